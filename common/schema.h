@@ -1,0 +1,87 @@
+/* Pinot schema (dimensionFieldSpecs, metricFieldSpecs, dateTimeFieldSpecs) as Sluice holds it.
+ *
+ * A schema is immutable once loaded and is shared read-only by every thread. Field order is
+ * the order of the JSON arrays, dimensions first, then metrics, then date-time fields: that
+ * order is the column order of every segment and must therefore never depend on hashing. */
+#ifndef SL_SCHEMA_H
+#define SL_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum schema_type {
+    SCHEMA_INT = 0,   /* int32 */
+    SCHEMA_LONG,      /* int64 */
+    SCHEMA_FLOAT,     /* float (IEEE binary32) */
+    SCHEMA_DOUBLE,    /* double */
+    SCHEMA_BOOLEAN,   /* stored as int32 0/1, as Pinot does */
+    SCHEMA_TIMESTAMP, /* int64 milliseconds since the epoch */
+    SCHEMA_STRING,    /* UTF-8 bytes */
+    SCHEMA_BYTES,     /* raw bytes (hex string in JSON) */
+    SCHEMA_TYPE__COUNT
+} schema_type;
+
+typedef enum schema_role {
+    SCHEMA_DIMENSION = 0,
+    SCHEMA_METRIC,
+    SCHEMA_DATETIME,
+    SCHEMA_ROLE__COUNT
+} schema_role;
+
+/* A single typed value. Strings and bytes point at memory owned by whoever produced the
+ * value (the schema for defaults, the decoder's row for decoded values). */
+typedef struct schema_value {
+    union {
+        int32_t i32; /* INT, BOOLEAN */
+        int64_t i64; /* LONG, TIMESTAMP */
+        float f32;   /* FLOAT */
+        double f64;  /* DOUBLE */
+        struct {
+            const uint8_t *ptr;
+            uint32_t len;
+        } bytes; /* STRING, BYTES */
+    } u;
+} schema_value;
+
+typedef struct schema_field {
+    char *name;            /* owned by the schema */
+    schema_type type;
+    schema_role role;
+    bool single_value;     /* false: multi-value column */
+    bool default_explicit; /* defaultNullValue was given in the JSON */
+    schema_value default_null; /* Pinot's default, or the explicit one (bytes owned by schema) */
+    char *format;          /* dateTimeFieldSpecs "format", or NULL; owned */
+    char *granularity;     /* dateTimeFieldSpecs "granularity", or NULL; owned */
+} schema_field;
+
+typedef struct schema {
+    char *name;             /* schemaName; owned */
+    uint32_t nfields;
+    schema_field *fields;   /* owned array */
+} schema;
+
+/* Name of a type as Pinot spells it ("INT", ...). */
+const char *schema_type_name(schema_type t);
+/* Name of a role ("dimension", "metric", "dateTime"). */
+const char *schema_role_name(schema_role r);
+/* Fixed storage width in bytes of a type, or 0 for STRING/BYTES. */
+uint32_t schema_type_width(schema_type t);
+
+/* Parse a schema from JSON text. On error returns NULL and writes "KEY: REASON" into
+ * err (errlen bytes). `source` names the file in messages. Caller frees with schema_free. */
+schema *schema_parse(const char *json, size_t len, const char *source, char *err, size_t errlen);
+
+/* Load and parse a schema file. Errors are "FILE: KEY: REASON". Caller frees with schema_free. */
+schema *schema_load(const char *path, char *err, size_t errlen);
+
+/* Index of the field called name, or -1. */
+int schema_find(const schema *s, const char *name);
+
+/* Canonical JSON of the schema (fixed key order, no whitespace variation), as stored in
+ * segment metadata. Caller frees with free(). *len receives the length (no NUL counted). */
+char *schema_to_json(const schema *s, size_t *len);
+
+void schema_free(schema *s);
+
+#endif

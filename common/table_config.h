@@ -1,0 +1,61 @@
+/* Pinot table config (the subset Sluice supports), validated against its schema.
+ *
+ * Unsupported keys are rejected by name; nothing is silently ignored. Immutable once loaded. */
+#ifndef SL_TABLE_CONFIG_H
+#define SL_TABLE_CONFIG_H
+
+#include "common/schema.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum tcfg_table_type { TCFG_REALTIME = 0, TCFG_OFFLINE } tcfg_table_type;
+typedef enum tcfg_offset_reset { TCFG_RESET_SMALLEST = 0, TCFG_RESET_LARGEST } tcfg_offset_reset;
+typedef enum tcfg_consumer_type { TCFG_CONSUMER_LOWLEVEL = 0, TCFG_CONSUMER_HIGHLEVEL } tcfg_consumer_type;
+
+/* One pass-through property (stream.kafka.consumer.prop.X = V, minus auto.offset.reset). */
+typedef struct tcfg_prop {
+    char *key; /* librdkafka property name; owned */
+    char *value; /* owned */
+} tcfg_prop;
+
+typedef struct tcfg {
+    char *table_name;      /* owned; without any _REALTIME/_OFFLINE suffix */
+    tcfg_table_type type;
+    uint32_t replication;  /* >= 1 */
+    char *time_column;     /* owned, or NULL */
+    bool *no_dictionary;   /* owned; per schema field index: true = raw (no dictionary) */
+    uint32_t nfields;      /* length of no_dictionary (== schema nfields) */
+    /* stream config (REALTIME only; zero/NULL for OFFLINE) */
+    char *topic;           /* owned */
+    char *broker_list;     /* owned */
+    tcfg_offset_reset offset_reset;
+    tcfg_consumer_type consumer_type;
+    char *decoder_class;   /* owned; a JSON decoder class name */
+    uint64_t flush_rows;   /* 0 = not set */
+    uint64_t flush_time_ms; /* 0 = not set */
+    uint64_t flush_size_bytes; /* 0 = not set (enables autotune when set) */
+    uint32_t nprops;
+    tcfg_prop *props;      /* owned array */
+} tcfg;
+
+/* Parse a table config from JSON text, validated against schema s (which must outlive
+ * nothing: the tcfg copies what it needs). On error NULL and "SOURCE: KEY: REASON" in err.
+ * Caller frees with tcfg_free. */
+tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema *s, char *err,
+                 size_t errlen);
+
+/* Load and parse a table config file. Caller frees with tcfg_free. */
+tcfg *tcfg_load(const char *path, const schema *s, char *err, size_t errlen);
+
+/* Parse a duration such as "6h", "90s", "15m", "2d", "500ms" (bare number = milliseconds).
+ * Returns 0 and *ms, or SL_EINVAL. */
+int tcfg_parse_duration(const char *text, uint64_t *ms);
+
+/* Parse a size such as "200M", "1G", "512K", "1000" (bytes; K/M/G are powers of 1024).
+ * Returns 0 and *bytes, or SL_EINVAL. */
+int tcfg_parse_size(const char *text, uint64_t *bytes);
+
+void tcfg_free(tcfg *t);
+
+#endif

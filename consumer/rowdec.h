@@ -1,0 +1,51 @@
+/* JSON row decoder: one Kafka message (a JSON object) -> one row of the table's schema.
+ *
+ * Semantics follow Pinot's JSON decoder (docs/json-decoding.md has the coercion table):
+ * unknown fields are ignored, a missing or null field takes the field's default null value
+ * and is marked null, a multi-value field takes a JSON array (a scalar is a one-element list,
+ * an empty array or null is [default]). A row that cannot be decoded is rejected with one
+ * reason code; the decoder never aborts and never returns a partial row.
+ *
+ * A decoder is used by one thread at a time. JSON parsing is simdjson, reached through
+ * consumer/jsonscan.h. */
+#ifndef SL_ROWDEC_H
+#define SL_ROWDEC_H
+
+#include "common/schema.h"
+#include "consumer/row.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum rowdec_reason {
+    ROWDEC_OK = 0,
+    ROWDEC_MALFORMED_JSON, /* not valid JSON */
+    ROWDEC_NOT_OBJECT,     /* valid JSON whose top level is not an object */
+    ROWDEC_WRONG_TYPE,     /* a field's JSON type cannot become the column's type */
+    ROWDEC_OVERFLOW,       /* a number does not fit the column's type */
+    ROWDEC_INVALID_UTF8,   /* the message is not valid UTF-8 */
+    ROWDEC_OVERSIZED,      /* message longer than the configured maximum */
+    ROWDEC_EMPTY,          /* zero-length message (a tombstone) */
+    ROWDEC_REASON__COUNT
+} rowdec_reason;
+
+typedef struct rowdec rowdec;
+
+/* Stable lower-case name of a reason ("malformed_json", ...), used in metrics and logs. */
+const char *rowdec_reason_name(rowdec_reason r);
+
+/* New decoder for schema s (borrowed; must outlive the decoder). max_message_bytes bounds
+ * the accepted message size (0 = 1 MiB default). Caller frees with rowdec_free. */
+rowdec *rowdec_new(const schema *s, size_t max_message_bytes);
+
+/* Decode msg[0..len). On ROWDEC_OK *out points at a row owned by the decoder, valid until the
+ * next call. On any other reason *out is NULL and rowdec_error_field() names the offending
+ * field when there is one. */
+rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row **out);
+
+/* Field name of the last rejection, or "" (owned by the decoder). */
+const char *rowdec_error_field(const rowdec *d);
+
+void rowdec_free(rowdec *d);
+
+#endif
