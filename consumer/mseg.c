@@ -1,0 +1,454 @@
+/* Mutable segment (see mseg.h for the contract).
+ *
+ * Storage is a set of chunked vectors (mseg__cvec): a directory of chunk pointers, chunks of
+ * SEG_CHUNK elements, the layout of segment/seg_src.h so the builder reads it in place.
+ * Chunk 0 starts small and doubles up to SEG_CHUNK elements so that a segment with a few
+ * rows does not pay for full chunks; a grown chunk 0 (or directory) is copied and the old
+ * copy is kept until mseg_free, because a reader may still be reading it.
+ *
+ * Publication order (the consistent-prefix guarantee): the writer writes every cell of row
+ * n, including directory and chunk-pointer updates, then store-releases rows = n + 1.
+ * A reader load-acquires rows first and only then loads directory and chunk pointers, so
+ * whatever version it sees holds every published element. Null bitmap words are the only
+ * cells a reader may read while the writer changes them; they are accessed atomically.
+ *
+ * Dictionaries map a value to its id with an open-addressing hash table that only the writer
+ * touches; ids are dense and in first-seen order (the builder sorts them). */
+#include "consumer/mseg.h"
+#include "common/sl_err.h"
+
+#include <jemalloc/jemalloc.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK0_MIN 256u        /* first capacity of chunk 0, in elements */
+#define HEAP_BLOCK_MIN 4096u   /* first value-heap block */
+#define HEAP_BLOCK_MAX 262144u /* value-heap blocks stop doubling here */
+#define DIR_MIN 8u
+
+typedef struct mseg__cvec {
+    void **dir;        /* chunk pointers; swapped whole (release) when it grows */
+    uint32_t dir_cap;  /* entries in dir */
+    uint32_t width;    /* element size in bytes */
+    uint32_t cap0;     /* elements allocated in chunk 0 */
+    uint64_t len;      /* elements written (writer's view) */
+    uint64_t limit;    /* len may grow to this without allocating */
+    uint8_t *cur;      /* chunk holding element len */
+} mseg__cvec;
+
+typedef struct mseg__dent {
+    uint64_t key; /* fixed types: the value's bits; bytes: the hash */
+    uint32_t id1; /* id + 1; 0 = empty slot */
+    uint32_t pad;
+} mseg__dent;
+
+typedef struct mseg__col {
+    const schema_field *field;
+    bool dict;
+    bool var;             /* STRING/BYTES */
+    uint32_t width;       /* storage width: 4, 8 or sizeof(seg_bytes) */
+    mseg__cvec vals;      /* ids (dict) or raw values */
+    mseg__cvec mv_end;    /* multi-value: per-row exclusive end */
+    mseg__cvec nulls;     /* bitmap words, allocated at the first null */
+    /* dictionary */
+    mseg__cvec dvals;     /* values by id */
+    mseg__dent *tab;      /* writer-only hash table */
+    uint32_t tab_mask;
+    uint32_t card;
+} mseg__col;
+
+typedef struct mseg__alloc {
+    struct mseg__alloc *next;
+} mseg__alloc;
+
+struct mseg {
+    const schema *schema;
+    unsigned arena;           /* jemalloc arena holding everything below */
+    mseg__col *cols;
+    _Atomic uint64_t rows;    /* published row count */
+    uint64_t nrows;           /* writer's row count */
+    _Atomic size_t mem;       /* bytes allocated */
+    uint8_t *heap;            /* value heap: current block */
+    size_t heap_left;
+    size_t heap_block;
+#ifdef SLUICE_SANITIZE
+    mseg__alloc *allocs;      /* plain malloc in sanitizer builds, so ASan sees overflows */
+#endif
+};
+
+/* ---- allocation ------------------------------------------------------------------ */
+
+static void *mseg__alloc_bytes(mseg *m, size_t n)
+{
+    void *p;
+#ifdef SLUICE_SANITIZE
+    mseg__alloc *a = malloc(sizeof *a + n);
+    if (!a) abort();
+    a->next = m->allocs;
+    m->allocs = a;
+    p = a + 1;
+#else
+    p = mallocx(n ? n : 1, MALLOCX_ARENA(m->arena) | MALLOCX_TCACHE_NONE);
+    if (!p) {
+        fprintf(stderr, "sluice: out of memory allocating %zu bytes\n", n);
+        abort();
+    }
+#endif
+    atomic_fetch_add_explicit(&m->mem, n, memory_order_relaxed);
+    return p;
+}
+
+/* Writer-private memory (hash tables) can be returned early; shared memory never is. */
+static void mseg__free_private(mseg *m, void *p, size_t n)
+{
+    atomic_fetch_sub_explicit(&m->mem, n, memory_order_relaxed);
+#ifdef SLUICE_SANITIZE
+    (void)p; /* stays on the list; freed with the segment */
+#else
+    dallocx(p, MALLOCX_TCACHE_NONE);
+#endif
+}
+
+/* ---- chunked vectors -------------------------------------------------------------- */
+
+static void mseg__cvec_init(mseg__cvec *cv, uint32_t width)
+{
+    memset(cv, 0, sizeof *cv);
+    cv->width = width;
+}
+
+/* Make room for element cv->len: grow chunk 0, the directory, or add a chunk. */
+static void mseg__cvec_grow(mseg *m, mseg__cvec *cv, bool zero)
+{
+    uint64_t k = cv->len >> SEG_CHUNK_SHIFT;
+    if (k >= cv->dir_cap) {
+        uint32_t ncap = cv->dir_cap ? cv->dir_cap * 2 : DIR_MIN;
+        while (ncap <= k) ncap *= 2;
+        void **nd = mseg__alloc_bytes(m, (size_t)ncap * sizeof(void *));
+        memset(nd, 0, (size_t)ncap * sizeof(void *));
+        if (cv->dir_cap) memcpy(nd, cv->dir, (size_t)cv->dir_cap * sizeof(void *));
+        __atomic_store_n(&cv->dir, nd, __ATOMIC_RELEASE); /* old directory stays valid */
+        cv->dir_cap = ncap;
+    }
+    uint8_t *chunk;
+    if (k == 0) {
+        uint32_t ncap0 = cv->cap0 ? cv->cap0 * 2 : CHUNK0_MIN;
+        if (ncap0 > SEG_CHUNK) ncap0 = SEG_CHUNK;
+        chunk = mseg__alloc_bytes(m, (size_t)ncap0 * cv->width);
+        if (cv->cap0) memcpy(chunk, cv->dir[0], (size_t)cv->cap0 * cv->width);
+        if (zero) memset(chunk + (size_t)cv->cap0 * cv->width, 0,
+                         (size_t)(ncap0 - cv->cap0) * cv->width);
+        cv->cap0 = ncap0;
+        cv->limit = ncap0;
+    } else {
+        chunk = mseg__alloc_bytes(m, (size_t)SEG_CHUNK * cv->width);
+        if (zero) memset(chunk, 0, (size_t)SEG_CHUNK * cv->width);
+        cv->limit = (k + 1) << SEG_CHUNK_SHIFT;
+    }
+    __atomic_store_n(&cv->dir[k], chunk, __ATOMIC_RELEASE);
+    cv->cur = chunk;
+}
+
+/* Slot for the next element; the caller writes it. */
+static inline void *mseg__cvec_push(mseg *m, mseg__cvec *cv)
+{
+    if (cv->len >= cv->limit) mseg__cvec_grow(m, cv, false);
+    void *p = cv->cur + (size_t)(cv->len & SEG_CHUNK_MASK) * cv->width;
+    cv->len++;
+    return p;
+}
+
+/* Element i, for readers (i below the published prefix) and for the writer. */
+static inline const void *mseg__cvec_at(const mseg__cvec *cv, uint64_t i)
+{
+    void **dir = __atomic_load_n(&cv->dir, __ATOMIC_ACQUIRE);
+    const uint8_t *chunk = __atomic_load_n(&dir[i >> SEG_CHUNK_SHIFT], __ATOMIC_ACQUIRE);
+    return chunk + (size_t)(i & SEG_CHUNK_MASK) * cv->width;
+}
+
+/* ---- values --------------------------------------------------------------------- */
+
+static inline uint64_t mseg__mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t mseg__hash_bytes(const uint8_t *p, uint32_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ mseg__mix64(w)) * 0x9E3779B97F4A7C15ULL;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    return mseg__mix64(h ^ w ^ ((uint64_t)n << 56));
+}
+
+/* The bits that identify a fixed-width value (its dictionary key). */
+static inline uint64_t mseg__fixed_key(schema_type t, const schema_value *v)
+{
+    switch (t) {
+    case SCHEMA_INT:
+    case SCHEMA_BOOLEAN: return (uint32_t)v->u.i32;
+    case SCHEMA_FLOAT: {
+        uint32_t b;
+        memcpy(&b, &v->u.f32, 4);
+        return b;
+    }
+    case SCHEMA_DOUBLE: {
+        uint64_t b;
+        memcpy(&b, &v->u.f64, 8);
+        return b;
+    }
+    default: return (uint64_t)v->u.i64;
+    }
+}
+
+static const uint8_t *mseg__heap_copy(mseg *m, const uint8_t *p, uint32_t n)
+{
+    if (n == 0) return (const uint8_t *)"";
+    if (n > m->heap_left) {
+        if (n >= HEAP_BLOCK_MAX / 4) { /* large values get their own block */
+            uint8_t *own = mseg__alloc_bytes(m, n);
+            memcpy(own, p, n);
+            return own;
+        }
+        m->heap_block = m->heap_block ? m->heap_block * 2 : HEAP_BLOCK_MIN;
+        if (m->heap_block > HEAP_BLOCK_MAX) m->heap_block = HEAP_BLOCK_MAX;
+        m->heap = mseg__alloc_bytes(m, m->heap_block);
+        m->heap_left = m->heap_block;
+    }
+    uint8_t *dst = m->heap;
+    memcpy(dst, p, n);
+    m->heap += n;
+    m->heap_left -= n;
+    return dst;
+}
+
+static void mseg__store(mseg *m, const mseg__col *c, void *dst, const schema_value *v)
+{
+    if (c->var) {
+        seg_bytes b = {mseg__heap_copy(m, v->u.bytes.ptr, v->u.bytes.len), v->u.bytes.len};
+        memcpy(dst, &b, sizeof b);
+    } else if (c->width == 4) {
+        memcpy(dst, &v->u.i32, 4); /* i32 and f32 share the union's first bytes */
+    } else {
+        memcpy(dst, &v->u.i64, 8);
+    }
+}
+
+static void mseg__tab_resize(mseg *m, mseg__col *c)
+{
+    uint32_t ncap = c->tab ? (c->tab_mask + 1) * 2 : 64;
+    mseg__dent *nt = mseg__alloc_bytes(m, (size_t)ncap * sizeof *nt);
+    memset(nt, 0, (size_t)ncap * sizeof *nt);
+    if (c->tab) {
+        for (uint32_t i = 0; i <= c->tab_mask; i++) {
+            if (!c->tab[i].id1) continue;
+            uint32_t j = (uint32_t)mseg__mix64(c->tab[i].key) & (ncap - 1);
+            while (nt[j].id1) j = (j + 1) & (ncap - 1);
+            nt[j] = c->tab[i];
+        }
+        mseg__free_private(m, c->tab, (size_t)(c->tab_mask + 1) * sizeof *nt);
+    }
+    c->tab = nt;
+    c->tab_mask = ncap - 1;
+}
+
+/* Dictionary id of v, inserting it when new. */
+static uint32_t mseg__dict_id(mseg *m, mseg__col *c, const schema_value *v)
+{
+    uint64_t key = c->var ? mseg__hash_bytes(v->u.bytes.ptr, v->u.bytes.len)
+                          : mseg__fixed_key(c->field->type, v);
+    uint32_t j = (uint32_t)mseg__mix64(key) & c->tab_mask;
+    for (;; j = (j + 1) & c->tab_mask) {
+        mseg__dent *e = &c->tab[j];
+        if (!e->id1) break;
+        if (e->key != key) continue;
+        if (!c->var) return e->id1 - 1;
+        const seg_bytes *b = mseg__cvec_at(&c->dvals, e->id1 - 1);
+        if (b->len == v->u.bytes.len && memcmp(b->ptr, v->u.bytes.ptr, b->len) == 0)
+            return e->id1 - 1;
+    }
+    uint32_t id = c->card++;
+    mseg__store(m, c, mseg__cvec_push(m, &c->dvals), v);
+    c->tab[j].key = key;
+    c->tab[j].id1 = id + 1;
+    if ((uint64_t)c->card * 2 > c->tab_mask) mseg__tab_resize(m, c);
+    return id;
+}
+
+static inline void mseg__put(mseg *m, mseg__col *c, const schema_value *v)
+{
+    if (c->dict) {
+        uint32_t id = mseg__dict_id(m, c, v);
+        *(uint32_t *)mseg__cvec_push(m, &c->vals) = id;
+    } else {
+        mseg__store(m, c, mseg__cvec_push(m, &c->vals), v);
+    }
+}
+
+static void mseg__set_null(mseg *m, mseg__col *c, uint64_t row)
+{
+    uint64_t word = row >> 6;
+    while (c->nulls.len <= word) {
+        if (c->nulls.len >= c->nulls.limit) mseg__cvec_grow(m, &c->nulls, true);
+        __atomic_store_n(&c->nulls.len, c->nulls.len + 1, __ATOMIC_RELEASE); /* zeroed */
+    }
+    _Atomic uint64_t *w = (_Atomic uint64_t *)mseg__cvec_at(&c->nulls, word);
+    atomic_fetch_or_explicit(w, (uint64_t)1 << (row & 63), memory_order_relaxed);
+}
+
+/* ---- public ---------------------------------------------------------------------- */
+
+mseg *mseg_new(const schema *s, const bool *no_dictionary)
+{
+    mseg *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    m->schema = s;
+#ifndef SLUICE_SANITIZE
+    size_t sz = sizeof m->arena;
+    if (mallctl("arenas.create", &m->arena, &sz, NULL, 0) != 0) {
+        fprintf(stderr, "sluice: cannot create a jemalloc arena\n");
+        abort();
+    }
+#endif
+    m->cols = mseg__alloc_bytes(m, (size_t)s->nfields * sizeof *m->cols);
+    for (uint32_t i = 0; i < s->nfields; i++) {
+        mseg__col *c = &m->cols[i];
+        memset(c, 0, sizeof *c);
+        c->field = &s->fields[i];
+        c->dict = !(no_dictionary && no_dictionary[i]);
+        c->var = schema_type_width(c->field->type) == 0;
+        c->width = c->var ? (uint32_t)sizeof(seg_bytes) : schema_type_width(c->field->type);
+        mseg__cvec_init(&c->vals, c->dict ? 4 : c->width);
+        mseg__cvec_init(&c->mv_end, 4);
+        mseg__cvec_init(&c->nulls, 8);
+        mseg__cvec_init(&c->dvals, c->width);
+        if (c->dict) mseg__tab_resize(m, c);
+    }
+    return m;
+}
+
+int mseg_append(mseg *m, const row *r)
+{
+    const uint32_t n = m->schema->nfields;
+    if (m->nrows >= MSEG_MAX_ROWS) return SL_ELIMIT;
+    for (uint32_t i = 0; i < n; i++) {
+        const mseg__col *c = &m->cols[i];
+        if (!c->field->single_value && c->vals.len + r->cols[i].nvals > UINT32_MAX)
+            return SL_ELIMIT;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        mseg__col *c = &m->cols[i];
+        const row_col *rc = &r->cols[i];
+        if (c->field->single_value) {
+            mseg__put(m, c, &rc->v);
+        } else {
+            for (uint32_t j = 0; j < rc->nvals; j++) mseg__put(m, c, &rc->mv[j]);
+            *(uint32_t *)mseg__cvec_push(m, &c->mv_end) = (uint32_t)c->vals.len;
+        }
+        if (rc->is_null) mseg__set_null(m, c, m->nrows);
+    }
+    m->nrows++;
+    atomic_store_explicit(&m->rows, m->nrows, memory_order_release);
+    return 0;
+}
+
+uint64_t mseg_rows(const mseg *m)
+{
+    return atomic_load_explicit(&m->rows, memory_order_acquire);
+}
+
+size_t mseg_memory_bytes(const mseg *m)
+{
+    return atomic_load_explicit(&m->mem, memory_order_relaxed);
+}
+
+void mseg_src(const mseg *m, seg_src *src, seg_src_col *cols)
+{
+    src->schema = m->schema;
+    src->time_column = NULL;
+    src->rows = m->nrows;
+    src->cols = cols;
+    for (uint32_t i = 0; i < m->schema->nfields; i++) {
+        const mseg__col *c = &m->cols[i];
+        seg_src_col *o = &cols[i];
+        memset(o, 0, sizeof *o);
+        o->field = c->field;
+        o->dict = c->dict;
+        o->cardinality = c->card;
+        o->dict_chunks = (const void *const *)c->dvals.dir;
+        o->val_chunks = (const void *const *)c->vals.dir;
+        o->mv_end_chunks = c->field->single_value ? NULL : (const uint32_t *const *)c->mv_end.dir;
+        o->null_chunks = c->nulls.len ? (const uint64_t *const *)c->nulls.dir : NULL;
+        o->n_values = c->vals.len;
+    }
+}
+
+static void mseg__read_cell(const mseg__col *c, uint64_t v, schema_value *out)
+{
+    const void *p = mseg__cvec_at(&c->vals, v);
+    if (c->dict) p = mseg__cvec_at(&c->dvals, *(const uint32_t *)p);
+    if (c->var) {
+        const seg_bytes *b = p;
+        out->u.bytes.ptr = b->ptr;
+        out->u.bytes.len = b->len;
+    } else if (c->width == 4) {
+        memcpy(&out->u.i32, p, 4);
+    } else {
+        memcpy(&out->u.i64, p, 8);
+    }
+}
+
+void mseg_read_value(const mseg *m, uint32_t col, uint64_t row, schema_value *out)
+{
+    mseg__read_cell(&m->cols[col], row, out);
+}
+
+uint32_t mseg_read_mv(const mseg *m, uint32_t col, uint64_t row, schema_value *out, uint32_t cap)
+{
+    const mseg__col *c = &m->cols[col];
+    uint32_t end = *(const uint32_t *)mseg__cvec_at(&c->mv_end, row);
+    uint32_t begin = row ? *(const uint32_t *)mseg__cvec_at(&c->mv_end, row - 1) : 0;
+    for (uint32_t j = 0; j < end - begin && j < cap; j++) mseg__read_cell(c, begin + j, &out[j]);
+    return end - begin;
+}
+
+bool mseg_read_is_null(const mseg *m, uint32_t col, uint64_t row)
+{
+    const mseg__col *c = &m->cols[col];
+    /* nulls.len may be read while the writer grows it; words beyond a published row's
+     * word were zero when that row was published, so a stale length is harmless. */
+    uint64_t words = __atomic_load_n(&c->nulls.len, __ATOMIC_ACQUIRE);
+    if ((row >> 6) >= words) return false;
+    const _Atomic uint64_t *w = mseg__cvec_at(&c->nulls, row >> 6);
+    return (atomic_load_explicit(w, memory_order_relaxed) >> (row & 63)) & 1;
+}
+
+void mseg_free(mseg *m)
+{
+    if (!m) return;
+#ifdef SLUICE_SANITIZE
+    for (mseg__alloc *a = m->allocs, *next; a; a = next) {
+        next = a->next;
+        free(a);
+    }
+#else
+    char name[64];
+    snprintf(name, sizeof name, "arena.%u.destroy", m->arena);
+    mallctl(name, NULL, NULL, NULL, 0);
+#endif
+    free(m);
+}

@@ -1,0 +1,62 @@
+/* Mutable segment: the append-only, columnar, in-memory segment a partition consumer fills.
+ *
+ * One writer thread appends rows (mseg_append); any number of reader threads may read the
+ * rows published so far (mseg_rows, mseg_read_*) while appends continue: a reader always
+ * sees a consistent prefix, because every cell of row n is written before the row count is
+ * released to n + 1, and storage never moves under a published row.
+ *
+ * Dictionary columns keep a dictionary (values in first-seen order) and a forward index of
+ * dictionary ids; noDictionary columns keep raw values. All memory comes from one jemalloc
+ * arena per segment, so mseg_free releases it at once, however many allocations it made.
+ *
+ * The writer builds the immutable segment from mseg_src(), a zero-copy view (segment/
+ * seg_src.h); the view is valid until the next append or mseg_free. */
+#ifndef SL_MSEG_H
+#define SL_MSEG_H
+
+#include "common/schema.h"
+#include "consumer/row.h"
+#include "segment/seg_src.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Most rows one mutable segment accepts; appends beyond return SL_ELIMIT. */
+#define MSEG_MAX_ROWS ((uint64_t)1 << 31)
+
+typedef struct mseg mseg;
+
+/* New empty segment for schema s (borrowed: must outlive the segment). no_dictionary has
+ * one flag per schema field (true = raw column) or is NULL (all dictionary). Caller frees
+ * with mseg_free. @locality: any thread; the creating thread becomes the writer. */
+mseg *mseg_new(const schema *s, const bool *no_dictionary);
+
+/* Append one row (r->ncols == schema nfields). Copies every value it keeps. Returns 0, or
+ * SL_ELIMIT when the segment is full (MSEG_MAX_ROWS rows or 2^32 multi-values in a column);
+ * the segment is unchanged on error. @locality: writer thread only. */
+int mseg_append(mseg *m, const row *r);
+
+/* Rows published so far. @locality: any thread. */
+uint64_t mseg_rows(const mseg *m);
+
+/* Bytes of memory the segment holds (chunks, dictionaries, hash tables, value heaps).
+ * @locality: any thread (an approximate, monotonically growing figure). */
+size_t mseg_memory_bytes(const mseg *m);
+
+/* Fill a build view of the published rows: src and cols (schema nfields entries) are
+ * caller-owned; the view borrows the segment's storage. @locality: writer thread only. */
+void mseg_src(const mseg *m, seg_src *src, seg_src_col *cols);
+
+/* Reader access to published row `row` (< a value returned by mseg_rows) of column col.
+ * STRING/BYTES results point into the segment, valid until mseg_free.
+ * mseg_read_value: single-value columns. mseg_read_mv: multi-value columns; writes up to cap
+ * values and returns the row's value count. @locality: any thread. */
+void mseg_read_value(const mseg *m, uint32_t col, uint64_t row, schema_value *out);
+uint32_t mseg_read_mv(const mseg *m, uint32_t col, uint64_t row, schema_value *out, uint32_t cap);
+bool mseg_read_is_null(const mseg *m, uint32_t col, uint64_t row);
+
+/* Frees everything the segment holds. No reader may still use it. */
+void mseg_free(mseg *m);
+
+#endif

@@ -1,0 +1,247 @@
+/* Mutable segment: appends, dictionaries, raw columns, multi-value, nulls, the build view,
+ * chunk growth, and a reader thread that must always see a consistent prefix. */
+#include "consumer/mseg.h"
+#include "common/sl_err.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+/* A schema built by hand so this test does not depend on the JSON loader. */
+static schema_field mkfield(const char *name, schema_type t, bool sv)
+{
+    schema_field f;
+    memset(&f, 0, sizeof f);
+    f.name = (char *)name;
+    f.type = t;
+    f.single_value = sv;
+    return f;
+}
+
+enum { C_LONG, C_STR, C_INT, C_DBL, C_BYTES_RAW, C_MV, C_FLOAT, C_NCOLS };
+
+static schema_field fields[C_NCOLS];
+static schema sch = {.name = "t", .nfields = C_NCOLS, .fields = fields};
+static const bool raw_flags[C_NCOLS] = {[C_LONG] = true, [C_BYTES_RAW] = true};
+
+static void init_schema(void)
+{
+    fields[C_LONG] = mkfield("ts", SCHEMA_LONG, true);
+    fields[C_STR] = mkfield("user", SCHEMA_STRING, true);
+    fields[C_INT] = mkfield("n", SCHEMA_INT, true);
+    fields[C_DBL] = mkfield("price", SCHEMA_DOUBLE, true);
+    fields[C_BYTES_RAW] = mkfield("blob", SCHEMA_BYTES, true);
+    fields[C_MV] = mkfield("tags", SCHEMA_STRING, false);
+    fields[C_FLOAT] = mkfield("f", SCHEMA_FLOAT, true);
+}
+
+/* Row i's deterministic content; strings are formatted into the caller's buffers. */
+typedef struct trow {
+    row r;
+    row_col cols[C_NCOLS];
+    schema_value mv[3];
+    char user[32], blob[32], tag[3][16];
+} trow;
+
+static void make_row(trow *t, uint64_t i)
+{
+    memset(t, 0, sizeof *t);
+    t->r.ncols = C_NCOLS;
+    t->r.cols = t->cols;
+    for (int c = 0; c < C_NCOLS; c++) t->cols[c].nvals = 1;
+    t->cols[C_LONG].v.u.i64 = (int64_t)(1700000000000ULL + i);
+    snprintf(t->user, sizeof t->user, "user%llu", (unsigned long long)(i % 97));
+    t->cols[C_STR].v.u.bytes.ptr = (const uint8_t *)t->user;
+    t->cols[C_STR].v.u.bytes.len = (uint32_t)strlen(t->user);
+    t->cols[C_INT].v.u.i32 = (int32_t)(i % 7) - 3;
+    t->cols[C_DBL].v.u.f64 = (double)(i % 11) * 0.25;
+    snprintf(t->blob, sizeof t->blob, "b%llu", (unsigned long long)i);
+    t->cols[C_BYTES_RAW].v.u.bytes.ptr = (const uint8_t *)t->blob;
+    t->cols[C_BYTES_RAW].v.u.bytes.len = (uint32_t)(i % 5 == 0 ? 0 : strlen(t->blob));
+    uint32_t k = (uint32_t)(i % 3) + 1;
+    for (uint32_t j = 0; j < k; j++) {
+        snprintf(t->tag[j], sizeof t->tag[j], "t%u", (unsigned)((i + j) % 4));
+        t->mv[j].u.bytes.ptr = (const uint8_t *)t->tag[j];
+        t->mv[j].u.bytes.len = (uint32_t)strlen(t->tag[j]);
+    }
+    t->cols[C_MV].nvals = k;
+    t->cols[C_MV].mv = t->mv;
+    t->cols[C_FLOAT].v.u.f32 = i % 13 == 0 ? -0.0f : (float)i;
+    t->cols[C_FLOAT].is_null = (i % 13 == 0);
+}
+
+static void check_row(const mseg *m, uint64_t i)
+{
+    trow t;
+    make_row(&t, i);
+    schema_value v, mv[8];
+    mseg_read_value(m, C_LONG, i, &v);
+    assert_int_equal(v.u.i64, t.cols[C_LONG].v.u.i64);
+    mseg_read_value(m, C_STR, i, &v);
+    assert_int_equal(v.u.bytes.len, t.cols[C_STR].v.u.bytes.len);
+    assert_memory_equal(v.u.bytes.ptr, t.user, v.u.bytes.len);
+    mseg_read_value(m, C_INT, i, &v);
+    assert_int_equal(v.u.i32, t.cols[C_INT].v.u.i32);
+    mseg_read_value(m, C_DBL, i, &v);
+    assert_true(v.u.f64 == t.cols[C_DBL].v.u.f64);
+    mseg_read_value(m, C_BYTES_RAW, i, &v);
+    assert_int_equal(v.u.bytes.len, t.cols[C_BYTES_RAW].v.u.bytes.len);
+    if (v.u.bytes.len) assert_memory_equal(v.u.bytes.ptr, t.blob, v.u.bytes.len);
+    uint32_t k = mseg_read_mv(m, C_MV, i, mv, 8);
+    assert_int_equal(k, t.cols[C_MV].nvals);
+    for (uint32_t j = 0; j < k; j++) {
+        assert_int_equal(mv[j].u.bytes.len, strlen(t.tag[j]));
+        assert_memory_equal(mv[j].u.bytes.ptr, t.tag[j], mv[j].u.bytes.len);
+    }
+    assert_int_equal(mseg_read_is_null(m, C_FLOAT, i), i % 13 == 0);
+    assert_false(mseg_read_is_null(m, C_STR, i));
+}
+
+static void test_append_and_read(void **state)
+{
+    (void)state;
+    mseg *m = mseg_new(&sch, raw_flags);
+    assert_int_equal(mseg_rows(m), 0);
+    const uint64_t n = 3 * SEG_CHUNK + 123; /* spans chunks and grows chunk 0 */
+    trow t;
+    for (uint64_t i = 0; i < n; i++) {
+        make_row(&t, i);
+        assert_int_equal(mseg_append(m, &t.r), 0);
+    }
+    assert_int_equal(mseg_rows(m), n);
+    for (uint64_t i = 0; i < n; i += 7) check_row(m, i);
+    check_row(m, n - 1);
+    assert_true(mseg_memory_bytes(m) > 0);
+    mseg_free(m);
+}
+
+static void test_view(void **state)
+{
+    (void)state;
+    mseg *m = mseg_new(&sch, raw_flags);
+    trow t;
+    const uint64_t n = SEG_CHUNK + 10;
+    for (uint64_t i = 0; i < n; i++) {
+        make_row(&t, i);
+        assert_int_equal(mseg_append(m, &t.r), 0);
+    }
+    seg_src src;
+    seg_src_col cols[C_NCOLS];
+    mseg_src(m, &src, cols);
+    assert_int_equal(src.rows, n);
+    assert_ptr_equal(src.schema, &sch);
+    /* dictionary: 97 distinct users, ids in first-seen order */
+    assert_true(cols[C_STR].dict);
+    assert_int_equal(cols[C_STR].cardinality, 97);
+    assert_int_equal(SEG_SRC_AT(cols[C_STR].val_chunks, uint32_t, 0), 0);
+    assert_int_equal(SEG_SRC_AT(cols[C_STR].val_chunks, uint32_t, 98), 1);
+    const seg_bytes *b = &SEG_SRC_AT(cols[C_STR].dict_chunks, seg_bytes, 5);
+    assert_int_equal(b->len, 5);
+    assert_memory_equal(b->ptr, "user5", 5);
+    assert_int_equal(cols[C_INT].cardinality, 7);
+    /* raw column */
+    assert_false(cols[C_LONG].dict);
+    assert_int_equal(SEG_SRC_AT(cols[C_LONG].val_chunks, int64_t, SEG_CHUNK + 3),
+                     1700000000000LL + SEG_CHUNK + 3);
+    /* multi-value: rows hold 1, 2, 3, 1, ... values */
+    assert_non_null(cols[C_MV].mv_end_chunks);
+    assert_int_equal(SEG_SRC_AT(cols[C_MV].mv_end_chunks, uint32_t, 0), 1);
+    assert_int_equal(SEG_SRC_AT(cols[C_MV].mv_end_chunks, uint32_t, 2), 6);
+    assert_int_equal(cols[C_MV].cardinality, 4);
+    /* nulls: only the float column has any */
+    assert_null(cols[C_STR].null_chunks);
+    assert_non_null(cols[C_FLOAT].null_chunks);
+    assert_int_equal(SEG_SRC_AT(cols[C_FLOAT].null_chunks, uint64_t, 0) & 1, 1);
+    assert_int_equal((SEG_SRC_AT(cols[C_FLOAT].null_chunks, uint64_t, 0) >> 13) & 1, 1);
+    assert_int_equal((SEG_SRC_AT(cols[C_FLOAT].null_chunks, uint64_t, 0) >> 1) & 1, 0);
+    mseg_free(m);
+}
+
+/* Float dictionary keys are bit patterns: -0.0 and +0.0 are distinct values. */
+static void test_float_keys(void **state)
+{
+    (void)state;
+    mseg *m = mseg_new(&sch, NULL);
+    trow t;
+    make_row(&t, 13); /* -0.0 */
+    assert_int_equal(mseg_append(m, &t.r), 0);
+    make_row(&t, 13);
+    t.cols[C_FLOAT].v.u.f32 = 0.0f;
+    assert_int_equal(mseg_append(m, &t.r), 0);
+    seg_src src;
+    seg_src_col cols[C_NCOLS];
+    mseg_src(m, &src, cols);
+    assert_int_equal(cols[C_FLOAT].cardinality, 2);
+    assert_int_equal(cols[C_BYTES_RAW].cardinality, 1); /* no-dict flags NULL: all dict */
+    mseg_free(m);
+}
+
+static void test_empty_segment_view(void **state)
+{
+    (void)state;
+    mseg *m = mseg_new(&sch, raw_flags);
+    seg_src src;
+    seg_src_col cols[C_NCOLS];
+    mseg_src(m, &src, cols);
+    assert_int_equal(src.rows, 0);
+    for (int c = 0; c < C_NCOLS; c++) {
+        assert_int_equal(cols[c].n_values, 0);
+        assert_null(cols[c].null_chunks);
+    }
+    mseg_free(m);
+}
+
+typedef struct reader_arg {
+    const mseg *m;
+    _Atomic int done;
+    uint64_t checks;
+} reader_arg;
+
+static void *reader_main(void *p)
+{
+    reader_arg *a = p;
+    while (!a->done) {
+        uint64_t n = mseg_rows(a->m);
+        if (n == 0) continue;
+        check_row(a->m, n - 1);       /* the newest published row is complete */
+        check_row(a->m, (n - 1) / 2); /* and older ones are untouched */
+        a->checks++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_reader(void **state)
+{
+    (void)state;
+    mseg *m = mseg_new(&sch, raw_flags);
+    reader_arg a = {.m = m};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, reader_main, &a), 0);
+    trow t;
+    for (uint64_t i = 0; i < 200000; i++) {
+        make_row(&t, i);
+        assert_int_equal(mseg_append(m, &t.r), 0);
+    }
+    a.done = 1;
+    pthread_join(th, NULL);
+    assert_true(a.checks > 0);
+    mseg_free(m);
+}
+
+int main(void)
+{
+    init_schema();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_append_and_read),
+        cmocka_unit_test(test_view),
+        cmocka_unit_test(test_float_keys),
+        cmocka_unit_test(test_empty_segment_view),
+        cmocka_unit_test(test_concurrent_reader),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
