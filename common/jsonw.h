@@ -1,0 +1,52 @@
+/* Streaming JSON writer into a growable buffer, for command output (segment info/dump,
+ * admin API replies). It inserts commas itself and prints numbers exactly: integers as
+ * integers, doubles and floats in the shortest form that reads back to the same value,
+ * non-finite values as the strings "Infinity", "-Infinity", "NaN" (JSON has no literal).
+ * One writer belongs to one thread. */
+#ifndef SL_JSONW_H
+#define SL_JSONW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JSONW_MAX_DEPTH 32
+
+typedef struct jsonw {
+    char *buf;  /* NUL-terminated text so far; owned, freed by jsonw_free or taken */
+    size_t len;
+    size_t cap;
+    int depth;
+    bool first[JSONW_MAX_DEPTH]; /* nothing written yet in this container */
+    bool after_key;
+} jsonw;
+
+void jsonw_init(jsonw *w);
+void jsonw_free(jsonw *w);
+/* Forget the text but keep the buffer (for writing one line at a time). */
+void jsonw_reset(jsonw *w);
+
+void jsonw_obj_begin(jsonw *w);
+void jsonw_obj_end(jsonw *w);
+void jsonw_arr_begin(jsonw *w);
+void jsonw_arr_end(jsonw *w);
+void jsonw_key(jsonw *w, const char *key);
+void jsonw_str(jsonw *w, const char *s, size_t len); /* escapes; bytes are written as given */
+void jsonw_cstr(jsonw *w, const char *s);
+void jsonw_i64(jsonw *w, int64_t v);
+void jsonw_u64(jsonw *w, uint64_t v);
+void jsonw_f64(jsonw *w, double v);
+void jsonw_f32(jsonw *w, float v);
+void jsonw_bool(jsonw *w, bool v);
+void jsonw_null(jsonw *w);
+/* Insert already-serialized JSON as one value. */
+void jsonw_raw(jsonw *w, const char *json, size_t len);
+/* Append bytes with no JSON structure (e.g. a newline between lines). */
+void jsonw_text(jsonw *w, const char *s, size_t len);
+
+/* Shortest round-trip text of a double/float into buf (>= 32 bytes); returns the length.
+ * Non-finite values give "Infinity", "-Infinity" or "NaN". */
+size_t jsonw_fmt_f64(char *buf, double v);
+size_t jsonw_fmt_f32(char *buf, float v);
+
+#endif
