@@ -150,7 +150,7 @@ size_t jsonw_fmt_f64(char *buf, double v)
 {
     if (!isfinite(v)) return jsonw__nonfinite(buf, v);
     int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
+    for (int prec = 1; prec <= 17; prec++) {
         n = snprintf(buf, 32, "%.*g", prec, v);
         if (strtod(buf, NULL) == v) break;
     }
@@ -161,7 +161,7 @@ size_t jsonw_fmt_f32(char *buf, float v)
 {
     if (!isfinite(v)) return jsonw__nonfinite(buf, v);
     int n = 0;
-    for (int prec = 6; prec <= 9; prec++) {
+    for (int prec = 1; prec <= 9; prec++) {
         n = snprintf(buf, 32, "%.*g", prec, (double)v);
         if (strtof(buf, NULL) == v) break;
     }

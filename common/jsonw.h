@@ -45,6 +45,8 @@ void jsonw_raw(jsonw *w, const char *json, size_t len);
 void jsonw_text(jsonw *w, const char *s, size_t len);
 
 /* Shortest round-trip text of a double/float into buf (>= 32 bytes); returns the length.
+ * (Tries precisions upward until strtod reads the value back: fine for output paths,
+ * not meant for a per-message hot path.)
  * Non-finite values give "Infinity", "-Infinity" or "NaN". */
 size_t jsonw_fmt_f64(char *buf, double v);
 size_t jsonw_fmt_f32(char *buf, float v);

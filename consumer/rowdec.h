@@ -40,11 +40,17 @@ rowdec *rowdec_new(const schema *s, size_t max_message_bytes);
 
 /* Decode msg[0..len). On ROWDEC_OK *out points at a row owned by the decoder, valid until the
  * next call. On any other reason *out is NULL and rowdec_error_field() names the offending
- * field when there is one. */
+ * field when there is one. In the row, every column's mv points at its nvals values (for a
+ * single-value column mv == &v); a null column holds the field's default_null. */
 rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row **out);
 
 /* Field name of the last rejection, or "" (owned by the decoder). */
 const char *rowdec_error_field(const rowdec *d);
+
+/* One-line description of the last rejection for logs and reject files ("cannot convert JSON
+ * string to INT", simdjson's message for malformed JSON, ...), or "" after success. Owned by
+ * the decoder, valid until the next call. */
+const char *rowdec_error_detail(const rowdec *d);
 
 void rowdec_free(rowdec *d);
 

@@ -10,7 +10,7 @@ PACKAGES=(
   libsimdjson-dev libjansson-dev libcjson-dev libzstd-dev
   zookeeper kcat curl
   clang libclang-rt-14-dev llvm
-  procps iproute2 netcat-openbsd
+  procps iproute2 netcat-openbsd python3
 )
 
 missing=()

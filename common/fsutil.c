@@ -1,0 +1,228 @@
+/* Atomic publish and whole-file read (see fsutil.h).
+ *
+ * The temporary's random suffix comes from getrandom(2), never from the clock or the pid, so
+ * two writers racing for the same path cannot pick the same temporary; O_EXCL makes a
+ * collision an error that is retried with a new suffix. */
+#include "common/fsutil.h"
+#include "common/sl_err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct fsutil_atomic {
+    int fd;
+    char *path; /* final name */
+    char *tmp;  /* temporary name */
+};
+
+static int fsutil__errno_code(int e)
+{
+    return e == ENOENT || e == ENOTDIR ? SL_ENOENT : SL_EIO;
+}
+
+static int fsutil__fail(char *err, size_t errlen, const char *what, const char *path, int e)
+{
+    if (err && errlen) snprintf(err, errlen, "%s: %s: %s", path, what, strerror(e));
+    return fsutil__errno_code(e);
+}
+
+static char *fsutil__strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (!d) abort();
+    memcpy(d, s, n);
+    return d;
+}
+
+int fsutil_atomic_begin(const char *path, fsutil_atomic **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 32);
+    if (!tmp) abort();
+    int fd = -1;
+    int e = EEXIST;
+    for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
+        uint64_t rnd = 0;
+        if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+            e = errno;
+            break;
+        }
+        snprintf(tmp, plen + 32, "%s.tmp.%016llx", path, (unsigned long long)rnd);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            e = errno;
+            if (e != EEXIST) break;
+        }
+    }
+    if (fd < 0) {
+        free(tmp);
+        return fsutil__fail(err, errlen, "create temporary", path, e);
+    }
+    fsutil_atomic *a = malloc(sizeof *a);
+    if (!a) abort();
+    a->fd = fd;
+    a->path = fsutil__strdup(path);
+    a->tmp = tmp;
+    *out = a;
+    return 0;
+}
+
+const char *fsutil_atomic_tmp_path(const fsutil_atomic *a)
+{
+    return a->tmp;
+}
+
+int fsutil_atomic_write(fsutil_atomic *a, const void *buf, size_t len, char *err, size_t errlen)
+{
+    const uint8_t *p = buf;
+    while (len > 0) {
+        size_t chunk = len > ((size_t)1 << 30) ? ((size_t)1 << 30) : len;
+        ssize_t w = write(a->fd, p, chunk);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return fsutil__fail(err, errlen, "write", a->tmp, errno);
+        }
+        if (w == 0) return fsutil__fail(err, errlen, "write", a->tmp, ENOSPC);
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static void fsutil__free(fsutil_atomic *a)
+{
+    free(a->path);
+    free(a->tmp);
+    free(a);
+}
+
+void fsutil_atomic_abort(fsutil_atomic *a)
+{
+    if (!a) return;
+    if (a->fd >= 0) close(a->fd);
+    unlink(a->tmp);
+    fsutil__free(a);
+}
+
+int fsutil_fsync_parent_dir(const char *path, char *err, size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+    if (!slash) {
+        dir = fsutil__strdup(".");
+    } else if (slash == path) {
+        dir = fsutil__strdup("/");
+    } else {
+        size_t n = (size_t)(slash - path);
+        dir = malloc(n + 1);
+        if (!dir) abort();
+        memcpy(dir, path, n);
+        dir[n] = 0;
+    }
+    int rc = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = fsutil__fail(err, errlen, "open directory", dir, errno);
+    } else {
+        if (fsync(fd) != 0) rc = fsutil__fail(err, errlen, "fsync directory", dir, errno);
+        close(fd);
+    }
+    free(dir);
+    return rc == 0 ? 0 : SL_EIO;
+}
+
+int fsutil_atomic_commit(fsutil_atomic *a, char *err, size_t errlen)
+{
+    int rc;
+    if (fsync(a->fd) != 0) {
+        rc = fsutil__fail(err, errlen, "fsync", a->tmp, errno);
+        goto fail;
+    }
+    int fd = a->fd;
+    a->fd = -1;
+    if (close(fd) != 0) {
+        rc = fsutil__fail(err, errlen, "close", a->tmp, errno);
+        goto fail;
+    }
+    if (rename(a->tmp, a->path) != 0) {
+        rc = fsutil__fail(err, errlen, "rename into place", a->path, errno);
+        goto fail;
+    }
+    /* The file is in place; a failed directory fsync only weakens durability of the rename,
+     * but callers report the commit as durable, so it is still an error. */
+    rc = fsutil_fsync_parent_dir(a->path, err, errlen);
+    fsutil__free(a);
+    return rc;
+fail:
+    fsutil_atomic_abort(a);
+    return rc == SL_ENOENT ? SL_EIO : rc;
+}
+
+int fsutil_publish(const char *path, const void *buf, size_t len, char *err, size_t errlen)
+{
+    fsutil_atomic *a;
+    int rc = fsutil_atomic_begin(path, &a, err, errlen);
+    if (rc) return rc;
+    rc = fsutil_atomic_write(a, buf, len, err, errlen);
+    if (rc) {
+        fsutil_atomic_abort(a);
+        return rc;
+    }
+    return fsutil_atomic_commit(a, err, errlen);
+}
+
+int fsutil_read_file(const char *path, uint8_t **out, size_t *len, char *err, size_t errlen)
+{
+    *out = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fsutil__fail(err, errlen, "open", path, errno);
+    int rc;
+    uint8_t *buf = NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        rc = fsutil__fail(err, errlen, "stat", path, errno);
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = fsutil__fail(err, errlen, "open", path, EISDIR);
+        goto fail;
+    }
+    /* The size is only a hint: the file may grow or shrink while we read it. */
+    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+    size_t n = 0;
+    buf = malloc(cap + 1);
+    if (!buf) abort();
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+            if (!buf) abort();
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            rc = fsutil__fail(err, errlen, "read", path, errno);
+            goto fail;
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = 0;
+    *out = buf;
+    *len = n;
+    return 0;
+fail:
+    free(buf);
+    close(fd);
+    return rc;
+}

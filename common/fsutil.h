@@ -1,0 +1,47 @@
+/* File-system helpers: atomic publication of a file and whole-file reads.
+ *
+ * Publication follows the classic durable sequence (Redis rdb.c): write to a temporary
+ * `<path>.tmp.<random>` in the same directory (created with O_EXCL), fsync it, rename it
+ * over `<path>`, fsync the directory. Readers of `<path>` therefore see either the old file
+ * or the complete new one, never a prefix, and after success the new file survives a crash.
+ * On any failure the temporary is unlinked, so nothing is left behind.
+ *
+ * All functions are thread-safe (no shared state); an fsutil_atomic belongs to one thread. */
+#ifndef SL_FSUTIL_H
+#define SL_FSUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct fsutil_atomic fsutil_atomic;
+
+/* Start publishing path: creates the temporary file. On success *out is the handle, which
+ * must end in exactly one fsutil_atomic_commit or fsutil_atomic_abort (both free it).
+ * Returns 0, SL_ENOENT (directory missing) or SL_EIO; err gets "PATH: reason". */
+int fsutil_atomic_begin(const char *path, fsutil_atomic **out, char *err, size_t errlen);
+
+/* Append len bytes to the temporary. Returns 0 or SL_EIO (the handle stays valid: abort it). */
+int fsutil_atomic_write(fsutil_atomic *a, const void *buf, size_t len, char *err, size_t errlen);
+
+/* fsync the temporary, rename it to the final path, fsync the directory; frees a. On failure
+ * the temporary is removed and nothing new is at path. Returns 0 or SL_EIO. */
+int fsutil_atomic_commit(fsutil_atomic *a, char *err, size_t errlen);
+
+/* Discard: close and unlink the temporary; frees a. NULL is a no-op. */
+void fsutil_atomic_abort(fsutil_atomic *a);
+
+/* Name of the temporary file (owned by a, valid until commit/abort). */
+const char *fsutil_atomic_tmp_path(const fsutil_atomic *a);
+
+/* Atomically replace path with buf[0..len): begin + write + commit. Returns 0 or SL_E*. */
+int fsutil_publish(const char *path, const void *buf, size_t len, char *err, size_t errlen);
+
+/* fsync the directory that contains path ("." when path has no slash). Returns 0 or SL_EIO. */
+int fsutil_fsync_parent_dir(const char *path, char *err, size_t errlen);
+
+/* Read a whole regular file. On success *out is a malloc'ed buffer of *len bytes plus a
+ * trailing NUL not counted in *len (so text can be parsed in place); caller frees with free().
+ * Returns 0, SL_ENOENT or SL_EIO. */
+int fsutil_read_file(const char *path, uint8_t **out, size_t *len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,777 @@
+/* Pinot schema JSON -> struct schema, and the canonical JSON written into segment metadata.
+ *
+ * Role: the one place that decides what a schema means. Everything downstream (decoder,
+ * mutable segment, builder, reader) trusts a `schema` blindly, so this parser rejects by name
+ * every key, type or value Sluice cannot honour; nothing is silently ignored.
+ *
+ * Invariants of a parsed schema:
+ *  - fields are dimensions, then metrics, then date-time fields, each in JSON array order;
+ *  - names are non-empty and unique; metrics are INT/LONG/FLOAT/DOUBLE/BYTES; date-time fields
+ *    are INT/LONG/TIMESTAMP/STRING with a valid format and granularity; only dimensions may be
+ *    multi-value;
+ *  - every field has a default null value (Pinot's, or the explicit one); STRING and BYTES
+ *    defaults are heap copies owned by the schema (STRING ones NUL-terminated), never NULL.
+ *
+ * schema_to_json writes only what was given (an implicit default is not written), with a fixed
+ * key order and the shortest round-tripping number text, so parse(to_json(s)) == s and the
+ * text is byte-stable: it is part of every segment's bytes. */
+#include "common/schema.h"
+#include "common/sl_err.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <float.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCHEMA_MAX_FILE (16u << 20) /* a schema is a few KB; refuse to slurp anything huge */
+
+static const char *const type_names[SCHEMA_TYPE__COUNT] = {
+    "INT", "LONG", "FLOAT", "DOUBLE", "BOOLEAN", "TIMESTAMP", "STRING", "BYTES"};
+static const uint32_t type_widths[SCHEMA_TYPE__COUNT] = {4, 8, 4, 8, 4, 8, 0, 0};
+static const char *const role_names[SCHEMA_ROLE__COUNT] = {"dimension", "metric", "dateTime"};
+static const char *const role_keys[SCHEMA_ROLE__COUNT] = {"dimensionFieldSpecs",
+                                                          "metricFieldSpecs", "dateTimeFieldSpecs"};
+static const char *const time_units[] = {"NANOSECONDS", "MICROSECONDS", "MILLISECONDS", "SECONDS",
+                                         "MINUTES",     "HOURS",        "DAYS"};
+
+const char *schema_type_name(schema_type t)
+{
+    return (unsigned)t < SCHEMA_TYPE__COUNT ? type_names[t] : "?";
+}
+
+const char *schema_role_name(schema_role r)
+{
+    return (unsigned)r < SCHEMA_ROLE__COUNT ? role_names[r] : "?";
+}
+
+uint32_t schema_type_width(schema_type t)
+{
+    return (unsigned)t < SCHEMA_TYPE__COUNT ? type_widths[t] : 0;
+}
+
+int schema_find(const schema *s, const char *name)
+{
+    for (uint32_t i = 0; i < s->nfields; i++)
+        if (strcmp(s->fields[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        fprintf(stderr, "sluice: out of memory (%zu bytes)\n", n);
+        abort();
+    }
+    return p;
+}
+
+static char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+/* "SOURCE: KEY: REASON" (SOURCE omitted when NULL). */
+static void set_err(char *err, size_t errlen, const char *source, const char *key,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void set_err(char *err, size_t errlen, const char *source, const char *key,
+                    const char *fmt, ...)
+{
+    if (!err || errlen == 0) return;
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (source)
+        snprintf(err, errlen, "%s: %s: %s", source, key, why);
+    else
+        snprintf(err, errlen, "%s: %s", key, why);
+}
+
+/* ---- default null values ---- */
+
+/* Pinot's defaults (FieldSpec.DEFAULT_*_NULL_VALUE_OF_*). */
+static void pinot_default(schema_field *f)
+{
+    schema_value *v = &f->default_null;
+    bool metric = f->role == SCHEMA_METRIC;
+    switch (f->type) {
+    case SCHEMA_INT: v->u.i32 = metric ? 0 : INT32_MIN; break;
+    case SCHEMA_LONG: v->u.i64 = metric ? 0 : INT64_MIN; break;
+    case SCHEMA_FLOAT: v->u.f32 = metric ? 0.0f : -INFINITY; break;
+    case SCHEMA_DOUBLE: v->u.f64 = metric ? 0.0 : -INFINITY; break;
+    case SCHEMA_BOOLEAN: v->u.i32 = 0; break;
+    case SCHEMA_TIMESTAMP: v->u.i64 = 0; break;
+    case SCHEMA_STRING:
+        v->u.bytes.ptr = (const uint8_t *)xstrndup("null", 4);
+        v->u.bytes.len = 4;
+        break;
+    case SCHEMA_BYTES:
+    default:
+        v->u.bytes.ptr = (const uint8_t *)xstrndup("", 0);
+        v->u.bytes.len = 0;
+        break;
+    }
+}
+
+/* Strict decimal integer: [+-]digits, nothing else. */
+static bool parse_i64_text(const char *s, int64_t *out)
+{
+    const char *p = s;
+    if (*p == '+' || *p == '-') p++;
+    if (!isdigit((unsigned char)*p)) return false;
+    for (const char *q = p; *q; q++)
+        if (!isdigit((unsigned char)*q)) return false;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno == ERANGE || *end) return false;
+    *out = v;
+    return true;
+}
+
+/* Java Double.parseDouble's decimal syntax (no hex, no "inf"), plus Java's special names. */
+static bool parse_double_text(const char *s, double *out)
+{
+    if (strcmp(s, "Infinity") == 0 || strcmp(s, "+Infinity") == 0) return *out = INFINITY, true;
+    if (strcmp(s, "-Infinity") == 0) return *out = -INFINITY, true;
+    if (strcmp(s, "NaN") == 0) return *out = NAN, true;
+    const char *p = s;
+    if (*p == '+' || *p == '-') p++;
+    size_t digits = 0;
+    while (isdigit((unsigned char)*p)) p++, digits++;
+    if (*p == '.') {
+        p++;
+        while (isdigit((unsigned char)*p)) p++, digits++;
+    }
+    if (digits == 0) return false;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!isdigit((unsigned char)*p)) return false;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    if (*p) return false;
+    *out = strtod(s, NULL); /* overflow gives +-HUGE_VAL, i.e. infinity, as Java does */
+    return true;
+}
+
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* "YYYY-MM-DD HH:MM:SS[.fff]" or with 'T' and an optional 'Z', read as UTC (Pinot reads the
+ * JVM's zone; a replica-independent answer matters more here). */
+static bool parse_timestamp_text(const char *s, int64_t *out)
+{
+    unsigned y, mo, d, h, mi, se;
+    int n = 0;
+    char sep;
+    if (sscanf(s, "%4u-%2u-%2u%c%2u:%2u:%2u%n", &y, &mo, &d, &sep, &h, &mi, &se, &n) != 7 ||
+        n != 19 || (sep != ' ' && sep != 'T'))
+        return false;
+    static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
+        h > 23 || mi > 59 || se > 59)
+        return false;
+    int64_t ms = 0;
+    const char *p = s + n;
+    if (*p == '.') {
+        int k = 0;
+        for (p++; isdigit((unsigned char)*p); p++, k++)
+            if (k < 3) ms = ms * 10 + (*p - '0');
+        if (k == 0) return false;
+        for (; k < 3; k++) ms *= 10;
+    }
+    if (*p == 'Z' && sep == 'T') p++;
+    if (*p) return false;
+    int64_t days = days_from_civil(y, (int)mo, (int)d);
+    *out = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)se * 1000 + ms;
+    return true;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Explicit defaultNullValue for type t. On failure returns false with the reason in why. */
+static bool parse_default(const json_t *v, schema_type t, schema_value *out, char *why,
+                          size_t whylen)
+{
+    const char *txt = json_is_string(v) ? json_string_value(v) : NULL;
+    int64_t i;
+    double d;
+    switch (t) {
+    case SCHEMA_INT:
+    case SCHEMA_LONG:
+    case SCHEMA_TIMESTAMP:
+        if (json_is_integer(v))
+            i = json_integer_value(v);
+        else if (!txt || !(parse_i64_text(txt, &i) ||
+                           (t == SCHEMA_TIMESTAMP && parse_timestamp_text(txt, &i))))
+            goto bad;
+        if (t == SCHEMA_INT) {
+            if (i < INT32_MIN || i > INT32_MAX) {
+                snprintf(why, whylen, "defaultNullValue %" PRId64 " out of range for INT", i);
+                return false;
+            }
+            out->u.i32 = (int32_t)i;
+        } else {
+            out->u.i64 = i;
+        }
+        return true;
+    case SCHEMA_FLOAT:
+    case SCHEMA_DOUBLE:
+        if (json_is_integer(v))
+            d = (double)json_integer_value(v);
+        else if (json_is_real(v))
+            d = json_real_value(v);
+        else if (!txt || !parse_double_text(txt, &d))
+            goto bad;
+        if (t == SCHEMA_DOUBLE) {
+            out->u.f64 = d;
+            return true;
+        }
+        /* Same path (double, then float) whatever the JSON spelling, so that the canonical
+         * text, which jansson reads as a double, gives back exactly this float. */
+        out->u.f32 = (float)d;
+        if (isinf(out->u.f32) && !isinf(d)) {
+            snprintf(why, whylen, "defaultNullValue out of range for FLOAT");
+            return false;
+        }
+        return true;
+    case SCHEMA_BOOLEAN:
+        if (json_is_boolean(v)) {
+            out->u.i32 = json_is_true(v);
+        } else if (json_is_integer(v) &&
+                   (json_integer_value(v) == 0 || json_integer_value(v) == 1)) {
+            out->u.i32 = (int32_t)json_integer_value(v);
+        } else if (txt && (strcasecmp(txt, "true") == 0 || strcmp(txt, "1") == 0)) {
+            out->u.i32 = 1;
+        } else if (txt && (strcasecmp(txt, "false") == 0 || strcmp(txt, "0") == 0)) {
+            out->u.i32 = 0;
+        } else {
+            goto bad;
+        }
+        return true;
+    case SCHEMA_STRING: {
+        char num[32];
+        if (json_is_integer(v)) {
+            snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+            txt = num;
+        }
+        if (!txt) goto bad;
+        size_t n = json_is_string(v) ? json_string_length(v) : strlen(txt);
+        if (n > UINT32_MAX) goto bad;
+        out->u.bytes.ptr = (const uint8_t *)xstrndup(txt, n);
+        out->u.bytes.len = (uint32_t)n;
+        return true;
+    }
+    case SCHEMA_BYTES: {
+        if (!txt) goto bad;
+        size_t n = json_string_length(v);
+        if (n % 2 || n / 2 > UINT32_MAX) goto bad;
+        uint8_t *b = xmalloc(n / 2 + 1);
+        for (size_t k = 0; k < n / 2; k++) {
+            int hi = hexval(txt[2 * k]), lo = hexval(txt[2 * k + 1]);
+            if (hi < 0 || lo < 0) {
+                free(b);
+                goto bad;
+            }
+            b[k] = (uint8_t)(hi << 4 | lo);
+        }
+        out->u.bytes.ptr = b;
+        out->u.bytes.len = (uint32_t)(n / 2);
+        return true;
+    }
+    default:
+        break;
+    }
+bad:
+    snprintf(why, whylen, "defaultNullValue is not a valid %s%s", type_names[t],
+             t == SCHEMA_BYTES ? " (expected a hex string)" : "");
+    return false;
+}
+
+/* ---- date-time format and granularity (Pinot DateTimeFormatSpec / GranularitySpec) ---- */
+
+static bool is_unit(const char *s, size_t n)
+{
+    for (size_t i = 0; i < sizeof time_units / sizeof time_units[0]; i++)
+        if (strlen(time_units[i]) == n && memcmp(time_units[i], s, n) == 0) return true;
+    return false;
+}
+
+static bool is_size(const char *s, size_t n)
+{
+    if (n == 0 || n > 9 || s[0] == '0') return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i])) return false;
+    return true;
+}
+
+/* Split s at sep into at most max parts; returns the number of parts. The last part keeps any
+ * further separators (a SIMPLE_DATE_FORMAT pattern may contain ':'). */
+static int split(const char *s, char sep, int max, const char **part, size_t *len)
+{
+    int n = 0;
+    while (n < max - 1) {
+        const char *e = strchr(s, sep);
+        if (!e) break;
+        part[n] = s, len[n++] = (size_t)(e - s);
+        s = e + 1;
+    }
+    part[n] = s, len[n++] = strlen(s);
+    return n;
+}
+
+#define PART_IS(k, lit) (len[k] == sizeof(lit) - 1 && memcmp(part[k], lit, len[k]) == 0)
+
+static bool valid_format(const char *f)
+{
+    const char *part[4];
+    size_t len[4];
+    if (strchr(f, '|') || !strchr(f, ':')) { /* new style: EPOCH|unit|size, TIMESTAMP, ... */
+        int n = split(f, '|', 3, part, len);
+        if (PART_IS(0, "EPOCH"))
+            return n == 1 || (is_unit(part[1], len[1]) && (n == 2 || is_size(part[2], len[2])));
+        if (PART_IS(0, "TIMESTAMP")) return n == 1;
+        if (PART_IS(0, "SIMPLE_DATE_FORMAT")) return n >= 2 && len[1] > 0;
+        return false;
+    }
+    int n = split(f, ':', 4, part, len); /* old style: size:unit:EPOCH|TIMESTAMP|SDF:pattern */
+    if (n < 3 || !is_size(part[0], len[0]) || !is_unit(part[1], len[1])) return false;
+    if (PART_IS(2, "EPOCH") || PART_IS(2, "TIMESTAMP")) return n == 3;
+    return PART_IS(2, "SIMPLE_DATE_FORMAT") && n == 4 && len[3] > 0;
+}
+
+static bool valid_granularity(const char *g)
+{
+    const char *part[2];
+    size_t len[2];
+    if (split(g, ':', 2, part, len) == 2 && is_size(part[0], len[0]) && is_unit(part[1], len[1]))
+        return true;
+    return split(g, '|', 2, part, len) == 2 && is_unit(part[0], len[0]) &&
+           is_size(part[1], len[1]);
+}
+
+/* ---- parsing ---- */
+
+static bool key_in(const char *key, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(key, *list) == 0) return true;
+    return false;
+}
+
+static void field_free(schema_field *f)
+{
+    free(f->name);
+    free(f->format);
+    free(f->granularity);
+    if (f->type == SCHEMA_STRING || f->type == SCHEMA_BYTES) free((void *)f->default_null.u.bytes.ptr);
+}
+
+void schema_free(schema *s)
+{
+    if (!s) return;
+    for (uint32_t i = 0; i < s->nfields; i++) field_free(&s->fields[i]);
+    free(s->fields);
+    free(s->name);
+    free(s);
+}
+
+/* Fills f from spec (path = "dimensionFieldSpecs[2]"). Returns false with err set; f then owns
+ * whatever it got so far and is freed by the caller. */
+static bool parse_field(const json_t *spec, schema_role role, const char *path, schema_field *f,
+                        const char *src, char *err, size_t errlen)
+{
+    static const char *const common_keys[] = {"name", "dataType", "singleValueField",
+                                              "defaultNullValue", NULL};
+    static const char *const dt_keys[] = {"format", "granularity", NULL};
+    char key[300], why[160];
+    f->role = role;
+    f->single_value = true;
+    f->type = SCHEMA_TYPE__COUNT; /* so field_free does not free a default not yet set */
+    if (!json_is_object(spec)) {
+        set_err(err, errlen, src, path, "expected an object");
+        return false;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)spec, k, v)
+    {
+        if (!key_in(k, common_keys) && !(role == SCHEMA_DATETIME && key_in(k, dt_keys))) {
+            snprintf(key, sizeof key, "%s.%s", path, k);
+            set_err(err, errlen, src, key, "unsupported key");
+            return false;
+        }
+    }
+    const json_t *name = json_object_get(spec, "name");
+    snprintf(key, sizeof key, "%s.name", path);
+    if (!name) return set_err(err, errlen, src, key, "missing required key"), false;
+    if (!json_is_string(name) || json_string_length(name) == 0 ||
+        strlen(json_string_value(name)) != json_string_length(name))
+        return set_err(err, errlen, src, key, "expected a non-empty string"), false;
+    f->name = xstrndup(json_string_value(name), json_string_length(name));
+
+    const json_t *dt = json_object_get(spec, "dataType");
+    snprintf(key, sizeof key, "%s.dataType", path);
+    if (!dt) return set_err(err, errlen, src, key, "missing required key"), false;
+    if (!json_is_string(dt)) return set_err(err, errlen, src, key, "expected a string"), false;
+    schema_type t = SCHEMA_TYPE__COUNT;
+    for (int i = 0; i < SCHEMA_TYPE__COUNT; i++)
+        if (strcmp(json_string_value(dt), type_names[i]) == 0) t = (schema_type)i;
+    if (t == SCHEMA_TYPE__COUNT)
+        return set_err(err, errlen, src, key, "unsupported type \"%s\"", json_string_value(dt)),
+               false;
+    if (role == SCHEMA_METRIC && (t == SCHEMA_BOOLEAN || t == SCHEMA_TIMESTAMP || t == SCHEMA_STRING))
+        return set_err(err, errlen, src, key,
+                       "metric \"%s\" must be INT, LONG, FLOAT, DOUBLE or BYTES, not %s", f->name,
+                       type_names[t]),
+               false;
+    if (role == SCHEMA_DATETIME && t != SCHEMA_INT && t != SCHEMA_LONG && t != SCHEMA_TIMESTAMP &&
+        t != SCHEMA_STRING)
+        return set_err(err, errlen, src, key,
+                       "dateTime field \"%s\" must be INT, LONG, TIMESTAMP or STRING, not %s",
+                       f->name, type_names[t]),
+               false;
+
+    const json_t *sv = json_object_get(spec, "singleValueField");
+    if (sv) {
+        snprintf(key, sizeof key, "%s.singleValueField", path);
+        if (!json_is_boolean(sv)) return set_err(err, errlen, src, key, "expected true or false"), false;
+        f->single_value = json_is_true(sv);
+        if (!f->single_value && role != SCHEMA_DIMENSION)
+            return set_err(err, errlen, src, key, "multi-value %s \"%s\": only dimensions may be "
+                           "multi-value", role_names[role], f->name),
+                   false;
+    }
+
+    const json_t *dn = json_object_get(spec, "defaultNullValue");
+    if (dn && !json_is_null(dn)) {
+        snprintf(key, sizeof key, "%s.defaultNullValue", path);
+        if (!parse_default(dn, t, &f->default_null, why, sizeof why))
+            return set_err(err, errlen, src, key, "field \"%s\": %s", f->name, why), false;
+        f->default_explicit = true;
+    } else {
+        f->type = t;
+        pinot_default(f);
+    }
+    f->type = t;
+
+    if (role == SCHEMA_DATETIME) {
+        for (int i = 0; dt_keys[i]; i++) {
+            const json_t *x = json_object_get(spec, dt_keys[i]);
+            snprintf(key, sizeof key, "%s.%s", path, dt_keys[i]);
+            if (!x) return set_err(err, errlen, src, key, "missing required key"), false;
+            if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x))
+                return set_err(err, errlen, src, key, "expected a string"), false;
+            const char *s = json_string_value(x);
+            if (i == 0 ? !valid_format(s) : !valid_granularity(s))
+                return set_err(err, errlen, src, key, "field \"%s\": invalid %s \"%s\"", f->name,
+                               dt_keys[i], s),
+                       false;
+            *(i == 0 ? &f->format : &f->granularity) = xstrndup(s, strlen(s));
+        }
+    }
+    return true;
+}
+
+schema *schema_parse(const char *json, size_t len, const char *source, char *err, size_t errlen)
+{
+    static const char *const top_keys[] = {"schemaName", "dimensionFieldSpecs", "metricFieldSpecs",
+                                           "dateTimeFieldSpecs", "enableColumnBasedNullHandling",
+                                           NULL};
+    schema *s = NULL;
+    json_t *root = NULL;
+    json_error_t jerr;
+    char key[64];
+    size_t i;
+    for (i = 0; i < len && isspace((unsigned char)json[i]); i++)
+        ;
+    if (i == len) {
+        set_err(err, errlen, source, "schema", "empty file");
+        goto fail;
+    }
+    root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        snprintf(key, sizeof key, "line %d column %d", jerr.line, jerr.column);
+        set_err(err, errlen, source, key, "invalid JSON: %s", jerr.text);
+        goto fail;
+    }
+    if (!json_is_object(root)) {
+        set_err(err, errlen, source, "schema", "top level must be a JSON object");
+        goto fail;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v)
+    {
+        if (strcmp(k, "primaryKeyColumns") == 0) {
+            set_err(err, errlen, source, k, "unsupported key (primary keys and upsert are not "
+                                            "supported)");
+            goto fail;
+        }
+        if (!key_in(k, top_keys)) {
+            set_err(err, errlen, source, k, "unsupported key");
+            goto fail;
+        }
+    }
+    const json_t *nh = json_object_get(root, "enableColumnBasedNullHandling");
+    if (nh && !json_is_false(nh)) {
+        set_err(err, errlen, source, "enableColumnBasedNullHandling",
+                "unsupported (only false is accepted)");
+        goto fail;
+    }
+    const json_t *name = json_object_get(root, "schemaName");
+    if (!name) {
+        set_err(err, errlen, source, "schemaName", "missing required key");
+        goto fail;
+    }
+    if (!json_is_string(name) || json_string_length(name) == 0 ||
+        strlen(json_string_value(name)) != json_string_length(name)) {
+        set_err(err, errlen, source, "schemaName", "expected a non-empty string");
+        goto fail;
+    }
+    size_t total = 0;
+    for (int r = 0; r < SCHEMA_ROLE__COUNT; r++) {
+        const json_t *arr = json_object_get(root, role_keys[r]);
+        if (arr && !json_is_null(arr) && !json_is_array(arr)) {
+            set_err(err, errlen, source, role_keys[r], "expected an array");
+            goto fail;
+        }
+        total += json_array_size(arr);
+    }
+    if (total == 0) {
+        set_err(err, errlen, source, "schema", "no fields");
+        goto fail;
+    }
+    if (total > UINT32_MAX) {
+        set_err(err, errlen, source, "schema", "too many fields");
+        goto fail;
+    }
+    s = xmalloc(sizeof *s);
+    s->name = xstrndup(json_string_value(name), json_string_length(name));
+    s->fields = xmalloc(total * sizeof *s->fields);
+    memset(s->fields, 0, total * sizeof *s->fields);
+    s->nfields = 0;
+    for (int r = 0; r < SCHEMA_ROLE__COUNT; r++) {
+        const json_t *arr = json_object_get(root, role_keys[r]);
+        for (size_t j = 0; j < json_array_size(arr); j++) {
+            char path[64];
+            snprintf(path, sizeof path, "%s[%zu]", role_keys[r], j);
+            schema_field *f = &s->fields[s->nfields++];
+            if (!parse_field(json_array_get(arr, j), (schema_role)r, path, f, source, err, errlen))
+                goto fail;
+            int dup = schema_find(&(schema){.nfields = s->nfields - 1, .fields = s->fields}, f->name);
+            if (dup >= 0) {
+                snprintf(path + strlen(path), sizeof path - strlen(path), ".name");
+                set_err(err, errlen, source, path, "duplicate field name \"%s\"", f->name);
+                goto fail;
+            }
+        }
+    }
+    json_decref(root);
+    return s;
+fail:
+    json_decref(root);
+    schema_free(s);
+    return NULL;
+}
+
+schema *schema_load(const char *path, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "rb");
+    char *buf = NULL;
+    if (!fp) {
+        set_err(err, errlen, NULL, path, "%s", strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    buf = xmalloc(cap);
+    for (;;) {
+        size_t n = fread(buf + len, 1, cap - len, fp);
+        len += n;
+        if (n == 0) break;
+        if (len == cap) {
+            if (cap >= SCHEMA_MAX_FILE) {
+                set_err(err, errlen, NULL, path, "file larger than %u bytes", SCHEMA_MAX_FILE);
+                goto fail;
+            }
+            cap *= 2;
+            buf = realloc(buf, cap);
+            if (!buf) abort();
+        }
+    }
+    if (ferror(fp)) {
+        set_err(err, errlen, NULL, path, "read error: %s", strerror(errno));
+        goto fail;
+    }
+    fclose(fp);
+    schema *s = schema_parse(buf, len, path, err, errlen);
+    free(buf);
+    return s;
+fail:
+    fclose(fp);
+    free(buf);
+    return NULL;
+}
+
+/* ---- canonical JSON ---- */
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        while (b->len + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 256;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p) abort();
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_puts(sbuf *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+static void sb_str(sbuf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    sb_put(b, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[7] = {'\\', 0};
+        if (c == '"' || c == '\\') {
+            esc[1] = (char)c;
+            sb_put(b, esc, 2);
+        } else if (c < 0x20) {
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
+            sb_put(b, esc, 6);
+        } else {
+            sb_put(b, (const char *)&c, 1);
+        }
+    }
+    sb_put(b, "\"", 1);
+}
+
+/* Shortest "%.Ng" text that reads back (through strtod, as jansson reads it) as the same
+ * value; always has a '.' or an exponent so that it reads back as a JSON real. */
+static void sb_real(sbuf *b, double d, bool is_float)
+{
+    char num[40];
+    if (isnan(d) || isinf(d)) {
+        sb_puts(b, isnan(d) ? "\"NaN\"" : d < 0 ? "\"-Infinity\"" : "\"Infinity\"");
+        return;
+    }
+    for (int prec = is_float ? 6 : 15; prec <= 17; prec++) {
+        snprintf(num, sizeof num, "%.*g", prec, d);
+        double back = strtod(num, NULL);
+        if (is_float ? (float)back == (float)d : back == d) break;
+    }
+    if (!strpbrk(num, ".eE")) strcat(num, ".0");
+    sb_puts(b, num);
+}
+
+static void sb_default(sbuf *b, const schema_field *f)
+{
+    static const char hex[] = "0123456789abcdef";
+    const schema_value *v = &f->default_null;
+    char num[32];
+    switch (f->type) {
+    case SCHEMA_INT:
+        snprintf(num, sizeof num, "%" PRId32, v->u.i32);
+        sb_puts(b, num);
+        break;
+    case SCHEMA_LONG:
+    case SCHEMA_TIMESTAMP:
+        snprintf(num, sizeof num, "%" PRId64, v->u.i64);
+        sb_puts(b, num);
+        break;
+    case SCHEMA_FLOAT: sb_real(b, v->u.f32, true); break;
+    case SCHEMA_DOUBLE: sb_real(b, v->u.f64, false); break;
+    case SCHEMA_BOOLEAN: sb_puts(b, v->u.i32 ? "true" : "false"); break;
+    case SCHEMA_STRING: sb_str(b, (const char *)v->u.bytes.ptr, v->u.bytes.len); break;
+    case SCHEMA_BYTES:
+    default:
+        sb_put(b, "\"", 1);
+        for (uint32_t i = 0; i < v->u.bytes.len; i++) {
+            char h[2] = {hex[v->u.bytes.ptr[i] >> 4], hex[v->u.bytes.ptr[i] & 15]};
+            sb_put(b, h, 2);
+        }
+        sb_put(b, "\"", 1);
+        break;
+    }
+}
+
+char *schema_to_json(const schema *s, size_t *len)
+{
+    sbuf b = {0};
+    sb_puts(&b, "{\"schemaName\":");
+    sb_str(&b, s->name, strlen(s->name));
+    for (int r = 0; r < SCHEMA_ROLE__COUNT; r++) {
+        sb_puts(&b, ",\"");
+        sb_puts(&b, role_keys[r]);
+        sb_puts(&b, "\":[");
+        bool first = true;
+        for (uint32_t i = 0; i < s->nfields; i++) {
+            const schema_field *f = &s->fields[i];
+            if (f->role != (schema_role)r) continue;
+            sb_puts(&b, first ? "{\"name\":" : ",{\"name\":");
+            first = false;
+            sb_str(&b, f->name, strlen(f->name));
+            sb_puts(&b, ",\"dataType\":\"");
+            sb_puts(&b, type_names[f->type]);
+            sb_puts(&b, "\"");
+            if (f->role == SCHEMA_DIMENSION)
+                sb_puts(&b, f->single_value ? ",\"singleValueField\":true"
+                                            : ",\"singleValueField\":false");
+            if (f->default_explicit) {
+                sb_puts(&b, ",\"defaultNullValue\":");
+                sb_default(&b, f);
+            }
+            if (f->format) {
+                sb_puts(&b, ",\"format\":");
+                sb_str(&b, f->format, strlen(f->format));
+            }
+            if (f->granularity) {
+                sb_puts(&b, ",\"granularity\":");
+                sb_str(&b, f->granularity, strlen(f->granularity));
+            }
+            sb_puts(&b, "}");
+        }
+        sb_puts(&b, "]");
+    }
+    sb_puts(&b, "}");
+    if (len) *len = b.len;
+    return b.p;
+}

@@ -1,0 +1,606 @@
+/* Pinot table config JSON -> struct tcfg, validated against the table's schema.
+ *
+ * Role: decide what a table config means, once, so that the consumer, the controller and the
+ * tools never look at JSON. The subset is documented in docs/tables.md; this file is its
+ * implementation and the two must move together.
+ *
+ * Rules that shape the code:
+ *  - Every key is either understood or rejected by name ("KEY: unsupported key"). The one
+ *    leniency: a Pinot key Sluice does not implement is accepted when its value configures
+ *    nothing (null, {}, [] or objects of those, e.g. "tenants": {}), because Pinot's own
+ *    tools emit such empty sections and accepting them ignores no setting.
+ *  - The stream config map lives in one of two places (the older tableIndexConfig.streamConfigs
+ *    or ingestionConfig.streamIngestionConfig.streamConfigMaps[0]); both at once is an error.
+ *  - Flush thresholds follow Pinot: rows "0" means size autotune (default target 200 MiB);
+ *    rows > 0 together with a segment size is a conflict, not a silent precedence rule.
+ *  - Defaults when a key is absent are Pinot's: replication 1, auto.offset.reset largest,
+ *    consumer type lowlevel, the JSON decoder. */
+#include "common/table_config.h"
+#include "common/sl_err.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TCFG_MAX_FILE (16u << 20)
+#define TCFG_MAX_REPLICATION 64
+#define TCFG_MAX_FLUSH_ROWS 2147483647ull /* rows in a segment are 32-bit */
+#define TCFG_AUTOTUNE_DEFAULT_SIZE (200ull << 20) /* Pinot's default segment size target */
+#define TCFG_MAX_NAME 128
+
+#define PROP_PREFIX "stream.kafka.consumer.prop."
+
+static const char *const json_decoders[] = {
+    "org.apache.pinot.plugin.inputformat.json.JSONMessageDecoder",
+    "org.apache.pinot.plugin.stream.kafka.KafkaJSONMessageDecoder", NULL};
+static const char *const consumer_factories[] = {
+    "org.apache.pinot.plugin.stream.kafka20.KafkaConsumerFactory",
+    "org.apache.pinot.plugin.stream.kafka30.KafkaConsumerFactory",
+    "org.apache.pinot.plugin.stream.kafka09.KafkaConsumerFactory",
+    "org.apache.pinot.core.realtime.impl.kafka.KafkaConsumerFactory",
+    "org.apache.pinot.core.realtime.impl.kafka2.KafkaConsumerFactory", NULL};
+
+typedef struct pctx {
+    const char *src;
+    char *err;
+    size_t errlen;
+} pctx;
+
+static void *xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz ? sz : 1);
+    if (!p) {
+        fprintf(stderr, "sluice: out of memory\n");
+        abort();
+    }
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s);
+    char *p = xcalloc(n + 1, 1);
+    memcpy(p, s, n);
+    return p;
+}
+
+/* "SOURCE: KEY: REASON"; always returns -1 so that callers can `return fail(...)`. */
+static int fail(pctx *c, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(pctx *c, const char *key, const char *fmt, ...)
+{
+    if (!c->err || c->errlen == 0) return -1;
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (c->src)
+        snprintf(c->err, c->errlen, "%s: %s: %s", c->src, key, why);
+    else
+        snprintf(c->err, c->errlen, "%s: %s", key, why);
+    return -1;
+}
+
+static bool key_in(const char *key, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(key, *list) == 0) return true;
+    return false;
+}
+
+/* null, {}, [] and containers of only those: a section that sets nothing. */
+static bool configures_nothing(const json_t *v)
+{
+    if (json_is_null(v)) return true;
+    if (json_is_array(v)) return json_array_size(v) == 0;
+    if (!json_is_object(v)) return false;
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)v, k, x)
+    {
+        if (!configures_nothing(x)) return false;
+    }
+    return true;
+}
+
+/* Rejects any key of obj outside `known` (unless it configures nothing). */
+static int check_keys(pctx *c, const json_t *obj, const char *path, const char *const *known)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        if (key_in(k, known) || configures_nothing(v)) continue;
+        char key[256];
+        snprintf(key, sizeof key, "%s%s%s", path, *path ? "." : "", k);
+        return fail(c, key, "unsupported key");
+    }
+    return 0;
+}
+
+/* ---- durations and sizes ---- */
+
+static bool mul_add(uint64_t *acc, uint64_t a, uint64_t mult)
+{
+    uint64_t p;
+    if (__builtin_mul_overflow(a, mult, &p)) return false;
+    return !__builtin_add_overflow(*acc, p, acc);
+}
+
+/* Digits at *p into *v (no sign, no overflow); advances *p. */
+static bool read_uint(const char **p, uint64_t *v)
+{
+    const char *s = *p;
+    if (!isdigit((unsigned char)*s)) return false;
+    uint64_t x = 0;
+    for (; isdigit((unsigned char)*s); s++)
+        if (__builtin_mul_overflow(x, 10, &x) || __builtin_add_overflow(x, (uint64_t)(*s - '0'), &x))
+            return false;
+    *p = s;
+    *v = x;
+    return true;
+}
+
+int tcfg_parse_duration(const char *text, uint64_t *ms)
+{
+    static const struct {
+        const char *name;
+        uint64_t ms;
+    } units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+    const int nunits = (int)(sizeof units / sizeof units[0]);
+    if (!text || !*text) return SL_EINVAL;
+    const char *p = text;
+    uint64_t total = 0, v;
+    if (!read_uint(&p, &v)) return SL_EINVAL;
+    if (!*p) return *ms = v, 0; /* bare number: milliseconds */
+    int last = -1; /* units must appear once each, largest first: "1h30m", not "30m1h" */
+    for (;;) {
+        int u = -1;
+        for (int i = nunits - 1; i >= 0; i--) { /* "ms" before "m" */
+            size_t n = strlen(units[i].name);
+            if (strncasecmp(p, units[i].name, n) == 0 && !isalpha((unsigned char)p[n])) {
+                u = i;
+                p += n;
+                break;
+            }
+        }
+        if (u <= last || !mul_add(&total, v, units[u].ms)) return SL_EINVAL;
+        last = u;
+        if (!*p) break;
+        if (!read_uint(&p, &v)) return SL_EINVAL;
+    }
+    *ms = total;
+    return 0;
+}
+
+int tcfg_parse_size(const char *text, uint64_t *bytes)
+{
+    if (!text) return SL_EINVAL;
+    const char *p = text;
+    uint64_t v, mult = 1, out = 0;
+    if (!read_uint(&p, &v)) return SL_EINVAL;
+    switch (toupper((unsigned char)*p)) {
+    case 'K': mult = 1ull << 10, p++; break;
+    case 'M': mult = 1ull << 20, p++; break;
+    case 'G': mult = 1ull << 30, p++; break;
+    case 'T': mult = 1ull << 40, p++; break;
+    default: break;
+    }
+    if (toupper((unsigned char)*p) == 'B') p++;
+    if (*p || !mul_add(&out, v, mult)) return SL_EINVAL;
+    *bytes = out;
+    return 0;
+}
+
+/* ---- sections ---- */
+
+/* A JSON string, or an integer written as text (Pinot's maps are string -> string, but JSON
+ * authors write "replication": 3). Returns false for anything else. */
+static bool scalar_text(const json_t *v, char *buf, size_t n)
+{
+    if (json_is_string(v)) {
+        if (strlen(json_string_value(v)) != json_string_length(v)) return false;
+        snprintf(buf, n, "%s", json_string_value(v));
+        return json_string_length(v) < n;
+    }
+    if (json_is_integer(v)) {
+        snprintf(buf, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return true;
+    }
+    return false;
+}
+
+static int parse_replication(pctx *c, const json_t *v, const char *key, uint32_t *out)
+{
+    char txt[32];
+    const char *p = txt;
+    uint64_t n;
+    if (!scalar_text(v, txt, sizeof txt) || !read_uint(&p, &n) || *p || n < 1 ||
+        n > TCFG_MAX_REPLICATION)
+        return fail(c, key, "expected an integer in [1, %d]", TCFG_MAX_REPLICATION);
+    *out = (uint32_t)n;
+    return 0;
+}
+
+static int parse_segments_config(pctx *c, const json_t *sc, const schema *s, tcfg *t)
+{
+    static const char *const known[] = {"replication", "replicasPerPartition", "timeColumnName",
+                                        "schemaName", NULL};
+    if (!json_is_object(sc)) return fail(c, "segmentsConfig", "expected an object");
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)sc, k, v)
+    {
+        if (strncmp(k, "retentionTime", 13) == 0 && !json_is_null(v)) {
+            char key[128];
+            snprintf(key, sizeof key, "segmentsConfig.%s", k);
+            return fail(c, key, "unsupported key (Sluice does not apply retention)");
+        }
+    }
+    if (check_keys(c, sc, "segmentsConfig", known)) return -1;
+    uint32_t rep = 0, rpp = 0;
+    const json_t *x = json_object_get(sc, "replication");
+    if (x && parse_replication(c, x, "segmentsConfig.replication", &rep)) return -1;
+    x = json_object_get(sc, "replicasPerPartition");
+    if (x && parse_replication(c, x, "segmentsConfig.replicasPerPartition", &rpp)) return -1;
+    if (rep && rpp && rep != rpp)
+        return fail(c, "segmentsConfig.replicasPerPartition",
+                    "%u disagrees with segmentsConfig.replication %u", rpp, rep);
+    t->replication = rep ? rep : rpp ? rpp : 1;
+
+    x = json_object_get(sc, "schemaName");
+    if (x) {
+        if (!json_is_string(x)) return fail(c, "segmentsConfig.schemaName", "expected a string");
+        if (strcmp(json_string_value(x), s->name) != 0)
+            return fail(c, "segmentsConfig.schemaName", "\"%s\" does not match the schema's name "
+                        "\"%s\"", json_string_value(x), s->name);
+    }
+    x = json_object_get(sc, "timeColumnName");
+    if (x && !json_is_null(x)) {
+        if (!json_is_string(x)) return fail(c, "segmentsConfig.timeColumnName", "expected a string");
+        const char *col = json_string_value(x);
+        int i = schema_find(s, col);
+        if (i < 0)
+            return fail(c, "segmentsConfig.timeColumnName",
+                        "\"%s\" is not a column of schema \"%s\"", col, s->name);
+        if (s->fields[i].role != SCHEMA_DATETIME)
+            return fail(c, "segmentsConfig.timeColumnName",
+                        "\"%s\" is a %s; the time column must be in dateTimeFieldSpecs", col,
+                        schema_role_name(s->fields[i].role));
+        t->time_column = xstrdup(col);
+    }
+    return 0;
+}
+
+static int parse_no_dictionary(pctx *c, const json_t *arr, const schema *s, tcfg *t)
+{
+    const char *key = "tableIndexConfig.noDictionaryColumns";
+    if (!arr || json_is_null(arr)) return 0;
+    if (!json_is_array(arr)) return fail(c, key, "expected an array of column names");
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const json_t *e = json_array_get(arr, i);
+        char k[128];
+        snprintf(k, sizeof k, "%s[%zu]", key, i);
+        if (!json_is_string(e)) return fail(c, k, "expected a column name");
+        int f = schema_find(s, json_string_value(e));
+        if (f < 0)
+            return fail(c, k, "\"%s\" is not a column of schema \"%s\"", json_string_value(e),
+                        s->name);
+        if (t->no_dictionary[f]) return fail(c, k, "\"%s\" listed twice", json_string_value(e));
+        t->no_dictionary[f] = true;
+    }
+    return 0;
+}
+
+/* One stream config map (path names where it was found, for messages). */
+static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
+{
+    char key[512], val[8192];
+    const char *k;
+    json_t *v;
+    bool have_rows = false, have_old_rows = false, have_size = false;
+    if (!json_is_object(m)) return fail(c, path, "expected an object");
+    t->offset_reset = TCFG_RESET_LARGEST;
+    t->consumer_type = TCFG_CONSUMER_LOWLEVEL;
+    size_t nprops = 0;
+    json_object_foreach((json_t *)m, k, v)
+    {
+        if (strncmp(k, PROP_PREFIX, strlen(PROP_PREFIX)) == 0) nprops++;
+    }
+    t->props = xcalloc(nprops, sizeof *t->props);
+    json_object_foreach((json_t *)m, k, v)
+    {
+        snprintf(key, sizeof key, "%s.%s", path, k);
+        if (!scalar_text(v, val, sizeof val))
+            return fail(c, key, "expected a string (of at most %zu bytes)", sizeof val - 1);
+        if (strcmp(k, "streamType") == 0) {
+            if (strcmp(val, "kafka") != 0)
+                return fail(c, key, "unsupported stream type \"%s\" (only kafka)", val);
+        } else if (strcmp(k, "stream.kafka.topic.name") == 0) {
+            if (!*val) return fail(c, key, "empty topic name");
+            t->topic = xstrdup(val);
+        } else if (strcmp(k, "stream.kafka.broker.list") == 0) {
+            if (!*val) return fail(c, key, "empty broker list");
+            t->broker_list = xstrdup(val);
+        } else if (strcmp(k, "stream.kafka.consumer.type") == 0) {
+            if (strcasecmp(val, "lowlevel") == 0 || strcasecmp(val, "simple") == 0)
+                t->consumer_type = TCFG_CONSUMER_LOWLEVEL;
+            else if (strcasecmp(val, "highlevel") == 0)
+                t->consumer_type = TCFG_CONSUMER_HIGHLEVEL;
+            else
+                return fail(c, key, "\"%s\": expected lowlevel or highlevel", val);
+        } else if (strcmp(k, "stream.kafka.consumer.factory.class.name") == 0) {
+            if (!key_in(val, consumer_factories))
+                return fail(c, key, "unsupported consumer factory \"%s\" (Sluice consumes Kafka "
+                            "itself; use a Pinot Kafka consumer factory name)", val);
+        } else if (strcmp(k, "stream.kafka.decoder.class.name") == 0) {
+            if (!key_in(val, json_decoders))
+                return fail(c, key, "\"%s\": only JSON decoders are supported", val);
+            t->decoder_class = xstrdup(val);
+        } else if (strcmp(k, PROP_PREFIX "auto.offset.reset") == 0) {
+            if (strcasecmp(val, "smallest") == 0 || strcasecmp(val, "earliest") == 0)
+                t->offset_reset = TCFG_RESET_SMALLEST;
+            else if (strcasecmp(val, "largest") == 0 || strcasecmp(val, "latest") == 0)
+                t->offset_reset = TCFG_RESET_LARGEST;
+            else
+                return fail(c, key, "\"%s\": expected smallest or largest", val);
+        } else if (strncmp(k, PROP_PREFIX, strlen(PROP_PREFIX)) == 0) {
+            if (!k[strlen(PROP_PREFIX)]) return fail(c, key, "empty property name");
+            t->props[t->nprops].key = xstrdup(k + strlen(PROP_PREFIX));
+            t->props[t->nprops++].value = xstrdup(val);
+        } else if (strcmp(k, "realtime.segment.flush.threshold.rows") == 0 ||
+                   strcmp(k, "realtime.segment.flush.threshold.size") == 0) {
+            bool old = k[strlen(k) - 1] == 'e';
+            const char *p = val;
+            uint64_t rows;
+            if (!read_uint(&p, &rows) || *p || rows > TCFG_MAX_FLUSH_ROWS)
+                return fail(c, key, "\"%s\": expected a row count in [0, %llu]%s", val,
+                            TCFG_MAX_FLUSH_ROWS,
+                            old ? " (for bytes use realtime.segment.flush.threshold.segment.size)"
+                                : "");
+            if (old ? have_rows : have_old_rows)
+                return fail(c, key, "conflicts with realtime.segment.flush.threshold.%s",
+                            old ? "rows" : "size");
+            *(old ? &have_old_rows : &have_rows) = true;
+            t->flush_rows = rows;
+        } else if (strcmp(k, "realtime.segment.flush.threshold.time") == 0) {
+            if (tcfg_parse_duration(val, &t->flush_time_ms) || t->flush_time_ms == 0)
+                return fail(c, key, "\"%s\": expected a positive duration such as 6h, 90s, 1h30m",
+                            val);
+        } else if (strcmp(k, "realtime.segment.flush.threshold.segment.size") == 0) {
+            if (tcfg_parse_size(val, &t->flush_size_bytes) || t->flush_size_bytes == 0)
+                return fail(c, key, "\"%s\": expected a positive size such as 200M, 1G", val);
+            have_size = true;
+        } else {
+            return fail(c, key, "unsupported key");
+        }
+    }
+    if (have_size && t->flush_rows > 0) {
+        snprintf(key, sizeof key, "%s.realtime.segment.flush.threshold.segment.size", path);
+        return fail(c, key, "conflicts with a non-zero realtime.segment.flush.threshold.%s "
+                    "(set it to \"0\" for size autotune)", have_rows ? "rows" : "size");
+    }
+    if ((have_rows || have_old_rows) && t->flush_rows == 0 && !have_size)
+        t->flush_size_bytes = TCFG_AUTOTUNE_DEFAULT_SIZE;
+    if (!t->topic && t->type == TCFG_REALTIME)
+        return fail(c, path, "missing required key stream.kafka.topic.name");
+    if (!t->broker_list) return fail(c, path, "missing required key stream.kafka.broker.list");
+    if (!t->decoder_class) t->decoder_class = xstrdup(json_decoders[0]);
+    return 0;
+}
+
+static int parse_table_name(pctx *c, const json_t *root, tcfg *t)
+{
+    const json_t *ty = json_object_get(root, "tableType");
+    if (!ty) return fail(c, "tableType", "missing required key");
+    if (!json_is_string(ty)) return fail(c, "tableType", "expected REALTIME or OFFLINE");
+    if (strcasecmp(json_string_value(ty), "REALTIME") == 0)
+        t->type = TCFG_REALTIME;
+    else if (strcasecmp(json_string_value(ty), "OFFLINE") == 0)
+        t->type = TCFG_OFFLINE;
+    else
+        return fail(c, "tableType", "\"%s\": expected REALTIME or OFFLINE", json_string_value(ty));
+
+    const json_t *nm = json_object_get(root, "tableName");
+    if (!nm) return fail(c, "tableName", "missing required key");
+    if (!json_is_string(nm)) return fail(c, "tableName", "expected a string");
+    char name[TCFG_MAX_NAME + 16];
+    if (json_string_length(nm) >= sizeof name)
+        return fail(c, "tableName", "longer than %d characters", TCFG_MAX_NAME);
+    snprintf(name, sizeof name, "%s", json_string_value(nm));
+    static const char *const sfx[] = {"_REALTIME", "_OFFLINE"};
+    for (int i = 0; i < 2; i++) {
+        size_t n = strlen(name), m = strlen(sfx[i]);
+        if (n >= m && strcmp(name + n - m, sfx[i]) == 0) {
+            if (i != (int)t->type)
+                return fail(c, "tableName", "\"%s\" has the suffix of the other table type",
+                            json_string_value(nm));
+            name[n - m] = '\0';
+        }
+    }
+    /* The name becomes a directory, a ZooKeeper node and the first part of segment names
+     * ("<table>__<partition>__..."), hence the narrow alphabet and no "__". */
+    size_t n = strlen(name);
+    if (n == 0 || n > TCFG_MAX_NAME)
+        return fail(c, "tableName", "must have 1 to %d characters", TCFG_MAX_NAME);
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '-')
+            return fail(c, "tableName", "\"%s\": only letters, digits, '_' and '-' are allowed",
+                        name);
+    if (strstr(name, "__"))
+        return fail(c, "tableName", "\"%s\": \"__\" is reserved as the segment name separator",
+                    name);
+    t->table_name = xstrdup(name);
+    return 0;
+}
+
+tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema *s, char *err,
+                 size_t errlen)
+{
+    static const char *const top[] = {"tableName", "tableType", "segmentsConfig",
+                                      "tableIndexConfig", "ingestionConfig", NULL};
+    static const char *const index_keys[] = {"noDictionaryColumns", "streamConfigs", NULL};
+    static const char *const ingest_keys[] = {"streamIngestionConfig", NULL};
+    static const char *const sic_keys[] = {"streamConfigMaps", NULL};
+    pctx c = {source, err, errlen};
+    json_t *root = NULL;
+    tcfg *t = NULL;
+    json_error_t jerr;
+    size_t i;
+    for (i = 0; i < len && isspace((unsigned char)json[i]); i++)
+        ;
+    if (i == len) {
+        fail(&c, "table config", "empty file");
+        goto fail;
+    }
+    root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        char key[64];
+        snprintf(key, sizeof key, "line %d column %d", jerr.line, jerr.column);
+        fail(&c, key, "invalid JSON: %s", jerr.text);
+        goto fail;
+    }
+    if (!json_is_object(root)) {
+        fail(&c, "table config", "top level must be a JSON object");
+        goto fail;
+    }
+    if (!s) {
+        fail(&c, "table config", "no schema to validate against");
+        goto fail;
+    }
+    if (check_keys(&c, root, "", top)) goto fail;
+    t = xcalloc(1, sizeof *t);
+    t->nfields = s->nfields;
+    t->no_dictionary = xcalloc(s->nfields, sizeof *t->no_dictionary);
+    t->replication = 1;
+    if (parse_table_name(&c, root, t)) goto fail;
+
+    const json_t *sc = json_object_get(root, "segmentsConfig");
+    if (sc && parse_segments_config(&c, sc, s, t)) goto fail;
+
+    const json_t *old_map = NULL, *new_map = NULL;
+    const json_t *tic = json_object_get(root, "tableIndexConfig");
+    if (tic && !json_is_null(tic)) {
+        if (!json_is_object(tic)) {
+            fail(&c, "tableIndexConfig", "expected an object");
+            goto fail;
+        }
+        if (check_keys(&c, tic, "tableIndexConfig", index_keys)) goto fail;
+        if (parse_no_dictionary(&c, json_object_get(tic, "noDictionaryColumns"), s, t)) goto fail;
+        old_map = json_object_get(tic, "streamConfigs");
+    }
+    const json_t *ing = json_object_get(root, "ingestionConfig");
+    if (ing && !json_is_null(ing)) {
+        if (!json_is_object(ing)) {
+            fail(&c, "ingestionConfig", "expected an object");
+            goto fail;
+        }
+        if (check_keys(&c, ing, "ingestionConfig", ingest_keys)) goto fail;
+        const json_t *sic = json_object_get(ing, "streamIngestionConfig");
+        if (sic && !json_is_null(sic)) {
+            const char *p = "ingestionConfig.streamIngestionConfig";
+            if (!json_is_object(sic)) {
+                fail(&c, p, "expected an object");
+                goto fail;
+            }
+            if (check_keys(&c, sic, p, sic_keys)) goto fail;
+            const json_t *maps = json_object_get(sic, "streamConfigMaps");
+            if (maps && !json_is_null(maps)) {
+                p = "ingestionConfig.streamIngestionConfig.streamConfigMaps";
+                if (!json_is_array(maps) || json_array_size(maps) != 1) {
+                    fail(&c, p, "expected an array of exactly one stream config map");
+                    goto fail;
+                }
+                new_map = json_array_get(maps, 0);
+            }
+        }
+    }
+    if (json_is_null(old_map)) old_map = NULL;
+    if (old_map && new_map) {
+        fail(&c, "tableIndexConfig.streamConfigs",
+             "given together with ingestionConfig.streamIngestionConfig.streamConfigMaps; "
+             "use one of them");
+        goto fail;
+    }
+    const json_t *map = old_map ? old_map : new_map;
+    const char *map_path = old_map ? "tableIndexConfig.streamConfigs"
+                                   : "ingestionConfig.streamIngestionConfig.streamConfigMaps[0]";
+    if (t->type == TCFG_OFFLINE && map) {
+        fail(&c, map_path, "stream config given for an OFFLINE table");
+        goto fail;
+    }
+    if (t->type == TCFG_REALTIME) {
+        if (!map) {
+            fail(&c, "ingestionConfig.streamIngestionConfig.streamConfigMaps",
+                 "missing: a REALTIME table needs a stream config");
+            goto fail;
+        }
+        if (parse_stream_map(&c, map, map_path, t)) goto fail;
+    }
+    json_decref(root);
+    return t;
+fail:
+    json_decref(root);
+    tcfg_free(t);
+    return NULL;
+}
+
+tcfg *tcfg_load(const char *path, const schema *s, char *err, size_t errlen)
+{
+    pctx c = {NULL, err, errlen};
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        fail(&c, path, "%s", strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = xcalloc(cap, 1);
+    for (;;) {
+        size_t n = fread(buf + len, 1, cap - len, fp);
+        len += n;
+        if (n == 0) break;
+        if (len == cap) {
+            if (cap >= TCFG_MAX_FILE) {
+                fail(&c, path, "file larger than %u bytes", TCFG_MAX_FILE);
+                goto fail;
+            }
+            cap *= 2;
+            buf = realloc(buf, cap);
+            if (!buf) abort();
+        }
+    }
+    if (ferror(fp)) {
+        fail(&c, path, "read error: %s", strerror(errno));
+        goto fail;
+    }
+    fclose(fp);
+    tcfg *t = tcfg_parse(buf, len, path, s, err, errlen);
+    free(buf);
+    return t;
+fail:
+    fclose(fp);
+    free(buf);
+    return NULL;
+}
+
+void tcfg_free(tcfg *t)
+{
+    if (!t) return;
+    free(t->table_name);
+    free(t->time_column);
+    free(t->no_dictionary);
+    free(t->topic);
+    free(t->broker_list);
+    free(t->decoder_class);
+    for (uint32_t i = 0; i < t->nprops; i++) {
+        free(t->props[i].key);
+        free(t->props[i].value);
+    }
+    free(t->props);
+    free(t);
+}

@@ -1,0 +1,588 @@
+/* Consumer pool (see cpool.h for the contract).
+ *
+ * Each worker thread owns: one rd_kafka_t consumer, its consumer queue, and a small table
+ * of the partitions assigned to it. Other threads never touch those; they enqueue a command
+ * (add, remove, call) and wake the worker with rd_kafka_queue_yield, then wait for it to be
+ * done. The worker loop: run commands, consume a batch (up to CPOOL_BATCH messages or
+ * tick_ms), feed each message to its pcons, then tick every partition (time thresholds,
+ * lag). A FULL pcons goes to the handler on this thread; HOLD pauses the partition in
+ * librdkafka so no more messages arrive until cpool_seek_resume.
+ *
+ * Fetch tuning: librdkafka 2.0.2 backs a partition off (fetch.error.backoff.ms) whenever
+ * its prefetch queue is over queued.min.messages or queued.max.messages.kbytes, even after
+ * the application drained it (DESIGN §7). The queue is bounded by bytes (kbytes below) and
+ * the message-count bound is set out of the way, with a short error backoff. */
+#include "consumer/cpool.h"
+#include "common/log.h"
+#include "common/sl_err.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#define CPOOL_BATCH 4096
+#define CPOOL_QUERY_TIMEOUT_MS 5000
+
+typedef enum cpool__cmd_kind { CPOOL_CMD_ADD, CPOOL_CMD_REMOVE, CPOOL_CMD_CALL } cpool__cmd_kind;
+
+typedef struct cpool__cmd {
+    cpool__cmd_kind kind;
+    pcons *p;
+    const char *topic;
+    void (*fn)(void *arg, cpool_worker *w);
+    void *arg;
+    int rc;
+    bool done;
+    struct cpool__cmd *next;
+} cpool__cmd;
+
+typedef struct cpool__part {
+    pcons *p;
+    char *topic;
+    int32_t partition;
+    bool held; /* paused in librdkafka until cpool_seek_resume */
+} cpool__part;
+
+struct cpool_worker {
+    cpool *c;
+    int idx;
+    pthread_t thread;
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *q;
+    pthread_mutex_t mu; /* guards cmds and done flags */
+    pthread_cond_t cv;
+    cpool__cmd *cmds_head, *cmds_tail;
+    cpool__part *parts;
+    size_t nparts, capparts;
+    size_t last; /* index of the last partition a message went to (batches are per partition) */
+};
+
+struct cpool {
+    cpool_opts o;
+    cpool_handler h;
+    int n;
+    cpool_worker *w;
+    _Atomic bool stop;
+};
+
+static uint64_t cpool__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- partition table (worker thread only) ----------------------------------------- */
+
+static cpool__part *cpool__find(cpool_worker *w, const char *topic, int32_t partition)
+{
+    if (w->last < w->nparts && w->parts[w->last].partition == partition &&
+        strcmp(w->parts[w->last].topic, topic) == 0)
+        return &w->parts[w->last];
+    for (size_t i = 0; i < w->nparts; i++) {
+        if (w->parts[i].partition == partition && strcmp(w->parts[i].topic, topic) == 0) {
+            w->last = i;
+            return &w->parts[i];
+        }
+    }
+    return NULL;
+}
+
+static cpool__part *cpool__find_p(cpool_worker *w, const pcons *p)
+{
+    for (size_t i = 0; i < w->nparts; i++)
+        if (w->parts[i].p == p) return &w->parts[i];
+    return NULL;
+}
+
+static cpool__part *cpool__part_add(cpool_worker *w, const char *topic, pcons *p)
+{
+    if (w->nparts == w->capparts) {
+        w->capparts = w->capparts ? w->capparts * 2 : 8;
+        w->parts = realloc(w->parts, w->capparts * sizeof *w->parts);
+        if (!w->parts) abort();
+    }
+    cpool__part *pt = &w->parts[w->nparts++];
+    pt->p = p;
+    pt->topic = strdup(topic);
+    if (!pt->topic) abort();
+    pt->partition = pcons_partition(p);
+    pt->held = false;
+    return pt;
+}
+
+static void cpool__part_del(cpool_worker *w, cpool__part *pt)
+{
+    free(pt->topic);
+    *pt = w->parts[--w->nparts];
+    w->last = 0;
+}
+
+static rd_kafka_topic_partition_list_t *cpool__one(const cpool__part *pt, int64_t offset)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, pt->topic, pt->partition)->offset = offset;
+    return l;
+}
+
+static void cpool__pause(cpool_worker *w, cpool__part *pt)
+{
+    rd_kafka_topic_partition_list_t *l = cpool__one(pt, RD_KAFKA_OFFSET_INVALID);
+    rd_kafka_pause_partitions(w->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    pt->held = true;
+}
+
+/* ---- FULL segments ------------------------------------------------------------------ */
+
+/* Hand a FULL pcons to the handler; true when the partition may go on consuming. */
+static bool cpool__full(cpool_worker *w, cpool__part *pt)
+{
+    cpool_full_action act = w->c->h.on_full(w->c->h.ctx, w, pt->p);
+    if (act == CPOOL_HOLD || pcons_get_state(pt->p) != PCONS_CONSUMING) {
+        cpool__pause(w, pt);
+        return false;
+    }
+    return true;
+}
+
+static void cpool__feed(cpool_worker *w, cpool__part *pt, const rd_kafka_message_t *m)
+{
+    bool full = pcons_on_message(pt->p, m->offset, m->payload, m->len);
+    while (full) {
+        if (!cpool__full(w, pt)) return;
+        /* rolled: the next segment may have been FULL from the start, or this message may
+         * belong to it (pcons ignores it when the previous segment already holds it) */
+        full = pcons_get_state(pt->p) == PCONS_FULL ||
+               pcons_on_message(pt->p, m->offset, m->payload, m->len);
+    }
+}
+
+/* ---- Kafka errors ----------------------------------------------------------------- */
+
+static void cpool__offset_out_of_range(cpool_worker *w, cpool__part *pt)
+{
+    int64_t low = -1, high = -1;
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        w->rk, pt->topic, pt->partition, &low, &high, CPOOL_QUERY_TIMEOUT_MS);
+    int64_t next = pcons_next_offset(pt->p);
+    if (err) {
+        SL_WARN("consumer", "watermark query failed topic=%s partition=%d err=%s (will retry)",
+                pt->topic, pt->partition, rd_kafka_err2str(err));
+        low = next; /* retry from where we were */
+    } else if (next < low) {
+        pcons_data_loss(pt->p, next, low);
+        if (w->c->o.fail_on_data_loss) {
+            pcons_fail(pt->p, "data loss and consumer.data.loss = fail");
+            cpool__pause(w, pt);
+            return;
+        }
+    } else if (next > high) {
+        pcons_fail(pt->p, "consumer offset is beyond the end of the partition");
+        cpool__pause(w, pt);
+        return;
+    } else {
+        low = next; /* in range after all (leader change race): fetch again */
+    }
+    rd_kafka_topic_partition_list_t *l = cpool__one(pt, low);
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(w->rk, l, CPOOL_QUERY_TIMEOUT_MS);
+    if (e) {
+        SL_WARN("consumer", "seek failed topic=%s partition=%d err=%s", pt->topic, pt->partition,
+                rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void cpool__error_msg(cpool_worker *w, const rd_kafka_message_t *m)
+{
+    cpool__part *pt = m->rkt ? cpool__find(w, rd_kafka_topic_name(m->rkt), m->partition) : NULL;
+    if (pt && (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+               m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE)) {
+        cpool__offset_out_of_range(w, pt);
+        return;
+    }
+    /* everything else is transient for a consumer: librdkafka retries it */
+    SL_WARN("consumer", "kafka error worker=%d topic=%s partition=%d err=%s", w->idx,
+            m->rkt ? rd_kafka_topic_name(m->rkt) : "-", m->partition, rd_kafka_err2str(m->err));
+}
+
+static void cpool__error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    cpool_worker *w = opaque;
+    SL_WARN("consumer", "kafka worker=%d err=%s reason=%s", w->idx,
+            rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+/* ---- highlevel: group rebalances ------------------------------------------------- */
+
+static void cpool__rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    cpool_worker *w = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        rd_kafka_committed(rk, parts, CPOOL_QUERY_TIMEOUT_MS);
+        for (int i = 0; i < parts->cnt; i++) {
+            rd_kafka_topic_partition_t *tp = &parts->elems[i];
+            int64_t committed = tp->offset >= 0 ? tp->offset : -1;
+            pcons *p = w->c->h.on_assign(w->c->h.ctx, w, tp->topic, tp->partition, committed);
+            if (!p) {
+                tp->offset = RD_KAFKA_OFFSET_END; /* not ours to consume; stay idle */
+                continue;
+            }
+            cpool__part_add(w, tp->topic, p);
+            tp->offset = pcons_next_offset(p);
+            SL_INFO("consumer", "group assigned worker=%d topic=%s partition=%d offset=%" PRId64,
+                    w->idx, tp->topic, tp->partition, tp->offset);
+        }
+        rd_kafka_assign(rk, parts);
+    } else {
+        for (int i = 0; i < parts->cnt; i++) {
+            cpool__part *pt = cpool__find(w, parts->elems[i].topic, parts->elems[i].partition);
+            if (!pt) continue;
+            pcons *p = pt->p;
+            cpool__part_del(w, pt);
+            w->c->h.on_revoke(w->c->h.ctx, w, p);
+        }
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+/* ---- commands ----------------------------------------------------------------------- */
+
+static int cpool__do_add(cpool_worker *w, const char *topic, pcons *p)
+{
+    cpool__part *pt = cpool__part_add(w, topic, p);
+    rd_kafka_topic_partition_list_t *l = cpool__one(pt, pcons_next_offset(p));
+    rd_kafka_error_t *e = rd_kafka_incremental_assign(w->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        SL_ERROR("consumer", "assign failed topic=%s partition=%d err=%s", topic,
+                 pcons_partition(p), rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        cpool__part_del(w, pt);
+        return SL_ETRANSIENT;
+    }
+    if (pcons_get_state(p) == PCONS_FULL) cpool__full(w, pt);
+    return 0;
+}
+
+static void cpool__do_remove(cpool_worker *w, pcons *p)
+{
+    cpool__part *pt = cpool__find_p(w, p);
+    if (!pt) return;
+    rd_kafka_topic_partition_list_t *l = cpool__one(pt, RD_KAFKA_OFFSET_INVALID);
+    rd_kafka_error_t *e = rd_kafka_incremental_unassign(w->rk, l);
+    if (e) rd_kafka_error_destroy(e);
+    rd_kafka_topic_partition_list_destroy(l);
+    cpool__part_del(w, pt);
+}
+
+static void cpool__run_cmds(cpool_worker *w)
+{
+    pthread_mutex_lock(&w->mu);
+    cpool__cmd *cmd = w->cmds_head;
+    w->cmds_head = w->cmds_tail = NULL;
+    pthread_mutex_unlock(&w->mu);
+    while (cmd) {
+        cpool__cmd *next = cmd->next;
+        switch (cmd->kind) {
+        case CPOOL_CMD_ADD: cmd->rc = cpool__do_add(w, cmd->topic, cmd->p); break;
+        case CPOOL_CMD_REMOVE: cpool__do_remove(w, cmd->p); break;
+        case CPOOL_CMD_CALL: cmd->fn(cmd->arg, w); break;
+        }
+        pthread_mutex_lock(&w->mu);
+        cmd->done = true;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        cmd = next;
+    }
+}
+
+/* Enqueue cmd on w and wait until the worker ran it. */
+static int cpool__submit(cpool_worker *w, cpool__cmd *cmd)
+{
+    cmd->done = false;
+    cmd->next = NULL;
+    pthread_mutex_lock(&w->mu);
+    if (w->cmds_tail)
+        w->cmds_tail->next = cmd;
+    else
+        w->cmds_head = cmd;
+    w->cmds_tail = cmd;
+    pthread_mutex_unlock(&w->mu);
+    rd_kafka_queue_yield(w->q);
+    pthread_mutex_lock(&w->mu);
+    while (!cmd->done) pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    return cmd->rc;
+}
+
+/* ---- worker loop ------------------------------------------------------------------- */
+
+static void cpool__tick(cpool_worker *w)
+{
+    uint64_t now = cpool__now_ms();
+    for (size_t i = 0; i < w->nparts; i++) {
+        cpool__part *pt = &w->parts[i];
+        int64_t low, high;
+        if (rd_kafka_get_watermark_offsets(w->rk, pt->topic, pt->partition, &low, &high) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR &&
+            high >= 0)
+            atomic_store_explicit(&pcons_get_stats(pt->p)->high_watermark, high,
+                                  memory_order_relaxed);
+        if (!pt->held && pcons_tick(pt->p, now)) cpool__full(w, pt);
+    }
+}
+
+static void *cpool__worker_main(void *arg)
+{
+    cpool_worker *w = arg;
+    rd_kafka_message_t **msgs = malloc(CPOOL_BATCH * sizeof *msgs);
+    if (!msgs) abort();
+    int tick_ms = (int)(w->c->o.tick_ms ? w->c->o.tick_ms : 100);
+    uint64_t last_tick = 0;
+    while (!atomic_load(&w->c->stop)) {
+        cpool__run_cmds(w);
+        ssize_t n = rd_kafka_consume_batch_queue(w->q, tick_ms, msgs, CPOOL_BATCH);
+        for (ssize_t i = 0; i < n; i++) {
+            rd_kafka_message_t *m = msgs[i];
+            if (m->err) {
+                cpool__error_msg(w, m);
+            } else {
+                cpool__part *pt = cpool__find(w, rd_kafka_topic_name(m->rkt), m->partition);
+                if (pt && !pt->held) cpool__feed(w, pt, m);
+            }
+            rd_kafka_message_destroy(m);
+        }
+        uint64_t now = cpool__now_ms();
+        if (now - last_tick >= (uint64_t)tick_ms) {
+            last_tick = now;
+            cpool__tick(w);
+        }
+    }
+    free(msgs);
+    cpool__run_cmds(w); /* release anyone still waiting */
+    return NULL;
+}
+
+/* ---- public --------------------------------------------------------------------------- */
+
+static int cpool__set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err,
+                      size_t errlen)
+{
+    char e[256];
+    if (rd_kafka_conf_set(conf, k, v, e, sizeof e) != RD_KAFKA_CONF_OK) {
+        snprintf(err, errlen, "kafka.%s: %s", k, e);
+        return SL_EINVAL;
+    }
+    return 0;
+}
+
+static rd_kafka_t *cpool__handle(cpool *c, cpool_worker *w, char *err, size_t errlen)
+{
+    static const char *const defaults[][2] = {
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"auto.offset.reset", "error"}, /* out-of-range must surface as data loss */
+        {"enable.partition.eof", "false"},
+        {"fetch.wait.max.ms", "100"},
+        {"fetch.error.backoff.ms", "20"},
+        {"queued.min.messages", "10000000"},
+        {"queued.max.messages.kbytes", "65536"},
+        {"max.partition.fetch.bytes", "4194304"},
+        {"fetch.max.bytes", "67108864"},
+        {"receive.message.max.bytes", "100000000"},
+        {"socket.nagle.disable", "true"},
+    };
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char id[64];
+    snprintf(id, sizeof id, "sluice-w%d", w->idx);
+    if (cpool__set(conf, "bootstrap.servers", c->o.bootstrap, err, errlen) ||
+        cpool__set(conf, "client.id", id, err, errlen))
+        goto fail;
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+        if (cpool__set(conf, defaults[i][0], defaults[i][1], err, errlen)) goto fail;
+    if (c->o.group_id && cpool__set(conf, "group.id", c->o.group_id, err, errlen)) goto fail;
+    for (size_t i = 0; i < c->o.nprops; i++)
+        if (cpool__set(conf, c->o.props[i].key, c->o.props[i].value, err, errlen)) goto fail;
+    rd_kafka_conf_set_opaque(conf, w);
+    rd_kafka_conf_set_error_cb(conf, cpool__error_cb);
+    if (c->o.group_id) rd_kafka_conf_set_rebalance_cb(conf, cpool__rebalance);
+    char e[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
+    if (rk) return rk; /* conf now belongs to rk */
+    snprintf(err, errlen, "kafka consumer: %s", e);
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+cpool *cpool_new(const cpool_opts *o, const cpool_handler *h, char *err, size_t errlen)
+{
+    cpool *c = calloc(1, sizeof *c);
+    if (!c) abort();
+    c->o = *o;
+    c->h = *h;
+    c->n = o->workers > 0 ? o->workers : 1;
+    c->w = calloc((size_t)c->n, sizeof *c->w);
+    if (!c->w) abort();
+    int started = 0;
+    for (int i = 0; i < c->n; i++) {
+        cpool_worker *w = &c->w[i];
+        w->c = c;
+        w->idx = i;
+        pthread_mutex_init(&w->mu, NULL);
+        pthread_cond_init(&w->cv, NULL);
+        if (!(w->rk = cpool__handle(c, w, err, errlen))) goto fail;
+        rd_kafka_poll_set_consumer(w->rk);
+        w->q = rd_kafka_queue_get_consumer(w->rk);
+        if (o->group_id) {
+            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+            rd_kafka_topic_partition_list_add(l, o->topic, RD_KAFKA_PARTITION_UA);
+            rd_kafka_resp_err_t e = rd_kafka_subscribe(w->rk, l);
+            rd_kafka_topic_partition_list_destroy(l);
+            if (e) {
+                snprintf(err, errlen, "subscribe %s: %s", o->topic, rd_kafka_err2str(e));
+                goto fail;
+            }
+        }
+    }
+    for (; started < c->n; started++)
+        if (pthread_create(&c->w[started].thread, NULL, cpool__worker_main, &c->w[started])) {
+            snprintf(err, errlen, "cannot start worker thread: %s", strerror(errno));
+            goto fail;
+        }
+    return c;
+fail:
+    atomic_store(&c->stop, true);
+    for (int i = 0; i < started; i++) pthread_join(c->w[i].thread, NULL);
+    for (int i = 0; i < c->n; i++) {
+        if (c->w[i].q) rd_kafka_queue_destroy(c->w[i].q);
+        if (c->w[i].rk) rd_kafka_destroy(c->w[i].rk);
+        pthread_mutex_destroy(&c->w[i].mu);
+        pthread_cond_destroy(&c->w[i].cv);
+    }
+    free(c->w);
+    free(c);
+    return NULL;
+}
+
+static cpool_worker *cpool__owner(cpool *c, const pcons *p)
+{
+    return &c->w[(uint32_t)pcons_partition(p) % (uint32_t)c->n];
+}
+
+int cpool_add(cpool *c, const char *topic, pcons *p)
+{
+    cpool__cmd cmd = {.kind = CPOOL_CMD_ADD, .p = p, .topic = topic};
+    return cpool__submit(cpool__owner(c, p), &cmd);
+}
+
+void cpool_remove(cpool *c, pcons *p)
+{
+    cpool__cmd cmd = {.kind = CPOOL_CMD_REMOVE, .p = p};
+    cpool__submit(cpool__owner(c, p), &cmd);
+}
+
+void cpool_call(cpool *c, pcons *p, void (*fn)(void *arg, cpool_worker *w), void *arg)
+{
+    cpool__cmd cmd = {.kind = CPOOL_CMD_CALL, .p = p, .fn = fn, .arg = arg};
+    cpool__submit(cpool__owner(c, p), &cmd);
+}
+
+int cpool_seek_resume(cpool_worker *w, pcons *p, int64_t offset)
+{
+    cpool__part *pt = cpool__find_p(w, p);
+    if (!pt) return SL_ENOENT;
+    rd_kafka_topic_partition_list_t *l = cpool__one(pt, offset);
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(w->rk, l, CPOOL_QUERY_TIMEOUT_MS);
+    int rc = 0;
+    if (e) {
+        SL_WARN("consumer", "seek failed topic=%s partition=%d offset=%" PRId64 " err=%s",
+                pt->topic, pt->partition, offset, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        rc = SL_ETRANSIENT;
+    }
+    if (pt->held) {
+        rd_kafka_resume_partitions(w->rk, l);
+        pt->held = false;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+int cpool_commit(cpool_worker *w, pcons *p, int64_t offset)
+{
+    cpool__part *pt = cpool__find_p(w, p);
+    if (!pt) return SL_ENOENT;
+    rd_kafka_topic_partition_list_t *l = cpool__one(pt, offset);
+    rd_kafka_resp_err_t e = rd_kafka_commit(w->rk, l, 0);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        SL_WARN("consumer", "offset commit failed topic=%s partition=%d offset=%" PRId64 " err=%s",
+                pt->topic, pt->partition, offset, rd_kafka_err2str(e));
+        return SL_ETRANSIENT;
+    }
+    return 0;
+}
+
+int cpool_query_watermarks(cpool *c, const char *topic, int32_t partition, int64_t *low,
+                           int64_t *high)
+{
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(c->w[0].rk, topic, partition, low,
+                                                             high, CPOOL_QUERY_TIMEOUT_MS);
+    if (e) {
+        SL_WARN("consumer", "watermark query failed topic=%s partition=%d err=%s", topic,
+                partition, rd_kafka_err2str(e));
+        return SL_ETRANSIENT;
+    }
+    return 0;
+}
+
+int cpool_partition_count(cpool *c, const char *topic, int *count)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(c->w[0].rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(c->w[0].rk, 0, rkt, &md, CPOOL_QUERY_TIMEOUT_MS);
+    rd_kafka_topic_destroy(rkt);
+    int rc = SL_ETRANSIENT;
+    if (!e && md->topic_cnt == 1) {
+        if (md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+            rc = SL_ENOENT;
+        } else if (!md->topics[0].err) {
+            *count = md->topics[0].partition_cnt;
+            rc = 0;
+        }
+    }
+    if (md) rd_kafka_metadata_destroy(md);
+    return rc;
+}
+
+void cpool_free(cpool *c)
+{
+    if (!c) return;
+    atomic_store(&c->stop, true);
+    for (int i = 0; i < c->n; i++) rd_kafka_queue_yield(c->w[i].q);
+    for (int i = 0; i < c->n; i++) pthread_join(c->w[i].thread, NULL);
+    for (int i = 0; i < c->n; i++) {
+        cpool_worker *w = &c->w[i];
+        if (c->o.group_id) rd_kafka_consumer_close(w->rk);
+        rd_kafka_queue_destroy(w->q);
+        rd_kafka_destroy(w->rk);
+        for (size_t j = 0; j < w->nparts; j++) free(w->parts[j].topic);
+        free(w->parts);
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+    }
+    free(c->w);
+    free(c);
+}

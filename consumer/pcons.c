@@ -1,0 +1,257 @@
+/* Partition consumer state (see pcons.h for the contract and the state diagram).
+ *
+ * The per-message path is: offset check -> rowdec_decode -> mseg_append -> threshold check.
+ * It allocates nothing; counters are single-writer atomics updated with plain stores. */
+#include "consumer/pcons.h"
+#include "common/log.h"
+#include "consumer/rowdec.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCONS_SIZE_CHECK_EVERY 1024 /* rows between mutable-segment memory checks */
+
+_Static_assert(ROWDEC_REASON__COUNT <= 16, "pcons_stats.bad holds every rowdec reason");
+
+struct pcons {
+    const pcons_table *t;
+    int32_t partition;
+    pcons_state state;
+    pcons_end end;
+    rowdec *dec;
+    mseg *seg;
+    int64_t seq;
+    char *name;
+    int64_t start;
+    int64_t next;
+    uint64_t created_ms;
+    uint64_t deadline_ms; /* 0 = no time threshold */
+    pcons_limits lim;
+    uint64_t seg_rows;
+    uint32_t logged_reasons; /* bit per rowdec_reason already logged */
+    pcons_stats stats;
+};
+
+static const char *const pcons_state_names[PCONS_STATE__COUNT] = {
+    [PCONS_IDLE] = "IDLE", [PCONS_CONSUMING] = "CONSUMING", [PCONS_FULL] = "FULL",
+    [PCONS_ERROR] = "ERROR"};
+
+static const char *const pcons_end_names[] = {
+    [PCONS_END_NONE] = "none",     [PCONS_END_ROWS] = "row_limit",
+    [PCONS_END_TIME] = "time_limit", [PCONS_END_SIZE] = "size_limit",
+    [PCONS_END_OFFSET] = "end_offset", [PCONS_END_FORCE] = "force"};
+
+const char *pcons_state_name(pcons_state s)
+{
+    return s < PCONS_STATE__COUNT ? pcons_state_names[s] : "?";
+}
+
+const char *pcons_end_name(pcons_end e)
+{
+    return e <= PCONS_END_FORCE ? pcons_end_names[e] : "?";
+}
+
+/* The one place the state changes: checks legality and logs A -> B. */
+static void pcons__set_state(pcons *p, pcons_state to)
+{
+    static const bool legal[PCONS_STATE__COUNT][PCONS_STATE__COUNT] = {
+        [PCONS_IDLE] = {[PCONS_CONSUMING] = true, [PCONS_ERROR] = true},
+        [PCONS_CONSUMING] = {[PCONS_FULL] = true, [PCONS_ERROR] = true},
+        [PCONS_FULL] = {[PCONS_CONSUMING] = true, [PCONS_ERROR] = true},
+        [PCONS_ERROR] = {[PCONS_CONSUMING] = true, [PCONS_ERROR] = true},
+    };
+    assert(legal[p->state][to]);
+    if (!legal[p->state][to]) {
+        SL_ERROR("consumer", "illegal transition table=%s partition=%d segment=%s %s -> %s",
+                 p->t->table, p->partition, p->name ? p->name : "-",
+                 pcons_state_name(p->state), pcons_state_name(to));
+        return;
+    }
+    SL_DEBUG("consumer", "state table=%s partition=%d segment=%s %s -> %s", p->t->table,
+             p->partition, p->name ? p->name : "-", pcons_state_name(p->state),
+             pcons_state_name(to));
+    p->state = to;
+}
+
+static inline void pcons__inc(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+static inline void pcons__set_next(pcons *p, int64_t next)
+{
+    p->next = next;
+    atomic_store_explicit(&p->stats.next_offset, next, memory_order_relaxed);
+}
+
+static void pcons__full(pcons *p, pcons_end why)
+{
+    p->end = why;
+    pcons__set_state(p, PCONS_FULL);
+    SL_INFO("consumer", "segment full table=%s partition=%d segment=%s reason=%s rows=%" PRIu64
+                        " start=%" PRId64 " end=%" PRId64,
+            p->t->table, p->partition, p->name, pcons_end_name(why), p->seg_rows, p->start,
+            p->next);
+}
+
+pcons *pcons_new(const pcons_table *t, int32_t partition)
+{
+    pcons *p = calloc(1, sizeof *p);
+    if (!p) abort();
+    p->t = t;
+    p->partition = partition;
+    p->dec = rowdec_new(t->schema, t->max_message_bytes);
+    p->seq = -1;
+    p->start = p->next = -1;
+    atomic_store(&p->stats.next_offset, -1);
+    atomic_store(&p->stats.high_watermark, -1);
+    return p;
+}
+
+void pcons_start_segment(pcons *p, int64_t seq, const char *name, int64_t start_offset,
+                         uint64_t now_ms, const pcons_limits *lim)
+{
+    mseg_free(p->seg);
+    p->seg = mseg_new(p->t->schema, p->t->no_dictionary);
+    free(p->name);
+    p->name = strdup(name);
+    if (!p->name) abort();
+    p->seq = seq;
+    p->start = start_offset;
+    pcons__set_next(p, start_offset);
+    p->created_ms = now_ms;
+    p->lim = *lim;
+    p->deadline_ms = lim->time_ms ? now_ms + lim->time_ms : 0;
+    p->seg_rows = 0;
+    p->end = PCONS_END_NONE;
+    atomic_store_explicit(&p->stats.segment_rows, 0, memory_order_relaxed);
+    pcons__set_state(p, PCONS_CONSUMING);
+    SL_INFO("consumer", "segment start table=%s partition=%d segment=%s start=%" PRId64
+                        " rows_limit=%" PRIu64 " time_limit_ms=%" PRIu64 " end_offset=%" PRId64,
+            p->t->table, p->partition, name, start_offset, lim->rows, lim->time_ms,
+            lim->end_offset);
+    if (lim->end_offset >= 0 && start_offset >= lim->end_offset) pcons__full(p, PCONS_END_OFFSET);
+}
+
+static void pcons__bad(pcons *p, int64_t offset, rowdec_reason why, const uint8_t *payload,
+                       size_t len)
+{
+    pcons__inc(&p->stats.bad[why], 1);
+    if (!(p->logged_reasons & (1u << why))) {
+        p->logged_reasons |= 1u << why;
+        const char *field = rowdec_error_field(p->dec);
+        SL_WARN("consumer", "malformed message table=%s partition=%d offset=%" PRId64
+                            " reason=%s field=%s (further ones of this reason are only counted)",
+                p->t->table, p->partition, offset, rowdec_reason_name(why), *field ? field : "-");
+    }
+    if (p->t->dead_letter &&
+        dlq_write_bad(p->t->dead_letter, p->t->table, p->partition, offset,
+                      rowdec_reason_name(why), payload, len) != 0)
+        SL_ERROR("consumer", "dead-letter write failed table=%s partition=%d offset=%" PRId64,
+                 p->t->table, p->partition, offset);
+}
+
+bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t len)
+{
+    if (p->state != PCONS_CONSUMING) return false;
+    if (offset < p->next) return false; /* redelivered: already in this segment */
+    if (p->lim.end_offset >= 0 && offset >= p->lim.end_offset) {
+        /* a gap jumped past the end offset: the segment ends exactly at it */
+        pcons__set_next(p, p->lim.end_offset);
+        pcons__full(p, PCONS_END_OFFSET);
+        return true;
+    }
+    pcons__inc(&p->stats.bytes, len);
+    const row *r;
+    rowdec_reason why = rowdec_decode(p->dec, payload, len, &r);
+    if (why != ROWDEC_OK) {
+        pcons__bad(p, offset, why, payload, len);
+    } else if (mseg_append(p->seg, r) != 0) {
+        /* the mutable segment is at its hard cap: end the segment before this message */
+        pcons__full(p, PCONS_END_SIZE);
+        return true;
+    } else {
+        p->seg_rows++;
+        pcons__inc(&p->stats.rows, 1);
+        atomic_store_explicit(&p->stats.segment_rows, p->seg_rows, memory_order_relaxed);
+    }
+    pcons__set_next(p, offset + 1);
+    if (p->lim.end_offset >= 0 && p->next >= p->lim.end_offset) {
+        pcons__full(p, PCONS_END_OFFSET);
+        return true;
+    }
+    if (p->lim.rows && p->seg_rows >= p->lim.rows) {
+        pcons__full(p, PCONS_END_ROWS);
+        return true;
+    }
+    if (p->lim.size_bytes && p->seg_rows % PCONS_SIZE_CHECK_EVERY == 0 &&
+        mseg_memory_bytes(p->seg) >= p->lim.size_bytes) {
+        pcons__full(p, PCONS_END_SIZE);
+        return true;
+    }
+    return false;
+}
+
+bool pcons_tick(pcons *p, uint64_t now_ms)
+{
+    if (p->state != PCONS_CONSUMING) return false;
+    if (p->lim.end_offset >= 0 && p->next >= p->lim.end_offset) {
+        pcons__full(p, PCONS_END_OFFSET);
+        return true;
+    }
+    if (!p->deadline_ms || now_ms < p->deadline_ms) return false;
+    if (p->seg_rows == 0) { /* nothing to flush: wait another period rather than commit empty */
+        p->deadline_ms = now_ms + p->lim.time_ms;
+        return false;
+    }
+    pcons__full(p, PCONS_END_TIME);
+    return true;
+}
+
+void pcons_data_loss(pcons *p, int64_t from, int64_t to)
+{
+    if (to <= from) return;
+    pcons__inc(&p->stats.lost_ranges, 1);
+    pcons__inc(&p->stats.lost_messages, (uint64_t)(to - from));
+    SL_ERROR("consumer", "data_loss table=%s partition=%d from=%" PRId64 " to=%" PRId64
+                         " messages=%" PRId64 " (retention passed the consumer)",
+             p->t->table, p->partition, from, to, to - from);
+    if (p->t->dead_letter) dlq_write_loss(p->t->dead_letter, p->t->table, p->partition, from, to);
+    if (p->state == PCONS_CONSUMING && to > p->next) pcons__set_next(p, to);
+}
+
+void pcons_force_full(pcons *p)
+{
+    if (p->state == PCONS_CONSUMING) pcons__full(p, PCONS_END_FORCE);
+}
+
+void pcons_fail(pcons *p, const char *reason)
+{
+    SL_ERROR("consumer", "partition error table=%s partition=%d segment=%s reason=%s",
+             p->t->table, p->partition, p->name ? p->name : "-", reason);
+    pcons__set_state(p, PCONS_ERROR);
+}
+
+pcons_state pcons_get_state(const pcons *p) { return p->state; }
+pcons_end pcons_end_reason(const pcons *p) { return p->end; }
+int32_t pcons_partition(const pcons *p) { return p->partition; }
+int64_t pcons_seq(const pcons *p) { return p->seq; }
+const char *pcons_segment_name(const pcons *p) { return p->name ? p->name : ""; }
+int64_t pcons_start_offset(const pcons *p) { return p->start; }
+int64_t pcons_next_offset(const pcons *p) { return p->next; }
+uint64_t pcons_created_ms(const pcons *p) { return p->created_ms; }
+mseg *pcons_segment(pcons *p) { return p->seg; }
+pcons_stats *pcons_get_stats(pcons *p) { return &p->stats; }
+const pcons_table *pcons_get_table(const pcons *p) { return p->t; }
+
+void pcons_free(pcons *p)
+{
+    if (!p) return;
+    mseg_free(p->seg);
+    rowdec_free(p->dec);
+    free(p->name);
+    free(p);
+}

@@ -1,0 +1,129 @@
+/* Partition consumer state: one (table, partition)'s consuming segment.
+ *
+ * A pcons turns the messages of one partition, in offset order, into rows of its current
+ * mutable segment and says when the segment is full (rows, time, size, or an explicit end
+ * offset for CATCH_UP). It owns no thread and no Kafka handle: the consumer pool (cpool.h)
+ * feeds it, so the logic is unit-testable with plain byte messages.
+ *
+ * Offsets: `next` is the offset of the next message the segment expects (an exclusive end).
+ * A message below `next` is a redelivery and is ignored; a message above `next` is a gap
+ * (compaction or transaction markers) and simply moves `next`; a data-loss event
+ * (retention passed the consumer) is recorded explicitly with pcons_data_loss.
+ *
+ * Malformed messages never stop the partition: they are counted per reason, logged once per
+ * reason per partition, and optionally written to the dead-letter sink; their offsets still
+ * advance `next`, so they are accounted for, not lost.
+ *
+ * States (pcons_set_state is the one transition function):
+ *   IDLE --pcons_start_segment--> CONSUMING --(threshold | end offset)--> FULL
+ *   FULL --pcons_start_segment--> CONSUMING        any --pcons_fail--> ERROR
+ *   ERROR --pcons_start_segment--> CONSUMING
+ * @locality: one thread at a time (the owning worker); counters may be read from any thread. */
+#ifndef SL_PCONS_H
+#define SL_PCONS_H
+
+#include "common/schema.h"
+#include "consumer/dlq.h"
+#include "consumer/mseg.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum pcons_state {
+    PCONS_IDLE = 0,
+    PCONS_CONSUMING,
+    PCONS_FULL,
+    PCONS_ERROR,
+    PCONS_STATE__COUNT
+} pcons_state;
+
+/* Why a segment ended; numbering matches the wire StopReason of DESIGN §4. */
+typedef enum pcons_end {
+    PCONS_END_NONE = 0,
+    PCONS_END_ROWS = 1,
+    PCONS_END_TIME = 2,
+    PCONS_END_SIZE = 3,
+    PCONS_END_OFFSET = 4, /* reached the requested end offset (CATCH_UP, replay) */
+    PCONS_END_FORCE = 5,
+} pcons_end;
+
+/* Per-table settings shared by the table's partitions; borrowed, must outlive the pcons. */
+typedef struct pcons_table {
+    const char *table;
+    const schema *schema;
+    const bool *no_dictionary;  /* per field, or NULL */
+    const char *time_column;    /* or NULL */
+    size_t max_message_bytes;   /* 0 = decoder default */
+    dlq *dead_letter;           /* or NULL */
+} pcons_table;
+
+/* What a new segment must collect before it is full. 0 disables a criterion. */
+typedef struct pcons_limits {
+    uint64_t rows;
+    uint64_t time_ms;      /* from the segment's creation time */
+    uint64_t size_bytes;   /* mutable-segment memory */
+    int64_t end_offset;    /* stop when next reaches it; -1 = none */
+} pcons_limits;
+
+/* Counters readable from any thread (metrics). */
+typedef struct pcons_stats {
+    _Atomic uint64_t rows;           /* rows appended, all segments */
+    _Atomic uint64_t bytes;          /* message bytes seen */
+    _Atomic uint64_t bad[16];        /* malformed messages by rowdec_reason */
+    _Atomic uint64_t lost_ranges;    /* data-loss events */
+    _Atomic uint64_t lost_messages;  /* offsets lost to retention */
+    _Atomic int64_t next_offset;     /* offset the consuming segment expects next */
+    _Atomic int64_t high_watermark;  /* last known end of the partition (lag = hw - next) */
+    _Atomic uint64_t segment_rows;   /* rows in the consuming segment */
+} pcons_stats;
+
+typedef struct pcons pcons;
+
+/* New consumer for `partition` of table t (borrowed). Starts IDLE. Caller frees with
+ * pcons_free. */
+pcons *pcons_new(const pcons_table *t, int32_t partition);
+
+/* Start segment `seq` at start_offset, created at now_ms (the time threshold counts from
+ * it). Drops any previous mutable segment (the caller has built what it needed from it).
+ * name is copied. -> CONSUMING. */
+void pcons_start_segment(pcons *p, int64_t seq, const char *name, int64_t start_offset,
+                         uint64_t now_ms, const pcons_limits *lim);
+
+/* Feed the message at `offset`. Returns true when the segment became FULL with it (the
+ * caller stops feeding until the next pcons_start_segment); messages fed while not
+ * CONSUMING are ignored (false). */
+bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t len);
+
+/* Time check: FULL on the time threshold (an empty segment instead extends its deadline by
+ * one period, as Pinot does), or when the end offset was already reached. Returns true
+ * when it became FULL. */
+bool pcons_tick(pcons *p, uint64_t now_ms);
+
+/* Record lost offsets [from, to) (retention overtook the consumer): counted, logged with the
+ * exact range, written to the dead-letter sink as a data-loss record; next moves to `to`. */
+void pcons_data_loss(pcons *p, int64_t from, int64_t to);
+
+/* Force the consuming segment FULL now (shutdown, force commit). */
+void pcons_force_full(pcons *p);
+
+/* Mark the partition ERROR (logged with reason). */
+void pcons_fail(pcons *p, const char *reason);
+
+pcons_state pcons_get_state(const pcons *p);
+const char *pcons_state_name(pcons_state s);
+pcons_end pcons_end_reason(const pcons *p);
+const char *pcons_end_name(pcons_end e);
+int32_t pcons_partition(const pcons *p);
+int64_t pcons_seq(const pcons *p);
+const char *pcons_segment_name(const pcons *p);   /* owned by p */
+int64_t pcons_start_offset(const pcons *p);
+int64_t pcons_next_offset(const pcons *p);
+uint64_t pcons_created_ms(const pcons *p);
+mseg *pcons_segment(pcons *p);                    /* owned by p; NULL when IDLE */
+pcons_stats *pcons_get_stats(pcons *p);           /* owned by p */
+const pcons_table *pcons_get_table(const pcons *p);
+
+void pcons_free(pcons *p);
+
+#endif

@@ -1,0 +1,682 @@
+/* JSON row decoder: Pinot's per-type semantics applied to the values jsonscan found.
+ *
+ * jsonscan (simdjson On-Demand) parses the message once and hands back one tagged value per
+ * schema field; this file turns each into the column's type following the coercion table in
+ * docs/json-decoding.md. Every rule there is implemented in coerce() and its helpers, and
+ * tested row by row in tests/unit/test_rowdec.c: change the three together.
+ *
+ * Invariants:
+ * - No allocation per message once the buffers have grown to the largest message seen: the
+ *   row, the multi-value array and the BYTES buffer are sized from the message length before
+ *   the fields are decoded, so pointers handed out in the row never move during a decode.
+ * - String values point into the scanner's buffers (or at the schema's defaults, or at static
+ *   "true"/"false"); BYTES values into this decoder's buffer. All valid until the next decode.
+ * - A rejected message leaves nothing behind: the next decode starts from scratch.
+ * - Number text is parsed with the "C" locale, never the process locale. */
+#include "consumer/rowdec.h"
+
+#include "consumer/jsonscan.h"
+
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define ROWDEC_DEFAULT_MAX ((size_t)1 << 20)
+#define ROWDEC_HARD_MAX ((size_t)1 << 30) /* lengths in a row are uint32 */
+
+struct rowdec {
+    const schema *s;
+    size_t max_bytes;
+    jsonscan *scan;
+    const char **names; /* the schema's field names, for jsonscan */
+    uint32_t *lens;
+    uint8_t *flags;
+
+    row out;
+    row_col *cols;
+    schema_value *mv; /* multi-value values of the current row */
+    size_t mv_cap, mv_used;
+    uint8_t *bytes; /* decoded BYTES values of the current row */
+    size_t bytes_cap, bytes_used;
+    char *scratch; /* NUL-terminated copy of a numeric string for strtod */
+    size_t scratch_cap;
+    locale_t c_locale;
+
+    int err_field;
+    char detail[192];
+};
+
+static const char *const reason_names[ROWDEC_REASON__COUNT] = {
+    [ROWDEC_OK] = "ok",
+    [ROWDEC_MALFORMED_JSON] = "malformed_json",
+    [ROWDEC_NOT_OBJECT] = "not_object",
+    [ROWDEC_WRONG_TYPE] = "wrong_type",
+    [ROWDEC_OVERFLOW] = "overflow",
+    [ROWDEC_INVALID_UTF8] = "invalid_utf8",
+    [ROWDEC_OVERSIZED] = "oversized",
+    [ROWDEC_EMPTY] = "empty",
+};
+
+/* Own copy of the type names: the decoder must not depend on the schema loader. */
+static const char *const type_names[SCHEMA_TYPE__COUNT] = {
+    [SCHEMA_INT] = "INT",         [SCHEMA_LONG] = "LONG",   [SCHEMA_FLOAT] = "FLOAT",
+    [SCHEMA_DOUBLE] = "DOUBLE",   [SCHEMA_BOOLEAN] = "BOOLEAN",
+    [SCHEMA_TIMESTAMP] = "TIMESTAMP", [SCHEMA_STRING] = "STRING", [SCHEMA_BYTES] = "BYTES",
+};
+
+static const char *const kind_names[] = {
+    [JSONSCAN_ABSENT] = "absent", [JSONSCAN_NULL] = "null",     [JSONSCAN_BOOL] = "boolean",
+    [JSONSCAN_INT64] = "integer", [JSONSCAN_UINT64] = "integer", [JSONSCAN_DOUBLE] = "number",
+    [JSONSCAN_BIGNUM] = "number", [JSONSCAN_STRING] = "string", [JSONSCAN_OBJECT] = "object",
+    [JSONSCAN_ARRAY] = "array",   [JSONSCAN_LIST] = "array",
+};
+
+static const char *type_name(schema_type t)
+{
+    return (unsigned)t < SCHEMA_TYPE__COUNT ? type_names[t] : "?";
+}
+
+static const char *kind_name(uint8_t k)
+{
+    return k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) {
+        fprintf(stderr, "rowdec: out of memory (%zu bytes)\n", n);
+        abort();
+    }
+    return q;
+}
+
+const char *rowdec_reason_name(rowdec_reason r)
+{
+    if ((unsigned)r >= ROWDEC_REASON__COUNT)
+        return "unknown";
+    return reason_names[r];
+}
+
+rowdec *rowdec_new(const schema *s, size_t max_message_bytes)
+{
+    rowdec *d = xrealloc(NULL, sizeof *d);
+    memset(d, 0, sizeof *d);
+    d->s = s;
+    d->max_bytes = max_message_bytes ? max_message_bytes : ROWDEC_DEFAULT_MAX;
+    if (d->max_bytes > ROWDEC_HARD_MAX)
+        d->max_bytes = ROWDEC_HARD_MAX;
+
+    uint32_t n = s->nfields;
+    d->names = xrealloc(NULL, n * sizeof *d->names);
+    d->lens = xrealloc(NULL, n * sizeof *d->lens);
+    d->flags = xrealloc(NULL, n);
+    for (uint32_t i = 0; i < n; i++) {
+        d->names[i] = s->fields[i].name;
+        d->lens[i] = (uint32_t)strlen(s->fields[i].name);
+        d->flags[i] = s->fields[i].single_value ? 0 : JSONSCAN_F_LIST;
+    }
+    d->scan = jsonscan_new(d->names, d->lens, d->flags, n);
+
+    d->cols = xrealloc(NULL, n * sizeof *d->cols);
+    memset(d->cols, 0, n * sizeof *d->cols);
+    d->out.ncols = n;
+    d->out.cols = d->cols;
+
+    d->c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (d->c_locale == (locale_t)0) {
+        fprintf(stderr, "rowdec: cannot create the C locale\n");
+        abort();
+    }
+    d->err_field = -1;
+    return d;
+}
+
+void rowdec_free(rowdec *d)
+{
+    if (!d)
+        return;
+    jsonscan_free(d->scan);
+    free(d->names);
+    free(d->lens);
+    free(d->flags);
+    free(d->cols);
+    free(d->mv);
+    free(d->bytes);
+    free(d->scratch);
+    freelocale(d->c_locale);
+    free(d);
+}
+
+const char *rowdec_error_field(const rowdec *d)
+{
+    if (d->err_field < 0)
+        return "";
+    return d->s->fields[d->err_field].name;
+}
+
+const char *rowdec_error_detail(const rowdec *d)
+{
+    return d->detail;
+}
+
+/* ---- rejection helpers ------------------------------------------------------------------ */
+
+static rowdec_reason wrong_type(rowdec *d, const schema_field *f, const jsonscan_val *v)
+{
+    snprintf(d->detail, sizeof d->detail, "cannot convert JSON %s to %s",
+             kind_name(v->kind), type_name(f->type));
+    return ROWDEC_WRONG_TYPE;
+}
+
+static rowdec_reason overflow(rowdec *d, const schema_field *f, const jsonscan_val *v)
+{
+    if (v->text && v->len > 0)
+        snprintf(d->detail, sizeof d->detail, "%.*s does not fit %s",
+                 v->len > 64 ? 64 : (int)v->len, v->text, type_name(f->type));
+    else
+        snprintf(d->detail, sizeof d->detail, "value does not fit %s", type_name(f->type));
+    return ROWDEC_OVERFLOW;
+}
+
+/* ---- text parsers (strings holding numbers, booleans, times, hex) -------------------------- */
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Integer string as Java's Long.parseLong takes it: [+-]?[0-9]+, nothing else (no spaces).
+ * Returns 0 ok, 1 not an integer string, 2 out of int64 range. */
+static int parse_int_text(const char *p, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (i < n && (p[i] == '+' || p[i] == '-')) {
+        neg = p[i] == '-';
+        i++;
+    }
+    if (i == n)
+        return 1;
+    uint64_t mag = 0;
+    bool big = false;
+    for (; i < n; i++) {
+        if (!is_digit(p[i]))
+            return 1;
+        unsigned dig = (unsigned)(p[i] - '0');
+        if (mag > (UINT64_MAX - dig) / 10)
+            big = true;
+        else
+            mag = mag * 10 + dig;
+    }
+    if (big)
+        return 2;
+    if (neg) {
+        if (mag > (uint64_t)INT64_MAX + 1)
+            return 2;
+        *out = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+    } else {
+        if (mag > (uint64_t)INT64_MAX)
+            return 2;
+        *out = (int64_t)mag;
+    }
+    return 0;
+}
+
+/* Decimal number string: [+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)? . This is
+ * Java's Double.parseDouble minus what JSON producers never mean (hex, NaN, Infinity, the
+ * d/f suffixes, surrounding spaces). */
+static bool decimal_syntax_ok(const char *p, size_t n)
+{
+    size_t i = 0, mant = 0;
+    if (i < n && (p[i] == '+' || p[i] == '-'))
+        i++;
+    while (i < n && is_digit(p[i]))
+        i++, mant++;
+    if (i < n && p[i] == '.') {
+        i++;
+        while (i < n && is_digit(p[i]))
+            i++, mant++;
+    }
+    if (mant == 0)
+        return false;
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        if (i == n || !is_digit(p[i]))
+            return false;
+        while (i < n && is_digit(p[i]))
+            i++;
+    }
+    return i == n;
+}
+
+static const char *scratch_copy(rowdec *d, const char *p, size_t n)
+{
+    if (n + 1 > d->scratch_cap) {
+        d->scratch_cap = n + 1 > 64 ? n + 1 : 64;
+        d->scratch = xrealloc(d->scratch, d->scratch_cap);
+    }
+    memcpy(d->scratch, p, n);
+    d->scratch[n] = '\0';
+    return d->scratch;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned dd)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool digits(const char *p, size_t k, unsigned *out)
+{
+    unsigned v = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!is_digit(p[i]))
+            return false;
+        v = v * 10 + (unsigned)(p[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* 'yyyy-MM-ddTHH:mm:ss[.S..S][Z]' (ISO-8601) or 'yyyy-MM-dd HH:mm:ss[.S..S][Z]' (SQL), UTC,
+ * 1 to 9 fraction digits truncated to milliseconds. */
+static bool parse_datetime(const char *p, size_t n, int64_t *ms)
+{
+    unsigned y, mo, dd, h, mi, sec, frac = 0;
+    if (n < 19)
+        return false;
+    if (!digits(p, 4, &y) || p[4] != '-' || !digits(p + 5, 2, &mo) || p[7] != '-' ||
+        !digits(p + 8, 2, &dd) || (p[10] != 'T' && p[10] != ' ') || !digits(p + 11, 2, &h) ||
+        p[13] != ':' || !digits(p + 14, 2, &mi) || p[16] != ':' || !digits(p + 17, 2, &sec))
+        return false;
+    size_t i = 19;
+    if (i < n && p[i] == '.') {
+        i++;
+        size_t nd = 0;
+        while (i < n && is_digit(p[i])) {
+            if (nd < 3)
+                frac = frac * 10 + (unsigned)(p[i] - '0');
+            nd++, i++;
+        }
+        if (nd == 0 || nd > 9)
+            return false;
+        for (size_t k = nd; k < 3; k++)
+            frac *= 10;
+    }
+    if (i < n && p[i] == 'Z')
+        i++;
+    if (i != n)
+        return false;
+    static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo < 1 || mo > 12 || dd < 1 || dd > mdays[mo - 1] + (mo == 2 && leap) || h > 23 ||
+        mi > 59 || sec > 59)
+        return false;
+    int64_t days = days_from_civil((int64_t)y, mo, dd);
+    *ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + frac;
+    return true;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* ---- numeric coercions --------------------------------------------------------------------- */
+
+/* Any JSON number (or a boolean, as 1/0) as a double. 0 ok, else the reason. */
+static rowdec_reason number_as_double(rowdec *d, const schema_field *f, const jsonscan_val *v,
+                                      double *out)
+{
+    switch (v->kind) {
+    case JSONSCAN_INT64:
+        *out = (double)v->v.i64;
+        return ROWDEC_OK;
+    case JSONSCAN_UINT64:
+        *out = (double)v->v.u64;
+        return ROWDEC_OK;
+    case JSONSCAN_DOUBLE:
+        *out = v->v.f64;
+        return ROWDEC_OK;
+    case JSONSCAN_BIGNUM: {
+        /* The literal is followed by a delimiter in the scanner's buffer, but copy anyway:
+         * strtod must never depend on what happens to follow. */
+        double x = strtod_l(scratch_copy(d, v->text, v->len), NULL, d->c_locale);
+        if (isinf(x))
+            return overflow(d, f, v);
+        *out = x;
+        return ROWDEC_OK;
+    }
+    case JSONSCAN_BOOL:
+        *out = v->v.b ? 1.0 : 0.0;
+        return ROWDEC_OK;
+    default:
+        return wrong_type(d, f, v);
+    }
+}
+
+/* INT, LONG and TIMESTAMP: integers within [min, -min-1]; fractions truncate toward zero
+ * (Java's Number.intValue()/longValue()), but out of range is an error, never a wrap or a
+ * clamp. `min` is INT32_MIN or INT64_MIN. */
+static rowdec_reason to_integer(rowdec *d, const schema_field *f, const jsonscan_val *v,
+                                int64_t min, bool allow_bool, bool allow_datetime, int64_t *out)
+{
+    int64_t max = -(min + 1);
+    switch (v->kind) {
+    case JSONSCAN_INT64:
+        if (v->v.i64 < min || v->v.i64 > max)
+            return overflow(d, f, v);
+        *out = v->v.i64;
+        return ROWDEC_OK;
+    case JSONSCAN_UINT64:
+        return overflow(d, f, v);
+    case JSONSCAN_DOUBLE:
+    case JSONSCAN_BIGNUM: {
+        double x;
+        rowdec_reason r = number_as_double(d, f, v, &x);
+        if (r != ROWDEC_OK)
+            return r;
+        double t = trunc(x);
+        /* -(double)min is exactly 2^31 or 2^63: the first value past max. */
+        if (!(t >= (double)min && t < -(double)min))
+            return overflow(d, f, v);
+        *out = (int64_t)t;
+        return ROWDEC_OK;
+    }
+    case JSONSCAN_BOOL:
+        if (!allow_bool)
+            return wrong_type(d, f, v);
+        *out = v->v.b ? 1 : 0;
+        return ROWDEC_OK;
+    case JSONSCAN_STRING: {
+        int64_t x;
+        int rc = parse_int_text(v->text, v->len, &x);
+        if (rc == 0) {
+            if (x < min || x > max)
+                return overflow(d, f, v);
+            *out = x;
+            return ROWDEC_OK;
+        }
+        if (rc == 2)
+            return overflow(d, f, v);
+        if (allow_datetime && parse_datetime(v->text, v->len, out))
+            return ROWDEC_OK;
+        return wrong_type(d, f, v);
+    }
+    default:
+        return wrong_type(d, f, v);
+    }
+}
+
+static rowdec_reason to_double(rowdec *d, const schema_field *f, const jsonscan_val *v,
+                               bool single, schema_value *out)
+{
+    if (v->kind == JSONSCAN_STRING) {
+        if (!decimal_syntax_ok(v->text, v->len))
+            return wrong_type(d, f, v);
+        const char *z = scratch_copy(d, v->text, v->len);
+        if (single) {
+            /* Direct decimal -> binary32, as Java's Float.parseFloat (no double rounding). */
+            float x = strtof_l(z, NULL, d->c_locale);
+            if (isinf(x))
+                return overflow(d, f, v);
+            out->u.f32 = x;
+        } else {
+            double x = strtod_l(z, NULL, d->c_locale);
+            if (isinf(x))
+                return overflow(d, f, v);
+            out->u.f64 = x;
+        }
+        return ROWDEC_OK;
+    }
+    double x;
+    rowdec_reason r = number_as_double(d, f, v, &x);
+    if (r != ROWDEC_OK)
+        return r;
+    if (single) {
+        float y = (float)x;
+        if (isinf(y))
+            return overflow(d, f, v);
+        out->u.f32 = y;
+    } else {
+        out->u.f64 = x;
+    }
+    return ROWDEC_OK;
+}
+
+static rowdec_reason to_boolean(rowdec *d, const schema_field *f, const jsonscan_val *v,
+                                schema_value *out)
+{
+    switch (v->kind) {
+    case JSONSCAN_BOOL:
+        out->u.i32 = v->v.b ? 1 : 0;
+        return ROWDEC_OK;
+    case JSONSCAN_INT64:
+        if (v->v.i64 != 0 && v->v.i64 != 1)
+            return wrong_type(d, f, v);
+        out->u.i32 = (int32_t)v->v.i64;
+        return ROWDEC_OK;
+    case JSONSCAN_STRING:
+        if (v->len == 4 && strncasecmp(v->text, "true", 4) == 0)
+            out->u.i32 = 1;
+        else if (v->len == 5 && strncasecmp(v->text, "false", 5) == 0)
+            out->u.i32 = 0;
+        else if (v->len == 1 && (v->text[0] == '0' || v->text[0] == '1'))
+            out->u.i32 = v->text[0] - '0';
+        else
+            return wrong_type(d, f, v);
+        return ROWDEC_OK;
+    default:
+        return wrong_type(d, f, v);
+    }
+}
+
+static rowdec_reason to_string(rowdec *d, const schema_field *f, const jsonscan_val *v,
+                               schema_value *out)
+{
+    switch (v->kind) {
+    case JSONSCAN_BOOL:
+        out->u.bytes.ptr = (const uint8_t *)(v->v.b ? "true" : "false");
+        out->u.bytes.len = v->v.b ? 4 : 5;
+        return ROWDEC_OK;
+    case JSONSCAN_INT64:
+    case JSONSCAN_UINT64:
+    case JSONSCAN_DOUBLE:
+    case JSONSCAN_BIGNUM:
+    case JSONSCAN_STRING:
+    case JSONSCAN_OBJECT:
+    case JSONSCAN_ARRAY:
+        /* numbers: the literal as written; objects/arrays: the raw JSON text */
+        out->u.bytes.ptr = (const uint8_t *)v->text;
+        out->u.bytes.len = v->len;
+        return ROWDEC_OK;
+    default:
+        return wrong_type(d, f, v);
+    }
+}
+
+static rowdec_reason to_bytes(rowdec *d, const schema_field *f, const jsonscan_val *v,
+                              schema_value *out)
+{
+    if (v->kind != JSONSCAN_STRING || v->len % 2 != 0)
+        return wrong_type(d, f, v);
+    /* capacity was reserved in rowdec_decode: half the message length bounds every value */
+    uint8_t *dst = d->bytes + d->bytes_used;
+    for (uint32_t i = 0; i < v->len; i += 2) {
+        int hi = hexval(v->text[i]), lo = hexval(v->text[i + 1]);
+        if (hi < 0 || lo < 0)
+            return wrong_type(d, f, v);
+        dst[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    out->u.bytes.ptr = dst;
+    out->u.bytes.len = v->len / 2;
+    d->bytes_used += v->len / 2;
+    return ROWDEC_OK;
+}
+
+/* One non-null JSON value -> one value of the field's type (the coercion table). */
+static rowdec_reason coerce(rowdec *d, const schema_field *f, const jsonscan_val *v,
+                            schema_value *out)
+{
+    int64_t x;
+    rowdec_reason r;
+    switch (f->type) {
+    case SCHEMA_INT:
+        if ((r = to_integer(d, f, v, INT32_MIN, true, false, &x)) == ROWDEC_OK)
+            out->u.i32 = (int32_t)x;
+        return r;
+    case SCHEMA_LONG:
+        if ((r = to_integer(d, f, v, INT64_MIN, true, false, &x)) == ROWDEC_OK)
+            out->u.i64 = x;
+        return r;
+    case SCHEMA_TIMESTAMP:
+        if ((r = to_integer(d, f, v, INT64_MIN, false, true, &x)) == ROWDEC_OK)
+            out->u.i64 = x;
+        return r;
+    case SCHEMA_FLOAT:
+        return to_double(d, f, v, true, out);
+    case SCHEMA_DOUBLE:
+        return to_double(d, f, v, false, out);
+    case SCHEMA_BOOLEAN:
+        return to_boolean(d, f, v, out);
+    case SCHEMA_STRING:
+        return to_string(d, f, v, out);
+    case SCHEMA_BYTES:
+        return to_bytes(d, f, v, out);
+    default:
+        return wrong_type(d, f, v);
+    }
+}
+
+/* ---- fields and rows ----------------------------------------------------------------------- */
+
+static void set_default(row_col *c, const schema_field *f)
+{
+    c->is_null = true;
+    c->nvals = 1;
+    c->v = f->default_null;
+    c->mv = &f->default_null;
+}
+
+static rowdec_reason decode_field(rowdec *d, uint32_t i)
+{
+    const schema_field *f = &d->s->fields[i];
+    const jsonscan_val *v = jsonscan_get(d->scan, i);
+    row_col *c = &d->cols[i];
+
+    if (v->kind == JSONSCAN_ABSENT || v->kind == JSONSCAN_NULL) {
+        set_default(c, f);
+        return ROWDEC_OK;
+    }
+    c->is_null = false;
+    if (f->single_value) {
+        c->nvals = 1;
+        c->mv = &c->v;
+        return coerce(d, f, v, &c->v);
+    }
+
+    /* Multi-value: room for every element was reserved before the first field. */
+    schema_value *base = d->mv + d->mv_used;
+    uint32_t n = 0;
+    if (v->kind == JSONSCAN_LIST) {
+        const jsonscan_val *el = jsonscan_elems(d->scan) + v->v.list.first;
+        for (uint32_t k = 0; k < v->v.list.count; k++) {
+            if (el[k].kind == JSONSCAN_NULL)
+                continue; /* Pinot drops null elements */
+            if (el[k].kind == JSONSCAN_ARRAY) {
+                snprintf(d->detail, sizeof d->detail,
+                         "nested array in multi-value %s column", type_name(f->type));
+                return ROWDEC_WRONG_TYPE;
+            }
+            rowdec_reason r = coerce(d, f, &el[k], &base[n]);
+            if (r != ROWDEC_OK)
+                return r;
+            n++;
+        }
+        if (n == 0) { /* [] or [null, ...] */
+            set_default(c, f);
+            return ROWDEC_OK;
+        }
+    } else {
+        rowdec_reason r = coerce(d, f, v, &base[0]);
+        if (r != ROWDEC_OK)
+            return r;
+        n = 1;
+    }
+    d->mv_used += n;
+    c->nvals = n;
+    c->mv = base;
+    c->v = base[0];
+    return ROWDEC_OK;
+}
+
+rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row **out)
+{
+    *out = NULL;
+    d->err_field = -1;
+    d->detail[0] = '\0';
+    if (len == 0) {
+        snprintf(d->detail, sizeof d->detail, "empty message");
+        return ROWDEC_EMPTY;
+    }
+    if (len > d->max_bytes) {
+        snprintf(d->detail, sizeof d->detail, "%zu bytes > limit %zu", len, d->max_bytes);
+        return ROWDEC_OVERSIZED;
+    }
+
+    jsonscan_status st = jsonscan_run(d->scan, msg, len);
+    if (st != JSONSCAN_OK) {
+        d->err_field = jsonscan_error_index(d->scan);
+        snprintf(d->detail, sizeof d->detail, "%s", jsonscan_error_text(d->scan));
+        switch (st) {
+        case JSONSCAN_NOT_OBJECT:
+            return ROWDEC_NOT_OBJECT;
+        case JSONSCAN_INVALID_UTF8:
+            return ROWDEC_INVALID_UTF8;
+        default:
+            return ROWDEC_MALFORMED_JSON;
+        }
+    }
+
+    /* Reserve before decoding so no pointer in the row moves: every multi-value value is an
+     * element or a lone scalar/default (<= elements + fields), and every BYTES value is at
+     * most half of a string that lies inside the message. */
+    size_t need_mv = (size_t)jsonscan_nelems(d->scan) + d->s->nfields;
+    if (need_mv > d->mv_cap) {
+        d->mv_cap = need_mv * 2;
+        d->mv = xrealloc(d->mv, d->mv_cap * sizeof *d->mv);
+    }
+    if (len / 2 + 1 > d->bytes_cap) {
+        d->bytes_cap = len + 1;
+        d->bytes = xrealloc(d->bytes, d->bytes_cap);
+    }
+    d->mv_used = 0;
+    d->bytes_used = 0;
+
+    for (uint32_t i = 0; i < d->s->nfields; i++) {
+        rowdec_reason r = decode_field(d, i);
+        if (r != ROWDEC_OK) {
+            d->err_field = (int)i;
+            return r;
+        }
+    }
+    *out = &d->out;
+    return ROWDEC_OK;
+}

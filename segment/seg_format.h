@@ -1,0 +1,98 @@
+/* On-disk layout constants of a segment file, shared by the builder and the reader.
+ *
+ * docs/segment-format.md describes the format byte by byte; this header is its machine form.
+ * Every multi-byte field is little-endian. Every section starts at a multiple of 8 bytes from
+ * the start of the file and all padding is zero, so the same rows always give the same bytes
+ * and a reader can mmap the file and load typed values in place.
+ *
+ *   [header 64 B][column directory ncols x 144 B][metadata][column sections ...][CRC-32C 4 B]
+ *
+ * Invariants a reader may rely on once seg_reader validated a file: every section lies inside
+ * [0, file_len - 4), every bit width is 1..32, every dictionary id is < cardinality, every
+ * offset array is non-decreasing and ends at its data's length. */
+#ifndef SL_SEG_FORMAT_H
+#define SL_SEG_FORMAT_H
+
+#include <stdint.h>
+
+#define SEG_FMT_MAGIC "SLUICESG" /* 8 bytes, no NUL stored */
+#define SEG_FMT_MAGIC_LEN 8
+#define SEG_FMT_VERSION 1u
+#define SEG_FMT_ALIGN 8u
+#define SEG_FMT_TRAILER_LEN 4u /* CRC-32C of every byte before it */
+
+/* Header (SEG_FMT_HDR_LEN bytes at offset 0). Magic, version, header length and the header
+ * CRC position (last 4 bytes of the header) are frozen across versions, so a reader can
+ * tell "unknown version" from "damaged header". */
+#define SEG_FMT_HDR_LEN 64u
+#define SEG_FMT_HDR_MAX_LEN 4096u      /* sanity bound on header_len */
+#define SEG_FMT_H_MAGIC 0              /* 8  "SLUICESG" */
+#define SEG_FMT_H_VERSION 8            /* u32 */
+#define SEG_FMT_H_HEADER_LEN 12        /* u32, 64 in version 1 */
+#define SEG_FMT_H_FILE_LEN 16          /* u64, whole file including the trailer */
+#define SEG_FMT_H_ROWS 24              /* u64 */
+#define SEG_FMT_H_NCOLS 32             /* u32 */
+#define SEG_FMT_H_FLAGS 36             /* u32, 0 in version 1 */
+#define SEG_FMT_H_COLDIR_OFF 40        /* u64 */
+#define SEG_FMT_H_META_OFF 48          /* u64 */
+#define SEG_FMT_H_META_LEN 56          /* u32 */
+#define SEG_FMT_H_HEADER_CRC 60        /* u32, CRC-32C of bytes [0, header_len - 4) */
+
+/* Column directory entry (SEG_FMT_COL_LEN bytes each, ncols entries at coldir_off). */
+#define SEG_FMT_COL_LEN 144u
+#define SEG_FMT_C_NAME_OFF 0           /* u64, file offset of the NUL-terminated name */
+#define SEG_FMT_C_NAME_LEN 8           /* u32, without the NUL */
+#define SEG_FMT_C_TYPE 12              /* u8, schema_type */
+#define SEG_FMT_C_FLAGS 13             /* u8, SEG_FMT_CF_* */
+#define SEG_FMT_C_BITS 14              /* u8, dictionary id width 1..32; 0 for raw columns */
+#define SEG_FMT_C_RESERVED0 15         /* u8, 0 */
+#define SEG_FMT_C_CARDINALITY 16       /* u32, distinct values */
+#define SEG_FMT_C_MIN_LEN 20           /* u32, STRING/BYTES: byte length of min, else 0 */
+#define SEG_FMT_C_MAX_LEN 24           /* u32, STRING/BYTES: byte length of max, else 0 */
+#define SEG_FMT_C_RESERVED1 28         /* u32, 0 */
+#define SEG_FMT_C_NVALUES 32           /* u64, values stored (== rows for single-value) */
+#define SEG_FMT_C_NULL_COUNT 40        /* u64, rows marked null */
+#define SEG_FMT_C_MIN 48               /* u64, value bits (fixed types) or file offset (var) */
+#define SEG_FMT_C_MAX 56               /* u64, likewise */
+#define SEG_FMT_C_SECTIONS 64          /* SEG_FMT_SEC__COUNT x (u64 offset, u64 length) */
+
+/* Section slots of a column, in the order they appear in the file. */
+typedef enum seg_fmt_sec {
+    SEG_FMT_SEC_DICT = 0, /* sorted dictionary: fixed values, or u32 offsets[card+1] (var) */
+    SEG_FMT_SEC_BYTES,    /* var types: concatenated bytes of the dictionary or raw values */
+    SEG_FMT_SEC_FWD,      /* packed ids (dict), fixed raw values, or u32 offsets[n+1] (raw var) */
+    SEG_FMT_SEC_MV,       /* multi-value: u32 offsets[rows+1] into the values */
+    SEG_FMT_SEC_NULLS,    /* null bitmap: u64 words, bit r&63 of word r>>6 */
+    SEG_FMT_SEC__COUNT
+} seg_fmt_sec;
+
+/* Column flags. */
+#define SEG_FMT_CF_SINGLE_VALUE 0x01u
+#define SEG_FMT_CF_DICT 0x02u
+#define SEG_FMT_CF_HAS_NULLS 0x04u
+#define SEG_FMT_CF_HAS_MINMAX 0x08u /* set iff n_values > 0 */
+#define SEG_FMT_CF__ALL 0x0Fu
+
+/* Metadata section (at meta_off, meta_len bytes): a fixed part, then NUL-terminated strings
+ * (segment name, table, schema JSON, column names). */
+#define SEG_FMT_META_FIXED_LEN 64u
+#define SEG_FMT_M_PARTITION 0          /* i32 */
+#define SEG_FMT_M_TIME_COL 4           /* i32, column index or -1 */
+#define SEG_FMT_M_SEQUENCE 8           /* i64 */
+#define SEG_FMT_M_START_OFFSET 16      /* i64 */
+#define SEG_FMT_M_END_OFFSET 24        /* i64 */
+#define SEG_FMT_M_TIME_MIN 32          /* i64 */
+#define SEG_FMT_M_TIME_MAX 40          /* i64 */
+#define SEG_FMT_M_NAME_LEN 48          /* u32 */
+#define SEG_FMT_M_TABLE_LEN 52         /* u32 */
+#define SEG_FMT_M_SCHEMA_LEN 56        /* u32 */
+#define SEG_FMT_M_FLAGS 60             /* u32, SEG_FMT_MF_* */
+#define SEG_FMT_MF_TIME_RANGE 0x01u    /* time_min/time_max are valid */
+#define SEG_FMT_MF__ALL 0x01u
+
+/* Limits: offsets inside the file are u32 for offset arrays, so a column holds at most
+ * UINT32_MAX values and UINT32_MAX bytes of variable-length data. */
+#define SEG_FMT_MAX_ROWS UINT32_MAX
+#define SEG_FMT_MAX_COLS 65535u
+
+#endif

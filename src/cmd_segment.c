@@ -1,0 +1,548 @@
+/* `sluice segment build | info | dump | verify` (DESIGN §3 Commands).
+ *
+ * build: JSON lines -> row decoder -> mutable segment -> immutable segment file, the same
+ * path a partition consumer takes, so a file built here is byte-identical to one a replica
+ * builds from the same rows. Bad rows are skipped and counted per reason (--rejects keeps
+ * them, --strict makes the first one fatal). */
+#include "common/jsonw.h"
+#include "common/schema.h"
+#include "common/sl_err.h"
+#include "common/table_config.h"
+#include "consumer/mseg.h"
+#include "consumer/rowdec.h"
+#include "segment/seg_builder.h"
+#include "segment/seg_reader.h"
+#include "src/cmds.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_INPUTS 256
+
+static const char segment_usage[] =
+    "usage: sluice segment build --schema S.json --input F.jsonl [--input ...] --out FILE\n"
+    "                            [--name N] [--table-config T.json] [--rejects FILE] [--strict]\n"
+    "       sluice segment info FILE\n"
+    "       sluice segment dump FILE [--format jsonl|csv]\n"
+    "       sluice segment verify FILE\n"
+    "\n"
+    "build   decode JSON lines into a segment; rows that fail to decode are skipped and\n"
+    "        counted per reason on stderr (--rejects keeps them, --strict makes any fatal);\n"
+    "        --table-config supplies noDictionaryColumns and timeColumnName\n"
+    "info    metadata as JSON: name, rows, crc, offsets, columns with type, cardinality,\n"
+    "        min and max\n"
+    "dump    rows in stored order, as JSON lines (default) or CSV\n"
+    "verify  structure and CRC check; exit 0 only when valid, 3 when truncated,\n"
+    "        1 when corrupt, 4 when the format version is unknown\n";
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Segment name from the output path: basename without a trailing ".seg". */
+static void default_name(const char *out, char *name, size_t cap)
+{
+    const char *base = strrchr(out, '/');
+    base = base ? base + 1 : out;
+    size_t n = strlen(base);
+    if (n > 4 && strcmp(base + n - 4, ".seg") == 0) n -= 4;
+    if (n >= cap) n = cap - 1;
+    memcpy(name, base, n);
+    name[n] = '\0';
+}
+
+static bool blank_line(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return false;
+    return true;
+}
+
+static int cmd_build(int argc, char **argv)
+{
+    const char *schema_path = NULL, *out = NULL, *name = NULL, *table_path = NULL;
+    const char *rejects_path = NULL;
+    const char *inputs[MAX_INPUTS];
+    int ninputs = 0, strict = 0;
+    static const struct option opts[] = {
+        {"schema", required_argument, 0, 's'},  {"input", required_argument, 0, 'i'},
+        {"out", required_argument, 0, 'o'},     {"name", required_argument, 0, 'n'},
+        {"table-config", required_argument, 0, 't'}, {"rejects", required_argument, 0, 'r'},
+        {"strict", no_argument, 0, 'S'},        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': schema_path = optarg; break;
+        case 'i':
+            if (ninputs == MAX_INPUTS) {
+                fprintf(stderr, "sluice segment build: at most %d --input files\n", MAX_INPUTS);
+                return 2;
+            }
+            inputs[ninputs++] = optarg;
+            break;
+        case 'o': out = optarg; break;
+        case 'n': name = optarg; break;
+        case 't': table_path = optarg; break;
+        case 'r': rejects_path = optarg; break;
+        case 'S': strict = 1; break;
+        case 'h': fputs(segment_usage, stdout); return 0;
+        default: fputs(segment_usage, stderr); return 2;
+        }
+    }
+    if (!schema_path || !out || ninputs == 0 || optind != argc) {
+        fputs("sluice segment build: --schema, --input and --out are required\n", stderr);
+        fputs(segment_usage, stderr);
+        return 2;
+    }
+
+    int rc = 1;
+    char err[512];
+    schema *s = NULL;
+    tcfg *t = NULL;
+    rowdec *dec = NULL;
+    mseg *m = NULL;
+    FILE *rej = NULL;
+    char *line = NULL;
+    size_t linecap = 0;
+    uint64_t counts[ROWDEC_REASON__COUNT] = {0};
+    uint64_t rows = 0, bad = 0;
+    char segname[256];
+
+    s = schema_load(schema_path, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "sluice segment build: %s\n", err);
+        goto done;
+    }
+    if (table_path) {
+        t = tcfg_load(table_path, s, err, sizeof err);
+        if (!t) {
+            fprintf(stderr, "sluice segment build: %s\n", err);
+            goto done;
+        }
+    }
+    if (rejects_path && !(rej = fopen(rejects_path, "w"))) {
+        perror(rejects_path);
+        goto done;
+    }
+    dec = rowdec_new(s, 0);
+    m = mseg_new(s, t ? t->no_dictionary : NULL);
+    bool tty = isatty(STDERR_FILENO);
+    double t0 = now_s(), last = t0;
+    for (int f = 0; f < ninputs; f++) {
+        FILE *in = strcmp(inputs[f], "-") == 0 ? stdin : fopen(inputs[f], "r");
+        if (!in) {
+            perror(inputs[f]);
+            goto done;
+        }
+        ssize_t n;
+        uint64_t lineno = 0;
+        while ((n = getline(&line, &linecap, in)) >= 0) {
+            lineno++;
+            if (blank_line(line, (size_t)n)) continue;
+            size_t len = (size_t)n;
+            if (len && line[len - 1] == '\n') len--;
+            const row *r;
+            rowdec_reason why = rowdec_decode(dec, (const uint8_t *)line, len, &r);
+            if (why == ROWDEC_OK) {
+                if ((rc = mseg_append(m, r)) != 0) {
+                    fprintf(stderr, "sluice segment build: %s:%" PRIu64 ": %s\n", inputs[f],
+                            lineno, sluice_strerror(rc));
+                    rc = 1;
+                    if (in != stdin) fclose(in);
+                    goto done;
+                }
+                rows++;
+            } else {
+                bad++;
+                counts[why]++;
+                const char *field = rowdec_error_field(dec);
+                if (strict) {
+                    fprintf(stderr, "sluice segment build: %s:%" PRIu64 ": %s%s%s\n", inputs[f],
+                            lineno, rowdec_reason_name(why), *field ? " in field " : "", field);
+                    if (in != stdin) fclose(in);
+                    goto done;
+                }
+                if (rej) fwrite(line, 1, (size_t)n, rej);
+            }
+            if (tty && (rows + bad) % 65536 == 0 && now_s() - last > 0.5) {
+                last = now_s();
+                fprintf(stderr, "\r%s: %" PRIu64 " rows, %" PRIu64 " rejected", inputs[f], rows,
+                        bad);
+            }
+        }
+        if (in != stdin) fclose(in);
+    }
+    if (tty) fputc('\n', stderr);
+
+    seg_src src;
+    seg_src_col *cols = calloc(s->nfields, sizeof *cols);
+    mseg_src(m, &src, cols);
+    src.time_column = t && t->time_column ? t->time_column : NULL;
+    for (uint32_t i = 0; !src.time_column && i < s->nfields; i++)
+        if (s->fields[i].role == SCHEMA_DATETIME) src.time_column = s->fields[i].name;
+    if (!name) {
+        default_name(out, segname, sizeof segname);
+        name = segname;
+    }
+    seg_meta_in meta = {.name = name, .table = t ? t->table_name : s->name, .partition = -1,
+                        .sequence = -1, .start_offset = -1, .end_offset = -1};
+    uint32_t crc = 0;
+    uint64_t size = 0;
+    double tb = now_s();
+    int brc = seg_build_file(&src, &meta, out, &crc, &size, err, sizeof err);
+    free(cols);
+    if (brc != 0) {
+        fprintf(stderr, "sluice segment build: %s: %s\n", out, err);
+        goto done;
+    }
+    fprintf(stderr, "built %s: rows=%" PRIu64 " rejected=%" PRIu64 " bytes=%" PRIu64
+                    " crc=%" PRIu32 " decode_s=%.3f build_s=%.3f\n",
+            out, rows, bad, size, crc, tb - t0, now_s() - tb);
+    for (int i = 1; i < ROWDEC_REASON__COUNT; i++)
+        if (counts[i])
+            fprintf(stderr, "rejected reason=%s rows=%" PRIu64 "\n",
+                    rowdec_reason_name((rowdec_reason)i), counts[i]);
+    rc = 0;
+done:
+    free(line);
+    if (rej) fclose(rej);
+    mseg_free(m);
+    rowdec_free(dec);
+    tcfg_free(t);
+    schema_free(s);
+    return rc;
+}
+
+/* One cell as JSON: typed numbers, strings as text, BYTES as lowercase hex. */
+static void put_value(jsonw *w, schema_type t, const schema_value *v)
+{
+    static const char hex[] = "0123456789abcdef";
+    switch (t) {
+    case SCHEMA_INT: jsonw_i64(w, v->u.i32); break;
+    case SCHEMA_BOOLEAN: jsonw_bool(w, v->u.i32 != 0); break;
+    case SCHEMA_LONG:
+    case SCHEMA_TIMESTAMP: jsonw_i64(w, v->u.i64); break;
+    case SCHEMA_FLOAT: jsonw_f32(w, v->u.f32); break;
+    case SCHEMA_DOUBLE: jsonw_f64(w, v->u.f64); break;
+    case SCHEMA_STRING: jsonw_str(w, (const char *)v->u.bytes.ptr, v->u.bytes.len); break;
+    case SCHEMA_BYTES: {
+        char *h = malloc((size_t)v->u.bytes.len * 2 + 1);
+        if (!h) abort();
+        for (uint32_t i = 0; i < v->u.bytes.len; i++) {
+            h[2 * i] = hex[v->u.bytes.ptr[i] >> 4];
+            h[2 * i + 1] = hex[v->u.bytes.ptr[i] & 15];
+        }
+        jsonw_str(w, h, (size_t)v->u.bytes.len * 2);
+        free(h);
+        break;
+    }
+    default: jsonw_null(w);
+    }
+}
+
+static void put_opt_i64(jsonw *w, const char *key, int64_t v)
+{
+    jsonw_key(w, key);
+    if (v < 0)
+        jsonw_null(w);
+    else
+        jsonw_i64(w, v);
+}
+
+static seg_reader *open_or_complain(const char *cmd, const char *path)
+{
+    int err = 0;
+    char msg[512];
+    seg_reader *r = seg_reader_open(path, &err, msg, sizeof msg);
+    if (!r) fprintf(stderr, "sluice segment %s: %s\n", cmd, msg);
+    return r;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        fputs(segment_usage, stdout);
+        return 0;
+    }
+    if (argc != 2) {
+        fputs("usage: sluice segment info FILE\n", stderr);
+        return 2;
+    }
+    seg_reader *r = open_or_complain("info", argv[1]);
+    if (!r) return 1;
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "name");
+    jsonw_cstr(&w, seg_reader_name(r));
+    jsonw_key(&w, "table");
+    jsonw_cstr(&w, seg_reader_table(r));
+    put_opt_i64(&w, "partition", seg_reader_partition(r));
+    put_opt_i64(&w, "sequence", seg_reader_sequence(r));
+    put_opt_i64(&w, "startOffset", seg_reader_start_offset(r));
+    put_opt_i64(&w, "endOffset", seg_reader_end_offset(r));
+    jsonw_key(&w, "rows");
+    jsonw_u64(&w, seg_reader_rows(r));
+    jsonw_key(&w, "crc");
+    jsonw_u64(&w, seg_reader_crc(r));
+    jsonw_key(&w, "sizeBytes");
+    jsonw_u64(&w, seg_reader_size(r));
+    int32_t tc = seg_reader_time_column(r);
+    jsonw_key(&w, "timeColumn");
+    if (tc >= 0)
+        jsonw_cstr(&w, seg_reader_col(r, (uint32_t)tc)->name);
+    else
+        jsonw_null(&w);
+    int64_t tmin, tmax;
+    jsonw_key(&w, "timeRange");
+    if (seg_reader_time_range(r, &tmin, &tmax)) {
+        jsonw_obj_begin(&w);
+        jsonw_key(&w, "min");
+        jsonw_i64(&w, tmin);
+        jsonw_key(&w, "max");
+        jsonw_i64(&w, tmax);
+        jsonw_obj_end(&w);
+    } else {
+        jsonw_null(&w);
+    }
+    jsonw_key(&w, "columns");
+    jsonw_arr_begin(&w);
+    for (uint32_t c = 0; c < seg_reader_ncols(r); c++) {
+        const seg_col_info *ci = seg_reader_col(r, c);
+        jsonw_obj_begin(&w);
+        jsonw_key(&w, "name");
+        jsonw_cstr(&w, ci->name);
+        jsonw_key(&w, "type");
+        jsonw_cstr(&w, schema_type_name(ci->type));
+        jsonw_key(&w, "singleValue");
+        jsonw_bool(&w, ci->single_value);
+        jsonw_key(&w, "dictionary");
+        jsonw_bool(&w, ci->dict);
+        jsonw_key(&w, "cardinality");
+        jsonw_u64(&w, ci->cardinality);
+        jsonw_key(&w, "nullCount");
+        jsonw_u64(&w, ci->null_count);
+        jsonw_key(&w, "min");
+        if (ci->has_minmax)
+            put_value(&w, ci->type, &ci->min);
+        else
+            jsonw_null(&w);
+        jsonw_key(&w, "max");
+        if (ci->has_minmax)
+            put_value(&w, ci->type, &ci->max);
+        else
+            jsonw_null(&w);
+        jsonw_obj_end(&w);
+    }
+    jsonw_arr_end(&w);
+    size_t slen;
+    const char *sj = seg_reader_schema_json(r, &slen);
+    jsonw_key(&w, "schema");
+    jsonw_raw(&w, sj, slen);
+    jsonw_obj_end(&w);
+    jsonw_text(&w, "\n", 1);
+    fwrite(w.buf, 1, w.len, stdout);
+    jsonw_free(&w);
+    seg_reader_close(r);
+    return 0;
+}
+
+/* A value as plain text (a CSV cell): numbers as in JSON, strings raw, BYTES as hex. */
+static void text_value(jsonw *b, schema_type t, const schema_value *v)
+{
+    char num[40];
+    size_t n;
+    switch (t) {
+    case SCHEMA_STRING: jsonw_text(b, (const char *)v->u.bytes.ptr, v->u.bytes.len); return;
+    case SCHEMA_BYTES:
+        for (uint32_t i = 0; i < v->u.bytes.len; i++) {
+            snprintf(num, sizeof num, "%02x", v->u.bytes.ptr[i]);
+            jsonw_text(b, num, 2);
+        }
+        return;
+    case SCHEMA_FLOAT: n = jsonw_fmt_f32(num, v->u.f32); break;
+    case SCHEMA_DOUBLE: n = jsonw_fmt_f64(num, v->u.f64); break;
+    case SCHEMA_BOOLEAN: n = (size_t)snprintf(num, sizeof num, "%s", v->u.i32 ? "true" : "false"); break;
+    case SCHEMA_INT: n = (size_t)snprintf(num, sizeof num, "%" PRId32, v->u.i32); break;
+    default: n = (size_t)snprintf(num, sizeof num, "%" PRId64, v->u.i64); break;
+    }
+    jsonw_text(b, num, n);
+}
+
+/* CSV field: quoted when it holds a separator, quote or line break (RFC 4180). */
+static void csv_field(FILE *out, const char *s, size_t n)
+{
+    bool quote = false;
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (!quote) {
+        fwrite(s, 1, n, out);
+        return;
+    }
+    fputc('"', out);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"') fputc('"', out);
+        fputc(s[i], out);
+    }
+    fputc('"', out);
+}
+
+/* Values of one multi-value cell; *mv grows to hold them. Returns the count. */
+static int64_t read_mv(const seg_reader *r, uint32_t c, uint64_t row, schema_value **mv,
+                       uint32_t *cap)
+{
+    int64_t k = seg_reader_mv(r, c, row, *mv, *cap);
+    if (k > (int64_t)*cap) {
+        *cap = (uint32_t)k;
+        *mv = realloc(*mv, *cap * sizeof **mv);
+        if (!*mv) abort();
+        k = seg_reader_mv(r, c, row, *mv, *cap);
+    }
+    return k;
+}
+
+static int cmd_dump(int argc, char **argv)
+{
+    const char *path = NULL;
+    int csv = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(segment_usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+            const char *f = argv[++i];
+            if (strcmp(f, "csv") == 0) {
+                csv = 1;
+            } else if (strcmp(f, "jsonl") != 0) {
+                fprintf(stderr, "sluice segment dump: --format must be jsonl or csv, not '%s'\n", f);
+                return 2;
+            }
+        } else if (!path && argv[i][0] != '-') {
+            path = argv[i];
+        } else {
+            path = NULL;
+            break;
+        }
+    }
+    if (!path) {
+        fputs("usage: sluice segment dump FILE [--format jsonl|csv]\n", stderr);
+        return 2;
+    }
+    seg_reader *r = open_or_complain("dump", path);
+    if (!r) return 1;
+    uint32_t ncols = seg_reader_ncols(r), cap = 64;
+    schema_value *mv = malloc(cap * sizeof *mv);
+    if (!mv) abort();
+    jsonw w;
+    jsonw_init(&w);
+    if (csv) {
+        for (uint32_t c = 0; c < ncols; c++) {
+            const char *n = seg_reader_col(r, c)->name;
+            if (c) fputc(',', stdout);
+            csv_field(stdout, n, strlen(n));
+        }
+        fputc('\n', stdout);
+    }
+    for (uint64_t row = 0; row < seg_reader_rows(r); row++) {
+        if (!csv) jsonw_obj_begin(&w);
+        for (uint32_t c = 0; c < ncols; c++) {
+            const seg_col_info *ci = seg_reader_col(r, c);
+            bool isnull = seg_reader_is_null(r, c, row);
+            schema_value v;
+            if (csv) { /* nulls are empty cells; multi-values joined by ';' as Pinot does */
+                jsonw_reset(&w);
+                if (!isnull && ci->single_value) {
+                    seg_reader_value(r, c, row, &v);
+                    text_value(&w, ci->type, &v);
+                } else if (!isnull) {
+                    int64_t k = read_mv(r, c, row, &mv, &cap);
+                    for (int64_t j = 0; j < k; j++) {
+                        if (j) jsonw_text(&w, ";", 1);
+                        text_value(&w, ci->type, &mv[j]);
+                    }
+                }
+                if (c) fputc(',', stdout);
+                csv_field(stdout, w.buf ? w.buf : "", w.len);
+                continue;
+            }
+            jsonw_key(&w, ci->name);
+            if (isnull) {
+                jsonw_null(&w);
+            } else if (ci->single_value) {
+                seg_reader_value(r, c, row, &v);
+                put_value(&w, ci->type, &v);
+            } else {
+                int64_t k = read_mv(r, c, row, &mv, &cap);
+                jsonw_arr_begin(&w);
+                for (int64_t j = 0; j < k; j++) put_value(&w, ci->type, &mv[j]);
+                jsonw_arr_end(&w);
+            }
+        }
+        if (csv) {
+            fputc('\n', stdout);
+        } else {
+            jsonw_obj_end(&w);
+            jsonw_text(&w, "\n", 1);
+            fwrite(w.buf, 1, w.len, stdout);
+            jsonw_reset(&w);
+        }
+    }
+    jsonw_free(&w);
+    free(mv);
+    seg_reader_close(r);
+    return ferror(stdout) ? 1 : 0;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        fputs(segment_usage, stdout);
+        return 0;
+    }
+    if (argc != 2) {
+        fputs("usage: sluice segment verify FILE\n", stderr);
+        return 2;
+    }
+    char msg[512];
+    int rc = seg_verify_file(argv[1], msg, sizeof msg);
+    switch (rc) {
+    case 0: {
+        seg_reader *r = open_or_complain("verify", argv[1]);
+        if (!r) return 1;
+        printf("ok %s rows=%" PRIu64 " crc=%" PRIu32 "\n", seg_reader_name(r), seg_reader_rows(r),
+               seg_reader_crc(r));
+        seg_reader_close(r);
+        return 0;
+    }
+    case SL_ETRUNC: fprintf(stderr, "truncated: %s\n", msg); return 3;
+    case SL_EFORMAT: fprintf(stderr, "unsupported: %s\n", msg); return 4;
+    case SL_ECORRUPT: fprintf(stderr, "corrupt: %s\n", msg); return 1;
+    default: fprintf(stderr, "error: %s\n", msg); return 2;
+    }
+}
+
+int cmd_segment_main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(segment_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "build") == 0) return cmd_build(argc - 1, argv + 1);
+    if (strcmp(sub, "info") == 0) return cmd_info(argc - 1, argv + 1);
+    if (strcmp(sub, "dump") == 0) return cmd_dump(argc - 1, argv + 1);
+    if (strcmp(sub, "verify") == 0) return cmd_verify(argc - 1, argv + 1);
+    fprintf(stderr, "sluice segment: unknown subcommand '%s'\n", sub);
+    fputs(segment_usage, stderr);
+    return 2;
+}

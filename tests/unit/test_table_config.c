@@ -1,0 +1,445 @@
+/* Unit tests for common/table_config.c: both stream-config locations, defaults, autotune
+ * rules, every rejection, durations and sizes. */
+#include "common/schema.h"
+#include "common/sl_err.h"
+#include "common/table_config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char schema_json[] =
+    "{\"schemaName\":\"events\",\"dimensionFieldSpecs\":["
+    "{\"name\":\"user\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"tags\",\"dataType\":\"STRING\",\"singleValueField\":false},"
+    "{\"name\":\"session\",\"dataType\":\"LONG\"}],"
+    "\"metricFieldSpecs\":[{\"name\":\"price\",\"dataType\":\"DOUBLE\"}],"
+    "\"dateTimeFieldSpecs\":[{\"name\":\"ts\",\"dataType\":\"LONG\","
+    "\"format\":\"1:MILLISECONDS:EPOCH\",\"granularity\":\"1:MILLISECONDS\"}]}";
+
+static schema *S;
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[256];
+    S = schema_parse(schema_json, strlen(schema_json), "s.json", err, sizeof err);
+    return S ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    schema_free(S);
+    return 0;
+}
+
+static tcfg *parse_ok(const char *json)
+{
+    char err[512] = "";
+    tcfg *t = tcfg_parse(json, strlen(json), "t.json", S, err, sizeof err);
+    if (!t) fail_msg("unexpected error: %s", err);
+    return t;
+}
+
+static void expect_error(const char *json, const char *want)
+{
+    char err[512] = "";
+    tcfg *t = tcfg_parse(json, strlen(json), "table.json", S, err, sizeof err);
+    if (t) {
+        tcfg_free(t);
+        fail_msg("accepted: %s", json);
+    }
+    if (!strstr(err, want)) fail_msg("error \"%s\" lacks \"%s\"\nfor %s", err, want, json);
+    assert_true(strncmp(err, "table.json: ", 12) == 0);
+}
+
+/* Table config with the newer stream location; X is extra stream-map entries. */
+#define NEWMAP(x)                                                                                  \
+    "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"                   \
+    "{\"streamIngestionConfig\":{\"streamConfigMaps\":[{\"stream.kafka.topic.name\":\"ev\","       \
+    "\"stream.kafka.broker.list\":\"h:9092\"" x "}]}}}"
+/* Older location; X is extra top-level keys (after tableIndexConfig). */
+#define OLDMAP(x)                                                                                  \
+    "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":"                  \
+    "{\"streamConfigs\":{\"stream.kafka.topic.name\":\"ev\","                                      \
+    "\"stream.kafka.broker.list\":\"h:9092\"}}" x "}"
+
+static void test_new_location_and_defaults(void **state)
+{
+    (void)state;
+    tcfg *t = parse_ok(NEWMAP(""));
+    assert_string_equal(t->table_name, "events");
+    assert_int_equal(t->type, TCFG_REALTIME);
+    assert_int_equal(t->replication, 1);
+    assert_null(t->time_column);
+    assert_int_equal(t->nfields, 5);
+    for (int i = 0; i < 5; i++) assert_false(t->no_dictionary[i]);
+    assert_string_equal(t->topic, "ev");
+    assert_string_equal(t->broker_list, "h:9092");
+    assert_int_equal(t->offset_reset, TCFG_RESET_LARGEST); /* Pinot's default */
+    assert_int_equal(t->consumer_type, TCFG_CONSUMER_LOWLEVEL);
+    assert_string_equal(t->decoder_class,
+                        "org.apache.pinot.plugin.inputformat.json.JSONMessageDecoder");
+    assert_true(t->flush_rows == 0 && t->flush_time_ms == 0 && t->flush_size_bytes == 0);
+    assert_int_equal(t->nprops, 0);
+    tcfg_free(t);
+}
+
+static void test_old_location_full(void **state)
+{
+    (void)state;
+    tcfg *t = parse_ok(
+        "{\"tableName\":\"events_REALTIME\",\"tableType\":\"realtime\","
+        "\"segmentsConfig\":{\"replication\":3,\"replicasPerPartition\":\"3\","
+        "\"timeColumnName\":\"ts\",\"schemaName\":\"events\"},"
+        "\"tenants\":{},\"metadata\":{\"customConfigs\":{}},\"routing\":null,"
+        "\"tableIndexConfig\":{\"noDictionaryColumns\":[\"ts\",\"tags\",\"price\"],"
+        "\"invertedIndexColumns\":[],"
+        "\"streamConfigs\":{\"streamType\":\"kafka\",\"stream.kafka.topic.name\":\"ev\","
+        "\"stream.kafka.broker.list\":\"a:1,b:2\",\"stream.kafka.consumer.type\":\"simple\","
+        "\"stream.kafka.consumer.factory.class.name\":"
+        "\"org.apache.pinot.plugin.stream.kafka30.KafkaConsumerFactory\","
+        "\"stream.kafka.decoder.class.name\":"
+        "\"org.apache.pinot.plugin.stream.kafka.KafkaJSONMessageDecoder\","
+        "\"stream.kafka.consumer.prop.auto.offset.reset\":\"earliest\","
+        "\"stream.kafka.consumer.prop.security.protocol\":\"SASL_SSL\","
+        "\"stream.kafka.consumer.prop.fetch.max.bytes\":1048576,"
+        "\"realtime.segment.flush.threshold.size\":\"5000\","
+        "\"realtime.segment.flush.threshold.time\":\"1h30m\"}}}");
+    assert_string_equal(t->table_name, "events");
+    assert_int_equal(t->replication, 3);
+    assert_string_equal(t->time_column, "ts");
+    assert_true(t->no_dictionary[4] && t->no_dictionary[1] && t->no_dictionary[3]);
+    assert_false(t->no_dictionary[0] || t->no_dictionary[2]);
+    assert_string_equal(t->broker_list, "a:1,b:2");
+    assert_int_equal(t->offset_reset, TCFG_RESET_SMALLEST);
+    assert_int_equal(t->consumer_type, TCFG_CONSUMER_LOWLEVEL);
+    assert_string_equal(t->decoder_class,
+                        "org.apache.pinot.plugin.stream.kafka.KafkaJSONMessageDecoder");
+    assert_int_equal(t->nprops, 2);
+    assert_string_equal(t->props[0].key, "security.protocol");
+    assert_string_equal(t->props[0].value, "SASL_SSL");
+    assert_string_equal(t->props[1].key, "fetch.max.bytes");
+    assert_string_equal(t->props[1].value, "1048576");
+    assert_true(t->flush_rows == 5000);
+    assert_true(t->flush_time_ms == 90 * 60 * 1000);
+    assert_true(t->flush_size_bytes == 0);
+    tcfg_free(t);
+
+    t = parse_ok(NEWMAP(",\"stream.kafka.consumer.type\":\"HighLevel\","
+                        "\"stream.kafka.consumer.prop.auto.offset.reset\":\"smallest\""));
+    assert_int_equal(t->consumer_type, TCFG_CONSUMER_HIGHLEVEL);
+    assert_int_equal(t->offset_reset, TCFG_RESET_SMALLEST);
+    tcfg_free(t);
+    t = parse_ok(NEWMAP(",\"stream.kafka.consumer.prop.auto.offset.reset\":\"latest\""));
+    assert_int_equal(t->offset_reset, TCFG_RESET_LARGEST);
+    tcfg_free(t);
+}
+
+static void test_flush_thresholds(void **state)
+{
+    (void)state;
+    tcfg *t = parse_ok(NEWMAP(",\"realtime.segment.flush.threshold.rows\":\"0\","
+                              "\"realtime.segment.flush.threshold.segment.size\":\"150M\""));
+    assert_true(t->flush_rows == 0 && t->flush_size_bytes == 150ull << 20);
+    tcfg_free(t);
+    t = parse_ok(NEWMAP(",\"realtime.segment.flush.threshold.rows\":\"0\""));
+    assert_true(t->flush_rows == 0 && t->flush_size_bytes == 200ull << 20);
+    tcfg_free(t);
+    t = parse_ok(NEWMAP(",\"realtime.segment.flush.threshold.segment.size\":\"1G\""));
+    assert_true(t->flush_rows == 0 && t->flush_size_bytes == 1ull << 30);
+    tcfg_free(t);
+    t = parse_ok(NEWMAP(",\"realtime.segment.flush.threshold.rows\":100000,"
+                        "\"realtime.segment.flush.threshold.time\":\"6h\""));
+    assert_true(t->flush_rows == 100000 && t->flush_time_ms == 6 * 3600000ull);
+    assert_true(t->flush_size_bytes == 0);
+    tcfg_free(t);
+    t = parse_ok(NEWMAP(",\"realtime.segment.flush.threshold.rows\":\"2147483647\""));
+    assert_true(t->flush_rows == 2147483647ull);
+    tcfg_free(t);
+}
+
+static void test_offline(void **state)
+{
+    (void)state;
+    tcfg *t = parse_ok("{\"tableName\":\"events_OFFLINE\",\"tableType\":\"OFFLINE\","
+                       "\"segmentsConfig\":{\"replication\":\"2\"}}");
+    assert_string_equal(t->table_name, "events");
+    assert_int_equal(t->type, TCFG_OFFLINE);
+    assert_int_equal(t->replication, 2);
+    assert_null(t->topic);
+    assert_null(t->broker_list);
+    tcfg_free(t);
+}
+
+static void test_example_files(void **state)
+{
+    (void)state;
+    const char *data = getenv("SLUICE_TEST_DATA");
+    if (!data) skip();
+    char sp[1024], tp[1024], err[512];
+    snprintf(sp, sizeof sp, "%s/../../deploy/examples/events_schema.json", data);
+    snprintf(tp, sizeof tp, "%s/../../deploy/examples/events_table.json", data);
+    schema *s = schema_load(sp, err, sizeof err);
+    if (!s) fail_msg("%s", err);
+    tcfg *t = tcfg_load(tp, s, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    static const char *const names[] = {"ts",   "user",       "country", "device",  "event",
+                                        "tags", "latency_ms", "price",   "session", "flag",
+                                        "event_id"};
+    assert_int_equal(s->nfields, 11);
+    for (int i = 0; i < 11; i++) assert_true(schema_find(s, names[i]) >= 0);
+    assert_false(s->fields[schema_find(s, "tags")].single_value);
+    assert_string_equal(t->table_name, "events");
+    assert_string_equal(t->topic, "events");
+    assert_string_equal(t->time_column, "ts");
+    assert_true(t->flush_rows == 100000 && t->flush_time_ms == 6 * 3600000ull);
+    static const char *const raw[] = {"ts", "event_id", "session", "price"};
+    int nraw = 0;
+    for (uint32_t i = 0; i < t->nfields; i++) nraw += t->no_dictionary[i];
+    assert_int_equal(nraw, 4);
+    for (int i = 0; i < 4; i++) assert_true(t->no_dictionary[schema_find(s, raw[i])]);
+    tcfg_free(t);
+    schema_free(s);
+}
+
+static void test_rejections(void **state)
+{
+    (void)state;
+    const char *nm = "ingestionConfig.streamIngestionConfig.streamConfigMaps[0]";
+    (void)nm;
+    expect_error("", "table config: empty file");
+    expect_error("{\"tableName\":", "invalid JSON");
+    expect_error("[]", "top level must be a JSON object");
+    expect_error("{\"tableType\":\"REALTIME\"}", "tableName: missing required key");
+    expect_error("{\"tableName\":\"x\"}", "tableType: missing required key");
+    expect_error("{\"tableName\":\"x\",\"tableType\":\"HYBRID\"}", "tableType: \"HYBRID\"");
+    expect_error("{\"tableName\":5,\"tableType\":\"OFFLINE\"}", "tableName: expected a string");
+    expect_error("{\"tableName\":\"x_REALTIME\",\"tableType\":\"OFFLINE\"}",
+                 "tableName: \"x_REALTIME\" has the suffix of the other table type");
+    expect_error("{\"tableName\":\"a.b\",\"tableType\":\"OFFLINE\"}", "only letters, digits");
+    expect_error("{\"tableName\":\"a__b\",\"tableType\":\"OFFLINE\"}", "\"__\" is reserved");
+    expect_error("{\"tableName\":\"_OFFLINE\",\"tableType\":\"OFFLINE\"}", "1 to 128");
+    expect_error("{\"tableName\":\"\",\"tableType\":\"OFFLINE\"}", "1 to 128 characters");
+    /* unsupported sections, by name */
+    expect_error(NEWMAP("") "x", "invalid JSON");
+    expect_error(OLDMAP(",\"tenants\":{\"broker\":\"b\"}"), "table.json: tenants: unsupported key");
+    expect_error(OLDMAP(",\"metadata\":{\"customConfigs\":{\"a\":\"b\"}}"), "metadata: unsupported");
+    expect_error(OLDMAP(",\"routing\":{\"x\":1}"), "routing: unsupported key");
+    expect_error(OLDMAP(",\"query\":{\"timeoutMs\":5}"), "query: unsupported key");
+    expect_error(OLDMAP(",\"upsertConfig\":{\"mode\":\"FULL\"}"), "upsertConfig: unsupported key");
+    expect_error(OLDMAP(",\"isDimTable\":true"), "isDimTable: unsupported key");
+    expect_error(OLDMAP(",\"segmentsConfig\":{\"retentionTimeUnit\":\"DAYS\"}"),
+                 "segmentsConfig.retentionTimeUnit: unsupported key (Sluice does not apply");
+    expect_error(OLDMAP(",\"segmentsConfig\":{\"retentionTimeValue\":\"5\"}"),
+                 "segmentsConfig.retentionTimeValue: unsupported key");
+    expect_error(OLDMAP(",\"segmentsConfig\":{\"timeType\":\"MILLISECONDS\"}"),
+                 "segmentsConfig.timeType: unsupported key");
+    expect_error(OLDMAP(",\"segmentsConfig\":[]"), "segmentsConfig: expected an object");
+    expect_error(OLDMAP(",\"segmentsConfig\":{\"replication\":\"0\"}"),
+                 "segmentsConfig.replication: expected an integer in [1, 64]");
+    expect_error(OLDMAP(",\"segmentsConfig\":{\"replication\":\"three\"}"),
+                 "segmentsConfig.replication: expected an integer");
+    expect_error(OLDMAP(",\"segmentsConfig\":{\"replication\":1.5}"), "replication: expected");
+    expect_error(OLDMAP(",\"segmentsConfig\":{\"replicasPerPartition\":\"-1\"}"),
+                 "replicasPerPartition: expected");
+    expect_error(OLDMAP(",\"segmentsConfig\":{\"replication\":2,\"replicasPerPartition\":\"3\"}"),
+                 "replicasPerPartition: 3 disagrees with segmentsConfig.replication 2");
+    expect_error(OLDMAP(",\"segmentsConfig\":{\"schemaName\":\"other\"}"),
+                 "segmentsConfig.schemaName: \"other\" does not match the schema's name \"events\"");
+    expect_error(OLDMAP(",\"segmentsConfig\":{\"timeColumnName\":\"nope\"}"),
+                 "segmentsConfig.timeColumnName: \"nope\" is not a column of schema \"events\"");
+    expect_error(OLDMAP(",\"segmentsConfig\":{\"timeColumnName\":\"session\"}"),
+                 "\"session\" is a dimension; the time column must be in dateTimeFieldSpecs");
+    /* tableIndexConfig */
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
+                 "{\"loadMode\":\"MMAP\"}}",
+                 "tableIndexConfig.loadMode: unsupported key");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
+                 "{\"invertedIndexColumns\":[\"user\"]}}",
+                 "tableIndexConfig.invertedIndexColumns: unsupported key");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
+                 "{\"noDictionaryColumns\":[\"user\",\"nope\"]}}",
+                 "tableIndexConfig.noDictionaryColumns[1]: \"nope\" is not a column");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
+                 "{\"noDictionaryColumns\":[\"user\",\"user\"]}}",
+                 "noDictionaryColumns[1]: \"user\" listed twice");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
+                 "{\"noDictionaryColumns\":\"user\"}}",
+                 "noDictionaryColumns: expected an array");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
+                 "{\"noDictionaryColumns\":[3]}}",
+                 "noDictionaryColumns[0]: expected a column name");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":5}",
+                 "tableIndexConfig: expected an object");
+    /* stream config placement */
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\"}",
+                 "missing: a REALTIME table needs a stream config");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
+                 "{\"streamConfigs\":{\"stream.kafka.topic.name\":\"x\"}}}",
+                 "tableIndexConfig.streamConfigs: stream config given for an OFFLINE table");
+    expect_error(OLDMAP(",\"ingestionConfig\":{\"streamIngestionConfig\":{\"streamConfigMaps\":"
+                        "[{\"stream.kafka.topic.name\":\"x\"}]}}"),
+                 "tableIndexConfig.streamConfigs: given together with ingestionConfig");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"
+                 "{\"streamIngestionConfig\":{\"streamConfigMaps\":[{},{}]}}}",
+                 "streamConfigMaps: expected an array of exactly one stream config map");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"
+                 "{\"streamIngestionConfig\":{\"streamConfigMaps\":[]}}}",
+                 "streamConfigMaps: expected an array of exactly one");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"
+                 "{\"streamIngestionConfig\":{\"streamConfigMaps\":[5]}}}",
+                 "streamConfigMaps[0]: expected an object");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"
+                 "{\"transformConfigs\":[{\"columnName\":\"a\"}]}}",
+                 "ingestionConfig.transformConfigs: unsupported key");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"
+                 "{\"streamIngestionConfig\":{\"columnMajorSegmentBuilderEnabled\":true}}}",
+                 "ingestionConfig.streamIngestionConfig.columnMajorSegmentBuilderEnabled: "
+                 "unsupported key");
+    /* stream map keys */
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":"
+                 "{\"streamConfigs\":{\"stream.kafka.broker.list\":\"h:1\"}}}",
+                 "tableIndexConfig.streamConfigs: missing required key stream.kafka.topic.name");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":"
+                 "{\"streamConfigs\":{\"stream.kafka.topic.name\":\"t\"}}}",
+                 "missing required key stream.kafka.broker.list");
+    expect_error(NEWMAP(",\"streamType\":\"kinesis\""),
+                 "streamConfigMaps[0].streamType: unsupported stream type \"kinesis\"");
+    expect_error(NEWMAP(",\"stream.kafka.consumer.type\":\"fancy\""),
+                 "stream.kafka.consumer.type: \"fancy\": expected lowlevel or highlevel");
+    expect_error(NEWMAP(",\"stream.kafka.consumer.factory.class.name\":\"com.x.Factory\""),
+                 "stream.kafka.consumer.factory.class.name: unsupported consumer factory");
+    expect_error(NEWMAP(",\"stream.kafka.decoder.class.name\":"
+                        "\"org.apache.pinot.plugin.inputformat.avro.KafkaAvroMessageDecoder\""),
+                 "stream.kafka.decoder.class.name: \"org.apache.pinot.plugin.inputformat.avro."
+                 "KafkaAvroMessageDecoder\": only JSON decoders are supported");
+    expect_error(NEWMAP(",\"stream.kafka.consumer.prop.auto.offset.reset\":\"3d\""),
+                 "auto.offset.reset: \"3d\": expected smallest or largest");
+    expect_error(NEWMAP(",\"stream.kafka.consumer.prop.\":\"x\""), "empty property name");
+    expect_error(NEWMAP(",\"stream.kafka.decoder.prop.x\":\"y\""),
+                 "streamConfigMaps[0].stream.kafka.decoder.prop.x: unsupported key");
+    expect_error(NEWMAP(",\"realtime.segment.flush.desired.size\":\"1M\""),
+                 "realtime.segment.flush.desired.size: unsupported key");
+    expect_error(NEWMAP(",\"stream.kafka.topic.name2\":true"), "expected a string");
+    expect_error(NEWMAP(",\"stream.kafka.consumer.prop.x\":{}"), "expected a string");
+    expect_error(NEWMAP(",\"realtime.segment.flush.threshold.rows\":\"-1\""),
+                 "flush.threshold.rows: \"-1\": expected a row count");
+    expect_error(NEWMAP(",\"realtime.segment.flush.threshold.rows\":\"2147483648\""),
+                 "expected a row count in [0, 2147483647]");
+    expect_error(NEWMAP(",\"realtime.segment.flush.threshold.size\":\"200M\""),
+                 "(for bytes use realtime.segment.flush.threshold.segment.size)");
+    expect_error(NEWMAP(",\"realtime.segment.flush.threshold.rows\":\"5\","
+                        "\"realtime.segment.flush.threshold.size\":\"5\""),
+                 "threshold.size: conflicts with realtime.segment.flush.threshold.rows");
+    expect_error(NEWMAP(",\"realtime.segment.flush.threshold.rows\":\"1000\","
+                        "\"realtime.segment.flush.threshold.segment.size\":\"100M\""),
+                 "segment.size: conflicts with a non-zero realtime.segment.flush.threshold.rows");
+    expect_error(NEWMAP(",\"realtime.segment.flush.threshold.time\":\"6 hours\""),
+                 "threshold.time: \"6 hours\": expected a positive duration");
+    expect_error(NEWMAP(",\"realtime.segment.flush.threshold.time\":\"0\""),
+                 "expected a positive duration");
+    expect_error(NEWMAP(",\"realtime.segment.flush.threshold.segment.size\":\"0\""),
+                 "segment.size: \"0\": expected a positive size");
+    expect_error(NEWMAP(",\"realtime.segment.flush.threshold.segment.size\":\"1.5G\""),
+                 "expected a positive size");
+    expect_error(NEWMAP(",\"stream.kafka.topic.name\":\"\""), "invalid JSON"); /* duplicate key */
+}
+
+static void test_no_schema_and_load(void **state)
+{
+    (void)state;
+    char err[256];
+    const char *j = NEWMAP("");
+    assert_null(tcfg_parse(j, strlen(j), "t.json", NULL, err, sizeof err));
+    assert_non_null(strstr(err, "no schema"));
+    assert_null(tcfg_load("/nonexistent/t.json", S, err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/t.json: No such file"));
+    char path[] = "/tmp/test_tcfg_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_null(tcfg_load(path, S, err, sizeof err));
+    assert_non_null(strstr(err, "empty file"));
+    assert_int_equal(write(fd, j, strlen(j)), (ssize_t)strlen(j));
+    close(fd);
+    tcfg *t = tcfg_load(path, S, err, sizeof err);
+    assert_non_null(t);
+    assert_string_equal(t->topic, "ev");
+    tcfg_free(t);
+    tcfg_free(NULL);
+    unlink(path);
+}
+
+static void test_durations(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        uint64_t ms;
+    } ok[] = {{"0", 0},           {"500", 500},          {"500ms", 500},      {"90s", 90000},
+              {"15m", 900000},    {"6h", 21600000},      {"2d", 172800000},   {"6H", 21600000},
+              {"1h30m", 5400000}, {"1d2h3m4s5ms", 93784005},                  {"10MS", 10},
+              {"18446744073709551615", UINT64_MAX}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        uint64_t ms = 12345;
+        if (tcfg_parse_duration(ok[i].in, &ms) != 0) fail_msg("rejected %s", ok[i].in);
+        if (ms != ok[i].ms) fail_msg("%s -> %llu", ok[i].in, (unsigned long long)ms);
+    }
+    static const char *const bad[] = {"",    "-1s",  "h",     "6 h",   " 6h",   "6h ",   "6x",
+                                      "6hh", "1.5h", "30m1h", "1h1h",  "6hours", "6min", "+5s",
+                                      "18446744073709551616", "213503982334602d", "5s5", "ms"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint64_t ms = 777;
+        if (tcfg_parse_duration(bad[i], &ms) != SL_EINVAL) fail_msg("accepted \"%s\"", bad[i]);
+        assert_true(ms == 777);
+    }
+    assert_int_equal(tcfg_parse_duration(NULL, &(uint64_t){0}), SL_EINVAL);
+}
+
+static void test_sizes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        uint64_t b;
+    } ok[] = {{"0", 0},          {"1000", 1000},      {"512K", 512 << 10}, {"200M", 200ull << 20},
+              {"1G", 1ull << 30}, {"2T", 2ull << 40}, {"200MB", 200ull << 20}, {"64k", 64 << 10},
+              {"7b", 7},          {"16777215T", 16777215ull << 40}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        uint64_t b = 1;
+        if (tcfg_parse_size(ok[i].in, &b) != 0) fail_msg("rejected %s", ok[i].in);
+        if (b != ok[i].b) fail_msg("%s -> %llu", ok[i].in, (unsigned long long)b);
+    }
+    static const char *const bad[] = {"", "-1", "M", "1.5G", "200 M", "200MiB", "1X", "10MBB",
+                                      "16777216T", "18446744073709551616", " 1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint64_t b = 9;
+        if (tcfg_parse_size(bad[i], &b) != SL_EINVAL) fail_msg("accepted \"%s\"", bad[i]);
+        assert_true(b == 9);
+    }
+    assert_int_equal(tcfg_parse_size(NULL, &(uint64_t){0}), SL_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_new_location_and_defaults),
+        cmocka_unit_test(test_old_location_full),
+        cmocka_unit_test(test_flush_thresholds),
+        cmocka_unit_test(test_offline),
+        cmocka_unit_test(test_example_files),
+        cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_no_schema_and_load),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_sizes),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
