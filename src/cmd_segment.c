@@ -154,10 +154,10 @@ static int cmd_build(int argc, char **argv)
             const row *r;
             rowdec_reason why = rowdec_decode(dec, (const uint8_t *)line, len, &r);
             if (why == ROWDEC_OK) {
-                if ((rc = mseg_append(m, r)) != 0) {
+                int arc = mseg_append(m, r);
+                if (arc != 0) {
                     fprintf(stderr, "sluice segment build: %s:%" PRIu64 ": %s\n", inputs[f],
-                            lineno, sluice_strerror(rc));
-                    rc = 1;
+                            lineno, sluice_strerror(arc));
                     if (in != stdin) fclose(in);
                     goto done;
                 }

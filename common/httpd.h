@@ -1,0 +1,140 @@
+/* Small HTTP server on libmicrohttpd for the controller's and sidecar's APIs (DESIGN.md §3).
+ *
+ * Routing is EXACT: a route is a method plus a pattern of literal segments and `{name}`
+ * captures ("/segments/{table}/{segment}"); a request matches only if it has the same number of
+ * segments and every literal is equal. There is no prefix or substring matching (an
+ * unsecured-prefix list is how OpenMetadata CVE-2024-28255 happened). Each path segment is
+ * percent-decoded once; a segment that decodes to something containing '/' or NUL, that is
+ * "." or "..", or that has a malformed escape makes the request 400 before any handler runs.
+ * Unknown path: 404. Known path, other method: 405 with an Allow header. HEAD is served by GET
+ * routes (no body is sent).
+ *
+ * Bodies: each route has a cap (max_body). A Content-Length above it is answered 413 at once,
+ * without reading the body. A chunked body is counted as it arrives; once over the cap its
+ * bytes are discarded (never buffered) and the reply is 413; if the client keeps sending more
+ * than HTTPD_DISCARD_MAX bytes past the cap, the connection is closed without a reply
+ * (libmicrohttpd cannot reply in the middle of an upload). Routes flagged HTTPD_STREAM_BODY
+ * are not buffered: their `stream` callback gets the body chunk by chunk (a segment upload of
+ * up to max_body bytes is written to a file as it arrives).
+ *
+ * Threads and long-polls: MHD runs a pool of `threads` workers with epoll; every callback runs
+ * on a worker. A worker owns all its connections, so a handler that blocks stalls every
+ * keep-alive connection on that worker, not only its own. Handlers must therefore not block
+ * for long. Long-polls use suspend/resume instead: a handler that cannot answer yet calls
+ * httpd_req_wait() and returns; the connection is suspended (no thread held) and the handler
+ * is called again after httpd_wake() or when the hold time has passed. The number of
+ * concurrent long-polls is bounded only by the connection limit. */
+#ifndef SL_HTTPD_H
+#define SL_HTTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct httpd httpd;
+typedef struct httpd_req httpd_req;   /* one request; valid only inside callbacks */
+typedef struct httpd_resp httpd_resp; /* the reply being built for that request */
+
+#define HTTPD_MAX_PARAMS 8
+#define HTTPD_DISCARD_MAX (1u << 20)
+
+/* Called when the request is complete (buffered body received, or stream finished). Fill resp
+ * (status + body or file), or call httpd_req_wait() and leave it empty. A handler that does
+ * neither makes the request a 500. ctx is httpd_start's ctx. */
+typedef void (*httpd_handler)(httpd_req *req, httpd_resp *resp, void *ctx);
+
+/* HTTPD_STREAM_BODY routes: called once with data == NULL, len == 0 when the headers are in
+ * (open the destination here; reject early by filling resp), then for each chunk of the body
+ * in order. Return 0 to continue; non-zero ends the request with resp (fill it; an empty resp
+ * becomes 500) and the rest of the body is discarded. The handler then runs as usual. */
+typedef int (*httpd_stream_fn)(httpd_req *req, const void *data, size_t len, httpd_resp *resp,
+                               void *ctx);
+
+enum { HTTPD_STREAM_BODY = 1 };
+
+typedef struct httpd_route {
+    const char *method;  /* "GET", "PUT", "POST", ... */
+    const char *pattern; /* "/tables/{table}/segments"; literals may not contain '{', '%' */
+    httpd_handler handler;
+    uint64_t max_body; /* bytes; 0 = no body accepted */
+    unsigned flags;    /* HTTPD_STREAM_BODY */
+    httpd_stream_fn stream;
+} httpd_route;
+
+typedef struct httpd_opts {
+    unsigned threads;        /* worker pool size; 0 = 2 */
+    unsigned conn_limit;     /* concurrent connections; 0 = 256 */
+    unsigned timeout_s;      /* idle connection timeout in seconds; 0 = 30 */
+    unsigned per_ip_limit;   /* connections per client address; 0 = no limit */
+} httpd_opts;
+
+/* Start serving routes (copied; pattern strings are copied too) on bind_addr (IPv4 or IPv6
+ * literal; NULL or "" = all IPv4 addresses) and port (0 = any free port, see httpd_port).
+ * opts may be NULL for the defaults. ctx is passed to every callback. Returns the server, or
+ * NULL with a message in err (bad route table, bad address, bind failure). Caller stops it with
+ * httpd_stop. */
+httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *routes,
+                   size_t nroutes, void *ctx, const httpd_opts *opts, char *err, size_t errlen);
+
+/* The port actually bound. */
+uint16_t httpd_port(const httpd *h);
+
+/* Stop accepting, answer parked long-polls with 503, close connections, join the workers and
+ * free h. Must not be called from a callback. NULL is a no-op. */
+void httpd_stop(httpd *h);
+
+/* ---- request accessors (strings owned by the request, valid until the callback returns) ---- */
+const char *httpd_req_method(const httpd_req *req);
+/* The raw path as sent (not decoded), without the query string. */
+const char *httpd_req_path(const httpd_req *req);
+/* A decoded `{name}` capture of the route, or NULL. */
+const char *httpd_req_param(const httpd_req *req, const char *name);
+/* A decoded query-string argument ("?a=1&b=x%20y"), or NULL; "" for "?flag". */
+const char *httpd_req_query(const httpd_req *req, const char *name);
+/* A request header, case-insensitive name, or NULL. */
+const char *httpd_req_header(const httpd_req *req, const char *name);
+/* The buffered body (NUL-terminated for convenience; len excludes the NUL); for stream routes
+ * NULL. *len may be NULL. */
+const void *httpd_req_body(const httpd_req *req, size_t *len);
+/* Body bytes received so far (buffered or streamed). */
+uint64_t httpd_req_body_received(const httpd_req *req);
+/* Declared Content-Length, or -1 when absent (chunked). */
+int64_t httpd_req_content_length(const httpd_req *req);
+/* Per-request state for the callbacks (e.g. the upload fd). free_fn(state) runs when the
+ * request ends for any reason (done, client gone, server stopping), so it must release
+ * whatever a half-finished upload holds. Setting again frees nothing: the caller owns it. */
+void httpd_req_set_state(httpd_req *req, void *state, void (*free_fn)(void *state));
+void *httpd_req_state(const httpd_req *req);
+
+/* ---- long-poll ---- */
+/* Park the request until httpd_wake() or until hold_ms after the handler first ran, whichever
+ * comes first; then the handler is called again with the same request (body kept). Returns
+ * true when parked (the handler must return without filling resp), false when the hold time
+ * has already passed (the handler must answer now). Use as:
+ *     if (!decided && httpd_req_wait(req, 5000)) return;            */
+bool httpd_req_wait(httpd_req *req, unsigned hold_ms);
+/* Call the handlers of all parked requests again (any thread). A wake that races with a
+ * handler deciding to park is not lost: that handler is called again at once. */
+void httpd_wake(httpd *h);
+
+/* ---- responses: the last body/file setter wins ---- */
+typedef enum httpd_own {
+    HTTPD_COPY,   /* the body is copied now */
+    HTTPD_TAKE,   /* takes ownership of a malloc'd body; freed with free() */
+    HTTPD_STATIC, /* borrowed; must stay valid for the server's lifetime (string literals) */
+} httpd_own;
+
+/* A body reply; ctype may be NULL (no Content-Type). */
+void httpd_resp_body(httpd_resp *resp, unsigned status, const char *ctype, const void *body,
+                     size_t len, httpd_own own);
+/* A short text/plain reply formatted like printf. */
+void httpd_resp_text(httpd_resp *resp, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Send len bytes of fd from offset (sendfile, no copy). Takes ownership of fd: it is closed
+ * when the reply is done or replaced. */
+void httpd_resp_fd(httpd_resp *resp, unsigned status, const char *ctype, int fd,
+                   uint64_t offset, uint64_t len);
+/* Add a header (copied). Returns 0, or SL_ELIMIT past 8 headers, SL_EINVAL on CR/LF in it. */
+int httpd_resp_header(httpd_resp *resp, const char *name, const char *value);
+
+#endif
