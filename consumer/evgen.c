@@ -24,17 +24,17 @@ static const char *const devices[] = {"android_phone", "iphone", "ipad_tablet", 
                                       "smart_tv_app"};
 
 static const char *const events[] = {
-    "page_view_home",     "product_detail_view", "add_to_cart",     "remove_from_cart",
-    "checkout_started",   "purchase_completed",  "search_submitted", "login_succeeded",
-    "logout",             "share_clicked",
+    "page_view_home",   "product_detail_view", "add_to_cart",      "remove_from_cart",
+    "checkout_started", "purchase_completed",  "search_submitted", "login_succeeded",
+    "logout",           "share_clicked",
 };
 
 static const char *const tag_names[] = {
-    "campaign:spring_sale_2024",  "campaign:black_friday_2024", "experiment:checkout_a",
-    "experiment:checkout_b",      "segment:returning_customer", "segment:new_customer",
-    "loyalty:gold_member",        "loyalty:silver_member",      "channel:referral_partner",
-    "channel:email_newsletter",   "channel:push_notification",  "channel:organic_search",
-    "channel:paid_search",        "channel:social_media",       "feature:mobile_app_beta",
+    "campaign:spring_sale_2024", "campaign:black_friday_2024", "experiment:checkout_a",
+    "experiment:checkout_b",     "segment:returning_customer", "segment:new_customer",
+    "loyalty:gold_member",       "loyalty:silver_member",      "channel:referral_partner",
+    "channel:email_newsletter",  "channel:push_notification",  "channel:organic_search",
+    "channel:paid_search",       "channel:social_media",       "feature:mobile_app_beta",
     "promo:free_shipping",
 };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -81,7 +81,8 @@ void evgen_row_make(uint64_t seed, uint64_t id, evgen_row *out)
         do {
             tag = tag_names[evgen__pick(&st, COUNT(tag_names))];
             dup = false;
-            for (uint32_t u = 0; u < t; u++) dup |= out->tags[u] == tag;
+            for (uint32_t u = 0; u < t; u++)
+                dup |= out->tags[u] == tag;
         } while (dup);
         out->tags[t] = tag;
     }
@@ -155,8 +156,8 @@ uint32_t evgen_murmur2(const void *data, size_t len)
     uint32_t h = 0x9747b28cu ^ (uint32_t)len;
 
     for (; len >= 4; len -= 4, p += 4) {
-        uint32_t k = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                     (uint32_t)p[3] << 24;
+        uint32_t k =
+            (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
         k *= m;
         k ^= k >> 24;
         k *= m;

@@ -31,19 +31,19 @@
 
 /* One event as values. Strings point at static tables (never freed) or into the struct. */
 typedef struct evgen_row {
-    int64_t ts;                          /* epoch millis */
-    char user[16];                       /* "u12345" */
-    const char *country;                 /* "DE" */
+    int64_t ts;          /* epoch millis */
+    char user[16];       /* "u12345" */
+    const char *country; /* "DE" */
     const char *device;
     const char *event;
-    uint32_t ntags;                      /* 0..EVGEN_MAX_TAGS */
-    const char *tags[EVGEN_MAX_TAGS];    /* distinct, in generation order */
+    uint32_t ntags;                   /* 0..EVGEN_MAX_TAGS */
+    const char *tags[EVGEN_MAX_TAGS]; /* distinct, in generation order */
     int32_t latency_ms;
-    int64_t price_cents;                 /* price = price_cents / 100 */
-    double price;                        /* == price_cents / 100.0, as JSON parsing yields */
+    int64_t price_cents; /* price = price_cents / 100 */
+    double price;        /* == price_cents / 100.0, as JSON parsing yields */
     int64_t session;
     bool flag;
-    int64_t event_id;                    /* == id */
+    int64_t event_id; /* == id */
 } evgen_row;
 
 /* Fill *out with event `id` of stream `seed`. id < EVGEN_ID_MAX (larger ids are reduced
@@ -52,8 +52,9 @@ void evgen_row_make(uint64_t seed, uint64_t id, evgen_row *out);
 
 /* Format a row as one compact JSON object (no newline) into buf (cap bytes, NUL-terminated
  * when cap > 0). Strings are written unescaped: a hand-made row must keep to the generator's
- * alphabet (no quotes, backslashes or control bytes). Returns the JSON length; a return >= cap means buf was too small and holds
- * a truncated prefix, as snprintf does. EVGEN_JSON_MAX always suffices. */
+ * alphabet (no quotes, backslashes or control bytes). Returns the JSON length; a return >= cap
+ * means buf was too small and holds a truncated prefix, as snprintf does. EVGEN_JSON_MAX always
+ * suffices. */
 size_t evgen_row_format(const evgen_row *r, char *buf, size_t cap);
 
 /* evgen_row_make + evgen_row_format: the exact Kafka message value of event `id`. */

@@ -32,16 +32,36 @@ static const struct {
     const char *name;
     int16_t key;
 } api_names[] = {
-    {"Produce", 0},           {"Fetch", 1},              {"ListOffsets", 2},
-    {"Metadata", 3},          {"OffsetCommit", 8},       {"OffsetFetch", 9},
-    {"FindCoordinator", 10},  {"JoinGroup", 11},         {"Heartbeat", 12},
-    {"LeaveGroup", 13},       {"SyncGroup", 14},         {"DescribeGroups", 15},
-    {"ListGroups", 16},       {"SaslHandshake", 17},     {"ApiVersions", 18},
-    {"CreateTopics", 19},     {"DeleteTopics", 20},      {"DeleteRecords", 21},
-    {"InitProducerId", 22},   {"OffsetForLeaderEpoch", 23}, {"AddPartitionsToTxn", 24},
-    {"AddOffsetsToTxn", 25},  {"EndTxn", 26},            {"TxnOffsetCommit", 28},
-    {"DescribeConfigs", 32},  {"AlterConfigs", 33},      {"SaslAuthenticate", 36},
-    {"CreatePartitions", 37}, {"DeleteGroups", 42},      {"OffsetDelete", 47},
+    {"Produce", 0},
+    {"Fetch", 1},
+    {"ListOffsets", 2},
+    {"Metadata", 3},
+    {"OffsetCommit", 8},
+    {"OffsetFetch", 9},
+    {"FindCoordinator", 10},
+    {"JoinGroup", 11},
+    {"Heartbeat", 12},
+    {"LeaveGroup", 13},
+    {"SyncGroup", 14},
+    {"DescribeGroups", 15},
+    {"ListGroups", 16},
+    {"SaslHandshake", 17},
+    {"ApiVersions", 18},
+    {"CreateTopics", 19},
+    {"DeleteTopics", 20},
+    {"DeleteRecords", 21},
+    {"InitProducerId", 22},
+    {"OffsetForLeaderEpoch", 23},
+    {"AddPartitionsToTxn", 24},
+    {"AddOffsetsToTxn", 25},
+    {"EndTxn", 26},
+    {"TxnOffsetCommit", 28},
+    {"DescribeConfigs", 32},
+    {"AlterConfigs", 33},
+    {"SaslAuthenticate", 36},
+    {"CreatePartitions", 37},
+    {"DeleteGroups", 42},
+    {"OffsetDelete", 47},
 };
 #define API_KEY_CLEAR_MAX 80 /* clear-errors clears every key below this (all Kafka 3.x APIs) */
 #define ERRORS_MAX 1000      /* most errors one request-errors command may push */
@@ -145,8 +165,7 @@ static int kmock__topic_name_ok(const char *name)
     return 1;
 }
 
-int kmock_topic_create(kmock *m, const char *name, int partitions, int rf, char *err,
-                       size_t errlen)
+int kmock_topic_create(kmock *m, const char *name, int partitions, int rf, char *err, size_t errlen)
 {
     if (!kmock__topic_name_ok(name)) {
         snprintf(err, errlen, "invalid topic name '%s' (1..249 of [a-zA-Z0-9._-])", name);
@@ -158,8 +177,7 @@ int kmock_topic_create(kmock *m, const char *name, int partitions, int rf, char 
         return SL_EINVAL;
     }
     if (rf < 1 || rf > m->brokers) {
-        snprintf(err, errlen, "replication factor %d out of range 1..%d (brokers)", rf,
-                 m->brokers);
+        snprintf(err, errlen, "replication factor %d out of range 1..%d (brokers)", rf, m->brokers);
         return SL_EINVAL;
     }
     rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(m->cluster, name, partitions, rf);
@@ -294,9 +312,9 @@ static int kmock__cmd_request_errors(kmock *m, char **argv, char *reply, size_t 
                                 "NOT_LEADER_FOR_PARTITION or _TRANSPORT, or a number)",
                                 tok);
         if (nerr + (size_t)count > ERRORS_MAX)
-            return kmock__reply(reply, cap, SL_EINVAL, "error: more than %d errors",
-                                ERRORS_MAX);
-        for (long i = 0; i < count; i++) errs[nerr++] = e;
+            return kmock__reply(reply, cap, SL_EINVAL, "error: more than %d errors", ERRORS_MAX);
+        for (long i = 0; i < count; i++)
+            errs[nerr++] = e;
     }
     rd_kafka_mock_push_request_errors_array(m->cluster, key, nerr, errs);
     SL_INFO("kmock", "request errors pushed api=%d count=%zu", key, nerr);
@@ -306,8 +324,7 @@ static int kmock__cmd_request_errors(kmock *m, char **argv, char *reply, size_t 
 static int kmock__mock_result(rd_kafka_resp_err_t e, char *reply, size_t cap, const char *what)
 {
     if (e)
-        return kmock__reply(reply, cap, SL_ETRANSIENT, "error: %s: %s", what,
-                            rd_kafka_err2str(e));
+        return kmock__reply(reply, cap, SL_ETRANSIENT, "error: %s: %s", what, rd_kafka_err2str(e));
     return kmock__reply(reply, cap, 0, "ok");
 }
 
@@ -335,7 +352,7 @@ int kmock_exec(kmock *m, const char *line, char *reply, size_t cap)
 #define WANT_ARGS(n, usage)                                                                        \
     do {                                                                                           \
         if (argc != (n) + 1)                                                                       \
-            return kmock__reply(reply, cap, SL_EINVAL, "error: usage: %s %s", cmd, usage);        \
+            return kmock__reply(reply, cap, SL_EINVAL, "error: usage: %s %s", cmd, usage);         \
     } while (0)
 
     if (strcmp(cmd, "help") == 0) {
@@ -366,8 +383,8 @@ int kmock_exec(kmock *m, const char *line, char *reply, size_t cap)
             return kmock__reply(reply, cap, SL_EINVAL, "error: bad rtt '%s' (0..600000 ms)",
                                 argv[2]);
         SL_INFO("kmock", "broker rtt broker=%d rtt_ms=%ld", (int)id, v);
-        return kmock__mock_result(rd_kafka_mock_broker_set_rtt(m->cluster, id, (int)v), reply,
-                                  cap, cmd);
+        return kmock__mock_result(rd_kafka_mock_broker_set_rtt(m->cluster, id, (int)v), reply, cap,
+                                  cmd);
     }
     if (strcmp(cmd, "request-errors") == 0) {
         WANT_ARGS(2, "API ERR[*N][,ERR[*N]...]");
@@ -383,28 +400,26 @@ int kmock_exec(kmock *m, const char *line, char *reply, size_t cap)
     if (strcmp(cmd, "leader") == 0) {
         WANT_ARGS(3, "TOPIC PARTITION ID|-1");
         if (!kmock__topic_name_ok(argv[1]))
-            return kmock__reply(reply, cap, SL_EINVAL, "error: invalid topic name '%s'",
-                                argv[1]);
+            return kmock__reply(reply, cap, SL_EINVAL, "error: invalid topic name '%s'", argv[1]);
         if (kmock__parse_long(argv[2], 0, KMOCK_MAX_PARTITIONS - 1, &v))
             return kmock__reply(reply, cap, SL_EINVAL, "error: bad partition '%s'", argv[2]);
         if (kmock__parse_long(argv[3], -1, m->brokers, &v2) || v2 == 0)
             return kmock__reply(reply, cap, SL_EINVAL,
-                                "error: bad broker id '%s' (1..%d, or -1 for no leader)",
-                                argv[3], m->brokers);
+                                "error: bad broker id '%s' (1..%d, or -1 for no leader)", argv[3],
+                                m->brokers);
         SL_INFO("kmock", "partition leader topic=%s partition=%ld broker=%ld", argv[1], v, v2);
-        return kmock__mock_result(rd_kafka_mock_partition_set_leader(m->cluster, argv[1],
-                                                                     (int32_t)v, (int32_t)v2),
-                                  reply, cap, cmd);
+        return kmock__mock_result(
+            rd_kafka_mock_partition_set_leader(m->cluster, argv[1], (int32_t)v, (int32_t)v2), reply,
+            cap, cmd);
     }
     if (strcmp(cmd, "create-topic") == 0) {
         char err[256];
         WANT_ARGS(3, "NAME PARTITIONS RF");
         if (kmock__parse_long(argv[2], 1, KMOCK_MAX_PARTITIONS, &v))
-            return kmock__reply(reply, cap, SL_EINVAL, "error: bad partition count '%s'",
-                                argv[2]);
+            return kmock__reply(reply, cap, SL_EINVAL, "error: bad partition count '%s'", argv[2]);
         if (kmock__parse_long(argv[3], 1, m->brokers, &v2))
-            return kmock__reply(reply, cap, SL_EINVAL,
-                                "error: bad replication factor '%s' (1..%d)", argv[3], m->brokers);
+            return kmock__reply(reply, cap, SL_EINVAL, "error: bad replication factor '%s' (1..%d)",
+                                argv[3], m->brokers);
         int rc = kmock_topic_create(m, argv[1], (int)v, (int)v2, err, sizeof err);
         if (rc) return kmock__reply(reply, cap, rc, "error: %s", err);
         return kmock__reply(reply, cap, 0, "ok");

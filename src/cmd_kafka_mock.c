@@ -34,16 +34,16 @@
 #define MAX_CLIENTS 32
 
 typedef struct linebuf {
-    int fd;          /* -1: slot unused */
-    size_t len;      /* bytes buffered in buf */
+    int fd;     /* -1: slot unused */
+    size_t len; /* bytes buffered in buf */
     char buf[KMOCK_LINE_MAX + 2];
 } linebuf;
 
 typedef struct mock_srv {
     kmock *mock;
     int sig_fd;
-    int listen_fd;   /* -1 without --control-port */
-    linebuf in;      /* stdin; fd -1 after EOF */
+    int listen_fd; /* -1 without --control-port */
+    linebuf in;    /* stdin; fd -1 after EOF */
     linebuf clients[MAX_CLIENTS];
 } mock_srv;
 
@@ -266,7 +266,8 @@ int cmd_kafka_mock_main(int argc, char **argv)
     sigset_t mask;
 
     s.in.fd = -1;
-    for (int i = 0; i < MAX_CLIENTS; i++) s.clients[i].fd = -1;
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        s.clients[i].fd = -1;
     sl_log_set_level("warn");
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {

@@ -135,8 +135,9 @@ static void progress(bool tty, uint64_t produced, uint64_t rows, const loadgen *
     double t = now_s();
     if (t < *next) return;
     *next = t + 0.5;
-    fprintf(stderr, "\rloadgen: produced %" PRIu64 "/%" PRIu64 " delivered %" PRIu64
-                    " failed %" PRIu64 "  %.0f rows/s   ",
+    fprintf(stderr,
+            "\rloadgen: produced %" PRIu64 "/%" PRIu64 " delivered %" PRIu64 " failed %" PRIu64
+            "  %.0f rows/s   ",
             produced, rows, lg->delivered, lg->failed,
             t > t0 ? (double)lg->delivered / (t - t0) : 0.0);
 }
@@ -238,8 +239,7 @@ int cmd_loadgen_main(int argc, char **argv)
     snprintf(tmp, sizeof tmp, "%" PRIu64, timeout_s * 1000);
     if (conf_set(conf, "bootstrap.servers", bootstrap) ||
         conf_set(conf, "compression.codec", "zstd") || conf_set(conf, "linger.ms", "10") ||
-        conf_set(conf, "batch.num.messages", "10000") ||
-        conf_set(conf, "batch.size", "1000000") ||
+        conf_set(conf, "batch.num.messages", "10000") || conf_set(conf, "batch.size", "1000000") ||
         conf_set(conf, "queue.buffering.max.messages", "200000") ||
         conf_set(conf, "enable.idempotence", "true") ||
         conf_set(conf, "partitioner", "murmur2_random") ||

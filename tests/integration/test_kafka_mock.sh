@@ -50,6 +50,8 @@ wait_for() {
     done
 }
 
+has_lines() { [ "$(wc -l <"$1")" -ge "$2" ]; } # has_lines FILE N
+
 # ---- start the mock ------------------------------------------------------------------------
 "$BIN" kafka-mock --brokers 3 --topic events:4 --topic small:1:1 --topic det:1 \
     --topic hashed:4:2 --bootstrap-file "$WORK/bootstrap" --control-port 0 \
@@ -205,7 +207,7 @@ STDIN_MOCK=$!
 PIDS+=("$STDIN_MOCK")
 exec 5>"$WORK/stdin.fifo"
 printf 'help\nbroker-down 1\nfrobnicate\n' >&5
-wait_for 10 test "$(wc -l <"$WORK/stdin.out")" -ge 4
+wait_for 10 has_lines "$WORK/stdin.out" 4
 check "stdin commands: bootstrap line first, then one reply per command" \
     awk 'NR == 1 && /^127\.0\.0\.1:[0-9]+$/ {a++} NR == 2 && /^ok commands:/ {a++}
          NR == 3 && $0 == "ok" {a++} NR == 4 && /^error: unknown command/ {a++}

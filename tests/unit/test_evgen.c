@@ -36,7 +36,8 @@ static void test_deterministic(void **state)
     }
     /* Generation order does not matter: row 7 is the same before and after other rows. */
     evgen_row_json(5, 7, a, sizeof a);
-    for (uint64_t id = 100; id > 0; id--) evgen_row_json(5, id * 1000, b, sizeof b);
+    for (uint64_t id = 100; id > 0; id--)
+        evgen_row_json(5, id * 1000, b, sizeof b);
     evgen_row_json(5, 7, b, sizeof b);
     assert_string_equal(a, b);
     /* A pinned row: the stream is a contract (other tests regenerate it), so any change to
@@ -112,7 +113,8 @@ static void test_ids_and_domains(void **state)
         ntags_seen[r.ntags]++;
         for (uint32_t t = 0; t < r.ntags; t++) {
             in_list(r.tags[t], tags, &nt, 32);
-            for (uint32_t v = 0; v < t; v++) assert_string_not_equal(r.tags[t], r.tags[v]);
+            for (uint32_t v = 0; v < t; v++)
+                assert_string_not_equal(r.tags[t], r.tags[v]);
         }
         assert_true(r.latency_ms >= 1 && r.latency_ms < 10401);
         assert_true(r.price_cents >= 0 && r.price_cents < 100000);
@@ -127,12 +129,13 @@ static void test_ids_and_domains(void **state)
     assert_int_equal(nd, 5);
     assert_int_equal(ne, 10);
     assert_int_equal(nt, 16);
-    for (int k = 0; k <= EVGEN_MAX_TAGS; k++) assert_true(ntags_seen[k] > NROWS / 8);
+    for (int k = 0; k <= EVGEN_MAX_TAGS; k++)
+        assert_true(ntags_seen[k] > NROWS / 8);
     assert_true(flags[0] > NROWS / 3 && flags[1] > NROWS / 3);
     assert_true(distinct_users > 55000); /* ~63% of 100k users appear in 100k draws */
     double avg = (double)total_len / NROWS;
-    print_message("rows=%d avg_json_bytes=%.1f max=%zu distinct_users=%llu\n", NROWS, avg,
-                  max_len, (unsigned long long)distinct_users);
+    print_message("rows=%d avg_json_bytes=%.1f max=%zu distinct_users=%llu\n", NROWS, avg, max_len,
+                  (unsigned long long)distinct_users);
     assert_true(avg > 200 && avg < 300);
     assert_true(max_len < EVGEN_JSON_MAX);
 }
@@ -183,7 +186,8 @@ static void test_json_matches_schema(void **state)
         size_t len = evgen_row_json(77, big, buf, sizeof buf);
         json_error_t jerr;
         json_t *row = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!row) fail_msg("row %llu does not parse: %s: %s", (unsigned long long)big, jerr.text, buf);
+        if (!row)
+            fail_msg("row %llu does not parse: %s: %s", (unsigned long long)big, jerr.text, buf);
         assert_int_equal(regexec(&price_re, buf, 0, NULL, 0), 0);
 
         size_t nfields = 0;
@@ -191,7 +195,8 @@ static void test_json_matches_schema(void **state)
             json_t *specs = json_object_get(schema, spec_lists[l]);
             size_t i;
             json_t *spec;
-            json_array_foreach(specs, i, spec) {
+            json_array_foreach(specs, i, spec)
+            {
                 const char *name = json_string_value(json_object_get(spec, "name"));
                 const char *type = json_string_value(json_object_get(spec, "dataType"));
                 json_t *sv = json_object_get(spec, "singleValueField");
@@ -205,7 +210,8 @@ static void test_json_matches_schema(void **state)
                     assert_true(json_array_size(v) <= EVGEN_MAX_TAGS);
                     size_t k;
                     json_t *e;
-                    json_array_foreach(v, k, e) {
+                    json_array_foreach(v, k, e)
+                    {
                         if (!json_matches(type, e))
                             fail_msg("field '%s' element is not %s: %s", name, type, buf);
                     }
@@ -282,9 +288,9 @@ static void test_partitions(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_deterministic),     cmocka_unit_test(test_seeds_differ),
-        cmocka_unit_test(test_ids_and_domains),   cmocka_unit_test(test_json_matches_schema),
-        cmocka_unit_test(test_truncation),        cmocka_unit_test(test_partitions),
+        cmocka_unit_test(test_deterministic),   cmocka_unit_test(test_seeds_differ),
+        cmocka_unit_test(test_ids_and_domains), cmocka_unit_test(test_json_matches_schema),
+        cmocka_unit_test(test_truncation),      cmocka_unit_test(test_partitions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

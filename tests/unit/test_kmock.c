@@ -53,23 +53,22 @@ static void test_topic_specs(void **state)
     (void)state;
     char name[64], err[256];
     int p, rf;
-    assert_int_equal(kmock_topic_spec_parse("events:4", 5, name, sizeof name, &p, &rf, err,
-                                            sizeof err),
-                     0);
+    assert_int_equal(
+        kmock_topic_spec_parse("events:4", 5, name, sizeof name, &p, &rf, err, sizeof err), 0);
     assert_string_equal(name, "events");
     assert_int_equal(p, 4);
     assert_int_equal(rf, 3); /* min(3, brokers) */
-    assert_int_equal(kmock_topic_spec_parse("a.b-c_d:2:2", 2, name, sizeof name, &p, &rf, err,
-                                            sizeof err),
-                     0);
+    assert_int_equal(
+        kmock_topic_spec_parse("a.b-c_d:2:2", 2, name, sizeof name, &p, &rf, err, sizeof err), 0);
     assert_int_equal(rf, 2);
     assert_int_equal(kmock_topic_spec_parse("x:1", 1, name, sizeof name, &p, &rf, err, sizeof err),
                      0);
     assert_int_equal(rf, 1);
 
-    static const char *const bad[] = {"events", "events:", "events:0", "events:-1", "events:x",
-                                      "events:4:0", "events:4:3", "events:4:2:1", ":4",
-                                      "bad name:4", "bad/name:4", "events:4x", "events:100001"};
+    static const char *const bad[] = {"events",       "events:",    "events:0",   "events:-1",
+                                      "events:x",     "events:4:0", "events:4:3", "events:4:2:1",
+                                      ":4",           "bad name:4", "bad/name:4", "events:4x",
+                                      "events:100001"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
         if (kmock_topic_spec_parse(bad[i], 2, name, sizeof name, &p, &rf, err, sizeof err) !=
@@ -95,12 +94,24 @@ static void test_commands(void **state)
     assert_int_equal(kmock_topic_create(m, "t 2", 1, 1, err, sizeof err), SL_EINVAL);
 
     static const char *const ok[] = {
-        "help", "bootstrap", "broker-down 2", "broker-up 2", "broker-down all", "broker-up all",
-        "  rtt 1 50 ", "rtt all 0", "request-errors Fetch NOT_LEADER_FOR_PARTITION",
+        "help",
+        "bootstrap",
+        "broker-down 2",
+        "broker-up 2",
+        "broker-down all",
+        "broker-up all",
+        "  rtt 1 50 ",
+        "rtt all 0",
+        "request-errors Fetch NOT_LEADER_FOR_PARTITION",
         "request-errors fetch _TRANSPORT*3,NOT_LEADER_FOR_PARTITION",
-        "request-errors 2 6", "request-errors Metadata RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE",
-        "request-errors Produce -195*2", "clear-errors", "leader t1 0 2", "leader t1 3 -1",
-        "leader t1 3 3", "create-topic t3 2 3",
+        "request-errors 2 6",
+        "request-errors Metadata RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE",
+        "request-errors Produce -195*2",
+        "clear-errors",
+        "leader t1 0 2",
+        "leader t1 3 -1",
+        "leader t1 3 3",
+        "create-topic t3 2 3",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         int rc = run(m, ok[i], reply);
@@ -113,14 +124,39 @@ static void test_commands(void **state)
     assert_non_null(strstr(reply, "request-errors"));
 
     static const char *const bad[] = {
-        "", "   ", "frobnicate", "broker-down", "broker-down 0", "broker-down 4",
-        "broker-down -1", "broker-down x", "broker-down 1 2", "rtt 1", "rtt 1 -5",
-        "rtt 1 600001", "rtt 9 10", "request-errors Fetch", "request-errors Bogus 6",
-        "request-errors Fetch NOPE", "request-errors Fetch 6*0", "request-errors Fetch 6*1001",
-        "request-errors Fetch 6,,7", "request-errors Fetch 99999", "request-errors -1 6",
-        "clear-errors now", "leader t1 0", "leader t1 0 0", "leader t1 0 4", "leader t1 x 1",
-        "leader bad/topic 0 1", "leader t1 99 1", "create-topic t3 2 3",
-        "create-topic t4 2 4", "create-topic t4 0 1", "create-topic t4 2", "help me",
+        "",
+        "   ",
+        "frobnicate",
+        "broker-down",
+        "broker-down 0",
+        "broker-down 4",
+        "broker-down -1",
+        "broker-down x",
+        "broker-down 1 2",
+        "rtt 1",
+        "rtt 1 -5",
+        "rtt 1 600001",
+        "rtt 9 10",
+        "request-errors Fetch",
+        "request-errors Bogus 6",
+        "request-errors Fetch NOPE",
+        "request-errors Fetch 6*0",
+        "request-errors Fetch 6*1001",
+        "request-errors Fetch 6,,7",
+        "request-errors Fetch 99999",
+        "request-errors -1 6",
+        "clear-errors now",
+        "leader t1 0",
+        "leader t1 0 0",
+        "leader t1 0 4",
+        "leader t1 x 1",
+        "leader bad/topic 0 1",
+        "leader t1 99 1",
+        "create-topic t3 2 3",
+        "create-topic t4 2 4",
+        "create-topic t4 0 1",
+        "create-topic t4 2",
+        "help me",
         "a b c d e f g h i",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -167,12 +203,12 @@ static rd_kafka_t *producer(kmock *m, dr_count *c, const char *timeout_ms)
 {
     char errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", kmock_bootstraps(m), errstr,
-                                       sizeof errstr),
-                     RD_KAFKA_CONF_OK);
-    assert_int_equal(rd_kafka_conf_set(conf, "message.timeout.ms", timeout_ms, errstr,
-                                       sizeof errstr),
-                     RD_KAFKA_CONF_OK);
+    assert_int_equal(
+        rd_kafka_conf_set(conf, "bootstrap.servers", kmock_bootstraps(m), errstr, sizeof errstr),
+        RD_KAFKA_CONF_OK);
+    assert_int_equal(
+        rd_kafka_conf_set(conf, "message.timeout.ms", timeout_ms, errstr, sizeof errstr),
+        RD_KAFKA_CONF_OK);
     assert_int_equal(rd_kafka_conf_set(conf, "retries", "0", errstr, sizeof errstr),
                      RD_KAFKA_CONF_OK);
     assert_int_equal(rd_kafka_conf_set(conf, "linger.ms", "0", errstr, sizeof errstr),
@@ -180,9 +216,9 @@ static rd_kafka_t *producer(kmock *m, dr_count *c, const char *timeout_ms)
     assert_int_equal(rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr),
                      RD_KAFKA_CONF_OK);
     /* Reconnect quickly once a downed broker is back (the default backoff reaches 10 s). */
-    assert_int_equal(rd_kafka_conf_set(conf, "reconnect.backoff.max.ms", "100", errstr,
-                                       sizeof errstr),
-                     RD_KAFKA_CONF_OK);
+    assert_int_equal(
+        rd_kafka_conf_set(conf, "reconnect.backoff.max.ms", "100", errstr, sizeof errstr),
+        RD_KAFKA_CONF_OK);
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
@@ -198,7 +234,8 @@ static void produce_one(rd_kafka_t *rk, dr_count *c, const char *topic)
                                        RD_KAFKA_V_VALUE("v", 1),
                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
                      0);
-    for (int i = 0; i < 200 && c->ok + c->failed == before; i++) rd_kafka_poll(rk, 50);
+    for (int i = 0; i < 200 && c->ok + c->failed == before; i++)
+        rd_kafka_poll(rk, 50);
     assert_int_equal(c->ok + c->failed, before + 1);
 }
 
@@ -209,7 +246,8 @@ static int32_t leader_of(rd_kafka_t *rk, const char *topic, int32_t partition)
     int32_t leader = -2;
     assert_int_equal(rd_kafka_metadata(rk, 0, rkt, &md, 5000), 0);
     for (int p = 0; p < md->topics[0].partition_cnt; p++)
-        if (md->topics[0].partitions[p].id == partition) leader = md->topics[0].partitions[p].leader;
+        if (md->topics[0].partitions[p].id == partition)
+            leader = md->topics[0].partitions[p].leader;
     rd_kafka_metadata_destroy(md);
     rd_kafka_topic_destroy(rkt);
     return leader;

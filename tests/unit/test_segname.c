@@ -1,0 +1,81 @@
+/* Segment name grammar: format/parse round trip and every rejection. */
+#include "segment/segname.h"
+#include "common/sl_err.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    char buf[SEGNAME_MAX];
+    /* 2023-11-14T22:13:20Z = 1700000000000 ms */
+    assert_int_equal(segname_format(buf, sizeof buf, "events", 3, 17, 1700000000000LL), 0);
+    assert_string_equal(buf, "events__3__17__20231114T2213Z");
+    segname n;
+    assert_int_equal(segname_parse(buf, &n), 0);
+    assert_string_equal(n.table, "events");
+    assert_int_equal(n.partition, 3);
+    assert_int_equal(n.sequence, 17);
+    assert_int_equal(n.time_ms, 1699999980000LL); /* truncated to the minute */
+    assert_int_equal(segname_format(buf, sizeof buf, "my_table-1.v2", 0, 0, 0), 0);
+    assert_int_equal(segname_parse(buf, &n), 0);
+    assert_string_equal(n.table, "my_table-1.v2");
+    assert_int_equal(segname_parse("t1__2147483647__9007199254740992__20240229T2359Z", &n), 0);
+    assert_string_equal(n.table, "t1");
+    assert_int_equal(n.partition, 2147483647);
+}
+
+static void test_rejections(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "",
+        "events",
+        "events__1__2",
+        "events__1__2__20231114T2213",
+        "events__01__2__20231114T2213Z",       /* leading zero */
+        "events__1__02__20231114T2213Z",
+        "events__-1__2__20231114T2213Z",
+        "events__2147483648__2__20231114T2213Z", /* partition overflow */
+        "events__1__2__20231314T2213Z",        /* month 13 */
+        "events__1__2__20230229T2213Z",        /* not a leap year */
+        "events__1__2__20231114T2460Z",
+        "events__1__2__20231114X2213Z",
+        "ev__ents__1__2__20231114T2213Z",      /* "__" inside the table */
+        "_events__1__2__20231114T2213Z",
+        "../x__1__2__20231114T2213Z",          /* traversal characters */
+        "a/b__1__2__20231114T2213Z",
+        "ev ents__1__2__20231114T2213Z",
+        "__1__2__20231114T2213Z",
+        "events__1____20231114T2213Z",
+        "events__1__2__20231114T2213Z.seg",
+    };
+    segname n;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (segname_parse(bad[i], &n) != SL_EINVAL) fail_msg("accepted: %s", bad[i]);
+    }
+    char buf[SEGNAME_MAX];
+    assert_int_equal(segname_format(buf, sizeof buf, "a__b", 0, 0, 0), SL_EINVAL);
+    assert_int_equal(segname_format(buf, sizeof buf, "t", -1, 0, 0), SL_EINVAL);
+    assert_int_equal(segname_format(buf, sizeof buf, "t", 0, -1, 0), SL_EINVAL);
+    assert_int_equal(segname_format(buf, 10, "table", 0, 0, 0), SL_EINVAL); /* too small */
+    char longname[SEGNAME_TABLE_MAX + 2];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    assert_false(segname_valid_table(longname));
+    longname[SEGNAME_TABLE_MAX] = '\0';
+    assert_true(segname_valid_table(longname));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_rejections),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
