@@ -121,14 +121,14 @@ static bool bounded(const config_def *d)
            (d->type == CONFIG_INT64 || d->type == CONFIG_DURATION_MS || d->type == CONFIG_SIZE_BYTES);
 }
 
-/* "[1, 65535]" or "at least 1" */
-static void fmt_range(const config_def *d, char *buf, size_t n)
+/* "[1, 65535]" or "at least 1" (help) / "(minimum 1)" (errors) */
+static void fmt_range(const config_def *d, bool for_error, char *buf, size_t n)
 {
     char lo[32], hi[32];
     fmt_bound(d, d->min, lo, sizeof lo);
     fmt_bound(d, d->max, hi, sizeof hi);
     if (d->max == INT64_MAX)
-        snprintf(buf, n, "at least %s", lo);
+        snprintf(buf, n, for_error ? "(minimum %s)" : "at least %s", lo);
     else
         snprintf(buf, n, "[%s, %s]", lo, hi);
 }
@@ -178,7 +178,7 @@ static bool parse_value(const config_def *d, const char *text, cval *out, char *
             return false;
         }
         if (bounded(d) && (out->i < d->min || out->i > d->max)) {
-            fmt_range(d, range, sizeof range);
+            fmt_range(d, true, range, sizeof range);
             snprintf(why, n, "%s out of range %s", text, range);
             return false;
         }
@@ -193,7 +193,7 @@ static bool parse_value(const config_def *d, const char *text, cval *out, char *
             return false;
         }
         if (bounded(d) && (out->u > INT64_MAX || (int64_t)out->u < d->min || (int64_t)out->u > d->max)) {
-            fmt_range(d, range, sizeof range);
+            fmt_range(d, true, range, sizeof range);
             snprintf(why, n, "%s out of range %s", text, range);
             return false;
         }
@@ -635,7 +635,7 @@ static void type_text(const config_def *d, char *buf, size_t n)
         return;
     }
     if (bounded(d)) {
-        fmt_range(d, range, sizeof range);
+        fmt_range(d, false, range, sizeof range);
         snprintf(buf, n, "%s, %s%s", names[d->type], d->max == INT64_MAX ? "" : "in ", range);
         return;
     }

@@ -79,8 +79,9 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
 /* The port actually bound. */
 uint16_t httpd_port(const httpd *h);
 
-/* Stop accepting, answer parked long-polls with 503, close connections, join the workers and
- * free h. Must not be called from a callback. NULL is a no-op. */
+/* Stop: parked long-polls are resumed (a handler that would park again gets 503 instead),
+ * connections are closed, the workers joined and h freed. Must not be called from a
+ * callback. NULL is a no-op. */
 void httpd_stop(httpd *h);
 
 /* ---- request accessors (strings owned by the request, valid until the callback returns) ---- */

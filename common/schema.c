@@ -180,12 +180,21 @@ static int64_t days_from_civil(int64_t y, int m, int d)
  * JVM's zone; a replica-independent answer matters more here). */
 static bool parse_timestamp_text(const char *s, int64_t *out)
 {
-    unsigned y, mo, d, h, mi, se;
-    int n = 0;
-    char sep;
-    if (sscanf(s, "%4u-%2u-%2u%c%2u:%2u:%2u%n", &y, &mo, &d, &sep, &h, &mi, &se, &n) != 7 ||
-        n != 19 || (sep != ' ' && sep != 'T'))
-        return false;
+    /* fixed layout "YYYY-MM-DD?HH:MM:SS", digits exactly where shown (no signs, no blanks) */
+    static const char layout[] = "dddd-dd-dd?dd:dd:dd";
+    for (int i = 0; layout[i]; i++) {
+        if (layout[i] == 'd'   ? !isdigit((unsigned char)s[i])
+            : layout[i] == '?' ? s[i] == '\0'
+                               : s[i] != layout[i])
+            return false;
+    }
+    const int n = 19;
+    char sep = s[10];
+    if (sep != ' ' && sep != 'T') return false;
+#define NUM2(i) ((unsigned)(s[i] - '0') * 10 + (unsigned)(s[(i) + 1] - '0'))
+    unsigned y = NUM2(0) * 100 + NUM2(2), mo = NUM2(5), d = NUM2(8), h = NUM2(11), mi = NUM2(14),
+             se = NUM2(17);
+#undef NUM2
     static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||

@@ -339,7 +339,11 @@ static void cpool__tick(cpool_worker *w)
             high >= 0)
             atomic_store_explicit(&pcons_get_stats(pt->p)->high_watermark, high,
                                   memory_order_relaxed);
-        if (!pt->held && pcons_tick(pt->p, now)) cpool__full(w, pt);
+        if (pt->held) {
+            if (w->c->h.on_held_tick) w->c->h.on_held_tick(w->c->h.ctx, w, pt->p);
+        } else if (pcons_tick(pt->p, now)) {
+            cpool__full(w, pt);
+        }
     }
 }
 
@@ -411,7 +415,11 @@ static rd_kafka_t *cpool__handle(cpool *c, cpool_worker *w, char *err, size_t er
         goto fail;
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
         if (cpool__set(conf, defaults[i][0], defaults[i][1], err, errlen)) goto fail;
-    if (c->o.group_id && cpool__set(conf, "group.id", c->o.group_id, err, errlen)) goto fail;
+    /* librdkafka's consumer queue and assign() need a group even when we never join one
+     * (lowlevel mode only assigns, and auto-commit is off, so nothing is ever committed) */
+    if (cpool__set(conf, "group.id", c->o.group_id ? c->o.group_id : "sluice-lowlevel", err,
+                   errlen))
+        goto fail;
     for (size_t i = 0; i < c->o.nprops; i++)
         if (cpool__set(conf, c->o.props[i].key, c->o.props[i].value, err, errlen)) goto fail;
     rd_kafka_conf_set_opaque(conf, w);

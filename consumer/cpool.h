@@ -49,6 +49,9 @@ typedef struct cpool_handler {
                         int64_t committed);
     /* highlevel only: the partition was taken away; the pool no longer uses p. */
     void (*on_revoke)(void *ctx, cpool_worker *w, pcons *p);
+    /* Optional: called every tick for each held (paused) partition, on its worker, e.g. to
+     * retry a failed build and cpool_seek_resume it. */
+    void (*on_held_tick)(void *ctx, cpool_worker *w, pcons *p);
 } cpool_handler;
 
 typedef struct cpool_prop {

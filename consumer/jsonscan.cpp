@@ -37,8 +37,10 @@ using simdjson::error_code;
 
 namespace {
 
-/* Deeper nesting is rejected as malformed; bounds both simdjson's depth stack and our
- * recursion in walk(). Events are flat; 64 levels is generous. */
+/* Nesting levels, the top-level object being level 1 and its field values level 2. Deeper
+ * is rejected as malformed: this bounds our recursion in walk() on any thread stack (simdjson
+ * gets one level of slack so that this check, not its own, decides). Events are flat; 64
+ * levels is generous. */
 constexpr size_t kMaxDepth = 64;
 constexpr size_t kInitialCapacity = 4096;
 
@@ -203,6 +205,12 @@ struct jsonscan {
 
 namespace {
 
+/* Defence in depth: a token simdjson hands back must lie inside the message. */
+bool token_inside(const jsonscan *s, std::string_view tok)
+{
+    return tok.data() >= s->buf && tok.data() + tok.size() <= s->buf + s->len;
+}
+
 int lookup(const jsonscan *s, const char *k, size_t n)
 {
     uint32_t h = key_hash(k, n);
@@ -225,9 +233,10 @@ uint32_t push_elem(jsonscan *s)
     return s->nelems++;
 }
 
-error_code walk(od::value v, size_t depth);
+error_code walk(const jsonscan *s, od::value v, size_t depth);
+error_code scan_number(const jsonscan *s, od::value &v, jsonscan_val *out);
 
-error_code walk_object(od::object o, size_t depth)
+error_code walk_object(const jsonscan *s, od::object o, size_t depth)
 {
     for (auto r : o) {
         std::string_view k;
@@ -237,27 +246,27 @@ error_code walk_object(od::object o, size_t depth)
         od::value fv;
         if ((e = r.value().get(fv)))
             return e;
-        if ((e = walk(fv, depth + 1)))
+        if ((e = walk(s, fv, depth + 1)))
             return e;
     }
     return simdjson::SUCCESS;
 }
 
-error_code walk_array(od::array a, size_t depth)
+error_code walk_array(const jsonscan *s, od::array a, size_t depth)
 {
     for (auto r : a) {
         od::value ev;
         error_code e = r.get(ev);
         if (e)
             return e;
-        if ((e = walk(ev, depth + 1)))
+        if ((e = walk(s, ev, depth + 1)))
             return e;
     }
     return simdjson::SUCCESS;
 }
 
 /* Read (and so validate) one value completely, keeping nothing. */
-error_code walk(od::value v, size_t depth)
+error_code walk(const jsonscan *s, od::value v, size_t depth)
 {
     if (depth > kMaxDepth)
         return simdjson::DEPTH_ERROR;
@@ -270,30 +279,24 @@ error_code walk(od::value v, size_t depth)
         od::object o;
         if ((e = v.get_object().get(o)))
             return e;
-        return walk_object(o, depth);
+        return walk_object(s, o, depth);
     }
     case od::json_type::array: {
         od::array a;
         if ((e = v.get_array().get(a)))
             return e;
-        return walk_array(a, depth);
+        return walk_array(s, a, depth);
     }
     case od::json_type::number: {
-        std::string_view tok = v.raw_json_token();
-        od::number num;
-        e = v.get_number().get(num);
-        bool il;
-        if (e == simdjson::NUMBER_ERROR &&
-            number_grammar_ok(tok.data(), trimmed_len(tok.data(), tok.size()), &il))
-            return simdjson::SUCCESS;
-        return e;
+        jsonscan_val ignored;
+        return scan_number(s, v, &ignored);
     }
     case od::json_type::string: {
         std::string_view sv;
         e = v.get_string().get(sv);
         if (e == simdjson::STRING_ERROR) {
             std::string_view tok = v.raw_json_token();
-            if (has_lone_surrogate(tok.data(), tok.size()))
+            if (token_inside(s, tok) && has_lone_surrogate(tok.data(), tok.size()))
                 return simdjson::UTF8_ERROR;
         }
         return e;
@@ -312,40 +315,48 @@ error_code walk(od::value v, size_t depth)
     return simdjson::TAPE_ERROR;
 }
 
-error_code scan_number(od::value &v, jsonscan_val *out)
+/* simdjson 3.0.1's get_number() returns 0 for a fractional literal with more than 19
+ * significant digits (simdjson issue #2099, fixed upstream in 3.6.x): the slow path writes
+ * into a copy of the number. get_number_type() plus the typed getters are correct, so they are
+ * used instead. Any getter error on a literal that is nevertheless well formed means "out of
+ * range" (BIGNUM); otherwise the literal is malformed. */
+error_code scan_number(const jsonscan *s, od::value &v, jsonscan_val *out)
 {
     std::string_view tok = v.raw_json_token();
+    if (!token_inside(s, tok))
+        return simdjson::TAPE_ERROR;
     out->text = tok.data();
     out->len = (uint32_t)trimmed_len(tok.data(), tok.size());
-    od::number num;
-    error_code e = v.get_number().get(num);
-    if (e) {
-        bool il;
-        if (e == simdjson::NUMBER_ERROR && number_grammar_ok(out->text, out->len, &il)) {
-            out->kind = JSONSCAN_BIGNUM;
-            out->int_literal = il;
-            return simdjson::SUCCESS;
+    od::number_type nt;
+    error_code e = v.get_number_type().get(nt);
+    if (!e) {
+        switch (nt) {
+        case od::number_type::signed_integer:
+            out->kind = JSONSCAN_INT64;
+            out->int_literal = true;
+            e = v.get_int64().get(out->v.i64);
+            break;
+        case od::number_type::unsigned_integer:
+            out->kind = JSONSCAN_UINT64;
+            out->int_literal = true;
+            e = v.get_uint64().get(out->v.u64);
+            break;
+        default:
+            out->kind = JSONSCAN_DOUBLE;
+            out->int_literal = false;
+            e = v.get_double().get(out->v.f64);
+            break;
         }
-        return e;
+        if (!e)
+            return simdjson::SUCCESS;
     }
-    switch (num.get_number_type()) {
-    case od::number_type::signed_integer:
-        out->kind = JSONSCAN_INT64;
-        out->int_literal = true;
-        out->v.i64 = num.get_int64();
-        break;
-    case od::number_type::unsigned_integer:
-        out->kind = JSONSCAN_UINT64;
-        out->int_literal = true;
-        out->v.u64 = num.get_uint64();
-        break;
-    default:
-        out->kind = JSONSCAN_DOUBLE;
-        out->int_literal = false;
-        out->v.f64 = num.get_double();
-        break;
+    bool il;
+    if (number_grammar_ok(out->text, out->len, &il)) {
+        out->kind = JSONSCAN_BIGNUM;
+        out->int_literal = il;
+        return simdjson::SUCCESS;
     }
-    return simdjson::SUCCESS;
+    return e;
 }
 
 /* Object or array kept as its raw text: validate it by walking, then take the bytes from its
@@ -353,8 +364,11 @@ error_code scan_number(od::value &v, jsonscan_val *out)
 error_code scan_raw(jsonscan *s, od::document &doc, od::value &v, jsonscan_kind kind,
                     size_t depth, jsonscan_val *out)
 {
-    const char *start = v.raw_json_token().data();
-    error_code e = walk(v, depth);
+    std::string_view tok = v.raw_json_token();
+    if (!token_inside(s, tok))
+        return simdjson::TAPE_ERROR;
+    const char *start = tok.data();
+    error_code e = walk(s, v, depth);
     if (e)
         return e;
     const char *end;
@@ -417,14 +431,14 @@ error_code scan_value(jsonscan *s, od::document &doc, od::value &v, bool list, s
             return scan_list(s, doc, v, depth, out);
         return scan_raw(s, doc, v, JSONSCAN_ARRAY, depth, out);
     case od::json_type::number:
-        return scan_number(v, out);
+        return scan_number(s, v, out);
     case od::json_type::string: {
         std::string_view sv;
         e = v.get_string().get(sv);
         if (e) {
             if (e == simdjson::STRING_ERROR) {
                 std::string_view tok = v.raw_json_token();
-                if (has_lone_surrogate(tok.data(), tok.size()))
+                if (token_inside(s, tok) && has_lone_surrogate(tok.data(), tok.size()))
                     return simdjson::UTF8_ERROR;
             }
             return e;
@@ -455,9 +469,16 @@ error_code scan_value(jsonscan *s, od::document &doc, od::value &v, bool list, s
     return simdjson::TAPE_ERROR;
 }
 
-/* The top level is not an object: read it whole to tell "valid but not an object" from
- * "not JSON at all". Rare path. */
-error_code validate_non_object(od::document &doc, od::json_type t)
+/* After the top-level value: anything but whitespace left is trailing content. */
+bool at_document_end(od::document &doc)
+{
+    const char *loc;
+    return doc.current_location().get(loc) != simdjson::SUCCESS;
+}
+
+/* The top level is not an object: read it whole, trailing content included, to tell "valid
+ * but not an object" from "not JSON at all". Rare path. */
+error_code validate_non_object(const jsonscan *s, od::document &doc, od::json_type t)
 {
     error_code e;
     switch (t) {
@@ -465,56 +486,62 @@ error_code validate_non_object(od::document &doc, od::json_type t)
         od::value v;
         if ((e = doc.get_value().get(v)))
             return e;
-        return walk(v, 1);
+        e = walk(s, v, 1);
+        break;
     }
     case od::json_type::number: {
         std::string_view tok;
         if ((e = doc.raw_json_token().get(tok)))
             return e;
-        od::number num;
-        e = doc.get_number().get(num);
+        if (!token_inside(s, tok))
+            return simdjson::TAPE_ERROR;
+        double x;
+        e = doc.get_double().get(x);
+        if (e == simdjson::SUCCESS)
+            break;
+        /* Out of range but well formed: the getter did not move past the token, so judge
+         * the rest of the buffer directly (raw_json_token runs up to the next token). */
         bool il;
-        if (e == simdjson::NUMBER_ERROR &&
-            number_grammar_ok(tok.data(), trimmed_len(tok.data(), tok.size()), &il))
-            return simdjson::SUCCESS;
-        return e;
+        if (!number_grammar_ok(tok.data(), trimmed_len(tok.data(), tok.size()), &il))
+            return e;
+        return tok.data() + tok.size() == s->buf + s->len ? simdjson::SUCCESS
+                                                          : simdjson::TRAILING_CONTENT;
     }
     case od::json_type::string: {
         std::string_view sv;
         e = doc.get_string().get(sv);
         if (e == simdjson::STRING_ERROR) {
             std::string_view tok;
-            if (!doc.raw_json_token().get(tok) && has_lone_surrogate(tok.data(), tok.size()))
+            if (!doc.raw_json_token().get(tok) && token_inside(s, tok) &&
+                has_lone_surrogate(tok.data(), tok.size()))
                 return simdjson::UTF8_ERROR;
         }
-        return e;
+        break;
     }
     case od::json_type::boolean: {
         bool b;
-        return doc.get_bool().get(b);
+        e = doc.get_bool().get(b);
+        break;
     }
     case od::json_type::null: {
         bool is_null = false;
         if ((e = doc.is_null().get(is_null)))
             return e;
-        return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+        e = is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+        break;
     }
     default:
         return simdjson::TAPE_ERROR;
     }
+    if (e)
+        return e;
+    return at_document_end(doc) ? simdjson::SUCCESS : simdjson::TRAILING_CONTENT;
 }
 
 jsonscan_status fail(jsonscan *s, error_code e)
 {
     s->err_text = simdjson::error_message(e);
     return e == simdjson::UTF8_ERROR ? JSONSCAN_INVALID_UTF8 : JSONSCAN_MALFORMED;
-}
-
-/* After the top-level value: anything but whitespace left is trailing content. */
-bool at_document_end(od::document &doc)
-{
-    const char *loc;
-    return doc.current_location().get(loc) != simdjson::SUCCESS;
 }
 
 void ensure_capacity(jsonscan *s, size_t len)
@@ -529,7 +556,7 @@ void ensure_capacity(jsonscan *s, size_t len)
     }
     if (len > s->parser_cap) {
         size_t cap = s->parser_cap * 2 > len ? s->parser_cap * 2 : len;
-        if (s->parser.allocate(cap, kMaxDepth) != simdjson::SUCCESS) {
+        if (s->parser.allocate(cap, kMaxDepth + 1) != simdjson::SUCCESS) {
             fprintf(stderr, "jsonscan: out of memory (parser for %zu bytes)\n", cap);
             abort();
         }
@@ -599,6 +626,9 @@ jsonscan_status jsonscan_run(jsonscan *s, const uint8_t *msg, size_t len) noexce
     ensure_capacity(s, len);
     if (len > 0)
         memcpy(s->buf, msg, len);
+    /* On an unclosed document On-Demand peeks at the byte after the end as if it were a token:
+     * zero padding makes that a clean error instead of a replay of an older, longer message. */
+    memset(s->buf + len, 0, simdjson::SIMDJSON_PADDING);
     s->len = len;
 
     od::document doc;
@@ -609,10 +639,8 @@ jsonscan_status jsonscan_run(jsonscan *s, const uint8_t *msg, size_t len) noexce
     if ((e = doc.type().get(t)))
         return fail(s, e);
     if (t != od::json_type::object) {
-        if ((e = validate_non_object(doc, t)))
+        if ((e = validate_non_object(s, doc, t)))
             return fail(s, e);
-        if (!at_document_end(doc))
-            return fail(s, simdjson::TRAILING_CONTENT);
         s->err_text = "top level is not an object";
         return JSONSCAN_NOT_OBJECT;
     }
@@ -629,11 +657,11 @@ jsonscan_status jsonscan_run(jsonscan *s, const uint8_t *msg, size_t len) noexce
             return fail(s, e);
         int idx = lookup(s, key.data(), key.size());
         if (idx < 0) {
-            if ((e = walk(v, 1)))
+            if ((e = walk(s, v, 2)))
                 return fail(s, e);
             continue;
         }
-        e = scan_value(s, doc, v, (s->flags[idx] & JSONSCAN_F_LIST) != 0, 1, &s->vals[idx]);
+        e = scan_value(s, doc, v, (s->flags[idx] & JSONSCAN_F_LIST) != 0, 2, &s->vals[idx]);
         if (e) {
             s->err_index = idx;
             return fail(s, e);

@@ -6,14 +6,15 @@
 #include "common/log.h"
 #include "consumer/rowdec.h"
 
+#include <stdio.h>
+
 #include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PCONS_SIZE_CHECK_EVERY 1024 /* rows between mutable-segment memory checks */
+#define PCONS_SIZE_CHECK_EVERY 1024 /* rows between mutable-segment memory readings */
 
-_Static_assert(ROWDEC_REASON__COUNT <= 16, "pcons_stats.bad holds every rowdec reason");
 
 struct pcons {
     const pcons_table *t;
@@ -31,6 +32,7 @@ struct pcons {
     pcons_limits lim;
     uint64_t seg_rows;
     uint32_t logged_reasons; /* bit per rowdec_reason already logged */
+    char plabel[16];         /* partition number as a metric label */
     pcons_stats stats;
 };
 
@@ -72,13 +74,64 @@ static void pcons__set_state(pcons *p, pcons_state to)
     SL_DEBUG("consumer", "state table=%s partition=%d segment=%s %s -> %s", p->t->table,
              p->partition, p->name ? p->name : "-", pcons_state_name(p->state),
              pcons_state_name(to));
-    p->state = to;
+    __atomic_store_n(&p->state, to, __ATOMIC_RELEASE); /* health readers on other threads */
 }
 
-static inline void pcons__inc(_Atomic uint64_t *c, uint64_t n)
+/* Callback gauges, read at render time from any thread. */
+static double pcons__lag(void *arg)
 {
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                          memory_order_relaxed);
+    pcons *p = arg;
+    int64_t hw = atomic_load_explicit(&p->stats.high_watermark, memory_order_relaxed);
+    int64_t next = atomic_load_explicit(&p->stats.next_offset, memory_order_relaxed);
+    return hw >= 0 && next >= 0 && hw > next ? (double)(hw - next) : 0;
+}
+
+static double pcons__next(void *arg)
+{
+    return (double)atomic_load_explicit(&((pcons *)arg)->stats.next_offset, memory_order_relaxed);
+}
+
+static double pcons__seg_rows(void *arg)
+{
+    return (double)atomic_load_explicit(&((pcons *)arg)->stats.segment_rows,
+                                        memory_order_relaxed);
+}
+
+static double pcons__seg_bytes(void *arg)
+{
+    return (double)atomic_load_explicit(&((pcons *)arg)->stats.segment_bytes,
+                                        memory_order_relaxed);
+}
+
+static void pcons__metrics_new(pcons *p)
+{
+    const cmetrics *m = p->t->metrics;
+    const char *tp[] = {p->t->table, p->plabel};
+    p->stats.rows = metrics_counter_with(m->rows, tp);
+    p->stats.bytes = metrics_counter_with(m->bytes, tp);
+    p->stats.lost_ranges = metrics_counter_with(m->lost_ranges, tp);
+    p->stats.lost_messages = metrics_counter_with(m->lost_messages, tp);
+    for (int r = ROWDEC_OK + 1; r < ROWDEC_REASON__COUNT; r++) {
+        const char *tpr[] = {p->t->table, p->plabel, rowdec_reason_name((rowdec_reason)r)};
+        p->stats.bad[r] = metrics_counter_with(m->bad, tpr);
+    }
+    metrics_gauge_fn(m->lag, tp, pcons__lag, p);
+    metrics_gauge_fn(m->next_offset, tp, pcons__next, p);
+    metrics_gauge_fn(m->seg_rows, tp, pcons__seg_rows, p);
+    metrics_gauge_fn(m->seg_bytes, tp, pcons__seg_bytes, p);
+}
+
+static void pcons__metrics_free(pcons *p)
+{
+    const cmetrics *m = p->t->metrics;
+    const char *tp[] = {p->t->table, p->plabel};
+    metrics_family *fams[] = {m->rows, m->bytes, m->lost_ranges, m->lost_messages,
+                              m->lag, m->next_offset, m->seg_rows, m->seg_bytes};
+    for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++) metrics_child_remove(fams[i], tp);
+    for (int r = ROWDEC_OK + 1; r < ROWDEC_REASON__COUNT; r++) {
+        const char *tpr[] = {p->t->table, p->plabel, rowdec_reason_name((rowdec_reason)r)};
+        metrics_child_remove(m->bad, tpr);
+    }
 }
 
 static inline void pcons__set_next(pcons *p, int64_t next)
@@ -108,6 +161,8 @@ pcons *pcons_new(const pcons_table *t, int32_t partition)
     p->start = p->next = -1;
     atomic_store(&p->stats.next_offset, -1);
     atomic_store(&p->stats.high_watermark, -1);
+    snprintf(p->plabel, sizeof p->plabel, "%d", (int)partition);
+    pcons__metrics_new(p);
     return p;
 }
 
@@ -128,6 +183,7 @@ void pcons_start_segment(pcons *p, int64_t seq, const char *name, int64_t start_
     p->seg_rows = 0;
     p->end = PCONS_END_NONE;
     atomic_store_explicit(&p->stats.segment_rows, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->stats.segment_bytes, mseg_memory_bytes(p->seg), memory_order_relaxed);
     pcons__set_state(p, PCONS_CONSUMING);
     SL_INFO("consumer", "segment start table=%s partition=%d segment=%s start=%" PRId64
                         " rows_limit=%" PRIu64 " time_limit_ms=%" PRIu64 " end_offset=%" PRId64,
@@ -139,7 +195,7 @@ void pcons_start_segment(pcons *p, int64_t seq, const char *name, int64_t start_
 static void pcons__bad(pcons *p, int64_t offset, rowdec_reason why, const uint8_t *payload,
                        size_t len)
 {
-    pcons__inc(&p->stats.bad[why], 1);
+    metrics_counter_add(p->stats.bad[why], 1);
     if (!(p->logged_reasons & (1u << why))) {
         p->logged_reasons |= 1u << why;
         const char *field = rowdec_error_field(p->dec);
@@ -164,7 +220,7 @@ bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t l
         pcons__full(p, PCONS_END_OFFSET);
         return true;
     }
-    pcons__inc(&p->stats.bytes, len);
+    metrics_counter_add(p->stats.bytes, len);
     const row *r;
     rowdec_reason why = rowdec_decode(p->dec, payload, len, &r);
     if (why != ROWDEC_OK) {
@@ -175,7 +231,7 @@ bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t l
         return true;
     } else {
         p->seg_rows++;
-        pcons__inc(&p->stats.rows, 1);
+        metrics_counter_add(p->stats.rows, 1);
         atomic_store_explicit(&p->stats.segment_rows, p->seg_rows, memory_order_relaxed);
     }
     pcons__set_next(p, offset + 1);
@@ -187,10 +243,13 @@ bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t l
         pcons__full(p, PCONS_END_ROWS);
         return true;
     }
-    if (p->lim.size_bytes && p->seg_rows % PCONS_SIZE_CHECK_EVERY == 0 &&
-        mseg_memory_bytes(p->seg) >= p->lim.size_bytes) {
-        pcons__full(p, PCONS_END_SIZE);
-        return true;
+    if (p->seg_rows % PCONS_SIZE_CHECK_EVERY == 0) {
+        size_t mem = mseg_memory_bytes(p->seg);
+        atomic_store_explicit(&p->stats.segment_bytes, mem, memory_order_relaxed);
+        if (p->lim.size_bytes && mem >= p->lim.size_bytes) {
+            pcons__full(p, PCONS_END_SIZE);
+            return true;
+        }
     }
     return false;
 }
@@ -214,8 +273,8 @@ bool pcons_tick(pcons *p, uint64_t now_ms)
 void pcons_data_loss(pcons *p, int64_t from, int64_t to)
 {
     if (to <= from) return;
-    pcons__inc(&p->stats.lost_ranges, 1);
-    pcons__inc(&p->stats.lost_messages, (uint64_t)(to - from));
+    metrics_counter_add(p->stats.lost_ranges, 1);
+    metrics_counter_add(p->stats.lost_messages, (uint64_t)(to - from));
     SL_ERROR("consumer", "data_loss table=%s partition=%d from=%" PRId64 " to=%" PRId64
                          " messages=%" PRId64 " (retention passed the consumer)",
              p->t->table, p->partition, from, to, to - from);
@@ -235,7 +294,7 @@ void pcons_fail(pcons *p, const char *reason)
     pcons__set_state(p, PCONS_ERROR);
 }
 
-pcons_state pcons_get_state(const pcons *p) { return p->state; }
+pcons_state pcons_get_state(const pcons *p) { return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE); }
 pcons_end pcons_end_reason(const pcons *p) { return p->end; }
 int32_t pcons_partition(const pcons *p) { return p->partition; }
 int64_t pcons_seq(const pcons *p) { return p->seq; }
@@ -250,6 +309,7 @@ const pcons_table *pcons_get_table(const pcons *p) { return p->t; }
 void pcons_free(pcons *p)
 {
     if (!p) return;
+    pcons__metrics_free(p);
     mseg_free(p->seg);
     rowdec_free(p->dec);
     free(p->name);

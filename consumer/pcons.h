@@ -23,8 +23,10 @@
 #define SL_PCONS_H
 
 #include "common/schema.h"
+#include "consumer/cmetrics.h"
 #include "consumer/dlq.h"
 #include "consumer/mseg.h"
+#include "consumer/rowdec.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -56,6 +58,7 @@ typedef struct pcons_table {
     const char *time_column;    /* or NULL */
     size_t max_message_bytes;   /* 0 = decoder default */
     dlq *dead_letter;           /* or NULL */
+    const cmetrics *metrics;    /* families the partitions' series go to */
 } pcons_table;
 
 /* What a new segment must collect before it is full. 0 disables a criterion. */
@@ -66,22 +69,25 @@ typedef struct pcons_limits {
     int64_t end_offset;    /* stop when next reaches it; -1 = none */
 } pcons_limits;
 
-/* Counters readable from any thread (metrics). */
+/* The partition's metric series (children of pcons_table.metrics), and the positions other
+ * threads read. The counters (rows, bytes, bad[reason] = malformed messages, lost_ranges,
+ * lost_messages) are updated by the owning thread only. */
 typedef struct pcons_stats {
-    _Atomic uint64_t rows;           /* rows appended, all segments */
-    _Atomic uint64_t bytes;          /* message bytes seen */
-    _Atomic uint64_t bad[16];        /* malformed messages by rowdec_reason */
-    _Atomic uint64_t lost_ranges;    /* data-loss events */
-    _Atomic uint64_t lost_messages;  /* offsets lost to retention */
+    metrics_counter *rows;
+    metrics_counter *bytes;
+    metrics_counter *bad[ROWDEC_REASON__COUNT];
+    metrics_counter *lost_ranges;
+    metrics_counter *lost_messages;
     _Atomic int64_t next_offset;     /* offset the consuming segment expects next */
     _Atomic int64_t high_watermark;  /* last known end of the partition (lag = hw - next) */
     _Atomic uint64_t segment_rows;   /* rows in the consuming segment */
+    _Atomic uint64_t segment_bytes;  /* its memory, sampled every 1024 rows */
 } pcons_stats;
 
 typedef struct pcons pcons;
 
-/* New consumer for `partition` of table t (borrowed). Starts IDLE. Caller frees with
- * pcons_free. */
+/* New consumer for `partition` of table t (borrowed). Starts IDLE; registers the
+ * partition's metric series (removed by pcons_free). Caller frees with pcons_free. */
 pcons *pcons_new(const pcons_table *t, int32_t partition);
 
 /* Start segment `seq` at start_offset, created at now_ms (the time threshold counts from
@@ -110,7 +116,7 @@ void pcons_force_full(pcons *p);
 /* Mark the partition ERROR (logged with reason). */
 void pcons_fail(pcons *p, const char *reason);
 
-pcons_state pcons_get_state(const pcons *p);
+pcons_state pcons_get_state(const pcons *p); /* any thread */
 const char *pcons_state_name(pcons_state s);
 pcons_end pcons_end_reason(const pcons *p);
 const char *pcons_end_name(pcons_end e);

@@ -387,8 +387,12 @@ static rowdec_reason to_integer(rowdec *d, const schema_field *f, const jsonscan
         return ROWDEC_OK;
     case JSONSCAN_UINT64:
         return overflow(d, f, v);
-    case JSONSCAN_DOUBLE:
-    case JSONSCAN_BIGNUM: {
+    case JSONSCAN_BIGNUM:
+        if (v->int_literal) /* an integer beyond 64 bits: never rounded into range */
+            return overflow(d, f, v);
+        /* 1e400 overflows below, 1e-400 is 0 */
+        __attribute__((fallthrough));
+    case JSONSCAN_DOUBLE: {
         double x;
         rowdec_reason r = number_as_double(d, f, v, &x);
         if (r != ROWDEC_OK)

@@ -21,11 +21,10 @@
 #define SEG_FMT_ALIGN 8u
 #define SEG_FMT_TRAILER_LEN 4u /* CRC-32C of every byte before it */
 
-/* Header (SEG_FMT_HDR_LEN bytes at offset 0). Magic, version, header length and the header
- * CRC position (last 4 bytes of the header) are frozen across versions, so a reader can
- * tell "unknown version" from "damaged header". */
+/* Header (SEG_FMT_HDR_LEN bytes at offset 0). The magic, the version and the header CRC
+ * (offset 60, over bytes [0, 60)) keep their places in every version, so a reader can tell
+ * "newer version" (header CRC good, version unknown) from "damaged header". */
 #define SEG_FMT_HDR_LEN 64u
-#define SEG_FMT_HDR_MAX_LEN 4096u      /* sanity bound on header_len */
 #define SEG_FMT_H_MAGIC 0              /* 8  "SLUICESG" */
 #define SEG_FMT_H_VERSION 8            /* u32 */
 #define SEG_FMT_H_HEADER_LEN 12        /* u32, 64 in version 1 */
@@ -36,7 +35,7 @@
 #define SEG_FMT_H_COLDIR_OFF 40        /* u64 */
 #define SEG_FMT_H_META_OFF 48          /* u64 */
 #define SEG_FMT_H_META_LEN 56          /* u32 */
-#define SEG_FMT_H_HEADER_CRC 60        /* u32, CRC-32C of bytes [0, header_len - 4) */
+#define SEG_FMT_H_HEADER_CRC 60        /* u32, CRC-32C of bytes [0, 60) */
 
 /* Column directory entry (SEG_FMT_COL_LEN bytes each, ncols entries at coldir_off). */
 #define SEG_FMT_COL_LEN 144u

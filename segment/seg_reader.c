@@ -1,12 +1,14 @@
 /* Segment reader and verifier (see seg_reader.h, docs/segment-format.md).
  *
  * seg__parse() is the single validation path used by open, open_mem and verify. It reads the
- * buffer only through the SEG_RD_* macros, which check the offset against the valid region
- * and jump to `parse_error` with the offset when it does not fit, so a hostile file yields
- * an error message and never an out-of-bounds read. Checks run in an order that gives each
- * damage its own code: magic (CORRUPT), header length (TRUNC when the file ends inside the
- * header), header checksum (CORRUPT), version (FORMAT), recorded file length (TRUNC when
- * the file is shorter, CORRUPT when longer), CRC trailer (CORRUPT), then structure.
+ * buffer only through the SEG_RD_* macros (or after a seg__in() range check), which check
+ * the offset against the valid region and jump to `parse_error` with the offset when it does
+ * not fit, so a hostile file yields an error message and never an out-of-bounds read. Checks
+ * run in an order that gives each damage its own code: magic (CORRUPT), file shorter than
+ * the fixed header (TRUNC), header checksum (CORRUPT), version (FORMAT), recorded file
+ * length (TRUNC when the file is shorter, CORRUPT when longer), CRC trailer (CORRUPT), then
+ * structure. The header checksum comes before the version and the recorded length, so a
+ * damaged header is never mistaken for a truncated file or a newer version.
  *
  * After parsing, every pointer kept in seg_rcol points at a section whose length matches
  * what the accessors will index, so row access needs no further checks than col/row ranges. */
@@ -434,19 +436,16 @@ static int seg__parse(seg_parse *p, seg_reader *r, uint64_t len)
                   (unsigned long long)len);
     }
     SEG_CORRUPT(p, memcmp(b, SEG_FMT_MAGIC, SEG_FMT_MAGIC_LEN) == 0, 0, "not a segment (bad magic)");
-    SEG_CHECK(p, len >= SEG_FMT_H_HEADER_LEN + 4, SL_ETRUNC, len,
-              "file ends inside the header (%llu bytes)", (unsigned long long)len);
-    uint64_t hdr_len = seg__ld32(b + SEG_FMT_H_HEADER_LEN);
-    SEG_CORRUPT(p, hdr_len >= SEG_FMT_HDR_LEN && hdr_len <= SEG_FMT_HDR_MAX_LEN && hdr_len % 8 == 0,
-                SEG_FMT_H_HEADER_LEN, "header length %llu invalid", (unsigned long long)hdr_len);
-    SEG_CHECK(p, len >= hdr_len, SL_ETRUNC, len, "file ends inside the %llu-byte header",
-              (unsigned long long)hdr_len);
-    uint32_t hcrc = seg__ld32(b + hdr_len - 4), hcalc = crc32c_update(0, b, hdr_len - 4);
-    SEG_CORRUPT(p, hcrc == hcalc, hdr_len - 4,
+    SEG_CHECK(p, len >= SEG_FMT_HDR_LEN, SL_ETRUNC, len, "file ends inside the header (%llu bytes)",
+              (unsigned long long)len);
+    uint32_t hcrc = seg__ld32(b + SEG_FMT_H_HEADER_CRC);
+    uint32_t hcalc = crc32c_update(0, b, SEG_FMT_H_HEADER_CRC);
+    SEG_CORRUPT(p, hcrc == hcalc, SEG_FMT_H_HEADER_CRC,
                 "header checksum mismatch (stored 0x%08x, computed 0x%08x)", hcrc, hcalc);
     uint32_t version = seg__ld32(b + SEG_FMT_H_VERSION);
     SEG_CHECK(p, version == SEG_FMT_VERSION, SL_EFORMAT, SEG_FMT_H_VERSION,
               "unsupported segment version %u (this build reads %u)", version, SEG_FMT_VERSION);
+    const uint64_t hdr_len = seg__ld32(b + SEG_FMT_H_HEADER_LEN);
     SEG_CORRUPT(p, hdr_len == SEG_FMT_HDR_LEN, SEG_FMT_H_HEADER_LEN,
                 "header length %llu invalid for version 1", (unsigned long long)hdr_len);
     uint64_t file_len = seg__ld64(b + SEG_FMT_H_FILE_LEN);

@@ -11,6 +11,7 @@ typedef struct sluice_cmd {
 } sluice_cmd;
 
 static const sluice_cmd cmds[] = {
+    {"sidecar", cmd_sidecar_main, "run an ingestion sidecar (standalone mode: no controller)"},
     {"segment", cmd_segment_main, "build, inspect, dump and verify segment files"},
     {"kafka-mock", cmd_kafka_mock_main, "embedded Kafka-protocol cluster on 127.0.0.1 (dev/test)"},
     {"loadgen", cmd_loadgen_main, "produce deterministic synthetic events to Kafka"},

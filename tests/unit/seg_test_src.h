@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TS_MAXC 16
+#define TS_MAXC 40
+/* every helper is optional for a given test file */
+#define TS_FN static __attribute__((unused))
 #define TS_MAXV 8
 
-static void *ts_xcalloc(size_t n, size_t sz)
+TS_FN void *ts_xcalloc(size_t n, size_t sz)
 {
     void *p = calloc(n ? n : 1, sz ? sz : 1);
     if (!p) abort();
@@ -37,12 +39,12 @@ typedef struct ts_vec {
     uint64_t n;
 } ts_vec;
 
-static void *ts_vec_at(const ts_vec *v, uint64_t i)
+TS_FN void *ts_vec_at(const ts_vec *v, uint64_t i)
 {
     return (char *)v->chunks[i >> SEG_CHUNK_SHIFT] + (i & SEG_CHUNK_MASK) * v->esz;
 }
 
-static void ts_vec_reserve(ts_vec *v, uint64_t n)
+TS_FN void ts_vec_reserve(ts_vec *v, uint64_t n)
 {
     while ((uint64_t)v->nchunks * SEG_CHUNK < n) {
         v->chunks = realloc(v->chunks, (v->nchunks + 1) * sizeof *v->chunks);
@@ -51,13 +53,13 @@ static void ts_vec_reserve(ts_vec *v, uint64_t n)
     }
 }
 
-static void *ts_vec_push(ts_vec *v)
+TS_FN void *ts_vec_push(ts_vec *v)
 {
     ts_vec_reserve(v, v->n + 1);
     return ts_vec_at(v, v->n++);
 }
 
-static void ts_vec_free(ts_vec *v)
+TS_FN void ts_vec_free(ts_vec *v)
 {
     for (size_t i = 0; i < v->nchunks; i++) free(v->chunks[i]);
     free(v->chunks);
@@ -94,9 +96,9 @@ typedef struct ts_val {
     schema_value v[TS_MAXV];
 } ts_val;
 
-static bool ts_is_var(schema_type t) { return t == SCHEMA_STRING || t == SCHEMA_BYTES; }
+TS_FN bool ts_is_var(schema_type t) { return t == SCHEMA_STRING || t == SCHEMA_BYTES; }
 
-static size_t ts_esz(schema_type t)
+TS_FN size_t ts_esz(schema_type t)
 {
     switch (t) {
     case SCHEMA_INT:
@@ -109,7 +111,7 @@ static size_t ts_esz(schema_type t)
     }
 }
 
-static ts_src *ts_new(void)
+TS_FN ts_src *ts_new(void)
 {
     ts_src *t = ts_xcalloc(1, sizeof *t);
     t->sch.name = (char *)"testschema";
@@ -117,7 +119,7 @@ static ts_src *ts_new(void)
     return t;
 }
 
-static int ts_col_add(ts_src *t, const char *name, schema_type type, bool sv, bool dict)
+TS_FN int ts_col_add(ts_src *t, const char *name, schema_type type, bool sv, bool dict)
 {
     uint32_t i = t->sch.nfields++;
     schema_field *f = &t->fields[i];
@@ -135,7 +137,7 @@ static int ts_col_add(ts_src *t, const char *name, schema_type type, bool sv, bo
     return (int)i;
 }
 
-static const uint8_t *ts_keep_bytes(ts_src *t, const uint8_t *p, uint32_t len)
+TS_FN const uint8_t *ts_keep_bytes(ts_src *t, const uint8_t *p, uint32_t len)
 {
     if (t->nstrs == t->capstrs) {
         t->capstrs = t->capstrs ? t->capstrs * 2 : 64;
@@ -148,7 +150,7 @@ static const uint8_t *ts_keep_bytes(ts_src *t, const uint8_t *p, uint32_t len)
     return d;
 }
 
-static void ts_store(ts_src *t, schema_type type, void *dst, const schema_value *v)
+TS_FN void ts_store(ts_src *t, schema_type type, void *dst, const schema_value *v)
 {
     switch (type) {
     case SCHEMA_INT:
@@ -164,7 +166,7 @@ static void ts_store(ts_src *t, schema_type type, void *dst, const schema_value 
     }
 }
 
-static uint64_t ts_hash_elem(schema_type type, const void *e)
+TS_FN uint64_t ts_hash_elem(schema_type type, const void *e)
 {
     const uint8_t *p;
     size_t n;
@@ -181,7 +183,7 @@ static uint64_t ts_hash_elem(schema_type type, const void *e)
     return h;
 }
 
-static bool ts_elem_eq(schema_type type, const void *a, const void *b)
+TS_FN bool ts_elem_eq(schema_type type, const void *a, const void *b)
 {
     if (ts_is_var(type)) {
         const seg_bytes *x = a, *y = b;
@@ -190,7 +192,7 @@ static bool ts_elem_eq(schema_type type, const void *a, const void *b)
     return memcmp(a, b, ts_esz(type)) == 0;
 }
 
-static void ts_rehash(ts_src *t, uint32_t col)
+TS_FN void ts_rehash(ts_src *t, uint32_t col)
 {
     ts_col *c = &t->c[col];
     schema_type type = t->fields[col].type;
@@ -206,7 +208,7 @@ static void ts_rehash(ts_src *t, uint32_t col)
 }
 
 /* First-seen id of value elem in column col, adding it when new. */
-static uint32_t ts_dict_id(ts_src *t, uint32_t col, const void *elem)
+TS_FN uint32_t ts_dict_id(ts_src *t, uint32_t col, const void *elem)
 {
     ts_col *c = &t->c[col];
     schema_type type = t->fields[col].type;
@@ -222,7 +224,7 @@ static uint32_t ts_dict_id(ts_src *t, uint32_t col, const void *elem)
     return id;
 }
 
-static void ts_push_value(ts_src *t, uint32_t col, const schema_value *v)
+TS_FN void ts_push_value(ts_src *t, uint32_t col, const schema_value *v)
 {
     ts_col *c = &t->c[col];
     schema_type type = t->fields[col].type;
@@ -237,7 +239,7 @@ static void ts_push_value(ts_src *t, uint32_t col, const schema_value *v)
 }
 
 /* Append one row: vals[i] for column i. */
-static void ts_row(ts_src *t, const ts_val *vals)
+TS_FN void ts_row(ts_src *t, const ts_val *vals)
 {
     uint64_t r = t->rows;
     for (uint32_t i = 0; i < t->sch.nfields; i++) {
@@ -259,7 +261,7 @@ static void ts_row(ts_src *t, const ts_val *vals)
 }
 
 /* The seg_src view of everything appended so far. Valid until the next change to t. */
-static const seg_src *ts_view(ts_src *t, const char *time_column)
+TS_FN const seg_src *ts_view(ts_src *t, const char *time_column)
 {
     for (uint32_t i = 0; i < t->sch.nfields; i++) {
         ts_col *c = &t->c[i];
@@ -279,7 +281,7 @@ static const seg_src *ts_view(ts_src *t, const char *time_column)
     return &t->view;
 }
 
-static uint64_t ts_rng(uint64_t *s)
+TS_FN uint64_t ts_rng(uint64_t *s)
 {
     *s = *s * 6364136223846793005ull + 1442695040888963407ull;
     uint64_t x = *s;
@@ -292,7 +294,7 @@ static uint64_t ts_rng(uint64_t *s)
 /* Renumber column col's dictionary with a random permutation and append `unused` entries
  * that no value references (copies of random existing values, so they are duplicates).
  * The rows are unchanged, so the built segment must not change. */
-static void ts_permute_dict(ts_src *t, uint32_t col, uint64_t seed, uint32_t unused)
+TS_FN void ts_permute_dict(ts_src *t, uint32_t col, uint64_t seed, uint32_t unused)
 {
     ts_col *c = &t->c[col];
     uint64_t n = c->dict.n;
@@ -325,7 +327,7 @@ static void ts_permute_dict(ts_src *t, uint32_t col, uint64_t seed, uint32_t unu
 
 /* Give every used dictionary value a second id and point every other reference to it: the
  * same rows through a dictionary with duplicate values. */
-static void ts_dup_dict(ts_src *t, uint32_t col)
+TS_FN void ts_dup_dict(ts_src *t, uint32_t col)
 {
     ts_col *c = &t->c[col];
     uint64_t n = c->dict.n;
@@ -342,7 +344,7 @@ static void ts_dup_dict(ts_src *t, uint32_t col)
     c->nslots = 0;
 }
 
-static void ts_free(ts_src *t)
+TS_FN void ts_free(ts_src *t)
 {
     if (!t) return;
     for (uint32_t i = 0; i < t->sch.nfields; i++) {
@@ -359,25 +361,25 @@ static void ts_free(ts_src *t)
 
 /* ---- value constructors ---- */
 
-static ts_val tv_i32(int32_t x) { ts_val v = {.n = 1}; v.v[0].u.i32 = x; return v; }
-static ts_val tv_i64(int64_t x) { ts_val v = {.n = 1}; v.v[0].u.i64 = x; return v; }
-static ts_val tv_f32(float x) { ts_val v = {.n = 1}; v.v[0].u.f32 = x; return v; }
-static ts_val tv_f64(double x) { ts_val v = {.n = 1}; v.v[0].u.f64 = x; return v; }
-static ts_val tv_str(const char *s)
+TS_FN ts_val tv_i32(int32_t x) { ts_val v = {.n = 1}; v.v[0].u.i32 = x; return v; }
+TS_FN ts_val tv_i64(int64_t x) { ts_val v = {.n = 1}; v.v[0].u.i64 = x; return v; }
+TS_FN ts_val tv_f32(float x) { ts_val v = {.n = 1}; v.v[0].u.f32 = x; return v; }
+TS_FN ts_val tv_f64(double x) { ts_val v = {.n = 1}; v.v[0].u.f64 = x; return v; }
+TS_FN ts_val tv_str(const char *s)
 {
     ts_val v = {.n = 1};
     v.v[0].u.bytes.ptr = (const uint8_t *)s;
     v.v[0].u.bytes.len = (uint32_t)strlen(s);
     return v;
 }
-static ts_val tv_bytes(const void *p, uint32_t len)
+TS_FN ts_val tv_bytes(const void *p, uint32_t len)
 {
     ts_val v = {.n = 1};
     v.v[0].u.bytes.ptr = p;
     v.v[0].u.bytes.len = len;
     return v;
 }
-static ts_val tv_null(ts_val v)
+TS_FN ts_val tv_null(ts_val v)
 {
     v.null = true;
     return v;
@@ -385,7 +387,7 @@ static ts_val tv_null(ts_val v)
 
 /* The small fixture every segment test shares (and the fuzz corpus seeds are built from):
  * 6 rows, 9 columns covering every type, dictionary and raw, single and multi-value, nulls. */
-static ts_src *ts_fixture_small(void)
+TS_FN ts_src *ts_fixture_small(void)
 {
     ts_src *t = ts_new();
     ts_col_add(t, "country", SCHEMA_STRING, true, true);
@@ -422,7 +424,7 @@ static ts_src *ts_fixture_small(void)
     return t;
 }
 
-static const seg_meta_in ts_fixture_meta = {
+static const seg_meta_in ts_fixture_meta __attribute__((unused)) = {
     .name = "events__3__12__20240102T0304Z",
     .table = "events",
     .partition = 3,

@@ -301,6 +301,8 @@ static void test_bad_defaults(void **state)
         {"DOUBLE", "\"-\""},      {"BOOLEAN", "2"},   {"BOOLEAN", "\"yes\""},
         {"TIMESTAMP", "\"2023-02-29 00:00:00\""},     {"TIMESTAMP", "\"2024-01-01 24:00:00\""},
         {"TIMESTAMP", "\"2024-01-01\""},              {"TIMESTAMP", "\"2024-01-01 00:00:00Z\""},
+        {"TIMESTAMP", "\"-024-02-29 03:04:05\""},     {"TIMESTAMP", "\"2024-01-01 +1:00:00\""},
+        {"TIMESTAMP", "\"2024-01-01\\u00010\""},      {"TIMESTAMP", "\"2024-01-01 00:00:00.\""},
         {"STRING", "1.5"},        {"STRING", "false"}, {"BYTES", "\"abc\""}, {"BYTES", "\"zz\""},
         {"BYTES", "12"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

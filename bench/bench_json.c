@@ -1,0 +1,249 @@
+/* JSON decoding benchmark: why simdjson On-Demand, and how fast rowdec_decode is.
+ *
+ * Generates N (default 1,000,000) realistic ~250-byte, 10-field events in memory (ts LONG
+ * millis, user STRING ~100k distinct, country STRING ~50, device STRING ~5, event STRING ~10,
+ * latency INT, price DOUBLE, session STRING, flag BOOLEAN, id LONG unique), then times on one
+ * thread, best of 3 runs each:
+ *   1. simdjson On-Demand (through jsonscan) parsing and reading every field of every event,
+ *      keeping nothing (a scanner that wants no field still validates every value);
+ *   2. the same, keeping the 10 fields as tagged slots (what rowdec builds on);
+ *   3. cJSON: parse to a tree, visit every field, free;
+ *   4. jansson: the same;
+ *   5. rowdec_decode: the full decoder, producing typed rows.
+ * Usage: bench_json [N]. Prints a table of rows/s and MB/s. */
+#include "consumer/jsonscan.h"
+#include "consumer/rowdec.h"
+
+#include <jansson.h>
+
+#if defined(__has_include)
+#if __has_include(<cjson/cJSON.h>)
+#include <cjson/cJSON.h>
+#define HAVE_CJSON 1
+#endif
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct corpus {
+    char *data;
+    size_t *off; /* n + 1 offsets */
+    size_t n, bytes;
+} corpus;
+
+/* xorshift64*: deterministic, so every run benchmarks the same bytes */
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+static void generate(corpus *c, size_t n)
+{
+    static const char *countries[50] = {
+        "US", "DE", "FR", "GB", "JP", "CN", "IN", "BR", "CA", "AU", "ES", "IT", "NL", "SE",
+        "NO", "DK", "FI", "PL", "CZ", "AT", "CH", "BE", "IE", "PT", "GR", "TR", "RU", "UA",
+        "MX", "AR", "CL", "CO", "PE", "ZA", "EG", "NG", "KE", "IL", "SA", "AE", "SG", "MY",
+        "TH", "VN", "ID", "PH", "KR", "TW", "NZ", "HK"};
+    static const char *devices[5] = {"android", "ios", "web", "desktop", "tablet"};
+    static const char *events[10] = {"page_view", "click",    "add_to_cart", "checkout",
+                                     "purchase",  "search",   "login",       "logout",
+                                     "signup",    "video_play"};
+    c->n = n;
+    c->off = malloc((n + 1) * sizeof *c->off);
+    size_t cap = n * 300 + 4096;
+    c->data = malloc(cap);
+    if (!c->off || !c->data) {
+        fprintf(stderr, "bench_json: out of memory\n");
+        exit(1);
+    }
+    uint64_t s = 0x9E3779B97F4A7C15ULL;
+    size_t p = 0;
+    for (size_t i = 0; i < n; i++) {
+        c->off[i] = p;
+        uint64_t a = rnd(&s), b = rnd(&s), d = rnd(&s);
+        int len = snprintf(
+            c->data + p, cap - p,
+            "{\"ts\":%lld,\"user\":\"user-%06u@example.com\",\"country\":\"%s\","
+            "\"device\":\"%s\",\"event\":\"%s\",\"latency\":%u,\"price\":%u.%02u,"
+            "\"session\":\"%08x-%04x-%04x-%04x-%012llx\",\"flag\":%s,\"id\":%zu,"
+            "\"referrer\":\"https://www.example.com/landing?campaign=%u\"}",
+            1700000000000LL + (long long)i * 3 + (long long)(a % 3), (unsigned)(a % 100000),
+            countries[(a >> 20) % 50], devices[(a >> 30) % 5], events[(a >> 40) % 10],
+            (unsigned)(b % 5000), (unsigned)(b >> 16) % 1000, (unsigned)(b >> 32) % 100,
+            (unsigned)(d >> 32), (unsigned)(d >> 16) & 0xffff, (unsigned)d & 0xffff,
+            (unsigned)(b >> 48), (unsigned long long)(d ^ b) & 0xffffffffffffULL,
+            (b >> 7) & 1 ? "true" : "false", i, (unsigned)(d % 1000));
+        p += (size_t)len;
+    }
+    c->off[n] = p;
+    c->bytes = p;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Each runner returns a checksum so the work cannot be optimised away, or -1 on failure. */
+typedef long (*runner)(const corpus *c, void *ctx);
+
+static long run_jsonscan(const corpus *c, void *ctx)
+{
+    jsonscan *js = ctx;
+    long sum = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const uint8_t *m = (const uint8_t *)c->data + c->off[i];
+        if (jsonscan_run(js, m, c->off[i + 1] - c->off[i]) != JSONSCAN_OK)
+            return -1;
+        sum += jsonscan_get(js, 0)->kind;
+    }
+    return sum;
+}
+
+#ifdef HAVE_CJSON
+static long run_cjson(const corpus *c, void *ctx)
+{
+    (void)ctx;
+    long sum = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        cJSON *root = cJSON_ParseWithLength(c->data + c->off[i], c->off[i + 1] - c->off[i]);
+        if (!root)
+            return -1;
+        for (cJSON *f = root->child; f; f = f->next) {
+            if (cJSON_IsString(f))
+                sum += f->valuestring[0];
+            else if (cJSON_IsNumber(f))
+                sum += (long)f->valuedouble;
+            else
+                sum += cJSON_IsTrue(f);
+        }
+        cJSON_Delete(root);
+    }
+    return sum;
+}
+#endif
+
+static long run_jansson(const corpus *c, void *ctx)
+{
+    (void)ctx;
+    long sum = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        json_error_t err;
+        json_t *root = json_loadb(c->data + c->off[i], c->off[i + 1] - c->off[i], 0, &err);
+        if (!root)
+            return -1;
+        const char *k;
+        json_t *v;
+        json_object_foreach(root, k, v)
+        {
+            if (json_is_string(v))
+                sum += json_string_value(v)[0];
+            else if (json_is_integer(v))
+                sum += (long)json_integer_value(v);
+            else if (json_is_real(v))
+                sum += (long)json_real_value(v);
+            else
+                sum += json_is_true(v);
+        }
+        json_decref(root);
+    }
+    return sum;
+}
+
+static long run_rowdec(const corpus *c, void *ctx)
+{
+    rowdec *d = ctx;
+    long sum = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const row *r;
+        const uint8_t *m = (const uint8_t *)c->data + c->off[i];
+        if (rowdec_decode(d, m, c->off[i + 1] - c->off[i], &r) != ROWDEC_OK)
+            return -1;
+        sum += r->cols[5].v.u.i32;
+    }
+    return sum;
+}
+
+static void measure(const char *name, const corpus *c, runner fn, void *ctx)
+{
+    double best = 1e99;
+    for (int run = 0; run < 3; run++) {
+        double t0 = now();
+        long sum = fn(c, ctx);
+        double t = now() - t0;
+        if (sum == -1) {
+            printf("| %-44s | %12s | %9s |\n", name, "FAILED", "-");
+            return;
+        }
+        if (t < best)
+            best = t;
+    }
+    printf("| %-44s | %12.0f | %9.1f |\n", name, (double)c->n / best,
+           (double)c->bytes / best / 1e6);
+}
+
+int main(int argc, char **argv)
+{
+    size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
+    if (n == 0)
+        n = 1;
+    corpus c;
+    generate(&c, n);
+
+    /* The table's schema, built by hand so the benchmark needs no schema file. */
+    static const struct {
+        const char *name;
+        schema_type type;
+    } cols[10] = {
+        {"ts", SCHEMA_LONG},      {"user", SCHEMA_STRING},  {"country", SCHEMA_STRING},
+        {"device", SCHEMA_STRING}, {"event", SCHEMA_STRING}, {"latency", SCHEMA_INT},
+        {"price", SCHEMA_DOUBLE}, {"session", SCHEMA_STRING}, {"flag", SCHEMA_BOOLEAN},
+        {"id", SCHEMA_LONG},
+    };
+    schema_field fields[10];
+    memset(fields, 0, sizeof fields);
+    const char *names[10];
+    uint32_t lens[10];
+    for (int k = 0; k < 10; k++) {
+        fields[k].name = (char *)cols[k].name;
+        fields[k].type = cols[k].type;
+        fields[k].single_value = true;
+        names[k] = cols[k].name;
+        lens[k] = (uint32_t)strlen(cols[k].name);
+    }
+    schema s = {.name = "bench", .nfields = 10, .fields = fields};
+
+    printf("bench_json: %zu events, %.1f bytes/event average, simdjson kernel %s\n\n", c.n,
+           (double)c.bytes / (double)c.n, jsonscan_kernel());
+    printf("| %-44s | %12s | %9s |\n", "decoder (one core, best of 3)", "rows/s", "MB/s");
+    printf("|%s|%s|%s|\n", "----------------------------------------------",
+           "--------------", "-----------");
+
+    jsonscan *bare = jsonscan_new(NULL, NULL, NULL, 0);
+    measure("simdjson On-Demand: parse + read all fields", &c, run_jsonscan, bare);
+    jsonscan_free(bare);
+    jsonscan *keep = jsonscan_new(names, lens, NULL, 10);
+    measure("simdjson On-Demand: + keep 10 field slots", &c, run_jsonscan, keep);
+    jsonscan_free(keep);
+#ifdef HAVE_CJSON
+    measure("cJSON 1.7: parse tree + visit + free", &c, run_cjson, NULL);
+#else
+    printf("| %-44s | %12s | %9s |\n", "cJSON (not installed)", "-", "-");
+#endif
+    measure("jansson 2.14: parse tree + visit + free", &c, run_jansson, NULL);
+    rowdec *d = rowdec_new(&s, 0);
+    measure("rowdec_decode: typed row (Pinot semantics)", &c, run_rowdec, d);
+    rowdec_free(d);
+
+    free(c.data);
+    free(c.off);
+    return 0;
+}

@@ -1,0 +1,753 @@
+/* HTTP server on libmicrohttpd (see httpd.h for the contract).
+ *
+ * Request life, as MHD drives it (all on the connection's worker thread):
+ *   uri_log callback        -> httpd_req allocated with a copy of the RAW path (MHD decodes the
+ *                              url it hands the access handler, which would hide "%2F")
+ *   access, phase NEW       -> decode + route (400/404/405), Content-Length cap (413), stream
+ *                              start; an early reply here makes MHD skip the body and close
+ *   access, upload data     -> buffer, stream, or count-and-discard once over the cap
+ *   access, phase DONE      -> 413 / stream error reply, else the handler; the handler either
+ *                              fills resp or parks the request (MHD_suspend_connection)
+ *   completed callback      -> httpd_req freed, user state free_fn called
+ *
+ * Parking: parked requests sit on h->parked under h->mu. The timer thread resumes a request
+ * when its deadline passes or when h->wake_gen moved past the generation the handler saw
+ * (httpd_wake bumps it); MHD then calls the access handler again and the handler re-runs.
+ * Invariants: a request is on h->parked iff its connection is suspended; nothing is parked
+ * once h->stopping is set (httpd_stop resumes all first), which MHD_stop_daemon requires. */
+#include "common/httpd.h"
+
+#include "common/log.h"
+#include "common/sl_err.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HTTPD_MAX_SEGS 16
+#define HTTPD_MAX_HEADERS 8
+
+typedef struct httpd__route {
+    httpd_route r;
+    char *pat;                         /* owned copy, '/' replaced by NUL */
+    const char *seg[HTTPD_MAX_SEGS];   /* literal text, or the param name when is_param */
+    bool is_param[HTTPD_MAX_SEGS];
+    size_t nseg;
+} httpd__route;
+
+enum { RESP_NONE, RESP_BUF, RESP_FD };
+
+struct httpd_resp {
+    unsigned status; /* 0 = not filled */
+    int kind;
+    void *body;      /* RESP_BUF; owned unless borrowed */
+    size_t len;
+    bool borrowed;
+    int fd; /* RESP_FD; owned */
+    uint64_t off, flen;
+    char *ctype;
+    char *hname[HTTPD_MAX_HEADERS], *hval[HTTPD_MAX_HEADERS];
+    size_t nh;
+};
+
+enum { PH_NEW, PH_BODY, PH_DONE };
+
+struct httpd_req {
+    httpd *h;
+    struct MHD_Connection *conn;
+    const httpd__route *route;
+    const char *method;
+    char *raw;        /* raw path, no query */
+    char *dec;        /* decoded segments, NUL-separated; params point here */
+    const char *pval[HTTPD_MAX_SEGS];
+    int phase;
+    int64_t content_length;
+    uint64_t received, discarded;
+    char *body;
+    size_t body_cap;
+    bool over_cap, stream_failed, wait_asked;
+    httpd_resp resp;
+    void *state;
+    void (*state_free)(void *state);
+    int64_t first_ms, deadline_ms;
+    uint64_t seen_gen;
+    httpd_req *pnext, *pprev; /* h->parked */
+};
+
+struct httpd {
+    struct MHD_Daemon *d;
+    httpd__route *routes;
+    size_t nroutes;
+    void *ctx;
+    uint16_t port;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t timer;
+    bool timer_started, stopping;
+    uint64_t wake_gen;
+    httpd_req *parked;
+    _Atomic bool starting;
+    char start_err[160]; /* last MHD message while starting */
+};
+
+static int64_t httpd__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *httpd__xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        fprintf(stderr, "httpd: out of memory (%zu bytes)\n", n);
+        abort();
+    }
+    return p;
+}
+
+static char *httpd__xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(httpd__xmalloc(n), s, n);
+}
+
+/* ---- responses ---- */
+
+static void httpd__resp_clear_body(httpd_resp *rp)
+{
+    if (rp->kind == RESP_BUF && !rp->borrowed) free(rp->body);
+    if (rp->kind == RESP_FD && rp->fd >= 0) close(rp->fd);
+    free(rp->ctype);
+    rp->kind = RESP_NONE;
+    rp->body = NULL;
+    rp->fd = -1;
+    rp->ctype = NULL;
+}
+
+static void httpd__resp_free(httpd_resp *rp)
+{
+    httpd__resp_clear_body(rp);
+    for (size_t i = 0; i < rp->nh; i++) {
+        free(rp->hname[i]);
+        free(rp->hval[i]);
+    }
+    rp->nh = 0;
+}
+
+void httpd_resp_body(httpd_resp *rp, unsigned status, const char *ctype, const void *body,
+                     size_t len, httpd_own own)
+{
+    httpd__resp_clear_body(rp);
+    rp->status = status;
+    rp->kind = RESP_BUF;
+    rp->len = len;
+    rp->borrowed = own == HTTPD_STATIC;
+    if (own == HTTPD_COPY) {
+        rp->body = httpd__xmalloc(len);
+        if (len) memcpy(rp->body, body, len);
+    } else {
+        rp->body = (void *)body;
+    }
+    rp->ctype = ctype ? httpd__xstrdup(ctype) : NULL;
+}
+
+void httpd_resp_text(httpd_resp *rp, unsigned status, const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0) abort();
+    httpd_resp_body(rp, status, "text/plain; charset=utf-8", s, (size_t)n, HTTPD_TAKE);
+}
+
+void httpd_resp_fd(httpd_resp *rp, unsigned status, const char *ctype, int fd, uint64_t offset,
+                   uint64_t len)
+{
+    httpd__resp_clear_body(rp);
+    rp->status = status;
+    rp->kind = RESP_FD;
+    rp->fd = fd;
+    rp->off = offset;
+    rp->flen = len;
+    rp->ctype = ctype ? httpd__xstrdup(ctype) : NULL;
+}
+
+int httpd_resp_header(httpd_resp *rp, const char *name, const char *value)
+{
+    if (rp->nh == HTTPD_MAX_HEADERS) return SL_ELIMIT;
+    if (!*name || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) return SL_EINVAL;
+    rp->hname[rp->nh] = httpd__xstrdup(name);
+    rp->hval[rp->nh] = httpd__xstrdup(value);
+    rp->nh++;
+    return 0;
+}
+
+/* Hand resp to MHD. Ownership of the body or fd moves to the MHD response. */
+static enum MHD_Result httpd__send(httpd_req *req)
+{
+    httpd_resp *rp = &req->resp;
+    struct MHD_Response *mr = NULL;
+    if (rp->status < 100 || rp->status > 599 || rp->kind == RESP_NONE) {
+        if (rp->status || rp->kind != RESP_NONE)
+            SL_ERROR("httpd", "handler gave an invalid reply path=%s status=%u", req->raw,
+                     rp->status);
+        else
+            SL_ERROR("httpd", "handler gave no reply path=%s", req->raw);
+        static const char msg[] = "internal error: no reply\n";
+        httpd_resp_body(rp, 500, "text/plain; charset=utf-8", msg, sizeof msg - 1, HTTPD_STATIC);
+    }
+    if (rp->kind == RESP_FD) {
+        mr = MHD_create_response_from_fd_at_offset64(rp->flen, rp->fd, rp->off);
+        if (mr) rp->fd = -1; /* MHD closes it now */
+    } else if (rp->borrowed) {
+        mr = MHD_create_response_from_buffer(rp->len, rp->body, MHD_RESPMEM_PERSISTENT);
+    } else {
+        mr = MHD_create_response_from_buffer_with_free_callback(rp->len, rp->body, &free);
+        if (mr) rp->body = NULL;
+    }
+    if (!mr) {
+        SL_ERROR("httpd", "cannot create reply path=%s", req->raw);
+        return MHD_NO; /* closes the connection; the completed callback frees resp */
+    }
+    if (rp->ctype) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, rp->ctype);
+    for (size_t i = 0; i < rp->nh; i++) MHD_add_response_header(mr, rp->hname[i], rp->hval[i]);
+    enum MHD_Result ret = MHD_queue_response(req->conn, rp->status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+static enum MHD_Result httpd__send_error(httpd_req *req, unsigned status, const char *text)
+{
+    httpd_resp_body(&req->resp, status, "text/plain; charset=utf-8", text, strlen(text),
+                    HTTPD_STATIC);
+    return httpd__send(req);
+}
+
+/* ---- paths and routes ---- */
+
+static int httpd__hex(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Split the raw path into decoded segments written to out (NUL-separated). Returns the count,
+ * -1 for a bad path (400) or -2 for more segments than any route has (404). */
+static int httpd__split(const char *raw, char *out, const char **segs)
+{
+    if (raw[0] != '/') return -1;
+    int n = 0;
+    const char *p = raw + 1;
+    for (;;) {
+        if (n == HTTPD_MAX_SEGS) return -2;
+        segs[n] = out;
+        char *start = out;
+        for (; *p && *p != '/'; p++) {
+            unsigned char c = (unsigned char)*p;
+            if (c < 0x20 || c == 0x7f) return -1;
+            if (c == '%') {
+                int hi = httpd__hex(p[1]), lo = hi < 0 ? -1 : httpd__hex(p[2]);
+                if (lo < 0) return -1;
+                c = (unsigned char)(hi * 16 + lo);
+                if (c == '/' || c == '\0') return -1; /* "a%2Fb" would be two segments */
+                p += 2;
+            }
+            *out++ = (char)c;
+        }
+        *out++ = '\0';
+        if (strcmp(start, ".") == 0 || strcmp(start, "..") == 0) return -1;
+        n++;
+        if (!*p) return n;
+        p++; /* the '/' */
+    }
+}
+
+static bool httpd__seg_match(const httpd__route *rt, const char **segs, size_t nseg)
+{
+    if (rt->nseg != nseg) return false;
+    for (size_t i = 0; i < nseg; i++) {
+        if (rt->is_param[i] ? segs[i][0] == '\0' : strcmp(rt->seg[i], segs[i]) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Route the request (phase NEW). Returns the route or NULL after queueing 400/404/405. */
+static const httpd__route *httpd__route_req(httpd *h, httpd_req *req, enum MHD_Result *ret)
+{
+    const char *segs[HTTPD_MAX_SEGS];
+    size_t rawlen = strlen(req->raw);
+    req->dec = httpd__xmalloc(rawlen + 2);
+    int n = httpd__split(req->raw, req->dec, segs);
+    if (n == -1) {
+        SL_WARN("httpd", "bad request path rejected method=%s", req->method);
+        *ret = httpd__send_error(req, 400, "bad path\n");
+        return NULL;
+    }
+    const char *m = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
+    char allow[128] = "";
+    size_t alen = 0;
+    for (size_t i = 0; n > 0 && i < h->nroutes; i++) {
+        const httpd__route *rt = &h->routes[i];
+        if (!httpd__seg_match(rt, segs, (size_t)n)) continue;
+        if (strcmp(rt->r.method, m) == 0) {
+            for (size_t k = 0; k < rt->nseg; k++) req->pval[k] = rt->is_param[k] ? segs[k] : NULL;
+            return rt;
+        }
+        if (!strstr(allow, rt->r.method) && alen + strlen(rt->r.method) + 8 < sizeof allow) {
+            alen += (size_t)snprintf(allow + alen, sizeof allow - alen, "%s%s",
+                                     alen ? ", " : "", rt->r.method);
+            if (strcmp(rt->r.method, "GET") == 0)
+                alen += (size_t)snprintf(allow + alen, sizeof allow - alen, ", HEAD");
+        }
+    }
+    if (alen) {
+        httpd_resp_header(&req->resp, MHD_HTTP_HEADER_ALLOW, allow);
+        *ret = httpd__send_error(req, 405, "method not allowed\n");
+        return NULL;
+    }
+    *ret = httpd__send_error(req, 404, "not found\n");
+    return NULL;
+}
+
+/* Compile one route; false with a message on a bad pattern. */
+static bool httpd__compile(httpd__route *rt, const httpd_route *src, char *err, size_t errlen)
+{
+    rt->r = *src;
+    rt->pat = NULL;
+    if (!src->method || !*src->method || !src->pattern || src->pattern[0] != '/' ||
+        !src->handler || ((src->flags & HTTPD_STREAM_BODY) && !src->stream)) {
+        snprintf(err, errlen, "httpd: bad route %s %s", src->method ? src->method : "(null)",
+                 src->pattern ? src->pattern : "(null)");
+        return false;
+    }
+    rt->pat = httpd__xstrdup(src->pattern + 1);
+    rt->r.pattern = src->pattern;
+    char *p = rt->pat;
+    for (rt->nseg = 0;; rt->nseg++) {
+        if (rt->nseg == HTTPD_MAX_SEGS) goto bad;
+        char *slash = strchr(p, '/');
+        if (slash) *slash = '\0';
+        size_t len = strlen(p);
+        rt->is_param[rt->nseg] = len >= 2 && p[0] == '{' && p[len - 1] == '}';
+        if (rt->is_param[rt->nseg]) {
+            p[len - 1] = '\0';
+            p++;
+            if (!*p || strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+                           strlen(p))
+                goto bad;
+        } else if (strpbrk(p, "{}%") || strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
+            goto bad;
+        }
+        rt->seg[rt->nseg] = p;
+        if (!slash) break;
+        p = slash + 1;
+    }
+    rt->nseg++;
+    return true;
+bad:
+    snprintf(err, errlen, "httpd: bad route pattern %s", src->pattern);
+    free(rt->pat);
+    rt->pat = NULL;
+    return false;
+}
+
+/* ---- request phases ---- */
+
+static void *httpd__uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    httpd_req *req = httpd__xmalloc(sizeof *req);
+    memset(req, 0, sizeof *req);
+    req->h = cls;
+    req->conn = conn;
+    req->resp.fd = -1;
+    req->content_length = -1;
+    size_t n = uri ? strcspn(uri, "?") : 0;
+    req->raw = httpd__xmalloc(n + 1);
+    if (n) memcpy(req->raw, uri, n);
+    req->raw[n] = '\0';
+    return req;
+}
+
+static void httpd__completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                             enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    httpd_req *req = *con_cls;
+    if (!req) return;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && req->phase != PH_NEW)
+        SL_DEBUG("httpd", "request ended early path=%s reason=%d", req->raw, (int)toe);
+    if (req->state_free) req->state_free(req->state);
+    httpd__resp_free(&req->resp);
+    free(req->body);
+    free(req->raw);
+    free(req->dec);
+    free(req);
+    *con_cls = NULL;
+}
+
+static enum MHD_Result httpd__on_headers(httpd *h, httpd_req *req)
+{
+    enum MHD_Result ret = MHD_YES;
+    const httpd__route *rt = httpd__route_req(h, req, &ret);
+    if (!rt) return ret;
+    req->route = rt;
+    const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(cl, &end, 10);
+        if (errno || end == cl || *end || v > INT64_MAX)
+            return httpd__send_error(req, 400, "bad content-length\n");
+        req->content_length = (int64_t)v;
+        if (v > rt->r.max_body) return httpd__send_error(req, 413, "body too large\n");
+    }
+    req->phase = PH_BODY;
+    if ((rt->r.flags & HTTPD_STREAM_BODY) && rt->r.stream(req, NULL, 0, &req->resp, h->ctx)) {
+        req->stream_failed = true;
+        return httpd__send(req);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result httpd__on_data(httpd *h, httpd_req *req, const char *data, size_t n)
+{
+    const httpd_route *r = &req->route->r;
+    req->received += n;
+    if (!req->over_cap && !req->stream_failed && req->received > r->max_body) {
+        req->over_cap = true;
+        free(req->body); /* release the memory now: the reply is 413 whatever follows */
+        req->body = NULL;
+        req->body_cap = 0;
+        SL_WARN("httpd", "body over cap path=%s cap=%" PRIu64, req->raw, r->max_body);
+    }
+    if (req->over_cap || req->stream_failed) {
+        req->discarded += n;
+        return req->discarded > HTTPD_DISCARD_MAX ? MHD_NO : MHD_YES;
+    }
+    if (r->flags & HTTPD_STREAM_BODY) {
+        if (r->stream(req, data, n, &req->resp, h->ctx)) req->stream_failed = true;
+        return MHD_YES;
+    }
+    size_t have = (size_t)(req->received - n);
+    if (req->received + 1 > req->body_cap) {
+        size_t cap = req->body_cap ? req->body_cap : 4096;
+        while (cap < req->received + 1) cap *= 2;
+        if (cap > r->max_body + 1) cap = (size_t)r->max_body + 1;
+        req->body = realloc(req->body, cap);
+        if (!req->body) abort();
+        req->body_cap = cap;
+    }
+    memcpy(req->body + have, data, n);
+    req->body[req->received] = '\0';
+    return MHD_YES;
+}
+
+/* Run the handler; park the request or send its reply. */
+static enum MHD_Result httpd__run_handler(httpd *h, httpd_req *req)
+{
+    for (;;) {
+        pthread_mutex_lock(&h->mu);
+        req->seen_gen = h->wake_gen;
+        pthread_mutex_unlock(&h->mu);
+        req->wait_asked = false;
+        req->route->r.handler(req, &req->resp, h->ctx);
+        if (!req->wait_asked || req->resp.status) return httpd__send(req);
+        pthread_mutex_lock(&h->mu);
+        if (h->stopping) {
+            pthread_mutex_unlock(&h->mu);
+            return httpd__send_error(req, 503, "server stopping\n");
+        }
+        if (h->wake_gen != req->seen_gen) { /* woken while the handler ran: look again */
+            pthread_mutex_unlock(&h->mu);
+            continue;
+        }
+        MHD_suspend_connection(req->conn);
+        req->pprev = NULL;
+        req->pnext = h->parked;
+        if (h->parked) h->parked->pprev = req;
+        h->parked = req;
+        pthread_cond_signal(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+        return MHD_YES;
+    }
+}
+
+static enum MHD_Result httpd__access(void *cls, struct MHD_Connection *conn, const char *url,
+                                     const char *method, const char *version,
+                                     const char *upload_data, size_t *upload_data_size,
+                                     void **con_cls)
+{
+    httpd *h = cls;
+    (void)url; /* already decoded by MHD: routing uses the raw copy from httpd__uri_log */
+    (void)version;
+    httpd_req *req = *con_cls;
+    if (!req) return MHD_NO; /* no uri callback: cannot happen with MHD 0.9.75 */
+    req->conn = conn;
+    req->method = method;
+    if (req->phase == PH_NEW) return httpd__on_headers(h, req);
+    if (*upload_data_size) {
+        enum MHD_Result ret = httpd__on_data(h, req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return ret;
+    }
+    if (req->phase == PH_BODY) {
+        req->phase = PH_DONE;
+        req->first_ms = httpd__now_ms();
+        if (req->over_cap) return httpd__send_error(req, 413, "body too large\n");
+        if (req->stream_failed) return httpd__send(req);
+    }
+    return httpd__run_handler(h, req);
+}
+
+/* ---- long-poll timer ---- */
+
+static void httpd__unpark(httpd *h, httpd_req *req)
+{
+    if (req->pprev)
+        req->pprev->pnext = req->pnext;
+    else
+        h->parked = req->pnext;
+    if (req->pnext) req->pnext->pprev = req->pprev;
+    req->pnext = req->pprev = NULL;
+    MHD_resume_connection(req->conn);
+}
+
+static void *httpd__timer_main(void *arg)
+{
+    httpd *h = arg;
+    pthread_mutex_lock(&h->mu);
+    while (!h->stopping) {
+        int64_t now = httpd__now_ms(), next = INT64_MAX;
+        for (httpd_req *req = h->parked, *nx; req; req = nx) {
+            nx = req->pnext;
+            if (req->deadline_ms <= now || req->seen_gen != h->wake_gen)
+                httpd__unpark(h, req);
+            else if (req->deadline_ms < next)
+                next = req->deadline_ms;
+        }
+        if (next == INT64_MAX) {
+            pthread_cond_wait(&h->cv, &h->mu);
+        } else {
+            struct timespec ts = {.tv_sec = next / 1000, .tv_nsec = (next % 1000) * 1000000};
+            pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+bool httpd_req_wait(httpd_req *req, unsigned hold_ms)
+{
+    int64_t deadline = req->first_ms + (int64_t)hold_ms;
+    if (httpd__now_ms() >= deadline) return false;
+    req->wait_asked = true;
+    req->deadline_ms = deadline;
+    return true;
+}
+
+void httpd_wake(httpd *h)
+{
+    pthread_mutex_lock(&h->mu);
+    h->wake_gen++;
+    if (h->parked) pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* ---- request accessors ---- */
+
+const char *httpd_req_method(const httpd_req *req)
+{
+    return req->method;
+}
+
+const char *httpd_req_path(const httpd_req *req)
+{
+    return req->raw;
+}
+
+const char *httpd_req_param(const httpd_req *req, const char *name)
+{
+    const httpd__route *rt = req->route;
+    for (size_t i = 0; rt && i < rt->nseg; i++)
+        if (rt->is_param[i] && strcmp(rt->seg[i], name) == 0) return req->pval[i];
+    return NULL;
+}
+
+const char *httpd_req_query(const httpd_req *req, const char *name)
+{
+    const char *v = NULL;
+    if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v,
+                                      NULL) != MHD_YES)
+        return NULL;
+    return v ? v : "";
+}
+
+const char *httpd_req_header(const httpd_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const void *httpd_req_body(const httpd_req *req, size_t *len)
+{
+    bool stream = req->route && (req->route->r.flags & HTTPD_STREAM_BODY);
+    if (len) *len = stream ? 0 : (size_t)req->received;
+    if (stream) return NULL;
+    return req->body ? req->body : "";
+}
+
+uint64_t httpd_req_body_received(const httpd_req *req)
+{
+    return req->received;
+}
+
+int64_t httpd_req_content_length(const httpd_req *req)
+{
+    return req->content_length;
+}
+
+void httpd_req_set_state(httpd_req *req, void *state, void (*free_fn)(void *state))
+{
+    req->state = state;
+    req->state_free = free_fn;
+}
+
+void *httpd_req_state(const httpd_req *req)
+{
+    return req->state;
+}
+
+/* ---- lifecycle ---- */
+
+static void httpd__mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    httpd *h = cls;
+    char msg[sizeof h->start_err];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    if (atomic_load(&h->starting)) memcpy(h->start_err, msg, sizeof msg); /* no workers yet */
+    SL_WARN("httpd", "libmicrohttpd: %s", msg);
+}
+
+static void httpd__free(httpd *h)
+{
+    for (size_t i = 0; i < h->nroutes; i++) free(h->routes[i].pat);
+    free(h->routes);
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+    free(h);
+}
+
+httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *routes,
+                   size_t nroutes, void *ctx, const httpd_opts *opts, char *err, size_t errlen)
+{
+    httpd_opts o = opts ? *opts : (httpd_opts){0};
+    if (!o.threads) o.threads = 2;
+    if (!o.conn_limit) o.conn_limit = 256;
+    if (!o.timeout_s) o.timeout_s = 30;
+    httpd *h = httpd__xmalloc(sizeof *h);
+    memset(h, 0, sizeof *h);
+    h->ctx = ctx;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    h->routes = httpd__xmalloc(nroutes * sizeof *h->routes);
+    for (; h->nroutes < nroutes; h->nroutes++) {
+        if (!httpd__compile(&h->routes[h->nroutes], &routes[h->nroutes], err, errlen))
+            goto fail_routes;
+    }
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (!bind_addr || !*bind_addr) {
+        s4->sin_family = AF_INET;
+        s4->sin_addr.s_addr = htonl(INADDR_ANY);
+        s4->sin_port = htons(port);
+    } else if (inet_pton(AF_INET, bind_addr, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(port);
+    } else if (inet_pton(AF_INET6, bind_addr, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, errlen, "httpd: bad bind address %s", bind_addr);
+        goto fail_routes;
+    }
+    atomic_store(&h->starting, true);
+    /* The logger goes first so MHD routes even option-parsing messages through it. */
+    h->d = MHD_start_daemon(
+        flags, port, NULL, NULL, &httpd__access, h, MHD_OPTION_EXTERNAL_LOGGER, &httpd__mhd_log,
+        h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, o.threads,
+        MHD_OPTION_CONNECTION_LIMIT, o.conn_limit, MHD_OPTION_CONNECTION_TIMEOUT, o.timeout_s,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o.per_ip_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, &httpd__completed, h,
+        MHD_OPTION_URI_LOG_CALLBACK, &httpd__uri_log, h, MHD_OPTION_END);
+    atomic_store(&h->starting, false);
+    if (!h->d) {
+        snprintf(err, errlen, "httpd: cannot listen on %s:%u: %s",
+                 bind_addr && *bind_addr ? bind_addr : "0.0.0.0", port,
+                 h->start_err[0] ? h->start_err : "libmicrohttpd refused to start");
+        goto fail_routes;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = di ? di->port : port;
+    if (pthread_create(&h->timer, NULL, httpd__timer_main, h) != 0) {
+        snprintf(err, errlen, "httpd: cannot start the long-poll timer thread");
+        goto fail_daemon;
+    }
+    h->timer_started = true;
+    SL_INFO("httpd", "listening addr=%s port=%u threads=%u",
+            bind_addr && *bind_addr ? bind_addr : "0.0.0.0", h->port, o.threads);
+    return h;
+
+fail_daemon:
+    MHD_stop_daemon(h->d);
+fail_routes:
+    httpd__free(h);
+    return NULL;
+}
+
+uint16_t httpd_port(const httpd *h)
+{
+    return h->port;
+}
+
+void httpd_stop(httpd *h)
+{
+    if (!h) return;
+    pthread_mutex_lock(&h->mu);
+    h->stopping = true;
+    while (h->parked) httpd__unpark(h, h->parked); /* re-run: they answer 503 */
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    if (h->timer_started) pthread_join(h->timer, NULL);
+    MHD_stop_daemon(h->d);
+    httpd__free(h);
+}

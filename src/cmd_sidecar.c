@@ -1,0 +1,354 @@
+/* `sluice sidecar --config FILE [--set key=value ...]`: the per-host ingestion process.
+ *
+ * Modes (config key `mode`): `standalone` consumes one table's partitions into segment files
+ * with no controller (consumer/standalone.h); `cluster`, the default of the contract, is
+ * driven by the controller's completion protocol and is not available in this build (it
+ * arrives with the completion client), so asking for it fails at start with that reason.
+ *
+ * HTTP (libmicrohttpd): GET /health, GET /metrics, GET /segments/<table>/<segment>.
+ * SIGTERM/SIGINT stop it cleanly: a segment being built is finished and published; the
+ * consuming segments are dropped (they are re-read from Kafka on restart). */
+#include "common/config.h"
+#include "common/httpd.h"
+#include "common/jsonw.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/schema.h"
+#include "common/sl_err.h"
+#include "common/table_config.h"
+#include "consumer/standalone.h"
+#include "src/cmds.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SIDECAR_MAX_SETS 256
+#define SIDECAR_MAX_PARTITIONS 65536
+
+enum { SIDECAR_MODE_CLUSTER = 0, SIDECAR_MODE_STANDALONE };
+enum { SIDECAR_LOSS_CONTINUE = 0, SIDECAR_LOSS_FAIL };
+
+typedef struct sidecar_conf {
+    char *cluster_name;
+    char *zk_connect;
+    int64_t http_port;
+    char *http_bind;
+    int64_t http_threads;
+    char *data_dir;
+    char *instance_id;
+    int mode;
+    char *table_config;
+    char *table_schema;
+    char *partitions;
+    int64_t consumer_threads;
+    int data_loss;
+    char *dead_letter;
+    uint64_t max_message_bytes;
+    int log_level; /* index into sidecar_levels == sl_log_level */
+    config_kvs kafka;
+} sidecar_conf;
+
+#define OFF(m) offsetof(sidecar_conf, m)
+static const config_enum_value sidecar_modes[] = {
+    {"cluster", CONFIG_ROLE_CLUSTERED}, {"standalone", CONFIG_ROLE_STANDALONE}, {NULL, 0}};
+static const config_enum_value sidecar_loss[] = {{"continue", 0}, {"fail", 0}, {NULL, 0}};
+static const config_enum_value sidecar_levels[] = {
+    {"error", 0}, {"warn", 0}, {"info", 0}, {"debug", 0}, {NULL, 0}};
+
+static const config_def sidecar_defs[] = {
+    {"cluster.name", CONFIG_STRING, OFF(cluster_name), 0, 0, NULL,
+     "Name of the Sluice cluster (ZooKeeper root /sluice/<cluster>)", CONFIG_REQUIRED_SIDECAR,
+     NULL},
+    {"zk.connect", CONFIG_STRING, OFF(zk_connect), 0, 0, NULL,
+     "ZooKeeper connect string, e.g. 127.0.0.1:2181 (not used in standalone mode)",
+     CONFIG_REQUIRED_CLUSTERED, NULL},
+    {"instance.id", CONFIG_STRING, OFF(instance_id), 0, 0, NULL,
+     "This sidecar's instance id (unique in the cluster)", CONFIG_REQUIRED_SIDECAR, NULL},
+    {"mode", CONFIG_ENUM, OFF(mode), 0, 0, "cluster",
+     "cluster: driven by the controller; standalone: one table, no controller", 0,
+     sidecar_modes},
+    {"http.port", CONFIG_INT64, OFF(http_port), 0, 65535, NULL,
+     "HTTP port for /health, /metrics and /segments (0 = any free port)",
+     CONFIG_REQUIRED_SIDECAR, NULL},
+    {"http.bind", CONFIG_STRING, OFF(http_bind), 0, 0, "0.0.0.0",
+     "Address the HTTP server binds (127.0.0.1 keeps it local)", 0, NULL},
+    {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "2", "HTTP worker threads", 0,
+     NULL},
+    {"data.dir", CONFIG_STRING, OFF(data_dir), 0, 0, NULL,
+     "Directory of published segments: <data.dir>/<table>/<segment>.seg",
+     CONFIG_REQUIRED_SIDECAR, NULL},
+    {"table.config", CONFIG_STRING, OFF(table_config), 0, 0, NULL,
+     "Standalone: path of the Pinot table config JSON", CONFIG_REQUIRED_STANDALONE, NULL},
+    {"table.schema", CONFIG_STRING, OFF(table_schema), 0, 0, NULL,
+     "Standalone: path of the Pinot schema JSON", CONFIG_REQUIRED_STANDALONE, NULL},
+    {"partitions", CONFIG_STRING, OFF(partitions), 0, 0, NULL,
+     "Standalone: comma-separated partitions to consume (default: all of the topic)", 0, NULL},
+    {"consumer.threads", CONFIG_INT64, OFF(consumer_threads), 0, 256, "0",
+     "Consumer worker threads shared by all partitions (0 = number of CPUs)", 0, NULL},
+    {"consumer.data.loss", CONFIG_ENUM, OFF(data_loss), 0, 0, "continue",
+     "When retention deleted offsets not yet consumed: continue (record the lost range and "
+     "go on from the earliest offset) or fail (the partition goes to ERROR)",
+     0, sidecar_loss},
+    {"consumer.dead.letter.file", CONFIG_STRING, OFF(dead_letter), 0, 0, NULL,
+     "JSON-lines file receiving malformed messages (base64) and data-loss ranges", 0, NULL},
+    {"consumer.max.message.bytes", CONFIG_SIZE_BYTES, OFF(max_message_bytes), 1, 1 << 30,
+     "1M", "Messages larger than this are rejected as oversized", 0, NULL},
+    {"log.level", CONFIG_ENUM, OFF(log_level), 0, 0, "info", "error, warn, info or debug", 0,
+     sidecar_levels},
+    {"kafka.", CONFIG_STRING, OFF(kafka), 0, 0, NULL,
+     "Any librdkafka consumer property, passed through (kafka.security.protocol, "
+     "kafka.sasl.mechanism, kafka.ssl.ca.location, ...)",
+     CONFIG_PREFIX, NULL},
+};
+#undef OFF
+#define SIDECAR_NDEFS (sizeof sidecar_defs / sizeof sidecar_defs[0])
+
+static const char sidecar_usage[] =
+    "usage: sluice sidecar --config FILE [--set key=value ...]\n"
+    "       sluice sidecar --help-config [--format markdown]\n"
+    "\n"
+    "Runs the ingestion sidecar. Every config key can be given in FILE (key = value) or as\n"
+    "--set key=value (which wins). --help-config lists every key.\n";
+
+typedef struct sidecar {
+    sidecar_conf conf;
+    schema *schema;
+    tcfg *table;
+    metrics_registry *metrics;
+    standalone *sa;
+    httpd *http;
+} sidecar;
+
+/* ---- HTTP ---------------------------------------------------------------------------- */
+
+static void sidecar_health(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    (void)req;
+    sidecar *sc = ctx;
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "instance");
+    jsonw_cstr(&w, sc->conf.instance_id);
+    jsonw_key(&w, "mode");
+    jsonw_cstr(&w, sidecar_modes[sc->conf.mode].name);
+    jsonw_key(&w, "table");
+    jsonw_cstr(&w, sc->table->table_name);
+    jsonw_key(&w, "partitions");
+    int errors = standalone_health(sc->sa, &w);
+    jsonw_key(&w, "status");
+    jsonw_cstr(&w, errors ? "degraded" : "ok");
+    jsonw_obj_end(&w);
+    jsonw_text(&w, "\n", 1);
+    httpd_resp_body(resp, errors ? 503 : 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+static void sidecar_metrics(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    (void)req;
+    sidecar *sc = ctx;
+    size_t len;
+    char *text = metrics_render(sc->metrics, &len);
+    httpd_resp_body(resp, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, HTTPD_TAKE);
+}
+
+static void sidecar_segment(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    sidecar *sc = ctx;
+    const char *table = httpd_req_param(req, "table");
+    const char *name = httpd_req_param(req, "segment");
+    char path[PATH_MAX];
+    if (strcmp(table, sc->table->table_name) != 0) {
+        httpd_resp_text(resp, 404, "no such table: %s\n", table);
+        return;
+    }
+    if (standalone_segment_path(sc->sa, name, path, sizeof path) != 0) {
+        httpd_resp_text(resp, 400, "not a segment name of table %s: %s\n", table, name);
+        return;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0) close(fd);
+        httpd_resp_text(resp, 404, "no such segment: %s\n", name);
+        return;
+    }
+    httpd_resp_fd(resp, 200, "application/octet-stream", fd, 0, (uint64_t)st.st_size);
+}
+
+static const httpd_route sidecar_routes[] = {
+    {"GET", "/health", sidecar_health, 0, 0, NULL},
+    {"GET", "/metrics", sidecar_metrics, 0, 0, NULL},
+    {"GET", "/segments/{table}/{segment}", sidecar_segment, 0, 0, NULL},
+};
+
+/* ---- start-up ------------------------------------------------------------------------ */
+
+/* "0,1, 5" -> partitions; error names the key. */
+static int parse_partitions(const char *text, int32_t **out, size_t *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ' || *p == ',') p++;
+        if (!*p) break;
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < 0 || v > INT32_MAX || (*end && *end != ',' && *end != ' ')) {
+            snprintf(err, errlen, "partitions: '%s' is not a list of partition numbers", text);
+            free(*out);
+            return SL_EINVAL;
+        }
+        if (*n == SIDECAR_MAX_PARTITIONS) {
+            snprintf(err, errlen, "partitions: more than %d", SIDECAR_MAX_PARTITIONS);
+            free(*out);
+            return SL_EINVAL;
+        }
+        *out = realloc(*out, (*n + 1) * sizeof **out);
+        if (!*out) abort();
+        (*out)[(*n)++] = (int32_t)v;
+        p = end;
+    }
+    if (*n == 0) {
+        snprintf(err, errlen, "partitions: empty list");
+        return SL_EINVAL;
+    }
+    return 0;
+}
+
+static int sidecar_help_config(int argc, char **argv)
+{
+    bool md = argc >= 4 && strcmp(argv[2], "--format") == 0 && strcmp(argv[3], "markdown") == 0;
+    if (md) return config_write_markdown(sidecar_defs, SIDECAR_NDEFS, stdout) ? 1 : 0;
+    config_print_help(sidecar_defs, SIDECAR_NDEFS, stdout);
+    return 0;
+}
+
+int cmd_sidecar_main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    char *sets[SIDECAR_MAX_SETS];
+    size_t nsets = 0;
+    if (argc >= 2 && strcmp(argv[1], "--help-config") == 0) return sidecar_help_config(argc, argv);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(sidecar_usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && nsets < SIDECAR_MAX_SETS) {
+            sets[nsets++] = argv[++i];
+        } else {
+            fprintf(stderr, "sluice sidecar: unexpected argument '%s'\n%s", argv[i], sidecar_usage);
+            return 2;
+        }
+    }
+    if (!config_path && nsets == 0) {
+        fputs(sidecar_usage, stderr);
+        return 2;
+    }
+
+    sidecar sc;
+    memset(&sc, 0, sizeof sc);
+    char err[1024];
+    int rc = 1;
+    int32_t *parts = NULL;
+    size_t nparts = 0;
+    cpool_prop *props = NULL;
+    if (config_load(sidecar_defs, SIDECAR_NDEFS, &sc.conf, CONFIG_ROLE_SIDECAR, config_path, sets,
+                    nsets, err, sizeof err) != 0) {
+        fprintf(stderr, "sluice sidecar: config: %s\n", err);
+        return 1;
+    }
+    sl_log_threshold = (sl_log_level)sc.conf.log_level;
+    if (sc.conf.mode != SIDECAR_MODE_STANDALONE) {
+        fprintf(stderr, "sluice sidecar: config: mode: cluster mode is not available in this "
+                        "build yet (it needs the controller); set mode = standalone\n");
+        goto done;
+    }
+    if (!(sc.schema = schema_load(sc.conf.table_schema, err, sizeof err)) ||
+        !(sc.table = tcfg_load(sc.conf.table_config, sc.schema, err, sizeof err))) {
+        fprintf(stderr, "sluice sidecar: %s\n", err);
+        goto done;
+    }
+    if (sc.table->type != TCFG_REALTIME) {
+        fprintf(stderr, "sluice sidecar: %s: tableType: a sidecar consumes REALTIME tables\n",
+                sc.conf.table_config);
+        goto done;
+    }
+    if (sc.conf.partitions &&
+        parse_partitions(sc.conf.partitions, &parts, &nparts, err, sizeof err) != 0) {
+        fprintf(stderr, "sluice sidecar: config: %s\n", err);
+        goto done;
+    }
+    props = calloc(sc.conf.kafka.n ? sc.conf.kafka.n : 1, sizeof *props);
+    if (!props) abort();
+    for (size_t i = 0; i < sc.conf.kafka.n; i++)
+        props[i] = (cpool_prop){sc.conf.kafka.items[i].key, sc.conf.kafka.items[i].value};
+
+    /* every thread started from here on inherits the blocked signals; main waits for them */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    sc.metrics = metrics_new();
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    standalone_opts so = {
+        .data_dir = sc.conf.data_dir,
+        .schema = sc.schema,
+        .table = sc.table,
+        .partitions = parts,
+        .npartitions = nparts,
+        .workers = sc.conf.consumer_threads ? (int)sc.conf.consumer_threads
+                                            : (int)(ncpu > 0 ? ncpu : 1),
+        .props = props,
+        .nprops = sc.conf.kafka.n,
+        .fail_on_data_loss = sc.conf.data_loss == SIDECAR_LOSS_FAIL,
+        .dead_letter_path = sc.conf.dead_letter,
+        .max_message_bytes = sc.conf.max_message_bytes,
+        .metrics = sc.metrics,
+    };
+    if (!(sc.sa = standalone_start(&so, err, sizeof err))) {
+        fprintf(stderr, "sluice sidecar: %s\n", err);
+        goto done;
+    }
+    httpd_opts ho = {.threads = (unsigned)sc.conf.http_threads};
+    sc.http = httpd_start(sc.conf.http_bind, (uint16_t)sc.conf.http_port, sidecar_routes,
+                          sizeof sidecar_routes / sizeof sidecar_routes[0], &sc, &ho, err,
+                          sizeof err);
+    if (!sc.http) {
+        fprintf(stderr, "sluice sidecar: http.port: %s\n", err);
+        goto done;
+    }
+    SL_INFO("sidecar", "started instance=%s mode=standalone table=%s http=%s:%u data_dir=%s",
+            sc.conf.instance_id, sc.table->table_name, sc.conf.http_bind,
+            (unsigned)httpd_port(sc.http), sc.conf.data_dir);
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    SL_INFO("sidecar", "stopping signal=%d", sig);
+    rc = 0;
+done:
+    httpd_stop(sc.http);
+    standalone_stop(sc.sa);
+    metrics_free(sc.metrics);
+    tcfg_free(sc.table);
+    schema_free(sc.schema);
+    free(parts);
+    free(props);
+    config_free(sidecar_defs, SIDECAR_NDEFS, &sc.conf);
+    return rc;
+}

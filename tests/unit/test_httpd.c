@@ -1,0 +1,704 @@
+/* HTTP server: exact routing with path params, percent-decoding and traversal rejection,
+ * 404/405, buffered bodies and their cap (Content-Length and chunked), streamed uploads to a
+ * file, zero-copy file replies, a blocking handler beside /health, long-poll park/wake/expiry,
+ * cleanup of an aborted upload, start errors, and stopping with a parked request.
+ * The client is raw sockets on 127.0.0.1 with timeouts, so the test never hangs. */
+#include "common/httpd.h"
+#include "common/sl_err.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define ECHO_CAP 1024
+#define UPLOAD_CAP (64u << 20)
+
+typedef struct tctx {
+    char dir[64];
+    char upload_path[96];
+    char file_path[96];
+    atomic_int slow_entered, slow_done, uploads_freed, handler_calls;
+    atomic_size_t max_chunk;
+    atomic_bool decided;
+} tctx;
+
+static tctx T;
+static httpd *H;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- server side ---- */
+
+static void h_health(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    (void)req;
+    (void)ctx;
+    httpd_resp_body(resp, 200, "text/plain", "ok\n", 3, HTTPD_STATIC);
+}
+
+static void h_seg_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    (void)ctx;
+    const char *v = httpd_req_query(req, "v"), *x = httpd_req_header(req, "x-test");
+    httpd_resp_text(resp, 200, "table=%s segment=%s v=%s x=%s", httpd_req_param(req, "table"),
+                    httpd_req_param(req, "segment"), v ? v : "-", x ? x : "-");
+    httpd_resp_header(resp, "X-Reply", "yes");
+}
+
+static void h_echo(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    (void)ctx;
+    size_t len;
+    const void *b = httpd_req_body(req, &len);
+    if (httpd_req_body_received(req) != len) { /* no cmocka asserts on server threads */
+        httpd_resp_text(resp, 500, "length mismatch");
+        return;
+    }
+    httpd_resp_body(resp, 200, "application/octet-stream", b, len, HTTPD_COPY);
+}
+
+static void h_file(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    (void)req;
+    tctx *t = ctx;
+    int fd = open(t->file_path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        httpd_resp_text(resp, 500, "open failed");
+        return;
+    }
+    httpd_resp_fd(resp, 200, "application/octet-stream", fd, 0, (uint64_t)st.st_size);
+}
+
+static void h_slow(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    (void)req;
+    tctx *t = ctx;
+    atomic_store(&t->slow_entered, 1);
+    usleep(1000 * 1000);
+    atomic_store(&t->slow_done, 1);
+    httpd_resp_text(resp, 200, "slow");
+}
+
+static void h_none(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    (void)req;
+    (void)resp;
+    (void)ctx; /* forgets to reply: the server must answer 500 */
+}
+
+/* Long-poll: answers once T.decided is set, or "hold" after ?hold= ms (default 3000). */
+static void h_twirp(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    tctx *t = ctx;
+    atomic_fetch_add(&t->handler_calls, 1);
+    const char *hold = httpd_req_query(req, "hold");
+    if (!atomic_load(&t->decided) && httpd_req_wait(req, hold ? (unsigned)atoi(hold) : 3000))
+        return;
+    httpd_resp_text(resp, 200, "%s %s", httpd_req_param(req, "method"),
+                    atomic_load(&t->decided) ? "decided" : "hold");
+}
+
+typedef struct upload {
+    int fd;
+    uint64_t n;
+    bool fail_after_first;
+} upload;
+
+static void upload_free(void *p)
+{
+    upload *u = p;
+    if (u->fd >= 0) close(u->fd);
+    free(u);
+    atomic_fetch_add(&T.uploads_freed, 1);
+}
+
+static int s_upload(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx)
+{
+    tctx *t = ctx;
+    const char *table = httpd_req_param(req, "table");
+    if (!data) {
+        if (strcmp(table, "forbidden") == 0) {
+            httpd_resp_text(resp, 403, "no uploads here");
+            return -1;
+        }
+        upload *u = calloc(1, sizeof *u);
+        u->fail_after_first = strcmp(table, "failing") == 0;
+        u->fd = open(t->upload_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        httpd_req_set_state(req, u, upload_free);
+        if (u->fd < 0) {
+            httpd_resp_text(resp, 500, "open failed");
+            return -1;
+        }
+        return 0;
+    }
+    upload *u = httpd_req_state(req);
+    size_t m = atomic_load(&t->max_chunk);
+    if (len > m) atomic_store(&t->max_chunk, len);
+    if (u->fail_after_first && u->n > 0) {
+        httpd_resp_text(resp, 507, "disk full");
+        return -1;
+    }
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(u->fd, (const char *)data + off, len - off);
+        if (w <= 0) {
+            httpd_resp_text(resp, 500, "write failed");
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    u->n += len;
+    return 0;
+}
+
+static void h_upload_done(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    (void)ctx;
+    upload *u = httpd_req_state(req);
+    if (httpd_req_body(req, NULL) != NULL) {
+        httpd_resp_text(resp, 500, "stream route has a buffered body");
+        return;
+    }
+    httpd_resp_text(resp, 201, "{\"bytes\":%llu,\"declared\":%lld}", (unsigned long long)u->n,
+                    (long long)httpd_req_content_length(req));
+}
+
+static const httpd_route routes[] = {
+    {"GET", "/health", h_health, 0, 0, NULL},
+    {"GET", "/segments/{table}/{segment}", h_seg_get, 0, 0, NULL},
+    {"PUT", "/segments/{table}/{segment}", h_upload_done, UPLOAD_CAP, HTTPD_STREAM_BODY, s_upload},
+    {"POST", "/echo", h_echo, ECHO_CAP, 0, NULL},
+    {"GET", "/file", h_file, 0, 0, NULL},
+    {"GET", "/slow", h_slow, 0, 0, NULL},
+    {"GET", "/none", h_none, 0, 0, NULL},
+    {"POST", "/twirp/sluice.v1.Completion/{method}", h_twirp, 4096, 0, NULL},
+};
+
+/* ---- client side ---- */
+
+typedef struct hresp {
+    int status;
+    char head[4096];
+    char *body;
+    size_t len;
+} hresp;
+
+static int cl_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    return fd;
+}
+
+static int cl_send(int fd, const void *buf, size_t len)
+{
+    for (size_t off = 0; off < len;) {
+        ssize_t n = send(fd, (const char *)buf + off, len - off, MSG_NOSIGNAL);
+        if (n <= 0) return -1;
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+static int cl_sendf(int fd, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return cl_send(fd, buf, (size_t)n);
+}
+
+/* Header value from r->head (case-insensitive name), copied into out; false if absent. */
+static bool hdr(const hresp *r, const char *name, char *out, size_t outlen)
+{
+    const char *p = r->head;
+    size_t nl = strlen(name);
+    while ((p = strstr(p, "\r\n")) != NULL) {
+        p += 2;
+        if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            p += nl + 1;
+            while (*p == ' ') p++;
+            size_t n = strcspn(p, "\r");
+            snprintf(out, outlen, "%.*s", (int)n, p);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Read one response (skipping 100 Continue). Returns 0, or -1 on EOF/timeout/garbage. */
+static int cl_read(int fd, hresp *r, bool head_only)
+{
+    memset(r, 0, sizeof *r);
+    size_t hl = 0;
+    for (;;) {
+        if (hl + 1 >= sizeof r->head) return -1;
+        ssize_t n = recv(fd, r->head + hl, 1, 0); /* byte by byte: never read past the head */
+        if (n <= 0) return -1;
+        hl++;
+        r->head[hl] = '\0';
+        if (hl >= 4 && memcmp(r->head + hl - 4, "\r\n\r\n", 4) == 0) {
+            if (strncmp(r->head, "HTTP/1.1 100", 12) == 0) {
+                hl = 0;
+                continue;
+            }
+            break;
+        }
+    }
+    if (sscanf(r->head, "HTTP/1.%*d %d", &r->status) != 1) return -1;
+    char cl[32];
+    if (!hdr(r, "Content-Length", cl, sizeof cl)) return -1;
+    size_t want = head_only ? 0 : strtoull(cl, NULL, 10);
+    r->body = malloc(want + 1);
+    while (r->len < want) {
+        ssize_t n = recv(fd, r->body + r->len, want - r->len, 0);
+        if (n <= 0) return -1;
+        r->len += (size_t)n;
+    }
+    r->body[r->len] = '\0';
+    return 0;
+}
+
+/* One request on a fresh connection. */
+static hresp req1(const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    int fd = cl_connect(httpd_port(H));
+    assert_int_equal(cl_send(fd, buf, (size_t)n), 0);
+    hresp r;
+    assert_int_equal(cl_read(fd, &r, strncmp(buf, "HEAD ", 5) == 0), 0);
+    close(fd);
+    return r;
+}
+
+static void expect_status(const char *path, int status)
+{
+    hresp r = req1("GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    if (r.status != status) fprintf(stderr, "path %s: status %d want %d\n", path, r.status, status);
+    assert_int_equal(r.status, status);
+    free(r.body);
+}
+
+static uint8_t pattern_byte(size_t i)
+{
+    return (uint8_t)((i * 2654435761u) >> 13);
+}
+
+/* ---- tests ---- */
+
+static void test_get_params_and_query(void **state)
+{
+    (void)state;
+    hresp r = req1("GET /segments/events/events__0__1__20250101T0000Z?v=a%%20b&w HTTP/1.1\r\n"
+                   "Host: x\r\nX-Test: hdr\r\n\r\n");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "table=events segment=events__0__1__20250101T0000Z v=a b x=hdr");
+    char v[64];
+    assert_true(hdr(&r, "X-Reply", v, sizeof v));
+    assert_string_equal(v, "yes");
+    free(r.body);
+    /* Percent-decoding applies to each segment once. */
+    r = req1("GET /segments/my%%20table/s%%41g%%2541 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "table=my table segment=sAg%41 v=- x=-");
+    free(r.body);
+    /* HEAD is served by the GET route, without a body. */
+    r = req1("HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, 0);
+    free(r.body);
+}
+
+static void test_bad_paths(void **state)
+{
+    (void)state;
+    expect_status("/segments/t/..%2Fx", 400);
+    expect_status("/segments/t/a%2Fb", 400);
+    expect_status("/segments/t/a%2fb", 400);
+    expect_status("/segments/t/..", 400);
+    expect_status("/segments/%2e%2e/x", 400);
+    expect_status("/segments/t/.", 400);
+    expect_status("/segments/t/a%00b", 400);
+    expect_status("/segments/t/%zz", 400);
+    expect_status("/segments/t/%4", 400);
+    expect_status("/segments/t/%", 400);
+}
+
+static void test_not_found(void **state)
+{
+    (void)state;
+    expect_status("/nope", 404);
+    expect_status("/healthz", 404);   /* no prefix matching */
+    expect_status("/health/", 404);   /* nor trailing-slash folding */
+    expect_status("/health/x", 404);
+    expect_status("/segments/t", 404);
+    expect_status("/segments/t/s/extra", 404);
+    expect_status("/segments/t/", 404); /* a capture is never empty */
+    expect_status("//health", 404);
+    expect_status("/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s", 404);
+    expect_status("/", 404);
+}
+
+static void test_method_not_allowed(void **state)
+{
+    (void)state;
+    hresp r = req1("DELETE /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(r.status, 405);
+    char allow[128];
+    assert_true(hdr(&r, "Allow", allow, sizeof allow));
+    assert_string_equal(allow, "GET, HEAD");
+    free(r.body);
+    r = req1("POST /segments/t/s HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    assert_int_equal(r.status, 405);
+    assert_true(hdr(&r, "Allow", allow, sizeof allow));
+    assert_string_equal(allow, "GET, HEAD, PUT");
+    free(r.body);
+}
+
+static void test_body_cap(void **state)
+{
+    (void)state;
+    static char body[ECHO_CAP + 1];
+    for (size_t i = 0; i < sizeof body; i++) body[i] = (char)('a' + i % 26);
+    /* Exactly at the cap: echoed. */
+    int fd = cl_connect(httpd_port(H));
+    assert_int_equal(cl_sendf(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n",
+                              ECHO_CAP), 0);
+    assert_int_equal(cl_send(fd, body, ECHO_CAP), 0);
+    hresp r;
+    assert_int_equal(cl_read(fd, &r, false), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, ECHO_CAP);
+    assert_memory_equal(r.body, body, ECHO_CAP);
+    free(r.body);
+    /* Keep-alive: a second request on the same connection, empty body. */
+    assert_int_equal(cl_sendf(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"), 0);
+    assert_int_equal(cl_read(fd, &r, false), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, 0);
+    free(r.body);
+    close(fd);
+
+    /* Over the cap by Content-Length: 413 before any body byte is sent. */
+    r = req1("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", ECHO_CAP + 1);
+    assert_int_equal(r.status, 413);
+    free(r.body);
+    r = req1("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999\r\n\r\n");
+    assert_int_equal(r.status, 413);
+    free(r.body);
+    /* A GET route accepts no body at all. */
+    r = req1("GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n");
+    assert_int_equal(r.status, 413);
+    free(r.body);
+
+    /* Chunked within the cap: echoed; chunked beyond it: 413. */
+    fd = cl_connect(httpd_port(H));
+    assert_int_equal(cl_sendf(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+                                  "\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"), 0);
+    assert_int_equal(cl_read(fd, &r, false), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "hello world");
+    free(r.body);
+    close(fd);
+    fd = cl_connect(httpd_port(H));
+    assert_int_equal(cl_sendf(fd, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+                                  "Transfer-Encoding: chunked\r\n\r\n"), 0);
+    for (int i = 0; i < 3; i++) { /* 3 x 500 bytes > 1024 */
+        assert_int_equal(cl_sendf(fd, "%x\r\n", 500), 0);
+        assert_int_equal(cl_send(fd, body, 500), 0);
+        assert_int_equal(cl_sendf(fd, "\r\n"), 0);
+    }
+    assert_int_equal(cl_sendf(fd, "0\r\n\r\n"), 0);
+    assert_int_equal(cl_read(fd, &r, false), 0);
+    assert_int_equal(r.status, 413);
+    free(r.body);
+    close(fd);
+}
+
+static void test_stream_upload(void **state)
+{
+    (void)state;
+    const size_t total = 5u << 20;
+    uint8_t *data = malloc(total);
+    for (size_t i = 0; i < total; i++) data[i] = pattern_byte(i);
+    atomic_store(&T.max_chunk, 0);
+    int freed0 = atomic_load(&T.uploads_freed);
+    int fd = cl_connect(httpd_port(H));
+    assert_int_equal(cl_sendf(fd, "PUT /segments/events/seg0 HTTP/1.1\r\nHost: x\r\n"
+                                  "Content-Length: %zu\r\n\r\n", total), 0);
+    for (size_t off = 0; off < total; off += 100000)
+        assert_int_equal(cl_send(fd, data + off, total - off < 100000 ? total - off : 100000), 0);
+    hresp r;
+    assert_int_equal(cl_read(fd, &r, false), 0);
+    assert_int_equal(r.status, 201);
+    char want[64];
+    snprintf(want, sizeof want, "{\"bytes\":%zu,\"declared\":%zu}", total, total);
+    assert_string_equal(r.body, want);
+    free(r.body);
+    close(fd);
+    /* The bytes on disk are exactly the upload, and it arrived in small chunks. */
+    FILE *f = fopen(T.upload_path, "rb");
+    assert_non_null(f);
+    uint8_t *got = malloc(total + 1);
+    assert_int_equal(fread(got, 1, total + 1, f), total);
+    fclose(f);
+    assert_memory_equal(got, data, total);
+    free(got);
+    assert_true(atomic_load(&T.max_chunk) > 0);
+    assert_true(atomic_load(&T.max_chunk) <= 256 * 1024);
+    assert_int_equal(atomic_load(&T.uploads_freed), freed0 + 1);
+
+    /* Rejected by the stream at the headers: 403 without reading the body. */
+    r = req1("PUT /segments/forbidden/s HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n");
+    assert_int_equal(r.status, 403);
+    assert_string_equal(r.body, "no uploads here");
+    free(r.body);
+    /* Over the stream cap: 413, the stream never starts. */
+    r = req1("PUT /segments/t/s HTTP/1.1\r\nHost: x\r\nContent-Length: %u\r\n\r\n",
+             UPLOAD_CAP + 1);
+    assert_int_equal(r.status, 413);
+    free(r.body);
+    /* The stream fails mid-body: its reply is sent once the body is in. */
+    fd = cl_connect(httpd_port(H));
+    assert_int_equal(cl_sendf(fd, "PUT /segments/failing/s HTTP/1.1\r\nHost: x\r\n"
+                                  "Content-Length: 200000\r\n\r\n"), 0);
+    assert_int_equal(cl_send(fd, data, 200000), 0);
+    assert_int_equal(cl_read(fd, &r, false), 0);
+    assert_int_equal(r.status, 507);
+    free(r.body);
+    close(fd);
+
+    /* Client vanishes mid-upload: the per-request state is still released. */
+    freed0 = atomic_load(&T.uploads_freed);
+    fd = cl_connect(httpd_port(H));
+    assert_int_equal(cl_sendf(fd, "PUT /segments/events/seg1 HTTP/1.1\r\nHost: x\r\n"
+                                  "Content-Length: %zu\r\n\r\n", total), 0);
+    assert_int_equal(cl_send(fd, data, 300000), 0);
+    close(fd);
+    int64_t deadline = now_ms() + 5000;
+    while (atomic_load(&T.uploads_freed) == freed0 && now_ms() < deadline) usleep(10000);
+    assert_int_equal(atomic_load(&T.uploads_freed), freed0 + 1);
+    free(data);
+}
+
+static void test_file_download(void **state)
+{
+    (void)state;
+    const size_t total = 300 * 1024 + 7;
+    FILE *f = fopen(T.file_path, "wb");
+    for (size_t i = 0; i < total; i++) fputc(pattern_byte(i * 7), f);
+    fclose(f);
+    hresp r = req1("GET /file HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, total);
+    for (size_t i = 0; i < total; i++) assert_int_equal((uint8_t)r.body[i], pattern_byte(i * 7));
+    char ct[64];
+    assert_true(hdr(&r, "Content-Type", ct, sizeof ct));
+    assert_string_equal(ct, "application/octet-stream");
+    free(r.body);
+    r = req1("HEAD /file HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(r.status, 200);
+    char cl[32];
+    assert_true(hdr(&r, "Content-Length", cl, sizeof cl));
+    assert_int_equal(strtoull(cl, NULL, 10), total);
+    free(r.body);
+    /* A handler that gives no reply yields 500, not a hung connection. */
+    expect_status("/none", 500);
+}
+
+static void test_blocking_handler_does_not_block_pool(void **state)
+{
+    (void)state;
+    atomic_store(&T.slow_entered, 0);
+    atomic_store(&T.slow_done, 0);
+    int slow = cl_connect(httpd_port(H));
+    assert_int_equal(cl_sendf(slow, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    int64_t deadline = now_ms() + 3000;
+    while (!atomic_load(&T.slow_entered) && now_ms() < deadline) usleep(1000);
+    assert_true(atomic_load(&T.slow_entered));
+    int64_t t0 = now_ms();
+    expect_status("/health", 200);
+    assert_true(now_ms() - t0 < 500);
+    assert_false(atomic_load(&T.slow_done)); /* answered while the slow one still ran */
+    hresp r;
+    assert_int_equal(cl_read(slow, &r, false), 0);
+    assert_string_equal(r.body, "slow");
+    free(r.body);
+    close(slow);
+}
+
+static void test_long_poll(void **state)
+{
+    (void)state;
+    /* Expiry: no decision within ?hold=300 -> "hold" after >= 300 ms. */
+    atomic_store(&T.decided, false);
+    int64_t t0 = now_ms();
+    hresp r = req1("POST /twirp/sluice.v1.Completion/SegmentConsumed?hold=300 HTTP/1.1\r\n"
+                   "Host: x\r\nContent-Length: 3\r\n\r\nabc");
+    int64_t took = now_ms() - t0;
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "SegmentConsumed hold");
+    assert_true(took >= 290 && took < 2000);
+    free(r.body);
+
+    /* Park more requests than the pool has threads; /health still answers; a wake releases
+     * them all with the decision, long before their 3 s hold. */
+    enum { N = 6 };
+    int fds[N];
+    atomic_store(&T.handler_calls, 0);
+    for (int i = 0; i < N; i++) {
+        fds[i] = cl_connect(httpd_port(H));
+        assert_int_equal(cl_sendf(fds[i], "POST /twirp/sluice.v1.Completion/CommitStart "
+                                          "HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"), 0);
+    }
+    int64_t deadline = now_ms() + 3000;
+    while (atomic_load(&T.handler_calls) < N && now_ms() < deadline) usleep(1000);
+    assert_int_equal(atomic_load(&T.handler_calls), N);
+    t0 = now_ms();
+    expect_status("/health", 200);
+    assert_true(now_ms() - t0 < 500);
+    httpd_wake(H); /* nothing decided yet: they look again and park again */
+    usleep(50000);
+    atomic_store(&T.decided, true);
+    t0 = now_ms();
+    httpd_wake(H);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(cl_read(fds[i], &r, false), 0);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body, "CommitStart decided");
+        free(r.body);
+        close(fds[i]);
+    }
+    assert_true(now_ms() - t0 < 1000);
+    assert_true(atomic_load(&T.handler_calls) >= 2 * N);
+    atomic_store(&T.decided, false);
+}
+
+static void test_start_errors(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    static const httpd_route bad1[] = {{"GET", "health", h_health, 0, 0, NULL}};
+    static const httpd_route bad2[] = {{"GET", "/a/{}", h_health, 0, 0, NULL}};
+    static const httpd_route bad3[] = {{"GET", "/a/{x-y}", h_health, 0, 0, NULL}};
+    static const httpd_route bad4[] = {{"GET", "/a/b%2F", h_health, 0, 0, NULL}};
+    static const httpd_route bad5[] = {{"PUT", "/a", h_health, 10, HTTPD_STREAM_BODY, NULL}};
+    static const httpd_route bad6[] = {{"GET", "/a", NULL, 0, 0, NULL}};
+    const httpd_route *bads[] = {bad1, bad2, bad3, bad4, bad5, bad6};
+    for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
+        err[0] = '\0';
+        assert_null(httpd_start("127.0.0.1", 0, bads[i], 1, NULL, NULL, err, sizeof err));
+        assert_non_null(strstr(err, "bad route"));
+    }
+    assert_null(httpd_start("not-an-ip", 0, routes, 1, NULL, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "bad bind address"));
+    /* The port is taken by the running server. */
+    assert_null(httpd_start("127.0.0.1", httpd_port(H), routes, 1, NULL, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "cannot listen"));
+}
+
+static void test_stop_with_parked_request(void **state)
+{
+    (void)state;
+    char err[256];
+    httpd_opts o = {.threads = 2, .conn_limit = 16, .timeout_s = 5};
+    httpd *h2 = httpd_start("127.0.0.1", 0, routes, sizeof routes / sizeof routes[0], &T, &o,
+                            err, sizeof err);
+    assert_non_null(h2);
+    assert_int_not_equal(httpd_port(h2), httpd_port(H));
+    atomic_store(&T.handler_calls, 0);
+    int fd = cl_connect(httpd_port(h2));
+    assert_int_equal(cl_sendf(fd, "POST /twirp/sluice.v1.Completion/CommitEnd?hold=20000 "
+                                  "HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"), 0);
+    int64_t deadline = now_ms() + 3000;
+    while (atomic_load(&T.handler_calls) < 1 && now_ms() < deadline) usleep(1000);
+    assert_int_equal(atomic_load(&T.handler_calls), 1);
+    int64_t t0 = now_ms();
+    httpd_stop(h2);
+    assert_true(now_ms() - t0 < 3000);
+    /* The parked client got 503 or a closed connection, never a hang. */
+    hresp r;
+    if (cl_read(fd, &r, false) == 0) {
+        assert_int_equal(r.status, 503);
+        free(r.body);
+    }
+    close(fd);
+    httpd_stop(NULL);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(T.dir, sizeof T.dir, "/tmp/test_httpd.XXXXXX");
+    if (!mkdtemp(T.dir)) return -1;
+    snprintf(T.upload_path, sizeof T.upload_path, "%s/upload.bin", T.dir);
+    snprintf(T.file_path, sizeof T.file_path, "%s/file.bin", T.dir);
+    char err[256];
+    H = httpd_start("127.0.0.1", 0, routes, sizeof routes / sizeof routes[0], &T, NULL, err,
+                    sizeof err);
+    if (!H) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    return httpd_port(H) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    httpd_stop(H);
+    unlink(T.upload_path);
+    unlink(T.file_path);
+    rmdir(T.dir);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_params_and_query),
+        cmocka_unit_test(test_bad_paths),
+        cmocka_unit_test(test_not_found),
+        cmocka_unit_test(test_method_not_allowed),
+        cmocka_unit_test(test_body_cap),
+        cmocka_unit_test(test_stream_upload),
+        cmocka_unit_test(test_file_download),
+        cmocka_unit_test(test_blocking_handler_does_not_block_pool),
+        cmocka_unit_test(test_long_poll),
+        cmocka_unit_test(test_start_errors),
+        cmocka_unit_test(test_stop_with_parked_request),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
