@@ -19,7 +19,8 @@
 
 #define CONFIG_MAX_FILE (4u << 20)
 
-static const char *const role_names[] = {"sidecar", "controller", "standalone", "clustered"};
+static const char *const role_names[] = {"sidecar", "controller", "standalone mode",
+                                         "cluster mode"};
 
 typedef union cval {
     char *s;
@@ -48,7 +49,8 @@ typedef struct sbuf {
 static void sb_put(sbuf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
-        while (b->len + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 128;
+        while (b->len + n + 1 > b->cap)
+            b->cap = b->cap ? b->cap * 2 : 128;
         b->p = realloc(b->p, b->cap);
         if (!b->p) abort();
     }
@@ -64,7 +66,8 @@ static char *xstrdup(const char *s)
     return p;
 }
 
-static int cfail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int cfail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int cfail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
@@ -117,8 +120,8 @@ static void fmt_bound(const config_def *d, int64_t v, char *buf, size_t n)
 
 static bool bounded(const config_def *d)
 {
-    return (d->min || d->max) &&
-           (d->type == CONFIG_INT64 || d->type == CONFIG_DURATION_MS || d->type == CONFIG_SIZE_BYTES);
+    return (d->min || d->max) && (d->type == CONFIG_INT64 || d->type == CONFIG_DURATION_MS ||
+                                  d->type == CONFIG_SIZE_BYTES);
 }
 
 /* "[1, 65535]" or "at least 1" (help) / "(minimum 1)" (errors) */
@@ -135,7 +138,8 @@ static void fmt_range(const config_def *d, bool for_error, char *buf, size_t n)
 
 static bool parse_bool(const char *t, bool *out)
 {
-    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no",
+                                                                                "off", "0"};
     for (int i = 0; i < 4; i++) {
         if (strcasecmp(t, yes[i]) == 0) return *out = true, true;
         if (strcasecmp(t, no[i]) == 0) return *out = false, true;
@@ -148,7 +152,9 @@ static bool parse_value(const config_def *d, const char *text, cval *out, char *
 {
     char range[80];
     switch (d->type) {
-    case CONFIG_STRING: out->s = xstrdup(text); return true;
+    case CONFIG_STRING:
+        out->s = xstrdup(text);
+        return true;
     case CONFIG_BOOL:
         if (parse_bool(text, &out->b)) return true;
         snprintf(why, n, "\"%s\" is not a boolean (true or false)", text);
@@ -189,17 +195,21 @@ static bool parse_value(const config_def *d, const char *text, cval *out, char *
         bool dur = d->type == CONFIG_DURATION_MS;
         if ((dur ? tcfg_parse_duration(text, &out->u) : tcfg_parse_size(text, &out->u)) != 0) {
             snprintf(why, n, "\"%s\" is not a %s", text,
-                     dur ? "duration (e.g. 500ms, 90s, 15m, 6h, 2d)" : "size (e.g. 512K, 200M, 1G)");
+                     dur ? "duration (e.g. 500ms, 90s, 15m, 6h, 2d)"
+                         : "size (e.g. 512K, 200M, 1G)");
             return false;
         }
-        if (bounded(d) && (out->u > INT64_MAX || (int64_t)out->u < d->min || (int64_t)out->u > d->max)) {
+        if (bounded(d) &&
+            (out->u > INT64_MAX || (int64_t)out->u < d->min || (int64_t)out->u > d->max)) {
             fmt_range(d, true, range, sizeof range);
             snprintf(why, n, "%s out of range %s", text, range);
             return false;
         }
         return true;
     }
-    default: snprintf(why, n, "bad type in config table"); return false;
+    default:
+        snprintf(why, n, "bad type in config table");
+        return false;
     }
 }
 
@@ -216,12 +226,21 @@ static void store(const config_def *d, void *target, cval v)
         free(*(char **)p);
         *(char **)p = v.s;
         break;
-    case CONFIG_INT64: *(int64_t *)p = v.i; break;
-    case CONFIG_BOOL: *(bool *)p = v.b; break;
+    case CONFIG_INT64:
+        *(int64_t *)p = v.i;
+        break;
+    case CONFIG_BOOL:
+        *(bool *)p = v.b;
+        break;
     case CONFIG_DURATION_MS:
-    case CONFIG_SIZE_BYTES: *(uint64_t *)p = v.u; break;
-    case CONFIG_ENUM: *(int *)p = v.e; break;
-    default: break;
+    case CONFIG_SIZE_BYTES:
+        *(uint64_t *)p = v.u;
+        break;
+    case CONFIG_ENUM:
+        *(int *)p = v.e;
+        break;
+    default:
+        break;
     }
 }
 
@@ -244,16 +263,20 @@ int config_check_defs(const config_def *defs, size_t ndefs, char *err, size_t er
         bool req = d->flags & CONFIG_ROLE__MASK;
         if (d->flags & CONFIG_PREFIX) {
             if (d->type != CONFIG_STRING || d->name[strlen(d->name) - 1] != '.' || d->def || req)
-                return cfail(err, errlen, "config table: %s: a prefix entry is a STRING named "
-                             "\"x.\" without default or requirement", nm);
+                return cfail(err, errlen,
+                             "config table: %s: a prefix entry is a STRING named "
+                             "\"x.\" without default or requirement",
+                             nm);
             continue;
         }
         if (req && d->def)
             return cfail(err, errlen, "config table: %s: required key with a default", nm);
         if (d->type == CONFIG_ENUM &&
             (!d->enum_values || !d->enum_values[0].name || (!d->def && !req)))
-            return cfail(err, errlen, "config table: %s: an enum needs values and a default "
-                         "or a requirement", nm);
+            return cfail(err, errlen,
+                         "config table: %s: an enum needs values and a default "
+                         "or a requirement",
+                         nm);
         if (d->def) {
             cval v;
             if (!parse_value(d, d->def, &v, why, sizeof why))
@@ -306,7 +329,8 @@ static size_t edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b), row[65];
     if (la > 64 || lb > 64) return SIZE_MAX;
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
     for (size_t i = 1; i <= la; i++) {
         size_t diag = row[0];
         row[0] = i;
@@ -376,7 +400,8 @@ static int apply(lctx *c, const char *key, const char *text, int line)
     if (line > 0 && c->file_line[idx])
         return cfail(c->err, c->errlen, "%s%s: duplicate key (first at line %d)", at, key,
                      c->file_line[idx]);
-    if (line == 0 && c->from_set[idx]) return cfail(c->err, c->errlen, "%s%s: given twice", at, key);
+    if (line == 0 && c->from_set[idx])
+        return cfail(c->err, c->errlen, "%s%s: given twice", at, key);
     cval v;
     if (!parse_value(d, text, &v, why, sizeof why))
         return cfail(c->err, c->errlen, "%s%s: %s", at, key, why);
@@ -399,16 +424,25 @@ static size_t unescape_one(const char *s, sbuf *out)
 {
     char ch = s[1];
     switch (ch) {
-    case 't': sb_put(out, "\t", 1); return 2;
-    case 'n': sb_put(out, "\n", 1); return 2;
-    case 'r': sb_put(out, "\r", 1); return 2;
-    case 'f': sb_put(out, "\f", 1); return 2;
+    case 't':
+        sb_put(out, "\t", 1);
+        return 2;
+    case 'n':
+        sb_put(out, "\n", 1);
+        return 2;
+    case 'r':
+        sb_put(out, "\r", 1);
+        return 2;
+    case 'f':
+        sb_put(out, "\f", 1);
+        return 2;
     case 'u': {
         unsigned cp = 0;
         for (int i = 2; i < 6; i++) {
             if (!isxdigit((unsigned char)s[i])) return 0;
-            cp = cp * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0'
-                                                                    : (tolower((unsigned char)s[i]) - 'a' + 10));
+            cp = cp * 16 + (unsigned)(isdigit((unsigned char)s[i])
+                                          ? s[i] - '0'
+                                          : (tolower((unsigned char)s[i]) - 'a' + 10));
         }
         if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
         char u[3];
@@ -425,8 +459,11 @@ static size_t unescape_one(const char *s, sbuf *out)
         }
         return 6;
     }
-    case '\0': return 1; /* a lone trailing backslash (continuation at end of file) */
-    default: sb_put(out, &ch, 1); return 2;
+    case '\0':
+        return 1; /* a lone trailing backslash (continuation at end of file) */
+    default:
+        sb_put(out, &ch, 1);
+        return 2;
     }
 }
 
@@ -447,10 +484,12 @@ static int parse_line(lctx *c, const char *s, int line)
             sb_put(&key, s + i++, 1);
         }
     }
-    while (is_ws(s[i])) i++;
+    while (is_ws(s[i]))
+        i++;
     bool sep = s[i] == '=' || s[i] == ':';
     if (sep) i++;
-    while (is_ws(s[i])) i++;
+    while (is_ws(s[i]))
+        i++;
     if (!key.p) {
         cfail(c->err, c->errlen, "%smalformed line (empty key)", at);
         goto out;
@@ -519,19 +558,22 @@ static int load_file(lctx *c)
         logical.len = 0;
         for (;;) {
             size_t end = pos;
-            while (end < buf.len && buf.p[end] != '\n') end++;
+            while (end < buf.len && buf.p[end] != '\n')
+                end++;
             size_t a = pos, b = end;
             pos = end < buf.len ? end + 1 : end;
             lineno++;
             if (b > a && buf.p[b - 1] == '\r') b--;
-            while (a < b && is_ws(buf.p[a])) a++;
+            while (a < b && is_ws(buf.p[a]))
+                a++;
             if (!first) {
                 if (a == b || buf.p[a] == '#' || buf.p[a] == '!') break; /* blank or comment */
                 first = lineno;
             }
             sb_put(&logical, buf.p + a, b - a);
             size_t bs = 0;
-            while (bs < logical.len && logical.p[logical.len - 1 - bs] == '\\') bs++;
+            while (bs < logical.len && logical.p[logical.len - 1 - bs] == '\\')
+                bs++;
             if (bs % 2 == 0 || pos >= buf.len) break;
             logical.p[--logical.len] = '\0'; /* drop the continuation backslash */
         }
@@ -549,8 +591,9 @@ int config_load(const config_def *defs, size_t ndefs, void *target, unsigned rol
 {
     int rc = config_check_defs(defs, ndefs, err, errlen);
     if (rc) return rc;
-    lctx c = {defs, ndefs, target, path, calloc(ndefs + 1, sizeof(int)),
-              calloc(ndefs + 1, sizeof(bool)), err, errlen};
+    lctx c = {
+        defs, ndefs, target, path, calloc(ndefs + 1, sizeof(int)), calloc(ndefs + 1, sizeof(bool)),
+        err,  errlen};
     if (!c.file_line || !c.from_set) abort();
     /* 1. defaults, for every entry, before anything can fail */
     for (size_t i = 0; i < ndefs; i++) {
@@ -575,15 +618,19 @@ int config_load(const config_def *defs, size_t ndefs, void *target, unsigned rol
             goto fail;
         }
         size_t a = 0, b = (size_t)(eq - sets[i]);
-        while (a < b && isspace((unsigned char)sets[i][a])) a++;
-        while (b > a && isspace((unsigned char)sets[i][b - 1])) b--;
+        while (a < b && isspace((unsigned char)sets[i][a]))
+            a++;
+        while (b > a && isspace((unsigned char)sets[i][b - 1]))
+            b--;
         char *key = strndup(sets[i] + a, b - a);
         const char *v = eq + 1;
-        while (isspace((unsigned char)*v)) v++;
+        while (isspace((unsigned char)*v))
+            v++;
         char *val = xstrdup(v);
         if (!key) abort();
         size_t vl = strlen(val);
-        while (vl && isspace((unsigned char)val[vl - 1])) val[--vl] = '\0';
+        while (vl && isspace((unsigned char)val[vl - 1]))
+            val[--vl] = '\0';
         rc = *key ? apply(&c, key, val, 0)
                   : cfail(err, errlen, "--set \"%s\": expected key=value", sets[i]);
         free(key);
@@ -602,9 +649,9 @@ int config_load(const config_def *defs, size_t ndefs, void *target, unsigned rol
         if (given && d->type == CONFIG_STRING && !**(char **)slot(d, target)) given = false;
         if (!given) {
             int r = __builtin_ctz(need);
-            rc = cfail(err, errlen, "%s%smissing required key \"%s\" (needed by a %s)",
+            rc = cfail(err, errlen, "%s%smissing required key \"%s\" (required for: %s)",
                        path ? path : "", path ? ": " : "", d->name,
-                       r < 4 ? role_names[r] : "process with this role");
+                       r < 4 ? role_names[r] : "this process");
             goto fail;
         }
     }
@@ -631,7 +678,8 @@ static void type_text(const config_def *d, char *buf, size_t n)
     if (d->type == CONFIG_ENUM) {
         size_t len = (size_t)snprintf(buf, n, "one of ");
         for (int i = 0; d->enum_values[i].name && len < n; i++)
-            len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", d->enum_values[i].name);
+            len +=
+                (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "", d->enum_values[i].name);
         return;
     }
     if (bounded(d)) {
@@ -647,7 +695,8 @@ static void roles_text(unsigned flags, char *buf, size_t n)
     size_t len = 0;
     buf[0] = '\0';
     for (int r = 0; r < 4 && len < n; r++)
-        if (flags & (1u << r)) len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", role_names[r]);
+        if (flags & (1u << r))
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", role_names[r]);
 }
 
 void config_print_help(const config_def *defs, size_t ndefs, FILE *out)

@@ -60,20 +60,20 @@ typedef struct config_enum_value {
 typedef struct config_def {
     const char *name;
     config_type type;
-    size_t offset;     /* offsetof(target struct, member) */
-    int64_t min, max;  /* inclusive bounds of INT64/DURATION_MS/SIZE_BYTES in stored units
-                          (ms, bytes); both 0 = unbounded; max INT64_MAX = no upper bound */
-    const char *def;   /* default as text (parsed like a file value), or NULL for none */
-    const char *desc;  /* one line, for --help-config and docs */
-    unsigned flags;    /* CONFIG_REQUIRED_* | CONFIG_HIDDEN | CONFIG_PREFIX */
+    size_t offset;    /* offsetof(target struct, member) */
+    int64_t min, max; /* inclusive bounds of INT64/DURATION_MS/SIZE_BYTES in stored units
+                         (ms, bytes); both 0 = unbounded; max INT64_MAX = no upper bound */
+    const char *def;  /* default as text (parsed like a file value), or NULL for none */
+    const char *desc; /* one line, for --help-config and docs */
+    unsigned flags;   /* CONFIG_REQUIRED_* | CONFIG_HIDDEN | CONFIG_PREFIX */
     const config_enum_value *enum_values; /* ENUM: terminated by {NULL, 0} */
 } config_def;
 
 /* One pass-through entry of a PREFIX key. */
 typedef struct config_kv {
-    char *key;   /* suffix after the prefix ("sasl.mechanism" for "kafka.sasl.mechanism") */
+    char *key; /* suffix after the prefix ("sasl.mechanism" for "kafka.sasl.mechanism") */
     char *value;
-    int line;    /* line in the config file, 0 = from --set */
+    int line; /* line in the config file, 0 = from --set */
 } config_kv;
 
 typedef struct config_kvs {

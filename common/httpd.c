@@ -19,6 +19,7 @@
 
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/urlpath.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,15 +36,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HTTPD_MAX_SEGS 16
 #define HTTPD_MAX_HEADERS 8
 
 typedef struct httpd__route {
-    httpd_route r;
-    char *pat;                         /* owned copy, '/' replaced by NUL */
-    const char *seg[HTTPD_MAX_SEGS];   /* literal text, or the param name when is_param */
-    bool is_param[HTTPD_MAX_SEGS];
-    size_t nseg;
+    httpd_route r; /* r.method is `method`; r.pattern is not kept */
+    char *method;
+    urlpath_pat pat;
 } httpd__route;
 
 enum { RESP_NONE, RESP_BUF, RESP_FD };
@@ -51,7 +49,7 @@ enum { RESP_NONE, RESP_BUF, RESP_FD };
 struct httpd_resp {
     unsigned status; /* 0 = not filled */
     int kind;
-    void *body;      /* RESP_BUF; owned unless borrowed */
+    void *body; /* RESP_BUF; owned unless borrowed */
     size_t len;
     bool borrowed;
     int fd; /* RESP_FD; owned */
@@ -68,15 +66,16 @@ struct httpd_req {
     struct MHD_Connection *conn;
     const httpd__route *route;
     const char *method;
-    char *raw;        /* raw path, no query */
-    char *dec;        /* decoded segments, NUL-separated; params point here */
-    const char *pval[HTTPD_MAX_SEGS];
+    char *raw; /* raw path, no query */
+    char *dec; /* decoded segments, NUL-separated; segs point here */
+    const char *segs[URLPATH_MAX_SEGS];
     int phase;
     int64_t content_length;
     uint64_t received, discarded;
     char *body;
     size_t body_cap;
     bool over_cap, stream_failed, wait_asked;
+    bool draining; /* resumed by httpd_stop; h->ndraining counts it until it completes */
     httpd_resp resp;
     void *state;
     void (*state_free)(void *state);
@@ -92,7 +91,9 @@ struct httpd {
     void *ctx;
     uint16_t port;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;       /* timer thread: parked list or wake_gen changed */
+    pthread_cond_t drain_cv; /* httpd_stop: ndraining dropped */
+    size_t ndraining;
     pthread_t timer;
     bool timer_started, stopping;
     uint64_t wake_gen;
@@ -225,7 +226,8 @@ static enum MHD_Result httpd__send(httpd_req *req)
         return MHD_NO; /* closes the connection; the completed callback frees resp */
     }
     if (rp->ctype) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, rp->ctype);
-    for (size_t i = 0; i < rp->nh; i++) MHD_add_response_header(mr, rp->hname[i], rp->hval[i]);
+    for (size_t i = 0; i < rp->nh; i++)
+        MHD_add_response_header(mr, rp->hname[i], rp->hval[i]);
     enum MHD_Result ret = MHD_queue_response(req->conn, rp->status, mr);
     MHD_destroy_response(mr);
     return ret;
@@ -238,65 +240,14 @@ static enum MHD_Result httpd__send_error(httpd_req *req, unsigned status, const 
     return httpd__send(req);
 }
 
-/* ---- paths and routes ---- */
-
-static int httpd__hex(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Split the raw path into decoded segments written to out (NUL-separated). Returns the count,
- * -1 for a bad path (400) or -2 for more segments than any route has (404). */
-static int httpd__split(const char *raw, char *out, const char **segs)
-{
-    if (raw[0] != '/') return -1;
-    int n = 0;
-    const char *p = raw + 1;
-    for (;;) {
-        if (n == HTTPD_MAX_SEGS) return -2;
-        segs[n] = out;
-        char *start = out;
-        for (; *p && *p != '/'; p++) {
-            unsigned char c = (unsigned char)*p;
-            if (c < 0x20 || c == 0x7f) return -1;
-            if (c == '%') {
-                int hi = httpd__hex(p[1]), lo = hi < 0 ? -1 : httpd__hex(p[2]);
-                if (lo < 0) return -1;
-                c = (unsigned char)(hi * 16 + lo);
-                if (c == '/' || c == '\0') return -1; /* "a%2Fb" would be two segments */
-                p += 2;
-            }
-            *out++ = (char)c;
-        }
-        *out++ = '\0';
-        if (strcmp(start, ".") == 0 || strcmp(start, "..") == 0) return -1;
-        n++;
-        if (!*p) return n;
-        p++; /* the '/' */
-    }
-}
-
-static bool httpd__seg_match(const httpd__route *rt, const char **segs, size_t nseg)
-{
-    if (rt->nseg != nseg) return false;
-    for (size_t i = 0; i < nseg; i++) {
-        if (rt->is_param[i] ? segs[i][0] == '\0' : strcmp(rt->seg[i], segs[i]) != 0)
-            return false;
-    }
-    return true;
-}
+/* ---- routing ---- */
 
 /* Route the request (phase NEW). Returns the route or NULL after queueing 400/404/405. */
 static const httpd__route *httpd__route_req(httpd *h, httpd_req *req, enum MHD_Result *ret)
 {
-    const char *segs[HTTPD_MAX_SEGS];
-    size_t rawlen = strlen(req->raw);
-    req->dec = httpd__xmalloc(rawlen + 2);
-    int n = httpd__split(req->raw, req->dec, segs);
-    if (n == -1) {
+    req->dec = httpd__xmalloc(strlen(req->raw) + 2);
+    int n = urlpath_split(req->raw, req->dec, req->segs);
+    if (n == URLPATH_EBAD) {
         SL_WARN("httpd", "bad request path rejected method=%s", req->method);
         *ret = httpd__send_error(req, 400, "bad path\n");
         return NULL;
@@ -306,14 +257,11 @@ static const httpd__route *httpd__route_req(httpd *h, httpd_req *req, enum MHD_R
     size_t alen = 0;
     for (size_t i = 0; n > 0 && i < h->nroutes; i++) {
         const httpd__route *rt = &h->routes[i];
-        if (!httpd__seg_match(rt, segs, (size_t)n)) continue;
-        if (strcmp(rt->r.method, m) == 0) {
-            for (size_t k = 0; k < rt->nseg; k++) req->pval[k] = rt->is_param[k] ? segs[k] : NULL;
-            return rt;
-        }
+        if (!urlpath_match(&rt->pat, req->segs, (size_t)n)) continue;
+        if (strcmp(rt->r.method, m) == 0) return rt;
         if (!strstr(allow, rt->r.method) && alen + strlen(rt->r.method) + 8 < sizeof allow) {
-            alen += (size_t)snprintf(allow + alen, sizeof allow - alen, "%s%s",
-                                     alen ? ", " : "", rt->r.method);
+            alen += (size_t)snprintf(allow + alen, sizeof allow - alen, "%s%s", alen ? ", " : "",
+                                     rt->r.method);
             if (strcmp(rt->r.method, "GET") == 0)
                 alen += (size_t)snprintf(allow + alen, sizeof allow - alen, ", HEAD");
         }
@@ -327,46 +275,21 @@ static const httpd__route *httpd__route_req(httpd *h, httpd_req *req, enum MHD_R
     return NULL;
 }
 
-/* Compile one route; false with a message on a bad pattern. */
+/* Compile one route (strings copied); false with a message on a bad one. */
 static bool httpd__compile(httpd__route *rt, const httpd_route *src, char *err, size_t errlen)
 {
-    rt->r = *src;
-    rt->pat = NULL;
-    if (!src->method || !*src->method || !src->pattern || src->pattern[0] != '/' ||
-        !src->handler || ((src->flags & HTTPD_STREAM_BODY) && !src->stream)) {
+    memset(rt, 0, sizeof *rt);
+    if (!src->method || !*src->method || !src->handler ||
+        ((src->flags & HTTPD_STREAM_BODY) && !src->stream) ||
+        urlpath_compile(&rt->pat, src->pattern) != 0) {
         snprintf(err, errlen, "httpd: bad route %s %s", src->method ? src->method : "(null)",
                  src->pattern ? src->pattern : "(null)");
         return false;
     }
-    rt->pat = httpd__xstrdup(src->pattern + 1);
-    rt->r.pattern = src->pattern;
-    char *p = rt->pat;
-    for (rt->nseg = 0;; rt->nseg++) {
-        if (rt->nseg == HTTPD_MAX_SEGS) goto bad;
-        char *slash = strchr(p, '/');
-        if (slash) *slash = '\0';
-        size_t len = strlen(p);
-        rt->is_param[rt->nseg] = len >= 2 && p[0] == '{' && p[len - 1] == '}';
-        if (rt->is_param[rt->nseg]) {
-            p[len - 1] = '\0';
-            p++;
-            if (!*p || strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
-                           strlen(p))
-                goto bad;
-        } else if (strpbrk(p, "{}%") || strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
-            goto bad;
-        }
-        rt->seg[rt->nseg] = p;
-        if (!slash) break;
-        p = slash + 1;
-    }
-    rt->nseg++;
+    rt->r = *src;
+    rt->r.method = rt->method = httpd__xstrdup(src->method);
+    rt->r.pattern = NULL; /* compiled into pat */
     return true;
-bad:
-    snprintf(err, errlen, "httpd: bad route pattern %s", src->pattern);
-    free(rt->pat);
-    rt->pat = NULL;
-    return false;
 }
 
 /* ---- request phases ---- */
@@ -389,10 +312,17 @@ static void *httpd__uri_log(void *cls, const char *uri, struct MHD_Connection *c
 static void httpd__completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                              enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    (void)cls; /* == req->h */
     (void)conn;
     httpd_req *req = *con_cls;
     if (!req) return;
+    httpd *h = req->h;
+    pthread_mutex_lock(&h->mu);
+    if (req->draining) {
+        h->ndraining--;
+        pthread_cond_signal(&h->drain_cv);
+    }
+    pthread_mutex_unlock(&h->mu);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && req->phase != PH_NEW)
         SL_DEBUG("httpd", "request ended early path=%s reason=%d", req->raw, (int)toe);
     if (req->state_free) req->state_free(req->state);
@@ -410,8 +340,8 @@ static enum MHD_Result httpd__on_headers(httpd *h, httpd_req *req)
     const httpd__route *rt = httpd__route_req(h, req, &ret);
     if (!rt) return ret;
     req->route = rt;
-    const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         char *end;
         errno = 0;
@@ -451,7 +381,8 @@ static enum MHD_Result httpd__on_data(httpd *h, httpd_req *req, const char *data
     size_t have = (size_t)(req->received - n);
     if (req->received + 1 > req->body_cap) {
         size_t cap = req->body_cap ? req->body_cap : 4096;
-        while (cap < req->received + 1) cap *= 2;
+        while (cap < req->received + 1)
+            cap *= 2;
         if (cap > r->max_body + 1) cap = (size_t)r->max_body + 1;
         req->body = realloc(req->body, cap);
         if (!req->body) abort();
@@ -587,10 +518,7 @@ const char *httpd_req_path(const httpd_req *req)
 
 const char *httpd_req_param(const httpd_req *req, const char *name)
 {
-    const httpd__route *rt = req->route;
-    for (size_t i = 0; rt && i < rt->nseg; i++)
-        if (rt->is_param[i] && strcmp(rt->seg[i], name) == 0) return req->pval[i];
-    return NULL;
+    return req->route ? urlpath_param(&req->route->pat, req->segs, name) : NULL;
 }
 
 const char *httpd_req_query(const httpd_req *req, const char *name)
@@ -650,15 +578,19 @@ static void httpd__mhd_log(void *cls, const char *fmt, va_list ap)
 
 static void httpd__free(httpd *h)
 {
-    for (size_t i = 0; i < h->nroutes; i++) free(h->routes[i].pat);
+    for (size_t i = 0; i < h->nroutes; i++) {
+        free(h->routes[i].method);
+        urlpath_pat_free(&h->routes[i].pat);
+    }
     free(h->routes);
     pthread_cond_destroy(&h->cv);
+    pthread_cond_destroy(&h->drain_cv);
     pthread_mutex_destroy(&h->mu);
     free(h);
 }
 
-httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *routes,
-                   size_t nroutes, void *ctx, const httpd_opts *opts, char *err, size_t errlen)
+httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *routes, size_t nroutes,
+                   void *ctx, const httpd_opts *opts, char *err, size_t errlen)
 {
     httpd_opts o = opts ? *opts : (httpd_opts){0};
     if (!o.threads) o.threads = 2;
@@ -672,6 +604,7 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&h->cv, &ca);
+    pthread_cond_init(&h->drain_cv, &ca);
     pthread_condattr_destroy(&ca);
     h->routes = httpd__xmalloc(nroutes * sizeof *h->routes);
     for (; h->nroutes < nroutes; h->nroutes++) {
@@ -681,7 +614,7 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
@@ -703,8 +636,8 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
     atomic_store(&h->starting, true);
     /* The logger goes first so MHD routes even option-parsing messages through it. */
     h->d = MHD_start_daemon(
-        flags, port, NULL, NULL, &httpd__access, h, MHD_OPTION_EXTERNAL_LOGGER, &httpd__mhd_log,
-        h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, o.threads,
+        flags, port, NULL, NULL, &httpd__access, h, MHD_OPTION_EXTERNAL_LOGGER, &httpd__mhd_log, h,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, o.threads,
         MHD_OPTION_CONNECTION_LIMIT, o.conn_limit, MHD_OPTION_CONNECTION_TIMEOUT, o.timeout_s,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, o.per_ip_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, &httpd__completed, h,
@@ -744,8 +677,20 @@ void httpd_stop(httpd *h)
     if (!h) return;
     pthread_mutex_lock(&h->mu);
     h->stopping = true;
-    while (h->parked) httpd__unpark(h, h->parked); /* re-run: they answer 503 */
+    /* Parked requests run once more (parking again answers 503). MHD_stop_daemon would close
+     * their sockets before that reply is out, so wait a little for them to complete. */
+    while (h->parked) {
+        h->parked->draining = true;
+        h->ndraining++;
+        httpd__unpark(h, h->parked);
+    }
     pthread_cond_signal(&h->cv);
+    int64_t deadline = httpd__now_ms() + 2000;
+    while (h->ndraining > 0 && httpd__now_ms() < deadline) {
+        struct timespec ts = {.tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000};
+        pthread_cond_timedwait(&h->drain_cv, &h->mu, &ts);
+    }
+    if (h->ndraining) SL_WARN("httpd", "stopping with unanswered long-polls n=%zu", h->ndraining);
     pthread_mutex_unlock(&h->mu);
     if (h->timer_started) pthread_join(h->timer, NULL);
     MHD_stop_daemon(h->d);

@@ -1,9 +1,9 @@
 /* Small HTTP server on libmicrohttpd for the controller's and sidecar's APIs (DESIGN.md §3).
  *
- * Routing is EXACT: a route is a method plus a pattern of literal segments and `{name}`
- * captures ("/segments/{table}/{segment}"); a request matches only if it has the same number of
- * segments and every literal is equal. There is no prefix or substring matching (an
- * unsecured-prefix list is how OpenMetadata CVE-2024-28255 happened). Each path segment is
+ * Routing is EXACT (rules in urlpath.h): a route is a method plus a pattern of literal segments
+ * and `{name}` captures ("/segments/{table}/{segment}"); a request matches only if it has the
+ * same number of segments and every literal is equal. There is no prefix or substring matching
+ * (an unsecured-prefix list is how OpenMetadata CVE-2024-28255 happened). Each path segment is
  * percent-decoded once; a segment that decodes to something containing '/' or NUL, that is
  * "." or "..", or that has a malformed escape makes the request 400 before any handler runs.
  * Unknown path: 404. Known path, other method: 405 with an Allow header. HEAD is served by GET
@@ -17,13 +17,16 @@
  * are not buffered: their `stream` callback gets the body chunk by chunk (a segment upload of
  * up to max_body bytes is written to a file as it arrives).
  *
- * Threads and long-polls: MHD runs a pool of `threads` workers with epoll; every callback runs
- * on a worker. A worker owns all its connections, so a handler that blocks stalls every
- * keep-alive connection on that worker, not only its own. Handlers must therefore not block
- * for long. Long-polls use suspend/resume instead: a handler that cannot answer yet calls
- * httpd_req_wait() and returns; the connection is suspended (no thread held) and the handler
- * is called again after httpd_wake() or when the hold time has passed. The number of
- * concurrent long-polls is bounded only by the connection limit. */
+ * Threads and long-polls: MHD runs a pool of `threads` workers, each polling its connections
+ * with poll(2); every callback runs on a worker. (Not epoll: MHD 0.9.75's edge-triggered loop
+ * drops READ_READY after a short read, so a client that sends its last bytes and FIN together
+ * is not seen to close until the idle timeout; the test of an aborted upload caught it.) A worker
+ * owns all its connections, so a handler that blocks stalls every keep-alive connection on that
+ * worker, not only its own. Handlers must therefore not block for long. Long-polls use
+ * suspend/resume instead: a handler that cannot answer yet calls httpd_req_wait() and returns; the
+ * connection is suspended (no thread held) and the handler is called again after httpd_wake() or
+ * when the hold time has passed. The number of concurrent long-polls is bounded only by the
+ * connection limit. */
 #ifndef SL_HTTPD_H
 #define SL_HTTPD_H
 
@@ -35,7 +38,6 @@ typedef struct httpd httpd;
 typedef struct httpd_req httpd_req;   /* one request; valid only inside callbacks */
 typedef struct httpd_resp httpd_resp; /* the reply being built for that request */
 
-#define HTTPD_MAX_PARAMS 8
 #define HTTPD_DISCARD_MAX (1u << 20)
 
 /* Called when the request is complete (buffered body received, or stream finished). Fill resp
@@ -62,19 +64,19 @@ typedef struct httpd_route {
 } httpd_route;
 
 typedef struct httpd_opts {
-    unsigned threads;        /* worker pool size; 0 = 2 */
-    unsigned conn_limit;     /* concurrent connections; 0 = 256 */
-    unsigned timeout_s;      /* idle connection timeout in seconds; 0 = 30 */
-    unsigned per_ip_limit;   /* connections per client address; 0 = no limit */
+    unsigned threads;      /* worker pool size; 0 = 2 */
+    unsigned conn_limit;   /* concurrent connections; 0 = 256 */
+    unsigned timeout_s;    /* idle connection timeout in seconds; 0 = 30 */
+    unsigned per_ip_limit; /* connections per client address; 0 = no limit */
 } httpd_opts;
 
-/* Start serving routes (copied; pattern strings are copied too) on bind_addr (IPv4 or IPv6
+/* Start serving routes (the table and its strings are copied) on bind_addr (IPv4 or IPv6
  * literal; NULL or "" = all IPv4 addresses) and port (0 = any free port, see httpd_port).
  * opts may be NULL for the defaults. ctx is passed to every callback. Returns the server, or
  * NULL with a message in err (bad route table, bad address, bind failure). Caller stops it with
  * httpd_stop. */
-httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *routes,
-                   size_t nroutes, void *ctx, const httpd_opts *opts, char *err, size_t errlen);
+httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *routes, size_t nroutes,
+                   void *ctx, const httpd_opts *opts, char *err, size_t errlen);
 
 /* The port actually bound. */
 uint16_t httpd_port(const httpd *h);
@@ -133,8 +135,8 @@ void httpd_resp_text(httpd_resp *resp, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Send len bytes of fd from offset (sendfile, no copy). Takes ownership of fd: it is closed
  * when the reply is done or replaced. */
-void httpd_resp_fd(httpd_resp *resp, unsigned status, const char *ctype, int fd,
-                   uint64_t offset, uint64_t len);
+void httpd_resp_fd(httpd_resp *resp, unsigned status, const char *ctype, int fd, uint64_t offset,
+                   uint64_t len);
 /* Add a header (copied). Returns 0, or SL_ELIMIT past 8 headers, SL_EINVAL on CR/LF in it. */
 int httpd_resp_header(httpd_resp *resp, const char *name, const char *value);
 

@@ -111,7 +111,8 @@ metrics_registry *metrics_new(void)
 
 static void metrics__child_free(const metrics_family *f, metrics_child *ch)
 {
-    for (size_t i = 0; i < f->nlabels; i++) free(ch->values[i]);
+    for (size_t i = 0; i < f->nlabels; i++)
+        free(ch->values[i]);
     free(ch->values);
     free((void *)ch->buckets);
     free(ch);
@@ -119,8 +120,10 @@ static void metrics__child_free(const metrics_family *f, metrics_child *ch)
 
 static void metrics__family_free(metrics_family *f)
 {
-    for (size_t i = 0; i < f->nchildren; i++) metrics__child_free(f, f->children[i]);
-    for (size_t i = 0; i < f->nlabels; i++) free(f->labels[i]);
+    for (size_t i = 0; i < f->nchildren; i++)
+        metrics__child_free(f, f->children[i]);
+    for (size_t i = 0; i < f->nlabels; i++)
+        free(f->labels[i]);
     free(f->labels);
     free(f->children);
     free(f->bounds);
@@ -132,7 +135,8 @@ static void metrics__family_free(metrics_family *f)
 void metrics_free(metrics_registry *r)
 {
     if (!r) return;
-    for (size_t i = 0; i < r->nfams; i++) metrics__family_free(r->fams[i]);
+    for (size_t i = 0; i < r->nfams; i++)
+        metrics__family_free(r->fams[i]);
     free(r->fams);
     pthread_mutex_destroy(&r->mu);
     free(r);
@@ -143,8 +147,8 @@ static bool metrics__valid_name(const char *s, bool colon_ok)
     if (!s || !*s) return false;
     for (const char *p = s; *p; p++) {
         char c = *p;
-        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                     (colon_ok && c == ':');
+        bool alpha =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon_ok && c == ':');
         if (!alpha && !(p != s && c >= '0' && c <= '9')) return false;
     }
     return true;
@@ -191,7 +195,8 @@ static metrics_family *metrics__family_make(metrics_registry *r, metrics_type ty
     f->help = metrics__xstrdup(help ? help : "");
     f->nlabels = nlabels;
     f->labels = metrics__xmalloc(nlabels * sizeof *f->labels);
-    for (size_t i = 0; i < nlabels; i++) f->labels[i] = metrics__xstrdup(label_names[i]);
+    for (size_t i = 0; i < nlabels; i++)
+        f->labels[i] = metrics__xstrdup(label_names[i]);
     return f;
 }
 
@@ -206,8 +211,7 @@ static void metrics__family_append(metrics_registry *r, metrics_family *f)
 }
 
 metrics_family *metrics_family_new(metrics_registry *r, metrics_type type, const char *name,
-                                   const char *help, const char *const *label_names,
-                                   size_t nlabels)
+                                   const char *help, const char *const *label_names, size_t nlabels)
 {
     if (type != METRICS_COUNTER && type != METRICS_COUNTER_F64 && type != METRICS_GAUGE &&
         type != METRICS_GAUGE_F64) {
@@ -256,7 +260,8 @@ static ssize_t metrics__find(const metrics_family *f, const char *const *values)
 {
     for (size_t i = 0; i < f->nchildren; i++) {
         size_t k = 0;
-        while (k < f->nlabels && strcmp(f->children[i]->values[k], values[k]) == 0) k++;
+        while (k < f->nlabels && strcmp(f->children[i]->values[k], values[k]) == 0)
+            k++;
         if (k == f->nlabels) return (ssize_t)i;
     }
     return -1;
@@ -293,9 +298,8 @@ static metrics_child *metrics__child_get(metrics_family *f, const char *const *v
         }
         goto done;
     }
-    ch = aligned_alloc(METRICS_CACHE_LINE,
-                       (sizeof *ch + METRICS_CACHE_LINE - 1) / METRICS_CACHE_LINE *
-                           METRICS_CACHE_LINE);
+    ch = aligned_alloc(METRICS_CACHE_LINE, (sizeof *ch + METRICS_CACHE_LINE - 1) /
+                                               METRICS_CACHE_LINE * METRICS_CACHE_LINE);
     if (!ch) abort();
     memset(ch, 0, sizeof *ch);
     atomic_init(&ch->ival, 0);
@@ -304,10 +308,12 @@ static metrics_child *metrics__child_get(metrics_family *f, const char *const *v
     ch->fn = fn;
     ch->fn_arg = arg;
     ch->values = metrics__xmalloc(f->nlabels * sizeof *ch->values);
-    for (size_t i = 0; i < f->nlabels; i++) ch->values[i] = metrics__xstrdup(values[i]);
+    for (size_t i = 0; i < f->nlabels; i++)
+        ch->values[i] = metrics__xstrdup(values[i]);
     if (f->type == METRICS_HISTOGRAM) {
         ch->buckets = metrics__xmalloc((f->nbounds + 1) * sizeof *ch->buckets);
-        for (size_t i = 0; i <= f->nbounds; i++) atomic_init(&ch->buckets[i], 0);
+        for (size_t i = 0; i <= f->nbounds; i++)
+            atomic_init(&ch->buckets[i], 0);
     }
     if (f->nchildren == f->cap) {
         f->cap = f->cap ? f->cap * 2 : 4;
@@ -374,7 +380,8 @@ int metrics_child_remove(metrics_family *f, const char *const *values)
 static void metrics__fadd(_Atomic uint64_t *bits, double v)
 {
     uint64_t old = atomic_load_explicit(bits, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(bits, &old, metrics__dbits(metrics__bitsd(old) + v),
+    while (!atomic_compare_exchange_weak_explicit(bits, &old,
+                                                  metrics__dbits(metrics__bitsd(old) + v),
                                                   memory_order_relaxed, memory_order_relaxed)) {
     }
 }
@@ -440,8 +447,8 @@ int64_t metrics_counter_get(const metrics_counter *c)
 
 double metrics_counter_get_f64(const metrics_counter *c)
 {
-    return metrics__bitsd(atomic_load_explicit(&((metrics_counter *)c)->c.fbits,
-                                               memory_order_relaxed));
+    return metrics__bitsd(
+        atomic_load_explicit(&((metrics_counter *)c)->c.fbits, memory_order_relaxed));
 }
 
 int64_t metrics_gauge_get(const metrics_gauge *g)
@@ -490,7 +497,8 @@ static void metrics__put(metrics_buf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1) cap *= 2;
+        while (cap < b->len + n + 1)
+            cap *= 2;
         b->p = realloc(b->p, cap);
         if (!b->p) abort();
         b->cap = cap;
@@ -602,10 +610,13 @@ static const char *metrics__type_name(metrics_type t)
 {
     switch (t) {
     case METRICS_COUNTER:
-    case METRICS_COUNTER_F64: return "counter";
+    case METRICS_COUNTER_F64:
+        return "counter";
     case METRICS_GAUGE:
-    case METRICS_GAUGE_F64: return "gauge";
-    case METRICS_HISTOGRAM: return "histogram";
+    case METRICS_GAUGE_F64:
+        return "gauge";
+    case METRICS_HISTOGRAM:
+        return "histogram";
     }
     return "untyped";
 }
@@ -626,7 +637,8 @@ char *metrics_render(metrics_registry *r, size_t *len)
         metrics__puts(&b, " ");
         metrics__puts(&b, metrics__type_name(f->type));
         metrics__puts(&b, "\n");
-        for (size_t k = 0; k < f->nchildren; k++) metrics__render_child(&b, f, f->children[k]);
+        for (size_t k = 0; k < f->nchildren; k++)
+            metrics__render_child(&b, f, f->children[k]);
     }
     pthread_mutex_unlock(&r->mu);
     if (len) *len = b.len;

@@ -35,8 +35,8 @@ static const char *const type_names[SCHEMA_TYPE__COUNT] = {
     "INT", "LONG", "FLOAT", "DOUBLE", "BOOLEAN", "TIMESTAMP", "STRING", "BYTES"};
 static const uint32_t type_widths[SCHEMA_TYPE__COUNT] = {4, 8, 4, 8, 4, 8, 0, 0};
 static const char *const role_names[SCHEMA_ROLE__COUNT] = {"dimension", "metric", "dateTime"};
-static const char *const role_keys[SCHEMA_ROLE__COUNT] = {"dimensionFieldSpecs",
-                                                          "metricFieldSpecs", "dateTimeFieldSpecs"};
+static const char *const role_keys[SCHEMA_ROLE__COUNT] = {"dimensionFieldSpecs", "metricFieldSpecs",
+                                                          "dateTimeFieldSpecs"};
 static const char *const time_units[] = {"NANOSECONDS", "MICROSECONDS", "MILLISECONDS", "SECONDS",
                                          "MINUTES",     "HOURS",        "DAYS"};
 
@@ -81,10 +81,10 @@ static char *xstrndup(const char *s, size_t n)
 }
 
 /* "SOURCE: KEY: REASON" (SOURCE omitted when NULL). */
-static void set_err(char *err, size_t errlen, const char *source, const char *key,
-                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void set_err(char *err, size_t errlen, const char *source, const char *key,
-                    const char *fmt, ...)
+static void set_err(char *err, size_t errlen, const char *source, const char *key, const char *fmt,
+                    ...) __attribute__((format(printf, 5, 6)));
+static void set_err(char *err, size_t errlen, const char *source, const char *key, const char *fmt,
+                    ...)
 {
     if (!err || errlen == 0) return;
     char why[512];
@@ -106,12 +106,24 @@ static void pinot_default(schema_field *f)
     schema_value *v = &f->default_null;
     bool metric = f->role == SCHEMA_METRIC;
     switch (f->type) {
-    case SCHEMA_INT: v->u.i32 = metric ? 0 : INT32_MIN; break;
-    case SCHEMA_LONG: v->u.i64 = metric ? 0 : INT64_MIN; break;
-    case SCHEMA_FLOAT: v->u.f32 = metric ? 0.0f : -INFINITY; break;
-    case SCHEMA_DOUBLE: v->u.f64 = metric ? 0.0 : -INFINITY; break;
-    case SCHEMA_BOOLEAN: v->u.i32 = 0; break;
-    case SCHEMA_TIMESTAMP: v->u.i64 = 0; break;
+    case SCHEMA_INT:
+        v->u.i32 = metric ? 0 : INT32_MIN;
+        break;
+    case SCHEMA_LONG:
+        v->u.i64 = metric ? 0 : INT64_MIN;
+        break;
+    case SCHEMA_FLOAT:
+        v->u.f32 = metric ? 0.0f : -INFINITY;
+        break;
+    case SCHEMA_DOUBLE:
+        v->u.f64 = metric ? 0.0 : -INFINITY;
+        break;
+    case SCHEMA_BOOLEAN:
+        v->u.i32 = 0;
+        break;
+    case SCHEMA_TIMESTAMP:
+        v->u.i64 = 0;
+        break;
     case SCHEMA_STRING:
         v->u.bytes.ptr = (const uint8_t *)xstrndup("null", 4);
         v->u.bytes.len = 4;
@@ -149,17 +161,20 @@ static bool parse_double_text(const char *s, double *out)
     const char *p = s;
     if (*p == '+' || *p == '-') p++;
     size_t digits = 0;
-    while (isdigit((unsigned char)*p)) p++, digits++;
+    while (isdigit((unsigned char)*p))
+        p++, digits++;
     if (*p == '.') {
         p++;
-        while (isdigit((unsigned char)*p)) p++, digits++;
+        while (isdigit((unsigned char)*p))
+            p++, digits++;
     }
     if (digits == 0) return false;
     if (*p == 'e' || *p == 'E') {
         p++;
         if (*p == '+' || *p == '-') p++;
         if (!isdigit((unsigned char)*p)) return false;
-        while (isdigit((unsigned char)*p)) p++;
+        while (isdigit((unsigned char)*p))
+            p++;
     }
     if (*p) return false;
     *out = strtod(s, NULL); /* overflow gives +-HUGE_VAL, i.e. infinity, as Java does */
@@ -207,7 +222,8 @@ static bool parse_timestamp_text(const char *s, int64_t *out)
         for (p++; isdigit((unsigned char)*p); p++, k++)
             if (k < 3) ms = ms * 10 + (*p - '0');
         if (k == 0) return false;
-        for (; k < 3; k++) ms *= 10;
+        for (; k < 3; k++)
+            ms *= 10;
     }
     if (*p == 'Z' && sep == 'T') p++;
     if (*p) return false;
@@ -381,8 +397,7 @@ static bool valid_granularity(const char *g)
     size_t len[2];
     if (split(g, ':', 2, part, len) == 2 && is_size(part[0], len[0]) && is_unit(part[1], len[1]))
         return true;
-    return split(g, '|', 2, part, len) == 2 && is_unit(part[0], len[0]) &&
-           is_size(part[1], len[1]);
+    return split(g, '|', 2, part, len) == 2 && is_unit(part[0], len[0]) && is_size(part[1], len[1]);
 }
 
 /* ---- parsing ---- */
@@ -399,13 +414,15 @@ static void field_free(schema_field *f)
     free(f->name);
     free(f->format);
     free(f->granularity);
-    if (f->type == SCHEMA_STRING || f->type == SCHEMA_BYTES) free((void *)f->default_null.u.bytes.ptr);
+    if (f->type == SCHEMA_STRING || f->type == SCHEMA_BYTES)
+        free((void *)f->default_null.u.bytes.ptr);
 }
 
 void schema_free(schema *s)
 {
     if (!s) return;
-    for (uint32_t i = 0; i < s->nfields; i++) field_free(&s->fields[i]);
+    for (uint32_t i = 0; i < s->nfields; i++)
+        field_free(&s->fields[i]);
     free(s->fields);
     free(s->name);
     free(s);
@@ -455,7 +472,8 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     if (t == SCHEMA_TYPE__COUNT)
         return set_err(err, errlen, src, key, "unsupported type \"%s\"", json_string_value(dt)),
                false;
-    if (role == SCHEMA_METRIC && (t == SCHEMA_BOOLEAN || t == SCHEMA_TIMESTAMP || t == SCHEMA_STRING))
+    if (role == SCHEMA_METRIC &&
+        (t == SCHEMA_BOOLEAN || t == SCHEMA_TIMESTAMP || t == SCHEMA_STRING))
         return set_err(err, errlen, src, key,
                        "metric \"%s\" must be INT, LONG, FLOAT, DOUBLE or BYTES, not %s", f->name,
                        type_names[t]),
@@ -470,11 +488,14 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     const json_t *sv = json_object_get(spec, "singleValueField");
     if (sv) {
         snprintf(key, sizeof key, "%s.singleValueField", path);
-        if (!json_is_boolean(sv)) return set_err(err, errlen, src, key, "expected true or false"), false;
+        if (!json_is_boolean(sv))
+            return set_err(err, errlen, src, key, "expected true or false"), false;
         f->single_value = json_is_true(sv);
         if (!f->single_value && role != SCHEMA_DIMENSION)
-            return set_err(err, errlen, src, key, "multi-value %s \"%s\": only dimensions may be "
-                           "multi-value", role_names[role], f->name),
+            return set_err(err, errlen, src, key,
+                           "multi-value %s \"%s\": only dimensions may be "
+                           "multi-value",
+                           role_names[role], f->name),
                    false;
     }
 
@@ -510,9 +531,9 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
 
 schema *schema_parse(const char *json, size_t len, const char *source, char *err, size_t errlen)
 {
-    static const char *const top_keys[] = {"schemaName", "dimensionFieldSpecs", "metricFieldSpecs",
-                                           "dateTimeFieldSpecs", "enableColumnBasedNullHandling",
-                                           NULL};
+    static const char *const top_keys[] = {
+        "schemaName",         "dimensionFieldSpecs",           "metricFieldSpecs",
+        "dateTimeFieldSpecs", "enableColumnBasedNullHandling", NULL};
     schema *s = NULL;
     json_t *root = NULL;
     json_error_t jerr;
@@ -539,8 +560,9 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
     json_object_foreach(root, k, v)
     {
         if (strcmp(k, "primaryKeyColumns") == 0) {
-            set_err(err, errlen, source, k, "unsupported key (primary keys and upsert are not "
-                                            "supported)");
+            set_err(err, errlen, source, k,
+                    "unsupported key (primary keys and upsert are not "
+                    "supported)");
             goto fail;
         }
         if (!key_in(k, top_keys)) {
@@ -594,7 +616,8 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
             schema_field *f = &s->fields[s->nfields++];
             if (!parse_field(json_array_get(arr, j), (schema_role)r, path, f, source, err, errlen))
                 goto fail;
-            int dup = schema_find(&(schema){.nfields = s->nfields - 1, .fields = s->fields}, f->name);
+            int dup =
+                schema_find(&(schema){.nfields = s->nfields - 1, .fields = s->fields}, f->name);
             if (dup >= 0) {
                 snprintf(path + strlen(path), sizeof path - strlen(path), ".name");
                 set_err(err, errlen, source, path, "duplicate field name \"%s\"", f->name);
@@ -658,7 +681,8 @@ typedef struct sbuf {
 static void sb_put(sbuf *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
-        while (b->len + n + 1 > b->cap) b->cap = b->cap ? b->cap * 2 : 256;
+        while (b->len + n + 1 > b->cap)
+            b->cap = b->cap ? b->cap * 2 : 256;
         b->p = realloc(b->p, b->cap);
         if (!b->p) abort();
     }
@@ -726,10 +750,18 @@ static void sb_default(sbuf *b, const schema_field *f)
         snprintf(num, sizeof num, "%" PRId64, v->u.i64);
         sb_puts(b, num);
         break;
-    case SCHEMA_FLOAT: sb_real(b, v->u.f32, true); break;
-    case SCHEMA_DOUBLE: sb_real(b, v->u.f64, false); break;
-    case SCHEMA_BOOLEAN: sb_puts(b, v->u.i32 ? "true" : "false"); break;
-    case SCHEMA_STRING: sb_str(b, (const char *)v->u.bytes.ptr, v->u.bytes.len); break;
+    case SCHEMA_FLOAT:
+        sb_real(b, v->u.f32, true);
+        break;
+    case SCHEMA_DOUBLE:
+        sb_real(b, v->u.f64, false);
+        break;
+    case SCHEMA_BOOLEAN:
+        sb_puts(b, v->u.i32 ? "true" : "false");
+        break;
+    case SCHEMA_STRING:
+        sb_str(b, (const char *)v->u.bytes.ptr, v->u.bytes.len);
+        break;
     case SCHEMA_BYTES:
     default:
         sb_put(b, "\"", 1);

@@ -29,7 +29,7 @@
 
 #define TCFG_MAX_FILE (16u << 20)
 #define TCFG_MAX_REPLICATION 64
-#define TCFG_MAX_FLUSH_ROWS 2147483647ull /* rows in a segment are 32-bit */
+#define TCFG_MAX_FLUSH_ROWS 2147483647ull         /* rows in a segment are 32-bit */
 #define TCFG_AUTOTUNE_DEFAULT_SIZE (200ull << 20) /* Pinot's default segment size target */
 #define TCFG_MAX_NAME 128
 
@@ -43,7 +43,8 @@ static const char *const consumer_factories[] = {
     "org.apache.pinot.plugin.stream.kafka30.KafkaConsumerFactory",
     "org.apache.pinot.plugin.stream.kafka09.KafkaConsumerFactory",
     "org.apache.pinot.core.realtime.impl.kafka.KafkaConsumerFactory",
-    "org.apache.pinot.core.realtime.impl.kafka2.KafkaConsumerFactory", NULL};
+    "org.apache.pinot.core.realtime.impl.kafka2.KafkaConsumerFactory",
+    NULL};
 
 typedef struct pctx {
     const char *src;
@@ -70,7 +71,8 @@ static char *xstrdup(const char *s)
 }
 
 /* "SOURCE: KEY: REASON"; always returns -1 so that callers can `return fail(...)`. */
-static int fail(pctx *c, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(pctx *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(pctx *c, const char *key, const char *fmt, ...)
 {
     if (!c->err || c->errlen == 0) return -1;
@@ -139,7 +141,8 @@ static bool read_uint(const char **p, uint64_t *v)
     if (!isdigit((unsigned char)*s)) return false;
     uint64_t x = 0;
     for (; isdigit((unsigned char)*s); s++)
-        if (__builtin_mul_overflow(x, 10, &x) || __builtin_add_overflow(x, (uint64_t)(*s - '0'), &x))
+        if (__builtin_mul_overflow(x, 10, &x) ||
+            __builtin_add_overflow(x, (uint64_t)(*s - '0'), &x))
             return false;
     *p = s;
     *v = x;
@@ -185,11 +188,20 @@ int tcfg_parse_size(const char *text, uint64_t *bytes)
     uint64_t v, mult = 1, out = 0;
     if (!read_uint(&p, &v)) return SL_EINVAL;
     switch (toupper((unsigned char)*p)) {
-    case 'K': mult = 1ull << 10, p++; break;
-    case 'M': mult = 1ull << 20, p++; break;
-    case 'G': mult = 1ull << 30, p++; break;
-    case 'T': mult = 1ull << 40, p++; break;
-    default: break;
+    case 'K':
+        mult = 1ull << 10, p++;
+        break;
+    case 'M':
+        mult = 1ull << 20, p++;
+        break;
+    case 'G':
+        mult = 1ull << 30, p++;
+        break;
+    case 'T':
+        mult = 1ull << 40, p++;
+        break;
+    default:
+        break;
     }
     if (toupper((unsigned char)*p) == 'B') p++;
     if (*p || !mul_add(&out, v, mult)) return SL_EINVAL;
@@ -257,12 +269,15 @@ static int parse_segments_config(pctx *c, const json_t *sc, const schema *s, tcf
     if (x) {
         if (!json_is_string(x)) return fail(c, "segmentsConfig.schemaName", "expected a string");
         if (strcmp(json_string_value(x), s->name) != 0)
-            return fail(c, "segmentsConfig.schemaName", "\"%s\" does not match the schema's name "
-                        "\"%s\"", json_string_value(x), s->name);
+            return fail(c, "segmentsConfig.schemaName",
+                        "\"%s\" does not match the schema's name "
+                        "\"%s\"",
+                        json_string_value(x), s->name);
     }
     x = json_object_get(sc, "timeColumnName");
     if (x && !json_is_null(x)) {
-        if (!json_is_string(x)) return fail(c, "segmentsConfig.timeColumnName", "expected a string");
+        if (!json_is_string(x))
+            return fail(c, "segmentsConfig.timeColumnName", "expected a string");
         const char *col = json_string_value(x);
         int i = schema_find(s, col);
         if (i < 0)
@@ -336,8 +351,10 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
                 return fail(c, key, "\"%s\": expected lowlevel or highlevel", val);
         } else if (strcmp(k, "stream.kafka.consumer.factory.class.name") == 0) {
             if (!key_in(val, consumer_factories))
-                return fail(c, key, "unsupported consumer factory \"%s\" (Sluice consumes Kafka "
-                            "itself; use a Pinot Kafka consumer factory name)", val);
+                return fail(c, key,
+                            "unsupported consumer factory \"%s\" (Sluice consumes Kafka "
+                            "itself; use a Pinot Kafka consumer factory name)",
+                            val);
         } else if (strcmp(k, "stream.kafka.decoder.class.name") == 0) {
             if (!key_in(val, json_decoders))
                 return fail(c, key, "\"%s\": only JSON decoders are supported", val);
@@ -359,10 +376,9 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
             const char *p = val;
             uint64_t rows;
             if (!read_uint(&p, &rows) || *p || rows > TCFG_MAX_FLUSH_ROWS)
-                return fail(c, key, "\"%s\": expected a row count in [0, %llu]%s", val,
-                            TCFG_MAX_FLUSH_ROWS,
-                            old ? " (for bytes use realtime.segment.flush.threshold.segment.size)"
-                                : "");
+                return fail(
+                    c, key, "\"%s\": expected a row count in [0, %llu]%s", val, TCFG_MAX_FLUSH_ROWS,
+                    old ? " (for bytes use realtime.segment.flush.threshold.segment.size)" : "");
             if (old ? have_rows : have_old_rows)
                 return fail(c, key, "conflicts with realtime.segment.flush.threshold.%s",
                             old ? "rows" : "size");
@@ -382,8 +398,10 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
     }
     if (have_size && t->flush_rows > 0) {
         snprintf(key, sizeof key, "%s.realtime.segment.flush.threshold.segment.size", path);
-        return fail(c, key, "conflicts with a non-zero realtime.segment.flush.threshold.%s "
-                    "(set it to \"0\" for size autotune)", have_rows ? "rows" : "size");
+        return fail(c, key,
+                    "conflicts with a non-zero realtime.segment.flush.threshold.%s "
+                    "(set it to \"0\" for size autotune)",
+                    have_rows ? "rows" : "size");
     }
     if ((have_rows || have_old_rows) && t->flush_rows == 0 && !have_size)
         t->flush_size_bytes = TCFG_AUTOTUNE_DEFAULT_SIZE;
@@ -442,7 +460,7 @@ static int parse_table_name(pctx *c, const json_t *root, tcfg *t)
 tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema *s, char *err,
                  size_t errlen)
 {
-    static const char *const top[] = {"tableName", "tableType", "segmentsConfig",
+    static const char *const top[] = {"tableName",        "tableType",       "segmentsConfig",
                                       "tableIndexConfig", "ingestionConfig", NULL};
     static const char *const index_keys[] = {"noDictionaryColumns", "streamConfigs", NULL};
     static const char *const ingest_keys[] = {"streamIngestionConfig", NULL};

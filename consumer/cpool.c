@@ -140,6 +140,25 @@ static void cpool__pause(cpool_worker *w, cpool__part *pt)
     pt->held = true;
 }
 
+/* Fetch pt again from offset: unassign and assign it anew. (A seek does not restart a
+ * partition whose fetcher stopped on an out-of-range error, and a fresh assignment also
+ * clears a pause and drops anything prefetched at the old position.) */
+static int cpool__reassign(cpool_worker *w, cpool__part *pt, int64_t offset)
+{
+    rd_kafka_topic_partition_list_t *l = cpool__one(pt, offset);
+    rd_kafka_error_t *e = rd_kafka_incremental_unassign(w->rk, l);
+    if (!e) e = rd_kafka_incremental_assign(w->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    pt->held = false;
+    if (e) {
+        SL_WARN("consumer", "reassign failed topic=%s partition=%d offset=%" PRId64 " err=%s",
+                pt->topic, pt->partition, offset, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return SL_ETRANSIENT;
+    }
+    return 0;
+}
+
 /* ---- FULL segments ------------------------------------------------------------------ */
 
 /* Hand a FULL pcons to the handler; true when the partition may go on consuming. */
@@ -191,14 +210,7 @@ static void cpool__offset_out_of_range(cpool_worker *w, cpool__part *pt)
     } else {
         low = next; /* in range after all (leader change race): fetch again */
     }
-    rd_kafka_topic_partition_list_t *l = cpool__one(pt, low);
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(w->rk, l, CPOOL_QUERY_TIMEOUT_MS);
-    if (e) {
-        SL_WARN("consumer", "seek failed topic=%s partition=%d err=%s", pt->topic, pt->partition,
-                rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-    }
-    rd_kafka_topic_partition_list_destroy(l);
+    cpool__reassign(w, pt, low);
 }
 
 static void cpool__error_msg(cpool_worker *w, const rd_kafka_message_t *m)
@@ -212,6 +224,13 @@ static void cpool__error_msg(cpool_worker *w, const rd_kafka_message_t *m)
     /* everything else is transient for a consumer: librdkafka retries it */
     SL_WARN("consumer", "kafka error worker=%d topic=%s partition=%d err=%s", w->idx,
             m->rkt ? rd_kafka_topic_name(m->rkt) : "-", m->partition, rd_kafka_err2str(m->err));
+}
+
+/* librdkafka's own log lines, in our format (syslog levels: 3 error, 4 warning, 6 info). */
+static void cpool__log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    sl_log_level lvl = level <= 3 ? SL_LOG_ERROR : level <= 5 ? SL_LOG_WARN : SL_LOG_DEBUG;
+    SL_LOG(lvl, "kafka", "client=%s fac=%s msg=\"%s\"", rd_kafka_name(rk), fac, buf);
 }
 
 static void cpool__error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -424,6 +443,7 @@ static rd_kafka_t *cpool__handle(cpool *c, cpool_worker *w, char *err, size_t er
         if (cpool__set(conf, c->o.props[i].key, c->o.props[i].value, err, errlen)) goto fail;
     rd_kafka_conf_set_opaque(conf, w);
     rd_kafka_conf_set_error_cb(conf, cpool__error_cb);
+    rd_kafka_conf_set_log_cb(conf, cpool__log_cb);
     if (c->o.group_id) rd_kafka_conf_set_rebalance_cb(conf, cpool__rebalance);
     char e[512];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
@@ -510,22 +530,7 @@ void cpool_call(cpool *c, pcons *p, void (*fn)(void *arg, cpool_worker *w), void
 int cpool_seek_resume(cpool_worker *w, pcons *p, int64_t offset)
 {
     cpool__part *pt = cpool__find_p(w, p);
-    if (!pt) return SL_ENOENT;
-    rd_kafka_topic_partition_list_t *l = cpool__one(pt, offset);
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(w->rk, l, CPOOL_QUERY_TIMEOUT_MS);
-    int rc = 0;
-    if (e) {
-        SL_WARN("consumer", "seek failed topic=%s partition=%d offset=%" PRId64 " err=%s",
-                pt->topic, pt->partition, offset, rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-        rc = SL_ETRANSIENT;
-    }
-    if (pt->held) {
-        rd_kafka_resume_partitions(w->rk, l);
-        pt->held = false;
-    }
-    rd_kafka_topic_partition_list_destroy(l);
-    return rc;
+    return pt ? cpool__reassign(w, pt, offset) : SL_ENOENT;
 }
 
 int cpool_commit(cpool_worker *w, pcons *p, int64_t offset)

@@ -86,7 +86,7 @@ void cpool_remove(cpool *c, pcons *p);
 void cpool_call(cpool *c, pcons *p, void (*fn)(void *arg, cpool_worker *w), void *arg);
 
 /* On the worker (inside a handler or a cpool_call function): fetch p's partition again
- * from `offset` and unpause it (after a HOLD, or to move a partition). */
+ * from `offset`, unpaused, dropping anything prefetched (after a HOLD, or to move it). */
 int cpool_seek_resume(cpool_worker *w, pcons *p, int64_t offset);
 
 /* On the worker, highlevel: commit `offset` (the next offset to consume) for p's partition

@@ -40,8 +40,8 @@ static const config_def defs[] = {
      CONFIG_REQUIRED_CONTROLLER | CONFIG_REQUIRED_CLUSTERED, NULL},
     {"http.port", CONFIG_INT64, OFF(port), 1, 65535, "8080", "HTTP port", 0, NULL},
     {"verbose", CONFIG_BOOL, OFF(verbose), 0, 0, "false", "Log more", 0, NULL},
-    {"commit.timeout", CONFIG_DURATION_MS, OFF(timeout_ms), 1000, 3600000, "2m",
-     "Commit budget", 0, NULL},
+    {"commit.timeout", CONFIG_DURATION_MS, OFF(timeout_ms), 1000, 3600000, "2m", "Commit budget", 0,
+     NULL},
     {"buffer.size", CONFIG_SIZE_BYTES, OFF(buf_bytes), 4096, 1 << 30, "64M", "Buffer | bytes", 0,
      NULL},
     {"mode", CONFIG_ENUM, OFF(mode), 0, 0, "cluster", "Run mode", 0, modes},
@@ -102,8 +102,8 @@ static void test_defs_valid(void **state)
     (void)state;
     char err[256];
     assert_int_equal(config_check_defs(defs, NDEFS, err, sizeof err), 0);
-    static const config_def dup[] = {
-        {"a", CONFIG_INT64, 0, 0, 0, "1", "x", 0, NULL}, {"a", CONFIG_INT64, 0, 0, 0, "1", "x", 0, NULL}};
+    static const config_def dup[] = {{"a", CONFIG_INT64, 0, 0, 0, "1", "x", 0, NULL},
+                                     {"a", CONFIG_INT64, 0, 0, 0, "1", "x", 0, NULL}};
     assert_int_equal(config_check_defs(dup, 2, err, sizeof err), SL_EINVAL);
     assert_non_null(strstr(err, "a: defined twice"));
     static const config_def req_def[] = {
@@ -115,7 +115,8 @@ static void test_defs_valid(void **state)
     assert_non_null(strstr(err, "a: default: 11 out of range [1, 10]"));
     static const config_def no_vals[] = {{"a", CONFIG_ENUM, 0, 0, 0, "x", "x", 0, NULL}};
     assert_int_equal(config_check_defs(no_vals, 1, err, sizeof err), SL_EINVAL);
-    static const config_def bad_prefix[] = {{"kafka", CONFIG_STRING, 0, 0, 0, NULL, "x", CONFIG_PREFIX, NULL}};
+    static const config_def bad_prefix[] = {
+        {"kafka", CONFIG_STRING, 0, 0, 0, NULL, "x", CONFIG_PREFIX, NULL}};
     assert_int_equal(config_check_defs(bad_prefix, 1, err, sizeof err), SL_EINVAL);
     static const config_def minmax[] = {{"a", CONFIG_INT64, 0, 5, 1, NULL, "x", 0, NULL}};
     assert_int_equal(config_check_defs(minmax, 1, err, sizeof err), SL_EINVAL);
@@ -225,26 +226,28 @@ static void test_roles_and_required(void **state)
     char err[256] = "";
     /* standalone: zk.connect not needed, table.config is */
     expect_fail(CONFIG_ROLE_SIDECAR, "cluster.name = c\nmode = standalone\n", NULL, 0,
-                ": missing required key \"table.config\" (needed by a standalone)");
+                ": missing required key \"table.config\" (required for: standalone mode)");
     char *sets[] = {"table.config=/t.json"};
-    assert_int_equal(
-        load(&t, CONFIG_ROLE_SIDECAR, "cluster.name = c\nmode = standalone\n", sets, 1, err, sizeof err), 0);
+    assert_int_equal(load(&t, CONFIG_ROLE_SIDECAR, "cluster.name = c\nmode = standalone\n", sets, 1,
+                          err, sizeof err),
+                     0);
     assert_int_equal(t.mode, 1);
     assert_null(t.zk);
     assert_string_equal(t.table_config, "/t.json");
     config_free(defs, NDEFS, &t);
     /* cluster mode (default): zk.connect needed */
     expect_fail(CONFIG_ROLE_SIDECAR, "cluster.name = c\n", NULL, 0,
-                "missing required key \"zk.connect\" (needed by a clustered)");
+                "missing required key \"zk.connect\" (required for: cluster mode)");
     expect_fail(CONFIG_ROLE_CONTROLLER, "zk.connect = z\n", NULL, 0,
-                "missing required key \"cluster.name\" (needed by a controller)");
+                "missing required key \"cluster.name\" (required for: controller)");
     expect_fail(CONFIG_ROLE_SIDECAR, NULL, NULL, 0, "missing required key \"cluster.name\"");
     /* an empty value does not satisfy a required key */
     expect_fail(CONFIG_ROLE_CONTROLLER, "cluster.name =\nzk.connect = z\n", NULL, 0,
                 "missing required key \"cluster.name\"");
     /* roles also come from a defaulted enum: mode defaults to cluster, which needs zk */
-    expect_fail(0, "", NULL, 0, "missing required key \"zk.connect\" (needed by a clustered)");
-    assert_int_equal(load(&t, 0, "mode = standalone\ntable.config = x\n", NULL, 0, err, sizeof err), 0);
+    expect_fail(0, "", NULL, 0, "missing required key \"zk.connect\" (required for: cluster mode)");
+    assert_int_equal(load(&t, 0, "mode = standalone\ntable.config = x\n", NULL, 0, err, sizeof err),
+                     0);
     assert_null(t.cluster);
     config_free(defs, NDEFS, &t);
 }
@@ -274,15 +277,14 @@ static void test_errors(void **state)
     expect_fail(0, "buffer.size = 2G\n", NULL, 0, "buffer.size: 2G out of range [4K, 1G]");
     expect_fail(0, "buffer.size = -1\n", NULL, 0, "buffer.size: \"-1\" is not a size");
     expect_fail(0, "retries = -2\n", NULL, 0, "retries: -2 out of range (minimum -1)");
-    expect_fail(0, "mode = cloud\n", NULL, 0,
-                "mode: \"cloud\" is not one of: cluster, standalone");
+    expect_fail(0, "mode = cloud\n", NULL, 0, "mode: \"cloud\" is not one of: cluster, standalone");
     expect_fail(0, "mode = Cluster\n", NULL, 0, "is not one of");
-    expect_fail(0, "a = 1\nhttp.prot = 1\n", NULL, 0,
-                ":1: unknown key \"a\"");
+    expect_fail(0, "a = 1\nhttp.prot = 1\n", NULL, 0, ":1: unknown key \"a\"");
     expect_fail(0, "http.prot = 1\n", NULL, 0,
                 ":1: unknown key \"http.prot\" (did you mean \"http.port\"?)");
     /* hidden knobs are accepted but never suggested */
-    assert_int_equal(load(&t, 0, "test.fail.nth.uplaod = 1\n", NULL, 0, err, sizeof err), SL_EINVAL);
+    assert_int_equal(load(&t, 0, "test.fail.nth.uplaod = 1\n", NULL, 0, err, sizeof err),
+                     SL_EINVAL);
     assert_non_null(strstr(err, "unknown key \"test.fail.nth.uplaod\""));
     assert_null(strstr(err, "did you mean"));
     expect_fail(0, "http.port = 1\nverbose = true\nhttp.port = 2\n", NULL, 0,
@@ -314,8 +316,9 @@ static void test_errors(void **state)
     char *s7[] = {"  =5"};
     expect_fail(0, NULL, s7, 1, "expected key=value");
 
-    assert_int_equal(config_load(defs, NDEFS, &t, 0, "/nonexistent/x.conf", NULL, 0, err, sizeof err),
-                     SL_ENOENT);
+    assert_int_equal(
+        config_load(defs, NDEFS, &t, 0, "/nonexistent/x.conf", NULL, 0, err, sizeof err),
+        SL_ENOENT);
     assert_string_equal(err, "/nonexistent/x.conf: No such file or directory");
     assert_null(t.note);
 }
@@ -347,7 +350,8 @@ static void test_help_and_markdown(void **state)
 {
     (void)state;
     char *h = capture(0);
-    assert_non_null(strstr(h, "  http.port  (integer, in [1, 65535]; default: 8080)\n      HTTP port\n"));
+    assert_non_null(
+        strstr(h, "  http.port  (integer, in [1, 65535]; default: 8080)\n      HTTP port\n"));
     assert_non_null(strstr(h, "  cluster.name  (string; required for: sidecar, controller)\n"));
     assert_non_null(strstr(h, "  commit.timeout  (duration, in [1s, 1h]; default: 2m)"));
     assert_non_null(strstr(h, "  buffer.size  (size, in [4K, 1G]; default: 64M)"));
@@ -357,16 +361,21 @@ static void test_help_and_markdown(void **state)
     assert_null(strstr(h, "test.fail"));
     free(h);
     char *m = capture(1);
-    assert_true(strncmp(m, "| key | type | default | required for | description |\n|---|---|---|---|---|\n",
-                        strlen("| key | type | default | required for | description |\n")) == 0);
-    assert_non_null(strstr(m, "\n| `http.port` | integer, in [1, 65535] | `8080` |  | HTTP port |\n"));
-    assert_non_null(strstr(m, "\n| `zk.connect` | string |  | controller, clustered | ZooKeeper host:port list |\n"));
+    assert_true(
+        strncmp(m, "| key | type | default | required for | description |\n|---|---|---|---|---|\n",
+                strlen("| key | type | default | required for | description |\n")) == 0);
+    assert_non_null(
+        strstr(m, "\n| `http.port` | integer, in [1, 65535] | `8080` |  | HTTP port |\n"));
+    assert_non_null(strstr(
+        m,
+        "\n| `zk.connect` | string |  | controller, cluster mode | ZooKeeper host:port list |\n"));
     assert_non_null(strstr(m, "| Buffer \\| bytes |"));
     assert_non_null(strstr(m, "\n| `kafka.*` |"));
     assert_null(strstr(m, "test.fail"));
     /* one row per visible key */
     int rows = 0;
-    for (const char *p = m; (p = strstr(p, "\n| `")); p++) rows++;
+    for (const char *p = m; (p = strstr(p, "\n| `")); p++)
+        rows++;
     assert_int_equal(rows, (int)NDEFS - 1);
     free(m);
 }
@@ -374,10 +383,14 @@ static void test_help_and_markdown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defs_valid),         cmocka_unit_test(test_defaults_and_sets),
-        cmocka_unit_test(test_file_syntax),        cmocka_unit_test(test_set_overrides_file),
-        cmocka_unit_test(test_roles_and_required), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_find),               cmocka_unit_test(test_help_and_markdown),
+        cmocka_unit_test(test_defs_valid),
+        cmocka_unit_test(test_defaults_and_sets),
+        cmocka_unit_test(test_file_syntax),
+        cmocka_unit_test(test_set_overrides_file),
+        cmocka_unit_test(test_roles_and_required),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_find),
+        cmocka_unit_test(test_help_and_markdown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,15 +56,15 @@ static void test_render_exact(void **state)
     int calls = 0;
     assert_int_equal(metrics_gauge_fn(lag, (const char *[]){"7"}, lag_cb, &calls), 0);
 
-    metrics_family *cs = metrics_family_new(r, METRICS_COUNTER_F64, "sluice_cpu_seconds_total",
-                                            "CPU.", NULL, 0);
+    metrics_family *cs =
+        metrics_family_new(r, METRICS_COUNTER_F64, "sluice_cpu_seconds_total", "CPU.", NULL, 0);
     metrics_counter *cpu = metrics_counter_with(cs, NULL);
     metrics_counter_add_f64(cpu, 1.5);
     metrics_counter_add_f64(cpu, -3); /* ignored */
 
-    metrics_family *bs = metrics_histogram_new(r, "sluice_build_seconds", "Build time.",
-                                               (const char *[]){"table"}, 1,
-                                               (const double[]){0.1, 1, 10}, 3);
+    metrics_family *bs =
+        metrics_histogram_new(r, "sluice_build_seconds", "Build time.", (const char *[]){"table"},
+                              1, (const double[]){0.1, 1, 10}, 3);
     assert_non_null(bs);
     metrics_histogram *h = metrics_histogram_with(bs, (const char *[]){"events"});
     metrics_histogram_observe(h, 0.05);
@@ -77,33 +77,32 @@ static void test_render_exact(void **state)
         metrics_family_new(r, METRICS_COUNTER, "sluice_empty_total", "No children.", NULL, 0);
     assert_non_null(empty);
 
-    const char *want =
-        "# HELP sluice_events_total Events consumed.\\nPer partition \\\\ table.\n"
-        "# TYPE sluice_events_total counter\n"
-        "sluice_events_total{table=\"events\",partition=\"3\"} 7\n"
-        "sluice_events_total{table=\"we\\\"ird\\\\x\\ny\",partition=\"0\"} 1\n"
-        "# HELP sluice_up Up.\n"
-        "# TYPE sluice_up gauge\n"
-        "sluice_up 1\n"
-        "# HELP sluice_ratio Ratio.\n"
-        "# TYPE sluice_ratio gauge\n"
-        "sluice_ratio 0.25\n"
-        "# HELP sluice_lag Lag.\n"
-        "# TYPE sluice_lag gauge\n"
-        "sluice_lag{partition=\"7\"} 42\n"
-        "# HELP sluice_cpu_seconds_total CPU.\n"
-        "# TYPE sluice_cpu_seconds_total counter\n"
-        "sluice_cpu_seconds_total 1.5\n"
-        "# HELP sluice_build_seconds Build time.\n"
-        "# TYPE sluice_build_seconds histogram\n"
-        "sluice_build_seconds_bucket{table=\"events\",le=\"0.1\"} 2\n"
-        "sluice_build_seconds_bucket{table=\"events\",le=\"1\"} 3\n"
-        "sluice_build_seconds_bucket{table=\"events\",le=\"10\"} 4\n"
-        "sluice_build_seconds_bucket{table=\"events\",le=\"+Inf\"} 5\n"
-        "sluice_build_seconds_sum{table=\"events\"} 55.65\n"
-        "sluice_build_seconds_count{table=\"events\"} 5\n"
-        "# HELP sluice_empty_total No children.\n"
-        "# TYPE sluice_empty_total counter\n";
+    const char *want = "# HELP sluice_events_total Events consumed.\\nPer partition \\\\ table.\n"
+                       "# TYPE sluice_events_total counter\n"
+                       "sluice_events_total{table=\"events\",partition=\"3\"} 7\n"
+                       "sluice_events_total{table=\"we\\\"ird\\\\x\\ny\",partition=\"0\"} 1\n"
+                       "# HELP sluice_up Up.\n"
+                       "# TYPE sluice_up gauge\n"
+                       "sluice_up 1\n"
+                       "# HELP sluice_ratio Ratio.\n"
+                       "# TYPE sluice_ratio gauge\n"
+                       "sluice_ratio 0.25\n"
+                       "# HELP sluice_lag Lag.\n"
+                       "# TYPE sluice_lag gauge\n"
+                       "sluice_lag{partition=\"7\"} 42\n"
+                       "# HELP sluice_cpu_seconds_total CPU.\n"
+                       "# TYPE sluice_cpu_seconds_total counter\n"
+                       "sluice_cpu_seconds_total 1.5\n"
+                       "# HELP sluice_build_seconds Build time.\n"
+                       "# TYPE sluice_build_seconds histogram\n"
+                       "sluice_build_seconds_bucket{table=\"events\",le=\"0.1\"} 2\n"
+                       "sluice_build_seconds_bucket{table=\"events\",le=\"1\"} 3\n"
+                       "sluice_build_seconds_bucket{table=\"events\",le=\"10\"} 4\n"
+                       "sluice_build_seconds_bucket{table=\"events\",le=\"+Inf\"} 5\n"
+                       "sluice_build_seconds_sum{table=\"events\"} 55.65\n"
+                       "sluice_build_seconds_count{table=\"events\"} 5\n"
+                       "# HELP sluice_empty_total No children.\n"
+                       "# TYPE sluice_empty_total counter\n";
     size_t len = 0;
     char *got = metrics_render(r, &len);
     assert_string_equal(got, want);
@@ -137,11 +136,23 @@ static void test_fmt_double(void **state)
         double v;
         const char *s;
     } cases[] = {
-        {0, "0"},          {1, "1"},           {0.005, "0.005"},     {2.5, "2.5"},
-        {0.1, "0.1"},      {100000, "100000"}, {123456, "123456"},   {1e6, "1e+06"},
-        {1234567, "1.234567e+06"}, {0.0001, "0.0001"}, {0.00001, "1e-05"}, {-7.25, "-7.25"},
-        {1.0 / 3, "0.3333333333333333"}, {9007199254740993.0, "9.007199254740992e+15"},
-        {INFINITY, "+Inf"}, {-INFINITY, "-Inf"}, {NAN, "NaN"},
+        {0, "0"},
+        {1, "1"},
+        {0.005, "0.005"},
+        {2.5, "2.5"},
+        {0.1, "0.1"},
+        {100000, "100000"},
+        {123456, "123456"},
+        {1e6, "1e+06"},
+        {1234567, "1.234567e+06"},
+        {0.0001, "0.0001"},
+        {0.00001, "1e-05"},
+        {-7.25, "-7.25"},
+        {1.0 / 3, "0.3333333333333333"},
+        {9007199254740993.0, "9.007199254740992e+15"},
+        {INFINITY, "+Inf"},
+        {-INFINITY, "-Inf"},
+        {NAN, "NaN"},
     };
     char buf[32];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -180,8 +191,7 @@ static void test_concurrent_sums(void **state)
     metrics_family *fc = metrics_family_new(r, METRICS_COUNTER, "c_total", "c", NULL, 0);
     metrics_family *ff = metrics_family_new(r, METRICS_COUNTER_F64, "f_total", "f", NULL, 0);
     metrics_family *fg = metrics_family_new(r, METRICS_GAUGE, "g", "g", NULL, 0);
-    metrics_family *fh =
-        metrics_histogram_new(r, "h", "h", NULL, 0, (const double[]){1}, 1);
+    metrics_family *fh = metrics_histogram_new(r, "h", "h", NULL, 0, (const double[]){1}, 1);
     worker w = {
         .c = metrics_counter_with(fc, NULL),
         .cf = metrics_counter_with(ff, NULL),
@@ -192,8 +202,10 @@ static void test_concurrent_sums(void **state)
     for (int i = 0; i < NTHREADS; i++)
         assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w), 0);
     /* Render while the writers run: it must not block them or crash. */
-    for (int i = 0; i < 20; i++) free(metrics_render(r, NULL));
-    for (int i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 20; i++)
+        free(metrics_render(r, NULL));
+    for (int i = 0; i < NTHREADS; i++)
+        pthread_join(th[i], NULL);
 
     assert_int_equal(metrics_counter_get(w.c), (int64_t)NTHREADS * NITER * 3);
     assert_true(metrics_counter_get_f64(w.cf) == NTHREADS * NITER * 0.5);
@@ -215,8 +227,8 @@ static void test_remove(void **state)
     metrics_registry *r = metrics_new();
     metrics_family *f = metrics_family_new(r, METRICS_COUNTER, "rows_total", "Rows.",
                                            (const char *[]){"partition"}, 1);
-    metrics_family *lag = metrics_family_new(r, METRICS_GAUGE_F64, "lag", "Lag.",
-                                             (const char *[]){"partition"}, 1);
+    metrics_family *lag =
+        metrics_family_new(r, METRICS_GAUGE_F64, "lag", "Lag.", (const char *[]){"partition"}, 1);
     metrics_counter *a = metrics_counter_with(f, (const char *[]){"0"});
     metrics_counter *b = metrics_counter_with(f, (const char *[]){"1"});
     metrics_counter_add(a, 10);
@@ -261,8 +273,8 @@ static void test_bad_registrations(void **state)
     assert_null(metrics_family_new(r, METRICS_GAUGE, "g3", "x", (const char *[]){"a", "a"}, 2));
     assert_null(metrics_family_new(r, METRICS_GAUGE, "g4", "x", NULL, 1));
     assert_null(metrics_family_new(r, METRICS_HISTOGRAM, "h0", "x", NULL, 0));
-    assert_null(metrics_histogram_new(r, "h1", "x", (const char *[]){"le"}, 1,
-                                      (const double[]){1}, 1));
+    assert_null(
+        metrics_histogram_new(r, "h1", "x", (const char *[]){"le"}, 1, (const double[]){1}, 1));
     assert_null(metrics_histogram_new(r, "h2", "x", NULL, 0, (const double[]){1, 1}, 2));
     assert_null(metrics_histogram_new(r, "h3", "x", NULL, 0, (const double[]){2, 1}, 2));
     assert_null(metrics_histogram_new(r, "h4", "x", NULL, 0, (const double[]){NAN}, 1));
@@ -283,9 +295,9 @@ static void test_bad_registrations(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_render_exact),   cmocka_unit_test(test_empty_registry),
-        cmocka_unit_test(test_fmt_double),     cmocka_unit_test(test_concurrent_sums),
-        cmocka_unit_test(test_remove),         cmocka_unit_test(test_bad_registrations),
+        cmocka_unit_test(test_render_exact), cmocka_unit_test(test_empty_registry),
+        cmocka_unit_test(test_fmt_double),   cmocka_unit_test(test_concurrent_sums),
+        cmocka_unit_test(test_remove),       cmocka_unit_test(test_bad_registrations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,7 +98,8 @@ static void test_happy_path_order_and_defaults(void **state)
     assert_false(f[8].single_value);
     assert_int_equal(f[8].type, SCHEMA_STRING);
     /* metric defaults */
-    for (int i = 9; i < 14; i++) assert_int_equal(f[i].role, SCHEMA_METRIC);
+    for (int i = 9; i < 14; i++)
+        assert_int_equal(f[i].role, SCHEMA_METRIC);
     assert_int_equal(f[9].default_null.u.i32, 0);
     assert_true(f[10].default_null.u.i64 == 0);
     assert_true(f[11].default_null.u.f32 == 0.0f);
@@ -135,8 +136,10 @@ static void test_explicit_defaults(void **state)
         "{\"name\":\"b\",\"dataType\":\"BOOLEAN\",\"defaultNullValue\":true},"
         "{\"name\":\"b2\",\"dataType\":\"BOOLEAN\",\"defaultNullValue\":\"TRUE\"},"
         "{\"name\":\"b3\",\"dataType\":\"BOOLEAN\",\"defaultNullValue\":1},"
-        "{\"name\":\"t\",\"dataType\":\"TIMESTAMP\",\"defaultNullValue\":\"2024-02-29 03:04:05.5\"},"
-        "{\"name\":\"t2\",\"dataType\":\"TIMESTAMP\",\"defaultNullValue\":\"1970-01-01T00:00:01Z\"},"
+        "{\"name\":\"t\",\"dataType\":\"TIMESTAMP\",\"defaultNullValue\":\"2024-02-29 "
+        "03:04:05.5\"},"
+        "{\"name\":\"t2\",\"dataType\":\"TIMESTAMP\",\"defaultNullValue\":\"1970-01-01T00:00:01Z\"}"
+        ","
         "{\"name\":\"s\",\"dataType\":\"STRING\",\"defaultNullValue\":\"unknown\"},"
         "{\"name\":\"s2\",\"dataType\":\"STRING\",\"defaultNullValue\":42},"
         "{\"name\":\"y\",\"dataType\":\"BYTES\",\"defaultNullValue\":\"00fFa0\"},"
@@ -157,7 +160,8 @@ static void test_explicit_defaults(void **state)
     assert_int_equal(f[10].default_null.u.i32, 1);
     assert_int_equal(f[11].default_null.u.i32, 1);
     /* 2024-02-29 = 19782 days after the epoch */
-    assert_true(f[12].default_null.u.i64 == 19782LL * 86400000 + (3 * 3600 + 4 * 60 + 5) * 1000LL + 500);
+    assert_true(f[12].default_null.u.i64 ==
+                19782LL * 86400000 + (3 * 3600 + 4 * 60 + 5) * 1000LL + 500);
     assert_true(f[13].default_null.u.i64 == 1000);
     assert_int_equal(f[14].default_null.u.bytes.len, 7);
     assert_string_equal((const char *)f[14].default_null.u.bytes.ptr, "unknown");
@@ -173,12 +177,14 @@ static void test_explicit_defaults(void **state)
 static void test_valid_time_formats(void **state)
 {
     (void)state;
-    static const char *const ok[][2] = {
-        {"EPOCH", "1:MILLISECONDS"},           {"EPOCH|SECONDS", "SECONDS|1"},
-        {"EPOCH|MINUTES|5", "5:MINUTES"},      {"5:MINUTES:EPOCH", "15:MINUTES"},
-        {"1:MILLISECONDS:TIMESTAMP", "1:DAYS"}, {"SIMPLE_DATE_FORMAT|yyyyMMdd", "1:DAYS"},
-        {"SIMPLE_DATE_FORMAT|yyyy-MM-dd|UTC", "1:HOURS"},
-        {"1:DAYS:SIMPLE_DATE_FORMAT:yyyyMMdd", "1:NANOSECONDS"}};
+    static const char *const ok[][2] = {{"EPOCH", "1:MILLISECONDS"},
+                                        {"EPOCH|SECONDS", "SECONDS|1"},
+                                        {"EPOCH|MINUTES|5", "5:MINUTES"},
+                                        {"5:MINUTES:EPOCH", "15:MINUTES"},
+                                        {"1:MILLISECONDS:TIMESTAMP", "1:DAYS"},
+                                        {"SIMPLE_DATE_FORMAT|yyyyMMdd", "1:DAYS"},
+                                        {"SIMPLE_DATE_FORMAT|yyyy-MM-dd|UTC", "1:HOURS"},
+                                        {"1:DAYS:SIMPLE_DATE_FORMAT:yyyyMMdd", "1:NANOSECONDS"}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         char json[512];
         snprintf(json, sizeof json,
@@ -228,11 +234,13 @@ static void test_rejections(void **state)
     expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":{}}",
                  "dimensionFieldSpecs: expected an array");
     expect_error(DIM("5"), "dimensionFieldSpecs[0]: expected an object");
-    expect_error(DIM("{\"dataType\":\"INT\"}"), "dimensionFieldSpecs[0].name: missing required key");
+    expect_error(DIM("{\"dataType\":\"INT\"}"),
+                 "dimensionFieldSpecs[0].name: missing required key");
     expect_error(DIM("{\"name\":\"\",\"dataType\":\"INT\"}"), "[0].name: expected a non-empty");
     expect_error(DIM("{\"name\":\"a\"}"), "dimensionFieldSpecs[0].dataType: missing required key");
-    expect_error(DIM("{\"name\":\"a\",\"dataType\":\"INT\"},{\"name\":\"b\",\"dataType\":\"JSON\"}"),
-                 "schema.json: dimensionFieldSpecs[1].dataType: unsupported type \"JSON\"");
+    expect_error(
+        DIM("{\"name\":\"a\",\"dataType\":\"INT\"},{\"name\":\"b\",\"dataType\":\"JSON\"}"),
+        "schema.json: dimensionFieldSpecs[1].dataType: unsupported type \"JSON\"");
     expect_error(DIM("{\"name\":\"a\",\"dataType\":\"BIG_DECIMAL\"}"),
                  "unsupported type \"BIG_DECIMAL\"");
     expect_error(DIM("{\"name\":\"a\",\"dataType\":\"int\"}"), "unsupported type \"int\"");
@@ -243,8 +251,9 @@ static void test_rejections(void **state)
                  "dimensionFieldSpecs[0].format: unsupported key");
     expect_error(DIM("{\"name\":\"a\",\"dataType\":\"INT\",\"singleValueField\":\"no\"}"),
                  "singleValueField: expected true or false");
-    expect_error(DIM("{\"name\":\"a\",\"dataType\":\"INT\"},{\"name\":\"a\",\"dataType\":\"LONG\"}"),
-                 "dimensionFieldSpecs[1].name: duplicate field name \"a\"");
+    expect_error(
+        DIM("{\"name\":\"a\",\"dataType\":\"INT\"},{\"name\":\"a\",\"dataType\":\"LONG\"}"),
+        "dimensionFieldSpecs[1].name: duplicate field name \"a\"");
     expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
                  "\"INT\"}],\"metricFieldSpecs\":[{\"name\":\"a\",\"dataType\":\"INT\"}]}",
                  "metricFieldSpecs[0].name: duplicate field name \"a\"");
@@ -267,10 +276,11 @@ static void test_rejections(void **state)
                  "dateTimeFieldSpecs[0].format: missing required key");
     expect_error(DTF("{\"name\":\"t\",\"dataType\":\"LONG\",\"format\":\"EPOCH\"}"),
                  "dateTimeFieldSpecs[0].granularity: missing required key");
-    static const char *const bad_formats[] = {"1:MILLIS:EPOCH", "0:SECONDS:EPOCH", "EPOCH|SECONDS|x",
-                                              "1:SECONDS:SIMPLE_DATE_FORMAT", "SIMPLE_DATE_FORMAT",
-                                              "TIMESTAMP|x", "1:SECONDS", "ISO8601", "x:SECONDS:EPOCH",
-                                              "1:SECONDS:EPOCH:extra"};
+    static const char *const bad_formats[] = {"1:MILLIS:EPOCH",     "0:SECONDS:EPOCH",
+                                              "EPOCH|SECONDS|x",    "1:SECONDS:SIMPLE_DATE_FORMAT",
+                                              "SIMPLE_DATE_FORMAT", "TIMESTAMP|x",
+                                              "1:SECONDS",          "ISO8601",
+                                              "x:SECONDS:EPOCH",    "1:SECONDS:EPOCH:extra"};
     for (size_t i = 0; i < sizeof bad_formats / sizeof bad_formats[0]; i++) {
         char json[256];
         snprintf(json, sizeof json,
@@ -293,18 +303,36 @@ static void test_rejections(void **state)
 static void test_bad_defaults(void **state)
 {
     (void)state;
-    static const char *const bad[][2] = {
-        {"INT", "2147483648"},    {"INT", "1.5"},     {"INT", "\"abc\""},  {"INT", "\"1x\""},
-        {"INT", "true"},          {"INT", "[]"},      {"LONG", "\"\""},    {"LONG", "1e3"},
-        {"LONG", "\"99999999999999999999\""},         {"FLOAT", "1e39"},   {"FLOAT", "\"inf\""},
-        {"FLOAT", "\"0x10\""},    {"DOUBLE", "true"}, {"DOUBLE", "\"1.5.\""},
-        {"DOUBLE", "\"-\""},      {"BOOLEAN", "2"},   {"BOOLEAN", "\"yes\""},
-        {"TIMESTAMP", "\"2023-02-29 00:00:00\""},     {"TIMESTAMP", "\"2024-01-01 24:00:00\""},
-        {"TIMESTAMP", "\"2024-01-01\""},              {"TIMESTAMP", "\"2024-01-01 00:00:00Z\""},
-        {"TIMESTAMP", "\"-024-02-29 03:04:05\""},     {"TIMESTAMP", "\"2024-01-01 +1:00:00\""},
-        {"TIMESTAMP", "\"2024-01-01\\u00010\""},      {"TIMESTAMP", "\"2024-01-01 00:00:00.\""},
-        {"STRING", "1.5"},        {"STRING", "false"}, {"BYTES", "\"abc\""}, {"BYTES", "\"zz\""},
-        {"BYTES", "12"}};
+    static const char *const bad[][2] = {{"INT", "2147483648"},
+                                         {"INT", "1.5"},
+                                         {"INT", "\"abc\""},
+                                         {"INT", "\"1x\""},
+                                         {"INT", "true"},
+                                         {"INT", "[]"},
+                                         {"LONG", "\"\""},
+                                         {"LONG", "1e3"},
+                                         {"LONG", "\"99999999999999999999\""},
+                                         {"FLOAT", "1e39"},
+                                         {"FLOAT", "\"inf\""},
+                                         {"FLOAT", "\"0x10\""},
+                                         {"DOUBLE", "true"},
+                                         {"DOUBLE", "\"1.5.\""},
+                                         {"DOUBLE", "\"-\""},
+                                         {"BOOLEAN", "2"},
+                                         {"BOOLEAN", "\"yes\""},
+                                         {"TIMESTAMP", "\"2023-02-29 00:00:00\""},
+                                         {"TIMESTAMP", "\"2024-01-01 24:00:00\""},
+                                         {"TIMESTAMP", "\"2024-01-01\""},
+                                         {"TIMESTAMP", "\"2024-01-01 00:00:00Z\""},
+                                         {"TIMESTAMP", "\"-024-02-29 03:04:05\""},
+                                         {"TIMESTAMP", "\"2024-01-01 +1:00:00\""},
+                                         {"TIMESTAMP", "\"2024-01-01\\u00010\""},
+                                         {"TIMESTAMP", "\"2024-01-01 00:00:00.\""},
+                                         {"STRING", "1.5"},
+                                         {"STRING", "false"},
+                                         {"BYTES", "\"abc\""},
+                                         {"BYTES", "\"zz\""},
+                                         {"BYTES", "12"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char json[256];
         snprintf(json, sizeof json,

@@ -63,12 +63,12 @@ static void expect_error(const char *json, const char *want)
 
 /* Table config with the newer stream location; X is extra stream-map entries. */
 #define NEWMAP(x)                                                                                  \
-    "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"                   \
+    "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"                    \
     "{\"streamIngestionConfig\":{\"streamConfigMaps\":[{\"stream.kafka.topic.name\":\"ev\","       \
     "\"stream.kafka.broker.list\":\"h:9092\"" x "}]}}}"
 /* Older location; X is extra top-level keys (after tableIndexConfig). */
 #define OLDMAP(x)                                                                                  \
-    "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":"                  \
+    "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":"                   \
     "{\"streamConfigs\":{\"stream.kafka.topic.name\":\"ev\","                                      \
     "\"stream.kafka.broker.list\":\"h:9092\"}}" x "}"
 
@@ -81,7 +81,8 @@ static void test_new_location_and_defaults(void **state)
     assert_int_equal(t->replication, 1);
     assert_null(t->time_column);
     assert_int_equal(t->nfields, 5);
-    for (int i = 0; i < 5; i++) assert_false(t->no_dictionary[i]);
+    for (int i = 0; i < 5; i++)
+        assert_false(t->no_dictionary[i]);
     assert_string_equal(t->topic, "ev");
     assert_string_equal(t->broker_list, "h:9092");
     assert_int_equal(t->offset_reset, TCFG_RESET_LARGEST); /* Pinot's default */
@@ -192,11 +193,12 @@ static void test_example_files(void **state)
     if (!s) fail_msg("%s", err);
     tcfg *t = tcfg_load(tp, s, err, sizeof err);
     if (!t) fail_msg("%s", err);
-    static const char *const names[] = {"ts",   "user",       "country", "device",  "event",
-                                        "tags", "latency_ms", "price",   "session", "flag",
-                                        "event_id"};
+    static const char *const names[] = {"ts",      "user", "country",    "device",
+                                        "event",   "tags", "latency_ms", "price",
+                                        "session", "flag", "event_id"};
     assert_int_equal(s->nfields, 11);
-    for (int i = 0; i < 11; i++) assert_true(schema_find(s, names[i]) >= 0);
+    for (int i = 0; i < 11; i++)
+        assert_true(schema_find(s, names[i]) >= 0);
     assert_false(s->fields[schema_find(s, "tags")].single_value);
     assert_string_equal(t->table_name, "events");
     assert_string_equal(t->topic, "events");
@@ -204,9 +206,11 @@ static void test_example_files(void **state)
     assert_true(t->flush_rows == 100000 && t->flush_time_ms == 6 * 3600000ull);
     static const char *const raw[] = {"ts", "event_id", "session", "price"};
     int nraw = 0;
-    for (uint32_t i = 0; i < t->nfields; i++) nraw += t->no_dictionary[i];
+    for (uint32_t i = 0; i < t->nfields; i++)
+        nraw += t->no_dictionary[i];
     assert_int_equal(nraw, 4);
-    for (int i = 0; i < 4; i++) assert_true(t->no_dictionary[schema_find(s, raw[i])]);
+    for (int i = 0; i < 4; i++)
+        assert_true(t->no_dictionary[schema_find(s, raw[i])]);
     tcfg_free(t);
     schema_free(s);
 }
@@ -232,7 +236,8 @@ static void test_rejections(void **state)
     /* unsupported sections, by name */
     expect_error(NEWMAP("") "x", "invalid JSON");
     expect_error(OLDMAP(",\"tenants\":{\"broker\":\"b\"}"), "table.json: tenants: unsupported key");
-    expect_error(OLDMAP(",\"metadata\":{\"customConfigs\":{\"a\":\"b\"}}"), "metadata: unsupported");
+    expect_error(OLDMAP(",\"metadata\":{\"customConfigs\":{\"a\":\"b\"}}"),
+                 "metadata: unsupported");
     expect_error(OLDMAP(",\"routing\":{\"x\":1}"), "routing: unsupported key");
     expect_error(OLDMAP(",\"query\":{\"timeoutMs\":5}"), "query: unsupported key");
     expect_error(OLDMAP(",\"upsertConfig\":{\"mode\":\"FULL\"}"), "upsertConfig: unsupported key");
@@ -253,8 +258,9 @@ static void test_rejections(void **state)
                  "replicasPerPartition: expected");
     expect_error(OLDMAP(",\"segmentsConfig\":{\"replication\":2,\"replicasPerPartition\":\"3\"}"),
                  "replicasPerPartition: 3 disagrees with segmentsConfig.replication 2");
-    expect_error(OLDMAP(",\"segmentsConfig\":{\"schemaName\":\"other\"}"),
-                 "segmentsConfig.schemaName: \"other\" does not match the schema's name \"events\"");
+    expect_error(
+        OLDMAP(",\"segmentsConfig\":{\"schemaName\":\"other\"}"),
+        "segmentsConfig.schemaName: \"other\" does not match the schema's name \"events\"");
     expect_error(OLDMAP(",\"segmentsConfig\":{\"timeColumnName\":\"nope\"}"),
                  "segmentsConfig.timeColumnName: \"nope\" is not a column of schema \"events\"");
     expect_error(OLDMAP(",\"segmentsConfig\":{\"timeColumnName\":\"session\"}"),
@@ -384,18 +390,35 @@ static void test_durations(void **state)
     static const struct {
         const char *in;
         uint64_t ms;
-    } ok[] = {{"0", 0},           {"500", 500},          {"500ms", 500},      {"90s", 90000},
-              {"15m", 900000},    {"6h", 21600000},      {"2d", 172800000},   {"6H", 21600000},
-              {"1h30m", 5400000}, {"1d2h3m4s5ms", 93784005},                  {"10MS", 10},
-              {"18446744073709551615", UINT64_MAX}};
+    } ok[] = {{"0", 0},           {"500", 500},
+              {"500ms", 500},     {"90s", 90000},
+              {"15m", 900000},    {"6h", 21600000},
+              {"2d", 172800000},  {"6H", 21600000},
+              {"1h30m", 5400000}, {"1d2h3m4s5ms", 93784005},
+              {"10MS", 10},       {"18446744073709551615", UINT64_MAX}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         uint64_t ms = 12345;
         if (tcfg_parse_duration(ok[i].in, &ms) != 0) fail_msg("rejected %s", ok[i].in);
         if (ms != ok[i].ms) fail_msg("%s -> %llu", ok[i].in, (unsigned long long)ms);
     }
-    static const char *const bad[] = {"",    "-1s",  "h",     "6 h",   " 6h",   "6h ",   "6x",
-                                      "6hh", "1.5h", "30m1h", "1h1h",  "6hours", "6min", "+5s",
-                                      "18446744073709551616", "213503982334602d", "5s5", "ms"};
+    static const char *const bad[] = {"",
+                                      "-1s",
+                                      "h",
+                                      "6 h",
+                                      " 6h",
+                                      "6h ",
+                                      "6x",
+                                      "6hh",
+                                      "1.5h",
+                                      "30m1h",
+                                      "1h1h",
+                                      "6hours",
+                                      "6min",
+                                      "+5s",
+                                      "18446744073709551616",
+                                      "213503982334602d",
+                                      "5s5",
+                                      "ms"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint64_t ms = 777;
         if (tcfg_parse_duration(bad[i], &ms) != SL_EINVAL) fail_msg("accepted \"%s\"", bad[i]);
@@ -410,16 +433,24 @@ static void test_sizes(void **state)
     static const struct {
         const char *in;
         uint64_t b;
-    } ok[] = {{"0", 0},          {"1000", 1000},      {"512K", 512 << 10}, {"200M", 200ull << 20},
-              {"1G", 1ull << 30}, {"2T", 2ull << 40}, {"200MB", 200ull << 20}, {"64k", 64 << 10},
-              {"7b", 7},          {"16777215T", 16777215ull << 40}};
+    } ok[] = {{"0", 0},
+              {"1000", 1000},
+              {"512K", 512 << 10},
+              {"200M", 200ull << 20},
+              {"1G", 1ull << 30},
+              {"2T", 2ull << 40},
+              {"200MB", 200ull << 20},
+              {"64k", 64 << 10},
+              {"7b", 7},
+              {"16777215T", 16777215ull << 40}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         uint64_t b = 1;
         if (tcfg_parse_size(ok[i].in, &b) != 0) fail_msg("rejected %s", ok[i].in);
         if (b != ok[i].b) fail_msg("%s -> %llu", ok[i].in, (unsigned long long)b);
     }
-    static const char *const bad[] = {"", "-1", "M", "1.5G", "200 M", "200MiB", "1X", "10MBB",
-                                      "16777216T", "18446744073709551616", " 1"};
+    static const char *const bad[] = {"",       "-1", "M",     "1.5G",      "200 M",
+                                      "200MiB", "1X", "10MBB", "16777216T", "18446744073709551616",
+                                      " 1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint64_t b = 9;
         if (tcfg_parse_size(bad[i], &b) != SL_EINVAL) fail_msg("accepted \"%s\"", bad[i]);
