@@ -267,9 +267,8 @@ static void cpool__rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         for (int i = 0; i < parts->cnt; i++) {
             cpool__part *pt = cpool__find(w, parts->elems[i].topic, parts->elems[i].partition);
             if (!pt) continue;
-            pcons *p = pt->p;
+            w->c->h.on_revoke(w->c->h.ctx, w, pt->p);
             cpool__part_del(w, pt);
-            w->c->h.on_revoke(w->c->h.ctx, w, p);
         }
         rd_kafka_assign(rk, NULL);
     }
@@ -358,11 +357,8 @@ static void cpool__tick(cpool_worker *w)
             high >= 0)
             atomic_store_explicit(&pcons_get_stats(pt->p)->high_watermark, high,
                                   memory_order_relaxed);
-        if (pt->held) {
-            if (w->c->h.on_held_tick) w->c->h.on_held_tick(w->c->h.ctx, w, pt->p);
-        } else if (pcons_tick(pt->p, now)) {
-            cpool__full(w, pt);
-        }
+        if (!pt->held && pcons_tick(pt->p, now)) cpool__full(w, pt);
+        if (w->c->h.on_tick) w->c->h.on_tick(w->c->h.ctx, w, pt->p, pt->held);
     }
 }
 
@@ -393,6 +389,9 @@ static void *cpool__worker_main(void *arg)
         }
     }
     free(msgs);
+    /* leave the group from the thread that owns the handle, so the revoke runs here and the
+     * group rebalances at once instead of waiting out this member's session timeout */
+    if (w->c->o.group_id) rd_kafka_consumer_close(w->rk);
     cpool__run_cmds(w); /* release anyone still waiting */
     return NULL;
 }
@@ -588,7 +587,6 @@ void cpool_free(cpool *c)
     for (int i = 0; i < c->n; i++) pthread_join(c->w[i].thread, NULL);
     for (int i = 0; i < c->n; i++) {
         cpool_worker *w = &c->w[i];
-        if (c->o.group_id) rd_kafka_consumer_close(w->rk);
         rd_kafka_queue_destroy(w->q);
         rd_kafka_destroy(w->rk);
         for (size_t j = 0; j < w->nparts; j++) free(w->parts[j].topic);

@@ -47,11 +47,12 @@ typedef struct cpool_handler {
      * the pool borrows it until on_revoke), or NULL to leave the partition alone. */
     pcons *(*on_assign)(void *ctx, cpool_worker *w, const char *topic, int32_t partition,
                         int64_t committed);
-    /* highlevel only: the partition was taken away; the pool no longer uses p. */
+    /* highlevel only: the partition is being taken away (cpool_commit still works inside);
+     * after it returns the pool no longer uses p. */
     void (*on_revoke)(void *ctx, cpool_worker *w, pcons *p);
-    /* Optional: called every tick for each held (paused) partition, on its worker, e.g. to
-     * retry a failed build and cpool_seek_resume it. */
-    void (*on_held_tick)(void *ctx, cpool_worker *w, pcons *p);
+    /* Optional: called every tick for each partition, on its worker, with whether it is held
+     * (paused); e.g. to retry a failed build and cpool_seek_resume it, or a failed commit. */
+    void (*on_tick)(void *ctx, cpool_worker *w, pcons *p, bool held);
 } cpool_handler;
 
 typedef struct cpool_prop {

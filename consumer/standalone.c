@@ -33,6 +33,8 @@ typedef struct sa_part {
     pcons *p;
     flush_tuner tuner;
     uint64_t retry_at_ms; /* a failed build is retried after this */
+    int64_t durable;      /* highlevel: end offset of the newest published segment */
+    int64_t committed;    /* highlevel: newest offset the group accepted */
 } sa_part;
 
 struct standalone {
@@ -240,7 +242,8 @@ static bool sa_complete(standalone *s, cpool_worker *w, sa_part *sp)
         return false;
     }
     int64_t end = pcons_next_offset(sp->p);
-    if (s->highlevel) cpool_commit(w, sp->p, end);
+    sp->durable = end;
+    if (s->highlevel && cpool_commit(w, sp->p, end) == 0) sp->committed = end;
     sa_start_segment(s, sp, pcons_seq(sp->p) + 1, end);
     return true;
 }
@@ -254,13 +257,17 @@ static cpool_full_action sa_on_full(void *ctx, cpool_worker *w, pcons *p)
     return sp && sa_complete(s, w, sp) ? CPOOL_CONTINUE : CPOOL_HOLD;
 }
 
-static void sa_on_held_tick(void *ctx, cpool_worker *w, pcons *p)
+/* Every tick: retry a failed build (held partitions) or a failed offset commit. */
+static void sa_on_tick(void *ctx, cpool_worker *w, pcons *p, bool held)
 {
     standalone *s = ctx;
     pthread_mutex_lock(&s->mu);
     sa_part *sp = sa_find(s, p);
     pthread_mutex_unlock(&s->mu);
-    if (!sp || pcons_get_state(p) != PCONS_FULL || sa_now_ms() < sp->retry_at_ms) return;
+    if (!sp) return;
+    if (s->highlevel && sp->durable > sp->committed && cpool_commit(w, p, sp->durable) == 0)
+        sp->committed = sp->durable;
+    if (!held || pcons_get_state(p) != PCONS_FULL || sa_now_ms() < sp->retry_at_ms) return;
     if (sa_complete(s, w, sp)) cpool_seek_resume(w, p, pcons_next_offset(p));
 }
 
@@ -276,6 +283,7 @@ static sa_part *sa_part_new(standalone *s, int32_t partition, int64_t committed)
     int64_t seq = 0, start = -1;
     bool resumed = sa_resume_point(s, partition, &seq, &start, &sp->tuner);
     if (committed > start) start = committed;
+    sp->durable = sp->committed = start;
     if (!resumed && committed < 0) {
         int64_t low, high;
         if (cpool_query_watermarks(s->pool, s->o.table->topic, partition, &low, &high) != 0) {
@@ -323,12 +331,14 @@ static pcons *sa_on_assign(void *ctx, cpool_worker *w, const char *topic, int32_
 
 static void sa_on_revoke(void *ctx, cpool_worker *w, pcons *p)
 {
-    (void)w;
     standalone *s = ctx;
     pthread_mutex_lock(&s->mu);
     sa_part *sp = sa_find(s, p);
     pthread_mutex_unlock(&s->mu);
-    if (sp) sa_part_free(s, sp);
+    if (!sp) return;
+    /* last chance to hand the durable position to the partition's next owner */
+    if (sp->durable > sp->committed) cpool_commit(w, p, sp->durable);
+    sa_part_free(s, sp);
 }
 
 /* ---- public ------------------------------------------------------------------------ */
@@ -400,7 +410,7 @@ standalone *standalone_start(const standalone_opts *o, char *err, size_t errlen)
                        .on_full = sa_on_full,
                        .on_assign = sa_on_assign,
                        .on_revoke = sa_on_revoke,
-                       .on_held_tick = sa_on_held_tick};
+                       .on_tick = sa_on_tick};
     s->pool = cpool_new(&po, &h, err, errlen);
     free(props); /* cpool_new copied the librdkafka settings into its handles */
     if (!s->pool) goto fail;

@@ -9,8 +9,8 @@
  * the partitions come from a Kafka consumer group instead, and the group's offset is
  * committed only after the segment holding the rows before it is durable.
  *
- * Threads: the consumer pool's workers do all the consuming and building; a maintenance
- * thread retries failed builds; standalone_health may be called from any thread. */
+ * Threads: the consumer pool's workers do all the consuming, building and retrying (of a
+ * failed build or offset commit); standalone_health may be called from any thread. */
 #ifndef SL_STANDALONE_H
 #define SL_STANDALONE_H
 
