@@ -701,9 +701,12 @@ const char *jsonscan_error_text(const jsonscan *s) noexcept
     return s->err_text;
 }
 
-const char *jsonscan_kernel(void) noexcept
+void jsonscan_kernel(char *buf, size_t len) noexcept
 {
-    return SIMDJSON_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION);
+    /* Stage 1 comes from libsimdjson, dispatched at run time to the best kernel for this CPU;
+     * the On-Demand walk is header code compiled for the build's target. */
+    snprintf(buf, len, "stage1=%s walk=%s", simdjson::get_active_implementation()->name().c_str(),
+             SIMDJSON_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION));
 }
 
 void jsonscan_free(jsonscan *s) noexcept

@@ -103,8 +103,10 @@ int jsonscan_error_index(const jsonscan *s) JSONSCAN_NOEXCEPT;
 /* After a failed run: simdjson's static description of the fault ("" after success). */
 const char *jsonscan_error_text(const jsonscan *s) JSONSCAN_NOEXCEPT;
 
-/* Name of the simdjson kernel compiled in ("fallback", "haswell", ...), for logs and bench. */
-const char *jsonscan_kernel(void) JSONSCAN_NOEXCEPT;
+/* Writes the simdjson kernels in use into buf (len bytes), e.g. "stage1=icelake walk=fallback":
+ * stage 1 (UTF-8 check, structure index) is picked at run time for the CPU, the On-Demand walk
+ * at compile time for the build target. For logs and the benchmark. */
+void jsonscan_kernel(char *buf, size_t len) JSONSCAN_NOEXCEPT;
 
 void jsonscan_free(jsonscan *s) JSONSCAN_NOEXCEPT;
 
