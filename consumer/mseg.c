@@ -38,11 +38,17 @@ typedef struct mseg__cvec {
     uint8_t *cur;      /* chunk holding element len */
 } mseg__cvec;
 
+/* Hash table entry. For STRING/BYTES the entry alone decides equality of values up to 8
+ * bytes long (prefix + exact length), so the common short dimension values never touch the
+ * value heap on a lookup; longer ones compare bytes only after prefix, length and 20 hash
+ * bits matched. */
 typedef struct mseg__dent {
-    uint64_t key; /* fixed types: the value's bits; bytes: the hash */
+    uint64_t key; /* fixed types: the value's bits; bytes: first 8 bytes, zero-padded */
     uint32_t id1; /* id + 1; 0 = empty slot */
-    uint32_t pad;
+    uint32_t tag; /* bytes: min(len, 4095) << 20 | 20 bits of the hash; fixed: 0 */
 } mseg__dent;
+
+#define MSEG_TAG_LEN_MAX 4095u
 
 typedef struct mseg__col {
     const schema_field *field;
@@ -248,6 +254,13 @@ static void mseg__store(mseg *m, const mseg__col *c, void *dst, const schema_val
     }
 }
 
+/* Table slot hash of an entry's value (fixed: its bits; bytes: its contents). */
+static inline uint64_t mseg__slot_hash(const mseg__col *c, uint64_t key, const uint8_t *p,
+                                       uint32_t n)
+{
+    return c->var ? mseg__hash_bytes(p, n) : mseg__mix64(key);
+}
+
 static void mseg__tab_resize(mseg *m, mseg__col *c)
 {
     uint32_t ncap = c->tab ? (c->tab_mask + 1) * 2 : 64;
@@ -256,7 +269,14 @@ static void mseg__tab_resize(mseg *m, mseg__col *c)
     if (c->tab) {
         for (uint32_t i = 0; i <= c->tab_mask; i++) {
             if (!c->tab[i].id1) continue;
-            uint32_t j = (uint32_t)mseg__mix64(c->tab[i].key) & (ncap - 1);
+            uint64_t h;
+            if (c->var) {
+                const seg_bytes *b = mseg__cvec_at(&c->dvals, c->tab[i].id1 - 1);
+                h = mseg__slot_hash(c, 0, b->ptr, b->len);
+            } else {
+                h = mseg__slot_hash(c, c->tab[i].key, NULL, 0);
+            }
+            uint32_t j = (uint32_t)h & (ncap - 1);
             while (nt[j].id1) j = (j + 1) & (ncap - 1);
             nt[j] = c->tab[i];
         }
@@ -269,21 +289,33 @@ static void mseg__tab_resize(mseg *m, mseg__col *c)
 /* Dictionary id of v, inserting it when new. */
 static uint32_t mseg__dict_id(mseg *m, mseg__col *c, const schema_value *v)
 {
-    uint64_t key = c->var ? mseg__hash_bytes(v->u.bytes.ptr, v->u.bytes.len)
-                          : mseg__fixed_key(c->field->type, v);
-    uint32_t j = (uint32_t)mseg__mix64(key) & c->tab_mask;
+    uint64_t key, h;
+    uint32_t tag = 0, len = 0;
+    const uint8_t *ptr = NULL;
+    if (c->var) {
+        ptr = v->u.bytes.ptr;
+        len = v->u.bytes.len;
+        key = 0;
+        memcpy(&key, ptr, len < 8 ? len : 8);
+        h = mseg__hash_bytes(ptr, len);
+        tag = (len < MSEG_TAG_LEN_MAX ? len : MSEG_TAG_LEN_MAX) << 20 | (uint32_t)(h >> 44);
+    } else {
+        key = mseg__fixed_key(c->field->type, v);
+        h = mseg__mix64(key);
+    }
+    uint32_t j = (uint32_t)h & c->tab_mask;
     for (;; j = (j + 1) & c->tab_mask) {
         mseg__dent *e = &c->tab[j];
         if (!e->id1) break;
-        if (e->key != key) continue;
-        if (!c->var) return e->id1 - 1;
+        if (e->key != key || e->tag != tag) continue;
+        if (len <= 8) return e->id1 - 1; /* fixed types, or bytes decided by the entry */
         const seg_bytes *b = mseg__cvec_at(&c->dvals, e->id1 - 1);
-        if (b->len == v->u.bytes.len && memcmp(b->ptr, v->u.bytes.ptr, b->len) == 0)
-            return e->id1 - 1;
+        if (b->len == len && memcmp(b->ptr, ptr, len) == 0) return e->id1 - 1;
     }
     uint32_t id = c->card++;
     mseg__store(m, c, mseg__cvec_push(m, &c->dvals), v);
     c->tab[j].key = key;
+    c->tab[j].tag = tag;
     c->tab[j].id1 = id + 1;
     if ((uint64_t)c->card * 2 > c->tab_mask) mseg__tab_resize(m, c);
     return id;

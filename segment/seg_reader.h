@@ -9,6 +9,9 @@
  * accessors check only their arguments (column, row). A truncated file (shorter than its
  * header says) is SL_ETRUNC, a damaged one SL_ECORRUPT, an unknown version SL_EFORMAT.
  *
+ * Segment files are immutable and replaced only by rename (fsutil), never rewritten in place:
+ * like any mmap, truncating a file under an open reader would fault.
+ *
  * A seg_reader is immutable after open: any number of threads may read it concurrently.
  * Strings and bytes returned (names, schema JSON, STRING/BYTES values) point into the
  * mapping or borrowed buffer and stay valid until seg_reader_close. */

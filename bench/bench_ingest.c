@@ -1,0 +1,86 @@
+/* Issue targets (a) and (c): JSON decode + append rows/s on one core for the example
+ * ~250-byte, 11-field event, and mutable-segment bytes per row against raw JSON bytes per
+ * row. Events are sluice loadgen's (consumer/evgen.h), so the figures describe real traffic.
+ *
+ * usage: bench_ingest [SCHEMA.json TABLE.json] [ROWS]   (defaults: deploy/examples, 1000000) */
+#include "common/schema.h"
+#include "common/table_config.h"
+#include "consumer/evgen.h"
+#include "consumer/mseg.h"
+#include "consumer/rowdec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    const char *sp = argc > 2 ? argv[1] : "deploy/examples/events_schema.json";
+    const char *tp = argc > 2 ? argv[2] : "deploy/examples/events_table.json";
+    size_t rows = argc == 2 ? strtoull(argv[1], NULL, 10) : argc > 3 ? strtoull(argv[3], NULL, 10)
+                                                                     : 1000000;
+    char err[512];
+    schema *s = schema_load(sp, err, sizeof err);
+    tcfg *t = s ? tcfg_load(tp, s, err, sizeof err) : NULL;
+    if (!s || !t) {
+        fprintf(stderr, "bench_ingest: %s\n", err);
+        return 1;
+    }
+    /* the messages, back to back, as a consumer would see them */
+    size_t *off = malloc((rows + 1) * sizeof *off);
+    char *buf = malloc(rows * EVGEN_JSON_MAX);
+    if (!off || !buf) return 1;
+    off[0] = 0;
+    for (size_t i = 0; i < rows; i++)
+        off[i + 1] = off[i] + evgen_row_json(1, i, buf + off[i], EVGEN_JSON_MAX);
+    double raw_per_row = (double)off[rows] / (double)rows;
+
+    rowdec *d = rowdec_new(s, 0);
+    double best_all = 1e30, best_dec = 1e30;
+    size_t mem = 0;
+    for (int run = 0; run < 3; run++) {
+        /* decode only */
+        double t0 = now_s();
+        for (size_t i = 0; i < rows; i++) {
+            const row *r;
+            if (rowdec_decode(d, (const uint8_t *)buf + off[i], off[i + 1] - off[i], &r)) return 1;
+        }
+        double t1 = now_s();
+        if (t1 - t0 < best_dec) best_dec = t1 - t0;
+        /* decode + append */
+        mseg *m = mseg_new(s, t->no_dictionary);
+        t0 = now_s();
+        for (size_t i = 0; i < rows; i++) {
+            const row *r;
+            rowdec_decode(d, (const uint8_t *)buf + off[i], off[i + 1] - off[i], &r);
+            mseg_append(m, r);
+        }
+        t1 = now_s();
+        if (t1 - t0 < best_all) best_all = t1 - t0;
+        mem = mseg_memory_bytes(m);
+        mseg_free(m);
+    }
+    double mseg_per_row = (double)mem / (double)rows;
+    printf("| measure (%zu rows, best of 3, one core) | value | target |\n|---|---|---|\n", rows);
+    printf("| (a) JSON decode + append | %.0f rows/s | >= 1000000 rows/s |\n", rows / best_all);
+    printf("|     decode only (rowdec) | %.0f rows/s | |\n", rows / best_dec);
+    printf("|     append only (derived) | %.0f rows/s | |\n",
+           rows / (best_all - best_dec > 1e-9 ? best_all - best_dec : 1e-9));
+    printf("| raw JSON bytes per row | %.1f | |\n", raw_per_row);
+    printf("| (c) mutable segment bytes per row | %.1f | |\n", mseg_per_row);
+    printf("| (c) ratio mutable / raw | %.3f | <= 0.3 |\n", mseg_per_row / raw_per_row);
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+    free(buf);
+    free(off);
+    return 0;
+}
