@@ -74,9 +74,9 @@ typedef struct jsonscan_val {
 /* Flags per wanted field. */
 #define JSONSCAN_F_LIST 0x1u /* a JSON array becomes a LIST of element values (multi-value) */
 
-/* New scanner for n wanted fields. names[i] (len[i] bytes, need not be NUL-terminated) is
- * borrowed and must outlive the scanner; flags[i] is a JSONSCAN_F_* mask (flags may be NULL).
- * When a name repeats, the first index wins. Caller frees with jsonscan_free. */
+/* New scanner for n wanted fields. names[i] (lens[i] bytes, need not be NUL-terminated) is
+ * copied; flags[i] is a JSONSCAN_F_* mask (flags may be NULL). When a name repeats, the first
+ * index wins. Caller frees with jsonscan_free. */
 jsonscan *jsonscan_new(const char *const *names, const uint32_t *lens, const uint8_t *flags,
                        uint32_t n) JSONSCAN_NOEXCEPT;
 

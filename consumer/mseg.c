@@ -31,7 +31,8 @@
 typedef struct mseg__cvec {
     void **dir;        /* chunk pointers; swapped whole (release) when it grows */
     uint32_t dir_cap;  /* entries in dir */
-    uint32_t width;    /* element size in bytes */
+    uint32_t width;    /* element size in bytes (of the current chunk) */
+    uint32_t tag;      /* id vectors: SEG_SRC_ID_* of the current chunk, kept in dir's low bits */
     uint32_t cap0;     /* elements allocated in chunk 0 */
     uint64_t len;      /* elements written (writer's view) */
     uint64_t limit;    /* len may grow to this without allocating */
@@ -143,7 +144,7 @@ static void mseg__cvec_grow(mseg *m, mseg__cvec *cv, bool zero)
         uint32_t ncap0 = cv->cap0 ? cv->cap0 * 2 : CHUNK0_MIN;
         if (ncap0 > SEG_CHUNK) ncap0 = SEG_CHUNK;
         chunk = mseg__alloc_bytes(m, (size_t)ncap0 * cv->width);
-        if (cv->cap0) memcpy(chunk, cv->dir[0], (size_t)cv->cap0 * cv->width);
+        if (cv->cap0) memcpy(chunk, cv->cur, (size_t)cv->cap0 * cv->width);
         if (zero) memset(chunk + (size_t)cv->cap0 * cv->width, 0,
                          (size_t)(ncap0 - cv->cap0) * cv->width);
         cv->cap0 = ncap0;
@@ -153,7 +154,7 @@ static void mseg__cvec_grow(mseg *m, mseg__cvec *cv, bool zero)
         if (zero) memset(chunk, 0, (size_t)SEG_CHUNK * cv->width);
         cv->limit = (k + 1) << SEG_CHUNK_SHIFT;
     }
-    __atomic_store_n(&cv->dir[k], chunk, __ATOMIC_RELEASE);
+    __atomic_store_n(&cv->dir[k], (void *)((uintptr_t)chunk | cv->tag), __ATOMIC_RELEASE);
     cv->cur = chunk;
 }
 
@@ -166,12 +167,73 @@ static inline void *mseg__cvec_push(mseg *m, mseg__cvec *cv)
     return p;
 }
 
-/* Element i, for readers (i below the published prefix) and for the writer. */
+/* Element i, for readers (i below the published prefix) and for the writer. Not for id
+ * vectors, whose width varies by chunk (mseg__id_at). */
 static inline const void *mseg__cvec_at(const mseg__cvec *cv, uint64_t i)
 {
     void **dir = __atomic_load_n(&cv->dir, __ATOMIC_ACQUIRE);
     const uint8_t *chunk = __atomic_load_n(&dir[i >> SEG_CHUNK_SHIFT], __ATOMIC_ACQUIRE);
     return chunk + (size_t)(i & SEG_CHUNK_MASK) * cv->width;
+}
+
+/* ---- id vectors: dictionary ids 1, 2 or 4 bytes wide, chosen per chunk ---------------
+ * A chunk starts at the width the dictionary's size needs and is widened (copied; the old
+ * copy stays valid for readers) when a larger id arrives. Low-cardinality columns thus cost
+ * one byte per value instead of four. */
+
+static inline uint32_t mseg__tag_width(uint32_t tag)
+{
+    return tag == SEG_SRC_ID_U8 ? 1 : tag == SEG_SRC_ID_U16 ? 2 : 4;
+}
+
+static inline uint32_t mseg__tag_for(uint32_t id)
+{
+    return id < 256 ? SEG_SRC_ID_U8 : id < 65536 ? SEG_SRC_ID_U16 : SEG_SRC_ID_U32;
+}
+
+/* Re-copy the current chunk at the width of tag (wider than the current one). */
+static void mseg__ids_widen(mseg *m, mseg__cvec *cv, uint32_t tag)
+{
+    uint64_t k = cv->len >> SEG_CHUNK_SHIFT; /* the chunk that receives element len */
+    uint32_t cap = k ? SEG_CHUNK : cv->cap0, n = (uint32_t)(cv->len - (k << SEG_CHUNK_SHIFT));
+    uint32_t w = mseg__tag_width(tag);
+    uint8_t *chunk = mseg__alloc_bytes(m, (size_t)cap * w);
+    const void *old = (const void *)((uintptr_t)cv->cur | cv->tag);
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t id = seg_src_id_in(old, j);
+        if (w == 2) ((uint16_t *)chunk)[j] = (uint16_t)id;
+        else ((uint32_t *)chunk)[j] = id;
+    }
+    cv->tag = tag;
+    cv->width = w;
+    cv->cur = chunk;
+    __atomic_store_n(&cv->dir[k], (void *)((uintptr_t)chunk | tag), __ATOMIC_RELEASE);
+}
+
+static inline void mseg__ids_push(mseg *m, mseg__cvec *cv, uint32_t id, uint32_t card)
+{
+    if (cv->len >= cv->limit) {
+        if (cv->len & SEG_CHUNK_MASK || cv->len == 0) {
+            mseg__cvec_grow(m, cv, false); /* chunk 0 doubling keeps its width */
+        } else { /* a fresh chunk starts at the width the dictionary needs now */
+            cv->tag = mseg__tag_for(card ? card - 1 : 0);
+            cv->width = mseg__tag_width(cv->tag);
+            mseg__cvec_grow(m, cv, false);
+        }
+    }
+    if (mseg__tag_width(mseg__tag_for(id)) > cv->width) mseg__ids_widen(m, cv, mseg__tag_for(id));
+    uint8_t *p = cv->cur + (size_t)(cv->len & SEG_CHUNK_MASK) * cv->width;
+    if (cv->width == 1) *p = (uint8_t)id;
+    else if (cv->width == 2) memcpy(p, &(uint16_t){(uint16_t)id}, 2);
+    else memcpy(p, &id, 4);
+    cv->len++;
+}
+
+static inline uint32_t mseg__id_at(const mseg__cvec *cv, uint64_t i)
+{
+    void **dir = __atomic_load_n(&cv->dir, __ATOMIC_ACQUIRE);
+    const void *chunk = __atomic_load_n(&dir[i >> SEG_CHUNK_SHIFT], __ATOMIC_ACQUIRE);
+    return seg_src_id_in(chunk, (uint32_t)(i & SEG_CHUNK_MASK));
 }
 
 /* ---- values --------------------------------------------------------------------- */
@@ -325,7 +387,7 @@ static inline void mseg__put(mseg *m, mseg__col *c, const schema_value *v)
 {
     if (c->dict) {
         uint32_t id = mseg__dict_id(m, c, v);
-        *(uint32_t *)mseg__cvec_push(m, &c->vals) = id;
+        mseg__ids_push(m, &c->vals, id, c->card);
     } else {
         mseg__store(m, c, mseg__cvec_push(m, &c->vals), v);
     }
@@ -364,7 +426,8 @@ mseg *mseg_new(const schema *s, const bool *no_dictionary)
         c->dict = !(no_dictionary && no_dictionary[i]);
         c->var = schema_type_width(c->field->type) == 0;
         c->width = c->var ? (uint32_t)sizeof(seg_bytes) : schema_type_width(c->field->type);
-        mseg__cvec_init(&c->vals, c->dict ? 4 : c->width);
+        mseg__cvec_init(&c->vals, c->dict ? 1 : c->width);
+        if (c->dict) c->vals.tag = SEG_SRC_ID_U8;
         mseg__cvec_init(&c->mv_end, 4);
         mseg__cvec_init(&c->nulls, 8);
         mseg__cvec_init(&c->dvals, c->width);
@@ -431,8 +494,8 @@ void mseg_src(const mseg *m, seg_src *src, seg_src_col *cols)
 
 static void mseg__read_cell(const mseg__col *c, uint64_t v, schema_value *out)
 {
-    const void *p = mseg__cvec_at(&c->vals, v);
-    if (c->dict) p = mseg__cvec_at(&c->dvals, *(const uint32_t *)p);
+    const void *p = c->dict ? mseg__cvec_at(&c->dvals, mseg__id_at(&c->vals, v))
+                            : mseg__cvec_at(&c->vals, v);
     if (c->var) {
         const seg_bytes *b = p;
         out->u.bytes.ptr = b->ptr;

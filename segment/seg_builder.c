@@ -442,7 +442,7 @@ static int seg__analyse_dict(seg_build *b, seg_col *c)
     const uint32_t card = sc->cardinality;
     int rc = 0;
     uint8_t *used = NULL;
-    uint32_t *ids = NULL;
+    uint32_t *ids = NULL, *scratch = NULL;
     if (c->nvals > 0 && card == 0)
         return seg__fail(b->err, b->errlen, SL_EINVAL, "column %s: values but empty dictionary",
                          c->f->name);
@@ -450,9 +450,10 @@ static int seg__analyse_dict(seg_build *b, seg_col *c)
         return seg__fail(b->err, b->errlen, SL_EINVAL, "column %s: no dictionary chunks",
                          c->f->name);
     used = seg__xcalloc(card, 1);
+    scratch = seg__xmalloc((size_t)SEG_CHUNK * sizeof *scratch);
     for (uint64_t base = 0; base < c->nvals; base += SEG_CHUNK) {
-        const uint32_t *v = sc->val_chunks[base >> SEG_CHUNK_SHIFT];
         uint32_t m = seg__chunk_len(c->nvals, base);
+        const uint32_t *v = seg_src_ids(sc->val_chunks[base >> SEG_CHUNK_SHIFT], m, scratch);
         for (uint32_t i = 0; i < m; i++) {
             uint32_t id = v[i];
             if (__builtin_expect(id >= card, 0)) {
@@ -526,6 +527,7 @@ static int seg__analyse_dict(seg_build *b, seg_col *c)
     c->bits = seg__bits_for(c->card);
     c->has_minmax = c->card > 0;
 done:
+    free(scratch);
     free(used);
     free(ids);
     return rc;
@@ -750,9 +752,10 @@ static void seg__pack_ids(const seg_col *c, uint8_t *out)
     uint64_t acc = 0;
     unsigned fill = 0;
     uint8_t *o = out;
+    uint32_t *scratch = seg__xmalloc((size_t)SEG_CHUNK * sizeof *scratch);
     for (uint64_t base = 0; base < c->nvals; base += SEG_CHUNK) {
-        const uint32_t *ids = c->sc->val_chunks[base >> SEG_CHUNK_SHIFT];
         uint32_t m = seg__chunk_len(c->nvals, base);
+        const uint32_t *ids = seg_src_ids(c->sc->val_chunks[base >> SEG_CHUNK_SHIFT], m, scratch);
         for (uint32_t i = 0; i < m; i++) {
             uint64_t v = remap[ids[i]];
             acc |= v << fill;
@@ -766,6 +769,7 @@ static void seg__pack_ids(const seg_col *c, uint8_t *out)
         }
     }
     if (fill) seg__put64(o, acc);
+    free(scratch);
 }
 
 static void seg__write_col(seg_build *b, seg_col *c, uint8_t *buf)

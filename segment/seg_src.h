@@ -9,7 +9,10 @@
  * Element types by column kind (T = the column's storage type from schema_type: int32_t for
  * INT/BOOLEAN, int64_t for LONG/TIMESTAMP, float, double, seg_bytes for STRING/BYTES):
  *   dictionary column: dict_chunks[id] is a T (unsorted: ids are in first-seen order),
- *                      val_chunks[v] is a uint32_t id;
+ *                      val_chunks[v] is an id stored 4, 1 or 2 bytes wide, chosen per chunk:
+ *                      the low 2 bits of the chunk pointer say which (SEG_SRC_ID_* tags;
+ *                      0 = uint32_t, so a plain aligned uint32_t array is a valid chunk),
+ *                      the pointer with those bits cleared is the chunk;
  *   raw column:        val_chunks[v] is a T.
  *   single-value:      value v belongs to row v (n_values == rows).
  *   multi-value:       row r owns values [mv_end(r-1), mv_end(r)), mv_end(-1) = 0.
@@ -62,5 +65,48 @@ typedef struct seg_src {
 } seg_src;
 
 #define SEG_SRC_AT(chunks, T, i) (((const T *)(chunks)[(i) >> SEG_CHUNK_SHIFT])[(i)&SEG_CHUNK_MASK])
+
+/* Id width tags of dictionary val_chunks (low 2 bits of each chunk pointer). */
+#define SEG_SRC_ID_U32 0u
+#define SEG_SRC_ID_U8 1u
+#define SEG_SRC_ID_U16 2u
+#define SEG_SRC_ID_TAG_MASK ((uintptr_t)3u)
+
+static inline unsigned seg_src_id_tag(const void *chunk)
+{
+    return (unsigned)((uintptr_t)chunk & SEG_SRC_ID_TAG_MASK);
+}
+
+static inline const void *seg_src_id_base(const void *chunk)
+{
+    return (const void *)((uintptr_t)chunk & ~SEG_SRC_ID_TAG_MASK);
+}
+
+/* Id at position j of one tagged chunk. */
+static inline uint32_t seg_src_id_in(const void *chunk, uint32_t j)
+{
+    const void *b = seg_src_id_base(chunk);
+    switch (seg_src_id_tag(chunk)) {
+    case SEG_SRC_ID_U8: return ((const uint8_t *)b)[j];
+    case SEG_SRC_ID_U16: return ((const uint16_t *)b)[j];
+    default: return ((const uint32_t *)b)[j];
+    }
+}
+
+/* Widen chunk's first n ids into out (n <= SEG_CHUNK); returns out, or the chunk itself when
+ * it already holds uint32_t ids (no copy). */
+static inline const uint32_t *seg_src_ids(const void *chunk, uint32_t n, uint32_t *out)
+{
+    const void *b = seg_src_id_base(chunk);
+    switch (seg_src_id_tag(chunk)) {
+    case SEG_SRC_ID_U8:
+        for (uint32_t j = 0; j < n; j++) out[j] = ((const uint8_t *)b)[j];
+        return out;
+    case SEG_SRC_ID_U16:
+        for (uint32_t j = 0; j < n; j++) out[j] = ((const uint16_t *)b)[j];
+        return out;
+    default: return (const uint32_t *)b;
+    }
+}
 
 #endif

@@ -138,8 +138,9 @@ static void test_view(void **state)
     /* dictionary: 97 distinct users, ids in first-seen order */
     assert_true(cols[C_STR].dict);
     assert_int_equal(cols[C_STR].cardinality, 97);
-    assert_int_equal(SEG_SRC_AT(cols[C_STR].val_chunks, uint32_t, 0), 0);
-    assert_int_equal(SEG_SRC_AT(cols[C_STR].val_chunks, uint32_t, 98), 1);
+    assert_int_equal(seg_src_id_in(cols[C_STR].val_chunks[0], 0), 0);
+    assert_int_equal(seg_src_id_in(cols[C_STR].val_chunks[0], 98), 1);
+    assert_int_equal(seg_src_id_tag(cols[C_STR].val_chunks[0]), SEG_SRC_ID_U8); /* 97 ids */
     const seg_bytes *b = &SEG_SRC_AT(cols[C_STR].dict_chunks, seg_bytes, 5);
     assert_int_equal(b->len, 5);
     assert_memory_equal(b->ptr, "user5", 5);
@@ -196,6 +197,62 @@ static void test_empty_segment_view(void **state)
     mseg_free(m);
 }
 
+/* Dictionary ids start one byte wide and widen (1 -> 2 -> 4 bytes) as the dictionary grows,
+ * inside a chunk and at chunk boundaries; every id must survive the re-copies. */
+static void test_id_widths(void **state)
+{
+    (void)state;
+    const uint64_t n = 70000 + SEG_CHUNK; /* > 65536 distinct ints, then repeats */
+    mseg *m = mseg_new(&sch, raw_flags);
+    trow t;
+    for (uint64_t i = 0; i < n; i++) {
+        make_row(&t, i);
+        t.cols[C_INT].v.u.i32 = (int32_t)(i < 70000 ? i : i % 300);
+        assert_int_equal(mseg_append(m, &t.r), 0);
+    }
+    seg_src src;
+    seg_src_col cols[C_NCOLS];
+    mseg_src(m, &src, cols);
+    assert_int_equal(cols[C_INT].cardinality, 70000);
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t id = seg_src_id_in(cols[C_INT].val_chunks[i >> SEG_CHUNK_SHIFT],
+                                    (uint32_t)(i & SEG_CHUNK_MASK));
+        uint32_t want = (uint32_t)(i < 70000 ? i : i % 300);
+        if (id != want) fail_msg("row %llu: id %u, want %u", (unsigned long long)i, id, want);
+        schema_value v;
+        mseg_read_value(m, C_INT, i, &v);
+        assert_int_equal(v.u.i32, (int32_t)want);
+    }
+    assert_int_equal(seg_src_id_tag(cols[C_INT].val_chunks[0]), SEG_SRC_ID_U16);
+    assert_int_equal(seg_src_id_tag(cols[C_INT].val_chunks[4]), SEG_SRC_ID_U32);
+    mseg_free(m);
+}
+
+/* Long strings that share their first 8 bytes go through the full comparison. */
+static void test_long_strings(void **state)
+{
+    (void)state;
+    mseg *m = mseg_new(&sch, raw_flags);
+    trow t;
+    char buf[64];
+    for (uint64_t i = 0; i < 3000; i++) {
+        make_row(&t, i);
+        snprintf(buf, sizeof buf, "same-prefix-%llu", (unsigned long long)(i % 1000));
+        t.cols[C_STR].v.u.bytes.ptr = (const uint8_t *)buf;
+        t.cols[C_STR].v.u.bytes.len = (uint32_t)strlen(buf);
+        assert_int_equal(mseg_append(m, &t.r), 0);
+    }
+    seg_src src;
+    seg_src_col cols[C_NCOLS];
+    mseg_src(m, &src, cols);
+    assert_int_equal(cols[C_STR].cardinality, 1000);
+    schema_value v;
+    mseg_read_value(m, C_STR, 2999, &v);
+    assert_int_equal(v.u.bytes.len, strlen("same-prefix-999"));
+    assert_memory_equal(v.u.bytes.ptr, "same-prefix-999", v.u.bytes.len);
+    mseg_free(m);
+}
+
 typedef struct reader_arg {
     const mseg *m;
     _Atomic int done;
@@ -241,6 +298,8 @@ int main(void)
         cmocka_unit_test(test_view),
         cmocka_unit_test(test_float_keys),
         cmocka_unit_test(test_empty_segment_view),
+        cmocka_unit_test(test_id_widths),
+        cmocka_unit_test(test_long_strings),
         cmocka_unit_test(test_concurrent_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
