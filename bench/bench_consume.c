@@ -1,0 +1,946 @@
+/* Consumer benchmark: how close standalone ingestion (Kafka -> published segment files) comes
+ * to a bare librdkafka consume loop over the same data, what 16 partitions cost on 2 cores,
+ * and what a consuming partition costs in memory.
+ *
+ * Everything is measured in ONE run, so the ratios compare figures taken seconds apart on the
+ * same (noisy, shared) machine. Kafka is `sluice kafka-mock` in a child process, so its CPU
+ * stays out of getrusage(RUSAGE_SELF); it is filled by `sluice loadgen` (zstd batches: the
+ * mock keeps only the newest 5 MiB compressed per partition, about 100000 of these rows,
+ * DESIGN §7). Nothing is timed while data is produced. Steps, in this order:
+ *
+ *  1. RSS first, while this process's heap is fresh (memory freed by earlier runs would hide
+ *     growth): 16 partitions x 49152 rows (48 x 1024, so pcons' memory gauge, sampled every
+ *     1024 rows, is exact at the end) consumed by a standalone whose flush threshold is
+ *     above that; once every row sits in a consuming segment, (RSS - RSS before) / 16 and
+ *     sum(sluice_consuming_segment_bytes) / rows.
+ *  2. One partition of N rows: (a) a bare loop, one handle with consumer/cpool.c's fetch
+ *     settings, rd_kafka_consume_batch_queue until N messages were seen (touching a byte of
+ *     each); (b) standalone_start on that partition with threshold N/4, until the 4th
+ *     segment file is published. Alternated REPS times, best of each, ratio (b)/(a).
+ *  3. 16 partitions x N rows, standalone with 2 workers and threshold N/2, until all 32
+ *     files are published: rows/s and CPU seconds per million rows; the bare loop with 2
+ *     threads (8 partitions each, as the pool splits them) beside it.
+ *  4. librdkafka fetch settings (DESIGN §7): the 16-partition bare loop and standalone with
+ *     2.0.2's defaults and with other queue bounds instead of ours.
+ *
+ * Prints a table; asserts no figure. Exits 1 only when a measurement could not be taken
+ * (its line then says why). The mock child is killed by PID and the temp dir removed on
+ * every exit path, SIGINT/SIGTERM included; PR_SET_PDEATHSIG covers a crash of this process.
+ *
+ * usage: bench_consume [--sluice PATH] [--examples DIR] [--rows N] [--reps R]
+ *   --sluice    the sluice binary (default: ../sluice next to this binary)
+ *   --examples  dir with events_schema.json and events_table.json (default: deploy/examples
+ *               under the current dir, else under the source tree this was built from)
+ *   --rows      rows per partition (default 100000; more than the mock keeps is trimmed)
+ *   --reps      repetitions of the one-partition pair (default 3) */
+#include "common/jsonw.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/schema.h"
+#include "common/table_config.h"
+#include "consumer/cpool.h"
+#include "consumer/evgen.h"
+#include "consumer/standalone.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#define BC_MANY 16                 /* partitions of the multi-partition topic */
+#define BC_RSS_ROWS 49152          /* rows per partition for the memory step (48 x 1024) */
+#define BC_BATCH 4096              /* as CPOOL_BATCH */
+#define BC_RUN_TIMEOUT_S 60.0      /* one measurement never waits longer than this */
+#define BC_MAX_LINES 48
+
+/* consumer/cpool.c's librdkafka settings (cpool__handle), so the bare loop fetches exactly as
+ * the pool does and the ratio compares consuming with consuming plus ingestion. Keep in sync. */
+static const cpool_prop bc_cpool_props[] = {
+    {"enable.auto.commit", "false"},
+    {"enable.auto.offset.store", "false"},
+    {"auto.offset.reset", "error"},
+    {"enable.partition.eof", "false"},
+    {"fetch.wait.max.ms", "100"},
+    {"fetch.error.backoff.ms", "20"},
+    {"queued.min.messages", "10000000"},
+    {"queued.max.messages.kbytes", "65536"},
+    {"max.partition.fetch.bytes", "4194304"},
+    {"fetch.max.bytes", "67108864"},
+    {"receive.message.max.bytes", "100000000"},
+    {"socket.nagle.disable", "true"},
+};
+#define BC_NPROPS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The fetch-setting variants of step 4, applied over ours. */
+typedef struct bc_variant {
+    const char *name;
+    const cpool_prop *props;
+    size_t nprops;
+} bc_variant;
+
+static const cpool_prop bc_v_defaults[] = {
+    {"queued.min.messages", "100000"}, /* librdkafka 2.0.2 defaults */
+    {"queued.max.messages.kbytes", "65536"},
+    {"fetch.error.backoff.ms", "500"},
+};
+static const cpool_prop bc_v_qmin[] = {{"queued.min.messages", "100000"}};
+static const cpool_prop bc_v_kb16[] = {{"queued.max.messages.kbytes", "16384"}};
+static const cpool_prop bc_v_kb256[] = {{"queued.max.messages.kbytes", "262144"}};
+
+/* Set by SIGINT/SIGTERM; every wait loop checks it and unwinds through the normal cleanup.
+ * (A signal flag is the one global a handler can use.) */
+static volatile sig_atomic_t bc_interrupted;
+
+/* Sink for the byte the bare loop reads from every payload, so the read is not optimized
+ * away. */
+static volatile uint64_t bc_sink;
+
+typedef struct bc_line {
+    char name[64];
+    char rows[16];
+    char secs[16];
+    char rate[24];
+    char note[192];
+} bc_line;
+
+typedef struct bench {
+    char sluice[PATH_MAX];
+    char examples[PATH_MAX];
+    char tmp[PATH_MAX]; /* our temp dir; removed at exit */
+    pid_t mock_pid;     /* 0 when not running */
+    char bootstrap[512];
+    int64_t rows;       /* requested rows per partition */
+    int reps;
+    schema *schema;
+    tcfg *table;        /* the example table; topic, brokers and thresholds set per run */
+    int runs;           /* standalone runs so far (names their data dirs) */
+    bool failed;
+    bc_line lines[BC_MAX_LINES];
+    size_t nlines;
+} bench;
+
+/* ---- small helpers ------------------------------------------------------------------ */
+
+static double bc_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system, all threads) of this process. */
+static double bc_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Resident set size of this process in bytes (/proc/self/statm), or -1. */
+static int64_t bc_rss(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long long size = 0, resident = -1;
+    if (!f) return -1;
+    if (fscanf(f, "%lld %lld", &size, &resident) != 2) resident = -1;
+    fclose(f);
+    return resident < 0 ? -1 : (int64_t)resident * sysconf(_SC_PAGESIZE);
+}
+
+static void bc_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL); /* an interrupting signal just ends the nap early */
+}
+
+static bc_line *bc_add(bench *b, const char *name)
+{
+    if (b->nlines == BC_MAX_LINES) abort(); /* a fixed set of lines; more is a bug */
+    bc_line *l = &b->lines[b->nlines++];
+    memset(l, 0, sizeof *l);
+    snprintf(l->name, sizeof l->name, "%s", name);
+    snprintf(l->rows, sizeof l->rows, "-");
+    snprintf(l->secs, sizeof l->secs, "-");
+    snprintf(l->rate, sizeof l->rate, "-");
+    return l;
+}
+
+/* A measurement that could not be taken: its line says why and the exit status becomes 1. */
+static void bc_fail_line(bench *b, const char *name, const char *why)
+{
+    bc_line *l = bc_add(b, name);
+    snprintf(l->note, sizeof l->note, "FAILED: %s", why);
+    b->failed = true;
+}
+
+static void bc_timed_line(bench *b, const char *name, int64_t rows, double secs, const char *note)
+{
+    bc_line *l = bc_add(b, name);
+    snprintf(l->rows, sizeof l->rows, "%" PRId64, rows);
+    snprintf(l->secs, sizeof l->secs, "%.3f", secs);
+    snprintf(l->rate, sizeof l->rate, "%.0f", secs > 0 ? (double)rows / secs : 0.0);
+    snprintf(l->note, sizeof l->note, "%s", note);
+}
+
+static void bc_print(const bench *b)
+{
+    printf("| benchmark | rows | seconds | rows/s | note |\n|---|---:|---:|---:|---|\n");
+    for (size_t i = 0; i < b->nlines; i++) {
+        const bc_line *l = &b->lines[i];
+        printf("| %s | %s | %s | %s | %s |\n", l->name, l->rows, l->secs, l->rate, l->note);
+    }
+    fflush(stdout);
+}
+
+static int bc_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP ? rmdir(path) : unlink(path))
+        fprintf(stderr, "bench_consume: cannot remove %s: %s\n", path, strerror(errno));
+    return 0;
+}
+
+static void bc_rm_tree(const char *dir)
+{
+    nftw(dir, bc_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- child processes (mock broker, loadgen) --------------------------------------- */
+
+/* fork + exec argv with stdin from /dev/null and stdout/stderr appended to files. The child
+ * dies with us (PR_SET_PDEATHSIG) even if this process is killed without cleanup. Returns
+ * the pid or -1. */
+static pid_t bc_spawn(char *const argv[], const char *out_path, const char *err_path)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    /* child: only async-signal-safe calls until exec */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127); /* the parent died before prctl took effect */
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int err = open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+        _exit(127);
+    execv(argv[0], argv);
+    _exit(127);
+}
+
+/* Wait for pid to exit, at most timeout_s (or until interrupted), then kill it by PID.
+ * Returns its exit status, or -1 when it had to be killed. */
+static int bc_wait_child(pid_t pid, double timeout_s)
+{
+    double deadline = bc_now() + timeout_s;
+    int st = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        if (r < 0 && errno != EINTR) return -1;
+        if (bc_interrupted || bc_now() > deadline) break;
+        bc_sleep_ms(10);
+    }
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    return -1;
+}
+
+static void bc_mock_stop(bench *b)
+{
+    if (b->mock_pid <= 0) return;
+    kill(b->mock_pid, SIGTERM);
+    if (bc_wait_child(b->mock_pid, 5.0) != 0)
+        fprintf(stderr, "bench_consume: kafka-mock pid %d did not exit cleanly\n",
+                (int)b->mock_pid);
+    b->mock_pid = 0;
+}
+
+static void bc_cat(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) fputs(line, stderr);
+    fclose(f);
+}
+
+/* Start `sluice kafka-mock` with topics one:1 and many:16 and read its bootstrap list from
+ * --bootstrap-file (written atomically once the brokers listen). */
+static int bc_mock_start(bench *b)
+{
+    char boot[PATH_MAX + 16], out[PATH_MAX + 16], log[PATH_MAX + 16], many[32];
+    snprintf(boot, sizeof boot, "%s/bootstrap", b->tmp);
+    snprintf(out, sizeof out, "%s/mock.out", b->tmp);
+    snprintf(log, sizeof log, "%s/mock.log", b->tmp);
+    snprintf(many, sizeof many, "many:%d", BC_MANY);
+    char *argv[] = {b->sluice, "kafka-mock", "--brokers", "1", "--topic", "one:1", "--topic",
+                    many, "--bootstrap-file", boot, "--log-level", "warn", NULL};
+    b->mock_pid = bc_spawn(argv, out, log);
+    if (b->mock_pid < 0) {
+        b->mock_pid = 0;
+        fprintf(stderr, "bench_consume: fork: %s\n", strerror(errno));
+        return -1;
+    }
+    for (double deadline = bc_now() + 10; bc_now() < deadline && !bc_interrupted;
+         bc_sleep_ms(10)) {
+        int st;
+        if (waitpid(b->mock_pid, &st, WNOHANG) == b->mock_pid) {
+            b->mock_pid = 0;
+            break;
+        }
+        FILE *f = fopen(boot, "r");
+        if (!f) continue;
+        bool ok = fgets(b->bootstrap, sizeof b->bootstrap, f) != NULL;
+        fclose(f);
+        b->bootstrap[strcspn(b->bootstrap, "\r\n")] = '\0';
+        if (ok && b->bootstrap[0]) return 0;
+    }
+    fprintf(stderr, "bench_consume: kafka-mock (%s) did not start; its log:\n", b->sluice);
+    bc_cat(log);
+    return -1;
+}
+
+/* `sluice loadgen`: rows events from start_id, partition = id % partitions. */
+static int bc_loadgen(bench *b, const char *topic, int64_t rows, int partitions,
+                      int64_t start_id)
+{
+    char n[32], p[16], k[32], log[PATH_MAX + 16];
+    snprintf(n, sizeof n, "%" PRId64, rows);
+    snprintf(p, sizeof p, "%d", partitions);
+    snprintf(k, sizeof k, "%" PRId64, start_id);
+    snprintf(log, sizeof log, "%s/loadgen.log", b->tmp);
+    char *argv[] = {b->sluice, "loadgen", "--bootstrap", b->bootstrap, "--topic", (char *)topic,
+                    "--rows", n, "--partitions", p, "--start-id", k, NULL};
+    pid_t pid = bc_spawn(argv, "/dev/null", log);
+    if (pid < 0 || bc_wait_child(pid, 120) != 0) {
+        fprintf(stderr, "bench_consume: loadgen %s failed; its log:\n", topic);
+        bc_cat(log);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- bare librdkafka loop --------------------------------------------------------- */
+
+static int bc_conf_set(rd_kafka_conf_t *c, const char *k, const char *v, char *err, size_t len)
+{
+    char e[256];
+    if (rd_kafka_conf_set(c, k, v, e, sizeof e) == RD_KAFKA_CONF_OK) return 0;
+    snprintf(err, len, "%s=%s: %s", k, v, e);
+    return -1;
+}
+
+/* A consumer configured as the pool's, then `over` applied. NULL with the reason in err.
+ * Caller destroys with rd_kafka_destroy. */
+static rd_kafka_t *bc_consumer(const bench *b, const cpool_prop *over, size_t nover, char *err,
+                               size_t errlen)
+{
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    if (bc_conf_set(c, "bootstrap.servers", b->bootstrap, err, errlen) ||
+        bc_conf_set(c, "group.id", "bench-bare", err, errlen))
+        goto fail;
+    for (size_t i = 0; i < BC_NPROPS(bc_cpool_props); i++)
+        if (bc_conf_set(c, bc_cpool_props[i].key, bc_cpool_props[i].value, err, errlen))
+            goto fail;
+    for (size_t i = 0; i < nover; i++)
+        if (bc_conf_set(c, over[i].key, over[i].value, err, errlen)) goto fail;
+    char e[256];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, e, sizeof e);
+    if (rk) return rk; /* c belongs to rk now */
+    snprintf(err, errlen, "rd_kafka_new: %s", e);
+fail:
+    rd_kafka_conf_destroy(c);
+    return NULL;
+}
+
+/* Low and high watermarks of partitions 0..n-1 of topic. */
+static int bc_watermarks(const bench *b, const char *topic, int n, int64_t *low, int64_t *high)
+{
+    char err[256];
+    rd_kafka_t *rk = bc_consumer(b, NULL, 0, err, sizeof err);
+    if (!rk) {
+        fprintf(stderr, "bench_consume: %s\n", err);
+        return -1;
+    }
+    int rc = 0;
+    for (int p = 0; p < n && rc == 0; p++) {
+        rd_kafka_resp_err_t e =
+            rd_kafka_query_watermark_offsets(rk, topic, p, &low[p], &high[p], 5000);
+        if (e) {
+            fprintf(stderr, "bench_consume: watermarks of %s/%d: %s\n", topic, p,
+                    rd_kafka_err2str(e));
+            rc = -1;
+        }
+    }
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+typedef struct bc_bare_job {
+    const bench *b;
+    const char *topic;
+    int32_t parts[BC_MANY];
+    int64_t start[BC_MANY];
+    size_t nparts;
+    int64_t expect;          /* messages to see */
+    const cpool_prop *over;
+    size_t nover;
+    double deadline;
+    /* results */
+    int64_t seen;
+    double t_done;           /* monotonic time the last expected message arrived */
+    char err[256];           /* empty when it worked */
+} bc_bare_job;
+
+/* One handle consuming its partitions from their start offsets until `expect` messages were
+ * seen. Only the consuming is meant to be timed: close and destroy come after t_done. */
+static void *bc_bare_main(void *arg)
+{
+    bc_bare_job *j = arg;
+    rd_kafka_message_t *msgs[BC_BATCH];
+    rd_kafka_t *rk = bc_consumer(j->b, j->over, j->nover, j->err, sizeof j->err);
+    if (!rk) return NULL;
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)j->nparts);
+    for (size_t i = 0; i < j->nparts; i++)
+        rd_kafka_topic_partition_list_add(l, j->topic, j->parts[i])->offset = j->start[i];
+    rd_kafka_resp_err_t e = rd_kafka_assign(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        snprintf(j->err, sizeof j->err, "assign: %s", rd_kafka_err2str(e));
+        goto done;
+    }
+    uint64_t sum = 0;
+    while (j->seen < j->expect) {
+        if (bc_interrupted || bc_now() > j->deadline) {
+            snprintf(j->err, sizeof j->err, "%s after %" PRId64 " of %" PRId64 " messages",
+                     bc_interrupted ? "interrupted" : "timeout", j->seen, j->expect);
+            break;
+        }
+        ssize_t n = rd_kafka_consume_batch_queue(q, 100, msgs, BC_BATCH);
+        for (ssize_t i = 0; i < n; i++) {
+            const rd_kafka_message_t *m = msgs[i];
+            if (m->err) {
+                fprintf(stderr, "bench_consume: bare loop: %s\n", rd_kafka_err2str(m->err));
+            } else {
+                j->seen++;
+                if (m->len) sum += ((const uint8_t *)m->payload)[m->len / 2];
+            }
+            rd_kafka_message_destroy(msgs[i]);
+        }
+    }
+    j->t_done = bc_now();
+    bc_sink += sum;
+done:
+    rd_kafka_queue_destroy(q);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return NULL;
+}
+
+/* The bare loop over partitions 0..nparts-1 of topic with `threads` handles (partition p on
+ * handle p % threads, as the pool assigns them). Returns the seconds from the first
+ * rd_kafka_new until every message was seen, or -1 with the reason in err. *cpu gets the
+ * CPU seconds of the whole run (including the handles' teardown). */
+static double bc_bare(const bench *b, const char *topic, int nparts, const int64_t *low,
+                      const int64_t *high, int threads, const cpool_prop *over, size_t nover,
+                      double *cpu, char *err, size_t errlen)
+{
+    bc_bare_job jobs[BC_MANY];
+    pthread_t tids[BC_MANY];
+    memset(jobs, 0, sizeof jobs);
+    double t0 = bc_now(), c0 = bc_cpu();
+    for (int t = 0; t < threads; t++) {
+        bc_bare_job *j = &jobs[t];
+        *j = (bc_bare_job){.b = b, .topic = topic, .over = over, .nover = nover,
+                           .deadline = t0 + BC_RUN_TIMEOUT_S};
+        for (int p = t; p < nparts; p += threads) {
+            j->parts[j->nparts] = p;
+            j->start[j->nparts++] = low[p];
+            j->expect += high[p] - low[p];
+        }
+    }
+    int started = 0;
+    for (; started < threads; started++)
+        if (pthread_create(&tids[started], NULL, bc_bare_main, &jobs[started])) break;
+    double t_end = t0;
+    for (int t = 0; t < started; t++) {
+        pthread_join(tids[t], NULL);
+        if (jobs[t].t_done > t_end) t_end = jobs[t].t_done;
+    }
+    *cpu = bc_cpu() - c0;
+    if (started < threads) {
+        snprintf(err, errlen, "cannot start a thread");
+        return -1;
+    }
+    for (int t = 0; t < threads; t++) {
+        if (jobs[t].err[0]) {
+            snprintf(err, errlen, "%s", jobs[t].err);
+            return -1;
+        }
+    }
+    return t_end - t0;
+}
+
+/* ---- standalone runs ------------------------------------------------------------- */
+
+typedef struct bc_sa {
+    metrics_registry *metrics;
+    standalone *s;
+    char data_dir[PATH_MAX];
+    char table_dir[PATH_MAX + 64];
+} bc_sa;
+
+static void bc_sa_stop(bc_sa *r)
+{
+    standalone_stop(r->s);
+    r->s = NULL;
+    metrics_free(r->metrics);
+    r->metrics = NULL;
+    if (r->data_dir[0]) bc_rm_tree(r->data_dir);
+    r->data_dir[0] = '\0';
+}
+
+/* Start a standalone on partitions 0..nparts-1 of topic in a fresh data dir, flushing every
+ * flush_rows rows; `over` are extra librdkafka properties (applied after the pool's). */
+static int bc_sa_start(bench *b, bc_sa *r, const char *topic, int nparts, int workers,
+                       uint64_t flush_rows, const cpool_prop *over, size_t nover, char *err,
+                       size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    tcfg *t = b->table;
+    free(t->topic);
+    free(t->broker_list);
+    t->topic = strdup(topic);
+    t->broker_list = strdup(b->bootstrap);
+    if (!t->topic || !t->broker_list) abort();
+    t->flush_rows = flush_rows;
+    t->flush_time_ms = 6u * 3600u * 1000u; /* never the reason a segment ends here */
+    t->flush_size_bytes = 0;
+    t->offset_reset = TCFG_RESET_SMALLEST;
+    t->consumer_type = TCFG_CONSUMER_LOWLEVEL;
+    snprintf(r->data_dir, sizeof r->data_dir, "%s/data%d", b->tmp, b->runs++);
+    snprintf(r->table_dir, sizeof r->table_dir, "%s/%s", r->data_dir, t->table_name);
+    int32_t parts[BC_MANY];
+    for (int p = 0; p < nparts; p++) parts[p] = p;
+    r->metrics = metrics_new();
+    standalone_opts o = {.data_dir = r->data_dir,
+                         .schema = b->schema,
+                         .table = t,
+                         .partitions = parts,
+                         .npartitions = (size_t)nparts,
+                         .workers = workers,
+                         .props = over,
+                         .nprops = nover,
+                         .metrics = r->metrics};
+    r->s = standalone_start(&o, err, errlen);
+    if (!r->s) {
+        bc_sa_stop(r);
+        return -1;
+    }
+    return 0;
+}
+
+/* Published segment files (<name>.seg; temporaries are <name>.seg.tmp.*) in the table dir. */
+static int bc_count_segments(const bc_sa *r)
+{
+    DIR *d = opendir(r->table_dir);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        n += len > 4 && strcmp(e->d_name + len - 4, ".seg") == 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Sum of every series of metric `family` in the registry's rendering. */
+static double bc_metric_sum(metrics_registry *m, const char *family)
+{
+    size_t flen = strlen(family);
+    char *text = metrics_render(m, NULL);
+    double sum = 0;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (strncmp(line, family, flen) == 0 && (line[flen] == '{' || line[flen] == ' ')) {
+            char *sp = strrchr(line, ' ');
+            if (sp && (!nl || sp < nl)) sum += strtod(sp + 1, NULL);
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    free(text);
+    return sum;
+}
+
+typedef enum bc_until { BC_UNTIL_SEGMENTS, BC_UNTIL_ROWS } bc_until;
+
+/* Poll (1 ms) until `want` segment files are published or `want` rows sit in consuming
+ * segments. Returns the monotonic time it happened, or -1 with the reason in err (timeout,
+ * a partition in ERROR, interrupted). */
+static double bc_sa_wait(bc_sa *r, bc_until until, int64_t want, double deadline, char *err,
+                         size_t errlen)
+{
+    double next_health = 0;
+    for (;;) {
+        double now = bc_now();
+        int64_t have = until == BC_UNTIL_SEGMENTS
+                           ? bc_count_segments(r)
+                           : (int64_t)bc_metric_sum(r->metrics, "sluice_consuming_segment_rows");
+        if (have >= want) return now;
+        if (bc_interrupted || now > deadline) {
+            snprintf(err, errlen, "%s with %" PRId64 " of %" PRId64 " %s",
+                     bc_interrupted ? "interrupted" : "timeout", have, want,
+                     until == BC_UNTIL_SEGMENTS ? "segments published" : "rows consumed");
+            return -1;
+        }
+        if (now >= next_health) {
+            next_health = now + 0.1;
+            jsonw w;
+            jsonw_init(&w);
+            int errors = standalone_health(r->s, &w);
+            if (errors) snprintf(err, errlen, "partition in ERROR: %s", w.buf);
+            jsonw_free(&w);
+            if (errors) return -1;
+        }
+        bc_sleep_ms(until == BC_UNTIL_SEGMENTS ? 1 : 5); /* rendering metrics costs more */
+    }
+}
+
+/* Standalone from start until `segments` files are published. Returns seconds or -1. */
+static double bc_e2e(bench *b, const char *topic, int nparts, int workers, uint64_t flush_rows,
+                     int segments, const cpool_prop *over, size_t nover, double *cpu, char *err,
+                     size_t errlen)
+{
+    bc_sa r;
+    double t0 = bc_now(), c0 = bc_cpu();
+    if (bc_sa_start(b, &r, topic, nparts, workers, flush_rows, over, nover, err, errlen) != 0)
+        return -1;
+    double t1 = bc_sa_wait(&r, BC_UNTIL_SEGMENTS, segments, t0 + BC_RUN_TIMEOUT_S, err, errlen);
+    *cpu = bc_cpu() - c0;
+    bc_sa_stop(&r);
+    return t1 < 0 ? -1 : t1 - t0;
+}
+
+/* ---- the steps ------------------------------------------------------------------- */
+
+/* Step 1: memory of 16 consuming segments of BC_RSS_ROWS rows each. */
+static void bc_step_rss(bench *b)
+{
+    const char *name = "RSS per partition (16 consuming segments)";
+    int64_t low[BC_MANY], high[BC_MANY];
+    char err[512];
+    if (bc_watermarks(b, "many", BC_MANY, low, high) != 0) {
+        bc_fail_line(b, name, "no watermarks");
+        return;
+    }
+    int64_t rows = 0;
+    for (int p = 0; p < BC_MANY; p++) rows += high[p] - low[p];
+    bc_sa r;
+    int64_t rss0 = bc_rss();
+    double t0 = bc_now();
+    if (bc_sa_start(b, &r, "many", BC_MANY, 2, 10u * BC_RSS_ROWS, NULL, 0, err, sizeof err)) {
+        bc_fail_line(b, name, err);
+        return;
+    }
+    double t1 = bc_sa_wait(&r, BC_UNTIL_ROWS, rows, t0 + BC_RUN_TIMEOUT_S, err, sizeof err);
+    if (t1 < 0) {
+        bc_sa_stop(&r);
+        bc_fail_line(b, name, err);
+        return;
+    }
+    bc_sleep_ms(300); /* prefetch queues drained, allocator settled */
+    int64_t rss1 = bc_rss();
+    double seg_bytes = bc_metric_sum(r.metrics, "sluice_consuming_segment_bytes");
+    double seg_rows = bc_metric_sum(r.metrics, "sluice_consuming_segment_rows");
+    bc_sa_stop(&r);
+
+    /* raw JSON size of the same rows, for scale */
+    char buf[EVGEN_JSON_MAX];
+    double json = 0;
+    for (uint64_t id = 0; id < 10000; id++) json += (double)evgen_row_json(1, id, buf, sizeof buf);
+    json /= 10000;
+
+    double per_part = (double)(rss1 - rss0) / BC_MANY / 1048576.0;
+    bc_line *l = bc_add(b, name);
+    snprintf(l->rows, sizeof l->rows, "%" PRId64, rows);
+    snprintf(l->note, sizeof l->note,
+             "%.1f MiB/partition: RSS %.1f -> %.1f MiB (+%.1f) with %d x %" PRId64
+             " rows consuming",
+             per_part, (double)rss0 / 1048576.0, (double)rss1 / 1048576.0,
+             (double)(rss1 - rss0) / 1048576.0, BC_MANY, rows / BC_MANY);
+    l = bc_add(b, "consuming segment memory per row");
+    snprintf(l->rows, sizeof l->rows, "%.0f", seg_rows);
+    snprintf(l->note, sizeof l->note,
+             "%.1f B/row (sum sluice_consuming_segment_bytes %.1f MiB); raw JSON %.1f B/row",
+             seg_rows > 0 ? seg_bytes / seg_rows : 0.0, seg_bytes / 1048576.0, json);
+}
+
+/* Step 2: one partition, bare loop vs end to end, alternating. */
+static void bc_step_one(bench *b)
+{
+    int64_t low, high;
+    char err[512];
+    if (bc_watermarks(b, "one", 1, &low, &high) != 0 || high - low < 4) {
+        bc_fail_line(b, "1 partition", "no data in topic one");
+        return;
+    }
+    int64_t n = high - low;
+    uint64_t flush = (uint64_t)(n / 4); /* 4 segments; a remainder stays consuming */
+    double best_a = -1, best_b = -1, cpu;
+    char runs_a[96] = "", runs_b[96] = "";
+    for (int rep = 0; rep < b->reps && !bc_interrupted; rep++) {
+        double a = bc_bare(b, "one", 1, &low, &high, 1, NULL, 0, &cpu, err, sizeof err);
+        if (a < 0) {
+            bc_fail_line(b, "1 partition: bare librdkafka loop", err);
+            return;
+        }
+        double e = bc_e2e(b, "one", 1, 1, flush, 4, NULL, 0, &cpu, err, sizeof err);
+        if (e < 0) {
+            bc_fail_line(b, "1 partition: end to end (standalone)", err);
+            return;
+        }
+        if (best_a < 0 || a < best_a) best_a = a;
+        if (best_b < 0 || e < best_b) best_b = e;
+        size_t la = strlen(runs_a), lb = strlen(runs_b);
+        snprintf(runs_a + la, sizeof runs_a - la, "%s%.0f", rep ? ", " : "", (double)n / a);
+        snprintf(runs_b + lb, sizeof runs_b - lb, "%s%.0f", rep ? ", " : "", (double)n / e);
+    }
+    if (best_a < 0 || best_b < 0) {
+        bc_fail_line(b, "1 partition", "interrupted");
+        return;
+    }
+    char note[192];
+    snprintf(note, sizeof note, "best of %d, our fetch settings; runs rows/s: %s", b->reps,
+             runs_a);
+    bc_timed_line(b, "1 partition: bare librdkafka loop", n, best_a, note);
+    snprintf(note, sizeof note, "best of %d, 4 segments of %" PRIu64 " published; runs: %s",
+             b->reps, flush, runs_b);
+    bc_timed_line(b, "1 partition: end to end (standalone)", 4 * (int64_t)flush, best_b, note);
+    bc_line *l = bc_add(b, "1 partition: ratio end to end / bare");
+    double ratio = ((double)(4 * (int64_t)flush) / best_b) / ((double)n / best_a);
+    snprintf(l->rate, sizeof l->rate, "%.2f", ratio);
+    snprintf(l->note, sizeof l->note, "target >= 0.5");
+}
+
+/* Steps 3 and 4: 16 partitions on 2 cores, ours and the variants. */
+static void bc_step_many(bench *b)
+{
+    int64_t low[BC_MANY], high[BC_MANY];
+    char err[512], note[192], name[64];
+    if (bc_watermarks(b, "many", BC_MANY, low, high) != 0) {
+        bc_fail_line(b, "16 partitions", "no watermarks");
+        return;
+    }
+    int64_t total = 0, minp = INT64_MAX;
+    for (int p = 0; p < BC_MANY; p++) {
+        total += high[p] - low[p];
+        if (high[p] - low[p] < minp) minp = high[p] - low[p];
+    }
+    /* two segments per partition; a partition trimmed below 2 x flush would never finish */
+    uint64_t flush = (uint64_t)(minp / 2);
+    int64_t e2e_rows = 2 * BC_MANY * (int64_t)flush;
+    static const bc_variant variants[] = {
+        {"ours", NULL, 0},
+        {"librdkafka 2.0.2 defaults (qmin 100000, 64 MiB, backoff 500)", bc_v_defaults,
+         BC_NPROPS(bc_v_defaults)},
+        {"ours but queued.min.messages=100000", bc_v_qmin, BC_NPROPS(bc_v_qmin)},
+        {"ours but queued.max.messages.kbytes=16384", bc_v_kb16, BC_NPROPS(bc_v_kb16)},
+        {"ours but queued.max.messages.kbytes=262144", bc_v_kb256, BC_NPROPS(bc_v_kb256)},
+    };
+    for (size_t v = 0; v < BC_NPROPS(variants) && !bc_interrupted; v++) {
+        const bc_variant *var = &variants[v];
+        double cpu;
+        snprintf(name, sizeof name, "16p, 2 workers: end to end%s", v ? ", variant" : "");
+        double e = bc_e2e(b, "many", BC_MANY, 2, flush, 2 * BC_MANY, var->props, var->nprops,
+                          &cpu, err, sizeof err);
+        if (e < 0) {
+            bc_fail_line(b, name, err);
+        } else {
+            snprintf(note, sizeof note, "%s; %d segments; CPU %.2f s = %.2f s per M rows",
+                     var->name, 2 * BC_MANY, cpu, cpu / ((double)e2e_rows / 1e6));
+            bc_timed_line(b, name, e2e_rows, e, note);
+        }
+        snprintf(name, sizeof name, "16p, 2 threads: bare loop%s", v ? ", variant" : "");
+        double a = bc_bare(b, "many", BC_MANY, low, high, 2, var->props, var->nprops, &cpu, err,
+                           sizeof err);
+        if (a < 0) {
+            bc_fail_line(b, name, err);
+        } else {
+            snprintf(note, sizeof note, "%s; CPU %.2f s = %.2f s per M rows", var->name, cpu,
+                     cpu / ((double)total / 1e6));
+            bc_timed_line(b, name, total, a, note);
+        }
+    }
+}
+
+/* ---- setup ----------------------------------------------------------------------- */
+
+static void bc_on_signal(int sig)
+{
+    (void)sig;
+    bc_interrupted = 1;
+}
+
+/* Default --sluice: ../sluice beside this binary (build/bench/bench_consume). */
+static void bc_default_sluice(char *buf, size_t cap)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        snprintf(buf, cap, "./sluice");
+        return;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = '\0';
+    snprintf(buf, cap, "%s/../sluice", self);
+}
+
+/* Default --examples: deploy/examples under the cwd, else under the source tree of this file. */
+static void bc_default_examples(char *buf, size_t cap)
+{
+    if (access("deploy/examples/events_schema.json", R_OK) == 0) {
+        snprintf(buf, cap, "deploy/examples");
+        return;
+    }
+    char src[PATH_MAX];
+    snprintf(src, sizeof src, "%s", __FILE__);
+    char *slash = strrchr(src, '/');
+    if (slash) *slash = '\0';
+    snprintf(buf, cap, "%s/../deploy/examples", slash ? src : ".");
+}
+
+static void bc_usage(FILE *out)
+{
+    fprintf(out, "usage: bench_consume [--sluice PATH] [--examples DIR] [--rows N] [--reps R]\n"
+                 "Consumer benchmark: bare librdkafka loop vs standalone ingestion on a child\n"
+                 "`sluice kafka-mock`; prints a table (see the top of bench/bench_consume.c).\n");
+}
+
+static int bc_parse_args(bench *b, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"sluice", required_argument, NULL, 's'}, {"examples", required_argument, NULL, 'e'},
+        {"rows", required_argument, NULL, 'n'},   {"reps", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    bc_default_sluice(b->sluice, sizeof b->sluice);
+    bc_default_examples(b->examples, sizeof b->examples);
+    b->rows = 100000;
+    b->reps = 3;
+    for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+        char *end = NULL;
+        switch (c) {
+        case 's': snprintf(b->sluice, sizeof b->sluice, "%s", optarg); break;
+        case 'e': snprintf(b->examples, sizeof b->examples, "%s", optarg); break;
+        case 'n':
+            b->rows = strtoll(optarg, &end, 10);
+            if (*end || b->rows < 2 * BC_RSS_ROWS / 2 || b->rows > 10000000) {
+                fprintf(stderr, "bench_consume: --rows must be %d..10000000\n", BC_RSS_ROWS);
+                return 2;
+            }
+            break;
+        case 'r':
+            b->reps = (int)strtol(optarg, &end, 10);
+            if (*end || b->reps < 1 || b->reps > 20) {
+                fprintf(stderr, "bench_consume: --reps must be 1..20\n");
+                return 2;
+            }
+            break;
+        case 'h': bc_usage(stdout); exit(0);
+        default: bc_usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        bc_usage(stderr);
+        return 2;
+    }
+    if (access(b->sluice, X_OK) != 0) {
+        fprintf(stderr, "bench_consume: no sluice binary at %s (give --sluice)\n", b->sluice);
+        return 2;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    bench *b = calloc(1, sizeof *b);
+    if (!b) abort();
+    int rc = bc_parse_args(b, argc, argv);
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    sl_log_set_level("warn");
+    struct sigaction sa = {.sa_handler = bc_on_signal}; /* no SA_RESTART: waits end early */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    char err[512], path[PATH_MAX + 32];
+    rc = 1;
+    snprintf(b->tmp, sizeof b->tmp, "/tmp/bench_consume.XXXXXX");
+    if (!mkdtemp(b->tmp)) {
+        fprintf(stderr, "bench_consume: mkdtemp: %s\n", strerror(errno));
+        b->tmp[0] = '\0';
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/events_schema.json", b->examples);
+    if (!(b->schema = schema_load(path, err, sizeof err))) goto bad_example;
+    snprintf(path, sizeof path, "%s/events_table.json", b->examples);
+    if (!(b->table = tcfg_load(path, b->schema, err, sizeof err))) goto bad_example;
+    if (bc_mock_start(b) != 0) goto done;
+
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    printf("bench_consume: librdkafka %s, %ld CPUs, kafka-mock pid %d at %s, %" PRId64
+           " rows per partition\n",
+           rd_kafka_version_str(), ncpu, (int)b->mock_pid, b->bootstrap, b->rows);
+    fflush(stdout);
+    double t_start = bc_now();
+
+    /* step 1 needs only the first BC_RSS_ROWS of each partition of many */
+    int64_t first = (int64_t)BC_MANY * BC_RSS_ROWS;
+    if (bc_loadgen(b, "many", first, BC_MANY, 0) != 0) goto done;
+    bc_step_rss(b);
+    if (bc_loadgen(b, "many", (int64_t)BC_MANY * b->rows - first, BC_MANY, first) != 0 ||
+        bc_loadgen(b, "one", b->rows, 1, 0) != 0)
+        goto done;
+    bc_step_one(b);
+    bc_step_many(b);
+
+    bc_print(b);
+    printf("bench_consume: %.0f s in all%s\n", bc_now() - t_start,
+           bc_interrupted ? " (interrupted)" : "");
+    rc = b->failed || bc_interrupted ? 1 : 0;
+    goto done;
+bad_example:
+    fprintf(stderr, "bench_consume: %s (give --examples)\n", err);
+done:
+    bc_mock_stop(b);
+    if (b->tmp[0]) bc_rm_tree(b->tmp);
+    tcfg_free(b->table);
+    schema_free(b->schema);
+    free(b);
+    return rc;
+}
