@@ -51,6 +51,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@
 #define BC_MANY 16                 /* partitions of the multi-partition topic */
 #define BC_RSS_ROWS 49152          /* rows per partition for the memory step (48 x 1024) */
 #define BC_BATCH 4096              /* as CPOOL_BATCH */
-#define BC_RUN_TIMEOUT_S 60.0      /* one measurement never waits longer than this */
+#define BC_RUN_TIMEOUT_S 10.0      /* one measurement never waits longer than this */
 #define BC_MAX_LINES 48
 
 /* consumer/cpool.c's librdkafka settings (cpool__handle), so the bare loop fetches exactly as
@@ -163,6 +164,17 @@ static int64_t bc_rss(void)
     if (fscanf(f, "%lld %lld", &size, &resident) != 2) resident = -1;
     fclose(f);
     return resident < 0 ? -1 : (int64_t)resident * sysconf(_SC_PAGESIZE);
+}
+
+/* snprintf for text whose truncation is harmless or impossible (messages; paths built from
+ * our short temp dir), without -Wformat-truncation's guesses about the sizes. */
+__attribute__((format(printf, 3, 4))) static void bc_fmt(char *buf, size_t cap,
+                                                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
 }
 
 static void bc_sleep_ms(int ms)
@@ -345,7 +357,7 @@ static int bc_conf_set(rd_kafka_conf_t *c, const char *k, const char *v, char *e
 {
     char e[256];
     if (rd_kafka_conf_set(c, k, v, e, sizeof e) == RD_KAFKA_CONF_OK) return 0;
-    snprintf(err, len, "%s=%s: %s", k, v, e);
+    bc_fmt(err, len, "%s=%s: %s", k, v, e);
     return -1;
 }
 
@@ -366,7 +378,7 @@ static rd_kafka_t *bc_consumer(const bench *b, const cpool_prop *over, size_t no
     char e[256];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, e, sizeof e);
     if (rk) return rk; /* c belongs to rk now */
-    snprintf(err, errlen, "rd_kafka_new: %s", e);
+    bc_fmt(err, errlen, "rd_kafka_new: %s", e);
 fail:
     rd_kafka_conf_destroy(c);
     return NULL;
@@ -539,7 +551,7 @@ static int bc_sa_start(bench *b, bc_sa *r, const char *topic, int nparts, int wo
     t->flush_size_bytes = 0;
     t->offset_reset = TCFG_RESET_SMALLEST;
     t->consumer_type = TCFG_CONSUMER_LOWLEVEL;
-    snprintf(r->data_dir, sizeof r->data_dir, "%s/data%d", b->tmp, b->runs++);
+    bc_fmt(r->data_dir, sizeof r->data_dir, "%s/data%d", b->tmp, b->runs++);
     snprintf(r->table_dir, sizeof r->table_dir, "%s/%s", r->data_dir, t->table_name);
     int32_t parts[BC_MANY];
     for (int p = 0; p < nparts; p++) parts[p] = p;
@@ -585,8 +597,9 @@ static double bc_metric_sum(metrics_registry *m, const char *family)
     for (char *line = text; line && *line;) {
         char *nl = strchr(line, '\n');
         if (strncmp(line, family, flen) == 0 && (line[flen] == '{' || line[flen] == ' ')) {
-            char *sp = strrchr(line, ' ');
-            if (sp && (!nl || sp < nl)) sum += strtod(sp + 1, NULL);
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            const char *sp = memrchr(line, ' ', len); /* the value ends the line */
+            if (sp) sum += strtod(sp + 1, NULL);
         }
         line = nl ? nl + 1 : NULL;
     }
@@ -610,9 +623,13 @@ static double bc_sa_wait(bc_sa *r, bc_until until, int64_t want, double deadline
                            : (int64_t)bc_metric_sum(r->metrics, "sluice_consuming_segment_rows");
         if (have >= want) return now;
         if (bc_interrupted || now > deadline) {
-            snprintf(err, errlen, "%s with %" PRId64 " of %" PRId64 " %s",
-                     bc_interrupted ? "interrupted" : "timeout", have, want,
-                     until == BC_UNTIL_SEGMENTS ? "segments published" : "rows consumed");
+            jsonw w;
+            jsonw_init(&w);
+            standalone_health(r->s, &w);
+            bc_fmt(err, errlen, "%s with %" PRId64 " of %" PRId64 " %s; partitions: %s",
+                   bc_interrupted ? "interrupted" : "timeout", have, want,
+                   until == BC_UNTIL_SEGMENTS ? "segments published" : "rows consumed", w.buf);
+            jsonw_free(&w);
             return -1;
         }
         if (now >= next_health) {
@@ -815,7 +832,7 @@ static void bc_default_sluice(char *buf, size_t cap)
     self[n] = '\0';
     char *slash = strrchr(self, '/');
     if (slash) *slash = '\0';
-    snprintf(buf, cap, "%s/../sluice", self);
+    bc_fmt(buf, cap, "%s/../sluice", self);
 }
 
 /* Default --examples: deploy/examples under the cwd, else under the source tree of this file. */
@@ -829,7 +846,7 @@ static void bc_default_examples(char *buf, size_t cap)
     snprintf(src, sizeof src, "%s", __FILE__);
     char *slash = strrchr(src, '/');
     if (slash) *slash = '\0';
-    snprintf(buf, cap, "%s/../deploy/examples", slash ? src : ".");
+    bc_fmt(buf, cap, "%s/../deploy/examples", slash ? src : ".");
 }
 
 static void bc_usage(FILE *out)
@@ -857,7 +874,7 @@ static int bc_parse_args(bench *b, int argc, char **argv)
         case 'e': snprintf(b->examples, sizeof b->examples, "%s", optarg); break;
         case 'n':
             b->rows = strtoll(optarg, &end, 10);
-            if (*end || b->rows < 2 * BC_RSS_ROWS / 2 || b->rows > 10000000) {
+            if (*end || b->rows < BC_RSS_ROWS || b->rows > 10000000) {
                 fprintf(stderr, "bench_consume: --rows must be %d..10000000\n", BC_RSS_ROWS);
                 return 2;
             }

@@ -1,0 +1,95 @@
+/* Small HTTP client on libcurl for the sidecar's completion client, segment uploads and
+ * downloads, and the CLIs that talk to a controller.
+ *
+ * One `httpc` per thread: it holds one CURL easy handle, so consecutive requests to the same
+ * host reuse the kept-alive connection (a completion long-poll loop does not pay a TCP
+ * handshake per RPC). The handle is reset before every request, so no option of one request
+ * leaks into the next; live connections survive the reset.
+ *
+ * HTTP statuses are not errors here: a request that got a reply returns 0 with resp->status
+ * set (404, 503, ...), and the caller decides. The negative SL_E* codes are for the transport:
+ *   SL_ETIMEDOUT   the deadline (timeout_ms) passed
+ *   SL_ETRANSIENT  connection refused/reset, peer closed early, name not resolved
+ *   SL_ELIMIT      reply body over its cap, or more than the allowed redirects
+ *   SL_EIO         reading the upload file or writing the download fd failed
+ *   SL_EINVAL      malformed URL, unsupported scheme, bad arguments
+ * resp->error gets a one-line description on failure.
+ *
+ * Redirects: with httpc_set_redirects(c, n) > 0, a 307 or 308 reply is followed for EVERY
+ * method with the same method and the same body (a file upload is re-read from its start),
+ * and 301/302/303 are followed only by GET and HEAD. A POST or PUT answered 301/302/303 is
+ * returned as is: curl would silently turn it into a GET and drop the body, which for
+ * `POST /tables` means a request that looks successful and created nothing. This is the
+ * contract non-leader controllers follow: they answer admin requests `307 Temporary Redirect`
+ * with `Location: <leader URL><same path>`. Relative Locations are resolved against the URL
+ * that was requested.
+ *
+ * Only curl_global_init is process-wide (done once, pthread_once); there are no other globals.
+ * @locality: an httpc and its responses belong to the thread that created them. */
+#ifndef SL_HTTPC_H
+#define SL_HTTPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct httpc httpc;
+
+#define HTTPC_DEFAULT_MAX_BODY (1u << 20) /* reply bodies kept in memory */
+#define HTTPC_LOCATION_MAX 2048
+#define HTTPC_CTYPE_MAX 128
+#define HTTPC_ERROR_MAX 256
+
+/* The reply to one request. Initialise with httpc_resp_init before the first request; one
+ * resp may be reused for several requests (each one replaces the previous contents). */
+typedef struct httpc_resp {
+    long status;            /* HTTP status of the final reply; 0 when no reply arrived */
+    char *body;             /* reply body, NUL-terminated (len excludes the NUL); owned by
+                             * the resp, freed by httpc_resp_free; NULL when empty */
+    size_t len;
+    size_t max_body;        /* IN: cap on body; over it the request fails with SL_ELIMIT */
+    uint64_t downloaded;    /* httpc_get_to_fd: bytes written to the fd */
+    char location[HTTPC_LOCATION_MAX];  /* Location header of the final reply, or "" */
+    char content_type[HTTPC_CTYPE_MAX]; /* Content-Type of the final reply, or "" */
+    char url[HTTPC_LOCATION_MAX];       /* URL that produced the final reply (after redirects) */
+    unsigned redirects;                 /* redirects followed */
+    char error[HTTPC_ERROR_MAX];        /* transport error text when a call returned < 0 */
+} httpc_resp;
+
+/* Zero resp and set its body cap (0 = HTTPC_DEFAULT_MAX_BODY). */
+void httpc_resp_init(httpc_resp *resp, size_t max_body);
+/* Free the body; resp can be reused (its max_body is kept). */
+void httpc_resp_free(httpc_resp *resp);
+
+/* A new client (no redirects followed, User-Agent "sluice"). Never NULL (allocation failure
+ * aborts). Caller frees with httpc_free. */
+httpc *httpc_new(void);
+/* Close its connections and free it. NULL is a no-op. */
+void httpc_free(httpc *c);
+/* Follow up to n redirects per request (rules above); 0 (the default) returns 3xx replies. */
+void httpc_set_redirects(httpc *c, unsigned n);
+/* Connections this client has opened so far (a new TCP/TLS connection, not a reused one). */
+uint64_t httpc_connections_opened(const httpc *c);
+
+/* One request with an in-memory body (body may be NULL when len is 0). method is "GET",
+ * "HEAD", "POST", "PUT", "DELETE", ...; GET and HEAD take no body (SL_EINVAL otherwise).
+ * content_type may be NULL. timeout_ms bounds the whole exchange including redirects
+ * (0 = no deadline). The body is borrowed for the duration of the call. Returns 0 with
+ * out->status set, or a negative SL_E* (see above). */
+int httpc_request(httpc *c, const char *method, const char *url, const char *content_type,
+                  const void *body, size_t len, long timeout_ms, httpc_resp *out);
+
+/* PUT the file at path as the raw body (Content-Type application/octet-stream, with its
+ * length), streamed from disk in chunks: the file is never held in memory. Reply as for
+ * httpc_request. SL_ENOENT/SL_EIO when the file cannot be opened or read. */
+int httpc_put_file(httpc *c, const char *url, const char *path, long timeout_ms,
+                   httpc_resp *out);
+
+/* GET url and stream a 2xx reply body into fd (written at its current position, which is
+ * the caller's; fd stays open and owned by the caller). A non-2xx reply body goes to
+ * out->body instead (capped by out->max_body) and nothing is written to fd. More than
+ * max_bytes of body (0 = no cap) fails with SL_ELIMIT. After any failure fd may hold a
+ * partial body: the caller truncates or discards it. out->downloaded counts bytes written. */
+int httpc_get_to_fd(httpc *c, const char *url, int fd, uint64_t max_bytes, long timeout_ms,
+                    httpc_resp *out);
+
+#endif
