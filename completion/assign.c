@@ -1,0 +1,197 @@
+/* Table assignment JSON model (see assign.h). */
+#include "completion/assign.h"
+#include "common/jsonw.h"
+#include "common/sl_err.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const assign_state_names[ASSIGN_STATE__COUNT] = {
+    [ASSIGN_CONSUMING] = "CONSUMING", [ASSIGN_ONLINE] = "ONLINE", [ASSIGN_OFFLINE] = "OFFLINE",
+    [ASSIGN_ERROR] = "ERROR"};
+
+const char *assign_state_name(assign_state s)
+{
+    return s < ASSIGN_STATE__COUNT ? assign_state_names[s] : "?";
+}
+
+int assign_state_parse(const char *name, assign_state *out)
+{
+    for (int i = 0; i < ASSIGN_STATE__COUNT; i++)
+        if (strcmp(name, assign_state_names[i]) == 0) {
+            *out = (assign_state)i;
+            return 0;
+        }
+    return SL_EINVAL;
+}
+
+void assign_free(assign *a)
+{
+    free(a->part);
+    free(a->seg);
+    memset(a, 0, sizeof *a);
+}
+
+static int assign__id(char *dst, const char *src, char *err, size_t errlen)
+{
+    size_t n = strlen(src);
+    if (n == 0 || n > ASSIGN_ID_MAX) {
+        snprintf(err, errlen, "instance id of %zu bytes", n);
+        return SL_ECORRUPT;
+    }
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+assign_seg *assign_add(assign *a, const char *segment, const assign_list *inst, assign_state st)
+{
+    if (a->nseg == a->capseg) {
+        a->capseg = a->capseg ? a->capseg * 2 : 16;
+        a->seg = realloc(a->seg, a->capseg * sizeof *a->seg);
+        if (!a->seg) abort();
+    }
+    assign_seg *s = &a->seg[a->nseg++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->segment, sizeof s->segment, "%s", segment);
+    s->inst = *inst;
+    for (uint32_t i = 0; i < inst->n; i++) s->state[i] = st;
+    return s;
+}
+
+int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errlen)
+{
+    memset(a, 0, sizeof *a);
+    json_error_t je;
+    json_t *root = json_loadb(json, len, 0, &je);
+    json_t *parts = root ? json_object_get(root, "partitions") : NULL;
+    json_t *segs = root ? json_object_get(root, "segments") : NULL;
+    if (!json_is_object(parts) || !json_is_object(segs)) {
+        snprintf(err, errlen, "assignment: %s", root ? "missing partitions/segments" : je.text);
+        json_decref(root);
+        return SL_ECORRUPT;
+    }
+    a->npart = (uint32_t)json_object_size(parts);
+    a->part = calloc(a->npart ? a->npart : 1, sizeof *a->part);
+    if (!a->part) abort();
+    const char *key;
+    json_t *val;
+    json_object_foreach(parts, key, val) {
+        char *end;
+        long p = strtol(key, &end, 10);
+        if (*end || p < 0 || p >= (long)a->npart || !json_is_array(val) ||
+            json_array_size(val) > ASSIGN_MAX_REPLICAS) {
+            snprintf(err, errlen, "assignment: bad partition entry \"%s\"", key);
+            goto fail;
+        }
+        assign_list *l = &a->part[p];
+        for (size_t i = 0; i < json_array_size(val); i++) {
+            json_t *s = json_array_get(val, i);
+            if (!json_is_string(s) || assign__id(l->id[l->n++], json_string_value(s), err, errlen))
+                goto fail;
+        }
+    }
+    json_object_foreach(segs, key, val) {
+        if (!json_is_object(val) || json_object_size(val) > ASSIGN_MAX_REPLICAS ||
+            strlen(key) >= sizeof a->seg[0].segment) {
+            snprintf(err, errlen, "assignment: bad segment entry \"%.64s\"", key);
+            goto fail;
+        }
+        assign_list none = {0};
+        assign_seg *s = assign_add(a, key, &none, ASSIGN_CONSUMING);
+        const char *ik;
+        json_t *iv;
+        json_object_foreach(val, ik, iv) {
+            uint32_t i = s->inst.n++;
+            if (!json_is_string(iv) || assign__id(s->inst.id[i], ik, err, errlen) ||
+                assign_state_parse(json_string_value(iv), &s->state[i]) != 0) {
+                snprintf(err, errlen, "assignment: segment %.64s: bad replica entry", key);
+                goto fail;
+            }
+        }
+    }
+    json_decref(root);
+    return 0;
+fail:
+    json_decref(root);
+    assign_free(a);
+    return SL_ECORRUPT;
+}
+
+char *assign_to_json(const assign *a, size_t *len)
+{
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "partitions");
+    jsonw_obj_begin(&w);
+    for (uint32_t p = 0; p < a->npart; p++) {
+        char k[16];
+        snprintf(k, sizeof k, "%u", p);
+        jsonw_key(&w, k);
+        jsonw_arr_begin(&w);
+        for (uint32_t i = 0; i < a->part[p].n; i++) jsonw_cstr(&w, a->part[p].id[i]);
+        jsonw_arr_end(&w);
+    }
+    jsonw_obj_end(&w);
+    jsonw_key(&w, "segments");
+    jsonw_obj_begin(&w);
+    for (size_t s = 0; s < a->nseg; s++) {
+        jsonw_key(&w, a->seg[s].segment);
+        jsonw_obj_begin(&w);
+        for (uint32_t i = 0; i < a->seg[s].inst.n; i++) {
+            jsonw_key(&w, a->seg[s].inst.id[i]);
+            jsonw_cstr(&w, assign_state_name(a->seg[s].state[i]));
+        }
+        jsonw_obj_end(&w);
+    }
+    jsonw_obj_end(&w);
+    jsonw_obj_end(&w);
+    *len = w.len;
+    return w.buf; /* ownership passes to the caller */
+}
+
+static int assign__cmp(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+int assign_plan(assign *a, const char *const *live, size_t nlive, uint32_t partitions,
+                uint32_t replication)
+{
+    if (replication == 0 || nlive < replication || replication > ASSIGN_MAX_REPLICAS)
+        return SL_EINVAL;
+    const char **sorted = malloc(nlive * sizeof *sorted);
+    if (!sorted) abort();
+    memcpy(sorted, live, nlive * sizeof *sorted);
+    qsort(sorted, nlive, sizeof *sorted, assign__cmp);
+    assign_free(a);
+    a->npart = partitions;
+    a->part = calloc(partitions ? partitions : 1, sizeof *a->part);
+    if (!a->part) abort();
+    for (uint32_t p = 0; p < partitions; p++) {
+        for (uint32_t k = 0; k < replication; k++) {
+            const char *id = sorted[(p + k) % nlive];
+            snprintf(a->part[p].id[a->part[p].n++], ASSIGN_ID_MAX + 1, "%s", id);
+        }
+    }
+    free(sorted);
+    return 0;
+}
+
+assign_seg *assign_find(assign *a, const char *segment)
+{
+    for (size_t i = 0; i < a->nseg; i++)
+        if (strcmp(a->seg[i].segment, segment) == 0) return &a->seg[i];
+    return NULL;
+}
+
+int assign_remove(assign *a, const char *segment)
+{
+    assign_seg *s = assign_find(a, segment);
+    if (!s) return SL_ENOENT;
+    memmove(s, s + 1, (size_t)(a->seg + a->nseg - (s + 1)) * sizeof *s);
+    a->nseg--;
+    return 0;
+}

@@ -1,0 +1,73 @@
+/* Table assignment: which instances host each partition, and the target state of every
+ * segment on each of its instances (Pinot's IdealState), stored as JSON at
+ * /sluice/<cluster>/tables/<t>/assignment:
+ *
+ *   {"partitions":{"0":["s1","s2","s3"],...},
+ *    "segments":{"t__0__0__20240101T0000Z":{"s1":"ONLINE","s2":"ONLINE","s3":"ONLINE"},...}}
+ *
+ * Order is kept as written (partitions ascending, segments in creation order), so the same
+ * assignment always serializes to the same bytes. Plain data, no locking. */
+#ifndef SL_ASSIGN_H
+#define SL_ASSIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ASSIGN_MAX_REPLICAS 16
+#define ASSIGN_ID_MAX 128
+
+typedef enum assign_state {
+    ASSIGN_CONSUMING = 0,
+    ASSIGN_ONLINE,
+    ASSIGN_OFFLINE,
+    ASSIGN_ERROR,
+    ASSIGN_STATE__COUNT
+} assign_state;
+
+typedef struct assign_list {
+    uint32_t n;
+    char id[ASSIGN_MAX_REPLICAS][ASSIGN_ID_MAX + 1];
+} assign_list;
+
+typedef struct assign_seg {
+    char segment[192];
+    assign_list inst;
+    assign_state state[ASSIGN_MAX_REPLICAS]; /* per inst.id[i] */
+} assign_seg;
+
+typedef struct assign {
+    uint32_t npart;
+    assign_list *part;   /* instances of partition p at part[p]; owned */
+    size_t nseg, capseg;
+    assign_seg *seg;     /* owned */
+} assign;
+
+const char *assign_state_name(assign_state s);
+/* Parse a state name; returns 0 or SL_EINVAL. */
+int assign_state_parse(const char *name, assign_state *out);
+
+/* Parse JSON into a (zeroed first). Returns 0 or SL_ECORRUPT with the reason in err. */
+int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errlen);
+
+/* Serialize; caller frees with free(). */
+char *assign_to_json(const assign *a, size_t *len);
+
+void assign_free(assign *a);
+
+/* Balanced, deterministic placement: partition p goes to `replication` of the sorted live
+ * instances starting at index p (round robin), so every instance gets P*R/N partitions,
+ * +-1. Returns 0 or SL_EINVAL when fewer live instances than replication. live is copied
+ * and sorted; a is reset. */
+int assign_plan(assign *a, const char *const *live, size_t nlive, uint32_t partitions,
+                uint32_t replication);
+
+/* The segment entry, or NULL. */
+assign_seg *assign_find(assign *a, const char *segment);
+
+/* Append a segment on instances `inst`, every replica in state st. */
+assign_seg *assign_add(assign *a, const char *segment, const assign_list *inst, assign_state st);
+
+/* Remove a segment entry; returns 0 or SL_ENOENT. */
+int assign_remove(assign *a, const char *segment);
+
+#endif

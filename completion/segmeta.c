@@ -1,0 +1,138 @@
+/* Segment metadata codec (see segmeta.h). */
+#include "completion/segmeta.h"
+#include "common/sl_err.h"
+#include "proto/metadata.pb-c.h"
+#include "segment/segname.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *segmeta_status_name(segmeta_status s)
+{
+    switch (s) {
+    case SEGMETA_IN_PROGRESS: return "IN_PROGRESS";
+    case SEGMETA_DONE: return "DONE";
+    case SEGMETA_UPLOADED: return "UPLOADED";
+    }
+    return "?";
+}
+
+int segmeta_encode(const segmeta *m, uint8_t **out, size_t *len)
+{
+    Sluice__Meta__V1__SegmentMetadata pb = SLUICE__META__V1__SEGMENT_METADATA__INIT;
+    pb.segment = (char *)m->segment;
+    pb.table = (char *)m->table;
+    pb.partition = m->partition;
+    pb.sequence = m->sequence;
+    pb.status = (Sluice__Meta__V1__SegmentStatus)m->status;
+    pb.start_offset = m->start_offset;
+    pb.end_offset = m->end_offset;
+    pb.num_rows = m->num_rows;
+    pb.crc = m->crc;
+    pb.download_url = (char *)m->download_url;
+    pb.creation_time_ms = m->creation_time_ms;
+    pb.flush_rows = m->flush_rows;
+    pb.flush_time_ms = m->flush_time_ms;
+    pb.size_bytes = m->size_bytes;
+    pb.committer = (char *)m->committer;
+    pb.commit_time_ms = m->commit_time_ms;
+    pb.rows_per_byte = m->rows_per_byte;
+    *len = sluice__meta__v1__segment_metadata__get_packed_size(&pb);
+    *out = malloc(*len ? *len : 1);
+    if (!*out) abort();
+    sluice__meta__v1__segment_metadata__pack(&pb, *out);
+    return 0;
+}
+
+static int segmeta__copy(char *dst, size_t cap, const char *src, const char *what, char *err,
+                         size_t errlen)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap) {
+        snprintf(err, errlen, "%s too long", what);
+        return SL_ECORRUPT;
+    }
+    memcpy(dst, src ? src : "", n + 1);
+    return 0;
+}
+
+int segmeta_decode(const uint8_t *buf, size_t len, segmeta *m, char *err, size_t errlen)
+{
+    if (len > SEGMETA_MAX_BYTES) {
+        snprintf(err, errlen, "segment metadata of %zu bytes", len);
+        return SL_ECORRUPT;
+    }
+    Sluice__Meta__V1__SegmentMetadata *pb =
+        sluice__meta__v1__segment_metadata__unpack(NULL, len, buf);
+    if (!pb) {
+        snprintf(err, errlen, "segment metadata is not a SegmentMetadata protobuf");
+        return SL_ECORRUPT;
+    }
+    int rc = SL_ECORRUPT;
+    memset(m, 0, sizeof *m);
+    if (segmeta__copy(m->segment, sizeof m->segment, pb->segment, "segment", err, errlen) ||
+        segmeta__copy(m->table, sizeof m->table, pb->table, "table", err, errlen) ||
+        segmeta__copy(m->download_url, sizeof m->download_url, pb->download_url, "downloadUrl",
+                      err, errlen) ||
+        segmeta__copy(m->committer, sizeof m->committer, pb->committer, "committer", err, errlen))
+        goto done;
+    m->partition = pb->partition;
+    m->sequence = pb->sequence;
+    m->status = (segmeta_status)pb->status;
+    m->start_offset = pb->start_offset;
+    m->end_offset = pb->end_offset;
+    m->num_rows = pb->num_rows;
+    m->crc = pb->crc;
+    m->creation_time_ms = pb->creation_time_ms;
+    m->flush_rows = pb->flush_rows;
+    m->flush_time_ms = pb->flush_time_ms;
+    m->size_bytes = pb->size_bytes;
+    m->commit_time_ms = pb->commit_time_ms;
+    m->rows_per_byte = pb->rows_per_byte;
+    segname sn;
+    if (segname_parse(m->segment, &sn) != 0 || strcmp(sn.table, m->table) != 0 ||
+        sn.partition != m->partition || sn.sequence != m->sequence) {
+        snprintf(err, errlen, "segment name %s disagrees with its fields", m->segment);
+        goto done;
+    }
+    if (m->status < SEGMETA_IN_PROGRESS || m->status > SEGMETA_UPLOADED) {
+        snprintf(err, errlen, "segment %s: unknown status %d", m->segment, (int)m->status);
+        goto done;
+    }
+    if (m->start_offset < 0 ||
+        (m->status != SEGMETA_IN_PROGRESS && (m->end_offset < m->start_offset || m->num_rows < 0))) {
+        snprintf(err, errlen, "segment %s: offsets [%lld, %lld) are not valid for %s", m->segment,
+                 (long long)m->start_offset, (long long)m->end_offset,
+                 segmeta_status_name(m->status));
+        goto done;
+    }
+    rc = 0;
+done:
+    sluice__meta__v1__segment_metadata__free_unpacked(pb, NULL);
+    return rc;
+}
+
+void segmeta_json_open(const segmeta *m, jsonw *w)
+{
+    bool done = m->status != SEGMETA_IN_PROGRESS;
+    jsonw_obj_begin(w);
+    jsonw_key(w, "segment");
+    jsonw_cstr(w, m->segment);
+    jsonw_key(w, "partition");
+    jsonw_i64(w, m->partition);
+    jsonw_key(w, "sequence");
+    jsonw_i64(w, m->sequence);
+    jsonw_key(w, "status");
+    jsonw_cstr(w, segmeta_status_name(m->status));
+    jsonw_key(w, "startOffset");
+    jsonw_i64(w, m->start_offset);
+    jsonw_key(w, "endOffset");
+    if (done) jsonw_i64(w, m->end_offset); else jsonw_null(w);
+    jsonw_key(w, "numRows");
+    if (done) jsonw_i64(w, m->num_rows); else jsonw_null(w);
+    jsonw_key(w, "crc");
+    if (done) jsonw_u64(w, m->crc); else jsonw_null(w);
+    jsonw_key(w, "downloadUrl");
+    if (done && m->download_url[0]) jsonw_cstr(w, m->download_url); else jsonw_null(w);
+}

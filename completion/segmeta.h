@@ -1,0 +1,56 @@
+/* Segment metadata: the ZooKeeper record of one segment (protobuf sluice.meta.v1.
+ * SegmentMetadata at tables/<t>/segments/<segment>, DESIGN §5) as a plain C struct.
+ * Decoding validates everything a controller later relies on (name grammar, the name's
+ * table/partition/sequence agreeing with the fields, status, offsets). Pure functions. */
+#ifndef SL_SEGMETA_H
+#define SL_SEGMETA_H
+
+#include "common/jsonw.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEGMETA_MAX_BYTES 65536 /* a record larger than this is corrupt */
+
+typedef enum segmeta_status {
+    SEGMETA_IN_PROGRESS = 1,
+    SEGMETA_DONE = 2,
+    SEGMETA_UPLOADED = 3,
+} segmeta_status;
+
+typedef struct segmeta {
+    char segment[192];
+    char table[129];
+    int32_t partition;
+    int64_t sequence;
+    segmeta_status status;
+    int64_t start_offset;
+    int64_t end_offset;      /* -1 while IN_PROGRESS */
+    int64_t num_rows;        /* -1 while IN_PROGRESS */
+    uint32_t crc;
+    char download_url[512];
+    int64_t creation_time_ms;
+    int64_t flush_rows;
+    int64_t flush_time_ms;
+    int64_t size_bytes;
+    char committer[129];
+    int64_t commit_time_ms;
+    double rows_per_byte;
+} segmeta;
+
+/* Name of a status as the contract spells it ("IN_PROGRESS", "DONE", "UPLOADED"). */
+const char *segmeta_status_name(segmeta_status s);
+
+/* Encode m; caller frees *out with free(). Returns 0 or SL_EINVAL (invalid fields). */
+int segmeta_encode(const segmeta *m, uint8_t **out, size_t *len);
+
+/* Decode and validate. Returns 0, or SL_ECORRUPT with the reason in err. */
+int segmeta_decode(const uint8_t *buf, size_t len, segmeta *m, char *err, size_t errlen);
+
+/* The DESIGN §3 listing object of one segment, without "replicas" (the caller adds it):
+ * {"segment","partition","sequence","status","startOffset","endOffset","numRows","crc",
+ *  "downloadUrl", ...} with endOffset/numRows/crc null while consuming. Leaves the object
+ * open so the caller can add keys, then closes it with jsonw_obj_end. */
+void segmeta_json_open(const segmeta *m, jsonw *w);
+
+#endif

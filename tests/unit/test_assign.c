@@ -1,0 +1,128 @@
+/* Assignment JSON model and placement; segment metadata codec. */
+#include "completion/assign.h"
+#include "completion/segmeta.h"
+#include "common/sl_err.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static void test_plan_balanced_deterministic(void **s)
+{
+    (void)s;
+    const char *live[] = {"s3", "s1", "s4", "s2"};
+    assign a = {0};
+    assert_int_equal(assign_plan(&a, live, 4, 8, 3), 0);
+    int count[4] = {0};
+    for (uint32_t p = 0; p < 8; p++) {
+        assert_int_equal(a.part[p].n, 3);
+        for (uint32_t i = 0; i < 3; i++) count[a.part[p].id[i][1] - '1']++;
+        assert_string_not_equal(a.part[p].id[0], a.part[p].id[1]);
+    }
+    for (int i = 0; i < 4; i++) assert_int_equal(count[i], 6); /* 8*3/4 */
+    assert_string_equal(a.part[0].id[0], "s1");                /* sorted, not input order */
+    assert_string_equal(a.part[1].id[0], "s2");
+    assert_int_equal(assign_plan(&a, live, 2, 1, 3), SL_EINVAL); /* too few instances */
+    assign_free(&a);
+}
+
+static void test_json_round_trip(void **s)
+{
+    (void)s;
+    const char *live[] = {"a", "b"};
+    assign a = {0};
+    assert_int_equal(assign_plan(&a, live, 2, 2, 2), 0);
+    assign_add(&a, "t__0__0__20240101T0000Z", &a.part[0], ASSIGN_ONLINE);
+    assign_seg *sg = assign_add(&a, "t__0__1__20240101T0000Z", &a.part[0], ASSIGN_CONSUMING);
+    sg->state[1] = ASSIGN_ERROR;
+    size_t len;
+    char *js = assign_to_json(&a, &len);
+    assert_string_equal(js, "{\"partitions\":{\"0\":[\"a\",\"b\"],\"1\":[\"b\",\"a\"]},\"segments\":"
+                            "{\"t__0__0__20240101T0000Z\":{\"a\":\"ONLINE\",\"b\":\"ONLINE\"},"
+                            "\"t__0__1__20240101T0000Z\":{\"a\":\"CONSUMING\",\"b\":\"ERROR\"}}}");
+    assign b;
+    char err[128];
+    assert_int_equal(assign_parse(js, len, &b, err, sizeof err), 0);
+    size_t len2;
+    char *js2 = assign_to_json(&b, &len2);
+    assert_string_equal(js, js2);
+    assert_non_null(assign_find(&b, "t__0__1__20240101T0000Z"));
+    assert_int_equal(assign_remove(&b, "t__0__0__20240101T0000Z"), 0);
+    assert_int_equal(assign_remove(&b, "t__0__0__20240101T0000Z"), SL_ENOENT);
+    assert_int_equal(b.nseg, 1);
+    free(js);
+    free(js2);
+    assign_free(&a);
+    assign_free(&b);
+}
+
+static void test_json_rejects(void **s)
+{
+    (void)s;
+    static const char *const bad[] = {
+        "", "[]", "{\"partitions\":{}}", "{\"partitions\":{\"x\":[]},\"segments\":{}}",
+        "{\"partitions\":{\"0\":[1]},\"segments\":{}}",
+        "{\"partitions\":{},\"segments\":{\"s\":{\"a\":\"BOGUS\"}}}",
+        "{\"partitions\":{\"5\":[\"a\"]},\"segments\":{}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assign a;
+        char err[128];
+        if (assign_parse(bad[i], strlen(bad[i]), &a, err, sizeof err) != SL_ECORRUPT)
+            fail_msg("accepted: %s", bad[i]);
+    }
+}
+
+static void test_segmeta_round_trip_and_validation(void **s)
+{
+    (void)s;
+    segmeta m = {.partition = 3, .sequence = 7, .status = SEGMETA_DONE, .start_offset = 10,
+                 .end_offset = 20, .num_rows = 9, .crc = 0xdeadbeef, .creation_time_ms = 5,
+                 .flush_rows = 100, .rows_per_byte = 0.25};
+    strcpy(m.segment, "ev__3__7__20240101T0000Z");
+    strcpy(m.table, "ev");
+    strcpy(m.download_url, "http://c/segments/ev/ev__3__7__20240101T0000Z");
+    strcpy(m.committer, "s1");
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(segmeta_encode(&m, &buf, &len), 0);
+    segmeta d;
+    char err[128];
+    assert_int_equal(segmeta_decode(buf, len, &d, err, sizeof err), 0);
+    assert_memory_equal(&m, &d, sizeof m);
+    free(buf);
+    /* the name must agree with the fields */
+    m.partition = 4;
+    segmeta_encode(&m, &buf, &len);
+    assert_int_equal(segmeta_decode(buf, len, &d, err, sizeof err), SL_ECORRUPT);
+    free(buf);
+    m.partition = 3;
+    m.end_offset = 5; /* DONE must end at or after its start */
+    segmeta_encode(&m, &buf, &len);
+    assert_int_equal(segmeta_decode(buf, len, &d, err, sizeof err), SL_ECORRUPT);
+    free(buf);
+    assert_int_equal(segmeta_decode((const uint8_t *)"\xff\xff\xff", 3, &d, err, sizeof err),
+                     SL_ECORRUPT);
+    jsonw w;
+    jsonw_init(&w);
+    m.status = SEGMETA_IN_PROGRESS;
+    segmeta_json_open(&m, &w);
+    jsonw_obj_end(&w);
+    assert_non_null(strstr(w.buf, "\"status\":\"IN_PROGRESS\",\"startOffset\":10,\"endOffset\":null,"
+                                  "\"numRows\":null,\"crc\":null"));
+    jsonw_free(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plan_balanced_deterministic),
+        cmocka_unit_test(test_json_round_trip),
+        cmocka_unit_test(test_json_rejects),
+        cmocka_unit_test(test_segmeta_round_trip_and_validation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
