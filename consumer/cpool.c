@@ -13,6 +13,7 @@
  * the application drained it (DESIGN §7). The queue is bounded by bytes (kbytes below) and
  * the message-count bound is set out of the way, with a short error backoff. */
 #include "consumer/cpool.h"
+#include "consumer/kmeta.h"
 #include "common/log.h"
 #include "common/sl_err.h"
 
@@ -189,12 +190,8 @@ static void cpool__feed(cpool_worker *w, cpool__part *pt, const rd_kafka_message
 static void cpool__offset_out_of_range(cpool_worker *w, cpool__part *pt)
 {
     int64_t low = -1, high = -1;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-        w->rk, pt->topic, pt->partition, &low, &high, CPOOL_QUERY_TIMEOUT_MS);
     int64_t next = pcons_next_offset(pt->p);
-    if (err) {
-        SL_WARN("consumer", "watermark query failed topic=%s partition=%d err=%s (will retry)",
-                pt->topic, pt->partition, rd_kafka_err2str(err));
+    if (kmeta_watermarks(w->rk, pt->topic, pt->partition, CPOOL_QUERY_TIMEOUT_MS, &low, &high)) {
         low = next; /* retry from where we were */
     } else if (next < low) {
         pcons_data_loss(pt->p, next, low);
@@ -550,33 +547,12 @@ int cpool_commit(cpool_worker *w, pcons *p, int64_t offset)
 int cpool_query_watermarks(cpool *c, const char *topic, int32_t partition, int64_t *low,
                            int64_t *high)
 {
-    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(c->w[0].rk, topic, partition, low,
-                                                             high, CPOOL_QUERY_TIMEOUT_MS);
-    if (e) {
-        SL_WARN("consumer", "watermark query failed topic=%s partition=%d err=%s", topic,
-                partition, rd_kafka_err2str(e));
-        return SL_ETRANSIENT;
-    }
-    return 0;
+    return kmeta_watermarks(c->w[0].rk, topic, partition, CPOOL_QUERY_TIMEOUT_MS, low, high);
 }
 
 int cpool_partition_count(cpool *c, const char *topic, int *count)
 {
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(c->w[0].rk, topic, NULL);
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t e = rd_kafka_metadata(c->w[0].rk, 0, rkt, &md, CPOOL_QUERY_TIMEOUT_MS);
-    rd_kafka_topic_destroy(rkt);
-    int rc = SL_ETRANSIENT;
-    if (!e && md->topic_cnt == 1) {
-        if (md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-            rc = SL_ENOENT;
-        } else if (!md->topics[0].err) {
-            *count = md->topics[0].partition_cnt;
-            rc = 0;
-        }
-    }
-    if (md) rd_kafka_metadata_destroy(md);
-    return rc;
+    return kmeta_partition_count(c->w[0].rk, topic, CPOOL_QUERY_TIMEOUT_MS, count);
 }
 
 void cpool_free(cpool *c)

@@ -1,0 +1,59 @@
+/* Kafka metadata queries (see kmeta.h). */
+#include "consumer/kmeta.h"
+#include "common/log.h"
+#include "common/sl_err.h"
+
+#include <stdio.h>
+
+rd_kafka_t *kmeta_open(const char *brokers, const kmeta_prop *props, size_t nprops, char *err,
+                       size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char e[512];
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, e, sizeof e) != RD_KAFKA_CONF_OK)
+        goto bad;
+    for (size_t i = 0; i < nprops; i++)
+        if (rd_kafka_conf_set(conf, props[i].key, props[i].value, e, sizeof e) != RD_KAFKA_CONF_OK)
+            goto bad;
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
+    if (rk) return rk;
+    snprintf(err, errlen, "kafka: %s", e);
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+bad:
+    snprintf(err, errlen, "kafka: %s", e);
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+int kmeta_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, int *count)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+    rd_kafka_topic_destroy(rkt);
+    int rc = SL_ETRANSIENT;
+    if (!e && md->topic_cnt == 1) {
+        if (md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+            rc = SL_ENOENT;
+        } else if (!md->topics[0].err) {
+            *count = md->topics[0].partition_cnt;
+            rc = 0;
+        }
+    }
+    if (md) rd_kafka_metadata_destroy(md);
+    return rc;
+}
+
+int kmeta_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition, int timeout_ms,
+                     int64_t *low, int64_t *high)
+{
+    rd_kafka_resp_err_t e =
+        rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
+    if (e) {
+        SL_WARN("kafka", "watermark query failed topic=%s partition=%d err=%s", topic,
+                (int)partition, rd_kafka_err2str(e));
+        return SL_ETRANSIENT;
+    }
+    return 0;
+}

@@ -1,0 +1,29 @@
+/* Kafka metadata queries shared by the consumer pool and the controller: partition count
+ * and watermarks of a topic. Blocking (bounded by timeout_ms); thread-safe on one handle. */
+#ifndef SL_KMETA_H
+#define SL_KMETA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+typedef struct kmeta_prop {
+    const char *key;
+    const char *value;
+} kmeta_prop;
+
+/* A short-lived consumer handle for metadata queries against brokers, with extra
+ * librdkafka properties (SASL, SSL, ...). NULL with the reason in err. Free with
+ * rd_kafka_destroy. */
+rd_kafka_t *kmeta_open(const char *brokers, const kmeta_prop *props, size_t nprops, char *err,
+                       size_t errlen);
+
+/* Partition count of topic. Returns 0, SL_ENOENT (no such topic) or SL_ETRANSIENT. */
+int kmeta_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, int *count);
+
+/* Low and high watermark of one partition from its leader. Returns 0 or SL_ETRANSIENT. */
+int kmeta_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition, int timeout_ms,
+                     int64_t *low, int64_t *high);
+
+#endif
