@@ -46,15 +46,14 @@ static uint64_t rnd(uint64_t *s)
 
 static void generate(corpus *c, size_t n)
 {
-    static const char *countries[50] = {
-        "US", "DE", "FR", "GB", "JP", "CN", "IN", "BR", "CA", "AU", "ES", "IT", "NL", "SE",
-        "NO", "DK", "FI", "PL", "CZ", "AT", "CH", "BE", "IE", "PT", "GR", "TR", "RU", "UA",
-        "MX", "AR", "CL", "CO", "PE", "ZA", "EG", "NG", "KE", "IL", "SA", "AE", "SG", "MY",
-        "TH", "VN", "ID", "PH", "KR", "TW", "NZ", "HK"};
+    static const char *countries[50] = {"US", "DE", "FR", "GB", "JP", "CN", "IN", "BR", "CA", "AU",
+                                        "ES", "IT", "NL", "SE", "NO", "DK", "FI", "PL", "CZ", "AT",
+                                        "CH", "BE", "IE", "PT", "GR", "TR", "RU", "UA", "MX", "AR",
+                                        "CL", "CO", "PE", "ZA", "EG", "NG", "KE", "IL", "SA", "AE",
+                                        "SG", "MY", "TH", "VN", "ID", "PH", "KR", "TW", "NZ", "HK"};
     static const char *devices[5] = {"android", "ios", "web", "desktop", "tablet"};
-    static const char *events[10] = {"page_view", "click",    "add_to_cart", "checkout",
-                                     "purchase",  "search",   "login",       "logout",
-                                     "signup",    "video_play"};
+    static const char *events[10] = {"page_view", "click", "add_to_cart", "checkout", "purchase",
+                                     "search",    "login", "logout",      "signup",   "video_play"};
     c->n = n;
     c->off = malloc((n + 1) * sizeof *c->off);
     size_t cap = n * 300 + 4096;
@@ -68,18 +67,18 @@ static void generate(corpus *c, size_t n)
     for (size_t i = 0; i < n; i++) {
         c->off[i] = p;
         uint64_t a = rnd(&s), b = rnd(&s), d = rnd(&s);
-        int len = snprintf(
-            c->data + p, cap - p,
-            "{\"ts\":%lld,\"user\":\"user-%06u@example.com\",\"country\":\"%s\","
-            "\"device\":\"%s\",\"event\":\"%s\",\"latency\":%u,\"price\":%u.%02u,"
-            "\"session\":\"%08x-%04x-%04x-%04x-%012llx\",\"flag\":%s,\"id\":%zu,"
-            "\"referrer\":\"https://www.example.com/landing?campaign=%u\"}",
-            1700000000000LL + (long long)i * 3 + (long long)(a % 3), (unsigned)(a % 100000),
-            countries[(a >> 20) % 50], devices[(a >> 30) % 5], events[(a >> 40) % 10],
-            (unsigned)(b % 5000), (unsigned)(b >> 16) % 1000, (unsigned)(b >> 32) % 100,
-            (unsigned)(d >> 32), (unsigned)(d >> 16) & 0xffff, (unsigned)d & 0xffff,
-            (unsigned)(b >> 48), (unsigned long long)(d ^ b) & 0xffffffffffffULL,
-            (b >> 7) & 1 ? "true" : "false", i, (unsigned)(d % 1000));
+        int len = snprintf(c->data + p, cap - p,
+                           "{\"ts\":%lld,\"user\":\"user-%06u@example.com\",\"country\":\"%s\","
+                           "\"device\":\"%s\",\"event\":\"%s\",\"latency\":%u,\"price\":%u.%02u,"
+                           "\"session\":\"%08x-%04x-%04x-%04x-%012llx\",\"flag\":%s,\"id\":%zu,"
+                           "\"referrer\":\"https://www.example.com/landing?campaign=%u\"}",
+                           1700000000000LL + (long long)i * 3 + (long long)(a % 3),
+                           (unsigned)(a % 100000), countries[(a >> 20) % 50],
+                           devices[(a >> 30) % 5], events[(a >> 40) % 10], (unsigned)(b % 5000),
+                           (unsigned)(b >> 16) % 1000, (unsigned)(b >> 32) % 100,
+                           (unsigned)(d >> 32), (unsigned)(d >> 16) & 0xffff, (unsigned)d & 0xffff,
+                           (unsigned)(b >> 48), (unsigned long long)(d ^ b) & 0xffffffffffffULL,
+                           (b >> 7) & 1 ? "true" : "false", i, (unsigned)(d % 1000));
         p += (size_t)len;
     }
     c->off[n] = p;
@@ -104,8 +103,7 @@ static long run_jsonscan(const corpus *c, void *ctx)
     long sum = 0;
     for (size_t i = 0; i < c->n; i++) {
         const uint8_t *m = (const uint8_t *)c->data + c->off[i];
-        if (jsonscan_run(js, m, c->off[i + 1] - c->off[i]) != JSONSCAN_OK)
-            return -1;
+        if (jsonscan_run(js, m, c->off[i + 1] - c->off[i]) != JSONSCAN_OK) return -1;
         sum += jsonscan_get(js, 0)->kind;
     }
     return sum;
@@ -118,8 +116,7 @@ static long run_cjson(const corpus *c, void *ctx)
     long sum = 0;
     for (size_t i = 0; i < c->n; i++) {
         cJSON *root = cJSON_ParseWithLength(c->data + c->off[i], c->off[i + 1] - c->off[i]);
-        if (!root)
-            return -1;
+        if (!root) return -1;
         for (cJSON *f = root->child; f; f = f->next) {
             if (cJSON_IsString(f))
                 sum += f->valuestring[0];
@@ -141,8 +138,7 @@ static long run_jansson(const corpus *c, void *ctx)
     for (size_t i = 0; i < c->n; i++) {
         json_error_t err;
         json_t *root = json_loadb(c->data + c->off[i], c->off[i + 1] - c->off[i], 0, &err);
-        if (!root)
-            return -1;
+        if (!root) return -1;
         const char *k;
         json_t *v;
         json_object_foreach(root, k, v)
@@ -168,8 +164,7 @@ static long run_rowdec(const corpus *c, void *ctx)
     for (size_t i = 0; i < c->n; i++) {
         const row *r;
         const uint8_t *m = (const uint8_t *)c->data + c->off[i];
-        if (rowdec_decode(d, m, c->off[i + 1] - c->off[i], &r) != ROWDEC_OK)
-            return -1;
+        if (rowdec_decode(d, m, c->off[i + 1] - c->off[i], &r) != ROWDEC_OK) return -1;
         sum += r->cols[5].v.u.i32;
     }
     return sum;
@@ -179,8 +174,7 @@ static const char *only; /* set once from argv; read-only afterwards */
 
 static void measure(const char *name, const corpus *c, runner fn, void *ctx)
 {
-    if (only && !strstr(name, only))
-        return;
+    if (only && !strstr(name, only)) return;
     double best = 1e99;
     for (int run = 0; run < 3; run++) {
         double t0 = now();
@@ -190,8 +184,7 @@ static void measure(const char *name, const corpus *c, runner fn, void *ctx)
             printf("| %-44s | %12s | %9s |\n", name, "FAILED", "-");
             return;
         }
-        if (t < best)
-            best = t;
+        if (t < best) best = t;
     }
     printf("| %-44s | %12.0f | %9.1f |\n", name, (double)c->n / best,
            (double)c->bytes / best / 1e6);
@@ -201,8 +194,7 @@ int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
     only = argc > 2 ? argv[2] : NULL;
-    if (n == 0)
-        n = 1;
+    if (n == 0) n = 1;
     corpus c;
     generate(&c, n);
 
@@ -211,9 +203,9 @@ int main(int argc, char **argv)
         const char *name;
         schema_type type;
     } cols[10] = {
-        {"ts", SCHEMA_LONG},      {"user", SCHEMA_STRING},  {"country", SCHEMA_STRING},
-        {"device", SCHEMA_STRING}, {"event", SCHEMA_STRING}, {"latency", SCHEMA_INT},
-        {"price", SCHEMA_DOUBLE}, {"session", SCHEMA_STRING}, {"flag", SCHEMA_BOOLEAN},
+        {"ts", SCHEMA_LONG},       {"user", SCHEMA_STRING},    {"country", SCHEMA_STRING},
+        {"device", SCHEMA_STRING}, {"event", SCHEMA_STRING},   {"latency", SCHEMA_INT},
+        {"price", SCHEMA_DOUBLE},  {"session", SCHEMA_STRING}, {"flag", SCHEMA_BOOLEAN},
         {"id", SCHEMA_LONG},
     };
     schema_field fields[10];
@@ -234,8 +226,8 @@ int main(int argc, char **argv)
     printf("bench_json: %zu events, %.1f bytes/event average, simdjson %s\n\n", c.n,
            (double)c.bytes / (double)c.n, kernel);
     printf("| %-44s | %12s | %9s |\n", "decoder (1 thread, CPU time, best of 3)", "rows/s", "MB/s");
-    printf("|%s|%s|%s|\n", "----------------------------------------------",
-           "--------------", "-----------");
+    printf("|%s|%s|%s|\n", "----------------------------------------------", "--------------",
+           "-----------");
 
     jsonscan *bare = jsonscan_new(NULL, NULL, NULL, 0);
     measure("simdjson On-Demand: parse + read all fields", &c, run_jsonscan, bare);

@@ -17,9 +17,10 @@
  *
  * Redirects: with httpc_set_redirects(c, n) > 0, a 307 or 308 reply is followed for EVERY
  * method with the same method and the same body (a file upload is re-read from its start),
- * and 301/302/303 are followed only by GET and HEAD. A POST or PUT answered 301/302/303 is
- * returned as is: curl would silently turn it into a GET and drop the body, which for
- * `POST /tables` means a request that looks successful and created nothing. This is the
+ * 303 See Other is followed with a body-less GET (as HTTP says), and 301/302 only by GET and
+ * HEAD. A POST or PUT answered 301/302 is returned as is: curl would silently turn it into a
+ * GET and drop the body, which for `POST /tables` means a request that looks successful and
+ * created nothing. This is the
  * contract non-leader controllers follow: they answer admin requests `307 Temporary Redirect`
  * with `Location: <leader URL><same path>`. Relative Locations are resolved against the URL
  * that was requested.

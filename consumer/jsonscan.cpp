@@ -38,7 +38,8 @@
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
 
-namespace {
+namespace
+{
 
 /* Nesting levels, the top-level object being level 1 and its field values level 2. Deeper
  * is rejected as malformed: this bounds our recursion in walk() on any thread stack (simdjson
@@ -89,8 +90,7 @@ inline uint32_t key_hash(const char *p, size_t n)
 /* Same hash for a key that may not have 8 readable bytes (an unescaped key). */
 inline uint32_t key_hash_copy(const char *p, size_t n)
 {
-    if (n >= 8)
-        return key_hash(p, n);
+    if (n >= 8) return key_hash(p, n);
     char tmp[8] = {0};
     memcpy(tmp, p, n);
     return key_hash(tmp, n);
@@ -106,8 +106,7 @@ inline size_t find_quote_or_backslash(const char *p)
         uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
         /* the lowest flagged byte is exact, which is all ctz looks at */
         uint64_t m = ((q - ones) & ~q & highs) | ((bs - ones) & ~bs & highs);
-        if (m)
-            return n + ((size_t)__builtin_ctzll(m) >> 3);
+        if (m) return n + ((size_t)__builtin_ctzll(m) >> 3);
     }
 }
 
@@ -135,10 +134,8 @@ bool number_grammar_ok(const char *p, size_t n, bool *int_literal)
 {
     size_t i = 0;
     *int_literal = true;
-    if (i < n && p[i] == '-')
-        i++;
-    if (i >= n || !is_digit(p[i]))
-        return false;
+    if (i < n && p[i] == '-') i++;
+    if (i >= n || !is_digit(p[i])) return false;
     if (p[i] == '0') {
         i++;
     } else {
@@ -148,18 +145,15 @@ bool number_grammar_ok(const char *p, size_t n, bool *int_literal)
     if (i < n && p[i] == '.') {
         *int_literal = false;
         i++;
-        if (i >= n || !is_digit(p[i]))
-            return false;
+        if (i >= n || !is_digit(p[i])) return false;
         while (i < n && is_digit(p[i]))
             i++;
     }
     if (i < n && (p[i] == 'e' || p[i] == 'E')) {
         *int_literal = false;
         i++;
-        if (i < n && (p[i] == '+' || p[i] == '-'))
-            i++;
-        if (i >= n || !is_digit(p[i]))
-            return false;
+        if (i < n && (p[i] == '+' || p[i] == '-')) i++;
+        if (i >= n || !is_digit(p[i])) return false;
         while (i < n && is_digit(p[i]))
             i++;
     }
@@ -191,25 +185,19 @@ int hex4(const char *p)
 bool has_lone_surrogate(const char *tok, size_t n)
 {
     for (size_t i = 0; i + 1 < n; i++) {
-        if (tok[i] != '\\')
-            continue;
+        if (tok[i] != '\\') continue;
         if (tok[i + 1] != 'u') {
             i++; /* skip the escaped character (it may itself be a backslash) */
             continue;
         }
-        if (i + 6 > n)
-            return false;
+        if (i + 6 > n) return false;
         int cu = hex4(tok + i + 2);
-        if (cu < 0)
-            return false;
-        if (cu >= 0xDC00 && cu <= 0xDFFF)
-            return true;
+        if (cu < 0) return false;
+        if (cu >= 0xDC00 && cu <= 0xDFFF) return true;
         if (cu >= 0xD800 && cu <= 0xDBFF) {
-            if (i + 12 > n || tok[i + 6] != '\\' || tok[i + 7] != 'u')
-                return true;
+            if (i + 12 > n || tok[i + 6] != '\\' || tok[i + 7] != 'u') return true;
             int lo = hex4(tok + i + 8);
-            if (lo < 0xDC00 || lo > 0xDFFF)
-                return true;
+            if (lo < 0xDC00 || lo > 0xDFFF) return true;
             i += 6;
         }
         i += 5;
@@ -245,7 +233,8 @@ struct jsonscan {
     const char *err_text;
 };
 
-namespace {
+namespace
+{
 
 /* Defence in depth: a token simdjson hands back must lie inside the message. */
 bool token_inside(const jsonscan *s, std::string_view tok)
@@ -257,8 +246,7 @@ bool token_inside(const jsonscan *s, std::string_view tok)
 inline bool same_bytes(const char *a, const char *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
+        if (a[i] != b[i]) return false;
     return true;
 }
 
@@ -266,11 +254,9 @@ int lookup_hashed(const jsonscan *s, const char *k, size_t n, uint32_t h)
 {
     for (uint32_t i = h & s->mask;; i = (i + 1) & s->mask) {
         const hslot *e = &s->table[i];
-        if (e->idx1 == 0)
-            return -1;
+        if (e->idx1 == 0) return -1;
         uint32_t f = e->idx1 - 1;
-        if (e->hash == h && s->lens[f] == n && same_bytes(s->names[f], k, n))
-            return (int)f;
+        if (e->hash == h && s->lens[f] == n && same_bytes(s->names[f], k, n)) return (int)f;
     }
 }
 
@@ -299,8 +285,7 @@ error_code scan_number(const jsonscan *s, od::value &v, jsonscan_val *out);
 error_code read_string(const jsonscan *s, od::value &v, const char **text, size_t *len)
 {
     std::string_view tok = v.raw_json_token();
-    if (!token_inside(s, tok))
-        return simdjson::TAPE_ERROR;
+    if (!token_inside(s, tok)) return simdjson::TAPE_ERROR;
     size_t n = trimmed_len(tok.data(), tok.size());
     if (n >= 2 && tok[0] == '"' && tok[n - 1] == '"' && !memchr(tok.data() + 1, '\\', n - 2)) {
         *text = tok.data() + 1;
@@ -311,8 +296,7 @@ error_code read_string(const jsonscan *s, od::value &v, const char **text, size_
     error_code e = v.get_string().get(sv);
     if (e == simdjson::STRING_ERROR && has_lone_surrogate(tok.data(), n))
         return simdjson::UTF8_ERROR;
-    if (e)
-        return e;
+    if (e) return e;
     *text = sv.data();
     *len = sv.size();
     return simdjson::SUCCESS;
@@ -323,13 +307,10 @@ error_code walk_object(const jsonscan *s, od::object o, size_t depth)
     for (auto r : o) {
         std::string_view k;
         error_code e = r.unescaped_key().get(k);
-        if (e)
-            return e;
+        if (e) return e;
         od::value fv;
-        if ((e = r.value().get(fv)))
-            return e;
-        if ((e = walk(s, fv, depth + 1)))
-            return e;
+        if ((e = r.value().get(fv))) return e;
+        if ((e = walk(s, fv, depth + 1))) return e;
     }
     return simdjson::SUCCESS;
 }
@@ -339,10 +320,8 @@ error_code walk_array(const jsonscan *s, od::array a, size_t depth)
     for (auto r : a) {
         od::value ev;
         error_code e = r.get(ev);
-        if (e)
-            return e;
-        if ((e = walk(s, ev, depth + 1)))
-            return e;
+        if (e) return e;
+        if ((e = walk(s, ev, depth + 1))) return e;
     }
     return simdjson::SUCCESS;
 }
@@ -350,23 +329,19 @@ error_code walk_array(const jsonscan *s, od::array a, size_t depth)
 /* Read (and so validate) one value completely, keeping nothing. */
 error_code walk(const jsonscan *s, od::value v, size_t depth)
 {
-    if (depth > kMaxDepth)
-        return simdjson::DEPTH_ERROR;
+    if (depth > kMaxDepth) return simdjson::DEPTH_ERROR;
     od::json_type t;
     error_code e = v.type().get(t);
-    if (e)
-        return e;
+    if (e) return e;
     switch (t) {
     case od::json_type::object: {
         od::object o;
-        if ((e = v.get_object().get(o)))
-            return e;
+        if ((e = v.get_object().get(o))) return e;
         return walk_object(s, o, depth);
     }
     case od::json_type::array: {
         od::array a;
-        if ((e = v.get_array().get(a)))
-            return e;
+        if ((e = v.get_array().get(a))) return e;
         return walk_array(s, a, depth);
     }
     case od::json_type::number: {
@@ -384,8 +359,7 @@ error_code walk(const jsonscan *s, od::value v, size_t depth)
     }
     case od::json_type::null: {
         bool is_null = false;
-        if ((e = v.is_null().get(is_null)))
-            return e;
+        if ((e = v.is_null().get(is_null))) return e;
         return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
     }
     }
@@ -400,8 +374,7 @@ error_code walk(const jsonscan *s, od::value v, size_t depth)
 error_code scan_number(const jsonscan *s, od::value &v, jsonscan_val *out)
 {
     std::string_view tok = v.raw_json_token();
-    if (!token_inside(s, tok))
-        return simdjson::TAPE_ERROR;
+    if (!token_inside(s, tok)) return simdjson::TAPE_ERROR;
     out->text = tok.data();
     out->len = (uint32_t)trimmed_len(tok.data(), tok.size());
 
@@ -441,8 +414,7 @@ error_code scan_number(const jsonscan *s, od::value &v, jsonscan_val *out)
             e = v.get_double().get(out->v.f64);
             break;
         }
-        if (!e)
-            return simdjson::SUCCESS;
+        if (!e) return simdjson::SUCCESS;
     }
     bool il;
     if (number_grammar_ok(out->text, out->len, &il)) {
@@ -455,16 +427,14 @@ error_code scan_number(const jsonscan *s, od::value &v, jsonscan_val *out)
 
 /* Object or array kept as its raw text: validate it by walking, then take the bytes from its
  * first token to the next token after it. */
-error_code scan_raw(jsonscan *s, od::document &doc, od::value &v, jsonscan_kind kind,
-                    size_t depth, jsonscan_val *out)
+error_code scan_raw(jsonscan *s, od::document &doc, od::value &v, jsonscan_kind kind, size_t depth,
+                    jsonscan_val *out)
 {
     std::string_view tok = v.raw_json_token();
-    if (!token_inside(s, tok))
-        return simdjson::TAPE_ERROR;
+    if (!token_inside(s, tok)) return simdjson::TAPE_ERROR;
     const char *start = tok.data();
     error_code e = walk(s, v, depth);
-    if (e)
-        return e;
+    if (e) return e;
     const char *end;
     if (doc.current_location().get(end))
         end = s->buf + s->len; /* cannot happen inside the top-level object; be safe */
@@ -477,23 +447,19 @@ error_code scan_raw(jsonscan *s, od::document &doc, od::value &v, jsonscan_kind 
 error_code scan_value(jsonscan *s, od::document &doc, od::value &v, bool list, size_t depth,
                       jsonscan_val *out);
 
-error_code scan_list(jsonscan *s, od::document &doc, od::value &v, size_t depth,
-                     jsonscan_val *out)
+error_code scan_list(jsonscan *s, od::document &doc, od::value &v, size_t depth, jsonscan_val *out)
 {
     od::array a;
     error_code e = v.get_array().get(a);
-    if (e)
-        return e;
+    if (e) return e;
     uint32_t first = s->nelems, count = 0;
     for (auto r : a) {
         od::value ev;
-        if ((e = r.get(ev)))
-            return e;
+        if ((e = r.get(ev))) return e;
         /* Elements are scanned with list=false, so they never push elements themselves:
          * the pointer taken after push_elem stays valid across the call. */
         uint32_t k = push_elem(s);
-        if ((e = scan_value(s, doc, ev, false, depth + 1, &s->elems[k])))
-            return e;
+        if ((e = scan_value(s, doc, ev, false, depth + 1, &s->elems[k]))) return e;
         count++;
     }
     out->kind = JSONSCAN_LIST;
@@ -508,12 +474,10 @@ error_code scan_list(jsonscan *s, od::document &doc, od::value &v, size_t depth,
 error_code scan_value(jsonscan *s, od::document &doc, od::value &v, bool list, size_t depth,
                       jsonscan_val *out)
 {
-    if (depth > kMaxDepth)
-        return simdjson::DEPTH_ERROR;
+    if (depth > kMaxDepth) return simdjson::DEPTH_ERROR;
     od::json_type t;
     error_code e = v.type().get(t);
-    if (e)
-        return e;
+    if (e) return e;
     out->int_literal = false;
     out->text = nullptr;
     out->len = 0;
@@ -521,16 +485,14 @@ error_code scan_value(jsonscan *s, od::document &doc, od::value &v, bool list, s
     case od::json_type::object:
         return scan_raw(s, doc, v, JSONSCAN_OBJECT, depth, out);
     case od::json_type::array:
-        if (list)
-            return scan_list(s, doc, v, depth, out);
+        if (list) return scan_list(s, doc, v, depth, out);
         return scan_raw(s, doc, v, JSONSCAN_ARRAY, depth, out);
     case od::json_type::number:
         return scan_number(s, v, out);
     case od::json_type::string: {
         const char *text;
         size_t len;
-        if ((e = read_string(s, v, &text, &len)))
-            return e;
+        if ((e = read_string(s, v, &text, &len))) return e;
         out->kind = JSONSCAN_STRING;
         out->text = text;
         out->len = (uint32_t)len;
@@ -538,18 +500,15 @@ error_code scan_value(jsonscan *s, od::document &doc, od::value &v, bool list, s
     }
     case od::json_type::boolean: {
         bool b;
-        if ((e = v.get_bool().get(b)))
-            return e;
+        if ((e = v.get_bool().get(b))) return e;
         out->kind = JSONSCAN_BOOL;
         out->v.b = b;
         return simdjson::SUCCESS;
     }
     case od::json_type::null: {
         bool is_null = false;
-        if ((e = v.is_null().get(is_null)))
-            return e;
-        if (!is_null)
-            return simdjson::N_ATOM_ERROR;
+        if ((e = v.is_null().get(is_null))) return e;
+        if (!is_null) return simdjson::N_ATOM_ERROR;
         out->kind = JSONSCAN_NULL;
         return simdjson::SUCCESS;
     }
@@ -572,26 +531,21 @@ error_code validate_non_object(const jsonscan *s, od::document &doc, od::json_ty
     switch (t) {
     case od::json_type::array: {
         od::value v;
-        if ((e = doc.get_value().get(v)))
-            return e;
+        if ((e = doc.get_value().get(v))) return e;
         e = walk(s, v, 1);
         break;
     }
     case od::json_type::number: {
         std::string_view tok;
-        if ((e = doc.raw_json_token().get(tok)))
-            return e;
-        if (!token_inside(s, tok))
-            return simdjson::TAPE_ERROR;
+        if ((e = doc.raw_json_token().get(tok))) return e;
+        if (!token_inside(s, tok)) return simdjson::TAPE_ERROR;
         double x;
         e = doc.get_double().get(x);
-        if (e == simdjson::SUCCESS)
-            break;
+        if (e == simdjson::SUCCESS) break;
         /* Out of range but well formed: the getter did not move past the token, so judge
          * the rest of the buffer directly (raw_json_token runs up to the next token). */
         bool il;
-        if (!number_grammar_ok(tok.data(), trimmed_len(tok.data(), tok.size()), &il))
-            return e;
+        if (!number_grammar_ok(tok.data(), trimmed_len(tok.data(), tok.size()), &il)) return e;
         return tok.data() + tok.size() == s->buf + s->len ? simdjson::SUCCESS
                                                           : simdjson::TRAILING_CONTENT;
     }
@@ -613,16 +567,14 @@ error_code validate_non_object(const jsonscan *s, od::document &doc, od::json_ty
     }
     case od::json_type::null: {
         bool is_null = false;
-        if ((e = doc.is_null().get(is_null)))
-            return e;
+        if ((e = doc.is_null().get(is_null))) return e;
         e = is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
         break;
     }
     default:
         return simdjson::TAPE_ERROR;
     }
-    if (e)
-        return e;
+    if (e) return e;
     return at_document_end(doc) ? simdjson::SUCCESS : simdjson::TRAILING_CONTENT;
 }
 
@@ -721,8 +673,7 @@ jsonscan_status jsonscan_run(jsonscan *s, const uint8_t *msg, size_t len) noexce
         s->gen = 1;
     }
     ensure_capacity(s, len);
-    if (len > 0)
-        memcpy(s->buf, msg, len);
+    if (len > 0) memcpy(s->buf, msg, len);
     /* On an unclosed document On-Demand peeks at the byte after the end as if it were a token:
      * zero padding makes that a clean error instead of a replay of an older, longer message. */
     memset(s->buf + len, 0, simdjson::SIMDJSON_PADDING);
@@ -730,27 +681,22 @@ jsonscan_status jsonscan_run(jsonscan *s, const uint8_t *msg, size_t len) noexce
 
     od::document doc;
     error_code e = s->parser.iterate(s->buf, len, s->buf_cap).get(doc);
-    if (e)
-        return fail(s, e);
+    if (e) return fail(s, e);
     od::json_type t;
-    if ((e = doc.type().get(t)))
-        return fail(s, e);
+    if ((e = doc.type().get(t))) return fail(s, e);
     if (t != od::json_type::object) {
-        if ((e = validate_non_object(s, doc, t)))
-            return fail(s, e);
+        if ((e = validate_non_object(s, doc, t))) return fail(s, e);
         s->err_text = "top level is not an object";
         return JSONSCAN_NOT_OBJECT;
     }
 
     od::object obj;
-    if ((e = doc.get_object().get(obj)))
-        return fail(s, e);
+    if ((e = doc.get_object().get(obj))) return fail(s, e);
     for (auto r : obj) {
         /* Work on the field in place: copying the field or its value out of the result costs
          * a store-forwarding stall per field (GCC writes 8+4 bytes, reads 16), measured at
          * ~10% of a whole decode. */
-        if ((e = r.error()))
-            return fail(s, e);
+        if ((e = r.error())) return fail(s, e);
         od::field &fld = r.value_unsafe();
         /* Keys without a backslash are hashed and compared in place (stage 1 has validated
          * them); the others are unescaped first, so "caf\u00e9" finds "café". */
@@ -761,14 +707,12 @@ jsonscan_status jsonscan_run(jsonscan *s, const uint8_t *msg, size_t len) noexce
             idx = lookup_hashed(s, k, kn, key_hash(k, kn));
         } else {
             std::string_view key;
-            if ((e = fld.unescaped_key().get(key)))
-                return fail(s, e);
+            if ((e = fld.unescaped_key().get(key))) return fail(s, e);
             idx = lookup(s, key.data(), key.size());
         }
         od::value &v = fld.value();
         if (idx < 0) {
-            if ((e = walk(s, v, 2)))
-                return fail(s, e);
+            if ((e = walk(s, v, 2))) return fail(s, e);
             continue;
         }
         e = scan_value(s, doc, v, (s->flags[idx] & JSONSCAN_F_LIST) != 0, 2, &s->vals[idx]);
@@ -778,16 +722,14 @@ jsonscan_status jsonscan_run(jsonscan *s, const uint8_t *msg, size_t len) noexce
         }
         s->gen_of[idx] = s->gen;
     }
-    if (!at_document_end(doc))
-        return fail(s, simdjson::TRAILING_CONTENT);
+    if (!at_document_end(doc)) return fail(s, simdjson::TRAILING_CONTENT);
     return JSONSCAN_OK;
 }
 
 const jsonscan_val *jsonscan_get(const jsonscan *s, uint32_t i) noexcept
 {
     static const jsonscan_val absent = {};
-    if (i >= s->n || s->gen_of[i] != s->gen)
-        return &absent;
+    if (i >= s->n || s->gen_of[i] != s->gen) return &absent;
     return &s->vals[i];
 }
 
@@ -821,8 +763,7 @@ void jsonscan_kernel(char *buf, size_t len) noexcept
 
 void jsonscan_free(jsonscan *s) noexcept
 {
-    if (!s)
-        return;
+    if (!s) return;
     free(s->arena);
     free(s->names);
     free(s->lens);

@@ -62,15 +62,15 @@ static const char *const reason_names[ROWDEC_REASON__COUNT] = {
 
 /* Own copy of the type names: the decoder must not depend on the schema loader. */
 static const char *const type_names[SCHEMA_TYPE__COUNT] = {
-    [SCHEMA_INT] = "INT",         [SCHEMA_LONG] = "LONG",   [SCHEMA_FLOAT] = "FLOAT",
-    [SCHEMA_DOUBLE] = "DOUBLE",   [SCHEMA_BOOLEAN] = "BOOLEAN",
-    [SCHEMA_TIMESTAMP] = "TIMESTAMP", [SCHEMA_STRING] = "STRING", [SCHEMA_BYTES] = "BYTES",
+    [SCHEMA_INT] = "INT",       [SCHEMA_LONG] = "LONG",       [SCHEMA_FLOAT] = "FLOAT",
+    [SCHEMA_DOUBLE] = "DOUBLE", [SCHEMA_BOOLEAN] = "BOOLEAN", [SCHEMA_TIMESTAMP] = "TIMESTAMP",
+    [SCHEMA_STRING] = "STRING", [SCHEMA_BYTES] = "BYTES",
 };
 
 static const char *const kind_names[] = {
-    [JSONSCAN_ABSENT] = "absent", [JSONSCAN_NULL] = "null",     [JSONSCAN_BOOL] = "boolean",
+    [JSONSCAN_ABSENT] = "absent", [JSONSCAN_NULL] = "null",      [JSONSCAN_BOOL] = "boolean",
     [JSONSCAN_INT64] = "integer", [JSONSCAN_UINT64] = "integer", [JSONSCAN_DOUBLE] = "number",
-    [JSONSCAN_BIGNUM] = "number", [JSONSCAN_STRING] = "string", [JSONSCAN_OBJECT] = "object",
+    [JSONSCAN_BIGNUM] = "number", [JSONSCAN_STRING] = "string",  [JSONSCAN_OBJECT] = "object",
     [JSONSCAN_ARRAY] = "array",   [JSONSCAN_LIST] = "array",
 };
 
@@ -96,8 +96,7 @@ static void *xrealloc(void *p, size_t n)
 
 const char *rowdec_reason_name(rowdec_reason r)
 {
-    if ((unsigned)r >= ROWDEC_REASON__COUNT)
-        return "unknown";
+    if ((unsigned)r >= ROWDEC_REASON__COUNT) return "unknown";
     return reason_names[r];
 }
 
@@ -107,8 +106,7 @@ rowdec *rowdec_new(const schema *s, size_t max_message_bytes)
     memset(d, 0, sizeof *d);
     d->s = s;
     d->max_bytes = max_message_bytes ? max_message_bytes : ROWDEC_DEFAULT_MAX;
-    if (d->max_bytes > ROWDEC_HARD_MAX)
-        d->max_bytes = ROWDEC_HARD_MAX;
+    if (d->max_bytes > ROWDEC_HARD_MAX) d->max_bytes = ROWDEC_HARD_MAX;
 
     uint32_t n = s->nfields;
     d->names = xrealloc(NULL, n * sizeof *d->names);
@@ -137,8 +135,7 @@ rowdec *rowdec_new(const schema *s, size_t max_message_bytes)
 
 void rowdec_free(rowdec *d)
 {
-    if (!d)
-        return;
+    if (!d) return;
     jsonscan_free(d->scan);
     free(d->names);
     free(d->lens);
@@ -153,8 +150,7 @@ void rowdec_free(rowdec *d)
 
 const char *rowdec_error_field(const rowdec *d)
 {
-    if (d->err_field < 0)
-        return "";
+    if (d->err_field < 0) return "";
     return d->s->fields[d->err_field].name;
 }
 
@@ -167,8 +163,8 @@ const char *rowdec_error_detail(const rowdec *d)
 
 static rowdec_reason wrong_type(rowdec *d, const schema_field *f, const jsonscan_val *v)
 {
-    snprintf(d->detail, sizeof d->detail, "cannot convert JSON %s to %s",
-             kind_name(v->kind), type_name(f->type));
+    snprintf(d->detail, sizeof d->detail, "cannot convert JSON %s to %s", kind_name(v->kind),
+             type_name(f->type));
     return ROWDEC_WRONG_TYPE;
 }
 
@@ -199,28 +195,23 @@ static int parse_int_text(const char *p, size_t n, int64_t *out)
         neg = p[i] == '-';
         i++;
     }
-    if (i == n)
-        return 1;
+    if (i == n) return 1;
     uint64_t mag = 0;
     bool big = false;
     for (; i < n; i++) {
-        if (!is_digit(p[i]))
-            return 1;
+        if (!is_digit(p[i])) return 1;
         unsigned dig = (unsigned)(p[i] - '0');
         if (mag > (UINT64_MAX - dig) / 10)
             big = true;
         else
             mag = mag * 10 + dig;
     }
-    if (big)
-        return 2;
+    if (big) return 2;
     if (neg) {
-        if (mag > (uint64_t)INT64_MAX + 1)
-            return 2;
+        if (mag > (uint64_t)INT64_MAX + 1) return 2;
         *out = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
     } else {
-        if (mag > (uint64_t)INT64_MAX)
-            return 2;
+        if (mag > (uint64_t)INT64_MAX) return 2;
         *out = (int64_t)mag;
     }
     return 0;
@@ -232,8 +223,7 @@ static int parse_int_text(const char *p, size_t n, int64_t *out)
 static bool decimal_syntax_ok(const char *p, size_t n)
 {
     size_t i = 0, mant = 0;
-    if (i < n && (p[i] == '+' || p[i] == '-'))
-        i++;
+    if (i < n && (p[i] == '+' || p[i] == '-')) i++;
     while (i < n && is_digit(p[i]))
         i++, mant++;
     if (i < n && p[i] == '.') {
@@ -241,14 +231,11 @@ static bool decimal_syntax_ok(const char *p, size_t n)
         while (i < n && is_digit(p[i]))
             i++, mant++;
     }
-    if (mant == 0)
-        return false;
+    if (mant == 0) return false;
     if (i < n && (p[i] == 'e' || p[i] == 'E')) {
         i++;
-        if (i < n && (p[i] == '+' || p[i] == '-'))
-            i++;
-        if (i == n || !is_digit(p[i]))
-            return false;
+        if (i < n && (p[i] == '+' || p[i] == '-')) i++;
+        if (i == n || !is_digit(p[i])) return false;
         while (i < n && is_digit(p[i]))
             i++;
     }
@@ -281,8 +268,7 @@ static bool digits(const char *p, size_t k, unsigned *out)
 {
     unsigned v = 0;
     for (size_t i = 0; i < k; i++) {
-        if (!is_digit(p[i]))
-            return false;
+        if (!is_digit(p[i])) return false;
         v = v * 10 + (unsigned)(p[i] - '0');
     }
     *out = v;
@@ -294,8 +280,7 @@ static bool digits(const char *p, size_t k, unsigned *out)
 static bool parse_datetime(const char *p, size_t n, int64_t *ms)
 {
     unsigned y, mo, dd, h, mi, sec, frac = 0;
-    if (n < 19)
-        return false;
+    if (n < 19) return false;
     if (!digits(p, 4, &y) || p[4] != '-' || !digits(p + 5, 2, &mo) || p[7] != '-' ||
         !digits(p + 8, 2, &dd) || (p[10] != 'T' && p[10] != ' ') || !digits(p + 11, 2, &h) ||
         p[13] != ':' || !digits(p + 14, 2, &mi) || p[16] != ':' || !digits(p + 17, 2, &sec))
@@ -305,19 +290,15 @@ static bool parse_datetime(const char *p, size_t n, int64_t *ms)
         i++;
         size_t nd = 0;
         while (i < n && is_digit(p[i])) {
-            if (nd < 3)
-                frac = frac * 10 + (unsigned)(p[i] - '0');
+            if (nd < 3) frac = frac * 10 + (unsigned)(p[i] - '0');
             nd++, i++;
         }
-        if (nd == 0 || nd > 9)
-            return false;
+        if (nd == 0 || nd > 9) return false;
         for (size_t k = nd; k < 3; k++)
             frac *= 10;
     }
-    if (i < n && p[i] == 'Z')
-        i++;
-    if (i != n)
-        return false;
+    if (i < n && p[i] == 'Z') i++;
+    if (i != n) return false;
     static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (mo < 1 || mo > 12 || dd < 1 || dd > mdays[mo - 1] + (mo == 2 && leap) || h > 23 ||
@@ -330,12 +311,9 @@ static bool parse_datetime(const char *p, size_t n, int64_t *ms)
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
@@ -359,8 +337,7 @@ static rowdec_reason number_as_double(rowdec *d, const schema_field *f, const js
         /* The literal is followed by a delimiter in the scanner's buffer, but copy anyway:
          * strtod must never depend on what happens to follow. */
         double x = strtod_l(scratch_copy(d, v->text, v->len), NULL, d->c_locale);
-        if (isinf(x))
-            return overflow(d, f, v);
+        if (isinf(x)) return overflow(d, f, v);
         *out = x;
         return ROWDEC_OK;
     }
@@ -381,8 +358,7 @@ static rowdec_reason to_integer(rowdec *d, const schema_field *f, const jsonscan
     int64_t max = -(min + 1);
     switch (v->kind) {
     case JSONSCAN_INT64:
-        if (v->v.i64 < min || v->v.i64 > max)
-            return overflow(d, f, v);
+        if (v->v.i64 < min || v->v.i64 > max) return overflow(d, f, v);
         *out = v->v.i64;
         return ROWDEC_OK;
     case JSONSCAN_UINT64:
@@ -395,33 +371,27 @@ static rowdec_reason to_integer(rowdec *d, const schema_field *f, const jsonscan
     case JSONSCAN_DOUBLE: {
         double x;
         rowdec_reason r = number_as_double(d, f, v, &x);
-        if (r != ROWDEC_OK)
-            return r;
+        if (r != ROWDEC_OK) return r;
         double t = trunc(x);
         /* -(double)min is exactly 2^31 or 2^63: the first value past max. */
-        if (!(t >= (double)min && t < -(double)min))
-            return overflow(d, f, v);
+        if (!(t >= (double)min && t < -(double)min)) return overflow(d, f, v);
         *out = (int64_t)t;
         return ROWDEC_OK;
     }
     case JSONSCAN_BOOL:
-        if (!allow_bool)
-            return wrong_type(d, f, v);
+        if (!allow_bool) return wrong_type(d, f, v);
         *out = v->v.b ? 1 : 0;
         return ROWDEC_OK;
     case JSONSCAN_STRING: {
         int64_t x;
         int rc = parse_int_text(v->text, v->len, &x);
         if (rc == 0) {
-            if (x < min || x > max)
-                return overflow(d, f, v);
+            if (x < min || x > max) return overflow(d, f, v);
             *out = x;
             return ROWDEC_OK;
         }
-        if (rc == 2)
-            return overflow(d, f, v);
-        if (allow_datetime && parse_datetime(v->text, v->len, out))
-            return ROWDEC_OK;
+        if (rc == 2) return overflow(d, f, v);
+        if (allow_datetime && parse_datetime(v->text, v->len, out)) return ROWDEC_OK;
         return wrong_type(d, f, v);
     }
     default:
@@ -429,35 +399,30 @@ static rowdec_reason to_integer(rowdec *d, const schema_field *f, const jsonscan
     }
 }
 
-static rowdec_reason to_double(rowdec *d, const schema_field *f, const jsonscan_val *v,
-                               bool single, schema_value *out)
+static rowdec_reason to_double(rowdec *d, const schema_field *f, const jsonscan_val *v, bool single,
+                               schema_value *out)
 {
     if (v->kind == JSONSCAN_STRING) {
-        if (!decimal_syntax_ok(v->text, v->len))
-            return wrong_type(d, f, v);
+        if (!decimal_syntax_ok(v->text, v->len)) return wrong_type(d, f, v);
         const char *z = scratch_copy(d, v->text, v->len);
         if (single) {
             /* Direct decimal -> binary32, as Java's Float.parseFloat (no double rounding). */
             float x = strtof_l(z, NULL, d->c_locale);
-            if (isinf(x))
-                return overflow(d, f, v);
+            if (isinf(x)) return overflow(d, f, v);
             out->u.f32 = x;
         } else {
             double x = strtod_l(z, NULL, d->c_locale);
-            if (isinf(x))
-                return overflow(d, f, v);
+            if (isinf(x)) return overflow(d, f, v);
             out->u.f64 = x;
         }
         return ROWDEC_OK;
     }
     double x;
     rowdec_reason r = number_as_double(d, f, v, &x);
-    if (r != ROWDEC_OK)
-        return r;
+    if (r != ROWDEC_OK) return r;
     if (single) {
         float y = (float)x;
-        if (isinf(y))
-            return overflow(d, f, v);
+        if (isinf(y)) return overflow(d, f, v);
         out->u.f32 = y;
     } else {
         out->u.f64 = x;
@@ -473,8 +438,7 @@ static rowdec_reason to_boolean(rowdec *d, const schema_field *f, const jsonscan
         out->u.i32 = v->v.b ? 1 : 0;
         return ROWDEC_OK;
     case JSONSCAN_INT64:
-        if (v->v.i64 != 0 && v->v.i64 != 1)
-            return wrong_type(d, f, v);
+        if (v->v.i64 != 0 && v->v.i64 != 1) return wrong_type(d, f, v);
         out->u.i32 = (int32_t)v->v.i64;
         return ROWDEC_OK;
     case JSONSCAN_STRING:
@@ -519,14 +483,12 @@ static rowdec_reason to_string(rowdec *d, const schema_field *f, const jsonscan_
 static rowdec_reason to_bytes(rowdec *d, const schema_field *f, const jsonscan_val *v,
                               schema_value *out)
 {
-    if (v->kind != JSONSCAN_STRING || v->len % 2 != 0)
-        return wrong_type(d, f, v);
+    if (v->kind != JSONSCAN_STRING || v->len % 2 != 0) return wrong_type(d, f, v);
     /* capacity was reserved in rowdec_decode: half the message length bounds every value */
     uint8_t *dst = d->bytes + d->bytes_used;
     for (uint32_t i = 0; i < v->len; i += 2) {
         int hi = hexval(v->text[i]), lo = hexval(v->text[i + 1]);
-        if (hi < 0 || lo < 0)
-            return wrong_type(d, f, v);
+        if (hi < 0 || lo < 0) return wrong_type(d, f, v);
         dst[i / 2] = (uint8_t)(hi << 4 | lo);
     }
     out->u.bytes.ptr = dst;
@@ -547,12 +509,10 @@ static rowdec_reason coerce(rowdec *d, const schema_field *f, const jsonscan_val
             out->u.i32 = (int32_t)x;
         return r;
     case SCHEMA_LONG:
-        if ((r = to_integer(d, f, v, INT64_MIN, true, false, &x)) == ROWDEC_OK)
-            out->u.i64 = x;
+        if ((r = to_integer(d, f, v, INT64_MIN, true, false, &x)) == ROWDEC_OK) out->u.i64 = x;
         return r;
     case SCHEMA_TIMESTAMP:
-        if ((r = to_integer(d, f, v, INT64_MIN, false, true, &x)) == ROWDEC_OK)
-            out->u.i64 = x;
+        if ((r = to_integer(d, f, v, INT64_MIN, false, true, &x)) == ROWDEC_OK) out->u.i64 = x;
         return r;
     case SCHEMA_FLOAT:
         return to_double(d, f, v, true, out);
@@ -602,16 +562,14 @@ static rowdec_reason decode_field(rowdec *d, uint32_t i)
     if (v->kind == JSONSCAN_LIST) {
         const jsonscan_val *el = jsonscan_elems(d->scan) + v->v.list.first;
         for (uint32_t k = 0; k < v->v.list.count; k++) {
-            if (el[k].kind == JSONSCAN_NULL)
-                continue; /* Pinot drops null elements */
+            if (el[k].kind == JSONSCAN_NULL) continue; /* Pinot drops null elements */
             if (el[k].kind == JSONSCAN_ARRAY) {
-                snprintf(d->detail, sizeof d->detail,
-                         "nested array in multi-value %s column", type_name(f->type));
+                snprintf(d->detail, sizeof d->detail, "nested array in multi-value %s column",
+                         type_name(f->type));
                 return ROWDEC_WRONG_TYPE;
             }
             rowdec_reason r = coerce(d, f, &el[k], &base[n]);
-            if (r != ROWDEC_OK)
-                return r;
+            if (r != ROWDEC_OK) return r;
             n++;
         }
         if (n == 0) { /* [] or [null, ...] */
@@ -620,8 +578,7 @@ static rowdec_reason decode_field(rowdec *d, uint32_t i)
         }
     } else {
         rowdec_reason r = coerce(d, f, v, &base[0]);
-        if (r != ROWDEC_OK)
-            return r;
+        if (r != ROWDEC_OK) return r;
         n = 1;
     }
     d->mv_used += n;

@@ -7,5 +7,7 @@ int cmd_segment_main(int argc, char **argv);
 int cmd_kafka_mock_main(int argc, char **argv);
 int cmd_loadgen_main(int argc, char **argv);
 int cmd_sidecar_main(int argc, char **argv);
+int cmd_controller_main(int argc, char **argv);
+int cmd_table_main(int argc, char **argv);
 
 #endif

@@ -11,10 +11,12 @@ typedef struct sluice_cmd {
 } sluice_cmd;
 
 static const sluice_cmd cmds[] = {
+    {"controller", cmd_controller_main, "run a controller (completion coordinator, segment store, admin API)"},
     {"sidecar", cmd_sidecar_main, "run an ingestion sidecar (standalone mode: no controller)"},
     {"segment", cmd_segment_main, "build, inspect, dump and verify segment files"},
     {"kafka-mock", cmd_kafka_mock_main, "embedded Kafka-protocol cluster on 127.0.0.1 (dev/test)"},
     {"loadgen", cmd_loadgen_main, "produce deterministic synthetic events to Kafka"},
+    {"table", cmd_table_main, "create tables and list their segments (talks to a controller)"},
 };
 
 static void usage(FILE *out)

@@ -15,12 +15,12 @@ static const struct {
     schema_type type;
     bool sv;
 } fields[] = {
-    {"i", SCHEMA_INT, true},        {"l", SCHEMA_LONG, true},     {"f", SCHEMA_FLOAT, true},
-    {"d", SCHEMA_DOUBLE, true},     {"b", SCHEMA_BOOLEAN, true},  {"t", SCHEMA_TIMESTAMP, true},
-    {"s", SCHEMA_STRING, true},     {"y", SCHEMA_BYTES, true},    {"mi", SCHEMA_INT, false},
-    {"ml", SCHEMA_LONG, false},     {"mf", SCHEMA_FLOAT, false},  {"md", SCHEMA_DOUBLE, false},
-    {"mb", SCHEMA_BOOLEAN, false},  {"mt", SCHEMA_TIMESTAMP, false},
-    {"ms", SCHEMA_STRING, false},   {"my", SCHEMA_BYTES, false},
+    {"i", SCHEMA_INT, true},       {"l", SCHEMA_LONG, true},        {"f", SCHEMA_FLOAT, true},
+    {"d", SCHEMA_DOUBLE, true},    {"b", SCHEMA_BOOLEAN, true},     {"t", SCHEMA_TIMESTAMP, true},
+    {"s", SCHEMA_STRING, true},    {"y", SCHEMA_BYTES, true},       {"mi", SCHEMA_INT, false},
+    {"ml", SCHEMA_LONG, false},    {"mf", SCHEMA_FLOAT, false},     {"md", SCHEMA_DOUBLE, false},
+    {"mb", SCHEMA_BOOLEAN, false}, {"mt", SCHEMA_TIMESTAMP, false}, {"ms", SCHEMA_STRING, false},
+    {"my", SCHEMA_BYTES, false},
 };
 #define NF (sizeof fields / sizeof fields[0])
 
@@ -50,8 +50,7 @@ static uint64_t touch(const row *r, const schema *s)
     uint64_t h = 0;
     for (uint32_t c = 0; c < r->ncols; c++) {
         const row_col *col = &r->cols[c];
-        if (col->nvals < 1 || (s->fields[c].single_value && col->nvals != 1))
-            abort();
+        if (col->nvals < 1 || (s->fields[c].single_value && col->nvals != 1)) abort();
         for (uint32_t k = 0; k < col->nvals; k++) {
             const schema_value *v = &col->mv[k];
             schema_type t = s->fields[c].type;
@@ -82,9 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else if (r != NULL || rowdec_error_field(d) == NULL)
         abort();
     rowdec_reason again = rowdec_decode(d, data, size, &r);
-    if (again != first)
-        abort();
-    if (again == ROWDEC_OK && touch(r, s) != h1)
-        abort();
+    if (again != first) abort();
+    if (again == ROWDEC_OK && touch(r, s) != h1) abort();
     return 0;
 }

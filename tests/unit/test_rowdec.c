@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "consumer/jsonscan.h"
 #include "consumer/rowdec.h"
 
 #include <float.h>
@@ -97,18 +98,12 @@ static void free_schema(schema *s)
 /* The all-types schema used by most tests; the enum gives column indexes. */
 enum { I, L, F, D, B, T, S, Y, M, MI, MS, MD, ML, NCOLS };
 static const fdef all_types[NCOLS] = {
-    {"i", SCHEMA_INT, SCHEMA_DIMENSION, true},
-    {"l", SCHEMA_LONG, SCHEMA_DIMENSION, true},
-    {"f", SCHEMA_FLOAT, SCHEMA_DIMENSION, true},
-    {"d", SCHEMA_DOUBLE, SCHEMA_DIMENSION, true},
-    {"b", SCHEMA_BOOLEAN, SCHEMA_DIMENSION, true},
-    {"t", SCHEMA_TIMESTAMP, SCHEMA_DATETIME, true},
-    {"s", SCHEMA_STRING, SCHEMA_DIMENSION, true},
-    {"y", SCHEMA_BYTES, SCHEMA_DIMENSION, true},
-    {"m", SCHEMA_INT, SCHEMA_METRIC, true},
-    {"mi", SCHEMA_INT, SCHEMA_DIMENSION, false},
-    {"ms", SCHEMA_STRING, SCHEMA_DIMENSION, false},
-    {"md", SCHEMA_DOUBLE, SCHEMA_DIMENSION, false},
+    {"i", SCHEMA_INT, SCHEMA_DIMENSION, true},      {"l", SCHEMA_LONG, SCHEMA_DIMENSION, true},
+    {"f", SCHEMA_FLOAT, SCHEMA_DIMENSION, true},    {"d", SCHEMA_DOUBLE, SCHEMA_DIMENSION, true},
+    {"b", SCHEMA_BOOLEAN, SCHEMA_DIMENSION, true},  {"t", SCHEMA_TIMESTAMP, SCHEMA_DATETIME, true},
+    {"s", SCHEMA_STRING, SCHEMA_DIMENSION, true},   {"y", SCHEMA_BYTES, SCHEMA_DIMENSION, true},
+    {"m", SCHEMA_INT, SCHEMA_METRIC, true},         {"mi", SCHEMA_INT, SCHEMA_DIMENSION, false},
+    {"ms", SCHEMA_STRING, SCHEMA_DIMENSION, false}, {"md", SCHEMA_DOUBLE, SCHEMA_DIMENSION, false},
     {"ml", SCHEMA_LONG, SCHEMA_DIMENSION, false},
 };
 
@@ -153,8 +148,7 @@ static const row *decode_ok(fx *x, const char *json)
 static void assert_bytes(const schema_value *v, const void *want, size_t len)
 {
     assert_int_equal(v->u.bytes.len, len);
-    if (len)
-        assert_memory_equal(v->u.bytes.ptr, want, len);
+    if (len) assert_memory_equal(v->u.bytes.ptr, want, len);
 }
 
 static void assert_str(const schema_value *v, const char *want)
@@ -193,15 +187,13 @@ static void check_good(fx *x)
     assert_int_equal(r->cols[ML].mv[0].u.i64, 9);
 }
 
-static void reject_len(fx *x, const char *json, size_t len, rowdec_reason want,
-                       const char *field)
+static void reject_len(fx *x, const char *json, size_t len, rowdec_reason want, const char *field)
 {
     const row *r = (const row *)0x1;
     rowdec_reason rc = rowdec_decode(x->d, (const uint8_t *)json, len, &r);
     if (rc != want)
-        fail_msg("%.*s: got %s (field '%s': %s), want %s", (int)len, json,
-                 rowdec_reason_name(rc), rowdec_error_field(x->d), rowdec_error_detail(x->d),
-                 rowdec_reason_name(want));
+        fail_msg("%.*s: got %s (field '%s': %s), want %s", (int)len, json, rowdec_reason_name(rc),
+                 rowdec_error_field(x->d), rowdec_error_detail(x->d), rowdec_reason_name(want));
     assert_null(r);
     if (field && strcmp(rowdec_error_field(x->d), field) != 0)
         fail_msg("%.*s: error field '%s', want '%s'", (int)len, json, rowdec_error_field(x->d),
@@ -423,8 +415,8 @@ static void test_F4(void **state)
     assert_true(get_f32(x, "{\"f\":\"0.1\"}") == 0.1f);
     assert_true(get_f32(x, "{\"f\":\"+7\"}") == 7.0f);
     reject(x, "{\"f\":\"1e39\"}", ROWDEC_OVERFLOW, "f");
-    const char *bad[] = {"NaN", "Infinity", "-Infinity", "0x10", "1f", " 1", "1 ", "", ".",
-                         "1e", "e5", "--1", "1.2.3"};
+    const char *bad[] = {"NaN", "Infinity", "-Infinity", "0x10", "1f",  " 1",   "1 ",
+                         "",    ".",        "1e",        "e5",   "--1", "1.2.3"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         char msg[64];
         snprintf(msg, sizeof msg, "{\"f\":\"%s\"}", bad[k]);
@@ -447,11 +439,13 @@ static void test_D1(void **state)
     assert_true(get_f64(x, "{\"d\":0.1}") == 0.1);
     assert_true(get_f64(x, "{\"d\":42}") == 42.0);
     assert_true(get_f64(x, "{\"d\":9007199254740993}") == 9007199254740992.0);
-    assert_true(get_f64(x, "{\"d\":123456789012345678901234567890}") ==
-                1.2345678901234568e29);
+    assert_true(get_f64(x, "{\"d\":123456789012345678901234567890}") == 1.2345678901234568e29);
     assert_true(get_f64(x, "{\"d\":18446744073709551615}") == 18446744073709551615.0);
     assert_true(get_f64(x, "{\"d\":1.7976931348623157e308}") == DBL_MAX);
     assert_true(get_f64(x, "{\"d\":1e-400}") == 0.0);
+    /* more than 19 significant digits with a fraction (simdjson 3.0.1's get_number() gave 0) */
+    assert_true(get_f64(x, "{\"d\":1000000000.000000001}") == 1e9);
+    assert_true(get_f64(x, "{\"d\":-123456789012345678901234567890.5}") == -1.2345678901234568e29);
     double z = get_f64(x, "{\"d\":-0.0}");
     assert_true(z == 0.0 && signbit(z));
 }
@@ -567,8 +561,7 @@ static void test_T4(void **state)
     assert_true(get_i64(x, "{\"t\":\"2024-01-02 03:04:05\"}", T) == 1704164645000LL);
     assert_true(get_i64(x, "{\"t\":\"2024-01-02T03:04:05.123Z\"}", T) == 1704164645123LL);
     assert_true(get_i64(x, "{\"t\":\"2024-01-02 03:04:05.1\"}", T) == 1704164645100LL);
-    assert_true(get_i64(x, "{\"t\":\"2024-01-02T03:04:05.123456789Z\"}", T) ==
-                1704164645123LL);
+    assert_true(get_i64(x, "{\"t\":\"2024-01-02T03:04:05.123456789Z\"}", T) == 1704164645123LL);
     assert_true(get_i64(x, "{\"t\":\"1970-01-01T00:00:00\"}", T) == 0);
     assert_true(get_i64(x, "{\"t\":\"1969-12-31T23:59:59.999Z\"}", T) == -1);
     assert_true(get_i64(x, "{\"t\":\"2000-02-29T00:00:00Z\"}", T) == 951782400000LL);
@@ -581,12 +574,25 @@ static void test_T5(void **state)
 {
     fx *x = *state;
     const char *bad[] = {
-        "2024-02-30T00:00:00Z", "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z",
-        "2024-01-02T24:00:00Z", "2024-01-02T03:60:00Z", "2024-01-02T03:04:60Z",
-        "2024-13-01T00:00:00Z", "2024-00-01T00:00:00Z", "2024-01-00T00:00:00Z",
-        "2024-01-02T03:04:05+01:00", "2024-01-02", "yesterday", "2024-01-02T03:04:05.1234567890Z",
-        "2024-01-02T03:04:05.", "2024-1-02T03:04:05Z", "2024-01-02X03:04:05",
-        "2024-01-02T03:04:05ZZ", " 2024-01-02T03:04:05Z", "",
+        "2024-02-30T00:00:00Z",
+        "2023-02-29T00:00:00Z",
+        "1900-02-29T00:00:00Z",
+        "2024-01-02T24:00:00Z",
+        "2024-01-02T03:60:00Z",
+        "2024-01-02T03:04:60Z",
+        "2024-13-01T00:00:00Z",
+        "2024-00-01T00:00:00Z",
+        "2024-01-00T00:00:00Z",
+        "2024-01-02T03:04:05+01:00",
+        "2024-01-02",
+        "yesterday",
+        "2024-01-02T03:04:05.1234567890Z",
+        "2024-01-02T03:04:05.",
+        "2024-1-02T03:04:05Z",
+        "2024-01-02X03:04:05",
+        "2024-01-02T03:04:05ZZ",
+        " 2024-01-02T03:04:05Z",
+        "",
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         char msg[96];
@@ -644,7 +650,7 @@ static void test_S4(void **state)
 {
     fx *x = *state;
     want_string(x, "{\"s\": {\"a\": [1, 2], \"b\":\"x\"} , \"i\":1}",
-                  "{\"a\": [1, 2], \"b\":\"x\"}");
+                "{\"a\": [1, 2], \"b\":\"x\"}");
     want_string(x, "{\"s\":[1, \"two\", null]}", "[1, \"two\", null]");
     want_string(x, "{\"s\":[ ]\n}", "[ ]");
     want_string(x, "{\"s\":{\"k\":\"\\u00e9\"}}", "{\"k\":\"\\u00e9\"}");
@@ -737,8 +743,7 @@ static void test_N3(void **state)
                                 "\"I\":9,\"ii\":8,\"\":7}");
     assert_int_equal(r->cols[I].v.u.i32, 5);
     for (int c = 0; c < NCOLS; c++)
-        if (c != I)
-            assert_true(r->cols[c].is_null);
+        if (c != I) assert_true(r->cols[c].is_null);
 }
 
 static void test_N4(void **state)
@@ -904,21 +909,58 @@ static void test_E3(void **state)
 {
     fx *x = *state;
     const char *bad[] = {
-        "{\"i\":1",          "{\"i\":",           "{",                  "{\"i\"",
-        "{\"i\":1} x",       "{\"i\":1}}",        "{\"i\":1}{\"i\":2}", "{\"i\":1},",
-        "{\"l\":tru}",       "{\"l\":nul}",       "{\"l\":falsey}",     "{\"l\":01}",
-        "{\"l\":1.}",        "{\"l\":-}",         "{\"l\":.5}",         "{\"l\":1x}",
-        "{\"l\":+1}",        "{\"s\":\"\\q\"}",   "{\"s\":\"\\u12\"}",  "{\"s\":\"a\tb\"}",
-        "{\"s\":\"a\nb\"}",  "{\"i\":1 \"l\":2}", "{\"i\" 1}",          "{\"i\":1,}",
-        "{,\"i\":1}",        "{\"mi\":[1,]}",     "{\"mi\":[1 2]}",     "{\"mi\":[1,,2]}",
-        "{i:1}",             "{'i':1}",           "{\"s\":\"abc}",      "   ",
-        "{\"zz\":tru,\"i\":1}", "{\"zz\":\"\\q\",\"i\":1}", "{\"zz\":[1 2],\"i\":1}",
-        "{\"zz\":1x}",       "{\"zz\":{\"a\" 1}}", "{\"zz\":[1,}",      "{\"i\":1]",
-        "x",                 "[1",                "\"x\" 1",            "1 2",
-        "{\"s\":NaN}",       "{\"s\":Infinity}",  "{\"s\":-Infinity}",  "}",
+        "{\"i\":1",
+        "{\"i\":",
+        "{",
+        "{\"i\"",
+        "{\"i\":1} x",
+        "{\"i\":1}}",
+        "{\"i\":1}{\"i\":2}",
+        "{\"i\":1},",
+        "{\"l\":tru}",
+        "{\"l\":nul}",
+        "{\"l\":falsey}",
+        "{\"l\":01}",
+        "{\"l\":1.}",
+        "{\"l\":-}",
+        "{\"l\":.5}",
+        "{\"l\":1x}",
+        "{\"l\":+1}",
+        "{\"s\":\"\\q\"}",
+        "{\"s\":\"\\u12\"}",
+        "{\"s\":\"a\tb\"}",
+        "{\"s\":\"a\nb\"}",
+        "{\"i\":1 \"l\":2}",
+        "{\"i\" 1}",
+        "{\"i\":1,}",
+        "{,\"i\":1}",
+        "{\"mi\":[1,]}",
+        "{\"mi\":[1 2]}",
+        "{\"mi\":[1,,2]}",
+        "{i:1}",
+        "{'i':1}",
+        "{\"s\":\"abc}",
+        "   ",
+        "{\"zz\":tru,\"i\":1}",
+        "{\"zz\":\"\\q\",\"i\":1}",
+        "{\"zz\":[1 2],\"i\":1}",
+        "{\"zz\":1x}",
+        "{\"zz\":{\"a\" 1}}",
+        "{\"zz\":[1,}",
+        "{\"i\":1]",
+        "x",
+        "[1",
+        "\"x\" 1",
+        "1 2",
+        "{\"s\":NaN}",
+        "{\"s\":Infinity}",
+        "{\"s\":-Infinity}",
+        "}",
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
         reject(x, bad[k], ROWDEC_MALFORMED_JSON, NULL);
+    reject_len(x, "{\"i\":1}\0", 8, ROWDEC_MALFORMED_JSON, ""); /* NUL after the object */
+    reject_len(x, "\0{\"i\":1}", 8, ROWDEC_MALFORMED_JSON, "");
 
     /* A fault inside a wanted field's value names the field; elsewhere it does not. */
     reject(x, "{\"l\":tru}", ROWDEC_MALFORMED_JSON, "l");
@@ -949,8 +991,17 @@ static void test_E3(void **state)
 static void test_E4(void **state)
 {
     fx *x = *state;
-    const char *msgs[] = {"[1,2]", "[]", "\"x\"", "1", "-1.5e3", "true", "false", "null",
-                          " [ {\"i\":1} ] ", "123456789012345678901234567890", "1e400"};
+    const char *msgs[] = {"[1,2]",
+                          "[]",
+                          "\"x\"",
+                          "1",
+                          "-1.5e3",
+                          "true",
+                          "false",
+                          "null",
+                          " [ {\"i\":1} ] ",
+                          "123456789012345678901234567890",
+                          "1e400"};
     for (size_t k = 0; k < sizeof msgs / sizeof msgs[0]; k++)
         reject(x, msgs[k], ROWDEC_NOT_OBJECT, "");
 }
@@ -1009,8 +1060,9 @@ static void test_truncated_after_longer(void **state)
     fx *x = *state;
     const char *longer = "{\"zz\":[123456789,123456789,123456789,123456789,123456789,"
                          "123456789,123456789,123456789,123456789,123456789,123456789]}";
-    const char *cut[] = {"[[[[[[[[[[[[[[[  ", "{\"zz\":[[[[[[[[", "{\"s\":", "{\"mi\":[1,",
-                         "{\"zz\":[", "[", "{\"s\":[[["};
+    const char *cut[] = {
+        "[[[[[[[[[[[[[[[  ", "{\"zz\":[[[[[[[[", "{\"s\":", "{\"mi\":[1,", "{\"zz\":[", "[",
+        "{\"s\":[[["};
     char digits[200]; /* "[111...1]": digits wherever the shorter message has ended */
     digits[0] = '[';
     memset(digits + 1, '1', sizeof digits - 3);
@@ -1072,8 +1124,7 @@ static void test_wide_schema(void **state)
     size_t p = 0;
     msg[p++] = '{';
     for (int k = NF - 1; k >= 0; k--) /* reverse order: position must not matter */
-        if (k % 7 != 0)
-            p += (size_t)sprintf(msg + p, "%s\"f%d\":%d", p > 1 ? "," : "", k, k * 3);
+        if (k % 7 != 0) p += (size_t)sprintf(msg + p, "%s\"f%d\":%d", p > 1 ? "," : "", k, k * 3);
     msg[p++] = '}';
     const row *r;
     assert_int_equal(rowdec_decode(d, (const uint8_t *)msg, p, &r), ROWDEC_OK);
@@ -1091,12 +1142,82 @@ static void test_wide_schema(void **state)
     free_schema(s);
 }
 
+/* The scanner's own contract, below rowdec: kinds, texts, lists, errors, repeated names. */
+static void test_jsonscan_api(void **state)
+{
+    (void)state;
+    const char *names[] = {"a", "b", "c", "a", "list", "obj"};
+    const uint32_t lens[] = {1, 1, 1, 1, 4, 3};
+    const uint8_t flags[] = {0, 0, 0, 0, JSONSCAN_F_LIST, 0};
+    jsonscan *js = jsonscan_new(names, lens, flags, 6);
+    const char *msg = "{\"a\":-12,\"b\":1.50 ,\"c\":18446744073709551615,\"x\":[1],"
+                      "\"list\":[1,\"t\\u00e9\",[2, 3],{\"k\":null},null],\"obj\": [ 1 ] }";
+    assert_int_equal(jsonscan_run(js, (const uint8_t *)msg, strlen(msg)), JSONSCAN_OK);
+    const jsonscan_val *v = jsonscan_get(js, 0);
+    assert_int_equal(v->kind, JSONSCAN_INT64);
+    assert_true(v->int_literal);
+    assert_true(v->v.i64 == -12);
+    assert_int_equal(v->len, 3);
+    assert_memory_equal(v->text, "-12", 3);
+    v = jsonscan_get(js, 1);
+    assert_int_equal(v->kind, JSONSCAN_DOUBLE);
+    assert_false(v->int_literal);
+    assert_true(v->v.f64 == 1.5);
+    assert_int_equal(v->len, 4); /* trailing space dropped */
+    v = jsonscan_get(js, 2);
+    assert_int_equal(v->kind, JSONSCAN_UINT64);
+    assert_true(v->v.u64 == UINT64_MAX);
+    assert_int_equal(jsonscan_get(js, 3)->kind, JSONSCAN_ABSENT); /* repeated name: first wins */
+    v = jsonscan_get(js, 4);
+    assert_int_equal(v->kind, JSONSCAN_LIST);
+    assert_int_equal(v->v.list.count, 5);
+    const jsonscan_val *el = jsonscan_elems(js) + v->v.list.first;
+    assert_int_equal(el[0].kind, JSONSCAN_INT64);
+    assert_int_equal(el[1].kind, JSONSCAN_STRING);
+    assert_int_equal(el[1].len, 3);
+    assert_memory_equal(el[1].text, "t\xc3\xa9", 3);
+    assert_int_equal(el[2].kind, JSONSCAN_ARRAY);
+    assert_int_equal(el[2].len, 6);
+    assert_memory_equal(el[2].text, "[2, 3]", 6);
+    assert_int_equal(el[3].kind, JSONSCAN_OBJECT);
+    assert_int_equal(el[4].kind, JSONSCAN_NULL);
+    assert_true(jsonscan_nelems(js) >= 5);
+    v = jsonscan_get(js, 5);
+    assert_int_equal(v->kind, JSONSCAN_ARRAY); /* not a list field: raw text */
+    assert_int_equal(v->len, 5);
+    assert_memory_equal(v->text, "[ 1 ]", 5);
+    assert_int_equal(jsonscan_get(js, 99)->kind, JSONSCAN_ABSENT);
+    assert_int_equal(jsonscan_error_index(js), -1);
+    assert_string_equal(jsonscan_error_text(js), "");
+
+    /* the next run forgets the previous one's fields */
+    assert_int_equal(jsonscan_run(js, (const uint8_t *)"{\"b\":1e400}", 11), JSONSCAN_OK);
+    assert_int_equal(jsonscan_get(js, 0)->kind, JSONSCAN_ABSENT);
+    assert_int_equal(jsonscan_get(js, 1)->kind, JSONSCAN_BIGNUM);
+    assert_false(jsonscan_get(js, 1)->int_literal);
+
+    assert_int_equal(jsonscan_run(js, (const uint8_t *)"{\"b\":tru}", 9), JSONSCAN_MALFORMED);
+    assert_int_equal(jsonscan_error_index(js), 1);
+    assert_true(jsonscan_error_text(js)[0] != '\0');
+    assert_int_equal(jsonscan_run(js, (const uint8_t *)"[1]", 3), JSONSCAN_NOT_OBJECT);
+    assert_int_equal(jsonscan_error_index(js), -1);
+    assert_int_equal(jsonscan_run(js, (const uint8_t *)"{\"z\":\"\xff\"}", 9),
+                     JSONSCAN_INVALID_UTF8);
+
+    char kernel[96];
+    jsonscan_kernel(kernel, sizeof kernel);
+    assert_non_null(strstr(kernel, "stage1="));
+    assert_non_null(strstr(kernel, " walk="));
+    jsonscan_free(js);
+    jsonscan_free(NULL);
+}
+
 static void test_reason_names(void **state)
 {
     (void)state;
-    const char *want[ROWDEC_REASON__COUNT] = {"ok",           "malformed_json", "not_object",
-                                              "wrong_type",   "overflow",       "invalid_utf8",
-                                              "oversized",    "empty"};
+    const char *want[ROWDEC_REASON__COUNT] = {"ok",         "malformed_json", "not_object",
+                                              "wrong_type", "overflow",       "invalid_utf8",
+                                              "oversized",  "empty"};
     for (int k = 0; k < ROWDEC_REASON__COUNT; k++)
         assert_string_equal(rowdec_reason_name((rowdec_reason)k), want[k]);
     assert_string_equal(rowdec_reason_name(ROWDEC_REASON__COUNT), "unknown");
@@ -1108,12 +1229,10 @@ static void test_detail(void **state)
     fx *x = *state;
     const row *r;
     const char *msg = "{\"i\":\"abc\"}";
-    assert_int_equal(rowdec_decode(x->d, (const uint8_t *)msg, strlen(msg), &r),
-                     ROWDEC_WRONG_TYPE);
+    assert_int_equal(rowdec_decode(x->d, (const uint8_t *)msg, strlen(msg), &r), ROWDEC_WRONG_TYPE);
     assert_string_equal(rowdec_error_detail(x->d), "cannot convert JSON string to INT");
     msg = "{\"i\":2147483648}";
-    assert_int_equal(rowdec_decode(x->d, (const uint8_t *)msg, strlen(msg), &r),
-                     ROWDEC_OVERFLOW);
+    assert_int_equal(rowdec_decode(x->d, (const uint8_t *)msg, strlen(msg), &r), ROWDEC_OVERFLOW);
     assert_string_equal(rowdec_error_detail(x->d), "2147483648 does not fit INT");
     check_good(x);
     assert_string_equal(rowdec_error_detail(x->d), "");
@@ -1122,28 +1241,37 @@ static void test_detail(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_I1), cmocka_unit_test(test_I2), cmocka_unit_test(test_I3),
-        cmocka_unit_test(test_I4), cmocka_unit_test(test_I5), cmocka_unit_test(test_I6),
-        cmocka_unit_test(test_I7), cmocka_unit_test(test_L1), cmocka_unit_test(test_L2),
-        cmocka_unit_test(test_L3), cmocka_unit_test(test_L4), cmocka_unit_test(test_L5),
-        cmocka_unit_test(test_L6), cmocka_unit_test(test_F1), cmocka_unit_test(test_F2),
-        cmocka_unit_test(test_F3), cmocka_unit_test(test_F4), cmocka_unit_test(test_F5),
-        cmocka_unit_test(test_D1), cmocka_unit_test(test_D2), cmocka_unit_test(test_D3),
-        cmocka_unit_test(test_D4), cmocka_unit_test(test_D5), cmocka_unit_test(test_B1),
-        cmocka_unit_test(test_B2), cmocka_unit_test(test_B3), cmocka_unit_test(test_B4),
-        cmocka_unit_test(test_T1), cmocka_unit_test(test_T2), cmocka_unit_test(test_T3),
-        cmocka_unit_test(test_T4), cmocka_unit_test(test_T5), cmocka_unit_test(test_T6),
-        cmocka_unit_test(test_S1), cmocka_unit_test(test_S2), cmocka_unit_test(test_S3),
-        cmocka_unit_test(test_S4), cmocka_unit_test(test_Y1), cmocka_unit_test(test_Y2),
-        cmocka_unit_test(test_Y3), cmocka_unit_test(test_N1), cmocka_unit_test(test_N2),
-        cmocka_unit_test(test_N3), cmocka_unit_test(test_N4), cmocka_unit_test(test_N5),
-        cmocka_unit_test(test_M1), cmocka_unit_test(test_M2), cmocka_unit_test(test_M3),
-        cmocka_unit_test(test_M4), cmocka_unit_test(test_M5), cmocka_unit_test(test_M6),
-        cmocka_unit_test(test_E1), cmocka_unit_test(test_E2), cmocka_unit_test(test_E3),
-        cmocka_unit_test(test_E4), cmocka_unit_test(test_E5),
-        cmocka_unit_test(test_interleaved), cmocka_unit_test(test_truncated_after_longer),
-        cmocka_unit_test(test_growth),
-        cmocka_unit_test(test_wide_schema), cmocka_unit_test(test_reason_names),
+        cmocka_unit_test(test_I1),           cmocka_unit_test(test_I2),
+        cmocka_unit_test(test_I3),           cmocka_unit_test(test_I4),
+        cmocka_unit_test(test_I5),           cmocka_unit_test(test_I6),
+        cmocka_unit_test(test_I7),           cmocka_unit_test(test_L1),
+        cmocka_unit_test(test_L2),           cmocka_unit_test(test_L3),
+        cmocka_unit_test(test_L4),           cmocka_unit_test(test_L5),
+        cmocka_unit_test(test_L6),           cmocka_unit_test(test_F1),
+        cmocka_unit_test(test_F2),           cmocka_unit_test(test_F3),
+        cmocka_unit_test(test_F4),           cmocka_unit_test(test_F5),
+        cmocka_unit_test(test_D1),           cmocka_unit_test(test_D2),
+        cmocka_unit_test(test_D3),           cmocka_unit_test(test_D4),
+        cmocka_unit_test(test_D5),           cmocka_unit_test(test_B1),
+        cmocka_unit_test(test_B2),           cmocka_unit_test(test_B3),
+        cmocka_unit_test(test_B4),           cmocka_unit_test(test_T1),
+        cmocka_unit_test(test_T2),           cmocka_unit_test(test_T3),
+        cmocka_unit_test(test_T4),           cmocka_unit_test(test_T5),
+        cmocka_unit_test(test_T6),           cmocka_unit_test(test_S1),
+        cmocka_unit_test(test_S2),           cmocka_unit_test(test_S3),
+        cmocka_unit_test(test_S4),           cmocka_unit_test(test_Y1),
+        cmocka_unit_test(test_Y2),           cmocka_unit_test(test_Y3),
+        cmocka_unit_test(test_N1),           cmocka_unit_test(test_N2),
+        cmocka_unit_test(test_N3),           cmocka_unit_test(test_N4),
+        cmocka_unit_test(test_N5),           cmocka_unit_test(test_M1),
+        cmocka_unit_test(test_M2),           cmocka_unit_test(test_M3),
+        cmocka_unit_test(test_M4),           cmocka_unit_test(test_M5),
+        cmocka_unit_test(test_M6),           cmocka_unit_test(test_E1),
+        cmocka_unit_test(test_E2),           cmocka_unit_test(test_E3),
+        cmocka_unit_test(test_E4),           cmocka_unit_test(test_E5),
+        cmocka_unit_test(test_interleaved),  cmocka_unit_test(test_truncated_after_longer),
+        cmocka_unit_test(test_growth),       cmocka_unit_test(test_wide_schema),
+        cmocka_unit_test(test_jsonscan_api), cmocka_unit_test(test_reason_names),
         cmocka_unit_test(test_detail),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

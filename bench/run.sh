@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the project (in ./build, or $SLUICE_BUILD) when needed, then runs every benchmark in
+# turn; each prints its own table. One section per benchmark binary: add yours as another
+# `run` line below. A benchmark that fails does not stop the others; the exit status is 1
+# when any failed. Benchmarks report figures, they never assert them.
+# Usage: bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${SLUICE_BUILD:-build}
+
+cmake -S . -B "$B" -DSLUICE_BENCH=ON >/dev/null
+cmake --build "$B" -j2
+
+failed=0
+run() { # run TITLE BINARY [ARGS...]
+  local title=$1
+  shift
+  echo
+  echo "== $title =="
+  if ! "$@"; then
+    echo "!! $title: $1 exited non-zero" >&2
+    failed=1
+  fi
+}
+
+run "consumer: bare librdkafka vs standalone, 16 partitions on 2 cores, RSS per partition" \
+  "$B/bench/bench_consume" --sluice "$B/sluice" --examples deploy/examples
+
+exit $failed

@@ -1,0 +1,72 @@
+/* The controller: completion coordinator, segment store front and admin API (DESIGN §1, §3-§5).
+ *
+ * Every controller serves reads (tables, segment listings, segment downloads); the one that
+ * leads the ZooKeeper election (controllers/) also runs the completion state machines
+ * (completion/cfsm.h), creates tables and runs the repair loop. Non-leaders answer RPCs with
+ * NOT_LEADER + the leader's URL and redirect admin writes (307 to the same path on the
+ * leader). Leadership is dropped the moment the ZooKeeper connection is lost, and every
+ * ZooKeeper write is conditioned on the version it read, so a paused old leader cannot
+ * overwrite what a new one wrote.
+ *
+ * A commit is ONE zoo_multi: segment N -> DONE (end offset, crc, rows, url), segment N+1
+ * created IN_PROGRESS at N's end offset with the next flush threshold, and the assignment
+ * moving N's replicas CONSUMING -> ONLINE and N+1's to CONSUMING.
+ *
+ * Threads: HTTP workers call the handlers; a ticker thread drives deadlines, long-poll
+ * wake-ups, session re-opening and the repair loop. */
+#ifndef SL_CONTROLLER_H
+#define SL_CONTROLLER_H
+
+#include "common/httpd.h"
+#include "common/metrics.h"
+#include "completion/cfsm.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ctl ctl;
+
+/* Named failure points for tests (DESIGN §7 test knobs). */
+typedef enum ctl_fault {
+    CTL_FAULT_NONE = 0,
+    CTL_FAULT_CRASH_BEFORE_MULTI, /* _exit between the ZooKeeper read and the commit multi-op */
+    CTL_FAULT_STALL_BEFORE_MULTI, /* sleep fault_stall_ms there (a paused leader) */
+    CTL_FAULT_CRASH_AFTER_MULTI,  /* _exit after the multi-op, before replying */
+} ctl_fault;
+
+typedef struct ctl_opts {
+    const char *cluster;
+    const char *zk_connect;
+    unsigned zk_session_timeout_ms;
+    const char *instance_id;
+    const char *store;           /* segment store: a directory or a file:// URI */
+    cfsm_cfg fsm;
+    uint64_t longpoll_ms;        /* longest a HOLD is held open */
+    uint64_t repair_interval_ms;
+    ctl_fault fault;
+    uint64_t fault_stall_ms;
+    metrics_registry *metrics;   /* borrowed */
+} ctl_opts;
+
+/* Open the segment store and register the metrics; the controller answers 503 until
+ * ctl_run. Two steps because the HTTP server (whose ctx is the ctl) must be bound before
+ * the advertised URL, which names its port, is known. NULL with the reason in err. Strings
+ * in o are borrowed until ctl_stop. Stop with ctl_stop. */
+ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen);
+
+/* The HTTP routes; their ctx must be the ctl. The table is static. */
+const httpd_route *ctl_routes(size_t *n);
+
+/* Connect to ZooKeeper, join the election under advertise_url (copied; the base URL others
+ * reach this controller at) and start the ticker. h is the server the routes run on (for
+ * long-poll wake-ups). Returns 0 or an error with the reason in err. */
+int ctl_run(ctl *c, httpd *h, const char *advertise_url, char *err, size_t errlen);
+
+/* True while this controller leads. Any thread. */
+bool ctl_is_leader(const ctl *c);
+
+/* Leave the election, stop the ticker, close ZooKeeper and the store, free c. The HTTP
+ * server must be stopped first. */
+void ctl_stop(ctl *c);
+
+#endif

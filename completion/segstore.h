@@ -1,0 +1,107 @@
+/* The controller's segment store: uploaded segment files, and the one committed copy of each.
+ *
+ * Layout under the root (the controller's data.dir, or a `deepstore.uri` file:///abs/path):
+ *   <root>/<table>/<segment>.seg                committed: never replaced, never rewritten
+ *   <root>/<table>/<segment>.seg.pending.<crc>  a verified upload waiting for CommitEnd
+ *   <root>/<table>/<segment>.seg.up.<random>    an upload in progress
+ * An upload streams into its own `.up.` temporary, is fsync-ed, fully verified (structure,
+ * CRC, and the file's own name/table equal to the URL's) and renamed to `.pending.<crc>`. At
+ * CommitEnd the controller promotes the pending copy with the CRC the committer reported; the
+ * committed name is created with link(2) (or renameat2 RENAME_NOREPLACE), which fail when the
+ * name exists, so a late or zombie committer can never overwrite a committed file, even from
+ * another process on shared storage (Pinot #14786). Names are checked against the segment-name
+ * grammar before any path is built, so no request can reach outside <root>/<table>/.
+ *
+ * Locking: upload handles are private to the thread serving that upload and take no lock
+ * (distinct uploads, even of the same segment, write distinct temporaries; a pending name is
+ * keyed by CRC, so two uploads publishing the same name carry the same verified trailer).
+ * promote, unpromote and gc serialize on one store mutex, so a promote never sees a pending
+ * copy vanish under it. open_committed and path take no lock. All functions may be called from
+ * any thread. */
+#ifndef SL_SEGSTORE_H
+#define SL_SEGSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEGSTORE_DEFAULT_MAX_UPLOAD (2ull << 30) /* 2 GiB */
+
+typedef struct segstore segstore;
+typedef struct segstore_upload segstore_upload;
+
+typedef struct segstore_opts {
+    uint64_t max_upload_bytes; /* 0 = SEGSTORE_DEFAULT_MAX_UPLOAD */
+} segstore_opts;
+
+/* Open the store at uri_or_dir: "file:///abs/path" (a deepstore.uri; "file://localhost/..."
+ * also accepted) or a plain directory path. The directory is created if missing. Any other
+ * scheme, a relative or "."/".."-containing file URI, or a percent escape is SL_EINVAL with err
+ * naming deepstore.uri. opts may be NULL. On success *out is the store (caller closes with
+ * segstore_close). Returns 0, SL_EINVAL or SL_EIO. */
+int segstore_open(const char *uri_or_dir, const segstore_opts *opts, segstore **out, char *err,
+                  size_t errlen);
+
+/* Free the store. Every upload handle must have been finished or aborted. NULL is a no-op. */
+void segstore_close(segstore *s);
+
+/* Canonical absolute root directory (owned by s). */
+const char *segstore_root(const segstore *s);
+
+/* Upload size cap in bytes (e.g. for the HTTP route's max_body). */
+uint64_t segstore_max_upload(const segstore *s);
+
+/* Start an upload of table/segment. Both names are validated first (the segment name's table
+ * must equal table): SL_EINVAL, and nothing on disk is touched. Creates the table directory if
+ * needed and the `.up.` temporary. On success *out must end in exactly one
+ * segstore_upload_finish or segstore_upload_abort. Returns 0, SL_EINVAL or SL_EIO. */
+int segstore_upload_begin(segstore *s, const char *table, const char *segment,
+                          segstore_upload **out, char *err, size_t errlen);
+
+/* Append len bytes. Returns 0, SL_ELIMIT (the total would pass the cap; nothing written) or
+ * SL_EIO. After an error the handle is still valid and must be aborted. */
+int segstore_upload_write(segstore_upload *u, const void *data, size_t len, char *err,
+                          size_t errlen);
+
+/* fsync, verify the whole file (seg_reader_open: SL_ETRUNC/SL_ECORRUPT/SL_EFORMAT), check that
+ * its metadata name and table equal the upload's (else SL_EINVAL), and publish it as
+ * `<segment>.seg.pending.<crc>` (rename + directory fsync). *crc_out (may be NULL) gets the
+ * CRC. SL_ESTATE when a write had failed. Always frees u; on failure the temporary is
+ * removed and nothing is published. */
+int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, size_t errlen);
+
+/* Discard an upload: close and remove the temporary; frees u. NULL is a no-op. */
+void segstore_upload_abort(segstore_upload *u);
+
+/* Make the pending copy of table/segment with this CRC the committed file, durably (link or
+ * no-replace rename, then directory fsync), then delete the segment's other pending copies.
+ * Already committed with the same CRC: 0 (idempotent). Committed with another CRC:
+ * SL_ECONFLICT, nothing changes. No pending copy with this CRC: SL_ENOENT. location (cap bytes,
+ * may be NULL) gets "file://<root>/<table>/<segment>.seg". Returns 0, SL_EINVAL, SL_ENOENT,
+ * SL_ECONFLICT, SL_ECORRUPT (pending copy's trailer disagrees with its name), SL_ELIMIT (cap
+ * too small) or SL_EIO. */
+int segstore_promote(segstore *s, const char *table, const char *segment, uint32_t crc,
+                     char *location, size_t cap, char *err, size_t errlen);
+
+/* Undo a promote whose ZooKeeper commit is KNOWN to have failed (never after an unknown
+ * outcome: a DONE segment must stay readable): the committed file goes back to
+ * `.pending.<crc>` only if its CRC is crc. Returns 0, SL_EINVAL, SL_ENOENT (not committed),
+ * SL_ECONFLICT (committed with another CRC; left alone) or SL_EIO. */
+int segstore_unpromote(segstore *s, const char *table, const char *segment, uint32_t crc,
+                       char *err, size_t errlen);
+
+/* Open the committed file read-only for a download. On success *fd (caller closes; e.g. hand it
+ * to httpd_resp_fd) and *size are set. Returns 0, SL_EINVAL (bad name), SL_ENOENT or SL_EIO. */
+int segstore_open_committed(segstore *s, const char *table, const char *segment, int *fd,
+                            uint64_t *size);
+
+/* Path of the committed file into buf (cap bytes). Returns 0, SL_EINVAL or SL_ELIMIT. */
+int segstore_path(const segstore *s, const char *table, const char *segment, char *buf,
+                  size_t cap);
+
+/* Delete `.up.` temporaries and `.pending.` copies whose mtime is older than now_ms -
+ * older_than_ms (epoch milliseconds); committed files and files not named by this store are
+ * never touched. Pick older_than_ms well above the slowest upload's idle time: a live upload
+ * whose temporary is removed fails at finish. Returns the number removed, or SL_EIO. */
+int segstore_gc(segstore *s, uint64_t older_than_ms, int64_t now_ms);
+
+#endif

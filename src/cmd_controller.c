@@ -1,0 +1,206 @@
+/* `sluice controller --config FILE [--set key=value ...]`: completion coordinator, segment
+ * store front and admin API (completion/controller.h). */
+#include "common/config.h"
+#include "common/httpd.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/sl_err.h"
+#include "completion/controller.h"
+#include "src/cmds.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONTROLLER_MAX_SETS 256
+
+typedef struct controller_conf {
+    char *cluster_name;
+    char *zk_connect;
+    uint64_t zk_session_timeout;
+    char *instance_id;
+    int64_t http_port;
+    char *http_bind;
+    char *http_advertise;
+    int64_t http_threads;
+    char *data_dir;
+    char *deepstore_uri;
+    uint64_t hold_time;
+    uint64_t notify_time;
+    uint64_t commit_timeout;
+    uint64_t commit_max;
+    uint64_t longpoll;
+    uint64_t repair_interval;
+    int log_level;
+    int fault;
+    uint64_t fault_stall;
+} controller_conf;
+
+#define OFF(m) offsetof(controller_conf, m)
+static const config_enum_value ctl_levels[] = {
+    {"error", 0}, {"warn", 0}, {"info", 0}, {"debug", 0}, {NULL, 0}};
+static const config_enum_value ctl_faults[] = {{"none", 0},
+                                               {"crash_before_multi", 0},
+                                               {"stall_before_multi", 0},
+                                               {"crash_after_multi", 0},
+                                               {NULL, 0}};
+
+static const config_def controller_defs[] = {
+    {"cluster.name", CONFIG_STRING, OFF(cluster_name), 0, 0, NULL,
+     "Name of the Sluice cluster (ZooKeeper root /sluice/<cluster>)", CONFIG_REQUIRED_CONTROLLER,
+     NULL},
+    {"zk.connect", CONFIG_STRING, OFF(zk_connect), 0, 0, NULL,
+     "ZooKeeper connect string, e.g. 127.0.0.1:2181", CONFIG_REQUIRED_CONTROLLER, NULL},
+    {"zk.session.timeout", CONFIG_DURATION_MS, OFF(zk_session_timeout), 1000, 600000, "10s",
+     "ZooKeeper session timeout (a leader that loses its session stops acting at once)", 0,
+     NULL},
+    {"instance.id", CONFIG_STRING, OFF(instance_id), 0, 0, NULL,
+     "This controller's instance id", CONFIG_REQUIRED_CONTROLLER, NULL},
+    {"http.port", CONFIG_INT64, OFF(http_port), 0, 65535, NULL,
+     "HTTP port of the RPC, segment and admin API (0 = any free port)",
+     CONFIG_REQUIRED_CONTROLLER, NULL},
+    {"http.bind", CONFIG_STRING, OFF(http_bind), 0, 0, "0.0.0.0",
+     "Address the HTTP server binds (127.0.0.1 keeps it local)", 0, NULL},
+    {"http.advertise", CONFIG_STRING, OFF(http_advertise), 0, 0, NULL,
+     "Base URL other processes reach this controller at (default http://<bind>:<port>, with "
+     "127.0.0.1 for 0.0.0.0)",
+     0, NULL},
+    {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "4", "HTTP worker threads", 0,
+     NULL},
+    {"data.dir", CONFIG_STRING, OFF(data_dir), 0, 0, NULL,
+     "Local directory; the segment store when deepstore.uri is not set",
+     CONFIG_REQUIRED_CONTROLLER, NULL},
+    {"deepstore.uri", CONFIG_STRING, OFF(deepstore_uri), 0, 0, NULL,
+     "Segment store on shared storage, file:///path (default: data.dir)", 0, NULL},
+    {"completion.hold.time", CONFIG_DURATION_MS, OFF(hold_time), 0, 600000, "3s",
+     "How long the first report waits for the other replicas before a winner is picked", 0,
+     NULL},
+    {"completion.notify.time", CONFIG_DURATION_MS, OFF(notify_time), 100, 600000, "10s",
+     "How long a decided winner has to come for its COMMIT", 0, NULL},
+    {"completion.commit.timeout", CONFIG_DURATION_MS, OFF(commit_timeout), 100, 3600000, "120s",
+     "Commit budget (build + upload + CommitEnd) from COMMIT", 0, NULL},
+    {"completion.commit.max", CONFIG_DURATION_MS, OFF(commit_max), 100, 86400000, "30m",
+     "Longest a commit may take with ExtendBuildTime extensions", 0, NULL},
+    {"completion.longpoll", CONFIG_DURATION_MS, OFF(longpoll), 0, 60000, "5s",
+     "How long a HOLD reply is held open waiting for a decision", 0, NULL},
+    {"repair.interval", CONFIG_DURATION_MS, OFF(repair_interval), 100, 86400000, "10s",
+     "Period of the leader's repair loop", 0, NULL},
+    {"log.level", CONFIG_ENUM, OFF(log_level), 0, 0, "info", "error, warn, info or debug", 0,
+     ctl_levels},
+    {"test.commit.fault", CONFIG_ENUM, OFF(fault), 0, 0, "none",
+     "Test knob: fail at a named point of the commit", CONFIG_HIDDEN, ctl_faults},
+    {"test.commit.stall", CONFIG_DURATION_MS, OFF(fault_stall), 0, 3600000, "30s",
+     "Test knob: length of stall_before_multi", CONFIG_HIDDEN, NULL},
+};
+#undef OFF
+#define CONTROLLER_NDEFS (sizeof controller_defs / sizeof controller_defs[0])
+
+static const char controller_usage[] =
+    "usage: sluice controller --config FILE [--set key=value ...]\n"
+    "       sluice controller --help-config [--format markdown]\n"
+    "\n"
+    "Runs a controller: the completion coordinator (on the elected leader), the segment store\n"
+    "and the admin API. --help-config lists every key.\n";
+
+int cmd_controller_main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    char *sets[CONTROLLER_MAX_SETS];
+    size_t nsets = 0;
+    if (argc >= 2 && strcmp(argv[1], "--help-config") == 0) {
+        if (argc >= 4 && strcmp(argv[2], "--format") == 0 && strcmp(argv[3], "markdown") == 0)
+            return config_write_markdown(controller_defs, CONTROLLER_NDEFS, stdout) ? 1 : 0;
+        config_print_help(controller_defs, CONTROLLER_NDEFS, stdout);
+        return 0;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(controller_usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && nsets < CONTROLLER_MAX_SETS) {
+            sets[nsets++] = argv[++i];
+        } else {
+            fprintf(stderr, "sluice controller: unexpected argument '%s'\n%s", argv[i],
+                    controller_usage);
+            return 2;
+        }
+    }
+    if (!config_path && nsets == 0) {
+        fputs(controller_usage, stderr);
+        return 2;
+    }
+    controller_conf conf;
+    char err[1024];
+    if (config_load(controller_defs, CONTROLLER_NDEFS, &conf, CONFIG_ROLE_CONTROLLER, config_path,
+                    sets, nsets, err, sizeof err) != 0) {
+        fprintf(stderr, "sluice controller: config: %s\n", err);
+        return 1;
+    }
+    sl_log_threshold = (sl_log_level)conf.log_level;
+    int rc = 1;
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    metrics_registry *metrics = metrics_new();
+    ctl_opts o = {
+        .cluster = conf.cluster_name,
+        .zk_connect = conf.zk_connect,
+        .zk_session_timeout_ms = (unsigned)conf.zk_session_timeout,
+        .instance_id = conf.instance_id,
+        .store = conf.deepstore_uri ? conf.deepstore_uri : conf.data_dir,
+        .fsm = {.hold_ms = conf.hold_time, .notify_ms = conf.notify_time,
+                .commit_budget_ms = conf.commit_timeout, .max_commit_ms = conf.commit_max},
+        .longpoll_ms = conf.longpoll,
+        .repair_interval_ms = conf.repair_interval,
+        .fault = (ctl_fault)conf.fault,
+        .fault_stall_ms = conf.fault_stall,
+        .metrics = metrics,
+    };
+    httpd *h = NULL;
+    ctl *c = ctl_new(&o, err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "sluice controller: %s\n", err);
+        goto done;
+    }
+    size_t nroutes;
+    const httpd_route *routes = ctl_routes(&nroutes);
+    httpd_opts ho = {.threads = (unsigned)conf.http_threads};
+    h = httpd_start(conf.http_bind, (uint16_t)conf.http_port, routes, nroutes, c, &ho, err,
+                    sizeof err);
+    if (!h) {
+        fprintf(stderr, "sluice controller: http.port: %s\n", err);
+        goto done;
+    }
+    char advertise[512];
+    if (conf.http_advertise)
+        snprintf(advertise, sizeof advertise, "%s", conf.http_advertise);
+    else
+        snprintf(advertise, sizeof advertise, "http://%s:%u",
+                 strcmp(conf.http_bind, "0.0.0.0") == 0 ? "127.0.0.1" : conf.http_bind,
+                 (unsigned)httpd_port(h));
+    if (ctl_run(c, h, advertise, err, sizeof err) != 0) {
+        fprintf(stderr, "sluice controller: zk.connect: %s\n", err);
+        goto done;
+    }
+    SL_INFO("controller", "started instance=%s url=%s cluster=%s zk=%s store=%s",
+            conf.instance_id, advertise, conf.cluster_name, conf.zk_connect, o.store);
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    SL_INFO("controller", "stopping signal=%d", sig);
+    rc = 0;
+done:
+    httpd_stop(h);
+    ctl_stop(c);
+    metrics_free(metrics);
+    config_free(controller_defs, CONTROLLER_NDEFS, &conf);
+    return rc;
+}

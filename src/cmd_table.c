@@ -1,0 +1,329 @@
+/* `sluice table add | segments` (DESIGN §3 Commands): the admin client of a controller.
+ *
+ * add validates both files locally with the same loaders the controller and the sidecar use
+ * (schema_load, tcfg_load), so a mistake is reported with the file and the key before any
+ * network traffic; then it POSTs `{"tableConfig":<T.json>,"schema":<S.json>}` with the two
+ * files' text spliced in unchanged (no re-serialisation that could reformat numbers).
+ *
+ * Leader discovery: the user may name any controller. A non-leader answers admin requests
+ * `307 Temporary Redirect` with `Location: <leader URL><same path>`; httpc follows it with the
+ * same method and body. A non-leader that cannot redirect (no leader known yet, or an older
+ * one) may answer 421 or 503 with `{"leader":"http://host:port"}`; then the request is sent
+ * again to that base URL with the same path. Both are bounded by MAX_HOPS. */
+#include "common/fsutil.h"
+#include "common/httpc.h"
+#include "common/schema.h"
+#include "common/sl_err.h"
+#include "common/table_config.h"
+#include "segment/segname.h"
+#include "src/cmds.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_HOPS 5
+#define DEFAULT_TIMEOUT_S 30
+#define SEGMENTS_MAX_BODY (256u << 20)
+#define URL_MAX 2048
+
+static const char table_usage[] =
+    "usage: sluice table add --controller URL --table-config T.json --schema S.json\n"
+    "                        [--timeout SECONDS]\n"
+    "       sluice table segments --controller URL --table NAME [--pretty] [--timeout SECONDS]\n"
+    "\n"
+    "add       check the table config and schema locally (errors name the file and the key),\n"
+    "          then create the table: POST URL/tables with\n"
+    "          {\"tableConfig\":<T.json>,\"schema\":<S.json>}\n"
+    "segments  print the table's segments, the JSON array of GET URL/tables/NAME/segments\n"
+    "          (as received; --pretty indents it)\n"
+    "\n"
+    "URL is any controller (\"http://host:port\"). A controller that is not the leader\n"
+    "answers `307 Temporary Redirect` with `Location: <leader URL><same path>`, or 421/503\n"
+    "with {\"leader\":\"http://host:port\"}; the request, body included, is sent again to the\n"
+    "leader (at most 5 hops). --timeout bounds each request (default 30 s).\n"
+    "\n"
+    "exit status: 0 ok; 1 invalid file or server error (the server's message is printed);\n"
+    "2 usage error\n";
+
+/* The server's explanation in an error reply: "error", "message" or "msg" of a JSON object,
+ * else the body itself (first line, cut). */
+static void server_message(const httpc_resp *r, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!r->body || r->len == 0) return;
+    json_t *root = json_loadb(r->body, r->len, 0, NULL);
+    static const char *const keys[] = {"error", "message", "msg"};
+    for (size_t i = 0; root && json_is_object(root) && i < 3; i++) {
+        json_t *v = json_object_get(root, keys[i]);
+        if (json_is_string(v)) {
+            snprintf(out, cap, "%s", json_string_value(v));
+            json_decref(root);
+            return;
+        }
+    }
+    json_decref(root);
+    size_t n = strcspn(r->body, "\r\n");
+    snprintf(out, cap, "%.*s", (int)(n < 500 ? n : 500), r->body);
+}
+
+/* A 421/503 leader hint: {"leader":"http(s)://..."}. Returns true and the URL (no trailing
+ * '/') in out. */
+static bool leader_hint(const httpc_resp *r, char *out, size_t cap)
+{
+    if ((r->status != 421 && r->status != 503) || !r->body) return false;
+    json_t *root = json_loadb(r->body, r->len, 0, NULL);
+    json_t *v = root ? json_object_get(root, "leader") : NULL;
+    bool ok = false;
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t n = strlen(s);
+        while (n > 0 && s[n - 1] == '/') n--;
+        ok = (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0) && n < cap;
+        for (size_t i = 0; ok && i < n; i++) ok = s[i] > 0x20 && s[i] < 0x7f;
+        if (ok) {
+            memcpy(out, s, n);
+            out[n] = '\0';
+        }
+    }
+    json_decref(root);
+    return ok;
+}
+
+/* Send one admin request to the leader, starting at controller. Returns 0 with the final
+ * reply in r (any status), or a transport error (message already printed). */
+static int admin_request(httpc *c, const char *cmd, const char *method, const char *controller,
+                         const char *path, const char *body, size_t len, long timeout_ms,
+                         httpc_resp *r)
+{
+    char base[URL_MAX], url[URL_MAX * 2];
+    size_t n = strlen(controller);
+    while (n > 0 && controller[n - 1] == '/') n--;
+    if (n >= sizeof base) {
+        fprintf(stderr, "sluice table %s: --controller URL too long\n", cmd);
+        return SL_EINVAL;
+    }
+    memcpy(base, controller, n);
+    base[n] = '\0';
+    httpc_set_redirects(c, MAX_HOPS);
+    for (int hop = 0;; hop++) {
+        snprintf(url, sizeof url, "%s%s", base, path);
+        int rc = httpc_request(c, method, url, body ? "application/json" : NULL, body, len,
+                               timeout_ms, r);
+        if (rc) {
+            fprintf(stderr, "sluice table %s: %s (%s)\n", cmd, r->error, sluice_strerror(rc));
+            return rc;
+        }
+        char leader[URL_MAX];
+        if (hop >= MAX_HOPS || !leader_hint(r, leader, sizeof leader) ||
+            strcmp(leader, base) == 0)
+            return 0;
+        fprintf(stderr, "sluice table %s: %s is not the leader; asking %s\n", cmd, base, leader);
+        memcpy(base, leader, strlen(leader) + 1);
+    }
+}
+
+static int report_http_error(const char *cmd, const httpc_resp *r)
+{
+    char msg[1024];
+    server_message(r, msg, sizeof msg);
+    fprintf(stderr, "sluice table %s: %s: HTTP %ld%s%s\n", cmd, r->url, r->status,
+            msg[0] ? ": " : "", msg);
+    return 1;
+}
+
+static int parse_timeout(const char *cmd, const char *s, long *ms)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v <= 0 || v > 86400) {
+        fprintf(stderr, "sluice table %s: --timeout wants 1..86400 seconds, not '%s'\n", cmd, s);
+        return -1;
+    }
+    *ms = v * 1000;
+    return 0;
+}
+
+/* Read a JSON object file as text; it must parse as one object and nothing else. */
+static char *read_json_object(const char *path, size_t *len)
+{
+    char err[512];
+    uint8_t *buf;
+    if (fsutil_read_file(path, &buf, len, err, sizeof err) != 0) {
+        fprintf(stderr, "sluice table add: %s\n", err);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)buf, *len, 0, &jerr);
+    bool ok = root && json_is_object(root);
+    json_decref(root);
+    if (!ok) {
+        fprintf(stderr, "sluice table add: %s: not a JSON object\n", path);
+        free(buf);
+        return NULL;
+    }
+    return (char *)buf;
+}
+
+static int cmd_add(int argc, char **argv)
+{
+    const char *controller = NULL, *tpath = NULL, *spath = NULL;
+    long timeout_ms = DEFAULT_TIMEOUT_S * 1000L;
+    static const struct option opts[] = {{"controller", required_argument, 0, 'c'},
+                                         {"table-config", required_argument, 0, 't'},
+                                         {"schema", required_argument, 0, 's'},
+                                         {"timeout", required_argument, 0, 'T'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c': controller = optarg; break;
+        case 't': tpath = optarg; break;
+        case 's': spath = optarg; break;
+        case 'T':
+            if (parse_timeout("add", optarg, &timeout_ms)) return 2;
+            break;
+        case 'h': fputs(table_usage, stdout); return 0;
+        default: fputs(table_usage, stderr); return 2;
+        }
+    }
+    if (!controller || !tpath || !spath || optind != argc) {
+        fputs("sluice table add: --controller, --table-config and --schema are required\n",
+              stderr);
+        fputs(table_usage, stderr);
+        return 2;
+    }
+
+    int rc = 1;
+    char err[1024];
+    schema *s = NULL;
+    tcfg *t = NULL;
+    char *ttext = NULL, *stext = NULL, *body = NULL;
+    size_t tlen = 0, slen = 0;
+    httpc *c = NULL;
+    httpc_resp r;
+    httpc_resp_init(&r, 0);
+
+    if (!(s = schema_load(spath, err, sizeof err))) {
+        fprintf(stderr, "sluice table add: %s\n", err);
+        goto done;
+    }
+    if (!(t = tcfg_load(tpath, s, err, sizeof err))) {
+        fprintf(stderr, "sluice table add: %s\n", err);
+        goto done;
+    }
+    if (!(ttext = read_json_object(tpath, &tlen)) || !(stext = read_json_object(spath, &slen)))
+        goto done;
+    static const char k1[] = "{\"tableConfig\":", k2[] = ",\"schema\":", k3[] = "}";
+    size_t blen = strlen(k1) + tlen + strlen(k2) + slen + strlen(k3);
+    body = malloc(blen + 1);
+    if (!body) abort();
+    snprintf(body, blen + 1, "%s%s%s%s%s", k1, ttext, k2, stext, k3);
+
+    c = httpc_new();
+    if (admin_request(c, "add", "POST", controller, "/tables", body, blen, timeout_ms, &r))
+        goto done;
+    if (r.status < 200 || r.status >= 300) {
+        rc = report_http_error("add", &r);
+        goto done;
+    }
+    if (r.len)
+        printf("%s%s", r.body, r.body[r.len - 1] == '\n' ? "" : "\n");
+    else
+        printf("table %s created\n", t->table_name);
+    rc = 0;
+done:
+    httpc_resp_free(&r);
+    httpc_free(c);
+    free(body);
+    free(ttext);
+    free(stext);
+    tcfg_free(t);
+    schema_free(s);
+    return rc;
+}
+
+static int cmd_segments(int argc, char **argv)
+{
+    const char *controller = NULL, *table = NULL;
+    long timeout_ms = DEFAULT_TIMEOUT_S * 1000L;
+    bool pretty = false;
+    static const struct option opts[] = {
+        {"controller", required_argument, 0, 'c'}, {"table", required_argument, 0, 't'},
+        {"pretty", no_argument, 0, 'p'},           {"timeout", required_argument, 0, 'T'},
+        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c': controller = optarg; break;
+        case 't': table = optarg; break;
+        case 'p': pretty = true; break;
+        case 'T':
+            if (parse_timeout("segments", optarg, &timeout_ms)) return 2;
+            break;
+        case 'h': fputs(table_usage, stdout); return 0;
+        default: fputs(table_usage, stderr); return 2;
+        }
+    }
+    if (!controller || !table || optind != argc) {
+        fputs("sluice table segments: --controller and --table are required\n", stderr);
+        fputs(table_usage, stderr);
+        return 2;
+    }
+    if (!segname_valid_table(table)) {
+        fprintf(stderr, "sluice table segments: '%s' is not a valid table name\n", table);
+        return 1;
+    }
+
+    int rc = 1;
+    httpc *c = httpc_new();
+    httpc_resp r;
+    httpc_resp_init(&r, SEGMENTS_MAX_BODY);
+    json_t *root = NULL;
+    char path[SEGNAME_TABLE_MAX + 32];
+    snprintf(path, sizeof path, "/tables/%s/segments", table); /* the grammar needs no escaping */
+    if (admin_request(c, "segments", "GET", controller, path, NULL, 0, timeout_ms, &r)) goto done;
+    if (r.status != 200) {
+        rc = report_http_error("segments", &r);
+        goto done;
+    }
+    json_error_t jerr;
+    root = json_loadb(r.body ? r.body : "", r.len, 0, &jerr);
+    if (!root || !json_is_array(root)) {
+        fprintf(stderr, "sluice table segments: %s: reply is not a JSON array%s%s\n", r.url,
+                root ? "" : ": ", root ? "" : jerr.text);
+        goto done;
+    }
+    if (pretty) {
+        if (json_dumpf(root, stdout, JSON_INDENT(2)) != 0) goto done;
+        putchar('\n');
+    } else {
+        fwrite(r.body, 1, r.len, stdout);
+        if (r.body[r.len - 1] != '\n') putchar('\n');
+    }
+    rc = fflush(stdout) == 0 ? 0 : 1;
+done:
+    json_decref(root);
+    httpc_resp_free(&r);
+    httpc_free(c);
+    return rc;
+}
+
+int cmd_table_main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(table_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "add") == 0) return cmd_add(argc - 1, argv + 1);
+    if (strcmp(argv[1], "segments") == 0) return cmd_segments(argc - 1, argv + 1);
+    fprintf(stderr, "sluice table: unknown subcommand '%s'\n", argv[1]);
+    fputs(table_usage, stderr);
+    return 2;
+}
