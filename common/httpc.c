@@ -51,11 +51,11 @@ typedef struct xfer {
     body_kind kind;
     const void *mem;
     size_t mem_len;
-    int in_fd;          /* BODY_FILE */
+    int in_fd; /* BODY_FILE */
     uint64_t in_size, in_off;
     /* reply sink */
-    int out_fd;         /* httpc_get_to_fd, else -1 */
-    uint64_t out_max;   /* 0 = no cap */
+    int out_fd;       /* httpc_get_to_fd, else -1 */
+    uint64_t out_max; /* 0 = no cap */
     bool decided, to_fd;
     /* failure causes curl only sees as "callback said no" */
     bool over_cap, io_error;
@@ -177,7 +177,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     xfer *x = ud;
     size_t len = size * n, l = len;
-    while (l > 0 && (p[l - 1] == '\n' || p[l - 1] == '\r')) l--;
+    while (l > 0 && (p[l - 1] == '\n' || p[l - 1] == '\r'))
+        l--;
     if (l >= 5 && memcmp(p, "HTTP/", 5) == 0) {
         x->resp->location[0] = x->resp->content_type[0] = '\0';
         return len;
@@ -194,8 +195,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         if (l > nl && p[nl] == ':' && strncasecmp(p, keep[i].name, nl) == 0) {
             const char *v = p + nl + 1;
             size_t vl = l - nl - 1;
-            while (vl > 0 && (*v == ' ' || *v == '\t')) v++, vl--;
-            while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
+            while (vl > 0 && (*v == ' ' || *v == '\t'))
+                v++, vl--;
+            while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+                vl--;
             copy_str((char *)x->resp + keep[i].off, keep[i].cap, v, vl);
         }
     }
@@ -228,7 +231,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
         x->decided = true;
     }
     if (x->to_fd) {
-        if (x->out_max && (r->downloaded + len < r->downloaded || r->downloaded + len > x->out_max)) {
+        if (x->out_max &&
+            (r->downloaded + len < r->downloaded || r->downloaded + len > x->out_max)) {
             x->over_cap = true;
             return 0;
         }
@@ -287,7 +291,8 @@ static int map_curl(const xfer *x, CURLcode rc)
     if (x->over_cap) return SL_ELIMIT;
     if (x->io_error) return SL_EIO;
     switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT: return SL_ETIMEDOUT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return SL_ETIMEDOUT;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -297,13 +302,17 @@ static int map_curl(const xfer *x, CURLcode rc)
     case CURLE_PARTIAL_FILE:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM: return SL_ETRANSIENT;
+    case CURLE_HTTP2_STREAM:
+        return SL_ETRANSIENT;
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_BAD_FUNCTION_ARGUMENT: return SL_EINVAL;
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+        return SL_EINVAL;
     case CURLE_TOO_MANY_REDIRECTS:
-    case CURLE_FILESIZE_EXCEEDED: return SL_ELIMIT;
-    default: return SL_EIO;
+    case CURLE_FILESIZE_EXCEEDED:
+        return SL_ELIMIT;
+    default:
+        return SL_EIO;
     }
 }
 
@@ -350,7 +359,8 @@ static void setup_hop(xfer *x, const char *url, long remaining_ms, struct curl_s
             curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
         } else {
             curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-            if (strcmp(x->method, "GET") != 0) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
+            if (strcmp(x->method, "GET") != 0)
+                curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
         }
         break;
     case BODY_MEM:
@@ -401,8 +411,7 @@ static int run(xfer *x, const char *url0, long timeout_ms)
         if (deadline) {
             remaining = (long)(deadline - mono_ms());
             if (remaining <= 0) {
-                resp_err(r, "%s: deadline passed after %u redirects", url,
-                         r->redirects);
+                resp_err(r, "%s: deadline passed after %u redirects", url, r->redirects);
                 return SL_ETIMEDOUT;
             }
         }
@@ -420,13 +429,12 @@ static int run(xfer *x, const char *url0, long timeout_ms)
         if (rc != CURLE_OK) {
             int e = map_curl(x, rc);
             if (x->over_cap)
-                resp_err(r, "%s: reply body over its cap of %llu bytes",
-                         url, (unsigned long long)(x->to_fd ? x->out_max : r->max_body));
+                resp_err(r, "%s: reply body over its cap of %llu bytes", url,
+                         (unsigned long long)(x->to_fd ? x->out_max : r->max_body));
             else if (x->io_error)
                 resp_err(r, "%s: %s", url, x->io_what);
             else
-                resp_err(r, "%s: %s", url,
-                         c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+                resp_err(r, "%s: %s", url, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
             return e;
         }
         if (!follows(x->method, r->status)) return 0;
@@ -435,8 +443,7 @@ static int run(xfer *x, const char *url0, long timeout_ms)
         curl_easy_getinfo(c->h, CURLINFO_REDIRECT_URL, &next);
         if (!next) return 0; /* a 3xx without Location: the caller sees it as it is */
         if (r->redirects >= c->max_redirects) {
-            resp_err(r, "%s: more than %u redirects", url,
-                     c->max_redirects);
+            resp_err(r, "%s: more than %u redirects", url, c->max_redirects);
             return SL_ELIMIT;
         }
         size_t nl = strlen(next);
@@ -456,8 +463,12 @@ static int run(xfer *x, const char *url0, long timeout_ms)
 int httpc_request(httpc *c, const char *method, const char *url, const char *content_type,
                   const void *body, size_t len, long timeout_ms, httpc_resp *out)
 {
-    xfer x = {.c = c, .resp = out, .method = method, .content_type = content_type,
-              .in_fd = -1, .out_fd = -1};
+    xfer x = {.c = c,
+              .resp = out,
+              .method = method,
+              .content_type = content_type,
+              .in_fd = -1,
+              .out_fd = -1};
     bool bodyless = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     if (bodyless && len > 0) {
         resp_clear(out);
@@ -475,8 +486,12 @@ int httpc_request(httpc *c, const char *method, const char *url, const char *con
 
 int httpc_put_file(httpc *c, const char *url, const char *path, long timeout_ms, httpc_resp *out)
 {
-    xfer x = {.c = c, .resp = out, .method = "PUT", .content_type = "application/octet-stream",
-              .kind = BODY_FILE, .out_fd = -1};
+    xfer x = {.c = c,
+              .resp = out,
+              .method = "PUT",
+              .content_type = "application/octet-stream",
+              .kind = BODY_FILE,
+              .out_fd = -1};
     x.in_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (x.in_fd < 0) {
         int e = errno;
@@ -505,7 +520,12 @@ int httpc_get_to_fd(httpc *c, const char *url, int fd, uint64_t max_bytes, long 
         resp_err(out, "bad file descriptor");
         return SL_EINVAL;
     }
-    xfer x = {.c = c, .resp = out, .method = "GET", .kind = BODY_NONE, .in_fd = -1,
-              .out_fd = fd, .out_max = max_bytes};
+    xfer x = {.c = c,
+              .resp = out,
+              .method = "GET",
+              .kind = BODY_NONE,
+              .in_fd = -1,
+              .out_fd = fd,
+              .out_max = max_bytes};
     return run(&x, url, timeout_ms);
 }

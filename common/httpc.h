@@ -43,12 +43,12 @@ typedef struct httpc httpc;
 /* The reply to one request. Initialise with httpc_resp_init before the first request; one
  * resp may be reused for several requests (each one replaces the previous contents). */
 typedef struct httpc_resp {
-    long status;            /* HTTP status of the final reply; 0 when no reply arrived */
-    char *body;             /* reply body, NUL-terminated (len excludes the NUL); owned by
-                             * the resp, freed by httpc_resp_free; NULL when empty */
+    long status; /* HTTP status of the final reply; 0 when no reply arrived */
+    char *body;  /* reply body, NUL-terminated (len excludes the NUL); owned by
+                  * the resp, freed by httpc_resp_free; NULL when empty */
     size_t len;
-    size_t max_body;        /* IN: cap on body; over it the request fails with SL_ELIMIT */
-    uint64_t downloaded;    /* httpc_get_to_fd: bytes written to the fd */
+    size_t max_body;     /* IN: cap on body; over it the request fails with SL_ELIMIT */
+    uint64_t downloaded; /* httpc_get_to_fd: bytes written to the fd */
     char location[HTTPC_LOCATION_MAX];  /* Location header of the final reply, or "" */
     char content_type[HTTPC_CTYPE_MAX]; /* Content-Type of the final reply, or "" */
     char url[HTTPC_LOCATION_MAX];       /* URL that produced the final reply (after redirects) */
@@ -82,8 +82,7 @@ int httpc_request(httpc *c, const char *method, const char *url, const char *con
 /* PUT the file at path as the raw body (Content-Type application/octet-stream, with its
  * length), streamed from disk in chunks: the file is never held in memory. Reply as for
  * httpc_request. SL_ENOENT/SL_EIO when the file cannot be opened or read. */
-int httpc_put_file(httpc *c, const char *url, const char *path, long timeout_ms,
-                   httpc_resp *out);
+int httpc_put_file(httpc *c, const char *url, const char *path, long timeout_ms, httpc_resp *out);
 
 /* GET url and stream a 2xx reply body into fd (written at its current position, which is
  * the caller's; fd stays open and owned by the caller). A non-2xx reply body goes to

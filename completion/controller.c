@@ -75,7 +75,7 @@ struct ctl {
     char leader_url[512];
     ctl_fsm **fsms;
     size_t nfsms, capfsms;
-    ctl_table *tables;
+    ctl_table **tables; /* each allocated once and never moved: callers keep the pointer */
     size_t ntables;
     segstore *store;
     httpd *http;
@@ -164,9 +164,9 @@ static const ctl_table *ctl__table(ctl *c, zk *z, const char *name)
 {
     pthread_mutex_lock(&c->mu);
     for (size_t i = 0; i < c->ntables; i++)
-        if (strcmp(c->tables[i].name, name) == 0) {
+        if (strcmp(c->tables[i]->name, name) == 0) {
             pthread_mutex_unlock(&c->mu);
-            return &c->tables[i];
+            return c->tables[i];
         }
     pthread_mutex_unlock(&c->mu);
     char path[768], err[512];
@@ -186,10 +186,19 @@ static const ctl_table *ctl__table(ctl *c, zk *z, const char *name)
     free(sj);
     free(tj);
     pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->ntables; i++) /* another thread loaded it meanwhile */
+        if (strcmp(c->tables[i]->name, name) == 0) {
+            ctl_table *r = c->tables[i];
+            pthread_mutex_unlock(&c->mu);
+            tcfg_free(t.cfg);
+            schema_free(t.schema);
+            return r;
+        }
     c->tables = realloc(c->tables, (c->ntables + 1) * sizeof *c->tables);
-    if (!c->tables) abort();
-    c->tables[c->ntables++] = t;
-    const ctl_table *r = &c->tables[c->ntables - 1];
+    ctl_table *r = malloc(sizeof *r);
+    if (!c->tables || !r) abort();
+    *r = t;
+    c->tables[c->ntables++] = r;
     pthread_mutex_unlock(&c->mu);
     return r;
 fail:
@@ -1300,8 +1309,9 @@ void ctl_stop(ctl *c)
     ctl__drop_all_fsms(c);
     free(c->fsms);
     for (size_t i = 0; i < c->ntables; i++) {
-        tcfg_free(c->tables[i].cfg);
-        schema_free(c->tables[i].schema);
+        tcfg_free(c->tables[i]->cfg);
+        schema_free(c->tables[i]->schema);
+        free(c->tables[i]);
     }
     free(c->tables);
     segstore_close(c->store);

@@ -50,15 +50,14 @@ SAME_VALUE(RPC_STATUS_PROCESSED, SLUICE__V1__STATUS__STATUS_PROCESSED);
 static const char *const method_names[RPC_METHOD__COUNT] = {
     "SegmentConsumed", "CommitStart", "CommitEnd", "ExtendBuildTime", "StoppedConsuming"};
 static const char *const method_paths[RPC_METHOD__COUNT] = {
-    RPC_PATH_PREFIX "SegmentConsumed", RPC_PATH_PREFIX "CommitStart",
-    RPC_PATH_PREFIX "CommitEnd", RPC_PATH_PREFIX "ExtendBuildTime",
-    RPC_PATH_PREFIX "StoppedConsuming"};
+    RPC_PATH_PREFIX "SegmentConsumed", RPC_PATH_PREFIX "CommitStart", RPC_PATH_PREFIX "CommitEnd",
+    RPC_PATH_PREFIX "ExtendBuildTime", RPC_PATH_PREFIX "StoppedConsuming"};
 static const char *const status_names[RPC_STATUS__COUNT] = {
     "UNSPECIFIED", "HOLD",   "CATCH_UP",        "COMMIT",         "KEEP",     "DISCARD",
     "NOT_LEADER",  "FAILED", "COMMIT_CONTINUE", "COMMIT_SUCCESS", "PROCESSED"};
 static const char *const reason_names[RPC_REASON__COUNT] = {
-    "UNSPECIFIED", "ROW_LIMIT", "TIME_LIMIT", "SIZE_LIMIT", "END_OF_PARTITION", "FORCE_COMMIT",
-    "ERROR"};
+    "UNSPECIFIED",      "ROW_LIMIT",    "TIME_LIMIT", "SIZE_LIMIT",
+    "END_OF_PARTITION", "FORCE_COMMIT", "ERROR"};
 static const struct {
     const char *name;
     unsigned http;
@@ -130,10 +129,13 @@ rpc_twirp_code rpc_twirp_code_for_err(int err)
     switch (err) {
     case SL_ELIMIT:
     case SL_ETRUNC:
-    case SL_ECORRUPT: return RPC_TWIRP_MALFORMED;
+    case SL_ECORRUPT:
+        return RPC_TWIRP_MALFORMED;
     case SL_EINVAL:
-    case SL_EFORMAT: return RPC_TWIRP_INVALID_ARGUMENT;
-    default: return RPC_TWIRP_INTERNAL;
+    case SL_EFORMAT:
+        return RPC_TWIRP_INVALID_ARGUMENT;
+    default:
+        return RPC_TWIRP_INTERNAL;
     }
 }
 
@@ -156,7 +158,8 @@ static int fail(int rc, char *err, size_t errlen, const char *fmt, ...)
 static const char *shown(const char *s, char buf[64])
 {
     size_t i = 0;
-    for (; s[i] && i < 48; i++) buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    for (; s[i] && i < 48; i++)
+        buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
     if (s[i]) memcpy(buf + i, "...", 3), i += 3;
     buf[i] = '\0';
     return buf;
@@ -207,8 +210,9 @@ static int wire_scan(const uint8_t *b, size_t len, uint32_t string_mask, char *e
         size_t at = pos;
         uint64_t key, v;
         int rc = wire_varint(b, len, &pos, &key);
-        if (rc) return fail(rc, err, errlen, "offset %zu: %s field key", at,
-                            rc == SL_ETRUNC ? "truncated" : "overlong");
+        if (rc)
+            return fail(rc, err, errlen, "offset %zu: %s field key", at,
+                        rc == SL_ETRUNC ? "truncated" : "overlong");
         uint64_t field = key >> 3;
         unsigned wt = (unsigned)(key & 7);
         if (field == 0 || field > 536870911u)
@@ -216,9 +220,9 @@ static int wire_scan(const uint8_t *b, size_t len, uint32_t string_mask, char *e
         switch (wt) {
         case 0:
             rc = wire_varint(b, len, &pos, &v);
-            if (rc) return fail(rc, err, errlen, "offset %zu: field %llu: %s varint", at,
-                                (unsigned long long)field,
-                                rc == SL_ETRUNC ? "truncated" : "overlong");
+            if (rc)
+                return fail(rc, err, errlen, "offset %zu: field %llu: %s varint", at,
+                            (unsigned long long)field, rc == SL_ETRUNC ? "truncated" : "overlong");
             break;
         case 1:
         case 5: {
@@ -231,16 +235,16 @@ static int wire_scan(const uint8_t *b, size_t len, uint32_t string_mask, char *e
         }
         case 2:
             rc = wire_varint(b, len, &pos, &v);
-            if (rc) return fail(rc, err, errlen, "offset %zu: field %llu: %s length", at,
-                                (unsigned long long)field,
-                                rc == SL_ETRUNC ? "truncated" : "overlong");
+            if (rc)
+                return fail(rc, err, errlen, "offset %zu: field %llu: %s length", at,
+                            (unsigned long long)field, rc == SL_ETRUNC ? "truncated" : "overlong");
             if (v > len - pos)
                 return fail(SL_ETRUNC, err, errlen,
                             "offset %zu: field %llu: truncated, %llu bytes declared, %zu left", at,
                             (unsigned long long)field, (unsigned long long)v, len - pos);
             if (field < 32 && (string_mask & (1u << field)) && memchr(b + pos, 0, (size_t)v))
-                return fail(SL_ECORRUPT, err, errlen, "offset %zu: field %llu: NUL in a string",
-                            at, (unsigned long long)field);
+                return fail(SL_ECORRUPT, err, errlen, "offset %zu: field %llu: NUL in a string", at,
+                            (unsigned long long)field);
             pos += (size_t)v;
             break;
         default:
@@ -256,8 +260,7 @@ static int take_str(char *dst, size_t cap, const char *src, const char *field, c
                     size_t errlen)
 {
     size_t n = strlen(src);
-    if (n >= cap)
-        return fail(SL_EINVAL, err, errlen, "%s: longer than %zu bytes", field, cap - 1);
+    if (n >= cap) return fail(SL_EINVAL, err, errlen, "%s: longer than %zu bytes", field, cap - 1);
     memcpy(dst, src, n + 1);
     return 0;
 }
@@ -320,13 +323,14 @@ int rpc_req_decode(const uint8_t *buf, size_t len, rpc_req *out, char *err, size
     Sluice__V1__CompletionRequest *m = sluice__v1__completion_request__unpack(NULL, len, buf);
     if (!m) return fail(SL_ECORRUPT, err, errlen, "not a CompletionRequest");
     if ((rc = take_str(out->segment, sizeof out->segment, m->segment, "segment", err, errlen)) ||
-        (rc = take_str(out->instance, sizeof out->instance, m->instance, "instance", err, errlen)) ||
+        (rc =
+             take_str(out->instance, sizeof out->instance, m->instance, "instance", err, errlen)) ||
         (rc = take_str(out->location, sizeof out->location, m->location, "location", err, errlen)))
         goto fail;
     out->offset = m->offset;
     /* A reason from a newer peer only informs the decision: keep the request, drop the hint. */
-    out->reason = (unsigned)m->reason < RPC_REASON__COUNT ? (rpc_reason)m->reason
-                                                          : RPC_REASON_UNSPECIFIED;
+    out->reason =
+        (unsigned)m->reason < RPC_REASON__COUNT ? (rpc_reason)m->reason : RPC_REASON_UNSPECIFIED;
     out->rows = m->rows;
     out->memory_bytes = m->memory_bytes;
     out->crc = m->crc;
@@ -380,8 +384,10 @@ int rpc_req_check(rpc_method m, const rpc_req *req, char *err, size_t errlen)
         return 0;
     case RPC_SEGMENT_CONSUMED:
     case RPC_COMMIT_START:
-    case RPC_STOPPED_CONSUMING: return 0;
-    case RPC_METHOD__COUNT: break;
+    case RPC_STOPPED_CONSUMING:
+        return 0;
+    case RPC_METHOD__COUNT:
+        break;
     }
     return fail(SL_EINVAL, err, errlen, "unknown method %d", (int)m);
 }
@@ -432,7 +438,8 @@ int rpc_resp_decode(const uint8_t *buf, size_t len, rpc_resp *out, char *err, si
     size_t n = strlen(m->message);
     if (n > RPC_MESSAGE_MAX) {
         n = RPC_MESSAGE_MAX;
-        while (n > 0 && ((unsigned char)m->message[n] & 0xC0) == 0x80) n--;
+        while (n > 0 && ((unsigned char)m->message[n] & 0xC0) == 0x80)
+            n--;
     }
     memcpy(out->message, m->message, n);
     out->message[n] = '\0';
@@ -534,21 +541,30 @@ static int err_of_twirp(rpc_twirp_code c)
     case RPC_TWIRP_INVALID_ARGUMENT:
     case RPC_TWIRP_OUT_OF_RANGE:
     case RPC_TWIRP_PERMISSION_DENIED:
-    case RPC_TWIRP_UNAUTHENTICATED: return SL_EINVAL;
+    case RPC_TWIRP_UNAUTHENTICATED:
+        return SL_EINVAL;
     case RPC_TWIRP_BAD_ROUTE:
-    case RPC_TWIRP_UNIMPLEMENTED: return SL_EFORMAT;
-    case RPC_TWIRP_NOT_FOUND: return SL_ENOENT;
-    case RPC_TWIRP_ALREADY_EXISTS: return SL_EEXIST;
-    case RPC_TWIRP_FAILED_PRECONDITION: return SL_ESTATE;
-    case RPC_TWIRP_ABORTED: return SL_ECONFLICT;
+    case RPC_TWIRP_UNIMPLEMENTED:
+        return SL_EFORMAT;
+    case RPC_TWIRP_NOT_FOUND:
+        return SL_ENOENT;
+    case RPC_TWIRP_ALREADY_EXISTS:
+        return SL_EEXIST;
+    case RPC_TWIRP_FAILED_PRECONDITION:
+        return SL_ESTATE;
+    case RPC_TWIRP_ABORTED:
+        return SL_ECONFLICT;
     case RPC_TWIRP_CANCELED:
-    case RPC_TWIRP_DEADLINE_EXCEEDED: return SL_ETIMEDOUT;
+    case RPC_TWIRP_DEADLINE_EXCEEDED:
+        return SL_ETIMEDOUT;
     case RPC_TWIRP_RESOURCE_EXHAUSTED:
     case RPC_TWIRP_UNAVAILABLE:
     case RPC_TWIRP_INTERNAL:
     case RPC_TWIRP_UNKNOWN:
-    case RPC_TWIRP_DATALOSS: return SL_ETRANSIENT;
-    case RPC_TWIRP__COUNT: break;
+    case RPC_TWIRP_DATALOSS:
+        return SL_ETRANSIENT;
+    case RPC_TWIRP__COUNT:
+        break;
     }
     return SL_ETRANSIENT;
 }
@@ -557,12 +573,17 @@ static int err_of_http(long status)
 {
     if (status >= 300 && status < 400) return SL_ENOTLEADER;
     switch (status) {
-    case 421: return SL_ENOTLEADER;
-    case 404: return SL_EFORMAT;
+    case 421:
+        return SL_ENOTLEADER;
+    case 404:
+        return SL_EFORMAT;
     case 408:
-    case 504: return SL_ETIMEDOUT;
-    case 413: return SL_ELIMIT;
-    case 429: return SL_ETRANSIENT;
+    case 504:
+        return SL_ETIMEDOUT;
+    case 413:
+        return SL_ELIMIT;
+    case 429:
+        return SL_ETRANSIENT;
     }
     if (status >= 500) return SL_ETRANSIENT;
     return SL_EINVAL;
@@ -591,7 +612,8 @@ int rpc_call(httpc *c, const char *base_url, rpc_method m, const rpc_req *req, l
         goto done;
     }
     size_t bl = strlen(base_url);
-    while (bl > 0 && base_url[bl - 1] == '/') bl--;
+    while (bl > 0 && base_url[bl - 1] == '/')
+        bl--;
     char url[RPC_URL_MAX + 64];
     if (bl > RPC_URL_MAX) {
         set_msg(out, "base URL longer than %d bytes", RPC_URL_MAX);
@@ -607,13 +629,13 @@ int rpc_call(httpc *c, const char *base_url, rpc_method m, const rpc_req *req, l
     }
     if (hr.status == 200) {
         if (!is_protobuf_ctype(hr.content_type)) {
-            set_msg(out, "%s: 200 reply of type '%s', not %s", url,
-                     hr.content_type, RPC_CONTENT_TYPE);
+            set_msg(out, "%s: 200 reply of type '%s', not %s", url, hr.content_type,
+                    RPC_CONTENT_TYPE);
             rc = SL_EFORMAT;
             goto done;
         }
-        rc = rpc_resp_decode(hr.body ? (const uint8_t *)hr.body : (const uint8_t *)"", hr.len,
-                             out, err, sizeof err);
+        rc = rpc_resp_decode(hr.body ? (const uint8_t *)hr.body : (const uint8_t *)"", hr.len, out,
+                             err, sizeof err);
         if (rc) set_msg(out, "%s: bad reply: %s", url, err);
         goto done;
     }
@@ -621,12 +643,11 @@ int rpc_call(httpc *c, const char *base_url, rpc_method m, const rpc_req *req, l
     char msg[512];
     if (hr.body && rpc_error_parse(hr.body, hr.len, &code, msg, sizeof msg) == 0) {
         rc = err_of_twirp(code);
-        set_msg(out, "%s: HTTP %ld %s: %s", url, hr.status,
-                 rpc_twirp_code_name(code), msg);
+        set_msg(out, "%s: HTTP %ld %s: %s", url, hr.status, rpc_twirp_code_name(code), msg);
     } else {
         rc = err_of_http(hr.status);
-        set_msg(out, "%s: HTTP %ld%s%.200s", url, hr.status,
-                 hr.len ? ": " : "", hr.body ? hr.body : "");
+        set_msg(out, "%s: HTTP %ld%s%.200s", url, hr.status, hr.len ? ": " : "",
+                hr.body ? hr.body : "");
     }
 done:
     free(body);

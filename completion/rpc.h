@@ -36,11 +36,11 @@
 #define RPC_PATH_PREFIX "/twirp/sluice.v1.Completion/"
 #define RPC_ROUTE_PATTERN "/twirp/sluice.v1.Completion/{method}" /* for httpd routes */
 #define RPC_CONTENT_TYPE "application/protobuf"
-#define RPC_MAX_BODY (64u << 10)     /* cap on an encoded request or response */
+#define RPC_MAX_BODY (64u << 10) /* cap on an encoded request or response */
 #define RPC_INSTANCE_MAX 128
-#define RPC_URL_MAX 2048             /* location, leader_url, segment_location */
-#define RPC_MESSAGE_MAX 1024         /* longer response messages are cut (UTF-8 safe) */
-#define RPC_EXTRA_SECONDS_MAX 1800   /* ExtendBuildTime: the 30 min ceiling of DESIGN §4 */
+#define RPC_URL_MAX 2048           /* location, leader_url, segment_location */
+#define RPC_MESSAGE_MAX 1024       /* longer response messages are cut (UTF-8 safe) */
+#define RPC_EXTRA_SECONDS_MAX 1800 /* ExtendBuildTime: the 30 min ceiling of DESIGN §4 */
 
 typedef enum rpc_method {
     RPC_SEGMENT_CONSUMED = 0,
@@ -105,17 +105,17 @@ typedef enum rpc_twirp_code {
 
 /* CompletionRequest. Which fields matter depends on the method (rpc_req_check). */
 typedef struct rpc_req {
-    char segment[SEGNAME_MAX];              /* required: a valid segment name */
-    char instance[RPC_INSTANCE_MAX + 1];    /* required: [A-Za-z0-9_.-]{1,128} */
-    int64_t offset;                         /* >= 0: next offset the replica would consume */
+    char segment[SEGNAME_MAX];           /* required: a valid segment name */
+    char instance[RPC_INSTANCE_MAX + 1]; /* required: [A-Za-z0-9_.-]{1,128} */
+    int64_t offset;                      /* >= 0: next offset the replica would consume */
     rpc_reason reason;
-    int64_t rows;                           /* >= 0 */
-    int64_t memory_bytes;                   /* >= 0 */
-    uint32_t crc;                           /* CommitEnd: CRC-32C of the uploaded file */
-    int64_t size_bytes;                     /* >= 0; CommitEnd: file size, > 0 */
-    char location[RPC_URL_MAX + 1];         /* CommitEnd: where the file was uploaded */
-    int32_t extra_seconds;                  /* ExtendBuildTime: 1..RPC_EXTRA_SECONDS_MAX */
-    int64_t build_millis;                   /* >= 0 */
+    int64_t rows;                   /* >= 0 */
+    int64_t memory_bytes;           /* >= 0 */
+    uint32_t crc;                   /* CommitEnd: CRC-32C of the uploaded file */
+    int64_t size_bytes;             /* >= 0; CommitEnd: file size, > 0 */
+    char location[RPC_URL_MAX + 1]; /* CommitEnd: where the file was uploaded */
+    int32_t extra_seconds;          /* ExtendBuildTime: 1..RPC_EXTRA_SECONDS_MAX */
+    int64_t build_millis;           /* >= 0 */
 } rpc_req;
 
 /* CompletionResponse. */

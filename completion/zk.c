@@ -44,7 +44,9 @@
 #include <zookeeper/zookeeper.h>
 
 #define SUB "zk"
-#define SEQ_DIGITS 10 /* ZooKeeper appends %010d to sequential nodes */
+#define SEQ_DIGITS 10             /* ZooKeeper appends %010d to sequential nodes */
+#define READ_MAX (1024u * 1024u)  /* a value the server holds fits in its 1 MiB buffer */
+#define OP_OVERHEAD 64u           /* per multi op: header, lengths, ACL, flags */
 
 typedef enum item_kind { ITEM_SESSION, ITEM_WATCH, ITEM_EVAL, ITEM_NOTIFY } item_kind;
 
@@ -384,7 +386,7 @@ int zk_get(zk *z, const char *path, uint8_t **data, size_t *len, int32_t *versio
         }
         if (st.dataLength > cap) {
             free(buf);
-            if ((uint32_t)st.dataLength > ZK_DATA_MAX) {
+            if ((uint32_t)st.dataLength > READ_MAX) {
                 SL_WARN(SUB, "value too large path=%s bytes=%d", path, st.dataLength);
                 return SL_ELIMIT;
             }
@@ -522,13 +524,12 @@ static int delete_tree(zk *z, const char *path)
                 break;
             }
             char child[ZK_PATH_MAX];
-            snprintf(child, sizeof child, "%s/%s", strcmp(path, "/") == 0 ? "" : path, names[i]);
+            snprintf(child, sizeof child, "%s/%s", path, names[i]);
             rc = delete_tree(z, child);
             if (rc == SL_ENOENT) rc = 0; /* someone else removed it: fine */
         }
         zk_free_strings(names, n);
         if (rc) return rc;
-        if (strcmp(path, "/") == 0) return 0; /* the root itself cannot go */
         rc = zk_delete(z, path, -1);
         if (rc != SL_ECONFLICT) return rc; /* SL_ECONFLICT: a child appeared meanwhile */
     }
@@ -539,8 +540,9 @@ int zk_delete_recursive(zk *z, const char *path)
 {
     int rc = check_path(path);
     if (rc) return rc;
-    if (strncmp(path, "/zookeeper", 10) == 0 && (path[10] == 0 || path[10] == '/'))
-        return SL_EINVAL; /* the server's own subtree */
+    if (strcmp(path, "/") == 0 ||
+        (strncmp(path, "/zookeeper", 10) == 0 && (path[10] == 0 || path[10] == '/')))
+        return SL_EINVAL; /* everything, or the server's own subtree */
     return delete_tree(z, path);
 }
 
@@ -564,6 +566,9 @@ int zk_multi(zk *z, const zk_op *ops, size_t n, int *failed_op)
             return rc;
         }
     }
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += ops[i].len + strlen(ops[i].path) + OP_OVERHEAD;
+    if (total > ZK_DATA_MAX) return SL_ELIMIT;
     int rc = ready(z);
     if (rc) return rc;
     zoo_op_t *zops = xcalloc(n, sizeof *zops);
@@ -716,6 +721,39 @@ static int join_path(char *out, size_t cap, const char *dir, const char *name)
     return n < 0 || (size_t)n >= cap ? SL_ELIMIT : 0;
 }
 
+int zk_election_peek(zk *z, const char *dir, char **data)
+{
+    *data = NULL;
+    for (int attempt = 0; attempt < 3; attempt++) { /* the leader may leave between reads */
+        char **names = NULL;
+        size_t n = 0;
+        int rc = zk_children(z, dir, &names, &n);
+        if (rc) return rc;
+        const char *lead = NULL;
+        int64_t lead_seq = -1;
+        for (size_t i = 0; i < n; i++) {
+            int64_t sq = node_seq(names[i]);
+            if (sq >= 0 && (!lead || sq < lead_seq)) {
+                lead = names[i];
+                lead_seq = sq;
+            }
+        }
+        char path[ZK_PATH_MAX];
+        rc = lead ? join_path(path, sizeof path, dir, lead) : SL_ENOENT;
+        zk_free_strings(names, n);
+        if (rc == SL_ENOENT) return lead ? SL_ENOENT : 0; /* nobody leads */
+        if (rc) return rc;
+        uint8_t *d;
+        size_t len;
+        rc = zk_get(z, path, &d, &len, NULL);
+        if (rc == SL_ENOENT) continue;
+        if (rc) return rc;
+        *data = (char *)d; /* NUL-terminated by zk_get */
+        return 0;
+    }
+    return SL_ETRANSIENT;
+}
+
 /* Work out who leads: list the participants, create our node if we have none (adopting one
  * whose create reply was lost), read the leader's data, and publish the result unless the
  * connection dropped meanwhile (epoch). Failures leave the truth at not-leader. */
@@ -729,7 +767,10 @@ static int election_eval(zk_election *e)
         uint64_t epoch = z->epoch;
         bool dead = e->leaving;
         pthread_mutex_unlock(&z->mu);
-        if (dead) break;
+        if (dead) {
+            rc = SL_ESTATE; /* being left: nothing to decide */
+            break;
+        }
         char **names = NULL;
         size_t n = 0;
         rc = zk_children(z, e->dir, &names, &n);

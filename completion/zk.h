@@ -36,7 +36,12 @@
 typedef struct zk zk;
 typedef struct zk_election zk_election;
 
-#define ZK_DATA_MAX (1024u * 1024u) /* largest znode value read or written (server: ~1 MiB) */
+/* Largest value zk_create/zk_set/zk_multi write, and the largest request a zk_multi may add
+ * up to. The server's jute.maxbuffer (0xfffff) bounds a whole request, path and header
+ * included; a bigger one makes it drop the connection (a DISCONNECTED flap for everyone on
+ * the handle), so the limit is checked here, with room for a maximal path. zk_get reads any
+ * value the server holds (up to 1 MiB). */
+#define ZK_DATA_MAX (1024u * 1024u - 2048u)
 #define ZK_PATH_MAX 1024u          /* longest path accepted, including a sequence suffix */
 
 typedef enum zk_session_event {
@@ -76,7 +81,7 @@ unsigned zk_session_timeout_ms(zk *z);
 
 /* Read a node. On success *data is a malloc'ed copy of the value (caller frees; it has an
  * extra NUL after the *len bytes so text can be used directly; never NULL on success), and
- * *version its data version (version may be NULL). Values up to ZK_DATA_MAX. */
+ * *version its data version (version may be NULL). */
 int zk_get(zk *z, const char *path, uint8_t **data, size_t *len, int32_t *version);
 
 /* 0 if the node exists (its data version in *version if non-NULL), SL_ENOENT if not. */
@@ -104,7 +109,8 @@ int zk_set(zk *z, const char *path, const void *data, size_t len, int32_t expect
 int zk_delete(zk *z, const char *path, int32_t version);
 
 /* Delete a node and everything below it, regardless of versions (tests, `table delete`).
- * Retries a few times if children appear meanwhile. SL_ENOENT if path does not exist. */
+ * Retries a few times if children appear meanwhile. SL_ENOENT if path does not exist;
+ * SL_EINVAL for "/" and /zookeeper. */
 int zk_delete_recursive(zk *z, const char *path);
 
 /* Names (not paths) of the children, sorted by strcmp. *names is a malloc'ed array of n
@@ -145,7 +151,8 @@ static inline zk_op zk_op_check(const char *path, int32_t version)
 
 #define ZK_MULTI_MAX 256 /* ops per zk_multi */
 
-/* Apply all n ops atomically, or none. On an op failure returns that op's error (SL_ENOENT,
+/* Apply all n ops atomically, or none. The ops' data and paths together must stay within
+ * ZK_DATA_MAX (SL_ELIMIT otherwise, nothing sent). On an op failure returns that op's error (SL_ENOENT,
  * SL_EEXIST, SL_ECONFLICT, ...) and sets *failed_op (if non-NULL) to its index; otherwise
  * *failed_op is -1. SL_ETRANSIENT: all or nothing happened, unknown which: re-read. */
 int zk_multi(zk *z, const zk_op *ops, size_t n, int *failed_op);
@@ -169,7 +176,8 @@ int zk_watch(zk *z, const char *path, zk_watch_kind kind, void (*cb)(void *ctx, 
              void *ctx, uint64_t *id);
 
 /* Remove a watch. Once it returns, cb will not run again for it (when called from the
- * watch's own callback, after that callback returns). SL_ENOENT for an unknown id. */
+ * watch's own callback, after that callback returns); so it may wait for a running cb: do
+ * not call it holding a lock that cb takes. SL_ENOENT for an unknown id. */
 int zk_unwatch(zk *z, uint64_t id);
 
 /* ---- leader election (DESIGN §5: controllers/) ------------------------------------------- */
@@ -193,6 +201,12 @@ zk_election *zk_election_join(zk *z, const char *dir, const char *my_data,
                               void (*on_change)(void *ctx, bool is_leader, const char *leader_data),
                               void *ctx, int *err);
 
+/* The data of the current leader of the election under dir, for a process that does not
+ * take part (a sidecar looking for the controller leader): reads the participants and the
+ * lowest one's data. *data is malloc'ed (caller frees) or NULL when nobody leads.
+ * Returns 0 or an error. */
+int zk_election_peek(zk *z, const char *dir, char **data);
+
 /* True while this participant is the leader of a connected session. Lock-free. */
 bool zk_election_is_leader(zk_election *e);
 
@@ -201,7 +215,7 @@ char *zk_election_leader_data(zk_election *e);
 
 /* Leave: delete our node (the next participant takes over at once) and free e. Returns the
  * delete's result; on error the node still goes away with the session. e is freed either way.
- * on_change is not called after it returns. */
+ * on_change is not called after it returns (it may wait for a running one, as zk_unwatch). */
 int zk_election_leave(zk_election *e);
 
 #endif

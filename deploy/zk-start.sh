@@ -9,8 +9,8 @@
 # Without --port a free port is picked (and re-picked if another process wins the race for it).
 # Restarting with the same DIR and --port keeps the data: DIR/zoo.cfg is rewritten identically.
 # Files: DIR/zoo.cfg, DIR/data/ (snapshots and transaction log), DIR/zk.log (server log),
-# DIR/zk.pid. The server is a child of nothing in particular once this script exits: stop it by
-# the printed PID or with --stop. With --foreground the script exec's java (for systemd).
+# DIR/zk.pid. The server outlives this script (it is re-parented to init): stop it by the
+# printed PID or with --stop. With --foreground the script exec's java (for systemd).
 #
 # Classpath: zookeeper.jar's manifest already names its runtime jars (jute, netty, metrics-core,
 # snappy, commons-*, slf4j-api, ...) by absolute /usr/share/java path, so the classpath is just
@@ -49,8 +49,8 @@ four_letter() { echo "$2" | nc -N -w 1 127.0.0.1 "$1" 2>/dev/null; }
 # A port in 20000..31999: below Linux's ephemeral range, so outgoing connections of other
 # processes never take it between our check and the server's bind.
 pick_port() {
-    local p i
-    for i in $(seq 1 50); do
+    local p
+    for _ in $(seq 1 50); do
         p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
         nc -z -w 1 127.0.0.1 "$p" 2>/dev/null || { echo "$p"; return 0; }
     done
@@ -101,19 +101,19 @@ is_our_server() { # is_our_server PID DIR
 }
 
 do_stop() { # do_stop DIR
-    local dir=$1 pid i
+    local dir=$1 pid
     [ -r "$dir/zk.pid" ] || die "no $dir/zk.pid"
     pid=$(cat "$dir/zk.pid")
     case "$pid" in '' | *[!0-9]*) die "bad pid in $dir/zk.pid" ;; esac
     if is_our_server "$pid" "$dir"; then
         kill -CONT "$pid" 2>/dev/null # a test may have frozen it
         kill -TERM "$pid" 2>/dev/null
-        for i in $(seq 1 100); do
+        for _ in $(seq 1 100); do
             is_our_server "$pid" "$dir" || break
             sleep 0.1
         done
         is_our_server "$pid" "$dir" && kill -KILL "$pid" 2>/dev/null
-        for i in $(seq 1 50); do
+        for _ in $(seq 1 50); do
             is_our_server "$pid" "$dir" || break
             sleep 0.1
         done
@@ -199,7 +199,8 @@ if [ $FOREGROUND -eq 1 ]; then
     exec "$JAVA" "${JARGS[@]}"
 fi
 
-for attempt in 1 2 3 4 5; do
+rc=1
+for _ in 1 2 3 4 5; do
     port=$PORT
     [ -n "$port" ] || port=$(pick_port) || die "no free port found"
     start_on "$DIR" "$port"
@@ -209,7 +210,7 @@ for attempt in 1 2 3 4 5; do
     [ $rc -eq 2 ] && die "port $port is in use"
     die "server failed to start; log: $DIR/zk.log"
 done
-[ $rc -eq 0 ] || die "no port could be bound after 5 attempts"
+[ "$rc" -eq 0 ] || die "no port could be bound after 5 attempts"
 echo "ZK_PORT=$port"
 echo "ZK_PID=$ZK_PID"
 echo "ZK_CONNECT=127.0.0.1:$port"

@@ -9,7 +9,8 @@
  * `307 Temporary Redirect` with `Location: <leader URL><same path>`; httpc follows it with the
  * same method and body. A non-leader that cannot redirect (no leader known yet, or an older
  * one) may answer 421 or 503 with `{"leader":"http://host:port"}`; then the request is sent
- * again to that base URL with the same path. Both are bounded by MAX_HOPS. */
+ * again to that base URL with the same path. Both are bounded by MAX_HOPS. A 503 without a
+ * hint (no leader elected yet) is retried for up to NO_LEADER_WAIT_MS. */
 #include "common/fsutil.h"
 #include "common/httpc.h"
 #include "common/schema.h"
@@ -24,11 +25,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_HOPS 5
 #define DEFAULT_TIMEOUT_S 30
 #define SEGMENTS_MAX_BODY (256u << 20)
 #define URL_MAX 2048
+#define NO_LEADER_WAIT_MS 10000L /* how long a 503 without a leader hint is retried */
+#define NO_LEADER_RETRY_MS 500L
 
 static const char table_usage[] =
     "usage: sluice table add --controller URL --table-config T.json --schema S.json\n"
@@ -44,10 +48,18 @@ static const char table_usage[] =
     "URL is any controller (\"http://host:port\"). A controller that is not the leader\n"
     "answers `307 Temporary Redirect` with `Location: <leader URL><same path>`, or 421/503\n"
     "with {\"leader\":\"http://host:port\"}; the request, body included, is sent again to the\n"
-    "leader (at most 5 hops). --timeout bounds each request (default 30 s).\n"
+    "leader (at most 5 hops). A 503 without a leader (an election under way) is retried\n"
+    "for up to 10 s. --timeout bounds each request (default 30 s).\n"
     "\n"
     "exit status: 0 ok; 1 invalid file or server error (the server's message is printed);\n"
     "2 usage error\n";
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* The server's explanation in an error reply: "error", "message" or "msg" of a JSON object,
  * else the body itself (first line, cut). */
@@ -81,9 +93,11 @@ static bool leader_hint(const httpc_resp *r, char *out, size_t cap)
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
         size_t n = strlen(s);
-        while (n > 0 && s[n - 1] == '/') n--;
+        while (n > 0 && s[n - 1] == '/')
+            n--;
         ok = (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0) && n < cap;
-        for (size_t i = 0; ok && i < n; i++) ok = s[i] > 0x20 && s[i] < 0x7f;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = s[i] > 0x20 && s[i] < 0x7f;
         if (ok) {
             memcpy(out, s, n);
             out[n] = '\0';
@@ -101,7 +115,8 @@ static int admin_request(httpc *c, const char *cmd, const char *method, const ch
 {
     char base[URL_MAX], url[URL_MAX * 2];
     size_t n = strlen(controller);
-    while (n > 0 && controller[n - 1] == '/') n--;
+    while (n > 0 && controller[n - 1] == '/')
+        n--;
     if (n >= sizeof base) {
         fprintf(stderr, "sluice table %s: --controller URL too long\n", cmd);
         return SL_EINVAL;
@@ -109,7 +124,10 @@ static int admin_request(httpc *c, const char *cmd, const char *method, const ch
     memcpy(base, controller, n);
     base[n] = '\0';
     httpc_set_redirects(c, MAX_HOPS);
-    for (int hop = 0;; hop++) {
+    int64_t t0 = mono_ms();
+    long wait_budget = timeout_ms < NO_LEADER_WAIT_MS ? timeout_ms : NO_LEADER_WAIT_MS;
+    bool said_waiting = false;
+    for (int hop = 0;;) {
         snprintf(url, sizeof url, "%s%s", base, path);
         int rc = httpc_request(c, method, url, body ? "application/json" : NULL, body, len,
                                timeout_ms, r);
@@ -118,11 +136,25 @@ static int admin_request(httpc *c, const char *cmd, const char *method, const ch
             return rc;
         }
         char leader[URL_MAX];
-        if (hop >= MAX_HOPS || !leader_hint(r, leader, sizeof leader) ||
-            strcmp(leader, base) == 0)
-            return 0;
-        fprintf(stderr, "sluice table %s: %s is not the leader; asking %s\n", cmd, base, leader);
-        memcpy(base, leader, strlen(leader) + 1);
+        bool hint = leader_hint(r, leader, sizeof leader) && strcmp(leader, base) != 0;
+        if (hint && hop < MAX_HOPS) {
+            fprintf(stderr, "sluice table %s: %s is not the leader; asking %s\n", cmd, base,
+                    leader);
+            memcpy(base, leader, strlen(leader) + 1);
+            hop++;
+            continue;
+        }
+        /* 503 without a hint: an election is under way (or the leader is starting). The
+         * request was not processed, so it is sent again for a few seconds. */
+        if (r->status != 503 || hint || mono_ms() - t0 + NO_LEADER_RETRY_MS > wait_budget) return 0;
+        if (!said_waiting)
+            fprintf(stderr,
+                    "sluice table %s: %s: HTTP 503, no leader yet; retrying for up to "
+                    "%ld s\n",
+                    cmd, url, wait_budget / 1000);
+        said_waiting = true;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = NO_LEADER_RETRY_MS * 1000000L};
+        nanosleep(&ts, NULL);
     }
 }
 
@@ -182,19 +214,28 @@ static int cmd_add(int argc, char **argv)
     optind = 1;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 'c': controller = optarg; break;
-        case 't': tpath = optarg; break;
-        case 's': spath = optarg; break;
+        case 'c':
+            controller = optarg;
+            break;
+        case 't':
+            tpath = optarg;
+            break;
+        case 's':
+            spath = optarg;
+            break;
         case 'T':
             if (parse_timeout("add", optarg, &timeout_ms)) return 2;
             break;
-        case 'h': fputs(table_usage, stdout); return 0;
-        default: fputs(table_usage, stderr); return 2;
+        case 'h':
+            fputs(table_usage, stdout);
+            return 0;
+        default:
+            fputs(table_usage, stderr);
+            return 2;
         }
     }
     if (!controller || !tpath || !spath || optind != argc) {
-        fputs("sluice table add: --controller, --table-config and --schema are required\n",
-              stderr);
+        fputs("sluice table add: --controller, --table-config and --schema are required\n", stderr);
         fputs(table_usage, stderr);
         return 2;
     }
@@ -253,22 +294,34 @@ static int cmd_segments(int argc, char **argv)
     const char *controller = NULL, *table = NULL;
     long timeout_ms = DEFAULT_TIMEOUT_S * 1000L;
     bool pretty = false;
-    static const struct option opts[] = {
-        {"controller", required_argument, 0, 'c'}, {"table", required_argument, 0, 't'},
-        {"pretty", no_argument, 0, 'p'},           {"timeout", required_argument, 0, 'T'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
+    static const struct option opts[] = {{"controller", required_argument, 0, 'c'},
+                                         {"table", required_argument, 0, 't'},
+                                         {"pretty", no_argument, 0, 'p'},
+                                         {"timeout", required_argument, 0, 'T'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 'c': controller = optarg; break;
-        case 't': table = optarg; break;
-        case 'p': pretty = true; break;
+        case 'c':
+            controller = optarg;
+            break;
+        case 't':
+            table = optarg;
+            break;
+        case 'p':
+            pretty = true;
+            break;
         case 'T':
             if (parse_timeout("segments", optarg, &timeout_ms)) return 2;
             break;
-        case 'h': fputs(table_usage, stdout); return 0;
-        default: fputs(table_usage, stderr); return 2;
+        case 'h':
+            fputs(table_usage, stdout);
+            return 0;
+        default:
+            fputs(table_usage, stderr);
+            return 2;
         }
     }
     if (!controller || !table || optind != argc) {

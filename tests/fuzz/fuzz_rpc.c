@@ -43,8 +43,8 @@ static int same_resp(const rpc_resp *a, const rpc_resp *b)
 
 static int known_rc(int rc)
 {
-    return rc == 0 || rc == SL_ELIMIT || rc == SL_ETRUNC || rc == SL_ECORRUPT ||
-           rc == SL_EINVAL || rc == SL_EFORMAT;
+    return rc == 0 || rc == SL_ELIMIT || rc == SL_ETRUNC || rc == SL_ECORRUPT || rc == SL_EINVAL ||
+           rc == SL_EFORMAT;
 }
 
 static void fuzz_req(const uint8_t *data, size_t size)

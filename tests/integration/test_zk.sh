@@ -37,14 +37,14 @@ old_port=$ZK_PORT
 check "zk_restart" zk_restart
 check "restart keeps the port" test "$ZK_PORT" = "$old_port"
 check "restart is a new process" test "$ZK_PID" != "$old_pid"
-check "old process is gone" bash -c "! kill -0 $old_pid 2>/dev/null"
+check "old process is gone" zk_pid_gone "$old_pid"
 after=$(count_nodes)
 echo "# znodes before restart: $before, after: $after"
 check "data survives the restart (mark node included)" test -n "$before" -a "$before" = "$after" -a "${before:-0}" -gt 5
 
 pid=$ZK_PID
 check "zk_stop" zk_stop
-check "server process gone after zk_stop" bash -c "! kill -0 $pid 2>/dev/null"
+check "server process gone after zk_stop" zk_pid_gone "$pid"
 check "port closed after zk_stop" bash -c "! nc -z -w 1 127.0.0.1 $ZK_PORT"
 check "pid file removed" test ! -e "$ZK_DIR/zk.pid"
 finish

@@ -58,9 +58,10 @@ typedef struct part {
 } part;
 
 static opts O;
+static zk *Z; /* the replicas' session: also used to find the controller leader */
 static schema *S;
 static _Atomic int failures;
-static _Atomic long n_rpcs, n_commits, n_keep, n_catchup, n_discard, n_hold;
+static _Atomic long n_rpcs, n_commits, n_keep, n_catchup, n_discard, n_hold, n_not_leader;
 static pthread_mutex_t lat_mu = PTHREAD_MUTEX_INITIALIZER;
 static double *lat;
 static size_t nlat, caplat;
@@ -119,18 +120,28 @@ static uint8_t *build(const char *name, int p, int64_t seq, int64_t start, int64
 
 static int call(httpc *h, char *base, rpc_method m, rpc_req *rq, rpc_resp *rs)
 {
-    for (int tries = 0; tries < 50; tries++) {
+    for (int tries = 0; tries < 150; tries++) {
         double t0 = now_s();
         int rc = rpc_call(h, base, m, rq, 15000, rs);
         double dt = now_s() - t0;
         atomic_fetch_add(&n_rpcs, 1);
+        if (rc == 0 && rs->status == RPC_STATUS_NOT_LEADER) atomic_fetch_add(&n_not_leader, 1);
+        if (rc == 0 && rs->status == RPC_STATUS_NOT_LEADER && !rs->leader_url[0]) {
+            usleep(200000); /* no leader known yet: ask again */
+            continue;
+        }
         if (rc == 0 && rs->status == RPC_STATUS_NOT_LEADER && rs->leader_url[0]) {
             if (strlen(rs->leader_url) < 512) memcpy(base, rs->leader_url, strlen(rs->leader_url) + 1);
             continue;
         }
         if (rc == 0 && (rs->status != RPC_STATUS_HOLD || dt < 0.05)) record_latency(dt);
         if (rc == 0) return 0;
-        usleep(200000); /* controller starting, or between leaders */
+        usleep(200000); /* controller starting, or gone: ask ZooKeeper who leads now */
+        char dir[512], *leader = NULL;
+        snprintf(dir, sizeof dir, "/sluice/%s/controllers", O.cluster);
+        if (zk_election_peek(Z, dir, &leader) == 0 && leader && strlen(leader) < 512)
+            memcpy(base, leader, strlen(leader) + 1);
+        free(leader);
     }
     fail("%s: no answer from the controller (%s)", rpc_method_name(m), rs->message);
     return -1;
@@ -346,7 +357,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "simreplica: --zk and --instances are required\n");
         return 2;
     }
-    zk *z = register_instances();
+    zk *z = Z = register_instances();
     if (!strcmp(mode, "register")) {
         printf("ready\n");
         fflush(stdout);
@@ -399,6 +410,7 @@ int main(int argc, char **argv)
            atomic_load(&n_rpcs), atomic_load(&n_hold), atomic_load(&n_catchup),
            atomic_load(&n_keep), atomic_load(&n_discard));
     printf("| RPC round trip p50 / p99 (not parked) | %.2f ms / %.2f ms |\n", p50 * 1e3, p99 * 1e3);
+    printf("| NOT_LEADER replies followed | %ld |\n", atomic_load(&n_not_leader));
     printf("| protocol violations | %d |\n", atomic_load(&failures));
     schema_free(S);
     zk_close(z);

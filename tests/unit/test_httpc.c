@@ -25,8 +25,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define BIG_SIZE (4u << 20)       /* served by GET /big */
-#define UPLOAD_SIZE (64u << 20)   /* uploaded by the streaming test */
+#define BIG_SIZE (4u << 20)     /* served by GET /big */
+#define UPLOAD_SIZE (64u << 20) /* uploaded by the streaming test */
 #define UPLOAD_CAP (128u << 20)
 
 typedef struct tctx {
@@ -49,7 +49,8 @@ static int64_t now_ms(void)
 
 static uint64_t fnv_step(uint64_t h, const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
     return h;
 }
 
@@ -327,8 +328,7 @@ static void test_body_cap(void **state)
     memset(body, 'z', sizeof body);
     assert_int_equal(httpc_request(c, "POST", url("/echo"), NULL, body, 1000, 5000, &r), 0);
     assert_int_equal(r.len, 1000);
-    assert_int_equal(httpc_request(c, "POST", url("/echo"), NULL, body, 1001, 5000, &r),
-                     SL_ELIMIT);
+    assert_int_equal(httpc_request(c, "POST", url("/echo"), NULL, body, 1001, 5000, &r), SL_ELIMIT);
     /* The client still works after an aborted transfer. */
     assert_int_equal(httpc_request(c, "GET", url("/hello"), NULL, NULL, 0, 5000, &r), 0);
     assert_string_equal(r.body, "hello");
@@ -372,8 +372,7 @@ static void test_put_file_streams(void **state)
             (long long)dt, grew);
 
     /* Missing file, and a directory. */
-    assert_int_equal(httpc_put_file(c, url("/upload"), "/nonexistent/x.seg", 5000, &r),
-                     SL_ENOENT);
+    assert_int_equal(httpc_put_file(c, url("/upload"), "/nonexistent/x.seg", 5000, &r), SL_ENOENT);
     assert_int_equal(httpc_put_file(c, url("/upload"), T.dir, 5000, &r), SL_EIO);
     httpc_resp_free(&r);
     httpc_free(c);
@@ -470,8 +469,7 @@ static void test_timeout_and_refused(void **state)
     httpc_resp r;
     httpc_resp_init(&r, 0);
     int64_t t0 = now_ms();
-    assert_int_equal(httpc_request(c, "GET", url("/slow"), NULL, NULL, 0, 300, &r),
-                     SL_ETIMEDOUT);
+    assert_int_equal(httpc_request(c, "GET", url("/slow"), NULL, NULL, 0, 300, &r), SL_ETIMEDOUT);
     int64_t dt = now_ms() - t0;
     assert_true(dt >= 250 && dt < 2000);
     /* The same client goes on working (a new connection replaces the abandoned one). */
@@ -609,10 +607,14 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_get_and_post),     cmocka_unit_test(test_bad_requests),
-        cmocka_unit_test(test_body_cap),         cmocka_unit_test(test_put_file_streams),
-        cmocka_unit_test(test_put_file_redirect), cmocka_unit_test(test_get_to_fd),
-        cmocka_unit_test(test_timeout_and_refused), cmocka_unit_test(test_redirects),
+        cmocka_unit_test(test_get_and_post),
+        cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_body_cap),
+        cmocka_unit_test(test_put_file_streams),
+        cmocka_unit_test(test_put_file_redirect),
+        cmocka_unit_test(test_get_to_fd),
+        cmocka_unit_test(test_timeout_and_refused),
+        cmocka_unit_test(test_redirects),
         cmocka_unit_test(test_two_clients),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

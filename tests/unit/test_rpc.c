@@ -123,10 +123,9 @@ static void test_names(void **state)
     assert_null(rpc_method_name(RPC_METHOD__COUNT));
     assert_null(rpc_method_path((rpc_method)-1));
 
-    static const char *const st[] = {"UNSPECIFIED", "HOLD",       "CATCH_UP",
-                                      "COMMIT",      "KEEP",       "DISCARD",
-                                      "NOT_LEADER",  "FAILED",     "COMMIT_CONTINUE",
-                                      "COMMIT_SUCCESS", "PROCESSED"};
+    static const char *const st[] = {
+        "UNSPECIFIED", "HOLD",   "CATCH_UP",        "COMMIT",         "KEEP",     "DISCARD",
+        "NOT_LEADER",  "FAILED", "COMMIT_CONTINUE", "COMMIT_SUCCESS", "PROCESSED"};
     for (int s = 0; s < RPC_STATUS__COUNT; s++)
         assert_string_equal(rpc_status_name((rpc_status)s), st[s]);
     assert_string_equal(rpc_status_name(RPC_STATUS__COUNT), "?");
@@ -139,7 +138,8 @@ static void test_names(void **state)
     assert_int_equal(rpc_twirp_http_status(RPC_TWIRP_UNAVAILABLE), 503);
     assert_int_equal(rpc_twirp_http_status(RPC_TWIRP_BAD_ROUTE), 404);
     assert_int_equal(rpc_twirp_http_status(RPC_TWIRP__COUNT), 500);
-    for (int c = 0; c < RPC_TWIRP__COUNT; c++) assert_non_null(rpc_twirp_code_name(c));
+    for (int c = 0; c < RPC_TWIRP__COUNT; c++)
+        assert_non_null(rpc_twirp_code_name(c));
     assert_int_equal(rpc_twirp_code_for_err(SL_ECORRUPT), RPC_TWIRP_MALFORMED);
     assert_int_equal(rpc_twirp_code_for_err(SL_ETRUNC), RPC_TWIRP_MALFORMED);
     assert_int_equal(rpc_twirp_code_for_err(SL_ELIMIT), RPC_TWIRP_MALFORMED);
@@ -195,9 +195,12 @@ static void test_req_missing_and_bad_fields(void **state)
     assert_int_equal(rpc_req_decode(p.b, p.n, &out, err, sizeof err), SL_EINVAL);
     assert_string_equal(err, "instance: missing");
 
-    static const char *const bad_segs[] = {"events", "events__3__17", "events__-1__0__20231114T2213Z",
+    static const char *const bad_segs[] = {"events",
+                                           "events__3__17",
+                                           "events__-1__0__20231114T2213Z",
                                            "a__b__0__0__20231114T2213Z",
-                                           "events__3__17__20231314T2213Z", "../x"};
+                                           "events__3__17__20231314T2213Z",
+                                           "../x"};
     for (size_t i = 0; i < sizeof bad_segs / sizeof bad_segs[0]; i++) {
         p.n = 0;
         pb_str(&p, 1, bad_segs[i], strlen(bad_segs[i]));
@@ -237,8 +240,8 @@ static void test_req_missing_and_bad_fields(void **state)
     static const struct {
         unsigned field;
         const char *name;
-    } nonneg[] = {{3, "offset"}, {5, "rows"}, {6, "memory_bytes"}, {8, "size_bytes"},
-                  {11, "build_millis"}};
+    } nonneg[] = {
+        {3, "offset"}, {5, "rows"}, {6, "memory_bytes"}, {8, "size_bytes"}, {11, "build_millis"}};
     for (size_t i = 0; i < sizeof nonneg / sizeof nonneg[0]; i++) {
         base_req(&p);
         pb_int(&p, nonneg[i].field, (uint64_t)-1);
@@ -329,8 +332,8 @@ static void test_size_cap(void **state)
     base_req(&p);
     size_t head = p.n + 1 + 3; /* key + 3-byte length */
     size_t pad = RPC_MAX_BODY - head;
-    char *junk = malloc(pad);
-    memset(junk, 'j', pad);
+    char *junk = malloc(pad + 1);
+    memset(junk, 'j', pad + 1);
     pb_str(&p, 15, junk, pad);
     assert_int_equal(p.n, RPC_MAX_BODY);
     assert_int_equal(rpc_req_decode(p.b, p.n, &out, err, sizeof err), 0);
@@ -410,7 +413,8 @@ static void test_req_check(void **state)
     (void)state;
     char err[256];
     rpc_req r = full_req();
-    for (int m = 0; m < RPC_METHOD__COUNT; m++) assert_int_equal(rpc_req_check(m, &r, err, sizeof err), 0);
+    for (int m = 0; m < RPC_METHOD__COUNT; m++)
+        assert_int_equal(rpc_req_check(m, &r, err, sizeof err), 0);
     r.location[0] = '\0';
     assert_int_equal(rpc_req_check(RPC_COMMIT_END, &r, err, sizeof err), SL_EINVAL);
     assert_int_equal(rpc_req_check(RPC_SEGMENT_CONSUMED, &r, err, sizeof err), 0);
@@ -437,8 +441,8 @@ static void test_resp_round_trip(void **state)
         in.offset = INT64_MAX - s;
         in.build_seconds = 120 + s;
         snprintf(in.leader_url, sizeof in.leader_url, "http://10.0.0.%d:9000", s);
-        snprintf(in.segment_location, sizeof in.segment_location,
-                 "http://deep/segments/events/%s", SEG);
+        snprintf(in.segment_location, sizeof in.segment_location, "http://deep/segments/events/%s",
+                 SEG);
         in.crc = 0xDEADBEEFu + (uint32_t)s;
         memset(in.message, 'm', RPC_MESSAGE_MAX);
         uint8_t *buf;
@@ -494,7 +498,8 @@ static void test_resp_unknown_and_bad(void **state)
     /* A long message is cut at a UTF-8 boundary, not refused. */
     char msg[3000];
     size_t n = 0;
-    while (n + 2 <= sizeof msg) msg[n++] = (char)0xC3, msg[n++] = (char)0xA9; /* "é" */
+    while (n + 2 <= sizeof msg)
+        msg[n++] = (char)0xC3, msg[n++] = (char)0xA9; /* "é" */
     p.n = 0;
     pb_int(&p, 1, RPC_STATUS_FAILED);
     pb_str(&p, 7, msg, n);
@@ -584,7 +589,8 @@ static void h_rpc(httpd_req *req, httpd_resp *resp, void *ctx)
         return;
     }
     if (strcmp(r.instance, "garbage") == 0) {
-        httpd_resp_body(resp, 200, RPC_CONTENT_TYPE, "\x0f\x01\x02", 3, HTTPD_STATIC); /* wire type 7 */
+        httpd_resp_body(resp, 200, RPC_CONTENT_TYPE, "\x0f\x01\x02", 3,
+                        HTTPD_STATIC); /* wire type 7 */
         return;
     }
     rpc_resp out;

@@ -160,6 +160,7 @@ static void test_bad_input(void **state)
     assert_int_equal(zk_create(z, "/x", "x", 1, 8, NULL, 0), SL_EINVAL);
     assert_int_equal(zk_set(z, "/x", "x", 1, -2, NULL), SL_EINVAL);
     assert_int_equal(zk_delete(z, "/", -1), SL_EINVAL);
+    assert_int_equal(zk_delete_recursive(z, "/"), SL_EINVAL);
     assert_int_equal(zk_delete_recursive(z, "/zookeeper"), SL_EINVAL);
     assert_int_equal(zk_delete_recursive(z, "/zookeeper/quota"), SL_EINVAL);
     char **names;
@@ -295,20 +296,38 @@ static void test_large_value(void **state)
     (void)state;
     NEED_SERVER();
     zk *z = open_or_fail(4000, NULL);
-    char root[64];
+    char root[64], p[600];
     root_path(root, sizeof root, "large");
-    /* the server's jute.maxbuffer (0xfffff) bounds the whole request; stay just under */
-    size_t len = 1000000;
+    assert_int_equal(zk_ensure_path(z, root), 0);
+    /* the largest value, under a long path: the whole request still fits the server's
+     * 0xfffff-byte buffer */
+    int pl = snprintf(p, sizeof p, "%s/", root);
+    memset(p + pl, 'p', sizeof p - (size_t)pl - 1);
+    p[sizeof p - 1] = 0;
+    size_t len = ZK_DATA_MAX;
     uint8_t *big = malloc(len);
     for (size_t i = 0; i < len; i++) big[i] = (uint8_t)(i * 131 + 7);
-    assert_int_equal(zk_create(z, root, big, len, 0, NULL, 0), 0);
+    assert_int_equal(zk_create(z, p, big, len, 0, NULL, 0), 0);
     uint8_t *d = NULL;
     size_t n = 0;
-    assert_int_equal(zk_get(z, root, &d, &n, NULL), 0); /* first buffer is 4 KiB: retried */
+    assert_int_equal(zk_get(z, p, &d, &n, NULL), 0); /* first buffer is 4 KiB: retried */
     assert_int_equal(n, len);
     assert_memory_equal(d, big, len);
     free(d);
-    assert_int_equal(zk_delete(z, root, 0), 0);
+    /* a multi whose ops add up to too much is refused before sending: nothing changes and
+     * the connection does not flap */
+    char a[128], b[128];
+    path_of(a, sizeof a, root, "a");
+    path_of(b, sizeof b, root, "b");
+    zk_op ops[2] = {zk_op_create(a, big, len / 2, 0), zk_op_create(b, big, len / 2, 0)};
+    int failed = 0;
+    assert_int_equal(zk_multi(z, ops, 2, &failed), SL_ELIMIT);
+    assert_int_equal(failed, -1);
+    ops[1].len = len / 4;
+    assert_int_equal(zk_multi(z, ops, 2, &failed), 0);
+    assert_int_equal(zk_exists(z, b, NULL), 0);
+    assert_int_equal(zk_session_state(z), ZK_SESSION_CONNECTED);
+    assert_int_equal(zk_delete_recursive(z, root), 0);
     free(big);
     zk_close(z);
 }
@@ -577,7 +596,7 @@ static void test_watches(void **state)
 
 typedef struct part {
     zk *z;
-    zk_election *e;
+    _Atomic(zk_election *) e; /* read by on_session on the dispatcher */
     char data[64];
     atomic_int changes;
     atomic_bool last_leader;

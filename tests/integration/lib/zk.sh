@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ZooKeeper for integration tests (sourced after harness.sh). A thin wrapper over
 # deploy/zk-start.sh, which is the one implementation (config, classpath, free port, readiness).
 #
@@ -6,6 +7,7 @@
 #   zk_stop        stop it (SIGCONT first, in case a test froze it; TERM, then KILL)
 #   zk_restart     stop and start again on the same port with the same data dir
 #   zk_freeze / zk_thaw   SIGSTOP / SIGCONT the server (a "ZooKeeper pause" fault)
+#   zk_ruok        true when the server answers imok; zk_pid_gone PID: that process has exited
 # Every step is bounded: zk-start.sh waits at most ZK_WAIT_S (default 30) seconds.
 
 ZK_START_SH=${ZK_START_SH:-${SLUICE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}/deploy/zk-start.sh}
@@ -54,6 +56,15 @@ zk_restart() {
 
 zk_freeze() { kill -STOP "$ZK_PID"; }
 zk_thaw() { kill -CONT "$ZK_PID"; }
+
+# zk_pid_gone PID: the process has exited. A server started by zk-start.sh is re-parented to
+# init once the script exits, so after it dies it may linger as a zombie until init reaps it.
+zk_pid_gone() {
+    local s
+    s=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
+    case "$s" in Z*) return 0 ;; esac
+    return 1
+}
 
 # zk_ruok: true when the server answers imok (a frozen server does not).
 zk_ruok() { [ "$(echo ruok | nc -N -w 1 127.0.0.1 "$ZK_PORT" 2>/dev/null)" = imok ]; }

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Controllers against a real ZooKeeper server (Debian's package) and kafka-mock, driven over
+# real HTTP by simulated replicas (tests/tools/simreplica): table creation through a
+# standby (redirect), whole completions with CATCH_UP and KEEP (CRC compared), NOT_LEADER
+# following, failover, commits interrupted at each failure point (ZooKeeper is wholly before
+# or wholly after), and a paused (SIGSTOP) leader that cannot write after SIGCONT.
+source "$(dirname "$0")/lib/harness.sh"
+source "$(dirname "$0")/lib/zk.sh"
+S=$SLUICE_BIN
+SIM=${SLUICE_BUILD:-$SLUICE_SRC/build}/tests/simreplica
+EX=$SLUICE_SRC/deploy/examples
+export SIMREPLICA_SCHEMA=$EX/events_schema.json
+cd "$T_TMP"
+
+zk_start "$T_TMP/zk" || { not_ok "zookeeper did not start"; finish; exit 1; }
+"$S" kafka-mock --brokers 1 --topic events:4 > boot.txt 2>mock.log &
+track_pid $!
+wait_for 10 test -s boot.txt
+B=$(head -1 boot.txt)
+
+CPID=()
+start_ctl() { # start_ctl NAME [--set k=v ...]: controller NAME; URL in $CURL
+  local n=$1; shift
+  "$S" controller --set cluster.name=it --set zk.connect="$ZK_CONNECT" --set instance.id="$n" \
+    --set http.port=0 --set http.bind=127.0.0.1 --set data.dir="$T_TMP/store" \
+    --set zk.session.timeout=2s --set completion.hold.time=1s --set repair.interval=1s "$@" \
+    >"$n.out" 2>"$n.log" &
+  CPID_LAST=$!
+  track_pid $CPID_LAST
+  wait_for 20 grep -q "sub=controller started" "$n.log" || return 1
+  CURL=$(grep -o 'started instance=[^ ]* url=[^ ]*' "$n.log" | sed 's/.*url=//')
+}
+is_leader() { curl -sf "$1/health" | grep -q '"leader":true'; }
+segments() { "$S" table segments --controller "$1" --table events; }
+
+start_ctl c1 && U1=$CURL && P1=$CPID_LAST
+check "controller c1 started" test -n "$U1"
+wait_for 10 is_leader "$U1"
+check "c1 leads" is_leader "$U1"
+start_ctl c2 && U2=$CURL && P2=$CPID_LAST
+check "c2 started as standby" bash -c "curl -sf $U2/health | grep -q '\"leader\":false'"
+check "standby knows the leader's URL" bash -c "curl -sf $U2/health | grep -q '\"leaderUrl\":\"$U1\"'"
+
+"$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s1,s2,s3 > reg.out 2>reg.log < <(sleep 3600) &
+track_pid $!
+wait_for 10 grep -q ready reg.out
+check "simulated sidecars registered" grep -q ready reg.out
+
+python3 - "$EX/events_table.json" "$B" 3 > table.json <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+t["segmentsConfig"]["replication"] = sys.argv[3]
+t["ingestionConfig"]["streamIngestionConfig"]["streamConfigMaps"][0]["stream.kafka.broker.list"] = sys.argv[2]
+print(json.dumps(t))
+PY
+sed 's/"replication": *"3"/"replication": "4"/' table.json > table4.json
+"$S" table add --controller "$U2" --table-config table4.json --schema "$EX/events_schema.json" >add4.out 2>&1
+check "replication beyond the live sidecars is refused" test $? -ne 0
+check "... and says why" grep -q "live sidecars" add4.out
+"$S" table add --controller "$U2" --table-config table.json --schema "$EX/events_schema.json" >add.out 2>&1
+check "table add through the standby (redirected to the leader)" test $? -eq 0
+"$S" table add --controller "$U1" --table-config table.json --schema "$EX/events_schema.json" >add2.out 2>&1
+check "adding it again fails (exists)" test $? -ne 0
+segments "$U2" > seg0.json
+check "4 partitions open segment 0 IN_PROGRESS on 3 replicas" python3 - seg0.json <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+assert len(a) == 4 and all(s["status"] == "IN_PROGRESS" and s["sequence"] == 0 for s in a), a
+assert all(s["endOffset"] is None and s["crc"] is None and len(s["replicas"]) == 3 for s in a)
+assert all(set(s["replicas"].values()) == {"CONSUMING"} for s in a)
+PY
+
+# bad input to the RPC and upload endpoints
+code=$(curl -s -o bad.json -w '%{http_code}' -X POST -H 'Content-Type: application/protobuf' \
+  --data-binary 'not a protobuf at all' "$U1/twirp/sluice.v1.Completion/SegmentConsumed")
+check "malformed RPC body -> 400" test "$code" = 400
+check "... with a Twirp error body" grep -q '"code"' bad.json
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary 'x' "$U1/twirp/sluice.v1.Completion/Nope")
+check "unknown RPC method -> 404" test "$code" = 404
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary 'junk' "$U1/segments/events/not-a-name")
+check "upload with a bad segment name -> 400" test "$code" = 400
+seg0=$(python3 -c "import json;print(json.load(open('seg0.json'))[0]['segment'])")
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary 'junk' "$U1/segments/events/$seg0")
+check "upload of a corrupt file -> 400" test "$code" = 400
+
+check_chain() { # check_chain URL: contiguous chains, committed rows, one consuming segment each
+  segments "$1" > chain.json && python3 - chain.json <<'PY'
+import json, sys
+segs = json.load(open(sys.argv[1]))
+by = {}
+for s in segs: by.setdefault(s["partition"], []).append(s)
+for p, v in by.items():
+    v.sort(key=lambda s: s["sequence"])
+    assert [s["sequence"] for s in v] == list(range(len(v))), (p, v)
+    assert sum(s["status"] == "IN_PROGRESS" for s in v) == 1 and v[-1]["status"] == "IN_PROGRESS", (p, v)
+    for a, b in zip(v, v[1:]):
+        assert a["status"] == "DONE" and a["endOffset"] == b["startOffset"], (a, b)
+        assert a["numRows"] == a["endOffset"] - a["startOffset"] and a["crc"] is not None
+        assert set(a["replicas"].values()) == {"ONLINE"}, a
+print(sum(s["status"] == "DONE" for s in segs))
+PY
+}
+
+"$SIM" complete --zk "$ZK_CONNECT" --cluster it --controller "$U2" --table events \
+  --instances s1,s2,s3 --partitions 4 --rounds 3 --rows 500 --lag 7 > sim1.out 2>sim1.log
+check "simulated replicas complete 12 segments, no protocol violation" test $? -eq 0
+check "replicas were told NOT_LEADER by the standby and followed" grep -q "NOT_LEADER replies followed | [1-9]" sim1.out
+check "laggards got CATCH_UP" grep -qE "CATCH_UP [1-9]" sim1.out
+check "KEEP replicas built the committed CRC" grep -qE "KEEP [1-9]" sim1.out
+check "chains are contiguous with 12 DONE segments" test "$(check_chain "$U1")" = 12
+url=$(python3 -c "
+import json; s=[x for x in json.load(open('chain.json')) if x['status']=='DONE'][0]; print(s['downloadUrl'], s['crc'])")
+curl -sf -o dl.seg "${url% *}"
+check "downloadUrl serves the committed file" "$S" segment verify dl.seg
+check "... whose CRC is the committed one" test "$("$S" segment info dl.seg | python3 -c 'import json,sys;print(json.load(sys.stdin)["crc"])')" = "${url#* }"
+
+# --- failover: the leader dies, the standby takes over, commits continue -------------------
+kill -9 $P1
+wait_for 15 is_leader "$U2"
+check "standby became leader after kill -9 of the leader" is_leader "$U2"
+"$SIM" complete --zk "$ZK_CONNECT" --cluster it --controller "$U2" --table events \
+  --instances s1,s2,s3 --partitions 4 --rounds 2 --rows 500 > sim2.out 2>sim2.log
+check "commits continue on the new leader" test $? -eq 0
+check "chains still contiguous (20 DONE)" test "$(check_chain "$U2")" = 20
+
+# --- a commit interrupted at each failure point ----------------------------------------
+for fault in crash_before_multi crash_after_multi; do
+  kill -9 $P2 2>/dev/null; wait $P2 2>/dev/null
+  start_ctl "f_$fault" --set test.commit.fault=$fault && UF=$CURL && PF=$CPID_LAST
+  wait_for 15 is_leader "$UF"
+  "$SIM" complete --zk "$ZK_CONNECT" --cluster it --controller "$UF" --table events \
+    --instances s1,s2,s3 --partitions 1 --rounds 1 --rows 500 > "sim_$fault.out" 2>&1 &
+  SIMPID=$!; track_pid $SIMPID
+  wait_for 30 bash -c "! kill -0 $PF 2>/dev/null"
+  check "$fault: the controller died at the failure point" grep -q "test fault: exiting at $fault" "f_$fault.log"
+  start_ctl "r_$fault" && UR=$CURL && P2=$CPID_LAST
+  wait_for 15 is_leader "$UR"
+  check "$fault: ZooKeeper is wholly before or after the commit" test -n "$(check_chain "$UR")"
+  wait $SIMPID
+  check "$fault: the replicas' retry completes the segment on the new leader" test $? -eq 0
+  check "$fault: still contiguous after the retry" test -n "$(check_chain "$UR")"
+done
+U2=$UR
+
+# --- a paused old leader cannot write after SIGCONT ----------------------------------
+kill -9 $P2 2>/dev/null; wait $P2 2>/dev/null
+start_ctl zombie --set test.commit.fault=stall_before_multi --set test.commit.stall=6s && UZ=$CURL && PZ=$CPID_LAST
+wait_for 15 is_leader "$UZ"
+start_ctl heir && UH=$CURL && PH=$CPID_LAST
+"$SIM" complete --zk "$ZK_CONNECT" --cluster it --controller "$UZ" --table events \
+  --instances s1,s2,s3 --partitions 1 --rounds 1 --rows 500 > sim_zombie.out 2>&1 &
+SIMPID=$!; track_pid $SIMPID
+wait_for 30 grep -q "test fault: stalling" zombie.log
+kill -STOP $PZ
+wait_for 20 is_leader "$UH"
+check "the heir took over while the old leader was paused" is_leader "$UH"
+kill -CONT $PZ
+wait $SIMPID
+check "the completion finished through the heir" test $? -eq 0
+wait_for 20 grep -q "commit failed" zombie.log
+check "the resumed old leader's commit was refused by ZooKeeper" grep -q "commit failed" zombie.log
+check "metadata stayed consistent (contiguous, one commit per segment)" test -n "$(check_chain "$UH")"
+finish
