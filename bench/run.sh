@@ -23,7 +23,14 @@ run() { # run TITLE BINARY [ARGS...]
   fi
 }
 
+run "segment engine (a), (c): JSON decode + append, mutable-segment bytes per row" \
+  "$B/bench/bench_ingest"
+run "segment engine (b): immutable segment build" "$B/bench/bench_build"
+run "segment engine (d): JSON libraries, bare parse vs rowdec" "$B/bench/bench_json"
 run "consumer: bare librdkafka vs standalone, 16 partitions on 2 cores, RSS per partition" \
   "$B/bench/bench_consume" --sluice "$B/sluice" --examples deploy/examples
+
+run "controller: completions per second and RPC round trip (32 partitions x 3 replicas)" \
+  bench/completion.sh "$B" 32 5 200
 
 exit $failed

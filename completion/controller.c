@@ -894,7 +894,8 @@ static int ctl__listed_cmp(const void *x, const void *y)
 }
 
 /* DESIGN §3: JSON array of segments with the replicas' states (reported state when the
- * sidecar has reported one, else the assignment's target state). */
+ * sidecar has reported one, else the assignment's target state). `?partition=N` narrows
+ * it to one partition. */
 static void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
 {
     ctl *c = ctx;
@@ -915,11 +916,27 @@ static void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
                         rc == SL_ENOENT ? "no such table" : sluice_strerror(rc));
         return;
     }
+    /* ?partition=N reads only that partition's segments (names carry the partition) */
+    const char *pq = httpd_req_query(req, "partition");
+    long want = -1;
+    if (pq) {
+        char *end;
+        want = strtol(pq, &end, 10);
+        if (*end || want < 0 || want > INT32_MAX) {
+            ctl__zk_done(c);
+            zk_free_strings(names, n);
+            ctl__json_error(resp, 400, "partition must be a partition number");
+            return;
+        }
+    }
     ctl_listed *l = calloc(n ? n : 1, sizeof *l);
     if (!l) abort();
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        segname sn;
+        if (want >= 0 && (segname_parse(names[i], &sn) != 0 || sn.partition != want)) continue;
         if (ctl__get_meta(c, z, table, names[i], &l[k].m, NULL) == 0) k++;
+    }
     qsort(l, k, sizeof *l, ctl__listed_cmp);
     assign a = {0};
     ctl__get_assign(c, z, table, &a, NULL);

@@ -8,6 +8,18 @@ sed -n '/<!-- sidecar-config:begin -->/,/<!-- sidecar-config:end -->/p' "$SLUICE
   | sed '1d;$d' > doc.md
 "$S" sidecar --help-config --format markdown > code.md
 check "docs/config.md sidecar table equals --help-config" diff -u doc.md code.md
+sed -n '/<!-- controller-config:begin -->/,/<!-- controller-config:end -->/p' "$SLUICE_SRC/docs/config.md" \
+  | sed '1d;$d' > cdoc.md
+"$S" controller --help-config --format markdown > ccode.md
+check "docs/config.md controller table equals --help-config" diff -u cdoc.md ccode.md
+"$S" controller --set cluster.name=c --set instance.id=i --set http.port=0 --set data.dir=d 2>c1.txt
+check "controller: missing zk.connect is named" grep -q "zk.connect" c1.txt
+"$S" controller --set cluster.name=c --set instance.id=i --set http.port=0 --set data.dir=d \
+  --set zk.connect=127.0.0.1:1 --set completion.hold.time=soon 2>c2.txt
+check "controller: bad duration is named" grep -q "completion.hold.time" c2.txt
+"$S" controller --set cluster.name=c --set instance.id=i --set http.port=0 --set data.dir=/tmp \
+  --set zk.connect=127.0.0.1:1 --set deepstore.uri=s3://bucket/x 2>c3.txt
+check "controller: unsupported deepstore.uri scheme is named" grep -q "deepstore.uri" c3.txt
 check "--help-config lists keys" bash -c "'$S' sidecar --help-config | grep -q consumer.threads"
 check "hidden keys are not listed" bash -c "! grep -q '^| \`test\.' code.md"
 

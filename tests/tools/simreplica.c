@@ -151,7 +151,7 @@ static int call(httpc *h, char *base, rpc_method m, rpc_req *rq, rpc_resp *rs)
 static bool current_segment(httpc *h, const char *base, part *pt)
 {
     char url[1024];
-    snprintf(url, sizeof url, "%s/tables/%s/segments", base, O.table);
+    snprintf(url, sizeof url, "%s/tables/%s/segments?partition=%d", base, O.table, pt->p);
     httpc_resp r;
     httpc_resp_init(&r, 64u << 20);
     bool ok = false;
