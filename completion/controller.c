@@ -989,6 +989,49 @@ static void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
     httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
 }
 
+/* GET /tables/<t>/segments/<segment>: the whole metadata record as JSON (operators, tests). */
+static void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__not_running(c, resp)) return;
+    const char *table = httpd_req_param(req, "table"), *seg = httpd_req_param(req, "segment");
+    segname sn;
+    if (segname_parse(seg, &sn) != 0 || strcmp(sn.table, table) != 0) {
+        ctl__json_error(resp, 400, "not a segment name of this table");
+        return;
+    }
+    segmeta m;
+    zk *z = ctl__zk(c);
+    int rc = ctl__get_meta(c, z, table, seg, &m, NULL);
+    ctl__zk_done(c);
+    if (rc) {
+        ctl__json_error(resp, rc == SL_ENOENT ? 404 : 503, sluice_strerror(rc));
+        return;
+    }
+    jsonw w;
+    jsonw_init(&w);
+    segmeta_json_open(&m, &w);
+    jsonw_key(&w, "table");
+    jsonw_cstr(&w, m.table);
+    jsonw_key(&w, "sizeBytes");
+    jsonw_i64(&w, m.size_bytes);
+    jsonw_key(&w, "creationTimeMs");
+    jsonw_i64(&w, m.creation_time_ms);
+    jsonw_key(&w, "commitTimeMs");
+    jsonw_i64(&w, m.commit_time_ms);
+    jsonw_key(&w, "committer");
+    jsonw_cstr(&w, m.committer);
+    jsonw_key(&w, "flushRows");
+    jsonw_i64(&w, m.flush_rows);
+    jsonw_key(&w, "flushTimeMs");
+    jsonw_i64(&w, m.flush_time_ms);
+    jsonw_key(&w, "rowsPerByte");
+    jsonw_f64(&w, m.rows_per_byte);
+    jsonw_obj_end(&w);
+    jsonw_text(&w, "\n", 1);
+    httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
 static void ctl__health(httpd_req *req, httpd_resp *resp, void *ctx)
 {
     (void)req;
@@ -1032,6 +1075,7 @@ static const httpd_route ctl_route_table[] = {
     {"GET", "/tables", ctl__tables_get, 0, 0, NULL},
     {"POST", "/tables", ctl__tables_post, CTL_TABLE_BODY_MAX, 0, NULL},
     {"GET", "/tables/{table}/segments", ctl__segments_get, 0, 0, NULL},
+    {"GET", "/tables/{table}/segments/{segment}", ctl__segment_get, 0, 0, NULL},
     {"GET", "/health", ctl__health, 0, 0, NULL},
     {"GET", "/metrics", ctl__metrics, 0, 0, NULL},
 };
@@ -1167,7 +1211,13 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
             next.rows_per_byte = newest.rows_per_byte;
             why = "every replica of the consuming segment is gone or in ERROR";
         }
-        assign_add(&a, next.segment, &inst, ASSIGN_CONSUMING);
+        assign_seg *stale = assign_find(&a, next.segment); /* a deleted segment's entry */
+        if (stale) {
+            stale->inst = inst;
+            for (uint32_t j = 0; j < inst.n; j++) stale->state[j] = ASSIGN_CONSUMING;
+        } else {
+            assign_add(&a, next.segment, &inst, ASSIGN_CONSUMING);
+        }
         uint8_t *nb;
         size_t nl, al;
         segmeta_encode(&next, &nb, &nl);

@@ -160,4 +160,45 @@ check "the completion finished through the heir" test $? -eq 0
 wait_for 20 grep -q "commit failed" zombie.log
 check "the resumed old leader's commit was refused by ZooKeeper" grep -q "commit failed" zombie.log
 check "metadata stayed consistent (contiguous, one commit per segment)" test -n "$(check_chain "$UH")"
+
+consuming() { # consuming URL PARTITION: "segment startOffset replicas states" of the newest open segment
+  curl -sf "$1/tables/events/segments?partition=$2" | python3 -c '
+import json, sys
+s = max((x for x in json.load(sys.stdin) if x["status"] == "IN_PROGRESS"), key=lambda x: x["sequence"])
+print(s["segment"], s["startOffset"], ",".join(sorted(s["replicas"])), ",".join(sorted(set(s["replicas"].values()))))'
+}
+field() { curl -sf "$1/tables/events/segments/$2" | python3 -c "import json,sys;print(json.load(sys.stdin)['$3'])"; }
+
+# --- a deterministic build failure halves the row threshold -------------------------------
+read -r SEG1 START1 _ <<<"$(consuming "$UH" 1)"
+before=$(field "$UH" "$SEG1" flushRows)
+reply=$("$SIM" rpc --controller "$UH" --method StoppedConsuming --segment "$SEG1" --instances s1 \
+  --offset "$START1" --reason 6 --rows 400 --build-millis 5)
+check "StoppedConsuming(ERROR) after a build is PROCESSED" test "${reply%% *}" = PROCESSED
+check "the row threshold was halved ($before -> 200)" test "$(field "$UH" "$SEG1" flushRows)" = 200
+
+# --- repair: a consuming segment deleted from ZooKeeper is recreated -------------------
+kill -9 $PH 2>/dev/null; wait $PH 2>/dev/null
+kill -9 $PZ 2>/dev/null; wait $PZ 2>/dev/null
+start_ctl fixer --set completion.commit.timeout=2s && UX=$CURL
+wait_for 15 is_leader "$UX"
+read -r SEG0 START0 _ <<<"$(consuming "$UX" 0)"
+/usr/share/zookeeper/bin/zkCli.sh -server "$ZK_CONNECT" delete "/sluice/it/tables/events/segments/$SEG0" >/dev/null 2>&1
+check "segment $SEG0 deleted by hand" bash -c "! curl -sf $UX/tables/events/segments/$SEG0 >/dev/null"
+wait_for 20 bash -c "curl -sf '$UX/tables/events/segments?partition=0' | grep -q IN_PROGRESS"
+check "repair recreated partition 0's consuming segment" test "$(consuming "$UX" 0 | cut -d' ' -f2)" = "$START0"
+
+# --- repair: every replica gone -> a fresh segment from the same start on live sidecars ----
+read -r SEG2 START2 REPS2 _ <<<"$(consuming "$UX" 2)"
+pkill -f "simreplica register --zk $ZK_CONNECT --cluster it --instances s1,s2,s3"
+wait_for 20 bash -c "/usr/share/zookeeper/bin/zkCli.sh -server $ZK_CONNECT ls /sluice/it/instances 2>/dev/null | grep -q '^\[\]'"
+check "the old sidecars' instance znodes are gone" test $? -eq 0
+"$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s4,s5,s6 > reg2.out 2>reg2.log < <(sleep 3600) &
+track_pid $!
+on_new_sidecars() { consuming "$UX" 2 | grep -q s4,s5,s6; }
+wait_for 30 on_new_sidecars
+read -r NSEG2 NSTART2 NREPS2 _ <<<"$(consuming "$UX" 2)"
+check "repair moved partition 2 to the live sidecars ($NREPS2)" test "$NREPS2" = s4,s5,s6
+check "... in a new segment starting where the failed one started" test "$NSTART2" = "$START2" -a "$NSEG2" != "$SEG2"
+check "... and the failed segment's replicas are OFFLINE" bash -c "curl -sf '$UX/tables/events/segments?partition=2' | grep -q '\"$SEG2\".*OFFLINE'"
 finish

@@ -11,6 +11,9 @@
  *       deterministic rows, uploads it, CommitStart, CommitEnd; the others get KEEP and
  *       compare their own build's CRC with the committed one. Prints a summary table and
  *       exits non-zero on any protocol violation (two committers, CRC mismatch, ...).
+ *   simreplica rpc --controller URL --method M --segment S --instance I [--offset O]
+ *                  [--reason R] [--rows N] [--build-millis MS]
+ *       send one RPC and print the reply's status and offset (for edge cases in tests)
  * Not a test by itself: tests/integration/test_controller.sh and bench/run.sh run it. */
 #include "common/httpc.h"
 #include "common/jsonw.h"
@@ -37,7 +40,9 @@
 #define MAX_PARTITIONS 256
 
 typedef struct opts {
-    const char *zk, *cluster, *controller, *table;
+    const char *zk, *cluster, *controller, *table, *method, *segment;
+    int64_t offset, build_millis;
+    int reason;
     char ids[MAX_REPLICAS][64];
     int nids;
     int partitions, rounds, lag;
@@ -336,6 +341,7 @@ int main(int argc, char **argv)
     O.partitions = 1;
     O.rounds = 3;
     O.rows = 1000;
+    O.offset = 0;
     O.cluster = "dev";
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
@@ -348,10 +354,41 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--rounds")) O.rounds = atoi(v);
         else if (!strcmp(k, "--rows")) O.rows = atoll(v);
         else if (!strcmp(k, "--lag")) O.lag = atoi(v);
+        else if (!strcmp(k, "--method")) O.method = v;
+        else if (!strcmp(k, "--segment")) O.segment = v;
+        else if (!strcmp(k, "--offset")) O.offset = atoll(v);
+        else if (!strcmp(k, "--reason")) O.reason = atoi(v);
+        else if (!strcmp(k, "--build-millis")) O.build_millis = atoll(v);
         else {
             fprintf(stderr, "simreplica: unknown option %s\n", k);
             return 2;
         }
+    }
+    if (!strcmp(mode, "rpc")) {
+        rpc_method m;
+        if (!O.controller || !O.method || !O.segment || O.nids != 1 ||
+            rpc_method_parse(O.method, &m) != 0) {
+            fprintf(stderr, "simreplica rpc: --controller, --method, --segment, --instances ID\n");
+            return 2;
+        }
+        rpc_req rq;
+        rpc_resp rs;
+        memset(&rq, 0, sizeof rq);
+        snprintf(rq.segment, sizeof rq.segment, "%s", O.segment);
+        snprintf(rq.instance, sizeof rq.instance, "%s", O.ids[0]);
+        rq.offset = O.offset;
+        rq.reason = (rpc_reason)O.reason;
+        rq.rows = O.rows;
+        rq.build_millis = O.build_millis;
+        httpc *h = httpc_new();
+        int rc = rpc_call(h, O.controller, m, &rq, 15000, &rs);
+        httpc_free(h);
+        if (rc) {
+            fprintf(stderr, "simreplica rpc: %s\n", rs.message);
+            return 1;
+        }
+        printf("%s %lld\n", rpc_status_name(rs.status), (long long)rs.offset);
+        return 0;
     }
     if (!O.zk || O.nids == 0) {
         fprintf(stderr, "simreplica: --zk and --instances are required\n");
