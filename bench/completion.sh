@@ -52,3 +52,11 @@ PY
 SIMREPLICA_SCHEMA=deploy/examples/events_schema.json "$B/tests/simreplica" complete \
   --zk "$ZK_CONNECT" --cluster bench --controller "$URL" --table events --instances s1,s2,s3 \
   --partitions "$P" --rounds "$R" --rows "$ROWS" 2>/dev/null
+# pure RPC round trip: the same SegmentConsumed for a committed segment (answered KEEP from the
+# cached state machine), one call at a time on one keep-alive connection
+SEG=$(curl -sf "$URL/tables/events/segments?partition=0" | python3 -c '
+import json, sys
+print([s for s in json.load(sys.stdin) if s["status"] == "DONE"][0]["segment"])')
+END=$(curl -sf "$URL/tables/events/segments/$SEG" | python3 -c 'import json,sys;print(json.load(sys.stdin)["endOffset"])')
+"$B/tests/simreplica" rtt --controller "$URL" --method SegmentConsumed --segment "$SEG" \
+  --instances s1 --offset "$END" --rounds 2000

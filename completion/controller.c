@@ -1010,24 +1010,7 @@ static void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx)
     }
     jsonw w;
     jsonw_init(&w);
-    segmeta_json_open(&m, &w);
-    jsonw_key(&w, "table");
-    jsonw_cstr(&w, m.table);
-    jsonw_key(&w, "sizeBytes");
-    jsonw_i64(&w, m.size_bytes);
-    jsonw_key(&w, "creationTimeMs");
-    jsonw_i64(&w, m.creation_time_ms);
-    jsonw_key(&w, "commitTimeMs");
-    jsonw_i64(&w, m.commit_time_ms);
-    jsonw_key(&w, "committer");
-    jsonw_cstr(&w, m.committer);
-    jsonw_key(&w, "flushRows");
-    jsonw_i64(&w, m.flush_rows);
-    jsonw_key(&w, "flushTimeMs");
-    jsonw_i64(&w, m.flush_time_ms);
-    jsonw_key(&w, "rowsPerByte");
-    jsonw_f64(&w, m.rows_per_byte);
-    jsonw_obj_end(&w);
+    segmeta_json_full(&m, &w);
     jsonw_text(&w, "\n", 1);
     httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
 }

@@ -136,3 +136,25 @@ void segmeta_json_open(const segmeta *m, jsonw *w)
     jsonw_key(w, "downloadUrl");
     if (done && m->download_url[0]) jsonw_cstr(w, m->download_url); else jsonw_null(w);
 }
+
+void segmeta_json_full(const segmeta *m, jsonw *w)
+{
+    segmeta_json_open(m, w);
+    jsonw_key(w, "table");
+    jsonw_cstr(w, m->table);
+    jsonw_key(w, "sizeBytes");
+    jsonw_i64(w, m->size_bytes);
+    jsonw_key(w, "creationTimeMs");
+    jsonw_i64(w, m->creation_time_ms);
+    jsonw_key(w, "commitTimeMs");
+    jsonw_i64(w, m->commit_time_ms);
+    jsonw_key(w, "committer");
+    jsonw_cstr(w, m->committer);
+    jsonw_key(w, "flushRows");
+    jsonw_i64(w, m->flush_rows);
+    jsonw_key(w, "flushTimeMs");
+    jsonw_i64(w, m->flush_time_ms);
+    jsonw_key(w, "rowsPerByte");
+    jsonw_f64(w, m->rows_per_byte);
+    jsonw_obj_end(w);
+}

@@ -53,4 +53,10 @@ int segmeta_decode(const uint8_t *buf, size_t len, segmeta *m, char *err, size_t
  * open so the caller can add keys, then closes it with jsonw_obj_end. */
 void segmeta_json_open(const segmeta *m, jsonw *w);
 
+/* The whole record as one closed JSON object: segmeta_json_open's keys plus "table",
+ * "sizeBytes", "creationTimeMs", "commitTimeMs", "committer", "flushRows", "flushTimeMs",
+ * "rowsPerByte". The controller's GET /tables/<t>/segments/<segment> and `sluice zk dump`
+ * both print it, so the two never disagree. */
+void segmeta_json_full(const segmeta *m, jsonw *w);
+
 #endif

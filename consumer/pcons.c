@@ -192,6 +192,26 @@ void pcons_start_segment(pcons *p, int64_t seq, const char *name, int64_t start_
     if (lim->end_offset >= 0 && start_offset >= lim->end_offset) pcons__full(p, PCONS_END_OFFSET);
 }
 
+/* Test knob: change one numeric value of this row so this replica builds other bytes. */
+static void pcons__perturb(const pcons *p, const row *r)
+{
+    const schema *s = p->t->schema;
+    for (uint32_t i = 0; i < r->ncols; i++) {
+        row_col *c = (row_col *)&r->cols[i]; /* the decoder's own row buffer */
+        if (!s->fields[i].single_value || c->is_null) continue;
+        switch (s->fields[i].type) {
+        case SCHEMA_INT: c->v.u.i32 += 1; break;
+        case SCHEMA_LONG:
+        case SCHEMA_TIMESTAMP: c->v.u.i64 += 1; break;
+        case SCHEMA_DOUBLE: c->v.u.f64 += 1; break;
+        default: continue;
+        }
+        SL_WARN("consumer", "test knob: perturbed column=%s row=%" PRIu64 " table=%s partition=%d",
+                s->fields[i].name, p->seg_rows, p->t->table, p->partition);
+        return;
+    }
+}
+
 static void pcons__bad(pcons *p, int64_t offset, rowdec_reason why, const uint8_t *payload,
                        size_t len)
 {
@@ -225,7 +245,10 @@ bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t l
     rowdec_reason why = rowdec_decode(p->dec, payload, len, &r);
     if (why != ROWDEC_OK) {
         pcons__bad(p, offset, why, payload, len);
-    } else if (mseg_append(p->seg, r) != 0) {
+    } else if ((p->t->perturb_row > 0 && (int64_t)p->seg_rows + 1 == p->t->perturb_row
+                    ? pcons__perturb(p, r)
+                    : (void)0),
+               mseg_append(p->seg, r) != 0) {
         /* the mutable segment is at its hard cap: end the segment before this message */
         pcons__full(p, PCONS_END_SIZE);
         return true;
@@ -280,6 +303,20 @@ void pcons_data_loss(pcons *p, int64_t from, int64_t to)
              p->t->table, p->partition, from, to, to - from);
     if (p->t->dead_letter) dlq_write_loss(p->t->dead_letter, p->t->table, p->partition, from, to);
     if (p->state == PCONS_CONSUMING && to > p->next) pcons__set_next(p, to);
+}
+
+void pcons_catch_up(pcons *p, int64_t end_offset)
+{
+    if (p->state != PCONS_FULL) return;
+    p->lim.end_offset = end_offset;
+    p->lim.rows = 0; /* the end offset decides now */
+    p->lim.time_ms = 0;
+    p->deadline_ms = 0;
+    p->end = PCONS_END_NONE;
+    pcons__set_state(p, PCONS_CONSUMING);
+    SL_INFO("consumer", "catch up table=%s partition=%d segment=%s from=%" PRId64 " to=%" PRId64,
+            p->t->table, p->partition, p->name, p->next, end_offset);
+    if (p->next >= end_offset) pcons__full(p, PCONS_END_OFFSET);
 }
 
 void pcons_force_full(pcons *p)

@@ -59,6 +59,7 @@ typedef struct pcons_table {
     size_t max_message_bytes;   /* 0 = decoder default */
     dlq *dead_letter;           /* or NULL */
     const cmetrics *metrics;    /* families the partitions' series go to */
+    int64_t perturb_row;        /* test knob: alter the Nth row (1-based) of every segment; 0 off */
 } pcons_table;
 
 /* What a new segment must collect before it is full. 0 disables a criterion. */
@@ -109,6 +110,10 @@ bool pcons_tick(pcons *p, uint64_t now_ms);
 /* Record lost offsets [from, to) (retention overtook the consumer): counted, logged with the
  * exact range, written to the dead-letter sink as a data-loss record; next moves to `to`. */
 void pcons_data_loss(pcons *p, int64_t from, int64_t to);
+
+/* CATCH_UP: a FULL segment goes on consuming, keeping its rows, until next reaches
+ * end_offset. -> CONSUMING (or stays FULL when it is already there). */
+void pcons_catch_up(pcons *p, int64_t end_offset);
 
 /* Force the consuming segment FULL now (shutdown, force commit). */
 void pcons_force_full(pcons *p);

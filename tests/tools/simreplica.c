@@ -14,6 +14,8 @@
  *   simreplica rpc --controller URL --method M --segment S --instance I [--offset O]
  *                  [--reason R] [--rows N] [--build-millis MS]
  *       send one RPC and print the reply's status and offset (for edge cases in tests)
+ *   simreplica rtt ... (as rpc) [--rounds N]
+ *       send the same RPC N times in a row and print the round trip p50/p99
  * Not a test by itself: tests/integration/test_controller.sh and bench/run.sh run it. */
 #include "common/httpc.h"
 #include "common/jsonw.h"
@@ -364,7 +366,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!strcmp(mode, "rpc")) {
+    if (!strcmp(mode, "rpc") || !strcmp(mode, "rtt")) {
         rpc_method m;
         if (!O.controller || !O.method || !O.segment || O.nids != 1 ||
             rpc_method_parse(O.method, &m) != 0) {
@@ -382,6 +384,20 @@ int main(int argc, char **argv)
         rq.build_millis = O.build_millis;
         httpc *h = httpc_new();
         int rc = rpc_call(h, O.controller, m, &rq, 15000, &rs);
+        if (rc == 0 && !strcmp(mode, "rtt")) { /* round trips of the same call, one at a time */
+            int count = O.rounds > 0 ? O.rounds : 1000;
+            double *t = calloc((size_t)count, sizeof *t);
+            for (int i = 0; i < count && rc == 0; i++) {
+                double t0 = now_s();
+                rc = rpc_call(h, O.controller, m, &rq, 15000, &rs);
+                t[i] = now_s() - t0;
+            }
+            qsort(t, (size_t)count, sizeof *t, cmpd);
+            printf("| RPC round trip, %s -> %s, %d sequential calls | p50 %.3f ms, p99 %.3f ms |\n",
+                   O.method, rpc_status_name(rs.status), count, t[count / 2] * 1e3,
+                   t[(int)(count * 0.99)] * 1e3);
+            free(t);
+        }
         httpc_free(h);
         if (rc) {
             fprintf(stderr, "simreplica rpc: %s\n", rs.message);
