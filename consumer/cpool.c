@@ -141,14 +141,16 @@ static void cpool__pause(cpool_worker *w, cpool__part *pt)
     pt->held = true;
 }
 
-/* Fetch pt again from offset: unassign and assign it anew. (A seek does not restart a
- * partition whose fetcher stopped on an out-of-range error, and a fresh assignment also
- * clears a pause and drops anything prefetched at the old position.) */
+/* Fetch pt again from offset, unpaused: unassign and assign it anew. (A seek does not
+ * restart a partition whose fetcher stopped on an out-of-range error, and a fresh assignment
+ * drops anything prefetched at the old position.) */
 static int cpool__reassign(cpool_worker *w, cpool__part *pt, int64_t offset)
 {
     rd_kafka_topic_partition_list_t *l = cpool__one(pt, offset);
     rd_kafka_error_t *e = rd_kafka_incremental_unassign(w->rk, l);
     if (!e) e = rd_kafka_incremental_assign(w->rk, l);
+    /* the pause is a property of the partition object, which outlives the assignment */
+    if (!e && pt->held) rd_kafka_resume_partitions(w->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     pt->held = false;
     if (e) {

@@ -1,9 +1,9 @@
 /* `sluice sidecar --config FILE [--set key=value ...]`: the per-host ingestion process.
  *
- * Modes (config key `mode`): `standalone` consumes one table's partitions into segment files
- * with no controller (consumer/standalone.h); `cluster`, the default of the contract, is
- * driven by the controller's completion protocol and is not available in this build (it
- * arrives with the completion client), so asking for it fails at start with that reason.
+ * Modes (config key `mode`): `cluster` (the default) registers in ZooKeeper and consumes the
+ * segments the controller assigns, completing each through the completion protocol
+ * (completion/replica.h); `standalone` consumes one table's partitions into segment files
+ * with no controller (consumer/standalone.h).
  *
  * HTTP (libmicrohttpd): GET /health, GET /metrics, GET /segments/<table>/<segment>.
  * SIGTERM/SIGINT stop it cleanly: a segment being built is finished and published; the
@@ -16,6 +16,7 @@
 #include "common/schema.h"
 #include "common/sl_err.h"
 #include "common/table_config.h"
+#include "completion/replica.h"
 #include "consumer/standalone.h"
 #include "src/cmds.h"
 
@@ -40,7 +41,11 @@ enum { SIDECAR_LOSS_CONTINUE = 0, SIDECAR_LOSS_FAIL };
 typedef struct sidecar_conf {
     char *cluster_name;
     char *zk_connect;
+    uint64_t zk_session_timeout;
     int64_t http_port;
+    char *http_advertise_host;
+    int64_t completion_threads;
+    int64_t perturb_row;
     char *http_bind;
     int64_t http_threads;
     char *data_dir;
@@ -71,6 +76,8 @@ static const config_def sidecar_defs[] = {
     {"zk.connect", CONFIG_STRING, OFF(zk_connect), 0, 0, NULL,
      "ZooKeeper connect string, e.g. 127.0.0.1:2181 (not used in standalone mode)",
      CONFIG_REQUIRED_CLUSTERED, NULL},
+    {"zk.session.timeout", CONFIG_DURATION_MS, OFF(zk_session_timeout), 1000, 600000, "10s",
+     "ZooKeeper session timeout (cluster mode)", 0, NULL},
     {"instance.id", CONFIG_STRING, OFF(instance_id), 0, 0, NULL,
      "This sidecar's instance id (unique in the cluster)", CONFIG_REQUIRED_SIDECAR, NULL},
     {"mode", CONFIG_ENUM, OFF(mode), 0, 0, "cluster",
@@ -83,6 +90,10 @@ static const config_def sidecar_defs[] = {
      "Address the HTTP server binds (127.0.0.1 keeps it local)", 0, NULL},
     {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "2", "HTTP worker threads", 0,
      NULL},
+    {"http.advertise.host", CONFIG_STRING, OFF(http_advertise_host), 0, 0, NULL,
+     "Host peers and controllers reach this sidecar at (default: http.bind, or 127.0.0.1 for "
+     "0.0.0.0)",
+     0, NULL},
     {"data.dir", CONFIG_STRING, OFF(data_dir), 0, 0, NULL,
      "Directory of published segments: <data.dir>/<table>/<segment>.seg",
      CONFIG_REQUIRED_SIDECAR, NULL},
@@ -102,8 +113,13 @@ static const config_def sidecar_defs[] = {
      "JSON-lines file receiving malformed messages (base64) and data-loss ranges", 0, NULL},
     {"consumer.max.message.bytes", CONFIG_SIZE_BYTES, OFF(max_message_bytes), 1, 1 << 30,
      "1M", "Messages larger than this are rejected as oversized", 0, NULL},
+    {"consumer.completion.threads", CONFIG_INT64, OFF(completion_threads), 1, 64, "2",
+     "Cluster mode: threads running segment completions (build, upload, download)", 0, NULL},
     {"log.level", CONFIG_ENUM, OFF(log_level), 0, 0, "info", "error, warn, info or debug", 0,
      sidecar_levels},
+    {"test.perturb.row", CONFIG_INT64, OFF(perturb_row), 0, INT64_MAX, "0",
+     "Test knob: alter the Nth row (1-based) of every segment this sidecar builds", CONFIG_HIDDEN,
+     NULL},
     {"kafka.", CONFIG_STRING, OFF(kafka), 0, 0, NULL,
      "Any librdkafka consumer property, passed through (kafka.security.protocol, "
      "kafka.sasl.mechanism, kafka.ssl.ca.location, ...)",
@@ -124,16 +140,27 @@ typedef struct sidecar {
     schema *schema;
     tcfg *table;
     metrics_registry *metrics;
-    standalone *sa;
+    standalone *sa; /* standalone mode */
+    replica *rep;   /* cluster mode */
     httpd *http;
 } sidecar;
 
 /* ---- HTTP ---------------------------------------------------------------------------- */
 
+/* Handlers answer 503 until the mode's engine is running (HTTP is bound first). */
+static bool sidecar_starting(const sidecar *sc, httpd_resp *resp)
+{
+    if (__atomic_load_n(&sc->sa, __ATOMIC_ACQUIRE) || __atomic_load_n(&sc->rep, __ATOMIC_ACQUIRE))
+        return false;
+    httpd_resp_text(resp, 503, "starting\n");
+    return true;
+}
+
 static void sidecar_health(httpd_req *req, httpd_resp *resp, void *ctx)
 {
     (void)req;
     sidecar *sc = ctx;
+    if (sidecar_starting(sc, resp)) return;
     jsonw w;
     jsonw_init(&w);
     jsonw_obj_begin(&w);
@@ -141,10 +168,12 @@ static void sidecar_health(httpd_req *req, httpd_resp *resp, void *ctx)
     jsonw_cstr(&w, sc->conf.instance_id);
     jsonw_key(&w, "mode");
     jsonw_cstr(&w, sidecar_modes[sc->conf.mode].name);
-    jsonw_key(&w, "table");
-    jsonw_cstr(&w, sc->table->table_name);
+    if (sc->table) {
+        jsonw_key(&w, "table");
+        jsonw_cstr(&w, sc->table->table_name);
+    }
     jsonw_key(&w, "partitions");
-    int errors = standalone_health(sc->sa, &w);
+    int errors = sc->sa ? standalone_health(sc->sa, &w) : replica_health(sc->rep, &w);
     jsonw_key(&w, "status");
     jsonw_cstr(&w, errors ? "degraded" : "ok");
     jsonw_obj_end(&w);
@@ -164,14 +193,16 @@ static void sidecar_metrics(httpd_req *req, httpd_resp *resp, void *ctx)
 static void sidecar_segment(httpd_req *req, httpd_resp *resp, void *ctx)
 {
     sidecar *sc = ctx;
+    if (sidecar_starting(sc, resp)) return;
     const char *table = httpd_req_param(req, "table");
     const char *name = httpd_req_param(req, "segment");
     char path[PATH_MAX];
-    if (strcmp(table, sc->table->table_name) != 0) {
+    if (sc->sa && strcmp(table, sc->table->table_name) != 0) {
         httpd_resp_text(resp, 404, "no such table: %s\n", table);
         return;
     }
-    if (standalone_segment_path(sc->sa, name, path, sizeof path) != 0) {
+    if ((sc->sa ? standalone_segment_path(sc->sa, name, path, sizeof path)
+                : replica_segment_path(sc->rep, table, name, path, sizeof path)) != 0) {
         httpd_resp_text(resp, 400, "not a segment name of table %s: %s\n", table, name);
         return;
     }
@@ -272,17 +303,13 @@ int cmd_sidecar_main(int argc, char **argv)
         return 1;
     }
     sl_log_threshold = (sl_log_level)sc.conf.log_level;
-    if (sc.conf.mode != SIDECAR_MODE_STANDALONE) {
-        fprintf(stderr, "sluice sidecar: config: mode: cluster mode is not available in this "
-                        "build yet (it needs the controller); set mode = standalone\n");
-        goto done;
-    }
-    if (!(sc.schema = schema_load(sc.conf.table_schema, err, sizeof err)) ||
-        !(sc.table = tcfg_load(sc.conf.table_config, sc.schema, err, sizeof err))) {
+    if (sc.conf.mode == SIDECAR_MODE_STANDALONE &&
+        (!(sc.schema = schema_load(sc.conf.table_schema, err, sizeof err)) ||
+         !(sc.table = tcfg_load(sc.conf.table_config, sc.schema, err, sizeof err)))) {
         fprintf(stderr, "sluice sidecar: %s\n", err);
         goto done;
     }
-    if (sc.table->type != TCFG_REALTIME) {
+    if (sc.table && sc.table->type != TCFG_REALTIME) {
         fprintf(stderr, "sluice sidecar: %s: tableType: a sidecar consumes REALTIME tables\n",
                 sc.conf.table_config);
         goto done;
@@ -322,10 +349,7 @@ int cmd_sidecar_main(int argc, char **argv)
         .max_message_bytes = sc.conf.max_message_bytes,
         .metrics = sc.metrics,
     };
-    if (!(sc.sa = standalone_start(&so, err, sizeof err))) {
-        fprintf(stderr, "sluice sidecar: %s\n", err);
-        goto done;
-    }
+    /* HTTP first: cluster mode advertises the bound port in its instance znode */
     httpd_opts ho = {.threads = (unsigned)sc.conf.http_threads};
     sc.http = httpd_start(sc.conf.http_bind, (uint16_t)sc.conf.http_port, sidecar_routes,
                           sizeof sidecar_routes / sizeof sidecar_routes[0], &sc, &ho, err,
@@ -334,9 +358,43 @@ int cmd_sidecar_main(int argc, char **argv)
         fprintf(stderr, "sluice sidecar: http.port: %s\n", err);
         goto done;
     }
-    SL_INFO("sidecar", "started instance=%s mode=standalone table=%s http=%s:%u data_dir=%s",
-            sc.conf.instance_id, sc.table->table_name, sc.conf.http_bind,
-            (unsigned)httpd_port(sc.http), sc.conf.data_dir);
+    if (sc.conf.mode == SIDECAR_MODE_STANDALONE) {
+        standalone *sa = standalone_start(&so, err, sizeof err);
+        __atomic_store_n(&sc.sa, sa, __ATOMIC_RELEASE);
+        if (!sa) {
+            fprintf(stderr, "sluice sidecar: %s\n", err);
+            goto done;
+        }
+    } else {
+        const char *host = sc.conf.http_advertise_host ? sc.conf.http_advertise_host
+                           : strcmp(sc.conf.http_bind, "0.0.0.0") == 0 ? "127.0.0.1"
+                                                                        : sc.conf.http_bind;
+        replica_opts ro = {.cluster = sc.conf.cluster_name,
+                           .zk_connect = sc.conf.zk_connect,
+                           .zk_session_timeout_ms = (unsigned)sc.conf.zk_session_timeout,
+                           .instance_id = sc.conf.instance_id,
+                           .host = host,
+                           .port = httpd_port(sc.http),
+                           .data_dir = sc.conf.data_dir,
+                           .workers = so.workers,
+                           .completion_threads = (int)sc.conf.completion_threads,
+                           .props = props,
+                           .nprops = sc.conf.kafka.n,
+                           .fail_on_data_loss = so.fail_on_data_loss,
+                           .dead_letter_path = sc.conf.dead_letter,
+                           .max_message_bytes = sc.conf.max_message_bytes,
+                           .perturb_row = sc.conf.perturb_row,
+                           .metrics = sc.metrics};
+        replica *rep = replica_start(&ro, err, sizeof err);
+        __atomic_store_n(&sc.rep, rep, __ATOMIC_RELEASE);
+        if (!rep) {
+            fprintf(stderr, "sluice sidecar: zk.connect: %s\n", err);
+            goto done;
+        }
+    }
+    SL_INFO("sidecar", "started instance=%s mode=%s http=%s:%u data_dir=%s", sc.conf.instance_id,
+            sidecar_modes[sc.conf.mode].name, sc.conf.http_bind, (unsigned)httpd_port(sc.http),
+            sc.conf.data_dir);
     int sig = 0;
     sigwait(&sigs, &sig);
     SL_INFO("sidecar", "stopping signal=%d", sig);
@@ -344,6 +402,7 @@ int cmd_sidecar_main(int argc, char **argv)
 done:
     httpd_stop(sc.http);
     standalone_stop(sc.sa);
+    replica_stop(sc.rep);
     metrics_free(sc.metrics);
     tcfg_free(sc.table);
     schema_free(sc.schema);

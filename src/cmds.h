@@ -9,5 +9,6 @@ int cmd_loadgen_main(int argc, char **argv);
 int cmd_sidecar_main(int argc, char **argv);
 int cmd_controller_main(int argc, char **argv);
 int cmd_table_main(int argc, char **argv);
+int cmd_zk_main(int argc, char **argv);
 
 #endif

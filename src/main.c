@@ -17,6 +17,7 @@ static const sluice_cmd cmds[] = {
     {"kafka-mock", cmd_kafka_mock_main, "embedded Kafka-protocol cluster on 127.0.0.1 (dev/test)"},
     {"loadgen", cmd_loadgen_main, "produce deterministic synthetic events to Kafka"},
     {"table", cmd_table_main, "create tables and list their segments (talks to a controller)"},
+    {"zk", cmd_zk_main, "print the cluster's ZooKeeper state as JSON"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,952 @@
+/* Cluster-mode sidecar (see replica.h for the contract and the state diagram).
+ *
+ * Ownership of a partition (rpart) moves between threads by state: while CONSUMING or
+ * CATCHING_UP its pcons belongs to the consumer-pool worker; from HOLDING until ONLINE or
+ * ERROR it belongs to the one completion thread that took its job; while ONLINE or ERROR
+ * the control thread may start its next segment, which it does on the worker through
+ * cpool_call. `mu` guards the tables, the partition list and the job queue, never I/O. */
+#include "completion/replica.h"
+#include "common/fsutil.h"
+#include "common/httpc.h"
+#include "common/log.h"
+#include "common/schema.h"
+#include "common/sl_err.h"
+#include "common/table_config.h"
+#include "completion/assign.h"
+#include "completion/rpc.h"
+#include "completion/segmeta.h"
+#include "completion/zk.h"
+#include "consumer/cmetrics.h"
+#include "consumer/dlq.h"
+#include "consumer/pcons.h"
+#include "segment/seg_builder.h"
+#include "segment/seg_reader.h"
+#include "segment/segname.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REPLICA_RPC_TIMEOUT_MS 12000
+#define REPLICA_ERROR_RETRY_MS 10000
+#define REPLICA_MAX_SEGMENT_BYTES (4ull << 30)
+
+typedef enum rstate {
+    R_CONSUMING = 0,
+    R_HOLDING,
+    R_CATCHING_UP,
+    R_COMMITTING,
+    R_RETAINING,
+    R_DISCARDED,
+    R_ONLINE,
+    R_ERROR,
+    R__COUNT
+} rstate;
+
+static const char *const rstate_names[R__COUNT] = {
+    [R_CONSUMING] = "CONSUMING", [R_HOLDING] = "HOLDING",     [R_CATCHING_UP] = "CATCHING_UP",
+    [R_COMMITTING] = "COMMITTING", [R_RETAINING] = "RETAINING", [R_DISCARDED] = "DISCARDED",
+    [R_ONLINE] = "ONLINE",         [R_ERROR] = "ERROR"};
+
+typedef struct rtable {
+    char name[SEGNAME_TABLE_MAX + 1];
+    char dir[PATH_MAX];
+    schema *schema;
+    tcfg *cfg;
+    pcons_table pt;
+    cpool *pool;
+    uint64_t watch_id;
+} rtable;
+
+typedef struct rpart {
+    rtable *t;
+    int32_t partition;
+    pcons *p;
+    _Atomic int state;     /* rstate */
+    segmeta meta;          /* the segment being consumed or completed */
+    uint64_t retry_at_ms;  /* ERROR: when the control thread restarts it */
+    int64_t built_offset;  /* a build of meta.segment up to this offset is at built_path */
+    uint32_t built_crc;
+    char built_path[PATH_MAX];
+} rpart;
+
+struct replica {
+    replica_opts o;
+    char root[256];
+    char self_path[512];
+    zk *z;
+    _Atomic bool expired;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* control: dirty; completion: jobs */
+    rtable **tables;
+    size_t ntables;
+    rpart **parts;
+    size_t nparts;
+    rpart **jobs;
+    size_t njobs, capjobs;
+    bool dirty;
+    bool first_reconcile_done;
+    char leader[512];       /* controller leader URL, guarded by mu */
+    pthread_mutex_t state_mu; /* serializes replicas/<id> read-modify-writes */
+    pthread_t control;
+    pthread_t *completers;
+    int ncompleters;
+    _Atomic bool stop;
+    cmetrics cm;
+    dlq *dead_letter;
+    metrics_family *m_divergence, *m_decisions;
+};
+
+static uint64_t r_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void r_signal(replica *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->dirty = true;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* ZooKeeper watch: something changed; the control thread re-reads it. */
+static void r_watch_cb(void *ctx, const char *path)
+{
+    (void)path;
+    r_signal(ctx);
+}
+
+/* ---- replica state, in memory and in ZooKeeper -------------------------------------- */
+
+/* Record `st` of `segment` in tables/<t>/replicas/<me> ({"<segment>":"<STATE>",...}). */
+static void r_publish_state(replica *r, const rtable *t, const char *segment, const char *st)
+{
+    char path[768];
+    snprintf(path, sizeof path, "%s/tables/%s/replicas/%s", r->root, t->name, r->o.instance_id);
+    pthread_mutex_lock(&r->state_mu);
+    for (int attempt = 0; attempt < 5; attempt++) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        int32_t version = -1;
+        int rc = zk_get(r->z, path, &data, &len, &version);
+        json_t *obj = rc == 0 ? json_loadb((const char *)data, len, 0, NULL) : NULL;
+        free(data);
+        if (!json_is_object(obj)) {
+            json_decref(obj);
+            obj = json_object();
+        }
+        json_object_set_new(obj, segment, json_string(st));
+        char *out = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(obj);
+        rc = rc == SL_ENOENT ? zk_create(r->z, path, out, strlen(out), 0, NULL, 0)
+                             : zk_set(r->z, path, out, strlen(out), version, NULL);
+        free(out);
+        if (rc == 0) break;
+        if (rc != SL_ECONFLICT && rc != SL_EEXIST) {
+            SL_WARN("replica", "cannot record state segment=%s state=%s err=%s", segment, st,
+                    sluice_strerror(rc));
+            break;
+        }
+    }
+    pthread_mutex_unlock(&r->state_mu);
+}
+
+/* The one place a partition's state changes: logged, and published for the segment. */
+static void r_set_state(replica *r, rpart *rp, rstate to)
+{
+    rstate from = (rstate)atomic_exchange(&rp->state, (int)to);
+    SL_INFO("replica", "table=%s partition=%d segment=%s %s -> %s", rp->t->name, rp->partition,
+            rp->meta.segment, rstate_names[from], rstate_names[to]);
+    if (to == R_CONSUMING || to == R_ONLINE || to == R_ERROR)
+        r_publish_state(r, rp->t, rp->meta.segment, rstate_names[to]);
+}
+
+/* ---- files ------------------------------------------------------------------------- */
+
+static bool r_seg_path(const rtable *t, const char *segment, const char *suffix, char *buf)
+{
+    int n = snprintf(buf, PATH_MAX, "%s/%s.seg%s", t->dir, segment, suffix);
+    return n > 0 && n < PATH_MAX;
+}
+
+/* CRC of a valid segment file, or an error. */
+static int r_file_crc(const char *path, uint32_t *crc)
+{
+    int err = 0;
+    char msg[256];
+    seg_reader *sr = seg_reader_open(path, &err, msg, sizeof msg);
+    if (!sr) return err ? err : SL_ECORRUPT;
+    *crc = seg_reader_crc(sr);
+    seg_reader_close(sr);
+    return 0;
+}
+
+/* Move a verified file into place as the published segment. */
+static int r_publish_file(const rtable *t, const char *segment, const char *from)
+{
+    char to[PATH_MAX], err[256];
+    if (!r_seg_path(t, segment, "", to)) return SL_EINVAL;
+    if (rename(from, to) != 0) {
+        SL_ERROR("replica", "publish failed file=%s err=%s", to, strerror(errno));
+        return SL_EIO;
+    }
+    return fsutil_fsync_parent_dir(to, err, sizeof err);
+}
+
+/* Download url into the table dir and publish it if its CRC is expect_crc. */
+static int r_download(replica *r, httpc *h, const rtable *t, const char *segment,
+                      const char *url, uint32_t expect_crc)
+{
+    (void)r;
+    char tmp[PATH_MAX];
+    if (!r_seg_path(t, segment, ".download", tmp)) return SL_EINVAL;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return SL_EIO;
+    httpc_resp resp;
+    httpc_resp_init(&resp, 4096);
+    int rc = httpc_get_to_fd(h, url, fd, REPLICA_MAX_SEGMENT_BYTES, 60000, &resp);
+    if (rc == 0 && resp.status != 200) rc = SL_ENOENT;
+    if (rc == 0 && fsync(fd) != 0) rc = SL_EIO;
+    close(fd);
+    httpc_resp_free(&resp);
+    uint32_t crc = 0;
+    if (rc == 0) rc = r_file_crc(tmp, &crc);
+    if (rc == 0 && crc != expect_crc) rc = SL_ECORRUPT;
+    if (rc == 0) rc = r_publish_file(t, segment, tmp);
+    if (rc) {
+        unlink(tmp);
+        SL_WARN("replica", "download failed segment=%s url=%s err=%s", segment, url,
+                sluice_strerror(rc));
+    } else {
+        SL_INFO("replica", "downloaded segment=%s url=%s crc=%" PRIu32, segment, url, crc);
+    }
+    return rc;
+}
+
+/* Download a committed segment: the segment store first, then the peers that hold it. */
+static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmeta *m)
+{
+    if (m->download_url[0] && r_download(r, h, t, m->segment, m->download_url, m->crc) == 0)
+        return 0;
+    char path[768];
+    snprintf(path, sizeof path, "%s/tables/%s/assignment", r->root, t->name);
+    uint8_t *data;
+    size_t len;
+    assign a;
+    char err[256];
+    if (zk_get(r->z, path, &data, &len, NULL) != 0) return SL_ETRANSIENT;
+    int rc = assign_parse((const char *)data, len, &a, err, sizeof err);
+    free(data);
+    if (rc) return rc;
+    rc = SL_ENOENT;
+    assign_seg *as = assign_find(&a, m->segment);
+    for (uint32_t i = 0; as && rc && i < as->inst.n; i++) {
+        if (strcmp(as->inst.id[i], r->o.instance_id) == 0) continue;
+        snprintf(path, sizeof path, "%s/instances/%s", r->root, as->inst.id[i]);
+        if (zk_get(r->z, path, &data, &len, NULL) != 0) continue;
+        json_t *inst = json_loadb((const char *)data, len, 0, NULL);
+        free(data);
+        const char *host = json_string_value(json_object_get(inst, "host"));
+        json_int_t port = json_integer_value(json_object_get(inst, "port"));
+        if (host && port > 0) {
+            char url[1024];
+            snprintf(url, sizeof url, "http://%s:%lld/segments/%s/%s", host, (long long)port,
+                     t->name, m->segment);
+            rc = r_download(r, h, t, m->segment, url, m->crc);
+        }
+        json_decref(inst);
+    }
+    assign_free(&a);
+    return rc;
+}
+
+/* Build the held segment locally (reusing a build of the same offset). */
+static int r_build(replica *r, rpart *rp, uint32_t *crc, uint64_t *size)
+{
+    (void)r;
+    int64_t end = pcons_next_offset(rp->p);
+    char path[PATH_MAX], err[256];
+    if (!r_seg_path(rp->t, rp->meta.segment, ".build", path)) return SL_EINVAL;
+    struct stat st;
+    if (rp->built_offset == end && strcmp(rp->built_path, path) == 0 && stat(path, &st) == 0) {
+        *crc = rp->built_crc;
+        *size = (uint64_t)st.st_size;
+        return 0;
+    }
+    const schema *s = rp->t->schema;
+    seg_src src;
+    seg_src_col *cols = calloc(s->nfields ? s->nfields : 1, sizeof *cols);
+    if (!cols) abort();
+    mseg_src(pcons_segment(rp->p), &src, cols);
+    src.time_column = rp->t->cfg->time_column;
+    seg_meta_in meta = {.name = rp->meta.segment, .table = rp->t->name,
+                        .partition = rp->partition, .sequence = rp->meta.sequence,
+                        .start_offset = rp->meta.start_offset, .end_offset = end};
+    int rc = seg_build_file(&src, &meta, path, crc, size, err, sizeof err);
+    free(cols);
+    if (rc) {
+        SL_ERROR("replica", "build failed segment=%s err=%s", rp->meta.segment, err);
+        return rc;
+    }
+    rp->built_offset = end;
+    rp->built_crc = *crc;
+    memcpy(rp->built_path, path, sizeof path);
+    return 0;
+}
+
+/* ---- the completion client --------------------------------------------------------- */
+
+static void r_leader(replica *r, char *out, size_t cap)
+{
+    pthread_mutex_lock(&r->mu);
+    snprintf(out, cap, "%s", r->leader);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void r_refresh_leader(replica *r, const char *hint)
+{
+    char *url = NULL, dir[512];
+    if (!hint || !hint[0]) {
+        snprintf(dir, sizeof dir, "%s/controllers", r->root);
+        zk_election_peek(r->z, dir, &url);
+        hint = url;
+    }
+    pthread_mutex_lock(&r->mu);
+    snprintf(r->leader, sizeof r->leader, "%s", hint ? hint : "");
+    pthread_mutex_unlock(&r->mu);
+    free(url);
+}
+
+/* One RPC to the leader, following NOT_LEADER and finding the leader again on failures. */
+static int r_rpc(replica *r, httpc *h, rpc_method m, const rpc_req *rq, rpc_resp *rs)
+{
+    for (int attempt = 0; attempt < 3 && !atomic_load(&r->stop); attempt++) {
+        char url[512];
+        r_leader(r, url, sizeof url);
+        if (!url[0]) {
+            r_refresh_leader(r, NULL);
+            r_leader(r, url, sizeof url);
+            if (!url[0]) {
+                usleep(500000);
+                continue;
+            }
+        }
+        int rc = rpc_call(h, url, m, rq, REPLICA_RPC_TIMEOUT_MS, rs);
+        if (rc == 0 && rs->status == RPC_STATUS_NOT_LEADER) {
+            r_refresh_leader(r, rs->leader_url);
+            continue;
+        }
+        if (rc == 0) return 0;
+        SL_WARN("replica", "rpc %s failed: %s", rpc_method_name(m), rs->message);
+        r_refresh_leader(r, NULL);
+        usleep(500000);
+    }
+    return SL_ETRANSIENT;
+}
+
+typedef struct catchup_arg {
+    rpart *rp;
+    int64_t offset;
+} catchup_arg;
+
+static void r_catchup_fn(void *arg, cpool_worker *w)
+{
+    catchup_arg *a = arg;
+    pcons_catch_up(a->rp->p, a->offset);
+    if (pcons_get_state(a->rp->p) == PCONS_CONSUMING)
+        cpool_seek_resume(w, a->rp->p, pcons_next_offset(a->rp->p));
+}
+
+/* COMMIT: build, CommitStart, upload, CommitEnd. Returns 0 once committed and published. */
+static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq)
+{
+    uint32_t crc;
+    uint64_t size;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = r_build(r, rp, &crc, &size);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    rq->build_millis = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    if (rc) return rc;
+    rpc_resp rs;
+    if (r_rpc(r, h, RPC_COMMIT_START, rq, &rs) || rs.status != RPC_STATUS_COMMIT_CONTINUE)
+        return SL_ECONFLICT;
+    char leader[512], url[1024];
+    r_leader(r, leader, sizeof leader);
+    snprintf(url, sizeof url, "%s/segments/%s/%s", leader, rp->t->name, rp->meta.segment);
+    httpc_resp ur;
+    httpc_resp_init(&ur, 1 << 16);
+    rc = httpc_put_file(h, url, rp->built_path, 300000, &ur);
+    bool uploaded = rc == 0 && ur.status == 200;
+    if (!uploaded)
+        SL_WARN("replica", "upload failed segment=%s status=%ld %s", rp->meta.segment, ur.status,
+                ur.body ? ur.body : "");
+    httpc_resp_free(&ur);
+    if (!uploaded) return SL_ETRANSIENT;
+    rq->crc = crc;
+    rq->size_bytes = (int64_t)size;
+    snprintf(rq->location, sizeof rq->location, "%s", url);
+    if (r_rpc(r, h, RPC_COMMIT_END, rq, &rs) || rs.status != RPC_STATUS_COMMIT_SUCCESS)
+        return SL_ECONFLICT;
+    return r_publish_file(rp->t, rp->meta.segment, rp->built_path);
+}
+
+/* KEEP: build locally and compare with the committed CRC; heal a divergence by download. */
+static int r_keep(replica *r, httpc *h, rpart *rp, const rpc_resp *rs)
+{
+    uint32_t crc;
+    uint64_t size;
+    if (r_build(r, rp, &crc, &size) == 0 && crc == rs->crc)
+        return r_publish_file(rp->t, rp->meta.segment, rp->built_path);
+    const char *tp[] = {rp->t->name};
+    metrics_counter_add(metrics_counter_with(r->m_divergence, tp), 1);
+    SL_ERROR("replica", "divergence table=%s segment=%s local_crc=%" PRIu32
+                        " committed_crc=%" PRIu32 ": healing by download",
+             rp->t->name, rp->meta.segment, crc, rs->crc);
+    unlink(rp->built_path);
+    rp->built_offset = -1;
+    segmeta m = rp->meta;
+    m.crc = rs->crc;
+    if (strlen(rs->segment_location) < sizeof m.download_url)
+        memcpy(m.download_url, rs->segment_location, strlen(rs->segment_location) + 1);
+    return r_fetch_committed(r, h, rp->t, &m);
+}
+
+/* DISCARD: take the committed copy (its CRC from ZooKeeper). */
+static int r_discard(replica *r, httpc *h, rpart *rp)
+{
+    char path[768], err[256];
+    snprintf(path, sizeof path, "%s/tables/%s/segments/%s", r->root, rp->t->name, rp->meta.segment);
+    uint8_t *data;
+    size_t len;
+    segmeta m;
+    if (zk_get(r->z, path, &data, &len, NULL) != 0) return SL_ETRANSIENT;
+    int rc = segmeta_decode(data, len, &m, err, sizeof err);
+    free(data);
+    if (rc == 0 && m.status == SEGMETA_IN_PROGRESS) rc = SL_ESTATE;
+    return rc ? rc : r_fetch_committed(r, h, rp->t, &m);
+}
+
+static void r_decision(replica *r, const rpart *rp, const char *d)
+{
+    const char *l[] = {rp->t->name, d};
+    metrics_counter_add(metrics_counter_with(r->m_decisions, l), 1);
+}
+
+/* The replica state machine for one held segment, on a completion thread. */
+static void r_complete(replica *r, httpc *h, rpart *rp)
+{
+    static const rpc_reason reasons[] = {
+        [PCONS_END_NONE] = RPC_REASON_UNSPECIFIED, [PCONS_END_ROWS] = RPC_REASON_ROW_LIMIT,
+        [PCONS_END_TIME] = RPC_REASON_TIME_LIMIT,  [PCONS_END_SIZE] = RPC_REASON_SIZE_LIMIT,
+        [PCONS_END_OFFSET] = RPC_REASON_END_OF_PARTITION, [PCONS_END_FORCE] = RPC_REASON_FORCE_COMMIT};
+    while (!atomic_load(&r->stop)) {
+        rpc_req rq;
+        rpc_resp rs;
+        memset(&rq, 0, sizeof rq);
+        snprintf(rq.segment, sizeof rq.segment, "%s", rp->meta.segment);
+        snprintf(rq.instance, sizeof rq.instance, "%s", r->o.instance_id);
+        rq.offset = pcons_next_offset(rp->p);
+        rq.reason = reasons[pcons_end_reason(rp->p)];
+        rq.rows = (int64_t)mseg_rows(pcons_segment(rp->p));
+        rq.memory_bytes = (int64_t)mseg_memory_bytes(pcons_segment(rp->p));
+        if (r_rpc(r, h, RPC_SEGMENT_CONSUMED, &rq, &rs)) continue;
+        switch (rs.status) {
+        case RPC_STATUS_HOLD: continue; /* the controller long-polled already */
+        case RPC_STATUS_CATCH_UP: {
+            if (rs.offset <= rq.offset) {
+                usleep(500000);
+                continue;
+            }
+            r_decision(r, rp, "catch_up");
+            r_set_state(r, rp, R_CATCHING_UP);
+            catchup_arg a = {rp, rs.offset};
+            cpool_call(rp->t->pool, rp->p, r_catchup_fn, &a);
+            return; /* the partition consumes again; FULL brings it back here */
+        }
+        case RPC_STATUS_COMMIT:
+            r_set_state(r, rp, R_COMMITTING);
+            if (r_commit(r, h, rp, &rq) == 0) {
+                r_decision(r, rp, "commit");
+                r_set_state(r, rp, R_ONLINE);
+                return;
+            }
+            r_set_state(r, rp, R_HOLDING);
+            continue;
+        case RPC_STATUS_KEEP:
+            r_set_state(r, rp, R_RETAINING);
+            if (r_keep(r, h, rp, &rs) == 0) {
+                r_decision(r, rp, "keep");
+                r_set_state(r, rp, R_ONLINE);
+                return;
+            }
+            break;
+        case RPC_STATUS_DISCARD:
+            r_set_state(r, rp, R_DISCARDED);
+            if (r_discard(r, h, rp) == 0) {
+                r_decision(r, rp, "discard");
+                r_set_state(r, rp, R_ONLINE);
+                return;
+            }
+            break;
+        default: usleep(300000); continue;
+        }
+        /* KEEP or DISCARD could not produce the committed file: ERROR, retried later */
+        rq.reason = RPC_REASON_ERROR;
+        r_rpc(r, h, RPC_STOPPED_CONSUMING, &rq, &rs);
+        rp->retry_at_ms = r_now() + REPLICA_ERROR_RETRY_MS;
+        r_set_state(r, rp, R_ERROR);
+        return;
+    }
+}
+
+static void *r_completer(void *arg)
+{
+    replica *r = arg;
+    httpc *h = httpc_new();
+    pthread_mutex_lock(&r->mu);
+    while (!atomic_load(&r->stop)) {
+        if (!r->njobs) {
+            pthread_cond_wait(&r->cv, &r->mu);
+            continue;
+        }
+        rpart *rp = r->jobs[0];
+        memmove(r->jobs, r->jobs + 1, --r->njobs * sizeof *r->jobs);
+        pthread_mutex_unlock(&r->mu);
+        r_complete(r, h, rp);
+        r_signal(r); /* ONLINE or ERROR: the control thread moves it on */
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    httpc_free(h);
+    return NULL;
+}
+
+/* ---- consumer pool callbacks (worker threads) ---------------------------------------- */
+
+static cpool_full_action r_on_full(void *ctx, cpool_worker *w, pcons *p)
+{
+    (void)w;
+    replica *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    rpart *rp = NULL;
+    for (size_t i = 0; i < r->nparts && !rp; i++)
+        if (r->parts[i]->p == p) rp = r->parts[i];
+    pthread_mutex_unlock(&r->mu);
+    if (!rp) return CPOOL_HOLD;
+    r_set_state(r, rp, R_HOLDING);
+    pthread_mutex_lock(&r->mu);
+    if (r->njobs == r->capjobs) {
+        r->capjobs = r->capjobs ? r->capjobs * 2 : 16;
+        r->jobs = realloc(r->jobs, r->capjobs * sizeof *r->jobs);
+        if (!r->jobs) abort();
+    }
+    r->jobs[r->njobs++] = rp;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return CPOOL_HOLD;
+}
+
+typedef struct start_arg {
+    rpart *rp;
+    segmeta m;
+} start_arg;
+
+static pcons_limits r_limits(const segmeta *m)
+{
+    pcons_limits lim = {.rows = m->flush_rows > 0 ? (uint64_t)m->flush_rows : 0,
+                        .time_ms = m->flush_time_ms > 0 ? (uint64_t)m->flush_time_ms : 0,
+                        .end_offset = -1};
+    if (!lim.rows && !lim.time_ms) lim.rows = 5000000; /* Pinot's default */
+    return lim;
+}
+
+static void r_start_fn(void *arg, cpool_worker *w)
+{
+    start_arg *a = arg;
+    pcons_limits lim = r_limits(&a->m);
+    pcons_start_segment(a->rp->p, a->m.sequence, a->m.segment, a->m.start_offset,
+                        (uint64_t)a->m.creation_time_ms, &lim);
+    cpool_seek_resume(w, a->rp->p, a->m.start_offset);
+}
+
+/* ---- control: reconcile the data dir and the partitions with ZooKeeper ------------------- */
+
+static rtable *r_table(replica *r, const char *name)
+{
+    for (size_t i = 0; i < r->ntables; i++)
+        if (strcmp(r->tables[i]->name, name) == 0) return r->tables[i];
+    char path[768], err[512];
+    uint8_t *sj = NULL, *tj = NULL;
+    size_t sl, tl;
+    snprintf(path, sizeof path, "%s/tables/%s/schema", r->root, name);
+    if (zk_get(r->z, path, &sj, &sl, NULL)) return NULL;
+    snprintf(path, sizeof path, "%s/tables/%s/config", r->root, name);
+    if (zk_get(r->z, path, &tj, &tl, NULL)) {
+        free(sj);
+        return NULL;
+    }
+    rtable *t = calloc(1, sizeof *t);
+    if (!t) abort();
+    snprintf(t->name, sizeof t->name, "%s", name);
+    snprintf(t->dir, sizeof t->dir, "%s/%s", r->o.data_dir, name);
+    t->schema = schema_parse((const char *)sj, sl, "zookeeper schema", err, sizeof err);
+    t->cfg = t->schema ? tcfg_parse((const char *)tj, tl, "zookeeper config", t->schema, err,
+                                    sizeof err)
+                       : NULL;
+    free(sj);
+    free(tj);
+    if (!t->cfg || t->cfg->type != TCFG_REALTIME) {
+        if (!t->cfg) SL_ERROR("replica", "table %s: unusable config: %s", name, err);
+        tcfg_free(t->cfg);
+        schema_free(t->schema);
+        free(t);
+        return NULL;
+    }
+    mkdir(r->o.data_dir, 0755);
+    mkdir(t->dir, 0755);
+    t->pt = (pcons_table){.table = t->name, .schema = t->schema,
+                          .no_dictionary = t->cfg->no_dictionary,
+                          .time_column = t->cfg->time_column,
+                          .max_message_bytes = r->o.max_message_bytes,
+                          .dead_letter = r->dead_letter, .metrics = &r->cm,
+                          .perturb_row = r->o.perturb_row};
+    size_t nprops = t->cfg->nprops + r->o.nprops;
+    cpool_prop *props = calloc(nprops ? nprops : 1, sizeof *props);
+    if (!props) abort();
+    size_t k = 0;
+    for (uint32_t i = 0; i < t->cfg->nprops; i++)
+        if (strcmp(t->cfg->props[i].key, "group.id") != 0)
+            props[k++] = (cpool_prop){t->cfg->props[i].key, t->cfg->props[i].value};
+    for (size_t i = 0; i < r->o.nprops; i++) props[k++] = r->o.props[i];
+    cpool_opts po = {.workers = r->o.workers, .bootstrap = t->cfg->broker_list, .props = props,
+                     .nprops = k, .fail_on_data_loss = r->o.fail_on_data_loss};
+    cpool_handler hd = {.ctx = r, .on_full = r_on_full};
+    t->pool = cpool_new(&po, &hd, err, sizeof err);
+    free(props);
+    if (!t->pool) {
+        SL_ERROR("replica", "table %s: %s", name, err);
+        tcfg_free(t->cfg);
+        schema_free(t->schema);
+        free(t);
+        return NULL;
+    }
+    snprintf(path, sizeof path, "%s/tables/%s/assignment", r->root, name);
+    zk_watch(r->z, path, ZK_WATCH_DATA, r_watch_cb, r, &t->watch_id);
+    pthread_mutex_lock(&r->mu);
+    r->tables = realloc(r->tables, (r->ntables + 1) * sizeof *r->tables);
+    if (!r->tables) abort();
+    r->tables[r->ntables++] = t;
+    pthread_mutex_unlock(&r->mu);
+    SL_INFO("replica", "table %s: watching its assignment", name);
+    return t;
+}
+
+static rpart *r_part(replica *r, const rtable *t, int32_t partition)
+{
+    for (size_t i = 0; i < r->nparts; i++)
+        if (r->parts[i]->t == t && r->parts[i]->partition == partition) return r->parts[i];
+    return NULL;
+}
+
+/* A committed segment this instance must hold: keep a file with the right CRC, fetch it
+ * otherwise. Files are checked by CRC once per process, then by existence. */
+static void r_ensure_file(replica *r, httpc *h, rtable *t, const char *segment, bool check_crc)
+{
+    char path[PATH_MAX];
+    if (!r_seg_path(t, segment, "", path)) return;
+    struct stat st;
+    bool have = stat(path, &st) == 0;
+    if (have && !check_crc) return;
+    char mp[768], err[256];
+    snprintf(mp, sizeof mp, "%s/tables/%s/segments/%s", r->root, t->name, segment);
+    uint8_t *data;
+    size_t len;
+    segmeta m;
+    if (zk_get(r->z, mp, &data, &len, NULL) != 0) return;
+    int rc = segmeta_decode(data, len, &m, err, sizeof err);
+    free(data);
+    if (rc || m.status == SEGMETA_IN_PROGRESS) return;
+    uint32_t crc;
+    bool ok = have && r_file_crc(path, &crc) == 0 && crc == m.crc;
+    if (have && !ok) SL_WARN("replica", "local file of %s has the wrong CRC: replacing it", segment);
+    if (!ok) ok = r_fetch_committed(r, h, t, &m) == 0;
+    r_publish_state(r, t, segment, ok ? "ONLINE" : "ERROR");
+}
+
+static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first)
+{
+    char path[768], err[256];
+    snprintf(path, sizeof path, "%s/tables/%s/assignment", r->root, t->name);
+    uint8_t *data;
+    size_t len;
+    assign a;
+    if (zk_get(r->z, path, &data, &len, NULL) != 0) return;
+    int rc = assign_parse((const char *)data, len, &a, err, sizeof err);
+    free(data);
+    if (rc) return;
+    for (uint32_t p = 0; p < a.npart; p++) {
+        const char *consuming = NULL;
+        int64_t best = -1;
+        for (size_t s = 0; s < a.nseg; s++) {
+            segname sn;
+            if (segname_parse(a.seg[s].segment, &sn) || (uint32_t)sn.partition != p) continue;
+            for (uint32_t i = 0; i < a.seg[s].inst.n; i++) {
+                if (strcmp(a.seg[s].inst.id[i], r->o.instance_id) != 0) continue;
+                if (a.seg[s].state[i] == ASSIGN_ONLINE) r_ensure_file(r, h, t, a.seg[s].segment, first);
+                if (a.seg[s].state[i] == ASSIGN_CONSUMING && sn.sequence > best) {
+                    best = sn.sequence;
+                    consuming = a.seg[s].segment;
+                }
+            }
+        }
+        if (!consuming) continue;
+        rpart *rp = r_part(r, t, (int32_t)p);
+        if (rp && strcmp(rp->meta.segment, consuming) == 0 &&
+            !(atomic_load(&rp->state) == R_ERROR && r_now() >= rp->retry_at_ms))
+            continue; /* already on it */
+        if (rp && atomic_load(&rp->state) != R_ONLINE && atomic_load(&rp->state) != R_ERROR)
+            continue; /* still completing the previous segment */
+        segmeta m;
+        snprintf(path, sizeof path, "%s/tables/%s/segments/%s", r->root, t->name, consuming);
+        if (zk_get(r->z, path, &data, &len, NULL) != 0) continue;
+        rc = segmeta_decode(data, len, &m, err, sizeof err);
+        free(data);
+        if (rc || m.status != SEGMETA_IN_PROGRESS) continue;
+        if (!rp) {
+            rp = calloc(1, sizeof *rp);
+            if (!rp) abort();
+            rp->t = t;
+            rp->partition = (int32_t)p;
+            rp->built_offset = -1;
+            rp->p = pcons_new(&t->pt, (int32_t)p);
+            rp->meta = m;
+            pcons_limits lim = r_limits(&m);
+            pcons_start_segment(rp->p, m.sequence, m.segment, m.start_offset,
+                                (uint64_t)m.creation_time_ms, &lim);
+            pthread_mutex_lock(&r->mu);
+            r->parts = realloc(r->parts, (r->nparts + 1) * sizeof *r->parts);
+            if (!r->parts) abort();
+            r->parts[r->nparts++] = rp;
+            pthread_mutex_unlock(&r->mu);
+            r_set_state(r, rp, R_CONSUMING);
+            if (cpool_add(t->pool, t->cfg->topic, rp->p) != 0)
+                SL_ERROR("replica", "cannot consume %s partition %u", t->cfg->topic, p);
+            continue;
+        }
+        if (rp->built_path[0]) unlink(rp->built_path); /* a stale build of the old segment */
+        rp->built_path[0] = '\0';
+        rp->built_offset = -1;
+        rp->meta = m;
+        r_set_state(r, rp, R_CONSUMING);
+        start_arg sa = {rp, m};
+        cpool_call(t->pool, rp->p, r_start_fn, &sa);
+    }
+    assign_free(&a);
+}
+
+static int r_register(replica *r, char *err, size_t errlen)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/instances", r->root);
+    zk_ensure_path(r->z, path);
+    snprintf(path, sizeof path, "%s/tables", r->root);
+    zk_ensure_path(r->z, path);
+    char data[256];
+    snprintf(data, sizeof data, "{\"host\":\"%s\",\"port\":%u}", r->o.host, (unsigned)r->o.port);
+    int rc = zk_create(r->z, r->self_path, data, strlen(data), ZK_EPHEMERAL, NULL, 0);
+    if (rc == SL_EEXIST) { /* our previous session's node may linger until it expires */
+        zk_delete(r->z, r->self_path, -1);
+        rc = zk_create(r->z, r->self_path, data, strlen(data), ZK_EPHEMERAL, NULL, 0);
+    }
+    if (rc) snprintf(err, errlen, "cannot register %s: %s", r->self_path, sluice_strerror(rc));
+    snprintf(path, sizeof path, "%s/tables", r->root);
+    uint64_t id;
+    zk_watch(r->z, path, ZK_WATCH_CHILDREN, r_watch_cb, r, &id);
+    return rc;
+}
+
+static void r_on_session(void *ctx, zk_session_event ev)
+{
+    replica *r = ctx;
+    if (ev == ZK_SESSION_EXPIRED) atomic_store(&r->expired, true);
+    r_signal(r);
+}
+
+static void *r_control(void *arg)
+{
+    replica *r = arg;
+    httpc *h = httpc_new();
+    while (!atomic_load(&r->stop)) {
+        pthread_mutex_lock(&r->mu);
+        if (!r->dirty) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+        }
+        r->dirty = false;
+        pthread_mutex_unlock(&r->mu);
+        if (atomic_load(&r->stop)) break;
+        if (atomic_load(&r->expired)) {
+            char err[256];
+            SL_WARN("replica", "zookeeper session expired: reconnecting");
+            zk_opts zo = {.on_session = r_on_session, .ctx = r};
+            zk *nz = zk_open(r->o.zk_connect, r->o.zk_session_timeout_ms, &zo, err, sizeof err);
+            if (!nz) continue;
+            zk *old = r->z;
+            r->z = nz; /* only this thread and completion threads use it; see replica_stop */
+            zk_close(old);
+            for (size_t i = 0; i < r->ntables; i++) {
+                char path[768];
+                snprintf(path, sizeof path, "%s/tables/%s/assignment", r->root, r->tables[i]->name);
+                zk_watch(r->z, path, ZK_WATCH_DATA, r_watch_cb, r,
+                         &r->tables[i]->watch_id);
+            }
+            atomic_store(&r->expired, !!r_register(r, err, sizeof err));
+        }
+        char path[512], **names = NULL;
+        size_t n = 0;
+        snprintf(path, sizeof path, "%s/tables", r->root);
+        if (zk_children(r->z, path, &names, &n) == 0) {
+            for (size_t i = 0; i < n; i++) {
+                rtable *t = r_table(r, names[i]);
+                if (t) r_reconcile_table(r, h, t, !r->first_reconcile_done);
+            }
+            r->first_reconcile_done = true;
+        }
+        zk_free_strings(names, n);
+    }
+    httpc_free(h);
+    return NULL;
+}
+
+/* ---- public ---------------------------------------------------------------------------- */
+
+replica *replica_start(const replica_opts *o, char *err, size_t errlen)
+{
+    replica *r = calloc(1, sizeof *r);
+    if (!r) abort();
+    r->o = *o;
+    snprintf(r->root, sizeof r->root, "/sluice/%s", o->cluster);
+    snprintf(r->self_path, sizeof r->self_path, "%s/instances/%s", r->root, o->instance_id);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_mutex_init(&r->state_mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    static const char *const tl[] = {"table"};
+    static const char *const td[] = {"table", "decision"};
+    r->m_divergence = metrics_family_new(o->metrics, METRICS_COUNTER,
+                                         "sluice_replica_divergence_total",
+                                         "KEEP builds whose CRC differed from the committed one",
+                                         tl, 1);
+    r->m_decisions = metrics_family_new(o->metrics, METRICS_COUNTER,
+                                        "sluice_replica_completions_total",
+                                        "Segment completions by the controller's decision", td, 2);
+    if (cmetrics_register(&r->cm, o->metrics) != 0) {
+        snprintf(err, errlen, "consumer metrics already registered");
+        goto fail;
+    }
+    if (o->dead_letter_path && !(r->dead_letter = dlq_open(o->dead_letter_path, err, errlen)))
+        goto fail;
+    zk_opts zo = {.on_session = r_on_session, .ctx = r};
+    if (!(r->z = zk_open(o->zk_connect, o->zk_session_timeout_ms, &zo, err, errlen))) goto fail;
+    if (r_register(r, err, errlen)) goto fail;
+    r->ncompleters = o->completion_threads > 0 ? o->completion_threads : 2;
+    r->completers = calloc((size_t)r->ncompleters, sizeof *r->completers);
+    if (!r->completers) abort();
+    for (int i = 0; i < r->ncompleters; i++) pthread_create(&r->completers[i], NULL, r_completer, r);
+    r->dirty = true;
+    pthread_create(&r->control, NULL, r_control, r);
+    SL_INFO("replica", "registered instance=%s host=%s port=%u", o->instance_id, o->host,
+            (unsigned)o->port);
+    return r;
+fail:
+    zk_close(r->z);
+    dlq_close(r->dead_letter);
+    free(r);
+    return NULL;
+}
+
+int replica_health(replica *r, jsonw *w)
+{
+    int errors = 0;
+    jsonw_arr_begin(w);
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->nparts; i++) {
+        rpart *rp = r->parts[i];
+        int st = atomic_load(&rp->state);
+        errors += st == R_ERROR;
+        pcons_stats *ps = pcons_get_stats(rp->p);
+        jsonw_obj_begin(w);
+        jsonw_key(w, "table");
+        jsonw_cstr(w, rp->t->name);
+        jsonw_key(w, "partition");
+        jsonw_i64(w, rp->partition);
+        jsonw_key(w, "state");
+        jsonw_cstr(w, rstate_names[st]);
+        jsonw_key(w, "nextOffset");
+        jsonw_i64(w, atomic_load_explicit(&ps->next_offset, memory_order_relaxed));
+        jsonw_key(w, "consumingRows");
+        jsonw_u64(w, atomic_load_explicit(&ps->segment_rows, memory_order_relaxed));
+        jsonw_obj_end(w);
+    }
+    pthread_mutex_unlock(&r->mu);
+    jsonw_arr_end(w);
+    return errors;
+}
+
+int replica_segment_path(const replica *r, const char *table, const char *segment, char *buf,
+                         size_t cap)
+{
+    segname sn;
+    if (segname_parse(segment, &sn) != 0 || strcmp(sn.table, table) != 0) return SL_EINVAL;
+    int n = snprintf(buf, cap, "%s/%s/%s.seg", r->o.data_dir, table, segment);
+    return n > 0 && (size_t)n < cap ? 0 : SL_EINVAL;
+}
+
+void replica_stop(replica *r)
+{
+    if (!r) return;
+    atomic_store(&r->stop, true);
+    pthread_mutex_lock(&r->mu);
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->control, NULL);
+    for (int i = 0; i < r->ncompleters; i++) pthread_join(r->completers[i], NULL);
+    for (size_t i = 0; i < r->ntables; i++) {
+        zk_unwatch(r->z, r->tables[i]->watch_id);
+        cpool_free(r->tables[i]->pool);
+    }
+    for (size_t i = 0; i < r->nparts; i++) {
+        pcons_free(r->parts[i]->p);
+        free(r->parts[i]);
+    }
+    for (size_t i = 0; i < r->ntables; i++) {
+        tcfg_free(r->tables[i]->cfg);
+        schema_free(r->tables[i]->schema);
+        free(r->tables[i]);
+    }
+    zk_close(r->z);
+    dlq_close(r->dead_letter);
+    free(r->parts);
+    free(r->tables);
+    free(r->jobs);
+    free(r->completers);
+    pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->state_mu);
+    pthread_cond_destroy(&r->cv);
+    free(r);
+}

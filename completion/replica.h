@@ -1,0 +1,67 @@
+/* Cluster-mode sidecar: replicas driven by the controller's completion protocol (DESIGN §4).
+ *
+ * The sidecar registers its instance znode, watches the tables' assignments and consumes the
+ * segments assigned to it as CONSUMING (start offset and thresholds from the segment's
+ * metadata). When a segment is full the partition is held and a completion thread runs the
+ * replica state machine against the controller leader:
+ *
+ *   CONSUMING -> HOLDING -> CATCHING_UP | COMMITTING | RETAINING | DISCARDED -> ONLINE
+ *   (any) -> ERROR (StoppedConsuming, retried)
+ *
+ * COMMIT builds, CommitStart, uploads, CommitEnd; KEEP builds locally and compares the CRC
+ * with the committed one (a mismatch is divergence: logged, counted, healed by download);
+ * DISCARD downloads (segment store first, then peers) and checks the CRC before publishing.
+ * Each state change of a segment on this instance is written to tables/<t>/replicas/<id>.
+ * On restart the data dir is reconciled with ZooKeeper: committed files with the right CRC
+ * are kept, missing or wrong ones downloaded, the consuming segment restarts at its start.
+ *
+ * Threads: one control thread (assignment reconciliation), a few completion threads, and the
+ * consumer pools' workers; a partition is touched by its worker while consuming and by one
+ * completion thread while held, never by both. */
+#ifndef SL_REPLICA_H
+#define SL_REPLICA_H
+
+#include "common/jsonw.h"
+#include "common/metrics.h"
+#include "consumer/cpool.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct replica replica;
+
+typedef struct replica_opts {
+    const char *cluster;
+    const char *zk_connect;
+    unsigned zk_session_timeout_ms;
+    const char *instance_id;
+    const char *host;            /* advertised in the instance znode */
+    uint16_t port;               /* this sidecar's HTTP port (peer downloads) */
+    const char *data_dir;
+    int workers;                 /* consumer threads per table */
+    int completion_threads;
+    const cpool_prop *props;     /* kafka.* pass-through */
+    size_t nprops;
+    bool fail_on_data_loss;
+    const char *dead_letter_path;
+    size_t max_message_bytes;
+    int64_t perturb_row;         /* test knob: alter row N (1-based) of every segment; 0 off */
+    metrics_registry *metrics;   /* borrowed */
+} replica_opts;
+
+/* Connect to ZooKeeper, register, reconcile the data dir and start consuming. NULL with the
+ * reason in err. Stop with replica_stop. */
+replica *replica_start(const replica_opts *o, char *err, size_t errlen);
+
+/* Partition states as a JSON array into w; returns how many are in ERROR. Any thread. */
+int replica_health(replica *r, jsonw *w);
+
+/* Path of a published segment file of any table, for peer downloads; SL_EINVAL on a bad
+ * name. Any thread. */
+int replica_segment_path(const replica *r, const char *table, const char *segment, char *buf,
+                         size_t cap);
+
+/* Stop everything (consuming segments are dropped; they restart from ZooKeeper). */
+void replica_stop(replica *r);
+
+#endif

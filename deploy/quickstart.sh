@@ -1,0 +1,555 @@
+#!/usr/bin/env bash
+# Sluice quickstart: one command from a fresh checkout to a converged cluster on this machine.
+#
+#   deploy/quickstart.sh [--keep-running] [--dir DIR]   install, build, start, stream, check, summarise
+#   deploy/quickstart.sh --stop [--dir DIR]              stop what a --keep-running run left up
+#
+# Steps: install missing Debian packages (deploy/install-deps.sh); build build/sluice when it is
+# missing or older than a source file; start ZooKeeper (deploy/zk-start.sh), the embedded Kafka
+# broker (`sluice kafka-mock`, topic events with 4 partitions), one controller and three
+# cluster-mode sidecars, all on 127.0.0.1; register the example table (deploy/examples/, with
+# replication 3 and 25000-row segments); stream 400000 synthetic events (`sluice loadgen`) at a
+# rate the sidecars keep up with (the mock keeps only the newest ~100k batches per partition);
+# wait until every partition has at least 3 committed (DONE) segments; then print each
+# committed segment (offsets, rows, CRC, committer) and check the invariants a user can see:
+# the chain (segment k+1 starts where k ended, the first at offset 0), every replica ONLINE, and
+# every replica's file <sidecar data.dir>/events/<segment>.seg carrying the committed CRC.
+# Exit status: 0 all consistent; 1 a failure or an inconsistency (named on stderr); 2 usage.
+#
+# Everything lives in DIR (default /tmp/sluice-quickstart, recreated on each run; a DIR this
+# script did not create is never deleted): configs, data dirs, logs/ (one per process),
+# pids (NAME PID per line). Every process is stopped by its recorded PID on every exit path
+# unless --keep-running is given; then they stay up (ignoring SIGHUP) until --stop.
+#
+# Ports: controller 9000 and sidecars 8101-8103 when free, otherwise free ports picked at
+# random; ZooKeeper and Kafka always on free ports.
+#
+# Environment (tuning and tests): SLUICE_BUILD (build dir, default <repo>/build), QS_ROWS
+# (400000), QS_RATE (rows/s, 20000), QS_SEGMENTS (DONE segments wanted per partition, 3),
+# QS_TIMEOUT (seconds to wait for them, 240), QS_SETTLE (seconds replicas get to converge
+# after that, 60), QS_SIDECARS (sidecars to start, 3; fewer makes the table add fail:
+# a test of that path), QS_SKIP_DEPS=1 (do not run install-deps.sh).
+set -uo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${SLUICE_BUILD:-$SRC/build}
+SLUICE=$BUILD/sluice
+EX=$SRC/deploy/examples
+CLUSTER=quickstart
+TABLE=events
+PARTITIONS=4
+REPLICATION=3
+ROWS=${QS_ROWS:-400000}
+RATE=${QS_RATE:-20000}
+WANT=${QS_SEGMENTS:-3}
+TIMEOUT_S=${QS_TIMEOUT:-240}
+SETTLE_S=${QS_SETTLE:-60}
+NSIDECARS=${QS_SIDECARS:-3}
+FLUSH_ROWS=25000
+
+DIR=/tmp/sluice-quickstart
+KEEP=0
+STOP=0
+usage() {
+    sed -n '2,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    echo "Options: --keep-running (leave everything up), --dir DIR (default $DIR), --stop, --help."
+    echo "Details: the comment at the top of deploy/quickstart.sh."
+}
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --keep-running) KEEP=1 ;;
+    --stop) STOP=1 ;;
+    --dir)
+        [ $# -ge 2 ] && [ -n "$2" ] || { echo "quickstart: --dir needs a directory" >&2; exit 2; }
+        DIR=$2
+        shift
+        ;;
+    --dir=*) DIR=${1#--dir=} ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "quickstart: unexpected argument '$1'" >&2; usage >&2; exit 2 ;;
+    esac
+    shift
+done
+for v in ROWS RATE WANT TIMEOUT_S SETTLE_S NSIDECARS; do
+    case "${!v}" in '' | *[!0-9]*) echo "quickstart: $v must be a number" >&2; exit 2 ;; esac
+done
+case "$DIR" in /*) ;; *) DIR=$PWD/$DIR ;; esac
+DIR=${DIR%/}
+[ -n "$DIR" ] && [ "$DIR" != / ] || { echo "quickstart: refusing --dir /" >&2; exit 2; }
+MARK=$DIR/.sluice-quickstart
+
+TTY=0
+[ -t 1 ] && TTY=1
+say() { echo "quickstart: $*"; }
+warn() { echo "quickstart: $*" >&2; }
+
+# ---- processes: started, recorded, stopped by PID ---------------------------------------
+
+# Is PID still the process recorded as NAME for this DIR? Guards against a recycled PID.
+# loadgen's command line does not name DIR; the others' all do (config or control file).
+is_ours() { # is_ours NAME PID
+    local cmd
+    cmd=$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null) || return 1
+    case "$1" in
+    loadgen) case "$cmd" in *sluice\ loadgen*) return 0 ;; esac ;;
+    *) case "$cmd" in *sluice\ *"$DIR/"*) return 0 ;; esac ;;
+    esac
+    return 1
+}
+
+# Stop everything recorded in DIR/pids (TERM together, KILL after 15 s), then ZooKeeper.
+stop_all() {
+    local name pid live=() left
+    if [ -r "$DIR/pids" ]; then
+        while read -r name pid; do
+            case "$pid" in '' | *[!0-9]*) continue ;; esac
+            if is_ours "$name" "$pid"; then
+                kill -TERM "$pid" 2>/dev/null && live+=("$name:$pid")
+            fi
+        done <"$DIR/pids"
+        for _ in $(seq 1 150); do
+            left=0
+            for e in "${live[@]}"; do is_ours "${e%%:*}" "${e#*:}" && left=1; done
+            [ $left -eq 0 ] && break
+            sleep 0.1
+        done
+        for e in "${live[@]}"; do
+            if is_ours "${e%%:*}" "${e#*:}"; then
+                warn "${e%%:*} (pid ${e#*:}) ignored SIGTERM for 15 s: SIGKILL"
+                kill -KILL "${e#*:}" 2>/dev/null
+            fi
+        done
+        : >"$DIR/pids"
+    fi
+    [ -r "$DIR/zk/zk.pid" ] && bash "$SRC/deploy/zk-start.sh" --stop "$DIR/zk" 2>/dev/null
+    return 0
+}
+
+if [ $STOP -eq 1 ]; then
+    [ -e "$MARK" ] || { warn "$DIR is not a quickstart directory (no $MARK)"; exit 1; }
+    stop_all
+    say "stopped everything recorded in $DIR"
+    exit 0
+fi
+
+STARTED=0 # set once DIR belongs to this run: from then on the EXIT trap cleans up
+RESULT=1
+on_exit() {
+    [ $STARTED -eq 1 ] || return
+    [ $TTY -eq 1 ] && printf '\n'
+    if [ $KEEP -eq 1 ]; then
+        echo
+        say "everything is still running (--keep-running). Stop it with:"
+        echo "    $SRC/deploy/quickstart.sh --stop --dir $DIR"
+    else
+        stop_all
+        [ $RESULT -eq 0 ] && say "stopped everything (--keep-running leaves it up)"
+    fi
+    [ $RESULT -eq 0 ] || warn "FAILED; logs are in $DIR/logs/"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+die() {
+    warn "$*"
+    exit 1
+}
+
+# The last lines of a log, indented, for a failure message.
+log_tail() { [ -r "$1" ] && tail -n "${2:-5}" "$1" | sed 's/^/    | /' >&2; }
+
+# spawn NAME LOG CMD...: start CMD in the background, stdout+stderr to LOG, record its PID in
+# $SPAWNED and DIR/pids. With --keep-running it ignores SIGHUP so closing the terminal does
+# not stop it (a background job of a script is in the terminal's process group).
+spawn() {
+    local name=$1 log=$2
+    shift 2
+    if [ $KEEP -eq 1 ]; then
+        (trap '' HUP; exec "$@") </dev/null >"$log" 2>&1 &
+    else
+        "$@" </dev/null >"$log" 2>&1 &
+    fi
+    SPAWNED=$!
+    echo "$name $SPAWNED" >>"$DIR/pids"
+}
+
+# The exit status of a child that has exited (our own children only).
+exit_status() { wait "$1" 2>/dev/null; echo $?; }
+
+# ---- ports --------------------------------------------------------------------------------
+
+TAKEN_PORTS=" "
+port_free() { # nothing listens on 127.0.0.1:P and we did not hand it out already
+    case "$TAKEN_PORTS" in *" $1 "*) return 1 ;; esac
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+# pick_port PREFERRED: PREFERRED if free, else a free one in 20000..31999 (below Linux's
+# ephemeral range, so no outgoing connection takes it before the server binds it).
+pick_port() {
+    local p=$1
+    if ! port_free "$p"; then
+        for _ in $(seq 1 100); do
+            p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+            port_free "$p" && break
+        done
+        port_free "$p" || die "no free port found"
+    fi
+    TAKEN_PORTS="$TAKEN_PORTS$p "
+    echo "$p"
+}
+
+# ---- 1. directory -------------------------------------------------------------------------
+
+if [ -e "$DIR" ]; then
+    if [ -e "$MARK" ]; then
+        if [ -s "$DIR/pids" ] || [ -r "$DIR/zk/zk.pid" ]; then
+            say "stopping the previous quickstart in $DIR"
+            stop_all
+        fi
+        rm -rf "$DIR" || die "cannot remove $DIR"
+    elif [ -d "$DIR" ] && [ -z "$(ls -A "$DIR" 2>/dev/null)" ]; then
+        :
+    else
+        die "$DIR exists and was not made by the quickstart; remove it or pass another --dir"
+    fi
+fi
+mkdir -p "$DIR/logs" || die "cannot create $DIR"
+: >"$MARK"
+: >"$DIR/pids"
+STARTED=1
+
+# ---- 2. dependencies and build --------------------------------------------------------------
+
+if [ "${QS_SKIP_DEPS:-0}" != 1 ]; then
+    "$SRC/deploy/install-deps.sh" >"$DIR/logs/install-deps.log" 2>&1 || {
+        log_tail "$DIR/logs/install-deps.log" 10
+        die "installing the Debian packages failed (deploy/install-deps.sh)"
+    }
+fi
+
+needs_build() {
+    [ -x "$SLUICE" ] || return 0
+    [ -n "$(find "$SRC/CMakeLists.txt" "$SRC/src" "$SRC/common" "$SRC/completion" \
+        "$SRC/consumer" "$SRC/segment" "$SRC/proto" -type f -newer "$SLUICE" -print -quit \
+        2>/dev/null)" ]
+}
+if needs_build; then
+    say "building $SLUICE (log: $DIR/logs/build.log)"
+    {
+        cmake -S "$SRC" -B "$BUILD" && cmake --build "$BUILD" -j2
+    } 2>&1 | tee "$DIR/logs/build.log" | {
+        # on a terminal, one line of progress ("[ 42%]"); otherwise quiet
+        if [ $TTY -eq 1 ]; then
+            while IFS= read -r l; do
+                case "$l" in "["*"%]"*) printf '\r  %s' "${l:0:7}" ;; esac
+            done
+            printf '\r'
+        else
+            cat >/dev/null
+        fi
+    }
+    [ "${PIPESTATUS[0]}" -eq 0 ] && [ -x "$SLUICE" ] || {
+        log_tail "$DIR/logs/build.log" 15
+        die "the build failed"
+    }
+fi
+
+# ---- 3. ZooKeeper, Kafka --------------------------------------------------------------------
+
+say "starting ZooKeeper"
+ZK_OUT=$(bash "$SRC/deploy/zk-start.sh" "$DIR/zk" 2>"$DIR/logs/zk-start.log") || {
+    log_tail "$DIR/logs/zk-start.log"
+    die "ZooKeeper did not start (log: $DIR/zk/zk.log)"
+}
+ZK_CONNECT=$(sed -n 's/^ZK_CONNECT=\(127\.0\.0\.1:[0-9][0-9]*\)$/\1/p' <<<"$ZK_OUT")
+[ -n "$ZK_CONNECT" ] || die "zk-start.sh printed no ZK_CONNECT"
+
+say "starting the embedded Kafka broker (topic $TABLE, $PARTITIONS partitions)"
+spawn kafka-mock "$DIR/logs/kafka-mock.log" "$SLUICE" kafka-mock --brokers 1 \
+    --topic "$TABLE:$PARTITIONS" --control-port 0 --control-file "$DIR/kafka.ctl" \
+    --bootstrap-file "$DIR/kafka.bootstrap"
+MOCK_PID=$SPAWNED
+BOOTSTRAP=""
+for _ in $(seq 1 100); do
+    [ -s "$DIR/kafka.bootstrap" ] && BOOTSTRAP=$(head -1 "$DIR/kafka.bootstrap") && break
+    kill -0 "$MOCK_PID" 2>/dev/null || break
+    sleep 0.1
+done
+[ -n "$BOOTSTRAP" ] || {
+    log_tail "$DIR/logs/kafka-mock.log"
+    die "sluice kafka-mock did not start"
+}
+
+# ---- 4. controller, sidecars ----------------------------------------------------------------
+
+# wait_healthy NAME PID URL: GET URL/health answers 200 within 30 s, and the process lives.
+wait_healthy() {
+    local name=$1 pid=$2 url=$3
+    for _ in $(seq 1 150); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            local st
+            st=$(exit_status "$pid")
+            log_tail "$DIR/logs/$name.log"
+            die "$name exited at start (status $st); its log: $DIR/logs/$name.log"
+        fi
+        curl -sf -o /dev/null --max-time 2 "$url/health" && return 0
+        sleep 0.2
+    done
+    log_tail "$DIR/logs/$name.log"
+    die "$name did not become healthy at $url/health within 30 s"
+}
+
+CTL_PORT=$(pick_port 9000) || exit 1
+CTL_URL=http://127.0.0.1:$CTL_PORT
+cat >"$DIR/controller.conf" <<EOF
+# written by deploy/quickstart.sh
+cluster.name = $CLUSTER
+zk.connect = $ZK_CONNECT
+instance.id = controller-1
+http.port = $CTL_PORT
+http.bind = 127.0.0.1
+data.dir = $DIR/controller
+EOF
+say "starting the controller at $CTL_URL"
+spawn controller "$DIR/logs/controller.log" "$SLUICE" controller --config "$DIR/controller.conf"
+CTL_PID=$SPAWNED
+wait_healthy controller "$CTL_PID" "$CTL_URL"
+for _ in $(seq 1 100); do
+    curl -sf --max-time 2 "$CTL_URL/health" | grep -q '"leader":true' && break
+    sleep 0.2
+done
+
+SC_URLS=()
+SC_PIDS=()
+for i in $(seq 1 "$NSIDECARS"); do
+    port=$(pick_port $((8100 + i))) || exit 1
+    cat >"$DIR/sidecar$i.conf" <<EOF
+# written by deploy/quickstart.sh
+cluster.name = $CLUSTER
+zk.connect = $ZK_CONNECT
+instance.id = sidecar-$i
+mode = cluster
+http.port = $port
+http.bind = 127.0.0.1
+data.dir = $DIR/sidecar$i
+EOF
+    spawn "sidecar-$i" "$DIR/logs/sidecar-$i.log" "$SLUICE" sidecar --config "$DIR/sidecar$i.conf"
+    SC_PIDS+=("$SPAWNED")
+    SC_URLS+=("http://127.0.0.1:$port")
+done
+[ "$NSIDECARS" -gt 0 ] && say "starting $NSIDECARS sidecars at ${SC_URLS[*]}"
+for i in $(seq 1 "$NSIDECARS"); do
+    wait_healthy "sidecar-$i" "${SC_PIDS[$((i - 1))]}" "${SC_URLS[$((i - 1))]}"
+done
+
+# ---- 5. the table ---------------------------------------------------------------------------
+
+python3 - "$EX/events_table.json" "$BOOTSTRAP" "$REPLICATION" "$FLUSH_ROWS" >"$DIR/events_table.json" <<'PY' ||
+import json, sys
+t = json.load(open(sys.argv[1]))
+t["segmentsConfig"]["replication"] = sys.argv[3]
+m = t["ingestionConfig"]["streamIngestionConfig"]["streamConfigMaps"][0]
+m["stream.kafka.broker.list"] = sys.argv[2]
+m["realtime.segment.flush.threshold.rows"] = sys.argv[4]
+m["realtime.segment.flush.threshold.time"] = "6h"
+json.dump(t, sys.stdout, indent=2)
+print()
+PY
+    die "cannot write $DIR/events_table.json"
+
+say "adding table $TABLE (replication $REPLICATION, $FLUSH_ROWS-row segments)"
+# The sidecars register in ZooKeeper as they start; until all have, the controller answers
+# "needs N live sidecars", so that answer is retried for a few seconds.
+end=$((SECONDS + 15))
+while :; do
+    "$SLUICE" table add --controller "$CTL_URL" --table-config "$DIR/events_table.json" \
+        --schema "$EX/events_schema.json" >"$DIR/logs/table-add.log" 2>&1 && break
+    if ! grep -q "live sidecars" "$DIR/logs/table-add.log" || [ $SECONDS -ge $end ]; then
+        log_tail "$DIR/logs/table-add.log"
+        die "sluice table add failed"
+    fi
+    sleep 0.5
+done
+
+# ---- 6. stream, wait ------------------------------------------------------------------------
+
+say "streaming $ROWS events at $RATE/s into topic $TABLE"
+spawn loadgen "$DIR/logs/loadgen.log" "$SLUICE" loadgen --bootstrap "$BOOTSTRAP" --topic "$TABLE" \
+    --rows "$ROWS" --partitions "$PARTITIONS" --rate "$RATE"
+LOADGEN_PID=$SPAWNED
+
+# The checks on a listing (`sluice table segments` JSON), in one place:
+#   qs_check progress FILE                 "p0=2 p1=3 ..." ; exit 0 when each has >= WANT DONE
+#   qs_check verify FILE [--summary]       chain, replica states and files; exit 0 consistent,
+#                                          1 broken for good (a chain gap), 2 replicas not there yet
+qs_check() {
+    QC_WANT=$WANT QC_PARTITIONS=$PARTITIONS QC_REPLICATION=$REPLICATION QC_SLUICE=$SLUICE \
+        QC_CTL=$CTL_URL QC_DIR=$DIR QC_TABLE=$TABLE QC_SIDECARS=$NSIDECARS python3 - "$@" <<'PY'
+import json, os, subprocess, sys, urllib.request
+mode, path, summary = sys.argv[1], sys.argv[2], "--summary" in sys.argv[3:]
+E = os.environ
+want, nparts, repl, nsc = (int(E[k]) for k in ("QC_WANT", "QC_PARTITIONS", "QC_REPLICATION", "QC_SIDECARS"))
+sluice, ctl, qdir, table = E["QC_SLUICE"], E["QC_CTL"], E["QC_DIR"], E["QC_TABLE"]
+segs = json.load(open(path))
+by = {p: [] for p in range(nparts)}
+for s in segs:
+    by.setdefault(s["partition"], []).append(s)
+for v in by.values():
+    v.sort(key=lambda s: s["sequence"])
+done = {p: sum(s["status"] == "DONE" for s in v) for p, v in by.items()}
+if mode == "progress":
+    print(" ".join("p%d=%d/%d" % (p, min(done[p], want), want) for p in sorted(done)))
+    sys.exit(0 if all(d >= want for d in done.values()) else 1)
+
+dirs = {"sidecar-%d" % i: os.path.join(qdir, "sidecar%d" % i) for i in range(1, nsc + 1)}
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+hard, soft, out = [], [], []
+
+def file_crc(path):
+    r = subprocess.run([sluice, "segment", "info", path], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, (r.stderr.strip().splitlines() or ["segment info failed"])[-1]
+    return json.loads(r.stdout)["crc"], None
+
+for p in sorted(by):
+    v = by[p]
+    out.append("partition %d" % p)
+    if [s["sequence"] for s in v] != list(range(len(v))):
+        hard.append("partition %d: sequences %s are not 0..%d" % (p, [s["sequence"] for s in v], len(v) - 1))
+    if v and v[0]["startOffset"] != 0:
+        hard.append("partition %d: the first segment starts at %s, not 0" % (p, v[0]["startOffset"]))
+    for a, b in zip(v, v[1:]):
+        if a["status"] != "DONE" or b["startOffset"] != a["endOffset"]:
+            hard.append("partition %d: %s [%s, %s) %s is followed by %s starting at %s" % (
+                p, a["segment"], a["startOffset"], a["endOffset"], a["status"], b["segment"], b["startOffset"]))
+    for s in v:
+        seg = s["segment"]
+        if s["status"] != "DONE":
+            out.append("  %-3d %-36s [%d, ...)  %s, replicas %s" % (
+                s["sequence"], seg, s["startOffset"], "consuming" if s["status"] == "IN_PROGRESS" else s["status"],
+                ", ".join("%s %s" % kv for kv in sorted(s["replicas"].items()))))
+            continue
+        committer = "?"
+        try:
+            with opener.open("%s/tables/%s/segments/%s" % (ctl, table, seg), timeout=10) as r:
+                committer = json.load(r).get("committer") or "?"
+        except Exception as e:
+            if summary:
+                hard.append("%s: GET %s/tables/%s/segments/%s: %s" % (seg, ctl, table, seg, e))
+        reps = []
+        for inst, state in sorted(s["replicas"].items()):
+            note = "ok"
+            if state != "ONLINE":
+                note = state
+                soft.append("%s: replica %s is %s, not ONLINE" % (seg, inst, state))
+            elif inst not in dirs:
+                note = "unknown instance"
+                hard.append("%s: replica %s is not one of the quickstart's sidecars" % (seg, inst))
+            else:
+                f = os.path.join(dirs[inst], table, seg + ".seg")
+                if not os.path.exists(f):
+                    note = "file missing"
+                    soft.append("%s: %s has no %s" % (seg, inst, f))
+                else:
+                    crc, err = file_crc(f)
+                    if crc != s["crc"]:
+                        note = "CRC %s" % crc if err is None else "unreadable"
+                        soft.append("%s: %s holds %s with %s, committed CRC is %s" % (
+                            seg, inst, f, "CRC %s" % crc if err is None else "an error (%s)" % err, s["crc"]))
+            reps.append("%s %s" % (inst, note))
+        out.append("  %-3d %-36s [%d, %d)  rows %-6d crc %-10d committer %-10s %s" % (
+            s["sequence"], seg, s["startOffset"], s["endOffset"], s["numRows"], s["crc"], committer,
+            ", ".join(reps)))
+        if len(s["replicas"]) != repl:
+            hard.append("%s: %d replicas, the table asks for %d" % (seg, len(s["replicas"]), repl))
+if summary:
+    print("\n".join(out))
+for m in hard + soft:
+    print("INCONSISTENT: " + m, file=sys.stderr)
+sys.exit(1 if hard else 2 if soft else 0)
+PY
+}
+
+# A process that must stay up has exited: fail with its log.
+check_alive() {
+    local i st
+    for i in $(seq 1 "$NSIDECARS"); do
+        if ! kill -0 "${SC_PIDS[$((i - 1))]}" 2>/dev/null; then
+            st=$(exit_status "${SC_PIDS[$((i - 1))]}")
+            log_tail "$DIR/logs/sidecar-$i.log"
+            die "sidecar-$i exited (status $st)"
+        fi
+    done
+    kill -0 "$CTL_PID" 2>/dev/null || { log_tail "$DIR/logs/controller.log"; die "the controller exited"; }
+    kill -0 "$MOCK_PID" 2>/dev/null || { log_tail "$DIR/logs/kafka-mock.log"; die "kafka-mock exited"; }
+    if [ -n "$LOADGEN_PID" ] && ! kill -0 "$LOADGEN_PID" 2>/dev/null; then
+        st=$(exit_status "$LOADGEN_PID")
+        LOADGEN_PID=""
+        if [ "$st" -ne 0 ]; then
+            log_tail "$DIR/logs/loadgen.log"
+            die "sluice loadgen failed (status $st)"
+        fi
+    fi
+}
+
+say "waiting (at most ${TIMEOUT_S}s) until every partition has $WANT committed segments"
+LIST=$DIR/segments.json
+t0=$SECONDS
+while :; do
+    check_alive
+    if "$SLUICE" table segments --controller "$CTL_URL" --table "$TABLE" >"$LIST.tmp" 2>"$DIR/logs/segments.err"; then
+        mv "$LIST.tmp" "$LIST"
+        prog=$(qs_check progress "$LIST") && break
+        [ $TTY -eq 1 ] && printf '\r  %3ds  DONE segments: %s ' $((SECONDS - t0)) "$prog"
+    fi
+    if [ $((SECONDS - t0)) -ge "$TIMEOUT_S" ]; then
+        [ $TTY -eq 1 ] && printf '\n'
+        log_tail "$DIR/logs/segments.err" 3
+        die "timed out after ${TIMEOUT_S}s waiting for $WANT DONE segments per partition (${prog:-no listing})"
+    fi
+    sleep 1
+done
+[ $TTY -eq 1 ] && printf '\r%-78s\r' ""
+say "every partition has $WANT committed segments ($((SECONDS - t0))s)"
+
+# ---- 7. check, summarise ----------------------------------------------------------------------
+
+# Non-committing replicas build (or download) their copy after the commit: give them time.
+end=$((SECONDS + SETTLE_S))
+while :; do
+    check_alive
+    "$SLUICE" table segments --controller "$CTL_URL" --table "$TABLE" >"$LIST.tmp" 2>"$DIR/logs/segments.err" &&
+        mv "$LIST.tmp" "$LIST" && qs_check verify "$LIST" 2>/dev/null
+    st=$?
+    [ $st -eq 0 ] || [ $st -eq 1 ] || [ $SECONDS -ge $end ] && break
+    sleep 1
+done
+
+echo
+echo "Table $TABLE: $PARTITIONS partitions, replication $REPLICATION, $FLUSH_ROWS rows per segment"
+echo "(offsets [start, end); crc = CRC-32C of the segment file; replicas: state and local file check)"
+echo
+qs_check verify "$LIST" --summary
+st=$?
+cat <<EOF
+
+Look around:
+  controller   $CTL_URL/tables   $CTL_URL/tables/$TABLE/segments   $CTL_URL/metrics
+EOF
+for i in $(seq 1 "$NSIDECARS"); do
+    printf '  sidecar-%d    %s/health   %s/metrics\n' "$i" "${SC_URLS[$((i - 1))]}" "${SC_URLS[$((i - 1))]}"
+done
+cat <<EOF
+  segments     $SLUICE table segments --controller $CTL_URL --table $TABLE
+  ZooKeeper    $SLUICE zk dump --zk $ZK_CONNECT --cluster $CLUSTER
+  files        $DIR/sidecar*/$TABLE/*.seg   ($SLUICE segment info|dump|verify FILE)
+  logs         $DIR/logs/
+EOF
+echo
+if [ $st -ne 0 ]; then
+    die "the cluster is INCONSISTENT (see the lines above)"
+fi
+say "OK: chains contiguous, every replica ONLINE with the committed CRC"
+RESULT=0
+exit 0
