@@ -148,6 +148,11 @@ static void r_publish_state(replica *r, const rtable *t, const char *segment, co
             json_decref(obj);
             obj = json_object();
         }
+        const char *prev = json_string_value(json_object_get(obj, segment));
+        if (prev && strcmp(prev, st) == 0) { /* already recorded */
+            json_decref(obj);
+            break;
+        }
         json_object_set_new(obj, segment, json_string(st));
         char *out = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(obj);
@@ -155,11 +160,12 @@ static void r_publish_state(replica *r, const rtable *t, const char *segment, co
                              : zk_set(r->z, path, out, strlen(out), version, NULL);
         free(out);
         if (rc == 0) break;
-        if (rc != SL_ECONFLICT && rc != SL_EEXIST) {
+        if ((rc != SL_ECONFLICT && rc != SL_EEXIST) || attempt == 4) {
             SL_WARN("replica", "cannot record state segment=%s state=%s err=%s", segment, st,
                     sluice_strerror(rc));
             break;
         }
+        usleep(20000);
     }
     pthread_mutex_unlock(&r->state_mu);
 }
@@ -167,11 +173,14 @@ static void r_publish_state(replica *r, const rtable *t, const char *segment, co
 /* The one place a partition's state changes: logged, and published for the segment. */
 static void r_set_state(replica *r, rpart *rp, rstate to)
 {
-    rstate from = (rstate)atomic_exchange(&rp->state, (int)to);
-    SL_INFO("replica", "table=%s partition=%d segment=%s %s -> %s", rp->t->name, rp->partition,
-            rp->meta.segment, rstate_names[from], rstate_names[to]);
+    /* publish first: once ONLINE or ERROR is visible the control thread may move rp on to
+     * the next segment (rp->meta changes), and the record must name this one */
     if (to == R_CONSUMING || to == R_ONLINE || to == R_ERROR)
         r_publish_state(r, rp->t, rp->meta.segment, rstate_names[to]);
+    rstate from = (rstate)atomic_load(&rp->state);
+    SL_INFO("replica", "table=%s partition=%d segment=%s %s -> %s", rp->t->name, rp->partition,
+            rp->meta.segment, rstate_names[from], rstate_names[to]);
+    atomic_store(&rp->state, (int)to);
 }
 
 /* ---- files ------------------------------------------------------------------------- */

@@ -174,8 +174,9 @@ spawn() {
     echo "$name $SPAWNED" >>"$DIR/pids"
 }
 
-# The exit status of a child that has exited (our own children only).
-exit_status() { wait "$1" 2>/dev/null; echo $?; }
+# The exit status of a child that has exited is read with `wait PID; st=$?` in this shell
+# (not in a $(...) subshell, which has no such child).
+LOADGEN_PID=""
 
 # ---- ports --------------------------------------------------------------------------------
 
@@ -289,7 +290,8 @@ wait_healthy() {
     for _ in $(seq 1 150); do
         if ! kill -0 "$pid" 2>/dev/null; then
             local st
-            st=$(exit_status "$pid")
+            wait "$pid" 2>/dev/null
+            st=$?
             log_tail "$DIR/logs/$name.log"
             die "$name exited at start (status $st); its log: $DIR/logs/$name.log"
         fi
@@ -476,7 +478,8 @@ check_alive() {
     local i st
     for i in $(seq 1 "$NSIDECARS"); do
         if ! kill -0 "${SC_PIDS[$((i - 1))]}" 2>/dev/null; then
-            st=$(exit_status "${SC_PIDS[$((i - 1))]}")
+            wait "${SC_PIDS[$((i - 1))]}" 2>/dev/null
+            st=$?
             log_tail "$DIR/logs/sidecar-$i.log"
             die "sidecar-$i exited (status $st)"
         fi
@@ -484,7 +487,8 @@ check_alive() {
     kill -0 "$CTL_PID" 2>/dev/null || { log_tail "$DIR/logs/controller.log"; die "the controller exited"; }
     kill -0 "$MOCK_PID" 2>/dev/null || { log_tail "$DIR/logs/kafka-mock.log"; die "kafka-mock exited"; }
     if [ -n "$LOADGEN_PID" ] && ! kill -0 "$LOADGEN_PID" 2>/dev/null; then
-        st=$(exit_status "$LOADGEN_PID")
+        wait "$LOADGEN_PID" 2>/dev/null
+        st=$?
         LOADGEN_PID=""
         if [ "$st" -ne 0 ]; then
             log_tail "$DIR/logs/loadgen.log"
@@ -519,9 +523,12 @@ say "every partition has $WANT committed segments ($((SECONDS - t0))s)"
 end=$((SECONDS + SETTLE_S))
 while :; do
     check_alive
-    "$SLUICE" table segments --controller "$CTL_URL" --table "$TABLE" >"$LIST.tmp" 2>"$DIR/logs/segments.err" &&
-        mv "$LIST.tmp" "$LIST" && qs_check verify "$LIST" 2>/dev/null
-    st=$?
+    st=2 # a listing that fails is tried again
+    if "$SLUICE" table segments --controller "$CTL_URL" --table "$TABLE" >"$LIST.tmp" 2>"$DIR/logs/segments.err"; then
+        mv "$LIST.tmp" "$LIST"
+        qs_check verify "$LIST" 2>/dev/null
+        st=$?
+    fi
     [ $st -eq 0 ] || [ $st -eq 1 ] || [ $SECONDS -ge $end ] && break
     sleep 1
 done

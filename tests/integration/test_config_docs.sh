@@ -38,5 +38,5 @@ check "bad enum value is named" grep -q "consumer.data.loss" e5.txt
 "$S" sidecar $base --set table.config=/nonexistent.json --set table.schema=$SLUICE_SRC/deploy/examples/events_schema.json 2>e6.txt
 check "unreadable table config names the file" grep -q "/nonexistent.json" e6.txt
 "$S" sidecar --set cluster.name=c --set instance.id=i --set http.port=0 --set data.dir=d --set zk.connect=127.0.0.1:1 2>e7.txt
-check "cluster mode is refused with the reason" grep -q "mode = standalone" e7.txt
+check "cluster mode cannot start without ZooKeeper and says so" grep -q "zk.connect" e7.txt
 finish
