@@ -32,5 +32,7 @@ run "consumer: bare librdkafka vs standalone, 16 partitions on 2 cores, RSS per 
 
 run "controller: completions per second and RPC round trip (32 partitions x 3 replicas)" \
   bench/completion.sh "$B" 32 5 200
+run "replicas: completion overhead, three replicas vs standalone rows/s" \
+  bench/replicas.sh "$B" 30000 1500
 
 exit $failed

@@ -398,7 +398,10 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq)
     snprintf(url, sizeof url, "%s/segments/%s/%s", leader, rp->t->name, rp->meta.segment);
     httpc_resp ur;
     httpc_resp_init(&ur, 1 << 16);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = httpc_put_file(h, url, rp->built_path, 300000, &ur);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long upload_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     bool uploaded = rc == 0 && ur.status == 200;
     if (!uploaded)
         SL_WARN("replica", "upload failed segment=%s status=%ld %s", rp->meta.segment, ur.status,
@@ -410,6 +413,8 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq)
     snprintf(rq->location, sizeof rq->location, "%s", url);
     if (r_rpc(r, h, RPC_COMMIT_END, rq, &rs) || rs.status != RPC_STATUS_COMMIT_SUCCESS)
         return SL_ECONFLICT;
+    SL_INFO("replica", "committed segment=%s build_ms=%lld upload_ms=%ld bytes=%" PRIu64,
+            rp->meta.segment, (long long)rq->build_millis, upload_ms, size);
     return r_publish_file(rp->t, rp->meta.segment, rp->built_path);
 }
 
