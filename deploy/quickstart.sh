@@ -89,7 +89,7 @@ warn() { echo "quickstart: $*" >&2; }
 # loadgen's command line does not name DIR; the others' all do (config or control file).
 is_ours() { # is_ours NAME PID
     local cmd
-    cmd=$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null) || return 1
+    cmd=$({ tr '\0' ' ' <"/proc/$2/cmdline"; } 2>/dev/null) || return 1
     case "$1" in
     loadgen) case "$cmd" in *sluice\ loadgen*) return 0 ;; esac ;;
     *) case "$cmd" in *sluice\ *"$DIR/"*) return 0 ;; esac ;;
@@ -185,19 +185,18 @@ port_free() { # nothing listens on 127.0.0.1:P and we did not hand it out alread
     case "$TAKEN_PORTS" in *" $1 "*) return 1 ;; esac
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
-# pick_port PREFERRED: PREFERRED if free, else a free one in 20000..31999 (below Linux's
-# ephemeral range, so no outgoing connection takes it before the server binds it).
+# pick_port PREFERRED: sets PORT to PREFERRED if free, else to a free port in 20000..31999
+# (below Linux's ephemeral range, so no outgoing connection takes it before the server binds).
 pick_port() {
-    local p=$1
-    if ! port_free "$p"; then
+    PORT=$1
+    if ! port_free "$PORT"; then
         for _ in $(seq 1 100); do
-            p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-            port_free "$p" && break
+            PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+            port_free "$PORT" && break
         done
-        port_free "$p" || die "no free port found"
+        port_free "$PORT" || die "no free port found"
     fi
-    TAKEN_PORTS="$TAKEN_PORTS$p "
-    echo "$p"
+    TAKEN_PORTS="$TAKEN_PORTS$PORT "
 }
 
 # ---- 1. directory -------------------------------------------------------------------------
@@ -302,7 +301,8 @@ wait_healthy() {
     die "$name did not become healthy at $url/health within 30 s"
 }
 
-CTL_PORT=$(pick_port 9000) || exit 1
+pick_port 9000
+CTL_PORT=$PORT
 CTL_URL=http://127.0.0.1:$CTL_PORT
 cat >"$DIR/controller.conf" <<EOF
 # written by deploy/quickstart.sh
@@ -325,7 +325,8 @@ done
 SC_URLS=()
 SC_PIDS=()
 for i in $(seq 1 "$NSIDECARS"); do
-    port=$(pick_port $((8100 + i))) || exit 1
+    pick_port $((8100 + i))
+    port=$PORT
     cat >"$DIR/sidecar$i.conf" <<EOF
 # written by deploy/quickstart.sh
 cluster.name = $CLUSTER

@@ -113,8 +113,10 @@ static const config_def sidecar_defs[] = {
      "JSON-lines file receiving malformed messages (base64) and data-loss ranges", 0, NULL},
     {"consumer.max.message.bytes", CONFIG_SIZE_BYTES, OFF(max_message_bytes), 1, 1 << 30,
      "1M", "Messages larger than this are rejected as oversized", 0, NULL},
-    {"consumer.completion.threads", CONFIG_INT64, OFF(completion_threads), 1, 64, "2",
-     "Cluster mode: threads running segment completions (build, upload, download)", 0, NULL},
+    {"consumer.completion.threads", CONFIG_INT64, OFF(completion_threads), 1, 256, "8",
+     "Cluster mode: segment completions in flight at once (each thread mostly waits on the "
+     "controller's long-polls; fewer than the partitions completing together delays them)",
+     0, NULL},
     {"log.level", CONFIG_ENUM, OFF(log_level), 0, 0, "info", "error, warn, info or debug", 0,
      sidecar_levels},
     {"test.perturb.row", CONFIG_INT64, OFF(perturb_row), 0, INT64_MAX, "0",
