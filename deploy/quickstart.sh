@@ -2,6 +2,7 @@
 # Sluice quickstart: one command from a fresh checkout to a converged cluster on this machine.
 #
 #   deploy/quickstart.sh [--keep-running] [--dir DIR]   install, build, start, stream, check, summarise
+#   deploy/quickstart.sh --check [--dir DIR]             check and summarise it again while it runs
 #   deploy/quickstart.sh --stop [--dir DIR]              stop what a --keep-running run left up
 #
 # Steps: install missing Debian packages (deploy/install-deps.sh); build build/sluice when it is
@@ -19,7 +20,8 @@
 # Everything lives in DIR (default /tmp/sluice-quickstart, recreated on each run; a DIR this
 # script did not create is never deleted): configs, data dirs, logs/ (one per process),
 # pids (NAME PID per line). Every process is stopped by its recorded PID on every exit path
-# unless --keep-running is given; then they stay up (ignoring SIGHUP) until --stop.
+# unless --keep-running is given; then they stay up (ignoring SIGHUP) until --stop, and
+# --check re-runs the checks and the summary against them (DIR/state says where they are).
 #
 # Ports: controller 9000 and sidecars 8101-8103 when free, otherwise free ports picked at
 # random; ZooKeeper and Kafka always on free ports.
@@ -50,15 +52,17 @@ FLUSH_ROWS=25000
 DIR=/tmp/sluice-quickstart
 KEEP=0
 STOP=0
+CHECK=0
 usage() {
-    sed -n '2,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-    echo "Options: --keep-running (leave everything up), --dir DIR (default $DIR), --stop, --help."
+    sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    echo "Options: --keep-running (leave everything up), --dir DIR (default $DIR), --check, --stop, --help."
     echo "Details: the comment at the top of deploy/quickstart.sh."
 }
 while [ $# -gt 0 ]; do
     case "$1" in
     --keep-running) KEEP=1 ;;
     --stop) STOP=1 ;;
+    --check) CHECK=1 ;;
     --dir)
         [ $# -ge 2 ] && [ -n "$2" ] || { echo "quickstart: --dir needs a directory" >&2; exit 2; }
         DIR=$2
@@ -198,6 +202,173 @@ pick_port() {
     fi
     TAKEN_PORTS="$TAKEN_PORTS$PORT "
 }
+
+# The checks on a listing (`sluice table segments` JSON), in one place:
+#   qs_check progress FILE                 "p0=2 p1=3 ..." ; exit 0 when each has >= WANT DONE
+#   qs_check verify FILE [--summary]       chain, replica states and files; exit 0 consistent,
+#                                          1 broken for good (a chain gap), 2 replicas not there yet
+qs_check() {
+    QC_WANT=$WANT QC_PARTITIONS=$PARTITIONS QC_REPLICATION=$REPLICATION QC_SLUICE=$SLUICE \
+        QC_CTL=$CTL_URL QC_DIR=$DIR QC_TABLE=$TABLE QC_SIDECARS=$NSIDECARS python3 - "$@" <<'PY'
+import json, os, subprocess, sys, urllib.request
+mode, path, summary = sys.argv[1], sys.argv[2], "--summary" in sys.argv[3:]
+E = os.environ
+want, nparts, repl, nsc = (int(E[k]) for k in ("QC_WANT", "QC_PARTITIONS", "QC_REPLICATION", "QC_SIDECARS"))
+sluice, ctl, qdir, table = E["QC_SLUICE"], E["QC_CTL"], E["QC_DIR"], E["QC_TABLE"]
+segs = json.load(open(path))
+by = {p: [] for p in range(nparts)}
+for s in segs:
+    by.setdefault(s["partition"], []).append(s)
+for v in by.values():
+    v.sort(key=lambda s: s["sequence"])
+done = {p: sum(s["status"] == "DONE" for s in v) for p, v in by.items()}
+if mode == "progress":
+    print(" ".join("p%d=%d/%d" % (p, min(done[p], want), want) for p in sorted(done)))
+    sys.exit(0 if all(d >= want for d in done.values()) else 1)
+
+dirs = {"sidecar-%d" % i: os.path.join(qdir, "sidecar%d" % i) for i in range(1, nsc + 1)}
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+hard, soft, out = [], [], []
+
+def file_crc(path):
+    r = subprocess.run([sluice, "segment", "info", path], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, (r.stderr.strip().splitlines() or ["segment info failed"])[-1]
+    return json.loads(r.stdout)["crc"], None
+
+for p in sorted(by):
+    v = by[p]
+    out.append("partition %d" % p)
+    if [s["sequence"] for s in v] != list(range(len(v))):
+        hard.append("partition %d: sequences %s are not 0..%d" % (p, [s["sequence"] for s in v], len(v) - 1))
+    if v and v[0]["startOffset"] != 0:
+        hard.append("partition %d: the first segment starts at %s, not 0" % (p, v[0]["startOffset"]))
+    for a, b in zip(v, v[1:]):
+        if a["status"] != "DONE" or b["startOffset"] != a["endOffset"]:
+            hard.append("partition %d: %s [%s, %s) %s is followed by %s starting at %s" % (
+                p, a["segment"], a["startOffset"], a["endOffset"], a["status"], b["segment"], b["startOffset"]))
+    for s in v:
+        seg = s["segment"]
+        if s["status"] != "DONE":
+            out.append("  %-3d %-36s [%d, ...)  %s, replicas %s" % (
+                s["sequence"], seg, s["startOffset"], "consuming" if s["status"] == "IN_PROGRESS" else s["status"],
+                ", ".join("%s %s" % kv for kv in sorted(s["replicas"].items()))))
+            continue
+        committer = "?"
+        try:
+            with opener.open("%s/tables/%s/segments/%s" % (ctl, table, seg), timeout=10) as r:
+                committer = json.load(r).get("committer") or "?"
+        except Exception as e:
+            if summary:
+                hard.append("%s: GET %s/tables/%s/segments/%s: %s" % (seg, ctl, table, seg, e))
+        reps = []
+        for inst, state in sorted(s["replicas"].items()):
+            note = "ok"
+            if state != "ONLINE":
+                note = state
+                soft.append("%s: replica %s is %s, not ONLINE" % (seg, inst, state))
+            elif inst not in dirs:
+                note = "unknown instance"
+                hard.append("%s: replica %s is not one of the quickstart's sidecars" % (seg, inst))
+            else:
+                f = os.path.join(dirs[inst], table, seg + ".seg")
+                if not os.path.exists(f):
+                    note = "file missing"
+                    soft.append("%s: %s has no %s" % (seg, inst, f))
+                else:
+                    crc, err = file_crc(f)
+                    if crc != s["crc"]:
+                        note = "CRC %s" % crc if err is None else "unreadable"
+                        soft.append("%s: %s holds %s with %s, committed CRC is %s" % (
+                            seg, inst, f, "CRC %s" % crc if err is None else "an error (%s)" % err, s["crc"]))
+            reps.append("%s %s" % (inst, note))
+        out.append("  %-3d %-36s [%d, %d)  rows %-6d crc %-10d committer %-10s %s" % (
+            s["sequence"], seg, s["startOffset"], s["endOffset"], s["numRows"], s["crc"], committer,
+            ", ".join(reps)))
+        if len(s["replicas"]) != repl:
+            hard.append("%s: %d replicas, the table asks for %d" % (seg, len(s["replicas"]), repl))
+if summary:
+    print("\n".join(out))
+for m in hard + soft:
+    print("INCONSISTENT: " + m, file=sys.stderr)
+sys.exit(1 if hard else 2 if soft else 0)
+PY
+}
+
+# report SETTLE_S: wait up to SETTLE_S seconds for the replicas of every committed segment to
+# be ONLINE with the committed CRC (non-committing replicas build or download their copy
+# after the commit), then print the summary and the URLs. Returns 0 when consistent.
+report() {
+    local end=$((SECONDS + $1)) st
+    while :; do
+        [ $CHECK -eq 1 ] || check_alive
+        st=2 # a listing that fails is tried again
+        if "$SLUICE" table segments --controller "$CTL_URL" --table "$TABLE" >"$LIST.tmp" 2>"$DIR/logs/segments.err"; then
+            mv "$LIST.tmp" "$LIST"
+            qs_check verify "$LIST" 2>/dev/null
+            st=$?
+        fi
+        [ $st -eq 0 ] || [ $st -eq 1 ] || [ $SECONDS -ge $end ] && break
+        sleep 1
+    done
+    [ -s "$LIST" ] || { log_tail "$DIR/logs/segments.err" 3; die "no segment listing from $CTL_URL"; }
+    echo
+    echo "Table $TABLE: $PARTITIONS partitions, replication $REPLICATION, $FLUSH_ROWS rows per segment"
+    echo "(offsets [start, end); crc: CRC-32C of the segment file; replicas: state, local file check)"
+    echo
+    qs_check verify "$LIST" --summary
+    st=$?
+    echo
+    echo "Look around:"
+    echo "  controller   $CTL_URL/tables   $CTL_URL/tables/$TABLE/segments   $CTL_URL/metrics"
+    for i in $(seq 1 "$NSIDECARS"); do
+        printf '  sidecar-%d    %s/health   %s/metrics\n' "$i" "${SC_URLS[$((i - 1))]}" "${SC_URLS[$((i - 1))]}"
+    done
+    echo "  segments     $SLUICE table segments --controller $CTL_URL --table $TABLE"
+    echo "  ZooKeeper    $SLUICE zk dump --zk $ZK_CONNECT --cluster $CLUSTER"
+    echo "  files        $DIR/sidecar*/$TABLE/*.seg   ($SLUICE segment info|dump|verify FILE)"
+    echo "  logs         $DIR/logs/"
+    echo
+    [ $st -eq 0 ] || { warn "the cluster is INCONSISTENT (see the lines above)"; return 1; }
+    say "OK: chains contiguous, every replica ONLINE with the committed CRC"
+    return 0
+}
+
+# What --check needs to find a running quickstart again; read back by load_state.
+save_state() {
+    {
+        echo "SLUICE=$SLUICE"
+        echo "CTL_URL=$CTL_URL"
+        echo "ZK_CONNECT=$ZK_CONNECT"
+        echo "NSIDECARS=$NSIDECARS"
+        for u in "${SC_URLS[@]}"; do echo "SC_URL=$u"; done
+    } >"$DIR/state"
+}
+# Only the known keys, only plain values: the file is data, never evaluated.
+load_state() {
+    local k v
+    SC_URLS=()
+    [ -r "$DIR/state" ] || die "no $DIR/state: nothing was started in $DIR"
+    while IFS='=' read -r k v; do
+        case "$k" in
+        SLUICE) SLUICE=$v ;;
+        CTL_URL | SC_URL) case "$v" in http://127.0.0.1:[0-9]*) ;; *) die "bad $k in $DIR/state" ;; esac
+            [ "$k" = CTL_URL ] && CTL_URL=$v || SC_URLS+=("$v") ;;
+        ZK_CONNECT) ZK_CONNECT=$v ;;
+        NSIDECARS) case "$v" in '' | *[!0-9]*) die "bad NSIDECARS in $DIR/state" ;; esac
+            NSIDECARS=$v ;;
+        esac
+    done <"$DIR/state"
+    [ -n "${CTL_URL:-}" ] && [ "${#SC_URLS[@]}" -eq "$NSIDECARS" ] || die "incomplete $DIR/state"
+}
+
+if [ $CHECK -eq 1 ]; then
+    [ -e "$MARK" ] || die "$DIR is not a quickstart directory (no $MARK)"
+    load_state
+    LIST=$DIR/segments.json
+    report "${QS_SETTLE:-10}"
+    exit $?
+fi
 
 # ---- 1. directory -------------------------------------------------------------------------
 
@@ -345,6 +516,7 @@ done
 for i in $(seq 1 "$NSIDECARS"); do
     wait_healthy "sidecar-$i" "${SC_PIDS[$((i - 1))]}" "${SC_URLS[$((i - 1))]}"
 done
+save_state
 
 # ---- 5. the table ---------------------------------------------------------------------------
 
@@ -381,98 +553,6 @@ say "streaming $ROWS events at $RATE/s into topic $TABLE"
 spawn loadgen "$DIR/logs/loadgen.log" "$SLUICE" loadgen --bootstrap "$BOOTSTRAP" --topic "$TABLE" \
     --rows "$ROWS" --partitions "$PARTITIONS" --rate "$RATE"
 LOADGEN_PID=$SPAWNED
-
-# The checks on a listing (`sluice table segments` JSON), in one place:
-#   qs_check progress FILE                 "p0=2 p1=3 ..." ; exit 0 when each has >= WANT DONE
-#   qs_check verify FILE [--summary]       chain, replica states and files; exit 0 consistent,
-#                                          1 broken for good (a chain gap), 2 replicas not there yet
-qs_check() {
-    QC_WANT=$WANT QC_PARTITIONS=$PARTITIONS QC_REPLICATION=$REPLICATION QC_SLUICE=$SLUICE \
-        QC_CTL=$CTL_URL QC_DIR=$DIR QC_TABLE=$TABLE QC_SIDECARS=$NSIDECARS python3 - "$@" <<'PY'
-import json, os, subprocess, sys, urllib.request
-mode, path, summary = sys.argv[1], sys.argv[2], "--summary" in sys.argv[3:]
-E = os.environ
-want, nparts, repl, nsc = (int(E[k]) for k in ("QC_WANT", "QC_PARTITIONS", "QC_REPLICATION", "QC_SIDECARS"))
-sluice, ctl, qdir, table = E["QC_SLUICE"], E["QC_CTL"], E["QC_DIR"], E["QC_TABLE"]
-segs = json.load(open(path))
-by = {p: [] for p in range(nparts)}
-for s in segs:
-    by.setdefault(s["partition"], []).append(s)
-for v in by.values():
-    v.sort(key=lambda s: s["sequence"])
-done = {p: sum(s["status"] == "DONE" for s in v) for p, v in by.items()}
-if mode == "progress":
-    print(" ".join("p%d=%d/%d" % (p, min(done[p], want), want) for p in sorted(done)))
-    sys.exit(0 if all(d >= want for d in done.values()) else 1)
-
-dirs = {"sidecar-%d" % i: os.path.join(qdir, "sidecar%d" % i) for i in range(1, nsc + 1)}
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-hard, soft, out = [], [], []
-
-def file_crc(path):
-    r = subprocess.run([sluice, "segment", "info", path], capture_output=True, text=True)
-    if r.returncode != 0:
-        return None, (r.stderr.strip().splitlines() or ["segment info failed"])[-1]
-    return json.loads(r.stdout)["crc"], None
-
-for p in sorted(by):
-    v = by[p]
-    out.append("partition %d" % p)
-    if [s["sequence"] for s in v] != list(range(len(v))):
-        hard.append("partition %d: sequences %s are not 0..%d" % (p, [s["sequence"] for s in v], len(v) - 1))
-    if v and v[0]["startOffset"] != 0:
-        hard.append("partition %d: the first segment starts at %s, not 0" % (p, v[0]["startOffset"]))
-    for a, b in zip(v, v[1:]):
-        if a["status"] != "DONE" or b["startOffset"] != a["endOffset"]:
-            hard.append("partition %d: %s [%s, %s) %s is followed by %s starting at %s" % (
-                p, a["segment"], a["startOffset"], a["endOffset"], a["status"], b["segment"], b["startOffset"]))
-    for s in v:
-        seg = s["segment"]
-        if s["status"] != "DONE":
-            out.append("  %-3d %-36s [%d, ...)  %s, replicas %s" % (
-                s["sequence"], seg, s["startOffset"], "consuming" if s["status"] == "IN_PROGRESS" else s["status"],
-                ", ".join("%s %s" % kv for kv in sorted(s["replicas"].items()))))
-            continue
-        committer = "?"
-        try:
-            with opener.open("%s/tables/%s/segments/%s" % (ctl, table, seg), timeout=10) as r:
-                committer = json.load(r).get("committer") or "?"
-        except Exception as e:
-            if summary:
-                hard.append("%s: GET %s/tables/%s/segments/%s: %s" % (seg, ctl, table, seg, e))
-        reps = []
-        for inst, state in sorted(s["replicas"].items()):
-            note = "ok"
-            if state != "ONLINE":
-                note = state
-                soft.append("%s: replica %s is %s, not ONLINE" % (seg, inst, state))
-            elif inst not in dirs:
-                note = "unknown instance"
-                hard.append("%s: replica %s is not one of the quickstart's sidecars" % (seg, inst))
-            else:
-                f = os.path.join(dirs[inst], table, seg + ".seg")
-                if not os.path.exists(f):
-                    note = "file missing"
-                    soft.append("%s: %s has no %s" % (seg, inst, f))
-                else:
-                    crc, err = file_crc(f)
-                    if crc != s["crc"]:
-                        note = "CRC %s" % crc if err is None else "unreadable"
-                        soft.append("%s: %s holds %s with %s, committed CRC is %s" % (
-                            seg, inst, f, "CRC %s" % crc if err is None else "an error (%s)" % err, s["crc"]))
-            reps.append("%s %s" % (inst, note))
-        out.append("  %-3d %-36s [%d, %d)  rows %-6d crc %-10d committer %-10s %s" % (
-            s["sequence"], seg, s["startOffset"], s["endOffset"], s["numRows"], s["crc"], committer,
-            ", ".join(reps)))
-        if len(s["replicas"]) != repl:
-            hard.append("%s: %d replicas, the table asks for %d" % (seg, len(s["replicas"]), repl))
-if summary:
-    print("\n".join(out))
-for m in hard + soft:
-    print("INCONSISTENT: " + m, file=sys.stderr)
-sys.exit(1 if hard else 2 if soft else 0)
-PY
-}
 
 # A process that must stay up has exited: fail with its log.
 check_alive() {
@@ -520,44 +600,6 @@ say "every partition has $WANT committed segments ($((SECONDS - t0))s)"
 
 # ---- 7. check, summarise ----------------------------------------------------------------------
 
-# Non-committing replicas build (or download) their copy after the commit: give them time.
-end=$((SECONDS + SETTLE_S))
-while :; do
-    check_alive
-    st=2 # a listing that fails is tried again
-    if "$SLUICE" table segments --controller "$CTL_URL" --table "$TABLE" >"$LIST.tmp" 2>"$DIR/logs/segments.err"; then
-        mv "$LIST.tmp" "$LIST"
-        qs_check verify "$LIST" 2>/dev/null
-        st=$?
-    fi
-    [ $st -eq 0 ] || [ $st -eq 1 ] || [ $SECONDS -ge $end ] && break
-    sleep 1
-done
-
-echo
-echo "Table $TABLE: $PARTITIONS partitions, replication $REPLICATION, $FLUSH_ROWS rows per segment"
-echo "(offsets [start, end); crc = CRC-32C of the segment file; replicas: state and local file check)"
-echo
-qs_check verify "$LIST" --summary
-st=$?
-cat <<EOF
-
-Look around:
-  controller   $CTL_URL/tables   $CTL_URL/tables/$TABLE/segments   $CTL_URL/metrics
-EOF
-for i in $(seq 1 "$NSIDECARS"); do
-    printf '  sidecar-%d    %s/health   %s/metrics\n' "$i" "${SC_URLS[$((i - 1))]}" "${SC_URLS[$((i - 1))]}"
-done
-cat <<EOF
-  segments     $SLUICE table segments --controller $CTL_URL --table $TABLE
-  ZooKeeper    $SLUICE zk dump --zk $ZK_CONNECT --cluster $CLUSTER
-  files        $DIR/sidecar*/$TABLE/*.seg   ($SLUICE segment info|dump|verify FILE)
-  logs         $DIR/logs/
-EOF
-echo
-if [ $st -ne 0 ]; then
-    die "the cluster is INCONSISTENT (see the lines above)"
-fi
-say "OK: chains contiguous, every replica ONLINE with the committed CRC"
+report "$SETTLE_S" || exit 1
 RESULT=0
 exit 0
