@@ -935,7 +935,16 @@ static void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
     for (size_t i = 0; i < n; i++) {
         segname sn;
         if (want >= 0 && (segname_parse(names[i], &sn) != 0 || sn.partition != want)) continue;
-        if (ctl__get_meta(c, z, table, names[i], &l[k].m, NULL) == 0) k++;
+        int grc = ctl__get_meta(c, z, table, names[i], &l[k].m, NULL);
+        if (grc == 0) {
+            k++;
+        } else if (grc != SL_ENOENT) { /* never answer with a silently shortened list */
+            ctl__zk_done(c);
+            zk_free_strings(names, n);
+            free(l);
+            ctl__json_error(resp, 503, sluice_strerror(grc));
+            return;
+        }
     }
     qsort(l, k, sizeof *l, ctl__listed_cmp);
     assign a = {0};

@@ -245,11 +245,27 @@ static int r_download(replica *r, httpc *h, const rtable *t, const char *segment
     return rc;
 }
 
+static void r_leader(replica *r, char *out, size_t cap)
+{
+    pthread_mutex_lock(&r->mu);
+    snprintf(out, cap, "%s", r->leader);
+    pthread_mutex_unlock(&r->mu);
+}
+
 /* Download a committed segment: the segment store first, then the peers that hold it. */
 static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmeta *m)
 {
     if (m->download_url[0] && r_download(r, h, t, m->segment, m->download_url, m->crc) == 0)
         return 0;
+    /* the URL names the controller that committed it; the leader of now serves the same
+     * store when it is shared (deepstore.uri) */
+    char leader[512], url[1024];
+    r_leader(r, leader, sizeof leader);
+    if (leader[0]) {
+        snprintf(url, sizeof url, "%s/segments/%s/%s", leader, t->name, m->segment);
+        if (strcmp(url, m->download_url) != 0 && r_download(r, h, t, m->segment, url, m->crc) == 0)
+            return 0;
+    }
     char path[768];
     snprintf(path, sizeof path, "%s/tables/%s/assignment", r->root, t->name);
     uint8_t *data;
@@ -285,7 +301,6 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
 /* Build the held segment locally (reusing a build of the same offset). */
 static int r_build(replica *r, rpart *rp, uint32_t *crc, uint64_t *size)
 {
-    (void)r;
     int64_t end = pcons_next_offset(rp->p);
     char path[PATH_MAX], err[256];
     if (!r_seg_path(rp->t, rp->meta.segment, ".build", path)) return SL_EINVAL;
@@ -306,6 +321,7 @@ static int r_build(replica *r, rpart *rp, uint32_t *crc, uint64_t *size)
                         .start_offset = rp->meta.start_offset, .end_offset = end};
     int rc = seg_build_file(&src, &meta, path, crc, size, err, sizeof err);
     free(cols);
+    if (r->o.build_delay_ms) usleep((useconds_t)(r->o.build_delay_ms * 1000)); /* test knob */
     if (rc) {
         SL_ERROR("replica", "build failed segment=%s err=%s", rp->meta.segment, err);
         return rc;
@@ -318,12 +334,6 @@ static int r_build(replica *r, rpart *rp, uint32_t *crc, uint64_t *size)
 
 /* ---- the completion client --------------------------------------------------------- */
 
-static void r_leader(replica *r, char *out, size_t cap)
-{
-    pthread_mutex_lock(&r->mu);
-    snprintf(out, cap, "%s", r->leader);
-    pthread_mutex_unlock(&r->mu);
-}
 
 static void r_refresh_leader(replica *r, const char *hint)
 {
@@ -379,17 +389,80 @@ static void r_catchup_fn(void *arg, cpool_worker *w)
         cpool_seek_resume(w, a->rp->p, pcons_next_offset(a->rp->p));
 }
 
-/* COMMIT: build, CommitStart, upload, CommitEnd. Returns 0 once committed and published. */
-static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq)
+/* While a committer builds, a lease extender asks for more time (ExtendBuildTime) when 90%
+ * of the granted budget has passed, as long as the build runs. */
+typedef struct r_lease {
+    replica *r;
+    rpc_req rq;
+    int32_t budget_s;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+} r_lease;
+
+#define REPLICA_EXTEND_S 120
+
+static void *r_lease_main(void *arg)
+{
+    r_lease *l = arg;
+    httpc *h = httpc_new();
+    int32_t left = l->budget_s > 0 ? l->budget_s : REPLICA_EXTEND_S;
+    pthread_mutex_lock(&l->mu);
+    while (!l->done) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t wait_ms = (int64_t)left * 900; /* 90% of what is left */
+        ts.tv_sec += wait_ms / 1000;
+        ts.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        if (pthread_cond_timedwait(&l->cv, &l->mu, &ts) == 0 || l->done) continue;
+        pthread_mutex_unlock(&l->mu);
+        rpc_req rq = l->rq;
+        rq.extra_seconds = REPLICA_EXTEND_S;
+        rpc_resp rs;
+        if (r_rpc(l->r, h, RPC_EXTEND_BUILD_TIME, &rq, &rs) == 0 &&
+            rs.status == RPC_STATUS_PROCESSED) {
+            left = rs.build_seconds;
+            SL_INFO("replica", "build time extended segment=%s seconds_left=%d", rq.segment, left);
+        } else {
+            left = REPLICA_EXTEND_S; /* try again later; the controller decides */
+        }
+        pthread_mutex_lock(&l->mu);
+    }
+    pthread_mutex_unlock(&l->mu);
+    httpc_free(h);
+    return NULL;
+}
+
+/* COMMIT: build (with a lease extender), CommitStart, upload, CommitEnd. Returns 0 once
+ * committed and published; SL_EIO when the build itself failed. */
+static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget_s)
 {
     uint32_t crc;
     uint64_t size;
     struct timespec t0, t1;
+    r_lease lease = {.r = r, .rq = *rq, .budget_s = budget_s};
+    pthread_mutex_init(&lease.mu, NULL);
+    pthread_cond_init(&lease.cv, NULL);
+    pthread_t lt;
+    bool lease_on = pthread_create(&lt, NULL, r_lease_main, &lease) == 0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = r_build(r, rp, &crc, &size);
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (lease_on) {
+        pthread_mutex_lock(&lease.mu);
+        lease.done = true;
+        pthread_cond_signal(&lease.cv);
+        pthread_mutex_unlock(&lease.mu);
+        pthread_join(lt, NULL);
+    }
+    pthread_mutex_destroy(&lease.mu);
+    pthread_cond_destroy(&lease.cv);
     rq->build_millis = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    if (rc) return rc;
+    if (rc) return SL_EIO;
     rpc_resp rs;
     if (r_rpc(r, h, RPC_COMMIT_START, rq, &rs) || rs.status != RPC_STATUS_COMMIT_CONTINUE)
         return SL_ECONFLICT;
@@ -491,15 +564,18 @@ static void r_complete(replica *r, httpc *h, rpart *rp)
             cpool_call(rp->t->pool, rp->p, r_catchup_fn, &a);
             return; /* the partition consumes again; FULL brings it back here */
         }
-        case RPC_STATUS_COMMIT:
+        case RPC_STATUS_COMMIT: {
             r_set_state(r, rp, R_COMMITTING);
-            if (r_commit(r, h, rp, &rq) == 0) {
+            int crc_rc = r_commit(r, h, rp, &rq, rs.build_seconds);
+            if (crc_rc == 0) {
                 r_decision(r, rp, "commit");
                 r_set_state(r, rp, R_ONLINE);
                 return;
             }
+            if (crc_rc == SL_EIO) break; /* the build failed: ERROR (the controller halves) */
             r_set_state(r, rp, R_HOLDING);
             continue;
+        }
         case RPC_STATUS_KEEP:
             r_set_state(r, rp, R_RETAINING);
             if (r_keep(r, h, rp, &rs) == 0) {
@@ -518,7 +594,9 @@ static void r_complete(replica *r, httpc *h, rpart *rp)
             break;
         default: usleep(300000); continue;
         }
-        /* KEEP or DISCARD could not produce the committed file: ERROR, retried later */
+        /* no committed file could be produced (a failed build, KEEP or DISCARD): ERROR,
+         * reported with StoppedConsuming (build_millis > 0 tells the controller the build
+         * failed, so it halves the threshold) and retried later from the segment's start */
         rq.reason = RPC_REASON_ERROR;
         r_rpc(r, h, RPC_STOPPED_CONSUMING, &rq, &rs);
         rp->retry_at_ms = r_now() + REPLICA_ERROR_RETRY_MS;

@@ -46,6 +46,7 @@ typedef struct replica_opts {
     const char *dead_letter_path;
     size_t max_message_bytes;
     int64_t perturb_row;         /* test knob: alter row N (1-based) of every segment; 0 off */
+    uint64_t build_delay_ms;     /* test knob: a build takes this much longer */
     metrics_registry *metrics;   /* borrowed */
 } replica_opts;
 

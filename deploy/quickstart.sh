@@ -149,11 +149,16 @@ on_exit() {
         stop_all
         [ $RESULT -eq 0 ] && say "stopped everything (--keep-running leaves it up)"
     fi
-    [ $RESULT -eq 0 ] || warn "FAILED; logs are in $DIR/logs/"
+    if [ $INTERRUPTED -eq 1 ]; then
+        warn "interrupted; logs are in $DIR/logs/"
+    elif [ $RESULT -ne 0 ]; then
+        warn "FAILED; logs are in $DIR/logs/"
+    fi
 }
+INTERRUPTED=0
 trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'INTERRUPTED=1; exit 130' INT
+trap 'INTERRUPTED=1; exit 143' TERM
 
 die() {
     warn "$*"
@@ -228,7 +233,7 @@ if mode == "progress":
 
 dirs = {"sidecar-%d" % i: os.path.join(qdir, "sidecar%d" % i) for i in range(1, nsc + 1)}
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-hard, soft, out = [], [], []
+hard, soft = [], []
 
 def file_crc(path):
     r = subprocess.run([sluice, "segment", "info", path], capture_output=True, text=True)
@@ -236,9 +241,9 @@ def file_crc(path):
         return None, (r.stderr.strip().splitlines() or ["segment info failed"])[-1]
     return json.loads(r.stdout)["crc"], None
 
+rows = []  # (partition, seq, segment, offsets, rows, crc, committer, replicas)
 for p in sorted(by):
     v = by[p]
-    out.append("partition %d" % p)
     if [s["sequence"] for s in v] != list(range(len(v))):
         hard.append("partition %d: sequences %s are not 0..%d" % (p, [s["sequence"] for s in v], len(v) - 1))
     if v and v[0]["startOffset"] != 0:
@@ -250,18 +255,21 @@ for p in sorted(by):
     for s in v:
         seg = s["segment"]
         if s["status"] != "DONE":
-            out.append("  %-3d %-36s [%d, ...)  %s, replicas %s" % (
-                s["sequence"], seg, s["startOffset"], "consuming" if s["status"] == "IN_PROGRESS" else s["status"],
-                ", ".join("%s %s" % kv for kv in sorted(s["replicas"].items()))))
+            rows.append((p, s["sequence"], seg, "[%d, ...)" % s["startOffset"],
+                         "consuming" if s["status"] == "IN_PROGRESS" else s["status"], "", "",
+                         ", ".join("%s %s" % kv for kv in sorted(s["replicas"].items()))))
             continue
-        committer = "?"
-        try:
-            with opener.open("%s/tables/%s/segments/%s" % (ctl, table, seg), timeout=10) as r:
-                committer = json.load(r).get("committer") or "?"
-        except Exception as e:
-            if summary:
+        committer = ""
+        if summary:
+            try:
+                with opener.open("%s/tables/%s/segments/%s" % (ctl, table, seg), timeout=10) as r:
+                    committer = json.load(r).get("committer") or "?"
+            except Exception as e:
+                committer = "?"
                 hard.append("%s: GET %s/tables/%s/segments/%s: %s" % (seg, ctl, table, seg, e))
-        reps = []
+        if len(s["replicas"]) != repl:
+            hard.append("%s: %d replicas, the table asks for %d" % (seg, len(s["replicas"]), repl))
+        reps, bad = [], 0
         for inst, state in sorted(s["replicas"].items()):
             note = "ok"
             if state != "ONLINE":
@@ -278,17 +286,23 @@ for p in sorted(by):
                 else:
                     crc, err = file_crc(f)
                     if crc != s["crc"]:
-                        note = "CRC %s" % crc if err is None else "unreadable"
-                        soft.append("%s: %s holds %s with %s, committed CRC is %s" % (
+                        note = "CRC %s" % crc if err is None else "unreadable file"
+                        soft.append("%s: %s holds %s with %s, the committed CRC is %s" % (
                             seg, inst, f, "CRC %s" % crc if err is None else "an error (%s)" % err, s["crc"]))
+            bad += note != "ok"
             reps.append("%s %s" % (inst, note))
-        out.append("  %-3d %-36s [%d, %d)  rows %-6d crc %-10d committer %-10s %s" % (
-            s["sequence"], seg, s["startOffset"], s["endOffset"], s["numRows"], s["crc"], committer,
-            ", ".join(reps)))
-        if len(s["replicas"]) != repl:
-            hard.append("%s: %d replicas, the table asks for %d" % (seg, len(s["replicas"]), repl))
+        rep = "%d/%d ONLINE, files match" % (len(reps), repl) if not bad and len(reps) == repl else ", ".join(reps)
+        rows.append((p, s["sequence"], seg, "[%d, %d)" % (s["startOffset"], s["endOffset"]),
+                     str(s["numRows"]), str(s["crc"]), committer, rep))
 if summary:
-    print("\n".join(out))
+    head = ("part", "seq", "segment", "offsets", "rows", "crc", "committer", "replicas")
+    w = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    fmt = "  {0:>%d}  {1:>%d}  {2:<%d}  {3:<%d}  {4:>%d}  {5:>%d}  {6:<%d}  {7}" % tuple(w[:7])
+    print(fmt.format(*head))
+    for i, r in enumerate(rows):
+        if i and r[0] != rows[i - 1][0]:
+            print()
+        print(fmt.format(*r))
 for m in hard + soft:
     print("INCONSISTENT: " + m, file=sys.stderr)
 sys.exit(1 if hard else 2 if soft else 0)

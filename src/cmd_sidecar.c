@@ -46,6 +46,7 @@ typedef struct sidecar_conf {
     char *http_advertise_host;
     int64_t completion_threads;
     int64_t perturb_row;
+    uint64_t build_delay;
     char *http_bind;
     int64_t http_threads;
     char *data_dir;
@@ -119,6 +120,8 @@ static const config_def sidecar_defs[] = {
      0, NULL},
     {"log.level", CONFIG_ENUM, OFF(log_level), 0, 0, "info", "error, warn, info or debug", 0,
      sidecar_levels},
+    {"test.build.delay", CONFIG_DURATION_MS, OFF(build_delay), 0, 3600000, "0",
+     "Test knob: every segment build takes this much longer", CONFIG_HIDDEN, NULL},
     {"test.perturb.row", CONFIG_INT64, OFF(perturb_row), 0, INT64_MAX, "0",
      "Test knob: alter the Nth row (1-based) of every segment this sidecar builds", CONFIG_HIDDEN,
      NULL},
@@ -386,6 +389,7 @@ int cmd_sidecar_main(int argc, char **argv)
                            .dead_letter_path = sc.conf.dead_letter,
                            .max_message_bytes = sc.conf.max_message_bytes,
                            .perturb_row = sc.conf.perturb_row,
+                           .build_delay_ms = sc.conf.build_delay,
                            .metrics = sc.metrics};
         replica *rep = replica_start(&ro, err, sizeof err);
         __atomic_store_n(&sc.rep, rep, __ATOMIC_RELEASE);

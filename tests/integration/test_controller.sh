@@ -115,7 +115,7 @@ check "downloadUrl serves the committed file" "$S" segment verify dl.seg
 check "... whose CRC is the committed one" test "$("$S" segment info dl.seg | python3 -c 'import json,sys;print(json.load(sys.stdin)["crc"])')" = "${url#* }"
 
 # --- failover: the leader dies, the standby takes over, commits continue -------------------
-kill -9 $P1
+kill_child -9 $P1
 wait_for 15 is_leader "$U2"
 check "standby became leader after kill -9 of the leader" is_leader "$U2"
 "$SIM" complete --zk "$ZK_CONNECT" --cluster it --controller "$U2" --table events \
@@ -125,7 +125,7 @@ check "chains still contiguous (20 DONE)" test "$(check_chain "$U2")" = 20
 
 # --- a commit interrupted at each failure point ----------------------------------------
 for fault in crash_before_multi crash_after_multi; do
-  kill -9 $P2 2>/dev/null; wait $P2 2>/dev/null
+  kill_child -9 $P2 2>/dev/null; wait $P2 2>/dev/null
   start_ctl "f_$fault" --set test.commit.fault=$fault && UF=$CURL && PF=$CPID_LAST
   wait_for 15 is_leader "$UF"
   "$SIM" complete --zk "$ZK_CONNECT" --cluster it --controller "$UF" --table events \
@@ -143,7 +143,7 @@ done
 U2=$UR
 
 # --- a paused old leader cannot write after SIGCONT ----------------------------------
-kill -9 $P2 2>/dev/null; wait $P2 2>/dev/null
+kill_child -9 $P2 2>/dev/null; wait $P2 2>/dev/null
 start_ctl zombie --set test.commit.fault=stall_before_multi --set test.commit.stall=6s && UZ=$CURL && PZ=$CPID_LAST
 wait_for 15 is_leader "$UZ"
 start_ctl heir && UH=$CURL && PH=$CPID_LAST
@@ -151,10 +151,10 @@ start_ctl heir && UH=$CURL && PH=$CPID_LAST
   --instances s1,s2,s3 --partitions 1 --rounds 1 --rows 500 > sim_zombie.out 2>&1 &
 SIMPID=$!; track_pid $SIMPID
 wait_for 30 grep -q "test fault: stalling" zombie.log
-kill -STOP $PZ
+kill_child -STOP $PZ
 wait_for 20 is_leader "$UH"
 check "the heir took over while the old leader was paused" is_leader "$UH"
-kill -CONT $PZ
+kill_child -CONT $PZ
 wait $SIMPID
 check "the completion finished through the heir" test $? -eq 0
 wait_for 20 grep -q "commit failed" zombie.log
@@ -178,13 +178,17 @@ check "StoppedConsuming(ERROR) after a build is PROCESSED" test "${reply%% *}" =
 check "the row threshold was halved ($before -> 200)" test "$(field "$UH" "$SEG1" flushRows)" = 200
 
 # --- repair: a consuming segment deleted from ZooKeeper is recreated -------------------
-kill -9 $PH 2>/dev/null; wait $PH 2>/dev/null
-kill -9 $PZ 2>/dev/null; wait $PZ 2>/dev/null
+kill_child -9 $PH; wait $PH 2>/dev/null
+kill_child -9 $PZ; wait $PZ 2>/dev/null
 start_ctl fixer --set completion.commit.timeout=2s && UX=$CURL
 wait_for 15 is_leader "$UX"
 read -r SEG0 START0 _ <<<"$(consuming "$UX" 0)"
-/usr/share/zookeeper/bin/zkCli.sh -server "$ZK_CONNECT" delete "/sluice/it/tables/events/segments/$SEG0" >/dev/null 2>&1
-check "segment $SEG0 deleted by hand" bash -c "! curl -sf $UX/tables/events/segments/$SEG0 >/dev/null"
+delete_seg0() {
+  /usr/share/zookeeper/bin/zkCli.sh -server "$ZK_CONNECT" delete "/sluice/it/tables/events/segments/$SEG0" >/dev/null 2>&1
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$UX/tables/events/segments/$SEG0")" = 404 ]
+}
+wait_for 30 delete_seg0
+check "segment $SEG0 deleted by hand" test $? -eq 0
 wait_for 20 bash -c "curl -sf '$UX/tables/events/segments?partition=0' | grep -q IN_PROGRESS"
 check "repair recreated partition 0's consuming segment" test "$(consuming "$UX" 0 | cut -d' ' -f2)" = "$START0"
 

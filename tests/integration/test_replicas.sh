@@ -74,13 +74,16 @@ mk_table events events 0 2s      # time threshold: replicas stop at different of
 "$S" table add --controller "$U2" --table-config events.json --schema "$EX/events_schema.json" >add.out 2>&1
 check "table added (4 partitions x 3 replicas)" test $? -eq 0
 
-# --- streaming; a sidecar killed mid-stream and restarted --------------------------------
+# --- streaming; a sidecar killed mid-stream and restarted; one paused for seconds -----------
 "$S" loadgen --bootstrap "$B" --topic events --rows 24000 --partitions 4 --rate 6000 2>lg1.err &
 LG=$!; track_pid $LG
 sleep 2
-kill -9 "${SPID[2]}"
+kill_child -9 "${SPID[2]}"
+kill_child -STOP "${SPID[3]}"   # misses its time threshold and catches up afterwards
 sleep 1
 start_sidecar 2
+sleep 2
+kill_child -CONT "${SPID[3]}"
 wait $LG
 check "loadgen phase 1 delivered" test $? -eq 0
 wait_for 90 published_to events 0:6000,1:6000,2:6000,3:6000
@@ -90,7 +93,7 @@ check "all committed segments byte-identical on the three replicas" identical ev
 curl -s "$U1/metrics" > ctl1.metrics
 check "controller committed segments" grep -qE '^sluice_commits_total [1-9]' ctl1.metrics
 for i in 1 2 3; do curl -s "$(grep -o 'http=127.0.0.1:[0-9]*' s$i.log | tail -1 | sed 's/http=/http:\/\//')/metrics"; done > side.metrics
-check "laggards were told CATCH_UP" grep -qE 'decision="catch_up"} [1-9]' side.metrics
+check "the paused replica was brought back by CATCH_UP or DISCARD" grep -qE 'decision="(catch_up|discard)"} [1-9]' side.metrics
 check "replicas kept their own builds (KEEP with equal CRC)" grep -qE 'decision="keep"} [1-9]' side.metrics
 "$S" table segments --controller "$U1" --table events > segs.json
 check "listing: every DONE segment is ONLINE on all three replicas" python3 - segs.json <<'PY'
@@ -104,7 +107,7 @@ PY
 "$S" loadgen --bootstrap "$B" --topic events --rows 16000 --partitions 4 --rate 6000 --start-id 24000 2>lg2.err &
 LG=$!; track_pid $LG
 sleep 1
-kill -9 $P1
+kill_child -9 $P1
 wait_for 20 is_leader "$U2"
 check "standby leads after kill -9 of the leader" is_leader "$U2"
 wait $LG
@@ -114,14 +117,14 @@ check "after failover: contiguous, ids 0..39999 exactly once" $CHECK s2 events -
 check "after failover: replicas identical" identical events
 
 # --- a late sidecar joins; restart recovery fills its data dir -------------------------
-kill -TERM "${SPID[3]}"; wait "${SPID[3]}" 2>/dev/null
+kill_child -TERM "${SPID[3]}"; wait "${SPID[3]}" 2>/dev/null
 rm -rf s3
 start_sidecar 3
 wait_for 60 bash -c "ls s3/events/*.seg 2>/dev/null | wc -l | grep -qx $(ls s1/events/*.seg | wc -l)"
 check "a sidecar with an empty data dir downloaded every committed segment" identical events
 
 # --- divergence: sidecar-3 builds different bytes; detected by CRC and healed -------------
-kill -TERM "${SPID[3]}"; wait "${SPID[3]}" 2>/dev/null
+kill_child -TERM "${SPID[3]}"; wait "${SPID[3]}" 2>/dev/null
 start_sidecar 3 --set test.perturb.row=3
 mk_table div div 0 2s
 "$S" table add --controller "$U2" --table-config div.json --schema "$EX/events_schema.json" >add2.out 2>&1
@@ -134,4 +137,20 @@ check "the divergence was detected by CRC" grep -q "divergence table=div" s3.log
 S3M=$(grep -o 'http=127.0.0.1:[0-9]*' s3.log | tail -1 | sed 's/http=/http:\/\//')
 check "... and counted" bash -c "curl -s $S3M/metrics | grep -qE 'sluice_replica_divergence_total\{table=\"div\"\} [1-9]'"
 check "... and healed: the replicas hold identical bytes" identical div
+
+# --- a long build: the committer extends its build time past the commit budget ------------
+kill_child -9 $P2 2>/dev/null; wait $P2 2>/dev/null
+"$S" controller $common --set instance.id=c3 --set http.port=0 --set data.dir="$T_TMP/c3" \
+  --set completion.hold.time=1s --set completion.commit.timeout=3s >>c3.log 2>&1 &
+track_pid $!
+wait_for 20 grep -q "leader=yes" c3.log
+for i in 1 2 3; do            # every build now takes 5 s (and sidecar-3 no longer perturbs)
+  kill_child -TERM "${SPID[$i]}"; wait "${SPID[$i]}" 2>/dev/null
+  start_sidecar $i --set test.build.delay=5s
+done
+"$S" loadgen --bootstrap "$B" --topic div --rows 200 --partitions 1 --start-id 300 2>/dev/null
+wait_for 60 published_to div 0:500
+check "the slow build still committed (budget 3 s, build 5 s)" test $? -eq 0
+check "... because the committer extended its build time" grep -q "build time extended" s1.log s2.log s3.log
+check "... and the replicas are identical" identical div
 finish

@@ -96,7 +96,7 @@ check "after outage: ids 0..39999 exactly once" $CHECK data events --ends 0:1000
 LG=$!
 track_pid $LG
 sleep 1
-kill -9 $SC_PID
+kill_child -9 $SC_PID
 wait $LG
 check "loadgen finished while the sidecar was down" test $? -eq 0
 start_sidecar events
@@ -104,7 +104,7 @@ wait_for 60 $CHECK data events --wait-ends 0:15000,1:15003,2:15000,3:15000
 check "restarted sidecar caught up" test $? -eq 0
 check "after kill -9: ids 0..59999 exactly once" $CHECK data events --ends 0:15000,1:15003,2:15000,3:15000 --ids 0-59999
 check "no temp file left behind" test -z "$(find data -name '*.tmp.*')"
-kill -TERM $SC_PID; wait $SC_PID
+kill_child -TERM $SC_PID; wait $SC_PID
 check "SIGTERM exits 0" test $? -eq 0
 
 # --- retention trims while the sidecar is stopped: exact data-loss range ----------------
@@ -112,7 +112,7 @@ check "SIGTERM exits 0" test $? -eq 0
 start_sidecar lossy
 wait_for 30 $CHECK data lossy --wait-ends 0:1000
 check "lossy: first 1000 rows published" test $? -eq 0
-kill -TERM $SC_PID; wait $SC_PID
+kill_child -TERM $SC_PID; wait $SC_PID
 "$S" loadgen --bootstrap "$B" --topic lossy --rows 300000 --partitions 1 --start-id 1000 2>/dev/null
 LOW=$(kcat -C -b "$B" -t lossy -p 0 -o beginning -c 1 -e -f '%o\n' 2>/dev/null)
 check "the mock trimmed the partition (low watermark $LOW > 1000)" test "${LOW:-0}" -gt 1000

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib/zk.sh"
 S=$SLUICE_BIN
 SIM=${SLUICE_BUILD:-$SLUICE_SRC/build}/tests/simreplica
 EX=$SLUICE_SRC/deploy/examples
-cd "$T_TMP"
+cd "$T_TMP" || exit 1
 
 zk_start "$T_TMP/zk" || { not_ok "zookeeper did not start"; finish; exit 1; }
 "$S" kafka-mock --brokers 1 --topic events:4 > boot.txt 2>mock.log &

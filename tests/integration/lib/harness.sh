@@ -10,11 +10,20 @@ SLUICE_SRC=${SLUICE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
 
 track_pid() { PIDS+=("$1"); }
 
+# kill_child SIGNAL PID: signal PID only while it is still this shell's child, so a PID that
+# the kernel recycled for another process (tests run concurrently) is never hit.
+kill_child() {
+  local ppid
+  ppid=$(awk '{print $4}' "/proc/$2/stat" 2>/dev/null) || return 1
+  [ "$ppid" = "$$" ] || return 1
+  kill "$1" "$2" 2>/dev/null
+}
+
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do kill_child -TERM "$p"; done
   for p in "${PIDS[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null
+    for _ in $(seq 1 50); do kill_child -0 "$p" || break; sleep 0.1; done
+    kill_child -KILL "$p"
   done
   if [ "$FAIL" -eq 0 ] && [ -z "${KEEP_TMP:-}" ]; then rm -rf "$T_TMP"; else echo "artifacts kept in $T_TMP"; fi
 }
