@@ -7,6 +7,7 @@
  * duration and size syntaxes are the table config's (tcfg_parse_duration/_size), so "6h"
  * means the same thing in a table config and in a process config. */
 #include "common/config.h"
+#include "common/jsonw.h"
 #include "common/sl_err.h"
 #include "common/table_config.h"
 
@@ -41,23 +42,6 @@ typedef struct lctx {
     size_t errlen;
 } lctx;
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        while (b->len + n + 1 > b->cap)
-            b->cap = b->cap ? b->cap * 2 : 128;
-        b->p = realloc(b->p, b->cap);
-        if (!b->p) abort();
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
 
 static char *xstrdup(const char *s)
 {
@@ -160,18 +144,18 @@ static bool parse_value(const config_def *d, const char *text, cval *out, char *
         snprintf(why, n, "\"%s\" is not a boolean (true or false)", text);
         return false;
     case CONFIG_ENUM: {
-        sbuf all = {0};
+        jsonw all = {0};
         for (int i = 0; d->enum_values[i].name; i++) {
             if (strcmp(text, d->enum_values[i].name) == 0) {
-                free(all.p);
+                free(all.buf);
                 out->e = i;
                 return true;
             }
-            if (i) sb_put(&all, ", ", 2);
-            sb_put(&all, d->enum_values[i].name, strlen(d->enum_values[i].name));
+            if (i) jsonw_text(&all, ", ", 2);
+            jsonw_text(&all, d->enum_values[i].name, strlen(d->enum_values[i].name));
         }
-        snprintf(why, n, "\"%s\" is not one of: %s", text, all.p ? all.p : "");
-        free(all.p);
+        snprintf(why, n, "\"%s\" is not one of: %s", text, all.buf ? all.buf : "");
+        free(all.buf);
         return false;
     }
     case CONFIG_INT64: {
@@ -420,21 +404,21 @@ static bool is_ws(char ch)
 
 /* Decodes the escape at s (s[0] == '\\') into out; returns the characters consumed, or 0 for a
  * malformed \u escape. */
-static size_t unescape_one(const char *s, sbuf *out)
+static size_t unescape_one(const char *s, jsonw *out)
 {
     char ch = s[1];
     switch (ch) {
     case 't':
-        sb_put(out, "\t", 1);
+        jsonw_text(out, "\t", 1);
         return 2;
     case 'n':
-        sb_put(out, "\n", 1);
+        jsonw_text(out, "\n", 1);
         return 2;
     case 'r':
-        sb_put(out, "\r", 1);
+        jsonw_text(out, "\r", 1);
         return 2;
     case 'f':
-        sb_put(out, "\f", 1);
+        jsonw_text(out, "\f", 1);
         return 2;
     case 'u': {
         unsigned cp = 0;
@@ -448,21 +432,21 @@ static size_t unescape_one(const char *s, sbuf *out)
         char u[3];
         if (cp < 0x80) {
             u[0] = (char)cp;
-            sb_put(out, u, 1);
+            jsonw_text(out, u, 1);
         } else if (cp < 0x800) {
             u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f));
-            sb_put(out, u, 2);
+            jsonw_text(out, u, 2);
         } else {
             u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
             u[2] = (char)(0x80 | (cp & 0x3f));
-            sb_put(out, u, 3);
+            jsonw_text(out, u, 3);
         }
         return 6;
     }
     case '\0':
         return 1; /* a lone trailing backslash (continuation at end of file) */
     default:
-        sb_put(out, &ch, 1);
+        jsonw_text(out, &ch, 1);
         return 2;
     }
 }
@@ -471,7 +455,7 @@ static size_t unescape_one(const char *s, sbuf *out)
 static int parse_line(lctx *c, const char *s, int line)
 {
     char at[512];
-    sbuf key = {0}, val = {0};
+    jsonw key = {0}, val = {0};
     size_t i = 0, keep = 0;
     int rc = SL_EINVAL;
     where(c, line, at, sizeof at);
@@ -481,7 +465,7 @@ static int parse_line(lctx *c, const char *s, int line)
             if (!k) goto bad_escape;
             i += k;
         } else {
-            sb_put(&key, s + i++, 1);
+            jsonw_text(&key, s + i++, 1);
         }
     }
     while (is_ws(s[i]))
@@ -490,7 +474,7 @@ static int parse_line(lctx *c, const char *s, int line)
     if (sep) i++;
     while (is_ws(s[i]))
         i++;
-    if (!key.p) {
+    if (!key.buf) {
         cfail(c->err, c->errlen, "%smalformed line (empty key)", at);
         goto out;
     }
@@ -498,7 +482,7 @@ static int parse_line(lctx *c, const char *s, int line)
         cfail(c->err, c->errlen, "%smalformed line \"%s\" (expected key = value)", at, s);
         goto out;
     }
-    sb_put(&val, "", 0);
+    jsonw_text(&val, "", 0);
     while (s[i]) {
         if (s[i] == '\\') {
             size_t k = unescape_one(s + i, &val);
@@ -506,19 +490,19 @@ static int parse_line(lctx *c, const char *s, int line)
             i += k;
             keep = val.len; /* an escaped blank is kept even at the end */
         } else {
-            sb_put(&val, s + i, 1);
+            jsonw_text(&val, s + i, 1);
             if (!is_ws(s[i])) keep = val.len;
             i++;
         }
     }
-    val.p[keep] = '\0';
-    rc = apply(c, key.p, val.p, line);
+    val.buf[keep] = '\0';
+    rc = apply(c, key.buf, val.buf, line);
     goto out;
 bad_escape:
     cfail(c->err, c->errlen, "%smalformed \\u escape", at);
 out:
-    free(key.p);
-    free(val.p);
+    free(key.buf);
+    free(val.buf);
     return rc;
 }
 
@@ -530,12 +514,12 @@ static int load_file(lctx *c)
         cfail(c->err, c->errlen, "%s: %s", c->path, strerror(e));
         return e == ENOENT ? SL_ENOENT : SL_EIO;
     }
-    sbuf buf = {0}, logical = {0};
+    jsonw buf = {0}, logical = {0};
     char chunk[4096];
     size_t n;
     int rc = 0;
     while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-        sb_put(&buf, chunk, n);
+        jsonw_text(&buf, chunk, n);
         if (buf.len > CONFIG_MAX_FILE) {
             rc = cfail(c->err, c->errlen, "%s: larger than %u bytes", c->path, CONFIG_MAX_FILE);
             goto out;
@@ -546,43 +530,43 @@ static int load_file(lctx *c)
         rc = SL_EIO;
         goto out;
     }
-    if (buf.p && strlen(buf.p) != buf.len) {
+    if (buf.buf && strlen(buf.buf) != buf.len) {
         rc = cfail(c->err, c->errlen, "%s: contains a NUL byte", c->path);
         goto out;
     }
     size_t pos = 0;
     int lineno = 0;
-    while (buf.p && pos < buf.len) {
+    while (buf.buf && pos < buf.len) {
         /* one physical line, or several joined by trailing backslashes */
         int first = 0;
         logical.len = 0;
         for (;;) {
             size_t end = pos;
-            while (end < buf.len && buf.p[end] != '\n')
+            while (end < buf.len && buf.buf[end] != '\n')
                 end++;
             size_t a = pos, b = end;
             pos = end < buf.len ? end + 1 : end;
             lineno++;
-            if (b > a && buf.p[b - 1] == '\r') b--;
-            while (a < b && is_ws(buf.p[a]))
+            if (b > a && buf.buf[b - 1] == '\r') b--;
+            while (a < b && is_ws(buf.buf[a]))
                 a++;
             if (!first) {
-                if (a == b || buf.p[a] == '#' || buf.p[a] == '!') break; /* blank or comment */
+                if (a == b || buf.buf[a] == '#' || buf.buf[a] == '!') break; /* blank or comment */
                 first = lineno;
             }
-            sb_put(&logical, buf.p + a, b - a);
+            jsonw_text(&logical, buf.buf + a, b - a);
             size_t bs = 0;
-            while (bs < logical.len && logical.p[logical.len - 1 - bs] == '\\')
+            while (bs < logical.len && logical.buf[logical.len - 1 - bs] == '\\')
                 bs++;
             if (bs % 2 == 0 || pos >= buf.len) break;
-            logical.p[--logical.len] = '\0'; /* drop the continuation backslash */
+            logical.buf[--logical.len] = '\0'; /* drop the continuation backslash */
         }
-        if (first && (rc = parse_line(c, logical.p, first)) != 0) goto out;
+        if (first && (rc = parse_line(c, logical.buf, first)) != 0) goto out;
     }
 out:
     fclose(fp);
-    free(buf.p);
-    free(logical.p);
+    free(buf.buf);
+    free(logical.buf);
     return rc;
 }
 

@@ -146,26 +146,44 @@ static size_t jsonw__nonfinite(char *buf, double v)
     return strlen(s);
 }
 
+/* The shortest %g text with `prec` digits uses an exponent from 1e`prec` on ("1e+02" for
+ * 100); between 1e-5 and 1e17 the same digits without an exponent read better ("100"). */
+static size_t jsonw__plain(char *buf, double v, int prec, int n, bool is_float)
+{
+    double a = fabs(v);
+    if (!strchr(buf, 'e') || a < 1e-5 || a >= 1e17) return (size_t)n;
+    int exp10 = (int)floor(log10(a));
+    int decimals = prec - 1 - exp10;
+    char alt[48];
+    int m = snprintf(alt, sizeof alt, "%.*f", decimals > 0 ? decimals : 0, v);
+    bool back = is_float ? strtof(alt, NULL) == (float)v : strtod(alt, NULL) == v;
+    if (m > 0 && m < 32 && back) {
+        memcpy(buf, alt, (size_t)m + 1);
+        return (size_t)m;
+    }
+    return (size_t)n;
+}
+
 size_t jsonw_fmt_f64(char *buf, double v)
 {
     if (!isfinite(v)) return jsonw__nonfinite(buf, v);
-    int n = 0;
-    for (int prec = 1; prec <= 17; prec++) {
+    int n = 0, prec = 1;
+    for (; prec <= 17; prec++) {
         n = snprintf(buf, 32, "%.*g", prec, v);
         if (strtod(buf, NULL) == v) break;
     }
-    return (size_t)n;
+    return jsonw__plain(buf, v, prec, n, false);
 }
 
 size_t jsonw_fmt_f32(char *buf, float v)
 {
     if (!isfinite(v)) return jsonw__nonfinite(buf, v);
-    int n = 0;
-    for (int prec = 1; prec <= 9; prec++) {
+    int n = 0, prec = 1;
+    for (; prec <= 9; prec++) {
         n = snprintf(buf, 32, "%.*g", prec, (double)v);
         if (strtof(buf, NULL) == v) break;
     }
-    return (size_t)n;
+    return jsonw__plain(buf, (double)v, prec, n, true);
 }
 
 static void jsonw__number(jsonw *w, const char *b, size_t n)

@@ -16,6 +16,7 @@
  * key order and the shortest round-tripping number text, so parse(to_json(s)) == s and the
  * text is byte-stable: it is part of every segment's bytes. */
 #include "common/schema.h"
+#include "common/jsonw.h"
 #include "common/sl_err.h"
 
 #include <ctype.h>
@@ -673,146 +674,92 @@ fail:
 
 /* ---- canonical JSON ---- */
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        while (b->len + n + 1 > b->cap)
-            b->cap = b->cap ? b->cap * 2 : 256;
-        b->p = realloc(b->p, b->cap);
-        if (!b->p) abort();
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
-static void sb_str(sbuf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    sb_put(b, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[7] = {'\\', 0};
-        if (c == '"' || c == '\\') {
-            esc[1] = (char)c;
-            sb_put(b, esc, 2);
-        } else if (c < 0x20) {
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
-            sb_put(b, esc, 6);
-        } else {
-            sb_put(b, (const char *)&c, 1);
-        }
-    }
-    sb_put(b, "\"", 1);
-}
-
-/* Shortest "%.Ng" text that reads back (through strtod, as jansson reads it) as the same
- * value; always has a '.' or an exponent so that it reads back as a JSON real. */
-static void sb_real(sbuf *b, double d, bool is_float)
+/* A real that reads back as a JSON real (jansson keeps reals and integers apart): the
+ * shortest round-trip text, with ".0" added when it would look like an integer. */
+static void schema__real(jsonw *w, double d, bool is_float)
 {
     char num[40];
-    if (isnan(d) || isinf(d)) {
-        sb_puts(b, isnan(d) ? "\"NaN\"" : d < 0 ? "\"-Infinity\"" : "\"Infinity\"");
+    if (!isfinite(d)) { /* quoted names, as jsonw writes them */
+        if (is_float)
+            jsonw_f32(w, (float)d);
+        else
+            jsonw_f64(w, d);
         return;
     }
-    for (int prec = is_float ? 6 : 15; prec <= 17; prec++) {
-        snprintf(num, sizeof num, "%.*g", prec, d);
-        double back = strtod(num, NULL);
-        if (is_float ? (float)back == (float)d : back == d) break;
+    size_t n = is_float ? jsonw_fmt_f32(num, (float)d) : jsonw_fmt_f64(num, d);
+    if (!strpbrk(num, ".eE")) {
+        memcpy(num + n, ".0", 3);
+        n += 2;
     }
-    if (!strpbrk(num, ".eE")) strcat(num, ".0");
-    sb_puts(b, num);
+    jsonw_raw(w, num, n);
 }
 
-static void sb_default(sbuf *b, const schema_field *f)
+static void schema__default(jsonw *w, const schema_field *f)
 {
     static const char hex[] = "0123456789abcdef";
     const schema_value *v = &f->default_null;
-    char num[32];
     switch (f->type) {
-    case SCHEMA_INT:
-        snprintf(num, sizeof num, "%" PRId32, v->u.i32);
-        sb_puts(b, num);
-        break;
+    case SCHEMA_INT: jsonw_i64(w, v->u.i32); break;
     case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP:
-        snprintf(num, sizeof num, "%" PRId64, v->u.i64);
-        sb_puts(b, num);
-        break;
-    case SCHEMA_FLOAT:
-        sb_real(b, v->u.f32, true);
-        break;
-    case SCHEMA_DOUBLE:
-        sb_real(b, v->u.f64, false);
-        break;
-    case SCHEMA_BOOLEAN:
-        sb_puts(b, v->u.i32 ? "true" : "false");
-        break;
-    case SCHEMA_STRING:
-        sb_str(b, (const char *)v->u.bytes.ptr, v->u.bytes.len);
-        break;
+    case SCHEMA_TIMESTAMP: jsonw_i64(w, v->u.i64); break;
+    case SCHEMA_FLOAT: schema__real(w, v->u.f32, true); break;
+    case SCHEMA_DOUBLE: schema__real(w, v->u.f64, false); break;
+    case SCHEMA_BOOLEAN: jsonw_bool(w, v->u.i32 != 0); break;
+    case SCHEMA_STRING: jsonw_str(w, (const char *)v->u.bytes.ptr, v->u.bytes.len); break;
     case SCHEMA_BYTES:
-    default:
-        sb_put(b, "\"", 1);
+    default: {
+        char *h = malloc((size_t)v->u.bytes.len * 2 + 1);
+        if (!h) abort();
         for (uint32_t i = 0; i < v->u.bytes.len; i++) {
-            char h[2] = {hex[v->u.bytes.ptr[i] >> 4], hex[v->u.bytes.ptr[i] & 15]};
-            sb_put(b, h, 2);
+            h[2 * i] = hex[v->u.bytes.ptr[i] >> 4];
+            h[2 * i + 1] = hex[v->u.bytes.ptr[i] & 15];
         }
-        sb_put(b, "\"", 1);
+        jsonw_str(w, h, (size_t)v->u.bytes.len * 2);
+        free(h);
         break;
+    }
     }
 }
 
 char *schema_to_json(const schema *s, size_t *len)
 {
-    sbuf b = {0};
-    sb_puts(&b, "{\"schemaName\":");
-    sb_str(&b, s->name, strlen(s->name));
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "schemaName");
+    jsonw_cstr(&w, s->name);
     for (int r = 0; r < SCHEMA_ROLE__COUNT; r++) {
-        sb_puts(&b, ",\"");
-        sb_puts(&b, role_keys[r]);
-        sb_puts(&b, "\":[");
-        bool first = true;
+        jsonw_key(&w, role_keys[r]);
+        jsonw_arr_begin(&w);
         for (uint32_t i = 0; i < s->nfields; i++) {
             const schema_field *f = &s->fields[i];
             if (f->role != (schema_role)r) continue;
-            sb_puts(&b, first ? "{\"name\":" : ",{\"name\":");
-            first = false;
-            sb_str(&b, f->name, strlen(f->name));
-            sb_puts(&b, ",\"dataType\":\"");
-            sb_puts(&b, type_names[f->type]);
-            sb_puts(&b, "\"");
-            if (f->role == SCHEMA_DIMENSION)
-                sb_puts(&b, f->single_value ? ",\"singleValueField\":true"
-                                            : ",\"singleValueField\":false");
+            jsonw_obj_begin(&w);
+            jsonw_key(&w, "name");
+            jsonw_cstr(&w, f->name);
+            jsonw_key(&w, "dataType");
+            jsonw_cstr(&w, type_names[f->type]);
+            if (f->role == SCHEMA_DIMENSION) {
+                jsonw_key(&w, "singleValueField");
+                jsonw_bool(&w, f->single_value);
+            }
             if (f->default_explicit) {
-                sb_puts(&b, ",\"defaultNullValue\":");
-                sb_default(&b, f);
+                jsonw_key(&w, "defaultNullValue");
+                schema__default(&w, f);
             }
             if (f->format) {
-                sb_puts(&b, ",\"format\":");
-                sb_str(&b, f->format, strlen(f->format));
+                jsonw_key(&w, "format");
+                jsonw_cstr(&w, f->format);
             }
             if (f->granularity) {
-                sb_puts(&b, ",\"granularity\":");
-                sb_str(&b, f->granularity, strlen(f->granularity));
+                jsonw_key(&w, "granularity");
+                jsonw_cstr(&w, f->granularity);
             }
-            sb_puts(&b, "}");
+            jsonw_obj_end(&w);
         }
-        sb_puts(&b, "]");
+        jsonw_arr_end(&w);
     }
-    sb_puts(&b, "}");
-    if (len) *len = b.len;
-    return b.p;
+    jsonw_obj_end(&w);
+    if (len) *len = w.len;
+    return w.buf; /* ownership passes to the caller */
 }
