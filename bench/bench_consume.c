@@ -76,22 +76,8 @@
 #define BC_MAX_LINES 48
 #define BC_MANY_REPS 2 /* rounds of steps 3-4 (~25 s each; the budget is ~2 min) */
 
-/* consumer/cpool.c's librdkafka settings (cpool__handle), so the bare loop fetches exactly as
- * the pool does and the ratio compares consuming with consuming plus ingestion. Keep in sync. */
-static const cpool_prop bc_cpool_props[] = {
-    {"enable.auto.commit", "false"},
-    {"enable.auto.offset.store", "false"},
-    {"auto.offset.reset", "error"},
-    {"enable.partition.eof", "false"},
-    {"fetch.wait.max.ms", "100"},
-    {"fetch.error.backoff.ms", "20"},
-    {"queued.min.messages", "10000000"},
-    {"queued.max.messages.kbytes", "65536"},
-    {"max.partition.fetch.bytes", "4194304"},
-    {"fetch.max.bytes", "67108864"},
-    {"receive.message.max.bytes", "100000000"},
-    {"socket.nagle.disable", "true"},
-};
+/* The bare loop uses cpool_defaults(), so it fetches exactly as the pool does and the ratio
+ * compares consuming with consuming plus ingestion. */
 #define BC_NPROPS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The fetch-setting variants of step 4, applied over ours. */
@@ -397,8 +383,10 @@ static rd_kafka_t *bc_consumer(const bench *b, const cpool_prop *over, size_t no
     if (bc_conf_set(c, "bootstrap.servers", b->bootstrap, err, errlen) ||
         bc_conf_set(c, "group.id", "bench-bare", err, errlen))
         goto fail;
-    for (size_t i = 0; i < BC_NPROPS(bc_cpool_props); i++)
-        if (bc_conf_set(c, bc_cpool_props[i].key, bc_cpool_props[i].value, err, errlen)) goto fail;
+    size_t ndef;
+    const cpool_prop *def = cpool_defaults(&ndef);
+    for (size_t i = 0; i < ndef; i++)
+        if (bc_conf_set(c, def[i].key, def[i].value, err, errlen)) goto fail;
     for (size_t i = 0; i < nover; i++)
         if (bc_conf_set(c, over[i].key, over[i].value, err, errlen)) goto fail;
     char e[256];

@@ -730,3 +730,34 @@ int config_write_markdown(const config_def *defs, size_t ndefs, FILE *out)
     }
     return ferror(out) ? SL_EIO : 0;
 }
+
+int config_args(int argc, char **argv, const config_def *defs, size_t ndefs, const char *prog,
+                const char *usage, const char **path, char **sets, size_t *nsets, size_t maxsets)
+{
+    *path = NULL;
+    *nsets = 0;
+    if (argc >= 2 && strcmp(argv[1], "--help-config") == 0) {
+        if (argc >= 4 && strcmp(argv[2], "--format") == 0 && strcmp(argv[3], "markdown") == 0)
+            return config_write_markdown(defs, ndefs, stdout) ? 1 : 0;
+        config_print_help(defs, ndefs, stdout);
+        return 0;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            *path = argv[++i];
+        } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && *nsets < maxsets) {
+            sets[(*nsets)++] = argv[++i];
+        } else {
+            fprintf(stderr, "%s: unexpected argument '%s'\n%s", prog, argv[i], usage);
+            return 2;
+        }
+    }
+    if (!*path && *nsets == 0) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    return -1;
+}

@@ -104,6 +104,13 @@ const config_def *config_find(const config_def *defs, size_t ndefs, const char *
 /* `--help-config`: every non-hidden key with type, bounds, default, roles and description. */
 void config_print_help(const config_def *defs, size_t ndefs, FILE *out);
 
+/* A process command line: `--config FILE`, `--set key=value` (repeatable, at most maxsets),
+ * `--help` (prints usage), `--help-config [--format markdown]` (the key table). Fills *path
+ * and sets[0..nsets) (borrowed from argv). Returns -1 to go on, or the exit code to return at
+ * once (0 after help, 2 on a usage error, reported on stderr with `prog`). */
+int config_args(int argc, char **argv, const config_def *defs, size_t ndefs, const char *prog,
+                const char *usage, const char **path, char **sets, size_t *nsets, size_t maxsets);
+
 /* The docs table (Markdown), non-hidden keys in table order. Returns 0 or SL_EIO. A test can
  * compare it with docs/config.md so the page never drifts from the code. */
 int config_write_markdown(const config_def *defs, size_t ndefs, FILE *out);

@@ -408,30 +408,39 @@ static int cpool__set(rd_kafka_conf_t *conf, const char *k, const char *v, char 
     return 0;
 }
 
+/* Our consumer settings; see the file comment for the fetch tuning. */
+static const cpool_prop cpool__defaults[] = {
+    {"enable.auto.commit", "false"},
+    {"enable.auto.offset.store", "false"},
+    {"auto.offset.reset", "error"}, /* out-of-range must surface as data loss */
+    {"enable.partition.eof", "false"},
+    {"fetch.wait.max.ms", "100"},
+    {"fetch.error.backoff.ms", "20"},
+    {"queued.min.messages", "10000000"},
+    {"queued.max.messages.kbytes", "65536"},
+    {"max.partition.fetch.bytes", "4194304"},
+    {"fetch.max.bytes", "67108864"},
+    {"receive.message.max.bytes", "100000000"},
+    {"socket.nagle.disable", "true"},
+};
+
+const cpool_prop *cpool_defaults(size_t *n)
+{
+    *n = sizeof cpool__defaults / sizeof cpool__defaults[0];
+    return cpool__defaults;
+}
+
 static rd_kafka_t *cpool__handle(cpool *c, cpool_worker *w, char *err, size_t errlen)
 {
-    static const char *const defaults[][2] = {
-        {"enable.auto.commit", "false"},
-        {"enable.auto.offset.store", "false"},
-        {"auto.offset.reset", "error"}, /* out-of-range must surface as data loss */
-        {"enable.partition.eof", "false"},
-        {"fetch.wait.max.ms", "100"},
-        {"fetch.error.backoff.ms", "20"},
-        {"queued.min.messages", "10000000"},
-        {"queued.max.messages.kbytes", "65536"},
-        {"max.partition.fetch.bytes", "4194304"},
-        {"fetch.max.bytes", "67108864"},
-        {"receive.message.max.bytes", "100000000"},
-        {"socket.nagle.disable", "true"},
-    };
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char id[64];
     snprintf(id, sizeof id, "sluice-w%d", w->idx);
     if (cpool__set(conf, "bootstrap.servers", c->o.bootstrap, err, errlen) ||
         cpool__set(conf, "client.id", id, err, errlen))
         goto fail;
-    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-        if (cpool__set(conf, defaults[i][0], defaults[i][1], err, errlen)) goto fail;
+    for (size_t i = 0; i < sizeof cpool__defaults / sizeof cpool__defaults[0]; i++)
+        if (cpool__set(conf, cpool__defaults[i].key, cpool__defaults[i].value, err, errlen))
+            goto fail;
     /* librdkafka's consumer queue and assign() need a group even when we never join one
      * (lowlevel mode only assigns, and auto-commit is off, so nothing is ever committed) */
     if (cpool__set(conf, "group.id", c->o.group_id ? c->o.group_id : "sluice-lowlevel", err,

@@ -60,6 +60,10 @@ typedef struct cpool_prop {
     const char *value;
 } cpool_prop;
 
+/* The librdkafka settings every worker handle starts from (opts props are applied after
+ * them); static, n entries. Exposed so a benchmark's bare consumer can use the same ones. */
+const cpool_prop *cpool_defaults(size_t *n);
+
 typedef struct cpool_opts {
     int workers;                /* >= 1 */
     const char *bootstrap;      /* broker list */

@@ -107,33 +107,12 @@ static const char controller_usage[] =
 
 int cmd_controller_main(int argc, char **argv)
 {
-    const char *config_path = NULL;
+    const char *config_path;
     char *sets[CONTROLLER_MAX_SETS];
-    size_t nsets = 0;
-    if (argc >= 2 && strcmp(argv[1], "--help-config") == 0) {
-        if (argc >= 4 && strcmp(argv[2], "--format") == 0 && strcmp(argv[3], "markdown") == 0)
-            return config_write_markdown(controller_defs, CONTROLLER_NDEFS, stdout) ? 1 : 0;
-        config_print_help(controller_defs, CONTROLLER_NDEFS, stdout);
-        return 0;
-    }
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(controller_usage, stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            config_path = argv[++i];
-        } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && nsets < CONTROLLER_MAX_SETS) {
-            sets[nsets++] = argv[++i];
-        } else {
-            fprintf(stderr, "sluice controller: unexpected argument '%s'\n%s", argv[i],
-                    controller_usage);
-            return 2;
-        }
-    }
-    if (!config_path && nsets == 0) {
-        fputs(controller_usage, stderr);
-        return 2;
-    }
+    size_t nsets;
+    int ac = config_args(argc, argv, controller_defs, CONTROLLER_NDEFS, "sluice controller",
+                         controller_usage, &config_path, sets, &nsets, CONTROLLER_MAX_SETS);
+    if (ac >= 0) return ac;
     controller_conf conf;
     char err[1024];
     if (config_load(controller_defs, CONTROLLER_NDEFS, &conf, CONFIG_ROLE_CONTROLLER, config_path,

@@ -263,37 +263,14 @@ static int parse_partitions(const char *text, int32_t **out, size_t *n, char *er
     return 0;
 }
 
-static int sidecar_help_config(int argc, char **argv)
-{
-    bool md = argc >= 4 && strcmp(argv[2], "--format") == 0 && strcmp(argv[3], "markdown") == 0;
-    if (md) return config_write_markdown(sidecar_defs, SIDECAR_NDEFS, stdout) ? 1 : 0;
-    config_print_help(sidecar_defs, SIDECAR_NDEFS, stdout);
-    return 0;
-}
-
 int cmd_sidecar_main(int argc, char **argv)
 {
-    const char *config_path = NULL;
+    const char *config_path;
     char *sets[SIDECAR_MAX_SETS];
-    size_t nsets = 0;
-    if (argc >= 2 && strcmp(argv[1], "--help-config") == 0) return sidecar_help_config(argc, argv);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(sidecar_usage, stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            config_path = argv[++i];
-        } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && nsets < SIDECAR_MAX_SETS) {
-            sets[nsets++] = argv[++i];
-        } else {
-            fprintf(stderr, "sluice sidecar: unexpected argument '%s'\n%s", argv[i], sidecar_usage);
-            return 2;
-        }
-    }
-    if (!config_path && nsets == 0) {
-        fputs(sidecar_usage, stderr);
-        return 2;
-    }
+    size_t nsets;
+    int ac = config_args(argc, argv, sidecar_defs, SIDECAR_NDEFS, "sluice sidecar", sidecar_usage,
+                         &config_path, sets, &nsets, SIDECAR_MAX_SETS);
+    if (ac >= 0) return ac;
 
     sidecar sc;
     memset(&sc, 0, sizeof sc);
