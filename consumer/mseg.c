@@ -292,8 +292,11 @@ static const uint8_t *mseg__heap_copy(mseg *m, const uint8_t *p, uint32_t n)
             memcpy(own, p, n);
             return own;
         }
-        m->heap_block = m->heap_block ? m->heap_block * 2 : HEAP_BLOCK_MIN;
-        if (m->heap_block > HEAP_BLOCK_MAX) m->heap_block = HEAP_BLOCK_MAX;
+        /* Blocks double towards HEAP_BLOCK_MAX, but a block must also hold the value that
+         * asked for it: n < HEAP_BLOCK_MAX / 4 here, so the loop ends below the cap. */
+        size_t blk = m->heap_block ? m->heap_block * 2 : HEAP_BLOCK_MIN;
+        while (blk < n) blk *= 2;
+        m->heap_block = blk > HEAP_BLOCK_MAX ? HEAP_BLOCK_MAX : blk;
         m->heap = mseg__alloc_bytes(m, m->heap_block);
         m->heap_left = m->heap_block;
     }
