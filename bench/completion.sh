@@ -25,6 +25,9 @@ PIDS+=("$ZK_PID")
 "$B/sluice" kafka-mock --brokers 1 --topic events:"$P" > "$T/boot" 2>/dev/null &
 PIDS+=($!)
 for _ in $(seq 50); do [ -s "$T/boot" ] && break; sleep 0.1; done
+# the controller accepts only offsets that Kafka holds: produce what the rounds will report
+"$B/sluice" loadgen --bootstrap "$(head -1 "$T/boot")" --topic events --rows $((P * R * ROWS)) \
+  --partitions "$P" 2>/dev/null
 "$B/sluice" controller --set cluster.name=bench --set zk.connect="$ZK_CONNECT" --set instance.id=c1 \
   --set http.port=0 --set http.bind=127.0.0.1 --set data.dir="$T/store" --set http.threads=4 \
   2> "$T/c1.log" &

@@ -368,6 +368,10 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
                 return fail(c, key, "\"%s\": expected smallest or largest", val);
         } else if (strncmp(k, PROP_PREFIX, strlen(PROP_PREFIX)) == 0) {
             if (!k[strlen(PROP_PREFIX)]) return fail(c, key, "empty property name");
+            /* one place names the brokers, so every error can name the ones really tried */
+            if (strcmp(k + strlen(PROP_PREFIX), "bootstrap.servers") == 0 ||
+                strcmp(k + strlen(PROP_PREFIX), "metadata.broker.list") == 0)
+                return fail(c, key, "the brokers are set by stream.kafka.broker.list only");
             t->props[t->nprops].key = xstrdup(k + strlen(PROP_PREFIX));
             t->props[t->nprops++].value = xstrdup(val);
         } else if (strcmp(k, "realtime.segment.flush.threshold.rows") == 0 ||

@@ -27,11 +27,13 @@
 #include "completion/zk.h"
 #include "consumer/flush.h"
 #include "consumer/kmeta.h"
+#include "segment/seg_reader.h"
 #include "segment/segname.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -44,21 +46,35 @@
 #define CTL_COMMIT_RETRIES 8
 #define CTL_TABLE_BODY_MAX (1u << 20)
 #define CTL_FSM_IDLE_MS (10 * 60 * 1000) /* forget a COMMITTED machine after this */
-#define CTL_KAFKA_TIMEOUT_MS 10000
+#define CTL_KAFKA_TIMEOUT_MS 3000 /* POST /tables: the whole Kafka metadata read */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define CTL_HWM_TIMEOUT_MS 2000   /* one watermark query confirming a reported offset */
+#define CTL_HWM_MIN_GAP_MS 1000   /* ask Kafka at most once a second per segment */
 
+/* One segment's state machine and what the controller knows to check its messages against
+ * (see "input checks"): the segment's start offset, the instances the assignment lists for
+ * it, and the highest offset Kafka confirmed for its partition. */
 typedef struct ctl_fsm {
     char segment[SEGNAME_MAX];
     char table[SEGNAME_TABLE_MAX + 1];
     cfsm *f;
-    int refs;       /* pinned by a committing thread */
+    int refs;       /* pinned by a thread that dropped mu */
     bool dead;      /* dropped from the table (leadership lost) */
     uint64_t touched_ms;
+    int32_t partition;
+    int64_t start_offset;
+    int64_t known_high;       /* offsets up to this are known to exist in Kafka */
+    uint64_t high_asked_ms;   /* when Kafka was last asked */
+    assign_list members;      /* instances the assignment lists for the segment */
 } ctl_fsm;
 
 typedef struct ctl_table {
     char name[SEGNAME_TABLE_MAX + 1];
     schema *schema;
     tcfg *cfg;
+    pthread_mutex_t rk_mu; /* creates rk once */
+    rd_kafka_t *rk;        /* watermark queries; NULL until the first */
 } ctl_table;
 
 struct ctl {
@@ -122,19 +138,30 @@ static void ctl__path(const ctl *c, char *buf, size_t cap, const char *fmt, cons
     snprintf(buf, cap, "%s%s", c->root, rel);
 }
 
-/* Read and decode a segment's metadata. */
-static int ctl__get_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m,
-                         int32_t *version)
+/* Read and decode a segment's metadata; a record that does not decode is SL_ECORRUPT with
+ * the reason in err (*version is set for it too, so repair can replace it). */
+static int ctl__read_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m,
+                          int32_t *version, char *err, size_t errlen)
 {
-    char path[768], err[256];
+    char path[768];
     ctl__path(c, path, sizeof path, "/tables/%s/segments/%s", table, seg);
     uint8_t *data;
     size_t len;
     int rc = zk_get(z, path, &data, &len, version);
     if (rc) return rc;
-    rc = segmeta_decode(data, len, m, err, sizeof err);
-    if (rc) SL_ERROR("controller", "bad metadata path=%s err=%s", path, err);
+    rc = segmeta_decode(data, len, m, err, errlen);
     free(data);
+    return rc;
+}
+
+static int ctl__get_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m,
+                         int32_t *version)
+{
+    char err[256];
+    int rc = ctl__read_meta(c, z, table, seg, m, version, err, sizeof err);
+    if (rc == SL_ECORRUPT)
+        SL_ERROR("controller", "unreadable segment record table=%s segment=%s err=\"%s\"", table,
+                 seg, err);
     return rc;
 }
 
@@ -198,6 +225,7 @@ static const ctl_table *ctl__table(ctl *c, zk *z, const char *name)
     ctl_table *r = malloc(sizeof *r);
     if (!c->tables || !r) abort();
     *r = t;
+    pthread_mutex_init(&r->rk_mu, NULL);
     c->tables[c->ntables++] = r;
     pthread_mutex_unlock(&c->mu);
     return r;
@@ -232,6 +260,160 @@ static void ctl__next_meta(const ctl_table *t, const segmeta *prev, int64_t star
     next->rows_per_byte = tu.rows_per_byte;
     next->flush_rows = t->cfg->flush_size_bytes ? (int64_t)flush_next_rows(&tu)
                                                 : (int64_t)t->cfg->flush_rows;
+}
+
+/* ---- input checks -----------------------------------------------------------------------
+ * Every completion RPC is checked against what the controller knows before its state machine
+ * sees it, because any process that reaches the port can send one:
+ *   - the instance must be one that the assignment lists for the segment;
+ *   - the offset must lie in [the segment's start, the partition's high watermark]; Kafka is
+ *     asked (at most once a second per segment) when a report goes beyond what it confirmed;
+ *   - rows must lie in [0, offset - start]: a Kafka offset holds at most one row;
+ *   - CommitEnd's file must say what the request says (ctl__check_upload).
+ * A refused message gets FAILED with the reason and changes no state. */
+
+/* A librdkafka handle for the table's brokers (consumer properties passed through, but not
+ * group.id: these are metadata reads). NULL with the reason, naming the brokers, in err. */
+static rd_kafka_t *ctl__kafka_open(const tcfg *t, char *err, size_t errlen)
+{
+    kmeta_prop props[64];
+    size_t np = 0;
+    for (uint32_t i = 0; i < t->nprops && np < 64; i++)
+        if (strcmp(t->props[i].key, "group.id") != 0)
+            props[np++] = (kmeta_prop){t->props[i].key, t->props[i].value};
+    char e[512];
+    rd_kafka_t *rk = kmeta_open(t->broker_list, props, np, e, sizeof e);
+    if (!rk) snprintf(err, errlen, "brokers %s: %s", t->broker_list, e);
+    return rk;
+}
+
+/* High watermark of the table's partition. Returns 0, or SL_ETRANSIENT with the reason. */
+static int ctl__high_watermark(ctl *c, const char *table, int32_t partition, int64_t *high,
+                               char *why, size_t whylen)
+{
+    zk *z = ctl__zk(c);
+    ctl_table *t = (ctl_table *)ctl__table(c, z, table);
+    ctl__zk_done(c);
+    if (!t) {
+        snprintf(why, whylen, "table %s has no usable config", table);
+        return SL_ETRANSIENT;
+    }
+    pthread_mutex_lock(&t->rk_mu);
+    if (!t->rk) t->rk = ctl__kafka_open(t->cfg, why, whylen);
+    rd_kafka_t *rk = t->rk;
+    pthread_mutex_unlock(&t->rk_mu);
+    int64_t low;
+    if (!rk || kmeta_watermarks(rk, t->cfg->topic, partition, CTL_HWM_TIMEOUT_MS, &low, high)) {
+        if (rk)
+            snprintf(why, whylen, "Kafka (brokers %s) did not confirm partition %d's offsets; "
+                                  "retry", t->cfg->broker_list, (int)partition);
+        return SL_ETRANSIENT;
+    }
+    return 0;
+}
+
+static bool ctl__member_locked(const ctl_fsm *e, const char *id)
+{
+    for (uint32_t i = 0; i < e->members.n; i++)
+        if (strcmp(e->members.id[i], id) == 0) return true;
+    return false;
+}
+
+/* Called with mu held and e pinned; drops mu around ZooKeeper and Kafka calls. Returns 0 when
+ * the message may reach the state machine, else an error with the reason in why. */
+static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth,
+                          const rpc_req *r, uint64_t now, char *why, size_t whylen)
+{
+    if (!ctl__member_locked(e, r->instance)) { /* the assignment may have moved (repair) */
+        pthread_mutex_unlock(&c->mu);
+        assign a;
+        assign_list l = {0};
+        zk *z = ctl__zk(c);
+        bool got = ctl__get_assign(c, z, table, &a, NULL) == 0;
+        ctl__zk_done(c);
+        if (got) {
+            assign_seg *as = assign_find(&a, e->segment);
+            if (as) l = as->inst;
+            assign_free(&a);
+        }
+        pthread_mutex_lock(&c->mu);
+        if (got) e->members = l;
+        if (!ctl__member_locked(e, r->instance)) {
+            snprintf(why, whylen, "instance %s is not a replica of segment %s", r->instance,
+                     e->segment);
+            return SL_EINVAL;
+        }
+    }
+    if (r->offset < e->start_offset) {
+        snprintf(why, whylen, "offset %" PRId64 " is before the segment's start %" PRId64,
+                 r->offset, e->start_offset);
+        return SL_EINVAL;
+    }
+    if ((meth == RPC_SEGMENT_CONSUMED || meth == RPC_COMMIT_END) &&
+        (r->rows < 0 || r->rows > r->offset - e->start_offset)) {
+        snprintf(why, whylen, "%" PRId64 " rows cannot come from offsets [%" PRId64 ", %" PRId64 ")",
+                 r->rows, e->start_offset, r->offset);
+        return SL_EINVAL;
+    }
+    if (r->offset <= e->known_high) return 0;
+    if (now < e->high_asked_ms + CTL_HWM_MIN_GAP_MS) {
+        snprintf(why, whylen, "offset %" PRId64 " is beyond what Kafka confirmed (%" PRId64 "); retry",
+                 r->offset, e->known_high);
+        return SL_ETRANSIENT;
+    }
+    e->high_asked_ms = now;
+    pthread_mutex_unlock(&c->mu);
+    int64_t high = -1;
+    int rc = ctl__high_watermark(c, table, e->partition, &high, why, whylen);
+    pthread_mutex_lock(&c->mu);
+    if (rc) return rc;
+    if (high > e->known_high) e->known_high = high;
+    if (r->offset > e->known_high) {
+        snprintf(why, whylen, "offset %" PRId64 " is beyond partition %d's high watermark %" PRId64,
+                 r->offset, (int)e->partition, e->known_high);
+        return SL_EINVAL;
+    }
+    return 0;
+}
+
+/* The uploaded (now promoted) file must be the segment the request describes: its own name,
+ * table, partition, sequence and offsets, and the request's rows, size and CRC. */
+static int ctl__check_upload(ctl *c, const char *table, const rpc_req *r, const segmeta *m,
+                             char *why, size_t whylen)
+{
+    char path[PATH_MAX], err[256];
+    if (segstore_path(c->store, table, r->segment, path, sizeof path) != 0) {
+        snprintf(why, whylen, "no path for the uploaded file");
+        return SL_EINVAL;
+    }
+    int rc = 0;
+    seg_reader *rd = seg_reader_open(path, &rc, err, sizeof err);
+    if (!rd) {
+        snprintf(why, whylen, "uploaded file unreadable: %s", err);
+        return rc ? rc : SL_EIO;
+    }
+    const char *what = NULL;
+    if (strcmp(seg_reader_name(rd), r->segment) || strcmp(seg_reader_table(rd), table))
+        what = "name or table";
+    else if (seg_reader_partition(rd) != m->partition || seg_reader_sequence(rd) != m->sequence)
+        what = "partition or sequence";
+    else if (seg_reader_start_offset(rd) != m->start_offset)
+        what = "start offset";
+    else if (seg_reader_end_offset(rd) != r->offset)
+        what = "end offset";
+    else if (seg_reader_rows(rd) != (uint64_t)r->rows)
+        what = "row count";
+    else if (seg_reader_size(rd) != (uint64_t)r->size_bytes)
+        what = "size";
+    else if (seg_reader_crc(rd) != r->crc)
+        what = "crc";
+    if (what)
+        snprintf(why, whylen, "uploaded file's %s differs from the CommitEnd (file: rows=%" PRIu64
+                              " offsets [%" PRId64 ", %" PRId64 ") crc=%" PRIu32 ")",
+                 what, seg_reader_rows(rd), seg_reader_start_offset(rd),
+                 seg_reader_end_offset(rd), seg_reader_crc(rd));
+    seg_reader_close(rd);
+    return what ? SL_EINVAL : 0;
 }
 
 /* ---- the commit ---------------------------------------------------------------------- */
@@ -287,6 +469,7 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
             if (rc) snprintf(why, whylen, "segment already %s", segmeta_status_name(m.status));
             goto out;
         }
+        if (attempt == 0 && (rc = ctl__check_upload(c, table, r, &m, why, whylen))) goto out;
         if ((rc = ctl__get_assign(c, z, table, &a, &va))) {
             snprintf(why, whylen, "assignment unreadable: %s", sluice_strerror(rc));
             goto out;
@@ -396,26 +579,28 @@ static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uin
     pthread_mutex_unlock(&c->mu);
     zk *z = ctl__zk(c);
     segmeta m;
+    assign a;
+    assign_list members = {0};
     int rc = ctl__get_meta(c, z, table, segment, &m, NULL);
     cfsm *f = NULL;
     if (rc) {
         snprintf(why, whylen, "unknown segment %s (%s)", segment, sluice_strerror(rc));
-    } else if (m.status != SEGMETA_IN_PROGRESS) {
-        f = cfsm_new_committed(segment, m.end_offset, m.crc, m.download_url, m.committer,
-                               &c->o.fsm, now);
+    } else if (ctl__get_assign(c, z, table, &a, NULL) != 0) {
+        snprintf(why, whylen, "assignment of table %s unreadable", table);
     } else {
-        assign a;
-        const char *live[ASSIGN_MAX_REPLICAS];
-        size_t nlive = 0;
-        if (ctl__get_assign(c, z, table, &a, NULL) == 0) {
-            assign_seg *s = assign_find(&a, segment);
+        assign_seg *s = assign_find(&a, segment);
+        if (s) members = s->inst;
+        if (m.status != SEGMETA_IN_PROGRESS) {
+            f = cfsm_new_committed(segment, m.end_offset, m.crc, m.download_url, m.committer,
+                                   &c->o.fsm, now);
+        } else {
+            const char *live[ASSIGN_MAX_REPLICAS];
+            size_t nlive = 0;
             for (uint32_t i = 0; s && i < s->inst.n; i++)
                 if (ctl__instance_live(c, z, s->inst.id[i])) live[nlive++] = s->inst.id[i];
             f = cfsm_new(segment, live, nlive, &c->o.fsm, now);
-            assign_free(&a);
-        } else {
-            snprintf(why, whylen, "assignment of table %s unreadable", table);
         }
+        assign_free(&a);
     }
     ctl__zk_done(c);
     if (!f) return NULL;
@@ -430,6 +615,10 @@ static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uin
     snprintf(e->table, sizeof e->table, "%s", table);
     e->f = f;
     e->touched_ms = now;
+    e->partition = m.partition;
+    e->start_offset = m.start_offset;
+    e->known_high = m.status != SEGMETA_IN_PROGRESS ? m.end_offset : m.start_offset;
+    e->members = members;
     if (c->nfsms == c->capfsms) {
         c->capfsms = c->capfsms ? c->capfsms * 2 : 64;
         c->fsms = realloc(c->fsms, c->capfsms * sizeof *c->fsms);
@@ -534,8 +723,6 @@ static void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
     }
     segname sn;
     segname_parse(r.segment, &sn); /* validated by rpc_req_decode */
-    if (meth == RPC_STOPPED_CONSUMING && r.reason == RPC_REASON_ERROR && r.build_millis > 0)
-        ctl__halve_threshold(c, sn.table, &r);
     static const cfsm_msg_kind kinds[RPC_METHOD__COUNT] = {
         [RPC_SEGMENT_CONSUMED] = CFSM_MSG_CONSUMED, [RPC_COMMIT_START] = CFSM_MSG_COMMIT_START,
         [RPC_COMMIT_END] = CFSM_MSG_COMMIT_END, [RPC_EXTEND_BUILD_TIME] = CFSM_MSG_EXTEND,
@@ -553,10 +740,27 @@ static void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
         ctl__reply_rpc(resp, &rr);
         return;
     }
+    e->refs++; /* pinned until the end: the checks and the commit drop mu */
+    int bad = ctl__check_msg(c, e, sn.table, meth, &r, now, err, sizeof err);
+    if (bad || e->dead) {
+        ctl__fsm_unref(e);
+        pthread_mutex_unlock(&c->mu);
+        if (bad && bad != SL_ETRANSIENT)
+            SL_WARN("controller", "refused rpc=%s segment=%s instance=%s why=\"%s\"",
+                    rpc_method_name(meth), r.segment, r.instance, err);
+        rr.status = RPC_STATUS_FAILED;
+        snprintf(rr.message, sizeof rr.message, "%s", bad ? err : "leadership lost");
+        ctl__reply_rpc(resp, &rr);
+        return;
+    }
+    if (meth == RPC_STOPPED_CONSUMING && r.reason == RPC_REASON_ERROR && r.build_millis > 0) {
+        pthread_mutex_unlock(&c->mu);
+        ctl__halve_threshold(c, sn.table, &r);
+        pthread_mutex_lock(&c->mu);
+    }
     cfsm_state before = cfsm_get_state(e->f);
     e->touched_ms = now;
-    if (cfsm_on_msg(e->f, &m, now, &fr) == CFSM_ACT_COMMIT) {
-        e->refs++;
+    if (!e->dead && cfsm_on_msg(e->f, &m, now, &fr) == CFSM_ACT_COMMIT) {
         pthread_mutex_unlock(&c->mu);
         char why[512] = "";
         int rc = ctl__commit(c, sn.table, &r, why, sizeof why);
@@ -570,7 +774,10 @@ static void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
             cfsm_commit_done(e->f, rc == 0, why, ctl__now(), &fr);
         }
         if (rc) SL_WARN("controller", "commit failed segment=%s why=\"%s\"", r.segment, why);
-        ctl__fsm_unref(e);
+    } else if (e->dead) {
+        memset(&fr, 0, sizeof fr);
+        fr.status = CFSM_FAILED;
+        fr.why = "leadership lost";
     }
     bool changed = !e->dead && cfsm_get_state(e->f) != before;
     if (!e->dead && cfsm_done(e->f)) { /* ABORTED: forget it; the next message rebuilds */
@@ -580,6 +787,7 @@ static void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
                 break;
             }
     }
+    ctl__fsm_unref(e); /* may free e */
     pthread_mutex_unlock(&c->mu);
     if (changed && c->http) httpd_wake(c->http);
     if (fr.wait && httpd_req_wait(req, (unsigned)c->o.longpoll_ms)) return;
@@ -603,12 +811,56 @@ static void ctl__upload_abort(void *state)
     segstore_upload_abort(state);
 }
 
+/* An upload is taken only for a segment that ZooKeeper shows consuming: not for a table or
+ * segment that does not exist (404) nor for one already committed (409), and nothing is
+ * written before this is known. Returns 0, or the HTTP status with the reason in err. */
+static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segment, char *err,
+                                    size_t errlen)
+{
+    segname sn;
+    if (!segname_valid_table(table) || segname_parse(segment, &sn) != 0 ||
+        strcmp(sn.table, table) != 0) {
+        snprintf(err, errlen, "not a segment name of table %s", table);
+        return 400;
+    }
+    if (!atomic_load(&c->running)) {
+        snprintf(err, errlen, "controller starting");
+        return 503;
+    }
+    zk *z = ctl__zk(c);
+    segmeta m;
+    char path[768];
+    unsigned status = 0;
+    int rc = ctl__get_meta(c, z, table, segment, &m, NULL);
+    if (rc == SL_ENOENT) {
+        ctl__path(c, path, sizeof path, "/tables/%s", table, NULL);
+        bool table_exists = zk_exists(z, path, NULL) == 0;
+        snprintf(err, errlen, table_exists ? "no such segment %s" : "no such table %s",
+                 table_exists ? segment : table);
+        status = 404;
+    } else if (rc) {
+        snprintf(err, errlen, "segment metadata unreadable: %s", sluice_strerror(rc));
+        status = 503;
+    } else if (m.status != SEGMETA_IN_PROGRESS) {
+        snprintf(err, errlen, "segment %s is already %s", segment, segmeta_status_name(m.status));
+        status = 409;
+    }
+    ctl__zk_done(c);
+    return status;
+}
+
 static int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp,
                               void *ctx)
 {
     ctl *c = ctx;
     char err[512];
     if (!data) {
+        unsigned refuse = ctl__upload_allowed(c, httpd_req_param(req, "table"),
+                                              httpd_req_param(req, "segment"), err, sizeof err);
+        if (refuse) {
+            httpd_resp_text(resp, refuse, "%s\n", err);
+            return 1;
+        }
         segstore_upload *u;
         int rc = segstore_upload_begin(c->store, httpd_req_param(req, "table"),
                                        httpd_req_param(req, "segment"), &u, err, sizeof err);
@@ -746,29 +998,32 @@ static void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx)
     }
     int nparts = 0;
     if (t->type == TCFG_REALTIME) {
-        kmeta_prop props[64];
-        size_t np = 0;
-        for (uint32_t i = 0; i < t->nprops && np < 64; i++)
-            if (strcmp(t->props[i].key, "group.id") != 0)
-                props[np++] = (kmeta_prop){t->props[i].key, t->props[i].value};
-        if (!(rk = kmeta_open(t->broker_list, props, np, err, sizeof err))) {
+        /* one deadline for all of Kafka: a wrong broker list answers within seconds */
+        double deadline = ctl__mono() + CTL_KAFKA_TIMEOUT_MS / 1000.0;
+        if (!(rk = ctl__kafka_open(t, err, sizeof err))) {
             ctl__json_error(resp, 400, err);
             goto done;
         }
         int rc = kmeta_partition_count(rk, t->topic, CTL_KAFKA_TIMEOUT_MS, &nparts);
         if (rc) {
-            snprintf(err, sizeof err, "topic %s %s at %s", t->topic,
-                     rc == SL_ENOENT ? "does not exist" : "metadata unavailable", t->broker_list);
-            ctl__json_error(resp, rc == SL_ENOENT ? 400 : 503, err);
+            snprintf(err, sizeof err, "topic %s %s at brokers %s (stream.kafka.broker.list)",
+                     t->topic,
+                     rc == SL_ENOENT ? "does not exist"
+                                     : "metadata unavailable within " STR(CTL_KAFKA_TIMEOUT_MS) " ms",
+                     t->broker_list);
+            ctl__json_error(resp, rc == SL_ENOENT ? 400 : 502, err); /* 502: Kafka failed */
             goto done;
         }
         starts = calloc((size_t)nparts, sizeof *starts);
         if (!starts) abort();
         for (int p = 0; p < nparts; p++) {
             int64_t low, high;
-            if (kmeta_watermarks(rk, t->topic, p, CTL_KAFKA_TIMEOUT_MS, &low, &high)) {
-                snprintf(err, sizeof err, "offsets of %s partition %d unavailable", t->topic, p);
-                ctl__json_error(resp, 503, err);
+            int left_ms = (int)((deadline - ctl__mono()) * 1000);
+            if (left_ms < 1 || kmeta_watermarks(rk, t->topic, p, left_ms, &low, &high)) {
+                snprintf(err, sizeof err,
+                         "offsets of %s partition %d unavailable at brokers %s within %d ms",
+                         t->topic, p, t->broker_list, CTL_KAFKA_TIMEOUT_MS);
+                ctl__json_error(resp, 502, err);
                 goto done;
             }
             starts[p] = t->offset_reset == TCFG_RESET_LARGEST ? high : low;
@@ -883,7 +1138,8 @@ static void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx)
 }
 
 typedef struct ctl_listed {
-    segmeta m;
+    segmeta m;       /* for a corrupt record: only segment, partition and sequence (its name) */
+    char error[256]; /* non-empty: the record does not decode (repair rewrites it) */
 } ctl_listed;
 
 static int ctl__listed_cmp(const void *x, const void *y)
@@ -935,8 +1191,18 @@ static void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
     for (size_t i = 0; i < n; i++) {
         segname sn;
         if (want >= 0 && (segname_parse(names[i], &sn) != 0 || sn.partition != want)) continue;
-        int grc = ctl__get_meta(c, z, table, names[i], &l[k].m, NULL);
-        if (grc == 0) {
+        int grc = ctl__read_meta(c, z, table, names[i], &l[k].m, NULL, l[k].error,
+                                 sizeof l[k].error);
+        if (grc == SL_ECORRUPT && segname_parse(names[i], &sn) == 0) {
+            /* reported in the list, never hidden and never a 503: repair rewrites it */
+            memset(&l[k].m, 0, sizeof l[k].m);
+            snprintf(l[k].m.segment, sizeof l[k].m.segment, "%s", names[i]);
+            l[k].m.partition = sn.partition;
+            l[k].m.sequence = sn.sequence;
+            if (!l[k].error[0]) snprintf(l[k].error, sizeof l[k].error, "unreadable record");
+            k++;
+        } else if (grc == 0) {
+            l[k].error[0] = 0;
             k++;
         } else if (grc != SL_ENOENT) { /* never answer with a silently shortened list */
             ctl__zk_done(c);
@@ -969,7 +1235,27 @@ static void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
     jsonw_init(&w);
     jsonw_arr_begin(&w);
     for (size_t i = 0; i < k; i++) {
-        segmeta_json_open(&l[i].m, &w);
+        if (l[i].error[0]) {
+            jsonw_obj_begin(&w);
+            jsonw_key(&w, "segment");
+            jsonw_cstr(&w, l[i].m.segment);
+            jsonw_key(&w, "partition");
+            jsonw_i64(&w, l[i].m.partition);
+            jsonw_key(&w, "sequence");
+            jsonw_i64(&w, l[i].m.sequence);
+            jsonw_key(&w, "status");
+            jsonw_cstr(&w, "CORRUPT");
+            static const char *const nulls[] = {"startOffset", "endOffset", "numRows", "crc",
+                                                "downloadUrl"};
+            for (size_t j = 0; j < sizeof nulls / sizeof nulls[0]; j++) {
+                jsonw_key(&w, nulls[j]);
+                jsonw_null(&w);
+            }
+            jsonw_key(&w, "error");
+            jsonw_cstr(&w, l[i].error);
+        } else {
+            segmeta_json_open(&l[i].m, &w);
+        }
         jsonw_key(&w, "replicas");
         jsonw_obj_begin(&w);
         assign_seg *as = assign_find(&a, l[i].m.segment);
@@ -1138,6 +1424,77 @@ static void ctl__disconnect(ctl *c)
 
 /* ---- repair ---------------------------------------------------------------------------- */
 
+/* A segment record that does not decode is rewritten from what is known for certain: the
+ * committed file in the store (its own metadata says offsets, rows and CRC) makes it DONE;
+ * without one, a record whose predecessor is DONE becomes IN_PROGRESS at that segment's end
+ * (the chain invariant). Anything else is left for an operator, and stays reported as
+ * CORRUPT by the listing. The write is conditioned on the version read. */
+static void ctl__repair_record(ctl *c, zk *z, const ctl_table *t, const char *table,
+                               const char *name, int32_t version, char **names, size_t n,
+                               uint64_t now)
+{
+    segname sn;
+    if (segname_parse(name, &sn) != 0) return;
+    segmeta m;
+    memset(&m, 0, sizeof m);
+    const char *how = NULL;
+    char path[PATH_MAX], err[256];
+    seg_reader *rd = NULL;
+    if (segstore_path(c->store, table, name, path, sizeof path) == 0 && access(path, F_OK) == 0)
+        rd = seg_reader_open(path, NULL, err, sizeof err);
+    if (rd && strcmp(seg_reader_name(rd), name) == 0 && seg_reader_partition(rd) == sn.partition &&
+        seg_reader_sequence(rd) == sn.sequence && seg_reader_start_offset(rd) >= 0 &&
+        seg_reader_end_offset(rd) >= seg_reader_start_offset(rd)) {
+        snprintf(m.segment, sizeof m.segment, "%s", name);
+        snprintf(m.table, sizeof m.table, "%s", table);
+        m.partition = sn.partition;
+        m.sequence = sn.sequence;
+        m.status = SEGMETA_DONE;
+        m.start_offset = seg_reader_start_offset(rd);
+        m.end_offset = seg_reader_end_offset(rd);
+        m.num_rows = (int64_t)seg_reader_rows(rd);
+        m.crc = seg_reader_crc(rd);
+        m.size_bytes = (int64_t)seg_reader_size(rd);
+        if (snprintf(m.download_url, sizeof m.download_url, "%s/segments/%s/%s", c->advertise,
+                     table, name) < (int)sizeof m.download_url)
+            how = "DONE from the committed file";
+        m.creation_time_ms = sn.time_ms;
+        m.commit_time_ms = (int64_t)now;
+        m.flush_rows = (int64_t)t->cfg->flush_rows;
+        m.flush_time_ms = (int64_t)t->cfg->flush_time_ms;
+    } else if (sn.sequence > 0) {
+        for (size_t i = 0; i < n && !how; i++) {
+            segname pn;
+            segmeta prev;
+            if (segname_parse(names[i], &pn) || pn.partition != sn.partition ||
+                pn.sequence != sn.sequence - 1 ||
+                ctl__read_meta(c, z, table, names[i], &prev, NULL, err, sizeof err) ||
+                prev.status == SEGMETA_IN_PROGRESS)
+                continue;
+            ctl__next_meta(t, &prev, prev.end_offset, prev.num_rows, prev.size_bytes, now, &m);
+            snprintf(m.segment, sizeof m.segment, "%s", name); /* the name replicas know */
+            how = "IN_PROGRESS at its predecessor's end";
+        }
+    }
+    seg_reader_close(rd);
+    if (!how) {
+        SL_ERROR("controller", "repair table=%s segment=%s: record unreadable and not "
+                               "rebuildable (no committed file, no committed predecessor)",
+                 table, name);
+        return;
+    }
+    uint8_t *b;
+    size_t l;
+    if (segmeta_encode(&m, &b, &l) != 0) return;
+    ctl__path(c, path, sizeof path, "/tables/%s/segments/%s", table, name);
+    int rc = zk_set(z, path, b, l, version, NULL);
+    free(b);
+    if (rc == 0)
+        SL_WARN("controller", "repair table=%s segment=%s: unreadable record rewritten as %s "
+                              "start=%" PRId64,
+                table, name, how, m.start_offset);
+}
+
 /* One table: a partition whose newest segment is DONE without a successor gets one; a
  * partition whose consuming segment lost every replica (gone or ERROR) gets a fresh segment
  * from that segment's start offset on live instances. Nothing younger than the commit
@@ -1152,6 +1509,13 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
     if (zk_children(z, path, &names, &n)) return;
     ctl__path(c, path, sizeof path, "/instances", NULL, NULL);
     zk_children(z, path, &live, &nlive);
+    for (size_t i = 0; i < n; i++) { /* unreadable records first: the rest relies on them */
+        segmeta m;
+        int32_t v;
+        char err[256];
+        if (ctl__read_meta(c, z, table, names[i], &m, &v, err, sizeof err) == SL_ECORRUPT)
+            ctl__repair_record(c, z, t, table, names[i], v, names, n, now);
+    }
     assign a;
     int32_t va;
     if (ctl__get_assign(c, z, table, &a, &va)) goto out;
@@ -1368,6 +1732,8 @@ void ctl_stop(ctl *c)
     ctl__drop_all_fsms(c);
     free(c->fsms);
     for (size_t i = 0; i < c->ntables; i++) {
+        if (c->tables[i]->rk) rd_kafka_destroy(c->tables[i]->rk);
+        pthread_mutex_destroy(&c->tables[i]->rk_mu);
         tcfg_free(c->tables[i]->cfg);
         schema_free(c->tables[i]->schema);
         free(c->tables[i]);

@@ -1,12 +1,19 @@
-/* libFuzzer target for the JSON row decoder (rowdec_decode over jsonscan/simdjson).
+/* libFuzzer target for the JSON row decoder (rowdec_decode over jsonscan/simdjson) and the
+ * mutable segment it feeds.
  *
- * A fixed schema with every column type, single- and multi-value, and a small message limit
- * so the oversized path is reachable. Each input is decoded twice by the same decoder (the
- * second run must give the same reason: decoding is deterministic and leaves no state), and
- * every accepted row is read completely so the sanitizers see any bad pointer or length. */
+ * A fixed schema with every column type, single- and multi-value. Each input is decoded by a
+ * decoder with a small message limit (so the oversized path is reachable), twice (the second
+ * run must give the same reason: decoding is deterministic and leaves no state), and by one
+ * with the default 1 MiB limit whose accepted rows are appended into a mutable segment, read
+ * back and compared with the decoded row. Every 64 rows the segment is built, verified and
+ * read back once more. The sanitizers see any bad pointer or length on the whole path. */
+#include "consumer/mseg.h"
 #include "consumer/rowdec.h"
+#include "segment/seg_builder.h"
+#include "segment/seg_reader.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +52,85 @@ static schema *build_schema(void)
     return s;
 }
 
+/* Half the columns without a dictionary, so raw and dictionary storage both see the input. */
+static const bool no_dict[NF] = {[1] = true, [3] = true, [6] = true, [7] = true, [14] = true};
+
+static bool same_value(schema_type t, const schema_value *a, const schema_value *b)
+{
+    if (t == SCHEMA_STRING || t == SCHEMA_BYTES)
+        return a->u.bytes.len == b->u.bytes.len &&
+               (a->u.bytes.len == 0 || memcmp(a->u.bytes.ptr, b->u.bytes.ptr, a->u.bytes.len) == 0);
+    if (schema_type_width(t) == 4) return a->u.i32 == b->u.i32;
+    return a->u.i64 == b->u.i64;
+}
+
+/* Values of row i as the segment (mutable or built) holds them, compared with the decoded row.
+ * For the built segment rd is non-NULL and m NULL. */
+static void check_row(const schema *s, const mseg *m, const seg_reader *rd, uint64_t i,
+                      const row *want)
+{
+    schema_value got[64];
+    for (uint32_t c = 0; c < s->nfields; c++) {
+        const row_col *col = &want->cols[c];
+        schema_type t = s->fields[c].type;
+        uint32_t n;
+        if (s->fields[c].single_value) {
+            n = 1;
+            if (m) mseg_read_value(m, c, i, &got[0]);
+            else if (seg_reader_value(rd, c, i, &got[0]) != 0) abort();
+        } else {
+            int64_t k = m ? mseg_read_mv(m, c, i, got, 64) : seg_reader_mv(rd, c, i, got, 64);
+            if (k != col->nvals) abort();
+            n = col->nvals < 64 ? col->nvals : 64;
+        }
+        for (uint32_t j = 0; j < n; j++)
+            if (!same_value(t, &got[j], s->fields[c].single_value ? &col->v : &col->mv[j]))
+                abort();
+        bool null = m ? mseg_read_is_null(m, c, i) : seg_reader_is_null(rd, c, i);
+        if (null != col->is_null) abort();
+    }
+}
+
+/* The rows appended so far are kept as their JSON inputs so the built segment can be checked
+ * against a fresh decode of each. */
+#define SEG_ROWS 8
+static struct {
+    mseg *m;
+    uint8_t *msg[SEG_ROWS];
+    size_t len[SEG_ROWS];
+    uint32_t n;
+} acc;
+
+static void build_and_check(const schema *s, rowdec *big)
+{
+    seg_src src;
+    seg_src_col cols[NF];
+    mseg_src(acc.m, &src, cols);
+    seg_meta_in meta = {.name = "fuzz__0__0__20260101T0000Z", .table = "fuzz", .partition = 0,
+                        .sequence = 0, .start_offset = 0, .end_offset = acc.n};
+    uint8_t *out = NULL;
+    size_t len = 0;
+    char err[256];
+    if (seg_build_mem(&src, &meta, &out, &len, err, sizeof err) != 0 ||
+        seg_verify_mem(out, len, err, sizeof err) != 0) {
+        fprintf(stderr, "fuzz_rowdec: %s\n", err);
+        abort();
+    }
+    seg_reader *rd = seg_reader_open_mem(out, len, NULL, err, sizeof err);
+    if (!rd || seg_reader_rows(rd) != acc.n) abort();
+    for (uint32_t i = 0; i < acc.n; i++) {
+        const row *r;
+        if (rowdec_decode(big, acc.msg[i], acc.len[i], &r) != ROWDEC_OK) abort();
+        check_row(s, NULL, rd, i, r);
+        free(acc.msg[i]);
+    }
+    seg_reader_close(rd);
+    free(out);
+    mseg_free(acc.m);
+    acc.m = NULL;
+    acc.n = 0;
+}
+
 static uint64_t touch(const row *r, const schema *s)
 {
     uint64_t h = 0;
@@ -68,10 +154,11 @@ static uint64_t touch(const row *r, const schema *s)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static schema *s;
-    static rowdec *d;
+    static rowdec *d, *big;
     if (!s) {
         s = build_schema();
         d = rowdec_new(s, 4096);
+        big = rowdec_new(s, 0);
     }
     const row *r;
     rowdec_reason first = rowdec_decode(d, data, size, &r);
@@ -83,5 +170,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rowdec_reason again = rowdec_decode(d, data, size, &r);
     if (again != first) abort();
     if (again == ROWDEC_OK && touch(r, s) != h1) abort();
+
+    if (rowdec_decode(big, data, size, &r) != ROWDEC_OK) return 0;
+    if (!acc.m) acc.m = mseg_new(s, no_dict);
+    if (mseg_append(acc.m, r) != 0) abort();
+    check_row(s, acc.m, NULL, acc.n, r);
+    acc.msg[acc.n] = malloc(size ? size : 1);
+    memcpy(acc.msg[acc.n], data, size);
+    acc.len[acc.n++] = size;
+    if (acc.n == SEG_ROWS) build_and_check(s, big);
     return 0;
 }

@@ -12,8 +12,10 @@
  *       compare their own build's CRC with the committed one. Prints a summary table and
  *       exits non-zero on any protocol violation (two committers, CRC mismatch, ...).
  *   simreplica rpc --controller URL --method M --segment S --instance I [--offset O]
- *                  [--reason R] [--rows N] [--build-millis MS]
- *       send one RPC and print the reply's status and offset (for edge cases in tests)
+ *                  [--reason R] [--rows N] [--build-millis MS] [--crc C] [--size B]
+ *                  [--location URL] [--extra-seconds N]
+ *       send one RPC and print the reply's status, offset and message (for edge cases and
+ *       forged requests in tests)
  *   simreplica rtt ... (as rpc) [--rounds N]
  *       send the same RPC N times in a row and print the round trip p50/p99
  * Not a test by itself: tests/integration/test_controller.sh and bench/run.sh run it. */
@@ -43,8 +45,10 @@
 
 typedef struct opts {
     const char *zk, *cluster, *controller, *table, *method, *segment;
-    int64_t offset, build_millis;
-    int reason;
+    int64_t offset, build_millis, size;
+    uint32_t crc;
+    const char *location;
+    int reason, extra_seconds;
     char ids[MAX_REPLICAS][64];
     int nids;
     int partitions, rounds, lag;
@@ -361,6 +365,10 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--offset")) O.offset = atoll(v);
         else if (!strcmp(k, "--reason")) O.reason = atoi(v);
         else if (!strcmp(k, "--build-millis")) O.build_millis = atoll(v);
+        else if (!strcmp(k, "--crc")) O.crc = (uint32_t)strtoul(v, NULL, 0);
+        else if (!strcmp(k, "--size")) O.size = atoll(v);
+        else if (!strcmp(k, "--location")) O.location = v;
+        else if (!strcmp(k, "--extra-seconds")) O.extra_seconds = atoi(v);
         else {
             fprintf(stderr, "simreplica: unknown option %s\n", k);
             return 2;
@@ -382,6 +390,10 @@ int main(int argc, char **argv)
         rq.reason = (rpc_reason)O.reason;
         rq.rows = O.rows;
         rq.build_millis = O.build_millis;
+        rq.crc = O.crc;
+        rq.size_bytes = O.size;
+        rq.extra_seconds = O.extra_seconds;
+        snprintf(rq.location, sizeof rq.location, "%s", O.location ? O.location : "");
         httpc *h = httpc_new();
         int rc = rpc_call(h, O.controller, m, &rq, 15000, &rs);
         if (rc == 0 && !strcmp(mode, "rtt")) { /* round trips of the same call, one at a time */
@@ -403,7 +415,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "simreplica rpc: %s\n", rs.message);
             return 1;
         }
-        printf("%s %lld\n", rpc_status_name(rs.status), (long long)rs.offset);
+        printf("%s %lld %s\n", rpc_status_name(rs.status), (long long)rs.offset, rs.message);
         return 0;
     }
     if (!O.zk || O.nids == 0) {

@@ -235,6 +235,10 @@ static void test_rejections(void **state)
     expect_error("{\"tableName\":\"\",\"tableType\":\"OFFLINE\"}", "1 to 128 characters");
     /* unsupported sections, by name */
     expect_error(NEWMAP("") "x", "invalid JSON");
+    expect_error(NEWMAP(",\"stream.kafka.consumer.prop.bootstrap.servers\":\"h:1\""),
+                 "consumer.prop.bootstrap.servers: the brokers are set by stream.kafka.broker.list");
+    expect_error(NEWMAP(",\"stream.kafka.consumer.prop.metadata.broker.list\":\"h:1\""),
+                 "the brokers are set by stream.kafka.broker.list only");
     expect_error(OLDMAP(",\"tenants\":{\"broker\":\"b\"}"), "table.json: tenants: unsupported key");
     expect_error(OLDMAP(",\"metadata\":{\"customConfigs\":{\"a\":\"b\"}}"),
                  "metadata: unsupported");
