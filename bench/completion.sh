@@ -62,4 +62,4 @@ import json, sys
 print([s for s in json.load(sys.stdin) if s["status"] == "DONE"][0]["segment"])')
 END=$(curl -sf "$URL/tables/events/segments/$SEG" | python3 -c 'import json,sys;print(json.load(sys.stdin)["endOffset"])')
 "$B/tests/simreplica" rtt --controller "$URL" --method SegmentConsumed --segment "$SEG" \
-  --instances s1 --offset "$END" --rounds 2000
+  --instances s1 --offset "$END" --rows 0 --rounds 2000
