@@ -5,7 +5,8 @@
  *      column mark the ids actually used, sort their values and build the id -> sorted id
  *      remap; for a raw column compute the exact distinct count, min and max;
  *   2. lay out (seg__layout): every section's offset and length, so the file size is known;
- *   3. write (seg__write_col): fill one zeroed buffer of that size, then the CRCs.
+ *   3. write (seg__write_col): fill one zeroed buffer of that size, then the CRCs (format
+ *      version SEG_FMT_VERSION; the trailer from seg_fmt_trailer_crc, as every reader does).
  *
  * Determinism rests on three rules: dictionaries hold only values referenced by the first
  * `rows` rows, sorted by a total order on the value (never on the source id); every byte of
@@ -20,7 +21,6 @@
 
 #include "common/fsutil.h"
 #include "common/sl_err.h"
-#include "segment/crc32c.h"
 #include "segment/seg_format.h"
 
 #include <stdarg.h>
@@ -910,7 +910,7 @@ static void seg__write_header(seg_build *b, uint8_t *buf)
     seg__put64(buf + SEG_FMT_H_COLDIR_OFF, b->coldir_off);
     seg__put64(buf + SEG_FMT_H_META_OFF, b->meta_off);
     seg__put32(buf + SEG_FMT_H_META_LEN, (uint32_t)b->meta_len);
-    seg__put32(buf + SEG_FMT_H_HEADER_CRC, crc32c_update(0, buf, SEG_FMT_H_HEADER_CRC));
+    seg__put32(buf + SEG_FMT_H_HEADER_CRC, seg_fmt_header_crc(buf));
 }
 
 /* ---- entry points ---- */
@@ -980,7 +980,7 @@ int seg_build_mem(const seg_src *src, const seg_meta_in *meta, uint8_t **out, si
     for (uint32_t i = 0; i < b.ncols; i++) seg__write_col(&b, &b.cols[i], buf);
     seg__write_meta(&b, buf);
     seg__write_header(&b, buf);
-    seg__put32(buf + b.data_end, crc32c_update(0, buf, b.data_end));
+    seg__put32(buf + b.data_end, seg_fmt_trailer_crc(buf, b.data_end, SEG_FMT_VERSION));
     *out = buf;
     *out_len = b.file_len;
     buf = NULL;

@@ -9,17 +9,24 @@
  *
  * Invariants a reader may rely on once seg_reader validated a file: every section lies inside
  * [0, file_len - 4), every bit width is 1..32, every dictionary id is < cardinality, every
- * offset array is non-decreasing and ends at its data's length. */
+ * offset array is non-decreasing and ends at its data's length.
+ *
+ * The trailer (the segment's `crc` everywhere in Sluice) is computed by seg_fmt_trailer_crc()
+ * below and nowhere else, so the builder, the reader and every tool agree for each version. */
 #ifndef SL_SEG_FORMAT_H
 #define SL_SEG_FORMAT_H
+
+#include "segment/crc32c.h"
 
 #include <stdint.h>
 
 #define SEG_FMT_MAGIC "SLUICESG" /* 8 bytes, no NUL stored */
 #define SEG_FMT_MAGIC_LEN 8
-#define SEG_FMT_VERSION 1u
+#define SEG_FMT_VERSION_1 1u /* trailer: CRC-32C of bytes [0, file_len - 4); read only */
+#define SEG_FMT_VERSION_2 2u /* trailer: CRC-32C of [0, 60) then [64, file_len - 4) */
+#define SEG_FMT_VERSION SEG_FMT_VERSION_2 /* what the builder writes */
 #define SEG_FMT_ALIGN 8u
-#define SEG_FMT_TRAILER_LEN 4u /* CRC-32C of every byte before it */
+#define SEG_FMT_TRAILER_LEN 4u /* CRC-32C, see seg_fmt_trailer_crc() */
 
 /* Header (SEG_FMT_HDR_LEN bytes at offset 0). The magic, the version and the header CRC
  * (offset 60, over bytes [0, 60)) keep their places in every version, so a reader can tell
@@ -27,11 +34,11 @@
 #define SEG_FMT_HDR_LEN 64u
 #define SEG_FMT_H_MAGIC 0              /* 8  "SLUICESG" */
 #define SEG_FMT_H_VERSION 8            /* u32 */
-#define SEG_FMT_H_HEADER_LEN 12        /* u32, 64 in version 1 */
+#define SEG_FMT_H_HEADER_LEN 12        /* u32, 64 in versions 1 and 2 */
 #define SEG_FMT_H_FILE_LEN 16          /* u64, whole file including the trailer */
 #define SEG_FMT_H_ROWS 24              /* u64 */
 #define SEG_FMT_H_NCOLS 32             /* u32 */
-#define SEG_FMT_H_FLAGS 36             /* u32, 0 in version 1 */
+#define SEG_FMT_H_FLAGS 36             /* u32, 0 in versions 1 and 2 */
 #define SEG_FMT_H_COLDIR_OFF 40        /* u64 */
 #define SEG_FMT_H_META_OFF 48          /* u64 */
 #define SEG_FMT_H_META_LEN 56          /* u32 */
@@ -93,5 +100,27 @@ typedef enum seg_fmt_sec {
  * UINT32_MAX values and UINT32_MAX bytes of variable-length data. */
 #define SEG_FMT_MAX_ROWS UINT32_MAX
 #define SEG_FMT_MAX_COLS 65535u
+
+/* CRC-32C of the header bytes [0, 60), stored at SEG_FMT_H_HEADER_CRC. buf holds at least
+ * SEG_FMT_HDR_LEN bytes. */
+static inline uint32_t seg_fmt_header_crc(const uint8_t *buf)
+{
+    return crc32c_update(0, buf, SEG_FMT_H_HEADER_CRC);
+}
+
+/* The CRC-32C trailer of a segment of format `version` whose trailer starts at data_end
+ * (= file_len - 4, at least SEG_FMT_HDR_LEN): the value stored in the last 4 bytes.
+ *
+ * Version 1 covers every byte before the trailer, the header CRC included. Because
+ * CRC(X || CRC(X)) is the same constant for every X of a given length, that trailer does not
+ * depend on header bytes [0, 60) at all: two files differing only there (header CRC fixed up)
+ * have the same trailer. Version 2 and later skip the header CRC field, so the trailer is a
+ * plain CRC over every other byte and changes with the header. */
+static inline uint32_t seg_fmt_trailer_crc(const uint8_t *buf, uint64_t data_end, uint32_t version)
+{
+    if (version == SEG_FMT_VERSION_1) return crc32c_update(0, buf, data_end);
+    uint32_t crc = crc32c_update(0, buf, SEG_FMT_H_HEADER_CRC);
+    return crc32c_update(crc, buf + SEG_FMT_HDR_LEN, data_end - SEG_FMT_HDR_LEN);
+}
 
 #endif

@@ -6,16 +6,23 @@
  * not fit, so a hostile file yields an error message and never an out-of-bounds read. Checks
  * run in an order that gives each damage its own code: magic (CORRUPT), file shorter than
  * the fixed header (TRUNC), header checksum (CORRUPT), version (FORMAT), recorded file
- * length (TRUNC when the file is shorter, CORRUPT when longer), CRC trailer (CORRUPT), then
- * structure. The header checksum comes before the version and the recorded length, so a
- * damaged header is never mistaken for a truncated file or a newer version.
+ * length (TRUNC when the file is shorter, CORRUPT when longer), CRC trailer (CORRUPT, with
+ * the rule of the file's version: seg_fmt_trailer_crc), then structure, then the contents
+ * (seg__check_values, seg__check_time_range). The header checksum comes before the version
+ * and the recorded length, so a damaged header is never mistaken for a truncated file or a
+ * newer version.
+ *
+ * The content checks make every statistic a writer records checkable: dictionaries strictly
+ * ascending in the format's sort order with every entry used, min/max exactly the smallest
+ * and largest stored value, a raw column's cardinality its exact distinct count (hash set),
+ * the metadata time range the time column's min/max. They run only after the structure is
+ * known to be in bounds, so they read values with the accessors' own helpers.
  *
  * After parsing, every pointer kept in seg_rcol points at a section whose length matches
  * what the accessors will index, so row access needs no further checks than col/row ranges. */
 #include "segment/seg_reader.h"
 
 #include "common/sl_err.h"
-#include "segment/crc32c.h"
 #include "segment/seg_format.h"
 
 #include <errno.h>
@@ -206,6 +213,271 @@ static schema_value seg__fixed_value(schema_type t, uint64_t bits)
     return v;
 }
 
+/* ---- content checks (run once the column's structure is valid) ---- */
+
+/* Unsigned order of the key = the format's value order for fixed-width type t, from the
+ * stored bits (width 4 types in the low 32 bits). Floats, per docs/segment-format.md:
+ * -inf < ... < -0.0 < +0.0 < ... < +inf < +NaNs (ascending bits) < -NaNs (descending). */
+static inline uint64_t seg__order_key(schema_type t, uint64_t b)
+{
+    switch (t) {
+    case SCHEMA_INT:
+    case SCHEMA_BOOLEAN: return (uint32_t)b ^ 0x80000000u;
+    case SCHEMA_FLOAT: {
+        uint32_t x = (uint32_t)b, k = (x >> 31) ? ~x : (x | 0x80000000u);
+        return (uint32_t)(k - 0x007FFFFFu);
+    }
+    case SCHEMA_DOUBLE: {
+        uint64_t k = (b >> 63) ? ~b : (b | 0x8000000000000000ull);
+        return k - 0x000FFFFFFFFFFFFFull;
+    }
+    default: return b ^ 0x8000000000000000ull; /* LONG, TIMESTAMP */
+    }
+}
+
+static inline uint64_t seg__ldw(const uint8_t *p, uint32_t width)
+{
+    return width == 4 ? seg__ld32(p) : seg__ld64(p);
+}
+
+static inline int seg__bytes_cmp(const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen)
+{
+    int c = alen && blen ? memcmp(a, b, alen < blen ? alen : blen) : 0;
+    if (c) return c;
+    return (alen > blen) - (alen < blen);
+}
+
+/* Value i of a var column: file offset *off of its bytes and its length, from the u32
+ * offsets o[] into the BYTES section at bytes_off. */
+static inline uint32_t seg__var_at(const uint8_t *o, uint64_t i, uint64_t bytes_off, uint64_t *off)
+{
+    uint32_t a = seg__ld32(o + i * 4);
+    *off = bytes_off + a;
+    return seg__ld32(o + i * 4 + 4) - a;
+}
+
+static inline uint64_t seg__hash(const uint8_t *p, uint32_t len)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    while (len >= 8) {
+        h = (h ^ seg__ld64(p)) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+        p += 8;
+        len -= 8;
+    }
+    uint64_t w = 0;
+    if (len) memcpy(&w, p, len);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    return h ^ (h >> 29);
+}
+
+/* Dictionary column: entries strictly ascending, each used by some value, min/max the first
+ * and last entry. The ids are known to be < card (checked before). */
+static int seg__check_dict(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t e, uint64_t min,
+                           uint64_t max, uint32_t min_len, uint32_t max_len)
+{
+    const seg_col_info *ci = &c->info;
+    const uint32_t card = ci->cardinality, w = c->width;
+    const uint64_t dict_off = (uint64_t)(c->dict - p->buf);
+    uint64_t *used = NULL;
+    if (card == 0) return 0;
+    if (c->var) {
+        const uint64_t bytes_off = (uint64_t)(c->bytes - p->buf);
+        uint64_t po, ko;
+        uint32_t plen = seg__var_at(c->dict, 0, bytes_off, &po), klen;
+        for (uint32_t k = 1; k < card; k++, po = ko, plen = klen) {
+            klen = seg__var_at(c->dict, k, bytes_off, &ko);
+            int cmp = seg__bytes_cmp(p->buf + po, plen, p->buf + ko, klen);
+            SEG_CORRUPT(p, cmp != 0, dict_off + (uint64_t)k * 4,
+                        "column %u: dictionary entry %u duplicates entry %u", i, k, k - 1);
+            SEG_CORRUPT(p, cmp < 0, dict_off + (uint64_t)k * 4,
+                        "column %u: dictionary entry %u sorts before entry %u", i, k, k - 1);
+        }
+        uint64_t lo, hi;
+        uint32_t lo_len = seg__var_at(c->dict, 0, bytes_off, &lo);
+        uint32_t hi_len = seg__var_at(c->dict, card - 1, bytes_off, &hi);
+        SEG_CORRUPT(p, min == lo && min_len == lo_len, e + SEG_FMT_C_MIN,
+                    "column %u: min at %llu (%u bytes) is not the smallest value, dictionary "
+                    "entry 0 at %llu (%u bytes)",
+                    i, (unsigned long long)min, min_len, (unsigned long long)lo, lo_len);
+        SEG_CORRUPT(p, max == hi && max_len == hi_len, e + SEG_FMT_C_MAX,
+                    "column %u: max at %llu (%u bytes) is not the largest value, dictionary "
+                    "entry %u at %llu (%u bytes)",
+                    i, (unsigned long long)max, max_len, card - 1, (unsigned long long)hi, hi_len);
+    } else {
+        uint64_t prev = seg__order_key(ci->type, seg__ldw(c->dict, w));
+        for (uint32_t k = 1; k < card; k++) {
+            uint64_t key = seg__order_key(ci->type, seg__ldw(c->dict + (uint64_t)k * w, w));
+            SEG_CORRUPT(p, key != prev, dict_off + (uint64_t)k * w,
+                        "column %u: dictionary entry %u duplicates entry %u", i, k, k - 1);
+            SEG_CORRUPT(p, key > prev, dict_off + (uint64_t)k * w,
+                        "column %u: dictionary entry %u sorts before entry %u", i, k, k - 1);
+            prev = key;
+        }
+        /* the directory holds INT/BOOLEAN sign-extended: compare the stored width only */
+        uint64_t lo = seg__ldw(c->dict, w), hi = seg__ldw(c->dict + (uint64_t)(card - 1) * w, w);
+        uint64_t mask = w == 4 ? 0xFFFFFFFFull : UINT64_MAX;
+        SEG_CORRUPT(p, (min & mask) == lo, e + SEG_FMT_C_MIN,
+                    "column %u: min 0x%llx is not the smallest value, dictionary entry 0 (0x%llx)",
+                    i, (unsigned long long)min, (unsigned long long)lo);
+        SEG_CORRUPT(p, (max & mask) == hi, e + SEG_FMT_C_MAX,
+                    "column %u: max 0x%llx is not the largest value, dictionary entry %u (0x%llx)",
+                    i, (unsigned long long)max, card - 1, (unsigned long long)hi);
+    }
+    /* every entry is used: the dictionary is exactly the set of stored values */
+    used = calloc(((uint64_t)card + 63) / 64, 8);
+    if (!used) abort();
+    for (uint64_t v = 0; v < ci->n_values; v++) {
+        uint32_t id = seg__unpack(c->fwd, v, ci->bits);
+        used[id >> 6] |= (uint64_t)1 << (id & 63);
+    }
+    for (uint32_t k = 0; k < card; k++)
+        SEG_CORRUPT(p, (used[k >> 6] >> (k & 63)) & 1, dict_off + (uint64_t)k * (c->var ? 4 : w),
+                    "column %u: dictionary entry %u is not used by any value", i, k);
+    free(used);
+    return 0;
+parse_error:
+    free(used);
+    return p->code;
+}
+
+/* Raw column: min/max are the smallest and largest value (STRING/BYTES: their first
+ * occurrence), the cardinality is the exact number of distinct values (bit patterns, bytes). */
+static int seg__check_raw(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t e, uint64_t min,
+                          uint64_t max, uint32_t min_len, uint32_t max_len)
+{
+    const seg_col_info *ci = &c->info;
+    const uint64_t n = ci->n_values, card = ci->cardinality;
+    const uint32_t w = c->width;
+    const uint64_t fwd_off = (uint64_t)(c->fwd - p->buf);
+    const uint64_t bytes_off = c->var ? (uint64_t)(c->bytes - p->buf) : 0;
+    uint32_t *slots = NULL;
+    if (n == 0) return 0;
+    /* min / max */
+    if (c->var) {
+        uint64_t lo, hi, off;
+        uint32_t lo_len = seg__var_at(c->fwd, 0, bytes_off, &lo), hi_len = lo_len, len;
+        hi = lo;
+        for (uint64_t v = 1; v < n; v++) {
+            len = seg__var_at(c->fwd, v, bytes_off, &off);
+            if (seg__bytes_cmp(p->buf + off, len, p->buf + lo, lo_len) < 0) {
+                lo = off;
+                lo_len = len;
+            } else if (seg__bytes_cmp(p->buf + off, len, p->buf + hi, hi_len) > 0) {
+                hi = off;
+                hi_len = len;
+            }
+        }
+        SEG_CORRUPT(p, min == lo && min_len == lo_len, e + SEG_FMT_C_MIN,
+                    "column %u: min at %llu (%u bytes) is not the first smallest value, at %llu "
+                    "(%u bytes)",
+                    i, (unsigned long long)min, min_len, (unsigned long long)lo, lo_len);
+        SEG_CORRUPT(p, max == hi && max_len == hi_len, e + SEG_FMT_C_MAX,
+                    "column %u: max at %llu (%u bytes) is not the first largest value, at %llu "
+                    "(%u bytes)",
+                    i, (unsigned long long)max, max_len, (unsigned long long)hi, hi_len);
+    } else {
+        uint64_t klo = UINT64_MAX, khi = 0, lo = 0, hi = 0;
+        for (uint64_t v = 0; v < n; v++) {
+            uint64_t b = seg__ldw(c->fwd + v * w, w), k = seg__order_key(ci->type, b);
+            if (v == 0 || k < klo) {
+                klo = k;
+                lo = b;
+            }
+            if (v == 0 || k > khi) {
+                khi = k;
+                hi = b;
+            }
+        }
+        uint64_t mask = w == 4 ? 0xFFFFFFFFull : UINT64_MAX;
+        SEG_CORRUPT(p, (min & mask) == lo, e + SEG_FMT_C_MIN,
+                    "column %u: min 0x%llx is not the smallest value 0x%llx", i,
+                    (unsigned long long)min, (unsigned long long)lo);
+        SEG_CORRUPT(p, (max & mask) == hi, e + SEG_FMT_C_MAX,
+                    "column %u: max 0x%llx is not the largest value 0x%llx", i,
+                    (unsigned long long)max, (unsigned long long)hi);
+    }
+    /* exact distinct count: open addressing on value indices (+1, 0 = empty), sized from the
+     * recorded cardinality and abandoned as soon as it is exceeded */
+    uint64_t cap = 16;
+    while (cap < 2 * card + 2) cap <<= 1;
+    slots = calloc(cap, sizeof *slots);
+    if (!slots) abort();
+    uint64_t distinct = 0;
+    for (uint64_t v = 0; v < n; v++) {
+        const uint8_t *vp;
+        uint32_t len;
+        if (c->var) {
+            uint64_t off;
+            len = seg__var_at(c->fwd, v, bytes_off, &off);
+            vp = p->buf + off;
+        } else {
+            vp = c->fwd + v * w;
+            len = w;
+        }
+        for (uint64_t h = seg__hash(vp, len) & (cap - 1);; h = (h + 1) & (cap - 1)) {
+            uint32_t s = slots[h];
+            if (s == 0) {
+                SEG_CORRUPT(p, distinct < card, e + SEG_FMT_C_CARDINALITY,
+                            "column %u: cardinality %llu, but value %llu (at %llu) is distinct "
+                            "value %llu",
+                            i, (unsigned long long)card, (unsigned long long)v,
+                            (unsigned long long)(c->var ? (uint64_t)(vp - p->buf)
+                                                        : fwd_off + v * w),
+                            (unsigned long long)distinct + 1);
+                slots[h] = (uint32_t)(v + 1);
+                distinct++;
+                break;
+            }
+            const uint8_t *op;
+            uint32_t olen;
+            if (c->var) {
+                uint64_t off;
+                olen = seg__var_at(c->fwd, s - 1, bytes_off, &off);
+                op = p->buf + off;
+            } else {
+                op = c->fwd + (uint64_t)(s - 1) * w;
+                olen = w;
+            }
+            if (olen == len && (len == 0 || memcmp(op, vp, len) == 0)) break;
+        }
+    }
+    SEG_CORRUPT(p, distinct == card, e + SEG_FMT_C_CARDINALITY,
+                "column %u: cardinality %llu, but %llu distinct values", i,
+                (unsigned long long)card, (unsigned long long)distinct);
+    free(slots);
+    return 0;
+parse_error:
+    free(slots);
+    return p->code;
+}
+
+/* The metadata time range is the time column's min/max exactly when that column is
+ * INT/LONG/TIMESTAMP and holds values; otherwise the flag is clear and both fields are 0. */
+static int seg__check_time_range(seg_parse *p, const seg_reader *r)
+{
+    const uint64_t mo = seg__ld64(p->buf + SEG_FMT_H_META_OFF);
+    const seg_col_info *ci = r->time_col >= 0 ? &r->cols[r->time_col].info : NULL;
+    const bool want = ci && ci->has_minmax &&
+                      (ci->type == SCHEMA_INT || ci->type == SCHEMA_LONG ||
+                       ci->type == SCHEMA_TIMESTAMP);
+    SEG_CORRUPT(p, r->time_range == want, mo + SEG_FMT_M_FLAGS,
+                "time range flag %s, but time column %d %s", r->time_range ? "set" : "clear",
+                r->time_col, want ? "has an integer min/max" : "has no integer min/max");
+    int64_t lo = 0, hi = 0;
+    if (want) {
+        lo = ci->type == SCHEMA_INT ? ci->min.u.i32 : ci->min.u.i64;
+        hi = ci->type == SCHEMA_INT ? ci->max.u.i32 : ci->max.u.i64;
+    }
+    SEG_CORRUPT(p, r->time_min == lo && r->time_max == hi, mo + SEG_FMT_M_TIME_MIN,
+                "time range [%lld, %lld] is not time column %d's min/max [%lld, %lld]",
+                (long long)r->time_min, (long long)r->time_max, r->time_col, (long long)lo,
+                (long long)hi);
+    return 0;
+parse_error:
+    return p->code;
+}
+
 static int seg__parse_col(seg_parse *p, seg_reader *r, uint32_t i, uint64_t hdr_len)
 {
     seg_rcol *c = &r->cols[i];
@@ -367,7 +639,8 @@ static int seg__parse_col(seg_parse *p, seg_reader *r, uint32_t i, uint64_t hdr_
     c->info.null_count = nulls;
     c->width = width;
     c->var = var;
-    return 0;
+    if (dict) return seg__check_dict(p, c, i, e, min, max, min_len, max_len);
+    return seg__check_raw(p, c, i, e, min, max, min_len, max_len);
 parse_error:
     return p->code;
 }
@@ -439,15 +712,16 @@ static int seg__parse(seg_parse *p, seg_reader *r, uint64_t len)
     SEG_CHECK(p, len >= SEG_FMT_HDR_LEN, SL_ETRUNC, len, "file ends inside the header (%llu bytes)",
               (unsigned long long)len);
     uint32_t hcrc = seg__ld32(b + SEG_FMT_H_HEADER_CRC);
-    uint32_t hcalc = crc32c_update(0, b, SEG_FMT_H_HEADER_CRC);
+    uint32_t hcalc = seg_fmt_header_crc(b);
     SEG_CORRUPT(p, hcrc == hcalc, SEG_FMT_H_HEADER_CRC,
                 "header checksum mismatch (stored 0x%08x, computed 0x%08x)", hcrc, hcalc);
     uint32_t version = seg__ld32(b + SEG_FMT_H_VERSION);
-    SEG_CHECK(p, version == SEG_FMT_VERSION, SL_EFORMAT, SEG_FMT_H_VERSION,
-              "unsupported segment version %u (this build reads %u)", version, SEG_FMT_VERSION);
+    SEG_CHECK(p, version == SEG_FMT_VERSION_1 || version == SEG_FMT_VERSION_2, SL_EFORMAT,
+              SEG_FMT_H_VERSION, "unsupported segment version %u (this build reads %u to %u)",
+              version, SEG_FMT_VERSION_1, SEG_FMT_VERSION);
     const uint64_t hdr_len = seg__ld32(b + SEG_FMT_H_HEADER_LEN);
     SEG_CORRUPT(p, hdr_len == SEG_FMT_HDR_LEN, SEG_FMT_H_HEADER_LEN,
-                "header length %llu invalid for version 1", (unsigned long long)hdr_len);
+                "header length %llu invalid for version %u", (unsigned long long)hdr_len, version);
     uint64_t file_len = seg__ld64(b + SEG_FMT_H_FILE_LEN);
     SEG_CORRUPT(p, file_len >= hdr_len + SEG_FMT_TRAILER_LEN, SEG_FMT_H_FILE_LEN,
                 "recorded file length %llu too small", (unsigned long long)file_len);
@@ -457,7 +731,7 @@ static int seg__parse(seg_parse *p, seg_reader *r, uint64_t len)
     SEG_CORRUPT(p, file_len == len, file_len, "%llu unexpected bytes after the recorded end",
                 (unsigned long long)(len - file_len));
     const uint64_t data_end = file_len - SEG_FMT_TRAILER_LEN;
-    uint32_t crc = seg__ld32(b + data_end), calc = crc32c_update(0, b, data_end);
+    uint32_t crc = seg__ld32(b + data_end), calc = seg_fmt_trailer_crc(b, data_end, version);
     SEG_CORRUPT(p, crc == calc, data_end, "CRC-32C mismatch (stored 0x%08x, computed 0x%08x)",
                 crc, calc);
     r->crc = crc;
@@ -483,7 +757,7 @@ static int seg__parse(seg_parse *p, seg_reader *r, uint64_t len)
     if (seg__parse_meta(p, r, hdr_len)) return p->code;
     for (uint32_t i = 0; i < ncols; i++)
         if (seg__parse_col(p, r, i, hdr_len)) return p->code;
-    return 0;
+    return seg__check_time_range(p, r);
 parse_error:
     return p->code;
 }

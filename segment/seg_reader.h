@@ -1,10 +1,12 @@
 /* Segment reader and verifier: opens a segment file (mmap) or a borrowed buffer, validates
  * all of it up front, then serves metadata, column statistics and row values.
  *
- * Validation covers the header (magic, version, header checksum, recorded file length), the
- * CRC-32C trailer, and every structure: section bounds and alignment, bit widths (1..32),
- * every packed dictionary id (< cardinality), every offset array (non-decreasing, ending at
- * its data's length), null bitmaps (popcount = null count), NUL-terminated names. After a
+ * Validation covers the header (magic, version 1 or 2, header checksum, recorded file length),
+ * the CRC-32C trailer (by the rule of the file's version), every structure: section bounds
+ * and alignment, bit widths (1..32), every packed dictionary id (< cardinality), every offset
+ * array (non-decreasing, ending at its data's length), null bitmaps (popcount = null count),
+ * NUL-terminated names; and the contents: dictionaries strictly ascending with every entry
+ * used, min/max, raw cardinalities (exact) and the time range as recorded. After a
  * successful open no accessor can read outside the buffer, whatever the file contained;
  * accessors check only their arguments (column, row). A truncated file (shorter than its
  * header says) is SL_ETRUNC, a damaged one SL_ECORRUPT, an unknown version SL_EFORMAT.

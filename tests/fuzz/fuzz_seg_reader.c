@@ -7,7 +7,6 @@
  * open nothing may read out of bounds, which ASan checks. seg_verify_mem and
  * seg_reader_open_mem must agree on the verdict. */
 #include "common/sl_err.h"
-#include "segment/crc32c.h"
 #include "segment/seg_format.h"
 #include "segment/seg_reader.h"
 
@@ -78,9 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(b, data, size);
     uint64_t len = size;
     memcpy(b + SEG_FMT_H_FILE_LEN, &len, 8);
-    uint32_t h = crc32c_update(0, b, SEG_FMT_H_HEADER_CRC);
+    uint32_t h = seg_fmt_header_crc(b), version;
     memcpy(b + SEG_FMT_H_HEADER_CRC, &h, 4);
-    uint32_t c = crc32c_update(0, b, size - 4);
+    memcpy(&version, b + SEG_FMT_H_VERSION, 4);
+    uint32_t c = seg_fmt_trailer_crc(b, size - 4, version); /* the rule of the file's version */
     memcpy(b + size - 4, &c, 4);
     exercise(b, size);
     free(b);

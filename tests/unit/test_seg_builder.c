@@ -6,6 +6,7 @@
 #include "common/sl_err.h"
 #include "segment/crc32c.h"
 #include "segment/seg_builder.h"
+#include "segment/seg_format.h"
 #include "segment/seg_reader.h"
 #include "seg_test_src.h"
 
@@ -146,7 +147,13 @@ static void check_segment(const ts_src *t, uint64_t rows, const uint8_t *buf, si
     uint32_t trailer;
     memcpy(&trailer, buf + len - 4, 4);
     assert_int_equal(seg_reader_crc(r), trailer);
-    assert_int_equal(trailer, crc32c_update(0, buf, len - 4));
+    /* format version 2: the trailer covers [0, 60) and [64, len - 4), skipping the header CRC
+     * (written out here rather than through seg_fmt_trailer_crc, as an independent check) */
+    uint32_t version;
+    memcpy(&version, buf + SEG_FMT_H_VERSION, 4);
+    assert_int_equal(version, 2);
+    assert_int_equal(trailer, crc32c_update(crc32c_update(0, buf, 60), buf + 64, len - 68));
+    assert_int_equal(trailer, seg_fmt_trailer_crc(buf, len - 4, SEG_FMT_VERSION));
     assert_int_equal(seg_reader_size(r), len);
     schema_value *mv = calloc(64, sizeof *mv);
     for (uint32_t col = 0; col < t->sch.nfields; col++) {

@@ -1,8 +1,11 @@
 /* Segment reader and verifier on damaged input: every single-byte flip is rejected as
  * corruption, every truncation as truncation, a newer version as a format error; structural
  * damage behind a recomputed CRC (what a hostile or buggy writer produces) is caught by the
- * up-front validation with an offset in the message. Also file-level errors, accessor
- * argument checks, unaligned buffers, and the golden fuzz seeds in tests/fuzz/corpus/.
+ * up-front validation with an offset in the message, and so are wrong contents (unsorted or
+ * duplicate dictionaries, min/max, cardinality, time range). The version 2 trailer depends on
+ * the header (the version 1 one does not); version 1 files (tests/data/seg_v1_small.seg, made
+ * by the version 1 builder) still open and verify. Also file-level errors, accessor argument
+ * checks, unaligned buffers, and the golden fuzz seeds in tests/fuzz/corpus/.
  *
  * SLUICE_SEG_WRITE_CORPUS=DIR makes test_corpus_seeds (re)write the seeds into DIR instead of
  * checking them; that is how tests/fuzz/corpus/seg_reader/ was produced. */
@@ -46,11 +49,32 @@ static uint8_t *dup_buf(const uint8_t *b, size_t len)
     return d;
 }
 
-/* Recompute both checksums, as a writer with a structural bug would. */
+static void fix_header_crc(uint8_t *b)
+{
+    uint32_t h = seg_fmt_header_crc(b);
+    memcpy(b + SEG_FMT_H_HEADER_CRC, &h, 4);
+}
+
+/* Recompute both checksums (the trailer by the rule of the file's version), as a writer with
+ * a structural bug would. */
 static void refix(uint8_t *b, size_t len)
 {
-    uint32_t h = crc32c_update(0, b, SEG_FMT_H_HEADER_CRC);
-    memcpy(b + SEG_FMT_H_HEADER_CRC, &h, 4);
+    fix_header_crc(b);
+    uint32_t version, c;
+    memcpy(&version, b + SEG_FMT_H_VERSION, 4);
+    c = seg_fmt_trailer_crc(b, len - 4, version);
+    memcpy(b + len - 4, &c, 4);
+}
+
+/* Turn a version 2 segment into the version 1 file the old builder wrote for the same rows:
+ * the body is the same, only the version, the header CRC and the trailer differ. The
+ * version 1 trailer is written out here (CRC-32C of every byte before it) rather than
+ * through seg_fmt_trailer_crc, so the reader's version 1 rule is checked independently. */
+static void to_v1(uint8_t *b, size_t len)
+{
+    uint32_t one = 1;
+    memcpy(b + SEG_FMT_H_VERSION, &one, 4);
+    fix_header_crc(b);
     uint32_t c = crc32c_update(0, b, len - 4);
     memcpy(b + len - 4, &c, 4);
 }
@@ -176,12 +200,15 @@ static void test_newer_version(void **state)
     size_t len;
     uint8_t *b = build_fixture(&len, false);
     char msg[256];
-    wr32(b, SEG_FMT_H_VERSION, 2);
+    wr32(b, SEG_FMT_H_VERSION, 3);
     assert_int_equal(check_both(b, len, msg, sizeof msg), SL_ECORRUPT); /* header CRC now wrong */
     refix(b, len);
     assert_int_equal(check_both(b, len, msg, sizeof msg), SL_EFORMAT);
-    assert_non_null(strstr(msg, "version 2"));
+    assert_non_null(strstr(msg, "version 3"));
     assert_non_null(strstr(msg, "offset 8"));
+    wr32(b, SEG_FMT_H_VERSION, 0);
+    refix(b, len);
+    assert_int_equal(check_both(b, len, msg, sizeof msg), SL_EFORMAT);
     free(b);
 }
 
@@ -307,6 +334,92 @@ static void m_min_int(uint8_t *b, size_t l) { (void)l; wr64(b, col_entry(b, 2) +
 static void m_header_flags(uint8_t *b, size_t l) { (void)l; wr32(b, SEG_FMT_H_FLAGS, 1); }
 static void m_file_len_small(uint8_t *b, size_t l) { (void)l; wr64(b, SEG_FMT_H_FILE_LEN, 10); }
 
+/* Contents behind valid structure. Fixture dictionaries: clicks (2) -10 -3 4 11 18 25;
+ * country (0) "" "de" "fr" "\xc3\xa9t\xc3\xa9" (bytes "defr\xc3\xa9t\xc3\xa9"); ratio (5) -0.0 +0.0
+ * 0.5 1.0; ok (3) 0 1. Raw: price (4) -2.25 -0.75 0.0 2.25 3.75 5.25; blob (6) the first 0,
+ * 1, 2, 3, 4, 0 bytes of 00 01 02 ff (5 distinct; min the empty value of row 0, max row 4);
+ * ids (7) 9 distinct; ts (8) 6 distinct, the time column. */
+static uint64_t dict_at(const uint8_t *b, uint32_t col) { return rd64(b, sec_field(b, col, SEG_FMT_SEC_DICT)); }
+static uint64_t bytes_at(const uint8_t *b, uint32_t col) { return rd64(b, sec_field(b, col, SEG_FMT_SEC_BYTES)); }
+static void m_dict_unsorted(uint8_t *b, size_t l)
+{
+    (void)l;
+    uint64_t d = dict_at(b, 2);
+    uint32_t x = rd32(b, d), y = rd32(b, d + 4);
+    wr32(b, d, y);
+    wr32(b, d + 4, x);
+}
+static void m_dict_dup(uint8_t *b, size_t l) { (void)l; wr32(b, dict_at(b, 2) + 4, rd32(b, dict_at(b, 2))); }
+static void m_dict_str_unsorted(uint8_t *b, size_t l) { (void)l; memcpy(b + bytes_at(b, 0), "frde", 4); }
+static void m_dict_str_dup(uint8_t *b, size_t l) { (void)l; memcpy(b + bytes_at(b, 0), "dede", 4); }
+static void m_dict_float_zero(uint8_t *b, size_t l)
+{
+    (void)l; /* +0.0 before -0.0: equal as numbers, out of order as bit patterns */
+    wr32(b, dict_at(b, 5), 0x00000000u);
+    wr32(b, dict_at(b, 5) + 4, 0x80000000u);
+}
+static void m_dict_float_nan(uint8_t *b, size_t l)
+{
+    (void)l; /* -NaN before +NaN: the positive NaNs come first */
+    wr32(b, dict_at(b, 5) + 8, 0xFFC00000u);
+    wr32(b, dict_at(b, 5) + 12, 0x7FC00000u);
+}
+static void m_dict_unused(uint8_t *b, size_t l)
+{
+    (void)l; /* ok: every row points at entry 0 */
+    wr64(b, rd64(b, sec_field(b, 3, SEG_FMT_SEC_FWD)), 0);
+}
+static void m_min_dict(uint8_t *b, size_t l) { (void)l; wr64(b, col_entry(b, 2) + SEG_FMT_C_MIN, (uint64_t)(int64_t)-3); }
+static void m_max_dict(uint8_t *b, size_t l) { (void)l; wr64(b, col_entry(b, 2) + SEG_FMT_C_MAX, 24); }
+static void m_min_dict_str(uint8_t *b, size_t l) { (void)l; wr32(b, col_entry(b, 0) + SEG_FMT_C_MIN_LEN, 1); }
+static void m_max_dict_str(uint8_t *b, size_t l)
+{
+    (void)l; /* "fr" (entry 2) instead of the last entry */
+    wr64(b, col_entry(b, 0) + SEG_FMT_C_MAX, bytes_at(b, 0) + 2);
+    wr32(b, col_entry(b, 0) + SEG_FMT_C_MAX_LEN, 2);
+}
+static void m_min_raw(uint8_t *b, size_t l)
+{
+    (void)l;
+    double x = -0.75;
+    uint64_t bits;
+    memcpy(&bits, &x, 8);
+    wr64(b, col_entry(b, 4) + SEG_FMT_C_MIN, bits);
+}
+static void m_max_raw(uint8_t *b, size_t l)
+{
+    (void)l;
+    uint64_t f = col_entry(b, 8) + SEG_FMT_C_MAX;
+    wr64(b, f, rd64(b, f) - 1000);
+}
+static void m_min_raw_first(uint8_t *b, size_t l)
+{
+    (void)l; /* the empty value of row 5 instead of its first occurrence, row 0 */
+    uint64_t o = rd64(b, sec_field(b, 6, SEG_FMT_SEC_FWD));
+    wr64(b, col_entry(b, 6) + SEG_FMT_C_MIN, bytes_at(b, 6) + rd32(b, o + 5 * 4));
+}
+static void m_card_raw_low(uint8_t *b, size_t l) { (void)l; wr32(b, col_entry(b, 8) + SEG_FMT_C_CARDINALITY, 5); }
+static void m_card_raw_high(uint8_t *b, size_t l) { (void)l; wr32(b, col_entry(b, 6) + SEG_FMT_C_CARDINALITY, 6); }
+static void m_card_raw_mv(uint8_t *b, size_t l) { (void)l; wr32(b, col_entry(b, 7) + SEG_FMT_C_CARDINALITY, 8); }
+static void m_time_min(uint8_t *b, size_t l)
+{
+    (void)l;
+    uint64_t f = rd64(b, SEG_FMT_H_META_OFF) + SEG_FMT_M_TIME_MIN;
+    wr64(b, f, rd64(b, f) - 1);
+}
+static void m_time_max(uint8_t *b, size_t l)
+{
+    (void)l;
+    uint64_t f = rd64(b, SEG_FMT_H_META_OFF) + SEG_FMT_M_TIME_MAX;
+    wr64(b, f, rd64(b, f) + 1);
+}
+static void m_time_flag(uint8_t *b, size_t l) { (void)l; wr32(b, rd64(b, SEG_FMT_H_META_OFF) + SEG_FMT_M_FLAGS, 0); }
+static void m_time_other_col(uint8_t *b, size_t l)
+{
+    (void)l; /* clicks as the time column: an INT with a different min/max */
+    wr32(b, rd64(b, SEG_FMT_H_META_OFF) + SEG_FMT_M_TIME_COL, 2);
+}
+
 static const mutation mutations[] = {
     {"bits 33", "bit width", m_bits33},
     {"bits 0", "bit width", m_bits0},
@@ -344,6 +457,27 @@ static const mutation mutations[] = {
     {"int min not sign-extended", "min/max", m_min_int},
     {"header flags", "header flags", m_header_flags},
     {"file length too small", "recorded file length", m_file_len_small},
+    {"dictionary unsorted", "column 2: dictionary entry 1 sorts before entry 0", m_dict_unsorted},
+    {"dictionary duplicate", "column 2: dictionary entry 1 duplicates entry 0", m_dict_dup},
+    {"string dictionary unsorted", "column 0: dictionary entry 2 sorts before entry 1", m_dict_str_unsorted},
+    {"string dictionary duplicate", "column 0: dictionary entry 2 duplicates entry 1", m_dict_str_dup},
+    {"float dictionary +0.0 before -0.0", "column 5: dictionary entry 1 sorts before entry 0", m_dict_float_zero},
+    {"float dictionary -NaN before +NaN", "column 5: dictionary entry 3 sorts before entry 2", m_dict_float_nan},
+    {"dictionary entry unused", "column 3: dictionary entry 1 is not used", m_dict_unused},
+    {"dictionary min", "column 2: min", m_min_dict},
+    {"dictionary max", "column 2: max", m_max_dict},
+    {"string dictionary min", "column 0: min", m_min_dict_str},
+    {"string dictionary max", "column 0: max", m_max_dict_str},
+    {"raw min", "column 4: min", m_min_raw},
+    {"raw max", "column 8: max", m_max_raw},
+    {"raw bytes min not first occurrence", "column 6: min", m_min_raw_first},
+    {"raw cardinality too low", "column 8: cardinality 5", m_card_raw_low},
+    {"raw cardinality too high", "column 6: cardinality 6, but 5 distinct", m_card_raw_high},
+    {"raw multi-value cardinality", "column 7: cardinality 8", m_card_raw_mv},
+    {"time range min", "time column 8's min/max", m_time_min},
+    {"time range max", "time column 8's min/max", m_time_max},
+    {"time range flag", "time range flag clear", m_time_flag},
+    {"time range of another column", "time column 2's min/max", m_time_other_col},
 };
 
 /* Structural damage behind valid checksums is caught up front, never by a later access. */
@@ -362,6 +496,205 @@ static void test_structural_damage(void **state)
             fail_msg("%s: rc %d, message '%s'", mutations[i].name, rc, msg);
         free(p);
     }
+    free(b);
+}
+
+/* Every header byte [0, 60) is covered by the version 2 trailer: a changed field with a
+ * fixed-up header CRC no longer matches it. With the version 1 rule the trailer is
+ * CRC(H || CRC(H) || body), and CRC(H || CRC(H)) is one constant for every 60-byte H, so
+ * such a file kept its trailer and, when the change was structurally harmless (meta_len
+ * into the padding), verified: two different files with one CRC. */
+static void test_header_in_trailer(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *b = build_fixture(&len, false);
+    char msg[256];
+    const uint32_t trailer = rd32(b, len - 4);
+    const uint32_t meta_len = rd32(b, SEG_FMT_H_META_LEN);
+    assert_true(meta_len % 8 != 0); /* padding follows: meta_len + 1 is structurally valid */
+
+    uint8_t *p = dup_buf(b, len);
+    wr32(p, SEG_FMT_H_META_LEN, meta_len + 1);
+    fix_header_crc(p);
+    assert_int_equal(check_both(p, len, msg, sizeof msg), SL_ECORRUPT);
+    assert_non_null(strstr(msg, "CRC-32C mismatch"));
+    refix(p, len); /* the edit itself is harmless: only the trailer tells the files apart */
+    assert_int_equal(check_both(p, len, msg, sizeof msg), 0);
+    assert_int_not_equal(rd32(p, len - 4), trailer);
+
+    /* the same edit on the version 1 file keeps its trailer (why version 2 exists) */
+    uint8_t *v1 = dup_buf(b, len);
+    to_v1(v1, len);
+    memcpy(p, v1, len);
+    wr32(p, SEG_FMT_H_META_LEN, meta_len + 1);
+    fix_header_crc(p);
+    assert_int_equal(rd32(p, len - 4), crc32c_update(0, p, len - 4));
+    assert_int_equal(check_both(p, len, msg, sizeof msg), 0);
+
+    /* every bit of every header field after file_len, header CRC fixed: trailer mismatch */
+    for (size_t i = SEG_FMT_H_ROWS; i < SEG_FMT_H_HEADER_CRC; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(p, b, len);
+            p[i] ^= (uint8_t)(1u << bit);
+            fix_header_crc(p);
+            int rc = check_both(p, len, msg, sizeof msg);
+            if (rc != SL_ECORRUPT || !strstr(msg, "CRC-32C mismatch"))
+                fail_msg("header byte %zu bit %d: rc %d (%s)", i, bit, rc, msg);
+        }
+    }
+    free(v1);
+    free(p);
+    free(b);
+}
+
+/* Both schema_values equal (bit patterns, bytes). */
+static bool value_eq(schema_type t, const schema_value *a, const schema_value *b)
+{
+    if (t == SCHEMA_STRING || t == SCHEMA_BYTES)
+        return a->u.bytes.len == b->u.bytes.len &&
+               (a->u.bytes.len == 0 || memcmp(a->u.bytes.ptr, b->u.bytes.ptr, a->u.bytes.len) == 0);
+    if (t == SCHEMA_INT || t == SCHEMA_BOOLEAN || t == SCHEMA_FLOAT)
+        return memcmp(&a->u.i32, &b->u.i32, 4) == 0;
+    return memcmp(&a->u.i64, &b->u.i64, 8) == 0;
+}
+
+/* Two readers serve the same rows, statistics and metadata. */
+static void assert_same_contents(const seg_reader *x, const seg_reader *y)
+{
+    assert_string_equal(seg_reader_name(x), seg_reader_name(y));
+    assert_string_equal(seg_reader_table(x), seg_reader_table(y));
+    assert_string_equal(seg_reader_schema_json(x, NULL), seg_reader_schema_json(y, NULL));
+    assert_int_equal(seg_reader_rows(x), seg_reader_rows(y));
+    assert_int_equal(seg_reader_ncols(x), seg_reader_ncols(y));
+    int64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+    assert_int_equal(seg_reader_time_range(x, &a0, &a1), seg_reader_time_range(y, &b0, &b1));
+    assert_int_equal(a0, b0);
+    assert_int_equal(a1, b1);
+    schema_value vx[8], vy[8];
+    for (uint32_t c = 0; c < seg_reader_ncols(x); c++) {
+        const seg_col_info *cx = seg_reader_col(x, c), *cy = seg_reader_col(y, c);
+        assert_string_equal(cx->name, cy->name);
+        assert_int_equal(cx->type, cy->type);
+        assert_int_equal(cx->cardinality, cy->cardinality);
+        assert_int_equal(cx->null_count, cy->null_count);
+        assert_int_equal(cx->has_minmax, cy->has_minmax);
+        if (cx->has_minmax) {
+            assert_true(value_eq(cx->type, &cx->min, &cy->min));
+            assert_true(value_eq(cx->type, &cx->max, &cy->max));
+        }
+        for (uint64_t row = 0; row < seg_reader_rows(x); row++) {
+            int64_t n = cx->single_value ? (seg_reader_value(x, c, row, vx) == 0)
+                                         : seg_reader_mv(x, c, row, vx, 8);
+            int64_t m = cy->single_value ? (seg_reader_value(y, c, row, vy) == 0)
+                                         : seg_reader_mv(y, c, row, vy, 8);
+            assert_int_equal(n, m);
+            for (int64_t k = 0; k < n && k < 8; k++) assert_true(value_eq(cx->type, &vx[k], &vy[k]));
+            assert_int_equal(seg_reader_is_null(x, c, row), seg_reader_is_null(y, c, row));
+        }
+    }
+}
+
+/* A version 1 file written by the version 1 builder (tests/data/seg_v1_small.seg, the
+ * fixture's rows) opens and verifies with the version 1 trailer rule, holds the same contents
+ * as today's version 2 build and differs from it only in the version, header CRC and trailer. */
+static void test_v1_file(void **state)
+{
+    (void)state;
+    const char *data = getenv("SLUICE_TEST_DATA");
+    if (!data) skip();
+    char path[1024], msg[256];
+    snprintf(path, sizeof path, "%s/seg_v1_small.seg", data);
+    assert_int_equal(seg_verify_file(path, msg, sizeof msg), 0);
+    int err = 0;
+    seg_reader *r1 = seg_reader_open(path, &err, msg, sizeof msg);
+    if (!r1) fail_msg("%s: %s", path, msg);
+    size_t l1;
+    const uint8_t *f1 = seg_reader_bytes(r1, &l1);
+    assert_int_equal(rd32(f1, SEG_FMT_H_VERSION), 1);
+    assert_int_equal(seg_reader_crc(r1), rd32(f1, l1 - 4));
+    assert_int_equal(seg_reader_crc(r1), crc32c_update(0, f1, l1 - 4));
+
+    size_t len;
+    uint8_t *b = build_fixture(&len, false);
+    assert_int_equal(len, l1);
+    assert_int_equal(rd32(b, SEG_FMT_H_VERSION), 2);
+    seg_reader *r2 = seg_reader_open_mem(b, len, &err, msg, sizeof msg);
+    assert_non_null(r2);
+    assert_same_contents(r1, r2);
+    assert_int_not_equal(seg_reader_crc(r1), seg_reader_crc(r2));
+    uint8_t *v1 = dup_buf(b, len);
+    to_v1(v1, len);
+    assert_memory_equal(v1, f1, len); /* the old builder's bytes exactly */
+
+    /* version 1 in memory: the empty fixture too; damage is still caught */
+    assert_int_equal(check_both(v1, len, msg, sizeof msg), 0);
+    v1[len / 2] ^= 1;
+    assert_int_equal(check_both(v1, len, msg, sizeof msg), SL_ECORRUPT);
+    assert_non_null(strstr(msg, "CRC-32C mismatch"));
+    v1[len / 2] ^= 1;
+    /* the version field picks the rule: a version 1 trailer under version 2 and vice versa */
+    uint8_t *x = dup_buf(v1, len);
+    wr32(x, SEG_FMT_H_VERSION, 2);
+    fix_header_crc(x);
+    assert_int_equal(check_both(x, len, msg, sizeof msg), SL_ECORRUPT);
+    assert_non_null(strstr(msg, "CRC-32C mismatch"));
+    memcpy(x, b, len);
+    wr32(x, SEG_FMT_H_VERSION, 1);
+    fix_header_crc(x);
+    assert_int_equal(check_both(x, len, msg, sizeof msg), SL_ECORRUPT);
+    assert_non_null(strstr(msg, "CRC-32C mismatch"));
+    /* version 1 files get the content checks too */
+    memcpy(x, v1, len);
+    m_dict_unsorted(x, len);
+    refix(x, len);
+    assert_int_equal(check_both(x, len, msg, sizeof msg), SL_ECORRUPT);
+    assert_non_null(strstr(msg, "sorts before"));
+    free(x);
+    free(v1);
+    free(b);
+    b = build_fixture(&len, true);
+    to_v1(b, len);
+    assert_int_equal(check_both(b, len, msg, sizeof msg), 0);
+    free(b);
+    seg_reader_close(r2);
+    seg_reader_close(r1);
+}
+
+/* Cardinality and min/max use bit-pattern equality and order for floats: -0.0 and +0.0 are
+ * two values, -0.0 the smaller. */
+static void test_float_bit_equality(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *b = build_fixture(&len, false);
+    char msg[256];
+    /* price (4): rows 0 and 1 become +0.0 and -0.0; with row 2's 0.0: 5 distinct bit patterns */
+    uint64_t fwd = rd64(b, sec_field(b, 4, SEG_FMT_SEC_FWD)), e = col_entry(b, 4);
+    wr64(b, fwd, 0);
+    wr64(b, fwd + 8, 0x8000000000000000ull);
+    wr64(b, e + SEG_FMT_C_MIN, 0x8000000000000000ull);
+    wr32(b, e + SEG_FMT_C_CARDINALITY, 5);
+    refix(b, len);
+    assert_int_equal(check_both(b, len, msg, sizeof msg), 0);
+    wr32(b, e + SEG_FMT_C_CARDINALITY, 4); /* numeric equality would count 4 */
+    refix(b, len);
+    assert_int_equal(check_both(b, len, msg, sizeof msg), SL_ECORRUPT);
+    assert_non_null(strstr(msg, "column 4: cardinality 4, but value"));
+    wr32(b, e + SEG_FMT_C_CARDINALITY, 5);
+    wr64(b, e + SEG_FMT_C_MIN, 0); /* +0.0 is not the minimum */
+    refix(b, len);
+    assert_int_equal(check_both(b, len, msg, sizeof msg), SL_ECORRUPT);
+    assert_non_null(strstr(msg, "column 4: min"));
+    /* a NaN is larger than +inf: a -NaN in row 5 is the new maximum */
+    wr64(b, e + SEG_FMT_C_MIN, 0x8000000000000000ull);
+    wr64(b, fwd + 5 * 8, 0xFFF8000000000000ull);
+    refix(b, len);
+    assert_int_equal(check_both(b, len, msg, sizeof msg), SL_ECORRUPT);
+    assert_non_null(strstr(msg, "column 4: max"));
+    wr64(b, e + SEG_FMT_C_MAX, 0xFFF8000000000000ull);
+    refix(b, len);
+    assert_int_equal(check_both(b, len, msg, sizeof msg), 0);
     free(b);
 }
 
@@ -511,23 +844,40 @@ typedef struct seed {
     int expect;
 } seed;
 
+/* Version 2 (what the builder writes) unless the name ends in _v1. */
 static const seed seeds[] = {
     {"valid_small.seg", 0},          {"valid_empty.seg", 0},
     {"trunc_small_half.seg", SL_ETRUNC}, {"corrupt_small_flip.seg", SL_ECORRUPT},
-    {"version_small_v2.seg", SL_EFORMAT}, {"corrupt_small_bits.seg", SL_ECORRUPT},
+    {"version_small_v3.seg", SL_EFORMAT}, {"corrupt_small_bits.seg", SL_ECORRUPT},
     {"corrupt_small_id.seg", SL_ECORRUPT}, {"corrupt_small_mvoff.seg", SL_ECORRUPT},
+    {"corrupt_small_dictorder.seg", SL_ECORRUPT}, {"corrupt_small_card.seg", SL_ECORRUPT},
+    {"corrupt_small_header.seg", SL_ECORRUPT}, {"valid_small_v1.seg", 0},
+    {"valid_empty_v1.seg", 0},       {"corrupt_small_flip_v1.seg", SL_ECORRUPT},
 };
 
 static uint8_t *make_seed(const char *name, size_t *len)
 {
     size_t l;
-    uint8_t *b = build_fixture(&l, strcmp(name, "valid_empty.seg") == 0);
+    uint8_t *b = build_fixture(&l, strncmp(name, "valid_empty", 11) == 0);
     *len = l;
+    if (strlen(name) > 7 && strcmp(name + strlen(name) - 7, "_v1.seg") == 0) to_v1(b, l);
     if (strcmp(name, "trunc_small_half.seg") == 0) *len = l / 2;
-    if (strcmp(name, "corrupt_small_flip.seg") == 0) b[l / 2] ^= 0x20;
-    if (strcmp(name, "version_small_v2.seg") == 0) {
-        wr32(b, SEG_FMT_H_VERSION, 2);
+    if (strncmp(name, "corrupt_small_flip", 18) == 0) b[l / 2] ^= 0x20;
+    if (strcmp(name, "version_small_v3.seg") == 0) {
+        wr32(b, SEG_FMT_H_VERSION, 3);
         refix(b, l);
+    }
+    if (strcmp(name, "corrupt_small_dictorder.seg") == 0) {
+        m_dict_str_unsorted(b, l);
+        refix(b, l);
+    }
+    if (strcmp(name, "corrupt_small_card.seg") == 0) {
+        m_card_raw_high(b, l);
+        refix(b, l);
+    }
+    if (strcmp(name, "corrupt_small_header.seg") == 0) { /* meta_len + 1, header CRC only */
+        wr32(b, SEG_FMT_H_META_LEN, rd32(b, SEG_FMT_H_META_LEN) + 1);
+        fix_header_crc(b);
     }
     if (strcmp(name, "corrupt_small_bits.seg") == 0) {
         m_bits33(b, l);
@@ -589,6 +939,9 @@ int main(void)
         cmocka_unit_test(test_extra_bytes_and_garbage),
         cmocka_unit_test(test_newer_version),
         cmocka_unit_test(test_structural_damage),
+        cmocka_unit_test(test_header_in_trailer),
+        cmocka_unit_test(test_v1_file),
+        cmocka_unit_test(test_float_bit_equality),
         cmocka_unit_test(test_accessors),
         cmocka_unit_test(test_unaligned),
         cmocka_unit_test_setup_teardown(test_files, setup_dir, teardown_dir),
