@@ -910,7 +910,7 @@ static void seg__write_header(seg_build *b, uint8_t *buf)
     seg__put64(buf + SEG_FMT_H_COLDIR_OFF, b->coldir_off);
     seg__put64(buf + SEG_FMT_H_META_OFF, b->meta_off);
     seg__put32(buf + SEG_FMT_H_META_LEN, (uint32_t)b->meta_len);
-    seg__put32(buf + SEG_FMT_H_HEADER_CRC, seg_fmt_header_crc(buf));
+    seg__put32(buf + SEG_FMT_H_HEADER_CRC, seg_fmt_header_crc(buf, SEG_FMT_VERSION));
 }
 
 /* ---- entry points ---- */
@@ -980,7 +980,7 @@ int seg_build_mem(const seg_src *src, const seg_meta_in *meta, uint8_t **out, si
     for (uint32_t i = 0; i < b.ncols; i++) seg__write_col(&b, &b.cols[i], buf);
     seg__write_meta(&b, buf);
     seg__write_header(&b, buf);
-    seg__put32(buf + b.data_end, seg_fmt_trailer_crc(buf, b.data_end, SEG_FMT_VERSION));
+    seg__put32(buf + b.data_end, seg_fmt_trailer_crc(buf, b.data_end));
     *out = buf;
     *out_len = b.file_len;
     buf = NULL;

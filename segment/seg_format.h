@@ -11,8 +11,10 @@
  * [0, file_len - 4), every bit width is 1..32, every dictionary id is < cardinality, every
  * offset array is non-decreasing and ends at its data's length.
  *
- * The trailer (the segment's `crc` everywhere in Sluice) is computed by seg_fmt_trailer_crc()
- * below and nowhere else, so the builder, the reader and every tool agree for each version. */
+ * The trailer (the segment's `crc` everywhere in Sluice) is the CRC-32C of every byte before it
+ * (DESIGN §3), computed by seg_fmt_trailer_crc(); the header CRC by seg_fmt_header_crc(), by
+ * the rule of the file's version. Nowhere else, so the builder, the reader and every tool
+ * agree. */
 #ifndef SL_SEG_FORMAT_H
 #define SL_SEG_FORMAT_H
 
@@ -22,8 +24,8 @@
 
 #define SEG_FMT_MAGIC "SLUICESG" /* 8 bytes, no NUL stored */
 #define SEG_FMT_MAGIC_LEN 8
-#define SEG_FMT_VERSION_1 1u /* trailer: CRC-32C of bytes [0, file_len - 4); read only */
-#define SEG_FMT_VERSION_2 2u /* trailer: CRC-32C of [0, 60) then [64, file_len - 4) */
+#define SEG_FMT_VERSION_1 1u /* header CRC: CRC-32C of [0, 60); read only */
+#define SEG_FMT_VERSION_2 2u /* header CRC: CRC-32C of [0, 64) with bytes [60, 64) zero */
 #define SEG_FMT_VERSION SEG_FMT_VERSION_2 /* what the builder writes */
 #define SEG_FMT_ALIGN 8u
 #define SEG_FMT_TRAILER_LEN 4u /* CRC-32C, see seg_fmt_trailer_crc() */
@@ -101,26 +103,29 @@ typedef enum seg_fmt_sec {
 #define SEG_FMT_MAX_ROWS UINT32_MAX
 #define SEG_FMT_MAX_COLS 65535u
 
-/* CRC-32C of the header bytes [0, 60), stored at SEG_FMT_H_HEADER_CRC. buf holds at least
- * SEG_FMT_HDR_LEN bytes. */
-static inline uint32_t seg_fmt_header_crc(const uint8_t *buf)
+/* The header CRC stored at SEG_FMT_H_HEADER_CRC, by the rule of the file's `version` (read
+ * from the header before its CRC is checked; versions after 2 keep version 2's rule). buf
+ * holds at least SEG_FMT_HDR_LEN bytes.
+ *
+ * Version 1 stores CRC(H) of H = bytes [0, 60). The trailer then covers H || CRC(H), and since
+ * CRC(X || CRC(X)) is one constant for every X of a given length, the trailer did not depend
+ * on the header at all: two files differing only in [0, 60) (header CRC fixed up) had the same
+ * trailer. Version 2 stores CRC(H || 0 0 0 0), the CRC of the whole 64-byte header computed
+ * with its CRC field zero. That value is not the running CRC of H, so H || CRC(H || 0000) no
+ * longer cancels: the trailer changes with every header byte, as with every other byte. */
+static inline uint32_t seg_fmt_header_crc(const uint8_t *buf, uint32_t version)
 {
-    return crc32c_update(0, buf, SEG_FMT_H_HEADER_CRC);
+    uint32_t crc = crc32c_update(0, buf, SEG_FMT_H_HEADER_CRC);
+    if (version == SEG_FMT_VERSION_1) return crc;
+    static const uint8_t zero[4];
+    return crc32c_update(crc, zero, sizeof zero);
 }
 
-/* The CRC-32C trailer of a segment of format `version` whose trailer starts at data_end
- * (= file_len - 4, at least SEG_FMT_HDR_LEN): the value stored in the last 4 bytes.
- *
- * Version 1 covers every byte before the trailer, the header CRC included. Because
- * CRC(X || CRC(X)) is the same constant for every X of a given length, that trailer does not
- * depend on header bytes [0, 60) at all: two files differing only there (header CRC fixed up)
- * have the same trailer. Version 2 and later skip the header CRC field, so the trailer is a
- * plain CRC over every other byte and changes with the header. */
-static inline uint32_t seg_fmt_trailer_crc(const uint8_t *buf, uint64_t data_end, uint32_t version)
+/* The CRC-32C trailer of a segment whose trailer starts at data_end (= file_len - 4): the
+ * CRC-32C of every byte before it, the value stored in the last 4 bytes (every version). */
+static inline uint32_t seg_fmt_trailer_crc(const uint8_t *buf, uint64_t data_end)
 {
-    if (version == SEG_FMT_VERSION_1) return crc32c_update(0, buf, data_end);
-    uint32_t crc = crc32c_update(0, buf, SEG_FMT_H_HEADER_CRC);
-    return crc32c_update(crc, buf + SEG_FMT_HDR_LEN, data_end - SEG_FMT_HDR_LEN);
+    return crc32c_update(0, buf, data_end);
 }
 
 #endif

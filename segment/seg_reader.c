@@ -7,7 +7,7 @@
  * run in an order that gives each damage its own code: magic (CORRUPT), file shorter than
  * the fixed header (TRUNC), header checksum (CORRUPT), version (FORMAT), recorded file
  * length (TRUNC when the file is shorter, CORRUPT when longer), CRC trailer (CORRUPT, with
- * the rule of the file's version: seg_fmt_trailer_crc), then structure, then the contents
+ * seg_fmt_trailer_crc), then structure, then the contents
  * (seg__check_values, seg__check_time_range). The header checksum comes before the version
  * and the recorded length, so a damaged header is never mistaken for a truncated file or a
  * newer version.
@@ -711,11 +711,11 @@ static int seg__parse(seg_parse *p, seg_reader *r, uint64_t len)
     SEG_CORRUPT(p, memcmp(b, SEG_FMT_MAGIC, SEG_FMT_MAGIC_LEN) == 0, 0, "not a segment (bad magic)");
     SEG_CHECK(p, len >= SEG_FMT_HDR_LEN, SL_ETRUNC, len, "file ends inside the header (%llu bytes)",
               (unsigned long long)len);
+    uint32_t version = seg__ld32(b + SEG_FMT_H_VERSION); /* trusted once the header CRC is */
     uint32_t hcrc = seg__ld32(b + SEG_FMT_H_HEADER_CRC);
-    uint32_t hcalc = seg_fmt_header_crc(b);
+    uint32_t hcalc = seg_fmt_header_crc(b, version);
     SEG_CORRUPT(p, hcrc == hcalc, SEG_FMT_H_HEADER_CRC,
                 "header checksum mismatch (stored 0x%08x, computed 0x%08x)", hcrc, hcalc);
-    uint32_t version = seg__ld32(b + SEG_FMT_H_VERSION);
     SEG_CHECK(p, version == SEG_FMT_VERSION_1 || version == SEG_FMT_VERSION_2, SL_EFORMAT,
               SEG_FMT_H_VERSION, "unsupported segment version %u (this build reads %u to %u)",
               version, SEG_FMT_VERSION_1, SEG_FMT_VERSION);
@@ -731,7 +731,7 @@ static int seg__parse(seg_parse *p, seg_reader *r, uint64_t len)
     SEG_CORRUPT(p, file_len == len, file_len, "%llu unexpected bytes after the recorded end",
                 (unsigned long long)(len - file_len));
     const uint64_t data_end = file_len - SEG_FMT_TRAILER_LEN;
-    uint32_t crc = seg__ld32(b + data_end), calc = seg_fmt_trailer_crc(b, data_end, version);
+    uint32_t crc = seg__ld32(b + data_end), calc = seg_fmt_trailer_crc(b, data_end);
     SEG_CORRUPT(p, crc == calc, data_end, "CRC-32C mismatch (stored 0x%08x, computed 0x%08x)",
                 crc, calc);
     r->crc = crc;

@@ -77,10 +77,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(b, data, size);
     uint64_t len = size;
     memcpy(b + SEG_FMT_H_FILE_LEN, &len, 8);
-    uint32_t h = seg_fmt_header_crc(b), version;
-    memcpy(b + SEG_FMT_H_HEADER_CRC, &h, 4);
+    uint32_t version;
     memcpy(&version, b + SEG_FMT_H_VERSION, 4);
-    uint32_t c = seg_fmt_trailer_crc(b, size - 4, version); /* the rule of the file's version */
+    uint32_t h = seg_fmt_header_crc(b, version); /* the rule of the file's version */
+    memcpy(b + SEG_FMT_H_HEADER_CRC, &h, 4);
+    uint32_t c = seg_fmt_trailer_crc(b, size - 4);
     memcpy(b + size - 4, &c, 4);
     exercise(b, size);
     free(b);

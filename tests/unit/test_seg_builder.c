@@ -147,13 +147,16 @@ static void check_segment(const ts_src *t, uint64_t rows, const uint8_t *buf, si
     uint32_t trailer;
     memcpy(&trailer, buf + len - 4, 4);
     assert_int_equal(seg_reader_crc(r), trailer);
-    /* format version 2: the trailer covers [0, 60) and [64, len - 4), skipping the header CRC
-     * (written out here rather than through seg_fmt_trailer_crc, as an independent check) */
-    uint32_t version;
+    /* format version 2: the header CRC is that of the 64-byte header with its CRC field zero;
+     * the trailer that of every byte before it (DESIGN §3). Written out here rather than
+     * through seg_format.h, as an independent check. */
+    uint32_t version, hcrc;
     memcpy(&version, buf + SEG_FMT_H_VERSION, 4);
+    memcpy(&hcrc, buf + SEG_FMT_H_HEADER_CRC, 4);
     assert_int_equal(version, 2);
-    assert_int_equal(trailer, crc32c_update(crc32c_update(0, buf, 60), buf + 64, len - 68));
-    assert_int_equal(trailer, seg_fmt_trailer_crc(buf, len - 4, SEG_FMT_VERSION));
+    static const uint8_t zero4[4];
+    assert_int_equal(hcrc, crc32c_update(crc32c_update(0, buf, 60), zero4, 4));
+    assert_int_equal(trailer, crc32c_update(0, buf, len - 4));
     assert_int_equal(seg_reader_size(r), len);
     schema_value *mv = calloc(64, sizeof *mv);
     for (uint32_t col = 0; col < t->sch.nfields; col++) {

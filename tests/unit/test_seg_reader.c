@@ -49,32 +49,33 @@ static uint8_t *dup_buf(const uint8_t *b, size_t len)
     return d;
 }
 
+/* The header CRC by the rule of the version the header names. */
 static void fix_header_crc(uint8_t *b)
 {
-    uint32_t h = seg_fmt_header_crc(b);
+    uint32_t version;
+    memcpy(&version, b + SEG_FMT_H_VERSION, 4);
+    uint32_t h = seg_fmt_header_crc(b, version);
     memcpy(b + SEG_FMT_H_HEADER_CRC, &h, 4);
 }
 
-/* Recompute both checksums (the trailer by the rule of the file's version), as a writer with
- * a structural bug would. */
+/* Recompute both checksums, as a writer with a structural bug would. */
 static void refix(uint8_t *b, size_t len)
 {
     fix_header_crc(b);
-    uint32_t version, c;
-    memcpy(&version, b + SEG_FMT_H_VERSION, 4);
-    c = seg_fmt_trailer_crc(b, len - 4, version);
+    uint32_t c = seg_fmt_trailer_crc(b, len - 4);
     memcpy(b + len - 4, &c, 4);
 }
 
 /* Turn a version 2 segment into the version 1 file the old builder wrote for the same rows:
- * the body is the same, only the version, the header CRC and the trailer differ. The
- * version 1 trailer is written out here (CRC-32C of every byte before it) rather than
- * through seg_fmt_trailer_crc, so the reader's version 1 rule is checked independently. */
+ * the body is the same, only the version, the header CRC and so the trailer differ. Both
+ * checksums are written out here (version 1 header CRC: CRC-32C of [0, 60); trailer: of every
+ * byte before it) rather than through seg_format.h, as an independent check of the reader. */
 static void to_v1(uint8_t *b, size_t len)
 {
     uint32_t one = 1;
     memcpy(b + SEG_FMT_H_VERSION, &one, 4);
-    fix_header_crc(b);
+    uint32_t h = crc32c_update(0, b, SEG_FMT_H_HEADER_CRC);
+    memcpy(b + SEG_FMT_H_HEADER_CRC, &h, 4);
     uint32_t c = crc32c_update(0, b, len - 4);
     memcpy(b + len - 4, &c, 4);
 }
@@ -633,8 +634,14 @@ static void test_v1_file(void **state)
     assert_int_equal(check_both(v1, len, msg, sizeof msg), SL_ECORRUPT);
     assert_non_null(strstr(msg, "CRC-32C mismatch"));
     v1[len / 2] ^= 1;
-    /* the version field picks the rule: a version 1 trailer under version 2 and vice versa */
+    /* the version field picks the header CRC rule: each file's CRC fails the other rule */
+    assert_int_not_equal(seg_fmt_header_crc(v1, 2), rd32(v1, SEG_FMT_H_HEADER_CRC));
+    assert_int_not_equal(seg_fmt_header_crc(b, 1), rd32(b, SEG_FMT_H_HEADER_CRC));
     uint8_t *x = dup_buf(v1, len);
+    wr32(x, SEG_FMT_H_VERSION, 2); /* the version changed, the header CRC not */
+    assert_int_equal(check_both(x, len, msg, sizeof msg), SL_ECORRUPT);
+    assert_non_null(strstr(msg, "header checksum mismatch"));
+    memcpy(x, v1, len);
     wr32(x, SEG_FMT_H_VERSION, 2);
     fix_header_crc(x);
     assert_int_equal(check_both(x, len, msg, sizeof msg), SL_ECORRUPT);
