@@ -552,13 +552,20 @@ static void ctl__fsm_unref(ctl_fsm *e)
     }
 }
 
-static void ctl__fsm_drop_locked(ctl *c, size_t i)
+/* Remove machine i from the table and mark it dead; whoever holds a pin frees it. */
+static ctl_fsm *ctl__fsm_detach_locked(ctl *c, size_t i)
 {
     ctl_fsm *e = c->fsms[i];
     c->fsms[i] = c->fsms[--c->nfsms];
     e->dead = true;
+    return e;
+}
+
+static void ctl__fsm_drop_locked(ctl *c, size_t i)
+{
+    ctl_fsm *e = ctl__fsm_detach_locked(c, i);
     e->refs++;
-    ctl__fsm_unref(e);
+    ctl__fsm_unref(e); /* frees it unless a thread holds a pin */
 }
 
 static ctl_fsm *ctl__fsm_find_locked(ctl *c, const char *segment)
@@ -783,7 +790,7 @@ static void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
     if (!e->dead && cfsm_done(e->f)) { /* ABORTED: forget it; the next message rebuilds */
         for (size_t i = 0; i < c->nfsms; i++)
             if (c->fsms[i] == e) {
-                ctl__fsm_drop_locked(c, i);
+                ctl__fsm_detach_locked(c, i); /* our pin frees it just below */
                 break;
             }
     }
