@@ -5,11 +5,15 @@
  * nothing behind. Each scalar entry remembers where it was set (file line, --set) only during
  * the load, to refuse duplicates and to tell "given" from "defaulted" for required keys. The
  * duration and size syntaxes are the table config's (tcfg_parse_duration/_size), so "6h"
- * means the same thing in a table config and in a process config. */
+ * means the same thing in a table config and in a process config; a NAME value follows the
+ * segment-name table grammar (segname_valid_table), so an id that a config accepts is one that
+ * ZooKeeper paths, data directories and the completion RPC (instance [A-Za-z0-9_.-]{1,128})
+ * accept too. */
 #include "common/config.h"
 #include "common/jsonw.h"
 #include "common/sl_err.h"
 #include "common/table_config.h"
+#include "segment/segname.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -131,12 +135,33 @@ static bool parse_bool(const char *t, bool *out)
     return false;
 }
 
+/* CONFIG_NAME: segname_valid_table decides; the rest only says why a name failed. */
+static bool check_name(const char *t, char *why, size_t n)
+{
+    if (!*t || segname_valid_table(t)) return true; /* empty: the required-key check names it */
+    size_t len = strlen(t);
+    const char *bad = t + strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789_.-");
+    if (len > SEGNAME_TABLE_MAX)
+        snprintf(why, n, "\"%.32s...\" is %zu characters long (at most %d)", t, len,
+                 SEGNAME_TABLE_MAX);
+    else if (*bad)
+        snprintf(why, n, "\"%s\": character '%c' is not allowed (letters, digits, '_', '.', '-')",
+                 t, *bad);
+    else if (strstr(t, "__"))
+        snprintf(why, n, "\"%s\": \"__\" is reserved as the segment name separator", t);
+    else
+        snprintf(why, n, "\"%s\" must not start or end with '_' or '.'", t);
+    return false;
+}
+
 /* Parses text for d into *out (a heap copy for STRING). On failure the reason is in why. */
 static bool parse_value(const config_def *d, const char *text, cval *out, char *why, size_t n)
 {
     char range[80];
     switch (d->type) {
     case CONFIG_STRING:
+        if ((d->flags & CONFIG_NAME) && !check_name(text, why, n)) return false;
         out->s = xstrdup(text);
         return true;
     case CONFIG_BOOL:
@@ -255,6 +280,8 @@ int config_check_defs(const config_def *defs, size_t ndefs, char *err, size_t er
         }
         if (req && d->def)
             return cfail(err, errlen, "config table: %s: required key with a default", nm);
+        if ((d->flags & CONFIG_NAME) && d->type != CONFIG_STRING)
+            return cfail(err, errlen, "config table: %s: a name entry is a STRING", nm);
         if (d->type == CONFIG_ENUM &&
             (!d->enum_values || !d->enum_values[0].name || (!d->def && !req)))
             return cfail(err, errlen,
@@ -657,6 +684,12 @@ static void type_text(const config_def *d, char *buf, size_t n)
     char range[80] = "";
     if (d->flags & CONFIG_PREFIX) {
         snprintf(buf, n, "string (any %s* key, passed through)", d->name);
+        return;
+    }
+    if (d->flags & CONFIG_NAME) {
+        snprintf(buf, n, "name: 1 to %d of A-Z a-z 0-9 _ . - (no \"__\", no leading or "
+                         "trailing _ or .)",
+                 SEGNAME_TABLE_MAX);
         return;
     }
     if (d->type == CONFIG_ENUM) {

@@ -50,6 +50,11 @@ enum {
     CONFIG_HIDDEN = 1u << 8, /* test knob: accepted, but left out of --help-config and docs */
     CONFIG_PREFIX = 1u << 9, /* name ends in '.'; every "name<suffix>" key is collected, as
                                 (suffix, value), into a config_kvs at offset (type STRING) */
+    CONFIG_NAME = 1u << 10,  /* STRING that becomes a ZooKeeper node, a directory and an RPC
+                                field (cluster.name, instance.id): it must follow the table-name
+                                grammar of segment names (segment/segname.h), 1 to 128 of
+                                [A-Za-z0-9_.-], no "__", not starting or ending with '_' or '.'
+                                (so never "/" or ".."). An empty value counts as not given. */
 };
 
 typedef struct config_enum_value {
@@ -65,7 +70,7 @@ typedef struct config_def {
                          (ms, bytes); both 0 = unbounded; max INT64_MAX = no upper bound */
     const char *def;  /* default as text (parsed like a file value), or NULL for none */
     const char *desc; /* one line, for --help-config and docs */
-    unsigned flags;   /* CONFIG_REQUIRED_* | CONFIG_HIDDEN | CONFIG_PREFIX */
+    unsigned flags;   /* CONFIG_REQUIRED_* | CONFIG_HIDDEN | CONFIG_PREFIX | CONFIG_NAME */
     const config_enum_value *enum_values; /* ENUM: terminated by {NULL, 0} */
 } config_def;
 
@@ -83,7 +88,8 @@ typedef struct config_kvs {
 
 /* Checks the table itself: unique names, defaults that parse and fit the bounds, required
  * keys without defaults, enums with values and a default or a requirement, prefix names ending
- * in '.'. Returns 0 or SL_EINVAL with the reason in err. config_load calls it first. */
+ * in '.', NAME entries that are strings with a valid default. Returns 0 or SL_EINVAL with the
+ * reason in err. config_load calls it first. */
 int config_check_defs(const config_def *defs, size_t ndefs, char *err, size_t errlen);
 
 /* Fills target from defaults, then the file at path (NULL = no file), then the nsets

@@ -430,24 +430,42 @@ const cpool_prop *cpool_defaults(size_t *n)
     return cpool__defaults;
 }
 
-static rd_kafka_t *cpool__handle(cpool *c, cpool_worker *w, char *err, size_t errlen)
+/* The configuration of a worker handle: bootstrap (when known), client id, our defaults, the
+ * group, then o's properties, which may override ours. NULL with "kafka.KEY: reason" in err;
+ * *bad gets the index of the o->props entry librdkafka refused (o->nprops: one of ours). */
+static rd_kafka_conf_t *cpool__conf(const cpool_opts *o, const char *client_id, size_t *bad,
+                                    char *err, size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char id[64];
-    snprintf(id, sizeof id, "sluice-w%d", w->idx);
-    if (cpool__set(conf, "bootstrap.servers", c->o.bootstrap, err, errlen) ||
-        cpool__set(conf, "client.id", id, err, errlen))
+    *bad = o->nprops;
+    if ((o->bootstrap && cpool__set(conf, "bootstrap.servers", o->bootstrap, err, errlen)) ||
+        cpool__set(conf, "client.id", client_id, err, errlen))
         goto fail;
     for (size_t i = 0; i < sizeof cpool__defaults / sizeof cpool__defaults[0]; i++)
         if (cpool__set(conf, cpool__defaults[i].key, cpool__defaults[i].value, err, errlen))
             goto fail;
     /* librdkafka's consumer queue and assign() need a group even when we never join one
      * (lowlevel mode only assigns, and auto-commit is off, so nothing is ever committed) */
-    if (cpool__set(conf, "group.id", c->o.group_id ? c->o.group_id : "sluice-lowlevel", err,
-                   errlen))
+    if (cpool__set(conf, "group.id", o->group_id ? o->group_id : "sluice-lowlevel", err, errlen))
         goto fail;
-    for (size_t i = 0; i < c->o.nprops; i++)
-        if (cpool__set(conf, c->o.props[i].key, c->o.props[i].value, err, errlen)) goto fail;
+    for (size_t i = 0; i < o->nprops; i++)
+        if (cpool__set(conf, o->props[i].key, o->props[i].value, err, errlen)) {
+            *bad = i;
+            goto fail;
+        }
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+static rd_kafka_t *cpool__handle(cpool *c, cpool_worker *w, char *err, size_t errlen)
+{
+    char id[64];
+    size_t bad;
+    snprintf(id, sizeof id, "sluice-w%d", w->idx);
+    rd_kafka_conf_t *conf = cpool__conf(&c->o, id, &bad, err, errlen);
+    if (!conf) return NULL;
     rd_kafka_conf_set_opaque(conf, w);
     rd_kafka_conf_set_error_cb(conf, cpool__error_cb);
     rd_kafka_conf_set_log_cb(conf, cpool__log_cb);
@@ -456,9 +474,33 @@ static rd_kafka_t *cpool__handle(cpool *c, cpool_worker *w, char *err, size_t er
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
     if (rk) return rk; /* conf now belongs to rk */
     snprintf(err, errlen, "kafka consumer: %s", e);
-fail:
     rd_kafka_conf_destroy(conf);
     return NULL;
+}
+
+static void cpool__quiet_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk, (void)level, (void)fac, (void)buf; /* a scratch handle has nothing to report */
+}
+
+int cpool_check_props(const cpool_prop *props, size_t nprops, size_t *bad, char *err,
+                      size_t errlen)
+{
+    size_t dummy;
+    if (!bad) bad = &dummy;
+    cpool_opts o = {.props = props, .nprops = nprops};
+    rd_kafka_conf_t *conf = cpool__conf(&o, "sluice-check", bad, err, errlen);
+    if (!conf) return SL_EINVAL;
+    rd_kafka_conf_set_log_cb(conf, cpool__quiet_log_cb);
+    char e[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
+    if (!rk) {
+        snprintf(err, errlen, "kafka consumer: %s", e);
+        rd_kafka_conf_destroy(conf);
+        return SL_EINVAL;
+    }
+    rd_kafka_destroy(rk); /* never connected: no bootstrap servers */
+    return 0;
 }
 
 cpool *cpool_new(const cpool_opts *o, const cpool_handler *h, char *err, size_t errlen)

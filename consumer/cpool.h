@@ -75,6 +75,15 @@ typedef struct cpool_opts {
     uint32_t tick_ms;           /* poll timeout and time-threshold check period; 0 = 100 */
 } cpool_opts;
 
+/* Check librdkafka properties as cpool_new would apply them (after our defaults, on a scratch
+ * consumer handle that is created and destroyed without connecting), so that a process can
+ * refuse bad `kafka.*` settings at start even before it knows its brokers. Returns 0, or
+ * SL_EINVAL with "kafka.KEY: reason" (or "kafka consumer: reason" for a combination
+ * librdkafka refuses) in err and the index of the refused entry in *bad (nprops when no single
+ * entry is to blame; bad may be NULL). Any thread. */
+int cpool_check_props(const cpool_prop *props, size_t nprops, size_t *bad, char *err,
+                      size_t errlen);
+
 /* Create the workers and their Kafka handles (threads start at once). NULL with a reason in
  * err on a bad property. Borrows handler and opts strings until cpool_free. */
 cpool *cpool_new(const cpool_opts *o, const cpool_handler *h, char *err, size_t errlen);

@@ -5,6 +5,7 @@
  * mode on_assign/on_revoke create and drop the partition. The partition table itself is
  * guarded by a mutex only so that standalone_health can walk it from an HTTP thread. */
 #include "consumer/standalone.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/sl_err.h"
 #include "consumer/flush.h"
@@ -35,6 +36,7 @@ typedef struct sa_part {
     uint64_t retry_at_ms; /* a failed build is retried after this */
     int64_t durable;      /* highlevel: end offset of the newest published segment */
     int64_t committed;    /* highlevel: newest offset the group accepted */
+    int quarantined;      /* files the restart checkpoint moved aside (reported by health) */
 } sa_part;
 
 struct standalone {
@@ -82,28 +84,30 @@ static void sa_clean_temps(const char *dir)
     closedir(d);
 }
 
-typedef struct sa_found {
-    int64_t seq;
-    char name[SEGNAME_MAX];
-} sa_found;
+/* One published file of a partition, as its name and its own metadata describe it. */
+typedef struct sa_file {
+    char name[SEGNAME_MAX]; /* file name without ".seg" */
+    int64_t seq;            /* the sequence in the name */
+    int64_t start, end;     /* the file's offsets [start, end) (valid when why is empty) */
+    uint64_t rows, size;
+    char why[512]; /* "" = verified and agrees with its name; else why it is unusable */
+} sa_file;
 
-static int sa_found_cmp_desc(const void *a, const void *b)
+static int sa_file_cmp(const void *a, const void *b)
 {
-    int64_t x = ((const sa_found *)a)->seq, y = ((const sa_found *)b)->seq;
-    return x < y ? 1 : x > y ? -1 : 0;
+    const sa_file *x = a, *y = b;
+    if (x->seq != y->seq) return x->seq < y->seq ? -1 : 1;
+    return strcmp(x->name, y->name);
 }
 
-/* Newest valid published segment of partition: *next_seq and *start follow it. Returns
- * true when one was found; learns the autotune ratio from it. */
-static bool sa_resume_point(standalone *s, int32_t partition, int64_t *next_seq, int64_t *start,
-                            flush_tuner *tuner)
+/* The published files of partition (by name), sorted by sequence; caller frees. */
+static sa_file *sa_list(const standalone *s, int32_t partition, size_t *count)
 {
-    DIR *d = opendir(s->table_dir);
-    if (!d) return false;
-    sa_found *found = NULL;
+    sa_file *f = NULL;
     size_t n = 0, cap = 0;
+    DIR *d = opendir(s->table_dir);
     struct dirent *e;
-    while ((e = readdir(d))) {
+    while (d && (e = readdir(d))) {
         size_t len = strlen(e->d_name);
         if (len < 5 || len - 4 >= SEGNAME_MAX || strcmp(e->d_name + len - 4, ".seg") != 0)
             continue;
@@ -116,41 +120,147 @@ static bool sa_resume_point(standalone *s, int32_t partition, int64_t *next_seq,
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            found = realloc(found, cap * sizeof *found);
-            if (!found) abort();
+            f = realloc(f, cap * sizeof *f);
+            if (!f) abort();
         }
-        found[n].seq = sn.sequence;
-        memcpy(found[n].name, name, len - 3);
+        memset(&f[n], 0, sizeof f[n]);
+        memcpy(f[n].name, name, len - 3);
+        f[n].seq = sn.sequence;
         n++;
     }
-    closedir(d);
-    qsort(found, n, sizeof *found, sa_found_cmp_desc);
-    bool ok = false;
-    for (size_t i = 0; i < n && !ok; i++) {
-        char path[PATH_MAX], msg[256];
-        if (!sa_seg_path(s, found[i].name, path)) continue;
-        int err = 0;
-        seg_reader *r = seg_reader_open(path, &err, msg, sizeof msg);
-        if (!r || seg_reader_end_offset(r) < 0) {
-            char bad[PATH_MAX + 16];
-            snprintf(bad, sizeof bad, "%s.corrupt", path);
-            SL_ERROR("standalone", "unusable segment file=%s reason=%s: renamed to .corrupt",
-                     path, r ? "no end offset" : msg);
-            if (rename(path, bad) != 0)
-                SL_ERROR("standalone", "rename failed file=%s err=%s", path, strerror(errno));
-            seg_reader_close(r);
-            continue;
-        }
-        *next_seq = found[i].seq + 1;
-        *start = seg_reader_end_offset(r);
-        flush_learn(tuner, seg_reader_rows(r), seg_reader_size(r));
-        SL_INFO("standalone", "resume table=%s partition=%d after=%s start=%" PRId64,
-                s->o.table->table_name, partition, found[i].name, *start);
-        seg_reader_close(r);
-        ok = true;
+    if (d) closedir(d);
+    if (n) qsort(f, n, sizeof *f, sa_file_cmp);
+    *count = n;
+    return f;
+}
+
+/* Verify f's file (seg_reader_open runs the full structure and CRC check of
+ * seg_verify_file, i.e. `sluice segment verify`) and compare its metadata with its name.
+ * Fills f's offsets, or f->why. */
+static void sa_inspect(const standalone *s, int32_t partition, sa_file *f)
+{
+    char path[PATH_MAX], msg[256];
+    if (!sa_seg_path(s, f->name, path)) {
+        snprintf(f->why, sizeof f->why, "path too long");
+        return;
     }
-    free(found);
-    return ok;
+    int err = 0;
+    seg_reader *r = seg_reader_open(path, &err, msg, sizeof msg);
+    if (!r) {
+        snprintf(f->why, sizeof f->why, "fails verification (%s): %s", sluice_strerror(err), msg);
+        return;
+    }
+    const char *table = s->o.table->table_name;
+    f->start = seg_reader_start_offset(r);
+    f->end = seg_reader_end_offset(r);
+    f->rows = seg_reader_rows(r);
+    f->size = seg_reader_size(r);
+    if (strcmp(seg_reader_name(r), f->name) != 0 || strcmp(seg_reader_table(r), table) != 0 ||
+        seg_reader_partition(r) != partition || seg_reader_sequence(r) != f->seq)
+        snprintf(f->why, sizeof f->why,
+                 "misnamed: the file holds segment %.*s (table %.*s, partition %d, sequence "
+                 "%" PRId64 ")",
+                 SEGNAME_MAX, seg_reader_name(r), SEGNAME_TABLE_MAX, seg_reader_table(r),
+                 (int)seg_reader_partition(r), seg_reader_sequence(r));
+    else if (f->start < 0 || f->end < f->start)
+        snprintf(f->why, sizeof f->why, "offsets [%" PRId64 ", %" PRId64 ") are not a range",
+                 f->start, f->end);
+    seg_reader_close(r);
+}
+
+/* Move <name>.seg into <table_dir>/quarantine/ (never over an earlier file there: a second
+ * one gets a ".N" suffix), durably. Returns 0 or SL_EIO, logged either way. */
+static int sa_quarantine(const standalone *s, int32_t partition, const char *name,
+                         const char *why)
+{
+    char from[PATH_MAX], qdir[PATH_MAX], to[PATH_MAX], e[256];
+    int n = snprintf(qdir, sizeof qdir, "%s/quarantine", s->table_dir);
+    if (!sa_seg_path(s, name, from) || n <= 0 || n >= (int)sizeof qdir) goto fail;
+    if (mkdir(qdir, 0755) != 0 && errno != EEXIST) goto fail;
+    for (int k = 0;; k++) {
+        n = k ? snprintf(to, sizeof to, "%s/%s.seg.%d", qdir, name, k)
+              : snprintf(to, sizeof to, "%s/%s.seg", qdir, name);
+        if (n <= 0 || n >= (int)sizeof to || k == 1000) goto fail;
+        if (link(from, to) == 0) break;
+        if (errno != EEXIST) goto fail;
+    }
+    if (unlink(from) != 0) goto fail;
+    if (fsutil_fsync_parent_dir(to, e, sizeof e) || fsutil_fsync_parent_dir(from, e, sizeof e))
+        SL_WARN("standalone", "fsync after quarantine failed: %s", e);
+    SL_ERROR("standalone",
+             "segment file quarantined table=%s partition=%d segment=%s moved_to=%s "
+             "reason=\"%s\"",
+             s->o.table->table_name, (int)partition, name, to, why);
+    return 0;
+fail:;
+    int saved = errno;
+    SL_ERROR("standalone", "cannot quarantine segment file=%s err=%s reason=\"%s\"", from,
+             strerror(saved), why);
+    errno = saved;
+    return SL_EIO;
+}
+
+/* The restart checkpoint of partition, from the files' own metadata. The files, in sequence
+ * order from the oldest, must form a chain: each verified, agreeing with its name (segment
+ * name, table, partition, sequence), sequence k+1 starting exactly where k ended. The chain
+ * is cut at the first file that breaks it; that file and every later one are quarantined
+ * (later ones too: keeping them would publish their offsets twice once consumption goes on
+ * from the cut). Sets *next_seq to the sequence after the chain (the oldest file's when no
+ * file is usable, 0 when there is none) and, when the chain is not empty, *start to its end
+ * offset, learns the autotune ratio from its newest file and returns 1; 0 when the chain is
+ * empty; SL_EIO with the reason in err when a file cannot be moved aside. */
+static int sa_resume_point(standalone *s, int32_t partition, int64_t *next_seq, int64_t *start,
+                           flush_tuner *tuner, int *quarantined, char *err, size_t errlen)
+{
+    size_t n = 0;
+    sa_file *f = sa_list(s, partition, &n);
+    const sa_file *last = NULL, *cut = NULL;
+    *next_seq = n ? f[0].seq : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!cut) {
+            sa_inspect(s, partition, &f[i]);
+            if (!f[i].why[0] && f[i].seq != *next_seq)
+                snprintf(f[i].why, sizeof f[i].why,
+                         "sequence %" PRId64 " where %" PRId64 " was expected", f[i].seq,
+                         *next_seq);
+            else if (!f[i].why[0] && last && f[i].start != last->end)
+                snprintf(f[i].why, sizeof f[i].why,
+                         "starts at offset %" PRId64 " but %s ended at %" PRId64, f[i].start,
+                         last->name, last->end);
+            if (f[i].why[0]) {
+                cut = &f[i];
+            } else {
+                last = &f[i];
+                *next_seq = f[i].seq + 1;
+                continue;
+            }
+        } else {
+            snprintf(f[i].why, sizeof f[i].why, "after the cut at %.*s", SEGNAME_MAX, cut->name);
+        }
+        if (sa_quarantine(s, partition, f[i].name, f[i].why) != 0) {
+            /* left in place it would be served and, if valid, published twice: refuse */
+            snprintf(err, errlen, "%s: cannot move %s.seg to quarantine/ (%s)", s->table_dir,
+                     f[i].name, strerror(errno));
+            free(f);
+            return SL_EIO;
+        }
+        (*quarantined)++;
+    }
+    if (last) {
+        *start = last->end;
+        flush_learn(tuner, last->rows, last->size);
+        SL_INFO("standalone",
+                "resume table=%s partition=%d after=%s start=%" PRId64 " chain=%zu%s%s",
+                s->o.table->table_name, (int)partition, last->name, *start,
+                (size_t)(last - f) + 1, cut ? " cut_at=" : "", cut ? cut->name : "");
+    } else if (cut) {
+        SL_WARN("standalone",
+                "no usable segment table=%s partition=%d: starting sequence %" PRId64
+                " from auto.offset.reset",
+                s->o.table->table_name, (int)partition, *next_seq);
+    }
+    free(f);
+    return last != NULL;
 }
 
 /* ---- segments -------------------------------------------------------------------- */
@@ -274,19 +384,28 @@ static void sa_on_tick(void *ctx, cpool_worker *w, pcons *p, bool held)
 /* ---- partitions --------------------------------------------------------------------- */
 
 /* New partition starting after its checkpoint, or at committed (highlevel, when later),
- * or where auto.offset.reset says. NULL when the start cannot be resolved now. */
-static sa_part *sa_part_new(standalone *s, int32_t partition, int64_t committed)
+ * or where auto.offset.reset says. NULL with the reason in err when the start cannot be
+ * resolved now. */
+static sa_part *sa_part_new(standalone *s, int32_t partition, int64_t committed, char *err,
+                            size_t errlen)
 {
     sa_part *sp = calloc(1, sizeof *sp);
     if (!sp) abort();
     sp->tuner.target_bytes = s->o.table->flush_size_bytes;
     int64_t seq = 0, start = -1;
-    bool resumed = sa_resume_point(s, partition, &seq, &start, &sp->tuner);
+    int resumed = sa_resume_point(s, partition, &seq, &start, &sp->tuner, &sp->quarantined, err,
+                                  errlen);
+    if (resumed < 0) {
+        free(sp);
+        return NULL;
+    }
     if (committed > start) start = committed;
     sp->durable = sp->committed = start;
     if (!resumed && committed < 0) {
         int64_t low, high;
         if (cpool_query_watermarks(s->pool, s->o.table->topic, partition, &low, &high) != 0) {
+            snprintf(err, errlen, "cannot read offsets of %s partition %d at %s",
+                     s->o.table->topic, (int)partition, s->o.table->broker_list);
             free(sp);
             return NULL;
         }
@@ -325,7 +444,9 @@ static pcons *sa_on_assign(void *ctx, cpool_worker *w, const char *topic, int32_
     (void)w;
     (void)topic;
     standalone *s = ctx;
-    sa_part *sp = sa_part_new(s, partition, committed);
+    char err[PATH_MAX + 256];
+    sa_part *sp = sa_part_new(s, partition, committed, err, sizeof err);
+    if (!sp) SL_ERROR("standalone", "partition=%d not consumed: %s", (int)partition, err);
     return sp ? sp->p : NULL;
 }
 
@@ -433,12 +554,8 @@ standalone *standalone_start(const standalone_opts *o, char *err, size_t errlen)
                      t->topic, (int)part, count);
             goto fail;
         }
-        sa_part *sp = sa_part_new(s, part, -1);
-        if (!sp) {
-            snprintf(err, errlen, "cannot read offsets of %s partition %d at %s", t->topic,
-                     (int)part, t->broker_list);
-            goto fail;
-        }
+        sa_part *sp = sa_part_new(s, part, -1, err, errlen);
+        if (!sp) goto fail;
         if (cpool_add(s->pool, t->topic, sp->p) != 0) {
             snprintf(err, errlen, "cannot assign %s partition %d", t->topic, (int)part);
             goto fail;
@@ -473,6 +590,8 @@ int standalone_health(standalone *s, jsonw *w)
         jsonw_i64(w, atomic_load_explicit(&st->high_watermark, memory_order_relaxed));
         jsonw_key(w, "consumingRows");
         jsonw_u64(w, atomic_load_explicit(&st->segment_rows, memory_order_relaxed));
+        jsonw_key(w, "quarantinedFiles");
+        jsonw_i64(w, s->parts[i]->quarantined);
         jsonw_obj_end(w);
     }
     pthread_mutex_unlock(&s->mu);

@@ -3,9 +3,13 @@
  * For each partition a pcons consumes on the shared consumer pool; when a segment is full
  * the owning worker builds it and publishes `<data.dir>/<table>/<segment>.seg` atomically,
  * then starts the next segment exactly at the previous end offset. The published files
- * are the checkpoint: on start, each partition resumes after its newest valid segment
- * (files that fail their CRC are renamed `*.corrupt` and the previous one is used); a
- * partition with none starts where `auto.offset.reset` says. With consumer.type highlevel
+ * are the checkpoint, read from each file's own metadata, never from its name alone: on
+ * start, a partition's files must form a chain from the oldest (verified, agreeing with
+ * their names, sequence k+1 starting where k ended); the chain is cut at the first file
+ * that breaks it, that file and all later ones are moved to `<table>/quarantine/` (kept
+ * for inspection, logged, counted in health), and the partition resumes at the end of the
+ * chain, so no offset is published twice; a partition with no usable file starts where
+ * `auto.offset.reset` says (docs/standalone.md). With consumer.type highlevel
  * the partitions come from a Kafka consumer group instead, and the group's offset is
  * committed only after the segment holding the rows before it is durable.
  *

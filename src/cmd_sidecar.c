@@ -72,15 +72,16 @@ static const config_enum_value sidecar_levels[] = {
 
 static const config_def sidecar_defs[] = {
     {"cluster.name", CONFIG_STRING, OFF(cluster_name), 0, 0, NULL,
-     "Name of the Sluice cluster (ZooKeeper root /sluice/<cluster>)", CONFIG_REQUIRED_SIDECAR,
-     NULL},
+     "Name of the Sluice cluster (ZooKeeper root /sluice/<cluster>)",
+     CONFIG_REQUIRED_SIDECAR | CONFIG_NAME, NULL},
     {"zk.connect", CONFIG_STRING, OFF(zk_connect), 0, 0, NULL,
      "ZooKeeper connect string, e.g. 127.0.0.1:2181 (not used in standalone mode)",
      CONFIG_REQUIRED_CLUSTERED, NULL},
     {"zk.session.timeout", CONFIG_DURATION_MS, OFF(zk_session_timeout), 1000, 600000, "10s",
      "ZooKeeper session timeout (cluster mode)", 0, NULL},
     {"instance.id", CONFIG_STRING, OFF(instance_id), 0, 0, NULL,
-     "This sidecar's instance id (unique in the cluster)", CONFIG_REQUIRED_SIDECAR, NULL},
+     "This sidecar's instance id (unique in the cluster)", CONFIG_REQUIRED_SIDECAR | CONFIG_NAME,
+     NULL},
     {"mode", CONFIG_ENUM, OFF(mode), 0, 0, "cluster",
      "cluster: driven by the controller; standalone: one table, no controller", 0,
      sidecar_modes},
@@ -305,6 +306,17 @@ int cmd_sidecar_main(int argc, char **argv)
     if (!props) abort();
     for (size_t i = 0; i < sc.conf.kafka.n; i++)
         props[i] = (cpool_prop){sc.conf.kafka.items[i].key, sc.conf.kafka.items[i].value};
+    /* both modes, before anything starts: cluster mode would otherwise meet a bad property
+     * only when its first table is assigned, and then retry it forever */
+    size_t bad;
+    if (cpool_check_props(props, sc.conf.kafka.n, &bad, err, sizeof err) != 0) {
+        int line = bad < sc.conf.kafka.n ? sc.conf.kafka.items[bad].line : -1;
+        if (line > 0)
+            fprintf(stderr, "sluice sidecar: config: %s:%d: %s\n", config_path, line, err);
+        else
+            fprintf(stderr, "sluice sidecar: config: %s%s\n", line == 0 ? "--set " : "", err);
+        goto done;
+    }
 
     /* every thread started from here on inherits the blocked signals; main waits for them */
     sigset_t sigs;

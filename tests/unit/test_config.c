@@ -380,6 +380,79 @@ static void test_help_and_markdown(void **state)
     free(m);
 }
 
+/* CONFIG_NAME: the segment-name table grammar, refused at load with file, line and key. */
+typedef struct nconf {
+    char *id;
+} nconf;
+
+static const config_def name_defs[] = {
+    {"instance.id", CONFIG_STRING, offsetof(nconf, id), 0, 0, NULL, "Instance id",
+     CONFIG_REQUIRED_SIDECAR | CONFIG_NAME, NULL},
+};
+
+static int load_name(const char *text, const char *set, char *err, size_t errlen)
+{
+    nconf t;
+    char buf[512];
+    snprintf(buf, sizeof buf, "instance.id=%s", set ? set : "");
+    char *sets[] = {buf};
+    const char *path = text ? write_file(text) : NULL;
+    int rc = config_load(name_defs, 1, &t, CONFIG_ROLE_SIDECAR, path, sets, set ? 1 : 0, err,
+                         errlen);
+    if (path) unlink(path);
+    if (rc == 0) config_free(name_defs, 1, &t);
+    return rc;
+}
+
+static void test_name_keys(void **state)
+{
+    (void)state;
+    char err[512], long_id[201], max_id[129];
+    memset(long_id, 'a', 200), long_id[200] = '\0';
+    memset(max_id, 'b', 128), max_id[128] = '\0';
+    const char *const good[] = {"s1", "sidecar-1", "a.b_c-D", "0", max_id};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (load_name(NULL, good[i], err, sizeof err) != 0) fail_msg("%s refused: %s", good[i], err);
+    const struct {
+        const char *id, *want;
+    } bad[] = {
+        {"side car", "--set instance.id: \"side car\": character ' ' is not allowed"},
+        {"a/b", "character '/' is not allowed"},
+        {"..", "\"..\" must not start or end with '_' or '.'"},
+        {"_a", "must not start or end"},
+        {"a.", "must not start or end"},
+        {"a__b", "\"__\" is reserved"},
+        {"caf\xc3\xa9", "is not allowed"},
+        {long_id, "is 200 characters long (at most 128)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_int_equal(load_name(NULL, bad[i].id, err, sizeof err), SL_EINVAL);
+        if (!strstr(err, bad[i].want)) fail_msg("error \"%s\" lacks \"%s\"", err, bad[i].want);
+    }
+    /* from a file: FILE:LINE: KEY; empty is "missing", as for any required string */
+    assert_int_equal(load_name("# c\ninstance.id = side car\n", NULL, err, sizeof err), SL_EINVAL);
+    assert_non_null(strstr(err, ":2: instance.id: \"side car\": character ' '"));
+    assert_int_equal(load_name("instance.id =\n", NULL, err, sizeof err), SL_EINVAL);
+    assert_non_null(strstr(err, "missing required key \"instance.id\""));
+    /* the table: NAME only on strings, a default must be a valid name */
+    static const config_def not_str[] = {
+        {"a", CONFIG_INT64, 0, 0, 0, "1", "x", CONFIG_NAME, NULL}};
+    assert_int_equal(config_check_defs(not_str, 1, err, sizeof err), SL_EINVAL);
+    static const config_def bad_default[] = {
+        {"a", CONFIG_STRING, 0, 0, 0, "a b", "x", CONFIG_NAME, NULL}};
+    assert_int_equal(config_check_defs(bad_default, 1, err, sizeof err), SL_EINVAL);
+    assert_non_null(strstr(err, "a: default: "));
+    /* help and docs say what a name is */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(config_write_markdown(name_defs, 1, f), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "| `instance.id` | name: 1 to 128 of A-Z a-z 0-9 _ . -"));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_help_and_markdown),
+        cmocka_unit_test(test_name_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
