@@ -26,7 +26,25 @@
  * suspend/resume instead: a handler that cannot answer yet calls httpd_req_wait() and returns; the
  * connection is suspended (no thread held) and the handler is called again after httpd_wake() or
  * when the hold time has passed. The number of concurrent long-polls is bounded only by the
- * connection limit. */
+ * connection limits.
+ *
+ * Connection exhaustion (slowloris, idle sockets). A connection is WAITING while it has no
+ * complete request header: from accept, and again from the end of each reply while kept alive.
+ * - Header deadline (header_timeout_ms, default 10 s): a connection waiting longer is closed,
+ *   however it trickles bytes (MHD's own timeout, timeout_s, is an idle timeout that every
+ *   byte resets; it still bounds stalls inside a request: body upload, reply). It is also the
+ *   keep-alive idle time.
+ * - Limits: conn_limit connections in all, per_ip_limit per client address. A new connection
+ *   at a limit closes the oldest waiting connection (of its address, for per_ip_limit) to
+ *   take its place; only when every slot is inside a request (uploads, parked long-polls) is
+ *   it refused (accepted and closed at once). So idle and slow-header connections cannot lock
+ *   a real request out, and one address cannot hold more than per_ip_limit requests.
+ *   Long-polls count: the controller holds one per partition in completion for each sidecar,
+ *   so per_ip_limit must leave room for a host's sidecars' partitions.
+ * - A slow client holds no thread: workers poll(2) all their sockets.
+ * httpd_start raises the soft RLIMIT_NOFILE when conn_limit needs it (or lowers conn_limit,
+ * with a warning, to what the hard limit allows). Closures and refusals are counted
+ * (httpd_get_stats) and summed up in one log line per 10 s, never one line per connection. */
 #ifndef SL_HTTPD_H
 #define SL_HTTPD_H
 
@@ -63,12 +81,26 @@ typedef struct httpd_route {
     httpd_stream_fn stream;
 } httpd_route;
 
+#define HTTPD_DEFAULT_CONN_LIMIT 1024
+#define HTTPD_DEFAULT_HEADER_TIMEOUT_MS 10000
+
 typedef struct httpd_opts {
-    unsigned threads;      /* worker pool size; 0 = 2 */
-    unsigned conn_limit;   /* concurrent connections; 0 = 256 */
-    unsigned timeout_s;    /* idle connection timeout in seconds; 0 = 30 */
-    unsigned per_ip_limit; /* connections per client address; 0 = no limit */
+    unsigned threads;           /* worker pool size; 0 = 2 */
+    unsigned conn_limit;        /* concurrent connections; 0 = HTTPD_DEFAULT_CONN_LIMIT */
+    unsigned timeout_s;         /* max idle time between reads/writes, inside a request too;
+                                 * 0 = 30 */
+    unsigned per_ip_limit;      /* connections per client address; 0 = no limit (the
+                                 * commands' http.max.connections.per.ip defaults to 512) */
+    unsigned header_timeout_ms; /* max wait for a complete request header; 0 = 10 s */
 } httpd_opts;
+
+/* Counters since httpd_start (connections: open now). */
+typedef struct httpd_stats {
+    uint64_t connections;     /* open, not counting those being closed by us */
+    uint64_t header_timeouts; /* closed: no complete request header within header_timeout */
+    uint64_t evicted;         /* closed to make room for a new connection at a limit */
+    uint64_t refused;         /* new connections refused: at a limit, nothing evictable */
+} httpd_stats;
 
 /* Start serving routes (the table and its strings are copied) on bind_addr (IPv4 or IPv6
  * literal; NULL or "" = all IPv4 addresses) and port (0 = any free port, see httpd_port).
@@ -80,6 +112,9 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
 
 /* The port actually bound. */
 uint16_t httpd_port(const httpd *h);
+
+/* A snapshot of the connection counters (any thread). */
+void httpd_get_stats(httpd *h, httpd_stats *out);
 
 /* Stop: parked long-polls are resumed (a handler that would park again gets 503 instead),
  * connections are closed, the workers joined and h freed. Must not be called from a

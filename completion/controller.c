@@ -705,6 +705,19 @@ static void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
         ctl__twirp_error(resp, RPC_TWIRP_BAD_ROUTE, "no such method");
         return;
     }
+    const char *ctype = httpd_req_header(req, "Content-Type");
+    if (!rpc_ctype_is_protobuf(ctype)) { /* never parse JSON (or anything else) as protobuf */
+        char msg[320];
+        snprintf(msg, sizeof msg,
+                 "unsupported Content-Type %s%.200s%s: this server speaks Twirp's protobuf "
+                 "encoding only (Content-Type: " RPC_CONTENT_TYPE
+                 "); Twirp's JSON mapping (application/json) is not supported",
+                 ctype ? "'" : "(none)", ctype ? ctype : "", ctype ? "'" : "");
+        size_t len;
+        char *body = rpc_error_body(RPC_TWIRP_BAD_ROUTE, msg, &len);
+        httpd_resp_body(resp, 415, "application/json", body, len, HTTPD_TAKE);
+        return;
+    }
     size_t blen;
     const void *body = httpd_req_body(req, &blen);
     rpc_req r;

@@ -589,11 +589,11 @@ static int err_of_http(long status)
     return SL_EINVAL;
 }
 
-static bool is_protobuf_ctype(const char *ct)
+bool rpc_ctype_is_protobuf(const char *ct)
 {
     size_t n = strlen(RPC_CONTENT_TYPE);
-    return strncasecmp(ct, RPC_CONTENT_TYPE, n) == 0 &&
-           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+    return ct && strncasecmp(ct, RPC_CONTENT_TYPE, n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
 }
 
 int rpc_call(httpc *c, const char *base_url, rpc_method m, const rpc_req *req, long timeout_ms,
@@ -628,7 +628,7 @@ int rpc_call(httpc *c, const char *base_url, rpc_method m, const rpc_req *req, l
         goto done;
     }
     if (hr.status == 200) {
-        if (!is_protobuf_ctype(hr.content_type)) {
+        if (!rpc_ctype_is_protobuf(hr.content_type)) {
             set_msg(out, "%s: 200 reply of type '%s', not %s", url, hr.content_type,
                     RPC_CONTENT_TYPE);
             rc = SL_EFORMAT;

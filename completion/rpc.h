@@ -30,6 +30,7 @@
 #include "common/httpc.h"
 #include "segment/segname.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -136,6 +137,10 @@ const char *rpc_method_name(rpc_method m);
 const char *rpc_method_path(rpc_method m);
 /* Method from its exact name (case-sensitive, as Twirp routes are). 0, or SL_ENOENT. */
 int rpc_method_parse(const char *name, rpc_method *out);
+/* True when a Content-Type names the protobuf encoding (RPC_CONTENT_TYPE, any case, optional
+ * parameters). Anything else, or NULL, is false: a server answers it 415 (Twirp's JSON
+ * mapping is not implemented; a JSON body must never be read as protobuf). */
+bool rpc_ctype_is_protobuf(const char *ctype);
 /* "HOLD", "CATCH_UP", ... (DESIGN §4 spelling); "?" when out of range. */
 const char *rpc_status_name(rpc_status s);
 /* "ROW_LIMIT", ...; "?" when out of range. */

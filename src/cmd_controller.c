@@ -26,6 +26,8 @@ typedef struct controller_conf {
     char *http_bind;
     char *http_advertise;
     int64_t http_threads;
+    int64_t http_max_conns, http_max_conns_per_ip;
+    uint64_t http_header_timeout;
     char *data_dir;
     char *deepstore_uri;
     uint64_t hold_time;
@@ -70,6 +72,18 @@ static const config_def controller_defs[] = {
      0, NULL},
     {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "4", "HTTP worker threads", 0,
      NULL},
+    {"http.max.connections", CONFIG_INT64, OFF(http_max_conns), 16, 100000, "1024",
+     "Most HTTP connections open at once; at the limit a new one replaces the oldest that has "
+     "not sent a complete request header, or is refused when every one is inside a request",
+     0, NULL},
+    {"http.max.connections.per.ip", CONFIG_INT64, OFF(http_max_conns_per_ip), 0, 100000, "512",
+     "Most HTTP connections from one client address (0 = no limit); long-polls count, one per "
+     "partition completing on each sidecar of that host",
+     0, NULL},
+    {"http.header.timeout", CONFIG_DURATION_MS, OFF(http_header_timeout), 100, 600000, "10s",
+     "A connection that has not sent a complete request header this long after connecting "
+     "(or after its previous reply) is closed, however slowly it trickles bytes",
+     0, NULL},
     {"data.dir", CONFIG_STRING, OFF(data_dir), 0, 0, NULL,
      "Local directory; the segment store when deepstore.uri is not set",
      CONFIG_REQUIRED_CONTROLLER, NULL},
@@ -152,7 +166,10 @@ int cmd_controller_main(int argc, char **argv)
     }
     size_t nroutes;
     const httpd_route *routes = ctl_routes(&nroutes);
-    httpd_opts ho = {.threads = (unsigned)conf.http_threads};
+    httpd_opts ho = {.threads = (unsigned)conf.http_threads,
+                     .conn_limit = (unsigned)conf.http_max_conns,
+                     .per_ip_limit = (unsigned)conf.http_max_conns_per_ip,
+                     .header_timeout_ms = (unsigned)conf.http_header_timeout};
     h = httpd_start(conf.http_bind, (uint16_t)conf.http_port, routes, nroutes, c, &ho, err,
                     sizeof err);
     if (!h) {

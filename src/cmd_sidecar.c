@@ -49,6 +49,8 @@ typedef struct sidecar_conf {
     uint64_t build_delay;
     char *http_bind;
     int64_t http_threads;
+    int64_t http_max_conns, http_max_conns_per_ip;
+    uint64_t http_header_timeout;
     char *data_dir;
     char *instance_id;
     int mode;
@@ -92,6 +94,18 @@ static const config_def sidecar_defs[] = {
      "Address the HTTP server binds (127.0.0.1 keeps it local)", 0, NULL},
     {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "2", "HTTP worker threads", 0,
      NULL},
+    {"http.max.connections", CONFIG_INT64, OFF(http_max_conns), 16, 100000, "1024",
+     "Most HTTP connections open at once; at the limit a new one replaces the oldest that has "
+     "not sent a complete request header, or is refused when every one is inside a request",
+     0, NULL},
+    {"http.max.connections.per.ip", CONFIG_INT64, OFF(http_max_conns_per_ip), 0, 100000, "512",
+     "Most HTTP connections from one client address (0 = no limit); long-polls count, one per "
+     "partition completing on each sidecar of that host",
+     0, NULL},
+    {"http.header.timeout", CONFIG_DURATION_MS, OFF(http_header_timeout), 100, 600000, "10s",
+     "A connection that has not sent a complete request header this long after connecting "
+     "(or after its previous reply) is closed, however slowly it trickles bytes",
+     0, NULL},
     {"http.advertise.host", CONFIG_STRING, OFF(http_advertise_host), 0, 0, NULL,
      "Host peers and controllers reach this sidecar at (default: http.bind, or 127.0.0.1 for "
      "0.0.0.0)",
@@ -344,7 +358,10 @@ int cmd_sidecar_main(int argc, char **argv)
         .metrics = sc.metrics,
     };
     /* HTTP first: cluster mode advertises the bound port in its instance znode */
-    httpd_opts ho = {.threads = (unsigned)sc.conf.http_threads};
+    httpd_opts ho = {.threads = (unsigned)sc.conf.http_threads,
+                     .conn_limit = (unsigned)sc.conf.http_max_conns,
+                     .per_ip_limit = (unsigned)sc.conf.http_max_conns_per_ip,
+                     .header_timeout_ms = (unsigned)sc.conf.http_header_timeout};
     sc.http = httpd_start(sc.conf.http_bind, (uint16_t)sc.conf.http_port, sidecar_routes,
                           sizeof sidecar_routes / sizeof sidecar_routes[0], &sc, &ho, err,
                           sizeof err);

@@ -1,7 +1,9 @@
 /* HTTP server: exact routing with path params, percent-decoding and traversal rejection,
  * 404/405, buffered bodies and their cap (Content-Length and chunked), streamed uploads to a
  * file, zero-copy file replies, a blocking handler beside /health, long-poll park/wake/expiry,
- * cleanup of an aborted upload, start errors, and stopping with a parked request.
+ * cleanup of an aborted upload, start errors, stopping with a parked request, and connection
+ * exhaustion: slow-header and idle clients (header deadline), eviction at the connection
+ * limit, the per-address limit.
  * The client is raw sockets on 127.0.0.1 with timeouts, so the test never hangs. */
 #include "common/httpd.h"
 #include "common/sl_err.h"
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -685,6 +688,256 @@ static void test_stop_with_parked_request(void **state)
     httpd_stop(NULL);
 }
 
+/* ---- connection exhaustion ---- */
+
+/* Raw clients from `src` (127.0.0.x) that connect and then send nothing or a byte at a time. */
+typedef struct junk {
+    int fd;
+    bool slow, open;
+    int64_t t_open, t_close;
+    size_t sent;
+} junk;
+
+static int junk_connect(uint16_t port, const char *src)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, src, &sa.sin_addr), 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    assert_true(rc == 0 || errno == EINPROGRESS);
+    return fd;
+}
+
+/* Open n connections, every `slow_every`-th of them slow (0 = none slow). */
+static junk *junk_open(uint16_t port, const char *src, size_t n, size_t slow_every)
+{
+    junk *j = calloc(n, sizeof *j);
+    for (size_t i = 0; i < n; i++) {
+        j[i].fd = junk_connect(port, src);
+        j[i].slow = slow_every && i % slow_every == 0;
+        j[i].open = true;
+        j[i].t_open = now_ms();
+    }
+    return j;
+}
+
+static const char JUNK_HEAD[] = "GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+
+/* Send the slow ones their next byte; note which ones the server closed. Returns open ones. */
+static size_t junk_step(junk *j, size_t n)
+{
+    size_t open = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!j[i].open) continue;
+        char b[64];
+        ssize_t r = recv(j[i].fd, b, sizeof b, 0);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            close(j[i].fd);
+            j[i].open = false;
+            j[i].t_close = now_ms();
+            continue;
+        }
+        if (j[i].slow) {
+            char c = j[i].sent < sizeof JUNK_HEAD - 1 ? JUNK_HEAD[j[i].sent] : 'a';
+            if (send(j[i].fd, &c, 1, MSG_NOSIGNAL) == 1) j[i].sent++;
+        }
+        open++;
+    }
+    return open;
+}
+
+static void junk_close(junk *j, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (j[i].open) close(j[i].fd);
+    free(j);
+}
+
+/* GET /health on a fresh connection from 127.0.0.1; returns the time it took in ms. */
+static int64_t probe_health(uint16_t port)
+{
+    int64_t t0 = now_ms();
+    int fd = cl_connect(port);
+    assert_int_equal(cl_sendf(fd, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    hresp r;
+    assert_int_equal(cl_read(fd, &r, false), 0);
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    close(fd);
+    return now_ms() - t0;
+}
+
+/* Room for the test's clients and the server's sockets in this one process. */
+static size_t fit_fds(size_t want_clients)
+{
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    rlim_t need = 2 * want_clients + 2 * 256;
+    if (rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    size_t fit = rl.rlim_cur > 1024 ? (size_t)(rl.rlim_cur - 512) / 2 : 256;
+    return fit < want_clients ? fit : want_clients;
+}
+
+/* 500 slow-header and 500 idle connections (the issue's slowloris): a normal request is
+ * still answered at once, and every one of them is closed by the header deadline although
+ * the slow ones keep sending (MHD's idle timeout alone would never fire for them). */
+static void test_slow_and_idle_clients(void **state)
+{
+    (void)state;
+    size_t n = fit_fds(1000);
+    char err[256];
+    httpd_opts o = {.threads = 2, .header_timeout_ms = 1500};
+    httpd *h2 = httpd_start("127.0.0.1", 0, routes, sizeof routes / sizeof routes[0], &T, &o, err,
+                            sizeof err);
+    assert_non_null(h2);
+    uint16_t port = httpd_port(h2);
+    junk *j = junk_open(port, "127.0.0.1", n, 2);
+    int64_t t0 = now_ms(), worst = 0;
+    size_t open = n;
+    int probes = 0;
+    while (now_ms() - t0 < 5000) {
+        open = junk_step(j, n);
+        if (now_ms() - t0 > 300 * (probes + 1) && now_ms() - t0 < 1300) { /* while all are open */
+            int64_t took = probe_health(port);
+            if (took > worst) worst = took;
+            probes++;
+        }
+        if (open == 0) break;
+        usleep(100 * 1000); /* the slow ones send a byte every 100 ms */
+    }
+    fprintf(stderr,
+            "# %zu slow+idle connections: %d probes, slowest %lld ms; all closed after "
+            "%lld ms\n",
+            n, probes, (long long)worst, (long long)(now_ms() - t0));
+    assert_true(probes >= 2);
+    assert_true(worst < 2000);
+    assert_int_equal(open, 0);
+    for (size_t i = 0; i < n; i++) { /* by the deadline: not before it, not long after */
+        int64_t d = j[i].t_close - j[i].t_open;
+        if (d < 1300 || d > 3000)
+            fprintf(stderr, "conn %zu closed after %lld ms\n", i, (long long)d);
+        assert_true(d >= 1300 && d <= 3000);
+    }
+    httpd_stats st;
+    httpd_get_stats(h2, &st);
+    assert_true(st.header_timeouts >= n);
+    assert_int_equal(st.refused, 0);
+    junk_close(j, n);
+    /* A kept-alive connection that goes quiet is closed by the same deadline. */
+    int fd = cl_connect(port);
+    assert_int_equal(cl_sendf(fd, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    hresp r;
+    assert_int_equal(cl_read(fd, &r, false), 0);
+    free(r.body);
+    int64_t t1 = now_ms();
+    char b;
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    assert_int_equal(recv(fd, &b, 1, 0), 0);
+    assert_true(now_ms() - t1 >= 1300 && now_ms() - t1 < 3000);
+    close(fd);
+    httpd_stop(h2);
+}
+
+/* At the connection limit a newcomer takes the place of the oldest waiting connection, so
+ * idle sockets cannot lock real requests out even before the header deadline. */
+static void test_limit_evicts_oldest_waiting(void **state)
+{
+    (void)state;
+    char err[256];
+    httpd_opts o = {.threads = 2, .conn_limit = 64, .header_timeout_ms = 20000};
+    httpd *h2 = httpd_start("127.0.0.1", 0, routes, sizeof routes / sizeof routes[0], &T, &o, err,
+                            sizeof err);
+    assert_non_null(h2);
+    uint16_t port = httpd_port(h2);
+    size_t n = 300;
+    junk *j = junk_open(port, "127.0.0.1", n, 3);
+    int64_t deadline = now_ms() + 3000;
+    size_t open = n;
+    while (now_ms() < deadline && (open = junk_step(j, n)) > 64 + 8)
+        usleep(50 * 1000);
+    assert_true(open <= 64 + 8); /* the limit, plus what concurrent accepts overshoot */
+    int64_t worst = 0;
+    for (int i = 0; i < 5; i++) {
+        int64_t took = probe_health(port);
+        if (took > worst) worst = took;
+    }
+    assert_true(worst < 2000);
+    for (size_t i = 0; i < 64; i++) /* the oldest went first */
+        assert_false(j[i].open);
+    httpd_stats st;
+    httpd_get_stats(h2, &st);
+    assert_true(st.evicted >= n - 64);
+    assert_true(st.connections <= 64);
+    junk_close(j, n);
+    httpd_stop(h2);
+}
+
+/* Requests in progress (here: parked long-polls) are never evicted; the per-address limit
+ * bounds how many one address holds, and other addresses are still served. */
+static void test_per_ip_limit(void **state)
+{
+    (void)state;
+    char err[256];
+    httpd_opts o = {.threads = 2, .conn_limit = 64, .per_ip_limit = 4};
+    httpd *h2 = httpd_start("127.0.0.1", 0, routes, sizeof routes / sizeof routes[0], &T, &o, err,
+                            sizeof err);
+    assert_non_null(h2);
+    uint16_t port = httpd_port(h2);
+    atomic_store(&T.decided, false);
+    atomic_store(&T.handler_calls, 0);
+    int lp[4];
+    for (int i = 0; i < 4; i++) {
+        lp[i] = cl_connect(port);
+        assert_int_equal(cl_sendf(lp[i], "POST /twirp/sluice.v1.Completion/CommitEnd?hold=8000 "
+                                         "HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"),
+                         0);
+    }
+    int64_t deadline = now_ms() + 3000;
+    while (atomic_load(&T.handler_calls) < 4 && now_ms() < deadline)
+        usleep(1000);
+    assert_int_equal(atomic_load(&T.handler_calls), 4);
+    /* A fifth connection from 127.0.0.1 is refused: accepted and closed without a reply. */
+    int fd = cl_connect(port);
+    cl_sendf(fd, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    hresp r;
+    assert_int_equal(cl_read(fd, &r, false), -1);
+    close(fd);
+    /* Another address is served. */
+    fd = junk_connect(port, "127.0.0.2");
+    int fl = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    assert_int_equal(cl_sendf(fd, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    assert_int_equal(cl_read(fd, &r, false), 0);
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    close(fd);
+    httpd_stats st;
+    httpd_get_stats(h2, &st);
+    assert_true(st.refused >= 1);
+    /* The long-polls were untouched: deciding answers them. */
+    atomic_store(&T.decided, true);
+    httpd_wake(h2);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(cl_read(lp[i], &r, false), 0);
+        assert_string_equal(r.body, "CommitEnd decided");
+        free(r.body);
+        close(lp[i]);
+    }
+    atomic_store(&T.decided, false);
+    httpd_stop(h2);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -726,6 +979,9 @@ int main(void)
         cmocka_unit_test(test_long_poll),
         cmocka_unit_test(test_start_errors),
         cmocka_unit_test(test_stop_with_parked_request),
+        cmocka_unit_test(test_slow_and_idle_clients),
+        cmocka_unit_test(test_limit_evicts_oldest_waiting),
+        cmocka_unit_test(test_per_ip_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

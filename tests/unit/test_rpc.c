@@ -122,6 +122,15 @@ static void test_names(void **state)
     assert_int_equal(rpc_method_parse("", &got), SL_ENOENT);
     assert_null(rpc_method_name(RPC_METHOD__COUNT));
     assert_null(rpc_method_path((rpc_method)-1));
+    /* Only the protobuf encoding: JSON (Twirp's other mapping) and anything else answer 415. */
+    assert_true(rpc_ctype_is_protobuf("application/protobuf"));
+    assert_true(rpc_ctype_is_protobuf("Application/Protobuf"));
+    assert_true(rpc_ctype_is_protobuf("application/protobuf; proto=sluice.v1"));
+    assert_false(rpc_ctype_is_protobuf(NULL));
+    assert_false(rpc_ctype_is_protobuf(""));
+    assert_false(rpc_ctype_is_protobuf("application/json"));
+    assert_false(rpc_ctype_is_protobuf("application/protobufx"));
+    assert_false(rpc_ctype_is_protobuf("application/x-www-form-urlencoded"));
 
     static const char *const st[] = {
         "UNSPECIFIED", "HOLD",   "CATCH_UP",        "COMMIT",         "KEEP",     "DISCARD",
