@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,19 +19,86 @@
 
 struct fsutil_atomic {
     int fd;
+    bool fault; /* test: this publication fails with ENOSPC at its first write */
     char *path; /* final name */
     char *tmp;  /* temporary name */
 };
 
-static int fsutil__errno_code(int e)
+/* The test fault (fsutil_fault_configure): written once before any writer thread starts. */
+static struct {
+    char *full_file;
+    int64_t after;
+    uint64_t count;
+    _Atomic uint64_t seen;
+} fsutil__fault = {.after = -1};
+
+int fsutil_errno_err(int e)
 {
-    return e == ENOENT || e == ENOTDIR ? SL_ENOENT : SL_EIO;
+    switch (e) {
+    case ENOENT:
+    case ENOTDIR: return SL_ENOENT;
+    case ENOSPC:
+    case EDQUOT: return SL_ENOSPACE;
+    case EIO:
+    case EROFS: return SL_EDISK;
+    default: return SL_EIO;
+    }
 }
 
 static int fsutil__fail(char *err, size_t errlen, const char *what, const char *path, int e)
 {
     if (err && errlen) snprintf(err, errlen, "%s: %s: %s", path, what, strerror(e));
-    return fsutil__errno_code(e);
+    return fsutil_errno_err(e);
+}
+
+void fsutil_fault_configure(const char *full_file, int64_t after, uint64_t count)
+{
+    free(fsutil__fault.full_file);
+    fsutil__fault.full_file = NULL;
+    if (full_file && *full_file) {
+        size_t n = strlen(full_file) + 1;
+        fsutil__fault.full_file = malloc(n);
+        if (!fsutil__fault.full_file) abort();
+        memcpy(fsutil__fault.full_file, full_file, n);
+    }
+    fsutil__fault.after = after;
+    fsutil__fault.count = count;
+    atomic_store(&fsutil__fault.seen, 0);
+}
+
+/* The test's "disk full" switch file exists. */
+static bool fsutil__fault_full(void)
+{
+    return fsutil__fault.full_file && access(fsutil__fault.full_file, F_OK) == 0;
+}
+
+/* Whether the publication being started is one the counted fault fails. */
+static bool fsutil__fault_nth(void)
+{
+    if (fsutil__fault.after < 0) return false;
+    uint64_t n = atomic_fetch_add(&fsutil__fault.seen, 1);
+    uint64_t from = (uint64_t)fsutil__fault.after;
+    return n >= from && (fsutil__fault.count == 0 || n - from < fsutil__fault.count);
+}
+
+int fsutil_write_fd(int fd, const void *buf, size_t len, int *os_errno)
+{
+    const uint8_t *p = buf;
+    int e = 0;
+    if (fsutil__fault_full()) e = ENOSPC;
+    while (!e && len > 0) {
+        size_t chunk = len > ((size_t)1 << 30) ? ((size_t)1 << 30) : len;
+        ssize_t w = write(fd, p, chunk);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) e = errno;
+        else if (w == 0) e = ENOSPC;
+        else {
+            p += w;
+            len -= (size_t)w;
+        }
+    }
+    if (os_errno) *os_errno = e;
+    return e ? fsutil_errno_err(e) : 0;
 }
 
 static char *fsutil__strdup(const char *s)
@@ -69,6 +138,7 @@ int fsutil_atomic_begin(const char *path, fsutil_atomic **out, char *err, size_t
     fsutil_atomic *a = malloc(sizeof *a);
     if (!a) abort();
     a->fd = fd;
+    a->fault = fsutil__fault_nth();
     a->path = fsutil__strdup(path);
     a->tmp = tmp;
     *out = a;
@@ -82,19 +152,13 @@ const char *fsutil_atomic_tmp_path(const fsutil_atomic *a)
 
 int fsutil_atomic_write(fsutil_atomic *a, const void *buf, size_t len, char *err, size_t errlen)
 {
-    const uint8_t *p = buf;
-    while (len > 0) {
-        size_t chunk = len > ((size_t)1 << 30) ? ((size_t)1 << 30) : len;
-        ssize_t w = write(a->fd, p, chunk);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return fsutil__fail(err, errlen, "write", a->tmp, errno);
-        }
-        if (w == 0) return fsutil__fail(err, errlen, "write", a->tmp, ENOSPC);
-        p += w;
-        len -= (size_t)w;
+    int e = 0;
+    if (a->fault) {
+        a->fault = false;
+        e = ENOSPC;
     }
-    return 0;
+    int rc = e ? fsutil_errno_err(e) : fsutil_write_fd(a->fd, buf, len, &e);
+    return rc ? fsutil__fail(err, errlen, "write", a->tmp, e) : 0;
 }
 
 static void fsutil__free(fsutil_atomic *a)
@@ -136,7 +200,7 @@ int fsutil_fsync_parent_dir(const char *path, char *err, size_t errlen)
         close(fd);
     }
     free(dir);
-    return rc == 0 ? 0 : SL_EIO;
+    return rc == SL_ENOENT ? SL_EIO : rc;
 }
 
 int fsutil_atomic_commit(fsutil_atomic *a, char *err, size_t errlen)

@@ -6,7 +6,11 @@
  * or the complete new one, never a prefix, and after success the new file survives a crash.
  * On any failure the temporary is unlinked, so nothing is left behind.
  *
- * All functions are thread-safe (no shared state); an fsutil_atomic belongs to one thread. */
+ * Errors keep the class of the errno behind them (fsutil_errno_err), so a caller can tell a
+ * full or failing disk (SL_ENOSPACE, SL_EDISK: retry once the disk is back) from anything else.
+ *
+ * All functions are thread-safe (no shared state but the test fault below); an fsutil_atomic
+ * belongs to one thread. */
 #ifndef SL_FSUTIL_H
 #define SL_FSUTIL_H
 
@@ -15,16 +19,23 @@
 
 typedef struct fsutil_atomic fsutil_atomic;
 
+/* The SL_E* class of an errno: ENOENT/ENOTDIR -> SL_ENOENT, ENOSPC/EDQUOT -> SL_ENOSPACE,
+ * EIO/EROFS -> SL_EDISK, anything else -> SL_EIO. */
+int fsutil_errno_err(int e);
+
 /* Start publishing path: creates the temporary file. On success *out is the handle, which
  * must end in exactly one fsutil_atomic_commit or fsutil_atomic_abort (both free it).
- * Returns 0, SL_ENOENT (directory missing) or SL_EIO; err gets "PATH: reason". */
+ * Returns 0, SL_ENOENT (directory missing), SL_ENOSPACE, SL_EDISK or SL_EIO; err gets
+ * "PATH: reason". */
 int fsutil_atomic_begin(const char *path, fsutil_atomic **out, char *err, size_t errlen);
 
-/* Append len bytes to the temporary. Returns 0 or SL_EIO (the handle stays valid: abort it). */
+/* Append len bytes to the temporary. Returns 0, SL_ENOSPACE, SL_EDISK or SL_EIO (the handle
+ * stays valid: abort it). */
 int fsutil_atomic_write(fsutil_atomic *a, const void *buf, size_t len, char *err, size_t errlen);
 
 /* fsync the temporary, rename it to the final path, fsync the directory; frees a. On failure
- * the temporary is removed and nothing new is at path. Returns 0 or SL_EIO. */
+ * the temporary is removed and nothing new is at path. Returns 0, SL_ENOSPACE, SL_EDISK or
+ * SL_EIO. */
 int fsutil_atomic_commit(fsutil_atomic *a, char *err, size_t errlen);
 
 /* Discard: close and unlink the temporary; frees a. NULL is a no-op. */
@@ -36,8 +47,23 @@ const char *fsutil_atomic_tmp_path(const fsutil_atomic *a);
 /* Atomically replace path with buf[0..len): begin + write + commit. Returns 0 or SL_E*. */
 int fsutil_publish(const char *path, const void *buf, size_t len, char *err, size_t errlen);
 
-/* fsync the directory that contains path ("." when path has no slash). Returns 0 or SL_EIO. */
+/* fsync the directory that contains path ("." when path has no slash). Returns 0, SL_EDISK
+ * or SL_EIO. */
 int fsutil_fsync_parent_dir(const char *path, char *err, size_t errlen);
+
+/* Write all len bytes to fd at its position (EINTR and short writes retried). Returns 0 or
+ * the class of the failure (SL_ENOSPACE, SL_EDISK, SL_EIO) with its errno in *os_errno (may be
+ * NULL). Used for every file Sluice writes that is not published by fsutil_atomic (downloads,
+ * uploads into the segment store), so the test fault below covers them too. */
+int fsutil_write_fd(int fd, const void *buf, size_t len, int *os_errno);
+
+/* Test fault injection (hidden knobs test.disk.full.*; DESIGN §7), process-wide like the disk
+ * it stands for; set once at start, before any thread writes. While full_file (may be NULL)
+ * exists, every fsutil_atomic_write and fsutil_write_fd fails with ENOSPC. With after >= 0,
+ * publications are counted from 0 (fsutil_atomic_begin) and the ones numbered after ..
+ * after + count - 1 (count 0: all from after on) fail with ENOSPC at their first write.
+ * after < 0 and full_file NULL switch it off. The path is copied. */
+void fsutil_fault_configure(const char *full_file, int64_t after, uint64_t count);
 
 /* Read a whole regular file. On success *out is a malloc'ed buffer of *len bytes plus a
  * trailing NUL not counted in *len (so text can be parsed in place); caller frees with free().

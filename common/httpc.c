@@ -13,6 +13,7 @@
  * "100 Continue" has no body, so it never makes that choice. */
 #include "common/httpc.h"
 
+#include "common/fsutil.h"
 #include "common/sl_err.h"
 
 #include <curl/curl.h>
@@ -59,6 +60,7 @@ typedef struct xfer {
     bool decided, to_fd;
     /* failure causes curl only sees as "callback said no" */
     bool over_cap, io_error;
+    int io_rc; /* io_error: its class (SL_ENOSPACE, SL_EDISK, SL_EIO) */
     char io_what[128];
 } xfer;
 
@@ -205,20 +207,6 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     xfer *x = ud;
@@ -236,10 +224,11 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
             x->over_cap = true;
             return 0;
         }
-        int e = write_all(x->out_fd, p, len);
-        if (e < 0) {
+        int e = 0, rc = fsutil_write_fd(x->out_fd, p, len, &e);
+        if (rc) {
             x->io_error = true;
-            snprintf(x->io_what, sizeof x->io_what, "writing the download: %s", strerror(-e));
+            x->io_rc = rc;
+            snprintf(x->io_what, sizeof x->io_what, "writing the download: %s", strerror(e));
             return 0;
         }
         r->downloaded += len;
@@ -268,6 +257,7 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ud)
     while (got < 0 && errno == EINTR);
     if (got <= 0) { /* an error, or the file shrank under us: its length was already sent */
         x->io_error = true;
+        x->io_rc = SL_EIO;
         snprintf(x->io_what, sizeof x->io_what, "reading the upload: %s",
                  got < 0 ? strerror(errno) : "file shrank while being sent");
         return CURL_READFUNC_ABORT;
@@ -289,7 +279,7 @@ static int on_seek(void *ud, curl_off_t off, int origin)
 static int map_curl(const xfer *x, CURLcode rc)
 {
     if (x->over_cap) return SL_ELIMIT;
-    if (x->io_error) return SL_EIO;
+    if (x->io_error) return x->io_rc ? x->io_rc : SL_EIO;
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
         return SL_ETIMEDOUT;

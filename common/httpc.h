@@ -12,6 +12,8 @@
  *   SL_ETRANSIENT  connection refused/reset, peer closed early, name not resolved
  *   SL_ELIMIT      reply body over its cap, or more than the allowed redirects
  *   SL_EIO         reading the upload file or writing the download fd failed
+ *   SL_ENOSPACE, SL_EDISK   writing the download fd failed because the disk is full or
+ *                  failing (fsutil_errno_err classes), so a caller can back off
  *   SL_EINVAL      malformed URL, unsupported scheme, bad arguments
  * resp->error gets a one-line description on failure.
  *

@@ -19,6 +19,8 @@ const char *sluice_strerror(int err)
     case SL_EEXIST: return "already exists";
     case SL_ENOTLEADER: return "not the leader";
     case SL_ECONFLICT: return "concurrent modification";
+    case SL_ENOSPACE: return "no space left on device";
+    case SL_EDISK: return "disk failure (I/O error or read-only file system)";
     }
     return "unknown error";
 }
@@ -29,10 +31,45 @@ sl_err_action sl_err_action_of(int err)
     case SL_OK: return SL_ACT_NONE;
     case SL_ETIMEDOUT:
     case SL_ETRANSIENT:
-    case SL_EIO: return SL_ACT_RETRY;
+    case SL_EIO:
+    case SL_ENOSPACE:
+    case SL_EDISK: return SL_ACT_RETRY;
     case SL_ENOTLEADER:
     case SL_ECONFLICT: return SL_ACT_REFRESH;
     case SL_ENOMEM: return SL_ACT_FATAL;
     default: return SL_ACT_PERMANENT;
     }
+}
+
+bool sl_err_is_disk(int err)
+{
+    return err == SL_ENOSPACE || err == SL_EDISK;
+}
+
+bool sl_err_is_deterministic(int err)
+{
+    return err == SL_ELIMIT || err == SL_EINVAL;
+}
+
+uint64_t sl_backoff_fail(sl_backoff *b, uint64_t now_ms, uint64_t base_ms, uint64_t max_ms)
+{
+    if (!base_ms) base_ms = SL_BACKOFF_BASE_MS;
+    if (!max_ms) max_ms = SL_BACKOFF_MAX_MS;
+    uint32_t shift = b->failures < 32 ? b->failures : 32;
+    uint64_t delay = shift >= 32 || base_ms > (max_ms >> shift) ? max_ms : base_ms << shift;
+    if (delay > max_ms) delay = max_ms;
+    if (b->failures < UINT32_MAX) b->failures++;
+    b->next_ms = now_ms + delay;
+    return delay;
+}
+
+bool sl_backoff_due(const sl_backoff *b, uint64_t now_ms)
+{
+    return b->failures == 0 || now_ms >= b->next_ms;
+}
+
+void sl_backoff_reset(sl_backoff *b)
+{
+    b->failures = 0;
+    b->next_ms = 0;
 }

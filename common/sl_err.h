@@ -6,6 +6,9 @@
 #ifndef SL_ERR_H
 #define SL_ERR_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 typedef enum sl_err {
     SL_OK = 0,
     SL_EINVAL = -1,    /* bad argument or bad input */
@@ -22,6 +25,8 @@ typedef enum sl_err {
     SL_EEXIST = -12,   /* already exists */
     SL_ENOTLEADER = -13, /* ask the leader instead */
     SL_ECONFLICT = -14,  /* compare-and-set lost */
+    SL_ENOSPACE = -15,   /* no space left on the file system (ENOSPC, EDQUOT) */
+    SL_EDISK = -16,      /* the file system failed (EIO, EROFS) */
 } sl_err;
 
 typedef enum sl_err_action {
@@ -37,5 +42,35 @@ const char *sluice_strerror(int err);
 
 /* What a caller should do about err. */
 sl_err_action sl_err_action_of(int err);
+
+/* The disk itself is the problem (SL_ENOSPACE, SL_EDISK): environmental, not the data's fault;
+ * retry with a backoff once space or the device is back. */
+bool sl_err_is_disk(int err);
+
+/* A segment build or publish failed because of the rows themselves (SL_ELIMIT: a bound of the
+ * format; SL_EINVAL: inconsistent input): the same rows fail again however often they are
+ * retried, so only this kind may shrink a flush threshold. Every other failure (disk full, I/O
+ * error, a missing directory, ...) is the environment's and is retried as it is. */
+bool sl_err_is_deterministic(int err);
+
+/* Exponential backoff of one retried operation: base, doubling per consecutive failure, capped.
+ * The caller owns it (zero-initialised = no failure yet) and passes the time in. */
+typedef struct sl_backoff {
+    uint32_t failures;   /* consecutive failures so far */
+    uint64_t next_ms;    /* no new attempt before this */
+} sl_backoff;
+
+#define SL_BACKOFF_BASE_MS 1000u
+#define SL_BACKOFF_MAX_MS 60000u
+
+/* Record a failure at now_ms: the next attempt is due after base_ms << (failures - 1), at most
+ * max_ms (0s mean SL_BACKOFF_BASE_MS / SL_BACKOFF_MAX_MS). Returns that delay in ms. */
+uint64_t sl_backoff_fail(sl_backoff *b, uint64_t now_ms, uint64_t base_ms, uint64_t max_ms);
+
+/* Whether an attempt may be made at now_ms. */
+bool sl_backoff_due(const sl_backoff *b, uint64_t now_ms);
+
+/* Success: forget the failures. */
+void sl_backoff_reset(sl_backoff *b);
 
 #endif

@@ -15,6 +15,7 @@
  * committing thread. `zk_lock` (rwlock) guards the ZooKeeper handle, which the ticker
  * replaces after a session expiry. */
 #include "completion/controller.h"
+#include "common/diskstate.h"
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/schema.h"
@@ -101,6 +102,7 @@ struct ctl {
     metrics_family *m_rpcs, *m_rpc_seconds;
     metrics_counter *m_commits, *m_commit_fail;
     metrics_gauge *m_leader;
+    diskstate *disk; /* the segment store's disk, for /health and /metrics */
 };
 
 static uint64_t ctl__now(void)
@@ -869,6 +871,19 @@ static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segme
     return status;
 }
 
+/* Answer a failed upload: a full store is 507 Insufficient Storage (the committer backs off
+ * and retries; nothing is wrong with its file), a failing one 500; both are logged once per
+ * kind per minute through the disk state, every other failure with `status`. */
+static void ctl__upload_failed(ctl *c, httpd_req *req, httpd_resp *resp, int rc, const char *err,
+                               unsigned status)
+{
+    if (sl_err_is_disk(rc)) {
+        diskstate_fail(c->disk, "upload", httpd_req_param(req, "segment"), rc, err, ctl__now());
+        status = rc == SL_ENOSPACE ? 507 : 500;
+    }
+    httpd_resp_text(resp, status, "%s\n", err);
+}
+
 static int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp,
                               void *ctx)
 {
@@ -885,7 +900,7 @@ static int ctl__upload_stream(httpd_req *req, const void *data, size_t len, http
         int rc = segstore_upload_begin(c->store, httpd_req_param(req, "table"),
                                        httpd_req_param(req, "segment"), &u, err, sizeof err);
         if (rc) {
-            httpd_resp_text(resp, rc == SL_EINVAL ? 400 : 500, "%s\n", err);
+            ctl__upload_failed(c, req, resp, rc, err, rc == SL_EINVAL ? 400 : 500);
             return 1;
         }
         httpd_req_set_state(req, u, ctl__upload_abort);
@@ -893,7 +908,7 @@ static int ctl__upload_stream(httpd_req *req, const void *data, size_t len, http
     }
     int rc = segstore_upload_write(httpd_req_state(req), data, len, err, sizeof err);
     if (rc) {
-        httpd_resp_text(resp, rc == SL_ELIMIT ? 413 : 500, "%s\n", err);
+        ctl__upload_failed(c, req, resp, rc, err, rc == SL_ELIMIT ? 413 : 500);
         return 1;
     }
     return 0;
@@ -912,10 +927,11 @@ static void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx)
     uint32_t crc;
     int rc = segstore_upload_finish(u, &crc, err, sizeof err);
     if (rc) {
-        httpd_resp_text(resp, rc == SL_ECORRUPT || rc == SL_ETRUNC || rc == SL_EINVAL ? 400 : 500,
-                        "%s\n", err);
+        ctl__upload_failed(c, req, resp, rc, err,
+                           rc == SL_ECORRUPT || rc == SL_ETRUNC || rc == SL_EINVAL ? 400 : 500);
         return;
     }
+    diskstate_ok(c->disk, "upload", ctl__now());
     jsonw w;
     jsonw_init(&w);
     jsonw_obj_begin(&w);
@@ -1343,8 +1359,10 @@ static void ctl__health(httpd_req *req, httpd_resp *resp, void *ctx)
     jsonw_obj_begin(&w);
     jsonw_key(&w, "instance");
     jsonw_cstr(&w, c->o.instance_id);
-    jsonw_key(&w, "status");
-    jsonw_cstr(&w, connected ? "ok" : "zookeeper-disconnected");
+    jsonw_key(&w, "disk");
+    bool disk_bad = diskstate_json(c->disk, &w);
+    jsonw_key(&w, "status"); /* a full store alone: still 200 (docs/http.md) */
+    jsonw_cstr(&w, !connected ? "zookeeper-disconnected" : disk_bad ? "degraded" : "ok");
     jsonw_key(&w, "leader");
     jsonw_bool(&w, atomic_load(&c->leader));
     jsonw_key(&w, "leaderUrl");
@@ -1711,7 +1729,9 @@ ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
         metrics_family_new(o->metrics, METRICS_GAUGE, "sluice_controller_is_leader",
                            "1 while this controller leads", NULL, 0),
         NULL);
+    c->disk = diskstate_new(o->metrics);
     if (segstore_open(o->store, NULL, &c->store, err, errlen) != 0) {
+        diskstate_free(c->disk);
         pthread_mutex_destroy(&c->mu);
         pthread_rwlock_destroy(&c->zk_lock);
         free(c);
@@ -1760,6 +1780,7 @@ void ctl_stop(ctl *c)
     }
     free(c->tables);
     segstore_close(c->store);
+    diskstate_free(c->disk);
     pthread_mutex_destroy(&c->mu);
     pthread_rwlock_destroy(&c->zk_lock);
     free(c);

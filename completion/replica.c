@@ -6,6 +6,7 @@
  * the control thread may start its next segment, which it does on the worker through
  * cpool_call. `mu` guards the tables, the partition list and the job queue, never I/O. */
 #include "completion/replica.h"
+#include "common/diskstate.h"
 #include "common/fsutil.h"
 #include "common/httpc.h"
 #include "common/log.h"
@@ -75,6 +76,9 @@ typedef struct rpart {
     _Atomic int state;     /* rstate */
     segmeta meta;          /* the segment being consumed or completed */
     uint64_t retry_at_ms;  /* ERROR: when the control thread restarts it */
+    uint64_t job_due_ms;   /* a queued completion waits until then (disk backoff); under mu */
+    bool job_disk_wait;    /* ... or until the local disk state is OK again; under mu */
+    sl_backoff disk_backoff; /* environmental failures of this segment's completion */
     int64_t built_offset;  /* a build of meta.segment up to this offset is at built_path */
     uint32_t built_crc;
     char built_path[PATH_MAX];
@@ -105,6 +109,10 @@ struct replica {
     cmetrics cm;
     dlq *dead_letter;
     metrics_family *m_divergence, *m_decisions;
+    diskstate *disk;      /* o.disk, or own_disk */
+    diskstate *own_disk;
+    sl_log_limit *lim;    /* repeated non-disk failures (download sources, a full store) */
+    sl_backoff dl_backoff; /* control thread: restart downloads after a disk failure */
 };
 
 static uint64_t r_now(void)
@@ -203,33 +211,56 @@ static int r_file_crc(const char *path, uint32_t *crc)
     return 0;
 }
 
+/* The class of a local file failure (errno e): a missing directory is an I/O error here. */
+static int r_file_err(int e)
+{
+    int rc = fsutil_errno_err(e);
+    return rc == SL_ENOENT ? SL_EIO : rc;
+}
+
 /* Move a verified file into place as the published segment. */
 static int r_publish_file(const rtable *t, const char *segment, const char *from)
 {
     char to[PATH_MAX], err[256];
     if (!r_seg_path(t, segment, "", to)) return SL_EINVAL;
     if (rename(from, to) != 0) {
-        SL_ERROR("replica", "publish failed file=%s err=%s", to, strerror(errno));
-        return SL_EIO;
+        int e = errno;
+        SL_ERROR("replica", "publish failed file=%s err=%s", to, strerror(e));
+        return r_file_err(e);
     }
     return fsutil_fsync_parent_dir(to, err, sizeof err);
 }
 
-/* Download url into the table dir and publish it if its CRC is expect_crc. */
+/* Download url into the table dir and publish it if its CRC is expect_crc. A full or failing
+ * disk (SL_ENOSPACE, SL_EDISK) is reported to the disk state; every failure is logged through
+ * the limiter, so a retry loop over many segments and sources stays quiet. */
 static int r_download(replica *r, httpc *h, const rtable *t, const char *segment,
                       const char *url, uint32_t expect_crc)
 {
-    (void)r;
-    char tmp[PATH_MAX];
+    char tmp[PATH_MAX], why[HTTPC_ERROR_MAX + 64] = "";
     if (!r_seg_path(t, segment, ".download", tmp)) return SL_EINVAL;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return SL_EIO;
     httpc_resp resp;
     httpc_resp_init(&resp, 4096);
-    int rc = httpc_get_to_fd(h, url, fd, REPLICA_MAX_SEGMENT_BYTES, 60000, &resp);
-    if (rc == 0 && resp.status != 200) rc = SL_ENOENT;
-    if (rc == 0 && fsync(fd) != 0) rc = SL_EIO;
-    close(fd);
+    int rc;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        rc = r_file_err(e);
+        snprintf(why, sizeof why, "%.200s: create: %s", tmp, strerror(e));
+    } else {
+        rc = httpc_get_to_fd(h, url, fd, REPLICA_MAX_SEGMENT_BYTES, 60000, &resp);
+        if (rc) snprintf(why, sizeof why, "%s", resp.error);
+        if (rc == 0 && resp.status != 200) {
+            rc = SL_ENOENT;
+            snprintf(why, sizeof why, "HTTP status %ld", resp.status);
+        }
+        if (rc == 0 && fsync(fd) != 0) {
+            int e = errno;
+            rc = r_file_err(e);
+            snprintf(why, sizeof why, "%.200s: fsync: %s", tmp, strerror(e));
+        }
+        close(fd);
+    }
     httpc_resp_free(&resp);
     uint32_t crc = 0;
     if (rc == 0) rc = r_file_crc(tmp, &crc);
@@ -237,9 +268,14 @@ static int r_download(replica *r, httpc *h, const rtable *t, const char *segment
     if (rc == 0) rc = r_publish_file(t, segment, tmp);
     if (rc) {
         unlink(tmp);
-        SL_WARN("replica", "download failed segment=%s url=%s err=%s", segment, url,
-                sluice_strerror(rc));
+        if (sl_err_is_disk(rc))
+            diskstate_fail(r->disk, "download", segment, rc, why, r_now());
+        else
+            SL_LOG_LIMITED(r->lim, "download.failed", SL_LOG_WARN, "replica",
+                           "download failed segment=%s url=%s err=\"%s\" why=\"%s\"", segment,
+                           url, sluice_strerror(rc), why);
     } else {
+        diskstate_ok(r->disk, "download", r_now());
         SL_INFO("replica", "downloaded segment=%s url=%s crc=%" PRIu32, segment, url, crc);
     }
     return rc;
@@ -252,19 +288,23 @@ static void r_leader(replica *r, char *out, size_t cap)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Download a committed segment: the segment store first, then the peers that hold it. */
+/* Download a committed segment: the segment store first, then the peers that hold it. A full
+ * or failing local disk ends the search at once (every other source would fail alike). */
 static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmeta *m)
 {
-    if (m->download_url[0] && r_download(r, h, t, m->segment, m->download_url, m->crc) == 0)
-        return 0;
+    int drc = m->download_url[0] ? r_download(r, h, t, m->segment, m->download_url, m->crc)
+                                 : SL_ENOENT;
+    if (drc == 0 || sl_err_is_disk(drc)) return drc;
     /* the URL names the controller that committed it; the leader of now serves the same
      * store when it is shared (deepstore.uri) */
     char leader[512], url[1024];
     r_leader(r, leader, sizeof leader);
     if (leader[0]) {
         snprintf(url, sizeof url, "%s/segments/%s/%s", leader, t->name, m->segment);
-        if (strcmp(url, m->download_url) != 0 && r_download(r, h, t, m->segment, url, m->crc) == 0)
-            return 0;
+        if (strcmp(url, m->download_url) != 0) {
+            drc = r_download(r, h, t, m->segment, url, m->crc);
+            if (drc == 0 || sl_err_is_disk(drc)) return drc;
+        }
     }
     char path[768];
     snprintf(path, sizeof path, "%s/tables/%s/assignment", r->root, t->name);
@@ -278,7 +318,7 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
     if (rc) return rc;
     rc = SL_ENOENT;
     assign_seg *as = assign_find(&a, m->segment);
-    for (uint32_t i = 0; as && rc && i < as->inst.n; i++) {
+    for (uint32_t i = 0; as && rc && !sl_err_is_disk(rc) && i < as->inst.n; i++) {
         if (strcmp(as->inst.id[i], r->o.instance_id) == 0) continue;
         snprintf(path, sizeof path, "%s/instances/%s", r->root, as->inst.id[i]);
         if (zk_get(r->z, path, &data, &len, NULL) != 0) continue;
@@ -298,7 +338,9 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
     return rc;
 }
 
-/* Build the held segment locally (reusing a build of the same offset). */
+/* Build the held segment locally (reusing a build of the same offset). Returns 0, a
+ * deterministic failure (sl_err_is_deterministic: logged as an error) or an environmental one
+ * (disk full, I/O error, ...: reported to the disk state, logged rate-limited). */
 static int r_build(replica *r, rpart *rp, uint32_t *crc, uint64_t *size)
 {
     int64_t end = pcons_next_offset(rp->p);
@@ -323,9 +365,13 @@ static int r_build(replica *r, rpart *rp, uint32_t *crc, uint64_t *size)
     free(cols);
     if (r->o.build_delay_ms) usleep((useconds_t)(r->o.build_delay_ms * 1000)); /* test knob */
     if (rc) {
-        SL_ERROR("replica", "build failed segment=%s err=%s", rp->meta.segment, err);
+        if (sl_err_is_deterministic(rc))
+            SL_ERROR("replica", "build failed segment=%s err=%s", rp->meta.segment, err);
+        else
+            diskstate_fail(r->disk, "build", rp->meta.segment, rc, err, r_now());
         return rc;
     }
+    diskstate_ok(r->disk, "build", r_now());
     rp->built_offset = end;
     rp->built_crc = *crc;
     memcpy(rp->built_path, path, sizeof path);
@@ -438,7 +484,9 @@ static void *r_lease_main(void *arg)
 }
 
 /* COMMIT: build (with a lease extender), CommitStart, upload, CommitEnd. Returns 0 once
- * committed and published; SL_EIO when the build itself failed. */
+ * committed and published; the build's own error when it failed (rq->build_millis > 0 only
+ * for a deterministic one); SL_ENOSPACE when the controller's store is full (507);
+ * SL_ECONFLICT or SL_ETRANSIENT when the controller refused or could not be reached. */
 static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget_s)
 {
     uint32_t crc;
@@ -462,7 +510,13 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
     pthread_mutex_destroy(&lease.mu);
     pthread_cond_destroy(&lease.cv);
     rq->build_millis = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    if (rc) return SL_EIO;
+    if (rc) {
+        /* build_millis > 0 in StoppedConsuming makes the controller halve the threshold:
+         * only rows that cannot be built may do that, never a full or failing disk */
+        if (!sl_err_is_deterministic(rc)) rq->build_millis = 0;
+        else if (rq->build_millis < 1) rq->build_millis = 1;
+        return rc;
+    }
     rpc_resp rs;
     if (r_rpc(r, h, RPC_COMMIT_START, rq, &rs) || rs.status != RPC_STATUS_COMMIT_CONTINUE)
         return SL_ECONFLICT;
@@ -476,11 +530,16 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long upload_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     bool uploaded = rc == 0 && ur.status == 200;
-    if (!uploaded)
+    bool store_full = rc == 0 && ur.status == 507; /* Insufficient Storage */
+    if (store_full)
+        SL_LOG_LIMITED(r->lim, "upload.enospc", SL_LOG_WARN, "replica",
+                       "upload refused: the controller's segment store is full segment=%s %s",
+                       rp->meta.segment, ur.body ? ur.body : "");
+    else if (!uploaded)
         SL_WARN("replica", "upload failed segment=%s status=%ld %s", rp->meta.segment, ur.status,
                 ur.body ? ur.body : "");
     httpc_resp_free(&ur);
-    if (!uploaded) return SL_ETRANSIENT;
+    if (!uploaded) return store_full ? SL_ENOSPACE : SL_ETRANSIENT;
     rq->crc = crc;
     rq->size_bytes = (int64_t)size;
     snprintf(rq->location, sizeof rq->location, "%s", url);
@@ -491,18 +550,27 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
     return r_publish_file(rp->t, rp->meta.segment, rp->built_path);
 }
 
-/* KEEP: build locally and compare with the committed CRC; heal a divergence by download. */
+/* KEEP: build locally and compare with the committed CRC; heal a divergence by download.
+ * A build that failed on a full or failing disk returns its error (the caller retries later:
+ * a download would need the same disk); one that failed on its rows downloads. */
 static int r_keep(replica *r, httpc *h, rpart *rp, const rpc_resp *rs)
 {
-    uint32_t crc;
+    uint32_t crc = 0;
     uint64_t size;
-    if (r_build(r, rp, &crc, &size) == 0 && crc == rs->crc)
+    int brc = r_build(r, rp, &crc, &size);
+    if (brc == 0 && crc == rs->crc)
         return r_publish_file(rp->t, rp->meta.segment, rp->built_path);
-    const char *tp[] = {rp->t->name};
-    metrics_counter_add(metrics_counter_with(r->m_divergence, tp), 1);
-    SL_ERROR("replica", "divergence table=%s segment=%s local_crc=%" PRIu32
-                        " committed_crc=%" PRIu32 ": healing by download",
-             rp->t->name, rp->meta.segment, crc, rs->crc);
+    if (sl_err_is_disk(brc)) return brc;
+    if (brc == 0) {
+        const char *tp[] = {rp->t->name};
+        metrics_counter_add(metrics_counter_with(r->m_divergence, tp), 1);
+        SL_ERROR("replica", "divergence table=%s segment=%s local_crc=%" PRIu32
+                            " committed_crc=%" PRIu32 ": healing by download",
+                 rp->t->name, rp->meta.segment, crc, rs->crc);
+    } else {
+        SL_WARN("replica", "local build failed segment=%s err=%s: downloading the committed copy",
+                rp->meta.segment, sluice_strerror(brc));
+    }
     unlink(rp->built_path);
     rp->built_offset = -1;
     segmeta m = rp->meta;
@@ -533,8 +601,28 @@ static void r_decision(replica *r, const rpart *rp, const char *d)
     metrics_counter_add(metrics_counter_with(r->m_decisions, l), 1);
 }
 
-/* The replica state machine for one held segment, on a completion thread. */
-static void r_complete(replica *r, httpc *h, rpart *rp)
+/* An environmental failure of rp's completion: the partition stays HOLDING with its rows and
+ * the job comes back after the backoff (1 s doubling to 60 s), or as soon as the local disk
+ * is usable again when the failure was local (some other write succeeded meanwhile). Returns
+ * when it is due. */
+static uint64_t r_disk_retry(replica *r, rpart *rp, int rc)
+{
+    uint64_t now = r_now();
+    uint64_t delay = sl_backoff_fail(&rp->disk_backoff, now, 0, 0);
+    bool local = diskstate_get(r->disk) != DISKSTATE_OK; /* else the controller's store */
+    pthread_mutex_lock(&r->mu);
+    rp->job_disk_wait = local;
+    pthread_mutex_unlock(&r->mu);
+    SL_DEBUG("replica", "segment=%s retry in %" PRIu64 " ms after err=%s", rp->meta.segment,
+             delay, sluice_strerror(rc));
+    r_set_state(r, rp, R_HOLDING);
+    return now + delay;
+}
+
+/* The replica state machine for one held segment, on a completion thread. Returns 0 when
+ * the job is over (ONLINE, ERROR, or consuming again to catch up), or the time at which it
+ * must run again (an environmental failure: see r_disk_retry). */
+static uint64_t r_complete(replica *r, httpc *h, rpart *rp)
 {
     static const rpc_reason reasons[] = {
         [PCONS_END_NONE] = RPC_REASON_UNSPECIFIED, [PCONS_END_ROWS] = RPC_REASON_ROW_LIMIT,
@@ -559,50 +647,88 @@ static void r_complete(replica *r, httpc *h, rpart *rp)
                 continue;
             }
             r_decision(r, rp, "catch_up");
+            sl_backoff_reset(&rp->disk_backoff);
             r_set_state(r, rp, R_CATCHING_UP);
             catchup_arg a = {rp, rs.offset};
             cpool_call(rp->t->pool, rp->p, r_catchup_fn, &a);
-            return; /* the partition consumes again; FULL brings it back here */
+            return 0; /* the partition consumes again; FULL brings it back here */
         }
         case RPC_STATUS_COMMIT: {
             r_set_state(r, rp, R_COMMITTING);
             int crc_rc = r_commit(r, h, rp, &rq, rs.build_seconds);
             if (crc_rc == 0) {
                 r_decision(r, rp, "commit");
+                sl_backoff_reset(&rp->disk_backoff);
                 r_set_state(r, rp, R_ONLINE);
-                return;
+                return 0;
             }
-            if (crc_rc == SL_EIO) break; /* the build failed: ERROR (the controller halves) */
-            r_set_state(r, rp, R_HOLDING);
-            continue;
+            if (crc_rc == SL_ECONFLICT || crc_rc == SL_ETRANSIENT) {
+                r_set_state(r, rp, R_HOLDING);
+                continue;
+            }
+            if (sl_err_is_deterministic(crc_rc)) break; /* ERROR: the controller halves */
+            /* the disk (here, or the controller's store) failed, not the rows: give the commit
+             * up at once (StoppedConsuming without build_millis: the threshold stays) so that
+             * a replica with a usable disk can commit, keep the rows, report again later */
+            rq.reason = RPC_REASON_ERROR;
+            rq.build_millis = 0;
+            r_rpc(r, h, RPC_STOPPED_CONSUMING, &rq, &rs);
+            return r_disk_retry(r, rp, crc_rc);
         }
-        case RPC_STATUS_KEEP:
+        case RPC_STATUS_KEEP: {
             r_set_state(r, rp, R_RETAINING);
-            if (r_keep(r, h, rp, &rs) == 0) {
+            int krc = r_keep(r, h, rp, &rs);
+            if (krc == 0) {
                 r_decision(r, rp, "keep");
+                sl_backoff_reset(&rp->disk_backoff);
                 r_set_state(r, rp, R_ONLINE);
-                return;
+                return 0;
             }
+            if (sl_err_is_disk(krc)) return r_disk_retry(r, rp, krc); /* committed: no one waits */
             break;
-        case RPC_STATUS_DISCARD:
+        }
+        case RPC_STATUS_DISCARD: {
             r_set_state(r, rp, R_DISCARDED);
-            if (r_discard(r, h, rp) == 0) {
+            int drc = r_discard(r, h, rp);
+            if (drc == 0) {
                 r_decision(r, rp, "discard");
+                sl_backoff_reset(&rp->disk_backoff);
                 r_set_state(r, rp, R_ONLINE);
-                return;
+                return 0;
             }
+            if (sl_err_is_disk(drc)) return r_disk_retry(r, rp, drc);
             break;
+        }
         default: usleep(300000); continue;
         }
-        /* no committed file could be produced (a failed build, KEEP or DISCARD): ERROR,
-         * reported with StoppedConsuming (build_millis > 0 tells the controller the build
-         * failed, so it halves the threshold) and retried later from the segment's start */
+        /* no committed file could be produced (a build that failed on its rows, or a KEEP or
+         * DISCARD whose download failed for another reason than the disk): ERROR, reported
+         * with StoppedConsuming (build_millis > 0 only when the rows could not be built, so
+         * the controller halves the threshold) and retried later from the segment's start */
         rq.reason = RPC_REASON_ERROR;
         r_rpc(r, h, RPC_STOPPED_CONSUMING, &rq, &rs);
+        sl_backoff_reset(&rp->disk_backoff);
         rp->retry_at_ms = r_now() + REPLICA_ERROR_RETRY_MS;
         r_set_state(r, rp, R_ERROR);
-        return;
+        return 0;
     }
+    return 0;
+}
+
+/* Queue rp's completion to run at due_ms (0 = now) on a completion thread. */
+static void r_enqueue(replica *r, rpart *rp, uint64_t due_ms)
+{
+    pthread_mutex_lock(&r->mu);
+    if (!due_ms) rp->job_disk_wait = false;
+    if (r->njobs == r->capjobs) {
+        r->capjobs = r->capjobs ? r->capjobs * 2 : 16;
+        r->jobs = realloc(r->jobs, r->capjobs * sizeof *r->jobs);
+        if (!r->jobs) abort();
+    }
+    rp->job_due_ms = due_ms;
+    r->jobs[r->njobs++] = rp;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
 }
 
 static void *r_completer(void *arg)
@@ -611,15 +737,35 @@ static void *r_completer(void *arg)
     httpc *h = httpc_new();
     pthread_mutex_lock(&r->mu);
     while (!atomic_load(&r->stop)) {
-        if (!r->njobs) {
-            pthread_cond_wait(&r->cv, &r->mu);
+        /* the first job that is due, in queue order; else sleep until the earliest one (at
+         * most 1 s while a job waits for the local disk, whose recovery nothing signals) */
+        uint64_t now = r_now(), wake = UINT64_MAX;
+        size_t pick = r->njobs;
+        bool disk_ok = diskstate_get(r->disk) == DISKSTATE_OK;
+        for (size_t i = 0; i < r->njobs && pick == r->njobs; i++) {
+            const rpart *j = r->jobs[i];
+            if (j->job_due_ms <= now || (j->job_disk_wait && disk_ok)) pick = i;
+            else if (j->job_due_ms < wake) wake = j->job_due_ms;
+            if (j->job_disk_wait && wake > now + 1000) wake = now + 1000;
+        }
+        if (pick == r->njobs) {
+            if (wake == UINT64_MAX) {
+                pthread_cond_wait(&r->cv, &r->mu);
+            } else {
+                struct timespec ts = {.tv_sec = (time_t)(wake / 1000u),
+                                      .tv_nsec = (long)(wake % 1000u) * 1000000L};
+                pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+            }
             continue;
         }
-        rpart *rp = r->jobs[0];
-        memmove(r->jobs, r->jobs + 1, --r->njobs * sizeof *r->jobs);
+        rpart *rp = r->jobs[pick];
+        memmove(r->jobs + pick, r->jobs + pick + 1, (--r->njobs - pick) * sizeof *r->jobs);
         pthread_mutex_unlock(&r->mu);
-        r_complete(r, h, rp);
-        r_signal(r); /* ONLINE or ERROR: the control thread moves it on */
+        uint64_t again = r_complete(r, h, rp);
+        if (again && !atomic_load(&r->stop))
+            r_enqueue(r, rp, again); /* still HOLDING: the disk is retried later */
+        else
+            r_signal(r); /* ONLINE or ERROR: the control thread moves it on */
         pthread_mutex_lock(&r->mu);
     }
     pthread_mutex_unlock(&r->mu);
@@ -640,15 +786,7 @@ static cpool_full_action r_on_full(void *ctx, cpool_worker *w, pcons *p)
     pthread_mutex_unlock(&r->mu);
     if (!rp) return CPOOL_HOLD;
     r_set_state(r, rp, R_HOLDING);
-    pthread_mutex_lock(&r->mu);
-    if (r->njobs == r->capjobs) {
-        r->capjobs = r->capjobs ? r->capjobs * 2 : 16;
-        r->jobs = realloc(r->jobs, r->capjobs * sizeof *r->jobs);
-        if (!r->jobs) abort();
-    }
-    r->jobs[r->njobs++] = rp;
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
+    r_enqueue(r, rp, 0);
     return CPOOL_HOLD;
 }
 
@@ -774,8 +912,16 @@ static void r_ensure_file(replica *r, httpc *h, rtable *t, const char *segment, 
     if (rc || m.status == SEGMETA_IN_PROGRESS) return;
     uint32_t crc;
     bool ok = have && r_file_crc(path, &crc) == 0 && crc == m.crc;
+    if (!ok && !sl_backoff_due(&r->dl_backoff, r_now())) return; /* the disk failed: later */
     if (have && !ok) SL_WARN("replica", "local file of %s has the wrong CRC: replacing it", segment);
-    if (!ok) ok = r_fetch_committed(r, h, t, &m) == 0;
+    if (!ok) {
+        int frc = r_fetch_committed(r, h, t, &m);
+        ok = frc == 0;
+        if (sl_err_is_disk(frc)) /* one backoff for the whole disk, not one per segment */
+            sl_backoff_fail(&r->dl_backoff, r_now(), 0, 0);
+        else if (ok)
+            sl_backoff_reset(&r->dl_backoff);
+    }
     r_publish_state(r, t, segment, ok ? "ONLINE" : "ERROR");
 }
 
@@ -842,6 +988,7 @@ static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first)
         if (rp->built_path[0]) unlink(rp->built_path); /* a stale build of the old segment */
         rp->built_path[0] = '\0';
         rp->built_offset = -1;
+        sl_backoff_reset(&rp->disk_backoff);
         rp->meta = m;
         r_set_state(r, rp, R_CONSUMING);
         start_arg sa = {rp, m};
@@ -947,6 +1094,8 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
     r->m_decisions = metrics_family_new(o->metrics, METRICS_COUNTER,
                                         "sluice_replica_completions_total",
                                         "Segment completions by the controller's decision", td, 2);
+    r->lim = sl_log_limit_new(0);
+    r->disk = o->disk ? o->disk : (r->own_disk = diskstate_new(NULL));
     if (cmetrics_register(&r->cm, o->metrics) != 0) {
         snprintf(err, errlen, "consumer metrics already registered");
         goto fail;
@@ -968,6 +1117,8 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
 fail:
     zk_close(r->z);
     dlq_close(r->dead_letter);
+    diskstate_free(r->own_disk);
+    sl_log_limit_free(r->lim);
     free(r);
     return NULL;
 }
@@ -1033,6 +1184,8 @@ void replica_stop(replica *r)
     }
     zk_close(r->z);
     dlq_close(r->dead_letter);
+    diskstate_free(r->own_disk);
+    sl_log_limit_free(r->lim);
     free(r->parts);
     free(r->tables);
     free(r->jobs);

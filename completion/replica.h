@@ -11,6 +11,10 @@
  * COMMIT builds, CommitStart, uploads, CommitEnd; KEEP builds locally and compares the CRC
  * with the committed one (a mismatch is divergence: logged, counted, healed by download);
  * DISCARD downloads (segment store first, then peers) and checks the CRC before publishing.
+ * A full or failing disk is not an ERROR: the partition stays HOLDING with its rows (a
+ * committer first gives its commit up with StoppedConsuming, without build_millis, so the
+ * threshold is kept) and reports again after a backoff of 1 s doubling to 60 s; the
+ * condition is in the disk state (replica_opts.disk) and logged once per kind per minute.
  * Each state change of a segment on this instance is written to tables/<t>/replicas/<id>.
  * On restart the data dir is reconciled with ZooKeeper: committed files with the right CRC
  * are kept, missing or wrong ones downloaded, the consuming segment restarts at its start.
@@ -21,6 +25,7 @@
 #ifndef SL_REPLICA_H
 #define SL_REPLICA_H
 
+#include "common/diskstate.h"
 #include "common/jsonw.h"
 #include "common/metrics.h"
 #include "consumer/cpool.h"
@@ -48,6 +53,7 @@ typedef struct replica_opts {
     int64_t perturb_row;         /* test knob: alter row N (1-based) of every segment; 0 off */
     uint64_t build_delay_ms;     /* test knob: a build takes this much longer */
     metrics_registry *metrics;   /* borrowed */
+    diskstate *disk;             /* borrowed: where disk failures are reported; NULL = own */
 } replica_opts;
 
 /* Connect to ZooKeeper, register, reconcile the data dir and start consuming. NULL with the

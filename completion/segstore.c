@@ -48,6 +48,7 @@ struct segstore_upload {
     segstore *s;
     int fd;
     bool failed; /* a write failed or hit the cap: the file is not what the client sent */
+    int write_rc; /* the failed write's class (SL_ENOSPACE, SL_EDISK, SL_EIO), or 0 */
     uint64_t size;
     char table[SEGNAME_TABLE_MAX + 1];
     char segment[SEGNAME_MAX];
@@ -243,7 +244,9 @@ int segstore_upload_begin(segstore *s, const char *table, const char *segment,
         rc = fsutil_fsync_parent_dir(dir, err, errlen);
         if (rc) return rc;
     } else if (errno != EEXIST) {
-        return ss__err(err, errlen, SL_EIO, "mkdir %s: %s", dir, strerror(errno));
+        int e = errno, rc2 = fsutil_errno_err(e);
+        return ss__err(err, errlen, rc2 == SL_ENOENT ? SL_EIO : rc2, "mkdir %s: %s", dir,
+                       strerror(e));
     }
     segstore_upload *u = calloc(1, sizeof *u);
     if (!u) abort();
@@ -267,7 +270,9 @@ int segstore_upload_begin(segstore *s, const char *table, const char *segment,
     }
     if (u->fd < 0) {
         free(u);
-        return ss__err(err, errlen, SL_EIO, "create upload temporary in %s: %s", dir, strerror(e));
+        int rc2 = fsutil_errno_err(e);
+        return ss__err(err, errlen, rc2 == SL_ENOENT ? SL_EIO : rc2,
+                       "create upload temporary in %s: %s", dir, strerror(e));
     }
     *out = u;
     return 0;
@@ -282,19 +287,13 @@ int segstore_upload_write(segstore_upload *u, const void *data, size_t len, char
         return ss__err(err, errlen, SL_ELIMIT, "segment %s: upload exceeds %llu bytes", u->segment,
                        (unsigned long long)u->s->max_upload);
     }
-    const uint8_t *p = data;
-    while (len > 0) {
-        ssize_t w = write(u->fd, p, len > (1u << 30) ? (1u << 30) : len);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            u->failed = true;
-            return ss__err(err, errlen, SL_EIO, "write %s: %s", u->tmp,
-                           w < 0 ? strerror(errno) : "no space");
-        }
-        p += w;
-        len -= (size_t)w;
-        u->size += (uint64_t)w;
+    int e = 0, rc = fsutil_write_fd(u->fd, data, len, &e);
+    if (rc) {
+        u->failed = true;
+        u->write_rc = rc;
+        return ss__err(err, errlen, rc, "write %s: %s", u->tmp, strerror(e));
     }
+    u->size += len;
     return 0;
 }
 
@@ -303,17 +302,21 @@ int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, siz
     int rc;
     char pending[PATH_MAX] = "";
     if (u->failed) {
-        rc = ss__err(err, errlen, SL_ESTATE, "segment %s: upload had failed", u->segment);
+        /* a failed write keeps its disk class, so the reply can say 507 for a full store */
+        rc = ss__err(err, errlen, u->write_rc ? u->write_rc : SL_ESTATE,
+                     "segment %s: upload had failed", u->segment);
         goto fail;
     }
     if (fsync(u->fd) != 0) {
-        rc = ss__err(err, errlen, SL_EIO, "fsync %s: %s", u->tmp, strerror(errno));
+        rc = ss__err(err, errlen, fsutil_errno_err(errno), "fsync %s: %s", u->tmp,
+                     strerror(errno));
         goto fail;
     }
     int fd = u->fd;
     u->fd = -1;
     if (close(fd) != 0) {
-        rc = ss__err(err, errlen, SL_EIO, "close %s: %s", u->tmp, strerror(errno));
+        rc = ss__err(err, errlen, fsutil_errno_err(errno), "close %s: %s", u->tmp,
+                     strerror(errno));
         goto fail;
     }
     /* seg_reader_open is seg_verify_file's full check (structure + CRC), and gives the
@@ -338,7 +341,9 @@ int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, siz
     }
     ss__pending_path(u->s, u->table, u->segment, crc, pending);
     if (rename(u->tmp, pending) != 0) {
-        rc = ss__err(err, errlen, SL_EIO, "rename %s: %s", pending, strerror(errno));
+        int e = errno;
+        rc = ss__err(err, errlen, fsutil_errno_err(e) == SL_ENOENT ? SL_EIO : fsutil_errno_err(e),
+                     "rename %s: %s", pending, strerror(e));
         pending[0] = 0;
         goto fail;
     }
@@ -350,8 +355,9 @@ int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, siz
     free(u);
     return 0;
 fail:
-    SL_WARN("segstore", "upload failed table=%s segment=%s err=%s", u->table, u->segment,
-            sluice_strerror(rc));
+    if (!sl_err_is_disk(rc)) /* a full or failing store is logged, rate-limited, by the caller */
+        SL_WARN("segstore", "upload failed table=%s segment=%s err=%s", u->table, u->segment,
+                sluice_strerror(rc));
     if (pending[0]) unlink(pending);
     segstore_upload_abort(u);
     return rc;

@@ -53,11 +53,13 @@ uint64_t segstore_max_upload(const segstore *s);
 /* Start an upload of table/segment. Both names are validated first (the segment name's table
  * must equal table): SL_EINVAL, and nothing on disk is touched. Creates the table directory if
  * needed and the `.up.` temporary. On success *out must end in exactly one
- * segstore_upload_finish or segstore_upload_abort. Returns 0, SL_EINVAL or SL_EIO. */
+ * segstore_upload_finish or segstore_upload_abort. Returns 0, SL_EINVAL, SL_ENOSPACE, SL_EDISK
+ * or SL_EIO. */
 int segstore_upload_begin(segstore *s, const char *table, const char *segment,
                           segstore_upload **out, char *err, size_t errlen);
 
-/* Append len bytes. Returns 0, SL_ELIMIT (the total would pass the cap; nothing written) or
+/* Append len bytes. Returns 0, SL_ELIMIT (the total would pass the cap; nothing written),
+ * SL_ENOSPACE / SL_EDISK (the store's disk is full or failing: the client may retry later) or
  * SL_EIO. After an error the handle is still valid and must be aborted. */
 int segstore_upload_write(segstore_upload *u, const void *data, size_t len, char *err,
                           size_t errlen);
@@ -65,8 +67,9 @@ int segstore_upload_write(segstore_upload *u, const void *data, size_t len, char
 /* fsync, verify the whole file (seg_reader_open: SL_ETRUNC/SL_ECORRUPT/SL_EFORMAT), check that
  * its metadata name and table equal the upload's (else SL_EINVAL), and publish it as
  * `<segment>.seg.pending.<crc>` (rename + directory fsync). *crc_out (may be NULL) gets the
- * CRC. SL_ESTATE when a write had failed. Always frees u; on failure the temporary is
- * removed and nothing is published. */
+ * CRC. A write that had failed gives its error again (SL_ESTATE after a cap overrun); a full
+ * or failing disk at fsync or rename is SL_ENOSPACE / SL_EDISK. Always frees u; on failure the
+ * temporary is removed and nothing is published. */
 int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, size_t errlen);
 
 /* Discard an upload: close and remove the temporary; frees u. NULL is a no-op. */

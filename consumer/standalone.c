@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SA_RETRY_MS 5000 /* wait between attempts to build a segment that failed */
+#define SA_RETRY_MS 5000 /* wait between attempts to build a segment whose rows failed */
 #define SA_DEFAULT_ROWS 5000000u /* Pinot's default flush rows when no threshold is set */
 #define SA_DEFAULT_TIME_MS (6u * 3600u * 1000u)
 
@@ -34,6 +34,7 @@ typedef struct sa_part {
     pcons *p;
     flush_tuner tuner;
     uint64_t retry_at_ms; /* a failed build is retried after this */
+    sl_backoff disk_backoff; /* builds that failed on the disk: 1 s doubling to 60 s */
     int64_t durable;      /* highlevel: end offset of the newest published segment */
     int64_t committed;    /* highlevel: newest offset the group accepted */
     int quarantined;      /* files the restart checkpoint moved aside (reported by health) */
@@ -51,6 +52,7 @@ struct standalone {
     pthread_mutex_t mu; /* guards parts/nparts (health reads them from other threads) */
     sa_part **parts;
     size_t nparts, capparts;
+    diskstate *own_disk; /* o.disk when the caller gave none */
 };
 
 /* <table_dir>/<name>.seg into buf (PATH_MAX); false when it does not fit. */
@@ -321,11 +323,15 @@ static int sa_build(standalone *s, sa_part *sp)
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (rc != 0) {
         metrics_counter_add(metrics_counter_with(s->cm.build_fail, tp), 1);
-        SL_ERROR("standalone", "segment build failed table=%s partition=%d segment=%s err=%s "
-                               "(retrying in %d ms)",
-                 meta.table, meta.partition, meta.name, err, SA_RETRY_MS);
+        if (sl_err_is_deterministic(rc)) /* the rows: retried, but they will fail alike */
+            SL_ERROR("standalone", "segment build failed table=%s partition=%d segment=%s "
+                                   "err=%s (retrying in %d ms)",
+                     meta.table, meta.partition, meta.name, err, SA_RETRY_MS);
+        else /* the disk: the rows stay in memory until it is usable again */
+            diskstate_fail(s->o.disk, "build", meta.name, rc, err, sa_now_ms());
         return rc;
     }
+    diskstate_ok(s->o.disk, "build", sa_now_ms());
     metrics_counter_add(metrics_counter_with(s->cm.builds, tp), 1);
     metrics_histogram_observe(metrics_histogram_with(s->cm.build_seconds, tp), secs);
     flush_learn(&sp->tuner, src.rows, size);
@@ -344,13 +350,20 @@ static sa_part *sa_find(standalone *s, const pcons *p)
     return NULL;
 }
 
-/* Build, publish, commit (highlevel) and roll; on the owning worker. */
+/* Build, publish, commit (highlevel) and roll; on the owning worker. A failed build keeps
+ * the partition FULL with its rows: rows that cannot be built are retried every SA_RETRY_MS,
+ * a full or failing disk with exponential backoff. */
 static bool sa_complete(standalone *s, cpool_worker *w, sa_part *sp)
 {
-    if (sa_build(s, sp) != 0) {
-        sp->retry_at_ms = sa_now_ms() + SA_RETRY_MS;
+    int rc = sa_build(s, sp);
+    if (rc != 0) {
+        uint64_t now = sa_now_ms();
+        sp->retry_at_ms = sl_err_is_deterministic(rc)
+                              ? now + SA_RETRY_MS
+                              : now + sl_backoff_fail(&sp->disk_backoff, now, 0, 0);
         return false;
     }
+    sl_backoff_reset(&sp->disk_backoff);
     int64_t end = pcons_next_offset(sp->p);
     sp->durable = end;
     if (s->highlevel && cpool_commit(w, sp->p, end) == 0) sp->committed = end;
@@ -486,6 +499,7 @@ standalone *standalone_start(const standalone_opts *o, char *err, size_t errlen)
     standalone *s = calloc(1, sizeof *s);
     if (!s) abort();
     s->o = *o;
+    if (!s->o.disk) s->o.disk = s->own_disk = diskstate_new(NULL);
     const tcfg *t = o->table;
     pthread_mutex_init(&s->mu, NULL);
     snprintf(s->table_dir, sizeof s->table_dir, "%s/%s", o->data_dir, t->table_name);
@@ -617,6 +631,7 @@ void standalone_stop(standalone *s)
     while (s->nparts) sa_part_free(s, s->parts[s->nparts - 1]);
     free(s->parts);
     dlq_close(s->dead_letter);
+    diskstate_free(s->own_disk);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }

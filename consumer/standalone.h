@@ -13,11 +13,16 @@
  * the partitions come from a Kafka consumer group instead, and the group's offset is
  * committed only after the segment holding the rows before it is durable.
  *
+ * A build that fails on a full or failing disk (SL_ENOSPACE, SL_EDISK, ...) keeps the rows
+ * in memory and is retried with a backoff of 1 s doubling to 60 s; the condition is reported
+ * to opts.disk (health, metrics, one log line per kind per minute).
+ *
  * Threads: the consumer pool's workers do all the consuming, building and retrying (of a
  * failed build or offset commit); standalone_health may be called from any thread. */
 #ifndef SL_STANDALONE_H
 #define SL_STANDALONE_H
 
+#include "common/diskstate.h"
 #include "common/jsonw.h"
 #include "common/metrics.h"
 #include "common/schema.h"
@@ -43,6 +48,7 @@ typedef struct standalone_opts {
     const char *dead_letter_path; /* or NULL */
     size_t max_message_bytes;    /* 0 = decoder default */
     metrics_registry *metrics;   /* borrowed */
+    diskstate *disk;             /* borrowed: where disk failures are reported (may be NULL) */
 } standalone_opts;
 
 /* Scan the data dir, resolve start offsets and start consuming. NULL with the reason in

@@ -28,7 +28,10 @@ int seg_build_mem(const seg_src *src, const seg_meta_in *meta, uint8_t **out, si
 /* Build a segment and publish it atomically at path (path.tmp.<random> -> write -> fsync ->
  * rename -> fsync directory; on failure nothing is left at either name). *crc_out and
  * *size_out (either may be NULL) receive the file's CRC-32C trailer and length. Returns 0,
- * the seg_build_mem errors, SL_ENOENT (directory missing) or SL_EIO. */
+ * the seg_build_mem errors (SL_EINVAL, SL_ELIMIT: the rows themselves cannot be built,
+ * sl_err_is_deterministic), or a failure of the disk, which the same rows may survive on a
+ * retry: SL_ENOSPACE (ENOSPC, EDQUOT), SL_EDISK (EIO, EROFS), SL_ENOENT (directory missing)
+ * or SL_EIO (fsutil_errno_err). */
 int seg_build_file(const seg_src *src, const seg_meta_in *meta, const char *path,
                    uint32_t *crc_out, uint64_t *size_out, char *err, size_t errlen);
 

@@ -1,6 +1,7 @@
 /* `sluice controller --config FILE [--set key=value ...]`: completion coordinator, segment
  * store front and admin API (completion/controller.h). */
 #include "common/config.h"
+#include "common/fsutil.h"
 #include "common/httpd.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -39,6 +40,7 @@ typedef struct controller_conf {
     int log_level;
     int fault;
     uint64_t fault_stall;
+    char *disk_full_file;
 } controller_conf;
 
 #define OFF(m) offsetof(controller_conf, m)
@@ -108,6 +110,9 @@ static const config_def controller_defs[] = {
      "Test knob: fail at a named point of the commit", CONFIG_HIDDEN, ctl_faults},
     {"test.commit.stall", CONFIG_DURATION_MS, OFF(fault_stall), 0, 3600000, "30s",
      "Test knob: length of stall_before_multi", CONFIG_HIDDEN, NULL},
+    {"test.disk.full.file", CONFIG_STRING, OFF(disk_full_file), 0, 0, NULL,
+     "Test knob: while this file exists, every write into the segment store fails with ENOSPC",
+     CONFIG_HIDDEN, NULL},
 };
 #undef OFF
 #define CONTROLLER_NDEFS (sizeof controller_defs / sizeof controller_defs[0])
@@ -143,6 +148,7 @@ int cmd_controller_main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    fsutil_fault_configure(conf.disk_full_file, -1, 0);
     metrics_registry *metrics = metrics_new();
     ctl_opts o = {
         .cluster = conf.cluster_name,

@@ -458,6 +458,15 @@ static void test_get_to_fd(void **state)
     fd = open(out, O_RDONLY);
     assert_int_equal(httpc_get_to_fd(c, url("/big"), fd, 0, 10000, &r), SL_EIO);
     close(fd);
+
+    /* A full disk (/dev/full: every write is ENOSPC) is SL_ENOSPACE, so the caller backs off
+     * instead of reporting an I/O error. */
+    fd = open("/dev/full", O_WRONLY);
+    if (fd >= 0) {
+        assert_int_equal(httpc_get_to_fd(c, url("/big"), fd, 0, 10000, &r), SL_ENOSPACE);
+        assert_non_null(strstr(r.error, "No space left on device"));
+        close(fd);
+    }
     httpc_resp_free(&r);
     httpc_free(c);
 }

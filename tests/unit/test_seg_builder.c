@@ -2,6 +2,7 @@
  * order and statistics against an independent reference, determinism under permuted /
  * duplicated / unused dictionary ids and garbage past the last row, source validation, and
  * atomic file publication (success, missing directory, failed rename, failed write). */
+#include "common/fsutil.h"
 #include "common/schema.h"
 #include "common/sl_err.h"
 #include "segment/crc32c.h"
@@ -1054,6 +1055,31 @@ static void test_build_file_failures(void **state)
     ts_free(t);
 }
 
+/* A full disk is SL_ENOSPACE (environmental: retried with the same rows), never the
+ * deterministic SL_ELIMIT/SL_EINVAL that would halve a flush threshold; nothing is left. */
+static void test_build_file_disk_full(void **state)
+{
+    (void)state;
+    ts_src *t = ts_fixture_small();
+    const seg_src *src = ts_view(t, "ts");
+    char path[512], err[256] = "", names[1024];
+    snprintf(path, sizeof path, "%s/s.seg", tmpdir);
+    fsutil_fault_configure(NULL, 0, 1); /* the first publication fails with ENOSPC */
+    int rc = seg_build_file(src, &ts_fixture_meta, path, NULL, NULL, err, sizeof err);
+    assert_int_equal(rc, SL_ENOSPACE);
+    assert_false(sl_err_is_deterministic(rc));
+    assert_non_null(strstr(err, "No space left on device"));
+    list_dir(tmpdir, names, sizeof names);
+    assert_string_equal(names, "");
+    uint32_t crc = 0;
+    assert_int_equal(seg_build_file(src, &ts_fixture_meta, path, &crc, NULL, err, sizeof err), 0);
+    fsutil_fault_configure(NULL, -1, 0);
+    list_dir(tmpdir, names, sizeof names);
+    assert_string_equal(names, "s.seg|");
+    rm_rf(path);
+    ts_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1074,6 +1100,7 @@ int main(void)
         cmocka_unit_test(test_bad_source),
         cmocka_unit_test_setup_teardown(test_build_file, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_build_file_failures, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_build_file_disk_full, setup_dir, teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,143 @@
+/* fsutil: errno classes (a full or failing disk is told apart from other I/O errors), real
+ * ENOSPC from /dev/full, and the test fault (test.disk.full.*) that the integration tests use. */
+#include "common/fsutil.h"
+#include "common/sl_err.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+static char dir[64];
+
+static int setup(void **s)
+{
+    (void)s;
+    snprintf(dir, sizeof dir, "/tmp/sluice-fsutil.XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **s)
+{
+    (void)s;
+    fsutil_fault_configure(NULL, -1, 0);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    if (d) closedir(d);
+    return rmdir(dir);
+}
+
+/* Entries of dir (sorted is not needed: the tests expect at most one). */
+static int count_entries(void)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.') n++;
+    if (d) closedir(d);
+    return n;
+}
+
+static void test_errno_classes(void **s)
+{
+    (void)s;
+    assert_int_equal(fsutil_errno_err(ENOSPC), SL_ENOSPACE);
+    assert_int_equal(fsutil_errno_err(EDQUOT), SL_ENOSPACE);
+    assert_int_equal(fsutil_errno_err(EIO), SL_EDISK);
+    assert_int_equal(fsutil_errno_err(EROFS), SL_EDISK);
+    assert_int_equal(fsutil_errno_err(ENOENT), SL_ENOENT);
+    assert_int_equal(fsutil_errno_err(ENOTDIR), SL_ENOENT);
+    assert_int_equal(fsutil_errno_err(EACCES), SL_EIO);
+    assert_int_equal(fsutil_errno_err(EBADF), SL_EIO);
+}
+
+static void test_dev_full_is_enospace(void **s)
+{
+    (void)s;
+    int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) skip();
+    int e = 0;
+    char buf[4096] = {0};
+    assert_int_equal(fsutil_write_fd(fd, buf, sizeof buf, &e), SL_ENOSPACE);
+    assert_int_equal(e, ENOSPC);
+    close(fd);
+    fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    assert_int_equal(fsutil_write_fd(fd, buf, sizeof buf, &e), 0);
+    assert_int_equal(e, 0);
+    close(fd);
+}
+
+static void test_counted_fault(void **s)
+{
+    (void)s;
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/f", dir);
+    fsutil_fault_configure(NULL, 1, 2); /* publications 1 and 2 fail, 0 and 3 succeed */
+    assert_int_equal(fsutil_publish(path, "a", 1, err, sizeof err), 0);
+    for (int i = 0; i < 2; i++) {
+        err[0] = 0;
+        assert_int_equal(fsutil_publish(path, "bb", 2, err, sizeof err), SL_ENOSPACE);
+        assert_non_null(strstr(err, "write"));
+        assert_non_null(strstr(err, strerror(ENOSPC)));
+        assert_int_equal(count_entries(), 1); /* the temporary is gone, the old file stays */
+    }
+    assert_int_equal(fsutil_publish(path, "ccc", 3, err, sizeof err), 0);
+    uint8_t *data;
+    size_t len;
+    assert_int_equal(fsutil_read_file(path, &data, &len, err, sizeof err), 0);
+    assert_int_equal(len, 3);
+    free(data);
+    fsutil_fault_configure(NULL, 0, 0); /* every publication from the first */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(fsutil_publish(path, "d", 1, err, sizeof err), SL_ENOSPACE);
+    fsutil_fault_configure(NULL, -1, 0);
+    assert_int_equal(fsutil_publish(path, "d", 1, err, sizeof err), 0);
+}
+
+static void test_switch_file(void **s)
+{
+    (void)s;
+    char path[128], sw[128], err[256];
+    snprintf(path, sizeof path, "%s/g", dir);
+    snprintf(sw, sizeof sw, "%s/full", dir);
+    fsutil_fault_configure(sw, -1, 0);
+    assert_int_equal(fsutil_publish(path, "x", 1, err, sizeof err), 0); /* no switch yet */
+    FILE *f = fopen(sw, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(fsutil_publish(path, "y", 1, err, sizeof err), SL_ENOSPACE);
+    int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    int e = 0;
+    assert_int_equal(fsutil_write_fd(fd, "z", 1, &e), SL_ENOSPACE);
+    assert_int_equal(e, ENOSPC);
+    unlink(sw); /* the disk is back */
+    assert_int_equal(fsutil_write_fd(fd, "z", 1, &e), 0);
+    close(fd);
+    assert_int_equal(fsutil_publish(path, "w", 1, err, sizeof err), 0);
+    assert_int_equal(count_entries(), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_errno_classes),
+        cmocka_unit_test(test_dev_full_is_enospace),
+        cmocka_unit_test_setup_teardown(test_counted_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_switch_file, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
