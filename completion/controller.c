@@ -103,6 +103,7 @@ struct ctl {
     metrics_counter *m_commits, *m_commit_fail;
     metrics_gauge *m_leader;
     diskstate *disk; /* the segment store's disk, for /health and /metrics */
+    sl_log_limit *loglim; /* lines a hostile client or a bad record would repeat */
 };
 
 static uint64_t ctl__now(void)
@@ -162,8 +163,9 @@ static int ctl__get_meta(ctl *c, zk *z, const char *table, const char *seg, segm
     char err[256];
     int rc = ctl__read_meta(c, z, table, seg, m, version, err, sizeof err);
     if (rc == SL_ECORRUPT)
-        SL_ERROR("controller", "unreadable segment record table=%s segment=%s err=\"%s\"", table,
-                 seg, err);
+        SL_LOG_LIMITED(c->loglim, "record.unreadable", SL_LOG_ERROR, "controller",
+                       "unreadable segment record table=%s segment=%s err=\"%s\"", table, seg,
+                       err);
     return rc;
 }
 
@@ -768,7 +770,8 @@ static void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
         ctl__fsm_unref(e);
         pthread_mutex_unlock(&c->mu);
         if (bad && bad != SL_ETRANSIENT)
-            SL_WARN("controller", "refused rpc=%s segment=%s instance=%s why=\"%s\"",
+            SL_LOG_LIMITED(c->loglim, "rpc.refused", SL_LOG_WARN, "controller",
+                           "refused rpc=%s segment=%s instance=%s why=\"%s\"",
                     rpc_method_name(meth), r.segment, r.instance, err);
         rr.status = RPC_STATUS_FAILED;
         snprintf(rr.message, sizeof rr.message, "%s", bad ? err : "leadership lost");
@@ -1516,9 +1519,10 @@ static void ctl__repair_record(ctl *c, zk *z, const ctl_table *t, const char *ta
     }
     seg_reader_close(rd);
     if (!how) {
-        SL_ERROR("controller", "repair table=%s segment=%s: record unreadable and not "
-                               "rebuildable (no committed file, no committed predecessor)",
-                 table, name);
+        SL_LOG_LIMITED(c->loglim, "repair.unrebuildable", SL_LOG_ERROR, "controller",
+                       "repair table=%s segment=%s: record unreadable and not rebuildable (no "
+                       "committed file, no committed predecessor)",
+                       table, name);
         return;
     }
     uint8_t *b;
@@ -1730,8 +1734,10 @@ ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
                            "1 while this controller leads", NULL, 0),
         NULL);
     c->disk = diskstate_new(o->metrics);
+    c->loglim = sl_log_limit_new(0);
     if (segstore_open(o->store, NULL, &c->store, err, errlen) != 0) {
         diskstate_free(c->disk);
+        sl_log_limit_free(c->loglim);
         pthread_mutex_destroy(&c->mu);
         pthread_rwlock_destroy(&c->zk_lock);
         free(c);
@@ -1781,6 +1787,7 @@ void ctl_stop(ctl *c)
     free(c->tables);
     segstore_close(c->store);
     diskstate_free(c->disk);
+    sl_log_limit_free(c->loglim);
     pthread_mutex_destroy(&c->mu);
     pthread_rwlock_destroy(&c->zk_lock);
     free(c);
