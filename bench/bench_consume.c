@@ -524,7 +524,7 @@ static double bc_bare(const bench *b, const char *topic, int nparts, const int64
     }
     for (int t = 0; t < threads; t++) {
         if (jobs[t].err[0]) {
-            snprintf(err, errlen, "%s", jobs[t].err);
+            bc_fmt(err, errlen, "%s", jobs[t].err); /* a message: cut is harmless */
             return -1;
         }
     }

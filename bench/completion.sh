@@ -16,12 +16,12 @@ T=$(mktemp -d /tmp/sluice-bench.XXXXXX)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  # ZooKeeper is not our child (zk-start.sh leaves it to init): stopped by its DIR/zk.pid
   bash deploy/zk-start.sh --stop "$T/zk" >/dev/null 2>&1 || true
   rm -rf "$T"
 }
 trap cleanup EXIT
 eval "$(bash deploy/zk-start.sh "$T/zk" | grep -E '^ZK_(PORT|PID|CONNECT)=')"
-PIDS+=("$ZK_PID")
 "$B/sluice" kafka-mock --brokers 1 --topic events:"$P" > "$T/boot" 2>/dev/null &
 PIDS+=($!)
 for _ in $(seq 50); do [ -s "$T/boot" ] && break; sleep 0.1; done
@@ -39,8 +39,12 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$URL" ] || { echo "controller did not start" >&2; exit 1; }
+# register runs until its stdin ends: a fifo whose only writer is this shell (fd HOLD; the
+# child closes its copy), so it exits with us even when cleanup cannot run
+mkfifo "$T/reg.stdin"
+exec {HOLD}<>"$T/reg.stdin"
 "$B/tests/simreplica" register --zk "$ZK_CONNECT" --cluster bench --instances s1,s2,s3 \
-  > "$T/reg" 2>/dev/null < <(sleep 3600) &
+  > "$T/reg" 2>/dev/null < "$T/reg.stdin" {HOLD}>&- &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q ready "$T/reg" 2>/dev/null && break; sleep 0.1; done
 python3 - "$SRC/deploy/examples/events_table.json" "$(head -1 "$T/boot")" > "$T/table.json" <<'PY'

@@ -390,8 +390,12 @@ static void r_refresh_leader(replica *r, const char *hint)
         hint = url;
     }
     pthread_mutex_lock(&r->mu);
-    snprintf(r->leader, sizeof r->leader, "%s", hint ? hint : "");
+    int n = snprintf(r->leader, sizeof r->leader, "%s", hint ? hint : "");
+    bool too_long = n < 0 || (size_t)n >= sizeof r->leader;
+    if (too_long) r->leader[0] = '\0'; /* a cut URL could name another host: know no leader */
     pthread_mutex_unlock(&r->mu);
+    if (too_long)
+        SL_WARN("replica", "leader URL longer than %zu bytes ignored", sizeof r->leader - 1);
     free(url);
 }
 

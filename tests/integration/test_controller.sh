@@ -44,8 +44,8 @@ start_ctl c2 && U2=$CURL && P2=$CPID_LAST
 check "c2 started as standby" bash -c "curl -sf $U2/health | grep -q '\"leader\":false'"
 check "standby knows the leader's URL" bash -c "curl -sf $U2/health | grep -q '\"leaderUrl\":\"$U1\"'"
 
-"$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s1,s2,s3 > reg.out 2>reg.log < <(sleep 3600) &
-track_pid $!
+spawn_stdin_held "$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s1,s2,s3 > reg.out 2>reg.log
+REG1=$!
 wait_for 10 grep -q ready reg.out
 check "simulated sidecars registered" grep -q ready reg.out
 
@@ -197,11 +197,10 @@ check "repair recreated partition 0's consuming segment" test "$(consuming "$UX"
 
 # --- repair: every replica gone -> a fresh segment from the same start on live sidecars ----
 read -r SEG2 START2 REPS2 _ <<<"$(consuming "$UX" 2)"
-pkill -f "simreplica register --zk $ZK_CONNECT --cluster it --instances s1,s2,s3"
+kill_child -TERM $REG1; wait $REG1 2>/dev/null
 wait_for 20 bash -c "/usr/share/zookeeper/bin/zkCli.sh -server $ZK_CONNECT ls /sluice/it/instances 2>/dev/null | grep -q '^\[\]'"
 check "the old sidecars' instance znodes are gone" test $? -eq 0
-"$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s4,s5,s6 > reg2.out 2>reg2.log < <(sleep 3600) &
-track_pid $!
+spawn_stdin_held "$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s4,s5,s6 > reg2.out 2>reg2.log
 on_new_sidecars() { consuming "$UX" 2 | grep -q s4,s5,s6; }
 wait_for 30 on_new_sidecars
 read -r NSEG2 NSTART2 NREPS2 _ <<<"$(consuming "$UX" 2)"

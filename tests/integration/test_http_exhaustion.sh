@@ -62,8 +62,7 @@ wait_for 10 bash -c "curl -sf $U/health | grep -q '\"leader\":true'"
 check "... and leads" bash -c "curl -sf $U/health | grep -q '\"leader\":true'"
 check "the limits are logged at start" grep -q "max_connections=1024 per_ip=512 header_timeout_ms=$((HDR_S * 1000))" c1.log
 
-"$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s1,s2,s3 > reg.out 2>reg.log < <(sleep 3600) &
-track_pid $!
+spawn_stdin_held "$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s1,s2,s3 > reg.out 2>reg.log
 wait_for 10 grep -q ready reg.out
 python3 - "$EX/events_table.json" "$B" > table.json <<'PY'
 import json, sys

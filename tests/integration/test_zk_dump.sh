@@ -25,8 +25,7 @@ U=$(grep -o 'started instance=[^ ]* url=[^ ]*' c1.log | sed 's/.*url=//')
 wait_for 10 bash -c "curl -sf $U/health | grep -q '\"leader\":true'"
 check "controller leads" bash -c "curl -sf $U/health | grep -q '\"leader\":true'"
 
-"$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s1,s2,s3 > reg.out 2>reg.log < <(sleep 3600) &
-track_pid $!
+spawn_stdin_held "$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s1,s2,s3 > reg.out 2>reg.log
 wait_for 10 grep -q ready reg.out
 python3 - "$EX/events_table.json" "$B" > table.json <<'PY'
 import json, sys

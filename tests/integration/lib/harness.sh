@@ -1,14 +1,40 @@
 # Shared helpers for integration tests (sourced). Every process a test starts is recorded
-# with track_pid and killed by PID on exit; every wait is bounded.
+# with track_pid and killed by PID on exit; every wait is bounded. A process that is not this
+# shell's child (ZooKeeper: deploy/zk-start.sh daemonizes it) is stopped by a function given
+# to at_cleanup, by its recorded PID. tests/run.sh fails when anything a test started is still
+# alive after the run.
 set -u
 PASS=0
 FAIL=0
 PIDS=()
+CLEANUP_FNS=()
+HELD_FDS=()
 T_TMP=$(mktemp -d /tmp/sluice-it.XXXXXX)
 SLUICE_BIN=${SLUICE_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/build/sluice}
 SLUICE_SRC=${SLUICE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
 
 track_pid() { PIDS+=("$1"); }
+
+# at_cleanup FUNC: run FUNC on exit, after the tracked children are gone (latest first).
+at_cleanup() { CLEANUP_FNS+=("$1"); }
+
+# spawn_stdin_held CMD...: start CMD in the background (PID in $!, tracked) with its stdin a
+# fifo that only this shell writes to, for tools that run until their stdin ends (simreplica
+# register). Nothing else is started to hold it open (no `< <(sleep 3600)`, whose sleep outlives
+# the tool): the write end is an fd of this shell, so the tool sees EOF and exits by itself when
+# this shell is gone, however it died, as long as no later child inherited the fd (children
+# started after this one do: stop the tool by PID, which cleanup does). Redirect stdout/stderr
+# on the call: `spawn_stdin_held "$SIM" register ... >reg.out 2>reg.log`.
+spawn_stdin_held() {
+  local fifo fd f
+  # the fifo stays in T_TMP: the child opens it after this function has returned
+  fifo=$(mktemp -u "$T_TMP/stdin.XXXXXX") && mkfifo "$fifo" || return 1
+  exec {fd}<>"$fifo" # read-write: the open does not wait for a reader
+  HELD_FDS+=("$fd")
+  # the child must not hold any write end itself, or it would never see EOF
+  (for f in "${HELD_FDS[@]}"; do exec {f}>&-; done; exec "$@") <"$fifo" &
+  track_pid $!
+}
 
 # kill_child SIGNAL PID: signal PID only while it is still this shell's child, so a PID that
 # the kernel recycled for another process (tests run concurrently) is never hit.
@@ -20,14 +46,22 @@ kill_child() {
 }
 
 cleanup() {
+  local i
   for p in "${PIDS[@]}"; do kill_child -TERM "$p"; done
   for p in "${PIDS[@]}"; do
     for _ in $(seq 1 50); do kill_child -0 "$p" || break; sleep 0.1; done
     kill_child -KILL "$p"
   done
+  for ((i = ${#CLEANUP_FNS[@]} - 1; i >= 0; i--)); do "${CLEANUP_FNS[i]}"; done
   if [ "$FAIL" -eq 0 ] && [ -z "${KEEP_TMP:-}" ]; then rm -rf "$T_TMP"; else echo "artifacts kept in $T_TMP"; fi
 }
 trap cleanup EXIT
+# a signal ends the test through exit, so the EXIT trap stops what it started (bash runs no
+# EXIT trap when a signal without a trap kills it; SIGKILL, as ctest's timeout sends, is left
+# to tests/run.sh's leak check)
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
 not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }

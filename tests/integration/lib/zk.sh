@@ -2,8 +2,10 @@
 # ZooKeeper for integration tests (sourced after harness.sh). A thin wrapper over
 # deploy/zk-start.sh, which is the one implementation (config, classpath, free port, readiness).
 #
-#   zk_start DIR   start a private server under DIR; exports ZK_PORT, ZK_PID, ZK_CONNECT, ZK_DIR
-#                  and registers the PID with track_pid so the harness kills it on exit
+#   zk_start DIR   start a private server under DIR; exports ZK_PORT, ZK_PID, ZK_CONNECT, ZK_DIR.
+#                  The server is not this shell's child (zk-start.sh leaves it to init), so the
+#                  harness's kill_child cannot stop it: zk_start registers zk__cleanup with
+#                  at_cleanup, which stops every server it started by DIR/zk.pid on exit
 #   zk_stop        stop it (SIGCONT first, in case a test froze it; TERM, then KILL)
 #   zk_restart     stop and start again on the same port with the same data dir
 #   zk_freeze / zk_thaw   SIGSTOP / SIGCONT the server (a "ZooKeeper pause" fault)
@@ -28,15 +30,29 @@ zk__adopt() { # zk__adopt OUTPUT
     done <<<"$1"
     [ -n "$ZK_PORT" ] && [ -n "$ZK_PID" ] && [ -n "$ZK_CONNECT" ] || return 1
     export ZK_PORT ZK_PID ZK_CONNECT
-    if declare -F track_pid >/dev/null; then track_pid "$ZK_PID"; fi
+    return 0
+}
+
+# Every DIR zk_start was given; zk__cleanup stops what runs there (zk-start.sh --stop checks
+# that DIR/zk.pid names our server, not a recycled PID, and thaws a frozen one first).
+ZK_DIRS=()
+zk__cleanup() {
+    local d
+    for d in "${ZK_DIRS[@]}"; do
+        [ -e "$d/zk.pid" ] && bash "$ZK_START_SH" --stop "$d" >/dev/null 2>&1
+    done
     return 0
 }
 
 zk_start() { # zk_start DIR
-    local out
+    local out dir
     [ $# -eq 1 ] || { echo "usage: zk_start DIR" >&2; return 1; }
-    out=$(bash "$ZK_START_SH" "$1") || return 1
-    ZK_DIR=$(cd "$1" && pwd)
+    mkdir -p "$1" && dir=$(cd "$1" && pwd) || return 1
+    # registered before the start: a start cut short may still leave a server and its zk.pid
+    if [ ${#ZK_DIRS[@]} -eq 0 ] && declare -F at_cleanup >/dev/null; then at_cleanup zk__cleanup; fi
+    case " ${ZK_DIRS[*]} " in *" $dir "*) ;; *) ZK_DIRS+=("$dir") ;; esac
+    out=$(bash "$ZK_START_SH" "$dir") || return 1
+    ZK_DIR=$dir
     export ZK_DIR
     zk__adopt "$out"
 }
