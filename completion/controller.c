@@ -711,7 +711,7 @@ static void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
     }
     const char *ctype = httpd_req_header(req, "Content-Type");
     if (!rpc_ctype_is_protobuf(ctype)) { /* never parse JSON (or anything else) as protobuf */
-        char msg[320];
+        char msg[512]; /* the text (~175 bytes) and at most 200 of the header: never cut */
         snprintf(msg, sizeof msg,
                  "unsupported Content-Type %s%.200s%s: this server speaks Twirp's protobuf "
                  "encoding only (Content-Type: " RPC_CONTENT_TYPE

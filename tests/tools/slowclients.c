@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *source = NULL;
     long port = 0, nslow = 0, nidle = 0, interval_ms = 5000, duration_s = 60, connect_ms = 100;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* --option value pairs */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) sc_usage();
         if (strcmp(a, "--host") == 0)
@@ -113,7 +113,6 @@ int main(int argc, char **argv)
             connect_ms = atol(v);
         else
             sc_usage();
-        i++;
     }
     if (port <= 0 || port > 65535 || nslow < 0 || nidle < 0 || nslow + nidle == 0 ||
         interval_ms <= 0 || duration_s <= 0 || connect_ms < 0)
