@@ -413,7 +413,10 @@ static sa_part *sa_part_new(standalone *s, int32_t partition, int64_t committed,
         return NULL;
     }
     if (committed > start) start = committed;
-    sp->durable = sp->committed = start;
+    /* the group's own position: when the local files resume beyond it (a commit that failed
+     * in a rebalance), the next tick commits the durable position */
+    sp->durable = start;
+    sp->committed = committed;
     if (!resumed && committed < 0) {
         int64_t low, high;
         if (cpool_query_watermarks(s->pool, s->o.table->topic, partition, &low, &high) != 0) {
