@@ -36,13 +36,13 @@
  *               under the current dir, else under the source tree this was built from)
  *   --rows      rows per partition (default 100000; more than the mock keeps is trimmed)
  *   --reps      repetitions of the one-partition pair, step 2 (default 3) */
+#include "chaos/evgen.h"
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/schema.h"
 #include "common/table_config.h"
 #include "consumer/cpool.h"
-#include "consumer/evgen.h"
 #include "consumer/standalone.h"
 
 #include <dirent.h>

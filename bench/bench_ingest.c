@@ -1,11 +1,11 @@
 /* Issue targets (a) and (c): JSON decode + append rows/s on one core for the example
  * ~250-byte, 11-field event, and mutable-segment bytes per row against raw JSON bytes per
- * row. Events are sluice loadgen's (consumer/evgen.h), so the figures describe real traffic.
+ * row. Events are sluice loadgen's (chaos/evgen.h), so the figures describe real traffic.
  *
  * usage: bench_ingest [SCHEMA.json TABLE.json] [ROWS]   (defaults: deploy/examples, 1000000) */
+#include "chaos/evgen.h"
 #include "common/schema.h"
 #include "common/table_config.h"
-#include "consumer/evgen.h"
 #include "consumer/mseg.h"
 #include "consumer/rowdec.h"
 

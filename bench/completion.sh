@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Completion throughput of one leader: ZooKeeper (Debian's server), kafka-mock, one
-# controller, and simulated replicas (tests/tools/simreplica) completing ROUNDS segments on
+# controller, and simulated replicas (chaos/tools/simreplica) completing ROUNDS segments on
 # each of PARTITIONS partitions, three replicas each, over real HTTP on loopback. Prints the
 # simulator's table: completions/s and RPC round trip p50/p99 (requests answered at once;
 # long-polls that waited for other replicas are excluded). Everything it starts is stopped.
@@ -43,7 +43,7 @@ done
 # child closes its copy), so it exits with us even when cleanup cannot run
 mkfifo "$T/reg.stdin"
 exec {HOLD}<>"$T/reg.stdin"
-"$B/tests/simreplica" register --zk "$ZK_CONNECT" --cluster bench --instances s1,s2,s3 \
+"$B/chaos/simreplica" register --zk "$ZK_CONNECT" --cluster bench --instances s1,s2,s3 \
   > "$T/reg" 2>/dev/null < "$T/reg.stdin" {HOLD}>&- &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q ready "$T/reg" 2>/dev/null && break; sleep 0.1; done
@@ -56,7 +56,7 @@ print(json.dumps(t))
 PY
 "$B/sluice" table add --controller "$URL" --table-config "$T/table.json" \
   --schema deploy/examples/events_schema.json >/dev/null
-SIMREPLICA_SCHEMA=deploy/examples/events_schema.json "$B/tests/simreplica" complete \
+SIMREPLICA_SCHEMA=deploy/examples/events_schema.json "$B/chaos/simreplica" complete \
   --zk "$ZK_CONNECT" --cluster bench --controller "$URL" --table events --instances s1,s2,s3 \
   --partitions "$P" --rounds "$R" --rows "$ROWS" 2>/dev/null
 # pure RPC round trip: the same SegmentConsumed for a committed segment (answered KEEP from the
@@ -65,5 +65,5 @@ SEG=$(curl -sf "$URL/tables/events/segments?partition=0" | python3 -c '
 import json, sys
 print([s for s in json.load(sys.stdin) if s["status"] == "DONE"][0]["segment"])')
 END=$(curl -sf "$URL/tables/events/segments/$SEG" | python3 -c 'import json,sys;print(json.load(sys.stdin)["endOffset"])')
-"$B/tests/simreplica" rtt --controller "$URL" --method SegmentConsumed --segment "$SEG" \
+"$B/chaos/simreplica" rtt --controller "$URL" --method SegmentConsumed --segment "$SEG" \
   --instances s1 --offset "$END" --rows 0 --rounds 2000

@@ -12,10 +12,10 @@
  * reads /dev/null and must keep running. */
 #include "src/cmds.h"
 
+#include "chaos/kmock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/sl_err.h"
-#include "consumer/kmock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* `sluice loadgen`: produce the deterministic synthetic events of consumer/evgen to Kafka.
+/* `sluice loadgen`: produce the deterministic synthetic events of chaos/evgen to Kafka.
  *
  * Event ids start-id .. start-id+rows-1 of stream `seed` are produced in id order; each
  * message's key is the decimal event_id and its value evgen_row_json(seed, id). With
@@ -12,8 +12,8 @@
  * in a context handed to librdkafka as its opaque, not in globals. */
 #include "src/cmds.h"
 
+#include "chaos/evgen.h"
 #include "common/log.h"
-#include "consumer/evgen.h"
 
 #include <errno.h>
 #include <getopt.h>

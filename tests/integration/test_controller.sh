@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Controllers against a real ZooKeeper server (Debian's package) and kafka-mock, driven over
-# real HTTP by simulated replicas (tests/tools/simreplica): table creation through a
+# real HTTP by simulated replicas (chaos/tools/simreplica): table creation through a
 # standby (redirect), whole completions with CATCH_UP and KEEP (CRC compared), NOT_LEADER
 # following, failover, commits interrupted at each failure point (ZooKeeper is wholly before
 # or wholly after), and a paused (SIGSTOP) leader that cannot write after SIGCONT.
 source "$(dirname "$0")/lib/harness.sh"
 source "$(dirname "$0")/lib/zk.sh"
 S=$SLUICE_BIN
-SIM=${SLUICE_BUILD:-$SLUICE_SRC/build}/tests/simreplica
+SIM=${SLUICE_BUILD:-$SLUICE_SRC/build}/chaos/simreplica
 EX=$SLUICE_SRC/deploy/examples
 export SIMREPLICA_SCHEMA=$EX/events_schema.json
 cd "$T_TMP"

@@ -15,7 +15,7 @@ source "$(dirname "$0")/lib/harness.sh"
 source "$(dirname "$0")/lib/zk.sh"
 S=$SLUICE_BIN
 EX=$SLUICE_SRC/deploy/examples
-CHECK="python3 $SLUICE_SRC/tests/integration/lib/segcheck.py $S"
+CHECK="python3 $SLUICE_SRC/chaos/tools/segcheck.py $S"
 cd "$T_TMP"
 
 "$S" kafka-mock --brokers 1 --topic dfs:1 --topic dfc:1 > boot.txt 2>mock.log &

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Connection exhaustion (slowloris) against a controller and a standalone sidecar. 500 clients
-# trickling a request header one byte a second and 500 idle connections (tests/tools/
+# trickling a request header one byte a second and 500 idle connections (chaos/tools/
 # slowclients) must not delay a normal request (< 2 s) nor a whole completion run
-# (tests/tools/simreplica); they are closed by http.header.timeout although the slow ones
+# (chaos/tools/simreplica); they are closed by http.header.timeout although the slow ones
 # keep sending; from one address they are held to http.max.connections.per.ip, the oldest
 # making room for the newest. Also: an RPC whose Content-Type is not application/protobuf
 # (JSON, none, form) is answered 415 and never parsed as protobuf.
@@ -10,8 +10,8 @@ source "$(dirname "$0")/lib/harness.sh"
 source "$(dirname "$0")/lib/zk.sh"
 S=$SLUICE_BIN
 BUILD=${SLUICE_BUILD:-$SLUICE_SRC/build}
-SIM=$BUILD/tests/simreplica
-SLOW=$BUILD/tests/slowclients
+SIM=$BUILD/chaos/simreplica
+SLOW=$BUILD/chaos/slowclients
 EX=$SLUICE_SRC/deploy/examples
 export SIMREPLICA_SCHEMA=$EX/events_schema.json
 HDR_S=5 # http.header.timeout for the servers under test (default 10s; shorter keeps it quick)

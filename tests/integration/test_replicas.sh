@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib/harness.sh"
 source "$(dirname "$0")/lib/zk.sh"
 S=$SLUICE_BIN
 EX=$SLUICE_SRC/deploy/examples
-CHECK="python3 $SLUICE_SRC/tests/integration/lib/segcheck.py $S"
+CHECK="python3 $SLUICE_SRC/chaos/tools/segcheck.py $S"
 cd "$T_TMP"
 
 zk_start "$T_TMP/zk" || { not_ok "zookeeper did not start"; finish; exit 1; }

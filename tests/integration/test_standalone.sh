@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib/harness.sh"
 S=$SLUICE_BIN
 EX=$SLUICE_SRC/deploy/examples
-CHECK="python3 $SLUICE_SRC/tests/integration/lib/segcheck.py $S"
+CHECK="python3 $SLUICE_SRC/chaos/tools/segcheck.py $S"
 cd "$T_TMP"
 
 "$S" kafka-mock --brokers 1 --topic events:4 --topic lossy:1 --control-port 0 \

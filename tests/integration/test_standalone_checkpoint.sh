@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib/harness.sh"
 S=$SLUICE_BIN
 EX=$SLUICE_SRC/deploy/examples
-CHECK="python3 $SLUICE_SRC/tests/integration/lib/segcheck.py $S"
+CHECK="python3 $SLUICE_SRC/chaos/tools/segcheck.py $S"
 cd "$T_TMP" || exit 1
 
 "$S" kafka-mock --brokers 1 --topic ck:1 > boot.txt 2>mock.log &

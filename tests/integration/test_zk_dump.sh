@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib/harness.sh"
 source "$(dirname "$0")/lib/zk.sh"
 S=$SLUICE_BIN
-SIM=${SLUICE_BUILD:-$SLUICE_SRC/build}/tests/simreplica
+SIM=${SLUICE_BUILD:-$SLUICE_SRC/build}/chaos/simreplica
 EX=$SLUICE_SRC/deploy/examples
 cd "$T_TMP" || exit 1
 

@@ -1,7 +1,7 @@
 /* Event generator: determinism, seed sensitivity, unique ids, value domains, JSON that parses
  * (jansson) with the types deploy/examples/events_schema.json declares, snprintf-style
  * truncation, and partition functions that agree with librdkafka's own partitioners. */
-#include "consumer/evgen.h"
+#include "chaos/evgen.h"
 
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>

@@ -2,7 +2,7 @@
  * refusals, and that the injected faults really reach a client (leader change visible in
  * metadata, a down broker stops deliveries until it is up again, pushed Produce errors fail
  * exactly that many requests, clear-errors removes the rest). */
-#include "consumer/kmock.h"
+#include "chaos/kmock.h"
 #include "common/sl_err.h"
 
 #include <stdarg.h>

@@ -6,7 +6,7 @@
  * (changing it changes every stream), so new fields must be appended, never inserted.
  * Value tables are fixed-size and ASCII-only, so the JSON never needs escaping and a row is
  * bounded by EVGEN_JSON_MAX. */
-#include "consumer/evgen.h"
+#include "chaos/evgen.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

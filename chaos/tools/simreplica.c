@@ -19,13 +19,13 @@
  *   simreplica rtt ... (as rpc) [--rounds N]
  *       send the same RPC N times in a row and print the round trip p50/p99
  * Not a test by itself: tests/integration/test_controller.sh and bench/run.sh run it. */
+#include "chaos/evgen.h"
 #include "common/httpc.h"
 #include "common/jsonw.h"
 #include "common/schema.h"
 #include "common/sl_err.h"
 #include "completion/rpc.h"
 #include "completion/zk.h"
-#include "consumer/evgen.h"
 #include "consumer/mseg.h"
 #include "consumer/rowdec.h"
 #include "segment/seg_builder.h"

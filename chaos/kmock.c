@@ -8,7 +8,7 @@
  * Commands are parsed strictly: every number is range-checked, every name is looked up, and a
  * command with a wrong argument count is refused, so a typo in a chaos script fails loudly
  * instead of injecting a different fault. */
-#include "consumer/kmock.h"
+#include "chaos/kmock.h"
 
 #include "common/log.h"
 #include "common/sl_err.h"
