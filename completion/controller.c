@@ -1,13 +1,5 @@
-/* The controller (see controller.h for the contract).
- *
- * ZooKeeper layout (DESIGN §5) under /sluice/<cluster>/:
- *   controllers/n_*              election (ephemeral sequential, data = base URL)
- *   instances/<id>               sidecars (ephemeral, {"host":..,"port":..})
- *   tables/<t>/config, schema    the JSON the table was created with
- *   tables/<t>/segments/<seg>    segmeta (protobuf)
- *   tables/<t>/assignment        assign (JSON)
- *   tables/<t>/replicas/<id>     what each sidecar holds ({"<segment>":"ONLINE",...})
- *   tables/<t>/lineage           segment replacement for backfills ("{}" until used)
+/* The controller (see controller.h for the contract). Its ZooKeeper state (DESIGN §5) is
+ * read and written through the cluster store (cluster_store.h), which owns the layout.
  *
  * Locking: `mu` guards the state machine table; it is never held across a ZooKeeper call,
  * a file operation or a network call. A machine that is committing is pinned by a
@@ -22,6 +14,7 @@
 #include "common/sl_err.h"
 #include "common/table_config.h"
 #include "completion/assign.h"
+#include "completion/cluster_store.h"
 #include "completion/rpc.h"
 #include "completion/segmeta.h"
 #include "completion/segstore.h"
@@ -82,7 +75,7 @@ struct ctl {
     ctl_opts o;
     char advertise[512];
     _Atomic bool running; /* ZooKeeper connected once and the ticker started */
-    char root[256]; /* /sluice/<cluster> */
+    cstore *cs; /* the cluster's ZooKeeper layout; immutable */
     pthread_rwlock_t zk_lock;
     zk *z;
     zk_election *el;
@@ -133,28 +126,12 @@ static void ctl__zk_done(ctl *c)
     pthread_rwlock_unlock(&c->zk_lock);
 }
 
-static void ctl__path(const ctl *c, char *buf, size_t cap, const char *fmt, const char *a,
-                      const char *b)
-{
-    char rel[512];
-    snprintf(rel, sizeof rel, fmt, a ? a : "", b ? b : "");
-    snprintf(buf, cap, "%s%s", c->root, rel);
-}
-
 /* Read and decode a segment's metadata; a record that does not decode is SL_ECORRUPT with
  * the reason in err (*version is set for it too, so repair can replace it). */
 static int ctl__read_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m,
                           int32_t *version, char *err, size_t errlen)
 {
-    char path[768];
-    ctl__path(c, path, sizeof path, "/tables/%s/segments/%s", table, seg);
-    uint8_t *data;
-    size_t len;
-    int rc = zk_get(z, path, &data, &len, version);
-    if (rc) return rc;
-    rc = segmeta_decode(data, len, m, err, errlen);
-    free(data);
-    return rc;
+    return cstore_segment_get(c->cs, z, table, seg, m, version, err, errlen);
 }
 
 static int ctl__get_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m,
@@ -171,23 +148,19 @@ static int ctl__get_meta(ctl *c, zk *z, const char *table, const char *seg, segm
 
 static int ctl__get_assign(ctl *c, zk *z, const char *table, assign *a, int32_t *version)
 {
-    char path[768], err[256];
-    ctl__path(c, path, sizeof path, "/tables/%s/assignment", table, NULL);
-    uint8_t *data;
-    size_t len;
-    int rc = zk_get(z, path, &data, &len, version);
-    if (rc) return rc;
-    rc = assign_parse((const char *)data, len, a, err, sizeof err);
-    if (rc) SL_ERROR("controller", "bad assignment path=%s err=%s", path, err);
-    free(data);
+    char err[256];
+    int rc = cstore_assign_get(c->cs, z, table, a, version, err, sizeof err);
+    if (rc == SL_ECORRUPT) {
+        char path[ZK_PATH_MAX];
+        cstore_path(c->cs, CSTORE_ASSIGNMENT, table, NULL, path, sizeof path);
+        SL_ERROR("controller", "bad assignment path=%s err=%s", path, err);
+    }
     return rc;
 }
 
 static bool ctl__instance_live(ctl *c, zk *z, const char *id)
 {
-    char path[768];
-    ctl__path(c, path, sizeof path, "/instances/%s", id, NULL);
-    return zk_exists(z, path, NULL) == 0;
+    return cstore_instance_exists(c->cs, z, id) == 0;
 }
 
 /* The table's config and schema, parsed once and cached (tables are immutable). */
@@ -200,17 +173,14 @@ static const ctl_table *ctl__table(ctl *c, zk *z, const char *name)
             return c->tables[i];
         }
     pthread_mutex_unlock(&c->mu);
-    char path[768], err[512];
-    uint8_t *sj = NULL, *tj = NULL;
+    char err[512];
+    char *sj = NULL, *tj = NULL;
     size_t sl, tl;
     ctl_table t = {0};
     snprintf(t.name, sizeof t.name, "%s", name);
-    ctl__path(c, path, sizeof path, "/tables/%s/schema", name, NULL);
-    if (zk_get(z, path, &sj, &sl, NULL)) goto fail;
-    ctl__path(c, path, sizeof path, "/tables/%s/config", name, NULL);
-    if (zk_get(z, path, &tj, &tl, NULL)) goto fail;
-    if (!(t.schema = schema_parse((const char *)sj, sl, "zookeeper schema", err, sizeof err)) ||
-        !(t.cfg = tcfg_parse((const char *)tj, tl, "zookeeper config", t.schema, err, sizeof err))) {
+    if (cstore_table_read(c->cs, z, name, &tj, &tl, &sj, &sl)) goto fail;
+    if (!(t.schema = schema_parse(sj, sl, "zookeeper schema", err, sizeof err)) ||
+        !(t.cfg = tcfg_parse(tj, tl, "zookeeper config", t.schema, err, sizeof err))) {
         SL_ERROR("controller", "table %s: stored config unusable: %s", name, err);
         goto fail;
     }
@@ -494,25 +464,11 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
                 if (as->state[i] == ASSIGN_CONSUMING) as->state[i] = ASSIGN_ONLINE;
         if ((uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
             assign_add(&a, next.segment, &a.part[m.partition], ASSIGN_CONSUMING);
-        uint8_t *mb, *nb;
-        size_t ml, nl, al;
-        segmeta_encode(&m, &mb, &ml);
-        segmeta_encode(&next, &nb, &nl);
-        char *aj = assign_to_json(&a, &al);
-        assign_free(&a);
-        char pm[768], pn[768], pa[768];
-        ctl__path(c, pm, sizeof pm, "/tables/%s/segments/%s", table, r->segment);
-        ctl__path(c, pn, sizeof pn, "/tables/%s/segments/%s", table, next.segment);
-        ctl__path(c, pa, sizeof pa, "/tables/%s/assignment", table, NULL);
-        zk_op ops[3] = {zk_op_set(pm, mb, ml, vm), zk_op_create(pn, nb, nl, 0),
-                        zk_op_set(pa, aj, al, va)};
         ctl__fault(c, CTL_FAULT_CRASH_BEFORE_MULTI);
         ctl__fault(c, CTL_FAULT_STALL_BEFORE_MULTI);
         int failed = -1;
-        rc = zk_multi(z, ops, 3, &failed);
-        free(mb);
-        free(nb);
-        free(aj);
+        rc = cstore_commit(c->cs, z, table, &m, vm, &next, &a, va, &failed);
+        assign_free(&a);
         if (rc == 0) {
             ctl__fault(c, CTL_FAULT_CRASH_AFTER_MULTI);
             SL_INFO("controller", "committed segment=%s end=%" PRId64 " rows=%" PRId64
@@ -522,8 +478,8 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
                     next.start_offset, next.flush_rows);
             goto out;
         }
-        if (rc == SL_ETRANSIENT || (rc == SL_ECONFLICT && failed == 2) ||
-            (rc == SL_EEXIST && failed == 1 && attempt == 0)) {
+        if (rc == SL_ETRANSIENT || (rc == SL_ECONFLICT && failed == CSTORE_OP_ASSIGNMENT) ||
+            (rc == SL_EEXIST && failed == CSTORE_OP_NEXT && attempt == 0)) {
             SL_WARN("controller", "commit multi-op retry segment=%s rc=%s failed_op=%d",
                     r->segment, sluice_strerror(rc), failed);
             if (rc == SL_ETRANSIENT) usleep(200000);
@@ -656,16 +612,10 @@ static void ctl__halve_threshold(ctl *c, const char *table, const rpc_req *r)
         int64_t old = m.flush_rows > 0 ? m.flush_rows : r->rows;
         int64_t half = (r->rows > 0 && r->rows < old ? r->rows : old) / 2;
         m.flush_rows = half > 1 ? half : 1;
-        uint8_t *b;
-        size_t l;
-        char path[768];
-        segmeta_encode(&m, &b, &l);
-        ctl__path(c, path, sizeof path, "/tables/%s/segments/%s", table, r->segment);
-        if (zk_set(z, path, b, l, v, NULL) == 0)
+        if (cstore_segment_set(c->cs, z, table, r->segment, &m, v) == 0)
             SL_WARN("controller", "deterministic build failure segment=%s instance=%s: "
                                   "flush rows %" PRId64 " -> %" PRId64,
                     r->segment, r->instance, old, m.flush_rows);
-        free(b);
     }
     ctl__zk_done(c);
 }
@@ -854,12 +804,10 @@ static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segme
     }
     zk *z = ctl__zk(c);
     segmeta m;
-    char path[768];
     unsigned status = 0;
     int rc = ctl__get_meta(c, z, table, segment, &m, NULL);
     if (rc == SL_ENOENT) {
-        ctl__path(c, path, sizeof path, "/tables/%s", table, NULL);
-        bool table_exists = zk_exists(z, path, NULL) == 0;
+        bool table_exists = cstore_table_exists(c->cs, z, table) == 0;
         snprintf(err, errlen, table_exists ? "no such segment %s" : "no such table %s",
                  table_exists ? segment : table);
         status = 404;
@@ -1028,9 +976,7 @@ static void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx)
         goto done;
     }
     z = ctl__zk(c);
-    char path[768];
-    ctl__path(c, path, sizeof path, "/tables/%s", t->table_name, NULL);
-    if (zk_exists(z, path, NULL) == 0) {
+    if (cstore_table_exists(c->cs, z, t->table_name) == 0) {
         snprintf(err, sizeof err, "table %s already exists", t->table_name);
         ctl__json_error(resp, 409, err);
         goto done;
@@ -1067,8 +1013,7 @@ static void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx)
             }
             starts[p] = t->offset_reset == TCFG_RESET_LARGEST ? high : low;
         }
-        ctl__path(c, path, sizeof path, "/instances", NULL, NULL);
-        if (zk_children(z, path, &inst, &ninst) != 0) ninst = 0;
+        if (cstore_instances(c->cs, z, &inst, &ninst) != 0) ninst = 0;
         if (assign_plan(&a, (const char *const *)inst, ninst, (uint32_t)nparts, t->replication)) {
             snprintf(err, sizeof err, "replication %u needs %u live sidecars, %zu are registered",
                      t->replication, t->replication, ninst);
@@ -1077,49 +1022,23 @@ static void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx)
         }
     }
     /* everything in one multi-op: the table exists whole or not at all */
-    size_t nops = 0, cap = 8 + (size_t)nparts;
-    zk_op *ops = calloc(cap, sizeof *ops);
-    char(*paths)[768] = calloc(cap, sizeof *paths);
-    uint8_t **bufs = calloc(cap, sizeof *bufs);
-    if (!ops || !paths || !bufs) abort();
     const char *tn = t->table_name;
-    const char *rel[] = {"/tables/%s", "/tables/%s/config", "/tables/%s/schema",
-                         "/tables/%s/segments", "/tables/%s/replicas", "/tables/%s/lineage"};
-    const char *val[] = {NULL, tstr, sstr, NULL, NULL, "{}"};
-    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        ctl__path(c, paths[nops], sizeof paths[nops], rel[i], tn, NULL);
-        ops[nops] = zk_op_create(paths[nops], val[i], val[i] ? strlen(val[i]) : 0, 0);
-        nops++;
-    }
+    segmeta *segs = calloc(nparts ? (size_t)nparts : 1, sizeof *segs);
+    if (!segs) abort();
     uint64_t now = ctl__now();
     for (int p = 0; p < nparts; p++) {
-        segmeta m = {.partition = p, .status = SEGMETA_IN_PROGRESS, .start_offset = starts[p],
-                     .end_offset = -1, .num_rows = -1, .creation_time_ms = (int64_t)now,
-                     .flush_time_ms = (int64_t)t->flush_time_ms,
-                     .flush_rows = t->flush_size_bytes ? FLUSH_INITIAL_ROWS : (int64_t)t->flush_rows};
-        snprintf(m.table, sizeof m.table, "%s", tn);
-        segname_format(m.segment, sizeof m.segment, tn, p, 0, (int64_t)now);
-        size_t l;
-        segmeta_encode(&m, &bufs[nops], &l);
-        ctl__path(c, paths[nops], sizeof paths[nops], "/tables/%s/segments/%s", tn, m.segment);
-        ops[nops] = zk_op_create(paths[nops], bufs[nops], l, 0);
-        nops++;
-        assign_add(&a, m.segment, &a.part[p], ASSIGN_CONSUMING);
+        segmeta *m = &segs[p];
+        *m = (segmeta){.partition = p, .status = SEGMETA_IN_PROGRESS, .start_offset = starts[p],
+                       .end_offset = -1, .num_rows = -1, .creation_time_ms = (int64_t)now,
+                       .flush_time_ms = (int64_t)t->flush_time_ms,
+                       .flush_rows = t->flush_size_bytes ? FLUSH_INITIAL_ROWS
+                                                         : (int64_t)t->flush_rows};
+        snprintf(m->table, sizeof m->table, "%s", tn);
+        segname_format(m->segment, sizeof m->segment, tn, p, 0, (int64_t)now);
+        assign_add(&a, m->segment, &a.part[p], ASSIGN_CONSUMING);
     }
-    size_t alen;
-    char *aj = assign_to_json(&a, &alen);
-    bufs[nops] = (uint8_t *)aj;
-    ctl__path(c, paths[nops], sizeof paths[nops], "/tables/%s/assignment", tn, NULL);
-    ops[nops] = zk_op_create(paths[nops], aj, alen, 0);
-    nops++;
-    ctl__path(c, path, sizeof path, "/tables", NULL, NULL);
-    zk_ensure_path(z, path);
-    int failed = -1;
-    int rc = zk_multi(z, ops, nops, &failed);
-    for (size_t i = 0; i < nops; i++) free(bufs[i]);
-    free(ops);
-    free(paths);
-    free(bufs);
+    int rc = cstore_table_create(c->cs, z, tn, tstr, sstr, segs, (size_t)nparts, &a, NULL);
+    free(segs);
     if (rc) {
         snprintf(err, sizeof err, "creating table %s in ZooKeeper failed: %s", tn,
                  sluice_strerror(rc));
@@ -1156,11 +1075,10 @@ static void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx)
     (void)req;
     ctl *c = ctx;
     if (ctl__not_running(c, resp)) return;
-    char path[768], **names = NULL;
+    char **names = NULL;
     size_t n = 0;
-    ctl__path(c, path, sizeof path, "/tables", NULL, NULL);
     zk *z = ctl__zk(c);
-    int rc = zk_children(z, path, &names, &n);
+    int rc = cstore_tables(c->cs, z, &names, &n);
     ctl__zk_done(c);
     if (rc && rc != SL_ENOENT) {
         ctl__json_error(resp, 503, sluice_strerror(rc));
@@ -1200,11 +1118,10 @@ static void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
         ctl__json_error(resp, 400, "invalid table name");
         return;
     }
-    char path[768], **names = NULL, **reps = NULL;
+    char **names = NULL, **reps = NULL;
     size_t n = 0, nreps = 0;
     zk *z = ctl__zk(c);
-    ctl__path(c, path, sizeof path, "/tables/%s/segments", table, NULL);
-    int rc = zk_children(z, path, &names, &n);
+    int rc = cstore_segments(c->cs, z, table, &names, &n);
     if (rc) {
         ctl__zk_done(c);
         ctl__json_error(resp, rc == SL_ENOENT ? 404 : 503,
@@ -1255,20 +1172,10 @@ static void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
     assign a = {0};
     ctl__get_assign(c, z, table, &a, NULL);
     /* reported states: replicas/<id> = {"<segment>":"STATE",...} */
-    ctl__path(c, path, sizeof path, "/tables/%s/replicas", table, NULL);
-    zk_children(z, path, &reps, &nreps);
+    cstore_replica_ids(c->cs, z, table, &reps, &nreps);
     json_t **reported = calloc(nreps ? nreps : 1, sizeof *reported);
     if (!reported) abort();
-    for (size_t i = 0; i < nreps; i++) {
-        char rp[768];
-        uint8_t *d;
-        size_t dl;
-        ctl__path(c, rp, sizeof rp, "/tables/%s/replicas/%s", table, reps[i]);
-        if (zk_get(z, rp, &d, &dl, NULL) == 0) {
-            reported[i] = json_loadb((const char *)d, dl, 0, NULL);
-            free(d);
-        }
-    }
+    for (size_t i = 0; i < nreps; i++) cstore_replica_get(c->cs, z, table, reps[i], &reported[i]);
     ctl__zk_done(c);
     jsonw w;
     jsonw_init(&w);
@@ -1437,14 +1344,9 @@ static int ctl__connect(ctl *c, char *err, size_t errlen)
     zk_opts zo = {.on_session = ctl__on_session, .ctx = c};
     c->z = zk_open(c->o.zk_connect, c->o.zk_session_timeout_ms, &zo, err, errlen);
     if (!c->z) return SL_ETRANSIENT;
-    char path[768];
-    ctl__path(c, path, sizeof path, "/instances", NULL, NULL);
-    zk_ensure_path(c->z, path);
-    ctl__path(c, path, sizeof path, "/tables", NULL, NULL);
-    zk_ensure_path(c->z, path);
-    ctl__path(c, path, sizeof path, "/controllers", NULL, NULL);
+    cstore_ensure_base(c->cs, c->z);
     int rc = 0;
-    c->el = zk_election_join(c->z, path, c->advertise, ctl__on_leader, c, &rc);
+    c->el = cstore_election_join(c->cs, c->z, c->advertise, ctl__on_leader, c, &rc);
     if (!c->el) {
         snprintf(err, errlen, "cannot join the controller election: %s", sluice_strerror(rc));
         zk_close(c->z);
@@ -1525,12 +1427,7 @@ static void ctl__repair_record(ctl *c, zk *z, const ctl_table *t, const char *ta
                        table, name);
         return;
     }
-    uint8_t *b;
-    size_t l;
-    if (segmeta_encode(&m, &b, &l) != 0) return;
-    ctl__path(c, path, sizeof path, "/tables/%s/segments/%s", table, name);
-    int rc = zk_set(z, path, b, l, version, NULL);
-    free(b);
+    int rc = cstore_segment_set(c->cs, z, table, name, &m, version);
     if (rc == 0)
         SL_WARN("controller", "repair table=%s segment=%s: unreadable record rewritten as %s "
                               "start=%" PRId64,
@@ -1545,12 +1442,10 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
 {
     const ctl_table *t = ctl__table(c, z, table);
     if (!t || t->cfg->type != TCFG_REALTIME) return;
-    char path[768], **names = NULL, **live = NULL;
+    char **names = NULL, **live = NULL;
     size_t n = 0, nlive = 0;
-    ctl__path(c, path, sizeof path, "/tables/%s/segments", table, NULL);
-    if (zk_children(z, path, &names, &n)) return;
-    ctl__path(c, path, sizeof path, "/instances", NULL, NULL);
-    zk_children(z, path, &live, &nlive);
+    if (cstore_segments(c->cs, z, table, &names, &n)) return;
+    cstore_instances(c->cs, z, &live, &nlive);
     for (size_t i = 0; i < n; i++) { /* unreadable records first: the rest relies on them */
         segmeta m;
         int32_t v;
@@ -1616,19 +1511,7 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
         } else {
             assign_add(&a, next.segment, &inst, ASSIGN_CONSUMING);
         }
-        uint8_t *nb;
-        size_t nl, al;
-        segmeta_encode(&next, &nb, &nl);
-        char *aj = assign_to_json(&a, &al);
-        char pn[768], pm[768], pa[768];
-        ctl__path(c, pn, sizeof pn, "/tables/%s/segments/%s", table, next.segment);
-        ctl__path(c, pm, sizeof pm, "/tables/%s/segments/%s", table, newest.segment);
-        ctl__path(c, pa, sizeof pa, "/tables/%s/assignment", table, NULL);
-        zk_op ops[3] = {zk_op_check(pm, vnewest), zk_op_create(pn, nb, nl, 0),
-                        zk_op_set(pa, aj, al, va)};
-        int rc = zk_multi(z, ops, 3, NULL);
-        free(nb);
-        free(aj);
+        int rc = cstore_repair(c->cs, z, table, newest.segment, vnewest, &next, &a, va, NULL);
         if (rc == 0) {
             va++;
             SL_WARN("controller", "repair table=%s partition=%u created=%s start=%" PRId64 " why=\"%s\"",
@@ -1647,11 +1530,10 @@ out:
 
 static void ctl__repair(ctl *c, uint64_t now)
 {
-    char path[768], **tables = NULL;
+    char **tables = NULL;
     size_t n = 0;
     zk *z = ctl__zk(c);
-    ctl__path(c, path, sizeof path, "/tables", NULL, NULL);
-    if (z && zk_children(z, path, &tables, &n) == 0)
+    if (z && cstore_tables(c->cs, z, &tables, &n) == 0)
         for (size_t i = 0; i < n && atomic_load(&c->leader); i++) ctl__repair_table(c, z, tables[i], now);
     ctl__zk_done(c);
     zk_free_strings(tables, n);
@@ -1709,7 +1591,11 @@ ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
     ctl *c = calloc(1, sizeof *c);
     if (!c) abort();
     c->o = *o;
-    snprintf(c->root, sizeof c->root, "/sluice/%s", o->cluster);
+    if (!(c->cs = cstore_new(o->cluster))) {
+        snprintf(err, errlen, "cluster name too long for a ZooKeeper path");
+        free(c);
+        return NULL;
+    }
     pthread_rwlock_init(&c->zk_lock, NULL);
     pthread_mutex_init(&c->mu, NULL);
     static const char *const ms[] = {"method", "status"};
@@ -1736,6 +1622,7 @@ ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
     c->disk = diskstate_new(o->metrics);
     c->loglim = sl_log_limit_new(0);
     if (segstore_open(o->store, NULL, &c->store, err, errlen) != 0) {
+        cstore_free(c->cs);
         diskstate_free(c->disk);
         sl_log_limit_free(c->loglim);
         pthread_mutex_destroy(&c->mu);
@@ -1786,6 +1673,7 @@ void ctl_stop(ctl *c)
     }
     free(c->tables);
     segstore_close(c->store);
+    cstore_free(c->cs);
     diskstate_free(c->disk);
     sl_log_limit_free(c->loglim);
     pthread_mutex_destroy(&c->mu);

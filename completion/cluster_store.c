@@ -1,0 +1,453 @@
+/* The cluster store (see cluster_store.h): ZooKeeper paths and node encodings of DESIGN §5.
+ *
+ * Paths are built here and nowhere else, into ZK_PATH_MAX buffers; a path that would not fit
+ * is SL_ELIMIT, never a truncated (and so different) path. Encodings: segment records are
+ * segmeta protobuf, the assignment is assign JSON, an instance is {"host":..,"port":..},
+ * replicas/<id> is a flat JSON object of segment -> state. The three multi-ops (create a
+ * table, commit, repair) are built only here. */
+#include "completion/cluster_store.h"
+
+#include "common/sl_err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CSTORE_REPLICA_ATTEMPTS 5
+
+struct cstore {
+    char root[ZK_PATH_MAX];
+};
+
+static const char *const cstore_rel[] = {
+    [CSTORE_ROOT] = "",
+    [CSTORE_CONTROLLERS] = "/controllers",
+    [CSTORE_INSTANCES] = "/instances",
+    [CSTORE_INSTANCE] = "/instances/%s",
+    [CSTORE_TABLES] = "/tables",
+    [CSTORE_TABLE] = "/tables/%s",
+    [CSTORE_CONFIG] = "/tables/%s/config",
+    [CSTORE_SCHEMA] = "/tables/%s/schema",
+    [CSTORE_SEGMENTS] = "/tables/%s/segments",
+    [CSTORE_SEGMENT] = "/tables/%s/segments/%s",
+    [CSTORE_ASSIGNMENT] = "/tables/%s/assignment",
+    [CSTORE_REPLICAS] = "/tables/%s/replicas",
+    [CSTORE_REPLICA] = "/tables/%s/replicas/%s",
+    [CSTORE_LINEAGE] = "/tables/%s/lineage",
+};
+
+/* ---- paths ----------------------------------------------------------------------------- */
+
+cstore *cstore_new(const char *cluster)
+{
+    if (!cluster) return NULL;
+    cstore *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    int n = snprintf(s->root, sizeof s->root, "/sluice/%s", cluster);
+    if (n < 0 || (size_t)n >= sizeof s->root) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void cstore_free(cstore *s)
+{
+    free(s);
+}
+
+const char *cstore_root(const cstore *s)
+{
+    return s->root;
+}
+
+int cstore_path(const cstore *s, cstore_node node, const char *table, const char *name,
+                char *buf, size_t cap)
+{
+    if ((size_t)node >= sizeof cstore_rel / sizeof cstore_rel[0] || cap == 0) return SL_EINVAL;
+    const char *fmt = cstore_rel[node];
+    bool has_table = node >= CSTORE_TABLE;
+    bool has_name = node == CSTORE_INSTANCE || node == CSTORE_SEGMENT || node == CSTORE_REPLICA;
+    const char *first = node == CSTORE_INSTANCE ? name : table;
+    if ((has_table || has_name) && !first) return SL_EINVAL;
+    if (has_table && has_name && !name) return SL_EINVAL;
+    char rel[ZK_PATH_MAX];
+    int n = has_table && has_name ? snprintf(rel, sizeof rel, fmt, table, name)
+            : has_table || has_name ? snprintf(rel, sizeof rel, fmt, first)
+                                    : snprintf(rel, sizeof rel, "%s", fmt);
+    if (n < 0 || (size_t)n >= sizeof rel) return SL_ELIMIT;
+    n = snprintf(buf, cap, "%s%s", s->root, rel);
+    return n < 0 || (size_t)n >= cap ? SL_ELIMIT : 0;
+}
+
+cstore_encoding cstore_encoding_of(const char *rel)
+{
+    const char *c[6];
+    size_t lens[6], n = 0;
+    for (const char *p = rel; *p && n < 6;) {
+        size_t l = strcspn(p, "/");
+        c[n] = p;
+        lens[n++] = l;
+        p += l;
+        if (*p == '/') p++;
+    }
+#define IS(i, s) (lens[i] == sizeof(s) - 1 && memcmp(c[i], s, sizeof(s) - 1) == 0)
+    if (n == 2 && IS(0, "controllers")) return CSTORE_ENC_ELECTION;
+    if (n == 4 && IS(0, "tables") && IS(2, "segments")) return CSTORE_ENC_SEGMETA;
+#undef IS
+    return CSTORE_ENC_JSON;
+}
+
+bool cstore_cluster_name_ok(const char *cluster)
+{
+    return cluster && *cluster && !strchr(cluster, '/') && strcmp(cluster, ".") != 0 &&
+           strcmp(cluster, "..") != 0;
+}
+
+#define PATH_OR_RETURN(buf, node, table, name)                                                 \
+    char buf[ZK_PATH_MAX];                                                                     \
+    do {                                                                                       \
+        int prc_ = cstore_path(s, node, table, name, buf, sizeof buf);                         \
+        if (prc_) return prc_;                                                                 \
+    } while (0)
+
+/* ---- base nodes, tables ------------------------------------------------------------------- */
+
+int cstore_ensure(const cstore *s, zk *z, cstore_node node)
+{
+    PATH_OR_RETURN(path, node, NULL, NULL);
+    return zk_ensure_path(z, path);
+}
+
+int cstore_ensure_base(const cstore *s, zk *z)
+{
+    int rc = cstore_ensure(s, z, CSTORE_INSTANCES);
+    int rc2 = cstore_ensure(s, z, CSTORE_TABLES);
+    return rc ? rc : rc2;
+}
+
+int cstore_table_exists(const cstore *s, zk *z, const char *table)
+{
+    PATH_OR_RETURN(path, CSTORE_TABLE, table, NULL);
+    return zk_exists(z, path, NULL);
+}
+
+int cstore_tables(const cstore *s, zk *z, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    PATH_OR_RETURN(path, CSTORE_TABLES, NULL, NULL);
+    return zk_children(z, path, names, n);
+}
+
+int cstore_table_read(const cstore *s, zk *z, const char *table, char **config, size_t *config_len,
+                      char **schema, size_t *schema_len)
+{
+    *config = *schema = NULL;
+    PATH_OR_RETURN(ps, CSTORE_SCHEMA, table, NULL);
+    PATH_OR_RETURN(pc, CSTORE_CONFIG, table, NULL);
+    uint8_t *sj = NULL, *tj = NULL;
+    int rc = zk_get(z, ps, &sj, schema_len, NULL);
+    if (rc) return rc;
+    if ((rc = zk_get(z, pc, &tj, config_len, NULL))) {
+        free(sj);
+        return rc;
+    }
+    *schema = (char *)sj; /* NUL-terminated by zk_get */
+    *config = (char *)tj;
+    return 0;
+}
+
+int cstore_table_create(const cstore *s, zk *z, const char *table, const char *config_json,
+                        const char *schema_json, const segmeta *segs, size_t nseg,
+                        const assign *a, int *failed_op)
+{
+    if (failed_op) *failed_op = -1;
+    static const cstore_node fixed[] = {CSTORE_TABLE,    CSTORE_CONFIG,   CSTORE_SCHEMA,
+                                        CSTORE_SEGMENTS, CSTORE_REPLICAS, CSTORE_LINEAGE};
+    const char *val[] = {NULL, config_json, schema_json, NULL, NULL, "{}"};
+    size_t nfixed = sizeof fixed / sizeof fixed[0];
+    size_t nops = 0, cap = nfixed + nseg + 1;
+    zk_op *ops = calloc(cap, sizeof *ops);
+    char(*paths)[ZK_PATH_MAX] = calloc(cap, sizeof *paths);
+    uint8_t **bufs = calloc(cap, sizeof *bufs);
+    if (!ops || !paths || !bufs) abort();
+    int rc = 0;
+    for (size_t i = 0; i < nfixed && !rc; i++) {
+        rc = cstore_path(s, fixed[i], table, NULL, paths[nops], sizeof paths[nops]);
+        ops[nops] = zk_op_create(paths[nops], val[i], val[i] ? strlen(val[i]) : 0, 0);
+        nops++;
+    }
+    for (size_t i = 0; i < nseg && !rc; i++) {
+        size_t l = 0;
+        rc = cstore_path(s, CSTORE_SEGMENT, table, segs[i].segment, paths[nops],
+                         sizeof paths[nops]);
+        if (!rc) rc = segmeta_encode(&segs[i], &bufs[nops], &l);
+        ops[nops] = zk_op_create(paths[nops], bufs[nops], l, 0);
+        nops++;
+    }
+    if (!rc) {
+        size_t alen;
+        char *aj = assign_to_json(a, &alen);
+        bufs[nops] = (uint8_t *)aj;
+        rc = cstore_path(s, CSTORE_ASSIGNMENT, table, NULL, paths[nops], sizeof paths[nops]);
+        ops[nops] = zk_op_create(paths[nops], aj, alen, 0);
+        nops++;
+    }
+    if (!rc) {
+        char pt[ZK_PATH_MAX];
+        if (cstore_path(s, CSTORE_TABLES, NULL, NULL, pt, sizeof pt) == 0) zk_ensure_path(z, pt);
+        rc = zk_multi(z, ops, nops, failed_op);
+    }
+    for (size_t i = 0; i < nops; i++) free(bufs[i]);
+    free(ops);
+    free(paths);
+    free(bufs);
+    return rc;
+}
+
+/* ---- segments ---------------------------------------------------------------------------- */
+
+int cstore_segment_get(const cstore *s, zk *z, const char *table, const char *name, segmeta *m,
+                       int32_t *version, char *err, size_t errlen)
+{
+    PATH_OR_RETURN(path, CSTORE_SEGMENT, table, name);
+    uint8_t *data;
+    size_t len;
+    int rc = zk_get(z, path, &data, &len, version);
+    if (rc) return rc;
+    rc = segmeta_decode(data, len, m, err, errlen);
+    free(data);
+    return rc;
+}
+
+int cstore_segment_set(const cstore *s, zk *z, const char *table, const char *name,
+                       const segmeta *m, int32_t version)
+{
+    PATH_OR_RETURN(path, CSTORE_SEGMENT, table, name);
+    uint8_t *b;
+    size_t l;
+    int rc = segmeta_encode(m, &b, &l);
+    if (rc) return rc;
+    rc = zk_set(z, path, b, l, version, NULL);
+    free(b);
+    return rc;
+}
+
+int cstore_segments(const cstore *s, zk *z, const char *table, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    PATH_OR_RETURN(path, CSTORE_SEGMENTS, table, NULL);
+    return zk_children(z, path, names, n);
+}
+
+/* ---- assignment ---------------------------------------------------------------------------- */
+
+int cstore_assign_get(const cstore *s, zk *z, const char *table, assign *a, int32_t *version,
+                      char *err, size_t errlen)
+{
+    PATH_OR_RETURN(path, CSTORE_ASSIGNMENT, table, NULL);
+    uint8_t *data;
+    size_t len;
+    int rc = zk_get(z, path, &data, &len, version);
+    if (rc) return rc;
+    rc = assign_parse((const char *)data, len, a, err, errlen);
+    free(data);
+    return rc;
+}
+
+int cstore_watch_assignment(const cstore *s, zk *z, const char *table,
+                            void (*cb)(void *ctx, const char *path), void *ctx, uint64_t *id)
+{
+    PATH_OR_RETURN(path, CSTORE_ASSIGNMENT, table, NULL);
+    return zk_watch(z, path, ZK_WATCH_DATA, cb, ctx, id);
+}
+
+int cstore_watch_tables(const cstore *s, zk *z, void (*cb)(void *ctx, const char *path),
+                        void *ctx, uint64_t *id)
+{
+    PATH_OR_RETURN(path, CSTORE_TABLES, NULL, NULL);
+    return zk_watch(z, path, ZK_WATCH_CHILDREN, cb, ctx, id);
+}
+
+/* ---- the commit and repair multi-ops ---------------------------------------------------------- */
+
+/* ops[0] is `first` on segments/<first_name>, then create segments/<next>, set assignment. */
+static int cstore__three_ops(const cstore *s, zk *z, const char *table, zk_op_type first,
+                             const char *first_name, const segmeta *first_meta,
+                             int32_t first_version, const segmeta *next, const assign *a,
+                             int32_t assign_version, int *failed_op)
+{
+    if (failed_op) *failed_op = -1;
+    PATH_OR_RETURN(pm, CSTORE_SEGMENT, table, first_name);
+    PATH_OR_RETURN(pn, CSTORE_SEGMENT, table, next->segment);
+    PATH_OR_RETURN(pa, CSTORE_ASSIGNMENT, table, NULL);
+    uint8_t *mb = NULL, *nb = NULL;
+    size_t ml = 0, nl = 0, al = 0;
+    int rc = first_meta ? segmeta_encode(first_meta, &mb, &ml) : 0;
+    if (rc) return rc;
+    if ((rc = segmeta_encode(next, &nb, &nl))) {
+        free(mb);
+        return rc;
+    }
+    char *aj = assign_to_json(a, &al);
+    zk_op ops[3] = {first == ZK_OP_SET ? zk_op_set(pm, mb, ml, first_version)
+                                       : zk_op_check(pm, first_version),
+                    zk_op_create(pn, nb, nl, 0), zk_op_set(pa, aj, al, assign_version)};
+    rc = zk_multi(z, ops, 3, failed_op);
+    free(mb);
+    free(nb);
+    free(aj);
+    return rc;
+}
+
+int cstore_commit(const cstore *s, zk *z, const char *table, const segmeta *done,
+                  int32_t done_version, const segmeta *next, const assign *a,
+                  int32_t assign_version, int *failed_op)
+{
+    return cstore__three_ops(s, z, table, ZK_OP_SET, done->segment, done, done_version, next, a,
+                             assign_version, failed_op);
+}
+
+int cstore_repair(const cstore *s, zk *z, const char *table, const char *newest,
+                  int32_t newest_version, const segmeta *next, const assign *a,
+                  int32_t assign_version, int *failed_op)
+{
+    return cstore__three_ops(s, z, table, ZK_OP_CHECK, newest, NULL, newest_version, next, a,
+                             assign_version, failed_op);
+}
+
+/* ---- instances -------------------------------------------------------------------------------- */
+
+int cstore_instance_register(const cstore *s, zk *z, const char *id, const char *host,
+                             unsigned port, bool replace)
+{
+    PATH_OR_RETURN(path, CSTORE_INSTANCE, NULL, id);
+    char data[256];
+    int n = snprintf(data, sizeof data, "{\"host\":\"%s\",\"port\":%u}", host, port);
+    if (n < 0 || (size_t)n >= sizeof data) return SL_ELIMIT;
+    int rc = zk_create(z, path, data, (size_t)n, ZK_EPHEMERAL, NULL, 0);
+    if (rc == SL_EEXIST && replace) { /* our previous session's node may linger until it expires */
+        zk_delete(z, path, -1);
+        rc = zk_create(z, path, data, (size_t)n, ZK_EPHEMERAL, NULL, 0);
+    }
+    return rc;
+}
+
+int cstore_instance_exists(const cstore *s, zk *z, const char *id)
+{
+    PATH_OR_RETURN(path, CSTORE_INSTANCE, NULL, id);
+    return zk_exists(z, path, NULL);
+}
+
+int cstore_instances(const cstore *s, zk *z, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    PATH_OR_RETURN(path, CSTORE_INSTANCES, NULL, NULL);
+    return zk_children(z, path, names, n);
+}
+
+int cstore_instance_addr(const cstore *s, zk *z, const char *id, char *host, size_t cap,
+                         int64_t *port)
+{
+    PATH_OR_RETURN(path, CSTORE_INSTANCE, NULL, id);
+    uint8_t *data;
+    size_t len;
+    int rc = zk_get(z, path, &data, &len, NULL);
+    if (rc) return rc;
+    json_t *inst = json_loadb((const char *)data, len, 0, NULL);
+    free(data);
+    const char *h = json_string_value(json_object_get(inst, "host"));
+    json_int_t p = json_integer_value(json_object_get(inst, "port"));
+    rc = h && p > 0 && strlen(h) < cap ? 0 : SL_ECORRUPT;
+    if (rc == 0) {
+        memcpy(host, h, strlen(h) + 1);
+        *port = (int64_t)p;
+    }
+    json_decref(inst);
+    return rc;
+}
+
+/* ---- replicas/<id> ------------------------------------------------------------------------------ */
+
+int cstore_replica_record(const cstore *s, zk *z, const char *table, const char *id,
+                          const char *segment, const char *state)
+{
+    PATH_OR_RETURN(path, CSTORE_REPLICA, table, id);
+    int rc = 0;
+    for (int attempt = 0; attempt < CSTORE_REPLICA_ATTEMPTS; attempt++) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        int32_t version = -1;
+        rc = zk_get(z, path, &data, &len, &version);
+        json_t *obj = rc == 0 ? json_loadb((const char *)data, len, 0, NULL) : NULL;
+        free(data);
+        if (!json_is_object(obj)) {
+            json_decref(obj);
+            obj = json_object();
+        }
+        const char *prev = json_string_value(json_object_get(obj, segment));
+        if (prev && strcmp(prev, state) == 0) { /* already recorded */
+            json_decref(obj);
+            return 0;
+        }
+        json_object_set_new(obj, segment, json_string(state));
+        char *out = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(obj);
+        rc = rc == SL_ENOENT ? zk_create(z, path, out, strlen(out), 0, NULL, 0)
+                             : zk_set(z, path, out, strlen(out), version, NULL);
+        free(out);
+        if (rc == 0) return 0;
+        if ((rc != SL_ECONFLICT && rc != SL_EEXIST) || attempt == CSTORE_REPLICA_ATTEMPTS - 1)
+            return rc;
+        usleep(20000);
+    }
+    return rc;
+}
+
+int cstore_replica_ids(const cstore *s, zk *z, const char *table, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    PATH_OR_RETURN(path, CSTORE_REPLICAS, table, NULL);
+    return zk_children(z, path, names, n);
+}
+
+int cstore_replica_get(const cstore *s, zk *z, const char *table, const char *id, json_t **obj)
+{
+    *obj = NULL;
+    PATH_OR_RETURN(path, CSTORE_REPLICA, table, id);
+    uint8_t *d;
+    size_t dl;
+    int rc = zk_get(z, path, &d, &dl, NULL);
+    if (rc) return rc;
+    *obj = json_loadb((const char *)d, dl, 0, NULL);
+    free(d);
+    return 0;
+}
+
+/* ---- controllers/ ------------------------------------------------------------------------------ */
+
+zk_election *cstore_election_join(const cstore *s, zk *z, const char *my_url,
+                                  void (*on_change)(void *ctx, bool is_leader,
+                                                    const char *leader_url),
+                                  void *ctx, int *err)
+{
+    char dir[ZK_PATH_MAX];
+    int rc = cstore_path(s, CSTORE_CONTROLLERS, NULL, NULL, dir, sizeof dir);
+    if (rc) {
+        if (err) *err = rc;
+        return NULL;
+    }
+    return zk_election_join(z, dir, my_url, on_change, ctx, err);
+}
+
+int cstore_leader_peek(const cstore *s, zk *z, char **url)
+{
+    *url = NULL;
+    PATH_OR_RETURN(dir, CSTORE_CONTROLLERS, NULL, NULL);
+    return zk_election_peek(z, dir, url);
+}
