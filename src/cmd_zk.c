@@ -18,6 +18,7 @@
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "completion/cluster_store.h"
 #include "completion/segmeta.h"
 #include "completion/zk.h"
 #include "consumer/dlq.h"
@@ -53,33 +54,12 @@ static const char zk_usage[] =
     "\n"
     "exit status: 0 ok; 1 ZooKeeper error or no such cluster/path; 2 usage error\n";
 
-typedef enum zkd_kind { ZKD_JSON = 0, ZKD_ELECTION, ZKD_SEGMENT } zkd_kind;
-
 typedef struct zkdump {
     zk *z;
     size_t rootlen;  /* strlen("/sluice/<cluster>") */
     jsonw out;       /* the whole object, printed only at the end */
     size_t nodes;
 } zkdump;
-
-/* Which decoder a node gets, from its path relative to the cluster root. */
-static zkd_kind zkd_classify(const char *rel)
-{
-    const char *c[6];
-    size_t lens[6], n = 0;
-    for (const char *p = rel; *p && n < 6;) {
-        size_t l = strcspn(p, "/");
-        c[n] = p;
-        lens[n++] = l;
-        p += l;
-        if (*p == '/') p++;
-    }
-#define IS(i, s) (lens[i] == sizeof(s) - 1 && memcmp(c[i], s, sizeof(s) - 1) == 0)
-    if (n == 2 && IS(0, "controllers")) return ZKD_ELECTION;
-    if (n == 4 && IS(0, "tables") && IS(2, "segments")) return ZKD_SEGMENT;
-#undef IS
-    return ZKD_JSON;
-}
 
 static void zkd_base64(jsonw *w, const uint8_t *data, size_t len)
 {
@@ -131,8 +111,8 @@ static void zkd_value(zkdump *d, const char *rel, const uint8_t *data, size_t le
         jsonw_null(w);
         return;
     }
-    switch (zkd_classify(rel)) {
-    case ZKD_ELECTION: {
+    switch (cstore_encoding_of(rel)) { /* where it sits in the layout */
+    case CSTORE_ENC_ELECTION: {
         /* jansson's UTF-8 check: JSON text must be valid UTF-8 */
         json_t *s = json_stringn((const char *)data, len);
         if (s) {
@@ -143,7 +123,7 @@ static void zkd_value(zkdump *d, const char *rel, const uint8_t *data, size_t le
         snprintf(why, sizeof why, "election data is not UTF-8 text");
         break;
     }
-    case ZKD_SEGMENT: {
+    case CSTORE_ENC_SEGMETA: {
         segmeta m;
         if (segmeta_decode(data, len, &m, why, sizeof why) == 0) {
             const char *leaf = strrchr(rel, '/') + 1;
@@ -155,7 +135,7 @@ static void zkd_value(zkdump *d, const char *rel, const uint8_t *data, size_t le
         }
         break;
     }
-    case ZKD_JSON:
+    case CSTORE_ENC_JSON:
         if (zkd_json(w, data, len, why, sizeof why)) return;
         break;
     }
@@ -266,19 +246,21 @@ static int zk_dump(int argc, char **argv)
         fprintf(stderr, "sluice zk dump: --zk and --cluster are required\n%s", zk_usage);
         return 2;
     }
-    if (!*cluster || strchr(cluster, '/') || !strcmp(cluster, ".") || !strcmp(cluster, "..")) {
+    if (!cstore_cluster_name_ok(cluster)) {
         fprintf(stderr, "sluice zk dump: --cluster: '%s' is not a cluster name\n", cluster);
         return 2;
     }
-    char rel[ZK_PATH_MAX], root[ZK_PATH_MAX], start[ZK_PATH_MAX + 1];
+    char rel[ZK_PATH_MAX], start[ZK_PATH_MAX + 1];
     if (relarg && !zkd_clean_rel(relarg, rel, sizeof rel)) {
         fprintf(stderr, "sluice zk dump: --path: '%s' is not a relative node path\n", relarg);
         return 2;
     }
-    if ((size_t)snprintf(root, sizeof root, "/sluice/%s", cluster) >= sizeof root ||
-        (size_t)snprintf(start, sizeof start, "%s%s%s", root, relarg ? "/" : "",
-                         relarg ? rel : "") >= sizeof start) {
+    cstore *cs = cstore_new(cluster);
+    const char *root = cs ? cstore_root(cs) : "";
+    if (!cs || (size_t)snprintf(start, sizeof start, "%s%s%s", root, relarg ? "/" : "",
+                                relarg ? rel : "") >= sizeof start) {
         fprintf(stderr, "sluice zk dump: path too long\n");
+        cstore_free(cs);
         return 2;
     }
 
@@ -315,6 +297,7 @@ static int zk_dump(int argc, char **argv)
 done:
     zk_close(d.z);
     jsonw_free(&d.out);
+    cstore_free(cs);
     return rc;
 }
 

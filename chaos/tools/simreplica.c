@@ -24,6 +24,7 @@
 #include "common/jsonw.h"
 #include "common/schema.h"
 #include "common/sl_err.h"
+#include "completion/cluster_store.h"
 #include "completion/rpc.h"
 #include "completion/zk.h"
 #include "consumer/mseg.h"
@@ -70,6 +71,7 @@ typedef struct part {
 
 static opts O;
 static zk *Z; /* the replicas' session: also used to find the controller leader */
+static cstore *CS; /* the cluster's ZooKeeper layout */
 static schema *S;
 static _Atomic int failures;
 static _Atomic long n_rpcs, n_commits, n_keep, n_catchup, n_discard, n_hold, n_not_leader;
@@ -148,9 +150,8 @@ static int call(httpc *h, char *base, rpc_method m, rpc_req *rq, rpc_resp *rs)
         if (rc == 0 && (rs->status != RPC_STATUS_HOLD || dt < 0.05)) record_latency(dt);
         if (rc == 0) return 0;
         usleep(200000); /* controller starting, or gone: ask ZooKeeper who leads now */
-        char dir[512], *leader = NULL;
-        snprintf(dir, sizeof dir, "/sluice/%s/controllers", O.cluster);
-        if (zk_election_peek(Z, dir, &leader) == 0 && leader && strlen(leader) < 512)
+        char *leader = NULL;
+        if (cstore_leader_peek(CS, Z, &leader) == 0 && leader && strlen(leader) < 512)
             memcpy(base, leader, strlen(leader) + 1);
         free(leader);
     }
@@ -311,18 +312,19 @@ static void parse_ids(const char *list)
 
 static zk *register_instances(void)
 {
-    char err[256], path[512];
+    char err[256];
+    if (!(CS = cstore_new(O.cluster))) {
+        fprintf(stderr, "simreplica: cluster name too long\n");
+        exit(1);
+    }
     zk *z = zk_open(O.zk, 10000, NULL, err, sizeof err);
     if (!z) {
         fprintf(stderr, "simreplica: zookeeper: %s\n", err);
         exit(1);
     }
-    snprintf(path, sizeof path, "/sluice/%s/instances", O.cluster);
-    zk_ensure_path(z, path);
+    cstore_ensure(CS, z, CSTORE_INSTANCES);
     for (int i = 0; i < O.nids; i++) {
-        snprintf(path, sizeof path, "/sluice/%s/instances/%s", O.cluster, O.ids[i]);
-        const char *data = "{\"host\":\"127.0.0.1\",\"port\":1}";
-        int rc = zk_create(z, path, data, strlen(data), ZK_EPHEMERAL, NULL, 0);
+        int rc = cstore_instance_register(CS, z, O.ids[i], "127.0.0.1", 1, false);
         if (rc && rc != SL_EEXIST) {
             fprintf(stderr, "simreplica: register %s: %s\n", O.ids[i], sluice_strerror(rc));
             exit(1);
