@@ -14,6 +14,7 @@
 #include "common/sl_err.h"
 #include "common/table_config.h"
 #include "completion/assign.h"
+#include "completion/cluster_store.h"
 #include "completion/rpc.h"
 #include "completion/segmeta.h"
 #include "completion/zk.h"
@@ -86,8 +87,7 @@ typedef struct rpart {
 
 struct replica {
     replica_opts o;
-    char root[256];
-    char self_path[512];
+    cstore *cs;             /* the cluster's ZooKeeper layout; immutable */
     zk *z;
     _Atomic bool expired;
     _Atomic bool republish; /* a state record failed (session expired...): the next reconcile
@@ -144,39 +144,12 @@ static void r_watch_cb(void *ctx, const char *path)
 /* Record `st` of `segment` in tables/<t>/replicas/<me> ({"<segment>":"<STATE>",...}). */
 static void r_publish_state(replica *r, const rtable *t, const char *segment, const char *st)
 {
-    char path[768];
-    snprintf(path, sizeof path, "%s/tables/%s/replicas/%s", r->root, t->name, r->o.instance_id);
     pthread_mutex_lock(&r->state_mu);
-    for (int attempt = 0; attempt < 5; attempt++) {
-        uint8_t *data = NULL;
-        size_t len = 0;
-        int32_t version = -1;
-        int rc = zk_get(r->z, path, &data, &len, &version);
-        json_t *obj = rc == 0 ? json_loadb((const char *)data, len, 0, NULL) : NULL;
-        free(data);
-        if (!json_is_object(obj)) {
-            json_decref(obj);
-            obj = json_object();
-        }
-        const char *prev = json_string_value(json_object_get(obj, segment));
-        if (prev && strcmp(prev, st) == 0) { /* already recorded */
-            json_decref(obj);
-            break;
-        }
-        json_object_set_new(obj, segment, json_string(st));
-        char *out = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(obj);
-        rc = rc == SL_ENOENT ? zk_create(r->z, path, out, strlen(out), 0, NULL, 0)
-                             : zk_set(r->z, path, out, strlen(out), version, NULL);
-        free(out);
-        if (rc == 0) break;
-        if ((rc != SL_ECONFLICT && rc != SL_EEXIST) || attempt == 4) {
-            SL_WARN("replica", "cannot record state segment=%s state=%s err=%s", segment, st,
-                    sluice_strerror(rc));
-            atomic_store(&r->republish, true);
-            break;
-        }
-        usleep(20000);
+    int rc = cstore_replica_record(r->cs, r->z, t->name, r->o.instance_id, segment, st);
+    if (rc) {
+        SL_WARN("replica", "cannot record state segment=%s state=%s err=%s", segment, st,
+                sluice_strerror(rc));
+        atomic_store(&r->republish, true);
     }
     pthread_mutex_unlock(&r->state_mu);
 }
@@ -309,33 +282,22 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
             if (drc == 0 || sl_err_is_disk(drc)) return drc;
         }
     }
-    char path[768];
-    snprintf(path, sizeof path, "%s/tables/%s/assignment", r->root, t->name);
-    uint8_t *data;
-    size_t len;
     assign a;
     char err[256];
-    if (zk_get(r->z, path, &data, &len, NULL) != 0) return SL_ETRANSIENT;
-    int rc = assign_parse((const char *)data, len, &a, err, sizeof err);
-    free(data);
-    if (rc) return rc;
+    int rc = cstore_assign_get(r->cs, r->z, t->name, &a, NULL, err, sizeof err);
+    if (rc) return rc == SL_ECORRUPT ? rc : SL_ETRANSIENT;
     rc = SL_ENOENT;
     assign_seg *as = assign_find(&a, m->segment);
     for (uint32_t i = 0; as && rc && !sl_err_is_disk(rc) && i < as->inst.n; i++) {
         if (strcmp(as->inst.id[i], r->o.instance_id) == 0) continue;
-        snprintf(path, sizeof path, "%s/instances/%s", r->root, as->inst.id[i]);
-        if (zk_get(r->z, path, &data, &len, NULL) != 0) continue;
-        json_t *inst = json_loadb((const char *)data, len, 0, NULL);
-        free(data);
-        const char *host = json_string_value(json_object_get(inst, "host"));
-        json_int_t port = json_integer_value(json_object_get(inst, "port"));
-        if (host && port > 0) {
+        char host[256];
+        int64_t port;
+        if (cstore_instance_addr(r->cs, r->z, as->inst.id[i], host, sizeof host, &port) == 0) {
             char url[1024];
             snprintf(url, sizeof url, "http://%s:%lld/segments/%s/%s", host, (long long)port,
                      t->name, m->segment);
             rc = r_download(r, h, t, m->segment, url, m->crc);
         }
-        json_decref(inst);
     }
     assign_free(&a);
     return rc;
@@ -386,10 +348,9 @@ static int r_build(replica *r, rpart *rp, uint32_t *crc, uint64_t *size)
 
 static void r_refresh_leader(replica *r, const char *hint)
 {
-    char *url = NULL, dir[512];
+    char *url = NULL;
     if (!hint || !hint[0]) {
-        snprintf(dir, sizeof dir, "%s/controllers", r->root);
-        zk_election_peek(r->z, dir, &url);
+        cstore_leader_peek(r->cs, r->z, &url);
         hint = url;
     }
     pthread_mutex_lock(&r->mu);
@@ -590,14 +551,11 @@ static int r_keep(replica *r, httpc *h, rpart *rp, const rpc_resp *rs)
 /* DISCARD: take the committed copy (its CRC from ZooKeeper). */
 static int r_discard(replica *r, httpc *h, rpart *rp)
 {
-    char path[768], err[256];
-    snprintf(path, sizeof path, "%s/tables/%s/segments/%s", r->root, rp->t->name, rp->meta.segment);
-    uint8_t *data;
-    size_t len;
+    char err[256];
     segmeta m;
-    if (zk_get(r->z, path, &data, &len, NULL) != 0) return SL_ETRANSIENT;
-    int rc = segmeta_decode(data, len, &m, err, sizeof err);
-    free(data);
+    int rc = cstore_segment_get(r->cs, r->z, rp->t->name, rp->meta.segment, &m, NULL, err,
+                                sizeof err);
+    if (rc && rc != SL_ECORRUPT) return SL_ETRANSIENT;
     if (rc == 0 && m.status == SEGMETA_IN_PROGRESS) rc = SL_ESTATE;
     return rc ? rc : r_fetch_committed(r, h, rp->t, &m);
 }
@@ -826,23 +784,16 @@ static rtable *r_table(replica *r, const char *name)
 {
     for (size_t i = 0; i < r->ntables; i++)
         if (strcmp(r->tables[i]->name, name) == 0) return r->tables[i];
-    char path[768], err[512];
-    uint8_t *sj = NULL, *tj = NULL;
+    char err[512];
+    char *sj = NULL, *tj = NULL;
     size_t sl, tl;
-    snprintf(path, sizeof path, "%s/tables/%s/schema", r->root, name);
-    if (zk_get(r->z, path, &sj, &sl, NULL)) return NULL;
-    snprintf(path, sizeof path, "%s/tables/%s/config", r->root, name);
-    if (zk_get(r->z, path, &tj, &tl, NULL)) {
-        free(sj);
-        return NULL;
-    }
+    if (cstore_table_read(r->cs, r->z, name, &tj, &tl, &sj, &sl)) return NULL;
     rtable *t = calloc(1, sizeof *t);
     if (!t) abort();
     snprintf(t->name, sizeof t->name, "%s", name);
     snprintf(t->dir, sizeof t->dir, "%s/%s", r->o.data_dir, name);
-    t->schema = schema_parse((const char *)sj, sl, "zookeeper schema", err, sizeof err);
-    t->cfg = t->schema ? tcfg_parse((const char *)tj, tl, "zookeeper config", t->schema, err,
-                                    sizeof err)
+    t->schema = schema_parse(sj, sl, "zookeeper schema", err, sizeof err);
+    t->cfg = t->schema ? tcfg_parse(tj, tl, "zookeeper config", t->schema, err, sizeof err)
                        : NULL;
     free(sj);
     free(tj);
@@ -881,8 +832,7 @@ static rtable *r_table(replica *r, const char *name)
         free(t);
         return NULL;
     }
-    snprintf(path, sizeof path, "%s/tables/%s/assignment", r->root, name);
-    zk_watch(r->z, path, ZK_WATCH_DATA, r_watch_cb, r, &t->watch_id);
+    cstore_watch_assignment(r->cs, r->z, name, r_watch_cb, r, &t->watch_id);
     pthread_mutex_lock(&r->mu);
     r->tables = realloc(r->tables, (r->ntables + 1) * sizeof *r->tables);
     if (!r->tables) abort();
@@ -912,15 +862,11 @@ static void r_ensure_file(replica *r, httpc *h, rtable *t, const char *segment, 
         if (republish) r_publish_state(r, t, segment, "ONLINE");
         return;
     }
-    char mp[768], err[256];
-    snprintf(mp, sizeof mp, "%s/tables/%s/segments/%s", r->root, t->name, segment);
-    uint8_t *data;
-    size_t len;
+    char err[256];
     segmeta m;
-    if (zk_get(r->z, mp, &data, &len, NULL) != 0) return;
-    int rc = segmeta_decode(data, len, &m, err, sizeof err);
-    free(data);
-    if (rc || m.status == SEGMETA_IN_PROGRESS) return;
+    if (cstore_segment_get(r->cs, r->z, t->name, segment, &m, NULL, err, sizeof err) ||
+        m.status == SEGMETA_IN_PROGRESS)
+        return;
     uint32_t crc;
     bool ok = have && r_file_crc(path, &crc) == 0 && crc == m.crc;
     if (!ok && !sl_backoff_due(&r->dl_backoff, r_now())) return; /* the disk failed: later */
@@ -938,15 +884,9 @@ static void r_ensure_file(replica *r, httpc *h, rtable *t, const char *segment, 
 
 static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool republish)
 {
-    char path[768], err[256];
-    snprintf(path, sizeof path, "%s/tables/%s/assignment", r->root, t->name);
-    uint8_t *data;
-    size_t len;
+    char err[256];
     assign a;
-    if (zk_get(r->z, path, &data, &len, NULL) != 0) return;
-    int rc = assign_parse((const char *)data, len, &a, err, sizeof err);
-    free(data);
-    if (rc) return;
+    if (cstore_assign_get(r->cs, r->z, t->name, &a, NULL, err, sizeof err)) return;
     for (uint32_t p = 0; p < a.npart; p++) {
         const char *consuming = NULL;
         int64_t best = -1;
@@ -970,11 +910,9 @@ static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool 
         if (rp && atomic_load(&rp->state) != R_ONLINE && atomic_load(&rp->state) != R_ERROR)
             continue; /* still completing the previous segment */
         segmeta m;
-        snprintf(path, sizeof path, "%s/tables/%s/segments/%s", r->root, t->name, consuming);
-        if (zk_get(r->z, path, &data, &len, NULL) != 0) continue;
-        rc = segmeta_decode(data, len, &m, err, sizeof err);
-        free(data);
-        if (rc || m.status != SEGMETA_IN_PROGRESS) continue;
+        if (cstore_segment_get(r->cs, r->z, t->name, consuming, &m, NULL, err, sizeof err) ||
+            m.status != SEGMETA_IN_PROGRESS)
+            continue;
         if (!rp) {
             rp = calloc(1, sizeof *rp);
             if (!rp) abort();
@@ -1010,22 +948,16 @@ static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool 
 
 static int r_register(replica *r, char *err, size_t errlen)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/instances", r->root);
-    zk_ensure_path(r->z, path);
-    snprintf(path, sizeof path, "%s/tables", r->root);
-    zk_ensure_path(r->z, path);
-    char data[256];
-    snprintf(data, sizeof data, "{\"host\":\"%s\",\"port\":%u}", r->o.host, (unsigned)r->o.port);
-    int rc = zk_create(r->z, r->self_path, data, strlen(data), ZK_EPHEMERAL, NULL, 0);
-    if (rc == SL_EEXIST) { /* our previous session's node may linger until it expires */
-        zk_delete(r->z, r->self_path, -1);
-        rc = zk_create(r->z, r->self_path, data, strlen(data), ZK_EPHEMERAL, NULL, 0);
+    cstore_ensure_base(r->cs, r->z);
+    int rc = cstore_instance_register(r->cs, r->z, r->o.instance_id, r->o.host,
+                                      (unsigned)r->o.port, true);
+    if (rc) {
+        char self[ZK_PATH_MAX];
+        cstore_path(r->cs, CSTORE_INSTANCE, NULL, r->o.instance_id, self, sizeof self);
+        snprintf(err, errlen, "cannot register %s: %s", self, sluice_strerror(rc));
     }
-    if (rc) snprintf(err, errlen, "cannot register %s: %s", r->self_path, sluice_strerror(rc));
-    snprintf(path, sizeof path, "%s/tables", r->root);
     uint64_t id;
-    zk_watch(r->z, path, ZK_WATCH_CHILDREN, r_watch_cb, r, &id);
+    cstore_watch_tables(r->cs, r->z, r_watch_cb, r, &id);
     return rc;
 }
 
@@ -1060,19 +992,15 @@ static void *r_control(void *arg)
             zk *old = r->z;
             r->z = nz; /* only this thread and completion threads use it; see replica_stop */
             zk_close(old);
-            for (size_t i = 0; i < r->ntables; i++) {
-                char path[768];
-                snprintf(path, sizeof path, "%s/tables/%s/assignment", r->root, r->tables[i]->name);
-                zk_watch(r->z, path, ZK_WATCH_DATA, r_watch_cb, r,
-                         &r->tables[i]->watch_id);
-            }
+            for (size_t i = 0; i < r->ntables; i++)
+                cstore_watch_assignment(r->cs, r->z, r->tables[i]->name, r_watch_cb, r,
+                                        &r->tables[i]->watch_id);
             atomic_store(&r->expired, !!r_register(r, err, sizeof err));
         }
-        char path[512], **names = NULL;
+        char **names = NULL;
         size_t n = 0;
-        snprintf(path, sizeof path, "%s/tables", r->root);
         bool republish = atomic_exchange(&r->republish, false);
-        if (zk_children(r->z, path, &names, &n) == 0) {
+        if (cstore_tables(r->cs, r->z, &names, &n) == 0) {
             for (size_t i = 0; i < n; i++) {
                 rtable *t = r_table(r, names[i]);
                 if (t) r_reconcile_table(r, h, t, !r->first_reconcile_done, republish);
@@ -1092,8 +1020,11 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
     replica *r = calloc(1, sizeof *r);
     if (!r) abort();
     r->o = *o;
-    snprintf(r->root, sizeof r->root, "/sluice/%s", o->cluster);
-    snprintf(r->self_path, sizeof r->self_path, "%s/instances/%s", r->root, o->instance_id);
+    if (!(r->cs = cstore_new(o->cluster))) {
+        snprintf(err, errlen, "cluster name too long for a ZooKeeper path");
+        free(r);
+        return NULL;
+    }
     pthread_mutex_init(&r->mu, NULL);
     pthread_mutex_init(&r->state_mu, NULL);
     pthread_cond_init(&r->cv, NULL);
@@ -1128,6 +1059,7 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
     return r;
 fail:
     zk_close(r->z);
+    cstore_free(r->cs);
     dlq_close(r->dead_letter);
     diskstate_free(r->own_disk);
     sl_log_limit_free(r->lim);
@@ -1195,6 +1127,7 @@ void replica_stop(replica *r)
         free(r->tables[i]);
     }
     zk_close(r->z);
+    cstore_free(r->cs);
     dlq_close(r->dead_letter);
     diskstate_free(r->own_disk);
     sl_log_limit_free(r->lim);
