@@ -26,6 +26,7 @@
 #define SL_CLUSTER_STORE_H
 
 #include "completion/assign.h"
+#include "completion/election.h"
 #include "completion/segmeta.h"
 #include "completion/zk.h"
 

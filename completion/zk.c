@@ -1,4 +1,5 @@
-/* ZooKeeper session, data calls, persistent watches and leader election (see zk.h).
+/* ZooKeeper session, data calls and persistent watches (see zk.h); the leader election on
+ * top of them is election.c, which shares the internals in zk_int.h.
  *
  * Threads. libzookeeper_mt runs an I/O thread and a completion thread per handle. Watchers
  * (session events and per-path events) run on the completion thread, where a synchronous ZK
@@ -27,7 +28,7 @@
  *   any -> EXPIRED                                   terminal: epoch++, everything fails
  * The epoch lets an election evaluation that started before a disconnect notice that its
  * reads are stale and refuse to claim leadership. */
-#include "completion/zk.h"
+#include "completion/zk_int.h"
 
 #include "common/log.h"
 #include "common/sl_err.h"
@@ -44,81 +45,14 @@
 #include <zookeeper/zookeeper.h>
 
 #define SUB "zk"
-#define SEQ_DIGITS 10             /* ZooKeeper appends %010d to sequential nodes */
 #define READ_MAX (1024u * 1024u)  /* a value the server holds fits in its 1 MiB buffer */
 #define OP_OVERHEAD 64u           /* per multi op: header, lengths, ACL, flags */
-
-typedef enum item_kind { ITEM_SESSION, ITEM_WATCH, ITEM_EVAL, ITEM_NOTIFY } item_kind;
-
-typedef struct zk__item {
-    struct zk__item *next;
-    item_kind kind;
-    zk_session_event ev; /* ITEM_SESSION */
-    uint64_t id;         /* watch or election id */
-} zk__item;
-
-typedef struct zk__watch {
-    struct zk__watch *next;
-    uint64_t id;
-    char *path;
-    zk_watch_kind kind;
-    void (*cb)(void *ctx, const char *path);
-    void *ctx;
-    uint64_t election_id; /* != 0: the children watch of that election, no user cb */
-    bool armed;           /* a ZooKeeper watch is registered (else re-armed on reconnect) */
-    bool queued;          /* an ITEM_WATCH for it is waiting: coalesce further events */
-    bool zombie;          /* removed from its own callback: the dispatcher frees it */
-} zk__watch;
-
-struct zk_election {
-    zk *z;
-    struct zk_election *next;
-    uint64_t id;
-    char *dir;
-    char *my_data;
-    char prefix[48]; /* n_<session>_<k>_ : finds our node even if a create's reply was lost */
-    char my_name[96]; /* our node's name once known, "" otherwise */
-    void (*on_change)(void *ctx, bool is_leader, const char *leader_data);
-    void *ctx;
-    uint64_t watch_id;
-    pthread_mutex_t eval_mu;
-    /* truth, written under z->mu */
-    atomic_bool leader;
-    char *leader_data;
-    /* last values given to on_change (dispatcher only) */
-    bool rep_valid, rep_leader;
-    char *rep_data;
-    bool leaving;      /* the owner called leave: no more on_change */
-    bool leave_active; /* leave() is running on the owner's thread: dispatcher keeps off */
-    bool zombie;
-};
-
-struct zk {
-    zhandle_t *zh;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;  /* state changes, busy changes (CLOCK_MONOTONIC) */
-    pthread_cond_t qcv; /* queue not empty / stop */
-    zk_session_event state;
-    bool closing;
-    uint64_t epoch;
-    unsigned timeout_ms;
-    void (*on_session)(void *ctx, zk_session_event ev);
-    void *ctx;
-    pthread_t disp;
-    bool disp_started, disp_stop;
-    zk__item *qhead, *qtail;
-    zk__watch *watches;
-    zk_election *elections;
-    uint64_t next_id;
-    unsigned election_seq;
-    void *busy; /* the watch or election the dispatcher is working on */
-};
 
 static const char *const session_names[] = {"?", "CONNECTED", "DISCONNECTED", "EXPIRED"};
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
-static void *xcalloc(size_t n, size_t sz)
+void *zk__xcalloc(size_t n, size_t sz)
 {
     void *p = calloc(n ? n : 1, sz ? sz : 1);
     if (!p) {
@@ -128,7 +62,7 @@ static void *xcalloc(size_t n, size_t sz)
     return p;
 }
 
-static char *xstrdup(const char *s)
+char *zk__xstrdup(const char *s)
 {
     char *p = strdup(s);
     if (!p) {
@@ -138,7 +72,7 @@ static char *xstrdup(const char *s)
     return p;
 }
 
-static bool on_dispatcher(zk *z)
+bool zk__on_dispatcher(zk *z)
 {
     return z->disp_started && pthread_equal(pthread_self(), z->disp);
 }
@@ -185,7 +119,7 @@ static int zk_err(int rc, const char *op, const char *path)
 
 /* Paths: absolute, no empty component, no trailing slash (except "/"), bounded. The client
  * library checks the rest ("." and ".." components, control characters). */
-static int check_path(const char *path)
+int zk__check_path(const char *path)
 {
     if (!path || path[0] != '/') return SL_EINVAL;
     size_t n = strnlen(path, ZK_PATH_MAX);
@@ -196,7 +130,7 @@ static int check_path(const char *path)
 }
 
 /* 0 when calls can be made, SL_ETRANSIENT while disconnected, SL_ESTATE when dead. */
-static int ready(zk *z)
+int zk__ready(zk *z)
 {
     if (!z) return SL_EINVAL;
     pthread_mutex_lock(&z->mu);
@@ -215,9 +149,9 @@ static int64_t mono_ms(void)
 }
 
 /* Append an item; caller holds z->mu. */
-static void enqueue(zk *z, item_kind kind, zk_session_event ev, uint64_t id)
+void zk__enqueue(zk *z, item_kind kind, zk_session_event ev, uint64_t id)
 {
-    zk__item *it = xcalloc(1, sizeof *it);
+    zk__item *it = zk__xcalloc(1, sizeof *it);
     it->kind = kind;
     it->ev = ev;
     it->id = id;
@@ -236,18 +170,11 @@ static zk__watch *find_watch(zk *z, uint64_t id)
     return NULL;
 }
 
-static zk_election *find_election(zk *z, uint64_t id)
-{
-    for (zk_election *e = z->elections; e; e = e->next)
-        if (e->id == id) return e;
-    return NULL;
-}
-
 /* Wait (z->mu held) until the dispatcher is not working on obj. From the dispatcher itself
  * the caller is inside obj's callback at most, which the zombie flag handles. */
-static void wait_not_busy(zk *z, const void *obj)
+void zk__wait_not_busy(zk *z, const void *obj)
 {
-    if (on_dispatcher(z)) return;
+    if (zk__on_dispatcher(z)) return;
     while (z->busy == obj) pthread_cond_wait(&z->cv, &z->mu);
 }
 
@@ -256,17 +183,6 @@ static void free_watch(zk__watch *w)
     if (!w) return;
     free(w->path);
     free(w);
-}
-
-static void free_election(zk_election *e)
-{
-    if (!e) return;
-    pthread_mutex_destroy(&e->eval_mu);
-    free(e->dir);
-    free(e->my_data);
-    free(e->leader_data);
-    free(e->rep_data);
-    free(e);
 }
 
 /* ---- libzookeeper callbacks (completion thread: no ZK calls, no user code) -------------- */
@@ -282,7 +198,7 @@ static void zk__on_watch(zhandle_t *zh, int type, int state, const char *path, v
     zk__watch *w = find_watch(z, id);
     if (w && !w->queued && !z->closing) {
         w->queued = true;
-        enqueue(z, ITEM_WATCH, 0, id);
+        zk__enqueue(z, ITEM_WATCH, 0, id);
     }
     pthread_mutex_unlock(&z->mu);
 }
@@ -316,16 +232,12 @@ static void zk__on_session(zhandle_t *zh, int type, int state, const char *path,
         /* Fencing: stop claiming leadership before anything else can run. */
         z->epoch++;
         z->timeout_ms = 0;
-        for (zk_election *e = z->elections; e; e = e->next) {
-            atomic_store(&e->leader, false);
-            free(e->leader_data);
-            e->leader_data = NULL;
-        }
+        zk__elections_fence_locked(z);
     }
     if (!z->closing) {
-        enqueue(z, ITEM_SESSION, next, 0);
+        zk__enqueue(z, ITEM_SESSION, next, 0);
         if (next != ZK_SESSION_CONNECTED)
-            for (zk_election *e = z->elections; e; e = e->next) enqueue(z, ITEM_NOTIFY, 0, e->id);
+            zk__elections_enqueue_locked(z, ITEM_NOTIFY);
     }
     pthread_cond_broadcast(&z->cv);
     pthread_mutex_unlock(&z->mu);
@@ -355,9 +267,9 @@ static void zk__log(const char *msg)
 
 int zk_exists(zk *z, const char *path, int32_t *version)
 {
-    int rc = check_path(path);
+    int rc = zk__check_path(path);
     if (rc) return rc;
-    if ((rc = ready(z))) return rc;
+    if ((rc = zk__ready(z))) return rc;
     struct Stat st;
     int zr = zoo_exists(z->zh, path, 0, &st);
     if (zr != ZOK) return zk_err(zr, "exists", path);
@@ -370,13 +282,13 @@ int zk_get(zk *z, const char *path, uint8_t **data, size_t *len, int32_t *versio
     if (!data || !len) return SL_EINVAL;
     *data = NULL;
     *len = 0;
-    int rc = check_path(path);
+    int rc = zk__check_path(path);
     if (rc) return rc;
-    if ((rc = ready(z))) return rc;
+    if ((rc = zk__ready(z))) return rc;
     int cap = 4096;
     /* The value may grow between the attempts; each retry uses the size just reported. */
     for (int attempt = 0; attempt < 4; attempt++) {
-        char *buf = xcalloc(1, (size_t)cap + 1);
+        char *buf = zk__xcalloc(1, (size_t)cap + 1);
         int blen = cap;
         struct Stat st;
         int zr = zoo_get(z->zh, path, 0, buf, &blen, &st);
@@ -415,14 +327,14 @@ static int create_flags(int flags)
 int zk_create(zk *z, const char *path, const void *data, size_t len, int flags, char *created,
               size_t cap)
 {
-    int rc = check_path(path);
+    int rc = zk__check_path(path);
     if (rc) return rc;
     if (flags & ~(ZK_EPHEMERAL | ZK_SEQUENTIAL)) return SL_EINVAL;
     if (!data && len) return SL_EINVAL;
     if (len > ZK_DATA_MAX) return SL_ELIMIT;
     size_t need = strlen(path) + 1 + ((flags & ZK_SEQUENTIAL) ? SEQ_DIGITS : 0);
     if (created && cap < need) return SL_EINVAL;
-    if ((rc = ready(z))) return rc;
+    if ((rc = zk__ready(z))) return rc;
     char buf[ZK_PATH_MAX + SEQ_DIGITS + 2];
     int zr = zoo_create(z->zh, path, data ? (const char *)data : "", (int)len,
                         &ZOO_OPEN_ACL_UNSAFE, create_flags(flags), buf, (int)sizeof buf);
@@ -433,7 +345,7 @@ int zk_create(zk *z, const char *path, const void *data, size_t len, int flags, 
 
 int zk_ensure_path(zk *z, const char *path)
 {
-    int rc = check_path(path);
+    int rc = zk__check_path(path);
     if (rc) return rc;
     rc = zk_exists(z, path, NULL);
     if (rc != SL_ENOENT) return rc;
@@ -452,12 +364,12 @@ int zk_ensure_path(zk *z, const char *path)
 int zk_set(zk *z, const char *path, const void *data, size_t len, int32_t expected_version,
            int32_t *new_version)
 {
-    int rc = check_path(path);
+    int rc = zk__check_path(path);
     if (rc) return rc;
     if (!data && len) return SL_EINVAL;
     if (len > ZK_DATA_MAX) return SL_ELIMIT;
     if (expected_version < -1) return SL_EINVAL;
-    if ((rc = ready(z))) return rc;
+    if ((rc = zk__ready(z))) return rc;
     struct Stat st;
     int zr = zoo_set2(z->zh, path, data ? (const char *)data : "", (int)len, expected_version, &st);
     if (zr != ZOK) return zk_err(zr, "set", path);
@@ -467,10 +379,10 @@ int zk_set(zk *z, const char *path, const void *data, size_t len, int32_t expect
 
 int zk_delete(zk *z, const char *path, int32_t version)
 {
-    int rc = check_path(path);
+    int rc = zk__check_path(path);
     if (rc) return rc;
     if (version < -1 || strcmp(path, "/") == 0) return SL_EINVAL;
-    if ((rc = ready(z))) return rc;
+    if ((rc = zk__ready(z))) return rc;
     int zr = zoo_delete(z->zh, path, version);
     return zr == ZOK ? 0 : zk_err(zr, "delete", path);
 }
@@ -485,15 +397,15 @@ int zk_children(zk *z, const char *path, char ***names, size_t *n)
     if (!names || !n) return SL_EINVAL;
     *names = NULL;
     *n = 0;
-    int rc = check_path(path);
+    int rc = zk__check_path(path);
     if (rc) return rc;
-    if ((rc = ready(z))) return rc;
+    if ((rc = zk__ready(z))) return rc;
     struct String_vector sv = {0, NULL};
     int zr = zoo_get_children(z->zh, path, 0, &sv);
     if (zr != ZOK) return zk_err(zr, "children", path);
     if (sv.count > 0) {
-        char **out = xcalloc((size_t)sv.count, sizeof *out);
-        for (int32_t i = 0; i < sv.count; i++) out[i] = xstrdup(sv.data[i]);
+        char **out = zk__xcalloc((size_t)sv.count, sizeof *out);
+        for (int32_t i = 0; i < sv.count; i++) out[i] = zk__xstrdup(sv.data[i]);
         qsort(out, (size_t)sv.count, sizeof *out, cmp_str);
         *names = out;
         *n = (size_t)sv.count;
@@ -538,7 +450,7 @@ static int delete_tree(zk *z, const char *path)
 
 int zk_delete_recursive(zk *z, const char *path)
 {
-    int rc = check_path(path);
+    int rc = zk__check_path(path);
     if (rc) return rc;
     if (strcmp(path, "/") == 0 ||
         (strncmp(path, "/zookeeper", 10) == 0 && (path[10] == 0 || path[10] == '/')))
@@ -552,7 +464,7 @@ int zk_multi(zk *z, const zk_op *ops, size_t n, int *failed_op)
     if (!ops || n == 0 || n > ZK_MULTI_MAX) return SL_EINVAL;
     for (size_t i = 0; i < n; i++) {
         const zk_op *o = &ops[i];
-        int rc = check_path(o->path);
+        int rc = zk__check_path(o->path);
         if (rc == 0 && (o->type == ZK_OP_CREATE || o->type == ZK_OP_SET)) {
             if (!o->data && o->len) rc = SL_EINVAL;
             if (o->len > ZK_DATA_MAX) rc = SL_ELIMIT;
@@ -569,11 +481,11 @@ int zk_multi(zk *z, const zk_op *ops, size_t n, int *failed_op)
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += ops[i].len + strlen(ops[i].path) + OP_OVERHEAD;
     if (total > ZK_DATA_MAX) return SL_ELIMIT;
-    int rc = ready(z);
+    int rc = zk__ready(z);
     if (rc) return rc;
-    zoo_op_t *zops = xcalloc(n, sizeof *zops);
-    zoo_op_result_t *res = xcalloc(n, sizeof *res);
-    struct Stat *stats = xcalloc(n, sizeof *stats);
+    zoo_op_t *zops = zk__xcalloc(n, sizeof *zops);
+    zoo_op_result_t *res = zk__xcalloc(n, sizeof *res);
+    struct Stat *stats = zk__xcalloc(n, sizeof *stats);
     for (size_t i = 0; i < n; i++) {
         const zk_op *o = &ops[i];
         const char *d = o->data ? (const char *)o->data : "";
@@ -613,7 +525,7 @@ int zk_multi(zk *z, const zk_op *ops, size_t n, int *failed_op)
  * waits for its creation, and the next arm switches to children. */
 static int arm(zk *z, const char *path, zk_watch_kind kind, uint64_t id)
 {
-    int rc = ready(z);
+    int rc = zk__ready(z);
     if (rc) return rc;
     void *wctx = (void *)(uintptr_t)id;
     struct Stat st;
@@ -637,16 +549,16 @@ static int arm(zk *z, const char *path, zk_watch_kind kind, uint64_t id)
     return SL_ECONFLICT;
 }
 
-static int watch_add(zk *z, const char *path, zk_watch_kind kind,
+int zk__watch_add(zk *z, const char *path, zk_watch_kind kind,
                      void (*cb)(void *ctx, const char *path), void *ctx, uint64_t election_id,
                      uint64_t *id)
 {
-    int rc = check_path(path);
+    int rc = zk__check_path(path);
     if (rc) return rc;
     if (kind != ZK_WATCH_DATA && kind != ZK_WATCH_CHILDREN) return SL_EINVAL;
-    if ((rc = ready(z))) return rc;
-    zk__watch *w = xcalloc(1, sizeof *w);
-    w->path = xstrdup(path);
+    if ((rc = zk__ready(z))) return rc;
+    zk__watch *w = zk__xcalloc(1, sizeof *w);
+    w->path = zk__xstrdup(path);
     w->kind = kind;
     w->cb = cb;
     w->ctx = ctx;
@@ -673,7 +585,7 @@ int zk_watch(zk *z, const char *path, zk_watch_kind kind, void (*cb)(void *ctx, 
              void *ctx, uint64_t *id)
 {
     if (!cb || !id) return SL_EINVAL;
-    return watch_add(z, path, kind, cb, ctx, 0, id);
+    return zk__watch_add(z, path, kind, cb, ctx, 0, id);
 }
 
 int zk_unwatch(zk *z, uint64_t id)
@@ -688,7 +600,7 @@ int zk_unwatch(zk *z, uint64_t id)
         return SL_ENOENT;
     }
     *pp = w->next;
-    wait_not_busy(z, w);
+    zk__wait_not_busy(z, w);
     bool defer = z->busy == w; /* inside its own callback: the dispatcher frees it */
     if (defer) w->zombie = true;
     pthread_mutex_unlock(&z->mu);
@@ -698,320 +610,6 @@ int zk_unwatch(zk *z, uint64_t id)
      * still relies on. */
     if (!defer) free_watch(w);
     return 0;
-}
-
-/* ---- election ----------------------------------------------------------------------------- */
-
-/* Sequence number of an election node name, or -1 if the name is not one of ours. */
-static int64_t node_seq(const char *name)
-{
-    size_t n = strlen(name);
-    if (strncmp(name, "n_", 2) != 0 || n < 2 + SEQ_DIGITS) return -1;
-    int64_t v = 0;
-    for (size_t i = n - SEQ_DIGITS; i < n; i++) {
-        if (name[i] < '0' || name[i] > '9') return -1;
-        v = v * 10 + (name[i] - '0');
-    }
-    return v;
-}
-
-static int join_path(char *out, size_t cap, const char *dir, const char *name)
-{
-    int n = snprintf(out, cap, "%s/%s", dir, name);
-    return n < 0 || (size_t)n >= cap ? SL_ELIMIT : 0;
-}
-
-int zk_election_peek(zk *z, const char *dir, char **data)
-{
-    *data = NULL;
-    for (int attempt = 0; attempt < 3; attempt++) { /* the leader may leave between reads */
-        char **names = NULL;
-        size_t n = 0;
-        int rc = zk_children(z, dir, &names, &n);
-        if (rc) return rc;
-        const char *lead = NULL;
-        int64_t lead_seq = -1;
-        for (size_t i = 0; i < n; i++) {
-            int64_t sq = node_seq(names[i]);
-            if (sq >= 0 && (!lead || sq < lead_seq)) {
-                lead = names[i];
-                lead_seq = sq;
-            }
-        }
-        char path[ZK_PATH_MAX];
-        rc = lead ? join_path(path, sizeof path, dir, lead) : SL_ENOENT;
-        zk_free_strings(names, n);
-        if (rc == SL_ENOENT) return lead ? SL_ENOENT : 0; /* nobody leads */
-        if (rc) return rc;
-        uint8_t *d;
-        size_t len;
-        rc = zk_get(z, path, &d, &len, NULL);
-        if (rc == SL_ENOENT) continue;
-        if (rc) return rc;
-        *data = (char *)d; /* NUL-terminated by zk_get */
-        return 0;
-    }
-    return SL_ETRANSIENT;
-}
-
-/* Work out who leads: list the participants, create our node if we have none (adopting one
- * whose create reply was lost), read the leader's data, and publish the result unless the
- * connection dropped meanwhile (epoch). Failures leave the truth at not-leader. */
-static int election_eval(zk_election *e)
-{
-    zk *z = e->z;
-    int rc = 0;
-    pthread_mutex_lock(&e->eval_mu);
-    for (int attempt = 0; attempt < 6; attempt++) {
-        pthread_mutex_lock(&z->mu);
-        uint64_t epoch = z->epoch;
-        bool dead = e->leaving;
-        pthread_mutex_unlock(&z->mu);
-        if (dead) {
-            rc = SL_ESTATE; /* being left: nothing to decide */
-            break;
-        }
-        char **names = NULL;
-        size_t n = 0;
-        rc = zk_children(z, e->dir, &names, &n);
-        if (rc) break;
-        const char *lead = NULL, *mine = NULL, *adopt = NULL;
-        int64_t lead_seq = -1;
-        for (size_t i = 0; i < n; i++) {
-            int64_t s = node_seq(names[i]);
-            if (s < 0) continue;
-            if (!lead || s < lead_seq) {
-                lead = names[i];
-                lead_seq = s;
-            }
-            if (e->my_name[0] && strcmp(names[i], e->my_name) == 0) mine = names[i];
-            if (strncmp(names[i], e->prefix, strlen(e->prefix)) == 0) adopt = names[i];
-        }
-        if (!mine) {
-            if (adopt && strlen(adopt) < sizeof e->my_name) {
-                snprintf(e->my_name, sizeof e->my_name, "%s", adopt);
-            } else {
-                /* no node of ours (first join, lost create, or deleted by hand): create */
-                e->my_name[0] = 0;
-                char path[ZK_PATH_MAX], made[ZK_PATH_MAX + SEQ_DIGITS + 2];
-                rc = join_path(path, sizeof path, e->dir, e->prefix);
-                if (rc == 0)
-                    rc = zk_create(z, path, e->my_data, strlen(e->my_data),
-                                   ZK_EPHEMERAL | ZK_SEQUENTIAL, made, sizeof made);
-                if (rc == 0) {
-                    const char *base = strrchr(made, '/');
-                    base = base ? base + 1 : made;
-                    size_t bl = strlen(base); /* prefix + 10 digits: always fits */
-                    if (bl < sizeof e->my_name) {
-                        memcpy(e->my_name, base, bl + 1);
-                        SL_INFO(SUB, "election joined dir=%s node=%s", e->dir, e->my_name);
-                    }
-                }
-            }
-            zk_free_strings(names, n);
-            if (rc) break;
-            continue; /* list again with our node in it */
-        }
-        bool is_leader = strcmp(lead, mine) == 0;
-        char *data = NULL;
-        if (is_leader) {
-            data = xstrdup(e->my_data);
-        } else {
-            char path[ZK_PATH_MAX];
-            uint8_t *v = NULL;
-            size_t vlen = 0;
-            rc = join_path(path, sizeof path, e->dir, lead);
-            if (rc == 0) rc = zk_get(z, path, &v, &vlen, NULL);
-            if (rc == SL_ENOENT) { /* the leader left between the two reads */
-                zk_free_strings(names, n);
-                continue;
-            }
-            data = (char *)v; /* NUL-terminated by zk_get */
-        }
-        zk_free_strings(names, n);
-        if (rc) {
-            free(data);
-            break;
-        }
-        pthread_mutex_lock(&z->mu);
-        if (z->epoch == epoch && z->state == ZK_SESSION_CONNECTED && !z->closing && !e->leaving) {
-            bool was = atomic_load(&e->leader);
-            atomic_store(&e->leader, is_leader);
-            free(e->leader_data);
-            e->leader_data = data;
-            data = NULL;
-            if (was != is_leader)
-                SL_INFO(SUB, "election dir=%s node=%s leader=%s", e->dir, e->my_name,
-                        is_leader ? "self" : lead);
-        }
-        pthread_mutex_unlock(&z->mu);
-        free(data);
-        rc = 0;
-        goto out;
-    }
-    if (rc == 0) rc = SL_ECONFLICT; /* membership kept changing under us */
-    /* Could not decide: claim nothing. */
-    pthread_mutex_lock(&z->mu);
-    atomic_store(&e->leader, false);
-    free(e->leader_data);
-    e->leader_data = NULL;
-    pthread_mutex_unlock(&z->mu);
-out:
-    pthread_mutex_unlock(&e->eval_mu);
-    return rc;
-}
-
-/* Tell the owner if (leader, data) differs from what it was last told. Dispatcher only. */
-static void election_notify(zk *z, zk_election *e)
-{
-    pthread_mutex_lock(&z->mu);
-    if (e->leaving || z->closing) {
-        pthread_mutex_unlock(&z->mu);
-        return;
-    }
-    bool leader = atomic_load(&e->leader);
-    char *data = e->leader_data ? xstrdup(e->leader_data) : NULL;
-    bool changed = !e->rep_valid || leader != e->rep_leader ||
-                   (data == NULL) != (e->rep_data == NULL) ||
-                   (data && strcmp(data, e->rep_data) != 0);
-    if (changed) {
-        e->rep_valid = true;
-        e->rep_leader = leader;
-        free(e->rep_data);
-        e->rep_data = data ? xstrdup(data) : NULL;
-    }
-    pthread_mutex_unlock(&z->mu);
-    if (changed && e->on_change) e->on_change(e->ctx, leader, data);
-    free(data);
-}
-
-/* Delete every node with our prefix (the known one, or one whose create reply was lost). */
-static int election_remove_node(zk_election *e)
-{
-    char **names = NULL;
-    size_t n = 0;
-    int rc = zk_children(e->z, e->dir, &names, &n);
-    if (rc == SL_ENOENT) return 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (strncmp(names[i], e->prefix, strlen(e->prefix)) != 0) continue;
-        char path[ZK_PATH_MAX];
-        rc = join_path(path, sizeof path, e->dir, names[i]);
-        if (rc == 0) rc = zk_delete(e->z, path, -1);
-        if (rc == SL_ENOENT) rc = 0;
-    }
-    zk_free_strings(names, n);
-    if (rc == 0) e->my_name[0] = 0;
-    return rc;
-}
-
-/* Unlink e and free it now, or leave it to the dispatcher if it is inside e's callback. */
-static void election_unlink_free(zk *z, zk_election *e)
-{
-    pthread_mutex_lock(&z->mu);
-    zk_election **pp = &z->elections;
-    while (*pp && *pp != e) pp = &(*pp)->next;
-    if (*pp) *pp = e->next;
-    bool defer = z->busy == e;
-    if (defer) e->zombie = true;
-    pthread_mutex_unlock(&z->mu);
-    if (!defer) free_election(e);
-}
-
-zk_election *zk_election_join(zk *z, const char *dir, const char *my_data,
-                              void (*on_change)(void *ctx, bool is_leader, const char *leader_data),
-                              void *ctx, int *err)
-{
-    int rc = check_path(dir);
-    if (rc == 0 && (!my_data || strlen(my_data) > ZK_DATA_MAX)) rc = SL_EINVAL;
-    if (rc == 0 && strlen(dir) + 1 + 48 + SEQ_DIGITS >= ZK_PATH_MAX) rc = SL_EINVAL;
-    if (rc == 0) rc = ready(z);
-    if (rc == 0) rc = zk_ensure_path(z, dir);
-    if (rc) {
-        if (err) *err = rc;
-        return NULL;
-    }
-    zk_election *e = xcalloc(1, sizeof *e);
-    e->z = z;
-    e->dir = xstrdup(dir);
-    e->my_data = xstrdup(my_data);
-    e->on_change = on_change;
-    e->ctx = ctx;
-    pthread_mutex_init(&e->eval_mu, NULL);
-    atomic_init(&e->leader, false);
-    const clientid_t *cid = zoo_client_id(z->zh);
-    pthread_mutex_lock(&z->mu);
-    e->id = ++z->next_id;
-    snprintf(e->prefix, sizeof e->prefix, "n_%016" PRIx64 "_%08x_",
-             (uint64_t)(cid ? cid->client_id : 0), ++z->election_seq);
-    e->next = z->elections;
-    z->elections = e;
-    pthread_mutex_unlock(&z->mu);
-
-    /* Watch first, then evaluate: a change between the two still triggers a re-evaluation. */
-    rc = watch_add(z, dir, ZK_WATCH_CHILDREN, NULL, NULL, e->id, &e->watch_id);
-    if (rc) goto fail_watch;
-    rc = election_eval(e);
-    if (rc) goto fail_eval;
-    pthread_mutex_lock(&z->mu);
-    enqueue(z, ITEM_NOTIFY, 0, e->id);
-    pthread_mutex_unlock(&z->mu);
-    return e;
-
-fail_eval:
-    SL_WARN(SUB, "election join failed dir=%s step=evaluate err=\"%s\"", dir, sluice_strerror(rc));
-    if (err) *err = rc;
-    zk_election_leave(e);
-    return NULL;
-fail_watch:
-    SL_WARN(SUB, "election join failed dir=%s step=watch err=\"%s\"", dir, sluice_strerror(rc));
-    if (err) *err = rc;
-    election_unlink_free(z, e);
-    return NULL;
-}
-
-bool zk_election_is_leader(zk_election *e)
-{
-    return e && atomic_load(&e->leader);
-}
-
-char *zk_election_leader_data(zk_election *e)
-{
-    if (!e) return NULL;
-    pthread_mutex_lock(&e->z->mu);
-    char *d = e->leader_data ? xstrdup(e->leader_data) : NULL;
-    pthread_mutex_unlock(&e->z->mu);
-    return d;
-}
-
-int zk_election_leave(zk_election *e)
-{
-    if (!e) return SL_EINVAL;
-    zk *z = e->z;
-    pthread_mutex_lock(&z->mu);
-    e->leaving = true;
-    e->leave_active = true;
-    atomic_store(&e->leader, false);
-    free(e->leader_data);
-    e->leader_data = NULL;
-    wait_not_busy(z, e);
-    pthread_mutex_unlock(&z->mu);
-    if (e->watch_id) zk_unwatch(z, e->watch_id);
-    e->watch_id = 0;
-    /* e->eval_mu: an evaluation on this thread's behalf is over; the dispatcher keeps off. */
-    int rc = election_remove_node(e);
-    if (rc == 0 || rc == SL_ESTATE) { /* gone, or gone with the session */
-        if (rc == 0) SL_INFO(SUB, "election left dir=%s", e->dir);
-        election_unlink_free(z, e);
-        return rc;
-    }
-    /* Connection trouble: our node may outlive this call and would block the election for
-     * everyone until the session ends. Keep e (owner-less) so the dispatcher deletes the node
-     * after the next reconnect; zk_close frees it otherwise. */
-    SL_WARN(SUB, "election leave deferred dir=%s err=\"%s\"", e->dir, sluice_strerror(rc));
-    pthread_mutex_lock(&z->mu);
-    e->leave_active = false;
-    pthread_mutex_unlock(&z->mu);
-    return rc;
 }
 
 /* ---- dispatcher --------------------------------------------------------------------------- */
@@ -1034,8 +632,8 @@ static void process_watch(zk *z, uint64_t id)
     pthread_mutex_lock(&z->mu);
     w->armed = rc == 0;
     bool run = !w->zombie && !z->closing;
-    if (run && w->election_id && find_election(z, w->election_id))
-        enqueue(z, ITEM_EVAL, 0, w->election_id);
+    if (run && w->election_id && zk__election_listed_locked(z, w->election_id))
+        zk__enqueue(z, ITEM_EVAL, 0, w->election_id);
     pthread_mutex_unlock(&z->mu);
     if (rc)
         SL_INFO(SUB, "watch not re-armed path=%s err=\"%s\" (retried after reconnect)", w->path,
@@ -1048,45 +646,6 @@ static void process_watch(zk *z, uint64_t id)
     pthread_cond_broadcast(&z->cv);
     pthread_mutex_unlock(&z->mu);
     if (zombie) free_watch(w);
-}
-
-static void process_election(zk *z, item_kind kind, uint64_t id)
-{
-    pthread_mutex_lock(&z->mu);
-    zk_election *e = find_election(z, id);
-    if (!e || z->closing || e->leave_active) {
-        pthread_mutex_unlock(&z->mu);
-        return;
-    }
-    z->busy = e;
-    bool leaving = e->leaving;
-    pthread_mutex_unlock(&z->mu);
-
-    if (leaving) {
-        /* owner-less after a failed leave: delete the node once the connection is back */
-        if (kind == ITEM_EVAL) {
-            int rc = election_remove_node(e);
-            if (rc == 0 || rc == SL_ESTATE) {
-                SL_INFO(SUB, "election left dir=%s (deferred)", e->dir);
-                election_unlink_free(z, e); /* busy: marks it zombie */
-            }
-        }
-    } else {
-        if (kind == ITEM_EVAL) {
-            int rc = election_eval(e);
-            if (rc && rc != SL_ETRANSIENT && rc != SL_ESTATE)
-                SL_WARN(SUB, "election evaluation failed dir=%s err=\"%s\"", e->dir,
-                        sluice_strerror(rc));
-        }
-        election_notify(z, e);
-    }
-
-    pthread_mutex_lock(&z->mu);
-    z->busy = NULL;
-    bool zombie = e->zombie;
-    pthread_cond_broadcast(&z->cv);
-    pthread_mutex_unlock(&z->mu);
-    if (zombie) free_election(e);
 }
 
 static void process_session(zk *z, zk_session_event ev)
@@ -1106,10 +665,10 @@ static void process_session(zk *z, zk_session_event ev)
         for (zk__watch *w = z->watches; w; w = w->next) {
             if (!w->armed && !w->queued) {
                 w->queued = true;
-                enqueue(z, ITEM_WATCH, 0, w->id);
+                zk__enqueue(z, ITEM_WATCH, 0, w->id);
             }
         }
-        for (zk_election *e = z->elections; e; e = e->next) enqueue(z, ITEM_EVAL, 0, e->id);
+        zk__elections_enqueue_locked(z, ITEM_EVAL);
     }
     pthread_mutex_unlock(&z->mu);
 }
@@ -1129,7 +688,7 @@ static void *dispatcher(void *arg)
         case ITEM_SESSION: process_session(z, it->ev); break;
         case ITEM_WATCH: process_watch(z, it->id); break;
         case ITEM_EVAL:
-        case ITEM_NOTIFY: process_election(z, it->kind, it->id); break;
+        case ITEM_NOTIFY: zk__election_process(z, it->kind, it->id); break;
         }
         free(it);
         pthread_mutex_lock(&z->mu);
@@ -1161,7 +720,7 @@ zk *zk_open(const char *connect, unsigned session_timeout_ms, const zk_opts *o, 
                 connect ? connect : "(null)", session_timeout_ms);
         return NULL;
     }
-    zk *z = xcalloc(1, sizeof *z);
+    zk *z = zk__xcalloc(1, sizeof *z);
     pthread_mutex_init(&z->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -1231,7 +790,7 @@ fail_thread:
 void zk_close(zk *z)
 {
     if (!z) return;
-    if (on_dispatcher(z)) {
+    if (zk__on_dispatcher(z)) {
         SL_ERROR(SUB, "zk_close called from a zk callback: would join its own thread");
         abort();
     }
@@ -1254,11 +813,7 @@ void zk_close(zk *z)
         nx = w->next;
         free_watch(w);
     }
-    for (zk_election *e = z->elections, *nx; e; e = nx) {
-        nx = e->next;
-        if (!e->leaving) SL_WARN(SUB, "zk_close: election dir=%s was not left", e->dir);
-        free_election(e);
-    }
+    zk__elections_free_all(z);
     pthread_cond_destroy(&z->qcv);
     pthread_cond_destroy(&z->cv);
     pthread_mutex_destroy(&z->mu);

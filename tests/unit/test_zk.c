@@ -7,6 +7,7 @@
  * reported before the DISCONNECTED callback, leadership back after the thaw), and session
  * expiry of a stopped client (forked) with failover to the survivor. Bad input everywhere.
  * Every wait polls against a deadline. */
+#include "completion/election.h"
 #include "completion/zk.h"
 #include "common/sl_err.h"
 
