@@ -6,14 +6,14 @@
  * the load, to refuse duplicates and to tell "given" from "defaulted" for required keys. The
  * duration and size syntaxes are the table config's (tcfg_parse_duration/_size), so "6h"
  * means the same thing in a table config and in a process config; a NAME value follows the
- * segment-name table grammar (segname_valid_table), so an id that a config accepts is one that
- * ZooKeeper paths, data directories and the completion RPC (instance [A-Za-z0-9_.-]{1,128})
- * accept too. */
+ * identifier grammar (common/ident.h: the table part of segment names), so an id that a config
+ * accepts is one that ZooKeeper paths, data directories and the completion RPC (instance
+ * [A-Za-z0-9_.-]{1,128}) accept too. */
 #include "common/config.h"
+#include "common/ident.h"
 #include "common/jsonw.h"
 #include "common/sl_err.h"
 #include "common/table_config.h"
-#include "segment/segname.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -135,16 +135,15 @@ static bool parse_bool(const char *t, bool *out)
     return false;
 }
 
-/* CONFIG_NAME: segname_valid_table decides; the rest only says why a name failed. */
+/* CONFIG_NAME: ident_valid decides; the rest only says why a name failed. */
 static bool check_name(const char *t, char *why, size_t n)
 {
-    if (!*t || segname_valid_table(t)) return true; /* empty: the required-key check names it */
+    if (!*t || ident_valid(t)) return true; /* empty: the required-key check names it */
     size_t len = strlen(t);
     const char *bad = t + strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                     "0123456789_.-");
-    if (len > SEGNAME_TABLE_MAX)
-        snprintf(why, n, "\"%.32s...\" is %zu characters long (at most %d)", t, len,
-                 SEGNAME_TABLE_MAX);
+    if (len > IDENT_MAX)
+        snprintf(why, n, "\"%.32s...\" is %zu characters long (at most %d)", t, len, IDENT_MAX);
     else if (*bad)
         snprintf(why, n, "\"%s\": character '%c' is not allowed (letters, digits, '_', '.', '-')",
                  t, *bad);
@@ -689,7 +688,7 @@ static void type_text(const config_def *d, char *buf, size_t n)
     if (d->flags & CONFIG_NAME) {
         snprintf(buf, n, "name: 1 to %d of A-Z a-z 0-9 _ . - (no \"__\", no leading or "
                          "trailing _ or .)",
-                 SEGNAME_TABLE_MAX);
+                 IDENT_MAX);
         return;
     }
     if (d->type == CONFIG_ENUM) {

@@ -51,10 +51,11 @@ enum {
     CONFIG_PREFIX = 1u << 9, /* name ends in '.'; every "name<suffix>" key is collected, as
                                 (suffix, value), into a config_kvs at offset (type STRING) */
     CONFIG_NAME = 1u << 10,  /* STRING that becomes a ZooKeeper node, a directory and an RPC
-                                field (cluster.name, instance.id): it must follow the table-name
-                                grammar of segment names (segment/segname.h), 1 to 128 of
-                                [A-Za-z0-9_.-], no "__", not starting or ending with '_' or '.'
-                                (so never "/" or ".."). An empty value counts as not given. */
+                                field (cluster.name, instance.id): it must follow the
+                                identifier grammar (common/ident.h, the table part of segment
+                                names), 1 to 128 of [A-Za-z0-9_.-], no "__", not starting or
+                                ending with '_' or '.' (so never "/" or ".."). An empty value
+                                counts as not given. */
 };
 
 typedef struct config_enum_value {

@@ -2,7 +2,8 @@
  *
  * A name is used as a file name, a URL path segment and a ZooKeeper node name, so it is
  * validated against a strict grammar before it touches any of them:
- *   table     1..128 of [A-Za-z0-9_.-], no "__", not starting or ending with '_' or '.'
+ *   table     an identifier (common/ident.h): 1..128 of [A-Za-z0-9_.-], no "__", not starting
+ *             or ending with '_' or '.'
  *   partition decimal 0..2147483647, no leading zeros
  *   sequence  decimal 0..2^53, no leading zeros
  *   time      yyyyMMddTHHmmZ, a real UTC calendar minute
@@ -10,12 +11,14 @@
 #ifndef SL_SEGNAME_H
 #define SL_SEGNAME_H
 
+#include "common/ident.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define SEGNAME_MAX 192 /* a buffer this large holds any valid name + NUL */
-#define SEGNAME_TABLE_MAX 128
+#define SEGNAME_TABLE_MAX IDENT_MAX
 
 typedef struct segname {
     char table[SEGNAME_TABLE_MAX + 1];
@@ -24,7 +27,7 @@ typedef struct segname {
     int64_t time_ms; /* the minute, as epoch milliseconds (UTC) */
 } segname;
 
-/* Whether table is a valid table name (the grammar above). */
+/* Whether table is a valid table name (the grammar above; ident_valid). */
 bool segname_valid_table(const char *table);
 
 /* Format a name into buf (SEGNAME_MAX bytes); time_ms is truncated to the minute.
