@@ -70,6 +70,17 @@ check() { # check "description" command...
   if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
 
+# require "description" command...: a check that the rest of the test depends on (a process
+# that must have started, a wait that must have succeeded). When it fails the test ends here:
+# not ok, the summary, exit 1 (the EXIT trap stops what was started). Not from a subshell.
+require() {
+  local d=$1; shift
+  if "$@"; then ok "$d"; return 0; fi
+  not_ok "$d"
+  finish
+  exit 1
+}
+
 # wait_for TIMEOUT_S command...: poll until the command succeeds or time runs out.
 wait_for() {
   local t=$1; shift
@@ -79,6 +90,26 @@ wait_for() {
     sleep 0.2
   done
   return 1
+}
+
+# running PID: PID is this shell's child and has not exited. kill -0 is not enough: it also
+# succeeds on a child that has exited but not been reaped yet (a zombie).
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  set -- ${stat##*) } # after "(comm)", which may hold spaces: state ppid ...
+  [ "$1" != Z ] && [ "$1" != X ] && [ "$2" = "$$" ]
+}
+
+# wait_exit TIMEOUT_S PID: wait at most TIMEOUT_S seconds for the child PID to exit and return
+# its exit status; 124 (as timeout(1)) if it is still running then (it is left running).
+wait_exit() {
+  local end=$(( $(date +%s) + $1 ))
+  while running "$2"; do
+    [ "$(date +%s)" -lt "$end" ] || return 124
+    sleep 0.1
+  done
+  wait "$2"
 }
 
 finish() {
