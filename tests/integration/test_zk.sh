@@ -2,7 +2,8 @@
 # The ZooKeeper layer against Debian's real ZooKeeper 3.8: start a private server with
 # tests/integration/lib/zk.sh (deploy/zk-start.sh underneath), run the cmocka program
 # test_zk with SLUICE_ZK_CONNECT / SLUICE_ZK_PID set (it freezes the server itself for the
-# fencing test), then check the harness: a second start in the same dir is refused, data
+# fencing test; without them it fails, and ctest's unit.test_zk_no_server runs only its
+# server-free tests), then check the harness: a second start in the same dir is refused, data
 # survives zk_restart on the same port, zk_stop leaves no process and frees the port.
 # Bounded: the C program runs under `timeout`; the whole script takes ~20-30 s.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/harness.sh"
@@ -24,9 +25,18 @@ check "exactly one slf4j binding on the classpath" \
 check "no logging-bridge clash in the server log" bash -c "! grep -q 'Detected both' '$ZK_DIR/zk.log'"
 check "a second server for the same dir is refused" bash -c "! bash '$ZK_START_SH' '$ZK_DIR' 2>/dev/null"
 
-check "test_zk passes against the real server" \
-    env SLUICE_ZK_CONNECT="$ZK_CONNECT" SLUICE_ZK_PID="$ZK_PID" SLUICE_ZK_LEAVE_MARK=1 \
-    timeout 120 "$TEST_BIN"
+env SLUICE_ZK_CONNECT="$ZK_CONNECT" SLUICE_ZK_PID="$ZK_PID" SLUICE_ZK_LEAVE_MARK=1 \
+    timeout 120 "$TEST_BIN" >"$T_TMP/test_zk.out" 2>&1
+rc=$?
+cat "$T_TMP/test_zk.out"
+check "test_zk passes against the real server (exit $rc)" test $rc -eq 0
+# both groups ran to the end, 2 tests without the server and 10 against it, none skipped
+all_ran() {
+    grep -qx '\[  PASSED  \] 2 test(s)\.' "$T_TMP/test_zk.out" &&
+        grep -qx '\[  PASSED  \] 10 test(s)\.' "$T_TMP/test_zk.out" &&
+        ! grep -q SKIPPED "$T_TMP/test_zk.out"
+}
+check "... every test ran: 2 without the server, 10 against it, none skipped" all_ran
 # test_zk must not have left the server frozen
 check "server still answers after the fault tests" zk_ruok
 

@@ -1,6 +1,9 @@
-/* ZooKeeper layer against a REAL server (tests/integration/test_zk.sh starts one and sets
- * SLUICE_ZK_CONNECT and SLUICE_ZK_PID; without them the server tests skip, and only the
- * error-mapping and no-server tests run). Covered: versions and compare-and-set, multi
+/* ZooKeeper layer against a REAL server: tests/integration/test_zk.sh (ctest
+ * integration.test_zk) starts one and runs this program with SLUICE_ZK_CONNECT and
+ * SLUICE_ZK_PID set. Without them the program fails rather than skip; `test_zk --no-server`
+ * runs only the tests that need no server (error mapping, zk_open refusals and its deadline,
+ * NULL handles), which is how ctest registers it as unit.test_zk_no_server, ASan included.
+ * Covered with a server: versions and compare-and-set, multi
  * all-or-nothing with the failing index, ephemeral nodes vanishing with their session, sorted
  * children, persistent data and children watches (including re-reads and removal from inside
  * a callback), a three-way election with hand-over, fencing on a frozen server (not-leader
@@ -56,12 +59,11 @@ static bool wait_until(bool (*pred)(void *), void *arg, int timeout_ms)
     return true;
 }
 
+/* main() runs the server tests only with SLUICE_ZK_CONNECT set; a server test that finds no
+ * server fails, it never skips. */
 #define NEED_SERVER()                                                                              \
     do {                                                                                           \
-        if (!CONNECT) {                                                                            \
-            print_message("SLUICE_ZK_CONNECT unset: skipped\n");                                  \
-            skip();                                                                                \
-        }                                                                                          \
+        if (!CONNECT) fail_msg("SLUICE_ZK_CONNECT unset: a server test cannot run");               \
     } while (0)
 
 static zk *open_or_fail(unsigned timeout_ms, const zk_opts *o)
@@ -763,10 +765,7 @@ static void test_election_server_frozen(void **state)
 {
     (void)state;
     NEED_SERVER();
-    if (ZK_PID <= 0) {
-        print_message("SLUICE_ZK_PID unset: skipped\n");
-        skip();
-    }
+    if (ZK_PID <= 0) fail_msg("SLUICE_ZK_PID unset: the server cannot be frozen");
     /* 6 s sessions: the client notices the silence after ~4 s (2/3), well before the server
      * could expire anyone once it runs again, so the same sessions come back. */
     const unsigned session = 6000;
@@ -919,15 +918,13 @@ static void test_session_expiry(void **state)
     part_done(&me);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    CONNECT = getenv("SLUICE_ZK_CONNECT");
-    if (CONNECT && !CONNECT[0]) CONNECT = NULL;
-    const char *pid = getenv("SLUICE_ZK_PID");
-    ZK_PID = pid ? (pid_t)atoi(pid) : 0;
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest offline[] = {
         cmocka_unit_test(test_map_err),
         cmocka_unit_test(test_open_errors),
+    };
+    const struct CMUnitTest server[] = {
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_crud_versions),
         cmocka_unit_test(test_large_value),
@@ -939,5 +936,23 @@ int main(void)
         cmocka_unit_test(test_election_server_frozen),
         cmocka_unit_test(test_session_expiry),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    bool no_server = argc == 2 && strcmp(argv[1], "--no-server") == 0;
+    if (argc > 1 && !no_server) {
+        fprintf(stderr, "usage: test_zk [--no-server]\n");
+        return 2;
+    }
+    if (no_server) return cmocka_run_group_tests_name("zk, no server", offline, NULL, NULL) != 0;
+    CONNECT = getenv("SLUICE_ZK_CONNECT");
+    if (CONNECT && !CONNECT[0]) CONNECT = NULL;
+    const char *pid = getenv("SLUICE_ZK_PID");
+    ZK_PID = pid ? (pid_t)atoi(pid) : 0;
+    if (!CONNECT || ZK_PID <= 0) {
+        fprintf(stderr, "test_zk: the server tests need SLUICE_ZK_CONNECT and SLUICE_ZK_PID "
+                        "(tests/integration/test_zk.sh starts a server and sets them); "
+                        "--no-server runs only the tests that need none\n");
+        return 1;
+    }
+    int failed = cmocka_run_group_tests_name("zk, no server", offline, NULL, NULL);
+    failed += cmocka_run_group_tests_name("zk, real server", server, NULL, NULL);
+    return failed != 0;
 }
