@@ -1,0 +1,532 @@
+/* The admin API (DESIGN §3, docs/http.md): table creation (POST /tables, leader only; the
+ * others redirect to it), the table list, segment listings with the replicas' states, one
+ * segment's record, /health, /metrics, and the segment store's routes (PUT of a committer's
+ * upload, GET of a committed file). Every controller serves the reads. It owns no state of
+ * its own: it reads ZooKeeper through the cluster store and writes only a new table. */
+#include "completion/ctl_int.h"
+#include "common/jsonw.h"
+#include "common/sl_err.h"
+#include "consumer/flush.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* ---- HTTP: segment store ------------------------------------------------------------------ */
+
+static void ctl__upload_abort(void *state)
+{
+    segstore_upload_abort(state);
+}
+
+/* An upload is taken only for a segment that ZooKeeper shows consuming: not for a table or
+ * segment that does not exist (404) nor for one already committed (409), and nothing is
+ * written before this is known. Returns 0, or the HTTP status with the reason in err. */
+static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segment, char *err,
+                                    size_t errlen)
+{
+    segname sn;
+    if (!segname_valid_table(table) || segname_parse(segment, &sn) != 0 ||
+        strcmp(sn.table, table) != 0) {
+        snprintf(err, errlen, "not a segment name of table %s", table);
+        return 400;
+    }
+    if (!atomic_load(&c->running)) {
+        snprintf(err, errlen, "controller starting");
+        return 503;
+    }
+    zk *z = ctl__zk(c);
+    segmeta m;
+    unsigned status = 0;
+    int rc = ctl__get_meta(c, z, table, segment, &m, NULL);
+    if (rc == SL_ENOENT) {
+        bool table_exists = cstore_table_exists(c->cs, z, table) == 0;
+        snprintf(err, errlen, table_exists ? "no such segment %s" : "no such table %s",
+                 table_exists ? segment : table);
+        status = 404;
+    } else if (rc) {
+        snprintf(err, errlen, "segment metadata unreadable: %s", sluice_strerror(rc));
+        status = 503;
+    } else if (m.status != SEGMETA_IN_PROGRESS) {
+        snprintf(err, errlen, "segment %s is already %s", segment, segmeta_status_name(m.status));
+        status = 409;
+    }
+    ctl__zk_done(c);
+    return status;
+}
+
+/* Answer a failed upload: a full store is 507 Insufficient Storage (the committer backs off
+ * and retries; nothing is wrong with its file), a failing one 500; both are logged once per
+ * kind per minute through the disk state, every other failure with `status`. */
+static void ctl__upload_failed(ctl *c, httpd_req *req, httpd_resp *resp, int rc, const char *err,
+                               unsigned status)
+{
+    if (sl_err_is_disk(rc)) {
+        diskstate_fail(c->disk, "upload", httpd_req_param(req, "segment"), rc, err, ctl__now());
+        status = rc == SL_ENOSPACE ? 507 : 500;
+    }
+    httpd_resp_text(resp, status, "%s\n", err);
+}
+
+int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp,
+                       void *ctx)
+{
+    ctl *c = ctx;
+    char err[512];
+    if (!data) {
+        unsigned refuse = ctl__upload_allowed(c, httpd_req_param(req, "table"),
+                                              httpd_req_param(req, "segment"), err, sizeof err);
+        if (refuse) {
+            httpd_resp_text(resp, refuse, "%s\n", err);
+            return 1;
+        }
+        segstore_upload *u;
+        int rc = segstore_upload_begin(c->store, httpd_req_param(req, "table"),
+                                       httpd_req_param(req, "segment"), &u, err, sizeof err);
+        if (rc) {
+            ctl__upload_failed(c, req, resp, rc, err, rc == SL_EINVAL ? 400 : 500);
+            return 1;
+        }
+        httpd_req_set_state(req, u, ctl__upload_abort);
+        return 0;
+    }
+    int rc = segstore_upload_write(httpd_req_state(req), data, len, err, sizeof err);
+    if (rc) {
+        ctl__upload_failed(c, req, resp, rc, err, rc == SL_ELIMIT ? 413 : 500);
+        return 1;
+    }
+    return 0;
+}
+
+void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    segstore_upload *u = httpd_req_state(req);
+    if (!u) {
+        httpd_resp_text(resp, 500, "upload state lost\n");
+        return;
+    }
+    httpd_req_set_state(req, NULL, NULL); /* finish consumes u */
+    char err[512];
+    uint32_t crc;
+    int rc = segstore_upload_finish(u, &crc, err, sizeof err);
+    if (rc) {
+        ctl__upload_failed(c, req, resp, rc, err,
+                           rc == SL_ECORRUPT || rc == SL_ETRUNC || rc == SL_EINVAL ? 400 : 500);
+        return;
+    }
+    diskstate_ok(c->disk, "upload", ctl__now());
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "location");
+    char url[768];
+    snprintf(url, sizeof url, "%s/segments/%s/%s", c->advertise,
+             httpd_req_param(req, "table"), httpd_req_param(req, "segment"));
+    jsonw_cstr(&w, url);
+    jsonw_key(&w, "crc");
+    jsonw_u64(&w, crc);
+    jsonw_obj_end(&w);
+    httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+void ctl__download(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    int fd;
+    uint64_t size;
+    int rc = segstore_open_committed(c->store, httpd_req_param(req, "table"),
+                                     httpd_req_param(req, "segment"), &fd, &size);
+    if (rc) {
+        httpd_resp_text(resp, rc == SL_EINVAL ? 400 : 404, "no such committed segment\n");
+        return;
+    }
+    httpd_resp_fd(resp, 200, "application/octet-stream", fd, 0, size);
+}
+
+/* ---- HTTP: tables --------------------------------------------------------------------- */
+
+static bool ctl__redirect_to_leader(ctl *c, httpd_req *req, httpd_resp *resp)
+{
+    if (atomic_load(&c->leader)) return false;
+    char loc[1024];
+    pthread_mutex_lock(&c->mu);
+    bool known = c->leader_url[0] != '\0';
+    snprintf(loc, sizeof loc, "%s%s", c->leader_url, httpd_req_path(req));
+    pthread_mutex_unlock(&c->mu);
+    if (!known) {
+        httpd_resp_text(resp, 503, "no controller leads right now; retry\n");
+        return true;
+    }
+    httpd_resp_header(resp, "Location", loc);
+    httpd_resp_text(resp, 307, "not the leader: %s\n", loc);
+    return true;
+}
+
+static void ctl__json_error(httpd_resp *resp, unsigned status, const char *msg)
+{
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "error");
+    jsonw_cstr(&w, msg);
+    jsonw_obj_end(&w);
+    jsonw_text(&w, "\n", 1);
+    httpd_resp_body(resp, status, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+/* Create a table: validate, read Kafka offsets, place partitions, one multi-op. */
+void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__not_running(c, resp)) return;
+    if (ctl__redirect_to_leader(c, req, resp)) return;
+    size_t blen;
+    const char *body = httpd_req_body(req, &blen);
+    json_error_t je;
+    json_t *root = json_loadb(body ? body : "", blen, 0, &je);
+    json_t *tj = root ? json_object_get(root, "tableConfig") : NULL;
+    json_t *sj = root ? json_object_get(root, "schema") : NULL;
+    char err[1024], *tstr = NULL, *sstr = NULL;
+    schema *s = NULL;
+    tcfg *t = NULL;
+    rd_kafka_t *rk = NULL;
+    int64_t *starts = NULL;
+    char **inst = NULL;
+    size_t ninst = 0;
+    assign a = {0};
+    zk *z = NULL;
+    if (!json_is_object(tj) || !json_is_object(sj)) {
+        ctl__json_error(resp, 400, root ? "body must be {\"tableConfig\":{...},\"schema\":{...}}"
+                                        : je.text);
+        goto done;
+    }
+    tstr = json_dumps(tj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    sstr = json_dumps(sj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!(s = schema_parse(sstr, strlen(sstr), "schema", err, sizeof err)) ||
+        !(t = tcfg_parse(tstr, strlen(tstr), "tableConfig", s, err, sizeof err))) {
+        ctl__json_error(resp, 400, err);
+        goto done;
+    }
+    z = ctl__zk(c);
+    if (cstore_table_exists(c->cs, z, t->table_name) == 0) {
+        snprintf(err, sizeof err, "table %s already exists", t->table_name);
+        ctl__json_error(resp, 409, err);
+        goto done;
+    }
+    int nparts = 0;
+    if (t->type == TCFG_REALTIME) {
+        /* one deadline for all of Kafka: a wrong broker list answers within seconds */
+        double deadline = ctl__mono() + CTL_KAFKA_TIMEOUT_MS / 1000.0;
+        if (!(rk = ctl__kafka_open(t, err, sizeof err))) {
+            ctl__json_error(resp, 400, err);
+            goto done;
+        }
+        int rc = kmeta_partition_count(rk, t->topic, CTL_KAFKA_TIMEOUT_MS, &nparts);
+        if (rc) {
+            snprintf(err, sizeof err, "topic %s %s at brokers %s (stream.kafka.broker.list)",
+                     t->topic,
+                     rc == SL_ENOENT ? "does not exist"
+                                     : "metadata unavailable within " STR(CTL_KAFKA_TIMEOUT_MS) " ms",
+                     t->broker_list);
+            ctl__json_error(resp, rc == SL_ENOENT ? 400 : 502, err); /* 502: Kafka failed */
+            goto done;
+        }
+        starts = calloc((size_t)nparts, sizeof *starts);
+        if (!starts) abort();
+        for (int p = 0; p < nparts; p++) {
+            int64_t low, high;
+            int left_ms = (int)((deadline - ctl__mono()) * 1000);
+            if (left_ms < 1 || kmeta_watermarks(rk, t->topic, p, left_ms, &low, &high)) {
+                snprintf(err, sizeof err,
+                         "offsets of %s partition %d unavailable at brokers %s within %d ms",
+                         t->topic, p, t->broker_list, CTL_KAFKA_TIMEOUT_MS);
+                ctl__json_error(resp, 502, err);
+                goto done;
+            }
+            starts[p] = t->offset_reset == TCFG_RESET_LARGEST ? high : low;
+        }
+        if (cstore_instances(c->cs, z, &inst, &ninst) != 0) ninst = 0;
+        if (assign_plan(&a, (const char *const *)inst, ninst, (uint32_t)nparts, t->replication)) {
+            snprintf(err, sizeof err, "replication %u needs %u live sidecars, %zu are registered",
+                     t->replication, t->replication, ninst);
+            ctl__json_error(resp, 409, err);
+            goto done;
+        }
+    }
+    /* everything in one multi-op: the table exists whole or not at all */
+    const char *tn = t->table_name;
+    segmeta *segs = calloc(nparts ? (size_t)nparts : 1, sizeof *segs);
+    if (!segs) abort();
+    uint64_t now = ctl__now();
+    for (int p = 0; p < nparts; p++) {
+        segmeta *m = &segs[p];
+        *m = (segmeta){.partition = p, .status = SEGMETA_IN_PROGRESS, .start_offset = starts[p],
+                       .end_offset = -1, .num_rows = -1, .creation_time_ms = (int64_t)now,
+                       .flush_time_ms = (int64_t)t->flush_time_ms,
+                       .flush_rows = t->flush_size_bytes ? FLUSH_INITIAL_ROWS
+                                                         : (int64_t)t->flush_rows};
+        snprintf(m->table, sizeof m->table, "%s", tn);
+        segname_format(m->segment, sizeof m->segment, tn, p, 0, (int64_t)now);
+        assign_add(&a, m->segment, &a.part[p], ASSIGN_CONSUMING);
+    }
+    int rc = cstore_table_create(c->cs, z, tn, tstr, sstr, segs, (size_t)nparts, &a, NULL);
+    free(segs);
+    if (rc) {
+        snprintf(err, sizeof err, "creating table %s in ZooKeeper failed: %s", tn,
+                 sluice_strerror(rc));
+        ctl__json_error(resp, rc == SL_EEXIST ? 409 : 503, err);
+        goto done;
+    }
+    SL_INFO("controller", "table created table=%s type=%s partitions=%d replication=%u", tn,
+            t->type == TCFG_REALTIME ? "REALTIME" : "OFFLINE", nparts, t->replication);
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "table");
+    jsonw_cstr(&w, tn);
+    jsonw_key(&w, "partitions");
+    jsonw_i64(&w, nparts);
+    jsonw_obj_end(&w);
+    jsonw_text(&w, "\n", 1);
+    httpd_resp_body(resp, 201, "application/json", w.buf, w.len, HTTPD_TAKE);
+done:
+    if (z) ctl__zk_done(c);
+    if (rk) rd_kafka_destroy(rk);
+    zk_free_strings(inst, ninst);
+    assign_free(&a);
+    free(starts);
+    free(tstr);
+    free(sstr);
+    tcfg_free(t);
+    schema_free(s);
+    json_decref(root);
+}
+
+void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    (void)req;
+    ctl *c = ctx;
+    if (ctl__not_running(c, resp)) return;
+    char **names = NULL;
+    size_t n = 0;
+    zk *z = ctl__zk(c);
+    int rc = cstore_tables(c->cs, z, &names, &n);
+    ctl__zk_done(c);
+    if (rc && rc != SL_ENOENT) {
+        ctl__json_error(resp, 503, sluice_strerror(rc));
+        return;
+    }
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_arr_begin(&w);
+    for (size_t i = 0; i < n; i++) jsonw_cstr(&w, names[i]);
+    jsonw_arr_end(&w);
+    jsonw_text(&w, "\n", 1);
+    zk_free_strings(names, n);
+    httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+typedef struct ctl_listed {
+    segmeta m;       /* for a corrupt record: only segment, partition and sequence (its name) */
+    char error[256]; /* non-empty: the record does not decode (repair rewrites it) */
+} ctl_listed;
+
+static int ctl__listed_cmp(const void *x, const void *y)
+{
+    const segmeta *a = &((const ctl_listed *)x)->m, *b = &((const ctl_listed *)y)->m;
+    if (a->partition != b->partition) return a->partition < b->partition ? -1 : 1;
+    return a->sequence < b->sequence ? -1 : a->sequence > b->sequence;
+}
+
+/* DESIGN §3: JSON array of segments with the replicas' states (reported state when the
+ * sidecar has reported one, else the assignment's target state). `?partition=N` narrows
+ * it to one partition. */
+void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__not_running(c, resp)) return;
+    const char *table = httpd_req_param(req, "table");
+    if (!segname_valid_table(table)) {
+        ctl__json_error(resp, 400, "invalid table name");
+        return;
+    }
+    char **names = NULL, **reps = NULL;
+    size_t n = 0, nreps = 0;
+    zk *z = ctl__zk(c);
+    int rc = cstore_segments(c->cs, z, table, &names, &n);
+    if (rc) {
+        ctl__zk_done(c);
+        ctl__json_error(resp, rc == SL_ENOENT ? 404 : 503,
+                        rc == SL_ENOENT ? "no such table" : sluice_strerror(rc));
+        return;
+    }
+    /* ?partition=N reads only that partition's segments (names carry the partition) */
+    const char *pq = httpd_req_query(req, "partition");
+    long want = -1;
+    if (pq) {
+        char *end;
+        want = strtol(pq, &end, 10);
+        if (*end || want < 0 || want > INT32_MAX) {
+            ctl__zk_done(c);
+            zk_free_strings(names, n);
+            ctl__json_error(resp, 400, "partition must be a partition number");
+            return;
+        }
+    }
+    ctl_listed *l = calloc(n ? n : 1, sizeof *l);
+    if (!l) abort();
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        segname sn;
+        if (want >= 0 && (segname_parse(names[i], &sn) != 0 || sn.partition != want)) continue;
+        int grc = ctl__read_meta(c, z, table, names[i], &l[k].m, NULL, l[k].error,
+                                 sizeof l[k].error);
+        if (grc == SL_ECORRUPT && segname_parse(names[i], &sn) == 0) {
+            /* reported in the list, never hidden and never a 503: repair rewrites it */
+            memset(&l[k].m, 0, sizeof l[k].m);
+            snprintf(l[k].m.segment, sizeof l[k].m.segment, "%s", names[i]);
+            l[k].m.partition = sn.partition;
+            l[k].m.sequence = sn.sequence;
+            if (!l[k].error[0]) snprintf(l[k].error, sizeof l[k].error, "unreadable record");
+            k++;
+        } else if (grc == 0) {
+            l[k].error[0] = 0;
+            k++;
+        } else if (grc != SL_ENOENT) { /* never answer with a silently shortened list */
+            ctl__zk_done(c);
+            zk_free_strings(names, n);
+            free(l);
+            ctl__json_error(resp, 503, sluice_strerror(grc));
+            return;
+        }
+    }
+    qsort(l, k, sizeof *l, ctl__listed_cmp);
+    assign a = {0};
+    ctl__get_assign(c, z, table, &a, NULL);
+    /* reported states: replicas/<id> = {"<segment>":"STATE",...} */
+    cstore_replica_ids(c->cs, z, table, &reps, &nreps);
+    json_t **reported = calloc(nreps ? nreps : 1, sizeof *reported);
+    if (!reported) abort();
+    for (size_t i = 0; i < nreps; i++) cstore_replica_get(c->cs, z, table, reps[i], &reported[i]);
+    ctl__zk_done(c);
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_arr_begin(&w);
+    for (size_t i = 0; i < k; i++) {
+        if (l[i].error[0]) {
+            jsonw_obj_begin(&w);
+            jsonw_key(&w, "segment");
+            jsonw_cstr(&w, l[i].m.segment);
+            jsonw_key(&w, "partition");
+            jsonw_i64(&w, l[i].m.partition);
+            jsonw_key(&w, "sequence");
+            jsonw_i64(&w, l[i].m.sequence);
+            jsonw_key(&w, "status");
+            jsonw_cstr(&w, "CORRUPT");
+            static const char *const nulls[] = {"startOffset", "endOffset", "numRows", "crc",
+                                                "downloadUrl"};
+            for (size_t j = 0; j < sizeof nulls / sizeof nulls[0]; j++) {
+                jsonw_key(&w, nulls[j]);
+                jsonw_null(&w);
+            }
+            jsonw_key(&w, "error");
+            jsonw_cstr(&w, l[i].error);
+        } else {
+            segmeta_json_open(&l[i].m, &w);
+        }
+        jsonw_key(&w, "replicas");
+        jsonw_obj_begin(&w);
+        assign_seg *as = assign_find(&a, l[i].m.segment);
+        for (uint32_t j = 0; as && j < as->inst.n; j++) {
+            const char *st = assign_state_name(as->state[j]);
+            for (size_t r = 0; r < nreps; r++) {
+                json_t *v = reported[r] && strcmp(reps[r], as->inst.id[j]) == 0
+                                ? json_object_get(reported[r], l[i].m.segment)
+                                : NULL;
+                if (json_is_string(v)) st = json_string_value(v);
+            }
+            jsonw_key(&w, as->inst.id[j]);
+            jsonw_cstr(&w, st);
+        }
+        jsonw_obj_end(&w);
+        jsonw_obj_end(&w);
+    }
+    jsonw_arr_end(&w);
+    jsonw_text(&w, "\n", 1);
+    for (size_t i = 0; i < nreps; i++) json_decref(reported[i]);
+    free(reported);
+    zk_free_strings(reps, nreps);
+    zk_free_strings(names, n);
+    assign_free(&a);
+    free(l);
+    httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+/* GET /tables/<t>/segments/<segment>: the whole metadata record as JSON (operators, tests). */
+void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__not_running(c, resp)) return;
+    const char *table = httpd_req_param(req, "table"), *seg = httpd_req_param(req, "segment");
+    segname sn;
+    if (segname_parse(seg, &sn) != 0 || strcmp(sn.table, table) != 0) {
+        ctl__json_error(resp, 400, "not a segment name of this table");
+        return;
+    }
+    segmeta m;
+    zk *z = ctl__zk(c);
+    int rc = ctl__get_meta(c, z, table, seg, &m, NULL);
+    ctl__zk_done(c);
+    if (rc) {
+        ctl__json_error(resp, rc == SL_ENOENT ? 404 : 503, sluice_strerror(rc));
+        return;
+    }
+    jsonw w;
+    jsonw_init(&w);
+    segmeta_json_full(&m, &w);
+    jsonw_text(&w, "\n", 1);
+    httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+void ctl__health(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    (void)req;
+    ctl *c = ctx;
+    if (ctl__not_running(c, resp)) return;
+    zk *z = ctl__zk(c);
+    bool connected = z && zk_session_state(z) == ZK_SESSION_CONNECTED;
+    ctl__zk_done(c);
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "instance");
+    jsonw_cstr(&w, c->o.instance_id);
+    jsonw_key(&w, "disk");
+    bool disk_bad = diskstate_json(c->disk, &w);
+    jsonw_key(&w, "status"); /* a full store alone: still 200 (docs/http.md) */
+    jsonw_cstr(&w, !connected ? "zookeeper-disconnected" : disk_bad ? "degraded" : "ok");
+    jsonw_key(&w, "leader");
+    jsonw_bool(&w, atomic_load(&c->leader));
+    jsonw_key(&w, "leaderUrl");
+    pthread_mutex_lock(&c->mu);
+    if (c->leader_url[0]) jsonw_cstr(&w, c->leader_url); else jsonw_null(&w);
+    pthread_mutex_unlock(&c->mu);
+    jsonw_obj_end(&w);
+    jsonw_text(&w, "\n", 1);
+    httpd_resp_body(resp, connected ? 200 : 503, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+void ctl__metrics(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    (void)req;
+    ctl *c = ctx;
+    size_t len;
+    char *text = metrics_render(c->o.metrics, &len);
+    httpd_resp_body(resp, 200, "text/plain; version=0.0.4; charset=utf-8", text, len, HTTPD_TAKE);
+}

@@ -1,0 +1,603 @@
+/* The completion manager (DESIGN §4, docs/protocol.md): the table of per-segment completion
+ * state machines (completion/cfsm.h) on the leader, the checks every completion RPC passes
+ * before its machine sees it, the RPC handler (with its long-poll), and the commit: one
+ * version-conditioned ZooKeeper multi-op built by the cluster store. It owns the machines
+ * and their pins (ctl_fsm.refs, under c->mu); the controller drops them all when leadership
+ * is lost (ctl__drop_all_fsms) and ticks them (ctl__fsms_tick). */
+#include "completion/ctl_int.h"
+#include "common/sl_err.h"
+#include "completion/rpc.h"
+#include "consumer/flush.h"
+#include "segment/seg_reader.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- next segments ------------------------------------------------------------------ */
+
+/* Metadata of segment seq+1 of prev's partition starting at `start`, thresholds learned
+ * from prev when it was committed with rows/size. */
+void ctl__next_meta(const ctl_table *t, const segmeta *prev, int64_t start, int64_t rows,
+                    int64_t size, uint64_t now, segmeta *next)
+{
+    memset(next, 0, sizeof *next);
+    snprintf(next->table, sizeof next->table, "%s", prev->table);
+    next->partition = prev->partition;
+    next->sequence = prev->sequence + 1;
+    segname_format(next->segment, sizeof next->segment, prev->table, prev->partition,
+                   next->sequence, (int64_t)now);
+    next->status = SEGMETA_IN_PROGRESS;
+    next->start_offset = start;
+    next->end_offset = next->num_rows = -1;
+    next->creation_time_ms = (int64_t)now;
+    next->flush_time_ms = (int64_t)t->cfg->flush_time_ms;
+    flush_tuner tu = {.target_bytes = t->cfg->flush_size_bytes, .rows_per_byte = prev->rows_per_byte};
+    if (rows > 0 && size > 0) flush_learn(&tu, (uint64_t)rows, (uint64_t)size);
+    next->rows_per_byte = tu.rows_per_byte;
+    next->flush_rows = t->cfg->flush_size_bytes ? (int64_t)flush_next_rows(&tu)
+                                                : (int64_t)t->cfg->flush_rows;
+}
+
+/* ---- input checks -----------------------------------------------------------------------
+ * Every completion RPC is checked against what the controller knows before its state machine
+ * sees it, because any process that reaches the port can send one:
+ *   - the instance must be one that the assignment lists for the segment;
+ *   - the offset must lie in [the segment's start, the partition's high watermark]; Kafka is
+ *     asked (at most once a second per segment) when a report goes beyond what it confirmed;
+ *   - rows must lie in [0, offset - start]: a Kafka offset holds at most one row;
+ *   - CommitEnd's file must say what the request says (ctl__check_upload).
+ * A refused message gets FAILED with the reason and changes no state. */
+
+/* A librdkafka handle for the table's brokers (consumer properties passed through, but not
+ * group.id: these are metadata reads). NULL with the reason, naming the brokers, in err. */
+rd_kafka_t *ctl__kafka_open(const tcfg *t, char *err, size_t errlen)
+{
+    kmeta_prop props[64];
+    size_t np = 0;
+    for (uint32_t i = 0; i < t->nprops && np < 64; i++)
+        if (strcmp(t->props[i].key, "group.id") != 0)
+            props[np++] = (kmeta_prop){t->props[i].key, t->props[i].value};
+    char e[512];
+    rd_kafka_t *rk = kmeta_open(t->broker_list, props, np, e, sizeof e);
+    if (!rk) snprintf(err, errlen, "brokers %s: %s", t->broker_list, e);
+    return rk;
+}
+
+/* High watermark of the table's partition. Returns 0, or SL_ETRANSIENT with the reason. */
+static int ctl__high_watermark(ctl *c, const char *table, int32_t partition, int64_t *high,
+                               char *why, size_t whylen)
+{
+    zk *z = ctl__zk(c);
+    ctl_table *t = (ctl_table *)ctl__table(c, z, table);
+    ctl__zk_done(c);
+    if (!t) {
+        snprintf(why, whylen, "table %s has no usable config", table);
+        return SL_ETRANSIENT;
+    }
+    pthread_mutex_lock(&t->rk_mu);
+    if (!t->rk) t->rk = ctl__kafka_open(t->cfg, why, whylen);
+    rd_kafka_t *rk = t->rk;
+    pthread_mutex_unlock(&t->rk_mu);
+    int64_t low;
+    if (!rk || kmeta_watermarks(rk, t->cfg->topic, partition, CTL_HWM_TIMEOUT_MS, &low, high)) {
+        if (rk)
+            snprintf(why, whylen, "Kafka (brokers %s) did not confirm partition %d's offsets; "
+                                  "retry", t->cfg->broker_list, (int)partition);
+        return SL_ETRANSIENT;
+    }
+    return 0;
+}
+
+static bool ctl__member_locked(const ctl_fsm *e, const char *id)
+{
+    for (uint32_t i = 0; i < e->members.n; i++)
+        if (strcmp(e->members.id[i], id) == 0) return true;
+    return false;
+}
+
+/* Called with mu held and e pinned; drops mu around ZooKeeper and Kafka calls. Returns 0 when
+ * the message may reach the state machine, else an error with the reason in why. */
+static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth,
+                          const rpc_req *r, uint64_t now, char *why, size_t whylen)
+{
+    if (!ctl__member_locked(e, r->instance)) { /* the assignment may have moved (repair) */
+        pthread_mutex_unlock(&c->mu);
+        assign a;
+        assign_list l = {0};
+        zk *z = ctl__zk(c);
+        bool got = ctl__get_assign(c, z, table, &a, NULL) == 0;
+        ctl__zk_done(c);
+        if (got) {
+            assign_seg *as = assign_find(&a, e->segment);
+            if (as) l = as->inst;
+            assign_free(&a);
+        }
+        pthread_mutex_lock(&c->mu);
+        if (got) e->members = l;
+        if (!ctl__member_locked(e, r->instance)) {
+            snprintf(why, whylen, "instance %s is not a replica of segment %s", r->instance,
+                     e->segment);
+            return SL_EINVAL;
+        }
+    }
+    if (r->offset < e->start_offset) {
+        snprintf(why, whylen, "offset %" PRId64 " is before the segment's start %" PRId64,
+                 r->offset, e->start_offset);
+        return SL_EINVAL;
+    }
+    if ((meth == RPC_SEGMENT_CONSUMED || meth == RPC_COMMIT_END) &&
+        (r->rows < 0 || r->rows > r->offset - e->start_offset)) {
+        snprintf(why, whylen, "%" PRId64 " rows cannot come from offsets [%" PRId64 ", %" PRId64 ")",
+                 r->rows, e->start_offset, r->offset);
+        return SL_EINVAL;
+    }
+    if (r->offset <= e->known_high) return 0;
+    if (now < e->high_asked_ms + CTL_HWM_MIN_GAP_MS) {
+        snprintf(why, whylen, "offset %" PRId64 " is beyond what Kafka confirmed (%" PRId64 "); retry",
+                 r->offset, e->known_high);
+        return SL_ETRANSIENT;
+    }
+    e->high_asked_ms = now;
+    pthread_mutex_unlock(&c->mu);
+    int64_t high = -1;
+    int rc = ctl__high_watermark(c, table, e->partition, &high, why, whylen);
+    pthread_mutex_lock(&c->mu);
+    if (rc) return rc;
+    if (high > e->known_high) e->known_high = high;
+    if (r->offset > e->known_high) {
+        snprintf(why, whylen, "offset %" PRId64 " is beyond partition %d's high watermark %" PRId64,
+                 r->offset, (int)e->partition, e->known_high);
+        return SL_EINVAL;
+    }
+    return 0;
+}
+
+/* The uploaded (now promoted) file must be the segment the request describes: its own name,
+ * table, partition, sequence and offsets, and the request's rows, size and CRC. */
+static int ctl__check_upload(ctl *c, const char *table, const rpc_req *r, const segmeta *m,
+                             char *why, size_t whylen)
+{
+    char path[PATH_MAX], err[256];
+    if (segstore_path(c->store, table, r->segment, path, sizeof path) != 0) {
+        snprintf(why, whylen, "no path for the uploaded file");
+        return SL_EINVAL;
+    }
+    int rc = 0;
+    seg_reader *rd = seg_reader_open(path, &rc, err, sizeof err);
+    if (!rd) {
+        snprintf(why, whylen, "uploaded file unreadable: %s", err);
+        return rc ? rc : SL_EIO;
+    }
+    const char *what = NULL;
+    if (strcmp(seg_reader_name(rd), r->segment) || strcmp(seg_reader_table(rd), table))
+        what = "name or table";
+    else if (seg_reader_partition(rd) != m->partition || seg_reader_sequence(rd) != m->sequence)
+        what = "partition or sequence";
+    else if (seg_reader_start_offset(rd) != m->start_offset)
+        what = "start offset";
+    else if (seg_reader_end_offset(rd) != r->offset)
+        what = "end offset";
+    else if (seg_reader_rows(rd) != (uint64_t)r->rows)
+        what = "row count";
+    else if (seg_reader_size(rd) != (uint64_t)r->size_bytes)
+        what = "size";
+    else if (seg_reader_crc(rd) != r->crc)
+        what = "crc";
+    if (what)
+        snprintf(why, whylen, "uploaded file's %s differs from the CommitEnd (file: rows=%" PRIu64
+                              " offsets [%" PRId64 ", %" PRId64 ") crc=%" PRIu32 ")",
+                 what, seg_reader_rows(rd), seg_reader_start_offset(rd),
+                 seg_reader_end_offset(rd), seg_reader_crc(rd));
+    seg_reader_close(rd);
+    return what ? SL_EINVAL : 0;
+}
+
+/* ---- the commit ---------------------------------------------------------------------- */
+
+static void ctl__fault(ctl *c, ctl_fault at)
+{
+    if (c->o.fault != at) return;
+    if (at == CTL_FAULT_STALL_BEFORE_MULTI) {
+        SL_WARN("controller", "test fault: stalling %" PRIu64 " ms before the commit multi-op",
+                c->o.fault_stall_ms);
+        usleep((useconds_t)(c->o.fault_stall_ms * 1000));
+        return;
+    }
+    SL_WARN("controller", "test fault: exiting at %s",
+            at == CTL_FAULT_CRASH_BEFORE_MULTI ? "crash_before_multi" : "crash_after_multi");
+    _exit(86);
+}
+
+/* Verify the upload and commit in ZooKeeper with one multi-op. Returns 0 or an error with
+ * the reason in why. */
+static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, size_t whylen)
+{
+    char loc[512], err[256];
+    int rc = segstore_promote(c->store, table, r->segment, r->crc, loc, sizeof loc, err, sizeof err);
+    if (rc) {
+        snprintf(why, whylen, "uploaded file not accepted: %s", err);
+        return rc;
+    }
+    char url[sizeof(((segmeta *)0)->download_url)];
+    if (snprintf(url, sizeof url, "%s/segments/%s/%s", c->advertise, table, r->segment) >=
+        (int)sizeof url) {
+        snprintf(why, whylen, "download URL too long");
+        segstore_unpromote(c->store, table, r->segment, r->crc, err, sizeof err);
+        return SL_EINVAL;
+    }
+    zk *z = ctl__zk(c);
+    const ctl_table *t = ctl__table(c, z, table);
+    rc = SL_ENOENT;
+    if (!t) {
+        snprintf(why, whylen, "table %s has no usable config", table);
+        goto out;
+    }
+    for (int attempt = 0; attempt < CTL_COMMIT_RETRIES; attempt++) {
+        segmeta m, next;
+        int32_t vm, va;
+        assign a;
+        if ((rc = ctl__get_meta(c, z, table, r->segment, &m, &vm))) {
+            snprintf(why, whylen, "segment metadata unreadable: %s", sluice_strerror(rc));
+            goto out;
+        }
+        if (m.status != SEGMETA_IN_PROGRESS) { /* a retry after an unknown outcome */
+            rc = m.crc == r->crc && m.end_offset == r->offset ? 0 : SL_ECONFLICT;
+            if (rc) snprintf(why, whylen, "segment already %s", segmeta_status_name(m.status));
+            goto out;
+        }
+        if (attempt == 0 && (rc = ctl__check_upload(c, table, r, &m, why, whylen))) goto out;
+        if ((rc = ctl__get_assign(c, z, table, &a, &va))) {
+            snprintf(why, whylen, "assignment unreadable: %s", sluice_strerror(rc));
+            goto out;
+        }
+        uint64_t now = ctl__now();
+        ctl__next_meta(t, &m, r->offset, r->rows, r->size_bytes, now, &next);
+        m.status = SEGMETA_DONE;
+        m.end_offset = r->offset;
+        m.num_rows = r->rows;
+        m.crc = r->crc;
+        m.size_bytes = r->size_bytes;
+        memcpy(m.download_url, url, sizeof url);
+        snprintf(m.committer, sizeof m.committer, "%s", r->instance);
+        m.commit_time_ms = (int64_t)now;
+        assign_seg *as = assign_find(&a, r->segment);
+        if (as)
+            for (uint32_t i = 0; i < as->inst.n; i++)
+                if (as->state[i] == ASSIGN_CONSUMING) as->state[i] = ASSIGN_ONLINE;
+        if ((uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
+            assign_add(&a, next.segment, &a.part[m.partition], ASSIGN_CONSUMING);
+        ctl__fault(c, CTL_FAULT_CRASH_BEFORE_MULTI);
+        ctl__fault(c, CTL_FAULT_STALL_BEFORE_MULTI);
+        int failed = -1;
+        rc = cstore_commit(c->cs, z, table, &m, vm, &next, &a, va, &failed);
+        assign_free(&a);
+        if (rc == 0) {
+            ctl__fault(c, CTL_FAULT_CRASH_AFTER_MULTI);
+            SL_INFO("controller", "committed segment=%s end=%" PRId64 " rows=%" PRId64
+                                  " crc=%" PRIu32 " committer=%s next=%s start=%" PRId64
+                                  " flush_rows=%" PRId64,
+                    r->segment, r->offset, r->rows, r->crc, r->instance, next.segment,
+                    next.start_offset, next.flush_rows);
+            goto out;
+        }
+        if (rc == SL_ETRANSIENT || (rc == SL_ECONFLICT && failed == CSTORE_OP_ASSIGNMENT) ||
+            (rc == SL_EEXIST && failed == CSTORE_OP_NEXT && attempt == 0)) {
+            SL_WARN("controller", "commit multi-op retry segment=%s rc=%s failed_op=%d",
+                    r->segment, sluice_strerror(rc), failed);
+            if (rc == SL_ETRANSIENT) usleep(200000);
+            continue;
+        }
+        snprintf(why, whylen, "commit multi-op failed at op %d: %s", failed, sluice_strerror(rc));
+        goto out;
+    }
+    snprintf(why, whylen, "commit multi-op kept conflicting");
+    rc = SL_ECONFLICT;
+out:
+    if (rc) { /* undo the promote only while ZooKeeper shows the commit did not happen: an
+               * unknown outcome or a retried CommitEnd may have committed it already */
+        segmeta m;
+        int grc = ctl__get_meta(c, z, table, r->segment, &m, NULL);
+        if (grc == 0 && m.status == SEGMETA_IN_PROGRESS && atomic_load(&c->leader))
+            segstore_unpromote(c->store, table, r->segment, r->crc, err, sizeof err);
+    }
+    ctl__zk_done(c);
+    return rc;
+}
+
+/* ---- state machines ---------------------------------------------------------------------- */
+
+static void ctl__fsm_unref(ctl_fsm *e)
+{
+    if (--e->refs == 0 && e->dead) {
+        cfsm_free(e->f);
+        free(e);
+    }
+}
+
+/* Remove machine i from the table and mark it dead; whoever holds a pin frees it. */
+static ctl_fsm *ctl__fsm_detach_locked(ctl *c, size_t i)
+{
+    ctl_fsm *e = c->fsms[i];
+    c->fsms[i] = c->fsms[--c->nfsms];
+    e->dead = true;
+    return e;
+}
+
+static void ctl__fsm_drop_locked(ctl *c, size_t i)
+{
+    ctl_fsm *e = ctl__fsm_detach_locked(c, i);
+    e->refs++;
+    ctl__fsm_unref(e); /* frees it unless a thread holds a pin */
+}
+
+static ctl_fsm *ctl__fsm_find_locked(ctl *c, const char *segment)
+{
+    for (size_t i = 0; i < c->nfsms; i++)
+        if (strcmp(c->fsms[i]->segment, segment) == 0) return c->fsms[i];
+    return NULL;
+}
+
+static bool ctl__instance_live(ctl *c, zk *z, const char *id)
+{
+    return cstore_instance_exists(c->cs, z, id) == 0;
+}
+
+/* The machine for segment, built from ZooKeeper when missing. Returns it with mu held, or
+ * NULL (mu not held) and the reason in why. */
+static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uint64_t now,
+                             char *why, size_t whylen)
+{
+    pthread_mutex_lock(&c->mu);
+    ctl_fsm *e = ctl__fsm_find_locked(c, segment);
+    if (e) return e;
+    pthread_mutex_unlock(&c->mu);
+    zk *z = ctl__zk(c);
+    segmeta m;
+    assign a;
+    assign_list members = {0};
+    int rc = ctl__get_meta(c, z, table, segment, &m, NULL);
+    cfsm *f = NULL;
+    if (rc) {
+        snprintf(why, whylen, "unknown segment %s (%s)", segment, sluice_strerror(rc));
+    } else if (ctl__get_assign(c, z, table, &a, NULL) != 0) {
+        snprintf(why, whylen, "assignment of table %s unreadable", table);
+    } else {
+        assign_seg *s = assign_find(&a, segment);
+        if (s) members = s->inst;
+        if (m.status != SEGMETA_IN_PROGRESS) {
+            f = cfsm_new_committed(segment, m.end_offset, m.crc, m.download_url, m.committer,
+                                   &c->o.fsm, now);
+        } else {
+            const char *live[ASSIGN_MAX_REPLICAS];
+            size_t nlive = 0;
+            for (uint32_t i = 0; s && i < s->inst.n; i++)
+                if (ctl__instance_live(c, z, s->inst.id[i])) live[nlive++] = s->inst.id[i];
+            f = cfsm_new(segment, live, nlive, &c->o.fsm, now);
+        }
+        assign_free(&a);
+    }
+    ctl__zk_done(c);
+    if (!f) return NULL;
+    pthread_mutex_lock(&c->mu);
+    if ((e = ctl__fsm_find_locked(c, segment))) { /* another thread built it meanwhile */
+        cfsm_free(f);
+        return e;
+    }
+    e = calloc(1, sizeof *e);
+    if (!e) abort();
+    snprintf(e->segment, sizeof e->segment, "%s", segment);
+    snprintf(e->table, sizeof e->table, "%s", table);
+    e->f = f;
+    e->touched_ms = now;
+    e->partition = m.partition;
+    e->start_offset = m.start_offset;
+    e->known_high = m.status != SEGMETA_IN_PROGRESS ? m.end_offset : m.start_offset;
+    e->members = members;
+    if (c->nfsms == c->capfsms) {
+        c->capfsms = c->capfsms ? c->capfsms * 2 : 64;
+        c->fsms = realloc(c->fsms, c->capfsms * sizeof *c->fsms);
+        if (!c->fsms) abort();
+    }
+    c->fsms[c->nfsms++] = e;
+    return e;
+}
+
+void ctl__drop_all_fsms(ctl *c)
+{
+    pthread_mutex_lock(&c->mu);
+    while (c->nfsms) ctl__fsm_drop_locked(c, c->nfsms - 1);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Tick every machine; drop the finished ones and those COMMITTED and idle for
+ * CTL_FSM_IDLE_MS, unless pinned. */
+bool ctl__fsms_tick(ctl *c, uint64_t now)
+{
+    bool changed = false;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->nfsms;) {
+        ctl_fsm *e = c->fsms[i];
+        changed |= cfsm_tick(e->f, now);
+        bool idle = cfsm_get_state(e->f) == CFSM_COMMITTED && now > e->touched_ms + CTL_FSM_IDLE_MS;
+        if ((cfsm_done(e->f) || idle) && !e->refs)
+            ctl__fsm_drop_locked(c, i);
+        else
+            i++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return changed;
+}
+
+/* Halve the row threshold of an IN_PROGRESS segment whose build failed deterministically. */
+static void ctl__halve_threshold(ctl *c, const char *table, const rpc_req *r)
+{
+    zk *z = ctl__zk(c);
+    segmeta m;
+    int32_t v;
+    if (ctl__get_meta(c, z, table, r->segment, &m, &v) == 0 && m.status == SEGMETA_IN_PROGRESS) {
+        int64_t old = m.flush_rows > 0 ? m.flush_rows : r->rows;
+        int64_t half = (r->rows > 0 && r->rows < old ? r->rows : old) / 2;
+        m.flush_rows = half > 1 ? half : 1;
+        if (cstore_segment_set(c->cs, z, table, r->segment, &m, v) == 0)
+            SL_WARN("controller", "deterministic build failure segment=%s instance=%s: "
+                                  "flush rows %" PRId64 " -> %" PRId64,
+                    r->segment, r->instance, old, m.flush_rows);
+    }
+    ctl__zk_done(c);
+}
+
+/* ---- HTTP: completion RPCs ------------------------------------------------------------- */
+
+static void ctl__reply_rpc(httpd_resp *resp, const rpc_resp *rr)
+{
+    uint8_t *buf;
+    size_t len;
+    char err[128];
+    if (rpc_resp_encode(rr, &buf, &len, err, sizeof err) != 0) {
+        httpd_resp_text(resp, 500, "cannot encode reply: %s\n", err);
+        return;
+    }
+    httpd_resp_body(resp, 200, RPC_CONTENT_TYPE, buf, len, HTTPD_TAKE);
+}
+
+static void ctl__twirp_error(httpd_resp *resp, rpc_twirp_code code, const char *msg)
+{
+    size_t len;
+    char *body = rpc_error_body(code, msg, &len);
+    httpd_resp_body(resp, rpc_twirp_http_status(code), "application/json", body, len, HTTPD_TAKE);
+}
+
+
+void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__not_running(c, resp)) return;
+    double t0 = ctl__mono();
+    rpc_method meth;
+    if (rpc_method_parse(httpd_req_param(req, "method"), &meth) != 0) {
+        ctl__twirp_error(resp, RPC_TWIRP_BAD_ROUTE, "no such method");
+        return;
+    }
+    const char *ctype = httpd_req_header(req, "Content-Type");
+    if (!rpc_ctype_is_protobuf(ctype)) { /* never parse JSON (or anything else) as protobuf */
+        char msg[512]; /* the text (~175 bytes) and at most 200 of the header: never cut */
+        snprintf(msg, sizeof msg,
+                 "unsupported Content-Type %s%.200s%s: this server speaks Twirp's protobuf "
+                 "encoding only (Content-Type: " RPC_CONTENT_TYPE
+                 "); Twirp's JSON mapping (application/json) is not supported",
+                 ctype ? "'" : "(none)", ctype ? ctype : "", ctype ? "'" : "");
+        size_t len;
+        char *body = rpc_error_body(RPC_TWIRP_BAD_ROUTE, msg, &len);
+        httpd_resp_body(resp, 415, "application/json", body, len, HTTPD_TAKE);
+        return;
+    }
+    size_t blen;
+    const void *body = httpd_req_body(req, &blen);
+    rpc_req r;
+    char err[512];
+    if (rpc_req_decode(body, blen, &r, err, sizeof err) != 0) {
+        ctl__twirp_error(resp, RPC_TWIRP_MALFORMED, err);
+        return;
+    }
+    if (rpc_req_check(meth, &r, err, sizeof err) != 0) {
+        ctl__twirp_error(resp, RPC_TWIRP_INVALID_ARGUMENT, err);
+        return;
+    }
+    rpc_resp rr;
+    memset(&rr, 0, sizeof rr);
+    if (!atomic_load(&c->leader)) {
+        rr.status = RPC_STATUS_NOT_LEADER;
+        pthread_mutex_lock(&c->mu);
+        snprintf(rr.leader_url, sizeof rr.leader_url, "%s", c->leader_url);
+        pthread_mutex_unlock(&c->mu);
+        snprintf(rr.message, sizeof rr.message, "not the leader");
+        ctl__reply_rpc(resp, &rr);
+        return;
+    }
+    segname sn;
+    segname_parse(r.segment, &sn); /* validated by rpc_req_decode */
+    static const cfsm_msg_kind kinds[RPC_METHOD__COUNT] = {
+        [RPC_SEGMENT_CONSUMED] = CFSM_MSG_CONSUMED, [RPC_COMMIT_START] = CFSM_MSG_COMMIT_START,
+        [RPC_COMMIT_END] = CFSM_MSG_COMMIT_END, [RPC_EXTEND_BUILD_TIME] = CFSM_MSG_EXTEND,
+        [RPC_STOPPED_CONSUMING] = CFSM_MSG_STOPPED};
+    cfsm_msg m = {.kind = kinds[meth], .instance = r.instance, .offset = r.offset,
+                  .reason = (int)r.reason, .crc = r.crc, .rows = r.rows,
+                  .size_bytes = r.size_bytes, .location = r.location,
+                  .extra_seconds = r.extra_seconds};
+    uint64_t now = ctl__now();
+    cfsm_reply fr;
+    ctl_fsm *e = ctl__fsm_get(c, sn.table, r.segment, now, err, sizeof err);
+    if (!e) {
+        rr.status = RPC_STATUS_FAILED;
+        snprintf(rr.message, sizeof rr.message, "%s", err);
+        ctl__reply_rpc(resp, &rr);
+        return;
+    }
+    e->refs++; /* pinned until the end: the checks and the commit drop mu */
+    int bad = ctl__check_msg(c, e, sn.table, meth, &r, now, err, sizeof err);
+    if (bad || e->dead) {
+        ctl__fsm_unref(e);
+        pthread_mutex_unlock(&c->mu);
+        if (bad && bad != SL_ETRANSIENT)
+            SL_LOG_LIMITED(c->loglim, "rpc.refused", SL_LOG_WARN, "controller",
+                           "refused rpc=%s segment=%s instance=%s why=\"%s\"",
+                    rpc_method_name(meth), r.segment, r.instance, err);
+        rr.status = RPC_STATUS_FAILED;
+        snprintf(rr.message, sizeof rr.message, "%s", bad ? err : "leadership lost");
+        ctl__reply_rpc(resp, &rr);
+        return;
+    }
+    if (meth == RPC_STOPPED_CONSUMING && r.reason == RPC_REASON_ERROR && r.build_millis > 0) {
+        pthread_mutex_unlock(&c->mu);
+        ctl__halve_threshold(c, sn.table, &r);
+        pthread_mutex_lock(&c->mu);
+    }
+    cfsm_state before = cfsm_get_state(e->f);
+    e->touched_ms = now;
+    if (!e->dead && cfsm_on_msg(e->f, &m, now, &fr) == CFSM_ACT_COMMIT) {
+        pthread_mutex_unlock(&c->mu);
+        char why[512] = "";
+        int rc = ctl__commit(c, sn.table, &r, why, sizeof why);
+        metrics_counter_add(rc ? c->m_commit_fail : c->m_commits, 1);
+        pthread_mutex_lock(&c->mu);
+        if (e->dead) {
+            memset(&fr, 0, sizeof fr);
+            fr.status = CFSM_FAILED;
+            fr.why = "leadership lost during the commit";
+        } else {
+            cfsm_commit_done(e->f, rc == 0, why, ctl__now(), &fr);
+        }
+        if (rc) SL_WARN("controller", "commit failed segment=%s why=\"%s\"", r.segment, why);
+    } else if (e->dead) {
+        memset(&fr, 0, sizeof fr);
+        fr.status = CFSM_FAILED;
+        fr.why = "leadership lost";
+    }
+    bool changed = !e->dead && cfsm_get_state(e->f) != before;
+    if (!e->dead && cfsm_done(e->f)) { /* ABORTED: forget it; the next message rebuilds */
+        for (size_t i = 0; i < c->nfsms; i++)
+            if (c->fsms[i] == e) {
+                ctl__fsm_detach_locked(c, i); /* our pin frees it just below */
+                break;
+            }
+    }
+    ctl__fsm_unref(e); /* may free e */
+    pthread_mutex_unlock(&c->mu);
+    if (changed && c->http) httpd_wake(c->http);
+    if (fr.wait && httpd_req_wait(req, (unsigned)c->o.longpoll_ms)) return;
+    rr.status = (rpc_status)fr.status;
+    rr.offset = fr.offset > 0 ? fr.offset : 0;
+    rr.build_seconds = fr.build_seconds;
+    rr.crc = fr.crc;
+    snprintf(rr.segment_location, sizeof rr.segment_location, "%s", fr.location);
+    snprintf(rr.message, sizeof rr.message, "%s", fr.why ? fr.why : "");
+    const char *labels[] = {rpc_method_name(meth), rpc_status_name(rr.status)};
+    metrics_counter_add(metrics_counter_with(c->m_rpcs, labels), 1);
+    const char *ml[] = {rpc_method_name(meth)};
+    metrics_histogram_observe(metrics_histogram_with(c->m_rpc_seconds, ml), ctl__mono() - t0);
+    ctl__reply_rpc(resp, &rr);
+}

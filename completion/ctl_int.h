@@ -1,0 +1,175 @@
+/* Controller internals, shared by the controller's files and by nothing else (controller.h is
+ * the public API). Each file owns one job and says so at its top:
+ *   controller.c      the object: lifecycle, leadership and session, the ZooKeeper handle,
+ *                     the table cache, the ticker, the route table and the public functions
+ *   ctl_completion.c  the completion manager: state machine table, input checks, the
+ *                     completion RPC handler and the commit
+ *   ctl_admin.c       the admin API: tables, listings, segment records, health, metrics and
+ *                     the segment store's upload and download routes
+ *   ctl_repair.c      the repair loop and the rewriting of unreadable records
+ * Every name here is prefixed ctl__.
+ *
+ * Locking: `mu` guards the state machine table, the table cache and leader_url; it is never
+ * held across a ZooKeeper call, a file operation or a network call. A machine that is
+ * committing is pinned by a reference so a leadership loss (which drops every machine)
+ * cannot free it under the committing thread. `zk_lock` (rwlock) guards the ZooKeeper
+ * handle, which the ticker replaces after a session expiry. */
+#ifndef SL_CTL_INT_H
+#define SL_CTL_INT_H
+
+#include "common/diskstate.h"
+#include "common/httpd.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/schema.h"
+#include "common/table_config.h"
+#include "completion/assign.h"
+#include "completion/cluster_store.h"
+#include "completion/controller.h"
+#include "completion/segmeta.h"
+#include "completion/segstore.h"
+#include "completion/zk.h"
+#include "consumer/kmeta.h"
+#include "segment/segname.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#define CTL_TICK_MS 100
+#define CTL_COMMIT_RETRIES 8
+#define CTL_TABLE_BODY_MAX (1u << 20)
+#define CTL_FSM_IDLE_MS (10 * 60 * 1000) /* forget a COMMITTED machine after this */
+#define CTL_KAFKA_TIMEOUT_MS 3000 /* POST /tables: the whole Kafka metadata read */
+#define CTL_HWM_TIMEOUT_MS 2000   /* one watermark query confirming a reported offset */
+#define CTL_HWM_MIN_GAP_MS 1000   /* ask Kafka at most once a second per segment */
+
+/* One segment's state machine and what the controller knows to check its messages against
+ * (ctl_completion.c "input checks"): the segment's start offset, the instances the
+ * assignment lists for it, and the highest offset Kafka confirmed for its partition. */
+typedef struct ctl_fsm {
+    char segment[SEGNAME_MAX];
+    char table[SEGNAME_TABLE_MAX + 1];
+    cfsm *f;
+    int refs;       /* pinned by a thread that dropped mu */
+    bool dead;      /* dropped from the table (leadership lost) */
+    uint64_t touched_ms;
+    int32_t partition;
+    int64_t start_offset;
+    int64_t known_high;       /* offsets up to this are known to exist in Kafka */
+    uint64_t high_asked_ms;   /* when Kafka was last asked */
+    assign_list members;      /* instances the assignment lists for the segment */
+} ctl_fsm;
+
+/* A table's stored config and schema, parsed once (tables are immutable). */
+typedef struct ctl_table {
+    char name[SEGNAME_TABLE_MAX + 1];
+    schema *schema;
+    tcfg *cfg;
+    pthread_mutex_t rk_mu; /* creates rk once */
+    rd_kafka_t *rk;        /* watermark queries; NULL until the first */
+} ctl_table;
+
+struct ctl {
+    ctl_opts o;
+    char advertise[512];
+    _Atomic bool running; /* ZooKeeper connected once and the ticker started */
+    cstore *cs; /* the cluster's ZooKeeper layout; immutable */
+    pthread_rwlock_t zk_lock;
+    zk *z;
+    zk_election *el;
+    _Atomic bool expired;
+    _Atomic bool leader;
+    pthread_mutex_t mu; /* fsms, tables, leader_url */
+    char leader_url[512];
+    ctl_fsm **fsms;
+    size_t nfsms, capfsms;
+    ctl_table **tables; /* each allocated once and never moved: callers keep the pointer */
+    size_t ntables;
+    segstore *store;
+    httpd *http;
+    pthread_t ticker;
+    _Atomic bool stop;
+    uint64_t next_repair_ms;
+    metrics_family *m_rpcs, *m_rpc_seconds;
+    metrics_counter *m_commits, *m_commit_fail;
+    metrics_gauge *m_leader;
+    diskstate *disk; /* the segment store's disk, for /health and /metrics */
+    sl_log_limit *loglim; /* lines a hostile client or a bad record would repeat */
+};
+
+/* Wall clock in ms (segment records, deadlines) and a monotonic clock in s (durations). */
+static inline uint64_t ctl__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static inline double ctl__mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- controller.c: the ZooKeeper handle, reads, the table cache --------------------------- */
+
+/* The current handle with zk_lock held for reading (NULL before the first session); pair
+ * with ctl__zk_done. */
+zk *ctl__zk(ctl *c);
+void ctl__zk_done(ctl *c);
+/* A segment's record; SL_ECORRUPT with the reason in err when it does not decode
+ * (*version is set for it too, so repair can replace it). */
+int ctl__read_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m,
+                   int32_t *version, char *err, size_t errlen);
+/* ctl__read_meta, logging an unreadable record (at most once a minute). */
+int ctl__get_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m,
+                  int32_t *version);
+/* The table's assignment; a corrupt one is logged. Caller frees a with assign_free. */
+int ctl__get_assign(ctl *c, zk *z, const char *table, assign *a, int32_t *version);
+/* The table's config and schema, cached for the controller's life (owned by c), or NULL
+ * when the stored config is missing or unusable. */
+const ctl_table *ctl__table(ctl *c, zk *z, const char *name);
+/* Handlers that need ZooKeeper answer 503 (true) until ctl_run finished. */
+bool ctl__not_running(const ctl *c, httpd_resp *resp);
+
+/* ---- ctl_completion.c ------------------------------------------------------------------- */
+
+/* Metadata of segment seq+1 of prev's partition starting at `start`, thresholds learned
+ * from prev when it was committed with rows/size. */
+void ctl__next_meta(const ctl_table *t, const segmeta *prev, int64_t start, int64_t rows,
+                    int64_t size, uint64_t now, segmeta *next);
+/* A librdkafka handle for the table's brokers (metadata reads); caller destroys it. NULL
+ * with the reason, naming the brokers, in err. */
+rd_kafka_t *ctl__kafka_open(const tcfg *t, char *err, size_t errlen);
+/* Tick every machine, dropping the finished and long-idle ones; true when one changed
+ * state (parked long-polls should re-check). Ticker thread. */
+bool ctl__fsms_tick(ctl *c, uint64_t now);
+/* Drop every machine (leadership lost, or stopping); a pinned one is freed by its pin. */
+void ctl__drop_all_fsms(ctl *c);
+/* POST /twirp/...: the completion RPCs. */
+void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx);
+
+/* ---- ctl_admin.c: route handlers -------------------------------------------------------- */
+
+int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp,
+                       void *ctx);
+void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__download(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__health(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__metrics(httpd_req *req, httpd_resp *resp, void *ctx);
+
+/* ---- ctl_repair.c ----------------------------------------------------------------------- */
+
+/* One repair round over every table while this controller leads, then the store's GC.
+ * Ticker thread. */
+void ctl__repair(ctl *c, uint64_t now);
+
+#endif
