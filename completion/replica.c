@@ -1,4 +1,8 @@
-/* Cluster-mode sidecar (see replica.h for the contract and the state diagram).
+/* Cluster-mode sidecar (see replica.h for the contract; the state machine is completion/rsm.h).
+ *
+ * This file performs what the replica state machine decides (rsm_on_reply, rsm_on_result,
+ * rsm_may_start): the RPCs, builds, downloads and waits; every state change goes through
+ * r_set_state (rsm_transition, which refuses an illegal move) or r_start_state (rsm_start).
  *
  * Ownership of a partition (rpart) moves between threads by state: while CONSUMING or
  * CATCHING_UP its pcons belongs to the consumer-pool worker; from HOLDING until ONLINE or
@@ -16,6 +20,7 @@
 #include "completion/assign.h"
 #include "completion/cluster_store.h"
 #include "completion/rpc.h"
+#include "completion/rsm.h"
 #include "completion/segmeta.h"
 #include "completion/zk.h"
 #include "consumer/cmetrics.h"
@@ -40,25 +45,7 @@
 #include <unistd.h>
 
 #define REPLICA_RPC_TIMEOUT_MS 12000
-#define REPLICA_ERROR_RETRY_MS 10000
 #define REPLICA_MAX_SEGMENT_BYTES (4ull << 30)
-
-typedef enum rstate {
-    R_CONSUMING = 0,
-    R_HOLDING,
-    R_CATCHING_UP,
-    R_COMMITTING,
-    R_RETAINING,
-    R_DISCARDED,
-    R_ONLINE,
-    R_ERROR,
-    R__COUNT
-} rstate;
-
-static const char *const rstate_names[R__COUNT] = {
-    [R_CONSUMING] = "CONSUMING", [R_HOLDING] = "HOLDING",     [R_CATCHING_UP] = "CATCHING_UP",
-    [R_COMMITTING] = "COMMITTING", [R_RETAINING] = "RETAINING", [R_DISCARDED] = "DISCARDED",
-    [R_ONLINE] = "ONLINE",         [R_ERROR] = "ERROR"};
 
 typedef struct rtable {
     char name[SEGNAME_TABLE_MAX + 1];
@@ -74,9 +61,8 @@ typedef struct rpart {
     rtable *t;
     int32_t partition;
     pcons *p;
-    _Atomic int state;     /* rstate */
+    rsm sm;                /* its state; changed only by r_set_state and r_start_state */
     segmeta meta;          /* the segment being consumed or completed */
-    uint64_t retry_at_ms;  /* ERROR: when the control thread restarts it */
     uint64_t job_due_ms;   /* a queued completion waits until then (disk backoff); under mu */
     bool job_disk_wait;    /* ... or until the local disk state is OK again; under mu */
     sl_backoff disk_backoff; /* environmental failures of this segment's completion */
@@ -154,17 +140,43 @@ static void r_publish_state(replica *r, const rtable *t, const char *segment, co
     pthread_mutex_unlock(&r->state_mu);
 }
 
-/* The one place a partition's state changes: logged, and published for the segment. */
-static void r_set_state(replica *r, rpart *rp, rstate to)
+typedef struct r_enter_ctx {
+    replica *r;
+    rpart *rp;
+} r_enter_ctx;
+
+/* rsm's enter hook: a legal move to a published state is recorded first. Once ONLINE or
+ * ERROR is visible the control thread may move rp on to the next segment (rp->meta changes),
+ * and the record must name this one. */
+static void r_on_enter(void *ctx, rsm_state to)
 {
-    /* publish first: once ONLINE or ERROR is visible the control thread may move rp on to
-     * the next segment (rp->meta changes), and the record must name this one */
-    if (to == R_CONSUMING || to == R_ONLINE || to == R_ERROR)
-        r_publish_state(r, rp->t, rp->meta.segment, rstate_names[to]);
-    rstate from = (rstate)atomic_load(&rp->state);
-    SL_INFO("replica", "table=%s partition=%d segment=%s %s -> %s", rp->t->name, rp->partition,
-            rp->meta.segment, rstate_names[from], rstate_names[to]);
-    atomic_store(&rp->state, (int)to);
+    r_enter_ctx *c = ctx;
+    if (rsm_published(to))
+        r_publish_state(c->r, c->rp->t, c->rp->meta.segment, rsm_state_name(to));
+}
+
+/* The one place a started partition's state changes: checked by the legality table, recorded
+ * when published, logged. False (and nothing done) for an illegal move. */
+static bool r_set_state(replica *r, rpart *rp, rsm_state to)
+{
+    r_enter_ctx c = {r, rp};
+    rsm_who who = {rp->t->name, rp->partition, rp->meta.segment};
+    return rsm_transition(&rp->sm, to, &who, r_now(), r_on_enter, &c);
+}
+
+/* A new partition's first segment: NEW -> CONSUMING, recorded. */
+static void r_start_state(replica *r, rpart *rp)
+{
+    r_enter_ctx c = {r, rp};
+    rsm_who who = {rp->t->name, rp->partition, rp->meta.segment};
+    rsm_start(&rp->sm, &who, r_now(), r_on_enter, &c);
+}
+
+/* Wait until at_ms (a decision's time; now or past: no wait). */
+static void r_sleep_until(uint64_t at_ms)
+{
+    uint64_t now = r_now();
+    if (at_ms > now) usleep((useconds_t)((at_ms - now) * 1000u));
 }
 
 /* ---- files ------------------------------------------------------------------------- */
@@ -566,27 +578,28 @@ static void r_decision(replica *r, const rpart *rp, const char *d)
     metrics_counter_add(metrics_counter_with(r->m_decisions, l), 1);
 }
 
-/* An environmental failure of rp's completion: the partition stays HOLDING with its rows and
- * the job comes back after the backoff (1 s doubling to 60 s), or as soon as the local disk
- * is usable again when the failure was local (some other write succeeded meanwhile). Returns
- * when it is due. */
+/* RSM_DO_BACKOFF, an environmental failure of rp's completion: the partition stays HOLDING
+ * with its rows and the job comes back after the backoff (1 s doubling to 60 s), or as soon as
+ * the local disk is usable again when the failure was local (some other write succeeded
+ * meanwhile). Returns when it is due. */
 static uint64_t r_disk_retry(replica *r, rpart *rp, int rc)
 {
     uint64_t now = r_now();
-    uint64_t delay = sl_backoff_fail(&rp->disk_backoff, now, 0, 0);
+    uint64_t due = rsm_backoff(&rp->disk_backoff, now);
     bool local = diskstate_get(r->disk) != DISKSTATE_OK; /* else the controller's store */
     pthread_mutex_lock(&r->mu);
     rp->job_disk_wait = local;
     pthread_mutex_unlock(&r->mu);
     SL_DEBUG("replica", "segment=%s retry in %" PRIu64 " ms after err=%s", rp->meta.segment,
-             delay, sluice_strerror(rc));
-    r_set_state(r, rp, R_HOLDING);
-    return now + delay;
+             due - now, sluice_strerror(rc));
+    r_set_state(r, rp, RSM_HOLDING);
+    return due;
 }
 
-/* The replica state machine for one held segment, on a completion thread. Returns 0 when
- * the job is over (ONLINE, ERROR, or consuming again to catch up), or the time at which it
- * must run again (an environmental failure: see r_disk_retry). */
+/* One held segment on a completion thread: report, let the state machine decide on the reply
+ * (rsm_on_reply) and on the result of the action (rsm_on_result), perform what it says.
+ * Returns 0 when the job is over (ONLINE, ERROR, or consuming again to catch up), or the time
+ * at which it must run again (an environmental failure: see r_disk_retry). */
 static uint64_t r_complete(replica *r, httpc *h, rpart *rp)
 {
     static const rpc_reason reasons[] = {
@@ -603,78 +616,53 @@ static uint64_t r_complete(replica *r, httpc *h, rpart *rp)
         rq.reason = reasons[pcons_end_reason(rp->p)];
         rq.rows = (int64_t)mseg_rows(pcons_segment(rp->p));
         rq.memory_bytes = (int64_t)mseg_memory_bytes(pcons_segment(rp->p));
-        if (r_rpc(r, h, RPC_SEGMENT_CONSUMED, &rq, &rs)) continue;
-        switch (rs.status) {
-        case RPC_STATUS_HOLD: continue; /* the controller long-polled already */
-        case RPC_STATUS_CATCH_UP: {
-            if (rs.offset <= rq.offset) {
-                usleep(500000);
-                continue;
-            }
-            r_decision(r, rp, "catch_up");
+        bool replied = r_rpc(r, h, RPC_SEGMENT_CONSUMED, &rq, &rs) == 0;
+        rsm_step st = rsm_on_reply(replied, replied ? rs.status : RPC_STATUS_UNSPECIFIED,
+                                   replied ? rs.offset : -1, rq.offset, r_now());
+        int rc;
+        switch (st.act) {
+        case RSM_DO_CATCH_UP: {
+            r_decision(r, rp, st.decision);
             sl_backoff_reset(&rp->disk_backoff);
-            r_set_state(r, rp, R_CATCHING_UP);
-            catchup_arg a = {rp, rs.offset};
+            r_set_state(r, rp, st.next);
+            catchup_arg a = {rp, st.offset};
             cpool_call(rp->t->pool, rp->p, r_catchup_fn, &a);
             return 0; /* the partition consumes again; FULL brings it back here */
         }
-        case RPC_STATUS_COMMIT: {
-            r_set_state(r, rp, R_COMMITTING);
-            int crc_rc = r_commit(r, h, rp, &rq, rs.build_seconds);
-            if (crc_rc == 0) {
-                r_decision(r, rp, "commit");
-                sl_backoff_reset(&rp->disk_backoff);
-                r_set_state(r, rp, R_ONLINE);
-                return 0;
-            }
-            if (crc_rc == SL_ECONFLICT || crc_rc == SL_ETRANSIENT) {
-                r_set_state(r, rp, R_HOLDING);
-                continue;
-            }
-            if (sl_err_is_deterministic(crc_rc)) break; /* ERROR: the controller halves */
-            /* the disk (here, or the controller's store) failed, not the rows: give the commit
-             * up at once (StoppedConsuming without build_millis: the threshold stays) so that
-             * a replica with a usable disk can commit, keep the rows, report again later */
+        case RSM_DO_COMMIT:
+            r_set_state(r, rp, st.next);
+            rc = r_commit(r, h, rp, &rq, rs.build_seconds);
+            break;
+        case RSM_DO_KEEP:
+            r_set_state(r, rp, st.next);
+            rc = r_keep(r, h, rp, &rs);
+            break;
+        case RSM_DO_DISCARD:
+            r_set_state(r, rp, st.next);
+            rc = r_discard(r, h, rp);
+            break;
+        default: /* RSM_DO_REPORT: HOLD, no reply, or nothing usable yet */
+            r_sleep_until(st.at_ms);
+            continue;
+        }
+        rsm_step out = rsm_on_result(st.next, rc);
+        if (out.act == RSM_DO_REPORT) { /* the commit was refused: report again at once */
+            r_set_state(r, rp, out.next);
+            continue;
+        }
+        /* giving the segment up (ERROR), or a commit up (a disk failure), is reported with
+         * StoppedConsuming; build_millis > 0 only when the rows could not be built, so the
+         * controller halves the threshold; a failing disk never does that */
+        if (out.stopped) {
             rq.reason = RPC_REASON_ERROR;
-            rq.build_millis = 0;
+            if (out.zero_build_millis) rq.build_millis = 0;
             r_rpc(r, h, RPC_STOPPED_CONSUMING, &rq, &rs);
-            return r_disk_retry(r, rp, crc_rc);
         }
-        case RPC_STATUS_KEEP: {
-            r_set_state(r, rp, R_RETAINING);
-            int krc = r_keep(r, h, rp, &rs);
-            if (krc == 0) {
-                r_decision(r, rp, "keep");
-                sl_backoff_reset(&rp->disk_backoff);
-                r_set_state(r, rp, R_ONLINE);
-                return 0;
-            }
-            if (sl_err_is_disk(krc)) return r_disk_retry(r, rp, krc); /* committed: no one waits */
-            break;
-        }
-        case RPC_STATUS_DISCARD: {
-            r_set_state(r, rp, R_DISCARDED);
-            int drc = r_discard(r, h, rp);
-            if (drc == 0) {
-                r_decision(r, rp, "discard");
-                sl_backoff_reset(&rp->disk_backoff);
-                r_set_state(r, rp, R_ONLINE);
-                return 0;
-            }
-            if (sl_err_is_disk(drc)) return r_disk_retry(r, rp, drc);
-            break;
-        }
-        default: usleep(300000); continue;
-        }
-        /* no committed file could be produced (a build that failed on its rows, or a KEEP or
-         * DISCARD whose download failed for another reason than the disk): ERROR, reported
-         * with StoppedConsuming (build_millis > 0 only when the rows could not be built, so
-         * the controller halves the threshold) and retried later from the segment's start */
-        rq.reason = RPC_REASON_ERROR;
-        r_rpc(r, h, RPC_STOPPED_CONSUMING, &rq, &rs);
-        sl_backoff_reset(&rp->disk_backoff);
-        rp->retry_at_ms = r_now() + REPLICA_ERROR_RETRY_MS;
-        r_set_state(r, rp, R_ERROR);
+        if (out.act == RSM_DO_BACKOFF) return r_disk_retry(r, rp, rc);
+        /* RSM_DO_DONE: ONLINE, or ERROR (restarted from the segment's start later) */
+        if (out.decision) r_decision(r, rp, out.decision);
+        if (out.reset_backoff) sl_backoff_reset(&rp->disk_backoff);
+        r_set_state(r, rp, out.next);
         return 0;
     }
     return 0;
@@ -750,7 +738,7 @@ static cpool_full_action r_on_full(void *ctx, cpool_worker *w, pcons *p)
         if (r->parts[i]->p == p) rp = r->parts[i];
     pthread_mutex_unlock(&r->mu);
     if (!rp) return CPOOL_HOLD;
-    r_set_state(r, rp, R_HOLDING);
+    r_set_state(r, rp, RSM_HOLDING);
     r_enqueue(r, rp, 0);
     return CPOOL_HOLD;
 }
@@ -859,7 +847,7 @@ static void r_ensure_file(replica *r, httpc *h, rtable *t, const char *segment, 
     struct stat st;
     bool have = stat(path, &st) == 0;
     if (have && !check_crc) {
-        if (republish) r_publish_state(r, t, segment, "ONLINE");
+        if (republish) r_publish_state(r, t, segment, rsm_state_name(RSM_ONLINE));
         return;
     }
     char err[256];
@@ -879,7 +867,8 @@ static void r_ensure_file(replica *r, httpc *h, rtable *t, const char *segment, 
         else if (ok)
             sl_backoff_reset(&r->dl_backoff);
     }
-    r_publish_state(r, t, segment, ok ? "ONLINE" : "ERROR");
+    /* a committed segment's record, not a partition's state: no machine moves */
+    r_publish_state(r, t, segment, rsm_state_name(ok ? RSM_ONLINE : RSM_ERROR));
 }
 
 static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool republish)
@@ -904,11 +893,9 @@ static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool 
         }
         if (!consuming) continue;
         rpart *rp = r_part(r, t, (int32_t)p);
-        if (rp && strcmp(rp->meta.segment, consuming) == 0 &&
-            !(atomic_load(&rp->state) == R_ERROR && r_now() >= rp->retry_at_ms))
-            continue; /* already on it */
-        if (rp && atomic_load(&rp->state) != R_ONLINE && atomic_load(&rp->state) != R_ERROR)
-            continue; /* still completing the previous segment */
+        /* already on it, or still completing the previous segment (rsm S1..S4) */
+        if (rp && !rsm_may_start(&rp->sm, strcmp(rp->meta.segment, consuming) == 0, r_now()))
+            continue;
         segmeta m;
         if (cstore_segment_get(r->cs, r->z, t->name, consuming, &m, NULL, err, sizeof err) ||
             m.status != SEGMETA_IN_PROGRESS)
@@ -929,7 +916,7 @@ static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool 
             if (!r->parts) abort();
             r->parts[r->nparts++] = rp;
             pthread_mutex_unlock(&r->mu);
-            r_set_state(r, rp, R_CONSUMING);
+            r_start_state(r, rp);
             if (cpool_add(t->pool, t->cfg->topic, rp->p) != 0)
                 SL_ERROR("replica", "cannot consume %s partition %u", t->cfg->topic, p);
             continue;
@@ -939,7 +926,7 @@ static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool 
         rp->built_offset = -1;
         sl_backoff_reset(&rp->disk_backoff);
         rp->meta = m;
-        r_set_state(r, rp, R_CONSUMING);
+        r_set_state(r, rp, RSM_CONSUMING);
         start_arg sa = {rp, m};
         cpool_call(t->pool, rp->p, r_start_fn, &sa);
     }
@@ -1074,8 +1061,8 @@ int replica_health(replica *r, jsonw *w)
     pthread_mutex_lock(&r->mu);
     for (size_t i = 0; i < r->nparts; i++) {
         rpart *rp = r->parts[i];
-        int st = atomic_load(&rp->state);
-        errors += st == R_ERROR;
+        rsm_state st = rsm_get(&rp->sm);
+        errors += st == RSM_ERROR;
         pcons_stats *ps = pcons_get_stats(rp->p);
         jsonw_obj_begin(w);
         jsonw_key(w, "table");
@@ -1083,7 +1070,7 @@ int replica_health(replica *r, jsonw *w)
         jsonw_key(w, "partition");
         jsonw_i64(w, rp->partition);
         jsonw_key(w, "state");
-        jsonw_cstr(w, rstate_names[st]);
+        jsonw_cstr(w, rsm_state_name(st));
         jsonw_key(w, "nextOffset");
         jsonw_i64(w, atomic_load_explicit(&ps->next_offset, memory_order_relaxed));
         jsonw_key(w, "consumingRows");

@@ -3,10 +3,15 @@
  * The sidecar registers its instance znode, watches the tables' assignments and consumes the
  * segments assigned to it as CONSUMING (start offset and thresholds from the segment's
  * metadata). When a segment is full the partition is held and a completion thread runs the
- * replica state machine against the controller leader:
+ * replica state machine (completion/rsm.h, which checks every move) against the controller
+ * leader:
  *
- *   CONSUMING -> HOLDING -> CATCHING_UP | COMMITTING | RETAINING | DISCARDED -> ONLINE
- *   (any) -> ERROR (StoppedConsuming, retried)
+ *   CONSUMING -> HOLDING -> CATCHING_UP -> HOLDING           (CATCH_UP: consume up to o, report)
+ *   HOLDING -> COMMITTING | RETAINING | DISCARDED -> ONLINE   (COMMIT, KEEP, DISCARD)
+ *   COMMITTING -> HOLDING                                     (refused or unreachable: again)
+ *   COMMITTING | RETAINING | DISCARDED -> HOLDING             (disk failure: back-off, rows kept)
+ *   COMMITTING | RETAINING | DISCARDED -> ERROR               (StoppedConsuming, retried in 10 s)
+ *   ONLINE | ERROR -> CONSUMING                               (the next segment, or the retry)
  *
  * COMMIT builds, CommitStart, uploads, CommitEnd; KEEP builds locally and compares the CRC
  * with the committed one (a mismatch is divergence: logged, counted, healed by download);

@@ -72,8 +72,13 @@ static void rsm__store(rsm *m, rsm_state to, uint64_t now_ms)
 
 void rsm_start(rsm *m, const rsm_who *who, uint64_t now_ms, rsm_enter_fn *enter, void *ctx)
 {
-    assert(!m->started);
-    m->started = true;
+    bool again = atomic_exchange(&m->started, true);
+    assert(!again);
+    if (again) {
+        SL_ERROR("replica", "illegal transition table=%s partition=%d segment=%s NEW -> %s",
+                 who->table, who->partition, who->segment, rsm_names[RSM_CONSUMING]);
+        return;
+    }
     if (enter) enter(ctx, RSM_CONSUMING);
     SL_INFO("replica", "table=%s partition=%d segment=%s NEW -> %s", who->table, who->partition,
             who->segment, rsm_names[RSM_CONSUMING]);
@@ -84,7 +89,7 @@ bool rsm_transition(rsm *m, rsm_state to, const rsm_who *who, uint64_t now_ms,
                     rsm_enter_fn *enter, void *ctx)
 {
     rsm_state from = rsm_get(m);
-    bool ok = m->started && rsm_legal(from, to);
+    bool ok = atomic_load(&m->started) && rsm_legal(from, to);
     assert(ok);
     if (!ok) {
         SL_ERROR("replica", "illegal transition table=%s partition=%d segment=%s %s -> %s",

@@ -53,7 +53,7 @@ typedef enum rsm_state {
 typedef struct rsm {
     _Atomic int state;          /* rsm_state */
     _Atomic uint64_t since_ms;  /* when the current state was entered */
-    bool started;               /* rsm_start was called */
+    _Atomic bool started;       /* rsm_start was called */
 } rsm;
 
 /* Who a machine belongs to, for its log lines. */
@@ -75,7 +75,8 @@ bool rsm_published(rsm_state to);
 /* The legality table: whether from -> to is a move of the diagram above. */
 bool rsm_legal(rsm_state from, rsm_state to);
 
-/* A new partition enters CONSUMING (logged "NEW -> CONSUMING"); once per machine. */
+/* A new partition enters CONSUMING (logged "NEW -> CONSUMING"); once per machine (a second
+ * call is refused like an illegal move). */
 void rsm_start(rsm *m, const rsm_who *who, uint64_t now_ms, rsm_enter_fn *enter, void *ctx);
 
 /* The one transition function: a legal move calls enter(ctx, to) (may be NULL), stores `to`
