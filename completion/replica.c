@@ -90,6 +90,8 @@ struct replica {
     bool first_reconcile_done;
     char leader[512];       /* controller leader URL, guarded by mu */
     pthread_mutex_t state_mu; /* serializes replicas/<id> read-modify-writes */
+    pthread_rwlock_t zk_lock; /* z: read-held by every call off the control thread; the
+                                 control thread swaps z under the write lock */
     pthread_t control;
     pthread_t *completers;
     int ncompleters;
@@ -125,13 +127,29 @@ static void r_watch_cb(void *ctx, const char *path)
     r_signal(ctx);
 }
 
+/* The ZooKeeper handle for one call from any thread. After a session expiry the control
+ * thread swaps z for a new handle and closes the old one; a caller holds the read lock across
+ * its call so the handle it uses cannot be closed under it. The control thread, the only
+ * writer of z, uses it without the lock. */
+static zk *r_zk(replica *r)
+{
+    pthread_rwlock_rdlock(&r->zk_lock);
+    return r->z;
+}
+
+static void r_zk_done(replica *r)
+{
+    pthread_rwlock_unlock(&r->zk_lock);
+}
+
 /* ---- replica state, in memory and in ZooKeeper -------------------------------------- */
 
 /* Record `st` of `segment` in tables/<t>/replicas/<me> ({"<segment>":"<STATE>",...}). */
 static void r_publish_state(replica *r, const rtable *t, const char *segment, const char *st)
 {
     pthread_mutex_lock(&r->state_mu);
-    int rc = cstore_replica_record(r->cs, r->z, t->name, r->o.instance_id, segment, st);
+    int rc = cstore_replica_record(r->cs, r_zk(r), t->name, r->o.instance_id, segment, st);
+    r_zk_done(r);
     if (rc) {
         SL_WARN("replica", "cannot record state segment=%s state=%s err=%s", segment, st,
                 sluice_strerror(rc));
@@ -296,7 +314,8 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
     }
     assign a;
     char err[256];
-    int rc = cstore_assign_get(r->cs, r->z, t->name, &a, NULL, err, sizeof err);
+    int rc = cstore_assign_get(r->cs, r_zk(r), t->name, &a, NULL, err, sizeof err);
+    r_zk_done(r);
     if (rc) return rc == SL_ECORRUPT ? rc : SL_ETRANSIENT;
     rc = SL_ENOENT;
     assign_seg *as = assign_find(&a, m->segment);
@@ -304,7 +323,9 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
         if (strcmp(as->inst.id[i], r->o.instance_id) == 0) continue;
         char host[256];
         int64_t port;
-        if (cstore_instance_addr(r->cs, r->z, as->inst.id[i], host, sizeof host, &port) == 0) {
+        int arc = cstore_instance_addr(r->cs, r_zk(r), as->inst.id[i], host, sizeof host, &port);
+        r_zk_done(r);
+        if (arc == 0) {
             char url[1024];
             snprintf(url, sizeof url, "http://%s:%lld/segments/%s/%s", host, (long long)port,
                      t->name, m->segment);
@@ -362,7 +383,8 @@ static void r_refresh_leader(replica *r, const char *hint)
 {
     char *url = NULL;
     if (!hint || !hint[0]) {
-        cstore_leader_peek(r->cs, r->z, &url);
+        cstore_leader_peek(r->cs, r_zk(r), &url);
+        r_zk_done(r);
         hint = url;
     }
     pthread_mutex_lock(&r->mu);
@@ -565,8 +587,9 @@ static int r_discard(replica *r, httpc *h, rpart *rp)
 {
     char err[256];
     segmeta m;
-    int rc = cstore_segment_get(r->cs, r->z, rp->t->name, rp->meta.segment, &m, NULL, err,
+    int rc = cstore_segment_get(r->cs, r_zk(r), rp->t->name, rp->meta.segment, &m, NULL, err,
                                 sizeof err);
+    r_zk_done(r);
     if (rc && rc != SL_ECORRUPT) return SL_ETRANSIENT;
     if (rc == 0 && m.status == SEGMETA_IN_PROGRESS) rc = SL_ESTATE;
     return rc ? rc : r_fetch_committed(r, h, rp->t, &m);
@@ -976,8 +999,10 @@ static void *r_control(void *arg)
             zk_opts zo = {.on_session = r_on_session, .ctx = r};
             zk *nz = zk_open(r->o.zk_connect, r->o.zk_session_timeout_ms, &zo, err, sizeof err);
             if (!nz) continue;
+            pthread_rwlock_wrlock(&r->zk_lock); /* waits for calls in flight on the old one */
             zk *old = r->z;
-            r->z = nz; /* only this thread and completion threads use it; see replica_stop */
+            r->z = nz;
+            pthread_rwlock_unlock(&r->zk_lock);
             zk_close(old);
             for (size_t i = 0; i < r->ntables; i++)
                 cstore_watch_assignment(r->cs, r->z, r->tables[i]->name, r_watch_cb, r,
@@ -1014,6 +1039,7 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
     }
     pthread_mutex_init(&r->mu, NULL);
     pthread_mutex_init(&r->state_mu, NULL);
+    pthread_rwlock_init(&r->zk_lock, NULL);
     pthread_cond_init(&r->cv, NULL);
     static const char *const tl[] = {"table"};
     static const char *const td[] = {"table", "decision"};
@@ -1124,6 +1150,7 @@ void replica_stop(replica *r)
     free(r->completers);
     pthread_mutex_destroy(&r->mu);
     pthread_mutex_destroy(&r->state_mu);
+    pthread_rwlock_destroy(&r->zk_lock);
     pthread_cond_destroy(&r->cv);
     free(r);
 }
