@@ -4,16 +4,123 @@
  * table. The jobs live beside it, sharing ctl_int.h: the completion manager
  * (ctl_completion.c), the admin API (ctl_admin.c) and repair (ctl_repair.c). Its
  * ZooKeeper state (DESIGN §5) is read and written through the cluster store
- * (cluster_store.h), which owns the layout. */
+ * (cluster_store.h), which owns the layout.
+ *
+ * Lifecycle (ctl_state; docs/protocol.md "Controller lifecycle"). One atomic int, written
+ * only by ctl__set_state, which checks every move against ctl__legal and logs it:
+ *
+ *   CREATED --ctl_run--> CONNECTING --ctl_run: session open, election joined--> FOLLOWER
+ *   CONNECTING --ctl__on_leader: elected before ctl_run returned--> LEADER
+ *   FOLLOWER <--ctl__on_leader: elected / leadership lost--> LEADER
+ *   FOLLOWER, LEADER --ctl__on_session: session expired--> EXPIRED
+ *   EXPIRED --ctl__ticker: dead session closed--> RECONNECTING
+ *   RECONNECTING --ctl__ticker: session re-opened, election joined--> FOLLOWER
+ *   RECONNECTING --ctl__on_leader: elected--> LEADER
+ *   RECONNECTING --ctl__ticker: re-open failed / ctl__on_session: expired again--> EXPIRED
+ *   every state but STOPPING, STOPPED --ctl_stop--> STOPPING --ctl_stop--> STOPPED
+ *
+ * Invariants:
+ *   CREATED       the store is open and the metrics registered; no session (z == NULL), no
+ *                 ticker; handlers that need ZooKeeper answer 503 (ctl__not_running).
+ *   CONNECTING    ctl_run holds zk_lock for writing while it opens the first session and
+ *                 joins the election; handlers still answer 503. A ctl_run that fails stays
+ *                 here until ctl_stop. The election may report before ctl_run returns.
+ *   FOLLOWER      a session and an election entry; another controller (or none) leads:
+ *                 completion RPCs get NOT_LEADER with leader_url, admin writes a 307. The
+ *                 machines were dropped on leaving LEADER (a handler that read LEADER just
+ *                 before may still add one; nothing reaches it until LEADER again).
+ *   LEADER        the election says this controller leads (it fences itself at once when
+ *                 the connection drops, so LEADER -> FOLLOWER comes first): it builds and
+ *                 runs the state machines, commits, creates tables and repairs.
+ *   EXPIRED       the session is dead (every call on z fails) or z is NULL after a failed
+ *                 re-open; not leading, machines dropped as for FOLLOWER; the ticker
+ *                 re-opens it at its next tick.
+ *   RECONNECTING  the ticker holds zk_lock for writing: the dead session is closed (no
+ *                 callback of it runs any more) and a new one is being opened and joined.
+ *   STOPPING      ctl_stop: the ticker ends at its next tick; no event moves the state.
+ *   STOPPED       ticker joined, election left, session closed, machines dropped; c is
+ *                 freed next.
+ * Readers that only need "do I lead" or "may I serve" read the state lock-free
+ * (ctl__leads, ctl__serving); what a move publishes (leader_url, the session) is guarded
+ * by mu or zk_lock as before. */
 #include "completion/ctl_int.h"
 #include "common/sl_err.h"
 #include "completion/rpc.h"
 
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* ---- lifecycle ------------------------------------------------------------------------ */
+
+static const char *const ctl__state_names[CTL_STATE__COUNT] = {
+    [CTL_CREATED] = "CREATED",       [CTL_CONNECTING] = "CONNECTING",
+    [CTL_FOLLOWER] = "FOLLOWER",     [CTL_LEADER] = "LEADER",
+    [CTL_EXPIRED] = "EXPIRED",       [CTL_RECONNECTING] = "RECONNECTING",
+    [CTL_STOPPING] = "STOPPING",     [CTL_STOPPED] = "STOPPED",
+};
+
+/* ctl__legal[from][to]: the moves of the diagram above, and no other. */
+static const bool ctl__legal[CTL_STATE__COUNT][CTL_STATE__COUNT] = {
+    [CTL_CREATED] = {[CTL_CONNECTING] = true, [CTL_STOPPING] = true},
+    [CTL_CONNECTING] = {[CTL_FOLLOWER] = true, [CTL_LEADER] = true, [CTL_STOPPING] = true},
+    [CTL_FOLLOWER] = {[CTL_LEADER] = true, [CTL_EXPIRED] = true, [CTL_STOPPING] = true},
+    [CTL_LEADER] = {[CTL_FOLLOWER] = true, [CTL_EXPIRED] = true, [CTL_STOPPING] = true},
+    [CTL_EXPIRED] = {[CTL_RECONNECTING] = true, [CTL_STOPPING] = true},
+    [CTL_RECONNECTING] = {[CTL_FOLLOWER] = true, [CTL_LEADER] = true, [CTL_EXPIRED] = true,
+                          [CTL_STOPPING] = true},
+    [CTL_STOPPING] = {[CTL_STOPPED] = true},
+};
+
+const char *ctl__state_name(ctl_state s)
+{
+    return (unsigned)s < CTL_STATE__COUNT ? ctl__state_names[s] : "?";
+}
+
+bool ctl__state_legal(ctl_state from, ctl_state to)
+{
+    return (unsigned)from < CTL_STATE__COUNT && (unsigned)to < CTL_STATE__COUNT &&
+           ctl__legal[from][to];
+}
+
+bool ctl__moves_legal(unsigned from, ctl_state to)
+{
+    if (!from || (from & ~CTL_ST_ALL)) return false;
+    for (unsigned s = 0; s < CTL_STATE__COUNT; s++)
+        if ((from & CTL_ST(s)) && !ctl__state_legal((ctl_state)s, to)) return false;
+    return true;
+}
+
+bool ctl__set_state(ctl *c, unsigned from, ctl_state to, const char *why)
+{
+    bool legal = ctl__moves_legal(from, to);
+    assert(legal);
+    if (!legal) {
+        for (unsigned s = 0; s < CTL_STATE__COUNT; s++)
+            if ((from & CTL_ST(s)) && !ctl__state_legal((ctl_state)s, to))
+                SL_ERROR("controller", "illegal lifecycle transition instance=%s %s -> %s "
+                                       "why=\"%s\": refused",
+                         c->o.instance_id, ctl__state_name((ctl_state)s), ctl__state_name(to),
+                         why);
+        return false;
+    }
+    int cur = atomic_load_explicit(&c->state, memory_order_acquire);
+    do {
+        if (!((unsigned)from & CTL_ST(cur))) return false;
+    } while (!atomic_compare_exchange_weak_explicit(&c->state, &cur, (int)to,
+                                                    memory_order_acq_rel, memory_order_acquire));
+    SL_INFO("controller", "lifecycle instance=%s %s -> %s why=\"%s\"", c->o.instance_id,
+            ctl__state_name((ctl_state)cur), ctl__state_name(to), why);
+    return true;
+}
+
+bool ctl__serving(const ctl *c)
+{
+    return !(CTL_ST(ctl__state(c)) & (CTL_ST(CTL_CREATED) | CTL_ST(CTL_CONNECTING)));
+}
 
 /* ---- ZooKeeper access ------------------------------------------------------------------ */
 
@@ -108,38 +215,49 @@ fail:
     return NULL;
 }
 
-/* Handlers that need ZooKeeper answer 503 until ctl_run finished. */
 bool ctl__not_running(const ctl *c, httpd_resp *resp)
 {
-    if (atomic_load(&c->running)) return false;
+    if (ctl__serving(c)) return false;
     httpd_resp_text(resp, 503, "controller starting\n");
     return true;
 }
 
 /* ---- leadership, session ------------------------------------------------------------------ */
 
+/* The election's report (zk dispatcher thread). Elected: FOLLOWER, or a session being
+ * opened, -> LEADER; not leader: LEADER -> FOLLOWER. A report in any other state (EXPIRED:
+ * the dead session's; STOPPING) moves nothing; leader_url and the gauge follow every one. */
 static void ctl__on_leader(void *ctx, bool is_leader, const char *leader_data)
 {
     ctl *c = ctx;
-    bool was = atomic_exchange(&c->leader, is_leader);
+    bool moved =
+        is_leader ? ctl__set_state(c, CTL_ELECTED_FROM, CTL_LEADER, "elected")
+                  : ctl__set_state(c, CTL_ST(CTL_LEADER), CTL_FOLLOWER, "leadership lost");
     pthread_mutex_lock(&c->mu);
     snprintf(c->leader_url, sizeof c->leader_url, "%s", leader_data ? leader_data : "");
     pthread_mutex_unlock(&c->mu);
     metrics_gauge_set(c->m_leader, is_leader);
-    if (was != is_leader)
+    if (moved)
         SL_INFO("controller", "leadership instance=%s leader=%s leader_url=%s", c->o.instance_id,
                 is_leader ? "yes" : "no", leader_data ? leader_data : "-");
-    if (was && !is_leader) ctl__drop_all_fsms(c); /* a new leader may commit from here on */
-    if (!was && is_leader) c->next_repair_ms = ctl__now() + c->o.repair_interval_ms;
+    if (moved && !is_leader) ctl__drop_all_fsms(c); /* a new leader may commit from here on */
+    if (moved && is_leader) c->next_repair_ms = ctl__now() + c->o.repair_interval_ms;
 }
 
+/* Session events (zk dispatcher thread): an expiry hands the session to the ticker. An
+ * expiry while CONNECTING is not acted on (ctl_run has just opened the session; it was not
+ * acted on before the lifecycle was explicit either). */
 static void ctl__on_session(void *ctx, zk_session_event ev)
 {
     ctl *c = ctx;
-    if (ev == ZK_SESSION_EXPIRED) {
-        atomic_store(&c->leader, false);
-        atomic_store(&c->expired, true);
-    }
+    if (ev != ZK_SESSION_EXPIRED) return;
+    /* the election fences a leader on the disconnect that precedes an expiry, so LEADER is
+     * normally gone already; if not, its machines go as on any leadership loss */
+    if (ctl__set_state(c, CTL_ST(CTL_LEADER), CTL_EXPIRED, "zookeeper session expired"))
+        ctl__drop_all_fsms(c);
+    else
+        ctl__set_state(c, CTL_EXPIRY_FROM & ~CTL_ST(CTL_LEADER), CTL_EXPIRED,
+                       "zookeeper session expired");
 }
 
 /* Open a session and join the election; with zk_lock held for writing. */
@@ -157,7 +275,6 @@ static int ctl__connect(ctl *c, char *err, size_t errlen)
         c->z = NULL;
         return rc ? rc : SL_EIO;
     }
-    atomic_store(&c->expired, false);
     return 0;
 }
 
@@ -174,26 +291,32 @@ static void ctl__disconnect(ctl *c)
 static void *ctl__ticker(void *arg)
 {
     ctl *c = arg;
-    while (!atomic_load(&c->stop)) {
+    while (!(CTL_ST(ctl__state(c)) & (CTL_ST(CTL_STOPPING) | CTL_ST(CTL_STOPPED)))) {
         usleep(CTL_TICK_MS * 1000);
         uint64_t now = ctl__now();
-        if (atomic_load(&c->expired)) { /* a dead session: re-open and re-join */
+        if (ctl__state(c) == CTL_EXPIRED) { /* a dead session: re-open and re-join */
             char err[256];
             SL_WARN("controller", "zookeeper session expired: reconnecting");
             pthread_rwlock_wrlock(&c->zk_lock);
-            ctl__disconnect(c);
-            int rc = ctl__connect(c, err, sizeof err);
+            ctl__disconnect(c); /* after it, no callback of the dead session runs */
+            int rc = 0;
+            if (ctl__set_state(c, CTL_ST(CTL_EXPIRED), CTL_RECONNECTING, "dead session closed")) {
+                rc = ctl__connect(c, err, sizeof err);
+                if (rc == 0) /* unless the election reported (LEADER) or it expired again */
+                    ctl__set_state(c, CTL_ST(CTL_RECONNECTING), CTL_FOLLOWER,
+                                   "session re-opened, election joined");
+            }
             pthread_rwlock_unlock(&c->zk_lock);
             if (rc) {
                 SL_ERROR("controller", "zookeeper reconnect failed: %s", err);
-                atomic_store(&c->expired, true);
+                ctl__set_state(c, CTL_ST(CTL_RECONNECTING), CTL_EXPIRED, "reconnect failed");
                 sleep(1);
             }
             continue;
         }
         bool changed = ctl__fsms_tick(c, now);
         if (changed && c->http) httpd_wake(c->http);
-        if (atomic_load(&c->leader) && now >= c->next_repair_ms) {
+        if (ctl__leads(c) && now >= c->next_repair_ms) {
             c->next_repair_ms = now + c->o.repair_interval_ms;
             ctl__repair(c, now);
         }
@@ -228,6 +351,7 @@ ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
     ctl *c = calloc(1, sizeof *c);
     if (!c) abort();
     c->o = *o;
+    atomic_init(&c->state, CTL_CREATED);
     if (!(c->cs = cstore_new(o->cluster))) {
         snprintf(err, errlen, "cluster name too long for a ZooKeeper path");
         free(c);
@@ -272,6 +396,10 @@ ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
 
 int ctl_run(ctl *c, httpd *h, const char *advertise_url, char *err, size_t errlen)
 {
+    if (!ctl__set_state(c, CTL_ST(CTL_CREATED), CTL_CONNECTING, "ctl_run")) {
+        snprintf(err, errlen, "ctl_run called twice");
+        return SL_ESTATE;
+    }
     snprintf(c->advertise, sizeof c->advertise, "%s", advertise_url);
     c->http = h;
     pthread_rwlock_wrlock(&c->zk_lock);
@@ -282,24 +410,28 @@ int ctl_run(ctl *c, httpd *h, const char *advertise_url, char *err, size_t errle
         snprintf(err, errlen, "cannot start the ticker thread");
         return SL_EIO;
     }
-    atomic_store(&c->running, true);
+    c->ticker_up = true;
+    /* unless the election already reported this controller as the leader */
+    ctl__set_state(c, CTL_ST(CTL_CONNECTING), CTL_FOLLOWER, "session open, election joined");
     return 0;
 }
 
 bool ctl_is_leader(const ctl *c)
 {
-    return atomic_load(&c->leader);
+    return ctl__leads(c);
 }
 
 void ctl_stop(ctl *c)
 {
     if (!c) return;
-    atomic_store(&c->stop, true);
-    if (atomic_load(&c->running)) pthread_join(c->ticker, NULL);
+    ctl__set_state(c, CTL_STOP_FROM, CTL_STOPPING, "ctl_stop");
+    if (c->ticker_up) pthread_join(c->ticker, NULL);
     pthread_rwlock_wrlock(&c->zk_lock);
     ctl__disconnect(c);
     pthread_rwlock_unlock(&c->zk_lock);
     ctl__drop_all_fsms(c);
+    ctl__set_state(c, CTL_ST(CTL_STOPPING), CTL_STOPPED,
+                   "ticker joined, session closed, machines dropped");
     free(c->fsms);
     for (size_t i = 0; i < c->ntables; i++) {
         if (c->tables[i]->rk) rd_kafka_destroy(c->tables[i]->rk);

@@ -36,7 +36,7 @@ static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segme
         snprintf(err, errlen, "not a segment name of table %s", table);
         return 400;
     }
-    if (!atomic_load(&c->running)) {
+    if (!ctl__serving(c)) {
         snprintf(err, errlen, "controller starting");
         return 503;
     }
@@ -153,7 +153,7 @@ void ctl__download(httpd_req *req, httpd_resp *resp, void *ctx)
 
 static bool ctl__redirect_to_leader(ctl *c, httpd_req *req, httpd_resp *resp)
 {
-    if (atomic_load(&c->leader)) return false;
+    if (ctl__leads(c)) return false;
     char loc[1024];
     pthread_mutex_lock(&c->mu);
     bool known = c->leader_url[0] != '\0';
@@ -512,7 +512,7 @@ void ctl__health(httpd_req *req, httpd_resp *resp, void *ctx)
     jsonw_key(&w, "status"); /* a full store alone: still 200 (docs/http.md) */
     jsonw_cstr(&w, !connected ? "zookeeper-disconnected" : disk_bad ? "degraded" : "ok");
     jsonw_key(&w, "leader");
-    jsonw_bool(&w, atomic_load(&c->leader));
+    jsonw_bool(&w, ctl__leads(c));
     jsonw_key(&w, "leaderUrl");
     pthread_mutex_lock(&c->mu);
     if (c->leader_url[0]) jsonw_cstr(&w, c->leader_url); else jsonw_null(&w);

@@ -301,7 +301,7 @@ out:
                * unknown outcome or a retried CommitEnd may have committed it already */
         segmeta m;
         int grc = ctl__get_meta(c, z, table, r->segment, &m, NULL);
-        if (grc == 0 && m.status == SEGMETA_IN_PROGRESS && atomic_load(&c->leader))
+        if (grc == 0 && m.status == SEGMETA_IN_PROGRESS && ctl__leads(c))
             segstore_unpromote(c->store, table, r->segment, r->crc, err, sizeof err);
     }
     ctl__zk_done(c);
@@ -509,7 +509,7 @@ void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
     }
     rpc_resp rr;
     memset(&rr, 0, sizeof rr);
-    if (!atomic_load(&c->leader)) {
+    if (!ctl__leads(c)) {
         rr.status = RPC_STATUS_NOT_LEADER;
         pthread_mutex_lock(&c->mu);
         snprintf(rr.leader_url, sizeof rr.leader_url, "%s", c->leader_url);

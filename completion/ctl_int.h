@@ -13,7 +13,8 @@
  * held across a ZooKeeper call, a file operation or a network call. A machine that is
  * committing is pinned by a reference so a leadership loss (which drops every machine)
  * cannot free it under the committing thread. `zk_lock` (rwlock) guards the ZooKeeper
- * handle, which the ticker replaces after a session expiry. */
+ * handle, which the ticker replaces after a session expiry. The lifecycle state (ctl_state)
+ * is one atomic int that only ctl__set_state writes and that handlers read without a lock. */
 #ifndef SL_CTL_INT_H
 #define SL_CTL_INT_H
 
@@ -75,13 +76,11 @@ typedef struct ctl_table {
 struct ctl {
     ctl_opts o;
     char advertise[512];
-    _Atomic bool running; /* ZooKeeper connected once and the ticker started */
+    _Atomic int state; /* ctl_state: only ctl__set_state writes it; read with ctl__state */
     cstore *cs; /* the cluster's ZooKeeper layout; immutable */
     pthread_rwlock_t zk_lock;
     zk *z;
     zk_election *el;
-    _Atomic bool expired;
-    _Atomic bool leader;
     pthread_mutex_t mu; /* fsms, tables, leader_url */
     char leader_url[512];
     ctl_fsm **fsms;
@@ -91,7 +90,7 @@ struct ctl {
     segstore *store;
     httpd *http;
     pthread_t ticker;
-    _Atomic bool stop;
+    bool ticker_up; /* ticker joinable; ctl_run and ctl_stop's thread only */
     uint64_t next_repair_ms;
     metrics_family *m_rpcs, *m_rpc_seconds;
     metrics_counter *m_commits, *m_commit_fail;
@@ -115,6 +114,54 @@ static inline double ctl__mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The controller's lifecycle (diagram, invariants and the function making each move at the
+ * top of controller.c; the table in docs/protocol.md "Controller lifecycle"). */
+typedef enum ctl_state {
+    CTL_CREATED = 0,  /* ctl_new returned; no session, no ticker */
+    CTL_CONNECTING,   /* ctl_run is opening the first session and joining the election */
+    CTL_FOLLOWER,     /* session open, election joined, another controller (or none) leads */
+    CTL_LEADER,       /* this controller leads */
+    CTL_EXPIRED,      /* the session expired; the ticker re-opens it */
+    CTL_RECONNECTING, /* the ticker closed the dead session and is opening a new one */
+    CTL_STOPPING,     /* ctl_stop began */
+    CTL_STOPPED,      /* ticker joined, session closed: c is freed next */
+    CTL_STATE__COUNT
+} ctl_state;
+
+/* A set of states, as the `from` argument of ctl__set_state. */
+#define CTL_ST(s) (1u << (s))
+#define CTL_ST_ALL ((1u << CTL_STATE__COUNT) - 1u)
+
+/* The states an event moves from (the rest ignore it), shared with the unit test. */
+#define CTL_ELECTED_FROM (CTL_ST(CTL_CONNECTING) | CTL_ST(CTL_FOLLOWER) | CTL_ST(CTL_RECONNECTING))
+#define CTL_EXPIRY_FROM (CTL_ST(CTL_FOLLOWER) | CTL_ST(CTL_LEADER) | CTL_ST(CTL_RECONNECTING))
+#define CTL_STOP_FROM (CTL_ST_ALL & ~(CTL_ST(CTL_STOPPING) | CTL_ST(CTL_STOPPED)))
+
+/* ---- controller.c: the lifecycle -------------------------------------------------------- */
+
+const char *ctl__state_name(ctl_state s);
+/* The legality table: true when from -> to is a move of the lifecycle. Pure. */
+bool ctl__state_legal(ctl_state from, ctl_state to);
+/* True when `from` is a non-empty set of states each of which may move to `to`. Pure. */
+bool ctl__moves_legal(unsigned from, ctl_state to);
+/* The one transition function: if c's state is in the set `from`, move it to `to` (atomic
+ * with respect to every other move) and log `A -> B` with why. Returns false without moving
+ * when the state is not in `from` (the event does not apply there: a callback that arrived
+ * late, a stop that won the race). A `from` that holds an illegal predecessor of `to` is a
+ * bug whatever the state at the time: refused, logged, asserted in debug builds. Any thread. */
+bool ctl__set_state(ctl *c, unsigned from, ctl_state to, const char *why);
+
+/* The state, lock-free (acquire: what the mover wrote before the move is visible). */
+static inline ctl_state ctl__state(const ctl *c)
+{
+    return (ctl_state)atomic_load_explicit(&((ctl *)c)->state, memory_order_acquire);
+}
+
+static inline bool ctl__leads(const ctl *c)
+{
+    return ctl__state(c) == CTL_LEADER;
+}
+
 /* ---- controller.c: the ZooKeeper handle, reads, the table cache --------------------------- */
 
 /* The current handle with zk_lock held for reading (NULL before the first session); pair
@@ -133,7 +180,9 @@ int ctl__get_assign(ctl *c, zk *z, const char *table, assign *a, int32_t *versio
 /* The table's config and schema, cached for the controller's life (owned by c), or NULL
  * when the stored config is missing or unusable. */
 const ctl_table *ctl__table(ctl *c, zk *z, const char *name);
-/* Handlers that need ZooKeeper answer 503 (true) until ctl_run finished. */
+/* True once ctl_run has opened the first session (FOLLOWER and after). */
+bool ctl__serving(const ctl *c);
+/* Handlers that need ZooKeeper answer 503 (and get true) until ctl__serving. */
 bool ctl__not_running(const ctl *c, httpd_resp *resp);
 
 /* ---- ctl_completion.c ------------------------------------------------------------------- */

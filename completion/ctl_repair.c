@@ -181,7 +181,7 @@ void ctl__repair(ctl *c, uint64_t now)
     size_t n = 0;
     zk *z = ctl__zk(c);
     if (z && cstore_tables(c->cs, z, &tables, &n) == 0)
-        for (size_t i = 0; i < n && atomic_load(&c->leader); i++) ctl__repair_table(c, z, tables[i], now);
+        for (size_t i = 0; i < n && ctl__leads(c); i++) ctl__repair_table(c, z, tables[i], now);
     ctl__zk_done(c);
     zk_free_strings(tables, n);
     int removed = segstore_gc(c->store, 3600 * 1000, (int64_t)now);
