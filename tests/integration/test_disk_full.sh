@@ -62,11 +62,11 @@ table.schema = $EX/events_schema.json
 consumer.threads = 1
 test.disk.full.file = $T_TMP/sa.full
 CONF
-"$S" loadgen --bootstrap "$B" --topic dfs --rows 2000 --partitions 1 2>/dev/null
+require "standalone: loadgen delivered 2000 rows" "$S" loadgen --bootstrap "$B" --topic dfs --rows 2000 --partitions 1 2>/dev/null
 touch sa.full
 "$S" sidecar --config sa.conf >sa.out 2>sa.log &
 track_pid $!
-wait_for 20 grep -q "sub=sidecar started" sa.log
+require "standalone: sidecar started" wait_for 20 grep -q "sub=sidecar started" sa.log
 SA=$(http_of sa.log)
 wait_for 20 at_least "$SA" 'sluice_disk_errors_total\{op="build",kind="enospc"\}' 3
 check "standalone: the build failed on ENOSPC and was retried (>= 3 attempts)" test $? -eq 0
@@ -92,9 +92,9 @@ common="--set cluster.name=it --set zk.connect=$ZK_CONNECT --set http.bind=127.0
 "$S" controller $common --set instance.id=c1 --set http.port=0 --set data.dir="$T_TMP/c1" \
   --set completion.hold.time=1s --set test.disk.full.file="$T_TMP/c1.full" >>c1.log 2>&1 &
 track_pid $!
-wait_for 20 grep -q "sub=controller started" c1.log
+require "cluster: controller started" wait_for 20 grep -q "sub=controller started" c1.log
 U=$(grep -o 'started instance=[^ ]* url=[^ ]*' c1.log | tail -1 | sed 's/.*url=//')
-wait_for 15 bash -c "curl -sf $U/health | grep -q '\"leader\":true'"
+require "cluster: controller leads" wait_for 15 bash -c "curl -sf $U/health | grep -q '\"leader\":true'"
 declare -A SPID
 for i in 1 2 3; do
   "$S" sidecar $common --set instance.id="sidecar-$i" --set mode=cluster --set http.port=0 \
@@ -102,7 +102,9 @@ for i in 1 2 3; do
     --set test.disk.full.file="$T_TMP/s$i.full" >>"s$i.log" 2>&1 &
   SPID[$i]=$!; track_pid ${SPID[$i]}
 done
-for i in 1 2 3; do wait_for 20 grep -q "registered instance=sidecar-$i" "s$i.log"; done
+for i in 1 2 3; do
+  require "cluster: sidecar-$i registered" wait_for 20 grep -q "registered instance=sidecar-$i" "s$i.log"
+done
 S1=$(http_of s1.log)
 mk_table dfc 3
 "$S" table add --controller "$U" --table-config dfc.json --schema "$EX/events_schema.json" >add.out 2>&1
@@ -115,19 +117,21 @@ for s in json.load(sys.stdin):
 meta() { # meta SEGMENT KEY
   curl -s "$U/tables/dfc/segments/$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
 }
-wait_for 20 bash -c "grep -q 'sub=replica.*-> CONSUMING' s1.log && grep -q 'sub=replica.*-> CONSUMING' s2.log && grep -q 'sub=replica.*-> CONSUMING' s3.log"
+check "cluster: the three replicas are consuming" \
+  wait_for 20 bash -c "grep -q 'sub=replica.*-> CONSUMING' s1.log && grep -q 'sub=replica.*-> CONSUMING' s2.log && grep -q 'sub=replica.*-> CONSUMING' s3.log"
 SEG0=$(seg_of 0)
 check "cluster: segment 0 is consuming with 1000 flush rows" test "$(meta "$SEG0" flushRows)" = 1000
 
 # sidecar-1 alone reaches the row limit, so it is told to COMMIT, and its disk is full
 touch s1.full
-kill_child -STOP "${SPID[2]}"; kill_child -STOP "${SPID[3]}"
+for i in 2 3; do check "cluster: sidecar-$i paused (SIGSTOP)" kill_child -STOP "${SPID[$i]}"; done
 "$S" loadgen --bootstrap "$B" --topic dfc --rows 1000 --partitions 1 2>/dev/null
+check "cluster: loadgen delivered 1000 rows" test $? -eq 0
 wait_for 20 grep -qE 'kind=build\.enospc' s1.log
 check "cluster: the committer's build failed on ENOSPC" test $? -eq 0
 wait_for 10 grep -q 'why="the winner stopped consuming"' c1.log
 check "cluster: it gave the commit up (StoppedConsuming)" test $? -eq 0
-kill_child -CONT "${SPID[2]}"; kill_child -CONT "${SPID[3]}"
+for i in 2 3; do check "cluster: sidecar-$i resumed (SIGCONT)" kill_child -CONT "${SPID[$i]}"; done
 done_seg() { [ "$(meta "$1" status)" = DONE ]; }
 wait_for 30 done_seg "$SEG0"
 check "cluster: a replica with a usable disk committed segment 0" test $? -eq 0
@@ -160,6 +164,7 @@ check "controller: an upload to a full store answers 507 ($code)" test "$code" =
 check "controller: /health is 200, degraded, disk full" \
   health_is "$U" 200 '"disk":\{"state":"full".*"status":"degraded"'
 "$S" loadgen --bootstrap "$B" --topic dfc --rows 1000 --partitions 1 --start-id 1000 2>/dev/null
+check "controller: loadgen delivered 1000 more rows" test $? -eq 0
 wait_for 20 bash -c "grep -q 'store is full' s1.log s2.log s3.log"
 check "controller: the committer saw the full store and backs off" test $? -eq 0
 check "controller: upload failures counted" at_least "$U" 'sluice_disk_errors_total\{op="upload",kind="enospc"\}' 2
@@ -171,5 +176,7 @@ check "controller: with space back segment 1 commits" test $? -eq 0
 check "controller: all 1000 rows, threshold kept" test "$(meta "$SEG1" numRows):$(meta "$SEG1" flushRows)" = 1000:1000
 check "controller: /health ok again" health_is "$U" 200 '"disk":\{"state":"ok"\}.*"status":"ok"'
 wait_for 30 bash -c "$CHECK s1 dfc --wait-ends 0:2000 && $CHECK s2 dfc --wait-ends 0:2000 && $CHECK s3 dfc --wait-ends 0:2000"
-check "cluster: every replica holds ids 0..1999 exactly once" $CHECK s3 dfc --ends 0:2000 --ids 0-1999
+for i in 1 2 3; do # the claim is every replica: each one is checked, not only the last
+  check "cluster: sidecar-$i holds ids 0..1999 exactly once" $CHECK s$i dfc --ends 0:2000 --ids 0-1999
+done
 finish
