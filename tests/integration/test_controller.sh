@@ -15,24 +15,26 @@ cd "$T_TMP"
 zk_start "$T_TMP/zk" || { not_ok "zookeeper did not start"; finish; exit 1; }
 "$S" kafka-mock --brokers 1 --topic events:4 > boot.txt 2>mock.log &
 track_pid $!
-wait_for 10 test -s boot.txt
+require "kafka-mock printed its bootstrap line" wait_for 10 test -s boot.txt
 B=$(head -1 boot.txt)
 # the controller accepts only offsets Kafka holds: 8000 events per partition cover every
 # simulated completion below
-"$S" loadgen --bootstrap "$B" --topic events --rows 32000 --partitions 4 2>/dev/null
+require "loadgen delivered 32000 rows" "$S" loadgen --bootstrap "$B" --topic events --rows 32000 --partitions 4 2>/dev/null
 
 CPID=()
-start_ctl() { # start_ctl NAME [--set k=v ...]: controller NAME; URL in $CURL
-  local n=$1; shift
+start_ctl() { # start_ctl NAME [--set k=v ...]: controller NAME; URL in $CURL. Ends the test
+  local n=$1; shift                                        # unless it started and runs
   "$S" controller --set cluster.name=it --set zk.connect="$ZK_CONNECT" --set instance.id="$n" \
     --set http.port=0 --set http.bind=127.0.0.1 --set data.dir="$T_TMP/store" \
     --set zk.session.timeout=2s --set completion.hold.time=1s --set repair.interval=1s "$@" \
     >"$n.out" 2>"$n.log" &
   CPID_LAST=$!
   track_pid $CPID_LAST
-  wait_for 20 grep -q "sub=controller started" "$n.log" || return 1
+  require "controller $n started" wait_for 20 grep -q "sub=controller started" "$n.log"
   CURL=$(grep -o 'started instance=[^ ]* url=[^ ]*' "$n.log" | sed 's/.*url=//')
+  require "... $n is running and logged its URL" ctl_ok
 }
+ctl_ok() { [ -n "$CURL" ] && running "$CPID_LAST"; }
 is_leader() { curl -sf "$1/health" | grep -q '"leader":true'; }
 segments() { "$S" table segments --controller "$1" --table events; }
 
@@ -118,7 +120,7 @@ check "downloadUrl serves the committed file" "$S" segment verify dl.seg
 check "... whose CRC is the committed one" test "$("$S" segment info dl.seg | python3 -c 'import json,sys;print(json.load(sys.stdin)["crc"])')" = "${url#* }"
 
 # --- failover: the leader dies, the standby takes over, commits continue -------------------
-kill_child -9 $P1
+check "leader c1 killed (kill -9)" kill_child -9 $P1
 wait_for 15 is_leader "$U2"
 check "standby became leader after kill -9 of the leader" is_leader "$U2"
 "$SIM" complete --zk "$ZK_CONNECT" --cluster it --controller "$U2" --table events \
@@ -130,17 +132,20 @@ check "chains still contiguous (20 DONE)" test "$(check_chain "$U2")" = 20
 for fault in crash_before_multi crash_after_multi; do
   kill_child -9 $P2 2>/dev/null; wait $P2 2>/dev/null
   start_ctl "f_$fault" --set test.commit.fault=$fault && UF=$CURL && PF=$CPID_LAST
-  wait_for 15 is_leader "$UF"
+  require "$fault: f_$fault leads" wait_for 15 is_leader "$UF"
   "$SIM" complete --zk "$ZK_CONNECT" --cluster it --controller "$UF" --table events \
     --instances s1,s2,s3 --partitions 1 --rounds 1 --rows 500 > "sim_$fault.out" 2>&1 &
   SIMPID=$!; track_pid $SIMPID
-  wait_for 30 bash -c "! kill -0 $PF 2>/dev/null"
-  check "$fault: the controller died at the failure point" grep -q "test fault: exiting at $fault" "f_$fault.log"
+  wait_exit 30 $PF
+  rc=$? # the fault's _exit(86), not a crash elsewhere or no exit at all (124)
+  check "$fault: the controller died at the failure point (exit $rc)" \
+    bash -c "[ $rc -eq 86 ] && grep -q 'test fault: exiting at $fault' 'f_$fault.log'"
   start_ctl "r_$fault" && UR=$CURL && P2=$CPID_LAST
-  wait_for 15 is_leader "$UR"
+  require "$fault: r_$fault leads" wait_for 15 is_leader "$UR"
   check "$fault: ZooKeeper is wholly before or after the commit" test -n "$(check_chain "$UR")"
-  wait $SIMPID
-  check "$fault: the replicas' retry completes the segment on the new leader" test $? -eq 0
+  wait_exit 60 $SIMPID
+  rc=$?
+  check "$fault: the replicas' retry completes the segment on the new leader (exit $rc)" test $rc -eq 0
   check "$fault: still contiguous after the retry" test -n "$(check_chain "$UR")"
 done
 U2=$UR
@@ -148,18 +153,19 @@ U2=$UR
 # --- a paused old leader cannot write after SIGCONT ----------------------------------
 kill_child -9 $P2 2>/dev/null; wait $P2 2>/dev/null
 start_ctl zombie --set test.commit.fault=stall_before_multi --set test.commit.stall=6s && UZ=$CURL && PZ=$CPID_LAST
-wait_for 15 is_leader "$UZ"
+require "zombie leads" wait_for 15 is_leader "$UZ"
 start_ctl heir && UH=$CURL && PH=$CPID_LAST
 "$SIM" complete --zk "$ZK_CONNECT" --cluster it --controller "$UZ" --table events \
   --instances s1,s2,s3 --partitions 1 --rounds 1 --rows 500 > sim_zombie.out 2>&1 &
 SIMPID=$!; track_pid $SIMPID
-wait_for 30 grep -q "test fault: stalling" zombie.log
-kill_child -STOP $PZ
+check "the leader stalls before its commit multi-op" wait_for 30 grep -q "test fault: stalling" zombie.log
+check "... and is paused there (SIGSTOP)" kill_child -STOP $PZ
 wait_for 20 is_leader "$UH"
 check "the heir took over while the old leader was paused" is_leader "$UH"
-kill_child -CONT $PZ
-wait $SIMPID
-check "the completion finished through the heir" test $? -eq 0
+check "the old leader resumed (SIGCONT)" kill_child -CONT $PZ
+wait_exit 60 $SIMPID
+rc=$?
+check "the completion finished through the heir (exit $rc)" test $rc -eq 0
 wait_for 20 grep -q "commit failed" zombie.log
 check "the resumed old leader's commit was refused by ZooKeeper" grep -q "commit failed" zombie.log
 check "metadata stayed consistent (contiguous, one commit per segment)" test -n "$(check_chain "$UH")"
@@ -184,7 +190,7 @@ check "the row threshold was halved ($before -> 200)" test "$(field "$UH" "$SEG1
 kill_child -9 $PH; wait $PH 2>/dev/null
 kill_child -9 $PZ; wait $PZ 2>/dev/null
 start_ctl fixer --set completion.commit.timeout=2s && UX=$CURL
-wait_for 15 is_leader "$UX"
+require "fixer leads" wait_for 15 is_leader "$UX"
 read -r SEG0 START0 _ <<<"$(consuming "$UX" 0)"
 delete_seg0() {
   /usr/share/zookeeper/bin/zkCli.sh -server "$ZK_CONNECT" delete "/sluice/it/tables/events/segments/$SEG0" >/dev/null 2>&1
@@ -197,7 +203,10 @@ check "repair recreated partition 0's consuming segment" test "$(consuming "$UX"
 
 # --- repair: every replica gone -> a fresh segment from the same start on live sidecars ----
 read -r SEG2 START2 REPS2 _ <<<"$(consuming "$UX" 2)"
-kill_child -TERM $REG1; wait $REG1 2>/dev/null
+kill_child -TERM $REG1
+wait_exit 10 $REG1
+rc=$?
+check "the simulated sidecars s1,s2,s3 stopped on SIGTERM within 10 s (exit $rc)" test $rc -ne 124
 wait_for 20 bash -c "/usr/share/zookeeper/bin/zkCli.sh -server $ZK_CONNECT ls /sluice/it/instances 2>/dev/null | grep -q '^\[\]'"
 check "the old sidecars' instance znodes are gone" test $? -eq 0
 spawn_stdin_held "$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s4,s5,s6 > reg2.out 2>reg2.log
