@@ -31,18 +31,23 @@ PY
 }
 
 "$S" segment build --schema "$SCHEMA" --input "$IN" --out a.seg --name gh__0__0__20210721T0600Z 2> a.log
-check "githubEvents: 120 rows built without a table config" grep -q "rows=120 rejected=0" a.log
+rc=$?
+check "githubEvents: 120 rows built without a table config (exit $rc)" \
+  bash -c "[ $rc -eq 0 ] && grep -q 'rows=120 rejected=0' a.log"
 "$S" segment build --schema "$SCHEMA" --input "$IN" --out b.seg --name gh__0__0__20210721T0600Z 2> b.log
-check "a second build gives the same bytes" cmp -s a.seg b.seg
+check "a second build exits 0" test $? -eq 0
+check "... and gives the same bytes" cmp -s a.seg b.seg
 check "verify ok" "$S" segment verify a.seg
 "$S" segment dump a.seg > a.jsonl
-check "dump is valid UTF-8 JSON lines" python3 -c "import json,sys;[json.loads(l) for l in open(sys.argv[1],encoding='utf-8')]" a.jsonl
+check "dump exits 0" test $? -eq 0
+# 120 lines: an empty dump would be "valid JSON lines" too
+check "dump is 120 valid UTF-8 JSON lines" python3 -c "import json,sys;assert len([json.loads(l) for l in open(sys.argv[1],encoding='utf-8')]) == 120" a.jsonl
 check "every stored row equals its input row (payloads up to 35 KB)" same_rows a.jsonl "$IN"
 
 # --- the same through a standalone sidecar, produced by kcat --------------------------------
 "$S" kafka-mock --brokers 1 --topic gh:1 > boot.txt 2> mock.log &
 track_pid $!
-wait_for 10 test -s boot.txt
+require "kafka-mock printed its bootstrap line" wait_for 10 test -s boot.txt
 B=$(head -1 boot.txt)
 kcat -P -b "$B" -t gh -p 0 -l "$IN" 2> kcat.log
 check "kcat produced the 120 events" test $? -eq 0
