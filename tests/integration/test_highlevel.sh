@@ -48,15 +48,19 @@ wait_for 60 $CHECK data hl --wait-ends 0:2000,1:2000
 check "group members consumed both partitions" test $? -eq 0
 check "ids published once so far" $CHECK data hl --ends 0:2000,1:2000 --ids 0-3999
 check "log shows group assignment" grep -q "group assigned" hl1.log
-kill_child -TERM $SC; wait $SC
-check "SIGTERM exits 0" test $? -eq 0
+kill_child -TERM $SC; wait_exit 30 $SC
+rc=$?
+check "SIGTERM exits 0 within 30 s (got $rc)" test $rc -eq 0
 
 rm -rf data  # only the group's committed offsets remain
 "$S" loadgen --bootstrap "$B" --topic hl --rows 500 --partitions 2 --start-id 5500 2>/dev/null
+check "loadgen delivered 500 more" test $? -eq 0
 "$S" sidecar --config hl.conf 2>hl2.log &
 SC=$!; track_pid $SC
 wait_for 60 $CHECK data hl --wait-ends 0:3000,1:3000 --starts 0:2000,1:2000
 check "restart resumed from the committed offsets (2000), not from 0 or 2750" test $? -eq 0
 check "resumed segments start at 2000 and chain" $CHECK data hl --starts 0:2000,1:2000 --ends 0:3000,1:3000 --ids 4000-5999
-kill_child -TERM $SC; wait $SC
+kill_child -TERM $SC; wait_exit 30 $SC
+rc=$?
+check "... and SIGTERM exits 0 again (got $rc)" test $rc -eq 0
 finish
