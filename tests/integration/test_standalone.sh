@@ -85,8 +85,9 @@ sleep 1
 check "control: broker down" test "$(ctl 'broker-down all')" = ok
 sleep 3
 check "control: broker up" test "$(ctl 'broker-up all')" = ok
-wait $LG
-check "loadgen delivered through the outage" test $? -eq 0
+wait_exit 60 $LG
+rc=$?
+check "loadgen delivered through the outage (exit $rc)" test $rc -eq 0
 wait_for 60 $CHECK data events --wait-ends 0:10000,1:10003,2:10000,3:10000
 check "consumption caught up after the outage" test $? -eq 0
 check "after outage: ids 0..39999 exactly once" $CHECK data events --ends 0:10000,1:10003,2:10000,3:10000 --ids 0-39999
@@ -96,24 +97,30 @@ check "after outage: ids 0..39999 exactly once" $CHECK data events --ends 0:1000
 LG=$!
 track_pid $LG
 sleep 1
-kill_child -9 $SC_PID
-wait $LG
-check "loadgen finished while the sidecar was down" test $? -eq 0
+check "sidecar killed (kill -9) mid-segment" kill_child -9 $SC_PID
+wait_exit 60 $LG
+rc=$?
+check "loadgen finished while the sidecar was down (exit $rc)" test $rc -eq 0
 start_sidecar events
 wait_for 60 $CHECK data events --wait-ends 0:15000,1:15003,2:15000,3:15000
 check "restarted sidecar caught up" test $? -eq 0
 check "after kill -9: ids 0..59999 exactly once" $CHECK data events --ends 0:15000,1:15003,2:15000,3:15000 --ids 0-59999
 check "no temp file left behind" test -z "$(find data -name '*.tmp.*')"
-kill_child -TERM $SC_PID; wait $SC_PID
-check "SIGTERM exits 0" test $? -eq 0
+kill_child -TERM $SC_PID; wait_exit 30 $SC_PID
+rc=$?
+check "SIGTERM exits 0 within 30 s (got $rc)" test $rc -eq 0
 
 # --- retention trims while the sidecar is stopped: exact data-loss range ----------------
 "$S" loadgen --bootstrap "$B" --topic lossy --rows 1000 --partitions 1 2>/dev/null
+check "lossy: loadgen delivered 1000 rows" test $? -eq 0
 start_sidecar lossy
 wait_for 30 $CHECK data lossy --wait-ends 0:1000
 check "lossy: first 1000 rows published" test $? -eq 0
-kill_child -TERM $SC_PID; wait $SC_PID
+kill_child -TERM $SC_PID; wait_exit 30 $SC_PID
+rc=$?
+check "lossy: the sidecar stopped on SIGTERM, exit 0 within 30 s (got $rc)" test $rc -eq 0
 "$S" loadgen --bootstrap "$B" --topic lossy --rows 300000 --partitions 1 --start-id 1000 2>/dev/null
+check "lossy: loadgen delivered 300000 rows while it was stopped" test $? -eq 0
 LOW=$(kcat -C -b "$B" -t lossy -p 0 -o beginning -c 1 -e -f '%o\n' 2>/dev/null)
 check "the mock trimmed the partition (low watermark $LOW > 1000)" test "${LOW:-0}" -gt 1000
 start_sidecar lossy
