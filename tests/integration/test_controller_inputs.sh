@@ -17,7 +17,7 @@ cd "$T_TMP"
 zk_start "$T_TMP/zk" || { not_ok "zookeeper did not start"; finish; exit 1; }
 "$S" kafka-mock --brokers 1 --topic events:2 > boot.txt 2>mock.log &
 track_pid $!
-wait_for 10 test -s boot.txt
+require "kafka-mock printed its bootstrap line" wait_for 10 test -s boot.txt
 B=$(head -1 boot.txt)
 # 1000 events per partition before the table exists (it starts at the end: "largest")
 "$S" loadgen --bootstrap "$B" --topic events --rows 2000 --partitions 2 2>/dev/null
@@ -27,17 +27,14 @@ check "1000 events per partition produced" test $? -eq 0
   --set http.port=0 --set http.bind=127.0.0.1 --set data.dir="$T_TMP/store" \
   --set completion.hold.time=1s --set repair.interval=1s > c1.out 2> c1.log &
 track_pid $!
-wait_for 20 grep -q "sub=controller started" c1.log
+require "controller started" wait_for 20 grep -q "sub=controller started" c1.log
 U=$(grep -o 'started instance=[^ ]* url=[^ ]*' c1.log | sed 's/.*url=//')
-wait_for 10 bash -c "curl -sf $U/health | grep -q '\"leader\":true'"
-check "controller leads" bash -c "curl -sf $U/health | grep -q '\"leader\":true'"
+require "controller leads" wait_for 10 bash -c "curl -sf $U/health | grep -q '\"leader\":true'"
 
-mkfifo hold
-"$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s1,s2,s3 > reg.out 2> reg.log < hold &
-track_pid $!
-exec 9> hold # the simulated sidecars live while this shell holds the fifo open
-wait_for 10 grep -q ready reg.out
-check "simulated sidecars s1,s2,s3 registered" grep -q ready reg.out
+# the simulated sidecars live while this shell holds their stdin open (the harness's fifo: an
+# open that cannot block, even when the tool died before opening its end)
+spawn_stdin_held "$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s1,s2,s3 > reg.out 2> reg.log
+require "simulated sidecars s1,s2,s3 registered" wait_for 10 grep -q ready reg.out
 
 mktable() { # mktable BROKERS [EXTRA_JSON_FOR_THE_STREAM_MAP]
   python3 - "$EX/events_table.json" "$1" "${2:-{\}}" <<'PY'
@@ -179,5 +176,4 @@ mktable "$B" '{"stream.kafka.consumer.prop.bootstrap.servers": "10.0.0.1:9092"}'
 "$S" table add --controller "$U" --table-config override.json --schema "$EX/events_schema.json" > ovr.out 2>&1
 check "a consumer property overriding the broker list is refused" test $? -ne 0
 check "... naming the key" grep -q "consumer.prop.bootstrap.servers" ovr.out
-exec 9>&-
 finish
