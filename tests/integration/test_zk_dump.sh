@@ -14,19 +14,18 @@ cd "$T_TMP" || exit 1
 zk_start "$T_TMP/zk" || { not_ok "zookeeper did not start"; finish; exit 1; }
 "$S" kafka-mock --brokers 1 --topic events:4 > boot.txt 2>mock.log &
 track_pid $!
-wait_for 10 test -s boot.txt
+require "kafka-mock printed its bootstrap line" wait_for 10 test -s boot.txt
 B=$(head -1 boot.txt)
 
 "$S" controller --set cluster.name=it --set zk.connect="$ZK_CONNECT" --set instance.id=c1 \
   --set http.port=0 --set http.bind=127.0.0.1 --set data.dir="$T_TMP/store" > c1.out 2>c1.log &
 track_pid $!
-wait_for 20 grep -q "sub=controller started" c1.log
+require "controller started" wait_for 20 grep -q "sub=controller started" c1.log
 U=$(grep -o 'started instance=[^ ]* url=[^ ]*' c1.log | sed 's/.*url=//')
-wait_for 10 bash -c "curl -sf $U/health | grep -q '\"leader\":true'"
-check "controller leads" bash -c "curl -sf $U/health | grep -q '\"leader\":true'"
+require "controller leads" wait_for 10 bash -c "curl -sf $U/health | grep -q '\"leader\":true'"
 
 spawn_stdin_held "$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s1,s2,s3 > reg.out 2>reg.log
-wait_for 10 grep -q ready reg.out
+require "simulated sidecars s1,s2,s3 registered" wait_for 10 grep -q ready reg.out
 python3 - "$EX/events_table.json" "$B" > table.json <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))
