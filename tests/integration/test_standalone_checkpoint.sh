@@ -46,7 +46,10 @@ start_sidecar() {
   SC_PID=$!
   track_pid $SC_PID
 }
-stop_sidecar() { kill_child -TERM $SC_PID; wait $SC_PID; }
+stop_sidecar() { # SIGTERM; the sidecar's exit status, or 124 when it is still running after 30 s
+  kill_child -TERM $SC_PID
+  wait_exit 30 $SC_PID
+}
 seg() { ls "$D" | grep "^ck__0__$1__.*\.seg$" | head -1; } # file of sequence N
 health() {
   local port
@@ -57,16 +60,18 @@ health() {
 all_verify() { for f in "$D"/*.seg; do "$S" segment verify "$f" >/dev/null 2>&1 || return 1; done; }
 
 "$S" loadgen --bootstrap "$B" --topic ck --rows 450 --partitions 1 2>/dev/null
+check "loadgen delivered (--rows 450 --partitions 1)" test $? -eq 0
 start_sidecar
 wait_for 60 $CHECK data ck --wait-ends 0:450
 check "segments 0..8 published ([0, 450))" $CHECK data ck --ends 0:450 --ids 0-449
-stop_sidecar
+check "sidecar stopped (SIGTERM: exit 0 within 30 s)" stop_sidecar
 
 # --- a copy of segment 1 saved under segment 8's name ------------------------------------
 S1=$(seg 1)
 S8=$(seg 8)
 cp "$D/$S1" "$D/$S8"
 "$S" loadgen --bootstrap "$B" --topic ck --rows 50 --partitions 1 --start-id 450 2>/dev/null
+check "loadgen delivered (--rows 50 --partitions 1 --start-id 450)" test $? -eq 0
 start_sidecar
 wait_for 60 $CHECK data ck --wait-ends 0:500
 check "misnamed: consumption went on to 500" test $? -eq 0
@@ -79,7 +84,7 @@ check "misnamed: logged with the reason" grep -q "quarantined table=ck partition
 check "misnamed: resumed after segment 7 at offset 400" grep -q "resume table=ck partition=0 after=$(seg 7 | sed 's/\.seg$//') start=400" ck.log
 check "misnamed: health ok and counts the quarantined file" \
   bash -c "h=\$(cat); echo \"\$h\" | grep -q '\"quarantinedFiles\":1' && echo \"\$h\" | grep -q '\"status\":\"ok\"'" <<<"$(health)"
-stop_sidecar
+check "sidecar stopped (SIGTERM: exit 0 within 30 s)" stop_sidecar
 
 # --- a corrupted older segment -------------------------------------------------------------
 S3=$(seg 3)
@@ -88,6 +93,7 @@ printf '\xff\xfe' | dd of="$D/$S3" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/n
 cp "$D/$S3" corrupt3.seg
 check "the corrupted file fails verify" bash -c "! '$S' segment verify '$D/$S3' >/dev/null 2>&1"
 "$S" loadgen --bootstrap "$B" --topic ck --rows 50 --partitions 1 --start-id 500 2>/dev/null
+check "loadgen delivered (--rows 50 --partitions 1 --start-id 500)" test $? -eq 0
 start_sidecar
 wait_for 60 $CHECK data ck --wait-ends 0:550
 check "corrupt: consumption went on to 550" test $? -eq 0
@@ -102,7 +108,7 @@ check "corrupt: resumed after segment 2 at offset 150" grep -q "resume table=ck 
 check "corrupt: health ok, 7 files quarantined" \
   bash -c "h=\$(cat); echo \"\$h\" | grep -q '\"quarantinedFiles\":7' && echo \"\$h\" | grep -q '\"status\":\"ok\"'" <<<"$(health)"
 check "nothing was deleted: 8 files in quarantine/" test "$(ls "$Q" | wc -l)" -eq 8
-stop_sidecar
+check "sidecar stopped (SIGTERM: exit 0 within 30 s)" stop_sidecar
 
 # --- a clean restart quarantines nothing and resumes after the newest -----------------------
 start_sidecar
