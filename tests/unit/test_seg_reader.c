@@ -603,7 +603,8 @@ static void test_v1_file(void **state)
 {
     (void)state;
     const char *data = getenv("SLUICE_TEST_DATA");
-    if (!data) skip();
+    /* ctest always sets it (tests/CMakeLists.txt): unset, the run is misconfigured, not done */
+    if (!data) fail_msg("SLUICE_TEST_DATA unset: the v1 fixture cannot be found");
     char path[1024], msg[256];
     snprintf(path, sizeof path, "%s/seg_v1_small.seg", data);
     assert_int_equal(seg_verify_file(path, msg, sizeof msg), 0);
@@ -914,7 +915,7 @@ static void test_corpus_seeds(void **state)
     else if (data)
         snprintf(dir, sizeof dir, "%s/../fuzz/corpus/seg_reader", data);
     else
-        skip();
+        fail_msg("SLUICE_TEST_DATA unset (ctest sets it): the corpus cannot be found");
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         size_t len;
         uint8_t *b = make_seed(seeds[i].name, &len);

@@ -185,7 +185,8 @@ static void test_example_files(void **state)
 {
     (void)state;
     const char *data = getenv("SLUICE_TEST_DATA");
-    if (!data) skip();
+    /* ctest always sets it (tests/CMakeLists.txt): unset, the run is misconfigured, not done */
+    if (!data) fail_msg("SLUICE_TEST_DATA unset: the example files cannot be found");
     char sp[1024], tp[1024], err[512];
     snprintf(sp, sizeof sp, "%s/../../deploy/examples/events_schema.json", data);
     snprintf(tp, sizeof tp, "%s/../../deploy/examples/events_table.json", data);
