@@ -74,18 +74,7 @@ static const config_def controller_defs[] = {
      0, NULL},
     {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "4", "HTTP worker threads", 0,
      NULL},
-    {"http.max.connections", CONFIG_INT64, OFF(http_max_conns), 16, 100000, "1024",
-     "Most HTTP connections open at once; at the limit a new one replaces the oldest that has "
-     "not sent a complete request header, or is refused when every one is inside a request",
-     0, NULL},
-    {"http.max.connections.per.ip", CONFIG_INT64, OFF(http_max_conns_per_ip), 0, 100000, "512",
-     "Most HTTP connections from one client address (0 = no limit); long-polls count, one per "
-     "partition completing on each sidecar of that host",
-     0, NULL},
-    {"http.header.timeout", CONFIG_DURATION_MS, OFF(http_header_timeout), 100, 600000, "10s",
-     "A connection that has not sent a complete request header this long after connecting "
-     "(or after its previous reply) is closed, however slowly it trickles bytes",
-     0, NULL},
+    CMD_HTTP_LIMIT_ROWS,
     {"data.dir", CONFIG_STRING, OFF(data_dir), 0, 0, NULL,
      "Local directory; the segment store when deepstore.uri is not set",
      CONFIG_REQUIRED_CONTROLLER, NULL},

@@ -11,4 +11,21 @@ int cmd_controller_main(int argc, char **argv);
 int cmd_table_main(int argc, char **argv);
 int cmd_zk_main(int argc, char **argv);
 
+/* Config-table rows of the HTTP server's connection limits, the same in every process that
+ * serves HTTP (controller, sidecar). The including file's OFF(m) must name its fields
+ * http_max_conns, http_max_conns_per_ip and http_header_timeout. */
+#define CMD_HTTP_LIMIT_ROWS                                                                        \
+    {"http.max.connections", CONFIG_INT64, OFF(http_max_conns), 16, 100000, "1024",               \
+     "Most HTTP connections open at once; at the limit a new one replaces the oldest that has "  \
+     "not sent a complete request header, or is refused when every one is inside a request",    \
+     0, NULL},                                                                                     \
+    {"http.max.connections.per.ip", CONFIG_INT64, OFF(http_max_conns_per_ip), 0, 100000, "512",  \
+     "Most HTTP connections from one client address (0 = no limit); long-polls count, one per "  \
+     "partition completing on each sidecar of that host",                                        \
+     0, NULL},                                                                                     \
+    {"http.header.timeout", CONFIG_DURATION_MS, OFF(http_header_timeout), 100, 600000, "10s",    \
+     "A connection that has not sent a complete request header this long after connecting "     \
+     "(or after its previous reply) is closed, however slowly it trickles bytes",                \
+     0, NULL}
+
 #endif
