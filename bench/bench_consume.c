@@ -574,15 +574,15 @@ static int bc_sa_start(bench *b, bc_sa *r, const char *topic, int nparts, int wo
     for (int p = 0; p < nparts; p++)
         parts[p] = p;
     r->metrics = metrics_new();
-    standalone_opts o = {.data_dir = r->data_dir,
+    standalone_opts o = {.engine = {.data_dir = r->data_dir,
+                                    .workers = workers,
+                                    .props = over,
+                                    .nprops = nover,
+                                    .metrics = r->metrics},
                          .schema = b->schema,
                          .table = t,
                          .partitions = parts,
-                         .npartitions = (size_t)nparts,
-                         .workers = workers,
-                         .props = over,
-                         .nprops = nover,
-                         .metrics = r->metrics};
+                         .npartitions = (size_t)nparts};
     r->s = standalone_start(&o, err, errlen);
     if (!r->s) {
         bc_sa_stop(r);
@@ -648,7 +648,7 @@ static double bc_sa_wait(bc_sa *r, bc_until until, int64_t want, double deadline
         if (bc_interrupted || now > deadline) {
             jsonw w;
             jsonw_init(&w);
-            standalone_health(r->s, &w);
+            engine_health(standalone_engine(r->s), &w);
             bc_fmt(err, errlen, "%s with %" PRId64 " of %" PRId64 " %s; partitions: %s",
                    bc_interrupted ? "interrupted" : "timeout", have, want,
                    until == BC_UNTIL_SEGMENTS ? "segments published" : "rows consumed", w.buf);
@@ -659,7 +659,7 @@ static double bc_sa_wait(bc_sa *r, bc_until until, int64_t want, double deadline
             next_health = now + 0.1;
             jsonw w;
             jsonw_init(&w);
-            int errors = standalone_health(r->s, &w);
+            int errors = engine_health(standalone_engine(r->s), &w);
             if (errors) bc_fmt(err, errlen, "partition in ERROR: %s", w.buf);
             jsonw_free(&w);
             if (errors) return -1;

@@ -11,7 +11,6 @@
  * cpool_call. `mu` guards the tables, the partition list and the job queue, never I/O. */
 #include "completion/replica.h"
 #include "common/diskstate.h"
-#include "common/fsutil.h"
 #include "common/httpc.h"
 #include "common/log.h"
 #include "common/schema.h"
@@ -21,19 +20,14 @@
 #include "completion/cluster_store.h"
 #include "completion/rpc.h"
 #include "completion/rsm.h"
+#include "completion/segfetch.h"
 #include "completion/segmeta.h"
 #include "completion/zk.h"
-#include "consumer/cmetrics.h"
-#include "consumer/dlq.h"
+#include "consumer/engine.h"
 #include "consumer/pcons.h"
-#include "segment/seg_builder.h"
-#include "segment/seg_reader.h"
 #include "segment/segname.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -45,22 +39,20 @@
 #include <unistd.h>
 
 #define REPLICA_RPC_TIMEOUT_MS 12000
-#define REPLICA_MAX_SEGMENT_BYTES (4ull << 30)
 
+/* A table this instance consumes: the engine's table, and the watch on its assignment. */
 typedef struct rtable {
     char name[SEGNAME_TABLE_MAX + 1];
-    char dir[PATH_MAX];
-    schema *schema;
-    tcfg *cfg;
-    pcons_table pt;
-    cpool *pool;
+    engine_table *et;
     uint64_t watch_id;
 } rtable;
 
+/* The policy's state of one partition (the engine part's area). */
 typedef struct rpart {
+    engine_part *ep;
     rtable *t;
     int32_t partition;
-    pcons *p;
+    pcons *p;              /* engine_part_pcons(ep) */
     rsm sm;                /* its state; changed only by r_set_state and r_start_state */
     segmeta meta;          /* the segment being consumed or completed */
     uint64_t job_due_ms;   /* a queued completion waits until then (disk backoff); under mu */
@@ -80,10 +72,9 @@ struct replica {
                                writes the ONLINE records again */
     pthread_mutex_t mu;
     pthread_cond_t cv;      /* control: dirty; completion: jobs */
-    rtable **tables;
+    engine *e;              /* the tables, partitions, builds and files */
+    rtable **tables;        /* control thread only */
     size_t ntables;
-    rpart **parts;
-    size_t nparts;
     rpart **jobs;
     size_t njobs, capjobs;
     bool dirty;
@@ -93,14 +84,12 @@ struct replica {
     pthread_rwlock_t zk_lock; /* z: read-held by every call off the control thread; the
                                  control thread swaps z under the write lock */
     pthread_t control;
+    bool control_started;
     pthread_t *completers;
     int ncompleters;
     _Atomic bool stop;
-    cmetrics cm;
-    dlq *dead_letter;
     metrics_family *m_divergence, *m_decisions;
-    diskstate *disk;      /* o.disk, or own_disk */
-    diskstate *own_disk;
+    diskstate *disk;      /* the engine's */
     sl_log_limit *lim;    /* repeated non-disk failures (download sources, a full store) */
     sl_backoff dl_backoff; /* control thread: restart downloads after a disk failure */
 };
@@ -199,92 +188,11 @@ static void r_sleep_until(uint64_t at_ms)
 
 /* ---- files ------------------------------------------------------------------------- */
 
-static bool r_seg_path(const rtable *t, const char *segment, const char *suffix, char *buf)
-{
-    int n = snprintf(buf, PATH_MAX, "%s/%s.seg%s", t->dir, segment, suffix);
-    return n > 0 && n < PATH_MAX;
-}
-
-/* CRC of a valid segment file, or an error. */
-static int r_file_crc(const char *path, uint32_t *crc)
-{
-    int err = 0;
-    char msg[256];
-    seg_reader *sr = seg_reader_open(path, &err, msg, sizeof msg);
-    if (!sr) return err ? err : SL_ECORRUPT;
-    *crc = seg_reader_crc(sr);
-    seg_reader_close(sr);
-    return 0;
-}
-
-/* The class of a local file failure (errno e): a missing directory is an I/O error here. */
-static int r_file_err(int e)
-{
-    int rc = fsutil_errno_err(e);
-    return rc == SL_ENOENT ? SL_EIO : rc;
-}
-
-/* Move a verified file into place as the published segment. */
-static int r_publish_file(const rtable *t, const char *segment, const char *from)
-{
-    char to[PATH_MAX], err[256];
-    if (!r_seg_path(t, segment, "", to)) return SL_EINVAL;
-    if (rename(from, to) != 0) {
-        int e = errno;
-        SL_ERROR("replica", "publish failed file=%s err=%s", to, strerror(e));
-        return r_file_err(e);
-    }
-    return fsutil_fsync_parent_dir(to, err, sizeof err);
-}
-
-/* Download url into the table dir and publish it if its CRC is expect_crc. A full or failing
- * disk (SL_ENOSPACE, SL_EDISK) is reported to the disk state; every failure is logged through
- * the limiter, so a retry loop over many segments and sources stays quiet. */
+/* Download url as segment of t, verified and published (segfetch_url). */
 static int r_download(replica *r, httpc *h, const rtable *t, const char *segment,
                       const char *url, uint32_t expect_crc)
 {
-    char tmp[PATH_MAX], why[HTTPC_ERROR_MAX + 64] = "";
-    if (!r_seg_path(t, segment, ".download", tmp)) return SL_EINVAL;
-    httpc_resp resp;
-    httpc_resp_init(&resp, 4096);
-    int rc;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        rc = r_file_err(e);
-        snprintf(why, sizeof why, "%.200s: create: %s", tmp, strerror(e));
-    } else {
-        rc = httpc_get_to_fd(h, url, fd, REPLICA_MAX_SEGMENT_BYTES, 60000, &resp);
-        if (rc) snprintf(why, sizeof why, "%s", resp.error);
-        if (rc == 0 && resp.status != 200) {
-            rc = SL_ENOENT;
-            snprintf(why, sizeof why, "HTTP status %ld", resp.status);
-        }
-        if (rc == 0 && fsync(fd) != 0) {
-            int e = errno;
-            rc = r_file_err(e);
-            snprintf(why, sizeof why, "%.200s: fsync: %s", tmp, strerror(e));
-        }
-        close(fd);
-    }
-    httpc_resp_free(&resp);
-    uint32_t crc = 0;
-    if (rc == 0) rc = r_file_crc(tmp, &crc);
-    if (rc == 0 && crc != expect_crc) rc = SL_ECORRUPT;
-    if (rc == 0) rc = r_publish_file(t, segment, tmp);
-    if (rc) {
-        unlink(tmp);
-        if (sl_err_is_disk(rc))
-            diskstate_fail(r->disk, "download", segment, rc, why, r_now());
-        else
-            SL_LOG_LIMITED(r->lim, "download.failed", SL_LOG_WARN, "replica",
-                           "download failed segment=%s url=%s err=\"%s\" why=\"%s\"", segment,
-                           url, sluice_strerror(rc), why);
-    } else {
-        diskstate_ok(r->disk, "download", r_now());
-        SL_INFO("replica", "downloaded segment=%s url=%s crc=%" PRIu32, segment, url, crc);
-    }
-    return rc;
+    return segfetch_url(h, t->et, segment, url, expect_crc, r->disk, r->lim);
 }
 
 static void r_leader(replica *r, char *out, size_t cap)
@@ -336,43 +244,28 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
     return rc;
 }
 
-/* Build the held segment locally (reusing a build of the same offset). Returns 0, a
- * deterministic failure (sl_err_is_deterministic: logged as an error) or an environmental one
- * (disk full, I/O error, ...: reported to the disk state, logged rate-limited). */
+/* Build the held segment locally (reusing a build of the same offset) into `<segment>.seg.build`.
+ * Returns 0 or engine_build's error: deterministic (the rows, logged as an error) or
+ * environmental (disk full, I/O error, ...: reported to the disk state). */
 static int r_build(replica *r, rpart *rp, uint32_t *crc, uint64_t *size)
 {
     int64_t end = pcons_next_offset(rp->p);
-    char path[PATH_MAX], err[256];
-    if (!r_seg_path(rp->t, rp->meta.segment, ".build", path)) return SL_EINVAL;
+    char path[PATH_MAX];
+    if (!engine_seg_path(rp->t->et, rp->meta.segment, ".build", path)) return SL_EINVAL;
     struct stat st;
     if (rp->built_offset == end && strcmp(rp->built_path, path) == 0 && stat(path, &st) == 0) {
         *crc = rp->built_crc;
         *size = (uint64_t)st.st_size;
         return 0;
     }
-    const schema *s = rp->t->schema;
-    seg_src src;
-    seg_src_col *cols = calloc(s->nfields ? s->nfields : 1, sizeof *cols);
-    if (!cols) abort();
-    mseg_src(pcons_segment(rp->p), &src, cols);
-    src.time_column = rp->t->cfg->time_column;
-    seg_meta_in meta = {.name = rp->meta.segment, .table = rp->t->name,
-                        .partition = rp->partition, .sequence = rp->meta.sequence,
-                        .start_offset = rp->meta.start_offset, .end_offset = end};
-    int rc = seg_build_file(&src, &meta, path, crc, size, err, sizeof err);
-    free(cols);
-    if (r->o.build_delay_ms) usleep((useconds_t)(r->o.build_delay_ms * 1000)); /* test knob */
-    if (rc) {
-        if (sl_err_is_deterministic(rc))
-            SL_ERROR("replica", "build failed segment=%s err=%s", rp->meta.segment, err);
-        else
-            diskstate_fail(r->disk, "build", rp->meta.segment, rc, err, r_now());
-        return rc;
-    }
-    diskstate_ok(r->disk, "build", r_now());
+    engine_built b;
+    int rc = engine_build(r->e, rp->ep, ".build", &b);
+    if (rc) return rc;
+    *crc = b.crc;
+    *size = b.size;
     rp->built_offset = end;
-    rp->built_crc = *crc;
-    memcpy(rp->built_path, path, sizeof path);
+    rp->built_crc = b.crc;
+    memcpy(rp->built_path, b.path, sizeof b.path);
     return 0;
 }
 
@@ -549,7 +442,7 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
         return SL_ECONFLICT;
     SL_INFO("replica", "committed segment=%s build_ms=%lld upload_ms=%ld bytes=%" PRIu64,
             rp->meta.segment, (long long)rq->build_millis, upload_ms, size);
-    return r_publish_file(rp->t, rp->meta.segment, rp->built_path);
+    return engine_publish(rp->t->et, rp->meta.segment, rp->built_path);
 }
 
 /* KEEP: build locally and compare with the committed CRC; heal a divergence by download.
@@ -561,7 +454,7 @@ static int r_keep(replica *r, httpc *h, rpart *rp, const rpc_resp *rs)
     uint64_t size;
     int brc = r_build(r, rp, &crc, &size);
     if (brc == 0 && crc == rs->crc)
-        return r_publish_file(rp->t, rp->meta.segment, rp->built_path);
+        return engine_publish(rp->t->et, rp->meta.segment, rp->built_path);
     if (sl_err_is_disk(brc)) return brc;
     if (brc == 0) {
         const char *tp[] = {rp->t->name};
@@ -649,7 +542,7 @@ static uint64_t r_complete(replica *r, httpc *h, rpart *rp)
             sl_backoff_reset(&rp->disk_backoff);
             r_set_state(r, rp, st.next);
             catchup_arg a = {rp, st.offset};
-            cpool_call(rp->t->pool, rp->p, r_catchup_fn, &a);
+            engine_part_call(rp->ep, r_catchup_fn, &a);
             return 0; /* the partition consumes again; FULL brings it back here */
         }
         case RSM_DO_COMMIT:
@@ -751,16 +644,11 @@ static void *r_completer(void *arg)
 
 /* ---- consumer pool callbacks (worker threads) ---------------------------------------- */
 
-static cpool_full_action r_on_full(void *ctx, cpool_worker *w, pcons *p)
+static cpool_full_action r_on_full(void *ctx, cpool_worker *w, engine_part *ep)
 {
     (void)w;
     replica *r = ctx;
-    pthread_mutex_lock(&r->mu);
-    rpart *rp = NULL;
-    for (size_t i = 0; i < r->nparts && !rp; i++)
-        if (r->parts[i]->p == p) rp = r->parts[i];
-    pthread_mutex_unlock(&r->mu);
-    if (!rp) return CPOOL_HOLD;
+    rpart *rp = engine_part_ctx(ep);
     r_set_state(r, rp, RSM_HOLDING);
     r_enqueue(r, rp, 0);
     return CPOOL_HOLD;
@@ -799,65 +687,37 @@ static rtable *r_table(replica *r, const char *name)
     char *sj = NULL, *tj = NULL;
     size_t sl, tl;
     if (cstore_table_read(r->cs, r->z, name, &tj, &tl, &sj, &sl)) return NULL;
+    schema *sch = schema_parse(sj, sl, "zookeeper schema", err, sizeof err);
+    tcfg *cfg = sch ? tcfg_parse(tj, tl, "zookeeper config", sch, err, sizeof err) : NULL;
+    free(sj);
+    free(tj);
+    if (!cfg || cfg->type != TCFG_REALTIME) {
+        if (!cfg) SL_ERROR("replica", "table %s: unusable config: %s", name, err);
+        tcfg_free(cfg);
+        schema_free(sch);
+        return NULL;
+    }
+    engine_table *et = engine_table_add(r->e, sch, cfg, true, NULL, err, sizeof err);
+    if (!et) {
+        SL_ERROR("replica", "table %s: %s", name, err);
+        return NULL;
+    }
     rtable *t = calloc(1, sizeof *t);
     if (!t) abort();
     snprintf(t->name, sizeof t->name, "%s", name);
-    snprintf(t->dir, sizeof t->dir, "%s/%s", r->o.data_dir, name);
-    t->schema = schema_parse(sj, sl, "zookeeper schema", err, sizeof err);
-    t->cfg = t->schema ? tcfg_parse(tj, tl, "zookeeper config", t->schema, err, sizeof err)
-                       : NULL;
-    free(sj);
-    free(tj);
-    if (!t->cfg || t->cfg->type != TCFG_REALTIME) {
-        if (!t->cfg) SL_ERROR("replica", "table %s: unusable config: %s", name, err);
-        tcfg_free(t->cfg);
-        schema_free(t->schema);
-        free(t);
-        return NULL;
-    }
-    mkdir(r->o.data_dir, 0755);
-    mkdir(t->dir, 0755);
-    t->pt = (pcons_table){.table = t->name, .schema = t->schema,
-                          .no_dictionary = t->cfg->no_dictionary,
-                          .time_column = t->cfg->time_column,
-                          .max_message_bytes = r->o.max_message_bytes,
-                          .dead_letter = r->dead_letter, .metrics = &r->cm,
-                          .perturb_row = r->o.perturb_row};
-    size_t nprops = t->cfg->nprops + r->o.nprops;
-    cpool_prop *props = calloc(nprops ? nprops : 1, sizeof *props);
-    if (!props) abort();
-    size_t k = 0;
-    for (uint32_t i = 0; i < t->cfg->nprops; i++)
-        if (strcmp(t->cfg->props[i].key, "group.id") != 0)
-            props[k++] = (cpool_prop){t->cfg->props[i].key, t->cfg->props[i].value};
-    for (size_t i = 0; i < r->o.nprops; i++) props[k++] = r->o.props[i];
-    cpool_opts po = {.workers = r->o.workers, .bootstrap = t->cfg->broker_list, .props = props,
-                     .nprops = k, .fail_on_data_loss = r->o.fail_on_data_loss};
-    cpool_handler hd = {.ctx = r, .on_full = r_on_full};
-    t->pool = cpool_new(&po, &hd, err, sizeof err);
-    free(props);
-    if (!t->pool) {
-        SL_ERROR("replica", "table %s: %s", name, err);
-        tcfg_free(t->cfg);
-        schema_free(t->schema);
-        free(t);
-        return NULL;
-    }
+    t->et = et;
     cstore_watch_assignment(r->cs, r->z, name, r_watch_cb, r, &t->watch_id);
-    pthread_mutex_lock(&r->mu);
     r->tables = realloc(r->tables, (r->ntables + 1) * sizeof *r->tables);
     if (!r->tables) abort();
     r->tables[r->ntables++] = t;
-    pthread_mutex_unlock(&r->mu);
     SL_INFO("replica", "table %s: watching its assignment", name);
     return t;
 }
 
 static rpart *r_part(replica *r, const rtable *t, int32_t partition)
 {
-    for (size_t i = 0; i < r->nparts; i++)
-        if (r->parts[i]->t == t && r->parts[i]->partition == partition) return r->parts[i];
-    return NULL;
+    engine_part *ep = engine_part_find(r->e, t->et, partition);
+    return ep ? engine_part_ctx(ep) : NULL;
 }
 
 /* A committed segment this instance must hold: keep a file with the right CRC, fetch it
@@ -866,7 +726,7 @@ static void r_ensure_file(replica *r, httpc *h, rtable *t, const char *segment, 
                           bool republish)
 {
     char path[PATH_MAX];
-    if (!r_seg_path(t, segment, "", path)) return;
+    if (!engine_seg_path(t->et, segment, "", path)) return;
     struct stat st;
     bool have = stat(path, &st) == 0;
     if (have && !check_crc) {
@@ -879,7 +739,7 @@ static void r_ensure_file(replica *r, httpc *h, rtable *t, const char *segment, 
         m.status == SEGMETA_IN_PROGRESS)
         return;
     uint32_t crc;
-    bool ok = have && r_file_crc(path, &crc) == 0 && crc == m.crc;
+    bool ok = have && segfetch_file_crc(path, &crc) == 0 && crc == m.crc;
     if (!ok && !sl_backoff_due(&r->dl_backoff, r_now())) return; /* the disk failed: later */
     if (have && !ok) SL_WARN("replica", "local file of %s has the wrong CRC: replacing it", segment);
     if (!ok) {
@@ -924,24 +784,21 @@ static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool 
             m.status != SEGMETA_IN_PROGRESS)
             continue;
         if (!rp) {
-            rp = calloc(1, sizeof *rp);
-            if (!rp) abort();
+            engine_part *ep = engine_part_add(r->e, t->et, (int32_t)p, sizeof(rpart));
+            rp = engine_part_ctx(ep);
+            rp->ep = ep;
             rp->t = t;
             rp->partition = (int32_t)p;
             rp->built_offset = -1;
-            rp->p = pcons_new(&t->pt, (int32_t)p);
+            rp->p = engine_part_pcons(ep);
             rp->meta = m;
             pcons_limits lim = r_limits(&m);
             pcons_start_segment(rp->p, m.sequence, m.segment, m.start_offset,
                                 (uint64_t)m.creation_time_ms, &lim);
-            pthread_mutex_lock(&r->mu);
-            r->parts = realloc(r->parts, (r->nparts + 1) * sizeof *r->parts);
-            if (!r->parts) abort();
-            r->parts[r->nparts++] = rp;
-            pthread_mutex_unlock(&r->mu);
             r_start_state(r, rp);
-            if (cpool_add(t->pool, t->cfg->topic, rp->p) != 0)
-                SL_ERROR("replica", "cannot consume %s partition %u", t->cfg->topic, p);
+            if (engine_part_consume(ep) != 0)
+                SL_ERROR("replica", "cannot consume %s partition %u",
+                         engine_table_cfg(t->et)->topic, p);
             continue;
         }
         if (rp->built_path[0]) unlink(rp->built_path); /* a stale build of the old segment */
@@ -951,7 +808,7 @@ static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool 
         rp->meta = m;
         r_set_state(r, rp, RSM_CONSUMING);
         start_arg sa = {rp, m};
-        cpool_call(t->pool, rp->p, r_start_fn, &sa);
+        engine_part_call(rp->ep, r_start_fn, &sa);
     }
     assign_free(&a);
 }
@@ -1027,6 +884,15 @@ static void *r_control(void *arg)
 
 /* ---- public ---------------------------------------------------------------------------- */
 
+static const char *r_state(void *ctx, const engine_part *ep, bool *error)
+{
+    (void)ctx;
+    const rpart *rp = engine_part_ctx(ep);
+    rsm_state st = rsm_get(&rp->sm);
+    *error = st == RSM_ERROR;
+    return rsm_state_name(st);
+}
+
 replica *replica_start(const replica_opts *o, char *err, size_t errlen)
 {
     replica *r = calloc(1, sizeof *r);
@@ -1043,79 +909,61 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
     pthread_cond_init(&r->cv, NULL);
     static const char *const tl[] = {"table"};
     static const char *const td[] = {"table", "decision"};
-    r->m_divergence = metrics_family_new(o->metrics, METRICS_COUNTER,
+    r->m_divergence = metrics_family_new(o->engine.metrics, METRICS_COUNTER,
                                          "sluice_replica_divergence_total",
                                          "KEEP builds whose CRC differed from the committed one",
                                          tl, 1);
-    r->m_decisions = metrics_family_new(o->metrics, METRICS_COUNTER,
+    r->m_decisions = metrics_family_new(o->engine.metrics, METRICS_COUNTER,
                                         "sluice_replica_completions_total",
                                         "Segment completions by the controller's decision", td, 2);
     r->lim = sl_log_limit_new(0);
-    r->disk = o->disk ? o->disk : (r->own_disk = diskstate_new(NULL));
-    if (cmetrics_register(&r->cm, o->metrics) != 0) {
-        snprintf(err, errlen, "consumer metrics already registered");
-        goto fail;
-    }
-    if (o->dead_letter_path && !(r->dead_letter = dlq_open(o->dead_letter_path, err, errlen)))
-        goto fail;
+    engine_policy pol = {.ctx = r, .on_full = r_on_full, .state = r_state};
+    engine_opts eo = o->engine;
+    eo.log_tag = "replica";
+    if (!(r->e = engine_new(&eo, &pol, err, errlen))) goto fail;
+    r->disk = engine_disk(r->e);
     zk_opts zo = {.on_session = r_on_session, .ctx = r};
     if (!(r->z = zk_open(o->zk_connect, o->zk_session_timeout_ms, &zo, err, errlen))) goto fail;
     if (r_register(r, err, errlen)) goto fail;
     r->ncompleters = o->completion_threads > 0 ? o->completion_threads : 2;
     r->completers = calloc((size_t)r->ncompleters, sizeof *r->completers);
     if (!r->completers) abort();
-    for (int i = 0; i < r->ncompleters; i++) pthread_create(&r->completers[i], NULL, r_completer, r);
     r->dirty = true;
-    pthread_create(&r->control, NULL, r_control, r);
+    for (int i = 0; i < r->ncompleters; i++) {
+        int prc = pthread_create(&r->completers[i], NULL, r_completer, r);
+        if (prc != 0) {
+            snprintf(err, errlen, "cannot start completion thread %d: %s", i, strerror(prc));
+            r->ncompleters = i;
+            goto fail_threads;
+        }
+    }
+    int prc = pthread_create(&r->control, NULL, r_control, r);
+    if (prc != 0) {
+        snprintf(err, errlen, "cannot start the control thread: %s", strerror(prc));
+        goto fail_threads;
+    }
+    r->control_started = true;
     SL_INFO("replica", "registered instance=%s host=%s port=%u", o->instance_id, o->host,
             (unsigned)o->port);
     return r;
+fail_threads:
+    replica_stop(r);
+    return NULL;
 fail:
     zk_close(r->z);
     cstore_free(r->cs);
-    dlq_close(r->dead_letter);
-    diskstate_free(r->own_disk);
+    engine_free(r->e);
     sl_log_limit_free(r->lim);
+    free(r->completers);
+    pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->state_mu);
+    pthread_rwlock_destroy(&r->zk_lock);
+    pthread_cond_destroy(&r->cv);
     free(r);
     return NULL;
 }
 
-int replica_health(replica *r, jsonw *w)
-{
-    int errors = 0;
-    jsonw_arr_begin(w);
-    pthread_mutex_lock(&r->mu);
-    for (size_t i = 0; i < r->nparts; i++) {
-        rpart *rp = r->parts[i];
-        rsm_state st = rsm_get(&rp->sm);
-        errors += st == RSM_ERROR;
-        pcons_stats *ps = pcons_get_stats(rp->p);
-        jsonw_obj_begin(w);
-        jsonw_key(w, "table");
-        jsonw_cstr(w, rp->t->name);
-        jsonw_key(w, "partition");
-        jsonw_i64(w, rp->partition);
-        jsonw_key(w, "state");
-        jsonw_cstr(w, rsm_state_name(st));
-        jsonw_key(w, "nextOffset");
-        jsonw_i64(w, atomic_load_explicit(&ps->next_offset, memory_order_relaxed));
-        jsonw_key(w, "consumingRows");
-        jsonw_u64(w, atomic_load_explicit(&ps->segment_rows, memory_order_relaxed));
-        jsonw_obj_end(w);
-    }
-    pthread_mutex_unlock(&r->mu);
-    jsonw_arr_end(w);
-    return errors;
-}
-
-int replica_segment_path(const replica *r, const char *table, const char *segment, char *buf,
-                         size_t cap)
-{
-    segname sn;
-    if (segname_parse(segment, &sn) != 0 || strcmp(sn.table, table) != 0) return SL_EINVAL;
-    int n = snprintf(buf, cap, "%s/%s/%s.seg", r->o.data_dir, table, segment);
-    return n > 0 && (size_t)n < cap ? 0 : SL_EINVAL;
-}
+engine *replica_engine(replica *r) { return r->e; }
 
 void replica_stop(replica *r)
 {
@@ -1124,27 +972,14 @@ void replica_stop(replica *r)
     pthread_mutex_lock(&r->mu);
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
-    pthread_join(r->control, NULL);
+    if (r->control_started) pthread_join(r->control, NULL);
     for (int i = 0; i < r->ncompleters; i++) pthread_join(r->completers[i], NULL);
-    for (size_t i = 0; i < r->ntables; i++) {
-        zk_unwatch(r->z, r->tables[i]->watch_id);
-        cpool_free(r->tables[i]->pool);
-    }
-    for (size_t i = 0; i < r->nparts; i++) {
-        pcons_free(r->parts[i]->p);
-        free(r->parts[i]);
-    }
-    for (size_t i = 0; i < r->ntables; i++) {
-        tcfg_free(r->tables[i]->cfg);
-        schema_free(r->tables[i]->schema);
-        free(r->tables[i]);
-    }
+    for (size_t i = 0; i < r->ntables; i++) zk_unwatch(r->z, r->tables[i]->watch_id);
+    engine_free(r->e); /* joins the consumer workers, frees the partitions and tables */
+    for (size_t i = 0; i < r->ntables; i++) free(r->tables[i]);
     zk_close(r->z);
     cstore_free(r->cs);
-    dlq_close(r->dead_letter);
-    diskstate_free(r->own_disk);
     sl_log_limit_free(r->lim);
-    free(r->parts);
     free(r->tables);
     free(r->jobs);
     free(r->completers);

@@ -24,16 +24,16 @@
  * On restart the data dir is reconciled with ZooKeeper: committed files with the right CRC
  * are kept, missing or wrong ones downloaded, the consuming segment restarts at its start.
  *
+ * This is the cluster policy of the sidecar engine (consumer/engine.h), which owns the tables,
+ * the partitions, the builds, the paths and the health listing.
+ *
  * Threads: one control thread (assignment reconciliation), a few completion threads, and the
  * consumer pools' workers; a partition is touched by its worker while consuming and by one
  * completion thread while held, never by both. */
 #ifndef SL_REPLICA_H
 #define SL_REPLICA_H
 
-#include "common/diskstate.h"
-#include "common/jsonw.h"
-#include "common/metrics.h"
-#include "consumer/cpool.h"
+#include "consumer/engine.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -41,39 +41,25 @@
 typedef struct replica replica;
 
 typedef struct replica_opts {
+    engine_opts engine;          /* data dir, workers, Kafka properties, test knobs, ... */
     const char *cluster;
     const char *zk_connect;
     unsigned zk_session_timeout_ms;
     const char *instance_id;
     const char *host;            /* advertised in the instance znode */
     uint16_t port;               /* this sidecar's HTTP port (peer downloads) */
-    const char *data_dir;
-    int workers;                 /* consumer threads per table */
     int completion_threads;
-    const cpool_prop *props;     /* kafka.* pass-through */
-    size_t nprops;
-    bool fail_on_data_loss;
-    const char *dead_letter_path;
-    size_t max_message_bytes;
-    int64_t perturb_row;         /* test knob: alter row N (1-based) of every segment; 0 off */
-    uint64_t build_delay_ms;     /* test knob: a build takes this much longer */
-    metrics_registry *metrics;   /* borrowed */
-    diskstate *disk;             /* borrowed: where disk failures are reported; NULL = own */
 } replica_opts;
 
 /* Connect to ZooKeeper, register, reconcile the data dir and start consuming. NULL with the
  * reason in err. Stop with replica_stop. */
 replica *replica_start(const replica_opts *o, char *err, size_t errlen);
 
-/* Partition states as a JSON array into w; returns how many are in ERROR. Any thread. */
-int replica_health(replica *r, jsonw *w);
+/* The engine, for /health and /segments (owned by r). Any thread. */
+engine *replica_engine(replica *r);
 
-/* Path of a published segment file of any table, for peer downloads; SL_EINVAL on a bad
- * name. Any thread. */
-int replica_segment_path(const replica *r, const char *table, const char *segment, char *buf,
-                         size_t cap);
-
-/* Stop everything (consuming segments are dropped; they restart from ZooKeeper). */
+/* Stop everything (consuming segments are dropped; they restart from ZooKeeper). NULL is a
+ * no-op. */
 void replica_stop(replica *r);
 
 #endif

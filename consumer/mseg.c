@@ -495,6 +495,19 @@ void mseg_src(const mseg *m, seg_src *src, seg_src_col *cols)
     }
 }
 
+int mseg_build_file(const mseg *m, const char *time_column, const seg_meta_in *meta,
+                    const char *path, uint32_t *crc, uint64_t *size, char *err, size_t errlen)
+{
+    seg_src src;
+    seg_src_col *cols = calloc(m->schema->nfields ? m->schema->nfields : 1, sizeof *cols);
+    if (!cols) abort();
+    mseg_src(m, &src, cols);
+    src.time_column = time_column;
+    int rc = seg_build_file(&src, meta, path, crc, size, err, errlen);
+    free(cols);
+    return rc;
+}
+
 static void mseg__read_cell(const mseg__col *c, uint64_t v, schema_value *out)
 {
     const void *p = c->dict ? mseg__cvec_at(&c->dvals, mseg__id_at(&c->vals, v))

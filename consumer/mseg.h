@@ -16,6 +16,7 @@
 
 #include "common/schema.h"
 #include "consumer/row.h"
+#include "segment/seg_builder.h"
 #include "segment/seg_src.h"
 
 #include <stdbool.h>
@@ -47,6 +48,14 @@ size_t mseg_memory_bytes(const mseg *m);
 /* Fill a build view of the published rows: src and cols (schema nfields entries) are
  * caller-owned; the view borrows the segment's storage. @locality: writer thread only. */
 void mseg_src(const mseg *m, seg_src *src, seg_src_col *cols);
+
+/* Build the published rows into one immutable segment file at path, atomically
+ * (seg_build_file: crc/size may be NULL; its errors, with the reason in err). time_column
+ * names the column whose range goes into the metadata (NULL: none); meta is borrowed. The one
+ * way a mutable segment becomes a file, for the sidecar and the CLI alike. @locality: writer
+ * thread only. */
+int mseg_build_file(const mseg *m, const char *time_column, const seg_meta_in *meta,
+                    const char *path, uint32_t *crc, uint64_t *size, char *err, size_t errlen);
 
 /* Reader access to published row `row` (< a value returned by mseg_rows) of column col.
  * STRING/BYTES results point into the segment, valid until mseg_free.

@@ -1,16 +1,16 @@
-/* Standalone ingestion (see standalone.h for the contract).
+/* Standalone ingestion (see standalone.h for the contract): the standalone policy of the
+ * sidecar engine.
  *
  * Everything that touches a partition runs on the consumer-pool worker that owns it:
- * on_full builds, publishes and rolls; on_held_tick retries a failed build; in highlevel
- * mode on_assign/on_revoke create and drop the partition. The partition table itself is
- * guarded by a mutex only so that standalone_health can walk it from an HTTP thread. */
+ * on_full builds, publishes and rolls; on_tick retries a failed build or offset commit; in
+ * highlevel mode on_assign creates the partition and on_revoke hands its durable position
+ * to the group before the engine drops it. */
 #include "consumer/standalone.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/sl_err.h"
 #include "consumer/flush.h"
 #include "consumer/pcons.h"
-#include "segment/seg_builder.h"
 #include "segment/seg_reader.h"
 #include "segment/segname.h"
 
@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +29,9 @@
 #define SA_DEFAULT_ROWS 5000000u /* Pinot's default flush rows when no threshold is set */
 #define SA_DEFAULT_TIME_MS (6u * 3600u * 1000u)
 
+/* The policy's state of one partition (the engine part's area). */
 typedef struct sa_part {
-    pcons *p;
+    engine_part *ep;
     flush_tuner tuner;
     uint64_t retry_at_ms; /* a failed build is retried after this */
     sl_backoff disk_backoff; /* builds that failed on the disk: 1 s doubling to 60 s */
@@ -41,26 +41,10 @@ typedef struct sa_part {
 } sa_part;
 
 struct standalone {
-    standalone_opts o;
-    char table_dir[PATH_MAX];
-    char group_id[256];
+    engine *e;
+    engine_table *t;
     bool highlevel;
-    pcons_table pt;
-    cmetrics cm;
-    dlq *dead_letter;
-    cpool *pool;
-    pthread_mutex_t mu; /* guards parts/nparts (health reads them from other threads) */
-    sa_part **parts;
-    size_t nparts, capparts;
-    diskstate *own_disk; /* o.disk when the caller gave none */
 };
-
-/* <table_dir>/<name>.seg into buf (PATH_MAX); false when it does not fit. */
-static bool sa_seg_path(const standalone *s, const char *name, char *buf)
-{
-    int n = snprintf(buf, PATH_MAX, "%s/%s.seg", s->table_dir, name);
-    return n > 0 && n < PATH_MAX;
-}
 
 static uint64_t sa_now_ms(void)
 {
@@ -70,21 +54,6 @@ static uint64_t sa_now_ms(void)
 }
 
 /* ---- checkpoint: the published files ------------------------------------------------ */
-
-/* Remove temporaries of publishes that a crash interrupted (`<name>.seg.tmp.<rand>`). */
-static void sa_clean_temps(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strstr(e->d_name, ".seg.tmp.")) continue;
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (unlink(path) == 0) SL_INFO("standalone", "removed abandoned temp file=%s", path);
-    }
-    closedir(d);
-}
 
 /* One published file of a partition, as its name and its own metadata describe it. */
 typedef struct sa_file {
@@ -103,11 +72,11 @@ static int sa_file_cmp(const void *a, const void *b)
 }
 
 /* The published files of partition (by name), sorted by sequence; caller frees. */
-static sa_file *sa_list(const standalone *s, int32_t partition, size_t *count)
+static sa_file *sa_list(const engine_table *t, int32_t partition, size_t *count)
 {
     sa_file *f = NULL;
     size_t n = 0, cap = 0;
-    DIR *d = opendir(s->table_dir);
+    DIR *d = opendir(engine_table_dir(t));
     struct dirent *e;
     while (d && (e = readdir(d))) {
         size_t len = strlen(e->d_name);
@@ -117,7 +86,7 @@ static sa_file *sa_list(const standalone *s, int32_t partition, size_t *count)
         memcpy(name, e->d_name, len - 4);
         name[len - 4] = '\0';
         segname sn;
-        if (segname_parse(name, &sn) != 0 || strcmp(sn.table, s->o.table->table_name) != 0 ||
+        if (segname_parse(name, &sn) != 0 || strcmp(sn.table, engine_table_name(t)) != 0 ||
             sn.partition != partition)
             continue;
         if (n == cap) {
@@ -139,10 +108,10 @@ static sa_file *sa_list(const standalone *s, int32_t partition, size_t *count)
 /* Verify f's file (seg_reader_open runs the full structure and CRC check of
  * seg_verify_file, i.e. `sluice segment verify`) and compare its metadata with its name.
  * Fills f's offsets, or f->why. */
-static void sa_inspect(const standalone *s, int32_t partition, sa_file *f)
+static void sa_inspect(const engine_table *t, int32_t partition, sa_file *f)
 {
     char path[PATH_MAX], msg[256];
-    if (!sa_seg_path(s, f->name, path)) {
+    if (!engine_seg_path(t, f->name, "", path)) {
         snprintf(f->why, sizeof f->why, "path too long");
         return;
     }
@@ -152,7 +121,7 @@ static void sa_inspect(const standalone *s, int32_t partition, sa_file *f)
         snprintf(f->why, sizeof f->why, "fails verification (%s): %s", sluice_strerror(err), msg);
         return;
     }
-    const char *table = s->o.table->table_name;
+    const char *table = engine_table_name(t);
     f->start = seg_reader_start_offset(r);
     f->end = seg_reader_end_offset(r);
     f->rows = seg_reader_rows(r);
@@ -170,14 +139,14 @@ static void sa_inspect(const standalone *s, int32_t partition, sa_file *f)
     seg_reader_close(r);
 }
 
-/* Move <name>.seg into <table_dir>/quarantine/ (never over an earlier file there: a second
+/* Move <name>.seg into <table dir>/quarantine/ (never over an earlier file there: a second
  * one gets a ".N" suffix), durably. Returns 0 or SL_EIO, logged either way. */
-static int sa_quarantine(const standalone *s, int32_t partition, const char *name,
+static int sa_quarantine(const engine_table *t, int32_t partition, const char *name,
                          const char *why)
 {
     char from[PATH_MAX], qdir[PATH_MAX], to[PATH_MAX], e[256];
-    int n = snprintf(qdir, sizeof qdir, "%s/quarantine", s->table_dir);
-    if (!sa_seg_path(s, name, from) || n <= 0 || n >= (int)sizeof qdir) goto fail;
+    int n = snprintf(qdir, sizeof qdir, "%s/quarantine", engine_table_dir(t));
+    if (!engine_seg_path(t, name, "", from) || n <= 0 || n >= (int)sizeof qdir) goto fail;
     if (mkdir(qdir, 0755) != 0 && errno != EEXIST) goto fail;
     for (int k = 0;; k++) {
         n = k ? snprintf(to, sizeof to, "%s/%s.seg.%d", qdir, name, k)
@@ -192,7 +161,7 @@ static int sa_quarantine(const standalone *s, int32_t partition, const char *nam
     SL_ERROR("standalone",
              "segment file quarantined table=%s partition=%d segment=%s moved_to=%s "
              "reason=\"%s\"",
-             s->o.table->table_name, (int)partition, name, to, why);
+             engine_table_name(t), (int)partition, name, to, why);
     return 0;
 fail:;
     int saved = errno;
@@ -211,16 +180,16 @@ fail:;
  * file is usable, 0 when there is none) and, when the chain is not empty, *start to its end
  * offset, learns the autotune ratio from its newest file and returns 1; 0 when the chain is
  * empty; SL_EIO with the reason in err when a file cannot be moved aside. */
-static int sa_resume_point(standalone *s, int32_t partition, int64_t *next_seq, int64_t *start,
+static int sa_resume_point(const engine_table *t, int32_t partition, int64_t *next_seq, int64_t *start,
                            flush_tuner *tuner, int *quarantined, char *err, size_t errlen)
 {
     size_t n = 0;
-    sa_file *f = sa_list(s, partition, &n);
+    sa_file *f = sa_list(t, partition, &n);
     const sa_file *last = NULL, *cut = NULL;
     *next_seq = n ? f[0].seq : 0;
     for (size_t i = 0; i < n; i++) {
         if (!cut) {
-            sa_inspect(s, partition, &f[i]);
+            sa_inspect(t, partition, &f[i]);
             if (!f[i].why[0] && f[i].seq != *next_seq)
                 snprintf(f[i].why, sizeof f[i].why,
                          "sequence %" PRId64 " where %" PRId64 " was expected", f[i].seq,
@@ -239,9 +208,9 @@ static int sa_resume_point(standalone *s, int32_t partition, int64_t *next_seq, 
         } else {
             snprintf(f[i].why, sizeof f[i].why, "after the cut at %.*s", SEGNAME_MAX, cut->name);
         }
-        if (sa_quarantine(s, partition, f[i].name, f[i].why) != 0) {
+        if (sa_quarantine(t, partition, f[i].name, f[i].why) != 0) {
             /* left in place it would be served and, if valid, published twice: refuse */
-            snprintf(err, errlen, "%s: cannot move %s.seg to quarantine/ (%s)", s->table_dir,
+            snprintf(err, errlen, "%s: cannot move %s.seg to quarantine/ (%s)", engine_table_dir(t),
                      f[i].name, strerror(errno));
             free(f);
             return SL_EIO;
@@ -253,13 +222,13 @@ static int sa_resume_point(standalone *s, int32_t partition, int64_t *next_seq, 
         flush_learn(tuner, last->rows, last->size);
         SL_INFO("standalone",
                 "resume table=%s partition=%d after=%s start=%" PRId64 " chain=%zu%s%s",
-                s->o.table->table_name, (int)partition, last->name, *start,
+                engine_table_name(t), (int)partition, last->name, *start,
                 (size_t)(last - f) + 1, cut ? " cut_at=" : "", cut ? cut->name : "");
     } else if (cut) {
         SL_WARN("standalone",
                 "no usable segment table=%s partition=%d: starting sequence %" PRId64
                 " from auto.offset.reset",
-                s->o.table->table_name, (int)partition, *next_seq);
+                engine_table_name(t), (int)partition, *next_seq);
     }
     free(f);
     return last != NULL;
@@ -267,9 +236,9 @@ static int sa_resume_point(standalone *s, int32_t partition, int64_t *next_seq, 
 
 /* ---- segments -------------------------------------------------------------------- */
 
-static pcons_limits sa_limits(const standalone *s, const sa_part *sp)
+static pcons_limits sa_limits(const sa_part *sp)
 {
-    const tcfg *t = s->o.table;
+    const tcfg *t = engine_table_cfg(engine_part_table(sp->ep));
     pcons_limits lim = {.rows = t->flush_rows, .time_ms = t->flush_time_ms, .end_offset = -1};
     if (t->flush_size_bytes) lim.rows = flush_next_rows(&sp->tuner);
     if (!lim.rows && !lim.time_ms) {
@@ -279,75 +248,15 @@ static pcons_limits sa_limits(const standalone *s, const sa_part *sp)
     return lim;
 }
 
-static void sa_start_segment(standalone *s, sa_part *sp, int64_t seq, int64_t start)
+static void sa_start_segment(sa_part *sp, int64_t seq, int64_t start)
 {
     char name[SEGNAME_MAX];
     uint64_t now = sa_now_ms();
-    segname_format(name, sizeof name, s->o.table->table_name, pcons_partition(sp->p), seq,
-                   (int64_t)now);
-    pcons_limits lim = sa_limits(s, sp);
-    pcons_start_segment(sp->p, seq, name, start, now, &lim);
-}
-
-/* Build and publish sp's FULL segment. Returns 0 or the builder's error. */
-static int sa_build(standalone *s, sa_part *sp)
-{
-    pcons *p = sp->p;
-    const schema *sch = s->o.schema;
-    char plabel[16], path[PATH_MAX], err[256];
-    snprintf(plabel, sizeof plabel, "%d", (int)pcons_partition(p));
-    const char *tp[] = {s->o.table->table_name, plabel};
-    seg_src src;
-    seg_src_col *cols = calloc(sch->nfields ? sch->nfields : 1, sizeof *cols);
-    if (!cols) abort();
-    mseg_src(pcons_segment(p), &src, cols);
-    src.time_column = s->o.table->time_column;
-    seg_meta_in meta = {.name = pcons_segment_name(p),
-                        .table = s->o.table->table_name,
-                        .partition = pcons_partition(p),
-                        .sequence = pcons_seq(p),
-                        .start_offset = pcons_start_offset(p),
-                        .end_offset = pcons_next_offset(p)};
-    if (!sa_seg_path(s, meta.name, path)) {
-        free(cols);
-        SL_ERROR("standalone", "segment path too long dir=%s", s->table_dir);
-        return SL_EINVAL;
-    }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    uint32_t crc = 0;
-    uint64_t size = 0;
-    int rc = seg_build_file(&src, &meta, path, &crc, &size, err, sizeof err);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    free(cols);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    if (rc != 0) {
-        metrics_counter_add(metrics_counter_with(s->cm.build_fail, tp), 1);
-        if (sl_err_is_deterministic(rc)) /* the rows: retried, but they will fail alike */
-            SL_ERROR("standalone", "segment build failed table=%s partition=%d segment=%s "
-                                   "err=%s (retrying in %d ms)",
-                     meta.table, meta.partition, meta.name, err, SA_RETRY_MS);
-        else /* the disk: the rows stay in memory until it is usable again */
-            diskstate_fail(s->o.disk, "build", meta.name, rc, err, sa_now_ms());
-        return rc;
-    }
-    diskstate_ok(s->o.disk, "build", sa_now_ms());
-    metrics_counter_add(metrics_counter_with(s->cm.builds, tp), 1);
-    metrics_histogram_observe(metrics_histogram_with(s->cm.build_seconds, tp), secs);
-    flush_learn(&sp->tuner, src.rows, size);
-    SL_INFO("standalone", "segment published table=%s partition=%d segment=%s rows=%" PRIu64
-                          " start=%" PRId64 " end=%" PRId64 " bytes=%" PRIu64 " crc=%" PRIu32
-                          " build_s=%.3f reason=%s",
-            meta.table, meta.partition, meta.name, src.rows, meta.start_offset, meta.end_offset,
-            size, crc, secs, pcons_end_name(pcons_end_reason(p)));
-    return 0;
-}
-
-static sa_part *sa_find(standalone *s, const pcons *p)
-{
-    for (size_t i = 0; i < s->nparts; i++)
-        if (s->parts[i]->p == p) return s->parts[i];
-    return NULL;
+    pcons *p = engine_part_pcons(sp->ep);
+    segname_format(name, sizeof name, engine_table_name(engine_part_table(sp->ep)),
+                   pcons_partition(p), seq, (int64_t)now);
+    pcons_limits lim = sa_limits(sp);
+    pcons_start_segment(p, seq, name, start, now, &lim);
 }
 
 /* Build, publish, commit (highlevel) and roll; on the owning worker. A failed build keeps
@@ -355,7 +264,9 @@ static sa_part *sa_find(standalone *s, const pcons *p)
  * a full or failing disk with exponential backoff. */
 static bool sa_complete(standalone *s, cpool_worker *w, sa_part *sp)
 {
-    int rc = sa_build(s, sp);
+    pcons *p = engine_part_pcons(sp->ep);
+    engine_built b;
+    int rc = engine_build(s->e, sp->ep, "", &b);
     if (rc != 0) {
         uint64_t now = sa_now_ms();
         sp->retry_at_ms = sl_err_is_deterministic(rc)
@@ -363,31 +274,33 @@ static bool sa_complete(standalone *s, cpool_worker *w, sa_part *sp)
                               : now + sl_backoff_fail(&sp->disk_backoff, now, 0, 0);
         return false;
     }
+    flush_learn(&sp->tuner, b.rows, b.size);
+    SL_INFO("standalone", "segment published table=%s partition=%d segment=%s rows=%" PRIu64
+                          " start=%" PRId64 " end=%" PRId64 " bytes=%" PRIu64 " crc=%" PRIu32
+                          " build_s=%.3f reason=%s",
+            engine_table_name(engine_part_table(sp->ep)), (int)pcons_partition(p),
+            pcons_segment_name(p), b.rows,
+            pcons_start_offset(p), pcons_next_offset(p), b.size, b.crc, b.seconds,
+            pcons_end_name(pcons_end_reason(p)));
     sl_backoff_reset(&sp->disk_backoff);
-    int64_t end = pcons_next_offset(sp->p);
+    int64_t end = pcons_next_offset(p);
     sp->durable = end;
-    if (s->highlevel && cpool_commit(w, sp->p, end) == 0) sp->committed = end;
-    sa_start_segment(s, sp, pcons_seq(sp->p) + 1, end);
+    if (s->highlevel && cpool_commit(w, p, end) == 0) sp->committed = end;
+    sa_start_segment(sp, pcons_seq(p) + 1, end);
     return true;
 }
 
-static cpool_full_action sa_on_full(void *ctx, cpool_worker *w, pcons *p)
+static cpool_full_action sa_on_full(void *ctx, cpool_worker *w, engine_part *ep)
 {
-    standalone *s = ctx;
-    pthread_mutex_lock(&s->mu);
-    sa_part *sp = sa_find(s, p);
-    pthread_mutex_unlock(&s->mu);
-    return sp && sa_complete(s, w, sp) ? CPOOL_CONTINUE : CPOOL_HOLD;
+    return sa_complete(ctx, w, engine_part_ctx(ep)) ? CPOOL_CONTINUE : CPOOL_HOLD;
 }
 
 /* Every tick: retry a failed build (held partitions) or a failed offset commit. */
-static void sa_on_tick(void *ctx, cpool_worker *w, pcons *p, bool held)
+static void sa_on_tick(void *ctx, cpool_worker *w, engine_part *ep, bool held)
 {
     standalone *s = ctx;
-    pthread_mutex_lock(&s->mu);
-    sa_part *sp = sa_find(s, p);
-    pthread_mutex_unlock(&s->mu);
-    if (!sp) return;
+    sa_part *sp = engine_part_ctx(ep);
+    pcons *p = engine_part_pcons(ep);
     if (s->highlevel && sp->durable > sp->committed && cpool_commit(w, p, sp->durable) == 0)
         sp->committed = sp->durable;
     if (!held || pcons_get_state(p) != PCONS_FULL || sa_now_ms() < sp->retry_at_ms) return;
@@ -398,169 +311,107 @@ static void sa_on_tick(void *ctx, cpool_worker *w, pcons *p, bool held)
 
 /* New partition starting after its checkpoint, or at committed (highlevel, when later),
  * or where auto.offset.reset says. NULL with the reason in err when the start cannot be
- * resolved now. */
-static sa_part *sa_part_new(standalone *s, int32_t partition, int64_t committed, char *err,
-                            size_t errlen)
+ * resolved now (nothing is left behind then). */
+static sa_part *sa_part_new(standalone *s, engine_table *et, int32_t partition,
+                            int64_t committed, char *err, size_t errlen)
 {
-    sa_part *sp = calloc(1, sizeof *sp);
-    if (!sp) abort();
-    sp->tuner.target_bytes = s->o.table->flush_size_bytes;
+    const tcfg *t = engine_table_cfg(et);
+    sa_part tmp = {0};
+    tmp.tuner.target_bytes = t->flush_size_bytes;
     int64_t seq = 0, start = -1;
-    int resumed = sa_resume_point(s, partition, &seq, &start, &sp->tuner, &sp->quarantined, err,
+    int resumed = sa_resume_point(et, partition, &seq, &start, &tmp.tuner, &tmp.quarantined, err,
                                   errlen);
-    if (resumed < 0) {
-        free(sp);
-        return NULL;
-    }
+    if (resumed < 0) return NULL;
     if (committed > start) start = committed;
     /* the group's own position: when the local files resume beyond it (a commit that failed
      * in a rebalance), the next tick commits the durable position */
-    sp->durable = start;
-    sp->committed = committed;
+    tmp.durable = start;
+    tmp.committed = committed;
     if (!resumed && committed < 0) {
         int64_t low, high;
-        if (cpool_query_watermarks(s->pool, s->o.table->topic, partition, &low, &high) != 0) {
-            snprintf(err, errlen, "cannot read offsets of %s partition %d at %s",
-                     s->o.table->topic, (int)partition, s->o.table->broker_list);
-            free(sp);
+        if (engine_table_watermarks(et, partition, &low, &high) != 0) {
+            snprintf(err, errlen, "cannot read offsets of %s partition %d at %s", t->topic,
+                     (int)partition, t->broker_list);
             return NULL;
         }
-        start = s->o.table->offset_reset == TCFG_RESET_LARGEST ? high : low;
+        start = t->offset_reset == TCFG_RESET_LARGEST ? high : low;
     }
-    sp->p = pcons_new(&s->pt, partition);
-    sa_start_segment(s, sp, seq, start);
-    pthread_mutex_lock(&s->mu);
-    if (s->nparts == s->capparts) {
-        s->capparts = s->capparts ? s->capparts * 2 : 16;
-        s->parts = realloc(s->parts, s->capparts * sizeof *s->parts);
-        if (!s->parts) abort();
-    }
-    s->parts[s->nparts++] = sp;
-    pthread_mutex_unlock(&s->mu);
+    engine_part *ep = engine_part_add(s->e, et, partition, sizeof(sa_part));
+    sa_part *sp = engine_part_ctx(ep);
+    *sp = tmp;
+    sp->ep = ep;
+    sa_start_segment(sp, seq, start);
     return sp;
 }
 
-static void sa_part_free(standalone *s, sa_part *sp)
-{
-    pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < s->nparts; i++) {
-        if (s->parts[i] == sp) {
-            s->parts[i] = s->parts[--s->nparts];
-            break;
-        }
-    }
-    pthread_mutex_unlock(&s->mu);
-    pcons_free(sp->p);
-    free(sp);
-}
-
-static pcons *sa_on_assign(void *ctx, cpool_worker *w, const char *topic, int32_t partition,
-                           int64_t committed)
+static engine_part *sa_on_assign(void *ctx, cpool_worker *w, engine_table *t, int32_t partition,
+                                 int64_t committed)
 {
     (void)w;
-    (void)topic;
-    standalone *s = ctx;
     char err[PATH_MAX + 256];
-    sa_part *sp = sa_part_new(s, partition, committed, err, sizeof err);
+    sa_part *sp = sa_part_new(ctx, t, partition, committed, err, sizeof err);
     if (!sp) SL_ERROR("standalone", "partition=%d not consumed: %s", (int)partition, err);
-    return sp ? sp->p : NULL;
+    return sp ? sp->ep : NULL;
 }
 
-static void sa_on_revoke(void *ctx, cpool_worker *w, pcons *p)
+static void sa_on_revoke(void *ctx, cpool_worker *w, engine_part *ep)
 {
-    standalone *s = ctx;
-    pthread_mutex_lock(&s->mu);
-    sa_part *sp = sa_find(s, p);
-    pthread_mutex_unlock(&s->mu);
-    if (!sp) return;
+    (void)ctx;
+    sa_part *sp = engine_part_ctx(ep);
     /* last chance to hand the durable position to the partition's next owner */
-    if (sp->durable > sp->committed) cpool_commit(w, p, sp->durable);
-    sa_part_free(s, sp);
+    if (sp->durable > sp->committed) cpool_commit(w, engine_part_pcons(ep), sp->durable);
+}
+
+static const char *sa_state(void *ctx, const engine_part *ep, bool *error)
+{
+    (void)ctx;
+    pcons_state st = pcons_get_state(engine_part_pcons(ep));
+    *error = st == PCONS_ERROR;
+    return pcons_state_name(st);
+}
+
+static void sa_health_fields(void *ctx, const engine_part *ep, jsonw *w)
+{
+    (void)ctx;
+    const sa_part *sp = engine_part_ctx(ep);
+    jsonw_key(w, "quarantinedFiles");
+    jsonw_i64(w, sp->quarantined);
 }
 
 /* ---- public ------------------------------------------------------------------------ */
-
-static int sa_mkdirs(const char *path, char *err, size_t errlen)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *q = tmp + 1; *q; q++) {
-        if (*q != '/') continue;
-        *q = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) goto fail;
-        *q = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) goto fail;
-    return 0;
-fail:
-    snprintf(err, errlen, "data.dir: cannot create %s: %s", tmp, strerror(errno));
-    return SL_EIO;
-}
 
 standalone *standalone_start(const standalone_opts *o, char *err, size_t errlen)
 {
     standalone *s = calloc(1, sizeof *s);
     if (!s) abort();
-    s->o = *o;
-    if (!s->o.disk) s->o.disk = s->own_disk = diskstate_new(NULL);
     const tcfg *t = o->table;
-    pthread_mutex_init(&s->mu, NULL);
-    snprintf(s->table_dir, sizeof s->table_dir, "%s/%s", o->data_dir, t->table_name);
-    if (sa_mkdirs(s->table_dir, err, errlen) != 0) goto fail;
-    sa_clean_temps(s->table_dir);
-    if (cmetrics_register(&s->cm, o->metrics) != 0) {
-        snprintf(err, errlen, "consumer metrics already registered");
-        goto fail;
-    }
-    if (o->dead_letter_path && !(s->dead_letter = dlq_open(o->dead_letter_path, err, errlen)))
-        goto fail;
-    s->pt = (pcons_table){.table = t->table_name,
-                          .schema = o->schema,
-                          .no_dictionary = t->no_dictionary,
-                          .time_column = t->time_column,
-                          .max_message_bytes = o->max_message_bytes,
-                          .dead_letter = s->dead_letter,
-                          .metrics = &s->cm};
-    /* librdkafka properties: the table's stream consumer props, then the sidecar's kafka.* */
-    size_t nprops = t->nprops + o->nprops;
-    cpool_prop *props = calloc(nprops ? nprops : 1, sizeof *props);
-    if (!props) abort();
-    size_t k = 0;
-    const char *group = NULL;
-    for (uint32_t i = 0; i < t->nprops; i++) {
-        if (strcmp(t->props[i].key, "group.id") == 0) {
-            group = t->props[i].value;
-            continue;
-        }
-        props[k++] = (cpool_prop){t->props[i].key, t->props[i].value};
-    }
-    for (size_t i = 0; i < o->nprops; i++) props[k++] = o->props[i];
+    engine_policy pol = {.ctx = s,
+                         .on_full = sa_on_full,
+                         .on_tick = sa_on_tick,
+                         .on_assign = sa_on_assign,
+                         .on_revoke = sa_on_revoke,
+                         .state = sa_state,
+                         .health_fields = sa_health_fields};
+    engine_opts eo = o->engine;
+    eo.log_tag = "standalone";
+    if (!(s->e = engine_new(&eo, &pol, err, errlen))) goto fail;
     s->highlevel = t->consumer_type == TCFG_CONSUMER_HIGHLEVEL;
-    if (s->highlevel) snprintf(s->group_id, sizeof s->group_id, "%s", group ? group : t->table_name);
-    cpool_opts po = {.workers = o->workers,
-                     .bootstrap = t->broker_list,
-                     .props = props,
-                     .nprops = k,
-                     .fail_on_data_loss = o->fail_on_data_loss,
-                     .group_id = s->highlevel ? s->group_id : NULL,
-                     .topic = t->topic};
-    cpool_handler h = {.ctx = s,
-                       .on_full = sa_on_full,
-                       .on_assign = sa_on_assign,
-                       .on_revoke = sa_on_revoke,
-                       .on_tick = sa_on_tick};
-    s->pool = cpool_new(&po, &h, err, errlen);
-    free(props); /* cpool_new copied the librdkafka settings into its handles */
-    if (!s->pool) goto fail;
+    const char *group = t->table_name;
+    for (uint32_t i = 0; i < t->nprops; i++)
+        if (strcmp(t->props[i].key, "group.id") == 0) group = t->props[i].value;
+    if (!(s->t = engine_table_add(s->e, o->schema, t, false, s->highlevel ? group : NULL, err,
+                                  errlen)))
+        goto fail;
+    const tcfg *cfg = engine_table_cfg(s->t);
     if (s->highlevel) {
-        SL_INFO("standalone", "joined consumer group group=%s topic=%s", s->group_id, t->topic);
+        SL_INFO("standalone", "joined consumer group group=%s topic=%s", group, cfg->topic);
         return s;
     }
     int count = 0;
-    int rc = cpool_partition_count(s->pool, t->topic, &count);
+    int rc = engine_table_partitions(s->t, &count);
     if (rc != 0) {
-        snprintf(err, errlen, "stream.kafka.topic.name: topic %s %s at %s", t->topic,
-                 rc == SL_ENOENT ? "does not exist" : "metadata unavailable", t->broker_list);
+        snprintf(err, errlen, "stream.kafka.topic.name: topic %s %s at %s", cfg->topic,
+                 rc == SL_ENOENT ? "does not exist" : "metadata unavailable", cfg->broker_list);
         goto fail;
     }
     size_t n = o->partitions ? o->npartitions : (size_t)count;
@@ -568,73 +419,29 @@ standalone *standalone_start(const standalone_opts *o, char *err, size_t errlen)
         int32_t part = o->partitions ? o->partitions[i] : (int32_t)i;
         if (part < 0 || part >= count) {
             snprintf(err, errlen, "partitions: topic %s has no partition %d (it has %d)",
-                     t->topic, (int)part, count);
+                     cfg->topic, (int)part, count);
             goto fail;
         }
-        sa_part *sp = sa_part_new(s, part, -1, err, errlen);
+        sa_part *sp = sa_part_new(s, s->t, part, -1, err, errlen);
         if (!sp) goto fail;
-        if (cpool_add(s->pool, t->topic, sp->p) != 0) {
-            snprintf(err, errlen, "cannot assign %s partition %d", t->topic, (int)part);
+        if (engine_part_consume(sp->ep) != 0) {
+            snprintf(err, errlen, "cannot assign %s partition %d", cfg->topic, (int)part);
             goto fail;
         }
     }
-    SL_INFO("standalone", "consuming table=%s topic=%s partitions=%zu workers=%d", t->table_name,
-            t->topic, n, o->workers);
+    SL_INFO("standalone", "consuming table=%s topic=%s partitions=%zu workers=%d",
+            cfg->table_name, cfg->topic, n, o->engine.workers);
     return s;
 fail:
     standalone_stop(s);
     return NULL;
 }
 
-int standalone_health(standalone *s, jsonw *w)
-{
-    int errors = 0;
-    jsonw_arr_begin(w);
-    pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < s->nparts; i++) {
-        pcons *p = s->parts[i]->p;
-        pcons_stats *st = pcons_get_stats(p);
-        pcons_state state = pcons_get_state(p);
-        errors += state == PCONS_ERROR;
-        jsonw_obj_begin(w);
-        jsonw_key(w, "partition");
-        jsonw_i64(w, pcons_partition(p));
-        jsonw_key(w, "state");
-        jsonw_cstr(w, pcons_state_name(state));
-        jsonw_key(w, "nextOffset");
-        jsonw_i64(w, atomic_load_explicit(&st->next_offset, memory_order_relaxed));
-        jsonw_key(w, "highWatermark");
-        jsonw_i64(w, atomic_load_explicit(&st->high_watermark, memory_order_relaxed));
-        jsonw_key(w, "consumingRows");
-        jsonw_u64(w, atomic_load_explicit(&st->segment_rows, memory_order_relaxed));
-        jsonw_key(w, "quarantinedFiles");
-        jsonw_i64(w, s->parts[i]->quarantined);
-        jsonw_obj_end(w);
-    }
-    pthread_mutex_unlock(&s->mu);
-    jsonw_arr_end(w);
-    return errors;
-}
-
-int standalone_segment_path(const standalone *s, const char *name, char *buf, size_t cap)
-{
-    segname sn;
-    if (segname_parse(name, &sn) != 0 || strcmp(sn.table, s->o.table->table_name) != 0)
-        return SL_EINVAL;
-    char path[PATH_MAX];
-    if (!sa_seg_path(s, name, path) || strlen(path) >= cap) return SL_EINVAL;
-    memcpy(buf, path, strlen(path) + 1);
-    return 0;
-}
+engine *standalone_engine(standalone *s) { return s->e; }
 
 void standalone_stop(standalone *s)
 {
     if (!s) return;
-    cpool_free(s->pool); /* joins the workers; highlevel revokes through on_revoke */
-    while (s->nparts) sa_part_free(s, s->parts[s->nparts - 1]);
-    free(s->parts);
-    dlq_close(s->dead_letter);
-    diskstate_free(s->own_disk);
-    pthread_mutex_destroy(&s->mu);
+    engine_free(s->e); /* joins the workers; highlevel revokes through on_revoke */
     free(s);
 }

@@ -17,38 +17,29 @@
  * in memory and is retried with a backoff of 1 s doubling to 60 s; the condition is reported
  * to opts.disk (health, metrics, one log line per kind per minute).
  *
+ * This is the standalone policy of the sidecar engine (consumer/engine.h), which owns the
+ * table, the partitions, the builds, the paths and the health listing.
+ *
  * Threads: the consumer pool's workers do all the consuming, building and retrying (of a
- * failed build or offset commit); standalone_health may be called from any thread. */
+ * failed build or offset commit). */
 #ifndef SL_STANDALONE_H
 #define SL_STANDALONE_H
 
-#include "common/diskstate.h"
-#include "common/jsonw.h"
-#include "common/metrics.h"
 #include "common/schema.h"
 #include "common/table_config.h"
-#include "consumer/cpool.h"
+#include "consumer/engine.h"
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct standalone standalone;
 
 typedef struct standalone_opts {
-    const char *data_dir;
+    engine_opts engine;          /* data dir, workers, Kafka properties, ... */
     const schema *schema;        /* borrowed, outlives the standalone */
-    const tcfg *table;           /* borrowed, outlives the standalone */
+    const tcfg *table;           /* borrowed, outlives the standalone; a REALTIME table */
     const int32_t *partitions;   /* lowlevel: partitions to consume; NULL = all of the topic */
     size_t npartitions;
-    int workers;                 /* consumer threads (>= 1) */
-    const cpool_prop *props;     /* extra librdkafka properties (kafka.* keys) */
-    size_t nprops;
-    bool fail_on_data_loss;
-    const char *dead_letter_path; /* or NULL */
-    size_t max_message_bytes;    /* 0 = decoder default */
-    metrics_registry *metrics;   /* borrowed */
-    diskstate *disk;             /* borrowed: where disk failures are reported (may be NULL) */
 } standalone_opts;
 
 /* Scan the data dir, resolve start offsets and start consuming. NULL with the reason in
@@ -56,15 +47,12 @@ typedef struct standalone_opts {
  * standalone_stop. */
 standalone *standalone_start(const standalone_opts *o, char *err, size_t errlen);
 
-/* Partition states as JSON (an array) into w; returns how many partitions are in ERROR. */
-int standalone_health(standalone *s, jsonw *w);
+/* The engine, for /health and /segments (owned by s). Any thread. */
+engine *standalone_engine(standalone *s);
 
 /* Stop consuming (a build in progress finishes and is published; consuming segments are
- * dropped: they are re-read from Kafka on the next start) and free everything. */
+ * dropped: they are re-read from Kafka on the next start) and free everything. NULL is a
+ * no-op. */
 void standalone_stop(standalone *s);
-
-/* The file of segment `name` of the table under data_dir, into buf. Returns 0, or
- * SL_EINVAL when name is not a valid segment name of this table. */
-int standalone_segment_path(const standalone *s, const char *name, char *buf, size_t cap);
 
 #endif

@@ -184,12 +184,9 @@ static int cmd_build(int argc, char **argv)
     }
     if (tty) fputc('\n', stderr);
 
-    seg_src src;
-    seg_src_col *cols = calloc(s->nfields, sizeof *cols);
-    mseg_src(m, &src, cols);
-    src.time_column = t && t->time_column ? t->time_column : NULL;
-    for (uint32_t i = 0; !src.time_column && i < s->nfields; i++)
-        if (s->fields[i].role == SCHEMA_DATETIME) src.time_column = s->fields[i].name;
+    const char *time_column = t && t->time_column ? t->time_column : NULL;
+    for (uint32_t i = 0; !time_column && i < s->nfields; i++)
+        if (s->fields[i].role == SCHEMA_DATETIME) time_column = s->fields[i].name;
     if (!name) {
         default_name(out, segname, sizeof segname);
         name = segname;
@@ -199,8 +196,7 @@ static int cmd_build(int argc, char **argv)
     uint32_t crc = 0;
     uint64_t size = 0;
     double tb = now_s();
-    int brc = seg_build_file(&src, &meta, out, &crc, &size, err, sizeof err);
-    free(cols);
+    int brc = mseg_build_file(m, time_column, &meta, out, &crc, &size, err, sizeof err);
     if (brc != 0) {
         fprintf(stderr, "sluice segment build: %s: %s\n", out, err);
         goto done;

@@ -20,6 +20,7 @@
 #include "common/table_config.h"
 #include "completion/replica.h"
 #include "consumer/standalone.h"
+#include "segment/segname.h"
 #include "src/cmds.h"
 
 #include <errno.h>
@@ -162,11 +163,11 @@ static const char sidecar_usage[] =
 
 typedef struct sidecar {
     sidecar_conf conf;
-    schema *schema;
-    tcfg *table;
+    char table[SEGNAME_TABLE_MAX + 1]; /* standalone: the table's name */
     metrics_registry *metrics;
-    standalone *sa; /* standalone mode */
-    replica *rep;   /* cluster mode */
+    standalone *sa;  /* standalone mode */
+    replica *rep;    /* cluster mode */
+    engine *engine;  /* the mode's; published once it runs */
     diskstate *disk;
     httpd *http;
 } sidecar;
@@ -176,8 +177,7 @@ typedef struct sidecar {
 /* Handlers answer 503 until the mode's engine is running (HTTP is bound first). */
 static bool sidecar_starting(const sidecar *sc, httpd_resp *resp)
 {
-    if (__atomic_load_n(&sc->sa, __ATOMIC_ACQUIRE) || __atomic_load_n(&sc->rep, __ATOMIC_ACQUIRE))
-        return false;
+    if (__atomic_load_n(&sc->engine, __ATOMIC_ACQUIRE)) return false;
     httpd_resp_text(resp, 503, "starting\n");
     return true;
 }
@@ -194,12 +194,12 @@ static void sidecar_health(httpd_req *req, httpd_resp *resp, void *ctx)
     jsonw_cstr(&w, sc->conf.instance_id);
     jsonw_key(&w, "mode");
     jsonw_cstr(&w, sidecar_modes[sc->conf.mode].name);
-    if (sc->table) {
+    if (sc->table[0]) {
         jsonw_key(&w, "table");
-        jsonw_cstr(&w, sc->table->table_name);
+        jsonw_cstr(&w, sc->table);
     }
     jsonw_key(&w, "partitions");
-    int errors = sc->sa ? standalone_health(sc->sa, &w) : replica_health(sc->rep, &w);
+    int errors = engine_health(sc->engine, &w);
     jsonw_key(&w, "disk");
     bool disk_bad = diskstate_json(sc->disk, &w);
     jsonw_key(&w, "status");
@@ -227,12 +227,12 @@ static void sidecar_segment(httpd_req *req, httpd_resp *resp, void *ctx)
     const char *table = httpd_req_param(req, "table");
     const char *name = httpd_req_param(req, "segment");
     char path[PATH_MAX];
-    if (sc->sa && strcmp(table, sc->table->table_name) != 0) {
+    int prc = engine_segment_path(sc->engine, table, name, path, sizeof path);
+    if (prc == SL_ENOENT) {
         httpd_resp_text(resp, 404, "no such table: %s\n", table);
         return;
     }
-    if ((sc->sa ? standalone_segment_path(sc->sa, name, path, sizeof path)
-                : replica_segment_path(sc->rep, table, name, path, sizeof path)) != 0) {
+    if (prc != 0) {
         httpd_resp_text(resp, 400, "not a segment name of table %s: %s\n", table, name);
         return;
     }
@@ -304,6 +304,8 @@ int cmd_sidecar_main(int argc, char **argv)
     int32_t *parts = NULL;
     size_t nparts = 0;
     cpool_prop *props = NULL;
+    schema *sch = NULL; /* standalone: lent to the standalone engine */
+    tcfg *table = NULL;
     if (config_load(sidecar_defs, SIDECAR_NDEFS, &sc.conf, CONFIG_ROLE_SIDECAR, config_path, sets,
                     nsets, err, sizeof err) != 0) {
         fprintf(stderr, "sluice sidecar: config: %s\n", err);
@@ -311,12 +313,12 @@ int cmd_sidecar_main(int argc, char **argv)
     }
     sl_log_threshold = (sl_log_level)sc.conf.log_level;
     if (sc.conf.mode == SIDECAR_MODE_STANDALONE &&
-        (!(sc.schema = schema_load(sc.conf.table_schema, err, sizeof err)) ||
-         !(sc.table = tcfg_load(sc.conf.table_config, sc.schema, err, sizeof err)))) {
+        (!(sch = schema_load(sc.conf.table_schema, err, sizeof err)) ||
+         !(table = tcfg_load(sc.conf.table_config, sch, err, sizeof err)))) {
         fprintf(stderr, "sluice sidecar: %s\n", err);
         goto done;
     }
-    if (sc.table && sc.table->type != TCFG_REALTIME) {
+    if (table && table->type != TCFG_REALTIME) {
         fprintf(stderr, "sluice sidecar: %s: tableType: a sidecar consumes REALTIME tables\n",
                 sc.conf.table_config);
         goto done;
@@ -355,12 +357,8 @@ int cmd_sidecar_main(int argc, char **argv)
     sc.metrics = metrics_new();
     sc.disk = diskstate_new(sc.metrics);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    standalone_opts so = {
+    engine_opts eo = {
         .data_dir = sc.conf.data_dir,
-        .schema = sc.schema,
-        .table = sc.table,
-        .partitions = parts,
-        .npartitions = nparts,
         .workers = sc.conf.consumer_threads ? (int)sc.conf.consumer_threads
                                             : (int)(ncpu > 0 ? ncpu : 1),
         .props = props,
@@ -368,6 +366,8 @@ int cmd_sidecar_main(int argc, char **argv)
         .fail_on_data_loss = sc.conf.data_loss == SIDECAR_LOSS_FAIL,
         .dead_letter_path = sc.conf.dead_letter,
         .max_message_bytes = sc.conf.max_message_bytes,
+        .perturb_row = sc.conf.perturb_row,
+        .build_delay_ms = sc.conf.build_delay,
         .metrics = sc.metrics,
         .disk = sc.disk,
     };
@@ -384,40 +384,31 @@ int cmd_sidecar_main(int argc, char **argv)
         goto done;
     }
     if (sc.conf.mode == SIDECAR_MODE_STANDALONE) {
-        standalone *sa = standalone_start(&so, err, sizeof err);
-        __atomic_store_n(&sc.sa, sa, __ATOMIC_RELEASE);
-        if (!sa) {
+        snprintf(sc.table, sizeof sc.table, "%s", table->table_name);
+        standalone_opts so = {.engine = eo, .schema = sch, .table = table,
+                              .partitions = parts, .npartitions = nparts};
+        if (!(sc.sa = standalone_start(&so, err, sizeof err))) {
             fprintf(stderr, "sluice sidecar: %s\n", err);
             goto done;
         }
+        __atomic_store_n(&sc.engine, standalone_engine(sc.sa), __ATOMIC_RELEASE);
     } else {
         const char *host = sc.conf.http_advertise_host ? sc.conf.http_advertise_host
                            : strcmp(sc.conf.http_bind, "0.0.0.0") == 0 ? "127.0.0.1"
                                                                         : sc.conf.http_bind;
-        replica_opts ro = {.cluster = sc.conf.cluster_name,
+        replica_opts ro = {.engine = eo,
+                           .cluster = sc.conf.cluster_name,
                            .zk_connect = sc.conf.zk_connect,
                            .zk_session_timeout_ms = (unsigned)sc.conf.zk_session_timeout,
                            .instance_id = sc.conf.instance_id,
                            .host = host,
                            .port = httpd_port(sc.http),
-                           .data_dir = sc.conf.data_dir,
-                           .workers = so.workers,
-                           .completion_threads = (int)sc.conf.completion_threads,
-                           .props = props,
-                           .nprops = sc.conf.kafka.n,
-                           .fail_on_data_loss = so.fail_on_data_loss,
-                           .dead_letter_path = sc.conf.dead_letter,
-                           .max_message_bytes = sc.conf.max_message_bytes,
-                           .perturb_row = sc.conf.perturb_row,
-                           .build_delay_ms = sc.conf.build_delay,
-                           .metrics = sc.metrics,
-                           .disk = sc.disk};
-        replica *rep = replica_start(&ro, err, sizeof err);
-        __atomic_store_n(&sc.rep, rep, __ATOMIC_RELEASE);
-        if (!rep) {
+                           .completion_threads = (int)sc.conf.completion_threads};
+        if (!(sc.rep = replica_start(&ro, err, sizeof err))) {
             fprintf(stderr, "sluice sidecar: zk.connect: %s\n", err);
             goto done;
         }
+        __atomic_store_n(&sc.engine, replica_engine(sc.rep), __ATOMIC_RELEASE);
     }
     SL_INFO("sidecar", "started instance=%s mode=%s http=%s:%u data_dir=%s", sc.conf.instance_id,
             sidecar_modes[sc.conf.mode].name, sc.conf.http_bind, (unsigned)httpd_port(sc.http),
@@ -432,8 +423,8 @@ done:
     replica_stop(sc.rep);
     diskstate_free(sc.disk);
     metrics_free(sc.metrics);
-    tcfg_free(sc.table);
-    schema_free(sc.schema);
+    tcfg_free(table);
+    schema_free(sch);
     free(parts);
     free(props);
     config_free(sidecar_defs, SIDECAR_NDEFS, &sc.conf);

@@ -1,0 +1,94 @@
+/* Segment downloads (see segfetch.h). */
+#include "completion/segfetch.h"
+#include "common/fsutil.h"
+#include "common/sl_err.h"
+#include "segment/seg_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SEGFETCH_MAX_BYTES (4ull << 30) /* no segment is larger (seg_format.h) */
+#define SEGFETCH_TIMEOUT_MS 60000
+
+static uint64_t segfetch__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The class of a local file failure (errno e): the table directory exists, so a missing one is
+ * an I/O error here, not a missing segment. */
+static int segfetch__file_err(int e)
+{
+    int rc = fsutil_errno_err(e);
+    return rc == SL_ENOENT ? SL_EIO : rc;
+}
+
+int segfetch_file_crc(const char *path, uint32_t *crc)
+{
+    int err = 0;
+    char msg[256];
+    seg_reader *sr = seg_reader_open(path, &err, msg, sizeof msg);
+    if (!sr) return err ? err : SL_ECORRUPT;
+    *crc = seg_reader_crc(sr);
+    seg_reader_close(sr);
+    return 0;
+}
+
+int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url,
+                 uint32_t expect_crc, diskstate *disk, sl_log_limit *lim)
+{
+    char tmp[PATH_MAX], why[HTTPC_ERROR_MAX + 64] = "";
+    if (!engine_seg_path(t, segment, ".download", tmp)) return SL_EINVAL;
+    httpc_resp resp;
+    httpc_resp_init(&resp, 4096);
+    int rc;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        rc = segfetch__file_err(e);
+        snprintf(why, sizeof why, "%.200s: create: %s", tmp, strerror(e));
+    } else {
+        rc = httpc_get_to_fd(h, url, fd, SEGFETCH_MAX_BYTES, SEGFETCH_TIMEOUT_MS, &resp);
+        if (rc) snprintf(why, sizeof why, "%s", resp.error);
+        if (rc == 0 && resp.status != 200) {
+            rc = SL_ENOENT;
+            snprintf(why, sizeof why, "HTTP status %ld", resp.status);
+        }
+        if (rc == 0 && fsync(fd) != 0) {
+            int e = errno;
+            rc = segfetch__file_err(e);
+            snprintf(why, sizeof why, "%.200s: fsync: %s", tmp, strerror(e));
+        }
+        close(fd);
+    }
+    httpc_resp_free(&resp);
+    uint32_t crc = 0;
+    if (rc == 0) rc = segfetch_file_crc(tmp, &crc);
+    if (rc == 0 && crc != expect_crc) {
+        rc = SL_ECORRUPT;
+        snprintf(why, sizeof why, "crc %" PRIu32 " where %" PRIu32 " was committed", crc,
+                 expect_crc);
+    }
+    if (rc == 0) rc = engine_publish(t, segment, tmp);
+    if (rc) {
+        unlink(tmp);
+        if (sl_err_is_disk(rc))
+            diskstate_fail(disk, "download", segment, rc, why, segfetch__now_ms());
+        else /* one line per kind and interval: a retry loop over sources stays quiet */
+            SL_LOG_LIMITED(lim, "download.failed", SL_LOG_WARN, "replica",
+                           "download failed segment=%s url=%s err=\"%s\" why=\"%s\"", segment,
+                           url, sluice_strerror(rc), why);
+    } else {
+        diskstate_ok(disk, "download", segfetch__now_ms());
+        SL_INFO("replica", "downloaded segment=%s url=%s crc=%" PRIu32, segment, url, crc);
+    }
+    return rc;
+}

@@ -1,0 +1,32 @@
+/* Segment downloads: a committed segment fetched over HTTP into a replica's table directory.
+ *
+ * The file is written to `<segment>.seg.download`, fsync-ed, verified (the full check of
+ * `sluice segment verify`) and published as `<segment>.seg` only when its CRC-32C is the
+ * committed one, so a published file is always whole and always the committed bytes. Where to
+ * download from (the segment store, the leader, the peers) is the caller's choice
+ * (completion/replica.c); this module knows only how.
+ *
+ * Threads: any; concurrent downloads of different segments are fine. */
+#ifndef SL_SEGFETCH_H
+#define SL_SEGFETCH_H
+
+#include "common/diskstate.h"
+#include "common/httpc.h"
+#include "common/log.h"
+#include "consumer/engine.h"
+
+#include <stdint.h>
+
+/* Download url as `segment` of t and publish it if its CRC is expect_crc. Returns 0; SL_ENOENT
+ * (not 200), SL_ECORRUPT (not a valid segment, or another CRC), a transfer error, or a local
+ * file error (SL_ENOSPACE, SL_EDISK, SL_EIO: reported to disk, as every success is). Failures
+ * other than the disk's are logged through lim (one line per kind and interval). h, t, disk
+ * and lim are borrowed. */
+int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url,
+                 uint32_t expect_crc, diskstate *disk, sl_log_limit *lim);
+
+/* The CRC-32C of the valid segment file at path into *crc: 0, or the reader's error (a
+ * missing, corrupt or truncated file). */
+int segfetch_file_crc(const char *path, uint32_t *crc);
+
+#endif

@@ -1,0 +1,453 @@
+/* The sidecar engine (see engine.h for the contract).
+ *
+ * The pools call the engine's handlers with the table as context; the engine finds the
+ * partition of a pcons (a scan under mu: once per full segment or tick, never per message)
+ * and passes it to the policy. Partitions are freed only by engine_free and after a group's
+ * on_revoke, so a policy may keep pointers to them (its completion queue does). */
+#include "consumer/engine.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/sl_err.h"
+#include "consumer/cmetrics.h"
+#include "consumer/dlq.h"
+#include "consumer/mseg.h"
+#include "segment/segname.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct engine_table {
+    engine *e;
+    const schema *schema;
+    const tcfg *cfg;
+    bool owned; /* schema and cfg are the table's: freed with it */
+    char dir[PATH_MAX];
+    char group_id[256];
+    pcons_table pt;
+    cpool *pool;
+};
+
+struct engine_part {
+    engine_table *t;
+    int32_t partition;
+    pcons *p;
+    void *ctx; /* the policy's area, allocated with the partition */
+};
+
+struct engine {
+    engine_opts o;
+    engine_policy pol;
+    cmetrics cm;
+    dlq *dead_letter;
+    diskstate *disk;     /* o.disk or own_disk */
+    diskstate *own_disk;
+    pthread_mutex_t mu;  /* guards tables and parts */
+    engine_table **tables;
+    size_t ntables;
+    engine_part **parts;
+    size_t nparts, capparts;
+};
+
+static uint64_t engine__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- the pools' handlers (workers) ----------------------------------------------------- */
+
+static engine_part *engine__find_pcons(engine *e, const pcons *p)
+{
+    engine_part *ep = NULL;
+    pthread_mutex_lock(&e->mu);
+    for (size_t i = 0; i < e->nparts && !ep; i++)
+        if (e->parts[i]->p == p) ep = e->parts[i];
+    pthread_mutex_unlock(&e->mu);
+    return ep;
+}
+
+static cpool_full_action engine__on_full(void *ctx, cpool_worker *w, pcons *p)
+{
+    engine_table *t = ctx;
+    engine_part *ep = engine__find_pcons(t->e, p);
+    return ep ? t->e->pol.on_full(t->e->pol.ctx, w, ep) : CPOOL_HOLD;
+}
+
+static void engine__on_tick(void *ctx, cpool_worker *w, pcons *p, bool held)
+{
+    engine_table *t = ctx;
+    if (!t->e->pol.on_tick) return;
+    engine_part *ep = engine__find_pcons(t->e, p);
+    if (ep) t->e->pol.on_tick(t->e->pol.ctx, w, ep, held);
+}
+
+static pcons *engine__on_assign(void *ctx, cpool_worker *w, const char *topic, int32_t partition,
+                                int64_t committed)
+{
+    (void)topic;
+    engine_table *t = ctx;
+    engine_part *ep = t->e->pol.on_assign(t->e->pol.ctx, w, t, partition, committed);
+    return ep ? ep->p : NULL;
+}
+
+static void engine__part_free(engine *e, engine_part *ep)
+{
+    pthread_mutex_lock(&e->mu);
+    for (size_t i = 0; i < e->nparts; i++) {
+        if (e->parts[i] == ep) {
+            e->parts[i] = e->parts[--e->nparts];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&e->mu);
+    pcons_free(ep->p);
+    free(ep->ctx);
+    free(ep);
+}
+
+static void engine__on_revoke(void *ctx, cpool_worker *w, pcons *p)
+{
+    engine_table *t = ctx;
+    engine_part *ep = engine__find_pcons(t->e, p);
+    if (!ep) return;
+    if (t->e->pol.on_revoke) t->e->pol.on_revoke(t->e->pol.ctx, w, ep);
+    engine__part_free(t->e, ep);
+}
+
+/* ---- tables ------------------------------------------------------------------------ */
+
+static int engine__mkdirs(const char *path, char *err, size_t errlen)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *q = tmp + 1; *q; q++) {
+        if (*q != '/') continue;
+        *q = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) goto fail;
+        *q = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) goto fail;
+    return 0;
+fail:
+    snprintf(err, errlen, "data.dir: cannot create %s: %s", tmp, strerror(errno));
+    return SL_EIO;
+}
+
+/* Remove what an earlier process left half-done: a publish interrupted by a crash
+ * (`<name>.seg.tmp.<rand>`), a local build or a download not yet published (`.seg.build`,
+ * `.seg.download`, and their temporaries). Only `<name>.seg` is ever published. */
+static void engine__clean_temps(const engine *e, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strstr(de->d_name, ".seg.")) continue;
+        char path[PATH_MAX];
+        int n = snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (n <= 0 || n >= (int)sizeof path) continue;
+        if (unlink(path) == 0) SL_INFO(e->o.log_tag, "removed abandoned temp file=%s", path);
+    }
+    closedir(d);
+}
+
+static void engine__table_free(engine_table *t)
+{
+    cpool_free(t->pool);
+    if (t->owned) {
+        tcfg_free((tcfg *)t->cfg); /* owned: handed over as the engine's to free */
+        schema_free((schema *)t->schema);
+    }
+    free(t);
+}
+
+engine_table *engine_table_add(engine *e, const schema *s, const tcfg *cfg, bool owned,
+                               const char *group_id, char *err, size_t errlen)
+{
+    engine_table *t = calloc(1, sizeof *t);
+    if (!t) abort();
+    t->e = e;
+    t->schema = s;
+    t->cfg = cfg;
+    t->owned = owned;
+    int n = snprintf(t->dir, sizeof t->dir, "%s/%s", e->o.data_dir, cfg->table_name);
+    if (n <= 0 || n >= (int)sizeof t->dir) {
+        snprintf(err, errlen, "data.dir: path too long for table %s", cfg->table_name);
+        goto fail;
+    }
+    if (engine__mkdirs(t->dir, err, errlen) != 0) goto fail;
+    engine__clean_temps(e, t->dir);
+    if (group_id) snprintf(t->group_id, sizeof t->group_id, "%s", group_id);
+    t->pt = (pcons_table){.table = cfg->table_name,
+                          .schema = s,
+                          .no_dictionary = cfg->no_dictionary,
+                          .time_column = cfg->time_column,
+                          .max_message_bytes = e->o.max_message_bytes,
+                          .dead_letter = e->dead_letter,
+                          .metrics = &e->cm,
+                          .perturb_row = e->o.perturb_row};
+    /* librdkafka properties: the table's stream consumer props (group.id is the pool's own
+     * option), then the sidecar's kafka.* */
+    size_t nprops = cfg->nprops + e->o.nprops;
+    cpool_prop *props = calloc(nprops ? nprops : 1, sizeof *props);
+    if (!props) abort();
+    size_t k = 0;
+    for (uint32_t i = 0; i < cfg->nprops; i++)
+        if (strcmp(cfg->props[i].key, "group.id") != 0)
+            props[k++] = (cpool_prop){cfg->props[i].key, cfg->props[i].value};
+    for (size_t i = 0; i < e->o.nprops; i++) props[k++] = e->o.props[i];
+    cpool_opts po = {.workers = e->o.workers,
+                     .bootstrap = cfg->broker_list,
+                     .props = props,
+                     .nprops = k,
+                     .fail_on_data_loss = e->o.fail_on_data_loss,
+                     .group_id = group_id ? t->group_id : NULL,
+                     .topic = cfg->topic};
+    cpool_handler h = {.ctx = t,
+                       .on_full = engine__on_full,
+                       .on_tick = engine__on_tick,
+                       .on_assign = group_id ? engine__on_assign : NULL,
+                       .on_revoke = group_id ? engine__on_revoke : NULL};
+    t->pool = cpool_new(&po, &h, err, errlen);
+    free(props); /* cpool_new copied the settings into its handles */
+    if (!t->pool) goto fail;
+    pthread_mutex_lock(&e->mu);
+    e->tables = realloc(e->tables, (e->ntables + 1) * sizeof *e->tables);
+    if (!e->tables) abort();
+    e->tables[e->ntables++] = t;
+    pthread_mutex_unlock(&e->mu);
+    return t;
+fail:
+    engine__table_free(t);
+    return NULL;
+}
+
+engine_table *engine_table_find(engine *e, const char *name)
+{
+    engine_table *t = NULL;
+    pthread_mutex_lock(&e->mu);
+    for (size_t i = 0; i < e->ntables && !t; i++)
+        if (strcmp(e->tables[i]->cfg->table_name, name) == 0) t = e->tables[i];
+    pthread_mutex_unlock(&e->mu);
+    return t;
+}
+
+const char *engine_table_name(const engine_table *t) { return t->cfg->table_name; }
+const char *engine_table_dir(const engine_table *t) { return t->dir; }
+const tcfg *engine_table_cfg(const engine_table *t) { return t->cfg; }
+const schema *engine_table_schema(const engine_table *t) { return t->schema; }
+
+int engine_table_partitions(engine_table *t, int *count)
+{
+    return cpool_partition_count(t->pool, t->cfg->topic, count);
+}
+
+int engine_table_watermarks(engine_table *t, int32_t partition, int64_t *low, int64_t *high)
+{
+    return cpool_query_watermarks(t->pool, t->cfg->topic, partition, low, high);
+}
+
+/* ---- partitions ------------------------------------------------------------------------ */
+
+engine_part *engine_part_add(engine *e, engine_table *t, int32_t partition, size_t ctx_size)
+{
+    engine_part *ep = calloc(1, sizeof *ep);
+    if (!ep || !(ep->ctx = calloc(1, ctx_size ? ctx_size : 1))) abort();
+    ep->t = t;
+    ep->partition = partition;
+    ep->p = pcons_new(&t->pt, partition);
+    pthread_mutex_lock(&e->mu);
+    if (e->nparts == e->capparts) {
+        e->capparts = e->capparts ? e->capparts * 2 : 16;
+        e->parts = realloc(e->parts, e->capparts * sizeof *e->parts);
+        if (!e->parts) abort();
+    }
+    e->parts[e->nparts++] = ep;
+    pthread_mutex_unlock(&e->mu);
+    return ep;
+}
+
+int engine_part_consume(engine_part *ep)
+{
+    return cpool_add(ep->t->pool, ep->t->cfg->topic, ep->p);
+}
+
+engine_part *engine_part_find(engine *e, const engine_table *t, int32_t partition)
+{
+    engine_part *ep = NULL;
+    pthread_mutex_lock(&e->mu);
+    for (size_t i = 0; i < e->nparts && !ep; i++)
+        if (e->parts[i]->t == t && e->parts[i]->partition == partition) ep = e->parts[i];
+    pthread_mutex_unlock(&e->mu);
+    return ep;
+}
+
+void engine_part_call(engine_part *ep, void (*fn)(void *arg, cpool_worker *w), void *arg)
+{
+    cpool_call(ep->t->pool, ep->p, fn, arg);
+}
+
+engine_table *engine_part_table(const engine_part *ep) { return ep->t; }
+int32_t engine_part_partition(const engine_part *ep) { return ep->partition; }
+pcons *engine_part_pcons(const engine_part *ep) { return ep->p; }
+void *engine_part_ctx(const engine_part *ep) { return ep->ctx; }
+
+/* ---- files ------------------------------------------------------------------------- */
+
+bool engine_seg_path(const engine_table *t, const char *segment, const char *suffix, char *buf)
+{
+    int n = snprintf(buf, PATH_MAX, "%s/%s.seg%s", t->dir, segment, suffix);
+    return n > 0 && n < PATH_MAX;
+}
+
+int engine_build(engine *e, engine_part *ep, const char *suffix, engine_built *out)
+{
+    pcons *p = ep->p;
+    const char *table = ep->t->cfg->table_name;
+    char plabel[16], err[256];
+    snprintf(plabel, sizeof plabel, "%d", (int)ep->partition);
+    const char *tp[] = {table, plabel};
+    seg_meta_in meta = {.name = pcons_segment_name(p),
+                        .table = table,
+                        .partition = ep->partition,
+                        .sequence = pcons_seq(p),
+                        .start_offset = pcons_start_offset(p),
+                        .end_offset = pcons_next_offset(p)};
+    memset(out, 0, sizeof *out);
+    if (!engine_seg_path(ep->t, meta.name, suffix, out->path)) {
+        SL_ERROR(e->o.log_tag, "segment path too long dir=%s segment=%s", ep->t->dir, meta.name);
+        return SL_EINVAL;
+    }
+    const mseg *m = pcons_segment(p);
+    out->rows = mseg_rows(m);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = mseg_build_file(m, ep->t->cfg->time_column, &meta, out->path, &out->crc,
+                             &out->size, err, sizeof err);
+    if (e->o.build_delay_ms) usleep((useconds_t)(e->o.build_delay_ms * 1000)); /* test knob */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    out->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (rc != 0) {
+        metrics_counter_add(metrics_counter_with(e->cm.build_fail, tp), 1);
+        if (sl_err_is_deterministic(rc)) /* the rows: a retry fails alike */
+            SL_ERROR(e->o.log_tag, "segment build failed table=%s partition=%d segment=%s err=%s",
+                     table, (int)ep->partition, meta.name, err);
+        else /* the disk: the rows stay in memory until it is usable again */
+            diskstate_fail(e->disk, "build", meta.name, rc, err, engine__now_ms());
+        return rc;
+    }
+    diskstate_ok(e->disk, "build", engine__now_ms());
+    metrics_counter_add(metrics_counter_with(e->cm.builds, tp), 1);
+    metrics_histogram_observe(metrics_histogram_with(e->cm.build_seconds, tp), out->seconds);
+    return 0;
+}
+
+int engine_publish(engine_table *t, const char *segment, const char *from)
+{
+    char to[PATH_MAX], err[256];
+    if (!engine_seg_path(t, segment, "", to)) return SL_EINVAL;
+    if (rename(from, to) != 0) {
+        int e = errno;
+        SL_ERROR(t->e->o.log_tag, "publish failed file=%s err=%s", to, strerror(e));
+        int rc = fsutil_errno_err(e);
+        return rc == SL_ENOENT ? SL_EIO : rc; /* the directory is gone: an I/O error here */
+    }
+    return fsutil_fsync_parent_dir(to, err, sizeof err);
+}
+
+int engine_segment_path(engine *e, const char *table, const char *segment, char *buf,
+                        size_t cap)
+{
+    engine_table *t = engine_table_find(e, table);
+    if (!t) return SL_ENOENT;
+    segname sn;
+    if (segname_parse(segment, &sn) != 0 || strcmp(sn.table, table) != 0) return SL_EINVAL;
+    char path[PATH_MAX];
+    if (!engine_seg_path(t, segment, "", path) || strlen(path) >= cap) return SL_EINVAL;
+    memcpy(buf, path, strlen(path) + 1);
+    return 0;
+}
+
+/* ---- health, life ------------------------------------------------------------------ */
+
+int engine_health(engine *e, jsonw *w)
+{
+    int errors = 0;
+    jsonw_arr_begin(w);
+    pthread_mutex_lock(&e->mu);
+    for (size_t i = 0; i < e->nparts; i++) {
+        const engine_part *ep = e->parts[i];
+        pcons_stats *st = pcons_get_stats(ep->p);
+        bool error = false;
+        const char *state = e->pol.state(e->pol.ctx, ep, &error);
+        errors += error;
+        jsonw_obj_begin(w);
+        jsonw_key(w, "table");
+        jsonw_cstr(w, ep->t->cfg->table_name);
+        jsonw_key(w, "partition");
+        jsonw_i64(w, ep->partition);
+        jsonw_key(w, "state");
+        jsonw_cstr(w, state);
+        jsonw_key(w, "nextOffset");
+        jsonw_i64(w, atomic_load_explicit(&st->next_offset, memory_order_relaxed));
+        jsonw_key(w, "highWatermark");
+        jsonw_i64(w, atomic_load_explicit(&st->high_watermark, memory_order_relaxed));
+        jsonw_key(w, "consumingRows");
+        jsonw_u64(w, atomic_load_explicit(&st->segment_rows, memory_order_relaxed));
+        if (e->pol.health_fields) e->pol.health_fields(e->pol.ctx, ep, w);
+        jsonw_obj_end(w);
+    }
+    pthread_mutex_unlock(&e->mu);
+    jsonw_arr_end(w);
+    return errors;
+}
+
+diskstate *engine_disk(engine *e) { return e->disk; }
+
+engine *engine_new(const engine_opts *o, const engine_policy *pol, char *err, size_t errlen)
+{
+    engine *e = calloc(1, sizeof *e);
+    if (!e) abort();
+    e->o = *o;
+    if (!e->o.log_tag) e->o.log_tag = "engine";
+    e->pol = *pol;
+    pthread_mutex_init(&e->mu, NULL);
+    e->disk = o->disk ? o->disk : (e->own_disk = diskstate_new(NULL));
+    if (cmetrics_register(&e->cm, o->metrics) != 0) {
+        snprintf(err, errlen, "consumer metrics already registered");
+        goto fail;
+    }
+    if (o->dead_letter_path && !(e->dead_letter = dlq_open(o->dead_letter_path, err, errlen)))
+        goto fail;
+    return e;
+fail:
+    engine_free(e);
+    return NULL;
+}
+
+void engine_free(engine *e)
+{
+    if (!e) return;
+    /* the workers first (a group revokes its partitions through on_revoke meanwhile), with
+     * mu free: the handlers take it */
+    for (size_t i = 0; i < e->ntables; i++) {
+        cpool_free(e->tables[i]->pool);
+        e->tables[i]->pool = NULL;
+    }
+    while (e->nparts) engine__part_free(e, e->parts[e->nparts - 1]);
+    for (size_t i = 0; i < e->ntables; i++) engine__table_free(e->tables[i]);
+    free(e->parts);
+    free(e->tables);
+    dlq_close(e->dead_letter);
+    diskstate_free(e->own_disk);
+    pthread_mutex_destroy(&e->mu);
+    free(e);
+}
