@@ -65,12 +65,23 @@ struct cpool_worker {
     size_t last; /* index of the last partition a message went to (batches are per partition) */
 };
 
+/* Group mode: which worker the group gave a partition to (Kafka decides, not the partition
+ * number), for cpool_call from other threads. Written by the workers as they adopt and drop
+ * partitions, under owners_mu. */
+typedef struct cpool__owner_ent {
+    const pcons *p;
+    int w;
+} cpool__owner_ent;
+
 struct cpool {
     cpool_opts o;
     cpool_handler h;
     int n;
     cpool_worker *w;
     _Atomic bool stop;
+    pthread_mutex_t owners_mu;
+    cpool__owner_ent *owners;
+    size_t nowners, capowners;
 };
 
 static uint64_t cpool__now_ms(void)
@@ -116,11 +127,33 @@ static cpool__part *cpool__part_add(cpool_worker *w, const char *topic, pcons *p
     if (!pt->topic) abort();
     pt->partition = pcons_partition(p);
     pt->held = false;
+    cpool *c = w->c;
+    if (c->o.group_id) {
+        pthread_mutex_lock(&c->owners_mu);
+        if (c->nowners == c->capowners) {
+            c->capowners = c->capowners ? c->capowners * 2 : 8;
+            c->owners = realloc(c->owners, c->capowners * sizeof *c->owners);
+            if (!c->owners) abort();
+        }
+        c->owners[c->nowners++] = (cpool__owner_ent){p, w->idx};
+        pthread_mutex_unlock(&c->owners_mu);
+    }
     return pt;
 }
 
 static void cpool__part_del(cpool_worker *w, cpool__part *pt)
 {
+    cpool *c = w->c;
+    if (c->o.group_id) {
+        pthread_mutex_lock(&c->owners_mu);
+        for (size_t i = 0; i < c->nowners; i++) {
+            if (c->owners[i].p == pt->p) {
+                c->owners[i] = c->owners[--c->nowners];
+                break;
+            }
+        }
+        pthread_mutex_unlock(&c->owners_mu);
+    }
     free(pt->topic);
     *pt = w->parts[--w->nparts];
     w->last = 0;
@@ -314,7 +347,9 @@ static void cpool__run_cmds(cpool_worker *w)
         switch (cmd->kind) {
         case CPOOL_CMD_ADD: cmd->rc = cpool__do_add(w, cmd->topic, cmd->p); break;
         case CPOOL_CMD_REMOVE: cpool__do_remove(w, cmd->p); break;
-        case CPOOL_CMD_CALL: cmd->fn(cmd->arg, w); break;
+        case CPOOL_CMD_CALL: /* p may have been revoked since the caller looked it up */
+            cmd->rc = cpool__find_p(w, cmd->p) ? (cmd->fn(cmd->arg, w), 0) : SL_ENOENT;
+            break;
         }
         pthread_mutex_lock(&w->mu);
         cmd->done = true;
@@ -509,6 +544,7 @@ cpool *cpool_new(const cpool_opts *o, const cpool_handler *h, char *err, size_t 
     if (!c) abort();
     c->o = *o;
     c->h = *h;
+    pthread_mutex_init(&c->owners_mu, NULL);
     c->n = o->workers > 0 ? o->workers : 1;
     c->w = calloc((size_t)c->n, sizeof *c->w);
     if (!c->w) abort();
@@ -533,11 +569,13 @@ cpool *cpool_new(const cpool_opts *o, const cpool_handler *h, char *err, size_t 
             }
         }
     }
-    for (; started < c->n; started++)
-        if (pthread_create(&c->w[started].thread, NULL, cpool__worker_main, &c->w[started])) {
-            snprintf(err, errlen, "cannot start worker thread: %s", strerror(errno));
+    for (; started < c->n; started++) {
+        int prc = pthread_create(&c->w[started].thread, NULL, cpool__worker_main, &c->w[started]);
+        if (prc) {
+            snprintf(err, errlen, "cannot start worker thread: %s", strerror(prc));
             goto fail;
         }
+    }
     return c;
 fail:
     atomic_store(&c->stop, true);
@@ -549,13 +587,23 @@ fail:
         pthread_cond_destroy(&c->w[i].cv);
     }
     free(c->w);
+    free(c->owners);
+    pthread_mutex_destroy(&c->owners_mu);
     free(c);
     return NULL;
 }
 
+/* The worker that owns p: by partition number (lowlevel), or as the group assigned it (NULL
+ * when no worker has it). */
 static cpool_worker *cpool__owner(cpool *c, const pcons *p)
 {
-    return &c->w[(uint32_t)pcons_partition(p) % (uint32_t)c->n];
+    if (!c->o.group_id) return &c->w[(uint32_t)pcons_partition(p) % (uint32_t)c->n];
+    cpool_worker *w = NULL;
+    pthread_mutex_lock(&c->owners_mu);
+    for (size_t i = 0; i < c->nowners && !w; i++)
+        if (c->owners[i].p == p) w = &c->w[c->owners[i].w];
+    pthread_mutex_unlock(&c->owners_mu);
+    return w;
 }
 
 int cpool_add(cpool *c, const char *topic, pcons *p)
@@ -567,13 +615,15 @@ int cpool_add(cpool *c, const char *topic, pcons *p)
 void cpool_remove(cpool *c, pcons *p)
 {
     cpool__cmd cmd = {.kind = CPOOL_CMD_REMOVE, .p = p};
-    cpool__submit(cpool__owner(c, p), &cmd);
+    cpool_worker *w = cpool__owner(c, p);
+    if (w) cpool__submit(w, &cmd);
 }
 
-void cpool_call(cpool *c, pcons *p, void (*fn)(void *arg, cpool_worker *w), void *arg)
+int cpool_call(cpool *c, pcons *p, void (*fn)(void *arg, cpool_worker *w), void *arg)
 {
     cpool__cmd cmd = {.kind = CPOOL_CMD_CALL, .p = p, .fn = fn, .arg = arg};
-    cpool__submit(cpool__owner(c, p), &cmd);
+    cpool_worker *w = cpool__owner(c, p);
+    return w ? cpool__submit(w, &cmd) : SL_ENOENT;
 }
 
 int cpool_seek_resume(cpool_worker *w, pcons *p, int64_t offset)
@@ -624,5 +674,7 @@ void cpool_free(cpool *c)
         pthread_cond_destroy(&w->cv);
     }
     free(c->w);
+    free(c->owners);
+    pthread_mutex_destroy(&c->owners_mu);
     free(c);
 }

@@ -96,8 +96,10 @@ int cpool_add(cpool *c, const char *topic, pcons *p);
  * except a worker. */
 void cpool_remove(cpool *c, pcons *p);
 
-/* Run fn(arg, w) on the worker that owns p, and wait for it. Any thread except a worker. */
-void cpool_call(cpool *c, pcons *p, void (*fn)(void *arg, cpool_worker *w), void *arg);
+/* Run fn(arg, w) on the worker that owns p (by partition number, or in highlevel mode the one
+ * the group gave it to), and wait for it. Returns 0, or SL_ENOENT (fn not run) when no worker
+ * consumes p (never added, removed, or revoked by the group). Any thread except a worker. */
+int cpool_call(cpool *c, pcons *p, void (*fn)(void *arg, cpool_worker *w), void *arg);
 
 /* On the worker (inside a handler or a cpool_call function): fetch p's partition again
  * from `offset`, unpaused, dropping anything prefetched (after a HOLD, or to move it). */

@@ -290,9 +290,9 @@ engine_part *engine_part_find(engine *e, const engine_table *t, int32_t partitio
     return ep;
 }
 
-void engine_part_call(engine_part *ep, void (*fn)(void *arg, cpool_worker *w), void *arg)
+int engine_part_call(engine_part *ep, void (*fn)(void *arg, cpool_worker *w), void *arg)
 {
-    cpool_call(ep->t->pool, ep->p, fn, arg);
+    return cpool_call(ep->t->pool, ep->p, fn, arg);
 }
 
 engine_table *engine_part_table(const engine_part *ep) { return ep->t; }

@@ -117,8 +117,9 @@ int engine_part_consume(engine_part *ep);
 /* The partition `partition` of t, or NULL. Any thread. */
 engine_part *engine_part_find(engine *e, const engine_table *t, int32_t partition);
 
-/* Run fn(arg, w) on the worker that owns ep, and wait (cpool_call). Not on a worker. */
-void engine_part_call(engine_part *ep, void (*fn)(void *arg, cpool_worker *w), void *arg);
+/* Run fn(arg, w) on the worker that owns ep, and wait: 0, or SL_ENOENT when no worker consumes
+ * ep (fn not run; cpool_call). Not on a worker. */
+int engine_part_call(engine_part *ep, void (*fn)(void *arg, cpool_worker *w), void *arg);
 
 engine_table *engine_part_table(const engine_part *ep);
 int32_t engine_part_partition(const engine_part *ep);
