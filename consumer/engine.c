@@ -11,6 +11,7 @@
 #include "consumer/cmetrics.h"
 #include "consumer/dlq.h"
 #include "consumer/mseg.h"
+#include "segment/seg_reader.h"
 #include "segment/segname.h"
 
 #include <dirent.h>
@@ -373,6 +374,70 @@ int engine_segment_path(engine *e, const char *table, const char *segment, char 
     char path[PATH_MAX];
     if (!engine_seg_path(t, segment, "", path) || strlen(path) >= cap) return SL_EINVAL;
     memcpy(buf, path, strlen(path) + 1);
+    return 0;
+}
+
+static int engine__name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int engine_list_files(engine *e, const char *table, bool verify, jsonw *w)
+{
+    engine_table *t = engine_table_find(e, table);
+    if (!t) return SL_ENOENT;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    DIR *d = opendir(t->dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len < 5 || len - 4 >= SEGNAME_MAX || strcmp(de->d_name + len - 4, ".seg") != 0)
+            continue;
+        char name[SEGNAME_MAX];
+        memcpy(name, de->d_name, len - 4);
+        name[len - 4] = '\0';
+        segname sn;
+        if (segname_parse(name, &sn) != 0 || strcmp(sn.table, table) != 0) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            if (!(names = realloc(names, cap * sizeof *names))) abort();
+        }
+        if (!(names[n++] = strdup(name))) abort();
+    }
+    if (d) closedir(d);
+    if (n) qsort(names, n, sizeof *names, engine__name_cmp);
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        char path[PATH_MAX], msg[256];
+        struct stat st;
+        if (!engine_seg_path(t, names[i], "", path) || stat(path, &st) != 0) {
+            free(names[i]);
+            continue; /* gone since the listing */
+        }
+        jsonw_obj_begin(w);
+        jsonw_key(w, "segment");
+        jsonw_cstr(w, names[i]);
+        jsonw_key(w, "size");
+        jsonw_u64(w, (uint64_t)st.st_size);
+        if (verify) {
+            int err = 0;
+            seg_reader *r = seg_reader_open(path, &err, msg, sizeof msg);
+            jsonw_key(w, "crc");
+            if (r) {
+                jsonw_u64(w, seg_reader_crc(r));
+                seg_reader_close(r);
+            } else {
+                jsonw_null(w);
+                jsonw_key(w, "error");
+                jsonw_cstr(w, msg);
+            }
+        }
+        jsonw_obj_end(w);
+        free(names[i]);
+    }
+    jsonw_arr_end(w);
+    free(names);
     return 0;
 }
 

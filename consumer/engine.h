@@ -154,6 +154,13 @@ bool engine_seg_path(const engine_table *t, const char *segment, const char *suf
 int engine_segment_path(engine *e, const char *table, const char *segment, char *buf,
                         size_t cap);
 
+/* The published files of `table` as a JSON array into w, by name: {"segment", "size"} and, with
+ * verify, "crc" (the CRC-32C trailer) of each file that passes the full check of `sluice segment
+ * verify`, or "crc": null and "error" for one that does not (bit rot, a cut file). 0, or
+ * SL_ENOENT when the engine consumes no such table (nothing written). Any thread; verify reads
+ * every file. */
+int engine_list_files(engine *e, const char *table, bool verify, jsonw *w);
+
 /* The partitions as a JSON array into w (table, partition, state, nextOffset, highWatermark,
  * consumingRows, then the policy's fields); returns how many are in error. Any thread. */
 int engine_health(engine *e, jsonw *w);

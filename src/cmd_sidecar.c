@@ -5,7 +5,8 @@
  * (completion/replica.h); `standalone` consumes one table's partitions into segment files
  * with no controller (consumer/standalone.h).
  *
- * HTTP (libmicrohttpd): GET /health, GET /metrics, GET /segments/<table>/<segment>.
+ * HTTP (libmicrohttpd): GET /health, GET /metrics, GET /segments/<table>[?crc=1] (the
+ * published files), GET /segments/<table>/<segment>.
  * SIGTERM/SIGINT stop it cleanly: a segment being built is finished and published; the
  * consuming segments are dropped (they are re-read from Kafka on restart). */
 #include "common/config.h"
@@ -246,7 +247,27 @@ static void sidecar_segment(httpd_req *req, httpd_resp *resp, void *ctx)
     httpd_resp_fd(resp, 200, "application/octet-stream", fd, 0, (uint64_t)st.st_size);
 }
 
+/* GET /segments/<table>[?crc=1]: the published files, with ?crc=1 each verified (sluice audit). */
+static void sidecar_segment_list(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    sidecar *sc = ctx;
+    if (sidecar_starting(sc, resp)) return;
+    const char *table = httpd_req_param(req, "table");
+    const char *crc = httpd_req_query(req, "crc");
+    bool verify = crc && strcmp(crc, "0") != 0 && strcmp(crc, "false") != 0;
+    jsonw w;
+    jsonw_init(&w);
+    if (engine_list_files(sc->engine, table, verify, &w) != 0) {
+        jsonw_free(&w);
+        httpd_resp_text(resp, 404, "no such table: %s\n", table);
+        return;
+    }
+    jsonw_text(&w, "\n", 1);
+    httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
 static const httpd_route sidecar_routes[] = {
+    {"GET", "/segments/{table}", sidecar_segment_list, 0, 0, NULL},
     {"GET", "/health", sidecar_health, 0, 0, NULL},
     {"GET", "/metrics", sidecar_metrics, 0, 0, NULL},
     {"GET", "/segments/{table}/{segment}", sidecar_segment, 0, 0, NULL},
