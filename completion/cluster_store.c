@@ -222,6 +222,19 @@ int cstore_segment_get(const cstore *s, zk *z, const char *table, const char *na
     return rc;
 }
 
+int cstore_segment_stat(const cstore *s, zk *z, const char *table, const char *name, segmeta *m,
+                        zk_stat *st, char *err, size_t errlen)
+{
+    PATH_OR_RETURN(path, CSTORE_SEGMENT, table, name);
+    uint8_t *data;
+    size_t len;
+    int rc = zk_get_stat(z, path, &data, &len, st);
+    if (rc) return rc;
+    rc = segmeta_decode(data, len, m, err, errlen);
+    free(data);
+    return rc;
+}
+
 int cstore_segment_set(const cstore *s, zk *z, const char *table, const char *name,
                        const segmeta *m, int32_t version)
 {

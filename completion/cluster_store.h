@@ -114,6 +114,12 @@ int cstore_table_create(const cstore *s, zk *z, const char *table, const char *c
 int cstore_segment_get(const cstore *s, zk *z, const char *table, const char *name, segmeta *m,
                        int32_t *version, char *err, size_t errlen);
 
+/* cstore_segment_get with the record's stat (version, creating and last-changing
+ * transactions: a commit's multi-op sets segment N DONE and creates N+1 in one transaction,
+ * so N's mzxid is N+1's czxid unless N changed after its commit). */
+int cstore_segment_stat(const cstore *s, zk *z, const char *table, const char *name, segmeta *m,
+                        zk_stat *st, char *err, size_t errlen);
+
 /* Replace segments/<name> with m if its version is `version` (-1: any). */
 int cstore_segment_set(const cstore *s, zk *z, const char *table, const char *name,
                        const segmeta *m, int32_t version);

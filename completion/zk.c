@@ -279,6 +279,14 @@ int zk_exists(zk *z, const char *path, int32_t *version)
 
 int zk_get(zk *z, const char *path, uint8_t **data, size_t *len, int32_t *version)
 {
+    zk_stat st;
+    int rc = zk_get_stat(z, path, data, len, &st);
+    if (rc == 0 && version) *version = st.version;
+    return rc;
+}
+
+int zk_get_stat(zk *z, const char *path, uint8_t **data, size_t *len, zk_stat *out)
+{
     if (!data || !len) return SL_EINVAL;
     *data = NULL;
     *len = 0;
@@ -309,7 +317,8 @@ int zk_get(zk *z, const char *path, uint8_t **data, size_t *len, int32_t *versio
         buf[blen] = 0;
         *data = (uint8_t *)buf;
         *len = (size_t)blen;
-        if (version) *version = st.version;
+        *out = (zk_stat){.version = st.version, .czxid = st.czxid, .mzxid = st.mzxid,
+                         .ctime_ms = st.ctime, .mtime_ms = st.mtime};
         return 0;
     }
     return SL_ECONFLICT;

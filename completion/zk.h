@@ -83,6 +83,17 @@ unsigned zk_session_timeout_ms(zk *z);
  * *version its data version (version may be NULL). */
 int zk_get(zk *z, const char *path, uint8_t **data, size_t *len, int32_t *version);
 
+/* A node's version and transaction ids: czxid is the transaction that created it, mzxid the
+ * last one that changed its data (the ops of one zk_multi share one zxid). */
+typedef struct zk_stat {
+    int32_t version;
+    int64_t czxid, mzxid;
+    int64_t ctime_ms, mtime_ms;
+} zk_stat;
+
+/* zk_get, with the node's stat into *st. */
+int zk_get_stat(zk *z, const char *path, uint8_t **data, size_t *len, zk_stat *st);
+
 /* 0 if the node exists (its data version in *version if non-NULL), SL_ENOENT if not. */
 int zk_exists(zk *z, const char *path, int32_t *version);
 
