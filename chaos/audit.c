@@ -200,7 +200,10 @@ static void audit__once(const audit__at *at, bool cluster)
             audit__unverified(at, AUDIT_I2, m->segment, NULL, "rows not compared: %s",
                               s->deep_why);
             break;
-        case AUDIT_OK: at->r->malformed += s->deep_malformed; break;
+        case AUDIT_OK:
+            at->r->malformed += s->deep_malformed;
+            at->r->rebuilt++;
+            break;
         case AUDIT_UNSEEN: break;
         }
     }
@@ -402,8 +405,8 @@ void audit_report_text(const audit_report *r, FILE *out)
         fprintf(out, "%-22s %9" PRIu64 " %11zu\n", audit_inv_name((audit_inv)i), r->checked[i],
                 audit__count(r, (audit_inv)i));
     fprintf(out, "tables=%" PRIu64 " partitions=%" PRIu64 " segments=%" PRIu64
-                 " malformed_messages=%" PRIu64 "\n",
-            r->tables, r->partitions, r->segments, r->malformed);
+                 " rebuilt_from_kafka=%" PRIu64 " malformed_messages=%" PRIu64 "\n",
+            r->tables, r->partitions, r->segments, r->rebuilt, r->malformed);
     for (size_t i = 0; i < r->nviolations; i++) audit__line(out, "VIOLATION", &r->violations[i]);
     for (size_t i = 0; i < r->nunverified; i++) audit__line(out, "unverified", &r->unverified[i]);
     fprintf(out, "verdict: %s (%zu violations, %zu unverified)\n",
@@ -468,6 +471,8 @@ void audit_report_json(const audit_report *r, jsonw *w)
     jsonw_u64(w, r->partitions);
     jsonw_key(w, "segments");
     jsonw_u64(w, r->segments);
+    jsonw_key(w, "rebuiltFromKafka");
+    jsonw_u64(w, r->rebuilt);
     jsonw_key(w, "malformedMessages");
     jsonw_u64(w, r->malformed);
     jsonw_obj_end(w);

@@ -130,6 +130,7 @@ typedef struct audit_report {
     audit_violation *unverified;       /* what could not be checked, and why; owned */
     size_t nunverified;
     uint64_t malformed;                /* --deep: malformed messages in committed ranges */
+    uint64_t rebuilt;                  /* --deep: segments rebuilt from Kafka with their CRC */
     uint64_t segments, partitions, tables;
 } audit_report;
 
@@ -145,7 +146,7 @@ void audit_report_text(const audit_report *r, FILE *out);
 
 /* The same as one JSON object: {"verdict":"ok|violations","invariants":{"I1":{"name",
  * "checked","violations"},...},"violations":[...],"unverified":[...],"tables","partitions",
- * "segments","malformedMessages"}. */
+ * "segments","rebuiltFromKafka","malformedMessages"}. */
 void audit_report_json(const audit_report *r, jsonw *w);
 
 void audit_report_free(audit_report *r);
