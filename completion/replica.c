@@ -884,6 +884,15 @@ static void *r_control(void *arg)
 
 /* ---- public ---------------------------------------------------------------------------- */
 
+/* The scrub quarantined a rotten published file: the next reconcile finds it missing and
+ * downloads the committed copy (r_ensure_file). */
+static void r_on_corrupt(void *ctx, engine_table *t, const char *segment)
+{
+    (void)t;
+    SL_WARN("replica", "segment=%s failed the scrub: fetching the committed copy", segment);
+    r_signal(ctx);
+}
+
 static const char *r_state(void *ctx, const engine_part *ep, bool *error)
 {
     (void)ctx;
@@ -917,7 +926,8 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
                                         "sluice_replica_completions_total",
                                         "Segment completions by the controller's decision", td, 2);
     r->lim = sl_log_limit_new(0);
-    engine_policy pol = {.ctx = r, .on_full = r_on_full, .state = r_state};
+    engine_policy pol = {.ctx = r, .on_full = r_on_full, .state = r_state,
+                         .on_corrupt = r_on_corrupt};
     engine_opts eo = o->engine;
     eo.log_tag = "replica";
     if (!(r->e = engine_new(&eo, &pol, err, errlen))) goto fail;

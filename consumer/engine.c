@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,13 @@ struct engine {
     size_t ntables;
     engine_part **parts;
     size_t nparts, capparts;
+    /* the scrub thread */
+    pthread_t scrubber;
+    bool scrubbing;       /* the thread runs */
+    pthread_mutex_t smu;  /* guards stopping; scv wakes the scrubber to stop */
+    pthread_cond_t scv;
+    bool stopping;
+    metrics_family *m_scrubbed, *m_corrupt;
 };
 
 static uint64_t engine__now_ms(void)
@@ -241,6 +249,7 @@ engine_table *engine_table_find(engine *e, const char *name)
     return t;
 }
 
+engine *engine_table_engine(const engine_table *t) { return t->e; }
 const char *engine_table_name(const engine_table *t) { return t->cfg->table_name; }
 const char *engine_table_dir(const engine_table *t) { return t->dir; }
 const tcfg *engine_table_cfg(const engine_table *t) { return t->cfg; }
@@ -364,6 +373,38 @@ int engine_publish(engine_table *t, const char *segment, const char *from)
     return fsutil_fsync_parent_dir(to, err, sizeof err);
 }
 
+int engine_quarantine(const engine_table *t, const char *segment, const char *why)
+{
+    const char *tag = t->e->o.log_tag;
+    char from[PATH_MAX], qdir[PATH_MAX], to[PATH_MAX], e[256];
+    int n = snprintf(qdir, sizeof qdir, "%s/quarantine", t->dir);
+    if (!engine_seg_path(t, segment, "", from) || n <= 0 || n >= (int)sizeof qdir) goto fail;
+    if (mkdir(qdir, 0755) != 0 && errno != EEXIST) goto fail;
+    for (int k = 0;; k++) {
+        n = k ? snprintf(to, sizeof to, "%s/%s.seg.%d", qdir, segment, k)
+              : snprintf(to, sizeof to, "%s/%s.seg", qdir, segment);
+        if (n <= 0 || n >= (int)sizeof to || k == 1000) goto fail;
+        if (link(from, to) == 0) break;
+        if (errno != EEXIST) goto fail;
+    }
+    if (unlink(from) != 0) goto fail;
+    if (fsutil_fsync_parent_dir(to, e, sizeof e) || fsutil_fsync_parent_dir(from, e, sizeof e))
+        SL_WARN(tag, "fsync after quarantine failed: %s", e);
+    segname sn;
+    int partition = segname_parse(segment, &sn) == 0 ? (int)sn.partition : -1;
+    SL_ERROR(tag,
+             "segment file quarantined table=%s partition=%d segment=%s moved_to=%s "
+             "reason=\"%s\"",
+             t->cfg->table_name, partition, segment, to, why);
+    return 0;
+fail:;
+    int saved = errno;
+    SL_ERROR(tag, "cannot quarantine segment file=%s err=%s reason=\"%s\"", from,
+             strerror(saved), why);
+    errno = saved;
+    return SL_EIO;
+}
+
 int engine_segment_path(engine *e, const char *table, const char *segment, char *buf,
                         size_t cap)
 {
@@ -382,10 +423,11 @@ static int engine__name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int engine_list_files(engine *e, const char *table, bool verify, jsonw *w)
+/* The names of t's published files (`<table>__...` segment names whose file is <name>.seg),
+ * sorted; caller frees each and the array. */
+static char **engine__published(const engine_table *t, size_t *count)
 {
-    engine_table *t = engine_table_find(e, table);
-    if (!t) return SL_ENOENT;
+    const char *table = t->cfg->table_name;
     char **names = NULL;
     size_t n = 0, cap = 0;
     DIR *d = opendir(t->dir);
@@ -407,6 +449,16 @@ int engine_list_files(engine *e, const char *table, bool verify, jsonw *w)
     }
     if (d) closedir(d);
     if (n) qsort(names, n, sizeof *names, engine__name_cmp);
+    *count = n;
+    return names;
+}
+
+int engine_list_files(engine *e, const char *table, bool verify, jsonw *w)
+{
+    engine_table *t = engine_table_find(e, table);
+    if (!t) return SL_ENOENT;
+    size_t n = 0;
+    char **names = engine__published(t, &n);
     jsonw_arr_begin(w);
     for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX], msg[256];
@@ -477,6 +529,86 @@ int engine_health(engine *e, jsonw *w)
 
 diskstate *engine_disk(engine *e) { return e->disk; }
 
+/* ---- the scrub --------------------------------------------------------------------- */
+
+/* Wait up to ms (0: not at all) unless stopping; true when the engine stops. */
+static bool engine__scrub_wait(engine *e, uint64_t ms)
+{
+    pthread_mutex_lock(&e->smu);
+    if (ms && !e->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t)(ms / 1000);
+        ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        while (!e->stopping && pthread_cond_timedwait(&e->scv, &e->smu, &ts) == 0) {}
+    }
+    bool stop = e->stopping;
+    pthread_mutex_unlock(&e->smu);
+    return stop;
+}
+
+/* Verify one published file; a bad one is counted, quarantined and handed to the policy.
+ * Returns the bytes read. */
+static uint64_t engine__scrub_file(engine *e, engine_table *t, const char *segment)
+{
+    char path[PATH_MAX], msg[256];
+    struct stat st;
+    if (!engine_seg_path(t, segment, "", path) || stat(path, &st) != 0) return 0; /* gone */
+    const char *tl[] = {t->cfg->table_name};
+    int err = 0;
+    seg_reader *r = seg_reader_open(path, &err, msg, sizeof msg);
+    metrics_counter_add(metrics_counter_with(e->m_scrubbed, tl), 1);
+    if (r) {
+        seg_reader_close(r);
+        return (uint64_t)st.st_size;
+    }
+    if (err == SL_ENOENT) return 0; /* replaced or removed meanwhile */
+    metrics_counter_add(metrics_counter_with(e->m_corrupt, tl), 1);
+    char why[320];
+    snprintf(why, sizeof why, "scrub: fails verification (%s): %s", sluice_strerror(err), msg);
+    if (engine_quarantine(t, segment, why) == 0 && e->pol.on_corrupt)
+        e->pol.on_corrupt(e->pol.ctx, t, segment);
+    return (uint64_t)st.st_size;
+}
+
+static void *engine__scrub_main(void *arg)
+{
+    engine *e = arg;
+    while (!engine__scrub_wait(e, e->o.scrub_interval_ms)) {
+        pthread_mutex_lock(&e->mu);
+        size_t ntables = e->ntables; /* tables are only added: the first n stay valid */
+        pthread_mutex_unlock(&e->mu);
+        uint64_t files = 0, bytes = 0;
+        for (size_t i = 0; i < ntables; i++) {
+            pthread_mutex_lock(&e->mu);
+            engine_table *t = e->tables[i];
+            pthread_mutex_unlock(&e->mu);
+            size_t n = 0;
+            char **names = engine__published(t, &n);
+            bool stop = false;
+            for (size_t k = 0; k < n; k++) {
+                if (!stop) {
+                    uint64_t b = engine__scrub_file(e, t, names[k]);
+                    bytes += b;
+                    files++;
+                    /* the I/O budget: a file of b bytes is followed by b / rate seconds */
+                    uint64_t pause = e->o.scrub_rate ? b * 1000u / e->o.scrub_rate : 0;
+                    stop = engine__scrub_wait(e, pause);
+                }
+                free(names[k]);
+            }
+            free(names);
+            if (stop) return NULL;
+        }
+        SL_DEBUG(e->o.log_tag, "scrub pass files=%" PRIu64 " bytes=%" PRIu64, files, bytes);
+    }
+    return NULL;
+}
+
 engine *engine_new(const engine_opts *o, const engine_policy *pol, char *err, size_t errlen)
 {
     engine *e = calloc(1, sizeof *e);
@@ -485,6 +617,8 @@ engine *engine_new(const engine_opts *o, const engine_policy *pol, char *err, si
     if (!e->o.log_tag) e->o.log_tag = "engine";
     e->pol = *pol;
     pthread_mutex_init(&e->mu, NULL);
+    pthread_mutex_init(&e->smu, NULL);
+    pthread_cond_init(&e->scv, NULL);
     e->disk = o->disk ? o->disk : (e->own_disk = diskstate_new(NULL));
     if (cmetrics_register(&e->cm, o->metrics) != 0) {
         snprintf(err, errlen, "consumer metrics already registered");
@@ -492,6 +626,24 @@ engine *engine_new(const engine_opts *o, const engine_policy *pol, char *err, si
     }
     if (o->dead_letter_path && !(e->dead_letter = dlq_open(o->dead_letter_path, err, errlen)))
         goto fail;
+    if (o->scrub_interval_ms) {
+        static const char *const tl[] = {"table"};
+        e->m_scrubbed = metrics_family_new(o->metrics, METRICS_COUNTER,
+                                           "sluice_segments_scrubbed_total",
+                                           "Published segment files re-verified by the scrub",
+                                           tl, 1);
+        e->m_corrupt = metrics_family_new(o->metrics, METRICS_COUNTER,
+                                          "sluice_segments_corrupt_total",
+                                          "Published segment files the scrub found corrupt "
+                                          "(quarantined, then healed where a copy exists)",
+                                          tl, 1);
+        int prc = pthread_create(&e->scrubber, NULL, engine__scrub_main, e);
+        if (prc) {
+            snprintf(err, errlen, "cannot start the scrub thread: %s", strerror(prc));
+            goto fail;
+        }
+        e->scrubbing = true;
+    }
     return e;
 fail:
     engine_free(e);
@@ -501,6 +653,13 @@ fail:
 void engine_free(engine *e)
 {
     if (!e) return;
+    if (e->scrubbing) {
+        pthread_mutex_lock(&e->smu);
+        e->stopping = true;
+        pthread_cond_broadcast(&e->scv);
+        pthread_mutex_unlock(&e->smu);
+        pthread_join(e->scrubber, NULL);
+    }
     /* the workers first (a group revokes its partitions through on_revoke meanwhile), with
      * mu free: the handlers take it */
     for (size_t i = 0; i < e->ntables; i++) {
@@ -514,5 +673,7 @@ void engine_free(engine *e)
     dlq_close(e->dead_letter);
     diskstate_free(e->own_disk);
     pthread_mutex_destroy(&e->mu);
+    pthread_mutex_destroy(&e->smu);
+    pthread_cond_destroy(&e->scv);
     free(e);
 }

@@ -8,7 +8,11 @@
  *    per-partition state (engine_part_ctx), freed with it;
  *  - the build of a full segment into a file (metrics, disk state, the build-delay knob) and
  *    its atomic publication as `<table>/<segment>.seg`;
- *  - the segment file paths, and the health listing of the partitions.
+ *  - the segment file paths, and the health listing of the partitions;
+ *  - the scrub: every scrub_interval_ms one thread re-verifies each published file (the full
+ *    check of `sluice segment verify`), reading at most scrub_rate bytes per second; a file
+ *    that fails (bit rot, a cut file) is counted (sluice_segments_corrupt_total), logged and
+ *    moved to quarantine/, and the policy is told (on_corrupt) so it can heal it.
  * What happens when a segment is full, on every tick, when a consumer group hands a partition
  * over or takes it away, and what state a partition is in, is the mode's policy
  * (engine_policy), implemented twice: consumer/standalone.c (the published files are the
@@ -58,6 +62,9 @@ typedef struct engine_policy {
     const char *(*state)(void *ctx, const engine_part *ep, bool *error);
     /* Optional, as state: further fields of ep's /health entry (jsonw_key + value pairs). */
     void (*health_fields)(void *ctx, const engine_part *ep, jsonw *w);
+    /* Optional, on the scrub thread: t's published `segment` failed its periodic verification
+     * and was moved to quarantine/ (engine_quarantine); e.g. fetch a good copy again. */
+    void (*on_corrupt)(void *ctx, engine_table *t, const char *segment);
 } engine_policy;
 
 typedef struct engine_opts {
@@ -70,6 +77,8 @@ typedef struct engine_opts {
     size_t max_message_bytes;    /* 0 = decoder default */
     int64_t perturb_row;         /* test knob: alter row N (1-based) of every segment; 0 off */
     uint64_t build_delay_ms;     /* test knob: a build takes this much longer */
+    uint64_t scrub_interval_ms;  /* re-verify every published file this often; 0 = never */
+    uint64_t scrub_rate;         /* bytes per second the scrub reads at most; 0 = unlimited */
     metrics_registry *metrics;   /* borrowed */
     diskstate *disk;             /* borrowed: where disk failures are reported; NULL = own */
     const char *log_tag;         /* subsystem of the engine's log lines ("standalone", ...) */
@@ -93,6 +102,7 @@ engine_table *engine_table_add(engine *e, const schema *s, const tcfg *t, bool o
 /* The table called name, or NULL. Any thread. */
 engine_table *engine_table_find(engine *e, const char *name);
 
+engine *engine_table_engine(const engine_table *t);
 const char *engine_table_name(const engine_table *t);
 const char *engine_table_dir(const engine_table *t);
 const tcfg *engine_table_cfg(const engine_table *t);
@@ -145,6 +155,11 @@ int engine_build(engine *e, engine_part *ep, const char *suffix, engine_built *o
 /* Publish the file `from` (a verified segment in t's directory) as segment's file: rename,
  * fsync the directory. 0, SL_EINVAL (path too long) or the file error (fsutil_errno_err). */
 int engine_publish(engine_table *t, const char *segment, const char *from);
+
+/* Move segment's published file into `<table dir>/quarantine/` (never over an earlier file
+ * there: a second one gets a ".N" suffix), durably, and log why. 0 or SL_EIO (logged, errno
+ * set). Any thread. */
+int engine_quarantine(const engine_table *t, const char *segment, const char *why);
 
 /* `<table dir>/<segment>.seg<suffix>` into buf (PATH_MAX bytes); false when it does not fit. */
 bool engine_seg_path(const engine_table *t, const char *segment, const char *suffix, char *buf);

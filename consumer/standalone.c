@@ -37,7 +37,7 @@ typedef struct sa_part {
     sl_backoff disk_backoff; /* builds that failed on the disk: 1 s doubling to 60 s */
     int64_t durable;      /* highlevel: end offset of the newest published segment */
     int64_t committed;    /* highlevel: newest offset the group accepted */
-    int quarantined;      /* files the restart checkpoint moved aside (reported by health) */
+    _Atomic int quarantined; /* files moved aside: by the restart checkpoint, or the scrub */
 } sa_part;
 
 struct standalone {
@@ -139,38 +139,6 @@ static void sa_inspect(const engine_table *t, int32_t partition, sa_file *f)
     seg_reader_close(r);
 }
 
-/* Move <name>.seg into <table dir>/quarantine/ (never over an earlier file there: a second
- * one gets a ".N" suffix), durably. Returns 0 or SL_EIO, logged either way. */
-static int sa_quarantine(const engine_table *t, int32_t partition, const char *name,
-                         const char *why)
-{
-    char from[PATH_MAX], qdir[PATH_MAX], to[PATH_MAX], e[256];
-    int n = snprintf(qdir, sizeof qdir, "%s/quarantine", engine_table_dir(t));
-    if (!engine_seg_path(t, name, "", from) || n <= 0 || n >= (int)sizeof qdir) goto fail;
-    if (mkdir(qdir, 0755) != 0 && errno != EEXIST) goto fail;
-    for (int k = 0;; k++) {
-        n = k ? snprintf(to, sizeof to, "%s/%s.seg.%d", qdir, name, k)
-              : snprintf(to, sizeof to, "%s/%s.seg", qdir, name);
-        if (n <= 0 || n >= (int)sizeof to || k == 1000) goto fail;
-        if (link(from, to) == 0) break;
-        if (errno != EEXIST) goto fail;
-    }
-    if (unlink(from) != 0) goto fail;
-    if (fsutil_fsync_parent_dir(to, e, sizeof e) || fsutil_fsync_parent_dir(from, e, sizeof e))
-        SL_WARN("standalone", "fsync after quarantine failed: %s", e);
-    SL_ERROR("standalone",
-             "segment file quarantined table=%s partition=%d segment=%s moved_to=%s "
-             "reason=\"%s\"",
-             engine_table_name(t), (int)partition, name, to, why);
-    return 0;
-fail:;
-    int saved = errno;
-    SL_ERROR("standalone", "cannot quarantine segment file=%s err=%s reason=\"%s\"", from,
-             strerror(saved), why);
-    errno = saved;
-    return SL_EIO;
-}
-
 /* The restart checkpoint of partition, from the files' own metadata. The files, in sequence
  * order from the oldest, must form a chain: each verified, agreeing with its name (segment
  * name, table, partition, sequence), sequence k+1 starting exactly where k ended. The chain
@@ -180,8 +148,9 @@ fail:;
  * file is usable, 0 when there is none) and, when the chain is not empty, *start to its end
  * offset, learns the autotune ratio from its newest file and returns 1; 0 when the chain is
  * empty; SL_EIO with the reason in err when a file cannot be moved aside. */
-static int sa_resume_point(const engine_table *t, int32_t partition, int64_t *next_seq, int64_t *start,
-                           flush_tuner *tuner, int *quarantined, char *err, size_t errlen)
+static int sa_resume_point(const engine_table *t, int32_t partition, int64_t *next_seq,
+                           int64_t *start, flush_tuner *tuner, int *quarantined, char *err,
+                           size_t errlen)
 {
     size_t n = 0;
     sa_file *f = sa_list(t, partition, &n);
@@ -208,7 +177,7 @@ static int sa_resume_point(const engine_table *t, int32_t partition, int64_t *ne
         } else {
             snprintf(f[i].why, sizeof f[i].why, "after the cut at %.*s", SEGNAME_MAX, cut->name);
         }
-        if (sa_quarantine(t, partition, f[i].name, f[i].why) != 0) {
+        if (engine_quarantine(t, f[i].name, f[i].why) != 0) {
             /* left in place it would be served and, if valid, published twice: refuse */
             snprintf(err, errlen, "%s: cannot move %s.seg to quarantine/ (%s)", engine_table_dir(t),
                      f[i].name, strerror(errno));
@@ -319,9 +288,11 @@ static sa_part *sa_part_new(standalone *s, engine_table *et, int32_t partition,
     sa_part tmp = {0};
     tmp.tuner.target_bytes = t->flush_size_bytes;
     int64_t seq = 0, start = -1;
-    int resumed = sa_resume_point(et, partition, &seq, &start, &tmp.tuner, &tmp.quarantined, err,
+    int quarantined = 0;
+    int resumed = sa_resume_point(et, partition, &seq, &start, &tmp.tuner, &quarantined, err,
                                   errlen);
     if (resumed < 0) return NULL;
+    atomic_init(&tmp.quarantined, quarantined);
     if (committed > start) start = committed;
     /* the group's own position: when the local files resume beyond it (a commit that failed
      * in a rebalance), the next tick commits the durable position */
@@ -362,6 +333,18 @@ static void sa_on_revoke(void *ctx, cpool_worker *w, engine_part *ep)
     if (sp->durable > sp->committed) cpool_commit(w, engine_part_pcons(ep), sp->durable);
 }
 
+/* The scrub found a published file rotten and quarantined it: counted in the partition's
+ * health. There is no other copy: the chain has a hole until a restart cuts it there and
+ * consumes again from the file before it (docs/standalone.md). */
+static void sa_on_corrupt(void *ctx, engine_table *t, const char *segment)
+{
+    (void)ctx;
+    segname sn;
+    if (segname_parse(segment, &sn) != 0) return;
+    engine_part *ep = engine_part_find(engine_table_engine(t), t, sn.partition);
+    if (ep) atomic_fetch_add(&((sa_part *)engine_part_ctx(ep))->quarantined, 1);
+}
+
 static const char *sa_state(void *ctx, const engine_part *ep, bool *error)
 {
     (void)ctx;
@@ -375,7 +358,7 @@ static void sa_health_fields(void *ctx, const engine_part *ep, jsonw *w)
     (void)ctx;
     const sa_part *sp = engine_part_ctx(ep);
     jsonw_key(w, "quarantinedFiles");
-    jsonw_i64(w, sp->quarantined);
+    jsonw_i64(w, atomic_load(&sp->quarantined));
 }
 
 /* ---- public ------------------------------------------------------------------------ */
@@ -391,7 +374,8 @@ standalone *standalone_start(const standalone_opts *o, char *err, size_t errlen)
                          .on_assign = sa_on_assign,
                          .on_revoke = sa_on_revoke,
                          .state = sa_state,
-                         .health_fields = sa_health_fields};
+                         .health_fields = sa_health_fields,
+                         .on_corrupt = sa_on_corrupt};
     engine_opts eo = o->engine;
     eo.log_tag = "standalone";
     if (!(s->e = engine_new(&eo, &pol, err, errlen))) goto fail;

@@ -30,7 +30,8 @@
 # (400000), QS_RATE (rows/s, 20000), QS_SEGMENTS (DONE segments wanted per partition, 3),
 # QS_TIMEOUT (seconds to wait for them, 240), QS_SETTLE (seconds replicas get to converge
 # after that, 60), QS_SIDECARS (sidecars to start, 3; fewer makes the table add fail:
-# a test of that path), QS_SKIP_DEPS=1 (do not run install-deps.sh).
+# a test of that path), QS_SKIP_DEPS=1 (do not run install-deps.sh), QS_SIDECAR_CONF (lines
+# appended to every sidecar's config, e.g. "segment.scrub.interval = 2s").
 set -uo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -522,6 +523,7 @@ http.port = $port
 http.bind = 127.0.0.1
 data.dir = $DIR/sidecar$i
 EOF
+    [ -n "${QS_SIDECAR_CONF:-}" ] && printf '%s\n' "$QS_SIDECAR_CONF" >>"$DIR/sidecar$i.conf"
     spawn "sidecar-$i" "$DIR/logs/sidecar-$i.log" "$SLUICE" sidecar --config "$DIR/sidecar$i.conf"
     SC_PIDS+=("$SPAWNED")
     SC_URLS+=("http://127.0.0.1:$port")

@@ -68,6 +68,7 @@ typedef struct sidecar_conf {
     int data_loss;
     char *dead_letter;
     uint64_t max_message_bytes;
+    uint64_t scrub_interval, scrub_rate;
     int log_level; /* index into sidecar_levels == sl_log_level */
     config_kvs kafka;
 } sidecar_conf;
@@ -129,6 +130,13 @@ static const config_def sidecar_defs[] = {
      "Cluster mode: segment completions in flight at once (each thread mostly waits on the "
      "controller's long-polls; fewer than the partitions completing together delays them)",
      0, NULL},
+    {"segment.scrub.interval", CONFIG_DURATION_MS, OFF(scrub_interval), 0, 30ull * 86400000,
+     "1h",
+     "Re-verify every published segment file this often (0 = never); a file that fails is "
+     "counted, logged, moved to <table>/quarantine/ and, in cluster mode, downloaded again",
+     0, NULL},
+    {"segment.scrub.rate", CONFIG_SIZE_BYTES, OFF(scrub_rate), 0, 1ull << 40, "64M",
+     "Bytes per second the scrub reads at most (0 = unlimited)", 0, NULL},
     {"log.level", CONFIG_ENUM, OFF(log_level), 0, 0, "info", "error, warn, info or debug", 0,
      sidecar_levels},
     {"test.build.delay", CONFIG_DURATION_MS, OFF(build_delay), 0, 3600000, "0",
@@ -389,6 +397,8 @@ int cmd_sidecar_main(int argc, char **argv)
         .max_message_bytes = sc.conf.max_message_bytes,
         .perturb_row = sc.conf.perturb_row,
         .build_delay_ms = sc.conf.build_delay,
+        .scrub_interval_ms = sc.conf.scrub_interval,
+        .scrub_rate = sc.conf.scrub_rate,
         .metrics = sc.metrics,
         .disk = sc.disk,
     };
