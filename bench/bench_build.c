@@ -9,6 +9,7 @@
  *
  * usage: bench_build [ROWS] [RUNS]   (defaults 1000000 and 5) */
 #include "common/schema.h"
+#include "common/xalloc.h"
 #include "segment/seg_builder.h"
 #include "segment/seg_reader.h"
 #include "segment/seg_src.h"
@@ -38,19 +39,12 @@ static uint64_t rng(uint64_t *s)
     return x;
 }
 
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz);
-    if (!p) abort();
-    return p;
-}
-
 /* Chunked array of n elements of size esz. */
 static void **chunks_new(uint64_t n, size_t esz)
 {
     uint64_t nc = (n + SEG_CHUNK - 1) / SEG_CHUNK;
-    void **c = xcalloc(nc ? nc : 1, sizeof *c);
-    for (uint64_t i = 0; i < nc; i++) c[i] = xcalloc(SEG_CHUNK, esz);
+    void **c = sl_xcalloc(nc, sizeof *c);
+    for (uint64_t i = 0; i < nc; i++) c[i] = sl_xcalloc(SEG_CHUNK, esz);
     return c;
 }
 
@@ -69,7 +63,7 @@ typedef struct dictcol {
 static void dict_fill(dictcol *d, uint64_t rows, size_t esz, uint64_t *s, double skew,
                       void (*make)(uint32_t k, void *elem, void *ctx), void *ctx)
 {
-    d->first_id = xcalloc(d->universe, sizeof *d->first_id);
+    d->first_id = sl_xcalloc(d->universe, sizeof *d->first_id);
     memset(d->first_id, 0xff, d->universe * sizeof *d->first_id);
     d->dict = chunks_new(d->universe, esz);
     d->vals = chunks_new(rows, 4);
@@ -157,7 +151,7 @@ int main(int argc, char **argv)
     static const char *const fmts[NCOLS] = {NULL, "country_%03u", "device_%u", "browser-%u",
                                             "user_%07u", NULL, NULL, NULL, NULL, NULL};
     strpool pool = {.cap = 64u << 20};
-    pool.buf = xcalloc(pool.cap, 1);
+    pool.buf = sl_xcalloc(pool.cap, 1);
     dictcol dc[NCOLS];
     memset(dc, 0, sizeof dc);
     for (int i = 0; i < NCOLS; i++) {

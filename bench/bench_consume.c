@@ -42,6 +42,7 @@
 #include "common/metrics.h"
 #include "common/schema.h"
 #include "common/table_config.h"
+#include "common/xalloc.h"
 #include "consumer/cpool.h"
 #include "consumer/standalone.h"
 
@@ -560,9 +561,8 @@ static int bc_sa_start(bench *b, bc_sa *r, const char *topic, int nparts, int wo
     tcfg *t = b->table;
     free(t->topic);
     free(t->broker_list);
-    t->topic = strdup(topic);
-    t->broker_list = strdup(b->bootstrap);
-    if (!t->topic || !t->broker_list) abort();
+    t->topic = sl_xstrdup(topic);
+    t->broker_list = sl_xstrdup(b->bootstrap);
     t->flush_rows = flush_rows;
     t->flush_time_ms = 6u * 3600u * 1000u; /* never the reason a segment ends here */
     t->flush_size_bytes = 0;
@@ -1001,8 +1001,7 @@ static int bc_parse_args(bench *b, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    bench *b = calloc(1, sizeof *b);
-    if (!b) abort();
+    bench *b = sl_xcalloc(1, sizeof *b);
     int rc = bc_parse_args(b, argc, argv);
     if (rc) {
         free(b);

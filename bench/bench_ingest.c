@@ -6,6 +6,7 @@
 #include "chaos/evgen.h"
 #include "common/schema.h"
 #include "common/table_config.h"
+#include "common/xalloc.h"
 #include "consumer/mseg.h"
 #include "consumer/rowdec.h"
 
@@ -35,9 +36,8 @@ int main(int argc, char **argv)
         return 1;
     }
     /* the messages, back to back, as a consumer would see them */
-    size_t *off = malloc((rows + 1) * sizeof *off);
-    char *buf = malloc(rows * EVGEN_JSON_MAX);
-    if (!off || !buf) return 1;
+    size_t *off = sl_xmalloc((rows + 1) * sizeof *off);
+    char *buf = sl_xmalloc(rows * EVGEN_JSON_MAX);
     off[0] = 0;
     for (size_t i = 0; i < rows; i++)
         off[i + 1] = off[i] + evgen_row_json(1, i, buf + off[i], EVGEN_JSON_MAX);

@@ -9,6 +9,7 @@
  * command with a wrong argument count is refused, so a typo in a chaos script fails loudly
  * instead of injecting a different fault. */
 #include "chaos/kmock.h"
+#include "common/xalloc.h"
 
 #include "common/log.h"
 #include "common/sl_err.h"
@@ -88,8 +89,7 @@ kmock *kmock_new(int brokers, char *err, size_t errlen)
 {
     char errstr[512];
     rd_kafka_conf_t *conf = NULL;
-    kmock *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    kmock *m = sl_xcalloc(1, sizeof *m);
     if (brokers < 1 || brokers > KMOCK_MAX_BROKERS) {
         snprintf(err, errlen, "broker count %d out of range 1..%d", brokers, KMOCK_MAX_BROKERS);
         goto fail;

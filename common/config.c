@@ -14,6 +14,7 @@
 #include "common/jsonw.h"
 #include "common/sl_err.h"
 #include "common/table_config.h"
+#include "common/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -45,14 +46,6 @@ typedef struct lctx {
     char *err;
     size_t errlen;
 } lctx;
-
-
-static char *xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (!p) abort();
-    return p;
-}
 
 static int cfail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -161,7 +154,7 @@ static bool parse_value(const config_def *d, const char *text, cval *out, char *
     switch (d->type) {
     case CONFIG_STRING:
         if ((d->flags & CONFIG_NAME) && !check_name(text, why, n)) return false;
-        out->s = xstrdup(text);
+        out->s = sl_xstrdup(text);
         return true;
     case CONFIG_BOOL:
         if (parse_bool(text, &out->b)) return true;
@@ -398,13 +391,12 @@ static int apply(lctx *c, const char *key, const char *text, int line)
                 return cfail(c->err, c->errlen, "%s%s: given twice", at, key);
             }
             free(it->value);
-            it->value = xstrdup(text);
+            it->value = sl_xstrdup(text);
             it->line = line;
             return 0;
         }
-        kv->items = realloc(kv->items, (kv->n + 1) * sizeof *kv->items);
-        if (!kv->items) abort();
-        kv->items[kv->n++] = (config_kv){xstrdup(suffix), xstrdup(text), line};
+        kv->items = sl_xrealloc(kv->items, (kv->n + 1) * sizeof *kv->items);
+        kv->items[kv->n++] = (config_kv){sl_xstrdup(suffix), sl_xstrdup(text), line};
         return 0;
     }
     if (line > 0 && c->file_line[idx])
@@ -601,10 +593,14 @@ int config_load(const config_def *defs, size_t ndefs, void *target, unsigned rol
 {
     int rc = config_check_defs(defs, ndefs, err, errlen);
     if (rc) return rc;
-    lctx c = {
-        defs, ndefs, target, path, calloc(ndefs + 1, sizeof(int)), calloc(ndefs + 1, sizeof(bool)),
-        err,  errlen};
-    if (!c.file_line || !c.from_set) abort();
+    lctx c = {defs,
+              ndefs,
+              target,
+              path,
+              sl_xcalloc(ndefs + 1, sizeof(int)),
+              sl_xcalloc(ndefs + 1, sizeof(bool)),
+              err,
+              errlen};
     /* 1. defaults, for every entry, before anything can fail */
     for (size_t i = 0; i < ndefs; i++) {
         const config_def *d = &defs[i];
@@ -632,12 +628,11 @@ int config_load(const config_def *defs, size_t ndefs, void *target, unsigned rol
             a++;
         while (b > a && isspace((unsigned char)sets[i][b - 1]))
             b--;
-        char *key = strndup(sets[i] + a, b - a);
+        char *key = sl_xmemdupz(sets[i] + a, b - a);
         const char *v = eq + 1;
         while (isspace((unsigned char)*v))
             v++;
-        char *val = xstrdup(v);
-        if (!key) abort();
+        char *val = sl_xstrdup(v);
         size_t vl = strlen(val);
         while (vl && isspace((unsigned char)val[vl - 1]))
             val[--vl] = '\0';

@@ -12,6 +12,7 @@
  * first body byte of each hop from the status curl has already parsed; an interim
  * "100 Continue" has no body, so it never makes that choice. */
 #include "common/httpc.h"
+#include "common/xalloc.h"
 
 #include "common/fsutil.h"
 #include "common/sl_err.h"
@@ -70,16 +71,6 @@ static CURLcode curl_init_rc = CURLE_OK;
 static void curl_global_once(void)
 {
     curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (!q) {
-        fprintf(stderr, "sluice: out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return q;
 }
 
 static int64_t mono_ms(void)
@@ -144,8 +135,7 @@ httpc *httpc_new(void)
         fprintf(stderr, "sluice: curl_global_init failed: %s\n", curl_easy_strerror(curl_init_rc));
         abort();
     }
-    httpc *c = calloc(1, sizeof *c);
-    if (!c) abort();
+    httpc *c = sl_xcalloc(1, sizeof *c);
     c->h = curl_easy_init();
     if (!c->h) {
         fprintf(stderr, "sluice: curl_easy_init failed\n");
@@ -238,7 +228,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
         x->over_cap = true;
         return 0;
     }
-    r->body = xrealloc(r->body, r->len + len + 1);
+    r->body = sl_xrealloc(r->body, r->len + len + 1);
     memcpy(r->body + r->len, p, len);
     r->len += len;
     r->body[r->len] = '\0';

@@ -1,5 +1,6 @@
 /* JSON writer (see jsonw.h). */
 #include "common/jsonw.h"
+#include "common/xalloc.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -12,8 +13,7 @@ static void jsonw__reserve(jsonw *w, size_t more)
     if (w->len + more + 1 <= w->cap) return;
     size_t cap = w->cap ? w->cap : 256;
     while (cap < w->len + more + 1) cap *= 2;
-    w->buf = realloc(w->buf, cap);
-    if (!w->buf) abort();
+    w->buf = sl_xrealloc(w->buf, cap);
     w->cap = cap;
 }
 

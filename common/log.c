@@ -3,6 +3,7 @@
  * SL_LOG_LIMIT_KINDS entries, which is cheap next to the I/O failure being reported. */
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -79,8 +80,7 @@ struct sl_log_limit {
 
 sl_log_limit *sl_log_limit_new(uint64_t interval_ms)
 {
-    sl_log_limit *l = calloc(1, sizeof *l);
-    if (!l) abort();
+    sl_log_limit *l = sl_xcalloc(1, sizeof *l);
     pthread_mutex_init(&l->mu, NULL);
     l->interval_ms = interval_ms ? interval_ms : 60000;
     return l;

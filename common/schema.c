@@ -18,6 +18,7 @@
 #include "common/schema.h"
 #include "common/jsonw.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -61,24 +62,6 @@ int schema_find(const schema *s, const char *name)
     for (uint32_t i = 0; i < s->nfields; i++)
         if (strcmp(s->fields[i].name, name) == 0) return (int)i;
     return -1;
-}
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "sluice: out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return p;
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char *p = xmalloc(n + 1);
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
 }
 
 /* "SOURCE: KEY: REASON" (SOURCE omitted when NULL). */
@@ -126,12 +109,12 @@ static void pinot_default(schema_field *f)
         v->u.i64 = 0;
         break;
     case SCHEMA_STRING:
-        v->u.bytes.ptr = (const uint8_t *)xstrndup("null", 4);
+        v->u.bytes.ptr = (const uint8_t *)sl_xmemdupz("null", 4);
         v->u.bytes.len = 4;
         break;
     case SCHEMA_BYTES:
     default:
-        v->u.bytes.ptr = (const uint8_t *)xstrndup("", 0);
+        v->u.bytes.ptr = (const uint8_t *)sl_xmemdupz("", 0);
         v->u.bytes.len = 0;
         break;
     }
@@ -310,7 +293,7 @@ static bool parse_default(const json_t *v, schema_type t, schema_value *out, cha
         if (!txt) goto bad;
         size_t n = json_is_string(v) ? json_string_length(v) : strlen(txt);
         if (n > UINT32_MAX) goto bad;
-        out->u.bytes.ptr = (const uint8_t *)xstrndup(txt, n);
+        out->u.bytes.ptr = (const uint8_t *)sl_xmemdupz(txt, n);
         out->u.bytes.len = (uint32_t)n;
         return true;
     }
@@ -318,7 +301,7 @@ static bool parse_default(const json_t *v, schema_type t, schema_value *out, cha
         if (!txt) goto bad;
         size_t n = json_string_length(v);
         if (n % 2 || n / 2 > UINT32_MAX) goto bad;
-        uint8_t *b = xmalloc(n / 2 + 1);
+        uint8_t *b = sl_xmalloc(n / 2 + 1);
         for (size_t k = 0; k < n / 2; k++) {
             int hi = hexval(txt[2 * k]), lo = hexval(txt[2 * k + 1]);
             if (hi < 0 || lo < 0) {
@@ -461,7 +444,7 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     if (!json_is_string(name) || json_string_length(name) == 0 ||
         strlen(json_string_value(name)) != json_string_length(name))
         return set_err(err, errlen, src, key, "expected a non-empty string"), false;
-    f->name = xstrndup(json_string_value(name), json_string_length(name));
+    f->name = sl_xmemdupz(json_string_value(name), json_string_length(name));
 
     const json_t *dt = json_object_get(spec, "dataType");
     snprintf(key, sizeof key, "%s.dataType", path);
@@ -524,7 +507,7 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
                 return set_err(err, errlen, src, key, "field \"%s\": invalid %s \"%s\"", f->name,
                                dt_keys[i], s),
                        false;
-            *(i == 0 ? &f->format : &f->granularity) = xstrndup(s, strlen(s));
+            *(i == 0 ? &f->format : &f->granularity) = sl_xstrdup(s);
         }
     }
     return true;
@@ -604,9 +587,9 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
         set_err(err, errlen, source, "schema", "too many fields");
         goto fail;
     }
-    s = xmalloc(sizeof *s);
-    s->name = xstrndup(json_string_value(name), json_string_length(name));
-    s->fields = xmalloc(total * sizeof *s->fields);
+    s = sl_xmalloc(sizeof *s);
+    s->name = sl_xmemdupz(json_string_value(name), json_string_length(name));
+    s->fields = sl_xmalloc(total * sizeof *s->fields);
     memset(s->fields, 0, total * sizeof *s->fields);
     s->nfields = 0;
     for (int r = 0; r < SCHEMA_ROLE__COUNT; r++) {
@@ -643,7 +626,7 @@ schema *schema_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     size_t cap = 4096, len = 0;
-    buf = xmalloc(cap);
+    buf = sl_xmalloc(cap);
     for (;;) {
         size_t n = fread(buf + len, 1, cap - len, fp);
         len += n;
@@ -654,8 +637,7 @@ schema *schema_load(const char *path, char *err, size_t errlen)
                 goto fail;
             }
             cap *= 2;
-            buf = realloc(buf, cap);
-            if (!buf) abort();
+            buf = sl_xrealloc(buf, cap);
         }
     }
     if (ferror(fp)) {
@@ -708,8 +690,7 @@ static void schema__default(jsonw *w, const schema_field *f)
     case SCHEMA_STRING: jsonw_str(w, (const char *)v->u.bytes.ptr, v->u.bytes.len); break;
     case SCHEMA_BYTES:
     default: {
-        char *h = malloc((size_t)v->u.bytes.len * 2 + 1);
-        if (!h) abort();
+        char *h = sl_xmalloc((size_t)v->u.bytes.len * 2 + 1);
         for (uint32_t i = 0; i < v->u.bytes.len; i++) {
             h[2 * i] = hex[v->u.bytes.ptr[i] >> 4];
             h[2 * i + 1] = hex[v->u.bytes.ptr[i] & 15];

@@ -17,6 +17,7 @@
  *    consumer type lowlevel, the JSON decoder. */
 #include "common/table_config.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -51,24 +52,6 @@ typedef struct pctx {
     char *err;
     size_t errlen;
 } pctx;
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz ? sz : 1);
-    if (!p) {
-        fprintf(stderr, "sluice: out of memory\n");
-        abort();
-    }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s);
-    char *p = xcalloc(n + 1, 1);
-    memcpy(p, s, n);
-    return p;
-}
 
 /* "SOURCE: KEY: REASON"; always returns -1 so that callers can `return fail(...)`. */
 static int fail(pctx *c, const char *key, const char *fmt, ...)
@@ -287,7 +270,7 @@ static int parse_segments_config(pctx *c, const json_t *sc, const schema *s, tcf
             return fail(c, "segmentsConfig.timeColumnName",
                         "\"%s\" is a %s; the time column must be in dateTimeFieldSpecs", col,
                         schema_role_name(s->fields[i].role));
-        t->time_column = xstrdup(col);
+        t->time_column = sl_xstrdup(col);
     }
     return 0;
 }
@@ -327,7 +310,7 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
     {
         if (strncmp(k, PROP_PREFIX, strlen(PROP_PREFIX)) == 0) nprops++;
     }
-    t->props = xcalloc(nprops, sizeof *t->props);
+    t->props = sl_xcalloc(nprops, sizeof *t->props);
     json_object_foreach((json_t *)m, k, v)
     {
         snprintf(key, sizeof key, "%s.%s", path, k);
@@ -338,10 +321,10 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
                 return fail(c, key, "unsupported stream type \"%s\" (only kafka)", val);
         } else if (strcmp(k, "stream.kafka.topic.name") == 0) {
             if (!*val) return fail(c, key, "empty topic name");
-            t->topic = xstrdup(val);
+            t->topic = sl_xstrdup(val);
         } else if (strcmp(k, "stream.kafka.broker.list") == 0) {
             if (!*val) return fail(c, key, "empty broker list");
-            t->broker_list = xstrdup(val);
+            t->broker_list = sl_xstrdup(val);
         } else if (strcmp(k, "stream.kafka.consumer.type") == 0) {
             if (strcasecmp(val, "lowlevel") == 0 || strcasecmp(val, "simple") == 0)
                 t->consumer_type = TCFG_CONSUMER_LOWLEVEL;
@@ -358,7 +341,7 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
         } else if (strcmp(k, "stream.kafka.decoder.class.name") == 0) {
             if (!key_in(val, json_decoders))
                 return fail(c, key, "\"%s\": only JSON decoders are supported", val);
-            t->decoder_class = xstrdup(val);
+            t->decoder_class = sl_xstrdup(val);
         } else if (strcmp(k, PROP_PREFIX "auto.offset.reset") == 0) {
             if (strcasecmp(val, "smallest") == 0 || strcasecmp(val, "earliest") == 0)
                 t->offset_reset = TCFG_RESET_SMALLEST;
@@ -372,8 +355,8 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
             if (strcmp(k + strlen(PROP_PREFIX), "bootstrap.servers") == 0 ||
                 strcmp(k + strlen(PROP_PREFIX), "metadata.broker.list") == 0)
                 return fail(c, key, "the brokers are set by stream.kafka.broker.list only");
-            t->props[t->nprops].key = xstrdup(k + strlen(PROP_PREFIX));
-            t->props[t->nprops++].value = xstrdup(val);
+            t->props[t->nprops].key = sl_xstrdup(k + strlen(PROP_PREFIX));
+            t->props[t->nprops++].value = sl_xstrdup(val);
         } else if (strcmp(k, "realtime.segment.flush.threshold.rows") == 0 ||
                    strcmp(k, "realtime.segment.flush.threshold.size") == 0) {
             bool old = k[strlen(k) - 1] == 'e';
@@ -412,7 +395,7 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
     if (!t->topic && t->type == TCFG_REALTIME)
         return fail(c, path, "missing required key stream.kafka.topic.name");
     if (!t->broker_list) return fail(c, path, "missing required key stream.kafka.broker.list");
-    if (!t->decoder_class) t->decoder_class = xstrdup(json_decoders[0]);
+    if (!t->decoder_class) t->decoder_class = sl_xstrdup(json_decoders[0]);
     return 0;
 }
 
@@ -457,7 +440,7 @@ static int parse_table_name(pctx *c, const json_t *root, tcfg *t)
     if (strstr(name, "__"))
         return fail(c, "tableName", "\"%s\": \"__\" is reserved as the segment name separator",
                     name);
-    t->table_name = xstrdup(name);
+    t->table_name = sl_xstrdup(name);
     return 0;
 }
 
@@ -496,9 +479,9 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
         goto fail;
     }
     if (check_keys(&c, root, "", top)) goto fail;
-    t = xcalloc(1, sizeof *t);
+    t = sl_xcalloc(1, sizeof *t);
     t->nfields = s->nfields;
-    t->no_dictionary = xcalloc(s->nfields, sizeof *t->no_dictionary);
+    t->no_dictionary = sl_xcalloc(s->nfields, sizeof *t->no_dictionary);
     t->replication = 1;
     if (parse_table_name(&c, root, t)) goto fail;
 
@@ -581,7 +564,7 @@ tcfg *tcfg_load(const char *path, const schema *s, char *err, size_t errlen)
         return NULL;
     }
     size_t cap = 4096, len = 0;
-    char *buf = xcalloc(cap, 1);
+    char *buf = sl_xcalloc(cap, 1);
     for (;;) {
         size_t n = fread(buf + len, 1, cap - len, fp);
         len += n;
@@ -592,8 +575,7 @@ tcfg *tcfg_load(const char *path, const schema *s, char *err, size_t errlen)
                 goto fail;
             }
             cap *= 2;
-            buf = realloc(buf, cap);
-            if (!buf) abort();
+            buf = sl_xrealloc(buf, cap);
         }
     }
     if (ferror(fp)) {

@@ -2,6 +2,7 @@
 #include "completion/assign.h"
 #include "common/jsonw.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -49,8 +50,7 @@ assign_seg *assign_add(assign *a, const char *segment, const assign_list *inst, 
 {
     if (a->nseg == a->capseg) {
         a->capseg = a->capseg ? a->capseg * 2 : 16;
-        a->seg = realloc(a->seg, a->capseg * sizeof *a->seg);
-        if (!a->seg) abort();
+        a->seg = sl_xrealloc(a->seg, a->capseg * sizeof *a->seg);
     }
     assign_seg *s = &a->seg[a->nseg++];
     memset(s, 0, sizeof *s);
@@ -73,8 +73,7 @@ int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errl
         return SL_ECORRUPT;
     }
     a->npart = (uint32_t)json_object_size(parts);
-    a->part = calloc(a->npart ? a->npart : 1, sizeof *a->part);
-    if (!a->part) abort();
+    a->part = sl_xcalloc(a->npart, sizeof *a->part);
     const char *key;
     json_t *val;
     json_object_foreach(parts, key, val) {
@@ -162,14 +161,12 @@ int assign_plan(assign *a, const char *const *live, size_t nlive, uint32_t parti
 {
     if (replication == 0 || nlive < replication || replication > ASSIGN_MAX_REPLICAS)
         return SL_EINVAL;
-    const char **sorted = malloc(nlive * sizeof *sorted);
-    if (!sorted) abort();
+    const char **sorted = sl_xmalloc(nlive * sizeof *sorted);
     memcpy(sorted, live, nlive * sizeof *sorted);
     qsort(sorted, nlive, sizeof *sorted, assign__cmp);
     assign_free(a);
     a->npart = partitions;
-    a->part = calloc(partitions ? partitions : 1, sizeof *a->part);
-    if (!a->part) abort();
+    a->part = sl_xcalloc(partitions, sizeof *a->part);
     for (uint32_t p = 0; p < partitions; p++) {
         for (uint32_t k = 0; k < replication; k++) {
             const char *id = sorted[(p + k) % nlive];

@@ -12,6 +12,7 @@
  * Only cfsm__set_state changes `state`. */
 #include "completion/cfsm.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -401,8 +402,7 @@ static void cfsm__stopped(cfsm *f, const cfsm_msg *m, uint64_t now, cfsm_reply *
 cfsm *cfsm_new(const char *segment, const char *const *replicas, size_t nreplicas,
                const cfsm_cfg *cfg, uint64_t now_ms)
 {
-    cfsm *f = calloc(1, sizeof *f);
-    if (!f) abort();
+    cfsm *f = sl_xcalloc(1, sizeof *f);
     snprintf(f->segment, sizeof f->segment, "%s", segment);
     f->cfg = cfg ? *cfg : cfsm_default_cfg;
     f->state = CFSM_HOLDING;

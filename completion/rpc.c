@@ -11,6 +11,7 @@
  * encode before packing), which is what makes decode -> encode -> decode an identity (the
  * property tests/fuzz/fuzz_rpc.c checks). */
 #include "completion/rpc.h"
+#include "common/xalloc.h"
 
 #include "common/jsonw.h"
 #include "common/sl_err.h"
@@ -363,8 +364,7 @@ int rpc_req_encode(const rpc_req *req, uint8_t **buf, size_t *len, char *err, si
     m.extra_seconds = req->extra_seconds;
     m.build_millis = req->build_millis;
     size_t n = sluice__v1__completion_request__get_packed_size(&m);
-    uint8_t *b = malloc(n ? n : 1);
-    if (!b) abort();
+    uint8_t *b = sl_xmalloc(n);
     *len = sluice__v1__completion_request__pack(&m, b);
     *buf = b;
     return 0;
@@ -468,8 +468,7 @@ int rpc_resp_encode(const rpc_resp *resp, uint8_t **buf, size_t *len, char *err,
     m.crc = resp->crc;
     m.message = (char *)resp->message;
     size_t n = sluice__v1__completion_response__get_packed_size(&m);
-    uint8_t *b = malloc(n ? n : 1);
-    if (!b) abort();
+    uint8_t *b = sl_xmalloc(n);
     *len = sluice__v1__completion_response__pack(&m, b);
     *buf = b;
     return 0;
@@ -483,8 +482,7 @@ char *rpc_error_body(rpc_twirp_code code, const char *msg, size_t *len)
     if (!name) name = "internal";
     if (!msg) msg = "";
     size_t n = strlen(msg);
-    char *safe = malloc(n + 1);
-    if (!safe) abort();
+    char *safe = sl_xmalloc(n + 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)msg[i];
         safe[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';

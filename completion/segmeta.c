@@ -1,6 +1,7 @@
 /* Segment metadata codec (see segmeta.h). */
 #include "completion/segmeta.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 #include "proto/metadata.pb-c.h"
 #include "segment/segname.h"
 
@@ -39,8 +40,7 @@ int segmeta_encode(const segmeta *m, uint8_t **out, size_t *len)
     pb.commit_time_ms = m->commit_time_ms;
     pb.rows_per_byte = m->rows_per_byte;
     *len = sluice__meta__v1__segment_metadata__get_packed_size(&pb);
-    *out = malloc(*len ? *len : 1);
-    if (!*out) abort();
+    *out = sl_xmalloc(*len);
     sluice__meta__v1__segment_metadata__pack(&pb, *out);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 #include "segment/seg_reader.h"
 #include "segment/segname.h"
 
@@ -205,8 +206,7 @@ int segstore_open(const char *uri, const segstore_opts *opts, segstore **out, ch
         rc = ss__err(err, errlen, SL_EINVAL, "%s: segment store root is too long", root);
         goto fail;
     }
-    segstore *s = calloc(1, sizeof *s);
-    if (!s) abort();
+    segstore *s = sl_xcalloc(1, sizeof *s);
     s->root = root;
     s->max_upload = opts && opts->max_upload_bytes ? opts->max_upload_bytes
                                                    : SEGSTORE_DEFAULT_MAX_UPLOAD;
@@ -248,8 +248,7 @@ int segstore_upload_begin(segstore *s, const char *table, const char *segment,
         return ss__err(err, errlen, rc2 == SL_ENOENT ? SL_EIO : rc2, "mkdir %s: %s", dir,
                        strerror(e));
     }
-    segstore_upload *u = calloc(1, sizeof *u);
-    if (!u) abort();
+    segstore_upload *u = sl_xcalloc(1, sizeof *u);
     u->s = s;
     u->fd = -1;
     snprintf(u->table, sizeof u->table, "%s", table);

@@ -28,6 +28,7 @@
  *   any -> EXPIRED                                   terminal: epoch++, everything fails
  * The epoch lets an election evaluation that started before a disconnect notice that its
  * reads are stale and refuse to claim leadership. */
+#include "common/xalloc.h"
 #include "completion/zk_int.h"
 
 #include "common/log.h"
@@ -51,26 +52,6 @@
 static const char *const session_names[] = {"?", "CONNECTED", "DISCONNECTED", "EXPIRED"};
 
 /* ---- helpers --------------------------------------------------------------------------- */
-
-void *zk__xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz ? sz : 1);
-    if (!p) {
-        SL_ERROR(SUB, "out of memory");
-        abort();
-    }
-    return p;
-}
-
-char *zk__xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (!p) {
-        SL_ERROR(SUB, "out of memory");
-        abort();
-    }
-    return p;
-}
 
 bool zk__on_dispatcher(zk *z)
 {
@@ -151,7 +132,7 @@ static int64_t mono_ms(void)
 /* Append an item; caller holds z->mu. */
 void zk__enqueue(zk *z, item_kind kind, zk_session_event ev, uint64_t id)
 {
-    zk__item *it = zk__xcalloc(1, sizeof *it);
+    zk__item *it = sl_xcalloc(1, sizeof *it);
     it->kind = kind;
     it->ev = ev;
     it->id = id;
@@ -288,7 +269,7 @@ int zk_get(zk *z, const char *path, uint8_t **data, size_t *len, int32_t *versio
     int cap = 4096;
     /* The value may grow between the attempts; each retry uses the size just reported. */
     for (int attempt = 0; attempt < 4; attempt++) {
-        char *buf = zk__xcalloc(1, (size_t)cap + 1);
+        char *buf = sl_xcalloc(1, (size_t)cap + 1);
         int blen = cap;
         struct Stat st;
         int zr = zoo_get(z->zh, path, 0, buf, &blen, &st);
@@ -404,8 +385,8 @@ int zk_children(zk *z, const char *path, char ***names, size_t *n)
     int zr = zoo_get_children(z->zh, path, 0, &sv);
     if (zr != ZOK) return zk_err(zr, "children", path);
     if (sv.count > 0) {
-        char **out = zk__xcalloc((size_t)sv.count, sizeof *out);
-        for (int32_t i = 0; i < sv.count; i++) out[i] = zk__xstrdup(sv.data[i]);
+        char **out = sl_xcalloc((size_t)sv.count, sizeof *out);
+        for (int32_t i = 0; i < sv.count; i++) out[i] = sl_xstrdup(sv.data[i]);
         qsort(out, (size_t)sv.count, sizeof *out, cmp_str);
         *names = out;
         *n = (size_t)sv.count;
@@ -483,9 +464,9 @@ int zk_multi(zk *z, const zk_op *ops, size_t n, int *failed_op)
     if (total > ZK_DATA_MAX) return SL_ELIMIT;
     int rc = zk__ready(z);
     if (rc) return rc;
-    zoo_op_t *zops = zk__xcalloc(n, sizeof *zops);
-    zoo_op_result_t *res = zk__xcalloc(n, sizeof *res);
-    struct Stat *stats = zk__xcalloc(n, sizeof *stats);
+    zoo_op_t *zops = sl_xcalloc(n, sizeof *zops);
+    zoo_op_result_t *res = sl_xcalloc(n, sizeof *res);
+    struct Stat *stats = sl_xcalloc(n, sizeof *stats);
     for (size_t i = 0; i < n; i++) {
         const zk_op *o = &ops[i];
         const char *d = o->data ? (const char *)o->data : "";
@@ -557,8 +538,8 @@ int zk__watch_add(zk *z, const char *path, zk_watch_kind kind,
     if (rc) return rc;
     if (kind != ZK_WATCH_DATA && kind != ZK_WATCH_CHILDREN) return SL_EINVAL;
     if ((rc = zk__ready(z))) return rc;
-    zk__watch *w = zk__xcalloc(1, sizeof *w);
-    w->path = zk__xstrdup(path);
+    zk__watch *w = sl_xcalloc(1, sizeof *w);
+    w->path = sl_xstrdup(path);
     w->kind = kind;
     w->cb = cb;
     w->ctx = ctx;
@@ -720,7 +701,7 @@ zk *zk_open(const char *connect, unsigned session_timeout_ms, const zk_opts *o, 
                 connect ? connect : "(null)", session_timeout_ms);
         return NULL;
     }
-    zk *z = zk__xcalloc(1, sizeof *z);
+    zk *z = sl_xcalloc(1, sizeof *z);
     pthread_mutex_init(&z->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

@@ -2,6 +2,7 @@
 #include "consumer/dlq.h"
 #include "common/jsonw.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +22,7 @@ dlq *dlq_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    dlq *d = malloc(sizeof *d);
-    if (!d) abort();
+    dlq *d = sl_xmalloc(sizeof *d);
     d->fd = fd;
     return d;
 }
@@ -73,8 +73,7 @@ int dlq_write_bad(dlq *d, const char *table, int32_t partition, int64_t offset,
     jsonw_key(&w, "reason");
     jsonw_cstr(&w, reason);
     jsonw_key(&w, "payload");
-    char *b64 = malloc(4 * ((len + 2) / 3) + 1);
-    if (!b64) abort();
+    char *b64 = sl_xmalloc(4 * ((len + 2) / 3) + 1);
     size_t n = dlq_base64(payload, len, b64);
     jsonw_str(&w, b64, n);
     free(b64);

@@ -18,6 +18,7 @@
  * Hot loops run per source chunk (SEG_CHUNK values) with no per-value calls: the remap is an
  * array lookup and ids are bit-packed into a 64-bit accumulator. */
 #include "segment/seg_builder.h"
+#include "common/xalloc.h"
 
 #include "common/fsutil.h"
 #include "common/sl_err.h"
@@ -34,26 +35,6 @@
 #endif
 
 /* ---- small helpers ---- */
-
-static void *seg__xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz ? sz : 1);
-    if (!p) {
-        fprintf(stderr, "seg_builder: out of memory (%zu x %zu bytes)\n", n, sz);
-        abort();
-    }
-    return p;
-}
-
-static void *seg__xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "seg_builder: out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return p;
-}
 
 static inline void seg__put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static inline void seg__put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
@@ -207,7 +188,7 @@ static seg_pair *seg__sort_pairs(seg_pair *a, seg_pair *tmp, size_t n)
         seg__isort_pairs(a, n);
         return a;
     }
-    size_t(*cnt)[256] = seg__xcalloc(8, sizeof *cnt);
+    size_t(*cnt)[256] = sl_xcalloc(8, sizeof *cnt);
     for (size_t i = 0; i < n; i++) {
         uint64_t k = a[i].k;
         for (int d = 0; d < 8; d++) cnt[d][(k >> (8 * d)) & 0xFF]++;
@@ -233,7 +214,7 @@ static seg_pair *seg__sort_pairs(seg_pair *a, seg_pair *tmp, size_t n)
 
 static uint64_t *seg__sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 {
-    size_t(*cnt)[256] = seg__xcalloc(8, sizeof *cnt);
+    size_t(*cnt)[256] = sl_xcalloc(8, sizeof *cnt);
     for (size_t i = 0; i < n; i++) {
         uint64_t k = a[i];
         for (int d = 0; d < 8; d++) cnt[d][(k >> (8 * d)) & 0xFF]++;
@@ -449,8 +430,8 @@ static int seg__analyse_dict(seg_build *b, seg_col *c)
     if (card > 0 && !sc->dict_chunks)
         return seg__fail(b->err, b->errlen, SL_EINVAL, "column %s: no dictionary chunks",
                          c->f->name);
-    used = seg__xcalloc(card, 1);
-    scratch = seg__xmalloc((size_t)SEG_CHUNK * sizeof *scratch);
+    used = sl_xcalloc(card, 1);
+    scratch = sl_xmalloc((size_t)SEG_CHUNK * sizeof *scratch);
     for (uint64_t base = 0; base < c->nvals; base += SEG_CHUNK) {
         uint32_t m = seg__chunk_len(c->nvals, base);
         const uint32_t *v = seg_src_ids(sc->val_chunks[base >> SEG_CHUNK_SHIFT], m, scratch);
@@ -466,15 +447,15 @@ static int seg__analyse_dict(seg_build *b, seg_col *c)
         }
     }
     uint32_t nused = 0;
-    ids = seg__xmalloc((size_t)card * sizeof *ids);
+    ids = sl_xmalloc((size_t)card * sizeof *ids);
     for (uint32_t id = 0; id < card; id++)
         if (used[id]) ids[nused++] = id;
-    c->remap = seg__xcalloc(card, sizeof *c->remap);
-    c->order = seg__xmalloc((size_t)nused * sizeof *c->order);
+    c->remap = sl_xcalloc(card, sizeof *c->remap);
+    c->order = sl_xmalloc((size_t)nused * sizeof *c->order);
     c->card = 0;
     if (!c->var) {
-        seg_pair *p = seg__xmalloc((size_t)nused * sizeof *p);
-        seg_pair *t = seg__xmalloc((size_t)nused * sizeof *t);
+        seg_pair *p = sl_xmalloc((size_t)nused * sizeof *p);
+        seg_pair *t = sl_xmalloc((size_t)nused * sizeof *t);
         for (uint32_t i = 0; i < nused; i++) {
             uint64_t bits = seg__fixed_bits(sc->dict_chunks, c->width, ids[i]), prev = 0;
             seg__keys(c->type, &bits, 1, &p[i].k, &prev);
@@ -493,10 +474,10 @@ static int seg__analyse_dict(seg_build *b, seg_col *c)
         free(p);
         free(t);
     } else {
-        seg_str *a = seg__xmalloc((size_t)nused * sizeof *a);
-        seg_str *tmp = seg__xmalloc((size_t)nused * sizeof *tmp);
-        seg_pair *s1 = seg__xmalloc((size_t)nused * sizeof *s1);
-        seg_pair *s2 = seg__xmalloc((size_t)nused * sizeof *s2);
+        seg_str *a = sl_xmalloc((size_t)nused * sizeof *a);
+        seg_str *tmp = sl_xmalloc((size_t)nused * sizeof *tmp);
+        seg_pair *s1 = sl_xmalloc((size_t)nused * sizeof *s1);
+        seg_pair *s2 = sl_xmalloc((size_t)nused * sizeof *s2);
         for (uint32_t i = 0; i < nused; i++) {
             seg_bytes v = seg__src_bytes(sc->dict_chunks, ids[i]);
             a[i].p = v.len ? v.ptr : (const uint8_t *)"";
@@ -538,7 +519,7 @@ static void seg__analyse_raw_fixed(seg_col *c)
 {
     uint64_t n = c->nvals;
     if (n == 0) return;
-    uint64_t *k = seg__xmalloc(n * sizeof *k);
+    uint64_t *k = sl_xmalloc(n * sizeof *k);
     bool asc = true;
     uint64_t prev = 0;
     for (uint64_t base = 0; base < n; base += SEG_CHUNK)
@@ -546,7 +527,7 @@ static void seg__analyse_raw_fixed(seg_col *c)
                          seg__chunk_len(n, base), k + base, &prev);
     uint64_t *s = k, *t = NULL;
     if (!asc) { /* time columns usually arrive sorted: skip the sort then */
-        t = seg__xmalloc(n * sizeof *t);
+        t = sl_xmalloc(n * sizeof *t);
         s = seg__sort_u64(k, t, n);
     }
     uint64_t distinct = 1;
@@ -585,7 +566,7 @@ static int seg__analyse_raw_var(seg_build *b, seg_col *c)
     if (n == 0) return 0;
     uint64_t cap = 16;
     while (cap < n * 2) cap <<= 1;
-    uint32_t *slots = seg__xcalloc(cap, sizeof *slots); /* value index + 1, 0 = empty */
+    uint32_t *slots = sl_xcalloc(cap, sizeof *slots); /* value index + 1, 0 = empty */
     uint64_t mask = cap - 1, bytes = 0;
     uint32_t distinct = 0;
     seg_bytes mn = {0}, mx = {0};
@@ -752,7 +733,7 @@ static void seg__pack_ids(const seg_col *c, uint8_t *out)
     uint64_t acc = 0;
     unsigned fill = 0;
     uint8_t *o = out;
-    uint32_t *scratch = seg__xmalloc((size_t)SEG_CHUNK * sizeof *scratch);
+    uint32_t *scratch = sl_xmalloc((size_t)SEG_CHUNK * sizeof *scratch);
     for (uint64_t base = 0; base < c->nvals; base += SEG_CHUNK) {
         uint32_t m = seg__chunk_len(c->nvals, base);
         const uint32_t *ids = seg_src_ids(c->sc->val_chunks[base >> SEG_CHUNK_SHIFT], m, scratch);
@@ -951,7 +932,7 @@ int seg_build_mem(const seg_src *src, const seg_meta_in *meta, uint8_t **out, si
     if (rc) return rc;
     b.rows = src->rows;
     b.ncols = src->schema->nfields;
-    b.cols = seg__xcalloc(b.ncols, sizeof *b.cols);
+    b.cols = sl_xcalloc(b.ncols, sizeof *b.cols);
     for (uint32_t i = 0; i < b.ncols; i++) {
         seg_col *c = &b.cols[i];
         c->sc = &src->cols[i];
@@ -976,7 +957,7 @@ int seg_build_mem(const seg_src *src, const seg_meta_in *meta, uint8_t **out, si
     b.schema_json = schema_to_json(src->schema, &b.schema_len);
     rc = seg__layout(&b);
     if (rc) goto fail;
-    buf = seg__xcalloc(b.file_len, 1);
+    buf = sl_xcalloc(b.file_len, 1);
     for (uint32_t i = 0; i < b.ncols; i++) seg__write_col(&b, &b.cols[i], buf);
     seg__write_meta(&b, buf);
     seg__write_header(&b, buf);

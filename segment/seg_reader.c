@@ -21,6 +21,7 @@
  * After parsing, every pointer kept in seg_rcol points at a section whose length matches
  * what the accessors will index, so row access needs no further checks than col/row ranges. */
 #include "segment/seg_reader.h"
+#include "common/xalloc.h"
 
 #include "common/sl_err.h"
 #include "segment/seg_format.h"
@@ -325,8 +326,7 @@ static int seg__check_dict(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t
                     i, (unsigned long long)max, card - 1, (unsigned long long)hi);
     }
     /* every entry is used: the dictionary is exactly the set of stored values */
-    used = calloc(((uint64_t)card + 63) / 64, 8);
-    if (!used) abort();
+    used = sl_xcalloc(((uint64_t)card + 63) / 64, 8);
     for (uint64_t v = 0; v < ci->n_values; v++) {
         uint32_t id = seg__unpack(c->fwd, v, ci->bits);
         used[id >> 6] |= (uint64_t)1 << (id & 63);
@@ -401,8 +401,7 @@ static int seg__check_raw(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t 
      * recorded cardinality and abandoned as soon as it is exceeded */
     uint64_t cap = 16;
     while (cap < 2 * card + 2) cap <<= 1;
-    slots = calloc(cap, sizeof *slots);
-    if (!slots) abort();
+    slots = sl_xcalloc(cap, sizeof *slots);
     uint64_t distinct = 0;
     for (uint64_t v = 0; v < n; v++) {
         const uint8_t *vp;
@@ -752,8 +751,7 @@ static int seg__parse(seg_parse *p, seg_reader *r, uint64_t len)
                 SEG_FMT_H_COLDIR_OFF, "column directory at %llu (%u columns) out of bounds",
                 (unsigned long long)coldir, ncols);
     r->ncols = ncols;
-    r->cols = calloc(ncols ? ncols : 1, sizeof *r->cols);
-    if (!r->cols) abort();
+    r->cols = sl_xcalloc(ncols, sizeof *r->cols);
     if (seg__parse_meta(p, r, hdr_len)) return p->code;
     for (uint32_t i = 0; i < ncols; i++)
         if (seg__parse_col(p, r, i, hdr_len)) return p->code;
@@ -767,8 +765,7 @@ parse_error:
 static seg_reader *seg__open_buf(const uint8_t *buf, size_t len, void *map, int *err,
                                  char *errbuf, size_t errlen)
 {
-    seg_reader *r = calloc(1, sizeof *r);
-    if (!r) abort();
+    seg_reader *r = sl_xcalloc(1, sizeof *r);
     r->buf = buf;
     r->len = len;
     seg_parse p = {.buf = buf, .msg = errbuf, .msglen = errlen, .code = 0};

@@ -8,6 +8,7 @@
 #include "common/schema.h"
 #include "common/sl_err.h"
 #include "common/table_config.h"
+#include "common/xalloc.h"
 #include "consumer/mseg.h"
 #include "consumer/rowdec.h"
 #include "segment/seg_builder.h"
@@ -236,8 +237,7 @@ static void put_value(jsonw *w, schema_type t, const schema_value *v)
     case SCHEMA_DOUBLE: jsonw_f64(w, v->u.f64); break;
     case SCHEMA_STRING: jsonw_str(w, (const char *)v->u.bytes.ptr, v->u.bytes.len); break;
     case SCHEMA_BYTES: {
-        char *h = malloc((size_t)v->u.bytes.len * 2 + 1);
-        if (!h) abort();
+        char *h = sl_xmalloc((size_t)v->u.bytes.len * 2 + 1);
         for (uint32_t i = 0; i < v->u.bytes.len; i++) {
             h[2 * i] = hex[v->u.bytes.ptr[i] >> 4];
             h[2 * i + 1] = hex[v->u.bytes.ptr[i] & 15];
@@ -404,8 +404,7 @@ static int64_t read_mv(const seg_reader *r, uint32_t c, uint64_t row, schema_val
     int64_t k = seg_reader_mv(r, c, row, *mv, *cap);
     if (k > (int64_t)*cap) {
         *cap = (uint32_t)k;
-        *mv = realloc(*mv, *cap * sizeof **mv);
-        if (!*mv) abort();
+        *mv = sl_xrealloc(*mv, *cap * sizeof **mv);
         k = seg_reader_mv(r, c, row, *mv, *cap);
     }
     return k;
@@ -441,8 +440,7 @@ static int cmd_dump(int argc, char **argv)
     seg_reader *r = open_or_complain("dump", path);
     if (!r) return 1;
     uint32_t ncols = seg_reader_ncols(r), cap = 64;
-    schema_value *mv = malloc(cap * sizeof *mv);
-    if (!mv) abort();
+    schema_value *mv = sl_xmalloc(cap * sizeof *mv);
     jsonw w;
     jsonw_init(&w);
     if (csv) {

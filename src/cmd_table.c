@@ -16,6 +16,7 @@
 #include "common/schema.h"
 #include "common/sl_err.h"
 #include "common/table_config.h"
+#include "common/xalloc.h"
 #include "segment/segname.h"
 #include "src/cmds.h"
 
@@ -262,8 +263,7 @@ static int cmd_add(int argc, char **argv)
         goto done;
     static const char k1[] = "{\"tableConfig\":", k2[] = ",\"schema\":", k3[] = "}";
     size_t blen = strlen(k1) + tlen + strlen(k2) + slen + strlen(k3);
-    body = malloc(blen + 1);
-    if (!body) abort();
+    body = sl_xmalloc(blen + 1);
     snprintf(body, blen + 1, "%s%s%s%s%s", k1, ttext, k2, stext, k3);
 
     c = httpc_new();

@@ -24,6 +24,7 @@
 #include "common/jsonw.h"
 #include "common/schema.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 #include "completion/cluster_store.h"
 #include "completion/rpc.h"
 #include "completion/zk.h"
@@ -99,7 +100,7 @@ static void record_latency(double s)
     pthread_mutex_lock(&lat_mu);
     if (nlat == caplat) {
         caplat = caplat ? caplat * 2 : 4096;
-        lat = realloc(lat, caplat * sizeof *lat);
+        lat = sl_xrealloc(lat, caplat * sizeof *lat);
     }
     lat[nlat++] = s;
     pthread_mutex_unlock(&lat_mu);
@@ -118,7 +119,7 @@ static uint8_t *build(const char *name, int p, int64_t seq, int64_t start, int64
         if (rowdec_decode(d, (const uint8_t *)buf, n, &r) == ROWDEC_OK) mseg_append(m, r);
     }
     seg_src src;
-    seg_src_col *cols = calloc(S->nfields, sizeof *cols);
+    seg_src_col *cols = sl_xcalloc(S->nfields, sizeof *cols);
     mseg_src(m, &src, cols);
     seg_meta_in meta = {.name = name, .table = O.table, .partition = p, .sequence = seq,
                         .start_offset = start, .end_offset = end};
@@ -304,7 +305,7 @@ static void *replica_main(void *arg)
 
 static void parse_ids(const char *list)
 {
-    char *dup = strdup(list), *save = NULL;
+    char *dup = sl_xstrdup(list), *save = NULL;
     for (char *t = strtok_r(dup, ",", &save); t && O.nids < MAX_REPLICAS; t = strtok_r(NULL, ",", &save))
         snprintf(O.ids[O.nids++], sizeof O.ids[0], "%s", t);
     free(dup);
@@ -400,7 +401,7 @@ int main(int argc, char **argv)
         int rc = rpc_call(h, O.controller, m, &rq, 15000, &rs);
         if (rc == 0 && !strcmp(mode, "rtt")) { /* round trips of the same call, one at a time */
             int count = O.rounds > 0 ? O.rounds : 1000;
-            double *t = calloc((size_t)count, sizeof *t);
+            double *t = sl_xcalloc((size_t)count, sizeof *t);
             for (int i = 0; i < count && rc == 0; i++) {
                 double t0 = now_s();
                 rc = rpc_call(h, O.controller, m, &rq, 15000, &rs);
@@ -448,9 +449,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "simreplica: %s\n", err);
         return 2;
     }
-    part *parts = calloc((size_t)O.partitions, sizeof *parts);
-    replica *reps = calloc((size_t)O.partitions * (size_t)O.nids, sizeof *reps);
-    pthread_t *th = calloc((size_t)O.partitions * (size_t)O.nids, sizeof *th);
+    part *parts = sl_xcalloc((size_t)O.partitions, sizeof *parts);
+    replica *reps = sl_xcalloc((size_t)O.partitions * (size_t)O.nids, sizeof *reps);
+    pthread_t *th = sl_xcalloc((size_t)O.partitions * (size_t)O.nids, sizeof *th);
     double t0 = now_s();
     for (int p = 0; p < O.partitions; p++) {
         parts[p].p = p;

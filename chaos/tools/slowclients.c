@@ -16,6 +16,8 @@
  * where the close times are measured from each connection's own connect. Exits after
  * --duration-s, when every connection is closed, or on SIGTERM/SIGINT (the summary is still
  * printed). Not a test by itself: tests/integration/test_http_exhaustion.sh drives it. */
+#include "common/xalloc.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -130,10 +132,9 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
 
-    sc_conn *c = calloc(n, sizeof *c);
-    struct pollfd *pf = calloc(n, sizeof *pf);
-    size_t *idx = calloc(n, sizeof *idx);
-    if (!c || !pf || !idx) abort();
+    sc_conn *c = sl_xcalloc(n, sizeof *c);
+    struct pollfd *pf = sl_xcalloc(n, sizeof *pf);
+    size_t *idx = sl_xcalloc(n, sizeof *idx);
     double t0 = sc_now(), spacing = n > 1 ? (double)connect_ms / 1e3 / (double)(n - 1) : 0;
     size_t opened = 0, failed = 0;
     bool ready = false;
