@@ -19,7 +19,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,19 +45,6 @@ typedef struct lctx {
     char *err;
     size_t errlen;
 } lctx;
-
-static int cfail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int cfail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return SL_EINVAL;
-}
 
 /* ---- values ---- */
 
@@ -254,36 +240,40 @@ int config_check_defs(const config_def *defs, size_t ndefs, char *err, size_t er
         const char *nm = d->name ? d->name : "(null)";
         char why[256];
         if (!d->name || !*d->name || !d->desc)
-            return cfail(err, errlen, "config table: entry %zu: name and description required", i);
+            return sl_fail(err, errlen, SL_EINVAL,
+                           "config table: entry %zu: name and description required", i);
         for (size_t j = 0; j < i; j++)
             if (strcmp(defs[j].name, d->name) == 0)
-                return cfail(err, errlen, "config table: %s: defined twice", nm);
+                return sl_fail(err, errlen, SL_EINVAL, "config table: %s: defined twice", nm);
         if ((unsigned)d->type >= CONFIG_TYPE__COUNT)
-            return cfail(err, errlen, "config table: %s: bad type", nm);
-        if (d->min > d->max) return cfail(err, errlen, "config table: %s: min > max", nm);
+            return sl_fail(err, errlen, SL_EINVAL, "config table: %s: bad type", nm);
+        if (d->min > d->max)
+            return sl_fail(err, errlen, SL_EINVAL, "config table: %s: min > max", nm);
         bool req = d->flags & CONFIG_ROLE__MASK;
         if (d->flags & CONFIG_PREFIX) {
             if (d->type != CONFIG_STRING || d->name[strlen(d->name) - 1] != '.' || d->def || req)
-                return cfail(err, errlen,
-                             "config table: %s: a prefix entry is a STRING named "
-                             "\"x.\" without default or requirement",
-                             nm);
+                return sl_fail(err, errlen, SL_EINVAL,
+                               "config table: %s: a prefix entry is a STRING named "
+                               "\"x.\" without default or requirement",
+                               nm);
             continue;
         }
         if (req && d->def)
-            return cfail(err, errlen, "config table: %s: required key with a default", nm);
+            return sl_fail(err, errlen, SL_EINVAL, "config table: %s: required key with a default",
+                           nm);
         if ((d->flags & CONFIG_NAME) && d->type != CONFIG_STRING)
-            return cfail(err, errlen, "config table: %s: a name entry is a STRING", nm);
+            return sl_fail(err, errlen, SL_EINVAL, "config table: %s: a name entry is a STRING",
+                           nm);
         if (d->type == CONFIG_ENUM &&
             (!d->enum_values || !d->enum_values[0].name || (!d->def && !req)))
-            return cfail(err, errlen,
-                         "config table: %s: an enum needs values and a default "
-                         "or a requirement",
-                         nm);
+            return sl_fail(err, errlen, SL_EINVAL,
+                           "config table: %s: an enum needs values and a default "
+                           "or a requirement",
+                           nm);
         if (d->def) {
             cval v;
             if (!parse_value(d, d->def, &v, why, sizeof why))
-                return cfail(err, errlen, "config table: %s: default: %s", nm, why);
+                return sl_fail(err, errlen, SL_EINVAL, "config table: %s: default: %s", nm, why);
             if (d->type == CONFIG_STRING) free(v.s);
         }
     }
@@ -371,24 +361,25 @@ static int apply(lctx *c, const char *key, const char *text, int line)
             if (!(c->defs[i].flags & CONFIG_HIDDEN) && e < bestd) best = c->defs[i].name, bestd = e;
         }
         if (best)
-            return cfail(c->err, c->errlen, "%sunknown key \"%s\" (did you mean \"%s\"?)", at, key,
-                         best);
-        return cfail(c->err, c->errlen, "%sunknown key \"%s\"", at, key);
+            return sl_fail(c->err, c->errlen, SL_EINVAL,
+                           "%sunknown key \"%s\" (did you mean \"%s\"?)", at, key, best);
+        return sl_fail(c->err, c->errlen, SL_EINVAL, "%sunknown key \"%s\"", at, key);
     }
     size_t idx = (size_t)(d - c->defs);
     if (d->flags & CONFIG_PREFIX) {
         const char *suffix = key + strlen(d->name);
         if (!*suffix)
-            return cfail(c->err, c->errlen, "%s%s: empty property name after the prefix", at, key);
+            return sl_fail(c->err, c->errlen, SL_EINVAL,
+                           "%s%s: empty property name after the prefix", at, key);
         config_kvs *kv = slot(d, c->target);
         for (size_t k = 0; k < kv->n; k++) {
             config_kv *it = &kv->items[k];
             if (strcmp(it->key, suffix) != 0) continue;
             if ((line > 0) == (it->line > 0)) {
                 if (line > 0)
-                    return cfail(c->err, c->errlen, "%s%s: duplicate key (first at line %d)", at,
-                                 key, it->line);
-                return cfail(c->err, c->errlen, "%s%s: given twice", at, key);
+                    return sl_fail(c->err, c->errlen, SL_EINVAL,
+                                   "%s%s: duplicate key (first at line %d)", at, key, it->line);
+                return sl_fail(c->err, c->errlen, SL_EINVAL, "%s%s: given twice", at, key);
             }
             free(it->value);
             it->value = sl_xstrdup(text);
@@ -400,13 +391,13 @@ static int apply(lctx *c, const char *key, const char *text, int line)
         return 0;
     }
     if (line > 0 && c->file_line[idx])
-        return cfail(c->err, c->errlen, "%s%s: duplicate key (first at line %d)", at, key,
-                     c->file_line[idx]);
+        return sl_fail(c->err, c->errlen, SL_EINVAL, "%s%s: duplicate key (first at line %d)", at,
+                       key, c->file_line[idx]);
     if (line == 0 && c->from_set[idx])
-        return cfail(c->err, c->errlen, "%s%s: given twice", at, key);
+        return sl_fail(c->err, c->errlen, SL_EINVAL, "%s%s: given twice", at, key);
     cval v;
     if (!parse_value(d, text, &v, why, sizeof why))
-        return cfail(c->err, c->errlen, "%s%s: %s", at, key, why);
+        return sl_fail(c->err, c->errlen, SL_EINVAL, "%s%s: %s", at, key, why);
     store(d, c->target, v);
     if (line > 0)
         c->file_line[idx] = line;
@@ -493,11 +484,12 @@ static int parse_line(lctx *c, const char *s, int line)
     while (is_ws(s[i]))
         i++;
     if (!key.buf) {
-        cfail(c->err, c->errlen, "%smalformed line (empty key)", at);
+        sl_fail(c->err, c->errlen, SL_EINVAL, "%smalformed line (empty key)", at);
         goto out;
     }
     if (!sep && !s[i]) {
-        cfail(c->err, c->errlen, "%smalformed line \"%s\" (expected key = value)", at, s);
+        sl_fail(c->err, c->errlen, SL_EINVAL, "%smalformed line \"%s\" (expected key = value)", at,
+                s);
         goto out;
     }
     jsonw_text(&val, "", 0);
@@ -517,7 +509,7 @@ static int parse_line(lctx *c, const char *s, int line)
     rc = apply(c, key.buf, val.buf, line);
     goto out;
 bad_escape:
-    cfail(c->err, c->errlen, "%smalformed \\u escape", at);
+    sl_fail(c->err, c->errlen, SL_EINVAL, "%smalformed \\u escape", at);
 out:
     free(key.buf);
     free(val.buf);
@@ -529,7 +521,7 @@ static int load_file(lctx *c)
     FILE *fp = fopen(c->path, "rb");
     if (!fp) {
         int e = errno;
-        cfail(c->err, c->errlen, "%s: %s", c->path, strerror(e));
+        sl_fail(c->err, c->errlen, SL_EINVAL, "%s: %s", c->path, strerror(e));
         return e == ENOENT ? SL_ENOENT : SL_EIO;
     }
     jsonw buf = {0}, logical = {0};
@@ -539,17 +531,18 @@ static int load_file(lctx *c)
     while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
         jsonw_text(&buf, chunk, n);
         if (buf.len > CONFIG_MAX_FILE) {
-            rc = cfail(c->err, c->errlen, "%s: larger than %u bytes", c->path, CONFIG_MAX_FILE);
+            rc = sl_fail(c->err, c->errlen, SL_EINVAL, "%s: larger than %u bytes", c->path,
+                         CONFIG_MAX_FILE);
             goto out;
         }
     }
     if (ferror(fp)) {
-        cfail(c->err, c->errlen, "%s: read error: %s", c->path, strerror(errno));
+        sl_fail(c->err, c->errlen, SL_EINVAL, "%s: read error: %s", c->path, strerror(errno));
         rc = SL_EIO;
         goto out;
     }
     if (buf.buf && strlen(buf.buf) != buf.len) {
-        rc = cfail(c->err, c->errlen, "%s: contains a NUL byte", c->path);
+        rc = sl_fail(c->err, c->errlen, SL_EINVAL, "%s: contains a NUL byte", c->path);
         goto out;
     }
     size_t pos = 0;
@@ -620,7 +613,7 @@ int config_load(const config_def *defs, size_t ndefs, void *target, unsigned rol
     for (size_t i = 0; i < nsets; i++) {
         const char *eq = strchr(sets[i], '=');
         if (!eq || eq == sets[i]) {
-            rc = cfail(err, errlen, "--set \"%s\": expected key=value", sets[i]);
+            rc = sl_fail(err, errlen, SL_EINVAL, "--set \"%s\": expected key=value", sets[i]);
             goto fail;
         }
         size_t a = 0, b = (size_t)(eq - sets[i]);
@@ -637,7 +630,7 @@ int config_load(const config_def *defs, size_t ndefs, void *target, unsigned rol
         while (vl && isspace((unsigned char)val[vl - 1]))
             val[--vl] = '\0';
         rc = *key ? apply(&c, key, val, 0)
-                  : cfail(err, errlen, "--set \"%s\": expected key=value", sets[i]);
+                  : sl_fail(err, errlen, SL_EINVAL, "--set \"%s\": expected key=value", sets[i]);
         free(key);
         free(val);
         if (rc) goto fail;
@@ -654,9 +647,9 @@ int config_load(const config_def *defs, size_t ndefs, void *target, unsigned rol
         if (given && d->type == CONFIG_STRING && !**(char **)slot(d, target)) given = false;
         if (!given) {
             int r = __builtin_ctz(need);
-            rc = cfail(err, errlen, "%s%smissing required key \"%s\" (required for: %s)",
-                       path ? path : "", path ? ": " : "", d->name,
-                       r < 4 ? role_names[r] : "this process");
+            rc = sl_fail(err, errlen, SL_EINVAL,
+                         "%s%smissing required key \"%s\" (required for: %s)", path ? path : "",
+                         path ? ": " : "", d->name, r < 4 ? role_names[r] : "this process");
             goto fail;
         }
     }

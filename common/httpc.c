@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,16 +87,6 @@ static void copy_str(char *dst, size_t cap, const char *src, size_t n)
     }
     memcpy(dst, src, n);
     dst[n] = '\0';
-}
-
-/* Error text of a failed call; messages may be cut to fit. */
-static void resp_err(httpc_resp *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void resp_err(httpc_resp *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->error, sizeof r->error, fmt, ap);
-    va_end(ap);
 }
 
 /* ---- responses ---- */
@@ -379,8 +368,8 @@ static int run(xfer *x, const char *url0, long timeout_ms)
     r->redirects = 0;
     size_t ulen = strlen(url0);
     if (ulen >= HTTPC_LOCATION_MAX) {
-        resp_err(r, "URL longer than %d bytes", HTTPC_LOCATION_MAX - 1);
-        return SL_EINVAL;
+        return sl_fail(r->error, sizeof r->error, SL_EINVAL, "URL longer than %d bytes",
+                       HTTPC_LOCATION_MAX - 1);
     }
     char url[HTTPC_LOCATION_MAX];
     memcpy(url, url0, ulen + 1);
@@ -391,8 +380,8 @@ static int run(xfer *x, const char *url0, long timeout_ms)
         if (deadline) {
             remaining = (long)(deadline - mono_ms());
             if (remaining <= 0) {
-                resp_err(r, "%s: deadline passed after %u redirects", url, r->redirects);
-                return SL_ETIMEDOUT;
+                return sl_fail(r->error, sizeof r->error, SL_ETIMEDOUT,
+                               "%s: deadline passed after %u redirects", url, r->redirects);
             }
         }
         resp_clear(r);
@@ -409,13 +398,13 @@ static int run(xfer *x, const char *url0, long timeout_ms)
         if (rc != CURLE_OK) {
             int e = map_curl(x, rc);
             if (x->over_cap)
-                resp_err(r, "%s: reply body over its cap of %llu bytes", url,
-                         (unsigned long long)(x->to_fd ? x->out_max : r->max_body));
-            else if (x->io_error)
-                resp_err(r, "%s: %s", url, x->io_what);
-            else
-                resp_err(r, "%s: %s", url, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-            return e;
+                return sl_fail(r->error, sizeof r->error, e,
+                               "%s: reply body over its cap of %llu bytes", url,
+                               (unsigned long long)(x->to_fd ? x->out_max : r->max_body));
+            if (x->io_error)
+                return sl_fail(r->error, sizeof r->error, e, "%s: %s", url, x->io_what);
+            return sl_fail(r->error, sizeof r->error, e, "%s: %s", url,
+                           c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
         }
         if (!follows(x->method, r->status)) return 0;
         if (c->max_redirects == 0) return 0;
@@ -423,13 +412,13 @@ static int run(xfer *x, const char *url0, long timeout_ms)
         curl_easy_getinfo(c->h, CURLINFO_REDIRECT_URL, &next);
         if (!next) return 0; /* a 3xx without Location: the caller sees it as it is */
         if (r->redirects >= c->max_redirects) {
-            resp_err(r, "%s: more than %u redirects", url, c->max_redirects);
-            return SL_ELIMIT;
+            return sl_fail(r->error, sizeof r->error, SL_ELIMIT, "%s: more than %u redirects", url,
+                           c->max_redirects);
         }
         size_t nl = strlen(next);
         if (nl >= sizeof url) {
-            resp_err(r, "%s: redirect Location too long", url);
-            return SL_EINVAL;
+            return sl_fail(r->error, sizeof r->error, SL_EINVAL, "%s: redirect Location too long",
+                           url);
         }
         memmove(url, next, nl + 1);
         r->redirects++;
@@ -452,8 +441,7 @@ int httpc_request(httpc *c, const char *method, const char *url, const char *con
     bool bodyless = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     if (bodyless && len > 0) {
         resp_clear(out);
-        resp_err(out, "%s request with a body", method);
-        return SL_EINVAL;
+        return sl_fail(out->error, sizeof out->error, SL_EINVAL, "%s request with a body", method);
     }
     /* DELETE and friends without a body are sent without one (no Content-Length: 0). */
     x.kind = bodyless || (len == 0 && strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0)
@@ -476,15 +464,15 @@ int httpc_put_file(httpc *c, const char *url, const char *path, long timeout_ms,
     if (x.in_fd < 0) {
         int e = errno;
         resp_clear(out);
-        resp_err(out, "%s: %s", path, strerror(e));
-        return e == ENOENT ? SL_ENOENT : SL_EIO;
+        return sl_fail(out->error, sizeof out->error, e == ENOENT ? SL_ENOENT : SL_EIO, "%s: %s",
+                       path, strerror(e));
     }
     struct stat st;
     if (fstat(x.in_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         resp_clear(out);
-        resp_err(out, "%s: not a readable regular file", path);
         close(x.in_fd);
-        return SL_EIO;
+        return sl_fail(out->error, sizeof out->error, SL_EIO, "%s: not a readable regular file",
+                       path);
     }
     x.in_size = (uint64_t)st.st_size;
     int rc = run(&x, url, timeout_ms);
@@ -497,8 +485,7 @@ int httpc_get_to_fd(httpc *c, const char *url, int fd, uint64_t max_bytes, long 
 {
     if (fd < 0) {
         resp_clear(out);
-        resp_err(out, "bad file descriptor");
-        return SL_EINVAL;
+        return sl_fail(out->error, sizeof out->error, SL_EINVAL, "bad file descriptor");
     }
     xfer x = {.c = c,
               .resp = out,

@@ -26,7 +26,6 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,24 +61,6 @@ int schema_find(const schema *s, const char *name)
     for (uint32_t i = 0; i < s->nfields; i++)
         if (strcmp(s->fields[i].name, name) == 0) return (int)i;
     return -1;
-}
-
-/* "SOURCE: KEY: REASON" (SOURCE omitted when NULL). */
-static void set_err(char *err, size_t errlen, const char *source, const char *key, const char *fmt,
-                    ...) __attribute__((format(printf, 5, 6)));
-static void set_err(char *err, size_t errlen, const char *source, const char *key, const char *fmt,
-                    ...)
-{
-    if (!err || errlen == 0) return;
-    char why[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    if (source)
-        snprintf(err, errlen, "%s: %s: %s", source, key, why);
-    else
-        snprintf(err, errlen, "%s: %s", key, why);
 }
 
 /* ---- default null values ---- */
@@ -425,7 +406,7 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     f->single_value = true;
     f->type = SCHEMA_TYPE__COUNT; /* so field_free does not free a default not yet set */
     if (!json_is_object(spec)) {
-        set_err(err, errlen, src, path, "expected an object");
+        sl_fail_at(err, errlen, SL_EINVAL, src, path, "expected an object");
         return false;
     }
     const char *k;
@@ -434,52 +415,54 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     {
         if (!key_in(k, common_keys) && !(role == SCHEMA_DATETIME && key_in(k, dt_keys))) {
             snprintf(key, sizeof key, "%s.%s", path, k);
-            set_err(err, errlen, src, key, "unsupported key");
+            sl_fail_at(err, errlen, SL_EINVAL, src, key, "unsupported key");
             return false;
         }
     }
     const json_t *name = json_object_get(spec, "name");
     snprintf(key, sizeof key, "%s.name", path);
-    if (!name) return set_err(err, errlen, src, key, "missing required key"), false;
+    if (!name) return sl_fail_at(err, errlen, SL_EINVAL, src, key, "missing required key"), false;
     if (!json_is_string(name) || json_string_length(name) == 0 ||
         strlen(json_string_value(name)) != json_string_length(name))
-        return set_err(err, errlen, src, key, "expected a non-empty string"), false;
+        return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected a non-empty string"), false;
     f->name = sl_xmemdupz(json_string_value(name), json_string_length(name));
 
     const json_t *dt = json_object_get(spec, "dataType");
     snprintf(key, sizeof key, "%s.dataType", path);
-    if (!dt) return set_err(err, errlen, src, key, "missing required key"), false;
-    if (!json_is_string(dt)) return set_err(err, errlen, src, key, "expected a string"), false;
+    if (!dt) return sl_fail_at(err, errlen, SL_EINVAL, src, key, "missing required key"), false;
+    if (!json_is_string(dt))
+        return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected a string"), false;
     schema_type t = SCHEMA_TYPE__COUNT;
     for (int i = 0; i < SCHEMA_TYPE__COUNT; i++)
         if (strcmp(json_string_value(dt), type_names[i]) == 0) t = (schema_type)i;
     if (t == SCHEMA_TYPE__COUNT)
-        return set_err(err, errlen, src, key, "unsupported type \"%s\"", json_string_value(dt)),
+        return sl_fail_at(err, errlen, SL_EINVAL, src, key, "unsupported type \"%s\"",
+                          json_string_value(dt)),
                false;
     if (role == SCHEMA_METRIC &&
         (t == SCHEMA_BOOLEAN || t == SCHEMA_TIMESTAMP || t == SCHEMA_STRING))
-        return set_err(err, errlen, src, key,
-                       "metric \"%s\" must be INT, LONG, FLOAT, DOUBLE or BYTES, not %s", f->name,
-                       type_names[t]),
+        return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                          "metric \"%s\" must be INT, LONG, FLOAT, DOUBLE or BYTES, not %s",
+                          f->name, type_names[t]),
                false;
     if (role == SCHEMA_DATETIME && t != SCHEMA_INT && t != SCHEMA_LONG && t != SCHEMA_TIMESTAMP &&
         t != SCHEMA_STRING)
-        return set_err(err, errlen, src, key,
-                       "dateTime field \"%s\" must be INT, LONG, TIMESTAMP or STRING, not %s",
-                       f->name, type_names[t]),
+        return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                          "dateTime field \"%s\" must be INT, LONG, TIMESTAMP or STRING, not %s",
+                          f->name, type_names[t]),
                false;
 
     const json_t *sv = json_object_get(spec, "singleValueField");
     if (sv) {
         snprintf(key, sizeof key, "%s.singleValueField", path);
         if (!json_is_boolean(sv))
-            return set_err(err, errlen, src, key, "expected true or false"), false;
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected true or false"), false;
         f->single_value = json_is_true(sv);
         if (!f->single_value && role != SCHEMA_DIMENSION)
-            return set_err(err, errlen, src, key,
-                           "multi-value %s \"%s\": only dimensions may be "
-                           "multi-value",
-                           role_names[role], f->name),
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                              "multi-value %s \"%s\": only dimensions may be "
+                              "multi-value",
+                              role_names[role], f->name),
                    false;
     }
 
@@ -487,7 +470,8 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     if (dn && !json_is_null(dn)) {
         snprintf(key, sizeof key, "%s.defaultNullValue", path);
         if (!parse_default(dn, t, &f->default_null, why, sizeof why))
-            return set_err(err, errlen, src, key, "field \"%s\": %s", f->name, why), false;
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key, "field \"%s\": %s", f->name, why),
+                   false;
         f->default_explicit = true;
     } else {
         f->type = t;
@@ -499,13 +483,14 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
         for (int i = 0; dt_keys[i]; i++) {
             const json_t *x = json_object_get(spec, dt_keys[i]);
             snprintf(key, sizeof key, "%s.%s", path, dt_keys[i]);
-            if (!x) return set_err(err, errlen, src, key, "missing required key"), false;
+            if (!x)
+                return sl_fail_at(err, errlen, SL_EINVAL, src, key, "missing required key"), false;
             if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x))
-                return set_err(err, errlen, src, key, "expected a string"), false;
+                return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected a string"), false;
             const char *s = json_string_value(x);
             if (i == 0 ? !valid_format(s) : !valid_granularity(s))
-                return set_err(err, errlen, src, key, "field \"%s\": invalid %s \"%s\"", f->name,
-                               dt_keys[i], s),
+                return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                                  "field \"%s\": invalid %s \"%s\"", f->name, dt_keys[i], s),
                        false;
             *(i == 0 ? &f->format : &f->granularity) = sl_xstrdup(s);
         }
@@ -526,17 +511,17 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
     for (i = 0; i < len && isspace((unsigned char)json[i]); i++)
         ;
     if (i == len) {
-        set_err(err, errlen, source, "schema", "empty file");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "schema", "empty file");
         goto fail;
     }
     root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         snprintf(key, sizeof key, "line %d column %d", jerr.line, jerr.column);
-        set_err(err, errlen, source, key, "invalid JSON: %s", jerr.text);
+        sl_fail_at(err, errlen, SL_EINVAL, source, key, "invalid JSON: %s", jerr.text);
         goto fail;
     }
     if (!json_is_object(root)) {
-        set_err(err, errlen, source, "schema", "top level must be a JSON object");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "schema", "top level must be a JSON object");
         goto fail;
     }
     const char *k;
@@ -544,47 +529,47 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
     json_object_foreach(root, k, v)
     {
         if (strcmp(k, "primaryKeyColumns") == 0) {
-            set_err(err, errlen, source, k,
-                    "unsupported key (primary keys and upsert are not "
-                    "supported)");
+            sl_fail_at(err, errlen, SL_EINVAL, source, k,
+                       "unsupported key (primary keys and upsert are not "
+                       "supported)");
             goto fail;
         }
         if (!key_in(k, top_keys)) {
-            set_err(err, errlen, source, k, "unsupported key");
+            sl_fail_at(err, errlen, SL_EINVAL, source, k, "unsupported key");
             goto fail;
         }
     }
     const json_t *nh = json_object_get(root, "enableColumnBasedNullHandling");
     if (nh && !json_is_false(nh)) {
-        set_err(err, errlen, source, "enableColumnBasedNullHandling",
-                "unsupported (only false is accepted)");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "enableColumnBasedNullHandling",
+                   "unsupported (only false is accepted)");
         goto fail;
     }
     const json_t *name = json_object_get(root, "schemaName");
     if (!name) {
-        set_err(err, errlen, source, "schemaName", "missing required key");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "schemaName", "missing required key");
         goto fail;
     }
     if (!json_is_string(name) || json_string_length(name) == 0 ||
         strlen(json_string_value(name)) != json_string_length(name)) {
-        set_err(err, errlen, source, "schemaName", "expected a non-empty string");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "schemaName", "expected a non-empty string");
         goto fail;
     }
     size_t total = 0;
     for (int r = 0; r < SCHEMA_ROLE__COUNT; r++) {
         const json_t *arr = json_object_get(root, role_keys[r]);
         if (arr && !json_is_null(arr) && !json_is_array(arr)) {
-            set_err(err, errlen, source, role_keys[r], "expected an array");
+            sl_fail_at(err, errlen, SL_EINVAL, source, role_keys[r], "expected an array");
             goto fail;
         }
         total += json_array_size(arr);
     }
     if (total == 0) {
-        set_err(err, errlen, source, "schema", "no fields");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "schema", "no fields");
         goto fail;
     }
     if (total > UINT32_MAX) {
-        set_err(err, errlen, source, "schema", "too many fields");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "schema", "too many fields");
         goto fail;
     }
     s = sl_xmalloc(sizeof *s);
@@ -604,7 +589,8 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
                 schema_find(&(schema){.nfields = s->nfields - 1, .fields = s->fields}, f->name);
             if (dup >= 0) {
                 snprintf(path + strlen(path), sizeof path - strlen(path), ".name");
-                set_err(err, errlen, source, path, "duplicate field name \"%s\"", f->name);
+                sl_fail_at(err, errlen, SL_EINVAL, source, path, "duplicate field name \"%s\"",
+                           f->name);
                 goto fail;
             }
         }
@@ -622,7 +608,7 @@ schema *schema_load(const char *path, char *err, size_t errlen)
     FILE *fp = fopen(path, "rb");
     char *buf = NULL;
     if (!fp) {
-        set_err(err, errlen, NULL, path, "%s", strerror(errno));
+        sl_fail_at(err, errlen, SL_EINVAL, NULL, path, "%s", strerror(errno));
         return NULL;
     }
     size_t cap = 4096, len = 0;
@@ -633,7 +619,8 @@ schema *schema_load(const char *path, char *err, size_t errlen)
         if (n == 0) break;
         if (len == cap) {
             if (cap >= SCHEMA_MAX_FILE) {
-                set_err(err, errlen, NULL, path, "file larger than %u bytes", SCHEMA_MAX_FILE);
+                sl_fail_at(err, errlen, SL_EINVAL, NULL, path, "file larger than %u bytes",
+                           SCHEMA_MAX_FILE);
                 goto fail;
             }
             cap *= 2;
@@ -641,7 +628,7 @@ schema *schema_load(const char *path, char *err, size_t errlen)
         }
     }
     if (ferror(fp)) {
-        set_err(err, errlen, NULL, path, "read error: %s", strerror(errno));
+        sl_fail_at(err, errlen, SL_EINVAL, NULL, path, "read error: %s", strerror(errno));
         goto fail;
     }
     fclose(fp);

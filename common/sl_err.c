@@ -1,6 +1,8 @@
 /* Error texts and the error -> action map (see sl_err.h). */
 #include "common/sl_err.h"
 
+#include <stdio.h>
+
 const char *sluice_strerror(int err)
 {
     switch ((sl_err)err) {
@@ -23,6 +25,44 @@ const char *sluice_strerror(int err)
     case SL_EDISK: return "disk failure (I/O error or read-only file system)";
     }
     return "unknown error";
+}
+
+int sl_vfail(char *err, size_t errlen, int code, const char *fmt, va_list ap)
+{
+    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
+    return code;
+}
+
+int sl_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sl_vfail(err, errlen, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int sl_vfail_at(char *err, size_t errlen, int code, const char *source, const char *key,
+                const char *fmt, va_list ap)
+{
+    if (!err || !errlen) return code;
+    char why[512];
+    vsnprintf(why, sizeof why, fmt, ap);
+    if (source)
+        snprintf(err, errlen, "%s: %s: %s", source, key, why);
+    else
+        snprintf(err, errlen, "%s: %s", key, why);
+    return code;
+}
+
+int sl_fail_at(char *err, size_t errlen, int code, const char *source, const char *key,
+               const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sl_vfail_at(err, errlen, code, source, key, fmt, ap);
+    va_end(ap);
+    return code;
 }
 
 sl_err_action sl_err_action_of(int err)

@@ -6,7 +6,9 @@
 #ifndef SL_ERR_H
 #define SL_ERR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum sl_err {
@@ -39,6 +41,23 @@ typedef enum sl_err_action {
 
 /* Static text for an error code; never NULL. */
 const char *sluice_strerror(int err);
+
+/* ---- error messages ----
+ * A failing function fills the caller's message buffer and returns its code in one statement:
+ *   return sl_fail(err, errlen, SL_EINVAL, "partition %d out of range", p);
+ * The text is cut to fit errlen bytes (always NUL-terminated); err may be NULL or errlen 0,
+ * then only the code is returned. */
+int sl_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int sl_vfail(char *err, size_t errlen, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+/* The same for a fault in an input file, naming where it is: "SOURCE: KEY: REASON", or
+ * "KEY: REASON" when source is NULL (schema and table-config messages). */
+int sl_fail_at(char *err, size_t errlen, int code, const char *source, const char *key,
+               const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+int sl_vfail_at(char *err, size_t errlen, int code, const char *source, const char *key,
+                const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
 /* What a caller should do about err. */
 sl_err_action sl_err_action_of(int err);

@@ -53,22 +53,17 @@ typedef struct pctx {
     size_t errlen;
 } pctx;
 
-/* "SOURCE: KEY: REASON"; always returns -1 so that callers can `return fail(...)`. */
+/* "SOURCE: KEY: REASON" into the context's buffer; returns SL_EINVAL (-1) so that callers
+ * can `return fail(...)`. */
 static int fail(pctx *c, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail(pctx *c, const char *key, const char *fmt, ...)
 {
-    if (!c->err || c->errlen == 0) return -1;
-    char why[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    int rc = sl_vfail_at(c->err, c->errlen, SL_EINVAL, c->src, key, fmt, ap);
     va_end(ap);
-    if (c->src)
-        snprintf(c->err, c->errlen, "%s: %s: %s", c->src, key, why);
-    else
-        snprintf(c->err, c->errlen, "%s: %s", key, why);
-    return -1;
+    return rc;
 }
 
 static bool key_in(const char *key, const char *const *list)

@@ -39,8 +39,7 @@ static int assign__id(char *dst, const char *src, char *err, size_t errlen)
 {
     size_t n = strlen(src);
     if (n == 0 || n > ASSIGN_ID_MAX) {
-        snprintf(err, errlen, "instance id of %zu bytes", n);
-        return SL_ECORRUPT;
+        return sl_fail(err, errlen, SL_ECORRUPT, "instance id of %zu bytes", n);
     }
     memcpy(dst, src, n + 1);
     return 0;

@@ -37,7 +37,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -680,24 +679,13 @@ static void *dispatcher(void *arg)
 
 /* ---- session -------------------------------------------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 zk *zk_open(const char *connect, unsigned session_timeout_ms, const zk_opts *o, char *err,
             size_t errlen)
 {
     if (err && errlen) err[0] = 0;
     if (!connect || !connect[0] || strlen(connect) > 4096 || session_timeout_ms == 0 ||
         session_timeout_ms > 3600000u) {
-        set_err(err, errlen, "zk_open: bad arguments (connect=%s timeout=%u)",
+        sl_fail(err, errlen, SL_EINVAL, "zk_open: bad arguments (connect=%s timeout=%u)",
                 connect ? connect : "(null)", session_timeout_ms);
         return NULL;
     }
@@ -718,14 +706,14 @@ zk *zk_open(const char *connect, unsigned session_timeout_ms, const zk_opts *o, 
     if (wait_ms < 2000 && !(o && o->connect_timeout_ms)) wait_ms = 2000;
 
     if (pthread_create(&z->disp, NULL, dispatcher, z) != 0) {
-        set_err(err, errlen, "zk_open: cannot start the dispatcher thread");
+        sl_fail(err, errlen, SL_EIO, "zk_open: cannot start the dispatcher thread");
         goto fail_thread;
     }
     z->disp_started = true;
 
     z->zh = zookeeper_init2(connect, zk__on_session, (int)session_timeout_ms, NULL, z, 0, zk__log);
     if (!z->zh) {
-        set_err(err, errlen, "zookeeper_init(%s) failed: %s", connect, strerror(errno));
+        sl_fail(err, errlen, SL_EIO, "zookeeper_init(%s) failed: %s", connect, strerror(errno));
         goto fail_init;
     }
 
@@ -748,7 +736,8 @@ zk *zk_open(const char *connect, unsigned session_timeout_ms, const zk_opts *o, 
     unsigned negotiated = z->timeout_ms;
     pthread_mutex_unlock(&z->mu);
     if (st != ZK_SESSION_CONNECTED) {
-        set_err(err, errlen, "no ZooKeeper session with %s within %u ms", connect, wait_ms);
+        sl_fail(err, errlen, SL_ETIMEDOUT, "no ZooKeeper session with %s within %u ms", connect,
+                wait_ms);
         goto fail_session;
     }
     const clientid_t *cid = zoo_client_id(z->zh);

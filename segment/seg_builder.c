@@ -24,7 +24,6 @@
 #include "common/sl_err.h"
 #include "segment/seg_format.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,19 +38,6 @@
 static inline void seg__put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static inline void seg__put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 static inline uint64_t seg__round8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
-
-static int seg__fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int seg__fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* ---- order-preserving keys ---- */
 
@@ -425,11 +411,10 @@ static int seg__analyse_dict(seg_build *b, seg_col *c)
     uint8_t *used = NULL;
     uint32_t *ids = NULL, *scratch = NULL;
     if (c->nvals > 0 && card == 0)
-        return seg__fail(b->err, b->errlen, SL_EINVAL, "column %s: values but empty dictionary",
-                         c->f->name);
+        return sl_fail(b->err, b->errlen, SL_EINVAL, "column %s: values but empty dictionary",
+                       c->f->name);
     if (card > 0 && !sc->dict_chunks)
-        return seg__fail(b->err, b->errlen, SL_EINVAL, "column %s: no dictionary chunks",
-                         c->f->name);
+        return sl_fail(b->err, b->errlen, SL_EINVAL, "column %s: no dictionary chunks", c->f->name);
     used = sl_xcalloc(card, 1);
     scratch = sl_xmalloc((size_t)SEG_CHUNK * sizeof *scratch);
     for (uint64_t base = 0; base < c->nvals; base += SEG_CHUNK) {
@@ -438,9 +423,9 @@ static int seg__analyse_dict(seg_build *b, seg_col *c)
         for (uint32_t i = 0; i < m; i++) {
             uint32_t id = v[i];
             if (__builtin_expect(id >= card, 0)) {
-                rc = seg__fail(b->err, b->errlen, SL_EINVAL,
-                               "column %s: value %llu has dictionary id %u >= cardinality %u",
-                               c->f->name, (unsigned long long)(base + i), id, card);
+                rc = sl_fail(b->err, b->errlen, SL_EINVAL,
+                             "column %s: value %llu has dictionary id %u >= cardinality %u",
+                             c->f->name, (unsigned long long)(base + i), id, card);
                 goto done;
             }
             used[id] = 1;
@@ -602,8 +587,8 @@ static int seg__analyse_raw_var(seg_build *b, seg_col *c)
     }
     free(slots);
     if (bytes > UINT32_MAX)
-        return seg__fail(b->err, b->errlen, SL_ELIMIT, "column %s: %llu bytes of values > 4 GiB",
-                         c->f->name, (unsigned long long)bytes);
+        return sl_fail(b->err, b->errlen, SL_ELIMIT, "column %s: %llu bytes of values > 4 GiB",
+                       c->f->name, (unsigned long long)bytes);
     c->bytes_len = bytes;
     c->card = distinct;
     c->min_len = mn.len;
@@ -617,38 +602,36 @@ static int seg__analyse_col(seg_build *b, seg_col *c)
     const seg_src_col *sc = c->sc;
     const char *name = c->f->name;
     if ((unsigned)c->type >= SCHEMA_TYPE__COUNT)
-        return seg__fail(b->err, b->errlen, SL_EINVAL, "column %s: unknown type %d", name,
-                         (int)c->type);
+        return sl_fail(b->err, b->errlen, SL_EINVAL, "column %s: unknown type %d", name,
+                       (int)c->type);
     if (c->sv) {
         if (sc->n_values < b->rows)
-            return seg__fail(b->err, b->errlen, SL_EINVAL,
-                             "column %s: %llu values for %llu rows", name,
-                             (unsigned long long)sc->n_values, (unsigned long long)b->rows);
+            return sl_fail(b->err, b->errlen, SL_EINVAL, "column %s: %llu values for %llu rows",
+                           name, (unsigned long long)sc->n_values, (unsigned long long)b->rows);
         c->nvals = b->rows;
     } else {
         if (b->rows > 0 && !sc->mv_end_chunks)
-            return seg__fail(b->err, b->errlen, SL_EINVAL, "column %s: no multi-value offsets",
-                             name);
+            return sl_fail(b->err, b->errlen, SL_EINVAL, "column %s: no multi-value offsets", name);
         uint32_t prev = 0;
         for (uint64_t base = 0; base < b->rows; base += SEG_CHUNK) {
             const uint32_t *e = sc->mv_end_chunks[base >> SEG_CHUNK_SHIFT];
             uint32_t m = seg__chunk_len(b->rows, base);
             for (uint32_t i = 0; i < m; i++) {
                 if (e[i] < prev)
-                    return seg__fail(b->err, b->errlen, SL_EINVAL,
-                                     "column %s: multi-value end of row %llu decreases", name,
-                                     (unsigned long long)(base + i));
+                    return sl_fail(b->err, b->errlen, SL_EINVAL,
+                                   "column %s: multi-value end of row %llu decreases", name,
+                                   (unsigned long long)(base + i));
                 prev = e[i];
             }
         }
         if (prev > sc->n_values)
-            return seg__fail(b->err, b->errlen, SL_EINVAL,
-                             "column %s: multi-value offsets past %llu values", name,
-                             (unsigned long long)sc->n_values);
+            return sl_fail(b->err, b->errlen, SL_EINVAL,
+                           "column %s: multi-value offsets past %llu values", name,
+                           (unsigned long long)sc->n_values);
         c->nvals = prev;
     }
     if (c->nvals > 0 && !sc->val_chunks)
-        return seg__fail(b->err, b->errlen, SL_EINVAL, "column %s: no value chunks", name);
+        return sl_fail(b->err, b->errlen, SL_EINVAL, "column %s: no value chunks", name);
     c->null_count = seg__count_nulls(c, b->rows);
     int rc = 0;
     if (c->dict)
@@ -658,7 +641,7 @@ static int seg__analyse_col(seg_build *b, seg_col *c)
     else
         seg__analyse_raw_fixed(c);
     if (rc == 0 && c->var && c->bytes_len > UINT32_MAX)
-        rc = seg__fail(b->err, b->errlen, SL_ELIMIT, "column %s: dictionary over 4 GiB", name);
+        rc = sl_fail(b->err, b->errlen, SL_ELIMIT, "column %s: dictionary over 4 GiB", name);
     return rc;
 }
 
@@ -668,7 +651,7 @@ static int seg__add(seg_build *b, uint64_t *off, uint64_t len)
 {
     uint64_t r = seg__round8(len);
     if (r < len || *off + r < *off)
-        return seg__fail(b->err, b->errlen, SL_ELIMIT, "segment larger than 2^64 bytes");
+        return sl_fail(b->err, b->errlen, SL_ELIMIT, "segment larger than 2^64 bytes");
     *off += r;
     return 0;
 }
@@ -687,8 +670,7 @@ static int seg__layout(seg_build *b)
         c->name_off = b->meta_off + m;
         m += (uint64_t)c->name_len + 1;
     }
-    if (m > UINT32_MAX)
-        return seg__fail(b->err, b->errlen, SL_ELIMIT, "metadata section over 4 GiB");
+    if (m > UINT32_MAX) return sl_fail(b->err, b->errlen, SL_ELIMIT, "metadata section over 4 GiB");
     b->meta_len = m;
     off += seg__round8(m);
     for (uint32_t i = 0; i < b->ncols; i++) {
@@ -720,7 +702,7 @@ static int seg__layout(seg_build *b)
     b->data_end = off;
     b->file_len = off + SEG_FMT_TRAILER_LEN;
     if (b->file_len > (uint64_t)SIZE_MAX / 2)
-        return seg__fail(b->err, b->errlen, SL_ELIMIT, "segment too large for memory");
+        return sl_fail(b->err, b->errlen, SL_ELIMIT, "segment too large for memory");
     return 0;
 }
 
@@ -901,22 +883,22 @@ static int seg__check_inputs(seg_build *b)
     const seg_src *src = b->src;
     const seg_meta_in *mi = b->meta;
     if (!src || !src->schema || !mi || !mi->name || !mi->table)
-        return seg__fail(b->err, b->errlen, SL_EINVAL, "missing source, schema or metadata");
+        return sl_fail(b->err, b->errlen, SL_EINVAL, "missing source, schema or metadata");
     if (src->rows > SEG_FMT_MAX_ROWS)
-        return seg__fail(b->err, b->errlen, SL_ELIMIT, "%llu rows > %u",
-                         (unsigned long long)src->rows, SEG_FMT_MAX_ROWS);
+        return sl_fail(b->err, b->errlen, SL_ELIMIT, "%llu rows > %u",
+                       (unsigned long long)src->rows, SEG_FMT_MAX_ROWS);
     if (src->schema->nfields > SEG_FMT_MAX_COLS)
-        return seg__fail(b->err, b->errlen, SL_ELIMIT, "%u columns > %u", src->schema->nfields,
-                         SEG_FMT_MAX_COLS);
+        return sl_fail(b->err, b->errlen, SL_ELIMIT, "%u columns > %u", src->schema->nfields,
+                       SEG_FMT_MAX_COLS);
     if (src->schema->nfields > 0 && !src->cols)
-        return seg__fail(b->err, b->errlen, SL_EINVAL, "source has no columns");
+        return sl_fail(b->err, b->errlen, SL_EINVAL, "source has no columns");
     b->time_col = -1;
     if (src->time_column) {
         for (uint32_t i = 0; i < src->schema->nfields; i++)
             if (strcmp(src->schema->fields[i].name, src->time_column) == 0) b->time_col = (int32_t)i;
         if (b->time_col < 0)
-            return seg__fail(b->err, b->errlen, SL_EINVAL, "time column %s is not in the schema",
-                             src->time_column);
+            return sl_fail(b->err, b->errlen, SL_EINVAL, "time column %s is not in the schema",
+                           src->time_column);
     }
     return 0;
 }
