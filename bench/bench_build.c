@@ -8,6 +8,7 @@
  * event_id LONG raw (unique random 64-bit).
  *
  * usage: bench_build [ROWS] [RUNS]   (defaults 1000000 and 5) */
+#include "common/clock.h"
 #include "common/schema.h"
 #include "common/xalloc.h"
 #include "segment/seg_builder.h"
@@ -21,13 +22,6 @@
 #include <time.h>
 
 #define NCOLS 10
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint64_t rng(uint64_t *s)
 {
@@ -187,9 +181,9 @@ int main(int argc, char **argv)
         uint8_t *b;
         size_t l;
         char err[256];
-        double t0 = now_s();
+        double t0 = sl_clock_mono_s();
         int rc = seg_build_mem(&src, &meta, &b, &l, err, sizeof err);
-        double dt = now_s() - t0;
+        double dt = sl_clock_mono_s() - t0;
         if (rc) {
             fprintf(stderr, "build failed: %s\n", err);
             return 1;
@@ -211,11 +205,11 @@ int main(int argc, char **argv)
     double best_open = 1e30, best_scan = 1e30;
     uint64_t sink = 0;
     for (int k = 0; k < runs; k++) {
-        double t0 = now_s();
+        double t0 = sl_clock_mono_s();
         char msg[256];
         int err;
         seg_reader *r = seg_reader_open_mem(buf, len, &err, msg, sizeof msg);
-        double t1 = now_s();
+        double t1 = sl_clock_mono_s();
         if (!r) {
             fprintf(stderr, "open failed: %s\n", msg);
             return 1;
@@ -226,7 +220,7 @@ int main(int argc, char **argv)
                 seg_reader_value(r, c, row, &v);
                 sink += (uint64_t)v.u.i64;
             }
-        double t2 = now_s();
+        double t2 = sl_clock_mono_s();
         seg_reader_close(r);
         if (t1 - t0 < best_open) best_open = t1 - t0;
         if (t2 - t1 < best_scan) best_scan = t2 - t1;

@@ -37,6 +37,7 @@
  *   --rows      rows per partition (default 100000; more than the mock keeps is trimmed)
  *   --reps      repetitions of the one-partition pair, step 2 (default 3) */
 #include "chaos/evgen.h"
+#include "common/clock.h"
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -131,13 +132,6 @@ typedef struct bench {
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
-static double bc_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* CPU seconds (user + system, all threads) of this process. */
 static double bc_cpu(void)
 {
@@ -167,12 +161,6 @@ __attribute__((format(printf, 3, 4))) static void bc_fmt(char *buf, size_t cap, 
     va_start(ap, fmt);
     vsnprintf(buf, cap, fmt, ap);
     va_end(ap);
-}
-
-static void bc_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL); /* an interrupting signal just ends the nap early */
 }
 
 static bc_line *bc_add(bench *b, const char *name)
@@ -263,14 +251,14 @@ static pid_t bc_spawn(char *const argv[], const char *out_path, const char *err_
  * kill it by PID. Returns its exit status, or -1 when it had to be killed. */
 static int bc_wait_child(pid_t pid, double timeout_s, bool interruptible)
 {
-    double deadline = bc_now() + timeout_s;
+    double deadline = sl_clock_mono_s() + timeout_s;
     int st = 0;
     for (;;) {
         pid_t r = waitpid(pid, &st, WNOHANG);
         if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
         if (r < 0 && errno != EINTR) return -1;
-        if ((interruptible && bc_interrupted) || bc_now() > deadline) break;
-        bc_sleep_ms(10);
+        if ((interruptible && bc_interrupted) || sl_clock_mono_s() > deadline) break;
+        sl_clock_sleep_ms(10);
     }
     kill(pid, SIGKILL);
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
@@ -316,7 +304,8 @@ static int bc_mock_start(bench *b)
         fprintf(stderr, "bench_consume: fork: %s\n", strerror(errno));
         return -1;
     }
-    for (double deadline = bc_now() + 10; bc_now() < deadline && !bc_interrupted; bc_sleep_ms(10)) {
+    for (double deadline = sl_clock_mono_s() + 10; sl_clock_mono_s() < deadline && !bc_interrupted;
+         sl_clock_sleep_ms(10)) {
         int st;
         if (waitpid(b->mock_pid, &st, WNOHANG) == b->mock_pid) {
             b->mock_pid = 0;
@@ -459,7 +448,7 @@ static void *bc_bare_main(void *arg)
         goto done;
     }
     while (j->seen < j->expect) {
-        if (bc_interrupted || bc_now() > j->deadline) {
+        if (bc_interrupted || sl_clock_mono_s() > j->deadline) {
             snprintf(j->err, sizeof j->err, "%s after %" PRId64 " of %" PRId64 " messages",
                      bc_interrupted ? "interrupted" : "timeout", j->seen, j->expect);
             break;
@@ -476,7 +465,7 @@ static void *bc_bare_main(void *arg)
             rd_kafka_message_destroy(msgs[i]);
         }
     }
-    j->t_done = bc_now();
+    j->t_done = sl_clock_mono_s();
 done:
     rd_kafka_queue_destroy(q);
     rd_kafka_consumer_close(rk);
@@ -495,7 +484,7 @@ static double bc_bare(const bench *b, const char *topic, int nparts, const int64
     bc_bare_job jobs[BC_MANY];
     pthread_t tids[BC_MANY];
     memset(jobs, 0, sizeof jobs);
-    double t0 = bc_now(), c0 = bc_cpu();
+    double t0 = sl_clock_mono_s(), c0 = bc_cpu();
     for (int t = 0; t < threads; t++) {
         bc_bare_job *j = &jobs[t];
         *j = (bc_bare_job){.b = b,
@@ -636,7 +625,7 @@ static double bc_sa_wait(bc_sa *r, bc_until until, int64_t want, double deadline
 {
     double next_health = 0;
     for (;;) {
-        double now = bc_now();
+        double now = sl_clock_mono_s();
         if (peak_rss) {
             int64_t rss = bc_rss();
             if (rss > *peak_rss) *peak_rss = rss;
@@ -664,7 +653,7 @@ static double bc_sa_wait(bc_sa *r, bc_until until, int64_t want, double deadline
             jsonw_free(&w);
             if (errors) return -1;
         }
-        bc_sleep_ms(until == BC_UNTIL_SEGMENTS ? 1 : 5); /* rendering metrics costs more */
+        sl_clock_sleep_ms(until == BC_UNTIL_SEGMENTS ? 1 : 5); /* rendering metrics costs more */
     }
 }
 
@@ -677,7 +666,7 @@ static double bc_e2e(bench *b, const char *topic, int nparts, int workers, uint6
     bc_sa r;
     bc_purge(); /* a baseline without the previous run's freed pages */
     int64_t rss0 = bc_rss(), peak = rss0;
-    double t0 = bc_now(), c0 = bc_cpu();
+    double t0 = sl_clock_mono_s(), c0 = bc_cpu();
     if (bc_sa_start(b, &r, topic, nparts, workers, flush_rows, over, nover, err, errlen) != 0)
         return -1;
     double t1 =
@@ -705,7 +694,7 @@ static void bc_step_rss(bench *b)
         rows += high[p] - low[p];
     bc_sa r;
     int64_t rss0 = bc_rss();
-    double t0 = bc_now();
+    double t0 = sl_clock_mono_s();
     if (bc_sa_start(b, &r, "many", BC_MANY, 2, 10u * BC_RSS_ROWS, NULL, 0, err, sizeof err)) {
         bc_fail_line(b, name, err);
         return;
@@ -716,7 +705,7 @@ static void bc_step_rss(bench *b)
         bc_fail_line(b, name, err);
         return;
     }
-    bc_sleep_ms(300); /* prefetch queues drained */
+    sl_clock_sleep_ms(300); /* prefetch queues drained */
     int64_t rss1 = bc_rss();
     bc_purge(); /* how much of the growth is live, how much fetch buffers already freed */
     int64_t rss2 = bc_rss();
@@ -1031,7 +1020,7 @@ int main(int argc, char **argv)
            " rows per partition\n",
            rd_kafka_version_str(), ncpu, (int)b->mock_pid, b->bootstrap, b->rows);
     fflush(stdout);
-    double t_start = bc_now();
+    double t_start = sl_clock_mono_s();
 
     /* step 1 needs only the first BC_RSS_ROWS of each partition of many */
     int64_t first = (int64_t)BC_MANY * BC_RSS_ROWS;
@@ -1044,7 +1033,7 @@ int main(int argc, char **argv)
     if (loaded && !bc_interrupted) bc_step_many(b);
 
     if (b->nlines) bc_print(b);
-    printf("bench_consume: %.0f s in all%s\n", bc_now() - t_start,
+    printf("bench_consume: %.0f s in all%s\n", sl_clock_mono_s() - t_start,
            bc_interrupted ? " (interrupted)"
            : loaded       ? ""
                           : " (loading the mock failed)");

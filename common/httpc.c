@@ -12,6 +12,7 @@
  * first body byte of each hop from the status curl has already parsed; an interim
  * "100 Continue" has no body, so it never makes that choice. */
 #include "common/httpc.h"
+#include "common/clock.h"
 #include "common/xalloc.h"
 
 #include "common/fsutil.h"
@@ -70,13 +71,6 @@ static CURLcode curl_init_rc = CURLE_OK;
 static void curl_global_once(void)
 {
     curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void copy_str(char *dst, size_t cap, const char *src, size_t n)
@@ -373,12 +367,12 @@ static int run(xfer *x, const char *url0, long timeout_ms)
     }
     char url[HTTPC_LOCATION_MAX];
     memcpy(url, url0, ulen + 1);
-    int64_t deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
+    int64_t deadline = timeout_ms > 0 ? sl_clock_mono_ms() + timeout_ms : 0;
 
     for (;;) {
         long remaining = 0;
         if (deadline) {
-            remaining = (long)(deadline - mono_ms());
+            remaining = (long)(deadline - sl_clock_mono_ms());
             if (remaining <= 0) {
                 return sl_fail(r->error, sizeof r->error, SL_ETIMEDOUT,
                                "%s: deadline passed after %u redirects", url, r->redirects);

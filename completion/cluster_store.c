@@ -6,6 +6,7 @@
  * replicas/<id> is a flat JSON object of segment -> state. The three multi-ops (create a
  * table, commit, repair) are built only here. */
 #include "completion/cluster_store.h"
+#include "common/clock.h"
 #include "common/xalloc.h"
 
 #include "common/sl_err.h"
@@ -402,7 +403,7 @@ int cstore_replica_record(const cstore *s, zk *z, const char *table, const char 
         if (rc == 0) return 0;
         if ((rc != SL_ECONFLICT && rc != SL_EEXIST) || attempt == CSTORE_REPLICA_ATTEMPTS - 1)
             return rc;
-        usleep(20000);
+        sl_clock_sleep_ms(20);
     }
     return rc;
 }

@@ -28,6 +28,7 @@
  *   any -> EXPIRED                                   terminal: epoch++, everything fails
  * The epoch lets an election evaluation that started before a disconnect notice that its
  * reads are stale and refuse to claim leadership. */
+#include "common/clock.h"
 #include "common/xalloc.h"
 #include "completion/zk_int.h"
 
@@ -119,13 +120,6 @@ int zk__ready(zk *z)
                                                          : SL_ETRANSIENT;
     pthread_mutex_unlock(&z->mu);
     return rc;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Append an item; caller holds z->mu. */
@@ -236,7 +230,7 @@ static void zk__log(const char *msg)
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) n--;
     sl_log_level lvl = SL_LOG_DEBUG;
     if (strstr(msg, "ZOO_ERROR@")) {
-        int64_t now = mono_ms(), last = atomic_load(&last_error_ms);
+        int64_t now = sl_clock_mono_ms(), last = atomic_load(&last_error_ms);
         if (now - last >= 1000 && atomic_compare_exchange_strong(&last_error_ms, &last, now))
             lvl = SL_LOG_INFO;
     }
@@ -717,19 +711,11 @@ zk *zk_open(const char *connect, unsigned session_timeout_ms, const zk_opts *o, 
         goto fail_init;
     }
 
-    int64_t deadline = mono_ms() + wait_ms;
+    int64_t deadline = sl_clock_mono_ms() + wait_ms;
     pthread_mutex_lock(&z->mu);
     while (z->state != ZK_SESSION_CONNECTED && z->state != ZK_SESSION_EXPIRED) {
-        int64_t left = deadline - mono_ms();
-        if (left <= 0) break;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += left / 1000;
-        ts.tv_nsec += (left % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        if (sl_clock_mono_ms() >= deadline) break;
+        struct timespec ts = sl_clock_ts(deadline); /* z->cv is on CLOCK_MONOTONIC */
         pthread_cond_timedwait(&z->cv, &z->mu, &ts);
     }
     zk_session_event st = z->state;

@@ -11,6 +11,7 @@
  * one) may answer 421 or 503 with `{"leader":"http://host:port"}`; then the request is sent
  * again to that base URL with the same path. Both are bounded by MAX_HOPS. A 503 without a
  * hint (no leader elected yet) is retried for up to NO_LEADER_WAIT_MS. */
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/httpc.h"
 #include "common/schema.h"
@@ -54,13 +55,6 @@ static const char table_usage[] =
     "\n"
     "exit status: 0 ok; 1 invalid file or server error (the server's message is printed);\n"
     "2 usage error\n";
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The server's explanation in an error reply: "error", "message" or "msg" of a JSON object,
  * else the body itself (first line, cut). */
@@ -125,7 +119,7 @@ static int admin_request(httpc *c, const char *cmd, const char *method, const ch
     memcpy(base, controller, n);
     base[n] = '\0';
     httpc_set_redirects(c, MAX_HOPS);
-    int64_t t0 = mono_ms();
+    int64_t t0 = sl_clock_mono_ms();
     long wait_budget = timeout_ms < NO_LEADER_WAIT_MS ? timeout_ms : NO_LEADER_WAIT_MS;
     bool said_waiting = false;
     for (int hop = 0;;) {
@@ -147,15 +141,15 @@ static int admin_request(httpc *c, const char *cmd, const char *method, const ch
         }
         /* 503 without a hint: an election is under way (or the leader is starting). The
          * request was not processed, so it is sent again for a few seconds. */
-        if (r->status != 503 || hint || mono_ms() - t0 + NO_LEADER_RETRY_MS > wait_budget) return 0;
+        if (r->status != 503 || hint || sl_clock_mono_ms() - t0 + NO_LEADER_RETRY_MS > wait_budget)
+            return 0;
         if (!said_waiting)
             fprintf(stderr,
                     "sluice table %s: %s: HTTP 503, no leader yet; retrying for up to "
                     "%ld s\n",
                     cmd, url, wait_budget / 1000);
         said_waiting = true;
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = NO_LEADER_RETRY_MS * 1000000L};
-        nanosleep(&ts, NULL);
+        sl_clock_sleep_ms(NO_LEADER_RETRY_MS);
     }
 }
 

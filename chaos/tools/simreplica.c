@@ -20,6 +20,7 @@
  *       send the same RPC N times in a row and print the round trip p50/p99
  * Not a test by itself: tests/integration/test_controller.sh and bench/run.sh run it. */
 #include "chaos/evgen.h"
+#include "common/clock.h"
 #include "common/httpc.h"
 #include "common/jsonw.h"
 #include "common/schema.h"
@@ -80,13 +81,6 @@ static pthread_mutex_t lat_mu = PTHREAD_MUTEX_INITIALIZER;
 static double *lat;
 static size_t nlat, caplat;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void fail(const char *fmt, const char *a, const char *b)
 {
     fprintf(stderr, "simreplica: ");
@@ -135,13 +129,13 @@ static uint8_t *build(const char *name, int p, int64_t seq, int64_t start, int64
 static int call(httpc *h, char *base, rpc_method m, rpc_req *rq, rpc_resp *rs)
 {
     for (int tries = 0; tries < 150; tries++) {
-        double t0 = now_s();
+        double t0 = sl_clock_mono_s();
         int rc = rpc_call(h, base, m, rq, 15000, rs);
-        double dt = now_s() - t0;
+        double dt = sl_clock_mono_s() - t0;
         atomic_fetch_add(&n_rpcs, 1);
         if (rc == 0 && rs->status == RPC_STATUS_NOT_LEADER) atomic_fetch_add(&n_not_leader, 1);
         if (rc == 0 && rs->status == RPC_STATUS_NOT_LEADER && !rs->leader_url[0]) {
-            usleep(200000); /* no leader known yet: ask again */
+            sl_clock_sleep_ms(200); /* no leader known yet: ask again */
             continue;
         }
         if (rc == 0 && rs->status == RPC_STATUS_NOT_LEADER && rs->leader_url[0]) {
@@ -150,7 +144,7 @@ static int call(httpc *h, char *base, rpc_method m, rpc_req *rq, rpc_resp *rs)
         }
         if (rc == 0 && (rs->status != RPC_STATUS_HOLD || dt < 0.05)) record_latency(dt);
         if (rc == 0) return 0;
-        usleep(200000); /* controller starting, or gone: ask ZooKeeper who leads now */
+        sl_clock_sleep_ms(200); /* controller starting, or gone: ask ZooKeeper who leads now */
         char *leader = NULL;
         if (cstore_leader_peek(CS, Z, &leader) == 0 && leader && strlen(leader) < 512)
             memcpy(base, leader, strlen(leader) + 1);
@@ -211,7 +205,7 @@ static void next_round(part *pt, httpc *h, const char *base)
     pt->have = false;
     for (int i = 0; i < 100 && !pt->have; i++) {
         pt->have = current_segment(h, base, pt);
-        if (!pt->have) usleep(100000);
+        if (!pt->have) sl_clock_sleep_ms(100);
     }
     if (!pt->have) fail("partition has no consuming segment%s%s", "", "");
 }
@@ -244,7 +238,9 @@ static void *replica_main(void *arg)
             if (call(h, base, RPC_SEGMENT_CONSUMED, &rq, &rs)) break;
             switch (rs.status) {
             case RPC_STATUS_HOLD: atomic_fetch_add(&n_hold, 1); break;
-            case RPC_STATUS_FAILED: usleep(100000); break;
+            case RPC_STATUS_FAILED:
+                sl_clock_sleep_ms(100);
+                break;
             case RPC_STATUS_CATCH_UP:
                 atomic_fetch_add(&n_catchup, 1);
                 if (rs.offset <= off) fail("CATCH_UP to %s not ahead of the replica%s", "", "");
@@ -403,9 +399,9 @@ int main(int argc, char **argv)
             int count = O.rounds > 0 ? O.rounds : 1000;
             double *t = sl_xcalloc((size_t)count, sizeof *t);
             for (int i = 0; i < count && rc == 0; i++) {
-                double t0 = now_s();
+                double t0 = sl_clock_mono_s();
                 rc = rpc_call(h, O.controller, m, &rq, 15000, &rs);
-                t[i] = now_s() - t0;
+                t[i] = sl_clock_mono_s() - t0;
             }
             qsort(t, (size_t)count, sizeof *t, cmpd);
             printf("| RPC round trip, %s -> %s, %d sequential calls | p50 %.3f ms, p99 %.3f ms |\n",
@@ -452,7 +448,7 @@ int main(int argc, char **argv)
     part *parts = sl_xcalloc((size_t)O.partitions, sizeof *parts);
     replica *reps = sl_xcalloc((size_t)O.partitions * (size_t)O.nids, sizeof *reps);
     pthread_t *th = sl_xcalloc((size_t)O.partitions * (size_t)O.nids, sizeof *th);
-    double t0 = now_s();
+    double t0 = sl_clock_mono_s();
     for (int p = 0; p < O.partitions; p++) {
         parts[p].p = p;
         pthread_mutex_init(&parts[p].mu, NULL);
@@ -465,7 +461,7 @@ int main(int argc, char **argv)
         }
     }
     for (int i = 0; i < O.partitions * O.nids; i++) pthread_join(th[i], NULL);
-    double secs = now_s() - t0;
+    double secs = sl_clock_mono_s() - t0;
     qsort(lat, nlat, sizeof *lat, cmpd);
     double p50 = nlat ? lat[nlat / 2] : 0, p99 = nlat ? lat[(size_t)((double)nlat * 0.99)] : 0;
     long completions = atomic_load(&n_commits);

@@ -3,6 +3,7 @@
  * rejected uploads (garbage, truncated, flipped byte, a file for another segment, over the
  * cap) leaving no file, names rejected before any path exists, unpromote, gc, concurrent
  * uploads from threads, and deepstore.uri parsing. Each test gets a fresh root under /tmp. */
+#include "common/clock.h"
 #include "common/sl_err.h"
 #include "completion/segstore.h"
 #include "segment/seg_builder.h"
@@ -307,13 +308,6 @@ static void test_unpromote(void **state)
     assert_int_equal(count(f->tdir, ""), 1);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void test_gc(void **state)
 {
     fx *f = *state;
@@ -329,7 +323,7 @@ static void test_gc(void **state)
     FILE *fp = fopen(foreign, "w");
     assert_non_null(fp);
     fclose(fp);
-    int64_t now = now_ms();
+    int64_t now = (int64_t)sl_clock_wall_ms();
     assert_int_equal(count(f->tdir, ""), 4);
     assert_int_equal(segstore_gc(f->s, 60000, now), 0); /* all fresh */
     assert_int_equal(count(f->tdir, ""), 4);

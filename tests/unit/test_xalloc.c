@@ -25,7 +25,8 @@ static void test_sizes(void **s)
     free(z);
     free(z2);
     unsigned char *c = sl_xcalloc(1000, 3);
-    for (size_t i = 0; i < 3000; i++) assert_int_equal(c[i], 0);
+    for (size_t i = 0; i < 3000; i++)
+        assert_int_equal(c[i], 0);
     c[2999] = 7;
     c = sl_xrealloc(c, 100000);
     assert_int_equal(c[2999], 7); /* kept across the move */
@@ -68,7 +69,8 @@ static int in_child(void (*fn)(void), char *err, size_t cap)
     close(pfd[1]);
     size_t len = 0;
     ssize_t n;
-    while (len + 1 < cap && (n = read(pfd[0], err + len, cap - 1 - len)) > 0) len += (size_t)n;
+    while (len + 1 < cap && (n = read(pfd[0], err + len, cap - 1 - len)) > 0)
+        len += (size_t)n;
     err[len] = '\0';
     close(pfd[0]);
     int st = 0;
@@ -76,9 +78,18 @@ static int in_child(void (*fn)(void), char *err, size_t cap)
     return st;
 }
 
-static void calloc_overflow(void) { (void)sl_xcalloc(SIZE_MAX / 2, 3); }
-static void malloc_huge(void) { (void)sl_xmalloc(SIZE_MAX - 4096); }
-static void memdupz_huge(void) { (void)sl_xmemdupz("", SIZE_MAX); }
+static void calloc_overflow(void)
+{
+    (void)sl_xcalloc(SIZE_MAX / 2, 3);
+}
+static void malloc_huge(void)
+{
+    (void)sl_xmalloc(SIZE_MAX - 4096);
+}
+static void memdupz_huge(void)
+{
+    (void)sl_xmemdupz("", SIZE_MAX);
+}
 
 static void test_failure_aborts(void **s)
 {
