@@ -51,13 +51,18 @@ char *sl_xmemdupz(const void *p, size_t n)
     return d;
 }
 
+char *sl_xvasprintf(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) sl_xoom(0);
+    return s;
+}
+
 char *sl_xasprintf(const char *fmt, ...)
 {
     va_list ap;
-    char *s = NULL;
     va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
+    char *s = sl_xvasprintf(fmt, ap);
     va_end(ap);
-    if (n < 0) sl_xoom(0);
     return s;
 }

@@ -11,6 +11,7 @@
 #ifndef SL_XALLOC_H
 #define SL_XALLOC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -29,8 +30,9 @@ char *sl_xstrdup(const char *s);
 /* A copy of exactly n bytes at p with a NUL after them (the bytes may hold NULs themselves:
  * a STRING value), as git's xmemdupz; aborts on failure. */
 char *sl_xmemdupz(const void *p, size_t n);
-/* vasprintf into a new string that aborts on failure. */
+/* asprintf / vasprintf that abort on failure: a new formatted string. */
 char *sl_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *sl_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Report that an allocation of n bytes failed, and abort. */
 void sl_xoom(size_t n) __attribute__((noreturn));

@@ -22,7 +22,6 @@
 #include "completion/cluster_store.h"
 #include "completion/segmeta.h"
 #include "completion/zk.h"
-#include "consumer/dlq.h"
 #include "src/cmds.h"
 
 #include <getopt.h>
@@ -64,13 +63,10 @@ typedef struct zkdump {
 
 static void zkd_base64(jsonw *w, const uint8_t *data, size_t len)
 {
-    char *b = sl_xmalloc(4 * ((len + 2) / 3) + 1);
-    size_t n = dlq_base64(data, len, b);
     jsonw_obj_begin(w);
     jsonw_key(w, "base64");
-    jsonw_str(w, b, n);
+    jsonw_base64(w, data, len);
     jsonw_obj_end(w);
-    free(b);
 }
 
 static bool zkd_is_ws(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
