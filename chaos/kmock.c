@@ -9,10 +9,10 @@
  * command with a wrong argument count is refused, so a typo in a chaos script fails loudly
  * instead of injecting a different fault. */
 #include "chaos/kmock.h"
-#include "common/xalloc.h"
 
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -12,11 +12,11 @@
  * first body byte of each hop from the status curl has already parsed; an interim
  * "100 Continue" has no body, so it never makes that choice. */
 #include "common/httpc.h"
-#include "common/clock.h"
-#include "common/xalloc.h"
 
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <curl/curl.h>
 #include <errno.h>

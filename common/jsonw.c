@@ -1,5 +1,6 @@
 /* JSON writer (see jsonw.h). */
 #include "common/jsonw.h"
+
 #include "common/base64.h"
 #include "common/xalloc.h"
 

@@ -10,10 +10,10 @@
  * atomic add on doubles). Histogram buckets count non-cumulatively (one atomic add per
  * observation) and are summed into cumulative form at render time. */
 #include "common/metrics.h"
-#include "common/xalloc.h"
 
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <assert.h>
 #include <inttypes.h>

@@ -5,6 +5,7 @@
  * before any route runs, means no handler can forget it (Flink CVE-2020-17519 was a REST path
  * decoded into "../"). Decoding happens once: "%252F" becomes the literal "%2F", never "/". */
 #include "common/urlpath.h"
+
 #include "common/xalloc.h"
 
 #include <stdio.h>

@@ -6,10 +6,10 @@
  * replicas/<id> is a flat JSON object of segment -> state. The three multi-ops (create a
  * table, commit, repair) are built only here. */
 #include "completion/cluster_store.h"
-#include "common/clock.h"
-#include "common/xalloc.h"
 
+#include "common/clock.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

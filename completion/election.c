@@ -10,11 +10,11 @@
  * the dispatcher marks what it works on in z->busy, and an election left from inside its own
  * callback is freed by the dispatcher ("zombie"). */
 #include "completion/election.h"
-#include "common/xalloc.h"
 #include "completion/zk_int.h"
 
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <inttypes.h>
 #include <pthread.h>

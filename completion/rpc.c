@@ -11,10 +11,10 @@
  * encode before packing), which is what makes decode -> encode -> decode an identity (the
  * property tests/fuzz/fuzz_rpc.c checks). */
 #include "completion/rpc.h"
-#include "common/xalloc.h"
 
 #include "common/jsonw.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 #include "proto/completion.pb-c.h"
 
 #include <jansson.h>

@@ -28,12 +28,12 @@
  *   any -> EXPIRED                                   terminal: epoch++, everything fails
  * The epoch lets an election evaluation that started before a disconnect notice that its
  * reads are stale and refuse to claim leadership. */
-#include "common/clock.h"
-#include "common/xalloc.h"
 #include "completion/zk_int.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <inttypes.h>

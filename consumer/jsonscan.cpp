@@ -27,6 +27,7 @@
  * NUMBER_ERROR) is not malformed: it is recorded as BIGNUM so rowdec can say "overflow" (or
  * keep its text for a STRING column). */
 #include "consumer/jsonscan.h"
+
 #include "common/xalloc.h"
 
 #include <simdjson.h>

@@ -14,8 +14,8 @@
  * - A rejected message leaves nothing behind: the next decode starts from scratch.
  * - Number text is parsed with the "C" locale, never the process locale. */
 #include "consumer/rowdec.h"
-#include "common/xalloc.h"
 
+#include "common/xalloc.h"
 #include "consumer/jsonscan.h"
 
 #include <locale.h>

@@ -1,3 +1,5 @@
+#include "common/clock.h"
+#include "common/xalloc.h"
 /* Slow and idle HTTP clients, for the connection-exhaustion tests (slowloris).
  *
  *   slowclients --port P [--host 127.0.0.1] [--source ADDR] [--slow N] [--idle M]
@@ -16,8 +18,6 @@
  * where the close times are measured from each connection's own connect. Exits after
  * --duration-s, when every connection is closed, or on SIGTERM/SIGINT (the summary is still
  * printed). Not a test by itself: tests/integration/test_http_exhaustion.sh drives it. */
-#include "common/clock.h"
-#include "common/xalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
