@@ -56,6 +56,11 @@ uint32_t schema_type_width(schema_type t)
     return (unsigned)t < SCHEMA_TYPE__COUNT ? type_widths[t] : 0;
 }
 
+bool schema_type_is_var(schema_type t)
+{
+    return t == SCHEMA_STRING || t == SCHEMA_BYTES;
+}
+
 int schema_find(const schema *s, const char *name)
 {
     for (uint32_t i = 0; i < s->nfields; i++)
@@ -643,18 +648,19 @@ fail:
 
 /* ---- canonical JSON ---- */
 
-/* A real that reads back as a JSON real (jansson keeps reals and integers apart): the
- * shortest round-trip text, with ".0" added when it would look like an integer. */
-static void schema__real(jsonw *w, double d, bool is_float)
+/* A real in the shortest round-trip text. With point, ".0" is added when that text would look
+ * like an integer: jansson keeps reals and integers apart, so the canonical schema text reads
+ * back as a real. Non-finite values are the quoted names jsonw writes. */
+static void schema__real(jsonw *w, double d, bool is_float, bool point)
 {
-    char num[40];
-    if (!isfinite(d)) { /* quoted names, as jsonw writes them */
+    if (!point || !isfinite(d)) {
         if (is_float)
             jsonw_f32(w, (float)d);
         else
             jsonw_f64(w, d);
         return;
     }
+    char num[40];
     size_t n = is_float ? jsonw_fmt_f32(num, (float)d) : jsonw_fmt_f64(num, d);
     if (!strpbrk(num, ".eE")) {
         memcpy(num + n, ".0", 3);
@@ -663,29 +669,27 @@ static void schema__real(jsonw *w, double d, bool is_float)
     jsonw_raw(w, num, n);
 }
 
-static void schema__default(jsonw *w, const schema_field *f)
+void schema_value_json(jsonw *w, schema_type t, const schema_value *v, bool real_point)
 {
-    static const char hex[] = "0123456789abcdef";
-    const schema_value *v = &f->default_null;
-    switch (f->type) {
+    switch (t) {
     case SCHEMA_INT: jsonw_i64(w, v->u.i32); break;
+    case SCHEMA_BOOLEAN:
+        jsonw_bool(w, v->u.i32 != 0);
+        break;
     case SCHEMA_LONG:
     case SCHEMA_TIMESTAMP: jsonw_i64(w, v->u.i64); break;
-    case SCHEMA_FLOAT: schema__real(w, v->u.f32, true); break;
-    case SCHEMA_DOUBLE: schema__real(w, v->u.f64, false); break;
-    case SCHEMA_BOOLEAN: jsonw_bool(w, v->u.i32 != 0); break;
+    case SCHEMA_FLOAT:
+        schema__real(w, v->u.f32, true, real_point);
+        break;
+    case SCHEMA_DOUBLE:
+        schema__real(w, v->u.f64, false, real_point);
+        break;
     case SCHEMA_STRING: jsonw_str(w, (const char *)v->u.bytes.ptr, v->u.bytes.len); break;
     case SCHEMA_BYTES:
-    default: {
-        char *h = sl_xmalloc((size_t)v->u.bytes.len * 2 + 1);
-        for (uint32_t i = 0; i < v->u.bytes.len; i++) {
-            h[2 * i] = hex[v->u.bytes.ptr[i] >> 4];
-            h[2 * i + 1] = hex[v->u.bytes.ptr[i] & 15];
-        }
-        jsonw_str(w, h, (size_t)v->u.bytes.len * 2);
-        free(h);
+        jsonw_hex(w, v->u.bytes.ptr, v->u.bytes.len);
         break;
-    }
+    default:
+        jsonw_null(w);
     }
 }
 
@@ -713,7 +717,7 @@ char *schema_to_json(const schema *s, size_t *len)
             }
             if (f->default_explicit) {
                 jsonw_key(&w, "defaultNullValue");
-                schema__default(&w, f);
+                schema_value_json(&w, f->type, &f->default_null, true);
             }
             if (f->format) {
                 jsonw_key(&w, "format");

@@ -18,10 +18,10 @@
  * Hot loops run per source chunk (SEG_CHUNK values) with no per-value calls: the remap is an
  * array lookup and ids are bit-packed into a 64-bit accumulator. */
 #include "segment/seg_builder.h"
-#include "common/xalloc.h"
 
 #include "common/fsutil.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 #include "segment/seg_format.h"
 
 #include <stdbool.h>
@@ -64,21 +64,6 @@ static inline uint32_t seg__unkey_f32(uint64_t k)
 {
     uint32_t t = (uint32_t)k + 0x007FFFFFu;
     return (t >> 31) ? (t & 0x7FFFFFFFu) : ~t;
-}
-
-static inline bool seg__is_var(schema_type t) { return t == SCHEMA_STRING || t == SCHEMA_BYTES; }
-
-static uint32_t seg__width(schema_type t)
-{
-    switch (t) {
-    case SCHEMA_INT:
-    case SCHEMA_BOOLEAN:
-    case SCHEMA_FLOAT: return 4;
-    case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP:
-    case SCHEMA_DOUBLE: return 8;
-    default: return 0;
-    }
 }
 
 /* Keys of m fixed-width values of type t at src into out. Returns whether they ascend. */
@@ -920,8 +905,8 @@ int seg_build_mem(const seg_src *src, const seg_meta_in *meta, uint8_t **out, si
         c->sc = &src->cols[i];
         c->f = &src->schema->fields[i];
         c->type = c->f->type;
-        c->width = seg__width(c->type);
-        c->var = seg__is_var(c->type);
+        c->width = schema_type_width(c->type);
+        c->var = schema_type_is_var(c->type);
         c->sv = c->f->single_value;
         c->dict = c->sc->dict;
         rc = seg__analyse_col(&b, c);

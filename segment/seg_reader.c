@@ -21,9 +21,9 @@
  * After parsing, every pointer kept in seg_rcol points at a section whose length matches
  * what the accessors will index, so row access needs no further checks than col/row ranges. */
 #include "segment/seg_reader.h"
-#include "common/xalloc.h"
 
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 #include "segment/seg_format.h"
 
 #include <errno.h>
@@ -137,21 +137,6 @@ static inline bool seg__in(const seg_parse *p, uint64_t off, uint64_t n)
 
 static const char *const seg__sec_names[SEG_FMT_SEC__COUNT] = {"dictionary", "bytes", "forward",
                                                                "multi-value offsets", "nulls"};
-
-static bool seg__is_var(schema_type t) { return t == SCHEMA_STRING || t == SCHEMA_BYTES; }
-
-static uint32_t seg__width(schema_type t)
-{
-    switch (t) {
-    case SCHEMA_INT:
-    case SCHEMA_BOOLEAN:
-    case SCHEMA_FLOAT: return 4;
-    case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP:
-    case SCHEMA_DOUBLE: return 8;
-    default: return 0;
-    }
-}
 
 /* A NUL-terminated string of len bytes at off with no NUL inside. */
 static bool seg__cstr_ok(const seg_parse *p, uint64_t off, uint64_t len)
@@ -508,8 +493,8 @@ static int seg__parse_col(seg_parse *p, seg_reader *r, uint32_t i, uint64_t hdr_
                 "column %u: unknown flags 0x%x or non-zero reserved field", i, flags);
     const schema_type t = (schema_type)type;
     const bool sv = flags & SEG_FMT_CF_SINGLE_VALUE, dict = flags & SEG_FMT_CF_DICT;
-    const bool var = seg__is_var(t);
-    const uint32_t width = seg__width(t);
+    const bool var = schema_type_is_var(t);
+    const uint32_t width = schema_type_width(t);
     if (dict)
         SEG_CORRUPT(p, bits >= 1 && bits <= 32 && (uint64_t)card <= ((uint64_t)1 << bits),
                     e + SEG_FMT_C_BITS, "column %u: bit width %u invalid for cardinality %u", i,

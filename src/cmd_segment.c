@@ -224,32 +224,6 @@ done:
     return rc;
 }
 
-/* One cell as JSON: typed numbers, strings as text, BYTES as lowercase hex. */
-static void put_value(jsonw *w, schema_type t, const schema_value *v)
-{
-    static const char hex[] = "0123456789abcdef";
-    switch (t) {
-    case SCHEMA_INT: jsonw_i64(w, v->u.i32); break;
-    case SCHEMA_BOOLEAN: jsonw_bool(w, v->u.i32 != 0); break;
-    case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP: jsonw_i64(w, v->u.i64); break;
-    case SCHEMA_FLOAT: jsonw_f32(w, v->u.f32); break;
-    case SCHEMA_DOUBLE: jsonw_f64(w, v->u.f64); break;
-    case SCHEMA_STRING: jsonw_str(w, (const char *)v->u.bytes.ptr, v->u.bytes.len); break;
-    case SCHEMA_BYTES: {
-        char *h = sl_xmalloc((size_t)v->u.bytes.len * 2 + 1);
-        for (uint32_t i = 0; i < v->u.bytes.len; i++) {
-            h[2 * i] = hex[v->u.bytes.ptr[i] >> 4];
-            h[2 * i + 1] = hex[v->u.bytes.ptr[i] & 15];
-        }
-        jsonw_str(w, h, (size_t)v->u.bytes.len * 2);
-        free(h);
-        break;
-    }
-    default: jsonw_null(w);
-    }
-}
-
 static void put_opt_i64(jsonw *w, const char *key, int64_t v)
 {
     jsonw_key(w, key);
@@ -334,12 +308,12 @@ static int cmd_info(int argc, char **argv)
         jsonw_u64(&w, ci->null_count);
         jsonw_key(&w, "min");
         if (ci->has_minmax)
-            put_value(&w, ci->type, &ci->min);
+            schema_value_json(&w, ci->type, &ci->min, false);
         else
             jsonw_null(&w);
         jsonw_key(&w, "max");
         if (ci->has_minmax)
-            put_value(&w, ci->type, &ci->max);
+            schema_value_json(&w, ci->type, &ci->max, false);
         else
             jsonw_null(&w);
         jsonw_obj_end(&w);
@@ -365,10 +339,7 @@ static void text_value(jsonw *b, schema_type t, const schema_value *v)
     switch (t) {
     case SCHEMA_STRING: jsonw_text(b, (const char *)v->u.bytes.ptr, v->u.bytes.len); return;
     case SCHEMA_BYTES:
-        for (uint32_t i = 0; i < v->u.bytes.len; i++) {
-            snprintf(num, sizeof num, "%02x", v->u.bytes.ptr[i]);
-            jsonw_text(b, num, 2);
-        }
+        jsonw_text_hex(b, v->u.bytes.ptr, v->u.bytes.len);
         return;
     case SCHEMA_FLOAT: n = jsonw_fmt_f32(num, v->u.f32); break;
     case SCHEMA_DOUBLE: n = jsonw_fmt_f64(num, v->u.f64); break;
@@ -478,11 +449,12 @@ static int cmd_dump(int argc, char **argv)
                 jsonw_null(&w);
             } else if (ci->single_value) {
                 seg_reader_value(r, c, row, &v);
-                put_value(&w, ci->type, &v);
+                schema_value_json(&w, ci->type, &v, false);
             } else {
                 int64_t k = read_mv(r, c, row, &mv, &cap);
                 jsonw_arr_begin(&w);
-                for (int64_t j = 0; j < k; j++) put_value(&w, ci->type, &mv[j]);
+                for (int64_t j = 0; j < k; j++)
+                    schema_value_json(&w, ci->type, &mv[j], false);
                 jsonw_arr_end(&w);
             }
         }

@@ -89,19 +89,11 @@ typedef struct ts_val {
     schema_value v[TS_MAXV];
 } ts_val;
 
-TS_FN bool ts_is_var(schema_type t) { return t == SCHEMA_STRING || t == SCHEMA_BYTES; }
-
+/* Bytes of one stored element: the fixed width, or a seg_bytes (STRING, BYTES, unknown). */
 TS_FN size_t ts_esz(schema_type t)
 {
-    switch (t) {
-    case SCHEMA_INT:
-    case SCHEMA_BOOLEAN:
-    case SCHEMA_FLOAT: return 4;
-    case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP:
-    case SCHEMA_DOUBLE: return 8;
-    default: return sizeof(seg_bytes);
-    }
+    uint32_t w = schema_type_width(t);
+    return w ? w : sizeof(seg_bytes);
 }
 
 TS_FN ts_src *ts_new(void)
@@ -162,7 +154,7 @@ TS_FN uint64_t ts_hash_elem(schema_type type, const void *e)
 {
     const uint8_t *p;
     size_t n;
-    if (ts_is_var(type)) {
+    if (schema_type_is_var(type)) {
         const seg_bytes *b = e;
         p = b->ptr;
         n = b->len;
@@ -177,7 +169,7 @@ TS_FN uint64_t ts_hash_elem(schema_type type, const void *e)
 
 TS_FN bool ts_elem_eq(schema_type type, const void *a, const void *b)
 {
-    if (ts_is_var(type)) {
+    if (schema_type_is_var(type)) {
         const seg_bytes *x = a, *y = b;
         return x->len == y->len && (x->len == 0 || memcmp(x->ptr, y->ptr, x->len) == 0);
     }
