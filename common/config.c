@@ -121,8 +121,8 @@ static bool check_name(const char *t, char *why, size_t n)
     size_t len = strlen(t);
     const char *bad = t + strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                     "0123456789_.-");
-    if (len > IDENT_MAX)
-        snprintf(why, n, "\"%.32s...\" is %zu characters long (at most %d)", t, len, IDENT_MAX);
+    if (len > SL_IDENT_MAX)
+        snprintf(why, n, "\"%.32s...\" is %zu characters long (at most %d)", t, len, SL_IDENT_MAX);
     else if (*bad)
         snprintf(why, n, "\"%s\": character '%c' is not allowed (letters, digits, '_', '.', '-')",
                  t, *bad);
@@ -674,9 +674,10 @@ static void type_text(const config_def *d, char *buf, size_t n)
         return;
     }
     if (d->flags & CONFIG_NAME) {
-        snprintf(buf, n, "name: 1 to %d of A-Z a-z 0-9 _ . - (no \"__\", no leading or "
-                         "trailing _ or .)",
-                 IDENT_MAX);
+        snprintf(buf, n,
+                 "name: 1 to %d of A-Z a-z 0-9 _ . - (no \"__\", no leading or "
+                 "trailing _ or .)",
+                 SL_IDENT_MAX);
         return;
     }
     if (d->type == CONFIG_ENUM) {

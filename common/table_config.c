@@ -16,6 +16,7 @@
  *  - Defaults when a key is absent are Pinot's: replication 1, auto.offset.reset largest,
  *    consumer type lowlevel, the JSON decoder. */
 #include "common/table_config.h"
+#include "common/limits.h"
 #include "common/sl_err.h"
 #include "common/xalloc.h"
 
@@ -29,10 +30,8 @@
 #include <string.h>
 
 #define TCFG_MAX_FILE (16u << 20)
-#define TCFG_MAX_REPLICATION 64
 #define TCFG_MAX_FLUSH_ROWS 2147483647ull         /* rows in a segment are 32-bit */
 #define TCFG_AUTOTUNE_DEFAULT_SIZE (200ull << 20) /* Pinot's default segment size target */
-#define TCFG_MAX_NAME 128
 
 #define PROP_PREFIX "stream.kafka.consumer.prop."
 
@@ -210,9 +209,11 @@ static int parse_replication(pctx *c, const json_t *v, const char *key, uint32_t
     char txt[32];
     const char *p = txt;
     uint64_t n;
-    if (!scalar_text(v, txt, sizeof txt) || !read_uint(&p, &n) || *p || n < 1 ||
-        n > TCFG_MAX_REPLICATION)
-        return fail(c, key, "expected an integer in [1, %d]", TCFG_MAX_REPLICATION);
+    if (!scalar_text(v, txt, sizeof txt) || !read_uint(&p, &n) || *p || n < 1)
+        return fail(c, key, "expected an integer in [1, %d]", SL_MAX_REPLICATION);
+    if (n > SL_MAX_REPLICATION)
+        return fail(c, key, "%" PRIu64 " replicas per partition; Sluice supports at most %d", n,
+                    SL_MAX_REPLICATION);
     *out = (uint32_t)n;
     return 0;
 }
@@ -409,9 +410,9 @@ static int parse_table_name(pctx *c, const json_t *root, tcfg *t)
     const json_t *nm = json_object_get(root, "tableName");
     if (!nm) return fail(c, "tableName", "missing required key");
     if (!json_is_string(nm)) return fail(c, "tableName", "expected a string");
-    char name[TCFG_MAX_NAME + 16];
+    char name[SL_IDENT_MAX + 16];
     if (json_string_length(nm) >= sizeof name)
-        return fail(c, "tableName", "longer than %d characters", TCFG_MAX_NAME);
+        return fail(c, "tableName", "longer than %d characters", SL_IDENT_MAX);
     snprintf(name, sizeof name, "%s", json_string_value(nm));
     static const char *const sfx[] = {"_REALTIME", "_OFFLINE"};
     for (int i = 0; i < 2; i++) {
@@ -426,8 +427,8 @@ static int parse_table_name(pctx *c, const json_t *root, tcfg *t)
     /* The name becomes a directory, a ZooKeeper node and the first part of segment names
      * ("<table>__<partition>__..."), hence the narrow alphabet and no "__". */
     size_t n = strlen(name);
-    if (n == 0 || n > TCFG_MAX_NAME)
-        return fail(c, "tableName", "must have 1 to %d characters", TCFG_MAX_NAME);
+    if (n == 0 || n > SL_IDENT_MAX)
+        return fail(c, "tableName", "must have 1 to %d characters", SL_IDENT_MAX);
     for (size_t i = 0; i < n; i++)
         if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '-')
             return fail(c, "tableName", "\"%s\": only letters, digits, '_' and '-' are allowed",

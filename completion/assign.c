@@ -38,7 +38,7 @@ void assign_free(assign *a)
 static int assign__id(char *dst, const char *src, char *err, size_t errlen)
 {
     size_t n = strlen(src);
-    if (n == 0 || n > ASSIGN_ID_MAX) {
+    if (n == 0 || n > SL_IDENT_MAX) {
         return sl_fail(err, errlen, SL_ECORRUPT, "instance id of %zu bytes", n);
     }
     memcpy(dst, src, n + 1);
@@ -79,7 +79,7 @@ int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errl
         char *end;
         long p = strtol(key, &end, 10);
         if (*end || p < 0 || p >= (long)a->npart || !json_is_array(val) ||
-            json_array_size(val) > ASSIGN_MAX_REPLICAS) {
+            json_array_size(val) > SL_MAX_REPLICATION) {
             snprintf(err, errlen, "assignment: bad partition entry \"%s\"", key);
             goto fail;
         }
@@ -91,7 +91,7 @@ int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errl
         }
     }
     json_object_foreach(segs, key, val) {
-        if (!json_is_object(val) || json_object_size(val) > ASSIGN_MAX_REPLICAS ||
+        if (!json_is_object(val) || json_object_size(val) > SL_MAX_REPLICATION ||
             strlen(key) >= sizeof a->seg[0].segment) {
             snprintf(err, errlen, "assignment: bad segment entry \"%.64s\"", key);
             goto fail;
@@ -158,7 +158,7 @@ static int assign__cmp(const void *x, const void *y)
 int assign_plan(assign *a, const char *const *live, size_t nlive, uint32_t partitions,
                 uint32_t replication)
 {
-    if (replication == 0 || nlive < replication || replication > ASSIGN_MAX_REPLICAS)
+    if (replication == 0 || nlive < replication || replication > SL_MAX_REPLICATION)
         return SL_EINVAL;
     const char **sorted = sl_xmalloc(nlive * sizeof *sorted);
     memcpy(sorted, live, nlive * sizeof *sorted);
@@ -169,7 +169,7 @@ int assign_plan(assign *a, const char *const *live, size_t nlive, uint32_t parti
     for (uint32_t p = 0; p < partitions; p++) {
         for (uint32_t k = 0; k < replication; k++) {
             const char *id = sorted[(p + k) % nlive];
-            snprintf(a->part[p].id[a->part[p].n++], ASSIGN_ID_MAX + 1, "%s", id);
+            snprintf(a->part[p].id[a->part[p].n++], SL_IDENT_MAX + 1, "%s", id);
         }
     }
     free(sorted);

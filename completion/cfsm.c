@@ -24,7 +24,7 @@ const cfsm_cfg cfsm_default_cfg = {
     .hold_ms = 3000, .notify_ms = 10000, .commit_budget_ms = 120000, .max_commit_ms = 1800000};
 
 typedef struct cfsm__rep {
-    char id[CFSM_INSTANCE_MAX + 1];
+    char id[SL_IDENT_MAX + 1];
     bool expected; /* in the awaited replica set */
     bool reported; /* sent SegmentConsumed since the machine started (or since it stopped) */
     bool excluded; /* sent StoppedConsuming and not reported since */
@@ -33,7 +33,7 @@ typedef struct cfsm__rep {
 } cfsm__rep;
 
 struct cfsm {
-    char segment[256];
+    char segment[SL_SEGNAME_MAX];
     cfsm_cfg cfg;
     cfsm_state state;
     cfsm__rep reps[CFSM_MAX_REPLICAS];
@@ -43,7 +43,7 @@ struct cfsm {
     uint64_t decided_ms;
     uint64_t notified_ms;
     uint64_t commit_deadline_ms;
-    char winner[CFSM_INSTANCE_MAX + 1];
+    char winner[SL_IDENT_MAX + 1];
     int64_t win_offset;
     /* committed segment */
     int64_t end_offset;
@@ -159,7 +159,7 @@ static cfsm__rep *cfsm__rep_get(cfsm *f, const char *id, bool create)
 {
     for (size_t i = 0; i < f->nreps; i++)
         if (strcmp(f->reps[i].id, id) == 0) return &f->reps[i];
-    if (!create || f->nreps == CFSM_MAX_REPLICAS || strlen(id) > CFSM_INSTANCE_MAX) return NULL;
+    if (!create || f->nreps == CFSM_MAX_REPLICAS || strlen(id) > SL_IDENT_MAX) return NULL;
     cfsm__rep *r = &f->reps[f->nreps++];
     memset(r, 0, sizeof *r);
     snprintf(r->id, sizeof r->id, "%s", id);

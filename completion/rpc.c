@@ -168,7 +168,7 @@ static bool is_instance(const char *s)
               c == '_' || c == '.' || c == '-'))
             return false;
     }
-    return n >= 1 && n <= RPC_INSTANCE_MAX;
+    return n >= 1 && n <= SL_IDENT_MAX;
 }
 
 /* ---- wire structure scan ---- */

@@ -50,8 +50,8 @@ struct segstore_upload {
     bool failed; /* a write failed or hit the cap: the file is not what the client sent */
     int write_rc; /* the failed write's class (SL_ENOSPACE, SL_EDISK, SL_EIO), or 0 */
     uint64_t size;
-    char table[SEGNAME_TABLE_MAX + 1];
-    char segment[SEGNAME_MAX];
+    char table[SL_IDENT_MAX + 1];
+    char segment[SL_SEGNAME_MAX];
     char tmp[PATH_MAX];
 };
 
@@ -524,7 +524,7 @@ static int ss__gc_dir(int dfd, const char *table, int64_t cutoff_ms)
     while ((e = readdir(d)) != NULL) {
         size_t pre = ss__suffix(e->d_name, SS__UP, 16);
         if (!pre) pre = ss__suffix(e->d_name, SS__PENDING, 8);
-        char seg[SEGNAME_MAX];
+        char seg[SL_SEGNAME_MAX];
         segname n;
         struct stat st;
         if (!pre || pre >= sizeof seg) continue;

@@ -333,7 +333,7 @@ static int cmd_segments(int argc, char **argv)
     httpc_resp r;
     httpc_resp_init(&r, SEGMENTS_MAX_BODY);
     json_t *root = NULL;
-    char path[SEGNAME_TABLE_MAX + 32];
+    char path[SL_IDENT_MAX + 32];
     snprintf(path, sizeof path, "/tables/%s/segments", table); /* the grammar needs no escaping */
     if (admin_request(c, "segments", "GET", controller, path, NULL, 0, timeout_ms, &r)) goto done;
     if (r.status != 200) {

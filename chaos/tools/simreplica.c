@@ -43,7 +43,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_REPLICAS 8
 #define MAX_PARTITIONS 256
 
 typedef struct opts {
@@ -52,7 +51,7 @@ typedef struct opts {
     uint32_t crc;
     const char *location;
     int reason, extra_seconds;
-    char ids[MAX_REPLICAS][64];
+    char ids[SL_MAX_REPLICATION][64];
     int nids;
     int partitions, rounds, lag;
     int64_t rows;
@@ -302,7 +301,8 @@ static void *replica_main(void *arg)
 static void parse_ids(const char *list)
 {
     char *dup = sl_xstrdup(list), *save = NULL;
-    for (char *t = strtok_r(dup, ",", &save); t && O.nids < MAX_REPLICAS; t = strtok_r(NULL, ",", &save))
+    for (char *t = strtok_r(dup, ",", &save); t && O.nids < SL_MAX_REPLICATION;
+         t = strtok_r(NULL, ",", &save))
         snprintf(O.ids[O.nids++], sizeof O.ids[0], "%s", t);
     free(dup);
 }
