@@ -73,12 +73,22 @@ sl_err_action sl_err_action_of(int err)
     case SL_ETRANSIENT:
     case SL_EIO:
     case SL_ENOSPACE:
-    case SL_EDISK: return SL_ACT_RETRY;
+    case SL_EDISK:
+    case SL_ENOMEM:
+        return SL_ACT_RETRY; /* a resource limit, never a failed malloc */
     case SL_ENOTLEADER:
     case SL_ECONFLICT: return SL_ACT_REFRESH;
-    case SL_ENOMEM: return SL_ACT_FATAL;
-    default: return SL_ACT_PERMANENT;
+    case SL_EINVAL:
+    case SL_ENOENT:
+    case SL_ECORRUPT:
+    case SL_ETRUNC:
+    case SL_EFORMAT:
+    case SL_ELIMIT:
+    case SL_ESTATE:
+    case SL_EEXIST:
+        return SL_ACT_PERMANENT;
     }
+    return SL_ACT_PERMANENT; /* an unknown code: do not loop on it */
 }
 
 bool sl_err_is_disk(int err)

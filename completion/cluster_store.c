@@ -401,8 +401,10 @@ int cstore_replica_record(const cstore *s, zk *z, const char *table, const char 
                              : zk_set(z, path, out, strlen(out), version, NULL);
         free(out);
         if (rc == 0) return 0;
-        if ((rc != SL_ECONFLICT && rc != SL_EEXIST) || attempt == CSTORE_REPLICA_ATTEMPTS - 1)
-            return rc;
+        /* a set that lost its compare-and-set, or a create that lost to another replica's
+         * (SL_EEXIST here is the same lost race): read the record again and retry */
+        sl_err_action act = rc == SL_EEXIST ? SL_ACT_REFRESH : sl_err_action_of(rc);
+        if (act != SL_ACT_REFRESH || attempt == CSTORE_REPLICA_ATTEMPTS - 1) return rc;
         sl_clock_sleep_ms(20);
     }
     return rc;

@@ -417,7 +417,8 @@ static int delete_tree(zk *z, const char *path)
         zk_free_strings(names, n);
         if (rc) return rc;
         rc = zk_delete(z, path, -1);
-        if (rc != SL_ECONFLICT) return rc; /* SL_ECONFLICT: a child appeared meanwhile */
+        /* SL_ECONFLICT (a child appeared meanwhile): list the children again */
+        if (sl_err_action_of(rc) != SL_ACT_REFRESH) return rc;
     }
     return SL_ECONFLICT;
 }

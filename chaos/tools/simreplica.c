@@ -143,6 +143,11 @@ static int call(httpc *h, char *base, rpc_method m, rpc_req *rq, rpc_resp *rs)
         }
         if (rc == 0 && (rs->status != RPC_STATUS_HOLD || dt < 0.05)) record_latency(dt);
         if (rc == 0) return 0;
+        sl_err_action act = sl_err_action_of(rc);
+        if (act != SL_ACT_RETRY && act != SL_ACT_REFRESH) { /* asking again cannot help */
+            fail("%s: %s", rpc_method_name(m), rs->message);
+            return -1;
+        }
         sl_clock_sleep_ms(200); /* controller starting, or gone: ask ZooKeeper who leads now */
         char *leader = NULL;
         if (cstore_leader_peek(CS, Z, &leader) == 0 && leader && strlen(leader) < 512)
