@@ -673,23 +673,14 @@ void schema_value_json(jsonw *w, schema_type t, const schema_value *v, bool real
 {
     switch (t) {
     case SCHEMA_INT: jsonw_i64(w, v->u.i32); break;
-    case SCHEMA_BOOLEAN:
-        jsonw_bool(w, v->u.i32 != 0);
-        break;
+    case SCHEMA_BOOLEAN: jsonw_bool(w, v->u.i32 != 0); break;
     case SCHEMA_LONG:
     case SCHEMA_TIMESTAMP: jsonw_i64(w, v->u.i64); break;
-    case SCHEMA_FLOAT:
-        schema__real(w, v->u.f32, true, real_point);
-        break;
-    case SCHEMA_DOUBLE:
-        schema__real(w, v->u.f64, false, real_point);
-        break;
+    case SCHEMA_FLOAT: schema__real(w, v->u.f32, true, real_point); break;
+    case SCHEMA_DOUBLE: schema__real(w, v->u.f64, false, real_point); break;
     case SCHEMA_STRING: jsonw_str(w, (const char *)v->u.bytes.ptr, v->u.bytes.len); break;
-    case SCHEMA_BYTES:
-        jsonw_hex(w, v->u.bytes.ptr, v->u.bytes.len);
-        break;
-    default:
-        jsonw_null(w);
+    case SCHEMA_BYTES: jsonw_hex(w, v->u.bytes.ptr, v->u.bytes.len); break;
+    default: jsonw_null(w);
     }
 }
 

@@ -74,8 +74,7 @@ sl_err_action sl_err_action_of(int err)
     case SL_EIO:
     case SL_ENOSPACE:
     case SL_EDISK:
-    case SL_ENOMEM:
-        return SL_ACT_RETRY; /* a resource limit, never a failed malloc */
+    case SL_ENOMEM: return SL_ACT_RETRY; /* a resource limit, never a failed malloc */
     case SL_ENOTLEADER:
     case SL_ECONFLICT: return SL_ACT_REFRESH;
     case SL_EINVAL:
@@ -85,8 +84,7 @@ sl_err_action sl_err_action_of(int err)
     case SL_EFORMAT:
     case SL_ELIMIT:
     case SL_ESTATE:
-    case SL_EEXIST:
-        return SL_ACT_PERMANENT;
+    case SL_EEXIST: return SL_ACT_PERMANENT;
     }
     return SL_ACT_PERMANENT; /* an unknown code: do not loop on it */
 }

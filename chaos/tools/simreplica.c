@@ -242,9 +242,7 @@ static void *replica_main(void *arg)
             if (call(h, base, RPC_SEGMENT_CONSUMED, &rq, &rs)) break;
             switch (rs.status) {
             case RPC_STATUS_HOLD: atomic_fetch_add(&n_hold, 1); break;
-            case RPC_STATUS_FAILED:
-                sl_clock_sleep_ms(100);
-                break;
+            case RPC_STATUS_FAILED: sl_clock_sleep_ms(100); break;
             case RPC_STATUS_CATCH_UP:
                 atomic_fetch_add(&n_catchup, 1);
                 if (rs.offset <= off) fail("CATCH_UP to %s not ahead of the replica%s", "", "");
