@@ -11,9 +11,8 @@
  * Determinism rests on three rules: dictionaries hold only values referenced by the first
  * `rows` rows, sorted by a total order on the value (never on the source id); every byte of
  * the buffer is either written or zero (calloc); nothing depends on time, host or memory
- * addresses. Sorting uses an LSD radix sort over 64-bit order-preserving keys (integers with
- * the sign bit flipped; floats by a total order on their bits with NaN last) and, for
- * STRING/BYTES, an MSD sort on 8-byte big-endian prefixes, both linear in practice.
+ * addresses. The order and the sorts (radix sorts over 64-bit order-preserving keys, an MSD
+ * sort of byte strings) are segment/seg_sort.h.
  *
  * Hot loops run per source chunk (SEG_CHUNK values) with no per-value calls: the remap is an
  * array lookup and ids are bit-packed into a 64-bit accumulator. */
@@ -23,6 +22,7 @@
 #include "common/sl_err.h"
 #include "common/xalloc.h"
 #include "segment/seg_format.h"
+#include "segment/seg_sort.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,277 +38,6 @@
 static inline void seg__put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static inline void seg__put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 static inline uint64_t seg__round8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
-
-/* ---- order-preserving keys ---- */
-
-/* Map a value's storage bits to a u64 whose unsigned order is the value order. Floats: the
- * classic sign-flip total order, rotated so every NaN (either sign) sorts after +inf:
- * -inf < ... < -0.0 < +0.0 < ... < +inf < +NaNs (by payload) < -NaNs. The map is a bijection,
- * so equal keys mean identical bits. */
-static inline uint64_t seg__key_f64(uint64_t b)
-{
-    uint64_t t = (b >> 63) ? ~b : (b | 0x8000000000000000ull);
-    return t - 0x000FFFFFFFFFFFFFull;
-}
-static inline uint64_t seg__unkey_f64(uint64_t k)
-{
-    uint64_t t = k + 0x000FFFFFFFFFFFFFull;
-    return (t >> 63) ? (t & 0x7FFFFFFFFFFFFFFFull) : ~t;
-}
-static inline uint64_t seg__key_f32(uint32_t b)
-{
-    uint32_t t = (b >> 31) ? ~b : (b | 0x80000000u);
-    return (uint32_t)(t - 0x007FFFFFu);
-}
-static inline uint32_t seg__unkey_f32(uint64_t k)
-{
-    uint32_t t = (uint32_t)k + 0x007FFFFFu;
-    return (t >> 31) ? (t & 0x7FFFFFFFu) : ~t;
-}
-
-/* Keys of m fixed-width values of type t at src into out. Returns whether they ascend. */
-static bool seg__keys(schema_type t, const void *src, uint32_t m, uint64_t *out, uint64_t *prev)
-{
-    uint64_t p = *prev;
-    bool asc = true;
-    switch (t) {
-    case SCHEMA_INT:
-    case SCHEMA_BOOLEAN: {
-        const uint32_t *v = src;
-        for (uint32_t i = 0; i < m; i++) {
-            uint64_t k = v[i] ^ 0x80000000u;
-            asc &= k >= p;
-            out[i] = p = k;
-        }
-        break;
-    }
-    case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP: {
-        const uint64_t *v = src;
-        for (uint32_t i = 0; i < m; i++) {
-            uint64_t k = v[i] ^ 0x8000000000000000ull;
-            asc &= k >= p;
-            out[i] = p = k;
-        }
-        break;
-    }
-    case SCHEMA_FLOAT: {
-        const uint32_t *v = src;
-        for (uint32_t i = 0; i < m; i++) {
-            uint64_t k = seg__key_f32(v[i]);
-            asc &= k >= p;
-            out[i] = p = k;
-        }
-        break;
-    }
-    case SCHEMA_DOUBLE: {
-        const uint64_t *v = src;
-        for (uint32_t i = 0; i < m; i++) {
-            uint64_t k = seg__key_f64(v[i]);
-            asc &= k >= p;
-            out[i] = p = k;
-        }
-        break;
-    }
-    default: break;
-    }
-    *prev = p;
-    return asc;
-}
-
-/* Key -> value bits as stored in the column directory's min/max (INT/BOOLEAN sign-extended,
- * FLOAT bits zero-extended). */
-static uint64_t seg__unkey(schema_type t, uint64_t k)
-{
-    switch (t) {
-    case SCHEMA_INT:
-    case SCHEMA_BOOLEAN: return (uint64_t)(int64_t)(int32_t)(uint32_t)(k ^ 0x80000000u);
-    case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP: return k ^ 0x8000000000000000ull;
-    case SCHEMA_FLOAT: return seg__unkey_f32(k);
-    case SCHEMA_DOUBLE: return seg__unkey_f64(k);
-    default: return 0;
-    }
-}
-
-/* ---- radix sorts (LSD, 8-bit digits, digits equal across all keys are skipped) ---- */
-
-typedef struct seg_pair {
-    uint64_t k;
-    uint32_t v;
-    uint32_t pad;
-} seg_pair;
-
-static void seg__isort_pairs(seg_pair *a, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        seg_pair x = a[i];
-        size_t j = i;
-        while (j > 0 && (a[j - 1].k > x.k || (a[j - 1].k == x.k && a[j - 1].v > x.v))) {
-            a[j] = a[j - 1];
-            j--;
-        }
-        a[j] = x;
-    }
-}
-
-/* Sorts a[0..n) by k (stable), using tmp; returns whichever of a/tmp holds the result. */
-static seg_pair *seg__sort_pairs(seg_pair *a, seg_pair *tmp, size_t n)
-{
-    if (n <= 48) {
-        seg__isort_pairs(a, n);
-        return a;
-    }
-    size_t(*cnt)[256] = sl_xcalloc(8, sizeof *cnt);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = a[i].k;
-        for (int d = 0; d < 8; d++) cnt[d][(k >> (8 * d)) & 0xFF]++;
-    }
-    seg_pair *src = a, *dst = tmp;
-    for (int d = 0; d < 8; d++) {
-        unsigned sh = 8u * (unsigned)d;
-        if (cnt[d][(src[0].k >> sh) & 0xFF] == n) continue;
-        size_t sum = 0;
-        for (int b = 0; b < 256; b++) {
-            size_t c = cnt[d][b];
-            cnt[d][b] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++) dst[cnt[d][(src[i].k >> sh) & 0xFF]++] = src[i];
-        seg_pair *t = src;
-        src = dst;
-        dst = t;
-    }
-    free(cnt);
-    return src;
-}
-
-static uint64_t *seg__sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
-{
-    size_t(*cnt)[256] = sl_xcalloc(8, sizeof *cnt);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = a[i];
-        for (int d = 0; d < 8; d++) cnt[d][(k >> (8 * d)) & 0xFF]++;
-    }
-    uint64_t *src = a, *dst = tmp;
-    for (int d = 0; d < 8 && n > 0; d++) {
-        unsigned sh = 8u * (unsigned)d;
-        if (cnt[d][(src[0] >> sh) & 0xFF] == n) continue;
-        size_t sum = 0;
-        for (int b = 0; b < 256; b++) {
-            size_t c = cnt[d][b];
-            cnt[d][b] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++) dst[cnt[d][(src[i] >> sh) & 0xFF]++] = src[i];
-        uint64_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    free(cnt);
-    return src;
-}
-
-/* ---- byte-string sort: unsigned memcmp order, a proper prefix first ---- */
-
-typedef struct seg_str {
-    const uint8_t *p;
-    uint32_t len;
-    uint32_t id;
-} seg_str;
-
-static inline int seg__bytes_cmp(const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen)
-{
-    int c = memcmp(a, b, alen < blen ? alen : blen);
-    if (c) return c;
-    return (alen > blen) - (alen < blen);
-}
-
-/* Big-endian 8 bytes of s from depth, zero padded: unsigned order of keys = memcmp order. */
-static inline uint64_t seg__str_key(const seg_str *s, uint32_t depth)
-{
-    uint64_t w = 0;
-    if (s->len >= depth + 8) {
-        memcpy(&w, s->p + depth, 8);
-    } else if (s->len > depth) {
-        memcpy(&w, s->p + depth, s->len - depth);
-    }
-    return __builtin_bswap64(w);
-}
-
-static void seg__isort_str(seg_str *a, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        seg_str x = a[i];
-        size_t j = i;
-        while (j > 0 && seg__bytes_cmp(a[j - 1].p, a[j - 1].len, x.p, x.len) > 0) {
-            a[j] = a[j - 1];
-            j--;
-        }
-        a[j] = x;
-    }
-}
-
-/* Sorts a[0..n), whose first `depth` bytes are all equal. Within a run of equal 8-byte keys,
- * strings that end inside the key are prefixes of the others and go first (ordered by
- * length); the rest continue at depth + 8. Every run but the largest is sorted recursively
- * and the largest by looping, so recursion depth stays below log2(n). */
-static void seg__sort_str(seg_str *a, size_t n, uint32_t depth, seg_pair *s1, seg_pair *s2,
-                          seg_str *tmp)
-{
-    for (;;) {
-        if (n <= 24) {
-            seg__isort_str(a, n);
-            return;
-        }
-        for (size_t i = 0; i < n; i++) {
-            s1[i].k = seg__str_key(&a[i], depth);
-            s1[i].v = (uint32_t)i;
-        }
-        seg_pair *s = seg__sort_pairs(s1, s2, n);
-        for (size_t i = 0; i < n; i++) tmp[i] = a[s[i].v];
-        memcpy(a, tmp, n * sizeof *a);
-        /* s[] keeps the sorted keys; children only touch scratch at their own offsets. */
-        size_t big_lo = 0, big_n = 0;
-        size_t i = 0;
-        while (i < n) {
-            size_t j = i + 1;
-            while (j < n && s[j].k == s[i].k) j++;
-            if (j - i > 1) {
-                /* stable partition of the run: finished strings first */
-                size_t nf = 0, k = 0;
-                for (size_t x = i; x < j; x++)
-                    if (a[x].len <= depth + 8) tmp[nf++] = a[x];
-                k = nf;
-                for (size_t x = i; x < j; x++)
-                    if (a[x].len > depth + 8) tmp[k++] = a[x];
-                size_t nu = k - nf;
-                memcpy(a + i, tmp, (j - i) * sizeof *a);
-                seg__isort_str(a + i, nf); /* equal content: ordered by length */
-                if (nu > 1) {
-                    if (nu > big_n) {
-                        if (big_n > 1)
-                            seg__sort_str(a + big_lo, big_n, depth + 8, s1 + big_lo,
-                                          s2 + big_lo, tmp + big_lo);
-                        big_lo = i + nf;
-                        big_n = nu;
-                    } else {
-                        seg__sort_str(a + i + nf, nu, depth + 8, s1 + i + nf, s2 + i + nf,
-                                      tmp + i + nf);
-                    }
-                }
-            }
-            i = j;
-        }
-        if (big_n <= 1) return;
-        a += big_lo;
-        s1 += big_lo;
-        s2 += big_lo;
-        tmp += big_lo;
-        n = big_n;
-        depth += 8;
-    }
-}
 
 /* ---- per-column analysis ---- */
 
@@ -424,40 +153,40 @@ static int seg__analyse_dict(seg_build *b, seg_col *c)
     c->order = sl_xmalloc((size_t)nused * sizeof *c->order);
     c->card = 0;
     if (!c->var) {
-        seg_pair *p = sl_xmalloc((size_t)nused * sizeof *p);
-        seg_pair *t = sl_xmalloc((size_t)nused * sizeof *t);
+        seg_sort_pair *p = sl_xmalloc((size_t)nused * sizeof *p);
+        seg_sort_pair *t = sl_xmalloc((size_t)nused * sizeof *t);
         for (uint32_t i = 0; i < nused; i++) {
             uint64_t bits = seg__fixed_bits(sc->dict_chunks, c->width, ids[i]), prev = 0;
-            seg__keys(c->type, &bits, 1, &p[i].k, &prev);
+            seg_sort_keys(c->type, &bits, 1, &p[i].k, &prev);
             p[i].v = ids[i];
             p[i].pad = 0;
         }
-        seg_pair *s = seg__sort_pairs(p, t, nused);
+        seg_sort_pair *s = seg_sort_pairs(p, t, nused);
         for (uint32_t i = 0; i < nused; i++) {
             if (i == 0 || s[i].k != s[i - 1].k) c->order[c->card++] = s[i].v;
             c->remap[s[i].v] = c->card - 1;
         }
         if (c->card > 0) {
-            c->min_bits = seg__unkey(c->type, s[0].k);
-            c->max_bits = seg__unkey(c->type, s[nused - 1].k);
+            c->min_bits = seg_sort_unkey(c->type, s[0].k);
+            c->max_bits = seg_sort_unkey(c->type, s[nused - 1].k);
         }
         free(p);
         free(t);
     } else {
-        seg_str *a = sl_xmalloc((size_t)nused * sizeof *a);
-        seg_str *tmp = sl_xmalloc((size_t)nused * sizeof *tmp);
-        seg_pair *s1 = sl_xmalloc((size_t)nused * sizeof *s1);
-        seg_pair *s2 = sl_xmalloc((size_t)nused * sizeof *s2);
+        seg_sort_str *a = sl_xmalloc((size_t)nused * sizeof *a);
+        seg_sort_str *tmp = sl_xmalloc((size_t)nused * sizeof *tmp);
+        seg_sort_pair *s1 = sl_xmalloc((size_t)nused * sizeof *s1);
+        seg_sort_pair *s2 = sl_xmalloc((size_t)nused * sizeof *s2);
         for (uint32_t i = 0; i < nused; i++) {
             seg_bytes v = seg__src_bytes(sc->dict_chunks, ids[i]);
             a[i].p = v.len ? v.ptr : (const uint8_t *)"";
             a[i].len = v.len;
             a[i].id = ids[i];
         }
-        seg__sort_str(a, nused, 0, s1, s2, tmp);
+        seg_sort_strs(a, nused, s1, s2, tmp);
         uint64_t bytes = 0;
         for (uint32_t i = 0; i < nused; i++) {
-            if (i == 0 || seg__bytes_cmp(a[i].p, a[i].len, a[i - 1].p, a[i - 1].len) != 0) {
+            if (i == 0 || seg_sort_bytes_cmp(a[i].p, a[i].len, a[i - 1].p, a[i - 1].len) != 0) {
                 c->order[c->card++] = a[i].id;
                 bytes += a[i].len;
             }
@@ -493,18 +222,18 @@ static void seg__analyse_raw_fixed(seg_col *c)
     bool asc = true;
     uint64_t prev = 0;
     for (uint64_t base = 0; base < n; base += SEG_CHUNK)
-        asc &= seg__keys(c->type, c->sc->val_chunks[base >> SEG_CHUNK_SHIFT],
-                         seg__chunk_len(n, base), k + base, &prev);
+        asc &= seg_sort_keys(c->type, c->sc->val_chunks[base >> SEG_CHUNK_SHIFT],
+                             seg__chunk_len(n, base), k + base, &prev);
     uint64_t *s = k, *t = NULL;
     if (!asc) { /* time columns usually arrive sorted: skip the sort then */
         t = sl_xmalloc(n * sizeof *t);
-        s = seg__sort_u64(k, t, n);
+        s = seg_sort_u64(k, t, n);
     }
     uint64_t distinct = 1;
     for (uint64_t i = 1; i < n; i++) distinct += s[i] != s[i - 1];
     c->card = (uint32_t)distinct;
-    c->min_bits = seg__unkey(c->type, s[0]);
-    c->max_bits = seg__unkey(c->type, s[n - 1]);
+    c->min_bits = seg_sort_unkey(c->type, s[0]);
+    c->max_bits = seg_sort_unkey(c->type, s[n - 1]);
     c->has_minmax = true;
     free(k);
     free(t);
@@ -549,10 +278,10 @@ static int seg__analyse_raw_var(seg_build *b, seg_col *c)
             bytes += len;
             if (base + i == 0) {
                 mn = mx = (seg_bytes){p, len};
-            } else if (seg__bytes_cmp(p, len, mn.ptr, mn.len) < 0) {
+            } else if (seg_sort_bytes_cmp(p, len, mn.ptr, mn.len) < 0) {
                 mn = (seg_bytes){p, len};
                 c->min_idx = base + i;
-            } else if (seg__bytes_cmp(p, len, mx.ptr, mx.len) > 0) {
+            } else if (seg_sort_bytes_cmp(p, len, mx.ptr, mx.len) > 0) {
                 mx = (seg_bytes){p, len};
                 c->max_idx = base + i;
             }

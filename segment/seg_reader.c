@@ -25,6 +25,7 @@
 #include "common/sl_err.h"
 #include "common/xalloc.h"
 #include "segment/seg_format.h"
+#include "segment/seg_sort.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -201,36 +202,9 @@ static schema_value seg__fixed_value(schema_type t, uint64_t bits)
 
 /* ---- content checks (run once the column's structure is valid) ---- */
 
-/* Unsigned order of the key = the format's value order for fixed-width type t, from the
- * stored bits (width 4 types in the low 32 bits). Floats, per docs/segment-format.md:
- * -inf < ... < -0.0 < +0.0 < ... < +inf < +NaNs (ascending bits) < -NaNs (descending). */
-static inline uint64_t seg__order_key(schema_type t, uint64_t b)
-{
-    switch (t) {
-    case SCHEMA_INT:
-    case SCHEMA_BOOLEAN: return (uint32_t)b ^ 0x80000000u;
-    case SCHEMA_FLOAT: {
-        uint32_t x = (uint32_t)b, k = (x >> 31) ? ~x : (x | 0x80000000u);
-        return (uint32_t)(k - 0x007FFFFFu);
-    }
-    case SCHEMA_DOUBLE: {
-        uint64_t k = (b >> 63) ? ~b : (b | 0x8000000000000000ull);
-        return k - 0x000FFFFFFFFFFFFFull;
-    }
-    default: return b ^ 0x8000000000000000ull; /* LONG, TIMESTAMP */
-    }
-}
-
 static inline uint64_t seg__ldw(const uint8_t *p, uint32_t width)
 {
     return width == 4 ? seg__ld32(p) : seg__ld64(p);
-}
-
-static inline int seg__bytes_cmp(const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen)
-{
-    int c = alen && blen ? memcmp(a, b, alen < blen ? alen : blen) : 0;
-    if (c) return c;
-    return (alen > blen) - (alen < blen);
 }
 
 /* Value i of a var column: file offset *off of its bytes and its length, from the u32
@@ -273,7 +247,7 @@ static int seg__check_dict(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t
         uint32_t plen = seg__var_at(c->dict, 0, bytes_off, &po), klen;
         for (uint32_t k = 1; k < card; k++, po = ko, plen = klen) {
             klen = seg__var_at(c->dict, k, bytes_off, &ko);
-            int cmp = seg__bytes_cmp(p->buf + po, plen, p->buf + ko, klen);
+            int cmp = seg_sort_bytes_cmp(p->buf + po, plen, p->buf + ko, klen);
             SEG_CORRUPT(p, cmp != 0, dict_off + (uint64_t)k * 4,
                         "column %u: dictionary entry %u duplicates entry %u", i, k, k - 1);
             SEG_CORRUPT(p, cmp < 0, dict_off + (uint64_t)k * 4,
@@ -291,9 +265,9 @@ static int seg__check_dict(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t
                     "entry %u at %llu (%u bytes)",
                     i, (unsigned long long)max, max_len, card - 1, (unsigned long long)hi, hi_len);
     } else {
-        uint64_t prev = seg__order_key(ci->type, seg__ldw(c->dict, w));
+        uint64_t prev = seg_sort_key(ci->type, seg__ldw(c->dict, w));
         for (uint32_t k = 1; k < card; k++) {
-            uint64_t key = seg__order_key(ci->type, seg__ldw(c->dict + (uint64_t)k * w, w));
+            uint64_t key = seg_sort_key(ci->type, seg__ldw(c->dict + (uint64_t)k * w, w));
             SEG_CORRUPT(p, key != prev, dict_off + (uint64_t)k * w,
                         "column %u: dictionary entry %u duplicates entry %u", i, k, k - 1);
             SEG_CORRUPT(p, key > prev, dict_off + (uint64_t)k * w,
@@ -345,10 +319,10 @@ static int seg__check_raw(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t 
         hi = lo;
         for (uint64_t v = 1; v < n; v++) {
             len = seg__var_at(c->fwd, v, bytes_off, &off);
-            if (seg__bytes_cmp(p->buf + off, len, p->buf + lo, lo_len) < 0) {
+            if (seg_sort_bytes_cmp(p->buf + off, len, p->buf + lo, lo_len) < 0) {
                 lo = off;
                 lo_len = len;
-            } else if (seg__bytes_cmp(p->buf + off, len, p->buf + hi, hi_len) > 0) {
+            } else if (seg_sort_bytes_cmp(p->buf + off, len, p->buf + hi, hi_len) > 0) {
                 hi = off;
                 hi_len = len;
             }
@@ -364,7 +338,7 @@ static int seg__check_raw(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t 
     } else {
         uint64_t klo = UINT64_MAX, khi = 0, lo = 0, hi = 0;
         for (uint64_t v = 0; v < n; v++) {
-            uint64_t b = seg__ldw(c->fwd + v * w, w), k = seg__order_key(ci->type, b);
+            uint64_t b = seg__ldw(c->fwd + v * w, w), k = seg_sort_key(ci->type, b);
             if (v == 0 || k < klo) {
                 klo = k;
                 lo = b;
