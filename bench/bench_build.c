@@ -8,7 +8,9 @@
  * event_id LONG raw (unique random 64-bit).
  *
  * usage: bench_build [ROWS] [RUNS]   (defaults 1000000 and 5) */
+#include "common/clock.h"
 #include "common/schema.h"
+#include "common/xalloc.h"
 #include "segment/seg_builder.h"
 #include "segment/seg_reader.h"
 #include "segment/seg_src.h"
@@ -21,13 +23,6 @@
 
 #define NCOLS 10
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static uint64_t rng(uint64_t *s)
 {
     *s = *s * 6364136223846793005ull + 1442695040888963407ull;
@@ -38,19 +33,12 @@ static uint64_t rng(uint64_t *s)
     return x;
 }
 
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz);
-    if (!p) abort();
-    return p;
-}
-
 /* Chunked array of n elements of size esz. */
 static void **chunks_new(uint64_t n, size_t esz)
 {
     uint64_t nc = (n + SEG_CHUNK - 1) / SEG_CHUNK;
-    void **c = xcalloc(nc ? nc : 1, sizeof *c);
-    for (uint64_t i = 0; i < nc; i++) c[i] = xcalloc(SEG_CHUNK, esz);
+    void **c = sl_xcalloc(nc, sizeof *c);
+    for (uint64_t i = 0; i < nc; i++) c[i] = sl_xcalloc(SEG_CHUNK, esz);
     return c;
 }
 
@@ -69,7 +57,7 @@ typedef struct dictcol {
 static void dict_fill(dictcol *d, uint64_t rows, size_t esz, uint64_t *s, double skew,
                       void (*make)(uint32_t k, void *elem, void *ctx), void *ctx)
 {
-    d->first_id = xcalloc(d->universe, sizeof *d->first_id);
+    d->first_id = sl_xcalloc(d->universe, sizeof *d->first_id);
     memset(d->first_id, 0xff, d->universe * sizeof *d->first_id);
     d->dict = chunks_new(d->universe, esz);
     d->vals = chunks_new(rows, 4);
@@ -157,7 +145,7 @@ int main(int argc, char **argv)
     static const char *const fmts[NCOLS] = {NULL, "country_%03u", "device_%u", "browser-%u",
                                             "user_%07u", NULL, NULL, NULL, NULL, NULL};
     strpool pool = {.cap = 64u << 20};
-    pool.buf = xcalloc(pool.cap, 1);
+    pool.buf = sl_xcalloc(pool.cap, 1);
     dictcol dc[NCOLS];
     memset(dc, 0, sizeof dc);
     for (int i = 0; i < NCOLS; i++) {
@@ -193,9 +181,9 @@ int main(int argc, char **argv)
         uint8_t *b;
         size_t l;
         char err[256];
-        double t0 = now_s();
+        double t0 = sl_clock_mono_s();
         int rc = seg_build_mem(&src, &meta, &b, &l, err, sizeof err);
-        double dt = now_s() - t0;
+        double dt = sl_clock_mono_s() - t0;
         if (rc) {
             fprintf(stderr, "build failed: %s\n", err);
             return 1;
@@ -217,11 +205,11 @@ int main(int argc, char **argv)
     double best_open = 1e30, best_scan = 1e30;
     uint64_t sink = 0;
     for (int k = 0; k < runs; k++) {
-        double t0 = now_s();
+        double t0 = sl_clock_mono_s();
         char msg[256];
         int err;
         seg_reader *r = seg_reader_open_mem(buf, len, &err, msg, sizeof msg);
-        double t1 = now_s();
+        double t1 = sl_clock_mono_s();
         if (!r) {
             fprintf(stderr, "open failed: %s\n", msg);
             return 1;
@@ -232,7 +220,7 @@ int main(int argc, char **argv)
                 seg_reader_value(r, c, row, &v);
                 sink += (uint64_t)v.u.i64;
             }
-        double t2 = now_s();
+        double t2 = sl_clock_mono_s();
         seg_reader_close(r);
         if (t1 - t0 < best_open) best_open = t1 - t0;
         if (t2 - t1 < best_scan) best_scan = t2 - t1;

@@ -26,9 +26,10 @@
  *     measured 3x slower end to end and was dropped to keep the run short). Steps 3 and 4
  *     run BC_MANY_REPS rounds in which the variants take turns; best of each.
  *
- * Prints a table; asserts no figure. Exits 1 only when a measurement could not be taken
- * (its line then says why). The mock child is killed by PID and the temp dir removed on
- * every exit path, SIGINT/SIGTERM included; PR_SET_PDEATHSIG covers a crash of this process.
+ * Prints a table (bench/benchlib.c, with the child processes and the mock broker); asserts no
+ * figure. Exits 1 only when a measurement could not be taken (its line then says why). The
+ * mock child is killed by PID and the temp dir removed on every exit path, SIGINT/SIGTERM
+ * included; PR_SET_PDEATHSIG covers a crash of this process.
  *
  * usage: bench_consume [--sluice PATH] [--examples DIR] [--rows N] [--reps R]
  *   --sluice    the sluice binary (default: ../sluice next to this binary)
@@ -36,44 +37,38 @@
  *               under the current dir, else under the source tree this was built from)
  *   --rows      rows per partition (default 100000; more than the mock keeps is trimmed)
  *   --reps      repetitions of the one-partition pair, step 2 (default 3) */
+#include "bench/benchlib.h"
 #include "chaos/evgen.h"
+#include "common/clock.h"
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/schema.h"
 #include "common/table_config.h"
+#include "common/xalloc.h"
 #include "consumer/cpool.h"
 #include "consumer/standalone.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <jemalloc/jemalloc.h>
 #include <librdkafka/rdkafka.h>
 
 #define BC_MANY 16            /* partitions of the multi-partition topic */
 #define BC_RSS_ROWS 49152     /* rows per partition for the memory step (48 x 1024) */
 #define BC_BATCH 4096         /* as CPOOL_BATCH */
 #define BC_RUN_TIMEOUT_S 60.0 /* one measurement never waits longer than this */
-#define BC_MAX_LINES 48
 #define BC_MANY_REPS 2 /* rounds of steps 3-4 (~25 s each; the budget is ~2 min) */
 
 /* The bare loop uses cpool_defaults(), so it fetches exactly as the pool does and the ratio
@@ -104,264 +99,26 @@ static volatile sig_atomic_t bc_interrupted;
  * away. */
 static volatile uint64_t bc_sink;
 
-typedef struct bc_line {
-    char name[64];
-    char rows[16];
-    char secs[16];
-    char rate[24];
-    char note[256];
-} bc_line;
-
 typedef struct bench {
     char sluice[PATH_MAX];
     char examples[PATH_MAX];
     char tmp[PATH_MAX]; /* our temp dir; removed at exit */
-    pid_t mock_pid;     /* 0 when not running */
-    char bootstrap[512];
+    benchlib_mock mock; /* kafka-mock: one:1 and many:BC_MANY */
     int64_t rows; /* requested rows per partition */
     int reps;
     schema *schema;
     tcfg *table; /* the example table; topic, brokers and thresholds set per run */
     int runs;    /* standalone runs so far (names their data dirs) */
-    bool failed;
-    bc_line lines[BC_MAX_LINES];
-    size_t nlines;
+    benchlib_table results;
 } bench;
 
-/* ---- small helpers ------------------------------------------------------------------ */
+/* ---- Kafka: the mock broker and loadgen (bench/benchlib.c) ---------------------------- */
 
-static double bc_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU seconds (user + system, all threads) of this process. */
-static double bc_cpu(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-/* Resident set size of this process in bytes (/proc/self/statm), or -1. */
-static int64_t bc_rss(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long long size = 0, resident = -1;
-    if (!f) return -1;
-    if (fscanf(f, "%lld %lld", &size, &resident) != 2) resident = -1;
-    fclose(f);
-    return resident < 0 ? -1 : (int64_t)resident * sysconf(_SC_PAGESIZE);
-}
-
-/* snprintf for text whose truncation is harmless or impossible (messages; paths built from
- * our short temp dir), without -Wformat-truncation's guesses about the sizes. */
-__attribute__((format(printf, 3, 4))) static void bc_fmt(char *buf, size_t cap, const char *fmt,
-                                                         ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-}
-
-static void bc_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL); /* an interrupting signal just ends the nap early */
-}
-
-static bc_line *bc_add(bench *b, const char *name)
-{
-    if (b->nlines == BC_MAX_LINES) abort(); /* a fixed set of lines; more is a bug */
-    bc_line *l = &b->lines[b->nlines++];
-    memset(l, 0, sizeof *l);
-    snprintf(l->name, sizeof l->name, "%s", name);
-    snprintf(l->rows, sizeof l->rows, "-");
-    snprintf(l->secs, sizeof l->secs, "-");
-    snprintf(l->rate, sizeof l->rate, "-");
-    return l;
-}
-
-/* A measurement that could not be taken: its line says why and the exit status becomes 1. */
-static void bc_fail_line(bench *b, const char *name, const char *why)
-{
-    bc_line *l = bc_add(b, name);
-    snprintf(l->note, sizeof l->note, "FAILED: %s", why);
-    b->failed = true;
-}
-
-static void bc_timed_line(bench *b, const char *name, int64_t rows, double secs, const char *note)
-{
-    bc_line *l = bc_add(b, name);
-    snprintf(l->rows, sizeof l->rows, "%" PRId64, rows);
-    snprintf(l->secs, sizeof l->secs, "%.3f", secs);
-    snprintf(l->rate, sizeof l->rate, "%.0f", secs > 0 ? (double)rows / secs : 0.0);
-    snprintf(l->note, sizeof l->note, "%s", note);
-}
-
-static void bc_print(const bench *b)
-{
-    printf("| benchmark | rows | seconds | rows/s | note |\n|---|---:|---:|---:|---|\n");
-    for (size_t i = 0; i < b->nlines; i++) {
-        const bc_line *l = &b->lines[i];
-        printf("| %s | %s | %s | %s | %s |\n", l->name, l->rows, l->secs, l->rate, l->note);
-    }
-    fflush(stdout);
-}
-
-static int bc_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    if (flag == FTW_DP ? rmdir(path) : unlink(path))
-        fprintf(stderr, "bench_consume: cannot remove %s: %s\n", path, strerror(errno));
-    return 0;
-}
-
-static void bc_rm_tree(const char *dir)
-{
-    nftw(dir, bc_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Return the pages jemalloc (the process's malloc, librdkafka's too) keeps resident after
- * free for its decay time (10 s), so an RSS reading shows live memory. */
-static void bc_purge(void)
-{
-    char name[64];
-    bc_fmt(name, sizeof name, "arena.%u.purge", (unsigned)MALLCTL_ARENAS_ALL);
-    mallctl(name, NULL, NULL, NULL, 0);
-}
-
-/* ---- child processes (mock broker, loadgen) --------------------------------------- */
-
-/* fork + exec argv with stdin from /dev/null and stdout/stderr appended to files. The child
- * dies with us (PR_SET_PDEATHSIG) even if this process is killed without cleanup. Returns
- * the pid or -1. */
-static pid_t bc_spawn(char *const argv[], const char *out_path, const char *err_path)
-{
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid != 0) return pid;
-    /* child: only async-signal-safe calls until exec */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(127); /* the parent died before prctl took effect */
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int err = open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-        _exit(127);
-    execv(argv[0], argv);
-    _exit(127);
-}
-
-/* Wait for pid to exit, at most timeout_s (or until interrupted, when `interruptible`), then
- * kill it by PID. Returns its exit status, or -1 when it had to be killed. */
-static int bc_wait_child(pid_t pid, double timeout_s, bool interruptible)
-{
-    double deadline = bc_now() + timeout_s;
-    int st = 0;
-    for (;;) {
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        if (r < 0 && errno != EINTR) return -1;
-        if ((interruptible && bc_interrupted) || bc_now() > deadline) break;
-        bc_sleep_ms(10);
-    }
-    kill(pid, SIGKILL);
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-    return -1;
-}
-
-static void bc_mock_stop(bench *b)
-{
-    if (b->mock_pid <= 0) return;
-    kill(b->mock_pid, SIGTERM);
-    if (bc_wait_child(b->mock_pid, 5.0, false) != 0)
-        fprintf(stderr, "bench_consume: kafka-mock pid %d did not exit cleanly\n",
-                (int)b->mock_pid);
-    b->mock_pid = 0;
-}
-
-static void bc_cat(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    char line[512];
-    while (fgets(line, sizeof line, f))
-        fputs(line, stderr);
-    fclose(f);
-}
-
-/* Start `sluice kafka-mock` with topics one:1 and many:16 and read its bootstrap list from
- * --bootstrap-file (written atomically once the brokers listen). */
-static int bc_mock_start(bench *b)
-{
-    char boot[PATH_MAX + 16], out[PATH_MAX + 16], log[PATH_MAX + 16], many[32];
-    snprintf(boot, sizeof boot, "%s/bootstrap", b->tmp);
-    snprintf(out, sizeof out, "%s/mock.out", b->tmp);
-    snprintf(log, sizeof log, "%s/mock.log", b->tmp);
-    snprintf(many, sizeof many, "many:%d", BC_MANY);
-    char *argv[] = {b->sluice, "kafka-mock", "--brokers",        "1",  "--topic",     "one:1",
-                    "--topic", many,         "--bootstrap-file", boot, "--log-level", "warn",
-                    NULL};
-    b->mock_pid = bc_spawn(argv, out, log);
-    if (b->mock_pid < 0) {
-        b->mock_pid = 0;
-        fprintf(stderr, "bench_consume: fork: %s\n", strerror(errno));
-        return -1;
-    }
-    for (double deadline = bc_now() + 10; bc_now() < deadline && !bc_interrupted; bc_sleep_ms(10)) {
-        int st;
-        if (waitpid(b->mock_pid, &st, WNOHANG) == b->mock_pid) {
-            b->mock_pid = 0;
-            break;
-        }
-        FILE *f = fopen(boot, "r");
-        if (!f) continue;
-        bool ok = fgets(b->bootstrap, sizeof b->bootstrap, f) != NULL;
-        fclose(f);
-        b->bootstrap[strcspn(b->bootstrap, "\r\n")] = '\0';
-        if (ok && b->bootstrap[0]) return 0;
-    }
-    fprintf(stderr, "bench_consume: kafka-mock (%s) did not start; its log:\n", b->sluice);
-    bc_cat(log);
-    return -1;
-}
-
-/* `sluice loadgen`: rows events from start_id, partition = id % partitions. */
+/* `sluice loadgen` into our mock: rows events from start_id, partition = id % partitions. */
 static int bc_loadgen(bench *b, const char *topic, int64_t rows, int partitions, int64_t start_id)
 {
-    char n[32], p[16], k[32], log[PATH_MAX + 16];
-    snprintf(n, sizeof n, "%" PRId64, rows);
-    snprintf(p, sizeof p, "%d", partitions);
-    snprintf(k, sizeof k, "%" PRId64, start_id);
-    snprintf(log, sizeof log, "%s/loadgen.log", b->tmp);
-    char *argv[] = {b->sluice,
-                    "loadgen",
-                    "--bootstrap",
-                    b->bootstrap,
-                    "--topic",
-                    (char *)topic,
-                    "--rows",
-                    n,
-                    "--partitions",
-                    p,
-                    "--start-id",
-                    k,
-                    NULL};
-    pid_t pid = bc_spawn(argv, "/dev/null", log);
-    if (pid < 0 || bc_wait_child(pid, 120, true) != 0) {
-        if (bc_interrupted) return -1;
-        fprintf(stderr, "bench_consume: loadgen %s failed; its log:\n", topic);
-        bc_cat(log);
-        return -1;
-    }
-    return 0;
+    return benchlib_loadgen(b->sluice, b->tmp, b->mock.bootstrap, topic, rows, partitions, start_id,
+                            &bc_interrupted);
 }
 
 /* ---- bare librdkafka loop --------------------------------------------------------- */
@@ -370,7 +127,7 @@ static int bc_conf_set(rd_kafka_conf_t *c, const char *k, const char *v, char *e
 {
     char e[256];
     if (rd_kafka_conf_set(c, k, v, e, sizeof e) == RD_KAFKA_CONF_OK) return 0;
-    bc_fmt(err, len, "%s=%s: %s", k, v, e);
+    benchlib_fmt(err, len, "%s=%s: %s", k, v, e);
     return -1;
 }
 
@@ -380,7 +137,7 @@ static rd_kafka_t *bc_consumer(const bench *b, const cpool_prop *over, size_t no
                                size_t errlen)
 {
     rd_kafka_conf_t *c = rd_kafka_conf_new();
-    if (bc_conf_set(c, "bootstrap.servers", b->bootstrap, err, errlen) ||
+    if (bc_conf_set(c, "bootstrap.servers", b->mock.bootstrap, err, errlen) ||
         bc_conf_set(c, "group.id", "bench-bare", err, errlen))
         goto fail;
     size_t ndef;
@@ -392,7 +149,7 @@ static rd_kafka_t *bc_consumer(const bench *b, const cpool_prop *over, size_t no
     char e[256];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, e, sizeof e);
     if (rk) return rk; /* c belongs to rk now */
-    bc_fmt(err, errlen, "rd_kafka_new: %s", e);
+    benchlib_fmt(err, errlen, "rd_kafka_new: %s", e);
 fail:
     rd_kafka_conf_destroy(c);
     return NULL;
@@ -458,7 +215,7 @@ static void *bc_bare_main(void *arg)
         goto done;
     }
     while (j->seen < j->expect) {
-        if (bc_interrupted || bc_now() > j->deadline) {
+        if (bc_interrupted || sl_clock_mono_s() > j->deadline) {
             snprintf(j->err, sizeof j->err, "%s after %" PRId64 " of %" PRId64 " messages",
                      bc_interrupted ? "interrupted" : "timeout", j->seen, j->expect);
             break;
@@ -475,7 +232,7 @@ static void *bc_bare_main(void *arg)
             rd_kafka_message_destroy(msgs[i]);
         }
     }
-    j->t_done = bc_now();
+    j->t_done = sl_clock_mono_s();
 done:
     rd_kafka_queue_destroy(q);
     rd_kafka_consumer_close(rk);
@@ -494,7 +251,7 @@ static double bc_bare(const bench *b, const char *topic, int nparts, const int64
     bc_bare_job jobs[BC_MANY];
     pthread_t tids[BC_MANY];
     memset(jobs, 0, sizeof jobs);
-    double t0 = bc_now(), c0 = bc_cpu();
+    double t0 = sl_clock_mono_s(), c0 = benchlib_cpu_s();
     for (int t = 0; t < threads; t++) {
         bc_bare_job *j = &jobs[t];
         *j = (bc_bare_job){.b = b,
@@ -517,14 +274,14 @@ static double bc_bare(const bench *b, const char *topic, int nparts, const int64
         bc_sink += jobs[t].sum;
         if (jobs[t].t_done > t_end) t_end = jobs[t].t_done;
     }
-    *cpu = bc_cpu() - c0;
+    *cpu = benchlib_cpu_s() - c0;
     if (started < threads) {
         snprintf(err, errlen, "cannot start a thread");
         return -1;
     }
     for (int t = 0; t < threads; t++) {
         if (jobs[t].err[0]) {
-            bc_fmt(err, errlen, "%s", jobs[t].err); /* a message: cut is harmless */
+            benchlib_fmt(err, errlen, "%s", jobs[t].err); /* a message: cut is harmless */
             return -1;
         }
     }
@@ -546,7 +303,7 @@ static void bc_sa_stop(bc_sa *r)
     r->s = NULL;
     metrics_free(r->metrics);
     r->metrics = NULL;
-    if (r->data_dir[0]) bc_rm_tree(r->data_dir);
+    if (r->data_dir[0]) benchlib_rm_tree(r->data_dir);
     r->data_dir[0] = '\0';
 }
 
@@ -560,15 +317,14 @@ static int bc_sa_start(bench *b, bc_sa *r, const char *topic, int nparts, int wo
     tcfg *t = b->table;
     free(t->topic);
     free(t->broker_list);
-    t->topic = strdup(topic);
-    t->broker_list = strdup(b->bootstrap);
-    if (!t->topic || !t->broker_list) abort();
+    t->topic = sl_xstrdup(topic);
+    t->broker_list = sl_xstrdup(b->mock.bootstrap);
     t->flush_rows = flush_rows;
     t->flush_time_ms = 6u * 3600u * 1000u; /* never the reason a segment ends here */
     t->flush_size_bytes = 0;
     t->offset_reset = TCFG_RESET_SMALLEST;
     t->consumer_type = TCFG_CONSUMER_LOWLEVEL;
-    bc_fmt(r->data_dir, sizeof r->data_dir, "%s/data%d", b->tmp, b->runs++);
+    benchlib_fmt(r->data_dir, sizeof r->data_dir, "%s/data%d", b->tmp, b->runs++);
     snprintf(r->table_dir, sizeof r->table_dir, "%s/%s", r->data_dir, t->table_name);
     int32_t parts[BC_MANY];
     for (int p = 0; p < nparts; p++)
@@ -636,9 +392,9 @@ static double bc_sa_wait(bc_sa *r, bc_until until, int64_t want, double deadline
 {
     double next_health = 0;
     for (;;) {
-        double now = bc_now();
+        double now = sl_clock_mono_s();
         if (peak_rss) {
-            int64_t rss = bc_rss();
+            int64_t rss = benchlib_rss();
             if (rss > *peak_rss) *peak_rss = rss;
         }
         int64_t have = until == BC_UNTIL_SEGMENTS
@@ -649,9 +405,10 @@ static double bc_sa_wait(bc_sa *r, bc_until until, int64_t want, double deadline
             jsonw w;
             jsonw_init(&w);
             engine_health(standalone_engine(r->s), &w);
-            bc_fmt(err, errlen, "%s with %" PRId64 " of %" PRId64 " %s; partitions: %s",
-                   bc_interrupted ? "interrupted" : "timeout", have, want,
-                   until == BC_UNTIL_SEGMENTS ? "segments published" : "rows consumed", w.buf);
+            benchlib_fmt(err, errlen, "%s with %" PRId64 " of %" PRId64 " %s; partitions: %s",
+                         bc_interrupted ? "interrupted" : "timeout", have, want,
+                         until == BC_UNTIL_SEGMENTS ? "segments published" : "rows consumed",
+                         w.buf);
             jsonw_free(&w);
             return -1;
         }
@@ -660,11 +417,11 @@ static double bc_sa_wait(bc_sa *r, bc_until until, int64_t want, double deadline
             jsonw w;
             jsonw_init(&w);
             int errors = engine_health(standalone_engine(r->s), &w);
-            if (errors) bc_fmt(err, errlen, "partition in ERROR: %s", w.buf);
+            if (errors) benchlib_fmt(err, errlen, "partition in ERROR: %s", w.buf);
             jsonw_free(&w);
             if (errors) return -1;
         }
-        bc_sleep_ms(until == BC_UNTIL_SEGMENTS ? 1 : 5); /* rendering metrics costs more */
+        sl_clock_sleep_ms(until == BC_UNTIL_SEGMENTS ? 1 : 5); /* rendering metrics costs more */
     }
 }
 
@@ -675,14 +432,14 @@ static double bc_e2e(bench *b, const char *topic, int nparts, int workers, uint6
                      int64_t *rss_growth, char *err, size_t errlen)
 {
     bc_sa r;
-    bc_purge(); /* a baseline without the previous run's freed pages */
-    int64_t rss0 = bc_rss(), peak = rss0;
-    double t0 = bc_now(), c0 = bc_cpu();
+    benchlib_purge(); /* a baseline without the previous run's freed pages */
+    int64_t rss0 = benchlib_rss(), peak = rss0;
+    double t0 = sl_clock_mono_s(), c0 = benchlib_cpu_s();
     if (bc_sa_start(b, &r, topic, nparts, workers, flush_rows, over, nover, err, errlen) != 0)
         return -1;
     double t1 =
         bc_sa_wait(&r, BC_UNTIL_SEGMENTS, segments, t0 + BC_RUN_TIMEOUT_S, &peak, err, errlen);
-    *cpu = bc_cpu() - c0;
+    *cpu = benchlib_cpu_s() - c0;
     *rss_growth = peak - rss0;
     bc_sa_stop(&r);
     return t1 < 0 ? -1 : t1 - t0;
@@ -697,29 +454,29 @@ static void bc_step_rss(bench *b)
     int64_t low[BC_MANY], high[BC_MANY];
     char err[512];
     if (bc_watermarks(b, "many", BC_MANY, low, high) != 0) {
-        bc_fail_line(b, name, "no watermarks");
+        benchlib_line_fail(&b->results, name, "no watermarks");
         return;
     }
     int64_t rows = 0;
     for (int p = 0; p < BC_MANY; p++)
         rows += high[p] - low[p];
     bc_sa r;
-    int64_t rss0 = bc_rss();
-    double t0 = bc_now();
+    int64_t rss0 = benchlib_rss();
+    double t0 = sl_clock_mono_s();
     if (bc_sa_start(b, &r, "many", BC_MANY, 2, 10u * BC_RSS_ROWS, NULL, 0, err, sizeof err)) {
-        bc_fail_line(b, name, err);
+        benchlib_line_fail(&b->results, name, err);
         return;
     }
     double t1 = bc_sa_wait(&r, BC_UNTIL_ROWS, rows, t0 + BC_RUN_TIMEOUT_S, NULL, err, sizeof err);
     if (t1 < 0) {
         bc_sa_stop(&r);
-        bc_fail_line(b, name, err);
+        benchlib_line_fail(&b->results, name, err);
         return;
     }
-    bc_sleep_ms(300); /* prefetch queues drained */
-    int64_t rss1 = bc_rss();
-    bc_purge(); /* how much of the growth is live, how much fetch buffers already freed */
-    int64_t rss2 = bc_rss();
+    sl_clock_sleep_ms(300); /* prefetch queues drained */
+    int64_t rss1 = benchlib_rss();
+    benchlib_purge(); /* how much of the growth is live, how much fetch buffers already freed */
+    int64_t rss2 = benchlib_rss();
     double seg_bytes = bc_metric_sum(r.metrics, "sluice_consuming_segment_bytes");
     double seg_rows = bc_metric_sum(r.metrics, "sluice_consuming_segment_rows");
     bc_sa_stop(&r);
@@ -732,19 +489,20 @@ static void bc_step_rss(bench *b)
     json /= 10000;
 
     const double mib = 1048576.0;
-    bc_line *l = bc_add(b, name);
+    benchlib_line *l = benchlib_line_add(&b->results, name);
     snprintf(l->rows, sizeof l->rows, "%" PRId64, rows);
-    bc_fmt(l->note, sizeof l->note,
-           "%.1f MiB/partition: RSS %.1f -> %.1f MiB (+%.1f) with %d x %" PRId64
-           " rows consuming, 2 workers",
-           (double)(rss1 - rss0) / BC_MANY / mib, (double)rss0 / mib, (double)rss1 / mib,
-           (double)(rss1 - rss0) / mib, BC_MANY, rows / BC_MANY);
-    l = bc_add(b, "RSS per partition, allocator's free pages purged");
+    benchlib_fmt(l->note, sizeof l->note,
+                 "%.1f MiB/partition: RSS %.1f -> %.1f MiB (+%.1f) with %d x %" PRId64
+                 " rows consuming, 2 workers",
+                 (double)(rss1 - rss0) / BC_MANY / mib, (double)rss0 / mib, (double)rss1 / mib,
+                 (double)(rss1 - rss0) / mib, BC_MANY, rows / BC_MANY);
+    l = benchlib_line_add(&b->results, "RSS per partition, allocator's free pages purged");
     snprintf(l->rows, sizeof l->rows, "%" PRId64, rows);
-    bc_fmt(l->note, sizeof l->note,
-           "%.1f MiB/partition: RSS %.1f MiB (+%.1f) once jemalloc returned freed pages",
-           (double)(rss2 - rss0) / BC_MANY / mib, (double)rss2 / mib, (double)(rss2 - rss0) / mib);
-    l = bc_add(b, "consuming segment memory per row");
+    benchlib_fmt(l->note, sizeof l->note,
+                 "%.1f MiB/partition: RSS %.1f MiB (+%.1f) once jemalloc returned freed pages",
+                 (double)(rss2 - rss0) / BC_MANY / mib, (double)rss2 / mib,
+                 (double)(rss2 - rss0) / mib);
+    l = benchlib_line_add(&b->results, "consuming segment memory per row");
     snprintf(l->rows, sizeof l->rows, "%.0f", seg_rows);
     snprintf(l->note, sizeof l->note,
              "%.1f B/row (sum sluice_consuming_segment_bytes %.1f MiB); raw JSON %.1f B/row",
@@ -757,7 +515,7 @@ static void bc_step_one(bench *b)
     int64_t low, high;
     char err[512];
     if (bc_watermarks(b, "one", 1, &low, &high) != 0 || high - low < 4) {
-        bc_fail_line(b, "1 partition", "no data in topic one");
+        benchlib_line_fail(&b->results, "1 partition", "no data in topic one");
         return;
     }
     int64_t n = high - low;
@@ -767,13 +525,13 @@ static void bc_step_one(bench *b)
     for (int rep = 0; rep < b->reps && !bc_interrupted; rep++) {
         double a = bc_bare(b, "one", 1, &low, &high, 1, NULL, 0, &cpu, err, sizeof err);
         if (a < 0) {
-            bc_fail_line(b, "1 partition: bare librdkafka loop", err);
+            benchlib_line_fail(&b->results, "1 partition: bare librdkafka loop", err);
             return;
         }
         int64_t rss;
         double e = bc_e2e(b, "one", 1, 1, flush, 4, NULL, 0, &cpu, &rss, err, sizeof err);
         if (e < 0) {
-            bc_fail_line(b, "1 partition: end to end (standalone)", err);
+            benchlib_line_fail(&b->results, "1 partition: end to end (standalone)", err);
             return;
         }
         if (best_a < 0 || a < best_a) best_a = a;
@@ -783,16 +541,17 @@ static void bc_step_one(bench *b)
         snprintf(runs_b + lb, sizeof runs_b - lb, "%s%.0f", rep ? ", " : "", (double)n / e);
     }
     if (best_a < 0 || best_b < 0) {
-        bc_fail_line(b, "1 partition", "interrupted");
+        benchlib_line_fail(&b->results, "1 partition", "interrupted");
         return;
     }
     char note[192];
     snprintf(note, sizeof note, "best of %d, our fetch settings; runs rows/s: %s", b->reps, runs_a);
-    bc_timed_line(b, "1 partition: bare librdkafka loop", n, best_a, note);
+    benchlib_line_timed(&b->results, "1 partition: bare librdkafka loop", n, best_a, note);
     snprintf(note, sizeof note, "best of %d, 4 segments of %" PRIu64 " published; runs: %s",
              b->reps, flush, runs_b);
-    bc_timed_line(b, "1 partition: end to end (standalone)", 4 * (int64_t)flush, best_b, note);
-    bc_line *l = bc_add(b, "1 partition: ratio end to end / bare");
+    benchlib_line_timed(&b->results, "1 partition: end to end (standalone)", 4 * (int64_t)flush,
+                        best_b, note);
+    benchlib_line *l = benchlib_line_add(&b->results, "1 partition: ratio end to end / bare");
     double ratio = ((double)(4 * (int64_t)flush) / best_b) / ((double)n / best_a);
     snprintf(l->rate, sizeof l->rate, "%.2f", ratio);
     snprintf(l->note, sizeof l->note, "target >= 0.5");
@@ -811,7 +570,7 @@ static void bc_best_add(bc_best *r, int rep, double secs, double cpu, int64_t rs
 {
     if (rss > r->rss) r->rss = rss;
     if (secs < 0) {
-        if (!r->err[0]) bc_fmt(r->err, sizeof r->err, "%s", err);
+        if (!r->err[0]) benchlib_fmt(r->err, sizeof r->err, "%s", err);
         return;
     }
     if (r->secs < 0 || secs < r->secs) {
@@ -819,21 +578,23 @@ static void bc_best_add(bc_best *r, int rep, double secs, double cpu, int64_t rs
         r->cpu = cpu;
     }
     size_t len = strlen(r->runs);
-    bc_fmt(r->runs + len, sizeof r->runs - len, "%s%.0f", rep ? ", " : "", (double)rows / secs);
+    benchlib_fmt(r->runs + len, sizeof r->runs - len, "%s%.0f", rep ? ", " : "",
+                 (double)rows / secs);
 }
 
 static void bc_best_line(bench *b, const char *name, const bc_best *r, int64_t rows,
                          const char *what)
 {
     if (r->err[0] || r->secs < 0) {
-        bc_fail_line(b, name, r->err[0] ? r->err : "not run (interrupted)");
+        benchlib_line_fail(&b->results, name, r->err[0] ? r->err : "not run (interrupted)");
         return;
     }
     char note[256], rss[48] = "";
-    if (r->rss > 0) bc_fmt(rss, sizeof rss, "; peak RSS +%.0f MiB", (double)r->rss / 1048576.0);
-    bc_fmt(note, sizeof note, "%s; CPU %.2f s = %.2f s per M rows%s; runs rows/s: %s", what, r->cpu,
-           r->cpu / ((double)rows / 1e6), rss, r->runs);
-    bc_timed_line(b, name, rows, r->secs, note);
+    if (r->rss > 0)
+        benchlib_fmt(rss, sizeof rss, "; peak RSS +%.0f MiB", (double)r->rss / 1048576.0);
+    benchlib_fmt(note, sizeof note, "%s; CPU %.2f s = %.2f s per M rows%s; runs rows/s: %s", what,
+                 r->cpu, r->cpu / ((double)rows / 1e6), rss, r->runs);
+    benchlib_line_timed(&b->results, name, rows, r->secs, note);
 }
 
 /* Steps 3 and 4: 16 partitions on 2 cores with our fetch settings and the variants, each
@@ -852,7 +613,7 @@ static void bc_step_many(bench *b)
     int64_t low[BC_MANY], high[BC_MANY];
     char err[512], name[64];
     if (bc_watermarks(b, "many", BC_MANY, low, high) != 0) {
-        bc_fail_line(b, "16 partitions", "no watermarks");
+        benchlib_line_fail(&b->results, "16 partitions", "no watermarks");
         return;
     }
     int64_t total = 0, minp = INT64_MAX;
@@ -886,18 +647,18 @@ static void bc_step_many(bench *b)
         for (size_t i = 0, len = 0; i < variants[v].nprops && len < sizeof props; i++)
             len += (size_t)snprintf(props + len, sizeof props - len, ", %s=%s",
                                     variants[v].props[i].key, variants[v].props[i].value);
-        bc_fmt(name, sizeof name, "16p end to end, 2 workers: %s", variants[v].name);
-        bc_fmt(what, sizeof what, "best of %d%s; %d segments of %" PRIu64, BC_MANY_REPS, props,
-               2 * BC_MANY, flush);
+        benchlib_fmt(name, sizeof name, "16p end to end, 2 workers: %s", variants[v].name);
+        benchlib_fmt(what, sizeof what, "best of %d%s; %d segments of %" PRIu64, BC_MANY_REPS,
+                     props, 2 * BC_MANY, flush);
         bc_best_line(b, name, &e2e[v], e2e_rows, what);
-        bc_fmt(name, sizeof name, "16p bare loop, 2 threads: %s", variants[v].name);
-        bc_fmt(what, sizeof what, "best of %d%s", BC_MANY_REPS, props);
+        benchlib_fmt(name, sizeof name, "16p bare loop, 2 threads: %s", variants[v].name);
+        benchlib_fmt(what, sizeof what, "best of %d%s", BC_MANY_REPS, props);
         bc_best_line(b, name, &bare[v], total, what);
         if (v == 0 && e2e[0].secs > 0 && bare[0].secs > 0) {
-            bc_line *l = bc_add(b, "16p ratio end to end / bare: ours");
-            bc_fmt(l->rate, sizeof l->rate, "%.2f",
-                   ((double)e2e_rows / e2e[0].secs) / ((double)total / bare[0].secs));
-            bc_fmt(l->note, sizeof l->note, "no target: the bare loop decodes nothing");
+            benchlib_line *l = benchlib_line_add(&b->results, "16p ratio end to end / bare: ours");
+            benchlib_fmt(l->rate, sizeof l->rate, "%.2f",
+                         ((double)e2e_rows / e2e[0].secs) / ((double)total / bare[0].secs));
+            benchlib_fmt(l->note, sizeof l->note, "no target: the bare loop decodes nothing");
         }
     }
 }
@@ -908,35 +669,6 @@ static void bc_on_signal(int sig)
 {
     (void)sig;
     bc_interrupted = 1;
-}
-
-/* Default --sluice: ../sluice beside this binary (build/bench/bench_consume). */
-static void bc_default_sluice(char *buf, size_t cap)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
-        snprintf(buf, cap, "./sluice");
-        return;
-    }
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) *slash = '\0';
-    bc_fmt(buf, cap, "%s/../sluice", self);
-}
-
-/* Default --examples: deploy/examples under the cwd, else under the source tree of this file. */
-static void bc_default_examples(char *buf, size_t cap)
-{
-    if (access("deploy/examples/events_schema.json", R_OK) == 0) {
-        snprintf(buf, cap, "deploy/examples");
-        return;
-    }
-    char src[PATH_MAX];
-    snprintf(src, sizeof src, "%s", __FILE__);
-    char *slash = strrchr(src, '/');
-    if (slash) *slash = '\0';
-    bc_fmt(buf, cap, "%s/../deploy/examples", slash ? src : ".");
 }
 
 static void bc_usage(FILE *out)
@@ -953,8 +685,8 @@ static int bc_parse_args(bench *b, int argc, char **argv)
         {"rows", required_argument, NULL, 'n'},   {"reps", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    bc_default_sluice(b->sluice, sizeof b->sluice);
-    bc_default_examples(b->examples, sizeof b->examples);
+    benchlib_default_sluice(b->sluice, sizeof b->sluice);
+    benchlib_default_examples(b->examples, sizeof b->examples);
     b->rows = 100000;
     b->reps = 3;
     for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
@@ -1001,8 +733,7 @@ static int bc_parse_args(bench *b, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    bench *b = calloc(1, sizeof *b);
-    if (!b) abort();
+    bench *b = sl_xcalloc(1, sizeof *b);
     int rc = bc_parse_args(b, argc, argv);
     if (rc) {
         free(b);
@@ -1025,14 +756,18 @@ int main(int argc, char **argv)
     if (!(b->schema = schema_load(path, err, sizeof err))) goto bad_example;
     snprintf(path, sizeof path, "%s/events_table.json", b->examples);
     if (!(b->table = tcfg_load(path, b->schema, err, sizeof err))) goto bad_example;
-    if (bc_mock_start(b) != 0) goto done;
+    char many[32];
+    snprintf(many, sizeof many, "many:%d", BC_MANY);
+    const char *topics[] = {"one:1", many};
+    if (benchlib_mock_start(&b->mock, b->sluice, b->tmp, topics, 2, &bc_interrupted) != 0)
+        goto done;
 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     printf("bench_consume: librdkafka %s, %ld CPUs, kafka-mock pid %d at %s, %" PRId64
            " rows per partition\n",
-           rd_kafka_version_str(), ncpu, (int)b->mock_pid, b->bootstrap, b->rows);
+           rd_kafka_version_str(), ncpu, (int)b->mock.pid, b->mock.bootstrap, b->rows);
     fflush(stdout);
-    double t_start = bc_now();
+    double t_start = sl_clock_mono_s();
 
     /* step 1 needs only the first BC_RSS_ROWS of each partition of many */
     int64_t first = (int64_t)BC_MANY * BC_RSS_ROWS;
@@ -1044,18 +779,18 @@ int main(int argc, char **argv)
     if (loaded) bc_step_one(b);
     if (loaded && !bc_interrupted) bc_step_many(b);
 
-    if (b->nlines) bc_print(b);
-    printf("bench_consume: %.0f s in all%s\n", bc_now() - t_start,
+    if (b->results.n) benchlib_table_print(&b->results);
+    printf("bench_consume: %.0f s in all%s\n", sl_clock_mono_s() - t_start,
            bc_interrupted ? " (interrupted)"
            : loaded       ? ""
                           : " (loading the mock failed)");
-    rc = b->failed || bc_interrupted || !loaded ? 1 : 0;
+    rc = b->results.failed || bc_interrupted || !loaded ? 1 : 0;
     goto done;
 bad_example:
     fprintf(stderr, "bench_consume: %s (give --examples)\n", err);
 done:
-    bc_mock_stop(b);
-    if (b->tmp[0]) bc_rm_tree(b->tmp);
+    benchlib_mock_stop(&b->mock);
+    if (b->tmp[0]) benchlib_rm_tree(b->tmp);
     tcfg_free(b->table);
     schema_free(b->schema);
     free(b);

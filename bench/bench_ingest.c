@@ -4,8 +4,10 @@
  *
  * usage: bench_ingest [SCHEMA.json TABLE.json] [ROWS]   (defaults: deploy/examples, 1000000) */
 #include "chaos/evgen.h"
+#include "common/clock.h"
 #include "common/schema.h"
 #include "common/table_config.h"
+#include "common/xalloc.h"
 #include "consumer/mseg.h"
 #include "consumer/rowdec.h"
 
@@ -13,13 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -35,9 +30,8 @@ int main(int argc, char **argv)
         return 1;
     }
     /* the messages, back to back, as a consumer would see them */
-    size_t *off = malloc((rows + 1) * sizeof *off);
-    char *buf = malloc(rows * EVGEN_JSON_MAX);
-    if (!off || !buf) return 1;
+    size_t *off = sl_xmalloc((rows + 1) * sizeof *off);
+    char *buf = sl_xmalloc(rows * EVGEN_JSON_MAX);
     off[0] = 0;
     for (size_t i = 0; i < rows; i++)
         off[i + 1] = off[i] + evgen_row_json(1, i, buf + off[i], EVGEN_JSON_MAX);
@@ -48,22 +42,22 @@ int main(int argc, char **argv)
     size_t mem = 0;
     for (int run = 0; run < 3; run++) {
         /* decode only */
-        double t0 = now_s();
+        double t0 = sl_clock_mono_s();
         for (size_t i = 0; i < rows; i++) {
             const row *r;
             if (rowdec_decode(d, (const uint8_t *)buf + off[i], off[i + 1] - off[i], &r)) return 1;
         }
-        double t1 = now_s();
+        double t1 = sl_clock_mono_s();
         if (t1 - t0 < best_dec) best_dec = t1 - t0;
         /* decode + append */
         mseg *m = mseg_new(s, t->no_dictionary);
-        t0 = now_s();
+        t0 = sl_clock_mono_s();
         for (size_t i = 0; i < rows; i++) {
             const row *r;
             rowdec_decode(d, (const uint8_t *)buf + off[i], off[i + 1] - off[i], &r);
             mseg_append(m, r);
         }
-        t1 = now_s();
+        t1 = sl_clock_mono_s();
         if (t1 - t0 < best_all) best_all = t1 - t0;
         mem = mseg_memory_bytes(m);
         mseg_free(m);

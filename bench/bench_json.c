@@ -12,6 +12,7 @@
  *   5. rowdec_decode: the full decoder, producing typed rows.
  * Usage: bench_json [N [ONLY]]: ONLY runs just the rows whose name contains it (for profiling,
  * e.g. `perf record bench_json 300000 rowdec`). Prints a table of rows/s and MB/s. */
+#include "common/xalloc.h"
 #include "consumer/jsonscan.h"
 #include "consumer/rowdec.h"
 
@@ -55,13 +56,9 @@ static void generate(corpus *c, size_t n)
     static const char *events[10] = {"page_view", "click", "add_to_cart", "checkout", "purchase",
                                      "search",    "login", "logout",      "signup",   "video_play"};
     c->n = n;
-    c->off = malloc((n + 1) * sizeof *c->off);
+    c->off = sl_xmalloc((n + 1) * sizeof *c->off);
     size_t cap = n * 300 + 4096;
-    c->data = malloc(cap);
-    if (!c->off || !c->data) {
-        fprintf(stderr, "bench_json: out of memory\n");
-        exit(1);
-    }
+    c->data = sl_xmalloc(cap);
     uint64_t s = 0x9E3779B97F4A7C15ULL;
     size_t p = 0;
     for (size_t i = 0; i < n; i++) {

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -88,8 +89,7 @@ kmock *kmock_new(int brokers, char *err, size_t errlen)
 {
     char errstr[512];
     rd_kafka_conf_t *conf = NULL;
-    kmock *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    kmock *m = sl_xcalloc(1, sizeof *m);
     if (brokers < 1 || brokers > KMOCK_MAX_BROKERS) {
         snprintf(err, errlen, "broker count %d out of range 1..%d", brokers, KMOCK_MAX_BROKERS);
         goto fail;
@@ -168,26 +168,24 @@ static int kmock__topic_name_ok(const char *name)
 int kmock_topic_create(kmock *m, const char *name, int partitions, int rf, char *err, size_t errlen)
 {
     if (!kmock__topic_name_ok(name)) {
-        snprintf(err, errlen, "invalid topic name '%s' (1..249 of [a-zA-Z0-9._-])", name);
-        return SL_EINVAL;
+        return sl_fail(err, errlen, SL_EINVAL, "invalid topic name '%s' (1..249 of [a-zA-Z0-9._-])",
+                       name);
     }
     if (partitions < 1 || partitions > KMOCK_MAX_PARTITIONS) {
-        snprintf(err, errlen, "partition count %d out of range 1..%d", partitions,
-                 KMOCK_MAX_PARTITIONS);
-        return SL_EINVAL;
+        return sl_fail(err, errlen, SL_EINVAL, "partition count %d out of range 1..%d", partitions,
+                       KMOCK_MAX_PARTITIONS);
     }
     if (rf < 1 || rf > m->brokers) {
-        snprintf(err, errlen, "replication factor %d out of range 1..%d (brokers)", rf, m->brokers);
-        return SL_EINVAL;
+        return sl_fail(err, errlen, SL_EINVAL, "replication factor %d out of range 1..%d (brokers)",
+                       rf, m->brokers);
     }
     rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(m->cluster, name, partitions, rf);
     if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-        snprintf(err, errlen, "topic '%s' already exists", name);
-        return SL_EEXIST;
+        return sl_fail(err, errlen, SL_EEXIST, "topic '%s' already exists", name);
     }
     if (e) {
-        snprintf(err, errlen, "create topic '%s': %s", name, rd_kafka_err2str(e));
-        return SL_ETRANSIENT;
+        return sl_fail(err, errlen, SL_ETRANSIENT, "create topic '%s': %s", name,
+                       rd_kafka_err2str(e));
     }
     SL_INFO("kmock", "topic created topic=%s partitions=%d rf=%d", name, partitions, rf);
     return 0;
@@ -199,8 +197,7 @@ int kmock_topic_spec_parse(const char *spec, int brokers, char *name, size_t nam
     char buf[300];
     long p, r = brokers < 3 ? brokers : 3;
     if (strlen(spec) >= sizeof buf) {
-        snprintf(err, errlen, "topic spec too long");
-        return SL_EINVAL;
+        return sl_fail(err, errlen, SL_EINVAL, "topic spec too long");
     }
     strcpy(buf, spec);
     char *c1 = strchr(buf, ':');
@@ -225,16 +222,9 @@ bad:
 
 /* ---- command interpreter ---------------------------------------------------------------- */
 
-static int kmock__reply(char *reply, size_t cap, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int kmock__reply(char *reply, size_t cap, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reply, cap, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* A reply line into reply (cap bytes, cut to fit) and its code: "ok ..." with 0, "error: ..."
+ * with an SL_E* code. */
+#define kmock__reply(reply, cap, rc, ...) sl_fail((reply), (cap), (rc), __VA_ARGS__)
 
 /* A broker id 1..brokers, or "all" (the mock's -1) where allowed. */
 static int kmock__broker_arg(const kmock *m, const char *s, int allow_all, int32_t *id)

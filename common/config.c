@@ -14,11 +14,11 @@
 #include "common/jsonw.h"
 #include "common/sl_err.h"
 #include "common/table_config.h"
+#include "common/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,27 +45,6 @@ typedef struct lctx {
     char *err;
     size_t errlen;
 } lctx;
-
-
-static char *xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (!p) abort();
-    return p;
-}
-
-static int cfail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int cfail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return SL_EINVAL;
-}
 
 /* ---- values ---- */
 
@@ -142,8 +121,8 @@ static bool check_name(const char *t, char *why, size_t n)
     size_t len = strlen(t);
     const char *bad = t + strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                     "0123456789_.-");
-    if (len > IDENT_MAX)
-        snprintf(why, n, "\"%.32s...\" is %zu characters long (at most %d)", t, len, IDENT_MAX);
+    if (len > SL_IDENT_MAX)
+        snprintf(why, n, "\"%.32s...\" is %zu characters long (at most %d)", t, len, SL_IDENT_MAX);
     else if (*bad)
         snprintf(why, n, "\"%s\": character '%c' is not allowed (letters, digits, '_', '.', '-')",
                  t, *bad);
@@ -161,7 +140,7 @@ static bool parse_value(const config_def *d, const char *text, cval *out, char *
     switch (d->type) {
     case CONFIG_STRING:
         if ((d->flags & CONFIG_NAME) && !check_name(text, why, n)) return false;
-        out->s = xstrdup(text);
+        out->s = sl_xstrdup(text);
         return true;
     case CONFIG_BOOL:
         if (parse_bool(text, &out->b)) return true;
@@ -261,36 +240,40 @@ int config_check_defs(const config_def *defs, size_t ndefs, char *err, size_t er
         const char *nm = d->name ? d->name : "(null)";
         char why[256];
         if (!d->name || !*d->name || !d->desc)
-            return cfail(err, errlen, "config table: entry %zu: name and description required", i);
+            return sl_fail(err, errlen, SL_EINVAL,
+                           "config table: entry %zu: name and description required", i);
         for (size_t j = 0; j < i; j++)
             if (strcmp(defs[j].name, d->name) == 0)
-                return cfail(err, errlen, "config table: %s: defined twice", nm);
+                return sl_fail(err, errlen, SL_EINVAL, "config table: %s: defined twice", nm);
         if ((unsigned)d->type >= CONFIG_TYPE__COUNT)
-            return cfail(err, errlen, "config table: %s: bad type", nm);
-        if (d->min > d->max) return cfail(err, errlen, "config table: %s: min > max", nm);
+            return sl_fail(err, errlen, SL_EINVAL, "config table: %s: bad type", nm);
+        if (d->min > d->max)
+            return sl_fail(err, errlen, SL_EINVAL, "config table: %s: min > max", nm);
         bool req = d->flags & CONFIG_ROLE__MASK;
         if (d->flags & CONFIG_PREFIX) {
             if (d->type != CONFIG_STRING || d->name[strlen(d->name) - 1] != '.' || d->def || req)
-                return cfail(err, errlen,
-                             "config table: %s: a prefix entry is a STRING named "
-                             "\"x.\" without default or requirement",
-                             nm);
+                return sl_fail(err, errlen, SL_EINVAL,
+                               "config table: %s: a prefix entry is a STRING named "
+                               "\"x.\" without default or requirement",
+                               nm);
             continue;
         }
         if (req && d->def)
-            return cfail(err, errlen, "config table: %s: required key with a default", nm);
+            return sl_fail(err, errlen, SL_EINVAL, "config table: %s: required key with a default",
+                           nm);
         if ((d->flags & CONFIG_NAME) && d->type != CONFIG_STRING)
-            return cfail(err, errlen, "config table: %s: a name entry is a STRING", nm);
+            return sl_fail(err, errlen, SL_EINVAL, "config table: %s: a name entry is a STRING",
+                           nm);
         if (d->type == CONFIG_ENUM &&
             (!d->enum_values || !d->enum_values[0].name || (!d->def && !req)))
-            return cfail(err, errlen,
-                         "config table: %s: an enum needs values and a default "
-                         "or a requirement",
-                         nm);
+            return sl_fail(err, errlen, SL_EINVAL,
+                           "config table: %s: an enum needs values and a default "
+                           "or a requirement",
+                           nm);
         if (d->def) {
             cval v;
             if (!parse_value(d, d->def, &v, why, sizeof why))
-                return cfail(err, errlen, "config table: %s: default: %s", nm, why);
+                return sl_fail(err, errlen, SL_EINVAL, "config table: %s: default: %s", nm, why);
             if (d->type == CONFIG_STRING) free(v.s);
         }
     }
@@ -378,43 +361,43 @@ static int apply(lctx *c, const char *key, const char *text, int line)
             if (!(c->defs[i].flags & CONFIG_HIDDEN) && e < bestd) best = c->defs[i].name, bestd = e;
         }
         if (best)
-            return cfail(c->err, c->errlen, "%sunknown key \"%s\" (did you mean \"%s\"?)", at, key,
-                         best);
-        return cfail(c->err, c->errlen, "%sunknown key \"%s\"", at, key);
+            return sl_fail(c->err, c->errlen, SL_EINVAL,
+                           "%sunknown key \"%s\" (did you mean \"%s\"?)", at, key, best);
+        return sl_fail(c->err, c->errlen, SL_EINVAL, "%sunknown key \"%s\"", at, key);
     }
     size_t idx = (size_t)(d - c->defs);
     if (d->flags & CONFIG_PREFIX) {
         const char *suffix = key + strlen(d->name);
         if (!*suffix)
-            return cfail(c->err, c->errlen, "%s%s: empty property name after the prefix", at, key);
+            return sl_fail(c->err, c->errlen, SL_EINVAL,
+                           "%s%s: empty property name after the prefix", at, key);
         config_kvs *kv = slot(d, c->target);
         for (size_t k = 0; k < kv->n; k++) {
             config_kv *it = &kv->items[k];
             if (strcmp(it->key, suffix) != 0) continue;
             if ((line > 0) == (it->line > 0)) {
                 if (line > 0)
-                    return cfail(c->err, c->errlen, "%s%s: duplicate key (first at line %d)", at,
-                                 key, it->line);
-                return cfail(c->err, c->errlen, "%s%s: given twice", at, key);
+                    return sl_fail(c->err, c->errlen, SL_EINVAL,
+                                   "%s%s: duplicate key (first at line %d)", at, key, it->line);
+                return sl_fail(c->err, c->errlen, SL_EINVAL, "%s%s: given twice", at, key);
             }
             free(it->value);
-            it->value = xstrdup(text);
+            it->value = sl_xstrdup(text);
             it->line = line;
             return 0;
         }
-        kv->items = realloc(kv->items, (kv->n + 1) * sizeof *kv->items);
-        if (!kv->items) abort();
-        kv->items[kv->n++] = (config_kv){xstrdup(suffix), xstrdup(text), line};
+        kv->items = sl_xrealloc(kv->items, (kv->n + 1) * sizeof *kv->items);
+        kv->items[kv->n++] = (config_kv){sl_xstrdup(suffix), sl_xstrdup(text), line};
         return 0;
     }
     if (line > 0 && c->file_line[idx])
-        return cfail(c->err, c->errlen, "%s%s: duplicate key (first at line %d)", at, key,
-                     c->file_line[idx]);
+        return sl_fail(c->err, c->errlen, SL_EINVAL, "%s%s: duplicate key (first at line %d)", at,
+                       key, c->file_line[idx]);
     if (line == 0 && c->from_set[idx])
-        return cfail(c->err, c->errlen, "%s%s: given twice", at, key);
+        return sl_fail(c->err, c->errlen, SL_EINVAL, "%s%s: given twice", at, key);
     cval v;
     if (!parse_value(d, text, &v, why, sizeof why))
-        return cfail(c->err, c->errlen, "%s%s: %s", at, key, why);
+        return sl_fail(c->err, c->errlen, SL_EINVAL, "%s%s: %s", at, key, why);
     store(d, c->target, v);
     if (line > 0)
         c->file_line[idx] = line;
@@ -501,11 +484,12 @@ static int parse_line(lctx *c, const char *s, int line)
     while (is_ws(s[i]))
         i++;
     if (!key.buf) {
-        cfail(c->err, c->errlen, "%smalformed line (empty key)", at);
+        sl_fail(c->err, c->errlen, SL_EINVAL, "%smalformed line (empty key)", at);
         goto out;
     }
     if (!sep && !s[i]) {
-        cfail(c->err, c->errlen, "%smalformed line \"%s\" (expected key = value)", at, s);
+        sl_fail(c->err, c->errlen, SL_EINVAL, "%smalformed line \"%s\" (expected key = value)", at,
+                s);
         goto out;
     }
     jsonw_text(&val, "", 0);
@@ -525,7 +509,7 @@ static int parse_line(lctx *c, const char *s, int line)
     rc = apply(c, key.buf, val.buf, line);
     goto out;
 bad_escape:
-    cfail(c->err, c->errlen, "%smalformed \\u escape", at);
+    sl_fail(c->err, c->errlen, SL_EINVAL, "%smalformed \\u escape", at);
 out:
     free(key.buf);
     free(val.buf);
@@ -537,7 +521,7 @@ static int load_file(lctx *c)
     FILE *fp = fopen(c->path, "rb");
     if (!fp) {
         int e = errno;
-        cfail(c->err, c->errlen, "%s: %s", c->path, strerror(e));
+        sl_fail(c->err, c->errlen, SL_EINVAL, "%s: %s", c->path, strerror(e));
         return e == ENOENT ? SL_ENOENT : SL_EIO;
     }
     jsonw buf = {0}, logical = {0};
@@ -547,17 +531,18 @@ static int load_file(lctx *c)
     while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
         jsonw_text(&buf, chunk, n);
         if (buf.len > CONFIG_MAX_FILE) {
-            rc = cfail(c->err, c->errlen, "%s: larger than %u bytes", c->path, CONFIG_MAX_FILE);
+            rc = sl_fail(c->err, c->errlen, SL_EINVAL, "%s: larger than %u bytes", c->path,
+                         CONFIG_MAX_FILE);
             goto out;
         }
     }
     if (ferror(fp)) {
-        cfail(c->err, c->errlen, "%s: read error: %s", c->path, strerror(errno));
+        sl_fail(c->err, c->errlen, SL_EINVAL, "%s: read error: %s", c->path, strerror(errno));
         rc = SL_EIO;
         goto out;
     }
     if (buf.buf && strlen(buf.buf) != buf.len) {
-        rc = cfail(c->err, c->errlen, "%s: contains a NUL byte", c->path);
+        rc = sl_fail(c->err, c->errlen, SL_EINVAL, "%s: contains a NUL byte", c->path);
         goto out;
     }
     size_t pos = 0;
@@ -601,10 +586,14 @@ int config_load(const config_def *defs, size_t ndefs, void *target, unsigned rol
 {
     int rc = config_check_defs(defs, ndefs, err, errlen);
     if (rc) return rc;
-    lctx c = {
-        defs, ndefs, target, path, calloc(ndefs + 1, sizeof(int)), calloc(ndefs + 1, sizeof(bool)),
-        err,  errlen};
-    if (!c.file_line || !c.from_set) abort();
+    lctx c = {defs,
+              ndefs,
+              target,
+              path,
+              sl_xcalloc(ndefs + 1, sizeof(int)),
+              sl_xcalloc(ndefs + 1, sizeof(bool)),
+              err,
+              errlen};
     /* 1. defaults, for every entry, before anything can fail */
     for (size_t i = 0; i < ndefs; i++) {
         const config_def *d = &defs[i];
@@ -624,7 +613,7 @@ int config_load(const config_def *defs, size_t ndefs, void *target, unsigned rol
     for (size_t i = 0; i < nsets; i++) {
         const char *eq = strchr(sets[i], '=');
         if (!eq || eq == sets[i]) {
-            rc = cfail(err, errlen, "--set \"%s\": expected key=value", sets[i]);
+            rc = sl_fail(err, errlen, SL_EINVAL, "--set \"%s\": expected key=value", sets[i]);
             goto fail;
         }
         size_t a = 0, b = (size_t)(eq - sets[i]);
@@ -632,17 +621,16 @@ int config_load(const config_def *defs, size_t ndefs, void *target, unsigned rol
             a++;
         while (b > a && isspace((unsigned char)sets[i][b - 1]))
             b--;
-        char *key = strndup(sets[i] + a, b - a);
+        char *key = sl_xmemdupz(sets[i] + a, b - a);
         const char *v = eq + 1;
         while (isspace((unsigned char)*v))
             v++;
-        char *val = xstrdup(v);
-        if (!key) abort();
+        char *val = sl_xstrdup(v);
         size_t vl = strlen(val);
         while (vl && isspace((unsigned char)val[vl - 1]))
             val[--vl] = '\0';
         rc = *key ? apply(&c, key, val, 0)
-                  : cfail(err, errlen, "--set \"%s\": expected key=value", sets[i]);
+                  : sl_fail(err, errlen, SL_EINVAL, "--set \"%s\": expected key=value", sets[i]);
         free(key);
         free(val);
         if (rc) goto fail;
@@ -659,9 +647,9 @@ int config_load(const config_def *defs, size_t ndefs, void *target, unsigned rol
         if (given && d->type == CONFIG_STRING && !**(char **)slot(d, target)) given = false;
         if (!given) {
             int r = __builtin_ctz(need);
-            rc = cfail(err, errlen, "%s%smissing required key \"%s\" (required for: %s)",
-                       path ? path : "", path ? ": " : "", d->name,
-                       r < 4 ? role_names[r] : "this process");
+            rc = sl_fail(err, errlen, SL_EINVAL,
+                         "%s%smissing required key \"%s\" (required for: %s)", path ? path : "",
+                         path ? ": " : "", d->name, r < 4 ? role_names[r] : "this process");
             goto fail;
         }
     }
@@ -686,9 +674,10 @@ static void type_text(const config_def *d, char *buf, size_t n)
         return;
     }
     if (d->flags & CONFIG_NAME) {
-        snprintf(buf, n, "name: 1 to %d of A-Z a-z 0-9 _ . - (no \"__\", no leading or "
-                         "trailing _ or .)",
-                 IDENT_MAX);
+        snprintf(buf, n,
+                 "name: 1 to %d of A-Z a-z 0-9 _ . - (no \"__\", no leading or "
+                 "trailing _ or .)",
+                 SL_IDENT_MAX);
         return;
     }
     if (d->type == CONFIG_ENUM) {

@@ -5,6 +5,7 @@
  * reset, so a disk that fills again is reported at once rather than up to a minute later. */
 #include "common/diskstate.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -33,8 +34,7 @@ static const char *const diskstate_names[] = {
 
 diskstate *diskstate_new(metrics_registry *m)
 {
-    diskstate *d = calloc(1, sizeof *d);
-    if (!d) abort();
+    diskstate *d = sl_xcalloc(1, sizeof *d);
     pthread_mutex_init(&d->mu, NULL);
     d->lim = sl_log_limit_new(0);
     if (m) {

@@ -5,6 +5,7 @@
  * collision an error that is retried with a new suffix. */
 #include "common/fsutil.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,10 +57,7 @@ void fsutil_fault_configure(const char *full_file, int64_t after, uint64_t count
     free(fsutil__fault.full_file);
     fsutil__fault.full_file = NULL;
     if (full_file && *full_file) {
-        size_t n = strlen(full_file) + 1;
-        fsutil__fault.full_file = malloc(n);
-        if (!fsutil__fault.full_file) abort();
-        memcpy(fsutil__fault.full_file, full_file, n);
+        fsutil__fault.full_file = sl_xstrdup(full_file);
     }
     fsutil__fault.after = after;
     fsutil__fault.count = count;
@@ -101,21 +99,11 @@ int fsutil_write_fd(int fd, const void *buf, size_t len, int *os_errno)
     return e ? fsutil_errno_err(e) : 0;
 }
 
-static char *fsutil__strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (!d) abort();
-    memcpy(d, s, n);
-    return d;
-}
-
 int fsutil_atomic_begin(const char *path, fsutil_atomic **out, char *err, size_t errlen)
 {
     *out = NULL;
     size_t plen = strlen(path);
-    char *tmp = malloc(plen + 32);
-    if (!tmp) abort();
+    char *tmp = sl_xmalloc(plen + 32);
     int fd = -1;
     int e = EEXIST;
     for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
@@ -135,11 +123,10 @@ int fsutil_atomic_begin(const char *path, fsutil_atomic **out, char *err, size_t
         free(tmp);
         return fsutil__fail(err, errlen, "create temporary", path, e);
     }
-    fsutil_atomic *a = malloc(sizeof *a);
-    if (!a) abort();
+    fsutil_atomic *a = sl_xmalloc(sizeof *a);
     a->fd = fd;
     a->fault = fsutil__fault_nth();
-    a->path = fsutil__strdup(path);
+    a->path = sl_xstrdup(path);
     a->tmp = tmp;
     *out = a;
     return 0;
@@ -181,15 +168,11 @@ int fsutil_fsync_parent_dir(const char *path, char *err, size_t errlen)
     const char *slash = strrchr(path, '/');
     char *dir;
     if (!slash) {
-        dir = fsutil__strdup(".");
+        dir = sl_xstrdup(".");
     } else if (slash == path) {
-        dir = fsutil__strdup("/");
+        dir = sl_xstrdup("/");
     } else {
-        size_t n = (size_t)(slash - path);
-        dir = malloc(n + 1);
-        if (!dir) abort();
-        memcpy(dir, path, n);
-        dir[n] = 0;
+        dir = sl_xmemdupz(path, (size_t)(slash - path));
     }
     int rc = 0;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -263,13 +246,11 @@ int fsutil_read_file(const char *path, uint8_t **out, size_t *len, char *err, si
     /* The size is only a hint: the file may grow or shrink while we read it. */
     size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
     size_t n = 0;
-    buf = malloc(cap + 1);
-    if (!buf) abort();
+    buf = sl_xmalloc(cap + 1);
     for (;;) {
         if (n == cap) {
             cap *= 2;
-            buf = realloc(buf, cap + 1);
-            if (!buf) abort();
+            buf = sl_xrealloc(buf, cap + 1);
         }
         ssize_t r = read(fd, buf + n, cap - n);
         if (r < 0) {

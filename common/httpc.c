@@ -13,14 +13,15 @@
  * "100 Continue" has no body, so it never makes that choice. */
 #include "common/httpc.h"
 
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,23 +73,6 @@ static void curl_global_once(void)
     curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (!q) {
-        fprintf(stderr, "sluice: out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return q;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void copy_str(char *dst, size_t cap, const char *src, size_t n)
 {
     if (n >= cap) { /* too long to keep whole: a cut URL or type would mislead, keep none */
@@ -97,16 +81,6 @@ static void copy_str(char *dst, size_t cap, const char *src, size_t n)
     }
     memcpy(dst, src, n);
     dst[n] = '\0';
-}
-
-/* Error text of a failed call; messages may be cut to fit. */
-static void resp_err(httpc_resp *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void resp_err(httpc_resp *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->error, sizeof r->error, fmt, ap);
-    va_end(ap);
 }
 
 /* ---- responses ---- */
@@ -144,8 +118,7 @@ httpc *httpc_new(void)
         fprintf(stderr, "sluice: curl_global_init failed: %s\n", curl_easy_strerror(curl_init_rc));
         abort();
     }
-    httpc *c = calloc(1, sizeof *c);
-    if (!c) abort();
+    httpc *c = sl_xcalloc(1, sizeof *c);
     c->h = curl_easy_init();
     if (!c->h) {
         fprintf(stderr, "sluice: curl_easy_init failed\n");
@@ -238,7 +211,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
         x->over_cap = true;
         return 0;
     }
-    r->body = xrealloc(r->body, r->len + len + 1);
+    r->body = sl_xrealloc(r->body, r->len + len + 1);
     memcpy(r->body + r->len, p, len);
     r->len += len;
     r->body[r->len] = '\0';
@@ -389,20 +362,20 @@ static int run(xfer *x, const char *url0, long timeout_ms)
     r->redirects = 0;
     size_t ulen = strlen(url0);
     if (ulen >= HTTPC_LOCATION_MAX) {
-        resp_err(r, "URL longer than %d bytes", HTTPC_LOCATION_MAX - 1);
-        return SL_EINVAL;
+        return sl_fail(r->error, sizeof r->error, SL_EINVAL, "URL longer than %d bytes",
+                       HTTPC_LOCATION_MAX - 1);
     }
     char url[HTTPC_LOCATION_MAX];
     memcpy(url, url0, ulen + 1);
-    int64_t deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
+    int64_t deadline = timeout_ms > 0 ? sl_clock_mono_ms() + timeout_ms : 0;
 
     for (;;) {
         long remaining = 0;
         if (deadline) {
-            remaining = (long)(deadline - mono_ms());
+            remaining = (long)(deadline - sl_clock_mono_ms());
             if (remaining <= 0) {
-                resp_err(r, "%s: deadline passed after %u redirects", url, r->redirects);
-                return SL_ETIMEDOUT;
+                return sl_fail(r->error, sizeof r->error, SL_ETIMEDOUT,
+                               "%s: deadline passed after %u redirects", url, r->redirects);
             }
         }
         resp_clear(r);
@@ -419,13 +392,13 @@ static int run(xfer *x, const char *url0, long timeout_ms)
         if (rc != CURLE_OK) {
             int e = map_curl(x, rc);
             if (x->over_cap)
-                resp_err(r, "%s: reply body over its cap of %llu bytes", url,
-                         (unsigned long long)(x->to_fd ? x->out_max : r->max_body));
-            else if (x->io_error)
-                resp_err(r, "%s: %s", url, x->io_what);
-            else
-                resp_err(r, "%s: %s", url, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-            return e;
+                return sl_fail(r->error, sizeof r->error, e,
+                               "%s: reply body over its cap of %llu bytes", url,
+                               (unsigned long long)(x->to_fd ? x->out_max : r->max_body));
+            if (x->io_error)
+                return sl_fail(r->error, sizeof r->error, e, "%s: %s", url, x->io_what);
+            return sl_fail(r->error, sizeof r->error, e, "%s: %s", url,
+                           c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
         }
         if (!follows(x->method, r->status)) return 0;
         if (c->max_redirects == 0) return 0;
@@ -433,13 +406,13 @@ static int run(xfer *x, const char *url0, long timeout_ms)
         curl_easy_getinfo(c->h, CURLINFO_REDIRECT_URL, &next);
         if (!next) return 0; /* a 3xx without Location: the caller sees it as it is */
         if (r->redirects >= c->max_redirects) {
-            resp_err(r, "%s: more than %u redirects", url, c->max_redirects);
-            return SL_ELIMIT;
+            return sl_fail(r->error, sizeof r->error, SL_ELIMIT, "%s: more than %u redirects", url,
+                           c->max_redirects);
         }
         size_t nl = strlen(next);
         if (nl >= sizeof url) {
-            resp_err(r, "%s: redirect Location too long", url);
-            return SL_EINVAL;
+            return sl_fail(r->error, sizeof r->error, SL_EINVAL, "%s: redirect Location too long",
+                           url);
         }
         memmove(url, next, nl + 1);
         r->redirects++;
@@ -462,8 +435,7 @@ int httpc_request(httpc *c, const char *method, const char *url, const char *con
     bool bodyless = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     if (bodyless && len > 0) {
         resp_clear(out);
-        resp_err(out, "%s request with a body", method);
-        return SL_EINVAL;
+        return sl_fail(out->error, sizeof out->error, SL_EINVAL, "%s request with a body", method);
     }
     /* DELETE and friends without a body are sent without one (no Content-Length: 0). */
     x.kind = bodyless || (len == 0 && strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0)
@@ -486,15 +458,15 @@ int httpc_put_file(httpc *c, const char *url, const char *path, long timeout_ms,
     if (x.in_fd < 0) {
         int e = errno;
         resp_clear(out);
-        resp_err(out, "%s: %s", path, strerror(e));
-        return e == ENOENT ? SL_ENOENT : SL_EIO;
+        return sl_fail(out->error, sizeof out->error, e == ENOENT ? SL_ENOENT : SL_EIO, "%s: %s",
+                       path, strerror(e));
     }
     struct stat st;
     if (fstat(x.in_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         resp_clear(out);
-        resp_err(out, "%s: not a readable regular file", path);
         close(x.in_fd);
-        return SL_EIO;
+        return sl_fail(out->error, sizeof out->error, SL_EIO, "%s: not a readable regular file",
+                       path);
     }
     x.in_size = (uint64_t)st.st_size;
     int rc = run(&x, url, timeout_ms);
@@ -507,8 +479,7 @@ int httpc_get_to_fd(httpc *c, const char *url, int fd, uint64_t max_bytes, long 
 {
     if (fd < 0) {
         resp_clear(out);
-        resp_err(out, "bad file descriptor");
-        return SL_EINVAL;
+        return sl_fail(out->error, sizeof out->error, SL_EINVAL, "bad file descriptor");
     }
     xfer x = {.c = c,
               .resp = out,

@@ -5,8 +5,8 @@
 
 bool ident_valid(const char *t)
 {
-    size_t n = strnlen(t, IDENT_MAX + 1);
-    if (n == 0 || n > IDENT_MAX) return false;
+    size_t n = strnlen(t, SL_IDENT_MAX + 1);
+    if (n == 0 || n > SL_IDENT_MAX) return false;
     if (t[0] == '_' || t[0] == '.' || t[n - 1] == '_' || t[n - 1] == '.') return false;
     for (size_t i = 0; i < n; i++) {
         char c = t[i];

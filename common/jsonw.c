@@ -1,6 +1,9 @@
 /* JSON writer (see jsonw.h). */
 #include "common/jsonw.h"
 
+#include "common/base64.h"
+#include "common/xalloc.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,8 +15,7 @@ static void jsonw__reserve(jsonw *w, size_t more)
     if (w->len + more + 1 <= w->cap) return;
     size_t cap = w->cap ? w->cap : 256;
     while (cap < w->len + more + 1) cap *= 2;
-    w->buf = realloc(w->buf, cap);
-    if (!w->buf) abort();
+    w->buf = sl_xrealloc(w->buf, cap);
     w->cap = cap;
 }
 
@@ -106,6 +108,35 @@ static void jsonw__escaped(jsonw *w, const char *s, size_t len)
         }
         jsonw_text(w, esc, n);
     }
+    jsonw_text(w, "\"", 1);
+}
+
+void jsonw_text_hex(jsonw *w, const uint8_t *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    jsonw__reserve(w, 2 * n);
+    for (size_t i = 0; i < n; i++) {
+        w->buf[w->len++] = hex[p[i] >> 4];
+        w->buf[w->len++] = hex[p[i] & 15];
+    }
+    w->buf[w->len] = '\0';
+}
+
+void jsonw_hex(jsonw *w, const uint8_t *p, size_t n)
+{
+    jsonw__sep(w);
+    jsonw_text(w, "\"", 1);
+    jsonw_text_hex(w, p, n);
+    jsonw_text(w, "\"", 1);
+}
+
+void jsonw_base64(jsonw *w, const uint8_t *p, size_t n)
+{
+    jsonw__sep(w);
+    size_t m = sl_base64_encoded_len(n);
+    jsonw__reserve(w, m + 2);
+    w->buf[w->len++] = '"';
+    w->len += sl_base64_encode(p, n, w->buf + w->len); /* writes a NUL after, inside the room */
     jsonw_text(w, "\"", 1);
 }
 

@@ -44,6 +44,13 @@ void jsonw_raw(jsonw *w, const char *json, size_t len);
 /* Append bytes with no JSON structure (e.g. a newline between lines). */
 void jsonw_text(jsonw *w, const char *s, size_t len);
 
+/* Bytes as a JSON string: their lowercase hex (how Pinot shows BYTES), or their padded
+ * base64 (common/base64.h). */
+void jsonw_hex(jsonw *w, const uint8_t *p, size_t n);
+void jsonw_base64(jsonw *w, const uint8_t *p, size_t n);
+/* The lowercase hex of the bytes with no JSON structure (a CSV cell). */
+void jsonw_text_hex(jsonw *w, const uint8_t *p, size_t n);
+
 /* Shortest round-trip text of a double/float into buf (>= 32 bytes); returns the length.
  * (Tries precisions upward until strtod reads the value back: fine for output paths,
  * not meant for a per-message hot path.)

@@ -2,7 +2,9 @@
  * limiter (sl_log_limit) is a small table under one mutex: lookups are linear over at most
  * SL_LOG_LIMIT_KINDS entries, which is cheap next to the I/O failure being reported. */
 #include "common/log.h"
+#include "common/clock.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -79,8 +81,7 @@ struct sl_log_limit {
 
 sl_log_limit *sl_log_limit_new(uint64_t interval_ms)
 {
-    sl_log_limit *l = calloc(1, sizeof *l);
-    if (!l) abort();
+    sl_log_limit *l = sl_xcalloc(1, sizeof *l);
     pthread_mutex_init(&l->mu, NULL);
     l->interval_ms = interval_ms ? interval_ms : 60000;
     return l;
@@ -145,11 +146,8 @@ void sl_log_limit_reset(sl_log_limit *l, const char *kind)
 void sl_log__limited(sl_log_limit *l, const char *kind, sl_log_level lvl, const char *sub,
                      const char *fmt, ...)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
     uint64_t held = 0;
-    if (!sl_log_limit_pass(l, kind, now, &held)) return;
+    if (!sl_log_limit_pass(l, kind, (uint64_t)sl_clock_mono_ms(), &held)) return;
     char suffix[SL_LOG_LIMIT_KIND_MAX + 64];
     int n = snprintf(suffix, sizeof suffix, " kind=%s", kind);
     if (held && n > 0 && (size_t)n < sizeof suffix)

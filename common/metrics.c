@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -69,24 +70,6 @@ struct metrics_registry {
     size_t nfams, cap;
 };
 
-static void *metrics__xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "metrics: out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return p;
-}
-
-static char *metrics__xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = metrics__xmalloc(n);
-    memcpy(d, s, n);
-    return d;
-}
-
 static uint64_t metrics__dbits(double v)
 {
     uint64_t b;
@@ -103,7 +86,7 @@ static double metrics__bitsd(uint64_t b)
 
 metrics_registry *metrics_new(void)
 {
-    metrics_registry *r = metrics__xmalloc(sizeof *r);
+    metrics_registry *r = sl_xmalloc(sizeof *r);
     memset(r, 0, sizeof *r);
     pthread_mutex_init(&r->mu, NULL);
     return r;
@@ -187,16 +170,16 @@ static metrics_family *metrics__family_make(metrics_registry *r, metrics_type ty
             return NULL;
         }
     }
-    metrics_family *f = metrics__xmalloc(sizeof *f);
+    metrics_family *f = sl_xmalloc(sizeof *f);
     memset(f, 0, sizeof *f);
     f->reg = r;
     f->type = type;
-    f->name = metrics__xstrdup(name);
-    f->help = metrics__xstrdup(help ? help : "");
+    f->name = sl_xstrdup(name);
+    f->help = sl_xstrdup(help ? help : "");
     f->nlabels = nlabels;
-    f->labels = metrics__xmalloc(nlabels * sizeof *f->labels);
+    f->labels = sl_xmalloc(nlabels * sizeof *f->labels);
     for (size_t i = 0; i < nlabels; i++)
-        f->labels[i] = metrics__xstrdup(label_names[i]);
+        f->labels[i] = sl_xstrdup(label_names[i]);
     return f;
 }
 
@@ -204,8 +187,7 @@ static void metrics__family_append(metrics_registry *r, metrics_family *f)
 {
     if (r->nfams == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 16;
-        r->fams = realloc(r->fams, r->cap * sizeof *r->fams);
-        if (!r->fams) abort();
+        r->fams = sl_xrealloc(r->fams, r->cap * sizeof *r->fams);
     }
     r->fams[r->nfams++] = f;
 }
@@ -247,7 +229,7 @@ metrics_family *metrics_histogram_new(metrics_registry *r, const char *name, con
         metrics__family_make(r, METRICS_HISTOGRAM, name, help, label_names, nlabels);
     if (f) {
         f->nbounds = nbounds;
-        f->bounds = metrics__xmalloc(nbounds * sizeof *f->bounds);
+        f->bounds = sl_xmalloc(nbounds * sizeof *f->bounds);
         memcpy(f->bounds, bounds, nbounds * sizeof *f->bounds);
         metrics__family_append(r, f);
     }
@@ -298,27 +280,26 @@ static metrics_child *metrics__child_get(metrics_family *f, const char *const *v
         }
         goto done;
     }
-    ch = aligned_alloc(METRICS_CACHE_LINE, (sizeof *ch + METRICS_CACHE_LINE - 1) /
-                                               METRICS_CACHE_LINE * METRICS_CACHE_LINE);
-    if (!ch) abort();
+    size_t chlen = (sizeof *ch + METRICS_CACHE_LINE - 1) / METRICS_CACHE_LINE * METRICS_CACHE_LINE;
+    ch = aligned_alloc(METRICS_CACHE_LINE, chlen);
+    if (!ch) sl_xoom(chlen);
     memset(ch, 0, sizeof *ch);
     atomic_init(&ch->ival, 0);
     atomic_init(&ch->fbits, metrics__dbits(0.0));
     ch->fam = f;
     ch->fn = fn;
     ch->fn_arg = arg;
-    ch->values = metrics__xmalloc(f->nlabels * sizeof *ch->values);
+    ch->values = sl_xmalloc(f->nlabels * sizeof *ch->values);
     for (size_t i = 0; i < f->nlabels; i++)
-        ch->values[i] = metrics__xstrdup(values[i]);
+        ch->values[i] = sl_xstrdup(values[i]);
     if (f->type == METRICS_HISTOGRAM) {
-        ch->buckets = metrics__xmalloc((f->nbounds + 1) * sizeof *ch->buckets);
+        ch->buckets = sl_xmalloc((f->nbounds + 1) * sizeof *ch->buckets);
         for (size_t i = 0; i <= f->nbounds; i++)
             atomic_init(&ch->buckets[i], 0);
     }
     if (f->nchildren == f->cap) {
         f->cap = f->cap ? f->cap * 2 : 4;
-        f->children = realloc(f->children, f->cap * sizeof *f->children);
-        if (!f->children) abort();
+        f->children = sl_xrealloc(f->children, f->cap * sizeof *f->children);
     }
     f->children[f->nchildren++] = ch;
     *err = 0;
@@ -499,8 +480,7 @@ static void metrics__put(metrics_buf *b, const char *s, size_t n)
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + n + 1)
             cap *= 2;
-        b->p = realloc(b->p, cap);
-        if (!b->p) abort();
+        b->p = sl_xrealloc(b->p, cap);
         b->cap = cap;
     }
     memcpy(b->p + b->len, s, n);

@@ -18,6 +18,7 @@
 #include "common/schema.h"
 #include "common/jsonw.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,7 +26,6 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,47 +56,16 @@ uint32_t schema_type_width(schema_type t)
     return (unsigned)t < SCHEMA_TYPE__COUNT ? type_widths[t] : 0;
 }
 
+bool schema_type_is_var(schema_type t)
+{
+    return t == SCHEMA_STRING || t == SCHEMA_BYTES;
+}
+
 int schema_find(const schema *s, const char *name)
 {
     for (uint32_t i = 0; i < s->nfields; i++)
         if (strcmp(s->fields[i].name, name) == 0) return (int)i;
     return -1;
-}
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "sluice: out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return p;
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char *p = xmalloc(n + 1);
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
-}
-
-/* "SOURCE: KEY: REASON" (SOURCE omitted when NULL). */
-static void set_err(char *err, size_t errlen, const char *source, const char *key, const char *fmt,
-                    ...) __attribute__((format(printf, 5, 6)));
-static void set_err(char *err, size_t errlen, const char *source, const char *key, const char *fmt,
-                    ...)
-{
-    if (!err || errlen == 0) return;
-    char why[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    if (source)
-        snprintf(err, errlen, "%s: %s: %s", source, key, why);
-    else
-        snprintf(err, errlen, "%s: %s", key, why);
 }
 
 /* ---- default null values ---- */
@@ -126,12 +95,12 @@ static void pinot_default(schema_field *f)
         v->u.i64 = 0;
         break;
     case SCHEMA_STRING:
-        v->u.bytes.ptr = (const uint8_t *)xstrndup("null", 4);
+        v->u.bytes.ptr = (const uint8_t *)sl_xmemdupz("null", 4);
         v->u.bytes.len = 4;
         break;
     case SCHEMA_BYTES:
     default:
-        v->u.bytes.ptr = (const uint8_t *)xstrndup("", 0);
+        v->u.bytes.ptr = (const uint8_t *)sl_xmemdupz("", 0);
         v->u.bytes.len = 0;
         break;
     }
@@ -310,7 +279,7 @@ static bool parse_default(const json_t *v, schema_type t, schema_value *out, cha
         if (!txt) goto bad;
         size_t n = json_is_string(v) ? json_string_length(v) : strlen(txt);
         if (n > UINT32_MAX) goto bad;
-        out->u.bytes.ptr = (const uint8_t *)xstrndup(txt, n);
+        out->u.bytes.ptr = (const uint8_t *)sl_xmemdupz(txt, n);
         out->u.bytes.len = (uint32_t)n;
         return true;
     }
@@ -318,7 +287,7 @@ static bool parse_default(const json_t *v, schema_type t, schema_value *out, cha
         if (!txt) goto bad;
         size_t n = json_string_length(v);
         if (n % 2 || n / 2 > UINT32_MAX) goto bad;
-        uint8_t *b = xmalloc(n / 2 + 1);
+        uint8_t *b = sl_xmalloc(n / 2 + 1);
         for (size_t k = 0; k < n / 2; k++) {
             int hi = hexval(txt[2 * k]), lo = hexval(txt[2 * k + 1]);
             if (hi < 0 || lo < 0) {
@@ -442,7 +411,7 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     f->single_value = true;
     f->type = SCHEMA_TYPE__COUNT; /* so field_free does not free a default not yet set */
     if (!json_is_object(spec)) {
-        set_err(err, errlen, src, path, "expected an object");
+        sl_fail_at(err, errlen, SL_EINVAL, src, path, "expected an object");
         return false;
     }
     const char *k;
@@ -451,52 +420,54 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     {
         if (!key_in(k, common_keys) && !(role == SCHEMA_DATETIME && key_in(k, dt_keys))) {
             snprintf(key, sizeof key, "%s.%s", path, k);
-            set_err(err, errlen, src, key, "unsupported key");
+            sl_fail_at(err, errlen, SL_EINVAL, src, key, "unsupported key");
             return false;
         }
     }
     const json_t *name = json_object_get(spec, "name");
     snprintf(key, sizeof key, "%s.name", path);
-    if (!name) return set_err(err, errlen, src, key, "missing required key"), false;
+    if (!name) return sl_fail_at(err, errlen, SL_EINVAL, src, key, "missing required key"), false;
     if (!json_is_string(name) || json_string_length(name) == 0 ||
         strlen(json_string_value(name)) != json_string_length(name))
-        return set_err(err, errlen, src, key, "expected a non-empty string"), false;
-    f->name = xstrndup(json_string_value(name), json_string_length(name));
+        return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected a non-empty string"), false;
+    f->name = sl_xmemdupz(json_string_value(name), json_string_length(name));
 
     const json_t *dt = json_object_get(spec, "dataType");
     snprintf(key, sizeof key, "%s.dataType", path);
-    if (!dt) return set_err(err, errlen, src, key, "missing required key"), false;
-    if (!json_is_string(dt)) return set_err(err, errlen, src, key, "expected a string"), false;
+    if (!dt) return sl_fail_at(err, errlen, SL_EINVAL, src, key, "missing required key"), false;
+    if (!json_is_string(dt))
+        return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected a string"), false;
     schema_type t = SCHEMA_TYPE__COUNT;
     for (int i = 0; i < SCHEMA_TYPE__COUNT; i++)
         if (strcmp(json_string_value(dt), type_names[i]) == 0) t = (schema_type)i;
     if (t == SCHEMA_TYPE__COUNT)
-        return set_err(err, errlen, src, key, "unsupported type \"%s\"", json_string_value(dt)),
+        return sl_fail_at(err, errlen, SL_EINVAL, src, key, "unsupported type \"%s\"",
+                          json_string_value(dt)),
                false;
     if (role == SCHEMA_METRIC &&
         (t == SCHEMA_BOOLEAN || t == SCHEMA_TIMESTAMP || t == SCHEMA_STRING))
-        return set_err(err, errlen, src, key,
-                       "metric \"%s\" must be INT, LONG, FLOAT, DOUBLE or BYTES, not %s", f->name,
-                       type_names[t]),
+        return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                          "metric \"%s\" must be INT, LONG, FLOAT, DOUBLE or BYTES, not %s",
+                          f->name, type_names[t]),
                false;
     if (role == SCHEMA_DATETIME && t != SCHEMA_INT && t != SCHEMA_LONG && t != SCHEMA_TIMESTAMP &&
         t != SCHEMA_STRING)
-        return set_err(err, errlen, src, key,
-                       "dateTime field \"%s\" must be INT, LONG, TIMESTAMP or STRING, not %s",
-                       f->name, type_names[t]),
+        return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                          "dateTime field \"%s\" must be INT, LONG, TIMESTAMP or STRING, not %s",
+                          f->name, type_names[t]),
                false;
 
     const json_t *sv = json_object_get(spec, "singleValueField");
     if (sv) {
         snprintf(key, sizeof key, "%s.singleValueField", path);
         if (!json_is_boolean(sv))
-            return set_err(err, errlen, src, key, "expected true or false"), false;
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected true or false"), false;
         f->single_value = json_is_true(sv);
         if (!f->single_value && role != SCHEMA_DIMENSION)
-            return set_err(err, errlen, src, key,
-                           "multi-value %s \"%s\": only dimensions may be "
-                           "multi-value",
-                           role_names[role], f->name),
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                              "multi-value %s \"%s\": only dimensions may be "
+                              "multi-value",
+                              role_names[role], f->name),
                    false;
     }
 
@@ -504,7 +475,8 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     if (dn && !json_is_null(dn)) {
         snprintf(key, sizeof key, "%s.defaultNullValue", path);
         if (!parse_default(dn, t, &f->default_null, why, sizeof why))
-            return set_err(err, errlen, src, key, "field \"%s\": %s", f->name, why), false;
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key, "field \"%s\": %s", f->name, why),
+                   false;
         f->default_explicit = true;
     } else {
         f->type = t;
@@ -516,15 +488,16 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
         for (int i = 0; dt_keys[i]; i++) {
             const json_t *x = json_object_get(spec, dt_keys[i]);
             snprintf(key, sizeof key, "%s.%s", path, dt_keys[i]);
-            if (!x) return set_err(err, errlen, src, key, "missing required key"), false;
+            if (!x)
+                return sl_fail_at(err, errlen, SL_EINVAL, src, key, "missing required key"), false;
             if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x))
-                return set_err(err, errlen, src, key, "expected a string"), false;
+                return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected a string"), false;
             const char *s = json_string_value(x);
             if (i == 0 ? !valid_format(s) : !valid_granularity(s))
-                return set_err(err, errlen, src, key, "field \"%s\": invalid %s \"%s\"", f->name,
-                               dt_keys[i], s),
+                return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                                  "field \"%s\": invalid %s \"%s\"", f->name, dt_keys[i], s),
                        false;
-            *(i == 0 ? &f->format : &f->granularity) = xstrndup(s, strlen(s));
+            *(i == 0 ? &f->format : &f->granularity) = sl_xstrdup(s);
         }
     }
     return true;
@@ -543,17 +516,17 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
     for (i = 0; i < len && isspace((unsigned char)json[i]); i++)
         ;
     if (i == len) {
-        set_err(err, errlen, source, "schema", "empty file");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "schema", "empty file");
         goto fail;
     }
     root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         snprintf(key, sizeof key, "line %d column %d", jerr.line, jerr.column);
-        set_err(err, errlen, source, key, "invalid JSON: %s", jerr.text);
+        sl_fail_at(err, errlen, SL_EINVAL, source, key, "invalid JSON: %s", jerr.text);
         goto fail;
     }
     if (!json_is_object(root)) {
-        set_err(err, errlen, source, "schema", "top level must be a JSON object");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "schema", "top level must be a JSON object");
         goto fail;
     }
     const char *k;
@@ -561,52 +534,52 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
     json_object_foreach(root, k, v)
     {
         if (strcmp(k, "primaryKeyColumns") == 0) {
-            set_err(err, errlen, source, k,
-                    "unsupported key (primary keys and upsert are not "
-                    "supported)");
+            sl_fail_at(err, errlen, SL_EINVAL, source, k,
+                       "unsupported key (primary keys and upsert are not "
+                       "supported)");
             goto fail;
         }
         if (!key_in(k, top_keys)) {
-            set_err(err, errlen, source, k, "unsupported key");
+            sl_fail_at(err, errlen, SL_EINVAL, source, k, "unsupported key");
             goto fail;
         }
     }
     const json_t *nh = json_object_get(root, "enableColumnBasedNullHandling");
     if (nh && !json_is_false(nh)) {
-        set_err(err, errlen, source, "enableColumnBasedNullHandling",
-                "unsupported (only false is accepted)");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "enableColumnBasedNullHandling",
+                   "unsupported (only false is accepted)");
         goto fail;
     }
     const json_t *name = json_object_get(root, "schemaName");
     if (!name) {
-        set_err(err, errlen, source, "schemaName", "missing required key");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "schemaName", "missing required key");
         goto fail;
     }
     if (!json_is_string(name) || json_string_length(name) == 0 ||
         strlen(json_string_value(name)) != json_string_length(name)) {
-        set_err(err, errlen, source, "schemaName", "expected a non-empty string");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "schemaName", "expected a non-empty string");
         goto fail;
     }
     size_t total = 0;
     for (int r = 0; r < SCHEMA_ROLE__COUNT; r++) {
         const json_t *arr = json_object_get(root, role_keys[r]);
         if (arr && !json_is_null(arr) && !json_is_array(arr)) {
-            set_err(err, errlen, source, role_keys[r], "expected an array");
+            sl_fail_at(err, errlen, SL_EINVAL, source, role_keys[r], "expected an array");
             goto fail;
         }
         total += json_array_size(arr);
     }
     if (total == 0) {
-        set_err(err, errlen, source, "schema", "no fields");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "schema", "no fields");
         goto fail;
     }
     if (total > UINT32_MAX) {
-        set_err(err, errlen, source, "schema", "too many fields");
+        sl_fail_at(err, errlen, SL_EINVAL, source, "schema", "too many fields");
         goto fail;
     }
-    s = xmalloc(sizeof *s);
-    s->name = xstrndup(json_string_value(name), json_string_length(name));
-    s->fields = xmalloc(total * sizeof *s->fields);
+    s = sl_xmalloc(sizeof *s);
+    s->name = sl_xmemdupz(json_string_value(name), json_string_length(name));
+    s->fields = sl_xmalloc(total * sizeof *s->fields);
     memset(s->fields, 0, total * sizeof *s->fields);
     s->nfields = 0;
     for (int r = 0; r < SCHEMA_ROLE__COUNT; r++) {
@@ -621,7 +594,8 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
                 schema_find(&(schema){.nfields = s->nfields - 1, .fields = s->fields}, f->name);
             if (dup >= 0) {
                 snprintf(path + strlen(path), sizeof path - strlen(path), ".name");
-                set_err(err, errlen, source, path, "duplicate field name \"%s\"", f->name);
+                sl_fail_at(err, errlen, SL_EINVAL, source, path, "duplicate field name \"%s\"",
+                           f->name);
                 goto fail;
             }
         }
@@ -639,27 +613,27 @@ schema *schema_load(const char *path, char *err, size_t errlen)
     FILE *fp = fopen(path, "rb");
     char *buf = NULL;
     if (!fp) {
-        set_err(err, errlen, NULL, path, "%s", strerror(errno));
+        sl_fail_at(err, errlen, SL_EINVAL, NULL, path, "%s", strerror(errno));
         return NULL;
     }
     size_t cap = 4096, len = 0;
-    buf = xmalloc(cap);
+    buf = sl_xmalloc(cap);
     for (;;) {
         size_t n = fread(buf + len, 1, cap - len, fp);
         len += n;
         if (n == 0) break;
         if (len == cap) {
             if (cap >= SCHEMA_MAX_FILE) {
-                set_err(err, errlen, NULL, path, "file larger than %u bytes", SCHEMA_MAX_FILE);
+                sl_fail_at(err, errlen, SL_EINVAL, NULL, path, "file larger than %u bytes",
+                           SCHEMA_MAX_FILE);
                 goto fail;
             }
             cap *= 2;
-            buf = realloc(buf, cap);
-            if (!buf) abort();
+            buf = sl_xrealloc(buf, cap);
         }
     }
     if (ferror(fp)) {
-        set_err(err, errlen, NULL, path, "read error: %s", strerror(errno));
+        sl_fail_at(err, errlen, SL_EINVAL, NULL, path, "read error: %s", strerror(errno));
         goto fail;
     }
     fclose(fp);
@@ -674,18 +648,19 @@ fail:
 
 /* ---- canonical JSON ---- */
 
-/* A real that reads back as a JSON real (jansson keeps reals and integers apart): the
- * shortest round-trip text, with ".0" added when it would look like an integer. */
-static void schema__real(jsonw *w, double d, bool is_float)
+/* A real in the shortest round-trip text. With point, ".0" is added when that text would look
+ * like an integer: jansson keeps reals and integers apart, so the canonical schema text reads
+ * back as a real. Non-finite values are the quoted names jsonw writes. */
+static void schema__real(jsonw *w, double d, bool is_float, bool point)
 {
-    char num[40];
-    if (!isfinite(d)) { /* quoted names, as jsonw writes them */
+    if (!point || !isfinite(d)) {
         if (is_float)
             jsonw_f32(w, (float)d);
         else
             jsonw_f64(w, d);
         return;
     }
+    char num[40];
     size_t n = is_float ? jsonw_fmt_f32(num, (float)d) : jsonw_fmt_f64(num, d);
     if (!strpbrk(num, ".eE")) {
         memcpy(num + n, ".0", 3);
@@ -694,30 +669,18 @@ static void schema__real(jsonw *w, double d, bool is_float)
     jsonw_raw(w, num, n);
 }
 
-static void schema__default(jsonw *w, const schema_field *f)
+void schema_value_json(jsonw *w, schema_type t, const schema_value *v, bool real_point)
 {
-    static const char hex[] = "0123456789abcdef";
-    const schema_value *v = &f->default_null;
-    switch (f->type) {
+    switch (t) {
     case SCHEMA_INT: jsonw_i64(w, v->u.i32); break;
+    case SCHEMA_BOOLEAN: jsonw_bool(w, v->u.i32 != 0); break;
     case SCHEMA_LONG:
     case SCHEMA_TIMESTAMP: jsonw_i64(w, v->u.i64); break;
-    case SCHEMA_FLOAT: schema__real(w, v->u.f32, true); break;
-    case SCHEMA_DOUBLE: schema__real(w, v->u.f64, false); break;
-    case SCHEMA_BOOLEAN: jsonw_bool(w, v->u.i32 != 0); break;
+    case SCHEMA_FLOAT: schema__real(w, v->u.f32, true, real_point); break;
+    case SCHEMA_DOUBLE: schema__real(w, v->u.f64, false, real_point); break;
     case SCHEMA_STRING: jsonw_str(w, (const char *)v->u.bytes.ptr, v->u.bytes.len); break;
-    case SCHEMA_BYTES:
-    default: {
-        char *h = malloc((size_t)v->u.bytes.len * 2 + 1);
-        if (!h) abort();
-        for (uint32_t i = 0; i < v->u.bytes.len; i++) {
-            h[2 * i] = hex[v->u.bytes.ptr[i] >> 4];
-            h[2 * i + 1] = hex[v->u.bytes.ptr[i] & 15];
-        }
-        jsonw_str(w, h, (size_t)v->u.bytes.len * 2);
-        free(h);
-        break;
-    }
+    case SCHEMA_BYTES: jsonw_hex(w, v->u.bytes.ptr, v->u.bytes.len); break;
+    default: jsonw_null(w);
     }
 }
 
@@ -745,7 +708,7 @@ char *schema_to_json(const schema *s, size_t *len)
             }
             if (f->default_explicit) {
                 jsonw_key(&w, "defaultNullValue");
-                schema__default(&w, f);
+                schema_value_json(&w, f->type, &f->default_null, true);
             }
             if (f->format) {
                 jsonw_key(&w, "format");

@@ -65,8 +65,18 @@ typedef struct schema {
 const char *schema_type_name(schema_type t);
 /* Name of a role ("dimension", "metric", "dateTime"). */
 const char *schema_role_name(schema_role r);
-/* Fixed storage width in bytes of a type, or 0 for STRING/BYTES. */
+/* Fixed storage width in bytes of a type, or 0 for STRING/BYTES (and an unknown type). */
 uint32_t schema_type_width(schema_type t);
+/* Whether values of the type have a variable length (STRING, BYTES). */
+bool schema_type_is_var(schema_type t);
+
+struct jsonw;
+/* Write one value of type t as JSON: INT, LONG and TIMESTAMP as integers, BOOLEAN as true or
+ * false, FLOAT and DOUBLE in the shortest text that reads back to the same value (non-finite
+ * ones as the strings "Infinity", "-Infinity", "NaN"), STRING as text, BYTES as lowercase hex,
+ * an unknown type as null. With real_point a finite FLOAT or DOUBLE always shows a '.' or an
+ * exponent ("1.0", never "1"), as the canonical schema text writes defaults. */
+void schema_value_json(struct jsonw *w, schema_type t, const schema_value *v, bool real_point);
 
 /* Parse a schema from JSON text. On error returns NULL and writes "KEY: REASON" into
  * err (errlen bytes). `source` names the file in messages. Caller frees with schema_free. */

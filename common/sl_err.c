@@ -1,6 +1,8 @@
 /* Error texts and the error -> action map (see sl_err.h). */
 #include "common/sl_err.h"
 
+#include <stdio.h>
+
 const char *sluice_strerror(int err)
 {
     switch ((sl_err)err) {
@@ -25,6 +27,44 @@ const char *sluice_strerror(int err)
     return "unknown error";
 }
 
+int sl_vfail(char *err, size_t errlen, int code, const char *fmt, va_list ap)
+{
+    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
+    return code;
+}
+
+int sl_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sl_vfail(err, errlen, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int sl_vfail_at(char *err, size_t errlen, int code, const char *source, const char *key,
+                const char *fmt, va_list ap)
+{
+    if (!err || !errlen) return code;
+    char why[512];
+    vsnprintf(why, sizeof why, fmt, ap);
+    if (source)
+        snprintf(err, errlen, "%s: %s: %s", source, key, why);
+    else
+        snprintf(err, errlen, "%s: %s", key, why);
+    return code;
+}
+
+int sl_fail_at(char *err, size_t errlen, int code, const char *source, const char *key,
+               const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sl_vfail_at(err, errlen, code, source, key, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
 sl_err_action sl_err_action_of(int err)
 {
     switch ((sl_err)err) {
@@ -33,12 +73,20 @@ sl_err_action sl_err_action_of(int err)
     case SL_ETRANSIENT:
     case SL_EIO:
     case SL_ENOSPACE:
-    case SL_EDISK: return SL_ACT_RETRY;
+    case SL_EDISK:
+    case SL_ENOMEM: return SL_ACT_RETRY; /* a resource limit, never a failed malloc */
     case SL_ENOTLEADER:
     case SL_ECONFLICT: return SL_ACT_REFRESH;
-    case SL_ENOMEM: return SL_ACT_FATAL;
-    default: return SL_ACT_PERMANENT;
+    case SL_EINVAL:
+    case SL_ENOENT:
+    case SL_ECORRUPT:
+    case SL_ETRUNC:
+    case SL_EFORMAT:
+    case SL_ELIMIT:
+    case SL_ESTATE:
+    case SL_EEXIST: return SL_ACT_PERMANENT;
     }
+    return SL_ACT_PERMANENT; /* an unknown code: do not loop on it */
 }
 
 bool sl_err_is_disk(int err)

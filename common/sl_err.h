@@ -6,7 +6,9 @@
 #ifndef SL_ERR_H
 #define SL_ERR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum sl_err {
@@ -37,10 +39,43 @@ typedef enum sl_err_action {
     SL_ACT_FATAL,     /* the process cannot continue correctly */
 } sl_err_action;
 
+/* The action of each code (sl_err_action_of), the one place retry loops ask:
+ *   NONE       SL_OK
+ *   RETRY      SL_ETIMEDOUT, SL_ETRANSIENT (a peer or the connection), SL_EIO, SL_ENOSPACE,
+ *              SL_EDISK (the environment; sl_err_is_disk tells the disk apart, for a backoff
+ *              shared by everything on it), SL_ENOMEM (a resource limit, which frees up)
+ *   REFRESH    SL_ENOTLEADER (find the leader again), SL_ECONFLICT (a compare-and-set lost:
+ *              read the state again, then retry)
+ *   PERMANENT  SL_EINVAL, SL_ENOENT, SL_ECORRUPT, SL_ETRUNC, SL_EFORMAT, SL_ELIMIT, SL_ESTATE,
+ *              SL_EEXIST and unknown codes: the same request fails again. SL_ESTATE from a
+ *              ZooKeeper handle whose session expired is permanent for that handle; its owner
+ *              opens a new one (zk.h).
+ *   FATAL      none today: nothing returned by a call leaves the process unable to go on
+ *              (allocation failure aborts instead, common/xalloc.h).
+ * A caller may know more than the code (a create that lost to another's is a lost
+ * compare-and-set; a corrupt download from one source may be fine from the next) and says so
+ * where it decides. */
 /* Static text for an error code; never NULL. */
 const char *sluice_strerror(int err);
 
-/* What a caller should do about err. */
+/* ---- error messages ----
+ * A failing function fills the caller's message buffer and returns its code in one statement:
+ *   return sl_fail(err, errlen, SL_EINVAL, "partition %d out of range", p);
+ * The text is cut to fit errlen bytes (always NUL-terminated); err may be NULL or errlen 0,
+ * then only the code is returned. */
+int sl_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int sl_vfail(char *err, size_t errlen, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+/* The same for a fault in an input file, naming where it is: "SOURCE: KEY: REASON", or
+ * "KEY: REASON" when source is NULL (schema and table-config messages). */
+int sl_fail_at(char *err, size_t errlen, int code, const char *source, const char *key,
+               const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+int sl_vfail_at(char *err, size_t errlen, int code, const char *source, const char *key,
+                const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+
+/* What a caller should do about err (the table above). */
 sl_err_action sl_err_action_of(int err);
 
 /* The disk itself is the problem (SL_ENOSPACE, SL_EDISK): environmental, not the data's fault;

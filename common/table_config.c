@@ -16,7 +16,9 @@
  *  - Defaults when a key is absent are Pinot's: replication 1, auto.offset.reset largest,
  *    consumer type lowlevel, the JSON decoder. */
 #include "common/table_config.h"
+#include "common/limits.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -28,10 +30,8 @@
 #include <string.h>
 
 #define TCFG_MAX_FILE (16u << 20)
-#define TCFG_MAX_REPLICATION 64
 #define TCFG_MAX_FLUSH_ROWS 2147483647ull         /* rows in a segment are 32-bit */
 #define TCFG_AUTOTUNE_DEFAULT_SIZE (200ull << 20) /* Pinot's default segment size target */
-#define TCFG_MAX_NAME 128
 
 #define PROP_PREFIX "stream.kafka.consumer.prop."
 
@@ -52,40 +52,17 @@ typedef struct pctx {
     size_t errlen;
 } pctx;
 
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz ? sz : 1);
-    if (!p) {
-        fprintf(stderr, "sluice: out of memory\n");
-        abort();
-    }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s);
-    char *p = xcalloc(n + 1, 1);
-    memcpy(p, s, n);
-    return p;
-}
-
-/* "SOURCE: KEY: REASON"; always returns -1 so that callers can `return fail(...)`. */
+/* "SOURCE: KEY: REASON" into the context's buffer; returns SL_EINVAL (-1) so that callers
+ * can `return fail(...)`. */
 static int fail(pctx *c, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail(pctx *c, const char *key, const char *fmt, ...)
 {
-    if (!c->err || c->errlen == 0) return -1;
-    char why[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    int rc = sl_vfail_at(c->err, c->errlen, SL_EINVAL, c->src, key, fmt, ap);
     va_end(ap);
-    if (c->src)
-        snprintf(c->err, c->errlen, "%s: %s: %s", c->src, key, why);
-    else
-        snprintf(c->err, c->errlen, "%s: %s", key, why);
-    return -1;
+    return rc;
 }
 
 static bool key_in(const char *key, const char *const *list)
@@ -232,9 +209,11 @@ static int parse_replication(pctx *c, const json_t *v, const char *key, uint32_t
     char txt[32];
     const char *p = txt;
     uint64_t n;
-    if (!scalar_text(v, txt, sizeof txt) || !read_uint(&p, &n) || *p || n < 1 ||
-        n > TCFG_MAX_REPLICATION)
-        return fail(c, key, "expected an integer in [1, %d]", TCFG_MAX_REPLICATION);
+    if (!scalar_text(v, txt, sizeof txt) || !read_uint(&p, &n) || *p || n < 1)
+        return fail(c, key, "expected an integer in [1, %d]", SL_MAX_REPLICATION);
+    if (n > SL_MAX_REPLICATION)
+        return fail(c, key, "%" PRIu64 " replicas per partition; Sluice supports at most %d", n,
+                    SL_MAX_REPLICATION);
     *out = (uint32_t)n;
     return 0;
 }
@@ -287,7 +266,7 @@ static int parse_segments_config(pctx *c, const json_t *sc, const schema *s, tcf
             return fail(c, "segmentsConfig.timeColumnName",
                         "\"%s\" is a %s; the time column must be in dateTimeFieldSpecs", col,
                         schema_role_name(s->fields[i].role));
-        t->time_column = xstrdup(col);
+        t->time_column = sl_xstrdup(col);
     }
     return 0;
 }
@@ -327,7 +306,7 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
     {
         if (strncmp(k, PROP_PREFIX, strlen(PROP_PREFIX)) == 0) nprops++;
     }
-    t->props = xcalloc(nprops, sizeof *t->props);
+    t->props = sl_xcalloc(nprops, sizeof *t->props);
     json_object_foreach((json_t *)m, k, v)
     {
         snprintf(key, sizeof key, "%s.%s", path, k);
@@ -338,10 +317,10 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
                 return fail(c, key, "unsupported stream type \"%s\" (only kafka)", val);
         } else if (strcmp(k, "stream.kafka.topic.name") == 0) {
             if (!*val) return fail(c, key, "empty topic name");
-            t->topic = xstrdup(val);
+            t->topic = sl_xstrdup(val);
         } else if (strcmp(k, "stream.kafka.broker.list") == 0) {
             if (!*val) return fail(c, key, "empty broker list");
-            t->broker_list = xstrdup(val);
+            t->broker_list = sl_xstrdup(val);
         } else if (strcmp(k, "stream.kafka.consumer.type") == 0) {
             if (strcasecmp(val, "lowlevel") == 0 || strcasecmp(val, "simple") == 0)
                 t->consumer_type = TCFG_CONSUMER_LOWLEVEL;
@@ -358,7 +337,7 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
         } else if (strcmp(k, "stream.kafka.decoder.class.name") == 0) {
             if (!key_in(val, json_decoders))
                 return fail(c, key, "\"%s\": only JSON decoders are supported", val);
-            t->decoder_class = xstrdup(val);
+            t->decoder_class = sl_xstrdup(val);
         } else if (strcmp(k, PROP_PREFIX "auto.offset.reset") == 0) {
             if (strcasecmp(val, "smallest") == 0 || strcasecmp(val, "earliest") == 0)
                 t->offset_reset = TCFG_RESET_SMALLEST;
@@ -372,8 +351,8 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
             if (strcmp(k + strlen(PROP_PREFIX), "bootstrap.servers") == 0 ||
                 strcmp(k + strlen(PROP_PREFIX), "metadata.broker.list") == 0)
                 return fail(c, key, "the brokers are set by stream.kafka.broker.list only");
-            t->props[t->nprops].key = xstrdup(k + strlen(PROP_PREFIX));
-            t->props[t->nprops++].value = xstrdup(val);
+            t->props[t->nprops].key = sl_xstrdup(k + strlen(PROP_PREFIX));
+            t->props[t->nprops++].value = sl_xstrdup(val);
         } else if (strcmp(k, "realtime.segment.flush.threshold.rows") == 0 ||
                    strcmp(k, "realtime.segment.flush.threshold.size") == 0) {
             bool old = k[strlen(k) - 1] == 'e';
@@ -412,7 +391,7 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
     if (!t->topic && t->type == TCFG_REALTIME)
         return fail(c, path, "missing required key stream.kafka.topic.name");
     if (!t->broker_list) return fail(c, path, "missing required key stream.kafka.broker.list");
-    if (!t->decoder_class) t->decoder_class = xstrdup(json_decoders[0]);
+    if (!t->decoder_class) t->decoder_class = sl_xstrdup(json_decoders[0]);
     return 0;
 }
 
@@ -431,9 +410,9 @@ static int parse_table_name(pctx *c, const json_t *root, tcfg *t)
     const json_t *nm = json_object_get(root, "tableName");
     if (!nm) return fail(c, "tableName", "missing required key");
     if (!json_is_string(nm)) return fail(c, "tableName", "expected a string");
-    char name[TCFG_MAX_NAME + 16];
+    char name[SL_IDENT_MAX + 16];
     if (json_string_length(nm) >= sizeof name)
-        return fail(c, "tableName", "longer than %d characters", TCFG_MAX_NAME);
+        return fail(c, "tableName", "longer than %d characters", SL_IDENT_MAX);
     snprintf(name, sizeof name, "%s", json_string_value(nm));
     static const char *const sfx[] = {"_REALTIME", "_OFFLINE"};
     for (int i = 0; i < 2; i++) {
@@ -448,8 +427,8 @@ static int parse_table_name(pctx *c, const json_t *root, tcfg *t)
     /* The name becomes a directory, a ZooKeeper node and the first part of segment names
      * ("<table>__<partition>__..."), hence the narrow alphabet and no "__". */
     size_t n = strlen(name);
-    if (n == 0 || n > TCFG_MAX_NAME)
-        return fail(c, "tableName", "must have 1 to %d characters", TCFG_MAX_NAME);
+    if (n == 0 || n > SL_IDENT_MAX)
+        return fail(c, "tableName", "must have 1 to %d characters", SL_IDENT_MAX);
     for (size_t i = 0; i < n; i++)
         if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '-')
             return fail(c, "tableName", "\"%s\": only letters, digits, '_' and '-' are allowed",
@@ -457,7 +436,7 @@ static int parse_table_name(pctx *c, const json_t *root, tcfg *t)
     if (strstr(name, "__"))
         return fail(c, "tableName", "\"%s\": \"__\" is reserved as the segment name separator",
                     name);
-    t->table_name = xstrdup(name);
+    t->table_name = sl_xstrdup(name);
     return 0;
 }
 
@@ -496,9 +475,9 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
         goto fail;
     }
     if (check_keys(&c, root, "", top)) goto fail;
-    t = xcalloc(1, sizeof *t);
+    t = sl_xcalloc(1, sizeof *t);
     t->nfields = s->nfields;
-    t->no_dictionary = xcalloc(s->nfields, sizeof *t->no_dictionary);
+    t->no_dictionary = sl_xcalloc(s->nfields, sizeof *t->no_dictionary);
     t->replication = 1;
     if (parse_table_name(&c, root, t)) goto fail;
 
@@ -581,7 +560,7 @@ tcfg *tcfg_load(const char *path, const schema *s, char *err, size_t errlen)
         return NULL;
     }
     size_t cap = 4096, len = 0;
-    char *buf = xcalloc(cap, 1);
+    char *buf = sl_xcalloc(cap, 1);
     for (;;) {
         size_t n = fread(buf + len, 1, cap - len, fp);
         len += n;
@@ -592,8 +571,7 @@ tcfg *tcfg_load(const char *path, const schema *s, char *err, size_t errlen)
                 goto fail;
             }
             cap *= 2;
-            buf = realloc(buf, cap);
-            if (!buf) abort();
+            buf = sl_xrealloc(buf, cap);
         }
     }
     if (ferror(fp)) {

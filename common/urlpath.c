@@ -6,6 +6,8 @@
  * decoded into "../"). Decoding happens once: "%252F" becomes the literal "%2F", never "/". */
 #include "common/urlpath.h"
 
+#include "common/xalloc.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +58,7 @@ int urlpath_compile(urlpath_pat *p, const char *pattern)
     memset(p, 0, sizeof *p);
     if (!pattern || pattern[0] != '/') return URLPATH_EBAD;
     size_t n = strlen(pattern);
-    p->buf = malloc(n);
-    if (!p->buf) abort();
+    p->buf = sl_xmalloc(n);
     memcpy(p->buf, pattern + 1, n); /* includes the NUL */
     char *s = p->buf;
     for (;;) {

@@ -2,6 +2,7 @@
 #include "completion/assign.h"
 #include "common/jsonw.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -37,9 +38,8 @@ void assign_free(assign *a)
 static int assign__id(char *dst, const char *src, char *err, size_t errlen)
 {
     size_t n = strlen(src);
-    if (n == 0 || n > ASSIGN_ID_MAX) {
-        snprintf(err, errlen, "instance id of %zu bytes", n);
-        return SL_ECORRUPT;
+    if (n == 0 || n > SL_IDENT_MAX) {
+        return sl_fail(err, errlen, SL_ECORRUPT, "instance id of %zu bytes", n);
     }
     memcpy(dst, src, n + 1);
     return 0;
@@ -49,8 +49,7 @@ assign_seg *assign_add(assign *a, const char *segment, const assign_list *inst, 
 {
     if (a->nseg == a->capseg) {
         a->capseg = a->capseg ? a->capseg * 2 : 16;
-        a->seg = realloc(a->seg, a->capseg * sizeof *a->seg);
-        if (!a->seg) abort();
+        a->seg = sl_xrealloc(a->seg, a->capseg * sizeof *a->seg);
     }
     assign_seg *s = &a->seg[a->nseg++];
     memset(s, 0, sizeof *s);
@@ -73,15 +72,14 @@ int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errl
         return SL_ECORRUPT;
     }
     a->npart = (uint32_t)json_object_size(parts);
-    a->part = calloc(a->npart ? a->npart : 1, sizeof *a->part);
-    if (!a->part) abort();
+    a->part = sl_xcalloc(a->npart, sizeof *a->part);
     const char *key;
     json_t *val;
     json_object_foreach(parts, key, val) {
         char *end;
         long p = strtol(key, &end, 10);
         if (*end || p < 0 || p >= (long)a->npart || !json_is_array(val) ||
-            json_array_size(val) > ASSIGN_MAX_REPLICAS) {
+            json_array_size(val) > SL_MAX_REPLICATION) {
             snprintf(err, errlen, "assignment: bad partition entry \"%s\"", key);
             goto fail;
         }
@@ -93,7 +91,7 @@ int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errl
         }
     }
     json_object_foreach(segs, key, val) {
-        if (!json_is_object(val) || json_object_size(val) > ASSIGN_MAX_REPLICAS ||
+        if (!json_is_object(val) || json_object_size(val) > SL_MAX_REPLICATION ||
             strlen(key) >= sizeof a->seg[0].segment) {
             snprintf(err, errlen, "assignment: bad segment entry \"%.64s\"", key);
             goto fail;
@@ -160,20 +158,18 @@ static int assign__cmp(const void *x, const void *y)
 int assign_plan(assign *a, const char *const *live, size_t nlive, uint32_t partitions,
                 uint32_t replication)
 {
-    if (replication == 0 || nlive < replication || replication > ASSIGN_MAX_REPLICAS)
+    if (replication == 0 || nlive < replication || replication > SL_MAX_REPLICATION)
         return SL_EINVAL;
-    const char **sorted = malloc(nlive * sizeof *sorted);
-    if (!sorted) abort();
+    const char **sorted = sl_xmalloc(nlive * sizeof *sorted);
     memcpy(sorted, live, nlive * sizeof *sorted);
     qsort(sorted, nlive, sizeof *sorted, assign__cmp);
     assign_free(a);
     a->npart = partitions;
-    a->part = calloc(partitions ? partitions : 1, sizeof *a->part);
-    if (!a->part) abort();
+    a->part = sl_xcalloc(partitions, sizeof *a->part);
     for (uint32_t p = 0; p < partitions; p++) {
         for (uint32_t k = 0; k < replication; k++) {
             const char *id = sorted[(p + k) % nlive];
-            snprintf(a->part[p].id[a->part[p].n++], ASSIGN_ID_MAX + 1, "%s", id);
+            snprintf(a->part[p].id[a->part[p].n++], SL_IDENT_MAX + 1, "%s", id);
         }
     }
     free(sorted);

@@ -10,11 +10,13 @@
 #ifndef SL_ASSIGN_H
 #define SL_ASSIGN_H
 
+#include "common/limits.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-#define ASSIGN_MAX_REPLICAS 16
-#define ASSIGN_ID_MAX 128
+/* SL_MAX_REPLICATION under its old name, kept for callers not yet converted. */
+#define ASSIGN_MAX_REPLICAS SL_MAX_REPLICATION
 
 typedef enum assign_state {
     ASSIGN_CONSUMING = 0,
@@ -26,13 +28,13 @@ typedef enum assign_state {
 
 typedef struct assign_list {
     uint32_t n;
-    char id[ASSIGN_MAX_REPLICAS][ASSIGN_ID_MAX + 1];
+    char id[SL_MAX_REPLICATION][SL_IDENT_MAX + 1];
 } assign_list;
 
 typedef struct assign_seg {
-    char segment[192];
+    char segment[SL_SEGNAME_MAX];
     assign_list inst;
-    assign_state state[ASSIGN_MAX_REPLICAS]; /* per inst.id[i] */
+    assign_state state[SL_MAX_REPLICATION]; /* per inst.id[i] */
 } assign_seg;
 
 typedef struct assign {

@@ -12,6 +12,7 @@
  * Only cfsm__set_state changes `state`. */
 #include "completion/cfsm.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -23,7 +24,7 @@ const cfsm_cfg cfsm_default_cfg = {
     .hold_ms = 3000, .notify_ms = 10000, .commit_budget_ms = 120000, .max_commit_ms = 1800000};
 
 typedef struct cfsm__rep {
-    char id[CFSM_INSTANCE_MAX + 1];
+    char id[SL_IDENT_MAX + 1];
     bool expected; /* in the awaited replica set */
     bool reported; /* sent SegmentConsumed since the machine started (or since it stopped) */
     bool excluded; /* sent StoppedConsuming and not reported since */
@@ -32,7 +33,7 @@ typedef struct cfsm__rep {
 } cfsm__rep;
 
 struct cfsm {
-    char segment[256];
+    char segment[SL_SEGNAME_MAX];
     cfsm_cfg cfg;
     cfsm_state state;
     cfsm__rep reps[CFSM_MAX_REPLICAS];
@@ -42,7 +43,7 @@ struct cfsm {
     uint64_t decided_ms;
     uint64_t notified_ms;
     uint64_t commit_deadline_ms;
-    char winner[CFSM_INSTANCE_MAX + 1];
+    char winner[SL_IDENT_MAX + 1];
     int64_t win_offset;
     /* committed segment */
     int64_t end_offset;
@@ -158,7 +159,7 @@ static cfsm__rep *cfsm__rep_get(cfsm *f, const char *id, bool create)
 {
     for (size_t i = 0; i < f->nreps; i++)
         if (strcmp(f->reps[i].id, id) == 0) return &f->reps[i];
-    if (!create || f->nreps == CFSM_MAX_REPLICAS || strlen(id) > CFSM_INSTANCE_MAX) return NULL;
+    if (!create || f->nreps == CFSM_MAX_REPLICAS || strlen(id) > SL_IDENT_MAX) return NULL;
     cfsm__rep *r = &f->reps[f->nreps++];
     memset(r, 0, sizeof *r);
     snprintf(r->id, sizeof r->id, "%s", id);
@@ -401,8 +402,7 @@ static void cfsm__stopped(cfsm *f, const cfsm_msg *m, uint64_t now, cfsm_reply *
 cfsm *cfsm_new(const char *segment, const char *const *replicas, size_t nreplicas,
                const cfsm_cfg *cfg, uint64_t now_ms)
 {
-    cfsm *f = calloc(1, sizeof *f);
-    if (!f) abort();
+    cfsm *f = sl_xcalloc(1, sizeof *f);
     snprintf(f->segment, sizeof f->segment, "%s", segment);
     f->cfg = cfg ? *cfg : cfsm_default_cfg;
     f->state = CFSM_HOLDING;

@@ -14,12 +14,16 @@
 #ifndef SL_CFSM_H
 #define SL_CFSM_H
 
+#include "common/limits.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define CFSM_MAX_REPLICAS 32
-#define CFSM_INSTANCE_MAX 128 /* longest instance id, without NUL */
+/* Replicas one machine hears from: the awaited set (at most SL_MAX_REPLICATION) and as many
+ * again that joined the assignment while the segment was completing (a repair replacing
+ * replicas). Instance ids are at most SL_IDENT_MAX bytes. */
+#define CFSM_MAX_REPLICAS (2 * SL_MAX_REPLICATION)
 #define CFSM_LOCATION_MAX 512
 
 typedef enum cfsm_state {

@@ -7,7 +7,9 @@
  * table, commit, repair) are built only here. */
 #include "completion/cluster_store.h"
 
+#include "common/clock.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +44,7 @@ static const char *const cstore_rel[] = {
 cstore *cstore_new(const char *cluster)
 {
     if (!cluster) return NULL;
-    cstore *s = calloc(1, sizeof *s);
-    if (!s) abort();
+    cstore *s = sl_xcalloc(1, sizeof *s);
     int n = snprintf(s->root, sizeof s->root, "/sluice/%s", cluster);
     if (n < 0 || (size_t)n >= sizeof s->root) {
         free(s);
@@ -169,10 +170,9 @@ int cstore_table_create(const cstore *s, zk *z, const char *table, const char *c
     const char *val[] = {NULL, config_json, schema_json, NULL, NULL, "{}"};
     size_t nfixed = sizeof fixed / sizeof fixed[0];
     size_t nops = 0, cap = nfixed + nseg + 1;
-    zk_op *ops = calloc(cap, sizeof *ops);
-    char(*paths)[ZK_PATH_MAX] = calloc(cap, sizeof *paths);
-    uint8_t **bufs = calloc(cap, sizeof *bufs);
-    if (!ops || !paths || !bufs) abort();
+    zk_op *ops = sl_xcalloc(cap, sizeof *ops);
+    char(*paths)[ZK_PATH_MAX] = sl_xcalloc(cap, sizeof *paths);
+    uint8_t **bufs = sl_xcalloc(cap, sizeof *bufs);
     int rc = 0;
     for (size_t i = 0; i < nfixed && !rc; i++) {
         rc = cstore_path(s, fixed[i], table, NULL, paths[nops], sizeof paths[nops]);
@@ -414,9 +414,11 @@ int cstore_replica_record(const cstore *s, zk *z, const char *table, const char 
                              : zk_set(z, path, out, strlen(out), version, NULL);
         free(out);
         if (rc == 0) return 0;
-        if ((rc != SL_ECONFLICT && rc != SL_EEXIST) || attempt == CSTORE_REPLICA_ATTEMPTS - 1)
-            return rc;
-        usleep(20000);
+        /* a set that lost its compare-and-set, or a create that lost to another replica's
+         * (SL_EEXIST here is the same lost race): read the record again and retry */
+        sl_err_action act = rc == SL_EEXIST ? SL_ACT_REFRESH : sl_err_action_of(rc);
+        if (act != SL_ACT_REFRESH || attempt == CSTORE_REPLICA_ATTEMPTS - 1) return rc;
+        sl_clock_sleep_ms(20);
     }
     return rc;
 }

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -180,7 +181,7 @@ static int election_eval(zk_election *e)
         bool is_leader = strcmp(lead, mine) == 0;
         char *data = NULL;
         if (is_leader) {
-            data = zk__xstrdup(e->my_data);
+            data = sl_xstrdup(e->my_data);
         } else {
             char path[ZK_PATH_MAX];
             uint8_t *v = NULL;
@@ -235,7 +236,7 @@ static void election_notify(zk *z, zk_election *e)
         return;
     }
     bool leader = atomic_load(&e->leader);
-    char *data = e->leader_data ? zk__xstrdup(e->leader_data) : NULL;
+    char *data = e->leader_data ? sl_xstrdup(e->leader_data) : NULL;
     bool changed = !e->rep_valid || leader != e->rep_leader ||
                    (data == NULL) != (e->rep_data == NULL) ||
                    (data && strcmp(data, e->rep_data) != 0);
@@ -243,7 +244,7 @@ static void election_notify(zk *z, zk_election *e)
         e->rep_valid = true;
         e->rep_leader = leader;
         free(e->rep_data);
-        e->rep_data = data ? zk__xstrdup(data) : NULL;
+        e->rep_data = data ? sl_xstrdup(data) : NULL;
     }
     pthread_mutex_unlock(&z->mu);
     if (changed && e->on_change) e->on_change(e->ctx, leader, data);
@@ -295,10 +296,10 @@ zk_election *zk_election_join(zk *z, const char *dir, const char *my_data,
         if (err) *err = rc;
         return NULL;
     }
-    zk_election *e = zk__xcalloc(1, sizeof *e);
+    zk_election *e = sl_xcalloc(1, sizeof *e);
     e->z = z;
-    e->dir = zk__xstrdup(dir);
-    e->my_data = zk__xstrdup(my_data);
+    e->dir = sl_xstrdup(dir);
+    e->my_data = sl_xstrdup(my_data);
     e->on_change = on_change;
     e->ctx = ctx;
     pthread_mutex_init(&e->eval_mu, NULL);
@@ -343,7 +344,7 @@ char *zk_election_leader_data(zk_election *e)
 {
     if (!e) return NULL;
     pthread_mutex_lock(&e->z->mu);
-    char *d = e->leader_data ? zk__xstrdup(e->leader_data) : NULL;
+    char *d = e->leader_data ? sl_xstrdup(e->leader_data) : NULL;
     pthread_mutex_unlock(&e->z->mu);
     return d;
 }

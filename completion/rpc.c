@@ -14,10 +14,10 @@
 
 #include "common/jsonw.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 #include "proto/completion.pb-c.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,19 +141,6 @@ rpc_twirp_code rpc_twirp_code_for_err(int err)
 
 /* ---- helpers ---- */
 
-static int fail(int rc, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(int rc, char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
 /* A peer's string made safe to put in a message: printable ASCII, at most 48 bytes. */
 static const char *shown(const char *s, char buf[64])
 {
@@ -181,7 +168,7 @@ static bool is_instance(const char *s)
               c == '_' || c == '.' || c == '-'))
             return false;
     }
-    return n >= 1 && n <= RPC_INSTANCE_MAX;
+    return n >= 1 && n <= SL_IDENT_MAX;
 }
 
 /* ---- wire structure scan ---- */
@@ -211,45 +198,47 @@ static int wire_scan(const uint8_t *b, size_t len, uint32_t string_mask, char *e
         uint64_t key, v;
         int rc = wire_varint(b, len, &pos, &key);
         if (rc)
-            return fail(rc, err, errlen, "offset %zu: %s field key", at,
-                        rc == SL_ETRUNC ? "truncated" : "overlong");
+            return sl_fail(err, errlen, rc, "offset %zu: %s field key", at,
+                           rc == SL_ETRUNC ? "truncated" : "overlong");
         uint64_t field = key >> 3;
         unsigned wt = (unsigned)(key & 7);
         if (field == 0 || field > 536870911u)
-            return fail(SL_ECORRUPT, err, errlen, "offset %zu: bad field number", at);
+            return sl_fail(err, errlen, SL_ECORRUPT, "offset %zu: bad field number", at);
         switch (wt) {
         case 0:
             rc = wire_varint(b, len, &pos, &v);
             if (rc)
-                return fail(rc, err, errlen, "offset %zu: field %llu: %s varint", at,
-                            (unsigned long long)field, rc == SL_ETRUNC ? "truncated" : "overlong");
+                return sl_fail(err, errlen, rc, "offset %zu: field %llu: %s varint", at,
+                               (unsigned long long)field,
+                               rc == SL_ETRUNC ? "truncated" : "overlong");
             break;
         case 1:
         case 5: {
             size_t n = wt == 1 ? 8 : 4;
             if (len - pos < n)
-                return fail(SL_ETRUNC, err, errlen, "offset %zu: field %llu: truncated fixed%zu",
-                            at, (unsigned long long)field, n * 8);
+                return sl_fail(err, errlen, SL_ETRUNC, "offset %zu: field %llu: truncated fixed%zu",
+                               at, (unsigned long long)field, n * 8);
             pos += n;
             break;
         }
         case 2:
             rc = wire_varint(b, len, &pos, &v);
             if (rc)
-                return fail(rc, err, errlen, "offset %zu: field %llu: %s length", at,
-                            (unsigned long long)field, rc == SL_ETRUNC ? "truncated" : "overlong");
+                return sl_fail(err, errlen, rc, "offset %zu: field %llu: %s length", at,
+                               (unsigned long long)field,
+                               rc == SL_ETRUNC ? "truncated" : "overlong");
             if (v > len - pos)
-                return fail(SL_ETRUNC, err, errlen,
-                            "offset %zu: field %llu: truncated, %llu bytes declared, %zu left", at,
-                            (unsigned long long)field, (unsigned long long)v, len - pos);
+                return sl_fail(err, errlen, SL_ETRUNC,
+                               "offset %zu: field %llu: truncated, %llu bytes declared, %zu left",
+                               at, (unsigned long long)field, (unsigned long long)v, len - pos);
             if (field < 32 && (string_mask & (1u << field)) && memchr(b + pos, 0, (size_t)v))
-                return fail(SL_ECORRUPT, err, errlen, "offset %zu: field %llu: NUL in a string", at,
-                            (unsigned long long)field);
+                return sl_fail(err, errlen, SL_ECORRUPT, "offset %zu: field %llu: NUL in a string",
+                               at, (unsigned long long)field);
             pos += (size_t)v;
             break;
         default:
-            return fail(SL_ECORRUPT, err, errlen, "offset %zu: field %llu: wire type %u", at,
-                        (unsigned long long)field, wt);
+            return sl_fail(err, errlen, SL_ECORRUPT, "offset %zu: field %llu: wire type %u", at,
+                           (unsigned long long)field, wt);
         }
     }
     return 0;
@@ -260,7 +249,8 @@ static int take_str(char *dst, size_t cap, const char *src, const char *field, c
                     size_t errlen)
 {
     size_t n = strlen(src);
-    if (n >= cap) return fail(SL_EINVAL, err, errlen, "%s: longer than %zu bytes", field, cap - 1);
+    if (n >= cap)
+        return sl_fail(err, errlen, SL_EINVAL, "%s: longer than %zu bytes", field, cap - 1);
     memcpy(dst, src, n + 1);
     return 0;
 }
@@ -279,16 +269,16 @@ static int req_validate(const rpc_req *r, char *err, size_t errlen)
     if (!terminated(r->segment, sizeof r->segment) ||
         !terminated(r->instance, sizeof r->instance) ||
         !terminated(r->location, sizeof r->location))
-        return fail(SL_EINVAL, err, errlen, "string field without NUL terminator");
-    if (!r->segment[0]) return fail(SL_EINVAL, err, errlen, "segment: missing");
+        return sl_fail(err, errlen, SL_EINVAL, "string field without NUL terminator");
+    if (!r->segment[0]) return sl_fail(err, errlen, SL_EINVAL, "segment: missing");
     segname sn;
     if (segname_parse(r->segment, &sn) != 0)
-        return fail(SL_EINVAL, err, errlen, "segment: '%s' is not a valid segment name",
-                    shown(r->segment, b));
-    if (!r->instance[0]) return fail(SL_EINVAL, err, errlen, "instance: missing");
+        return sl_fail(err, errlen, SL_EINVAL, "segment: '%s' is not a valid segment name",
+                       shown(r->segment, b));
+    if (!r->instance[0]) return sl_fail(err, errlen, SL_EINVAL, "instance: missing");
     if (!is_instance(r->instance))
-        return fail(SL_EINVAL, err, errlen, "instance: '%s' is not [A-Za-z0-9_.-]{1,128}",
-                    shown(r->instance, b));
+        return sl_fail(err, errlen, SL_EINVAL, "instance: '%s' is not [A-Za-z0-9_.-]{1,128}",
+                       shown(r->instance, b));
     const struct {
         const char *name;
         int64_t v;
@@ -299,16 +289,17 @@ static int req_validate(const rpc_req *r, char *err, size_t errlen)
                   {"build_millis", r->build_millis}};
     for (size_t i = 0; i < sizeof nonneg / sizeof nonneg[0]; i++)
         if (nonneg[i].v < 0)
-            return fail(SL_EINVAL, err, errlen, "%s: negative (%lld)", nonneg[i].name,
-                        (long long)nonneg[i].v);
+            return sl_fail(err, errlen, SL_EINVAL, "%s: negative (%lld)", nonneg[i].name,
+                           (long long)nonneg[i].v);
     if (r->extra_seconds < 0 || r->extra_seconds > RPC_EXTRA_SECONDS_MAX)
-        return fail(SL_EINVAL, err, errlen, "extra_seconds: %d outside [0, %d]",
-                    (int)r->extra_seconds, RPC_EXTRA_SECONDS_MAX);
+        return sl_fail(err, errlen, SL_EINVAL, "extra_seconds: %d outside [0, %d]",
+                       (int)r->extra_seconds, RPC_EXTRA_SECONDS_MAX);
     if ((unsigned)r->reason >= RPC_REASON__COUNT)
-        return fail(SL_EINVAL, err, errlen, "reason: unknown value %d", (int)r->reason);
+        return sl_fail(err, errlen, SL_EINVAL, "reason: unknown value %d", (int)r->reason);
     if (!is_url_text(r->location))
-        return fail(SL_EINVAL, err, errlen, "location: '%s' is not printable ASCII without spaces",
-                    shown(r->location, b));
+        return sl_fail(err, errlen, SL_EINVAL,
+                       "location: '%s' is not printable ASCII without spaces",
+                       shown(r->location, b));
     return 0;
 }
 
@@ -316,12 +307,12 @@ int rpc_req_decode(const uint8_t *buf, size_t len, rpc_req *out, char *err, size
 {
     memset(out, 0, sizeof *out);
     if (len > RPC_MAX_BODY)
-        return fail(SL_ELIMIT, err, errlen, "request of %zu bytes, over the %u byte cap", len,
-                    RPC_MAX_BODY);
+        return sl_fail(err, errlen, SL_ELIMIT, "request of %zu bytes, over the %u byte cap", len,
+                       RPC_MAX_BODY);
     int rc = wire_scan(buf, len, REQ_STRING_FIELDS, err, errlen);
     if (rc) return rc;
     Sluice__V1__CompletionRequest *m = sluice__v1__completion_request__unpack(NULL, len, buf);
-    if (!m) return fail(SL_ECORRUPT, err, errlen, "not a CompletionRequest");
+    if (!m) return sl_fail(err, errlen, SL_ECORRUPT, "not a CompletionRequest");
     if ((rc = take_str(out->segment, sizeof out->segment, m->segment, "segment", err, errlen)) ||
         (rc =
              take_str(out->instance, sizeof out->instance, m->instance, "instance", err, errlen)) ||
@@ -363,8 +354,7 @@ int rpc_req_encode(const rpc_req *req, uint8_t **buf, size_t *len, char *err, si
     m.extra_seconds = req->extra_seconds;
     m.build_millis = req->build_millis;
     size_t n = sluice__v1__completion_request__get_packed_size(&m);
-    uint8_t *b = malloc(n ? n : 1);
-    if (!b) abort();
+    uint8_t *b = sl_xmalloc(n);
     *len = sluice__v1__completion_request__pack(&m, b);
     *buf = b;
     return 0;
@@ -374,13 +364,14 @@ int rpc_req_check(rpc_method m, const rpc_req *req, char *err, size_t errlen)
 {
     switch (m) {
     case RPC_COMMIT_END:
-        if (!req->location[0]) return fail(SL_EINVAL, err, errlen, "CommitEnd: location missing");
+        if (!req->location[0])
+            return sl_fail(err, errlen, SL_EINVAL, "CommitEnd: location missing");
         if (req->size_bytes <= 0)
-            return fail(SL_EINVAL, err, errlen, "CommitEnd: size_bytes must be > 0");
+            return sl_fail(err, errlen, SL_EINVAL, "CommitEnd: size_bytes must be > 0");
         return 0;
     case RPC_EXTEND_BUILD_TIME:
         if (req->extra_seconds < 1)
-            return fail(SL_EINVAL, err, errlen, "ExtendBuildTime: extra_seconds must be >= 1");
+            return sl_fail(err, errlen, SL_EINVAL, "ExtendBuildTime: extra_seconds must be >= 1");
         return 0;
     case RPC_SEGMENT_CONSUMED:
     case RPC_COMMIT_START:
@@ -389,7 +380,7 @@ int rpc_req_check(rpc_method m, const rpc_req *req, char *err, size_t errlen)
     case RPC_METHOD__COUNT:
         break;
     }
-    return fail(SL_EINVAL, err, errlen, "unknown method %d", (int)m);
+    return sl_fail(err, errlen, SL_EINVAL, "unknown method %d", (int)m);
 }
 
 /* ---- responses ---- */
@@ -401,21 +392,22 @@ static int resp_validate(const rpc_resp *r, int status_err, char *err, size_t er
     if (!terminated(r->leader_url, sizeof r->leader_url) ||
         !terminated(r->segment_location, sizeof r->segment_location) ||
         !terminated(r->message, sizeof r->message))
-        return fail(SL_EINVAL, err, errlen, "string field without NUL terminator");
+        return sl_fail(err, errlen, SL_EINVAL, "string field without NUL terminator");
     if (r->status == RPC_STATUS_UNSPECIFIED)
-        return fail(status_err, err, errlen, "status: missing");
+        return sl_fail(err, errlen, status_err, "status: missing");
     if ((unsigned)r->status >= RPC_STATUS__COUNT)
-        return fail(status_err, err, errlen, "status: unknown value %d", (int)r->status);
+        return sl_fail(err, errlen, status_err, "status: unknown value %d", (int)r->status);
     if (r->offset < 0)
-        return fail(SL_EINVAL, err, errlen, "offset: negative (%lld)", (long long)r->offset);
+        return sl_fail(err, errlen, SL_EINVAL, "offset: negative (%lld)", (long long)r->offset);
     if (r->build_seconds < 0)
-        return fail(SL_EINVAL, err, errlen, "build_seconds: negative (%d)", (int)r->build_seconds);
+        return sl_fail(err, errlen, SL_EINVAL, "build_seconds: negative (%d)",
+                       (int)r->build_seconds);
     if (!is_url_text(r->leader_url))
-        return fail(SL_EINVAL, err, errlen, "leader_url: '%s' is not printable ASCII",
-                    shown(r->leader_url, b));
+        return sl_fail(err, errlen, SL_EINVAL, "leader_url: '%s' is not printable ASCII",
+                       shown(r->leader_url, b));
     if (!is_url_text(r->segment_location))
-        return fail(SL_EINVAL, err, errlen, "segment_location: '%s' is not printable ASCII",
-                    shown(r->segment_location, b));
+        return sl_fail(err, errlen, SL_EINVAL, "segment_location: '%s' is not printable ASCII",
+                       shown(r->segment_location, b));
     return 0;
 }
 
@@ -423,12 +415,12 @@ int rpc_resp_decode(const uint8_t *buf, size_t len, rpc_resp *out, char *err, si
 {
     memset(out, 0, sizeof *out);
     if (len > RPC_MAX_BODY)
-        return fail(SL_ELIMIT, err, errlen, "response of %zu bytes, over the %u byte cap", len,
-                    RPC_MAX_BODY);
+        return sl_fail(err, errlen, SL_ELIMIT, "response of %zu bytes, over the %u byte cap", len,
+                       RPC_MAX_BODY);
     int rc = wire_scan(buf, len, RESP_STRING_FIELDS, err, errlen);
     if (rc) return rc;
     Sluice__V1__CompletionResponse *m = sluice__v1__completion_response__unpack(NULL, len, buf);
-    if (!m) return fail(SL_ECORRUPT, err, errlen, "not a CompletionResponse");
+    if (!m) return sl_fail(err, errlen, SL_ECORRUPT, "not a CompletionResponse");
     if ((rc = take_str(out->leader_url, sizeof out->leader_url, m->leader_url, "leader_url", err,
                        errlen)) ||
         (rc = take_str(out->segment_location, sizeof out->segment_location, m->segment_location,
@@ -468,8 +460,7 @@ int rpc_resp_encode(const rpc_resp *resp, uint8_t **buf, size_t *len, char *err,
     m.crc = resp->crc;
     m.message = (char *)resp->message;
     size_t n = sluice__v1__completion_response__get_packed_size(&m);
-    uint8_t *b = malloc(n ? n : 1);
-    if (!b) abort();
+    uint8_t *b = sl_xmalloc(n);
     *len = sluice__v1__completion_response__pack(&m, b);
     *buf = b;
     return 0;
@@ -483,8 +474,7 @@ char *rpc_error_body(rpc_twirp_code code, const char *msg, size_t *len)
     if (!name) name = "internal";
     if (!msg) msg = "";
     size_t n = strlen(msg);
-    char *safe = malloc(n + 1);
-    if (!safe) abort();
+    char *safe = sl_xmalloc(n + 1);
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)msg[i];
         safe[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
@@ -523,16 +513,6 @@ fail:
 }
 
 /* ---- client ---- */
-
-/* The text of a failed call, cut to fit. */
-static void set_msg(rpc_resp *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_msg(rpc_resp *out, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out->message, sizeof out->message, fmt, ap);
-    va_end(ap);
-}
 
 static int err_of_twirp(rpc_twirp_code c)
 {
@@ -608,7 +588,7 @@ int rpc_call(httpc *c, const char *base_url, rpc_method m, const rpc_req *req, l
     int rc = rpc_req_check(m, req, err, sizeof err);
     if (rc == 0) rc = rpc_req_encode(req, &body, &blen, err, sizeof err);
     if (rc) {
-        set_msg(out, "bad request: %s", err);
+        sl_fail(out->message, sizeof out->message, rc, "bad request: %s", err);
         goto done;
     }
     size_t bl = strlen(base_url);
@@ -616,38 +596,38 @@ int rpc_call(httpc *c, const char *base_url, rpc_method m, const rpc_req *req, l
         bl--;
     char url[RPC_URL_MAX + 64];
     if (bl > RPC_URL_MAX) {
-        set_msg(out, "base URL longer than %d bytes", RPC_URL_MAX);
-        rc = SL_EINVAL;
+        rc = sl_fail(out->message, sizeof out->message, SL_EINVAL, "base URL longer than %d bytes",
+                     RPC_URL_MAX);
         goto done;
     }
     snprintf(url, sizeof url, "%.*s%s", (int)bl, base_url, rpc_method_path(m));
 
     rc = httpc_request(c, "POST", url, RPC_CONTENT_TYPE, body, blen, timeout_ms, &hr);
     if (rc) {
-        set_msg(out, "%s", hr.error);
+        sl_fail(out->message, sizeof out->message, rc, "%s", hr.error);
         goto done;
     }
     if (hr.status == 200) {
         if (!rpc_ctype_is_protobuf(hr.content_type)) {
-            set_msg(out, "%s: 200 reply of type '%s', not %s", url, hr.content_type,
-                    RPC_CONTENT_TYPE);
-            rc = SL_EFORMAT;
+            rc = sl_fail(out->message, sizeof out->message, SL_EFORMAT,
+                         "%s: 200 reply of type '%s', not %s", url, hr.content_type,
+                         RPC_CONTENT_TYPE);
             goto done;
         }
         rc = rpc_resp_decode(hr.body ? (const uint8_t *)hr.body : (const uint8_t *)"", hr.len, out,
                              err, sizeof err);
-        if (rc) set_msg(out, "%s: bad reply: %s", url, err);
+        if (rc) sl_fail(out->message, sizeof out->message, rc, "%s: bad reply: %s", url, err);
         goto done;
     }
     rpc_twirp_code code;
     char msg[512];
     if (hr.body && rpc_error_parse(hr.body, hr.len, &code, msg, sizeof msg) == 0) {
-        rc = err_of_twirp(code);
-        set_msg(out, "%s: HTTP %ld %s: %s", url, hr.status, rpc_twirp_code_name(code), msg);
+        rc = sl_fail(out->message, sizeof out->message, err_of_twirp(code), "%s: HTTP %ld %s: %s",
+                     url, hr.status, rpc_twirp_code_name(code), msg);
     } else {
-        rc = err_of_http(hr.status);
-        set_msg(out, "%s: HTTP %ld%s%.200s", url, hr.status, hr.len ? ": " : "",
-                hr.body ? hr.body : "");
+        rc = sl_fail(out->message, sizeof out->message, err_of_http(hr.status),
+                     "%s: HTTP %ld%s%.200s", url, hr.status, hr.len ? ": " : "",
+                     hr.body ? hr.body : "");
     }
 done:
     free(body);

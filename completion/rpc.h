@@ -28,6 +28,7 @@
 #define SL_RPC_H
 
 #include "common/httpc.h"
+#include "common/limits.h"
 #include "segment/segname.h"
 
 #include <stdbool.h>
@@ -37,8 +38,7 @@
 #define RPC_PATH_PREFIX "/twirp/sluice.v1.Completion/"
 #define RPC_ROUTE_PATTERN "/twirp/sluice.v1.Completion/{method}" /* for httpd routes */
 #define RPC_CONTENT_TYPE "application/protobuf"
-#define RPC_MAX_BODY (64u << 10) /* cap on an encoded request or response */
-#define RPC_INSTANCE_MAX 128
+#define RPC_MAX_BODY (64u << 10)   /* cap on an encoded request or response */
 #define RPC_URL_MAX 2048           /* location, leader_url, segment_location */
 #define RPC_MESSAGE_MAX 1024       /* longer response messages are cut (UTF-8 safe) */
 #define RPC_EXTRA_SECONDS_MAX 1800 /* ExtendBuildTime: the 30 min ceiling of DESIGN §4 */
@@ -106,8 +106,8 @@ typedef enum rpc_twirp_code {
 
 /* CompletionRequest. Which fields matter depends on the method (rpc_req_check). */
 typedef struct rpc_req {
-    char segment[SEGNAME_MAX];           /* required: a valid segment name */
-    char instance[RPC_INSTANCE_MAX + 1]; /* required: [A-Za-z0-9_.-]{1,128} */
+    char segment[SL_SEGNAME_MAX];        /* required: a valid segment name */
+    char instance[SL_IDENT_MAX + 1];     /* required: [A-Za-z0-9_.-]{1,128} */
     int64_t offset;                      /* >= 0: next offset the replica would consume */
     rpc_reason reason;
     int64_t rows;                   /* >= 0 */

@@ -1,6 +1,7 @@
 /* Segment metadata codec (see segmeta.h). */
 #include "completion/segmeta.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 #include "proto/metadata.pb-c.h"
 #include "segment/segname.h"
 
@@ -39,8 +40,7 @@ int segmeta_encode(const segmeta *m, uint8_t **out, size_t *len)
     pb.commit_time_ms = m->commit_time_ms;
     pb.rows_per_byte = m->rows_per_byte;
     *len = sluice__meta__v1__segment_metadata__get_packed_size(&pb);
-    *out = malloc(*len ? *len : 1);
-    if (!*out) abort();
+    *out = sl_xmalloc(*len);
     sluice__meta__v1__segment_metadata__pack(&pb, *out);
     return 0;
 }
@@ -50,8 +50,7 @@ static int segmeta__copy(char *dst, size_t cap, const char *src, const char *wha
 {
     size_t n = src ? strlen(src) : 0;
     if (n >= cap) {
-        snprintf(err, errlen, "%s too long", what);
-        return SL_ECORRUPT;
+        return sl_fail(err, errlen, SL_ECORRUPT, "%s too long", what);
     }
     memcpy(dst, src ? src : "", n + 1);
     return 0;
@@ -60,14 +59,13 @@ static int segmeta__copy(char *dst, size_t cap, const char *src, const char *wha
 int segmeta_decode(const uint8_t *buf, size_t len, segmeta *m, char *err, size_t errlen)
 {
     if (len > SEGMETA_MAX_BYTES) {
-        snprintf(err, errlen, "segment metadata of %zu bytes", len);
-        return SL_ECORRUPT;
+        return sl_fail(err, errlen, SL_ECORRUPT, "segment metadata of %zu bytes", len);
     }
     Sluice__Meta__V1__SegmentMetadata *pb =
         sluice__meta__v1__segment_metadata__unpack(NULL, len, buf);
     if (!pb) {
-        snprintf(err, errlen, "segment metadata is not a SegmentMetadata protobuf");
-        return SL_ECORRUPT;
+        return sl_fail(err, errlen, SL_ECORRUPT,
+                       "segment metadata is not a SegmentMetadata protobuf");
     }
     int rc = SL_ECORRUPT;
     memset(m, 0, sizeof *m);

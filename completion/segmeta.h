@@ -6,6 +6,7 @@
 #define SL_SEGMETA_H
 
 #include "common/jsonw.h"
+#include "common/limits.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -19,8 +20,8 @@ typedef enum segmeta_status {
 } segmeta_status;
 
 typedef struct segmeta {
-    char segment[192];
-    char table[129];
+    char segment[SL_SEGNAME_MAX];
+    char table[SL_IDENT_MAX + 1];
     int32_t partition;
     int64_t sequence;
     segmeta_status status;
@@ -33,7 +34,7 @@ typedef struct segmeta {
     int64_t flush_rows;
     int64_t flush_time_ms;
     int64_t size_bytes;
-    char committer[129];
+    char committer[SL_IDENT_MAX + 1];
     int64_t commit_time_ms;
     double rows_per_byte;
 } segmeta;

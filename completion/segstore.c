@@ -15,6 +15,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 #include "segment/seg_reader.h"
 #include "segment/segname.h"
 
@@ -23,7 +24,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,22 +50,10 @@ struct segstore_upload {
     bool failed; /* a write failed or hit the cap: the file is not what the client sent */
     int write_rc; /* the failed write's class (SL_ENOSPACE, SL_EDISK, SL_EIO), or 0 */
     uint64_t size;
-    char table[SEGNAME_TABLE_MAX + 1];
-    char segment[SEGNAME_MAX];
+    char table[SL_IDENT_MAX + 1];
+    char segment[SL_SEGNAME_MAX];
     char tmp[PATH_MAX];
 };
-
-__attribute__((format(printf, 4, 5))) static int ss__err(char *err, size_t errlen, int code,
-                                                         const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* Names are checked before anything else; the rejected text is not echoed (it may hold
  * control bytes or be very long). */
@@ -73,11 +61,11 @@ static int ss__check(const char *table, const char *segment, char *err, size_t e
 {
     segname n;
     if (!table || !segname_valid_table(table))
-        return ss__err(err, errlen, SL_EINVAL, "invalid table name");
+        return sl_fail(err, errlen, SL_EINVAL, "invalid table name");
     if (!segment || segname_parse(segment, &n) != 0)
-        return ss__err(err, errlen, SL_EINVAL, "invalid segment name");
+        return sl_fail(err, errlen, SL_EINVAL, "invalid segment name");
     if (strcmp(n.table, table) != 0)
-        return ss__err(err, errlen, SL_EINVAL, "segment %s does not belong to table %s", segment,
+        return sl_fail(err, errlen, SL_EINVAL, "segment %s does not belong to table %s", segment,
                        table);
     return 0;
 }
@@ -128,19 +116,20 @@ static int ss__name_noreplace(const char *from, const char *to, bool *moved, cha
     if (link(from, to) == 0) return 0;
     int e = errno;
     if (e == EEXIST) return SL_EEXIST;
-    if (e == ENOENT) return ss__err(err, errlen, SL_ENOENT, "%s: %s", from, strerror(e));
+    if (e == ENOENT) return sl_fail(err, errlen, SL_ENOENT, "%s: %s", from, strerror(e));
     if (e != EPERM && e != EOPNOTSUPP && e != ENOSYS && e != EMLINK && e != EXDEV)
-        return ss__err(err, errlen, SL_EIO, "link %s: %s", to, strerror(e));
+        return sl_fail(err, errlen, SL_EIO, "link %s: %s", to, strerror(e));
     if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) {
         *moved = true;
         return 0;
     }
     if (errno == EEXIST) return SL_EEXIST;
     if (errno == EINVAL || errno == ENOSYS)
-        return ss__err(err, errlen, SL_EIO,
+        return sl_fail(err, errlen, SL_EIO,
                        "%s: file system supports neither link(2) nor RENAME_NOREPLACE; the "
-                       "store cannot commit without overwrite protection", to);
-    return ss__err(err, errlen, SL_EIO, "rename %s: %s", to, strerror(errno));
+                       "store cannot commit without overwrite protection",
+                       to);
+    return sl_fail(err, errlen, SL_EIO, "rename %s: %s", to, strerror(errno));
 }
 
 /* mkdir -p; returns 0 or SL_EIO. */
@@ -154,7 +143,7 @@ static int ss__mkdirs(const char *path, char *err, size_t errlen)
         char c = buf[i];
         buf[i] = 0;
         if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return ss__err(err, errlen, SL_EIO, "mkdir %s: %s", buf, strerror(errno));
+            return sl_fail(err, errlen, SL_EIO, "mkdir %s: %s", buf, strerror(errno));
         buf[i] = c;
     }
     return 0;
@@ -164,49 +153,49 @@ int segstore_open(const char *uri, const segstore_opts *opts, segstore **out, ch
                   size_t errlen)
 {
     *out = NULL;
-    if (!uri || !*uri) return ss__err(err, errlen, SL_EINVAL, "deepstore.uri/data.dir is empty");
+    if (!uri || !*uri) return sl_fail(err, errlen, SL_EINVAL, "deepstore.uri/data.dir is empty");
     const char *path = uri, *sep = strstr(uri, "://");
     if (sep && !memchr(uri, '/', (size_t)(sep - uri))) { /* "scheme://": a URI, not a path */
         int n = (int)(sep - uri);
         if (n != 4 || strncasecmp(uri, "file", 4) != 0)
-            return ss__err(err, errlen, SL_EINVAL,
+            return sl_fail(err, errlen, SL_EINVAL,
                            "deepstore.uri: scheme '%.*s' is not supported (use "
-                           "file:///absolute/path or a local directory)", n, uri);
+                           "file:///absolute/path or a local directory)",
+                           n, uri);
         path = sep + 3;
         if (strncmp(path, "localhost/", 10) == 0) path += 9;
         if (path[0] != '/')
-            return ss__err(err, errlen, SL_EINVAL,
+            return sl_fail(err, errlen, SL_EINVAL,
                            "deepstore.uri '%s': needs an absolute path (file:///abs/path)", uri);
         if (strpbrk(path, "%?#"))
-            return ss__err(err, errlen, SL_EINVAL,
+            return sl_fail(err, errlen, SL_EINVAL,
                            "deepstore.uri '%s': escapes, queries and fragments are not supported",
                            uri);
         for (const char *p = path; *p;) { /* no "." or ".." components */
             p += strspn(p, "/");
             size_t len = strcspn(p, "/");
             if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
-                return ss__err(err, errlen, SL_EINVAL,
+                return sl_fail(err, errlen, SL_EINVAL,
                                "deepstore.uri '%s': '.' and '..' are not allowed", uri);
             p += len;
         }
     }
     if (strlen(path) > SS__ROOT_MAX)
-        return ss__err(err, errlen, SL_EINVAL, "segment store root is too long");
+        return sl_fail(err, errlen, SL_EINVAL, "segment store root is too long");
     int rc = ss__mkdirs(path, err, errlen);
     if (rc) return rc;
     char *root = realpath(path, NULL);
-    if (!root) return ss__err(err, errlen, SL_EIO, "%s: %s", path, strerror(errno));
+    if (!root) return sl_fail(err, errlen, SL_EIO, "%s: %s", path, strerror(errno));
     struct stat st;
     if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode) || access(root, W_OK | X_OK) != 0) {
-        rc = ss__err(err, errlen, SL_EIO, "%s: not a writable directory", root);
+        rc = sl_fail(err, errlen, SL_EIO, "%s: not a writable directory", root);
         goto fail;
     }
     if (strlen(root) > SS__ROOT_MAX) {
-        rc = ss__err(err, errlen, SL_EINVAL, "%s: segment store root is too long", root);
+        rc = sl_fail(err, errlen, SL_EINVAL, "%s: segment store root is too long", root);
         goto fail;
     }
-    segstore *s = calloc(1, sizeof *s);
-    if (!s) abort();
+    segstore *s = sl_xcalloc(1, sizeof *s);
     s->root = root;
     s->max_upload = opts && opts->max_upload_bytes ? opts->max_upload_bytes
                                                    : SEGSTORE_DEFAULT_MAX_UPLOAD;
@@ -245,11 +234,10 @@ int segstore_upload_begin(segstore *s, const char *table, const char *segment,
         if (rc) return rc;
     } else if (errno != EEXIST) {
         int e = errno, rc2 = fsutil_errno_err(e);
-        return ss__err(err, errlen, rc2 == SL_ENOENT ? SL_EIO : rc2, "mkdir %s: %s", dir,
+        return sl_fail(err, errlen, rc2 == SL_ENOENT ? SL_EIO : rc2, "mkdir %s: %s", dir,
                        strerror(e));
     }
-    segstore_upload *u = calloc(1, sizeof *u);
-    if (!u) abort();
+    segstore_upload *u = sl_xcalloc(1, sizeof *u);
     u->s = s;
     u->fd = -1;
     snprintf(u->table, sizeof u->table, "%s", table);
@@ -271,7 +259,7 @@ int segstore_upload_begin(segstore *s, const char *table, const char *segment,
     if (u->fd < 0) {
         free(u);
         int rc2 = fsutil_errno_err(e);
-        return ss__err(err, errlen, rc2 == SL_ENOENT ? SL_EIO : rc2,
+        return sl_fail(err, errlen, rc2 == SL_ENOENT ? SL_EIO : rc2,
                        "create upload temporary in %s: %s", dir, strerror(e));
     }
     *out = u;
@@ -281,17 +269,17 @@ int segstore_upload_begin(segstore *s, const char *table, const char *segment,
 int segstore_upload_write(segstore_upload *u, const void *data, size_t len, char *err,
                           size_t errlen)
 {
-    if (u->failed) return ss__err(err, errlen, SL_ESTATE, "upload already failed");
+    if (u->failed) return sl_fail(err, errlen, SL_ESTATE, "upload already failed");
     if (len > u->s->max_upload - u->size) {
         u->failed = true;
-        return ss__err(err, errlen, SL_ELIMIT, "segment %s: upload exceeds %llu bytes", u->segment,
+        return sl_fail(err, errlen, SL_ELIMIT, "segment %s: upload exceeds %llu bytes", u->segment,
                        (unsigned long long)u->s->max_upload);
     }
     int e = 0, rc = fsutil_write_fd(u->fd, data, len, &e);
     if (rc) {
         u->failed = true;
         u->write_rc = rc;
-        return ss__err(err, errlen, rc, "write %s: %s", u->tmp, strerror(e));
+        return sl_fail(err, errlen, rc, "write %s: %s", u->tmp, strerror(e));
     }
     u->size += len;
     return 0;
@@ -303,20 +291,18 @@ int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, siz
     char pending[PATH_MAX] = "";
     if (u->failed) {
         /* a failed write keeps its disk class, so the reply can say 507 for a full store */
-        rc = ss__err(err, errlen, u->write_rc ? u->write_rc : SL_ESTATE,
+        rc = sl_fail(err, errlen, u->write_rc ? u->write_rc : SL_ESTATE,
                      "segment %s: upload had failed", u->segment);
         goto fail;
     }
     if (fsync(u->fd) != 0) {
-        rc = ss__err(err, errlen, fsutil_errno_err(errno), "fsync %s: %s", u->tmp,
-                     strerror(errno));
+        rc = sl_fail(err, errlen, fsutil_errno_err(errno), "fsync %s: %s", u->tmp, strerror(errno));
         goto fail;
     }
     int fd = u->fd;
     u->fd = -1;
     if (close(fd) != 0) {
-        rc = ss__err(err, errlen, fsutil_errno_err(errno), "close %s: %s", u->tmp,
-                     strerror(errno));
+        rc = sl_fail(err, errlen, fsutil_errno_err(errno), "close %s: %s", u->tmp, strerror(errno));
         goto fail;
     }
     /* seg_reader_open is seg_verify_file's full check (structure + CRC), and gives the
@@ -325,7 +311,7 @@ int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, siz
     int vrc = 0;
     seg_reader *r = seg_reader_open(u->tmp, &vrc, msg, sizeof msg);
     if (!r) {
-        rc = ss__err(err, errlen, vrc ? vrc : SL_ECORRUPT, "segment %s: rejected upload: %s",
+        rc = sl_fail(err, errlen, vrc ? vrc : SL_ECORRUPT, "segment %s: rejected upload: %s",
                      u->segment, msg);
         goto fail;
     }
@@ -334,7 +320,7 @@ int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, siz
     uint32_t crc = seg_reader_crc(r);
     seg_reader_close(r);
     if (!same) {
-        rc = ss__err(err, errlen, SL_EINVAL,
+        rc = sl_fail(err, errlen, SL_EINVAL,
                      "segment %s: uploaded file's metadata names another segment or table",
                      u->segment);
         goto fail;
@@ -342,7 +328,7 @@ int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, siz
     ss__pending_path(u->s, u->table, u->segment, crc, pending);
     if (rename(u->tmp, pending) != 0) {
         int e = errno;
-        rc = ss__err(err, errlen, fsutil_errno_err(e) == SL_ENOENT ? SL_EIO : fsutil_errno_err(e),
+        rc = sl_fail(err, errlen, fsutil_errno_err(e) == SL_ENOENT ? SL_EIO : fsutil_errno_err(e),
                      "rename %s: %s", pending, strerror(e));
         pending[0] = 0;
         goto fail;
@@ -408,7 +394,7 @@ int segstore_promote(segstore *s, const char *table, const char *segment, uint32
     ss__path(s, table, segment, ".seg", cpath);
     ss__pending_path(s, table, segment, crc, ppath);
     if (location && cap && (size_t)snprintf(location, cap, "file://%s", cpath) >= cap)
-        return ss__err(err, errlen, SL_ELIMIT, "location buffer too small");
+        return sl_fail(err, errlen, SL_ELIMIT, "location buffer too small");
     bool moved = false;
     pthread_mutex_lock(&s->lock);
     for (int attempt = 0;; attempt++) {
@@ -421,25 +407,25 @@ int segstore_promote(segstore *s, const char *table, const char *segment, uint32
         if (rc == 0 || rc == SL_ECORRUPT) {
             SL_WARN("segstore", "promote refused table=%s segment=%s committed_crc=%08x crc=%08x",
                     table, segment, (unsigned)have, (unsigned)crc);
-            rc = ss__err(err, errlen, SL_ECONFLICT,
+            rc = sl_fail(err, errlen, SL_ECONFLICT,
                          "segment %s is already committed with crc %08x, not %08x", segment,
                          (unsigned)have, (unsigned)crc);
             goto out;
         }
         if (rc != SL_ENOENT || attempt > 0) {
-            rc = ss__err(err, errlen, SL_EIO, "%s: cannot read the committed file", cpath);
+            rc = sl_fail(err, errlen, SL_EIO, "%s: cannot read the committed file", cpath);
             goto out;
         }
         uint32_t pcrc = 0;
         rc = ss__trailer(ppath, &pcrc);
         if (rc == SL_ENOENT) {
-            rc = ss__err(err, errlen, SL_ENOENT, "segment %s: no verified upload with crc %08x",
+            rc = sl_fail(err, errlen, SL_ENOENT, "segment %s: no verified upload with crc %08x",
                          segment, (unsigned)crc);
             goto out;
         }
         if (rc == 0 && pcrc != crc) rc = SL_ECORRUPT;
         if (rc) {
-            rc = ss__err(err, errlen, rc, "%s: unreadable or trailer disagrees", ppath);
+            rc = sl_fail(err, errlen, rc, "%s: unreadable or trailer disagrees", ppath);
             goto out;
         }
         rc = ss__name_noreplace(ppath, cpath, &moved, err, errlen);
@@ -471,12 +457,12 @@ int segstore_unpromote(segstore *s, const char *table, const char *segment, uint
     uint32_t have = 0;
     rc = ss__trailer(cpath, &have);
     if (rc == SL_ENOENT) {
-        rc = ss__err(err, errlen, SL_ENOENT, "segment %s is not committed", segment);
+        rc = sl_fail(err, errlen, SL_ENOENT, "segment %s is not committed", segment);
         goto out;
     }
     if (rc == 0 && have != crc) rc = SL_ECONFLICT;
     if (rc) {
-        rc = ss__err(err, errlen, rc, "segment %s: committed file is not crc %08x", segment,
+        rc = sl_fail(err, errlen, rc, "segment %s: committed file is not crc %08x", segment,
                      (unsigned)crc);
         goto out;
     }
@@ -485,7 +471,7 @@ int segstore_unpromote(segstore *s, const char *table, const char *segment, uint
     if (rc == SL_EEXIST) rc = 0; /* a pending copy with this CRC is already there */
     if (rc) goto out;
     if (!moved && unlink(cpath) != 0) {
-        rc = ss__err(err, errlen, SL_EIO, "unlink %s: %s", cpath, strerror(errno));
+        rc = sl_fail(err, errlen, SL_EIO, "unlink %s: %s", cpath, strerror(errno));
         goto out;
     }
     rc = fsutil_fsync_parent_dir(cpath, err, errlen);
@@ -538,7 +524,7 @@ static int ss__gc_dir(int dfd, const char *table, int64_t cutoff_ms)
     while ((e = readdir(d)) != NULL) {
         size_t pre = ss__suffix(e->d_name, SS__UP, 16);
         if (!pre) pre = ss__suffix(e->d_name, SS__PENDING, 8);
-        char seg[SEGNAME_MAX];
+        char seg[SL_SEGNAME_MAX];
         segname n;
         struct stat st;
         if (!pre || pre >= sizeof seg) continue;

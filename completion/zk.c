@@ -30,13 +30,14 @@
  * reads are stale and refuse to claim leadership. */
 #include "completion/zk_int.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,26 +52,6 @@
 static const char *const session_names[] = {"?", "CONNECTED", "DISCONNECTED", "EXPIRED"};
 
 /* ---- helpers --------------------------------------------------------------------------- */
-
-void *zk__xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz ? sz : 1);
-    if (!p) {
-        SL_ERROR(SUB, "out of memory");
-        abort();
-    }
-    return p;
-}
-
-char *zk__xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (!p) {
-        SL_ERROR(SUB, "out of memory");
-        abort();
-    }
-    return p;
-}
 
 bool zk__on_dispatcher(zk *z)
 {
@@ -141,17 +122,10 @@ int zk__ready(zk *z)
     return rc;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Append an item; caller holds z->mu. */
 void zk__enqueue(zk *z, item_kind kind, zk_session_event ev, uint64_t id)
 {
-    zk__item *it = zk__xcalloc(1, sizeof *it);
+    zk__item *it = sl_xcalloc(1, sizeof *it);
     it->kind = kind;
     it->ev = ev;
     it->id = id;
@@ -256,7 +230,7 @@ static void zk__log(const char *msg)
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) n--;
     sl_log_level lvl = SL_LOG_DEBUG;
     if (strstr(msg, "ZOO_ERROR@")) {
-        int64_t now = mono_ms(), last = atomic_load(&last_error_ms);
+        int64_t now = sl_clock_mono_ms(), last = atomic_load(&last_error_ms);
         if (now - last >= 1000 && atomic_compare_exchange_strong(&last_error_ms, &last, now))
             lvl = SL_LOG_INFO;
     }
@@ -296,7 +270,7 @@ int zk_get_stat(zk *z, const char *path, uint8_t **data, size_t *len, zk_stat *o
     int cap = 4096;
     /* The value may grow between the attempts; each retry uses the size just reported. */
     for (int attempt = 0; attempt < 4; attempt++) {
-        char *buf = zk__xcalloc(1, (size_t)cap + 1);
+        char *buf = sl_xcalloc(1, (size_t)cap + 1);
         int blen = cap;
         struct Stat st;
         int zr = zoo_get(z->zh, path, 0, buf, &blen, &st);
@@ -413,8 +387,8 @@ int zk_children(zk *z, const char *path, char ***names, size_t *n)
     int zr = zoo_get_children(z->zh, path, 0, &sv);
     if (zr != ZOK) return zk_err(zr, "children", path);
     if (sv.count > 0) {
-        char **out = zk__xcalloc((size_t)sv.count, sizeof *out);
-        for (int32_t i = 0; i < sv.count; i++) out[i] = zk__xstrdup(sv.data[i]);
+        char **out = sl_xcalloc((size_t)sv.count, sizeof *out);
+        for (int32_t i = 0; i < sv.count; i++) out[i] = sl_xstrdup(sv.data[i]);
         qsort(out, (size_t)sv.count, sizeof *out, cmp_str);
         *names = out;
         *n = (size_t)sv.count;
@@ -452,7 +426,8 @@ static int delete_tree(zk *z, const char *path)
         zk_free_strings(names, n);
         if (rc) return rc;
         rc = zk_delete(z, path, -1);
-        if (rc != SL_ECONFLICT) return rc; /* SL_ECONFLICT: a child appeared meanwhile */
+        /* SL_ECONFLICT (a child appeared meanwhile): list the children again */
+        if (sl_err_action_of(rc) != SL_ACT_REFRESH) return rc;
     }
     return SL_ECONFLICT;
 }
@@ -492,9 +467,9 @@ int zk_multi(zk *z, const zk_op *ops, size_t n, int *failed_op)
     if (total > ZK_DATA_MAX) return SL_ELIMIT;
     int rc = zk__ready(z);
     if (rc) return rc;
-    zoo_op_t *zops = zk__xcalloc(n, sizeof *zops);
-    zoo_op_result_t *res = zk__xcalloc(n, sizeof *res);
-    struct Stat *stats = zk__xcalloc(n, sizeof *stats);
+    zoo_op_t *zops = sl_xcalloc(n, sizeof *zops);
+    zoo_op_result_t *res = sl_xcalloc(n, sizeof *res);
+    struct Stat *stats = sl_xcalloc(n, sizeof *stats);
     for (size_t i = 0; i < n; i++) {
         const zk_op *o = &ops[i];
         const char *d = o->data ? (const char *)o->data : "";
@@ -566,8 +541,8 @@ int zk__watch_add(zk *z, const char *path, zk_watch_kind kind,
     if (rc) return rc;
     if (kind != ZK_WATCH_DATA && kind != ZK_WATCH_CHILDREN) return SL_EINVAL;
     if ((rc = zk__ready(z))) return rc;
-    zk__watch *w = zk__xcalloc(1, sizeof *w);
-    w->path = zk__xstrdup(path);
+    zk__watch *w = sl_xcalloc(1, sizeof *w);
+    w->path = sl_xstrdup(path);
     w->kind = kind;
     w->cb = cb;
     w->ctx = ctx;
@@ -708,28 +683,17 @@ static void *dispatcher(void *arg)
 
 /* ---- session -------------------------------------------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 zk *zk_open(const char *connect, unsigned session_timeout_ms, const zk_opts *o, char *err,
             size_t errlen)
 {
     if (err && errlen) err[0] = 0;
     if (!connect || !connect[0] || strlen(connect) > 4096 || session_timeout_ms == 0 ||
         session_timeout_ms > 3600000u) {
-        set_err(err, errlen, "zk_open: bad arguments (connect=%s timeout=%u)",
+        sl_fail(err, errlen, SL_EINVAL, "zk_open: bad arguments (connect=%s timeout=%u)",
                 connect ? connect : "(null)", session_timeout_ms);
         return NULL;
     }
-    zk *z = zk__xcalloc(1, sizeof *z);
+    zk *z = sl_xcalloc(1, sizeof *z);
     pthread_mutex_init(&z->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -746,37 +710,30 @@ zk *zk_open(const char *connect, unsigned session_timeout_ms, const zk_opts *o, 
     if (wait_ms < 2000 && !(o && o->connect_timeout_ms)) wait_ms = 2000;
 
     if (pthread_create(&z->disp, NULL, dispatcher, z) != 0) {
-        set_err(err, errlen, "zk_open: cannot start the dispatcher thread");
+        sl_fail(err, errlen, SL_EIO, "zk_open: cannot start the dispatcher thread");
         goto fail_thread;
     }
     z->disp_started = true;
 
     z->zh = zookeeper_init2(connect, zk__on_session, (int)session_timeout_ms, NULL, z, 0, zk__log);
     if (!z->zh) {
-        set_err(err, errlen, "zookeeper_init(%s) failed: %s", connect, strerror(errno));
+        sl_fail(err, errlen, SL_EIO, "zookeeper_init(%s) failed: %s", connect, strerror(errno));
         goto fail_init;
     }
 
-    int64_t deadline = mono_ms() + wait_ms;
+    int64_t deadline = sl_clock_mono_ms() + wait_ms;
     pthread_mutex_lock(&z->mu);
     while (z->state != ZK_SESSION_CONNECTED && z->state != ZK_SESSION_EXPIRED) {
-        int64_t left = deadline - mono_ms();
-        if (left <= 0) break;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += left / 1000;
-        ts.tv_nsec += (left % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        if (sl_clock_mono_ms() >= deadline) break;
+        struct timespec ts = sl_clock_ts(deadline); /* z->cv is on CLOCK_MONOTONIC */
         pthread_cond_timedwait(&z->cv, &z->mu, &ts);
     }
     zk_session_event st = z->state;
     unsigned negotiated = z->timeout_ms;
     pthread_mutex_unlock(&z->mu);
     if (st != ZK_SESSION_CONNECTED) {
-        set_err(err, errlen, "no ZooKeeper session with %s within %u ms", connect, wait_ms);
+        sl_fail(err, errlen, SL_ETIMEDOUT, "no ZooKeeper session with %s within %u ms", connect,
+                wait_ms);
         goto fail_session;
     }
     const clientid_t *cid = zoo_client_id(z->zh);

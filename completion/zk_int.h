@@ -57,11 +57,8 @@ struct zk {
     void *busy; /* the watch or election the dispatcher is working on */
 };
 
-
 /* ---- zk.c, for election.c ------------------------------------------------------------ */
 
-void *zk__xcalloc(size_t n, size_t sz); /* abort on OOM */
-char *zk__xstrdup(const char *s);
 bool zk__on_dispatcher(zk *z);
 int zk__check_path(const char *path);
 int zk__ready(zk *z); /* 0, SL_ETRANSIENT while disconnected, SL_ESTATE when dead */

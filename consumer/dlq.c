@@ -2,6 +2,7 @@
 #include "consumer/dlq.h"
 #include "common/jsonw.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,32 +22,9 @@ dlq *dlq_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    dlq *d = malloc(sizeof *d);
-    if (!d) abort();
+    dlq *d = sl_xmalloc(sizeof *d);
     d->fd = fd;
     return d;
-}
-
-size_t dlq_base64(const uint8_t *in, size_t len, char *out)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0, i = 0;
-    for (; i + 3 <= len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = tab[v >> 18];
-        out[o++] = tab[(v >> 12) & 63];
-        out[o++] = tab[(v >> 6) & 63];
-        out[o++] = tab[v & 63];
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
-        out[o++] = tab[v >> 18];
-        out[o++] = tab[(v >> 12) & 63];
-        out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-    return o;
 }
 
 static int dlq__emit(dlq *d, jsonw *w)
@@ -73,11 +51,7 @@ int dlq_write_bad(dlq *d, const char *table, int32_t partition, int64_t offset,
     jsonw_key(&w, "reason");
     jsonw_cstr(&w, reason);
     jsonw_key(&w, "payload");
-    char *b64 = malloc(4 * ((len + 2) / 3) + 1);
-    if (!b64) abort();
-    size_t n = dlq_base64(payload, len, b64);
-    jsonw_str(&w, b64, n);
-    free(b64);
+    jsonw_base64(&w, payload, len);
     jsonw_obj_end(&w);
     return dlq__emit(d, &w);
 }

@@ -17,16 +17,13 @@ typedef struct dlq dlq;
  * with dlq_close. */
 dlq *dlq_open(const char *path, char *err, size_t errlen);
 
-/* Record a malformed message; payload is copied (base64). Returns 0 or SL_EIO. */
+/* Record a malformed message; payload is copied (padded base64, common/base64.h). Returns 0
+ * or SL_EIO. */
 int dlq_write_bad(dlq *d, const char *table, int32_t partition, int64_t offset,
                   const char *reason, const uint8_t *payload, size_t len);
 
 /* Record lost offsets [from, to). Returns 0 or SL_EIO. */
 int dlq_write_loss(dlq *d, const char *table, int32_t partition, int64_t from, int64_t to);
-
-/* Standard base64 (RFC 4648, padded) of in[0..len) into out, which must hold
- * 4 * ((len + 2) / 3) + 1 bytes; returns the length written (NUL not counted). */
-size_t dlq_base64(const uint8_t *in, size_t len, char *out);
 
 void dlq_close(dlq *d);
 

@@ -28,6 +28,8 @@
  * keep its text for a STRING column). */
 #include "consumer/jsonscan.h"
 
+#include "common/xalloc.h"
+
 #include <simdjson.h>
 
 #include <cstdio>
@@ -52,16 +54,6 @@ struct hslot {
     uint32_t hash;
     uint32_t idx1; /* field index + 1; 0 = empty */
 };
-
-void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fprintf(stderr, "jsonscan: out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return q;
-}
 
 inline uint64_t load8(const char *p)
 {
@@ -270,7 +262,7 @@ uint32_t push_elem(jsonscan *s)
 {
     if (s->nelems == s->elems_cap) {
         s->elems_cap = s->elems_cap ? s->elems_cap * 2 : 64;
-        s->elems = (jsonscan_val *)xrealloc(s->elems, s->elems_cap * sizeof *s->elems);
+        s->elems = (jsonscan_val *)sl_xrealloc(s->elems, s->elems_cap * sizeof *s->elems);
     }
     return s->nelems++;
 }
@@ -589,17 +581,14 @@ void ensure_capacity(jsonscan *s, size_t len)
     size_t need = len + simdjson::SIMDJSON_PADDING;
     if (need > s->buf_cap) {
         size_t cap = s->buf_cap * 2 > need ? s->buf_cap * 2 : need;
-        s->buf = (char *)xrealloc(s->buf, cap);
+        s->buf = (char *)sl_xrealloc(s->buf, cap);
         /* simdjson may read the padding; keep it defined. */
         memset(s->buf, 0, cap);
         s->buf_cap = cap;
     }
     if (len > s->parser_cap) {
         size_t cap = s->parser_cap * 2 > len ? s->parser_cap * 2 : len;
-        if (s->parser.allocate(cap, kMaxDepth + 1) != simdjson::SUCCESS) {
-            fprintf(stderr, "jsonscan: out of memory (parser for %zu bytes)\n", cap);
-            abort();
-        }
+        if (s->parser.allocate(cap, kMaxDepth + 1) != simdjson::SUCCESS) sl_xoom(cap);
         s->parser_cap = cap;
     }
 }
@@ -612,27 +601,21 @@ jsonscan *jsonscan_new(const char *const *names, const uint32_t *lens, const uin
                        uint32_t n) noexcept
 {
     jsonscan *s = new (std::nothrow) jsonscan();
-    if (!s) {
-        fprintf(stderr, "jsonscan: out of memory\n");
-        abort();
-    }
+    if (!s) sl_xoom(sizeof *s);
     s->n = n;
     size_t arena_len = 8;
     for (uint32_t i = 0; i < n; i++)
         arena_len += (size_t)lens[i] + 8;
-    s->arena = (char *)xrealloc(nullptr, arena_len);
-    memset(s->arena, 0, arena_len);
-    s->names = (const char **)xrealloc(nullptr, n * sizeof *s->names);
+    s->arena = (char *)sl_xcalloc(arena_len, 1);
+    s->names = (const char **)sl_xmalloc(n * sizeof *s->names);
     for (size_t i = 0, off = 0; i < n; off += (size_t)lens[i] + 8, i++) {
         memcpy(s->arena + off, names[i], lens[i]);
         s->names[i] = s->arena + off;
     }
-    s->lens = (uint32_t *)xrealloc(nullptr, n * sizeof *s->lens);
-    s->flags = (uint8_t *)xrealloc(nullptr, n);
-    s->vals = (jsonscan_val *)xrealloc(nullptr, n * sizeof *s->vals);
-    s->gen_of = (uint32_t *)xrealloc(nullptr, n * sizeof *s->gen_of);
-    memset(s->vals, 0, n * sizeof *s->vals);
-    memset(s->gen_of, 0, n * sizeof *s->gen_of);
+    s->lens = (uint32_t *)sl_xmalloc(n * sizeof *s->lens);
+    s->flags = (uint8_t *)sl_xmalloc(n);
+    s->vals = (jsonscan_val *)sl_xcalloc(n, sizeof *s->vals);
+    s->gen_of = (uint32_t *)sl_xcalloc(n, sizeof *s->gen_of);
     s->gen = 1;
 
     /* Load factor <= 1/2 keeps probe sequences to one or two slots. */
@@ -640,8 +623,7 @@ jsonscan *jsonscan_new(const char *const *names, const uint32_t *lens, const uin
     while (size < 2 * n)
         size *= 2;
     s->mask = size - 1;
-    s->table = (hslot *)xrealloc(nullptr, size * sizeof *s->table);
-    memset(s->table, 0, size * sizeof *s->table);
+    s->table = (hslot *)sl_xcalloc(size, sizeof *s->table);
     for (uint32_t i = 0; i < n; i++) {
         s->lens[i] = lens[i];
         s->flags[i] = flags ? flags[i] : 0;

@@ -4,6 +4,7 @@
  * It allocates nothing; counters are single-writer atomics updated with plain stores. */
 #include "consumer/pcons.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "consumer/rowdec.h"
 
 #include <stdio.h>
@@ -14,7 +15,6 @@
 #include <string.h>
 
 #define PCONS_SIZE_CHECK_EVERY 1024 /* rows between mutable-segment memory readings */
-
 
 struct pcons {
     const pcons_table *t;
@@ -152,8 +152,7 @@ static void pcons__full(pcons *p, pcons_end why)
 
 pcons *pcons_new(const pcons_table *t, int32_t partition)
 {
-    pcons *p = calloc(1, sizeof *p);
-    if (!p) abort();
+    pcons *p = sl_xcalloc(1, sizeof *p);
     p->t = t;
     p->partition = partition;
     p->dec = rowdec_new(t->schema, t->max_message_bytes);
@@ -172,8 +171,7 @@ void pcons_start_segment(pcons *p, int64_t seq, const char *name, int64_t start_
     mseg_free(p->seg);
     p->seg = mseg_new(p->t->schema, p->t->no_dictionary);
     free(p->name);
-    p->name = strdup(name);
-    if (!p->name) abort();
+    p->name = sl_xstrdup(name);
     p->seq = seq;
     p->start = start_offset;
     pcons__set_next(p, start_offset);

@@ -15,6 +15,7 @@
  * - Number text is parsed with the "C" locale, never the process locale. */
 #include "consumer/rowdec.h"
 
+#include "common/xalloc.h"
 #include "consumer/jsonscan.h"
 
 #include <locale.h>
@@ -84,16 +85,6 @@ static const char *kind_name(uint8_t k)
     return k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
 }
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fprintf(stderr, "rowdec: out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return q;
-}
-
 const char *rowdec_reason_name(rowdec_reason r)
 {
     if ((unsigned)r >= ROWDEC_REASON__COUNT) return "unknown";
@@ -102,16 +93,15 @@ const char *rowdec_reason_name(rowdec_reason r)
 
 rowdec *rowdec_new(const schema *s, size_t max_message_bytes)
 {
-    rowdec *d = xrealloc(NULL, sizeof *d);
-    memset(d, 0, sizeof *d);
+    rowdec *d = sl_xcalloc(1, sizeof *d);
     d->s = s;
     d->max_bytes = max_message_bytes ? max_message_bytes : ROWDEC_DEFAULT_MAX;
     if (d->max_bytes > ROWDEC_HARD_MAX) d->max_bytes = ROWDEC_HARD_MAX;
 
     uint32_t n = s->nfields;
-    d->names = xrealloc(NULL, n * sizeof *d->names);
-    d->lens = xrealloc(NULL, n * sizeof *d->lens);
-    d->flags = xrealloc(NULL, n);
+    d->names = sl_xmalloc(n * sizeof *d->names);
+    d->lens = sl_xmalloc(n * sizeof *d->lens);
+    d->flags = sl_xmalloc(n);
     for (uint32_t i = 0; i < n; i++) {
         d->names[i] = s->fields[i].name;
         d->lens[i] = (uint32_t)strlen(s->fields[i].name);
@@ -119,8 +109,7 @@ rowdec *rowdec_new(const schema *s, size_t max_message_bytes)
     }
     d->scan = jsonscan_new(d->names, d->lens, d->flags, n);
 
-    d->cols = xrealloc(NULL, n * sizeof *d->cols);
-    memset(d->cols, 0, n * sizeof *d->cols);
+    d->cols = sl_xcalloc(n, sizeof *d->cols);
     d->out.ncols = n;
     d->out.cols = d->cols;
 
@@ -246,7 +235,7 @@ static const char *scratch_copy(rowdec *d, const char *p, size_t n)
 {
     if (n + 1 > d->scratch_cap) {
         d->scratch_cap = n + 1 > 64 ? n + 1 : 64;
-        d->scratch = xrealloc(d->scratch, d->scratch_cap);
+        d->scratch = sl_xrealloc(d->scratch, d->scratch_cap);
     }
     memcpy(d->scratch, p, n);
     d->scratch[n] = '\0';
@@ -622,11 +611,11 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
     size_t need_mv = (size_t)jsonscan_nelems(d->scan) + d->s->nfields;
     if (need_mv > d->mv_cap) {
         d->mv_cap = need_mv * 2;
-        d->mv = xrealloc(d->mv, d->mv_cap * sizeof *d->mv);
+        d->mv = sl_xrealloc(d->mv, d->mv_cap * sizeof *d->mv);
     }
     if (len / 2 + 1 > d->bytes_cap) {
         d->bytes_cap = len + 1;
-        d->bytes = xrealloc(d->bytes, d->bytes_cap);
+        d->bytes = sl_xrealloc(d->bytes, d->bytes_cap);
     }
     d->mv_used = 0;
     d->bytes_used = 0;

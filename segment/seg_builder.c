@@ -11,9 +11,8 @@
  * Determinism rests on three rules: dictionaries hold only values referenced by the first
  * `rows` rows, sorted by a total order on the value (never on the source id); every byte of
  * the buffer is either written or zero (calloc); nothing depends on time, host or memory
- * addresses. Sorting uses an LSD radix sort over 64-bit order-preserving keys (integers with
- * the sign bit flipped; floats by a total order on their bits with NaN last) and, for
- * STRING/BYTES, an MSD sort on 8-byte big-endian prefixes, both linear in practice.
+ * addresses. The order and the sorts (radix sorts over 64-bit order-preserving keys, an MSD
+ * sort of byte strings) are segment/seg_sort.h.
  *
  * Hot loops run per source chunk (SEG_CHUNK values) with no per-value calls: the remap is an
  * array lookup and ids are bit-packed into a 64-bit accumulator. */
@@ -21,9 +20,10 @@
 
 #include "common/fsutil.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 #include "segment/seg_format.h"
+#include "segment/seg_sort.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,328 +35,9 @@
 
 /* ---- small helpers ---- */
 
-static void *seg__xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz ? sz : 1);
-    if (!p) {
-        fprintf(stderr, "seg_builder: out of memory (%zu x %zu bytes)\n", n, sz);
-        abort();
-    }
-    return p;
-}
-
-static void *seg__xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "seg_builder: out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return p;
-}
-
 static inline void seg__put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static inline void seg__put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 static inline uint64_t seg__round8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
-
-static int seg__fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int seg__fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
-/* ---- order-preserving keys ---- */
-
-/* Map a value's storage bits to a u64 whose unsigned order is the value order. Floats: the
- * classic sign-flip total order, rotated so every NaN (either sign) sorts after +inf:
- * -inf < ... < -0.0 < +0.0 < ... < +inf < +NaNs (by payload) < -NaNs. The map is a bijection,
- * so equal keys mean identical bits. */
-static inline uint64_t seg__key_f64(uint64_t b)
-{
-    uint64_t t = (b >> 63) ? ~b : (b | 0x8000000000000000ull);
-    return t - 0x000FFFFFFFFFFFFFull;
-}
-static inline uint64_t seg__unkey_f64(uint64_t k)
-{
-    uint64_t t = k + 0x000FFFFFFFFFFFFFull;
-    return (t >> 63) ? (t & 0x7FFFFFFFFFFFFFFFull) : ~t;
-}
-static inline uint64_t seg__key_f32(uint32_t b)
-{
-    uint32_t t = (b >> 31) ? ~b : (b | 0x80000000u);
-    return (uint32_t)(t - 0x007FFFFFu);
-}
-static inline uint32_t seg__unkey_f32(uint64_t k)
-{
-    uint32_t t = (uint32_t)k + 0x007FFFFFu;
-    return (t >> 31) ? (t & 0x7FFFFFFFu) : ~t;
-}
-
-static inline bool seg__is_var(schema_type t) { return t == SCHEMA_STRING || t == SCHEMA_BYTES; }
-
-static uint32_t seg__width(schema_type t)
-{
-    switch (t) {
-    case SCHEMA_INT:
-    case SCHEMA_BOOLEAN:
-    case SCHEMA_FLOAT: return 4;
-    case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP:
-    case SCHEMA_DOUBLE: return 8;
-    default: return 0;
-    }
-}
-
-/* Keys of m fixed-width values of type t at src into out. Returns whether they ascend. */
-static bool seg__keys(schema_type t, const void *src, uint32_t m, uint64_t *out, uint64_t *prev)
-{
-    uint64_t p = *prev;
-    bool asc = true;
-    switch (t) {
-    case SCHEMA_INT:
-    case SCHEMA_BOOLEAN: {
-        const uint32_t *v = src;
-        for (uint32_t i = 0; i < m; i++) {
-            uint64_t k = v[i] ^ 0x80000000u;
-            asc &= k >= p;
-            out[i] = p = k;
-        }
-        break;
-    }
-    case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP: {
-        const uint64_t *v = src;
-        for (uint32_t i = 0; i < m; i++) {
-            uint64_t k = v[i] ^ 0x8000000000000000ull;
-            asc &= k >= p;
-            out[i] = p = k;
-        }
-        break;
-    }
-    case SCHEMA_FLOAT: {
-        const uint32_t *v = src;
-        for (uint32_t i = 0; i < m; i++) {
-            uint64_t k = seg__key_f32(v[i]);
-            asc &= k >= p;
-            out[i] = p = k;
-        }
-        break;
-    }
-    case SCHEMA_DOUBLE: {
-        const uint64_t *v = src;
-        for (uint32_t i = 0; i < m; i++) {
-            uint64_t k = seg__key_f64(v[i]);
-            asc &= k >= p;
-            out[i] = p = k;
-        }
-        break;
-    }
-    default: break;
-    }
-    *prev = p;
-    return asc;
-}
-
-/* Key -> value bits as stored in the column directory's min/max (INT/BOOLEAN sign-extended,
- * FLOAT bits zero-extended). */
-static uint64_t seg__unkey(schema_type t, uint64_t k)
-{
-    switch (t) {
-    case SCHEMA_INT:
-    case SCHEMA_BOOLEAN: return (uint64_t)(int64_t)(int32_t)(uint32_t)(k ^ 0x80000000u);
-    case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP: return k ^ 0x8000000000000000ull;
-    case SCHEMA_FLOAT: return seg__unkey_f32(k);
-    case SCHEMA_DOUBLE: return seg__unkey_f64(k);
-    default: return 0;
-    }
-}
-
-/* ---- radix sorts (LSD, 8-bit digits, digits equal across all keys are skipped) ---- */
-
-typedef struct seg_pair {
-    uint64_t k;
-    uint32_t v;
-    uint32_t pad;
-} seg_pair;
-
-static void seg__isort_pairs(seg_pair *a, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        seg_pair x = a[i];
-        size_t j = i;
-        while (j > 0 && (a[j - 1].k > x.k || (a[j - 1].k == x.k && a[j - 1].v > x.v))) {
-            a[j] = a[j - 1];
-            j--;
-        }
-        a[j] = x;
-    }
-}
-
-/* Sorts a[0..n) by k (stable), using tmp; returns whichever of a/tmp holds the result. */
-static seg_pair *seg__sort_pairs(seg_pair *a, seg_pair *tmp, size_t n)
-{
-    if (n <= 48) {
-        seg__isort_pairs(a, n);
-        return a;
-    }
-    size_t(*cnt)[256] = seg__xcalloc(8, sizeof *cnt);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = a[i].k;
-        for (int d = 0; d < 8; d++) cnt[d][(k >> (8 * d)) & 0xFF]++;
-    }
-    seg_pair *src = a, *dst = tmp;
-    for (int d = 0; d < 8; d++) {
-        unsigned sh = 8u * (unsigned)d;
-        if (cnt[d][(src[0].k >> sh) & 0xFF] == n) continue;
-        size_t sum = 0;
-        for (int b = 0; b < 256; b++) {
-            size_t c = cnt[d][b];
-            cnt[d][b] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++) dst[cnt[d][(src[i].k >> sh) & 0xFF]++] = src[i];
-        seg_pair *t = src;
-        src = dst;
-        dst = t;
-    }
-    free(cnt);
-    return src;
-}
-
-static uint64_t *seg__sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
-{
-    size_t(*cnt)[256] = seg__xcalloc(8, sizeof *cnt);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t k = a[i];
-        for (int d = 0; d < 8; d++) cnt[d][(k >> (8 * d)) & 0xFF]++;
-    }
-    uint64_t *src = a, *dst = tmp;
-    for (int d = 0; d < 8 && n > 0; d++) {
-        unsigned sh = 8u * (unsigned)d;
-        if (cnt[d][(src[0] >> sh) & 0xFF] == n) continue;
-        size_t sum = 0;
-        for (int b = 0; b < 256; b++) {
-            size_t c = cnt[d][b];
-            cnt[d][b] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++) dst[cnt[d][(src[i] >> sh) & 0xFF]++] = src[i];
-        uint64_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    free(cnt);
-    return src;
-}
-
-/* ---- byte-string sort: unsigned memcmp order, a proper prefix first ---- */
-
-typedef struct seg_str {
-    const uint8_t *p;
-    uint32_t len;
-    uint32_t id;
-} seg_str;
-
-static inline int seg__bytes_cmp(const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen)
-{
-    int c = memcmp(a, b, alen < blen ? alen : blen);
-    if (c) return c;
-    return (alen > blen) - (alen < blen);
-}
-
-/* Big-endian 8 bytes of s from depth, zero padded: unsigned order of keys = memcmp order. */
-static inline uint64_t seg__str_key(const seg_str *s, uint32_t depth)
-{
-    uint64_t w = 0;
-    if (s->len >= depth + 8) {
-        memcpy(&w, s->p + depth, 8);
-    } else if (s->len > depth) {
-        memcpy(&w, s->p + depth, s->len - depth);
-    }
-    return __builtin_bswap64(w);
-}
-
-static void seg__isort_str(seg_str *a, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        seg_str x = a[i];
-        size_t j = i;
-        while (j > 0 && seg__bytes_cmp(a[j - 1].p, a[j - 1].len, x.p, x.len) > 0) {
-            a[j] = a[j - 1];
-            j--;
-        }
-        a[j] = x;
-    }
-}
-
-/* Sorts a[0..n), whose first `depth` bytes are all equal. Within a run of equal 8-byte keys,
- * strings that end inside the key are prefixes of the others and go first (ordered by
- * length); the rest continue at depth + 8. Every run but the largest is sorted recursively
- * and the largest by looping, so recursion depth stays below log2(n). */
-static void seg__sort_str(seg_str *a, size_t n, uint32_t depth, seg_pair *s1, seg_pair *s2,
-                          seg_str *tmp)
-{
-    for (;;) {
-        if (n <= 24) {
-            seg__isort_str(a, n);
-            return;
-        }
-        for (size_t i = 0; i < n; i++) {
-            s1[i].k = seg__str_key(&a[i], depth);
-            s1[i].v = (uint32_t)i;
-        }
-        seg_pair *s = seg__sort_pairs(s1, s2, n);
-        for (size_t i = 0; i < n; i++) tmp[i] = a[s[i].v];
-        memcpy(a, tmp, n * sizeof *a);
-        /* s[] keeps the sorted keys; children only touch scratch at their own offsets. */
-        size_t big_lo = 0, big_n = 0;
-        size_t i = 0;
-        while (i < n) {
-            size_t j = i + 1;
-            while (j < n && s[j].k == s[i].k) j++;
-            if (j - i > 1) {
-                /* stable partition of the run: finished strings first */
-                size_t nf = 0, k = 0;
-                for (size_t x = i; x < j; x++)
-                    if (a[x].len <= depth + 8) tmp[nf++] = a[x];
-                k = nf;
-                for (size_t x = i; x < j; x++)
-                    if (a[x].len > depth + 8) tmp[k++] = a[x];
-                size_t nu = k - nf;
-                memcpy(a + i, tmp, (j - i) * sizeof *a);
-                seg__isort_str(a + i, nf); /* equal content: ordered by length */
-                if (nu > 1) {
-                    if (nu > big_n) {
-                        if (big_n > 1)
-                            seg__sort_str(a + big_lo, big_n, depth + 8, s1 + big_lo,
-                                          s2 + big_lo, tmp + big_lo);
-                        big_lo = i + nf;
-                        big_n = nu;
-                    } else {
-                        seg__sort_str(a + i + nf, nu, depth + 8, s1 + i + nf, s2 + i + nf,
-                                      tmp + i + nf);
-                    }
-                }
-            }
-            i = j;
-        }
-        if (big_n <= 1) return;
-        a += big_lo;
-        s1 += big_lo;
-        s2 += big_lo;
-        tmp += big_lo;
-        n = big_n;
-        depth += 8;
-    }
-}
 
 /* ---- per-column analysis ---- */
 
@@ -444,69 +125,68 @@ static int seg__analyse_dict(seg_build *b, seg_col *c)
     uint8_t *used = NULL;
     uint32_t *ids = NULL, *scratch = NULL;
     if (c->nvals > 0 && card == 0)
-        return seg__fail(b->err, b->errlen, SL_EINVAL, "column %s: values but empty dictionary",
-                         c->f->name);
+        return sl_fail(b->err, b->errlen, SL_EINVAL, "column %s: values but empty dictionary",
+                       c->f->name);
     if (card > 0 && !sc->dict_chunks)
-        return seg__fail(b->err, b->errlen, SL_EINVAL, "column %s: no dictionary chunks",
-                         c->f->name);
-    used = seg__xcalloc(card, 1);
-    scratch = seg__xmalloc((size_t)SEG_CHUNK * sizeof *scratch);
+        return sl_fail(b->err, b->errlen, SL_EINVAL, "column %s: no dictionary chunks", c->f->name);
+    used = sl_xcalloc(card, 1);
+    scratch = sl_xmalloc((size_t)SEG_CHUNK * sizeof *scratch);
     for (uint64_t base = 0; base < c->nvals; base += SEG_CHUNK) {
         uint32_t m = seg__chunk_len(c->nvals, base);
         const uint32_t *v = seg_src_ids(sc->val_chunks[base >> SEG_CHUNK_SHIFT], m, scratch);
         for (uint32_t i = 0; i < m; i++) {
             uint32_t id = v[i];
             if (__builtin_expect(id >= card, 0)) {
-                rc = seg__fail(b->err, b->errlen, SL_EINVAL,
-                               "column %s: value %llu has dictionary id %u >= cardinality %u",
-                               c->f->name, (unsigned long long)(base + i), id, card);
+                rc = sl_fail(b->err, b->errlen, SL_EINVAL,
+                             "column %s: value %llu has dictionary id %u >= cardinality %u",
+                             c->f->name, (unsigned long long)(base + i), id, card);
                 goto done;
             }
             used[id] = 1;
         }
     }
     uint32_t nused = 0;
-    ids = seg__xmalloc((size_t)card * sizeof *ids);
+    ids = sl_xmalloc((size_t)card * sizeof *ids);
     for (uint32_t id = 0; id < card; id++)
         if (used[id]) ids[nused++] = id;
-    c->remap = seg__xcalloc(card, sizeof *c->remap);
-    c->order = seg__xmalloc((size_t)nused * sizeof *c->order);
+    c->remap = sl_xcalloc(card, sizeof *c->remap);
+    c->order = sl_xmalloc((size_t)nused * sizeof *c->order);
     c->card = 0;
     if (!c->var) {
-        seg_pair *p = seg__xmalloc((size_t)nused * sizeof *p);
-        seg_pair *t = seg__xmalloc((size_t)nused * sizeof *t);
+        seg_sort_pair *p = sl_xmalloc((size_t)nused * sizeof *p);
+        seg_sort_pair *t = sl_xmalloc((size_t)nused * sizeof *t);
         for (uint32_t i = 0; i < nused; i++) {
             uint64_t bits = seg__fixed_bits(sc->dict_chunks, c->width, ids[i]), prev = 0;
-            seg__keys(c->type, &bits, 1, &p[i].k, &prev);
+            seg_sort_keys(c->type, &bits, 1, &p[i].k, &prev);
             p[i].v = ids[i];
             p[i].pad = 0;
         }
-        seg_pair *s = seg__sort_pairs(p, t, nused);
+        seg_sort_pair *s = seg_sort_pairs(p, t, nused);
         for (uint32_t i = 0; i < nused; i++) {
             if (i == 0 || s[i].k != s[i - 1].k) c->order[c->card++] = s[i].v;
             c->remap[s[i].v] = c->card - 1;
         }
         if (c->card > 0) {
-            c->min_bits = seg__unkey(c->type, s[0].k);
-            c->max_bits = seg__unkey(c->type, s[nused - 1].k);
+            c->min_bits = seg_sort_unkey(c->type, s[0].k);
+            c->max_bits = seg_sort_unkey(c->type, s[nused - 1].k);
         }
         free(p);
         free(t);
     } else {
-        seg_str *a = seg__xmalloc((size_t)nused * sizeof *a);
-        seg_str *tmp = seg__xmalloc((size_t)nused * sizeof *tmp);
-        seg_pair *s1 = seg__xmalloc((size_t)nused * sizeof *s1);
-        seg_pair *s2 = seg__xmalloc((size_t)nused * sizeof *s2);
+        seg_sort_str *a = sl_xmalloc((size_t)nused * sizeof *a);
+        seg_sort_str *tmp = sl_xmalloc((size_t)nused * sizeof *tmp);
+        seg_sort_pair *s1 = sl_xmalloc((size_t)nused * sizeof *s1);
+        seg_sort_pair *s2 = sl_xmalloc((size_t)nused * sizeof *s2);
         for (uint32_t i = 0; i < nused; i++) {
             seg_bytes v = seg__src_bytes(sc->dict_chunks, ids[i]);
             a[i].p = v.len ? v.ptr : (const uint8_t *)"";
             a[i].len = v.len;
             a[i].id = ids[i];
         }
-        seg__sort_str(a, nused, 0, s1, s2, tmp);
+        seg_sort_strs(a, nused, s1, s2, tmp);
         uint64_t bytes = 0;
         for (uint32_t i = 0; i < nused; i++) {
-            if (i == 0 || seg__bytes_cmp(a[i].p, a[i].len, a[i - 1].p, a[i - 1].len) != 0) {
+            if (i == 0 || seg_sort_bytes_cmp(a[i].p, a[i].len, a[i - 1].p, a[i - 1].len) != 0) {
                 c->order[c->card++] = a[i].id;
                 bytes += a[i].len;
             }
@@ -538,22 +218,22 @@ static void seg__analyse_raw_fixed(seg_col *c)
 {
     uint64_t n = c->nvals;
     if (n == 0) return;
-    uint64_t *k = seg__xmalloc(n * sizeof *k);
+    uint64_t *k = sl_xmalloc(n * sizeof *k);
     bool asc = true;
     uint64_t prev = 0;
     for (uint64_t base = 0; base < n; base += SEG_CHUNK)
-        asc &= seg__keys(c->type, c->sc->val_chunks[base >> SEG_CHUNK_SHIFT],
-                         seg__chunk_len(n, base), k + base, &prev);
+        asc &= seg_sort_keys(c->type, c->sc->val_chunks[base >> SEG_CHUNK_SHIFT],
+                             seg__chunk_len(n, base), k + base, &prev);
     uint64_t *s = k, *t = NULL;
     if (!asc) { /* time columns usually arrive sorted: skip the sort then */
-        t = seg__xmalloc(n * sizeof *t);
-        s = seg__sort_u64(k, t, n);
+        t = sl_xmalloc(n * sizeof *t);
+        s = seg_sort_u64(k, t, n);
     }
     uint64_t distinct = 1;
     for (uint64_t i = 1; i < n; i++) distinct += s[i] != s[i - 1];
     c->card = (uint32_t)distinct;
-    c->min_bits = seg__unkey(c->type, s[0]);
-    c->max_bits = seg__unkey(c->type, s[n - 1]);
+    c->min_bits = seg_sort_unkey(c->type, s[0]);
+    c->max_bits = seg_sort_unkey(c->type, s[n - 1]);
     c->has_minmax = true;
     free(k);
     free(t);
@@ -585,7 +265,7 @@ static int seg__analyse_raw_var(seg_build *b, seg_col *c)
     if (n == 0) return 0;
     uint64_t cap = 16;
     while (cap < n * 2) cap <<= 1;
-    uint32_t *slots = seg__xcalloc(cap, sizeof *slots); /* value index + 1, 0 = empty */
+    uint32_t *slots = sl_xcalloc(cap, sizeof *slots); /* value index + 1, 0 = empty */
     uint64_t mask = cap - 1, bytes = 0;
     uint32_t distinct = 0;
     seg_bytes mn = {0}, mx = {0};
@@ -598,10 +278,10 @@ static int seg__analyse_raw_var(seg_build *b, seg_col *c)
             bytes += len;
             if (base + i == 0) {
                 mn = mx = (seg_bytes){p, len};
-            } else if (seg__bytes_cmp(p, len, mn.ptr, mn.len) < 0) {
+            } else if (seg_sort_bytes_cmp(p, len, mn.ptr, mn.len) < 0) {
                 mn = (seg_bytes){p, len};
                 c->min_idx = base + i;
-            } else if (seg__bytes_cmp(p, len, mx.ptr, mx.len) > 0) {
+            } else if (seg_sort_bytes_cmp(p, len, mx.ptr, mx.len) > 0) {
                 mx = (seg_bytes){p, len};
                 c->max_idx = base + i;
             }
@@ -621,8 +301,8 @@ static int seg__analyse_raw_var(seg_build *b, seg_col *c)
     }
     free(slots);
     if (bytes > UINT32_MAX)
-        return seg__fail(b->err, b->errlen, SL_ELIMIT, "column %s: %llu bytes of values > 4 GiB",
-                         c->f->name, (unsigned long long)bytes);
+        return sl_fail(b->err, b->errlen, SL_ELIMIT, "column %s: %llu bytes of values > 4 GiB",
+                       c->f->name, (unsigned long long)bytes);
     c->bytes_len = bytes;
     c->card = distinct;
     c->min_len = mn.len;
@@ -636,38 +316,36 @@ static int seg__analyse_col(seg_build *b, seg_col *c)
     const seg_src_col *sc = c->sc;
     const char *name = c->f->name;
     if ((unsigned)c->type >= SCHEMA_TYPE__COUNT)
-        return seg__fail(b->err, b->errlen, SL_EINVAL, "column %s: unknown type %d", name,
-                         (int)c->type);
+        return sl_fail(b->err, b->errlen, SL_EINVAL, "column %s: unknown type %d", name,
+                       (int)c->type);
     if (c->sv) {
         if (sc->n_values < b->rows)
-            return seg__fail(b->err, b->errlen, SL_EINVAL,
-                             "column %s: %llu values for %llu rows", name,
-                             (unsigned long long)sc->n_values, (unsigned long long)b->rows);
+            return sl_fail(b->err, b->errlen, SL_EINVAL, "column %s: %llu values for %llu rows",
+                           name, (unsigned long long)sc->n_values, (unsigned long long)b->rows);
         c->nvals = b->rows;
     } else {
         if (b->rows > 0 && !sc->mv_end_chunks)
-            return seg__fail(b->err, b->errlen, SL_EINVAL, "column %s: no multi-value offsets",
-                             name);
+            return sl_fail(b->err, b->errlen, SL_EINVAL, "column %s: no multi-value offsets", name);
         uint32_t prev = 0;
         for (uint64_t base = 0; base < b->rows; base += SEG_CHUNK) {
             const uint32_t *e = sc->mv_end_chunks[base >> SEG_CHUNK_SHIFT];
             uint32_t m = seg__chunk_len(b->rows, base);
             for (uint32_t i = 0; i < m; i++) {
                 if (e[i] < prev)
-                    return seg__fail(b->err, b->errlen, SL_EINVAL,
-                                     "column %s: multi-value end of row %llu decreases", name,
-                                     (unsigned long long)(base + i));
+                    return sl_fail(b->err, b->errlen, SL_EINVAL,
+                                   "column %s: multi-value end of row %llu decreases", name,
+                                   (unsigned long long)(base + i));
                 prev = e[i];
             }
         }
         if (prev > sc->n_values)
-            return seg__fail(b->err, b->errlen, SL_EINVAL,
-                             "column %s: multi-value offsets past %llu values", name,
-                             (unsigned long long)sc->n_values);
+            return sl_fail(b->err, b->errlen, SL_EINVAL,
+                           "column %s: multi-value offsets past %llu values", name,
+                           (unsigned long long)sc->n_values);
         c->nvals = prev;
     }
     if (c->nvals > 0 && !sc->val_chunks)
-        return seg__fail(b->err, b->errlen, SL_EINVAL, "column %s: no value chunks", name);
+        return sl_fail(b->err, b->errlen, SL_EINVAL, "column %s: no value chunks", name);
     c->null_count = seg__count_nulls(c, b->rows);
     int rc = 0;
     if (c->dict)
@@ -677,7 +355,7 @@ static int seg__analyse_col(seg_build *b, seg_col *c)
     else
         seg__analyse_raw_fixed(c);
     if (rc == 0 && c->var && c->bytes_len > UINT32_MAX)
-        rc = seg__fail(b->err, b->errlen, SL_ELIMIT, "column %s: dictionary over 4 GiB", name);
+        rc = sl_fail(b->err, b->errlen, SL_ELIMIT, "column %s: dictionary over 4 GiB", name);
     return rc;
 }
 
@@ -687,7 +365,7 @@ static int seg__add(seg_build *b, uint64_t *off, uint64_t len)
 {
     uint64_t r = seg__round8(len);
     if (r < len || *off + r < *off)
-        return seg__fail(b->err, b->errlen, SL_ELIMIT, "segment larger than 2^64 bytes");
+        return sl_fail(b->err, b->errlen, SL_ELIMIT, "segment larger than 2^64 bytes");
     *off += r;
     return 0;
 }
@@ -706,8 +384,7 @@ static int seg__layout(seg_build *b)
         c->name_off = b->meta_off + m;
         m += (uint64_t)c->name_len + 1;
     }
-    if (m > UINT32_MAX)
-        return seg__fail(b->err, b->errlen, SL_ELIMIT, "metadata section over 4 GiB");
+    if (m > UINT32_MAX) return sl_fail(b->err, b->errlen, SL_ELIMIT, "metadata section over 4 GiB");
     b->meta_len = m;
     off += seg__round8(m);
     for (uint32_t i = 0; i < b->ncols; i++) {
@@ -739,7 +416,7 @@ static int seg__layout(seg_build *b)
     b->data_end = off;
     b->file_len = off + SEG_FMT_TRAILER_LEN;
     if (b->file_len > (uint64_t)SIZE_MAX / 2)
-        return seg__fail(b->err, b->errlen, SL_ELIMIT, "segment too large for memory");
+        return sl_fail(b->err, b->errlen, SL_ELIMIT, "segment too large for memory");
     return 0;
 }
 
@@ -752,7 +429,7 @@ static void seg__pack_ids(const seg_col *c, uint8_t *out)
     uint64_t acc = 0;
     unsigned fill = 0;
     uint8_t *o = out;
-    uint32_t *scratch = seg__xmalloc((size_t)SEG_CHUNK * sizeof *scratch);
+    uint32_t *scratch = sl_xmalloc((size_t)SEG_CHUNK * sizeof *scratch);
     for (uint64_t base = 0; base < c->nvals; base += SEG_CHUNK) {
         uint32_t m = seg__chunk_len(c->nvals, base);
         const uint32_t *ids = seg_src_ids(c->sc->val_chunks[base >> SEG_CHUNK_SHIFT], m, scratch);
@@ -920,22 +597,22 @@ static int seg__check_inputs(seg_build *b)
     const seg_src *src = b->src;
     const seg_meta_in *mi = b->meta;
     if (!src || !src->schema || !mi || !mi->name || !mi->table)
-        return seg__fail(b->err, b->errlen, SL_EINVAL, "missing source, schema or metadata");
+        return sl_fail(b->err, b->errlen, SL_EINVAL, "missing source, schema or metadata");
     if (src->rows > SEG_FMT_MAX_ROWS)
-        return seg__fail(b->err, b->errlen, SL_ELIMIT, "%llu rows > %u",
-                         (unsigned long long)src->rows, SEG_FMT_MAX_ROWS);
+        return sl_fail(b->err, b->errlen, SL_ELIMIT, "%llu rows > %u",
+                       (unsigned long long)src->rows, SEG_FMT_MAX_ROWS);
     if (src->schema->nfields > SEG_FMT_MAX_COLS)
-        return seg__fail(b->err, b->errlen, SL_ELIMIT, "%u columns > %u", src->schema->nfields,
-                         SEG_FMT_MAX_COLS);
+        return sl_fail(b->err, b->errlen, SL_ELIMIT, "%u columns > %u", src->schema->nfields,
+                       SEG_FMT_MAX_COLS);
     if (src->schema->nfields > 0 && !src->cols)
-        return seg__fail(b->err, b->errlen, SL_EINVAL, "source has no columns");
+        return sl_fail(b->err, b->errlen, SL_EINVAL, "source has no columns");
     b->time_col = -1;
     if (src->time_column) {
         for (uint32_t i = 0; i < src->schema->nfields; i++)
             if (strcmp(src->schema->fields[i].name, src->time_column) == 0) b->time_col = (int32_t)i;
         if (b->time_col < 0)
-            return seg__fail(b->err, b->errlen, SL_EINVAL, "time column %s is not in the schema",
-                             src->time_column);
+            return sl_fail(b->err, b->errlen, SL_EINVAL, "time column %s is not in the schema",
+                           src->time_column);
     }
     return 0;
 }
@@ -951,14 +628,14 @@ int seg_build_mem(const seg_src *src, const seg_meta_in *meta, uint8_t **out, si
     if (rc) return rc;
     b.rows = src->rows;
     b.ncols = src->schema->nfields;
-    b.cols = seg__xcalloc(b.ncols, sizeof *b.cols);
+    b.cols = sl_xcalloc(b.ncols, sizeof *b.cols);
     for (uint32_t i = 0; i < b.ncols; i++) {
         seg_col *c = &b.cols[i];
         c->sc = &src->cols[i];
         c->f = &src->schema->fields[i];
         c->type = c->f->type;
-        c->width = seg__width(c->type);
-        c->var = seg__is_var(c->type);
+        c->width = schema_type_width(c->type);
+        c->var = schema_type_is_var(c->type);
         c->sv = c->f->single_value;
         c->dict = c->sc->dict;
         rc = seg__analyse_col(&b, c);
@@ -976,7 +653,7 @@ int seg_build_mem(const seg_src *src, const seg_meta_in *meta, uint8_t **out, si
     b.schema_json = schema_to_json(src->schema, &b.schema_len);
     rc = seg__layout(&b);
     if (rc) goto fail;
-    buf = seg__xcalloc(b.file_len, 1);
+    buf = sl_xcalloc(b.file_len, 1);
     for (uint32_t i = 0; i < b.ncols; i++) seg__write_col(&b, &b.cols[i], buf);
     seg__write_meta(&b, buf);
     seg__write_header(&b, buf);

@@ -23,7 +23,9 @@
 #include "segment/seg_reader.h"
 
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 #include "segment/seg_format.h"
+#include "segment/seg_sort.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,21 +139,6 @@ static inline bool seg__in(const seg_parse *p, uint64_t off, uint64_t n)
 static const char *const seg__sec_names[SEG_FMT_SEC__COUNT] = {"dictionary", "bytes", "forward",
                                                                "multi-value offsets", "nulls"};
 
-static bool seg__is_var(schema_type t) { return t == SCHEMA_STRING || t == SCHEMA_BYTES; }
-
-static uint32_t seg__width(schema_type t)
-{
-    switch (t) {
-    case SCHEMA_INT:
-    case SCHEMA_BOOLEAN:
-    case SCHEMA_FLOAT: return 4;
-    case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP:
-    case SCHEMA_DOUBLE: return 8;
-    default: return 0;
-    }
-}
-
 /* A NUL-terminated string of len bytes at off with no NUL inside. */
 static bool seg__cstr_ok(const seg_parse *p, uint64_t off, uint64_t len)
 {
@@ -215,36 +202,9 @@ static schema_value seg__fixed_value(schema_type t, uint64_t bits)
 
 /* ---- content checks (run once the column's structure is valid) ---- */
 
-/* Unsigned order of the key = the format's value order for fixed-width type t, from the
- * stored bits (width 4 types in the low 32 bits). Floats, per docs/segment-format.md:
- * -inf < ... < -0.0 < +0.0 < ... < +inf < +NaNs (ascending bits) < -NaNs (descending). */
-static inline uint64_t seg__order_key(schema_type t, uint64_t b)
-{
-    switch (t) {
-    case SCHEMA_INT:
-    case SCHEMA_BOOLEAN: return (uint32_t)b ^ 0x80000000u;
-    case SCHEMA_FLOAT: {
-        uint32_t x = (uint32_t)b, k = (x >> 31) ? ~x : (x | 0x80000000u);
-        return (uint32_t)(k - 0x007FFFFFu);
-    }
-    case SCHEMA_DOUBLE: {
-        uint64_t k = (b >> 63) ? ~b : (b | 0x8000000000000000ull);
-        return k - 0x000FFFFFFFFFFFFFull;
-    }
-    default: return b ^ 0x8000000000000000ull; /* LONG, TIMESTAMP */
-    }
-}
-
 static inline uint64_t seg__ldw(const uint8_t *p, uint32_t width)
 {
     return width == 4 ? seg__ld32(p) : seg__ld64(p);
-}
-
-static inline int seg__bytes_cmp(const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t blen)
-{
-    int c = alen && blen ? memcmp(a, b, alen < blen ? alen : blen) : 0;
-    if (c) return c;
-    return (alen > blen) - (alen < blen);
 }
 
 /* Value i of a var column: file offset *off of its bytes and its length, from the u32
@@ -287,7 +247,7 @@ static int seg__check_dict(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t
         uint32_t plen = seg__var_at(c->dict, 0, bytes_off, &po), klen;
         for (uint32_t k = 1; k < card; k++, po = ko, plen = klen) {
             klen = seg__var_at(c->dict, k, bytes_off, &ko);
-            int cmp = seg__bytes_cmp(p->buf + po, plen, p->buf + ko, klen);
+            int cmp = seg_sort_bytes_cmp(p->buf + po, plen, p->buf + ko, klen);
             SEG_CORRUPT(p, cmp != 0, dict_off + (uint64_t)k * 4,
                         "column %u: dictionary entry %u duplicates entry %u", i, k, k - 1);
             SEG_CORRUPT(p, cmp < 0, dict_off + (uint64_t)k * 4,
@@ -305,9 +265,9 @@ static int seg__check_dict(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t
                     "entry %u at %llu (%u bytes)",
                     i, (unsigned long long)max, max_len, card - 1, (unsigned long long)hi, hi_len);
     } else {
-        uint64_t prev = seg__order_key(ci->type, seg__ldw(c->dict, w));
+        uint64_t prev = seg_sort_key(ci->type, seg__ldw(c->dict, w));
         for (uint32_t k = 1; k < card; k++) {
-            uint64_t key = seg__order_key(ci->type, seg__ldw(c->dict + (uint64_t)k * w, w));
+            uint64_t key = seg_sort_key(ci->type, seg__ldw(c->dict + (uint64_t)k * w, w));
             SEG_CORRUPT(p, key != prev, dict_off + (uint64_t)k * w,
                         "column %u: dictionary entry %u duplicates entry %u", i, k, k - 1);
             SEG_CORRUPT(p, key > prev, dict_off + (uint64_t)k * w,
@@ -325,8 +285,7 @@ static int seg__check_dict(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t
                     i, (unsigned long long)max, card - 1, (unsigned long long)hi);
     }
     /* every entry is used: the dictionary is exactly the set of stored values */
-    used = calloc(((uint64_t)card + 63) / 64, 8);
-    if (!used) abort();
+    used = sl_xcalloc(((uint64_t)card + 63) / 64, 8);
     for (uint64_t v = 0; v < ci->n_values; v++) {
         uint32_t id = seg__unpack(c->fwd, v, ci->bits);
         used[id >> 6] |= (uint64_t)1 << (id & 63);
@@ -360,10 +319,10 @@ static int seg__check_raw(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t 
         hi = lo;
         for (uint64_t v = 1; v < n; v++) {
             len = seg__var_at(c->fwd, v, bytes_off, &off);
-            if (seg__bytes_cmp(p->buf + off, len, p->buf + lo, lo_len) < 0) {
+            if (seg_sort_bytes_cmp(p->buf + off, len, p->buf + lo, lo_len) < 0) {
                 lo = off;
                 lo_len = len;
-            } else if (seg__bytes_cmp(p->buf + off, len, p->buf + hi, hi_len) > 0) {
+            } else if (seg_sort_bytes_cmp(p->buf + off, len, p->buf + hi, hi_len) > 0) {
                 hi = off;
                 hi_len = len;
             }
@@ -379,7 +338,7 @@ static int seg__check_raw(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t 
     } else {
         uint64_t klo = UINT64_MAX, khi = 0, lo = 0, hi = 0;
         for (uint64_t v = 0; v < n; v++) {
-            uint64_t b = seg__ldw(c->fwd + v * w, w), k = seg__order_key(ci->type, b);
+            uint64_t b = seg__ldw(c->fwd + v * w, w), k = seg_sort_key(ci->type, b);
             if (v == 0 || k < klo) {
                 klo = k;
                 lo = b;
@@ -401,8 +360,7 @@ static int seg__check_raw(seg_parse *p, const seg_rcol *c, uint32_t i, uint64_t 
      * recorded cardinality and abandoned as soon as it is exceeded */
     uint64_t cap = 16;
     while (cap < 2 * card + 2) cap <<= 1;
-    slots = calloc(cap, sizeof *slots);
-    if (!slots) abort();
+    slots = sl_xcalloc(cap, sizeof *slots);
     uint64_t distinct = 0;
     for (uint64_t v = 0; v < n; v++) {
         const uint8_t *vp;
@@ -509,8 +467,8 @@ static int seg__parse_col(seg_parse *p, seg_reader *r, uint32_t i, uint64_t hdr_
                 "column %u: unknown flags 0x%x or non-zero reserved field", i, flags);
     const schema_type t = (schema_type)type;
     const bool sv = flags & SEG_FMT_CF_SINGLE_VALUE, dict = flags & SEG_FMT_CF_DICT;
-    const bool var = seg__is_var(t);
-    const uint32_t width = seg__width(t);
+    const bool var = schema_type_is_var(t);
+    const uint32_t width = schema_type_width(t);
     if (dict)
         SEG_CORRUPT(p, bits >= 1 && bits <= 32 && (uint64_t)card <= ((uint64_t)1 << bits),
                     e + SEG_FMT_C_BITS, "column %u: bit width %u invalid for cardinality %u", i,
@@ -752,8 +710,7 @@ static int seg__parse(seg_parse *p, seg_reader *r, uint64_t len)
                 SEG_FMT_H_COLDIR_OFF, "column directory at %llu (%u columns) out of bounds",
                 (unsigned long long)coldir, ncols);
     r->ncols = ncols;
-    r->cols = calloc(ncols ? ncols : 1, sizeof *r->cols);
-    if (!r->cols) abort();
+    r->cols = sl_xcalloc(ncols, sizeof *r->cols);
     if (seg__parse_meta(p, r, hdr_len)) return p->code;
     for (uint32_t i = 0; i < ncols; i++)
         if (seg__parse_col(p, r, i, hdr_len)) return p->code;
@@ -767,8 +724,7 @@ parse_error:
 static seg_reader *seg__open_buf(const uint8_t *buf, size_t len, void *map, int *err,
                                  char *errbuf, size_t errlen)
 {
-    seg_reader *r = calloc(1, sizeof *r);
-    if (!r) abort();
+    seg_reader *r = sl_xcalloc(1, sizeof *r);
     r->buf = buf;
     r->len = len;
     seg_parse p = {.buf = buf, .msg = errbuf, .msglen = errlen, .code = 0};

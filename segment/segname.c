@@ -57,8 +57,8 @@ int segname_format(char *buf, size_t cap, const char *table, int32_t partition,
 
 int segname_parse(const char *name, segname *out)
 {
-    size_t n = strnlen(name, SEGNAME_MAX);
-    if (n >= SEGNAME_MAX || n < 20) return SL_EINVAL;
+    size_t n = strnlen(name, SL_SEGNAME_MAX);
+    if (n >= SL_SEGNAME_MAX || n < 20) return SL_EINVAL;
     /* the last three "__"-separated parts are fixed-shape; the table is what precedes them */
     const char *tpart = name + n - 14;
     if (tpart < name + 2 || tpart[-1] != '_' || tpart[-2] != '_') return SL_EINVAL;
@@ -70,7 +70,7 @@ int segname_parse(const char *name, segname *out)
     while (p1 > name && p1[-1] >= '0' && p1[-1] <= '9') p1--;
     if (p1 - name < 3 || p1[-1] != '_' || p1[-2] != '_') return SL_EINVAL;
     size_t tlen = (size_t)(p1 - 2 - name);
-    if (tlen > SEGNAME_TABLE_MAX) return SL_EINVAL;
+    if (tlen > SL_IDENT_MAX) return SL_EINVAL;
     memcpy(out->table, name, tlen);
     out->table[tlen] = '\0';
     if (!segname_valid_table(out->table)) return SL_EINVAL;

@@ -12,16 +12,19 @@
 #define SL_SEGNAME_H
 
 #include "common/ident.h"
+#include "common/limits.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define SEGNAME_MAX 192 /* a buffer this large holds any valid name + NUL */
-#define SEGNAME_TABLE_MAX IDENT_MAX
+/* Old names of SL_SEGNAME_MAX and SL_IDENT_MAX (common/limits.h), kept until the last files
+ * that use them are converted; new code uses the SL_ names. */
+#define SEGNAME_MAX SL_SEGNAME_MAX
+#define SEGNAME_TABLE_MAX SL_IDENT_MAX
 
 typedef struct segname {
-    char table[SEGNAME_TABLE_MAX + 1];
+    char table[SL_IDENT_MAX + 1];
     int32_t partition;
     int64_t sequence;
     int64_t time_ms; /* the minute, as epoch milliseconds (UTC) */
@@ -30,7 +33,7 @@ typedef struct segname {
 /* Whether table is a valid table name (the grammar above; ident_valid). */
 bool segname_valid_table(const char *table);
 
-/* Format a name into buf (SEGNAME_MAX bytes); time_ms is truncated to the minute.
+/* Format a name into buf (SL_SEGNAME_MAX bytes); time_ms is truncated to the minute.
  * Returns 0, or SL_EINVAL when a part is out of the grammar. */
 int segname_format(char *buf, size_t cap, const char *table, int32_t partition,
                    int64_t sequence, int64_t time_ms);

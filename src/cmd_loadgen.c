@@ -10,6 +10,7 @@
  *
  * Exit 0 only when the delivery report of every message said delivered; the counters live
  * in a context handed to librdkafka as its opaque, not in globals. */
+#include "common/clock.h"
 #include "src/cmds.h"
 
 #include "chaos/evgen.h"
@@ -60,13 +61,6 @@ static void usage(FILE *out)
             "\n"
             "Exit 0 only when every event was delivered. A summary line goes to stderr;\n"
             "progress too when stderr is a terminal.\n");
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -132,7 +126,7 @@ static void progress(bool tty, uint64_t produced, uint64_t rows, const loadgen *
                      double *next)
 {
     if (!tty) return;
-    double t = now_s();
+    double t = sl_clock_mono_s();
     if (t < *next) return;
     *next = t + 0.5;
     fprintf(stderr,
@@ -264,7 +258,7 @@ int cmd_loadgen_main(int argc, char **argv)
     conf = NULL; /* owned by rk now */
 
     bool tty = isatty(STDERR_FILENO);
-    double t0 = now_s(), next_progress = t0 + 0.5;
+    double t0 = sl_clock_mono_s(), next_progress = t0 + 0.5;
     uint64_t bytes = 0, produced = 0;
     char value[EVGEN_JSON_MAX], key[EVGEN_KEY_MAX];
     for (; produced < rows; produced++) {
@@ -272,7 +266,7 @@ int cmd_loadgen_main(int argc, char **argv)
         if (rate > 0) {
             /* Pace against the start time, not the previous row, so rounding never drifts. */
             double due = t0 + (double)produced / rate;
-            for (double t = now_s(); t < due; t = now_s())
+            for (double t = sl_clock_mono_s(); t < due; t = sl_clock_mono_s())
                 rd_kafka_poll(rk, (int)((due - t) * 1000) + 1);
         }
         size_t vlen = evgen_row_json(seed, id, value, sizeof value);
@@ -302,12 +296,12 @@ int cmd_loadgen_main(int argc, char **argv)
 
     /* Every message gets a delivery report by message.timeout.ms at the latest; wait a
      * little longer than that so none is left uncounted. */
-    double flush_deadline = now_s() + (double)timeout_s + 10;
-    while (rd_kafka_outq_len(rk) > 0 && now_s() < flush_deadline) {
+    double flush_deadline = sl_clock_mono_s() + (double)timeout_s + 10;
+    while (rd_kafka_outq_len(rk) > 0 && sl_clock_mono_s() < flush_deadline) {
         rd_kafka_flush(rk, 200);
         progress(tty, produced, rows, &lg, t0, &next_progress);
     }
-    double secs = now_s() - t0;
+    double secs = sl_clock_mono_s() - t0;
     if (tty) fputc('\n', stderr);
 
     char fatal[256] = "";

@@ -4,10 +4,12 @@
  * path a partition consumer takes, so a file built here is byte-identical to one a replica
  * builds from the same rows. Bad rows are skipped and counted per reason (--rejects keeps
  * them, --strict makes the first one fatal). */
+#include "common/clock.h"
 #include "common/jsonw.h"
 #include "common/schema.h"
 #include "common/sl_err.h"
 #include "common/table_config.h"
+#include "common/xalloc.h"
 #include "consumer/mseg.h"
 #include "consumer/rowdec.h"
 #include "segment/seg_builder.h"
@@ -19,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_INPUTS 256
@@ -40,11 +41,10 @@ static const char segment_usage[] =
     "verify  structure and CRC check; exit 0 only when valid, 3 when truncated,\n"
     "        1 when corrupt, 4 when the format version is unknown\n";
 
+/* For the build step below only, which another change is rewriting: use sl_clock_mono_s. */
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    return sl_clock_mono_s();
 }
 
 /* Segment name from the output path: basename without a trailing ".seg". */
@@ -137,7 +137,7 @@ static int cmd_build(int argc, char **argv)
     dec = rowdec_new(s, 0);
     m = mseg_new(s, t ? t->no_dictionary : NULL);
     bool tty = isatty(STDERR_FILENO);
-    double t0 = now_s(), last = t0;
+    double t0 = sl_clock_mono_s(), last = t0;
     for (int f = 0; f < ninputs; f++) {
         FILE *in = strcmp(inputs[f], "-") == 0 ? stdin : fopen(inputs[f], "r");
         if (!in) {
@@ -174,8 +174,8 @@ static int cmd_build(int argc, char **argv)
                 }
                 if (rej) fwrite(line, 1, (size_t)n, rej);
             }
-            if (tty && (rows + bad) % 65536 == 0 && now_s() - last > 0.5) {
-                last = now_s();
+            if (tty && (rows + bad) % 65536 == 0 && sl_clock_mono_s() - last > 0.5) {
+                last = sl_clock_mono_s();
                 fprintf(stderr, "\r%s: %" PRIu64 " rows, %" PRIu64 " rejected", inputs[f], rows,
                         bad);
             }
@@ -201,9 +201,10 @@ static int cmd_build(int argc, char **argv)
         fprintf(stderr, "sluice segment build: %s: %s\n", out, err);
         goto done;
     }
-    fprintf(stderr, "built %s: rows=%" PRIu64 " rejected=%" PRIu64 " bytes=%" PRIu64
-                    " crc=%" PRIu32 " decode_s=%.3f build_s=%.3f\n",
-            out, rows, bad, size, crc, tb - t0, now_s() - tb);
+    fprintf(stderr,
+            "built %s: rows=%" PRIu64 " rejected=%" PRIu64 " bytes=%" PRIu64 " crc=%" PRIu32
+            " decode_s=%.3f build_s=%.3f\n",
+            out, rows, bad, size, crc, tb - t0, sl_clock_mono_s() - tb);
     for (int i = 1; i < ROWDEC_REASON__COUNT; i++)
         if (counts[i])
             fprintf(stderr, "rejected reason=%s rows=%" PRIu64 "\n",
@@ -217,33 +218,6 @@ done:
     tcfg_free(t);
     schema_free(s);
     return rc;
-}
-
-/* One cell as JSON: typed numbers, strings as text, BYTES as lowercase hex. */
-static void put_value(jsonw *w, schema_type t, const schema_value *v)
-{
-    static const char hex[] = "0123456789abcdef";
-    switch (t) {
-    case SCHEMA_INT: jsonw_i64(w, v->u.i32); break;
-    case SCHEMA_BOOLEAN: jsonw_bool(w, v->u.i32 != 0); break;
-    case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP: jsonw_i64(w, v->u.i64); break;
-    case SCHEMA_FLOAT: jsonw_f32(w, v->u.f32); break;
-    case SCHEMA_DOUBLE: jsonw_f64(w, v->u.f64); break;
-    case SCHEMA_STRING: jsonw_str(w, (const char *)v->u.bytes.ptr, v->u.bytes.len); break;
-    case SCHEMA_BYTES: {
-        char *h = malloc((size_t)v->u.bytes.len * 2 + 1);
-        if (!h) abort();
-        for (uint32_t i = 0; i < v->u.bytes.len; i++) {
-            h[2 * i] = hex[v->u.bytes.ptr[i] >> 4];
-            h[2 * i + 1] = hex[v->u.bytes.ptr[i] & 15];
-        }
-        jsonw_str(w, h, (size_t)v->u.bytes.len * 2);
-        free(h);
-        break;
-    }
-    default: jsonw_null(w);
-    }
 }
 
 static void put_opt_i64(jsonw *w, const char *key, int64_t v)
@@ -330,12 +304,12 @@ static int cmd_info(int argc, char **argv)
         jsonw_u64(&w, ci->null_count);
         jsonw_key(&w, "min");
         if (ci->has_minmax)
-            put_value(&w, ci->type, &ci->min);
+            schema_value_json(&w, ci->type, &ci->min, false);
         else
             jsonw_null(&w);
         jsonw_key(&w, "max");
         if (ci->has_minmax)
-            put_value(&w, ci->type, &ci->max);
+            schema_value_json(&w, ci->type, &ci->max, false);
         else
             jsonw_null(&w);
         jsonw_obj_end(&w);
@@ -361,10 +335,7 @@ static void text_value(jsonw *b, schema_type t, const schema_value *v)
     switch (t) {
     case SCHEMA_STRING: jsonw_text(b, (const char *)v->u.bytes.ptr, v->u.bytes.len); return;
     case SCHEMA_BYTES:
-        for (uint32_t i = 0; i < v->u.bytes.len; i++) {
-            snprintf(num, sizeof num, "%02x", v->u.bytes.ptr[i]);
-            jsonw_text(b, num, 2);
-        }
+        jsonw_text_hex(b, v->u.bytes.ptr, v->u.bytes.len);
         return;
     case SCHEMA_FLOAT: n = jsonw_fmt_f32(num, v->u.f32); break;
     case SCHEMA_DOUBLE: n = jsonw_fmt_f64(num, v->u.f64); break;
@@ -400,8 +371,7 @@ static int64_t read_mv(const seg_reader *r, uint32_t c, uint64_t row, schema_val
     int64_t k = seg_reader_mv(r, c, row, *mv, *cap);
     if (k > (int64_t)*cap) {
         *cap = (uint32_t)k;
-        *mv = realloc(*mv, *cap * sizeof **mv);
-        if (!*mv) abort();
+        *mv = sl_xrealloc(*mv, *cap * sizeof **mv);
         k = seg_reader_mv(r, c, row, *mv, *cap);
     }
     return k;
@@ -437,8 +407,7 @@ static int cmd_dump(int argc, char **argv)
     seg_reader *r = open_or_complain("dump", path);
     if (!r) return 1;
     uint32_t ncols = seg_reader_ncols(r), cap = 64;
-    schema_value *mv = malloc(cap * sizeof *mv);
-    if (!mv) abort();
+    schema_value *mv = sl_xmalloc(cap * sizeof *mv);
     jsonw w;
     jsonw_init(&w);
     if (csv) {
@@ -476,11 +445,12 @@ static int cmd_dump(int argc, char **argv)
                 jsonw_null(&w);
             } else if (ci->single_value) {
                 seg_reader_value(r, c, row, &v);
-                put_value(&w, ci->type, &v);
+                schema_value_json(&w, ci->type, &v, false);
             } else {
                 int64_t k = read_mv(r, c, row, &mv, &cap);
                 jsonw_arr_begin(&w);
-                for (int64_t j = 0; j < k; j++) put_value(&w, ci->type, &mv[j]);
+                for (int64_t j = 0; j < k; j++)
+                    schema_value_json(&w, ci->type, &mv[j], false);
                 jsonw_arr_end(&w);
             }
         }

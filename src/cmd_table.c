@@ -11,11 +11,13 @@
  * one) may answer 421 or 503 with `{"leader":"http://host:port"}`; then the request is sent
  * again to that base URL with the same path. Both are bounded by MAX_HOPS. A 503 without a
  * hint (no leader elected yet) is retried for up to NO_LEADER_WAIT_MS. */
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/httpc.h"
 #include "common/schema.h"
 #include "common/sl_err.h"
 #include "common/table_config.h"
+#include "common/xalloc.h"
 #include "segment/segname.h"
 #include "src/cmds.h"
 
@@ -53,13 +55,6 @@ static const char table_usage[] =
     "\n"
     "exit status: 0 ok; 1 invalid file or server error (the server's message is printed);\n"
     "2 usage error\n";
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The server's explanation in an error reply: "error", "message" or "msg" of a JSON object,
  * else the body itself (first line, cut). */
@@ -124,7 +119,7 @@ static int admin_request(httpc *c, const char *cmd, const char *method, const ch
     memcpy(base, controller, n);
     base[n] = '\0';
     httpc_set_redirects(c, MAX_HOPS);
-    int64_t t0 = mono_ms();
+    int64_t t0 = sl_clock_mono_ms();
     long wait_budget = timeout_ms < NO_LEADER_WAIT_MS ? timeout_ms : NO_LEADER_WAIT_MS;
     bool said_waiting = false;
     for (int hop = 0;;) {
@@ -146,15 +141,15 @@ static int admin_request(httpc *c, const char *cmd, const char *method, const ch
         }
         /* 503 without a hint: an election is under way (or the leader is starting). The
          * request was not processed, so it is sent again for a few seconds. */
-        if (r->status != 503 || hint || mono_ms() - t0 + NO_LEADER_RETRY_MS > wait_budget) return 0;
+        if (r->status != 503 || hint || sl_clock_mono_ms() - t0 + NO_LEADER_RETRY_MS > wait_budget)
+            return 0;
         if (!said_waiting)
             fprintf(stderr,
                     "sluice table %s: %s: HTTP 503, no leader yet; retrying for up to "
                     "%ld s\n",
                     cmd, url, wait_budget / 1000);
         said_waiting = true;
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = NO_LEADER_RETRY_MS * 1000000L};
-        nanosleep(&ts, NULL);
+        sl_clock_sleep_ms(NO_LEADER_RETRY_MS);
     }
 }
 
@@ -262,8 +257,7 @@ static int cmd_add(int argc, char **argv)
         goto done;
     static const char k1[] = "{\"tableConfig\":", k2[] = ",\"schema\":", k3[] = "}";
     size_t blen = strlen(k1) + tlen + strlen(k2) + slen + strlen(k3);
-    body = malloc(blen + 1);
-    if (!body) abort();
+    body = sl_xmalloc(blen + 1);
     snprintf(body, blen + 1, "%s%s%s%s%s", k1, ttext, k2, stext, k3);
 
     c = httpc_new();
@@ -339,7 +333,7 @@ static int cmd_segments(int argc, char **argv)
     httpc_resp r;
     httpc_resp_init(&r, SEGMENTS_MAX_BODY);
     json_t *root = NULL;
-    char path[SEGNAME_TABLE_MAX + 32];
+    char path[SL_IDENT_MAX + 32];
     snprintf(path, sizeof path, "/tables/%s/segments", table); /* the grammar needs no escaping */
     if (admin_request(c, "segments", "GET", controller, path, NULL, 0, timeout_ms, &r)) goto done;
     if (r.status != 200) {

@@ -18,10 +18,10 @@
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 #include "completion/cluster_store.h"
 #include "completion/segmeta.h"
 #include "completion/zk.h"
-#include "consumer/dlq.h"
 #include "src/cmds.h"
 
 #include <getopt.h>
@@ -63,14 +63,10 @@ typedef struct zkdump {
 
 static void zkd_base64(jsonw *w, const uint8_t *data, size_t len)
 {
-    char *b = malloc(4 * ((len + 2) / 3) + 1);
-    if (!b) abort();
-    size_t n = dlq_base64(data, len, b);
     jsonw_obj_begin(w);
     jsonw_key(w, "base64");
-    jsonw_str(w, b, n);
+    jsonw_base64(w, data, len);
     jsonw_obj_end(w);
-    free(b);
 }
 
 static bool zkd_is_ws(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -91,8 +87,7 @@ static bool zkd_json(jsonw *w, const uint8_t *data, size_t len, char *why, size_
     size_t a = 0, b = len;
     while (a < b && zkd_is_ws(data[a])) a++;
     while (b > a && zkd_is_ws(data[b - 1])) b--;
-    char *flat = malloc(b - a + 1);
-    if (!flat) abort();
+    char *flat = sl_xmalloc(b - a + 1);
     for (size_t i = a; i < b; i++) {
         char ch = (char)data[i];
         flat[i - a] = (ch == '\n' || ch == '\r' || ch == '\t') ? ' ' : ch;

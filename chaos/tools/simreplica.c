@@ -20,10 +20,12 @@
  *       send the same RPC N times in a row and print the round trip p50/p99
  * Not a test by itself: tests/integration/test_controller.sh and bench/run.sh run it. */
 #include "chaos/evgen.h"
+#include "common/clock.h"
 #include "common/httpc.h"
 #include "common/jsonw.h"
 #include "common/schema.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 #include "completion/cluster_store.h"
 #include "completion/rpc.h"
 #include "completion/zk.h"
@@ -41,7 +43,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_REPLICAS 8
 #define MAX_PARTITIONS 256
 
 typedef struct opts {
@@ -50,7 +51,7 @@ typedef struct opts {
     uint32_t crc;
     const char *location;
     int reason, extra_seconds;
-    char ids[MAX_REPLICAS][64];
+    char ids[SL_MAX_REPLICATION][64];
     int nids;
     int partitions, rounds, lag;
     int64_t rows;
@@ -79,13 +80,6 @@ static pthread_mutex_t lat_mu = PTHREAD_MUTEX_INITIALIZER;
 static double *lat;
 static size_t nlat, caplat;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void fail(const char *fmt, const char *a, const char *b)
 {
     fprintf(stderr, "simreplica: ");
@@ -99,7 +93,7 @@ static void record_latency(double s)
     pthread_mutex_lock(&lat_mu);
     if (nlat == caplat) {
         caplat = caplat ? caplat * 2 : 4096;
-        lat = realloc(lat, caplat * sizeof *lat);
+        lat = sl_xrealloc(lat, caplat * sizeof *lat);
     }
     lat[nlat++] = s;
     pthread_mutex_unlock(&lat_mu);
@@ -118,7 +112,7 @@ static uint8_t *build(const char *name, int p, int64_t seq, int64_t start, int64
         if (rowdec_decode(d, (const uint8_t *)buf, n, &r) == ROWDEC_OK) mseg_append(m, r);
     }
     seg_src src;
-    seg_src_col *cols = calloc(S->nfields, sizeof *cols);
+    seg_src_col *cols = sl_xcalloc(S->nfields, sizeof *cols);
     mseg_src(m, &src, cols);
     seg_meta_in meta = {.name = name, .table = O.table, .partition = p, .sequence = seq,
                         .start_offset = start, .end_offset = end};
@@ -134,13 +128,13 @@ static uint8_t *build(const char *name, int p, int64_t seq, int64_t start, int64
 static int call(httpc *h, char *base, rpc_method m, rpc_req *rq, rpc_resp *rs)
 {
     for (int tries = 0; tries < 150; tries++) {
-        double t0 = now_s();
+        double t0 = sl_clock_mono_s();
         int rc = rpc_call(h, base, m, rq, 15000, rs);
-        double dt = now_s() - t0;
+        double dt = sl_clock_mono_s() - t0;
         atomic_fetch_add(&n_rpcs, 1);
         if (rc == 0 && rs->status == RPC_STATUS_NOT_LEADER) atomic_fetch_add(&n_not_leader, 1);
         if (rc == 0 && rs->status == RPC_STATUS_NOT_LEADER && !rs->leader_url[0]) {
-            usleep(200000); /* no leader known yet: ask again */
+            sl_clock_sleep_ms(200); /* no leader known yet: ask again */
             continue;
         }
         if (rc == 0 && rs->status == RPC_STATUS_NOT_LEADER && rs->leader_url[0]) {
@@ -149,7 +143,12 @@ static int call(httpc *h, char *base, rpc_method m, rpc_req *rq, rpc_resp *rs)
         }
         if (rc == 0 && (rs->status != RPC_STATUS_HOLD || dt < 0.05)) record_latency(dt);
         if (rc == 0) return 0;
-        usleep(200000); /* controller starting, or gone: ask ZooKeeper who leads now */
+        sl_err_action act = sl_err_action_of(rc);
+        if (act != SL_ACT_RETRY && act != SL_ACT_REFRESH) { /* asking again cannot help */
+            fail("%s: %s", rpc_method_name(m), rs->message);
+            return -1;
+        }
+        sl_clock_sleep_ms(200); /* controller starting, or gone: ask ZooKeeper who leads now */
         char *leader = NULL;
         if (cstore_leader_peek(CS, Z, &leader) == 0 && leader && strlen(leader) < 512)
             memcpy(base, leader, strlen(leader) + 1);
@@ -210,7 +209,7 @@ static void next_round(part *pt, httpc *h, const char *base)
     pt->have = false;
     for (int i = 0; i < 100 && !pt->have; i++) {
         pt->have = current_segment(h, base, pt);
-        if (!pt->have) usleep(100000);
+        if (!pt->have) sl_clock_sleep_ms(100);
     }
     if (!pt->have) fail("partition has no consuming segment%s%s", "", "");
 }
@@ -243,7 +242,7 @@ static void *replica_main(void *arg)
             if (call(h, base, RPC_SEGMENT_CONSUMED, &rq, &rs)) break;
             switch (rs.status) {
             case RPC_STATUS_HOLD: atomic_fetch_add(&n_hold, 1); break;
-            case RPC_STATUS_FAILED: usleep(100000); break;
+            case RPC_STATUS_FAILED: sl_clock_sleep_ms(100); break;
             case RPC_STATUS_CATCH_UP:
                 atomic_fetch_add(&n_catchup, 1);
                 if (rs.offset <= off) fail("CATCH_UP to %s not ahead of the replica%s", "", "");
@@ -304,8 +303,9 @@ static void *replica_main(void *arg)
 
 static void parse_ids(const char *list)
 {
-    char *dup = strdup(list), *save = NULL;
-    for (char *t = strtok_r(dup, ",", &save); t && O.nids < MAX_REPLICAS; t = strtok_r(NULL, ",", &save))
+    char *dup = sl_xstrdup(list), *save = NULL;
+    for (char *t = strtok_r(dup, ",", &save); t && O.nids < SL_MAX_REPLICATION;
+         t = strtok_r(NULL, ",", &save))
         snprintf(O.ids[O.nids++], sizeof O.ids[0], "%s", t);
     free(dup);
 }
@@ -400,11 +400,11 @@ int main(int argc, char **argv)
         int rc = rpc_call(h, O.controller, m, &rq, 15000, &rs);
         if (rc == 0 && !strcmp(mode, "rtt")) { /* round trips of the same call, one at a time */
             int count = O.rounds > 0 ? O.rounds : 1000;
-            double *t = calloc((size_t)count, sizeof *t);
+            double *t = sl_xcalloc((size_t)count, sizeof *t);
             for (int i = 0; i < count && rc == 0; i++) {
-                double t0 = now_s();
+                double t0 = sl_clock_mono_s();
                 rc = rpc_call(h, O.controller, m, &rq, 15000, &rs);
-                t[i] = now_s() - t0;
+                t[i] = sl_clock_mono_s() - t0;
             }
             qsort(t, (size_t)count, sizeof *t, cmpd);
             printf("| RPC round trip, %s -> %s, %d sequential calls | p50 %.3f ms, p99 %.3f ms |\n",
@@ -448,10 +448,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "simreplica: %s\n", err);
         return 2;
     }
-    part *parts = calloc((size_t)O.partitions, sizeof *parts);
-    replica *reps = calloc((size_t)O.partitions * (size_t)O.nids, sizeof *reps);
-    pthread_t *th = calloc((size_t)O.partitions * (size_t)O.nids, sizeof *th);
-    double t0 = now_s();
+    part *parts = sl_xcalloc((size_t)O.partitions, sizeof *parts);
+    replica *reps = sl_xcalloc((size_t)O.partitions * (size_t)O.nids, sizeof *reps);
+    pthread_t *th = sl_xcalloc((size_t)O.partitions * (size_t)O.nids, sizeof *th);
+    double t0 = sl_clock_mono_s();
     for (int p = 0; p < O.partitions; p++) {
         parts[p].p = p;
         pthread_mutex_init(&parts[p].mu, NULL);
@@ -464,7 +464,7 @@ int main(int argc, char **argv)
         }
     }
     for (int i = 0; i < O.partitions * O.nids; i++) pthread_join(th[i], NULL);
-    double secs = now_s() - t0;
+    double secs = sl_clock_mono_s() - t0;
     qsort(lat, nlat, sizeof *lat, cmpd);
     double p50 = nlat ? lat[nlat / 2] : 0, p99 = nlat ? lat[(size_t)((double)nlat * 0.99)] : 0;
     long completions = atomic_load(&n_commits);

@@ -1,3 +1,5 @@
+#include "common/clock.h"
+#include "common/xalloc.h"
 /* Slow and idle HTTP clients, for the connection-exhaustion tests (slowloris).
  *
  *   slowclients --port P [--host 127.0.0.1] [--source ADDR] [--slow N] [--idle M]
@@ -16,6 +18,7 @@
  * where the close times are measured from each connection's own connect. Exits after
  * --duration-s, when every connection is closed, or on SIGTERM/SIGINT (the summary is still
  * printed). Not a test by itself: tests/integration/test_http_exhaustion.sh drives it. */
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -45,13 +48,6 @@ static void sc_on_signal(int sig)
 {
     (void)sig;
     sc_stop = 1;
-}
-
-static double sc_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void sc_usage(void)
@@ -130,11 +126,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
 
-    sc_conn *c = calloc(n, sizeof *c);
-    struct pollfd *pf = calloc(n, sizeof *pf);
-    size_t *idx = calloc(n, sizeof *idx);
-    if (!c || !pf || !idx) abort();
-    double t0 = sc_now(), spacing = n > 1 ? (double)connect_ms / 1e3 / (double)(n - 1) : 0;
+    sc_conn *c = sl_xcalloc(n, sizeof *c);
+    struct pollfd *pf = sl_xcalloc(n, sizeof *pf);
+    size_t *idx = sl_xcalloc(n, sizeof *idx);
+    double t0 = sl_clock_mono_s(), spacing = n > 1 ? (double)connect_ms / 1e3 / (double)(n - 1) : 0;
     size_t opened = 0, failed = 0;
     bool ready = false;
     double next_status = t0 + 1, end = t0 + (double)duration_s;
@@ -143,7 +138,7 @@ int main(int argc, char **argv)
         c[i].slow = (size_t)nslow * (i + 1) / n > (size_t)nslow * i / n;
 
     while (!sc_stop) {
-        double now = sc_now();
+        double now = sl_clock_mono_s();
         if (now >= end) break;
         for (; opened < n && now >= t0 + spacing * (double)opened; opened++) {
             sc_conn *k = &c[opened];
@@ -186,7 +181,7 @@ int main(int argc, char **argv)
             wake = t0 + spacing * (double)opened;
         int ms = (int)((wake - now) * 1e3);
         if (poll(pf, np, ms < 0 ? 0 : ms) < 0 && errno != EINTR) break;
-        now = sc_now();
+        now = sl_clock_mono_s();
         for (size_t j = 0; j < np; j++) {
             sc_conn *k = &c[idx[j]];
             if (!pf[j].revents) continue;

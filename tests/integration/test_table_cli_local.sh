@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `sluice table add | segments` without a real controller: usage errors exit 2, invalid files
-# exit 1 naming the file and the key before any network traffic, and against two stub
-# controllers (a follower and a leader, in Python) both commands find the leader: POST through
-# a 307 redirect with the body re-sent, GET through a 503 {"leader":...} hint, and the server's
-# error message printed with exit 1; a 503 without a leader hint (an election) is retried.
+# (a replication over the limit among them) exit 1 naming the file and the key before any
+# network traffic, and against two stub controllers (a follower and a leader, in Python) both
+# commands find the leader: POST through a 307 redirect with the body re-sent, GET through a
+# 503 {"leader":...} hint, and the server's error message printed with exit 1; a 503 without a
+# leader hint (an election) is retried.
 source "$(dirname "$0")/lib/harness.sh"
 S=$SLUICE_BIN
 E=$SLUICE_SRC/deploy/examples
@@ -44,6 +45,18 @@ PY
 "$S" table add --controller $DEAD --table-config bad_table.json --schema "$E/events_schema.json" 2>err2
 check "bad table config exits 1" test $? -eq 1
 check "bad table config error names the key" grep -q 'bad_table.json: segmentsConfig.replicaz' err2
+
+python3 - "$E/events_table.json" <<'PY' > wide_table.json
+import json, sys
+t = json.load(open(sys.argv[1]))
+t["segmentsConfig"]["replication"] = "17"
+print(json.dumps(t))
+PY
+"$S" table add --controller $DEAD --table-config wide_table.json --schema "$E/events_schema.json" 2>err7
+check "replication over the limit exits 1" test $? -eq 1
+check "replication over the limit names the key and the limit (16)" grep -q \
+  'wide_table.json: segmentsConfig.replication: 17 replicas per partition; Sluice supports at most 16' err7
+check "replication over the limit: no connection attempted" bash -c "! grep -qi connect err7"
 
 printf '{"schemaName": "events", ' > truncated.json
 "$S" table add --controller $DEAD --table-config "$E/events_table.json" --schema truncated.json 2>err3

@@ -9,6 +9,7 @@
 #define SL_SEG_TEST_SRC_H
 
 #include "common/schema.h"
+#include "common/xalloc.h"
 #include "segment/seg_builder.h"
 #include "segment/seg_src.h"
 
@@ -22,13 +23,6 @@
 /* every helper is optional for a given test file */
 #define TS_FN static __attribute__((unused))
 #define TS_MAXV 8
-
-TS_FN void *ts_xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz ? sz : 1);
-    if (!p) abort();
-    return p;
-}
 
 /* ---- chunked vector ---- */
 
@@ -47,9 +41,8 @@ TS_FN void *ts_vec_at(const ts_vec *v, uint64_t i)
 TS_FN void ts_vec_reserve(ts_vec *v, uint64_t n)
 {
     while ((uint64_t)v->nchunks * SEG_CHUNK < n) {
-        v->chunks = realloc(v->chunks, (v->nchunks + 1) * sizeof *v->chunks);
-        if (!v->chunks) abort();
-        v->chunks[v->nchunks++] = ts_xcalloc(SEG_CHUNK, v->esz);
+        v->chunks = sl_xrealloc(v->chunks, (v->nchunks + 1) * sizeof *v->chunks);
+        v->chunks[v->nchunks++] = sl_xcalloc(SEG_CHUNK, v->esz);
     }
 }
 
@@ -96,24 +89,16 @@ typedef struct ts_val {
     schema_value v[TS_MAXV];
 } ts_val;
 
-TS_FN bool ts_is_var(schema_type t) { return t == SCHEMA_STRING || t == SCHEMA_BYTES; }
-
+/* Bytes of one stored element: the fixed width, or a seg_bytes (STRING, BYTES, unknown). */
 TS_FN size_t ts_esz(schema_type t)
 {
-    switch (t) {
-    case SCHEMA_INT:
-    case SCHEMA_BOOLEAN:
-    case SCHEMA_FLOAT: return 4;
-    case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP:
-    case SCHEMA_DOUBLE: return 8;
-    default: return sizeof(seg_bytes);
-    }
+    uint32_t w = schema_type_width(t);
+    return w ? w : sizeof(seg_bytes);
 }
 
 TS_FN ts_src *ts_new(void)
 {
-    ts_src *t = ts_xcalloc(1, sizeof *t);
+    ts_src *t = sl_xcalloc(1, sizeof *t);
     t->sch.name = (char *)"testschema";
     t->sch.fields = t->fields;
     return t;
@@ -141,10 +126,9 @@ TS_FN const uint8_t *ts_keep_bytes(ts_src *t, const uint8_t *p, uint32_t len)
 {
     if (t->nstrs == t->capstrs) {
         t->capstrs = t->capstrs ? t->capstrs * 2 : 64;
-        t->strs = realloc(t->strs, t->capstrs * sizeof *t->strs);
-        if (!t->strs) abort();
+        t->strs = sl_xrealloc(t->strs, t->capstrs * sizeof *t->strs);
     }
-    uint8_t *d = ts_xcalloc(len + 1, 1);
+    uint8_t *d = sl_xcalloc(len + 1, 1);
     if (len) memcpy(d, p, len);
     t->strs[t->nstrs++] = d;
     return d;
@@ -170,7 +154,7 @@ TS_FN uint64_t ts_hash_elem(schema_type type, const void *e)
 {
     const uint8_t *p;
     size_t n;
-    if (ts_is_var(type)) {
+    if (schema_type_is_var(type)) {
         const seg_bytes *b = e;
         p = b->ptr;
         n = b->len;
@@ -185,7 +169,7 @@ TS_FN uint64_t ts_hash_elem(schema_type type, const void *e)
 
 TS_FN bool ts_elem_eq(schema_type type, const void *a, const void *b)
 {
-    if (ts_is_var(type)) {
+    if (schema_type_is_var(type)) {
         const seg_bytes *x = a, *y = b;
         return x->len == y->len && (x->len == 0 || memcmp(x->ptr, y->ptr, x->len) == 0);
     }
@@ -199,7 +183,7 @@ TS_FN void ts_rehash(ts_src *t, uint32_t col)
     free(c->slots);
     c->nslots = 64;
     while (c->nslots < c->dict.n * 2 + 2) c->nslots *= 2;
-    c->slots = ts_xcalloc(c->nslots, sizeof *c->slots);
+    c->slots = sl_xcalloc(c->nslots, sizeof *c->slots);
     for (uint64_t id = 0; id < c->dict.n; id++) {
         uint64_t h = ts_hash_elem(type, ts_vec_at(&c->dict, id)) & (c->nslots - 1);
         while (c->slots[h]) h = (h + 1) & (c->nslots - 1);
@@ -299,7 +283,7 @@ TS_FN void ts_permute_dict(ts_src *t, uint32_t col, uint64_t seed, uint32_t unus
     ts_col *c = &t->c[col];
     uint64_t n = c->dict.n;
     if (!t->scols[col].dict || n == 0) return;
-    uint32_t *perm = ts_xcalloc(n, sizeof *perm);
+    uint32_t *perm = sl_xcalloc(n, sizeof *perm);
     for (uint64_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
     for (uint64_t i = n - 1; i > 0; i--) {
         uint64_t j = ts_rng(&seed) % (i + 1);

@@ -4,6 +4,7 @@
  * to an fd with its cap and its non-2xx path, timeouts, connection refused, bad URLs, and the
  * redirect rules: 307/308 re-send POST and PUT bodies, 302 is not followed for POST, 303 turns
  * into GET, loops are bounded, and redirects are off by default. */
+#include "common/clock.h"
 #include "common/httpc.h"
 #include "common/httpd.h"
 #include "common/sl_err.h"
@@ -39,13 +40,6 @@ typedef struct tctx {
 
 static tctx T;
 static httpd *H;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t fnv_step(uint64_t h, const uint8_t *p, size_t n)
 {
@@ -354,9 +348,9 @@ static void test_put_file_streams(void **state)
     httpc_resp r;
     httpc_resp_init(&r, 0);
     long rss0 = maxrss_kib();
-    int64_t t0 = now_ms();
+    int64_t t0 = sl_clock_mono_ms();
     assert_int_equal(httpc_put_file(c, url("/upload"), T.up_path, 60000, &r), 0);
-    int64_t dt = now_ms() - t0;
+    int64_t dt = sl_clock_mono_ms() - t0;
     long grew = maxrss_kib() - rss0;
     assert_int_equal(r.status, 201);
     char want[160];
@@ -477,9 +471,9 @@ static void test_timeout_and_refused(void **state)
     httpc *c = httpc_new();
     httpc_resp r;
     httpc_resp_init(&r, 0);
-    int64_t t0 = now_ms();
+    int64_t t0 = sl_clock_mono_ms();
     assert_int_equal(httpc_request(c, "GET", url("/slow"), NULL, NULL, 0, 300, &r), SL_ETIMEDOUT);
-    int64_t dt = now_ms() - t0;
+    int64_t dt = sl_clock_mono_ms() - t0;
     assert_true(dt >= 250 && dt < 2000);
     /* The same client goes on working (a new connection replaces the abandoned one). */
     assert_int_equal(httpc_request(c, "GET", url("/hello"), NULL, NULL, 0, 5000, &r), 0);

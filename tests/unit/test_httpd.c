@@ -5,6 +5,7 @@
  * exhaustion: slow-header and idle clients (header deadline), eviction at the connection
  * limit, the per-address limit.
  * The client is raw sockets on 127.0.0.1 with timeouts, so the test never hangs. */
+#include "common/clock.h"
 #include "common/httpd.h"
 #include "common/sl_err.h"
 
@@ -42,13 +43,6 @@ typedef struct tctx {
 
 static tctx T;
 static httpd *H;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- server side ---- */
 
@@ -319,8 +313,8 @@ static void expect_status(const char *path, int status)
  * client has read the reply: wait for the count instead of reading it once. */
 static void wait_freed(int want)
 {
-    int64_t deadline = now_ms() + 5000;
-    while (atomic_load(&T.uploads_freed) < want && now_ms() < deadline)
+    int64_t deadline = sl_clock_mono_ms() + 5000;
+    while (atomic_load(&T.uploads_freed) < want && sl_clock_mono_ms() < deadline)
         usleep(2000);
     assert_int_equal(atomic_load(&T.uploads_freed), want);
 }
@@ -571,13 +565,13 @@ static void test_blocking_handler_does_not_block_pool(void **state)
     atomic_store(&T.slow_done, 0);
     int slow = cl_connect(httpd_port(H));
     assert_int_equal(cl_sendf(slow, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
-    int64_t deadline = now_ms() + 3000;
-    while (!atomic_load(&T.slow_entered) && now_ms() < deadline)
+    int64_t deadline = sl_clock_mono_ms() + 3000;
+    while (!atomic_load(&T.slow_entered) && sl_clock_mono_ms() < deadline)
         usleep(1000);
     assert_true(atomic_load(&T.slow_entered));
-    int64_t t0 = now_ms();
+    int64_t t0 = sl_clock_mono_ms();
     expect_status("/health", 200);
-    assert_true(now_ms() - t0 < 500);
+    assert_true(sl_clock_mono_ms() - t0 < 500);
     assert_false(atomic_load(&T.slow_done)); /* answered while the slow one still ran */
     hresp r;
     assert_int_equal(cl_read(slow, &r, false), 0);
@@ -591,10 +585,10 @@ static void test_long_poll(void **state)
     (void)state;
     /* Expiry: no decision within ?hold=300 -> "hold" after >= 300 ms. */
     atomic_store(&T.decided, false);
-    int64_t t0 = now_ms();
+    int64_t t0 = sl_clock_mono_ms();
     hresp r = req1("POST /twirp/sluice.v1.Completion/SegmentConsumed?hold=300 HTTP/1.1\r\n"
                    "Host: x\r\nContent-Length: 3\r\n\r\nabc");
-    int64_t took = now_ms() - t0;
+    int64_t took = sl_clock_mono_ms() - t0;
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "SegmentConsumed hold");
     assert_true(took >= 290 && took < 2000);
@@ -611,17 +605,17 @@ static void test_long_poll(void **state)
                                           "HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"),
                          0);
     }
-    int64_t deadline = now_ms() + 3000;
-    while (atomic_load(&T.handler_calls) < N && now_ms() < deadline)
+    int64_t deadline = sl_clock_mono_ms() + 3000;
+    while (atomic_load(&T.handler_calls) < N && sl_clock_mono_ms() < deadline)
         usleep(1000);
     assert_int_equal(atomic_load(&T.handler_calls), N);
-    t0 = now_ms();
+    t0 = sl_clock_mono_ms();
     expect_status("/health", 200);
-    assert_true(now_ms() - t0 < 500);
+    assert_true(sl_clock_mono_ms() - t0 < 500);
     httpd_wake(H); /* nothing decided yet: they look again and park again */
     usleep(50000);
     atomic_store(&T.decided, true);
-    t0 = now_ms();
+    t0 = sl_clock_mono_ms();
     httpd_wake(H);
     for (int i = 0; i < N; i++) {
         assert_int_equal(cl_read(fds[i], &r, false), 0);
@@ -630,7 +624,7 @@ static void test_long_poll(void **state)
         free(r.body);
         close(fds[i]);
     }
-    assert_true(now_ms() - t0 < 1000);
+    assert_true(sl_clock_mono_ms() - t0 < 1000);
     assert_true(atomic_load(&T.handler_calls) >= 2 * N);
     atomic_store(&T.decided, false);
 }
@@ -672,13 +666,13 @@ static void test_stop_with_parked_request(void **state)
     assert_int_equal(cl_sendf(fd, "POST /twirp/sluice.v1.Completion/CommitEnd?hold=20000 "
                                   "HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"),
                      0);
-    int64_t deadline = now_ms() + 3000;
-    while (atomic_load(&T.handler_calls) < 1 && now_ms() < deadline)
+    int64_t deadline = sl_clock_mono_ms() + 3000;
+    while (atomic_load(&T.handler_calls) < 1 && sl_clock_mono_ms() < deadline)
         usleep(1000);
     assert_int_equal(atomic_load(&T.handler_calls), 1);
-    int64_t t0 = now_ms();
+    int64_t t0 = sl_clock_mono_ms();
     httpd_stop(h2);
-    assert_true(now_ms() - t0 < 3000);
+    assert_true(sl_clock_mono_ms() - t0 < 3000);
     /* The parked client was answered 503 before its socket closed, not left hanging. */
     hresp r;
     assert_int_equal(cl_read(fd, &r, false), 0);
@@ -720,7 +714,7 @@ static junk *junk_open(uint16_t port, const char *src, size_t n, size_t slow_eve
         j[i].fd = junk_connect(port, src);
         j[i].slow = slow_every && i % slow_every == 0;
         j[i].open = true;
-        j[i].t_open = now_ms();
+        j[i].t_open = sl_clock_mono_ms();
     }
     return j;
 }
@@ -738,7 +732,7 @@ static size_t junk_step(junk *j, size_t n)
         if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
             close(j[i].fd);
             j[i].open = false;
-            j[i].t_close = now_ms();
+            j[i].t_close = sl_clock_mono_ms();
             continue;
         }
         if (j[i].slow) {
@@ -760,7 +754,7 @@ static void junk_close(junk *j, size_t n)
 /* GET /health on a fresh connection from 127.0.0.1; returns the time it took in ms. */
 static int64_t probe_health(uint16_t port)
 {
-    int64_t t0 = now_ms();
+    int64_t t0 = sl_clock_mono_ms();
     int fd = cl_connect(port);
     assert_int_equal(cl_sendf(fd, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
     hresp r;
@@ -768,7 +762,7 @@ static int64_t probe_health(uint16_t port)
     assert_int_equal(r.status, 200);
     free(r.body);
     close(fd);
-    return now_ms() - t0;
+    return sl_clock_mono_ms() - t0;
 }
 
 /* Room for the test's clients and the server's sockets in this one process. */
@@ -800,12 +794,13 @@ static void test_slow_and_idle_clients(void **state)
     assert_non_null(h2);
     uint16_t port = httpd_port(h2);
     junk *j = junk_open(port, "127.0.0.1", n, 2);
-    int64_t t0 = now_ms(), worst = 0;
+    int64_t t0 = sl_clock_mono_ms(), worst = 0;
     size_t open = n;
     int probes = 0;
-    while (now_ms() - t0 < 5000) {
+    while (sl_clock_mono_ms() - t0 < 5000) {
         open = junk_step(j, n);
-        if (now_ms() - t0 > 300 * (probes + 1) && now_ms() - t0 < 1300) { /* while all are open */
+        if (sl_clock_mono_ms() - t0 > 300 * (probes + 1) &&
+            sl_clock_mono_ms() - t0 < 1300) { /* while all are open */
             int64_t took = probe_health(port);
             if (took > worst) worst = took;
             probes++;
@@ -816,7 +811,7 @@ static void test_slow_and_idle_clients(void **state)
     fprintf(stderr,
             "# %zu slow+idle connections: %d probes, slowest %lld ms; all closed after "
             "%lld ms\n",
-            n, probes, (long long)worst, (long long)(now_ms() - t0));
+            n, probes, (long long)worst, (long long)(sl_clock_mono_ms() - t0));
     assert_true(probes >= 2);
     assert_true(worst < 2000);
     assert_int_equal(open, 0);
@@ -837,12 +832,12 @@ static void test_slow_and_idle_clients(void **state)
     hresp r;
     assert_int_equal(cl_read(fd, &r, false), 0);
     free(r.body);
-    int64_t t1 = now_ms();
+    int64_t t1 = sl_clock_mono_ms();
     char b;
     struct timeval tv = {.tv_sec = 5};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     assert_int_equal(recv(fd, &b, 1, 0), 0);
-    assert_true(now_ms() - t1 >= 1300 && now_ms() - t1 < 3000);
+    assert_true(sl_clock_mono_ms() - t1 >= 1300 && sl_clock_mono_ms() - t1 < 3000);
     close(fd);
     httpd_stop(h2);
 }
@@ -860,9 +855,9 @@ static void test_limit_evicts_oldest_waiting(void **state)
     uint16_t port = httpd_port(h2);
     size_t n = 300;
     junk *j = junk_open(port, "127.0.0.1", n, 3);
-    int64_t deadline = now_ms() + 3000;
+    int64_t deadline = sl_clock_mono_ms() + 3000;
     size_t open = n;
-    while (now_ms() < deadline && (open = junk_step(j, n)) > 64 + 8)
+    while (sl_clock_mono_ms() < deadline && (open = junk_step(j, n)) > 64 + 8)
         usleep(50 * 1000);
     assert_true(open <= 64 + 8); /* the limit, plus what concurrent accepts overshoot */
     int64_t worst = 0;
@@ -901,8 +896,8 @@ static void test_per_ip_limit(void **state)
                                          "HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"),
                          0);
     }
-    int64_t deadline = now_ms() + 3000;
-    while (atomic_load(&T.handler_calls) < 4 && now_ms() < deadline)
+    int64_t deadline = sl_clock_mono_ms() + 3000;
+    while (atomic_load(&T.handler_calls) < 4 && sl_clock_mono_ms() < deadline)
         usleep(1000);
     assert_int_equal(atomic_load(&T.handler_calls), 4);
     /* A fifth connection from 127.0.0.1 is refused: accepted and closed without a reply. */

@@ -26,11 +26,11 @@ static void test_refuses(void **s)
 static void test_length(void **s)
 {
     (void)s;
-    char name[IDENT_MAX + 2];
+    char name[SL_IDENT_MAX + 2];
     memset(name, 'a', sizeof name - 1);
     name[sizeof name - 1] = '\0';
-    assert_false(ident_valid(name)); /* IDENT_MAX + 1 */
-    name[IDENT_MAX] = '\0';
+    assert_false(ident_valid(name)); /* SL_IDENT_MAX + 1 */
+    name[SL_IDENT_MAX] = '\0';
     assert_true(ident_valid(name));
 }
 

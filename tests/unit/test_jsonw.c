@@ -67,11 +67,30 @@ static void test_numbers(void **s)
     jsonw_free(&w);
 }
 
+static void test_bytes(void **s)
+{
+    (void)s;
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_arr_begin(&w);
+    jsonw_hex(&w, (const uint8_t *)"\x00\xab\xff", 3);
+    jsonw_hex(&w, NULL, 0);
+    jsonw_base64(&w, (const uint8_t *)"foob", 4);
+    jsonw_base64(&w, NULL, 0);
+    jsonw_arr_end(&w);
+    jsonw_text(&w, " ", 1);
+    jsonw_text_hex(&w, (const uint8_t *)"\x10\x0f", 2);
+    assert_string_equal(w.buf, "[\"00abff\",\"\",\"Zm9vYg==\",\"\"] 100f");
+    assert_int_equal(w.len, strlen(w.buf));
+    jsonw_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_structure_and_escaping),
         cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,7 +68,7 @@ static rpc_req full_req(void)
     rpc_req r;
     memset(&r, 0, sizeof r);
     strcpy(r.segment, "t1__2147483647__9007199254740992__20240229T2359Z");
-    memset(r.instance, 'i', RPC_INSTANCE_MAX); /* longest allowed id */
+    memset(r.instance, 'i', SL_IDENT_MAX); /* longest allowed id */
     r.instance[0] = 'A';
     r.instance[1] = '.';
     r.instance[2] = '-';
@@ -218,7 +218,7 @@ static void test_req_missing_and_bad_fields(void **state)
         assert_true(strncmp(err, "segment: ", 9) == 0);
     }
     /* a segment name longer than any valid one */
-    char longseg[SEGNAME_MAX + 10];
+    char longseg[SL_SEGNAME_MAX + 10];
     memset(longseg, 'a', sizeof longseg);
     p.n = 0;
     pb_str(&p, 1, longseg, sizeof longseg);
@@ -234,15 +234,15 @@ static void test_req_missing_and_bad_fields(void **state)
         assert_int_equal(rpc_req_decode(p.b, p.n, &out, err, sizeof err), SL_EINVAL);
         assert_true(strncmp(err, "instance: ", 10) == 0);
     }
-    char id[RPC_INSTANCE_MAX + 2];
+    char id[SL_IDENT_MAX + 2];
     memset(id, 'a', sizeof id);
     p.n = 0;
     pb_str(&p, 1, SEG, strlen(SEG));
-    pb_str(&p, 2, id, RPC_INSTANCE_MAX);
+    pb_str(&p, 2, id, SL_IDENT_MAX);
     assert_int_equal(rpc_req_decode(p.b, p.n, &out, err, sizeof err), 0);
     p.n = 0;
     pb_str(&p, 1, SEG, strlen(SEG));
-    pb_str(&p, 2, id, RPC_INSTANCE_MAX + 1);
+    pb_str(&p, 2, id, SL_IDENT_MAX + 1);
     assert_int_equal(rpc_req_decode(p.b, p.n, &out, err, sizeof err), SL_EINVAL);
 
     /* Negative counts (int64 -1 is ten bytes on the wire), by field number. */

@@ -1,6 +1,7 @@
 /* Unit tests for common/schema.c: Pinot schema parsing, defaults, rejections and the canonical
  * JSON round trip. */
 #include "common/schema.h"
+#include "common/jsonw.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,6 +65,48 @@ static void test_names_and_widths(void **state)
     assert_int_equal(schema_type_width(SCHEMA_TIMESTAMP), 8);
     assert_int_equal(schema_type_width(SCHEMA_STRING), 0);
     assert_int_equal(schema_type_width(SCHEMA_BYTES), 0);
+    assert_int_equal(schema_type_width(SCHEMA_TYPE__COUNT), 0);
+    for (int t = 0; t <= SCHEMA_TYPE__COUNT; t++)
+        assert_int_equal(schema_type_is_var((schema_type)t),
+                         t == SCHEMA_STRING || t == SCHEMA_BYTES);
+}
+
+/* One value per type, as `segment dump` writes it (real_point false) and as the canonical
+ * schema text writes a default (real_point true: reals keep a '.'). */
+static void test_value_json(void **state)
+{
+    (void)state;
+    schema_value v[10];
+    memset(v, 0, sizeof v);
+    v[0].u.i32 = -7;
+    v[1].u.i64 = INT64_C(-9223372036854775807) - 1;
+    v[2].u.f32 = 1.0f;
+    v[3].u.f64 = 0.1;
+    v[4].u.i32 = 1;
+    v[5].u.i64 = 1714557700000;
+    v[6].u.bytes.ptr = (const uint8_t *)"a\"b";
+    v[6].u.bytes.len = 3;
+    v[7].u.bytes.ptr = (const uint8_t *)"\x00\xfe";
+    v[7].u.bytes.len = 2;
+    v[8].u.f64 = -INFINITY;
+    v[9].u.f32 = 3e38f;
+    const schema_type t[10] = {SCHEMA_INT,     SCHEMA_LONG,      SCHEMA_FLOAT,  SCHEMA_DOUBLE,
+                               SCHEMA_BOOLEAN, SCHEMA_TIMESTAMP, SCHEMA_STRING, SCHEMA_BYTES,
+                               SCHEMA_DOUBLE,  SCHEMA_FLOAT};
+    for (int point = 0; point < 2; point++) {
+        jsonw w;
+        jsonw_init(&w);
+        jsonw_arr_begin(&w);
+        for (int i = 0; i < 10; i++)
+            schema_value_json(&w, t[i], &v[i], point);
+        schema_value_json(&w, SCHEMA_TYPE__COUNT, &v[0], point);
+        jsonw_arr_end(&w);
+        assert_string_equal(w.buf, point ? "[-7,-9223372036854775808,1.0,0.1,true,1714557700000,"
+                                           "\"a\\\"b\",\"00fe\",\"-Infinity\",3e+38,null]"
+                                         : "[-7,-9223372036854775808,1,0.1,true,1714557700000,"
+                                           "\"a\\\"b\",\"00fe\",\"-Infinity\",3e+38,null]");
+        jsonw_free(&w);
+    }
 }
 
 static void test_happy_path_order_and_defaults(void **state)
@@ -496,6 +539,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names_and_widths),
+        cmocka_unit_test(test_value_json),
         cmocka_unit_test(test_happy_path_order_and_defaults),
         cmocka_unit_test(test_explicit_defaults),
         cmocka_unit_test(test_valid_time_formats),

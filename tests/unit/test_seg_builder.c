@@ -116,7 +116,7 @@ static schema_value src_value(const ts_src *t, uint32_t col, uint64_t v)
     if (t->scols[col].dict) e = ts_vec_at(&c->dict, *(const uint32_t *)e);
     schema_value out;
     memset(&out, 0, sizeof out);
-    if (ts_is_var(ty)) {
+    if (schema_type_is_var(ty)) {
         const seg_bytes *b = e;
         out.u.bytes.ptr = b->ptr;
         out.u.bytes.len = b->len;

@@ -11,7 +11,7 @@
 static void test_round_trip(void **state)
 {
     (void)state;
-    char buf[SEGNAME_MAX];
+    char buf[SL_SEGNAME_MAX];
     /* 2023-11-14T22:13:20Z = 1700000000000 ms */
     assert_int_equal(segname_format(buf, sizeof buf, "events", 3, 17, 1700000000000LL), 0);
     assert_string_equal(buf, "events__3__17__20231114T2213Z");
@@ -58,16 +58,16 @@ static void test_rejections(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (segname_parse(bad[i], &n) != SL_EINVAL) fail_msg("accepted: %s", bad[i]);
     }
-    char buf[SEGNAME_MAX];
+    char buf[SL_SEGNAME_MAX];
     assert_int_equal(segname_format(buf, sizeof buf, "a__b", 0, 0, 0), SL_EINVAL);
     assert_int_equal(segname_format(buf, sizeof buf, "t", -1, 0, 0), SL_EINVAL);
     assert_int_equal(segname_format(buf, sizeof buf, "t", 0, -1, 0), SL_EINVAL);
     assert_int_equal(segname_format(buf, 10, "table", 0, 0, 0), SL_EINVAL); /* too small */
-    char longname[SEGNAME_TABLE_MAX + 2];
+    char longname[SL_IDENT_MAX + 2];
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
     assert_false(segname_valid_table(longname));
-    longname[SEGNAME_TABLE_MAX] = '\0';
+    longname[SL_IDENT_MAX] = '\0';
     assert_true(segname_valid_table(longname));
 }
 

@@ -3,6 +3,7 @@
  * rejected uploads (garbage, truncated, flipped byte, a file for another segment, over the
  * cap) leaving no file, names rejected before any path exists, unpromote, gc, concurrent
  * uploads from threads, and deepstore.uri parsing. Each test gets a fresh root under /tmp. */
+#include "common/clock.h"
 #include "common/sl_err.h"
 #include "completion/segstore.h"
 #include "segment/seg_builder.h"
@@ -60,7 +61,7 @@ static uint32_t trailer(const uint8_t *b, size_t len)
 
 static int setup(void **state)
 {
-    fx *f = ts_xcalloc(1, sizeof *f);
+    fx *f = sl_xcalloc(1, sizeof *f);
     snprintf(f->root, sizeof f->root, "/tmp/segstore-test-XXXXXX");
     assert_non_null(mkdtemp(f->root));
     snprintf(f->tdir, sizeof f->tdir, "%s/%s", f->root, TABLE);
@@ -126,7 +127,7 @@ static void assert_committed(fx *f, const char *seg, const uint8_t *want, size_t
     uint64_t size;
     assert_int_equal(segstore_open_committed(f->s, TABLE, seg, &fd, &size), 0);
     assert_int_equal(size, wlen);
-    uint8_t *got = ts_xcalloc(wlen + 1, 1);
+    uint8_t *got = sl_xcalloc(wlen + 1, 1);
     assert_int_equal(pread(fd, got, wlen + 1, 0), (ssize_t)wlen);
     assert_memory_equal(got, want, wlen);
     free(got);
@@ -221,7 +222,7 @@ static void test_rejected_uploads(void **state)
     int rc = upload(f->s, TABLE, SEG12, garbage, sizeof garbage, &crc);
     assert_true(rc == SL_ECORRUPT || rc == SL_ETRUNC);
     assert_int_equal(upload(f->s, TABLE, SEG12, f->a, f->alen / 2, &crc), SL_ETRUNC);
-    uint8_t *flip = ts_xcalloc(f->alen, 1);
+    uint8_t *flip = sl_xcalloc(f->alen, 1);
     memcpy(flip, f->a, f->alen);
     flip[f->alen / 2] ^= 0x10;
     assert_int_equal(upload(f->s, TABLE, SEG12, flip, f->alen, &crc), SL_ECORRUPT);
@@ -307,13 +308,6 @@ static void test_unpromote(void **state)
     assert_int_equal(count(f->tdir, ""), 1);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void test_gc(void **state)
 {
     fx *f = *state;
@@ -329,7 +323,7 @@ static void test_gc(void **state)
     FILE *fp = fopen(foreign, "w");
     assert_non_null(fp);
     fclose(fp);
-    int64_t now = now_ms();
+    int64_t now = (int64_t)sl_clock_wall_ms();
     assert_int_equal(count(f->tdir, ""), 4);
     assert_int_equal(segstore_gc(f->s, 60000, now), 0); /* all fresh */
     assert_int_equal(count(f->tdir, ""), 4);

@@ -3,6 +3,7 @@
 #include "common/schema.h"
 #include "common/sl_err.h"
 #include "common/table_config.h"
+#include "common/limits.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -255,7 +256,7 @@ static void test_rejections(void **state)
                  "segmentsConfig.timeType: unsupported key");
     expect_error(OLDMAP(",\"segmentsConfig\":[]"), "segmentsConfig: expected an object");
     expect_error(OLDMAP(",\"segmentsConfig\":{\"replication\":\"0\"}"),
-                 "segmentsConfig.replication: expected an integer in [1, 64]");
+                 "segmentsConfig.replication: expected an integer in [1, 16]");
     expect_error(OLDMAP(",\"segmentsConfig\":{\"replication\":\"three\"}"),
                  "segmentsConfig.replication: expected an integer");
     expect_error(OLDMAP(",\"segmentsConfig\":{\"replication\":1.5}"), "replication: expected");
@@ -389,6 +390,44 @@ static void test_no_schema_and_load(void **state)
     unlink(path);
 }
 
+/* The replication limit (SL_MAX_REPLICATION, common/limits.h) is what the assignment and the
+ * completion state machine hold: SL_MAX_REPLICATION loads, one more is refused at load with
+ * the key, the value and the limit named. */
+static void test_replication_limit(void **state)
+{
+    (void)state;
+    char js[1024], err[256], want[160];
+    snprintf(js, sizeof js, OLDMAP(",\"segmentsConfig\":{\"replication\":\"%d\"}"),
+             SL_MAX_REPLICATION);
+    tcfg *t = parse_ok(js);
+    assert_int_equal(t->replication, SL_MAX_REPLICATION);
+    tcfg_free(t);
+    snprintf(want, sizeof want,
+             "segmentsConfig.replication: %d replicas per partition; Sluice supports at most %d",
+             SL_MAX_REPLICATION + 1, SL_MAX_REPLICATION);
+    snprintf(js, sizeof js, OLDMAP(",\"segmentsConfig\":{\"replication\":%d}"),
+             SL_MAX_REPLICATION + 1);
+    expect_error(js, want);
+    expect_error(OLDMAP(",\"segmentsConfig\":{\"replicasPerPartition\":\"64\"}"),
+                 "segmentsConfig.replicasPerPartition: 64 replicas per partition; Sluice "
+                 "supports at most 16");
+    expect_error(OLDMAP(",\"segmentsConfig\":{\"replication\":\"99999999999999999999\"}"),
+                 "segmentsConfig.replication: expected an integer in [1, 16]");
+    /* from a file, as `sluice table add`, the controller and the sidecar load it */
+    char path[] = "/tmp/test_tcfg_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    snprintf(js, sizeof js, OLDMAP(",\"segmentsConfig\":{\"replication\":\"%d\"}"),
+             SL_MAX_REPLICATION + 1);
+    assert_int_equal(write(fd, js, strlen(js)), (ssize_t)strlen(js));
+    close(fd);
+    assert_null(tcfg_load(path, S, err, sizeof err));
+    snprintf(want, sizeof want, "%s: segmentsConfig.replication: %d replicas per partition", path,
+             SL_MAX_REPLICATION + 1);
+    assert_non_null(strstr(err, want));
+    unlink(path);
+}
+
 static void test_durations(void **state)
 {
     (void)state;
@@ -474,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_example_files),
         cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_no_schema_and_load),
+        cmocka_unit_test(test_replication_limit),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_sizes),
     };

@@ -10,6 +10,7 @@
  * reported before the DISCONNECTED callback, leadership back after the thaw), and session
  * expiry of a stopped client (forked) with failover to the survivor. Bad input everywhere.
  * Every wait polls against a deadline. */
+#include "common/clock.h"
 #include "completion/election.h"
 #include "completion/zk.h"
 #include "common/sl_err.h"
@@ -35,26 +36,13 @@ int zk__map_err(int rc); /* internal, exported for this test */
 static const char *CONNECT; /* SLUICE_ZK_CONNECT */
 static pid_t ZK_PID;        /* SLUICE_ZK_PID: the server, for freeze tests */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Poll pred(arg) every 10 ms until it holds or timeout_ms passes. */
 static bool wait_until(bool (*pred)(void *), void *arg, int timeout_ms)
 {
-    int64_t end = now_ms() + timeout_ms;
+    int64_t end = sl_clock_mono_ms() + timeout_ms;
     while (!pred(arg)) {
-        if (now_ms() > end) return false;
-        sleep_ms(10);
+        if (sl_clock_mono_ms() > end) return false;
+        sl_clock_sleep_ms(10);
     }
     return true;
 }
@@ -118,9 +106,9 @@ static void test_open_errors(void **state)
     assert_null(zk_open("127.0.0.1:2181", 0, NULL, NULL, 0)); /* no err buffer: fine */
     /* Nothing listens on port 1: zk_open gives up at its deadline, not later. */
     zk_opts o = {.connect_timeout_ms = 700};
-    int64_t t0 = now_ms();
+    int64_t t0 = sl_clock_mono_ms();
     assert_null(zk_open("127.0.0.1:1", 4000, &o, err, sizeof err));
-    int64_t took = now_ms() - t0;
+    int64_t took = sl_clock_mono_ms() - t0;
     assert_true(took >= 600 && took < 3000);
     assert_non_null(strstr(err, "no ZooKeeper session"));
     /* NULL handles */
@@ -539,7 +527,7 @@ static void test_watches(void **state)
     int before = atomic_load(&dr.calls);
     assert_int_equal(zk_create(w2, p, "x", 1, 0, NULL, 0), 0);
     assert_int_equal(zk_set(w2, p, "y", 1, -1, NULL), 0);
-    sleep_ms(300); /* a negative check: give a wrong callback time to show up */
+    sl_clock_sleep_ms(300); /* a negative check: give a wrong callback time to show up */
     assert_int_equal(atomic_load(&dr.calls), before);
 
     /* children watch: adds and removals, not value changes */
@@ -555,7 +543,7 @@ static void test_watches(void **state)
     cc.want = 2;
     assert_true(wait_until(calls_reach, &cc, 3000));
     assert_int_equal(zk_set(w2, p, "zzz", 3, -1, NULL), 0); /* a child's value: no call */
-    sleep_ms(300);
+    sl_clock_sleep_ms(300);
     assert_int_equal(atomic_load(&cr.calls), 2);
 
     /* a watch removing itself from its own callback: one call, then silence */
@@ -568,7 +556,7 @@ static void test_watches(void **state)
     assert_true(wait_until(calls_reach, &sc, 3000));
     assert_true(atomic_load(&sr.on_dispatcher_ok));
     assert_int_equal(zk_set(w2, p, "2", 1, -1, NULL), 0);
-    sleep_ms(300);
+    sl_clock_sleep_ms(300);
     assert_int_equal(atomic_load(&sr.calls), 1);
     assert_int_equal(zk_unwatch(z, sr.self_id), SL_ENOENT);
 
@@ -708,15 +696,15 @@ static void test_election_three(void **state)
     zk_free_strings(names, n);
 
     /* the leader leaves: the next in line takes over, and the third hears of it */
-    int64_t t0 = now_ms();
+    int64_t t0 = sl_clock_mono_ms();
     assert_int_equal(zk_election_leave(ps[0].e), 0);
     ps[0].e = NULL;
     la.want = 1;
     assert_true(wait_until(sole_leader, &la, 2000));
-    print_message("hand-over after leave: %lld ms\n", (long long)(now_ms() - t0));
+    print_message("hand-over after leave: %lld ms\n", (long long)(sl_clock_mono_ms() - t0));
 
     /* the new leader's session ends without leaving: its node goes with it */
-    t0 = now_ms();
+    t0 = sl_clock_mono_ms();
     zk_election *orphan = ps[1].e;
     (void)orphan; /* zk_close frees elections still joined */
     ps[1].e = NULL;
@@ -724,7 +712,7 @@ static void test_election_three(void **state)
     ps[1].z = NULL;
     la.want = 2;
     assert_true(wait_until(sole_leader, &la, 2000));
-    print_message("hand-over after session close: %lld ms\n", (long long)(now_ms() - t0));
+    print_message("hand-over after session close: %lld ms\n", (long long)(sl_clock_mono_ms() - t0));
 
     /* a participant joining late is not the leader */
     part late;
@@ -778,18 +766,18 @@ static void test_election_server_frozen(void **state)
     assert_true(wait_until(sole_leader, &la, 3000));
 
     assert_int_equal(kill(ZK_PID, SIGSTOP), 0);
-    int64_t t0 = now_ms();
+    int64_t t0 = sl_clock_mono_ms();
     bool lost = wait_until(not_leader, &ps[0], (int)session);
-    int64_t took = now_ms() - t0;
+    int64_t took = sl_clock_mono_ms() - t0;
     /* read everything while still frozen, then thaw before asserting */
     int at_cb_wait_ok = 0;
     for (int i = 0; i < 100 && atomic_load(&ps[0].sessions[ZK_SESSION_DISCONNECTED]) == 0; i++)
-        sleep_ms(10);
+        sl_clock_sleep_ms(10);
     at_cb_wait_ok = atomic_load(&ps[0].sessions[ZK_SESSION_DISCONNECTED]);
     bool data_unknown = leader_data_is(&ps[0], NULL);
-    int64_t c0 = now_ms();
+    int64_t c0 = sl_clock_mono_ms();
     int get_rc = zk_exists(ps[0].z, dir, NULL);
-    int64_t call_ms = now_ms() - c0;
+    int64_t call_ms = sl_clock_mono_ms() - c0;
     zk_session_event st = zk_session_state(ps[0].z);
     kill(ZK_PID, SIGCONT);
 
@@ -837,10 +825,10 @@ static int expire_child(int ready_fd, const char *dir, const char *eph)
     if (!p.e || !zk_election_is_leader(p.e)) return 12;
     if (write(ready_fd, "r", 1) != 1) return 13;
     /* parent SIGSTOPs us here and SIGCONTs after the server expired the session */
-    int64_t end = now_ms() + 30000;
+    int64_t end = sl_clock_mono_ms() + 30000;
     while (atomic_load(&p.sessions[ZK_SESSION_EXPIRED]) == 0) {
-        if (now_ms() > end) return 14;
-        sleep_ms(10);
+        if (sl_clock_mono_ms() > end) return 14;
+        sl_clock_sleep_ms(10);
     }
     if (zk_election_is_leader(p.e)) return 15;
     if (zk_session_state(p.z) != ZK_SESSION_EXPIRED) return 16;
@@ -890,16 +878,17 @@ static void test_session_expiry(void **state)
     assert_true(leader_data_is(&me, "child"));
 
     assert_int_equal(kill(child, SIGSTOP), 0);
-    int64_t t0 = now_ms();
+    int64_t t0 = sl_clock_mono_ms();
     exists_arg ea = {me.z, eph, SL_ENOENT};
     bool gone = wait_until(node_gone, &ea, 10000);
-    int64_t expired_ms = now_ms() - t0;
+    int64_t expired_ms = sl_clock_mono_ms() - t0;
     bool took_over = gone && wait_until(is_leader, &me, 3000);
     kill(child, SIGCONT);
     int st = -1;
-    int64_t end = now_ms() + 30000;
+    int64_t end = sl_clock_mono_ms() + 30000;
     pid_t w;
-    while ((w = waitpid(child, &st, WNOHANG)) == 0 && now_ms() < end) sleep_ms(20);
+    while ((w = waitpid(child, &st, WNOHANG)) == 0 && sl_clock_mono_ms() < end)
+        sl_clock_sleep_ms(20);
     if (w == 0) {
         kill(child, SIGKILL);
         waitpid(child, &st, 0);
