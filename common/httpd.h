@@ -42,6 +42,7 @@
  *   Long-polls count: the controller holds one per partition in completion for each sidecar,
  *   so per_ip_limit must leave room for a host's sidecars' partitions.
  * - A slow client holds no thread: workers poll(2) all their sockets.
+ * Admission is common/httpd_admit.h's (one module of its own, driven by this server).
  * httpd_start raises the soft RLIMIT_NOFILE when conn_limit needs it (or lowers conn_limit,
  * with a warning, to what the hard limit allows). Closures and refusals are counted
  * (httpd_get_stats) and summed up in one log line per 10 s, never one line per connection. */
