@@ -13,11 +13,17 @@
  *                              fills resp or parks the request (MHD_suspend_connection)
  *   completed callback      -> httpd_req freed, user state free_fn called
  *
- * Parking: parked requests sit on h->parked under h->mu. The timer thread resumes a request
- * when its deadline passes or when h->wake_gen moved past the generation the handler saw
- * (httpd_wake bumps it); MHD then calls the access handler again and the handler re-runs.
- * Invariants: a request is on h->parked iff its connection is suspended; nothing is parked
- * once h->stopping is set (httpd_stop resumes all first), which MHD_stop_daemon requires. */
+ * Parking: parked requests sit on h->parked under h->mu, the keyed ones also on the chain of
+ * their key's bucket (h->kparked). A wake resumes them at once from the waking thread:
+ * httpd_wake every one, httpd_wake_key those of its key only (found through the bucket); the
+ * timer thread resumes those whose hold time is over; MHD then calls the access handler again
+ * and the handler re-runs. Every wake takes the next number of h->seq and records it (all_gen,
+ * or its bucket's key_gen); a handler about to park is run again instead when a wake that
+ * concerns it came after the run began (or after the decision it reports, `since`), so a wake
+ * racing a decision to park is never lost.
+ * Invariants: a request is on h->parked iff its connection is suspended, and on its bucket's
+ * chain too iff it has a key; nothing is parked once h->stopping is set (httpd_stop resumes
+ * all first), which MHD_stop_daemon requires. */
 #include "common/httpd.h"
 
 #include "common/httpd_admit.h"
@@ -41,6 +47,7 @@
 #include <unistd.h>
 
 #define HTTPD_MAX_HEADERS 8
+#define HTTPD_WAKE_BUCKETS 512 /* keyed parked requests, hashed by key */
 
 typedef struct httpd__route {
     httpd_route r; /* r.method is `method`; r.pattern is not kept */
@@ -83,9 +90,13 @@ struct httpd_req {
     httpd_resp resp;
     void *state;
     void (*state_free)(void *state);
-    int64_t first_ms, deadline_ms;
-    uint64_t seen_gen;
+    int64_t first_ms, deadline_ms; /* deadline INT64_MAX: HTTPD_WAIT_FOREVER */
+    uint64_t seen_gen;             /* h->seq when this handler run began */
+    uint64_t since;           /* the decision's h->seq, when older (httpd_req_wait_key_since) */
+    char *wait_key;           /* parked on this key (NULL: only httpd_wake wakes it) */
+    uint32_t wait_bucket;     /* its bucket in h->kparked and h->key_gen */
     httpd_req *pnext, *pprev; /* h->parked */
+    httpd_req *knext, *kprev; /* h->kparked[wait_bucket] */
     httpd_admit_conn *hc;     /* its connection's record (NULL if MHD gave none) */
 };
 
@@ -96,13 +107,16 @@ struct httpd {
     void *ctx;
     uint16_t port;
     pthread_mutex_t mu;
-    pthread_cond_t cv;       /* timer thread: parked list or wake_gen changed */
+    pthread_cond_t cv;       /* timer thread: a new deadline (parked, or a header's) */
     pthread_cond_t drain_cv; /* httpd_stop: ndraining dropped */
     size_t ndraining;
     pthread_t timer;
     bool timer_started, stopping;
-    uint64_t wake_gen;
-    httpd_req *parked;
+    uint64_t seq;                           /* wake sequence: each wake takes the next number */
+    uint64_t all_gen;                       /* the last httpd_wake's number */
+    uint64_t key_gen[HTTPD_WAKE_BUCKETS];   /* the last httpd_wake_key's number, per bucket */
+    httpd_req *parked;                      /* every parked request */
+    httpd_req *kparked[HTTPD_WAKE_BUCKETS]; /* the keyed ones, by their key's bucket */
     _Atomic bool starting;
     char start_err[160]; /* last MHD message while starting */
     httpd_admit *admit;  /* connection limits, eviction, header deadline (httpd_admit.c) */
@@ -202,6 +216,28 @@ int httpd_resp_header(httpd_resp *rp, const char *name, const char *value)
     rp->hval[rp->nh] = httpd__xstrdup(value);
     rp->nh++;
     return 0;
+}
+
+httpd_resp *httpd_resp_new(void)
+{
+    httpd_resp *rp = httpd__xmalloc(sizeof *rp);
+    memset(rp, 0, sizeof *rp);
+    rp->fd = -1;
+    return rp;
+}
+
+void httpd_resp_free(httpd_resp *rp)
+{
+    if (!rp) return;
+    httpd__resp_free(rp);
+    free(rp);
+}
+
+void httpd_resp_move(httpd_resp *rp, httpd_resp *from)
+{
+    httpd__resp_free(rp);
+    *rp = *from;
+    free(from);
 }
 
 /* Hand resp to MHD. Ownership of the body or fd moves to the MHD response. */
@@ -388,6 +424,7 @@ static void httpd__completed(void *cls, struct MHD_Connection *conn, void **con_
     free(req->body);
     free(req->raw);
     free(req->dec);
+    free(req->wait_key);
     free(req);
     *con_cls = NULL;
 }
@@ -452,14 +489,42 @@ static enum MHD_Result httpd__on_data(httpd *h, httpd_req *req, const char *data
     return MHD_YES;
 }
 
+/* True when a wake that the park of req must not miss happened after `since`: a wake of
+ * every request, or of req's key (its bucket's: a collision costs one more run, never a lost
+ * wake). @locks h->mu */
+static bool httpd__woken_since(const httpd *h, const httpd_req *req, uint64_t since)
+{
+    return h->all_gen > since || (req->wait_key && h->key_gen[req->wait_bucket] > since);
+}
+
+/* Link a request whose connection was just suspended into h->parked and its key's bucket.
+ * @locks h->mu */
+static void httpd__park(httpd *h, httpd_req *req)
+{
+    req->pprev = NULL;
+    req->pnext = h->parked;
+    if (h->parked) h->parked->pprev = req;
+    h->parked = req;
+    if (req->wait_key) {
+        httpd_req **b = &h->kparked[req->wait_bucket];
+        req->kprev = NULL;
+        req->knext = *b;
+        if (*b) (*b)->kprev = req;
+        *b = req;
+    }
+    if (req->deadline_ms != INT64_MAX) pthread_cond_signal(&h->cv); /* a new deadline */
+}
+
 /* Run the handler; park the request or send its reply. */
 static enum MHD_Result httpd__run_handler(httpd *h, httpd_req *req)
 {
     for (;;) {
         pthread_mutex_lock(&h->mu);
-        req->seen_gen = h->wake_gen;
+        req->seen_gen = h->seq;
         pthread_mutex_unlock(&h->mu);
         req->wait_asked = false;
+        free(req->wait_key);
+        req->wait_key = NULL;
         req->route->r.handler(req, &req->resp, h->ctx);
         if (!req->wait_asked || req->resp.status) return httpd__send(req);
         pthread_mutex_lock(&h->mu);
@@ -467,16 +532,13 @@ static enum MHD_Result httpd__run_handler(httpd *h, httpd_req *req)
             pthread_mutex_unlock(&h->mu);
             return httpd__send_error(req, 503, "server stopping\n");
         }
-        if (h->wake_gen != req->seen_gen) { /* woken while the handler ran: look again */
+        uint64_t since = req->since < req->seen_gen ? req->since : req->seen_gen;
+        if (httpd__woken_since(h, req, since)) { /* woken while the handler ran: look again */
             pthread_mutex_unlock(&h->mu);
             continue;
         }
         MHD_suspend_connection(req->conn);
-        req->pprev = NULL;
-        req->pnext = h->parked;
-        if (h->parked) h->parked->pprev = req;
-        h->parked = req;
-        pthread_cond_signal(&h->cv);
+        httpd__park(h, req);
         pthread_mutex_unlock(&h->mu);
         return MHD_YES;
     }
@@ -509,8 +571,10 @@ static enum MHD_Result httpd__access(void *cls, struct MHD_Connection *conn, con
     return httpd__run_handler(h, req);
 }
 
-/* ---- long-poll timer ---- */
+/* ---- long-poll: parking, wake-ups, the timer ---- */
 
+/* Resume a parked request: MHD calls the access handler again (any thread may resume).
+ * @locks h->mu */
 static void httpd__unpark(httpd *h, httpd_req *req)
 {
     if (req->pprev)
@@ -519,9 +583,18 @@ static void httpd__unpark(httpd *h, httpd_req *req)
         h->parked = req->pnext;
     if (req->pnext) req->pnext->pprev = req->pprev;
     req->pnext = req->pprev = NULL;
+    if (req->wait_key) {
+        if (req->kprev)
+            req->kprev->knext = req->knext;
+        else
+            h->kparked[req->wait_bucket] = req->knext;
+        if (req->knext) req->knext->kprev = req->kprev;
+        req->knext = req->kprev = NULL;
+    }
     MHD_resume_connection(req->conn);
 }
 
+/* Resumes the parked requests whose hold time is over, and drives admission's deadlines. */
 static void *httpd__timer_main(void *arg)
 {
     httpd *h = arg;
@@ -530,7 +603,7 @@ static void *httpd__timer_main(void *arg)
         int64_t now = httpd__now_ms(), next = httpd_admit_tick(h->admit, now);
         for (httpd_req *req = h->parked, *nx; req; req = nx) {
             nx = req->pnext;
-            if (req->deadline_ms <= now || req->seen_gen != h->wake_gen)
+            if (req->deadline_ms <= now)
                 httpd__unpark(h, req);
             else if (req->deadline_ms < next)
                 next = req->deadline_ms;
@@ -543,20 +616,66 @@ static void *httpd__timer_main(void *arg)
     return NULL;
 }
 
-bool httpd_req_wait(httpd_req *req, unsigned hold_ms)
+static uint32_t httpd__key_bucket(const char *key)
 {
-    int64_t deadline = req->first_ms + (int64_t)hold_ms;
-    if (httpd__now_ms() >= deadline) return false;
+    uint32_t x = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        x = (x ^ *p) * 16777619u;
+    return x % HTTPD_WAKE_BUCKETS;
+}
+
+bool httpd_req_wait_key_since(httpd_req *req, unsigned hold_ms, const char *key, uint64_t since)
+{
+    int64_t deadline = INT64_MAX;
+    if (hold_ms != HTTPD_WAIT_FOREVER) {
+        deadline = req->first_ms + (int64_t)hold_ms;
+        if (httpd__now_ms() >= deadline) return false;
+    }
     req->wait_asked = true;
     req->deadline_ms = deadline;
+    req->since = since;
+    free(req->wait_key);
+    req->wait_key = key ? httpd__xstrdup(key) : NULL;
+    req->wait_bucket = key ? httpd__key_bucket(key) : 0;
     return true;
+}
+
+bool httpd_req_wait_key(httpd_req *req, unsigned hold_ms, const char *key)
+{
+    return httpd_req_wait_key_since(req, hold_ms, key, UINT64_MAX);
+}
+
+bool httpd_req_wait(httpd_req *req, unsigned hold_ms)
+{
+    return httpd_req_wait_key_since(req, hold_ms, NULL, UINT64_MAX);
+}
+
+uint64_t httpd_wake_seq(httpd *h)
+{
+    pthread_mutex_lock(&h->mu);
+    uint64_t seq = h->seq;
+    pthread_mutex_unlock(&h->mu);
+    return seq;
 }
 
 void httpd_wake(httpd *h)
 {
     pthread_mutex_lock(&h->mu);
-    h->wake_gen++;
-    if (h->parked) pthread_cond_signal(&h->cv);
+    h->all_gen = ++h->seq;
+    while (h->parked)
+        httpd__unpark(h, h->parked);
+    pthread_mutex_unlock(&h->mu);
+}
+
+void httpd_wake_key(httpd *h, const char *key)
+{
+    uint32_t b = httpd__key_bucket(key);
+    pthread_mutex_lock(&h->mu);
+    h->key_gen[b] = ++h->seq;
+    for (httpd_req *req = h->kparked[b], *nx; req; req = nx) {
+        nx = req->knext;
+        if (strcmp(req->wait_key, key) == 0) httpd__unpark(h, req);
+    }
     pthread_mutex_unlock(&h->mu);
 }
 
