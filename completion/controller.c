@@ -291,7 +291,7 @@ static void ctl__disconnect(ctl *c)
 static void *ctl__ticker(void *arg)
 {
     ctl *c = arg;
-    while (!(CTL_ST(ctl__state(c)) & (CTL_ST(CTL_STOPPING) | CTL_ST(CTL_STOPPED)))) {
+    while (!atomic_load(&c->quit)) {
         usleep(CTL_TICK_MS * 1000);
         uint64_t now = ctl__now();
         if (ctl__state(c) == CTL_EXPIRED) { /* a dead session: re-open and re-join */
@@ -359,6 +359,8 @@ ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
     }
     pthread_rwlock_init(&c->zk_lock, NULL);
     pthread_mutex_init(&c->mu, NULL);
+    pthread_mutex_init(&c->jobs_mu, NULL);
+    pthread_cond_init(&c->jobs_cv, NULL);
     static const char *const ms[] = {"method", "status"};
     static const char *const mm[] = {"method"};
     static const double rpc_bounds[] = {0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
@@ -386,6 +388,8 @@ ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
         cstore_free(c->cs);
         diskstate_free(c->disk);
         sl_log_limit_free(c->loglim);
+        pthread_cond_destroy(&c->jobs_cv);
+        pthread_mutex_destroy(&c->jobs_mu);
         pthread_mutex_destroy(&c->mu);
         pthread_rwlock_destroy(&c->zk_lock);
         free(c);
@@ -402,8 +406,10 @@ int ctl_run(ctl *c, httpd *h, const char *advertise_url, char *err, size_t errle
     }
     snprintf(c->advertise, sizeof c->advertise, "%s", advertise_url);
     c->http = h;
+    int rc = ctl__workers_start(c, err, errlen);
+    if (rc) return rc;
     pthread_rwlock_wrlock(&c->zk_lock);
-    int rc = ctl__connect(c, err, errlen);
+    rc = ctl__connect(c, err, errlen);
     pthread_rwlock_unlock(&c->zk_lock);
     if (rc) return rc;
     if (pthread_create(&c->ticker, NULL, ctl__ticker, c)) {
@@ -421,11 +427,20 @@ bool ctl_is_leader(const ctl *c)
     return ctl__leads(c);
 }
 
+void ctl_shutdown(ctl *c)
+{
+    if (!c) return;
+    atomic_store(&c->quit, true);
+    if (c->ticker_up) pthread_join(c->ticker, NULL);
+    c->ticker_up = false;
+    ctl__workers_stop(c);
+}
+
 void ctl_stop(ctl *c)
 {
     if (!c) return;
+    ctl_shutdown(c);
     ctl__set_state(c, CTL_STOP_FROM, CTL_STOPPING, "ctl_stop");
-    if (c->ticker_up) pthread_join(c->ticker, NULL);
     pthread_rwlock_wrlock(&c->zk_lock);
     ctl__disconnect(c);
     pthread_rwlock_unlock(&c->zk_lock);
@@ -445,6 +460,8 @@ void ctl_stop(ctl *c)
     cstore_free(c->cs);
     diskstate_free(c->disk);
     sl_log_limit_free(c->loglim);
+    pthread_cond_destroy(&c->jobs_cv);
+    pthread_mutex_destroy(&c->jobs_mu);
     pthread_mutex_destroy(&c->mu);
     pthread_rwlock_destroy(&c->zk_lock);
     free(c);

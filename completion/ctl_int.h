@@ -46,6 +46,7 @@
 #define CTL_KAFKA_TIMEOUT_MS 3000 /* POST /tables: the whole Kafka metadata read */
 #define CTL_HWM_TIMEOUT_MS 2000   /* one watermark query confirming a reported offset */
 #define CTL_HWM_MIN_GAP_MS 1000   /* ask Kafka at most once a second per segment */
+#define CTL_WORKERS 4             /* ctl_jobs.c: the threads that run what may block */
 
 /* One segment's state machine and what the controller knows to check its messages against
  * (ctl_completion.c "input checks"): the segment's start offset, the instances the
@@ -73,6 +74,8 @@ typedef struct ctl_table {
     rd_kafka_t *rk;        /* watermark queries; NULL until the first */
 } ctl_table;
 
+typedef struct ctl_job ctl_job; /* ctl_jobs.c */
+
 struct ctl {
     ctl_opts o;
     char advertise[512];
@@ -91,6 +94,15 @@ struct ctl {
     httpd *http;
     pthread_t ticker;
     bool ticker_up; /* ticker joinable; ctl_run and ctl_stop's thread only */
+    _Atomic bool quit; /* ctl_shutdown: the ticker ends at its next tick */
+    /* ctl_jobs.c: the workers and their queue, under jobs_mu */
+    pthread_mutex_t jobs_mu;
+    pthread_cond_t jobs_cv; /* a job queued, or stopping */
+    ctl_job *jq_head, *jq_tail;
+    pthread_t workers[CTL_WORKERS];
+    unsigned nworkers; /* started; ctl_run and ctl_shutdown's thread only */
+    bool jobs_stop;
+    uint64_t job_seq;
     uint64_t next_repair_ms;
     metrics_family *m_rpcs, *m_rpc_seconds;
     metrics_counter *m_commits, *m_commit_fail;
@@ -201,6 +213,34 @@ bool ctl__fsms_tick(ctl *c, uint64_t now);
 void ctl__drop_all_fsms(ctl *c);
 /* POST /twirp/...: the completion RPCs. */
 void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx);
+
+/* ---- ctl_jobs.c: the workers ----------------------------------------------------------- */
+
+/* A job's body, on a controller worker: it may block (ZooKeeper, Kafka, the disk). arg is the
+ * job's memory, the worker's while fn runs. */
+typedef void (*ctl_job_fn)(ctl *c, void *arg);
+
+typedef enum ctl_job_state {
+    CTL_JOB_NONE = 0,  /* the request has no job: a fresh run of the handler */
+    CTL_JOB_PENDING,   /* queued or running, and the handler ran early (the server stopping):
+                        * the request is parked again; return without a reply */
+    CTL_JOB_DONE,      /* it ran: *arg is the job's memory, now the caller's */
+    CTL_JOB_CANCELLED, /* the workers stopped before it ran (its memory is freed): answer 503 */
+} ctl_job_state;
+
+/* Start the workers (ctl_run) / stop them: new jobs are refused, queued ones cancelled (their
+ * requests woken), running ones waited for (ctl_shutdown). */
+int ctl__workers_start(ctl *c, char *err, size_t errlen);
+void ctl__workers_stop(ctl *c);
+/* In a handler: queue fn(c, arg) and park req until it ran (on the job's own key, no hold
+ * time); the handler returns without a reply and, called again, gets arg back from
+ * ctl__job_take. Takes ownership of arg: arg_free(arg) (may be NULL) runs when it is not
+ * taken back (the request ended first, or the job was cancelled). Returns false when the
+ * workers are stopping: nothing queued, arg freed; answer 503. */
+bool ctl__job_submit(ctl *c, httpd_req *req, ctl_job_fn fn, void *arg,
+                     void (*arg_free)(void *arg));
+/* First thing in a handler that submits jobs: the state of req's job (see ctl_job_state). */
+ctl_job_state ctl__job_take(httpd_req *req, void **arg);
 
 /* ---- ctl_admin.c: route handlers -------------------------------------------------------- */
 
