@@ -314,8 +314,7 @@ static void *ctl__ticker(void *arg)
             }
             continue;
         }
-        bool changed = ctl__fsms_tick(c, now);
-        if (changed && c->http) httpd_wake(c->http);
+        ctl__fsms_tick(c, now); /* wakes the long-polls of the segments that changed */
         if (ctl__leads(c) && now >= c->next_repair_ms) {
             c->next_repair_ms = now + c->o.repair_interval_ms;
             ctl__repair(c, now);

@@ -100,11 +100,14 @@ static bool ctl__member_locked(const ctl_fsm *e, const char *id)
 }
 
 /* Called with mu held and e pinned; drops mu around ZooKeeper and Kafka calls. Returns 0 when
- * the message may reach the state machine, else an error with the reason in why. */
+ * the message may reach the state machine, else an error with the reason in why; without
+ * may_block, CTL__BLOCKS (having changed nothing) where it would call ZooKeeper or Kafka. */
 static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth,
-                          const rpc_req *r, uint64_t now, char *why, size_t whylen)
+                          const rpc_req *r, uint64_t now, bool may_block, char *why,
+                          size_t whylen)
 {
     if (!ctl__member_locked(e, r->instance)) { /* the assignment may have moved (repair) */
+        if (!may_block) return CTL__BLOCKS;
         pthread_mutex_unlock(&c->mu);
         assign a;
         assign_list l = {0};
@@ -141,6 +144,7 @@ static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth
                  r->offset, e->known_high);
         return SL_ETRANSIENT;
     }
+    if (!may_block) return CTL__BLOCKS;
     e->high_asked_ms = now;
     pthread_mutex_unlock(&c->mu);
     int64_t high = -1;
@@ -347,14 +351,20 @@ static bool ctl__instance_live(ctl *c, zk *z, const char *id)
 }
 
 /* The machine for segment, built from ZooKeeper when missing. Returns it with mu held, or
- * NULL (mu not held) and the reason in why. */
+ * NULL (mu not held) and the reason in why; without may_block, NULL with *blocks set when it
+ * is missing. */
 static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uint64_t now,
-                             char *why, size_t whylen)
+                             bool may_block, bool *blocks, char *why, size_t whylen)
 {
+    *blocks = false;
     pthread_mutex_lock(&c->mu);
     ctl_fsm *e = ctl__fsm_find_locked(c, segment);
     if (e) return e;
     pthread_mutex_unlock(&c->mu);
+    if (!may_block) {
+        *blocks = true;
+        return NULL;
+    }
     zk *z = ctl__zk(c);
     segmeta m;
     assign a;
@@ -414,14 +424,23 @@ void ctl__drop_all_fsms(ctl *c)
 }
 
 /* Tick every machine; drop the finished ones and those COMMITTED and idle for
- * CTL_FSM_IDLE_MS, unless pinned. */
+ * CTL_FSM_IDLE_MS, unless pinned. The requests parked on a machine that changed state are
+ * woken (its segment's key), after mu is dropped. */
 bool ctl__fsms_tick(ctl *c, uint64_t now)
 {
-    bool changed = false;
+    char (*woken)[SEGNAME_MAX] = NULL;
+    size_t nwoken = 0, capwoken = 0;
     pthread_mutex_lock(&c->mu);
     for (size_t i = 0; i < c->nfsms;) {
         ctl_fsm *e = c->fsms[i];
-        changed |= cfsm_tick(e->f, now);
+        if (cfsm_tick(e->f, now)) {
+            if (nwoken == capwoken) {
+                capwoken = capwoken ? capwoken * 2 : 16;
+                woken = realloc(woken, capwoken * sizeof *woken);
+                if (!woken) abort();
+            }
+            memcpy(woken[nwoken++], e->segment, sizeof *woken);
+        }
         bool idle = cfsm_get_state(e->f) == CFSM_COMMITTED && now > e->touched_ms + CTL_FSM_IDLE_MS;
         if ((cfsm_done(e->f) || idle) && !e->refs)
             ctl__fsm_drop_locked(c, i);
@@ -429,7 +448,9 @@ bool ctl__fsms_tick(ctl *c, uint64_t now)
             i++;
     }
     pthread_mutex_unlock(&c->mu);
-    return changed;
+    for (size_t i = 0; c->http && i < nwoken; i++) httpd_wake_key(c->http, woken[i]);
+    free(woken);
+    return nwoken > 0;
 }
 
 /* Halve the row threshold of an IN_PROGRESS segment whose build failed deterministically. */
@@ -450,7 +471,7 @@ static void ctl__halve_threshold(ctl *c, const char *table, const rpc_req *r)
     ctl__zk_done(c);
 }
 
-/* ---- HTTP: completion RPCs ------------------------------------------------------------- */
+/* ---- HTTP: replies ----------------------------------------------------------------------- */
 
 static void ctl__reply_rpc(httpd_resp *resp, const rpc_resp *rr)
 {
@@ -471,14 +492,178 @@ static void ctl__twirp_error(httpd_resp *resp, rpc_twirp_code code, const char *
     httpd_resp_body(resp, rpc_twirp_http_status(code), "application/json", body, len, HTTPD_TAKE);
 }
 
+/* ---- HTTP: completion RPCs -------------------------------------------------------------
+ * The handler never blocks. It decodes and validates the request, then decides it at once
+ * when all it needs is in memory: the machine exists, the instance is a listed replica, Kafka
+ * already confirmed the offset. Otherwise (a machine to build from ZooKeeper, an assignment
+ * to re-read, a watermark to ask Kafka, a threshold to halve, and every CommitEnd, whose
+ * commit verifies the file and runs the ZooKeeper multi-op) the same decision, the same code,
+ * runs on a controller worker (ctl_jobs.c) while the request is parked, and the handler
+ * answers when it has run. Deciding inline stops, having changed nothing, where it would
+ * block (CTL__BLOCKS). A HOLD that may long-poll parks the request on its segment's name:
+ * only a change of that segment's machine (here, on the ticker, after a commit) wakes it. */
+
+/* One RPC being decided. */
+typedef struct ctl_rpc {
+    rpc_method meth;
+    rpc_req r;
+    double t0;    /* handling began (the histogram leaves out long-poll waits only) */
+    uint64_t seq; /* httpd_wake_seq before the decision: a wake after it is not lost */
+    bool counted; /* rr is the state machine's reply: counted in the metrics */
+    bool wait;    /* a HOLD that may long-poll */
+    rpc_resp rr;
+} ctl_rpc;
+
+/* Decide x (x->r validated): the reply in x->rr, x->counted and x->wait. Returns 0, or without
+ * may_block CTL__BLOCKS (nothing changed) when deciding needs ZooKeeper, Kafka or the disk. */
+static int ctl__rpc_decide(ctl *c, ctl_rpc *x, bool may_block)
+{
+    const rpc_req *r = &x->r;
+    rpc_resp *rr = &x->rr;
+    memset(rr, 0, sizeof *rr);
+    x->counted = x->wait = false;
+    x->seq = c->http ? httpd_wake_seq(c->http) : 0;
+    if (!ctl__leads(c)) {
+        rr->status = RPC_STATUS_NOT_LEADER;
+        pthread_mutex_lock(&c->mu);
+        snprintf(rr->leader_url, sizeof rr->leader_url, "%s", c->leader_url);
+        pthread_mutex_unlock(&c->mu);
+        snprintf(rr->message, sizeof rr->message, "not the leader");
+        return 0;
+    }
+    segname sn;
+    segname_parse(r->segment, &sn); /* validated by rpc_req_decode */
+    static const cfsm_msg_kind kinds[RPC_METHOD__COUNT] = {
+        [RPC_SEGMENT_CONSUMED] = CFSM_MSG_CONSUMED, [RPC_COMMIT_START] = CFSM_MSG_COMMIT_START,
+        [RPC_COMMIT_END] = CFSM_MSG_COMMIT_END, [RPC_EXTEND_BUILD_TIME] = CFSM_MSG_EXTEND,
+        [RPC_STOPPED_CONSUMING] = CFSM_MSG_STOPPED};
+    cfsm_msg m = {.kind = kinds[x->meth], .instance = r->instance, .offset = r->offset,
+                  .reason = (int)r->reason, .crc = r->crc, .rows = r->rows,
+                  .size_bytes = r->size_bytes, .location = r->location,
+                  .extra_seconds = r->extra_seconds};
+    uint64_t now = ctl__now();
+    char err[512];
+    cfsm_reply fr;
+    bool blocks;
+    ctl_fsm *e = ctl__fsm_get(c, sn.table, r->segment, now, may_block, &blocks, err, sizeof err);
+    if (!e) {
+        if (blocks) return CTL__BLOCKS;
+        rr->status = RPC_STATUS_FAILED;
+        snprintf(rr->message, sizeof rr->message, "%s", err);
+        return 0;
+    }
+    e->refs++; /* pinned until the end: the checks and the commit drop mu */
+    int bad = ctl__check_msg(c, e, sn.table, x->meth, r, now, may_block, err, sizeof err);
+    bool halve = x->meth == RPC_STOPPED_CONSUMING && r->reason == RPC_REASON_ERROR &&
+                 r->build_millis > 0;
+    if (bad == CTL__BLOCKS || (!may_block && !bad && !e->dead &&
+                               (halve || x->meth == RPC_COMMIT_END))) {
+        ctl__fsm_unref(e);
+        pthread_mutex_unlock(&c->mu);
+        return CTL__BLOCKS;
+    }
+    if (bad || e->dead) {
+        ctl__fsm_unref(e);
+        pthread_mutex_unlock(&c->mu);
+        if (bad && bad != SL_ETRANSIENT)
+            SL_LOG_LIMITED(c->loglim, "rpc.refused", SL_LOG_WARN, "controller",
+                           "refused rpc=%s segment=%s instance=%s why=\"%s\"",
+                    rpc_method_name(x->meth), r->segment, r->instance, err);
+        rr->status = RPC_STATUS_FAILED;
+        snprintf(rr->message, sizeof rr->message, "%s", bad ? err : "leadership lost");
+        return 0;
+    }
+    if (halve) {
+        pthread_mutex_unlock(&c->mu);
+        ctl__halve_threshold(c, sn.table, r);
+        pthread_mutex_lock(&c->mu);
+    }
+    cfsm_state before = cfsm_get_state(e->f);
+    e->touched_ms = now;
+    if (!e->dead && cfsm_on_msg(e->f, &m, now, &fr) == CFSM_ACT_COMMIT) {
+        pthread_mutex_unlock(&c->mu);
+        char why[512] = "";
+        int rc = ctl__commit(c, sn.table, r, why, sizeof why);
+        metrics_counter_add(rc ? c->m_commit_fail : c->m_commits, 1);
+        pthread_mutex_lock(&c->mu);
+        if (e->dead) {
+            memset(&fr, 0, sizeof fr);
+            fr.status = CFSM_FAILED;
+            fr.why = "leadership lost during the commit";
+        } else {
+            cfsm_commit_done(e->f, rc == 0, why, ctl__now(), &fr);
+        }
+        if (rc) SL_WARN("controller", "commit failed segment=%s why=\"%s\"", r->segment, why);
+    } else if (e->dead) {
+        memset(&fr, 0, sizeof fr);
+        fr.status = CFSM_FAILED;
+        fr.why = "leadership lost";
+    }
+    bool changed = !e->dead && cfsm_get_state(e->f) != before;
+    if (!e->dead && cfsm_done(e->f)) { /* ABORTED: forget it; the next message rebuilds */
+        for (size_t i = 0; i < c->nfsms; i++)
+            if (c->fsms[i] == e) {
+                ctl__fsm_detach_locked(c, i); /* our pin frees it just below */
+                break;
+            }
+    }
+    /* copied out under mu: fr.why may be the machine's text, and the machine may go */
+    x->counted = true;
+    x->wait = fr.wait;
+    rr->status = (rpc_status)fr.status;
+    rr->offset = fr.offset > 0 ? fr.offset : 0;
+    rr->build_seconds = fr.build_seconds;
+    rr->crc = fr.crc;
+    snprintf(rr->segment_location, sizeof rr->segment_location, "%s", fr.location);
+    snprintf(rr->message, sizeof rr->message, "%s", fr.why ? fr.why : "");
+    ctl__fsm_unref(e); /* may free e */
+    pthread_mutex_unlock(&c->mu);
+    if (changed && c->http) httpd_wake_key(c->http, r->segment);
+    return 0;
+}
+
+/* The worker's side of a decision that may block. */
+static void ctl__rpc_job(ctl *c, void *arg)
+{
+    ctl__rpc_decide(c, arg, true);
+}
+
+/* Answer a decided RPC, or park it on its segment's name while its HOLD may long-poll. */
+static void ctl__rpc_answer(ctl *c, httpd_req *req, httpd_resp *resp, const ctl_rpc *x)
+{
+    if (x->wait &&
+        httpd_req_wait_key_since(req, (unsigned)c->o.longpoll_ms, x->r.segment, x->seq))
+        return;
+    if (x->counted) {
+        const char *labels[] = {rpc_method_name(x->meth), rpc_status_name(x->rr.status)};
+        metrics_counter_add(metrics_counter_with(c->m_rpcs, labels), 1);
+        const char *ml[] = {rpc_method_name(x->meth)};
+        metrics_histogram_observe(metrics_histogram_with(c->m_rpc_seconds, ml),
+                                  ctl__mono() - x->t0);
+    }
+    ctl__reply_rpc(resp, &x->rr);
+}
 
 void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
 {
     ctl *c = ctx;
+    ctl_rpc *job = NULL;
+    switch (ctl__job_take(req, (void **)&job)) {
+    case CTL_JOB_PENDING:
+        return;
+    case CTL_JOB_CANCELLED:
+        httpd_resp_text(resp, 503, "server stopping\n");
+        return;
+    case CTL_JOB_DONE: /* decided on a worker */
+        ctl__rpc_answer(c, req, resp, job);
+        free(job);
+        return;
+    case CTL_JOB_NONE:
+        break;
+    }
     if (ctl__not_running(c, resp)) return;
-    double t0 = ctl__mono();
-    rpc_method meth;
-    if (rpc_method_parse(httpd_req_param(req, "method"), &meth) != 0) {
+    ctl_rpc x = {.t0 = ctl__mono()};
+    if (rpc_method_parse(httpd_req_param(req, "method"), &x.meth) != 0) {
         ctl__twirp_error(resp, RPC_TWIRP_BAD_ROUTE, "no such method");
         return;
     }
@@ -497,107 +682,22 @@ void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
     }
     size_t blen;
     const void *body = httpd_req_body(req, &blen);
-    rpc_req r;
     char err[512];
-    if (rpc_req_decode(body, blen, &r, err, sizeof err) != 0) {
+    if (rpc_req_decode(body, blen, &x.r, err, sizeof err) != 0) {
         ctl__twirp_error(resp, RPC_TWIRP_MALFORMED, err);
         return;
     }
-    if (rpc_req_check(meth, &r, err, sizeof err) != 0) {
+    if (rpc_req_check(x.meth, &x.r, err, sizeof err) != 0) {
         ctl__twirp_error(resp, RPC_TWIRP_INVALID_ARGUMENT, err);
         return;
     }
-    rpc_resp rr;
-    memset(&rr, 0, sizeof rr);
-    if (!ctl__leads(c)) {
-        rr.status = RPC_STATUS_NOT_LEADER;
-        pthread_mutex_lock(&c->mu);
-        snprintf(rr.leader_url, sizeof rr.leader_url, "%s", c->leader_url);
-        pthread_mutex_unlock(&c->mu);
-        snprintf(rr.message, sizeof rr.message, "not the leader");
-        ctl__reply_rpc(resp, &rr);
+    if (ctl__rpc_decide(c, &x, false) == CTL__BLOCKS) {
+        job = malloc(sizeof *job);
+        if (!job) abort();
+        *job = x;
+        if (!ctl__job_submit(c, req, ctl__rpc_job, job, free))
+            httpd_resp_text(resp, 503, "server stopping\n");
         return;
     }
-    segname sn;
-    segname_parse(r.segment, &sn); /* validated by rpc_req_decode */
-    static const cfsm_msg_kind kinds[RPC_METHOD__COUNT] = {
-        [RPC_SEGMENT_CONSUMED] = CFSM_MSG_CONSUMED, [RPC_COMMIT_START] = CFSM_MSG_COMMIT_START,
-        [RPC_COMMIT_END] = CFSM_MSG_COMMIT_END, [RPC_EXTEND_BUILD_TIME] = CFSM_MSG_EXTEND,
-        [RPC_STOPPED_CONSUMING] = CFSM_MSG_STOPPED};
-    cfsm_msg m = {.kind = kinds[meth], .instance = r.instance, .offset = r.offset,
-                  .reason = (int)r.reason, .crc = r.crc, .rows = r.rows,
-                  .size_bytes = r.size_bytes, .location = r.location,
-                  .extra_seconds = r.extra_seconds};
-    uint64_t now = ctl__now();
-    cfsm_reply fr;
-    ctl_fsm *e = ctl__fsm_get(c, sn.table, r.segment, now, err, sizeof err);
-    if (!e) {
-        rr.status = RPC_STATUS_FAILED;
-        snprintf(rr.message, sizeof rr.message, "%s", err);
-        ctl__reply_rpc(resp, &rr);
-        return;
-    }
-    e->refs++; /* pinned until the end: the checks and the commit drop mu */
-    int bad = ctl__check_msg(c, e, sn.table, meth, &r, now, err, sizeof err);
-    if (bad || e->dead) {
-        ctl__fsm_unref(e);
-        pthread_mutex_unlock(&c->mu);
-        if (bad && bad != SL_ETRANSIENT)
-            SL_LOG_LIMITED(c->loglim, "rpc.refused", SL_LOG_WARN, "controller",
-                           "refused rpc=%s segment=%s instance=%s why=\"%s\"",
-                    rpc_method_name(meth), r.segment, r.instance, err);
-        rr.status = RPC_STATUS_FAILED;
-        snprintf(rr.message, sizeof rr.message, "%s", bad ? err : "leadership lost");
-        ctl__reply_rpc(resp, &rr);
-        return;
-    }
-    if (meth == RPC_STOPPED_CONSUMING && r.reason == RPC_REASON_ERROR && r.build_millis > 0) {
-        pthread_mutex_unlock(&c->mu);
-        ctl__halve_threshold(c, sn.table, &r);
-        pthread_mutex_lock(&c->mu);
-    }
-    cfsm_state before = cfsm_get_state(e->f);
-    e->touched_ms = now;
-    if (!e->dead && cfsm_on_msg(e->f, &m, now, &fr) == CFSM_ACT_COMMIT) {
-        pthread_mutex_unlock(&c->mu);
-        char why[512] = "";
-        int rc = ctl__commit(c, sn.table, &r, why, sizeof why);
-        metrics_counter_add(rc ? c->m_commit_fail : c->m_commits, 1);
-        pthread_mutex_lock(&c->mu);
-        if (e->dead) {
-            memset(&fr, 0, sizeof fr);
-            fr.status = CFSM_FAILED;
-            fr.why = "leadership lost during the commit";
-        } else {
-            cfsm_commit_done(e->f, rc == 0, why, ctl__now(), &fr);
-        }
-        if (rc) SL_WARN("controller", "commit failed segment=%s why=\"%s\"", r.segment, why);
-    } else if (e->dead) {
-        memset(&fr, 0, sizeof fr);
-        fr.status = CFSM_FAILED;
-        fr.why = "leadership lost";
-    }
-    bool changed = !e->dead && cfsm_get_state(e->f) != before;
-    if (!e->dead && cfsm_done(e->f)) { /* ABORTED: forget it; the next message rebuilds */
-        for (size_t i = 0; i < c->nfsms; i++)
-            if (c->fsms[i] == e) {
-                ctl__fsm_detach_locked(c, i); /* our pin frees it just below */
-                break;
-            }
-    }
-    ctl__fsm_unref(e); /* may free e */
-    pthread_mutex_unlock(&c->mu);
-    if (changed && c->http) httpd_wake(c->http);
-    if (fr.wait && httpd_req_wait(req, (unsigned)c->o.longpoll_ms)) return;
-    rr.status = (rpc_status)fr.status;
-    rr.offset = fr.offset > 0 ? fr.offset : 0;
-    rr.build_seconds = fr.build_seconds;
-    rr.crc = fr.crc;
-    snprintf(rr.segment_location, sizeof rr.segment_location, "%s", fr.location);
-    snprintf(rr.message, sizeof rr.message, "%s", fr.why ? fr.why : "");
-    const char *labels[] = {rpc_method_name(meth), rpc_status_name(rr.status)};
-    metrics_counter_add(metrics_counter_with(c->m_rpcs, labels), 1);
-    const char *ml[] = {rpc_method_name(meth)};
-    metrics_histogram_observe(metrics_histogram_with(c->m_rpc_seconds, ml), ctl__mono() - t0);
-    ctl__reply_rpc(resp, &rr);
+    ctl__rpc_answer(c, req, resp, &x);
 }

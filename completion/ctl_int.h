@@ -47,6 +47,7 @@
 #define CTL_HWM_TIMEOUT_MS 2000   /* one watermark query confirming a reported offset */
 #define CTL_HWM_MIN_GAP_MS 1000   /* ask Kafka at most once a second per segment */
 #define CTL_WORKERS 4             /* ctl_jobs.c: the threads that run what may block */
+#define CTL__BLOCKS 1             /* "would block": decided inline, stopped before any change */
 
 /* One segment's state machine and what the controller knows to check its messages against
  * (ctl_completion.c "input checks"): the segment's start offset, the instances the
@@ -206,8 +207,8 @@ void ctl__next_meta(const ctl_table *t, const segmeta *prev, int64_t start, int6
 /* A librdkafka handle for the table's brokers (metadata reads); caller destroys it. NULL
  * with the reason, naming the brokers, in err. */
 rd_kafka_t *ctl__kafka_open(const tcfg *t, char *err, size_t errlen);
-/* Tick every machine, dropping the finished and long-idle ones; true when one changed
- * state (parked long-polls should re-check). Ticker thread. */
+/* Tick every machine, dropping the finished and long-idle ones, and wake the requests parked
+ * on each one that changed state (its segment's key); true when one did. Ticker thread. */
 bool ctl__fsms_tick(ctl *c, uint64_t now);
 /* Drop every machine (leadership lost, or stopping); a pinned one is freed by its pin. */
 void ctl__drop_all_fsms(ctl *c);
