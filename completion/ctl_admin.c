@@ -17,11 +17,66 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+/* ---- what a job needs of its request, copied (the worker never touches the request) ---- */
+
+typedef struct ctl_call {
+    char *table, *segment; /* the route's captures, or NULL */
+    char *partition;       /* ?partition=, or NULL when absent */
+    char *body;            /* the buffered body (POST /tables), NUL-terminated */
+    size_t blen;
+    segstore_upload *u;    /* PUT: the received upload, until finished; aborted if never */
+} ctl_call;
+
+static char *ctl__strdup(const char *s)
+{
+    if (!s) return NULL;
+    char *d = strdup(s);
+    if (!d) abort();
+    return d;
+}
+
+/* The request's captures and query (and its body when with_body). Freed with ctl__call_free. */
+static ctl_call *ctl__call_new(httpd_req *req, bool with_body)
+{
+    ctl_call *k = calloc(1, sizeof *k);
+    if (!k) abort();
+    k->table = ctl__strdup(httpd_req_param(req, "table"));
+    k->segment = ctl__strdup(httpd_req_param(req, "segment"));
+    k->partition = ctl__strdup(httpd_req_query(req, "partition"));
+    if (with_body) {
+        const char *b = httpd_req_body(req, &k->blen);
+        k->body = malloc(k->blen + 1);
+        if (!k->body) abort();
+        if (k->blen) memcpy(k->body, b, k->blen);
+        k->body[k->blen] = '\0';
+    }
+    return k;
+}
+
+static void ctl__call_free(void *p)
+{
+    ctl_call *k = p;
+    segstore_upload_abort(k->u);
+    free(k->table);
+    free(k->segment);
+    free(k->partition);
+    free(k->body);
+    free(k);
+}
+
 /* ---- HTTP: segment store ------------------------------------------------------------------ */
+
+/* The request's state while the body streams in (a ctl_state_kind first: not a job). */
+typedef struct ctl_upload {
+    ctl_state_kind kind; /* CTL_STATE_UPLOAD */
+    segstore_upload *u;
+} ctl_upload;
 
 static void ctl__upload_abort(void *state)
 {
-    segstore_upload_abort(state);
+    ctl_upload *up = state;
+    segstore_upload_abort(up->u);
+    free(up);
 }
 
 /* An upload is taken only for a segment that ZooKeeper shows consuming: not for a table or
@@ -63,11 +118,11 @@ static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segme
 /* Answer a failed upload: a full store is 507 Insufficient Storage (the committer backs off
  * and retries; nothing is wrong with its file), a failing one 500; both are logged once per
  * kind per minute through the disk state, every other failure with `status`. */
-static void ctl__upload_failed(ctl *c, httpd_req *req, httpd_resp *resp, int rc, const char *err,
-                               unsigned status)
+static void ctl__upload_failed(ctl *c, const char *segment, httpd_resp *resp, int rc,
+                               const char *err, unsigned status)
 {
     if (sl_err_is_disk(rc)) {
-        diskstate_fail(c->disk, "upload", httpd_req_param(req, "segment"), rc, err, ctl__now());
+        diskstate_fail(c->disk, "upload", segment, rc, err, ctl__now());
         status = rc == SL_ENOSPACE ? 507 : 500;
     }
     httpd_resp_text(resp, status, "%s\n", err);
@@ -89,34 +144,37 @@ int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp 
         int rc = segstore_upload_begin(c->store, httpd_req_param(req, "table"),
                                        httpd_req_param(req, "segment"), &u, err, sizeof err);
         if (rc) {
-            ctl__upload_failed(c, req, resp, rc, err, rc == SL_EINVAL ? 400 : 500);
+            ctl__upload_failed(c, httpd_req_param(req, "segment"), resp, rc, err,
+                               rc == SL_EINVAL ? 400 : 500);
             return 1;
         }
-        httpd_req_set_state(req, u, ctl__upload_abort);
+        ctl_upload *up = malloc(sizeof *up);
+        if (!up) abort();
+        *up = (ctl_upload){.kind = CTL_STATE_UPLOAD, .u = u};
+        httpd_req_set_state(req, up, ctl__upload_abort);
         return 0;
     }
-    int rc = segstore_upload_write(httpd_req_state(req), data, len, err, sizeof err);
+    int rc = segstore_upload_write(((ctl_upload *)httpd_req_state(req))->u, data, len, err,
+                                   sizeof err);
     if (rc) {
-        ctl__upload_failed(c, req, resp, rc, err, rc == SL_ELIMIT ? 413 : 500);
+        ctl__upload_failed(c, httpd_req_param(req, "segment"), resp, rc, err,
+                           rc == SL_ELIMIT ? 413 : 500);
         return 1;
     }
     return 0;
 }
 
-void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx)
+/* Worker: fsync, verify and publish the received upload as pending (seconds for a big file). */
+static void ctl__upload_finish(ctl *c, void *arg, httpd_resp *resp)
 {
-    ctl *c = ctx;
-    segstore_upload *u = httpd_req_state(req);
-    if (!u) {
-        httpd_resp_text(resp, 500, "upload state lost\n");
-        return;
-    }
-    httpd_req_set_state(req, NULL, NULL); /* finish consumes u */
+    ctl_call *k = arg;
+    segstore_upload *u = k->u;
+    k->u = NULL; /* finish consumes u */
     char err[512];
     uint32_t crc;
     int rc = segstore_upload_finish(u, &crc, err, sizeof err);
     if (rc) {
-        ctl__upload_failed(c, req, resp, rc, err,
+        ctl__upload_failed(c, k->segment, resp, rc, err,
                            rc == SL_ECORRUPT || rc == SL_ETRUNC || rc == SL_EINVAL ? 400 : 500);
         return;
     }
@@ -126,13 +184,28 @@ void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx)
     jsonw_obj_begin(&w);
     jsonw_key(&w, "location");
     char url[768];
-    snprintf(url, sizeof url, "%s/segments/%s/%s", c->advertise,
-             httpd_req_param(req, "table"), httpd_req_param(req, "segment"));
+    snprintf(url, sizeof url, "%s/segments/%s/%s", c->advertise, k->table, k->segment);
     jsonw_cstr(&w, url);
     jsonw_key(&w, "crc");
     jsonw_u64(&w, crc);
     jsonw_obj_end(&w);
     httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
+    ctl_upload *up = httpd_req_state(req);
+    if (!up || up->kind != CTL_STATE_UPLOAD || !up->u) {
+        httpd_resp_text(resp, 500, "upload state lost\n");
+        return;
+    }
+    httpd_req_set_state(req, NULL, NULL); /* the job takes u */
+    ctl_call *k = ctl__call_new(req, false);
+    k->u = up->u;
+    free(up);
+    ctl__reply_later(c, req, resp, ctl__upload_finish, k, ctl__call_free);
 }
 
 void ctl__download(httpd_req *req, httpd_resp *resp, void *ctx)
@@ -180,16 +253,12 @@ static void ctl__json_error(httpd_resp *resp, unsigned status, const char *msg)
     httpd_resp_body(resp, status, "application/json", w.buf, w.len, HTTPD_TAKE);
 }
 
-/* Create a table: validate, read Kafka offsets, place partitions, one multi-op. */
-void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx)
+/* Worker: create a table: validate, read Kafka offsets, place partitions, one multi-op. */
+static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
 {
-    ctl *c = ctx;
-    if (ctl__not_running(c, resp)) return;
-    if (ctl__redirect_to_leader(c, req, resp)) return;
-    size_t blen;
-    const char *body = httpd_req_body(req, &blen);
+    const ctl_call *k = arg;
     json_error_t je;
-    json_t *root = json_loadb(body ? body : "", blen, 0, &je);
+    json_t *root = json_loadb(k->body, k->blen, 0, &je);
     json_t *tj = root ? json_object_get(root, "tableConfig") : NULL;
     json_t *sj = root ? json_object_get(root, "schema") : NULL;
     char err[1024], *tstr = NULL, *sstr = NULL;
@@ -308,11 +377,19 @@ done:
     json_decref(root);
 }
 
-void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx)
+void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx)
 {
-    (void)req;
     ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
     if (ctl__not_running(c, resp)) return;
+    if (ctl__redirect_to_leader(c, req, resp)) return;
+    ctl__reply_later(c, req, resp, ctl__table_create, ctl__call_new(req, true), ctl__call_free);
+}
+
+/* Worker: the table names. */
+static void ctl__tables_list(ctl *c, void *arg, httpd_resp *resp)
+{
+    (void)arg;
     char **names = NULL;
     size_t n = 0;
     zk *z = ctl__zk(c);
@@ -332,6 +409,14 @@ void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx)
     httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
 }
 
+void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
+    if (ctl__not_running(c, resp)) return;
+    ctl__reply_later(c, req, resp, ctl__tables_list, NULL, NULL);
+}
+
 typedef struct ctl_listed {
     segmeta m;       /* for a corrupt record: only segment, partition and sequence (its name) */
     char error[256]; /* non-empty: the record does not decode (repair rewrites it) */
@@ -344,18 +429,13 @@ static int ctl__listed_cmp(const void *x, const void *y)
     return a->sequence < b->sequence ? -1 : a->sequence > b->sequence;
 }
 
-/* DESIGN §3: JSON array of segments with the replicas' states (reported state when the
- * sidecar has reported one, else the assignment's target state). `?partition=N` narrows
+/* Worker: DESIGN §3: JSON array of segments with the replicas' states (reported state when
+ * the sidecar has reported one, else the assignment's target state). `?partition=N` narrows
  * it to one partition. */
-void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
+static void ctl__segments_list(ctl *c, void *arg, httpd_resp *resp)
 {
-    ctl *c = ctx;
-    if (ctl__not_running(c, resp)) return;
-    const char *table = httpd_req_param(req, "table");
-    if (!segname_valid_table(table)) {
-        ctl__json_error(resp, 400, "invalid table name");
-        return;
-    }
+    const ctl_call *call = arg;
+    const char *table = call->table;
     char **names = NULL, **reps = NULL;
     size_t n = 0, nreps = 0;
     zk *z = ctl__zk(c);
@@ -367,7 +447,7 @@ void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
         return;
     }
     /* ?partition=N reads only that partition's segments (names carry the partition) */
-    const char *pq = httpd_req_query(req, "partition");
+    const char *pq = call->partition;
     long want = -1;
     if (pq) {
         char *end;
@@ -468,17 +548,23 @@ void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
     httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
 }
 
-/* GET /tables/<t>/segments/<segment>: the whole metadata record as JSON (operators, tests). */
-void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx)
+void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
 {
     ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
     if (ctl__not_running(c, resp)) return;
-    const char *table = httpd_req_param(req, "table"), *seg = httpd_req_param(req, "segment");
-    segname sn;
-    if (segname_parse(seg, &sn) != 0 || strcmp(sn.table, table) != 0) {
-        ctl__json_error(resp, 400, "not a segment name of this table");
+    if (!segname_valid_table(httpd_req_param(req, "table"))) {
+        ctl__json_error(resp, 400, "invalid table name");
         return;
     }
+    ctl__reply_later(c, req, resp, ctl__segments_list, ctl__call_new(req, false), ctl__call_free);
+}
+
+/* Worker: one segment's whole metadata record as JSON (operators, tests). */
+static void ctl__segment_record(ctl *c, void *arg, httpd_resp *resp)
+{
+    const ctl_call *k = arg;
+    const char *table = k->table, *seg = k->segment;
     segmeta m;
     zk *z = ctl__zk(c);
     int rc = ctl__get_meta(c, z, table, seg, &m, NULL);
@@ -492,6 +578,21 @@ void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx)
     segmeta_json_full(&m, &w);
     jsonw_text(&w, "\n", 1);
     httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+/* GET /tables/<t>/segments/<segment> */
+void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
+    if (ctl__not_running(c, resp)) return;
+    const char *table = httpd_req_param(req, "table"), *seg = httpd_req_param(req, "segment");
+    segname sn;
+    if (segname_parse(seg, &sn) != 0 || strcmp(sn.table, table) != 0) {
+        ctl__json_error(resp, 400, "not a segment name of this table");
+        return;
+    }
+    ctl__reply_later(c, req, resp, ctl__segment_record, ctl__call_new(req, false), ctl__call_free);
 }
 
 void ctl__health(httpd_req *req, httpd_resp *resp, void *ctx)

@@ -77,6 +77,10 @@ typedef struct ctl_table {
 
 typedef struct ctl_job ctl_job; /* ctl_jobs.c */
 
+/* What a controller handler keeps in its request's state (httpd_req_set_state) begins with
+ * this, saying what it is: a job (ctl_jobs.c) or an upload being received (ctl_admin.c). */
+typedef enum ctl_state_kind { CTL_STATE_JOB = 1, CTL_STATE_UPLOAD } ctl_state_kind;
+
 struct ctl {
     ctl_opts o;
     char advertise[512];
@@ -242,6 +246,18 @@ bool ctl__job_submit(ctl *c, httpd_req *req, ctl_job_fn fn, void *arg,
                      void (*arg_free)(void *arg));
 /* First thing in a handler that submits jobs: the state of req's job (see ctl_job_state). */
 ctl_job_state ctl__job_take(httpd_req *req, void **arg);
+
+/* A reply built on a worker: fn fills out (a detached reply, httpd_resp_new) from arg. */
+typedef void (*ctl_reply_fn)(ctl *c, void *arg, httpd_resp *out);
+/* In a handler: run fn(c, arg, out) on a worker, req parked, and answer with out. Takes arg
+ * (arg_free, may be NULL, frees it after fn ran or when it never runs). Answers 503 itself when
+ * the workers are stopping. */
+void ctl__reply_later(ctl *c, httpd_req *req, httpd_resp *resp, ctl_reply_fn fn, void *arg,
+                      void (*arg_free)(void *arg));
+/* First thing in a handler that uses ctl__reply_later: true when it is done with this run
+ * (the worker's reply moved into resp, or 503 for a cancelled job, or parked again), false
+ * for a fresh run. */
+bool ctl__reply_ready(httpd_req *req, httpd_resp *resp);
 
 /* ---- ctl_admin.c: route handlers -------------------------------------------------------- */
 

@@ -25,7 +25,8 @@
 typedef enum ctl__job_phase { CTL__QUEUED, CTL__RUNNING, CTL__FINISHED } ctl__job_phase;
 
 struct ctl_job {
-    ctl_job *next; /* c->jq_head: the queue */
+    ctl_state_kind kind; /* CTL_STATE_JOB: first, as in every state a handler keeps */
+    ctl_job *next;       /* c->jq_head: the queue */
     ctl *c;
     ctl_job_fn fn;
     void *arg; /* the handler's until it takes it; freed with arg_free */
@@ -126,6 +127,7 @@ bool ctl__job_submit(ctl *c, httpd_req *req, ctl_job_fn fn, void *arg, void (*ar
 {
     ctl_job *j = calloc(1, sizeof *j);
     if (!j) abort();
+    j->kind = CTL_STATE_JOB;
     j->c = c;
     j->fn = fn;
     j->arg = arg;
@@ -155,8 +157,9 @@ bool ctl__job_submit(ctl *c, httpd_req *req, ctl_job_fn fn, void *arg, void (*ar
 ctl_job_state ctl__job_take(httpd_req *req, void **arg)
 {
     *arg = NULL;
-    ctl_job *j = httpd_req_state(req);
-    if (!j) return CTL_JOB_NONE;
+    ctl_state_kind *kind = httpd_req_state(req); /* the first member of whatever it is */
+    if (!kind || *kind != CTL_STATE_JOB) return CTL_JOB_NONE;
+    ctl_job *j = (ctl_job *)kind;
     ctl *c = j->c;
     pthread_mutex_lock(&c->jobs_mu);
     bool finished = j->phase == CTL__FINISHED;
@@ -173,4 +176,60 @@ ctl_job_state ctl__job_take(httpd_req *req, void **arg)
     }
     ctl__job_free(j);
     return st;
+}
+
+/* ---- replies built on a worker ---- */
+
+typedef struct ctl__reply_job {
+    ctl_reply_fn fn;
+    void *arg;
+    void (*arg_free)(void *arg);
+    httpd_resp *out;
+} ctl__reply_job;
+
+static void ctl__reply_job_free(void *p)
+{
+    ctl__reply_job *rj = p;
+    if (rj->arg_free) rj->arg_free(rj->arg);
+    httpd_resp_free(rj->out);
+    free(rj);
+}
+
+static void ctl__reply_job_run(ctl *c, void *p)
+{
+    ctl__reply_job *rj = p;
+    rj->out = httpd_resp_new();
+    rj->fn(c, rj->arg, rj->out);
+}
+
+void ctl__reply_later(ctl *c, httpd_req *req, httpd_resp *resp, ctl_reply_fn fn, void *arg,
+                      void (*arg_free)(void *arg))
+{
+    ctl__reply_job *rj = calloc(1, sizeof *rj);
+    if (!rj) abort();
+    rj->fn = fn;
+    rj->arg = arg;
+    rj->arg_free = arg_free;
+    if (!ctl__job_submit(c, req, ctl__reply_job_run, rj, ctl__reply_job_free))
+        httpd_resp_text(resp, 503, "server stopping\n");
+}
+
+bool ctl__reply_ready(httpd_req *req, httpd_resp *resp)
+{
+    ctl__reply_job *rj = NULL;
+    switch (ctl__job_take(req, (void **)&rj)) {
+    case CTL_JOB_NONE:
+        return false;
+    case CTL_JOB_PENDING:
+        return true;
+    case CTL_JOB_CANCELLED:
+        httpd_resp_text(resp, 503, "server stopping\n");
+        return true;
+    case CTL_JOB_DONE:
+        break;
+    }
+    httpd_resp_move(resp, rj->out);
+    rj->out = NULL;
+    ctl__reply_job_free(rj);
+    return true;
 }
