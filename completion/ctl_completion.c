@@ -10,11 +10,15 @@
 #include "consumer/flush.h"
 #include "segment/seg_reader.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- next segments ------------------------------------------------------------------ */
@@ -160,19 +164,28 @@ static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth
     return 0;
 }
 
-/* The uploaded (now promoted) file must be the segment the request describes: its own name,
- * table, partition, sequence and offsets, and the request's rows, size and CRC. */
-static int ctl__check_upload(ctl *c, const char *table, const rpc_req *r, const segmeta *m,
-                             char *why, size_t whylen)
+/* The file open at fd must be the segment the request describes: its own name, table,
+ * partition, sequence and offsets, and the request's rows, size and CRC. It reads that very
+ * file (mapped through fd), whatever happens to the names in the store meanwhile. */
+static int ctl__check_file(int fd, const char *table, const rpc_req *r, const segmeta *m,
+                           char *why, size_t whylen)
 {
-    char path[PATH_MAX], err[256];
-    if (segstore_path(c->store, table, r->segment, path, sizeof path) != 0) {
-        snprintf(why, whylen, "no path for the uploaded file");
-        return SL_EINVAL;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, whylen, "uploaded file unreadable: not a regular file");
+        return SL_EIO;
     }
+    size_t len = (size_t)st.st_size;
+    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    if (map == MAP_FAILED) {
+        snprintf(why, whylen, "uploaded file unreadable: mmap: %s", strerror(errno));
+        return SL_EIO;
+    }
+    char err[256];
     int rc = 0;
-    seg_reader *rd = seg_reader_open(path, &rc, err, sizeof err);
+    seg_reader *rd = seg_reader_open_mem(map, len, &rc, err, sizeof err);
     if (!rd) {
+        if (map) munmap(map, len);
         snprintf(why, whylen, "uploaded file unreadable: %s", err);
         return rc ? rc : SL_EIO;
     }
@@ -197,7 +210,61 @@ static int ctl__check_upload(ctl *c, const char *table, const rpc_req *r, const 
                  what, seg_reader_rows(rd), seg_reader_start_offset(rd),
                  seg_reader_end_offset(rd), seg_reader_crc(rd));
     seg_reader_close(rd);
+    if (map) munmap(map, len);
     return what ? SL_EINVAL : 0;
+}
+
+/* Check the upload a CommitEnd names, then make it the committed file. The check comes first:
+ * a file that fails it is never published under the committed name, not even for the moment
+ * a check after the promote would take (downloads serve that name, and a committed name is
+ * never replaced by another CRC, so a bad file left there by a leader that lost its
+ * leadership before the undo would block the segment). What is checked is the pending copy
+ * with the request's CRC, or the committed file with it when an earlier attempt promoted it
+ * and was not undone, read through a descriptor held across the promote; the committed name
+ * must then be that same file (an upload that replaced the pending copy in between, same CRC
+ * and other bytes, is not committed unchecked). The pending copy's name is segstore.h's
+ * layout. *promoted is set once the promote succeeded (the caller undoes it on a later
+ * failure). Returns 0 or an error with the reason in why. */
+int ctl__promote_checked(ctl *c, const char *table, const rpc_req *r, const segmeta *m,
+                         bool *promoted, char *why, size_t whylen)
+{
+    *promoted = false;
+    char cpath[PATH_MAX], ppath[PATH_MAX + 32], loc[512], err[256];
+    if (segstore_path(c->store, table, r->segment, cpath, sizeof cpath) != 0) {
+        snprintf(why, whylen, "no path for the uploaded file");
+        return SL_EINVAL;
+    }
+    snprintf(ppath, sizeof ppath, "%s.pending.%08x", cpath, (unsigned)r->crc);
+    int fd = open(ppath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT) fd = open(cpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT) { /* as segstore_promote says it */
+            snprintf(why, whylen,
+                     "uploaded file not accepted: segment %s: no verified upload with crc %08x",
+                     r->segment, (unsigned)r->crc);
+            return SL_ENOENT;
+        }
+        snprintf(why, whylen, "uploaded file unreadable: %s: %s", ppath, strerror(errno));
+        return SL_EIO;
+    }
+    int rc = ctl__check_file(fd, table, r, m, why, whylen);
+    if (rc) goto out;
+    rc = segstore_promote(c->store, table, r->segment, r->crc, loc, sizeof loc, err, sizeof err);
+    if (rc) {
+        snprintf(why, whylen, "uploaded file not accepted: %s", err);
+        goto out;
+    }
+    *promoted = true;
+    struct stat checked, committed;
+    if (fstat(fd, &checked) != 0 || stat(cpath, &committed) != 0 ||
+        checked.st_dev != committed.st_dev || checked.st_ino != committed.st_ino) {
+        snprintf(why, whylen, "the uploaded file was replaced while it was committed; upload it "
+                              "again");
+        rc = SL_ECONFLICT;
+    }
+out:
+    close(fd);
+    return rc;
 }
 
 /* ---- the commit ---------------------------------------------------------------------- */
@@ -216,26 +283,21 @@ static void ctl__fault(ctl *c, ctl_fault at)
     _exit(86);
 }
 
-/* Verify the upload and commit in ZooKeeper with one multi-op. Returns 0 or an error with
- * the reason in why. */
+/* Verify the upload, promote it and commit in ZooKeeper with one multi-op. Returns 0 or an
+ * error with the reason in why. */
 static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, size_t whylen)
 {
     char loc[512], err[256];
-    int rc = segstore_promote(c->store, table, r->segment, r->crc, loc, sizeof loc, err, sizeof err);
-    if (rc) {
-        snprintf(why, whylen, "uploaded file not accepted: %s", err);
-        return rc;
-    }
     char url[sizeof(((segmeta *)0)->download_url)];
     if (snprintf(url, sizeof url, "%s/segments/%s/%s", c->advertise, table, r->segment) >=
         (int)sizeof url) {
         snprintf(why, whylen, "download URL too long");
-        segstore_unpromote(c->store, table, r->segment, r->crc, err, sizeof err);
         return SL_EINVAL;
     }
     zk *z = ctl__zk(c);
     const ctl_table *t = ctl__table(c, z, table);
-    rc = SL_ENOENT;
+    bool promoted = false;
+    int rc = SL_ENOENT;
     if (!t) {
         snprintf(why, whylen, "table %s has no usable config", table);
         goto out;
@@ -249,11 +311,22 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
             goto out;
         }
         if (m.status != SEGMETA_IN_PROGRESS) { /* a retry after an unknown outcome */
+            if (!promoted) { /* committed: its file was checked and promoted then */
+                rc = segstore_promote(c->store, table, r->segment, r->crc, loc, sizeof loc, err,
+                                      sizeof err);
+                if (rc) {
+                    snprintf(why, whylen, "uploaded file not accepted: %s", err);
+                    goto out;
+                }
+                promoted = true;
+            }
             rc = m.crc == r->crc && m.end_offset == r->offset ? 0 : SL_ECONFLICT;
             if (rc) snprintf(why, whylen, "segment already %s", segmeta_status_name(m.status));
             goto out;
         }
-        if (attempt == 0 && (rc = ctl__check_upload(c, table, r, &m, why, whylen))) goto out;
+        if (!promoted &&
+            (rc = ctl__promote_checked(c, table, r, &m, &promoted, why, whylen)))
+            goto out;
         if ((rc = ctl__get_assign(c, z, table, &a, &va))) {
             snprintf(why, whylen, "assignment unreadable: %s", sluice_strerror(rc));
             goto out;
@@ -301,8 +374,9 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
     snprintf(why, whylen, "commit multi-op kept conflicting");
     rc = SL_ECONFLICT;
 out:
-    if (rc) { /* undo the promote only while ZooKeeper shows the commit did not happen: an
-               * unknown outcome or a retried CommitEnd may have committed it already */
+    if (rc && promoted) { /* undo the promote only while ZooKeeper shows the commit did not
+                           * happen: an unknown outcome or a retried CommitEnd may have
+                           * committed it already */
         segmeta m;
         int grc = ctl__get_meta(c, z, table, r->segment, &m, NULL);
         if (grc == 0 && m.status == SEGMETA_IN_PROGRESS && ctl__leads(c))

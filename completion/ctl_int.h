@@ -27,6 +27,7 @@
 #include "completion/assign.h"
 #include "completion/cluster_store.h"
 #include "completion/controller.h"
+#include "completion/rpc.h"
 #include "completion/segmeta.h"
 #include "completion/segstore.h"
 #include "completion/zk.h"
@@ -208,6 +209,12 @@ bool ctl__not_running(const ctl *c, httpd_resp *resp);
  * from prev when it was committed with rows/size. */
 void ctl__next_meta(const ctl_table *t, const segmeta *prev, int64_t start, int64_t rows,
                     int64_t size, uint64_t now, segmeta *next);
+/* CommitEnd's file: check the upload the request names (the pending copy with its CRC) against
+ * the request and the segment's record m, and only then promote it to the committed file.
+ * *promoted is set once it is (the caller undoes it if the commit fails later). Returns 0, or
+ * an error with the reason in why; a file that fails is never published. Worker thread. */
+int ctl__promote_checked(ctl *c, const char *table, const rpc_req *r, const segmeta *m,
+                         bool *promoted, char *why, size_t whylen);
 /* A librdkafka handle for the table's brokers (metadata reads); caller destroys it. NULL
  * with the reason, naming the brokers, in err. */
 rd_kafka_t *ctl__kafka_open(const tcfg *t, char *err, size_t errlen);
