@@ -241,7 +241,7 @@ static void ctl__on_leader(void *ctx, bool is_leader, const char *leader_data)
         SL_INFO("controller", "leadership instance=%s leader=%s leader_url=%s", c->o.instance_id,
                 is_leader ? "yes" : "no", leader_data ? leader_data : "-");
     if (moved && !is_leader) ctl__drop_all_fsms(c); /* a new leader may commit from here on */
-    if (moved && is_leader) c->next_repair_ms = ctl__now() + c->o.repair_interval_ms;
+    if (moved && is_leader) atomic_store(&c->next_repair_ms, ctl__now() + c->o.repair_interval_ms);
 }
 
 /* Session events (zk dispatcher thread): an expiry hands the session to the ticker. An
@@ -315,10 +315,10 @@ static void *ctl__ticker(void *arg)
             continue;
         }
         ctl__fsms_tick(c, now); /* wakes the long-polls of the segments that changed */
-        if (ctl__leads(c) && now >= c->next_repair_ms) {
-            c->next_repair_ms = now + c->o.repair_interval_ms;
-            ctl__repair(c, now);
-        }
+        uint64_t due = atomic_load(&c->next_repair_ms);
+        if (ctl__leads(c) && now >= due &&
+            atomic_compare_exchange_strong(&c->next_repair_ms, &due, now + c->o.repair_interval_ms))
+            ctl__repair(c, now); /* unless an election set a new time since the load */
     }
     return NULL;
 }

@@ -109,7 +109,10 @@ struct ctl {
     unsigned nworkers; /* started; ctl_run and ctl_shutdown's thread only */
     bool jobs_stop;
     uint64_t job_seq;
-    uint64_t next_repair_ms;
+    /* when the next repair round is due: the election's callback (zk dispatcher) sets it one
+     * interval after an election, the ticker moves it on after each round (compare-exchange,
+     * so a round never overwrites a newer election's time) */
+    _Atomic uint64_t next_repair_ms;
     metrics_family *m_rpcs, *m_rpc_seconds;
     metrics_counter *m_commits, *m_commit_fail;
     metrics_gauge *m_leader;
