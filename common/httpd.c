@@ -6,8 +6,11 @@
  * Request life, as MHD drives it (all on the connection's worker thread):
  *   uri_log callback        -> httpd_req allocated with a copy of the RAW path (MHD decodes the
  *                              url it hands the access handler, which would hide "%2F")
- *   access, phase NEW       -> decode + route (400/404/405), Content-Length cap (413), stream
- *                              start; an early reply here makes MHD skip the body and close
+ *   access, phase NEW       -> decode + route (400/404/405), Content-Length cap (413); an early
+ *                              reply here makes MHD skip the body and close
+ *   access, phase OPEN      -> a stream route's open: it refuses (an early reply, as above),
+ *                              goes on to the body, or parks the request before its body is
+ *                              read (MHD calls again, still before the body, once resumed)
  *   access, upload data     -> buffer, stream, or count-and-discard once over the cap
  *   access, phase DONE      -> 413 / stream error reply, else the handler; the handler either
  *                              fills resp or parks the request (MHD_suspend_connection)
@@ -70,7 +73,7 @@ struct httpd_resp {
     size_t nh;
 };
 
-enum { PH_NEW, PH_BODY, PH_DONE };
+enum { PH_NEW, PH_OPEN, PH_BODY, PH_DONE }; /* PH_OPEN: a stream route's open, may park */
 
 struct httpd_req {
     httpd *h;
@@ -429,6 +432,8 @@ static void httpd__completed(void *cls, struct MHD_Connection *conn, void **con_
     *con_cls = NULL;
 }
 
+static enum MHD_Result httpd__run(httpd *h, httpd_req *req);
+
 static enum MHD_Result httpd__on_headers(httpd *h, httpd_req *req)
 {
     enum MHD_Result ret = MHD_YES;
@@ -447,11 +452,12 @@ static enum MHD_Result httpd__on_headers(httpd *h, httpd_req *req)
         req->content_length = (int64_t)v;
         if (v > rt->r.max_body) return httpd__send_error(req, 413, "body too large\n");
     }
-    req->phase = PH_BODY;
-    if ((rt->r.flags & HTTPD_STREAM_BODY) && rt->r.stream(req, NULL, 0, &req->resp, h->ctx)) {
-        req->stream_failed = true;
-        return httpd__send(req);
+    if (rt->r.flags & HTTPD_STREAM_BODY) { /* the stream's open, which may park */
+        req->phase = PH_OPEN;
+        req->first_ms = httpd__now_ms();
+        return httpd__run(h, req);
     }
+    req->phase = PH_BODY;
     return MHD_YES;
 }
 
@@ -515,8 +521,9 @@ static void httpd__park(httpd *h, httpd_req *req)
     if (req->deadline_ms != INT64_MAX) pthread_cond_signal(&h->cv); /* a new deadline */
 }
 
-/* Run the handler; park the request or send its reply. */
-static enum MHD_Result httpd__run_handler(httpd *h, httpd_req *req)
+/* Run the handler (PH_DONE) or a stream route's open (PH_OPEN) until it answers, goes on
+ * (an open that neither fails nor waits: the body is read next), or parks. */
+static enum MHD_Result httpd__run(httpd *h, httpd_req *req)
 {
     for (;;) {
         pthread_mutex_lock(&h->mu);
@@ -525,8 +532,20 @@ static enum MHD_Result httpd__run_handler(httpd *h, httpd_req *req)
         req->wait_asked = false;
         free(req->wait_key);
         req->wait_key = NULL;
-        req->route->r.handler(req, &req->resp, h->ctx);
-        if (!req->wait_asked || req->resp.status) return httpd__send(req);
+        if (req->phase == PH_OPEN) {
+            if (req->route->r.stream(req, NULL, 0, &req->resp, h->ctx)) {
+                req->phase = PH_BODY;
+                req->stream_failed = true;
+                return httpd__send(req);
+            }
+            if (!req->wait_asked) {
+                req->phase = PH_BODY;
+                return MHD_YES;
+            }
+        } else {
+            req->route->r.handler(req, &req->resp, h->ctx);
+            if (!req->wait_asked || req->resp.status) return httpd__send(req);
+        }
         pthread_mutex_lock(&h->mu);
         if (h->stopping) {
             pthread_mutex_unlock(&h->mu);
@@ -557,6 +576,7 @@ static enum MHD_Result httpd__access(void *cls, struct MHD_Connection *conn, con
     req->conn = conn;
     req->method = method;
     if (req->phase == PH_NEW) return httpd__on_headers(h, req);
+    if (req->phase == PH_OPEN) return httpd__run(h, req); /* resumed before the body */
     if (*upload_data_size) {
         enum MHD_Result ret = httpd__on_data(h, req, upload_data, *upload_data_size);
         *upload_data_size = 0;
@@ -568,7 +588,7 @@ static enum MHD_Result httpd__access(void *cls, struct MHD_Connection *conn, con
         if (req->over_cap) return httpd__send_error(req, 413, "body too large\n");
         if (req->stream_failed) return httpd__send(req);
     }
-    return httpd__run_handler(h, req);
+    return httpd__run(h, req);
 }
 
 /* ---- long-poll: parking, wake-ups, the timer ---- */

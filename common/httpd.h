@@ -70,7 +70,10 @@ typedef void (*httpd_handler)(httpd_req *req, httpd_resp *resp, void *ctx);
 /* HTTPD_STREAM_BODY routes: called once with data == NULL, len == 0 when the headers are in
  * (open the destination here; reject early by filling resp), then for each chunk of the body
  * in order. Return 0 to continue; non-zero ends the request with resp (fill it; an empty resp
- * becomes 500) and the rest of the body is discarded. The handler then runs as usual. */
+ * becomes 500) and the rest of the body is discarded (no handler runs then). The call with
+ * data == NULL may also park the request before any of its body is read: call
+ * httpd_req_wait_key (its hold time counts from the headers) and return 0; it is called again
+ * with data == NULL once woken. */
 typedef int (*httpd_stream_fn)(httpd_req *req, const void *data, size_t len, httpd_resp *resp,
                                void *ctx);
 

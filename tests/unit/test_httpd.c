@@ -42,6 +42,8 @@ typedef struct tctx {
     atomic_bool decided;
     atomic_int key_calls[3]; /* /keyed/k0..k2: handler runs */
     atomic_bool key_decided[3];
+    atomic_int open_calls; /* opens of the "parked" and "parkrefuse" streams */
+    atomic_bool open_decided;
 } tctx;
 
 static tctx T;
@@ -184,6 +186,18 @@ static int s_upload(httpd_req *req, const void *data, size_t len, httpd_resp *re
     tctx *t = ctx;
     const char *table = httpd_req_param(req, "table");
     if (!data) {
+        bool park = strcmp(table, "parked") == 0, refuse = strcmp(table, "parkrefuse") == 0;
+        if (park || refuse) { /* wait for a decision before the body is read */
+            atomic_fetch_add(&t->open_calls, 1);
+            if (!atomic_load(&t->open_decided)) {
+                httpd_req_wait_key(req, HTTPD_WAIT_FOREVER, "open");
+                return 0;
+            }
+            if (refuse) {
+                httpd_resp_text(resp, 403, "refused after waiting");
+                return -1;
+            }
+        }
         if (strcmp(table, "forbidden") == 0) {
             httpd_resp_text(resp, 403, "no uploads here");
             return -1;
@@ -374,6 +388,8 @@ static uint8_t pattern_byte(size_t i)
 {
     return (uint8_t)((i * 2654435761u) >> 13);
 }
+
+static bool no_reply_yet(int fd);
 
 /* ---- tests ---- */
 
@@ -579,6 +595,78 @@ static void test_stream_upload(void **state)
     assert_int_equal(cl_send(fd, data, 300000), 0);
     close(fd);
     wait_freed(freed0 + 1);
+    free(data);
+}
+
+/* A stream route's open parks the request before its body is read (HTTPD_WAIT_FOREVER, on a
+ * key): nothing is answered or stored until its key is woken; then it is called again and
+ * either takes the whole body or refuses it. */
+static void test_stream_open_parks(void **state)
+{
+    (void)state;
+    const size_t total = 64u << 10;
+    uint8_t *data = malloc(total);
+    for (size_t i = 0; i < total; i++)
+        data[i] = pattern_byte(i + 7);
+    atomic_store(&T.open_calls, 0);
+    atomic_store(&T.open_decided, false);
+    int fd = cl_connect(httpd_port(H));
+    assert_int_equal(cl_sendf(fd,
+                              "PUT /segments/parked/seg0 HTTP/1.1\r\nHost: x\r\n"
+                              "Content-Length: %zu\r\n\r\n",
+                              total),
+                     0);
+    assert_int_equal(cl_send(fd, data, total), 0);
+    int64_t deadline = now_ms() + 3000;
+    while (atomic_load(&T.open_calls) < 1 && now_ms() < deadline)
+        usleep(1000);
+    assert_int_equal(atomic_load(&T.open_calls), 1);
+    expect_status("/health", 200);
+    usleep(100000);
+    assert_int_equal(atomic_load(&T.open_calls), 1);
+    assert_true(no_reply_yet(fd));
+    httpd_wake_key(H, "other"); /* not its key */
+    usleep(50000);
+    assert_int_equal(atomic_load(&T.open_calls), 1);
+    atomic_store(&T.open_decided, true);
+    httpd_wake_key(H, "open");
+    hresp r;
+    assert_int_equal(cl_read(fd, &r, false), 0);
+    assert_int_equal(r.status, 201);
+    char want[64];
+    snprintf(want, sizeof want, "{\"bytes\":%zu,\"declared\":%zu}", total, total);
+    assert_string_equal(r.body, want);
+    free(r.body);
+    close(fd);
+    assert_int_equal(atomic_load(&T.open_calls), 2);
+    FILE *f = fopen(T.upload_path, "rb");
+    assert_non_null(f);
+    uint8_t *got = malloc(total + 1);
+    assert_int_equal(fread(got, 1, total + 1, f), total);
+    fclose(f);
+    assert_memory_equal(got, data, total);
+    free(got);
+    /* parked, then refused: the reply comes without the body being taken */
+    atomic_store(&T.open_calls, 0);
+    atomic_store(&T.open_decided, false);
+    fd = cl_connect(httpd_port(H));
+    assert_int_equal(cl_sendf(fd,
+                              "PUT /segments/parkrefuse/seg0 HTTP/1.1\r\nHost: x\r\n"
+                              "Content-Length: %zu\r\n\r\n",
+                              total),
+                     0);
+    assert_int_equal(cl_send(fd, data, total), 0);
+    deadline = now_ms() + 3000;
+    while (atomic_load(&T.open_calls) < 1 && now_ms() < deadline)
+        usleep(1000);
+    assert_int_equal(atomic_load(&T.open_calls), 1);
+    atomic_store(&T.open_decided, true);
+    httpd_wake_key(H, "open");
+    assert_int_equal(cl_read(fd, &r, false), 0);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(r.body, "refused after waiting");
+    free(r.body);
+    close(fd);
     free(data);
 }
 
@@ -1133,6 +1221,7 @@ int main(void)
         cmocka_unit_test(test_method_not_allowed),
         cmocka_unit_test(test_body_cap),
         cmocka_unit_test(test_stream_upload),
+        cmocka_unit_test(test_stream_open_parks),
         cmocka_unit_test(test_file_download),
         cmocka_unit_test(test_blocking_handler_does_not_block_pool),
         cmocka_unit_test(test_long_poll),
