@@ -25,6 +25,8 @@ typedef struct ctl_call {
     char *body;            /* the buffered body (POST /tables), NUL-terminated */
     size_t blen;
     segstore_upload *u;    /* PUT: the received upload, until finished; aborted if never */
+    unsigned status;       /* PUT's admission: 0 (taken) or the HTTP status refusing it */
+    char err[512];         /* ... and why */
 } ctl_call;
 
 static char *ctl__strdup(const char *s)
@@ -81,9 +83,11 @@ static void ctl__upload_abort(void *state)
 
 /* An upload is taken only for a segment that ZooKeeper shows consuming: not for a table or
  * segment that does not exist (404) nor for one already committed (409), and nothing is
- * written before this is known. Returns 0, or the HTTP status with the reason in err. */
-static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segment, char *err,
-                                    size_t errlen)
+ * written before this is known. ctl__upload_precheck is what needs no ZooKeeper (on the
+ * HTTP thread), ctl__upload_allowed the rest (a worker). Each returns 0, or the HTTP status
+ * with the reason in err. */
+static unsigned ctl__upload_precheck(ctl *c, const char *table, const char *segment, char *err,
+                                     size_t errlen)
 {
     segname sn;
     if (!segname_valid_table(table) || segname_parse(segment, &sn) != 0 ||
@@ -95,6 +99,12 @@ static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segme
         snprintf(err, errlen, "controller starting");
         return 503;
     }
+    return 0;
+}
+
+static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segment, char *err,
+                                    size_t errlen)
+{
     zk *z = ctl__zk(c);
     segmeta m;
     unsigned status = 0;
@@ -115,6 +125,13 @@ static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segme
     return status;
 }
 
+/* Worker: the admission's ZooKeeper reads. */
+static void ctl__upload_admit(ctl *c, void *arg)
+{
+    ctl_call *k = arg;
+    k->status = ctl__upload_allowed(c, k->table, k->segment, k->err, sizeof k->err);
+}
+
 /* Answer a failed upload: a full store is 507 Insufficient Storage (the committer backs off
  * and retries; nothing is wrong with its file), a failing one 500; both are logged once per
  * kind per minute through the disk state, every other failure with `status`. */
@@ -128,18 +145,43 @@ static void ctl__upload_failed(ctl *c, const char *segment, httpd_resp *resp, in
     httpd_resp_text(resp, status, "%s\n", err);
 }
 
+/* The body's stream. Its open (data == NULL) parks the request while a worker reads what
+ * ZooKeeper says of the segment, and is called again with the answer: refused, or the upload
+ * begins, before a byte of the body is read. */
 int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp,
                        void *ctx)
 {
     ctl *c = ctx;
     char err[512];
     if (!data) {
-        unsigned refuse = ctl__upload_allowed(c, httpd_req_param(req, "table"),
-                                              httpd_req_param(req, "segment"), err, sizeof err);
-        if (refuse) {
-            httpd_resp_text(resp, refuse, "%s\n", err);
+        ctl_call *k = NULL;
+        switch (ctl__job_take(req, (void **)&k)) {
+        case CTL_JOB_PENDING:
+            return 0;
+        case CTL_JOB_CANCELLED:
+            httpd_resp_text(resp, 503, "server stopping\n");
+            return 1;
+        case CTL_JOB_NONE: {
+            unsigned refuse = ctl__upload_precheck(c, httpd_req_param(req, "table"),
+                                                   httpd_req_param(req, "segment"), err,
+                                                   sizeof err);
+            if (refuse) {
+                httpd_resp_text(resp, refuse, "%s\n", err);
+                return 1;
+            }
+            if (ctl__job_submit(c, req, ctl__upload_admit, ctl__call_new(req, false),
+                                ctl__call_free))
+                return 0;
+            httpd_resp_text(resp, 503, "server stopping\n");
             return 1;
         }
+        case CTL_JOB_DONE:
+            break;
+        }
+        unsigned refuse = k->status;
+        if (refuse) httpd_resp_text(resp, refuse, "%s\n", k->err);
+        ctl__call_free(k);
+        if (refuse) return 1;
         segstore_upload *u;
         int rc = segstore_upload_begin(c->store, httpd_req_param(req, "table"),
                                        httpd_req_param(req, "segment"), &u, err, sizeof err);
