@@ -37,9 +37,9 @@
  *                 re-opens it at its next tick.
  *   RECONNECTING  the ticker holds zk_lock for writing: the dead session is closed (no
  *                 callback of it runs any more) and a new one is being opened and joined.
- *   STOPPING      ctl_stop: the ticker ends at its next tick; no event moves the state.
- *   STOPPED       ticker joined, election left, session closed, machines dropped; c is
- *                 freed next.
+ *   STOPPING      ctl_stop, after ctl_shutdown joined the ticker and the workers (the HTTP
+ *                 server is stopped by then); no event moves the state.
+ *   STOPPED       election left, session closed, machines dropped; c is freed next.
  * Readers that only need "do I lead" or "may I serve" read the state lock-free
  * (ctl__leads, ctl__serving); what a move publishes (leader_url, the session) is guarded
  * by mu or zk_lock as before. */

@@ -2,7 +2,13 @@
  * others redirect to it), the table list, segment listings with the replicas' states, one
  * segment's record, /health, /metrics, and the segment store's routes (PUT of a committer's
  * upload, GET of a committed file). Every controller serves the reads. It owns no state of
- * its own: it reads ZooKeeper through the cluster store and writes only a new table. */
+ * its own: it reads ZooKeeper through the cluster store and writes only a new table.
+ *
+ * Threads: a handler checks on its HTTP thread what needs nothing (names, leadership,
+ * redirects) and hands the rest, ZooKeeper, Kafka and fsync, to a worker (ctl_jobs.c:
+ * ctl__reply_later builds the reply there, the request parked meanwhile). An upload's body is
+ * streamed to its temporary file on the HTTP thread; its admission (ZooKeeper, before the body
+ * is read) and its finish (fsync, full verification) are jobs. */
 #include "completion/ctl_int.h"
 #include "common/jsonw.h"
 #include "common/sl_err.h"

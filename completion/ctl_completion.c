@@ -3,7 +3,12 @@
  * before its machine sees it, the RPC handler (with its long-poll), and the commit: one
  * version-conditioned ZooKeeper multi-op built by the cluster store. It owns the machines
  * and their pins (ctl_fsm.refs, under c->mu); the controller drops them all when leadership
- * is lost (ctl__drop_all_fsms) and ticks them (ctl__fsms_tick). */
+ * is lost (ctl__drop_all_fsms) and ticks them (ctl__fsms_tick).
+ *
+ * Threads: the RPC handler runs on an HTTP thread and decides there only what needs nothing
+ * but memory; the rest of a decision, and the commit, run on the controller's workers
+ * (ctl_jobs.c) while the request is parked (see "HTTP: completion RPCs" below). A long-poll
+ * waits on its segment's name, and a machine's change wakes that name only. */
 #include "completion/ctl_int.h"
 #include "common/sl_err.h"
 #include "completion/rpc.h"

@@ -7,6 +7,8 @@
  *   ctl_admin.c       the admin API: tables, listings, segment records, health, metrics and
  *                     the segment store's upload and download routes
  *   ctl_repair.c      the repair loop and the rewriting of unreadable records
+ *   ctl_jobs.c        the workers: the controller's own threads that run, for a parked
+ *                     request, whatever may block (ZooKeeper, Kafka, the disk)
  * Every name here is prefixed ctl__.
  *
  * Locking: `mu` guards the state machine table, the table cache and leader_url; it is never
@@ -14,7 +16,9 @@
  * committing is pinned by a reference so a leadership loss (which drops every machine)
  * cannot free it under the committing thread. `zk_lock` (rwlock) guards the ZooKeeper
  * handle, which the ticker replaces after a session expiry. The lifecycle state (ctl_state)
- * is one atomic int that only ctl__set_state writes and that handlers read without a lock. */
+ * is one atomic int that only ctl__set_state writes and that handlers read without a lock.
+ * `jobs_mu` guards the workers' queue (ctl_jobs.c). HTTP handlers never block: what needs
+ * ZooKeeper, Kafka or the disk is a job. */
 #ifndef SL_CTL_INT_H
 #define SL_CTL_INT_H
 
