@@ -42,13 +42,13 @@ typedef struct ctl_opts {
     const char *zk_connect;
     unsigned zk_session_timeout_ms;
     const char *instance_id;
-    const char *store;           /* segment store: a directory or a file:// URI */
+    const char *store; /* segment store: a directory or a file:// URI */
     cfsm_cfg fsm;
-    uint64_t longpoll_ms;        /* longest a HOLD is held open */
+    uint64_t longpoll_ms; /* longest a HOLD is held open */
     uint64_t repair_interval_ms;
     ctl_fault fault;
     uint64_t fault_stall_ms;
-    metrics_registry *metrics;   /* borrowed */
+    metrics_registry *metrics; /* borrowed */
 } ctl_opts;
 
 /* Open the segment store and register the metrics; the controller answers 503 until

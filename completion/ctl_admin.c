@@ -30,9 +30,9 @@ typedef struct ctl_call {
     char *partition;       /* ?partition=, or NULL when absent */
     char *body;            /* the buffered body (POST /tables), NUL-terminated */
     size_t blen;
-    segstore_upload *u;    /* PUT: the received upload, until finished; aborted if never */
-    unsigned status;       /* PUT's admission: 0 (taken) or the HTTP status refusing it */
-    char err[512];         /* ... and why */
+    segstore_upload *u; /* PUT: the received upload, until finished; aborted if never */
+    unsigned status;    /* PUT's admission: 0 (taken) or the HTTP status refusing it */
+    char err[512];      /* ... and why */
 } ctl_call;
 
 static char *ctl__strdup(const char *s)
@@ -154,8 +154,7 @@ static void ctl__upload_failed(ctl *c, const char *segment, httpd_resp *resp, in
 /* The body's stream. Its open (data == NULL) parks the request while a worker reads what
  * ZooKeeper says of the segment, and is called again with the answer: refused, or the upload
  * begins, before a byte of the body is read. */
-int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp,
-                       void *ctx)
+int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx)
 {
     ctl *c = ctx;
     char err[512];
@@ -168,9 +167,8 @@ int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp 
             httpd_resp_text(resp, 503, "server stopping\n");
             return 1;
         case CTL_JOB_NONE: {
-            unsigned refuse = ctl__upload_precheck(c, httpd_req_param(req, "table"),
-                                                   httpd_req_param(req, "segment"), err,
-                                                   sizeof err);
+            unsigned refuse = ctl__upload_precheck(
+                c, httpd_req_param(req, "table"), httpd_req_param(req, "segment"), err, sizeof err);
             if (refuse) {
                 httpd_resp_text(resp, refuse, "%s\n", err);
                 return 1;
@@ -202,8 +200,8 @@ int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp 
         httpd_req_set_state(req, up, ctl__upload_abort);
         return 0;
     }
-    int rc = segstore_upload_write(((ctl_upload *)httpd_req_state(req))->u, data, len, err,
-                                   sizeof err);
+    int rc =
+        segstore_upload_write(((ctl_upload *)httpd_req_state(req))->u, data, len, err, sizeof err);
     if (rc) {
         ctl__upload_failed(c, httpd_req_param(req, "segment"), resp, rc, err,
                            rc == SL_ELIMIT ? 413 : 500);
@@ -319,8 +317,8 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
     assign a = {0};
     zk *z = NULL;
     if (!json_is_object(tj) || !json_is_object(sj)) {
-        ctl__json_error(resp, 400, root ? "body must be {\"tableConfig\":{...},\"schema\":{...}}"
-                                        : je.text);
+        ctl__json_error(resp, 400,
+                        root ? "body must be {\"tableConfig\":{...},\"schema\":{...}}" : je.text);
         goto done;
     }
     tstr = json_dumps(tj, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -346,11 +344,11 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
         }
         int rc = kmeta_partition_count(rk, t->topic, CTL_KAFKA_TIMEOUT_MS, &nparts);
         if (rc) {
-            snprintf(err, sizeof err, "topic %s %s at brokers %s (stream.kafka.broker.list)",
-                     t->topic,
-                     rc == SL_ENOENT ? "does not exist"
-                                     : "metadata unavailable within " STR(CTL_KAFKA_TIMEOUT_MS) " ms",
-                     t->broker_list);
+            snprintf(
+                err, sizeof err, "topic %s %s at brokers %s (stream.kafka.broker.list)", t->topic,
+                rc == SL_ENOENT ? "does not exist"
+                                : "metadata unavailable within " STR(CTL_KAFKA_TIMEOUT_MS) " ms",
+                t->broker_list);
             ctl__json_error(resp, rc == SL_ENOENT ? 400 : 502, err); /* 502: Kafka failed */
             goto done;
         }
@@ -383,11 +381,15 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
     uint64_t now = ctl__now();
     for (int p = 0; p < nparts; p++) {
         segmeta *m = &segs[p];
-        *m = (segmeta){.partition = p, .status = SEGMETA_IN_PROGRESS, .start_offset = starts[p],
-                       .end_offset = -1, .num_rows = -1, .creation_time_ms = (int64_t)now,
+        *m = (segmeta){.partition = p,
+                       .status = SEGMETA_IN_PROGRESS,
+                       .start_offset = starts[p],
+                       .end_offset = -1,
+                       .num_rows = -1,
+                       .creation_time_ms = (int64_t)now,
                        .flush_time_ms = (int64_t)t->flush_time_ms,
-                       .flush_rows = t->flush_size_bytes ? FLUSH_INITIAL_ROWS
-                                                         : (int64_t)t->flush_rows};
+                       .flush_rows =
+                           t->flush_size_bytes ? FLUSH_INITIAL_ROWS : (int64_t)t->flush_rows};
         snprintf(m->table, sizeof m->table, "%s", tn);
         segname_format(m->segment, sizeof m->segment, tn, p, 0, (int64_t)now);
         assign_add(&a, m->segment, &a.part[p], ASSIGN_CONSUMING);
@@ -450,7 +452,8 @@ static void ctl__tables_list(ctl *c, void *arg, httpd_resp *resp)
     jsonw w;
     jsonw_init(&w);
     jsonw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++) jsonw_cstr(&w, names[i]);
+    for (size_t i = 0; i < n; i++)
+        jsonw_cstr(&w, names[i]);
     jsonw_arr_end(&w);
     jsonw_text(&w, "\n", 1);
     zk_free_strings(names, n);
@@ -513,8 +516,8 @@ static void ctl__segments_list(ctl *c, void *arg, httpd_resp *resp)
     for (size_t i = 0; i < n; i++) {
         segname sn;
         if (want >= 0 && (segname_parse(names[i], &sn) != 0 || sn.partition != want)) continue;
-        int grc = ctl__read_meta(c, z, table, names[i], &l[k].m, NULL, l[k].error,
-                                 sizeof l[k].error);
+        int grc =
+            ctl__read_meta(c, z, table, names[i], &l[k].m, NULL, l[k].error, sizeof l[k].error);
         if (grc == SL_ECORRUPT && segname_parse(names[i], &sn) == 0) {
             /* reported in the list, never hidden and never a 503: repair rewrites it */
             memset(&l[k].m, 0, sizeof l[k].m);
@@ -541,7 +544,8 @@ static void ctl__segments_list(ctl *c, void *arg, httpd_resp *resp)
     cstore_replica_ids(c->cs, z, table, &reps, &nreps);
     json_t **reported = calloc(nreps ? nreps : 1, sizeof *reported);
     if (!reported) abort();
-    for (size_t i = 0; i < nreps; i++) cstore_replica_get(c->cs, z, table, reps[i], &reported[i]);
+    for (size_t i = 0; i < nreps; i++)
+        cstore_replica_get(c->cs, z, table, reps[i], &reported[i]);
     ctl__zk_done(c);
     jsonw w;
     jsonw_init(&w);
@@ -587,7 +591,8 @@ static void ctl__segments_list(ctl *c, void *arg, httpd_resp *resp)
     }
     jsonw_arr_end(&w);
     jsonw_text(&w, "\n", 1);
-    for (size_t i = 0; i < nreps; i++) json_decref(reported[i]);
+    for (size_t i = 0; i < nreps; i++)
+        json_decref(reported[i]);
     free(reported);
     zk_free_strings(reps, nreps);
     zk_free_strings(names, n);
@@ -664,7 +669,10 @@ void ctl__health(httpd_req *req, httpd_resp *resp, void *ctx)
     jsonw_bool(&w, ctl__leads(c));
     jsonw_key(&w, "leaderUrl");
     pthread_mutex_lock(&c->mu);
-    if (c->leader_url[0]) jsonw_cstr(&w, c->leader_url); else jsonw_null(&w);
+    if (c->leader_url[0])
+        jsonw_cstr(&w, c->leader_url);
+    else
+        jsonw_null(&w);
     pthread_mutex_unlock(&c->mu);
     jsonw_obj_end(&w);
     jsonw_text(&w, "\n", 1);

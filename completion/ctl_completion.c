@@ -44,11 +44,12 @@ void ctl__next_meta(const ctl_table *t, const segmeta *prev, int64_t start, int6
     next->end_offset = next->num_rows = -1;
     next->creation_time_ms = (int64_t)now;
     next->flush_time_ms = (int64_t)t->cfg->flush_time_ms;
-    flush_tuner tu = {.target_bytes = t->cfg->flush_size_bytes, .rows_per_byte = prev->rows_per_byte};
+    flush_tuner tu = {.target_bytes = t->cfg->flush_size_bytes,
+                      .rows_per_byte = prev->rows_per_byte};
     if (rows > 0 && size > 0) flush_learn(&tu, (uint64_t)rows, (uint64_t)size);
     next->rows_per_byte = tu.rows_per_byte;
-    next->flush_rows = t->cfg->flush_size_bytes ? (int64_t)flush_next_rows(&tu)
-                                                : (int64_t)t->cfg->flush_rows;
+    next->flush_rows =
+        t->cfg->flush_size_bytes ? (int64_t)flush_next_rows(&tu) : (int64_t)t->cfg->flush_rows;
 }
 
 /* ---- input checks -----------------------------------------------------------------------
@@ -94,8 +95,10 @@ static int ctl__high_watermark(ctl *c, const char *table, int32_t partition, int
     int64_t low;
     if (!rk || kmeta_watermarks(rk, t->cfg->topic, partition, CTL_HWM_TIMEOUT_MS, &low, high)) {
         if (rk)
-            snprintf(why, whylen, "Kafka (brokers %s) did not confirm partition %d's offsets; "
-                                  "retry", t->cfg->broker_list, (int)partition);
+            snprintf(why, whylen,
+                     "Kafka (brokers %s) did not confirm partition %d's offsets; "
+                     "retry",
+                     t->cfg->broker_list, (int)partition);
         return SL_ETRANSIENT;
     }
     return 0;
@@ -111,9 +114,8 @@ static bool ctl__member_locked(const ctl_fsm *e, const char *id)
 /* Called with mu held and e pinned; drops mu around ZooKeeper and Kafka calls. Returns 0 when
  * the message may reach the state machine, else an error with the reason in why; without
  * may_block, CTL__BLOCKS (having changed nothing) where it would call ZooKeeper or Kafka. */
-static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth,
-                          const rpc_req *r, uint64_t now, bool may_block, char *why,
-                          size_t whylen)
+static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth, const rpc_req *r,
+                          uint64_t now, bool may_block, char *why, size_t whylen)
 {
     if (!ctl__member_locked(e, r->instance)) { /* the assignment may have moved (repair) */
         if (!may_block) return CTL__BLOCKS;
@@ -143,13 +145,15 @@ static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth
     }
     if ((meth == RPC_SEGMENT_CONSUMED || meth == RPC_COMMIT_END) &&
         (r->rows < 0 || r->rows > r->offset - e->start_offset)) {
-        snprintf(why, whylen, "%" PRId64 " rows cannot come from offsets [%" PRId64 ", %" PRId64 ")",
-                 r->rows, e->start_offset, r->offset);
+        snprintf(why, whylen,
+                 "%" PRId64 " rows cannot come from offsets [%" PRId64 ", %" PRId64 ")", r->rows,
+                 e->start_offset, r->offset);
         return SL_EINVAL;
     }
     if (r->offset <= e->known_high) return 0;
     if (now < e->high_asked_ms + CTL_HWM_MIN_GAP_MS) {
-        snprintf(why, whylen, "offset %" PRId64 " is beyond what Kafka confirmed (%" PRId64 "); retry",
+        snprintf(why, whylen,
+                 "offset %" PRId64 " is beyond what Kafka confirmed (%" PRId64 "); retry",
                  r->offset, e->known_high);
         return SL_ETRANSIENT;
     }
@@ -172,8 +176,8 @@ static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth
 /* The file open at fd must be the segment the request describes: its own name, table,
  * partition, sequence and offsets, and the request's rows, size and CRC. It reads that very
  * file (mapped through fd), whatever happens to the names in the store meanwhile. */
-static int ctl__check_file(int fd, const char *table, const rpc_req *r, const segmeta *m,
-                           char *why, size_t whylen)
+static int ctl__check_file(int fd, const char *table, const rpc_req *r, const segmeta *m, char *why,
+                           size_t whylen)
 {
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -210,10 +214,11 @@ static int ctl__check_file(int fd, const char *table, const rpc_req *r, const se
     else if (seg_reader_crc(rd) != r->crc)
         what = "crc";
     if (what)
-        snprintf(why, whylen, "uploaded file's %s differs from the CommitEnd (file: rows=%" PRIu64
-                              " offsets [%" PRId64 ", %" PRId64 ") crc=%" PRIu32 ")",
-                 what, seg_reader_rows(rd), seg_reader_start_offset(rd),
-                 seg_reader_end_offset(rd), seg_reader_crc(rd));
+        snprintf(why, whylen,
+                 "uploaded file's %s differs from the CommitEnd (file: rows=%" PRIu64
+                 " offsets [%" PRId64 ", %" PRId64 ") crc=%" PRIu32 ")",
+                 what, seg_reader_rows(rd), seg_reader_start_offset(rd), seg_reader_end_offset(rd),
+                 seg_reader_crc(rd));
     seg_reader_close(rd);
     if (map) munmap(map, len);
     return what ? SL_EINVAL : 0;
@@ -263,8 +268,9 @@ int ctl__promote_checked(ctl *c, const char *table, const rpc_req *r, const segm
     struct stat checked, committed;
     if (fstat(fd, &checked) != 0 || stat(cpath, &committed) != 0 ||
         checked.st_dev != committed.st_dev || checked.st_ino != committed.st_ino) {
-        snprintf(why, whylen, "the uploaded file was replaced while it was committed; upload it "
-                              "again");
+        snprintf(why, whylen,
+                 "the uploaded file was replaced while it was committed; upload it "
+                 "again");
         rc = SL_ECONFLICT;
     }
 out:
@@ -329,8 +335,7 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
             if (rc) snprintf(why, whylen, "segment already %s", segmeta_status_name(m.status));
             goto out;
         }
-        if (!promoted &&
-            (rc = ctl__promote_checked(c, table, r, &m, &promoted, why, whylen)))
+        if (!promoted && (rc = ctl__promote_checked(c, table, r, &m, &promoted, why, whylen)))
             goto out;
         if ((rc = ctl__get_assign(c, z, table, &a, &va))) {
             snprintf(why, whylen, "assignment unreadable: %s", sluice_strerror(rc));
@@ -359,17 +364,17 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
         assign_free(&a);
         if (rc == 0) {
             ctl__fault(c, CTL_FAULT_CRASH_AFTER_MULTI);
-            SL_INFO("controller", "committed segment=%s end=%" PRId64 " rows=%" PRId64
-                                  " crc=%" PRIu32 " committer=%s next=%s start=%" PRId64
-                                  " flush_rows=%" PRId64,
+            SL_INFO("controller",
+                    "committed segment=%s end=%" PRId64 " rows=%" PRId64 " crc=%" PRIu32
+                    " committer=%s next=%s start=%" PRId64 " flush_rows=%" PRId64,
                     r->segment, r->offset, r->rows, r->crc, r->instance, next.segment,
                     next.start_offset, next.flush_rows);
             goto out;
         }
         if (rc == SL_ETRANSIENT || (rc == SL_ECONFLICT && failed == CSTORE_OP_ASSIGNMENT) ||
             (rc == SL_EEXIST && failed == CSTORE_OP_NEXT && attempt == 0)) {
-            SL_WARN("controller", "commit multi-op retry segment=%s rc=%s failed_op=%d",
-                    r->segment, sluice_strerror(rc), failed);
+            SL_WARN("controller", "commit multi-op retry segment=%s rc=%s failed_op=%d", r->segment,
+                    sluice_strerror(rc), failed);
             if (rc == SL_ETRANSIENT) usleep(200000);
             continue;
         }
@@ -498,7 +503,8 @@ static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uin
 void ctl__drop_all_fsms(ctl *c)
 {
     pthread_mutex_lock(&c->mu);
-    while (c->nfsms) ctl__fsm_drop_locked(c, c->nfsms - 1);
+    while (c->nfsms)
+        ctl__fsm_drop_locked(c, c->nfsms - 1);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -507,7 +513,7 @@ void ctl__drop_all_fsms(ctl *c)
  * woken (its segment's key), after mu is dropped. */
 bool ctl__fsms_tick(ctl *c, uint64_t now)
 {
-    char (*woken)[SEGNAME_MAX] = NULL;
+    char(*woken)[SEGNAME_MAX] = NULL;
     size_t nwoken = 0, capwoken = 0;
     pthread_mutex_lock(&c->mu);
     for (size_t i = 0; i < c->nfsms;) {
@@ -527,7 +533,8 @@ bool ctl__fsms_tick(ctl *c, uint64_t now)
             i++;
     }
     pthread_mutex_unlock(&c->mu);
-    for (size_t i = 0; c->http && i < nwoken; i++) httpd_wake_key(c->http, woken[i]);
+    for (size_t i = 0; c->http && i < nwoken; i++)
+        httpd_wake_key(c->http, woken[i]);
     free(woken);
     return nwoken > 0;
 }
@@ -543,8 +550,9 @@ static void ctl__halve_threshold(ctl *c, const char *table, const rpc_req *r)
         int64_t half = (r->rows > 0 && r->rows < old ? r->rows : old) / 2;
         m.flush_rows = half > 1 ? half : 1;
         if (cstore_segment_set(c->cs, z, table, r->segment, &m, v) == 0)
-            SL_WARN("controller", "deterministic build failure segment=%s instance=%s: "
-                                  "flush rows %" PRId64 " -> %" PRId64,
+            SL_WARN("controller",
+                    "deterministic build failure segment=%s instance=%s: "
+                    "flush rows %" PRId64 " -> %" PRId64,
                     r->segment, r->instance, old, m.flush_rows);
     }
     ctl__zk_done(c);
@@ -613,12 +621,19 @@ static int ctl__rpc_decide(ctl *c, ctl_rpc *x, bool may_block)
     segname sn;
     segname_parse(r->segment, &sn); /* validated by rpc_req_decode */
     static const cfsm_msg_kind kinds[RPC_METHOD__COUNT] = {
-        [RPC_SEGMENT_CONSUMED] = CFSM_MSG_CONSUMED, [RPC_COMMIT_START] = CFSM_MSG_COMMIT_START,
-        [RPC_COMMIT_END] = CFSM_MSG_COMMIT_END, [RPC_EXTEND_BUILD_TIME] = CFSM_MSG_EXTEND,
+        [RPC_SEGMENT_CONSUMED] = CFSM_MSG_CONSUMED,
+        [RPC_COMMIT_START] = CFSM_MSG_COMMIT_START,
+        [RPC_COMMIT_END] = CFSM_MSG_COMMIT_END,
+        [RPC_EXTEND_BUILD_TIME] = CFSM_MSG_EXTEND,
         [RPC_STOPPED_CONSUMING] = CFSM_MSG_STOPPED};
-    cfsm_msg m = {.kind = kinds[x->meth], .instance = r->instance, .offset = r->offset,
-                  .reason = (int)r->reason, .crc = r->crc, .rows = r->rows,
-                  .size_bytes = r->size_bytes, .location = r->location,
+    cfsm_msg m = {.kind = kinds[x->meth],
+                  .instance = r->instance,
+                  .offset = r->offset,
+                  .reason = (int)r->reason,
+                  .crc = r->crc,
+                  .rows = r->rows,
+                  .size_bytes = r->size_bytes,
+                  .location = r->location,
                   .extra_seconds = r->extra_seconds};
     uint64_t now = ctl__now();
     char err[512];
@@ -633,10 +648,10 @@ static int ctl__rpc_decide(ctl *c, ctl_rpc *x, bool may_block)
     }
     e->refs++; /* pinned until the end: the checks and the commit drop mu */
     int bad = ctl__check_msg(c, e, sn.table, x->meth, r, now, may_block, err, sizeof err);
-    bool halve = x->meth == RPC_STOPPED_CONSUMING && r->reason == RPC_REASON_ERROR &&
-                 r->build_millis > 0;
-    if (bad == CTL__BLOCKS || (!may_block && !bad && !e->dead &&
-                               (halve || x->meth == RPC_COMMIT_END))) {
+    bool halve =
+        x->meth == RPC_STOPPED_CONSUMING && r->reason == RPC_REASON_ERROR && r->build_millis > 0;
+    if (bad == CTL__BLOCKS ||
+        (!may_block && !bad && !e->dead && (halve || x->meth == RPC_COMMIT_END))) {
         ctl__fsm_unref(e);
         pthread_mutex_unlock(&c->mu);
         return CTL__BLOCKS;
@@ -647,7 +662,7 @@ static int ctl__rpc_decide(ctl *c, ctl_rpc *x, bool may_block)
         if (bad && bad != SL_ETRANSIENT)
             SL_LOG_LIMITED(c->loglim, "rpc.refused", SL_LOG_WARN, "controller",
                            "refused rpc=%s segment=%s instance=%s why=\"%s\"",
-                    rpc_method_name(x->meth), r->segment, r->instance, err);
+                           rpc_method_name(x->meth), r->segment, r->instance, err);
         rr->status = RPC_STATUS_FAILED;
         snprintf(rr->message, sizeof rr->message, "%s", bad ? err : "leadership lost");
         return 0;
@@ -710,8 +725,7 @@ static void ctl__rpc_job(ctl *c, void *arg)
 /* Answer a decided RPC, or park it on its segment's name while its HOLD may long-poll. */
 static void ctl__rpc_answer(ctl *c, httpd_req *req, httpd_resp *resp, const ctl_rpc *x)
 {
-    if (x->wait &&
-        httpd_req_wait_key_since(req, (unsigned)c->o.longpoll_ms, x->r.segment, x->seq))
+    if (x->wait && httpd_req_wait_key_since(req, (unsigned)c->o.longpoll_ms, x->r.segment, x->seq))
         return;
     if (x->counted) {
         const char *labels[] = {rpc_method_name(x->meth), rpc_status_name(x->rr.status)};

@@ -48,11 +48,11 @@
 #define CTL_COMMIT_RETRIES 8
 #define CTL_TABLE_BODY_MAX (1u << 20)
 #define CTL_FSM_IDLE_MS (10 * 60 * 1000) /* forget a COMMITTED machine after this */
-#define CTL_KAFKA_TIMEOUT_MS 3000 /* POST /tables: the whole Kafka metadata read */
-#define CTL_HWM_TIMEOUT_MS 2000   /* one watermark query confirming a reported offset */
-#define CTL_HWM_MIN_GAP_MS 1000   /* ask Kafka at most once a second per segment */
-#define CTL_WORKERS 4             /* ctl_jobs.c: the threads that run what may block */
-#define CTL__BLOCKS 1             /* "would block": decided inline, stopped before any change */
+#define CTL_KAFKA_TIMEOUT_MS 3000        /* POST /tables: the whole Kafka metadata read */
+#define CTL_HWM_TIMEOUT_MS 2000          /* one watermark query confirming a reported offset */
+#define CTL_HWM_MIN_GAP_MS 1000          /* ask Kafka at most once a second per segment */
+#define CTL_WORKERS 4                    /* ctl_jobs.c: the threads that run what may block */
+#define CTL__BLOCKS 1 /* "would block": decided inline, stopped before any change */
 
 /* One segment's state machine and what the controller knows to check its messages against
  * (ctl_completion.c "input checks"): the segment's start offset, the instances the
@@ -61,14 +61,14 @@ typedef struct ctl_fsm {
     char segment[SEGNAME_MAX];
     char table[SEGNAME_TABLE_MAX + 1];
     cfsm *f;
-    int refs;       /* pinned by a thread that dropped mu */
-    bool dead;      /* dropped from the table (leadership lost) */
+    int refs;  /* pinned by a thread that dropped mu */
+    bool dead; /* dropped from the table (leadership lost) */
     uint64_t touched_ms;
     int32_t partition;
     int64_t start_offset;
-    int64_t known_high;       /* offsets up to this are known to exist in Kafka */
-    uint64_t high_asked_ms;   /* when Kafka was last asked */
-    assign_list members;      /* instances the assignment lists for the segment */
+    int64_t known_high;     /* offsets up to this are known to exist in Kafka */
+    uint64_t high_asked_ms; /* when Kafka was last asked */
+    assign_list members;    /* instances the assignment lists for the segment */
 } ctl_fsm;
 
 /* A table's stored config and schema, parsed once (tables are immutable). */
@@ -90,7 +90,7 @@ struct ctl {
     ctl_opts o;
     char advertise[512];
     _Atomic int state; /* ctl_state: only ctl__set_state writes it; read with ctl__state */
-    cstore *cs; /* the cluster's ZooKeeper layout; immutable */
+    cstore *cs;        /* the cluster's ZooKeeper layout; immutable */
     pthread_rwlock_t zk_lock;
     zk *z;
     zk_election *el;
@@ -103,7 +103,7 @@ struct ctl {
     segstore *store;
     httpd *http;
     pthread_t ticker;
-    bool ticker_up; /* ticker joinable; ctl_run and ctl_stop's thread only */
+    bool ticker_up;    /* ticker joinable; ctl_run and ctl_stop's thread only */
     _Atomic bool quit; /* ctl_shutdown: the ticker ends at its next tick */
     /* ctl_jobs.c: the workers and their queue, under jobs_mu */
     pthread_mutex_t jobs_mu;
@@ -120,7 +120,7 @@ struct ctl {
     metrics_family *m_rpcs, *m_rpc_seconds;
     metrics_counter *m_commits, *m_commit_fail;
     metrics_gauge *m_leader;
-    diskstate *disk; /* the segment store's disk, for /health and /metrics */
+    diskstate *disk;      /* the segment store's disk, for /health and /metrics */
     sl_log_limit *loglim; /* lines a hostile client or a bad record would repeat */
 };
 
@@ -195,11 +195,10 @@ zk *ctl__zk(ctl *c);
 void ctl__zk_done(ctl *c);
 /* A segment's record; SL_ECORRUPT with the reason in err when it does not decode
  * (*version is set for it too, so repair can replace it). */
-int ctl__read_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m,
-                   int32_t *version, char *err, size_t errlen);
+int ctl__read_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m, int32_t *version,
+                   char *err, size_t errlen);
 /* ctl__read_meta, logging an unreadable record (at most once a minute). */
-int ctl__get_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m,
-                  int32_t *version);
+int ctl__get_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m, int32_t *version);
 /* The table's assignment; a corrupt one is logged. Caller frees a with assign_free. */
 int ctl__get_assign(ctl *c, zk *z, const char *table, assign *a, int32_t *version);
 /* The table's config and schema, cached for the controller's life (owned by c), or NULL
@@ -256,8 +255,7 @@ void ctl__workers_stop(ctl *c);
  * ctl__job_take. Takes ownership of arg: arg_free(arg) (may be NULL) runs when it is not
  * taken back (the request ended first, or the job was cancelled). Returns false when the
  * workers are stopping: nothing queued, arg freed; answer 503. */
-bool ctl__job_submit(ctl *c, httpd_req *req, ctl_job_fn fn, void *arg,
-                     void (*arg_free)(void *arg));
+bool ctl__job_submit(ctl *c, httpd_req *req, ctl_job_fn fn, void *arg, void (*arg_free)(void *arg));
 /* First thing in a handler that submits jobs: the state of req's job (see ctl_job_state). */
 ctl_job_state ctl__job_take(httpd_req *req, void **arg);
 
@@ -275,8 +273,7 @@ bool ctl__reply_ready(httpd_req *req, httpd_resp *resp);
 
 /* ---- ctl_admin.c: route handlers -------------------------------------------------------- */
 
-int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp,
-                       void *ctx);
+int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx);
 void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__download(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx);
