@@ -1,22 +1,35 @@
-/* HTTP server on libmicrohttpd (see httpd.h for the contract).
+/* HTTP server on libmicrohttpd (see httpd.h for the contract). This file owns the server's
+ * life (start, stop), routing, request bodies, handler runs, the replies, and long-poll parking
+ * with its timer thread; which connections are taken, evicted or timed out waiting for a
+ * header is httpd_admit.c's (the timer thread drives its deadlines).
  *
  * Request life, as MHD drives it (all on the connection's worker thread):
  *   uri_log callback        -> httpd_req allocated with a copy of the RAW path (MHD decodes the
  *                              url it hands the access handler, which would hide "%2F")
- *   access, phase NEW       -> decode + route (400/404/405), Content-Length cap (413), stream
- *                              start; an early reply here makes MHD skip the body and close
+ *   access, phase NEW       -> decode + route (400/404/405), Content-Length cap (413); an early
+ *                              reply here makes MHD skip the body and close
+ *   access, phase OPEN      -> a stream route's open: it refuses (an early reply, as above),
+ *                              goes on to the body, or parks the request before its body is
+ *                              read (MHD calls again, still before the body, once resumed)
  *   access, upload data     -> buffer, stream, or count-and-discard once over the cap
  *   access, phase DONE      -> 413 / stream error reply, else the handler; the handler either
  *                              fills resp or parks the request (MHD_suspend_connection)
  *   completed callback      -> httpd_req freed, user state free_fn called
  *
- * Parking: parked requests sit on h->parked under h->mu. The timer thread resumes a request
- * when its deadline passes or when h->wake_gen moved past the generation the handler saw
- * (httpd_wake bumps it); MHD then calls the access handler again and the handler re-runs.
- * Invariants: a request is on h->parked iff its connection is suspended; nothing is parked
- * once h->stopping is set (httpd_stop resumes all first), which MHD_stop_daemon requires. */
+ * Parking: parked requests sit on h->parked under h->mu, the keyed ones also on the chain of
+ * their key's bucket (h->kparked). A wake resumes them at once from the waking thread:
+ * httpd_wake every one, httpd_wake_key those of its key only (found through the bucket); the
+ * timer thread resumes those whose hold time is over; MHD then calls the access handler again
+ * and the handler re-runs. Every wake takes the next number of h->seq and records it (all_gen,
+ * or its bucket's key_gen); a handler about to park is run again instead when a wake that
+ * concerns it came after the run began (or after the decision it reports, `since`), so a wake
+ * racing a decision to park is never lost.
+ * Invariants: a request is on h->parked iff its connection is suspended, and on its bucket's
+ * chain too iff it has a key; nothing is parked once h->stopping is set (httpd_stop resumes
+ * all first), which MHD_stop_daemon requires. */
 #include "common/httpd.h"
 
+#include "common/httpd_admit.h"
 #include "common/log.h"
 #include "common/sl_err.h"
 #include "common/urlpath.h"
@@ -32,13 +45,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define HTTPD_MAX_HEADERS 8
-#define HTTPD_FD_RESERVE 256 /* descriptors left for the rest of the process */
+#define HTTPD_WAKE_BUCKETS 512 /* keyed parked requests, hashed by key */
 
 typedef struct httpd__route {
     httpd_route r; /* r.method is `method`; r.pattern is not kept */
@@ -61,9 +73,7 @@ struct httpd_resp {
     size_t nh;
 };
 
-enum { PH_NEW, PH_BODY, PH_DONE };
-
-typedef struct httpd__conn httpd__conn;
+enum { PH_NEW, PH_OPEN, PH_BODY, PH_DONE }; /* PH_OPEN: a stream route's open, may park */
 
 struct httpd_req {
     httpd *h;
@@ -83,34 +93,15 @@ struct httpd_req {
     httpd_resp resp;
     void *state;
     void (*state_free)(void *state);
-    int64_t first_ms, deadline_ms;
-    uint64_t seen_gen;
+    int64_t first_ms, deadline_ms; /* deadline INT64_MAX: HTTPD_WAIT_FOREVER */
+    uint64_t seen_gen;             /* h->seq when this handler run began */
+    uint64_t since;           /* the decision's h->seq, when older (httpd_req_wait_key_since) */
+    char *wait_key;           /* parked on this key (NULL: only httpd_wake wakes it) */
+    uint32_t wait_bucket;     /* its bucket in h->kparked and h->key_gen */
     httpd_req *pnext, *pprev; /* h->parked */
-    httpd__conn *hc;          /* its connection's record (NULL if MHD gave none) */
+    httpd_req *knext, *kprev; /* h->kparked[wait_bucket] */
+    httpd_admit_conn *hc;     /* its connection's record (NULL if MHD gave none) */
 };
-
-/* One TCP connection (MHD's socket context), from NOTIFY_CONNECTION STARTED to CLOSED.
- * "Waiting" = no complete request header yet: just connected, or kept alive after a reply.
- * Only waiting connections are evicted or hit the header deadline; a connection inside a
- * request (body upload, handler, parked long-poll) never is. All fields under h->mu. */
-struct httpd__conn {
-    struct httpd__conn *wnext, *wprev; /* h->waiting, oldest wait_ms first */
-    struct httpd__ip *ip;
-    int fd;
-    int64_t wait_ms; /* when it started waiting (valid while waiting) */
-    bool waiting;
-    bool evicted; /* shut down by us; no longer counted in nlive / ip->n */
-};
-
-#define HTTPD_IP_BUCKETS 256
-
-/* Connections of one client address (family byte + 16 address bytes). */
-typedef struct httpd__ip {
-    struct httpd__ip *next; /* hash chain */
-    uint8_t key[17];
-    unsigned n;    /* live (not evicted) connections */
-    unsigned refs; /* httpd__conn records pointing here; freed at 0 */
-} httpd__ip;
 
 struct httpd {
     struct MHD_Daemon *d;
@@ -119,24 +110,19 @@ struct httpd {
     void *ctx;
     uint16_t port;
     pthread_mutex_t mu;
-    pthread_cond_t cv;       /* timer thread: parked list or wake_gen changed */
+    pthread_cond_t cv;       /* timer thread: a new deadline (parked, or a header's) */
     pthread_cond_t drain_cv; /* httpd_stop: ndraining dropped */
     size_t ndraining;
     pthread_t timer;
     bool timer_started, stopping;
-    uint64_t wake_gen;
-    httpd_req *parked;
+    uint64_t seq;                           /* wake sequence: each wake takes the next number */
+    uint64_t all_gen;                       /* the last httpd_wake's number */
+    uint64_t key_gen[HTTPD_WAKE_BUCKETS];   /* the last httpd_wake_key's number, per bucket */
+    httpd_req *parked;                      /* every parked request */
+    httpd_req *kparked[HTTPD_WAKE_BUCKETS]; /* the keyed ones, by their key's bucket */
     _Atomic bool starting;
     char start_err[160]; /* last MHD message while starting */
-    /* Admission (under mu): connection accounting, eviction, header deadline. */
-    unsigned conn_limit, per_ip_limit;
-    int64_t header_ms;
-    unsigned nlive;               /* connections not evicted */
-    httpd__conn *waiting, *wtail; /* waiting for a request header, oldest first */
-    httpd__ip *ips[HTTPD_IP_BUCKETS];
-    httpd_stats st, st_logged; /* counters; st_logged = as of the last summary line */
-    int64_t next_log_ms;
-    _Atomic uint64_t mhd_refused; /* refused by MHD's own limit (counted into st.refused) */
+    httpd_admit *admit;  /* connection limits, eviction, header deadline (httpd_admit.c) */
 };
 
 static int64_t httpd__now_ms(void)
@@ -235,6 +221,28 @@ int httpd_resp_header(httpd_resp *rp, const char *name, const char *value)
     return 0;
 }
 
+httpd_resp *httpd_resp_new(void)
+{
+    httpd_resp *rp = httpd__xmalloc(sizeof *rp);
+    memset(rp, 0, sizeof *rp);
+    rp->fd = -1;
+    return rp;
+}
+
+void httpd_resp_free(httpd_resp *rp)
+{
+    if (!rp) return;
+    httpd__resp_free(rp);
+    free(rp);
+}
+
+void httpd_resp_move(httpd_resp *rp, httpd_resp *from)
+{
+    httpd__resp_free(rp);
+    *rp = *from;
+    free(from);
+}
+
 /* Hand resp to MHD. Ownership of the body or fd moves to the MHD response. */
 static enum MHD_Result httpd__send(httpd_req *req)
 {
@@ -329,145 +337,24 @@ static bool httpd__compile(httpd__route *rt, const httpd_route *src, char *err, 
     return true;
 }
 
-/* ---- admission: connection limits, eviction, header deadline ---- */
+/* ---- connections (admission is httpd_admit.c's) ---- */
 
-/* Client address as a hash key; IPv4-mapped IPv6 counts as the IPv4 address. */
-static bool httpd__ip_key(const struct sockaddr *sa, uint8_t key[17])
-{
-    memset(key, 0, 17);
-    if (!sa) return false;
-    if (sa->sa_family == AF_INET) {
-        key[0] = 4;
-        memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-        return true;
-    }
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a)) {
-            key[0] = 4;
-            memcpy(key + 1, a->s6_addr + 12, 4);
-        } else {
-            key[0] = 6;
-            memcpy(key + 1, a->s6_addr, 16);
-        }
-        return true;
-    }
-    return false; /* not IP: shares the all-zero key */
-}
-
-static httpd__ip **httpd__ip_slot(httpd *h, const uint8_t key[17])
-{
-    uint32_t x = 2166136261u; /* FNV-1a */
-    for (int i = 0; i < 17; i++)
-        x = (x ^ key[i]) * 16777619u;
-    httpd__ip **pp = &h->ips[x % HTTPD_IP_BUCKETS];
-    while (*pp && memcmp((*pp)->key, key, 17) != 0)
-        pp = &(*pp)->next;
-    return pp;
-}
-
-static void httpd__ip_unref(httpd *h, httpd__ip *ip)
-{
-    if (--ip->refs) return;
-    httpd__ip **pp = httpd__ip_slot(h, ip->key);
-    *pp = ip->next;
-    free(ip);
-}
-
-/* The connection starts waiting for a request header now (at the tail: the list stays in
- * wait_ms order because the clock is monotonic). @locks h->mu */
-static void httpd__wait_start(httpd *h, httpd__conn *hc, int64_t now)
-{
-    if (hc->waiting || hc->evicted) return;
-    hc->waiting = true;
-    hc->wait_ms = now;
-    hc->wnext = NULL;
-    hc->wprev = h->wtail;
-    if (h->wtail)
-        h->wtail->wnext = hc;
-    else
-        h->waiting = hc;
-    h->wtail = hc;
-    if (h->waiting == hc) pthread_cond_signal(&h->cv); /* the timer has a deadline again */
-}
-
-/* @locks h->mu */
-static void httpd__wait_end(httpd *h, httpd__conn *hc)
-{
-    if (!hc->waiting) return;
-    if (hc->wprev)
-        hc->wprev->wnext = hc->wnext;
-    else
-        h->waiting = hc->wnext;
-    if (hc->wnext)
-        hc->wnext->wprev = hc->wprev;
-    else
-        h->wtail = hc->wprev;
-    hc->wnext = hc->wprev = NULL;
-    hc->waiting = false;
-}
-
-/* Close a waiting connection from any thread. MHD gives no call for that, so the socket is
- * shut down: its worker sees EOF at its next poll and closes it as if the client had. The fd
- * cannot have been reused: MHD notifies CLOSED (which takes h->mu) before it closes the fd.
- * @locks h->mu */
-static void httpd__evict(httpd *h, httpd__conn *hc)
-{
-    httpd__wait_end(h, hc);
-    hc->evicted = true;
-    hc->ip->n--;
-    h->nlive--;
-    if (hc->fd >= 0) shutdown(hc->fd, SHUT_RDWR);
-}
-
-/* The oldest waiting connection, of address ip when ip is not NULL. @locks h->mu */
-static httpd__conn *httpd__oldest_waiting(httpd *h, const httpd__ip *ip)
-{
-    httpd__conn *hc = h->waiting;
-    while (hc && ip && hc->ip != ip)
-        hc = hc->wnext;
-    return hc;
-}
-
-/* MHD_OPTION_ACCEPT_POLICY_CALLBACK, on the accepting worker before the connection exists.
- * At a limit the oldest waiting connection (of the same address, for the per-address limit)
- * makes room; when there is none, every slot is inside a request and the newcomer is refused.
- * Two workers accepting at once may overshoot a limit by one each; MHD's hard limit (set
- * above ours, see httpd_start) absorbs that and the evicted sockets not yet closed. */
+/* MHD_OPTION_ACCEPT_POLICY_CALLBACK, on the accepting worker before the connection exists. */
 static enum MHD_Result httpd__accept_policy(void *cls, const struct sockaddr *addr,
                                             socklen_t addrlen)
 {
     httpd *h = cls;
     (void)addrlen;
-    uint8_t key[17];
-    httpd__ip_key(addr, key);
+    return httpd_admit_accept(h->admit, addr) ? MHD_YES : MHD_NO;
+}
+
+/* The timer sleeps until the earliest deadline it knows: a new, earlier header deadline must
+ * wake it (taking mu orders this after the timer's computation of its sleep). */
+static void httpd__kick_timer(httpd *h)
+{
     pthread_mutex_lock(&h->mu);
-    httpd__ip *ip = *httpd__ip_slot(h, key);
-    httpd__conn *v_ip = NULL, *v_all = NULL;
-    bool ok = true;
-    if (h->per_ip_limit && ip && ip->n >= h->per_ip_limit) {
-        v_ip = httpd__oldest_waiting(h, ip);
-        ok = v_ip != NULL;
-    }
-    if (ok && h->nlive - (v_ip ? 1 : 0) >= h->conn_limit) {
-        v_all = httpd__oldest_waiting(h, NULL);
-        if (v_all == v_ip) v_all = NULL;
-        ok = v_all != NULL || v_ip != NULL;
-    }
-    if (ok) {
-        if (v_ip) {
-            httpd__evict(h, v_ip);
-            h->st.evicted++;
-        }
-        if (v_all) {
-            httpd__evict(h, v_all);
-            h->st.evicted++;
-        }
-    } else {
-        h->st.refused++;
-    }
+    pthread_cond_signal(&h->cv);
     pthread_mutex_unlock(&h->mu);
-    return ok ? MHD_YES : MHD_NO;
 }
 
 /* MHD_OPTION_NOTIFY_CONNECTION: a connection record lives from STARTED to CLOSED. */
@@ -476,83 +363,24 @@ static void httpd__notify_conn(void *cls, struct MHD_Connection *conn, void **so
 {
     httpd *h = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        httpd__conn *hc = httpd__xmalloc(sizeof *hc);
-        memset(hc, 0, sizeof *hc);
         const union MHD_ConnectionInfo *fi =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         const union MHD_ConnectionInfo *ai =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        hc->fd = fi ? fi->connect_fd : -1;
-        uint8_t key[17];
-        httpd__ip_key(ai ? ai->client_addr : NULL, key);
-        pthread_mutex_lock(&h->mu);
-        httpd__ip **pp = httpd__ip_slot(h, key);
-        if (!*pp) {
-            *pp = httpd__xmalloc(sizeof **pp);
-            memset(*pp, 0, sizeof **pp);
-            memcpy((*pp)->key, key, 17);
-        }
-        hc->ip = *pp;
-        hc->ip->refs++;
-        hc->ip->n++;
-        h->nlive++;
-        httpd__wait_start(h, hc, httpd__now_ms()); /* read under mu: keeps the list in order */
-        pthread_mutex_unlock(&h->mu);
-        *socket_context = hc;
+        bool kick = false;
+        *socket_context = httpd_admit_opened(h->admit, fi ? fi->connect_fd : -1,
+                                             ai ? ai->client_addr : NULL, &kick);
+        if (kick) httpd__kick_timer(h);
         return;
     }
-    httpd__conn *hc = *socket_context;
-    if (!hc) return;
-    pthread_mutex_lock(&h->mu);
-    httpd__wait_end(h, hc);
-    if (!hc->evicted) {
-        hc->ip->n--;
-        h->nlive--;
-    }
-    httpd__ip_unref(h, hc->ip);
-    pthread_mutex_unlock(&h->mu);
-    free(hc);
+    if (!*socket_context) return;
+    httpd_admit_closed(h->admit, *socket_context);
     *socket_context = NULL;
-}
-
-/* Timer thread: close connections waiting longer than the header deadline; returns the next
- * deadline (INT64_MAX when nothing waits). @locks h->mu */
-static int64_t httpd__expire_waiting(httpd *h, int64_t now)
-{
-    while (h->waiting && h->waiting->wait_ms + h->header_ms <= now) {
-        httpd__evict(h, h->waiting);
-        h->st.header_timeouts++;
-    }
-    return h->waiting ? h->waiting->wait_ms + h->header_ms : INT64_MAX;
-}
-
-/* At most one summary line per 10 s while connections are being refused or closed for the
- * limits, instead of one line per connection (a flood would flood the log). @locks h->mu */
-static void httpd__log_pressure(httpd *h, int64_t now)
-{
-    if (now < h->next_log_ms) return;
-    h->next_log_ms = now + 10000;
-    h->st.refused += atomic_exchange(&h->mhd_refused, 0);
-    httpd_stats d = {
-        .header_timeouts = h->st.header_timeouts - h->st_logged.header_timeouts,
-        .evicted = h->st.evicted - h->st_logged.evicted,
-        .refused = h->st.refused - h->st_logged.refused,
-    };
-    if (!d.header_timeouts && !d.evicted && !d.refused) return;
-    h->st_logged = h->st;
-    SL_WARN("httpd",
-            "connections closed or refused in the last 10s: header_timeout=%" PRIu64
-            " evicted=%" PRIu64 " refused=%" PRIu64 " open=%u limit=%u per_ip_limit=%u",
-            d.header_timeouts, d.evicted, d.refused, h->nlive, h->conn_limit, h->per_ip_limit);
 }
 
 void httpd_get_stats(httpd *h, httpd_stats *out)
 {
-    pthread_mutex_lock(&h->mu);
-    h->st.refused += atomic_exchange(&h->mhd_refused, 0);
-    *out = h->st;
-    out->connections = h->nlive;
-    pthread_mutex_unlock(&h->mu);
+    httpd_admit_stats(h->admit, out);
 }
 
 /* ---- request phases ---- */
@@ -583,15 +411,15 @@ static void httpd__completed(void *cls, struct MHD_Connection *conn, void **con_
     httpd_req *req = *con_cls;
     if (!req) return;
     httpd *h = req->h;
-    pthread_mutex_lock(&h->mu);
     if (req->draining) {
+        pthread_mutex_lock(&h->mu);
         h->ndraining--;
         pthread_cond_signal(&h->drain_cv);
+        pthread_mutex_unlock(&h->mu);
     }
     /* Kept alive: the header deadline runs again for the next request (if the connection is
      * closing instead, CLOSED takes it off the list at once). */
-    if (req->hc) httpd__wait_start(h, req->hc, httpd__now_ms());
-    pthread_mutex_unlock(&h->mu);
+    if (req->hc && httpd_admit_wait_start(h->admit, req->hc)) httpd__kick_timer(h);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && req->phase != PH_NEW)
         SL_DEBUG("httpd", "request ended early path=%s reason=%d", req->raw, (int)toe);
     if (req->state_free) req->state_free(req->state);
@@ -599,18 +427,17 @@ static void httpd__completed(void *cls, struct MHD_Connection *conn, void **con_
     free(req->body);
     free(req->raw);
     free(req->dec);
+    free(req->wait_key);
     free(req);
     *con_cls = NULL;
 }
 
+static enum MHD_Result httpd__run(httpd *h, httpd_req *req);
+
 static enum MHD_Result httpd__on_headers(httpd *h, httpd_req *req)
 {
     enum MHD_Result ret = MHD_YES;
-    if (req->hc) {
-        pthread_mutex_lock(&h->mu);
-        httpd__wait_end(h, req->hc);
-        pthread_mutex_unlock(&h->mu);
-    }
+    if (req->hc) httpd_admit_wait_end(h->admit, req->hc);
     const httpd__route *rt = httpd__route_req(h, req, &ret);
     if (!rt) return ret;
     req->route = rt;
@@ -625,11 +452,12 @@ static enum MHD_Result httpd__on_headers(httpd *h, httpd_req *req)
         req->content_length = (int64_t)v;
         if (v > rt->r.max_body) return httpd__send_error(req, 413, "body too large\n");
     }
-    req->phase = PH_BODY;
-    if ((rt->r.flags & HTTPD_STREAM_BODY) && rt->r.stream(req, NULL, 0, &req->resp, h->ctx)) {
-        req->stream_failed = true;
-        return httpd__send(req);
+    if (rt->r.flags & HTTPD_STREAM_BODY) { /* the stream's open, which may park */
+        req->phase = PH_OPEN;
+        req->first_ms = httpd__now_ms();
+        return httpd__run(h, req);
     }
+    req->phase = PH_BODY;
     return MHD_YES;
 }
 
@@ -667,31 +495,69 @@ static enum MHD_Result httpd__on_data(httpd *h, httpd_req *req, const char *data
     return MHD_YES;
 }
 
-/* Run the handler; park the request or send its reply. */
-static enum MHD_Result httpd__run_handler(httpd *h, httpd_req *req)
+/* True when a wake that the park of req must not miss happened after `since`: a wake of
+ * every request, or of req's key (its bucket's: a collision costs one more run, never a lost
+ * wake). @locks h->mu */
+static bool httpd__woken_since(const httpd *h, const httpd_req *req, uint64_t since)
+{
+    return h->all_gen > since || (req->wait_key && h->key_gen[req->wait_bucket] > since);
+}
+
+/* Link a request whose connection was just suspended into h->parked and its key's bucket.
+ * @locks h->mu */
+static void httpd__park(httpd *h, httpd_req *req)
+{
+    req->pprev = NULL;
+    req->pnext = h->parked;
+    if (h->parked) h->parked->pprev = req;
+    h->parked = req;
+    if (req->wait_key) {
+        httpd_req **b = &h->kparked[req->wait_bucket];
+        req->kprev = NULL;
+        req->knext = *b;
+        if (*b) (*b)->kprev = req;
+        *b = req;
+    }
+    if (req->deadline_ms != INT64_MAX) pthread_cond_signal(&h->cv); /* a new deadline */
+}
+
+/* Run the handler (PH_DONE) or a stream route's open (PH_OPEN) until it answers, goes on
+ * (an open that neither fails nor waits: the body is read next), or parks. */
+static enum MHD_Result httpd__run(httpd *h, httpd_req *req)
 {
     for (;;) {
         pthread_mutex_lock(&h->mu);
-        req->seen_gen = h->wake_gen;
+        req->seen_gen = h->seq;
         pthread_mutex_unlock(&h->mu);
         req->wait_asked = false;
-        req->route->r.handler(req, &req->resp, h->ctx);
-        if (!req->wait_asked || req->resp.status) return httpd__send(req);
+        free(req->wait_key);
+        req->wait_key = NULL;
+        if (req->phase == PH_OPEN) {
+            if (req->route->r.stream(req, NULL, 0, &req->resp, h->ctx)) {
+                req->phase = PH_BODY;
+                req->stream_failed = true;
+                return httpd__send(req);
+            }
+            if (!req->wait_asked) {
+                req->phase = PH_BODY;
+                return MHD_YES;
+            }
+        } else {
+            req->route->r.handler(req, &req->resp, h->ctx);
+            if (!req->wait_asked || req->resp.status) return httpd__send(req);
+        }
         pthread_mutex_lock(&h->mu);
         if (h->stopping) {
             pthread_mutex_unlock(&h->mu);
             return httpd__send_error(req, 503, "server stopping\n");
         }
-        if (h->wake_gen != req->seen_gen) { /* woken while the handler ran: look again */
+        uint64_t since = req->since < req->seen_gen ? req->since : req->seen_gen;
+        if (httpd__woken_since(h, req, since)) { /* woken while the handler ran: look again */
             pthread_mutex_unlock(&h->mu);
             continue;
         }
         MHD_suspend_connection(req->conn);
-        req->pprev = NULL;
-        req->pnext = h->parked;
-        if (h->parked) h->parked->pprev = req;
-        h->parked = req;
-        pthread_cond_signal(&h->cv);
+        httpd__park(h, req);
         pthread_mutex_unlock(&h->mu);
         return MHD_YES;
     }
@@ -710,6 +576,7 @@ static enum MHD_Result httpd__access(void *cls, struct MHD_Connection *conn, con
     req->conn = conn;
     req->method = method;
     if (req->phase == PH_NEW) return httpd__on_headers(h, req);
+    if (req->phase == PH_OPEN) return httpd__run(h, req); /* resumed before the body */
     if (*upload_data_size) {
         enum MHD_Result ret = httpd__on_data(h, req, upload_data, *upload_data_size);
         *upload_data_size = 0;
@@ -721,11 +588,13 @@ static enum MHD_Result httpd__access(void *cls, struct MHD_Connection *conn, con
         if (req->over_cap) return httpd__send_error(req, 413, "body too large\n");
         if (req->stream_failed) return httpd__send(req);
     }
-    return httpd__run_handler(h, req);
+    return httpd__run(h, req);
 }
 
-/* ---- long-poll timer ---- */
+/* ---- long-poll: parking, wake-ups, the timer ---- */
 
+/* Resume a parked request: MHD calls the access handler again (any thread may resume).
+ * @locks h->mu */
 static void httpd__unpark(httpd *h, httpd_req *req)
 {
     if (req->pprev)
@@ -734,23 +603,31 @@ static void httpd__unpark(httpd *h, httpd_req *req)
         h->parked = req->pnext;
     if (req->pnext) req->pnext->pprev = req->pprev;
     req->pnext = req->pprev = NULL;
+    if (req->wait_key) {
+        if (req->kprev)
+            req->kprev->knext = req->knext;
+        else
+            h->kparked[req->wait_bucket] = req->knext;
+        if (req->knext) req->knext->kprev = req->kprev;
+        req->knext = req->kprev = NULL;
+    }
     MHD_resume_connection(req->conn);
 }
 
+/* Resumes the parked requests whose hold time is over, and drives admission's deadlines. */
 static void *httpd__timer_main(void *arg)
 {
     httpd *h = arg;
     pthread_mutex_lock(&h->mu);
     while (!h->stopping) {
-        int64_t now = httpd__now_ms(), next = httpd__expire_waiting(h, now);
+        int64_t now = httpd__now_ms(), next = httpd_admit_tick(h->admit, now);
         for (httpd_req *req = h->parked, *nx; req; req = nx) {
             nx = req->pnext;
-            if (req->deadline_ms <= now || req->seen_gen != h->wake_gen)
+            if (req->deadline_ms <= now)
                 httpd__unpark(h, req);
             else if (req->deadline_ms < next)
                 next = req->deadline_ms;
         }
-        httpd__log_pressure(h, now);
         if (next > now + 10000) next = now + 10000; /* the next summary line, if any */
         struct timespec ts = {.tv_sec = next / 1000, .tv_nsec = (next % 1000) * 1000000};
         pthread_cond_timedwait(&h->cv, &h->mu, &ts);
@@ -759,20 +636,66 @@ static void *httpd__timer_main(void *arg)
     return NULL;
 }
 
-bool httpd_req_wait(httpd_req *req, unsigned hold_ms)
+static uint32_t httpd__key_bucket(const char *key)
 {
-    int64_t deadline = req->first_ms + (int64_t)hold_ms;
-    if (httpd__now_ms() >= deadline) return false;
+    uint32_t x = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        x = (x ^ *p) * 16777619u;
+    return x % HTTPD_WAKE_BUCKETS;
+}
+
+bool httpd_req_wait_key_since(httpd_req *req, unsigned hold_ms, const char *key, uint64_t since)
+{
+    int64_t deadline = INT64_MAX;
+    if (hold_ms != HTTPD_WAIT_FOREVER) {
+        deadline = req->first_ms + (int64_t)hold_ms;
+        if (httpd__now_ms() >= deadline) return false;
+    }
     req->wait_asked = true;
     req->deadline_ms = deadline;
+    req->since = since;
+    free(req->wait_key);
+    req->wait_key = key ? httpd__xstrdup(key) : NULL;
+    req->wait_bucket = key ? httpd__key_bucket(key) : 0;
     return true;
+}
+
+bool httpd_req_wait_key(httpd_req *req, unsigned hold_ms, const char *key)
+{
+    return httpd_req_wait_key_since(req, hold_ms, key, UINT64_MAX);
+}
+
+bool httpd_req_wait(httpd_req *req, unsigned hold_ms)
+{
+    return httpd_req_wait_key_since(req, hold_ms, NULL, UINT64_MAX);
+}
+
+uint64_t httpd_wake_seq(httpd *h)
+{
+    pthread_mutex_lock(&h->mu);
+    uint64_t seq = h->seq;
+    pthread_mutex_unlock(&h->mu);
+    return seq;
 }
 
 void httpd_wake(httpd *h)
 {
     pthread_mutex_lock(&h->mu);
-    h->wake_gen++;
-    if (h->parked) pthread_cond_signal(&h->cv);
+    h->all_gen = ++h->seq;
+    while (h->parked)
+        httpd__unpark(h, h->parked);
+    pthread_mutex_unlock(&h->mu);
+}
+
+void httpd_wake_key(httpd *h, const char *key)
+{
+    uint32_t b = httpd__key_bucket(key);
+    pthread_mutex_lock(&h->mu);
+    h->key_gen[b] = ++h->seq;
+    for (httpd_req *req = h->kparked[b], *nx; req; req = nx) {
+        nx = req->knext;
+        if (strcmp(req->wait_key, key) == 0) httpd__unpark(h, req);
+    }
     pthread_mutex_unlock(&h->mu);
 }
 
@@ -848,7 +771,7 @@ static void httpd__mhd_log(void *cls, const char *fmt, va_list ap)
     /* One line per refused connection would let a flood flood the log: count it for the
      * summary line instead (no lock here: MHD may log from inside calls made under h->mu). */
     if (strncmp(msg, "Server reached connection limit", 31) == 0) {
-        atomic_fetch_add(&h->mhd_refused, 1);
+        httpd_admit_refused_by_mhd(h->admit);
         return;
     }
     /* A client gone in the middle of a request, or a socket we shut down (header deadline,
@@ -869,45 +792,11 @@ static void httpd__free(httpd *h)
         urlpath_pat_free(&h->routes[i].pat);
     }
     free(h->routes);
-    for (size_t i = 0; i < HTTPD_IP_BUCKETS; i++) /* empty once MHD closed every connection */
-        for (httpd__ip *ip = h->ips[i], *nx; ip; ip = nx) {
-            nx = ip->next;
-            free(ip);
-        }
+    httpd_admit_free(h->admit); /* every record is closed once MHD closed every connection */
     pthread_cond_destroy(&h->cv);
     pthread_cond_destroy(&h->drain_cv);
     pthread_mutex_destroy(&h->mu);
     free(h);
-}
-
-/* Each connection is a descriptor: raise the soft RLIMIT_NOFILE (up to the hard one) so that
- * `limit` connections fit beside the process's other files (Kafka, ZooKeeper, segments:
- * HTTPD_FD_RESERVE), or lower the limit to what fits. Returns the limit to use. */
-static unsigned httpd__fit_fd_limit(unsigned limit)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return limit;
-    /* MHD may hold up to a quarter more (sockets being closed), see httpd_start. */
-    rlim_t need = (rlim_t)limit + limit / 4 + HTTPD_FD_RESERVE;
-    if (rl.rlim_cur >= need) return limit;
-    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
-    if (want > rl.rlim_cur) {
-        struct rlimit nl = {.rlim_cur = want, .rlim_max = rl.rlim_max};
-        if (setrlimit(RLIMIT_NOFILE, &nl) == 0) {
-            SL_INFO("httpd", "raised the open-file limit from %llu to %llu",
-                    (unsigned long long)rl.rlim_cur, (unsigned long long)want);
-            rl.rlim_cur = want;
-        }
-    }
-    if (rl.rlim_cur >= need) return limit;
-    unsigned fit = rl.rlim_cur > 2 * HTTPD_FD_RESERVE
-                       ? (unsigned)((rl.rlim_cur - HTTPD_FD_RESERVE) * 4 / 5)
-                       : (unsigned)(rl.rlim_cur / 4 + 1);
-    SL_WARN("httpd",
-            "open-file limit %llu is too low for max_connections=%u; serving at most %u "
-            "(raise ulimit -n)",
-            (unsigned long long)rl.rlim_cur, limit, fit);
-    return fit;
 }
 
 httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *routes, size_t nroutes,
@@ -918,13 +807,11 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
     if (!o.conn_limit) o.conn_limit = HTTPD_DEFAULT_CONN_LIMIT;
     if (!o.timeout_s) o.timeout_s = 30;
     if (!o.header_timeout_ms) o.header_timeout_ms = HTTPD_DEFAULT_HEADER_TIMEOUT_MS;
-    o.conn_limit = httpd__fit_fd_limit(o.conn_limit);
+    o.conn_limit = httpd_admit_fit_fd_limit(o.conn_limit);
     httpd *h = httpd__xmalloc(sizeof *h);
     memset(h, 0, sizeof *h);
     h->ctx = ctx;
-    h->conn_limit = o.conn_limit;
-    h->per_ip_limit = o.per_ip_limit;
-    h->header_ms = o.header_timeout_ms;
+    h->admit = httpd_admit_new(o.conn_limit, o.per_ip_limit, o.header_timeout_ms);
     pthread_mutex_init(&h->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

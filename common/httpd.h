@@ -25,8 +25,10 @@
  * worker, not only its own. Handlers must therefore not block for long. Long-polls use
  * suspend/resume instead: a handler that cannot answer yet calls httpd_req_wait() and returns; the
  * connection is suspended (no thread held) and the handler is called again after httpd_wake() or
- * when the hold time has passed. The number of concurrent long-polls is bounded only by the
- * connection limits.
+ * when the hold time has passed. A request parked on a key (httpd_req_wait_key) is woken only by
+ * a wake of that key (httpd_wake_key) or of all: a controller parks a long-poll on its segment's
+ * name, and a request whose work runs on another thread on that work's own key. The number of
+ * concurrent long-polls is bounded only by the connection limits.
  *
  * Connection exhaustion (slowloris, idle sockets). A connection is WAITING while it has no
  * complete request header: from accept, and again from the end of each reply while kept alive.
@@ -42,12 +44,14 @@
  *   Long-polls count: the controller holds one per partition in completion for each sidecar,
  *   so per_ip_limit must leave room for a host's sidecars' partitions.
  * - A slow client holds no thread: workers poll(2) all their sockets.
+ * Admission is common/httpd_admit.h's (one module of its own, driven by this server).
  * httpd_start raises the soft RLIMIT_NOFILE when conn_limit needs it (or lowers conn_limit,
  * with a warning, to what the hard limit allows). Closures and refusals are counted
  * (httpd_get_stats) and summed up in one log line per 10 s, never one line per connection. */
 #ifndef SL_HTTPD_H
 #define SL_HTTPD_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,7 +70,10 @@ typedef void (*httpd_handler)(httpd_req *req, httpd_resp *resp, void *ctx);
 /* HTTPD_STREAM_BODY routes: called once with data == NULL, len == 0 when the headers are in
  * (open the destination here; reject early by filling resp), then for each chunk of the body
  * in order. Return 0 to continue; non-zero ends the request with resp (fill it; an empty resp
- * becomes 500) and the rest of the body is discarded. The handler then runs as usual. */
+ * becomes 500) and the rest of the body is discarded (no handler runs then). The call with
+ * data == NULL may also park the request before any of its body is read: call
+ * httpd_req_wait_key (its hold time counts from the headers) and return 0; it is called again
+ * with data == NULL once woken. */
 typedef int (*httpd_stream_fn)(httpd_req *req, const void *data, size_t len, httpd_resp *resp,
                                void *ctx);
 
@@ -151,9 +158,28 @@ void *httpd_req_state(const httpd_req *req);
  * has already passed (the handler must answer now). Use as:
  *     if (!decided && httpd_req_wait(req, 5000)) return;            */
 bool httpd_req_wait(httpd_req *req, unsigned hold_ms);
+
+/* hold_ms for a wait with no hold time: only a wake (or httpd_stop) ends it. */
+#define HTTPD_WAIT_FOREVER UINT_MAX
+
+/* As httpd_req_wait, parked on key (copied): httpd_wake_key with the same key wakes it, and
+ * httpd_wake; a wake of another key does not. hold_ms may be HTTPD_WAIT_FOREVER (then it
+ * always parks: for a request waiting on work another thread does and wakes it for). */
+bool httpd_req_wait_key(httpd_req *req, unsigned hold_ms, const char *key);
+/* As httpd_req_wait_key, for a decision made before this handler run (on another thread,
+ * while the request was parked): since is httpd_wake_seq() as read before that decision, and
+ * a wake of key after it makes the handler run again at once instead of parking. */
+bool httpd_req_wait_key_since(httpd_req *req, unsigned hold_ms, const char *key, uint64_t since);
+/* The wake sequence: every wake after this call is numbered higher (any thread). */
+uint64_t httpd_wake_seq(httpd *h);
+
 /* Call the handlers of all parked requests again (any thread). A wake that races with a
  * handler deciding to park is not lost: that handler is called again at once. */
 void httpd_wake(httpd *h);
+/* Call the handlers again of the requests parked on key, and only those (any thread; costs
+ * the requests parked on keys that hash alike, not all of them). Not lost either when it
+ * races a handler deciding to park on key. */
+void httpd_wake_key(httpd *h, const char *key);
 
 /* ---- responses: the last body/file setter wins ---- */
 typedef enum httpd_own {
@@ -174,5 +200,14 @@ void httpd_resp_fd(httpd_resp *resp, unsigned status, const char *ctype, int fd,
                    uint64_t len);
 /* Add a header (copied). Returns 0, or SL_ELIMIT past 8 headers, SL_EINVAL on CR/LF in it. */
 int httpd_resp_header(httpd_resp *resp, const char *name, const char *value);
+
+/* A reply built away from its request (on another thread, while the request is parked): fill
+ * it with the setters above, then hand it to the request with httpd_resp_move. Caller owns it
+ * until then (httpd_resp_free). */
+httpd_resp *httpd_resp_new(void);
+/* Replace resp's content (status, body or fd, headers) with from's, and free from. */
+void httpd_resp_move(httpd_resp *resp, httpd_resp *from);
+/* Free a reply from httpd_resp_new that was not moved. NULL is a no-op. */
+void httpd_resp_free(httpd_resp *resp);
 
 #endif

@@ -37,9 +37,9 @@
  *                 re-opens it at its next tick.
  *   RECONNECTING  the ticker holds zk_lock for writing: the dead session is closed (no
  *                 callback of it runs any more) and a new one is being opened and joined.
- *   STOPPING      ctl_stop: the ticker ends at its next tick; no event moves the state.
- *   STOPPED       ticker joined, election left, session closed, machines dropped; c is
- *                 freed next.
+ *   STOPPING      ctl_stop, after ctl_shutdown joined the ticker and the workers (the HTTP
+ *                 server is stopped by then); no event moves the state.
+ *   STOPPED       election left, session closed, machines dropped; c is freed next.
  * Readers that only need "do I lead" or "may I serve" read the state lock-free
  * (ctl__leads, ctl__serving); what a move publishes (leader_url, the session) is guarded
  * by mu or zk_lock as before. */
@@ -57,10 +57,10 @@
 /* ---- lifecycle ------------------------------------------------------------------------ */
 
 static const char *const ctl__state_names[CTL_STATE__COUNT] = {
-    [CTL_CREATED] = "CREATED",       [CTL_CONNECTING] = "CONNECTING",
-    [CTL_FOLLOWER] = "FOLLOWER",     [CTL_LEADER] = "LEADER",
-    [CTL_EXPIRED] = "EXPIRED",       [CTL_RECONNECTING] = "RECONNECTING",
-    [CTL_STOPPING] = "STOPPING",     [CTL_STOPPED] = "STOPPED",
+    [CTL_CREATED] = "CREATED",   [CTL_CONNECTING] = "CONNECTING",
+    [CTL_FOLLOWER] = "FOLLOWER", [CTL_LEADER] = "LEADER",
+    [CTL_EXPIRED] = "EXPIRED",   [CTL_RECONNECTING] = "RECONNECTING",
+    [CTL_STOPPING] = "STOPPING", [CTL_STOPPED] = "STOPPED",
 };
 
 /* ctl__legal[from][to]: the moves of the diagram above, and no other. */
@@ -70,8 +70,8 @@ static const bool ctl__legal[CTL_STATE__COUNT][CTL_STATE__COUNT] = {
     [CTL_FOLLOWER] = {[CTL_LEADER] = true, [CTL_EXPIRED] = true, [CTL_STOPPING] = true},
     [CTL_LEADER] = {[CTL_FOLLOWER] = true, [CTL_EXPIRED] = true, [CTL_STOPPING] = true},
     [CTL_EXPIRED] = {[CTL_RECONNECTING] = true, [CTL_STOPPING] = true},
-    [CTL_RECONNECTING] = {[CTL_FOLLOWER] = true, [CTL_LEADER] = true, [CTL_EXPIRED] = true,
-                          [CTL_STOPPING] = true},
+    [CTL_RECONNECTING] =
+        {[CTL_FOLLOWER] = true, [CTL_LEADER] = true, [CTL_EXPIRED] = true, [CTL_STOPPING] = true},
     [CTL_STOPPING] = {[CTL_STOPPED] = true},
 };
 
@@ -101,17 +101,17 @@ bool ctl__set_state(ctl *c, unsigned from, ctl_state to, const char *why)
     if (!legal) {
         for (unsigned s = 0; s < CTL_STATE__COUNT; s++)
             if ((from & CTL_ST(s)) && !ctl__state_legal((ctl_state)s, to))
-                SL_ERROR("controller", "illegal lifecycle transition instance=%s %s -> %s "
-                                       "why=\"%s\": refused",
-                         c->o.instance_id, ctl__state_name((ctl_state)s), ctl__state_name(to),
-                         why);
+                SL_ERROR("controller",
+                         "illegal lifecycle transition instance=%s %s -> %s "
+                         "why=\"%s\": refused",
+                         c->o.instance_id, ctl__state_name((ctl_state)s), ctl__state_name(to), why);
         return false;
     }
     int cur = atomic_load_explicit(&c->state, memory_order_acquire);
     do {
         if (!((unsigned)from & CTL_ST(cur))) return false;
-    } while (!atomic_compare_exchange_weak_explicit(&c->state, &cur, (int)to,
-                                                    memory_order_acq_rel, memory_order_acquire));
+    } while (!atomic_compare_exchange_weak_explicit(&c->state, &cur, (int)to, memory_order_acq_rel,
+                                                    memory_order_acquire));
     SL_INFO("controller", "lifecycle instance=%s %s -> %s why=\"%s\"", c->o.instance_id,
             ctl__state_name((ctl_state)cur), ctl__state_name(to), why);
     return true;
@@ -137,21 +137,19 @@ void ctl__zk_done(ctl *c)
 
 /* Read and decode a segment's metadata; a record that does not decode is SL_ECORRUPT with
  * the reason in err (*version is set for it too, so repair can replace it). */
-int ctl__read_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m,
-                   int32_t *version, char *err, size_t errlen)
+int ctl__read_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m, int32_t *version,
+                   char *err, size_t errlen)
 {
     return cstore_segment_get(c->cs, z, table, seg, m, version, err, errlen);
 }
 
-int ctl__get_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m,
-                  int32_t *version)
+int ctl__get_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m, int32_t *version)
 {
     char err[256];
     int rc = ctl__read_meta(c, z, table, seg, m, version, err, sizeof err);
     if (rc == SL_ECORRUPT)
         SL_LOG_LIMITED(c->loglim, "record.unreadable", SL_LOG_ERROR, "controller",
-                       "unreadable segment record table=%s segment=%s err=\"%s\"", table, seg,
-                       err);
+                       "unreadable segment record table=%s segment=%s err=\"%s\"", table, seg, err);
     return rc;
 }
 
@@ -230,9 +228,8 @@ bool ctl__not_running(const ctl *c, httpd_resp *resp)
 static void ctl__on_leader(void *ctx, bool is_leader, const char *leader_data)
 {
     ctl *c = ctx;
-    bool moved =
-        is_leader ? ctl__set_state(c, CTL_ELECTED_FROM, CTL_LEADER, "elected")
-                  : ctl__set_state(c, CTL_ST(CTL_LEADER), CTL_FOLLOWER, "leadership lost");
+    bool moved = is_leader ? ctl__set_state(c, CTL_ELECTED_FROM, CTL_LEADER, "elected")
+                           : ctl__set_state(c, CTL_ST(CTL_LEADER), CTL_FOLLOWER, "leadership lost");
     pthread_mutex_lock(&c->mu);
     snprintf(c->leader_url, sizeof c->leader_url, "%s", leader_data ? leader_data : "");
     pthread_mutex_unlock(&c->mu);
@@ -241,7 +238,7 @@ static void ctl__on_leader(void *ctx, bool is_leader, const char *leader_data)
         SL_INFO("controller", "leadership instance=%s leader=%s leader_url=%s", c->o.instance_id,
                 is_leader ? "yes" : "no", leader_data ? leader_data : "-");
     if (moved && !is_leader) ctl__drop_all_fsms(c); /* a new leader may commit from here on */
-    if (moved && is_leader) c->next_repair_ms = ctl__now() + c->o.repair_interval_ms;
+    if (moved && is_leader) atomic_store(&c->next_repair_ms, ctl__now() + c->o.repair_interval_ms);
 }
 
 /* Session events (zk dispatcher thread): an expiry hands the session to the ticker. An
@@ -291,7 +288,7 @@ static void ctl__disconnect(ctl *c)
 static void *ctl__ticker(void *arg)
 {
     ctl *c = arg;
-    while (!(CTL_ST(ctl__state(c)) & (CTL_ST(CTL_STOPPING) | CTL_ST(CTL_STOPPED)))) {
+    while (!atomic_load(&c->quit)) {
         usleep(CTL_TICK_MS * 1000);
         uint64_t now = ctl__now();
         if (ctl__state(c) == CTL_EXPIRED) { /* a dead session: re-open and re-join */
@@ -314,16 +311,14 @@ static void *ctl__ticker(void *arg)
             }
             continue;
         }
-        bool changed = ctl__fsms_tick(c, now);
-        if (changed && c->http) httpd_wake(c->http);
-        if (ctl__leads(c) && now >= c->next_repair_ms) {
-            c->next_repair_ms = now + c->o.repair_interval_ms;
-            ctl__repair(c, now);
-        }
+        ctl__fsms_tick(c, now); /* wakes the long-polls of the segments that changed */
+        uint64_t due = atomic_load(&c->next_repair_ms);
+        if (ctl__leads(c) && now >= due &&
+            atomic_compare_exchange_strong(&c->next_repair_ms, &due, now + c->o.repair_interval_ms))
+            ctl__repair(c, now); /* unless an election set a new time since the load */
     }
     return NULL;
 }
-
 
 static const httpd_route ctl_route_table[] = {
     {"POST", RPC_ROUTE_PATTERN, ctl__rpc, RPC_MAX_BODY, 0, NULL},
@@ -359,33 +354,37 @@ ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
     }
     pthread_rwlock_init(&c->zk_lock, NULL);
     pthread_mutex_init(&c->mu, NULL);
+    pthread_mutex_init(&c->jobs_mu, NULL);
+    pthread_cond_init(&c->jobs_cv, NULL);
     static const char *const ms[] = {"method", "status"};
     static const char *const mm[] = {"method"};
     static const double rpc_bounds[] = {0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
     c->m_rpcs = metrics_family_new(o->metrics, METRICS_COUNTER, "sluice_completion_rpcs_total",
                                    "Completion RPCs answered, by method and status", ms, 2);
-    c->m_rpc_seconds = metrics_histogram_new(o->metrics, "sluice_completion_rpc_seconds",
-                                             "Completion RPC handling time (long-polls excluded)",
-                                             mm, 1, rpc_bounds,
-                                             sizeof rpc_bounds / sizeof rpc_bounds[0]);
-    c->m_commits = metrics_counter_with(
-        metrics_family_new(o->metrics, METRICS_COUNTER, "sluice_commits_total",
-                           "Segments committed by this controller", NULL, 0),
-        NULL);
+    c->m_rpc_seconds =
+        metrics_histogram_new(o->metrics, "sluice_completion_rpc_seconds",
+                              "Completion RPC handling time (long-polls excluded)", mm, 1,
+                              rpc_bounds, sizeof rpc_bounds / sizeof rpc_bounds[0]);
+    c->m_commits =
+        metrics_counter_with(metrics_family_new(o->metrics, METRICS_COUNTER, "sluice_commits_total",
+                                                "Segments committed by this controller", NULL, 0),
+                             NULL);
     c->m_commit_fail = metrics_counter_with(
         metrics_family_new(o->metrics, METRICS_COUNTER, "sluice_commit_failures_total",
                            "Commits that failed (upload check or ZooKeeper)", NULL, 0),
         NULL);
-    c->m_leader = metrics_gauge_with(
-        metrics_family_new(o->metrics, METRICS_GAUGE, "sluice_controller_is_leader",
-                           "1 while this controller leads", NULL, 0),
-        NULL);
+    c->m_leader = metrics_gauge_with(metrics_family_new(o->metrics, METRICS_GAUGE,
+                                                        "sluice_controller_is_leader",
+                                                        "1 while this controller leads", NULL, 0),
+                                     NULL);
     c->disk = diskstate_new(o->metrics);
     c->loglim = sl_log_limit_new(0);
     if (segstore_open(o->store, NULL, &c->store, err, errlen) != 0) {
         cstore_free(c->cs);
         diskstate_free(c->disk);
         sl_log_limit_free(c->loglim);
+        pthread_cond_destroy(&c->jobs_cv);
+        pthread_mutex_destroy(&c->jobs_mu);
         pthread_mutex_destroy(&c->mu);
         pthread_rwlock_destroy(&c->zk_lock);
         free(c);
@@ -402,8 +401,10 @@ int ctl_run(ctl *c, httpd *h, const char *advertise_url, char *err, size_t errle
     }
     snprintf(c->advertise, sizeof c->advertise, "%s", advertise_url);
     c->http = h;
+    int rc = ctl__workers_start(c, err, errlen);
+    if (rc) return rc;
     pthread_rwlock_wrlock(&c->zk_lock);
-    int rc = ctl__connect(c, err, errlen);
+    rc = ctl__connect(c, err, errlen);
     pthread_rwlock_unlock(&c->zk_lock);
     if (rc) return rc;
     if (pthread_create(&c->ticker, NULL, ctl__ticker, c)) {
@@ -421,11 +422,20 @@ bool ctl_is_leader(const ctl *c)
     return ctl__leads(c);
 }
 
+void ctl_shutdown(ctl *c)
+{
+    if (!c) return;
+    atomic_store(&c->quit, true);
+    if (c->ticker_up) pthread_join(c->ticker, NULL);
+    c->ticker_up = false;
+    ctl__workers_stop(c);
+}
+
 void ctl_stop(ctl *c)
 {
     if (!c) return;
+    ctl_shutdown(c);
     ctl__set_state(c, CTL_STOP_FROM, CTL_STOPPING, "ctl_stop");
-    if (c->ticker_up) pthread_join(c->ticker, NULL);
     pthread_rwlock_wrlock(&c->zk_lock);
     ctl__disconnect(c);
     pthread_rwlock_unlock(&c->zk_lock);
@@ -445,8 +455,9 @@ void ctl_stop(ctl *c)
     cstore_free(c->cs);
     diskstate_free(c->disk);
     sl_log_limit_free(c->loglim);
+    pthread_cond_destroy(&c->jobs_cv);
+    pthread_mutex_destroy(&c->jobs_mu);
     pthread_mutex_destroy(&c->mu);
     pthread_rwlock_destroy(&c->zk_lock);
     free(c);
 }
-

@@ -12,8 +12,11 @@
  * created IN_PROGRESS at N's end offset with the next flush threshold, and the assignment
  * moving N's replicas CONSUMING -> ONLINE and N+1's to CONSUMING.
  *
- * Threads: HTTP workers call the handlers; a ticker thread drives deadlines, long-poll
- * wake-ups, session re-opening and the repair loop. */
+ * Threads: HTTP workers call the handlers, which never block: whatever needs ZooKeeper, Kafka
+ * or the disk (the commit, table creation, listings, watermark checks) runs on the
+ * controller's own workers while the request is parked; a ticker thread drives deadlines,
+ * long-poll wake-ups, session re-opening and the repair loop. Stop in this order:
+ * ctl_shutdown, httpd_stop, ctl_stop. */
 #ifndef SL_CONTROLLER_H
 #define SL_CONTROLLER_H
 
@@ -39,13 +42,13 @@ typedef struct ctl_opts {
     const char *zk_connect;
     unsigned zk_session_timeout_ms;
     const char *instance_id;
-    const char *store;           /* segment store: a directory or a file:// URI */
+    const char *store; /* segment store: a directory or a file:// URI */
     cfsm_cfg fsm;
-    uint64_t longpoll_ms;        /* longest a HOLD is held open */
+    uint64_t longpoll_ms; /* longest a HOLD is held open */
     uint64_t repair_interval_ms;
     ctl_fault fault;
     uint64_t fault_stall_ms;
-    metrics_registry *metrics;   /* borrowed */
+    metrics_registry *metrics; /* borrowed */
 } ctl_opts;
 
 /* Open the segment store and register the metrics; the controller answers 503 until
@@ -65,8 +68,14 @@ int ctl_run(ctl *c, httpd *h, const char *advertise_url, char *err, size_t errle
 /* True while this controller leads. Any thread. */
 bool ctl_is_leader(const ctl *c);
 
-/* Leave the election, stop the ticker, close ZooKeeper and the store, free c. The HTTP
- * server must be stopped first. */
+/* Stop the controller's own threads (the ticker; the workers: queued jobs are cancelled and
+ * their requests answered 503, running ones finish), after which nothing of c touches the
+ * HTTP server: call it before httpd_stop. Handlers still run (what needs a worker answers
+ * 503). ctl_stop calls it if it was not. NULL is a no-op. */
+void ctl_shutdown(ctl *c);
+
+/* Stop (ctl_shutdown if it was not called), leave the election, close ZooKeeper and the
+ * store, free c. The HTTP server must be stopped first, its handlers use c. */
 void ctl_stop(ctl *c);
 
 #endif

@@ -2,7 +2,13 @@
  * others redirect to it), the table list, segment listings with the replicas' states, one
  * segment's record, /health, /metrics, and the segment store's routes (PUT of a committer's
  * upload, GET of a committed file). Every controller serves the reads. It owns no state of
- * its own: it reads ZooKeeper through the cluster store and writes only a new table. */
+ * its own: it reads ZooKeeper through the cluster store and writes only a new table.
+ *
+ * Threads: a handler checks on its HTTP thread what needs nothing (names, leadership,
+ * redirects) and hands the rest, ZooKeeper, Kafka and fsync, to a worker (ctl_jobs.c:
+ * ctl__reply_later builds the reply there, the request parked meanwhile). An upload's body is
+ * streamed to its temporary file on the HTTP thread; its admission (ZooKeeper, before the body
+ * is read) and its finish (fsync, full verification) are jobs. */
 #include "completion/ctl_int.h"
 #include "common/jsonw.h"
 #include "common/sl_err.h"
@@ -17,18 +23,77 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+/* ---- what a job needs of its request, copied (the worker never touches the request) ---- */
+
+typedef struct ctl_call {
+    char *table, *segment; /* the route's captures, or NULL */
+    char *partition;       /* ?partition=, or NULL when absent */
+    char *body;            /* the buffered body (POST /tables), NUL-terminated */
+    size_t blen;
+    segstore_upload *u; /* PUT: the received upload, until finished; aborted if never */
+    unsigned status;    /* PUT's admission: 0 (taken) or the HTTP status refusing it */
+    char err[512];      /* ... and why */
+} ctl_call;
+
+static char *ctl__strdup(const char *s)
+{
+    if (!s) return NULL;
+    char *d = strdup(s);
+    if (!d) abort();
+    return d;
+}
+
+/* The request's captures and query (and its body when with_body). Freed with ctl__call_free. */
+static ctl_call *ctl__call_new(httpd_req *req, bool with_body)
+{
+    ctl_call *k = calloc(1, sizeof *k);
+    if (!k) abort();
+    k->table = ctl__strdup(httpd_req_param(req, "table"));
+    k->segment = ctl__strdup(httpd_req_param(req, "segment"));
+    k->partition = ctl__strdup(httpd_req_query(req, "partition"));
+    if (with_body) {
+        const char *b = httpd_req_body(req, &k->blen);
+        k->body = malloc(k->blen + 1);
+        if (!k->body) abort();
+        if (k->blen) memcpy(k->body, b, k->blen);
+        k->body[k->blen] = '\0';
+    }
+    return k;
+}
+
+static void ctl__call_free(void *p)
+{
+    ctl_call *k = p;
+    segstore_upload_abort(k->u);
+    free(k->table);
+    free(k->segment);
+    free(k->partition);
+    free(k->body);
+    free(k);
+}
+
 /* ---- HTTP: segment store ------------------------------------------------------------------ */
+
+/* The request's state while the body streams in (a ctl_state_kind first: not a job). */
+typedef struct ctl_upload {
+    ctl_state_kind kind; /* CTL_STATE_UPLOAD */
+    segstore_upload *u;
+} ctl_upload;
 
 static void ctl__upload_abort(void *state)
 {
-    segstore_upload_abort(state);
+    ctl_upload *up = state;
+    segstore_upload_abort(up->u);
+    free(up);
 }
 
 /* An upload is taken only for a segment that ZooKeeper shows consuming: not for a table or
  * segment that does not exist (404) nor for one already committed (409), and nothing is
- * written before this is known. Returns 0, or the HTTP status with the reason in err. */
-static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segment, char *err,
-                                    size_t errlen)
+ * written before this is known. ctl__upload_precheck is what needs no ZooKeeper (on the
+ * HTTP thread), ctl__upload_allowed the rest (a worker). Each returns 0, or the HTTP status
+ * with the reason in err. */
+static unsigned ctl__upload_precheck(ctl *c, const char *table, const char *segment, char *err,
+                                     size_t errlen)
 {
     segname sn;
     if (!segname_valid_table(table) || segname_parse(segment, &sn) != 0 ||
@@ -40,6 +105,12 @@ static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segme
         snprintf(err, errlen, "controller starting");
         return 503;
     }
+    return 0;
+}
+
+static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segment, char *err,
+                                    size_t errlen)
+{
     zk *z = ctl__zk(c);
     segmeta m;
     unsigned status = 0;
@@ -60,63 +131,96 @@ static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segme
     return status;
 }
 
+/* Worker: the admission's ZooKeeper reads. */
+static void ctl__upload_admit(ctl *c, void *arg)
+{
+    ctl_call *k = arg;
+    k->status = ctl__upload_allowed(c, k->table, k->segment, k->err, sizeof k->err);
+}
+
 /* Answer a failed upload: a full store is 507 Insufficient Storage (the committer backs off
  * and retries; nothing is wrong with its file), a failing one 500; both are logged once per
  * kind per minute through the disk state, every other failure with `status`. */
-static void ctl__upload_failed(ctl *c, httpd_req *req, httpd_resp *resp, int rc, const char *err,
-                               unsigned status)
+static void ctl__upload_failed(ctl *c, const char *segment, httpd_resp *resp, int rc,
+                               const char *err, unsigned status)
 {
     if (sl_err_is_disk(rc)) {
-        diskstate_fail(c->disk, "upload", httpd_req_param(req, "segment"), rc, err, ctl__now());
+        diskstate_fail(c->disk, "upload", segment, rc, err, ctl__now());
         status = rc == SL_ENOSPACE ? 507 : 500;
     }
     httpd_resp_text(resp, status, "%s\n", err);
 }
 
-int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp,
-                       void *ctx)
+/* The body's stream. Its open (data == NULL) parks the request while a worker reads what
+ * ZooKeeper says of the segment, and is called again with the answer: refused, or the upload
+ * begins, before a byte of the body is read. */
+int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx)
 {
     ctl *c = ctx;
     char err[512];
     if (!data) {
-        unsigned refuse = ctl__upload_allowed(c, httpd_req_param(req, "table"),
-                                              httpd_req_param(req, "segment"), err, sizeof err);
-        if (refuse) {
-            httpd_resp_text(resp, refuse, "%s\n", err);
+        ctl_call *k = NULL;
+        switch (ctl__job_take(req, (void **)&k)) {
+        case CTL_JOB_PENDING:
+            return 0;
+        case CTL_JOB_CANCELLED:
+            httpd_resp_text(resp, 503, "server stopping\n");
+            return 1;
+        case CTL_JOB_NONE: {
+            unsigned refuse = ctl__upload_precheck(
+                c, httpd_req_param(req, "table"), httpd_req_param(req, "segment"), err, sizeof err);
+            if (refuse) {
+                httpd_resp_text(resp, refuse, "%s\n", err);
+                return 1;
+            }
+            if (ctl__job_submit(c, req, ctl__upload_admit, ctl__call_new(req, false),
+                                ctl__call_free))
+                return 0;
+            httpd_resp_text(resp, 503, "server stopping\n");
             return 1;
         }
+        case CTL_JOB_DONE:
+            break;
+        }
+        unsigned refuse = k->status;
+        if (refuse) httpd_resp_text(resp, refuse, "%s\n", k->err);
+        ctl__call_free(k);
+        if (refuse) return 1;
         segstore_upload *u;
         int rc = segstore_upload_begin(c->store, httpd_req_param(req, "table"),
                                        httpd_req_param(req, "segment"), &u, err, sizeof err);
         if (rc) {
-            ctl__upload_failed(c, req, resp, rc, err, rc == SL_EINVAL ? 400 : 500);
+            ctl__upload_failed(c, httpd_req_param(req, "segment"), resp, rc, err,
+                               rc == SL_EINVAL ? 400 : 500);
             return 1;
         }
-        httpd_req_set_state(req, u, ctl__upload_abort);
+        ctl_upload *up = malloc(sizeof *up);
+        if (!up) abort();
+        *up = (ctl_upload){.kind = CTL_STATE_UPLOAD, .u = u};
+        httpd_req_set_state(req, up, ctl__upload_abort);
         return 0;
     }
-    int rc = segstore_upload_write(httpd_req_state(req), data, len, err, sizeof err);
+    int rc =
+        segstore_upload_write(((ctl_upload *)httpd_req_state(req))->u, data, len, err, sizeof err);
     if (rc) {
-        ctl__upload_failed(c, req, resp, rc, err, rc == SL_ELIMIT ? 413 : 500);
+        ctl__upload_failed(c, httpd_req_param(req, "segment"), resp, rc, err,
+                           rc == SL_ELIMIT ? 413 : 500);
         return 1;
     }
     return 0;
 }
 
-void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx)
+/* Worker: fsync, verify and publish the received upload as pending (seconds for a big file). */
+static void ctl__upload_finish(ctl *c, void *arg, httpd_resp *resp)
 {
-    ctl *c = ctx;
-    segstore_upload *u = httpd_req_state(req);
-    if (!u) {
-        httpd_resp_text(resp, 500, "upload state lost\n");
-        return;
-    }
-    httpd_req_set_state(req, NULL, NULL); /* finish consumes u */
+    ctl_call *k = arg;
+    segstore_upload *u = k->u;
+    k->u = NULL; /* finish consumes u */
     char err[512];
     uint32_t crc;
     int rc = segstore_upload_finish(u, &crc, err, sizeof err);
     if (rc) {
-        ctl__upload_failed(c, req, resp, rc, err,
+        ctl__upload_failed(c, k->segment, resp, rc, err,
                            rc == SL_ECORRUPT || rc == SL_ETRUNC || rc == SL_EINVAL ? 400 : 500);
         return;
     }
@@ -126,13 +230,28 @@ void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx)
     jsonw_obj_begin(&w);
     jsonw_key(&w, "location");
     char url[768];
-    snprintf(url, sizeof url, "%s/segments/%s/%s", c->advertise,
-             httpd_req_param(req, "table"), httpd_req_param(req, "segment"));
+    snprintf(url, sizeof url, "%s/segments/%s/%s", c->advertise, k->table, k->segment);
     jsonw_cstr(&w, url);
     jsonw_key(&w, "crc");
     jsonw_u64(&w, crc);
     jsonw_obj_end(&w);
     httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
+    ctl_upload *up = httpd_req_state(req);
+    if (!up || up->kind != CTL_STATE_UPLOAD || !up->u) {
+        httpd_resp_text(resp, 500, "upload state lost\n");
+        return;
+    }
+    httpd_req_set_state(req, NULL, NULL); /* the job takes u */
+    ctl_call *k = ctl__call_new(req, false);
+    k->u = up->u;
+    free(up);
+    ctl__reply_later(c, req, resp, ctl__upload_finish, k, ctl__call_free);
 }
 
 void ctl__download(httpd_req *req, httpd_resp *resp, void *ctx)
@@ -180,16 +299,12 @@ static void ctl__json_error(httpd_resp *resp, unsigned status, const char *msg)
     httpd_resp_body(resp, status, "application/json", w.buf, w.len, HTTPD_TAKE);
 }
 
-/* Create a table: validate, read Kafka offsets, place partitions, one multi-op. */
-void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx)
+/* Worker: create a table: validate, read Kafka offsets, place partitions, one multi-op. */
+static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
 {
-    ctl *c = ctx;
-    if (ctl__not_running(c, resp)) return;
-    if (ctl__redirect_to_leader(c, req, resp)) return;
-    size_t blen;
-    const char *body = httpd_req_body(req, &blen);
+    const ctl_call *k = arg;
     json_error_t je;
-    json_t *root = json_loadb(body ? body : "", blen, 0, &je);
+    json_t *root = json_loadb(k->body, k->blen, 0, &je);
     json_t *tj = root ? json_object_get(root, "tableConfig") : NULL;
     json_t *sj = root ? json_object_get(root, "schema") : NULL;
     char err[1024], *tstr = NULL, *sstr = NULL;
@@ -202,8 +317,8 @@ void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx)
     assign a = {0};
     zk *z = NULL;
     if (!json_is_object(tj) || !json_is_object(sj)) {
-        ctl__json_error(resp, 400, root ? "body must be {\"tableConfig\":{...},\"schema\":{...}}"
-                                        : je.text);
+        ctl__json_error(resp, 400,
+                        root ? "body must be {\"tableConfig\":{...},\"schema\":{...}}" : je.text);
         goto done;
     }
     tstr = json_dumps(tj, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -229,11 +344,11 @@ void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx)
         }
         int rc = kmeta_partition_count(rk, t->topic, CTL_KAFKA_TIMEOUT_MS, &nparts);
         if (rc) {
-            snprintf(err, sizeof err, "topic %s %s at brokers %s (stream.kafka.broker.list)",
-                     t->topic,
-                     rc == SL_ENOENT ? "does not exist"
-                                     : "metadata unavailable within " STR(CTL_KAFKA_TIMEOUT_MS) " ms",
-                     t->broker_list);
+            snprintf(
+                err, sizeof err, "topic %s %s at brokers %s (stream.kafka.broker.list)", t->topic,
+                rc == SL_ENOENT ? "does not exist"
+                                : "metadata unavailable within " STR(CTL_KAFKA_TIMEOUT_MS) " ms",
+                t->broker_list);
             ctl__json_error(resp, rc == SL_ENOENT ? 400 : 502, err); /* 502: Kafka failed */
             goto done;
         }
@@ -266,11 +381,15 @@ void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx)
     uint64_t now = ctl__now();
     for (int p = 0; p < nparts; p++) {
         segmeta *m = &segs[p];
-        *m = (segmeta){.partition = p, .status = SEGMETA_IN_PROGRESS, .start_offset = starts[p],
-                       .end_offset = -1, .num_rows = -1, .creation_time_ms = (int64_t)now,
+        *m = (segmeta){.partition = p,
+                       .status = SEGMETA_IN_PROGRESS,
+                       .start_offset = starts[p],
+                       .end_offset = -1,
+                       .num_rows = -1,
+                       .creation_time_ms = (int64_t)now,
                        .flush_time_ms = (int64_t)t->flush_time_ms,
-                       .flush_rows = t->flush_size_bytes ? FLUSH_INITIAL_ROWS
-                                                         : (int64_t)t->flush_rows};
+                       .flush_rows =
+                           t->flush_size_bytes ? FLUSH_INITIAL_ROWS : (int64_t)t->flush_rows};
         snprintf(m->table, sizeof m->table, "%s", tn);
         segname_format(m->segment, sizeof m->segment, tn, p, 0, (int64_t)now);
         assign_add(&a, m->segment, &a.part[p], ASSIGN_CONSUMING);
@@ -308,11 +427,19 @@ done:
     json_decref(root);
 }
 
-void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx)
+void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx)
 {
-    (void)req;
     ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
     if (ctl__not_running(c, resp)) return;
+    if (ctl__redirect_to_leader(c, req, resp)) return;
+    ctl__reply_later(c, req, resp, ctl__table_create, ctl__call_new(req, true), ctl__call_free);
+}
+
+/* Worker: the table names. */
+static void ctl__tables_list(ctl *c, void *arg, httpd_resp *resp)
+{
+    (void)arg;
     char **names = NULL;
     size_t n = 0;
     zk *z = ctl__zk(c);
@@ -325,11 +452,20 @@ void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx)
     jsonw w;
     jsonw_init(&w);
     jsonw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++) jsonw_cstr(&w, names[i]);
+    for (size_t i = 0; i < n; i++)
+        jsonw_cstr(&w, names[i]);
     jsonw_arr_end(&w);
     jsonw_text(&w, "\n", 1);
     zk_free_strings(names, n);
     httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
+    if (ctl__not_running(c, resp)) return;
+    ctl__reply_later(c, req, resp, ctl__tables_list, NULL, NULL);
 }
 
 typedef struct ctl_listed {
@@ -344,18 +480,13 @@ static int ctl__listed_cmp(const void *x, const void *y)
     return a->sequence < b->sequence ? -1 : a->sequence > b->sequence;
 }
 
-/* DESIGN §3: JSON array of segments with the replicas' states (reported state when the
- * sidecar has reported one, else the assignment's target state). `?partition=N` narrows
+/* Worker: DESIGN §3: JSON array of segments with the replicas' states (reported state when
+ * the sidecar has reported one, else the assignment's target state). `?partition=N` narrows
  * it to one partition. */
-void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
+static void ctl__segments_list(ctl *c, void *arg, httpd_resp *resp)
 {
-    ctl *c = ctx;
-    if (ctl__not_running(c, resp)) return;
-    const char *table = httpd_req_param(req, "table");
-    if (!segname_valid_table(table)) {
-        ctl__json_error(resp, 400, "invalid table name");
-        return;
-    }
+    const ctl_call *call = arg;
+    const char *table = call->table;
     char **names = NULL, **reps = NULL;
     size_t n = 0, nreps = 0;
     zk *z = ctl__zk(c);
@@ -367,7 +498,7 @@ void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
         return;
     }
     /* ?partition=N reads only that partition's segments (names carry the partition) */
-    const char *pq = httpd_req_query(req, "partition");
+    const char *pq = call->partition;
     long want = -1;
     if (pq) {
         char *end;
@@ -385,8 +516,8 @@ void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
     for (size_t i = 0; i < n; i++) {
         segname sn;
         if (want >= 0 && (segname_parse(names[i], &sn) != 0 || sn.partition != want)) continue;
-        int grc = ctl__read_meta(c, z, table, names[i], &l[k].m, NULL, l[k].error,
-                                 sizeof l[k].error);
+        int grc =
+            ctl__read_meta(c, z, table, names[i], &l[k].m, NULL, l[k].error, sizeof l[k].error);
         if (grc == SL_ECORRUPT && segname_parse(names[i], &sn) == 0) {
             /* reported in the list, never hidden and never a 503: repair rewrites it */
             memset(&l[k].m, 0, sizeof l[k].m);
@@ -413,7 +544,8 @@ void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
     cstore_replica_ids(c->cs, z, table, &reps, &nreps);
     json_t **reported = calloc(nreps ? nreps : 1, sizeof *reported);
     if (!reported) abort();
-    for (size_t i = 0; i < nreps; i++) cstore_replica_get(c->cs, z, table, reps[i], &reported[i]);
+    for (size_t i = 0; i < nreps; i++)
+        cstore_replica_get(c->cs, z, table, reps[i], &reported[i]);
     ctl__zk_done(c);
     jsonw w;
     jsonw_init(&w);
@@ -459,7 +591,8 @@ void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
     }
     jsonw_arr_end(&w);
     jsonw_text(&w, "\n", 1);
-    for (size_t i = 0; i < nreps; i++) json_decref(reported[i]);
+    for (size_t i = 0; i < nreps; i++)
+        json_decref(reported[i]);
     free(reported);
     zk_free_strings(reps, nreps);
     zk_free_strings(names, n);
@@ -468,17 +601,23 @@ void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
     httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
 }
 
-/* GET /tables/<t>/segments/<segment>: the whole metadata record as JSON (operators, tests). */
-void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx)
+void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
 {
     ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
     if (ctl__not_running(c, resp)) return;
-    const char *table = httpd_req_param(req, "table"), *seg = httpd_req_param(req, "segment");
-    segname sn;
-    if (segname_parse(seg, &sn) != 0 || strcmp(sn.table, table) != 0) {
-        ctl__json_error(resp, 400, "not a segment name of this table");
+    if (!segname_valid_table(httpd_req_param(req, "table"))) {
+        ctl__json_error(resp, 400, "invalid table name");
         return;
     }
+    ctl__reply_later(c, req, resp, ctl__segments_list, ctl__call_new(req, false), ctl__call_free);
+}
+
+/* Worker: one segment's whole metadata record as JSON (operators, tests). */
+static void ctl__segment_record(ctl *c, void *arg, httpd_resp *resp)
+{
+    const ctl_call *k = arg;
+    const char *table = k->table, *seg = k->segment;
     segmeta m;
     zk *z = ctl__zk(c);
     int rc = ctl__get_meta(c, z, table, seg, &m, NULL);
@@ -492,6 +631,21 @@ void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx)
     segmeta_json_full(&m, &w);
     jsonw_text(&w, "\n", 1);
     httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+/* GET /tables/<t>/segments/<segment> */
+void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
+    if (ctl__not_running(c, resp)) return;
+    const char *table = httpd_req_param(req, "table"), *seg = httpd_req_param(req, "segment");
+    segname sn;
+    if (segname_parse(seg, &sn) != 0 || strcmp(sn.table, table) != 0) {
+        ctl__json_error(resp, 400, "not a segment name of this table");
+        return;
+    }
+    ctl__reply_later(c, req, resp, ctl__segment_record, ctl__call_new(req, false), ctl__call_free);
 }
 
 void ctl__health(httpd_req *req, httpd_resp *resp, void *ctx)
@@ -515,7 +669,10 @@ void ctl__health(httpd_req *req, httpd_resp *resp, void *ctx)
     jsonw_bool(&w, ctl__leads(c));
     jsonw_key(&w, "leaderUrl");
     pthread_mutex_lock(&c->mu);
-    if (c->leader_url[0]) jsonw_cstr(&w, c->leader_url); else jsonw_null(&w);
+    if (c->leader_url[0])
+        jsonw_cstr(&w, c->leader_url);
+    else
+        jsonw_null(&w);
     pthread_mutex_unlock(&c->mu);
     jsonw_obj_end(&w);
     jsonw_text(&w, "\n", 1);

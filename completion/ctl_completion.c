@@ -3,18 +3,27 @@
  * before its machine sees it, the RPC handler (with its long-poll), and the commit: one
  * version-conditioned ZooKeeper multi-op built by the cluster store. It owns the machines
  * and their pins (ctl_fsm.refs, under c->mu); the controller drops them all when leadership
- * is lost (ctl__drop_all_fsms) and ticks them (ctl__fsms_tick). */
+ * is lost (ctl__drop_all_fsms) and ticks them (ctl__fsms_tick).
+ *
+ * Threads: the RPC handler runs on an HTTP thread and decides there only what needs nothing
+ * but memory; the rest of a decision, and the commit, run on the controller's workers
+ * (ctl_jobs.c) while the request is parked (see "HTTP: completion RPCs" below). A long-poll
+ * waits on its segment's name, and a machine's change wakes that name only. */
 #include "completion/ctl_int.h"
 #include "common/sl_err.h"
 #include "completion/rpc.h"
 #include "consumer/flush.h"
 #include "segment/seg_reader.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- next segments ------------------------------------------------------------------ */
@@ -35,11 +44,12 @@ void ctl__next_meta(const ctl_table *t, const segmeta *prev, int64_t start, int6
     next->end_offset = next->num_rows = -1;
     next->creation_time_ms = (int64_t)now;
     next->flush_time_ms = (int64_t)t->cfg->flush_time_ms;
-    flush_tuner tu = {.target_bytes = t->cfg->flush_size_bytes, .rows_per_byte = prev->rows_per_byte};
+    flush_tuner tu = {.target_bytes = t->cfg->flush_size_bytes,
+                      .rows_per_byte = prev->rows_per_byte};
     if (rows > 0 && size > 0) flush_learn(&tu, (uint64_t)rows, (uint64_t)size);
     next->rows_per_byte = tu.rows_per_byte;
-    next->flush_rows = t->cfg->flush_size_bytes ? (int64_t)flush_next_rows(&tu)
-                                                : (int64_t)t->cfg->flush_rows;
+    next->flush_rows =
+        t->cfg->flush_size_bytes ? (int64_t)flush_next_rows(&tu) : (int64_t)t->cfg->flush_rows;
 }
 
 /* ---- input checks -----------------------------------------------------------------------
@@ -85,8 +95,10 @@ static int ctl__high_watermark(ctl *c, const char *table, int32_t partition, int
     int64_t low;
     if (!rk || kmeta_watermarks(rk, t->cfg->topic, partition, CTL_HWM_TIMEOUT_MS, &low, high)) {
         if (rk)
-            snprintf(why, whylen, "Kafka (brokers %s) did not confirm partition %d's offsets; "
-                                  "retry", t->cfg->broker_list, (int)partition);
+            snprintf(why, whylen,
+                     "Kafka (brokers %s) did not confirm partition %d's offsets; "
+                     "retry",
+                     t->cfg->broker_list, (int)partition);
         return SL_ETRANSIENT;
     }
     return 0;
@@ -100,11 +112,13 @@ static bool ctl__member_locked(const ctl_fsm *e, const char *id)
 }
 
 /* Called with mu held and e pinned; drops mu around ZooKeeper and Kafka calls. Returns 0 when
- * the message may reach the state machine, else an error with the reason in why. */
-static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth,
-                          const rpc_req *r, uint64_t now, char *why, size_t whylen)
+ * the message may reach the state machine, else an error with the reason in why; without
+ * may_block, CTL__BLOCKS (having changed nothing) where it would call ZooKeeper or Kafka. */
+static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth, const rpc_req *r,
+                          uint64_t now, bool may_block, char *why, size_t whylen)
 {
     if (!ctl__member_locked(e, r->instance)) { /* the assignment may have moved (repair) */
+        if (!may_block) return CTL__BLOCKS;
         pthread_mutex_unlock(&c->mu);
         assign a;
         assign_list l = {0};
@@ -131,16 +145,19 @@ static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth
     }
     if ((meth == RPC_SEGMENT_CONSUMED || meth == RPC_COMMIT_END) &&
         (r->rows < 0 || r->rows > r->offset - e->start_offset)) {
-        snprintf(why, whylen, "%" PRId64 " rows cannot come from offsets [%" PRId64 ", %" PRId64 ")",
-                 r->rows, e->start_offset, r->offset);
+        snprintf(why, whylen,
+                 "%" PRId64 " rows cannot come from offsets [%" PRId64 ", %" PRId64 ")", r->rows,
+                 e->start_offset, r->offset);
         return SL_EINVAL;
     }
     if (r->offset <= e->known_high) return 0;
     if (now < e->high_asked_ms + CTL_HWM_MIN_GAP_MS) {
-        snprintf(why, whylen, "offset %" PRId64 " is beyond what Kafka confirmed (%" PRId64 "); retry",
+        snprintf(why, whylen,
+                 "offset %" PRId64 " is beyond what Kafka confirmed (%" PRId64 "); retry",
                  r->offset, e->known_high);
         return SL_ETRANSIENT;
     }
+    if (!may_block) return CTL__BLOCKS;
     e->high_asked_ms = now;
     pthread_mutex_unlock(&c->mu);
     int64_t high = -1;
@@ -156,19 +173,28 @@ static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth
     return 0;
 }
 
-/* The uploaded (now promoted) file must be the segment the request describes: its own name,
- * table, partition, sequence and offsets, and the request's rows, size and CRC. */
-static int ctl__check_upload(ctl *c, const char *table, const rpc_req *r, const segmeta *m,
-                             char *why, size_t whylen)
+/* The file open at fd must be the segment the request describes: its own name, table,
+ * partition, sequence and offsets, and the request's rows, size and CRC. It reads that very
+ * file (mapped through fd), whatever happens to the names in the store meanwhile. */
+static int ctl__check_file(int fd, const char *table, const rpc_req *r, const segmeta *m, char *why,
+                           size_t whylen)
 {
-    char path[PATH_MAX], err[256];
-    if (segstore_path(c->store, table, r->segment, path, sizeof path) != 0) {
-        snprintf(why, whylen, "no path for the uploaded file");
-        return SL_EINVAL;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, whylen, "uploaded file unreadable: not a regular file");
+        return SL_EIO;
     }
+    size_t len = (size_t)st.st_size;
+    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    if (map == MAP_FAILED) {
+        snprintf(why, whylen, "uploaded file unreadable: mmap: %s", strerror(errno));
+        return SL_EIO;
+    }
+    char err[256];
     int rc = 0;
-    seg_reader *rd = seg_reader_open(path, &rc, err, sizeof err);
+    seg_reader *rd = seg_reader_open_mem(map, len, &rc, err, sizeof err);
     if (!rd) {
+        if (map) munmap(map, len);
         snprintf(why, whylen, "uploaded file unreadable: %s", err);
         return rc ? rc : SL_EIO;
     }
@@ -188,12 +214,68 @@ static int ctl__check_upload(ctl *c, const char *table, const rpc_req *r, const 
     else if (seg_reader_crc(rd) != r->crc)
         what = "crc";
     if (what)
-        snprintf(why, whylen, "uploaded file's %s differs from the CommitEnd (file: rows=%" PRIu64
-                              " offsets [%" PRId64 ", %" PRId64 ") crc=%" PRIu32 ")",
-                 what, seg_reader_rows(rd), seg_reader_start_offset(rd),
-                 seg_reader_end_offset(rd), seg_reader_crc(rd));
+        snprintf(why, whylen,
+                 "uploaded file's %s differs from the CommitEnd (file: rows=%" PRIu64
+                 " offsets [%" PRId64 ", %" PRId64 ") crc=%" PRIu32 ")",
+                 what, seg_reader_rows(rd), seg_reader_start_offset(rd), seg_reader_end_offset(rd),
+                 seg_reader_crc(rd));
     seg_reader_close(rd);
+    if (map) munmap(map, len);
     return what ? SL_EINVAL : 0;
+}
+
+/* Check the upload a CommitEnd names, then make it the committed file. The check comes first:
+ * a file that fails it is never published under the committed name, not even for the moment
+ * a check after the promote would take (downloads serve that name, and a committed name is
+ * never replaced by another CRC, so a bad file left there by a leader that lost its
+ * leadership before the undo would block the segment). What is checked is the pending copy
+ * with the request's CRC, or the committed file with it when an earlier attempt promoted it
+ * and was not undone, read through a descriptor held across the promote; the committed name
+ * must then be that same file (an upload that replaced the pending copy in between, same CRC
+ * and other bytes, is not committed unchecked). The pending copy's name is segstore.h's
+ * layout. *promoted is set once the promote succeeded (the caller undoes it on a later
+ * failure). Returns 0 or an error with the reason in why. */
+int ctl__promote_checked(ctl *c, const char *table, const rpc_req *r, const segmeta *m,
+                         bool *promoted, char *why, size_t whylen)
+{
+    *promoted = false;
+    char cpath[PATH_MAX], ppath[PATH_MAX + 32], loc[512], err[256];
+    if (segstore_path(c->store, table, r->segment, cpath, sizeof cpath) != 0) {
+        snprintf(why, whylen, "no path for the uploaded file");
+        return SL_EINVAL;
+    }
+    snprintf(ppath, sizeof ppath, "%s.pending.%08x", cpath, (unsigned)r->crc);
+    int fd = open(ppath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT) fd = open(cpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT) { /* as segstore_promote says it */
+            snprintf(why, whylen,
+                     "uploaded file not accepted: segment %s: no verified upload with crc %08x",
+                     r->segment, (unsigned)r->crc);
+            return SL_ENOENT;
+        }
+        snprintf(why, whylen, "uploaded file unreadable: %s: %s", ppath, strerror(errno));
+        return SL_EIO;
+    }
+    int rc = ctl__check_file(fd, table, r, m, why, whylen);
+    if (rc) goto out;
+    rc = segstore_promote(c->store, table, r->segment, r->crc, loc, sizeof loc, err, sizeof err);
+    if (rc) {
+        snprintf(why, whylen, "uploaded file not accepted: %s", err);
+        goto out;
+    }
+    *promoted = true;
+    struct stat checked, committed;
+    if (fstat(fd, &checked) != 0 || stat(cpath, &committed) != 0 ||
+        checked.st_dev != committed.st_dev || checked.st_ino != committed.st_ino) {
+        snprintf(why, whylen,
+                 "the uploaded file was replaced while it was committed; upload it "
+                 "again");
+        rc = SL_ECONFLICT;
+    }
+out:
+    close(fd);
+    return rc;
 }
 
 /* ---- the commit ---------------------------------------------------------------------- */
@@ -212,26 +294,21 @@ static void ctl__fault(ctl *c, ctl_fault at)
     _exit(86);
 }
 
-/* Verify the upload and commit in ZooKeeper with one multi-op. Returns 0 or an error with
- * the reason in why. */
+/* Verify the upload, promote it and commit in ZooKeeper with one multi-op. Returns 0 or an
+ * error with the reason in why. */
 static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, size_t whylen)
 {
     char loc[512], err[256];
-    int rc = segstore_promote(c->store, table, r->segment, r->crc, loc, sizeof loc, err, sizeof err);
-    if (rc) {
-        snprintf(why, whylen, "uploaded file not accepted: %s", err);
-        return rc;
-    }
     char url[sizeof(((segmeta *)0)->download_url)];
     if (snprintf(url, sizeof url, "%s/segments/%s/%s", c->advertise, table, r->segment) >=
         (int)sizeof url) {
         snprintf(why, whylen, "download URL too long");
-        segstore_unpromote(c->store, table, r->segment, r->crc, err, sizeof err);
         return SL_EINVAL;
     }
     zk *z = ctl__zk(c);
     const ctl_table *t = ctl__table(c, z, table);
-    rc = SL_ENOENT;
+    bool promoted = false;
+    int rc = SL_ENOENT;
     if (!t) {
         snprintf(why, whylen, "table %s has no usable config", table);
         goto out;
@@ -245,11 +322,21 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
             goto out;
         }
         if (m.status != SEGMETA_IN_PROGRESS) { /* a retry after an unknown outcome */
+            if (!promoted) { /* committed: its file was checked and promoted then */
+                rc = segstore_promote(c->store, table, r->segment, r->crc, loc, sizeof loc, err,
+                                      sizeof err);
+                if (rc) {
+                    snprintf(why, whylen, "uploaded file not accepted: %s", err);
+                    goto out;
+                }
+                promoted = true;
+            }
             rc = m.crc == r->crc && m.end_offset == r->offset ? 0 : SL_ECONFLICT;
             if (rc) snprintf(why, whylen, "segment already %s", segmeta_status_name(m.status));
             goto out;
         }
-        if (attempt == 0 && (rc = ctl__check_upload(c, table, r, &m, why, whylen))) goto out;
+        if (!promoted && (rc = ctl__promote_checked(c, table, r, &m, &promoted, why, whylen)))
+            goto out;
         if ((rc = ctl__get_assign(c, z, table, &a, &va))) {
             snprintf(why, whylen, "assignment unreadable: %s", sluice_strerror(rc));
             goto out;
@@ -277,17 +364,17 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
         assign_free(&a);
         if (rc == 0) {
             ctl__fault(c, CTL_FAULT_CRASH_AFTER_MULTI);
-            SL_INFO("controller", "committed segment=%s end=%" PRId64 " rows=%" PRId64
-                                  " crc=%" PRIu32 " committer=%s next=%s start=%" PRId64
-                                  " flush_rows=%" PRId64,
+            SL_INFO("controller",
+                    "committed segment=%s end=%" PRId64 " rows=%" PRId64 " crc=%" PRIu32
+                    " committer=%s next=%s start=%" PRId64 " flush_rows=%" PRId64,
                     r->segment, r->offset, r->rows, r->crc, r->instance, next.segment,
                     next.start_offset, next.flush_rows);
             goto out;
         }
         if (rc == SL_ETRANSIENT || (rc == SL_ECONFLICT && failed == CSTORE_OP_ASSIGNMENT) ||
             (rc == SL_EEXIST && failed == CSTORE_OP_NEXT && attempt == 0)) {
-            SL_WARN("controller", "commit multi-op retry segment=%s rc=%s failed_op=%d",
-                    r->segment, sluice_strerror(rc), failed);
+            SL_WARN("controller", "commit multi-op retry segment=%s rc=%s failed_op=%d", r->segment,
+                    sluice_strerror(rc), failed);
             if (rc == SL_ETRANSIENT) usleep(200000);
             continue;
         }
@@ -297,8 +384,9 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
     snprintf(why, whylen, "commit multi-op kept conflicting");
     rc = SL_ECONFLICT;
 out:
-    if (rc) { /* undo the promote only while ZooKeeper shows the commit did not happen: an
-               * unknown outcome or a retried CommitEnd may have committed it already */
+    if (rc && promoted) { /* undo the promote only while ZooKeeper shows the commit did not
+                           * happen: an unknown outcome or a retried CommitEnd may have
+                           * committed it already */
         segmeta m;
         int grc = ctl__get_meta(c, z, table, r->segment, &m, NULL);
         if (grc == 0 && m.status == SEGMETA_IN_PROGRESS && ctl__leads(c))
@@ -347,14 +435,20 @@ static bool ctl__instance_live(ctl *c, zk *z, const char *id)
 }
 
 /* The machine for segment, built from ZooKeeper when missing. Returns it with mu held, or
- * NULL (mu not held) and the reason in why. */
+ * NULL (mu not held) and the reason in why; without may_block, NULL with *blocks set when it
+ * is missing. */
 static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uint64_t now,
-                             char *why, size_t whylen)
+                             bool may_block, bool *blocks, char *why, size_t whylen)
 {
+    *blocks = false;
     pthread_mutex_lock(&c->mu);
     ctl_fsm *e = ctl__fsm_find_locked(c, segment);
     if (e) return e;
     pthread_mutex_unlock(&c->mu);
+    if (!may_block) {
+        *blocks = true;
+        return NULL;
+    }
     zk *z = ctl__zk(c);
     segmeta m;
     assign a;
@@ -409,19 +503,29 @@ static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uin
 void ctl__drop_all_fsms(ctl *c)
 {
     pthread_mutex_lock(&c->mu);
-    while (c->nfsms) ctl__fsm_drop_locked(c, c->nfsms - 1);
+    while (c->nfsms)
+        ctl__fsm_drop_locked(c, c->nfsms - 1);
     pthread_mutex_unlock(&c->mu);
 }
 
 /* Tick every machine; drop the finished ones and those COMMITTED and idle for
- * CTL_FSM_IDLE_MS, unless pinned. */
+ * CTL_FSM_IDLE_MS, unless pinned. The requests parked on a machine that changed state are
+ * woken (its segment's key), after mu is dropped. */
 bool ctl__fsms_tick(ctl *c, uint64_t now)
 {
-    bool changed = false;
+    char(*woken)[SEGNAME_MAX] = NULL;
+    size_t nwoken = 0, capwoken = 0;
     pthread_mutex_lock(&c->mu);
     for (size_t i = 0; i < c->nfsms;) {
         ctl_fsm *e = c->fsms[i];
-        changed |= cfsm_tick(e->f, now);
+        if (cfsm_tick(e->f, now)) {
+            if (nwoken == capwoken) {
+                capwoken = capwoken ? capwoken * 2 : 16;
+                woken = realloc(woken, capwoken * sizeof *woken);
+                if (!woken) abort();
+            }
+            memcpy(woken[nwoken++], e->segment, sizeof *woken);
+        }
         bool idle = cfsm_get_state(e->f) == CFSM_COMMITTED && now > e->touched_ms + CTL_FSM_IDLE_MS;
         if ((cfsm_done(e->f) || idle) && !e->refs)
             ctl__fsm_drop_locked(c, i);
@@ -429,7 +533,10 @@ bool ctl__fsms_tick(ctl *c, uint64_t now)
             i++;
     }
     pthread_mutex_unlock(&c->mu);
-    return changed;
+    for (size_t i = 0; c->http && i < nwoken; i++)
+        httpd_wake_key(c->http, woken[i]);
+    free(woken);
+    return nwoken > 0;
 }
 
 /* Halve the row threshold of an IN_PROGRESS segment whose build failed deterministically. */
@@ -443,14 +550,15 @@ static void ctl__halve_threshold(ctl *c, const char *table, const rpc_req *r)
         int64_t half = (r->rows > 0 && r->rows < old ? r->rows : old) / 2;
         m.flush_rows = half > 1 ? half : 1;
         if (cstore_segment_set(c->cs, z, table, r->segment, &m, v) == 0)
-            SL_WARN("controller", "deterministic build failure segment=%s instance=%s: "
-                                  "flush rows %" PRId64 " -> %" PRId64,
+            SL_WARN("controller",
+                    "deterministic build failure segment=%s instance=%s: "
+                    "flush rows %" PRId64 " -> %" PRId64,
                     r->segment, r->instance, old, m.flush_rows);
     }
     ctl__zk_done(c);
 }
 
-/* ---- HTTP: completion RPCs ------------------------------------------------------------- */
+/* ---- HTTP: replies ----------------------------------------------------------------------- */
 
 static void ctl__reply_rpc(httpd_resp *resp, const rpc_resp *rr)
 {
@@ -471,14 +579,184 @@ static void ctl__twirp_error(httpd_resp *resp, rpc_twirp_code code, const char *
     httpd_resp_body(resp, rpc_twirp_http_status(code), "application/json", body, len, HTTPD_TAKE);
 }
 
+/* ---- HTTP: completion RPCs -------------------------------------------------------------
+ * The handler never blocks. It decodes and validates the request, then decides it at once
+ * when all it needs is in memory: the machine exists, the instance is a listed replica, Kafka
+ * already confirmed the offset. Otherwise (a machine to build from ZooKeeper, an assignment
+ * to re-read, a watermark to ask Kafka, a threshold to halve, and every CommitEnd, whose
+ * commit verifies the file and runs the ZooKeeper multi-op) the same decision, the same code,
+ * runs on a controller worker (ctl_jobs.c) while the request is parked, and the handler
+ * answers when it has run. Deciding inline stops, having changed nothing, where it would
+ * block (CTL__BLOCKS). A HOLD that may long-poll parks the request on its segment's name:
+ * only a change of that segment's machine (here, on the ticker, after a commit) wakes it. */
+
+/* One RPC being decided. */
+typedef struct ctl_rpc {
+    rpc_method meth;
+    rpc_req r;
+    double t0;    /* handling began (the histogram leaves out long-poll waits only) */
+    uint64_t seq; /* httpd_wake_seq before the decision: a wake after it is not lost */
+    bool counted; /* rr is the state machine's reply: counted in the metrics */
+    bool wait;    /* a HOLD that may long-poll */
+    rpc_resp rr;
+} ctl_rpc;
+
+/* Decide x (x->r validated): the reply in x->rr, x->counted and x->wait. Returns 0, or without
+ * may_block CTL__BLOCKS (nothing changed) when deciding needs ZooKeeper, Kafka or the disk. */
+static int ctl__rpc_decide(ctl *c, ctl_rpc *x, bool may_block)
+{
+    const rpc_req *r = &x->r;
+    rpc_resp *rr = &x->rr;
+    memset(rr, 0, sizeof *rr);
+    x->counted = x->wait = false;
+    x->seq = c->http ? httpd_wake_seq(c->http) : 0;
+    if (!ctl__leads(c)) {
+        rr->status = RPC_STATUS_NOT_LEADER;
+        pthread_mutex_lock(&c->mu);
+        snprintf(rr->leader_url, sizeof rr->leader_url, "%s", c->leader_url);
+        pthread_mutex_unlock(&c->mu);
+        snprintf(rr->message, sizeof rr->message, "not the leader");
+        return 0;
+    }
+    segname sn;
+    segname_parse(r->segment, &sn); /* validated by rpc_req_decode */
+    static const cfsm_msg_kind kinds[RPC_METHOD__COUNT] = {
+        [RPC_SEGMENT_CONSUMED] = CFSM_MSG_CONSUMED,
+        [RPC_COMMIT_START] = CFSM_MSG_COMMIT_START,
+        [RPC_COMMIT_END] = CFSM_MSG_COMMIT_END,
+        [RPC_EXTEND_BUILD_TIME] = CFSM_MSG_EXTEND,
+        [RPC_STOPPED_CONSUMING] = CFSM_MSG_STOPPED};
+    cfsm_msg m = {.kind = kinds[x->meth],
+                  .instance = r->instance,
+                  .offset = r->offset,
+                  .reason = (int)r->reason,
+                  .crc = r->crc,
+                  .rows = r->rows,
+                  .size_bytes = r->size_bytes,
+                  .location = r->location,
+                  .extra_seconds = r->extra_seconds};
+    uint64_t now = ctl__now();
+    char err[512];
+    cfsm_reply fr;
+    bool blocks;
+    ctl_fsm *e = ctl__fsm_get(c, sn.table, r->segment, now, may_block, &blocks, err, sizeof err);
+    if (!e) {
+        if (blocks) return CTL__BLOCKS;
+        rr->status = RPC_STATUS_FAILED;
+        snprintf(rr->message, sizeof rr->message, "%s", err);
+        return 0;
+    }
+    e->refs++; /* pinned until the end: the checks and the commit drop mu */
+    int bad = ctl__check_msg(c, e, sn.table, x->meth, r, now, may_block, err, sizeof err);
+    bool halve =
+        x->meth == RPC_STOPPED_CONSUMING && r->reason == RPC_REASON_ERROR && r->build_millis > 0;
+    if (bad == CTL__BLOCKS ||
+        (!may_block && !bad && !e->dead && (halve || x->meth == RPC_COMMIT_END))) {
+        ctl__fsm_unref(e);
+        pthread_mutex_unlock(&c->mu);
+        return CTL__BLOCKS;
+    }
+    if (bad || e->dead) {
+        ctl__fsm_unref(e);
+        pthread_mutex_unlock(&c->mu);
+        if (bad && bad != SL_ETRANSIENT)
+            SL_LOG_LIMITED(c->loglim, "rpc.refused", SL_LOG_WARN, "controller",
+                           "refused rpc=%s segment=%s instance=%s why=\"%s\"",
+                           rpc_method_name(x->meth), r->segment, r->instance, err);
+        rr->status = RPC_STATUS_FAILED;
+        snprintf(rr->message, sizeof rr->message, "%s", bad ? err : "leadership lost");
+        return 0;
+    }
+    if (halve) {
+        pthread_mutex_unlock(&c->mu);
+        ctl__halve_threshold(c, sn.table, r);
+        pthread_mutex_lock(&c->mu);
+    }
+    cfsm_state before = cfsm_get_state(e->f);
+    e->touched_ms = now;
+    if (!e->dead && cfsm_on_msg(e->f, &m, now, &fr) == CFSM_ACT_COMMIT) {
+        pthread_mutex_unlock(&c->mu);
+        char why[512] = "";
+        int rc = ctl__commit(c, sn.table, r, why, sizeof why);
+        metrics_counter_add(rc ? c->m_commit_fail : c->m_commits, 1);
+        pthread_mutex_lock(&c->mu);
+        if (e->dead) {
+            memset(&fr, 0, sizeof fr);
+            fr.status = CFSM_FAILED;
+            fr.why = "leadership lost during the commit";
+        } else {
+            cfsm_commit_done(e->f, rc == 0, why, ctl__now(), &fr);
+        }
+        if (rc) SL_WARN("controller", "commit failed segment=%s why=\"%s\"", r->segment, why);
+    } else if (e->dead) {
+        memset(&fr, 0, sizeof fr);
+        fr.status = CFSM_FAILED;
+        fr.why = "leadership lost";
+    }
+    bool changed = !e->dead && cfsm_get_state(e->f) != before;
+    if (!e->dead && cfsm_done(e->f)) { /* ABORTED: forget it; the next message rebuilds */
+        for (size_t i = 0; i < c->nfsms; i++)
+            if (c->fsms[i] == e) {
+                ctl__fsm_detach_locked(c, i); /* our pin frees it just below */
+                break;
+            }
+    }
+    /* copied out under mu: fr.why may be the machine's text, and the machine may go */
+    x->counted = true;
+    x->wait = fr.wait;
+    rr->status = (rpc_status)fr.status;
+    rr->offset = fr.offset > 0 ? fr.offset : 0;
+    rr->build_seconds = fr.build_seconds;
+    rr->crc = fr.crc;
+    snprintf(rr->segment_location, sizeof rr->segment_location, "%s", fr.location);
+    snprintf(rr->message, sizeof rr->message, "%s", fr.why ? fr.why : "");
+    ctl__fsm_unref(e); /* may free e */
+    pthread_mutex_unlock(&c->mu);
+    if (changed && c->http) httpd_wake_key(c->http, r->segment);
+    return 0;
+}
+
+/* The worker's side of a decision that may block. */
+static void ctl__rpc_job(ctl *c, void *arg)
+{
+    ctl__rpc_decide(c, arg, true);
+}
+
+/* Answer a decided RPC, or park it on its segment's name while its HOLD may long-poll. */
+static void ctl__rpc_answer(ctl *c, httpd_req *req, httpd_resp *resp, const ctl_rpc *x)
+{
+    if (x->wait && httpd_req_wait_key_since(req, (unsigned)c->o.longpoll_ms, x->r.segment, x->seq))
+        return;
+    if (x->counted) {
+        const char *labels[] = {rpc_method_name(x->meth), rpc_status_name(x->rr.status)};
+        metrics_counter_add(metrics_counter_with(c->m_rpcs, labels), 1);
+        const char *ml[] = {rpc_method_name(x->meth)};
+        metrics_histogram_observe(metrics_histogram_with(c->m_rpc_seconds, ml),
+                                  ctl__mono() - x->t0);
+    }
+    ctl__reply_rpc(resp, &x->rr);
+}
 
 void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
 {
     ctl *c = ctx;
+    ctl_rpc *job = NULL;
+    switch (ctl__job_take(req, (void **)&job)) {
+    case CTL_JOB_PENDING:
+        return;
+    case CTL_JOB_CANCELLED:
+        httpd_resp_text(resp, 503, "server stopping\n");
+        return;
+    case CTL_JOB_DONE: /* decided on a worker */
+        ctl__rpc_answer(c, req, resp, job);
+        free(job);
+        return;
+    case CTL_JOB_NONE:
+        break;
+    }
     if (ctl__not_running(c, resp)) return;
-    double t0 = ctl__mono();
-    rpc_method meth;
-    if (rpc_method_parse(httpd_req_param(req, "method"), &meth) != 0) {
+    ctl_rpc x = {.t0 = ctl__mono()};
+    if (rpc_method_parse(httpd_req_param(req, "method"), &x.meth) != 0) {
         ctl__twirp_error(resp, RPC_TWIRP_BAD_ROUTE, "no such method");
         return;
     }
@@ -497,107 +775,22 @@ void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
     }
     size_t blen;
     const void *body = httpd_req_body(req, &blen);
-    rpc_req r;
     char err[512];
-    if (rpc_req_decode(body, blen, &r, err, sizeof err) != 0) {
+    if (rpc_req_decode(body, blen, &x.r, err, sizeof err) != 0) {
         ctl__twirp_error(resp, RPC_TWIRP_MALFORMED, err);
         return;
     }
-    if (rpc_req_check(meth, &r, err, sizeof err) != 0) {
+    if (rpc_req_check(x.meth, &x.r, err, sizeof err) != 0) {
         ctl__twirp_error(resp, RPC_TWIRP_INVALID_ARGUMENT, err);
         return;
     }
-    rpc_resp rr;
-    memset(&rr, 0, sizeof rr);
-    if (!ctl__leads(c)) {
-        rr.status = RPC_STATUS_NOT_LEADER;
-        pthread_mutex_lock(&c->mu);
-        snprintf(rr.leader_url, sizeof rr.leader_url, "%s", c->leader_url);
-        pthread_mutex_unlock(&c->mu);
-        snprintf(rr.message, sizeof rr.message, "not the leader");
-        ctl__reply_rpc(resp, &rr);
+    if (ctl__rpc_decide(c, &x, false) == CTL__BLOCKS) {
+        job = malloc(sizeof *job);
+        if (!job) abort();
+        *job = x;
+        if (!ctl__job_submit(c, req, ctl__rpc_job, job, free))
+            httpd_resp_text(resp, 503, "server stopping\n");
         return;
     }
-    segname sn;
-    segname_parse(r.segment, &sn); /* validated by rpc_req_decode */
-    static const cfsm_msg_kind kinds[RPC_METHOD__COUNT] = {
-        [RPC_SEGMENT_CONSUMED] = CFSM_MSG_CONSUMED, [RPC_COMMIT_START] = CFSM_MSG_COMMIT_START,
-        [RPC_COMMIT_END] = CFSM_MSG_COMMIT_END, [RPC_EXTEND_BUILD_TIME] = CFSM_MSG_EXTEND,
-        [RPC_STOPPED_CONSUMING] = CFSM_MSG_STOPPED};
-    cfsm_msg m = {.kind = kinds[meth], .instance = r.instance, .offset = r.offset,
-                  .reason = (int)r.reason, .crc = r.crc, .rows = r.rows,
-                  .size_bytes = r.size_bytes, .location = r.location,
-                  .extra_seconds = r.extra_seconds};
-    uint64_t now = ctl__now();
-    cfsm_reply fr;
-    ctl_fsm *e = ctl__fsm_get(c, sn.table, r.segment, now, err, sizeof err);
-    if (!e) {
-        rr.status = RPC_STATUS_FAILED;
-        snprintf(rr.message, sizeof rr.message, "%s", err);
-        ctl__reply_rpc(resp, &rr);
-        return;
-    }
-    e->refs++; /* pinned until the end: the checks and the commit drop mu */
-    int bad = ctl__check_msg(c, e, sn.table, meth, &r, now, err, sizeof err);
-    if (bad || e->dead) {
-        ctl__fsm_unref(e);
-        pthread_mutex_unlock(&c->mu);
-        if (bad && bad != SL_ETRANSIENT)
-            SL_LOG_LIMITED(c->loglim, "rpc.refused", SL_LOG_WARN, "controller",
-                           "refused rpc=%s segment=%s instance=%s why=\"%s\"",
-                    rpc_method_name(meth), r.segment, r.instance, err);
-        rr.status = RPC_STATUS_FAILED;
-        snprintf(rr.message, sizeof rr.message, "%s", bad ? err : "leadership lost");
-        ctl__reply_rpc(resp, &rr);
-        return;
-    }
-    if (meth == RPC_STOPPED_CONSUMING && r.reason == RPC_REASON_ERROR && r.build_millis > 0) {
-        pthread_mutex_unlock(&c->mu);
-        ctl__halve_threshold(c, sn.table, &r);
-        pthread_mutex_lock(&c->mu);
-    }
-    cfsm_state before = cfsm_get_state(e->f);
-    e->touched_ms = now;
-    if (!e->dead && cfsm_on_msg(e->f, &m, now, &fr) == CFSM_ACT_COMMIT) {
-        pthread_mutex_unlock(&c->mu);
-        char why[512] = "";
-        int rc = ctl__commit(c, sn.table, &r, why, sizeof why);
-        metrics_counter_add(rc ? c->m_commit_fail : c->m_commits, 1);
-        pthread_mutex_lock(&c->mu);
-        if (e->dead) {
-            memset(&fr, 0, sizeof fr);
-            fr.status = CFSM_FAILED;
-            fr.why = "leadership lost during the commit";
-        } else {
-            cfsm_commit_done(e->f, rc == 0, why, ctl__now(), &fr);
-        }
-        if (rc) SL_WARN("controller", "commit failed segment=%s why=\"%s\"", r.segment, why);
-    } else if (e->dead) {
-        memset(&fr, 0, sizeof fr);
-        fr.status = CFSM_FAILED;
-        fr.why = "leadership lost";
-    }
-    bool changed = !e->dead && cfsm_get_state(e->f) != before;
-    if (!e->dead && cfsm_done(e->f)) { /* ABORTED: forget it; the next message rebuilds */
-        for (size_t i = 0; i < c->nfsms; i++)
-            if (c->fsms[i] == e) {
-                ctl__fsm_detach_locked(c, i); /* our pin frees it just below */
-                break;
-            }
-    }
-    ctl__fsm_unref(e); /* may free e */
-    pthread_mutex_unlock(&c->mu);
-    if (changed && c->http) httpd_wake(c->http);
-    if (fr.wait && httpd_req_wait(req, (unsigned)c->o.longpoll_ms)) return;
-    rr.status = (rpc_status)fr.status;
-    rr.offset = fr.offset > 0 ? fr.offset : 0;
-    rr.build_seconds = fr.build_seconds;
-    rr.crc = fr.crc;
-    snprintf(rr.segment_location, sizeof rr.segment_location, "%s", fr.location);
-    snprintf(rr.message, sizeof rr.message, "%s", fr.why ? fr.why : "");
-    const char *labels[] = {rpc_method_name(meth), rpc_status_name(rr.status)};
-    metrics_counter_add(metrics_counter_with(c->m_rpcs, labels), 1);
-    const char *ml[] = {rpc_method_name(meth)};
-    metrics_histogram_observe(metrics_histogram_with(c->m_rpc_seconds, ml), ctl__mono() - t0);
-    ctl__reply_rpc(resp, &rr);
+    ctl__rpc_answer(c, req, resp, &x);
 }

@@ -7,6 +7,8 @@
  *   ctl_admin.c       the admin API: tables, listings, segment records, health, metrics and
  *                     the segment store's upload and download routes
  *   ctl_repair.c      the repair loop and the rewriting of unreadable records
+ *   ctl_jobs.c        the workers: the controller's own threads that run, for a parked
+ *                     request, whatever may block (ZooKeeper, Kafka, the disk)
  * Every name here is prefixed ctl__.
  *
  * Locking: `mu` guards the state machine table, the table cache and leader_url; it is never
@@ -14,7 +16,9 @@
  * committing is pinned by a reference so a leadership loss (which drops every machine)
  * cannot free it under the committing thread. `zk_lock` (rwlock) guards the ZooKeeper
  * handle, which the ticker replaces after a session expiry. The lifecycle state (ctl_state)
- * is one atomic int that only ctl__set_state writes and that handlers read without a lock. */
+ * is one atomic int that only ctl__set_state writes and that handlers read without a lock.
+ * `jobs_mu` guards the workers' queue (ctl_jobs.c). HTTP handlers never block: what needs
+ * ZooKeeper, Kafka or the disk is a job. */
 #ifndef SL_CTL_INT_H
 #define SL_CTL_INT_H
 
@@ -27,6 +31,7 @@
 #include "completion/assign.h"
 #include "completion/cluster_store.h"
 #include "completion/controller.h"
+#include "completion/rpc.h"
 #include "completion/segmeta.h"
 #include "completion/segstore.h"
 #include "completion/zk.h"
@@ -43,9 +48,11 @@
 #define CTL_COMMIT_RETRIES 8
 #define CTL_TABLE_BODY_MAX (1u << 20)
 #define CTL_FSM_IDLE_MS (10 * 60 * 1000) /* forget a COMMITTED machine after this */
-#define CTL_KAFKA_TIMEOUT_MS 3000 /* POST /tables: the whole Kafka metadata read */
-#define CTL_HWM_TIMEOUT_MS 2000   /* one watermark query confirming a reported offset */
-#define CTL_HWM_MIN_GAP_MS 1000   /* ask Kafka at most once a second per segment */
+#define CTL_KAFKA_TIMEOUT_MS 3000        /* POST /tables: the whole Kafka metadata read */
+#define CTL_HWM_TIMEOUT_MS 2000          /* one watermark query confirming a reported offset */
+#define CTL_HWM_MIN_GAP_MS 1000          /* ask Kafka at most once a second per segment */
+#define CTL_WORKERS 4                    /* ctl_jobs.c: the threads that run what may block */
+#define CTL__BLOCKS 1 /* "would block": decided inline, stopped before any change */
 
 /* One segment's state machine and what the controller knows to check its messages against
  * (ctl_completion.c "input checks"): the segment's start offset, the instances the
@@ -54,14 +61,14 @@ typedef struct ctl_fsm {
     char segment[SEGNAME_MAX];
     char table[SEGNAME_TABLE_MAX + 1];
     cfsm *f;
-    int refs;       /* pinned by a thread that dropped mu */
-    bool dead;      /* dropped from the table (leadership lost) */
+    int refs;  /* pinned by a thread that dropped mu */
+    bool dead; /* dropped from the table (leadership lost) */
     uint64_t touched_ms;
     int32_t partition;
     int64_t start_offset;
-    int64_t known_high;       /* offsets up to this are known to exist in Kafka */
-    uint64_t high_asked_ms;   /* when Kafka was last asked */
-    assign_list members;      /* instances the assignment lists for the segment */
+    int64_t known_high;     /* offsets up to this are known to exist in Kafka */
+    uint64_t high_asked_ms; /* when Kafka was last asked */
+    assign_list members;    /* instances the assignment lists for the segment */
 } ctl_fsm;
 
 /* A table's stored config and schema, parsed once (tables are immutable). */
@@ -73,11 +80,17 @@ typedef struct ctl_table {
     rd_kafka_t *rk;        /* watermark queries; NULL until the first */
 } ctl_table;
 
+typedef struct ctl_job ctl_job; /* ctl_jobs.c */
+
+/* What a controller handler keeps in its request's state (httpd_req_set_state) begins with
+ * this, saying what it is: a job (ctl_jobs.c) or an upload being received (ctl_admin.c). */
+typedef enum ctl_state_kind { CTL_STATE_JOB = 1, CTL_STATE_UPLOAD } ctl_state_kind;
+
 struct ctl {
     ctl_opts o;
     char advertise[512];
     _Atomic int state; /* ctl_state: only ctl__set_state writes it; read with ctl__state */
-    cstore *cs; /* the cluster's ZooKeeper layout; immutable */
+    cstore *cs;        /* the cluster's ZooKeeper layout; immutable */
     pthread_rwlock_t zk_lock;
     zk *z;
     zk_election *el;
@@ -90,12 +103,24 @@ struct ctl {
     segstore *store;
     httpd *http;
     pthread_t ticker;
-    bool ticker_up; /* ticker joinable; ctl_run and ctl_stop's thread only */
-    uint64_t next_repair_ms;
+    bool ticker_up;    /* ticker joinable; ctl_run and ctl_stop's thread only */
+    _Atomic bool quit; /* ctl_shutdown: the ticker ends at its next tick */
+    /* ctl_jobs.c: the workers and their queue, under jobs_mu */
+    pthread_mutex_t jobs_mu;
+    pthread_cond_t jobs_cv; /* a job queued, or stopping */
+    ctl_job *jq_head, *jq_tail;
+    pthread_t workers[CTL_WORKERS];
+    unsigned nworkers; /* started; ctl_run and ctl_shutdown's thread only */
+    bool jobs_stop;
+    uint64_t job_seq;
+    /* when the next repair round is due: the election's callback (zk dispatcher) sets it one
+     * interval after an election, the ticker moves it on after each round (compare-exchange,
+     * so a round never overwrites a newer election's time) */
+    _Atomic uint64_t next_repair_ms;
     metrics_family *m_rpcs, *m_rpc_seconds;
     metrics_counter *m_commits, *m_commit_fail;
     metrics_gauge *m_leader;
-    diskstate *disk; /* the segment store's disk, for /health and /metrics */
+    diskstate *disk;      /* the segment store's disk, for /health and /metrics */
     sl_log_limit *loglim; /* lines a hostile client or a bad record would repeat */
 };
 
@@ -170,11 +195,10 @@ zk *ctl__zk(ctl *c);
 void ctl__zk_done(ctl *c);
 /* A segment's record; SL_ECORRUPT with the reason in err when it does not decode
  * (*version is set for it too, so repair can replace it). */
-int ctl__read_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m,
-                   int32_t *version, char *err, size_t errlen);
+int ctl__read_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m, int32_t *version,
+                   char *err, size_t errlen);
 /* ctl__read_meta, logging an unreadable record (at most once a minute). */
-int ctl__get_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m,
-                  int32_t *version);
+int ctl__get_meta(ctl *c, zk *z, const char *table, const char *seg, segmeta *m, int32_t *version);
 /* The table's assignment; a corrupt one is logged. Caller frees a with assign_free. */
 int ctl__get_assign(ctl *c, zk *z, const char *table, assign *a, int32_t *version);
 /* The table's config and schema, cached for the controller's life (owned by c), or NULL
@@ -191,21 +215,65 @@ bool ctl__not_running(const ctl *c, httpd_resp *resp);
  * from prev when it was committed with rows/size. */
 void ctl__next_meta(const ctl_table *t, const segmeta *prev, int64_t start, int64_t rows,
                     int64_t size, uint64_t now, segmeta *next);
+/* CommitEnd's file: check the upload the request names (the pending copy with its CRC) against
+ * the request and the segment's record m, and only then promote it to the committed file.
+ * *promoted is set once it is (the caller undoes it if the commit fails later). Returns 0, or
+ * an error with the reason in why; a file that fails is never published. Worker thread. */
+int ctl__promote_checked(ctl *c, const char *table, const rpc_req *r, const segmeta *m,
+                         bool *promoted, char *why, size_t whylen);
 /* A librdkafka handle for the table's brokers (metadata reads); caller destroys it. NULL
  * with the reason, naming the brokers, in err. */
 rd_kafka_t *ctl__kafka_open(const tcfg *t, char *err, size_t errlen);
-/* Tick every machine, dropping the finished and long-idle ones; true when one changed
- * state (parked long-polls should re-check). Ticker thread. */
+/* Tick every machine, dropping the finished and long-idle ones, and wake the requests parked
+ * on each one that changed state (its segment's key); true when one did. Ticker thread. */
 bool ctl__fsms_tick(ctl *c, uint64_t now);
 /* Drop every machine (leadership lost, or stopping); a pinned one is freed by its pin. */
 void ctl__drop_all_fsms(ctl *c);
 /* POST /twirp/...: the completion RPCs. */
 void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx);
 
+/* ---- ctl_jobs.c: the workers ----------------------------------------------------------- */
+
+/* A job's body, on a controller worker: it may block (ZooKeeper, Kafka, the disk). arg is the
+ * job's memory, the worker's while fn runs. */
+typedef void (*ctl_job_fn)(ctl *c, void *arg);
+
+typedef enum ctl_job_state {
+    CTL_JOB_NONE = 0,  /* the request has no job: a fresh run of the handler */
+    CTL_JOB_PENDING,   /* queued or running, and the handler ran early (the server stopping):
+                        * the request is parked again; return without a reply */
+    CTL_JOB_DONE,      /* it ran: *arg is the job's memory, now the caller's */
+    CTL_JOB_CANCELLED, /* the workers stopped before it ran (its memory is freed): answer 503 */
+} ctl_job_state;
+
+/* Start the workers (ctl_run) / stop them: new jobs are refused, queued ones cancelled (their
+ * requests woken), running ones waited for (ctl_shutdown). */
+int ctl__workers_start(ctl *c, char *err, size_t errlen);
+void ctl__workers_stop(ctl *c);
+/* In a handler: queue fn(c, arg) and park req until it ran (on the job's own key, no hold
+ * time); the handler returns without a reply and, called again, gets arg back from
+ * ctl__job_take. Takes ownership of arg: arg_free(arg) (may be NULL) runs when it is not
+ * taken back (the request ended first, or the job was cancelled). Returns false when the
+ * workers are stopping: nothing queued, arg freed; answer 503. */
+bool ctl__job_submit(ctl *c, httpd_req *req, ctl_job_fn fn, void *arg, void (*arg_free)(void *arg));
+/* First thing in a handler that submits jobs: the state of req's job (see ctl_job_state). */
+ctl_job_state ctl__job_take(httpd_req *req, void **arg);
+
+/* A reply built on a worker: fn fills out (a detached reply, httpd_resp_new) from arg. */
+typedef void (*ctl_reply_fn)(ctl *c, void *arg, httpd_resp *out);
+/* In a handler: run fn(c, arg, out) on a worker, req parked, and answer with out. Takes arg
+ * (arg_free, may be NULL, frees it after fn ran or when it never runs). Answers 503 itself when
+ * the workers are stopping. */
+void ctl__reply_later(ctl *c, httpd_req *req, httpd_resp *resp, ctl_reply_fn fn, void *arg,
+                      void (*arg_free)(void *arg));
+/* First thing in a handler that uses ctl__reply_later: true when it is done with this run
+ * (the worker's reply moved into resp, or 503 for a cancelled job, or parked again), false
+ * for a fresh run. */
+bool ctl__reply_ready(httpd_req *req, httpd_resp *resp);
+
 /* ---- ctl_admin.c: route handlers -------------------------------------------------------- */
 
-int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp,
-                       void *ctx);
+int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx);
 void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__download(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx);

@@ -76,8 +76,9 @@ static void ctl__repair_record(ctl *c, zk *z, const ctl_table *t, const char *ta
     }
     int rc = cstore_segment_set(c->cs, z, table, name, &m, version);
     if (rc == 0)
-        SL_WARN("controller", "repair table=%s segment=%s: unreadable record rewritten as %s "
-                              "start=%" PRId64,
+        SL_WARN("controller",
+                "repair table=%s segment=%s: unreadable record rewritten as %s "
+                "start=%" PRId64,
                 table, name, how, m.start_offset);
 }
 
@@ -133,12 +134,14 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
             bool any_alive = false;
             for (uint32_t j = 0; as && j < as->inst.n; j++) {
                 bool up = false;
-                for (size_t k = 0; k < nlive; k++) up |= strcmp(live[k], as->inst.id[j]) == 0;
+                for (size_t k = 0; k < nlive; k++)
+                    up |= strcmp(live[k], as->inst.id[j]) == 0;
                 any_alive |= up && as->state[j] != ASSIGN_ERROR && as->state[j] != ASSIGN_OFFLINE;
             }
             if (any_alive) continue;
             assign plan = {0};
-            if (assign_plan(&plan, (const char *const *)live, nlive, a.npart, t->cfg->replication)) {
+            if (assign_plan(&plan, (const char *const *)live, nlive, a.npart,
+                            t->cfg->replication)) {
                 SL_WARN("controller", "repair table=%s partition=%u: not enough live sidecars",
                         table, p);
                 continue;
@@ -146,7 +149,8 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
             inst = plan.part[p];
             a.part[p] = inst;
             assign_free(&plan);
-            for (uint32_t j = 0; as && j < as->inst.n; j++) as->state[j] = ASSIGN_OFFLINE;
+            for (uint32_t j = 0; as && j < as->inst.n; j++)
+                as->state[j] = ASSIGN_OFFLINE;
             ctl__next_meta(t, &newest, newest.start_offset, 0, 0, now, &next);
             next.rows_per_byte = newest.rows_per_byte;
             why = "every replica of the consuming segment is gone or in ERROR";
@@ -154,15 +158,17 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
         assign_seg *stale = assign_find(&a, next.segment); /* a deleted segment's entry */
         if (stale) {
             stale->inst = inst;
-            for (uint32_t j = 0; j < inst.n; j++) stale->state[j] = ASSIGN_CONSUMING;
+            for (uint32_t j = 0; j < inst.n; j++)
+                stale->state[j] = ASSIGN_CONSUMING;
         } else {
             assign_add(&a, next.segment, &inst, ASSIGN_CONSUMING);
         }
         int rc = cstore_repair(c->cs, z, table, newest.segment, vnewest, &next, &a, va, NULL);
         if (rc == 0) {
             va++;
-            SL_WARN("controller", "repair table=%s partition=%u created=%s start=%" PRId64 " why=\"%s\"",
-                    table, p, next.segment, next.start_offset, why);
+            SL_WARN("controller",
+                    "repair table=%s partition=%u created=%s start=%" PRId64 " why=\"%s\"", table,
+                    p, next.segment, next.start_offset, why);
         } else {
             SL_INFO("controller", "repair table=%s partition=%u skipped: %s", table, p,
                     sluice_strerror(rc));
@@ -181,7 +187,8 @@ void ctl__repair(ctl *c, uint64_t now)
     size_t n = 0;
     zk *z = ctl__zk(c);
     if (z && cstore_tables(c->cs, z, &tables, &n) == 0)
-        for (size_t i = 0; i < n && ctl__leads(c); i++) ctl__repair_table(c, z, tables[i], now);
+        for (size_t i = 0; i < n && ctl__leads(c); i++)
+            ctl__repair_table(c, z, tables[i], now);
     ctl__zk_done(c);
     zk_free_strings(tables, n);
     int removed = segstore_gc(c->store, 3600 * 1000, (int64_t)now);

@@ -189,6 +189,7 @@ int cmd_controller_main(int argc, char **argv)
     SL_INFO("controller", "stopping signal=%d", sig);
     rc = 0;
 done:
+    ctl_shutdown(c); /* its threads wake parked requests: they end before the server */
     httpd_stop(h);
     ctl_stop(c);
     metrics_free(metrics);

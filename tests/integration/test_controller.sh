@@ -88,10 +88,14 @@ seg0=$(python3 -c "import json;print(json.load(open('seg0.json'))[0]['segment'])
 code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary 'junk' "$U1/segments/events/$seg0")
 check "upload of a corrupt file -> 400" test "$code" = 400
 
-check_chain() { # check_chain URL: contiguous chains, committed rows, one consuming segment each
-  segments "$1" > chain.json && python3 - chain.json <<'PY'
+# check_chain URL [settling]: contiguous chains, committed rows, one consuming segment each, and
+# every committed segment's replicas ONLINE; with "settling" (replicas may still be completing
+# the newest commit, so their reports may lag it) the replicas' states are not checked
+check_chain() {
+  segments "$1" > chain.json && python3 - chain.json "${2:-}" <<'PY'
 import json, sys
 segs = json.load(open(sys.argv[1]))
+settling = sys.argv[2] == "settling"
 by = {}
 for s in segs: by.setdefault(s["partition"], []).append(s)
 for p, v in by.items():
@@ -101,7 +105,7 @@ for p, v in by.items():
     for a, b in zip(v, v[1:]):
         assert a["status"] == "DONE" and a["endOffset"] == b["startOffset"], (a, b)
         assert a["numRows"] == a["endOffset"] - a["startOffset"] and a["crc"] is not None
-        assert set(a["replicas"].values()) == {"ONLINE"}, a
+        assert settling or set(a["replicas"].values()) == {"ONLINE"}, a
 print(sum(s["status"] == "DONE" for s in segs))
 PY
 }
@@ -142,7 +146,11 @@ for fault in crash_before_multi crash_after_multi; do
     bash -c "[ $rc -eq 86 ] && grep -q 'test fault: exiting at $fault' 'f_$fault.log'"
   start_ctl "r_$fault" && UR=$CURL && P2=$CPID_LAST
   require "$fault: r_$fault leads" wait_for 15 is_leader "$UR"
-  check "$fault: ZooKeeper is wholly before or after the commit" test -n "$(check_chain "$UR")"
+  # the replicas are retrying meanwhile: the new leader may be committing the segment right now
+  # (a listing is not a snapshot, and the replicas' reports lag the commit), so look again
+  # briefly; a commit that was cut in half would stay so (repair waits a whole commit budget)
+  chain_settled() { test -n "$(check_chain "$UR" settling)"; }
+  check "$fault: ZooKeeper is wholly before or after the commit" wait_for 5 chain_settled
   wait_exit 60 $SIMPID
   rc=$?
   check "$fault: the replicas' retry completes the segment on the new leader (exit $rc)" test $rc -eq 0

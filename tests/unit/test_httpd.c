@@ -1,6 +1,8 @@
 /* HTTP server: exact routing with path params, percent-decoding and traversal rejection,
  * 404/405, buffered bodies and their cap (Content-Length and chunked), streamed uploads to a
  * file, zero-copy file replies, a blocking handler beside /health, long-poll park/wake/expiry,
+ * wake-ups addressed by key (a wake of one key leaves the others parked; a wake that came
+ * after the decision to park is not lost), replies built away from their request,
  * cleanup of an aborted upload, start errors, stopping with a parked request, and connection
  * exhaustion: slow-header and idle clients (header deadline), eviction at the connection
  * limit, the per-address limit.
@@ -39,6 +41,10 @@ typedef struct tctx {
     atomic_int slow_entered, slow_done, uploads_freed, handler_calls;
     atomic_size_t max_chunk;
     atomic_bool decided;
+    atomic_int key_calls[3]; /* /keyed/k0..k2: handler runs */
+    atomic_bool key_decided[3];
+    atomic_int open_calls; /* opens of the "parked" and "parkrefuse" streams */
+    atomic_bool open_decided;
 } tctx;
 
 static tctx T;
@@ -116,6 +122,45 @@ static void h_twirp(httpd_req *req, httpd_resp *resp, void *ctx)
                     atomic_load(&t->decided) ? "decided" : "hold");
 }
 
+/* Long-poll on a key: /keyed/kN parks on "kN" until key_decided[N] (hold ?hold= ms, default
+ * 3000, "forever" for HTTPD_WAIT_FOREVER). ?since=S parks as for a decision made when the
+ * wake sequence was S (httpd_req_wait_key_since). */
+static void h_keyed(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    tctx *t = ctx;
+    const char *key = httpd_req_param(req, "key");
+    int n = key[0] == 'k' && key[1] >= '0' && key[1] <= '2' && !key[2] ? key[1] - '0' : -1;
+    if (n < 0) {
+        httpd_resp_text(resp, 404, "no such key");
+        return;
+    }
+    int calls = atomic_fetch_add(&t->key_calls[n], 1) + 1;
+    const char *hold = httpd_req_query(req, "hold"), *since = httpd_req_query(req, "since");
+    unsigned ms = !hold                          ? 3000
+                  : strcmp(hold, "forever") == 0 ? HTTPD_WAIT_FOREVER
+                                                 : (unsigned)atoi(hold);
+    /* with since, the first run parks as the earlier decision said, whatever holds now */
+    bool parked = since && calls == 1
+                      ? httpd_req_wait_key_since(req, ms, key, strtoull(since, NULL, 10))
+                      : !atomic_load(&t->key_decided[n]) && httpd_req_wait_key(req, ms, key);
+    if (parked) return;
+    httpd_resp_text(resp, 200, "%s %s %d", key,
+                    atomic_load(&t->key_decided[n]) ? "decided" : "hold", calls);
+}
+
+/* A reply built on a detached httpd_resp and moved into the request's. */
+static void h_moved(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    (void)req;
+    (void)ctx;
+    httpd_resp *r = httpd_resp_new();
+    httpd_resp_text(r, 202, "built elsewhere");
+    httpd_resp_header(r, "X-Moved", "yes");
+    httpd_resp_text(resp, 500, "overwritten by the move");
+    httpd_resp_move(resp, r);
+    httpd_resp_free(httpd_resp_new()); /* one never moved */
+}
+
 typedef struct upload {
     int fd;
     uint64_t n;
@@ -135,6 +180,18 @@ static int s_upload(httpd_req *req, const void *data, size_t len, httpd_resp *re
     tctx *t = ctx;
     const char *table = httpd_req_param(req, "table");
     if (!data) {
+        bool park = strcmp(table, "parked") == 0, refuse = strcmp(table, "parkrefuse") == 0;
+        if (park || refuse) { /* wait for a decision before the body is read */
+            atomic_fetch_add(&t->open_calls, 1);
+            if (!atomic_load(&t->open_decided)) {
+                httpd_req_wait_key(req, HTTPD_WAIT_FOREVER, "open");
+                return 0;
+            }
+            if (refuse) {
+                httpd_resp_text(resp, 403, "refused after waiting");
+                return -1;
+            }
+        }
         if (strcmp(table, "forbidden") == 0) {
             httpd_resp_text(resp, 403, "no uploads here");
             return -1;
@@ -189,6 +246,8 @@ static const httpd_route routes[] = {
     {"GET", "/slow", h_slow, 0, 0, NULL},
     {"GET", "/none", h_none, 0, 0, NULL},
     {"POST", "/twirp/sluice.v1.Completion/{method}", h_twirp, 4096, 0, NULL},
+    {"GET", "/keyed/{key}", h_keyed, 0, 0, NULL},
+    {"GET", "/moved", h_moved, 0, 0, NULL},
 };
 
 /* ---- client side ---- */
@@ -323,6 +382,8 @@ static uint8_t pattern_byte(size_t i)
 {
     return (uint8_t)((i * 2654435761u) >> 13);
 }
+
+static bool no_reply_yet(int fd);
 
 /* ---- tests ---- */
 
@@ -531,6 +592,78 @@ static void test_stream_upload(void **state)
     free(data);
 }
 
+/* A stream route's open parks the request before its body is read (HTTPD_WAIT_FOREVER, on a
+ * key): nothing is answered or stored until its key is woken; then it is called again and
+ * either takes the whole body or refuses it. */
+static void test_stream_open_parks(void **state)
+{
+    (void)state;
+    const size_t total = 64u << 10;
+    uint8_t *data = malloc(total);
+    for (size_t i = 0; i < total; i++)
+        data[i] = pattern_byte(i + 7);
+    atomic_store(&T.open_calls, 0);
+    atomic_store(&T.open_decided, false);
+    int fd = cl_connect(httpd_port(H));
+    assert_int_equal(cl_sendf(fd,
+                              "PUT /segments/parked/seg0 HTTP/1.1\r\nHost: x\r\n"
+                              "Content-Length: %zu\r\n\r\n",
+                              total),
+                     0);
+    assert_int_equal(cl_send(fd, data, total), 0);
+    int64_t deadline = sl_clock_mono_ms() + 3000;
+    while (atomic_load(&T.open_calls) < 1 && sl_clock_mono_ms() < deadline)
+        usleep(1000);
+    assert_int_equal(atomic_load(&T.open_calls), 1);
+    expect_status("/health", 200);
+    usleep(100000);
+    assert_int_equal(atomic_load(&T.open_calls), 1);
+    assert_true(no_reply_yet(fd));
+    httpd_wake_key(H, "other"); /* not its key */
+    usleep(50000);
+    assert_int_equal(atomic_load(&T.open_calls), 1);
+    atomic_store(&T.open_decided, true);
+    httpd_wake_key(H, "open");
+    hresp r;
+    assert_int_equal(cl_read(fd, &r, false), 0);
+    assert_int_equal(r.status, 201);
+    char want[64];
+    snprintf(want, sizeof want, "{\"bytes\":%zu,\"declared\":%zu}", total, total);
+    assert_string_equal(r.body, want);
+    free(r.body);
+    close(fd);
+    assert_int_equal(atomic_load(&T.open_calls), 2);
+    FILE *f = fopen(T.upload_path, "rb");
+    assert_non_null(f);
+    uint8_t *got = malloc(total + 1);
+    assert_int_equal(fread(got, 1, total + 1, f), total);
+    fclose(f);
+    assert_memory_equal(got, data, total);
+    free(got);
+    /* parked, then refused: the reply comes without the body being taken */
+    atomic_store(&T.open_calls, 0);
+    atomic_store(&T.open_decided, false);
+    fd = cl_connect(httpd_port(H));
+    assert_int_equal(cl_sendf(fd,
+                              "PUT /segments/parkrefuse/seg0 HTTP/1.1\r\nHost: x\r\n"
+                              "Content-Length: %zu\r\n\r\n",
+                              total),
+                     0);
+    assert_int_equal(cl_send(fd, data, total), 0);
+    deadline = sl_clock_mono_ms() + 3000;
+    while (atomic_load(&T.open_calls) < 1 && sl_clock_mono_ms() < deadline)
+        usleep(1000);
+    assert_int_equal(atomic_load(&T.open_calls), 1);
+    atomic_store(&T.open_decided, true);
+    httpd_wake_key(H, "open");
+    assert_int_equal(cl_read(fd, &r, false), 0);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(r.body, "refused after waiting");
+    free(r.body);
+    close(fd);
+    free(data);
+}
+
 static void test_file_download(void **state)
 {
     (void)state;
@@ -627,6 +760,120 @@ static void test_long_poll(void **state)
     assert_true(sl_clock_mono_ms() - t0 < 1000);
     assert_true(atomic_load(&T.handler_calls) >= 2 * N);
     atomic_store(&T.decided, false);
+}
+
+static void wait_calls(int n, int want)
+{
+    int64_t deadline = sl_clock_mono_ms() + 3000;
+    while (atomic_load(&T.key_calls[n]) < want && sl_clock_mono_ms() < deadline)
+        usleep(1000);
+    assert_int_equal(atomic_load(&T.key_calls[n]), want);
+}
+
+/* Nothing to read on fd yet (the request is still parked). */
+static bool no_reply_yet(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+static void keyed_reset(void)
+{
+    for (int i = 0; i < 3; i++) {
+        atomic_store(&T.key_calls[i], 0);
+        atomic_store(&T.key_decided[i], false);
+    }
+}
+
+/* A wake addressed to k0 answers the request parked on k0 and leaves the one parked on k1
+ * alone: its handler is not even run again. A wake of k1 reaches it; httpd_wake reaches every
+ * key, a HTTPD_WAIT_FOREVER wait included. */
+static void test_wake_by_key(void **state)
+{
+    (void)state;
+    keyed_reset();
+    int a = cl_connect(httpd_port(H)), b = cl_connect(httpd_port(H)), f = cl_connect(httpd_port(H));
+    assert_int_equal(cl_sendf(a, "GET /keyed/k0?hold=5000 HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    assert_int_equal(cl_sendf(b, "GET /keyed/k1?hold=5000 HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    assert_int_equal(cl_sendf(f, "GET /keyed/k2?hold=forever HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    wait_calls(0, 1);
+    wait_calls(1, 1);
+    wait_calls(2, 1);
+    atomic_store(&T.key_decided[0], true);
+    atomic_store(&T.key_decided[1], true); /* k1 would answer too, if it were woken */
+    int64_t t0 = sl_clock_mono_ms();
+    httpd_wake_key(H, "k0");
+    hresp r;
+    assert_int_equal(cl_read(a, &r, false), 0);
+    assert_true(sl_clock_mono_ms() - t0 < 1000);
+    assert_string_equal(r.body, "k0 decided 2");
+    free(r.body);
+    close(a);
+    usleep(200000);
+    assert_int_equal(atomic_load(&T.key_calls[1]), 1); /* not run again: still parked */
+    assert_true(no_reply_yet(b));
+    httpd_wake_key(H, "k-none"); /* a key nobody waits on */
+    httpd_wake_key(H, "k1");
+    assert_int_equal(cl_read(b, &r, false), 0);
+    assert_string_equal(r.body, "k1 decided 2");
+    free(r.body);
+    close(b);
+    /* the forever wait is still parked (past the default 3 s hold would not matter either) */
+    assert_int_equal(atomic_load(&T.key_calls[2]), 1);
+    assert_true(no_reply_yet(f));
+    httpd_wake(H); /* not decided: runs again and parks again */
+    wait_calls(2, 2);
+    usleep(50000);
+    assert_true(no_reply_yet(f));
+    atomic_store(&T.key_decided[2], true);
+    httpd_wake(H);
+    assert_int_equal(cl_read(f, &r, false), 0);
+    assert_string_equal(r.body, "k2 decided 3");
+    free(r.body);
+    close(f);
+    keyed_reset();
+}
+
+/* A decision made earlier, on another thread (the sequence read before it is `since`), then a
+ * wake of its key, then the park: the handler is run again at once instead of parking for
+ * the hold time, which a wake that came before the run began would otherwise be lost to. */
+static void test_wake_since_decision(void **state)
+{
+    (void)state;
+    keyed_reset();
+    uint64_t since = httpd_wake_seq(H);
+    httpd_wake_key(H, "k0"); /* after the "decision", before the request parks */
+    atomic_store(&T.key_decided[0], true);
+    int64_t t0 = sl_clock_mono_ms();
+    hresp r = req1("GET /keyed/k0?hold=3000&since=%llu HTTP/1.1\r\nHost: x\r\n\r\n",
+                   (unsigned long long)since);
+    assert_true(sl_clock_mono_ms() - t0 < 1000);
+    assert_string_equal(r.body, "k0 decided 2");
+    free(r.body);
+    /* a wake of another key since then does not count */
+    keyed_reset();
+    since = httpd_wake_seq(H);
+    httpd_wake_key(H, "k1");
+    t0 = sl_clock_mono_ms();
+    r = req1("GET /keyed/k0?hold=300&since=%llu HTTP/1.1\r\nHost: x\r\n\r\n",
+             (unsigned long long)since);
+    assert_true(sl_clock_mono_ms() - t0 >= 290);
+    assert_string_equal(r.body, "k0 hold 2");
+    free(r.body);
+    keyed_reset();
+}
+
+static void test_moved_reply(void **state)
+{
+    (void)state;
+    hresp r = req1("GET /moved HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(r.status, 202);
+    assert_string_equal(r.body, "built elsewhere");
+    char v[16];
+    assert_true(hdr(&r, "X-Moved", v, sizeof v));
+    assert_string_equal(v, "yes");
+    free(r.body);
 }
 
 static void test_start_errors(void **state)
@@ -969,9 +1216,13 @@ int main(void)
         cmocka_unit_test(test_method_not_allowed),
         cmocka_unit_test(test_body_cap),
         cmocka_unit_test(test_stream_upload),
+        cmocka_unit_test(test_stream_open_parks),
         cmocka_unit_test(test_file_download),
         cmocka_unit_test(test_blocking_handler_does_not_block_pool),
         cmocka_unit_test(test_long_poll),
+        cmocka_unit_test(test_wake_by_key),
+        cmocka_unit_test(test_wake_since_decision),
+        cmocka_unit_test(test_moved_reply),
         cmocka_unit_test(test_start_errors),
         cmocka_unit_test(test_stop_with_parked_request),
         cmocka_unit_test(test_slow_and_idle_clients),
