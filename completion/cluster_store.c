@@ -212,13 +212,9 @@ int cstore_table_create(const cstore *s, zk *z, const char *table, const char *c
 int cstore_segment_get(const cstore *s, zk *z, const char *table, const char *name, segmeta *m,
                        int32_t *version, char *err, size_t errlen)
 {
-    PATH_OR_RETURN(path, CSTORE_SEGMENT, table, name);
-    uint8_t *data;
-    size_t len;
-    int rc = zk_get(z, path, &data, &len, version);
-    if (rc) return rc;
-    rc = segmeta_decode(data, len, m, err, errlen);
-    free(data);
+    zk_stat st = {.version = -1};
+    int rc = cstore_segment_stat(s, z, table, name, m, &st, err, errlen);
+    if (version && (rc == 0 || rc == SL_ECORRUPT)) *version = st.version;
     return rc;
 }
 
