@@ -88,7 +88,7 @@ struct replica {
     pthread_t *completers;
     int ncompleters;
     _Atomic bool stop;
-    metrics_family *m_divergence, *m_decisions;
+    metrics_family *m_divergence, *m_decisions, *m_downloads;
     diskstate *disk;      /* the engine's */
     sl_log_limit *lim;    /* repeated non-disk failures (download sources, a full store) */
     sl_backoff dl_backoff; /* control thread: restart downloads after a disk failure */
@@ -192,7 +192,12 @@ static void r_sleep_until(uint64_t at_ms)
 static int r_download(replica *r, httpc *h, const rtable *t, const char *segment,
                       const char *url, uint32_t expect_crc)
 {
-    return segfetch_url(h, t->et, segment, url, expect_crc, r->disk, r->lim);
+    int rc = segfetch_url(h, t->et, segment, url, expect_crc, r->disk, r->lim);
+    if (rc == 0) {
+        const char *tl[] = {t->name};
+        metrics_counter_add(metrics_counter_with(r->m_downloads, tl), 1);
+    }
+    return rc;
 }
 
 static void r_leader(replica *r, char *out, size_t cap)
@@ -925,6 +930,11 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
     r->m_decisions = metrics_family_new(o->engine.metrics, METRICS_COUNTER,
                                         "sluice_replica_completions_total",
                                         "Segment completions by the controller's decision", td, 2);
+    r->m_downloads = metrics_family_new(o->engine.metrics, METRICS_COUNTER,
+                                        "sluice_segment_downloads_total",
+                                        "Committed segments downloaded and published (DISCARD, "
+                                        "a healed divergence, a missing or rotten file)",
+                                        tl, 1);
     r->lim = sl_log_limit_new(0);
     engine_policy pol = {.ctx = r, .on_full = r_on_full, .state = r_state,
                          .on_corrupt = r_on_corrupt};
