@@ -1,6 +1,7 @@
 /* The invariant checker (see audit.h). Each check walks the model and adds what it checked and
  * what broke; none reads a clock, a file or the network. */
 #include "chaos/audit.h"
+#include "common/xalloc.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -11,8 +12,7 @@
 
 static void *audit__grow(void *arr, size_t *n, size_t size)
 {
-    arr = realloc(arr, (*n + 1) * size);
-    if (!arr) abort();
+    arr = sl_xrealloc(arr, (*n + 1) * size);
     memset((char *)arr + *n * size, 0, size);
     (*n)++;
     return arr;

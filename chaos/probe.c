@@ -20,6 +20,8 @@
 #include "consumer/pcons.h"
 #include "segment/seg_reader.h"
 #include "segment/segname.h"
+#include "common/xalloc.h"
+#include "common/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -49,13 +51,6 @@ typedef struct probe {
     metrics_registry *reg; /* pcons needs metric families for the rebuilds */
     cmetrics cm;
 } probe;
-
-static int64_t probe__now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void probe__tmp_path(probe *pr, char *buf, size_t cap)
 {
@@ -238,10 +233,10 @@ static void probe__deep(probe *pr, audit_part *p, audit_seg *s, const char *comm
     pcons_tick(pc, 0); /* an empty range is FULL at once */
     int64_t *offsets = NULL;
     size_t noff = 0, capoff = 0;
-    int64_t deadline = probe__now_ms() + 4 * (int64_t)pr->timeout_ms;
+    int64_t deadline = (int64_t)sl_clock_wall_ms() + 4 * (int64_t)pr->timeout_ms;
     const char *stop = NULL;
     while (pcons_get_state(pc) == PCONS_CONSUMING && !stop) {
-        if (probe__now_ms() > deadline) {
+        if ((int64_t)sl_clock_wall_ms() > deadline) {
             stop = "timed out reading Kafka";
             break;
         }
@@ -259,7 +254,7 @@ static void probe__deep(probe *pr, audit_part *p, audit_seg *s, const char *comm
             if (mseg_rows(pcons_segment(pc)) > before) {
                 if (noff == capoff) {
                     capoff = capoff ? capoff * 2 : 1024;
-                    if (!(offsets = realloc(offsets, capoff * sizeof *offsets))) abort();
+                    offsets = sl_xrealloc(offsets, capoff * sizeof *offsets);
                 }
                 offsets[noff++] = msg->offset;
             } else if (msg->offset < m->end_offset && msg->offset >= m->start_offset) {
@@ -520,7 +515,7 @@ static int probe__table(probe *pr, const cstore *cs, zk *z, const char *table, a
     for (size_t k = 0; k < a.nseg; k++)
         for (uint32_t i = 0; i < a.seg[k].inst.n; i++) {
             if (probe__listing_of(ls, nls, a.seg[k].inst.id[i])) continue;
-            if (!(ls = realloc(ls, (nls + 1) * sizeof *ls))) abort();
+            ls = sl_xrealloc(ls, (nls + 1) * sizeof *ls);
             memset(&ls[nls], 0, sizeof ls[nls]);
             snprintf(ls[nls].instance, sizeof ls[nls].instance, "%s", a.seg[k].inst.id[i]);
             probe__read_listing(pr, cs, z, table, &ls[nls++]);
@@ -576,7 +571,7 @@ static void probe__init(probe *pr, const probe_opts *o, audit_model *m)
     pr->h = httpc_new();
     pr->reg = metrics_new();
     cmetrics_register(&pr->cm, pr->reg);
-    m->now_ms = probe__now_ms();
+    m->now_ms = (int64_t)sl_clock_wall_ms();
     m->commit_budget_ms = o->commit_budget_ms;
 }
 
@@ -657,9 +652,9 @@ int probe_data_dir(const probe_opts *o, audit_model *m, char *err, size_t errlen
     struct dirent *de;
     while ((de = readdir(d))) {
         size_t len = strlen(de->d_name);
-        if (len < 5 || len - 4 >= SEGNAME_MAX || strcmp(de->d_name + len - 4, ".seg") != 0)
+        if (len < 5 || len - 4 >= SL_SEGNAME_MAX || strcmp(de->d_name + len - 4, ".seg") != 0)
             continue;
-        char name[SEGNAME_MAX];
+        char name[SL_SEGNAME_MAX];
         memcpy(name, de->d_name, len - 4);
         name[len - 4] = '\0';
         segname sn;

@@ -33,6 +33,8 @@
 #include "common/log.h"
 #include "common/sl_err.h"
 #include "common/urlpath.h"
+#include "common/xalloc.h"
+#include "common/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -125,29 +127,6 @@ struct httpd {
     httpd_admit *admit;  /* connection limits, eviction, header deadline (httpd_admit.c) */
 };
 
-static int64_t httpd__now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void *httpd__xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "httpd: out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return p;
-}
-
-static char *httpd__xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(httpd__xmalloc(n), s, n);
-}
-
 /* ---- responses ---- */
 
 static void httpd__resp_clear_body(httpd_resp *rp)
@@ -180,12 +159,12 @@ void httpd_resp_body(httpd_resp *rp, unsigned status, const char *ctype, const v
     rp->len = len;
     rp->borrowed = own == HTTPD_STATIC;
     if (own == HTTPD_COPY) {
-        rp->body = httpd__xmalloc(len);
+        rp->body = sl_xmalloc(len);
         if (len) memcpy(rp->body, body, len);
     } else {
         rp->body = (void *)body;
     }
-    rp->ctype = ctype ? httpd__xstrdup(ctype) : NULL;
+    rp->ctype = ctype ? sl_xstrdup(ctype) : NULL;
 }
 
 void httpd_resp_text(httpd_resp *rp, unsigned status, const char *fmt, ...)
@@ -195,7 +174,7 @@ void httpd_resp_text(httpd_resp *rp, unsigned status, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vasprintf(&s, fmt, ap);
     va_end(ap);
-    if (n < 0) abort();
+    if (n < 0) sl_xoom(strlen(fmt));
     httpd_resp_body(rp, status, "text/plain; charset=utf-8", s, (size_t)n, HTTPD_TAKE);
 }
 
@@ -208,22 +187,22 @@ void httpd_resp_fd(httpd_resp *rp, unsigned status, const char *ctype, int fd, u
     rp->fd = fd;
     rp->off = offset;
     rp->flen = len;
-    rp->ctype = ctype ? httpd__xstrdup(ctype) : NULL;
+    rp->ctype = ctype ? sl_xstrdup(ctype) : NULL;
 }
 
 int httpd_resp_header(httpd_resp *rp, const char *name, const char *value)
 {
     if (rp->nh == HTTPD_MAX_HEADERS) return SL_ELIMIT;
     if (!*name || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) return SL_EINVAL;
-    rp->hname[rp->nh] = httpd__xstrdup(name);
-    rp->hval[rp->nh] = httpd__xstrdup(value);
+    rp->hname[rp->nh] = sl_xstrdup(name);
+    rp->hval[rp->nh] = sl_xstrdup(value);
     rp->nh++;
     return 0;
 }
 
 httpd_resp *httpd_resp_new(void)
 {
-    httpd_resp *rp = httpd__xmalloc(sizeof *rp);
+    httpd_resp *rp = sl_xmalloc(sizeof *rp);
     memset(rp, 0, sizeof *rp);
     rp->fd = -1;
     return rp;
@@ -290,7 +269,7 @@ static enum MHD_Result httpd__send_error(httpd_req *req, unsigned status, const 
 /* Route the request (phase NEW). Returns the route or NULL after queueing 400/404/405. */
 static const httpd__route *httpd__route_req(httpd *h, httpd_req *req, enum MHD_Result *ret)
 {
-    req->dec = httpd__xmalloc(strlen(req->raw) + 2);
+    req->dec = sl_xmalloc(strlen(req->raw) + 2);
     int n = urlpath_split(req->raw, req->dec, req->segs);
     if (n == URLPATH_EBAD) {
         SL_WARN("httpd", "bad request path rejected method=%s", req->method);
@@ -332,7 +311,7 @@ static bool httpd__compile(httpd__route *rt, const httpd_route *src, char *err, 
         return false;
     }
     rt->r = *src;
-    rt->r.method = rt->method = httpd__xstrdup(src->method);
+    rt->r.method = rt->method = sl_xstrdup(src->method);
     rt->r.pattern = NULL; /* compiled into pat */
     return true;
 }
@@ -387,7 +366,7 @@ void httpd_get_stats(httpd *h, httpd_stats *out)
 
 static void *httpd__uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    httpd_req *req = httpd__xmalloc(sizeof *req);
+    httpd_req *req = sl_xmalloc(sizeof *req);
     memset(req, 0, sizeof *req);
     req->h = cls;
     req->conn = conn;
@@ -397,7 +376,7 @@ static void *httpd__uri_log(void *cls, const char *uri, struct MHD_Connection *c
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     req->hc = ci ? ci->socket_context : NULL;
     size_t n = uri ? strcspn(uri, "?") : 0;
-    req->raw = httpd__xmalloc(n + 1);
+    req->raw = sl_xmalloc(n + 1);
     if (n) memcpy(req->raw, uri, n);
     req->raw[n] = '\0';
     return req;
@@ -454,7 +433,7 @@ static enum MHD_Result httpd__on_headers(httpd *h, httpd_req *req)
     }
     if (rt->r.flags & HTTPD_STREAM_BODY) { /* the stream's open, which may park */
         req->phase = PH_OPEN;
-        req->first_ms = httpd__now_ms();
+        req->first_ms = sl_clock_mono_ms();
         return httpd__run(h, req);
     }
     req->phase = PH_BODY;
@@ -486,8 +465,7 @@ static enum MHD_Result httpd__on_data(httpd *h, httpd_req *req, const char *data
         while (cap < req->received + 1)
             cap *= 2;
         if (cap > r->max_body + 1) cap = (size_t)r->max_body + 1;
-        req->body = realloc(req->body, cap);
-        if (!req->body) abort();
+        req->body = sl_xrealloc(req->body, cap);
         req->body_cap = cap;
     }
     memcpy(req->body + have, data, n);
@@ -584,7 +562,7 @@ static enum MHD_Result httpd__access(void *cls, struct MHD_Connection *conn, con
     }
     if (req->phase == PH_BODY) {
         req->phase = PH_DONE;
-        req->first_ms = httpd__now_ms();
+        req->first_ms = sl_clock_mono_ms();
         if (req->over_cap) return httpd__send_error(req, 413, "body too large\n");
         if (req->stream_failed) return httpd__send(req);
     }
@@ -620,7 +598,7 @@ static void *httpd__timer_main(void *arg)
     httpd *h = arg;
     pthread_mutex_lock(&h->mu);
     while (!h->stopping) {
-        int64_t now = httpd__now_ms(), next = httpd_admit_tick(h->admit, now);
+        int64_t now = sl_clock_mono_ms(), next = httpd_admit_tick(h->admit, now);
         for (httpd_req *req = h->parked, *nx; req; req = nx) {
             nx = req->pnext;
             if (req->deadline_ms <= now)
@@ -649,13 +627,13 @@ bool httpd_req_wait_key_since(httpd_req *req, unsigned hold_ms, const char *key,
     int64_t deadline = INT64_MAX;
     if (hold_ms != HTTPD_WAIT_FOREVER) {
         deadline = req->first_ms + (int64_t)hold_ms;
-        if (httpd__now_ms() >= deadline) return false;
+        if (sl_clock_mono_ms() >= deadline) return false;
     }
     req->wait_asked = true;
     req->deadline_ms = deadline;
     req->since = since;
     free(req->wait_key);
-    req->wait_key = key ? httpd__xstrdup(key) : NULL;
+    req->wait_key = key ? sl_xstrdup(key) : NULL;
     req->wait_bucket = key ? httpd__key_bucket(key) : 0;
     return true;
 }
@@ -808,7 +786,7 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
     if (!o.timeout_s) o.timeout_s = 30;
     if (!o.header_timeout_ms) o.header_timeout_ms = HTTPD_DEFAULT_HEADER_TIMEOUT_MS;
     o.conn_limit = httpd_admit_fit_fd_limit(o.conn_limit);
-    httpd *h = httpd__xmalloc(sizeof *h);
+    httpd *h = sl_xmalloc(sizeof *h);
     memset(h, 0, sizeof *h);
     h->ctx = ctx;
     h->admit = httpd_admit_new(o.conn_limit, o.per_ip_limit, o.header_timeout_ms);
@@ -819,7 +797,7 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
     pthread_cond_init(&h->cv, &ca);
     pthread_cond_init(&h->drain_cv, &ca);
     pthread_condattr_destroy(&ca);
-    h->routes = httpd__xmalloc(nroutes * sizeof *h->routes);
+    h->routes = sl_xmalloc(nroutes * sizeof *h->routes);
     for (; h->nroutes < nroutes; h->nroutes++) {
         if (!httpd__compile(&h->routes[h->nroutes], &routes[h->nroutes], err, errlen))
             goto fail_routes;
@@ -907,8 +885,8 @@ void httpd_stop(httpd *h)
         httpd__unpark(h, h->parked);
     }
     pthread_cond_signal(&h->cv);
-    int64_t deadline = httpd__now_ms() + 2000;
-    while (h->ndraining > 0 && httpd__now_ms() < deadline) {
+    int64_t deadline = sl_clock_mono_ms() + 2000;
+    while (h->ndraining > 0 && sl_clock_mono_ms() < deadline) {
         struct timespec ts = {.tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000};
         pthread_cond_timedwait(&h->drain_cv, &h->mu, &ts);
     }

@@ -11,6 +11,8 @@
 #include "common/httpd_admit.h"
 
 #include "common/log.h"
+#include "common/clock.h"
+#include "common/xalloc.h"
 
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -57,27 +59,9 @@ struct httpd_admit {
     _Atomic uint64_t mhd_refused; /* refused by MHD's own limit (into st.refused) */
 };
 
-/* Read under a->mu by the functions that append to the waiting list, which keeps it in order. */
-static int64_t httpd_admit__now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void *httpd_admit__xcalloc(size_t n)
-{
-    void *p = calloc(1, n);
-    if (!p) {
-        fprintf(stderr, "httpd: out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return p;
-}
-
 httpd_admit *httpd_admit_new(unsigned conn_limit, unsigned per_ip_limit, int64_t header_ms)
 {
-    httpd_admit *a = httpd_admit__xcalloc(sizeof *a);
+    httpd_admit *a = sl_xcalloc(1, sizeof *a);
     pthread_mutex_init(&a->mu, NULL);
     a->conn_limit = conn_limit;
     a->per_ip_limit = per_ip_limit;
@@ -175,8 +159,9 @@ static void httpd_admit__ip_unref(httpd_admit *a, httpd_admit_ip *ip)
 
 /* ---- the waiting list ---- */
 
-/* The connection starts waiting for a request header now (at the tail). Returns true when it
- * is the only waiting one, i.e. its deadline is the earliest. @locks a->mu */
+/* The connection starts waiting for a request header now (at the tail; now is read under
+ * a->mu, which keeps the list in deadline order). Returns true when it is the only waiting
+ * one, i.e. its deadline is the earliest. @locks a->mu */
 static bool httpd_admit__wait_start(httpd_admit *a, httpd_admit_conn *hc, int64_t now)
 {
     if (hc->waiting || hc->evicted) return false;
@@ -269,21 +254,21 @@ bool httpd_admit_accept(httpd_admit *a, const struct sockaddr *addr)
 httpd_admit_conn *httpd_admit_opened(httpd_admit *a, int fd, const struct sockaddr *addr,
                                      bool *kick)
 {
-    httpd_admit_conn *hc = httpd_admit__xcalloc(sizeof *hc);
+    httpd_admit_conn *hc = sl_xcalloc(1, sizeof *hc);
     hc->fd = fd;
     uint8_t key[17];
     httpd_admit__ip_key(addr, key);
     pthread_mutex_lock(&a->mu);
     httpd_admit_ip **pp = httpd_admit__ip_slot(a, key);
     if (!*pp) {
-        *pp = httpd_admit__xcalloc(sizeof **pp);
+        *pp = sl_xcalloc(1, sizeof **pp);
         memcpy((*pp)->key, key, 17);
     }
     hc->ip = *pp;
     hc->ip->refs++;
     hc->ip->n++;
     a->nlive++;
-    *kick = httpd_admit__wait_start(a, hc, httpd_admit__now_ms());
+    *kick = httpd_admit__wait_start(a, hc, sl_clock_mono_ms());
     pthread_mutex_unlock(&a->mu);
     return hc;
 }
@@ -311,7 +296,7 @@ void httpd_admit_wait_end(httpd_admit *a, httpd_admit_conn *hc)
 bool httpd_admit_wait_start(httpd_admit *a, httpd_admit_conn *hc)
 {
     pthread_mutex_lock(&a->mu);
-    bool kick = httpd_admit__wait_start(a, hc, httpd_admit__now_ms());
+    bool kick = httpd_admit__wait_start(a, hc, sl_clock_mono_ms());
     pthread_mutex_unlock(&a->mu);
     return kick;
 }

@@ -15,9 +15,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* SL_MAX_REPLICATION under its old name, kept for callers not yet converted. */
-#define ASSIGN_MAX_REPLICAS SL_MAX_REPLICATION
-
 typedef enum assign_state {
     ASSIGN_CONSUMING = 0,
     ASSIGN_ONLINE,

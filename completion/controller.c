@@ -46,6 +46,8 @@
 #include "completion/ctl_int.h"
 #include "common/sl_err.h"
 #include "completion/rpc.h"
+#include "common/xalloc.h"
+#include "common/clock.h"
 
 #include <assert.h>
 #include <stdatomic.h>
@@ -197,9 +199,8 @@ const ctl_table *ctl__table(ctl *c, zk *z, const char *name)
             schema_free(t.schema);
             return r;
         }
-    c->tables = realloc(c->tables, (c->ntables + 1) * sizeof *c->tables);
-    ctl_table *r = malloc(sizeof *r);
-    if (!c->tables || !r) abort();
+    c->tables = sl_xrealloc(c->tables, (c->ntables + 1) * sizeof *c->tables);
+    ctl_table *r = sl_xmalloc(sizeof *r);
     *r = t;
     pthread_mutex_init(&r->rk_mu, NULL);
     c->tables[c->ntables++] = r;
@@ -238,7 +239,8 @@ static void ctl__on_leader(void *ctx, bool is_leader, const char *leader_data)
         SL_INFO("controller", "leadership instance=%s leader=%s leader_url=%s", c->o.instance_id,
                 is_leader ? "yes" : "no", leader_data ? leader_data : "-");
     if (moved && !is_leader) ctl__drop_all_fsms(c); /* a new leader may commit from here on */
-    if (moved && is_leader) atomic_store(&c->next_repair_ms, ctl__now() + c->o.repair_interval_ms);
+    if (moved && is_leader)
+        atomic_store(&c->next_repair_ms, sl_clock_wall_ms() + c->o.repair_interval_ms);
 }
 
 /* Session events (zk dispatcher thread): an expiry hands the session to the ticker. An
@@ -289,8 +291,8 @@ static void *ctl__ticker(void *arg)
 {
     ctl *c = arg;
     while (!atomic_load(&c->quit)) {
-        usleep(CTL_TICK_MS * 1000);
-        uint64_t now = ctl__now();
+        sl_clock_sleep_ms(CTL_TICK_MS);
+        uint64_t now = sl_clock_wall_ms();
         if (ctl__state(c) == CTL_EXPIRED) { /* a dead session: re-open and re-join */
             char err[256];
             SL_WARN("controller", "zookeeper session expired: reconnecting");
@@ -343,8 +345,7 @@ const httpd_route *ctl_routes(size_t *n)
 
 ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
 {
-    ctl *c = calloc(1, sizeof *c);
-    if (!c) abort();
+    ctl *c = sl_xcalloc(1, sizeof *c);
     c->o = *o;
     atomic_init(&c->state, CTL_CREATED);
     if (!(c->cs = cstore_new(o->cluster))) {
@@ -396,8 +397,7 @@ ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
 int ctl_run(ctl *c, httpd *h, const char *advertise_url, char *err, size_t errlen)
 {
     if (!ctl__set_state(c, CTL_ST(CTL_CREATED), CTL_CONNECTING, "ctl_run")) {
-        snprintf(err, errlen, "ctl_run called twice");
-        return SL_ESTATE;
+        return sl_fail(err, errlen, SL_ESTATE, "ctl_run called twice");
     }
     snprintf(c->advertise, sizeof c->advertise, "%s", advertise_url);
     c->http = h;
@@ -408,8 +408,7 @@ int ctl_run(ctl *c, httpd *h, const char *advertise_url, char *err, size_t errle
     pthread_rwlock_unlock(&c->zk_lock);
     if (rc) return rc;
     if (pthread_create(&c->ticker, NULL, ctl__ticker, c)) {
-        snprintf(err, errlen, "cannot start the ticker thread");
-        return SL_EIO;
+        return sl_fail(err, errlen, SL_EIO, "cannot start the ticker thread");
     }
     c->ticker_up = true;
     /* unless the election already reported this controller as the leader */

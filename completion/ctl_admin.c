@@ -13,6 +13,8 @@
 #include "common/jsonw.h"
 #include "common/sl_err.h"
 #include "consumer/flush.h"
+#include "common/xalloc.h"
+#include "common/clock.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -38,23 +40,20 @@ typedef struct ctl_call {
 static char *ctl__strdup(const char *s)
 {
     if (!s) return NULL;
-    char *d = strdup(s);
-    if (!d) abort();
+    char *d = sl_xstrdup(s);
     return d;
 }
 
 /* The request's captures and query (and its body when with_body). Freed with ctl__call_free. */
 static ctl_call *ctl__call_new(httpd_req *req, bool with_body)
 {
-    ctl_call *k = calloc(1, sizeof *k);
-    if (!k) abort();
+    ctl_call *k = sl_xcalloc(1, sizeof *k);
     k->table = ctl__strdup(httpd_req_param(req, "table"));
     k->segment = ctl__strdup(httpd_req_param(req, "segment"));
     k->partition = ctl__strdup(httpd_req_query(req, "partition"));
     if (with_body) {
         const char *b = httpd_req_body(req, &k->blen);
-        k->body = malloc(k->blen + 1);
-        if (!k->body) abort();
+        k->body = sl_xmalloc(k->blen + 1);
         if (k->blen) memcpy(k->body, b, k->blen);
         k->body[k->blen] = '\0';
     }
@@ -145,7 +144,7 @@ static void ctl__upload_failed(ctl *c, const char *segment, httpd_resp *resp, in
                                const char *err, unsigned status)
 {
     if (sl_err_is_disk(rc)) {
-        diskstate_fail(c->disk, "upload", segment, rc, err, ctl__now());
+        diskstate_fail(c->disk, "upload", segment, rc, err, sl_clock_wall_ms());
         status = rc == SL_ENOSPACE ? 507 : 500;
     }
     httpd_resp_text(resp, status, "%s\n", err);
@@ -194,8 +193,7 @@ int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp 
                                rc == SL_EINVAL ? 400 : 500);
             return 1;
         }
-        ctl_upload *up = malloc(sizeof *up);
-        if (!up) abort();
+        ctl_upload *up = sl_xmalloc(sizeof *up);
         *up = (ctl_upload){.kind = CTL_STATE_UPLOAD, .u = u};
         httpd_req_set_state(req, up, ctl__upload_abort);
         return 0;
@@ -224,7 +222,7 @@ static void ctl__upload_finish(ctl *c, void *arg, httpd_resp *resp)
                            rc == SL_ECORRUPT || rc == SL_ETRUNC || rc == SL_EINVAL ? 400 : 500);
         return;
     }
-    diskstate_ok(c->disk, "upload", ctl__now());
+    diskstate_ok(c->disk, "upload", sl_clock_wall_ms());
     jsonw w;
     jsonw_init(&w);
     jsonw_obj_begin(&w);
@@ -337,7 +335,7 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
     int nparts = 0;
     if (t->type == TCFG_REALTIME) {
         /* one deadline for all of Kafka: a wrong broker list answers within seconds */
-        double deadline = ctl__mono() + CTL_KAFKA_TIMEOUT_MS / 1000.0;
+        double deadline = sl_clock_mono_s() + CTL_KAFKA_TIMEOUT_MS / 1000.0;
         if (!(rk = ctl__kafka_open(t, err, sizeof err))) {
             ctl__json_error(resp, 400, err);
             goto done;
@@ -352,11 +350,10 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
             ctl__json_error(resp, rc == SL_ENOENT ? 400 : 502, err); /* 502: Kafka failed */
             goto done;
         }
-        starts = calloc((size_t)nparts, sizeof *starts);
-        if (!starts) abort();
+        starts = sl_xcalloc((size_t)nparts, sizeof *starts);
         for (int p = 0; p < nparts; p++) {
             int64_t low, high;
-            int left_ms = (int)((deadline - ctl__mono()) * 1000);
+            int left_ms = (int)((deadline - sl_clock_mono_s()) * 1000);
             if (left_ms < 1 || kmeta_watermarks(rk, t->topic, p, left_ms, &low, &high)) {
                 snprintf(err, sizeof err,
                          "offsets of %s partition %d unavailable at brokers %s within %d ms",
@@ -376,9 +373,8 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
     }
     /* everything in one multi-op: the table exists whole or not at all */
     const char *tn = t->table_name;
-    segmeta *segs = calloc(nparts ? (size_t)nparts : 1, sizeof *segs);
-    if (!segs) abort();
-    uint64_t now = ctl__now();
+    segmeta *segs = sl_xcalloc(nparts ? (size_t)nparts : 1, sizeof *segs);
+    uint64_t now = sl_clock_wall_ms();
     for (int p = 0; p < nparts; p++) {
         segmeta *m = &segs[p];
         *m = (segmeta){.partition = p,
@@ -510,8 +506,7 @@ static void ctl__segments_list(ctl *c, void *arg, httpd_resp *resp)
             return;
         }
     }
-    ctl_listed *l = calloc(n ? n : 1, sizeof *l);
-    if (!l) abort();
+    ctl_listed *l = sl_xcalloc(n ? n : 1, sizeof *l);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         segname sn;
@@ -542,8 +537,7 @@ static void ctl__segments_list(ctl *c, void *arg, httpd_resp *resp)
     ctl__get_assign(c, z, table, &a, NULL);
     /* reported states: replicas/<id> = {"<segment>":"STATE",...} */
     cstore_replica_ids(c->cs, z, table, &reps, &nreps);
-    json_t **reported = calloc(nreps ? nreps : 1, sizeof *reported);
-    if (!reported) abort();
+    json_t **reported = sl_xcalloc(nreps ? nreps : 1, sizeof *reported);
     for (size_t i = 0; i < nreps; i++)
         cstore_replica_get(c->cs, z, table, reps[i], &reported[i]);
     ctl__zk_done(c);

@@ -14,6 +14,8 @@
 #include "completion/rpc.h"
 #include "consumer/flush.h"
 #include "segment/seg_reader.h"
+#include "common/xalloc.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,8 +87,7 @@ static int ctl__high_watermark(ctl *c, const char *table, int32_t partition, int
     ctl_table *t = (ctl_table *)ctl__table(c, z, table);
     ctl__zk_done(c);
     if (!t) {
-        snprintf(why, whylen, "table %s has no usable config", table);
-        return SL_ETRANSIENT;
+        return sl_fail(why, whylen, SL_ETRANSIENT, "table %s has no usable config", table);
     }
     pthread_mutex_lock(&t->rk_mu);
     if (!t->rk) t->rk = ctl__kafka_open(t->cfg, why, whylen);
@@ -133,15 +134,14 @@ static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth
         pthread_mutex_lock(&c->mu);
         if (got) e->members = l;
         if (!ctl__member_locked(e, r->instance)) {
-            snprintf(why, whylen, "instance %s is not a replica of segment %s", r->instance,
-                     e->segment);
-            return SL_EINVAL;
+            return sl_fail(why, whylen, SL_EINVAL, "instance %s is not a replica of segment %s",
+                           r->instance, e->segment);
         }
     }
     if (r->offset < e->start_offset) {
-        snprintf(why, whylen, "offset %" PRId64 " is before the segment's start %" PRId64,
-                 r->offset, e->start_offset);
-        return SL_EINVAL;
+        return sl_fail(why, whylen, SL_EINVAL,
+                       "offset %" PRId64 " is before the segment's start %" PRId64, r->offset,
+                       e->start_offset);
     }
     if ((meth == RPC_SEGMENT_CONSUMED || meth == RPC_COMMIT_END) &&
         (r->rows < 0 || r->rows > r->offset - e->start_offset)) {
@@ -166,9 +166,9 @@ static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth
     if (rc) return rc;
     if (high > e->known_high) e->known_high = high;
     if (r->offset > e->known_high) {
-        snprintf(why, whylen, "offset %" PRId64 " is beyond partition %d's high watermark %" PRId64,
-                 r->offset, (int)e->partition, e->known_high);
-        return SL_EINVAL;
+        return sl_fail(why, whylen, SL_EINVAL,
+                       "offset %" PRId64 " is beyond partition %d's high watermark %" PRId64,
+                       r->offset, (int)e->partition, e->known_high);
     }
     return 0;
 }
@@ -181,14 +181,12 @@ static int ctl__check_file(int fd, const char *table, const rpc_req *r, const se
 {
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(why, whylen, "uploaded file unreadable: not a regular file");
-        return SL_EIO;
+        return sl_fail(why, whylen, SL_EIO, "uploaded file unreadable: not a regular file");
     }
     size_t len = (size_t)st.st_size;
     void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
     if (map == MAP_FAILED) {
-        snprintf(why, whylen, "uploaded file unreadable: mmap: %s", strerror(errno));
-        return SL_EIO;
+        return sl_fail(why, whylen, SL_EIO, "uploaded file unreadable: mmap: %s", strerror(errno));
     }
     char err[256];
     int rc = 0;
@@ -241,8 +239,7 @@ int ctl__promote_checked(ctl *c, const char *table, const rpc_req *r, const segm
     *promoted = false;
     char cpath[PATH_MAX], ppath[PATH_MAX + 32], loc[512], err[256];
     if (segstore_path(c->store, table, r->segment, cpath, sizeof cpath) != 0) {
-        snprintf(why, whylen, "no path for the uploaded file");
-        return SL_EINVAL;
+        return sl_fail(why, whylen, SL_EINVAL, "no path for the uploaded file");
     }
     snprintf(ppath, sizeof ppath, "%s.pending.%08x", cpath, (unsigned)r->crc);
     int fd = open(ppath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -254,8 +251,8 @@ int ctl__promote_checked(ctl *c, const char *table, const rpc_req *r, const segm
                      r->segment, (unsigned)r->crc);
             return SL_ENOENT;
         }
-        snprintf(why, whylen, "uploaded file unreadable: %s: %s", ppath, strerror(errno));
-        return SL_EIO;
+        return sl_fail(why, whylen, SL_EIO, "uploaded file unreadable: %s: %s", ppath,
+                       strerror(errno));
     }
     int rc = ctl__check_file(fd, table, r, m, why, whylen);
     if (rc) goto out;
@@ -286,7 +283,7 @@ static void ctl__fault(ctl *c, ctl_fault at)
     if (at == CTL_FAULT_STALL_BEFORE_MULTI) {
         SL_WARN("controller", "test fault: stalling %" PRIu64 " ms before the commit multi-op",
                 c->o.fault_stall_ms);
-        usleep((useconds_t)(c->o.fault_stall_ms * 1000));
+        sl_clock_sleep_ms((int64_t)c->o.fault_stall_ms);
         return;
     }
     SL_WARN("controller", "test fault: exiting at %s",
@@ -302,8 +299,7 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
     char url[sizeof(((segmeta *)0)->download_url)];
     if (snprintf(url, sizeof url, "%s/segments/%s/%s", c->advertise, table, r->segment) >=
         (int)sizeof url) {
-        snprintf(why, whylen, "download URL too long");
-        return SL_EINVAL;
+        return sl_fail(why, whylen, SL_EINVAL, "download URL too long");
     }
     zk *z = ctl__zk(c);
     const ctl_table *t = ctl__table(c, z, table);
@@ -341,7 +337,7 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
             snprintf(why, whylen, "assignment unreadable: %s", sluice_strerror(rc));
             goto out;
         }
-        uint64_t now = ctl__now();
+        uint64_t now = sl_clock_wall_ms();
         ctl__next_meta(t, &m, r->offset, r->rows, r->size_bytes, now, &next);
         m.status = SEGMETA_DONE;
         m.end_offset = r->offset;
@@ -371,11 +367,15 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
                     next.start_offset, next.flush_rows);
             goto out;
         }
-        if (rc == SL_ETRANSIENT || (rc == SL_ECONFLICT && failed == CSTORE_OP_ASSIGNMENT) ||
+        /* again: ZooKeeper unreachable (the next round reads whether it committed), the
+         * assignment changed under us (re-read it), or N+1 left by a commit whose outcome was
+         * unknown (the next round finds N DONE) */
+        sl_err_action act = sl_err_action_of(rc);
+        if (act == SL_ACT_RETRY || (act == SL_ACT_REFRESH && failed == CSTORE_OP_ASSIGNMENT) ||
             (rc == SL_EEXIST && failed == CSTORE_OP_NEXT && attempt == 0)) {
             SL_WARN("controller", "commit multi-op retry segment=%s rc=%s failed_op=%d", r->segment,
                     sluice_strerror(rc), failed);
-            if (rc == SL_ETRANSIENT) usleep(200000);
+            if (act == SL_ACT_RETRY) sl_clock_sleep_ms(200);
             continue;
         }
         snprintf(why, whylen, "commit multi-op failed at op %d: %s", failed, sluice_strerror(rc));
@@ -466,7 +466,7 @@ static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uin
             f = cfsm_new_committed(segment, m.end_offset, m.crc, m.download_url, m.committer,
                                    &c->o.fsm, now);
         } else {
-            const char *live[ASSIGN_MAX_REPLICAS];
+            const char *live[SL_MAX_REPLICATION];
             size_t nlive = 0;
             for (uint32_t i = 0; s && i < s->inst.n; i++)
                 if (ctl__instance_live(c, z, s->inst.id[i])) live[nlive++] = s->inst.id[i];
@@ -481,8 +481,7 @@ static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uin
         cfsm_free(f);
         return e;
     }
-    e = calloc(1, sizeof *e);
-    if (!e) abort();
+    e = sl_xcalloc(1, sizeof *e);
     snprintf(e->segment, sizeof e->segment, "%s", segment);
     snprintf(e->table, sizeof e->table, "%s", table);
     e->f = f;
@@ -493,8 +492,7 @@ static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uin
     e->members = members;
     if (c->nfsms == c->capfsms) {
         c->capfsms = c->capfsms ? c->capfsms * 2 : 64;
-        c->fsms = realloc(c->fsms, c->capfsms * sizeof *c->fsms);
-        if (!c->fsms) abort();
+        c->fsms = sl_xrealloc(c->fsms, c->capfsms * sizeof *c->fsms);
     }
     c->fsms[c->nfsms++] = e;
     return e;
@@ -513,7 +511,7 @@ void ctl__drop_all_fsms(ctl *c)
  * woken (its segment's key), after mu is dropped. */
 bool ctl__fsms_tick(ctl *c, uint64_t now)
 {
-    char(*woken)[SEGNAME_MAX] = NULL;
+    char(*woken)[SL_SEGNAME_MAX] = NULL;
     size_t nwoken = 0, capwoken = 0;
     pthread_mutex_lock(&c->mu);
     for (size_t i = 0; i < c->nfsms;) {
@@ -521,8 +519,7 @@ bool ctl__fsms_tick(ctl *c, uint64_t now)
         if (cfsm_tick(e->f, now)) {
             if (nwoken == capwoken) {
                 capwoken = capwoken ? capwoken * 2 : 16;
-                woken = realloc(woken, capwoken * sizeof *woken);
-                if (!woken) abort();
+                woken = sl_xrealloc(woken, capwoken * sizeof *woken);
             }
             memcpy(woken[nwoken++], e->segment, sizeof *woken);
         }
@@ -635,7 +632,7 @@ static int ctl__rpc_decide(ctl *c, ctl_rpc *x, bool may_block)
                   .size_bytes = r->size_bytes,
                   .location = r->location,
                   .extra_seconds = r->extra_seconds};
-    uint64_t now = ctl__now();
+    uint64_t now = sl_clock_wall_ms();
     char err[512];
     cfsm_reply fr;
     bool blocks;
@@ -685,7 +682,7 @@ static int ctl__rpc_decide(ctl *c, ctl_rpc *x, bool may_block)
             fr.status = CFSM_FAILED;
             fr.why = "leadership lost during the commit";
         } else {
-            cfsm_commit_done(e->f, rc == 0, why, ctl__now(), &fr);
+            cfsm_commit_done(e->f, rc == 0, why, sl_clock_wall_ms(), &fr);
         }
         if (rc) SL_WARN("controller", "commit failed segment=%s why=\"%s\"", r->segment, why);
     } else if (e->dead) {
@@ -732,7 +729,7 @@ static void ctl__rpc_answer(ctl *c, httpd_req *req, httpd_resp *resp, const ctl_
         metrics_counter_add(metrics_counter_with(c->m_rpcs, labels), 1);
         const char *ml[] = {rpc_method_name(x->meth)};
         metrics_histogram_observe(metrics_histogram_with(c->m_rpc_seconds, ml),
-                                  ctl__mono() - x->t0);
+                                  sl_clock_mono_s() - x->t0);
     }
     ctl__reply_rpc(resp, &x->rr);
 }
@@ -755,7 +752,7 @@ void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
         break;
     }
     if (ctl__not_running(c, resp)) return;
-    ctl_rpc x = {.t0 = ctl__mono()};
+    ctl_rpc x = {.t0 = sl_clock_mono_s()};
     if (rpc_method_parse(httpd_req_param(req, "method"), &x.meth) != 0) {
         ctl__twirp_error(resp, RPC_TWIRP_BAD_ROUTE, "no such method");
         return;
@@ -785,8 +782,7 @@ void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
         return;
     }
     if (ctl__rpc_decide(c, &x, false) == CTL__BLOCKS) {
-        job = malloc(sizeof *job);
-        if (!job) abort();
+        job = sl_xmalloc(sizeof *job);
         *job = x;
         if (!ctl__job_submit(c, req, ctl__rpc_job, job, free))
             httpd_resp_text(resp, 503, "server stopping\n");

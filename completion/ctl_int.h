@@ -58,8 +58,8 @@
  * (ctl_completion.c "input checks"): the segment's start offset, the instances the
  * assignment lists for it, and the highest offset Kafka confirmed for its partition. */
 typedef struct ctl_fsm {
-    char segment[SEGNAME_MAX];
-    char table[SEGNAME_TABLE_MAX + 1];
+    char segment[SL_SEGNAME_MAX];
+    char table[SL_IDENT_MAX + 1];
     cfsm *f;
     int refs;  /* pinned by a thread that dropped mu */
     bool dead; /* dropped from the table (leadership lost) */
@@ -73,7 +73,7 @@ typedef struct ctl_fsm {
 
 /* A table's stored config and schema, parsed once (tables are immutable). */
 typedef struct ctl_table {
-    char name[SEGNAME_TABLE_MAX + 1];
+    char name[SL_IDENT_MAX + 1];
     schema *schema;
     tcfg *cfg;
     pthread_mutex_t rk_mu; /* creates rk once */
@@ -123,21 +123,6 @@ struct ctl {
     diskstate *disk;      /* the segment store's disk, for /health and /metrics */
     sl_log_limit *loglim; /* lines a hostile client or a bad record would repeat */
 };
-
-/* Wall clock in ms (segment records, deadlines) and a monotonic clock in s (durations). */
-static inline uint64_t ctl__now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static inline double ctl__mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The controller's lifecycle (diagram, invariants and the function making each move at the
  * top of controller.c; the table in docs/protocol.md "Controller lifecycle"). */

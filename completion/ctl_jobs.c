@@ -16,6 +16,7 @@
  * must outlive the workers: ctl_shutdown stops them before httpd_stop. */
 #include "completion/ctl_int.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -98,8 +99,7 @@ int ctl__workers_start(ctl *c, char *err, size_t errlen)
 {
     for (; c->nworkers < CTL_WORKERS; c->nworkers++)
         if (pthread_create(&c->workers[c->nworkers], NULL, ctl__worker_main, c) != 0) {
-            snprintf(err, errlen, "cannot start the controller's worker threads");
-            return SL_EIO;
+            return sl_fail(err, errlen, SL_EIO, "cannot start the controller's worker threads");
         }
     return 0;
 }
@@ -125,8 +125,7 @@ void ctl__workers_stop(ctl *c)
 
 bool ctl__job_submit(ctl *c, httpd_req *req, ctl_job_fn fn, void *arg, void (*arg_free)(void *arg))
 {
-    ctl_job *j = calloc(1, sizeof *j);
-    if (!j) abort();
+    ctl_job *j = sl_xcalloc(1, sizeof *j);
     j->kind = CTL_STATE_JOB;
     j->c = c;
     j->fn = fn;
@@ -205,8 +204,7 @@ static void ctl__reply_job_run(ctl *c, void *p)
 void ctl__reply_later(ctl *c, httpd_req *req, httpd_resp *resp, ctl_reply_fn fn, void *arg,
                       void (*arg_free)(void *arg))
 {
-    ctl__reply_job *rj = calloc(1, sizeof *rj);
-    if (!rj) abort();
+    ctl__reply_job *rj = sl_xcalloc(1, sizeof *rj);
     rj->fn = fn;
     rj->arg = arg;
     rj->arg_free = arg_free;

@@ -26,6 +26,8 @@
 #include "consumer/engine.h"
 #include "consumer/pcons.h"
 #include "segment/segname.h"
+#include "common/xalloc.h"
+#include "common/clock.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -42,7 +44,7 @@
 
 /* A table this instance consumes: the engine's table, and the watch on its assignment. */
 typedef struct rtable {
-    char name[SEGNAME_TABLE_MAX + 1];
+    char name[SL_IDENT_MAX + 1];
     engine_table *et;
     uint64_t watch_id;
 } rtable;
@@ -93,13 +95,6 @@ struct replica {
     sl_log_limit *lim;    /* repeated non-disk failures (download sources, a full store) */
     sl_backoff dl_backoff; /* control thread: restart downloads after a disk failure */
 };
-
-static uint64_t r_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void r_signal(replica *r)
 {
@@ -168,7 +163,7 @@ static bool r_set_state(replica *r, rpart *rp, rsm_state to)
 {
     r_enter_ctx c = {r, rp};
     rsm_who who = {rp->t->name, rp->partition, rp->meta.segment};
-    return rsm_transition(&rp->sm, to, &who, r_now(), r_on_enter, &c);
+    return rsm_transition(&rp->sm, to, &who, sl_clock_wall_ms(), r_on_enter, &c);
 }
 
 /* A new partition's first segment: NEW -> CONSUMING, recorded. */
@@ -176,14 +171,13 @@ static void r_start_state(replica *r, rpart *rp)
 {
     r_enter_ctx c = {r, rp};
     rsm_who who = {rp->t->name, rp->partition, rp->meta.segment};
-    rsm_start(&rp->sm, &who, r_now(), r_on_enter, &c);
+    rsm_start(&rp->sm, &who, sl_clock_wall_ms(), r_on_enter, &c);
 }
 
 /* Wait until at_ms (a decision's time; now or past: no wait). */
 static void r_sleep_until(uint64_t at_ms)
 {
-    uint64_t now = r_now();
-    if (at_ms > now) usleep((useconds_t)((at_ms - now) * 1000u));
+    sl_clock_sleep_ms((int64_t)at_ms - (int64_t)sl_clock_wall_ms());
 }
 
 /* ---- files ------------------------------------------------------------------------- */
@@ -229,7 +223,7 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
     char err[256];
     int rc = cstore_assign_get(r->cs, r_zk(r), t->name, &a, NULL, err, sizeof err);
     r_zk_done(r);
-    if (rc) return rc == SL_ECORRUPT ? rc : SL_ETRANSIENT;
+    if (rc) return rc; /* ZooKeeper's error: never a disk one, so the caller gives up (O7/O10) */
     rc = SL_ENOENT;
     assign_seg *as = assign_find(&a, m->segment);
     for (uint32_t i = 0; as && rc && !sl_err_is_disk(rc) && i < as->inst.n; i++) {
@@ -295,7 +289,9 @@ static void r_refresh_leader(replica *r, const char *hint)
     free(url);
 }
 
-/* One RPC to the leader, following NOT_LEADER and finding the leader again on failures. */
+/* One RPC to the leader, following NOT_LEADER and finding the leader again on failures.
+ * Returns 0 (a reply in *rs), the error of a request that cannot succeed (sl_err_action_of:
+ * PERMANENT, e.g. refused as malformed), or SL_ETRANSIENT after three failed attempts. */
 static int r_rpc(replica *r, httpc *h, rpc_method m, const rpc_req *rq, rpc_resp *rs)
 {
     for (int attempt = 0; attempt < 3 && !atomic_load(&r->stop); attempt++) {
@@ -305,7 +301,7 @@ static int r_rpc(replica *r, httpc *h, rpc_method m, const rpc_req *rq, rpc_resp
             r_refresh_leader(r, NULL);
             r_leader(r, url, sizeof url);
             if (!url[0]) {
-                usleep(500000);
+                sl_clock_sleep_ms(500);
                 continue;
             }
         }
@@ -316,8 +312,10 @@ static int r_rpc(replica *r, httpc *h, rpc_method m, const rpc_req *rq, rpc_resp
         }
         if (rc == 0) return 0;
         SL_WARN("replica", "rpc %s failed: %s", rpc_method_name(m), rs->message);
+        sl_err_action act = sl_err_action_of(rc);
+        if (act == SL_ACT_PERMANENT) return rc;
         r_refresh_leader(r, NULL);
-        usleep(500000);
+        if (act == SL_ACT_RETRY) sl_clock_sleep_ms(500); /* REFRESH: the new leader at once */
     }
     return SL_ETRANSIENT;
 }
@@ -355,15 +353,8 @@ static void *r_lease_main(void *arg)
     int32_t left = l->budget_s > 0 ? l->budget_s : REPLICA_EXTEND_S;
     pthread_mutex_lock(&l->mu);
     while (!l->done) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t wait_ms = (int64_t)left * 900; /* 90% of what is left */
-        ts.tv_sec += wait_ms / 1000;
-        ts.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        /* wake at 90% of what is left */
+        struct timespec ts = sl_clock_ts((int64_t)sl_clock_wall_ms() + (int64_t)left * 900);
         if (pthread_cond_timedwait(&l->cv, &l->mu, &ts) == 0 || l->done) continue;
         pthread_mutex_unlock(&l->mu);
         rpc_req rq = l->rq;
@@ -391,15 +382,14 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
 {
     uint32_t crc;
     uint64_t size;
-    struct timespec t0, t1;
     r_lease lease = {.r = r, .rq = *rq, .budget_s = budget_s};
     pthread_mutex_init(&lease.mu, NULL);
     pthread_cond_init(&lease.cv, NULL);
     pthread_t lt;
     bool lease_on = pthread_create(&lt, NULL, r_lease_main, &lease) == 0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = sl_clock_mono_ms();
     int rc = r_build(r, rp, &crc, &size);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t t1 = sl_clock_mono_ms();
     if (lease_on) {
         pthread_mutex_lock(&lease.mu);
         lease.done = true;
@@ -409,7 +399,7 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
     }
     pthread_mutex_destroy(&lease.mu);
     pthread_cond_destroy(&lease.cv);
-    rq->build_millis = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    rq->build_millis = t1 - t0;
     if (rc) {
         /* build_millis > 0 in StoppedConsuming makes the controller halve the threshold:
          * only rows that cannot be built may do that, never a full or failing disk */
@@ -425,10 +415,9 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
     snprintf(url, sizeof url, "%s/segments/%s/%s", leader, rp->t->name, rp->meta.segment);
     httpc_resp ur;
     httpc_resp_init(&ur, 1 << 16);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = sl_clock_mono_ms();
     rc = httpc_put_file(h, url, rp->built_path, 300000, &ur);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    long upload_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    long upload_ms = (long)(sl_clock_mono_ms() - t0);
     bool uploaded = rc == 0 && ur.status == 200;
     bool store_full = rc == 0 && ur.status == 507; /* Insufficient Storage */
     if (store_full)
@@ -488,9 +477,9 @@ static int r_discard(replica *r, httpc *h, rpart *rp)
     int rc = cstore_segment_get(r->cs, r_zk(r), rp->t->name, rp->meta.segment, &m, NULL, err,
                                 sizeof err);
     r_zk_done(r);
-    if (rc && rc != SL_ECORRUPT) return SL_ETRANSIENT;
-    if (rc == 0 && m.status == SEGMETA_IN_PROGRESS) rc = SL_ESTATE;
-    return rc ? rc : r_fetch_committed(r, h, rp->t, &m);
+    if (rc) return rc; /* as in r_fetch_committed */
+    if (m.status == SEGMETA_IN_PROGRESS) return SL_ESTATE;
+    return r_fetch_committed(r, h, rp->t, &m);
 }
 
 static void r_decision(replica *r, const rpart *rp, const char *d)
@@ -505,7 +494,7 @@ static void r_decision(replica *r, const rpart *rp, const char *d)
  * meanwhile). Returns when it is due. */
 static uint64_t r_disk_retry(replica *r, rpart *rp, int rc)
 {
-    uint64_t now = r_now();
+    uint64_t now = sl_clock_wall_ms();
     uint64_t due = rsm_backoff(&rp->disk_backoff, now);
     bool local = diskstate_get(r->disk) != DISKSTATE_OK; /* else the controller's store */
     pthread_mutex_lock(&r->mu);
@@ -539,7 +528,7 @@ static uint64_t r_complete(replica *r, httpc *h, rpart *rp)
         rq.memory_bytes = (int64_t)mseg_memory_bytes(pcons_segment(rp->p));
         bool replied = r_rpc(r, h, RPC_SEGMENT_CONSUMED, &rq, &rs) == 0;
         rsm_step st = rsm_on_reply(replied, replied ? rs.status : RPC_STATUS_UNSPECIFIED,
-                                   replied ? rs.offset : -1, rq.offset, r_now());
+                                   replied ? rs.offset : -1, rq.offset, sl_clock_wall_ms());
         int rc;
         switch (st.act) {
         case RSM_DO_CATCH_UP: {
@@ -596,8 +585,7 @@ static void r_enqueue(replica *r, rpart *rp, uint64_t due_ms)
     if (!due_ms) rp->job_disk_wait = false;
     if (r->njobs == r->capjobs) {
         r->capjobs = r->capjobs ? r->capjobs * 2 : 16;
-        r->jobs = realloc(r->jobs, r->capjobs * sizeof *r->jobs);
-        if (!r->jobs) abort();
+        r->jobs = sl_xrealloc(r->jobs, r->capjobs * sizeof *r->jobs);
     }
     rp->job_due_ms = due_ms;
     r->jobs[r->njobs++] = rp;
@@ -613,7 +601,7 @@ static void *r_completer(void *arg)
     while (!atomic_load(&r->stop)) {
         /* the first job that is due, in queue order; else sleep until the earliest one (at
          * most 1 s while a job waits for the local disk, whose recovery nothing signals) */
-        uint64_t now = r_now(), wake = UINT64_MAX;
+        uint64_t now = sl_clock_wall_ms(), wake = UINT64_MAX;
         size_t pick = r->njobs;
         bool disk_ok = diskstate_get(r->disk) == DISKSTATE_OK;
         for (size_t i = 0; i < r->njobs && pick == r->njobs; i++) {
@@ -707,13 +695,11 @@ static rtable *r_table(replica *r, const char *name)
         SL_ERROR("replica", "table %s: %s", name, err);
         return NULL;
     }
-    rtable *t = calloc(1, sizeof *t);
-    if (!t) abort();
+    rtable *t = sl_xcalloc(1, sizeof *t);
     snprintf(t->name, sizeof t->name, "%s", name);
     t->et = et;
     cstore_watch_assignment(r->cs, r->z, name, r_watch_cb, r, &t->watch_id);
-    r->tables = realloc(r->tables, (r->ntables + 1) * sizeof *r->tables);
-    if (!r->tables) abort();
+    r->tables = sl_xrealloc(r->tables, (r->ntables + 1) * sizeof *r->tables);
     r->tables[r->ntables++] = t;
     SL_INFO("replica", "table %s: watching its assignment", name);
     return t;
@@ -745,13 +731,14 @@ static void r_ensure_file(replica *r, httpc *h, rtable *t, const char *segment, 
         return;
     uint32_t crc;
     bool ok = have && segfetch_file_crc(path, &crc) == 0 && crc == m.crc;
-    if (!ok && !sl_backoff_due(&r->dl_backoff, r_now())) return; /* the disk failed: later */
+    if (!ok && !sl_backoff_due(&r->dl_backoff, sl_clock_wall_ms()))
+        return; /* the disk failed: later */
     if (have && !ok) SL_WARN("replica", "local file of %s has the wrong CRC: replacing it", segment);
     if (!ok) {
         int frc = r_fetch_committed(r, h, t, &m);
         ok = frc == 0;
         if (sl_err_is_disk(frc)) /* one backoff for the whole disk, not one per segment */
-            sl_backoff_fail(&r->dl_backoff, r_now(), 0, 0);
+            sl_backoff_fail(&r->dl_backoff, sl_clock_wall_ms(), 0, 0);
         else if (ok)
             sl_backoff_reset(&r->dl_backoff);
     }
@@ -782,7 +769,8 @@ static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool 
         if (!consuming) continue;
         rpart *rp = r_part(r, t, (int32_t)p);
         /* already on it, or still completing the previous segment (rsm S1..S4) */
-        if (rp && !rsm_may_start(&rp->sm, strcmp(rp->meta.segment, consuming) == 0, r_now()))
+        if (rp &&
+            !rsm_may_start(&rp->sm, strcmp(rp->meta.segment, consuming) == 0, sl_clock_wall_ms()))
             continue;
         segmeta m;
         if (cstore_segment_get(r->cs, r->z, t->name, consuming, &m, NULL, err, sizeof err) ||
@@ -847,9 +835,7 @@ static void *r_control(void *arg)
     while (!atomic_load(&r->stop)) {
         pthread_mutex_lock(&r->mu);
         if (!r->dirty) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 1;
+            struct timespec ts = sl_clock_ts((int64_t)sl_clock_wall_ms() + 1000);
             pthread_cond_timedwait(&r->cv, &r->mu, &ts);
         }
         r->dirty = false;
@@ -909,8 +895,7 @@ static const char *r_state(void *ctx, const engine_part *ep, bool *error)
 
 replica *replica_start(const replica_opts *o, char *err, size_t errlen)
 {
-    replica *r = calloc(1, sizeof *r);
-    if (!r) abort();
+    replica *r = sl_xcalloc(1, sizeof *r);
     r->o = *o;
     if (!(r->cs = cstore_new(o->cluster))) {
         snprintf(err, errlen, "cluster name too long for a ZooKeeper path");
@@ -946,8 +931,7 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
     if (!(r->z = zk_open(o->zk_connect, o->zk_session_timeout_ms, &zo, err, errlen))) goto fail;
     if (r_register(r, err, errlen)) goto fail;
     r->ncompleters = o->completion_threads > 0 ? o->completion_threads : 2;
-    r->completers = calloc((size_t)r->ncompleters, sizeof *r->completers);
-    if (!r->completers) abort();
+    r->completers = sl_xcalloc((size_t)r->ncompleters, sizeof *r->completers);
     r->dirty = true;
     for (int i = 0; i < r->ncompleters; i++) {
         int prc = pthread_create(&r->completers[i], NULL, r_completer, r);

@@ -159,7 +159,10 @@ rsm_step rsm_on_result(rsm_state doing, int rc)
     rsm_step error = {.next = RSM_ERROR, .act = RSM_DO_DONE, .stopped = true,
                       .reset_backoff = true, .row = row[2]};
     if (doing == RSM_COMMITTING) {
-        if (rc == SL_ECONFLICT || rc == SL_ETRANSIENT) /* O2: refused or unreachable */
+        /* O2: refused (a REFRESH code), or the controller unreachable or slow; a local
+         * resource (disk, memory) that would fail again is O4 */
+        sl_err_action act = sl_err_action_of(rc);
+        if (act == SL_ACT_REFRESH || rc == SL_ETRANSIENT || rc == SL_ETIMEDOUT)
             return rsm__report(row[1], 0);
         if (sl_err_is_deterministic(rc)) return error; /* O3 */
         /* O4: the disk (here, or the controller's store) failed, not the rows: give the commit

@@ -1,5 +1,6 @@
 /* Segment downloads (see segfetch.h). */
 #include "completion/segfetch.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/sl_err.h"
 #include "segment/seg_reader.h"
@@ -8,6 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,13 +17,6 @@
 
 #define SEGFETCH_MAX_BYTES (4ull << 30) /* no segment is larger (seg_format.h) */
 #define SEGFETCH_TIMEOUT_MS 60000
-
-static uint64_t segfetch__now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* The class of a local file failure (errno e): the table directory exists, so a missing one is
  * an I/O error here, not a missing segment. */
@@ -45,12 +40,17 @@ int segfetch_file_crc(const char *path, uint32_t *crc)
 int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url,
                  uint32_t expect_crc, diskstate *disk, sl_log_limit *lim)
 {
-    char tmp[PATH_MAX], why[HTTPC_ERROR_MAX + 64] = "";
-    if (!engine_seg_path(t, segment, ".download", tmp)) return SL_EINVAL;
+    /* a download file of its own: two threads may fetch the same segment at once (a KEEP
+     * healing a divergence while the reconcile finds the file missing), and one must never
+     * truncate the file the other is verifying through a mapping (SIGBUS) */
+    static atomic_uint_fast64_t seq;
+    char tmp[PATH_MAX], suffix[40], why[HTTPC_ERROR_MAX + 64] = "";
+    snprintf(suffix, sizeof suffix, ".download.%" PRIuFAST64, atomic_fetch_add(&seq, 1));
+    if (!engine_seg_path(t, segment, suffix, tmp)) return SL_EINVAL;
     httpc_resp resp;
     httpc_resp_init(&resp, 4096);
     int rc;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         int e = errno;
         rc = segfetch__file_err(e);
@@ -81,13 +81,13 @@ int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url
     if (rc) {
         unlink(tmp);
         if (sl_err_is_disk(rc))
-            diskstate_fail(disk, "download", segment, rc, why, segfetch__now_ms());
+            diskstate_fail(disk, "download", segment, rc, why, sl_clock_wall_ms());
         else /* one line per kind and interval: a retry loop over sources stays quiet */
             SL_LOG_LIMITED(lim, "download.failed", SL_LOG_WARN, "replica",
                            "download failed segment=%s url=%s err=\"%s\" why=\"%s\"", segment,
                            url, sluice_strerror(rc), why);
     } else {
-        diskstate_ok(disk, "download", segfetch__now_ms());
+        diskstate_ok(disk, "download", sl_clock_wall_ms());
         SL_INFO("replica", "downloaded segment=%s url=%s crc=%" PRIu32, segment, url, crc);
     }
     return rc;

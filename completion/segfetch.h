@@ -1,9 +1,9 @@
 /* Segment downloads: a committed segment fetched over HTTP into a replica's table directory.
  *
- * The file is written to `<segment>.seg.download`, fsync-ed, verified (the full check of
- * `sluice segment verify`) and published as `<segment>.seg` only when its CRC-32C is the
- * committed one, so a published file is always whole and always the committed bytes. Where to
- * download from (the segment store, the leader, the peers) is the caller's choice
+ * The file is written to `<segment>.seg.download.<n>` (one per call), fsync-ed, verified (the
+ * full check of `sluice segment verify`) and published as `<segment>.seg` only when its CRC-32C
+ * is the committed one, so a published file is always whole and always the committed bytes.
+ * Where to download from (the segment store, the leader, the peers) is the caller's choice
  * (completion/replica.c); this module knows only how.
  *
  * Threads: any; concurrent downloads of different segments are fine. */

@@ -253,7 +253,7 @@ int zk_exists(zk *z, const char *path, int32_t *version)
 
 int zk_get(zk *z, const char *path, uint8_t **data, size_t *len, int32_t *version)
 {
-    zk_stat st;
+    zk_stat st = {0};
     int rc = zk_get_stat(z, path, data, len, &st);
     if (rc == 0 && version) *version = st.version;
     return rc;

@@ -16,6 +16,8 @@
 #include "consumer/kmeta.h"
 #include "common/log.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -84,13 +86,6 @@ struct cpool {
     size_t nowners, capowners;
 };
 
-static uint64_t cpool__now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* ---- partition table (worker thread only) ----------------------------------------- */
 
 static cpool__part *cpool__find(cpool_worker *w, const char *topic, int32_t partition)
@@ -118,13 +113,11 @@ static cpool__part *cpool__part_add(cpool_worker *w, const char *topic, pcons *p
 {
     if (w->nparts == w->capparts) {
         w->capparts = w->capparts ? w->capparts * 2 : 8;
-        w->parts = realloc(w->parts, w->capparts * sizeof *w->parts);
-        if (!w->parts) abort();
+        w->parts = sl_xrealloc(w->parts, w->capparts * sizeof *w->parts);
     }
     cpool__part *pt = &w->parts[w->nparts++];
     pt->p = p;
-    pt->topic = strdup(topic);
-    if (!pt->topic) abort();
+    pt->topic = sl_xstrdup(topic);
     pt->partition = pcons_partition(p);
     pt->held = false;
     cpool *c = w->c;
@@ -132,8 +125,7 @@ static cpool__part *cpool__part_add(cpool_worker *w, const char *topic, pcons *p
         pthread_mutex_lock(&c->owners_mu);
         if (c->nowners == c->capowners) {
             c->capowners = c->capowners ? c->capowners * 2 : 8;
-            c->owners = realloc(c->owners, c->capowners * sizeof *c->owners);
-            if (!c->owners) abort();
+            c->owners = sl_xrealloc(c->owners, c->capowners * sizeof *c->owners);
         }
         c->owners[c->nowners++] = (cpool__owner_ent){p, w->idx};
         pthread_mutex_unlock(&c->owners_mu);
@@ -382,7 +374,7 @@ static int cpool__submit(cpool_worker *w, cpool__cmd *cmd)
 
 static void cpool__tick(cpool_worker *w)
 {
-    uint64_t now = cpool__now_ms();
+    uint64_t now = sl_clock_wall_ms();
     for (size_t i = 0; i < w->nparts; i++) {
         cpool__part *pt = &w->parts[i];
         int64_t low, high;
@@ -399,8 +391,7 @@ static void cpool__tick(cpool_worker *w)
 static void *cpool__worker_main(void *arg)
 {
     cpool_worker *w = arg;
-    rd_kafka_message_t **msgs = malloc(CPOOL_BATCH * sizeof *msgs);
-    if (!msgs) abort();
+    rd_kafka_message_t **msgs = sl_xmalloc(CPOOL_BATCH * sizeof *msgs);
     int tick_ms = (int)(w->c->o.tick_ms ? w->c->o.tick_ms : 100);
     uint64_t last_tick = 0;
     while (!atomic_load(&w->c->stop)) {
@@ -416,7 +407,7 @@ static void *cpool__worker_main(void *arg)
             }
             rd_kafka_message_destroy(m);
         }
-        uint64_t now = cpool__now_ms();
+        uint64_t now = sl_clock_wall_ms();
         if (now - last_tick >= (uint64_t)tick_ms) {
             last_tick = now;
             cpool__tick(w);
@@ -437,8 +428,7 @@ static int cpool__set(rd_kafka_conf_t *conf, const char *k, const char *v, char 
 {
     char e[256];
     if (rd_kafka_conf_set(conf, k, v, e, sizeof e) != RD_KAFKA_CONF_OK) {
-        snprintf(err, errlen, "kafka.%s: %s", k, e);
-        return SL_EINVAL;
+        return sl_fail(err, errlen, SL_EINVAL, "kafka.%s: %s", k, e);
     }
     return 0;
 }
@@ -540,14 +530,12 @@ int cpool_check_props(const cpool_prop *props, size_t nprops, size_t *bad, char 
 
 cpool *cpool_new(const cpool_opts *o, const cpool_handler *h, char *err, size_t errlen)
 {
-    cpool *c = calloc(1, sizeof *c);
-    if (!c) abort();
+    cpool *c = sl_xcalloc(1, sizeof *c);
     c->o = *o;
     c->h = *h;
     pthread_mutex_init(&c->owners_mu, NULL);
     c->n = o->workers > 0 ? o->workers : 1;
-    c->w = calloc((size_t)c->n, sizeof *c->w);
-    if (!c->w) abort();
+    c->w = sl_xcalloc((size_t)c->n, sizeof *c->w);
     int started = 0;
     for (int i = 0; i < c->n; i++) {
         cpool_worker *w = &c->w[i];

@@ -13,6 +13,8 @@
 #include "consumer/mseg.h"
 #include "segment/seg_reader.h"
 #include "segment/segname.h"
+#include "common/xalloc.h"
+#include "common/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -63,13 +65,6 @@ struct engine {
     bool stopping;
     metrics_family *m_scrubbed, *m_corrupt;
 };
-
-static uint64_t engine__now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* ---- the pools' handlers (workers) ----------------------------------------------------- */
 
@@ -146,13 +141,12 @@ static int engine__mkdirs(const char *path, char *err, size_t errlen)
     if (mkdir(tmp, 0755) != 0 && errno != EEXIST) goto fail;
     return 0;
 fail:
-    snprintf(err, errlen, "data.dir: cannot create %s: %s", tmp, strerror(errno));
-    return SL_EIO;
+    return sl_fail(err, errlen, SL_EIO, "data.dir: cannot create %s: %s", tmp, strerror(errno));
 }
 
 /* Remove what an earlier process left half-done: a publish interrupted by a crash
  * (`<name>.seg.tmp.<rand>`), a local build or a download not yet published (`.seg.build`,
- * `.seg.download`, and their temporaries). Only `<name>.seg` is ever published. */
+ * `.seg.download.<n>`, and their temporaries). Only `<name>.seg` is ever published. */
 static void engine__clean_temps(const engine *e, const char *dir)
 {
     DIR *d = opendir(dir);
@@ -181,8 +175,7 @@ static void engine__table_free(engine_table *t)
 engine_table *engine_table_add(engine *e, const schema *s, const tcfg *cfg, bool owned,
                                const char *group_id, char *err, size_t errlen)
 {
-    engine_table *t = calloc(1, sizeof *t);
-    if (!t) abort();
+    engine_table *t = sl_xcalloc(1, sizeof *t);
     t->e = e;
     t->schema = s;
     t->cfg = cfg;
@@ -206,8 +199,7 @@ engine_table *engine_table_add(engine *e, const schema *s, const tcfg *cfg, bool
     /* librdkafka properties: the table's stream consumer props (group.id is the pool's own
      * option), then the sidecar's kafka.* */
     size_t nprops = cfg->nprops + e->o.nprops;
-    cpool_prop *props = calloc(nprops ? nprops : 1, sizeof *props);
-    if (!props) abort();
+    cpool_prop *props = sl_xcalloc(nprops ? nprops : 1, sizeof *props);
     size_t k = 0;
     for (uint32_t i = 0; i < cfg->nprops; i++)
         if (strcmp(cfg->props[i].key, "group.id") != 0)
@@ -229,8 +221,7 @@ engine_table *engine_table_add(engine *e, const schema *s, const tcfg *cfg, bool
     free(props); /* cpool_new copied the settings into its handles */
     if (!t->pool) goto fail;
     pthread_mutex_lock(&e->mu);
-    e->tables = realloc(e->tables, (e->ntables + 1) * sizeof *e->tables);
-    if (!e->tables) abort();
+    e->tables = sl_xrealloc(e->tables, (e->ntables + 1) * sizeof *e->tables);
     e->tables[e->ntables++] = t;
     pthread_mutex_unlock(&e->mu);
     return t;
@@ -269,16 +260,15 @@ int engine_table_watermarks(engine_table *t, int32_t partition, int64_t *low, in
 
 engine_part *engine_part_add(engine *e, engine_table *t, int32_t partition, size_t ctx_size)
 {
-    engine_part *ep = calloc(1, sizeof *ep);
-    if (!ep || !(ep->ctx = calloc(1, ctx_size ? ctx_size : 1))) abort();
+    engine_part *ep = sl_xcalloc(1, sizeof *ep);
+    ep->ctx = sl_xcalloc(1, ctx_size);
     ep->t = t;
     ep->partition = partition;
     ep->p = pcons_new(&t->pt, partition);
     pthread_mutex_lock(&e->mu);
     if (e->nparts == e->capparts) {
         e->capparts = e->capparts ? e->capparts * 2 : 16;
-        e->parts = realloc(e->parts, e->capparts * sizeof *e->parts);
-        if (!e->parts) abort();
+        e->parts = sl_xrealloc(e->parts, e->capparts * sizeof *e->parts);
     }
     e->parts[e->nparts++] = ep;
     pthread_mutex_unlock(&e->mu);
@@ -338,23 +328,21 @@ int engine_build(engine *e, engine_part *ep, const char *suffix, engine_built *o
     }
     const mseg *m = pcons_segment(p);
     out->rows = mseg_rows(m);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = sl_clock_mono_s();
     int rc = mseg_build_file(m, ep->t->cfg->time_column, &meta, out->path, &out->crc,
                              &out->size, err, sizeof err);
-    if (e->o.build_delay_ms) usleep((useconds_t)(e->o.build_delay_ms * 1000)); /* test knob */
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    out->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    sl_clock_sleep_ms((int64_t)e->o.build_delay_ms); /* test knob */
+    out->seconds = sl_clock_mono_s() - t0;
     if (rc != 0) {
         metrics_counter_add(metrics_counter_with(e->cm.build_fail, tp), 1);
         if (sl_err_is_deterministic(rc)) /* the rows: a retry fails alike */
             SL_ERROR(e->o.log_tag, "segment build failed table=%s partition=%d segment=%s err=%s",
                      table, (int)ep->partition, meta.name, err);
         else /* the disk: the rows stay in memory until it is usable again */
-            diskstate_fail(e->disk, "build", meta.name, rc, err, engine__now_ms());
+            diskstate_fail(e->disk, "build", meta.name, rc, err, sl_clock_wall_ms());
         return rc;
     }
-    diskstate_ok(e->disk, "build", engine__now_ms());
+    diskstate_ok(e->disk, "build", sl_clock_wall_ms());
     metrics_counter_add(metrics_counter_with(e->cm.builds, tp), 1);
     metrics_histogram_observe(metrics_histogram_with(e->cm.build_seconds, tp), out->seconds);
     return 0;
@@ -434,18 +422,18 @@ static char **engine__published(const engine_table *t, size_t *count)
     struct dirent *de;
     while (d && (de = readdir(d))) {
         size_t len = strlen(de->d_name);
-        if (len < 5 || len - 4 >= SEGNAME_MAX || strcmp(de->d_name + len - 4, ".seg") != 0)
+        if (len < 5 || len - 4 >= SL_SEGNAME_MAX || strcmp(de->d_name + len - 4, ".seg") != 0)
             continue;
-        char name[SEGNAME_MAX];
+        char name[SL_SEGNAME_MAX];
         memcpy(name, de->d_name, len - 4);
         name[len - 4] = '\0';
         segname sn;
         if (segname_parse(name, &sn) != 0 || strcmp(sn.table, table) != 0) continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
-            if (!(names = realloc(names, cap * sizeof *names))) abort();
+            names = sl_xrealloc(names, cap * sizeof *names);
         }
-        if (!(names[n++] = strdup(name))) abort();
+        names[n++] = sl_xstrdup(name);
     }
     if (d) closedir(d);
     if (n) qsort(names, n, sizeof *names, engine__name_cmp);
@@ -536,14 +524,7 @@ static bool engine__scrub_wait(engine *e, uint64_t ms)
 {
     pthread_mutex_lock(&e->smu);
     if (ms && !e->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += (time_t)(ms / 1000);
-        ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = sl_clock_ts((int64_t)(sl_clock_wall_ms() + ms));
         while (!e->stopping && pthread_cond_timedwait(&e->scv, &e->smu, &ts) == 0) {}
     }
     bool stop = e->stopping;
@@ -611,8 +592,7 @@ static void *engine__scrub_main(void *arg)
 
 engine *engine_new(const engine_opts *o, const engine_policy *pol, char *err, size_t errlen)
 {
-    engine *e = calloc(1, sizeof *e);
-    if (!e) abort();
+    engine *e = sl_xcalloc(1, sizeof *e);
     e->o = *o;
     if (!e->o.log_tag) e->o.log_tag = "engine";
     e->pol = *pol;

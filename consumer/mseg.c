@@ -16,6 +16,7 @@
  * touches; ids are dense and in first-seen order (the builder sorts them). */
 #include "consumer/mseg.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <jemalloc/jemalloc.h>
 #include <stdatomic.h>
@@ -91,17 +92,13 @@ static void *mseg__alloc_bytes(mseg *m, size_t n)
 {
     void *p;
 #ifdef SLUICE_SANITIZE
-    mseg__alloc *a = malloc(sizeof *a + n);
-    if (!a) abort();
+    mseg__alloc *a = sl_xmalloc(sizeof *a + n);
     a->next = m->allocs;
     m->allocs = a;
     p = a + 1;
 #else
     p = mallocx(n ? n : 1, MALLOCX_ARENA(m->arena) | MALLOCX_TCACHE_NONE);
-    if (!p) {
-        fprintf(stderr, "sluice: out of memory allocating %zu bytes\n", n);
-        abort();
-    }
+    if (!p) sl_xoom(n);
 #endif
     atomic_fetch_add_explicit(&m->mem, n, memory_order_relaxed);
     return p;
@@ -411,8 +408,7 @@ static void mseg__set_null(mseg *m, mseg__col *c, uint64_t row)
 
 mseg *mseg_new(const schema *s, const bool *no_dictionary)
 {
-    mseg *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    mseg *m = sl_xcalloc(1, sizeof *m);
     m->schema = s;
 #ifndef SLUICE_SANITIZE
     size_t sz = sizeof m->arena;
@@ -427,7 +423,7 @@ mseg *mseg_new(const schema *s, const bool *no_dictionary)
         memset(c, 0, sizeof *c);
         c->field = &s->fields[i];
         c->dict = !(no_dictionary && no_dictionary[i]);
-        c->var = schema_type_width(c->field->type) == 0;
+        c->var = schema_type_is_var(c->field->type);
         c->width = c->var ? (uint32_t)sizeof(seg_bytes) : schema_type_width(c->field->type);
         mseg__cvec_init(&c->vals, c->dict ? 1 : c->width);
         if (c->dict) c->vals.tag = SEG_SRC_ID_U8;
@@ -499,8 +495,7 @@ int mseg_build_file(const mseg *m, const char *time_column, const seg_meta_in *m
                     const char *path, uint32_t *crc, uint64_t *size, char *err, size_t errlen)
 {
     seg_src src;
-    seg_src_col *cols = calloc(m->schema->nfields ? m->schema->nfields : 1, sizeof *cols);
-    if (!cols) abort();
+    seg_src_col *cols = sl_xcalloc(m->schema->nfields ? m->schema->nfields : 1, sizeof *cols);
     mseg_src(m, &src, cols);
     src.time_column = time_column;
     int rc = seg_build_file(&src, meta, path, crc, size, err, errlen);

@@ -13,6 +13,8 @@
 #include "consumer/pcons.h"
 #include "segment/seg_reader.h"
 #include "segment/segname.h"
+#include "common/xalloc.h"
+#include "common/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -46,18 +48,11 @@ struct standalone {
     bool highlevel;
 };
 
-static uint64_t sa_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* ---- checkpoint: the published files ------------------------------------------------ */
 
 /* One published file of a partition, as its name and its own metadata describe it. */
 typedef struct sa_file {
-    char name[SEGNAME_MAX]; /* file name without ".seg" */
+    char name[SL_SEGNAME_MAX]; /* file name without ".seg" */
     int64_t seq;            /* the sequence in the name */
     int64_t start, end;     /* the file's offsets [start, end) (valid when why is empty) */
     uint64_t rows, size;
@@ -80,9 +75,9 @@ static sa_file *sa_list(const engine_table *t, int32_t partition, size_t *count)
     struct dirent *e;
     while (d && (e = readdir(d))) {
         size_t len = strlen(e->d_name);
-        if (len < 5 || len - 4 >= SEGNAME_MAX || strcmp(e->d_name + len - 4, ".seg") != 0)
+        if (len < 5 || len - 4 >= SL_SEGNAME_MAX || strcmp(e->d_name + len - 4, ".seg") != 0)
             continue;
-        char name[SEGNAME_MAX];
+        char name[SL_SEGNAME_MAX];
         memcpy(name, e->d_name, len - 4);
         name[len - 4] = '\0';
         segname sn;
@@ -91,8 +86,7 @@ static sa_file *sa_list(const engine_table *t, int32_t partition, size_t *count)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            f = realloc(f, cap * sizeof *f);
-            if (!f) abort();
+            f = sl_xrealloc(f, cap * sizeof *f);
         }
         memset(&f[n], 0, sizeof f[n]);
         memcpy(f[n].name, name, len - 3);
@@ -131,7 +125,7 @@ static void sa_inspect(const engine_table *t, int32_t partition, sa_file *f)
         snprintf(f->why, sizeof f->why,
                  "misnamed: the file holds segment %.*s (table %.*s, partition %d, sequence "
                  "%" PRId64 ")",
-                 SEGNAME_MAX, seg_reader_name(r), SEGNAME_TABLE_MAX, seg_reader_table(r),
+                 SL_SEGNAME_MAX, seg_reader_name(r), SL_IDENT_MAX, seg_reader_table(r),
                  (int)seg_reader_partition(r), seg_reader_sequence(r));
     else if (f->start < 0 || f->end < f->start)
         snprintf(f->why, sizeof f->why, "offsets [%" PRId64 ", %" PRId64 ") are not a range",
@@ -175,7 +169,7 @@ static int sa_resume_point(const engine_table *t, int32_t partition, int64_t *ne
                 continue;
             }
         } else {
-            snprintf(f[i].why, sizeof f[i].why, "after the cut at %.*s", SEGNAME_MAX, cut->name);
+            snprintf(f[i].why, sizeof f[i].why, "after the cut at %.*s", SL_SEGNAME_MAX, cut->name);
         }
         if (engine_quarantine(t, f[i].name, f[i].why) != 0) {
             /* left in place it would be served and, if valid, published twice: refuse */
@@ -219,8 +213,8 @@ static pcons_limits sa_limits(const sa_part *sp)
 
 static void sa_start_segment(sa_part *sp, int64_t seq, int64_t start)
 {
-    char name[SEGNAME_MAX];
-    uint64_t now = sa_now_ms();
+    char name[SL_SEGNAME_MAX];
+    uint64_t now = sl_clock_wall_ms();
     pcons *p = engine_part_pcons(sp->ep);
     segname_format(name, sizeof name, engine_table_name(engine_part_table(sp->ep)),
                    pcons_partition(p), seq, (int64_t)now);
@@ -237,7 +231,7 @@ static bool sa_complete(standalone *s, cpool_worker *w, sa_part *sp)
     engine_built b;
     int rc = engine_build(s->e, sp->ep, "", &b);
     if (rc != 0) {
-        uint64_t now = sa_now_ms();
+        uint64_t now = sl_clock_wall_ms();
         sp->retry_at_ms = sl_err_is_deterministic(rc)
                               ? now + SA_RETRY_MS
                               : now + sl_backoff_fail(&sp->disk_backoff, now, 0, 0);
@@ -272,7 +266,7 @@ static void sa_on_tick(void *ctx, cpool_worker *w, engine_part *ep, bool held)
     pcons *p = engine_part_pcons(ep);
     if (s->highlevel && sp->durable > sp->committed && cpool_commit(w, p, sp->durable) == 0)
         sp->committed = sp->durable;
-    if (!held || pcons_get_state(p) != PCONS_FULL || sa_now_ms() < sp->retry_at_ms) return;
+    if (!held || pcons_get_state(p) != PCONS_FULL || sl_clock_wall_ms() < sp->retry_at_ms) return;
     if (sa_complete(s, w, sp)) cpool_seek_resume(w, p, pcons_next_offset(p));
 }
 
@@ -365,8 +359,7 @@ static void sa_health_fields(void *ctx, const engine_part *ep, jsonw *w)
 
 standalone *standalone_start(const standalone_opts *o, char *err, size_t errlen)
 {
-    standalone *s = calloc(1, sizeof *s);
-    if (!s) abort();
+    standalone *s = sl_xcalloc(1, sizeof *s);
     const tcfg *t = o->table;
     engine_policy pol = {.ctx = s,
                          .on_full = sa_on_full,

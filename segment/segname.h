@@ -18,11 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Old names of SL_SEGNAME_MAX and SL_IDENT_MAX (common/limits.h), kept until the last files
- * that use them are converted; new code uses the SL_ names. */
-#define SEGNAME_MAX SL_SEGNAME_MAX
-#define SEGNAME_TABLE_MAX SL_IDENT_MAX
-
 typedef struct segname {
     char table[SL_IDENT_MAX + 1];
     int32_t partition;

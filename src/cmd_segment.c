@@ -41,12 +41,6 @@ static const char segment_usage[] =
     "verify  structure and CRC check; exit 0 only when valid, 3 when truncated,\n"
     "        1 when corrupt, 4 when the format version is unknown\n";
 
-/* For the build step below only, which another change is rewriting: use sl_clock_mono_s. */
-static double now_s(void)
-{
-    return sl_clock_mono_s();
-}
-
 /* Segment name from the output path: basename without a trailing ".seg". */
 static void default_name(const char *out, char *name, size_t cap)
 {
@@ -195,7 +189,7 @@ static int cmd_build(int argc, char **argv)
                         .sequence = -1, .start_offset = -1, .end_offset = -1};
     uint32_t crc = 0;
     uint64_t size = 0;
-    double tb = now_s();
+    double tb = sl_clock_mono_s();
     int brc = mseg_build_file(m, time_column, &meta, out, &crc, &size, err, sizeof err);
     if (brc != 0) {
         fprintf(stderr, "sluice segment build: %s: %s\n", out, err);

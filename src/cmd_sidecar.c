@@ -23,6 +23,7 @@
 #include "consumer/standalone.h"
 #include "segment/segname.h"
 #include "src/cmds.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,7 +173,7 @@ static const char sidecar_usage[] =
 
 typedef struct sidecar {
     sidecar_conf conf;
-    char table[SEGNAME_TABLE_MAX + 1]; /* standalone: the table's name */
+    char table[SL_IDENT_MAX + 1]; /* standalone: the table's name */
     metrics_registry *metrics;
     standalone *sa;  /* standalone mode */
     replica *rep;    /* cluster mode */
@@ -305,14 +306,12 @@ static int parse_partitions(const char *text, int32_t **out, size_t *n, char *er
             free(*out);
             return SL_EINVAL;
         }
-        *out = realloc(*out, (*n + 1) * sizeof **out);
-        if (!*out) abort();
+        *out = sl_xrealloc(*out, (*n + 1) * sizeof **out);
         (*out)[(*n)++] = (int32_t)v;
         p = end;
     }
     if (*n == 0) {
-        snprintf(err, errlen, "partitions: empty list");
-        return SL_EINVAL;
+        return sl_fail(err, errlen, SL_EINVAL, "partitions: empty list");
     }
     return 0;
 }
@@ -357,8 +356,7 @@ int cmd_sidecar_main(int argc, char **argv)
         fprintf(stderr, "sluice sidecar: config: %s\n", err);
         goto done;
     }
-    props = calloc(sc.conf.kafka.n ? sc.conf.kafka.n : 1, sizeof *props);
-    if (!props) abort();
+    props = sl_xcalloc(sc.conf.kafka.n ? sc.conf.kafka.n : 1, sizeof *props);
     for (size_t i = 0; i < sc.conf.kafka.n; i++)
         props[i] = (cpool_prop){sc.conf.kafka.items[i].key, sc.conf.kafka.items[i].value};
     /* both modes, before anything starts: cluster mode would otherwise meet a bad property

@@ -62,7 +62,7 @@ typedef struct part {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int arrived, generation;
-    char segment[SEGNAME_MAX];
+    char segment[SL_SEGNAME_MAX];
     int64_t start;
     int64_t seq;
     bool have;

@@ -303,8 +303,9 @@ static void test_o1_committed(void **s) { (void)s; want_online(RSM_COMMITTING, "
 static void test_o2_commit_refused(void **s)
 {
     (void)s;
-    for (int i = 0; i < 2; i++) {
-        rsm_step st = rsm_on_result(RSM_COMMITTING, i ? SL_ETRANSIENT : SL_ECONFLICT);
+    static const int codes[] = {SL_ECONFLICT, SL_ENOTLEADER, SL_ETRANSIENT, SL_ETIMEDOUT};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        rsm_step st = rsm_on_result(RSM_COMMITTING, codes[i]);
         want_report(st, "O2", 0);
         assert_true(rsm_legal(RSM_COMMITTING, st.next));
     }

@@ -1,8 +1,8 @@
 /* Segment downloads against a real HTTP server on loopback (common/httpd): the committed bytes
  * are published; another CRC, a flipped byte, a cut file, a 404 and an unreachable server are
- * refused with their own error and leave neither the segment nor a `.download` behind; a
- * vanished table directory is a local I/O error. The segment served is built by the engine
- * from rows. */
+ * refused with their own error and leave neither the segment nor a download file behind; a
+ * vanished table directory is a local I/O error; threads fetching the same segment at once
+ * each publish the whole file. The segment served is built by the engine from rows. */
 #include "common/diskstate.h"
 #include "common/fsutil.h"
 #include "common/httpc.h"
@@ -21,7 +21,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +157,21 @@ static bool have(const fx *f, const char *suffix)
     return stat(p, &st) == 0;
 }
 
+/* Files in the table directory other than the published segment (download files left). */
+static int leftovers(const fx *f)
+{
+    char p[PATH_MAX];
+    assert_true(engine_seg_path(f->et, SEG, "", p));
+    *strrchr(p, '/') = '\0';
+    DIR *d = opendir(p);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d));)
+        if (de->d_name[0] != '.' && strcmp(de->d_name, SEG ".seg") != 0) n++;
+    closedir(d);
+    return n;
+}
+
 static int fetch(fx *f, const char *kind, uint32_t crc)
 {
     char url[128];
@@ -167,7 +184,7 @@ static void test_committed_bytes_published(void **state)
     fx *f = *state;
     assert_int_equal(fetch(f, "good", G_crc), 0);
     assert_true(have(f, ""));
-    assert_false(have(f, ".download"));
+    assert_int_equal(leftovers(f), 0);
     char p[PATH_MAX];
     engine_seg_path(f->et, SEG, "", p);
     uint32_t crc = 0;
@@ -188,14 +205,14 @@ static void test_refusals_leave_nothing(void **state)
     fx *f = *state;
     assert_int_equal(fetch(f, "good", G_crc + 1), SL_ECORRUPT); /* another CRC was committed */
     assert_false(have(f, ""));
-    assert_false(have(f, ".download"));
+    assert_int_equal(leftovers(f), 0);
     assert_int_not_equal(fetch(f, "flip", G_crc), 0);
     assert_false(have(f, ""));
     assert_int_not_equal(fetch(f, "cut", G_crc), 0);
     assert_false(have(f, ""));
     assert_int_equal(fetch(f, "missing", G_crc), SL_ENOENT);
     assert_false(have(f, ""));
-    assert_false(have(f, ".download"));
+    assert_int_equal(leftovers(f), 0);
     int rc = segfetch_url(f->h, f->et, SEG, "http://127.0.0.1:1/s/good", G_crc, f->disk, f->lim);
     assert_int_not_equal(rc, 0);
     assert_false(sl_err_is_disk(rc)); /* the network, not the disk */
@@ -205,6 +222,51 @@ static void test_refusals_leave_nothing(void **state)
     engine_seg_path(f->et, SEG, "", p);
     uint32_t crc;
     assert_int_not_equal(segfetch_file_crc(p, &crc), 0); /* missing */
+}
+
+typedef struct racer {
+    fx *f;
+    int failures;
+} racer;
+
+static void *race_main(void *arg)
+{
+    racer *r = arg;
+    httpc *h = httpc_new();
+    char url[128];
+    snprintf(url, sizeof url, "%s/good", r->f->base);
+    for (int i = 0; i < 25; i++)
+        if (segfetch_url(h, r->f->et, SEG, url, G_crc, r->f->disk, r->f->lim) != 0) r->failures++;
+    httpc_free(h);
+    return NULL;
+}
+
+/* A KEEP healing a divergence and the reconcile finding the file missing download the same
+ * segment at once: neither may truncate the file the other is verifying (that was a SIGBUS),
+ * and every fetch publishes the whole committed file. */
+static void test_concurrent_fetches(void **state)
+{
+    fx *f = *state;
+    enum { N = 4 };
+    pthread_t t[N];
+    racer r[N];
+    for (int i = 0; i < N; i++) {
+        r[i] = (racer){.f = f};
+        assert_int_equal(pthread_create(&t[i], NULL, race_main, &r[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(r[i].failures, 0);
+    }
+    assert_int_equal(leftovers(f), 0);
+    char p[PATH_MAX], err[256];
+    engine_seg_path(f->et, SEG, "", p);
+    uint8_t *b;
+    size_t len;
+    assert_int_equal(fsutil_read_file(p, &b, &len, err, sizeof err), 0);
+    assert_int_equal(len, G_len);
+    assert_memory_equal(b, G_bytes, len);
+    free(b);
 }
 
 static void test_table_dir_gone(void **state)
@@ -225,6 +287,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_committed_bytes_published, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_leave_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_fetches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_dir_gone, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
