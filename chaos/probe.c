@@ -651,14 +651,9 @@ int probe_data_dir(const probe_opts *o, audit_model *m, char *err, size_t errlen
     audit_table *t = audit_add_table(m, cfg->table_name);
     struct dirent *de;
     while ((de = readdir(d))) {
-        size_t len = strlen(de->d_name);
-        if (len < 5 || len - 4 >= SL_SEGNAME_MAX || strcmp(de->d_name + len - 4, ".seg") != 0)
-            continue;
         char name[SL_SEGNAME_MAX];
-        memcpy(name, de->d_name, len - 4);
-        name[len - 4] = '\0';
         segname sn;
-        if (segname_parse(name, &sn) != 0 || strcmp(sn.table, cfg->table_name) != 0) continue;
+        if (!segname_of_file(de->d_name, cfg->table_name, name, &sn)) continue;
         audit_seg *s = audit_add_seg(probe__part(t, sn.partition));
         segmeta *sm = &s->m;
         snprintf(sm->segment, sizeof sm->segment, "%s", name);

@@ -893,6 +893,25 @@ static const char *r_state(void *ctx, const engine_part *ep, bool *error)
     return rsm_state_name(st);
 }
 
+/* Free r once no thread of its own runs (none started, or all joined). */
+static void r_free(replica *r)
+{
+    for (size_t i = 0; i < r->ntables; i++) zk_unwatch(r->z, r->tables[i]->watch_id);
+    engine_free(r->e); /* joins the consumer workers, frees the partitions and tables */
+    for (size_t i = 0; i < r->ntables; i++) free(r->tables[i]);
+    zk_close(r->z);
+    cstore_free(r->cs);
+    sl_log_limit_free(r->lim);
+    free(r->tables);
+    free(r->jobs);
+    free(r->completers);
+    pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->state_mu);
+    pthread_rwlock_destroy(&r->zk_lock);
+    pthread_cond_destroy(&r->cv);
+    free(r);
+}
+
 replica *replica_start(const replica_opts *o, char *err, size_t errlen)
 {
     replica *r = sl_xcalloc(1, sizeof *r);
@@ -954,16 +973,7 @@ fail_threads:
     replica_stop(r);
     return NULL;
 fail:
-    zk_close(r->z);
-    cstore_free(r->cs);
-    engine_free(r->e);
-    sl_log_limit_free(r->lim);
-    free(r->completers);
-    pthread_mutex_destroy(&r->mu);
-    pthread_mutex_destroy(&r->state_mu);
-    pthread_rwlock_destroy(&r->zk_lock);
-    pthread_cond_destroy(&r->cv);
-    free(r);
+    r_free(r);
     return NULL;
 }
 
@@ -978,18 +988,5 @@ void replica_stop(replica *r)
     pthread_mutex_unlock(&r->mu);
     if (r->control_started) pthread_join(r->control, NULL);
     for (int i = 0; i < r->ncompleters; i++) pthread_join(r->completers[i], NULL);
-    for (size_t i = 0; i < r->ntables; i++) zk_unwatch(r->z, r->tables[i]->watch_id);
-    engine_free(r->e); /* joins the consumer workers, frees the partitions and tables */
-    for (size_t i = 0; i < r->ntables; i++) free(r->tables[i]);
-    zk_close(r->z);
-    cstore_free(r->cs);
-    sl_log_limit_free(r->lim);
-    free(r->tables);
-    free(r->jobs);
-    free(r->completers);
-    pthread_mutex_destroy(&r->mu);
-    pthread_mutex_destroy(&r->state_mu);
-    pthread_rwlock_destroy(&r->zk_lock);
-    pthread_cond_destroy(&r->cv);
-    free(r);
+    r_free(r);
 }

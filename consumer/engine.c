@@ -421,14 +421,9 @@ static char **engine__published(const engine_table *t, size_t *count)
     DIR *d = opendir(t->dir);
     struct dirent *de;
     while (d && (de = readdir(d))) {
-        size_t len = strlen(de->d_name);
-        if (len < 5 || len - 4 >= SL_SEGNAME_MAX || strcmp(de->d_name + len - 4, ".seg") != 0)
-            continue;
         char name[SL_SEGNAME_MAX];
-        memcpy(name, de->d_name, len - 4);
-        name[len - 4] = '\0';
         segname sn;
-        if (segname_parse(name, &sn) != 0 || strcmp(sn.table, table) != 0) continue;
+        if (!segname_of_file(de->d_name, table, name, &sn)) continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             names = sl_xrealloc(names, cap * sizeof *names);

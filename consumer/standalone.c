@@ -74,14 +74,9 @@ static sa_file *sa_list(const engine_table *t, int32_t partition, size_t *count)
     DIR *d = opendir(engine_table_dir(t));
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || len - 4 >= SL_SEGNAME_MAX || strcmp(e->d_name + len - 4, ".seg") != 0)
-            continue;
         char name[SL_SEGNAME_MAX];
-        memcpy(name, e->d_name, len - 4);
-        name[len - 4] = '\0';
         segname sn;
-        if (segname_parse(name, &sn) != 0 || strcmp(sn.table, engine_table_name(t)) != 0 ||
+        if (!segname_of_file(e->d_name, engine_table_name(t), name, &sn) ||
             sn.partition != partition)
             continue;
         if (n == cap) {
@@ -89,7 +84,7 @@ static sa_file *sa_list(const engine_table *t, int32_t partition, size_t *count)
             f = sl_xrealloc(f, cap * sizeof *f);
         }
         memset(&f[n], 0, sizeof f[n]);
-        memcpy(f[n].name, name, len - 3);
+        snprintf(f[n].name, sizeof f[n].name, "%s", name);
         f[n].seq = sn.sequence;
         n++;
     }

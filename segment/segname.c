@@ -94,3 +94,12 @@ int segname_parse(const char *name, segname *out)
     out->time_ms = (int64_t)timegm(&tm) * 1000;
     return 0;
 }
+
+bool segname_of_file(const char *file, const char *table, char *name, segname *out)
+{
+    size_t len = strlen(file);
+    if (len < 5 || len - 4 >= SL_SEGNAME_MAX || strcmp(file + len - 4, ".seg") != 0) return false;
+    memcpy(name, file, len - 4);
+    name[len - 4] = '\0';
+    return segname_parse(name, out) == 0 && strcmp(out->table, table) == 0;
+}

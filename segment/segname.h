@@ -36,4 +36,9 @@ int segname_format(char *buf, size_t cap, const char *table, int32_t partition,
 /* Parse and validate a name. Returns 0 and fills *out, or SL_EINVAL. */
 int segname_parse(const char *name, segname *out);
 
+/* Whether file (a directory entry) is a published segment of table: `<name>.seg` where name
+ * parses and names table. On true, name (SL_SEGNAME_MAX bytes) holds the segment name and *out
+ * its parts. Temporaries (`<name>.seg.build`, ...) and other tables' files are false. */
+bool segname_of_file(const char *file, const char *table, char *name, segname *out);
+
 #endif

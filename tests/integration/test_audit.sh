@@ -8,16 +8,9 @@
 # sidecar that perturbs a row: --deep names the row and its Kafka offset (I2); bad usage and an
 # unreachable cluster exit 2.
 . "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/lib/qs.sh"
 SLUICE=$SLUICE_BIN
-QS=$T_TMP/qs
-stop_qs() { "$SLUICE_SRC/deploy/quickstart.sh" --stop --dir "$QS" >/dev/null 2>&1; }
-at_cleanup stop_qs
-QS_SKIP_DEPS=1 SLUICE_BUILD=${SLUICE_BUILD:-$(dirname "$SLUICE")} QS_ROWS=220000 QS_SEGMENTS=2 \
-  QS_RATE=40000 QS_TIMEOUT=150 timeout 300 "$SLUICE_SRC/deploy/quickstart.sh" --keep-running --dir "$QS" \
-  >"$T_TMP/qs.log" 2>&1
-require "the quickstart cluster runs (log: $T_TMP/qs.log)" test $? -eq 0
-ZK=$(sed -n 's/^ZK_CONNECT=//p' "$QS/state")
-KAFKA=$(cat "$QS/kafka.bootstrap")
+qs_start
 
 audit() { "$SLUICE" audit --zk "$ZK" --cluster quickstart "$@"; }
 
@@ -93,23 +86,7 @@ check "bit rot in a standalone file: I6 names it" \
   grep -q "^VIOLATION I6 table=events partition=2 segment=$(basename "$ROT" .seg): the file fails verification" "$T_TMP/s3.out"
 
 # a standalone sidecar whose builds alter row 3: --deep compares every row with Kafka
-cat >"$T_TMP/sa.conf" <<EOF
-cluster.name = audit
-instance.id = sa-1
-mode = standalone
-http.port = 0
-http.bind = 127.0.0.1
-data.dir = $T_TMP/sa
-table.config = $QS/events_table.json
-table.schema = $SCHEMA
-partitions = 0
-test.perturb.row = 3
-EOF
-"$SLUICE" sidecar --config "$T_TMP/sa.conf" >"$T_TMP/sa.log" 2>&1 &
-SA=$!
-track_pid $SA
-require "the perturbing standalone sidecar publishes a segment" \
-  wait_for 60 bash -c "ls '$T_TMP/sa/events/'*.seg >/dev/null 2>&1"
+qs_standalone audit "test.perturb.row = 3"
 kill -TERM $SA
 wait_exit 30 $SA
 check "the standalone sidecar exits 0 on SIGTERM" test $? -eq 0

@@ -5,16 +5,9 @@
 # downloaded again: sluice audit is clean again and the file has the committed CRC. A standalone
 # sidecar has no other copy: its rotten file is quarantined and counted in its health.
 . "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/lib/qs.sh"
 SLUICE=$SLUICE_BIN
-QS=$T_TMP/qs
-stop_qs() { "$SLUICE_SRC/deploy/quickstart.sh" --stop --dir "$QS" >/dev/null 2>&1; }
-at_cleanup stop_qs
-QS_SKIP_DEPS=1 SLUICE_BUILD=${SLUICE_BUILD:-$(dirname "$SLUICE")} QS_ROWS=220000 QS_SEGMENTS=2 \
-  QS_RATE=40000 QS_TIMEOUT=150 QS_SIDECAR_CONF="segment.scrub.interval = 2s" \
-  timeout 300 "$SLUICE_SRC/deploy/quickstart.sh" --keep-running --dir "$QS" >"$T_TMP/qs.log" 2>&1
-require "the quickstart cluster runs with a 2 s scrub (log: $T_TMP/qs.log)" test $? -eq 0
-ZK=$(sed -n 's/^ZK_CONNECT=//p' "$QS/state")
-CTL=$(sed -n 's/^CTL_URL=//p' "$QS/state")
+qs_start QS_SIDECAR_CONF="segment.scrub.interval = 2s"
 SC2=$(sed -n 's/^SC_URL=//p' "$QS/state" | sed -n 2p)
 
 SEG=$(ls "$QS/sidecar2/events/"*.seg | head -1)
@@ -41,23 +34,7 @@ rc=$?
 check "sluice audit is clean again (exit $rc)" test $rc -eq 0
 
 # standalone: the same rot, no other copy
-cat >"$T_TMP/sa.conf" <<EOC
-cluster.name = scrub
-instance.id = sa-1
-mode = standalone
-http.port = 0
-http.bind = 127.0.0.1
-data.dir = $T_TMP/sa
-table.config = $QS/events_table.json
-table.schema = $SLUICE_SRC/deploy/examples/events_schema.json
-partitions = 0
-segment.scrub.interval = 1s
-EOC
-"$SLUICE" sidecar --config "$T_TMP/sa.conf" >"$T_TMP/sa.log" 2>&1 &
-SA=$!
-track_pid $SA
-require "the standalone sidecar publishes a segment" \
-  wait_for 60 bash -c "ls '$T_TMP/sa/events/'*.seg >/dev/null 2>&1"
+qs_standalone scrub "segment.scrub.interval = 1s"
 F=$(ls "$T_TMP/sa/events/"*.seg | head -1)
 python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[100]^=1; open(p,'wb').write(b)" "$F"
 check "the standalone sidecar quarantines its rotten file" \

@@ -1,4 +1,5 @@
-/* Segment name grammar: format/parse round trip and every rejection. */
+/* Segment name grammar: format/parse round trip, every rejection, and which directory entries
+ * are published segment files. */
 #include "segment/segname.h"
 #include "common/sl_err.h"
 
@@ -71,11 +72,35 @@ static void test_rejections(void **state)
     assert_true(segname_valid_table(longname));
 }
 
+static void test_of_file(void **state)
+{
+    (void)state;
+    char name[SL_SEGNAME_MAX];
+    segname n;
+    assert_true(segname_of_file("ev__3__17__20231114T2213Z.seg", "ev", name, &n));
+    assert_string_equal(name, "ev__3__17__20231114T2213Z");
+    assert_int_equal(n.partition, 3);
+    assert_int_equal(n.sequence, 17);
+    /* another table, temporaries, other suffixes, bad names, the shortest and longest */
+    assert_false(segname_of_file("ev__3__17__20231114T2213Z.seg", "ev2", name, &n));
+    assert_false(segname_of_file("ev__3__17__20231114T2213Z.seg.build", "ev", name, &n));
+    assert_false(segname_of_file("ev__3__17__20231114T2213Z.seg.download.4", "ev", name, &n));
+    assert_false(segname_of_file("ev__3__17__20231114T2213Z", "ev", name, &n));
+    assert_false(segname_of_file("ev__03__17__20231114T2213Z.seg", "ev", name, &n));
+    assert_false(segname_of_file(".seg", "ev", name, &n));
+    assert_false(segname_of_file("", "ev", name, &n));
+    char big[SL_SEGNAME_MAX + 8];
+    memset(big, 'a', sizeof big);
+    memcpy(big + sizeof big - 5, ".seg", 5);
+    assert_false(segname_of_file(big, "ev", name, &n)); /* longer than any name */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_of_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
