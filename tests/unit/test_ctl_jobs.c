@@ -3,6 +3,7 @@
  * jobs than workers all run, each request is woken by its own job only, and stopping the
  * workers cancels the queued jobs (503) while the running ones finish. A bare struct ctl:
  * no ZooKeeper. */
+#include "common/clock.h"
 #include "completion/ctl_int.h"
 
 #include <arpa/inet.h>
@@ -95,13 +96,6 @@ static const httpd_route routes[] = {
 static ctl *C;
 static httpd *H;
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int cl_get(const char *path)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -137,8 +131,8 @@ static int cl_reply(int fd, char *body, size_t cap)
 
 static void wait_for(atomic_int *v, int want)
 {
-    int64_t deadline = now_ms() + 5000;
-    while (atomic_load(v) < want && now_ms() < deadline)
+    int64_t deadline = sl_clock_mono_ms() + 5000;
+    while (atomic_load(v) < want && sl_clock_mono_ms() < deadline)
         usleep(1000);
     assert_int_equal(atomic_load(v), want);
 }
@@ -180,10 +174,10 @@ static void test_blocked_job_does_not_block_http(void **state)
     set_gate(false);
     int fd = cl_get("/job/a");
     wait_for(&running, 1);
-    int64_t t0 = now_ms();
+    int64_t t0 = sl_clock_mono_ms();
     char body[256];
     assert_int_equal(cl_reply(cl_get("/health"), body, sizeof body), 200);
-    assert_true(now_ms() - t0 < 500);
+    assert_true(sl_clock_mono_ms() - t0 < 500);
     assert_int_equal(atomic_load(&ran), 0); /* answered while the job was still blocked */
     set_gate(true);
     assert_int_equal(cl_reply(fd, body, sizeof body), 200);
