@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -270,4 +271,21 @@ fail:
     free(buf);
     close(fd);
     return rc;
+}
+
+int fsutil_mkdirs(const char *path, char *err, size_t errlen)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return sl_fail(err, errlen, SL_EIO, "cannot create %.64s...: path too long", path);
+    size_t n = strlen(buf);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return sl_fail(err, errlen, SL_EIO, "cannot create %s: %s", buf, strerror(errno));
+        buf[i] = c;
+    }
+    return 0;
 }

@@ -65,6 +65,10 @@ int fsutil_write_fd(int fd, const void *buf, size_t len, int *os_errno);
  * after < 0 and full_file NULL switch it off. The path is copied. */
 void fsutil_fault_configure(const char *full_file, int64_t after, uint64_t count);
 
+/* mkdir -p path (mode 0755 for each directory made). Returns 0, or SL_EIO with
+ * "cannot create DIR: REASON" in err. */
+int fsutil_mkdirs(const char *path, char *err, size_t errlen);
+
 /* Read a whole regular file. On success *out is a malloc'ed buffer of *len bytes plus a
  * trailing NUL not counted in *len (so text can be parsed in place); caller frees with free().
  * Returns 0, SL_ENOENT or SL_EIO. */

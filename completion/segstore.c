@@ -132,23 +132,6 @@ static int ss__name_noreplace(const char *from, const char *to, bool *moved, cha
     return sl_fail(err, errlen, SL_EIO, "rename %s: %s", to, strerror(errno));
 }
 
-/* mkdir -p; returns 0 or SL_EIO. */
-static int ss__mkdirs(const char *path, char *err, size_t errlen)
-{
-    char buf[PATH_MAX];
-    size_t n = strlen(path);
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != 0) continue;
-        char c = buf[i];
-        buf[i] = 0;
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return sl_fail(err, errlen, SL_EIO, "mkdir %s: %s", buf, strerror(errno));
-        buf[i] = c;
-    }
-    return 0;
-}
-
 int segstore_open(const char *uri, const segstore_opts *opts, segstore **out, char *err,
                   size_t errlen)
 {
@@ -182,7 +165,7 @@ int segstore_open(const char *uri, const segstore_opts *opts, segstore **out, ch
     }
     if (strlen(path) > SS__ROOT_MAX)
         return sl_fail(err, errlen, SL_EINVAL, "segment store root is too long");
-    int rc = ss__mkdirs(path, err, errlen);
+    int rc = fsutil_mkdirs(path, err, errlen);
     if (rc) return rc;
     char *root = realpath(path, NULL);
     if (!root) return sl_fail(err, errlen, SL_EIO, "%s: %s", path, strerror(errno));

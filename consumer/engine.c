@@ -128,22 +128,6 @@ static void engine__on_revoke(void *ctx, cpool_worker *w, pcons *p)
 
 /* ---- tables ------------------------------------------------------------------------ */
 
-static int engine__mkdirs(const char *path, char *err, size_t errlen)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *q = tmp + 1; *q; q++) {
-        if (*q != '/') continue;
-        *q = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) goto fail;
-        *q = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) goto fail;
-    return 0;
-fail:
-    return sl_fail(err, errlen, SL_EIO, "data.dir: cannot create %s: %s", tmp, strerror(errno));
-}
-
 /* Remove what an earlier process left half-done: a publish interrupted by a crash
  * (`<name>.seg.tmp.<rand>`), a local build or a download not yet published (`.seg.build`,
  * `.seg.download.<n>`, and their temporaries). Only `<name>.seg` is ever published. */
@@ -185,7 +169,11 @@ engine_table *engine_table_add(engine *e, const schema *s, const tcfg *cfg, bool
         snprintf(err, errlen, "data.dir: path too long for table %s", cfg->table_name);
         goto fail;
     }
-    if (engine__mkdirs(t->dir, err, errlen) != 0) goto fail;
+    char why[PATH_MAX + 64];
+    if (fsutil_mkdirs(t->dir, why, sizeof why) != 0) {
+        sl_fail(err, errlen, SL_EIO, "data.dir: %s", why);
+        goto fail;
+    }
     engine__clean_temps(e, t->dir);
     if (group_id) snprintf(t->group_id, sizeof t->group_id, "%s", group_id);
     t->pt = (pcons_table){.table = cfg->table_name,

@@ -10,6 +10,7 @@ int cmd_sidecar_main(int argc, char **argv);
 int cmd_controller_main(int argc, char **argv);
 int cmd_table_main(int argc, char **argv);
 int cmd_audit_main(int argc, char **argv);
+int cmd_chaos_main(int argc, char **argv);
 int cmd_zk_main(int argc, char **argv);
 
 /* Config-table rows of the HTTP server's connection limits, the same in every process that

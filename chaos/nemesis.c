@@ -1,0 +1,487 @@
+/* Fault scenarios of the chaos runner (nemesis.h).
+ *
+ * Every schedule waits through nem__wait, which also supervises: a process that exited on its
+ * own (a knob's exit at a protocol step, or a crash) is restarted without its knobs after
+ * NEM_RESTART_MS, one that stopped itself (a knob's SIGSTOP) is continued after NEM_PAUSE_MS,
+ * and an exit that is neither a knob's (status 86) nor ours is counted as a crash. */
+#include "chaos/nemesis.h"
+#include "common/clock.h"
+#include "common/sl_err.h"
+
+#include <dirent.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NEM_RESTART_MS 2000 /* a process that exited by itself is restarted after this */
+#define NEM_PAUSE_MS 5000   /* one that stopped itself is continued after this */
+#define NEM_KNOB_EXIT 86    /* the exit status of the test knobs' exits */
+#define NEM_SESSION_MS 3000 /* zk.session.timeout of every process (chaos/cluster.c) */
+
+typedef struct nem__pending {
+    char who[8];
+    bool stopped;     /* continue it (else restart it) */
+    int64_t due_ms;   /* monotonic */
+} nem__pending;
+
+typedef struct nem__sup {
+    nem_run *r;
+    nem__pending p[8];
+    int n;
+} nem__sup;
+
+static nem__sup *nem__sups(nem_run *r)
+{
+    /* one supervisor per run, kept beside the run by address (the runner is one thread) */
+    static nem__sup s;
+    if (s.r != r) s = (nem__sup){.r = r};
+    return &s;
+}
+
+static void nem__event(void *ctx, const char *who, bool stopped, int status)
+{
+    nem__sup *s = ctx;
+    if (!stopped && !(WIFEXITED(status) && WEXITSTATUS(status) == NEM_KNOB_EXIT)) {
+        s->r->crashes++;
+        hist_add(s->r->h, "crash", who, "exited by itself with status %d", status);
+    } else {
+        s->r->injected++;
+    }
+    if (s->n == (int)(sizeof s->p / sizeof s->p[0])) return;
+    nem__pending *p = &s->p[s->n++];
+    snprintf(p->who, sizeof p->who, "%s", who);
+    p->stopped = stopped;
+    p->due_ms = sl_clock_mono_ms() + (stopped ? NEM_PAUSE_MS : NEM_RESTART_MS);
+}
+
+static const char *const nem__no_sets[] = {NULL};
+
+/* Act on what is due. 0 or the error of a restart. */
+static int nem__supervise(nem_run *r)
+{
+    nem__sup *s = nem__sups(r);
+    ccl_poll(r->c, nem__event, s);
+    int64_t now = sl_clock_mono_ms();
+    for (int i = 0; i < s->n;) {
+        nem__pending *p = &s->p[i];
+        if (p->due_ms > now) {
+            i++;
+            continue;
+        }
+        int rc = 0;
+        char err[512];
+        if (p->stopped) {
+            ccl_signal(r->c, p->who, SIGCONT);
+        } else if (strcmp(p->who, "kafka") != 0) {
+            rc = ccl_restart(r->c, p->who, nem__no_sets, err, sizeof err);
+            if (rc) hist_add(r->h, "error", p->who, "%s", err);
+        }
+        s->p[i] = s->p[--s->n];
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Wait ms, supervising. */
+static int nem__wait(nem_run *r, int64_t ms)
+{
+    int64_t end = sl_clock_mono_ms() + ms;
+    for (;;) {
+        int rc = nem__supervise(r);
+        if (rc) return rc;
+        int64_t left = end - sl_clock_mono_ms();
+        if (left <= 0) return 0;
+        sl_clock_sleep_ms(left < 100 ? left : 100);
+    }
+}
+
+uint64_t nem_rand(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static const char *nem__sidecar(nem_run *r)
+{
+    static const char *const s[] = {"s1", "s2", "s3"};
+    return s[nem_rand(&r->rng) % 3];
+}
+
+/* A time inside the first half of the window, so that the fault heals while data still flows. */
+static int64_t nem__early(nem_run *r)
+{
+    int64_t span = r->window_ms / 2 > 1000 ? r->window_ms / 2 : 1000;
+    return 1000 + (int64_t)(nem_rand(&r->rng) % (uint64_t)span);
+}
+
+static int nem__restart(nem_run *r, const char *who)
+{
+    char err[512];
+    int rc = ccl_restart(r->c, who, NULL, err, sizeof err);
+    if (rc) hist_add(r->h, "error", who, "%s", err);
+    return rc;
+}
+
+/* ---- faults (each applies one fault and heals it) -------------------------------------- */
+
+static int f_kill(nem_run *r, const char *who, int64_t down_ms)
+{
+    if (!ccl_signal(r->c, who, SIGKILL)) return 0;
+    r->injected++;
+    int rc = nem__wait(r, down_ms);
+    return rc ? rc : nem__restart(r, who);
+}
+
+static int f_pause(nem_run *r, const char *who, int64_t ms)
+{
+    if (!ccl_signal(r->c, who, SIGSTOP)) return 0;
+    r->injected++;
+    int rc = nem__wait(r, ms);
+    ccl_signal(r->c, who, SIGCONT);
+    return rc;
+}
+
+static int f_kill_sidecar(nem_run *r) { return f_kill(r, nem__sidecar(r), 2000); }
+static int f_pause_sidecar(nem_run *r) { return f_pause(r, nem__sidecar(r), 4000); }
+/* paused past its session: ZooKeeper expires it, its ephemeral registration goes */
+static int f_expire_sidecar(nem_run *r)
+{
+    return f_pause(r, nem__sidecar(r), 3 * NEM_SESSION_MS);
+}
+
+static int f_kill_leader(nem_run *r)
+{
+    const char *l = ccl_leader(r->c);
+    if (!l) {
+        snprintf(r->why_not, sizeof r->why_not, "no controller led when the fault was due");
+        return 0;
+    }
+    char who[8];
+    snprintf(who, sizeof who, "%s", l);
+    return f_kill(r, who, 3000);
+}
+
+/* paused past its session: the standby takes over while the old leader still believes it
+ * leads (a zombie) until it wakes and finds its session gone */
+static int f_pause_leader(nem_run *r)
+{
+    const char *l = ccl_leader(r->c);
+    if (!l) {
+        snprintf(r->why_not, sizeof r->why_not, "no controller led when the fault was due");
+        return 0;
+    }
+    char who[8];
+    snprintf(who, sizeof who, "%s", l);
+    return f_pause(r, who, 3 * NEM_SESSION_MS);
+}
+
+static int f_controllers_down(nem_run *r)
+{
+    bool a = ccl_signal(r->c, "c1", SIGKILL), b = ccl_signal(r->c, "c2", SIGKILL);
+    if (!a && !b) return 0;
+    r->injected++;
+    int rc = nem__wait(r, 25000); /* longer than the commit budget (20 s) */
+    if (!rc) rc = nem__restart(r, "c1");
+    if (!rc) rc = nem__restart(r, "c2");
+    return rc;
+}
+
+static int f_zk_restart(nem_run *r)
+{
+    ccl_zk_stop(r->zk);
+    hist_add(r->h, "fault", "zk", "stopped");
+    r->injected++;
+    int rc = nem__wait(r, 5000);
+    char err[512];
+    int zrc = ccl_zk_restart(r->zk, err, sizeof err);
+    hist_add(r->h, "heal", "zk", zrc ? "restart failed: %s" : "restarted%s", zrc ? err : "");
+    return rc ? rc : zrc;
+}
+
+static int f_zk_pause(nem_run *r)
+{
+    ccl_zk_pause(r->zk, true);
+    hist_add(r->h, "fault", "zk", "paused (SIGSTOP)");
+    r->injected++;
+    int rc = nem__wait(r, 4000);
+    ccl_zk_pause(r->zk, false);
+    hist_add(r->h, "heal", "zk", "continued");
+    return rc;
+}
+
+static int f_kafka(nem_run *r, const char *fault, const char *heal, int64_t ms)
+{
+    char reply[256];
+    if (ccl_kafka(r->c, fault, reply, sizeof reply) == 0) r->injected++;
+    int rc = nem__wait(r, ms);
+    ccl_kafka(r->c, heal, reply, sizeof reply);
+    return rc;
+}
+
+static int f_broker_down(nem_run *r) { return f_kafka(r, "broker-down all", "broker-up all", 5000); }
+static int f_rtt(nem_run *r) { return f_kafka(r, "rtt all 250", "rtt all 0", 8000); }
+
+static int f_leader_change(nem_run *r)
+{
+    char cmd[320], reply[256];
+    int n = 0;
+    for (int p = 0; p < 64; p++) {
+        snprintf(cmd, sizeof cmd, "leader %s %d %d", ccl_topic(r->c), p,
+                 (int)(2 + nem_rand(&r->rng) % 2));
+        if (ccl_kafka(r->c, cmd, reply, sizeof reply) != 0) break;
+        n++;
+    }
+    if (n) r->injected++;
+    return nem__wait(r, 4000);
+}
+
+/* Flip one byte in the middle of sidecar who's oldest published file: the scrub
+ * (segment.scrub.interval) must find it and download the committed copy. */
+static int f_flip_byte(nem_run *r, const char *who)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 256] = "";
+    snprintf(dir, sizeof dir, "%s/%s", ccl_data_dir(r->c, who), ccl_table(r->c));
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l > 4 && strcmp(de->d_name + l - 4, ".seg") == 0 &&
+            (!path[0] || strcmp(de->d_name, strrchr(path, '/') + 1) < 0))
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    }
+    if (d) closedir(d);
+    if (!path[0]) {
+        snprintf(r->why_not, sizeof r->why_not, "%s had published no file yet", who);
+        return 0;
+    }
+    FILE *f = fopen(path, "r+b");
+    if (!f) return 0;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    long at = size / 2;
+    fseek(f, at, SEEK_SET);
+    int b = fgetc(f);
+    fseek(f, at, SEEK_SET);
+    fputc(b ^ 0x20, f);
+    fclose(f);
+    r->injected++;
+    hist_add(r->h, "fault", who, "flipped byte %ld of %s", at, path);
+    return nem__wait(r, 6000);
+}
+
+static int f_empty_data_dir(nem_run *r)
+{
+    const char *who = nem__sidecar(r);
+    ccl_stop(r->c, who);
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", ccl_data_dir(r->c, who));
+    int rc = system(cmd);
+    hist_add(r->h, "fault", who, "data dir emptied (rc %d)", rc);
+    r->injected++;
+    return nem__restart(r, who);
+}
+
+static int f_rolling_restart(nem_run *r)
+{
+    for (int i = 1; i <= CCL_SIDECARS; i++) {
+        char who[8];
+        snprintf(who, sizeof who, "s%d", i);
+        int rc = nem__restart(r, who); /* SIGTERM, then a normal start */
+        if (rc) return rc;
+        r->injected++;
+        rc = nem__wait(r, 2000);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* ---- schedules ----------------------------------------------------------------------------- */
+
+/* Wait until the fault is due, apply it, then supervise for the rest of the window. */
+#define NEM_AT(fn)                                                                                 \
+    static int s_##fn(nem_run *r)                                                                  \
+    {                                                                                              \
+        int64_t t0 = sl_clock_mono_ms(), at = nem__early(r);                                       \
+        int rc = nem__wait(r, at);                                                                 \
+        if (!rc) rc = fn(r);                                                                       \
+        int64_t left = r->window_ms - (sl_clock_mono_ms() - t0);                                   \
+        return rc ? rc : nem__wait(r, left > 0 ? left : 0);                                        \
+    }
+NEM_AT(f_kill_sidecar)
+NEM_AT(f_pause_sidecar)
+NEM_AT(f_expire_sidecar)
+NEM_AT(f_kill_leader)
+NEM_AT(f_pause_leader)
+NEM_AT(f_controllers_down)
+NEM_AT(f_zk_restart)
+NEM_AT(f_zk_pause)
+NEM_AT(f_broker_down)
+NEM_AT(f_rtt)
+NEM_AT(f_leader_change)
+NEM_AT(f_empty_data_dir)
+NEM_AT(f_rolling_restart)
+#undef NEM_AT
+
+static int f_flip_s2(nem_run *r) { return f_flip_byte(r, "s2"); }
+
+/* The flip waits for a published file: late in the window. */
+static int s_flip_replica(nem_run *r)
+{
+    int64_t t0 = sl_clock_mono_ms();
+    int rc = nem__wait(r, r->window_ms / 2 + 2000);
+    if (!rc) rc = f_flip_s2(r);
+    int64_t left = r->window_ms - (sl_clock_mono_ms() - t0);
+    return rc ? rc : nem__wait(r, left > 0 ? left : 0);
+}
+
+/* Knob scenarios and the baseline: the faults come from the processes' own settings; the
+ * supervisor restarts and continues them. */
+static int s_supervise(nem_run *r) { return nem__wait(r, r->window_ms); }
+
+/* Replica divergence: s3 builds different bytes; counted as injected when it says so. */
+static const char *const k_perturb[] = {"test.perturb.row=2", NULL};
+static const char *const k_scrub[] = {"segment.scrub.interval=2s", NULL};
+#define KNOB(v) static const char *const k_##v[] = {"test.commit.fault=" #v, NULL};
+KNOB(exit_before_commit_start)
+KNOB(exit_after_upload)
+KNOB(exit_before_commit_end)
+KNOB(stop_before_commit_start)
+KNOB(stop_after_upload)
+KNOB(stop_before_commit_end)
+KNOB(exit_during_keep)
+KNOB(stop_during_keep)
+KNOB(exit_during_discard)
+KNOB(stop_during_discard)
+#undef KNOB
+static const char *const k_crash_before_multi[] = {"test.commit.fault=crash_before_multi", NULL};
+static const char *const k_crash_after_multi[] = {"test.commit.fault=crash_after_multi", NULL};
+
+#define SIDECAR_KNOB(name, knob, what)                                                             \
+    {name, what, k_##knob, NULL, NULL, s_supervise, "test knob: "}
+
+static const nem_scenario nem__all[] = {
+    {"none", "no fault: the baseline every other scenario is compared with", NULL, NULL, NULL,
+     s_supervise, NULL},
+    {"kill-sidecar", "kill -9 of a random sidecar mid-stream, restarted 2 s later", NULL, NULL,
+     NULL, s_f_kill_sidecar, NULL},
+    {"pause-sidecar", "SIGSTOP of a random sidecar for 4 s: it misses a segment's end", NULL,
+     NULL, NULL, s_f_pause_sidecar, NULL},
+    {"sidecar-session-expiry",
+     "a sidecar paused for 9 s, past its 3 s ZooKeeper session: the session expires", NULL,
+     NULL, NULL, s_f_expire_sidecar, NULL},
+    SIDECAR_KNOB("kill-committer-before-commit-start", exit_before_commit_start,
+                 "the committer exits (as kill -9) after its build, before CommitStart"),
+    SIDECAR_KNOB("kill-committer-after-upload", exit_after_upload,
+                 "the committer exits after uploading, before CommitEnd"),
+    SIDECAR_KNOB("kill-committer-before-commit-end", exit_before_commit_end,
+                 "the committer exits right before sending CommitEnd"),
+    SIDECAR_KNOB("stop-committer-before-commit-start", stop_before_commit_start,
+                 "the committer stops (SIGSTOP) before CommitStart, continued 5 s later"),
+    SIDECAR_KNOB("stop-committer-after-upload", stop_after_upload,
+                 "the committer stops after uploading, continued 5 s later"),
+    SIDECAR_KNOB("stop-committer-before-commit-end", stop_before_commit_end,
+                 "the committer stops right before CommitEnd, continued 5 s later"),
+    SIDECAR_KNOB("kill-replica-during-keep", exit_during_keep,
+                 "a replica told KEEP exits before publishing its build"),
+    SIDECAR_KNOB("stop-replica-during-keep", stop_during_keep,
+                 "a replica told KEEP stops before publishing, continued 5 s later"),
+    SIDECAR_KNOB("kill-replica-during-discard", exit_during_discard,
+                 "a replica told DISCARD exits before downloading"),
+    SIDECAR_KNOB("stop-replica-during-discard", stop_during_discard,
+                 "a replica told DISCARD stops before downloading, continued 5 s later"),
+    {"kill-leader-controller", "kill -9 of the leading controller, restarted 3 s later", NULL,
+     NULL, NULL, s_f_kill_leader, NULL},
+    {"pause-leader-controller",
+     "the leading controller paused for 9 s, past its ZooKeeper session (a zombie leader)", NULL,
+     NULL, NULL, s_f_pause_leader, NULL},
+    {"controller-crash-before-multi",
+     "the leader exits between its ZooKeeper read and the commit multi-op", NULL,
+     k_crash_before_multi, NULL, s_supervise, "test fault: exiting at crash_before_multi"},
+    {"controller-crash-after-multi",
+     "the leader exits right after the commit multi-op, before replying", NULL,
+     k_crash_after_multi, NULL, s_supervise, "test fault: exiting at crash_after_multi"},
+    {"controllers-down", "both controllers down for 25 s, longer than the 20 s commit budget",
+     NULL, NULL, NULL, s_f_controllers_down, NULL},
+    {"zk-restart", "ZooKeeper stopped for 5 s and restarted with its data", NULL, NULL, NULL,
+     s_f_zk_restart, NULL},
+    {"zk-pause", "ZooKeeper paused (SIGSTOP) for 4 s", NULL, NULL, NULL, s_f_zk_pause, NULL},
+    {"broker-down", "every Kafka broker down for 5 s", NULL, NULL, NULL, s_f_broker_down, NULL},
+    {"leader-change", "every partition's Kafka leader moved to another broker", NULL, NULL, NULL,
+     s_f_leader_change, NULL},
+    {"kafka-rtt", "250 ms added to every Kafka round trip for 8 s", NULL, NULL, NULL, s_f_rtt,
+     NULL},
+    {"replica-diverges", "sidecar s3 builds different bytes (test.perturb.row): healed by CRC",
+     NULL, NULL, k_perturb, s_supervise, "test knob: perturbed"},
+    {"flip-byte-replica",
+     "a byte flipped in a published file of s2: the scrub finds it, the committed copy returns",
+     k_scrub, NULL, NULL, s_flip_replica, NULL},
+    {"empty-data-dir", "a sidecar restarted with an empty data dir", NULL, NULL, NULL,
+     s_f_empty_data_dir, NULL},
+    {"rolling-restart", "every sidecar restarted in turn (SIGTERM, start)", NULL, NULL, NULL,
+     s_f_rolling_restart, NULL},
+};
+#undef SIDECAR_KNOB
+
+const nem_scenario *nem_scenarios(size_t *n)
+{
+    *n = sizeof nem__all / sizeof nem__all[0];
+    return nem__all;
+}
+
+const nem_scenario *nem_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof nem__all / sizeof nem__all[0]; i++)
+        if (strcmp(nem__all[i].name, name) == 0) return &nem__all[i];
+    return NULL;
+}
+
+int nem_random(nem_run *r)
+{
+    static int (*const faults[])(nem_run *) = {
+        f_kill_sidecar, f_pause_sidecar, f_expire_sidecar, f_kill_leader, f_pause_leader,
+        f_zk_restart,   f_zk_pause,      f_broker_down,    f_rtt,         f_leader_change,
+    };
+    static const char *const names[] = {"kill-sidecar",  "pause-sidecar", "sidecar-session-expiry",
+                                        "kill-leader-controller", "pause-leader-controller",
+                                        "zk-restart", "zk-pause", "broker-down", "kafka-rtt",
+                                        "leader-change"};
+    int64_t t0 = sl_clock_mono_ms();
+    int k = 1 + (int)(nem_rand(&r->rng) % 3);
+    int rc = 0;
+    for (int i = 0; i < k && !rc; i++) {
+        size_t f = nem_rand(&r->rng) % (sizeof faults / sizeof faults[0]);
+        int64_t gap = (int64_t)(nem_rand(&r->rng) % 3000);
+        hist_add(r->h, "nemesis", names[f], "fault %d of %d in %" PRId64 " ms", i + 1, k, gap);
+        rc = nem__wait(r, gap);
+        if (!rc) rc = faults[f](r);
+    }
+    int64_t left = r->window_ms - (sl_clock_mono_ms() - t0);
+    return rc ? rc : nem__wait(r, left > 0 ? left : 0);
+}
+
+int nem_heal(nem_run *r)
+{
+    char reply[256], err[512];
+    ccl_zk_pause(r->zk, false);
+    if (!r->zk->pid && ccl_zk_restart(r->zk, err, sizeof err)) return SL_EIO;
+    ccl_kafka(r->c, "broker-up all", reply, sizeof reply);
+    ccl_kafka(r->c, "rtt all 0", reply, sizeof reply);
+    /* what the supervisor still holds, at once */
+    nem__sup *s = nem__sups(r);
+    for (int i = 0; i < s->n; i++) s->p[i].due_ms = 0;
+    int rc = nem__supervise(r);
+    static const char *const all[] = {"c1", "c2", "s1", "s2", "s3"};
+    for (size_t i = 0; !rc && i < sizeof all / sizeof all[0]; i++) {
+        ccl_signal(r->c, all[i], SIGCONT);
+        if (!ccl_running(r->c, all[i])) rc = nem__restart(r, all[i]);
+    }
+    hist_add(r->h, "heal", "", rc ? "failed" : "every process running");
+    return rc;
+}
