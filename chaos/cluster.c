@@ -39,6 +39,7 @@ typedef struct ccl_proc {
     bool stopped;      /* seen stopped (WUNTRACED) and not continued since */
     char log[PATH_MAX];
     char url[128];     /* http://127.0.0.1:P once up */
+    int port;          /* P of the first start: a restart keeps it, as a real deployment does */
     char *sets[CCL_MAX_SETS]; /* extra --set values, owned */
     int nsets;
 } ccl_proc;
@@ -177,8 +178,7 @@ static void ccl__argv_common(const ccl *c, const char **a, int *n, char bufs[][P
     snprintf(bufs[*nb], sizeof bufs[0], "zk.connect=%s", c->zk_connect);
     a[(*n)++] = "--set";
     a[(*n)++] = bufs[(*nb)++];
-    static const char *const fixed[] = {"http.bind=127.0.0.1", "zk.session.timeout=3s",
-                                        "http.port=0"};
+    static const char *const fixed[] = {"http.bind=127.0.0.1", "zk.session.timeout=3s"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         a[(*n)++] = "--set";
         a[(*n)++] = fixed[i];
@@ -217,6 +217,9 @@ static int ccl__launch(ccl *c, ccl_proc *p, char *err, size_t errlen)
         a[n++] = bufs[nb++];
     }
     snprintf(bufs[nb], sizeof bufs[0], "data.dir=%s", dir);
+    a[n++] = "--set";
+    a[n++] = bufs[nb++];
+    snprintf(bufs[nb], sizeof bufs[0], "http.port=%d", p->port);
     a[n++] = "--set";
     a[n++] = bufs[nb++];
     for (int i = 0; i < p->nsets; i++) {
@@ -267,6 +270,8 @@ static int ccl__launch(ccl *c, ccl_proc *p, char *err, size_t errlen)
             bool ok = httpc_request(h, "GET", url, NULL, NULL, 0, 2000, &r) == 0 && r.status == 200;
             httpc_resp_free(&r);
             if (ok) {
+                const char *colon = strrchr(p->url, ':');
+                if (colon && !p->port) p->port = atoi(colon + 1);
                 rc = 0;
                 break;
             }

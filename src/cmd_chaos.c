@@ -16,6 +16,7 @@
 #include "chaos/nemesis.h"
 #include "chaos/probe.h"
 #include "common/clock.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/sl_err.h"
 #include "common/table_config.h"
@@ -363,8 +364,9 @@ static int chaos_run(int argc, char **argv)
     if (work) {
         if (strlen(work) >= sizeof cfg.work - 64) return chaos_bad_usage("--work: path too long");
         snprintf(cfg.work, sizeof cfg.work, "%s", work);
-        if (mkdir(work, 0755) != 0 && errno != EEXIST) {
-            fprintf(stderr, "sluice chaos: %s: %s\n", work, strerror(errno));
+        char why[CCL_PATH_MAX + 64];
+        if (fsutil_mkdirs(work, why, sizeof why)) {
+            fprintf(stderr, "sluice chaos: --work: %s\n", why);
             return 2;
         }
     } else {
