@@ -41,7 +41,7 @@ static const char chaos_usage[] =
     "usage: sluice chaos list\n"
     "       sluice chaos run (--scenario NAME|all | --random) [--seed S] [--runs N]\n"
     "                        [--duration D] [--rate R] [--table-config T.json --schema S.json]\n"
-    "                        [--work DIR]\n"
+    "                        [--work DIR] [--sidecar-set K=V]... [--controller-set K=V]...\n"
     "\n"
     "Starts a local cluster (ZooKeeper, kafka-mock, two controllers, three sidecars) per run,\n"
     "streams seeded events for --duration (default 20s) at --rate rows/s (default 1500), applies\n"
@@ -52,6 +52,8 @@ static const char chaos_usage[] =
     "the seed (--runs N, default 1). Run k uses seed S+k-1: `--seed` of a row reproduces it.\n"
     "Each run's history (JSON lines: every operation and fault with its time), logs and audit\n"
     "report are kept under --work (default a new /tmp/sluice-chaos.XXXXXX).\n"
+    "--sidecar-set and --controller-set add a setting to every sidecar or controller (e.g. a\n"
+    "hidden test knob that breaks the build on purpose, to see the suite catch it).\n"
     "\n"
     "exit status: 0 every run passed; 1 a run failed or was inconclusive; 2 usage or setup\n";
 
@@ -70,6 +72,10 @@ typedef struct chaos_cfg {
     char default_table[PATH_MAX + 64], default_schema[PATH_MAX + 64];
     int64_t duration_ms;
     int rate;
+    /* --sidecar-set / --controller-set: settings of every process of that kind (a build broken
+     * on purpose, to show the suite catches it) */
+    const char *sidecar_sets[CCL_MAX_SETS / 2 + 1], *controller_sets[CCL_MAX_SETS / 2 + 1];
+    int nsidecar_sets, ncontroller_sets;
 } chaos_cfg;
 
 typedef struct chaos_result {
@@ -188,17 +194,25 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
                   .table_config = cfg->table_config, .schema = cfg->schema,
                   .partitions = CHAOS_PARTITIONS, .flush_rows = CHAOS_FLUSH_ROWS,
                   .flush_time = "4s"};
-    const char *s3[CCL_MAX_SETS + 1] = {0};
-    if (sc) {
-        int n = 0;
-        for (int i = 0; sc->sidecar_sets && sc->sidecar_sets[i] && n < CCL_MAX_SETS; i++)
-            s3[n++] = sc->sidecar_sets[i];
-        for (int i = 0; sc->sidecar3_sets && sc->sidecar3_sets[i] && n < CCL_MAX_SETS; i++)
-            s3[n++] = sc->sidecar3_sets[i];
-        o.sidecar_sets[0] = o.sidecar_sets[1] = sc->sidecar_sets;
-        o.sidecar_sets[2] = s3;
-        o.controller_sets = sc->controller_sets;
-    }
+    /* the scenario's settings, then the user's (--sidecar-set, --controller-set) */
+    const char *side[CCL_MAX_SETS + 1] = {0}, *s3[CCL_MAX_SETS + 1] = {0},
+               *ctl[CCL_MAX_SETS + 1] = {0};
+    int ns = 0, n3 = 0, nc = 0;
+    const char *const *lists[][2] = {
+        {sc ? sc->sidecar_sets : NULL, cfg->sidecar_sets},
+        {sc ? sc->sidecar3_sets : NULL, NULL},
+        {sc ? sc->controller_sets : NULL, cfg->controller_sets}};
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; lists[0][l] && lists[0][l][i] && ns < CCL_MAX_SETS; i++)
+            side[ns++] = s3[n3++] = lists[0][l][i];
+    for (int i = 0; lists[1][0] && lists[1][0][i] && n3 < CCL_MAX_SETS; i++)
+        s3[n3++] = lists[1][0][i];
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; lists[2][l] && lists[2][l][i] && nc < CCL_MAX_SETS; i++)
+            ctl[nc++] = lists[2][l][i];
+    o.sidecar_sets[0] = o.sidecar_sets[1] = side;
+    o.sidecar_sets[2] = s3;
+    o.controller_sets = ctl;
     ccl *c = ccl_start(&o, zk, h, err, sizeof err);
     if (!c) {
         res->verdict = "ERROR";
@@ -295,6 +309,7 @@ static int chaos_run(int argc, char **argv)
         {"duration", required_argument, 0, 'd'}, {"rate", required_argument, 0, 'r'},
         {"table-config", required_argument, 0, 'T'}, {"schema", required_argument, 0, 'C'},
         {"work", required_argument, 0, 'w'},     {"help", no_argument, 0, 'h'},
+        {"sidecar-set", required_argument, 0, 'x'}, {"controller-set", required_argument, 0, 'y'},
         {0, 0, 0, 0}};
     chaos_cfg cfg = {.duration_ms = 20000, .rate = 1500};
     const char *scenario = NULL, *work = NULL;
@@ -330,6 +345,15 @@ static int chaos_run(int argc, char **argv)
         case 'T': cfg.table_config = optarg; break;
         case 'C': cfg.schema = optarg; break;
         case 'w': work = optarg; break;
+        case 'x':
+        case 'y': {
+            const char **l = ch == 'x' ? cfg.sidecar_sets : cfg.controller_sets;
+            int *n = ch == 'x' ? &cfg.nsidecar_sets : &cfg.ncontroller_sets;
+            if (*n == CCL_MAX_SETS / 2 || !strchr(optarg, '=') || *optarg == '=')
+                return chaos_bad_usage("--sidecar-set/--controller-set: KEY=VALUE, at most 4");
+            l[(*n)++] = optarg;
+            break;
+        }
         case 'h': fputs(chaos_usage, stdout); return 0;
         default: fputs(chaos_usage, stderr); return 2;
         }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# sluice chaos (issue 10): the CI subset. Every named scenario once with one fixed seed and a
+# short load, each ending with PASS (the fault happened, the cluster caught up, audit --deep
+# found no violation); a random composition; the suite failing on builds broken on purpose
+# (the KEEP CRC check skipped: I3; a DONE record written twice: I4); usage errors exit 2.
+. "$(dirname "$0")/lib/harness.sh"
+S=$SLUICE_BIN
+W=$T_TMP/chaos
+cd "$T_TMP"
+# chaos runs stop every process they start; a run cut short by the timeout leaves its ZooKeeper
+stop_zk() { [ -e "$W/zk/zk.pid" ] && bash "$SLUICE_SRC/deploy/zk-start.sh" --stop "$W/zk" >/dev/null 2>&1; return 0; }
+at_cleanup stop_zk
+
+"$S" chaos list >list.out 2>&1
+check "chaos list exits 0" test $? -eq 0
+N=$(tail -n +2 list.out | grep -vc '^(--random)')
+check "chaos list names the scenarios ($N)" test "$N" -ge 25
+"$S" chaos run >/dev/null 2>&1
+check "run without --scenario or --random: exit 2" test $? -eq 2
+"$S" chaos run --scenario nosuch >u.out 2>&1
+check "an unknown scenario: exit 2 naming it" bash -c "[ $? -eq 2 ] && grep -q 'unknown scenario nosuch' u.out"
+"$S" chaos run --scenario none --random >/dev/null 2>&1
+check "--scenario with --random: exit 2" test $? -eq 2
+"$S" chaos run --scenario none --duration 1s >/dev/null 2>&1
+check "--duration below 5s: exit 2" test $? -eq 2
+
+# every named scenario once, seed 1
+timeout 900 "$S" chaos run --scenario all --seed 1 --duration 8s --work "$W/all" >all.out 2>&1
+rc=$?
+cat all.out
+check "every named scenario passes (exit $rc)" test $rc -eq 0
+check "... one PASS row per scenario" test "$(grep -c ' PASS ' all.out)" -eq "$N"
+check "... each row names its history file" bash -c "for h in \$(awk '/ PASS /{print \$NF}' all.out); do test -s \"\$h\" || exit 1; done"
+
+timeout 300 "$S" chaos run --random --runs 2 --seed 5 --duration 8s --work "$W/random" >random.out 2>&1
+rc=$?
+cat random.out
+check "two random runs pass (exit $rc)" test $rc -eq 0
+check "... each injected a fault" bash -c "awk '/ PASS /{ if (\$7 < 1) bad=1 } END { exit bad }' random.out"
+
+# builds broken on purpose: the suite must fail them
+timeout 300 "$S" chaos run --scenario replica-diverges --seed 1 --duration 8s --work "$W/skipcrc" \
+  --sidecar-set test.keep.skip.crc=true >skip.out 2>&1
+rc=$?
+cat skip.out
+check "KEEP without its CRC check: FAIL, exit 1, I3 named" \
+  bash -c "[ $rc -eq 1 ] && grep -q ' FAIL ' skip.out && grep -q '^VIOLATION I3' $W/skipcrc/run-1-replica-diverges/audit.txt"
+timeout 300 "$S" chaos run --scenario none --seed 1 --duration 8s --work "$W/twice" \
+  --controller-set test.commit.twice=true >twice.out 2>&1
+rc=$?
+cat twice.out
+check "a DONE record written twice: FAIL, exit 1, I4 named" \
+  bash -c "[ $rc -eq 1 ] && grep -q ' FAIL ' twice.out && grep -q '^VIOLATION I4' $W/twice/run-1-none/audit.txt"
+finish
