@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <librdkafka/rdkafka.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -658,9 +659,52 @@ int ccl_load_wait(ccl *c, int timeout_s)
     return SL_ETIMEDOUT;
 }
 
+static void ccl__delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) (*(size_t *)opaque)++;
+}
+
+size_t ccl_produce_raw(ccl *c, int32_t partition, const char *const *values, const size_t *lens,
+                       size_t n)
+{
+    size_t delivered = 0;
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", c->bootstrap, errstr, sizeof errstr) ||
+        rd_kafka_conf_set(conf, "message.max.bytes", "8000000", errstr, sizeof errstr) ||
+        rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof errstr)) {
+        rd_kafka_conf_destroy(conf);
+        return 0;
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, ccl__delivered);
+    rd_kafka_conf_set_opaque(conf, &delivered);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char key[32];
+        int kl = snprintf(key, sizeof key, "bad-%zu", i);
+        rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(c->topic), RD_KAFKA_V_PARTITION(partition),
+                          RD_KAFKA_V_KEY(key, (size_t)kl),
+                          RD_KAFKA_V_VALUE((void *)values[i], lens[i]),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        rd_kafka_poll(rk, 0);
+    }
+    rd_kafka_flush(rk, 30000);
+    rd_kafka_destroy(rk);
+    hist_add(c->h, "produce", "kafka", "%zu raw messages to partition %d, %zu delivered", n,
+             (int)partition, delivered);
+    return delivered;
+}
+
 const char *ccl_bootstrap(const ccl *c) { return c->bootstrap; }
 const char *ccl_table(const ccl *c) { return c->table; }
 const char *ccl_topic(const ccl *c) { return c->topic; }
+int ccl_partitions(const ccl *c) { return c->o.partitions; }
+const char *ccl_store_dir(const ccl *c) { return c->store_uri + strlen("file://"); }
 
 const char *ccl_data_dir(const ccl *c, const char *who)
 {

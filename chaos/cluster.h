@@ -96,12 +96,22 @@ int ccl_kafka(ccl *c, const char *cmd, char *reply, size_t cap);
 int ccl_load(ccl *c, int64_t start_id, int64_t rows, int rate);
 int ccl_load_wait(ccl *c, int timeout_s);
 
+/* Produce n raw messages (values[i] of lens[i] bytes, keys "bad-<i>") to partition of the
+ * run's topic, in order, and wait for their delivery. Returns how many were delivered. For
+ * input no decoder accepts: malformed JSON, empty values, values over the sidecars'
+ * consumer.max.message.bytes. */
+size_t ccl_produce_raw(ccl *c, int32_t partition, const char *const *values, const size_t *lens,
+                       size_t n);
+
 /* Paths and addresses of the run. */
 const char *ccl_bootstrap(const ccl *c);
 const char *ccl_table(const ccl *c);
 const char *ccl_topic(const ccl *c);
-/* The data dir of sidecar "sN" (or the store of controller "cN"), NULL for another name. */
+int ccl_partitions(const ccl *c);
+/* The data dir of sidecar "sN" (or of controller "cN"), NULL for another name. */
 const char *ccl_data_dir(const ccl *c, const char *who);
+/* The controllers' shared segment store (deepstore.uri). */
+const char *ccl_store_dir(const ccl *c);
 
 /* Stop every process of the run by PID (SIGTERM, then SIGKILL after a few seconds), free c.
  * ZooKeeper (shared) is left running. */

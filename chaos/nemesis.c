@@ -7,14 +7,19 @@
 #include "chaos/nemesis.h"
 #include "common/clock.h"
 #include "common/sl_err.h"
+#include "common/xalloc.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -288,6 +293,95 @@ static int f_empty_data_dir(nem_run *r)
     return nem__restart(r, who);
 }
 
+/* Input no decoder accepts, mixed into each partition: malformed JSON, an empty value, binary
+ * bytes, a JSON value that is not an object, and a value larger than the sidecars'
+ * consumer.max.message.bytes (1 MiB). Each is counted by the sidecars and by audit --deep;
+ * none may stop a partition or shift a row. */
+static int f_malformed(nem_run *r)
+{
+    static const size_t big = (1u << 20) + 4096;
+    char *huge = sl_xmalloc(big);
+    memset(huge, 'x', big);
+    memcpy(huge, "{\"user\":\"", 9);
+    memcpy(huge + big - 2, "\"}", 2);
+    const char *const v[] = {"{not json", "", "\xff\xfe\x00\x01", "[1,2,3]", "{\"ts\":", huge};
+    const size_t len[] = {9, 0, 4, 7, 6, big};
+    size_t n = sizeof v / sizeof v[0], total = 0;
+    int parts = ccl_partitions(r->c);
+    for (int32_t p = 0; p < parts; p++) total += ccl_produce_raw(r->c, p, v, len, n);
+    free(huge);
+    if (total == (size_t)parts * n) r->injected++;
+    else
+        snprintf(r->why_not, sizeof r->why_not, "%zu of %zu raw messages delivered", total,
+                 (size_t)parts * n);
+    return 0;
+}
+
+/* Disk full, for real: the data dir of who ("s2", or "store" for the controllers' shared
+ * store) moved onto a tmpfs of its size plus 8 MiB, filled up to 64 KiB, for 8 s while the
+ * processes run, then the filler removed. Needs CAP_SYS_ADMIN; without it the run is
+ * SKIPPED. The tmpfs stays mounted (with the data) until nem_cleanup. */
+static int f_disk_full(nem_run *r, const char *who)
+{
+    bool store = strcmp(who, "store") == 0;
+    const char *procs[] = {store ? "c1" : who, store ? "c2" : NULL};
+    char dir[PATH_MAX], old[PATH_MAX + 8], cmd[3 * PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", store ? ccl_store_dir(r->c) : ccl_data_dir(r->c, who));
+    snprintf(old, sizeof old, "%s.disk", dir);
+    for (int i = 0; i < 2; i++)
+        if (procs[i]) ccl_stop(r->c, procs[i]);
+    snprintf(cmd, sizeof cmd, "du -sk '%s' | cut -f1", dir);
+    FILE *p = popen(cmd, "r");
+    long kb = 0;
+    if (p) {
+        if (fscanf(p, "%ld", &kb) != 1) kb = 0;
+        pclose(p);
+    }
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%ldk", kb + 8192);
+    int rc = 0;
+    if (rename(dir, old) != 0 || mkdir(dir, 0755) != 0 ||
+        mount("tmpfs", dir, "tmpfs", 0, opts) != 0) {
+        snprintf(r->skipped, sizeof r->skipped, "cannot mount a tmpfs for %s's data: %s", who,
+                 strerror(errno));
+        rmdir(dir);
+        rename(old, dir);
+    } else {
+        snprintf(r->mounts[store], sizeof r->mounts[0], "%s", dir);
+        snprintf(cmd, sizeof cmd, "cp -a '%s'/. '%s'/", old, dir);
+        rc = system(cmd) == 0 ? 0 : SL_EIO;
+        struct statvfs vs;
+        char filler[PATH_MAX + 16];
+        snprintf(filler, sizeof filler, "%s/.filler", dir);
+        if (!rc && statvfs(dir, &vs) == 0) {
+            unsigned long long avail = (unsigned long long)vs.f_bavail * vs.f_frsize;
+            snprintf(cmd, sizeof cmd, "head -c %llu /dev/zero > '%s'",
+                     avail > 65536 ? avail - 65536 : 0, filler);
+            rc = system(cmd) == 0 ? 0 : SL_EIO;
+        }
+        hist_add(r->h, "fault", who, "data dir on a full tmpfs (%s)", opts);
+        r->injected++;
+        for (int i = 0; !rc && i < 2; i++)
+            if (procs[i]) rc = nem__restart(r, procs[i]);
+        if (!rc) rc = nem__wait(r, 8000);
+        unlink(filler);
+        hist_add(r->h, "heal", who, "filler removed");
+    }
+    for (int i = 0; !rc && i < 2; i++)
+        if (procs[i] && !ccl_running(r->c, procs[i])) rc = nem__restart(r, procs[i]);
+    return rc;
+}
+
+static int f_disk_full_sidecar(nem_run *r) { return f_disk_full(r, "s2"); }
+static int f_disk_full_store(nem_run *r) { return f_disk_full(r, "store"); }
+
+void nem_cleanup(nem_run *r)
+{
+    for (int i = 0; i < 2; i++)
+        if (r->mounts[i][0] && umount2(r->mounts[i], MNT_DETACH) != 0)
+            hist_add(r->h, "error", r->mounts[i], "umount: %s", strerror(errno));
+}
+
 static int f_rolling_restart(nem_run *r)
 {
     for (int i = 1; i <= CCL_SIDECARS; i++) {
@@ -327,6 +421,9 @@ NEM_AT(f_rtt)
 NEM_AT(f_leader_change)
 NEM_AT(f_empty_data_dir)
 NEM_AT(f_rolling_restart)
+NEM_AT(f_malformed)
+NEM_AT(f_disk_full_sidecar)
+NEM_AT(f_disk_full_store)
 #undef NEM_AT
 
 static int f_flip_s2(nem_run *r) { return f_flip_byte(r, "s2"); }
@@ -426,6 +523,15 @@ static const nem_scenario nem__all[] = {
      s_f_empty_data_dir, NULL},
     {"rolling-restart", "every sidecar restarted in turn (SIGTERM, start)", NULL, NULL, NULL,
      s_f_rolling_restart, NULL},
+    {"disk-full-sidecar",
+     "s2's data dir on a full tmpfs for 8 s (needs root: SKIPPED without)", NULL, NULL, NULL,
+     s_f_disk_full_sidecar, NULL},
+    {"disk-full-store",
+     "the controllers' store on a full tmpfs for 8 s (needs root: SKIPPED without)", NULL, NULL,
+     NULL, s_f_disk_full_store, NULL},
+    {"malformed-messages",
+     "malformed JSON, empty, binary and oversized (> 1 MiB) messages mixed into every partition",
+     NULL, NULL, NULL, s_f_malformed, NULL},
 };
 #undef SIDECAR_KNOB
 

@@ -30,6 +30,8 @@ typedef struct nem_run {
     unsigned injected;  /* faults that happened */
     unsigned crashes;   /* processes that exited by themselves, not by a knob */
     char why_not[256];  /* a scenario that could not inject its fault: why */
+    char skipped[256];  /* a fault this machine cannot make (no root for tmpfs): why */
+    char mounts[2][4096]; /* tmpfs mounted by the run, unmounted by nem_cleanup */
 } nem_run;
 
 typedef struct nem_scenario {
@@ -58,6 +60,9 @@ int nem_random(nem_run *r);
 /* Heal everything: restart processes that exited, continue paused ones, ZooKeeper up, brokers
  * up with no added latency. 0, or an error when a process cannot be brought back. */
 int nem_heal(nem_run *r);
+
+/* Undo what outlives the processes (tmpfs mounts). Call after the cluster is stopped. */
+void nem_cleanup(nem_run *r);
 
 /* A 64-bit random number from *state (splitmix64): reproducible from the seed. */
 uint64_t nem_rand(uint64_t *state);

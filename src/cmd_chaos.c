@@ -213,6 +213,7 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
     o.sidecar_sets[0] = o.sidecar_sets[1] = side;
     o.sidecar_sets[2] = s3;
     o.controller_sets = ctl;
+    nem_run r = {.zk = zk, .h = h, .rng = seed, .window_ms = cfg->duration_ms};
     ccl *c = ccl_start(&o, zk, h, err, sizeof err);
     if (!c) {
         res->verdict = "ERROR";
@@ -221,7 +222,7 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
     }
     int64_t rows = (int64_t)cfg->rate * cfg->duration_ms / 1000;
     ccl_load(c, 0, rows, cfg->rate);
-    nem_run r = {.c = c, .zk = zk, .h = h, .rng = seed, .window_ms = cfg->duration_ms};
+    r.c = c;
     int rc = sc ? sc->run(&r) : nem_random(&r);
     if (!rc) rc = nem_heal(&r);
     int lrc = ccl_load_wait(c, 150);
@@ -233,6 +234,11 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
     }
     /* a knob that changes bytes rather than exiting or stopping proves itself in the log */
     if (sc && sc->proof && r.injected == 0 && chaos_logged(dir, sc->proof)) r.injected++;
+    if (r.skipped[0]) {
+        res->verdict = "SKIPPED";
+        snprintf(res->why, sizeof res->why, "%s", r.skipped);
+        goto out;
+    }
     /* quiescence: poll without --deep until every partition committed everything */
     probe_opts po = {.zk_connect = zk->connect, .cluster = cluster, .work_dir = dir,
                      .commit_budget_ms = 60000, .timeout_ms = 5000};
@@ -290,6 +296,7 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
     audit_model_free(&m);
 out:
     ccl_free(c);
+    nem_cleanup(&r);
     res->secs = sl_clock_mono_s() - t0;
     hist_add(h, "verdict", name, "%s %s", res->verdict, res->why);
     hist_close(h);
