@@ -45,11 +45,30 @@ int kmeta_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, int
     return rc;
 }
 
+/* Errors that mean the cached leader of the partition is stale. */
+static bool kmeta__stale_leader(rd_kafka_resp_err_t e)
+{
+    return e == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+           e == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || e == RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH;
+}
+
 int kmeta_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition, int timeout_ms,
                      int64_t *low, int64_t *high)
 {
     rd_kafka_resp_err_t e =
         rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
+    if (kmeta__stale_leader(e)) {
+        /* the query asks the leader librdkafka has cached and does not refresh it on "not
+         * leader" (a handle that consumes nothing gets no metadata refresh of its own): ask
+         * for the topic's metadata, which updates the cache, and query the new leader once */
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        if (rkt && rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            e = rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
+        if (md) rd_kafka_metadata_destroy(md);
+        if (rkt) rd_kafka_topic_destroy(rkt);
+    }
     if (e) {
         SL_WARN("kafka", "watermark query failed topic=%s partition=%d err=%s", topic,
                 (int)partition, rd_kafka_err2str(e));

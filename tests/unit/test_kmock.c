@@ -1,9 +1,12 @@
 /* Mock cluster in-process: loopback bootstraps, topic specs, every control command and its
  * refusals, and that the injected faults really reach a client (leader change visible in
  * metadata, a down broker stops deliveries until it is up again, pushed Produce errors fail
- * exactly that many requests, clear-errors removes the rest). */
+ * exactly that many requests, clear-errors removes the rest), and that kmeta_watermarks follows
+ * a leader change (it used to ask the old leader forever: found by `sluice chaos`). */
 #include "chaos/kmock.h"
+#include "common/log.h"
 #include "common/sl_err.h"
+#include "consumer/kmeta.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -299,6 +302,38 @@ static void test_faults_reach_clients(void **state)
     kmock_destroy(m);
 }
 
+/* The controller's watermark handle consumes nothing: after the partition's leader moved, the
+ * query must find the new leader, not fail with "not leader" until the handle is recreated. */
+static void test_watermarks_follow_the_leader(void **state)
+{
+    (void)state;
+    char reply[KMOCK_REPLY_MAX], err[256];
+    dr_count c = {0};
+    kmock *m = mk(3);
+    assert_int_equal(kmock_topic_create(m, "w", 1, 3, err, sizeof err), 0);
+    rd_kafka_t *p = producer(m, &c, "5000");
+    produce_one(p, &c, "w");
+    produce_one(p, &c, "w");
+    assert_int_equal(c.ok, 2);
+    rd_kafka_t *q = kmeta_open(kmock_bootstraps(m), NULL, 0, err, sizeof err);
+    assert_non_null(q);
+    int64_t low = -1, high = -1;
+    assert_int_equal(kmeta_watermarks(q, "w", 0, 5000, &low, &high), 0);
+    assert_int_equal(high, 2);
+    for (int b = 2; b <= 3; b++) { /* move it twice: each query after a move must succeed */
+        char cmd[32];
+        snprintf(cmd, sizeof cmd, "leader w 0 %d", b);
+        assert_int_equal(run(m, cmd, reply), 0);
+        produce_one(p, &c, "w");
+        high = -1;
+        assert_int_equal(kmeta_watermarks(q, "w", 0, 5000, &low, &high), 0);
+        assert_int_equal(high, 2 + (b - 1));
+    }
+    rd_kafka_destroy(q);
+    rd_kafka_destroy(p);
+    kmock_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_topic_specs),
         cmocka_unit_test(test_commands),
         cmocka_unit_test(test_faults_reach_clients),
+        cmocka_unit_test(test_watermarks_follow_the_leader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
