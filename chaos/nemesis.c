@@ -442,8 +442,12 @@ static int s_flip_replica(nem_run *r)
  * supervisor restarts and continues them. */
 static int s_supervise(nem_run *r) { return nem__wait(r, r->window_ms); }
 
-/* Replica divergence: s3 builds different bytes; counted as injected when it says so. */
-static const char *const k_perturb[] = {"test.perturb.row=2", NULL};
+/* Replica divergence: s3 builds different bytes; counted as injected when it says so. A
+ * committer that builds wrong bytes commits them (no replica can prove it wrong: that is what
+ * audit --deep finds, as I2), so s3 is kept from committing: it fetches in 1.5 s batches and
+ * reports its segments' ends after the others, and the first reporter on a row limit wins. */
+static const char *const k_perturb[] = {"test.perturb.row=2", "kafka.fetch.wait.max.ms=1500",
+                                        "kafka.fetch.min.bytes=100000000", NULL};
 static const char *const k_scrub[] = {"segment.scrub.interval=2s", NULL};
 #define KNOB(v) static const char *const k_##v[] = {"test.commit.fault=" #v, NULL};
 KNOB(exit_before_commit_start)
