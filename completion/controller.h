@@ -48,6 +48,8 @@ typedef struct ctl_opts {
     uint64_t repair_interval_ms;
     ctl_fault fault;
     uint64_t fault_stall_ms;
+    bool commit_twice; /* test knob, a broken build on purpose: each DONE record is written a
+                          second time after its commit (audit I4 must notice) */
     metrics_registry *metrics; /* borrowed */
 } ctl_opts;
 

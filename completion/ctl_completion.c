@@ -291,6 +291,17 @@ static void ctl__fault(ctl *c, ctl_fault at)
     _exit(86);
 }
 
+/* test.commit.twice, a broken build on purpose: a second write of the DONE record `done`
+ * (version `version`: the multi-op's), the same record one millisecond later, as a second
+ * commit of a DONE segment would leave it. */
+static void ctl__commit_again(ctl *c, zk *z, const char *table, segmeta *done, int32_t version)
+{
+    done->commit_time_ms++;
+    int rc = cstore_segment_set(c->cs, z, table, done->segment, done, version);
+    SL_WARN("controller", "test knob: DONE record written a second time segment=%s rc=%s",
+            done->segment, sluice_strerror(rc));
+}
+
 /* Verify the upload, promote it and commit in ZooKeeper with one multi-op. Returns 0 or an
  * error with the reason in why. */
 static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, size_t whylen)
@@ -360,6 +371,7 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
         assign_free(&a);
         if (rc == 0) {
             ctl__fault(c, CTL_FAULT_CRASH_AFTER_MULTI);
+            if (c->o.commit_twice) ctl__commit_again(c, z, table, &m, vm + 1);
             SL_INFO("controller",
                     "committed segment=%s end=%" PRId64 " rows=%" PRId64 " crc=%" PRIu32
                     " committer=%s next=%s start=%" PRId64 " flush_rows=%" PRId64,

@@ -32,6 +32,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,7 @@ struct replica {
     pthread_t *completers;
     int ncompleters;
     _Atomic bool stop;
+    _Atomic bool fault_fired; /* test.commit.fault fires once in the process's life */
     metrics_family *m_divergence, *m_decisions, *m_downloads;
     diskstate *disk;      /* the engine's */
     sl_log_limit *lim;    /* repeated non-disk failures (download sources, a full store) */
@@ -270,6 +272,56 @@ static int r_build(replica *r, rpart *rp, uint32_t *crc, uint64_t *size)
 
 /* ---- the completion client --------------------------------------------------------- */
 
+/* The points of test.commit.fault (replica.h); each replica_fault is one with an action. */
+typedef enum r_point {
+    R_AT_NONE = 0,
+    R_AT_BEFORE_COMMIT_START,
+    R_AT_AFTER_UPLOAD,
+    R_AT_BEFORE_COMMIT_END,
+    R_AT_DURING_KEEP,
+    R_AT_DURING_DISCARD,
+    R_AT__COUNT
+} r_point;
+
+static const char *const r_point_names[R_AT__COUNT] = {
+    [R_AT_NONE] = "none",
+    [R_AT_BEFORE_COMMIT_START] = "before_commit_start",
+    [R_AT_AFTER_UPLOAD] = "after_upload",
+    [R_AT_BEFORE_COMMIT_END] = "before_commit_end",
+    [R_AT_DURING_KEEP] = "during_keep",
+    [R_AT_DURING_DISCARD] = "during_discard",
+};
+
+static const struct {
+    r_point at;
+    bool stop; /* SIGSTOP; else _exit(86) */
+} r_faults[REPLICA_FAULT__COUNT] = {
+    [REPLICA_FAULT_NONE] = {R_AT_NONE, false},
+    [REPLICA_FAULT_EXIT_BEFORE_COMMIT_START] = {R_AT_BEFORE_COMMIT_START, false},
+    [REPLICA_FAULT_EXIT_AFTER_UPLOAD] = {R_AT_AFTER_UPLOAD, false},
+    [REPLICA_FAULT_EXIT_BEFORE_COMMIT_END] = {R_AT_BEFORE_COMMIT_END, false},
+    [REPLICA_FAULT_STOP_BEFORE_COMMIT_START] = {R_AT_BEFORE_COMMIT_START, true},
+    [REPLICA_FAULT_STOP_AFTER_UPLOAD] = {R_AT_AFTER_UPLOAD, true},
+    [REPLICA_FAULT_STOP_BEFORE_COMMIT_END] = {R_AT_BEFORE_COMMIT_END, true},
+    [REPLICA_FAULT_EXIT_DURING_KEEP] = {R_AT_DURING_KEEP, false},
+    [REPLICA_FAULT_STOP_DURING_KEEP] = {R_AT_DURING_KEEP, true},
+    [REPLICA_FAULT_EXIT_DURING_DISCARD] = {R_AT_DURING_DISCARD, false},
+    [REPLICA_FAULT_STOP_DURING_DISCARD] = {R_AT_DURING_DISCARD, true},
+};
+
+/* test.commit.fault: exit at once (no cleanup, like kill -9) or stop the whole process until
+ * SIGCONT, the first time `at` is reached; a resumed or restarted process goes on normally. */
+static void r_fault(replica *r, r_point at, const char *segment)
+{
+    if (r_faults[r->o.fault].at != at || atomic_exchange(&r->fault_fired, true)) return;
+    if (r_faults[r->o.fault].stop) {
+        SL_WARN("replica", "test knob: stopping at %s segment=%s", r_point_names[at], segment);
+        raise(SIGSTOP);
+        return;
+    }
+    SL_WARN("replica", "test knob: exiting at %s segment=%s", r_point_names[at], segment);
+    _exit(86);
+}
 
 static void r_refresh_leader(replica *r, const char *hint)
 {
@@ -407,6 +459,7 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
         else if (rq->build_millis < 1) rq->build_millis = 1;
         return rc;
     }
+    r_fault(r, R_AT_BEFORE_COMMIT_START, rp->meta.segment);
     rpc_resp rs;
     if (r_rpc(r, h, RPC_COMMIT_START, rq, &rs) || rs.status != RPC_STATUS_COMMIT_CONTINUE)
         return SL_ECONFLICT;
@@ -429,9 +482,13 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
                 ur.body ? ur.body : "");
     httpc_resp_free(&ur);
     if (!uploaded) return store_full ? SL_ENOSPACE : SL_ETRANSIENT;
+    r_fault(r, R_AT_AFTER_UPLOAD, rp->meta.segment);
     rq->crc = crc;
     rq->size_bytes = (int64_t)size;
     snprintf(rq->location, sizeof rq->location, "%s", url);
+    /* the same moment as after_upload for now; with pauseless completion (DESIGN §9) the
+     * upload and CommitEnd come apart, and so do the two points */
+    r_fault(r, R_AT_BEFORE_COMMIT_END, rp->meta.segment);
     if (r_rpc(r, h, RPC_COMMIT_END, rq, &rs) || rs.status != RPC_STATUS_COMMIT_SUCCESS)
         return SL_ECONFLICT;
     SL_INFO("replica", "committed segment=%s build_ms=%lld upload_ms=%ld bytes=%" PRIu64,
@@ -447,8 +504,15 @@ static int r_keep(replica *r, httpc *h, rpart *rp, const rpc_resp *rs)
     uint32_t crc = 0;
     uint64_t size;
     int brc = r_build(r, rp, &crc, &size);
-    if (brc == 0 && crc == rs->crc)
+    r_fault(r, R_AT_DURING_KEEP, rp->meta.segment);
+    if (brc == 0 && (crc == rs->crc || r->o.keep_skip_crc)) {
+        if (crc != rs->crc)
+            SL_WARN("replica",
+                    "test knob: publishing a divergent build segment=%s local_crc=%" PRIu32
+                    " committed_crc=%" PRIu32,
+                    rp->meta.segment, crc, rs->crc);
         return engine_publish(rp->t->et, rp->meta.segment, rp->built_path);
+    }
     if (sl_err_is_disk(brc)) return brc;
     if (brc == 0) {
         const char *tp[] = {rp->t->name};
@@ -479,6 +543,7 @@ static int r_discard(replica *r, httpc *h, rpart *rp)
     r_zk_done(r);
     if (rc) return rc; /* as in r_fetch_committed */
     if (m.status == SEGMETA_IN_PROGRESS) return SL_ESTATE;
+    r_fault(r, R_AT_DURING_DISCARD, rp->meta.segment);
     return r_fetch_committed(r, h, rp->t, &m);
 }
 
@@ -746,6 +811,18 @@ static void r_ensure_file(replica *r, httpc *h, rtable *t, const char *segment, 
     r_publish_state(r, t, segment, rsm_state_name(ok ? RSM_ONLINE : RSM_ERROR));
 }
 
+/* Whether segment is the one rp's completion thread is working on (HOLDING .. DISCARDED):
+ * that thread publishes the file itself (on KEEP its own build) or ends in ERROR, after which
+ * a reconcile fetches it; a download now would race it for the same file. Control thread
+ * (rp->meta's writer). */
+static bool r_completing(const rpart *rp, const char *segment)
+{
+    if (!rp || strcmp(rp->meta.segment, segment) != 0) return false;
+    rsm_state st = rsm_get(&rp->sm);
+    return st == RSM_HOLDING || st == RSM_COMMITTING || st == RSM_RETAINING ||
+           st == RSM_DISCARDED;
+}
+
 static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool republish)
 {
     char err[256];
@@ -754,12 +831,14 @@ static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool 
     for (uint32_t p = 0; p < a.npart; p++) {
         const char *consuming = NULL;
         int64_t best = -1;
+        rpart *rp = r_part(r, t, (int32_t)p);
         for (size_t s = 0; s < a.nseg; s++) {
             segname sn;
             if (segname_parse(a.seg[s].segment, &sn) || (uint32_t)sn.partition != p) continue;
             for (uint32_t i = 0; i < a.seg[s].inst.n; i++) {
                 if (strcmp(a.seg[s].inst.id[i], r->o.instance_id) != 0) continue;
-                if (a.seg[s].state[i] == ASSIGN_ONLINE) r_ensure_file(r, h, t, a.seg[s].segment, first, republish);
+                if (a.seg[s].state[i] == ASSIGN_ONLINE && !r_completing(rp, a.seg[s].segment))
+                    r_ensure_file(r, h, t, a.seg[s].segment, first, republish);
                 if (a.seg[s].state[i] == ASSIGN_CONSUMING && sn.sequence > best) {
                     best = sn.sequence;
                     consuming = a.seg[s].segment;
@@ -767,7 +846,6 @@ static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool 
             }
         }
         if (!consuming) continue;
-        rpart *rp = r_part(r, t, (int32_t)p);
         /* already on it, or still completing the previous segment (rsm S1..S4) */
         if (rp &&
             !rsm_may_start(&rp->sm, strcmp(rp->meta.segment, consuming) == 0, sl_clock_wall_ms()))
@@ -916,6 +994,10 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
 {
     replica *r = sl_xcalloc(1, sizeof *r);
     r->o = *o;
+    if ((unsigned)o->fault >= REPLICA_FAULT__COUNT) r->o.fault = REPLICA_FAULT_NONE;
+    if (o->keep_skip_crc)
+        SL_WARN("replica", "test knob: test.keep.skip.crc is on: KEEP publishes the local build "
+                           "without comparing its CRC with the committed one");
     if (!(r->cs = cstore_new(o->cluster))) {
         snprintf(err, errlen, "cluster name too long for a ZooKeeper path");
         free(r);

@@ -40,6 +40,7 @@ typedef struct controller_conf {
     int log_level;
     int fault;
     uint64_t fault_stall;
+    bool commit_twice;
     char *disk_full_file;
 } controller_conf;
 
@@ -99,6 +100,10 @@ static const config_def controller_defs[] = {
      "Test knob: fail at a named point of the commit", CONFIG_HIDDEN, ctl_faults},
     {"test.commit.stall", CONFIG_DURATION_MS, OFF(fault_stall), 0, 3600000, "30s",
      "Test knob: length of stall_before_multi", CONFIG_HIDDEN, NULL},
+    {"test.commit.twice", CONFIG_BOOL, OFF(commit_twice), 0, 0, "false",
+     "Test knob, a broken build on purpose: write each DONE segment record again right after "
+     "its commit",
+     CONFIG_HIDDEN, NULL},
     {"test.disk.full.file", CONFIG_STRING, OFF(disk_full_file), 0, 0, NULL,
      "Test knob: while this file exists, every write into the segment store fails with ENOSPC",
      CONFIG_HIDDEN, NULL},
@@ -151,6 +156,7 @@ int cmd_controller_main(int argc, char **argv)
         .repair_interval_ms = conf.repair_interval,
         .fault = (ctl_fault)conf.fault,
         .fault_stall_ms = conf.fault_stall,
+        .commit_twice = conf.commit_twice,
         .metrics = metrics,
     };
     httpd *h = NULL;

@@ -55,6 +55,8 @@ typedef struct sidecar_conf {
     char *disk_full_file;
     int64_t disk_full_after;
     int64_t disk_full_count;
+    int commit_fault; /* index into sidecar_faults == replica_fault */
+    bool keep_skip_crc;
     char *http_bind;
     int64_t http_threads;
     int64_t http_max_conns, http_max_conns_per_ip;
@@ -80,6 +82,21 @@ static const config_enum_value sidecar_modes[] = {
 static const config_enum_value sidecar_loss[] = {{"continue", 0}, {"fail", 0}, {NULL, 0}};
 static const config_enum_value sidecar_levels[] = {
     {"error", 0}, {"warn", 0}, {"info", 0}, {"debug", 0}, {NULL, 0}};
+/* in the order of replica_fault (completion/replica.h) */
+static const config_enum_value sidecar_faults[] = {{"none", 0},
+                                                   {"exit_before_commit_start", 0},
+                                                   {"exit_after_upload", 0},
+                                                   {"exit_before_commit_end", 0},
+                                                   {"stop_before_commit_start", 0},
+                                                   {"stop_after_upload", 0},
+                                                   {"stop_before_commit_end", 0},
+                                                   {"exit_during_keep", 0},
+                                                   {"stop_during_keep", 0},
+                                                   {"exit_during_discard", 0},
+                                                   {"stop_during_discard", 0},
+                                                   {NULL, 0}};
+_Static_assert(sizeof sidecar_faults / sizeof sidecar_faults[0] == REPLICA_FAULT__COUNT + 1,
+               "one test.commit.fault value per replica_fault");
 
 static const config_def sidecar_defs[] = {
     {"cluster.name", CONFIG_STRING, OFF(cluster_name), 0, 0, NULL,
@@ -156,6 +173,14 @@ static const config_def sidecar_defs[] = {
     {"test.disk.full.count", CONFIG_INT64, OFF(disk_full_count), 0, INT64_MAX, "0",
      "Test knob: how many publications test.disk.full.after fails (0 = all)", CONFIG_HIDDEN,
      NULL},
+    {"test.commit.fault", CONFIG_ENUM, OFF(commit_fault), 0, 0, "none",
+     "Test knob (cluster mode): exit (_exit 86) or stop (SIGSTOP) once, at a named point of "
+     "the segment completion",
+     CONFIG_HIDDEN, sidecar_faults},
+    {"test.keep.skip.crc", CONFIG_BOOL, OFF(keep_skip_crc), 0, 0, "false",
+     "Test knob, a broken build on purpose: on KEEP publish the local build without comparing "
+     "its CRC with the committed one",
+     CONFIG_HIDDEN, NULL},
     {"kafka.", CONFIG_STRING, OFF(kafka), 0, 0, NULL,
      "Any librdkafka consumer property, passed through (kafka.security.protocol, "
      "kafka.sasl.mechanism, kafka.ssl.ca.location, ...)",
@@ -432,7 +457,9 @@ int cmd_sidecar_main(int argc, char **argv)
                            .instance_id = sc.conf.instance_id,
                            .host = host,
                            .port = httpd_port(sc.http),
-                           .completion_threads = (int)sc.conf.completion_threads};
+                           .completion_threads = (int)sc.conf.completion_threads,
+                           .fault = (replica_fault)sc.conf.commit_fault,
+                           .keep_skip_crc = sc.conf.keep_skip_crc};
         if (!(sc.rep = replica_start(&ro, err, sizeof err))) {
             fprintf(stderr, "sluice sidecar: zk.connect: %s\n", err);
             goto done;
