@@ -32,7 +32,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,56 +271,6 @@ static int r_build(replica *r, rpart *rp, uint32_t *crc, uint64_t *size)
 
 /* ---- the completion client --------------------------------------------------------- */
 
-/* The points of test.commit.fault (replica.h); each replica_fault is one with an action. */
-typedef enum r_point {
-    R_AT_NONE = 0,
-    R_AT_BEFORE_COMMIT_START,
-    R_AT_AFTER_UPLOAD,
-    R_AT_BEFORE_COMMIT_END,
-    R_AT_DURING_KEEP,
-    R_AT_DURING_DISCARD,
-    R_AT__COUNT
-} r_point;
-
-static const char *const r_point_names[R_AT__COUNT] = {
-    [R_AT_NONE] = "none",
-    [R_AT_BEFORE_COMMIT_START] = "before_commit_start",
-    [R_AT_AFTER_UPLOAD] = "after_upload",
-    [R_AT_BEFORE_COMMIT_END] = "before_commit_end",
-    [R_AT_DURING_KEEP] = "during_keep",
-    [R_AT_DURING_DISCARD] = "during_discard",
-};
-
-static const struct {
-    r_point at;
-    bool stop; /* SIGSTOP; else _exit(86) */
-} r_faults[REPLICA_FAULT__COUNT] = {
-    [REPLICA_FAULT_NONE] = {R_AT_NONE, false},
-    [REPLICA_FAULT_EXIT_BEFORE_COMMIT_START] = {R_AT_BEFORE_COMMIT_START, false},
-    [REPLICA_FAULT_EXIT_AFTER_UPLOAD] = {R_AT_AFTER_UPLOAD, false},
-    [REPLICA_FAULT_EXIT_BEFORE_COMMIT_END] = {R_AT_BEFORE_COMMIT_END, false},
-    [REPLICA_FAULT_STOP_BEFORE_COMMIT_START] = {R_AT_BEFORE_COMMIT_START, true},
-    [REPLICA_FAULT_STOP_AFTER_UPLOAD] = {R_AT_AFTER_UPLOAD, true},
-    [REPLICA_FAULT_STOP_BEFORE_COMMIT_END] = {R_AT_BEFORE_COMMIT_END, true},
-    [REPLICA_FAULT_EXIT_DURING_KEEP] = {R_AT_DURING_KEEP, false},
-    [REPLICA_FAULT_STOP_DURING_KEEP] = {R_AT_DURING_KEEP, true},
-    [REPLICA_FAULT_EXIT_DURING_DISCARD] = {R_AT_DURING_DISCARD, false},
-    [REPLICA_FAULT_STOP_DURING_DISCARD] = {R_AT_DURING_DISCARD, true},
-};
-
-/* test.commit.fault: exit at once (no cleanup, like kill -9) or stop the whole process until
- * SIGCONT, the first time `at` is reached; a resumed or restarted process goes on normally. */
-static void r_fault(replica *r, r_point at, const char *segment)
-{
-    if (r_faults[r->o.fault].at != at || atomic_exchange(&r->fault_fired, true)) return;
-    if (r_faults[r->o.fault].stop) {
-        SL_WARN("replica", "test knob: stopping at %s segment=%s", r_point_names[at], segment);
-        raise(SIGSTOP);
-        return;
-    }
-    SL_WARN("replica", "test knob: exiting at %s segment=%s", r_point_names[at], segment);
-    _exit(86);
-}
 
 static void r_refresh_leader(replica *r, const char *hint)
 {
@@ -459,7 +408,7 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
         else if (rq->build_millis < 1) rq->build_millis = 1;
         return rc;
     }
-    r_fault(r, R_AT_BEFORE_COMMIT_START, rp->meta.segment);
+    rfault_at(r->o.fault, RFAULT_AT_BEFORE_COMMIT_START, &r->fault_fired, rp->meta.segment);
     rpc_resp rs;
     if (r_rpc(r, h, RPC_COMMIT_START, rq, &rs) || rs.status != RPC_STATUS_COMMIT_CONTINUE)
         return SL_ECONFLICT;
@@ -482,13 +431,13 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
                 ur.body ? ur.body : "");
     httpc_resp_free(&ur);
     if (!uploaded) return store_full ? SL_ENOSPACE : SL_ETRANSIENT;
-    r_fault(r, R_AT_AFTER_UPLOAD, rp->meta.segment);
+    rfault_at(r->o.fault, RFAULT_AT_AFTER_UPLOAD, &r->fault_fired, rp->meta.segment);
     rq->crc = crc;
     rq->size_bytes = (int64_t)size;
     snprintf(rq->location, sizeof rq->location, "%s", url);
     /* the same moment as after_upload for now; with pauseless completion (DESIGN §9) the
      * upload and CommitEnd come apart, and so do the two points */
-    r_fault(r, R_AT_BEFORE_COMMIT_END, rp->meta.segment);
+    rfault_at(r->o.fault, RFAULT_AT_BEFORE_COMMIT_END, &r->fault_fired, rp->meta.segment);
     if (r_rpc(r, h, RPC_COMMIT_END, rq, &rs) || rs.status != RPC_STATUS_COMMIT_SUCCESS)
         return SL_ECONFLICT;
     SL_INFO("replica", "committed segment=%s build_ms=%lld upload_ms=%ld bytes=%" PRIu64,
@@ -504,7 +453,7 @@ static int r_keep(replica *r, httpc *h, rpart *rp, const rpc_resp *rs)
     uint32_t crc = 0;
     uint64_t size;
     int brc = r_build(r, rp, &crc, &size);
-    r_fault(r, R_AT_DURING_KEEP, rp->meta.segment);
+    rfault_at(r->o.fault, RFAULT_AT_DURING_KEEP, &r->fault_fired, rp->meta.segment);
     if (brc == 0 && (crc == rs->crc || r->o.keep_skip_crc)) {
         if (crc != rs->crc)
             SL_WARN("replica",
@@ -543,7 +492,7 @@ static int r_discard(replica *r, httpc *h, rpart *rp)
     r_zk_done(r);
     if (rc) return rc; /* as in r_fetch_committed */
     if (m.status == SEGMETA_IN_PROGRESS) return SL_ESTATE;
-    r_fault(r, R_AT_DURING_DISCARD, rp->meta.segment);
+    rfault_at(r->o.fault, RFAULT_AT_DURING_DISCARD, &r->fault_fired, rp->meta.segment);
     return r_fetch_committed(r, h, rp->t, &m);
 }
 
@@ -994,7 +943,7 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
 {
     replica *r = sl_xcalloc(1, sizeof *r);
     r->o = *o;
-    if ((unsigned)o->fault >= REPLICA_FAULT__COUNT) r->o.fault = REPLICA_FAULT_NONE;
+    if ((unsigned)o->fault >= RFAULT__COUNT) r->o.fault = RFAULT_NONE;
     if (o->keep_skip_crc)
         SL_WARN("replica", "test knob: test.keep.skip.crc is on: KEEP publishes the local build "
                            "without comparing its CRC with the committed one");

@@ -33,6 +33,7 @@
 #ifndef SL_REPLICA_H
 #define SL_REPLICA_H
 
+#include "completion/rfault.h"
 #include "consumer/engine.h"
 
 #include <stdbool.h>
@@ -40,27 +41,6 @@
 #include <stdint.h>
 
 typedef struct replica replica;
-
-/* test.commit.fault (DESIGN §7 test knobs): where the completion client exits (_exit(86), as
- * kill -9 would) or stops (SIGSTOP, until someone sends SIGCONT), the first time the point is
- * reached in the process's life. Points: before_commit_start (built, before CommitStart);
- * after_upload (the upload returned 200); before_commit_end (before CommitEnd); during_keep
- * (KEEP: built, not yet published); during_discard (DISCARD: before the download). The order
- * is that of the sidecar's value table (src/cmd_sidecar.c). */
-typedef enum replica_fault {
-    REPLICA_FAULT_NONE = 0,
-    REPLICA_FAULT_EXIT_BEFORE_COMMIT_START,
-    REPLICA_FAULT_EXIT_AFTER_UPLOAD,
-    REPLICA_FAULT_EXIT_BEFORE_COMMIT_END,
-    REPLICA_FAULT_STOP_BEFORE_COMMIT_START,
-    REPLICA_FAULT_STOP_AFTER_UPLOAD,
-    REPLICA_FAULT_STOP_BEFORE_COMMIT_END,
-    REPLICA_FAULT_EXIT_DURING_KEEP,
-    REPLICA_FAULT_STOP_DURING_KEEP,
-    REPLICA_FAULT_EXIT_DURING_DISCARD,
-    REPLICA_FAULT_STOP_DURING_DISCARD,
-    REPLICA_FAULT__COUNT
-} replica_fault;
 
 typedef struct replica_opts {
     engine_opts engine;          /* data dir, workers, Kafka properties, test knobs, ... */
@@ -71,7 +51,7 @@ typedef struct replica_opts {
     const char *host;            /* advertised in the instance znode */
     uint16_t port;               /* this sidecar's HTTP port (peer downloads) */
     int completion_threads;
-    replica_fault fault;         /* test knob: test.commit.fault */
+    rfault_kind fault;           /* test knob: test.commit.fault (completion/rfault.h) */
     bool keep_skip_crc;          /* test knob, a broken build on purpose: KEEP publishes the
                                     local build whatever its CRC (audit I3 must notice) */
 } replica_opts;

@@ -55,7 +55,7 @@ typedef struct sidecar_conf {
     char *disk_full_file;
     int64_t disk_full_after;
     int64_t disk_full_count;
-    int commit_fault; /* index into sidecar_faults == replica_fault */
+    int commit_fault; /* index into sidecar_faults == rfault_kind */
     bool keep_skip_crc;
     char *http_bind;
     int64_t http_threads;
@@ -82,7 +82,7 @@ static const config_enum_value sidecar_modes[] = {
 static const config_enum_value sidecar_loss[] = {{"continue", 0}, {"fail", 0}, {NULL, 0}};
 static const config_enum_value sidecar_levels[] = {
     {"error", 0}, {"warn", 0}, {"info", 0}, {"debug", 0}, {NULL, 0}};
-/* in the order of replica_fault (completion/replica.h) */
+/* in the order of rfault_kind (completion/rfault.h) */
 static const config_enum_value sidecar_faults[] = {{"none", 0},
                                                    {"exit_before_commit_start", 0},
                                                    {"exit_after_upload", 0},
@@ -95,8 +95,8 @@ static const config_enum_value sidecar_faults[] = {{"none", 0},
                                                    {"exit_during_discard", 0},
                                                    {"stop_during_discard", 0},
                                                    {NULL, 0}};
-_Static_assert(sizeof sidecar_faults / sizeof sidecar_faults[0] == REPLICA_FAULT__COUNT + 1,
-               "one test.commit.fault value per replica_fault");
+_Static_assert(sizeof sidecar_faults / sizeof sidecar_faults[0] == RFAULT__COUNT + 1,
+               "one test.commit.fault value per rfault_kind");
 
 static const config_def sidecar_defs[] = {
     {"cluster.name", CONFIG_STRING, OFF(cluster_name), 0, 0, NULL,
@@ -458,7 +458,7 @@ int cmd_sidecar_main(int argc, char **argv)
                            .host = host,
                            .port = httpd_port(sc.http),
                            .completion_threads = (int)sc.conf.completion_threads,
-                           .fault = (replica_fault)sc.conf.commit_fault,
+                           .fault = (rfault_kind)sc.conf.commit_fault,
                            .keep_skip_crc = sc.conf.keep_skip_crc};
         if (!(sc.rep = replica_start(&ro, err, sizeof err))) {
             fprintf(stderr, "sluice sidecar: zk.connect: %s\n", err);
