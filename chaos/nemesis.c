@@ -463,6 +463,8 @@ KNOB(stop_during_discard)
 #undef KNOB
 static const char *const k_crash_before_multi[] = {"test.commit.fault=crash_before_multi", NULL};
 static const char *const k_crash_after_multi[] = {"test.commit.fault=crash_after_multi", NULL};
+static const char *const k_stall_before_multi[] = {"test.commit.fault=stall_before_multi",
+                                                   "test.commit.stall=5s", NULL};
 
 #define SIDECAR_KNOB(name, knob, what)                                                             \
     {name, what, k_##knob, NULL, NULL, s_supervise, "test knob: "}
@@ -508,6 +510,9 @@ static const nem_scenario nem__all[] = {
     {"controller-crash-after-multi",
      "the leader exits right after the commit multi-op, before replying", NULL,
      k_crash_after_multi, NULL, s_supervise, "test fault: exiting at crash_after_multi"},
+    {"controller-stall-before-multi",
+     "every commit stalls 5 s between the leader's ZooKeeper read and the multi-op", NULL,
+     k_stall_before_multi, NULL, s_supervise, "test fault: stalling"},
     {"controllers-down", "both controllers down for 25 s, longer than the 20 s commit budget",
      NULL, NULL, NULL, s_f_controllers_down, NULL},
     {"zk-restart", "ZooKeeper stopped for 5 s and restarted with its data", NULL, NULL, NULL,
