@@ -772,11 +772,12 @@ static bool r_completing(const rpart *rp, const char *segment)
            st == RSM_DISCARDED;
 }
 
-static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool republish)
+/* Returns false when t's assignment could not be read (nothing was reconciled). */
+static bool r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool republish)
 {
     char err[256];
     assign a;
-    if (cstore_assign_get(r->cs, r->z, t->name, &a, NULL, err, sizeof err)) return;
+    if (cstore_assign_get(r->cs, r->z, t->name, &a, NULL, err, sizeof err)) return false;
     for (uint32_t p = 0; p < a.npart; p++) {
         const char *consuming = NULL;
         int64_t best = -1;
@@ -786,8 +787,12 @@ static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool 
             if (segname_parse(a.seg[s].segment, &sn) || (uint32_t)sn.partition != p) continue;
             for (uint32_t i = 0; i < a.seg[s].inst.n; i++) {
                 if (strcmp(a.seg[s].inst.id[i], r->o.instance_id) != 0) continue;
-                if (a.seg[s].state[i] == ASSIGN_ONLINE && !r_completing(rp, a.seg[s].segment))
-                    r_ensure_file(r, h, t, a.seg[s].segment, first, republish);
+                if (a.seg[s].state[i] == ASSIGN_ONLINE) {
+                    if (!r_completing(rp, a.seg[s].segment))
+                        r_ensure_file(r, h, t, a.seg[s].segment, first, republish);
+                    else if (republish) /* its record may be the one that failed: next pass */
+                        atomic_store(&r->republish, true);
+                }
                 if (a.seg[s].state[i] == ASSIGN_CONSUMING && sn.sequence > best) {
                     best = sn.sequence;
                     consuming = a.seg[s].segment;
@@ -831,6 +836,7 @@ static void r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool 
         engine_part_call(rp->ep, r_start_fn, &sa);
     }
     assign_free(&a);
+    return true;
 }
 
 static int r_register(replica *r, char *err, size_t errlen)
@@ -887,13 +893,18 @@ static void *r_control(void *arg)
         char **names = NULL;
         size_t n = 0;
         bool republish = atomic_exchange(&r->republish, false);
-        if (cstore_tables(r->cs, r->z, &names, &n) == 0) {
+        bool whole = cstore_tables(r->cs, r->z, &names, &n) == 0;
+        if (whole) {
             for (size_t i = 0; i < n; i++) {
                 rtable *t = r_table(r, names[i]);
-                if (t) r_reconcile_table(r, h, t, !r->first_reconcile_done, republish);
+                if (t && !r_reconcile_table(r, h, t, !r->first_reconcile_done, republish))
+                    whole = false;
             }
             r->first_reconcile_done = true;
         }
+        /* a pass that could not read everything (a session just re-opened) republishes on
+         * the next one: a failed state record must not be forgotten */
+        if (!whole && republish) atomic_store(&r->republish, true);
         zk_free_strings(names, n);
     }
     httpc_free(h);
