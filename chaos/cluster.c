@@ -186,6 +186,16 @@ static void ccl__argv_common(const ccl *c, const char **a, int *n, char bufs[][P
     }
 }
 
+/* Whether p's extra sets give the key of kv ("key=value"): then its default is left out (a
+ * key given twice is refused at start). */
+static bool ccl__overridden(const ccl_proc *p, const char *kv)
+{
+    size_t n = strcspn(kv, "=") + 1;
+    for (int i = 0; i < p->nsets; i++)
+        if (strncmp(p->sets[i], kv, n) == 0) return true;
+    return false;
+}
+
 /* Start p (not running) and return once its start is up, or an error. */
 static int ccl__launch(ccl *c, ccl_proc *p, char *err, size_t errlen)
 {
@@ -203,16 +213,21 @@ static int ccl__launch(ccl *c, ccl_proc *p, char *err, size_t errlen)
         a[n++] = bufs[nb++];
         a[n++] = "--set";
         a[n++] = "mode=cluster";
-        a[n++] = "--set";
-        a[n++] = "consumer.threads=1";
+        if (!ccl__overridden(p, "consumer.threads=1")) {
+            a[n++] = "--set";
+            a[n++] = "consumer.threads=1";
+        }
     } else {
         snprintf(bufs[nb], sizeof bufs[0], "instance.id=%s", p->name);
         a[n++] = "--set";
         a[n++] = bufs[nb++];
-        a[n++] = "--set";
-        a[n++] = "completion.hold.time=1s";
-        a[n++] = "--set";
-        a[n++] = "completion.commit.timeout=20s";
+        static const char *const defaults[] = {"completion.hold.time=1s",
+                                               "completion.commit.timeout=20s"};
+        for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+            if (!ccl__overridden(p, defaults[i])) {
+                a[n++] = "--set";
+                a[n++] = defaults[i];
+            }
         snprintf(bufs[nb], sizeof bufs[0], "deepstore.uri=%s", c->store_uri);
         a[n++] = "--set";
         a[n++] = bufs[nb++];
@@ -370,7 +385,10 @@ static int ccl__table_file(ccl *c, char *err, size_t errlen)
     json_object_set_new(seg, "replication", json_string("3"));
     ccl__stream_set(t, "stream.kafka.broker.list", c->bootstrap);
     ccl__stream_set(t, "realtime.segment.flush.threshold.time", c->o.flush_time);
-    if (c->o.flush_rows > 0) {
+    if (c->o.flush_rows < 0) { /* the time threshold alone ends segments */
+        ccl__stream_set(t, "realtime.segment.flush.threshold.rows", NULL);
+        ccl__stream_set(t, "realtime.segment.flush.threshold.segment.size", NULL);
+    } else if (c->o.flush_rows > 0) {
         char rows[32];
         snprintf(rows, sizeof rows, "%lld", (long long)c->o.flush_rows);
         ccl__stream_set(t, "realtime.segment.flush.threshold.rows", rows);

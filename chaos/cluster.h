@@ -47,7 +47,7 @@ typedef struct ccl_opts {
     const char *table_config; /* the table's config file (a Pinot REALTIME config) */
     const char *schema;       /* its schema */
     int partitions;           /* of the topic */
-    int64_t flush_rows;       /* the table's row threshold (0: keep the config's) */
+    int64_t flush_rows;       /* the table's row threshold (0: keep the config's; -1: none) */
     const char *flush_time;   /* the time threshold, e.g. "4s" */
     /* extra `--set k=v` of each process (NULL-terminated lists; NULL: none) */
     const char *const *sidecar_sets[CCL_SIDECARS];

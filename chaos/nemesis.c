@@ -467,18 +467,24 @@ static const char *const k_stall_before_multi[] = {"test.commit.fault=stall_befo
                                                    "test.commit.stall=5s", NULL};
 
 #define SIDECAR_KNOB(name, knob, what)                                                             \
-    {name, what, k_##knob, NULL, NULL, s_supervise, "test knob: "}
+    {name, what, k_##knob, NULL, NULL, s_supervise, "test knob: ", 0}
+/* DISCARD goes to a replica that reports an offset beyond the committed end: segments end on
+ * the time threshold alone (replicas stop at different offsets) and the controller decides on
+ * the first report (no hold), so a replica ahead of the first reporter is told DISCARD */
+static const char *const k_no_hold[] = {"completion.hold.time=0s", NULL};
+#define DISCARD_KNOB(name, knob, what)                                                             \
+    {name, what, k_##knob, k_no_hold, NULL, s_supervise, "test knob: ", -1}
 
 static const nem_scenario nem__all[] = {
     {"none", "no fault: the baseline every other scenario is compared with", NULL, NULL, NULL,
-     s_supervise, NULL},
+     s_supervise, NULL, 0},
     {"kill-sidecar", "kill -9 of a random sidecar mid-stream, restarted 2 s later", NULL, NULL,
-     NULL, s_f_kill_sidecar, NULL},
+     NULL, s_f_kill_sidecar, NULL, 0},
     {"pause-sidecar", "SIGSTOP of a random sidecar for 4 s: it misses a segment's end", NULL,
-     NULL, NULL, s_f_pause_sidecar, NULL},
+     NULL, NULL, s_f_pause_sidecar, NULL, 0},
     {"sidecar-session-expiry",
      "a sidecar paused for 9 s, past its 3 s ZooKeeper session: the session expires", NULL,
-     NULL, NULL, s_f_expire_sidecar, NULL},
+     NULL, NULL, s_f_expire_sidecar, NULL, 0},
     SIDECAR_KNOB("kill-committer-before-commit-start", exit_before_commit_start,
                  "the committer exits (as kill -9) after its build, before CommitStart"),
     SIDECAR_KNOB("kill-committer-after-upload", exit_after_upload,
@@ -495,54 +501,55 @@ static const nem_scenario nem__all[] = {
                  "a replica told KEEP exits before publishing its build"),
     SIDECAR_KNOB("stop-replica-during-keep", stop_during_keep,
                  "a replica told KEEP stops before publishing, continued 5 s later"),
-    SIDECAR_KNOB("kill-replica-during-discard", exit_during_discard,
+    DISCARD_KNOB("kill-replica-during-discard", exit_during_discard,
                  "a replica told DISCARD exits before downloading"),
-    SIDECAR_KNOB("stop-replica-during-discard", stop_during_discard,
+    DISCARD_KNOB("stop-replica-during-discard", stop_during_discard,
                  "a replica told DISCARD stops before downloading, continued 5 s later"),
     {"kill-leader-controller", "kill -9 of the leading controller, restarted 3 s later", NULL,
-     NULL, NULL, s_f_kill_leader, NULL},
+     NULL, NULL, s_f_kill_leader, NULL, 0},
     {"pause-leader-controller",
      "the leading controller paused for 9 s, past its ZooKeeper session (a zombie leader)", NULL,
-     NULL, NULL, s_f_pause_leader, NULL},
+     NULL, NULL, s_f_pause_leader, NULL, 0},
     {"controller-crash-before-multi",
      "the leader exits between its ZooKeeper read and the commit multi-op", NULL,
-     k_crash_before_multi, NULL, s_supervise, "test fault: exiting at crash_before_multi"},
+     k_crash_before_multi, NULL, s_supervise, "test fault: exiting at crash_before_multi", 0},
     {"controller-crash-after-multi",
      "the leader exits right after the commit multi-op, before replying", NULL,
-     k_crash_after_multi, NULL, s_supervise, "test fault: exiting at crash_after_multi"},
+     k_crash_after_multi, NULL, s_supervise, "test fault: exiting at crash_after_multi", 0},
     {"controller-stall-before-multi",
      "every commit stalls 5 s between the leader's ZooKeeper read and the multi-op", NULL,
-     k_stall_before_multi, NULL, s_supervise, "test fault: stalling"},
+     k_stall_before_multi, NULL, s_supervise, "test fault: stalling", 0},
     {"controllers-down", "both controllers down for 25 s, longer than the 20 s commit budget",
-     NULL, NULL, NULL, s_f_controllers_down, NULL},
+     NULL, NULL, NULL, s_f_controllers_down, NULL, 0},
     {"zk-restart", "ZooKeeper stopped for 5 s and restarted with its data", NULL, NULL, NULL,
-     s_f_zk_restart, NULL},
-    {"zk-pause", "ZooKeeper paused (SIGSTOP) for 4 s", NULL, NULL, NULL, s_f_zk_pause, NULL},
-    {"broker-down", "every Kafka broker down for 5 s", NULL, NULL, NULL, s_f_broker_down, NULL},
+     s_f_zk_restart, NULL, 0},
+    {"zk-pause", "ZooKeeper paused (SIGSTOP) for 4 s", NULL, NULL, NULL, s_f_zk_pause, NULL, 0},
+    {"broker-down", "every Kafka broker down for 5 s", NULL, NULL, NULL, s_f_broker_down, NULL, 0},
     {"leader-change", "every partition's Kafka leader moved to another broker", NULL, NULL, NULL,
-     s_f_leader_change, NULL},
+     s_f_leader_change, NULL, 0},
     {"kafka-rtt", "250 ms added to every Kafka round trip for 8 s", NULL, NULL, NULL, s_f_rtt,
-     NULL},
+     NULL, 0},
     {"replica-diverges", "sidecar s3 builds different bytes (test.perturb.row): healed by CRC",
-     NULL, NULL, k_perturb, s_supervise, "test knob: perturbed"},
+     NULL, NULL, k_perturb, s_supervise, "test knob: perturbed", 0},
     {"flip-byte-replica",
      "a byte flipped in a published file of s2: the scrub finds it, the committed copy returns",
-     k_scrub, NULL, NULL, s_flip_replica, NULL},
+     k_scrub, NULL, NULL, s_flip_replica, NULL, 0},
     {"empty-data-dir", "a sidecar restarted with an empty data dir", NULL, NULL, NULL,
-     s_f_empty_data_dir, NULL},
+     s_f_empty_data_dir, NULL, 0},
     {"rolling-restart", "every sidecar restarted in turn (SIGTERM, start)", NULL, NULL, NULL,
-     s_f_rolling_restart, NULL},
+     s_f_rolling_restart, NULL, 0},
     {"disk-full-sidecar",
      "s2's data dir on a full tmpfs for 8 s (needs root: SKIPPED without)", NULL, NULL, NULL,
-     s_f_disk_full_sidecar, NULL},
+     s_f_disk_full_sidecar, NULL, 0},
     {"disk-full-store",
      "the controllers' store on a full tmpfs for 8 s (needs root: SKIPPED without)", NULL, NULL,
-     NULL, s_f_disk_full_store, NULL},
+     NULL, s_f_disk_full_store, NULL, 0},
     {"malformed-messages",
      "malformed JSON, empty, binary and oversized (> 1 MiB) messages mixed into every partition",
-     NULL, NULL, NULL, s_f_malformed, NULL},
+     NULL, NULL, NULL, s_f_malformed, NULL, 0},
 };
 #undef SIDECAR_KNOB
+#undef DISCARD_KNOB
 
 const nem_scenario *nem_scenarios(size_t *n)
 {

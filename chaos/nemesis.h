@@ -45,6 +45,9 @@ typedef struct nem_scenario {
     int (*run)(nem_run *r);
     /* a knob scenario: the log line that proves the fault happened ("" for others) */
     const char *proof;
+    /* the segments' row threshold instead of the runner's (0: the runner's; -1: none, the
+     * time threshold ends every segment) */
+    int64_t flush_rows;
 } nem_scenario;
 
 /* The named scenarios, in `sluice chaos list` order; *n receives the count. */

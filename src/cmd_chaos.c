@@ -193,7 +193,8 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
     hist_add(h, "run", name, "seed %" PRIu64 ", cluster %s", seed, cluster);
     ccl_opts o = {.exe = cfg->exe, .work = dir, .cluster = cluster,
                   .table_config = cfg->table_config, .schema = cfg->schema,
-                  .partitions = CHAOS_PARTITIONS, .flush_rows = CHAOS_FLUSH_ROWS,
+                  .partitions = CHAOS_PARTITIONS,
+                  .flush_rows = sc && sc->flush_rows ? sc->flush_rows : CHAOS_FLUSH_ROWS,
                   .flush_time = "4s"};
     /* the scenario's settings, then the user's (--sidecar-set, --controller-set) */
     const char *side[CCL_MAX_SETS + 1] = {0}, *s3[CCL_MAX_SETS + 1] = {0},
