@@ -273,6 +273,30 @@ fail:
     return rc;
 }
 
+int fsutil_move_aside(const char *from, const char *dir, const char *name, char *to)
+{
+    to[0] = '\0';
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return SL_EIO;
+    for (int k = 0; k < 1000; k++) {
+        int n = k ? snprintf(to, PATH_MAX, "%s/%s.%d", dir, name, k)
+                  : snprintf(to, PATH_MAX, "%s/%s", dir, name);
+        if (n <= 0 || n >= PATH_MAX) {
+            errno = ENAMETOOLONG;
+            break;
+        }
+        if (link(from, to) == 0) {
+            if (unlink(from) == 0) return 0;
+            int e = errno;
+            unlink(to); /* one name only: the file stays where it was */
+            errno = e;
+            break;
+        }
+        if (errno != EEXIST) break;
+    }
+    to[0] = '\0';
+    return SL_EIO;
+}
+
 int fsutil_mkdirs(const char *path, char *err, size_t errlen)
 {
     char buf[PATH_MAX];

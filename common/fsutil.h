@@ -69,6 +69,13 @@ void fsutil_fault_configure(const char *full_file, int64_t after, uint64_t count
  * "cannot create DIR: REASON" in err. */
 int fsutil_mkdirs(const char *path, char *err, size_t errlen);
 
+/* Move the file at `from` into directory dir (created if missing, not its parents) as `name`,
+ * or as `name.1`, `name.2`, ... up to .999 when taken: never over a file already there (link(2),
+ * then unlink). to (PATH_MAX bytes) gets the new path. Returns 0, or SL_EIO with errno set
+ * and the file left where it was. Not yet durable: the caller fsyncs both directories
+ * (fsutil_fsync_parent_dir of from and of to). For evidence kept aside (quarantine/). */
+int fsutil_move_aside(const char *from, const char *dir, const char *name, char *to);
+
 /* Read a whole regular file. On success *out is a malloc'ed buffer of *len bytes plus a
  * trailing NUL not counted in *len (so text can be parsed in place); caller frees with free().
  * Returns 0, SL_ENOENT or SL_EIO. */

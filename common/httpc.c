@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 struct httpc {
     CURL *h;
     unsigned max_redirects;
+    const _Atomic bool *cancel; /* httpc_set_cancel; NULL: never */
     uint64_t connections;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -60,7 +62,7 @@ typedef struct xfer {
     uint64_t out_max; /* 0 = no cap */
     bool decided, to_fd;
     /* failure causes curl only sees as "callback said no" */
-    bool over_cap, io_error;
+    bool over_cap, io_error, cancelled;
     int io_rc; /* io_error: its class (SL_ENOSPACE, SL_EDISK, SL_EIO) */
     char io_what[128];
 } xfer;
@@ -137,6 +139,11 @@ void httpc_free(httpc *c)
 void httpc_set_redirects(httpc *c, unsigned n)
 {
     c->max_redirects = n;
+}
+
+void httpc_set_cancel(httpc *c, const _Atomic bool *flag)
+{
+    c->cancel = flag;
 }
 
 uint64_t httpc_connections_opened(const httpc *c)
@@ -218,6 +225,17 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
+/* curl calls it often while data moves and about once a second while it waits (connecting,
+ * a stalled peer): the bound on how long a cancel takes. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    xfer *x = ud;
+    x->cancelled = atomic_load(x->c->cancel);
+    return x->cancelled;
+}
+
 static size_t on_read(char *buf, size_t size, size_t n, void *ud)
 {
     xfer *x = ud;
@@ -253,6 +271,7 @@ static int map_curl(const xfer *x, CURLcode rc)
 {
     if (x->over_cap) return SL_ELIMIT;
     if (x->io_error) return x->io_rc ? x->io_rc : SL_EIO;
+    if (x->cancelled) return SL_ESTATE;
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
         return SL_ETIMEDOUT;
@@ -309,6 +328,11 @@ static void setup_hop(xfer *x, const char *url, long remaining_ms, struct curl_s
     curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+    if (c->cancel) {
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+    }
 
     struct curl_slist *l = NULL;
     char ct[HTTPC_CTYPE_MAX + 16];
@@ -397,6 +421,7 @@ static int run(xfer *x, const char *url0, long timeout_ms)
                                (unsigned long long)(x->to_fd ? x->out_max : r->max_body));
             if (x->io_error)
                 return sl_fail(r->error, sizeof r->error, e, "%s: %s", url, x->io_what);
+            if (x->cancelled) return sl_fail(r->error, sizeof r->error, e, "%s: cancelled", url);
             return sl_fail(r->error, sizeof r->error, e, "%s: %s", url,
                            c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
         }

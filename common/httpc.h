@@ -15,6 +15,7 @@
  *   SL_ENOSPACE, SL_EDISK   writing the download fd failed because the disk is full or
  *                  failing (fsutil_errno_err classes), so a caller can back off
  *   SL_EINVAL      malformed URL, unsupported scheme, bad arguments
+ *   SL_ESTATE      cancelled (httpc_set_cancel)
  * resp->error gets a one-line description on failure.
  *
  * Redirects: with httpc_set_redirects(c, n) > 0, a 307 or 308 reply is followed for EVERY
@@ -32,6 +33,7 @@
 #ifndef SL_HTTPC_H
 #define SL_HTTPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,6 +72,10 @@ httpc *httpc_new(void);
 void httpc_free(httpc *c);
 /* Follow up to n redirects per request (rules above); 0 (the default) returns 3xx replies. */
 void httpc_set_redirects(httpc *c, unsigned n);
+/* While *flag (borrowed; NULL, the default, turns it off) is true, every request of c stops
+ * within about a second, even one waiting on a stalled peer, with SL_ESTATE: for a thread that
+ * must end promptly on shutdown whatever its downloads are doing. */
+void httpc_set_cancel(httpc *c, const _Atomic bool *flag);
 /* Connections this client has opened so far (a new TCP/TLS connection, not a reused one). */
 uint64_t httpc_connections_opened(const httpc *c);
 

@@ -2,7 +2,8 @@
  * ctl_stop, the ZooKeeper session and the leader election it joins, the table cache, the
  * ticker that drives deadlines, session re-opening and the repair loop, and the route
  * table. The jobs live beside it, sharing ctl_int.h: the completion manager
- * (ctl_completion.c), the admin API (ctl_admin.c) and repair (ctl_repair.c). Its
+ * (ctl_completion.c), the admin API (ctl_admin.c), repair (ctl_repair.c) and the store
+ * scrub (ctl_scrub.c). Its
  * ZooKeeper state (DESIGN §5) is read and written through the cluster store
  * (cluster_store.h), which owns the layout.
  *
@@ -357,6 +358,8 @@ ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
     pthread_mutex_init(&c->mu, NULL);
     pthread_mutex_init(&c->jobs_mu, NULL);
     pthread_cond_init(&c->jobs_cv, NULL);
+    pthread_mutex_init(&c->scrub_mu, NULL);
+    pthread_cond_init(&c->scrub_cv, NULL);
     static const char *const ms[] = {"method", "status"};
     static const char *const mm[] = {"method"};
     static const double rpc_bounds[] = {0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
@@ -384,6 +387,8 @@ ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
         cstore_free(c->cs);
         diskstate_free(c->disk);
         sl_log_limit_free(c->loglim);
+        pthread_cond_destroy(&c->scrub_cv);
+        pthread_mutex_destroy(&c->scrub_mu);
         pthread_cond_destroy(&c->jobs_cv);
         pthread_mutex_destroy(&c->jobs_mu);
         pthread_mutex_destroy(&c->mu);
@@ -411,6 +416,7 @@ int ctl_run(ctl *c, httpd *h, const char *advertise_url, char *err, size_t errle
         return sl_fail(err, errlen, SL_EIO, "cannot start the ticker thread");
     }
     c->ticker_up = true;
+    if ((rc = ctl__scrub_start(c, err, errlen))) return rc;
     /* unless the election already reported this controller as the leader */
     ctl__set_state(c, CTL_ST(CTL_CONNECTING), CTL_FOLLOWER, "session open, election joined");
     return 0;
@@ -427,6 +433,7 @@ void ctl_shutdown(ctl *c)
     atomic_store(&c->quit, true);
     if (c->ticker_up) pthread_join(c->ticker, NULL);
     c->ticker_up = false;
+    ctl__scrub_stop(c);
     ctl__workers_stop(c);
 }
 
@@ -454,6 +461,8 @@ void ctl_stop(ctl *c)
     cstore_free(c->cs);
     diskstate_free(c->disk);
     sl_log_limit_free(c->loglim);
+    pthread_cond_destroy(&c->scrub_cv);
+    pthread_mutex_destroy(&c->scrub_mu);
     pthread_cond_destroy(&c->jobs_cv);
     pthread_mutex_destroy(&c->jobs_mu);
     pthread_mutex_destroy(&c->mu);

@@ -2,11 +2,11 @@
  *
  * Every controller serves reads (tables, segment listings, segment downloads); the one that
  * leads the ZooKeeper election (controllers/) also runs the completion state machines
- * (completion/cfsm.h), creates tables and runs the repair loop. Non-leaders answer RPCs with
- * NOT_LEADER + the leader's URL and redirect admin writes (307 to the same path on the
- * leader). Leadership is dropped the moment the ZooKeeper connection is lost, and every
- * ZooKeeper write is conditioned on the version it read, so a paused old leader cannot
- * overwrite what a new one wrote.
+ * (completion/cfsm.h), creates tables, runs the repair loop and scrubs the segment store.
+ * Non-leaders answer RPCs with NOT_LEADER + the leader's URL and redirect admin writes (307 to
+ * the same path on the leader). Leadership is dropped the moment the ZooKeeper connection is
+ * lost, and every ZooKeeper write is conditioned on the version it read, so a paused old leader
+ * cannot overwrite what a new one wrote.
  *
  * A commit is ONE zoo_multi: segment N -> DONE (end offset, crc, rows, url), segment N+1
  * created IN_PROGRESS at N's end offset with the next flush threshold, and the assignment
@@ -15,8 +15,8 @@
  * Threads: HTTP workers call the handlers, which never block: whatever needs ZooKeeper, Kafka
  * or the disk (the commit, table creation, listings, watermark checks) runs on the
  * controller's own workers while the request is parked; a ticker thread drives deadlines,
- * long-poll wake-ups, session re-opening and the repair loop. Stop in this order:
- * ctl_shutdown, httpd_stop, ctl_stop. */
+ * long-poll wake-ups, session re-opening and the repair loop; a scrub thread re-verifies the
+ * store. Stop in this order: ctl_shutdown, httpd_stop, ctl_stop. */
 #ifndef SL_CONTROLLER_H
 #define SL_CONTROLLER_H
 
@@ -43,9 +43,12 @@ typedef struct ctl_opts {
     unsigned zk_session_timeout_ms;
     const char *instance_id;
     const char *store; /* segment store: a directory or a file:// URI */
+    bool store_shared; /* deepstore.uri: every controller commits into this store */
     cfsm_cfg fsm;
     uint64_t longpoll_ms; /* longest a HOLD is held open */
     uint64_t repair_interval_ms;
+    uint64_t scrub_interval_ms; /* re-verify the store this often while leading; 0 = never */
+    uint64_t scrub_rate;        /* bytes per second the scrub reads at most; 0 = unlimited */
     ctl_fault fault;
     uint64_t fault_stall_ms;
     bool commit_twice; /* test knob, a broken build on purpose: each DONE record is written a

@@ -7,6 +7,8 @@
  *   ctl_admin.c       the admin API: tables, listings, segment records, health, metrics and
  *                     the segment store's upload and download routes
  *   ctl_repair.c      the repair loop and the rewriting of unreadable records
+ *   ctl_scrub.c       the store scrub: its thread re-verifies the committed files and heals
+ *                     the bad ones from the sidecars
  *   ctl_jobs.c        the workers: the controller's own threads that run, for a parked
  *                     request, whatever may block (ZooKeeper, Kafka, the disk)
  * Every name here is prefixed ctl__.
@@ -104,7 +106,7 @@ struct ctl {
     httpd *http;
     pthread_t ticker;
     bool ticker_up;    /* ticker joinable; ctl_run and ctl_stop's thread only */
-    _Atomic bool quit; /* ctl_shutdown: the ticker ends at its next tick */
+    _Atomic bool quit; /* ctl_shutdown: the ticker ends at its next tick, the scrub at once */
     /* ctl_jobs.c: the workers and their queue, under jobs_mu */
     pthread_mutex_t jobs_mu;
     pthread_cond_t jobs_cv; /* a job queued, or stopping */
@@ -117,6 +119,12 @@ struct ctl {
      * interval after an election, the ticker moves it on after each round (compare-exchange,
      * so a round never overwrites a newer election's time) */
     _Atomic uint64_t next_repair_ms;
+    /* ctl_scrub.c: the scrub thread; scrub_cv (under scrub_mu) ends its waits on quit */
+    pthread_t scrubber;
+    bool scrubbing; /* joinable; ctl_run and ctl_shutdown's thread only */
+    pthread_mutex_t scrub_mu;
+    pthread_cond_t scrub_cv;
+    metrics_family *m_scrubbed, *m_scrub_corrupt;
     metrics_family *m_rpcs, *m_rpc_seconds;
     metrics_counter *m_commits, *m_commit_fail;
     metrics_gauge *m_leader;
@@ -273,5 +281,30 @@ void ctl__metrics(httpd_req *req, httpd_resp *resp, void *ctx);
 /* One repair round over every table while this controller leads, then the store's GC.
  * Ticker thread. */
 void ctl__repair(ctl *c, uint64_t now);
+
+/* ---- ctl_scrub.c ------------------------------------------------------------------------ */
+
+/* Start the scrub thread when o.scrub_interval_ms is not 0, registering its metrics (ctl_run).
+ * Returns 0 or SL_EIO with the reason in err. */
+int ctl__scrub_start(ctl *c, char *err, size_t errlen);
+/* Wake and join it; c->quit must be set (ctl_shutdown). No-op when it was not started. */
+void ctl__scrub_stop(ctl *c);
+
+/* What the scrub makes of the store's file for a DONE record (ctl__scrub_verdict). */
+typedef enum ctl_scrub_verdict {
+    CTL_SCRUB_GOOD,   /* verifies, with the committed CRC */
+    CTL_SCRUB_ABSENT, /* missing, and the record points at another controller's store */
+    CTL_SCRUB_BAD,    /* fails verification, another CRC, or missing from this store */
+} ctl_scrub_verdict;
+
+/* Whether m's committed file belongs in this store: it always does in a shared store
+ * (deepstore.uri), else when its download URL is under this controller's advertised URL.
+ * Pure. */
+bool ctl__scrub_ours(const segmeta *m, const char *advertise, bool shared);
+/* The verdict on the file checked for m: vrc is 0 (it verifies, with CRC crc), SL_ENOENT
+ * (missing) or the check's error with its message vmsg; ours as ctl__scrub_ours. For BAD, why
+ * (cap bytes) gets the reason. Pure. */
+ctl_scrub_verdict ctl__scrub_verdict(const segmeta *m, bool ours, int vrc, const char *vmsg,
+                                     uint32_t crc, char *why, size_t cap);
 
 #endif

@@ -37,6 +37,25 @@ int segfetch_file_crc(const char *path, uint32_t *crc)
     return 0;
 }
 
+int segfetch_get_fd(httpc *h, const char *url, int fd, char *why, size_t whylen)
+{
+    httpc_resp resp;
+    httpc_resp_init(&resp, 4096);
+    int rc = httpc_get_to_fd(h, url, fd, SEGFETCH_MAX_BYTES, SEGFETCH_TIMEOUT_MS, &resp);
+    if (rc) snprintf(why, whylen, "%s", resp.error);
+    if (rc == 0 && resp.status != 200) {
+        rc = SL_ENOENT;
+        snprintf(why, whylen, "HTTP status %ld", resp.status);
+    }
+    if (rc == 0 && fsync(fd) != 0) {
+        int e = errno;
+        rc = segfetch__file_err(e);
+        snprintf(why, whylen, "fsync: %s", strerror(e));
+    }
+    httpc_resp_free(&resp);
+    return rc;
+}
+
 int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url,
                  uint32_t expect_crc, diskstate *disk, sl_log_limit *lim)
 {
@@ -47,8 +66,6 @@ int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url
     char tmp[PATH_MAX], suffix[40], why[HTTPC_ERROR_MAX + 64] = "";
     snprintf(suffix, sizeof suffix, ".download.%" PRIuFAST64, atomic_fetch_add(&seq, 1));
     if (!engine_seg_path(t, segment, suffix, tmp)) return SL_EINVAL;
-    httpc_resp resp;
-    httpc_resp_init(&resp, 4096);
     int rc;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -56,20 +73,9 @@ int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url
         rc = segfetch__file_err(e);
         snprintf(why, sizeof why, "%.200s: create: %s", tmp, strerror(e));
     } else {
-        rc = httpc_get_to_fd(h, url, fd, SEGFETCH_MAX_BYTES, SEGFETCH_TIMEOUT_MS, &resp);
-        if (rc) snprintf(why, sizeof why, "%s", resp.error);
-        if (rc == 0 && resp.status != 200) {
-            rc = SL_ENOENT;
-            snprintf(why, sizeof why, "HTTP status %ld", resp.status);
-        }
-        if (rc == 0 && fsync(fd) != 0) {
-            int e = errno;
-            rc = segfetch__file_err(e);
-            snprintf(why, sizeof why, "%.200s: fsync: %s", tmp, strerror(e));
-        }
+        rc = segfetch_get_fd(h, url, fd, why, sizeof why);
         close(fd);
     }
-    httpc_resp_free(&resp);
     uint32_t crc = 0;
     if (rc == 0) rc = segfetch_file_crc(tmp, &crc);
     if (rc == 0 && crc != expect_crc) {

@@ -1,4 +1,6 @@
-/* Segment downloads: a committed segment fetched over HTTP into a replica's table directory.
+/* Segment downloads: a committed segment fetched over HTTP into a replica's table directory
+ * (segfetch_url), or into a file the caller publishes itself (segfetch_get_fd: the controller's
+ * segment store, whose own upload path verifies and publishes it).
  *
  * The file is written to `<segment>.seg.download.<n>` (one per call), fsync-ed, verified (the
  * full check of `sluice segment verify`) and published as `<segment>.seg` only when its CRC-32C
@@ -24,6 +26,12 @@
  * and lim are borrowed. */
 int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url,
                  uint32_t expect_crc, diskstate *disk, sl_log_limit *lim);
+
+/* GET url into fd (the caller's: written at its position, left open) and fsync it; no
+ * verification, which is the caller's. Returns 0, SL_ENOENT (a reply other than 200), a
+ * transfer error (httpc.h: SL_ESTATE when h was cancelled) or a local file error (SL_ENOSPACE,
+ * SL_EDISK, SL_EIO); why (whylen bytes) gets the reason. h is borrowed. */
+int segfetch_get_fd(httpc *h, const char *url, int fd, char *why, size_t whylen);
 
 /* The CRC-32C of the valid segment file at path into *crc: 0, or the reader's error (a
  * missing, corrupt or truncated file). */

@@ -6,7 +6,8 @@
  * - `<segment>.seg` is only ever created by link(2) or renameat2(RENAME_NOREPLACE) from a
  *   pending copy whose name and trailer both say the CRC being committed; neither can replace an
  *   existing file, so once committed, the bytes at that name change only by an explicit
- *   unpromote (known-failed ZooKeeper commit), never by a second upload (Pinot #14786).
+ *   unpromote (known-failed ZooKeeper commit) or a quarantine (the scrub found them bad; the
+ *   copy promoted after it has the committed CRC), never by a second upload (Pinot #14786).
  * - A pending copy exists only after fsync + full verification + a matching embedded name, so
  *   promote needs just the 4-byte trailer to check it.
  * - promote runs the directory fsync before returning: the ZooKeeper commit that follows it
@@ -41,7 +42,7 @@
 struct segstore {
     char *root;
     uint64_t max_upload;
-    pthread_mutex_t lock; /* promote / unpromote / gc */
+    pthread_mutex_t lock; /* promote / unpromote / quarantine / gc */
 };
 
 struct segstore_upload {
@@ -49,6 +50,8 @@ struct segstore_upload {
     int fd;
     bool failed; /* a write failed or hit the cap: the file is not what the client sent */
     int write_rc; /* the failed write's class (SL_ENOSPACE, SL_EDISK, SL_EIO), or 0 */
+    bool expect;  /* segstore_upload_expect_crc: only a file with expect_crc is published */
+    uint32_t expect_crc;
     uint64_t size;
     char table[SL_IDENT_MAX + 1];
     char segment[SL_SEGNAME_MAX];
@@ -268,6 +271,14 @@ int segstore_upload_write(segstore_upload *u, const void *data, size_t len, char
     return 0;
 }
 
+int segstore_upload_fd(const segstore_upload *u) { return u->fd; }
+
+void segstore_upload_expect_crc(segstore_upload *u, uint32_t crc)
+{
+    u->expect = true;
+    u->expect_crc = crc;
+}
+
 int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, size_t errlen)
 {
     int rc;
@@ -278,10 +289,12 @@ int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, siz
                      "segment %s: upload had failed", u->segment);
         goto fail;
     }
-    if (fsync(u->fd) != 0) {
+    struct stat st; /* the size, also of what a writer wrote through segstore_upload_fd */
+    if (fsync(u->fd) != 0 || fstat(u->fd, &st) != 0) {
         rc = sl_fail(err, errlen, fsutil_errno_err(errno), "fsync %s: %s", u->tmp, strerror(errno));
         goto fail;
     }
+    u->size = (uint64_t)st.st_size;
     int fd = u->fd;
     u->fd = -1;
     if (close(fd) != 0) {
@@ -306,6 +319,11 @@ int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, siz
         rc = sl_fail(err, errlen, SL_EINVAL,
                      "segment %s: uploaded file's metadata names another segment or table",
                      u->segment);
+        goto fail;
+    }
+    if (u->expect && crc != u->expect_crc) {
+        rc = sl_fail(err, errlen, SL_ECORRUPT, "segment %s: crc %08x where %08x was expected",
+                     u->segment, (unsigned)crc, (unsigned)u->expect_crc);
         goto fail;
     }
     ss__pending_path(u->s, u->table, u->segment, crc, pending);
@@ -459,6 +477,37 @@ int segstore_unpromote(segstore *s, const char *table, const char *segment, uint
     }
     rc = fsutil_fsync_parent_dir(cpath, err, errlen);
     SL_INFO("segstore", "unpromoted table=%s segment=%s crc=%08x", table, segment, (unsigned)crc);
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int segstore_quarantine(segstore *s, const char *table, const char *segment,
+                        const struct stat *seen, char *moved_to, size_t cap, char *err,
+                        size_t errlen)
+{
+    int rc = ss__check(table, segment, err, errlen);
+    if (rc) return rc;
+    char cpath[PATH_MAX], qdir[PATH_MAX], to[PATH_MAX], name[SL_SEGNAME_MAX + 8];
+    ss__path(s, table, segment, ".seg", cpath);
+    snprintf(qdir, sizeof qdir, "%s/%s/" SEGSTORE_QUARANTINE, s->root, table);
+    snprintf(name, sizeof name, "%s.seg", segment);
+    pthread_mutex_lock(&s->lock); /* a promote cannot slip in between the check and the move */
+    struct stat now;
+    if (seen && lstat(cpath, &now) == 0 &&
+        (now.st_dev != seen->st_dev || now.st_ino != seen->st_ino)) {
+        rc = sl_fail(err, errlen, SL_ECONFLICT, "%s was replaced since it was checked", cpath);
+        goto out;
+    }
+    if (fsutil_move_aside(cpath, qdir, name, to) != 0) {
+        int e = errno;
+        rc = sl_fail(err, errlen, e == ENOENT ? SL_ENOENT : SL_EIO, "move %s to %s/: %s", cpath,
+                     qdir, strerror(e));
+        goto out;
+    }
+    if (moved_to && cap) snprintf(moved_to, cap, "%s", to);
+    rc = fsutil_fsync_parent_dir(to, err, errlen);
+    if (rc == 0) rc = fsutil_fsync_parent_dir(cpath, err, errlen);
 out:
     pthread_mutex_unlock(&s->lock);
     return rc;

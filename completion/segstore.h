@@ -4,6 +4,8 @@
  *   <root>/<table>/<segment>.seg                committed: never replaced, never rewritten
  *   <root>/<table>/<segment>.seg.pending.<crc>  a verified upload waiting for CommitEnd
  *   <root>/<table>/<segment>.seg.up.<random>    an upload in progress
+ *   <root>/<table>/quarantine/<segment>.seg[.N] a committed file the scrub found bad, kept
+ *                                               as evidence (never deleted, never served)
  * An upload streams into its own `.up.` temporary, is fsync-ed, fully verified (structure,
  * CRC, and the file's own name/table equal to the URL's) and renamed to `.pending.<crc>`. At
  * CommitEnd the controller promotes the pending copy with the CRC the committer reported; the
@@ -11,20 +13,24 @@
  * name exists, so a late or zombie committer can never overwrite a committed file, even from
  * another process on shared storage (Pinot #14786). Names are checked against the segment-name
  * grammar before any path is built, so no request can reach outside <root>/<table>/.
+ * Committed bytes never change in place: a committed file the controller's scrub finds bad
+ * (ctl_scrub.c) is moved to quarantine/ and a good copy promoted under the name again.
  *
  * Locking: upload handles are private to the thread serving that upload and take no lock
  * (distinct uploads, even of the same segment, write distinct temporaries; a pending name is
  * keyed by CRC, so two uploads publishing the same name carry the same verified trailer).
- * promote, unpromote and gc serialize on one store mutex, so a promote never sees a pending
- * copy vanish under it. open_committed and path take no lock. All functions may be called from
- * any thread. */
+ * promote, unpromote, quarantine and gc serialize on one store mutex, so a promote never sees
+ * a pending copy vanish under it. open_committed and path take no lock. All functions may be
+ * called from any thread. */
 #ifndef SL_SEGSTORE_H
 #define SL_SEGSTORE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #define SEGSTORE_DEFAULT_MAX_UPLOAD (2ull << 30) /* 2 GiB */
+#define SEGSTORE_QUARANTINE "quarantine"         /* <root>/<table>/quarantine/ */
 
 typedef struct segstore segstore;
 typedef struct segstore_upload segstore_upload;
@@ -64,6 +70,14 @@ int segstore_upload_begin(segstore *s, const char *table, const char *segment,
 int segstore_upload_write(segstore_upload *u, const void *data, size_t len, char *err,
                           size_t errlen);
 
+/* The upload's file descriptor (owned by u), for a writer that needs one (a download:
+ * segfetch_get_fd) instead of segstore_upload_write; the size cap is then the writer's. */
+int segstore_upload_fd(const segstore_upload *u);
+
+/* Make segstore_upload_finish refuse (SL_ECORRUPT, nothing published) a file whose CRC is not
+ * crc: a copy of a segment whose committed CRC is known before its bytes (the scrub's). */
+void segstore_upload_expect_crc(segstore_upload *u, uint32_t crc);
+
 /* fsync, verify the whole file (seg_reader_open: SL_ETRUNC/SL_ECORRUPT/SL_EFORMAT), check that
  * its metadata name and table equal the upload's (else SL_EINVAL), and publish it as
  * `<segment>.seg.pending.<crc>` (rename + directory fsync). *crc_out (may be NULL) gets the
@@ -91,6 +105,17 @@ int segstore_promote(segstore *s, const char *table, const char *segment, uint32
  * SL_ECONFLICT (committed with another CRC; left alone) or SL_EIO. */
 int segstore_unpromote(segstore *s, const char *table, const char *segment, uint32_t crc,
                        char *err, size_t errlen);
+
+/* Move the committed file of table/segment into `<root>/<table>/quarantine/` (never over a
+ * file there: a second one gets ".1", ...), durably: the scrub found it bad and it is kept as
+ * evidence, which also frees the committed name for a promote of a good copy. With seen (may
+ * be NULL), only while the committed name is still that file (device and inode of the stat the
+ * caller checked), so a copy promoted since is never moved. moved_to (cap bytes, may be NULL)
+ * gets its new path. Returns 0, SL_EINVAL, SL_ENOENT (not committed), SL_ECONFLICT (another
+ * file than seen), or SL_EIO / SL_EDISK with the reason in err. */
+int segstore_quarantine(segstore *s, const char *table, const char *segment,
+                        const struct stat *seen, char *moved_to, size_t cap, char *err,
+                        size_t errlen);
 
 /* Open the committed file read-only for a download. On success *fd (caller closes; e.g. hand it
  * to httpd_resp_fd) and *size are set. Returns 0, SL_EINVAL (bad name), SL_ENOENT or SL_EIO. */

@@ -352,18 +352,14 @@ int engine_publish(engine_table *t, const char *segment, const char *from)
 int engine_quarantine(const engine_table *t, const char *segment, const char *why)
 {
     const char *tag = t->e->o.log_tag;
-    char from[PATH_MAX], qdir[PATH_MAX], to[PATH_MAX], e[256];
+    char from[PATH_MAX] = "", qdir[PATH_MAX], to[PATH_MAX], name[SL_SEGNAME_MAX + 8], e[256];
     int n = snprintf(qdir, sizeof qdir, "%s/quarantine", t->dir);
-    if (!engine_seg_path(t, segment, "", from) || n <= 0 || n >= (int)sizeof qdir) goto fail;
-    if (mkdir(qdir, 0755) != 0 && errno != EEXIST) goto fail;
-    for (int k = 0;; k++) {
-        n = k ? snprintf(to, sizeof to, "%s/%s.seg.%d", qdir, segment, k)
-              : snprintf(to, sizeof to, "%s/%s.seg", qdir, segment);
-        if (n <= 0 || n >= (int)sizeof to || k == 1000) goto fail;
-        if (link(from, to) == 0) break;
-        if (errno != EEXIST) goto fail;
+    snprintf(name, sizeof name, "%s.seg", segment);
+    if (!engine_seg_path(t, segment, "", from) || n <= 0 || n >= (int)sizeof qdir) {
+        errno = ENAMETOOLONG;
+        goto fail;
     }
-    if (unlink(from) != 0) goto fail;
+    if (fsutil_move_aside(from, qdir, name, to) != 0) goto fail;
     if (fsutil_fsync_parent_dir(to, e, sizeof e) || fsutil_fsync_parent_dir(from, e, sizeof e))
         SL_WARN(tag, "fsync after quarantine failed: %s", e);
     segname sn;

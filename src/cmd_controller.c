@@ -37,6 +37,7 @@ typedef struct controller_conf {
     uint64_t commit_max;
     uint64_t longpoll;
     uint64_t repair_interval;
+    uint64_t scrub_interval, scrub_rate;
     int log_level;
     int fault;
     uint64_t fault_stall;
@@ -94,6 +95,13 @@ static const config_def controller_defs[] = {
      "How long a HOLD reply is held open waiting for a decision", 0, NULL},
     {"repair.interval", CONFIG_DURATION_MS, OFF(repair_interval), 100, 86400000, "10s",
      "Period of the leader's repair loop", 0, NULL},
+    {"store.scrub.interval", CONFIG_DURATION_MS, OFF(scrub_interval), 0, 30ull * 86400000, "1h",
+     "The leader re-verifies every committed file of the segment store this often (0 = never); "
+     "a file that fails, has another CRC than its ZooKeeper record or is missing is counted, "
+     "logged, moved to <table>/quarantine/ in the store and downloaded again from a sidecar",
+     0, NULL},
+    {"store.scrub.rate", CONFIG_SIZE_BYTES, OFF(scrub_rate), 0, 1ull << 40, "64M",
+     "Bytes per second the store scrub reads at most (0 = unlimited)", 0, NULL},
     {"log.level", CONFIG_ENUM, OFF(log_level), 0, 0, "info", "error, warn, info or debug", 0,
      ctl_levels},
     {"test.commit.fault", CONFIG_ENUM, OFF(fault), 0, 0, "none",
@@ -150,10 +158,13 @@ int cmd_controller_main(int argc, char **argv)
         .zk_session_timeout_ms = (unsigned)conf.zk_session_timeout,
         .instance_id = conf.instance_id,
         .store = conf.deepstore_uri ? conf.deepstore_uri : conf.data_dir,
+        .store_shared = conf.deepstore_uri != NULL,
         .fsm = {.hold_ms = conf.hold_time, .notify_ms = conf.notify_time,
                 .commit_budget_ms = conf.commit_timeout, .max_commit_ms = conf.commit_max},
         .longpoll_ms = conf.longpoll,
         .repair_interval_ms = conf.repair_interval,
+        .scrub_interval_ms = conf.scrub_interval,
+        .scrub_rate = conf.scrub_rate,
         .fault = (ctl_fault)conf.fault,
         .fault_stall_ms = conf.fault_stall,
         .commit_twice = conf.commit_twice,

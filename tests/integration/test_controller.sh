@@ -13,10 +13,7 @@ export SIMREPLICA_SCHEMA=$EX/events_schema.json
 cd "$T_TMP"
 
 zk_start "$T_TMP/zk" || { not_ok "zookeeper did not start"; finish; exit 1; }
-"$S" kafka-mock --brokers 1 --topic events:4 > boot.txt 2>mock.log &
-track_pid $!
-require "kafka-mock printed its bootstrap line" wait_for 10 test -s boot.txt
-B=$(head -1 boot.txt)
+kmock_start events:4
 # the controller accepts only offsets Kafka holds: 8000 events per partition cover every
 # simulated completion below
 require "loadgen delivered 32000 rows" "$S" loadgen --bootstrap "$B" --topic events --rows 32000 --partitions 4 2>/dev/null

@@ -15,10 +15,7 @@ export SIMREPLICA_SCHEMA=$EX/events_schema.json
 cd "$T_TMP"
 
 zk_start "$T_TMP/zk" || { not_ok "zookeeper did not start"; finish; exit 1; }
-"$S" kafka-mock --brokers 1 --topic events:2 > boot.txt 2>mock.log &
-track_pid $!
-require "kafka-mock printed its bootstrap line" wait_for 10 test -s boot.txt
-B=$(head -1 boot.txt)
+kmock_start events:2
 # 1000 events per partition before the table exists (it starts at the end: "largest")
 "$S" loadgen --bootstrap "$B" --topic events --rows 2000 --partitions 2 2>/dev/null
 check "1000 events per partition produced" test $? -eq 0

@@ -15,10 +15,7 @@ STALL_S=8
 cd "$T_TMP"
 
 zk_start "$T_TMP/zk" || { not_ok "zookeeper did not start"; finish; exit 1; }
-"$S" kafka-mock --brokers 1 --topic events:2 > boot.txt 2>mock.log &
-track_pid $!
-require "kafka-mock printed its bootstrap line" wait_for 10 test -s boot.txt
-B=$(head -1 boot.txt)
+kmock_start events:2
 require "loadgen delivered 4000 rows" "$S" loadgen --bootstrap "$B" --topic events --rows 4000 --partitions 2 2>/dev/null
 
 "$S" controller --set cluster.name=it --set zk.connect="$ZK_CONNECT" --set instance.id=c1 \

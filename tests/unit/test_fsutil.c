@@ -1,11 +1,13 @@
 /* fsutil: errno classes (a full or failing disk is told apart from other I/O errors), real
- * ENOSPC from /dev/full, and the test fault (test.disk.full.*) that the integration tests use. */
+ * ENOSPC from /dev/full, the test fault (test.disk.full.*) that the integration tests use, and
+ * a file moved aside without replacing one already there. */
 #include "common/fsutil.h"
 #include "common/sl_err.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,6 +52,51 @@ static int count_entries(void)
         if (e->d_name[0] != '.') n++;
     if (d) closedir(d);
     return n;
+}
+
+static void put(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static void assert_holds(const char *path, const char *text)
+{
+    char buf[64] = "";
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_true(read(fd, buf, sizeof buf - 1) >= 0);
+    close(fd);
+    assert_string_equal(buf, text);
+}
+
+static void test_move_aside(void **s)
+{
+    (void)s;
+    char from[128], q[128], to[PATH_MAX], want[PATH_MAX];
+    snprintf(from, sizeof from, "%s/f.seg", dir);
+    snprintf(q, sizeof q, "%s/q", dir);
+    put(from, "one");
+    assert_int_equal(fsutil_move_aside(from, q, "f.seg", to), 0);
+    snprintf(want, sizeof want, "%s/f.seg", q);
+    assert_string_equal(to, want);
+    assert_int_equal(access(from, F_OK), -1);
+    put(from, "two"); /* the name is taken: the second goes beside it */
+    assert_int_equal(fsutil_move_aside(from, q, "f.seg", to), 0);
+    snprintf(want, sizeof want, "%s/f.seg.1", q);
+    assert_string_equal(to, want);
+    assert_holds(to, "two");
+    snprintf(want, sizeof want, "%s/f.seg", q);
+    assert_holds(want, "one");
+    assert_int_equal(fsutil_move_aside(from, q, "f.seg", to), SL_EIO); /* gone */
+    assert_int_equal(errno, ENOENT);
+    assert_string_equal(to, "");
+    unlink(want);
+    snprintf(want, sizeof want, "%s/f.seg.1", q);
+    unlink(want);
+    assert_int_equal(rmdir(q), 0);
 }
 
 static void test_errno_classes(void **s)
@@ -138,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_dev_full_is_enospace),
         cmocka_unit_test_setup_teardown(test_counted_fault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_switch_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_move_aside, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,10 @@
 /* HTTP client against an in-process common/httpd server on 127.0.0.1 (port 0): GET and POST
  * with Content-Type and Location captured, keep-alive reuse, body cap, streamed PUT of a file
  * much larger than the memory growth allowed (checksummed on the server), streamed download
- * to an fd with its cap and its non-2xx path, timeouts, connection refused, bad URLs, and the
- * redirect rules: 307/308 re-send POST and PUT bodies, 302 is not followed for POST, 303 turns
- * into GET, loops are bounded, and redirects are off by default. */
+ * to an fd with its cap and its non-2xx path, timeouts, connection refused, bad URLs, a cancel
+ * ending a request that waits on a stalled peer, and the redirect rules: 307/308 re-send POST
+ * and PUT bodies, 302 is not followed for POST, 303 turns into GET, loops are bounded, and
+ * redirects are off by default. */
 #include "common/clock.h"
 #include "common/httpc.h"
 #include "common/httpd.h"
@@ -12,6 +13,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -496,6 +499,37 @@ static void test_timeout_and_refused(void **state)
     httpc_free(c);
 }
 
+static void *cancel_later(void *arg)
+{
+    sl_clock_sleep_ms(200);
+    atomic_store((_Atomic bool *)arg, true);
+    return NULL;
+}
+
+/* A cancel ends a request that waits on a stalled peer well before its deadline. */
+static void test_cancel(void **state)
+{
+    (void)state;
+    httpc *c = httpc_new();
+    _Atomic bool stop = false;
+    httpc_set_cancel(c, &stop);
+    httpc_resp r;
+    httpc_resp_init(&r, 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_later, &stop), 0);
+    int64_t t0 = sl_clock_mono_ms();
+    assert_int_equal(httpc_request(c, "GET", url("/slow"), NULL, NULL, 0, 10000, &r), SL_ESTATE);
+    int64_t dt = sl_clock_mono_ms() - t0;
+    pthread_join(t, NULL);
+    assert_true(dt >= 150 && dt < 2500);
+    assert_non_null(strstr(r.error, "cancelled"));
+    atomic_store(&stop, false); /* cleared: it works again */
+    assert_int_equal(httpc_request(c, "GET", url("/hello"), NULL, NULL, 0, 5000, &r), 0);
+    assert_int_equal(r.status, 200);
+    httpc_resp_free(&r);
+    httpc_free(c);
+}
+
 static void test_redirects(void **state)
 {
     (void)state;
@@ -617,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_put_file_redirect),
         cmocka_unit_test(test_get_to_fd),
         cmocka_unit_test(test_timeout_and_refused),
+        cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_redirects),
         cmocka_unit_test(test_two_clients),
     };

@@ -1,9 +1,12 @@
 /* Segment store: upload -> pending -> promote -> download, the never-overwrite guard of Pinot
  * #14786 (a different-CRC upload after the commit stays pending and promote is a conflict),
  * rejected uploads (garbage, truncated, flipped byte, a file for another segment, over the
- * cap) leaving no file, names rejected before any path exists, unpromote, gc, concurrent
- * uploads from threads, and deepstore.uri parsing. Each test gets a fresh root under /tmp. */
+ * cap) leaving no file, names rejected before any path exists, unpromote, the scrub's
+ * quarantine and its restore (a copy written through the upload's fd, published only with the
+ * expected CRC), gc, concurrent uploads from threads, and deepstore.uri parsing. Each test gets
+ * a fresh root under /tmp. */
 #include "common/clock.h"
+#include "common/fsutil.h"
 #include "common/sl_err.h"
 #include "completion/segstore.h"
 #include "segment/seg_builder.h"
@@ -308,6 +311,65 @@ static void test_unpromote(void **state)
     assert_int_equal(count(f->tdir, ""), 1);
 }
 
+/* The scrub's path: the bad committed file is moved aside (kept, a second one beside it), and
+ * a copy written through the upload's fd is published only with the committed CRC. */
+static void test_quarantine_and_restore(void **state)
+{
+    fx *f = *state;
+    uint32_t crc;
+    char err[256], moved[4096], qdir[256], want[4200];
+    snprintf(qdir, sizeof qdir, "%s/" SEGSTORE_QUARANTINE, f->tdir);
+    assert_int_equal(
+        segstore_quarantine(f->s, TABLE, SEG12, NULL, moved, sizeof moved, err, sizeof err),
+        SL_ENOENT);
+    assert_int_equal(upload(f->s, TABLE, SEG12, f->a, f->alen, &crc), 0);
+    assert_int_equal(segstore_promote(f->s, TABLE, SEG12, crc, NULL, 0, err, sizeof err), 0);
+    char path[4096];
+    struct stat checked; /* what the scrub checked */
+    assert_int_equal(segstore_path(f->s, TABLE, SEG12, path, sizeof path), 0);
+    assert_int_equal(stat(path, &checked), 0);
+    assert_int_equal(segstore_quarantine(f->s, TABLE, SEG12, &checked, moved, sizeof moved, err,
+                                         sizeof err),
+                     0);
+    snprintf(want, sizeof want, "%s/%s.seg", qdir, SEG12);
+    assert_string_equal(moved, want);
+    int fd;
+    uint64_t size;
+    assert_int_equal(segstore_open_committed(f->s, TABLE, SEG12, &fd, &size), SL_ENOENT);
+    /* a copy with another CRC is refused and leaves nothing behind */
+    for (int good = 0; good < 2; good++) {
+        const uint8_t *b = good ? f->a : f->b;
+        size_t len = good ? f->alen : f->blen;
+        segstore_upload *u;
+        assert_int_equal(segstore_upload_begin(f->s, TABLE, SEG12, &u, err, sizeof err), 0);
+        segstore_upload_expect_crc(u, crc);
+        assert_int_equal(fsutil_write_fd(segstore_upload_fd(u), b, len, NULL), 0);
+        uint32_t got = 0;
+        assert_int_equal(segstore_upload_finish(u, &got, err, sizeof err),
+                         good ? 0 : SL_ECORRUPT);
+        assert_int_equal(count(f->tdir, ".pending."), good);
+        assert_int_equal(count(f->tdir, ".up."), 0);
+    }
+    assert_int_equal(segstore_promote(f->s, TABLE, SEG12, crc, NULL, 0, err, sizeof err), 0);
+    assert_committed(f, SEG12, f->a, f->alen);
+    /* the copy promoted since is not the file that was checked: left alone */
+    assert_int_equal(segstore_quarantine(f->s, TABLE, SEG12, &checked, moved, sizeof moved, err,
+                                         sizeof err),
+                     SL_ECONFLICT);
+    assert_committed(f, SEG12, f->a, f->alen);
+    /* a second quarantine keeps the first file */
+    assert_int_equal(
+        segstore_quarantine(f->s, TABLE, SEG12, NULL, moved, sizeof moved, err, sizeof err), 0);
+    snprintf(want, sizeof want, "%s/%s.seg.1", qdir, SEG12);
+    assert_string_equal(moved, want);
+    assert_int_equal(count(qdir, SEG12), 2);
+    /* gc never touches quarantine/ */
+    assert_true(segstore_gc(f->s, 0, sl_clock_wall_ms() + 3600 * 1000) >= 0);
+    assert_int_equal(count(qdir, SEG12), 2);
+    assert_int_equal(segstore_quarantine(f->s, TABLE, "../x", NULL, NULL, 0, err, sizeof err),
+                     SL_EINVAL);
+}
+
 static void test_gc(void **state)
 {
     fx *f = *state;
@@ -410,6 +472,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_size_cap_and_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unpromote, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quarantine_and_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_uri, setup, teardown),

@@ -92,6 +92,18 @@ wait_for() {
   return 1
 }
 
+# kmock_start TOPIC:PARTITIONS...: a one-broker `sluice kafka-mock` serving these topics (PID
+# tracked; boot.txt and mock.log in the current directory); sets B to its bootstrap list, or
+# ends the test when none is printed within 10 s.
+kmock_start() {
+  local t args=()
+  for t in "$@"; do args+=(--topic "$t"); done
+  "$SLUICE_BIN" kafka-mock --brokers 1 "${args[@]}" >boot.txt 2>mock.log &
+  track_pid $!
+  require "kafka-mock printed its bootstrap line" wait_for 10 test -s boot.txt
+  B=$(head -1 boot.txt)
+}
+
 # running PID: PID is this shell's child and has not exited. kill -0 is not enough: it also
 # succeeds on a child that has exited but not been reaped yet (a zombie).
 running() {
