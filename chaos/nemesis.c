@@ -247,12 +247,15 @@ static int f_leader_change(nem_run *r)
     return nem__wait(r, 4000);
 }
 
-/* Flip one byte in the middle of sidecar who's oldest published file: the scrub
- * (segment.scrub.interval) must find it and download the committed copy. */
+/* Flip one byte in the middle of the oldest file of who (a sidecar's published files, or
+ * "store": the controllers' segment store): its scrub (segment.scrub.interval,
+ * store.scrub.interval) must find it and bring the committed copy back. */
 static int f_flip_byte(nem_run *r, const char *who)
 {
     char dir[PATH_MAX], path[PATH_MAX + 256] = "";
-    snprintf(dir, sizeof dir, "%s/%s", ccl_data_dir(r->c, who), ccl_table(r->c));
+    snprintf(dir, sizeof dir, "%s/%s",
+             strcmp(who, "store") == 0 ? ccl_store_dir(r->c) : ccl_data_dir(r->c, who),
+             ccl_table(r->c));
     DIR *d = opendir(dir);
     struct dirent *de;
     while (d && (de = readdir(d))) {
@@ -426,17 +429,18 @@ NEM_AT(f_disk_full_sidecar)
 NEM_AT(f_disk_full_store)
 #undef NEM_AT
 
-static int f_flip_s2(nem_run *r) { return f_flip_byte(r, "s2"); }
-
 /* The flip waits for a published file: late in the window. */
-static int s_flip_replica(nem_run *r)
+static int nem__flip_late(nem_run *r, const char *who)
 {
     int64_t t0 = sl_clock_mono_ms();
     int rc = nem__wait(r, r->window_ms / 2 + 2000);
-    if (!rc) rc = f_flip_s2(r);
+    if (!rc) rc = f_flip_byte(r, who);
     int64_t left = r->window_ms - (sl_clock_mono_ms() - t0);
     return rc ? rc : nem__wait(r, left > 0 ? left : 0);
 }
+
+static int s_flip_replica(nem_run *r) { return nem__flip_late(r, "s2"); }
+static int s_flip_store(nem_run *r) { return nem__flip_late(r, "store"); }
 
 /* Knob scenarios and the baseline: the faults come from the processes' own settings; the
  * supervisor restarts and continues them. */
@@ -449,6 +453,7 @@ static int s_supervise(nem_run *r) { return nem__wait(r, r->window_ms); }
 static const char *const k_perturb[] = {"test.perturb.row=2", "kafka.fetch.wait.max.ms=1500",
                                         "kafka.fetch.min.bytes=100000000", NULL};
 static const char *const k_scrub[] = {"segment.scrub.interval=2s", NULL};
+static const char *const k_store_scrub[] = {"store.scrub.interval=2s", NULL};
 #define KNOB(v) static const char *const k_##v[] = {"test.commit.fault=" #v, NULL};
 KNOB(exit_before_commit_start)
 KNOB(exit_after_upload)
@@ -534,6 +539,10 @@ static const nem_scenario nem__all[] = {
     {"flip-byte-replica",
      "a byte flipped in a published file of s2: the scrub finds it, the committed copy returns",
      k_scrub, NULL, NULL, s_flip_replica, NULL, 0},
+    {"flip-byte-store",
+     "a byte flipped in a file of the controllers' store: the leader's scrub finds it and "
+     "restores the committed copy from a sidecar",
+     NULL, k_store_scrub, NULL, s_flip_store, NULL, 0},
     {"empty-data-dir", "a sidecar restarted with an empty data dir", NULL, NULL, NULL,
      s_f_empty_data_dir, NULL, 0},
     {"rolling-restart", "every sidecar restarted in turn (SIGTERM, start)", NULL, NULL, NULL,
