@@ -480,8 +480,8 @@ ccl *ccl_start(const ccl_opts *o, const ccl_zk *z, hist *h, char *err, size_t er
         snprintf(p->name, sizeof p->name, "c%d", i + 1);
         p->kind = CCL_CONTROLLER;
         p->index = i + 1;
-        snprintf(p->log, sizeof p->log, "%s/%s.log", o->work, p->name);
-        snprintf(c->dirs[i], sizeof c->dirs[i], "%s/%s", o->work, p->name);
+        snprintf(p->log, sizeof p->log, "%s/c%d.log", o->work, i + 1);
+        snprintf(c->dirs[i], sizeof c->dirs[i], "%s/c%d", o->work, i + 1);
         ccl__set_sets(p, o->controller_sets);
     }
     for (int i = 0; i < CCL_SIDECARS; i++) {
@@ -489,8 +489,8 @@ ccl *ccl_start(const ccl_opts *o, const ccl_zk *z, hist *h, char *err, size_t er
         snprintf(p->name, sizeof p->name, "s%d", i + 1);
         p->kind = CCL_SIDECAR;
         p->index = i + 1;
-        snprintf(p->log, sizeof p->log, "%s/%s.log", o->work, p->name);
-        snprintf(c->dirs[CCL_CONTROLLERS + i], sizeof c->dirs[0], "%s/%s", o->work, p->name);
+        snprintf(p->log, sizeof p->log, "%s/s%d.log", o->work, i + 1);
+        snprintf(c->dirs[CCL_CONTROLLERS + i], sizeof c->dirs[0], "%s/s%d", o->work, i + 1);
         ccl__set_sets(p, o->sidecar_sets[i]);
     }
     char store[PATH_MAX + 8];

@@ -25,7 +25,7 @@ check "--scenario with --random: exit 2" test $? -eq 2
 check "--duration below 5s: exit 2" test $? -eq 2
 
 # every named scenario once, seed 1
-timeout 900 "$S" chaos run --scenario all --seed 1 --duration 8s --work "$W/all" >all.out 2>&1
+timeout 900 "$S" chaos run --scenario all --seed 1 --duration 6s --work "$W/all" >all.out 2>&1
 rc=$?
 cat all.out
 check "every named scenario passes (exit $rc)" test $rc -eq 0
@@ -34,20 +34,20 @@ check "... one PASS (or SKIPPED: no root for a tmpfs) row per scenario" \
 check "... each row names its history file" \
   bash -c "for h in \$(awk '/ (PASS|SKIPPED) /{print \$NF}' all.out); do test -s \"\$h\" || exit 1; done"
 
-timeout 300 "$S" chaos run --random --runs 2 --seed 5 --duration 8s --work "$W/random" >random.out 2>&1
+timeout 300 "$S" chaos run --random --runs 2 --seed 5 --duration 6s --work "$W/random" >random.out 2>&1
 rc=$?
 cat random.out
 check "two random runs pass (exit $rc)" test $rc -eq 0
 check "... each injected a fault" bash -c "awk '/ PASS /{ if (\$7 < 1) bad=1 } END { exit bad }' random.out"
 
 # builds broken on purpose: the suite must fail them
-timeout 300 "$S" chaos run --scenario replica-diverges --seed 1 --duration 8s --work "$W/skipcrc" \
+timeout 300 "$S" chaos run --scenario replica-diverges --seed 1 --duration 6s --work "$W/skipcrc" \
   --sidecar-set test.keep.skip.crc=true >skip.out 2>&1
 rc=$?
 cat skip.out
 check "KEEP without its CRC check: FAIL, exit 1, I3 named" \
   bash -c "[ $rc -eq 1 ] && grep -q ' FAIL ' skip.out && grep -q '^VIOLATION I3' $W/skipcrc/run-1-replica-diverges/audit.txt"
-timeout 300 "$S" chaos run --scenario none --seed 1 --duration 8s --work "$W/twice" \
+timeout 300 "$S" chaos run --scenario none --seed 1 --duration 6s --work "$W/twice" \
   --controller-set test.commit.twice=true >twice.out 2>&1
 rc=$?
 cat twice.out
