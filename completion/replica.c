@@ -10,6 +10,7 @@
  * the control thread may start its next segment, which it does on the worker through
  * cpool_call. `mu` guards the tables, the partition list and the job queue, never I/O. */
 #include "completion/replica.h"
+#include "completion/rclient.h"
 #include "common/diskstate.h"
 #include "common/httpc.h"
 #include "common/log.h"
@@ -39,8 +40,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#define REPLICA_RPC_TIMEOUT_MS 12000
 
 /* A table this instance consumes: the engine's table, and the watch on its assignment. */
 typedef struct rtable {
@@ -81,7 +80,7 @@ struct replica {
     size_t njobs, capjobs;
     bool dirty;
     bool first_reconcile_done;
-    char leader[512];       /* controller leader URL, guarded by mu */
+    rclient *rc;            /* the link to the leading controller */
     pthread_mutex_t state_mu; /* serializes replicas/<id> read-modify-writes */
     pthread_rwlock_t zk_lock; /* z: read-held by every call off the control thread; the
                                  control thread swaps z under the write lock */
@@ -125,6 +124,16 @@ static zk *r_zk(replica *r)
 static void r_zk_done(replica *r)
 {
     pthread_rwlock_unlock(&r->zk_lock);
+}
+
+/* The leader's URL as ZooKeeper holds it (rclient's peek). */
+static char *r_peek_leader(void *ctx)
+{
+    replica *r = ctx;
+    char *url = NULL;
+    cstore_leader_peek(r->cs, r_zk(r), &url);
+    r_zk_done(r);
+    return url;
 }
 
 /* ---- replica state, in memory and in ZooKeeper -------------------------------------- */
@@ -195,13 +204,6 @@ static int r_download(replica *r, httpc *h, const rtable *t, const char *segment
     return rc;
 }
 
-static void r_leader(replica *r, char *out, size_t cap)
-{
-    pthread_mutex_lock(&r->mu);
-    snprintf(out, cap, "%s", r->leader);
-    pthread_mutex_unlock(&r->mu);
-}
-
 /* Download a committed segment: the segment store first, then the peers that hold it. A full
  * or failing local disk ends the search at once (every other source would fail alike). */
 static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmeta *m)
@@ -212,7 +214,7 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
     /* the URL names the controller that committed it; the leader of now serves the same
      * store when it is shared (deepstore.uri) */
     char leader[512], url[1024];
-    r_leader(r, leader, sizeof leader);
+    rclient_leader(r->rc, leader, sizeof leader);
     if (leader[0]) {
         snprintf(url, sizeof url, "%s/segments/%s/%s", leader, t->name, m->segment);
         if (strcmp(url, m->download_url) != 0) {
@@ -272,54 +274,6 @@ static int r_build(replica *r, rpart *rp, uint32_t *crc, uint64_t *size)
 /* ---- the completion client --------------------------------------------------------- */
 
 
-static void r_refresh_leader(replica *r, const char *hint)
-{
-    char *url = NULL;
-    if (!hint || !hint[0]) {
-        cstore_leader_peek(r->cs, r_zk(r), &url);
-        r_zk_done(r);
-        hint = url;
-    }
-    pthread_mutex_lock(&r->mu);
-    int n = snprintf(r->leader, sizeof r->leader, "%s", hint ? hint : "");
-    bool too_long = n < 0 || (size_t)n >= sizeof r->leader;
-    if (too_long) r->leader[0] = '\0'; /* a cut URL could name another host: know no leader */
-    pthread_mutex_unlock(&r->mu);
-    if (too_long)
-        SL_WARN("replica", "leader URL longer than %zu bytes ignored", sizeof r->leader - 1);
-    free(url);
-}
-
-/* One RPC to the leader, following NOT_LEADER and finding the leader again on failures.
- * Returns 0 (a reply in *rs), the error of a request that cannot succeed (sl_err_action_of:
- * PERMANENT, e.g. refused as malformed), or SL_ETRANSIENT after three failed attempts. */
-static int r_rpc(replica *r, httpc *h, rpc_method m, const rpc_req *rq, rpc_resp *rs)
-{
-    for (int attempt = 0; attempt < 3 && !atomic_load(&r->stop); attempt++) {
-        char url[512];
-        r_leader(r, url, sizeof url);
-        if (!url[0]) {
-            r_refresh_leader(r, NULL);
-            r_leader(r, url, sizeof url);
-            if (!url[0]) {
-                sl_clock_sleep_ms(500);
-                continue;
-            }
-        }
-        int rc = rpc_call(h, url, m, rq, REPLICA_RPC_TIMEOUT_MS, rs);
-        if (rc == 0 && rs->status == RPC_STATUS_NOT_LEADER) {
-            r_refresh_leader(r, rs->leader_url);
-            continue;
-        }
-        if (rc == 0) return 0;
-        SL_WARN("replica", "rpc %s failed: %s", rpc_method_name(m), rs->message);
-        sl_err_action act = sl_err_action_of(rc);
-        if (act == SL_ACT_PERMANENT) return rc;
-        r_refresh_leader(r, NULL);
-        if (act == SL_ACT_RETRY) sl_clock_sleep_ms(500); /* REFRESH: the new leader at once */
-    }
-    return SL_ETRANSIENT;
-}
 
 typedef struct catchup_arg {
     rpart *rp;
@@ -334,46 +288,6 @@ static void r_catchup_fn(void *arg, cpool_worker *w)
         cpool_seek_resume(w, a->rp->p, pcons_next_offset(a->rp->p));
 }
 
-/* While a committer builds, a lease extender asks for more time (ExtendBuildTime) when 90%
- * of the granted budget has passed, as long as the build runs. */
-typedef struct r_lease {
-    replica *r;
-    rpc_req rq;
-    int32_t budget_s;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool done;
-} r_lease;
-
-#define REPLICA_EXTEND_S 120
-
-static void *r_lease_main(void *arg)
-{
-    r_lease *l = arg;
-    httpc *h = httpc_new();
-    int32_t left = l->budget_s > 0 ? l->budget_s : REPLICA_EXTEND_S;
-    pthread_mutex_lock(&l->mu);
-    while (!l->done) {
-        /* wake at 90% of what is left */
-        struct timespec ts = sl_clock_ts((int64_t)sl_clock_wall_ms() + (int64_t)left * 900);
-        if (pthread_cond_timedwait(&l->cv, &l->mu, &ts) == 0 || l->done) continue;
-        pthread_mutex_unlock(&l->mu);
-        rpc_req rq = l->rq;
-        rq.extra_seconds = REPLICA_EXTEND_S;
-        rpc_resp rs;
-        if (r_rpc(l->r, h, RPC_EXTEND_BUILD_TIME, &rq, &rs) == 0 &&
-            rs.status == RPC_STATUS_PROCESSED) {
-            left = rs.build_seconds;
-            SL_INFO("replica", "build time extended segment=%s seconds_left=%d", rq.segment, left);
-        } else {
-            left = REPLICA_EXTEND_S; /* try again later; the controller decides */
-        }
-        pthread_mutex_lock(&l->mu);
-    }
-    pthread_mutex_unlock(&l->mu);
-    httpc_free(h);
-    return NULL;
-}
 
 /* COMMIT: build (with a lease extender), CommitStart, upload, CommitEnd. Returns 0 once
  * committed and published; the build's own error when it failed (rq->build_millis > 0 only
@@ -383,23 +297,11 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
 {
     uint32_t crc;
     uint64_t size;
-    r_lease lease = {.r = r, .rq = *rq, .budget_s = budget_s};
-    pthread_mutex_init(&lease.mu, NULL);
-    pthread_cond_init(&lease.cv, NULL);
-    pthread_t lt;
-    bool lease_on = pthread_create(&lt, NULL, r_lease_main, &lease) == 0;
+    rclient_lease *lease = rclient_lease_start(r->rc, rq, budget_s);
     int64_t t0 = sl_clock_mono_ms();
     int rc = r_build(r, rp, &crc, &size);
     int64_t t1 = sl_clock_mono_ms();
-    if (lease_on) {
-        pthread_mutex_lock(&lease.mu);
-        lease.done = true;
-        pthread_cond_signal(&lease.cv);
-        pthread_mutex_unlock(&lease.mu);
-        pthread_join(lt, NULL);
-    }
-    pthread_mutex_destroy(&lease.mu);
-    pthread_cond_destroy(&lease.cv);
+    rclient_lease_end(lease);
     rq->build_millis = t1 - t0;
     if (rc) {
         /* build_millis > 0 in StoppedConsuming makes the controller halve the threshold:
@@ -410,10 +312,10 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
     }
     rfault_at(r->o.fault, RFAULT_AT_BEFORE_COMMIT_START, &r->fault_fired, rp->meta.segment);
     rpc_resp rs;
-    if (r_rpc(r, h, RPC_COMMIT_START, rq, &rs) || rs.status != RPC_STATUS_COMMIT_CONTINUE)
+    if (rclient_call(r->rc, h, RPC_COMMIT_START, rq, &rs) || rs.status != RPC_STATUS_COMMIT_CONTINUE)
         return SL_ECONFLICT;
     char leader[512], url[1024];
-    r_leader(r, leader, sizeof leader);
+    rclient_leader(r->rc, leader, sizeof leader);
     snprintf(url, sizeof url, "%s/segments/%s/%s", leader, rp->t->name, rp->meta.segment);
     httpc_resp ur;
     httpc_resp_init(&ur, 1 << 16);
@@ -438,7 +340,7 @@ static int r_commit(replica *r, httpc *h, rpart *rp, rpc_req *rq, int32_t budget
     /* the same moment as after_upload for now; with pauseless completion (DESIGN §9) the
      * upload and CommitEnd come apart, and so do the two points */
     rfault_at(r->o.fault, RFAULT_AT_BEFORE_COMMIT_END, &r->fault_fired, rp->meta.segment);
-    if (r_rpc(r, h, RPC_COMMIT_END, rq, &rs) || rs.status != RPC_STATUS_COMMIT_SUCCESS)
+    if (rclient_call(r->rc, h, RPC_COMMIT_END, rq, &rs) || rs.status != RPC_STATUS_COMMIT_SUCCESS)
         return SL_ECONFLICT;
     SL_INFO("replica", "committed segment=%s build_ms=%lld upload_ms=%ld bytes=%" PRIu64,
             rp->meta.segment, (long long)rq->build_millis, upload_ms, size);
@@ -540,7 +442,7 @@ static uint64_t r_complete(replica *r, httpc *h, rpart *rp)
         rq.reason = reasons[pcons_end_reason(rp->p)];
         rq.rows = (int64_t)mseg_rows(pcons_segment(rp->p));
         rq.memory_bytes = (int64_t)mseg_memory_bytes(pcons_segment(rp->p));
-        bool replied = r_rpc(r, h, RPC_SEGMENT_CONSUMED, &rq, &rs) == 0;
+        bool replied = rclient_call(r->rc, h, RPC_SEGMENT_CONSUMED, &rq, &rs) == 0;
         rsm_step st = rsm_on_reply(replied, replied ? rs.status : RPC_STATUS_UNSPECIFIED,
                                    replied ? rs.offset : -1, rq.offset, sl_clock_wall_ms());
         int rc;
@@ -580,7 +482,7 @@ static uint64_t r_complete(replica *r, httpc *h, rpart *rp)
         if (out.stopped) {
             rq.reason = RPC_REASON_ERROR;
             if (out.zero_build_millis) rq.build_millis = 0;
-            r_rpc(r, h, RPC_STOPPED_CONSUMING, &rq, &rs);
+            rclient_call(r->rc, h, RPC_STOPPED_CONSUMING, &rq, &rs);
         }
         if (out.act == RSM_DO_BACKOFF) return r_disk_retry(r, rp, rc);
         /* RSM_DO_DONE: ONLINE, or ERROR (restarted from the segment's start later) */
@@ -934,6 +836,7 @@ static const char *r_state(void *ctx, const engine_part *ep, bool *error)
 /* Free r once no thread of its own runs (none started, or all joined). */
 static void r_free(replica *r)
 {
+    rclient_free(r->rc);
     for (size_t i = 0; i < r->ntables; i++) zk_unwatch(r->z, r->tables[i]->watch_id);
     engine_free(r->e); /* joins the consumer workers, frees the partitions and tables */
     for (size_t i = 0; i < r->ntables; i++) free(r->tables[i]);
@@ -963,6 +866,8 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
         free(r);
         return NULL;
     }
+    rclient_opts ro = {.peek = r_peek_leader, .ctx = r, .stop = &r->stop};
+    r->rc = rclient_new(&ro);
     pthread_mutex_init(&r->mu, NULL);
     pthread_mutex_init(&r->state_mu, NULL);
     pthread_rwlock_init(&r->zk_lock, NULL);
