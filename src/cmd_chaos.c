@@ -85,7 +85,7 @@ typedef struct chaos_result {
     unsigned injected, crashes;
     double secs;
     char history[PATH_MAX];
-    char why[512];
+    char why[640]; /* room for "audit: " and an error of the audit's size */
 } chaos_result;
 
 static bool chaos_file(const char *path)
