@@ -475,23 +475,18 @@ ccl *ccl_start(const ccl_opts *o, const ccl_zk *z, hist *h, char *err, size_t er
     snprintf(c->store_uri, sizeof c->store_uri, "file://%s/store", o->work);
     snprintf(c->kafka.name, sizeof c->kafka.name, "kafka");
     snprintf(c->kafka.log, sizeof c->kafka.log, "%s/kafka.log", o->work);
-    for (int i = 0; i < CCL_CONTROLLERS; i++) {
-        ccl_proc *p = &c->ctl[i];
-        snprintf(p->name, sizeof p->name, "c%d", i + 1);
-        p->kind = CCL_CONTROLLER;
+    /* c1, c2 then s1..s3: dirs[] holds their data dirs in that order */
+    for (int k = 0; k < CCL_CONTROLLERS + CCL_SIDECARS; k++) {
+        bool side = k >= CCL_CONTROLLERS;
+        int i = side ? k - CCL_CONTROLLERS : k;
+        ccl_proc *p = side ? &c->side[i] : &c->ctl[i];
+        char letter = side ? 's' : 'c';
+        snprintf(p->name, sizeof p->name, "%c%d", letter, i + 1);
+        p->kind = side ? CCL_SIDECAR : CCL_CONTROLLER;
         p->index = i + 1;
-        snprintf(p->log, sizeof p->log, "%s/c%d.log", o->work, i + 1);
-        snprintf(c->dirs[i], sizeof c->dirs[i], "%s/c%d", o->work, i + 1);
-        ccl__set_sets(p, o->controller_sets);
-    }
-    for (int i = 0; i < CCL_SIDECARS; i++) {
-        ccl_proc *p = &c->side[i];
-        snprintf(p->name, sizeof p->name, "s%d", i + 1);
-        p->kind = CCL_SIDECAR;
-        p->index = i + 1;
-        snprintf(p->log, sizeof p->log, "%s/s%d.log", o->work, i + 1);
-        snprintf(c->dirs[CCL_CONTROLLERS + i], sizeof c->dirs[0], "%s/s%d", o->work, i + 1);
-        ccl__set_sets(p, o->sidecar_sets[i]);
+        snprintf(p->log, sizeof p->log, "%s/%c%d.log", o->work, letter, i + 1);
+        snprintf(c->dirs[k], sizeof c->dirs[k], "%s/%c%d", o->work, letter, i + 1);
+        ccl__set_sets(p, side ? o->sidecar_sets[i] : o->controller_sets);
     }
     char store[PATH_MAX + 8];
     snprintf(store, sizeof store, "%s/store", o->work);

@@ -66,8 +66,7 @@ static void nem__event(void *ctx, const char *who, bool stopped, int status)
 
 static const char *const nem__no_sets[] = {NULL};
 
-/* Act on what is due. 0 or the error of a restart. */
-static int nem__supervise(nem_run *r)
+int nem_supervise(nem_run *r)
 {
     nem__sup *s = nem__sups(r);
     ccl_poll(r->c, nem__event, s);
@@ -97,7 +96,7 @@ static int nem__wait(nem_run *r, int64_t ms)
 {
     int64_t end = sl_clock_mono_ms() + ms;
     for (;;) {
-        int rc = nem__supervise(r);
+        int rc = nem_supervise(r);
         if (rc) return rc;
         int64_t left = end - sl_clock_mono_ms();
         if (left <= 0) return 0;
@@ -161,30 +160,30 @@ static int f_expire_sidecar(nem_run *r)
     return f_pause(r, nem__sidecar(r), 3 * NEM_SESSION_MS);
 }
 
-static int f_kill_leader(nem_run *r)
+/* The leading controller's name into who (8 bytes); false (and why_not) when none leads. */
+static bool nem__leader(nem_run *r, char *who)
 {
     const char *l = ccl_leader(r->c);
     if (!l) {
         snprintf(r->why_not, sizeof r->why_not, "no controller led when the fault was due");
-        return 0;
+        return false;
     }
+    snprintf(who, 8, "%s", l);
+    return true;
+}
+
+static int f_kill_leader(nem_run *r)
+{
     char who[8];
-    snprintf(who, sizeof who, "%s", l);
-    return f_kill(r, who, 3000);
+    return nem__leader(r, who) ? f_kill(r, who, 3000) : 0;
 }
 
 /* paused past its session: the standby takes over while the old leader still believes it
  * leads (a zombie) until it wakes and finds its session gone */
 static int f_pause_leader(nem_run *r)
 {
-    const char *l = ccl_leader(r->c);
-    if (!l) {
-        snprintf(r->why_not, sizeof r->why_not, "no controller led when the fault was due");
-        return 0;
-    }
     char who[8];
-    snprintf(who, sizeof who, "%s", l);
-    return f_pause(r, who, 3 * NEM_SESSION_MS);
+    return nem__leader(r, who) ? f_pause(r, who, 3 * NEM_SESSION_MS) : 0;
 }
 
 static int f_controllers_down(nem_run *r)
@@ -607,7 +606,7 @@ int nem_heal(nem_run *r)
     /* what the supervisor still holds, at once */
     nem__sup *s = nem__sups(r);
     for (int i = 0; i < s->n; i++) s->p[i].due_ms = 0;
-    int rc = nem__supervise(r);
+    int rc = nem_supervise(r);
     static const char *const all[] = {"c1", "c2", "s1", "s2", "s3"};
     for (size_t i = 0; !rc && i < sizeof all / sizeof all[0]; i++) {
         ccl_signal(r->c, all[i], SIGCONT);

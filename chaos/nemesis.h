@@ -60,6 +60,12 @@ const nem_scenario *nem_find(const char *name);
  * one after another at random times inside the window. */
 int nem_random(nem_run *r);
 
+/* Supervise once: a process that exited by itself (a knob's exit, or a crash: counted) is
+ * restarted without its knobs after 2 s, one that stopped itself is continued after 5 s. The
+ * runner calls it while it waits for quiescence too, since a knob may fire after the heal.
+ * 0, or the error of a restart. */
+int nem_supervise(nem_run *r);
+
 /* Heal everything: restart processes that exited, continue paused ones, ZooKeeper up, brokers
  * up with no added latency. 0, or an error when a process cannot be brought back. */
 int nem_heal(nem_run *r);
