@@ -64,11 +64,10 @@ curl -s "$U1/metrics" > ctl1.metrics
 check "controller committed segments" grep -qE '^sluice_commits_total [1-9]' ctl1.metrics
 for i in 1 2 3; do curl -sf "${SURL[$i]}/metrics" || echo "# no metrics from sidecar-$i"; done > side.metrics
 check "metrics from all three sidecars" bash -c "! grep -q '^# no metrics' side.metrics"
-# sidecar-3 missed a segment's end while stopped: the controller answered CATCH_UP or DISCARD,
-# or its reconcile saw the commit first and downloaded the committed copy (both are correct)
-curl -sf "${SURL[3]}/metrics" > s3.metrics
-check "the paused replica was brought back by CATCH_UP, DISCARD or a download" \
-    grep -qE '(decision="(catch_up|discard)"|^sluice_segment_downloads_total\{[^}]*\}) [1-9]' s3.metrics
+# How sidecar-3 comes back after its pause depends on where the pause fell (CATCH_UP, DISCARD,
+# a download, or nothing missed at all); that it converged is checked above (identical files).
+# The CATCH_UP and DISCARD paths under a paused replica are exercised by the chaos scenarios
+# pause-sidecar and stop-replica-during-discard (integration.test_chaos).
 check "replicas kept their own builds (KEEP with equal CRC)" grep -qE 'decision="keep"} [1-9]' side.metrics
 cat > all_online.py <<'PY'
 import json, sys
