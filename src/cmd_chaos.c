@@ -241,9 +241,11 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
         snprintf(res->why, sizeof res->why, "%s", r.skipped);
         goto out;
     }
-    /* quiescence: poll without --deep until every partition committed everything */
+    /* quiescence: poll without --deep until every partition committed everything; short
+     * network timeouts, so that a process a knob stops meanwhile is continued on time (the
+     * supervisor runs between polls) */
     probe_opts po = {.zk_connect = zk->connect, .cluster = cluster, .work_dir = dir,
-                     .commit_budget_ms = 60000, .timeout_ms = 10000};
+                     .commit_budget_ms = 60000, .timeout_ms = 2000};
     int64_t deadline = sl_clock_mono_ms() + CHAOS_QUIESCE_MS;
     bool quiet = false;
     char why[512] = "";
@@ -258,6 +260,7 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
     hist_add(h, "quiesce", "", quiet ? "every partition committed on every replica"
                                      : "not quiet: %s", why);
     po.deep = true;
+    po.timeout_ms = 10000; /* the audit itself: the default network timeout */
     audit_model m;
     audit_report ar;
     memset(&ar, 0, sizeof ar);
