@@ -465,6 +465,12 @@ KNOB(stop_during_keep)
 KNOB(exit_during_discard)
 KNOB(stop_during_discard)
 #undef KNOB
+/* fsync EIO: s3's second to fourth fsyncs (builds, downloads) fail; the controllers' first
+ * two (uploads into the store). Each failed file is discarded and written again. */
+static const char *const k_fsync_eio_sidecar[] = {"test.fsync.eio.after=1",
+                                                  "test.fsync.eio.count=3", NULL};
+static const char *const k_fsync_eio_store[] = {"test.fsync.eio.after=0", "test.fsync.eio.count=2",
+                                                NULL};
 static const char *const k_crash_before_multi[] = {"test.commit.fault=crash_before_multi", NULL};
 static const char *const k_crash_after_multi[] = {"test.commit.fault=crash_after_multi", NULL};
 static const char *const k_stall_before_multi[] = {"test.commit.fault=stall_before_multi",
@@ -552,6 +558,12 @@ static const nem_scenario nem__all[] = {
     {"disk-full-store",
      "the controllers' store on a full tmpfs for 8 s (needs root: SKIPPED without)", NULL, NULL,
      NULL, s_f_disk_full_store, NULL, 0},
+    {"fsync-eio-sidecar",
+     "s3's 2nd to 4th fsyncs (builds, downloads) fail with EIO (test.fsync.eio): rewritten",
+     NULL, NULL, k_fsync_eio_sidecar, s_supervise, "test.fsync.eio: injected", 0},
+    {"fsync-eio-store",
+     "the controllers' first two fsyncs of uploads fail with EIO (test.fsync.eio): retried",
+     NULL, k_fsync_eio_store, NULL, s_supervise, "test.fsync.eio: injected", 0},
     {"malformed-messages",
      "malformed JSON, empty, binary and oversized (> 1 MiB) messages mixed into every partition",
      NULL, NULL, NULL, s_f_malformed, NULL, 0},

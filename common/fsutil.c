@@ -32,7 +32,10 @@ static struct {
     int64_t after;
     uint64_t count;
     _Atomic uint64_t seen;
-} fsutil__fault = {.after = -1};
+    int64_t eio_after; /* fsyncs of file data numbered from this one fail with EIO; -1 off */
+    uint64_t eio_count;
+    _Atomic uint64_t fsyncs;
+} fsutil__fault = {.after = -1, .eio_after = -1};
 
 int fsutil_errno_err(int e)
 {
@@ -63,6 +66,30 @@ void fsutil_fault_configure(const char *full_file, int64_t after, uint64_t count
     fsutil__fault.after = after;
     fsutil__fault.count = count;
     atomic_store(&fsutil__fault.seen, 0);
+}
+
+void fsutil_fault_fsync_configure(int64_t after, uint64_t count)
+{
+    fsutil__fault.eio_after = after;
+    fsutil__fault.eio_count = count;
+    atomic_store(&fsutil__fault.fsyncs, 0);
+}
+
+/* Whether this fsync is one the counted EIO fault fails. */
+static bool fsutil__fault_eio(void)
+{
+    if (fsutil__fault.eio_after < 0) return false;
+    uint64_t n = atomic_fetch_add(&fsutil__fault.fsyncs, 1);
+    uint64_t from = (uint64_t)fsutil__fault.eio_after;
+    return n >= from && (fsutil__fault.eio_count == 0 || n - from < fsutil__fault.eio_count);
+}
+
+int fsutil_fsync_fd(int fd, const char *path, char *err, size_t errlen)
+{
+    if (fsutil__fault_eio())
+        return fsutil__fail(err, errlen, "fsync (test.fsync.eio: injected)", path, EIO);
+    if (fsync(fd) != 0) return fsutil__fail(err, errlen, "fsync", path, errno);
+    return 0;
 }
 
 /* The test's "disk full" switch file exists. */
@@ -189,11 +216,10 @@ int fsutil_fsync_parent_dir(const char *path, char *err, size_t errlen)
 
 int fsutil_atomic_commit(fsutil_atomic *a, char *err, size_t errlen)
 {
-    int rc;
-    if (fsync(a->fd) != 0) {
-        rc = fsutil__fail(err, errlen, "fsync", a->tmp, errno);
-        goto fail;
-    }
+    /* After a failed fsync the kernel may have dropped the dirty pages: the temporary is
+     * never trusted again, the caller writes the file anew. */
+    int rc = fsutil_fsync_fd(a->fd, a->tmp, err, errlen);
+    if (rc) goto fail;
     int fd = a->fd;
     a->fd = -1;
     if (close(fd) != 0) {

@@ -65,6 +65,17 @@ int fsutil_write_fd(int fd, const void *buf, size_t len, int *os_errno);
  * after < 0 and full_file NULL switch it off. The path is copied. */
 void fsutil_fault_configure(const char *full_file, int64_t after, uint64_t count);
 
+/* Test fault injection (hidden knobs test.fsync.eio.*): the fsyncs of file data that go through
+ * fsutil_fsync_fd are counted from 0, and the ones numbered after .. after + count - 1 (count 0:
+ * all from after on) fail with EIO without calling fsync. after < 0 switches it off. Set once at
+ * start, like fsutil_fault_configure. */
+void fsutil_fault_fsync_configure(int64_t after, uint64_t count);
+
+/* fsync(fd), the file's data made durable; path names it in err. Returns 0 or the class of the
+ * failure (SL_EDISK for EIO, ...). After a failure the file's contents are not to be trusted:
+ * callers discard it. Every fsync of a file Sluice publishes, downloads or stores goes here. */
+int fsutil_fsync_fd(int fd, const char *path, char *err, size_t errlen);
+
 /* mkdir -p path (mode 0755 for each directory made). Returns 0, or SL_EIO with
  * "cannot create DIR: REASON" in err. */
 int fsutil_mkdirs(const char *path, char *err, size_t errlen);

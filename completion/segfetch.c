@@ -47,11 +47,7 @@ int segfetch_get_fd(httpc *h, const char *url, int fd, char *why, size_t whylen)
         rc = SL_ENOENT;
         snprintf(why, whylen, "HTTP status %ld", resp.status);
     }
-    if (rc == 0 && fsync(fd) != 0) {
-        int e = errno;
-        rc = segfetch__file_err(e);
-        snprintf(why, whylen, "fsync: %s", strerror(e));
-    }
+    if (rc == 0) rc = fsutil_fsync_fd(fd, "download", why, whylen);
     httpc_resp_free(&resp);
     return rc;
 }

@@ -290,8 +290,10 @@ int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, siz
         goto fail;
     }
     struct stat st; /* the size, also of what a writer wrote through segstore_upload_fd */
-    if (fsync(u->fd) != 0 || fstat(u->fd, &st) != 0) {
-        rc = sl_fail(err, errlen, fsutil_errno_err(errno), "fsync %s: %s", u->tmp, strerror(errno));
+    rc = fsutil_fsync_fd(u->fd, u->tmp, err, errlen);
+    if (rc) goto fail;
+    if (fstat(u->fd, &st) != 0) {
+        rc = sl_fail(err, errlen, fsutil_errno_err(errno), "stat %s: %s", u->tmp, strerror(errno));
         goto fail;
     }
     u->size = (uint64_t)st.st_size;

@@ -43,6 +43,8 @@ typedef struct controller_conf {
     uint64_t fault_stall;
     bool commit_twice;
     char *disk_full_file;
+    int64_t fsync_eio_after;
+    int64_t fsync_eio_count;
 } controller_conf;
 
 #define OFF(m) offsetof(controller_conf, m)
@@ -112,6 +114,12 @@ static const config_def controller_defs[] = {
      "Test knob, a broken build on purpose: write each DONE segment record again right after "
      "its commit",
      CONFIG_HIDDEN, NULL},
+    {"test.fsync.eio.after", CONFIG_INT64, OFF(fsync_eio_after), -1, INT64_MAX, "-1",
+     "Test knob: fsyncs of file data (every upload into the segment store) numbered from this one (0-based) fail with "
+     "EIO; -1 = off",
+     CONFIG_HIDDEN, NULL},
+    {"test.fsync.eio.count", CONFIG_INT64, OFF(fsync_eio_count), 0, INT64_MAX, "0",
+     "Test knob: how many fsyncs test.fsync.eio.after fails (0 = all)", CONFIG_HIDDEN, NULL},
     {"test.disk.full.file", CONFIG_STRING, OFF(disk_full_file), 0, 0, NULL,
      "Test knob: while this file exists, every write into the segment store fails with ENOSPC",
      CONFIG_HIDDEN, NULL},
@@ -151,6 +159,7 @@ int cmd_controller_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     fsutil_fault_configure(conf.disk_full_file, -1, 0);
+    fsutil_fault_fsync_configure(conf.fsync_eio_after, (uint64_t)conf.fsync_eio_count);
     metrics_registry *metrics = metrics_new();
     ctl_opts o = {
         .cluster = conf.cluster_name,

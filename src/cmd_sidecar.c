@@ -53,6 +53,8 @@ typedef struct sidecar_conf {
     int64_t perturb_row;
     uint64_t build_delay;
     char *disk_full_file;
+    int64_t fsync_eio_after;
+    int64_t fsync_eio_count;
     int64_t disk_full_after;
     int64_t disk_full_count;
     int commit_fault; /* index into sidecar_faults == rfault_kind */
@@ -162,6 +164,12 @@ static const config_def sidecar_defs[] = {
     {"test.perturb.row", CONFIG_INT64, OFF(perturb_row), 0, INT64_MAX, "0",
      "Test knob: alter the Nth row (1-based) of every segment this sidecar builds", CONFIG_HIDDEN,
      NULL},
+    {"test.fsync.eio.after", CONFIG_INT64, OFF(fsync_eio_after), -1, INT64_MAX, "-1",
+     "Test knob: fsyncs of file data (every segment file, download or upload) numbered from this one (0-based) fail with "
+     "EIO; -1 = off",
+     CONFIG_HIDDEN, NULL},
+    {"test.fsync.eio.count", CONFIG_INT64, OFF(fsync_eio_count), 0, INT64_MAX, "0",
+     "Test knob: how many fsyncs test.fsync.eio.after fails (0 = all)", CONFIG_HIDDEN, NULL},
     {"test.disk.full.file", CONFIG_STRING, OFF(disk_full_file), 0, 0, NULL,
      "Test knob: while this file exists, every segment, download or upload write fails with "
      "ENOSPC",
@@ -406,6 +414,7 @@ int cmd_sidecar_main(int argc, char **argv)
 
     fsutil_fault_configure(sc.conf.disk_full_file, sc.conf.disk_full_after,
                            (uint64_t)sc.conf.disk_full_count);
+    fsutil_fault_fsync_configure(sc.conf.fsync_eio_after, (uint64_t)sc.conf.fsync_eio_count);
     sc.metrics = metrics_new();
     sc.disk = diskstate_new(sc.metrics);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);

@@ -30,6 +30,7 @@ static int teardown(void **s)
 {
     (void)s;
     fsutil_fault_configure(NULL, -1, 0);
+    fsutil_fault_fsync_configure(-1, 0);
     DIR *d = opendir(dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
@@ -155,6 +156,40 @@ static void test_counted_fault(void **s)
     assert_int_equal(fsutil_publish(path, "d", 1, err, sizeof err), 0);
 }
 
+/* fsync EIO: the failed publication leaves nothing behind (its temporary is not trusted), the
+ * old file stays, and the next fsyncs succeed once the count is spent. */
+static void test_fsync_eio(void **s)
+{
+    (void)s;
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/e", dir);
+    assert_int_equal(fsutil_publish(path, "old", 3, err, sizeof err), 0);
+    fsutil_fault_fsync_configure(0, 2);
+    for (int i = 0; i < 2; i++) {
+        err[0] = 0;
+        assert_int_equal(fsutil_publish(path, "new", 3, err, sizeof err), SL_EDISK);
+        assert_non_null(strstr(err, "fsync"));
+        assert_non_null(strstr(err, strerror(EIO)));
+        assert_int_equal(count_entries(), 1);
+    }
+    uint8_t *data;
+    size_t len;
+    assert_int_equal(fsutil_read_file(path, &data, &len, err, sizeof err), 0);
+    assert_memory_equal(data, "old", 3);
+    free(data);
+    assert_int_equal(fsutil_publish(path, "new", 3, err, sizeof err), 0);
+    /* fsutil_fsync_fd itself: counted from the configuration, off with -1 */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    fsutil_fault_fsync_configure(1, 0);
+    assert_int_equal(fsutil_fsync_fd(fd, path, err, sizeof err), 0);
+    assert_int_equal(fsutil_fsync_fd(fd, path, err, sizeof err), SL_EDISK);
+    assert_int_equal(fsutil_fsync_fd(fd, path, err, sizeof err), SL_EDISK);
+    fsutil_fault_fsync_configure(-1, 0);
+    assert_int_equal(fsutil_fsync_fd(fd, path, err, sizeof err), 0);
+    close(fd);
+}
+
 static void test_switch_file(void **s)
 {
     (void)s;
@@ -184,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_errno_classes),
         cmocka_unit_test(test_dev_full_is_enospace),
         cmocka_unit_test_setup_teardown(test_counted_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fsync_eio, setup, teardown),
         cmocka_unit_test_setup_teardown(test_switch_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_move_aside, setup, teardown),
     };
