@@ -2,10 +2,10 @@
 #include "bench/benchlib.h"
 
 #include "common/clock.h"
+#include "common/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -98,19 +98,11 @@ void benchlib_fmt(char *buf, size_t cap, const char *fmt, ...)
 
 /* ---- files ---- */
 
-static int benchlib__rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    if (flag == FTW_DP ? rmdir(path) : unlink(path))
-        fprintf(stderr, "%s: cannot remove %s: %s\n", program_invocation_short_name, path,
-                strerror(errno));
-    return 0;
-}
-
 void benchlib_rm_tree(const char *dir)
 {
-    nftw(dir, benchlib__rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    char err[512];
+    if (fsutil_remove_tree(dir, err, sizeof err))
+        fprintf(stderr, "%s: cannot remove %s\n", program_invocation_short_name, err);
 }
 
 void benchlib_cat(const char *path)

@@ -10,6 +10,7 @@
 #include "common/httpc.h"
 #include "common/sl_err.h"
 #include "common/xalloc.h"
+#include "consumer/kmeta.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -672,6 +673,31 @@ int ccl_load_wait(ccl *c, int timeout_s)
     return SL_ETIMEDOUT;
 }
 
+bool ccl_load_pause(ccl *c, bool pause)
+{
+    if (c->load_pid <= 0 || kill(c->load_pid, pause ? SIGSTOP : SIGCONT) != 0) return false;
+    hist_add(c->h, pause ? "fault" : "heal", "loadgen", pause ? "paused" : "continued");
+    return true;
+}
+
+int ccl_watermarks(ccl *c, int32_t partition, int64_t *low, int64_t *high)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", c->bootstrap, errstr, sizeof errstr)) {
+        rd_kafka_conf_destroy(conf);
+        return SL_EINVAL;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return SL_EIO;
+    }
+    int rc = kmeta_watermarks(rk, c->topic, partition, 5000, low, high);
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
 static void ccl__delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
@@ -718,6 +744,18 @@ const char *ccl_table(const ccl *c) { return c->table; }
 const char *ccl_topic(const ccl *c) { return c->topic; }
 int ccl_partitions(const ccl *c) { return c->o.partitions; }
 const char *ccl_store_dir(const ccl *c) { return c->store_uri + strlen("file://"); }
+
+const char *ccl_url(ccl *c, const char *who)
+{
+    const ccl_proc *p = ccl__proc(c, who);
+    return p ? p->url : NULL;
+}
+
+const char *ccl_log(ccl *c, const char *who)
+{
+    const ccl_proc *p = ccl__proc(c, who);
+    return p ? p->log : NULL;
+}
 
 const char *ccl_data_dir(const ccl *c, const char *who)
 {

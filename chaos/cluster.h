@@ -96,6 +96,12 @@ int ccl_kafka(ccl *c, const char *cmd, char *reply, size_t cap);
 int ccl_load(ccl *c, int64_t start_id, int64_t rows, int rate);
 int ccl_load_wait(ccl *c, int timeout_s);
 
+/* Pause (SIGSTOP) or continue the background load of ccl_load; false when none runs. */
+bool ccl_load_pause(ccl *c, bool pause);
+
+/* Partition's low and high watermarks in Kafka now. 0 or an error (Kafka did not answer). */
+int ccl_watermarks(ccl *c, int32_t partition, int64_t *low, int64_t *high);
+
 /* Produce n raw messages (values[i] of lens[i] bytes, keys "bad-<i>") to partition of the
  * run's topic, in order, and wait for their delivery. Returns how many were delivered. For
  * input no decoder accepts: malformed JSON, empty values, values over the sidecars'
@@ -110,6 +116,11 @@ const char *ccl_topic(const ccl *c);
 int ccl_partitions(const ccl *c);
 /* The data dir of sidecar "sN" (or of controller "cN"), NULL for another name. */
 const char *ccl_data_dir(const ccl *c, const char *who);
+/* The HTTP address ("http://127.0.0.1:P") of process who, "" before it first came up, NULL
+ * for an unknown name. */
+const char *ccl_url(ccl *c, const char *who);
+/* The log file of process who ("<work>/<who>.log"), NULL for an unknown name. */
+const char *ccl_log(ccl *c, const char *who);
 /* The controllers' shared segment store (deepstore.uri). */
 const char *ccl_store_dir(const ccl *c);
 

@@ -6,11 +6,14 @@
  * and an exit that is neither a knob's (status 86) nor ours is counted as a crash. */
 #include "chaos/nemesis.h"
 #include "common/clock.h"
+#include "common/fsutil.h"
+#include "common/httpc.h"
 #include "common/sl_err.h"
 #include "common/xalloc.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -287,10 +290,9 @@ static int f_empty_data_dir(nem_run *r)
 {
     const char *who = nem__sidecar(r);
     ccl_stop(r->c, who);
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", ccl_data_dir(r->c, who));
-    int rc = system(cmd);
-    hist_add(r->h, "fault", who, "data dir emptied (rc %d)", rc);
+    char err[PATH_MAX + 64] = "";
+    int rc = fsutil_remove_tree(ccl_data_dir(r->c, who), err, sizeof err);
+    hist_add(r->h, rc ? "error" : "fault", who, "data dir emptied%s%s", rc ? ": " : "", err);
     r->injected++;
     return nem__restart(r, who);
 }
@@ -384,6 +386,164 @@ void nem_cleanup(nem_run *r)
             hist_add(r->h, "error", r->mounts[i], "umount: %s", strerror(errno));
 }
 
+/* ---- retention overtaking the replicas ------------------------------------------------------ */
+
+#define NEM_TRIM_PARTITION 0
+#define NEM_TRIM_MESSAGES 12             /* 6 MiB of incompressible values: more than the */
+#define NEM_TRIM_BYTES (512 * 1024)      /* mock's 5 MiB per partition (DESIGN §7) */
+#define NEM_TRIM_DRAIN_MS 20000          /* for the replicas to reach the partition's end */
+#define NEM_TRIM_REPORT_MS 15000         /* for every replica to report the loss */
+
+/* Sidecar who's next offset for partition p while it is CONSUMING it (its /health), or -1. */
+static int64_t nem__consuming_at(nem_run *r, const char *who, int32_t p)
+{
+    const char *base = ccl_url(r->c, who);
+    if (!base || !base[0]) return -1;
+    char url[192];
+    snprintf(url, sizeof url, "%s/health", base);
+    httpc *h = httpc_new();
+    httpc_resp resp;
+    httpc_resp_init(&resp, 1 << 20);
+    int64_t next = -1;
+    if (httpc_request(h, "GET", url, NULL, NULL, 0, 2000, &resp) == 0 && resp.body) {
+        json_t *root = json_loads(resp.body, 0, NULL);
+        json_t *parts = json_object_get(root, "partitions");
+        size_t i;
+        json_t *e;
+        json_array_foreach(parts, i, e) {
+            const char *t = json_string_value(json_object_get(e, "table"));
+            const char *st = json_string_value(json_object_get(e, "state"));
+            if (t && st && strcmp(t, ccl_table(r->c)) == 0 && strcmp(st, "CONSUMING") == 0 &&
+                json_integer_value(json_object_get(e, "partition")) == p)
+                next = json_integer_value(json_object_get(e, "nextOffset"));
+        }
+        json_decref(root);
+    }
+    httpc_resp_free(&resp);
+    httpc_free(h);
+    return next;
+}
+
+/* The data-loss ranges sidecar who logged for partition p (its log's "data_loss" lines): the
+ * first cap into from/to; returns how many there are. */
+static int nem__losses(nem_run *r, const char *who, int32_t p, int64_t *from, int64_t *to,
+                       int cap)
+{
+    FILE *f = fopen(ccl_log(r->c, who), "r");
+    if (!f) return 0;
+    char prefix[160], line[1024];
+    snprintf(prefix, sizeof prefix, "data_loss table=%s partition=%d from=", ccl_table(r->c),
+             (int)p);
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, prefix);
+        long long a, b;
+        if (!at || sscanf(at + strlen(prefix), "%lld to=%lld", &a, &b) != 2) continue;
+        if (n < cap) {
+            from[n] = a;
+            to[n] = b;
+        }
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+/* Retention passes every replica: with the load paused and every replica at the partition's
+ * end H, all three sidecars are stopped, the load runs for a second, and 6 MiB of
+ * incompressible (malformed) values are produced, so that the mock trims the oldest offsets up
+ * to L > H: rows of the load that no replica read. Continued, each replica
+ * must find the gap and report exactly [H, L), the same range on all three (then the load
+ * goes on). A different or missing report is a violation. */
+static int f_retention(nem_run *r)
+{
+    static const char *const side[] = {"s1", "s2", "s3"};
+    const int32_t p = NEM_TRIM_PARTITION;
+    int rc = 0;
+    int64_t low = -1, high = -1, next = -1;
+    if (!ccl_load_pause(r->c, true)) {
+        snprintf(r->why_not, sizeof r->why_not, "no load to pause");
+        return 0;
+    }
+    bool drained = false;
+    for (int64_t end = sl_clock_mono_ms() + NEM_TRIM_DRAIN_MS;
+         !rc && !drained && sl_clock_mono_ms() < end;) {
+        rc = nem__wait(r, 500);
+        if (rc || ccl_watermarks(r->c, p, &low, &high)) continue;
+        drained = true;
+        for (int i = 0; i < 3 && drained; i++)
+            drained = (next = nem__consuming_at(r, side[i], p)) == high;
+    }
+    if (rc || !drained) {
+        if (!rc)
+            snprintf(r->why_not, sizeof r->why_not,
+                     "the replicas did not reach partition %d's end %" PRId64 " within %d s (one "
+                     "was at %" PRId64 ")",
+                     (int)p, high, NEM_TRIM_DRAIN_MS / 1000, next);
+        ccl_load_pause(r->c, false);
+        return rc;
+    }
+    for (int i = 0; i < 3; i++) ccl_signal(r->c, side[i], SIGSTOP);
+    /* rows nobody reads: a second of the load, then the values that push them out */
+    ccl_load_pause(r->c, false);
+    rc = nem__wait(r, 1000);
+    ccl_load_pause(r->c, true);
+    const char *v[NEM_TRIM_MESSAGES];
+    size_t len[NEM_TRIM_MESSAGES];
+    char *buf = sl_xmalloc((size_t)NEM_TRIM_MESSAGES * NEM_TRIM_BYTES);
+    for (size_t i = 0; i < (size_t)NEM_TRIM_MESSAGES * NEM_TRIM_BYTES; i += 8) {
+        uint64_t x = nem_rand(&r->rng);
+        memcpy(buf + i, &x, 8);
+    }
+    for (int i = 0; i < NEM_TRIM_MESSAGES; i++) {
+        v[i] = buf + (size_t)i * NEM_TRIM_BYTES;
+        len[i] = NEM_TRIM_BYTES;
+    }
+    size_t sent = ccl_produce_raw(r->c, p, v, len, NEM_TRIM_MESSAGES);
+    free(buf);
+    int64_t low2 = -1, high2 = -1;
+    int wrc = ccl_watermarks(r->c, p, &low2, &high2);
+    for (int i = 0; i < 3; i++) ccl_signal(r->c, side[i], SIGCONT);
+    if (wrc || sent != NEM_TRIM_MESSAGES || low2 <= high) {
+        snprintf(r->why_not, sizeof r->why_not,
+                 "retention did not pass the replicas: %zu of %d values delivered, low watermark "
+                 "%" PRId64 " with the replicas at %" PRId64,
+                 sent, NEM_TRIM_MESSAGES, low2, high);
+        ccl_load_pause(r->c, false);
+        return 0;
+    }
+    r->injected++;
+    hist_add(r->h, "fault", "kafka",
+             "retention removed offsets [%" PRId64 ", %" PRId64 ") of partition %d while every "
+             "replica was stopped at %" PRId64,
+             low, low2, (int)p, high);
+    int64_t from[4], to[4];
+    int n[3] = {0};
+    for (int64_t end = sl_clock_mono_ms() + NEM_TRIM_REPORT_MS; !rc && sl_clock_mono_ms() < end;) {
+        bool all = true;
+        for (int i = 0; i < 3; i++) all &= (n[i] = nem__losses(r, side[i], p, from, to, 4)) > 0;
+        if (all) break;
+        rc = nem__wait(r, 500);
+    }
+    for (int i = 0; i < 3 && !rc && !r->violated[0]; i++) {
+        n[i] = nem__losses(r, side[i], p, from, to, 4);
+        if (n[i] != 1 || from[0] != high || to[0] != low2)
+            snprintf(r->violated, sizeof r->violated,
+                     "%s reported %d data-loss range(s) of partition %d (the first [%" PRId64
+                     ", %" PRId64 ")) where retention removed [%" PRId64 ", %" PRId64
+                     ") past every replica",
+                     side[i], n[i], (int)p, n[i] ? from[0] : -1, n[i] ? to[0] : -1, high, low2);
+    }
+    if (!rc && r->violated[0]) hist_add(r->h, "violation", "", "%s", r->violated);
+    else if (!rc)
+        hist_add(r->h, "check", "",
+                 "every replica reported the data loss [%" PRId64 ", %" PRId64
+                 ") of partition %d",
+                 high, low2, (int)p);
+    ccl_load_pause(r->c, false);
+    return rc;
+}
+
 static int f_rolling_restart(nem_run *r)
 {
     for (int i = 1; i <= CCL_SIDECARS; i++) {
@@ -423,6 +583,7 @@ NEM_AT(f_rtt)
 NEM_AT(f_leader_change)
 NEM_AT(f_empty_data_dir)
 NEM_AT(f_rolling_restart)
+NEM_AT(f_retention)
 NEM_AT(f_malformed)
 NEM_AT(f_disk_full_sidecar)
 NEM_AT(f_disk_full_store)
@@ -552,6 +713,10 @@ static const nem_scenario nem__all[] = {
      s_f_empty_data_dir, NULL, 0},
     {"rolling-restart", "every sidecar restarted in turn (SIGTERM, start)", NULL, NULL, NULL,
      s_f_rolling_restart, NULL, 0},
+    {"retention-overtakes-replicas",
+     "every replica stopped at partition 0's end while retention trims past it: each reports "
+     "the same exact data-loss range",
+     NULL, NULL, NULL, s_f_retention, NULL, 0},
     {"disk-full-sidecar",
      "s2's data dir on a full tmpfs for 8 s (needs root: SKIPPED without)", NULL, NULL, NULL,
      s_f_disk_full_sidecar, NULL, 0},
@@ -615,6 +780,7 @@ int nem_heal(nem_run *r)
     if (!r->zk->pid && ccl_zk_restart(r->zk, err, sizeof err)) return SL_EIO;
     ccl_kafka(r->c, "broker-up all", reply, sizeof reply);
     ccl_kafka(r->c, "rtt all 0", reply, sizeof reply);
+    ccl_load_pause(r->c, false);
     /* what the supervisor still holds, at once */
     nem__sup *s = nem__sups(r);
     for (int i = 0; i < s->n; i++) s->p[i].due_ms = 0;

@@ -30,6 +30,7 @@ typedef struct nem_run {
     unsigned injected;  /* faults that happened */
     unsigned crashes;   /* processes that exited by themselves, not by a knob */
     char why_not[256];  /* a scenario that could not inject its fault: why */
+    char violated[512]; /* an invariant the schedule checked itself and found broken */
     char skipped[256];  /* a fault this machine cannot make (no root for tmpfs): why */
     char mounts[2][4096]; /* tmpfs mounted by the run, unmounted by nem_cleanup */
 } nem_run;

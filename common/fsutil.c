@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -338,4 +339,33 @@ int fsutil_mkdirs(const char *path, char *err, size_t errlen)
         buf[i] = c;
     }
     return 0;
+}
+
+/* nftw has no user pointer: the first failure of the walk in progress (one walk per thread). */
+static _Thread_local int fsutil__rm_errno;
+static _Thread_local char fsutil__rm_path[256];
+
+static int fsutil__rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)ftw;
+    if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 && errno != ENOENT &&
+        !fsutil__rm_errno) {
+        fsutil__rm_errno = errno;
+        snprintf(fsutil__rm_path, sizeof fsutil__rm_path, "%s", path);
+    }
+    return 0;
+}
+
+int fsutil_remove_tree(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : fsutil__fail(err, errlen, "stat", path, errno);
+    fsutil__rm_errno = 0;
+    if (nftw(path, fsutil__rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0 && !fsutil__rm_errno) {
+        fsutil__rm_errno = errno;
+        snprintf(fsutil__rm_path, sizeof fsutil__rm_path, "%s", path);
+    }
+    if (!fsutil__rm_errno) return 0;
+    fsutil__fail(err, errlen, "remove", fsutil__rm_path, fsutil__rm_errno);
+    return SL_EIO;
 }

@@ -76,6 +76,11 @@ void fsutil_fault_fsync_configure(int64_t after, uint64_t count);
  * callers discard it. Every fsync of a file Sluice publishes, downloads or stores goes here. */
 int fsutil_fsync_fd(int fd, const char *path, char *err, size_t errlen);
 
+/* rm -rf path: remove the file or directory tree at path (symbolic links are removed, not
+ * followed). 0 when nothing is left (also when path did not exist), else SL_EIO with the first
+ * failure in err (may be NULL). */
+int fsutil_remove_tree(const char *path, char *err, size_t errlen);
+
 /* mkdir -p path (mode 0755 for each directory made). Returns 0, or SL_EIO with
  * "cannot create DIR: REASON" in err. */
 int fsutil_mkdirs(const char *path, char *err, size_t errlen);

@@ -216,6 +216,11 @@ static void cpool__feed(cpool_worker *w, cpool__part *pt, const rd_kafka_message
 
 static void cpool__offset_out_of_range(cpool_worker *w, cpool__part *pt)
 {
+    /* Held (FULL, in completion): a fetch issued before the pause met the gap. The partition
+     * stays paused; the segment that next consumes (cpool_seek_resume at its start offset)
+     * meets the gap itself and reports it, once. Reporting here would count it twice, and a
+     * reassign would resume a held partition. */
+    if (pt->held) return;
     int64_t low = -1, high = -1;
     int64_t next = pcons_next_offset(pt->p);
     if (kmeta_watermarks(w->rk, pt->topic, pt->partition, CPOOL_QUERY_TIMEOUT_MS, &low, &high)) {

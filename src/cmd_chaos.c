@@ -187,6 +187,8 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
     char dir[PATH_MAX / 2], cluster[64], err[512] = "";
     snprintf(dir, sizeof dir, "%s/run-%d-%s", cfg->work, k, name);
     snprintf(cluster, sizeof cluster, "chaos-%d-%d", (int)getpid(), k);
+    /* a run of an earlier invocation with the same --work: its logs would be read as this one's */
+    fsutil_remove_tree(dir, NULL, 0);
     mkdir(dir, 0755);
     snprintf(res->history, sizeof res->history, "%s/history.jsonl", dir);
     hist *h = hist_open(res->history);
@@ -278,16 +280,17 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
         audit_report_text(&ar, af);
         fclose(af);
     }
-    res->violations = ar.nviolations;
+    res->violations = ar.nviolations + (r.violated[0] ? 1 : 0);
     res->unverified = ar.nunverified;
     res->injected = r.injected;
     res->crashes = r.crashes;
     hist_add(h, "audit", "", "%zu violations, %zu unverified, %" PRIu64 " rebuilt from Kafka",
              ar.nviolations, ar.nunverified, ar.rebuilt);
-    if (ar.nviolations || r.crashes || !quiet) {
+    if (res->violations || r.crashes || !quiet) {
         res->verdict = "FAIL";
         snprintf(res->why, sizeof res->why, "%s",
-                 ar.nviolations ? ar.violations[0].why
+                 r.violated[0]    ? r.violated
+                 : ar.nviolations ? ar.violations[0].why
                  : r.crashes    ? "a process crashed (see the history)"
                                 : why);
     } else if (sc && strcmp(sc->name, "none") != 0 && !r.injected) {

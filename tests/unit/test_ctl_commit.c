@@ -5,13 +5,13 @@
  * served, a retry after a promote that was not undone checks the committed copy, and a
  * CommitEnd with no upload says so. A bare struct ctl over a real segment store: no
  * ZooKeeper. */
+#include "common/fsutil.h"
 #include "common/xalloc.h"
 #include "common/sl_err.h"
 #include "completion/ctl_int.h"
 #include "segment/seg_builder.h"
 #include "seg_test_src.h"
 
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,18 +65,13 @@ static int setup(void **state)
     return 0;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(p);
-}
 
 static int teardown(void **state)
 {
     fx *f = *state;
     close(f->in);
     segstore_close(f->c.store);
-    nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fsutil_remove_tree(f->root, NULL, 0);
     free(f->file);
     free(f);
     return 0;

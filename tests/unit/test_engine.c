@@ -102,9 +102,7 @@ static int teardown(void **state)
     schema_free(f->s);
     diskstate_free(f->disk);
     metrics_free(f->m);
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->tmp);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fsutil_remove_tree(f->tmp, NULL, 0), 0);
     fsutil_fault_configure(NULL, -1, 0);
     free(f);
     return 0;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -190,6 +191,30 @@ static void test_fsync_eio(void **s)
     close(fd);
 }
 
+/* rm -rf: nested directories go, a symbolic link is removed and not followed, a missing path
+ * is no error. */
+static void test_remove_tree(void **s)
+{
+    (void)s;
+    char top[128], deep[160], file[192], outside[128], link[192], err[256];
+    snprintf(top, sizeof top, "%s/tree", dir);
+    snprintf(deep, sizeof deep, "%s/a/b", top);
+    snprintf(file, sizeof file, "%s/f", deep);
+    snprintf(outside, sizeof outside, "%s/keep", dir);
+    snprintf(link, sizeof link, "%s/a/l", top);
+    assert_int_equal(fsutil_mkdirs(deep, err, sizeof err), 0);
+    assert_int_equal(fsutil_publish(file, "x", 1, err, sizeof err), 0);
+    assert_int_equal(fsutil_publish(outside, "y", 1, err, sizeof err), 0);
+    assert_int_equal(symlink(outside, link), 0);
+    assert_int_equal(fsutil_remove_tree(top, err, sizeof err), 0);
+    struct stat st;
+    assert_int_not_equal(lstat(top, &st), 0);
+    assert_int_equal(stat(outside, &st), 0);
+    assert_int_equal(fsutil_remove_tree(top, err, sizeof err), 0);
+    assert_int_equal(fsutil_remove_tree(outside, err, sizeof err), 0); /* a plain file */
+    assert_int_not_equal(stat(outside, &st), 0);
+}
+
 static void test_switch_file(void **s)
 {
     (void)s;
@@ -220,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_dev_full_is_enospace),
         cmocka_unit_test_setup_teardown(test_counted_fault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fsync_eio, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remove_tree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_switch_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_move_aside, setup, teardown),
     };

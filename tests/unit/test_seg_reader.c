@@ -9,6 +9,7 @@
  *
  * SLUICE_SEG_WRITE_CORPUS=DIR makes test_corpus_seeds (re)write the seeds into DIR instead of
  * checking them; that is how tests/fuzz/corpus/seg_reader/ was produced. */
+#include "common/fsutil.h"
 #include "common/sl_err.h"
 #include "segment/crc32c.h"
 #include "segment/seg_builder.h"
@@ -791,9 +792,7 @@ static int setup_dir(void **state)
 static int teardown_dir(void **state)
 {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fsutil_remove_tree(tmpdir, NULL, 0) == 0 ? 0 : -1;
 }
 
 static void write_file(const char *path, const uint8_t *b, size_t len)

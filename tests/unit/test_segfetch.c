@@ -142,9 +142,7 @@ static int teardown(void **state)
     diskstate_free(f->disk);
     metrics_free(f->m);
     fsutil_fault_configure(NULL, -1, 0);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->tmp);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fsutil_remove_tree(f->tmp, NULL, 0), 0);
     free(f);
     return 0;
 }
@@ -272,9 +270,9 @@ static void test_concurrent_fetches(void **state)
 static void test_table_dir_gone(void **state)
 {
     fx *f = *state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf %s/ev", f->dir);
-    assert_int_equal(system(cmd), 0);
+    char ev[256];
+    snprintf(ev, sizeof ev, "%s/ev", f->dir);
+    assert_int_equal(fsutil_remove_tree(ev, NULL, 0), 0);
     /* the directory the engine made is gone: a local I/O error, not a missing segment (which
      * would send the caller to the next source) */
     assert_int_equal(fetch(f, "good", G_crc), SL_EIO);

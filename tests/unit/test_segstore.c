@@ -14,7 +14,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,17 +77,12 @@ static int setup(void **state)
     return 0;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(p);
-}
 
 static int teardown(void **state)
 {
     fx *f = *state;
     segstore_close(f->s);
-    nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    fsutil_remove_tree(f->root, NULL, 0);
     free(f->a), free(f->b), free(f->c), free(f);
     return 0;
 }
