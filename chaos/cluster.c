@@ -646,7 +646,8 @@ int ccl_load(ccl *c, int64_t start_id, int64_t rows, int rate)
     snprintf(log, sizeof log, "%s/loadgen.log", c->work);
     const char *a[] = {c->o.exe, "loadgen", "--bootstrap", c->bootstrap, "--topic", c->topic,
                        "--rows", r, "--start-id", k, "--rate", rt, "--partitions", p,
-                       "--timeout", "120", NULL};
+                       "--timeout", "120",
+                       c->o.load_schema ? "--schema" : NULL, c->o.load_schema, NULL};
     c->load_pid = ccl__spawn(a, log);
     hist_add(c->h, "load", "loadgen", "ids %lld..%lld at %d rows/s", (long long)start_id,
              (long long)(start_id + rows - 1), rate);

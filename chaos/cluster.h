@@ -46,6 +46,8 @@ typedef struct ccl_opts {
     const char *cluster;      /* cluster.name */
     const char *table_config; /* the table's config file (a Pinot REALTIME config) */
     const char *schema;       /* its schema */
+    const char *load_schema;  /* rows of this schema for the load (loadgen --schema), or NULL:
+                               * the example events */
     int partitions;           /* of the topic */
     int64_t flush_rows;       /* the table's row threshold (0: keep the config's; -1: none) */
     const char *flush_time;   /* the time threshold, e.g. "4s" */
@@ -90,8 +92,8 @@ const char *ccl_leader(ccl *c);
  * the mock answered "ok ...". */
 int ccl_kafka(ccl *c, const char *cmd, char *reply, size_t cap);
 
-/* Produce rows [start_id, start_id + rows) of the example events (sluice loadgen, in the
- * background, `rate` rows per second). ccl_load_wait waits for the last one started: 0 when
+/* Produce rows [start_id, start_id + rows) of the example events, or of o->load_schema
+ * (sluice loadgen, in the background, `rate` rows per second). ccl_load_wait waits for the last one started: 0 when
  * every row was delivered. */
 int ccl_load(ccl *c, int64_t start_id, int64_t rows, int rate);
 int ccl_load_wait(ccl *c, int timeout_s);

@@ -612,6 +612,8 @@ static int s_supervise(nem_run *r) { return nem__wait(r, r->window_ms); }
  * reports its segments' ends after the others, and the first reporter on a row limit wins. */
 static const char *const k_perturb[] = {"test.perturb.row=2", "kafka.fetch.wait.max.ms=1500",
                                         "kafka.fetch.min.bytes=100000000", NULL};
+static const char *const k_slow_fetch[] = {"kafka.fetch.wait.max.ms=1500",
+                                           "kafka.fetch.min.bytes=100000000", NULL};
 static const char *const k_scrub[] = {"segment.scrub.interval=2s", NULL};
 static const char *const k_store_scrub[] = {"store.scrub.interval=2s", NULL};
 #define KNOB(v) static const char *const k_##v[] = {"test.commit.fault=" #v, NULL};
@@ -638,24 +640,26 @@ static const char *const k_stall_before_multi[] = {"test.commit.fault=stall_befo
                                                    "test.commit.stall=5s", NULL};
 
 #define SIDECAR_KNOB(name, knob, what)                                                             \
-    {name, what, k_##knob, NULL, NULL, s_supervise, "test knob: ", 0}
+    {name, what, k_##knob, NULL, NULL, s_supervise, "test knob: ", 0, 0}
 /* DISCARD goes to a replica that reports an offset beyond the committed end: segments end on
  * the time threshold alone (replicas stop at different offsets) and the controller decides on
- * the first report (no hold), so a replica ahead of the first reporter is told DISCARD */
+ * the first report (no hold), so a replica ahead of the first reporter is told DISCARD. s3
+ * fetches in 1.5 s batches, so that whenever it reports first the other two are ahead, and the
+ * load lasts at least 12 s: three segment ends per partition to reach the step in. */
 static const char *const k_no_hold[] = {"completion.hold.time=0s", NULL};
 #define DISCARD_KNOB(name, knob, what)                                                             \
-    {name, what, k_##knob, k_no_hold, NULL, s_supervise, "test knob: ", -1}
+    {name, what, k_##knob, k_no_hold, k_slow_fetch, s_supervise, "test knob: ", -1, 12000}
 
 static const nem_scenario nem__all[] = {
     {"none", "no fault: the baseline every other scenario is compared with", NULL, NULL, NULL,
-     s_supervise, NULL, 0},
+     s_supervise, NULL, 0, 0},
     {"kill-sidecar", "kill -9 of a random sidecar mid-stream, restarted 2 s later", NULL, NULL,
-     NULL, s_f_kill_sidecar, NULL, 0},
+     NULL, s_f_kill_sidecar, NULL, 0, 0},
     {"pause-sidecar", "SIGSTOP of a random sidecar for 4 s: it misses a segment's end", NULL,
-     NULL, NULL, s_f_pause_sidecar, NULL, 0},
+     NULL, NULL, s_f_pause_sidecar, NULL, 0, 0},
     {"sidecar-session-expiry",
      "a sidecar paused for 9 s, past its 3 s ZooKeeper session: the session expires", NULL,
-     NULL, NULL, s_f_expire_sidecar, NULL, 0},
+     NULL, NULL, s_f_expire_sidecar, NULL, 0, 0},
     SIDECAR_KNOB("kill-committer-before-commit-start", exit_before_commit_start,
                  "the committer exits (as kill -9) after its build, before CommitStart"),
     SIDECAR_KNOB("kill-committer-after-upload", exit_after_upload,
@@ -677,61 +681,61 @@ static const nem_scenario nem__all[] = {
     DISCARD_KNOB("stop-replica-during-discard", stop_during_discard,
                  "a replica told DISCARD stops before downloading, continued 5 s later"),
     {"kill-leader-controller", "kill -9 of the leading controller, restarted 3 s later", NULL,
-     NULL, NULL, s_f_kill_leader, NULL, 0},
+     NULL, NULL, s_f_kill_leader, NULL, 0, 0},
     {"pause-leader-controller",
      "the leading controller paused for 9 s, past its ZooKeeper session (a zombie leader)", NULL,
-     NULL, NULL, s_f_pause_leader, NULL, 0},
+     NULL, NULL, s_f_pause_leader, NULL, 0, 0},
     {"controller-crash-before-multi",
      "the leader exits between its ZooKeeper read and the commit multi-op", NULL,
-     k_crash_before_multi, NULL, s_supervise, "test fault: exiting at crash_before_multi", 0},
+     k_crash_before_multi, NULL, s_supervise, "test fault: exiting at crash_before_multi", 0, 0},
     {"controller-crash-after-multi",
      "the leader exits right after the commit multi-op, before replying", NULL,
-     k_crash_after_multi, NULL, s_supervise, "test fault: exiting at crash_after_multi", 0},
+     k_crash_after_multi, NULL, s_supervise, "test fault: exiting at crash_after_multi", 0, 0},
     {"controller-stall-before-multi",
      "every commit stalls 5 s between the leader's ZooKeeper read and the multi-op", NULL,
-     k_stall_before_multi, NULL, s_supervise, "test fault: stalling", 0},
+     k_stall_before_multi, NULL, s_supervise, "test fault: stalling", 0, 0},
     {"controllers-down", "both controllers down for 25 s, longer than the 20 s commit budget",
-     NULL, NULL, NULL, s_f_controllers_down, NULL, 0},
+     NULL, NULL, NULL, s_f_controllers_down, NULL, 0, 0},
     {"zk-restart", "ZooKeeper stopped for 5 s and restarted with its data", NULL, NULL, NULL,
-     s_f_zk_restart, NULL, 0},
-    {"zk-pause", "ZooKeeper paused (SIGSTOP) for 4 s", NULL, NULL, NULL, s_f_zk_pause, NULL, 0},
-    {"broker-down", "every Kafka broker down for 5 s", NULL, NULL, NULL, s_f_broker_down, NULL, 0},
+     s_f_zk_restart, NULL, 0, 0},
+    {"zk-pause", "ZooKeeper paused (SIGSTOP) for 4 s", NULL, NULL, NULL, s_f_zk_pause, NULL, 0, 0},
+    {"broker-down", "every Kafka broker down for 5 s", NULL, NULL, NULL, s_f_broker_down, NULL, 0, 0},
     {"leader-change", "every partition's Kafka leader moved to another broker", NULL, NULL, NULL,
-     s_f_leader_change, NULL, 0},
+     s_f_leader_change, NULL, 0, 0},
     {"kafka-rtt", "250 ms added to every Kafka round trip for 8 s", NULL, NULL, NULL, s_f_rtt,
-     NULL, 0},
+     NULL, 0, 0},
     {"replica-diverges", "sidecar s3 builds different bytes (test.perturb.row): healed by CRC",
-     NULL, NULL, k_perturb, s_supervise, "test knob: perturbed", 0},
+     NULL, NULL, k_perturb, s_supervise, "test knob: perturbed", 0, 0},
     {"flip-byte-replica",
      "a byte flipped in a published file of s2: the scrub finds it, the committed copy returns",
-     k_scrub, NULL, NULL, s_flip_replica, NULL, 0},
+     k_scrub, NULL, NULL, s_flip_replica, NULL, 0, 0},
     {"flip-byte-store",
      "a byte flipped in a file of the controllers' store: the leader's scrub finds it and "
      "restores the committed copy from a sidecar",
-     NULL, k_store_scrub, NULL, s_flip_store, NULL, 0},
+     NULL, k_store_scrub, NULL, s_flip_store, NULL, 0, 0},
     {"empty-data-dir", "a sidecar restarted with an empty data dir", NULL, NULL, NULL,
-     s_f_empty_data_dir, NULL, 0},
+     s_f_empty_data_dir, NULL, 0, 0},
     {"rolling-restart", "every sidecar restarted in turn (SIGTERM, start)", NULL, NULL, NULL,
-     s_f_rolling_restart, NULL, 0},
+     s_f_rolling_restart, NULL, 0, 0},
     {"retention-overtakes-replicas",
      "every replica stopped at partition 0's end while retention trims past it: each reports "
      "the same exact data-loss range",
-     NULL, NULL, NULL, s_f_retention, NULL, 0},
+     NULL, NULL, NULL, s_f_retention, NULL, 0, 0},
     {"disk-full-sidecar",
      "s2's data dir on a full tmpfs for 8 s (needs root: SKIPPED without)", NULL, NULL, NULL,
-     s_f_disk_full_sidecar, NULL, 0},
+     s_f_disk_full_sidecar, NULL, 0, 0},
     {"disk-full-store",
      "the controllers' store on a full tmpfs for 8 s (needs root: SKIPPED without)", NULL, NULL,
-     NULL, s_f_disk_full_store, NULL, 0},
+     NULL, s_f_disk_full_store, NULL, 0, 0},
     {"fsync-eio-sidecar",
      "s3's 2nd to 4th fsyncs (builds, downloads) fail with EIO (test.fsync.eio): rewritten",
-     NULL, NULL, k_fsync_eio_sidecar, s_supervise, "test.fsync.eio: injected", 0},
+     NULL, NULL, k_fsync_eio_sidecar, s_supervise, "test.fsync.eio: injected", 0, 0},
     {"fsync-eio-store",
      "the controllers' first two fsyncs of uploads fail with EIO (test.fsync.eio): retried",
-     NULL, k_fsync_eio_store, NULL, s_supervise, "test.fsync.eio: injected", 0},
+     NULL, k_fsync_eio_store, NULL, s_supervise, "test.fsync.eio: injected", 0, 0},
     {"malformed-messages",
      "malformed JSON, empty, binary and oversized (> 1 MiB) messages mixed into every partition",
-     NULL, NULL, NULL, s_f_malformed, NULL, 0},
+     NULL, NULL, NULL, s_f_malformed, NULL, 0, 0},
 };
 #undef SIDECAR_KNOB
 #undef DISCARD_KNOB

@@ -49,6 +49,9 @@ typedef struct nem_scenario {
     /* the segments' row threshold instead of the runner's (0: the runner's; -1: none, the
      * time threshold ends every segment) */
     int64_t flush_rows;
+    /* the shortest load this scenario can prove its fault in (0: any --duration): a protocol
+     * step that only some segment ends reach needs several of them */
+    int64_t min_duration_ms;
 } nem_scenario;
 
 /* The named scenarios, in `sluice chaos list` order; *n receives the count. */

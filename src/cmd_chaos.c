@@ -31,17 +31,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define CHAOS_QUIESCE_MS 60000 /* after the heal: every partition committed up to Kafka's end */
 #define CHAOS_PARTITIONS 2
 #define CHAOS_FLUSH_ROWS 2500
+#define CHAOS_MAX_JOBS 8
+#define CHAOS_LINE_MAX 4096 /* one result line: PIPE_BUF, so that a write is atomic */
 
 static const char chaos_usage[] =
     "usage: sluice chaos list\n"
     "       sluice chaos run (--scenario NAME|all | --random) [--seed S] [--runs N]\n"
     "                        [--duration D] [--rate R] [--table-config T.json --schema S.json]\n"
-    "                        [--work DIR] [--sidecar-set K=V]... [--controller-set K=V]...\n"
+    "                        [--work DIR] [--jobs J] [--sidecar-set K=V]... [--controller-set K=V]...\n"
     "\n"
     "Starts a local cluster (ZooKeeper, kafka-mock, two controllers, three sidecars) per run,\n"
     "streams seeded events for --duration (default 20s) at --rate rows/s (default 1500), applies\n"
@@ -52,6 +55,9 @@ static const char chaos_usage[] =
     "the seed (--runs N, default 1). Run k uses seed S+k-1: `--seed` of a row reproduces it.\n"
     "Each run's history (JSON lines: every operation and fault with its time), logs and audit\n"
     "report are kept under --work (default a new /tmp/sluice-chaos.XXXXXX).\n"
+    "--jobs J runs J clusters at once (default 1), each job with its own ZooKeeper; rows come\n"
+    "in the order runs end. Runs that wait out sessions leave cores idle, but every cluster\n"
+    "is 8 processes: more jobs than cores makes the timing of faults less exact.\n"
     "--sidecar-set and --controller-set add a setting to every sidecar or controller (e.g. a\n"
     "hidden test knob that breaks the build on purpose, to see the suite catch it).\n"
     "\n"
@@ -195,6 +201,7 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
     hist_add(h, "run", name, "seed %" PRIu64 ", cluster %s", seed, cluster);
     ccl_opts o = {.exe = cfg->exe, .work = dir, .cluster = cluster,
                   .table_config = cfg->table_config, .schema = cfg->schema,
+                  .load_schema = cfg->schema == cfg->default_schema ? NULL : cfg->schema,
                   .partitions = CHAOS_PARTITIONS,
                   .flush_rows = sc && sc->flush_rows ? sc->flush_rows : CHAOS_FLUSH_ROWS,
                   .flush_time = "4s"};
@@ -217,14 +224,16 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
     o.sidecar_sets[0] = o.sidecar_sets[1] = side;
     o.sidecar_sets[2] = s3;
     o.controller_sets = ctl;
-    nem_run r = {.zk = zk, .h = h, .rng = seed, .window_ms = cfg->duration_ms};
+    int64_t duration_ms = sc && sc->min_duration_ms > cfg->duration_ms ? sc->min_duration_ms
+                                                                        : cfg->duration_ms;
+    nem_run r = {.zk = zk, .h = h, .rng = seed, .window_ms = duration_ms};
     ccl *c = ccl_start(&o, zk, h, err, sizeof err);
     if (!c) {
         res->verdict = "ERROR";
         snprintf(res->why, sizeof res->why, "%s", err);
         goto out;
     }
-    int64_t rows = (int64_t)cfg->rate * cfg->duration_ms / 1000;
+    int64_t rows = (int64_t)cfg->rate * duration_ms / 1000;
     ccl_load(c, 0, rows, cfg->rate);
     r.c = c;
     int rc = sc ? sc->run(&r) : nem_random(&r);
@@ -310,6 +319,46 @@ out:
     hist_close(h);
 }
 
+/* Job j of jobs: its own ZooKeeper (<work>/zk, or zk-<j+1> beyond the first), runs k = j,
+ * j + jobs, ... < total, each reported on fd as one line "VERDICT row[\\nwhy]\n" (one write,
+ * so that the jobs' lines never interleave). Exit status: 0, or 2 when ZooKeeper did not
+ * start. */
+static int chaos_job(const chaos_cfg *cfg, const nem_scenario *one, bool random, uint64_t seed,
+                     long total, int j, int jobs, int fd)
+{
+    ccl_zk zk;
+    char zdir[CCL_PATH_MAX], script[CCL_PATH_MAX], err[512];
+    if (j == 0) snprintf(zdir, sizeof zdir, "%s/zk", cfg->work);
+    else snprintf(zdir, sizeof zdir, "%s/zk-%d", cfg->work, j + 1);
+    snprintf(script, sizeof script, "%s/deploy/zk-start.sh", cfg->home);
+    if (ccl_zk_start(&zk, script, zdir, err, sizeof err)) {
+        fprintf(stderr, "sluice chaos: %s\n", err);
+        return 2;
+    }
+    size_t nsc;
+    const nem_scenario *all = nem_scenarios(&nsc);
+    for (long k = j; k < total && !chaos_stop; k += jobs) {
+        const nem_scenario *sc = random ? NULL : one ? one : &all[k % (long)nsc];
+        uint64_t s = seed + (uint64_t)k;
+        chaos_result res;
+        chaos_run_one(cfg, &zk, sc, s, (int)k + 1, &res);
+        for (char *c = res.why; *c; c++)
+            if (*c == '\n') *c = ' ';
+        char line[CHAOS_LINE_MAX];
+        int n = snprintf(line, sizeof line, "%s %-4ld %-36s %-8" PRIu64 " %-12s %6zu %6zu %6u %6.0f  %s%s%.700s\n",
+                         res.verdict, k + 1, sc ? sc->name : "random", s, res.verdict,
+                         res.violations, res.unverified, res.injected, res.secs, res.history,
+                         res.why[0] ? "\\n    " : "", res.why);
+        if (n >= (int)sizeof line) {
+            n = (int)sizeof line - 1;
+            line[n - 1] = '\n';
+        }
+        if (write(fd, line, (size_t)n) != n) break;
+    }
+    ccl_zk_stop(&zk);
+    return 0;
+}
+
 static int chaos_bad_usage(const char *what)
 {
     fprintf(stderr, "sluice chaos: %s\n%s", what, chaos_usage);
@@ -325,12 +374,13 @@ static int chaos_run(int argc, char **argv)
         {"table-config", required_argument, 0, 'T'}, {"schema", required_argument, 0, 'C'},
         {"work", required_argument, 0, 'w'},     {"help", no_argument, 0, 'h'},
         {"sidecar-set", required_argument, 0, 'x'}, {"controller-set", required_argument, 0, 'y'},
-        {0, 0, 0, 0}};
+        {"jobs", required_argument, 0, 'j'},     {0, 0, 0, 0}};
     chaos_cfg cfg = {.duration_ms = 20000, .rate = 1500};
     const char *scenario = NULL, *work = NULL;
     bool random = false;
     uint64_t seed = (uint64_t)sl_clock_wall_ms() % 1000000;
     long runs = 1;
+    int jobs = 1;
     optind = 1;
     for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
         char *end;
@@ -356,6 +406,11 @@ static int chaos_run(int argc, char **argv)
             cfg.rate = (int)strtol(optarg, &end, 10);
             if (*end || cfg.rate < 10 || cfg.rate > 100000)
                 return chaos_bad_usage("--rate: 10 to 100000 rows per second");
+            break;
+        case 'j':
+            jobs = (int)strtol(optarg, &end, 10);
+            if (*end || jobs < 1 || jobs > CHAOS_MAX_JOBS)
+                return chaos_bad_usage("--jobs: 1 to 8");
             break;
         case 'T': cfg.table_config = optarg; break;
         case 'C': cfg.schema = optarg; break;
@@ -417,42 +472,64 @@ static int chaos_run(int argc, char **argv)
     }
     signal(SIGINT, chaos_on_signal);
     signal(SIGTERM, chaos_on_signal);
+    signal(SIGPIPE, SIG_IGN);
     sl_log_set_level("error");
-    ccl_zk zk;
-    char zdir[CCL_PATH_MAX], script[CCL_PATH_MAX], err[512];
-    snprintf(zdir, sizeof zdir, "%s/zk", cfg.work);
-    snprintf(script, sizeof script, "%s/deploy/zk-start.sh", cfg.home);
-    if (ccl_zk_start(&zk, script, zdir, err, sizeof err)) {
-        fprintf(stderr, "sluice chaos: %s\n", err);
-        return 2;
-    }
     size_t nsc;
-    const nem_scenario *all = nem_scenarios(&nsc);
+    nem_scenarios(&nsc);
     long total = one || random ? runs : (long)nsc * runs;
-    printf("sluice chaos: %ld run(s), seed %" PRIu64 ", work %s\n", total, seed, cfg.work);
+    if (jobs > total) jobs = (int)total;
+    printf("sluice chaos: %ld run(s), seed %" PRIu64 ", %d job(s), work %s\n", total, seed, jobs,
+           cfg.work);
     printf("%-4s %-36s %-8s %-12s %6s %6s %6s %6s  %s\n", "RUN", "SCENARIO", "SEED", "VERDICT",
            "VIOL", "UNVER", "FAULTS", "SECS", "HISTORY");
     fflush(stdout);
-    int exit_rc = 0;
+    /* one child per job, each with its own ZooKeeper (a scenario may stop or pause it), taking
+     * runs j, j + jobs, ...; each finished run comes back as one line on the pipe */
+    int pfd[2];
+    if (pipe(pfd) != 0) {
+        fprintf(stderr, "sluice chaos: pipe: %s\n", strerror(errno));
+        return 2;
+    }
+    pid_t kids[CHAOS_MAX_JOBS];
+    int nkids = 0;
+    for (int j = 0; j < jobs; j++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(pfd[0]);
+            _exit(chaos_job(&cfg, one, random, seed, total, j, jobs, pfd[1]));
+        }
+        if (pid < 0) {
+            fprintf(stderr, "sluice chaos: fork: %s\n", strerror(errno));
+            break;
+        }
+        kids[nkids++] = pid;
+    }
+    close(pfd[1]);
+    int exit_rc = nkids < jobs ? 2 : 0;
     long pass = 0, fail = 0, skipped = 0;
-    for (long k = 0; k < total && !chaos_stop; k++) {
-        const nem_scenario *sc = random ? NULL : one ? one : &all[k % (long)nsc];
-        uint64_t s = seed + (uint64_t)k;
-        chaos_result res;
-        chaos_run_one(&cfg, &zk, sc, s, (int)k + 1, &res);
-        printf("%-4ld %-36s %-8" PRIu64 " %-12s %6zu %6zu %6u %6.0f  %s\n", k + 1,
-               sc ? sc->name : "random", s, res.verdict, res.violations, res.unverified,
-               res.injected, res.secs, res.history);
-        if (res.why[0]) printf("     %s\n", res.why);
+    FILE *in = fdopen(pfd[0], "r");
+    char line[CHAOS_LINE_MAX];
+    while (in && fgets(line, sizeof line, in)) {
+        char verdict[16];
+        int off = 0;
+        if (sscanf(line, "%15s %n", verdict, &off) != 1) continue;
+        for (char *nl; (nl = strstr(line + off, "\\n"));) memcpy(nl, "\n ", 2); /* row, why */
+        fputs(line + off, stdout);
         fflush(stdout);
-        if (strcmp(res.verdict, "PASS") == 0) pass++;
-        else if (strcmp(res.verdict, "SKIPPED") == 0) skipped++;
+        if (strcmp(verdict, "PASS") == 0) pass++;
+        else if (strcmp(verdict, "SKIPPED") == 0) skipped++;
         else {
             fail++;
-            if (exit_rc == 0) exit_rc = strcmp(res.verdict, "ERROR") == 0 ? 2 : 1;
+            if (exit_rc == 0) exit_rc = strcmp(verdict, "ERROR") == 0 ? 2 : 1;
         }
     }
-    ccl_zk_stop(&zk);
+    if (in) fclose(in);
+    for (int i = 0; i < nkids; i++) {
+        int st;
+        while (waitpid(kids[i], &st, 0) < 0 && errno == EINTR) continue;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) exit_rc = exit_rc ? exit_rc : 2;
+    }
+    if (pass + skipped + fail < total && !chaos_stop && !exit_rc) exit_rc = 2;
     printf("sluice chaos: %ld passed, %ld skipped, %ld not%s\n", pass, skipped, fail,
            chaos_stop ? " (interrupted)" : "");
     return chaos_stop && !exit_rc ? 2 : exit_rc;

@@ -1,4 +1,5 @@
-/* `sluice loadgen`: produce the deterministic synthetic events of chaos/evgen to Kafka.
+/* `sluice loadgen`: produce the deterministic synthetic events of chaos/evgen to Kafka, or
+ * with --schema rows of any schema (chaos/rowgen).
  *
  * Event ids start-id .. start-id+rows-1 of stream `seed` are produced in id order; each
  * message's key is the decimal event_id and its value evgen_row_json(seed, id). With
@@ -14,7 +15,10 @@
 #include "src/cmds.h"
 
 #include "chaos/evgen.h"
+#include "chaos/rowgen.h"
+#include "common/jsonw.h"
 #include "common/log.h"
+#include "common/schema.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -42,10 +46,12 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: sluice loadgen --bootstrap B --topic T --rows N [--seed S] [--rate R]\n"
             "                      [--partitions P] [--start-id K] [--timeout SEC]\n"
-            "                      [--set PROP=VALUE ...]\n"
+            "                      [--schema S.json] [--set PROP=VALUE ...]\n"
             "\n"
             "Produce N deterministic synthetic events (deploy/examples/events_schema.json):\n"
             "event ids K..K+N-1, each row a pure function of (seed, id); key = event_id.\n"
+            "With --schema, rows of that Pinot schema instead: every field, values by type\n"
+            "(extremes included), date-time fields in their format (docs/chaos.md).\n"
             "\n"
             "  --bootstrap B     Kafka bootstrap servers (e.g. the first line of kafka-mock)\n"
             "  --topic T         topic to produce to\n"
@@ -56,6 +62,7 @@ static void usage(FILE *out)
             "                    murmur2_random partitioner hashes the key (Java-compatible)\n"
             "  --start-id K      first event id (default 0)\n"
             "  --timeout SEC     give up on a message after SEC seconds (default 120)\n"
+            "  --schema S.json   generate rows of this schema instead of the events\n"
             "  --set PROP=VALUE  extra librdkafka producer property (repeatable)\n"
             "  --log-level L     error|warn|info|debug (default warn)\n"
             "\n"
@@ -148,11 +155,12 @@ int cmd_loadgen_main(int argc, char **argv)
         {"start-id", required_argument, NULL, 'k'},
         {"timeout", required_argument, NULL, 'T'},
         {"set", required_argument, NULL, 'S'},
+        {"schema", required_argument, NULL, 'C'},
         {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *bootstrap = NULL, *topic = NULL, *sets[MAX_SETS];
+    const char *bootstrap = NULL, *topic = NULL, *sets[MAX_SETS], *schema_path = NULL;
     uint64_t rows = 0, seed = 1, start_id = 0, partitions = 0, timeout_s = 120;
     double rate = 0;
     bool have_rows = false;
@@ -198,6 +206,9 @@ int cmd_loadgen_main(int argc, char **argv)
             if (nsets == MAX_SETS || !strchr(optarg, '=') || *optarg == '=') goto bad_value;
             sets[nsets++] = optarg;
             break;
+        case 'C':
+            schema_path = optarg;
+            break;
         case 'l':
             if (sl_log_set_level(optarg) != 0) goto bad_value;
             break;
@@ -228,6 +239,18 @@ int cmd_loadgen_main(int argc, char **argv)
                 (uint64_t)EVGEN_ID_MAX);
         return 2;
     }
+
+    schema *sch = NULL;
+    rowgen *gen = NULL;
+    if (schema_path) {
+        if (!(sch = schema_load(schema_path, errstr, sizeof errstr))) {
+            fprintf(stderr, "sluice loadgen: --schema: %s\n", errstr);
+            return 2;
+        }
+        gen = rowgen_new(sch);
+    }
+    jsonw row;
+    jsonw_init(&row);
 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     snprintf(tmp, sizeof tmp, "%" PRIu64, timeout_s * 1000);
@@ -269,14 +292,23 @@ int cmd_loadgen_main(int argc, char **argv)
             for (double t = sl_clock_mono_s(); t < due; t = sl_clock_mono_s())
                 rd_kafka_poll(rk, (int)((due - t) * 1000) + 1);
         }
-        size_t vlen = evgen_row_json(seed, id, value, sizeof value);
+        const char *vbuf = value;
+        size_t vlen;
+        if (gen) {
+            jsonw_reset(&row);
+            rowgen_row(gen, seed, id, &row);
+            vbuf = row.buf;
+            vlen = row.len;
+        } else {
+            vlen = evgen_row_json(seed, id, value, sizeof value);
+        }
         size_t klen = evgen_key(id, key, sizeof key);
         int32_t part =
             partitions ? evgen_partition(id, (int32_t)partitions) : RD_KAFKA_PARTITION_UA;
         rd_kafka_resp_err_t err;
         for (;;) {
             err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(part),
-                                    RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE(value, vlen),
+                                    RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)vbuf, vlen),
                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
             rd_kafka_poll(rk, 20); /* the local queue drains as batches are acknowledged */
@@ -330,9 +362,15 @@ int cmd_loadgen_main(int argc, char **argv)
         fputc('\n', stderr);
     }
     rd_kafka_destroy(rk);
+    jsonw_free(&row);
+    rowgen_free(gen);
+    schema_free(sch);
     return rc;
 
 fail_conf:
     if (conf) rd_kafka_conf_destroy(conf);
+    jsonw_free(&row);
+    rowgen_free(gen);
+    schema_free(sch);
     return 1;
 }

@@ -8,7 +8,12 @@ S=$SLUICE_BIN
 W=$T_TMP/chaos
 cd "$T_TMP"
 # chaos runs stop every process they start; a run cut short by the timeout leaves its ZooKeeper
-stop_zk() { [ -e "$W/zk/zk.pid" ] && bash "$SLUICE_SRC/deploy/zk-start.sh" --stop "$W/zk" >/dev/null 2>&1; return 0; }
+stop_zk() {
+  for z in "$W"/*/zk "$W"/*/zk-*; do
+    [ -e "$z/zk.pid" ] && bash "$SLUICE_SRC/deploy/zk-start.sh" --stop "$z" >/dev/null 2>&1
+  done
+  return 0
+}
 at_cleanup stop_zk
 
 "$S" chaos list >list.out 2>&1
@@ -24,13 +29,17 @@ check "--scenario with --random: exit 2" test $? -eq 2
 "$S" chaos run --scenario none --duration 1s >/dev/null 2>&1
 check "--duration below 5s: exit 2" test $? -eq 2
 
-# every named scenario once, seed 1
-timeout 900 "$S" chaos run --scenario all --seed 1 --duration 6s --work "$W/all" >all.out 2>&1
+"$S" chaos run --scenario none --jobs 9 >/dev/null 2>&1
+check "--jobs above 8: exit 2" test $? -eq 2
+
+# every named scenario once, seed 1, two clusters at a time (most runs wait out sessions)
+timeout 900 "$S" chaos run --scenario all --seed 1 --duration 6s --jobs 2 --work "$W/all" >all.out 2>&1
 rc=$?
 cat all.out
 check "every named scenario passes (exit $rc)" test $rc -eq 0
 check "... one PASS (or SKIPPED: no root for a tmpfs) row per scenario" \
   test "$(grep -cE '^[0-9]+ +[a-z-]+ +[0-9]+ +(PASS|SKIPPED) ' all.out)" -eq "$N"
+check "... each job had its own ZooKeeper" test -d "$W/all/zk" -a -d "$W/all/zk-2"
 check "... each row names its history file" \
   bash -c "for h in \$(awk '/ (PASS|SKIPPED) /{print \$NF}' all.out); do test -s \"\$h\" || exit 1; done"
 
