@@ -29,16 +29,8 @@ BOOT=$(head -1 "$T/boot")
 "$S" loadgen --bootstrap "$BOOT" --topic events --rows $((RPP * P)) --partitions $P 2>/dev/null
 "$S" loadgen --bootstrap "$BOOT" --topic solo --rows $((RPP * P)) --partitions $P 2>/dev/null
 mk_table() { # NAME TOPIC
-  python3 - deploy/examples/events_table.json "$BOOT" "$1" "$2" "$FLUSH" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-t["tableName"] = sys.argv[3]
-t["segmentsConfig"]["replication"] = "3"
-m = t["ingestionConfig"]["streamIngestionConfig"]["streamConfigMaps"][0]
-m.update({"stream.kafka.broker.list": sys.argv[2], "stream.kafka.topic.name": sys.argv[4],
-          "realtime.segment.flush.threshold.rows": sys.argv[5]})
-print(json.dumps(t))
-PY
+  python3 chaos/tools/mktable.py deploy/examples/events_table.json "$1" "$2" "$BOOT" --replication 3 \
+    --rows "$FLUSH"
 }
 mk_table events events > "$T/events.json"
 mk_table solo solo > "$T/solo.json"

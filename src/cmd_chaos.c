@@ -268,6 +268,11 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
         audit_model_free(&m);
         if (!quiet) sl_clock_sleep_ms(1000);
     }
+    if (!quiet && chaos_stop) { /* SIGINT/SIGTERM: no verdict on a run cut short */
+        res->verdict = "ERROR";
+        snprintf(res->why, sizeof res->why, "interrupted before the cluster was quiet");
+        goto out;
+    }
     hist_add(h, "quiesce", "", quiet ? "every partition committed on every replica"
                                      : "not quiet: %s", why);
     po.deep = true;

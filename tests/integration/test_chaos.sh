@@ -49,6 +49,22 @@ cat random.out
 check "two random runs pass (exit $rc)" test $rc -eq 0
 check "... each injected a fault" bash -c "awk '/ PASS /{ if (\$7 < 1) bad=1 } END { exit bad }' random.out"
 
+# your own table config and schema: the load is rows of that schema, every one decoded
+D=$SLUICE_SRC/tests/data
+timeout 300 "$S" chaos run --scenario kill-sidecar --seed 2 --duration 6s --work "$W/own" \
+  --table-config "$D/alltypes_realtime_table.json" --schema "$D/alltypes_schema.json" >own.out 2>&1
+rc=$?
+cat own.out
+check "your own table and schema: PASS (exit $rc)" bash -c "[ $rc -eq 0 ] && grep -q ' PASS ' own.out"
+check "... loadgen produced rows of that schema, no message malformed, rows rebuilt from Kafka" \
+  bash -c "grep -q 'topic=alltypes' $W/own/run-1-kill-sidecar/loadgen.log &&
+           grep -q 'malformed_messages=0' $W/own/run-1-kill-sidecar/audit.txt &&
+           grep -Eq 'rebuilt_from_kafka=[1-9]' $W/own/run-1-kill-sidecar/audit.txt"
+echo '{"schemaName":"x","dimensionFieldSpecs":[{"name":"a","dataType":"NOPE"}]}' >bad_schema.json
+"$S" loadgen --bootstrap 127.0.0.1:1 --topic t --rows 1 --schema bad_schema.json 2>lg.err
+check "loadgen --schema with a bad schema: exit 2 naming it" \
+  bash -c "[ $? -eq 2 ] && grep -q 'schema' lg.err"
+
 # builds broken on purpose: the suite must fail them
 timeout 300 "$S" chaos run --scenario replica-diverges --seed 1 --duration 6s --work "$W/skipcrc" \
   --sidecar-set test.keep.skip.crc=true >skip.out 2>&1

@@ -33,17 +33,11 @@ require "controller leads" wait_for 10 bash -c "curl -sf $U/health | grep -q '\"
 spawn_stdin_held "$SIM" register --zk "$ZK_CONNECT" --cluster it --instances s1,s2,s3 > reg.out 2> reg.log
 require "simulated sidecars s1,s2,s3 registered" wait_for 10 grep -q ready reg.out
 
-mktable() { # mktable BROKERS [EXTRA_JSON_FOR_THE_STREAM_MAP]
-  python3 - "$EX/events_table.json" "$1" "${2:-{\}}" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-t["segmentsConfig"]["replication"] = "3"
-m = t["ingestionConfig"]["streamIngestionConfig"]["streamConfigMaps"][0]
-m["stream.kafka.broker.list"] = sys.argv[2]
-m["stream.kafka.consumer.prop.auto.offset.reset"] = "largest"
-m.update(json.loads(sys.argv[3]))
-print(json.dumps(t))
-PY
+mktable() { # mktable BROKERS [NAME [--stream KEY=VALUE ...]]
+  local b=$1 n=${2:-events}
+  shift $(($# < 2 ? $# : 2))
+  python3 "$SLUICE_SRC/chaos/tools/mktable.py" "$EX/events_table.json" "$n" events "$b" \
+    --replication 3 --stream stream.kafka.consumer.prop.auto.offset.reset=largest "$@"
 }
 mktable "$B" > table.json
 "$S" table add --controller "$U" --table-config table.json --schema "$EX/events_schema.json" > add.out 2>&1
@@ -161,7 +155,7 @@ wait_for 15 consuming_at
 check "repair rewrote the consuming segment's record at its predecessor's end ($PREV_END)" consuming_at
 
 # --- table creation: the brokers it tried, quickly -----------------------------------------
-mktable 127.0.0.1:1 | sed 's/"tableName": "events"/"tableName": "other"/' > bad_brokers.json
+mktable 127.0.0.1:1 other > bad_brokers.json
 t0=$(date +%s)
 "$S" table add --controller "$U" --table-config bad_brokers.json --schema "$EX/events_schema.json" > badb.out 2>&1
 rc=$?
@@ -169,7 +163,7 @@ t1=$(date +%s)
 check "a table on unreachable brokers is refused" test $rc -ne 0
 check "... naming the brokers it tried ($(head -c 200 badb.out))" grep -q "127.0.0.1:1" badb.out
 check "... within 6 s (took $((t1 - t0)) s)" test $((t1 - t0)) -le 6
-mktable "$B" '{"stream.kafka.consumer.prop.bootstrap.servers": "10.0.0.1:9092"}' | sed 's/"tableName": "events"/"tableName": "other"/' > override.json
+mktable "$B" other --stream stream.kafka.consumer.prop.bootstrap.servers=10.0.0.1:9092 > override.json
 "$S" table add --controller "$U" --table-config override.json --schema "$EX/events_schema.json" > ovr.out 2>&1
 check "a consumer property overriding the broker list is refused" test $? -ne 0
 check "... naming the key" grep -q "consumer.prop.bootstrap.servers" ovr.out

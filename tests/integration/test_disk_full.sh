@@ -24,17 +24,7 @@ wait_for 10 test -s boot.txt || { not_ok "kafka-mock did not start"; finish; exi
 B=$(head -1 boot.txt)
 
 mk_table() { # mk_table NAME REPLICATION: 1 partition, 1000 rows per segment, no time limit
-  python3 - "$EX/events_table.json" "$B" "$1" "$2" > "$1.json" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-t["tableName"] = sys.argv[3]
-t["segmentsConfig"]["replication"] = sys.argv[4]
-m = t["ingestionConfig"]["streamIngestionConfig"]["streamConfigMaps"][0]
-m.update({"stream.kafka.broker.list": sys.argv[2], "stream.kafka.topic.name": sys.argv[3],
-          "realtime.segment.flush.threshold.rows": "1000",
-          "realtime.segment.flush.threshold.time": "6h"})
-print(json.dumps(t))
-PY
+  python3 "$SLUICE_SRC/chaos/tools/mktable.py" "$EX/events_table.json" "$1" "$1" "$B" --replication "$2" --rows 1000 --time 6h > "$1.json"
 }
 http_of() { grep -o 'http=127.0.0.1:[0-9]*' "$1" | tail -1 | sed 's/http=/http:\/\//'; }
 metric() { # metric URL PATTERN: the value of the first sample line matching PATTERN (or 0)

@@ -13,20 +13,10 @@ cd "$T_TMP"
 track_pid $!
 wait_for 10 test -s boot.txt || { not_ok "kafka-mock did not start"; finish; exit 1; }
 B=$(head -1 boot.txt)
-python3 - "$EX/events_table.json" "$B" > hl.table.json <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-t["tableName"] = "hl"
-m = t["ingestionConfig"]["streamIngestionConfig"]["streamConfigMaps"][0]
-m.update({"stream.kafka.topic.name": "hl", "stream.kafka.broker.list": sys.argv[2],
-          "stream.kafka.consumer.type": "highlevel",
-          "stream.kafka.consumer.prop.group.id": "hl-group",
-          "stream.kafka.consumer.prop.session.timeout.ms": "6000",
-          "stream.kafka.consumer.prop.heartbeat.interval.ms": "500",
-          "realtime.segment.flush.threshold.rows": "1000",
-          "realtime.segment.flush.threshold.time": "1h"})
-print(json.dumps(t))
-PY
+python3 "$SLUICE_SRC/chaos/tools/mktable.py" "$EX/events_table.json" hl hl "$B" --rows 1000 --time 1h \
+  --stream stream.kafka.consumer.type=highlevel --stream stream.kafka.consumer.prop.group.id=hl-group \
+  --stream stream.kafka.consumer.prop.session.timeout.ms=6000 \
+  --stream stream.kafka.consumer.prop.heartbeat.interval.ms=500 > hl.table.json
 cat > hl.conf <<CONF
 cluster.name = it
 instance.id = hl1

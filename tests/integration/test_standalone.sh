@@ -21,17 +21,7 @@ ctl() { # one control command over TCP, prints the reply line
 }
 
 mk_table() { # mk_table NAME TOPIC: example table with fast thresholds and this broker
-  python3 - "$EX/events_table.json" "$1" "$2" "$B" > "$1.table.json" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-t["tableName"] = sys.argv[2]
-m = t["ingestionConfig"]["streamIngestionConfig"]["streamConfigMaps"][0]
-m["stream.kafka.topic.name"] = sys.argv[3]
-m["stream.kafka.broker.list"] = sys.argv[4]
-m["realtime.segment.flush.threshold.rows"] = "3000"
-m["realtime.segment.flush.threshold.time"] = "1s"
-print(json.dumps(t))
-PY
+  python3 "$SLUICE_SRC/chaos/tools/mktable.py" "$EX/events_table.json" "$1" "$2" "$B" --rows 3000 --time 1s > "$1.table.json"
   sed "s/\"schemaName\": *\"events\"/\"schemaName\": \"events\"/" "$EX/events_schema.json" > "$1.schema.json"
   cat > "$1.conf" <<CONF
 cluster.name = it

@@ -15,17 +15,8 @@ cd "$T_TMP" || exit 1
 track_pid $!
 wait_for 10 test -s boot.txt || { not_ok "kafka-mock did not start"; finish; exit 1; }
 B=$(head -1 boot.txt)
-python3 - "$EX/events_table.json" "$B" > ck.table.json <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-t["tableName"] = "ck"
-m = t["ingestionConfig"]["streamIngestionConfig"]["streamConfigMaps"][0]
-m["stream.kafka.topic.name"] = "ck"
-m["stream.kafka.broker.list"] = sys.argv[2]
-m["realtime.segment.flush.threshold.rows"] = "50"   # segment k holds offsets [50k, 50k+50)
-m["realtime.segment.flush.threshold.time"] = "1h"
-print(json.dumps(t))
-PY
+# segment k holds offsets [50k, 50k+50)
+python3 "$SLUICE_SRC/chaos/tools/mktable.py" "$EX/events_table.json" ck ck "$B" --rows 50 --time 1h > ck.table.json
 cat > ck.conf <<CONF
 cluster.name = it
 instance.id = sa-ck

@@ -70,18 +70,7 @@ stop_sidecar() { # stop_sidecar N: SIGTERM; it must exit 0 within 30 s (docs/cli
 signal() { running "$2" && kill_child "$1" "$2"; }
 is_leader() { curl -sf "$1/health" | grep -q '"leader":true'; }
 mk_table() { # mk_table NAME TOPIC ROWS TIME
-  python3 - "$EX/events_table.json" "$B" "$1" "$2" "$3" "$4" > "$1.json" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-t["tableName"] = sys.argv[3]
-t["segmentsConfig"]["replication"] = "3"
-m = t["ingestionConfig"]["streamIngestionConfig"]["streamConfigMaps"][0]
-m.update({"stream.kafka.broker.list": sys.argv[2], "stream.kafka.topic.name": sys.argv[4],
-          "realtime.segment.flush.threshold.time": sys.argv[6]})
-if sys.argv[5] == "0": m.pop("realtime.segment.flush.threshold.rows", None)
-else: m["realtime.segment.flush.threshold.rows"] = sys.argv[5]
-print(json.dumps(t))
-PY
+  python3 "$SLUICE_SRC/chaos/tools/mktable.py" "$EX/events_table.json" "$1" "$2" "$B" --replication 3 --rows "$3" ${4:+--time "$4"} > "$1.json"
 }
 identical() { # identical TABLE: every committed file is the same in the three data dirs
   local ok=0 n=0
