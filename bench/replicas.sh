@@ -3,7 +3,9 @@
 #  - completion overhead per segment: from the first replica reaching the threshold to the
 #    last replica ONLINE, minus the committer's build and upload time, p50/p99 over every
 #    completion of the run (read from the processes' logs);
-#  - rows/s with three replicas against one standalone sidecar over the same data, same run.
+#  - rows/s with three replicas against one standalone sidecar over the same data, same run,
+#    each timed from its first segment's start (the first "segment start" log line: process
+#    start-up and `table add` are not ingestion) to its last file published.
 # Usage: bench/replicas.sh [BUILD_DIR] [ROWS_PER_PARTITION] [FLUSH_ROWS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +43,6 @@ common="--set cluster.name=bench --set zk.connect=$ZK_CONNECT --set http.bind=12
   --set table.config="$T/solo.json" --set table.schema=deploy/examples/events_schema.json \
   --set consumer.threads=2 2> "$T/solo.log" &
 SOLO=$!; PIDS+=($SOLO)
-t0=$(date +%s.%N)
 want=$((P * (RPP / FLUSH)))
 for _ in $(seq 600); do
   [ "$(ls "$T/solo/solo" 2>/dev/null | grep -c '\.seg$')" -ge "$want" ] && break; sleep 0.1
@@ -66,7 +67,6 @@ done
 for i in 1 2 3; do
   for _ in $(seq 100); do grep -q registered "$T/s$i.log" && break; sleep 0.1; done
 done
-t2=$(date +%s.%N)
 "$S" table add --controller "$URL" --table-config "$T/events.json" \
   --schema deploy/examples/events_schema.json >/dev/null
 for _ in $(seq 1200); do
@@ -75,10 +75,10 @@ for _ in $(seq 1200); do
   [ "$n" -ge $((3 * want)) ] && break; sleep 0.1
 done
 t3=$(date +%s.%N)
-python3 - "$T" "$want" "$RPP" "$P" "$t0" "$t1" "$t2" "$t3" <<'PY'
+python3 - "$T" "$want" "$RPP" "$P" "$t1" "$t3" <<'PY'
 import re, sys, datetime, statistics
 T, want, rpp, P = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-t0, t1, t2, t3 = map(float, sys.argv[5:9])
+t1, t3 = map(float, sys.argv[5:7])  # when every file was there
 def ts(line):
     return datetime.datetime.strptime(line[:23], "%Y-%m-%dT%H:%M:%S.%f").timestamp()
 full, online, cost = {}, {}, {}
@@ -98,6 +98,10 @@ if over:
     print(f"| completion overhead p50 / p99 (threshold -> all ONLINE, minus build+upload) | "
           f"{over[len(over)//2]*1e3:.1f} ms / {over[min(len(over)-1, int(len(over)*0.99))]*1e3:.1f} ms |")
     print(f"| build + upload (committer) p50 | {statistics.median(cost.values())*1e3:.1f} ms |")
+def first_start(paths):
+    return min(ts(l) for p in paths for l in open(p) if "segment start table=" in l)
+t0 = first_start([f"{T}/solo.log"])
+t2 = first_start([f"{T}/s{i}.log" for i in (1, 2, 3)])
 print(f"| standalone sidecar: {rows} rows -> {want} segments | {rows/(t1-t0):.0f} rows/s |")
 print(f"| three replicas + controller: {rows} rows -> {want} segments x 3 | {rows/(t3-t2):.0f} rows/s |")
 print(f"| ratio three replicas / standalone | {(rows/(t3-t2))/(rows/(t1-t0)):.2f} |")
