@@ -30,6 +30,7 @@ run "segment engine (d): JSON libraries, bare parse vs rowdec" "$B/bench/bench_j
 run "consumer: bare librdkafka vs standalone, 16 partitions on 2 cores, RSS per partition" \
   "$B/bench/bench_consume" --sluice "$B/sluice" --examples deploy/examples
 
+run "consumer: start-up at scale, 1 to 10,000 partitions (empty topic)" bench/startup.sh "$B"
 run "controller: completions per second and RPC round trip (32 partitions x 3 replicas)" \
   bench/completion.sh "$B" 32 5 200
 run "replicas: completion overhead, three replicas vs standalone rows/s" \

@@ -60,8 +60,10 @@ struct metrics_family {
     size_t nlabels;
     double *bounds;
     size_t nbounds;
-    metrics_child **children;
+    metrics_child **children; /* in creation order: the exposition's order */
     size_t nchildren, cap;
+    size_t *slots;            /* hash index of children by label values: index + 1, 0 empty */
+    size_t nslots;            /* a power of two, at least twice nchildren (or 0) */
 };
 
 struct metrics_registry {
@@ -109,6 +111,7 @@ static void metrics__family_free(metrics_family *f)
         free(f->labels[i]);
     free(f->labels);
     free(f->children);
+    free(f->slots);
     free(f->bounds);
     free(f->name);
     free(f->help);
@@ -237,15 +240,49 @@ metrics_family *metrics_histogram_new(metrics_registry *r, const char *name, con
     return f;
 }
 
-/* Index of the child with these values, or -1; f->reg->mu held. */
+static uint64_t metrics__hash(const metrics_family *f, const char *const *values)
+{
+    uint64_t h = UINT64_C(1469598103934665603); /* FNV-1a, a 0xff between values */
+    for (size_t k = 0; k < f->nlabels; k++) {
+        for (const unsigned char *c = (const unsigned char *)values[k]; *c; c++)
+            h = (h ^ *c) * UINT64_C(1099511628211);
+        h = (h ^ 0xff) * UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+static bool metrics__same(const metrics_family *f, const metrics_child *ch,
+                          const char *const *values)
+{
+    for (size_t k = 0; k < f->nlabels; k++)
+        if (strcmp(ch->values[k], values[k]) != 0) return false;
+    return true;
+}
+
+/* Rebuild the hash index for at least `want` children (after growth or a removal). */
+static void metrics__reindex(metrics_family *f, size_t want)
+{
+    size_t n = 16;
+    while (n < 2 * want) n *= 2;
+    free(f->slots);
+    f->slots = sl_xcalloc(n, sizeof *f->slots);
+    f->nslots = n;
+    for (size_t i = 0; i < f->nchildren; i++) {
+        size_t at = (size_t)metrics__hash(f, (const char *const *)f->children[i]->values) & (n - 1);
+        while (f->slots[at]) at = (at + 1) & (n - 1);
+        f->slots[at] = i + 1;
+    }
+}
+
+/* Index of the child with these values, or -1; f->reg->mu held. A family has one child per
+ * partition a sidecar consumes: thousands, so a hash index rather than a scan. */
 static ssize_t metrics__find(const metrics_family *f, const char *const *values)
 {
-    for (size_t i = 0; i < f->nchildren; i++) {
-        size_t k = 0;
-        while (k < f->nlabels && strcmp(f->children[i]->values[k], values[k]) == 0)
-            k++;
-        if (k == f->nlabels) return (ssize_t)i;
-    }
+    if (!f->nslots) return -1;
+    size_t at = (size_t)metrics__hash(f, values) & (f->nslots - 1);
+    for (; f->slots[at]; at = (at + 1) & (f->nslots - 1))
+        if (metrics__same(f, f->children[f->slots[at] - 1], values))
+            return (ssize_t)(f->slots[at] - 1);
     return -1;
 }
 
@@ -302,6 +339,13 @@ static metrics_child *metrics__child_get(metrics_family *f, const char *const *v
         f->children = sl_xrealloc(f->children, f->cap * sizeof *f->children);
     }
     f->children[f->nchildren++] = ch;
+    if (2 * f->nchildren > f->nslots) {
+        metrics__reindex(f, f->nchildren);
+    } else {
+        size_t at = (size_t)metrics__hash(f, values) & (f->nslots - 1);
+        while (f->slots[at]) at = (at + 1) & (f->nslots - 1);
+        f->slots[at] = f->nchildren;
+    }
     *err = 0;
 done:
     pthread_mutex_unlock(&r->mu);
@@ -351,6 +395,7 @@ int metrics_child_remove(metrics_family *f, const char *const *values)
     memmove(&f->children[at], &f->children[at + 1],
             (f->nchildren - (size_t)at - 1) * sizeof *f->children);
     f->nchildren--;
+    metrics__reindex(f, f->nchildren); /* the indices after it moved down */
     pthread_mutex_unlock(&r->mu);
     metrics__child_free(f, ch);
     return 0;

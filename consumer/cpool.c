@@ -80,6 +80,8 @@ struct cpool {
     cpool_handler h;
     int n;
     cpool_worker *w;
+    rd_kafka_t *meta; /* offset and metadata look-ups: its own connections, so that a query
+                         never waits behind a worker's parked Fetch (fetch.wait.max.ms) */
     _Atomic bool stop;
     pthread_mutex_t owners_mu;
     cpool__owner_ent *owners;
@@ -307,6 +309,15 @@ static void cpool__rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 static int cpool__do_add(cpool_worker *w, const char *topic, pcons *p)
 {
+    /* The first partition of a topic on this worker: its handle asks for the topic's metadata
+     * now. Otherwise the fetcher of a handle that never asked waits for librdkafka's next
+     * periodic refresh (up to a second) before it knows the partition's leader. */
+    bool known = false;
+    for (size_t i = 0; i < w->nparts && !known; i++) known = strcmp(w->parts[i].topic, topic) == 0;
+    int count;
+    if (!known && kmeta_partition_count(w->rk, topic, CPOOL_QUERY_TIMEOUT_MS, &count) != 0)
+        SL_WARN("consumer", "no metadata for topic=%s yet on worker=%d: its fetches start "
+                            "after librdkafka's own refresh", topic, w->idx);
     cpool__part *pt = cpool__part_add(w, topic, p);
     rd_kafka_topic_partition_list_t *l = cpool__one(pt, pcons_next_offset(p));
     rd_kafka_error_t *e = rd_kafka_incremental_assign(w->rk, l);
@@ -508,6 +519,23 @@ static rd_kafka_t *cpool__handle(cpool *c, cpool_worker *w, char *err, size_t er
     return NULL;
 }
 
+/* The look-up handle: the consumers' settings (security, ...), no group membership. */
+static rd_kafka_t *cpool__meta_handle(cpool *c, char *err, size_t errlen)
+{
+    size_t bad;
+    cpool_opts o = c->o;
+    o.group_id = NULL;
+    rd_kafka_conf_t *conf = cpool__conf(&o, "sluice-meta", &bad, err, errlen);
+    if (!conf) return NULL;
+    rd_kafka_conf_set_log_cb(conf, cpool__log_cb);
+    char e[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
+    if (rk) return rk;
+    snprintf(err, errlen, "kafka consumer: %s", e);
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
 static void cpool__quiet_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk, (void)level, (void)fac, (void)buf; /* a scratch handle has nothing to report */
@@ -542,6 +570,7 @@ cpool *cpool_new(const cpool_opts *o, const cpool_handler *h, char *err, size_t 
     c->n = o->workers > 0 ? o->workers : 1;
     c->w = sl_xcalloc((size_t)c->n, sizeof *c->w);
     int started = 0;
+    if (!(c->meta = cpool__meta_handle(c, err, errlen))) goto fail;
     for (int i = 0; i < c->n; i++) {
         cpool_worker *w = &c->w[i];
         w->c = c;
@@ -579,6 +608,7 @@ fail:
         pthread_mutex_destroy(&c->w[i].mu);
         pthread_cond_destroy(&c->w[i].cv);
     }
+    if (c->meta) rd_kafka_destroy(c->meta);
     free(c->w);
     free(c->owners);
     pthread_mutex_destroy(&c->owners_mu);
@@ -643,12 +673,18 @@ int cpool_commit(cpool_worker *w, pcons *p, int64_t offset)
 int cpool_query_watermarks(cpool *c, const char *topic, int32_t partition, int64_t *low,
                            int64_t *high)
 {
-    return kmeta_watermarks(c->w[0].rk, topic, partition, CPOOL_QUERY_TIMEOUT_MS, low, high);
+    return kmeta_watermarks(c->meta, topic, partition, CPOOL_QUERY_TIMEOUT_MS, low, high);
+}
+
+int cpool_query_offsets(cpool *c, const char *topic, const int32_t *partitions, size_t n,
+                        bool latest, int64_t *out)
+{
+    return kmeta_offsets(c->meta, topic, partitions, n, latest, CPOOL_QUERY_TIMEOUT_MS, out);
 }
 
 int cpool_partition_count(cpool *c, const char *topic, int *count)
 {
-    return kmeta_partition_count(c->w[0].rk, topic, CPOOL_QUERY_TIMEOUT_MS, count);
+    return kmeta_partition_count(c->meta, topic, CPOOL_QUERY_TIMEOUT_MS, count);
 }
 
 void cpool_free(cpool *c)
@@ -666,6 +702,7 @@ void cpool_free(cpool *c)
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->cv);
     }
+    rd_kafka_destroy(c->meta);
     free(c->w);
     free(c->owners);
     pthread_mutex_destroy(&c->owners_mu);

@@ -114,6 +114,13 @@ int cpool_commit(cpool_worker *w, pcons *p, int64_t offset);
 int cpool_query_watermarks(cpool *c, const char *topic, int32_t partition, int64_t *low,
                            int64_t *high);
 
+/* The earliest (latest = false) or latest offset of each of n partitions into out, batched:
+ * one request per leader (blocks up to 5 s). Any thread. Returns 0 or SL_ETRANSIENT (out has
+ * -1 where unknown). Like every look-up of the pool, on its own handle: never behind a
+ * worker's parked Fetch. */
+int cpool_query_offsets(cpool *c, const char *topic, const int32_t *partitions, size_t n,
+                        bool latest, int64_t *out);
+
 /* Number of partitions of topic from the cluster metadata (blocks up to 5 s). Any thread.
  * Returns 0, SL_ENOENT (no such topic) or SL_ETRANSIENT. */
 int cpool_partition_count(cpool *c, const char *topic, int *count);

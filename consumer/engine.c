@@ -68,20 +68,10 @@ struct engine {
 
 /* ---- the pools' handlers (workers) ----------------------------------------------------- */
 
-static engine_part *engine__find_pcons(engine *e, const pcons *p)
-{
-    engine_part *ep = NULL;
-    pthread_mutex_lock(&e->mu);
-    for (size_t i = 0; i < e->nparts && !ep; i++)
-        if (e->parts[i]->p == p) ep = e->parts[i];
-    pthread_mutex_unlock(&e->mu);
-    return ep;
-}
-
 static cpool_full_action engine__on_full(void *ctx, cpool_worker *w, pcons *p)
 {
     engine_table *t = ctx;
-    engine_part *ep = engine__find_pcons(t->e, p);
+    engine_part *ep = pcons_owner(p); /* engine_part_add set it */
     return ep ? t->e->pol.on_full(t->e->pol.ctx, w, ep) : CPOOL_HOLD;
 }
 
@@ -89,7 +79,7 @@ static void engine__on_tick(void *ctx, cpool_worker *w, pcons *p, bool held)
 {
     engine_table *t = ctx;
     if (!t->e->pol.on_tick) return;
-    engine_part *ep = engine__find_pcons(t->e, p);
+    engine_part *ep = pcons_owner(p); /* engine_part_add set it */
     if (ep) t->e->pol.on_tick(t->e->pol.ctx, w, ep, held);
 }
 
@@ -120,7 +110,7 @@ static void engine__part_free(engine *e, engine_part *ep)
 static void engine__on_revoke(void *ctx, cpool_worker *w, pcons *p)
 {
     engine_table *t = ctx;
-    engine_part *ep = engine__find_pcons(t->e, p);
+    engine_part *ep = pcons_owner(p); /* engine_part_add set it */
     if (!ep) return;
     if (t->e->pol.on_revoke) t->e->pol.on_revoke(t->e->pol.ctx, w, ep);
     engine__part_free(t->e, ep);
@@ -244,6 +234,12 @@ int engine_table_watermarks(engine_table *t, int32_t partition, int64_t *low, in
     return cpool_query_watermarks(t->pool, t->cfg->topic, partition, low, high);
 }
 
+int engine_table_offsets(engine_table *t, const int32_t *partitions, size_t n, bool latest,
+                         int64_t *out)
+{
+    return cpool_query_offsets(t->pool, t->cfg->topic, partitions, n, latest, out);
+}
+
 /* ---- partitions ------------------------------------------------------------------------ */
 
 engine_part *engine_part_add(engine *e, engine_table *t, int32_t partition, size_t ctx_size)
@@ -253,6 +249,7 @@ engine_part *engine_part_add(engine *e, engine_table *t, int32_t partition, size
     ep->t = t;
     ep->partition = partition;
     ep->p = pcons_new(&t->pt, partition);
+    pcons_set_owner(ep->p, ep);
     pthread_mutex_lock(&e->mu);
     if (e->nparts == e->capparts) {
         e->capparts = e->capparts ? e->capparts * 2 : 16;

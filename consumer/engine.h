@@ -115,6 +115,11 @@ int engine_table_partitions(engine_table *t, int *count);
 /* Low and high watermark of partition (blocks up to 5 s): 0 or SL_ETRANSIENT. Any thread. */
 int engine_table_watermarks(engine_table *t, int32_t partition, int64_t *low, int64_t *high);
 
+/* The start offset auto.offset.reset gives (earliest, or latest when `latest`) of each of n
+ * partitions into out, in one batched look-up: 0 or SL_ETRANSIENT (cpool_query_offsets). */
+int engine_table_offsets(engine_table *t, const int32_t *partitions, size_t n, bool latest,
+                         int64_t *out);
+
 /* New partition of t (pcons IDLE) with a zeroed policy area of ctx_size bytes; owned by the
  * engine (freed by engine_free, or after on_revoke). The caller starts its first segment on
  * engine_part_pcons and, for a table without a group, hands it to the pool with

@@ -76,3 +76,35 @@ int kmeta_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition, int t
     }
     return 0;
 }
+
+int kmeta_offsets(rd_kafka_t *rk, const char *topic, const int32_t *partitions, size_t n,
+                  bool latest, int timeout_ms, int64_t *out)
+{
+    if (n == 0) return 0;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_topic_partition_list_add(l, topic, partitions[i])->offset =
+            latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING; /* -1 / -2 */
+        out[i] = -1;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(rk, l, timeout_ms);
+    int rc = e ? SL_ETRANSIENT : 0;
+    for (int i = 0; i < l->cnt && !e; i++) {
+        const rd_kafka_topic_partition_t *tp = &l->elems[i];
+        if (tp->err || tp->offset < 0) {
+            rc = SL_ETRANSIENT;
+            continue;
+        }
+        if ((size_t)i < n && partitions[i] == tp->partition) { /* the list keeps its order */
+            out[i] = tp->offset;
+            continue;
+        }
+        for (size_t k = 0; k < n; k++)
+            if (partitions[k] == tp->partition) out[k] = tp->offset;
+    }
+    if (rc)
+        SL_WARN("kafka", "offset query failed topic=%s partitions=%zu err=%s", topic, n,
+                rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}

@@ -3,6 +3,7 @@
 #ifndef SL_KMETA_H
 #define SL_KMETA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,5 +26,12 @@ int kmeta_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, int
 /* Low and high watermark of one partition from its leader. Returns 0 or SL_ETRANSIENT. */
 int kmeta_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition, int timeout_ms,
                      int64_t *low, int64_t *high);
+
+/* The earliest (latest = false) or latest offset of each of n partitions of topic, in out[i],
+ * in one ListOffsets request per leader (rd_kafka_offsets_for_times with Kafka's -2/-1
+ * timestamps). Returns 0, or SL_ETRANSIENT when any partition could not be answered (out is
+ * then partly filled, -1 where unknown). */
+int kmeta_offsets(rd_kafka_t *rk, const char *topic, const int32_t *partitions, size_t n,
+                  bool latest, int timeout_ms, int64_t *out);
 
 #endif

@@ -73,7 +73,10 @@ typedef struct mseg__alloc {
 
 struct mseg {
     const schema *schema;
-    unsigned arena;           /* jemalloc arena holding everything below */
+    unsigned arena;           /* jemalloc arena holding everything below, when `arena_ok` */
+    bool arena_ok;            /* false: jemalloc has no arena left (it has at most 4096, and a
+                               * sidecar may hold more consuming segments than that), or a
+                               * sanitizer build: every allocation is on `allocs` instead */
     mseg__col *cols;
     _Atomic uint64_t rows;    /* published row count */
     uint64_t nrows;           /* writer's row count */
@@ -81,9 +84,7 @@ struct mseg {
     uint8_t *heap;            /* value heap: current block */
     size_t heap_left;
     size_t heap_block;
-#ifdef SLUICE_SANITIZE
-    mseg__alloc *allocs;      /* plain malloc in sanitizer builds, so ASan sees overflows */
-#endif
+    mseg__alloc *allocs;      /* plain malloc (sanitizer builds: so that ASan sees overflows) */
 };
 
 /* ---- allocation ------------------------------------------------------------------ */
@@ -91,15 +92,15 @@ struct mseg {
 static void *mseg__alloc_bytes(mseg *m, size_t n)
 {
     void *p;
-#ifdef SLUICE_SANITIZE
-    mseg__alloc *a = sl_xmalloc(sizeof *a + n);
-    a->next = m->allocs;
-    m->allocs = a;
-    p = a + 1;
-#else
-    p = mallocx(n ? n : 1, MALLOCX_ARENA(m->arena) | MALLOCX_TCACHE_NONE);
-    if (!p) sl_xoom(n);
-#endif
+    if (!m->arena_ok) {
+        mseg__alloc *a = sl_xmalloc(sizeof *a + n);
+        a->next = m->allocs;
+        m->allocs = a;
+        p = a + 1;
+    } else {
+        p = mallocx(n ? n : 1, MALLOCX_ARENA(m->arena) | MALLOCX_TCACHE_NONE);
+        if (!p) sl_xoom(n);
+    }
     atomic_fetch_add_explicit(&m->mem, n, memory_order_relaxed);
     return p;
 }
@@ -108,11 +109,8 @@ static void *mseg__alloc_bytes(mseg *m, size_t n)
 static void mseg__free_private(mseg *m, void *p, size_t n)
 {
     atomic_fetch_sub_explicit(&m->mem, n, memory_order_relaxed);
-#ifdef SLUICE_SANITIZE
-    (void)p; /* stays on the list; freed with the segment */
-#else
-    dallocx(p, MALLOCX_TCACHE_NONE);
-#endif
+    if (m->arena_ok) dallocx(p, MALLOCX_TCACHE_NONE);
+    /* else it stays on the list, freed with the segment */
 }
 
 /* ---- chunked vectors -------------------------------------------------------------- */
@@ -412,10 +410,7 @@ mseg *mseg_new(const schema *s, const bool *no_dictionary)
     m->schema = s;
 #ifndef SLUICE_SANITIZE
     size_t sz = sizeof m->arena;
-    if (mallctl("arenas.create", &m->arena, &sz, NULL, 0) != 0) {
-        fprintf(stderr, "sluice: cannot create a jemalloc arena\n");
-        abort();
-    }
+    m->arena_ok = mallctl("arenas.create", &m->arena, &sz, NULL, 0) == 0;
 #endif
     m->cols = mseg__alloc_bytes(m, (size_t)s->nfields * sizeof *m->cols);
     for (uint32_t i = 0; i < s->nfields; i++) {
@@ -546,15 +541,14 @@ bool mseg_read_is_null(const mseg *m, uint32_t col, uint64_t row)
 void mseg_free(mseg *m)
 {
     if (!m) return;
-#ifdef SLUICE_SANITIZE
     for (mseg__alloc *a = m->allocs, *next; a; a = next) {
         next = a->next;
         free(a);
     }
-#else
-    char name[64];
-    snprintf(name, sizeof name, "arena.%u.destroy", m->arena);
-    mallctl(name, NULL, NULL, NULL, 0);
-#endif
+    if (m->arena_ok) {
+        char name[64];
+        snprintf(name, sizeof name, "arena.%u.destroy", m->arena);
+        mallctl(name, NULL, NULL, NULL, 0);
+    }
     free(m);
 }

@@ -7,7 +7,9 @@
  *
  * Dictionary columns keep a dictionary (values in first-seen order) and a forward index of
  * dictionary ids; noDictionary columns keep raw values. All memory comes from one jemalloc
- * arena per segment, so mseg_free releases it at once, however many allocations it made.
+ * arena per segment, so mseg_free releases it at once, however many allocations it made
+ * (jemalloc has at most 4096 arenas: beyond them, and in sanitizer builds, a segment's
+ * allocations are listed and freed one by one instead).
  *
  * The writer builds the immutable segment from mseg_src(), a zero-copy view (segment/
  * seg_src.h); the view is valid until the next append or mseg_free. */

@@ -18,6 +18,7 @@
 
 struct pcons {
     const pcons_table *t;
+    void *owner; /* pcons_set_owner */
     int32_t partition;
     pcons_state state;
     pcons_end end;
@@ -332,6 +333,8 @@ void pcons_fail(pcons *p, const char *reason)
 pcons_state pcons_get_state(const pcons *p) { return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE); }
 pcons_end pcons_end_reason(const pcons *p) { return p->end; }
 int32_t pcons_partition(const pcons *p) { return p->partition; }
+void pcons_set_owner(pcons *p, void *owner) { p->owner = owner; }
+void *pcons_owner(const pcons *p) { return p->owner; }
 int64_t pcons_seq(const pcons *p) { return p->seq; }
 const char *pcons_segment_name(const pcons *p) { return p->name ? p->name : ""; }
 int64_t pcons_start_offset(const pcons *p) { return p->start; }

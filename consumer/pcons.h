@@ -126,6 +126,10 @@ const char *pcons_state_name(pcons_state s);
 pcons_end pcons_end_reason(const pcons *p);
 const char *pcons_end_name(pcons_end e);
 int32_t pcons_partition(const pcons *p);
+/* Who holds p (the engine's partition), for callbacks that get only p: set once after
+ * pcons_new, before p is shared; NULL until then. */
+void pcons_set_owner(pcons *p, void *owner);
+void *pcons_owner(const pcons *p);
 int64_t pcons_seq(const pcons *p);
 const char *pcons_segment_name(const pcons *p);   /* owned by p */
 int64_t pcons_start_offset(const pcons *p);

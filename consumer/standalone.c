@@ -268,10 +268,11 @@ static void sa_on_tick(void *ctx, cpool_worker *w, engine_part *ep, bool held)
 /* ---- partitions --------------------------------------------------------------------- */
 
 /* New partition starting after its checkpoint, or at committed (highlevel, when later),
- * or where auto.offset.reset says. NULL with the reason in err when the start cannot be
- * resolved now (nothing is left behind then). */
+ * or where auto.offset.reset says: `reset` when the caller looked it up already (>= 0),
+ * else asked now. NULL with the reason in err when the start cannot be resolved now
+ * (nothing is left behind then). */
 static sa_part *sa_part_new(standalone *s, engine_table *et, int32_t partition,
-                            int64_t committed, char *err, size_t errlen)
+                            int64_t committed, int64_t reset, char *err, size_t errlen)
 {
     const tcfg *t = engine_table_cfg(et);
     sa_part tmp = {0};
@@ -287,7 +288,9 @@ static sa_part *sa_part_new(standalone *s, engine_table *et, int32_t partition,
      * in a rebalance), the next tick commits the durable position */
     tmp.durable = start;
     tmp.committed = committed;
-    if (!resumed && committed < 0) {
+    if (!resumed && committed < 0 && reset >= 0) {
+        start = reset;
+    } else if (!resumed && committed < 0) {
         int64_t low, high;
         if (engine_table_watermarks(et, partition, &low, &high) != 0) {
             snprintf(err, errlen, "cannot read offsets of %s partition %d at %s", t->topic,
@@ -309,7 +312,7 @@ static engine_part *sa_on_assign(void *ctx, cpool_worker *w, engine_table *t, in
 {
     (void)w;
     char err[PATH_MAX + 256];
-    sa_part *sp = sa_part_new(ctx, t, partition, committed, err, sizeof err);
+    sa_part *sp = sa_part_new(ctx, t, partition, committed, -1, err, sizeof err);
     if (!sp) SL_ERROR("standalone", "partition=%d not consumed: %s", (int)partition, err);
     return sp ? sp->ep : NULL;
 }
@@ -387,23 +390,35 @@ standalone *standalone_start(const standalone_opts *o, char *err, size_t errlen)
         goto fail;
     }
     size_t n = o->partitions ? o->npartitions : (size_t)count;
+    int32_t *parts = sl_xcalloc(n ? n : 1, sizeof *parts);
+    int64_t *reset = sl_xcalloc(n ? n : 1, sizeof *reset);
     for (size_t i = 0; i < n; i++) {
-        int32_t part = o->partitions ? o->partitions[i] : (int32_t)i;
-        if (part < 0 || part >= count) {
+        parts[i] = o->partitions ? o->partitions[i] : (int32_t)i;
+        if (parts[i] < 0 || parts[i] >= count) {
             snprintf(err, errlen, "partitions: topic %s has no partition %d (it has %d)",
-                     cfg->topic, (int)part, count);
-            goto fail;
-        }
-        sa_part *sp = sa_part_new(s, s->t, part, -1, err, errlen);
-        if (!sp) goto fail;
-        if (engine_part_consume(sp->ep) != 0) {
-            snprintf(err, errlen, "cannot assign %s partition %d", cfg->topic, (int)part);
-            goto fail;
+                     cfg->topic, (int)parts[i], count);
+            goto fail_parts;
         }
     }
+    /* where auto.offset.reset starts each partition, in one look-up rather than one round
+     * trip per partition (a partition left at -1 asks again for itself) */
+    engine_table_offsets(s->t, parts, n, cfg->offset_reset == TCFG_RESET_LARGEST, reset);
+    for (size_t i = 0; i < n; i++) {
+        sa_part *sp = sa_part_new(s, s->t, parts[i], -1, reset[i], err, errlen);
+        if (!sp) goto fail_parts;
+        if (engine_part_consume(sp->ep) != 0) {
+            snprintf(err, errlen, "cannot assign %s partition %d", cfg->topic, (int)parts[i]);
+            goto fail_parts;
+        }
+    }
+    free(parts);
+    free(reset);
     SL_INFO("standalone", "consuming table=%s topic=%s partitions=%zu workers=%d",
             cfg->table_name, cfg->topic, n, o->engine.workers);
     return s;
+fail_parts:
+    free(parts);
+    free(reset);
 fail:
     standalone_stop(s);
     return NULL;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <librdkafka/rdkafka.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -200,6 +201,62 @@ static void test_call_lowlevel_unknown_partition(void **state)
     pcons_free(p);
 }
 
+static void produce_n(fx *f, int32_t partition, int n)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", kmock_bootstraps(f->m), errstr,
+                                       sizeof errstr), RD_KAFKA_CONF_OK);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    assert_non_null(rk);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("t"),
+                                           RD_KAFKA_V_PARTITION(partition),
+                                           RD_KAFKA_V_VALUE("{\"id\":1}", 8),
+                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                           RD_KAFKA_V_END),
+                         0);
+    assert_int_equal(rd_kafka_flush(rk, 10000), 0);
+    rd_kafka_destroy(rk);
+}
+
+/* The batched look-up (one request per leader) agrees with the per-partition watermarks, while
+ * a worker consumes; a partition the topic does not have is unknown (-1), not made up. */
+static void test_batched_offsets(void **state)
+{
+    fx *f = *state;
+    for (int32_t p = 0; p < NPART; p++) produce_n(f, p, 3 * p);
+    cpool_opts o = {.workers = 2, .bootstrap = kmock_bootstraps(f->m)};
+    cpool_handler h = {.ctx = f, .on_full = on_full};
+    char err[256];
+    cpool *c = cpool_new(&o, &h, err, sizeof err);
+    if (!c) fail_msg("cpool_new: %s", err);
+    pcons *busy = pcons_new(&f->pt, 0); /* a consuming partition: its worker's fetch parks */
+    pcons_limits lim = {.rows = 1000000, .end_offset = -1};
+    pcons_start_segment(busy, 0, "t__0__0__20240101T0000Z", 0, 0, &lim);
+    assert_int_equal(cpool_add(c, "t", busy), 0);
+    int32_t parts[NPART] = {3, 1, 0, 2};
+    int64_t first[NPART], last[NPART];
+    assert_int_equal(cpool_query_offsets(c, "t", parts, NPART, false, first), 0);
+    assert_int_equal(cpool_query_offsets(c, "t", parts, NPART, true, last), 0);
+    for (int i = 0; i < NPART; i++) {
+        int64_t low, high;
+        assert_int_equal(cpool_query_watermarks(c, "t", parts[i], &low, &high), 0);
+        assert_int_equal(first[i], low);
+        assert_int_equal(last[i], high);
+        assert_int_equal(last[i], 3 * parts[i]);
+        assert_int_equal(first[i], 0);
+    }
+    int32_t bad[2] = {1, 99};
+    int64_t out[2];
+    assert_int_equal(cpool_query_offsets(c, "t", bad, 2, true, out), SL_ETRANSIENT);
+    assert_int_equal(out[1], -1);
+    assert_int_equal(cpool_query_offsets(c, "t", bad, 0, true, out), 0); /* nothing to ask */
+    cpool_remove(c, busy);
+    cpool_free(c);
+    pcons_free(busy);
+}
+
 int main(void)
 {
     sl_log_threshold = SL_LOG_ERROR;
@@ -207,6 +264,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_call_in_group_mode_runs_on_the_owner, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_call_lowlevel_unknown_partition, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batched_offsets, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

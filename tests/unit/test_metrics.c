@@ -259,6 +259,46 @@ static void test_remove(void **state)
     metrics_free(r);
 }
 
+/* Thousands of children (one per partition): each label set finds its own child after growth
+ * and after removals in the middle, and the exposition keeps creation order. */
+static void test_many_children(void **state)
+{
+    (void)state;
+    metrics_registry *r = metrics_new();
+    static const char *const labels[] = {"table", "partition"};
+    metrics_family *f = metrics_family_new(r, METRICS_COUNTER, "m_total", "h", labels, 2);
+    enum { N = 10000 };
+    char part[16];
+    for (int i = 0; i < N; i++) {
+        snprintf(part, sizeof part, "%d", i);
+        const char *v[] = {i % 2 ? "a" : "b", part};
+        metrics_counter_add(metrics_counter_with(f, v), (uint64_t)i);
+    }
+    for (int i = 0; i < N; i += 3) {
+        snprintf(part, sizeof part, "%d", i);
+        const char *v[] = {i % 2 ? "a" : "b", part};
+        assert_int_equal(metrics_child_remove(f, v), 0);
+        assert_int_equal(metrics_child_remove(f, v), SL_ENOENT);
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(part, sizeof part, "%d", i);
+        const char *v[] = {i % 2 ? "a" : "b", part};
+        metrics_counter *c = metrics_counter_with(f, v); /* found, or made anew at 0 */
+        assert_int_equal(metrics_counter_get(c), i % 3 == 0 ? 0 : i);
+        const char *w[] = {i % 2 ? "b" : "a", part}; /* the other table: a child of its own */
+        assert_int_equal(metrics_counter_get(metrics_counter_with(f, w)), 0);
+    }
+    size_t len;
+    char *text = metrics_render(r, &len);
+    const char *one = strstr(text, "m_total{table=\"a\",partition=\"1\"} 1\n");
+    const char *two = strstr(text, "m_total{table=\"b\",partition=\"2\"} 2\n");
+    assert_non_null(one);
+    assert_non_null(two);
+    assert_true(one < two); /* creation order */
+    free(text);
+    metrics_free(r);
+}
+
 static void test_bad_registrations(void **state)
 {
     (void)state;
@@ -297,7 +337,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_exact), cmocka_unit_test(test_empty_registry),
         cmocka_unit_test(test_fmt_double),   cmocka_unit_test(test_concurrent_sums),
-        cmocka_unit_test(test_remove),       cmocka_unit_test(test_bad_registrations),
+        cmocka_unit_test(test_remove),       cmocka_unit_test(test_many_children),
+        cmocka_unit_test(test_bad_registrations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,6 +120,39 @@ static void test_append_and_read(void **state)
     mseg_free(m);
 }
 
+/* More segments at once than jemalloc has arenas (4096), as a sidecar with 10,000 partitions
+ * holds: the ones beyond the arenas list their allocations, and every one holds its rows. */
+static void test_more_segments_than_arenas(void **state)
+{
+    (void)state;
+    enum { N = 5000, ROWS = 40 };
+    mseg **m = calloc(N, sizeof *m);
+    assert_non_null(m);
+    trow t;
+    for (int s = 0; s < N; s++) {
+        m[s] = mseg_new(&sch, raw_flags);
+        for (uint64_t i = 0; i < ROWS; i++) {
+            make_row(&t, (uint64_t)s + i);
+            assert_int_equal(mseg_append(m[s], &t.r), 0);
+        }
+    }
+    for (int s = 0; s < N; s += 499) {
+        assert_int_equal(mseg_rows(m[s]), ROWS);
+        for (uint64_t i = 0; i < ROWS; i++) {
+            schema_value v;
+            make_row(&t, (uint64_t)s + i);
+            mseg_read_value(m[s], C_LONG, i, &v);
+            assert_int_equal(v.u.i64, t.cols[C_LONG].v.u.i64);
+        }
+    }
+    for (int s = 0; s < N; s++) mseg_free(m[s]);
+    free(m);
+    mseg *again = mseg_new(&sch, raw_flags); /* arenas were given back */
+    make_row(&t, 1);
+    assert_int_equal(mseg_append(again, &t.r), 0);
+    mseg_free(again);
+}
+
 static void test_view(void **state)
 {
     (void)state;
@@ -301,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_id_widths),
         cmocka_unit_test(test_long_strings),
         cmocka_unit_test(test_concurrent_reader),
+        cmocka_unit_test(test_more_segments_than_arenas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
