@@ -771,7 +771,11 @@ int nem_random(nem_run *r)
         int64_t gap = (int64_t)(nem_rand(&r->rng) % 3000);
         hist_add(r->h, "nemesis", names[f], "fault %d of %d in %" PRId64 " ms", i + 1, k, gap);
         rc = nem__wait(r, gap);
+        unsigned before = r->injected;
         if (!rc) rc = faults[f](r);
+        size_t used = strlen(r->kinds);
+        if (r->injected > before && used + strlen(names[f]) + 2 < sizeof r->kinds)
+            snprintf(r->kinds + used, sizeof r->kinds - used, "%s%s", used ? "," : "", names[f]);
     }
     int64_t left = r->window_ms - (sl_clock_mono_ms() - t0);
     return rc ? rc : nem__wait(r, left > 0 ? left : 0);

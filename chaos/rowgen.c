@@ -34,8 +34,11 @@ static int64_t rowgen__unit_ms(const char *u, size_t n)
     static const struct {
         const char *name;
         int64_t ms;
-    } units[] = {{"MILLISECONDS", 1},      {"SECONDS", 1000},       {"MINUTES", 60000},
-                 {"HOURS", 3600000},       {"DAYS", 86400000}};
+    } units[] = {{"MILLISECONDS", 1},
+                 {"SECONDS", 1000},
+                 {"MINUTES", 60000},
+                 {"HOURS", 3600000},
+                 {"DAYS", 86400000}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (strlen(units[i].name) == n && strncmp(u, units[i].name, n) == 0) return units[i].ms;
     return 0;
@@ -111,7 +114,8 @@ rowgen *rowgen_new(const schema *s)
 void rowgen_free(rowgen *g)
 {
     if (!g) return;
-    for (uint32_t i = 0; i < g->s->nfields; i++) free(g->f[i].pattern);
+    for (uint32_t i = 0; i < g->s->nfields; i++)
+        free(g->f[i].pattern);
     free(g->f);
     free(g);
 }
@@ -134,25 +138,45 @@ static void rowgen__sdf(jsonw *w, const char *pat, const struct tm *tm, int ms)
     size_t o = 0;
     for (const char *p = pat; *p && o + 16 < sizeof out;) {
         if (*p == '\'') {
-            for (p++; *p && *p != '\'' && o + 1 < sizeof out; p++) out[o++] = *p;
+            for (p++; *p && *p != '\'' && o + 1 < sizeof out; p++)
+                out[o++] = *p;
             if (*p) p++;
             continue;
         }
         size_t run = 1;
-        while (p[run] == p[0]) run++;
+        while (p[run] == p[0])
+            run++;
         int v = -1, width = (int)run;
         switch (*p) {
-        case 'y': v = tm->tm_year + 1900; if (run == 2) v %= 100; break;
-        case 'M': v = tm->tm_mon + 1; break;
-        case 'd': v = tm->tm_mday; break;
-        case 'H': v = tm->tm_hour; break;
-        case 'm': v = tm->tm_min; break;
-        case 's': v = tm->tm_sec; break;
-        case 'S': v = ms; width = 3; break;
-        default: break;
+        case 'y':
+            v = tm->tm_year + 1900;
+            if (run == 2) v %= 100;
+            break;
+        case 'M':
+            v = tm->tm_mon + 1;
+            break;
+        case 'd':
+            v = tm->tm_mday;
+            break;
+        case 'H':
+            v = tm->tm_hour;
+            break;
+        case 'm':
+            v = tm->tm_min;
+            break;
+        case 's':
+            v = tm->tm_sec;
+            break;
+        case 'S':
+            v = ms;
+            width = 3;
+            break;
+        default:
+            break;
         }
         if (v < 0) {
-            for (size_t k = 0; k < run && o + 1 < sizeof out; k++) out[o++] = *p;
+            for (size_t k = 0; k < run && o + 1 < sizeof out; k++)
+                out[o++] = *p;
         } else {
             o += (size_t)snprintf(out + o, sizeof out - o, "%0*d", width > 9 ? 9 : width, v);
         }
@@ -180,14 +204,23 @@ static void rowgen__value(const rowgen *g, uint32_t i, uint64_t seed, uint64_t i
         jsonw_i64(w, extreme ? x[(r2 >> 8) % 4] : small * 1000003);
         break;
     }
-    case SCHEMA_FLOAT: jsonw_f32(w, (float)((double)small / 1000.0)); break;
-    case SCHEMA_DOUBLE: jsonw_f64(w, (double)small / 1000.0); break;
-    case SCHEMA_BOOLEAN: jsonw_bool(w, r & 1); break;
-    case SCHEMA_TIMESTAMP: jsonw_i64(w, ROWGEN_TS_BASE + (int64_t)id * ROWGEN_TS_STEP); break;
+    case SCHEMA_FLOAT:
+        jsonw_f32(w, (float)((double)small / 1000.0));
+        break;
+    case SCHEMA_DOUBLE:
+        jsonw_f64(w, (double)small / 1000.0);
+        break;
+    case SCHEMA_BOOLEAN:
+        jsonw_bool(w, r & 1);
+        break;
+    case SCHEMA_TIMESTAMP:
+        jsonw_i64(w, ROWGEN_TS_BASE + (int64_t)id * ROWGEN_TS_STEP);
+        break;
     case SCHEMA_BYTES: {
         uint8_t b[16];
         size_t n = r2 % 17;
-        for (size_t j = 0; j < n; j++) b[j] = (uint8_t)(rowgen__draw(seed, id, i, k + 2000 + (uint32_t)j) >> 24);
+        for (size_t j = 0; j < n; j++)
+            b[j] = (uint8_t)(rowgen__draw(seed, id, i, k + 2000 + (uint32_t)j) >> 24);
         jsonw_hex(w, b, n);
         break;
     }
@@ -202,7 +235,8 @@ static void rowgen__value(const rowgen *g, uint32_t i, uint64_t seed, uint64_t i
                                  (unsigned)(r % 1000));
         } else if (r2 % 128 == 3) {
             n = ROWGEN_LONG_STRING;
-            for (size_t j = 0; j < n; j++) buf[j] = (char)('a' + (r + j) % 26);
+            for (size_t j = 0; j < n; j++)
+                buf[j] = (char)('a' + (r + j) % 26);
         } else {
             n = (size_t)snprintf(buf, sizeof buf, "%.64s-%u", f->name, (unsigned)(r % 1000));
         }
@@ -236,7 +270,8 @@ void rowgen_row(const rowgen *g, uint64_t seed, uint64_t id, jsonw *w)
         } else if (!f->single_value) {
             uint32_t n = (uint32_t)(rowgen__draw(seed, id, i, 999) % (ROWGEN_MAX_VALUES + 1));
             jsonw_arr_begin(w);
-            for (uint32_t k = 0; k < n; k++) rowgen__value(g, i, seed, id, k * 3000, w);
+            for (uint32_t k = 0; k < n; k++)
+                rowgen__value(g, i, seed, id, k * 3000, w);
             jsonw_arr_end(w);
         } else {
             rowgen__value(g, i, seed, id, 0, w);

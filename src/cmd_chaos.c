@@ -92,6 +92,7 @@ typedef struct chaos_result {
     double secs;
     char history[PATH_MAX];
     char why[640]; /* room for "audit: " and an error of the audit's size */
+    char kinds[256]; /* the kinds of the faults that happened, comma-separated */
 } chaos_result;
 
 static bool chaos_file(const char *path)
@@ -297,6 +298,8 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
     res->violations = ar.nviolations + (r.violated[0] ? 1 : 0);
     res->unverified = ar.nunverified;
     res->injected = r.injected;
+    if (sc && r.injected) snprintf(res->kinds, sizeof res->kinds, "%s", sc->name);
+    else snprintf(res->kinds, sizeof res->kinds, "%s", r.kinds);
     res->crashes = r.crashes;
     hist_add(h, "audit", "", "%zu violations, %zu unverified, %" PRIu64 " rebuilt from Kafka",
              ar.nviolations, ar.nunverified, ar.rebuilt);
@@ -350,8 +353,8 @@ static int chaos_job(const chaos_cfg *cfg, const nem_scenario *one, bool random,
         for (char *c = res.why; *c; c++)
             if (*c == '\n') *c = ' ';
         char line[CHAOS_LINE_MAX];
-        int n = snprintf(line, sizeof line, "%s %-4ld %-36s %-8" PRIu64 " %-12s %6zu %6zu %6u %6.0f  %s%s%.700s\n",
-                         res.verdict, k + 1, sc ? sc->name : "random", s, res.verdict,
+        int n = snprintf(line, sizeof line, "%s %s %-4ld %-36s %-8" PRIu64 " %-12s %6zu %6zu %6u %6.0f  %s%s%.700s\n",
+                         res.verdict, res.kinds[0] ? res.kinds : "-", k + 1, sc ? sc->name : "random", s, res.verdict,
                          res.violations, res.unverified, res.injected, res.secs, res.history,
                          res.why[0] ? "\\n    " : "", res.why);
         if (n >= (int)sizeof line) {
@@ -514,10 +517,25 @@ static int chaos_run(int argc, char **argv)
     long pass = 0, fail = 0, skipped = 0;
     FILE *in = fdopen(pfd[0], "r");
     char line[CHAOS_LINE_MAX];
+    /* faults by kind over every run, for the closing summary */
+    char kind_name[32][32];
+    long kind_count[32] = {0};
+    int nkinds = 0;
+    long violations = 0;
     while (in && fgets(line, sizeof line, in)) {
-        char verdict[16];
+        char verdict[16], kinds[256];
         int off = 0;
-        if (sscanf(line, "%15s %n", verdict, &off) != 1) continue;
+        if (sscanf(line, "%15s %255s %n", verdict, kinds, &off) != 2) continue;
+        for (char *save = NULL, *kd = strtok_r(kinds, ",", &save); kd && strcmp(kd, "-") != 0;
+             kd = strtok_r(NULL, ",", &save)) {
+            int i = 0;
+            while (i < nkinds && strcmp(kind_name[i], kd) != 0) i++;
+            if (i == nkinds && nkinds < 32) snprintf(kind_name[nkinds++], sizeof kind_name[0], "%s", kd);
+            if (i < nkinds) kind_count[i]++;
+        }
+        size_t viol = 0;
+        sscanf(line + off, "%*s %*s %*s %*s %zu", &viol);
+        violations += (long)viol;
         for (char *nl; (nl = strstr(line + off, "\\n"));) memcpy(nl, "\n ", 2); /* row, why */
         fputs(line + off, stdout);
         fflush(stdout);
@@ -535,6 +553,9 @@ static int chaos_run(int argc, char **argv)
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) exit_rc = exit_rc ? exit_rc : 2;
     }
     if (pass + skipped + fail < total && !chaos_stop && !exit_rc) exit_rc = 2;
+    printf("sluice chaos: faults injected by kind:");
+    for (int i = 0; i < nkinds; i++) printf(" %s %ld%s", kind_name[i], kind_count[i], i + 1 < nkinds ? "," : "");
+    printf("%s; violations %ld\n", nkinds ? "" : " none", violations);
     printf("sluice chaos: %ld passed, %ld skipped, %ld not%s\n", pass, skipped, fail,
            chaos_stop ? " (interrupted)" : "");
     return chaos_stop && !exit_rc ? 2 : exit_rc;

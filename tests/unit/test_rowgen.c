@@ -34,14 +34,22 @@ static const char alltypes[] =
 
 static const char times[] =
     "{\"schemaName\":\"t\",\"dateTimeFieldSpecs\":["
-    "{\"name\":\"ms\",\"dataType\":\"LONG\",\"format\":\"1:MILLISECONDS:EPOCH\",\"granularity\":\"1:MILLISECONDS\"},"
-    "{\"name\":\"sec\",\"dataType\":\"LONG\",\"format\":\"1:SECONDS:EPOCH\",\"granularity\":\"1:SECONDS\"},"
-    "{\"name\":\"days\",\"dataType\":\"INT\",\"format\":\"1:DAYS:EPOCH\",\"granularity\":\"1:DAYS\"},"
-    "{\"name\":\"min5\",\"dataType\":\"LONG\",\"format\":\"5:MINUTES:EPOCH\",\"granularity\":\"5:MINUTES\"},"
-    "{\"name\":\"hours\",\"dataType\":\"LONG\",\"format\":\"EPOCH|HOURS|1\",\"granularity\":\"1:HOURS\"},"
-    "{\"name\":\"sdf\",\"dataType\":\"STRING\",\"format\":\"1:DAYS:SIMPLE_DATE_FORMAT:yyyyMMdd\",\"granularity\":\"1:DAYS\"},"
-    "{\"name\":\"sdf2\",\"dataType\":\"STRING\",\"format\":\"SIMPLE_DATE_FORMAT|yyyy-MM-dd'T'HH:mm:ss.SSS\",\"granularity\":\"1:MILLISECONDS\"},"
-    "{\"name\":\"tsf\",\"dataType\":\"TIMESTAMP\",\"format\":\"TIMESTAMP\",\"granularity\":\"1:MILLISECONDS\"}]}";
+    "{\"name\":\"ms\",\"dataType\":\"LONG\",\"format\":\"1:MILLISECONDS:EPOCH\",\"granularity\":"
+    "\"1:MILLISECONDS\"},"
+    "{\"name\":\"sec\",\"dataType\":\"LONG\",\"format\":\"1:SECONDS:EPOCH\",\"granularity\":\"1:"
+    "SECONDS\"},"
+    "{\"name\":\"days\",\"dataType\":\"INT\",\"format\":\"1:DAYS:EPOCH\",\"granularity\":\"1:"
+    "DAYS\"},"
+    "{\"name\":\"min5\",\"dataType\":\"LONG\",\"format\":\"5:MINUTES:EPOCH\",\"granularity\":\"5:"
+    "MINUTES\"},"
+    "{\"name\":\"hours\",\"dataType\":\"LONG\",\"format\":\"EPOCH|HOURS|1\",\"granularity\":\"1:"
+    "HOURS\"},"
+    "{\"name\":\"sdf\",\"dataType\":\"STRING\",\"format\":\"1:DAYS:SIMPLE_DATE_FORMAT:yyyyMMdd\","
+    "\"granularity\":\"1:DAYS\"},"
+    "{\"name\":\"sdf2\",\"dataType\":\"STRING\",\"format\":\"SIMPLE_DATE_FORMAT|yyyy-MM-dd'T'HH:mm:"
+    "ss.SSS\",\"granularity\":\"1:MILLISECONDS\"},"
+    "{\"name\":\"tsf\",\"dataType\":\"TIMESTAMP\",\"format\":\"TIMESTAMP\",\"granularity\":\"1:"
+    "MILLISECONDS\"}]}";
 
 static schema *load(const char *json)
 {
@@ -138,7 +146,8 @@ static void test_types_and_extremes(void **state)
     }
     assert_true(int_min && int_max && long_min && long_max);
     assert_true(empty && longstr && escaped && bytes0 && bytes16 && t && f);
-    for (int k = 0; k < 4; k++) assert_true(mv_sizes[k]);
+    for (int k = 0; k < 4; k++)
+        assert_true(mv_sizes[k]);
     jsonw_free(&w);
     rowgen_free(g);
     schema_free(s);
@@ -156,7 +165,8 @@ static void test_time_formats(void **state)
     assert_int_equal(json_integer_value(json_object_get(o, "ms")), INT64_C(1700000123450));
     assert_int_equal(json_integer_value(json_object_get(o, "sec")), INT64_C(1700000123));
     assert_int_equal(json_integer_value(json_object_get(o, "days")), 19675);
-    assert_int_equal(json_integer_value(json_object_get(o, "min5")), INT64_C(1700000123450) / 300000);
+    assert_int_equal(json_integer_value(json_object_get(o, "min5")),
+                     INT64_C(1700000123450) / 300000);
     assert_int_equal(json_integer_value(json_object_get(o, "hours")), INT64_C(472222));
     assert_string_equal(json_string_value(json_object_get(o, "sdf")), "20231114");
     assert_string_equal(json_string_value(json_object_get(o, "sdf2")), "2023-11-14T22:15:23.450");
@@ -197,12 +207,22 @@ static void test_decoder_accepts(void **state)
                 continue;
             }
             switch (fd->type) {
-            case SCHEMA_INT: assert_int_equal(c->v.u.i32, json_integer_value(v)); break;
+            case SCHEMA_INT:
+                assert_int_equal(c->v.u.i32, json_integer_value(v));
+                break;
             case SCHEMA_LONG:
-            case SCHEMA_TIMESTAMP: assert_int_equal(c->v.u.i64, json_integer_value(v)); break;
-            case SCHEMA_BOOLEAN: assert_int_equal(c->v.u.i32, json_is_true(v)); break;
-            case SCHEMA_DOUBLE: assert_true(c->v.u.f64 == json_number_value(v)); break;
-            case SCHEMA_FLOAT: assert_true(c->v.u.f32 == (float)json_number_value(v)); break;
+            case SCHEMA_TIMESTAMP:
+                assert_int_equal(c->v.u.i64, json_integer_value(v));
+                break;
+            case SCHEMA_BOOLEAN:
+                assert_int_equal(c->v.u.i32, json_is_true(v));
+                break;
+            case SCHEMA_DOUBLE:
+                assert_true(c->v.u.f64 == json_number_value(v));
+                break;
+            case SCHEMA_FLOAT:
+                assert_true(c->v.u.f32 == (float)json_number_value(v));
+                break;
             case SCHEMA_STRING:
                 assert_int_equal(c->v.u.bytes.len, json_string_length(v));
                 assert_memory_equal(c->v.u.bytes.ptr, json_string_value(v), c->v.u.bytes.len);
@@ -210,7 +230,8 @@ static void test_decoder_accepts(void **state)
             case SCHEMA_BYTES:
                 assert_int_equal(c->v.u.bytes.len * 2, json_string_length(v));
                 break;
-            default: break;
+            default:
+                break;
             }
         }
         json_decref(o);
