@@ -48,6 +48,15 @@ rc=$?
 cat random.out
 check "two random runs pass (exit $rc)" test $rc -eq 0
 check "... each injected a fault" bash -c "awk '/ PASS /{ if (\$7 < 1) bad=1 } END { exit bad }' random.out"
+check "... the summary counts the faults by kind (as many as the rows' FAULTS) and no violation" \
+  python3 - random.out <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+rows = sum(int(m.group(1)) for m in re.finditer(r"^\d+ +random +\d+ +PASS +\d+ +\d+ +(\d+)", text, re.M))
+m = re.search(r"faults injected by kind:(.*); violations (\d+)", text)
+kinds = sum(int(n) for n in re.findall(r" [a-z-]+ (\d+)", m.group(1))) if m else -1
+sys.exit(0 if m and kinds == rows and m.group(2) == "0" else 1)
+PY
 
 # your own table config and schema: the load is rows of that schema, every one decoded
 D=$SLUICE_SRC/tests/data
