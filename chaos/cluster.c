@@ -180,11 +180,8 @@ static void ccl__argv_common(const ccl *c, const char **a, int *n, char bufs[][P
     snprintf(bufs[*nb], sizeof bufs[0], "zk.connect=%s", c->zk_connect);
     a[(*n)++] = "--set";
     a[(*n)++] = bufs[(*nb)++];
-    static const char *const fixed[] = {"http.bind=127.0.0.1", "zk.session.timeout=3s"};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-        a[(*n)++] = "--set";
-        a[(*n)++] = fixed[i];
-    }
+    a[(*n)++] = "--set";
+    a[(*n)++] = "http.bind=127.0.0.1";
 }
 
 /* Whether p's extra sets give the key of kv ("key=value"): then its default is left out (a
@@ -206,6 +203,10 @@ static int ccl__launch(ccl *c, ccl_proc *p, char *err, size_t errlen)
     a[n++] = c->o.exe;
     a[n++] = p->kind == CCL_SIDECAR ? "sidecar" : "controller";
     ccl__argv_common(c, a, &n, bufs, &nb);
+    if (!ccl__overridden(p, "zk.session.timeout=3s")) { /* short: sessions expire in seconds */
+        a[n++] = "--set";
+        a[n++] = "zk.session.timeout=3s";
+    }
     const char *dir = c->dirs[p->kind == CCL_SIDECAR ? CCL_CONTROLLERS + p->index - 1
                                                      : p->index - 1];
     if (p->kind == CCL_SIDECAR) {

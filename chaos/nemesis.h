@@ -28,7 +28,7 @@ typedef struct nem_run {
     uint64_t rng;       /* the run's random state (seeded): targets, times */
     int64_t window_ms;  /* how long the load runs: faults fall inside it */
     unsigned injected;  /* faults that happened */
-    char kinds[256];    /* nem_random: the kinds of the faults that happened, comma-separated */
+    char kinds[256];    /* nem_random: the faults that happened, "kind:count,..." */
     unsigned crashes;   /* processes that exited by themselves, not by a knob */
     char why_not[256];  /* a scenario that could not inject its fault: why */
     char violated[512]; /* an invariant the schedule checked itself and found broken */

@@ -64,8 +64,8 @@ static int rowgen__split(const char *fmt, char sep, const char *part[4], size_t 
  * or new ("EPOCH|SECONDS|1", "SIMPLE_DATE_FORMAT|yyyy-MM-dd", "TIMESTAMP"). */
 static void rowgen__format(const char *fmt, rowgen_field *f)
 {
-    const char *part[4];
-    size_t len[4];
+    const char *part[4] = {0};
+    size_t len[4] = {0};
     if (!fmt) return;
     if (strchr(fmt, '|') || !strchr(fmt, ':')) {
         int n = rowgen__split(fmt, '|', part, len);
@@ -130,8 +130,9 @@ static uint64_t rowgen__draw(uint64_t seed, uint64_t id, uint32_t i, uint32_t k)
     return z ^ (z >> 31);
 }
 
-/* A pattern's letters y M d H m s S formatted from tm (ms: the milliseconds), into w as a
- * string; a quoted 'text' and every other character kept literally. */
+/* A Java date pattern formatted from tm (ms: the milliseconds), into w as a string: y M (MMM
+ * Nov, MMMM November) d H h a m s S, and Z X as UTC ("+0000", "Z"); a quoted 'text' and
+ * every other character kept literally. */
 static void rowgen__sdf(jsonw *w, const char *pat, const struct tm *tm, int ms)
 {
     char out[256];
@@ -146,37 +147,46 @@ static void rowgen__sdf(jsonw *w, const char *pat, const struct tm *tm, int ms)
         size_t run = 1;
         while (p[run] == p[0])
             run++;
+        static const char *const months[] = {"January", "February", "March",     "April",
+                                             "May",     "June",     "July",      "August",
+                                             "September", "October", "November", "December"};
         int v = -1, width = (int)run;
+        const char *text = NULL;
+        size_t tlen = 0;
         switch (*p) {
         case 'y':
             v = tm->tm_year + 1900;
             if (run == 2) v %= 100;
             break;
         case 'M':
-            v = tm->tm_mon + 1;
+            if (run >= 3) { /* Nov, November */
+                text = months[tm->tm_mon];
+                tlen = run == 3 ? 3 : strlen(text);
+            } else {
+                v = tm->tm_mon + 1;
+            }
             break;
-        case 'd':
-            v = tm->tm_mday;
+        case 'd': v = tm->tm_mday; break;
+        case 'H': v = tm->tm_hour; break;
+        case 'h': v = tm->tm_hour % 12 ? tm->tm_hour % 12 : 12; break;
+        case 'a':
+            text = tm->tm_hour < 12 ? "AM" : "PM";
+            tlen = 2;
             break;
-        case 'H':
-            v = tm->tm_hour;
-            break;
-        case 'm':
-            v = tm->tm_min;
-            break;
-        case 's':
-            v = tm->tm_sec;
-            break;
+        case 'm': v = tm->tm_min; break;
+        case 's': v = tm->tm_sec; break;
         case 'S':
             v = ms;
             width = 3;
             break;
-        default:
-            break;
+        case 'Z': text = "+0000", tlen = 5; break; /* UTC */
+        case 'X': text = "Z", tlen = 1; break;
+        default: break;
         }
-        if (v < 0) {
-            for (size_t k = 0; k < run && o + 1 < sizeof out; k++)
-                out[o++] = *p;
+        if (text) {
+            for (size_t k = 0; k < tlen && o + 1 < sizeof out; k++) out[o++] = text[k];
+        } else if (v < 0) {
+            for (size_t k = 0; k < run && o + 1 < sizeof out; k++) out[o++] = *p;
         } else {
             o += (size_t)snprintf(out + o, sizeof out - o, "%0*d", width > 9 ? 9 : width, v);
         }

@@ -17,7 +17,8 @@
  * MINUTES, HOURS, DAYS and a size) gives the row's time in that unit, TIMESTAMP
  * ("1:MILLISECONDS:TIMESTAMP", "TIMESTAMP") its epoch millis; SIMPLE_DATE_FORMAT
  * ("1:DAYS:SIMPLE_DATE_FORMAT:yyyyMMdd", "SIMPLE_DATE_FORMAT|yyyy-MM-dd HH:mm:ss") gives it
- * formatted in UTC with the letters y M d H m s (others kept literally); anything else gets the
+ * formatted in UTC with the letters y M (MMM, MMMM: month names) d H h a m s S Z X (others kept
+ * literally); anything else gets the
  * value of its type. The time advances with id, as a stream's does. Kafka key: id in decimal.
  * @locality: any thread; a rowgen is read-only after rowgen_new. */
 #ifndef SL_ROWGEN_H

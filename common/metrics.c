@@ -60,8 +60,9 @@ struct metrics_family {
     size_t nlabels;
     double *bounds;
     size_t nbounds;
-    metrics_child **children; /* in creation order: the exposition's order */
+    metrics_child **children; /* in creation order: the exposition's order; NULL: removed */
     size_t nchildren, cap;
+    size_t nremoved;          /* NULL entries in children, squeezed out when half are */
     size_t *slots;            /* hash index of children by label values: index + 1, 0 empty */
     size_t nslots;            /* a power of two, at least twice nchildren (or 0) */
 };
@@ -106,7 +107,7 @@ static void metrics__child_free(const metrics_family *f, metrics_child *ch)
 static void metrics__family_free(metrics_family *f)
 {
     for (size_t i = 0; i < f->nchildren; i++)
-        metrics__child_free(f, f->children[i]);
+        if (f->children[i]) metrics__child_free(f, f->children[i]);
     for (size_t i = 0; i < f->nlabels; i++)
         free(f->labels[i]);
     free(f->labels);
@@ -268,6 +269,7 @@ static void metrics__reindex(metrics_family *f, size_t want)
     f->slots = sl_xcalloc(n, sizeof *f->slots);
     f->nslots = n;
     for (size_t i = 0; i < f->nchildren; i++) {
+        if (!f->children[i]) continue;
         size_t at = (size_t)metrics__hash(f, (const char *const *)f->children[i]->values) & (n - 1);
         while (f->slots[at]) at = (at + 1) & (n - 1);
         f->slots[at] = i + 1;
@@ -281,7 +283,8 @@ static ssize_t metrics__find(const metrics_family *f, const char *const *values)
     if (!f->nslots) return -1;
     size_t at = (size_t)metrics__hash(f, values) & (f->nslots - 1);
     for (; f->slots[at]; at = (at + 1) & (f->nslots - 1))
-        if (metrics__same(f, f->children[f->slots[at] - 1], values))
+        if (f->children[f->slots[at] - 1] &&
+            metrics__same(f, f->children[f->slots[at] - 1], values))
             return (ssize_t)(f->slots[at] - 1);
     return -1;
 }
@@ -392,10 +395,18 @@ int metrics_child_remove(metrics_family *f, const char *const *values)
         return SL_ENOENT;
     }
     metrics_child *ch = f->children[at];
-    memmove(&f->children[at], &f->children[at + 1],
-            (f->nchildren - (size_t)at - 1) * sizeof *f->children);
-    f->nchildren--;
-    metrics__reindex(f, f->nchildren); /* the indices after it moved down */
+    /* O(1): the entry becomes a hole (its slot stays, skipped by find), and the holes are
+     * squeezed out once they are half the array, so removing every child of a family of
+     * 70,000 (a sidecar with 10,000 partitions stopping) is linear, not quadratic */
+    f->children[at] = NULL;
+    if (2 * ++f->nremoved > f->nchildren) {
+        size_t k = 0;
+        for (size_t i = 0; i < f->nchildren; i++)
+            if (f->children[i]) f->children[k++] = f->children[i];
+        f->nchildren = k;
+        f->nremoved = 0;
+        metrics__reindex(f, k);
+    }
     pthread_mutex_unlock(&r->mu);
     metrics__child_free(f, ch);
     return 0;
@@ -663,7 +674,7 @@ char *metrics_render(metrics_registry *r, size_t *len)
         metrics__puts(&b, metrics__type_name(f->type));
         metrics__puts(&b, "\n");
         for (size_t k = 0; k < f->nchildren; k++)
-            metrics__render_child(&b, f, f->children[k]);
+            if (f->children[k]) metrics__render_child(&b, f, f->children[k]);
     }
     pthread_mutex_unlock(&r->mu);
     if (len) *len = b.len;

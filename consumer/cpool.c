@@ -32,6 +32,7 @@
 
 #define CPOOL_BATCH 4096
 #define CPOOL_QUERY_TIMEOUT_MS 5000
+#define CPOOL_WARM_TIMEOUT_MS 1000 /* a worker's own metadata request: it consumes nothing meanwhile */
 
 typedef enum cpool__cmd_kind { CPOOL_CMD_ADD, CPOOL_CMD_REMOVE, CPOOL_CMD_CALL } cpool__cmd_kind;
 
@@ -315,7 +316,7 @@ static int cpool__do_add(cpool_worker *w, const char *topic, pcons *p)
     bool known = false;
     for (size_t i = 0; i < w->nparts && !known; i++) known = strcmp(w->parts[i].topic, topic) == 0;
     int count;
-    if (!known && kmeta_partition_count(w->rk, topic, CPOOL_QUERY_TIMEOUT_MS, &count) != 0)
+    if (!known && kmeta_partition_count(w->rk, topic, CPOOL_WARM_TIMEOUT_MS, &count) != 0)
         SL_WARN("consumer", "no metadata for topic=%s yet on worker=%d: its fetches start "
                             "after librdkafka's own refresh", topic, w->idx);
     cpool__part *pt = cpool__part_add(w, topic, p);

@@ -104,7 +104,7 @@ int kmeta_offsets(rd_kafka_t *rk, const char *topic, const int32_t *partitions, 
     }
     if (rc)
         SL_WARN("kafka", "offset query failed topic=%s partitions=%zu err=%s", topic, n,
-                rd_kafka_err2str(e));
+                e ? rd_kafka_err2str(e) : "some partitions were not answered");
     rd_kafka_topic_partition_list_destroy(l);
     return rc;
 }

@@ -67,8 +67,8 @@ typedef struct mseg__col {
     uint32_t card;
 } mseg__col;
 
-typedef struct mseg__alloc {
-    struct mseg__alloc *next;
+typedef struct mseg__alloc { /* list mode: one allocation's header */
+    struct mseg__alloc *next, *prev;
 } mseg__alloc;
 
 struct mseg {
@@ -94,7 +94,9 @@ static void *mseg__alloc_bytes(mseg *m, size_t n)
     void *p;
     if (!m->arena_ok) {
         mseg__alloc *a = sl_xmalloc(sizeof *a + n);
+        a->prev = NULL;
         a->next = m->allocs;
+        if (m->allocs) m->allocs->prev = a;
         m->allocs = a;
         p = a + 1;
     } else {
@@ -109,8 +111,15 @@ static void *mseg__alloc_bytes(mseg *m, size_t n)
 static void mseg__free_private(mseg *m, void *p, size_t n)
 {
     atomic_fetch_sub_explicit(&m->mem, n, memory_order_relaxed);
-    if (m->arena_ok) dallocx(p, MALLOCX_TCACHE_NONE);
-    /* else it stays on the list, freed with the segment */
+    if (m->arena_ok) {
+        dallocx(p, MALLOCX_TCACHE_NONE);
+        return;
+    }
+    mseg__alloc *a = (mseg__alloc *)p - 1; /* list mode: off the list, really freed */
+    if (a->prev) a->prev->next = a->next;
+    else m->allocs = a->next;
+    if (a->next) a->next->prev = a->prev;
+    free(a);
 }
 
 /* ---- chunked vectors -------------------------------------------------------------- */

@@ -23,6 +23,7 @@
 #include "src/cmds.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -39,6 +40,7 @@
 #define CHAOS_FLUSH_ROWS 2500
 #define CHAOS_MAX_JOBS 8
 #define CHAOS_LINE_MAX 4096 /* one result line: PIPE_BUF, so that a write is atomic */
+#define CHAOS_MAX_KINDS 64  /* fault kinds in the closing summary (scenarios, random faults) */
 
 static const char chaos_usage[] =
     "usage: sluice chaos list\n"
@@ -92,7 +94,7 @@ typedef struct chaos_result {
     double secs;
     char history[PATH_MAX];
     char why[640]; /* room for "audit: " and an error of the audit's size */
-    char kinds[256]; /* the kinds of the faults that happened, comma-separated */
+    char kinds[256]; /* the faults that happened, "kind:count,...", or "" */
 } chaos_result;
 
 static bool chaos_file(const char *path)
@@ -298,7 +300,7 @@ static void chaos_run_one(const chaos_cfg *cfg, ccl_zk *zk, const nem_scenario *
     res->violations = ar.nviolations + (r.violated[0] ? 1 : 0);
     res->unverified = ar.nunverified;
     res->injected = r.injected;
-    if (sc && r.injected) snprintf(res->kinds, sizeof res->kinds, "%s", sc->name);
+    if (sc && r.injected) snprintf(res->kinds, sizeof res->kinds, "%s:%u", sc->name, r.injected);
     else snprintf(res->kinds, sizeof res->kinds, "%s", r.kinds);
     res->crashes = r.crashes;
     hist_add(h, "audit", "", "%zu violations, %zu unverified, %" PRIu64 " rebuilt from Kafka",
@@ -478,8 +480,12 @@ static int chaos_run(int argc, char **argv)
             return 2;
         }
     }
-    signal(SIGINT, chaos_on_signal);
-    signal(SIGTERM, chaos_on_signal);
+    /* no SA_RESTART in the parent: a signal interrupts its read of the pipe, so that it can
+     * pass the stop on to the jobs (each finishes the run it is in) */
+    struct sigaction sa = {.sa_handler = chaos_on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     sl_log_set_level("error");
     size_t nsc;
@@ -494,7 +500,9 @@ static int chaos_run(int argc, char **argv)
     /* one child per job, each with its own ZooKeeper (a scenario may stop or pause it), taking
      * runs j, j + jobs, ...; each finished run comes back as one line on the pipe */
     int pfd[2];
-    if (pipe(pfd) != 0) {
+    /* close-on-exec: what a job starts (ZooKeeper outlives its script) must not hold the write
+     * end, or the parent would wait for EOF as long as that process lives */
+    if (pipe2(pfd, O_CLOEXEC) != 0) {
         fprintf(stderr, "sluice chaos: pipe: %s\n", strerror(errno));
         return 2;
     }
@@ -504,6 +512,8 @@ static int chaos_run(int argc, char **argv)
         pid_t pid = fork();
         if (pid == 0) {
             close(pfd[0]);
+            signal(SIGINT, chaos_on_signal); /* a job's own calls restart after a signal */
+            signal(SIGTERM, chaos_on_signal);
             _exit(chaos_job(&cfg, one, random, seed, total, j, jobs, pfd[1]));
         }
         if (pid < 0) {
@@ -518,20 +528,39 @@ static int chaos_run(int argc, char **argv)
     FILE *in = fdopen(pfd[0], "r");
     char line[CHAOS_LINE_MAX];
     /* faults by kind over every run, for the closing summary */
-    char kind_name[32][32];
-    long kind_count[32] = {0};
+    char kind_name[CHAOS_MAX_KINDS][64];
+    long kind_count[CHAOS_MAX_KINDS] = {0};
     int nkinds = 0;
     long violations = 0;
-    while (in && fgets(line, sizeof line, in)) {
+    bool forwarded = false;
+    for (;;) {
+        if (chaos_stop && !forwarded) { /* pass a SIGINT/SIGTERM on to the jobs, once */
+            for (int i = 0; i < nkids; i++) kill(kids[i], SIGTERM);
+            forwarded = true;
+        }
+        if (!in) break;
+        errno = 0;
+        if (!fgets(line, sizeof line, in)) {
+            if (errno == EINTR) {
+                clearerr(in);
+                continue;
+            }
+            break;
+        }
         char verdict[16], kinds[256];
         int off = 0;
         if (sscanf(line, "%15s %255s %n", verdict, kinds, &off) != 2) continue;
+        /* KINDS: kind:count,... ("-": none) */
         for (char *save = NULL, *kd = strtok_r(kinds, ",", &save); kd && strcmp(kd, "-") != 0;
              kd = strtok_r(NULL, ",", &save)) {
+            char *colon = strrchr(kd, ':');
+            long cnt = colon ? strtol(colon + 1, NULL, 10) : 1;
+            if (colon) *colon = '\0';
             int i = 0;
             while (i < nkinds && strcmp(kind_name[i], kd) != 0) i++;
-            if (i == nkinds && nkinds < 32) snprintf(kind_name[nkinds++], sizeof kind_name[0], "%s", kd);
-            if (i < nkinds) kind_count[i]++;
+            if (i == nkinds && nkinds < CHAOS_MAX_KINDS)
+                snprintf(kind_name[nkinds++], sizeof kind_name[0], "%s", kd);
+            if (i < nkinds) kind_count[i] += cnt;
         }
         size_t viol = 0;
         sscanf(line + off, "%*s %*s %*s %*s %zu", &viol);

@@ -48,6 +48,7 @@ static const char times[] =
     "\"granularity\":\"1:DAYS\"},"
     "{\"name\":\"sdf2\",\"dataType\":\"STRING\",\"format\":\"SIMPLE_DATE_FORMAT|yyyy-MM-dd'T'HH:mm:"
     "ss.SSS\",\"granularity\":\"1:MILLISECONDS\"},"
+    "{\"name\":\"sdf3\",\"dataType\":\"STRING\",\"format\":\"SIMPLE_DATE_FORMAT|dd MMM yyyy hh:mm a Z\",\"granularity\":\"1:MINUTES\"},"
     "{\"name\":\"tsf\",\"dataType\":\"TIMESTAMP\",\"format\":\"TIMESTAMP\",\"granularity\":\"1:"
     "MILLISECONDS\"}]}";
 
@@ -170,6 +171,7 @@ static void test_time_formats(void **state)
     assert_int_equal(json_integer_value(json_object_get(o, "hours")), INT64_C(472222));
     assert_string_equal(json_string_value(json_object_get(o, "sdf")), "20231114");
     assert_string_equal(json_string_value(json_object_get(o, "sdf2")), "2023-11-14T22:15:23.450");
+    assert_string_equal(json_string_value(json_object_get(o, "sdf3")), "14 Nov 2023 10:15 PM +0000");
     assert_int_equal(json_integer_value(json_object_get(o, "tsf")), INT64_C(1700000123450));
     json_decref(o);
     /* time moves forward with the id */
