@@ -60,21 +60,11 @@ static void probe__tmp_path(probe *pr, char *buf, size_t cap)
 
 /* ---- Kafka ----------------------------------------------------------------------------- */
 
-/* The table's consumer properties (stream.kafka.consumer.prop.*) but group.id. */
-static size_t probe__props(const tcfg *t, kmeta_prop *out, size_t cap)
-{
-    size_t n = 0;
-    for (uint32_t i = 0; i < t->nprops && n < cap; i++)
-        if (strcmp(t->props[i].key, "group.id") != 0)
-            out[n++] = (kmeta_prop){t->props[i].key, t->props[i].value};
-    return n;
-}
-
 static void probe__watermarks(probe *pr, audit_part *p)
 {
     if (!pr->meta && !pr->meta_err[0]) {
         kmeta_prop props[64];
-        size_t n = probe__props(pr->cfg, props, 64);
+        size_t n = kmeta_props_of(pr->cfg, props, 64);
         pr->meta = kmeta_open(pr->brokers, props, n, pr->meta_err, sizeof pr->meta_err);
         if (!pr->meta && !pr->meta_err[0]) snprintf(pr->meta_err, sizeof pr->meta_err, "?");
     }
@@ -97,7 +87,7 @@ static rd_kafka_t *probe__consumer(probe *pr, int32_t partition, int64_t from, c
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char e[256];
     kmeta_prop props[64];
-    size_t n = probe__props(pr->cfg, props, 64);
+    size_t n = kmeta_props_of(pr->cfg, props, 64);
     const struct {
         const char *k, *v;
     } base[] = {{"bootstrap.servers", pr->brokers}, {"group.id", "sluice-audit"},

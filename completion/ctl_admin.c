@@ -464,6 +464,53 @@ void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx)
     ctl__reply_later(c, req, resp, ctl__tables_list, NULL, NULL);
 }
 
+/* Worker: the table's stored config and schema, as POST /tables takes them. */
+static void ctl__table_record(ctl *c, void *arg, httpd_resp *resp)
+{
+    const ctl_call *k = arg;
+    char *config = NULL, *schema = NULL;
+    size_t clen = 0, slen = 0;
+    zk *z = ctl__zk(c);
+    int rc = cstore_table_read(c->cs, z, k->table, &config, &clen, &schema, &slen);
+    ctl__zk_done(c);
+    if (rc) {
+        ctl__json_error(resp, rc == SL_ENOENT ? 404 : 503,
+                        rc == SL_ENOENT ? "no such table" : sluice_strerror(rc));
+        return;
+    }
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "tableConfig");
+    jsonw_raw(&w, config, clen);
+    jsonw_key(&w, "schema");
+    jsonw_raw(&w, schema, slen);
+    jsonw_obj_end(&w);
+    jsonw_text(&w, "\n", 1);
+    free(config);
+    free(schema);
+    httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+/* A GET of /tables/<t>...: the table name checked, then answered by a worker with fn. */
+static void ctl__table_read(httpd_req *req, httpd_resp *resp, ctl *c,
+                            void (*fn)(ctl *c, void *arg, httpd_resp *resp))
+{
+    if (ctl__reply_ready(req, resp)) return;
+    if (ctl__not_running(c, resp)) return;
+    if (!segname_valid_table(httpd_req_param(req, "table"))) {
+        ctl__json_error(resp, 400, "invalid table name");
+        return;
+    }
+    ctl__reply_later(c, req, resp, fn, ctl__call_new(req, false), ctl__call_free);
+}
+
+/* GET /tables/<t> */
+void ctl__table_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl__table_read(req, resp, ctx, ctl__table_record);
+}
+
 typedef struct ctl_listed {
     segmeta m;       /* for a corrupt record: only segment, partition and sequence (its name) */
     char error[256]; /* non-empty: the record does not decode (repair rewrites it) */
@@ -597,14 +644,7 @@ static void ctl__segments_list(ctl *c, void *arg, httpd_resp *resp)
 
 void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx)
 {
-    ctl *c = ctx;
-    if (ctl__reply_ready(req, resp)) return;
-    if (ctl__not_running(c, resp)) return;
-    if (!segname_valid_table(httpd_req_param(req, "table"))) {
-        ctl__json_error(resp, 400, "invalid table name");
-        return;
-    }
-    ctl__reply_later(c, req, resp, ctl__segments_list, ctl__call_new(req, false), ctl__call_free);
+    ctl__table_read(req, resp, ctx, ctl__segments_list);
 }
 
 /* Worker: one segment's whole metadata record as JSON (operators, tests). */

@@ -270,6 +270,7 @@ int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp 
 void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__download(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__table_get(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx);

@@ -10,6 +10,7 @@
  * the control thread may start its next segment, which it does on the worker through
  * cpool_call. `mu` guards the tables, the partition list and the job queue, never I/O. */
 #include "completion/replica.h"
+#include "consumer/flush.h"
 #include "completion/rclient.h"
 #include "common/diskstate.h"
 #include "common/httpc.h"
@@ -573,7 +574,7 @@ static pcons_limits r_limits(const segmeta *m)
     pcons_limits lim = {.rows = m->flush_rows > 0 ? (uint64_t)m->flush_rows : 0,
                         .time_ms = m->flush_time_ms > 0 ? (uint64_t)m->flush_time_ms : 0,
                         .end_offset = -1};
-    if (!lim.rows && !lim.time_ms) lim.rows = 5000000; /* Pinot's default */
+    if (!lim.rows && !lim.time_ms) lim.rows = FLUSH_DEFAULT_ROWS;
     return lim;
 }
 

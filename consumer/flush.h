@@ -16,6 +16,8 @@
 #define FLUSH_INITIAL_ROWS 100000u /* before anything was learned (Pinot's default) */
 #define FLUSH_MIN_ROWS 1000u
 #define FLUSH_MAX_ROWS 50000000u
+/* Rows of a segment when the table sets no threshold at all (Pinot's default). */
+#define FLUSH_DEFAULT_ROWS 5000000u
 
 typedef struct flush_tuner {
     uint64_t target_bytes;  /* desired built segment size */

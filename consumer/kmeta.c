@@ -4,6 +4,7 @@
 #include "common/sl_err.h"
 
 #include <stdio.h>
+#include <string.h>
 
 rd_kafka_t *kmeta_open(const char *brokers, const kmeta_prop *props, size_t nprops, char *err,
                        size_t errlen)
@@ -107,4 +108,13 @@ int kmeta_offsets(rd_kafka_t *rk, const char *topic, const int32_t *partitions, 
                 e ? rd_kafka_err2str(e) : "some partitions were not answered");
     rd_kafka_topic_partition_list_destroy(l);
     return rc;
+}
+
+size_t kmeta_props_of(const tcfg *t, kmeta_prop *out, size_t cap)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < t->nprops && n < cap; i++)
+        if (strcmp(t->props[i].key, "group.id") != 0)
+            out[n++] = (kmeta_prop){t->props[i].key, t->props[i].value};
+    return n;
 }

@@ -7,12 +7,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/table_config.h"
+
 #include <librdkafka/rdkafka.h>
 
 typedef struct kmeta_prop {
     const char *key;
     const char *value;
 } kmeta_prop;
+
+/* The table's consumer properties (stream.kafka.consumer.prop.*) but group.id, borrowed from
+ * t, into out (at most cap); returns how many. For a handle that joins no group. */
+size_t kmeta_props_of(const tcfg *t, kmeta_prop *out, size_t cap);
 
 /* A short-lived consumer handle for metadata queries against brokers, with extra
  * librdkafka properties (SASL, SSL, ...). NULL with the reason in err. Free with

@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #define SA_RETRY_MS 5000 /* wait between attempts to build a segment whose rows failed */
-#define SA_DEFAULT_ROWS 5000000u /* Pinot's default flush rows when no threshold is set */
 #define SA_DEFAULT_TIME_MS (6u * 3600u * 1000u)
 
 /* The policy's state of one partition (the engine part's area). */
@@ -200,7 +199,7 @@ static pcons_limits sa_limits(const sa_part *sp)
     pcons_limits lim = {.rows = t->flush_rows, .time_ms = t->flush_time_ms, .end_offset = -1};
     if (t->flush_size_bytes) lim.rows = flush_next_rows(&sp->tuner);
     if (!lim.rows && !lim.time_ms) {
-        lim.rows = SA_DEFAULT_ROWS;
+        lim.rows = FLUSH_DEFAULT_ROWS;
         lim.time_ms = SA_DEFAULT_TIME_MS;
     }
     return lim;

@@ -9,6 +9,7 @@ int cmd_loadgen_main(int argc, char **argv);
 int cmd_sidecar_main(int argc, char **argv);
 int cmd_controller_main(int argc, char **argv);
 int cmd_table_main(int argc, char **argv);
+int cmd_replay_main(int argc, char **argv);
 int cmd_audit_main(int argc, char **argv);
 int cmd_chaos_main(int argc, char **argv);
 int cmd_zk_main(int argc, char **argv);

@@ -18,6 +18,7 @@ static const sluice_cmd cmds[] = {
     {"loadgen", cmd_loadgen_main, "produce deterministic synthetic events to Kafka"},
     {"table", cmd_table_main, "create tables and list their segments (talks to a controller)"},
     {"zk", cmd_zk_main, "print the cluster's ZooKeeper state as JSON"},
+    {"replay", cmd_replay_main, "rebuild segments from a Kafka offset range; verify committed ones"},
     {"audit", cmd_audit_main, "check the invariants (chain, exactly once, replicas, ...) of a cluster"},
     {"chaos", cmd_chaos_main, "run a local cluster under faults and audit it (list, run)"},
 };
