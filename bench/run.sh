@@ -35,5 +35,7 @@ run "controller: completions per second and RPC round trip (32 partitions x 3 re
   bench/completion.sh "$B" 32 5 200
 run "replicas: completion overhead, three replicas vs standalone rows/s" \
   bench/replicas.sh "$B" 30000 1500
+run "replay: rows per CPU-second against the standalone sidecar on the same range" \
+  bench/replay.sh "$B" 50000 10000 16
 
 exit $failed
