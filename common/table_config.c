@@ -50,19 +50,29 @@ typedef struct pctx {
     const char *src;
     char *err;
     size_t errlen;
+    int nerr; /* errors recorded so far: each one is a line of err */
 } pctx;
 
-/* "SOURCE: KEY: REASON" into the context's buffer; returns SL_EINVAL (-1) so that callers
- * can `return fail(...)`. */
+/* Append "SOURCE: KEY: REASON" as a line of the context's buffer, so that one run reports every
+ * key and value it refuses; returns SL_EINVAL (-1) so that callers can `return fail(...)`. */
 static int fail(pctx *c, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail(pctx *c, const char *key, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = sl_vfail_at(c->err, c->errlen, SL_EINVAL, c->src, key, fmt, ap);
+    if (!c->err || !c->errlen) {
+        va_end(ap);
+        return SL_EINVAL;
+    }
+    size_t used = c->nerr ? strlen(c->err) : 0;
+    if (used + 2 < c->errlen) {
+        if (c->nerr) c->err[used++] = '\n';
+        sl_vfail_at(c->err + used, c->errlen - used, SL_EINVAL, c->src, key, fmt, ap);
+    }
+    c->nerr++;
     va_end(ap);
-    return rc;
+    return SL_EINVAL;
 }
 
 static bool key_in(const char *key, const char *const *list)
@@ -87,19 +97,20 @@ static bool configures_nothing(const json_t *v)
     return true;
 }
 
-/* Rejects any key of obj outside `known` (unless it configures nothing). */
+/* Rejects every key of obj outside `known` (unless it configures nothing). */
 static int check_keys(pctx *c, const json_t *obj, const char *path, const char *const *known)
 {
     const char *k;
     json_t *v;
+    int rc = 0;
     json_object_foreach((json_t *)obj, k, v)
     {
         if (key_in(k, known) || configures_nothing(v)) continue;
         char key[256];
         snprintf(key, sizeof key, "%s%s%s", path, *path ? "." : "", k);
-        return fail(c, key, "unsupported key");
+        rc = fail(c, key, "unsupported key");
     }
-    return 0;
+    return rc;
 }
 
 /* ---- durations and sizes ---- */
@@ -221,7 +232,9 @@ static int parse_replication(pctx *c, const json_t *v, const char *key, uint32_t
 static int parse_segments_config(pctx *c, const json_t *sc, const schema *s, tcfg *t)
 {
     static const char *const known[] = {"replication", "replicasPerPartition", "timeColumnName",
-                                        "schemaName", NULL};
+                                        "schemaName",
+                                        /* refused with their own reason, below */
+                                        "retentionTimeUnit", "retentionTimeValue", NULL};
     if (!json_is_object(sc)) return fail(c, "segmentsConfig", "expected an object");
     const char *k;
     json_t *v;
@@ -230,29 +243,31 @@ static int parse_segments_config(pctx *c, const json_t *sc, const schema *s, tcf
         if (strncmp(k, "retentionTime", 13) == 0 && !json_is_null(v)) {
             char key[128];
             snprintf(key, sizeof key, "segmentsConfig.%s", k);
-            return fail(c, key, "unsupported key (Sluice does not apply retention)");
+            fail(c, key, "unsupported key (Sluice does not apply retention)");
         }
     }
-    if (check_keys(c, sc, "segmentsConfig", known)) return -1;
+    int before = c->nerr;
+    check_keys(c, sc, "segmentsConfig", known);
     uint32_t rep = 0, rpp = 0;
     const json_t *x = json_object_get(sc, "replication");
-    if (x && parse_replication(c, x, "segmentsConfig.replication", &rep)) return -1;
+    if (x) parse_replication(c, x, "segmentsConfig.replication", &rep);
     x = json_object_get(sc, "replicasPerPartition");
-    if (x && parse_replication(c, x, "segmentsConfig.replicasPerPartition", &rpp)) return -1;
+    if (x) parse_replication(c, x, "segmentsConfig.replicasPerPartition", &rpp);
     if (rep && rpp && rep != rpp)
-        return fail(c, "segmentsConfig.replicasPerPartition",
-                    "%u disagrees with segmentsConfig.replication %u", rpp, rep);
+        fail(c, "segmentsConfig.replicasPerPartition",
+             "%u disagrees with segmentsConfig.replication %u", rpp, rep);
     t->replication = rep ? rep : rpp ? rpp : 1;
 
     x = json_object_get(sc, "schemaName");
-    if (x) {
-        if (!json_is_string(x)) return fail(c, "segmentsConfig.schemaName", "expected a string");
-        if (strcmp(json_string_value(x), s->name) != 0)
-            return fail(c, "segmentsConfig.schemaName",
-                        "\"%s\" does not match the schema's name "
-                        "\"%s\"",
-                        json_string_value(x), s->name);
+    if (x && !json_is_string(x)) {
+        fail(c, "segmentsConfig.schemaName", "expected a string");
+    } else if (x && strcmp(json_string_value(x), s->name) != 0) {
+        fail(c, "segmentsConfig.schemaName",
+             "\"%s\" does not match the schema's name "
+             "\"%s\"",
+             json_string_value(x), s->name);
     }
+    if (c->nerr > before) return -1;
     x = json_object_get(sc, "timeColumnName");
     if (x && !json_is_null(x)) {
         if (!json_is_string(x))
@@ -307,50 +322,74 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
         if (strncmp(k, PROP_PREFIX, strlen(PROP_PREFIX)) == 0) nprops++;
     }
     t->props = sl_xcalloc(nprops, sizeof *t->props);
+    int before = c->nerr;
     json_object_foreach((json_t *)m, k, v)
     {
         snprintf(key, sizeof key, "%s.%s", path, k);
-        if (!scalar_text(v, val, sizeof val))
-            return fail(c, key, "expected a string (of at most %zu bytes)", sizeof val - 1);
+        if (!scalar_text(v, val, sizeof val)) {
+            fail(c, key, "expected a string (of at most %zu bytes)", sizeof val - 1);
+            continue;
+        }
         if (strcmp(k, "streamType") == 0) {
-            if (strcmp(val, "kafka") != 0)
-                return fail(c, key, "unsupported stream type \"%s\" (only kafka)", val);
+            if (strcmp(val, "kafka") != 0) {
+                fail(c, key, "unsupported stream type \"%s\" (only kafka)", val);
+                continue;
+            }
         } else if (strcmp(k, "stream.kafka.topic.name") == 0) {
-            if (!*val) return fail(c, key, "empty topic name");
+            if (!*val) {
+                fail(c, key, "empty topic name");
+                continue;
+            }
             t->topic = sl_xstrdup(val);
         } else if (strcmp(k, "stream.kafka.broker.list") == 0) {
-            if (!*val) return fail(c, key, "empty broker list");
+            if (!*val) {
+                fail(c, key, "empty broker list");
+                continue;
+            }
             t->broker_list = sl_xstrdup(val);
         } else if (strcmp(k, "stream.kafka.consumer.type") == 0) {
             if (strcasecmp(val, "lowlevel") == 0 || strcasecmp(val, "simple") == 0)
                 t->consumer_type = TCFG_CONSUMER_LOWLEVEL;
             else if (strcasecmp(val, "highlevel") == 0)
                 t->consumer_type = TCFG_CONSUMER_HIGHLEVEL;
-            else
-                return fail(c, key, "\"%s\": expected lowlevel or highlevel", val);
+            else {
+                fail(c, key, "\"%s\": expected lowlevel or highlevel", val);
+                continue;
+            }
         } else if (strcmp(k, "stream.kafka.consumer.factory.class.name") == 0) {
-            if (!key_in(val, consumer_factories))
-                return fail(c, key,
-                            "unsupported consumer factory \"%s\" (Sluice consumes Kafka "
-                            "itself; use a Pinot Kafka consumer factory name)",
-                            val);
+            if (!key_in(val, consumer_factories)) {
+                fail(c, key,
+                     "unsupported consumer factory \"%s\" (Sluice consumes Kafka "
+                     "itself; use a Pinot Kafka consumer factory name)",
+                     val);
+                continue;
+            }
         } else if (strcmp(k, "stream.kafka.decoder.class.name") == 0) {
-            if (!key_in(val, json_decoders))
-                return fail(c, key, "\"%s\": only JSON decoders are supported", val);
+            if (!key_in(val, json_decoders)) {
+                fail(c, key, "\"%s\": only JSON decoders are supported", val);
+                continue;
+            }
             t->decoder_class = sl_xstrdup(val);
         } else if (strcmp(k, PROP_PREFIX "auto.offset.reset") == 0) {
             if (strcasecmp(val, "smallest") == 0 || strcasecmp(val, "earliest") == 0)
                 t->offset_reset = TCFG_RESET_SMALLEST;
             else if (strcasecmp(val, "largest") == 0 || strcasecmp(val, "latest") == 0)
                 t->offset_reset = TCFG_RESET_LARGEST;
-            else
-                return fail(c, key, "\"%s\": expected smallest or largest", val);
+            else {
+                fail(c, key, "\"%s\": expected smallest or largest", val);
+                continue;
+            }
         } else if (strncmp(k, PROP_PREFIX, strlen(PROP_PREFIX)) == 0) {
-            if (!k[strlen(PROP_PREFIX)]) return fail(c, key, "empty property name");
+            if (!k[strlen(PROP_PREFIX)]) {
+                fail(c, key, "empty property name");
+                continue;
+            }
             /* one place names the brokers, so every error can name the ones really tried */
             if (strcmp(k + strlen(PROP_PREFIX), "bootstrap.servers") == 0 ||
-                strcmp(k + strlen(PROP_PREFIX), "metadata.broker.list") == 0)
-                return fail(c, key, "the brokers are set by stream.kafka.broker.list only");
+                strcmp(k + strlen(PROP_PREFIX), "metadata.broker.list") == 0) {
+                fail(c, key, "the brokers are set by stream.kafka.broker.list only");
+                continue;
+            }
             t->props[t->nprops].key = sl_xstrdup(k + strlen(PROP_PREFIX));
             t->props[t->nprops++].value = sl_xstrdup(val);
         } else if (strcmp(k, "realtime.segment.flush.threshold.rows") == 0 ||
@@ -358,27 +397,38 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
             bool old = k[strlen(k) - 1] == 'e';
             const char *p = val;
             uint64_t rows;
-            if (!read_uint(&p, &rows) || *p || rows > TCFG_MAX_FLUSH_ROWS)
-                return fail(
-                    c, key, "\"%s\": expected a row count in [0, %llu]%s", val, TCFG_MAX_FLUSH_ROWS,
-                    old ? " (for bytes use realtime.segment.flush.threshold.segment.size)" : "");
-            if (old ? have_rows : have_old_rows)
-                return fail(c, key, "conflicts with realtime.segment.flush.threshold.%s",
-                            old ? "rows" : "size");
+            if (!read_uint(&p, &rows) || *p || rows > TCFG_MAX_FLUSH_ROWS) {
+                fail(c, key, "\"%s\": expected a row count in [0, %llu]%s", val,
+                     TCFG_MAX_FLUSH_ROWS,
+                     old ? " (for bytes use realtime.segment.flush.threshold.segment.size)" : "");
+                continue;
+            }
+            if (old ? have_rows : have_old_rows) {
+                fail(c, key, "conflicts with realtime.segment.flush.threshold.%s",
+                     old ? "rows" : "size");
+                continue;
+            }
             *(old ? &have_old_rows : &have_rows) = true;
             t->flush_rows = rows;
         } else if (strcmp(k, "realtime.segment.flush.threshold.time") == 0) {
-            if (tcfg_parse_duration(val, &t->flush_time_ms) || t->flush_time_ms == 0)
-                return fail(c, key, "\"%s\": expected a positive duration such as 6h, 90s, 1h30m",
-                            val);
+            if (tcfg_parse_duration(val, &t->flush_time_ms) || t->flush_time_ms == 0) {
+                fail(c, key, "\"%s\": expected a positive duration such as 6h, 90s, 1h30m", val);
+                continue;
+            }
         } else if (strcmp(k, "realtime.segment.flush.threshold.segment.size") == 0) {
-            if (tcfg_parse_size(val, &t->flush_size_bytes) || t->flush_size_bytes == 0)
-                return fail(c, key, "\"%s\": expected a positive size such as 200M, 1G", val);
+            if (tcfg_parse_size(val, &t->flush_size_bytes) || t->flush_size_bytes == 0) {
+                fail(c, key, "\"%s\": expected a positive size such as 200M, 1G", val);
+                continue;
+            }
             have_size = true;
         } else {
-            return fail(c, key, "unsupported key");
+            {
+                fail(c, key, "unsupported key");
+                continue;
+            }
         }
     }
+    if (c->nerr > before) return -1;
     if (have_size && t->flush_rows > 0) {
         snprintf(key, sizeof key, "%s.realtime.segment.flush.threshold.segment.size", path);
         return fail(c, key,
@@ -448,7 +498,7 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
     static const char *const index_keys[] = {"noDictionaryColumns", "streamConfigs", NULL};
     static const char *const ingest_keys[] = {"streamIngestionConfig", NULL};
     static const char *const sic_keys[] = {"streamConfigMaps", NULL};
-    pctx c = {source, err, errlen};
+    pctx c = {source, err, errlen, 0};
     json_t *root = NULL;
     tcfg *t = NULL;
     json_error_t jerr;
@@ -474,7 +524,7 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
         fail(&c, "table config", "no schema to validate against");
         goto fail;
     }
-    if (check_keys(&c, root, "", top)) goto fail;
+    check_keys(&c, root, "", top); /* reported with whatever else is wrong */
     t = sl_xcalloc(1, sizeof *t);
     t->nfields = s->nfields;
     t->no_dictionary = sl_xcalloc(s->nfields, sizeof *t->no_dictionary);
@@ -482,7 +532,7 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
     if (parse_table_name(&c, root, t)) goto fail;
 
     const json_t *sc = json_object_get(root, "segmentsConfig");
-    if (sc && parse_segments_config(&c, sc, s, t)) goto fail;
+    if (sc) parse_segments_config(&c, sc, s, t);
 
     const json_t *old_map = NULL, *new_map = NULL;
     const json_t *tic = json_object_get(root, "tableIndexConfig");
@@ -491,8 +541,8 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
             fail(&c, "tableIndexConfig", "expected an object");
             goto fail;
         }
-        if (check_keys(&c, tic, "tableIndexConfig", index_keys)) goto fail;
-        if (parse_no_dictionary(&c, json_object_get(tic, "noDictionaryColumns"), s, t)) goto fail;
+        check_keys(&c, tic, "tableIndexConfig", index_keys);
+        parse_no_dictionary(&c, json_object_get(tic, "noDictionaryColumns"), s, t);
         old_map = json_object_get(tic, "streamConfigs");
     }
     const json_t *ing = json_object_get(root, "ingestionConfig");
@@ -501,7 +551,7 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
             fail(&c, "ingestionConfig", "expected an object");
             goto fail;
         }
-        if (check_keys(&c, ing, "ingestionConfig", ingest_keys)) goto fail;
+        check_keys(&c, ing, "ingestionConfig", ingest_keys);
         const json_t *sic = json_object_get(ing, "streamIngestionConfig");
         if (sic && !json_is_null(sic)) {
             const char *p = "ingestionConfig.streamIngestionConfig";
@@ -509,7 +559,7 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
                 fail(&c, p, "expected an object");
                 goto fail;
             }
-            if (check_keys(&c, sic, p, sic_keys)) goto fail;
+            check_keys(&c, sic, p, sic_keys);
             const json_t *maps = json_object_get(sic, "streamConfigMaps");
             if (maps && !json_is_null(maps)) {
                 p = "ingestionConfig.streamIngestionConfig.streamConfigMaps";
@@ -541,8 +591,9 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
                  "missing: a REALTIME table needs a stream config");
             goto fail;
         }
-        if (parse_stream_map(&c, map, map_path, t)) goto fail;
+        parse_stream_map(&c, map, map_path, t);
     }
+    if (c.nerr) goto fail;
     json_decref(root);
     return t;
 fail:
@@ -553,7 +604,7 @@ fail:
 
 tcfg *tcfg_load(const char *path, const schema *s, char *err, size_t errlen)
 {
-    pctx c = {NULL, err, errlen};
+    pctx c = {NULL, err, errlen, 0};
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         fail(&c, path, "%s", strerror(errno));

@@ -305,7 +305,7 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
     json_t *root = json_loadb(k->body, k->blen, 0, &je);
     json_t *tj = root ? json_object_get(root, "tableConfig") : NULL;
     json_t *sj = root ? json_object_get(root, "schema") : NULL;
-    char err[1024], *tstr = NULL, *sstr = NULL;
+    char err[4096], *tstr = NULL, *sstr = NULL;
     schema *s = NULL;
     tcfg *t = NULL;
     rd_kafka_t *rk = NULL;

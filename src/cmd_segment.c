@@ -100,7 +100,7 @@ static int cmd_build(int argc, char **argv)
     }
 
     int rc = 1;
-    char err[512];
+    char err[4096]; /* every refused key of a config, a line each */
     schema *s = NULL;
     tcfg *t = NULL;
     rowdec *dec = NULL;

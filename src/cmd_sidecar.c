@@ -360,7 +360,7 @@ int cmd_sidecar_main(int argc, char **argv)
 
     sidecar sc;
     memset(&sc, 0, sizeof sc);
-    char err[1024];
+    char err[4096]; /* every refused key of a config, a line each */
     int rc = 1;
     int32_t *parts = NULL;
     size_t nparts = 0;

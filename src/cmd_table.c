@@ -236,7 +236,7 @@ static int cmd_add(int argc, char **argv)
     }
 
     int rc = 1;
-    char err[1024];
+    char err[4096]; /* every refused key of a config, a line each */
     schema *s = NULL;
     tcfg *t = NULL;
     char *ttext = NULL, *stext = NULL, *body = NULL;

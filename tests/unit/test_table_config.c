@@ -503,6 +503,51 @@ static void test_sizes(void **state)
     assert_int_equal(tcfg_parse_size(NULL, &(uint64_t){0}), SL_EINVAL);
 }
 
+/* Every refused key and value of a config is reported in one run, a line each, whichever
+ * section it is in; a config with one mistake still gets exactly one line. */
+static void test_every_error_in_one_run(void **state)
+{
+    (void)state;
+    const char *json =
+        "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"routing\":{\"x\":1},"
+        "\"quota\":{\"storage\":\"1G\"},"
+        "\"segmentsConfig\":{\"retentionTimeUnit\":\"DAYS\",\"replication\":\"0\","
+        "\"schemaName\":\"other\",\"segmentPushType\":\"APPEND\"},"
+        "\"tableIndexConfig\":{\"loadMode\":\"MMAP\",\"noDictionaryColumns\":[\"nope\"]},"
+        "\"ingestionConfig\":{\"streamIngestionConfig\":{\"streamConfigMaps\":[{"
+        "\"streamType\":\"kinesis\",\"stream.kafka.topic.name\":\"ev\","
+        "\"stream.kafka.broker.list\":\"h:9092\",\"stream.kafka.consumer.type\":\"odd\","
+        "\"stream.kafka.hlc.zk.connect.string\":\"z\"}]}}}";
+    char err[4096] = "";
+    tcfg *t = tcfg_parse(json, strlen(json), "table.json", S, err, sizeof err);
+    assert_null(t);
+    static const char *const want[] = {
+        "table.json: routing: unsupported key",
+        "table.json: quota: unsupported key",
+        "table.json: segmentsConfig.retentionTimeUnit: unsupported key (Sluice does not apply",
+        "table.json: segmentsConfig.segmentPushType: unsupported key",
+        "table.json: segmentsConfig.replication:",
+        "table.json: segmentsConfig.schemaName: \"other\" does not match",
+        "table.json: tableIndexConfig.loadMode: unsupported key",
+        "table.json: tableIndexConfig.noDictionaryColumns[0]: \"nope\" is not a column",
+        "streamConfigMaps[0].streamType: unsupported stream type \"kinesis\"",
+        "streamConfigMaps[0].stream.kafka.consumer.type: \"odd\": expected lowlevel",
+        "streamConfigMaps[0].stream.kafka.hlc.zk.connect.string: unsupported key",
+    };
+    int lines = 1;
+    for (const char *p = err; *p; p++)
+        lines += *p == '\n';
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(err, want[i])) fail_msg("missing \"%s\" in:\n%s", want[i], err);
+    if (lines != (int)(sizeof want / sizeof want[0])) fail_msg("%d lines:\n%s", lines, err);
+
+    char one[512] = "";
+    const char *single = NEWMAP(",\"stream.kafka.typo\":\"1\"");
+    assert_null(tcfg_parse(single, strlen(single), "table.json", S, one, sizeof one));
+    assert_null(strchr(one, '\n'));
+    assert_non_null(strstr(one, "stream.kafka.typo: unsupported key"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_replication_limit),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_every_error_in_one_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
