@@ -37,6 +37,11 @@ typedef struct tcfg {
     uint64_t flush_size_bytes; /* 0 = not set (enables autotune when set) */
     uint32_t nprops;
     tcfg_prop *props;      /* owned array */
+    /* Pinot keys accepted but not used by ingestion (query side, operations), as dotted paths
+     * in the order met ("tenants", "tableIndexConfig.loadMode", ...); owned. The stored config
+     * keeps them verbatim for the servers that use them. */
+    char **carried;
+    uint32_t ncarried;
 } tcfg;
 
 /* Parse a table config from JSON text, validated against schema s (which must outlive
@@ -55,6 +60,9 @@ int tcfg_parse_duration(const char *text, uint64_t *ms);
 /* Parse a size such as "200M", "1G", "512K", "1000" (bytes; K/M/G are powers of 1024).
  * Returns 0 and *bytes, or SL_EINVAL. */
 int tcfg_parse_size(const char *text, uint64_t *bytes);
+
+/* The carried keys as one line, "a, b, c" (empty when none), into buf. */
+void tcfg_carried_text(const tcfg *t, char *buf, size_t cap);
 
 void tcfg_free(tcfg *t);
 

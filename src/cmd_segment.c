@@ -123,6 +123,11 @@ static int cmd_build(int argc, char **argv)
             fprintf(stderr, "sluice segment build: %s\n", err);
             goto done;
         }
+        if (t->ncarried) {
+            tcfg_carried_text(t, err, sizeof err);
+            fprintf(stderr, "sluice segment build: %s: accepted, not used by ingestion: %s\n",
+                    table_path, err);
+        }
     }
     if (rejects_path && !(rej = fopen(rejects_path, "w"))) {
         perror(rejects_path);

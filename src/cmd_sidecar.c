@@ -379,6 +379,11 @@ int cmd_sidecar_main(int argc, char **argv)
         fprintf(stderr, "sluice sidecar: %s\n", err);
         goto done;
     }
+    if (table && table->ncarried) {
+        tcfg_carried_text(table, err, sizeof err);
+        SL_INFO("sidecar", "table config keys accepted, not used by ingestion file=%s keys=\"%s\"",
+                sc.conf.table_config, err);
+    }
     if (table && table->type != TCFG_REALTIME) {
         fprintf(stderr, "sluice sidecar: %s: tableType: a sidecar consumes REALTIME tables\n",
                 sc.conf.table_config);

@@ -253,6 +253,10 @@ static int cmd_add(int argc, char **argv)
         fprintf(stderr, "sluice table add: %s\n", err);
         goto done;
     }
+    if (t->ncarried) {
+        tcfg_carried_text(t, err, sizeof err);
+        fprintf(stderr, "sluice table add: %s: accepted, not used by ingestion: %s\n", tpath, err);
+    }
     if (!(ttext = read_json_object(tpath, &tlen)) || !(stext = read_json_object(spath, &slen)))
         goto done;
     static const char k1[] = "{\"tableConfig\":", k2[] = ",\"schema\":", k3[] = "}";

@@ -105,4 +105,22 @@ check "missing required options: exit 2" test $? -eq 2
 "$S" segment --help | grep -q "sluice segment build"
 check "segment --help prints usage" test $? -eq 0
 
+# Pinot's query-side and operations keys: accepted, listed once, and the same bytes
+python3 - "$D/alltypes_table.json" >pinot_table.json <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+t["tenants"] = {"broker": "DefaultTenant", "server": "DefaultTenant"}
+t["routing"] = {"segmentPrunerTypes": ["time"]}
+t.setdefault("segmentsConfig", {}).update(retentionTimeUnit="DAYS", retentionTimeValue="3",
+                                          segmentPushType="APPEND")
+t.setdefault("tableIndexConfig", {})["loadMode"] = "MMAP"
+json.dump(t, sys.stdout)
+PY
+"$S" segment build --schema "$D/alltypes_schema.json" --table-config pinot_table.json \
+  --input "$D/alltypes.jsonl" --out p.seg --name a 2>pbuild.err
+check "a table config with Pinot's query-side keys builds" test $? -eq 0
+check "... and names them once as accepted, not used by ingestion" grep -q \
+  "pinot_table.json: accepted, not used by ingestion: tenants, routing, segmentsConfig.retentionTimeUnit, segmentsConfig.retentionTimeValue, segmentsConfig.segmentPushType, tableIndexConfig.loadMode" pbuild.err
+check "... the same bytes as without them" cmp a.seg p.seg
+
 finish

@@ -241,19 +241,12 @@ static void test_rejections(void **state)
                  "consumer.prop.bootstrap.servers: the brokers are set by stream.kafka.broker.list");
     expect_error(NEWMAP(",\"stream.kafka.consumer.prop.metadata.broker.list\":\"h:1\""),
                  "the brokers are set by stream.kafka.broker.list only");
-    expect_error(OLDMAP(",\"tenants\":{\"broker\":\"b\"}"), "table.json: tenants: unsupported key");
-    expect_error(OLDMAP(",\"metadata\":{\"customConfigs\":{\"a\":\"b\"}}"),
-                 "metadata: unsupported");
-    expect_error(OLDMAP(",\"routing\":{\"x\":1}"), "routing: unsupported key");
-    expect_error(OLDMAP(",\"query\":{\"timeoutMs\":5}"), "query: unsupported key");
-    expect_error(OLDMAP(",\"upsertConfig\":{\"mode\":\"FULL\"}"), "upsertConfig: unsupported key");
-    expect_error(OLDMAP(",\"isDimTable\":true"), "isDimTable: unsupported key");
-    expect_error(OLDMAP(",\"segmentsConfig\":{\"retentionTimeUnit\":\"DAYS\"}"),
-                 "segmentsConfig.retentionTimeUnit: unsupported key (Sluice does not apply");
-    expect_error(OLDMAP(",\"segmentsConfig\":{\"retentionTimeValue\":\"5\"}"),
-                 "segmentsConfig.retentionTimeValue: unsupported key");
-    expect_error(OLDMAP(",\"segmentsConfig\":{\"timeType\":\"MILLISECONDS\"}"),
-                 "segmentsConfig.timeType: unsupported key");
+    expect_error(OLDMAP(",\"tenantz\":{\"broker\":\"b\"}"), "table.json: tenantz: unsupported key");
+    expect_error(OLDMAP(",\"upsertConfig\":{\"mode\":\"FULL\"}"),
+                 "upsertConfig: accepted only with \"mode\": \"NONE\"");
+    expect_error(OLDMAP(",\"dedupConfig\":{\"dedupEnabled\":true}"),
+                 "dedupConfig: accepted only with \"dedupEnabled\": false");
+    expect_error(OLDMAP(",\"isDimTable\":true"), "isDimTable: accepted only false");
     expect_error(OLDMAP(",\"segmentsConfig\":[]"), "segmentsConfig: expected an object");
     expect_error(OLDMAP(",\"segmentsConfig\":{\"replication\":\"0\"}"),
                  "segmentsConfig.replication: expected an integer in [1, 16]");
@@ -273,11 +266,11 @@ static void test_rejections(void **state)
                  "\"session\" is a dimension; the time column must be in dateTimeFieldSpecs");
     /* tableIndexConfig */
     expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
-                 "{\"loadMode\":\"MMAP\"}}",
-                 "tableIndexConfig.loadMode: unsupported key");
+                 "{\"loadMode\":\"MMAP\",\"sortedColumn\":[\"user\"]}}",
+                 "tableIndexConfig.sortedColumn: unsupported key");
     expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
-                 "{\"invertedIndexColumns\":[\"user\"]}}",
-                 "tableIndexConfig.invertedIndexColumns: unsupported key");
+                 "{\"nullHandlingEnabled\":true}}",
+                 "tableIndexConfig.nullHandlingEnabled: accepted only false");
     expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
                  "{\"noDictionaryColumns\":[\"user\",\"nope\"]}}",
                  "tableIndexConfig.noDictionaryColumns[1]: \"nope\" is not a column");
@@ -509,11 +502,11 @@ static void test_every_error_in_one_run(void **state)
 {
     (void)state;
     const char *json =
-        "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"routing\":{\"x\":1},"
-        "\"quota\":{\"storage\":\"1G\"},"
-        "\"segmentsConfig\":{\"retentionTimeUnit\":\"DAYS\",\"replication\":\"0\","
-        "\"schemaName\":\"other\",\"segmentPushType\":\"APPEND\"},"
-        "\"tableIndexConfig\":{\"loadMode\":\"MMAP\",\"noDictionaryColumns\":[\"nope\"]},"
+        "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"routingz\":{\"x\":1},"
+        "\"upsertConfig\":{\"mode\":\"PARTIAL\"},"
+        "\"segmentsConfig\":{\"retentionTimeUnitz\":\"DAYS\",\"replication\":\"0\","
+        "\"schemaName\":\"other\",\"segmentPushTypo\":\"APPEND\"},"
+        "\"tableIndexConfig\":{\"loadMod\":\"MMAP\",\"noDictionaryColumns\":[\"nope\"]},"
         "\"ingestionConfig\":{\"streamIngestionConfig\":{\"streamConfigMaps\":[{"
         "\"streamType\":\"kinesis\",\"stream.kafka.topic.name\":\"ev\","
         "\"stream.kafka.broker.list\":\"h:9092\",\"stream.kafka.consumer.type\":\"odd\","
@@ -522,13 +515,13 @@ static void test_every_error_in_one_run(void **state)
     tcfg *t = tcfg_parse(json, strlen(json), "table.json", S, err, sizeof err);
     assert_null(t);
     static const char *const want[] = {
-        "table.json: routing: unsupported key",
-        "table.json: quota: unsupported key",
-        "table.json: segmentsConfig.retentionTimeUnit: unsupported key (Sluice does not apply",
-        "table.json: segmentsConfig.segmentPushType: unsupported key",
+        "table.json: routingz: unsupported key",
+        "table.json: upsertConfig: accepted only with",
+        "table.json: segmentsConfig.retentionTimeUnitz: unsupported key",
+        "table.json: segmentsConfig.segmentPushTypo: unsupported key",
         "table.json: segmentsConfig.replication:",
         "table.json: segmentsConfig.schemaName: \"other\" does not match",
-        "table.json: tableIndexConfig.loadMode: unsupported key",
+        "table.json: tableIndexConfig.loadMod: unsupported key",
         "table.json: tableIndexConfig.noDictionaryColumns[0]: \"nope\" is not a column",
         "streamConfigMaps[0].streamType: unsupported stream type \"kinesis\"",
         "streamConfigMaps[0].stream.kafka.consumer.type: \"odd\": expected lowlevel",
@@ -548,6 +541,52 @@ static void test_every_error_in_one_run(void **state)
     assert_non_null(strstr(one, "stream.kafka.typo: unsupported key"));
 }
 
+/* Pinot's query-side and operations keys are accepted, listed as carried in the order met,
+ * and change nothing that is parsed; fieldConfigList RAW makes a no-dictionary column. */
+static void test_carried_keys(void **state)
+{
+    (void)state;
+    tcfg *t = parse_ok(OLDMAP(
+        ",\"tenants\":{\"broker\":\"DefaultTenant\",\"server\":\"DefaultTenant\"},"
+        "\"routing\":{\"instanceSelectorType\":\"strictReplicaGroup\"},"
+        "\"metadata\":{\"customConfigs\":{\"a\":\"b\"}},\"quota\":{\"storage\":\"1G\"},"
+        "\"upsertConfig\":{\"mode\":\"NONE\"},\"dedupConfig\":{\"dedupEnabled\":false},"
+        "\"isDimTable\":false,"
+        "\"segmentsConfig\":{\"retentionTimeUnit\":\"DAYS\",\"retentionTimeValue\":\"5\","
+        "\"segmentPushType\":\"APPEND\",\"replication\":\"2\"},"
+        "\"fieldConfigList\":[{\"name\":\"user\",\"encodingType\":\"RAW\","
+        "\"indexTypes\":[\"TEXT\"]},{\"name\":\"session\",\"encodingType\":\"DICTIONARY\","
+        "\"indexes\":{\"inverted\":{}}}]"));
+    char text[1024];
+    tcfg_carried_text(t, text, sizeof text);
+    static const char *const want[] = {"tenants", "routing", "metadata", "quota", "upsertConfig",
+                                       "dedupConfig", "isDimTable",
+                                       "segmentsConfig.retentionTimeUnit",
+                                       "segmentsConfig.retentionTimeValue",
+                                       "segmentsConfig.segmentPushType", "fieldConfigList"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(text, want[i])) fail_msg("\"%s\" not carried: %s", want[i], text);
+    assert_int_equal(t->ncarried, sizeof want / sizeof want[0]);
+    assert_int_equal(t->replication, 2);
+    assert_true(t->no_dictionary[schema_find(S, "user")]);
+    assert_false(t->no_dictionary[schema_find(S, "session")]);
+    tcfg_free(t);
+    t = parse_ok(NEWMAP(""));
+    tcfg_carried_text(t, text, sizeof text);
+    assert_string_equal(text, "");
+    tcfg_free(t);
+    expect_error(OLDMAP(",\"fieldConfigList\":[{\"name\":\"nope\"}]"),
+                 "fieldConfigList[0]: name: nope is not a column");
+    expect_error(OLDMAP(",\"fieldConfigList\":[{\"name\":\"user\",\"encodingType\":\"LZ4\"}]"),
+                 "encodingType: expected RAW or DICTIONARY");
+    expect_error(OLDMAP(",\"fieldConfigList\":[{\"name\":\"user\",\"transform\":\"x\"}]"),
+                 "fieldConfigList[0].transform: unsupported key");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
+                 "{\"noDictionaryColumns\":[\"user\"]},\"fieldConfigList\":[{\"name\":\"user\","
+                 "\"encodingType\":\"DICTIONARY\"}]}",
+                 "encodingType DICTIONARY for \"user\", which tableIndexConfig.noDictionaryColumns");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_every_error_in_one_run),
+        cmocka_unit_test(test_carried_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
