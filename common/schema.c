@@ -64,7 +64,7 @@ bool schema_type_is_var(schema_type t)
 int schema_find(const schema *s, const char *name)
 {
     for (uint32_t i = 0; i < s->nfields; i++)
-        if (strcmp(s->fields[i].name, name) == 0) return (int)i;
+        if (s->fields[i].name && strcmp(s->fields[i].name, name) == 0) return (int)i;
     return -1;
 }
 
@@ -529,77 +529,75 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
         sl_fail_at(err, errlen, SL_EINVAL, source, "schema", "top level must be a JSON object");
         goto fail;
     }
+    /* from here on every fault is reported, a line each, before giving up */
+    int nerr = 0;
     const char *k;
     json_t *v;
     json_object_foreach(root, k, v)
     {
-        if (strcmp(k, "primaryKeyColumns") == 0) {
-            sl_fail_at(err, errlen, SL_EINVAL, source, k,
-                       "unsupported key (primary keys and upsert are not "
-                       "supported)");
-            goto fail;
-        }
-        if (!key_in(k, top_keys)) {
-            sl_fail_at(err, errlen, SL_EINVAL, source, k, "unsupported key");
-            goto fail;
-        }
+        if (strcmp(k, "primaryKeyColumns") == 0)
+            sl_fail_append(err, errlen, &nerr, source, k,
+                           "unsupported key (primary keys and upsert are not supported)");
+        else if (!key_in(k, top_keys))
+            sl_fail_append(err, errlen, &nerr, source, k, "unsupported key");
     }
     const json_t *nh = json_object_get(root, "enableColumnBasedNullHandling");
-    if (nh && !json_is_false(nh)) {
-        sl_fail_at(err, errlen, SL_EINVAL, source, "enableColumnBasedNullHandling",
-                   "unsupported (only false is accepted)");
-        goto fail;
-    }
+    if (nh && !json_is_false(nh))
+        sl_fail_append(err, errlen, &nerr, source, "enableColumnBasedNullHandling",
+                       "unsupported (only false is accepted)");
     const json_t *name = json_object_get(root, "schemaName");
-    if (!name) {
-        sl_fail_at(err, errlen, SL_EINVAL, source, "schemaName", "missing required key");
-        goto fail;
-    }
-    if (!json_is_string(name) || json_string_length(name) == 0 ||
-        strlen(json_string_value(name)) != json_string_length(name)) {
-        sl_fail_at(err, errlen, SL_EINVAL, source, "schemaName", "expected a non-empty string");
-        goto fail;
-    }
+    if (!name)
+        sl_fail_append(err, errlen, &nerr, source, "schemaName", "missing required key");
+    else if (!json_is_string(name) || json_string_length(name) == 0 ||
+             strlen(json_string_value(name)) != json_string_length(name))
+        sl_fail_append(err, errlen, &nerr, source, "schemaName", "expected a non-empty string");
     size_t total = 0;
     for (int r = 0; r < SCHEMA_ROLE__COUNT; r++) {
         const json_t *arr = json_object_get(root, role_keys[r]);
-        if (arr && !json_is_null(arr) && !json_is_array(arr)) {
-            sl_fail_at(err, errlen, SL_EINVAL, source, role_keys[r], "expected an array");
-            goto fail;
-        }
+        if (arr && !json_is_null(arr) && !json_is_array(arr))
+            sl_fail_append(err, errlen, &nerr, source, role_keys[r], "expected an array");
         total += json_array_size(arr);
     }
-    if (total == 0) {
-        sl_fail_at(err, errlen, SL_EINVAL, source, "schema", "no fields");
+    if (total == 0 && !nerr) {
+        sl_fail_append(err, errlen, &nerr, source, "schema", "no fields");
         goto fail;
     }
     if (total > UINT32_MAX) {
-        sl_fail_at(err, errlen, SL_EINVAL, source, "schema", "too many fields");
+        sl_fail_append(err, errlen, &nerr, source, "schema", "too many fields");
         goto fail;
     }
     s = sl_xmalloc(sizeof *s);
-    s->name = sl_xmemdupz(json_string_value(name), json_string_length(name));
-    s->fields = sl_xmalloc(total * sizeof *s->fields);
-    memset(s->fields, 0, total * sizeof *s->fields);
+    s->name = json_is_string(name) ? sl_xmemdupz(json_string_value(name), json_string_length(name))
+                                   : sl_xmemdupz("", 0);
+    s->fields = sl_xmalloc((total ? total : 1) * sizeof *s->fields);
+    memset(s->fields, 0, (total ? total : 1) * sizeof *s->fields);
     s->nfields = 0;
     for (int r = 0; r < SCHEMA_ROLE__COUNT; r++) {
         const json_t *arr = json_object_get(root, role_keys[r]);
         for (size_t j = 0; j < json_array_size(arr); j++) {
-            char path[64];
+            char path[64], why[1024];
             snprintf(path, sizeof path, "%s[%zu]", role_keys[r], j);
             schema_field *f = &s->fields[s->nfields++];
-            if (!parse_field(json_array_get(arr, j), (schema_role)r, path, f, source, err, errlen))
-                goto fail;
+            if (!parse_field(json_array_get(arr, j), (schema_role)r, path, f, NULL, why,
+                             sizeof why)) {
+                /* why is "KEY: REASON" */
+                size_t kl = strcspn(why, ":");
+                char fkey[300];
+                snprintf(fkey, sizeof fkey, "%.*s", (int)kl, why);
+                sl_fail_append(err, errlen, &nerr, source, fkey, "%s",
+                               why[kl] ? why + kl + (why[kl + 1] == ' ' ? 2 : 1) : "");
+                continue;
+            }
             int dup =
                 schema_find(&(schema){.nfields = s->nfields - 1, .fields = s->fields}, f->name);
             if (dup >= 0) {
                 snprintf(path + strlen(path), sizeof path - strlen(path), ".name");
-                sl_fail_at(err, errlen, SL_EINVAL, source, path, "duplicate field name \"%s\"",
-                           f->name);
-                goto fail;
+                sl_fail_append(err, errlen, &nerr, source, path, "duplicate field name \"%s\"",
+                               f->name);
             }
         }
     }
+    if (nerr) goto fail;
     json_decref(root);
     return s;
 fail:

@@ -2,6 +2,7 @@
 #include "common/sl_err.h"
 
 #include <stdio.h>
+#include <string.h>
 
 const char *sluice_strerror(int err)
 {
@@ -63,6 +64,30 @@ int sl_fail_at(char *err, size_t errlen, int code, const char *source, const cha
     sl_vfail_at(err, errlen, code, source, key, fmt, ap);
     va_end(ap);
     return code;
+}
+
+int sl_vfail_append(char *err, size_t errlen, int *nerr, const char *source, const char *key,
+                    const char *fmt, va_list ap)
+{
+    if (err && errlen) {
+        size_t used = *nerr ? strlen(err) : 0;
+        if (used + 2 < errlen) {
+            if (*nerr) err[used++] = '\n';
+            sl_vfail_at(err + used, errlen - used, SL_EINVAL, source, key, fmt, ap);
+        }
+    }
+    (*nerr)++;
+    return SL_EINVAL;
+}
+
+int sl_fail_append(char *err, size_t errlen, int *nerr, const char *source, const char *key,
+                   const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sl_vfail_append(err, errlen, nerr, source, key, fmt, ap);
+    va_end(ap);
+    return SL_EINVAL;
 }
 
 sl_err_action sl_err_action_of(int err)

@@ -75,6 +75,13 @@ int sl_fail_at(char *err, size_t errlen, int code, const char *source, const cha
 int sl_vfail_at(char *err, size_t errlen, int code, const char *source, const char *key,
                 const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
+/* The same, appended as one more line of err, for a check that reports every fault of an input
+ * in one run: *nerr counts the faults so far (0 writes the first line). Returns SL_EINVAL. */
+int sl_fail_append(char *err, size_t errlen, int *nerr, const char *source, const char *key,
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+int sl_vfail_append(char *err, size_t errlen, int *nerr, const char *source, const char *key,
+                    const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+
 /* What a caller should do about err (the table above). */
 sl_err_action sl_err_action_of(int err);
 

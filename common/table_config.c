@@ -139,16 +139,7 @@ static int fail(pctx *c, const char *key, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (!c->err || !c->errlen) {
-        va_end(ap);
-        return SL_EINVAL;
-    }
-    size_t used = c->nerr ? strlen(c->err) : 0;
-    if (used + 2 < c->errlen) {
-        if (c->nerr) c->err[used++] = '\n';
-        sl_vfail_at(c->err + used, c->errlen - used, SL_EINVAL, c->src, key, fmt, ap);
-    }
-    c->nerr++;
+    sl_vfail_append(c->err, c->errlen, &c->nerr, c->src, key, fmt, ap);
     va_end(ap);
     return SL_EINVAL;
 }

@@ -535,6 +535,36 @@ static void test_load(void **state)
     }
 }
 
+/* Every fault of a schema is reported in one run, a line each, whichever field it is in. */
+static void test_every_error_in_one_run(void **state)
+{
+    (void)state;
+    const char *json =
+        "{\"schemaName\":\"s\",\"primaryKeyColumns\":[\"a\"],\"extra\":1,"
+        "\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":\"JSONB\"},"
+        "{\"name\":\"b\",\"dataType\":\"STRING\"},{\"name\":\"b\",\"dataType\":\"INT\"},"
+        "{\"name\":\"c\",\"dataType\":\"INT\",\"maxLen\":5}],"
+        "\"dateTimeFieldSpecs\":[{\"name\":\"t\",\"dataType\":\"LONG\",\"format\":\"x\","
+        "\"granularity\":\"1:DAYS\"}]}";
+    char err[4096] = "";
+    schema *sc = schema_parse(json, strlen(json), "s.json", err, sizeof err);
+    assert_null(sc);
+    static const char *const want[] = {
+        "s.json: primaryKeyColumns: unsupported key",
+        "s.json: extra: unsupported key",
+        "s.json: dimensionFieldSpecs[0].dataType:",
+        "s.json: dimensionFieldSpecs[2].name: duplicate field name \"b\"",
+        "s.json: dimensionFieldSpecs[3].maxLen: unsupported key",
+        "s.json: dateTimeFieldSpecs[0].format:",
+    };
+    int lines = 1;
+    for (const char *p = err; *p; p++)
+        lines += *p == '\n';
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(err, want[i])) fail_msg("missing \"%s\" in:\n%s", want[i], err);
+    if (lines != (int)(sizeof want / sizeof want[0])) fail_msg("%d lines:\n%s", lines, err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_canonical_text),
         cmocka_unit_test(test_load),
+        cmocka_unit_test(test_every_error_in_one_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
