@@ -125,7 +125,7 @@ audit__unverified(const audit__at *at, audit_inv inv, const char *segment, const
 
 static bool audit__done(const audit_seg *s)
 {
-    return !s->record_bad && s->m.status != SEGMETA_IN_PROGRESS;
+    return !s->record_bad && segmeta_committed(&s->m);
 }
 
 /* ---- the invariants ---------------------------------------------------------------- */
@@ -158,6 +158,11 @@ static void audit__chain(const audit__at *at)
                        m->start_offset > expect_start ? "a gap" : "an overlap",
                        m->start_offset > expect_start ? m->start_offset - expect_start
                                                       : expect_start - m->start_offset);
+        if (m->status == SEGMETA_COMMITTING) {
+            /* pauseless: the end offset is fixed and the successor starts there */
+            expect_start = m->end_offset;
+            continue;
+        }
         if (!audit__done(s)) {
             /* an abandoned IN_PROGRESS segment: its replacement starts where it started */
             if (expect_start < 0) expect_start = m->start_offset;
@@ -285,6 +290,18 @@ static void audit__live(const audit__at *at, int64_t now_ms, int64_t budget_ms)
         audit__bad(at, AUDIT_I5, s ? s->m.segment : NULL, NULL,
                    "no consuming segment: the partition cannot commit again");
         return;
+    }
+    /* pauseless: a segment whose end was fixed (its successor opened then) must commit
+     * within the commit budget */
+    for (size_t i = 0; i + 1 < p->nsegs; i++) {
+        const segmeta *c = &p->segs[i].m, *n = &p->segs[i + 1].m;
+        if (p->segs[i].record_bad || c->status != SEGMETA_COMMITTING) continue;
+        int64_t age = now_ms - n->creation_time_ms;
+        if (age > budget_ms)
+            audit__bad(at, AUDIT_I5, c->segment, NULL,
+                       "COMMITTING for %" PRId64 " s (end offset %" PRId64
+                       " fixed), past the commit budget: nobody commits it",
+                       age / 1000, c->end_offset);
     }
     const segmeta *m = &s->m;
     if (p->consuming_on == 0)

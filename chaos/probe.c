@@ -518,7 +518,7 @@ static int probe__table(probe *pr, const cstore *cs, zk *z, const char *table, a
             if (s->record_bad) continue;
             assign_seg *as = have_assign ? assign_find(&a, s->m.segment) : NULL;
             bool newest = si + 1 == p->nsegs;
-            if (s->m.status == SEGMETA_IN_PROGRESS) {
+            if (!segmeta_committed(&s->m)) { /* IN_PROGRESS, or COMMITTING: no CRC yet */
                 for (uint32_t i = 0; newest && as && i < as->inst.n; i++) {
                     if (as->state[i] != ASSIGN_CONSUMING) continue;
                     p->consuming_on++;

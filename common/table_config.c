@@ -446,6 +446,7 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
     bool have_rows = false, have_old_rows = false, have_size = false;
     if (!json_is_object(m)) return fail(c, path, "expected an object");
     t->offset_reset = TCFG_RESET_LARGEST;
+    t->pauseless = true;
     t->consumer_type = TCFG_CONSUMER_LOWLEVEL;
     size_t nprops = 0;
     json_object_foreach((json_t *)m, k, v)
@@ -544,6 +545,15 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
         } else if (strcmp(k, "realtime.segment.flush.threshold.time") == 0) {
             if (tcfg_parse_duration(val, &t->flush_time_ms) || t->flush_time_ms == 0) {
                 fail(c, key, "\"%s\": expected a positive duration such as 6h, 90s, 1h30m", val);
+                continue;
+            }
+        } else if (strcmp(k, "realtime.segment.pauseless.enabled") == 0) {
+            if (strcasecmp(val, "true") == 0)
+                t->pauseless = true;
+            else if (strcasecmp(val, "false") == 0)
+                t->pauseless = false;
+            else {
+                fail(c, key, "\"%s\": expected true or false", val);
                 continue;
             }
         } else if (strcmp(k, "realtime.segment.flush.threshold.segment.size") == 0) {

@@ -35,6 +35,7 @@ typedef struct tcfg {
     uint64_t flush_rows;   /* 0 = not set */
     uint64_t flush_time_ms; /* 0 = not set */
     uint64_t flush_size_bytes; /* 0 = not set (enables autotune when set) */
+    bool pauseless;        /* realtime.segment.pauseless.enabled (default true, DESIGN §9) */
     uint32_t nprops;
     tcfg_prop *props;      /* owned array */
     /* Pinot keys accepted but not used by ingestion (query side, operations), as dotted paths

@@ -9,6 +9,9 @@
  *   COMMITTED             end_offset/crc/location are the committed segment (cfsm_commit_done,
  *                         or cfsm_new_committed after a leader change). Final.
  *   ABORTED               forgotten (cfsm__abort); the owner drops the machine. Final.
+ * Pauseless machines (cfg.pauseless) add `fixed`: N's end offset is fixed in ZooKeeper at
+ * fixed_end == win_offset (cfsm_fix_done after CFSM_ACT_FIX, or cfsm_new_fixed). A decided
+ * pauseless machine that is not fixed tells nobody anything but HOLD until it is.
  * Only cfsm__set_state changes `state`. */
 #include "completion/cfsm.h"
 #include "common/log.h"
@@ -45,6 +48,8 @@ struct cfsm {
     uint64_t commit_deadline_ms;
     char winner[SL_IDENT_MAX + 1];
     int64_t win_offset;
+    bool fixed;        /* pauseless: N is COMMITTING in ZooKeeper, ending at fixed_end */
+    int64_t fixed_end;
     /* committed segment */
     int64_t end_offset;
     uint32_t crc;
@@ -192,10 +197,12 @@ static bool cfsm__pick(cfsm *f, uint64_t now, const cfsm__rep *just)
     for (size_t i = 0; i < f->nreps; i++) {
         const cfsm__rep *r = &f->reps[i];
         if (r->excluded || !r->reported) continue;
+        if (f->fixed && r->offset != f->fixed_end) continue; /* only a holder of [start, end) */
         if (!best || r->offset > best->offset ||
             (r->offset == best->offset && strcmp(r->id, best->id) < 0))
             best = r;
     }
+    if (!best) return false; /* fixed: nobody at the end offset yet */
     snprintf(f->winner, sizeof f->winner, "%s", best->id);
     f->win_offset = best->offset;
     f->decided_ms = now;
@@ -217,20 +224,26 @@ static bool cfsm__past_commit_deadline(cfsm *f, uint64_t now)
 
 /* ---- messages ---------------------------------------------------------------------- */
 
-static void cfsm__consumed(cfsm *f, const cfsm_msg *m, uint64_t now, cfsm_reply *out)
+bool cfsm_needs_fix(const cfsm *f)
+{
+    return f->cfg.pauseless && !f->fixed &&
+           (f->state == CFSM_COMMITTER_DECIDED || f->state == CFSM_COMMITTER_NOTIFIED);
+}
+
+static cfsm_action cfsm__consumed(cfsm *f, const cfsm_msg *m, uint64_t now, cfsm_reply *out)
 {
     if (f->state == CFSM_COMMITTED) {
         cfsm__after_commit(f, m->offset, out);
-        return;
+        return CFSM_ACT_NONE;
     }
     if (f->state == CFSM_ABORTED) {
         cfsm__hold(out, false, "aborted; report again");
-        return;
+        return CFSM_ACT_NONE;
     }
     cfsm__rep *r = cfsm__rep_get(f, m->instance, true);
     if (!r) {
         cfsm__reply(out, CFSM_FAILED, -1, "too many replicas or instance id too long");
-        return;
+        return CFSM_ACT_NONE;
     }
     bool is_winner = f->winner[0] && strcmp(f->winner, m->instance) == 0;
     r->excluded = false;
@@ -243,24 +256,32 @@ static void cfsm__consumed(cfsm *f, const cfsm_msg *m, uint64_t now, cfsm_reply 
     }
     if (cfsm__past_commit_deadline(f, now)) {
         cfsm__hold(out, false, "commit budget exhausted; report again");
-        return;
+        return CFSM_ACT_NONE;
     }
     switch (f->state) {
     case CFSM_HOLDING:
         if (!cfsm__pick(f, now, r)) {
-            cfsm__hold(out, true, "waiting for the other replicas");
-            return;
+            if (f->fixed && m->offset < f->fixed_end)
+                cfsm__reply(out, CFSM_CATCH_UP, f->fixed_end, "end offset fixed: catch up to it");
+            else
+                cfsm__hold(out, true, f->fixed ? "end offset fixed: waiting for its holders"
+                                               : "waiting for the other replicas");
+            return CFSM_ACT_NONE;
         }
         is_winner = strcmp(f->winner, m->instance) == 0;
         /* answer as in COMMITTER_DECIDED */
         __attribute__((fallthrough));
     case CFSM_COMMITTER_DECIDED:
     case CFSM_COMMITTER_NOTIFIED:
+        if (cfsm_needs_fix(f)) { /* nobody hears of the decision before it is in ZooKeeper */
+            cfsm__hold(out, true, "fixing the end offset");
+            return CFSM_ACT_FIX;
+        }
         if (is_winner) {
             if (m->offset != f->win_offset) {
                 cfsm__abort(f, "winner reported a different offset");
                 cfsm__hold(out, false, "winner moved; report again");
-                return;
+                return CFSM_ACT_NONE;
             }
             if (f->state == CFSM_COMMITTER_DECIDED) {
                 f->notified_ms = now;
@@ -269,12 +290,12 @@ static void cfsm__consumed(cfsm *f, const cfsm_msg *m, uint64_t now, cfsm_reply 
             }
             cfsm__reply(out, CFSM_COMMIT, f->win_offset, "you are the committer");
             out->build_seconds = cfsm__seconds_left(f, now);
-            return;
+            return CFSM_ACT_NONE;
         }
-        if (m->offset > f->win_offset && f->state == CFSM_COMMITTER_DECIDED) {
+        if (m->offset > f->win_offset && f->state == CFSM_COMMITTER_DECIDED && !f->fixed) {
             cfsm__abort(f, "a replica beyond the winner reported before the winner was told");
             cfsm__hold(out, false, "winner changes; report again");
-            return;
+            return CFSM_ACT_NONE;
         }
         break;
     case CFSM_COMMITTER_UPLOADING:
@@ -282,7 +303,7 @@ static void cfsm__consumed(cfsm *f, const cfsm_msg *m, uint64_t now, cfsm_reply 
         if (is_winner) {
             cfsm__abort(f, "committer reported consumption during its commit");
             cfsm__hold(out, false, "commit abandoned; report again");
-            return;
+            return CFSM_ACT_NONE;
         }
         break;
     default: break;
@@ -291,6 +312,7 @@ static void cfsm__consumed(cfsm *f, const cfsm_msg *m, uint64_t now, cfsm_reply 
         cfsm__reply(out, CFSM_CATCH_UP, f->win_offset, "catch up to the winner");
     else
         cfsm__hold(out, true, "another replica is committing");
+    return CFSM_ACT_NONE;
 }
 
 static void cfsm__commit_start(cfsm *f, const cfsm_msg *m, uint64_t now, cfsm_reply *out)
@@ -428,7 +450,7 @@ cfsm *cfsm_new_committed(const char *segment, int64_t end_offset, uint32_t crc,
 cfsm_action cfsm_on_msg(cfsm *f, const cfsm_msg *m, uint64_t now_ms, cfsm_reply *out)
 {
     switch (m->kind) {
-    case CFSM_MSG_CONSUMED: cfsm__consumed(f, m, now_ms, out); break;
+    case CFSM_MSG_CONSUMED: return cfsm__consumed(f, m, now_ms, out);
     case CFSM_MSG_COMMIT_START: cfsm__commit_start(f, m, now_ms, out); break;
     case CFSM_MSG_COMMIT_END: return cfsm__commit_end(f, m, now_ms, out);
     case CFSM_MSG_EXTEND: cfsm__extend(f, m, now_ms, out); break;
@@ -437,6 +459,31 @@ cfsm_action cfsm_on_msg(cfsm *f, const cfsm_msg *m, uint64_t now_ms, cfsm_reply 
     }
     return CFSM_ACT_NONE;
 }
+
+cfsm *cfsm_new_fixed(const char *segment, const char *const *replicas, size_t nreplicas,
+                     int64_t end_offset, const cfsm_cfg *cfg, uint64_t now_ms)
+{
+    cfsm *f = cfsm_new(segment, replicas, nreplicas, cfg, now_ms);
+    f->cfg.pauseless = true;
+    f->fixed = true;
+    f->fixed_end = end_offset;
+    return f;
+}
+
+void cfsm_fix_done(cfsm *f, bool ok, const char *why)
+{
+    if (!cfsm_needs_fix(f)) return;
+    if (!ok) {
+        cfsm__abort(f, why ? why : "the end offset could not be fixed");
+        return;
+    }
+    f->fixed = true;
+    f->fixed_end = f->win_offset;
+    SL_INFO("completion", "segment=%s end offset fixed at %" PRId64 " winner=%s", f->segment,
+            f->fixed_end, f->winner);
+}
+
+int64_t cfsm_fixed_end(const cfsm *f) { return f->fixed ? f->fixed_end : -1; }
 
 void cfsm_commit_done(cfsm *f, bool ok, const char *why, uint64_t now_ms, cfsm_reply *out)
 {

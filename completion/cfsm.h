@@ -68,6 +68,8 @@ typedef struct cfsm_cfg {
     uint64_t notify_ms;         /* a decided winner must come for its COMMIT within (10000) */
     uint64_t commit_budget_ms;  /* build + upload + CommitEnd budget from COMMIT (120000) */
     uint64_t max_commit_ms;     /* ExtendBuildTime never pushes past COMMIT + this (1800000) */
+    bool pauseless;             /* DESIGN §9: the decision is fixed in ZooKeeper (N COMMITTING,
+                                   N+1 open) before anyone is told; the table's setting */
 } cfsm_cfg;
 
 /* Defaults of DESIGN §4. */
@@ -100,6 +102,10 @@ typedef enum cfsm_action {
     CFSM_ACT_NONE = 0,
     CFSM_ACT_COMMIT, /* verify the upload against the CommitEnd, commit in ZooKeeper, then
                         call cfsm_commit_done; the reply is filled by cfsm_commit_done */
+    CFSM_ACT_FIX,    /* pauseless: the winner is decided; fix N's end offset in ZooKeeper
+                        (N COMMITTING, N+1 IN_PROGRESS at it: one multi-op), call
+                        cfsm_fix_done, then hand the message in again for its reply (*out
+                        holds a HOLD for when the fix cannot be made) */
 } cfsm_action;
 
 typedef struct cfsm cfsm;
@@ -114,12 +120,29 @@ cfsm *cfsm_new_committed(const char *segment, int64_t end_offset, uint32_t crc,
                          const char *location, const char *committer, const cfsm_cfg *cfg,
                          uint64_t now_ms);
 
+/* New pauseless machine in HOLDING whose end offset is already fixed at end_offset (N is
+ * COMMITTING in ZooKeeper: a leader change, or the machine of a failed committer was
+ * dropped). Only a replica at end_offset can win; those behind catch up to it, those beyond
+ * wait for the commit (then DISCARD). */
+cfsm *cfsm_new_fixed(const char *segment, const char *const *replicas, size_t nreplicas,
+                     int64_t end_offset, const cfsm_cfg *cfg, uint64_t now_ms);
+
 /* Handle one message; fills *out (unless CFSM_ACT_COMMIT is returned). */
 cfsm_action cfsm_on_msg(cfsm *f, const cfsm_msg *m, uint64_t now_ms, cfsm_reply *out);
 
 /* Report the commit the owner performed after CFSM_ACT_COMMIT: ok -> COMMITTED and
  * COMMIT_SUCCESS in *out; !ok -> ABORTED and FAILED with `why`. */
 void cfsm_commit_done(cfsm *f, bool ok, const char *why, uint64_t now_ms, cfsm_reply *out);
+
+/* Report the fix the owner performed after CFSM_ACT_FIX: ok -> the end offset is fixed at the
+ * winning offset; !ok -> ABORTED (nothing was written: the next message rebuilds). */
+void cfsm_fix_done(cfsm *f, bool ok, const char *why);
+
+/* Whether a pauseless machine has decided a winner whose offset is not fixed yet. */
+bool cfsm_needs_fix(const cfsm *f);
+
+/* The fixed end offset, or -1 (not pauseless, or not fixed yet). */
+int64_t cfsm_fixed_end(const cfsm *f);
 
 /* Deadlines: picks the winner when the hold window ends, aborts a winner that never came
  * or a commit past its budget. Returns true when the state changed. */

@@ -283,7 +283,8 @@ int cstore_watch_tables(const cstore *s, zk *z, void (*cb)(void *ctx, const char
 
 /* ---- the commit and repair multi-ops ---------------------------------------------------------- */
 
-/* ops[0] is `first` on segments/<first_name>, then create segments/<next>, set assignment. */
+/* ops[0] is `first` on segments/<first_name>, then create segments/<next> (unless next is
+ * NULL), set assignment. *failed_op is reported as the CSTORE_OP_* of the failing op. */
 static int cstore__three_ops(const cstore *s, zk *z, const char *table, zk_op_type first,
                              const char *first_name, const segmeta *first_meta,
                              int32_t first_version, const segmeta *next, const assign *a,
@@ -291,21 +292,32 @@ static int cstore__three_ops(const cstore *s, zk *z, const char *table, zk_op_ty
 {
     if (failed_op) *failed_op = -1;
     PATH_OR_RETURN(pm, CSTORE_SEGMENT, table, first_name);
-    PATH_OR_RETURN(pn, CSTORE_SEGMENT, table, next->segment);
+    PATH_OR_RETURN(pn, CSTORE_SEGMENT, table, next ? next->segment : first_name);
     PATH_OR_RETURN(pa, CSTORE_ASSIGNMENT, table, NULL);
     uint8_t *mb = NULL, *nb = NULL;
     size_t ml = 0, nl = 0, al = 0;
     int rc = first_meta ? segmeta_encode(first_meta, &mb, &ml) : 0;
     if (rc) return rc;
-    if ((rc = segmeta_encode(next, &nb, &nl))) {
+    if (next && (rc = segmeta_encode(next, &nb, &nl))) {
         free(mb);
         return rc;
     }
     char *aj = assign_to_json(a, &al);
-    zk_op ops[3] = {first == ZK_OP_SET ? zk_op_set(pm, mb, ml, first_version)
-                                       : zk_op_check(pm, first_version),
-                    zk_op_create(pn, nb, nl, 0), zk_op_set(pa, aj, al, assign_version)};
-    rc = zk_multi(z, ops, 3, failed_op);
+    zk_op ops[3];
+    int kinds[3];
+    size_t n = 0;
+    kinds[n] = CSTORE_OP_SEGMENT;
+    ops[n++] = first == ZK_OP_SET ? zk_op_set(pm, mb, ml, first_version)
+                                  : zk_op_check(pm, first_version);
+    if (next) {
+        kinds[n] = CSTORE_OP_NEXT;
+        ops[n++] = zk_op_create(pn, nb, nl, 0);
+    }
+    kinds[n] = CSTORE_OP_ASSIGNMENT;
+    ops[n++] = zk_op_set(pa, aj, al, assign_version);
+    int failed = -1;
+    rc = zk_multi(z, ops, n, &failed);
+    if (failed_op && failed >= 0 && (size_t)failed < n) *failed_op = kinds[failed];
     free(mb);
     free(nb);
     free(aj);

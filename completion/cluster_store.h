@@ -149,7 +149,10 @@ enum { CSTORE_OP_SEGMENT = 0, CSTORE_OP_NEXT = 1, CSTORE_OP_ASSIGNMENT = 2 };
 
 /* Commit segment N (DESIGN §4) as one multi-op: set segments/<done->segment> to `done` at
  * done_version, create segments/<next->segment>, set the assignment to `a` at
- * assign_version. *failed_op (may be NULL): the failing CSTORE_OP_*, -1 otherwise. */
+ * assign_version. *failed_op (may be NULL): the failing CSTORE_OP_*, -1 otherwise.
+ * Pauseless completion (DESIGN §9) uses it twice: at the decision `done` is N's COMMITTING
+ * record (end offset fixed) and next is N+1; at CommitEnd `done` is DONE and next is NULL
+ * (N+1 exists already: two ops, N and the assignment). */
 int cstore_commit(const cstore *s, zk *z, const char *table, const segmeta *done,
                   int32_t done_version, const segmeta *next, const assign *a,
                   int32_t assign_version, int *failed_op);

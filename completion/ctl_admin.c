@@ -122,7 +122,7 @@ static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segme
     } else if (rc) {
         snprintf(err, errlen, "segment metadata unreadable: %s", sluice_strerror(rc));
         status = 503;
-    } else if (m.status != SEGMETA_IN_PROGRESS) {
+    } else if (segmeta_committed(&m)) { /* IN_PROGRESS, or COMMITTING (pauseless) */
         snprintf(err, errlen, "segment %s is already %s", segment, segmeta_status_name(m.status));
         status = 409;
     }

@@ -328,7 +328,7 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
             snprintf(why, whylen, "segment metadata unreadable: %s", sluice_strerror(rc));
             goto out;
         }
-        if (m.status != SEGMETA_IN_PROGRESS) { /* a retry after an unknown outcome */
+        if (segmeta_committed(&m)) { /* a retry after an unknown outcome */
             if (!promoted) { /* committed: its file was checked and promoted then */
                 rc = segstore_promote(c->store, table, r->segment, r->crc, loc, sizeof loc, err,
                                       sizeof err);
@@ -340,6 +340,14 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
             }
             rc = m.crc == r->crc && m.end_offset == r->offset ? 0 : SL_ECONFLICT;
             if (rc) snprintf(why, whylen, "segment already %s", segmeta_status_name(m.status));
+            goto out;
+        }
+        /* pauseless: N was COMMITTING since the decision, and N+1 exists (DESIGN §9) */
+        bool fixed = m.status == SEGMETA_COMMITTING;
+        if (fixed && m.end_offset != r->offset) {
+            snprintf(why, whylen, "offset %" PRId64 " differs from the fixed end offset %" PRId64,
+                     r->offset, m.end_offset);
+            rc = SL_ECONFLICT;
             goto out;
         }
         if (!promoted && (rc = ctl__promote_checked(c, table, r, &m, &promoted, why, whylen)))
@@ -362,21 +370,27 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
         if (as)
             for (uint32_t i = 0; i < as->inst.n; i++)
                 if (as->state[i] == ASSIGN_CONSUMING) as->state[i] = ASSIGN_ONLINE;
-        if ((uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
+        if (!fixed && (uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
             assign_add(&a, next.segment, &a.part[m.partition], ASSIGN_CONSUMING);
         ctl__fault(c, CTL_FAULT_CRASH_BEFORE_MULTI);
         ctl__fault(c, CTL_FAULT_STALL_BEFORE_MULTI);
         int failed = -1;
-        rc = cstore_commit(c->cs, z, table, &m, vm, &next, &a, va, &failed);
+        rc = cstore_commit(c->cs, z, table, &m, vm, fixed ? NULL : &next, &a, va, &failed);
         assign_free(&a);
         if (rc == 0) {
             ctl__fault(c, CTL_FAULT_CRASH_AFTER_MULTI);
             if (c->o.commit_twice) ctl__commit_again(c, z, table, &m, vm + 1);
-            SL_INFO("controller",
-                    "committed segment=%s end=%" PRId64 " rows=%" PRId64 " crc=%" PRIu32
-                    " committer=%s next=%s start=%" PRId64 " flush_rows=%" PRId64,
-                    r->segment, r->offset, r->rows, r->crc, r->instance, next.segment,
-                    next.start_offset, next.flush_rows);
+            if (fixed)
+                SL_INFO("controller",
+                        "committed segment=%s end=%" PRId64 " rows=%" PRId64 " crc=%" PRIu32
+                        " committer=%s (pauseless: its successor was opened at the decision)",
+                        r->segment, r->offset, r->rows, r->crc, r->instance);
+            else
+                SL_INFO("controller",
+                        "committed segment=%s end=%" PRId64 " rows=%" PRId64 " crc=%" PRIu32
+                        " committer=%s next=%s start=%" PRId64 " flush_rows=%" PRId64,
+                        r->segment, r->offset, r->rows, r->crc, r->instance, next.segment,
+                        next.start_offset, next.flush_rows);
             goto out;
         }
         /* again: ZooKeeper unreachable (the next round reads whether it committed), the
@@ -401,9 +415,73 @@ out:
                            * committed it already */
         segmeta m;
         int grc = ctl__get_meta(c, z, table, r->segment, &m, NULL);
-        if (grc == 0 && m.status == SEGMETA_IN_PROGRESS && ctl__leads(c))
+        if (grc == 0 && !segmeta_committed(&m) && ctl__leads(c))
             segstore_unpromote(c->store, table, r->segment, r->crc, err, sizeof err);
     }
+    ctl__zk_done(c);
+    return rc;
+}
+
+/* Pauseless completion (DESIGN §9): fix N's end offset at the decision, before anyone is
+ * told. One multi-op: N becomes COMMITTING with end_offset = end, N+1 is created IN_PROGRESS
+ * at end (thresholds as N's: N's size is not known yet, so the target-size tuner learns from
+ * N when N+2 is opened), and the assignment adds N+1 CONSUMING on N's partition's instances;
+ * N stays CONSUMING there until CommitEnd. A retry after an unknown outcome finds N
+ * COMMITTING at the same end and succeeds. Returns 0 or an error with the reason in why. */
+static int ctl__fix(ctl *c, const char *table, const char *segment, int64_t end, char *why,
+                    size_t whylen)
+{
+    zk *z = ctl__zk(c);
+    const ctl_table *t = ctl__table(c, z, table);
+    int rc = SL_ENOENT;
+    if (!t) {
+        snprintf(why, whylen, "table %s has no usable config", table);
+        goto out;
+    }
+    for (int attempt = 0; attempt < CTL_COMMIT_RETRIES; attempt++) {
+        segmeta m, next;
+        int32_t vm, va;
+        assign a;
+        if ((rc = ctl__get_meta(c, z, table, segment, &m, &vm))) {
+            snprintf(why, whylen, "segment metadata unreadable: %s", sluice_strerror(rc));
+            goto out;
+        }
+        if (m.status != SEGMETA_IN_PROGRESS) {
+            rc = m.status == SEGMETA_COMMITTING && m.end_offset == end ? 0 : SL_ECONFLICT;
+            if (rc) snprintf(why, whylen, "segment already %s", segmeta_status_name(m.status));
+            goto out;
+        }
+        if ((rc = ctl__get_assign(c, z, table, &a, &va))) {
+            snprintf(why, whylen, "assignment unreadable: %s", sluice_strerror(rc));
+            goto out;
+        }
+        ctl__next_meta(t, &m, end, 0, 0, sl_clock_wall_ms(), &next);
+        m.status = SEGMETA_COMMITTING;
+        m.end_offset = end;
+        if ((uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
+            assign_add(&a, next.segment, &a.part[m.partition], ASSIGN_CONSUMING);
+        int failed = -1;
+        rc = cstore_commit(c->cs, z, table, &m, vm, &next, &a, va, &failed);
+        assign_free(&a);
+        if (rc == 0) {
+            SL_INFO("controller",
+                    "fixed segment=%s end=%" PRId64 " (COMMITTING) next=%s start=%" PRId64
+                    " flush_rows=%" PRId64,
+                    segment, end, next.segment, next.start_offset, next.flush_rows);
+            goto out;
+        }
+        sl_err_action act = sl_err_action_of(rc);
+        if (act == SL_ACT_RETRY || (act == SL_ACT_REFRESH && failed == CSTORE_OP_ASSIGNMENT) ||
+            (rc == SL_EEXIST && failed == CSTORE_OP_NEXT && attempt == 0)) {
+            if (act == SL_ACT_RETRY) sl_clock_sleep_ms(200);
+            continue;
+        }
+        snprintf(why, whylen, "fix multi-op failed at op %d: %s", failed, sluice_strerror(rc));
+        goto out;
+    }
+    snprintf(why, whylen, "fix multi-op kept conflicting");
+    rc = SL_ECONFLICT;
+out:
     ctl__zk_done(c);
     return rc;
 }
@@ -474,15 +552,20 @@ static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uin
     } else {
         assign_seg *s = assign_find(&a, segment);
         if (s) members = s->inst;
-        if (m.status != SEGMETA_IN_PROGRESS) {
+        const ctl_table *t = ctl__table(c, z, table);
+        cfsm_cfg cfg = c->o.fsm;
+        cfg.pauseless = t && t->cfg->pauseless;
+        if (segmeta_committed(&m)) {
             f = cfsm_new_committed(segment, m.end_offset, m.crc, m.download_url, m.committer,
-                                   &c->o.fsm, now);
+                                   &cfg, now);
         } else {
             const char *live[SL_MAX_REPLICATION];
             size_t nlive = 0;
             for (uint32_t i = 0; s && i < s->inst.n; i++)
                 if (ctl__instance_live(c, z, s->inst.id[i])) live[nlive++] = s->inst.id[i];
-            f = cfsm_new(segment, live, nlive, &c->o.fsm, now);
+            f = m.status == SEGMETA_COMMITTING
+                    ? cfsm_new_fixed(segment, live, nlive, m.end_offset, &cfg, now)
+                    : cfsm_new(segment, live, nlive, &cfg, now);
         }
         assign_free(&a);
     }
@@ -683,7 +766,28 @@ static int ctl__rpc_decide(ctl *c, ctl_rpc *x, bool may_block)
     }
     cfsm_state before = cfsm_get_state(e->f);
     e->touched_ms = now;
-    if (!e->dead && cfsm_on_msg(e->f, &m, now, &fr) == CFSM_ACT_COMMIT) {
+    cfsm_action act = e->dead ? CFSM_ACT_NONE : cfsm_on_msg(e->f, &m, now, &fr);
+    if (act == CFSM_ACT_FIX && !may_block) {
+        /* decided again on a worker: the same report, handed in twice, decides the same */
+        ctl__fsm_unref(e);
+        pthread_mutex_unlock(&c->mu);
+        return CTL__BLOCKS;
+    }
+    bool fixed_now = false;
+    if (act == CFSM_ACT_FIX) {
+        char fwhy[512] = "";
+        int64_t end = cfsm_winning_offset(e->f);
+        pthread_mutex_unlock(&c->mu);
+        int rc = ctl__fix(c, sn.table, r->segment, end, fwhy, sizeof fwhy);
+        pthread_mutex_lock(&c->mu);
+        if (rc) SL_WARN("controller", "fix failed segment=%s why=\"%s\"", r->segment, fwhy);
+        if (!e->dead) {
+            cfsm_fix_done(e->f, rc == 0, fwhy);
+            fixed_now = rc == 0;
+            if (!cfsm_done(e->f)) act = cfsm_on_msg(e->f, &m, sl_clock_wall_ms(), &fr);
+        }
+    }
+    if (act == CFSM_ACT_COMMIT) {
         pthread_mutex_unlock(&c->mu);
         char why[512] = "";
         int rc = ctl__commit(c, sn.table, r, why, sizeof why);
@@ -702,7 +806,9 @@ static int ctl__rpc_decide(ctl *c, ctl_rpc *x, bool may_block)
         fr.status = CFSM_FAILED;
         fr.why = "leadership lost";
     }
-    bool changed = !e->dead && cfsm_get_state(e->f) != before;
+    /* a fix wakes the parked replicas too: those at the end offset move on to N+1 */
+    bool changed = !e->dead && (cfsm_get_state(e->f) != before || fixed_now);
+    if (!e->dead && cfsm_done(e->f)) fr.wait = false;
     if (!e->dead && cfsm_done(e->f)) { /* ABORTED: forget it; the next message rebuilds */
         for (size_t i = 0; i < c->nfsms; i++)
             if (c->fsms[i] == e) {

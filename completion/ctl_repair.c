@@ -123,7 +123,8 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
         segmeta next;
         const char *why = NULL;
         assign_list inst = a.part[p];
-        if (newest.status != SEGMETA_IN_PROGRESS) {
+        if (newest.status == SEGMETA_COMMITTING) continue; /* its successor came with it */
+        if (segmeta_committed(&newest)) {
             if (now < (uint64_t)newest.commit_time_ms + budget) continue;
             ctl__next_meta(t, &newest, newest.end_offset, newest.num_rows, newest.size_bytes, now,
                            &next);

@@ -394,7 +394,7 @@ static int r_discard(replica *r, httpc *h, rpart *rp)
                                 sizeof err);
     r_zk_done(r);
     if (rc) return rc; /* as in r_fetch_committed */
-    if (m.status == SEGMETA_IN_PROGRESS) return SL_ESTATE;
+    if (!segmeta_committed(&m)) return SL_ESTATE;
     rfault_at(r->o.fault, RFAULT_AT_DURING_DISCARD, &r->fault_fired, rp->meta.segment);
     return r_fetch_committed(r, h, rp->t, &m);
 }
@@ -644,7 +644,7 @@ static void r_ensure_file(replica *r, httpc *h, rtable *t, const char *segment, 
     char err[256];
     segmeta m;
     if (cstore_segment_get(r->cs, r->z, t->name, segment, &m, NULL, err, sizeof err) ||
-        m.status == SEGMETA_IN_PROGRESS)
+        !segmeta_committed(&m))
         return;
     uint32_t crc;
     bool ok = have && segfetch_file_crc(path, &crc) == 0 && crc == m.crc;

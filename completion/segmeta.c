@@ -15,8 +15,14 @@ const char *segmeta_status_name(segmeta_status s)
     case SEGMETA_IN_PROGRESS: return "IN_PROGRESS";
     case SEGMETA_DONE: return "DONE";
     case SEGMETA_UPLOADED: return "UPLOADED";
+    case SEGMETA_COMMITTING: return "COMMITTING";
     }
     return "?";
+}
+
+bool segmeta_committed(const segmeta *m)
+{
+    return m->status == SEGMETA_DONE || m->status == SEGMETA_UPLOADED;
 }
 
 int segmeta_encode(const segmeta *m, uint8_t **out, size_t *len)
@@ -94,12 +100,13 @@ int segmeta_decode(const uint8_t *buf, size_t len, segmeta *m, char *err, size_t
         snprintf(err, errlen, "segment name %s disagrees with its fields", m->segment);
         goto done;
     }
-    if (m->status < SEGMETA_IN_PROGRESS || m->status > SEGMETA_UPLOADED) {
+    if (m->status < SEGMETA_IN_PROGRESS || m->status > SEGMETA_COMMITTING) {
         snprintf(err, errlen, "segment %s: unknown status %d", m->segment, (int)m->status);
         goto done;
     }
     if (m->start_offset < 0 ||
-        (m->status != SEGMETA_IN_PROGRESS && (m->end_offset < m->start_offset || m->num_rows < 0))) {
+        (m->status != SEGMETA_IN_PROGRESS && m->end_offset < m->start_offset) ||
+        (segmeta_committed(m) && m->num_rows < 0)) {
         snprintf(err, errlen, "segment %s: offsets [%lld, %lld) are not valid for %s", m->segment,
                  (long long)m->start_offset, (long long)m->end_offset,
                  segmeta_status_name(m->status));
@@ -113,7 +120,7 @@ done:
 
 void segmeta_json_open(const segmeta *m, jsonw *w)
 {
-    bool done = m->status != SEGMETA_IN_PROGRESS;
+    bool done = segmeta_committed(m);
     jsonw_obj_begin(w);
     jsonw_key(w, "segment");
     jsonw_cstr(w, m->segment);
@@ -126,7 +133,7 @@ void segmeta_json_open(const segmeta *m, jsonw *w)
     jsonw_key(w, "startOffset");
     jsonw_i64(w, m->start_offset);
     jsonw_key(w, "endOffset");
-    if (done) jsonw_i64(w, m->end_offset); else jsonw_null(w);
+    if (m->status != SEGMETA_IN_PROGRESS) jsonw_i64(w, m->end_offset); else jsonw_null(w);
     jsonw_key(w, "numRows");
     if (done) jsonw_i64(w, m->num_rows); else jsonw_null(w);
     jsonw_key(w, "crc");

@@ -8,6 +8,7 @@
 #include "common/jsonw.h"
 #include "common/limits.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,7 @@ typedef enum segmeta_status {
     SEGMETA_IN_PROGRESS = 1,
     SEGMETA_DONE = 2,
     SEGMETA_UPLOADED = 3,
+    SEGMETA_COMMITTING = 4, /* pauseless (DESIGN §9): end offset fixed, N+1 open, not DONE yet */
 } segmeta_status;
 
 typedef struct segmeta {
@@ -26,8 +28,8 @@ typedef struct segmeta {
     int64_t sequence;
     segmeta_status status;
     int64_t start_offset;
-    int64_t end_offset;      /* -1 while IN_PROGRESS */
-    int64_t num_rows;        /* -1 while IN_PROGRESS */
+    int64_t end_offset;      /* -1 while IN_PROGRESS; fixed from COMMITTING on */
+    int64_t num_rows;        /* -1 until committed (DONE, UPLOADED) */
     uint32_t crc;
     char download_url[512];
     int64_t creation_time_ms;
@@ -39,8 +41,12 @@ typedef struct segmeta {
     double rows_per_byte;
 } segmeta;
 
-/* Name of a status as the contract spells it ("IN_PROGRESS", "DONE", "UPLOADED"). */
+/* Name of a status as the contract spells it ("IN_PROGRESS", "DONE", "UPLOADED",
+ * "COMMITTING"). */
 const char *segmeta_status_name(segmeta_status s);
+
+/* Whether m is committed: DONE or UPLOADED (end offset, rows, CRC and URL final). */
+bool segmeta_committed(const segmeta *m);
 
 /* Encode m; caller frees *out with free(). Returns 0 or SL_EINVAL (invalid fields). */
 int segmeta_encode(const segmeta *m, uint8_t **out, size_t *len);
@@ -50,7 +56,8 @@ int segmeta_decode(const uint8_t *buf, size_t len, segmeta *m, char *err, size_t
 
 /* The DESIGN §3 listing object of one segment, without "replicas" (the caller adds it):
  * {"segment","partition","sequence","status","startOffset","endOffset","numRows","crc",
- *  "downloadUrl", ...} with endOffset/numRows/crc null while consuming. Leaves the object
+ *  "downloadUrl", ...} with endOffset null while IN_PROGRESS, numRows/crc/downloadUrl null
+ *  until committed. Leaves the object
  * open so the caller can add keys, then closes it with jsonw_obj_end. */
 void segmeta_json_open(const segmeta *m, jsonw *w);
 

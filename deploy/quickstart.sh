@@ -250,13 +250,14 @@ for p in sorted(by):
     if v and v[0]["startOffset"] != 0:
         hard.append("partition %d: the first segment starts at %s, not 0" % (p, v[0]["startOffset"]))
     for a, b in zip(v, v[1:]):
-        if a["status"] != "DONE" or b["startOffset"] != a["endOffset"]:
+        # pauseless: a COMMITTING segment's end is fixed and its successor already consumes
+        if a["status"] not in ("DONE", "COMMITTING") or b["startOffset"] != a["endOffset"]:
             hard.append("partition %d: %s [%s, %s) %s is followed by %s starting at %s" % (
                 p, a["segment"], a["startOffset"], a["endOffset"], a["status"], b["segment"], b["startOffset"]))
     for s in v:
         seg = s["segment"]
         if s["status"] != "DONE":
-            rows.append((p, s["sequence"], seg, "[%d, ...)" % s["startOffset"],
+            rows.append((p, s["sequence"], seg, "[%d, %s)" % (s["startOffset"], "..." if s["endOffset"] is None else s["endOffset"]),
                          "consuming" if s["status"] == "IN_PROGRESS" else s["status"], "", "",
                          ", ".join("%s %s" % kv for kv in sorted(s["replicas"].items()))))
             continue
