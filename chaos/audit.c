@@ -71,7 +71,8 @@ void audit_model_free(audit_model *m)
     for (size_t t = 0; t < m->ntables; t++) {
         audit_table *tt = &m->tables[t];
         for (size_t p = 0; p < tt->nparts; p++) {
-            for (size_t s = 0; s < tt->parts[p].nsegs; s++) free(tt->parts[p].segs[s].copies);
+            for (size_t s = 0; s < tt->parts[p].nsegs; s++)
+                free(tt->parts[p].segs[s].copies);
             free(tt->parts[p].segs);
         }
         free(tt->parts);
@@ -89,8 +90,8 @@ typedef struct audit__at {
 } audit__at;
 
 static audit_violation *audit__add(audit_violation **arr, size_t *n, audit_inv inv,
-                                   const audit__at *at, const char *segment,
-                                   const char *instance, const char *fmt, va_list ap)
+                                   const audit__at *at, const char *segment, const char *instance,
+                                   const char *fmt, va_list ap)
 {
     *arr = audit__grow(*arr, n, sizeof **arr);
     audit_violation *v = &(*arr)[*n - 1];
@@ -103,9 +104,10 @@ static audit_violation *audit__add(audit_violation **arr, size_t *n, audit_inv i
     return v;
 }
 
-__attribute__((format(printf, 5, 6))) static void
-audit__bad(const audit__at *at, audit_inv inv, const char *segment, const char *instance,
-           const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static void audit__bad(const audit__at *at, audit_inv inv,
+                                                             const char *segment,
+                                                             const char *instance, const char *fmt,
+                                                             ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -170,8 +172,8 @@ static void audit__chain(const audit__at *at)
         }
         if (m->end_offset < m->start_offset) {
             audit__bad(at, AUDIT_I1, m->segment, NULL,
-                       "committed range [%" PRId64 ", %" PRId64 ") is not a range",
-                       m->start_offset, m->end_offset);
+                       "committed range [%" PRId64 ", %" PRId64 ") is not a range", m->start_offset,
+                       m->end_offset);
             expect_start = m->start_offset;
             continue;
         }
@@ -200,16 +202,18 @@ static void audit__once(const audit__at *at, bool cluster)
             last_seg = m->segment;
         }
         switch (s->deep) {
-        case AUDIT_BAD: audit__bad(at, AUDIT_I2, m->segment, NULL, "%s", s->deep_why); break;
+        case AUDIT_BAD:
+            audit__bad(at, AUDIT_I2, m->segment, NULL, "%s", s->deep_why);
+            break;
         case AUDIT_UNKNOWN:
-            audit__unverified(at, AUDIT_I2, m->segment, NULL, "rows not compared: %s",
-                              s->deep_why);
+            audit__unverified(at, AUDIT_I2, m->segment, NULL, "rows not compared: %s", s->deep_why);
             break;
         case AUDIT_OK:
             at->r->malformed += s->deep_malformed;
             at->r->rebuilt++;
             break;
-        case AUDIT_UNSEEN: break;
+        case AUDIT_UNSEEN:
+            break;
         }
     }
     if (last_end < 0) return;
@@ -249,8 +253,7 @@ static void audit__equal(const audit__at *at)
                            "the replica's file fails verification: %s", c->why);
             } else if (c->crc != s->m.crc) {
                 audit__bad(at, AUDIT_I3, s->m.segment, c->instance,
-                           "the replica's file has crc %" PRIu32 " where %" PRIu32
-                           " was committed",
+                           "the replica's file has crc %" PRIu32 " where %" PRIu32 " was committed",
                            c->crc, s->m.crc);
             }
         }
@@ -342,8 +345,7 @@ static void audit__durable(const audit__at *at, bool cluster)
         if (s->store == AUDIT_OK || (cluster && peer)) {
             if (s->store == AUDIT_BAD || s->store == AUDIT_UNKNOWN)
                 audit__unverified(at, AUDIT_I6, s->m.segment, NULL,
-                                  "readable from a peer only; the store's copy: %s",
-                                  s->store_why);
+                                  "readable from a peer only; the store's copy: %s", s->store_why);
             continue;
         }
         if (s->store == AUDIT_UNKNOWN)
@@ -364,8 +366,7 @@ void audit_check(const audit_model *m, audit_report *r)
     for (size_t t = 0; t < m->ntables; t++) {
         const audit_table *tt = &m->tables[t];
         audit__at at = {r, tt, NULL};
-        if (!tt->nparts)
-            audit__unverified(&at, AUDIT_I1, NULL, NULL, "no partition to audit");
+        if (!tt->nparts) audit__unverified(&at, AUDIT_I1, NULL, NULL, "no partition to audit");
         for (size_t p = 0; p < tt->nparts; p++) {
             at.p = &tt->parts[p];
             r->partitions++;
@@ -392,17 +393,20 @@ void audit_report_free(audit_report *r)
 
 const char *audit_inv_name(audit_inv i)
 {
-    static const char *const names[AUDIT_INV__END] = {
-        [AUDIT_I1] = "I1 chain",         [AUDIT_I2] = "I2 exactly once",
-        [AUDIT_I3] = "I3 replica equality", [AUDIT_I4] = "I4 one committer",
-        [AUDIT_I5] = "I5 liveness",      [AUDIT_I6] = "I6 durability"};
+    static const char *const names[AUDIT_INV__END] = {[AUDIT_I1] = "I1 chain",
+                                                      [AUDIT_I2] = "I2 exactly once",
+                                                      [AUDIT_I3] = "I3 replica equality",
+                                                      [AUDIT_I4] = "I4 one committer",
+                                                      [AUDIT_I5] = "I5 liveness",
+                                                      [AUDIT_I6] = "I6 durability"};
     return i > 0 && i < AUDIT_INV__END ? names[i] : "?";
 }
 
 static size_t audit__count(const audit_report *r, audit_inv inv)
 {
     size_t n = 0;
-    for (size_t i = 0; i < r->nviolations; i++) n += r->violations[i].inv == inv;
+    for (size_t i = 0; i < r->nviolations; i++)
+        n += r->violations[i].inv == inv;
     return n;
 }
 
@@ -421,11 +425,14 @@ void audit_report_text(const audit_report *r, FILE *out)
     for (int i = AUDIT_I1; i < AUDIT_INV__END; i++)
         fprintf(out, "%-22s %9" PRIu64 " %11zu\n", audit_inv_name((audit_inv)i), r->checked[i],
                 audit__count(r, (audit_inv)i));
-    fprintf(out, "tables=%" PRIu64 " partitions=%" PRIu64 " segments=%" PRIu64
-                 " rebuilt_from_kafka=%" PRIu64 " malformed_messages=%" PRIu64 "\n",
+    fprintf(out,
+            "tables=%" PRIu64 " partitions=%" PRIu64 " segments=%" PRIu64
+            " rebuilt_from_kafka=%" PRIu64 " malformed_messages=%" PRIu64 "\n",
             r->tables, r->partitions, r->segments, r->rebuilt, r->malformed);
-    for (size_t i = 0; i < r->nviolations; i++) audit__line(out, "VIOLATION", &r->violations[i]);
-    for (size_t i = 0; i < r->nunverified; i++) audit__line(out, "unverified", &r->unverified[i]);
+    for (size_t i = 0; i < r->nviolations; i++)
+        audit__line(out, "VIOLATION", &r->violations[i]);
+    for (size_t i = 0; i < r->nunverified; i++)
+        audit__line(out, "unverified", &r->unverified[i]);
     fprintf(out, "verdict: %s (%zu violations, %zu unverified)\n",
             r->nviolations ? "VIOLATIONS" : "ok", r->nviolations, r->nunverified);
 }
@@ -442,14 +449,20 @@ static void audit__json_list(jsonw *w, const audit_violation *v, size_t n)
         jsonw_key(w, "table");
         jsonw_cstr(w, v[i].table);
         jsonw_key(w, "partition");
-        if (v[i].partition >= 0) jsonw_i64(w, v[i].partition);
-        else jsonw_null(w);
+        if (v[i].partition >= 0)
+            jsonw_i64(w, v[i].partition);
+        else
+            jsonw_null(w);
         jsonw_key(w, "segment");
-        if (v[i].segment[0]) jsonw_cstr(w, v[i].segment);
-        else jsonw_null(w);
+        if (v[i].segment[0])
+            jsonw_cstr(w, v[i].segment);
+        else
+            jsonw_null(w);
         jsonw_key(w, "instance");
-        if (v[i].instance[0]) jsonw_cstr(w, v[i].instance);
-        else jsonw_null(w);
+        if (v[i].instance[0])
+            jsonw_cstr(w, v[i].instance);
+        else
+            jsonw_null(w);
         jsonw_key(w, "evidence");
         jsonw_cstr(w, v[i].why);
         jsonw_obj_end(w);

@@ -33,6 +33,7 @@ typedef struct cfsm__rep {
     bool excluded; /* sent StoppedConsuming and not reported since */
     int64_t offset;
     int reason;
+    bool told_fixed; /* pauseless: was answered once at the fixed end (it moves on to N+1) */
 } cfsm__rep;
 
 struct cfsm {
@@ -48,7 +49,7 @@ struct cfsm {
     uint64_t commit_deadline_ms;
     char winner[SL_IDENT_MAX + 1];
     int64_t win_offset;
-    bool fixed;        /* pauseless: N is COMMITTING in ZooKeeper, ending at fixed_end */
+    bool fixed; /* pauseless: N is COMMITTING in ZooKeeper, ending at fixed_end */
     int64_t fixed_end;
     /* committed segment */
     int64_t end_offset;
@@ -70,8 +71,8 @@ static const char *const cfsm_state_names[CFSM_STATE__COUNT] = {
 };
 
 static const char *const cfsm_msg_names[CFSM_MSG__COUNT] = {
-    [CFSM_MSG_CONSUMED] = "SegmentConsumed",  [CFSM_MSG_COMMIT_START] = "CommitStart",
-    [CFSM_MSG_COMMIT_END] = "CommitEnd",      [CFSM_MSG_EXTEND] = "ExtendBuildTime",
+    [CFSM_MSG_CONSUMED] = "SegmentConsumed", [CFSM_MSG_COMMIT_START] = "CommitStart",
+    [CFSM_MSG_COMMIT_END] = "CommitEnd",     [CFSM_MSG_EXTEND] = "ExtendBuildTime",
     [CFSM_MSG_STOPPED] = "StoppedConsuming",
 };
 
@@ -88,15 +89,24 @@ const char *cfsm_msg_name(cfsm_msg_kind k)
 const char *cfsm_status_name(cfsm_status s)
 {
     switch (s) {
-    case CFSM_HOLD: return "HOLD";
-    case CFSM_CATCH_UP: return "CATCH_UP";
-    case CFSM_COMMIT: return "COMMIT";
-    case CFSM_KEEP: return "KEEP";
-    case CFSM_DISCARD: return "DISCARD";
-    case CFSM_FAILED: return "FAILED";
-    case CFSM_COMMIT_CONTINUE: return "COMMIT_CONTINUE";
-    case CFSM_COMMIT_SUCCESS: return "COMMIT_SUCCESS";
-    case CFSM_PROCESSED: return "PROCESSED";
+    case CFSM_HOLD:
+        return "HOLD";
+    case CFSM_CATCH_UP:
+        return "CATCH_UP";
+    case CFSM_COMMIT:
+        return "COMMIT";
+    case CFSM_KEEP:
+        return "KEEP";
+    case CFSM_DISCARD:
+        return "DISCARD";
+    case CFSM_FAILED:
+        return "FAILED";
+    case CFSM_COMMIT_CONTINUE:
+        return "COMMIT_CONTINUE";
+    case CFSM_COMMIT_SUCCESS:
+        return "COMMIT_SUCCESS";
+    case CFSM_PROCESSED:
+        return "PROCESSED";
     }
     return "?";
 }
@@ -117,9 +127,9 @@ static void cfsm__set_state(cfsm *f, cfsm_state to, const char *why)
                  cfsm_state_name(f->state), cfsm_state_name(to));
         return;
     }
-    SL_INFO("completion", "segment=%s %s -> %s winner=%s offset=%" PRId64 " why=\"%s\"",
-            f->segment, cfsm_state_name(f->state), cfsm_state_name(to),
-            f->winner[0] ? f->winner : "-", f->win_offset, why);
+    SL_INFO("completion", "segment=%s %s -> %s winner=%s offset=%" PRId64 " why=\"%s\"", f->segment,
+            cfsm_state_name(f->state), cfsm_state_name(to), f->winner[0] ? f->winner : "-",
+            f->win_offset, why);
     f->state = to;
 }
 
@@ -148,7 +158,8 @@ static int32_t cfsm__seconds_left(const cfsm *f, uint64_t now)
 static void cfsm__after_commit(const cfsm *f, int64_t off, cfsm_reply *out)
 {
     if (off == f->end_offset) {
-        cfsm__reply(out, CFSM_KEEP, f->end_offset, "committed at your offset: build and compare CRC");
+        cfsm__reply(out, CFSM_KEEP, f->end_offset,
+                    "committed at your offset: build and compare CRC");
         out->crc = f->crc;
     } else if (off < f->end_offset) {
         cfsm__reply(out, CFSM_CATCH_UP, f->end_offset, "committed ahead of you: catch up");
@@ -186,8 +197,10 @@ static bool cfsm__pick(cfsm *f, uint64_t now, const cfsm__rep *just)
     for (size_t i = 0; i < f->nreps; i++) {
         const cfsm__rep *r = &f->reps[i];
         if (r->excluded) continue;
-        if (r->reported) reported++;
-        else if (r->expected) all = false;
+        if (r->reported)
+            reported++;
+        else if (r->expected)
+            all = false;
     }
     if (reported == 0) return false;
     bool window = now >= f->first_report_ms + f->cfg.hold_ms;
@@ -207,8 +220,9 @@ static bool cfsm__pick(cfsm *f, uint64_t now, const cfsm__rep *just)
     f->win_offset = best->offset;
     f->decided_ms = now;
     cfsm__set_state(f, CFSM_COMMITTER_DECIDED,
-                    lone ? "lone reporter on the row limit"
-                         : all ? "every replica reported" : "hold window passed");
+                    lone  ? "lone reporter on the row limit"
+                    : all ? "every replica reported"
+                          : "hold window passed");
     return true;
 }
 
@@ -223,6 +237,18 @@ static bool cfsm__past_commit_deadline(cfsm *f, uint64_t now)
 }
 
 /* ---- messages ---------------------------------------------------------------------- */
+
+/* Pauseless, F5: the first report at the fixed end after the fix is answered at once (no
+ * long-poll) with HOLD(offset = the end), so that the replica consumes N+1 without waiting for
+ * N's commit; its next report of N long-polls as usual. */
+static bool cfsm__tell_fixed(cfsm *f, cfsm__rep *r, cfsm_reply *out)
+{
+    if (!f->fixed || r->offset != f->fixed_end || r->told_fixed) return false;
+    r->told_fixed = true;
+    cfsm__hold(out, false, "end offset fixed at your offset: consume the next segment");
+    out->offset = f->fixed_end;
+    return true;
+}
 
 bool cfsm_needs_fix(const cfsm *f)
 {
@@ -263,9 +289,10 @@ static cfsm_action cfsm__consumed(cfsm *f, const cfsm_msg *m, uint64_t now, cfsm
         if (!cfsm__pick(f, now, r)) {
             if (f->fixed && m->offset < f->fixed_end)
                 cfsm__reply(out, CFSM_CATCH_UP, f->fixed_end, "end offset fixed: catch up to it");
-            else
-                cfsm__hold(out, true, f->fixed ? "end offset fixed: waiting for its holders"
-                                               : "waiting for the other replicas");
+            else if (!cfsm__tell_fixed(f, r, out))
+                cfsm__hold(out, true,
+                           f->fixed ? "end offset fixed: waiting for its holders"
+                                    : "waiting for the other replicas");
             return CFSM_ACT_NONE;
         }
         is_winner = strcmp(f->winner, m->instance) == 0;
@@ -306,11 +333,12 @@ static cfsm_action cfsm__consumed(cfsm *f, const cfsm_msg *m, uint64_t now, cfsm
             return CFSM_ACT_NONE;
         }
         break;
-    default: break;
+    default:
+        break;
     }
     if (m->offset < f->win_offset)
         cfsm__reply(out, CFSM_CATCH_UP, f->win_offset, "catch up to the winner");
-    else
+    else if (!cfsm__tell_fixed(f, r, out))
         cfsm__hold(out, true, "another replica is committing");
     return CFSM_ACT_NONE;
 }
@@ -327,8 +355,8 @@ static void cfsm__commit_start(cfsm *f, const cfsm_msg *m, uint64_t now, cfsm_re
         cfsm__reply(out, CFSM_FAILED, -1, "commit budget exhausted");
         return;
     }
-    if (!is_winner || (f->state != CFSM_COMMITTER_NOTIFIED &&
-                       f->state != CFSM_COMMITTER_UPLOADING)) {
+    if (!is_winner ||
+        (f->state != CFSM_COMMITTER_NOTIFIED && f->state != CFSM_COMMITTER_UPLOADING)) {
         cfsm__reply(out, CFSM_FAILED, -1, "only the notified committer may start a commit");
         return;
     }
@@ -450,12 +478,22 @@ cfsm *cfsm_new_committed(const char *segment, int64_t end_offset, uint32_t crc,
 cfsm_action cfsm_on_msg(cfsm *f, const cfsm_msg *m, uint64_t now_ms, cfsm_reply *out)
 {
     switch (m->kind) {
-    case CFSM_MSG_CONSUMED: return cfsm__consumed(f, m, now_ms, out);
-    case CFSM_MSG_COMMIT_START: cfsm__commit_start(f, m, now_ms, out); break;
-    case CFSM_MSG_COMMIT_END: return cfsm__commit_end(f, m, now_ms, out);
-    case CFSM_MSG_EXTEND: cfsm__extend(f, m, now_ms, out); break;
-    case CFSM_MSG_STOPPED: cfsm__stopped(f, m, now_ms, out); break;
-    default: cfsm__reply(out, CFSM_FAILED, -1, "unknown message"); break;
+    case CFSM_MSG_CONSUMED:
+        return cfsm__consumed(f, m, now_ms, out);
+    case CFSM_MSG_COMMIT_START:
+        cfsm__commit_start(f, m, now_ms, out);
+        break;
+    case CFSM_MSG_COMMIT_END:
+        return cfsm__commit_end(f, m, now_ms, out);
+    case CFSM_MSG_EXTEND:
+        cfsm__extend(f, m, now_ms, out);
+        break;
+    case CFSM_MSG_STOPPED:
+        cfsm__stopped(f, m, now_ms, out);
+        break;
+    default:
+        cfsm__reply(out, CFSM_FAILED, -1, "unknown message");
+        break;
     }
     return CFSM_ACT_NONE;
 }
@@ -483,7 +521,10 @@ void cfsm_fix_done(cfsm *f, bool ok, const char *why)
             f->fixed_end, f->winner);
 }
 
-int64_t cfsm_fixed_end(const cfsm *f) { return f->fixed ? f->fixed_end : -1; }
+int64_t cfsm_fixed_end(const cfsm *f)
+{
+    return f->fixed ? f->fixed_end : -1;
+}
 
 void cfsm_commit_done(cfsm *f, bool ok, const char *why, uint64_t now_ms, cfsm_reply *out)
 {
@@ -509,7 +550,8 @@ void cfsm_commit_done(cfsm *f, bool ok, const char *why, uint64_t now_ms, cfsm_r
 bool cfsm_tick(cfsm *f, uint64_t now_ms)
 {
     switch (f->state) {
-    case CFSM_HOLDING: return f->any_report && cfsm__pick(f, now_ms, NULL);
+    case CFSM_HOLDING:
+        return f->any_report && cfsm__pick(f, now_ms, NULL);
     case CFSM_COMMITTER_DECIDED:
         if (now_ms > f->decided_ms + f->cfg.notify_ms) {
             cfsm__abort(f, "the winner never came for its COMMIT");
@@ -517,14 +559,17 @@ bool cfsm_tick(cfsm *f, uint64_t now_ms)
         }
         return false;
     case CFSM_COMMITTER_NOTIFIED:
-    case CFSM_COMMITTER_UPLOADING: return cfsm__past_commit_deadline(f, now_ms);
-    default: return false;
+    case CFSM_COMMITTER_UPLOADING:
+        return cfsm__past_commit_deadline(f, now_ms);
+    default:
+        return false;
     }
 }
 
 void cfsm_set_replicas(cfsm *f, const char *const *replicas, size_t n, uint64_t now_ms)
 {
-    for (size_t i = 0; i < f->nreps; i++) f->reps[i].expected = false;
+    for (size_t i = 0; i < f->nreps; i++)
+        f->reps[i].expected = false;
     for (size_t i = 0; i < n; i++) {
         cfsm__rep *r = cfsm__rep_get(f, replicas[i], true);
         if (r) r->expected = true;
@@ -532,11 +577,26 @@ void cfsm_set_replicas(cfsm *f, const char *const *replicas, size_t n, uint64_t 
     if (f->state == CFSM_HOLDING && f->any_report) cfsm__pick(f, now_ms, NULL);
 }
 
-cfsm_state cfsm_get_state(const cfsm *f) { return f->state; }
-const char *cfsm_segment(const cfsm *f) { return f->segment; }
-const char *cfsm_winner(const cfsm *f) { return f->winner; }
-int64_t cfsm_winning_offset(const cfsm *f) { return f->win_offset; }
-bool cfsm_done(const cfsm *f) { return f->state == CFSM_ABORTED; }
+cfsm_state cfsm_get_state(const cfsm *f)
+{
+    return f->state;
+}
+const char *cfsm_segment(const cfsm *f)
+{
+    return f->segment;
+}
+const char *cfsm_winner(const cfsm *f)
+{
+    return f->winner;
+}
+int64_t cfsm_winning_offset(const cfsm *f)
+{
+    return f->win_offset;
+}
+bool cfsm_done(const cfsm *f)
+{
+    return f->state == CFSM_ABORTED;
+}
 
 void cfsm_free(cfsm *f)
 {

@@ -63,8 +63,8 @@ const char *cstore_root(const cstore *s)
     return s->root;
 }
 
-int cstore_path(const cstore *s, cstore_node node, const char *table, const char *name,
-                char *buf, size_t cap)
+int cstore_path(const cstore *s, cstore_node node, const char *table, const char *name, char *buf,
+                size_t cap)
 {
     if ((size_t)node >= sizeof cstore_rel / sizeof cstore_rel[0] || cap == 0) return SL_EINVAL;
     const char *fmt = cstore_rel[node];
@@ -74,7 +74,7 @@ int cstore_path(const cstore *s, cstore_node node, const char *table, const char
     if ((has_table || has_name) && !first) return SL_EINVAL;
     if (has_table && has_name && !name) return SL_EINVAL;
     char rel[ZK_PATH_MAX];
-    int n = has_table && has_name ? snprintf(rel, sizeof rel, fmt, table, name)
+    int n = has_table && has_name   ? snprintf(rel, sizeof rel, fmt, table, name)
             : has_table || has_name ? snprintf(rel, sizeof rel, fmt, first)
                                     : snprintf(rel, sizeof rel, "%s", fmt);
     if (n < 0 || (size_t)n >= sizeof rel) return SL_ELIMIT;
@@ -106,11 +106,11 @@ bool cstore_cluster_name_ok(const char *cluster)
            strcmp(cluster, "..") != 0;
 }
 
-#define PATH_OR_RETURN(buf, node, table, name)                                                 \
-    char buf[ZK_PATH_MAX];                                                                     \
-    do {                                                                                       \
-        int prc_ = cstore_path(s, node, table, name, buf, sizeof buf);                         \
-        if (prc_) return prc_;                                                                 \
+#define PATH_OR_RETURN(buf, node, table, name)                                                     \
+    char buf[ZK_PATH_MAX];                                                                         \
+    do {                                                                                           \
+        int prc_ = cstore_path(s, node, table, name, buf, sizeof buf);                             \
+        if (prc_) return prc_;                                                                     \
     } while (0)
 
 /* ---- base nodes, tables ------------------------------------------------------------------- */
@@ -161,8 +161,8 @@ int cstore_table_read(const cstore *s, zk *z, const char *table, char **config, 
 }
 
 int cstore_table_create(const cstore *s, zk *z, const char *table, const char *config_json,
-                        const char *schema_json, const segmeta *segs, size_t nseg,
-                        const assign *a, int *failed_op)
+                        const char *schema_json, const segmeta *segs, size_t nseg, const assign *a,
+                        int *failed_op)
 {
     if (failed_op) *failed_op = -1;
     static const cstore_node fixed[] = {CSTORE_TABLE,    CSTORE_CONFIG,   CSTORE_SCHEMA,
@@ -181,8 +181,8 @@ int cstore_table_create(const cstore *s, zk *z, const char *table, const char *c
     }
     for (size_t i = 0; i < nseg && !rc; i++) {
         size_t l = 0;
-        rc = cstore_path(s, CSTORE_SEGMENT, table, segs[i].segment, paths[nops],
-                         sizeof paths[nops]);
+        rc =
+            cstore_path(s, CSTORE_SEGMENT, table, segs[i].segment, paths[nops], sizeof paths[nops]);
         if (!rc) rc = segmeta_encode(&segs[i], &bufs[nops], &l);
         ops[nops] = zk_op_create(paths[nops], bufs[nops], l, 0);
         nops++;
@@ -200,7 +200,8 @@ int cstore_table_create(const cstore *s, zk *z, const char *table, const char *c
         if (cstore_path(s, CSTORE_TABLES, NULL, NULL, pt, sizeof pt) == 0) zk_ensure_path(z, pt);
         rc = zk_multi(z, ops, nops, failed_op);
     }
-    for (size_t i = 0; i < nops; i++) free(bufs[i]);
+    for (size_t i = 0; i < nops; i++)
+        free(bufs[i]);
     free(ops);
     free(paths);
     free(bufs);
@@ -274,14 +275,15 @@ int cstore_watch_assignment(const cstore *s, zk *z, const char *table,
     return zk_watch(z, path, ZK_WATCH_DATA, cb, ctx, id);
 }
 
-int cstore_watch_tables(const cstore *s, zk *z, void (*cb)(void *ctx, const char *path),
-                        void *ctx, uint64_t *id)
+int cstore_watch_tables(const cstore *s, zk *z, void (*cb)(void *ctx, const char *path), void *ctx,
+                        uint64_t *id)
 {
     PATH_OR_RETURN(path, CSTORE_TABLES, NULL, NULL);
     return zk_watch(z, path, ZK_WATCH_CHILDREN, cb, ctx, id);
 }
 
-/* ---- the commit and repair multi-ops ---------------------------------------------------------- */
+/* ---- the commit and repair multi-ops ----------------------------------------------------------
+ */
 
 /* ops[0] is `first` on segments/<first_name>, then create segments/<next> (unless next is
  * NULL), set assignment. *failed_op is reported as the CSTORE_OP_* of the failing op. */
@@ -307,8 +309,8 @@ static int cstore__three_ops(const cstore *s, zk *z, const char *table, zk_op_ty
     int kinds[3];
     size_t n = 0;
     kinds[n] = CSTORE_OP_SEGMENT;
-    ops[n++] = first == ZK_OP_SET ? zk_op_set(pm, mb, ml, first_version)
-                                  : zk_op_check(pm, first_version);
+    ops[n++] =
+        first == ZK_OP_SET ? zk_op_set(pm, mb, ml, first_version) : zk_op_check(pm, first_version);
     if (next) {
         kinds[n] = CSTORE_OP_NEXT;
         ops[n++] = zk_op_create(pn, nb, nl, 0);
@@ -340,7 +342,8 @@ int cstore_repair(const cstore *s, zk *z, const char *table, const char *newest,
                              assign_version, failed_op);
 }
 
-/* ---- instances -------------------------------------------------------------------------------- */
+/* ---- instances --------------------------------------------------------------------------------
+ */
 
 int cstore_instance_register(const cstore *s, zk *z, const char *id, const char *host,
                              unsigned port, bool replace)
@@ -392,7 +395,8 @@ int cstore_instance_addr(const cstore *s, zk *z, const char *id, char *host, siz
     return rc;
 }
 
-/* ---- replicas/<id> ------------------------------------------------------------------------------ */
+/* ---- replicas/<id> ------------------------------------------------------------------------------
+ */
 
 int cstore_replica_record(const cstore *s, zk *z, const char *table, const char *id,
                           const char *segment, const char *state)
@@ -452,7 +456,8 @@ int cstore_replica_get(const cstore *s, zk *z, const char *table, const char *id
     return 0;
 }
 
-/* ---- controllers/ ------------------------------------------------------------------------------ */
+/* ---- controllers/ ------------------------------------------------------------------------------
+ */
 
 zk_election *cstore_election_join(const cstore *s, zk *z, const char *my_url,
                                   void (*on_change)(void *ctx, bool is_leader,

@@ -329,7 +329,7 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
             goto out;
         }
         if (segmeta_committed(&m)) { /* a retry after an unknown outcome */
-            if (!promoted) { /* committed: its file was checked and promoted then */
+            if (!promoted) {         /* committed: its file was checked and promoted then */
                 rc = segstore_promote(c->store, table, r->segment, r->crc, loc, sizeof loc, err,
                                       sizeof err);
                 if (rc) {
@@ -556,8 +556,8 @@ static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uin
         cfsm_cfg cfg = c->o.fsm;
         cfg.pauseless = t && t->cfg->pauseless;
         if (segmeta_committed(&m)) {
-            f = cfsm_new_committed(segment, m.end_offset, m.crc, m.download_url, m.committer,
-                                   &cfg, now);
+            f = cfsm_new_committed(segment, m.end_offset, m.crc, m.download_url, m.committer, &cfg,
+                                   now);
         } else {
             const char *live[SL_MAX_REPLICATION];
             size_t nlive = 0;

@@ -31,9 +31,9 @@ static const char *const rsm_names[RSM__COUNT] = {
     [RSM_RETAINING] = "RETAINING",   [RSM_DISCARDED] = "DISCARDED",
     [RSM_ONLINE] = "ONLINE",         [RSM_ERROR] = "ERROR"};
 
-/* The legality table (rows T2..T18 of docs/protocol.md; T1 is rsm_start). */
+/* The legality table (rows T2..T19 of docs/protocol.md; T1 is rsm_start). */
 static const bool rsm_table[RSM__COUNT][RSM__COUNT] = {
-    [RSM_CONSUMING] = {[RSM_HOLDING] = true},
+    [RSM_CONSUMING] = {[RSM_HOLDING] = true, [RSM_ERROR] = true},
     [RSM_HOLDING] = {[RSM_CATCHING_UP] = true, [RSM_COMMITTING] = true, [RSM_RETAINING] = true,
                      [RSM_DISCARDED] = true},
     [RSM_CATCHING_UP] = {[RSM_HOLDING] = true},

@@ -50,17 +50,17 @@ struct engine {
     engine_policy pol;
     cmetrics cm;
     dlq *dead_letter;
-    diskstate *disk;     /* o.disk or own_disk */
+    diskstate *disk; /* o.disk or own_disk */
     diskstate *own_disk;
-    pthread_mutex_t mu;  /* guards tables and parts */
+    pthread_mutex_t mu; /* guards tables and parts */
     engine_table **tables;
     size_t ntables;
     engine_part **parts;
     size_t nparts, capparts;
     /* the scrub thread */
     pthread_t scrubber;
-    bool scrubbing;       /* the thread runs */
-    pthread_mutex_t smu;  /* guards stopping; scv wakes the scrubber to stop */
+    bool scrubbing;      /* the thread runs */
+    pthread_mutex_t smu; /* guards stopping; scv wakes the scrubber to stop */
     pthread_cond_t scv;
     bool stopping;
     metrics_family *m_scrubbed, *m_corrupt;
@@ -182,7 +182,8 @@ engine_table *engine_table_add(engine *e, const schema *s, const tcfg *cfg, bool
     for (uint32_t i = 0; i < cfg->nprops; i++)
         if (strcmp(cfg->props[i].key, "group.id") != 0)
             props[k++] = (cpool_prop){cfg->props[i].key, cfg->props[i].value};
-    for (size_t i = 0; i < e->o.nprops; i++) props[k++] = e->o.props[i];
+    for (size_t i = 0; i < e->o.nprops; i++)
+        props[k++] = e->o.props[i];
     cpool_opts po = {.workers = e->o.workers,
                      .bootstrap = cfg->broker_list,
                      .props = props,
@@ -218,11 +219,26 @@ engine_table *engine_table_find(engine *e, const char *name)
     return t;
 }
 
-engine *engine_table_engine(const engine_table *t) { return t->e; }
-const char *engine_table_name(const engine_table *t) { return t->cfg->table_name; }
-const char *engine_table_dir(const engine_table *t) { return t->dir; }
-const tcfg *engine_table_cfg(const engine_table *t) { return t->cfg; }
-const schema *engine_table_schema(const engine_table *t) { return t->schema; }
+engine *engine_table_engine(const engine_table *t)
+{
+    return t->e;
+}
+const char *engine_table_name(const engine_table *t)
+{
+    return t->cfg->table_name;
+}
+const char *engine_table_dir(const engine_table *t)
+{
+    return t->dir;
+}
+const tcfg *engine_table_cfg(const engine_table *t)
+{
+    return t->cfg;
+}
+const schema *engine_table_schema(const engine_table *t)
+{
+    return t->schema;
+}
 
 int engine_table_partitions(engine_table *t, int *count)
 {
@@ -280,10 +296,22 @@ int engine_part_call(engine_part *ep, void (*fn)(void *arg, cpool_worker *w), vo
     return cpool_call(ep->t->pool, ep->p, fn, arg);
 }
 
-engine_table *engine_part_table(const engine_part *ep) { return ep->t; }
-int32_t engine_part_partition(const engine_part *ep) { return ep->partition; }
-pcons *engine_part_pcons(const engine_part *ep) { return ep->p; }
-void *engine_part_ctx(const engine_part *ep) { return ep->ctx; }
+engine_table *engine_part_table(const engine_part *ep)
+{
+    return ep->t;
+}
+int32_t engine_part_partition(const engine_part *ep)
+{
+    return ep->partition;
+}
+pcons *engine_part_pcons(const engine_part *ep)
+{
+    return ep->p;
+}
+void *engine_part_ctx(const engine_part *ep)
+{
+    return ep->ctx;
+}
 
 /* ---- files ------------------------------------------------------------------------- */
 
@@ -293,29 +321,25 @@ bool engine_seg_path(const engine_table *t, const char *segment, const char *suf
     return n > 0 && n < PATH_MAX;
 }
 
-int engine_build(engine *e, engine_part *ep, const char *suffix, engine_built *out)
+/* Build rows m of ep's segment `meta` into `<table>/<segment>.seg<suffix>` (engine_build). */
+static int engine__build(engine *e, engine_part *ep, const mseg *m, seg_meta_in meta,
+                         const char *suffix, engine_built *out)
 {
-    pcons *p = ep->p;
     const char *table = ep->t->cfg->table_name;
     char plabel[16], err[256];
     snprintf(plabel, sizeof plabel, "%d", (int)ep->partition);
     const char *tp[] = {table, plabel};
-    seg_meta_in meta = {.name = pcons_segment_name(p),
-                        .table = table,
-                        .partition = ep->partition,
-                        .sequence = pcons_seq(p),
-                        .start_offset = pcons_start_offset(p),
-                        .end_offset = pcons_next_offset(p)};
+    meta.table = table;
+    meta.partition = ep->partition;
     memset(out, 0, sizeof *out);
     if (!engine_seg_path(ep->t, meta.name, suffix, out->path)) {
         SL_ERROR(e->o.log_tag, "segment path too long dir=%s segment=%s", ep->t->dir, meta.name);
         return SL_EINVAL;
     }
-    const mseg *m = pcons_segment(p);
     out->rows = mseg_rows(m);
     double t0 = sl_clock_mono_s();
-    int rc = mseg_build_file(m, ep->t->cfg->time_column, &meta, out->path, &out->crc,
-                             &out->size, err, sizeof err);
+    int rc = mseg_build_file(m, ep->t->cfg->time_column, &meta, out->path, &out->crc, &out->size,
+                             err, sizeof err);
     sl_clock_sleep_ms((int64_t)e->o.build_delay_ms); /* test knob */
     out->seconds = sl_clock_mono_s() - t0;
     if (rc != 0) {
@@ -331,6 +355,24 @@ int engine_build(engine *e, engine_part *ep, const char *suffix, engine_built *o
     metrics_counter_add(metrics_counter_with(e->cm.builds, tp), 1);
     metrics_histogram_observe(metrics_histogram_with(e->cm.build_seconds, tp), out->seconds);
     return 0;
+}
+
+int engine_build(engine *e, engine_part *ep, const char *suffix, engine_built *out)
+{
+    pcons *p = ep->p;
+    seg_meta_in meta = {.name = pcons_segment_name(p),
+                        .sequence = pcons_seq(p),
+                        .start_offset = pcons_start_offset(p),
+                        .end_offset = pcons_next_offset(p)};
+    return engine__build(e, ep, pcons_segment(p), meta, suffix, out);
+}
+
+int engine_build_frozen(engine *e, engine_part *ep, const pcons_frozen *f, const char *suffix,
+                        engine_built *out)
+{
+    seg_meta_in meta = {
+        .name = f->name, .sequence = f->seq, .start_offset = f->start, .end_offset = f->end};
+    return engine__build(e, ep, f->seg, meta, suffix, out);
 }
 
 int engine_publish(engine_table *t, const char *segment, const char *from)
@@ -368,14 +410,13 @@ int engine_quarantine(const engine_table *t, const char *segment, const char *wh
     return 0;
 fail:;
     int saved = errno;
-    SL_ERROR(tag, "cannot quarantine segment file=%s err=%s reason=\"%s\"", from,
-             strerror(saved), why);
+    SL_ERROR(tag, "cannot quarantine segment file=%s err=%s reason=\"%s\"", from, strerror(saved),
+             why);
     errno = saved;
     return SL_EIO;
 }
 
-int engine_segment_path(engine *e, const char *table, const char *segment, char *buf,
-                        size_t cap)
+int engine_segment_path(engine *e, const char *table, const char *segment, char *buf, size_t cap)
 {
     engine_table *t = engine_table_find(e, table);
     if (!t) return SL_ENOENT;
@@ -491,7 +532,10 @@ int engine_health(engine *e, jsonw *w)
     return errors;
 }
 
-diskstate *engine_disk(engine *e) { return e->disk; }
+diskstate *engine_disk(engine *e)
+{
+    return e->disk;
+}
 
 /* ---- the scrub --------------------------------------------------------------------- */
 
@@ -501,7 +545,8 @@ static bool engine__scrub_wait(engine *e, uint64_t ms)
     pthread_mutex_lock(&e->smu);
     if (ms && !e->stopping) {
         struct timespec ts = sl_clock_ts((int64_t)(sl_clock_wall_ms() + ms));
-        while (!e->stopping && pthread_cond_timedwait(&e->scv, &e->smu, &ts) == 0) {}
+        while (!e->stopping && pthread_cond_timedwait(&e->scv, &e->smu, &ts) == 0) {
+        }
     }
     bool stop = e->stopping;
     pthread_mutex_unlock(&e->smu);
@@ -584,15 +629,14 @@ engine *engine_new(const engine_opts *o, const engine_policy *pol, char *err, si
         goto fail;
     if (o->scrub_interval_ms) {
         static const char *const tl[] = {"table"};
-        e->m_scrubbed = metrics_family_new(o->metrics, METRICS_COUNTER,
-                                           "sluice_segments_scrubbed_total",
-                                           "Published segment files re-verified by the scrub",
-                                           tl, 1);
-        e->m_corrupt = metrics_family_new(o->metrics, METRICS_COUNTER,
-                                          "sluice_segments_corrupt_total",
-                                          "Published segment files the scrub found corrupt "
-                                          "(quarantined, then healed where a copy exists)",
-                                          tl, 1);
+        e->m_scrubbed =
+            metrics_family_new(o->metrics, METRICS_COUNTER, "sluice_segments_scrubbed_total",
+                               "Published segment files re-verified by the scrub", tl, 1);
+        e->m_corrupt =
+            metrics_family_new(o->metrics, METRICS_COUNTER, "sluice_segments_corrupt_total",
+                               "Published segment files the scrub found corrupt "
+                               "(quarantined, then healed where a copy exists)",
+                               tl, 1);
         int prc = pthread_create(&e->scrubber, NULL, engine__scrub_main, e);
         if (prc) {
             snprintf(err, errlen, "cannot start the scrub thread: %s", strerror(prc));
@@ -622,8 +666,10 @@ void engine_free(engine *e)
         cpool_free(e->tables[i]->pool);
         e->tables[i]->pool = NULL;
     }
-    while (e->nparts) engine__part_free(e, e->parts[e->nparts - 1]);
-    for (size_t i = 0; i < e->ntables; i++) engine__table_free(e->tables[i]);
+    while (e->nparts)
+        engine__part_free(e, e->parts[e->nparts - 1]);
+    for (size_t i = 0; i < e->ntables; i++)
+        engine__table_free(e->tables[i]);
     free(e->parts);
     free(e->tables);
     dlq_close(e->dead_letter);

@@ -157,6 +157,11 @@ typedef struct engine_built {
  * (seg_build_file). On ep's current owner (its worker, or the thread holding it). */
 int engine_build(engine *e, engine_part *ep, const char *suffix, engine_built *out);
 
+/* As engine_build, for a segment taken out of ep's pcons by pcons_roll (f borrowed). On the
+ * thread that owns f. */
+int engine_build_frozen(engine *e, engine_part *ep, const pcons_frozen *f, const char *suffix,
+                        engine_built *out);
+
 /* Publish the file `from` (a verified segment in t's directory) as segment's file: rename,
  * fsync the directory. 0, SL_EINVAL (path too long) or the file error (fsutil_errno_err). */
 int engine_publish(engine_table *t, const char *segment, const char *from);

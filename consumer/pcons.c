@@ -37,13 +37,14 @@ struct pcons {
     pcons_stats stats;
 };
 
-static const char *const pcons_state_names[PCONS_STATE__COUNT] = {
-    [PCONS_IDLE] = "IDLE", [PCONS_CONSUMING] = "CONSUMING", [PCONS_FULL] = "FULL",
-    [PCONS_ERROR] = "ERROR"};
+static const char *const pcons_state_names[PCONS_STATE__COUNT] = {[PCONS_IDLE] = "IDLE",
+                                                                  [PCONS_CONSUMING] = "CONSUMING",
+                                                                  [PCONS_FULL] = "FULL",
+                                                                  [PCONS_ERROR] = "ERROR"};
 
 static const char *const pcons_end_names[] = {
-    [PCONS_END_NONE] = "none",     [PCONS_END_ROWS] = "row_limit",
-    [PCONS_END_TIME] = "time_limit", [PCONS_END_SIZE] = "size_limit",
+    [PCONS_END_NONE] = "none",         [PCONS_END_ROWS] = "row_limit",
+    [PCONS_END_TIME] = "time_limit",   [PCONS_END_SIZE] = "size_limit",
     [PCONS_END_OFFSET] = "end_offset", [PCONS_END_FORCE] = "force"};
 
 const char *pcons_state_name(pcons_state s)
@@ -68,8 +69,8 @@ static void pcons__set_state(pcons *p, pcons_state to)
     assert(legal[p->state][to]);
     if (!legal[p->state][to]) {
         SL_ERROR("consumer", "illegal transition table=%s partition=%d segment=%s %s -> %s",
-                 p->t->table, p->partition, p->name ? p->name : "-",
-                 pcons_state_name(p->state), pcons_state_name(to));
+                 p->t->table, p->partition, p->name ? p->name : "-", pcons_state_name(p->state),
+                 pcons_state_name(to));
         return;
     }
     SL_DEBUG("consumer", "state table=%s partition=%d segment=%s %s -> %s", p->t->table,
@@ -94,14 +95,12 @@ static double pcons__next(void *arg)
 
 static double pcons__seg_rows(void *arg)
 {
-    return (double)atomic_load_explicit(&((pcons *)arg)->stats.segment_rows,
-                                        memory_order_relaxed);
+    return (double)atomic_load_explicit(&((pcons *)arg)->stats.segment_rows, memory_order_relaxed);
 }
 
 static double pcons__seg_bytes(void *arg)
 {
-    return (double)atomic_load_explicit(&((pcons *)arg)->stats.segment_bytes,
-                                        memory_order_relaxed);
+    return (double)atomic_load_explicit(&((pcons *)arg)->stats.segment_bytes, memory_order_relaxed);
 }
 
 static void pcons__metrics_new(pcons *p)
@@ -126,9 +125,10 @@ static void pcons__metrics_free(pcons *p)
 {
     const cmetrics *m = p->t->metrics;
     const char *tp[] = {p->t->table, p->plabel};
-    metrics_family *fams[] = {m->rows, m->bytes, m->lost_ranges, m->lost_messages,
-                              m->lag, m->next_offset, m->seg_rows, m->seg_bytes};
-    for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++) metrics_child_remove(fams[i], tp);
+    metrics_family *fams[] = {m->rows, m->bytes,       m->lost_ranges, m->lost_messages,
+                              m->lag,  m->next_offset, m->seg_rows,    m->seg_bytes};
+    for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++)
+        metrics_child_remove(fams[i], tp);
     for (int r = ROWDEC_OK + 1; r < ROWDEC_REASON__COUNT; r++) {
         const char *tpr[] = {p->t->table, p->plabel, rowdec_reason_name((rowdec_reason)r)};
         metrics_child_remove(m->bad, tpr);
@@ -145,8 +145,9 @@ static void pcons__full(pcons *p, pcons_end why)
 {
     p->end = why;
     pcons__set_state(p, PCONS_FULL);
-    SL_INFO("consumer", "segment full table=%s partition=%d segment=%s reason=%s rows=%" PRIu64
-                        " start=%" PRId64 " end=%" PRId64,
+    SL_INFO("consumer",
+            "segment full table=%s partition=%d segment=%s reason=%s rows=%" PRIu64
+            " start=%" PRId64 " end=%" PRId64,
             p->t->table, p->partition, p->name, pcons_end_name(why), p->seg_rows, p->start,
             p->next);
 }
@@ -184,11 +185,34 @@ void pcons_start_segment(pcons *p, int64_t seq, const char *name, int64_t start_
     atomic_store_explicit(&p->stats.segment_rows, 0, memory_order_relaxed);
     atomic_store_explicit(&p->stats.segment_bytes, mseg_memory_bytes(p->seg), memory_order_relaxed);
     pcons__set_state(p, PCONS_CONSUMING);
-    SL_INFO("consumer", "segment start table=%s partition=%d segment=%s start=%" PRId64
-                        " rows_limit=%" PRIu64 " time_limit_ms=%" PRIu64 " end_offset=%" PRId64,
+    SL_INFO("consumer",
+            "segment start table=%s partition=%d segment=%s start=%" PRId64 " rows_limit=%" PRIu64
+            " time_limit_ms=%" PRIu64 " end_offset=%" PRId64,
             p->t->table, p->partition, name, start_offset, lim->rows, lim->time_ms,
             lim->end_offset);
     if (lim->end_offset >= 0 && start_offset >= lim->end_offset) pcons__full(p, PCONS_END_OFFSET);
+}
+
+void pcons_roll(pcons *p, pcons_frozen *out, int64_t seq, const char *name, int64_t start_offset,
+                uint64_t now_ms, const pcons_limits *lim)
+{
+    assert(p->state == PCONS_FULL && start_offset == p->next && !out->seg);
+    *out = (pcons_frozen){.seg = p->seg,
+                          .name = p->name,
+                          .seq = p->seq,
+                          .start = p->start,
+                          .end = p->next,
+                          .why = p->end};
+    p->seg = NULL;
+    p->name = NULL;
+    pcons_start_segment(p, seq, name, start_offset, now_ms, lim);
+}
+
+void pcons_frozen_free(pcons_frozen *f)
+{
+    mseg_free(f->seg);
+    free(f->name);
+    memset(f, 0, sizeof *f);
 }
 
 /* Test knob: change one numeric value of this row so this replica builds other bytes. */
@@ -199,11 +223,18 @@ static void pcons__perturb(const pcons *p, const row *r)
         row_col *c = (row_col *)&r->cols[i]; /* the decoder's own row buffer */
         if (!s->fields[i].single_value || c->is_null) continue;
         switch (s->fields[i].type) {
-        case SCHEMA_INT: c->v.u.i32 += 1; break;
+        case SCHEMA_INT:
+            c->v.u.i32 += 1;
+            break;
         case SCHEMA_LONG:
-        case SCHEMA_TIMESTAMP: c->v.u.i64 += 1; break;
-        case SCHEMA_DOUBLE: c->v.u.f64 += 1; break;
-        default: continue;
+        case SCHEMA_TIMESTAMP:
+            c->v.u.i64 += 1;
+            break;
+        case SCHEMA_DOUBLE:
+            c->v.u.f64 += 1;
+            break;
+        default:
+            continue;
         }
         SL_WARN("consumer", "test knob: perturbed column=%s row=%" PRIu64 " table=%s partition=%d",
                 s->fields[i].name, p->seg_rows, p->t->table, p->partition);
@@ -218,13 +249,13 @@ static void pcons__bad(pcons *p, int64_t offset, rowdec_reason why, const uint8_
     if (!(p->logged_reasons & (1u << why))) {
         p->logged_reasons |= 1u << why;
         const char *field = rowdec_error_field(p->dec);
-        SL_WARN("consumer", "malformed message table=%s partition=%d offset=%" PRId64
-                            " reason=%s field=%s (further ones of this reason are only counted)",
+        SL_WARN("consumer",
+                "malformed message table=%s partition=%d offset=%" PRId64
+                " reason=%s field=%s (further ones of this reason are only counted)",
                 p->t->table, p->partition, offset, rowdec_reason_name(why), *field ? field : "-");
     }
-    if (p->t->dead_letter &&
-        dlq_write_bad(p->t->dead_letter, p->t->table, p->partition, offset,
-                      rowdec_reason_name(why), payload, len) != 0)
+    if (p->t->dead_letter && dlq_write_bad(p->t->dead_letter, p->t->table, p->partition, offset,
+                                           rowdec_reason_name(why), payload, len) != 0)
         SL_ERROR("consumer", "dead-letter write failed table=%s partition=%d offset=%" PRId64,
                  p->t->table, p->partition, offset);
 }
@@ -297,8 +328,9 @@ void pcons_data_loss(pcons *p, int64_t from, int64_t to)
     if (to <= from) return;
     metrics_counter_add(p->stats.lost_ranges, 1);
     metrics_counter_add(p->stats.lost_messages, (uint64_t)(to - from));
-    SL_ERROR("consumer", "data_loss table=%s partition=%d from=%" PRId64 " to=%" PRId64
-                         " messages=%" PRId64 " (retention passed the consumer)",
+    SL_ERROR("consumer",
+             "data_loss table=%s partition=%d from=%" PRId64 " to=%" PRId64 " messages=%" PRId64
+             " (retention passed the consumer)",
              p->t->table, p->partition, from, to, to - from);
     if (p->t->dead_letter) dlq_write_loss(p->t->dead_letter, p->t->table, p->partition, from, to);
     if (p->state == PCONS_CONSUMING && to > p->next) pcons__set_next(p, to);
@@ -325,24 +357,63 @@ void pcons_force_full(pcons *p)
 
 void pcons_fail(pcons *p, const char *reason)
 {
-    SL_ERROR("consumer", "partition error table=%s partition=%d segment=%s reason=%s",
-             p->t->table, p->partition, p->name ? p->name : "-", reason);
+    SL_ERROR("consumer", "partition error table=%s partition=%d segment=%s reason=%s", p->t->table,
+             p->partition, p->name ? p->name : "-", reason);
     pcons__set_state(p, PCONS_ERROR);
 }
 
-pcons_state pcons_get_state(const pcons *p) { return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE); }
-pcons_end pcons_end_reason(const pcons *p) { return p->end; }
-int32_t pcons_partition(const pcons *p) { return p->partition; }
-void pcons_set_owner(pcons *p, void *owner) { p->owner = owner; }
-void *pcons_owner(const pcons *p) { return p->owner; }
-int64_t pcons_seq(const pcons *p) { return p->seq; }
-const char *pcons_segment_name(const pcons *p) { return p->name ? p->name : ""; }
-int64_t pcons_start_offset(const pcons *p) { return p->start; }
-int64_t pcons_next_offset(const pcons *p) { return p->next; }
-uint64_t pcons_created_ms(const pcons *p) { return p->created_ms; }
-mseg *pcons_segment(pcons *p) { return p->seg; }
-pcons_stats *pcons_get_stats(pcons *p) { return &p->stats; }
-const pcons_table *pcons_get_table(const pcons *p) { return p->t; }
+pcons_state pcons_get_state(const pcons *p)
+{
+    return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+}
+pcons_end pcons_end_reason(const pcons *p)
+{
+    return p->end;
+}
+int32_t pcons_partition(const pcons *p)
+{
+    return p->partition;
+}
+void pcons_set_owner(pcons *p, void *owner)
+{
+    p->owner = owner;
+}
+void *pcons_owner(const pcons *p)
+{
+    return p->owner;
+}
+int64_t pcons_seq(const pcons *p)
+{
+    return p->seq;
+}
+const char *pcons_segment_name(const pcons *p)
+{
+    return p->name ? p->name : "";
+}
+int64_t pcons_start_offset(const pcons *p)
+{
+    return p->start;
+}
+int64_t pcons_next_offset(const pcons *p)
+{
+    return p->next;
+}
+uint64_t pcons_created_ms(const pcons *p)
+{
+    return p->created_ms;
+}
+mseg *pcons_segment(pcons *p)
+{
+    return p->seg;
+}
+pcons_stats *pcons_get_stats(pcons *p)
+{
+    return &p->stats;
+}
+const pcons_table *pcons_get_table(const pcons *p)
+{
+    return p->t;
+}
 
 void pcons_free(pcons *p)
 {

@@ -97,6 +97,24 @@ pcons *pcons_new(const pcons_table *t, int32_t partition);
 void pcons_start_segment(pcons *p, int64_t seq, const char *name, int64_t start_offset,
                          uint64_t now_ms, const pcons_limits *lim);
 
+/* A FULL segment taken out of its pcons by pcons_roll (pauseless completion, DESIGN §9): its
+ * rows and identity, built later with engine_build_frozen. */
+typedef struct pcons_frozen {
+    mseg *seg;   /* owned; NULL: empty slot */
+    char *name;  /* owned */
+    int64_t seq, start, end;
+    pcons_end why;
+} pcons_frozen;
+
+/* Start segment `seq` at start_offset like pcons_start_segment, but hand the FULL segment's
+ * rows to *out (which must be empty) instead of dropping them. p must be FULL with
+ * start_offset == its next offset. -> CONSUMING. */
+void pcons_roll(pcons *p, pcons_frozen *out, int64_t seq, const char *name, int64_t start_offset,
+                uint64_t now_ms, const pcons_limits *lim);
+
+/* Free a frozen segment's rows and name; *f becomes empty. Any thread that owns f. */
+void pcons_frozen_free(pcons_frozen *f);
+
 /* Feed the message at `offset`. Returns true when the segment became FULL with it (the
  * caller stops feeding until the next pcons_start_segment); messages fed while not
  * CONSUMING are ignored (false). */

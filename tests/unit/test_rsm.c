@@ -130,15 +130,18 @@ static void test_t15_discarded_holding(void **s) { (void)s; legal(RSM_DISCARDED,
 static void test_t16_discarded_error(void **s) { (void)s; legal(RSM_DISCARDED, RSM_ERROR); }
 static void test_t17_online_consuming(void **s) { (void)s; legal(RSM_ONLINE, RSM_CONSUMING); }
 static void test_t18_error_consuming(void **s) { (void)s; legal(RSM_ERROR, RSM_CONSUMING); }
+/* T19: pauseless, a segment rebuilt from Kafka that can never be built (retention took part of
+ * its range, or its rows cannot be built) is given up. */
+static void test_t19_consuming_error(void **s) { (void)s; legal(RSM_CONSUMING, RSM_ERROR); }
 
-/* The table has exactly the 17 moves above: every other pair (self-moves included) is refused. */
+/* The table has exactly the 18 moves above: every other pair (self-moves included) is refused. */
 static void test_table_is_closed(void **s)
 {
     (void)s;
     int n = 0;
     for (int f = 0; f < RSM__COUNT; f++)
         for (int t = 0; t < RSM__COUNT; t++) n += rsm_legal(f, t);
-    assert_int_equal(n, 17);
+    assert_int_equal(n, 18);
     for (int f = 0; f < RSM__COUNT; f++) assert_false(rsm_legal(f, f));
     assert_false(rsm_legal(RSM__COUNT, RSM_CONSUMING));
     assert_false(rsm_legal(RSM_CONSUMING, RSM__COUNT));
@@ -450,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_t16_discarded_error),
         cmocka_unit_test(test_t17_online_consuming),
         cmocka_unit_test(test_t18_error_consuming),
+        cmocka_unit_test(test_t19_consuming_error),
         cmocka_unit_test(test_table_is_closed),
         cmocka_unit_test(test_illegal_sample),
         cmocka_unit_test(test_p1_no_reply),
