@@ -270,6 +270,14 @@ static void audit__committer(const audit__at *at)
         at->r->checked[AUDIT_I4]++;
         if (!s->m.committer[0])
             audit__bad(at, AUDIT_I4, s->m.segment, NULL, "DONE without a committer");
+        if (s->has_stat && s->m.commit_version) { /* pauseless: DONE came after N+1 */
+            if (s->version != s->m.commit_version)
+                audit__bad(at, AUDIT_I4, s->m.segment, NULL,
+                           "the DONE record changed after its commit (ZooKeeper version %" PRId32
+                           ", committed as version %" PRId32 ")",
+                           s->version, s->m.commit_version);
+            continue;
+        }
         const audit_seg *next = i + 1 < p->nsegs ? &p->segs[i + 1] : NULL;
         if (!s->has_stat || !next || next->record_bad || !next->has_stat ||
             next->m.sequence != s->m.sequence + 1)

@@ -67,6 +67,7 @@ typedef struct audit_seg {
     char record_why[AUDIT_WHY_MAX];
     bool has_stat;         /* czxid/mzxid known (cluster mode) */
     int64_t czxid, mzxid;
+    int32_t version;       /* the record's data version */
     audit_copy *copies;    /* owned */
     size_t ncopies;
     audit_seen store;      /* I6: the store's copy downloaded and verified with the CRC */

@@ -489,6 +489,7 @@ static int probe__table(probe *pr, const cstore *cs, zk *z, const char *table, a
             s->has_stat = true;
             s->czxid = st.czxid;
             s->mzxid = st.mzxid;
+            s->version = st.version;
         } else {
             s->record_bad = true;
             snprintf(s->record_why, sizeof s->record_why, "read: %s", sluice_strerror(src));

@@ -366,6 +366,7 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
         memcpy(m.download_url, url, sizeof url);
         snprintf(m.committer, sizeof m.committer, "%s", r->instance);
         m.commit_time_ms = (int64_t)now;
+        if (fixed) m.commit_version = vm + 1; /* what this set makes it: audit I4 */
         assign_seg *as = assign_find(&a, r->segment);
         if (as)
             for (uint32_t i = 0; i < as->inst.n; i++)
@@ -373,7 +374,7 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
         if (!fixed && (uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
             assign_add(&a, next.segment, &a.part[m.partition], ASSIGN_CONSUMING);
         ctl__fault(c, CTL_FAULT_CRASH_BEFORE_MULTI);
-        ctl__fault(c, CTL_FAULT_STALL_BEFORE_MULTI);
+        if (attempt == 0) ctl__fault(c, CTL_FAULT_STALL_BEFORE_MULTI); /* once per commit */
         int failed = -1;
         rc = cstore_commit(c->cs, z, table, &m, vm, fixed ? NULL : &next, &a, va, &failed);
         assign_free(&a);
@@ -394,10 +395,13 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
             goto out;
         }
         /* again: ZooKeeper unreachable (the next round reads whether it committed), the
-         * assignment changed under us (re-read it), or N+1 left by a commit whose outcome was
-         * unknown (the next round finds N DONE) */
+         * assignment changed under us (re-read it), N's record changed (a concurrent attempt
+         * of the same commit: the next round finds it DONE with this CRC, or refuses), or N+1
+         * left by a commit whose outcome was unknown (the next round finds N DONE) */
         sl_err_action act = sl_err_action_of(rc);
-        if (act == SL_ACT_RETRY || (act == SL_ACT_REFRESH && failed == CSTORE_OP_ASSIGNMENT) ||
+        if (act == SL_ACT_RETRY ||
+            (act == SL_ACT_REFRESH &&
+             (failed == CSTORE_OP_ASSIGNMENT || failed == CSTORE_OP_SEGMENT)) ||
             (rc == SL_EEXIST && failed == CSTORE_OP_NEXT && attempt == 0)) {
             SL_WARN("controller", "commit multi-op retry segment=%s rc=%s failed_op=%d", r->segment,
                     sluice_strerror(rc), failed);

@@ -45,6 +45,7 @@ int segmeta_encode(const segmeta *m, uint8_t **out, size_t *len)
     pb.committer = (char *)m->committer;
     pb.commit_time_ms = m->commit_time_ms;
     pb.rows_per_byte = m->rows_per_byte;
+    pb.commit_version = m->commit_version;
     *len = sluice__meta__v1__segment_metadata__get_packed_size(&pb);
     *out = sl_xmalloc(*len);
     sluice__meta__v1__segment_metadata__pack(&pb, *out);
@@ -94,6 +95,7 @@ int segmeta_decode(const uint8_t *buf, size_t len, segmeta *m, char *err, size_t
     m->size_bytes = pb->size_bytes;
     m->commit_time_ms = pb->commit_time_ms;
     m->rows_per_byte = pb->rows_per_byte;
+    m->commit_version = pb->commit_version;
     segname sn;
     if (segname_parse(m->segment, &sn) != 0 || strcmp(sn.table, m->table) != 0 ||
         sn.partition != m->partition || sn.sequence != m->sequence) {
@@ -161,5 +163,9 @@ void segmeta_json_full(const segmeta *m, jsonw *w)
     jsonw_i64(w, m->flush_time_ms);
     jsonw_key(w, "rowsPerByte");
     jsonw_f64(w, m->rows_per_byte);
+    if (m->commit_version) {
+        jsonw_key(w, "commitVersion");
+        jsonw_i64(w, m->commit_version);
+    }
     jsonw_obj_end(w);
 }

@@ -39,6 +39,7 @@ typedef struct segmeta {
     char committer[SL_IDENT_MAX + 1];
     int64_t commit_time_ms;
     double rows_per_byte;
+    int32_t commit_version; /* pauseless: this record's ZooKeeper version as DONE (audit I4) */
 } segmeta;
 
 /* Name of a status as the contract spells it ("IN_PROGRESS", "DONE", "UPLOADED",

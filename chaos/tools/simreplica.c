@@ -64,6 +64,7 @@ typedef struct part {
     int arrived, generation;
     char segment[SL_SEGNAME_MAX];
     int64_t start;
+    int64_t end; /* pauseless: a COMMITTING segment's fixed end offset, else -1 */
     int64_t seq;
     bool have;
     uint32_t committed_crc;
@@ -158,7 +159,8 @@ static int call(httpc *h, char *base, rpc_method m, rpc_req *rq, rpc_resp *rs)
     return -1;
 }
 
-/* The IN_PROGRESS segment of partition p from GET /tables/<t>/segments. */
+/* The oldest segment of partition p that is not committed (COMMITTING under pauseless
+ * completion, else IN_PROGRESS) from GET /tables/<t>/segments. */
 static bool current_segment(httpc *h, const char *base, part *pt)
 {
     char url[1024];
@@ -172,11 +174,16 @@ static bool current_segment(httpc *h, const char *base, part *pt)
         json_t *s;
         json_array_foreach(arr, i, s) {
             if (json_integer_value(json_object_get(s, "partition")) != pt->p) continue;
-            if (strcmp(json_string_value(json_object_get(s, "status")), "IN_PROGRESS") != 0) continue;
+            const char *st = json_string_value(json_object_get(s, "status"));
+            bool fixed = st && strcmp(st, "COMMITTING") == 0;
+            if (!fixed && (!st || strcmp(st, "IN_PROGRESS") != 0)) continue;
+            int64_t seq = json_integer_value(json_object_get(s, "sequence"));
+            if (ok && seq > pt->seq) continue;
             snprintf(pt->segment, sizeof pt->segment, "%s",
                      json_string_value(json_object_get(s, "segment")));
             pt->start = json_integer_value(json_object_get(s, "startOffset"));
-            pt->seq = json_integer_value(json_object_get(s, "sequence"));
+            pt->end = fixed ? json_integer_value(json_object_get(s, "endOffset")) : -1;
+            pt->seq = seq;
             ok = true;
         }
         json_decref(arr);
@@ -234,7 +241,7 @@ static void *replica_main(void *arg)
         memset(&rq, 0, sizeof rq);
         snprintf(rq.segment, sizeof rq.segment, "%s", pt->segment);
         snprintf(rq.instance, sizeof rq.instance, "%s", me);
-        int64_t off = pt->start + O.rows - (rp->idx == O.nids - 1 ? O.lag : 0);
+        int64_t off = pt->end >= 0 ? pt->end : pt->start + O.rows - (rp->idx == O.nids - 1 ? O.lag : 0);
         rq.reason = RPC_REASON_TIME_LIMIT; /* a lone row-limit report would win at once */
         for (bool done = false; !done && !atomic_load(&failures);) {
             rq.offset = off;

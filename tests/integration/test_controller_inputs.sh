@@ -94,7 +94,8 @@ code=$(curl -s -o up.json -w '%{http_code}' -X PUT --data-binary @forged.seg "$U
 check "the forged file uploads (it is a valid segment file)" test "$code" = 200
 r=$(rpc --method CommitEnd --instances s1 --offset 1100 --rows 100 --crc "$CRC" --size "$SIZE" --location "$U/segments/events/$SEG")
 check "CommitEnd with a file whose metadata disagrees is refused ($r)" reply_is "$r" FAILED "partition or sequence differs"
-check "the segment is still consuming, at its start" test "$(seginfo 0 status) $(seginfo 0 startOffset)" = "IN_PROGRESS 1000"
+# pauseless completion fixed the end offset at the decision: the segment waits for a commit
+check "the segment is not committed: COMMITTING [1000, 1100), its successor consuming at 1100" test "$(curl -sf "$U/tables/events/segments/$SEG" | python3 -c 'import json,sys;s=json.load(sys.stdin);print(s["status"],s["startOffset"],s["endOffset"])') $(seginfo 0 status) $(seginfo 0 startOffset)" = "COMMITTING 1000 1100 IN_PROGRESS 1100"
 check "the forged file is not served as committed" test "$(curl -s -o /dev/null -w '%{http_code}' "$U/segments/events/$SEG")" = 404
 
 # --- honest replicas still commit ---------------------------------------------------------

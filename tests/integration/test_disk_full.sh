@@ -133,7 +133,7 @@ check "cluster: the controller saw no deterministic build failure" bash -c "! gr
 wait_for 20 at_least "$S1" 'sluice_disk_errors_total\{op="build",kind="enospc"\}' 3
 check "cluster: sidecar-1 retried its build with backoff (>= 3 attempts)" test $? -eq 0
 check "cluster: sidecar-1 /health is 200, degraded, disk full" \
-  health_is "$S1" 200 '"state":"(HOLDING|COMMITTING|RETAINING)".*"disk":\{"state":"full".*"status":"degraded"'
+  health_is "$S1" 200 '"(state|completingState)":"(HOLDING|COMMITTING|RETAINING)".*"disk":\{"state":"full".*"status":"degraded"'
 check "cluster: sidecar-1 sluice_disk_full is 1" test "$(metric "$S1" sluice_disk_full)" = 1
 n=$(grep -cE "$DISK_LINES" s1.log)
 check "cluster: sidecar-1 logged the condition once, not per retry ($n)" test "$n" -le 2

@@ -488,6 +488,191 @@ static void test_r1_replica_set_changes(void **s)
     cfsm_free(f);
 }
 
+
+/* ---- pauseless completion (DESIGN §9): rows F1..F9 ------------------------------------- */
+
+static const cfsm_cfg PCFG = {.hold_ms = 3000, .notify_ms = 10000, .commit_budget_ms = 120000,
+                              .max_commit_ms = 1800000, .pauseless = true};
+
+static cfsm_action consumed_act(cfsm *f, const char *inst, int64_t off, uint64_t now,
+                                cfsm_reply *r)
+{
+    cfsm_msg m = {.kind = CFSM_MSG_CONSUMED, .instance = inst, .offset = off, .reason = 2};
+    return cfsm_on_msg(f, &m, now, r);
+}
+
+/* A pauseless machine decided (s2 at 100 wins; s1 at 90) but not fixed yet. */
+static cfsm *p_decided(void)
+{
+    cfsm *f = cfsm_new(SEG, R3, 3, &PCFG, 1000);
+    cfsm_reply r;
+    assert_int_equal(consumed_act(f, "s1", 90, 1000, &r), CFSM_ACT_NONE);
+    assert_int_equal(consumed_act(f, "s3", 100, 1001, &r), CFSM_ACT_NONE);
+    /* F1: the winner rule is met: nobody is told before the end offset is fixed */
+    assert_int_equal(consumed_act(f, "s2", 100, 1002, &r), CFSM_ACT_FIX);
+    assert_int_equal(r.status, CFSM_HOLD);
+    assert_int_equal(cfsm_get_state(f), CFSM_COMMITTER_DECIDED);
+    assert_true(cfsm_needs_fix(f));
+    assert_int_equal(cfsm_fixed_end(f), -1);
+    return f;
+}
+
+/* F1 + F2: the decision waits for the fix; once fixed, the same message gets COMMIT. */
+static void test_f1_f2_fix_then_commit(void **s)
+{
+    (void)s;
+    cfsm *f = p_decided();
+    cfsm_fix_done(f, true, NULL);
+    assert_false(cfsm_needs_fix(f));
+    assert_int_equal(cfsm_fixed_end(f), 100);
+    cfsm_reply r;
+    assert_int_equal(consumed_act(f, "s2", 100, 1003, &r), CFSM_ACT_NONE);
+    assert_int_equal(r.status, CFSM_COMMIT);
+    assert_int_equal(r.offset, 100);
+    assert_int_equal(cfsm_get_state(f), CFSM_COMMITTER_NOTIFIED);
+    /* the laggard catches up to the fixed end */
+    assert_int_equal(consumed_act(f, "s1", 90, 1004, &r), CFSM_ACT_NONE);
+    assert_int_equal(r.status, CFSM_CATCH_UP);
+    assert_int_equal(r.offset, 100);
+    cfsm_free(f);
+}
+
+/* F3: a fix that could not be written aborts the machine; nothing was told to anyone. */
+static void test_f3_fix_failed(void **s)
+{
+    (void)s;
+    cfsm *f = p_decided();
+    cfsm_fix_done(f, false, "zookeeper down");
+    assert_int_equal(cfsm_get_state(f), CFSM_ABORTED);
+    assert_true(cfsm_done(f));
+    cfsm_free(f);
+}
+
+/* F4: while the fix is pending every report asks for it again (the fix is idempotent). */
+static void test_f4_fix_pending(void **s)
+{
+    (void)s;
+    cfsm *f = p_decided();
+    cfsm_reply r;
+    assert_int_equal(consumed_act(f, "s3", 100, 1003, &r), CFSM_ACT_FIX);
+    assert_int_equal(r.status, CFSM_HOLD);
+    assert_int_equal(consumed_act(f, "s1", 90, 1003, &r), CFSM_ACT_FIX);
+    cfsm_fix_done(f, true, NULL);
+    cfsm_fix_done(f, true, NULL); /* a second fix of the same decision changes nothing */
+    assert_int_equal(cfsm_fixed_end(f), 100);
+    assert_int_equal(cfsm_get_state(f), CFSM_COMMITTER_DECIDED);
+    cfsm_free(f);
+}
+
+/* F5: a replica at the fixed end hears it once at once (HOLD, offset = end, no long-poll), so
+ * it consumes N+1; its next reports of N long-poll, and after the commit it gets KEEP. */
+static void test_f5_told_fixed_once(void **s)
+{
+    (void)s;
+    cfsm *f = p_decided();
+    cfsm_fix_done(f, true, NULL);
+    cfsm_reply r;
+    assert_int_equal(consumed_act(f, "s3", 100, 1003, &r), CFSM_ACT_NONE);
+    assert_int_equal(r.status, CFSM_HOLD);
+    assert_false(r.wait);
+    assert_int_equal(r.offset, 100);
+    assert_int_equal(consumed_act(f, "s3", 100, 1004, &r), CFSM_ACT_NONE);
+    assert_int_equal(r.status, CFSM_HOLD);
+    assert_true(r.wait);
+    assert_int_equal(consumed_act(f, "s2", 100, 1005, &r), CFSM_ACT_NONE);
+    assert_int_equal(r.status, CFSM_COMMIT);
+    cfsm_msg m = {.kind = CFSM_MSG_COMMIT_START, .instance = "s2", .offset = 100};
+    assert_int_equal(cfsm_on_msg(f, &m, 1006, &r), CFSM_ACT_NONE);
+    m = (cfsm_msg){.kind = CFSM_MSG_COMMIT_END, .instance = "s2", .offset = 100, .crc = 9,
+                   .location = "u"};
+    assert_int_equal(cfsm_on_msg(f, &m, 1007, &r), CFSM_ACT_COMMIT);
+    cfsm_commit_done(f, true, NULL, 1008, &r);
+    assert_int_equal(r.status, CFSM_COMMIT_SUCCESS);
+    assert_int_equal(consumed_act(f, "s3", 100, 1009, &r), CFSM_ACT_NONE);
+    assert_int_equal(r.status, CFSM_KEEP);
+    assert_int_equal(r.crc, 9);
+    cfsm_free(f);
+}
+
+/* F6: a replica beyond the fixed end, before the winner was told, does not abort the decision
+ * (the end is in ZooKeeper already): it waits, and gets DISCARD after the commit. */
+static void test_f6_beyond_fixed_end(void **s)
+{
+    (void)s;
+    cfsm *f = p_decided();
+    cfsm_fix_done(f, true, NULL);
+    cfsm_reply r;
+    assert_int_equal(consumed_act(f, "s3", 130, 1003, &r), CFSM_ACT_NONE);
+    assert_int_equal(r.status, CFSM_HOLD);
+    assert_true(r.wait);
+    assert_int_equal(cfsm_get_state(f), CFSM_COMMITTER_DECIDED);
+    cfsm_free(f);
+}
+
+/* F7: a machine rebuilt from a COMMITTING record (leader change, or a dropped machine): those
+ * behind catch up to the end, those beyond wait, and only a holder of [start, end) wins. */
+static void test_f7_rebuilt_fixed(void **s)
+{
+    (void)s;
+    cfsm *f = cfsm_new_fixed(SEG, R3, 3, 100, &CFG, 1000);
+    assert_int_equal(cfsm_fixed_end(f), 100);
+    cfsm_reply r;
+    assert_int_equal(consumed_act(f, "s1", 80, 1000, &r), CFSM_ACT_NONE);
+    assert_int_equal(r.status, CFSM_CATCH_UP);
+    assert_int_equal(r.offset, 100);
+    assert_int_equal(consumed_act(f, "s3", 120, 1001, &r), CFSM_ACT_NONE);
+    assert_int_equal(r.status, CFSM_HOLD);
+    assert_int_equal(cfsm_get_state(f), CFSM_HOLDING);
+    /* s2 at the end: everyone reported, s2 is the only holder -> COMMIT, no second fix */
+    assert_int_equal(consumed_act(f, "s2", 100, 1002, &r), CFSM_ACT_NONE);
+    assert_int_equal(r.status, CFSM_COMMIT);
+    assert_int_equal(r.offset, 100);
+    cfsm_free(f);
+}
+
+/* F8: every replica reported and none holds the end: no winner, the machine keeps waiting; the
+ * hold window passing does not pick one either. */
+static void test_f8_no_holder(void **s)
+{
+    (void)s;
+    cfsm *f = cfsm_new_fixed(SEG, R3, 3, 100, &CFG, 1000);
+    cfsm_reply r;
+    consumed_act(f, "s1", 80, 1000, &r);
+    consumed_act(f, "s2", 90, 1000, &r);
+    consumed_act(f, "s3", 140, 1000, &r);
+    assert_int_equal(cfsm_get_state(f), CFSM_HOLDING);
+    assert_false(cfsm_tick(f, 1000 + 60000));
+    assert_int_equal(cfsm_get_state(f), CFSM_HOLDING);
+    /* s1 caught up: the winner rule holds (all reported) with s1 the only holder */
+    assert_int_equal(consumed_act(f, "s1", 100, 61001, &r), CFSM_ACT_NONE);
+    assert_int_equal(r.status, CFSM_COMMIT);
+    assert_string_equal(cfsm_winner(f), "s1");
+    cfsm_free(f);
+}
+
+/* F9: the committer of a fixed machine is lost (its commit budget passes): the machine aborts
+ * and the owner rebuilds it fixed, so another holder of [start, end) commits N. */
+static void test_f9_committer_lost(void **s)
+{
+    (void)s;
+    cfsm *f = p_decided();
+    cfsm_fix_done(f, true, NULL);
+    cfsm_reply r;
+    consumed_act(f, "s2", 100, 1003, &r);
+    assert_int_equal(r.status, CFSM_COMMIT);
+    assert_true(cfsm_tick(f, 1003 + 120001));
+    assert_true(cfsm_done(f));
+    cfsm_free(f);
+    f = cfsm_new_fixed(SEG, R3 + 1, 2, 100, &CFG, 200000); /* s1 and s2 gone; s3 left */
+    consumed_act(f, "s3", 100, 200000, &r);
+    assert_int_equal(r.status, CFSM_HOLD); /* s2 is still awaited until the window passes */
+    assert_true(cfsm_tick(f, 203001));
+    consumed_act(f, "s3", 100, 203002, &r);
+    assert_int_equal(r.status, CFSM_COMMIT);
+    assert_string_equal(cfsm_winner(f), "s3");
+    cfsm_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +705,14 @@ int main(void)
         cmocka_unit_test(test_c4_zombie_after_failover),
         cmocka_unit_test(test_a1_aborted),
         cmocka_unit_test(test_r1_replica_set_changes),
+        cmocka_unit_test(test_f1_f2_fix_then_commit),
+        cmocka_unit_test(test_f3_fix_failed),
+        cmocka_unit_test(test_f4_fix_pending),
+        cmocka_unit_test(test_f5_told_fixed_once),
+        cmocka_unit_test(test_f6_beyond_fixed_end),
+        cmocka_unit_test(test_f7_rebuilt_fixed),
+        cmocka_unit_test(test_f8_no_holder),
+        cmocka_unit_test(test_f9_committer_lost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
