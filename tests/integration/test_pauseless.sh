@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Pauseless completion (DESIGN §9, docs/protocol.md "Pauseless completion") with three
+# cluster-mode sidecars, two controllers, ZooKeeper and kafka-mock:
+#   A. ingestion never stops: while segment N builds (a slow build, test.build.delay), N is
+#      COMMITTING and every replica's N+1 already holds rows; the leading controller is killed
+#      during COMMITTING and the standby finishes the commit; the replicas end byte-identical,
+#      the audit is clean, and `sluice replay --verify` reproduces every committed CRC;
+#   B. the committer is killed after the decision (after its upload): another replica that
+#      holds N commits it;
+#   C. every replica is killed after the decision: on restart N is rebuilt from Kafka and
+#      committed with the CRC every replica's build has;
+#   D. realtime.segment.pauseless.enabled=false keeps the partition held until N is ONLINE.
+source "$(dirname "$0")/lib/harness.sh"
+source "$(dirname "$0")/lib/zk.sh"
+CTL_SETS="--set completion.hold.time=1s --set completion.commit.timeout=4s"
+source "$(dirname "$0")/lib/cluster.sh" # S, EX, CHECK, start_ctl, start_sidecar, ...
+cd "$T_TMP"
+
+zk_start "$T_TMP/zk" || { not_ok "zookeeper did not start"; finish; exit 1; }
+"$S" kafka-mock --brokers 1 --topic pl:2 --topic ck:1 --topic all:1 --topic off:1 > boot.txt 2>mock.log &
+track_pid $!
+require "kafka-mock printed its bootstrap line" wait_for 10 test -s boot.txt
+B=$(head -1 boot.txt)
+common="--set cluster.name=it --set zk.connect=$ZK_CONNECT --set http.bind=127.0.0.1 --set zk.session.timeout=3s"
+
+start_ctl c1; U1=$CURL; P1=$CPID
+require "c1 leads" wait_for 15 is_leader "$U1"
+start_ctl c2; U2=$CURL
+for i in 1 2 3; do start_sidecar $i --set test.build.delay=2500ms; done
+
+listing() { curl -sf "$1/tables/$2/segments"; }
+# status_of URL TABLE SEQ [PARTITION]: the status of that segment
+status_of() {
+  listing "$1" "$2" | python3 -c "import json,sys
+for s in json.load(sys.stdin):
+    if s['sequence'] == $3 and s['partition'] == ${4:-0}: print(s['status'])"
+}
+name_of() {
+  listing "$1" "$2" | python3 -c "import json,sys
+for s in json.load(sys.stdin):
+    if s['sequence'] == $3 and s['partition'] == ${4:-0}: print(s['segment'])"
+}
+# rolled N SEGMENT: sidecar-N's /health shows SEGMENT completing behind a consuming segment
+# that already holds rows
+rolled() {
+  curl -sf "${SURL[$1]}/health" | python3 -c "import json,sys
+h = json.load(sys.stdin)
+assert any(p.get('completingSegment') == '$2' and p['state'] == 'CONSUMING' and p['consumingRows'] > 0
+           for p in h['partitions']), h" 2>/dev/null
+}
+audit_ok() { # audit_ok NAME: exit 0 and verdict ok (NAME.out)
+  "$S" audit --zk "$ZK_CONNECT" --cluster it --timeout 10s --json >"$1.out" 2>"$1.err" || return 1
+  python3 -c "import json,sys; assert json.load(open('$1.out'))['verdict'] == 'ok'"
+}
+
+# --- A. ingestion never stops; a controller failover during COMMITTING ---------------------
+mk_table pl pl 3000
+"$S" table add --controller "$U1" --table-config pl.json --schema "$EX/events_schema.json" >add.out 2>&1
+check "A: table pl added (2 partitions x 3 replicas, 3000 rows per segment)" test $? -eq 0
+"$S" loadgen --bootstrap "$B" --topic pl --rows 18000 --partitions 2 --rate 3000 2>lg1.err &
+LG=$!; track_pid $LG
+wait_for 30 bash -c "[ \"\$(curl -sf '$U1/tables/pl/segments' | grep -o '\"status\":\"COMMITTING\"' | head -1)\" ]"
+check "A: a segment is COMMITTING (end offset fixed, not committed yet)" test $? -eq 0
+SEGA=$(listing "$U1" pl | python3 -c "import json,sys
+print([s['segment'] for s in json.load(sys.stdin) if s['status'] == 'COMMITTING'][0])")
+PA=$(echo "$SEGA" | cut -d_ -f3)
+NEXTA=$(name_of "$U1" pl 1 "$PA")
+check "A: its successor $NEXTA is IN_PROGRESS already" test "$(status_of "$U1" pl 1 "$PA")" = IN_PROGRESS
+for i in 1 2 3; do
+  wait_for 10 rolled $i "$SEGA"
+  check "A: sidecar-$i consumes $NEXTA (rows > 0) while $SEGA completes behind it" test $? -eq 0
+done
+check "A: ... and $SEGA is still not DONE" test "$(status_of "$U1" pl 0 "$PA")" = COMMITTING
+check "A: the leading controller c1 killed (kill -9) during COMMITTING" signal -9 "$P1"
+require "A: c2 leads" wait_for 20 is_leader "$U2"
+wait_exit 60 $LG
+rc=$?
+check "A: loadgen delivered 18000 rows (exit $rc)" test $rc -eq 0
+wait_for 120 published_to pl 0:9000,1:9000
+check "A: every replica published both partitions to 9000 (3 segments each)" test $? -eq 0
+check "A: the three replicas' files are byte-identical" identical pl
+check "A: $SEGA was committed once, by the new leader" grep -q "committed segment=$SEGA " c2.log
+check "A: no partition was held for its completion: every replica rolled" \
+  bash -c "grep -q 'pauseless: segment=' s1.log && grep -q 'pauseless: segment=' s2.log && grep -q 'pauseless: segment=' s3.log"
+check "A: ids 0..17999 exactly once" $CHECK s1 pl --ends 0:9000,1:9000 --ids 0-17999
+metric_is() { curl -sf "$1/metrics" | grep -qE "^$2 $3\$"; }
+wait_for 10 metric_is "${SURL[1]}" 'sluice_replica_completing_segments\{table="pl"\}' 0
+check "A: sluice_replica_completing_segments is back to 0" test $? -eq 0
+"$S" replay --controller "$U2" --table pl --verify --timeout 60s >rv.pl.out 2>rv.pl.err
+check "A: replay --verify reproduces every committed CRC (exit $?)" test $? -eq 0
+check "A: ... six segments IDENTICAL" test "$(grep -c IDENTICAL rv.pl.out)" -eq 6
+start_ctl c1 ; U1=$CURL
+
+# --- B. the committer dies after its upload ------------------------------------------------
+for i in 1 2 3; do stop_sidecar $i; done
+start_sidecar 1 --set test.commit.fault=exit_after_upload
+start_sidecar 2
+start_sidecar 3
+mk_table ck ck 1000
+"$S" table add --controller "$U2" --table-config ck.json --schema "$EX/events_schema.json" >add.ck.out 2>&1
+check "B: table ck added" test $? -eq 0
+wait_for 20 bash -c "grep -q 'segment=ck__0__0__.* NEW -> CONSUMING' s2.log && grep -q 'segment=ck__0__0__.* NEW -> CONSUMING' s3.log"
+for i in 2 3; do check "B: sidecar-$i paused (SIGSTOP): sidecar-1 will be the lone committer" signal -STOP "${SPID[$i]}"; done
+timeout 30 "$S" loadgen --bootstrap "$B" --topic ck --rows 1000 --partitions 1 2>lg2.err
+check "B: loadgen 1000 rows into ck" test $? -eq 0
+wait_exit 30 "${SPID[1]}"
+rc=$?
+check "B: sidecar-1, the committer, exited after its upload (exit $rc)" test $rc -eq 86
+check "B: ... after the end offset was fixed and it rolled" grep -q 'pauseless: segment=ck__0__0__' s1.log
+for i in 2 3; do check "B: sidecar-$i resumed (SIGCONT)" signal -CONT "${SPID[$i]}"; done
+SEGB=$(name_of "$U2" ck 0)
+wait_for 40 bash -c "[ \"\$(curl -sf '$U2/tables/ck/segments/$SEGB' | grep -o '\"status\":\"DONE\"')\" ]"
+check "B: $SEGB committed by a replica that held it" test $? -eq 0
+COMMITTER=$(curl -sf "$U2/tables/ck/segments/$SEGB" | python3 -c "import json,sys; print(json.load(sys.stdin)['committer'])")
+check "B: ... not by the dead one ($COMMITTER)" test "$COMMITTER" = sidecar-2 -o "$COMMITTER" = sidecar-3
+start_sidecar 1
+timeout 30 "$S" loadgen --bootstrap "$B" --topic ck --rows 1000 --partitions 1 --start-id 1000 2>lg3.err
+wait_for 60 published_to ck 0:2000
+check "B: after sidecar-1's restart every replica holds ck up to 2000" test $? -eq 0
+check "B: byte-identical" identical ck
+for i in 1 2 3; do stop_sidecar $i; done
+for i in 1 2 3; do start_sidecar $i --set test.build.delay=2500ms; done
+
+# --- C. every replica dies after the decision ----------------------------------------------
+mk_table all all 1000
+"$S" table add --controller "$U2" --table-config all.json --schema "$EX/events_schema.json" >add.all.out 2>&1
+check "C: table all added" test $? -eq 0
+wait_for 20 bash -c "grep -q 'segment=all__0__0__.* NEW -> CONSUMING' s1.log && grep -q 'segment=all__0__0__.* NEW -> CONSUMING' s2.log && grep -q 'segment=all__0__0__.* NEW -> CONSUMING' s3.log"
+timeout 30 "$S" loadgen --bootstrap "$B" --topic all --rows 1500 --partitions 1 2>lg4.err
+check "C: loadgen 1500 rows into all" test $? -eq 0
+SEGC=$(name_of "$U2" all 0)
+wait_for 20 bash -c "grep -q 'pauseless: segment=$SEGC' s2.log && grep -q 'pauseless: segment=$SEGC' s3.log"
+check "C: the replicas rolled past $SEGC (its end fixed) and build it slowly" test $? -eq 0
+for i in 1 2 3; do check "C: sidecar-$i killed (kill -9) during the completion" signal -9 "${SPID[$i]}"; done
+check "C: $SEGC is COMMITTING with nobody alive holding it" test "$(status_of "$U2" all 0)" = COMMITTING
+for i in 1 2 3; do start_sidecar $i; done
+wait_for 60 published_to all 0:1000
+check "C: after the restarts every replica holds $SEGC" test $? -eq 0
+check "C: ... rebuilt from Kafka (logged)" bash -c "grep -q 'rebuilding segment=$SEGC' s1.log s2.log s3.log"
+check "C: byte-identical" identical all
+"$S" replay --controller "$U2" --table all --segment "$SEGC" --verify --timeout 60s >rv.all.out 2>rv.all.err
+check "C: replay --verify: the committed CRC is the one Kafka's rows build" grep -q IDENTICAL rv.all.out
+
+# --- D. pauseless off ----------------------------------------------------------------------
+python3 "$SLUICE_SRC/chaos/tools/mktable.py" "$EX/events_table.json" off off "$B" --replication 3 \
+  --rows 1000 --stream realtime.segment.pauseless.enabled=false > off.json
+"$S" table add --controller "$U2" --table-config off.json --schema "$EX/events_schema.json" >add.off.out 2>&1
+check "D: table off added (realtime.segment.pauseless.enabled=false)" test $? -eq 0
+timeout 30 "$S" loadgen --bootstrap "$B" --topic off --rows 2000 --partitions 1 2>lg5.err
+wait_for 60 published_to off 0:2000
+check "D: every replica holds off up to 2000" test $? -eq 0
+check "D: no COMMITTING status, no roll" bash -c "! grep -q 'segment=off__0__.*COMMITTING)' c1.log c2.log && ! grep -q 'pauseless: segment=off__' s1.log s2.log s3.log"
+check "D: byte-identical" identical off
+
+wait_for 30 audit_ok audit
+check "the audit of the whole cluster is clean (I1..I6)" test $? -eq 0
+finish
