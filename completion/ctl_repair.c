@@ -1,6 +1,7 @@
 /* Repair (DESIGN §5), run by the leader's ticker every repair_interval_ms: a partition
  * whose newest segment is DONE without a successor gets one, a consuming segment that lost
- * every replica is restarted on live instances, and a segment record that does not decode
+ * every replica is restarted on live instances (with a COMMITTING predecessor, which the new
+ * instances rebuild from Kafka), and a segment record that does not decode
  * is rewritten from what is known for certain (or left, reported, for an operator). Every
  * write is version-conditioned, so a round that races a commit or another leader loses
  * and the next round re-reads. It also runs the segment store's GC. */
@@ -152,6 +153,28 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
             assign_free(&plan);
             for (uint32_t j = 0; as && j < as->inst.n; j++)
                 as->state[j] = ASSIGN_OFFLINE;
+            /* pauseless: a COMMITTING predecessor nobody alive holds goes to the new
+             * instances too, which rebuild it from Kafka and commit it */
+            for (size_t i = 0; i < n; i++) {
+                segname sn;
+                segmeta pm;
+                assign_seg *ps;
+                if (segname_parse(names[i], &sn) || (uint32_t)sn.partition != p ||
+                    sn.sequence >= newest.sequence || !(ps = assign_find(&a, names[i])) ||
+                    ctl__get_meta(c, z, table, names[i], &pm, NULL) ||
+                    pm.status != SEGMETA_COMMITTING)
+                    continue;
+                bool held = false;
+                for (uint32_t j = 0; j < ps->inst.n; j++)
+                    for (size_t k = 0; k < nlive; k++)
+                        held |= strcmp(live[k], ps->inst.id[j]) == 0;
+                if (held) continue;
+                ps->inst = inst;
+                for (uint32_t j = 0; j < inst.n; j++)
+                    ps->state[j] = ASSIGN_CONSUMING;
+                SL_WARN("controller", "repair table=%s partition=%u: COMMITTING %s moves to the "
+                        "new instances (rebuilt from Kafka)", table, p, names[i]);
+            }
             ctl__next_meta(t, &newest, newest.start_offset, 0, 0, now, &next);
             next.rows_per_byte = newest.rows_per_byte;
             why = "every replica of the consuming segment is gone or in ERROR";

@@ -461,8 +461,8 @@ static int r_commit(replica *r, httpc *h, rseg *s, rpc_req *rq, int32_t budget_s
     rq->crc = crc;
     rq->size_bytes = (int64_t)size;
     snprintf(rq->location, sizeof rq->location, "%s", url);
-    /* the same moment as after_upload for now; with pauseless completion (DESIGN §9) the
-     * upload and CommitEnd come apart, and so do the two points */
+    /* the same moment as after_upload: pauseless completion (DESIGN §9) moves the partition
+     * on at the decision, the upload and CommitEnd still follow each other */
     rfault_at(r->o.fault, RFAULT_AT_BEFORE_COMMIT_END, &r->fault_fired, s->meta.segment);
     if (rclient_call(r->rc, h, RPC_COMMIT_END, rq, &rs) || rs.status != RPC_STATUS_COMMIT_SUCCESS)
         return SL_ECONFLICT;
