@@ -100,13 +100,16 @@ for k, (flush, pauseless) in enumerate([(25000, True), (25000, False), (100000, 
             if b'"leader":true' in http.open(url + "/health", timeout=2).read(): break
         except Exception: pass
         time.sleep(0.1)
-    subprocess.run([S, "table", "add", "--controller", url, "--table-config", f"{T}/{topic}.json",
-                    "--schema", schema], capture_output=True, check=True)
     reps, sas = [], []
     for i in (1, 2, 3):
         reps.append(spawn(["sidecar"] + common + ["--set", f"instance.id=r{k}-{i}", "--set", "mode=cluster",
                            "--set", f"data.dir={T}/{cluster}/s{i}", "--set", "consumer.threads=1"],
                           f"{T}/{cluster}-s{i}.log"))
+    for i in (1, 2, 3):
+        wait_log(f"{T}/{cluster}-s{i}.log", r"registered instance=")
+    subprocess.run([S, "table", "add", "--controller", url, "--table-config", f"{T}/{topic}.json",
+                    "--schema", schema], capture_output=True, check=True)
+    for i in (1, 2, 3):
         sas.append(spawn(["sidecar"] + common + ["--set", f"instance.id=sa{k}-{i}", "--set", "mode=standalone",
                           "--set", f"data.dir={T}/{cluster}/a{i}", "--set", f"table.config={T}/{topic}.json",
                           "--set", f"table.schema={schema}", "--set", "consumer.threads=1"],

@@ -703,6 +703,60 @@ const char *httpd_req_query(const httpd_req *req, const char *name)
     return v ? v : "";
 }
 
+typedef struct httpd__qs {
+    char *buf;
+    size_t cap, len;
+    bool over;
+} httpd__qs;
+
+static void httpd__qs_put(httpd__qs *q, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s && !q->over; s++) {
+        unsigned char ch = (unsigned char)*s;
+        bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                     (ch >= '0' && ch <= '9') || strchr("-._~,", ch);
+        size_t need = plain ? 1 : 3;
+        if (q->len + need >= q->cap) {
+            q->over = true;
+            break;
+        }
+        if (plain) {
+            q->buf[q->len++] = (char)ch;
+        } else {
+            q->buf[q->len++] = '%';
+            q->buf[q->len++] = hex[ch >> 4];
+            q->buf[q->len++] = hex[ch & 15];
+        }
+    }
+}
+
+static enum MHD_Result httpd__qs_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    httpd__qs *q = cls;
+    if (q->len + 1 >= q->cap) q->over = true;
+    if (q->over) return MHD_NO;
+    char sep = q->len ? '&' : '?';
+    q->buf[q->len++] = sep;
+    httpd__qs_put(q, key);
+    if (value) {
+        if (q->len + 1 >= q->cap) q->over = true;
+        else q->buf[q->len++] = '=';
+        httpd__qs_put(q, value);
+    }
+    return q->over ? MHD_NO : MHD_YES;
+}
+
+void httpd_req_query_string(const httpd_req *req, char *buf, size_t cap)
+{
+    if (!cap) return;
+    httpd__qs q = {buf, cap, 0, false};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, httpd__qs_arg, &q);
+    buf[q.over ? 0 : q.len] = '\0';
+}
+
 const char *httpd_req_header(const httpd_req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);

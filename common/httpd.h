@@ -136,6 +136,9 @@ const char *httpd_req_path(const httpd_req *req);
 const char *httpd_req_param(const httpd_req *req, const char *name);
 /* A decoded query-string argument ("?a=1&b=x%20y"), or NULL; "" for "?flag". */
 const char *httpd_req_query(const httpd_req *req, const char *name);
+/* The request's query arguments again as "?k=v&..." (percent-encoded) into buf, or "" when it
+ * has none or they do not fit cap (for a redirect that must keep them). */
+void httpd_req_query_string(const httpd_req *req, char *buf, size_t cap);
 /* A request header, case-insensitive name, or NULL. */
 const char *httpd_req_header(const httpd_req *req, const char *name);
 /* The buffered body (NUL-terminated for convenience; len excludes the NUL); for stream routes

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const assign_state_names[ASSIGN_STATE__COUNT] = {
-    [ASSIGN_CONSUMING] = "CONSUMING", [ASSIGN_ONLINE] = "ONLINE", [ASSIGN_OFFLINE] = "OFFLINE",
-    [ASSIGN_ERROR] = "ERROR"};
+static const char *const assign_state_names[ASSIGN_STATE__COUNT] = {[ASSIGN_CONSUMING] =
+                                                                        "CONSUMING",
+                                                                    [ASSIGN_ONLINE] = "ONLINE",
+                                                                    [ASSIGN_OFFLINE] = "OFFLINE",
+                                                                    [ASSIGN_ERROR] = "ERROR"};
 
 const char *assign_state_name(assign_state s)
 {
@@ -32,6 +34,7 @@ void assign_free(assign *a)
 {
     free(a->part);
     free(a->seg);
+    free(a->force);
     memset(a, 0, sizeof *a);
 }
 
@@ -55,7 +58,8 @@ assign_seg *assign_add(assign *a, const char *segment, const assign_list *inst, 
     memset(s, 0, sizeof *s);
     snprintf(s->segment, sizeof s->segment, "%s", segment);
     s->inst = *inst;
-    for (uint32_t i = 0; i < inst->n; i++) s->state[i] = st;
+    for (uint32_t i = 0; i < inst->n; i++)
+        s->state[i] = st;
     return s;
 }
 
@@ -75,7 +79,8 @@ int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errl
     a->part = sl_xcalloc(a->npart, sizeof *a->part);
     const char *key;
     json_t *val;
-    json_object_foreach(parts, key, val) {
+    json_object_foreach(parts, key, val)
+    {
         char *end;
         long p = strtol(key, &end, 10);
         if (*end || p < 0 || p >= (long)a->npart || !json_is_array(val) ||
@@ -90,7 +95,8 @@ int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errl
                 goto fail;
         }
     }
-    json_object_foreach(segs, key, val) {
+    json_object_foreach(segs, key, val)
+    {
         if (!json_is_object(val) || json_object_size(val) > SL_MAX_REPLICATION ||
             strlen(key) >= sizeof a->seg[0].segment) {
             snprintf(err, errlen, "assignment: bad segment entry \"%.64s\"", key);
@@ -100,7 +106,8 @@ int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errl
         assign_seg *s = assign_add(a, key, &none, ASSIGN_CONSUMING);
         const char *ik;
         json_t *iv;
-        json_object_foreach(val, ik, iv) {
+        json_object_foreach(val, ik, iv)
+        {
             uint32_t i = s->inst.n++;
             if (!json_is_string(iv) || assign__id(s->inst.id[i], ik, err, errlen) ||
                 assign_state_parse(json_string_value(iv), &s->state[i]) != 0) {
@@ -108,6 +115,20 @@ int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errl
                 goto fail;
             }
         }
+    }
+    json_t *force = json_object_get(root, "forceCommit");
+    if (force && !json_is_object(force)) {
+        snprintf(err, errlen, "assignment: forceCommit is not an object");
+        goto fail;
+    }
+    json_object_foreach(force, key, val)
+    {
+        if (!json_is_string(val) || strlen(key) >= sizeof a->force[0].segment ||
+            strlen(json_string_value(val)) >= sizeof a->force[0].job) {
+            snprintf(err, errlen, "assignment: bad forceCommit entry \"%.64s\"", key);
+            goto fail;
+        }
+        assign_force_add(a, key, json_string_value(val));
     }
     json_decref(root);
     return 0;
@@ -129,7 +150,8 @@ char *assign_to_json(const assign *a, size_t *len)
         snprintf(k, sizeof k, "%u", p);
         jsonw_key(&w, k);
         jsonw_arr_begin(&w);
-        for (uint32_t i = 0; i < a->part[p].n; i++) jsonw_cstr(&w, a->part[p].id[i]);
+        for (uint32_t i = 0; i < a->part[p].n; i++)
+            jsonw_cstr(&w, a->part[p].id[i]);
         jsonw_arr_end(&w);
     }
     jsonw_obj_end(&w);
@@ -145,6 +167,15 @@ char *assign_to_json(const assign *a, size_t *len)
         jsonw_obj_end(&w);
     }
     jsonw_obj_end(&w);
+    if (a->nforce) {
+        jsonw_key(&w, "forceCommit");
+        jsonw_obj_begin(&w);
+        for (size_t i = 0; i < a->nforce; i++) {
+            jsonw_key(&w, a->force[i].segment);
+            jsonw_cstr(&w, a->force[i].job);
+        }
+        jsonw_obj_end(&w);
+    }
     jsonw_obj_end(&w);
     *len = w.len;
     return w.buf; /* ownership passes to the caller */
@@ -189,5 +220,32 @@ int assign_remove(assign *a, const char *segment)
     if (!s) return SL_ENOENT;
     memmove(s, s + 1, (size_t)(a->seg + a->nseg - (s + 1)) * sizeof *s);
     a->nseg--;
+    assign_force_remove(a, segment);
     return 0;
+}
+
+const char *assign_force_job(const assign *a, const char *segment)
+{
+    for (size_t i = 0; i < a->nforce; i++)
+        if (strcmp(a->force[i].segment, segment) == 0) return a->force[i].job;
+    return NULL;
+}
+
+void assign_force_add(assign *a, const char *segment, const char *job)
+{
+    assign_force_remove(a, segment);
+    a->force = sl_xrealloc(a->force, (a->nforce + 1) * sizeof *a->force);
+    assign_force *f = &a->force[a->nforce++];
+    snprintf(f->segment, sizeof f->segment, "%s", segment);
+    snprintf(f->job, sizeof f->job, "%s", job);
+}
+
+void assign_force_remove(assign *a, const char *segment)
+{
+    for (size_t i = 0; i < a->nforce; i++)
+        if (strcmp(a->force[i].segment, segment) == 0) {
+            memmove(a->force + i, a->force + i + 1, (a->nforce - i - 1) * sizeof *a->force);
+            a->nforce--;
+            return;
+        }
 }

@@ -3,7 +3,12 @@
  * /sluice/<cluster>/tables/<t>/assignment:
  *
  *   {"partitions":{"0":["s1","s2","s3"],...},
- *    "segments":{"t__0__0__20240101T0000Z":{"s1":"ONLINE","s2":"ONLINE","s3":"ONLINE"},...}}
+ *    "segments":{"t__0__0__20240101T0000Z":{"s1":"ONLINE","s2":"ONLINE","s3":"ONLINE"},...},
+ *    "forceCommit":{"t__1__4__20240101T0100Z":"<job id>",...}}
+ *
+ * forceCommit (only written when not empty): consuming segments a force commit asked to end
+ * now (DESIGN §9), each with its job; the replicas consuming one end it at their next tick,
+ * and its commit removes the entry.
  *
  * Order is kept as written (partitions ascending, segments in creation order), so the same
  * assignment always serializes to the same bytes. Plain data, no locking. */
@@ -34,11 +39,19 @@ typedef struct assign_seg {
     assign_state state[SL_MAX_REPLICATION]; /* per inst.id[i] */
 } assign_seg;
 
+/* A consuming segment a force commit asked to end, and the job that asked. */
+typedef struct assign_force {
+    char segment[SL_SEGNAME_MAX];
+    char job[64];
+} assign_force;
+
 typedef struct assign {
     uint32_t npart;
     assign_list *part;   /* instances of partition p at part[p]; owned */
     size_t nseg, capseg;
     assign_seg *seg;     /* owned */
+    size_t nforce;
+    assign_force *force; /* owned */
 } assign;
 
 const char *assign_state_name(assign_state s);
@@ -66,7 +79,16 @@ assign_seg *assign_find(assign *a, const char *segment);
 /* Append a segment on instances `inst`, every replica in state st. */
 assign_seg *assign_add(assign *a, const char *segment, const assign_list *inst, assign_state st);
 
-/* Remove a segment entry; returns 0 or SL_ENOENT. */
+/* Remove a segment entry (and its force-commit request); returns 0 or SL_ENOENT. */
 int assign_remove(assign *a, const char *segment);
+
+/* The job id that asked segment to be force-committed, or NULL. */
+const char *assign_force_job(const assign *a, const char *segment);
+
+/* Ask for segment to be force-committed by job (replaces an earlier request). */
+void assign_force_add(assign *a, const char *segment, const char *job);
+
+/* Forget segment's force-commit request (its commit). */
+void assign_force_remove(assign *a, const char *segment);
 
 #endif

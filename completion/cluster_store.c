@@ -37,6 +37,8 @@ static const char *const cstore_rel[] = {
     [CSTORE_REPLICAS] = "/tables/%s/replicas",
     [CSTORE_REPLICA] = "/tables/%s/replicas/%s",
     [CSTORE_LINEAGE] = "/tables/%s/lineage",
+    [CSTORE_JOBS] = "/tables/%s/jobs",
+    [CSTORE_JOB] = "/tables/%s/jobs/%s",
 };
 
 /* ---- paths ----------------------------------------------------------------------------- */
@@ -69,7 +71,8 @@ int cstore_path(const cstore *s, cstore_node node, const char *table, const char
     if ((size_t)node >= sizeof cstore_rel / sizeof cstore_rel[0] || cap == 0) return SL_EINVAL;
     const char *fmt = cstore_rel[node];
     bool has_table = node >= CSTORE_TABLE;
-    bool has_name = node == CSTORE_INSTANCE || node == CSTORE_SEGMENT || node == CSTORE_REPLICA;
+    bool has_name = node == CSTORE_INSTANCE || node == CSTORE_SEGMENT || node == CSTORE_REPLICA ||
+                    node == CSTORE_JOB;
     const char *first = node == CSTORE_INSTANCE ? name : table;
     if ((has_table || has_name) && !first) return SL_EINVAL;
     if (has_table && has_name && !name) return SL_EINVAL;
@@ -340,6 +343,35 @@ int cstore_repair(const cstore *s, zk *z, const char *table, const char *newest,
 {
     return cstore__three_ops(s, z, table, ZK_OP_CHECK, newest, NULL, newest_version, next, a,
                              assign_version, failed_op);
+}
+
+int cstore_job_create(const cstore *s, zk *z, const char *table, const char *id, const char *json,
+                      const assign *a, int32_t assign_version)
+{
+    PATH_OR_RETURN(pd, CSTORE_JOBS, table, NULL);
+    PATH_OR_RETURN(pj, CSTORE_JOB, table, id);
+    PATH_OR_RETURN(pa, CSTORE_ASSIGNMENT, table, NULL);
+    int rc = zk_ensure_path(z, pd);
+    if (rc) return rc;
+    size_t al;
+    char *aj = assign_to_json(a, &al);
+    zk_op ops[2] = {zk_op_create(pj, json, strlen(json), 0), zk_op_set(pa, aj, al, assign_version)};
+    rc = zk_multi(z, ops, 2, NULL);
+    free(aj);
+    return rc;
+}
+
+int cstore_job_get(const cstore *s, zk *z, const char *table, const char *id, char **json,
+                   size_t *len)
+{
+    *json = NULL;
+    PATH_OR_RETURN(pj, CSTORE_JOB, table, id);
+    uint8_t *data;
+    int rc = zk_get(z, pj, &data, len, NULL);
+    if (rc) return rc;
+    *json = sl_xrealloc(data, *len + 1);
+    (*json)[*len] = '\0';
+    return 0;
 }
 
 /* ---- instances --------------------------------------------------------------------------------

@@ -54,6 +54,8 @@ typedef enum cstore_node {
     CSTORE_REPLICAS,     /* .../tables/<table>/replicas */
     CSTORE_REPLICA,      /* .../tables/<table>/replicas/<name> */
     CSTORE_LINEAGE,      /* .../tables/<table>/lineage */
+    CSTORE_JOBS,         /* .../tables/<table>/jobs (created by the first job) */
+    CSTORE_JOB,          /* .../tables/<table>/jobs/<id>: a controller job's record, JSON */
 } cstore_node;
 
 /* The store of cluster `cluster` (root /sluice/<cluster>). NULL if the root would not fit a
@@ -162,6 +164,15 @@ int cstore_commit(const cstore *s, zk *z, const char *table, const segmeta *done
 int cstore_repair(const cstore *s, zk *z, const char *table, const char *newest,
                   int32_t newest_version, const segmeta *next, const assign *a,
                   int32_t assign_version, int *failed_op);
+
+/* Record controller job `id` of table (JSON) and set the assignment to `a` at assign_version,
+ * as one multi-op (the jobs/ node is created first when missing). */
+int cstore_job_create(const cstore *s, zk *z, const char *table, const char *id, const char *json,
+                      const assign *a, int32_t assign_version);
+
+/* The record of job `id` of table into *json (caller frees): 0, SL_ENOENT, or the error. */
+int cstore_job_get(const cstore *s, zk *z, const char *table, const char *id, char **json,
+                   size_t *len);
 
 /* ---- instances -------------------------------------------------------------------------------- */
 

@@ -330,6 +330,8 @@ static const httpd_route ctl_route_table[] = {
     {"GET", "/segments/{table}/{segment}", ctl__download, 0, 0, NULL},
     {"GET", "/tables", ctl__tables_get, 0, 0, NULL},
     {"POST", "/tables", ctl__tables_post, CTL_TABLE_BODY_MAX, 0, NULL},
+    {"GET", "/tables/forceCommitStatus/{jobId}", ctl__force_commit_status_get, 0, 0, NULL},
+    {"POST", "/tables/{table}/forceCommit", ctl__force_commit_post, 0, 0, NULL},
     {"GET", "/tables/{table}", ctl__table_get, 0, 0, NULL},
     {"GET", "/tables/{table}/segments", ctl__segments_get, 0, 0, NULL},
     {"GET", "/tables/{table}/segments/{segment}", ctl__segment_get, 0, 0, NULL},

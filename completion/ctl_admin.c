@@ -268,13 +268,14 @@ void ctl__download(httpd_req *req, httpd_resp *resp, void *ctx)
 
 /* ---- HTTP: tables --------------------------------------------------------------------- */
 
-static bool ctl__redirect_to_leader(ctl *c, httpd_req *req, httpd_resp *resp)
+bool ctl__redirect_to_leader(ctl *c, httpd_req *req, httpd_resp *resp)
 {
     if (ctl__leads(c)) return false;
-    char loc[1024];
+    char loc[1024], qs[512];
+    httpd_req_query_string(req, qs, sizeof qs); /* ?partitions=... must reach the leader */
     pthread_mutex_lock(&c->mu);
     bool known = c->leader_url[0] != '\0';
-    snprintf(loc, sizeof loc, "%s%s", c->leader_url, httpd_req_path(req));
+    snprintf(loc, sizeof loc, "%s%s%s", c->leader_url, httpd_req_path(req), qs);
     pthread_mutex_unlock(&c->mu);
     if (!known) {
         httpd_resp_text(resp, 503, "no controller leads right now; retry\n");
@@ -285,7 +286,7 @@ static bool ctl__redirect_to_leader(ctl *c, httpd_req *req, httpd_resp *resp)
     return true;
 }
 
-static void ctl__json_error(httpd_resp *resp, unsigned status, const char *msg)
+void ctl__json_error(httpd_resp *resp, unsigned status, const char *msg)
 {
     jsonw w;
     jsonw_init(&w);

@@ -373,6 +373,7 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
                 if (as->state[i] == ASSIGN_CONSUMING) as->state[i] = ASSIGN_ONLINE;
         if (!fixed && (uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
             assign_add(&a, next.segment, &a.part[m.partition], ASSIGN_CONSUMING);
+        assign_force_remove(&a, r->segment); /* a force commit's request is met */
         ctl__fault(c, CTL_FAULT_CRASH_BEFORE_MULTI);
         if (attempt == 0) ctl__fault(c, CTL_FAULT_STALL_BEFORE_MULTI); /* once per commit */
         int failed = -1;
@@ -464,6 +465,7 @@ static int ctl__fix(ctl *c, const char *table, const char *segment, int64_t end,
         m.end_offset = end;
         if ((uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
             assign_add(&a, next.segment, &a.part[m.partition], ASSIGN_CONSUMING);
+        assign_force_remove(&a, segment); /* a force commit's request is met */
         int failed = -1;
         rc = cstore_commit(c->cs, z, table, &m, vm, &next, &a, va, &failed);
         assign_free(&a);

@@ -266,6 +266,19 @@ bool ctl__reply_ready(httpd_req *req, httpd_resp *resp);
 
 /* ---- ctl_admin.c: route handlers -------------------------------------------------------- */
 
+/* A standby answers a request that only the leader may serve with 307 to the leader (or 503
+ * while none is known): true when it did. */
+bool ctl__redirect_to_leader(ctl *c, httpd_req *req, httpd_resp *resp);
+/* {"error": msg} with status. */
+void ctl__json_error(httpd_resp *resp, unsigned status, const char *msg);
+
+/* ---- ctl_ops.c: realtime operations ------------------------------------------------------ */
+
+/* POST /tables/{table}/forceCommit[?partitions=0,3] -> {"jobId", "segments"}. */
+void ctl__force_commit_post(httpd_req *req, httpd_resp *resp, void *ctx);
+/* GET /tables/forceCommitStatus/{jobId}. */
+void ctl__force_commit_status_get(httpd_req *req, httpd_resp *resp, void *ctx);
+
 int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx);
 void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__download(httpd_req *req, httpd_resp *resp, void *ctx);

@@ -80,7 +80,9 @@ struct rpart {
     pcons *p; /* engine_part_pcons(ep) */
     rseg cur;
     rseg prev;
-    bool prev_active;        /* prev is in use (at most two mutable segments); under mu */
+    bool prev_active; /* prev is in use (at most two mutable segments); under mu */
+    bool forced;      /* a force commit was asked of segment forced_seq (control thread) */
+    int64_t forced_seq;
     uint64_t prev_failed_ms; /* prev ended in ERROR then: a rebuild waits RSM_ERROR_RETRY_MS */
 };
 
@@ -701,8 +703,14 @@ static uint64_t r_complete(replica *r, httpc *h, rseg **sp)
         if (!r_is_prev(s) && replied &&
             (rs.status == RPC_STATUS_COMMIT ||
              (rs.status == RPC_STATUS_HOLD && rs.offset == rq.offset && rq.offset > 0)) &&
-            engine_table_cfg(rp->t->et)->pauseless && r_roll(r, rp, rq.offset))
+            engine_table_cfg(rp->t->et)->pauseless && r_roll(r, rp, rq.offset)) {
             *sp = s = &rp->prev;
+            /* not the committer: build now, beside the committer's build, so that KEEP only
+             * compares the CRC (a failure here is met again, and handled, by KEEP) */
+            uint32_t crc;
+            uint64_t size;
+            if (rs.status == RPC_STATUS_HOLD) r_build(r, s, &crc, &size);
+        }
         if (r_is_prev(s) && st.act == RSM_DO_CATCH_UP) /* prev is at the fixed end already */
             st = (rsm_step){.next = RSM_HOLDING,
                             .act = RSM_DO_REPORT,
@@ -1037,6 +1045,26 @@ static bool r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool 
             r_set_state(r, c, RSM_CONSUMING);
             start_arg sa = {rp, m};
             engine_part_call(rp->ep, r_start_fn, &sa);
+        }
+        /* force commit: the assignment asks for the consuming segment to end now */
+        if (rp) {
+            char name[SL_SEGNAME_MAX];
+            pthread_mutex_lock(&r->mu);
+            const char *job = assign_force_job(&a, rp->cur.meta.segment);
+            int64_t seq = rp->cur.meta.sequence;
+            bool ask = job && rsm_get(&rp->cur.sm) == RSM_CONSUMING &&
+                       !(rp->forced && rp->forced_seq == seq);
+            if (ask) {
+                rp->forced = true;
+                rp->forced_seq = seq;
+                memcpy(name, rp->cur.meta.segment, sizeof name);
+            }
+            pthread_mutex_unlock(&r->mu);
+            if (ask) {
+                pcons_request_force(rp->p, seq);
+                SL_INFO("replica", "force commit job=%s segment=%s: it ends at the next tick", job,
+                        name);
+            }
         }
         /* pauseless: an older consuming segment whose end is fixed, and whose rows this
          * instance does not hold, is rebuilt from Kafka */

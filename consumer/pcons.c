@@ -32,8 +32,9 @@ struct pcons {
     uint64_t deadline_ms; /* 0 = no time threshold */
     pcons_limits lim;
     uint64_t seg_rows;
-    uint32_t logged_reasons; /* bit per rowdec_reason already logged */
-    char plabel[16];         /* partition number as a metric label */
+    uint32_t logged_reasons;   /* bit per rowdec_reason already logged */
+    _Atomic int64_t force_seq; /* pcons_request_force: this segment ends at the next tick */
+    char plabel[16];           /* partition number as a metric label */
     pcons_stats stats;
 };
 
@@ -160,6 +161,7 @@ pcons *pcons_new(const pcons_table *t, int32_t partition)
     p->dec = rowdec_new(t->schema, t->max_message_bytes);
     p->seq = -1;
     p->start = p->next = -1;
+    atomic_store(&p->force_seq, INT64_MIN); /* none */
     atomic_store(&p->stats.next_offset, -1);
     atomic_store(&p->stats.high_watermark, -1);
     snprintf(p->plabel, sizeof p->plabel, "%d", (int)partition);
@@ -310,6 +312,11 @@ bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t l
 bool pcons_tick(pcons *p, uint64_t now_ms)
 {
     if (p->state != PCONS_CONSUMING) return false;
+    if (atomic_load(&p->force_seq) == p->seq) {
+        atomic_store(&p->force_seq, INT64_MIN);
+        pcons__full(p, PCONS_END_FORCE);
+        return true;
+    }
     if (p->lim.end_offset >= 0 && p->next >= p->lim.end_offset) {
         pcons__full(p, PCONS_END_OFFSET);
         return true;
@@ -348,6 +355,11 @@ void pcons_catch_up(pcons *p, int64_t end_offset)
     SL_INFO("consumer", "catch up table=%s partition=%d segment=%s from=%" PRId64 " to=%" PRId64,
             p->t->table, p->partition, p->name, p->next, end_offset);
     if (p->next >= end_offset) pcons__full(p, PCONS_END_OFFSET);
+}
+
+void pcons_request_force(pcons *p, int64_t seq)
+{
+    atomic_store(&p->force_seq, seq);
 }
 
 void pcons_force_full(pcons *p)

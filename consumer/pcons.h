@@ -133,8 +133,12 @@ void pcons_data_loss(pcons *p, int64_t from, int64_t to);
  * end_offset. -> CONSUMING (or stays FULL when it is already there). */
 void pcons_catch_up(pcons *p, int64_t end_offset);
 
-/* Force the consuming segment FULL now (shutdown, force commit). */
+/* Force the consuming segment FULL now (shutdown). On the owning thread. */
 void pcons_force_full(pcons *p);
+
+/* Force commit (DESIGN §9), from any thread: the next pcons_tick makes segment `seq` FULL with
+ * reason force, if it is still the consuming one then (an empty one too: the operator asked). */
+void pcons_request_force(pcons *p, int64_t seq);
 
 /* Mark the partition ERROR (logged with reason). */
 void pcons_fail(pcons *p, const char *reason);

@@ -1,4 +1,5 @@
-/* `sluice table add | segments` (DESIGN §3 Commands): the admin client of a controller.
+/* `sluice table add | segments | force-commit` (DESIGN §3, §9): the admin client of a
+ * controller.
  *
  * add validates both files locally with the same loaders the controller and the sidecar use
  * (schema_load, tcfg_load), so a mistake is reported with the file and the key before any
@@ -40,12 +41,18 @@ static const char table_usage[] =
     "usage: sluice table add --controller URL --table-config T.json --schema S.json\n"
     "                        [--timeout SECONDS]\n"
     "       sluice table segments --controller URL --table NAME [--pretty] [--timeout SECONDS]\n"
+    "       sluice table force-commit --controller URL --table NAME [--partitions 0,3]\n"
+    "                        [--wait SECONDS] [--timeout SECONDS]\n"
     "\n"
     "add       check the table config and schema locally (errors name the file and the key),\n"
     "          then create the table: POST URL/tables with\n"
     "          {\"tableConfig\":<T.json>,\"schema\":<S.json>}\n"
     "segments  print the table's segments, the JSON array of GET URL/tables/NAME/segments\n"
     "          (as received; --pretty indents it)\n"
+    "force-commit  end the consuming segments of the table (or of these partitions) now:\n"
+    "          POST URL/tables/NAME/forceCommit; prints the job id and the segments; with\n"
+    "          --wait, polls GET URL/tables/forceCommitStatus/<job> until every one of them\n"
+    "          is committed (exit 1 when SECONDS pass first)\n"
     "\n"
     "URL is any controller (\"http://host:port\"). A controller that is not the leader\n"
     "answers `307 Temporary Redirect` with `Location: <leader URL><same path>`, or 421/503\n"
@@ -162,12 +169,12 @@ static int report_http_error(const char *cmd, const httpc_resp *r)
     return 1;
 }
 
-static int parse_timeout(const char *cmd, const char *s, long *ms)
+static int parse_seconds(const char *cmd, const char *opt, const char *s, long *ms)
 {
     char *end;
     long v = strtol(s, &end, 10);
     if (*s == '\0' || *end != '\0' || v <= 0 || v > 86400) {
-        fprintf(stderr, "sluice table %s: --timeout wants 1..86400 seconds, not '%s'\n", cmd, s);
+        fprintf(stderr, "sluice table %s: %s wants 1..86400 seconds, not '%s'\n", cmd, opt, s);
         return -1;
     }
     *ms = v * 1000;
@@ -219,7 +226,7 @@ static int cmd_add(int argc, char **argv)
             spath = optarg;
             break;
         case 'T':
-            if (parse_timeout("add", optarg, &timeout_ms)) return 2;
+            if (parse_seconds("add", "--timeout", optarg, &timeout_ms)) return 2;
             break;
         case 'h':
             fputs(table_usage, stdout);
@@ -312,7 +319,7 @@ static int cmd_segments(int argc, char **argv)
             pretty = true;
             break;
         case 'T':
-            if (parse_timeout("segments", optarg, &timeout_ms)) return 2;
+            if (parse_seconds("segments", "--timeout", optarg, &timeout_ms)) return 2;
             break;
         case 'h':
             fputs(table_usage, stdout);
@@ -366,6 +373,131 @@ done:
     return rc;
 }
 
+/* GET /tables/forceCommitStatus/<job>: how many of its segments are not committed, or -1. */
+static long force_left(httpc *c, const char *controller, const char *job, long timeout_ms)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/tables/forceCommitStatus/%s", job);
+    httpc_resp r;
+    httpc_resp_init(&r, 1u << 20);
+    long left = -1;
+    if (admin_request(c, "force-commit", "GET", controller, path, NULL, 0, timeout_ms, &r) == 0) {
+        if (r.status == 200) {
+            json_t *root = json_loadb(r.body ? r.body : "", r.len, 0, NULL);
+            json_t *n = json_object_get(root, "numberOfSegmentsYetToBeCommitted");
+            if (json_is_integer(n)) left = (long)json_integer_value(n);
+            json_decref(root);
+        } else {
+            report_http_error("force-commit", &r);
+        }
+    }
+    httpc_resp_free(&r);
+    return left;
+}
+
+static int cmd_force_commit(int argc, char **argv)
+{
+    const char *controller = NULL, *table = NULL, *partitions = NULL;
+    long timeout_ms = DEFAULT_TIMEOUT_S * 1000L, wait_ms = -1;
+    static const struct option opts[] = {{"controller", required_argument, 0, 'c'},
+                                         {"table", required_argument, 0, 't'},
+                                         {"partitions", required_argument, 0, 'p'},
+                                         {"wait", required_argument, 0, 'w'},
+                                         {"timeout", required_argument, 0, 'T'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c':
+            controller = optarg;
+            break;
+        case 't':
+            table = optarg;
+            break;
+        case 'p':
+            partitions = optarg;
+            break;
+        case 'w':
+            if (parse_seconds("force-commit", "--wait", optarg, &wait_ms)) return 2;
+            break;
+        case 'T':
+            if (parse_seconds("force-commit", "--timeout", optarg, &timeout_ms)) return 2;
+            break;
+        case 'h':
+            fputs(table_usage, stdout);
+            return 0;
+        default:
+            fputs(table_usage, stderr);
+            return 2;
+        }
+    }
+    if (!controller || !table || optind != argc) {
+        fputs("sluice table force-commit: --controller and --table are required\n", stderr);
+        fputs(table_usage, stderr);
+        return 2;
+    }
+    if (!segname_valid_table(table)) {
+        fprintf(stderr, "sluice table force-commit: '%s' is not a valid table name\n", table);
+        return 1;
+    }
+    if (partitions && strspn(partitions, "0123456789,") != strlen(partitions)) {
+        fprintf(stderr,
+                "sluice table force-commit: --partitions %s: expected numbers separated "
+                "by commas\n",
+                partitions);
+        return 2;
+    }
+    int rc = 1;
+    httpc *c = httpc_new();
+    httpc_resp r;
+    httpc_resp_init(&r, 1u << 20);
+    json_t *root = NULL;
+    char path[SL_IDENT_MAX + 600];
+    snprintf(path, sizeof path, "/tables/%s/forceCommit%s%.500s", table,
+             partitions ? "?partitions=" : "", partitions ? partitions : "");
+    if (admin_request(c, "force-commit", "POST", controller, path, "", 0, timeout_ms, &r))
+        goto done;
+    if (r.status != 200) {
+        rc = report_http_error("force-commit", &r);
+        goto done;
+    }
+    root = json_loadb(r.body ? r.body : "", r.len, 0, NULL);
+    const char *job = json_string_value(json_object_get(root, "jobId"));
+    json_t *segs = json_object_get(root, "segments");
+    if (!job || !json_is_array(segs)) {
+        fprintf(stderr, "sluice table force-commit: %s: reply has no jobId\n", r.url);
+        goto done;
+    }
+    printf("job %s: %zu consuming segment(s) asked to commit now\n", job, json_array_size(segs));
+    size_t i;
+    json_t *s;
+    json_array_foreach(segs, i, s) printf("  %s\n", json_string_value(s));
+    fflush(stdout);
+    rc = 0;
+    if (wait_ms < 0) goto done;
+    int64_t deadline = sl_clock_mono_ms() + wait_ms;
+    long left;
+    while ((left = force_left(c, controller, job, timeout_ms)) != 0) {
+        if (sl_clock_mono_ms() >= deadline) {
+            fprintf(stderr,
+                    "sluice table force-commit: job %s: %ld segment(s) not committed "
+                    "after the wait\n",
+                    job, left);
+            rc = 1;
+            goto done;
+        }
+        sl_clock_sleep_ms(200);
+    }
+    printf("job %s: every segment committed\n", job);
+done:
+    json_decref(root);
+    httpc_resp_free(&r);
+    httpc_free(c);
+    return rc;
+}
+
 int cmd_table_main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -374,6 +506,7 @@ int cmd_table_main(int argc, char **argv)
     }
     if (strcmp(argv[1], "add") == 0) return cmd_add(argc - 1, argv + 1);
     if (strcmp(argv[1], "segments") == 0) return cmd_segments(argc - 1, argv + 1);
+    if (strcmp(argv[1], "force-commit") == 0) return cmd_force_commit(argc - 1, argv + 1);
     fprintf(stderr, "sluice table: unknown subcommand '%s'\n", argv[1]);
     fputs(table_usage, stderr);
     return 2;

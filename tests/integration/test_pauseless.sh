@@ -9,7 +9,9 @@
 #      holds N commits it;
 #   C. every replica is killed after the decision: on restart N is rebuilt from Kafka and
 #      committed with the CRC every replica's build has;
-#   D. realtime.segment.pauseless.enabled=false keeps the partition held until N is ONLINE.
+#   D. realtime.segment.pauseless.enabled=false keeps the partition held until N is ONLINE;
+#   E. force commit (`sluice table force-commit`, POST /tables/<t>/forceCommit, its status) of
+#      a long segment, of one partition and of the whole table, and its bad inputs.
 source "$(dirname "$0")/lib/harness.sh"
 source "$(dirname "$0")/lib/zk.sh"
 CTL_SETS="--set completion.hold.time=1s --set completion.commit.timeout=4s"
@@ -151,6 +153,59 @@ wait_for 60 published_to off 0:2000
 check "D: every replica holds off up to 2000" test $? -eq 0
 check "D: no COMMITTING status, no roll" bash -c "! grep -q 'segment=off__0__.*COMMITTING)' c1.log c2.log && ! grep -q 'pauseless: segment=off__' s1.log s2.log s3.log"
 check "D: byte-identical" identical off
+
+# --- E. force commit during a long segment -------------------------------------------------
+"$S" kafka-mock --brokers 1 --topic fc:2 > boot2.txt 2>mock2.log &
+track_pid $!
+wait_for 10 test -s boot2.txt
+B2=$(head -1 boot2.txt)
+python3 "$SLUICE_SRC/chaos/tools/mktable.py" "$EX/events_table.json" fc fc "$B2" --replication 3 \
+  --rows 1000000 --time 1h > fc.json
+"$S" table add --controller "$U2" --table-config fc.json --schema "$EX/events_schema.json" >add.fc.out 2>&1
+check "E: table fc added (2 partitions, 1,000,000 rows or 1 h per segment)" test $? -eq 0
+wait_for 20 bash -c "[ \$(grep -c 'segment=fc__.* NEW -> CONSUMING' s1.log s2.log s3.log | awk -F: '{n+=\$2} END {print n}') -ge 6 ]"
+timeout 30 "$S" loadgen --bootstrap "$B2" --topic fc --rows 3000 --partitions 2 2>lg6.err
+check "E: loadgen 3000 rows into fc" test $? -eq 0
+consuming_rows() { # consuming_rows TABLE: the rows in TABLE's consuming segments, summed over the sidecars
+  for i in 1 2 3; do curl -sf "${SURL[$i]}/health"; echo; done | python3 -c "import json, sys
+print(sum(p['consumingRows'] for l in sys.stdin if l.strip() for p in json.loads(l)['partitions'] if p['table'] == '$1'))"
+}
+rows_are() { [ "$(consuming_rows "$1")" = "$2" ]; }
+wait_for 20 rows_are fc 9000
+check "E: the three replicas hold the 3000 rows in their consuming segments" test $? -eq 0
+FC1=$(name_of "$U2" fc 0 1)
+"$S" table force-commit --controller "$U1" --table fc --partitions 1 --wait 30 >fc1.out 2>fc1.err
+check "E: force-commit --partitions 1 --wait (through the standby c1): exit 0" test $? -eq 0
+check "E: ... it named the consuming segment of partition 1 only" \
+  bash -c "grep -q '^job [0-9a-f]*: 1 consuming segment' fc1.out && grep -q '  $FC1' fc1.out && grep -q 'every segment committed' fc1.out"
+JOB=$(sed -n 's/^job \([0-9a-f]*\):.*/\1/p' fc1.out | head -1)
+check "E: $FC1 is DONE with its 1500 rows, partition 0 still consuming" \
+  test "$(curl -sf "$U2/tables/fc/segments/$FC1" | python3 -c 'import json,sys;s=json.load(sys.stdin);print(s["status"],s["numRows"])') $(status_of "$U2" fc 0 0)" = "DONE 1500 IN_PROGRESS"
+curl -sf "$U1/tables/forceCommitStatus/$JOB" > fcs.json
+check "E: forceCommitStatus (any controller) says nothing is left" python3 -c "
+import json; s = json.load(open('fcs.json'))
+assert s['jobId'] == '$JOB' and s['tableName'] == 'fc' and s['jobType'] == 'FORCE_COMMIT', s
+assert s['segmentsForceCommitted'] == ['$FC1'] and s['segmentsYetToBeCommitted'] == [] and s['numberOfSegmentsYetToBeCommitted'] == 0, s"
+check "E: the forced segment ended with reason force" grep -q "segment=$FC1 reason=force" s1.log
+wait_for 20 published_to fc 1:1500
+check "E: every replica holds it, byte-identical" identical fc
+"$S" table force-commit --controller "$U2" --table fc --wait 30 >fc2.out 2>fc2.err
+check "E: force-commit of the whole table: exit 0, both partitions" \
+  bash -c "grep -q ': 2 consuming segment' fc2.out && grep -q 'every segment committed' fc2.out"
+check "E: partition 0's 1500 rows and partition 1's empty successor committed" \
+  test "$(status_of "$U2" fc 0 0) $(status_of "$U2" fc 1 1)" = "DONE DONE"
+code=$(curl -s -o fce1.json -w '%{http_code}' -X POST "$U2/tables/nosuch/forceCommit")
+check "E: force commit of a table that does not exist -> 404" test "$code" = 404
+code=$(curl -s -o fce2.json -w '%{http_code}' -X POST "$U2/tables/fc/forceCommit?partitions=0,9")
+check "E: a partition the table lacks -> 400 naming the range" bash -c "[ $code = 400 ] && grep -q '\[0, 2)' fce2.json"
+code=$(curl -s -o fce3.json -w '%{http_code}' -X POST "$U2/tables/fc/forceCommit?partitions=x")
+check "E: partitions=x -> 400" test "$code" = 400
+code=$(curl -s -o fce4.json -w '%{http_code}' "$U2/tables/forceCommitStatus/0123456789abcdef")
+check "E: an unknown job -> 404" test "$code" = 404
+code=$(curl -s -o fce5.json -w '%{http_code}' "$U2/tables/forceCommitStatus/no_such.job")
+check "E: a malformed job id -> 400" test "$code" = 400
+"$S" table force-commit --controller "$U2" --table fc --partitions 'a;b' >/dev/null 2>fce6.err
+check "E: the CLI refuses --partitions a;b (exit 2)" test $? -eq 2
 
 wait_for 30 audit_ok audit
 check "the audit of the whole cluster is clean (I1..I6)" test $? -eq 0

@@ -1,0 +1,283 @@
+/* Realtime operations on a table (DESIGN §9, Pinot's names): force commit and its status.
+ *
+ * POST /tables/<t>/forceCommit[?partitions=0,3] records a job (tables/<t>/jobs/<id>: its
+ * segments and submission time) and, in the same multi-op, asks for each consuming segment of
+ * those partitions to end now (the assignment's forceCommit map: segment -> job). Each replica
+ * consuming one ends it at its next tick (reason REASON_FORCE_COMMIT) and reports it; the
+ * completion then runs as any other, so the furthest replica commits, never a laggard. The
+ * request is removed by the segment's fix (pauseless) or commit. GET
+ * /tables/forceCommitStatus/<id> reads the job back and says which of its segments are
+ * committed. Both run on a controller worker (ZooKeeper). */
+#include "completion/ctl_int.h"
+#include "common/jsonw.h"
+#include "common/sl_err.h"
+#include "common/xalloc.h"
+#include "common/clock.h"
+
+#include <jansson.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define CTL_JOB_ID_MAX 63
+
+typedef struct ctl_op_call {
+    char *table;      /* {table}, or NULL */
+    char *job;        /* {jobId}, or NULL */
+    char *partitions; /* ?partitions=, or NULL */
+} ctl_op_call;
+
+static char *ctl__op_dup(const char *s)
+{
+    return s ? sl_xstrdup(s) : NULL;
+}
+
+static void ctl__op_free(void *p)
+{
+    ctl_op_call *k = p;
+    free(k->table);
+    free(k->job);
+    free(k->partitions);
+    free(k);
+}
+
+static ctl_op_call *ctl__op_new(httpd_req *req)
+{
+    ctl_op_call *k = sl_xcalloc(1, sizeof *k);
+    k->table = ctl__op_dup(httpd_req_param(req, "table"));
+    k->job = ctl__op_dup(httpd_req_param(req, "jobId"));
+    k->partitions = ctl__op_dup(httpd_req_query(req, "partitions"));
+    return k;
+}
+
+/* ?partitions=0,3 into want[0..npart) (NULL: all). Returns 0, or SL_EINVAL with the reason. */
+static int ctl__parse_partitions(const char *list, uint32_t npart, bool *want, char *err,
+                                 size_t errlen)
+{
+    for (uint32_t p = 0; p < npart; p++)
+        want[p] = list == NULL;
+    if (!list) return 0;
+    const char *s = list;
+    do {
+        char *end;
+        long p = strtol(s, &end, 10);
+        if (end == s || (*end && *end != ',') || p < 0 || p >= (long)npart)
+            return sl_fail(err, errlen, SL_EINVAL,
+                           "partitions=%.64s: expected partition numbers in [0, %u) separated "
+                           "by commas",
+                           list, npart);
+        want[p] = true;
+        s = *end ? end + 1 : end;
+    } while (*s);
+    return 0;
+}
+
+/* A random job id, 32 hex digits (a UUID's entropy). */
+static void ctl__job_id(char *buf, size_t cap)
+{
+    unsigned char r[16] = {0};
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) { /* never on Linux >= 3.17 */
+        uint64_t t = sl_clock_wall_ms() ^ ((uint64_t)sl_clock_mono_ms() << 20);
+        memcpy(r, &t, sizeof t);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof r && n + 2 < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%02x", r[i]);
+}
+
+/* Worker: POST /tables/<t>/forceCommit. */
+static void ctl__force_commit(ctl *c, void *arg, httpd_resp *resp)
+{
+    const ctl_op_call *k = arg;
+    char err[512], job[CTL_JOB_ID_MAX + 1];
+    zk *z = ctl__zk(c);
+    const ctl_table *t = z ? ctl__table(c, z, k->table) : NULL;
+    bool *want = NULL;
+    if (!t) {
+        bool exists = z && cstore_table_exists(c->cs, z, k->table) == 0;
+        snprintf(err, sizeof err, exists ? "table %s has no usable config" : "no such table %s",
+                 k->table);
+        ctl__json_error(resp, exists ? 503 : 404, err);
+        goto out;
+    }
+    if (t->cfg->type != TCFG_REALTIME) {
+        snprintf(err, sizeof err, "table %s is not a REALTIME table: nothing consumes", k->table);
+        ctl__json_error(resp, 400, err);
+        goto out;
+    }
+    for (int attempt = 0; attempt < CTL_COMMIT_RETRIES; attempt++) {
+        assign a;
+        int32_t va;
+        if (ctl__get_assign(c, z, k->table, &a, &va)) {
+            ctl__json_error(resp, 503, "assignment unreadable; retry");
+            goto out;
+        }
+        free(want);
+        want = sl_xcalloc(a.npart ? a.npart : 1, sizeof *want);
+        if (ctl__parse_partitions(k->partitions, a.npart, want, err, sizeof err)) {
+            assign_free(&a);
+            ctl__json_error(resp, 400, err);
+            goto out;
+        }
+        ctl__job_id(job, sizeof job);
+        jsonw segs;
+        jsonw_init(&segs);
+        jsonw_arr_begin(&segs);
+        size_t nseg = 0;
+        for (size_t s = 0; s < a.nseg; s++) {
+            segname sn;
+            segmeta m;
+            bool consuming = false;
+            for (uint32_t i = 0; i < a.seg[s].inst.n; i++)
+                consuming |= a.seg[s].state[i] == ASSIGN_CONSUMING;
+            if (!consuming || segname_parse(a.seg[s].segment, &sn) ||
+                (uint32_t)sn.partition >= a.npart || !want[sn.partition] ||
+                ctl__get_meta(c, z, k->table, a.seg[s].segment, &m, NULL) ||
+                m.status != SEGMETA_IN_PROGRESS)
+                continue;
+            assign_force_add(&a, a.seg[s].segment, job);
+            jsonw_cstr(&segs, a.seg[s].segment);
+            nseg++;
+        }
+        jsonw_arr_end(&segs);
+        jsonw w;
+        jsonw_init(&w);
+        jsonw_obj_begin(&w);
+        jsonw_key(&w, "jobId");
+        jsonw_cstr(&w, job);
+        jsonw_key(&w, "jobType");
+        jsonw_cstr(&w, "FORCE_COMMIT");
+        jsonw_key(&w, "tableName");
+        jsonw_cstr(&w, k->table);
+        jsonw_key(&w, "submissionTimeMs");
+        jsonw_i64(&w, (int64_t)sl_clock_wall_ms());
+        jsonw_key(&w, "segments");
+        jsonw_text(&w, segs.buf, segs.len);
+        jsonw_obj_end(&w);
+        free(segs.buf);
+        char *rec = strndup(w.buf, w.len);
+        int rc = rec ? cstore_job_create(c->cs, z, k->table, job, rec, &a, va) : SL_ENOMEM;
+        free(rec);
+        assign_free(&a);
+        if (rc == 0) {
+            SL_INFO("controller", "force commit table=%s job=%s segments=%zu", k->table, job, nseg);
+            jsonw_text(&w, "\n", 1);
+            httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+            goto out;
+        }
+        free(w.buf);
+        if (sl_err_action_of(rc) != SL_ACT_REFRESH && sl_err_action_of(rc) != SL_ACT_RETRY) {
+            snprintf(err, sizeof err, "recording the job failed: %s", sluice_strerror(rc));
+            ctl__json_error(resp, 503, err);
+            goto out;
+        }
+    }
+    ctl__json_error(resp, 503, "the assignment kept changing; retry");
+out:
+    free(want);
+    if (z) ctl__zk_done(c);
+}
+
+void ctl__force_commit_post(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
+    if (ctl__not_running(c, resp)) return;
+    if (!segname_valid_table(httpd_req_param(req, "table"))) {
+        ctl__json_error(resp, 400, "invalid table name");
+        return;
+    }
+    if (ctl__redirect_to_leader(c, req, resp)) return;
+    ctl__reply_later(c, req, resp, ctl__force_commit, ctl__op_new(req), ctl__op_free);
+}
+
+/* Worker: GET /tables/forceCommitStatus/<id>: the job's record, found under the table that
+ * holds it, with each segment's state now. */
+static void ctl__force_commit_status(ctl *c, void *arg, httpd_resp *resp)
+{
+    const ctl_op_call *k = arg;
+    char err[256];
+    char **tables = NULL, *rec = NULL;
+    size_t nt = 0, len = 0;
+    json_t *job = NULL;
+    zk *z = ctl__zk(c);
+    int rc = z ? cstore_tables(c->cs, z, &tables, &nt) : SL_ETRANSIENT;
+    const char *table = NULL;
+    for (size_t i = 0; rc == 0 && i < nt && !table; i++) {
+        int g = cstore_job_get(c->cs, z, tables[i], k->job, &rec, &len);
+        if (g == 0)
+            table = tables[i];
+        else if (g != SL_ENOENT)
+            rc = g;
+    }
+    if (rc && rc != SL_ENOENT) {
+        ctl__json_error(resp, 503, "ZooKeeper unreadable; retry");
+        goto out;
+    }
+    if (!table || !(job = json_loadb(rec, len, 0, NULL)) ||
+        !json_is_array(json_object_get(job, "segments"))) {
+        snprintf(err, sizeof err, table ? "job %s: record unreadable" : "no such job %s", k->job);
+        ctl__json_error(resp, table ? 500 : 404, err);
+        goto out;
+    }
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "jobId");
+    jsonw_cstr(&w, k->job);
+    jsonw_key(&w, "jobType");
+    jsonw_cstr(&w, "FORCE_COMMIT");
+    jsonw_key(&w, "tableName");
+    jsonw_cstr(&w, table);
+    jsonw_key(&w, "submissionTimeMs");
+    jsonw_i64(&w, json_integer_value(json_object_get(job, "submissionTimeMs")));
+    jsonw_key(&w, "segmentsForceCommitted");
+    jsonw_arr_begin(&w);
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(job, "segments"), i, s) jsonw_cstr(&w, json_string_value(s));
+    jsonw_arr_end(&w);
+    jsonw_key(&w, "segmentsYetToBeCommitted");
+    jsonw_arr_begin(&w);
+    size_t left = 0;
+    json_array_foreach(json_object_get(job, "segments"), i, s)
+    {
+        segmeta m;
+        const char *name = json_string_value(s);
+        if (name && ctl__get_meta(c, z, table, name, &m, NULL) == 0 && segmeta_committed(&m))
+            continue;
+        jsonw_cstr(&w, name ? name : "");
+        left++;
+    }
+    jsonw_arr_end(&w);
+    jsonw_key(&w, "numberOfSegmentsYetToBeCommitted");
+    jsonw_i64(&w, (int64_t)left);
+    jsonw_obj_end(&w);
+    jsonw_text(&w, "\n", 1);
+    httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+out:
+    json_decref(job);
+    free(rec);
+    zk_free_strings(tables, nt);
+    if (z) ctl__zk_done(c);
+}
+
+void ctl__force_commit_status_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
+    if (ctl__not_running(c, resp)) return;
+    const char *id = httpd_req_param(req, "jobId");
+    size_t n = id ? strlen(id) : 0;
+    bool ok = n > 0 && n <= CTL_JOB_ID_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'z') ||
+             (id[i] >= 'A' && id[i] <= 'Z') || id[i] == '-';
+    if (!ok) {
+        ctl__json_error(resp, 400, "a job id is 1 to 63 letters, digits or '-'");
+        return;
+    }
+    ctl__reply_later(c, req, resp, ctl__force_commit_status, ctl__op_new(req), ctl__op_free);
+}
