@@ -742,8 +742,10 @@ static enum MHD_Result httpd__qs_arg(void *cls, enum MHD_ValueKind kind, const c
     q->buf[q->len++] = sep;
     httpd__qs_put(q, key);
     if (value) {
-        if (q->len + 1 >= q->cap) q->over = true;
-        else q->buf[q->len++] = '=';
+        if (q->len + 1 >= q->cap)
+            q->over = true;
+        else
+            q->buf[q->len++] = '=';
         httpd__qs_put(q, value);
     }
     return q->over ? MHD_NO : MHD_YES;

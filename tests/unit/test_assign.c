@@ -19,11 +19,13 @@ static void test_plan_balanced_deterministic(void **s)
     int count[4] = {0};
     for (uint32_t p = 0; p < 8; p++) {
         assert_int_equal(a.part[p].n, 3);
-        for (uint32_t i = 0; i < 3; i++) count[a.part[p].id[i][1] - '1']++;
+        for (uint32_t i = 0; i < 3; i++)
+            count[a.part[p].id[i][1] - '1']++;
         assert_string_not_equal(a.part[p].id[0], a.part[p].id[1]);
     }
-    for (int i = 0; i < 4; i++) assert_int_equal(count[i], 6); /* 8*3/4 */
-    assert_string_equal(a.part[0].id[0], "s1");                /* sorted, not input order */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(count[i], 6);          /* 8*3/4 */
+    assert_string_equal(a.part[0].id[0], "s1"); /* sorted, not input order */
     assert_string_equal(a.part[1].id[0], "s2");
     assert_int_equal(assign_plan(&a, live, 2, 1, 3), SL_EINVAL); /* too few instances */
     assign_free(&a);
@@ -40,9 +42,10 @@ static void test_json_round_trip(void **s)
     sg->state[1] = ASSIGN_ERROR;
     size_t len;
     char *js = assign_to_json(&a, &len);
-    assert_string_equal(js, "{\"partitions\":{\"0\":[\"a\",\"b\"],\"1\":[\"b\",\"a\"]},\"segments\":"
-                            "{\"t__0__0__20240101T0000Z\":{\"a\":\"ONLINE\",\"b\":\"ONLINE\"},"
-                            "\"t__0__1__20240101T0000Z\":{\"a\":\"CONSUMING\",\"b\":\"ERROR\"}}}");
+    assert_string_equal(js,
+                        "{\"partitions\":{\"0\":[\"a\",\"b\"],\"1\":[\"b\",\"a\"]},\"segments\":"
+                        "{\"t__0__0__20240101T0000Z\":{\"a\":\"ONLINE\",\"b\":\"ONLINE\"},"
+                        "\"t__0__1__20240101T0000Z\":{\"a\":\"CONSUMING\",\"b\":\"ERROR\"}}}");
     assign b;
     char err[128];
     assert_int_equal(assign_parse(js, len, &b, err, sizeof err), 0);
@@ -63,7 +66,10 @@ static void test_json_rejects(void **s)
 {
     (void)s;
     static const char *const bad[] = {
-        "", "[]", "{\"partitions\":{}}", "{\"partitions\":{\"x\":[]},\"segments\":{}}",
+        "",
+        "[]",
+        "{\"partitions\":{}}",
+        "{\"partitions\":{\"x\":[]},\"segments\":{}}",
         "{\"partitions\":{\"0\":[1]},\"segments\":{}}",
         "{\"partitions\":{},\"segments\":{\"s\":{\"a\":\"BOGUS\"}}}",
         "{\"partitions\":{\"5\":[\"a\"]},\"segments\":{}}",
@@ -76,12 +82,62 @@ static void test_json_rejects(void **s)
     }
 }
 
+/* Force commit requests (DESIGN §9): kept through a parse, replaced per segment, gone with
+ * the segment, written only when there is one; a malformed map is refused. */
+static void test_force_commit_map(void **s)
+{
+    (void)s;
+    const char *live[] = {"a"};
+    assign a = {0};
+    assert_int_equal(assign_plan(&a, live, 1, 1, 1), 0);
+    assign_add(&a, "t__0__0__20240101T0000Z", &a.part[0], ASSIGN_CONSUMING);
+    size_t len;
+    char *js = assign_to_json(&a, &len);
+    assert_null(strstr(js, "forceCommit"));
+    free(js);
+    assert_null(assign_force_job(&a, "t__0__0__20240101T0000Z"));
+    assign_force_add(&a, "t__0__0__20240101T0000Z", "job1");
+    assign_force_add(&a, "t__0__0__20240101T0000Z", "job2"); /* a later job replaces it */
+    assert_int_equal(a.nforce, 1);
+    js = assign_to_json(&a, &len);
+    assert_non_null(strstr(js, "\"forceCommit\":{\"t__0__0__20240101T0000Z\":\"job2\"}"));
+    assign b;
+    char err[128];
+    assert_int_equal(assign_parse(js, len, &b, err, sizeof err), 0);
+    assert_string_equal(assign_force_job(&b, "t__0__0__20240101T0000Z"), "job2");
+    assert_int_equal(assign_remove(&b, "t__0__0__20240101T0000Z"), 0);
+    assert_null(assign_force_job(&b, "t__0__0__20240101T0000Z"));
+    assign_force_add(&a, "t__0__1__20240101T0000Z", "job3");
+    assign_force_remove(&a, "t__0__0__20240101T0000Z");
+    assert_int_equal(a.nforce, 1);
+    assert_string_equal(a.force[0].segment, "t__0__1__20240101T0000Z");
+    free(js);
+    assign_free(&a);
+    assign_free(&b);
+    static const char *const bad[] = {
+        "{\"partitions\":{},\"segments\":{},\"forceCommit\":[]}",
+        "{\"partitions\":{},\"segments\":{},\"forceCommit\":{\"s\":1}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assign x;
+        if (assign_parse(bad[i], strlen(bad[i]), &x, err, sizeof err) != SL_ECORRUPT)
+            fail_msg("accepted: %s", bad[i]);
+    }
+}
+
 static void test_segmeta_round_trip_and_validation(void **s)
 {
     (void)s;
-    segmeta m = {.partition = 3, .sequence = 7, .status = SEGMETA_DONE, .start_offset = 10,
-                 .end_offset = 20, .num_rows = 9, .crc = 0xdeadbeef, .creation_time_ms = 5,
-                 .flush_rows = 100, .rows_per_byte = 0.25};
+    segmeta m = {.partition = 3,
+                 .sequence = 7,
+                 .status = SEGMETA_DONE,
+                 .start_offset = 10,
+                 .end_offset = 20,
+                 .num_rows = 9,
+                 .crc = 0xdeadbeef,
+                 .creation_time_ms = 5,
+                 .flush_rows = 100,
+                 .rows_per_byte = 0.25};
     strcpy(m.segment, "ev__3__7__20240101T0000Z");
     strcpy(m.table, "ev");
     strcpy(m.download_url, "http://c/segments/ev/ev__3__7__20240101T0000Z");
@@ -111,9 +167,37 @@ static void test_segmeta_round_trip_and_validation(void **s)
     m.status = SEGMETA_IN_PROGRESS;
     segmeta_json_open(&m, &w);
     jsonw_obj_end(&w);
-    assert_non_null(strstr(w.buf, "\"status\":\"IN_PROGRESS\",\"startOffset\":10,\"endOffset\":null,"
-                                  "\"numRows\":null,\"crc\":null"));
+    assert_non_null(strstr(w.buf,
+                           "\"status\":\"IN_PROGRESS\",\"startOffset\":10,\"endOffset\":null,"
+                           "\"numRows\":null,\"crc\":null"));
     jsonw_free(&w);
+    /* pauseless: COMMITTING has its end offset, no rows, CRC or URL yet; its commit version
+     * round-trips */
+    m.status = SEGMETA_COMMITTING;
+    m.end_offset = 20;
+    m.num_rows = -1;
+    m.commit_version = 3;
+    assert_false(segmeta_committed(&m));
+    assert_int_equal(segmeta_encode(&m, &buf, &len), 0);
+    assert_int_equal(segmeta_decode(buf, len, &d, err, sizeof err), 0);
+    assert_int_equal(d.status, SEGMETA_COMMITTING);
+    assert_int_equal(d.commit_version, 3);
+    free(buf);
+    jsonw_init(&w);
+    segmeta_json_open(&m, &w);
+    jsonw_obj_end(&w);
+    assert_non_null(strstr(w.buf, "\"status\":\"COMMITTING\",\"startOffset\":10,\"endOffset\":20,"
+                                  "\"numRows\":null,\"crc\":null,\"downloadUrl\":null"));
+    jsonw_free(&w);
+    m.end_offset = 5; /* COMMITTING must end at or after its start too */
+    segmeta_encode(&m, &buf, &len);
+    assert_int_equal(segmeta_decode(buf, len, &d, err, sizeof err), SL_ECORRUPT);
+    free(buf);
+    m.status = (segmeta_status)5; /* unknown */
+    m.end_offset = 20;
+    segmeta_encode(&m, &buf, &len);
+    assert_int_equal(segmeta_decode(buf, len, &d, err, sizeof err), SL_ECORRUPT);
+    free(buf);
 }
 
 int main(void)
@@ -122,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_plan_balanced_deterministic),
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_rejects),
+        cmocka_unit_test(test_force_commit_map),
         cmocka_unit_test(test_segmeta_round_trip_and_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,8 +10,8 @@
 
 #define SEG "t__0__5__20240101T0000Z"
 static const char *const R3[] = {"s1", "s2", "s3"};
-static const cfsm_cfg CFG = {.hold_ms = 3000, .notify_ms = 10000, .commit_budget_ms = 120000,
-                             .max_commit_ms = 1800000};
+static const cfsm_cfg CFG = {
+    .hold_ms = 3000, .notify_ms = 10000, .commit_budget_ms = 120000, .max_commit_ms = 1800000};
 
 static cfsm_reply send(cfsm *f, cfsm_msg_kind k, const char *inst, int64_t off, uint64_t now)
 {
@@ -51,7 +51,10 @@ static cfsm *uploading(uint64_t *now)
 static cfsm *committed(uint64_t *now)
 {
     cfsm *f = uploading(now);
-    cfsm_msg m = {.kind = CFSM_MSG_COMMIT_END, .instance = "s2", .offset = 100, .crc = 77,
+    cfsm_msg m = {.kind = CFSM_MSG_COMMIT_END,
+                  .instance = "s2",
+                  .offset = 100,
+                  .crc = 77,
                   .location = "http://c/segments/t/" SEG};
     cfsm_reply r;
     assert_int_equal(cfsm_on_msg(f, &m, *now + 10, &r), CFSM_ACT_COMMIT);
@@ -116,7 +119,9 @@ static void test_h4_lone_row_limit(void **s)
 {
     (void)s;
     cfsm *f = cfsm_new(SEG, R3, 3, &CFG, 0);
-    cfsm_msg m = {.kind = CFSM_MSG_CONSUMED, .instance = "s3", .offset = 1000,
+    cfsm_msg m = {.kind = CFSM_MSG_CONSUMED,
+                  .instance = "s3",
+                  .offset = 1000,
                   .reason = CFSM_REASON_ROW_LIMIT};
     cfsm_reply r;
     cfsm_on_msg(f, &m, 5, &r);
@@ -131,8 +136,8 @@ static void test_h5_row_limit_not_lone(void **s)
     (void)s;
     cfsm *f = cfsm_new(SEG, R3, 3, &CFG, 0);
     consumed(f, "s1", 10, 0);
-    cfsm_msg m = {.kind = CFSM_MSG_CONSUMED, .instance = "s2", .offset = 10,
-                  .reason = CFSM_REASON_ROW_LIMIT};
+    cfsm_msg m = {
+        .kind = CFSM_MSG_CONSUMED, .instance = "s2", .offset = 10, .reason = CFSM_REASON_ROW_LIMIT};
     cfsm_reply r;
     cfsm_on_msg(f, &m, 5, &r);
     assert_int_equal(r.status, CFSM_HOLD);
@@ -272,7 +277,8 @@ static void test_n3_only_winner(void **s)
     assert_int_equal(send(f, CFSM_MSG_COMMIT_START, "s3", 100, now).status, CFSM_FAILED);
     assert_int_equal(send(f, CFSM_MSG_EXTEND, "s3", 100, now).status, CFSM_FAILED);
     assert_int_equal(send(f, CFSM_MSG_COMMIT_END, "s3", 100, now).status, CFSM_FAILED);
-    assert_int_equal(send(f, CFSM_MSG_COMMIT_END, "s2", 100, now).status, CFSM_FAILED); /* no start */
+    assert_int_equal(send(f, CFSM_MSG_COMMIT_END, "s2", 100, now).status,
+                     CFSM_FAILED); /* no start */
     assert_int_equal(cfsm_get_state(f), CFSM_COMMITTER_NOTIFIED);
     cfsm_free(f);
 }
@@ -488,14 +494,15 @@ static void test_r1_replica_set_changes(void **s)
     cfsm_free(f);
 }
 
-
 /* ---- pauseless completion (DESIGN §9): rows F1..F9 ------------------------------------- */
 
-static const cfsm_cfg PCFG = {.hold_ms = 3000, .notify_ms = 10000, .commit_budget_ms = 120000,
-                              .max_commit_ms = 1800000, .pauseless = true};
+static const cfsm_cfg PCFG = {.hold_ms = 3000,
+                              .notify_ms = 10000,
+                              .commit_budget_ms = 120000,
+                              .max_commit_ms = 1800000,
+                              .pauseless = true};
 
-static cfsm_action consumed_act(cfsm *f, const char *inst, int64_t off, uint64_t now,
-                                cfsm_reply *r)
+static cfsm_action consumed_act(cfsm *f, const char *inst, int64_t off, uint64_t now, cfsm_reply *r)
 {
     cfsm_msg m = {.kind = CFSM_MSG_CONSUMED, .instance = inst, .offset = off, .reason = 2};
     return cfsm_on_msg(f, &m, now, r);
@@ -583,8 +590,8 @@ static void test_f5_told_fixed_once(void **s)
     assert_int_equal(r.status, CFSM_COMMIT);
     cfsm_msg m = {.kind = CFSM_MSG_COMMIT_START, .instance = "s2", .offset = 100};
     assert_int_equal(cfsm_on_msg(f, &m, 1006, &r), CFSM_ACT_NONE);
-    m = (cfsm_msg){.kind = CFSM_MSG_COMMIT_END, .instance = "s2", .offset = 100, .crc = 9,
-                   .location = "u"};
+    m = (cfsm_msg){
+        .kind = CFSM_MSG_COMMIT_END, .instance = "s2", .offset = 100, .crc = 9, .location = "u"};
     assert_int_equal(cfsm_on_msg(f, &m, 1007, &r), CFSM_ACT_COMMIT);
     cfsm_commit_done(f, true, NULL, 1008, &r);
     assert_int_equal(r.status, CFSM_COMMIT_SUCCESS);

@@ -70,7 +70,7 @@ static void test_row_threshold_and_redelivery(void **state)
     assert_false(feed(p, 100, "{\"id\":1}"));
     assert_false(feed(p, 100, "{\"id\":1}")); /* redelivered */
     assert_false(feed(p, 101, "{\"id\":2}"));
-    assert_true(feed(p, 105, "{\"id\":3}"));  /* a gap moves next; third row fills it */
+    assert_true(feed(p, 105, "{\"id\":3}")); /* a gap moves next; third row fills it */
     assert_int_equal(pcons_get_state(p), PCONS_FULL);
     assert_int_equal(pcons_end_reason(p), PCONS_END_ROWS);
     assert_int_equal(pcons_next_offset(p), 106);
@@ -104,7 +104,8 @@ static void test_malformed_counted_and_dead_lettered(void **state)
     assert_non_null(in);
     char line[512];
     int n = 0;
-    while (fgets(line, sizeof line, in)) n++;
+    while (fgets(line, sizeof line, in))
+        n++;
     fclose(in);
     assert_int_equal(n, 3);
     assert_non_null(strstr(line, "\"offset\":2,\"reason\":\"wrong_type\""));
@@ -146,6 +147,45 @@ static void test_end_offset(void **state)
     /* a segment that starts at its end offset is full at once */
     pcons_start_segment(p, 2, "t__0__2__20240101T0000Z", 5, 0, &lim);
     assert_int_equal(pcons_get_state(p), PCONS_FULL);
+    pcons_free(p);
+}
+
+/* Force commit: only the segment asked for ends (an empty one too), at the next tick; a request
+ * for a segment that already rolled does nothing. */
+static void test_force_request(void **state)
+{
+    fixture *f = *state;
+    pcons *p = pcons_new(&f->t, 0);
+    pcons_limits lim = {.rows = 100, .end_offset = -1};
+    pcons_start_segment(p, 0, "t__0__0__20240101T0000Z", 0, 0, &lim);
+    assert_false(pcons_tick(p, 1)); /* nothing asked */
+    pcons_request_force(p, 0);
+    assert_true(pcons_tick(p, 2));
+    assert_int_equal(pcons_end_reason(p), PCONS_END_FORCE);
+    assert_int_equal(mseg_rows(pcons_segment(p)), 0);
+    pcons_start_segment(p, 1, "t__0__1__20240101T0000Z", 0, 0, &lim);
+    assert_false(pcons_tick(p, 3)); /* the request was for segment 0, and was used */
+    pcons_request_force(p, 0);      /* a late request for the rolled segment */
+    assert_false(feed(p, 0, "{\"id\":1}"));
+    assert_false(pcons_tick(p, 4));
+    assert_int_equal(pcons_get_state(p), PCONS_CONSUMING);
+    pcons_request_force(p, 1);
+    assert_true(pcons_tick(p, 5));
+    assert_int_equal(pcons_next_offset(p), 1);
+    /* pcons_roll: the FULL rows move out, the next segment starts at the end */
+    pcons_frozen fz = {0};
+    pcons_roll(p, &fz, 2, "t__0__2__20240101T0000Z", 1, 0, &lim);
+    assert_non_null(fz.seg);
+    assert_int_equal(mseg_rows(fz.seg), 1);
+    assert_int_equal(fz.start, 0);
+    assert_int_equal(fz.end, 1);
+    assert_int_equal(fz.seq, 1);
+    assert_int_equal(fz.why, PCONS_END_FORCE);
+    assert_string_equal(fz.name, "t__0__1__20240101T0000Z");
+    assert_int_equal(pcons_get_state(p), PCONS_CONSUMING);
+    assert_int_equal(mseg_rows(pcons_segment(p)), 0);
+    pcons_frozen_free(&fz);
+    assert_null(fz.seg);
     pcons_free(p);
 }
 
@@ -192,6 +232,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed_counted_and_dead_lettered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_threshold, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end_offset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_force_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_loss_and_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_series_removed, setup, teardown),
     };
