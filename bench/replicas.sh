@@ -15,6 +15,8 @@
 #  (c) completion overhead from the replicas' logs: the last replica reaching the segment's end
 #      -> every replica ONLINE (goal p99 <= 50 ms), and the first replica full -> the last
 #      ONLINE.
+#  The last two runs put the cluster alone on the machine at half the rate (freshness and
+#  completion overhead without the standalone sidecars competing for the 2 cores).
 # Usage: bench/replicas.sh [BUILD_DIR] [ROWS] [RATE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,7 +71,7 @@ def pct(v, q):
     return v[min(len(v) - 1, int(len(v) * q))] if v else float("nan")
 
 boot_path = f"{T}/boot"
-mock = subprocess.Popen([S, "kafka-mock", "--brokers", "1"] + sum((["--topic", f"r{k}:{P}"] for k in range(4)), []),
+mock = subprocess.Popen([S, "kafka-mock", "--brokers", "1"] + sum((["--topic", f"r{k}:{P}"] for k in range(6)), []),
                         stdout=open(boot_path, "w"), stderr=open(f"{T}/mock.log", "w"))
 procs.append(mock)
 import atexit
@@ -80,7 +82,12 @@ for _ in range(100):
 BOOT = open(boot_path).readline().strip()
 
 results = []
-for k, (flush, pauseless) in enumerate([(25000, True), (25000, False), (100000, True), (100000, False)]):
+# (flush rows, pauseless, with the standalone sidecars beside): the last two runs are the
+# cluster alone at half the rate, so that freshness is not a measure of a saturated machine
+RUNS = [(25000, True, True), (25000, False, True), (100000, True, True), (100000, False, True),
+        (25000, True, False), (25000, False, False)]
+for k, (flush, pauseless, beside) in enumerate(RUNS):
+    rate = RATE if beside else RATE // 2
     topic, cluster = f"r{k}", f"b{k}"
     rows = ROWS - ROWS % (flush * P)  # every partition ends on a segment boundary
     want = rows // flush
@@ -109,14 +116,14 @@ for k, (flush, pauseless) in enumerate([(25000, True), (25000, False), (100000, 
         wait_log(f"{T}/{cluster}-s{i}.log", r"registered instance=")
     subprocess.run([S, "table", "add", "--controller", url, "--table-config", f"{T}/{topic}.json",
                     "--schema", schema], capture_output=True, check=True)
-    for i in (1, 2, 3):
+    for i in (1, 2, 3) if beside else ():
         sas.append(spawn(["sidecar"] + common + ["--set", f"instance.id=sa{k}-{i}", "--set", "mode=standalone",
                           "--set", f"data.dir={T}/{cluster}/a{i}", "--set", f"table.config={T}/{topic}.json",
                           "--set", f"table.schema={schema}", "--set", "consumer.threads=1"],
                          f"{T}/{cluster}-a{i}.log"))
     urls = {}
     for i in (1, 2, 3):
-        for kind in ("s", "a"):
+        for kind in ("s", "a") if beside else ("s",):
             log = f"{T}/{cluster}-{kind}{i}.log"
             wait_log(log, r"segment start table=" + topic)  # consuming: the stream may begin
             urls[f"{kind}{i}"] = "http://" + wait_log(log, r"http=(127\.0\.0\.1:\d+)").group(1)
@@ -135,16 +142,17 @@ for k, (flush, pauseless) in enumerate([(25000, True), (25000, False), (100000, 
                 for p in h.get("partitions", []):
                     if p.get("table") != topic or p.get("nextOffset", 0) <= 0: continue
                     eid = (p["nextOffset"] - 1) * P + p["partition"]
-                    fresh[name].append(now - (t0 + eid / RATE))
+                    fresh[name].append(now - (t0 + eid / rate))
             time.sleep(0.02)
     th = threading.Thread(target=sample)
     th.start()
     subprocess.run([S, "loadgen", "--bootstrap", BOOT, "--topic", topic, "--rows", str(rows),
-                    "--partitions", str(P), "--rate", str(RATE)], capture_output=True, check=True)
+                    "--partitions", str(P), "--rate", str(rate)], capture_output=True, check=True)
     t_prod = time.time()
     done = {}
     deadline = time.time() + 300
-    while len(done) < 6 and time.time() < deadline:
+    nsys = 6 if beside else 3
+    while len(done) < nsys and time.time() < deadline:
         for kind, ps in (("s", reps), ("a", sas)):
             for i, p in enumerate(ps, 1):
                 key = f"{kind}{i}"
@@ -152,7 +160,7 @@ for k, (flush, pauseless) in enumerate([(25000, True), (25000, False), (100000, 
                     done[key] = (time.time() - t0, cpu_of(p.pid))
         time.sleep(0.02)
     stop.set(); th.join()
-    if len(done) < 6:
+    if len(done) < nsys:
         sys.exit(f"run {k}: only {sorted(done)} published all {want} segments in 300 s")
     cpu_ctl = cpu_of(ctl.pid)
     for p in reps + sas + [ctl]:
@@ -177,37 +185,42 @@ for k, (flush, pauseless) in enumerate([(25000, True), (25000, False), (100000, 
             over.append(max(on) - max(full[s]))
             skew.append(max(on) - min(full[s]))
     rep_wall = max(done[f"s{i}"][0] for i in (1, 2, 3))
-    sa_wall = max(done[f"a{i}"][0] for i in (1, 2, 3))
+    sa_wall = max(done[f"a{i}"][0] for i in (1, 2, 3)) if beside else 0
     rep_cpu = sum(done[f"s{i}"][1] for i in (1, 2, 3)) + cpu_ctl
-    sa_cpu = sum(done[f"a{i}"][1] for i in (1, 2, 3))
-    results.append(dict(flush=flush, pauseless=pauseless, rows=rows, segs=want, prod=t_prod - t0,
+    sa_cpu = sum(done[f"a{i}"][1] for i in (1, 2, 3)) if beside else 0
+    results.append(dict(flush=flush, pauseless=pauseless, beside=beside, rate=rate, rows=rows,
+                        segs=want, prod=t_prod - t0,
                         rep_wall=rep_wall, sa_wall=sa_wall, rep_cpu=rep_cpu, sa_cpu=sa_cpu, ctl_cpu=cpu_ctl,
                         fr_rep=sum((fresh[f"s{i}"] for i in (1, 2, 3)), []),
-                        fr_sa=sum((fresh[f"a{i}"] for i in (1, 2, 3)), []), over=over, skew=skew))
+                        fr_sa=sum((fresh.get(f"a{i}", []) for i in (1, 2, 3)), []), over=over,
+                        skew=skew))
 
 print(f"(a) {P} partitions, live stream at {RATE} rows/s; wall from the first produced row to the system's "
       "last file; CPU-s of the three processes (the cluster's with its controller)")
 print("| segment rows | pauseless | rows | produced in s | 3 standalone: wall s / CPU-s | controller + 3 replicas: wall s / CPU-s "
       "| rows per CPU-s, replicas / standalone (goal >= 0.95) |")
 print("|---|---|---|---|---|---|---|")
-for r in results:
+for r in (r for r in results if r['beside']):
     print(f"| {r['flush']} | {'on' if r['pauseless'] else 'off'} | {r['rows']} | {r['prod']:.1f} | "
           f"{r['sa_wall']:.2f} / {r['sa_cpu']:.2f} | {r['rep_wall']:.2f} / {r['rep_cpu']:.2f} (controller {r['ctl_cpu']:.2f}) | "
           f"{r['sa_cpu'] / r['rep_cpu']:.2f} |")
 print()
-print("(b) freshness: how long the newest readable row had waited, sampled every 20 ms on every process")
-print("| segment rows | pauseless | replicas p50 / p99 / max ms | standalone p50 / p99 / max ms |")
-print("|---|---|---|---|")
-for r in results:
-    f = lambda v: f"{pct(v, .5) * 1e3:.0f} / {pct(v, .99) * 1e3:.0f} / {max(v) * 1e3:.0f}" if v else "-"
-    print(f"| {r['flush']} | {'on' if r['pauseless'] else 'off'} | {f(r['fr_rep'])} | {f(r['fr_sa'])} |")
-print()
-print("(c) completion overhead per segment, from the replicas' logs")
-print("| segment rows | pauseless | completions | last replica at the end -> all ONLINE p50 / p99 ms (goal p99 <= 50) "
-      "| first replica full -> last ONLINE p50 / p99 ms |")
+print("(b) freshness: how long the newest readable row had waited, sampled every 20 ms on every process "
+      "(the producer's own batching is in every figure)")
+print("| segment rows | pauseless | stream | replicas p50 / p99 / max ms | standalone p50 / p99 / max ms |")
 print("|---|---|---|---|---|")
 for r in results:
-    print(f"| {r['flush']} | {'on' if r['pauseless'] else 'off'} | {len(r['over'])} | "
+    f = lambda v: f"{pct(v, .5) * 1e3:.0f} / {pct(v, .99) * 1e3:.0f} / {max(v) * 1e3:.0f}" if v else "-"
+    what = f"{r['rate']} rows/s, " + ("beside 3 standalone" if r['beside'] else "cluster alone")
+    print(f"| {r['flush']} | {'on' if r['pauseless'] else 'off'} | {what} | {f(r['fr_rep'])} | {f(r['fr_sa'])} |")
+print()
+print("(c) completion overhead per segment, from the replicas' logs")
+print("| segment rows | pauseless | stream | completions | last replica at the end -> all ONLINE p50 / p99 ms (goal p99 <= 50) "
+      "| first replica full -> last ONLINE p50 / p99 ms |")
+print("|---|---|---|---|---|---|")
+for r in results:
+    what = f"{r['rate']} rows/s, " + ("beside 3 standalone" if r['beside'] else "alone")
+    print(f"| {r['flush']} | {'on' if r['pauseless'] else 'off'} | {what} | {len(r['over'])} | "
           f"{pct(r['over'], .5) * 1e3:.0f} / {pct(r['over'], .99) * 1e3:.0f} | "
           f"{pct(r['skew'], .5) * 1e3:.0f} / {pct(r['skew'], .99) * 1e3:.0f} |")
 PY

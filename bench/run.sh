@@ -33,8 +33,8 @@ run "consumer: bare librdkafka vs standalone, 16 partitions on 2 cores, RSS per 
 run "consumer: start-up at scale, 1 to 10,000 partitions (empty topic)" bench/startup.sh "$B"
 run "controller: completions per second and RPC round trip (32 partitions x 3 replicas)" \
   bench/completion.sh "$B" 32 5 200
-run "replicas: completion overhead, three replicas vs standalone rows/s" \
-  bench/replicas.sh "$B" 30000 1500
+run "replicas (issue 11 (a)-(c)): controller + 3 replicas beside 3 standalone sidecars, pauseless on/off, freshness, completion overhead" \
+  bench/replicas.sh "$B" 1200000 40000
 run "replay: rows per CPU-second against the standalone sidecar on the same range" \
   bench/replay.sh "$B" 50000 10000 16
 

@@ -152,7 +152,16 @@ static void audit__chain(const audit__at *at)
                            : "sequence %" PRId64 " where %" PRId64 " was expected: a duplicate",
                        m->sequence, expect_seq);
         expect_seq = m->sequence + 1;
-        if (expect_start >= 0 && m->start_offset != expect_start)
+        if (expect_start >= 0 && m->start_offset != expect_start && m->consume_from[0]) {
+            /* resumeConsumption's consumeFrom: the operator restarted the chain here */
+            audit__unverified(at, AUDIT_I1, m->segment, NULL,
+                              "resumed from %s at offset %" PRId64 " where the chain ended at "
+                              "%" PRId64 ": %s of %" PRId64 " offsets, on purpose",
+                              m->consume_from, m->start_offset, expect_start,
+                              m->start_offset > expect_start ? "a gap" : "an overlap",
+                              m->start_offset > expect_start ? m->start_offset - expect_start
+                                                             : expect_start - m->start_offset);
+        } else if (expect_start >= 0 && m->start_offset != expect_start)
             audit__bad(at, AUDIT_I1, m->segment, NULL,
                        "starts at offset %" PRId64 " where the chain ended at %" PRId64
                        ": %s of %" PRId64 " offsets",

@@ -116,6 +116,12 @@ int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errl
             }
         }
     }
+    json_t *paused = json_object_get(root, "pausedSinceMs");
+    if (paused && (!json_is_integer(paused) || json_integer_value(paused) <= 0)) {
+        snprintf(err, errlen, "assignment: pausedSinceMs is not a positive integer");
+        goto fail;
+    }
+    a->paused_ms = paused ? (int64_t)json_integer_value(paused) : 0;
     json_t *force = json_object_get(root, "forceCommit");
     if (force && !json_is_object(force)) {
         snprintf(err, errlen, "assignment: forceCommit is not an object");
@@ -175,6 +181,10 @@ char *assign_to_json(const assign *a, size_t *len)
             jsonw_cstr(&w, a->force[i].job);
         }
         jsonw_obj_end(&w);
+    }
+    if (a->paused_ms > 0) {
+        jsonw_key(&w, "pausedSinceMs");
+        jsonw_i64(&w, a->paused_ms);
     }
     jsonw_obj_end(&w);
     *len = w.len;

@@ -4,11 +4,13 @@
  *
  *   {"partitions":{"0":["s1","s2","s3"],...},
  *    "segments":{"t__0__0__20240101T0000Z":{"s1":"ONLINE","s2":"ONLINE","s3":"ONLINE"},...},
- *    "forceCommit":{"t__1__4__20240101T0100Z":"<job id>",...}}
+ *    "forceCommit":{"t__1__4__20240101T0100Z":"<job id>",...},
+ *    "pausedSinceMs":1700000000000}
  *
  * forceCommit (only written when not empty): consuming segments a force commit asked to end
  * now (DESIGN §9), each with its job; the replicas consuming one end it at their next tick,
- * and its commit removes the entry.
+ * and its commit removes the entry. pausedSinceMs (only while paused, DESIGN §9): consumption
+ * is paused; commits open no successor until a resume.
  *
  * Order is kept as written (partitions ascending, segments in creation order), so the same
  * assignment always serializes to the same bytes. Plain data, no locking. */
@@ -52,6 +54,7 @@ typedef struct assign {
     assign_seg *seg;     /* owned */
     size_t nforce;
     assign_force *force; /* owned */
+    int64_t paused_ms;   /* pauseConsumption's time; 0 = consuming */
 } assign;
 
 const char *assign_state_name(assign_state s);

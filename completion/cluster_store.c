@@ -345,6 +345,35 @@ int cstore_repair(const cstore *s, zk *z, const char *table, const char *newest,
                              assign_version, failed_op);
 }
 
+int cstore_assign_open(const cstore *s, zk *z, const char *table, const segmeta *segs, size_t n,
+                       const assign *a, int32_t assign_version)
+{
+    if (n + 1 > ZK_MULTI_MAX) return SL_ELIMIT;
+    zk_op *ops = sl_xcalloc(n + 1, sizeof *ops);
+    char(*paths)[ZK_PATH_MAX] = sl_xcalloc(n + 1, sizeof *paths);
+    uint8_t **bufs = sl_xcalloc(n + 1, sizeof *bufs);
+    int rc = 0;
+    size_t i = 0;
+    for (; i < n && !rc; i++) {
+        size_t l = 0;
+        rc = cstore_path(s, CSTORE_SEGMENT, table, segs[i].segment, paths[i], sizeof paths[i]);
+        if (!rc) rc = segmeta_encode(&segs[i], &bufs[i], &l);
+        ops[i] = zk_op_create(paths[i], bufs[i], l, 0);
+    }
+    size_t al;
+    char *aj = assign_to_json(a, &al);
+    if (!rc) rc = cstore_path(s, CSTORE_ASSIGNMENT, table, NULL, paths[n], sizeof paths[n]);
+    ops[n] = zk_op_set(paths[n], aj, al, assign_version);
+    if (!rc) rc = zk_multi(z, ops, n + 1, NULL);
+    for (size_t k = 0; k < i; k++)
+        free(bufs[k]);
+    free(aj);
+    free(bufs);
+    free(paths);
+    free(ops);
+    return rc;
+}
+
 int cstore_job_create(const cstore *s, zk *z, const char *table, const char *id, const char *json,
                       const assign *a, int32_t assign_version)
 {

@@ -136,6 +136,11 @@ int cstore_segments(const cstore *s, zk *z, const char *table, char ***names, si
 int cstore_assign_get(const cstore *s, zk *z, const char *table, assign *a, int32_t *version,
                       char *err, size_t errlen);
 
+/* Create segments/<segs[i].segment> for each of the n records (0 or more) and set the
+ * assignment to `a` at assign_version, as one multi-op (pause, resume: DESIGN §9). */
+int cstore_assign_open(const cstore *s, zk *z, const char *table, const segmeta *segs, size_t n,
+                       const assign *a, int32_t assign_version);
+
 /* Persistent data watch on the table's assignment (zk_watch). */
 int cstore_watch_assignment(const cstore *s, zk *z, const char *table,
                             void (*cb)(void *ctx, const char *path), void *ctx, uint64_t *id);

@@ -277,6 +277,18 @@ out:
 
 /* ---- the commit ---------------------------------------------------------------------- */
 
+/* Whether the assignment holds segment m's successor (sequence + 1 of its partition). */
+static bool ctl__has_successor(const assign *a, const segmeta *m)
+{
+    for (size_t i = 0; i < a->nseg; i++) {
+        segname sn;
+        if (segname_parse(a->seg[i].segment, &sn) == 0 && sn.partition == m->partition &&
+            sn.sequence == m->sequence + 1)
+            return true;
+    }
+    return false;
+}
+
 static void ctl__fault(ctl *c, ctl_fault at)
 {
     if (c->o.fault != at) return;
@@ -371,22 +383,28 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
         if (as)
             for (uint32_t i = 0; i < as->inst.n; i++)
                 if (as->state[i] == ASSIGN_CONSUMING) as->state[i] = ASSIGN_ONLINE;
-        if (!fixed && (uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
+        /* N+1 opens here unless the fix opened it, or the table is paused; a segment fixed
+         * while paused and committed after a resume opens it now */
+        bool paused = a.paused_ms != 0;
+        bool open = !paused && (!fixed || !ctl__has_successor(&a, &m));
+        if (open && (uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
             assign_add(&a, next.segment, &a.part[m.partition], ASSIGN_CONSUMING);
         assign_force_remove(&a, r->segment); /* a force commit's request is met */
         ctl__fault(c, CTL_FAULT_CRASH_BEFORE_MULTI);
         if (attempt == 0) ctl__fault(c, CTL_FAULT_STALL_BEFORE_MULTI); /* once per commit */
         int failed = -1;
-        rc = cstore_commit(c->cs, z, table, &m, vm, fixed ? NULL : &next, &a, va, &failed);
+        rc = cstore_commit(c->cs, z, table, &m, vm, open ? &next : NULL, &a, va, &failed);
         assign_free(&a);
         if (rc == 0) {
             ctl__fault(c, CTL_FAULT_CRASH_AFTER_MULTI);
             if (c->o.commit_twice) ctl__commit_again(c, z, table, &m, vm + 1);
-            if (fixed)
+            if (!open)
                 SL_INFO("controller",
                         "committed segment=%s end=%" PRId64 " rows=%" PRId64 " crc=%" PRIu32
-                        " committer=%s (pauseless: its successor was opened at the decision)",
-                        r->segment, r->offset, r->rows, r->crc, r->instance);
+                        " committer=%s (%s)",
+                        r->segment, r->offset, r->rows, r->crc, r->instance,
+                        paused ? "paused: no successor"
+                               : "pauseless: its successor was opened at the decision");
             else
                 SL_INFO("controller",
                         "committed segment=%s end=%" PRId64 " rows=%" PRId64 " crc=%" PRIu32
@@ -463,17 +481,19 @@ static int ctl__fix(ctl *c, const char *table, const char *segment, int64_t end,
         ctl__next_meta(t, &m, end, 0, 0, sl_clock_wall_ms(), &next);
         m.status = SEGMETA_COMMITTING;
         m.end_offset = end;
-        if ((uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
+        bool open = a.paused_ms == 0; /* paused: no successor until a resume */
+        if (open && (uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
             assign_add(&a, next.segment, &a.part[m.partition], ASSIGN_CONSUMING);
         assign_force_remove(&a, segment); /* a force commit's request is met */
         int failed = -1;
-        rc = cstore_commit(c->cs, z, table, &m, vm, &next, &a, va, &failed);
+        rc = cstore_commit(c->cs, z, table, &m, vm, open ? &next : NULL, &a, va, &failed);
         assign_free(&a);
         if (rc == 0) {
             SL_INFO("controller",
                     "fixed segment=%s end=%" PRId64 " (COMMITTING) next=%s start=%" PRId64
                     " flush_rows=%" PRId64,
-                    segment, end, next.segment, next.start_offset, next.flush_rows);
+                    segment, end, open ? next.segment : "none (paused)", next.start_offset,
+                    next.flush_rows);
             goto out;
         }
         sl_err_action act = sl_err_action_of(rc);

@@ -278,6 +278,11 @@ void ctl__json_error(httpd_resp *resp, unsigned status, const char *msg);
 void ctl__force_commit_post(httpd_req *req, httpd_resp *resp, void *ctx);
 /* GET /tables/forceCommitStatus/{jobId}. */
 void ctl__force_commit_status_get(httpd_req *req, httpd_resp *resp, void *ctx);
+/* POST /tables/{table}/pauseConsumption, POST /tables/{table}/resumeConsumption
+ * [?consumeFrom=lastConsumed|smallest|largest], GET /tables/{table}/pauseStatus. */
+void ctl__pause_post(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__resume_post(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__pause_status_get(httpd_req *req, httpd_resp *resp, void *ctx);
 
 int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx);
 void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx);

@@ -1,4 +1,5 @@
-/* Realtime operations on a table (DESIGN §9, Pinot's names): force commit and its status.
+/* Realtime operations on a table (DESIGN §9, Pinot's names): force commit and its status,
+ * pause and resume of consumption (below).
  *
  * POST /tables/<t>/forceCommit[?partitions=0,3] records a job (tables/<t>/jobs/<id>: its
  * segments and submission time) and, in the same multi-op, asks for each consuming segment of
@@ -24,9 +25,9 @@
 #define CTL_JOB_ID_MAX 63
 
 typedef struct ctl_op_call {
-    char *table;      /* {table}, or NULL */
-    char *job;        /* {jobId}, or NULL */
-    char *partitions; /* ?partitions=, or NULL */
+    char *table; /* {table}, or NULL */
+    char *job;   /* {jobId}, or NULL */
+    char *query; /* its query argument (?partitions=, ?consumeFrom=), or NULL */
 } ctl_op_call;
 
 static char *ctl__op_dup(const char *s)
@@ -39,7 +40,7 @@ static void ctl__op_free(void *p)
     ctl_op_call *k = p;
     free(k->table);
     free(k->job);
-    free(k->partitions);
+    free(k->query);
     free(k);
 }
 
@@ -48,7 +49,7 @@ static ctl_op_call *ctl__op_new(httpd_req *req)
     ctl_op_call *k = sl_xcalloc(1, sizeof *k);
     k->table = ctl__op_dup(httpd_req_param(req, "table"));
     k->job = ctl__op_dup(httpd_req_param(req, "jobId"));
-    k->partitions = ctl__op_dup(httpd_req_query(req, "partitions"));
+    k->query = ctl__op_dup(httpd_req_query(req, "partitions"));
     return k;
 }
 
@@ -116,7 +117,7 @@ static void ctl__force_commit(ctl *c, void *arg, httpd_resp *resp)
         }
         free(want);
         want = sl_xcalloc(a.npart ? a.npart : 1, sizeof *want);
-        if (ctl__parse_partitions(k->partitions, a.npart, want, err, sizeof err)) {
+        if (ctl__parse_partitions(k->query, a.npart, want, err, sizeof err)) {
             assign_free(&a);
             ctl__json_error(resp, 400, err);
             goto out;
@@ -280,4 +281,259 @@ void ctl__force_commit_status_get(httpd_req *req, httpd_resp *resp, void *ctx)
         return;
     }
     ctl__reply_later(c, req, resp, ctl__force_commit_status, ctl__op_new(req), ctl__op_free);
+}
+
+/* ---- pause and resume (Pinot's pauseConsumption / resumeConsumption / pauseStatus) ------- */
+
+/* {"pauseFlag","pausedSinceMs","consumingSegments"} of table from assignment a into w: the
+ * segments not committed yet that some instance still consumes (or completes). */
+static void ctl__pause_json(ctl *c, zk *z, const char *table, const assign *a, jsonw *w)
+{
+    jsonw_obj_begin(w);
+    jsonw_key(w, "tableName");
+    jsonw_cstr(w, table);
+    jsonw_key(w, "pauseFlag");
+    jsonw_bool(w, a->paused_ms != 0);
+    jsonw_key(w, "pausedSinceMs");
+    if (a->paused_ms)
+        jsonw_i64(w, a->paused_ms);
+    else
+        jsonw_null(w);
+    jsonw_key(w, "consumingSegments");
+    jsonw_arr_begin(w);
+    for (size_t s = 0; s < a->nseg; s++) {
+        segmeta m;
+        bool consuming = false;
+        for (uint32_t i = 0; i < a->seg[s].inst.n; i++)
+            consuming |= a->seg[s].state[i] == ASSIGN_CONSUMING;
+        if (consuming && ctl__get_meta(c, z, table, a->seg[s].segment, &m, NULL) == 0 &&
+            !segmeta_committed(&m))
+            jsonw_cstr(w, a->seg[s].segment);
+    }
+    jsonw_arr_end(w);
+    jsonw_obj_end(w);
+    jsonw_text(w, "\n", 1);
+}
+
+/* The table of a pause/resume/status call, REALTIME: NULL after answering. */
+static const ctl_table *ctl__op_table(ctl *c, zk *z, const char *table, httpd_resp *resp)
+{
+    char err[256];
+    const ctl_table *t = z ? ctl__table(c, z, table) : NULL;
+    if (!t) {
+        bool exists = z && cstore_table_exists(c->cs, z, table) == 0;
+        snprintf(err, sizeof err, exists ? "table %s has no usable config" : "no such table %s",
+                 table);
+        ctl__json_error(resp, exists ? 503 : 404, err);
+        return NULL;
+    }
+    if (t->cfg->type != TCFG_REALTIME) {
+        snprintf(err, sizeof err, "table %s is not a REALTIME table: nothing consumes", table);
+        ctl__json_error(resp, 400, err);
+        return NULL;
+    }
+    return t;
+}
+
+/* Worker: GET /tables/<t>/pauseStatus. */
+static void ctl__pause_status(ctl *c, void *arg, httpd_resp *resp)
+{
+    const ctl_op_call *k = arg;
+    zk *z = ctl__zk(c);
+    assign a;
+    if (ctl__op_table(c, z, k->table, resp)) {
+        if (ctl__get_assign(c, z, k->table, &a, NULL)) {
+            ctl__json_error(resp, 503, "assignment unreadable; retry");
+        } else {
+            jsonw w;
+            jsonw_init(&w);
+            ctl__pause_json(c, z, k->table, &a, &w);
+            assign_free(&a);
+            httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+        }
+    }
+    if (z) ctl__zk_done(c);
+}
+
+/* Worker: POST /tables/<t>/pauseConsumption: paused in the assignment, and every consuming
+ * segment asked to end now (as a force commit); its commit opens no successor. */
+static void ctl__pause(ctl *c, void *arg, httpd_resp *resp)
+{
+    const ctl_op_call *k = arg;
+    zk *z = ctl__zk(c);
+    if (!ctl__op_table(c, z, k->table, resp)) goto out;
+    for (int attempt = 0; attempt < CTL_COMMIT_RETRIES; attempt++) {
+        assign a;
+        int32_t va;
+        if (ctl__get_assign(c, z, k->table, &a, &va)) {
+            ctl__json_error(resp, 503, "assignment unreadable; retry");
+            goto out;
+        }
+        if (!a.paused_ms) a.paused_ms = (int64_t)sl_clock_wall_ms();
+        for (size_t s = 0; s < a.nseg; s++) {
+            segmeta m;
+            bool consuming = false;
+            for (uint32_t i = 0; i < a.seg[s].inst.n; i++)
+                consuming |= a.seg[s].state[i] == ASSIGN_CONSUMING;
+            if (consuming && ctl__get_meta(c, z, k->table, a.seg[s].segment, &m, NULL) == 0 &&
+                m.status == SEGMETA_IN_PROGRESS)
+                assign_force_add(&a, a.seg[s].segment, "pauseConsumption");
+        }
+        int rc = cstore_assign_open(c->cs, z, k->table, NULL, 0, &a, va);
+        if (rc == 0) {
+            SL_INFO("controller", "consumption paused table=%s", k->table);
+            jsonw w;
+            jsonw_init(&w);
+            ctl__pause_json(c, z, k->table, &a, &w);
+            assign_free(&a);
+            httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+            goto out;
+        }
+        assign_free(&a);
+        if (sl_err_action_of(rc) != SL_ACT_REFRESH && sl_err_action_of(rc) != SL_ACT_RETRY) {
+            ctl__json_error(resp, 503, sluice_strerror(rc));
+            goto out;
+        }
+    }
+    ctl__json_error(resp, 503, "the assignment kept changing; retry");
+out:
+    if (z) ctl__zk_done(c);
+}
+
+/* Worker: POST /tables/<t>/resumeConsumption?consumeFrom=lastConsumed|smallest|largest. Each
+ * partition whose newest segment is committed gets its successor, at that segment's end
+ * (lastConsumed, the default) or at Kafka's earliest or latest offset (the record says so:
+ * the chain restarts there on purpose). A partition still completing a segment resumes from
+ * it (lastConsumed: its commit opens the successor); with smallest or largest it is a 409. */
+static void ctl__resume(ctl *c, void *arg, httpd_resp *resp)
+{
+    const ctl_op_call *k = arg;
+    const char *from = k->query;
+    bool last = !from || strcmp(from, "lastConsumed") == 0;
+    bool smallest = from && strcmp(from, "smallest") == 0;
+    char err[512];
+    rd_kafka_t *rk = NULL;
+    segmeta *open = NULL;
+    zk *z = NULL;
+    if (!last && !smallest && strcmp(from, "largest") != 0) {
+        snprintf(err, sizeof err, "consumeFrom=%.64s: expected lastConsumed, smallest or largest",
+                 from);
+        ctl__json_error(resp, 400, err);
+        goto out;
+    }
+    z = ctl__zk(c);
+    const ctl_table *t = ctl__op_table(c, z, k->table, resp);
+    if (!t) goto out;
+    if (!last && !(rk = ctl__kafka_open(t->cfg, err, sizeof err))) {
+        ctl__json_error(resp, 502, err);
+        goto out;
+    }
+    for (int attempt = 0; attempt < CTL_COMMIT_RETRIES; attempt++) {
+        assign a;
+        int32_t va;
+        if (ctl__get_assign(c, z, k->table, &a, &va)) {
+            ctl__json_error(resp, 503, "assignment unreadable; retry");
+            goto out;
+        }
+        free(open);
+        open = sl_xcalloc(a.npart ? a.npart : 1, sizeof *open);
+        size_t nopen = 0;
+        uint64_t now = sl_clock_wall_ms();
+        for (uint32_t p = 0; p < a.npart; p++) {
+            const char *newest = NULL;
+            int64_t best = -1;
+            for (size_t s = 0; s < a.nseg; s++) {
+                segname sn;
+                if (segname_parse(a.seg[s].segment, &sn) == 0 && (uint32_t)sn.partition == p &&
+                    sn.sequence > best) {
+                    best = sn.sequence;
+                    newest = a.seg[s].segment;
+                }
+            }
+            segmeta m;
+            if (!newest || ctl__get_meta(c, z, k->table, newest, &m, NULL)) continue;
+            if (!segmeta_committed(&m)) {
+                if (last) continue; /* consuming, or its commit opens the successor */
+                assign_free(&a);
+                snprintf(err, sizeof err,
+                         "partition %u: segment %s is still %s; resume once it is committed, "
+                         "or with consumeFrom=lastConsumed",
+                         p, m.segment, segmeta_status_name(m.status));
+                ctl__json_error(resp, 409, err);
+                goto out;
+            }
+            int64_t start = m.end_offset, low, high;
+            if (!last) {
+                if (kmeta_watermarks(rk, t->cfg->topic, (int32_t)p, CTL_KAFKA_TIMEOUT_MS, &low,
+                                     &high)) {
+                    assign_free(&a);
+                    snprintf(err, sizeof err, "offsets of %s partition %u unavailable at %s",
+                             t->cfg->topic, p, t->cfg->broker_list);
+                    ctl__json_error(resp, 502, err);
+                    goto out;
+                }
+                start = smallest ? low : high;
+            }
+            segmeta *n = &open[nopen++];
+            ctl__next_meta(t, &m, start, m.num_rows, m.size_bytes, now, n);
+            if (start != m.end_offset)
+                snprintf(n->consume_from, sizeof n->consume_from, "%s", from);
+            assign_add(&a, n->segment, &a.part[p], ASSIGN_CONSUMING);
+        }
+        a.paused_ms = 0;
+        int rc = cstore_assign_open(c->cs, z, k->table, open, nopen, &a, va);
+        if (rc == 0) {
+            SL_INFO("controller", "consumption resumed table=%s consumeFrom=%s partitions=%zu",
+                    k->table, from ? from : "lastConsumed", nopen);
+            jsonw w;
+            jsonw_init(&w);
+            ctl__pause_json(c, z, k->table, &a, &w);
+            assign_free(&a);
+            httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+            goto out;
+        }
+        assign_free(&a);
+        if (sl_err_action_of(rc) != SL_ACT_REFRESH && sl_err_action_of(rc) != SL_ACT_RETRY &&
+            rc != SL_EEXIST) {
+            ctl__json_error(resp, 503, sluice_strerror(rc));
+            goto out;
+        }
+    }
+    ctl__json_error(resp, 503, "the assignment kept changing; retry");
+out:
+    free(open);
+    if (rk) rd_kafka_destroy(rk);
+    if (z) ctl__zk_done(c);
+}
+
+/* The handlers: a valid table name; pause and resume on the leader. */
+static void ctl__op_route(httpd_req *req, httpd_resp *resp, ctl *c, ctl_reply_fn fn, bool leader,
+                          const char *query)
+{
+    if (ctl__reply_ready(req, resp)) return;
+    if (ctl__not_running(c, resp)) return;
+    if (!segname_valid_table(httpd_req_param(req, "table"))) {
+        ctl__json_error(resp, 400, "invalid table name");
+        return;
+    }
+    if (leader && ctl__redirect_to_leader(c, req, resp)) return;
+    ctl_op_call *k = ctl__op_new(req);
+    free(k->query);
+    k->query = ctl__op_dup(query ? httpd_req_query(req, query) : NULL);
+    ctl__reply_later(c, req, resp, fn, k, ctl__op_free);
+}
+
+void ctl__pause_post(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl__op_route(req, resp, ctx, ctl__pause, true, NULL);
+}
+
+void ctl__resume_post(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl__op_route(req, resp, ctx, ctl__resume, true, "consumeFrom");
+}
+
+void ctl__pause_status_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl__op_route(req, resp, ctx, ctl__pause_status, false, NULL);
 }

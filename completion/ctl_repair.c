@@ -126,6 +126,7 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
         assign_list inst = a.part[p];
         if (newest.status == SEGMETA_COMMITTING) continue; /* its successor came with it */
         if (segmeta_committed(&newest)) {
+            if (a.paused_ms) continue; /* paused: no successor until a resume */
             if (now < (uint64_t)newest.commit_time_ms + budget) continue;
             ctl__next_meta(t, &newest, newest.end_offset, newest.num_rows, newest.size_bytes, now,
                            &next);
@@ -172,8 +173,10 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
                 ps->inst = inst;
                 for (uint32_t j = 0; j < inst.n; j++)
                     ps->state[j] = ASSIGN_CONSUMING;
-                SL_WARN("controller", "repair table=%s partition=%u: COMMITTING %s moves to the "
-                        "new instances (rebuilt from Kafka)", table, p, names[i]);
+                SL_WARN("controller",
+                        "repair table=%s partition=%u: COMMITTING %s moves to the "
+                        "new instances (rebuilt from Kafka)",
+                        table, p, names[i]);
             }
             ctl__next_meta(t, &newest, newest.start_offset, 0, 0, now, &next);
             next.rows_per_byte = newest.rows_per_byte;

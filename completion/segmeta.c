@@ -12,10 +12,14 @@
 const char *segmeta_status_name(segmeta_status s)
 {
     switch (s) {
-    case SEGMETA_IN_PROGRESS: return "IN_PROGRESS";
-    case SEGMETA_DONE: return "DONE";
-    case SEGMETA_UPLOADED: return "UPLOADED";
-    case SEGMETA_COMMITTING: return "COMMITTING";
+    case SEGMETA_IN_PROGRESS:
+        return "IN_PROGRESS";
+    case SEGMETA_DONE:
+        return "DONE";
+    case SEGMETA_UPLOADED:
+        return "UPLOADED";
+    case SEGMETA_COMMITTING:
+        return "COMMITTING";
     }
     return "?";
 }
@@ -46,6 +50,7 @@ int segmeta_encode(const segmeta *m, uint8_t **out, size_t *len)
     pb.commit_time_ms = m->commit_time_ms;
     pb.rows_per_byte = m->rows_per_byte;
     pb.commit_version = m->commit_version;
+    pb.consume_from = (char *)m->consume_from;
     *len = sluice__meta__v1__segment_metadata__get_packed_size(&pb);
     *out = sl_xmalloc(*len);
     sluice__meta__v1__segment_metadata__pack(&pb, *out);
@@ -78,9 +83,11 @@ int segmeta_decode(const uint8_t *buf, size_t len, segmeta *m, char *err, size_t
     memset(m, 0, sizeof *m);
     if (segmeta__copy(m->segment, sizeof m->segment, pb->segment, "segment", err, errlen) ||
         segmeta__copy(m->table, sizeof m->table, pb->table, "table", err, errlen) ||
-        segmeta__copy(m->download_url, sizeof m->download_url, pb->download_url, "downloadUrl",
-                      err, errlen) ||
-        segmeta__copy(m->committer, sizeof m->committer, pb->committer, "committer", err, errlen))
+        segmeta__copy(m->download_url, sizeof m->download_url, pb->download_url, "downloadUrl", err,
+                      errlen) ||
+        segmeta__copy(m->committer, sizeof m->committer, pb->committer, "committer", err, errlen) ||
+        segmeta__copy(m->consume_from, sizeof m->consume_from, pb->consume_from, "consumeFrom", err,
+                      errlen))
         goto done;
     m->partition = pb->partition;
     m->sequence = pb->sequence;
@@ -135,13 +142,25 @@ void segmeta_json_open(const segmeta *m, jsonw *w)
     jsonw_key(w, "startOffset");
     jsonw_i64(w, m->start_offset);
     jsonw_key(w, "endOffset");
-    if (m->status != SEGMETA_IN_PROGRESS) jsonw_i64(w, m->end_offset); else jsonw_null(w);
+    if (m->status != SEGMETA_IN_PROGRESS)
+        jsonw_i64(w, m->end_offset);
+    else
+        jsonw_null(w);
     jsonw_key(w, "numRows");
-    if (done) jsonw_i64(w, m->num_rows); else jsonw_null(w);
+    if (done)
+        jsonw_i64(w, m->num_rows);
+    else
+        jsonw_null(w);
     jsonw_key(w, "crc");
-    if (done) jsonw_u64(w, m->crc); else jsonw_null(w);
+    if (done)
+        jsonw_u64(w, m->crc);
+    else
+        jsonw_null(w);
     jsonw_key(w, "downloadUrl");
-    if (done && m->download_url[0]) jsonw_cstr(w, m->download_url); else jsonw_null(w);
+    if (done && m->download_url[0])
+        jsonw_cstr(w, m->download_url);
+    else
+        jsonw_null(w);
 }
 
 void segmeta_json_full(const segmeta *m, jsonw *w)
@@ -163,6 +182,10 @@ void segmeta_json_full(const segmeta *m, jsonw *w)
     jsonw_i64(w, m->flush_time_ms);
     jsonw_key(w, "rowsPerByte");
     jsonw_f64(w, m->rows_per_byte);
+    if (m->consume_from[0]) {
+        jsonw_key(w, "consumeFrom");
+        jsonw_cstr(w, m->consume_from);
+    }
     if (m->commit_version) {
         jsonw_key(w, "commitVersion");
         jsonw_i64(w, m->commit_version);

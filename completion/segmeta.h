@@ -40,6 +40,8 @@ typedef struct segmeta {
     int64_t commit_time_ms;
     double rows_per_byte;
     int32_t commit_version; /* pauseless: this record's ZooKeeper version as DONE (audit I4) */
+    char consume_from[16];  /* "smallest"/"largest": a resume did not start it at its
+                               predecessor's end (audit I1); "" otherwise */
 } segmeta;
 
 /* Name of a status as the contract spells it ("IN_PROGRESS", "DONE", "UPLOADED",

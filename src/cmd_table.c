@@ -1,5 +1,5 @@
-/* `sluice table add | segments | force-commit` (DESIGN §3, §9): the admin client of a
- * controller.
+/* `sluice table add | segments | force-commit | pause | resume` (DESIGN §3, §9): the admin
+ * client of a controller.
  *
  * add validates both files locally with the same loaders the controller and the sidecar use
  * (schema_load, tcfg_load), so a mistake is reported with the file and the key before any
@@ -43,6 +43,9 @@ static const char table_usage[] =
     "       sluice table segments --controller URL --table NAME [--pretty] [--timeout SECONDS]\n"
     "       sluice table force-commit --controller URL --table NAME [--partitions 0,3]\n"
     "                        [--wait SECONDS] [--timeout SECONDS]\n"
+    "       sluice table pause --controller URL --table NAME [--timeout SECONDS]\n"
+    "       sluice table resume --controller URL --table NAME\n"
+    "                        [--consume-from lastConsumed|smallest|largest] [--timeout SECONDS]\n"
     "\n"
     "add       check the table config and schema locally (errors name the file and the key),\n"
     "          then create the table: POST URL/tables with\n"
@@ -53,6 +56,11 @@ static const char table_usage[] =
     "          POST URL/tables/NAME/forceCommit; prints the job id and the segments; with\n"
     "          --wait, polls GET URL/tables/forceCommitStatus/<job> until every one of them\n"
     "          is committed (exit 1 when SECONDS pass first)\n"
+    "pause     stop consuming: POST URL/tables/NAME/pauseConsumption (the consuming segments\n"
+    "          are committed now, none opens after them); prints the pause status\n"
+    "resume    consume again: POST URL/tables/NAME/resumeConsumption?consumeFrom=..., from\n"
+    "          where each partition's last segment ended (lastConsumed, the default) or\n"
+    "          from Kafka's earliest (smallest) or latest (largest) offset; prints the status\n"
     "\n"
     "URL is any controller (\"http://host:port\"). A controller that is not the leader\n"
     "answers `307 Temporary Redirect` with `Location: <leader URL><same path>`, or 421/503\n"
@@ -498,6 +506,84 @@ done:
     return rc;
 }
 
+/* pause | resume: POST and print the pause status the controller answers. */
+static int cmd_pause_resume(int argc, char **argv, bool resume)
+{
+    const char *cmd = resume ? "resume" : "pause";
+    const char *controller = NULL, *table = NULL, *from = NULL;
+    long timeout_ms = DEFAULT_TIMEOUT_S * 1000L;
+    static const struct option opts[] = {{"controller", required_argument, 0, 'c'},
+                                         {"table", required_argument, 0, 't'},
+                                         {"consume-from", required_argument, 0, 'f'},
+                                         {"timeout", required_argument, 0, 'T'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c':
+            controller = optarg;
+            break;
+        case 't':
+            table = optarg;
+            break;
+        case 'f':
+            if (!resume) {
+                fputs("sluice table pause: --consume-from is an option of resume\n", stderr);
+                return 2;
+            }
+            from = optarg;
+            break;
+        case 'T':
+            if (parse_seconds(cmd, "--timeout", optarg, &timeout_ms)) return 2;
+            break;
+        case 'h':
+            fputs(table_usage, stdout);
+            return 0;
+        default:
+            fputs(table_usage, stderr);
+            return 2;
+        }
+    }
+    if (!controller || !table || optind != argc) {
+        fprintf(stderr, "sluice table %s: --controller and --table are required\n", cmd);
+        fputs(table_usage, stderr);
+        return 2;
+    }
+    if (from && strcmp(from, "lastConsumed") && strcmp(from, "smallest") &&
+        strcmp(from, "largest")) {
+        fprintf(stderr,
+                "sluice table resume: --consume-from %s: expected lastConsumed, smallest "
+                "or largest\n",
+                from);
+        return 2;
+    }
+    if (!segname_valid_table(table)) {
+        fprintf(stderr, "sluice table %s: '%s' is not a valid table name\n", cmd, table);
+        return 1;
+    }
+    char path[SL_IDENT_MAX + 96];
+    snprintf(path, sizeof path, "/tables/%s/%s%s%s", table,
+             resume ? "resumeConsumption" : "pauseConsumption", from ? "?consumeFrom=" : "",
+             from ? from : "");
+    httpc *c = httpc_new();
+    httpc_resp r;
+    httpc_resp_init(&r, 1u << 20);
+    int rc = 1;
+    if (admin_request(c, cmd, "POST", controller, path, "", 0, timeout_ms, &r) == 0) {
+        if (r.status == 200) {
+            fwrite(r.body, 1, r.len, stdout);
+            rc = fflush(stdout) == 0 ? 0 : 1;
+        } else {
+            rc = report_http_error(cmd, &r);
+        }
+    }
+    httpc_resp_free(&r);
+    httpc_free(c);
+    return rc;
+}
+
 int cmd_table_main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -507,6 +593,8 @@ int cmd_table_main(int argc, char **argv)
     if (strcmp(argv[1], "add") == 0) return cmd_add(argc - 1, argv + 1);
     if (strcmp(argv[1], "segments") == 0) return cmd_segments(argc - 1, argv + 1);
     if (strcmp(argv[1], "force-commit") == 0) return cmd_force_commit(argc - 1, argv + 1);
+    if (strcmp(argv[1], "pause") == 0) return cmd_pause_resume(argc - 1, argv + 1, false);
+    if (strcmp(argv[1], "resume") == 0) return cmd_pause_resume(argc - 1, argv + 1, true);
     fprintf(stderr, "sluice table: unknown subcommand '%s'\n", argv[1]);
     fputs(table_usage, stderr);
     return 2;
