@@ -277,6 +277,18 @@ out:
 
 /* ---- the commit ---------------------------------------------------------------------- */
 
+/* The first read of a commit or fix round: the table's config (*t, once) and the segment's
+ * record at its version. 0, or an error with the reason in why. */
+static int ctl__commit_read(ctl *c, zk *z, const char *table, const char *segment,
+                            const ctl_table **t, segmeta *m, int32_t *vm, char *why, size_t whylen)
+{
+    if (!*t && !(*t = ctl__table(c, z, table)))
+        return sl_fail(why, whylen, SL_ENOENT, "table %s has no usable config", table);
+    int rc = ctl__get_meta(c, z, table, segment, m, vm);
+    if (rc) snprintf(why, whylen, "segment metadata unreadable: %s", sluice_strerror(rc));
+    return rc;
+}
+
 /* Whether the assignment holds segment m's successor (sequence + 1 of its partition). */
 static bool ctl__has_successor(const assign *a, const segmeta *m)
 {
@@ -325,21 +337,14 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
         return sl_fail(why, whylen, SL_EINVAL, "download URL too long");
     }
     zk *z = ctl__zk(c);
-    const ctl_table *t = ctl__table(c, z, table);
+    const ctl_table *t = NULL;
     bool promoted = false;
     int rc = SL_ENOENT;
-    if (!t) {
-        snprintf(why, whylen, "table %s has no usable config", table);
-        goto out;
-    }
     for (int attempt = 0; attempt < CTL_COMMIT_RETRIES; attempt++) {
         segmeta m, next;
         int32_t vm, va;
         assign a;
-        if ((rc = ctl__get_meta(c, z, table, r->segment, &m, &vm))) {
-            snprintf(why, whylen, "segment metadata unreadable: %s", sluice_strerror(rc));
-            goto out;
-        }
+        if ((rc = ctl__commit_read(c, z, table, r->segment, &t, &m, &vm, why, whylen))) goto out;
         if (segmeta_committed(&m)) { /* a retry after an unknown outcome */
             if (!promoted) {         /* committed: its file was checked and promoted then */
                 rc = segstore_promote(c->store, table, r->segment, r->crc, loc, sizeof loc, err,
@@ -455,20 +460,13 @@ static int ctl__fix(ctl *c, const char *table, const char *segment, int64_t end,
                     size_t whylen)
 {
     zk *z = ctl__zk(c);
-    const ctl_table *t = ctl__table(c, z, table);
+    const ctl_table *t = NULL;
     int rc = SL_ENOENT;
-    if (!t) {
-        snprintf(why, whylen, "table %s has no usable config", table);
-        goto out;
-    }
     for (int attempt = 0; attempt < CTL_COMMIT_RETRIES; attempt++) {
         segmeta m, next;
         int32_t vm, va;
         assign a;
-        if ((rc = ctl__get_meta(c, z, table, segment, &m, &vm))) {
-            snprintf(why, whylen, "segment metadata unreadable: %s", sluice_strerror(rc));
-            goto out;
-        }
+        if ((rc = ctl__commit_read(c, z, table, segment, &t, &m, &vm, why, whylen))) goto out;
         if (m.status != SEGMETA_IN_PROGRESS) {
             rc = m.status == SEGMETA_COMMITTING && m.end_offset == end ? 0 : SL_ECONFLICT;
             if (rc) snprintf(why, whylen, "segment already %s", segmeta_status_name(m.status));

@@ -88,26 +88,34 @@ static void ctl__job_id(char *buf, size_t cap)
         n += (size_t)snprintf(buf + n, cap - n, "%02x", r[i]);
 }
 
+/* The REALTIME table an operation names, or NULL after answering 404/400/503. */
+static const ctl_table *ctl__op_table(ctl *c, zk *z, const char *table, httpd_resp *resp)
+{
+    char err[256];
+    const ctl_table *t = z ? ctl__table(c, z, table) : NULL;
+    if (!t) {
+        bool exists = z && cstore_table_exists(c->cs, z, table) == 0;
+        snprintf(err, sizeof err, exists ? "table %s has no usable config" : "no such table %s",
+                 table);
+        ctl__json_error(resp, exists ? 503 : 404, err);
+        return NULL;
+    }
+    if (t->cfg->type != TCFG_REALTIME) {
+        snprintf(err, sizeof err, "table %s is not a REALTIME table: nothing consumes", table);
+        ctl__json_error(resp, 400, err);
+        return NULL;
+    }
+    return t;
+}
+
 /* Worker: POST /tables/<t>/forceCommit. */
 static void ctl__force_commit(ctl *c, void *arg, httpd_resp *resp)
 {
     const ctl_op_call *k = arg;
     char err[512], job[CTL_JOB_ID_MAX + 1];
     zk *z = ctl__zk(c);
-    const ctl_table *t = z ? ctl__table(c, z, k->table) : NULL;
     bool *want = NULL;
-    if (!t) {
-        bool exists = z && cstore_table_exists(c->cs, z, k->table) == 0;
-        snprintf(err, sizeof err, exists ? "table %s has no usable config" : "no such table %s",
-                 k->table);
-        ctl__json_error(resp, exists ? 503 : 404, err);
-        goto out;
-    }
-    if (t->cfg->type != TCFG_REALTIME) {
-        snprintf(err, sizeof err, "table %s is not a REALTIME table: nothing consumes", k->table);
-        ctl__json_error(resp, 400, err);
-        goto out;
-    }
+    if (!ctl__op_table(c, z, k->table, resp)) goto out;
     for (int attempt = 0; attempt < CTL_COMMIT_RETRIES; attempt++) {
         assign a;
         int32_t va;
@@ -313,26 +321,6 @@ static void ctl__pause_json(ctl *c, zk *z, const char *table, const assign *a, j
     jsonw_arr_end(w);
     jsonw_obj_end(w);
     jsonw_text(w, "\n", 1);
-}
-
-/* The table of a pause/resume/status call, REALTIME: NULL after answering. */
-static const ctl_table *ctl__op_table(ctl *c, zk *z, const char *table, httpd_resp *resp)
-{
-    char err[256];
-    const ctl_table *t = z ? ctl__table(c, z, table) : NULL;
-    if (!t) {
-        bool exists = z && cstore_table_exists(c->cs, z, table) == 0;
-        snprintf(err, sizeof err, exists ? "table %s has no usable config" : "no such table %s",
-                 table);
-        ctl__json_error(resp, exists ? 503 : 404, err);
-        return NULL;
-    }
-    if (t->cfg->type != TCFG_REALTIME) {
-        snprintf(err, sizeof err, "table %s is not a REALTIME table: nothing consumes", table);
-        ctl__json_error(resp, 400, err);
-        return NULL;
-    }
-    return t;
 }
 
 /* Worker: GET /tables/<t>/pauseStatus. */

@@ -562,18 +562,19 @@ static pcons_limits r_limits(const segmeta *m)
 
 /* ---- pauseless completion (DESIGN §9) ----------------------------------------------------- */
 
-typedef struct roll_arg {
+/* The segment a worker starts on rp (r_start_fn, r_roll_fn). */
+typedef struct start_arg {
     rpart *rp;
-    segmeta next;
-} roll_arg;
+    segmeta m;
+} start_arg;
 
 static void r_roll_fn(void *arg, cpool_worker *w)
 {
-    roll_arg *a = arg;
-    pcons_limits lim = r_limits(&a->next);
-    pcons_roll(a->rp->p, &a->rp->prev.frozen, a->next.sequence, a->next.segment,
-               a->next.start_offset, (uint64_t)a->next.creation_time_ms, &lim);
-    cpool_seek_resume(w, a->rp->p, a->next.start_offset);
+    start_arg *a = arg;
+    pcons_limits lim = r_limits(&a->m);
+    pcons_roll(a->rp->p, &a->rp->prev.frozen, a->m.sequence, a->m.segment, a->m.start_offset,
+               (uint64_t)a->m.creation_time_ms, &lim);
+    cpool_seek_resume(w, a->rp->p, a->m.start_offset);
 }
 
 /* The segments a partition holds in memory for completions behind its consuming one. */
@@ -627,7 +628,7 @@ static bool r_roll(replica *r, rpart *rp, int64_t end)
     r_seg_reset(&rp->cur, rp, &next);
     pthread_mutex_unlock(&r->mu);
     r_start_state(r, &rp->cur);
-    roll_arg ra = {rp, next};
+    start_arg ra = {rp, next};
     if (engine_part_call(rp->ep, r_roll_fn, &ra) != 0) /* stopping: prev would rebuild */
         SL_WARN("replica", "segment=%s: no worker to roll on", m.segment);
     if (rp->prev.frozen.seg)
@@ -838,11 +839,6 @@ static cpool_full_action r_on_full(void *ctx, cpool_worker *w, engine_part *ep)
     r_enqueue(r, &rp->cur, 0);
     return CPOOL_HOLD;
 }
-
-typedef struct start_arg {
-    rpart *rp;
-    segmeta m;
-} start_arg;
 
 static void r_start_fn(void *arg, cpool_worker *w)
 {

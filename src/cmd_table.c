@@ -302,6 +302,23 @@ done:
     return rc;
 }
 
+/* After a subcommand's options: --controller and --table given, no operand left, a valid
+ * table name. -1 when all is well, else the exit status (the error printed). */
+static int need_controller_table(const char *cmd, const char *controller, const char *table,
+                                 int argc)
+{
+    if (!controller || !table || optind != argc) {
+        fprintf(stderr, "sluice table %s: --controller and --table are required\n", cmd);
+        fputs(table_usage, stderr);
+        return 2;
+    }
+    if (!segname_valid_table(table)) {
+        fprintf(stderr, "sluice table %s: '%s' is not a valid table name\n", cmd, table);
+        return 1;
+    }
+    return -1;
+}
+
 static int cmd_segments(int argc, char **argv)
 {
     const char *controller = NULL, *table = NULL;
@@ -337,15 +354,8 @@ static int cmd_segments(int argc, char **argv)
             return 2;
         }
     }
-    if (!controller || !table || optind != argc) {
-        fputs("sluice table segments: --controller and --table are required\n", stderr);
-        fputs(table_usage, stderr);
-        return 2;
-    }
-    if (!segname_valid_table(table)) {
-        fprintf(stderr, "sluice table segments: '%s' is not a valid table name\n", table);
-        return 1;
-    }
+    int bad = need_controller_table("segments", controller, table, argc);
+    if (bad >= 0) return bad;
 
     int rc = 1;
     httpc *c = httpc_new();
@@ -441,15 +451,8 @@ static int cmd_force_commit(int argc, char **argv)
             return 2;
         }
     }
-    if (!controller || !table || optind != argc) {
-        fputs("sluice table force-commit: --controller and --table are required\n", stderr);
-        fputs(table_usage, stderr);
-        return 2;
-    }
-    if (!segname_valid_table(table)) {
-        fprintf(stderr, "sluice table force-commit: '%s' is not a valid table name\n", table);
-        return 1;
-    }
+    int bad = need_controller_table("force-commit", controller, table, argc);
+    if (bad >= 0) return bad;
     if (partitions && strspn(partitions, "0123456789,") != strlen(partitions)) {
         fprintf(stderr,
                 "sluice table force-commit: --partitions %s: expected numbers separated "
@@ -546,11 +549,8 @@ static int cmd_pause_resume(int argc, char **argv, bool resume)
             return 2;
         }
     }
-    if (!controller || !table || optind != argc) {
-        fprintf(stderr, "sluice table %s: --controller and --table are required\n", cmd);
-        fputs(table_usage, stderr);
-        return 2;
-    }
+    int bad = need_controller_table(cmd, controller, table, argc);
+    if (bad >= 0) return bad;
     if (from && strcmp(from, "lastConsumed") && strcmp(from, "smallest") &&
         strcmp(from, "largest")) {
         fprintf(stderr,
@@ -558,10 +558,6 @@ static int cmd_pause_resume(int argc, char **argv, bool resume)
                 "or largest\n",
                 from);
         return 2;
-    }
-    if (!segname_valid_table(table)) {
-        fprintf(stderr, "sluice table %s: '%s' is not a valid table name\n", cmd, table);
-        return 1;
     }
     char path[SL_IDENT_MAX + 96];
     snprintf(path, sizeof path, "/tables/%s/%s%s%s", table,
