@@ -289,6 +289,22 @@ static int ctl__commit_read(ctl *c, zk *z, const char *table, const char *segmen
     return rc;
 }
 
+/* Whether a commit or fix multi-op that failed with rc at op `failed` goes for another round
+ * (sleeping first when ZooKeeper was unreachable): ZooKeeper unreachable (the next round reads
+ * whether it happened), the assignment or N's record changed under it (re-read them: a
+ * concurrent attempt of the same step is then found done), or N+1 left by a first attempt
+ * whose outcome was unknown. */
+static bool ctl__multi_again(int rc, int failed, int attempt)
+{
+    sl_err_action act = sl_err_action_of(rc);
+    bool again = act == SL_ACT_RETRY ||
+                 (act == SL_ACT_REFRESH &&
+                  (failed == CSTORE_OP_ASSIGNMENT || failed == CSTORE_OP_SEGMENT)) ||
+                 (rc == SL_EEXIST && failed == CSTORE_OP_NEXT && attempt == 0);
+    if (again && act == SL_ACT_RETRY) sl_clock_sleep_ms(200);
+    return again;
+}
+
 /* Whether the assignment holds segment m's successor (sequence + 1 of its partition). */
 static bool ctl__has_successor(const assign *a, const segmeta *m)
 {
@@ -418,18 +434,9 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
                         next.start_offset, next.flush_rows);
             goto out;
         }
-        /* again: ZooKeeper unreachable (the next round reads whether it committed), the
-         * assignment changed under us (re-read it), N's record changed (a concurrent attempt
-         * of the same commit: the next round finds it DONE with this CRC, or refuses), or N+1
-         * left by a commit whose outcome was unknown (the next round finds N DONE) */
-        sl_err_action act = sl_err_action_of(rc);
-        if (act == SL_ACT_RETRY ||
-            (act == SL_ACT_REFRESH &&
-             (failed == CSTORE_OP_ASSIGNMENT || failed == CSTORE_OP_SEGMENT)) ||
-            (rc == SL_EEXIST && failed == CSTORE_OP_NEXT && attempt == 0)) {
+        if (ctl__multi_again(rc, failed, attempt)) {
             SL_WARN("controller", "commit multi-op retry segment=%s rc=%s failed_op=%d", r->segment,
                     sluice_strerror(rc), failed);
-            if (act == SL_ACT_RETRY) sl_clock_sleep_ms(200);
             continue;
         }
         snprintf(why, whylen, "commit multi-op failed at op %d: %s", failed, sluice_strerror(rc));
@@ -494,12 +501,7 @@ static int ctl__fix(ctl *c, const char *table, const char *segment, int64_t end,
                     next.flush_rows);
             goto out;
         }
-        sl_err_action act = sl_err_action_of(rc);
-        if (act == SL_ACT_RETRY || (act == SL_ACT_REFRESH && failed == CSTORE_OP_ASSIGNMENT) ||
-            (rc == SL_EEXIST && failed == CSTORE_OP_NEXT && attempt == 0)) {
-            if (act == SL_ACT_RETRY) sl_clock_sleep_ms(200);
-            continue;
-        }
+        if (ctl__multi_again(rc, failed, attempt)) continue;
         snprintf(why, whylen, "fix multi-op failed at op %d: %s", failed, sluice_strerror(rc));
         goto out;
     }
