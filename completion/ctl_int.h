@@ -50,6 +50,7 @@
 #define CTL_COMMIT_RETRIES 8
 #define CTL_TABLE_BODY_MAX (1u << 20)
 #define CTL_FSM_IDLE_MS (10 * 60 * 1000) /* forget a COMMITTED machine after this */
+#define CTL_REINGEST_MAX_S 600            /* a reingest's rebuild from Kafka, at most */
 #define CTL_KAFKA_TIMEOUT_MS 3000        /* POST /tables: the whole Kafka metadata read */
 #define CTL_HWM_TIMEOUT_MS 2000          /* one watermark query confirming a reported offset */
 #define CTL_HWM_MIN_GAP_MS 1000          /* ask Kafka at most once a second per segment */
@@ -283,6 +284,8 @@ void ctl__force_commit_status_get(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__pause_post(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__resume_post(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__pause_status_get(httpd_req *req, httpd_resp *resp, void *ctx);
+/* POST /segments/{table}/{segment}/reingest. */
+void ctl__reingest_post(httpd_req *req, httpd_resp *resp, void *ctx);
 
 int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx);
 void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx);

@@ -1,5 +1,5 @@
 /* Realtime operations on a table (DESIGN §9, Pinot's names): force commit and its status,
- * pause and resume of consumption (below).
+ * pause and resume of consumption, and the reingest of a lost committed segment (below).
  *
  * POST /tables/<t>/forceCommit[?partitions=0,3] records a job (tables/<t>/jobs/<id>: its
  * segments and submission time) and, in the same multi-op, asks for each consuming segment of
@@ -15,7 +15,13 @@
 #include "common/xalloc.h"
 #include "common/clock.h"
 
+#include "common/fsutil.h"
+#include "consumer/replay.h"
+#include "segment/seg_reader.h"
+
 #include <jansson.h>
+#include <limits.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +31,10 @@
 #define CTL_JOB_ID_MAX 63
 
 typedef struct ctl_op_call {
-    char *table; /* {table}, or NULL */
-    char *job;   /* {jobId}, or NULL */
-    char *query; /* its query argument (?partitions=, ?consumeFrom=), or NULL */
+    char *table;   /* {table}, or NULL */
+    char *job;     /* {jobId}, or NULL */
+    char *segment; /* {segment}, or NULL */
+    char *query;   /* its query argument (?partitions=, ?consumeFrom=), or NULL */
 } ctl_op_call;
 
 static char *ctl__op_dup(const char *s)
@@ -40,6 +47,7 @@ static void ctl__op_free(void *p)
     ctl_op_call *k = p;
     free(k->table);
     free(k->job);
+    free(k->segment);
     free(k->query);
     free(k);
 }
@@ -49,6 +57,7 @@ static ctl_op_call *ctl__op_new(httpd_req *req)
     ctl_op_call *k = sl_xcalloc(1, sizeof *k);
     k->table = ctl__op_dup(httpd_req_param(req, "table"));
     k->job = ctl__op_dup(httpd_req_param(req, "jobId"));
+    k->segment = ctl__op_dup(httpd_req_param(req, "segment"));
     k->query = ctl__op_dup(httpd_req_query(req, "partitions"));
     return k;
 }
@@ -524,4 +533,162 @@ void ctl__resume_post(httpd_req *req, httpd_resp *resp, void *ctx)
 void ctl__pause_status_get(httpd_req *req, httpd_resp *resp, void *ctx)
 {
     ctl__op_route(req, resp, ctx, ctl__pause_status, false, NULL);
+}
+
+/* ---- reingest (Pinot's name): a committed segment whose every stored copy is lost --------- */
+
+/* Store the verified file `path` (crc) as segment's committed file, through the commit's own
+ * path (an upload, then the no-replace promote). 0 or the error with its reason in err. */
+static int ctl__store_file(ctl *c, const char *table, const char *segment, const char *path,
+                           uint32_t crc, char *err, size_t errlen)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = fsutil_read_file(path, &buf, &len, err, errlen);
+    segstore_upload *u = NULL;
+    if (rc == 0) rc = segstore_upload_begin(c->store, table, segment, &u, err, errlen);
+    if (rc == 0) {
+        segstore_upload_expect_crc(u, crc);
+        rc = segstore_upload_write(u, buf, len, err, errlen);
+        if (rc)
+            segstore_upload_abort(u);
+        else /* frees u */
+            rc = segstore_upload_finish(u, NULL, err, errlen);
+    }
+    free(buf);
+    if (rc == 0) rc = segstore_promote(c->store, table, segment, crc, NULL, 0, err, errlen);
+    return rc;
+}
+
+/* Worker: POST /segments/<t>/<segment>/reingest. The segment must be committed and the store's
+ * copy missing or bad; its [start, end) is rebuilt from Kafka by the replay engine under its
+ * own name (consumer/replay.h: the sidecar's consumer and builder, so the bytes are the
+ * replicas'), and stored only when its CRC is the committed one. The sidecars that miss it
+ * then download it as any committed file. */
+static void ctl__reingest(ctl *c, void *arg, httpd_resp *resp)
+{
+    const ctl_op_call *k = arg;
+    char err[768], dir[PATH_MAX], file[PATH_MAX + 2 * SL_SEGNAME_MAX];
+    replay *rp = NULL;
+    replay_built *b = NULL;
+    dir[0] = '\0';
+    zk *z = ctl__zk(c);
+    const ctl_table *t = ctl__op_table(c, z, k->table, resp);
+    segmeta m;
+    if (!t) goto out;
+    int rc = ctl__get_meta(c, z, k->table, k->segment, &m, NULL);
+    ctl__zk_done(c);
+    z = NULL;
+    if (rc) {
+        snprintf(err, sizeof err, rc == SL_ENOENT ? "no such segment %s" : "segment %s: %s",
+                 k->segment, sluice_strerror(rc));
+        ctl__json_error(resp, rc == SL_ENOENT ? 404 : 503, err);
+        goto out;
+    }
+    if (!segmeta_committed(&m)) {
+        snprintf(err, sizeof err, "segment %s is %s: only a committed segment is reingested",
+                 k->segment, segmeta_status_name(m.status));
+        ctl__json_error(resp, 409, err);
+        goto out;
+    }
+    char path[PATH_MAX], msg[256];
+    seg_reader *have = segstore_path(c->store, k->table, k->segment, path, sizeof path) == 0
+                           ? seg_reader_open(path, NULL, msg, sizeof msg)
+                           : NULL;
+    bool good = have && seg_reader_crc(have) == m.crc;
+    seg_reader_close(have);
+    if (good) {
+        snprintf(err, sizeof err, "the segment store holds a good copy of %s (crc %" PRIu32 ")",
+                 k->segment, m.crc);
+        ctl__json_error(resp, 409, err);
+        goto out;
+    }
+    snprintf(dir, sizeof dir, "%s/.reingest", segstore_root(c->store));
+    replay_seg seg = {
+        .name = m.segment, .sequence = m.sequence, .start = m.start_offset, .end = m.end_offset};
+    replay_part part = {.partition = m.partition, .segs = &seg, .nsegs = 1};
+    replay_opts ro = {.engine = {.data_dir = dir, .workers = 1, .log_tag = "reingest"},
+                      .schema = t->schema,
+                      .table = t->cfg,
+                      .parts = &part,
+                      .nparts = 1};
+    SL_INFO("controller", "reingest table=%s segment=%s offsets [%" PRId64 ", %" PRId64 ")",
+            k->table, m.segment, m.start_offset, m.end_offset);
+    if (!(rp = replay_start(&ro, err, sizeof err))) {
+        ctl__json_error(resp, 502, err);
+        goto out;
+    }
+    bool ended = false;
+    for (int waited = 0; !atomic_load(&c->quit) && waited < CTL_REINGEST_MAX_S * 2 &&
+                         !(ended = replay_wait(rp, 500));
+         waited++) {
+    }
+    size_t nb = replay_results(rp, &b);
+    replay_stat st;
+    replay_progress(rp, &st);
+    snprintf(file, sizeof file, "%s/%s/%s.seg", dir, k->table, m.segment);
+    if (!ended || nb != 1 || st.parts_failed) {
+        snprintf(err, sizeof err, "the rebuild from Kafka did not finish: %s",
+                 ended ? replay_error(rp) : "time or the controller ran out");
+        ctl__json_error(resp, 502, err);
+    } else if (st.lost_messages) {
+        snprintf(err, sizeof err,
+                 "retention removed %" PRIu64 " of the segment's messages from Kafka: it cannot "
+                 "be rebuilt",
+                 st.lost_messages);
+        ctl__json_error(resp, 410, err);
+    } else if (b[0].crc != m.crc) {
+        snprintf(err, sizeof err,
+                 "the rebuilt file has crc %" PRIu32 ", the committed one %" PRIu32
+                 ": not stored (Kafka no longer holds the same messages)",
+                 b[0].crc, m.crc);
+        ctl__json_error(resp, 409, err);
+    } else {
+        char qerr[256];
+        /* a bad file under the name is moved aside first, as the store scrub does */
+        segstore_quarantine(c->store, k->table, m.segment, NULL, NULL, 0, qerr, sizeof qerr);
+        if ((rc = ctl__store_file(c, k->table, m.segment, file, m.crc, err, sizeof err))) {
+            ctl__json_error(resp, sl_err_is_disk(rc) ? 507 : 500, err);
+        } else {
+            SL_WARN("controller",
+                    "reingested table=%s segment=%s rows=%" PRIu64 " crc=%" PRIu32
+                    ": rebuilt from Kafka with the committed CRC",
+                    k->table, m.segment, b[0].rows, m.crc);
+            jsonw w;
+            jsonw_init(&w);
+            jsonw_obj_begin(&w);
+            jsonw_key(&w, "segment");
+            jsonw_cstr(&w, m.segment);
+            jsonw_key(&w, "crc");
+            jsonw_u64(&w, m.crc);
+            jsonw_key(&w, "rows");
+            jsonw_u64(&w, b[0].rows);
+            jsonw_key(&w, "sizeBytes");
+            jsonw_u64(&w, b[0].size);
+            jsonw_obj_end(&w);
+            jsonw_text(&w, "\n", 1);
+            httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+        }
+    }
+    unlink(file);
+out:
+    free(b);
+    replay_stop(rp);
+    if (z) ctl__zk_done(c);
+}
+
+void ctl__reingest_post(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
+    if (ctl__not_running(c, resp)) return;
+    segname sn;
+    const char *table = httpd_req_param(req, "table"), *seg = httpd_req_param(req, "segment");
+    if (!segname_valid_table(table) || !seg || segname_parse(seg, &sn) ||
+        strcmp(sn.table, table) != 0) {
+        ctl__json_error(resp, 400, "not a segment name of this table");
+        return;
+    }
+    if (ctl__redirect_to_leader(c, req, resp)) return;
+    ctl__reply_later(c, req, resp, ctl__reingest, ctl__op_new(req), ctl__op_free);
 }

@@ -1,5 +1,5 @@
-/* `sluice table add | segments | force-commit | pause | resume` (DESIGN §3, §9): the admin
- * client of a controller.
+/* `sluice table add | segments | force-commit | pause | resume | reingest` (DESIGN §3, §9):
+ * the admin client of a controller.
  *
  * add validates both files locally with the same loaders the controller and the sidecar use
  * (schema_load, tcfg_load), so a mistake is reported with the file and the key before any
@@ -46,6 +46,8 @@ static const char table_usage[] =
     "       sluice table pause --controller URL --table NAME [--timeout SECONDS]\n"
     "       sluice table resume --controller URL --table NAME\n"
     "                        [--consume-from lastConsumed|smallest|largest] [--timeout SECONDS]\n"
+    "       sluice table reingest --controller URL --table NAME --segment SEGMENT\n"
+    "                        [--timeout SECONDS]\n"
     "\n"
     "add       check the table config and schema locally (errors name the file and the key),\n"
     "          then create the table: POST URL/tables with\n"
@@ -61,6 +63,8 @@ static const char table_usage[] =
     "resume    consume again: POST URL/tables/NAME/resumeConsumption?consumeFrom=..., from\n"
     "          where each partition's last segment ended (lastConsumed, the default) or\n"
     "          from Kafka's earliest (smallest) or latest (largest) offset; prints the status\n"
+    "reingest  rebuild a committed segment whose stored copy is lost from Kafka, stored only\n"
+    "          with the committed CRC: POST URL/segments/NAME/SEGMENT/reingest\n"
     "\n"
     "URL is any controller (\"http://host:port\"). A controller that is not the leader\n"
     "answers `307 Temporary Redirect` with `Location: <leader URL><same path>`, or 421/503\n"
@@ -509,15 +513,21 @@ done:
     return rc;
 }
 
-/* pause | resume: POST and print the pause status the controller answers. */
-static int cmd_pause_resume(int argc, char **argv, bool resume)
+typedef enum table_op { OP_PAUSE, OP_RESUME, OP_REINGEST } table_op;
+
+/* pause | resume | reingest: POST and print what the controller answers (the pause status,
+ * or the reingested segment). */
+static int cmd_table_op(int argc, char **argv, table_op op)
 {
-    const char *cmd = resume ? "resume" : "pause";
-    const char *controller = NULL, *table = NULL, *from = NULL;
+    static const char *const names[] = {"pause", "resume", "reingest"};
+    const char *cmd = names[op];
+    bool resume = op == OP_RESUME;
+    const char *controller = NULL, *table = NULL, *from = NULL, *segment = NULL;
     long timeout_ms = DEFAULT_TIMEOUT_S * 1000L;
     static const struct option opts[] = {{"controller", required_argument, 0, 'c'},
                                          {"table", required_argument, 0, 't'},
                                          {"consume-from", required_argument, 0, 'f'},
+                                         {"segment", required_argument, 0, 's'},
                                          {"timeout", required_argument, 0, 'T'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -533,10 +543,17 @@ static int cmd_pause_resume(int argc, char **argv, bool resume)
             break;
         case 'f':
             if (!resume) {
-                fputs("sluice table pause: --consume-from is an option of resume\n", stderr);
+                fprintf(stderr, "sluice table %s: --consume-from is an option of resume\n", cmd);
                 return 2;
             }
             from = optarg;
+            break;
+        case 's':
+            if (op != OP_REINGEST) {
+                fprintf(stderr, "sluice table %s: --segment is an option of reingest\n", cmd);
+                return 2;
+            }
+            segment = optarg;
             break;
         case 'T':
             if (parse_seconds(cmd, "--timeout", optarg, &timeout_ms)) return 2;
@@ -559,10 +576,20 @@ static int cmd_pause_resume(int argc, char **argv, bool resume)
                 from);
         return 2;
     }
-    char path[SL_IDENT_MAX + 96];
-    snprintf(path, sizeof path, "/tables/%s/%s%s%s", table,
-             resume ? "resumeConsumption" : "pauseConsumption", from ? "?consumeFrom=" : "",
-             from ? from : "");
+    segname sn;
+    if (op == OP_REINGEST &&
+        (!segment || segname_parse(segment, &sn) || strcmp(sn.table, table) != 0)) {
+        fprintf(stderr, "sluice table reingest: --segment wants a segment name of table %s\n",
+                table);
+        return 2;
+    }
+    char path[SL_IDENT_MAX + SL_SEGNAME_MAX + 96];
+    if (op == OP_REINGEST)
+        snprintf(path, sizeof path, "/segments/%s/%s/reingest", table, segment);
+    else
+        snprintf(path, sizeof path, "/tables/%s/%s%s%s", table,
+                 resume ? "resumeConsumption" : "pauseConsumption", from ? "?consumeFrom=" : "",
+                 from ? from : "");
     httpc *c = httpc_new();
     httpc_resp r;
     httpc_resp_init(&r, 1u << 20);
@@ -589,8 +616,9 @@ int cmd_table_main(int argc, char **argv)
     if (strcmp(argv[1], "add") == 0) return cmd_add(argc - 1, argv + 1);
     if (strcmp(argv[1], "segments") == 0) return cmd_segments(argc - 1, argv + 1);
     if (strcmp(argv[1], "force-commit") == 0) return cmd_force_commit(argc - 1, argv + 1);
-    if (strcmp(argv[1], "pause") == 0) return cmd_pause_resume(argc - 1, argv + 1, false);
-    if (strcmp(argv[1], "resume") == 0) return cmd_pause_resume(argc - 1, argv + 1, true);
+    if (strcmp(argv[1], "pause") == 0) return cmd_table_op(argc - 1, argv + 1, OP_PAUSE);
+    if (strcmp(argv[1], "resume") == 0) return cmd_table_op(argc - 1, argv + 1, OP_RESUME);
+    if (strcmp(argv[1], "reingest") == 0) return cmd_table_op(argc - 1, argv + 1, OP_REINGEST);
     fprintf(stderr, "sluice table: unknown subcommand '%s'\n", argv[1]);
     fputs(table_usage, stderr);
     return 2;

@@ -13,7 +13,9 @@
 #   E. force commit (`sluice table force-commit`, POST /tables/<t>/forceCommit, its status) of
 #      a long segment, of one partition and of the whole table, and its bad inputs;
 #   F. pause and resume (`sluice table pause|resume`, pauseStatus) from lastConsumed and from
-#      largest (the gap recorded in the new segments and reported by the audit as deliberate).
+#      largest (the gap recorded in the new segments and reported by the audit as deliberate);
+#   G. reingest (`sluice table reingest`, POST /segments/<t>/<segment>/reingest) of a committed
+#      segment whose stored copies are gone: rebuilt from Kafka, stored with the committed CRC.
 source "$(dirname "$0")/lib/harness.sh"
 source "$(dirname "$0")/lib/zk.sh"
 CTL_SETS="--set completion.hold.time=1s --set completion.commit.timeout=4s"
@@ -255,6 +257,29 @@ code=$(curl -s -o re.json -w '%{http_code}' -X POST "$U2/tables/fc/resumeConsump
 check "F: consumeFrom=sideways -> 400" test "$code" = 400
 code=$(curl -s -o re2.json -w '%{http_code}' "$U2/tables/nosuch/pauseStatus")
 check "F: pauseStatus of a table that does not exist -> 404" test "$code" = 404
+
+# --- G. reingest ------------------------------------------------------------------------------
+code=$(curl -s -o ri1.json -w '%{http_code}' -X POST "$U2/segments/ck/$SEGB/reingest")
+check "G: reingest while the store holds a good copy -> 409" bash -c "[ $code = 409 ] && grep -q 'good copy' ri1.json"
+CRCB=$(curl -sf "$U2/tables/ck/segments/$SEGB" | python3 -c 'import json,sys; print(json.load(sys.stdin)["crc"])')
+for f in $(find c1 c2 -name "$SEGB.seg"); do rm -f "$f"; done
+check "G: every stored copy of $SEGB removed" test -z "$(find c1 c2 -name "$SEGB.seg")"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$U2/segments/ck/$SEGB")
+check "G: ... the store no longer serves it (404)" test "$code" = 404
+"$S" table reingest --controller "$U1" --table ck --segment "$SEGB" >ri2.json 2>ri2.err
+check "G: sluice table reingest (through the standby): exit 0" test $? -eq 0
+check "G: ... rebuilt from Kafka with the committed CRC and its 1000 rows" \
+  python3 -c "import json; r = json.load(open('ri2.json')); assert r['crc'] == $CRCB and r['rows'] == 1000, r"
+curl -sf -o ri.seg "$U2/segments/ck/$SEGB"
+check "G: the store serves it again, byte-identical to the replicas' copy" cmp -s ri.seg "s2/ck/$SEGB.seg"
+code=$(curl -s -o ri3.json -w '%{http_code}' -X POST "$U2/segments/fc/$(listing "$U2" fc | python3 -c "import json,sys; print([s['segment'] for s in json.load(sys.stdin) if s['status'] == 'IN_PROGRESS'][0])")/reingest")
+check "G: reingest of a consuming segment -> 409" test "$code" = 409
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$U2/segments/ck/ck__0__99__20260101T0000Z/reingest")
+check "G: reingest of a segment that does not exist -> 404" test "$code" = 404
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$U2/segments/ck/fc__0__0__20260101T0000Z/reingest")
+check "G: a segment name of another table -> 400" test "$code" = 400
+"$S" table reingest --controller "$U2" --table ck >/dev/null 2>ri4.err
+check "G: the CLI wants --segment (exit 2)" test $? -eq 2
 
 wait_for 30 audit_ok audit
 check "the audit of the whole cluster is clean (I1..I6)" test $? -eq 0
