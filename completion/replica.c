@@ -302,7 +302,8 @@ static int r_rebuild(replica *r, rseg *s)
 {
     rpart *rp = s->rp;
     char out[PATH_MAX], from[PATH_MAX + 2 * SL_SEGNAME_MAX], to[PATH_MAX], err[512];
-    snprintf(out, sizeof out, "%s/rebuild", r->o.engine.data_dir);
+    /* ".rebuild" cannot be a table name (identifiers do not start with a dot) */
+    snprintf(out, sizeof out, "%s/.rebuild", r->o.engine.data_dir);
     if (!engine_seg_path(rp->t->et, s->meta.segment, ".build", to)) return SL_EINVAL;
     snprintf(from, sizeof from, "%s/%s/%s.seg", out, rp->t->name, s->meta.segment);
     replay_seg seg = {.name = s->meta.segment,
