@@ -305,7 +305,13 @@ static void audit__live(const audit__at *at, int64_t now_ms, int64_t budget_ms)
     const audit_part *p = at->p;
     at->r->checked[AUDIT_I5]++;
     const audit_seg *s = p->nsegs ? &p->segs[p->nsegs - 1] : NULL;
-    if (s && s->record_bad) return; /* I1 names it */
+    if (s && s->record_bad) return;                /* I1 names it */
+    if (at->t->paused_ms || at->t->bootstrap_ms) { /* no progress is expected, on purpose */
+        audit__unverified(at, AUDIT_I5, s ? s->m.segment : NULL, NULL,
+                          at->t->bootstrap_ms ? "the table is being bootstrapped (sluice replay)"
+                                              : "consumption is paused (pauseConsumption)");
+        return;
+    }
     if (!s || audit__done(s)) {
         audit__bad(at, AUDIT_I5, s ? s->m.segment : NULL, NULL,
                    "no consuming segment: the partition cannot commit again");

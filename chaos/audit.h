@@ -39,7 +39,13 @@
 #define AUDIT_WHY_MAX 512
 
 typedef enum audit_inv {
-    AUDIT_I1 = 1, AUDIT_I2, AUDIT_I3, AUDIT_I4, AUDIT_I5, AUDIT_I6, AUDIT_INV__END
+    AUDIT_I1 = 1,
+    AUDIT_I2,
+    AUDIT_I3,
+    AUDIT_I4,
+    AUDIT_I5,
+    AUDIT_I6,
+    AUDIT_INV__END
 } audit_inv;
 
 /* Whether something was observed, and what. */
@@ -53,35 +59,35 @@ typedef enum audit_seen {
 /* One sidecar's file of a segment (I3). */
 typedef struct audit_copy {
     char instance[AUDIT_ID_MAX];
-    bool reachable;      /* the sidecar answered its listing */
-    bool present;        /* it holds <segment>.seg */
-    bool valid;          /* ... which verifies */
-    uint32_t crc;        /* its CRC when valid */
-    bool recorded_online; /* tables/<t>/replicas/<instance> says ONLINE for this segment */
+    bool reachable;          /* the sidecar answered its listing */
+    bool present;            /* it holds <segment>.seg */
+    bool valid;              /* ... which verifies */
+    uint32_t crc;            /* its CRC when valid */
+    bool recorded_online;    /* tables/<t>/replicas/<instance> says ONLINE for this segment */
     char why[AUDIT_WHY_MAX]; /* the sidecar's error for an invalid file, or why unreachable */
 } audit_copy;
 
 typedef struct audit_seg {
-    segmeta m;             /* the record (zeroed but for m.segment when record_bad) */
-    bool record_bad;       /* the record does not decode */
+    segmeta m;       /* the record (zeroed but for m.segment when record_bad) */
+    bool record_bad; /* the record does not decode */
     char record_why[AUDIT_WHY_MAX];
-    bool has_stat;         /* czxid/mzxid known (cluster mode) */
+    bool has_stat; /* czxid/mzxid known (cluster mode) */
     int64_t czxid, mzxid;
-    int32_t version;       /* the record's data version */
-    audit_copy *copies;    /* owned */
+    int32_t version;    /* the record's data version */
+    audit_copy *copies; /* owned */
     size_t ncopies;
-    audit_seen store;      /* I6: the store's copy downloaded and verified with the CRC */
+    audit_seen store; /* I6: the store's copy downloaded and verified with the CRC */
     char store_why[AUDIT_WHY_MAX];
-    audit_seen deep;       /* I2 --deep: rebuilt from Kafka with the committed CRC */
+    audit_seen deep; /* I2 --deep: rebuilt from Kafka with the committed CRC */
     char deep_why[AUDIT_WHY_MAX];
     uint64_t deep_messages, deep_malformed;
 } audit_seg;
 
 typedef struct audit_part {
     int32_t partition;
-    audit_seg *segs;       /* owned, ascending sequence */
+    audit_seg *segs; /* owned, ascending sequence */
     size_t nsegs;
-    bool kafka_known;      /* the watermarks below were read */
+    bool kafka_known; /* the watermarks below were read */
     int64_t low, high;
     char kafka_why[AUDIT_WHY_MAX];
     /* I5, cluster mode: instances the assignment lists CONSUMING for the newest segment, and
@@ -91,15 +97,18 @@ typedef struct audit_part {
 
 typedef struct audit_table {
     char name[AUDIT_ID_MAX];
-    audit_part *parts;     /* owned, ascending partition */
+    audit_part *parts; /* owned, ascending partition */
     size_t nparts;
+    /* cluster mode, from the assignment: consumption paused by the operator, or the table
+     * being bootstrapped by `sluice replay` (then I5 expects no progress) */
+    int64_t paused_ms, bootstrap_ms;
 } audit_table;
 
 typedef struct audit_model {
-    bool cluster;          /* false: a standalone data dir (no I3, I4, I5; I6 is the files) */
-    int64_t now_ms;        /* the time the facts were read */
+    bool cluster;             /* false: a standalone data dir (no I3, I4, I5; I6 is the files) */
+    int64_t now_ms;           /* the time the facts were read */
     int64_t commit_budget_ms; /* I5 slack after a segment's time threshold */
-    audit_table *tables;   /* owned */
+    audit_table *tables;      /* owned */
     size_t ntables;
 } audit_model;
 
@@ -118,20 +127,20 @@ void audit_model_free(audit_model *m);
 typedef struct audit_violation {
     audit_inv inv;
     char table[AUDIT_ID_MAX];
-    int32_t partition;     /* -1: the table */
-    char segment[192];     /* "" when it concerns the partition */
+    int32_t partition;           /* -1: the table */
+    char segment[192];           /* "" when it concerns the partition */
     char instance[AUDIT_ID_MAX]; /* "" unless a replica is to blame */
     char why[AUDIT_WHY_MAX];
 } audit_violation;
 
 typedef struct audit_report {
-    uint64_t checked[AUDIT_INV__END];  /* facts checked per invariant */
-    audit_violation *violations;       /* owned */
+    uint64_t checked[AUDIT_INV__END]; /* facts checked per invariant */
+    audit_violation *violations;      /* owned */
     size_t nviolations;
-    audit_violation *unverified;       /* what could not be checked, and why; owned */
+    audit_violation *unverified; /* what could not be checked, and why; owned */
     size_t nunverified;
-    uint64_t malformed;                /* --deep: malformed messages in committed ranges */
-    uint64_t rebuilt;                  /* --deep: segments rebuilt from Kafka with their CRC */
+    uint64_t malformed; /* --deep: malformed messages in committed ranges */
+    uint64_t rebuilt;   /* --deep: segments rebuilt from Kafka with their CRC */
     uint64_t segments, partitions, tables;
 } audit_report;
 

@@ -42,10 +42,10 @@ typedef struct probe {
     const probe_opts *o;
     int timeout_ms;
     httpc *h;
-    const schema *schema;  /* the current table's */
+    const schema *schema; /* the current table's */
     const tcfg *cfg;
     const char *brokers;
-    rd_kafka_t *meta;      /* watermarks (lazy) */
+    rd_kafka_t *meta; /* watermarks (lazy) */
     char meta_err[256];
     unsigned ntmp;
     metrics_registry *reg; /* pcons needs metric families for the rebuilds */
@@ -72,9 +72,10 @@ static void probe__watermarks(probe *pr, audit_part *p)
         snprintf(p->kafka_why, sizeof p->kafka_why, "%s: %s", pr->brokers, pr->meta_err);
         return;
     }
-    int rc = kmeta_watermarks(pr->meta, pr->cfg->topic, p->partition, pr->timeout_ms, &p->low,
-                              &p->high);
-    if (rc == 0) p->kafka_known = true;
+    int rc =
+        kmeta_watermarks(pr->meta, pr->cfg->topic, p->partition, pr->timeout_ms, &p->low, &p->high);
+    if (rc == 0)
+        p->kafka_known = true;
     else
         snprintf(p->kafka_why, sizeof p->kafka_why, "%s partition %d at %s: %s", pr->cfg->topic,
                  (int)p->partition, pr->brokers, sluice_strerror(rc));
@@ -92,7 +93,7 @@ static rd_kafka_t *probe__consumer(probe *pr, int32_t partition, int64_t from, c
         const char *k, *v;
     } base[] = {{"bootstrap.servers", pr->brokers}, {"group.id", "sluice-audit"},
                 {"enable.auto.commit", "false"},    {"enable.partition.eof", "true"},
-                {"client.id", "sluice-audit"},       {"log_level", "3"}};
+                {"client.id", "sluice-audit"},      {"log_level", "3"}};
     for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
         if (rd_kafka_conf_set(conf, base[i].k, base[i].v, e, sizeof e) != RD_KAFKA_CONF_OK) {
             snprintf(err, errlen, "%s: %.200s", base[i].k, e);
@@ -100,7 +101,8 @@ static rd_kafka_t *probe__consumer(probe *pr, int32_t partition, int64_t from, c
             return NULL;
         }
     for (size_t i = 0; i < n; i++)
-        if (rd_kafka_conf_set(conf, props[i].key, props[i].value, e, sizeof e) != RD_KAFKA_CONF_OK) {
+        if (rd_kafka_conf_set(conf, props[i].key, props[i].value, e, sizeof e) !=
+            RD_KAFKA_CONF_OK) {
             snprintf(err, errlen, "%.50s: %.200s", props[i].key, e);
             rd_kafka_conf_destroy(conf);
             return NULL;
@@ -133,10 +135,14 @@ static bool probe__same_value(schema_type t, const schema_value *a, const schema
         return a->u.bytes.len == b->u.bytes.len &&
                (!a->u.bytes.len || memcmp(a->u.bytes.ptr, b->u.bytes.ptr, a->u.bytes.len) == 0);
     case SCHEMA_INT:
-    case SCHEMA_BOOLEAN: return a->u.i32 == b->u.i32;
-    case SCHEMA_FLOAT: return memcmp(&a->u.f32, &b->u.f32, sizeof a->u.f32) == 0;
-    case SCHEMA_DOUBLE: return memcmp(&a->u.f64, &b->u.f64, sizeof a->u.f64) == 0;
-    default: return a->u.i64 == b->u.i64;
+    case SCHEMA_BOOLEAN:
+        return a->u.i32 == b->u.i32;
+    case SCHEMA_FLOAT:
+        return memcmp(&a->u.f32, &b->u.f32, sizeof a->u.f32) == 0;
+    case SCHEMA_DOUBLE:
+        return memcmp(&a->u.f64, &b->u.f64, sizeof a->u.f64) == 0;
+    default:
+        return a->u.i64 == b->u.i64;
     }
 }
 
@@ -162,10 +168,12 @@ static void probe__first_diff(const char *committed, const char *rebuilt, const 
             if (same && ci->single_value) {
                 schema_value va, vb;
                 same = seg_reader_value(a, c, row, &va) == 0 &&
-                       seg_reader_value(b, c, row, &vb) == 0 && probe__same_value(ci->type, &va, &vb);
+                       seg_reader_value(b, c, row, &vb) == 0 &&
+                       probe__same_value(ci->type, &va, &vb);
             } else if (same) {
                 schema_value va[64], vb[64];
-                int64_t na = seg_reader_mv(a, c, row, va, 64), nb = seg_reader_mv(b, c, row, vb, 64);
+                int64_t na = seg_reader_mv(a, c, row, va, 64),
+                        nb = seg_reader_mv(b, c, row, vb, 64);
                 same = na == nb && na >= 0;
                 for (int64_t k = 0; same && k < na && k < 64; k++)
                     same = probe__same_value(ci->type, &va[k], &vb[k]);
@@ -256,15 +264,19 @@ static void probe__deep(probe *pr, audit_part *p, audit_seg *s, const char *comm
     rd_kafka_destroy(rk);
     if (stop && pcons_get_state(pc) != PCONS_FULL) {
         s->deep = AUDIT_UNKNOWN;
-        snprintf(s->deep_why, sizeof s->deep_why, "%s (at offset %" PRId64 " of [%" PRId64
-                 ", %" PRId64 "))", stop, pcons_next_offset(pc), m->start_offset, m->end_offset);
+        snprintf(s->deep_why, sizeof s->deep_why,
+                 "%s (at offset %" PRId64 " of [%" PRId64 ", %" PRId64 "))", stop,
+                 pcons_next_offset(pc), m->start_offset, m->end_offset);
         goto out;
     }
     char path[PATH_MAX];
     probe__tmp_path(pr, path, sizeof path);
-    seg_meta_in meta = {.name = m->segment, .table = pr->cfg->table_name,
-                        .partition = p->partition, .sequence = m->sequence,
-                        .start_offset = m->start_offset, .end_offset = m->end_offset};
+    seg_meta_in meta = {.name = m->segment,
+                        .table = pr->cfg->table_name,
+                        .partition = p->partition,
+                        .sequence = m->sequence,
+                        .start_offset = m->start_offset,
+                        .end_offset = m->end_offset};
     uint32_t crc = 0;
     int rc = mseg_build_file(pcons_segment(pc), pr->cfg->time_column, &meta, path, &crc, NULL, err,
                              sizeof err);
@@ -315,8 +327,8 @@ static audit_seen probe__fetch(probe *pr, const char *url, const char *path, uin
             seen = AUDIT_BAD;
         } else {
             if (seg_reader_crc(r) != crc) {
-                snprintf(why, cap, "copy at %s has crc %" PRIu32 " where %" PRIu32
-                         " was committed", url, seg_reader_crc(r), crc);
+                snprintf(why, cap, "copy at %s has crc %" PRIu32 " where %" PRIu32 " was committed",
+                         url, seg_reader_crc(r), crc);
                 seen = AUDIT_BAD;
             }
             seg_reader_close(r);
@@ -330,9 +342,9 @@ static audit_seen probe__fetch(probe *pr, const char *url, const char *path, uin
 
 typedef struct probe__listing {
     char instance[AUDIT_ID_MAX];
-    char base[300];        /* http://host:port, "" when the address is unknown */
-    json_t *files;         /* the sidecar's GET /segments/<t>?crc=1, or NULL */
-    json_t *record;        /* its replicas/<id> record, or NULL */
+    char base[300]; /* http://host:port, "" when the address is unknown */
+    json_t *files;  /* the sidecar's GET /segments/<t>?crc=1, or NULL */
+    json_t *record; /* its replicas/<id> record, or NULL */
     char why[AUDIT_WHY_MAX];
 } probe__listing;
 
@@ -387,7 +399,8 @@ static void probe__copy(const probe__listing *l, const char *segment, audit_copy
     c->recorded_online = json_is_string(rec) && strcmp(json_string_value(rec), "ONLINE") == 0;
     size_t i;
     json_t *f;
-    json_array_foreach(l->files, i, f) {
+    json_array_foreach(l->files, i, f)
+    {
         if (!json_is_string(json_object_get(f, "segment")) ||
             strcmp(json_string_value(json_object_get(f, "segment")), segment) != 0)
             continue;
@@ -409,8 +422,8 @@ static void probe__committed_copy(probe *pr, audit_part *p, audit_seg *s, probe_
     char path[PATH_MAX];
     probe__tmp_path(pr, path, sizeof path);
     if (s->m.download_url[0]) {
-        s->store = probe__fetch(pr, s->m.download_url, path, s->m.crc, s->store_why,
-                                sizeof s->store_why);
+        s->store =
+            probe__fetch(pr, s->m.download_url, path, s->m.crc, s->store_why, sizeof s->store_why);
     } else {
         s->store = AUDIT_BAD;
         snprintf(s->store_why, sizeof s->store_why, "DONE record has no downloadUrl");
@@ -469,7 +482,12 @@ static int probe__table(probe *pr, const cstore *cs, zk *z, const char *table, a
     assign a;
     memset(&a, 0, sizeof a);
     bool have_assign = cstore_assign_get(cs, z, table, &a, NULL, e, sizeof e) == 0;
-    for (uint32_t i = 0; have_assign && i < a.npart; i++) probe__part(t, (int32_t)i);
+    if (have_assign) {
+        t->paused_ms = a.paused_ms;
+        t->bootstrap_ms = a.bootstrap_ms;
+    }
+    for (uint32_t i = 0; have_assign && i < a.npart; i++)
+        probe__part(t, (int32_t)i);
     char **names = NULL;
     size_t n = 0;
     cstore_segments(cs, z, table, &names, &n);
@@ -482,8 +500,8 @@ static int probe__table(probe *pr, const cstore *cs, zk *z, const char *table, a
                                       sizeof s->record_why);
         if (src == SL_ECORRUPT || (src == 0 && strcmp(s->m.segment, names[i]) != 0)) {
             s->record_bad = true;
-            if (src == 0) snprintf(s->record_why, sizeof s->record_why, "holds segment %s",
-                                   s->m.segment);
+            if (src == 0)
+                snprintf(s->record_why, sizeof s->record_why, "holds segment %s", s->m.segment);
         }
         if (src == 0 || src == SL_ECORRUPT) {
             s->has_stat = true;
@@ -606,7 +624,8 @@ int probe_cluster(const probe_opts *o, audit_model *m, char *err, size_t errlen)
                  rc == SL_ENOENT ? "no such cluster in ZooKeeper" : sluice_strerror(rc));
         goto done;
     }
-    for (size_t i = 0; i < n && rc == 0; i++) rc = probe__table(&pr, cs, z, names[i], m, err, errlen);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = probe__table(&pr, cs, z, names[i], m, err, errlen);
 done:
     zk_free_strings(names, n);
     zk_close(z);

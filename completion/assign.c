@@ -122,6 +122,12 @@ int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errl
         goto fail;
     }
     a->paused_ms = paused ? (int64_t)json_integer_value(paused) : 0;
+    json_t *boot = json_object_get(root, "bootstrapSinceMs");
+    if (boot && (!json_is_integer(boot) || json_integer_value(boot) <= 0)) {
+        snprintf(err, errlen, "assignment: bootstrapSinceMs is not a positive integer");
+        goto fail;
+    }
+    a->bootstrap_ms = boot ? (int64_t)json_integer_value(boot) : 0;
     json_t *force = json_object_get(root, "forceCommit");
     if (force && !json_is_object(force)) {
         snprintf(err, errlen, "assignment: forceCommit is not an object");
@@ -185,6 +191,10 @@ char *assign_to_json(const assign *a, size_t *len)
     if (a->paused_ms > 0) {
         jsonw_key(&w, "pausedSinceMs");
         jsonw_i64(&w, a->paused_ms);
+    }
+    if (a->bootstrap_ms > 0) {
+        jsonw_key(&w, "bootstrapSinceMs");
+        jsonw_i64(&w, a->bootstrap_ms);
     }
     jsonw_obj_end(&w);
     *len = w.len;

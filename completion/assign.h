@@ -5,12 +5,15 @@
  *   {"partitions":{"0":["s1","s2","s3"],...},
  *    "segments":{"t__0__0__20240101T0000Z":{"s1":"ONLINE","s2":"ONLINE","s3":"ONLINE"},...},
  *    "forceCommit":{"t__1__4__20240101T0100Z":"<job id>",...},
- *    "pausedSinceMs":1700000000000}
+ *    "pausedSinceMs":1700000000000,
+ *    "bootstrapSinceMs":1700000000000}
  *
  * forceCommit (only written when not empty): consuming segments a force commit asked to end
  * now (DESIGN §9), each with its job; the replicas consuming one end it at their next tick,
  * and its commit removes the entry. pausedSinceMs (only while paused, DESIGN §9): consumption
- * is paused; commits open no successor until a resume.
+ * is paused; commits open no successor until a resume. bootstrapSinceMs (only while `sluice
+ * replay` bootstraps the table, DESIGN §9): no segment is consumed; each partition's newest
+ * segment is IN_PROGRESS and not in "segments" until the resume that ends the bootstrap.
  *
  * Order is kept as written (partitions ascending, segments in creation order), so the same
  * assignment always serializes to the same bytes. Plain data, no locking. */
@@ -49,12 +52,13 @@ typedef struct assign_force {
 
 typedef struct assign {
     uint32_t npart;
-    assign_list *part;   /* instances of partition p at part[p]; owned */
+    assign_list *part; /* instances of partition p at part[p]; owned */
     size_t nseg, capseg;
-    assign_seg *seg;     /* owned */
+    assign_seg *seg; /* owned */
     size_t nforce;
-    assign_force *force; /* owned */
-    int64_t paused_ms;   /* pauseConsumption's time; 0 = consuming */
+    assign_force *force;  /* owned */
+    int64_t paused_ms;    /* pauseConsumption's time; 0 = consuming */
+    int64_t bootstrap_ms; /* the bootstrap's start; 0 = not bootstrapping */
 } assign;
 
 const char *assign_state_name(assign_state s);

@@ -345,8 +345,8 @@ int cstore_repair(const cstore *s, zk *z, const char *table, const char *newest,
                              assign_version, failed_op);
 }
 
-int cstore_assign_open(const cstore *s, zk *z, const char *table, const segmeta *segs, size_t n,
-                       const assign *a, int32_t assign_version)
+int cstore_assign_open(const cstore *s, zk *z, const char *table, const segmeta *segs,
+                       const int32_t *versions, size_t n, const assign *a, int32_t assign_version)
 {
     if (n + 1 > ZK_MULTI_MAX) return SL_ELIMIT;
     zk_op *ops = sl_xcalloc(n + 1, sizeof *ops);
@@ -358,7 +358,8 @@ int cstore_assign_open(const cstore *s, zk *z, const char *table, const segmeta 
         size_t l = 0;
         rc = cstore_path(s, CSTORE_SEGMENT, table, segs[i].segment, paths[i], sizeof paths[i]);
         if (!rc) rc = segmeta_encode(&segs[i], &bufs[i], &l);
-        ops[i] = zk_op_create(paths[i], bufs[i], l, 0);
+        ops[i] = versions ? zk_op_set(paths[i], bufs[i], l, versions[i])
+                          : zk_op_create(paths[i], bufs[i], l, 0);
     }
     size_t al;
     char *aj = assign_to_json(a, &al);

@@ -40,22 +40,22 @@ typedef struct cstore cstore;
 /* ---- paths (pure) ------------------------------------------------------------------------ */
 
 typedef enum cstore_node {
-    CSTORE_ROOT = 0,     /* /sluice/<cluster> */
-    CSTORE_CONTROLLERS,  /* .../controllers */
-    CSTORE_INSTANCES,    /* .../instances */
-    CSTORE_INSTANCE,     /* .../instances/<name> */
-    CSTORE_TABLES,       /* .../tables */
-    CSTORE_TABLE,        /* .../tables/<table> */
-    CSTORE_CONFIG,       /* .../tables/<table>/config */
-    CSTORE_SCHEMA,       /* .../tables/<table>/schema */
-    CSTORE_SEGMENTS,     /* .../tables/<table>/segments */
-    CSTORE_SEGMENT,      /* .../tables/<table>/segments/<name> */
-    CSTORE_ASSIGNMENT,   /* .../tables/<table>/assignment */
-    CSTORE_REPLICAS,     /* .../tables/<table>/replicas */
-    CSTORE_REPLICA,      /* .../tables/<table>/replicas/<name> */
-    CSTORE_LINEAGE,      /* .../tables/<table>/lineage */
-    CSTORE_JOBS,         /* .../tables/<table>/jobs (created by the first job) */
-    CSTORE_JOB,          /* .../tables/<table>/jobs/<id>: a controller job's record, JSON */
+    CSTORE_ROOT = 0,    /* /sluice/<cluster> */
+    CSTORE_CONTROLLERS, /* .../controllers */
+    CSTORE_INSTANCES,   /* .../instances */
+    CSTORE_INSTANCE,    /* .../instances/<name> */
+    CSTORE_TABLES,      /* .../tables */
+    CSTORE_TABLE,       /* .../tables/<table> */
+    CSTORE_CONFIG,      /* .../tables/<table>/config */
+    CSTORE_SCHEMA,      /* .../tables/<table>/schema */
+    CSTORE_SEGMENTS,    /* .../tables/<table>/segments */
+    CSTORE_SEGMENT,     /* .../tables/<table>/segments/<name> */
+    CSTORE_ASSIGNMENT,  /* .../tables/<table>/assignment */
+    CSTORE_REPLICAS,    /* .../tables/<table>/replicas */
+    CSTORE_REPLICA,     /* .../tables/<table>/replicas/<name> */
+    CSTORE_LINEAGE,     /* .../tables/<table>/lineage */
+    CSTORE_JOBS,        /* .../tables/<table>/jobs (created by the first job) */
+    CSTORE_JOB,         /* .../tables/<table>/jobs/<id>: a controller job's record, JSON */
 } cstore_node;
 
 /* The store of cluster `cluster` (root /sluice/<cluster>). NULL if the root would not fit a
@@ -68,8 +68,8 @@ const char *cstore_root(const cstore *s);
 
 /* Write the path of `node` into buf: `table` for the nodes below tables/<t>, `name` for an
  * instance, segment or replica (NULL where unused). 0, or SL_ELIMIT if it does not fit. */
-int cstore_path(const cstore *s, cstore_node node, const char *table, const char *name,
-                char *buf, size_t cap);
+int cstore_path(const cstore *s, cstore_node node, const char *table, const char *name, char *buf,
+                size_t cap);
 
 /* How `sluice zk dump` decodes a node, from its path relative to the root. */
 typedef enum cstore_encoding {
@@ -106,8 +106,8 @@ int cstore_table_read(const cstore *s, zk *z, const char *table, char **config, 
  * lineage ("{}"), the nseg segment records and the assignment. tables/ is created first if
  * missing. On an op failure *failed_op (may be NULL) is its index. */
 int cstore_table_create(const cstore *s, zk *z, const char *table, const char *config_json,
-                        const char *schema_json, const segmeta *segs, size_t nseg,
-                        const assign *a, int *failed_op);
+                        const char *schema_json, const segmeta *segs, size_t nseg, const assign *a,
+                        int *failed_op);
 
 /* ---- segments ------------------------------------------------------------------------------- */
 
@@ -136,20 +136,22 @@ int cstore_segments(const cstore *s, zk *z, const char *table, char ***names, si
 int cstore_assign_get(const cstore *s, zk *z, const char *table, assign *a, int32_t *version,
                       char *err, size_t errlen);
 
-/* Create segments/<segs[i].segment> for each of the n records (0 or more) and set the
- * assignment to `a` at assign_version, as one multi-op (pause, resume: DESIGN §9). */
-int cstore_assign_open(const cstore *s, zk *z, const char *table, const segmeta *segs, size_t n,
-                       const assign *a, int32_t assign_version);
+/* Write segments/<segs[i].segment> for each of the n records (0 or more): create them, or,
+ * with versions (n of them), set them at those versions; and set the assignment to `a` at
+ * assign_version, as one multi-op (pause, resume, the end of a bootstrap: DESIGN §9). */
+int cstore_assign_open(const cstore *s, zk *z, const char *table, const segmeta *segs,
+                       const int32_t *versions, size_t n, const assign *a, int32_t assign_version);
 
 /* Persistent data watch on the table's assignment (zk_watch). */
 int cstore_watch_assignment(const cstore *s, zk *z, const char *table,
                             void (*cb)(void *ctx, const char *path), void *ctx, uint64_t *id);
 
 /* Persistent children watch on tables/ (a table created or removed). */
-int cstore_watch_tables(const cstore *s, zk *z, void (*cb)(void *ctx, const char *path),
-                        void *ctx, uint64_t *id);
+int cstore_watch_tables(const cstore *s, zk *z, void (*cb)(void *ctx, const char *path), void *ctx,
+                        uint64_t *id);
 
-/* ---- the commit and repair multi-ops ----------------------------------------------------------- */
+/* ---- the commit and repair multi-ops -----------------------------------------------------------
+ */
 
 /* Op indexes reported in *failed_op by cstore_commit and cstore_repair. */
 enum { CSTORE_OP_SEGMENT = 0, CSTORE_OP_NEXT = 1, CSTORE_OP_ASSIGNMENT = 2 };
@@ -179,7 +181,8 @@ int cstore_job_create(const cstore *s, zk *z, const char *table, const char *id,
 int cstore_job_get(const cstore *s, zk *z, const char *table, const char *id, char **json,
                    size_t *len);
 
-/* ---- instances -------------------------------------------------------------------------------- */
+/* ---- instances --------------------------------------------------------------------------------
+ */
 
 /* Register instance id as an EPHEMERAL node holding {"host":"<host>","port":<port>}. With
  * replace, a node left by an earlier session is deleted and the create retried; without,
@@ -198,7 +201,8 @@ int cstore_instances(const cstore *s, zk *z, char ***names, size_t *n);
 int cstore_instance_addr(const cstore *s, zk *z, const char *id, char *host, size_t cap,
                          int64_t *port);
 
-/* ---- replicas/<id> ------------------------------------------------------------------------------ */
+/* ---- replicas/<id> ------------------------------------------------------------------------------
+ */
 
 /* Record that instance id reached `state` for `segment` in tables/<t>/replicas/<id>
  * (read-modify-write at the version read, created on the first report; up to 5 attempts on a
@@ -213,7 +217,8 @@ int cstore_replica_ids(const cstore *s, zk *z, const char *table, char ***names,
 /* The replicas/<id> record parsed as JSON (*obj: new reference, NULL if it is not JSON). */
 int cstore_replica_get(const cstore *s, zk *z, const char *table, const char *id, json_t **obj);
 
-/* ---- controllers/ ------------------------------------------------------------------------------ */
+/* ---- controllers/ ------------------------------------------------------------------------------
+ */
 
 /* Join the controller election with my_url as the entry's data (zk_election_join). */
 zk_election *cstore_election_join(const cstore *s, zk *z, const char *my_url,

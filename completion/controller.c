@@ -329,6 +329,7 @@ static const httpd_route ctl_route_table[] = {
      HTTPD_STREAM_BODY, ctl__upload_stream},
     {"GET", "/segments/{table}/{segment}", ctl__download, 0, 0, NULL},
     {"POST", "/segments/{table}/{segment}/reingest", ctl__reingest_post, 0, 0, NULL},
+    {"POST", "/segments/{table}/{segment}/bootstrapCommit", ctl__bootstrap_commit_post, 0, 0, NULL},
     {"GET", "/tables", ctl__tables_get, 0, 0, NULL},
     {"POST", "/tables", ctl__tables_post, CTL_TABLE_BODY_MAX, 0, NULL},
     {"GET", "/tables/forceCommitStatus/{jobId}", ctl__force_commit_status_get, 0, 0, NULL},

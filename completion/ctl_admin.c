@@ -16,6 +16,7 @@
 #include "common/xalloc.h"
 #include "common/clock.h"
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -327,6 +328,17 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
         ctl__json_error(resp, 400, err);
         goto done;
     }
+    /* `sluice replay` bootstraps a table (DESIGN §9): its chains start at the offsets it
+     * names, and nothing is consumed until the resume that ends the bootstrap */
+    json_t *boot = json_object_get(root, "bootstrap");
+    json_t *boot_offsets = boot ? json_object_get(boot, "startOffsets") : NULL;
+    if (boot && (t->type != TCFG_REALTIME || !json_is_array(boot_offsets))) {
+        ctl__json_error(resp, 400,
+                        t->type != TCFG_REALTIME
+                            ? "bootstrap: only a REALTIME table is bootstrapped from Kafka"
+                            : "bootstrap must be {\"startOffsets\":[offset of partition 0, ...]}");
+        goto done;
+    }
     z = ctl__zk(c);
     if (cstore_table_exists(c->cs, z, t->table_name) == 0) {
         snprintf(err, sizeof err, "table %s already exists", t->table_name);
@@ -351,6 +363,14 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
             ctl__json_error(resp, rc == SL_ENOENT ? 400 : 502, err); /* 502: Kafka failed */
             goto done;
         }
+        if (boot && json_array_size(boot_offsets) != (size_t)nparts) {
+            snprintf(err, sizeof err,
+                     "bootstrap.startOffsets has %zu offsets; topic %s has %d "
+                     "partitions",
+                     json_array_size(boot_offsets), t->topic, nparts);
+            ctl__json_error(resp, 400, err);
+            goto done;
+        }
         starts = sl_xcalloc((size_t)nparts, sizeof *starts);
         for (int p = 0; p < nparts; p++) {
             int64_t low, high;
@@ -363,6 +383,18 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
                 goto done;
             }
             starts[p] = t->offset_reset == TCFG_RESET_LARGEST ? high : low;
+            if (!boot) continue;
+            json_t *o = json_array_get(boot_offsets, (size_t)p);
+            /* below the low watermark is allowed: the replay reports what retention took */
+            if (!json_is_integer(o) || json_integer_value(o) < 0 || json_integer_value(o) > high) {
+                snprintf(err, sizeof err,
+                         "bootstrap.startOffsets[%d]: an offset from 0 to partition %d's end "
+                         "%" PRId64,
+                         p, p, high);
+                ctl__json_error(resp, 400, err);
+                goto done;
+            }
+            starts[p] = (int64_t)json_integer_value(o);
         }
         if (cstore_instances(c->cs, z, &inst, &ninst) != 0) ninst = 0;
         if (assign_plan(&a, (const char *const *)inst, ninst, (uint32_t)nparts, t->replication)) {
@@ -389,8 +421,9 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
                            t->flush_size_bytes ? FLUSH_INITIAL_ROWS : (int64_t)t->flush_rows};
         snprintf(m->table, sizeof m->table, "%s", tn);
         segname_format(m->segment, sizeof m->segment, tn, p, 0, (int64_t)now);
-        assign_add(&a, m->segment, &a.part[p], ASSIGN_CONSUMING);
+        if (!boot) assign_add(&a, m->segment, &a.part[p], ASSIGN_CONSUMING);
     }
+    if (boot) a.bootstrap_ms = (int64_t)now;
     int rc = cstore_table_create(c->cs, z, tn, tstr, sstr, segs, (size_t)nparts, &a, NULL);
     free(segs);
     if (rc) {
@@ -399,8 +432,9 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
         ctl__json_error(resp, rc == SL_EEXIST ? 409 : 503, err);
         goto done;
     }
-    SL_INFO("controller", "table created table=%s type=%s partitions=%d replication=%u", tn,
-            t->type == TCFG_REALTIME ? "REALTIME" : "OFFLINE", nparts, t->replication);
+    SL_INFO("controller", "table created table=%s type=%s partitions=%d replication=%u%s", tn,
+            t->type == TCFG_REALTIME ? "REALTIME" : "OFFLINE", nparts, t->replication,
+            boot ? " bootstrapping" : "");
     jsonw w;
     jsonw_init(&w);
     jsonw_obj_begin(&w);

@@ -342,9 +342,11 @@ static void ctl__commit_again(ctl *c, zk *z, const char *table, segmeta *done, i
             done->segment, sluice_strerror(rc));
 }
 
-/* Verify the upload, promote it and commit in ZooKeeper with one multi-op. Returns 0 or an
- * error with the reason in why. */
-static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, size_t whylen)
+/* Verify the upload, promote it and commit in ZooKeeper with one multi-op. replayed: a
+ * segment `sluice replay` built for a bootstrapping table (ctl__commit_replayed). Returns 0
+ * or an error with the reason in why. */
+static int ctl__commit(ctl *c, const char *table, const rpc_req *r, bool replayed, char *why,
+                       size_t whylen)
 {
     char loc[512], err[256];
     char url[sizeof(((segmeta *)0)->download_url)];
@@ -389,8 +391,16 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
             snprintf(why, whylen, "assignment unreadable: %s", sluice_strerror(rc));
             goto out;
         }
+        if (replayed && !a.bootstrap_ms) {
+            assign_free(&a);
+            snprintf(why, whylen, "table %s is not bootstrapping (it was resumed)", table);
+            rc = SL_ESTATE;
+            goto out;
+        }
         uint64_t now = sl_clock_wall_ms();
-        ctl__next_meta(t, &m, r->offset, r->rows, r->size_bytes, now, &next);
+        /* a bootstrap's segments all carry its minute, so the replay knows every name */
+        ctl__next_meta(t, &m, r->offset, r->rows, r->size_bytes,
+                       replayed ? (uint64_t)m.creation_time_ms : now, &next);
         m.status = SEGMETA_DONE;
         m.end_offset = r->offset;
         m.num_rows = r->rows;
@@ -404,11 +414,14 @@ static int ctl__commit(ctl *c, const char *table, const rpc_req *r, char *why, s
         if (as)
             for (uint32_t i = 0; i < as->inst.n; i++)
                 if (as->state[i] == ASSIGN_CONSUMING) as->state[i] = ASSIGN_ONLINE;
+        if (replayed && !as && (uint32_t)m.partition < a.npart) /* the replicas download it */
+            assign_add(&a, r->segment, &a.part[m.partition], ASSIGN_ONLINE);
         /* N+1 opens here unless the fix opened it, or the table is paused; a segment fixed
-         * while paused and committed after a resume opens it now */
+         * while paused and committed after a resume opens it now. A bootstrap's N+1 is
+         * created unassigned: the resume that ends the bootstrap assigns it. */
         bool paused = a.paused_ms != 0;
         bool open = !paused && (!fixed || !ctl__has_successor(&a, &m));
-        if (open && (uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
+        if (open && !replayed && (uint32_t)m.partition < a.npart && !assign_find(&a, next.segment))
             assign_add(&a, next.segment, &a.part[m.partition], ASSIGN_CONSUMING);
         assign_force_remove(&a, r->segment); /* a force commit's request is met */
         ctl__fault(c, CTL_FAULT_CRASH_BEFORE_MULTI);
@@ -455,6 +468,11 @@ out:
     }
     ctl__zk_done(c);
     return rc;
+}
+
+int ctl__commit_replayed(ctl *c, const char *table, const rpc_req *r, char *why, size_t whylen)
+{
+    return ctl__commit(c, table, r, true, why, whylen);
 }
 
 /* Pauseless completion (DESIGN §9): fix N's end offset at the decision, before anyone is
@@ -816,7 +834,7 @@ static int ctl__rpc_decide(ctl *c, ctl_rpc *x, bool may_block)
     if (act == CFSM_ACT_COMMIT) {
         pthread_mutex_unlock(&c->mu);
         char why[512] = "";
-        int rc = ctl__commit(c, sn.table, r, why, sizeof why);
+        int rc = ctl__commit(c, sn.table, r, false, why, sizeof why);
         metrics_counter_add(rc ? c->m_commit_fail : c->m_commits, 1);
         pthread_mutex_lock(&c->mu);
         if (e->dead) {

@@ -50,7 +50,7 @@
 #define CTL_COMMIT_RETRIES 8
 #define CTL_TABLE_BODY_MAX (1u << 20)
 #define CTL_FSM_IDLE_MS (10 * 60 * 1000) /* forget a COMMITTED machine after this */
-#define CTL_REINGEST_MAX_S 600            /* a reingest's rebuild from Kafka, at most */
+#define CTL_REINGEST_MAX_S 600           /* a reingest's rebuild from Kafka, at most */
 #define CTL_KAFKA_TIMEOUT_MS 3000        /* POST /tables: the whole Kafka metadata read */
 #define CTL_HWM_TIMEOUT_MS 2000          /* one watermark query confirming a reported offset */
 #define CTL_HWM_MIN_GAP_MS 1000          /* ask Kafka at most once a second per segment */
@@ -215,6 +215,13 @@ void ctl__next_meta(const ctl_table *t, const segmeta *prev, int64_t start, int6
  * an error with the reason in why; a file that fails is never published. Worker thread. */
 int ctl__promote_checked(ctl *c, const char *table, const rpc_req *r, const segmeta *m,
                          bool *promoted, char *why, size_t whylen);
+/* Commit a segment `sluice replay` built and uploaded for a bootstrapping table (DESIGN §9):
+ * r names the segment, its end offset (offset), rows, size and CRC, and instance is who
+ * committed it. The upload is checked as a CommitEnd's is; one multi-op makes the record DONE,
+ * puts it ONLINE on the partition's instances (which download it) and creates its successor
+ * IN_PROGRESS at the end offset, unassigned, named with the same minute. A retry of a commit
+ * that happened is 0. SL_ESTATE when the table is not bootstrapping. Worker thread. */
+int ctl__commit_replayed(ctl *c, const char *table, const rpc_req *r, char *why, size_t whylen);
 /* A librdkafka handle for the table's brokers (metadata reads); caller destroys it. NULL
  * with the reason, naming the brokers, in err. */
 rd_kafka_t *ctl__kafka_open(const tcfg *t, char *err, size_t errlen);
@@ -286,6 +293,8 @@ void ctl__resume_post(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__pause_status_get(httpd_req *req, httpd_resp *resp, void *ctx);
 /* POST /segments/{table}/{segment}/reingest. */
 void ctl__reingest_post(httpd_req *req, httpd_resp *resp, void *ctx);
+/* POST /segments/{table}/{segment}/bootstrapCommit?endOffset=&rows=&sizeBytes=&crc=. */
+void ctl__bootstrap_commit_post(httpd_req *req, httpd_resp *resp, void *ctx);
 
 int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx);
 void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx);

@@ -19,6 +19,7 @@
 #include "consumer/replay.h"
 #include "segment/seg_reader.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <unistd.h>
@@ -31,10 +32,11 @@
 #define CTL_JOB_ID_MAX 63
 
 typedef struct ctl_op_call {
-    char *table;   /* {table}, or NULL */
-    char *job;     /* {jobId}, or NULL */
-    char *segment; /* {segment}, or NULL */
-    char *query;   /* its query argument (?partitions=, ?consumeFrom=), or NULL */
+    char *table;    /* {table}, or NULL */
+    char *job;      /* {jobId}, or NULL */
+    char *segment;  /* {segment}, or NULL */
+    char *query;    /* its query argument (?partitions=, ?consumeFrom=), or NULL */
+    rpc_req commit; /* bootstrapCommit: the replayed segment's facts */
 } ctl_op_call;
 
 static char *ctl__op_dup(const char *s)
@@ -117,6 +119,21 @@ static const ctl_table *ctl__op_table(ctl *c, zk *z, const char *table, httpd_re
     return t;
 }
 
+/* A table `sluice replay` is bootstrapping consumes nothing: a force commit or a pause is a
+ * 409 (frees a then). */
+static bool ctl__refuse_bootstrapping(const char *table, assign *a, httpd_resp *resp)
+{
+    if (!a->bootstrap_ms) return false;
+    assign_free(a);
+    char err[256];
+    snprintf(err, sizeof err,
+             "table %s is being bootstrapped by sluice replay: nothing consumes until it "
+             "resumes",
+             table);
+    ctl__json_error(resp, 409, err);
+    return true;
+}
+
 /* Worker: POST /tables/<t>/forceCommit. */
 static void ctl__force_commit(ctl *c, void *arg, httpd_resp *resp)
 {
@@ -132,6 +149,7 @@ static void ctl__force_commit(ctl *c, void *arg, httpd_resp *resp)
             ctl__json_error(resp, 503, "assignment unreadable; retry");
             goto out;
         }
+        if (ctl__refuse_bootstrapping(k->table, &a, resp)) goto out;
         free(want);
         want = sl_xcalloc(a.npart ? a.npart : 1, sizeof *want);
         if (ctl__parse_partitions(k->query, a.npart, want, err, sizeof err)) {
@@ -316,6 +334,8 @@ static void ctl__pause_json(ctl *c, zk *z, const char *table, const assign *a, j
         jsonw_i64(w, a->paused_ms);
     else
         jsonw_null(w);
+    jsonw_key(w, "bootstrapping");
+    jsonw_bool(w, a->bootstrap_ms != 0);
     jsonw_key(w, "consumingSegments");
     jsonw_arr_begin(w);
     for (size_t s = 0; s < a->nseg; s++) {
@@ -366,6 +386,7 @@ static void ctl__pause(ctl *c, void *arg, httpd_resp *resp)
             ctl__json_error(resp, 503, "assignment unreadable; retry");
             goto out;
         }
+        if (ctl__refuse_bootstrapping(k->table, &a, resp)) goto out;
         if (!a.paused_ms) a.paused_ms = (int64_t)sl_clock_wall_ms();
         for (size_t s = 0; s < a.nseg; s++) {
             segmeta m;
@@ -376,7 +397,7 @@ static void ctl__pause(ctl *c, void *arg, httpd_resp *resp)
                 m.status == SEGMETA_IN_PROGRESS)
                 assign_force_add(&a, a.seg[s].segment, "pauseConsumption");
         }
-        int rc = cstore_assign_open(c->cs, z, k->table, NULL, 0, &a, va);
+        int rc = cstore_assign_open(c->cs, z, k->table, NULL, NULL, 0, &a, va);
         if (rc == 0) {
             SL_INFO("controller", "consumption paused table=%s", k->table);
             jsonw w;
@@ -397,6 +418,50 @@ out:
     if (z) ctl__zk_done(c);
 }
 
+/* The end of a bootstrap: each partition's newest record (IN_PROGRESS, where the replay
+ * ended) into tails[*n] with its version, its creation time now (the time threshold and the
+ * audit's liveness count from the resume; its name keeps the bootstrap's minute), and
+ * CONSUMING on the partition's instances in a. 0, or an error answered. */
+static int ctl__bootstrap_tails(ctl *c, zk *z, const char *table, assign *a, uint64_t now,
+                                segmeta *tails, int32_t *versions, size_t *n, httpd_resp *resp)
+{
+    char **names = NULL, err[512];
+    size_t nn = 0;
+    int rc = cstore_segments(c->cs, z, table, &names, &nn);
+    if (rc) {
+        ctl__json_error(resp, 503, "segment records unreadable; retry");
+        return rc;
+    }
+    for (uint32_t p = 0; p < a->npart && !rc; p++) {
+        const char *newest = NULL;
+        int64_t best = -1;
+        for (size_t i = 0; i < nn; i++) {
+            segname sn;
+            if (segname_parse(names[i], &sn) == 0 && (uint32_t)sn.partition == p &&
+                sn.sequence > best) {
+                best = sn.sequence;
+                newest = names[i];
+            }
+        }
+        segmeta *m = &tails[*n];
+        if (!newest) continue;
+        if ((rc = ctl__get_meta(c, z, table, newest, m, &versions[*n]))) {
+            ctl__json_error(resp, 503, "a segment record is unreadable; retry");
+        } else if (m->status != SEGMETA_IN_PROGRESS) {
+            snprintf(err, sizeof err, "partition %u: the newest segment %s is %s, not IN_PROGRESS",
+                     p, m->segment, segmeta_status_name(m->status));
+            ctl__json_error(resp, 409, err);
+            rc = SL_ESTATE;
+        } else {
+            m->creation_time_ms = (int64_t)now;
+            assign_add(a, m->segment, &a->part[p], ASSIGN_CONSUMING);
+            (*n)++;
+        }
+    }
+    zk_free_strings(names, nn);
+    return rc;
+}
+
 /* Worker: POST /tables/<t>/resumeConsumption?consumeFrom=lastConsumed|smallest|largest. Each
  * partition whose newest segment is committed gets its successor, at that segment's end
  * (lastConsumed, the default) or at Kafka's earliest or latest offset (the record says so:
@@ -411,6 +476,7 @@ static void ctl__resume(ctl *c, void *arg, httpd_resp *resp)
     char err[512];
     rd_kafka_t *rk = NULL;
     segmeta *open = NULL;
+    int32_t *versions = NULL; /* the end of a bootstrap: the tails' record versions */
     zk *z = NULL;
     if (!last && !smallest && strcmp(from, "largest") != 0) {
         snprintf(err, sizeof err, "consumeFrom=%.64s: expected lastConsumed, smallest or largest",
@@ -433,10 +499,27 @@ static void ctl__resume(ctl *c, void *arg, httpd_resp *resp)
             goto out;
         }
         free(open);
+        free(versions);
+        versions = NULL;
         open = sl_xcalloc(a.npart ? a.npart : 1, sizeof *open);
         size_t nopen = 0;
         uint64_t now = sl_clock_wall_ms();
-        for (uint32_t p = 0; p < a.npart; p++) {
+        if (a.bootstrap_ms) {
+            if (!last) {
+                assign_free(&a);
+                ctl__json_error(resp, 409,
+                                "the table is being bootstrapped: it resumes where the replay "
+                                "ended (consumeFrom=lastConsumed)");
+                goto out;
+            }
+            versions = sl_xcalloc(a.npart ? a.npart : 1, sizeof *versions);
+            if (ctl__bootstrap_tails(c, z, k->table, &a, now, open, versions, &nopen, resp)) {
+                assign_free(&a);
+                goto out;
+            }
+            a.bootstrap_ms = 0;
+        }
+        for (uint32_t p = 0; p < a.npart && !versions; p++) {
             const char *newest = NULL;
             int64_t best = -1;
             for (size_t s = 0; s < a.nseg; s++) {
@@ -478,7 +561,7 @@ static void ctl__resume(ctl *c, void *arg, httpd_resp *resp)
             assign_add(&a, n->segment, &a.part[p], ASSIGN_CONSUMING);
         }
         a.paused_ms = 0;
-        int rc = cstore_assign_open(c->cs, z, k->table, open, nopen, &a, va);
+        int rc = cstore_assign_open(c->cs, z, k->table, open, versions, nopen, &a, va);
         if (rc == 0) {
             SL_INFO("controller", "consumption resumed table=%s consumeFrom=%s partitions=%zu",
                     k->table, from ? from : "lastConsumed", nopen);
@@ -499,6 +582,7 @@ static void ctl__resume(ctl *c, void *arg, httpd_resp *resp)
     ctl__json_error(resp, 503, "the assignment kept changing; retry");
 out:
     free(open);
+    free(versions);
     if (rk) rd_kafka_destroy(rk);
     if (z) ctl__zk_done(c);
 }
@@ -677,18 +761,123 @@ out:
     if (z) ctl__zk_done(c);
 }
 
-void ctl__reingest_post(httpd_req *req, httpd_resp *resp, void *ctx)
+/* A POST /segments/{table}/{segment}/...: false once answered (the job's reply, not
+ * running, or not a segment name of the table). */
+static bool ctl__segment_route(httpd_req *req, httpd_resp *resp, ctl *c)
 {
-    ctl *c = ctx;
-    if (ctl__reply_ready(req, resp)) return;
-    if (ctl__not_running(c, resp)) return;
+    if (ctl__reply_ready(req, resp)) return false;
+    if (ctl__not_running(c, resp)) return false;
     segname sn;
     const char *table = httpd_req_param(req, "table"), *seg = httpd_req_param(req, "segment");
     if (!segname_valid_table(table) || !seg || segname_parse(seg, &sn) ||
         strcmp(sn.table, table) != 0) {
         ctl__json_error(resp, 400, "not a segment name of this table");
-        return;
+        return false;
     }
+    return true;
+}
+
+void ctl__reingest_post(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (!ctl__segment_route(req, resp, c)) return;
     if (ctl__redirect_to_leader(c, req, resp)) return;
     ctl__reply_later(c, req, resp, ctl__reingest, ctl__op_new(req), ctl__op_free);
+}
+
+/* ---- the commit of a replayed segment (`sluice replay` bootstrapping a table) ----------- */
+
+/* Worker: POST /segments/<t>/<segment>/bootstrapCommit?endOffset=&rows=&sizeBytes=&crc=, after
+ * the segment's upload (PUT /segments/<t>/<segment>). Only while the table is bootstrapping;
+ * the file is checked against these facts and the record as a CommitEnd's is. */
+static void ctl__bootstrap_commit(ctl *c, void *arg, httpd_resp *resp)
+{
+    const ctl_op_call *k = arg;
+    char why[768];
+    zk *z = ctl__zk(c);
+    assign a;
+    if (!ctl__op_table(c, z, k->table, resp)) goto out;
+    if (ctl__get_assign(c, z, k->table, &a, NULL)) {
+        ctl__json_error(resp, 503, "assignment unreadable; retry");
+        goto out;
+    }
+    bool boot = a.bootstrap_ms != 0;
+    assign_free(&a);
+    if (!boot) {
+        snprintf(why, sizeof why, "table %s is not being bootstrapped", k->table);
+        ctl__json_error(resp, 409, why);
+        goto out;
+    }
+    ctl__zk_done(c);
+    z = NULL;
+    int rc = ctl__commit_replayed(c, k->table, &k->commit, why, sizeof why);
+    if (rc) {
+        unsigned st = rc == SL_ENOENT                         ? 404
+                      : rc == SL_EINVAL || rc == SL_ECORRUPT  ? 400
+                      : rc == SL_ECONFLICT || rc == SL_ESTATE ? 409
+                      : sl_err_is_disk(rc)                    ? 507
+                                                              : 503;
+        ctl__json_error(resp, st, why);
+        goto out;
+    }
+    segname sn;
+    char next[SL_SEGNAME_MAX];
+    segname_parse(k->commit.segment, &sn);
+    segname_format(next, sizeof next, k->table, sn.partition, sn.sequence + 1, sn.time_ms);
+    SL_INFO("controller",
+            "bootstrap commit table=%s segment=%s end=%" PRId64 " rows=%" PRId64 " crc=%" PRIu32,
+            k->table, k->commit.segment, k->commit.offset, k->commit.rows, k->commit.crc);
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "segment");
+    jsonw_cstr(&w, k->commit.segment);
+    jsonw_key(&w, "crc");
+    jsonw_u64(&w, k->commit.crc);
+    jsonw_key(&w, "next");
+    jsonw_cstr(&w, next);
+    jsonw_key(&w, "nextStartOffset");
+    jsonw_i64(&w, k->commit.offset);
+    jsonw_obj_end(&w);
+    jsonw_text(&w, "\n", 1);
+    httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+out:
+    if (z) ctl__zk_done(c);
+}
+
+/* ?name= as an integer in [lo, hi]; false if absent or not one. */
+static bool ctl__query_i64(httpd_req *req, const char *name, int64_t lo, int64_t hi, int64_t *out)
+{
+    const char *v = httpd_req_query(req, name);
+    if (!v || !*v) return false;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno || *end || x < lo || x > hi) return false;
+    *out = x;
+    return true;
+}
+
+void ctl__bootstrap_commit_post(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (!ctl__segment_route(req, resp, c)) return;
+    rpc_req r = {.reason = RPC_REASON_ROW_LIMIT};
+    int64_t crc = 0;
+    if (!ctl__query_i64(req, "endOffset", 0, INT64_MAX, &r.offset) ||
+        !ctl__query_i64(req, "rows", 0, INT64_MAX, &r.rows) ||
+        !ctl__query_i64(req, "sizeBytes", 1, INT64_MAX, &r.size_bytes) ||
+        !ctl__query_i64(req, "crc", 0, UINT32_MAX, &crc)) {
+        ctl__json_error(resp, 400,
+                        "expected ?endOffset=N&rows=N&sizeBytes=N&crc=N (the uploaded "
+                        "file's end offset, rows, size and CRC-32C)");
+        return;
+    }
+    r.crc = (uint32_t)crc;
+    snprintf(r.segment, sizeof r.segment, "%s", httpd_req_param(req, "segment"));
+    snprintf(r.instance, sizeof r.instance, "sluice-replay");
+    if (ctl__redirect_to_leader(c, req, resp)) return;
+    ctl_op_call *k = ctl__op_new(req);
+    k->commit = r;
+    ctl__reply_later(c, req, resp, ctl__bootstrap_commit, k, ctl__op_free);
 }

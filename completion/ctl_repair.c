@@ -105,7 +105,8 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
     assign a;
     int32_t va;
     if (ctl__get_assign(c, z, table, &a, &va)) goto out;
-    for (uint32_t p = 0; p < a.npart; p++) {
+    /* bootstrapping: nothing consumes on purpose until `sluice replay` resumes the table */
+    for (uint32_t p = 0; p < a.npart && !a.bootstrap_ms; p++) {
         segmeta newest, m;
         int32_t vnewest = -1, v;
         bool found = false;

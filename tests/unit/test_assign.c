@@ -125,6 +125,40 @@ static void test_force_commit_map(void **s)
     }
 }
 
+/* pausedSinceMs and bootstrapSinceMs: written only when set, read back, bad values refused */
+static void test_paused_and_bootstrap_marks(void **s)
+{
+    (void)s;
+    const char *live[] = {"a"};
+    assign a = {0}, b;
+    char err[128];
+    size_t len;
+    assert_int_equal(assign_plan(&a, live, 1, 1, 1), 0);
+    char *js = assign_to_json(&a, &len);
+    assert_null(strstr(js, "pausedSinceMs"));
+    assert_null(strstr(js, "bootstrapSinceMs"));
+    free(js);
+    a.paused_ms = 1700000000000;
+    a.bootstrap_ms = 1700000000123;
+    js = assign_to_json(&a, &len);
+    assert_int_equal(assign_parse(js, len, &b, err, sizeof err), 0);
+    assert_int_equal(b.paused_ms, 1700000000000);
+    assert_int_equal(b.bootstrap_ms, 1700000000123);
+    free(js);
+    assign_free(&a);
+    assign_free(&b);
+    static const char *const bad[] = {
+        "{\"partitions\":{},\"segments\":{},\"bootstrapSinceMs\":0}",
+        "{\"partitions\":{},\"segments\":{},\"bootstrapSinceMs\":\"1\"}",
+        "{\"partitions\":{},\"segments\":{},\"pausedSinceMs\":-5}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assign x;
+        if (assign_parse(bad[i], strlen(bad[i]), &x, err, sizeof err) != SL_ECORRUPT)
+            fail_msg("accepted: %s", bad[i]);
+    }
+}
+
 static void test_segmeta_round_trip_and_validation(void **s)
 {
     (void)s;
@@ -207,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_rejects),
         cmocka_unit_test(test_force_commit_map),
+        cmocka_unit_test(test_paused_and_bootstrap_marks),
         cmocka_unit_test(test_segmeta_round_trip_and_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,7 +119,8 @@ static void test_clean_history_passes(void **state)
     audit_check(&m, &r);
     assert_int_equal(r.nviolations, 0);
     assert_int_equal(r.nunverified, 0);
-    for (int i = AUDIT_I1; i < AUDIT_INV__END; i++) assert_true(r.checked[i] > 0);
+    for (int i = AUDIT_I1; i < AUDIT_INV__END; i++)
+        assert_true(r.checked[i] > 0);
     assert_int_equal(r.segments, 3);
     jsonw w;
     jsonw_init(&w);
@@ -266,6 +267,18 @@ static void test_I5_stuck_unassigned_dead(void **state)
     P0(&m)->consuming_on = P0(&m)->consuming_live = 3;
     P0(&m)->nsegs = 2; /* the consuming record is gone */
     expect_one(&m, AUDIT_I5, "no consuming segment");
+    /* paused by the operator, or being bootstrapped: no progress expected, said so */
+    for (int k = 0; k < 2; k++) {
+        m.tables[0].paused_ms = k == 0 ? NOW : 0;
+        m.tables[0].bootstrap_ms = k == 1 ? NOW : 0;
+        audit_check(&m, &r);
+        assert_int_equal(r.nviolations, 0);
+        assert_int_equal(r.nunverified, 1);
+        assert_int_equal(r.unverified[0].inv, AUDIT_I5);
+        assert_non_null(strstr(r.unverified[0].why, k == 0 ? "paused" : "bootstrapped"));
+        audit_report_free(&r);
+    }
+    m.tables[0].bootstrap_ms = 0;
     P0(&m)->nsegs = 3;
     audit_model_free(&m);
 }
