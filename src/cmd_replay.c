@@ -6,7 +6,11 @@
  *   verify  --controller URL --table T [--segment NAME | --partition P] --verify
  *           rebuilds committed (DONE) segments from the offsets their records name, under
  *           their own names, and compares each CRC with the committed one.
- * Both run on the replay engine (consumer/replay.h), every partition in parallel on a
+ *   bootstrap --controller URL --table NEW --from-table T | --from-offsets smallest
+ *           creates NEW bootstrapping (chains from T's first offsets or Kafka's earliest),
+ *           replays each partition to Kafka's end, uploads and commits each segment as it is
+ *           published (bootstrapCommit), then resumes NEW: it consumes in realtime from there.
+ * All run on the replay engine (consumer/replay.h), every partition in parallel on a
  * bounded pool of consumer threads. Progress goes to a terminal once a second. */
 #include "common/clock.h"
 #include "common/fsutil.h"
