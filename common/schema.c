@@ -38,12 +38,22 @@ static const uint32_t type_widths[SCHEMA_TYPE__COUNT] = {4, 8, 4, 8, 4, 8, 0, 0}
 static const char *const role_names[SCHEMA_ROLE__COUNT] = {"dimension", "metric", "dateTime"};
 static const char *const role_keys[SCHEMA_ROLE__COUNT] = {"dimensionFieldSpecs", "metricFieldSpecs",
                                                           "dateTimeFieldSpecs"};
+static const char *const maxlen_names[SCHEMA_MAXLEN__COUNT] = {
+    "DEFAULT", "TRIM_LENGTH", "SUBSTITUTE_DEFAULT_VALUE", "ERROR", "NO_ACTION"};
+/* Pinot's FieldSpec.FieldType of each role (a "fieldType" key must agree with its list) */
+static const char *const role_field_types[SCHEMA_ROLE__COUNT] = {"DIMENSION", "METRIC",
+                                                                 "DATE_TIME"};
 static const char *const time_units[] = {"NANOSECONDS", "MICROSECONDS", "MILLISECONDS", "SECONDS",
                                          "MINUTES",     "HOURS",        "DAYS"};
 
 const char *schema_type_name(schema_type t)
 {
     return (unsigned)t < SCHEMA_TYPE__COUNT ? type_names[t] : "?";
+}
+
+const char *schema_maxlen_name(schema_maxlen m)
+{
+    return (unsigned)m < SCHEMA_MAXLEN__COUNT ? maxlen_names[m] : "?";
 }
 
 const char *schema_role_name(schema_role r)
@@ -395,6 +405,7 @@ void schema_free(schema *s)
         field_free(&s->fields[i]);
     free(s->fields);
     free(s->name);
+    free(s->primary_keys);
     free(s);
 }
 
@@ -403,8 +414,11 @@ void schema_free(schema *s)
 static bool parse_field(const json_t *spec, schema_role role, const char *path, schema_field *f,
                         const char *src, char *err, size_t errlen)
 {
-    static const char *const common_keys[] = {"name", "dataType", "singleValueField",
-                                              "defaultNullValue", NULL};
+    static const char *const common_keys[] = {"name",          "dataType",
+                                              "singleValueField", "defaultNullValue",
+                                              "maxLength",     "maxLengthExceedStrategy",
+                                              "notNull",       "fieldType",
+                                              NULL};
     static const char *const dt_keys[] = {"format", "granularity", NULL};
     char key[300], why[160];
     f->role = role;
@@ -484,6 +498,49 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     }
     f->type = t;
 
+    /* sanitization: Pinot's defaults (zero) unless given */
+    const json_t *ml = json_object_get(spec, "maxLength");
+    if (ml) {
+        snprintf(key, sizeof key, "%s.maxLength", path);
+        if (!json_is_integer(ml) || json_integer_value(ml) < 1 ||
+            json_integer_value(ml) > INT32_MAX)
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                              "expected an integer from 1 to 2147483647"),
+                   false;
+        f->max_length = (uint32_t)json_integer_value(ml);
+    }
+    const json_t *ms = json_object_get(spec, "maxLengthExceedStrategy");
+    if (ms) {
+        snprintf(key, sizeof key, "%s.maxLengthExceedStrategy", path);
+        int found = -1;
+        for (int i = SCHEMA_MAXLEN_TRIM_LENGTH; json_is_string(ms) && i < SCHEMA_MAXLEN__COUNT;
+             i++)
+            if (strcmp(json_string_value(ms), maxlen_names[i]) == 0) found = i;
+        if (found < 0)
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                              "expected TRIM_LENGTH, SUBSTITUTE_DEFAULT_VALUE, ERROR or "
+                              "NO_ACTION"),
+                   false;
+        f->max_strategy = (schema_maxlen)found;
+    }
+    const json_t *nn = json_object_get(spec, "notNull");
+    if (nn) { /* Jackson also reads "true"/"false" as booleans: Pinot's examples use both */
+        snprintf(key, sizeof key, "%s.notNull", path);
+        const char *ns = json_is_string(nn) ? json_string_value(nn) : NULL;
+        if (!json_is_boolean(nn) && !(ns && (!strcmp(ns, "true") || !strcmp(ns, "false"))))
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected true or false"), false;
+        f->not_null = json_is_true(nn) || (ns && !strcmp(ns, "true"));
+        f->not_null_explicit = true;
+    }
+    const json_t *ft = json_object_get(spec, "fieldType");
+    if (ft) {
+        snprintf(key, sizeof key, "%s.fieldType", path);
+        if (!json_is_string(ft) || strcmp(json_string_value(ft), role_field_types[role]) != 0)
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected \"%s\" in %s",
+                              role_field_types[role], role_keys[role]),
+                   false;
+    }
+
     if (role == SCHEMA_DATETIME) {
         for (int i = 0; dt_keys[i]; i++) {
             const json_t *x = json_object_get(spec, dt_keys[i]);
@@ -507,7 +564,8 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
 {
     static const char *const top_keys[] = {
         "schemaName",         "dimensionFieldSpecs",           "metricFieldSpecs",
-        "dateTimeFieldSpecs", "enableColumnBasedNullHandling", NULL};
+        "dateTimeFieldSpecs", "enableColumnBasedNullHandling", "primaryKeyColumns",
+        NULL};
     schema *s = NULL;
     json_t *root = NULL;
     json_error_t jerr;
@@ -535,10 +593,7 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
     json_t *v;
     json_object_foreach(root, k, v)
     {
-        if (strcmp(k, "primaryKeyColumns") == 0)
-            sl_fail_append(err, errlen, &nerr, source, k,
-                           "unsupported key (primary keys and upsert are not supported)");
-        else if (!key_in(k, top_keys))
+        if (!key_in(k, top_keys))
             sl_fail_append(err, errlen, &nerr, source, k, "unsupported key");
     }
     const json_t *nh = json_object_get(root, "enableColumnBasedNullHandling");
@@ -566,7 +621,7 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
         sl_fail_append(err, errlen, &nerr, source, "schema", "too many fields");
         goto fail;
     }
-    s = sl_xmalloc(sizeof *s);
+    s = sl_xcalloc(1, sizeof *s);
     s->name = json_is_string(name) ? sl_xmemdupz(json_string_value(name), json_string_length(name))
                                    : sl_xmemdupz("", 0);
     s->fields = sl_xmalloc((total ? total : 1) * sizeof *s->fields);
@@ -595,6 +650,25 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
                 sl_fail_append(err, errlen, &nerr, source, path, "duplicate field name \"%s\"",
                                f->name);
             }
+        }
+    }
+    /* primaryKeyColumns: carried for the servers (no upsert here), each a field's name */
+    const json_t *pk = json_object_get(root, "primaryKeyColumns");
+    if (pk && !json_is_array(pk))
+        sl_fail_append(err, errlen, &nerr, source, "primaryKeyColumns",
+                       "expected an array of column names");
+    if (json_array_size(pk)) {
+        s->primary_keys = sl_xcalloc(json_array_size(pk), sizeof *s->primary_keys);
+        for (size_t j = 0; j < json_array_size(pk); j++) {
+            const json_t *e = json_array_get(pk, j);
+            int at = json_is_string(e) ? schema_find(s, json_string_value(e)) : -1;
+            if (at < 0) {
+                char pkey[64];
+                snprintf(pkey, sizeof pkey, "primaryKeyColumns[%zu]", j);
+                sl_fail_append(err, errlen, &nerr, source, pkey, "not a column of the schema");
+                continue;
+            }
+            s->primary_keys[s->nprimary_keys++] = (uint32_t)at;
         }
     }
     if (nerr) goto fail;
@@ -716,8 +790,27 @@ char *schema_to_json(const schema *s, size_t *len)
                 jsonw_key(&w, "granularity");
                 jsonw_cstr(&w, f->granularity);
             }
+            if (f->max_length) {
+                jsonw_key(&w, "maxLength");
+                jsonw_u64(&w, f->max_length);
+            }
+            if (f->max_strategy != SCHEMA_MAXLEN_DEFAULT) {
+                jsonw_key(&w, "maxLengthExceedStrategy");
+                jsonw_cstr(&w, maxlen_names[f->max_strategy]);
+            }
+            if (f->not_null_explicit) {
+                jsonw_key(&w, "notNull");
+                jsonw_bool(&w, f->not_null);
+            }
             jsonw_obj_end(&w);
         }
+        jsonw_arr_end(&w);
+    }
+    if (s->nprimary_keys) {
+        jsonw_key(&w, "primaryKeyColumns");
+        jsonw_arr_begin(&w);
+        for (uint32_t i = 0; i < s->nprimary_keys; i++)
+            jsonw_cstr(&w, s->fields[s->primary_keys[i]].name);
         jsonw_arr_end(&w);
     }
     jsonw_obj_end(&w);

@@ -29,6 +29,20 @@ typedef enum schema_role {
     SCHEMA_ROLE__COUNT
 } schema_role;
 
+/* Pinot's maxLengthExceedStrategy: what a STRING or BYTES value longer than its field's
+ * maxLength (or, for STRING, holding a NUL character) becomes. */
+typedef enum schema_maxlen {
+    SCHEMA_MAXLEN_DEFAULT = 0,           /* Pinot's: TRIM_LENGTH for STRING, NO_ACTION for BYTES */
+    SCHEMA_MAXLEN_TRIM_LENGTH,           /* cut at maxLength (and STRING at its first NUL) */
+    SCHEMA_MAXLEN_SUBSTITUTE_DEFAULT,    /* SUBSTITUTE_DEFAULT_VALUE: the default null value */
+    SCHEMA_MAXLEN_ERROR,                 /* the row is rejected */
+    SCHEMA_MAXLEN_NO_ACTION,             /* kept (a STRING with a NUL is still cut there) */
+    SCHEMA_MAXLEN__COUNT
+} schema_maxlen;
+
+/* Pinot's FieldSpec.DEFAULT_MAX_LENGTH. */
+#define SCHEMA_DEFAULT_MAX_LENGTH 512u
+
 /* A single typed value. Strings and bytes point at memory owned by whoever produced the
  * value (the schema for defaults, the decoder's row for decoded values). */
 typedef struct schema_value {
@@ -53,13 +67,27 @@ typedef struct schema_field {
     schema_value default_null; /* Pinot's default, or the explicit one (bytes owned by schema) */
     char *format;          /* dateTimeFieldSpecs "format", or NULL; owned */
     char *granularity;     /* dateTimeFieldSpecs "granularity", or NULL; owned */
+    /* sanitization (Pinot's SanitizationTransformer, STRING and BYTES): maxLength, 0 for
+     * Pinot's SCHEMA_DEFAULT_MAX_LENGTH, counted in UTF-16 code units for STRING (as Java
+     * counts) and in bytes for BYTES; maxLengthExceedStrategy, SCHEMA_MAXLEN_DEFAULT unless
+     * given. Zero-initialised fields therefore behave as Pinot's defaults. */
+    uint32_t max_length;
+    schema_maxlen max_strategy;
+    bool not_null, not_null_explicit; /* notNull (carried: only column-based null handling,
+                                       * which is not supported, would use it) */
 } schema_field;
 
 typedef struct schema {
     char *name;             /* schemaName; owned */
     uint32_t nfields;
     schema_field *fields;   /* owned array */
+    /* primaryKeyColumns (carried: kept for the servers; no upsert here), field indexes */
+    uint32_t *primary_keys; /* owned, or NULL */
+    uint32_t nprimary_keys;
 } schema;
+
+/* Pinot's name of a maxLengthExceedStrategy ("TRIM_LENGTH", ...). */
+const char *schema_maxlen_name(schema_maxlen m);
 
 /* Name of a type as Pinot spells it ("INT", ...). */
 const char *schema_type_name(schema_type t);

@@ -82,6 +82,8 @@ static const carried_key carried_keys[] = {
     {"task", NULL, NULL},
     {"metadata", NULL, NULL},
     {"tierConfigs", NULL, NULL},
+    {"tableSamplers", NULL, NULL},
+    {"isMaterializedView", NULL, NULL},
     {"instanceAssignmentConfigMap", NULL, NULL},
     {"instancePartitionsMap", NULL, NULL},
     {"segmentAssignmentConfigMap", NULL, NULL},
@@ -97,6 +99,7 @@ static const carried_key carried_keys[] = {
     {"segmentsConfig.deletedSegmentsRetentionPeriod", NULL, NULL},
     {"segmentsConfig.minimizeDataMovement", NULL, NULL},
     {"segmentsConfig.peerSegmentDownloadScheme", NULL, NULL},
+    {"segmentsConfig.replicaGroupStrategyConfig", NULL, NULL},
     {"tableIndexConfig.loadMode", NULL, NULL},
     {"tableIndexConfig.invertedIndexColumns", NULL, NULL},
     {"tableIndexConfig.createInvertedIndexDuringSegmentGeneration", NULL, NULL},
@@ -118,6 +121,10 @@ static const carried_key carried_keys[] = {
     {"tableIndexConfig.optimizeDictionaryForMetrics", NULL, NULL},
     {"tableIndexConfig.noDictionarySizeRatioThreshold", NULL, NULL},
     {"tableIndexConfig.segmentFormatVersion", NULL, NULL},
+    {"tableIndexConfig.tierOverwrites", NULL, NULL},
+    {"tableIndexConfig.multiColumnTextIndexConfig", NULL, NULL},
+    {"tableIndexConfig.segmentNameGeneratorType", NULL, NULL},
+    {"tableIndexConfig.columnMajorSegmentBuilderEnabled", NULL, NULL},
     {"tableIndexConfig.nullHandlingEnabled", is_false,
      "only false (null handling changes how nulls are stored)"},
     {"tableIndexConfig.aggregateMetrics", is_false, "only false (aggregating metrics merges rows)"},
@@ -381,7 +388,7 @@ static int parse_field_configs(pctx *c, const json_t *arr, const schema *s, tcfg
 {
     static const char *const entry_keys[] = {
         "name",       "encodingType",     "indexType",       "indexTypes", "indexes",
-        "properties", "compressionCodec", "timestampConfig", NULL};
+        "properties", "compressionCodec", "timestampConfig", "tierOverwrites", NULL};
     if (!arr || configures_nothing(arr)) return 0;
     if (!json_is_array(arr)) return fail(c, "fieldConfigList", "expected an array");
     int before = c->nerr;

@@ -18,6 +18,7 @@
 #include "common/xalloc.h"
 #include "consumer/jsonscan.h"
 
+#include <inttypes.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -59,6 +60,7 @@ static const char *const reason_names[ROWDEC_REASON__COUNT] = {
     [ROWDEC_INVALID_UTF8] = "invalid_utf8",
     [ROWDEC_OVERSIZED] = "oversized",
     [ROWDEC_EMPTY] = "empty",
+    [ROWDEC_TOO_LONG] = "too_long",
 };
 
 /* Own copy of the type names: the decoder must not depend on the schema loader. */
@@ -486,6 +488,62 @@ static rowdec_reason to_bytes(rowdec *d, const schema_field *f, const jsonscan_v
     return ROWDEC_OK;
 }
 
+/* Pinot's sanitization of a STRING or BYTES value v (SanitizationTransformerUtils): a STRING
+ * is cut at its first NUL and at maxLength UTF-16 code units (Java's String length; a
+ * supplementary character the cut would split is dropped whole, where Java would leave half
+ * of it), a BYTES value at maxLength bytes; what a changed value becomes is the field's
+ * strategy's: the cut value, the default null value, a rejected row, or (NO_ACTION) the value
+ * as it was, unless a STRING held a NUL. */
+static rowdec_reason sanitize(rowdec *d, const schema_field *f, schema_value *v)
+{
+    const uint8_t *p = v->u.bytes.ptr;
+    uint32_t len = v->u.bytes.len, cut = len;
+    uint32_t max = f->max_length ? f->max_length : SCHEMA_DEFAULT_MAX_LENGTH;
+    schema_maxlen how = f->max_strategy;
+    if (how == SCHEMA_MAXLEN_DEFAULT)
+        how = f->type == SCHEMA_STRING ? SCHEMA_MAXLEN_TRIM_LENGTH : SCHEMA_MAXLEN_NO_ACTION;
+    if (how == SCHEMA_MAXLEN_NO_ACTION && f->type == SCHEMA_BYTES) return ROWDEC_OK;
+    bool nul = false;
+    if (f->type == SCHEMA_STRING) {
+        /* UTF-16 units never outnumber UTF-8 bytes: a short value can only hold a NUL */
+        const uint8_t *z = len ? memchr(p, 0, len) : NULL;
+        nul = z != NULL;
+        if (nul) cut = (uint32_t)(z - p);
+        if (cut > max) {
+            uint32_t units = 0, i = 0;
+            while (i < cut) {
+                uint32_t n = p[i] < 0x80 ? 1 : p[i] < 0xE0 ? 2 : p[i] < 0xF0 ? 3 : 4;
+                uint32_t u = n == 4 ? 2 : 1; /* a surrogate pair in UTF-16 */
+                if (units + u > max) break;
+                units += u;
+                i += n;
+            }
+            cut = i;
+        }
+    } else if (len > max) {
+        cut = max;
+    }
+    if (cut == len) return ROWDEC_OK;
+    switch (how) {
+    case SCHEMA_MAXLEN_TRIM_LENGTH:
+        v->u.bytes.len = cut;
+        return ROWDEC_OK;
+    case SCHEMA_MAXLEN_SUBSTITUTE_DEFAULT:
+        *v = f->default_null;
+        return ROWDEC_OK;
+    case SCHEMA_MAXLEN_ERROR:
+        if (nul)
+            snprintf(d->detail, sizeof d->detail, "STRING value holds a NUL character");
+        else
+            snprintf(d->detail, sizeof d->detail, "%s value exceeds maxLength %" PRIu32,
+                     type_name(f->type), max);
+        return ROWDEC_TOO_LONG;
+    default: /* NO_ACTION */
+        if (nul) v->u.bytes.len = cut;
+        return ROWDEC_OK;
+    }
+}
+
 /* One non-null JSON value -> one value of the field's type (the coercion table). */
 static rowdec_reason coerce(rowdec *d, const schema_field *f, const jsonscan_val *v,
                             schema_value *out)
@@ -510,9 +568,11 @@ static rowdec_reason coerce(rowdec *d, const schema_field *f, const jsonscan_val
     case SCHEMA_BOOLEAN:
         return to_boolean(d, f, v, out);
     case SCHEMA_STRING:
-        return to_string(d, f, v, out);
+        if ((r = to_string(d, f, v, out)) != ROWDEC_OK) return r;
+        return sanitize(d, f, out);
     case SCHEMA_BYTES:
-        return to_bytes(d, f, v, out);
+        if ((r = to_bytes(d, f, v, out)) != ROWDEC_OK) return r;
+        return sanitize(d, f, out);
     default:
         return wrong_type(d, f, v);
     }

@@ -3,7 +3,9 @@
  * Semantics follow Pinot's JSON decoder (docs/json-decoding.md has the coercion table):
  * unknown fields are ignored, a missing or null field takes the field's default null value
  * and is marked null, a multi-value field takes a JSON array (a scalar is a one-element list,
- * an empty array or null is [default]). A row that cannot be decoded is rejected with one
+ * an empty array or null is [default]). STRING and BYTES values are then sanitized as Pinot's
+ * SanitizationTransformer does (maxLength, NUL characters, maxLengthExceedStrategy). A row
+ * that cannot be decoded is rejected with one
  * reason code; the decoder never aborts and never returns a partial row.
  *
  * A decoder is used by one thread at a time. JSON parsing is simdjson, reached through
@@ -26,6 +28,8 @@ typedef enum rowdec_reason {
     ROWDEC_INVALID_UTF8,   /* the message is not valid UTF-8 */
     ROWDEC_OVERSIZED,      /* message longer than the configured maximum */
     ROWDEC_EMPTY,          /* zero-length message (a tombstone) */
+    ROWDEC_TOO_LONG,       /* a value over its maxLength, or a STRING with a NUL, under the
+                            * field's maxLengthExceedStrategy ERROR */
     ROWDEC_REASON__COUNT
 } rowdec_reason;
 

@@ -620,10 +620,90 @@ static void test_S1(void **state)
     want_string(x, "{\"s\":\"\\ud83d\\ude00\"}", "\xf0\x9f\x98\x80");
     want_string(x, "{\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}", "\"\\/\b\f\n\r\t");
     want_string(x, "{\"s\":\"\xe6\x97\xa5\xe6\x9c\xac\"}", "\xe6\x97\xa5\xe6\x9c\xac");
-    const row *r = decode_ok(x, "{\"s\":\"\\u0000x\"}");
-    assert_bytes(&r->cols[S].v, "\0x", 2);
+    const row *r = decode_ok(x, "{\"s\":\"x\\u0000y\"}"); /* Pinot cuts at the NUL */
+    assert_bytes(&r->cols[S].v, "x", 1);
     /* an escaped backslash before 'u' is not a \u escape */
     want_string(x, "{\"s\":\"\\\\ud800\"}", "\\ud800");
+}
+
+/* Pinot's sanitization (SanitizationTransformerUtils): maxLength in UTF-16 units, the NUL
+ * cut, and each maxLengthExceedStrategy, for STRING (single and multi-value) and BYTES. */
+static void test_S_sanitize(void **state)
+{
+    fx *x = *state;
+    schema_field *fs = &x->s->fields[S], *fy = &x->s->fields[Y], *fm = &x->s->fields[MS];
+    char json[2048], want[1100];
+    /* the default: 512 units, TRIM_LENGTH */
+    memset(want, 'a', 513);
+    want[512] = '\0';
+    snprintf(json, sizeof json, "{\"s\":\"%sa\"}", want);
+    want_string(x, json, want); /* 513 -> 512 */
+    want[511] = '\0';
+    snprintf(json, sizeof json, "{\"s\":\"%s\"}", want);
+    want_string(x, json, want); /* 511 kept */
+    want_string(x, "{\"s\":\"ab\\u0000cd\"}", "ab");
+    want_string(x, "{\"s\":\"\\u0000\"}", "");
+    /* UTF-16 units: a 4-byte character is two; the cut never splits it */
+    fs->max_length = 3;
+    want_string(x, "{\"s\":\"a\xf0\x9f\x98\x80\x62\"}", "a\xf0\x9f\x98\x80");
+    want_string(x, "{\"s\":\"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9ex\"}", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e");
+    want_string(x, "{\"s\":\"abc\"}", "abc");
+    want_string(x, "{\"s\":12345}", "123"); /* a number's text is a string too */
+    fs->max_length = 2;
+    want_string(x, "{\"s\":\"a\xf0\x9f\x98\x80\"}", "a");
+    /* SUBSTITUTE_DEFAULT_VALUE: the default null value, the column not null */
+    fs->max_strategy = SCHEMA_MAXLEN_SUBSTITUTE_DEFAULT;
+    want_string(x, "{\"s\":\"abc\"}", "null");
+    want_string(x, "{\"s\":\"ab\"}", "ab");
+    want_string(x, "{\"s\":\"a\\u0000\"}", "null");
+    /* ERROR: the row is rejected, naming the field */
+    fs->max_strategy = SCHEMA_MAXLEN_ERROR;
+    reject(x, "{\"s\":\"abc\"}", ROWDEC_TOO_LONG, "s");
+    reject(x, "{\"s\":\"\\u0000\"}", ROWDEC_TOO_LONG, "s");
+    static const char *const why[][2] = {{"{\"s\":\"abc\"}", "STRING value exceeds maxLength 2"},
+                                         {"{\"s\":\"\\u0000\"}", "STRING value holds a NUL"}};
+    for (int k = 0; k < 2; k++) {
+        const row *rr;
+        assert_int_equal(rowdec_decode(x->d, (const uint8_t *)why[k][0], strlen(why[k][0]), &rr),
+                         ROWDEC_TOO_LONG);
+        assert_non_null(strstr(rowdec_error_detail(x->d), why[k][1]));
+    }
+    want_string(x, "{\"s\":\"ab\"}", "ab");
+    /* NO_ACTION: kept whole, unless a NUL: then cut there, and at maxLength */
+    fs->max_strategy = SCHEMA_MAXLEN_NO_ACTION;
+    want_string(x, "{\"s\":\"abcdef\"}", "abcdef");
+    fs->max_length = 3;
+    want_string(x, "{\"s\":\"ab\\u0000cdef\"}", "ab");
+    fs->max_length = 1;
+    want_string(x, "{\"s\":\"ab\\u0000cdef\"}", "a");
+    fs->max_length = 0;
+    fs->max_strategy = SCHEMA_MAXLEN_DEFAULT;
+    /* multi-value: each element */
+    fm->max_length = 2;
+    const row *r = decode_ok(x, "{\"ms\":[\"abc\",\"d\",\"e\\u0000f\"]}");
+    assert_int_equal(r->cols[MS].nvals, 3);
+    assert_str(&r->cols[MS].mv[0], "ab");
+    assert_str(&r->cols[MS].mv[1], "d");
+    assert_str(&r->cols[MS].mv[2], "e");
+    fm->max_length = 0;
+    /* BYTES: NO_ACTION by default (600 bytes kept); TRIM_LENGTH and ERROR in bytes */
+    char hex[1300];
+    for (int k = 0; k < 600; k++)
+        memcpy(hex + 2 * k, "ab", 2);
+    hex[1200] = '\0';
+    snprintf(json, sizeof json, "{\"y\":\"%s\"}", hex);
+    r = decode_ok(x, json);
+    assert_int_equal(r->cols[Y].v.u.bytes.len, 600);
+    fy->max_strategy = SCHEMA_MAXLEN_TRIM_LENGTH;
+    r = decode_ok(x, json);
+    assert_int_equal(r->cols[Y].v.u.bytes.len, 512);
+    fy->max_length = 2;
+    r = decode_ok(x, "{\"y\":\"00ff10\"}");
+    assert_bytes(&r->cols[Y].v, "\x00\xff", 2); /* a zero byte is no NUL cut for BYTES */
+    fy->max_strategy = SCHEMA_MAXLEN_ERROR;
+    reject(x, "{\"y\":\"00ff10\"}", ROWDEC_TOO_LONG, "y");
+    fy->max_length = 0;
+    fy->max_strategy = SCHEMA_MAXLEN_DEFAULT;
 }
 
 static void test_S2(void **state)
@@ -1217,7 +1297,7 @@ static void test_reason_names(void **state)
     (void)state;
     const char *want[ROWDEC_REASON__COUNT] = {"ok",         "malformed_json", "not_object",
                                               "wrong_type", "overflow",       "invalid_utf8",
-                                              "oversized",  "empty"};
+                                              "oversized",  "empty",          "too_long"};
     for (int k = 0; k < ROWDEC_REASON__COUNT; k++)
         assert_string_equal(rowdec_reason_name((rowdec_reason)k), want[k]);
     assert_string_equal(rowdec_reason_name(ROWDEC_REASON__COUNT), "unknown");
@@ -1241,6 +1321,7 @@ static void test_detail(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_S_sanitize),
         cmocka_unit_test(test_I1),           cmocka_unit_test(test_I2),
         cmocka_unit_test(test_I3),           cmocka_unit_test(test_I4),
         cmocka_unit_test(test_I5),           cmocka_unit_test(test_I6),

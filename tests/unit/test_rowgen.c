@@ -225,10 +225,16 @@ static void test_decoder_accepts(void **state)
             case SCHEMA_FLOAT:
                 assert_true(c->v.u.f32 == (float)json_number_value(v));
                 break;
-            case SCHEMA_STRING:
-                assert_int_equal(c->v.u.bytes.len, json_string_length(v));
+            case SCHEMA_STRING: {
+                /* the generator's long strings are ASCII without NUL: Pinot cuts them at
+                 * maxLength (512 unless given) */
+                size_t want = json_string_length(v);
+                uint32_t max = fd->max_length ? fd->max_length : SCHEMA_DEFAULT_MAX_LENGTH;
+                if (want > max) want = max;
+                assert_int_equal(c->v.u.bytes.len, want);
                 assert_memory_equal(c->v.u.bytes.ptr, json_string_value(v), c->v.u.bytes.len);
                 break;
+            }
             case SCHEMA_BYTES:
                 assert_int_equal(c->v.u.bytes.len * 2, json_string_length(v));
                 break;

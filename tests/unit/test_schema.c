@@ -270,8 +270,27 @@ static void test_rejections(void **state)
     expect_error("{\"schemaName\":\"x\"}", "schema: no fields");
     expect_error("{\"schemaName\":\"x\",\"bogus\":1}", "schema.json: bogus: unsupported key");
     expect_error("{\"schemaName\":\"x\",\"timeFieldSpec\":{}}", "timeFieldSpec: unsupported key");
-    expect_error("{\"schemaName\":\"x\",\"primaryKeyColumns\":[\"a\"]}",
-                 "primaryKeyColumns: unsupported key");
+    expect_error("{\"schemaName\":\"x\",\"primaryKeyColumns\":[\"b\"],\"dimensionFieldSpecs\":"
+                 "[{\"name\":\"a\",\"dataType\":\"INT\"}]}",
+                 "primaryKeyColumns[0]: not a column of the schema");
+    expect_error("{\"schemaName\":\"x\",\"primaryKeyColumns\":\"a\",\"dimensionFieldSpecs\":"
+                 "[{\"name\":\"a\",\"dataType\":\"INT\"}]}",
+                 "primaryKeyColumns: expected an array");
+    expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
+                 "\"STRING\",\"maxLength\":0}]}",
+                 "maxLength: expected an integer from 1");
+    expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
+                 "\"STRING\",\"maxLength\":\"9\"}]}",
+                 "maxLength: expected an integer from 1");
+    expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
+                 "\"STRING\",\"maxLengthExceedStrategy\":\"DEFAULT\"}]}",
+                 "expected TRIM_LENGTH, SUBSTITUTE_DEFAULT_VALUE, ERROR or NO_ACTION");
+    expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
+                 "\"STRING\",\"notNull\":1}]}",
+                 "notNull: expected true or false");
+    expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
+                 "\"STRING\",\"fieldType\":\"METRIC\"}]}",
+                 "fieldType: expected \"DIMENSION\" in dimensionFieldSpecs");
     expect_error("{\"schemaName\":\"x\",\"enableColumnBasedNullHandling\":true}",
                  "enableColumnBasedNullHandling: unsupported");
     expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":{}}",
@@ -288,8 +307,8 @@ static void test_rejections(void **state)
                  "unsupported type \"BIG_DECIMAL\"");
     expect_error(DIM("{\"name\":\"a\",\"dataType\":\"int\"}"), "unsupported type \"int\"");
     expect_error(DIM("{\"name\":\"a\",\"dataType\":3}"), "dataType: expected a string");
-    expect_error(DIM("{\"name\":\"a\",\"dataType\":\"INT\",\"maxLength\":10}"),
-                 "dimensionFieldSpecs[0].maxLength: unsupported key");
+    expect_error(DIM("{\"name\":\"a\",\"dataType\":\"INT\",\"maxLen\":10}"),
+                 "dimensionFieldSpecs[0].maxLen: unsupported key");
     expect_error(DIM("{\"name\":\"a\",\"dataType\":\"INT\",\"format\":\"EPOCH\"}"),
                  "dimensionFieldSpecs[0].format: unsupported key");
     expect_error(DIM("{\"name\":\"a\",\"dataType\":\"INT\",\"singleValueField\":\"no\"}"),
@@ -540,7 +559,7 @@ static void test_every_error_in_one_run(void **state)
 {
     (void)state;
     const char *json =
-        "{\"schemaName\":\"s\",\"primaryKeyColumns\":[\"a\"],\"extra\":1,"
+        "{\"schemaName\":\"s\",\"primaryKeyColumns\":[\"zz\"],\"extra\":1,"
         "\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":\"JSONB\"},"
         "{\"name\":\"b\",\"dataType\":\"STRING\"},{\"name\":\"b\",\"dataType\":\"INT\"},"
         "{\"name\":\"c\",\"dataType\":\"INT\",\"maxLen\":5}],"
@@ -550,7 +569,7 @@ static void test_every_error_in_one_run(void **state)
     schema *sc = schema_parse(json, strlen(json), "s.json", err, sizeof err);
     assert_null(sc);
     static const char *const want[] = {
-        "s.json: primaryKeyColumns: unsupported key",
+        "s.json: primaryKeyColumns[0]: not a column of the schema",
         "s.json: extra: unsupported key",
         "s.json: dimensionFieldSpecs[0].dataType:",
         "s.json: dimensionFieldSpecs[2].name: duplicate field name \"b\"",
@@ -565,9 +584,53 @@ static void test_every_error_in_one_run(void **state)
     if (lines != (int)(sizeof want / sizeof want[0])) fail_msg("%d lines:\n%s", lines, err);
 }
 
+/* Pinot's carried and sanitization keys: primaryKeyColumns, notNull, fieldType, maxLength,
+ * maxLengthExceedStrategy are read, and written back only when given */
+static void test_carried_and_sanitization_keys(void **state)
+{
+    (void)state;
+    const char *json =
+        "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
+        "{\"name\":\"id\",\"dataType\":\"STRING\",\"fieldType\":\"DIMENSION\",\"notNull\":true},"
+        "{\"name\":\"b\",\"dataType\":\"BYTES\",\"maxLength\":4,"
+        "\"maxLengthExceedStrategy\":\"ERROR\"},"
+        "{\"name\":\"s\",\"dataType\":\"STRING\",\"maxLength\":10,\"notNull\":false}],"
+        "\"dateTimeFieldSpecs\":[{\"name\":\"t\",\"dataType\":\"LONG\",\"fieldType\":"
+        "\"DATE_TIME\",\"format\":\"EPOCH\",\"granularity\":\"1:MILLISECONDS\"}],"
+        "\"primaryKeyColumns\":[\"id\",\"t\"]}";
+    schema *s = parse_ok(json);
+    assert_int_equal(s->nprimary_keys, 2);
+    assert_int_equal(s->primary_keys[0], 0);
+    assert_int_equal(s->primary_keys[1], 3);
+    assert_true(s->fields[0].not_null);
+    assert_int_equal(s->fields[0].max_length, 0); /* Pinot's 512 */
+    assert_int_equal(s->fields[0].max_strategy, SCHEMA_MAXLEN_DEFAULT);
+    assert_int_equal(s->fields[1].max_length, 4);
+    assert_int_equal(s->fields[1].max_strategy, SCHEMA_MAXLEN_ERROR);
+    assert_string_equal(schema_maxlen_name(s->fields[1].max_strategy), "ERROR");
+    size_t len;
+    char *out = schema_to_json(s, &len);
+    assert_non_null(strstr(out, "\"name\":\"id\",\"dataType\":\"STRING\",\"singleValueField\":true,"
+                                "\"notNull\":true}"));
+    assert_non_null(strstr(out, "\"maxLength\":4,\"maxLengthExceedStrategy\":\"ERROR\""));
+    assert_non_null(strstr(out, "\"maxLength\":10,\"notNull\":false}"));
+    assert_non_null(strstr(out, "\"primaryKeyColumns\":[\"id\",\"t\"]"));
+    assert_null(strstr(out, "fieldType"));
+    schema *again = parse_ok(out); /* what is written reads back the same */
+    size_t len2;
+    char *out2 = schema_to_json(again, &len2);
+    assert_int_equal(len, len2);
+    assert_memory_equal(out, out2, len);
+    free(out);
+    free(out2);
+    schema_free(again);
+    schema_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_carried_and_sanitization_keys),
         cmocka_unit_test(test_names_and_widths),
         cmocka_unit_test(test_value_json),
         cmocka_unit_test(test_happy_path_order_and_defaults),
