@@ -414,10 +414,14 @@ void schema_free(schema *s)
 static bool parse_field(const json_t *spec, schema_role role, const char *path, schema_field *f,
                         const char *src, char *err, size_t errlen)
 {
-    static const char *const common_keys[] = {"name",          "dataType",
-                                              "singleValueField", "defaultNullValue",
-                                              "maxLength",     "maxLengthExceedStrategy",
-                                              "notNull",       "fieldType",
+    static const char *const common_keys[] = {"name",
+                                              "dataType",
+                                              "singleValueField",
+                                              "defaultNullValue",
+                                              "maxLength",
+                                              "maxLengthExceedStrategy",
+                                              "notNull",
+                                              "fieldType",
                                               NULL};
     static const char *const dt_keys[] = {"format", "granularity", NULL};
     char key[300], why[160];
@@ -513,8 +517,7 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     if (ms) {
         snprintf(key, sizeof key, "%s.maxLengthExceedStrategy", path);
         int found = -1;
-        for (int i = SCHEMA_MAXLEN_TRIM_LENGTH; json_is_string(ms) && i < SCHEMA_MAXLEN__COUNT;
-             i++)
+        for (int i = SCHEMA_MAXLEN_TRIM_LENGTH; json_is_string(ms) && i < SCHEMA_MAXLEN__COUNT; i++)
             if (strcmp(json_string_value(ms), maxlen_names[i]) == 0) found = i;
         if (found < 0)
             return sl_fail_at(err, errlen, SL_EINVAL, src, key,
@@ -562,10 +565,13 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
 
 schema *schema_parse(const char *json, size_t len, const char *source, char *err, size_t errlen)
 {
-    static const char *const top_keys[] = {
-        "schemaName",         "dimensionFieldSpecs",           "metricFieldSpecs",
-        "dateTimeFieldSpecs", "enableColumnBasedNullHandling", "primaryKeyColumns",
-        NULL};
+    static const char *const top_keys[] = {"schemaName",
+                                           "dimensionFieldSpecs",
+                                           "metricFieldSpecs",
+                                           "dateTimeFieldSpecs",
+                                           "enableColumnBasedNullHandling",
+                                           "primaryKeyColumns",
+                                           NULL};
     schema *s = NULL;
     json_t *root = NULL;
     json_error_t jerr;
@@ -593,8 +599,7 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
     json_t *v;
     json_object_foreach(root, k, v)
     {
-        if (!key_in(k, top_keys))
-            sl_fail_append(err, errlen, &nerr, source, k, "unsupported key");
+        if (!key_in(k, top_keys)) sl_fail_append(err, errlen, &nerr, source, k, "unsupported key");
     }
     const json_t *nh = json_object_get(root, "enableColumnBasedNullHandling");
     if (nh && !json_is_false(nh))
@@ -744,15 +749,30 @@ static void schema__real(jsonw *w, double d, bool is_float, bool point)
 void schema_value_json(jsonw *w, schema_type t, const schema_value *v, bool real_point)
 {
     switch (t) {
-    case SCHEMA_INT: jsonw_i64(w, v->u.i32); break;
-    case SCHEMA_BOOLEAN: jsonw_bool(w, v->u.i32 != 0); break;
+    case SCHEMA_INT:
+        jsonw_i64(w, v->u.i32);
+        break;
+    case SCHEMA_BOOLEAN:
+        jsonw_bool(w, v->u.i32 != 0);
+        break;
     case SCHEMA_LONG:
-    case SCHEMA_TIMESTAMP: jsonw_i64(w, v->u.i64); break;
-    case SCHEMA_FLOAT: schema__real(w, v->u.f32, true, real_point); break;
-    case SCHEMA_DOUBLE: schema__real(w, v->u.f64, false, real_point); break;
-    case SCHEMA_STRING: jsonw_str(w, (const char *)v->u.bytes.ptr, v->u.bytes.len); break;
-    case SCHEMA_BYTES: jsonw_hex(w, v->u.bytes.ptr, v->u.bytes.len); break;
-    default: jsonw_null(w);
+    case SCHEMA_TIMESTAMP:
+        jsonw_i64(w, v->u.i64);
+        break;
+    case SCHEMA_FLOAT:
+        schema__real(w, v->u.f32, true, real_point);
+        break;
+    case SCHEMA_DOUBLE:
+        schema__real(w, v->u.f64, false, real_point);
+        break;
+    case SCHEMA_STRING:
+        jsonw_str(w, (const char *)v->u.bytes.ptr, v->u.bytes.len);
+        break;
+    case SCHEMA_BYTES:
+        jsonw_hex(w, v->u.bytes.ptr, v->u.bytes.len);
+        break;
+    default:
+        jsonw_null(w);
     }
 }
 

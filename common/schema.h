@@ -32,11 +32,11 @@ typedef enum schema_role {
 /* Pinot's maxLengthExceedStrategy: what a STRING or BYTES value longer than its field's
  * maxLength (or, for STRING, holding a NUL character) becomes. */
 typedef enum schema_maxlen {
-    SCHEMA_MAXLEN_DEFAULT = 0,           /* Pinot's: TRIM_LENGTH for STRING, NO_ACTION for BYTES */
-    SCHEMA_MAXLEN_TRIM_LENGTH,           /* cut at maxLength (and STRING at its first NUL) */
-    SCHEMA_MAXLEN_SUBSTITUTE_DEFAULT,    /* SUBSTITUTE_DEFAULT_VALUE: the default null value */
-    SCHEMA_MAXLEN_ERROR,                 /* the row is rejected */
-    SCHEMA_MAXLEN_NO_ACTION,             /* kept (a STRING with a NUL is still cut there) */
+    SCHEMA_MAXLEN_DEFAULT = 0,        /* Pinot's: TRIM_LENGTH for STRING, NO_ACTION for BYTES */
+    SCHEMA_MAXLEN_TRIM_LENGTH,        /* cut at maxLength (and STRING at its first NUL) */
+    SCHEMA_MAXLEN_SUBSTITUTE_DEFAULT, /* SUBSTITUTE_DEFAULT_VALUE: the default null value */
+    SCHEMA_MAXLEN_ERROR,              /* the row is rejected */
+    SCHEMA_MAXLEN_NO_ACTION,          /* kept (a STRING with a NUL is still cut there) */
     SCHEMA_MAXLEN__COUNT
 } schema_maxlen;
 
@@ -59,14 +59,14 @@ typedef struct schema_value {
 } schema_value;
 
 typedef struct schema_field {
-    char *name;            /* owned by the schema */
+    char *name; /* owned by the schema */
     schema_type type;
     schema_role role;
-    bool single_value;     /* false: multi-value column */
-    bool default_explicit; /* defaultNullValue was given in the JSON */
+    bool single_value;         /* false: multi-value column */
+    bool default_explicit;     /* defaultNullValue was given in the JSON */
     schema_value default_null; /* Pinot's default, or the explicit one (bytes owned by schema) */
-    char *format;          /* dateTimeFieldSpecs "format", or NULL; owned */
-    char *granularity;     /* dateTimeFieldSpecs "granularity", or NULL; owned */
+    char *format;              /* dateTimeFieldSpecs "format", or NULL; owned */
+    char *granularity;         /* dateTimeFieldSpecs "granularity", or NULL; owned */
     /* sanitization (Pinot's SanitizationTransformer, STRING and BYTES): maxLength, 0 for
      * Pinot's SCHEMA_DEFAULT_MAX_LENGTH, counted in UTF-16 code units for STRING (as Java
      * counts) and in bytes for BYTES; maxLengthExceedStrategy, SCHEMA_MAXLEN_DEFAULT unless
@@ -78,9 +78,9 @@ typedef struct schema_field {
 } schema_field;
 
 typedef struct schema {
-    char *name;             /* schemaName; owned */
+    char *name; /* schemaName; owned */
     uint32_t nfields;
-    schema_field *fields;   /* owned array */
+    schema_field *fields; /* owned array */
     /* primaryKeyColumns (carried: kept for the servers; no upsert here), field indexes */
     uint32_t *primary_keys; /* owned, or NULL */
     uint32_t nprimary_keys;

@@ -387,7 +387,7 @@ static int parse_no_dictionary(pctx *c, const json_t *arr, const schema *s, tcfg
 static int parse_field_configs(pctx *c, const json_t *arr, const schema *s, tcfg *t)
 {
     static const char *const entry_keys[] = {
-        "name",       "encodingType",     "indexType",       "indexTypes", "indexes",
+        "name",       "encodingType",     "indexType",       "indexTypes",     "indexes",
         "properties", "compressionCodec", "timestampConfig", "tierOverwrites", NULL};
     if (!arr || configures_nothing(arr)) return 0;
     if (!json_is_array(arr)) return fail(c, "fieldConfigList", "expected an array");
@@ -442,6 +442,79 @@ static int parse_field_configs(pctx *c, const json_t *arr, const schema *s, tcfg
     t->carried = sl_xrealloc(t->carried, (t->ncarried + 1) * sizeof *t->carried);
     t->carried[t->ncarried++] = sl_xstrdup("fieldConfigList");
     return 0;
+}
+
+/* ingestionConfig.transformConfigs: [{"columnName", "transformFunction"}, ...], each
+ * destination a single-value schema column (not BYTES) given once, each expression compiled
+ * (common/xform.h); an expression may not read another entry's destination (Pinot orders
+ * such chains; Sluice refuses them). */
+static void parse_transforms(pctx *c, const json_t *arr, const schema *s, tcfg *t)
+{
+    static const char *const keys[] = {"columnName", "transformFunction", NULL};
+    if (!arr || json_is_null(arr)) return;
+    if (!json_is_array(arr)) {
+        fail(c, "ingestionConfig.transformConfigs", "expected an array");
+        return;
+    }
+    t->transforms = sl_xcalloc(json_array_size(arr) + 1, sizeof *t->transforms);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const json_t *e = json_array_get(arr, i);
+        char k[128], why[1024];
+        snprintf(k, sizeof k, "ingestionConfig.transformConfigs[%zu]", i);
+        if (!json_is_object(e)) {
+            fail(c, k, "expected an object");
+            continue;
+        }
+        check_keys(c, e, k, keys);
+        const json_t *col = json_object_get(e, "columnName");
+        const json_t *fn = json_object_get(e, "transformFunction");
+        int f = json_is_string(col) ? schema_find(s, json_string_value(col)) : -1;
+        if (f < 0) {
+            fail(c, k, "columnName: %s is not a column of schema \"%s\"",
+                 json_is_string(col) ? json_string_value(col) : "(missing)", s->name);
+            continue;
+        }
+        if (!s->fields[f].single_value || s->fields[f].type == SCHEMA_BYTES) {
+            fail(c, k, "columnName: %s is %s: transforms into it are not supported",
+                 s->fields[f].name, s->fields[f].single_value ? "BYTES" : "multi-value");
+            continue;
+        }
+        bool dup = false;
+        for (uint32_t j = 0; j < t->ntransforms; j++)
+            dup |= t->transforms[j].field == (uint32_t)f;
+        if (dup) {
+            fail(c, k, "columnName: %s is transformed twice", s->fields[f].name);
+            continue;
+        }
+        if (!json_is_string(fn)) {
+            fail(c, k, "transformFunction: expected a string");
+            continue;
+        }
+        xform_expr *x = xform_parse(json_string_value(fn), why, sizeof why);
+        if (!x) {
+            fail(c, k, "transformFunction: %s", why);
+            continue;
+        }
+        t->transforms[t->ntransforms++] = (tcfg_transform){(uint32_t)f, x};
+    }
+    for (uint32_t j = 0; j < t->ntransforms; j++)
+        for (uint32_t i = 0; i < xform_ninputs(t->transforms[j].expr); i++) {
+            int in = schema_find(s, xform_input(t->transforms[j].expr, i));
+            if (in >= 0 && !s->fields[in].single_value)
+                fail(c, "ingestionConfig.transformConfigs",
+                     "the transform of %s reads the multi-value column %s: not supported",
+                     s->fields[t->transforms[j].field].name, s->fields[in].name);
+        }
+    for (uint32_t j = 0; j < t->ntransforms; j++)
+        for (uint32_t i = 0; i < xform_ninputs(t->transforms[j].expr); i++)
+            for (uint32_t k2 = 0; k2 < t->ntransforms; k2++)
+                if (k2 != j && !strcmp(xform_input(t->transforms[j].expr, i),
+                                       s->fields[t->transforms[k2].field].name))
+                    fail(c, "ingestionConfig.transformConfigs",
+                         "the transform of %s reads %s, which another transform writes: chained "
+                         "transforms are not supported",
+                         s->fields[t->transforms[j].field].name,
+                         s->fields[t->transforms[k2].field].name);
 }
 
 /* One stream config map (path names where it was found, for messages). */
@@ -645,7 +718,8 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
         "tableName",       "tableType", "segmentsConfig", "tableIndexConfig", "ingestionConfig",
         "fieldConfigList", NULL};
     static const char *const index_keys[] = {"noDictionaryColumns", "streamConfigs", NULL};
-    static const char *const ingest_keys[] = {"streamIngestionConfig", NULL};
+    static const char *const ingest_keys[] = {"streamIngestionConfig", "transformConfigs",
+                                              "continueOnError", NULL};
     static const char *const sic_keys[] = {"streamConfigMaps", NULL};
     pctx c = {source, err, errlen, 0, NULL};
     json_t *root = NULL;
@@ -703,6 +777,11 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
             goto fail;
         }
         check_keys(&c, ing, "ingestionConfig", ingest_keys);
+        parse_transforms(&c, json_object_get(ing, "transformConfigs"), s, t);
+        const json_t *coe = json_object_get(ing, "continueOnError");
+        if (coe && !json_is_boolean(coe))
+            fail(&c, "ingestionConfig.continueOnError", "expected true or false");
+        t->continue_on_error = json_is_true(coe);
         const json_t *sic = json_object_get(ing, "streamIngestionConfig");
         if (sic && !json_is_null(sic)) {
             const char *p = "ingestionConfig.streamIngestionConfig";
@@ -793,6 +872,9 @@ fail:
 void tcfg_free(tcfg *t)
 {
     if (!t) return;
+    for (uint32_t i = 0; i < t->ntransforms; i++)
+        xform_free(t->transforms[i].expr);
+    free(t->transforms);
     free(t->table_name);
     free(t->time_column);
     free(t->no_dictionary);

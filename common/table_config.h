@@ -5,44 +5,60 @@
 #define SL_TABLE_CONFIG_H
 
 #include "common/schema.h"
+#include "common/xform.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 typedef enum tcfg_table_type { TCFG_REALTIME = 0, TCFG_OFFLINE } tcfg_table_type;
 typedef enum tcfg_offset_reset { TCFG_RESET_SMALLEST = 0, TCFG_RESET_LARGEST } tcfg_offset_reset;
-typedef enum tcfg_consumer_type { TCFG_CONSUMER_LOWLEVEL = 0, TCFG_CONSUMER_HIGHLEVEL } tcfg_consumer_type;
+typedef enum tcfg_consumer_type {
+    TCFG_CONSUMER_LOWLEVEL = 0,
+    TCFG_CONSUMER_HIGHLEVEL
+} tcfg_consumer_type;
 
 /* One pass-through property (stream.kafka.consumer.prop.X = V, minus auto.offset.reset). */
 typedef struct tcfg_prop {
-    char *key; /* librdkafka property name; owned */
+    char *key;   /* librdkafka property name; owned */
     char *value; /* owned */
 } tcfg_prop;
 
+/* One ingestionConfig.transformConfigs entry: the destination column and its expression. */
+typedef struct tcfg_transform {
+    uint32_t field;   /* schema field index: single-value, not BYTES */
+    xform_expr *expr; /* owned */
+} tcfg_transform;
+
 typedef struct tcfg {
-    char *table_name;      /* owned; without any _REALTIME/_OFFLINE suffix */
+    char *table_name; /* owned; without any _REALTIME/_OFFLINE suffix */
     tcfg_table_type type;
-    uint32_t replication;  /* >= 1 */
-    char *time_column;     /* owned, or NULL */
-    bool *no_dictionary;   /* owned; per schema field index: true = raw (no dictionary) */
-    uint32_t nfields;      /* length of no_dictionary (== schema nfields) */
+    uint32_t replication; /* >= 1 */
+    char *time_column;    /* owned, or NULL */
+    bool *no_dictionary;  /* owned; per schema field index: true = raw (no dictionary) */
+    uint32_t nfields;     /* length of no_dictionary (== schema nfields) */
     /* stream config (REALTIME only; zero/NULL for OFFLINE) */
-    char *topic;           /* owned */
-    char *broker_list;     /* owned */
+    char *topic;       /* owned */
+    char *broker_list; /* owned */
     tcfg_offset_reset offset_reset;
     tcfg_consumer_type consumer_type;
-    char *decoder_class;   /* owned; a JSON decoder class name */
-    uint64_t flush_rows;   /* 0 = not set */
-    uint64_t flush_time_ms; /* 0 = not set */
+    char *decoder_class;       /* owned; a JSON decoder class name */
+    uint64_t flush_rows;       /* 0 = not set */
+    uint64_t flush_time_ms;    /* 0 = not set */
     uint64_t flush_size_bytes; /* 0 = not set (enables autotune when set) */
-    bool pauseless;        /* realtime.segment.pauseless.enabled (default true, DESIGN §9) */
+    bool pauseless;            /* realtime.segment.pauseless.enabled (default true, DESIGN §9) */
     uint32_t nprops;
-    tcfg_prop *props;      /* owned array */
+    tcfg_prop *props; /* owned array */
     /* Pinot keys accepted but not used by ingestion (query side, operations), as dotted paths
      * in the order met ("tenants", "tableIndexConfig.loadMode", ...); owned. The stored config
      * keeps them verbatim for the servers that use them. */
     char **carried;
     uint32_t ncarried;
+    /* ingestionConfig.transformConfigs (docs/transforms.md), in config order; no entry reads
+     * another's destination. continue_on_error: ingestionConfig.continueOnError (a failing
+     * transform leaves its column null instead of rejecting the row). */
+    tcfg_transform *transforms; /* owned */
+    uint32_t ntransforms;
+    bool continue_on_error;
 } tcfg;
 
 /* Parse a table config from JSON text, validated against schema s (which must outlive

@@ -170,6 +170,7 @@ engine_table *engine_table_add(engine *e, const schema *s, const tcfg *cfg, bool
                           .schema = s,
                           .no_dictionary = cfg->no_dictionary,
                           .time_column = cfg->time_column,
+                          .cfg = cfg,
                           .max_message_bytes = e->o.max_message_bytes,
                           .dead_letter = e->dead_letter,
                           .metrics = &e->cm,

@@ -158,7 +158,7 @@ pcons *pcons_new(const pcons_table *t, int32_t partition)
     pcons *p = sl_xcalloc(1, sizeof *p);
     p->t = t;
     p->partition = partition;
-    p->dec = rowdec_new(t->schema, t->max_message_bytes);
+    p->dec = rowdec_new_cfg(t->schema, t->cfg, t->max_message_bytes);
     p->seq = -1;
     p->start = p->next = -1;
     atomic_store(&p->force_seq, INT64_MIN); /* none */

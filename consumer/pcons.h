@@ -56,6 +56,7 @@ typedef struct pcons_table {
     const schema *schema;
     const bool *no_dictionary;  /* per field, or NULL */
     const char *time_column;    /* or NULL */
+    const tcfg *cfg;            /* the table config (its ingestion transforms), or NULL */
     size_t max_message_bytes;   /* 0 = decoder default */
     dlq *dead_letter;           /* or NULL */
     const cmetrics *metrics;    /* families the partitions' series go to */

@@ -16,6 +16,7 @@
 #include "consumer/rowdec.h"
 
 #include "common/xalloc.h"
+#include "common/jsonw.h"
 #include "consumer/jsonscan.h"
 
 #include <inttypes.h>
@@ -49,6 +50,15 @@ struct rowdec {
 
     int err_field;
     char detail[192];
+
+    /* ingestion transforms (rowdec_new_cfg): per transform its inputs' scan indexes; the
+     * scanner also looks for inputs the schema lacks (indexes >= nfields) */
+    const tcfg *cfg;
+    uint32_t **xf_in;
+    xform_val *xf_args;
+    xform_ctx *xcx;
+    jsonscan_val *over; /* per field: the transform's value, used when has_over */
+    bool *has_over;
 };
 
 static const char *const reason_names[ROWDEC_REASON__COUNT] = {
@@ -61,6 +71,7 @@ static const char *const reason_names[ROWDEC_REASON__COUNT] = {
     [ROWDEC_OVERSIZED] = "oversized",
     [ROWDEC_EMPTY] = "empty",
     [ROWDEC_TOO_LONG] = "too_long",
+    [ROWDEC_TRANSFORM] = "transform_failed",
 };
 
 /* Own copy of the type names: the decoder must not depend on the schema loader. */
@@ -93,7 +104,26 @@ const char *rowdec_reason_name(rowdec_reason r)
     return reason_names[r];
 }
 
+/* The scan index of an input column: the schema field, or an extra wanted name. */
+static uint32_t xf_scan_index(rowdec *d, const char *name, uint32_t *nnames)
+{
+    for (uint32_t i = 0; i < *nnames; i++)
+        if (!strcmp(d->names[i], name)) return i;
+    d->names = sl_xrealloc(d->names, (*nnames + 1) * sizeof *d->names);
+    d->lens = sl_xrealloc(d->lens, (*nnames + 1) * sizeof *d->lens);
+    d->flags = sl_xrealloc(d->flags, *nnames + 1);
+    d->names[*nnames] = name;
+    d->lens[*nnames] = (uint32_t)strlen(name);
+    d->flags[*nnames] = 0;
+    return (*nnames)++;
+}
+
 rowdec *rowdec_new(const schema *s, size_t max_message_bytes)
+{
+    return rowdec_new_cfg(s, NULL, max_message_bytes);
+}
+
+rowdec *rowdec_new_cfg(const schema *s, const tcfg *t, size_t max_message_bytes)
 {
     rowdec *d = sl_xcalloc(1, sizeof *d);
     d->s = s;
@@ -101,15 +131,31 @@ rowdec *rowdec_new(const schema *s, size_t max_message_bytes)
     if (d->max_bytes > ROWDEC_HARD_MAX) d->max_bytes = ROWDEC_HARD_MAX;
 
     uint32_t n = s->nfields;
-    d->names = sl_xmalloc(n * sizeof *d->names);
-    d->lens = sl_xmalloc(n * sizeof *d->lens);
-    d->flags = sl_xmalloc(n);
+    d->names = sl_xmalloc((n ? n : 1) * sizeof *d->names);
+    d->lens = sl_xmalloc((n ? n : 1) * sizeof *d->lens);
+    d->flags = sl_xmalloc(n ? n : 1);
     for (uint32_t i = 0; i < n; i++) {
         d->names[i] = s->fields[i].name;
         d->lens[i] = (uint32_t)strlen(s->fields[i].name);
         d->flags[i] = s->fields[i].single_value ? 0 : JSONSCAN_F_LIST;
     }
-    d->scan = jsonscan_new(d->names, d->lens, d->flags, n);
+    uint32_t nnames = n, maxin = 1;
+    if (t && t->ntransforms) {
+        d->cfg = t;
+        d->xf_in = sl_xcalloc(t->ntransforms, sizeof *d->xf_in);
+        for (uint32_t j = 0; j < t->ntransforms; j++) {
+            uint32_t k = xform_ninputs(t->transforms[j].expr);
+            if (k > maxin) maxin = k;
+            d->xf_in[j] = sl_xcalloc(k ? k : 1, sizeof **d->xf_in);
+            for (uint32_t i = 0; i < k; i++)
+                d->xf_in[j][i] = xf_scan_index(d, xform_input(t->transforms[j].expr, i), &nnames);
+        }
+        d->xf_args = sl_xcalloc(maxin, sizeof *d->xf_args);
+        d->xcx = xform_ctx_new();
+        d->over = sl_xcalloc(n ? n : 1, sizeof *d->over);
+        d->has_over = sl_xcalloc(n ? n : 1, sizeof *d->has_over);
+    }
+    d->scan = jsonscan_new(d->names, d->lens, d->flags, nnames);
 
     d->cols = sl_xcalloc(n, sizeof *d->cols);
     d->out.ncols = n;
@@ -136,6 +182,13 @@ void rowdec_free(rowdec *d)
     free(d->bytes);
     free(d->scratch);
     freelocale(d->c_locale);
+    for (uint32_t j = 0; d->cfg && j < d->cfg->ntransforms; j++)
+        free(d->xf_in[j]);
+    free(d->xf_in);
+    free(d->xf_args);
+    xform_ctx_free(d->xcx);
+    free(d->over);
+    free(d->has_over);
     free(d);
 }
 
@@ -588,10 +641,105 @@ static void set_default(row_col *c, const schema_field *f)
     c->mv = &f->default_null;
 }
 
+/* A message's value as a transform's input. */
+static xform_val xf_input(const jsonscan_val *v)
+{
+    switch (v->kind) {
+    case JSONSCAN_BOOL:
+        return (xform_val){.kind = XFORM_BOOL, .i = v->v.b};
+    case JSONSCAN_INT64:
+        return (xform_val){.kind = XFORM_LONG, .i = v->v.i64};
+    case JSONSCAN_UINT64:
+        return (xform_val){.kind = XFORM_DOUBLE, .d = (double)v->v.u64};
+    case JSONSCAN_DOUBLE:
+        return (xform_val){.kind = XFORM_DOUBLE, .d = v->v.f64};
+    case JSONSCAN_BIGNUM:
+    case JSONSCAN_STRING:
+        return (xform_val){.kind = XFORM_STRING, .s = v->text, .len = v->len};
+    case JSONSCAN_OBJECT:
+    case JSONSCAN_ARRAY:
+        return (xform_val){.kind = XFORM_JSON, .s = v->text, .len = v->len};
+    default:
+        return (xform_val){.kind = XFORM_NULL};
+    }
+}
+
+/* A transform's value as the JSON value the decoder converts (numbers get their text). */
+static void xf_output(rowdec *d, const xform_val *x, jsonscan_val *v)
+{
+    memset(v, 0, sizeof *v);
+    char buf[48];
+    size_t n;
+    switch (x->kind) {
+    case XFORM_NULL:
+        v->kind = JSONSCAN_NULL;
+        return;
+    case XFORM_BOOL:
+        v->kind = JSONSCAN_BOOL;
+        v->v.b = x->i != 0;
+        return;
+    case XFORM_STRING:
+        v->kind = JSONSCAN_STRING;
+        v->text = x->s;
+        v->len = x->len;
+        return;
+    case XFORM_JSON:
+        v->kind = x->len && x->s[0] == '[' ? JSONSCAN_ARRAY : JSONSCAN_OBJECT;
+        v->text = x->s;
+        v->len = x->len;
+        return;
+    case XFORM_LONG:
+        v->kind = JSONSCAN_INT64;
+        v->v.i64 = x->i;
+        v->int_literal = true;
+        n = (size_t)snprintf(buf, sizeof buf, "%" PRId64, x->i);
+        break;
+    default:
+        v->kind = JSONSCAN_DOUBLE;
+        v->v.f64 = x->d;
+        n = jsonw_fmt_f64(buf, x->d);
+        break;
+    }
+    /* the text lives in the transforms' scratch memory, reset once per message */
+    v->text = xform_ctx_copy(d->xcx, buf, n);
+    v->len = (uint32_t)n;
+}
+
+/* Run the table's transforms over the scanned message: each destination the message lacks
+ * (absent or null) gets its expression's value. */
+static rowdec_reason run_transforms(rowdec *d)
+{
+    const tcfg *t = d->cfg;
+    xform_ctx_reset(d->xcx);
+    for (uint32_t j = 0; j < t->ntransforms; j++) {
+        uint32_t i = t->transforms[j].field;
+        const jsonscan_val *v = jsonscan_get(d->scan, i);
+        d->has_over[i] = false;
+        if (v->kind != JSONSCAN_ABSENT && v->kind != JSONSCAN_NULL) continue; /* Pinot keeps it */
+        const xform_expr *e = t->transforms[j].expr;
+        for (uint32_t k = 0; k < xform_ninputs(e); k++)
+            d->xf_args[k] = xf_input(jsonscan_get(d->scan, d->xf_in[j][k]));
+        xform_val out;
+        char why[160];
+        if (xform_eval(e, d->xf_args, d->xcx, &out, why, sizeof why)) {
+            if (!t->continue_on_error) {
+                d->err_field = (int)i;
+                snprintf(d->detail, sizeof d->detail, "transform of %s: %s", d->s->fields[i].name,
+                         why);
+                return ROWDEC_TRANSFORM;
+            }
+            out = (xform_val){.kind = XFORM_NULL};
+        }
+        xf_output(d, &out, &d->over[i]);
+        d->has_over[i] = true;
+    }
+    return ROWDEC_OK;
+}
+
 static rowdec_reason decode_field(rowdec *d, uint32_t i)
 {
     const schema_field *f = &d->s->fields[i];
-    const jsonscan_val *v = jsonscan_get(d->scan, i);
+    const jsonscan_val *v = d->cfg && d->has_over[i] ? &d->over[i] : jsonscan_get(d->scan, i);
     row_col *c = &d->cols[i];
 
     if (v->kind == JSONSCAN_ABSENT || v->kind == JSONSCAN_NULL) {
@@ -679,6 +827,10 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
     }
     d->mv_used = 0;
     d->bytes_used = 0;
+    if (d->cfg) {
+        rowdec_reason r = run_transforms(d);
+        if (r != ROWDEC_OK) return r;
+    }
 
     for (uint32_t i = 0; i < d->s->nfields; i++) {
         rowdec_reason r = decode_field(d, i);

@@ -14,6 +14,7 @@
 #define SL_ROWDEC_H
 
 #include "common/schema.h"
+#include "common/table_config.h"
 #include "consumer/row.h"
 
 #include <stddef.h>
@@ -30,6 +31,7 @@ typedef enum rowdec_reason {
     ROWDEC_EMPTY,          /* zero-length message (a tombstone) */
     ROWDEC_TOO_LONG,       /* a value over its maxLength, or a STRING with a NUL, under the
                             * field's maxLengthExceedStrategy ERROR */
+    ROWDEC_TRANSFORM,      /* an ingestion transform failed (without continueOnError) */
     ROWDEC_REASON__COUNT
 } rowdec_reason;
 
@@ -41,6 +43,11 @@ const char *rowdec_reason_name(rowdec_reason r);
 /* New decoder for schema s (borrowed; must outlive the decoder). max_message_bytes bounds
  * the accepted message size (0 = 1 MiB default). Caller frees with rowdec_free. */
 rowdec *rowdec_new(const schema *s, size_t max_message_bytes);
+/* The same, with the table's ingestion transforms (t->transforms, docs/transforms.md; t may be
+ * NULL): a destination column whose value the message lacks or gives as null takes the value
+ * of its expression over the message's fields, converted as a JSON value of that kind would
+ * be. t (and s) must outlive the decoder. */
+rowdec *rowdec_new_cfg(const schema *s, const tcfg *t, size_t max_message_bytes);
 
 /* Decode msg[0..len). On ROWDEC_OK *out points at a row owned by the decoder, valid until the
  * next call. On any other reason *out is NULL and rowdec_error_field() names the offending

@@ -305,7 +305,10 @@ static void test_rejections(void **state)
                  "streamConfigMaps[0]: expected an object");
     expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"
                  "{\"transformConfigs\":[{\"columnName\":\"a\"}]}}",
-                 "ingestionConfig.transformConfigs: unsupported key");
+                 "ingestionConfig.transformConfigs[0]: columnName: a is not a column");
+    expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"
+                 "{\"filterConfig\":{\"filterFunction\":\"x\"}}}",
+                 "ingestionConfig.filterConfig: unsupported key");
     expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"
                  "{\"streamIngestionConfig\":{\"columnMajorSegmentBuilderEnabled\":true}}}",
                  "ingestionConfig.streamIngestionConfig.columnMajorSegmentBuilderEnabled: "
@@ -543,6 +546,65 @@ static void test_every_error_in_one_run(void **state)
 
 /* Pinot's query-side and operations keys are accepted, listed as carried in the order met,
  * and change nothing that is parsed; fieldConfigList RAW makes a no-dictionary column. */
+/* Transform of ingestionConfig.transformConfigs */
+#define XF(list) \
+    "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"ingestionConfig\":{" list \
+    "\"streamIngestionConfig\":{\"streamConfigMaps\":[{\"stream.kafka.topic.name\":\"ev\"," \
+    "\"stream.kafka.broker.list\":\"h:9092\"}]}}}"
+
+static void test_transform_configs(void **state)
+{
+    (void)state;
+    tcfg *t = parse_ok(XF("\"transformConfigs\":[{\"columnName\":\"ts\",\"transformFunction\":"
+                          "\"fromEpochDays(days)\"},{\"columnName\":\"user\","
+                          "\"transformFunction\":\"lower(\\\"User Name\\\")\"}],"
+                          "\"continueOnError\":true,"));
+    assert_int_equal(t->ntransforms, 2);
+    assert_int_equal(t->transforms[0].field, 4); /* ts */
+    assert_string_equal(xform_input(t->transforms[0].expr, 0), "days");
+    assert_string_equal(xform_input(t->transforms[1].expr, 0), "User Name");
+    assert_true(t->continue_on_error);
+    tcfg_free(t);
+    static const char *const bad[][2] = {
+        {"\"transformConfigs\":{},", "transformConfigs: expected an array"},
+        {"\"transformConfigs\":[{\"columnName\":\"ts\"}],", "transformFunction: expected a string"},
+        {"\"transformConfigs\":[{\"columnName\":\"ts\",\"transformFunction\":\"now()\"}],",
+         "reads the clock"},
+        {"\"transformConfigs\":[{\"columnName\":\"ts\",\"transformFunction\":"
+         "\"Groovy({days * 86400000}, days)\"}],",
+         "Groovy functions are not supported"},
+        {"\"transformConfigs\":[{\"columnName\":\"ts\",\"transformFunction\":\"nosuch(x)\"}],",
+         "function nosuch is not supported"},
+        {"\"transformConfigs\":[{\"columnName\":\"tags\",\"transformFunction\":\"lower(x)\"}],",
+         "tags is multi-value"},
+        {"\"transformConfigs\":[{\"columnName\":\"ts\",\"transformFunction\":\"x\"},"
+         "{\"columnName\":\"ts\",\"transformFunction\":\"y\"}],",
+         "ts is transformed twice"},
+        {"\"transformConfigs\":[{\"columnName\":\"ts\",\"transformFunction\":\"session\"},"
+         "{\"columnName\":\"session\",\"transformFunction\":\"y\"}],",
+         "chained transforms are not supported"},
+        {"\"transformConfigs\":[{\"columnName\":\"user\",\"transformFunction\":\"upper(tags)\"}],",
+         "reads the multi-value column tags"},
+        {"\"transformConfigs\":[{\"columnName\":\"ts\",\"transformFunction\":"
+         "\"fromDateTime(d, 'yyyy-QQ')\"}],",
+         "the letter 'Q' is not supported"},
+        {"\"transformConfigs\":[{\"columnName\":\"ts\",\"transformFunction\":\"plus(1)\"}],",
+         "takes 2 to 2 arguments, not 1"},
+        {"\"transformConfigs\":[{\"columnName\":\"ts\",\"transformFunction\":\"lower(a\"}],",
+         "expected ',' or ')'"},
+        {"\"continueOnError\":1,", "continueOnError: expected true or false"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char json[2048];
+        snprintf(json, sizeof json,
+                 "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"ingestionConfig\":{%s"
+                 "\"streamIngestionConfig\":{\"streamConfigMaps\":[{\"stream.kafka.topic.name\":"
+                 "\"ev\",\"stream.kafka.broker.list\":\"h:9092\"}]}}}",
+                 bad[i][0]);
+        expect_error(json, bad[i][1]);
+    }
+}
+
 static void test_carried_keys(void **state)
 {
     (void)state;
@@ -601,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_every_error_in_one_run),
+        cmocka_unit_test(test_transform_configs),
         cmocka_unit_test(test_carried_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

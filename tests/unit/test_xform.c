@@ -1,0 +1,412 @@
+/* Ingestion transforms (common/xform.h) and their use by the decoder: each function against
+ * values worked out from Pinot's definitions (DateTimeFunctions, StringFunctions,
+ * JsonFunctions, ArithmeticFunctions), NULL propagation, conversions, bad expressions, and the
+ * decoder applying a table's transformConfigs. */
+#include "common/table_config.h"
+#include "common/xform.h"
+#include "consumer/rowdec.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* A value may point into its expression (a literal): expressions live until done(). */
+static xform_expr *kept[256];
+static size_t nkept;
+
+static void done(xform_ctx *cx)
+{
+    while (nkept)
+        xform_free(kept[--nkept]);
+    xform_ctx_free(cx);
+}
+
+/* Evaluate text with in[i] the value of its i-th input (in order of first appearance). */
+static xform_val eval_in(xform_ctx *cx, const char *text, const xform_val *in, int want_rc,
+                         char *err, size_t errlen)
+{
+    char perr[512];
+    xform_expr *e = xform_parse(text, perr, sizeof perr);
+    if (!e) fail_msg("%s: %s", text, perr);
+    xform_val out = {0};
+    int rc = xform_eval(e, in, cx, &out, err, errlen);
+    if (rc != want_rc) fail_msg("%s: rc %d (%s), want %d", text, rc, err, want_rc);
+    assert_true(nkept < sizeof kept / sizeof kept[0]);
+    kept[nkept++] = e;
+    return out;
+}
+
+static int64_t eval_long(xform_ctx *cx, const char *text, const xform_val *in)
+{
+    char err[256] = "";
+    xform_val v = eval_in(cx, text, in, 0, err, sizeof err);
+    if (v.kind != XFORM_LONG) fail_msg("%s: kind %d, want LONG", text, (int)v.kind);
+    return v.i;
+}
+
+static double eval_double(xform_ctx *cx, const char *text, const xform_val *in)
+{
+    char err[256] = "";
+    xform_val v = eval_in(cx, text, in, 0, err, sizeof err);
+    if (v.kind != XFORM_DOUBLE) fail_msg("%s: kind %d, want DOUBLE", text, (int)v.kind);
+    return v.d;
+}
+
+static void want_str(xform_ctx *cx, const char *text, const xform_val *in, const char *want)
+{
+    char err[256] = "";
+    xform_val v = eval_in(cx, text, in, 0, err, sizeof err);
+    if (v.kind != XFORM_STRING) fail_msg("%s: kind %d, want STRING", text, (int)v.kind);
+    if (v.len != strlen(want) || memcmp(v.s, want, v.len))
+        fail_msg("%s: \"%.*s\", want \"%s\"", text, (int)v.len, v.s, want);
+}
+
+static void want_null(xform_ctx *cx, const char *text, const xform_val *in)
+{
+    char err[256] = "";
+    xform_val v = eval_in(cx, text, in, 0, err, sizeof err);
+    if (v.kind != XFORM_NULL) fail_msg("%s: kind %d, want NULL", text, (int)v.kind);
+}
+
+static void want_fail(xform_ctx *cx, const char *text, const xform_val *in, const char *why)
+{
+    char err[256] = "";
+    eval_in(cx, text, in, -1, err, sizeof err);
+    if (!strstr(err, why)) fail_msg("%s: error \"%s\" lacks \"%s\"", text, err, why);
+}
+
+static xform_val S(const char *s)
+{
+    return (xform_val){.kind = XFORM_STRING, .s = s, .len = (uint32_t)strlen(s)};
+}
+static xform_val J(const char *s)
+{
+    return (xform_val){.kind = XFORM_JSON, .s = s, .len = (uint32_t)strlen(s)};
+}
+static xform_val L(int64_t x)
+{
+    return (xform_val){.kind = XFORM_LONG, .i = x};
+}
+
+static void test_date_time(void **state)
+{
+    (void)state;
+    xform_ctx *cx = xform_ctx_new();
+    xform_val in[2] = {L(19675), L(0)};
+    /* 19675 days = 2023-11-14 */
+    assert_int_equal(eval_long(cx, "fromEpochDays(d)", in), INT64_C(1699920000000));
+    assert_int_equal(eval_long(cx, "from_epoch_days(d)", in), INT64_C(1699920000000));
+    assert_int_equal(eval_long(cx, "FROMEPOCHHOURS(d)", in), INT64_C(19675) * 3600000);
+    assert_int_equal(eval_long(cx, "fromEpochMinutesBucket(d, 5)", in), INT64_C(19675) * 5 * 60000);
+    in[0] = L(INT64_C(1700000123450)); /* 2023-11-14T22:15:23.450Z */
+    assert_int_equal(eval_long(cx, "toEpochSeconds(t)", in), INT64_C(1700000123));
+    assert_int_equal(eval_long(cx, "toEpochMinutes(t)", in), INT64_C(28333335));
+    assert_int_equal(eval_long(cx, "toEpochHours(t)", in), INT64_C(472222));
+    assert_int_equal(eval_long(cx, "toEpochDays(t)", in), 19675);
+    assert_int_equal(eval_long(cx, "toEpochSecondsRounded(t, 10)", in), INT64_C(1700000120));
+    assert_int_equal(eval_long(cx, "toEpochMinutesBucket(t, 15)", in), INT64_C(28333335) / 15);
+    assert_int_equal(eval_long(cx, "round(t, 1000)", in), INT64_C(1700000123000));
+    assert_int_equal(eval_long(cx, "year(t)", in), 2023);
+    assert_int_equal(eval_long(cx, "month(t)", in), 11);
+    assert_int_equal(eval_long(cx, "dayOfMonth(t)", in), 14);
+    assert_int_equal(eval_long(cx, "hour(t)", in), 22);
+    assert_int_equal(eval_long(cx, "minute(t)", in), 15);
+    assert_int_equal(eval_long(cx, "second(t)", in), 23);
+    assert_int_equal(eval_long(cx, "millisecond(t)", in), 450);
+    assert_int_equal(eval_long(cx, "dayOfWeek(t)", in), 2); /* a Tuesday */
+    assert_int_equal(eval_long(cx, "dayOfYear(t)", in), 318);
+    assert_int_equal(eval_long(cx, "quarter(t)", in), 4);
+    assert_int_equal(eval_long(cx, "dateTrunc('DAY', t)", in), INT64_C(1699920000000));
+    assert_int_equal(eval_long(cx, "dateTrunc('hour', t)", in), INT64_C(1699999200000));
+    assert_int_equal(eval_long(cx, "dateTrunc('WEEK', t)", in),
+                     INT64_C(1699833600000)); /* Mon 13 */
+    assert_int_equal(eval_long(cx, "dateTrunc('MONTH', t)", in), INT64_C(1698796800000));
+    assert_int_equal(eval_long(cx, "dateTrunc('QUARTER', t)", in), INT64_C(1696118400000));
+    assert_int_equal(eval_long(cx, "dateTrunc('YEAR', t)", in), INT64_C(1672531200000));
+    want_fail(cx, "dateTrunc('fortnight', t)", in, "unknown");
+    /* before the epoch: floors, not truncations, for the calendar */
+    in[0] = L(-1);
+    assert_int_equal(eval_long(cx, "year(t)", in), 1969);
+    assert_int_equal(eval_long(cx, "dateTrunc('DAY', t)", in), -86400000);
+    assert_int_equal(eval_long(cx, "toEpochSeconds(t)", in), 0); /* Java's TimeUnit truncates */
+    want_str(cx, "toDateTime(t, 'yyyy-MM-dd HH:mm:ss.SSS')", in, "1969-12-31 23:59:59.999");
+    /* numeric strings convert */
+    in[0] = S("19675");
+    assert_int_equal(eval_long(cx, "fromEpochDays(d)", in), INT64_C(1699920000000));
+    in[0] = S("tomorrow");
+    want_fail(cx, "fromEpochDays(d)", in, "\"tomorrow\" is not a number");
+    /* NULL in, NULL out */
+    in[0] = (xform_val){.kind = XFORM_NULL};
+    want_null(cx, "fromEpochDays(d)", in);
+    want_null(cx, "toDateTime(t, 'yyyy')", in);
+    done(cx);
+}
+
+static void test_date_time_patterns(void **state)
+{
+    (void)state;
+    xform_ctx *cx = xform_ctx_new();
+    xform_val in[1];
+    /* Pinot's githubEvents example: fromDateTime(created_at, 'yyyy-MM-dd''T''HH:mm:ssZ') */
+    in[0] = S("2021-07-21T00:00:01Z");
+    assert_int_equal(eval_long(cx, "fromDateTime(c, 'yyyy-MM-dd''T''HH:mm:ssZ')", in),
+                     INT64_C(1626825601000));
+    in[0] = S("2021-07-21T02:00:01+02:00");
+    assert_int_equal(eval_long(cx, "fromDateTime(c, 'yyyy-MM-dd''T''HH:mm:ssZ')", in),
+                     INT64_C(1626825601000));
+    in[0] = S("2021-07-20T19:00:01-0500");
+    assert_int_equal(eval_long(cx, "fromDateTime(c, 'yyyy-MM-dd''T''HH:mm:ssZ')", in),
+                     INT64_C(1626825601000));
+    in[0] = S("20240229");
+    assert_int_equal(eval_long(cx, "fromDateTime(c, 'yyyyMMdd')", in), INT64_C(1709164800000));
+    in[0] = S("20230229");
+    want_fail(cx, "fromDateTime(c, 'yyyyMMdd')", in, "no such day");
+    in[0] = S("14 Nov 2023 10:15 PM");
+    assert_int_equal(eval_long(cx, "fromDateTime(c, 'dd MMM yyyy hh:mm a')", in),
+                     INT64_C(1700000100000));
+    in[0] = S("Tue, 14 November 2023 22:15:23.4");
+    assert_int_equal(eval_long(cx, "fromDateTime(c, 'EEE, dd MMMM yyyy HH:mm:ss.S')", in),
+                     INT64_C(1700000123400));
+    in[0] = S("2023-11-14");
+    assert_int_equal(eval_long(cx, "fromDateTime(c, 'yyyy-MM-dd', 'UTC')", in),
+                     INT64_C(1699920000000));
+    want_fail(cx, "fromDateTime(c, 'yyyy-MM-dd', 'America/Los_Angeles')", in, "UTC");
+    in[0] = S("2023-11-14 junk");
+    want_fail(cx, "fromDateTime(c, 'yyyy-MM-dd')", in, "text after the pattern");
+    in[0] = S("yesterday");
+    want_fail(cx, "fromDateTime(c, 'yyyy-MM-dd')", in, "does not match");
+    in[0] = L(INT64_C(1700000123450));
+    want_str(cx, "toDateTime(t, 'yyyy-MM-dd''T''HH:mm:ss.SSSZ')", in,
+             "2023-11-14T22:15:23.450+0000");
+    want_str(cx, "toDateTime(t, 'EEEE dd MMMM yy hh a')", in, "Tuesday 14 November 23 10 PM");
+    want_str(cx, "toDateTime(t, 'EEE MMM d H:m:s')", in, "Tue Nov 14 22:15:23");
+    /* what formats parses back */
+    char buf[64];
+    size_t n = xform_format_time("yyyyMMddHHmmssSSS", INT64_C(1700000123450), buf, sizeof buf);
+    int64_t back;
+    char err[128];
+    assert_int_equal(xform_parse_time("yyyyMMddHHmmssSSS", buf, n, &back, err, sizeof err), 0);
+    assert_int_equal(back, INT64_C(1700000123450));
+    assert_false(xform_pattern_ok("yyyy-ww", err, sizeof err));
+    assert_non_null(strstr(err, "'w'"));
+    char perr[256];
+    assert_null(xform_parse("fromDateTime(c, 'yyyy-QQ')", perr, sizeof perr));
+    done(cx);
+}
+
+static void test_strings(void **state)
+{
+    (void)state;
+    xform_ctx *cx = xform_ctx_new();
+    xform_val in[3] = {S("  Hello World \t"), S("lo"), S("LO")};
+    want_str(cx, "lower(s)", in, "  hello world \t");
+    want_str(cx, "upper(s)", in, "  HELLO WORLD \t");
+    want_str(cx, "trim(s)", in, "Hello World");
+    want_str(cx, "ltrim(s)", in, "Hello World \t");
+    want_str(cx, "rtrim(s)", in, "  Hello World \t"); /* Pinot's rtrim: spaces only */
+    want_str(cx, "replace(s, a, b)", in, "  HelLO World \t");
+    want_str(cx, "concat(a, b)", (xform_val[]){S("lo"), S("LO")}, "loLO");
+    want_str(cx, "concat(s, 12)", in, "  Hello World \t12");
+    assert_int_equal(eval_long(cx, "length(s)", in), 15);
+    in[0] = S("caf\xc3\xa9 \xf0\x9f\x98\x80!"); /* café 😀!: 8 UTF-16 units */
+    assert_int_equal(eval_long(cx, "length(s)", in), 8);
+    want_str(cx, "substr(s, 1, 4)", in, "af\xc3\xa9");
+    want_str(cx, "substr(s, 5)", in, "\xf0\x9f\x98\x80!");
+    want_str(cx, "substr(s, 0, -1)", in, "caf\xc3\xa9 \xf0\x9f\x98\x80!");
+    want_str(cx, "substr(s, -1)", in, "!");
+    want_str(cx, "substr(s, 3, 100)", in, "\xc3\xa9 \xf0\x9f\x98\x80!");
+    want_str(cx, "substr(s, 6, 2)", in, "");
+    want_str(cx, "substring(s, 1, 3)", in, "caf");
+    want_str(cx, "reverse(s)", in,
+             "!\xf0\x9f\x98\x80 \xc3\xa9"
+             "fac");
+    in[0] = S("abcabc");
+    want_str(cx, "replace(s, 'bc', 'X')", in, "aXaX");
+    want_str(cx, "replace(s, '', 'X')", in, "abcabc");
+    char err[64];
+    xform_val v = eval_in(cx, "startsWith(s, 'ab')", in, 0, err, sizeof err);
+    assert_true(v.kind == XFORM_BOOL && v.i == 1);
+    v = eval_in(cx, "endsWith(s, 'ab')", in, 0, err, sizeof err);
+    assert_true(v.kind == XFORM_BOOL && v.i == 0);
+    v = eval_in(cx, "contains(s, 'ca')", in, 0, err, sizeof err);
+    assert_true(v.kind == XFORM_BOOL && v.i == 1);
+    /* literals: a doubled quote is a quote; "quoted" names are columns */
+    want_str(cx, "concat('it''s', \"s\")", in, "it'sabcabc");
+    in[0] = (xform_val){.kind = XFORM_NULL};
+    want_null(cx, "lower(s)", in);
+    want_null(cx, "concat(s, 'x')", in);
+    done(cx);
+}
+
+static void test_json(void **state)
+{
+    (void)state;
+    xform_ctx *cx = xform_ctx_new();
+    const char *doc = "{ \"head\" : \"abc\\u00e9\" , \"n\": 12, \"f\": 1.5, \"b\": true,"
+                      " \"z\": null, \"commits\": [ {\"url\": \"u0\"}, {\"url\": \"u1\"} ],"
+                      " \"o\": { \"k\" : [1, 2] } }";
+    xform_val in[2] = {J(doc), S(doc)};
+    want_str(cx, "jsonPathString(p, '$.head')", in, "abc\xc3\xa9");
+    want_str(cx, "jsonPathString(p, '$.commits[1].url')", in, "u1");
+    want_str(cx, "jsonPathString(p, '$[''commits''][0][\"url\"]')", in, "u0");
+    want_str(cx, "jsonPathString(p, '$.n')", in, "12");
+    want_str(cx, "jsonPathString(p, '$.b')", in, "true");
+    want_str(cx, "jsonPathString(p, '$.o')", in, "{\"k\":[1,2]}");
+    want_null(cx, "jsonPathString(p, '$.nosuch')", in);
+    want_null(cx, "jsonPathString(p, '$.z')", in);
+    want_str(cx, "jsonPathString(p, '$.nosuch', 'dflt')", in, "dflt");
+    want_str(cx, "jsonPathString(s, '$.head')", in, "abc\xc3\xa9"); /* a string holding JSON */
+    assert_int_equal(eval_long(cx, "jsonPathLong(p, '$.n')", in), 12);
+    assert_int_equal(eval_long(cx, "jsonPathLong(p, '$.f')", in), 1);
+    assert_int_equal(eval_long(cx, "jsonPathLong(p, '$.b')", in), 1);
+    assert_int_equal(eval_long(cx, "jsonPathLong(p, '$.nosuch')", in), INT64_MIN);
+    assert_int_equal(eval_long(cx, "jsonPathLong(p, '$.head', 7)", in), 7);
+    assert_true(eval_double(cx, "jsonPathDouble(p, '$.f')", in) == 1.5);
+    assert_true(eval_double(cx, "jsonPathDouble(p, '$.nosuch', 2.5)", in) == 2.5);
+    want_str(cx, "jsonFormat(p)", in,
+             "{\"head\":\"abc\\u00e9\",\"n\":12,\"f\":1.5,\"b\":true,\"z\":null,"
+             "\"commits\":[{\"url\":\"u0\"},{\"url\":\"u1\"}],\"o\":{\"k\":[1,2]}}");
+    want_str(cx, "jsonFormat(s)", (xform_val[]){S("say \"hi\"")}, "\"say \\\"hi\\\"\"");
+    want_str(cx, "jsonFormat(n)", (xform_val[]){L(42)}, "42");
+    in[0] = S("{not json");
+    want_fail(cx, "jsonPathString(p, '$.a')", in, "not JSON");
+    want_str(cx, "jsonPathString(p, '$.a', 'd')", in, "d");
+    in[0] = (xform_val){.kind = XFORM_NULL};
+    want_str(cx, "jsonPathString(p, '$.a', 'd')", in, "d"); /* a NULL document: the default */
+    want_null(cx, "jsonPathString(p, '$.a')", in);
+    done(cx);
+}
+
+static void test_arithmetic_and_literals(void **state)
+{
+    (void)state;
+    xform_ctx *cx = xform_ctx_new();
+    xform_val in[2] = {L(7), S("2.5")};
+    assert_true(eval_double(cx, "plus(a, b)", in) == 9.5);
+    assert_true(eval_double(cx, "minus(a, b)", in) == 4.5);
+    assert_true(eval_double(cx, "times(a, b)", in) == 17.5);
+    assert_true(eval_double(cx, "divide(a, 2)", in) == 3.5);
+    assert_true(eval_double(cx, "mod(a, 4)", in) == 3.0);
+    assert_true(eval_double(cx, "abs(-3)", in) == 3.0);
+    assert_true(eval_double(cx, "floor(b)", (xform_val[]){S("2.5")}) == 2.0);
+    assert_true(eval_double(cx, "ceil(b)", (xform_val[]){S("2.5")}) == 3.0);
+    assert_true(eval_double(cx, "sqrt(16)", in) == 4.0);
+    assert_true(eval_double(cx, "times(plus(a, 1), minus(b, 0.5))", in) == 16.0);
+    /* Pinot's example: a constant transform */
+    assert_int_equal(eval_long(cx, "1704067200000", in), INT64_C(1704067200000));
+    assert_true(eval_double(cx, " -1.5e3 ", in) == -1500.0);
+    want_str(cx, "'a constant'", in, "a constant");
+    in[1] = S("x");
+    want_fail(cx, "plus(a, b)", in, "\"x\" is not a number");
+    char err[512];
+    static const char *const bad[][2] = {
+        {"", "an expression expected"},
+        {"plus(a, b", "expected ',' or ')'"},
+        {"plus(a b)", "expected ',' or ')'"},
+        {"'open", "an unterminated quote"},
+        {"lower(a) x", "text after the expression"},
+        {"lower()", "takes 1 to 1 arguments, not 0"},
+        {"ago('PT1H')", "reads the clock"},
+        {"groovy({a}, a)", "Groovy functions are not supported"},
+        {"toSphericalGeography(stPoint(a, b))", "function toSphericalGeography is not supported"},
+        {"1.2.3", "a malformed number"},
+        {"#", "unexpected character"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        xform_expr *e = xform_parse(bad[i][0], err, sizeof err);
+        if (e) fail_msg("accepted: %s", bad[i][0]);
+        if (!strstr(err, bad[i][1])) fail_msg("%s: \"%s\" lacks \"%s\"", bad[i][0], err, bad[i][1]);
+    }
+    /* inputs: each once, in order */
+    xform_expr *e = xform_parse("concat(b, concat(a, b))", err, sizeof err);
+    assert_int_equal(xform_ninputs(e), 2);
+    assert_string_equal(xform_input(e, 0), "b");
+    assert_string_equal(xform_input(e, 1), "a");
+    xform_free(e);
+    done(cx);
+}
+
+/* The decoder applies a table's transforms: only to a destination the message lacks or gives
+ * as null; reading fields the schema lacks; a failure rejects the row, or with
+ * continueOnError leaves the column null (its default). */
+static void test_decoder_applies_transforms(void **state)
+{
+    (void)state;
+    static const char schema_json[] =
+        "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":[{\"name\":\"who\",\"dataType\":\"STRING\"},"
+        "{\"name\":\"head\",\"dataType\":\"STRING\"}],"
+        "\"dateTimeFieldSpecs\":[{\"name\":\"ts\",\"dataType\":\"TIMESTAMP\",\"format\":"
+        "\"1:MILLISECONDS:TIMESTAMP\",\"granularity\":\"1:SECONDS\"},{\"name\":\"created_at\","
+        "\"dataType\":\"STRING\",\"format\":\"1:SECONDS:SIMPLE_DATE_FORMAT:yyyy-MM-dd'T'HH:mm:"
+        "ssZ\","
+        "\"granularity\":\"1:HOURS\"}]}";
+    static const char table_json[] =
+        "{\"tableName\":\"t\",\"tableType\":\"OFFLINE\",\"ingestionConfig\":{\"transformConfigs\":["
+        "{\"columnName\":\"ts\",\"transformFunction\":\"fromDateTime(created_at, "
+        "'yyyy-MM-dd''T''HH:mm:ssZ')\"},"
+        "{\"columnName\":\"who\",\"transformFunction\":\"upper(jsonPathString(actor, "
+        "'$.login'))\"},"
+        "{\"columnName\":\"head\",\"transformFunction\":\"jsonPathString(payload, "
+        "'$.head')\"}]%s}}";
+    char err[1024], tj[2048];
+    schema *s = schema_parse(schema_json, strlen(schema_json), "s", err, sizeof err);
+    assert_non_null(s);
+    for (int coe = 0; coe < 2; coe++) {
+        snprintf(tj, sizeof tj, table_json, coe ? ",\"continueOnError\":true" : "");
+        tcfg *t = tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err);
+        if (!t) fail_msg("%s", err);
+        rowdec *d = rowdec_new_cfg(s, t, 0);
+        const row *r;
+        const char *m1 = "{\"created_at\":\"2021-07-21T00:00:01Z\",\"actor\":{\"login\":\"ada\"},"
+                         "\"payload\":{\"head\":\"c0ffee\"}}";
+        assert_int_equal(rowdec_decode(d, (const uint8_t *)m1, strlen(m1), &r), ROWDEC_OK);
+        assert_int_equal(r->cols[2].v.u.i64, INT64_C(1626825601000));
+        assert_false(r->cols[2].is_null);
+        assert_int_equal(r->cols[0].v.u.bytes.len, 3);
+        assert_memory_equal(r->cols[0].v.u.bytes.ptr, "ADA", 3);
+        assert_memory_equal(r->cols[1].v.u.bytes.ptr, "c0ffee", 6);
+        /* a value the message gives is kept (Pinot does not overwrite it) */
+        const char *m2 = "{\"created_at\":\"2021-07-21T00:00:01Z\",\"ts\":5,\"who\":\"me\"}";
+        assert_int_equal(rowdec_decode(d, (const uint8_t *)m2, strlen(m2), &r), ROWDEC_OK);
+        assert_int_equal(r->cols[2].v.u.i64, 5);
+        assert_memory_equal(r->cols[0].v.u.bytes.ptr, "me", 2);
+        assert_true(r->cols[1].is_null); /* no payload: NULL in, NULL out: the default */
+        /* a null is replaced */
+        const char *m3 = "{\"created_at\":\"2021-07-21T00:00:01Z\",\"ts\":null}";
+        assert_int_equal(rowdec_decode(d, (const uint8_t *)m3, strlen(m3), &r), ROWDEC_OK);
+        assert_int_equal(r->cols[2].v.u.i64, INT64_C(1626825601000));
+        /* a failing transform: the row is rejected, or the column is null */
+        const char *m4 = "{\"created_at\":\"yesterday\"}";
+        rowdec_reason why = rowdec_decode(d, (const uint8_t *)m4, strlen(m4), &r);
+        if (!coe) {
+            assert_int_equal(why, ROWDEC_TRANSFORM);
+            assert_string_equal(rowdec_error_field(d), "ts");
+            assert_non_null(strstr(rowdec_error_detail(d), "transform of ts: fromdatetime:"));
+        } else {
+            assert_int_equal(why, ROWDEC_OK);
+            assert_true(r->cols[2].is_null);
+        }
+        rowdec_free(d);
+        tcfg_free(t);
+    }
+    schema_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_date_time),
+        cmocka_unit_test(test_date_time_patterns),
+        cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_arithmetic_and_literals),
+        cmocka_unit_test(test_decoder_applies_transforms),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
