@@ -371,6 +371,25 @@ static bool valid_format(const char *f)
     return PART_IS(2, "SIMPLE_DATE_FORMAT") && n == 4 && len[3] > 0;
 }
 
+bool schema_sdf_pattern(const schema_field *f, char *buf, size_t cap, const char **zone)
+{
+    const char *part[4];
+    size_t len[4];
+    *zone = NULL;
+    if (!f->format) return false;
+    if (strchr(f->format, '|') || !strchr(f->format, ':')) {
+        int n = split(f->format, '|', 3, part, len);
+        if (!PART_IS(0, "SIMPLE_DATE_FORMAT") || n < 2) return false;
+        if (n == 3) *zone = part[2];
+        snprintf(buf, cap, "%.*s", (int)len[1], part[1]);
+        return true;
+    }
+    int n = split(f->format, ':', 4, part, len);
+    if (n != 4 || !PART_IS(2, "SIMPLE_DATE_FORMAT")) return false;
+    snprintf(buf, cap, "%.*s", (int)len[3], part[3]);
+    return true;
+}
+
 static bool valid_granularity(const char *g)
 {
     const char *part[2];

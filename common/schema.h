@@ -86,6 +86,10 @@ typedef struct schema {
     uint32_t nprimary_keys;
 } schema;
 
+/* Whether f's date-time format is SIMPLE_DATE_FORMAT; then its pattern into buf (cap bytes)
+ * and *zone the time zone the format names (borrowed from f), or NULL. */
+bool schema_sdf_pattern(const schema_field *f, char *buf, size_t cap, const char **zone);
+
 /* Pinot's name of a maxLengthExceedStrategy ("TRIM_LENGTH", ...). */
 const char *schema_maxlen_name(schema_maxlen m);
 

@@ -356,6 +356,17 @@ static int parse_segments_config(pctx *c, const json_t *sc, const schema *s, tcf
             return fail(c, "segmentsConfig.timeColumnName",
                         "\"%s\" is a %s; the time column must be in dateTimeFieldSpecs", col,
                         schema_role_name(s->fields[i].role));
+        /* a SIMPLE_DATE_FORMAT time column is parsed (rows that do not match are rejected,
+         * the segment's time range is in ms): its pattern must be one Sluice reads, in UTC */
+        char pat[256], why[300];
+        const char *zone;
+        if (schema_sdf_pattern(&s->fields[i], pat, sizeof pat, &zone)) {
+            if (zone && strcmp(zone, "UTC") && strcmp(zone, "GMT") && strcmp(zone, "Z"))
+                return fail(c, "segmentsConfig.timeColumnName",
+                            "time column \"%s\": time zone %s: only UTC is supported", col, zone);
+            if (!xform_pattern_ok(pat, why, sizeof why))
+                return fail(c, "segmentsConfig.timeColumnName", "time column \"%s\": %s", col, why);
+        }
         t->time_column = sl_xstrdup(col);
     }
     return 0;

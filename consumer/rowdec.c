@@ -59,6 +59,9 @@ struct rowdec {
     xform_ctx *xcx;
     jsonscan_val *over; /* per field: the transform's value, used when has_over */
     bool *has_over;
+    /* a SIMPLE_DATE_FORMAT time column (rowdec_new_cfg): each value must match its pattern */
+    int time_col;
+    char time_pattern[256];
 };
 
 static const char *const reason_names[ROWDEC_REASON__COUNT] = {
@@ -156,6 +159,12 @@ rowdec *rowdec_new_cfg(const schema *s, const tcfg *t, size_t max_message_bytes)
         d->has_over = sl_xcalloc(n ? n : 1, sizeof *d->has_over);
     }
     d->scan = jsonscan_new(d->names, d->lens, d->flags, nnames);
+    d->time_col = -1;
+    int tc = t && t->time_column ? schema_find(s, t->time_column) : -1;
+    const char *zone;
+    if (tc >= 0 && s->fields[tc].type == SCHEMA_STRING && s->fields[tc].single_value &&
+        schema_sdf_pattern(&s->fields[tc], d->time_pattern, sizeof d->time_pattern, &zone))
+        d->time_col = tc;
 
     d->cols = sl_xcalloc(n, sizeof *d->cols);
     d->out.ncols = n;
@@ -750,7 +759,16 @@ static rowdec_reason decode_field(rowdec *d, uint32_t i)
     if (f->single_value) {
         c->nvals = 1;
         c->mv = &c->v;
-        return coerce(d, f, v, &c->v);
+        rowdec_reason r = coerce(d, f, v, &c->v);
+        int64_t ms;
+        char why[160];
+        if (r == ROWDEC_OK && (int)i == d->time_col &&
+            xform_parse_time(d->time_pattern, (const char *)c->v.u.bytes.ptr, c->v.u.bytes.len, &ms,
+                             why, sizeof why)) {
+            snprintf(d->detail, sizeof d->detail, "time column: %s", why);
+            return ROWDEC_WRONG_TYPE;
+        }
+        return r;
     }
 
     /* Multi-value: room for every element was reserved before the first field. */

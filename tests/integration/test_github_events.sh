@@ -44,6 +44,18 @@ check "dump exits 0" test $? -eq 0
 check "dump is 120 valid UTF-8 JSON lines" python3 -c "import json,sys;assert len([json.loads(l) for l in open(sys.argv[1],encoding='utf-8')]) == 120" a.jsonl
 check "every stored row equals its input row (payloads up to 35 KB)" same_rows a.jsonl "$IN"
 
+# --- created_at (SIMPLE_DATE_FORMAT) as the time column: parsed, a bad value rejected ------------
+cat > sdf.table.json <<'JSON'
+{"tableName": "gh", "tableType": "OFFLINE",
+ "segmentsConfig": {"schemaName": "githubEvents", "timeColumnName": "created_at"}}
+JSON
+{ cat "$IN"; echo '{"id":"x1","type":"PushEvent","created_at":"yesterday"}'; } >sdf.jsonl
+"$S" segment build --schema "$SCHEMA" --table-config sdf.table.json --input sdf.jsonl --out sdf.seg \
+  --name gh --rejects sdf.rej 2>sdf.log
+check "a SIMPLE_DATE_FORMAT time column: the row whose created_at is \"yesterday\" is rejected (wrong_type)" \
+  bash -c "grep -q 'rows=120 rejected=1' sdf.log && grep -q 'reason=wrong_type rows=1' sdf.log && grep -q yesterday sdf.rej"
+check "... the other 120 rows are stored" bash -c "\"$S\" segment info sdf.seg | grep -q '\"rows\":120'"
+
 # --- the same through a standalone sidecar, produced by kcat --------------------------------
 "$S" kafka-mock --brokers 1 --topic gh:1 > boot.txt 2> mock.log &
 track_pid $!

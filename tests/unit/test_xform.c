@@ -398,6 +398,63 @@ static void test_decoder_applies_transforms(void **state)
     schema_free(s);
 }
 
+/* A SIMPLE_DATE_FORMAT time column: every value must match its pattern; the config refuses a
+ * pattern Sluice cannot read and a time zone other than UTC. */
+static void test_sdf_time_column(void **state)
+{
+    (void)state;
+    static const char schema_fmt[] =
+        "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":[{\"name\":\"id\",\"dataType\":\"LONG\"}],"
+        "\"dateTimeFieldSpecs\":[{\"name\":\"day\",\"dataType\":\"STRING\",\"format\":\"%s\","
+        "\"granularity\":\"1:DAYS\"}]}";
+    static const char table_json[] = "{\"tableName\":\"t\",\"tableType\":\"OFFLINE\","
+                                     "\"segmentsConfig\":{\"timeColumnName\":\"day\"}}";
+    static const char *const cases[][2] = {
+        {"1:DAYS:SIMPLE_DATE_FORMAT:yyyyMMdd", NULL},
+        {"SIMPLE_DATE_FORMAT|yyyyMMdd", NULL},
+        {"SIMPLE_DATE_FORMAT|yyyyMMdd|UTC", NULL},
+        {"SIMPLE_DATE_FORMAT|yyyyMMdd|America/New_York", "time zone America/New_York: only UTC"},
+        {"1:DAYS:SIMPLE_DATE_FORMAT:yyyyww", "the letter 'w' is not supported"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char sj[512], err[1024];
+        snprintf(sj, sizeof sj, schema_fmt, cases[k][0]);
+        schema *s = schema_parse(sj, strlen(sj), "s", err, sizeof err);
+        if (!s) fail_msg("%s: %s", cases[k][0], err);
+        tcfg *t = tcfg_parse(table_json, strlen(table_json), "t", s, err, sizeof err);
+        if (cases[k][1]) {
+            assert_null(t);
+            if (!strstr(err, cases[k][1])) fail_msg("\"%s\" lacks \"%s\"", err, cases[k][1]);
+            schema_free(s);
+            continue;
+        }
+        if (!t) fail_msg("%s: %s", cases[k][0], err);
+        rowdec *d = rowdec_new_cfg(s, t, 0);
+        const row *r;
+        const char *ok = "{\"id\":1,\"day\":\"20240229\"}",
+                   *bad = "{\"id\":2,\"day\":\"yesterday\"}",
+                   *none = "{\"id\":3,\"day\":\"20230229\"}", *missing = "{\"id\":4}";
+        assert_int_equal(rowdec_decode(d, (const uint8_t *)ok, strlen(ok), &r), ROWDEC_OK);
+        assert_int_equal(rowdec_decode(d, (const uint8_t *)bad, strlen(bad), &r),
+                         ROWDEC_WRONG_TYPE);
+        assert_string_equal(rowdec_error_field(d), "day");
+        assert_non_null(strstr(rowdec_error_detail(d), "time column"));
+        assert_int_equal(rowdec_decode(d, (const uint8_t *)none, strlen(none), &r),
+                         ROWDEC_WRONG_TYPE); /* no 29 February in 2023 */
+        /* a missing value takes the default null value, as any column */
+        assert_int_equal(rowdec_decode(d, (const uint8_t *)missing, strlen(missing), &r),
+                         ROWDEC_OK);
+        assert_true(r->cols[1].is_null);
+        rowdec_free(d);
+        /* without the table config (no time column) nothing is checked */
+        d = rowdec_new(s, 0);
+        assert_int_equal(rowdec_decode(d, (const uint8_t *)bad, strlen(bad), &r), ROWDEC_OK);
+        rowdec_free(d);
+        tcfg_free(t);
+        schema_free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_arithmetic_and_literals),
         cmocka_unit_test(test_decoder_applies_transforms),
+        cmocka_unit_test(test_sdf_time_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
