@@ -371,6 +371,43 @@ static bool valid_format(const char *f)
     return PART_IS(2, "SIMPLE_DATE_FORMAT") && n == 4 && len[3] > 0;
 }
 
+bool schema_time_scale(const schema_field *f, int64_t *mul, int64_t *div)
+{
+    static const int64_t unit_ms[] = {0, 0, 1, 1000, 60000, 3600000, 86400000};
+    const char *part[4];
+    size_t len[4];
+    const char *unit = "MILLISECONDS";
+    size_t ulen = 12;
+    int64_t size = 1;
+    if (!f->format) return false;
+    if (strchr(f->format, '|') || !strchr(f->format, ':')) {
+        int n = split(f->format, '|', 3, part, len);
+        if (PART_IS(0, "TIMESTAMP") && n == 1) {
+            *mul = *div = 1;
+            return true;
+        }
+        if (!PART_IS(0, "EPOCH")) return false;
+        if (n > 1) unit = part[1], ulen = len[1];
+        if (n > 2) size = strtoll(part[2], NULL, 10);
+    } else {
+        int n = split(f->format, ':', 4, part, len);
+        if (n != 3 || !(PART_IS(2, "EPOCH") || PART_IS(2, "TIMESTAMP"))) return false;
+        if (PART_IS(2, "TIMESTAMP")) {
+            *mul = *div = 1;
+            return true;
+        }
+        size = strtoll(part[0], NULL, 10);
+        unit = part[1], ulen = len[1];
+    }
+    for (size_t i = 0; i < sizeof time_units / sizeof time_units[0]; i++) {
+        if (strlen(time_units[i]) != ulen || memcmp(time_units[i], unit, ulen) != 0) continue;
+        *mul = i == 0 ? 1000000 : i == 1 ? 1000 : 1; /* nano-, microseconds */
+        *div = (unit_ms[i] ? unit_ms[i] : 1) * (size > 0 ? size : 1);
+        return true;
+    }
+    return false;
+}
+
 bool schema_sdf_pattern(const schema_field *f, char *buf, size_t cap, const char **zone)
 {
     const char *part[4];

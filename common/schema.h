@@ -86,6 +86,10 @@ typedef struct schema {
     uint32_t nprimary_keys;
 } schema;
 
+/* Whether f's date-time format is EPOCH or TIMESTAMP; then a time of ms milliseconds since the
+ * epoch is ms * *mul / *div in that format (truncated, as Java's TimeUnit converts). */
+bool schema_time_scale(const schema_field *f, int64_t *mul, int64_t *div);
+
 /* Whether f's date-time format is SIMPLE_DATE_FORMAT; then its pattern into buf (cap bytes)
  * and *zone the time zone the format names (borrowed from f), or NULL. */
 bool schema_sdf_pattern(const schema_field *f, char *buf, size_t cap, const char **zone);

@@ -32,7 +32,8 @@
 
 #define CPOOL_BATCH 4096
 #define CPOOL_QUERY_TIMEOUT_MS 5000
-#define CPOOL_WARM_TIMEOUT_MS 1000 /* a worker's own metadata request: it consumes nothing meanwhile */
+#define CPOOL_WARM_TIMEOUT_MS                                                                      \
+    1000 /* a worker's own metadata request: it consumes nothing meanwhile */
 
 typedef enum cpool__cmd_kind { CPOOL_CMD_ADD, CPOOL_CMD_REMOVE, CPOOL_CMD_CALL } cpool__cmd_kind;
 
@@ -205,6 +206,10 @@ static bool cpool__full(cpool_worker *w, cpool__part *pt)
 
 static void cpool__feed(cpool_worker *w, cpool__part *pt, const rd_kafka_message_t *m)
 {
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    pcons_set_message_time(pt->p,
+                           tt == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0 ? INT64_MIN : ts);
     bool full = pcons_on_message(pt->p, m->offset, m->payload, m->len);
     while (full) {
         if (!cpool__full(w, pt)) return;
@@ -314,11 +319,14 @@ static int cpool__do_add(cpool_worker *w, const char *topic, pcons *p)
      * now. Otherwise the fetcher of a handle that never asked waits for librdkafka's next
      * periodic refresh (up to a second) before it knows the partition's leader. */
     bool known = false;
-    for (size_t i = 0; i < w->nparts && !known; i++) known = strcmp(w->parts[i].topic, topic) == 0;
+    for (size_t i = 0; i < w->nparts && !known; i++)
+        known = strcmp(w->parts[i].topic, topic) == 0;
     int count;
     if (!known && kmeta_partition_count(w->rk, topic, CPOOL_WARM_TIMEOUT_MS, &count) != 0)
-        SL_WARN("consumer", "no metadata for topic=%s yet on worker=%d: its fetches start "
-                            "after librdkafka's own refresh", topic, w->idx);
+        SL_WARN("consumer",
+                "no metadata for topic=%s yet on worker=%d: its fetches start "
+                "after librdkafka's own refresh",
+                topic, w->idx);
     cpool__part *pt = cpool__part_add(w, topic, p);
     rd_kafka_topic_partition_list_t *l = cpool__one(pt, pcons_next_offset(p));
     rd_kafka_error_t *e = rd_kafka_incremental_assign(w->rk, l);
@@ -354,8 +362,12 @@ static void cpool__run_cmds(cpool_worker *w)
     while (cmd) {
         cpool__cmd *next = cmd->next;
         switch (cmd->kind) {
-        case CPOOL_CMD_ADD: cmd->rc = cpool__do_add(w, cmd->topic, cmd->p); break;
-        case CPOOL_CMD_REMOVE: cpool__do_remove(w, cmd->p); break;
+        case CPOOL_CMD_ADD:
+            cmd->rc = cpool__do_add(w, cmd->topic, cmd->p);
+            break;
+        case CPOOL_CMD_REMOVE:
+            cpool__do_remove(w, cmd->p);
+            break;
         case CPOOL_CMD_CALL: /* p may have been revoked since the caller looked it up */
             cmd->rc = cpool__find_p(w, cmd->p) ? (cmd->fn(cmd->arg, w), 0) : SL_ENOENT;
             break;
@@ -382,7 +394,8 @@ static int cpool__submit(cpool_worker *w, cpool__cmd *cmd)
     pthread_mutex_unlock(&w->mu);
     rd_kafka_queue_yield(w->q);
     pthread_mutex_lock(&w->mu);
-    while (!cmd->done) pthread_cond_wait(&w->cv, &w->mu);
+    while (!cmd->done)
+        pthread_cond_wait(&w->cv, &w->mu);
     pthread_mutex_unlock(&w->mu);
     return cmd->rc;
 }
@@ -440,8 +453,7 @@ static void *cpool__worker_main(void *arg)
 
 /* ---- public --------------------------------------------------------------------------- */
 
-static int cpool__set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err,
-                      size_t errlen)
+static int cpool__set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen)
 {
     char e[256];
     if (rd_kafka_conf_set(conf, k, v, e, sizeof e) != RD_KAFKA_CONF_OK) {
@@ -452,17 +464,12 @@ static int cpool__set(rd_kafka_conf_t *conf, const char *k, const char *v, char 
 
 /* Our consumer settings; see the file comment for the fetch tuning. */
 static const cpool_prop cpool__defaults[] = {
-    {"enable.auto.commit", "false"},
-    {"enable.auto.offset.store", "false"},
+    {"enable.auto.commit", "false"},         {"enable.auto.offset.store", "false"},
     {"auto.offset.reset", "error"}, /* out-of-range must surface as data loss */
-    {"enable.partition.eof", "false"},
-    {"fetch.wait.max.ms", "100"},
-    {"fetch.error.backoff.ms", "20"},
-    {"queued.min.messages", "10000000"},
-    {"queued.max.messages.kbytes", "65536"},
-    {"max.partition.fetch.bytes", "4194304"},
-    {"fetch.max.bytes", "67108864"},
-    {"receive.message.max.bytes", "100000000"},
+    {"enable.partition.eof", "false"},       {"fetch.wait.max.ms", "100"},
+    {"fetch.error.backoff.ms", "20"},        {"queued.min.messages", "10000000"},
+    {"queued.max.messages.kbytes", "65536"}, {"max.partition.fetch.bytes", "4194304"},
+    {"fetch.max.bytes", "67108864"},         {"receive.message.max.bytes", "100000000"},
     {"socket.nagle.disable", "true"},
 };
 
@@ -542,8 +549,7 @@ static void cpool__quiet_log_cb(const rd_kafka_t *rk, int level, const char *fac
     (void)rk, (void)level, (void)fac, (void)buf; /* a scratch handle has nothing to report */
 }
 
-int cpool_check_props(const cpool_prop *props, size_t nprops, size_t *bad, char *err,
-                      size_t errlen)
+int cpool_check_props(const cpool_prop *props, size_t nprops, size_t *bad, char *err, size_t errlen)
 {
     size_t dummy;
     if (!bad) bad = &dummy;
@@ -602,7 +608,8 @@ cpool *cpool_new(const cpool_opts *o, const cpool_handler *h, char *err, size_t 
     return c;
 fail:
     atomic_store(&c->stop, true);
-    for (int i = 0; i < started; i++) pthread_join(c->w[i].thread, NULL);
+    for (int i = 0; i < started; i++)
+        pthread_join(c->w[i].thread, NULL);
     for (int i = 0; i < c->n; i++) {
         if (c->w[i].q) rd_kafka_queue_destroy(c->w[i].q);
         if (c->w[i].rk) rd_kafka_destroy(c->w[i].rk);
@@ -692,13 +699,16 @@ void cpool_free(cpool *c)
 {
     if (!c) return;
     atomic_store(&c->stop, true);
-    for (int i = 0; i < c->n; i++) rd_kafka_queue_yield(c->w[i].q);
-    for (int i = 0; i < c->n; i++) pthread_join(c->w[i].thread, NULL);
+    for (int i = 0; i < c->n; i++)
+        rd_kafka_queue_yield(c->w[i].q);
+    for (int i = 0; i < c->n; i++)
+        pthread_join(c->w[i].thread, NULL);
     for (int i = 0; i < c->n; i++) {
         cpool_worker *w = &c->w[i];
         rd_kafka_queue_destroy(w->q);
         rd_kafka_destroy(w->rk);
-        for (size_t j = 0; j < w->nparts; j++) free(w->parts[j].topic);
+        for (size_t j = 0; j < w->nparts; j++)
+            free(w->parts[j].topic);
         free(w->parts);
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->cv);

@@ -262,6 +262,11 @@ static void pcons__bad(pcons *p, int64_t offset, rowdec_reason why, const uint8_
                  p->t->table, p->partition, offset);
 }
 
+void pcons_set_message_time(pcons *p, int64_t ms)
+{
+    rowdec_set_message_time(p->dec, ms);
+}
+
 bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t len)
 {
     if (p->state != PCONS_CONSUMING) return false;

@@ -54,21 +54,21 @@ typedef enum pcons_end {
 typedef struct pcons_table {
     const char *table;
     const schema *schema;
-    const bool *no_dictionary;  /* per field, or NULL */
-    const char *time_column;    /* or NULL */
-    const tcfg *cfg;            /* the table config (its ingestion transforms), or NULL */
-    size_t max_message_bytes;   /* 0 = decoder default */
-    dlq *dead_letter;           /* or NULL */
-    const cmetrics *metrics;    /* families the partitions' series go to */
-    int64_t perturb_row;        /* test knob: alter the Nth row (1-based) of every segment; 0 off */
+    const bool *no_dictionary; /* per field, or NULL */
+    const char *time_column;   /* or NULL */
+    const tcfg *cfg;           /* the table config (its ingestion transforms), or NULL */
+    size_t max_message_bytes;  /* 0 = decoder default */
+    dlq *dead_letter;          /* or NULL */
+    const cmetrics *metrics;   /* families the partitions' series go to */
+    int64_t perturb_row;       /* test knob: alter the Nth row (1-based) of every segment; 0 off */
 } pcons_table;
 
 /* What a new segment must collect before it is full. 0 disables a criterion. */
 typedef struct pcons_limits {
     uint64_t rows;
-    uint64_t time_ms;      /* from the segment's creation time */
-    uint64_t size_bytes;   /* mutable-segment memory */
-    int64_t end_offset;    /* stop when next reaches it; -1 = none */
+    uint64_t time_ms;    /* from the segment's creation time */
+    uint64_t size_bytes; /* mutable-segment memory */
+    int64_t end_offset;  /* stop when next reaches it; -1 = none */
 } pcons_limits;
 
 /* The partition's metric series (children of pcons_table.metrics), and the positions other
@@ -80,10 +80,10 @@ typedef struct pcons_stats {
     metrics_counter *bad[ROWDEC_REASON__COUNT];
     metrics_counter *lost_ranges;
     metrics_counter *lost_messages;
-    _Atomic int64_t next_offset;     /* offset the consuming segment expects next */
-    _Atomic int64_t high_watermark;  /* last known end of the partition (lag = hw - next) */
-    _Atomic uint64_t segment_rows;   /* rows in the consuming segment */
-    _Atomic uint64_t segment_bytes;  /* its memory, sampled every 1024 rows */
+    _Atomic int64_t next_offset;    /* offset the consuming segment expects next */
+    _Atomic int64_t high_watermark; /* last known end of the partition (lag = hw - next) */
+    _Atomic uint64_t segment_rows;  /* rows in the consuming segment */
+    _Atomic uint64_t segment_bytes; /* its memory, sampled every 1024 rows */
 } pcons_stats;
 
 typedef struct pcons pcons;
@@ -101,8 +101,8 @@ void pcons_start_segment(pcons *p, int64_t seq, const char *name, int64_t start_
 /* A FULL segment taken out of its pcons by pcons_roll (pauseless completion, DESIGN §9): its
  * rows and identity, built later with engine_build_frozen. */
 typedef struct pcons_frozen {
-    mseg *seg;   /* owned; NULL: empty slot */
-    char *name;  /* owned */
+    mseg *seg;  /* owned; NULL: empty slot */
+    char *name; /* owned */
     int64_t seq, start, end;
     pcons_end why;
 } pcons_frozen;
@@ -120,6 +120,10 @@ void pcons_frozen_free(pcons_frozen *f);
  * caller stops feeding until the next pcons_start_segment); messages fed while not
  * CONSUMING are ignored (false). */
 bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t len);
+
+/* The Kafka timestamp of the messages fed next (INT64_MIN: none): a missing time column value
+ * takes it (rowdec_set_message_time). Worker thread. */
+void pcons_set_message_time(pcons *p, int64_t ms);
 
 /* Time check: FULL on the time threshold (an empty segment instead extends its deadline by
  * one period, as Pinot does), or when the end offset was already reached. Returns true
@@ -154,12 +158,12 @@ int32_t pcons_partition(const pcons *p);
 void pcons_set_owner(pcons *p, void *owner);
 void *pcons_owner(const pcons *p);
 int64_t pcons_seq(const pcons *p);
-const char *pcons_segment_name(const pcons *p);   /* owned by p */
+const char *pcons_segment_name(const pcons *p); /* owned by p */
 int64_t pcons_start_offset(const pcons *p);
 int64_t pcons_next_offset(const pcons *p);
 uint64_t pcons_created_ms(const pcons *p);
-mseg *pcons_segment(pcons *p);                    /* owned by p; NULL when IDLE */
-pcons_stats *pcons_get_stats(pcons *p);           /* owned by p */
+mseg *pcons_segment(pcons *p);          /* owned by p; NULL when IDLE */
+pcons_stats *pcons_get_stats(pcons *p); /* owned by p */
 const pcons_table *pcons_get_table(const pcons *p);
 
 void pcons_free(pcons *p);

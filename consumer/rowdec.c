@@ -62,6 +62,12 @@ struct rowdec {
     /* a SIMPLE_DATE_FORMAT time column (rowdec_new_cfg): each value must match its pattern */
     int time_col;
     char time_pattern[256];
+    /* the time column a missing value of is the message's Kafka time (rowdec_new_cfg) */
+    int fill_col;
+    bool fill_sdf;              /* formatted with time_pattern */
+    int64_t fill_mul, fill_div; /* else EPOCH/TIMESTAMP: ms * mul / div */
+    int64_t msg_time_ms;        /* INT64_MIN: none */
+    char fill_buf[128];         /* a formatted time */
 };
 
 static const char *const reason_names[ROWDEC_REASON__COUNT] = {
@@ -159,12 +165,18 @@ rowdec *rowdec_new_cfg(const schema *s, const tcfg *t, size_t max_message_bytes)
         d->has_over = sl_xcalloc(n ? n : 1, sizeof *d->has_over);
     }
     d->scan = jsonscan_new(d->names, d->lens, d->flags, nnames);
-    d->time_col = -1;
+    d->time_col = d->fill_col = -1;
+    d->msg_time_ms = INT64_MIN;
     int tc = t && t->time_column ? schema_find(s, t->time_column) : -1;
     const char *zone;
     if (tc >= 0 && s->fields[tc].type == SCHEMA_STRING && s->fields[tc].single_value &&
-        schema_sdf_pattern(&s->fields[tc], d->time_pattern, sizeof d->time_pattern, &zone))
-        d->time_col = tc;
+        schema_sdf_pattern(&s->fields[tc], d->time_pattern, sizeof d->time_pattern, &zone)) {
+        d->time_col = d->fill_col = tc;
+        d->fill_sdf = true;
+    } else if (tc >= 0 && s->fields[tc].single_value && s->fields[tc].type != SCHEMA_STRING &&
+               schema_time_scale(&s->fields[tc], &d->fill_mul, &d->fill_div)) {
+        d->fill_col = tc;
+    }
 
     d->cols = sl_xcalloc(n, sizeof *d->cols);
     d->out.ncols = n;
@@ -650,6 +662,33 @@ static void set_default(row_col *c, const schema_field *f)
     c->mv = &f->default_null;
 }
 
+void rowdec_set_message_time(rowdec *d, int64_t ms)
+{
+    d->msg_time_ms = ms;
+}
+
+/* The time column, missing in the message: its value is the message's Kafka time in the
+ * column's format (Pinot would take the clock, and replicas would differ). */
+static void fill_time(rowdec *d, row_col *c, const schema_field *f)
+{
+    int64_t ms = d->msg_time_ms;
+    if (d->fill_sdf) {
+        size_t n = xform_format_time(d->time_pattern, ms, d->fill_buf, sizeof d->fill_buf);
+        c->v.u.bytes.ptr = (const uint8_t *)d->fill_buf;
+        c->v.u.bytes.len = (uint32_t)n;
+    } else {
+        /* ms * mul / div without overflow for the ms a Kafka timestamp can hold */
+        int64_t x = d->fill_mul == 1 ? ms / d->fill_div : ms * d->fill_mul / d->fill_div;
+        if (f->type == SCHEMA_INT) {
+            if (x < INT32_MIN || x > INT32_MAX) return; /* does not fit: the default stays */
+            c->v.u.i32 = (int32_t)x;
+        } else {
+            c->v.u.i64 = x;
+        }
+    }
+    c->mv = &c->v;
+}
+
 /* A message's value as a transform's input. */
 static xform_val xf_input(const jsonscan_val *v)
 {
@@ -753,6 +792,7 @@ static rowdec_reason decode_field(rowdec *d, uint32_t i)
 
     if (v->kind == JSONSCAN_ABSENT || v->kind == JSONSCAN_NULL) {
         set_default(c, f);
+        if ((int)i == d->fill_col && d->msg_time_ms != INT64_MIN) fill_time(d, c, f);
         return ROWDEC_OK;
     }
     c->is_null = false;

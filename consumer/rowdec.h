@@ -57,6 +57,12 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
 
 /* Field name of the last rejection, or "" (owned by the decoder). */
 const char *rowdec_error_field(const rowdec *d);
+/* The Kafka timestamp (ms since the epoch) of the message the next rowdec_decode reads, or
+ * INT64_MIN when it has none. With a table config (rowdec_new_cfg) whose time column is
+ * absent or null in a message, the column takes this time in its format (EPOCH, TIMESTAMP or
+ * SIMPLE_DATE_FORMAT), never the clock: every replica reads the same timestamp. The row still
+ * records the column as null. */
+void rowdec_set_message_time(rowdec *d, int64_t ms);
 
 /* One-line description of the last rejection for logs and reject files ("cannot convert JSON
  * string to INT", simdjson's message for malformed JSON, ...), or "" after success. Owned by

@@ -455,6 +455,69 @@ static void test_sdf_time_column(void **state)
     }
 }
 
+/* A missing or null time value takes the message's Kafka time in the column's format (the
+ * same on every replica, never the clock); without a message time, the default. */
+static void test_time_from_message(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *type, *format;
+        int64_t want;
+        const char *want_s;
+    } cases[] = {
+        {"LONG", "1:SECONDS:EPOCH", INT64_C(1700000123), NULL},
+        {"LONG", "EPOCH|DAYS", 19675, NULL},
+        {"LONG", "EPOCH", INT64_C(1700000123450), NULL},
+        {"TIMESTAMP", "1:MILLISECONDS:TIMESTAMP", INT64_C(1700000123450), NULL},
+        {"INT", "1:HOURS:EPOCH", 472222, NULL},
+        {"LONG", "5:MINUTES:EPOCH", INT64_C(5666667), NULL},
+        {"LONG", "EPOCH|MICROSECONDS|1", INT64_C(1700000123450000), NULL},
+        {"STRING", "SIMPLE_DATE_FORMAT|yyyy-MM-dd HH:mm", 0, "2023-11-14 22:15"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char sj[512], err[1024];
+        snprintf(sj, sizeof sj,
+                 "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":[{\"name\":\"id\",\"dataType\":"
+                 "\"LONG\"}],\"dateTimeFieldSpecs\":[{\"name\":\"t\",\"dataType\":\"%s\","
+                 "\"format\":\"%s\",\"granularity\":\"1:SECONDS\"}]}",
+                 cases[k].type, cases[k].format);
+        schema *s = schema_parse(sj, strlen(sj), "s", err, sizeof err);
+        if (!s) fail_msg("%s", err);
+        static const char tj[] = "{\"tableName\":\"t\",\"tableType\":\"OFFLINE\","
+                                 "\"segmentsConfig\":{\"timeColumnName\":\"t\"}}";
+        tcfg *t = tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err);
+        if (!t) fail_msg("%s", err);
+        rowdec *d = rowdec_new_cfg(s, t, 0);
+        const row *r;
+        const char *missing = "{\"id\":1}", *null_t = "{\"id\":1,\"t\":null}";
+        for (int m = 0; m < 2; m++) {
+            const char *msg = m ? null_t : missing;
+            rowdec_set_message_time(d, INT64_C(1700000123450));
+            assert_int_equal(rowdec_decode(d, (const uint8_t *)msg, strlen(msg), &r), ROWDEC_OK);
+            const row_col *c = &r->cols[1];
+            assert_true(c->is_null); /* the input had none */
+            if (cases[k].want_s) {
+                if (c->v.u.bytes.len != strlen(cases[k].want_s) ||
+                    memcmp(c->v.u.bytes.ptr, cases[k].want_s, c->v.u.bytes.len))
+                    fail_msg("%s: \"%.*s\"", cases[k].format, (int)c->v.u.bytes.len,
+                             (const char *)c->v.u.bytes.ptr);
+            } else if (!strcmp(cases[k].type, "INT")) {
+                assert_int_equal(c->v.u.i32, cases[k].want);
+            } else {
+                assert_int_equal(c->v.u.i64, cases[k].want);
+            }
+        }
+        /* no message time: the default null value */
+        rowdec_set_message_time(d, INT64_MIN);
+        assert_int_equal(rowdec_decode(d, (const uint8_t *)missing, strlen(missing), &r),
+                         ROWDEC_OK);
+        assert_memory_equal(&r->cols[1].v, &s->fields[1].default_null, sizeof r->cols[1].v);
+        rowdec_free(d);
+        tcfg_free(t);
+        schema_free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_arithmetic_and_literals),
         cmocka_unit_test(test_decoder_applies_transforms),
         cmocka_unit_test(test_sdf_time_column),
+        cmocka_unit_test(test_time_from_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
