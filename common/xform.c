@@ -177,7 +177,7 @@ static int xf_as_long(const xform_val *v, int64_t *x, char *err, size_t errlen)
         return 0;
     }
     if (v->kind == XFORM_STRING && xf_parse_long(v->s, v->len, x)) return 0; /* exact */
-    double d;
+    double d = 0;
     if (xf_as_double(v, &d, err, errlen)) return -1;
     *x = xf_d2l(d);
     return 0;
@@ -655,7 +655,7 @@ static const char *xf_skip_value(const char *p, const char *e, int depth)
     if ((n == 4 && !memcmp(s, "true", 4)) || (n == 5 && !memcmp(s, "false", 5)) ||
         (n == 4 && !memcmp(s, "null", 4)))
         return p;
-    double d;
+    double d = 0;
     return xf_parse_double(s, n, &d) ? p : NULL;
 }
 
@@ -846,7 +846,7 @@ typedef struct xf_fn {
 static int f_from_epoch(XF_ARGS)
 {
     XF_UNUSED;
-    int64_t x, b = 1;
+    int64_t x = 0, b = 1;
     if (xf_as_long(&a[0], &x, err, errlen) || (n > 1 && xf_as_long(&a[1], &b, err, errlen)))
         return -1;
     *out = xf_long(x * b * arg);
@@ -856,7 +856,7 @@ static int f_from_epoch(XF_ARGS)
 static int f_to_epoch(XF_ARGS) /* arg: unit ms; n == 2: rounded (variant 0) or bucket (1) */
 {
     XF_UNUSED;
-    int64_t ms, r = 1;
+    int64_t ms = 0, r = 1;
     if (xf_as_long(&a[0], &ms, err, errlen) || (n > 1 && xf_as_long(&a[1], &r, err, errlen)))
         return -1;
     int64_t unit = arg & 0xffffffffffLL, bucket = arg >> 40;
@@ -869,7 +869,7 @@ static int f_to_epoch(XF_ARGS) /* arg: unit ms; n == 2: rounded (variant 0) or b
 static int f_round(XF_ARGS)
 {
     XF_UNUSED;
-    int64_t v, r;
+    int64_t v = 0, r = 0;
     if (xf_as_long(&a[0], &v, err, errlen) || xf_as_long(&a[1], &r, err, errlen)) return -1;
     if (r == 0) return xf_fail(err, errlen, "division by zero");
     *out = xf_long(v / r * r);
@@ -897,7 +897,7 @@ static int f_from_datetime(XF_ARGS)
     char *pz = xf_alloc(cx, pl + 1);
     memcpy(pz, pat, pl);
     pz[pl] = '\0';
-    int64_t ms;
+    int64_t ms = 0;
     if (xform_parse_time(pz, s, sl, &ms, err, errlen)) return -1;
     *out = xf_long(ms);
     return 0;
@@ -906,7 +906,7 @@ static int f_from_datetime(XF_ARGS)
 static int f_to_datetime(XF_ARGS)
 {
     XF_UNUSED;
-    int64_t ms;
+    int64_t ms = 0;
     const char *pat;
     uint32_t pl;
     if (xf_as_long(&a[0], &ms, err, errlen)) return -1;
@@ -929,7 +929,7 @@ static int f_date_trunc(XF_ARGS)
     XF_UNUSED;
     const char *u;
     uint32_t ul;
-    int64_t ms;
+    int64_t ms = 0;
     xf_as_string(&a[0], cx, &u, &ul);
     if (xf_as_long(&a[1], &ms, err, errlen)) return -1;
     static const struct {
@@ -965,7 +965,7 @@ static int f_date_trunc(XF_ARGS)
 static int f_field(XF_ARGS) /* year, month, ... of a time in ms */
 {
     XF_UNUSED;
-    int64_t ms;
+    int64_t ms = 0;
     if (xf_as_long(&a[0], &ms, err, errlen)) return -1;
     xf_tm tm;
     xf_breakdown(ms, &tm);
@@ -1082,14 +1082,14 @@ static int f_substr(XF_ARGS) /* arg 0: substr (0-based, end; -1 = to the end, ne
     XF_UNUSED;
     const char *s;
     uint32_t l;
-    int64_t b, e;
+    int64_t b = 0, e;
     xf_as_string(&a[0], cx, &s, &l);
     int64_t total = xf_units(s, l);
     if (xf_as_long(&a[1], &b, err, errlen)) return -1;
     if (arg == 1) b -= 1;
     e = total;
     if (n > 2) {
-        int64_t x;
+        int64_t x = 0;
         if (xf_as_long(&a[2], &x, err, errlen)) return -1;
         if (arg == 1)
             e = b + x;
@@ -1228,11 +1228,11 @@ static int f_json_path(XF_ARGS)
     if (!dflt && arg == 1) d = xf_long(INT64_MIN);
     if (!dflt && arg == 2) d = xf_double(NAN);
     if (arg == 1 && dflt) {
-        int64_t x;
+        int64_t x = 0;
         if (xf_as_long(&a[2], &x, err, errlen)) return -1;
         d = xf_long(x);
     } else if (arg == 2 && dflt) {
-        double x;
+        double x = 0;
         if (xf_as_double(&a[2], &x, err, errlen)) return -1;
         d = xf_double(x);
     }
@@ -1263,8 +1263,8 @@ static int f_json_path(XF_ARGS)
     } else if (*vs == '{' || *vs == '[') {
         v = xf_compact(vs, ve, cx);
     } else {
-        int64_t x;
-        double dd;
+        int64_t x = 0;
+        double dd = 0;
         if (xf_parse_long(vs, vl, &x))
             v = xf_long(x);
         else if (xf_parse_double(vs, vl, &dd))
@@ -1279,7 +1279,7 @@ static int f_json_path(XF_ARGS)
         xf_as_string(&v, cx, &out->s, &out->len);
         out->kind = XFORM_STRING;
     } else if (arg == 1) {
-        int64_t x;
+        int64_t x = 0;
         if (v.kind == XFORM_DOUBLE)
             x = xf_d2l(v.d);
         else if (v.kind == XFORM_STRING ? !xf_parse_long(v.s, v.len, &x)
@@ -1287,7 +1287,7 @@ static int f_json_path(XF_ARGS)
             return dflt ? 0 : xf_fail(err, errlen, "jsonPathLong: not a long");
         *out = xf_long(x);
     } else {
-        double x;
+        double x = 0;
         if (xf_as_double(&v, &x, e2, sizeof e2))
             return dflt ? 0 : xf_fail(err, errlen, "jsonPathDouble: not a number");
         *out = xf_double(x);
@@ -1298,7 +1298,7 @@ static int f_json_path(XF_ARGS)
 static int f_arith(XF_ARGS) /* arg: + - * / % abs ceil floor sqrt */
 {
     XF_UNUSED;
-    double x, y = 0;
+    double x = 0, y = 0;
     if (xf_as_double(&a[0], &x, err, errlen) || (n > 1 && xf_as_double(&a[1], &y, err, errlen)))
         return -1;
     double r;
@@ -1514,7 +1514,7 @@ static xf_node *xf_parse_expr(xf_parser *x)
             q++;
         nd->op = XF_LIT;
         int64_t v;
-        double d;
+        double d = 0;
         if (xf_parse_long(s, (size_t)(q - s), &v))
             nd->lit = xf_long(v);
         else if (xf_parse_double(s, (size_t)(q - s), &d))
