@@ -216,6 +216,7 @@ pstatus() { curl -sf "$U2/tables/fc/pauseStatus"; }
 idle_paused() { pstatus | python3 -c "import json,sys; s=json.load(sys.stdin); sys.exit(0 if s['pauseFlag'] and not s['consumingSegments'] else 1)"; }
 nsegs() { listing "$U2" fc | python3 -c "import json,sys; print(len(json.load(sys.stdin)))"; }
 timeout 30 "$S" loadgen --bootstrap "$B2" --topic fc --rows 1000 --partitions 2 --start-id 3000 2>lg7.err
+wait_for 20 rows_are fc 3000 # consumed before the pause, so the pause's commits end at 2000
 "$S" table pause --controller "$U1" --table fc >pause.json 2>pause.err
 check "F: pause (through the standby): exit 0, pauseFlag true" \
   python3 -c "import json; s = json.load(open('pause.json')); assert s['pauseFlag'] is True and s['pausedSinceMs'] > 0, s"
