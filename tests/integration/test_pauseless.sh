@@ -32,7 +32,7 @@ common="--set cluster.name=it --set zk.connect=$ZK_CONNECT --set http.bind=127.0
 start_ctl c1; U1=$CURL; P1=$CPID
 require "c1 leads" wait_for 15 is_leader "$U1"
 start_ctl c2; U2=$CURL
-for i in 1 2 3; do start_sidecar $i --set test.build.delay=2500ms; done
+for i in 1 2 3; do start_sidecar $i --set test.build.delay=3500ms; done
 
 listing() { curl -sf "$1/tables/$2/segments"; }
 # status_of URL TABLE SEQ [PARTITION]: the status of that segment
@@ -72,9 +72,17 @@ print([s['segment'] for s in json.load(sys.stdin) if s['status'] == 'COMMITTING'
 PA=$(echo "$SEGA" | cut -d_ -f3)
 NEXTA=$(name_of "$U1" pl 1 "$PA")
 check "A: its successor $NEXTA is IN_PROGRESS already" test "$(status_of "$U1" pl 1 "$PA")" = IN_PROGRESS
+# every replica is watched in one loop (a sequential wait could miss a short completion)
+saw_roll() { # saw_roll SEGMENT: each sidecar has been seen rolled once (marks in rolled.N)
+  local i all=0
+  for i in 1 2 3; do
+    [ -e "rolled.$i" ] || { rolled $i "$1" && touch "rolled.$i"; } || all=1
+  done
+  return $all
+}
+wait_for 10 saw_roll "$SEGA"
 for i in 1 2 3; do
-  wait_for 10 rolled $i "$SEGA"
-  check "A: sidecar-$i consumes $NEXTA (rows > 0) while $SEGA completes behind it" test $? -eq 0
+  check "A: sidecar-$i consumes $NEXTA (rows > 0) while $SEGA completes behind it" test -e "rolled.$i"
 done
 check "A: ... and $SEGA is still not DONE" test "$(status_of "$U1" pl 0 "$PA")" = COMMITTING
 check "A: the leading controller c1 killed (kill -9) during COMMITTING" signal -9 "$P1"
@@ -125,7 +133,7 @@ wait_for 60 published_to ck 0:2000
 check "B: after sidecar-1's restart every replica holds ck up to 2000" test $? -eq 0
 check "B: byte-identical" identical ck
 for i in 1 2 3; do stop_sidecar $i; done
-for i in 1 2 3; do start_sidecar $i --set test.build.delay=2500ms; done
+for i in 1 2 3; do start_sidecar $i --set test.build.delay=3500ms; done
 
 # --- C. every replica dies after the decision ----------------------------------------------
 mk_table all all 1000
