@@ -14,7 +14,8 @@ static void jsonw__reserve(jsonw *w, size_t more)
 {
     if (w->len + more + 1 <= w->cap) return;
     size_t cap = w->cap ? w->cap : 256;
-    while (cap < w->len + more + 1) cap *= 2;
+    while (cap < w->len + more + 1)
+        cap *= 2;
     w->buf = sl_xrealloc(w->buf, cap);
     w->cap = cap;
 }
@@ -73,10 +74,22 @@ static void jsonw__close(jsonw *w, char c)
     jsonw_text(w, &c, 1);
 }
 
-void jsonw_obj_begin(jsonw *w) { jsonw__open(w, '{'); }
-void jsonw_obj_end(jsonw *w) { jsonw__close(w, '}'); }
-void jsonw_arr_begin(jsonw *w) { jsonw__open(w, '['); }
-void jsonw_arr_end(jsonw *w) { jsonw__close(w, ']'); }
+void jsonw_obj_begin(jsonw *w)
+{
+    jsonw__open(w, '{');
+}
+void jsonw_obj_end(jsonw *w)
+{
+    jsonw__close(w, '}');
+}
+void jsonw_arr_begin(jsonw *w)
+{
+    jsonw__open(w, '[');
+}
+void jsonw_arr_end(jsonw *w)
+{
+    jsonw__close(w, ']');
+}
 
 static void jsonw__escaped(jsonw *w, const char *s, size_t len)
 {
@@ -93,13 +106,27 @@ static void jsonw__escaped(jsonw *w, const char *s, size_t len)
         char esc[7] = {'\\', 0};
         size_t n = 2;
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
         default:
             memcpy(esc + 1, "u00", 3);
             esc[4] = hex[c >> 4];
@@ -154,7 +181,10 @@ void jsonw_str(jsonw *w, const char *s, size_t len)
     jsonw__escaped(w, s, len);
 }
 
-void jsonw_cstr(jsonw *w, const char *s) { jsonw_str(w, s, strlen(s)); }
+void jsonw_cstr(jsonw *w, const char *s)
+{
+    jsonw_str(w, s, strlen(s));
+}
 
 void jsonw_i64(jsonw *w, int64_t v)
 {
@@ -256,4 +286,348 @@ void jsonw_raw(jsonw *w, const char *json, size_t len)
 {
     jsonw__sep(w);
     jsonw_text(w, json, len);
+}
+
+/* ---- canonical form (jsonw_canonical) ------------------------------------------------------ */
+
+#define JSONW__CANON_DEPTH 256
+
+typedef struct jsonw__canon {
+    const char *p, *e;
+    jsonw *w;
+} jsonw__canon;
+
+static void jsonw__canon_ws(jsonw__canon *c)
+{
+    while (c->p < c->e && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+        c->p++;
+}
+
+static int jsonw__canon_hex4(const char *p, const char *e)
+{
+    if (e - p < 4) return -1;
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char ch = p[i];
+        int d = ch >= '0' && ch <= '9'   ? ch - '0'
+                : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                         : -1;
+        if (d < 0) return -1;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+size_t jsonw_utf8_put(char *out, uint32_t cp)
+{
+    size_t n = 0;
+    if (cp < 0x80) {
+        out[n++] = (char)cp;
+    } else if (cp < 0x800) {
+        out[n++] = (char)(0xC0 | cp >> 6);
+        out[n++] = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out[n++] = (char)(0xE0 | cp >> 12);
+        out[n++] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[n++] = (char)(0x80 | (cp & 0x3F));
+    } else {
+        out[n++] = (char)(0xF0 | cp >> 18);
+        out[n++] = (char)(0x80 | (cp >> 12 & 0x3F));
+        out[n++] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[n++] = (char)(0x80 | (cp & 0x3F));
+    }
+    return n;
+}
+
+static void jsonw__canon_char(jsonw *w, uint32_t cp)
+{
+    static const char hex[] = "0123456789ABCDEF"; /* Jackson's */
+    char b[8];
+    size_t n = 0;
+    if (cp == '"' || cp == '\\') {
+        b[n++] = '\\';
+        b[n++] = (char)cp;
+    } else if (cp < 0x20) {
+        static const char shortesc[] = "btnvfr"; /* 8..13; \v has no short form */
+        b[n++] = '\\';
+        if (cp >= 8 && cp <= 13 && cp != 11) {
+            b[n++] = shortesc[cp - 8];
+        } else {
+            memcpy(b + n, "u00", 3);
+            n += 3;
+            b[n++] = hex[cp >> 4];
+            b[n++] = hex[cp & 15];
+        }
+    } else {
+        n = jsonw_utf8_put(b, cp);
+    }
+    jsonw_text(w, b, n);
+}
+
+static int jsonw__canon_string(jsonw__canon *c)
+{
+    c->p++; /* the opening quote */
+    jsonw_text(c->w, "\"", 1);
+    while (c->p < c->e) {
+        unsigned char ch = (unsigned char)*c->p;
+        if (ch == '"') {
+            c->p++;
+            jsonw_text(c->w, "\"", 1);
+            return 0;
+        }
+        if (ch < 0x20) return -1; /* raw control characters are not JSON */
+        if (ch != '\\') {
+            /* copy a run of plain bytes (UTF-8 is copied as is) */
+            const char *s = c->p;
+            while (c->p < c->e && *c->p != '"' && *c->p != '\\' && (unsigned char)*c->p >= 0x20)
+                c->p++;
+            jsonw_text(c->w, s, (size_t)(c->p - s));
+            continue;
+        }
+        if (c->e - c->p < 2) return -1;
+        char x = c->p[1];
+        c->p += 2;
+        uint32_t cp;
+        switch (x) {
+        case '"':
+            cp = '"';
+            break;
+        case '\\':
+            cp = '\\';
+            break;
+        case '/':
+            cp = '/';
+            break;
+        case 'b':
+            cp = '\b';
+            break;
+        case 'f':
+            cp = '\f';
+            break;
+        case 'n':
+            cp = '\n';
+            break;
+        case 'r':
+            cp = '\r';
+            break;
+        case 't':
+            cp = '\t';
+            break;
+        case 'u': {
+            int hi = jsonw__canon_hex4(c->p, c->e);
+            if (hi < 0) return -1;
+            c->p += 4;
+            cp = (uint32_t)hi;
+            if (hi >= 0xDC00 && hi <= 0xDFFF) return -1; /* a lone low surrogate */
+            if (hi >= 0xD800 && hi <= 0xDBFF) {
+                if (c->e - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u') return -1;
+                int lo = jsonw__canon_hex4(c->p + 2, c->e);
+                if (lo < 0xDC00 || lo > 0xDFFF) return -1;
+                c->p += 6;
+                cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+            }
+            break;
+        }
+        default:
+            return -1;
+        }
+        jsonw__canon_char(c->w, cp);
+    }
+    return -1;
+}
+
+/* Java's Double.toString of v (finite) into buf (>= 40 bytes): the shortest digits that read
+ * back to v, laid out plain ("100.0", "0.001") for 1e-3 <= |v| < 1e7 and in Java's
+ * scientific form ("1.0E7", "1.5E-5") outside. */
+static size_t jsonw__java_double(char *buf, double v)
+{
+    if (v == 0) return (size_t)snprintf(buf, 40, "%s", signbit(v) ? "-0.0" : "0.0");
+    char e[40];
+    int prec = 1;
+    for (; prec <= 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec - 1, v);
+        if (strtod(e, NULL) == v) break;
+    }
+    /* e is [-]d[.ddd]e[+-]xx: collect the digits and the exponent */
+    char dig[24];
+    int nd = 0, exp10;
+    const char *q = e;
+    bool neg = *q == '-';
+    if (neg) q++;
+    for (; *q && *q != 'e'; q++)
+        if (*q != '.') dig[nd++] = *q;
+    exp10 = atoi(q + 1);
+    while (nd > 1 && dig[nd - 1] == '0')
+        nd--;
+    size_t n = 0;
+    if (neg) buf[n++] = '-';
+    double a = fabs(v);
+    if (a >= 1e-3 && a < 1e7) {
+        if (exp10 >= 0) {
+            for (int i = 0; i <= exp10; i++)
+                buf[n++] = i < nd ? dig[i] : '0';
+            buf[n++] = '.';
+            if (nd > exp10 + 1)
+                for (int i = exp10 + 1; i < nd; i++)
+                    buf[n++] = dig[i];
+            else
+                buf[n++] = '0';
+        } else {
+            buf[n++] = '0';
+            buf[n++] = '.';
+            for (int i = 0; i < -exp10 - 1; i++)
+                buf[n++] = '0';
+            for (int i = 0; i < nd; i++)
+                buf[n++] = dig[i];
+        }
+    } else {
+        buf[n++] = dig[0];
+        buf[n++] = '.';
+        if (nd > 1)
+            for (int i = 1; i < nd; i++)
+                buf[n++] = dig[i];
+        else
+            buf[n++] = '0';
+        n += (size_t)snprintf(buf + n, 40 - n, "E%d", exp10);
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* A number as Jackson writes the node it parsed: an integer literal as its integer (-0 is 0),
+ * one with a fraction or an exponent as the double it reads as, in Java's form. */
+static int jsonw__canon_number(jsonw__canon *c)
+{
+    const char *s = c->p;
+    if (c->p < c->e && *c->p == '-') c->p++;
+    if (c->p >= c->e) return -1;
+    if (*c->p == '0') {
+        c->p++;
+    } else if (*c->p >= '1' && *c->p <= '9') {
+        while (c->p < c->e && *c->p >= '0' && *c->p <= '9')
+            c->p++;
+    } else {
+        return -1;
+    }
+    if (c->p < c->e && *c->p == '.') {
+        c->p++;
+        const char *d = c->p;
+        while (c->p < c->e && *c->p >= '0' && *c->p <= '9')
+            c->p++;
+        if (c->p == d) return -1;
+    }
+    if (c->p < c->e && (*c->p == 'e' || *c->p == 'E')) {
+        c->p++;
+        if (c->p < c->e && (*c->p == '+' || *c->p == '-')) c->p++;
+        const char *d = c->p;
+        while (c->p < c->e && *c->p >= '0' && *c->p <= '9')
+            c->p++;
+        if (c->p == d) return -1;
+    }
+    size_t len = (size_t)(c->p - s);
+    const char *frac = memchr(s, '.', len);
+    bool real = frac || memchr(s, 'e', len) || memchr(s, 'E', len);
+    if (!real) {
+        bool zero = len == 2 && s[0] == '-' && s[1] == '0';
+        jsonw_text(c->w, zero ? "0" : s, zero ? 1 : len);
+        return 0;
+    }
+    char small[128], out[48];
+    char *tmp = len < sizeof small ? small : sl_xmalloc(len + 1);
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    double v = strtod(tmp, NULL);
+    if (tmp != small) free(tmp);
+    if (!isfinite(v)) { /* Jackson's default writes the overflowed double quoted */
+        jsonw_text(c->w, v < 0 ? "\"-Infinity\"" : "\"Infinity\"", v < 0 ? 11 : 10);
+        return 0;
+    }
+    jsonw_text(c->w, out, jsonw__java_double(out, v));
+    return 0;
+}
+
+static int jsonw__canon_value(jsonw__canon *c, int depth)
+{
+    jsonw__canon_ws(c);
+    if (c->p >= c->e) return -1;
+    char ch = *c->p;
+    if (ch == '{' || ch == '[') {
+        if (depth >= JSONW__CANON_DEPTH) return -1;
+        char close = ch == '{' ? '}' : ']';
+        jsonw_text(c->w, &ch, 1);
+        c->p++;
+        jsonw__canon_ws(c);
+        if (c->p < c->e && *c->p == close) {
+            c->p++;
+            jsonw_text(c->w, &close, 1);
+            return 0;
+        }
+        for (;;) {
+            if (ch == '{') {
+                jsonw__canon_ws(c);
+                if (c->p >= c->e || *c->p != '"' || jsonw__canon_string(c)) return -1;
+                jsonw__canon_ws(c);
+                if (c->p >= c->e || *c->p != ':') return -1;
+                c->p++;
+                jsonw_text(c->w, ":", 1);
+            }
+            if (jsonw__canon_value(c, depth + 1)) return -1;
+            jsonw__canon_ws(c);
+            if (c->p >= c->e) return -1;
+            if (*c->p == close) {
+                c->p++;
+                jsonw_text(c->w, &close, 1);
+                return 0;
+            }
+            if (*c->p != ',') return -1;
+            c->p++;
+            jsonw_text(c->w, ",", 1);
+        }
+    }
+    if (ch == '"') return jsonw__canon_string(c);
+    static const char *const lits[] = {"true", "false", "null"};
+    for (int i = 0; i < 3; i++) {
+        size_t l = strlen(lits[i]);
+        if ((size_t)(c->e - c->p) >= l && memcmp(c->p, lits[i], l) == 0) {
+            c->p += l;
+            jsonw_text(c->w, lits[i], l);
+            return 0;
+        }
+    }
+    return jsonw__canon_number(c);
+}
+
+int jsonw_canonical(jsonw *w, const char *p, size_t n)
+{
+    size_t mark = w->len;
+    int depth = w->depth;
+    bool after_key = w->after_key;
+    bool first = depth > 0 && depth <= JSONW_MAX_DEPTH ? w->first[depth - 1] : false;
+    jsonw__sep(w);
+    jsonw__canon c = {p, p + n, w};
+    if (jsonw__canon_value(&c, 0) == 0) {
+        jsonw__canon_ws(&c);
+        if (c.p == c.e) return 0;
+    }
+    /* not one document: undo what was written, the separator included */
+    w->len = mark;
+    if (w->buf) w->buf[mark] = '\0';
+    w->after_key = after_key;
+    if (depth > 0 && depth <= JSONW_MAX_DEPTH) w->first[depth - 1] = first;
+    return -1;
+}
+
+void jsonw_canonical_str(jsonw *w, const char *s, size_t n)
+{
+    jsonw__sep(w);
+    jsonw_text(w, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == '"' || ch == '\\')
+            jsonw__canon_char(w, ch);
+        else
+            jsonw_text(w, &s[i], 1);
+    }
+    jsonw_text(w, "\"", 1);
 }

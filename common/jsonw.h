@@ -13,7 +13,7 @@
 #define JSONW_MAX_DEPTH 32
 
 typedef struct jsonw {
-    char *buf;  /* NUL-terminated text so far; owned, freed by jsonw_free or taken */
+    char *buf; /* NUL-terminated text so far; owned, freed by jsonw_free or taken */
     size_t len;
     size_t cap;
     int depth;
@@ -43,6 +43,20 @@ void jsonw_null(jsonw *w);
 void jsonw_raw(jsonw *w, const char *json, size_t len);
 /* Append bytes with no JSON structure (e.g. a newline between lines). */
 void jsonw_text(jsonw *w, const char *s, size_t len);
+
+/* The canonical form of the JSON document p[0..n) (surrounding whitespace allowed) as one
+ * value: no whitespace, keys in their order, strings decoded and escaped again as Jackson
+ * writes them (only '"', '\\' and control characters escaped: \b \t \n \f \r or \u00XX;
+ * '/' and every other character as UTF-8), numbers and literals as written. This is what a
+ * Pinot JSON column stores for a parsed value (docs/json-decoding.md). 0, or -1 with nothing
+ * written when the text is not one JSON document (or nests deeper than 256, or holds a lone
+ * UTF-16 surrogate). */
+int jsonw_canonical(jsonw *w, const char *p, size_t n);
+/* The UTF-8 bytes of code point cp (<= 0x10FFFF) into out (room for 4); returns their count. */
+size_t jsonw_utf8_put(char *out, uint32_t cp);
+
+/* The UTF-8 text s[0..n) as one JSON string value, escaped as jsonw_canonical escapes. */
+void jsonw_canonical_str(jsonw *w, const char *s, size_t n);
 
 /* Bytes as a JSON string: their lowercase hex (how Pinot shows BYTES), or their padded
  * base64 (common/base64.h). */

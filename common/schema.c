@@ -16,6 +16,7 @@
  * key order and the shortest round-tripping number text, so parse(to_json(s)) == s and the
  * text is byte-stable: it is part of every segment's bytes. */
 #include "common/schema.h"
+#include "common/xform.h"
 #include "common/jsonw.h"
 #include "common/sl_err.h"
 #include "common/xalloc.h"
@@ -450,6 +451,8 @@ static void field_free(schema_field *f)
     free(f->name);
     free(f->format);
     free(f->granularity);
+    free(f->transform_text);
+    xform_free(f->transform);
     if (f->type == SCHEMA_STRING || f->type == SCHEMA_BYTES)
         free((void *)f->default_null.u.bytes.ptr);
 }
@@ -478,6 +481,7 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
                                               "maxLengthExceedStrategy",
                                               "notNull",
                                               "fieldType",
+                                              "transformFunction",
                                               NULL};
     static const char *const dt_keys[] = {"format", "granularity", NULL};
     char key[300], why[160];
@@ -514,6 +518,14 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     schema_type t = SCHEMA_TYPE__COUNT;
     for (int i = 0; i < SCHEMA_TYPE__COUNT; i++)
         if (strcmp(json_string_value(dt), type_names[i]) == 0) t = (schema_type)i;
+    if (strcmp(json_string_value(dt), "JSON") == 0) { /* Pinot stores JSON as STRING */
+        if (role != SCHEMA_DIMENSION)
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                              "JSON field \"%s\" must be a dimension (as in Pinot)", f->name),
+                   false;
+        t = SCHEMA_STRING;
+        f->json = true;
+    }
     if (t == SCHEMA_TYPE__COUNT)
         return sl_fail_at(err, errlen, SL_EINVAL, src, key, "unsupported type \"%s\"",
                           json_string_value(dt)),
@@ -537,6 +549,10 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
         if (!json_is_boolean(sv))
             return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected true or false"), false;
         f->single_value = json_is_true(sv);
+        if (!f->single_value && f->json)
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                              "JSON field \"%s\" must be single-value (as in Pinot)", f->name),
+                   false;
         if (!f->single_value && role != SCHEMA_DIMENSION)
             return sl_fail_at(err, errlen, SL_EINVAL, src, key,
                               "multi-value %s \"%s\": only dimensions may be "
@@ -590,6 +606,21 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
             return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected true or false"), false;
         f->not_null = json_is_true(nn) || (ns && !strcmp(ns, "true"));
         f->not_null_explicit = true;
+    }
+    const json_t *tf = json_object_get(spec, "transformFunction");
+    if (tf && !json_is_null(tf)) {
+        snprintf(key, sizeof key, "%s.transformFunction", path);
+        char xwhy[512];
+        if (!json_is_string(tf))
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected a string"), false;
+        if (!f->single_value)
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                              "field \"%s\" is multi-value: transforms into it are not supported",
+                              f->name),
+                   false;
+        if (!(f->transform = xform_parse(json_string_value(tf), xwhy, sizeof xwhy)))
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key, "%s", xwhy), false;
+        f->transform_text = sl_xstrdup(json_string_value(tf));
     }
     const json_t *ft = json_object_get(spec, "fieldType");
     if (ft) {
@@ -658,9 +689,9 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
         if (!key_in(k, top_keys)) sl_fail_append(err, errlen, &nerr, source, k, "unsupported key");
     }
     const json_t *nh = json_object_get(root, "enableColumnBasedNullHandling");
-    if (nh && !json_is_false(nh))
+    if (nh && !json_is_null(nh) && !json_is_boolean(nh))
         sl_fail_append(err, errlen, &nerr, source, "enableColumnBasedNullHandling",
-                       "unsupported (only false is accepted)");
+                       "expected true or false");
     const json_t *name = json_object_get(root, "schemaName");
     if (!name)
         sl_fail_append(err, errlen, &nerr, source, "schemaName", "missing required key");
@@ -731,6 +762,10 @@ schema *schema_parse(const char *json, size_t len, const char *source, char *err
             }
             s->primary_keys[s->nprimary_keys++] = (uint32_t)at;
         }
+    }
+    if (json_is_boolean(nh)) {
+        s->column_nulls = json_is_true(nh);
+        s->column_nulls_explicit = true;
     }
     if (nerr) goto fail;
     json_decref(root);
@@ -849,7 +884,7 @@ char *schema_to_json(const schema *s, size_t *len)
             jsonw_key(&w, "name");
             jsonw_cstr(&w, f->name);
             jsonw_key(&w, "dataType");
-            jsonw_cstr(&w, type_names[f->type]);
+            jsonw_cstr(&w, f->json ? "JSON" : type_names[f->type]);
             if (f->role == SCHEMA_DIMENSION) {
                 jsonw_key(&w, "singleValueField");
                 jsonw_bool(&w, f->single_value);
@@ -878,9 +913,17 @@ char *schema_to_json(const schema *s, size_t *len)
                 jsonw_key(&w, "notNull");
                 jsonw_bool(&w, f->not_null);
             }
+            if (f->transform_text) {
+                jsonw_key(&w, "transformFunction");
+                jsonw_cstr(&w, f->transform_text);
+            }
             jsonw_obj_end(&w);
         }
         jsonw_arr_end(&w);
+    }
+    if (s->column_nulls_explicit) {
+        jsonw_key(&w, "enableColumnBasedNullHandling");
+        jsonw_bool(&w, s->column_nulls);
     }
     if (s->nprimary_keys) {
         jsonw_key(&w, "primaryKeyColumns");

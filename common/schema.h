@@ -73,8 +73,18 @@ typedef struct schema_field {
      * given. Zero-initialised fields therefore behave as Pinot's defaults. */
     uint32_t max_length;
     schema_maxlen max_strategy;
-    bool not_null, not_null_explicit; /* notNull (carried: only column-based null handling,
-                                       * which is not supported, would use it) */
+    /* notNull: with column-based null handling (schema.column_nulls) a notNull column
+     * records no nulls (its null values are stored as the default, unmarked), as Pinot writes
+     * no null vector for it */
+    bool not_null, not_null_explicit;
+    /* dataType JSON: stored as a STRING column holding each value's canonical JSON text
+     * (jsonw_canonical); single-value dimensions only, as in Pinot. */
+    bool json;
+    /* Pinot's field-level "transformFunction" (the older form of an ingestion transform;
+     * docs/transforms.md): its text and its compiled expression, both owned, or NULL. The
+     * decoder runs it as it runs ingestionConfig.transformConfigs, which take precedence. */
+    char *transform_text;
+    struct xform_expr *transform;
 } schema_field;
 
 typedef struct schema {
@@ -84,7 +94,16 @@ typedef struct schema {
     /* primaryKeyColumns (carried: kept for the servers; no upsert here), field indexes */
     uint32_t *primary_keys; /* owned, or NULL */
     uint32_t nprimary_keys;
+    /* enableColumnBasedNullHandling: nulls are recorded only in columns not marked notNull
+     * (schema_records_nulls); otherwise in every column */
+    bool column_nulls, column_nulls_explicit;
 } schema;
+
+/* Whether field i of s records its nulls in the segment's null bitmap. */
+static inline bool schema_records_nulls(const schema *s, uint32_t i)
+{
+    return !(s->column_nulls && s->fields[i].not_null);
+}
 
 /* Whether f's date-time format is EPOCH or TIMESTAMP; then a time of ms milliseconds since the
  * epoch is ms * *mul / *div in that format (truncated, as Java's TimeUnit converts). */

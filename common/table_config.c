@@ -55,10 +55,19 @@ static bool is_false(const json_t *v)
     return json_is_false(v) ||
            (json_is_string(v) && strcasecmp(json_string_value(v), "false") == 0);
 }
-static bool upsert_none(const json_t *v)
+/* FULL upsert keeps every row in the segments (the servers mark the replaced ones with their
+ * primary-key index); PARTIAL merges each row with the key's previous one before storing it. */
+static bool upsert_rows_kept(const json_t *v)
 {
     const json_t *m = json_is_object(v) ? json_object_get(v, "mode") : NULL;
-    return json_is_string(m) && strcmp(json_string_value(m), "NONE") == 0;
+    return json_is_string(m) &&
+           (strcmp(json_string_value(m), "NONE") == 0 || strcmp(json_string_value(m), "FULL") == 0);
+}
+static bool any_bool(const json_t *v)
+{
+    return json_is_boolean(v) ||
+           (json_is_string(v) && (strcasecmp(json_string_value(v), "true") == 0 ||
+                                  strcasecmp(json_string_value(v), "false") == 0));
 }
 static bool dedup_off(const json_t *v)
 {
@@ -87,9 +96,10 @@ static const carried_key carried_keys[] = {
     {"instanceAssignmentConfigMap", NULL, NULL},
     {"instancePartitionsMap", NULL, NULL},
     {"segmentAssignmentConfigMap", NULL, NULL},
-    {"upsertConfig", upsert_none, "only with \"mode\": \"NONE\" (Sluice does no upserts)"},
+    {"upsertConfig", upsert_rows_kept,
+     "only with \"mode\" NONE or FULL (PARTIAL merges rows with earlier ones: not supported)"},
     {"dedupConfig", dedup_off, "only with \"dedupEnabled\": false (deduplication drops rows)"},
-    {"isDimTable", is_false, "only false (dimension tables are not supported yet)"},
+    {"isDimTable", any_bool, "only as true or false"},
     {"segmentsConfig.segmentPushType", NULL, NULL},
     {"segmentsConfig.segmentPushFrequency", NULL, NULL},
     {"segmentsConfig.retentionTimeUnit", NULL, NULL},
@@ -125,9 +135,19 @@ static const carried_key carried_keys[] = {
     {"tableIndexConfig.multiColumnTextIndexConfig", NULL, NULL},
     {"tableIndexConfig.segmentNameGeneratorType", NULL, NULL},
     {"tableIndexConfig.columnMajorSegmentBuilderEnabled", NULL, NULL},
-    {"tableIndexConfig.nullHandlingEnabled", is_false,
-     "only false (null handling changes how nulls are stored)"},
+    /* every segment records its nulls (the null bitmap) whatever this says: the query side's */
+    {"tableIndexConfig.nullHandlingEnabled", any_bool, "only as true or false"},
     {"tableIndexConfig.aggregateMetrics", is_false, "only false (aggregating metrics merges rows)"},
+    /* Sluice never fails a build for its time range (a partition would stop): rows are kept in
+     * range by rowTimeValueCheck instead */
+    {"ingestionConfig.segmentTimeValueCheck", any_bool, "only as true or false"},
+    /* misplaced in some of Pinot's own examples (its place is segmentPartitionConfig), where
+     * Pinot ignores it; carried so that they load as they are */
+    {"tableIndexConfig.columnPartitionMap", NULL, NULL},
+    {"tableIndexConfig.skipSegmentPreprocess", NULL, NULL},
+    {"tableIndexConfig.optimizeDictionaryType", NULL, NULL},
+    /* a server-side memory guard in some of Pinot's examples; nothing here reads it */
+    {"ingestionConfig.streamIngestionConfig.oomProtection", NULL, NULL},
     {NULL, NULL, NULL}};
 
 typedef struct pctx {
@@ -456,7 +476,7 @@ static int parse_field_configs(pctx *c, const json_t *arr, const schema *s, tcfg
 }
 
 /* ingestionConfig.transformConfigs: [{"columnName", "transformFunction"}, ...], each
- * destination a single-value schema column (not BYTES) given once, each expression compiled
+ * destination a single-value schema column given once, each expression compiled
  * (common/xform.h); an expression may not read another entry's destination (Pinot orders
  * such chains; Sluice refuses them). */
 static void parse_transforms(pctx *c, const json_t *arr, const schema *s, tcfg *t)
@@ -485,9 +505,9 @@ static void parse_transforms(pctx *c, const json_t *arr, const schema *s, tcfg *
                  json_is_string(col) ? json_string_value(col) : "(missing)", s->name);
             continue;
         }
-        if (!s->fields[f].single_value || s->fields[f].type == SCHEMA_BYTES) {
-            fail(c, k, "columnName: %s is %s: transforms into it are not supported",
-                 s->fields[f].name, s->fields[f].single_value ? "BYTES" : "multi-value");
+        if (!s->fields[f].single_value) {
+            fail(c, k, "columnName: %s is multi-value: transforms into it are not supported",
+                 s->fields[f].name);
             continue;
         }
         bool dup = false;
@@ -638,11 +658,13 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
                 fail(c, key, "\"%s\": expected a positive duration such as 6h, 90s, 1h30m", val);
                 continue;
             }
-        } else if (strcmp(k, "realtime.segment.pauseless.enabled") == 0) {
+        } else if (strcmp(k, "stream.kafka.metadata.populate") == 0 ||
+                   strcmp(k, "realtime.segment.pauseless.enabled") == 0) {
+            bool *flag = k[0] == 's' ? &t->metadata_populate : &t->pauseless;
             if (strcasecmp(val, "true") == 0)
-                t->pauseless = true;
+                *flag = true;
             else if (strcasecmp(val, "false") == 0)
-                t->pauseless = false;
+                *flag = false;
             else {
                 fail(c, key, "\"%s\": expected true or false", val);
                 continue;
@@ -688,6 +710,9 @@ static int parse_table_name(pctx *c, const json_t *root, tcfg *t)
         t->type = TCFG_OFFLINE;
     else
         return fail(c, "tableType", "\"%s\": expected REALTIME or OFFLINE", json_string_value(ty));
+    const json_t *dim = json_object_get(root, "isDimTable");
+    if (t->type == TCFG_REALTIME && dim && !is_false(dim))
+        fail(c, "isDimTable", "a dimension table is an OFFLINE table (as in Pinot)");
 
     const json_t *nm = json_object_get(root, "tableName");
     if (!nm) return fail(c, "tableName", "missing required key");
@@ -730,7 +755,7 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
         "fieldConfigList", NULL};
     static const char *const index_keys[] = {"noDictionaryColumns", "streamConfigs", NULL};
     static const char *const ingest_keys[] = {"streamIngestionConfig", "transformConfigs",
-                                              "continueOnError", NULL};
+                                              "continueOnError", "rowTimeValueCheck", NULL};
     static const char *const sic_keys[] = {"streamConfigMaps", NULL};
     pctx c = {source, err, errlen, 0, NULL};
     json_t *root = NULL;
@@ -793,6 +818,13 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
         if (coe && !json_is_boolean(coe))
             fail(&c, "ingestionConfig.continueOnError", "expected true or false");
         t->continue_on_error = json_is_true(coe);
+        const json_t *rtc = json_object_get(ing, "rowTimeValueCheck");
+        if (rtc && !json_is_boolean(rtc))
+            fail(&c, "ingestionConfig.rowTimeValueCheck", "expected true or false");
+        t->row_time_check = json_is_true(rtc);
+        if (t->row_time_check && !t->time_column)
+            fail(&c, "ingestionConfig.rowTimeValueCheck",
+                 "needs segmentsConfig.timeColumnName (the column it checks)");
         const json_t *sic = json_object_get(ing, "streamIngestionConfig");
         if (sic && !json_is_null(sic)) {
             const char *p = "ingestionConfig.streamIngestionConfig";

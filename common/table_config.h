@@ -25,7 +25,7 @@ typedef struct tcfg_prop {
 
 /* One ingestionConfig.transformConfigs entry: the destination column and its expression. */
 typedef struct tcfg_transform {
-    uint32_t field;   /* schema field index: single-value, not BYTES */
+    uint32_t field;   /* schema field index: single-value */
     xform_expr *expr; /* owned */
 } tcfg_transform;
 
@@ -46,6 +46,8 @@ typedef struct tcfg {
     uint64_t flush_time_ms;    /* 0 = not set */
     uint64_t flush_size_bytes; /* 0 = not set (enables autotune when set) */
     bool pauseless;            /* realtime.segment.pauseless.enabled (default true, DESIGN §9) */
+    bool metadata_populate;    /* stream.kafka.metadata.populate: the __key / __metadata$...
+                                * columns take the message's metadata (rowdec_set_message) */
     uint32_t nprops;
     tcfg_prop *props; /* owned array */
     /* Pinot keys accepted but not used by ingestion (query side, operations), as dotted paths
@@ -59,6 +61,8 @@ typedef struct tcfg {
     tcfg_transform *transforms; /* owned */
     uint32_t ntransforms;
     bool continue_on_error;
+    /* ingestionConfig.rowTimeValueCheck: the time column must lie in 1971-2071 (rowdec) */
+    bool row_time_check;
 } tcfg;
 
 /* Parse a table config from JSON text, validated against schema s (which must outlive

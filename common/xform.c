@@ -72,6 +72,11 @@ static char *xf_alloc(xform_ctx *cx, size_t n)
     return p;
 }
 
+char *xform_ctx_alloc(xform_ctx *cx, size_t n)
+{
+    return xf_alloc(cx, n);
+}
+
 const char *xform_ctx_copy(xform_ctx *cx, const void *p, size_t n)
 {
     char *o = xf_alloc(cx, n);
@@ -101,8 +106,8 @@ static int xf_fail(char *err, size_t errlen, const char *fmt, ...)
 
 static const char *xf_kind_name(xform_kind k)
 {
-    static const char *const n[] = {"null", "long", "double", "boolean", "string", "json"};
-    return (unsigned)k <= XFORM_JSON ? n[k] : "?";
+    static const char *const n[] = {"null", "long", "double", "boolean", "string", "json", "bytes"};
+    return (unsigned)k <= XFORM_BYTES ? n[k] : "?";
 }
 
 /* Java's (long) cast of a double: truncation, NaN 0, saturation. */
@@ -201,6 +206,17 @@ static void xf_as_string(const xform_val *v, xform_ctx *cx, const char **s, uint
     case XFORM_DOUBLE:
         n = jsonw_fmt_f64(buf, v->d);
         break;
+    case XFORM_BYTES: { /* Pinot's BYTES to STRING: lowercase hex */
+        static const char hex[] = "0123456789abcdef";
+        char *h = xf_alloc(cx, (size_t)v->len * 2);
+        for (uint32_t i = 0; i < v->len; i++) {
+            h[2 * i] = hex[(unsigned char)v->s[i] >> 4];
+            h[2 * i + 1] = hex[(unsigned char)v->s[i] & 15];
+        }
+        *s = h;
+        *len = v->len * 2;
+        return;
+    }
     default:
         n = (size_t)snprintf(buf, sizeof buf, "%" PRId64, v->i);
         break;
@@ -697,21 +713,7 @@ static int xf_unescape(const char *p, const char *e, xform_ctx *cx, xform_val *o
                     p += 6;
                 }
             }
-            if (cp < 0x80)
-                o[n++] = (char)cp;
-            else if (cp < 0x800) {
-                o[n++] = (char)(0xC0 | cp >> 6);
-                o[n++] = (char)(0x80 | (cp & 0x3F));
-            } else if (cp < 0x10000) {
-                o[n++] = (char)(0xE0 | cp >> 12);
-                o[n++] = (char)(0x80 | (cp >> 6 & 0x3F));
-                o[n++] = (char)(0x80 | (cp & 0x3F));
-            } else {
-                o[n++] = (char)(0xF0 | cp >> 18);
-                o[n++] = (char)(0x80 | (cp >> 12 & 0x3F));
-                o[n++] = (char)(0x80 | (cp >> 6 & 0x3F));
-                o[n++] = (char)(0x80 | (cp & 0x3F));
-            }
+            n += jsonw_utf8_put(o + n, (uint32_t)cp);
         } else {
             o[n++] = *p; /* \" \\ \/ */
         }
@@ -720,28 +722,23 @@ static int xf_unescape(const char *p, const char *e, xform_ctx *cx, xform_val *o
     return 0;
 }
 
-/* The JSON value at [p, e) compacted (whitespace outside strings removed: Jackson's output for
- * a parsed document, keys in their order) into cx. */
+/* The JSON value at [p, e) as Jackson writes it once parsed (jsonw_canonical: compact, keys in
+ * their order, strings escaped again, numbers as Java prints them) into cx; the text as it is
+ * if it is not one JSON value (the callers checked it is). */
 static xform_val xf_compact(const char *p, const char *e, xform_ctx *cx)
 {
-    char *o = xf_alloc(cx, (size_t)(e - p));
-    size_t n = 0;
-    bool in_str = false;
-    for (; p < e; p++) {
-        char ch = *p;
-        if (in_str) {
-            o[n++] = ch;
-            if (ch == '\\' && p + 1 < e)
-                o[n++] = *++p;
-            else if (ch == '"')
-                in_str = false;
-        } else if (ch == '"') {
-            in_str = true;
-            o[n++] = ch;
-        } else if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
-            o[n++] = ch;
-        }
+    jsonw w;
+    jsonw_init(&w);
+    const char *o;
+    size_t n;
+    if (jsonw_canonical(&w, p, (size_t)(e - p)) == 0) {
+        o = xform_ctx_copy(cx, w.buf, w.len);
+        n = w.len;
+    } else {
+        o = p;
+        n = (size_t)(e - p);
     }
+    jsonw_free(&w);
     return (xform_val){.kind = (n && o[0] == '{') || (n && o[0] == '[') ? XFORM_JSON : XFORM_STRING,
                        .s = o,
                        .len = (uint32_t)n};
@@ -1341,6 +1338,61 @@ static int f_arith(XF_ARGS) /* arg: + - * / % abs ceil floor sqrt */
 #define XF_D 86400000LL
 #define XF_BUCKET (1LL << 40)
 
+/* ---- geospatial (Pinot's StFunctions over its GeometrySerializer format) -------------------
+ * A point is 17 bytes: a type byte (0 = POINT, with 0x80 set for a geography, SRID 4326), then
+ * x and y as big-endian IEEE doubles (Kryo's Output); an empty point has NaN coordinates.
+ * Only points are made here (stPoint); toSphericalGeography and toGeometry flip the geography
+ * bit of any serialized geometry, which is all Pinot's re-serialization changes. */
+
+#define XF_GEO_POINT 0
+#define XF_GEO_GEOGRAPHY 0x80u
+#define XF_GEO_TYPES 7 /* POINT .. GEOMETRY_COLLECTION */
+
+static void xf_put_be_double(unsigned char *p, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(u >> (56 - 8 * i));
+}
+
+static int f_st_point(XF_ARGS) /* stPoint(x, y[, isGeography]) */
+{
+    XF_UNUSED;
+    double x = 0, y = 0;
+    if (xf_as_double(&a[0], &x, err, errlen) || xf_as_double(&a[1], &y, err, errlen)) return -1;
+    bool geog = false;
+    if (n > 2) {
+        if (a[2].kind == XFORM_BOOL || a[2].kind == XFORM_LONG) {
+            geog = a[2].i != 0;
+        } else if (a[2].kind == XFORM_STRING) {
+            geog = a[2].len == 4 && strncasecmp(a[2].s, "true", 4) == 0;
+        } else {
+            return xf_fail(err, errlen, "stPoint: isGeography must be a boolean");
+        }
+    }
+    unsigned char *p = (unsigned char *)xf_alloc(cx, 17);
+    p[0] = (unsigned char)(XF_GEO_POINT | (geog ? XF_GEO_GEOGRAPHY : 0));
+    xf_put_be_double(p + 1, x);
+    xf_put_be_double(p + 9, y);
+    *out = (xform_val){.kind = XFORM_BYTES, .s = (const char *)p, .len = 17};
+    return 0;
+}
+
+static int f_geography(XF_ARGS) /* arg 1: toSphericalGeography, 0: toGeometry */
+{
+    XF_UNUSED;
+    const xform_val *g = &a[0];
+    if (g->kind != XFORM_BYTES || g->len < 1 || ((unsigned char)g->s[0] & 0x7f) >= XF_GEO_TYPES)
+        return xf_fail(err, errlen, "%s: not a serialized geometry",
+                       arg ? "toSphericalGeography" : "toGeometry");
+    unsigned char *p = (unsigned char *)xf_alloc(cx, g->len);
+    memcpy(p, g->s, g->len);
+    p[0] = (unsigned char)((p[0] & 0x7f) | (arg ? XF_GEO_GEOGRAPHY : 0));
+    *out = (xform_val){.kind = XFORM_BYTES, .s = (const char *)p, .len = g->len};
+    return 0;
+}
+
 static const xf_fn xf_fns[] = {
     {"fromepochseconds", 1, 1, false, f_from_epoch, XF_S, -1},
     {"fromepochminutes", 1, 1, false, f_from_epoch, XF_MI, -1},
@@ -1410,6 +1462,9 @@ static const xf_fn xf_fns[] = {
     {"ceil", 1, 1, false, f_arith, 'c', -1},
     {"floor", 1, 1, false, f_arith, 'f', -1},
     {"sqrt", 1, 1, false, f_arith, 's', -1},
+    {"stpoint", 2, 3, false, f_st_point, 0, -1},
+    {"tosphericalgeography", 1, 1, false, f_geography, 1, -1},
+    {"togeometry", 1, 1, false, f_geography, 0, -1},
 };
 
 const char *xform_functions(void)
@@ -1420,7 +1475,8 @@ const char *xform_functions(void)
            "(doy), quarter, lower, upper, trim, ltrim, rtrim, length, substr, substring, "
            "concat, replace, reverse, startsWith, endsWith, contains, jsonFormat, "
            "jsonPathString, jsonPathLong, jsonPathDouble, plus (add), minus (sub), times "
-           "(mult), divide (div), mod, abs, ceil, floor, sqrt";
+           "(mult), divide (div), mod, abs, ceil, floor, sqrt, stPoint, toSphericalGeography, "
+           "toGeometry";
 }
 
 /* ---- the expression ------------------------------------------------------------------------ */

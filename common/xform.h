@@ -12,7 +12,8 @@
  * would build different bytes). Evaluation is deterministic: the same inputs give the same
  * value on every host (times are UTC unless a time zone offset is given).
  *
- * Values: NULL, LONG, DOUBLE, BOOL, STRING and JSON (the raw text of an object or array).
+ * Values: NULL, LONG, DOUBLE, BOOL, STRING, JSON (the raw text of an object or array) and
+ * BYTES (a BYTES column's value is its bytes; a STRING column given BYTES gets their hex).
  * A function given a NULL argument returns NULL (Pinot's rule for non-nullable parameters),
  * except those with a default argument (jsonPathString/Long/Double with 3 arguments), which
  * return the default. An argument of the wrong kind is converted as Pinot's PinotDataType does
@@ -35,6 +36,7 @@ typedef enum xform_kind {
     XFORM_BOOL,
     XFORM_STRING, /* UTF-8 bytes s[0..len) */
     XFORM_JSON,   /* JSON text of an object or an array, s[0..len) */
+    XFORM_BYTES,  /* raw bytes s[0..len) (the geospatial functions' serialized geometries) */
 } xform_kind;
 
 typedef struct xform_val {
@@ -64,6 +66,8 @@ void xform_ctx_reset(xform_ctx *cx);
 void xform_ctx_free(xform_ctx *cx);
 /* A copy of p[0..n) in cx's scratch memory (valid until the next reset). */
 const char *xform_ctx_copy(xform_ctx *cx, const void *p, size_t n);
+/* n bytes of cx's scratch memory, uninitialised (valid until the next reset). */
+char *xform_ctx_alloc(xform_ctx *cx, size_t n);
 
 /* Evaluate e with in[i] the value of input i. 0 with *out (pointing into in, e or cx), or
  * -1 with the reason in err. */

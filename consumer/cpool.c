@@ -206,10 +206,7 @@ static bool cpool__full(cpool_worker *w, cpool__part *pt)
 
 static void cpool__feed(cpool_worker *w, cpool__part *pt, const rd_kafka_message_t *m)
 {
-    rd_kafka_timestamp_type_t tt;
-    int64_t ts = rd_kafka_message_timestamp(m, &tt);
-    pcons_set_message_time(pt->p,
-                           tt == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0 ? INT64_MIN : ts);
+    pcons_set_message(pt->p, kmeta_message_time(m), m->key, m->key_len, m->offset);
     bool full = pcons_on_message(pt->p, m->offset, m->payload, m->len);
     while (full) {
         if (!cpool__full(w, pt)) return;

@@ -51,7 +51,8 @@ static bool kmeta__stale_leader(rd_kafka_resp_err_t e)
 {
     return e == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
            e == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
-           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || e == RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH;
+           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+           e == RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH;
 }
 
 int kmeta_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition, int timeout_ms,
@@ -117,4 +118,11 @@ size_t kmeta_props_of(const tcfg *t, kmeta_prop *out, size_t cap)
         if (strcmp(t->props[i].key, "group.id") != 0)
             out[n++] = (kmeta_prop){t->props[i].key, t->props[i].value};
     return n;
+}
+
+int64_t kmeta_message_time(const rd_kafka_message_t *m)
+{
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    return tt == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0 ? INT64_MIN : ts;
 }

@@ -26,6 +26,9 @@ size_t kmeta_props_of(const tcfg *t, kmeta_prop *out, size_t cap);
 rd_kafka_t *kmeta_open(const char *brokers, const kmeta_prop *props, size_t nprops, char *err,
                        size_t errlen);
 
+/* A consumed message's Kafka timestamp in ms, or INT64_MIN when it has none. */
+int64_t kmeta_message_time(const rd_kafka_message_t *m);
+
 /* Partition count of topic. Returns 0, SL_ENOENT (no such topic) or SL_ETRANSIENT. */
 int kmeta_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, int *count);
 

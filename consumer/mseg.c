@@ -30,14 +30,14 @@
 #define DIR_MIN 8u
 
 typedef struct mseg__cvec {
-    void **dir;        /* chunk pointers; swapped whole (release) when it grows */
-    uint32_t dir_cap;  /* entries in dir */
-    uint32_t width;    /* element size in bytes (of the current chunk) */
-    uint32_t tag;      /* id vectors: SEG_SRC_ID_* of the current chunk, kept in dir's low bits */
-    uint32_t cap0;     /* elements allocated in chunk 0 */
-    uint64_t len;      /* elements written (writer's view) */
-    uint64_t limit;    /* len may grow to this without allocating */
-    uint8_t *cur;      /* chunk holding element len */
+    void **dir;       /* chunk pointers; swapped whole (release) when it grows */
+    uint32_t dir_cap; /* entries in dir */
+    uint32_t width;   /* element size in bytes (of the current chunk) */
+    uint32_t tag;     /* id vectors: SEG_SRC_ID_* of the current chunk, kept in dir's low bits */
+    uint32_t cap0;    /* elements allocated in chunk 0 */
+    uint64_t len;     /* elements written (writer's view) */
+    uint64_t limit;   /* len may grow to this without allocating */
+    uint8_t *cur;     /* chunk holding element len */
 } mseg__cvec;
 
 /* Hash table entry. For STRING/BYTES the entry alone decides equality of values up to 8
@@ -55,14 +55,16 @@ typedef struct mseg__dent {
 typedef struct mseg__col {
     const schema_field *field;
     bool dict;
-    bool var;             /* STRING/BYTES */
-    uint32_t width;       /* storage width: 4, 8 or sizeof(seg_bytes) */
-    mseg__cvec vals;      /* ids (dict) or raw values */
-    mseg__cvec mv_end;    /* multi-value: per-row exclusive end */
-    mseg__cvec nulls;     /* bitmap words, allocated at the first null */
+    bool var;           /* STRING/BYTES */
+    uint32_t width;     /* storage width: 4, 8 or sizeof(seg_bytes) */
+    mseg__cvec vals;    /* ids (dict) or raw values */
+    mseg__cvec mv_end;  /* multi-value: per-row exclusive end */
+    mseg__cvec nulls;   /* bitmap words, allocated at the first null */
+    bool records_nulls; /* schema_records_nulls: false for a notNull column under
+                         * column-based null handling */
     /* dictionary */
-    mseg__cvec dvals;     /* values by id */
-    mseg__dent *tab;      /* writer-only hash table */
+    mseg__cvec dvals; /* values by id */
+    mseg__dent *tab;  /* writer-only hash table */
     uint32_t tab_mask;
     uint32_t card;
 } mseg__col;
@@ -73,18 +75,18 @@ typedef struct mseg__alloc { /* list mode: one allocation's header */
 
 struct mseg {
     const schema *schema;
-    unsigned arena;           /* jemalloc arena holding everything below, when `arena_ok` */
-    bool arena_ok;            /* false: jemalloc has no arena left (it has at most 4096, and a
-                               * sidecar may hold more consuming segments than that), or a
-                               * sanitizer build: every allocation is on `allocs` instead */
+    unsigned arena; /* jemalloc arena holding everything below, when `arena_ok` */
+    bool arena_ok;  /* false: jemalloc has no arena left (it has at most 4096, and a
+                     * sidecar may hold more consuming segments than that), or a
+                     * sanitizer build: every allocation is on `allocs` instead */
     mseg__col *cols;
-    _Atomic uint64_t rows;    /* published row count */
-    uint64_t nrows;           /* writer's row count */
-    _Atomic size_t mem;       /* bytes allocated */
-    uint8_t *heap;            /* value heap: current block */
+    _Atomic uint64_t rows; /* published row count */
+    uint64_t nrows;        /* writer's row count */
+    _Atomic size_t mem;    /* bytes allocated */
+    uint8_t *heap;         /* value heap: current block */
     size_t heap_left;
     size_t heap_block;
-    mseg__alloc *allocs;      /* plain malloc (sanitizer builds: so that ASan sees overflows) */
+    mseg__alloc *allocs; /* plain malloc (sanitizer builds: so that ASan sees overflows) */
 };
 
 /* ---- allocation ------------------------------------------------------------------ */
@@ -116,8 +118,10 @@ static void mseg__free_private(mseg *m, void *p, size_t n)
         return;
     }
     mseg__alloc *a = (mseg__alloc *)p - 1; /* list mode: off the list, really freed */
-    if (a->prev) a->prev->next = a->next;
-    else m->allocs = a->next;
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        m->allocs = a->next;
     if (a->next) a->next->prev = a->prev;
     free(a);
 }
@@ -136,7 +140,8 @@ static void mseg__cvec_grow(mseg *m, mseg__cvec *cv, bool zero)
     uint64_t k = cv->len >> SEG_CHUNK_SHIFT;
     if (k >= cv->dir_cap) {
         uint32_t ncap = cv->dir_cap ? cv->dir_cap * 2 : DIR_MIN;
-        while (ncap <= k) ncap *= 2;
+        while (ncap <= k)
+            ncap *= 2;
         void **nd = mseg__alloc_bytes(m, (size_t)ncap * sizeof(void *));
         memset(nd, 0, (size_t)ncap * sizeof(void *));
         if (cv->dir_cap) memcpy(nd, cv->dir, (size_t)cv->dir_cap * sizeof(void *));
@@ -149,8 +154,8 @@ static void mseg__cvec_grow(mseg *m, mseg__cvec *cv, bool zero)
         if (ncap0 > SEG_CHUNK) ncap0 = SEG_CHUNK;
         chunk = mseg__alloc_bytes(m, (size_t)ncap0 * cv->width);
         if (cv->cap0) memcpy(chunk, cv->cur, (size_t)cv->cap0 * cv->width);
-        if (zero) memset(chunk + (size_t)cv->cap0 * cv->width, 0,
-                         (size_t)(ncap0 - cv->cap0) * cv->width);
+        if (zero)
+            memset(chunk + (size_t)cv->cap0 * cv->width, 0, (size_t)(ncap0 - cv->cap0) * cv->width);
         cv->cap0 = ncap0;
         cv->limit = ncap0;
     } else {
@@ -205,8 +210,10 @@ static void mseg__ids_widen(mseg *m, mseg__cvec *cv, uint32_t tag)
     const void *old = (const void *)((uintptr_t)cv->cur | cv->tag);
     for (uint32_t j = 0; j < n; j++) {
         uint32_t id = seg_src_id_in(old, j);
-        if (w == 2) ((uint16_t *)chunk)[j] = (uint16_t)id;
-        else ((uint32_t *)chunk)[j] = id;
+        if (w == 2)
+            ((uint16_t *)chunk)[j] = (uint16_t)id;
+        else
+            ((uint32_t *)chunk)[j] = id;
     }
     cv->tag = tag;
     cv->width = w;
@@ -227,9 +234,12 @@ static inline void mseg__ids_push(mseg *m, mseg__cvec *cv, uint32_t id, uint32_t
     }
     if (mseg__tag_width(mseg__tag_for(id)) > cv->width) mseg__ids_widen(m, cv, mseg__tag_for(id));
     uint8_t *p = cv->cur + (size_t)(cv->len & SEG_CHUNK_MASK) * cv->width;
-    if (cv->width == 1) *p = (uint8_t)id;
-    else if (cv->width == 2) memcpy(p, &(uint16_t){(uint16_t)id}, 2);
-    else memcpy(p, &id, 4);
+    if (cv->width == 1)
+        *p = (uint8_t)id;
+    else if (cv->width == 2)
+        memcpy(p, &(uint16_t){(uint16_t)id}, 2);
+    else
+        memcpy(p, &id, 4);
     cv->len++;
 }
 
@@ -272,7 +282,8 @@ static inline uint64_t mseg__fixed_key(schema_type t, const schema_value *v)
 {
     switch (t) {
     case SCHEMA_INT:
-    case SCHEMA_BOOLEAN: return (uint32_t)v->u.i32;
+    case SCHEMA_BOOLEAN:
+        return (uint32_t)v->u.i32;
     case SCHEMA_FLOAT: {
         uint32_t b;
         memcpy(&b, &v->u.f32, 4);
@@ -283,7 +294,8 @@ static inline uint64_t mseg__fixed_key(schema_type t, const schema_value *v)
         memcpy(&b, &v->u.f64, 8);
         return b;
     }
-    default: return (uint64_t)v->u.i64;
+    default:
+        return (uint64_t)v->u.i64;
     }
 }
 
@@ -299,7 +311,8 @@ static const uint8_t *mseg__heap_copy(mseg *m, const uint8_t *p, uint32_t n)
         /* Blocks double towards HEAP_BLOCK_MAX, but a block must also hold the value that
          * asked for it: n < HEAP_BLOCK_MAX / 4 here, so the loop ends below the cap. */
         size_t blk = m->heap_block ? m->heap_block * 2 : HEAP_BLOCK_MIN;
-        while (blk < n) blk *= 2;
+        while (blk < n)
+            blk *= 2;
         m->heap_block = blk > HEAP_BLOCK_MAX ? HEAP_BLOCK_MAX : blk;
         m->heap = mseg__alloc_bytes(m, m->heap_block);
         m->heap_left = m->heap_block;
@@ -346,7 +359,8 @@ static void mseg__tab_resize(mseg *m, mseg__col *c)
                 h = mseg__slot_hash(c, c->tab[i].key, NULL, 0);
             }
             uint32_t j = (uint32_t)h & (ncap - 1);
-            while (nt[j].id1) j = (j + 1) & (ncap - 1);
+            while (nt[j].id1)
+                j = (j + 1) & (ncap - 1);
             nt[j] = c->tab[i];
         }
         mseg__free_private(m, c->tab, (size_t)(c->tab_mask + 1) * sizeof *nt);
@@ -427,6 +441,7 @@ mseg *mseg_new(const schema *s, const bool *no_dictionary)
         memset(c, 0, sizeof *c);
         c->field = &s->fields[i];
         c->dict = !(no_dictionary && no_dictionary[i]);
+        c->records_nulls = schema_records_nulls(s, i);
         c->var = schema_type_is_var(c->field->type);
         c->width = c->var ? (uint32_t)sizeof(seg_bytes) : schema_type_width(c->field->type);
         mseg__cvec_init(&c->vals, c->dict ? 1 : c->width);
@@ -454,10 +469,11 @@ int mseg_append(mseg *m, const row *r)
         if (c->field->single_value) {
             mseg__put(m, c, &rc->v);
         } else {
-            for (uint32_t j = 0; j < rc->nvals; j++) mseg__put(m, c, &rc->mv[j]);
+            for (uint32_t j = 0; j < rc->nvals; j++)
+                mseg__put(m, c, &rc->mv[j]);
             *(uint32_t *)mseg__cvec_push(m, &c->mv_end) = (uint32_t)c->vals.len;
         }
-        if (rc->is_null) mseg__set_null(m, c, m->nrows);
+        if (rc->is_null && c->records_nulls) mseg__set_null(m, c, m->nrows);
     }
     m->nrows++;
     atomic_store_explicit(&m->rows, m->nrows, memory_order_release);
@@ -509,8 +525,8 @@ int mseg_build_file(const mseg *m, const char *time_column, const seg_meta_in *m
 
 static void mseg__read_cell(const mseg__col *c, uint64_t v, schema_value *out)
 {
-    const void *p = c->dict ? mseg__cvec_at(&c->dvals, mseg__id_at(&c->vals, v))
-                            : mseg__cvec_at(&c->vals, v);
+    const void *p =
+        c->dict ? mseg__cvec_at(&c->dvals, mseg__id_at(&c->vals, v)) : mseg__cvec_at(&c->vals, v);
     if (c->var) {
         const seg_bytes *b = p;
         out->u.bytes.ptr = b->ptr;
@@ -532,7 +548,8 @@ uint32_t mseg_read_mv(const mseg *m, uint32_t col, uint64_t row, schema_value *o
     const mseg__col *c = &m->cols[col];
     uint32_t end = *(const uint32_t *)mseg__cvec_at(&c->mv_end, row);
     uint32_t begin = row ? *(const uint32_t *)mseg__cvec_at(&c->mv_end, row - 1) : 0;
-    for (uint32_t j = 0; j < end - begin && j < cap; j++) mseg__read_cell(c, begin + j, &out[j]);
+    for (uint32_t j = 0; j < end - begin && j < cap; j++)
+        mseg__read_cell(c, begin + j, &out[j]);
     return end - begin;
 }
 

@@ -262,9 +262,9 @@ static void pcons__bad(pcons *p, int64_t offset, rowdec_reason why, const uint8_
                  p->t->table, p->partition, offset);
 }
 
-void pcons_set_message_time(pcons *p, int64_t ms)
+void pcons_set_message(pcons *p, int64_t ms, const void *key, size_t keylen, int64_t offset)
 {
-    rowdec_set_message_time(p->dec, ms);
+    rowdec_set_message(p->dec, ms, key, keylen, offset);
 }
 
 bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t len)

@@ -121,9 +121,10 @@ void pcons_frozen_free(pcons_frozen *f);
  * CONSUMING are ignored (false). */
 bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t len);
 
-/* The Kafka timestamp of the messages fed next (INT64_MIN: none): a missing time column value
- * takes it (rowdec_set_message_time). Worker thread. */
-void pcons_set_message_time(pcons *p, int64_t ms);
+/* What Kafka says of the message fed next: its timestamp (INT64_MIN: none), which a missing
+ * time column value takes, and its key (borrowed until then) and offset, which the metadata
+ * columns take (rowdec_set_message). Worker thread. */
+void pcons_set_message(pcons *p, int64_t ms, const void *key, size_t keylen, int64_t offset);
 
 /* Time check: FULL on the time threshold (an empty segment instead extends its deadline by
  * one period, as Pinot does), or when the end offset was already reached. Returns true

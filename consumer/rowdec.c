@@ -53,10 +53,14 @@ struct rowdec {
 
     /* ingestion transforms (rowdec_new_cfg): per transform its inputs' scan indexes; the
      * scanner also looks for inputs the schema lacks (indexes >= nfields) */
-    const tcfg *cfg;
+    uint32_t nxf;               /* transforms: ingestionConfig's, then the schema fields' */
+    uint32_t *xf_field;         /* per transform its destination field */
+    const xform_expr **xf_expr; /* borrowed from the tcfg or the schema */
+    bool xf_continue;           /* ingestionConfig.continueOnError (transforms, time check) */
     uint32_t **xf_in;
     xform_val *xf_args;
-    xform_ctx *xcx;
+    xform_ctx *xcx;     /* per-message scratch: transforms' strings, JSON columns' text */
+    jsonw jw;           /* a JSON column's canonical text, before its copy into xcx */
     jsonscan_val *over; /* per field: the transform's value, used when has_over */
     bool *has_over;
     /* a SIMPLE_DATE_FORMAT time column (rowdec_new_cfg): each value must match its pattern */
@@ -67,8 +71,24 @@ struct rowdec {
     bool fill_sdf;              /* formatted with time_pattern */
     int64_t fill_mul, fill_div; /* else EPOCH/TIMESTAMP: ms * mul / div */
     int64_t msg_time_ms;        /* INT64_MIN: none */
-    char fill_buf[128];         /* a formatted time */
+    /* ingestionConfig.rowTimeValueCheck: the time column (fill_col) must lie in Pinot's valid
+     * range; out of it, the row is rejected, or with continueOnError the value is null */
+    bool time_check;
+    /* stream.kafka.metadata.populate (rowdec_set_message): per field the message metadata it
+     * takes (rowdec_meta), or NULL when the table does not populate */
+    uint8_t *meta_col;
+    const void *msg_key;
+    size_t msg_keylen;
+    int64_t msg_offset;
+    char fill_buf[128]; /* a formatted time */
 };
+
+typedef enum rowdec_meta {
+    ROWDEC_META_NONE = 0,
+    ROWDEC_META_KEY,    /* __key */
+    ROWDEC_META_OFFSET, /* __metadata$offset */
+    ROWDEC_META_TIME,   /* __metadata$recordTimestamp */
+} rowdec_meta;
 
 static const char *const reason_names[ROWDEC_REASON__COUNT] = {
     [ROWDEC_OK] = "ok",
@@ -81,6 +101,7 @@ static const char *const reason_names[ROWDEC_REASON__COUNT] = {
     [ROWDEC_EMPTY] = "empty",
     [ROWDEC_TOO_LONG] = "too_long",
     [ROWDEC_TRANSFORM] = "transform_failed",
+    [ROWDEC_TIME_RANGE] = "time_out_of_range",
 };
 
 /* Own copy of the type names: the decoder must not depend on the schema loader. */
@@ -149,21 +170,50 @@ rowdec *rowdec_new_cfg(const schema *s, const tcfg *t, size_t max_message_bytes)
         d->flags[i] = s->fields[i].single_value ? 0 : JSONSCAN_F_LIST;
     }
     uint32_t nnames = n, maxin = 1;
-    if (t && t->ntransforms) {
-        d->cfg = t;
-        d->xf_in = sl_xcalloc(t->ntransforms, sizeof *d->xf_in);
-        for (uint32_t j = 0; j < t->ntransforms; j++) {
-            uint32_t k = xform_ninputs(t->transforms[j].expr);
+    /* ingestionConfig's transforms, then each schema field's own transformFunction for a
+     * column none of those writes (Pinot's precedence) */
+    uint32_t nx = t ? t->ntransforms : 0;
+    for (uint32_t i = 0; i < n; i++)
+        nx += s->fields[i].transform != NULL;
+    if (nx) {
+        d->xf_field = sl_xcalloc(nx, sizeof *d->xf_field);
+        d->xf_expr = sl_xcalloc(nx, sizeof *d->xf_expr);
+        for (uint32_t j = 0; t && j < t->ntransforms; j++) {
+            d->xf_field[d->nxf] = t->transforms[j].field;
+            d->xf_expr[d->nxf++] = t->transforms[j].expr;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            bool covered = false;
+            for (uint32_t j = 0; t && j < t->ntransforms; j++)
+                covered |= t->transforms[j].field == i;
+            if (!s->fields[i].transform || covered) continue;
+            d->xf_field[d->nxf] = i;
+            d->xf_expr[d->nxf++] = s->fields[i].transform;
+        }
+        d->xf_in = sl_xcalloc(d->nxf, sizeof *d->xf_in);
+        for (uint32_t j = 0; j < d->nxf; j++) {
+            uint32_t k = xform_ninputs(d->xf_expr[j]);
             if (k > maxin) maxin = k;
             d->xf_in[j] = sl_xcalloc(k ? k : 1, sizeof **d->xf_in);
             for (uint32_t i = 0; i < k; i++)
-                d->xf_in[j][i] = xf_scan_index(d, xform_input(t->transforms[j].expr, i), &nnames);
+                d->xf_in[j][i] = xf_scan_index(d, xform_input(d->xf_expr[j], i), &nnames);
         }
         d->xf_args = sl_xcalloc(maxin, sizeof *d->xf_args);
-        d->xcx = xform_ctx_new();
+    }
+    if (t && t->metadata_populate) {
+        static const char *const meta_names[] = {NULL, "__key", "__metadata$offset",
+                                                 "__metadata$recordTimestamp"};
+        d->meta_col = sl_xcalloc(n ? n : 1, 1);
+        for (uint32_t i = 0; i < n; i++)
+            for (int k = ROWDEC_META_KEY; k <= ROWDEC_META_TIME; k++)
+                if (!strcmp(s->fields[i].name, meta_names[k])) d->meta_col[i] = (uint8_t)k;
+    }
+    if (nx || d->meta_col) {
         d->over = sl_xcalloc(n ? n : 1, sizeof *d->over);
         d->has_over = sl_xcalloc(n ? n : 1, sizeof *d->has_over);
     }
+    d->xcx = xform_ctx_new();
+    d->msg_offset = -1;
     d->scan = jsonscan_new(d->names, d->lens, d->flags, nnames);
     d->time_col = d->fill_col = -1;
     d->msg_time_ms = INT64_MIN;
@@ -177,6 +227,8 @@ rowdec *rowdec_new_cfg(const schema *s, const tcfg *t, size_t max_message_bytes)
                schema_time_scale(&s->fields[tc], &d->fill_mul, &d->fill_div)) {
         d->fill_col = tc;
     }
+    d->time_check = t && t->row_time_check && d->fill_col >= 0;
+    d->xf_continue = t && t->continue_on_error;
 
     d->cols = sl_xcalloc(n, sizeof *d->cols);
     d->out.ncols = n;
@@ -203,13 +255,17 @@ void rowdec_free(rowdec *d)
     free(d->bytes);
     free(d->scratch);
     freelocale(d->c_locale);
-    for (uint32_t j = 0; d->cfg && j < d->cfg->ntransforms; j++)
+    for (uint32_t j = 0; j < d->nxf; j++)
         free(d->xf_in[j]);
     free(d->xf_in);
+    free(d->xf_field);
+    free(d->xf_expr);
     free(d->xf_args);
     xform_ctx_free(d->xcx);
+    jsonw_free(&d->jw);
     free(d->over);
     free(d->has_over);
+    free(d->meta_col);
     free(d);
 }
 
@@ -562,6 +618,38 @@ static rowdec_reason to_bytes(rowdec *d, const schema_field *f, const jsonscan_v
     return ROWDEC_OK;
 }
 
+/* A JSON column's value (Pinot's PinotDataType.toJson): an object, an array, a number or a
+ * boolean as its canonical JSON text (jsonw_canonical: Jackson's re-serialization); a string
+ * that is one JSON document as that document's canonical text, any other string as a JSON
+ * string literal. The text lives in the decoder's per-message scratch memory. */
+static rowdec_reason to_json(rowdec *d, const schema_field *f, const jsonscan_val *v,
+                             schema_value *out)
+{
+    jsonw_reset(&d->jw);
+    switch (v->kind) {
+    case JSONSCAN_BOOL:
+        jsonw_bool(&d->jw, v->v.b);
+        break;
+    case JSONSCAN_INT64:
+    case JSONSCAN_UINT64:
+    case JSONSCAN_DOUBLE:
+    case JSONSCAN_BIGNUM:
+    case JSONSCAN_OBJECT:
+    case JSONSCAN_ARRAY:
+        if (jsonw_canonical(&d->jw, v->text, v->len)) return wrong_type(d, f, v);
+        break;
+    case JSONSCAN_STRING:
+        if (jsonw_canonical(&d->jw, v->text, v->len)) jsonw_canonical_str(&d->jw, v->text, v->len);
+        break;
+    default:
+        return wrong_type(d, f, v);
+    }
+    out->u.bytes.ptr =
+        (const uint8_t *)xform_ctx_copy(d->xcx, d->jw.len ? d->jw.buf : "", d->jw.len);
+    out->u.bytes.len = (uint32_t)d->jw.len;
+    return ROWDEC_OK;
+}
+
 /* Pinot's sanitization of a STRING or BYTES value v (SanitizationTransformerUtils): a STRING
  * is cut at its first NUL and at maxLength UTF-16 code units (Java's String length; a
  * supplementary character the cut would split is dropped whole, where Java would leave half
@@ -574,9 +662,10 @@ static rowdec_reason sanitize(rowdec *d, const schema_field *f, schema_value *v)
     uint32_t len = v->u.bytes.len, cut = len;
     uint32_t max = f->max_length ? f->max_length : SCHEMA_DEFAULT_MAX_LENGTH;
     schema_maxlen how = f->max_strategy;
-    if (how == SCHEMA_MAXLEN_DEFAULT)
-        how = f->type == SCHEMA_STRING ? SCHEMA_MAXLEN_TRIM_LENGTH : SCHEMA_MAXLEN_NO_ACTION;
-    if (how == SCHEMA_MAXLEN_NO_ACTION && f->type == SCHEMA_BYTES) return ROWDEC_OK;
+    if (how == SCHEMA_MAXLEN_DEFAULT) /* Pinot's: TRIM_LENGTH for STRING, NO_ACTION for the rest */
+        how = f->type == SCHEMA_STRING && !f->json ? SCHEMA_MAXLEN_TRIM_LENGTH
+                                                   : SCHEMA_MAXLEN_NO_ACTION;
+    if (how == SCHEMA_MAXLEN_NO_ACTION && (f->type == SCHEMA_BYTES || f->json)) return ROWDEC_OK;
     bool nul = false;
     if (f->type == SCHEMA_STRING) {
         /* UTF-16 units never outnumber UTF-8 bytes: a short value can only hold a NUL */
@@ -642,7 +731,7 @@ static rowdec_reason coerce(rowdec *d, const schema_field *f, const jsonscan_val
     case SCHEMA_BOOLEAN:
         return to_boolean(d, f, v, out);
     case SCHEMA_STRING:
-        if ((r = to_string(d, f, v, out)) != ROWDEC_OK) return r;
+        if ((r = f->json ? to_json(d, f, v, out) : to_string(d, f, v, out)) != ROWDEC_OK) return r;
         return sanitize(d, f, out);
     case SCHEMA_BYTES:
         if ((r = to_bytes(d, f, v, out)) != ROWDEC_OK) return r;
@@ -662,9 +751,76 @@ static void set_default(row_col *c, const schema_field *f)
     c->mv = &f->default_null;
 }
 
-void rowdec_set_message_time(rowdec *d, int64_t ms)
+/* Bytes as Java's new String(bytes, UTF_8) reads them: each byte of an invalid sequence
+ * becomes U+FFFD. The text lives in the per-message scratch memory. */
+static void utf8_text(rowdec *d, const uint8_t *p, size_t n, jsonscan_val *v)
+{
+    char *o = xform_ctx_alloc(d->xcx, n * 3 + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        uint8_t c = p[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        bool ok = len > 0 && i + len <= n;
+        for (size_t j = 1; ok && j < len; j++)
+            ok = (p[i + j] & 0xC0) == 0x80;
+        if (ok && len > 1) { /* no overlong forms, surrogates or code points past U+10FFFF */
+            static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+            uint32_t cp = c & (0x7Fu >> len);
+            for (size_t j = 1; j < len; j++)
+                cp = cp << 6 | (p[i + j] & 0x3Fu);
+            ok = cp >= min[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+        }
+        if (ok) {
+            memcpy(o + k, p + i, len);
+            k += len;
+            i += len;
+        } else {
+            memcpy(o + k, "\xEF\xBF\xBD", 3);
+            k += 3;
+            i++;
+        }
+    }
+    v->text = o;
+    v->len = (uint32_t)k;
+}
+
+void rowdec_set_message(rowdec *d, int64_t ms, const void *key, size_t keylen, int64_t offset)
 {
     d->msg_time_ms = ms;
+    d->msg_key = key;
+    d->msg_keylen = keylen;
+    d->msg_offset = offset;
+}
+
+/* stream.kafka.metadata.populate: the message's key, offset and timestamp as the text values
+ * of the metadata columns (over any value the message carries: Pinot puts them in last). */
+static void put_metadata(rowdec *d)
+{
+    for (uint32_t i = 0; i < d->s->nfields; i++) {
+        if (d->meta_col[i] == ROWDEC_META_NONE) continue;
+        jsonscan_val *v = &d->over[i];
+        char buf[24];
+        int n = -1;
+        memset(v, 0, sizeof *v);
+        d->has_over[i] = true;
+        if (d->meta_col[i] == ROWDEC_META_KEY) {
+            v->kind = JSONSCAN_NULL;
+            if (d->msg_key) {
+                v->kind = JSONSCAN_STRING;
+                utf8_text(d, (const uint8_t *)d->msg_key, d->msg_keylen, v);
+            }
+            continue;
+        }
+        if (d->meta_col[i] == ROWDEC_META_OFFSET && d->msg_offset >= 0)
+            n = snprintf(buf, sizeof buf, "%" PRId64, d->msg_offset);
+        if (d->meta_col[i] == ROWDEC_META_TIME && d->msg_time_ms != INT64_MIN)
+            n = snprintf(buf, sizeof buf, "%" PRId64, d->msg_time_ms);
+        v->kind = n < 0 ? JSONSCAN_NULL : JSONSCAN_STRING;
+        if (n >= 0) {
+            v->text = xform_ctx_copy(d->xcx, buf, (size_t)n);
+            v->len = (uint32_t)n;
+        }
+    }
 }
 
 /* The time column, missing in the message: its value is the message's Kafka time in the
@@ -687,6 +843,39 @@ static void fill_time(rowdec *d, row_col *c, const schema_field *f)
         }
     }
     c->mv = &c->v;
+}
+
+/* Pinot's TimeUtils valid range: [1971-01-01, 2071-01-01] UTC, in ms. */
+#define ROWDEC_TIME_VALID_MIN_MS 31536000000LL
+#define ROWDEC_TIME_VALID_MAX_MS 3187296000000LL
+
+/* rowTimeValueCheck (Pinot's TimeValidationTransformer) of the time column's decoded value:
+ * its instant in ms must lie in the valid range. Out of it the row is rejected, or under
+ * continueOnError the value becomes null, which (as a missing value) takes the message's
+ * Kafka time when there is one. */
+static rowdec_reason check_time(rowdec *d, row_col *c, const schema_field *f)
+{
+    int64_t ms;
+    char why[160];
+    if (d->fill_sdf) {
+        if (xform_parse_time(d->time_pattern, (const char *)c->v.u.bytes.ptr, c->v.u.bytes.len, &ms,
+                             why, sizeof why))
+            return ROWDEC_OK; /* the format check reports it */
+    } else {
+        int64_t x = f->type == SCHEMA_INT ? c->v.u.i32 : c->v.u.i64;
+        /* the column is ms * mul / div: back to ms, saturating */
+        __int128 w = (__int128)x * d->fill_div / d->fill_mul;
+        ms = w > INT64_MAX ? INT64_MAX : w < INT64_MIN ? INT64_MIN : (int64_t)w;
+    }
+    if (ms >= ROWDEC_TIME_VALID_MIN_MS && ms <= ROWDEC_TIME_VALID_MAX_MS) return ROWDEC_OK;
+    if (!d->xf_continue) {
+        snprintf(d->detail, sizeof d->detail,
+                 "time column %s: %" PRId64 " ms is outside 1971-01-01 to 2071-01-01", f->name, ms);
+        return ROWDEC_TIME_RANGE;
+    }
+    set_default(c, f);
+    if (d->msg_time_ms != INT64_MIN) fill_time(d, c, f);
+    return ROWDEC_OK;
 }
 
 /* A message's value as a transform's input. */
@@ -731,6 +920,18 @@ static void xf_output(rowdec *d, const xform_val *x, jsonscan_val *v)
         v->text = x->s;
         v->len = x->len;
         return;
+    case XFORM_BYTES: { /* as the hex string a BYTES column reads (and a STRING one stores) */
+        static const char hex[] = "0123456789abcdef";
+        char *h = xform_ctx_alloc(d->xcx, (size_t)x->len * 2);
+        for (uint32_t i = 0; i < x->len; i++) {
+            h[2 * i] = hex[(unsigned char)x->s[i] >> 4];
+            h[2 * i + 1] = hex[(unsigned char)x->s[i] & 15];
+        }
+        v->kind = JSONSCAN_STRING;
+        v->text = h;
+        v->len = x->len * 2;
+        return;
+    }
     case XFORM_JSON:
         v->kind = x->len && x->s[0] == '[' ? JSONSCAN_ARRAY : JSONSCAN_OBJECT;
         v->text = x->s;
@@ -757,20 +958,18 @@ static void xf_output(rowdec *d, const xform_val *x, jsonscan_val *v)
  * (absent or null) gets its expression's value. */
 static rowdec_reason run_transforms(rowdec *d)
 {
-    const tcfg *t = d->cfg;
-    xform_ctx_reset(d->xcx);
-    for (uint32_t j = 0; j < t->ntransforms; j++) {
-        uint32_t i = t->transforms[j].field;
+    for (uint32_t j = 0; j < d->nxf; j++) {
+        uint32_t i = d->xf_field[j];
         const jsonscan_val *v = jsonscan_get(d->scan, i);
         d->has_over[i] = false;
         if (v->kind != JSONSCAN_ABSENT && v->kind != JSONSCAN_NULL) continue; /* Pinot keeps it */
-        const xform_expr *e = t->transforms[j].expr;
+        const xform_expr *e = d->xf_expr[j];
         for (uint32_t k = 0; k < xform_ninputs(e); k++)
             d->xf_args[k] = xf_input(jsonscan_get(d->scan, d->xf_in[j][k]));
         xform_val out;
         char why[160];
         if (xform_eval(e, d->xf_args, d->xcx, &out, why, sizeof why)) {
-            if (!t->continue_on_error) {
+            if (!d->xf_continue) {
                 d->err_field = (int)i;
                 snprintf(d->detail, sizeof d->detail, "transform of %s: %s", d->s->fields[i].name,
                          why);
@@ -787,7 +986,7 @@ static rowdec_reason run_transforms(rowdec *d)
 static rowdec_reason decode_field(rowdec *d, uint32_t i)
 {
     const schema_field *f = &d->s->fields[i];
-    const jsonscan_val *v = d->cfg && d->has_over[i] ? &d->over[i] : jsonscan_get(d->scan, i);
+    const jsonscan_val *v = d->has_over && d->has_over[i] ? &d->over[i] : jsonscan_get(d->scan, i);
     row_col *c = &d->cols[i];
 
     if (v->kind == JSONSCAN_ABSENT || v->kind == JSONSCAN_NULL) {
@@ -808,6 +1007,7 @@ static rowdec_reason decode_field(rowdec *d, uint32_t i)
             snprintf(d->detail, sizeof d->detail, "time column: %s", why);
             return ROWDEC_WRONG_TYPE;
         }
+        if (r == ROWDEC_OK && d->time_check && (int)i == d->fill_col) r = check_time(d, c, f);
         return r;
     }
 
@@ -848,6 +1048,7 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
     *out = NULL;
     d->err_field = -1;
     d->detail[0] = '\0';
+    if (d->xcx) xform_ctx_reset(d->xcx); /* the previous row's strings */
     if (len == 0) {
         snprintf(d->detail, sizeof d->detail, "empty message");
         return ROWDEC_EMPTY;
@@ -873,21 +1074,28 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
 
     /* Reserve before decoding so no pointer in the row moves: every multi-value value is an
      * element or a lone scalar/default (<= elements + fields), and every BYTES value is at
-     * most half of a string that lies inside the message. */
+     * most half of a string that lies inside the message or is a transform's value. */
     size_t need_mv = (size_t)jsonscan_nelems(d->scan) + d->s->nfields;
     if (need_mv > d->mv_cap) {
         d->mv_cap = need_mv * 2;
         d->mv = sl_xrealloc(d->mv, d->mv_cap * sizeof *d->mv);
     }
-    if (len / 2 + 1 > d->bytes_cap) {
-        d->bytes_cap = len + 1;
-        d->bytes = sl_xrealloc(d->bytes, d->bytes_cap);
-    }
     d->mv_used = 0;
     d->bytes_used = 0;
-    if (d->cfg) {
+    size_t need_bytes = len / 2 + 1;
+    if (d->nxf) {
         rowdec_reason r = run_transforms(d);
         if (r != ROWDEC_OK) return r;
+    }
+    if (d->meta_col) put_metadata(d);
+    if (d->has_over) {
+        for (uint32_t i = 0; i < d->s->nfields; i++) /* a transform's hex lies outside */
+            if (d->has_over[i] && d->over[i].kind == JSONSCAN_STRING)
+                need_bytes += d->over[i].len / 2;
+    }
+    if (need_bytes > d->bytes_cap) {
+        d->bytes_cap = need_bytes * 2;
+        d->bytes = sl_xrealloc(d->bytes, d->bytes_cap);
     }
 
     for (uint32_t i = 0; i < d->s->nfields; i++) {

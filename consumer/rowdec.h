@@ -32,6 +32,8 @@ typedef enum rowdec_reason {
     ROWDEC_TOO_LONG,       /* a value over its maxLength, or a STRING with a NUL, under the
                             * field's maxLengthExceedStrategy ERROR */
     ROWDEC_TRANSFORM,      /* an ingestion transform failed (without continueOnError) */
+    ROWDEC_TIME_RANGE,     /* rowTimeValueCheck: the time column's value is outside 1971-2071
+                            * (without continueOnError) */
     ROWDEC_REASON__COUNT
 } rowdec_reason;
 
@@ -57,12 +59,17 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
 
 /* Field name of the last rejection, or "" (owned by the decoder). */
 const char *rowdec_error_field(const rowdec *d);
-/* The Kafka timestamp (ms since the epoch) of the message the next rowdec_decode reads, or
- * INT64_MIN when it has none. With a table config (rowdec_new_cfg) whose time column is
- * absent or null in a message, the column takes this time in its format (EPOCH, TIMESTAMP or
- * SIMPLE_DATE_FORMAT), never the clock: every replica reads the same timestamp. The row still
- * records the column as null. */
-void rowdec_set_message_time(rowdec *d, int64_t ms);
+/* What Kafka says of the message the next rowdec_decode reads: its timestamp (ms since the
+ * epoch, INT64_MIN when it has none), its key (borrowed until that decode; NULL for none) and
+ * its offset (-1: unknown).
+ * - With a table config (rowdec_new_cfg) whose time column is absent or null in a message,
+ *   the column takes the timestamp in its format (EPOCH, TIMESTAMP or SIMPLE_DATE_FORMAT),
+ *   never the clock: every replica reads the same timestamp. The row still records the
+ *   column as null.
+ * - With stream.kafka.metadata.populate, the schema's columns `__key`, `__metadata$offset`
+ *   and `__metadata$recordTimestamp` take the key (as UTF-8 text), the offset and the
+ *   timestamp (as decimal text), as Pinot's Kafka consumer adds them to the row. */
+void rowdec_set_message(rowdec *d, int64_t ms, const void *key, size_t keylen, int64_t offset);
 
 /* One-line description of the last rejection for logs and reject files ("cannot convert JSON
  * string to INT", simdjson's message for malformed JSON, ...), or "" after success. Owned by

@@ -96,7 +96,7 @@ done
 "$S" segment info missing.seg 2>/dev/null
 check "info on a missing file fails" test $? -ne 0
 
-echo '{"schemaName":"x","dimensionFieldSpecs":[{"name":"a","dataType":"JSON"}]}' > bad_schema.json
+echo '{"schemaName":"x","dimensionFieldSpecs":[{"name":"a","dataType":"MAP"}]}' > bad_schema.json
 "$S" segment build --schema bad_schema.json --input "$D/alltypes.jsonl" --out x.seg 2>bad.err
 check "bad schema: non-zero exit" test $? -ne 0
 check "bad schema: names file, key and reason" grep -q "bad_schema.json: dimensionFieldSpecs\[0\].dataType" bad.err

@@ -42,8 +42,9 @@ static void test_numbers(void **s)
     static const struct {
         double v;
         const char *text;
-    } d[] = {{100.0, "100"}, {0.1, "0.1"}, {-0.0, "-0"}, {1e300, "1e+300"}, {5e-324, "5e-324"},
-             {1234.5, "1234.5"}, {0.000125, "0.000125"}, {1e17, "1e+17"}, {2.5e-6, "2.5e-06"}};
+    } d[] = {{100.0, "100"},         {0.1, "0.1"},       {-0.0, "-0"},
+             {1e300, "1e+300"},      {5e-324, "5e-324"}, {1234.5, "1234.5"},
+             {0.000125, "0.000125"}, {1e17, "1e+17"},    {2.5e-6, "2.5e-06"}};
     char buf[32];
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
         jsonw_fmt_f64(buf, d[i].v);
@@ -85,12 +86,95 @@ static void test_bytes(void **s)
     jsonw_free(&w);
 }
 
+/* jsonw_canonical: Jackson's re-serialization of a parsed document (what a Pinot JSON column
+ * stores), and the refusal of what is not one JSON document. */
+static void test_canonical(void **s)
+{
+    (void)s;
+    static const char *const ok[][2] = {
+        {" { \"b\" : [ 1 , 2 ] , \"a\" : { } } ", "{\"b\":[1,2],\"a\":{}}"}, /* key order kept */
+        {"[]", "[]"},
+        {"\"x\\/y\"", "\"x/y\""},                           /* \/ is not re-escaped */
+        {"\"\\u00e9\\u20ac\"", "\"\xc3\xa9\xe2\x82\xac\""}, /* \uXXXX decoded to UTF-8 */
+        {"\"\\ud83d\\ude00\"", "\"\xf0\x9f\x98\x80\""},     /* a surrogate pair */
+        {"\"\\u0001\\u001f\\n\\t\\b\\f\\r\\u000b\"", "\"\\u0001\\u001F\\n\\t\\b\\f\\r\\u000B\""},
+        {"\"q\\\"b\\\\\"", "\"q\\\"b\\\\\""},
+        {"-0", "0"},
+        {"12345678901234567890123", "12345678901234567890123"}, /* BigInteger: as written */
+        {"1.50", "1.5"},
+        {"1e2", "100.0"},
+        {"-2.5E-3", "-0.0025"},
+        {"1e-4", "1.0E-4"},
+        {"9999999.0", "9999999.0"},
+        {"1e7", "1.0E7"},
+        {"123456789.125", "1.23456789125E8"},
+        {"0.0", "0.0"},
+        {"-0.0", "-0.0"},
+        {"1e400", "\"Infinity\""},
+        {"true", "true"},
+        {"null", "null"},
+    };
+    jsonw w;
+    jsonw_init(&w);
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        jsonw_reset(&w);
+        if (jsonw_canonical(&w, ok[i][0], strlen(ok[i][0]))) fail_msg("refused: %s", ok[i][0]);
+        if (strcmp(w.buf, ok[i][1])) fail_msg("%s: got %s, want %s", ok[i][0], w.buf, ok[i][1]);
+    }
+    static const char *const bad[] = {"",
+                                      "  ",
+                                      "{",
+                                      "[1,]",
+                                      "{\"a\"}",
+                                      "{\"a\":1,}",
+                                      "01",
+                                      "1.",
+                                      ".5",
+                                      "1e",
+                                      "+1",
+                                      "tru",
+                                      "\"open",
+                                      "\"\\x\"",
+                                      "\"\\ud800\"",
+                                      "\"\\udc00\"",
+                                      "\"\\ud800\\u0041\"",
+                                      "\"a\nb\"",
+                                      "1 2",
+                                      "{} x",
+                                      "NaN"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        jsonw_reset(&w);
+        if (!jsonw_canonical(&w, bad[i], strlen(bad[i])))
+            fail_msg("accepted: %s -> %s", bad[i], w.buf);
+        assert_int_equal(w.len, 0);
+    }
+    /* nesting: 256 levels are a document, 257 are refused */
+    char deep[600];
+    for (int d = 256; d <= 257; d++) {
+        memset(deep, '[', (size_t)d);
+        memset(deep + d, ']', (size_t)d);
+        jsonw_reset(&w);
+        assert_int_equal(jsonw_canonical(&w, deep, (size_t)(2 * d)), d == 256 ? 0 : -1);
+    }
+    /* inside a container, a refused value leaves the container as it was */
+    jsonw_reset(&w);
+    jsonw_arr_begin(&w);
+    jsonw_i64(&w, 1);
+    assert_int_equal(jsonw_canonical(&w, "{", 1), -1);
+    assert_int_equal(jsonw_canonical(&w, " 2 ", 3), 0);
+    jsonw_canonical_str(&w, "a\"\x01", 3);
+    jsonw_arr_end(&w);
+    assert_string_equal(w.buf, "[1,2,\"a\\\"\\u0001\"]");
+    jsonw_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_structure_and_escaping),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_canonical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

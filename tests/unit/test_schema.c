@@ -291,8 +291,24 @@ static void test_rejections(void **state)
     expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
                  "\"STRING\",\"fieldType\":\"METRIC\"}]}",
                  "fieldType: expected \"DIMENSION\" in dimensionFieldSpecs");
-    expect_error("{\"schemaName\":\"x\",\"enableColumnBasedNullHandling\":true}",
-                 "enableColumnBasedNullHandling: unsupported");
+    expect_error("{\"schemaName\":\"x\",\"enableColumnBasedNullHandling\":1,"
+                 "\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":\"STRING\"}]}",
+                 "enableColumnBasedNullHandling: expected true or false");
+    expect_error("{\"schemaName\":\"x\",\"metricFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
+                 "\"JSON\"}]}",
+                 "JSON field \"a\" must be a dimension");
+    expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
+                 "\"JSON\",\"singleValueField\":false}]}",
+                 "JSON field \"a\" must be single-value");
+    expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
+                 "\"STRING\",\"transformFunction\":\"groovy({a}, a)\"}]}",
+                 "transformFunction: \"groovy({a}, a)\": Groovy functions are not supported");
+    expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
+                 "\"STRING\",\"transformFunction\":7}]}",
+                 "transformFunction: expected a string");
+    expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
+                 "\"STRING\",\"singleValueField\":false,\"transformFunction\":\"lower(b)\"}]}",
+                 "is multi-value: transforms into it are not supported");
     expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":{}}",
                  "dimensionFieldSpecs: expected an array");
     expect_error(DIM("5"), "dimensionFieldSpecs[0]: expected an object");
@@ -300,9 +316,8 @@ static void test_rejections(void **state)
                  "dimensionFieldSpecs[0].name: missing required key");
     expect_error(DIM("{\"name\":\"\",\"dataType\":\"INT\"}"), "[0].name: expected a non-empty");
     expect_error(DIM("{\"name\":\"a\"}"), "dimensionFieldSpecs[0].dataType: missing required key");
-    expect_error(
-        DIM("{\"name\":\"a\",\"dataType\":\"INT\"},{\"name\":\"b\",\"dataType\":\"JSON\"}"),
-        "schema.json: dimensionFieldSpecs[1].dataType: unsupported type \"JSON\"");
+    expect_error(DIM("{\"name\":\"a\",\"dataType\":\"INT\"},{\"name\":\"b\",\"dataType\":\"MAP\"}"),
+                 "schema.json: dimensionFieldSpecs[1].dataType: unsupported type \"MAP\"");
     expect_error(DIM("{\"name\":\"a\",\"dataType\":\"BIG_DECIMAL\"}"),
                  "unsupported type \"BIG_DECIMAL\"");
     expect_error(DIM("{\"name\":\"a\",\"dataType\":\"int\"}"), "unsupported type \"int\"");

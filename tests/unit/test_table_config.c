@@ -237,16 +237,25 @@ static void test_rejections(void **state)
     expect_error("{\"tableName\":\"\",\"tableType\":\"OFFLINE\"}", "1 to 128 characters");
     /* unsupported sections, by name */
     expect_error(NEWMAP("") "x", "invalid JSON");
-    expect_error(NEWMAP(",\"stream.kafka.consumer.prop.bootstrap.servers\":\"h:1\""),
-                 "consumer.prop.bootstrap.servers: the brokers are set by stream.kafka.broker.list");
+    expect_error(
+        NEWMAP(",\"stream.kafka.consumer.prop.bootstrap.servers\":\"h:1\""),
+        "consumer.prop.bootstrap.servers: the brokers are set by stream.kafka.broker.list");
     expect_error(NEWMAP(",\"stream.kafka.consumer.prop.metadata.broker.list\":\"h:1\""),
                  "the brokers are set by stream.kafka.broker.list only");
     expect_error(OLDMAP(",\"tenantz\":{\"broker\":\"b\"}"), "table.json: tenantz: unsupported key");
-    expect_error(OLDMAP(",\"upsertConfig\":{\"mode\":\"FULL\"}"),
-                 "upsertConfig: accepted only with \"mode\": \"NONE\"");
+    expect_error(OLDMAP(",\"upsertConfig\":{\"mode\":\"PARTIAL\"}"),
+                 "upsertConfig: accepted only with \"mode\" NONE or FULL (PARTIAL merges rows");
     expect_error(OLDMAP(",\"dedupConfig\":{\"dedupEnabled\":true}"),
                  "dedupConfig: accepted only with \"dedupEnabled\": false");
-    expect_error(OLDMAP(",\"isDimTable\":true"), "isDimTable: accepted only false");
+    expect_error(OLDMAP(",\"isDimTable\":true"),
+                 "isDimTable: a dimension table is an OFFLINE table");
+    expect_error(OLDMAP(",\"isDimTable\":\"yes\""), "isDimTable: accepted only as true or false");
+    expect_error(OLDMAP(",\"ingestionConfig\":{\"rowTimeValueCheck\":\"on\"}"),
+                 "ingestionConfig.rowTimeValueCheck: expected true or false");
+    expect_error(OLDMAP(",\"ingestionConfig\":{\"rowTimeValueCheck\":true}"),
+                 "ingestionConfig.rowTimeValueCheck: needs segmentsConfig.timeColumnName");
+    expect_error(NEWMAP(",\"stream.kafka.metadata.populate\":\"yes\""),
+                 "stream.kafka.metadata.populate: \"yes\": expected true or false");
     expect_error(OLDMAP(",\"segmentsConfig\":[]"), "segmentsConfig: expected an object");
     expect_error(OLDMAP(",\"segmentsConfig\":{\"replication\":\"0\"}"),
                  "segmentsConfig.replication: expected an integer in [1, 16]");
@@ -269,8 +278,8 @@ static void test_rejections(void **state)
                  "{\"loadMode\":\"MMAP\",\"sortedColumn\":[\"user\"]}}",
                  "tableIndexConfig.sortedColumn: unsupported key");
     expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
-                 "{\"nullHandlingEnabled\":true}}",
-                 "tableIndexConfig.nullHandlingEnabled: accepted only false");
+                 "{\"nullHandlingEnabled\":\"sometimes\"}}",
+                 "tableIndexConfig.nullHandlingEnabled: accepted only as true or false");
     expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
                  "{\"noDictionaryColumns\":[\"user\",\"nope\"]}}",
                  "tableIndexConfig.noDictionaryColumns[1]: \"nope\" is not a column");
@@ -547,9 +556,9 @@ static void test_every_error_in_one_run(void **state)
 /* Pinot's query-side and operations keys are accepted, listed as carried in the order met,
  * and change nothing that is parsed; fieldConfigList RAW makes a no-dictionary column. */
 /* Transform of ingestionConfig.transformConfigs */
-#define XF(list) \
-    "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"ingestionConfig\":{" list \
-    "\"streamIngestionConfig\":{\"streamConfigMaps\":[{\"stream.kafka.topic.name\":\"ev\"," \
+#define XF(list)                                                                                   \
+    "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"ingestionConfig\":{" list              \
+    "\"streamIngestionConfig\":{\"streamConfigMaps\":[{\"stream.kafka.topic.name\":\"ev\","        \
     "\"stream.kafka.broker.list\":\"h:9092\"}]}}}"
 
 static void test_transform_configs(void **state)
@@ -608,30 +617,45 @@ static void test_transform_configs(void **state)
 static void test_carried_keys(void **state)
 {
     (void)state;
-    tcfg *t = parse_ok(OLDMAP(
-        ",\"tenants\":{\"broker\":\"DefaultTenant\",\"server\":\"DefaultTenant\"},"
-        "\"routing\":{\"instanceSelectorType\":\"strictReplicaGroup\"},"
-        "\"metadata\":{\"customConfigs\":{\"a\":\"b\"}},\"quota\":{\"storage\":\"1G\"},"
-        "\"upsertConfig\":{\"mode\":\"NONE\"},\"dedupConfig\":{\"dedupEnabled\":false},"
-        "\"isDimTable\":false,"
-        "\"segmentsConfig\":{\"retentionTimeUnit\":\"DAYS\",\"retentionTimeValue\":\"5\","
-        "\"segmentPushType\":\"APPEND\",\"replication\":\"2\"},"
-        "\"fieldConfigList\":[{\"name\":\"user\",\"encodingType\":\"RAW\","
-        "\"indexTypes\":[\"TEXT\"]},{\"name\":\"session\",\"encodingType\":\"DICTIONARY\","
-        "\"indexes\":{\"inverted\":{}}}]"));
+    tcfg *t = parse_ok(
+        OLDMAP(",\"tenants\":{\"broker\":\"DefaultTenant\",\"server\":\"DefaultTenant\"},"
+               "\"routing\":{\"instanceSelectorType\":\"strictReplicaGroup\"},"
+               "\"metadata\":{\"customConfigs\":{\"a\":\"b\"}},\"quota\":{\"storage\":\"1G\"},"
+               "\"upsertConfig\":{\"mode\":\"FULL\"},\"dedupConfig\":{\"dedupEnabled\":false},"
+               "\"isDimTable\":false,\"ingestionConfig\":{\"segmentTimeValueCheck\":true},"
+               "\"segmentsConfig\":{\"retentionTimeUnit\":\"DAYS\",\"retentionTimeValue\":\"5\","
+               "\"segmentPushType\":\"APPEND\",\"replication\":\"2\"},"
+               "\"fieldConfigList\":[{\"name\":\"user\",\"encodingType\":\"RAW\","
+               "\"indexTypes\":[\"TEXT\"]},{\"name\":\"session\",\"encodingType\":\"DICTIONARY\","
+               "\"indexes\":{\"inverted\":{}}}]"));
     char text[1024];
     tcfg_carried_text(t, text, sizeof text);
-    static const char *const want[] = {"tenants", "routing", "metadata", "quota", "upsertConfig",
-                                       "dedupConfig", "isDimTable",
+    static const char *const want[] = {"tenants",
+                                       "routing",
+                                       "metadata",
+                                       "quota",
+                                       "upsertConfig",
+                                       "dedupConfig",
+                                       "isDimTable",
+                                       "ingestionConfig.segmentTimeValueCheck",
                                        "segmentsConfig.retentionTimeUnit",
                                        "segmentsConfig.retentionTimeValue",
-                                       "segmentsConfig.segmentPushType", "fieldConfigList"};
+                                       "segmentsConfig.segmentPushType",
+                                       "fieldConfigList"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr(text, want[i])) fail_msg("\"%s\" not carried: %s", want[i], text);
     assert_int_equal(t->ncarried, sizeof want / sizeof want[0]);
     assert_int_equal(t->replication, 2);
     assert_true(t->no_dictionary[schema_find(S, "user")]);
     assert_false(t->no_dictionary[schema_find(S, "session")]);
+    tcfg_free(t);
+    /* every segment records its nulls: Pinot's switch for them changes nothing here */
+    t = parse_ok("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"isDimTable\":true,"
+                 "\"tableIndexConfig\":{\"nullHandlingEnabled\":true,"
+                 "\"columnPartitionMap\":{\"user\":{\"numPartitions\":2}}}}");
+    tcfg_carried_text(t, text, sizeof text);
+    assert_string_equal(text, "isDimTable, tableIndexConfig.nullHandlingEnabled, "
+                              "tableIndexConfig.columnPartitionMap");
     tcfg_free(t);
     t = parse_ok(NEWMAP(""));
     tcfg_carried_text(t, text, sizeof text);
@@ -643,10 +667,11 @@ static void test_carried_keys(void **state)
                  "encodingType: expected RAW or DICTIONARY");
     expect_error(OLDMAP(",\"fieldConfigList\":[{\"name\":\"user\",\"transform\":\"x\"}]"),
                  "fieldConfigList[0].transform: unsupported key");
-    expect_error("{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
-                 "{\"noDictionaryColumns\":[\"user\"]},\"fieldConfigList\":[{\"name\":\"user\","
-                 "\"encodingType\":\"DICTIONARY\"}]}",
-                 "encodingType DICTIONARY for \"user\", which tableIndexConfig.noDictionaryColumns");
+    expect_error(
+        "{\"tableName\":\"e\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":"
+        "{\"noDictionaryColumns\":[\"user\"]},\"fieldConfigList\":[{\"name\":\"user\","
+        "\"encodingType\":\"DICTIONARY\"}]}",
+        "encodingType DICTIONARY for \"user\", which tableIndexConfig.noDictionaryColumns");
 }
 
 int main(void)

@@ -4,8 +4,10 @@
  * decoder applying a table's transformConfigs. */
 #include "common/table_config.h"
 #include "common/xform.h"
+#include "consumer/mseg.h"
 #include "consumer/rowdec.h"
 
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -269,8 +271,9 @@ static void test_json(void **state)
     assert_int_equal(eval_long(cx, "jsonPathLong(p, '$.head', 7)", in), 7);
     assert_true(eval_double(cx, "jsonPathDouble(p, '$.f')", in) == 1.5);
     assert_true(eval_double(cx, "jsonPathDouble(p, '$.nosuch', 2.5)", in) == 2.5);
+    /* Jackson's re-serialization: \u00e9 is written as UTF-8 */
     want_str(cx, "jsonFormat(p)", in,
-             "{\"head\":\"abc\\u00e9\",\"n\":12,\"f\":1.5,\"b\":true,\"z\":null,"
+             "{\"head\":\"abc\xc3\xa9\",\"n\":12,\"f\":1.5,\"b\":true,\"z\":null,"
              "\"commits\":[{\"url\":\"u0\"},{\"url\":\"u1\"}],\"o\":{\"k\":[1,2]}}");
     want_str(cx, "jsonFormat(s)", (xform_val[]){S("say \"hi\"")}, "\"say \\\"hi\\\"\"");
     want_str(cx, "jsonFormat(n)", (xform_val[]){L(42)}, "42");
@@ -314,7 +317,7 @@ static void test_arithmetic_and_literals(void **state)
         {"lower()", "takes 1 to 1 arguments, not 0"},
         {"ago('PT1H')", "reads the clock"},
         {"groovy({a}, a)", "Groovy functions are not supported"},
-        {"toSphericalGeography(stPoint(a, b))", "function toSphericalGeography is not supported"},
+        {"stAsText(stPoint(a, b))", "function stAsText is not supported"},
         {"1.2.3", "a malformed number"},
         {"#", "unexpected character"},
     };
@@ -492,7 +495,7 @@ static void test_time_from_message(void **state)
         const char *missing = "{\"id\":1}", *null_t = "{\"id\":1,\"t\":null}";
         for (int m = 0; m < 2; m++) {
             const char *msg = m ? null_t : missing;
-            rowdec_set_message_time(d, INT64_C(1700000123450));
+            rowdec_set_message(d, INT64_C(1700000123450), NULL, 0, -1);
             assert_int_equal(rowdec_decode(d, (const uint8_t *)msg, strlen(msg), &r), ROWDEC_OK);
             const row_col *c = &r->cols[1];
             assert_true(c->is_null); /* the input had none */
@@ -508,12 +511,316 @@ static void test_time_from_message(void **state)
             }
         }
         /* no message time: the default null value */
-        rowdec_set_message_time(d, INT64_MIN);
+        rowdec_set_message(d, INT64_MIN, NULL, 0, -1);
         assert_int_equal(rowdec_decode(d, (const uint8_t *)missing, strlen(missing), &r),
                          ROWDEC_OK);
         assert_memory_equal(&r->cols[1].v, &s->fields[1].default_null, sizeof r->cols[1].v);
         rowdec_free(d);
         tcfg_free(t);
+        schema_free(s);
+    }
+}
+
+/* Schema and table config from text (the test fails on an error). */
+static void load(const char *sj, const char *tj, schema **s, tcfg **t)
+{
+    char err[2048];
+    *s = schema_parse(sj, strlen(sj), "s", err, sizeof err);
+    if (!*s) fail_msg("%s", err);
+    *t = tj ? tcfg_parse(tj, strlen(tj), "t", *s, err, sizeof err) : NULL;
+    if (tj && !*t) fail_msg("%s", err);
+}
+
+static const row *decode_ok(rowdec *d, const char *msg)
+{
+    const row *r;
+    rowdec_reason why = rowdec_decode(d, (const uint8_t *)msg, strlen(msg), &r);
+    if (why != ROWDEC_OK)
+        fail_msg("%s: %s (%s)", msg, rowdec_reason_name(why), rowdec_error_detail(d));
+    return r;
+}
+
+static void want_bytes(const row_col *c, const void *p, size_t n)
+{
+    if (c->v.u.bytes.len != n || memcmp(c->v.u.bytes.ptr, p, n)) {
+        char hex[200] = "";
+        for (uint32_t i = 0; i < c->v.u.bytes.len && i < 90; i++)
+            snprintf(hex + 2 * i, 3, "%02x", c->v.u.bytes.ptr[i]);
+        fail_msg("got %u bytes %s", c->v.u.bytes.len, hex);
+    }
+}
+
+/* Pinot's geospatial functions: a point is its GeometrySerializer bytes (type byte, 0x80 for
+ * a geography, then x and y as big-endian doubles). */
+static void test_geo(void **state)
+{
+    (void)state;
+    xform_ctx *cx = xform_ctx_new();
+    char err[256];
+    xform_val in[3] = {{.kind = XFORM_DOUBLE, .d = -122.4}, {.kind = XFORM_DOUBLE, .d = 37.8}};
+    static const unsigned char point[17] = {0x00, 0xc0, 0x5e, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a,
+                                            0x40, 0x42, 0xe6, 0x66, 0x66, 0x66, 0x66, 0x66};
+    xform_val v = eval_in(cx, "stPoint(x, y)", in, 0, err, sizeof err);
+    assert_int_equal(v.kind, XFORM_BYTES);
+    assert_int_equal(v.len, 17);
+    assert_memory_equal(v.s, point, 17);
+    v = eval_in(cx, "toSphericalGeography(ST_Point(x, y))", in, 0, err, sizeof err);
+    assert_int_equal((unsigned char)v.s[0], 0x80);
+    assert_memory_equal(v.s + 1, point + 1, 16);
+    v = eval_in(cx, "toGeometry(toSphericalGeography(stPoint(x, y)))", in, 0, err, sizeof err);
+    assert_memory_equal(v.s, point, 17);
+    in[2] = (xform_val){.kind = XFORM_BOOL, .i = 1};
+    v = eval_in(cx, "stPoint(x, y, g)", in, 0, err, sizeof err);
+    assert_int_equal((unsigned char)v.s[0], 0x80);
+    /* strings convert as Pinot's DOUBLE parameters do; NULL in, NULL out */
+    in[0] = S("-122.4");
+    v = eval_in(cx, "stPoint(x, y)", in, 0, err, sizeof err);
+    assert_memory_equal(v.s, point, 17);
+    in[0] = (xform_val){.kind = XFORM_NULL};
+    want_null(cx, "stPoint(x, y)", in);
+    in[0] = S("west");
+    want_fail(cx, "stPoint(x, y)", in, "\"west\" is not a number");
+    want_fail(cx, "toSphericalGeography(x)", in, "not a serialized geometry");
+    /* a STRING given bytes stores their hex */
+    in[0] = (xform_val){.kind = XFORM_DOUBLE, .d = -122.4};
+    want_str(cx, "concat(stPoint(x, y), '')", in, "00c05e99999999999a4042e66666666666");
+    done(cx);
+}
+
+/* A schema field's own transformFunction (Pinot's older form) runs as a transformConfig does;
+ * an ingestionConfig transform into the same column wins; a BYTES column takes BYTES. */
+static void test_schema_field_transforms(void **state)
+{
+    (void)state;
+    static const char sj[] =
+        "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":[{\"name\":\"lon\",\"dataType\":\"DOUBLE\"},"
+        "{\"name\":\"lat\",\"dataType\":\"DOUBLE\"},{\"name\":\"loc\",\"dataType\":\"BYTES\","
+        "\"transformFunction\":\"toSphericalGeography(stPoint(lon,lat))\"},"
+        "{\"name\":\"up\",\"dataType\":\"STRING\",\"transformFunction\":\"upper(name)\"}]}";
+    static const char tj[] =
+        "{\"tableName\":\"t\",\"tableType\":\"OFFLINE\",\"ingestionConfig\":{\"transformConfigs\":"
+        "[{\"columnName\":\"up\",\"transformFunction\":\"lower(name)\"}]}}";
+    schema *s;
+    tcfg *t;
+    load(sj, tj, &s, &t);
+    /* the canonical schema keeps the function, so a segment's metadata carries it */
+    size_t len;
+    char *canon = schema_to_json(s, &len);
+    assert_non_null(
+        strstr(canon, "\"transformFunction\":\"toSphericalGeography(stPoint(lon,lat))\""));
+    free(canon);
+    static const unsigned char geog[17] = {0x80, 0x40, 0x24, 0, 0, 0, 0, 0, 0,
+                                           0xc0, 0x34, 0,    0, 0, 0, 0, 0};
+    for (int with_cfg = 0; with_cfg < 2; with_cfg++) {
+        rowdec *d = rowdec_new_cfg(s, with_cfg ? t : NULL, 0);
+        const row *r = decode_ok(d, "{\"lon\":10,\"lat\":-20,\"name\":\"Ada\"}");
+        want_bytes(&r->cols[2], geog, 17);
+        want_bytes(&r->cols[3], with_cfg ? "ada" : "ADA", 3);
+        /* a value in the message is kept */
+        r = decode_ok(d, "{\"lon\":10,\"lat\":-20,\"loc\":\"ff\",\"up\":\"x\"}");
+        want_bytes(&r->cols[2], "\xff", 1);
+        want_bytes(&r->cols[3], "x", 1);
+        /* a NULL input gives NULL: the default (empty bytes), marked null */
+        r = decode_ok(d, "{\"lon\":10}");
+        assert_true(r->cols[2].is_null);
+        assert_int_equal(r->cols[2].v.u.bytes.len, 0);
+        rowdec_free(d);
+    }
+    tcfg_free(t);
+    schema_free(s);
+}
+
+/* rowTimeValueCheck (Pinot's TimeValidationTransformer): a time outside 1971-01-01 to
+ * 2071-01-01 rejects the row, or under continueOnError becomes null and then the Kafka time. */
+static void test_row_time_check(void **state)
+{
+    (void)state;
+    static const char *const formats[] = {"1:MILLISECONDS:EPOCH", "1:SECONDS:EPOCH",
+                                          "1:DAYS:EPOCH"};
+    static const int64_t per_ms[] = {1, 1000, 86400000}; /* ms per unit */
+    for (size_t f = 0; f < 3; f++) {
+        char sj[512], tj[512];
+        snprintf(sj, sizeof sj,
+                 "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":[{\"name\":\"id\",\"dataType\":"
+                 "\"INT\"}],\"dateTimeFieldSpecs\":[{\"name\":\"t\",\"dataType\":\"LONG\","
+                 "\"format\":\"%s\",\"granularity\":\"1:SECONDS\"}]}",
+                 formats[f]);
+        for (int coe = 0; coe < 2; coe++) {
+            snprintf(
+                tj, sizeof tj,
+                "{\"tableName\":\"t\",\"tableType\":\"OFFLINE\",\"segmentsConfig\":"
+                "{\"timeColumnName\":\"t\"},\"ingestionConfig\":{\"rowTimeValueCheck\":true%s}}",
+                coe ? ",\"continueOnError\":true" : "");
+            schema *s;
+            tcfg *t;
+            load(sj, tj, &s, &t);
+            rowdec *d = rowdec_new_cfg(s, t, 0);
+            int64_t lo = INT64_C(31536000000) / per_ms[f], hi = INT64_C(3187296000000) / per_ms[f];
+            const int64_t good[] = {lo, hi, INT64_C(1700000000000) / per_ms[f]};
+            const int64_t bad[] = {lo - 1, hi + 1, 0, -1, INT64_MAX};
+            char msg[128];
+            const row *r;
+            for (size_t i = 0; i < 3; i++) {
+                snprintf(msg, sizeof msg, "{\"t\":%" PRId64 "}", good[i]);
+                r = decode_ok(d, msg);
+                assert_int_equal(r->cols[1].v.u.i64, good[i]);
+            }
+            for (size_t i = 0; i < 5; i++) {
+                if (f == 2 && bad[i] == INT64_MAX) continue; /* days past INT64 ms: saturates */
+                snprintf(msg, sizeof msg, "{\"t\":%" PRId64 "}", bad[i]);
+                rowdec_set_message(d, INT64_C(1700000123450), NULL, 0, 7);
+                rowdec_reason why = rowdec_decode(d, (const uint8_t *)msg, strlen(msg), &r);
+                if (!coe) {
+                    if (why != ROWDEC_TIME_RANGE) fail_msg("%s %s: %d", formats[f], msg, why);
+                    assert_string_equal(rowdec_reason_name(why), "time_out_of_range");
+                    assert_non_null(strstr(rowdec_error_detail(d), "outside 1971-01-01"));
+                } else {
+                    assert_int_equal(why, ROWDEC_OK);
+                    assert_true(r->cols[1].is_null);
+                    assert_int_equal(r->cols[1].v.u.i64, INT64_C(1700000123450) / per_ms[f]);
+                }
+            }
+            /* without a message time the null keeps the default */
+            if (coe) {
+                rowdec_set_message(d, INT64_MIN, NULL, 0, -1);
+                r = decode_ok(d, "{\"t\":0}");
+                assert_int_equal(r->cols[1].v.u.i64, INT64_MIN);
+            }
+            rowdec_free(d);
+            tcfg_free(t);
+            schema_free(s);
+        }
+    }
+}
+
+/* stream.kafka.metadata.populate: __key, __metadata$offset and __metadata$recordTimestamp
+ * take the message's key (UTF-8, bad bytes as U+FFFD), offset and timestamp. */
+static void test_metadata_populate(void **state)
+{
+    (void)state;
+    static const char sj[] = "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":[{\"name\":\"__key\","
+                             "\"dataType\":\"STRING\"},"
+                             "{\"name\":\"__metadata$offset\",\"dataType\":\"LONG\"},"
+                             "{\"name\":\"__metadata$recordTimestamp\",\"dataType\":\"STRING\"},"
+                             "{\"name\":\"v\",\"dataType\":\"INT\"}]}";
+    static const char tj[] =
+        "{\"tableName\":\"t\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":{\"streamConfigs\":"
+        "{\"stream.kafka.topic.name\":\"e\",\"stream.kafka.broker.list\":\"h:1\","
+        "\"stream.kafka.metadata.populate\":\"true\"}}}";
+    schema *s;
+    tcfg *t;
+    load(sj, tj, &s, &t);
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    rowdec_set_message(d, INT64_C(1700000000123), "k\xffy\xc3\xa9", 5, 42);
+    const row *r = decode_ok(d, "{\"v\":1,\"__key\":\"mine\"}");
+    want_bytes(&r->cols[0], "k\xef\xbf\xbdy\xc3\xa9", 7);
+    assert_int_equal(r->cols[1].v.u.i64, 42);
+    want_bytes(&r->cols[2], "1700000000123", 13);
+    assert_int_equal(r->cols[3].v.u.i32, 1);
+    /* no key, no timestamp: nulls */
+    rowdec_set_message(d, INT64_MIN, NULL, 0, 43);
+    r = decode_ok(d, "{\"v\":2}");
+    assert_true(r->cols[0].is_null);
+    assert_int_equal(r->cols[1].v.u.i64, 43);
+    assert_true(r->cols[2].is_null);
+    rowdec_free(d);
+    /* without populate the message's own values are read */
+    tcfg_free(t);
+    d = rowdec_new_cfg(s, NULL, 0);
+    rowdec_set_message(d, 5, "k", 1, 9);
+    r = decode_ok(d, "{\"__key\":\"mine\",\"__metadata$offset\":3}");
+    want_bytes(&r->cols[0], "mine", 4);
+    assert_int_equal(r->cols[1].v.u.i64, 3);
+    rowdec_free(d);
+    schema_free(s);
+}
+
+/* A JSON column stores each value's canonical JSON text (Pinot's PinotDataType.toJson): an
+ * object, array, number or boolean re-serialized; a string that is a JSON document as that
+ * document; any other string as a JSON string. Its default maxLength strategy is NO_ACTION. */
+static void test_json_column(void **state)
+{
+    (void)state;
+    schema *s;
+    tcfg *t;
+    load("{\"schemaName\":\"s\",\"dimensionFieldSpecs\":[{\"name\":\"j\",\"dataType\":\"JSON\"},"
+         "{\"name\":\"e\",\"dataType\":\"JSON\",\"maxLength\":8,\"maxLengthExceedStrategy\":"
+         "\"ERROR\"}]}",
+         NULL, &s, &t);
+    assert_true(s->fields[0].json);
+    assert_int_equal(s->fields[0].type, SCHEMA_STRING);
+    size_t len;
+    char *canon = schema_to_json(s, &len);
+    assert_non_null(strstr(canon, "{\"name\":\"j\",\"dataType\":\"JSON\""));
+    free(canon);
+    static const char *const cases[][2] = {
+        {"{\"j\":{ \"b\" : [1.50, 1e2, -0], \"a\":\"x\\/\\u00e9\" }}",
+         "{\"b\":[1.5,100.0,0],\"a\":\"x/\xc3\xa9\"}"},
+        {"{\"j\":[ ]}", "[]"},
+        {"{\"j\":\"not json\"}", "\"not json\""},
+        {"{\"j\":\"{\\\"k\\\": 2}\"}", "{\"k\":2}"},
+        {"{\"j\":\"12\"}", "12"},
+        {"{\"j\":\"say \\\"hi\\\"\\n\"}", "\"say \\\"hi\\\"\\n\""},
+        {"{\"j\":12}", "12"},
+        {"{\"j\":3.0e-5}", "3.0E-5"},
+        {"{\"j\":true}", "true"},
+    };
+    rowdec *d = rowdec_new(s, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const row *r = decode_ok(d, cases[i][0]);
+        assert_false(r->cols[0].is_null);
+        const row_col *c = &r->cols[0];
+        if (c->v.u.bytes.len != strlen(cases[i][1]) ||
+            memcmp(c->v.u.bytes.ptr, cases[i][1], c->v.u.bytes.len))
+            fail_msg("%s: got %.*s want %s", cases[i][0], (int)c->v.u.bytes.len,
+                     (const char *)c->v.u.bytes.ptr, cases[i][1]);
+    }
+    /* null and missing: the default "null", marked null */
+    const row *r = decode_ok(d, "{\"j\":null}");
+    assert_true(r->cols[0].is_null);
+    want_bytes(&r->cols[0], "null", 4);
+    /* longer than 512 is kept whole (NO_ACTION); an explicit ERROR strategy rejects */
+    char big[1200];
+    int n = snprintf(big, sizeof big, "{\"j\":\"");
+    memset(big + n, 'a', 700);
+    snprintf(big + n + 700, sizeof big - (size_t)n - 700, "\"}");
+    r = decode_ok(d, big);
+    assert_int_equal(r->cols[0].v.u.bytes.len, 702);
+    const char *longe = "{\"e\":{\"key\":\"value\"}}";
+    assert_int_equal(rowdec_decode(d, (const uint8_t *)longe, strlen(longe), &r), ROWDEC_TOO_LONG);
+    rowdec_free(d);
+    schema_free(s);
+}
+
+/* Column-based null handling: a notNull column records no nulls (Pinot writes no null vector
+ * for it), a nullable one does; without it every column records its nulls. */
+static void test_column_nulls(void **state)
+{
+    (void)state;
+    for (int cb = 0; cb < 3; cb++) {
+        char sj[512];
+        snprintf(sj, sizeof sj,
+                 "{\"schemaName\":\"s\",%s\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
+                 "\"INT\",\"notNull\":true},{\"name\":\"b\",\"dataType\":\"INT\"}]}",
+                 cb == 0   ? ""
+                 : cb == 1 ? "\"enableColumnBasedNullHandling\":false,"
+                           : "\"enableColumnBasedNullHandling\":true,");
+        schema *s;
+        tcfg *t;
+        load(sj, NULL, &s, &t);
+        assert_int_equal(schema_records_nulls(s, 0), cb != 2);
+        assert_true(schema_records_nulls(s, 1));
+        size_t len;
+        char *canon = schema_to_json(s, &len);
+        assert_int_equal(strstr(canon, "\"enableColumnBasedNullHandling\":true") != NULL, cb == 2);
+        free(canon);
+        rowdec *d = rowdec_new(s, 0);
+        mseg *m = mseg_new(s, NULL);
+        assert_int_equal(mseg_append(m, decode_ok(d, "{}")), 0);
+        assert_int_equal(mseg_read_is_null(m, 0, 0), cb != 2);
+        assert_true(mseg_read_is_null(m, 1, 0));
+        mseg_free(m);
+        rowdec_free(d);
         schema_free(s);
     }
 }
@@ -527,6 +834,12 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_arithmetic_and_literals),
         cmocka_unit_test(test_decoder_applies_transforms),
+        cmocka_unit_test(test_geo),
+        cmocka_unit_test(test_json_column),
+        cmocka_unit_test(test_column_nulls),
+        cmocka_unit_test(test_schema_field_transforms),
+        cmocka_unit_test(test_row_time_check),
+        cmocka_unit_test(test_metadata_populate),
         cmocka_unit_test(test_sdf_time_column),
         cmocka_unit_test(test_time_from_message),
     };
