@@ -658,6 +658,15 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
                 fail(c, key, "\"%s\": expected a positive duration such as 6h, 90s, 1h30m", val);
                 continue;
             }
+        } else if (strcmp(k, "stream.kafka.partition.ids") == 0) {
+            char why[256];
+            free(t->partition_ids);
+            t->partition_ids = NULL;
+            if (tcfg_parse_partitions(val, "", &t->partition_ids, &t->npartition_ids, why,
+                                      sizeof why)) {
+                fail(c, key, "%s", why + 2); /* without the empty key's ": " */
+                continue;
+            }
         } else if (strcmp(k, "stream.kafka.metadata.populate") == 0 ||
                    strcmp(k, "realtime.segment.pauseless.enabled") == 0) {
             bool *flag = k[0] == 's' ? &t->metadata_populate : &t->pauseless;
@@ -692,6 +701,10 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
     }
     if ((have_rows || have_old_rows) && t->flush_rows == 0 && !have_size)
         t->flush_size_bytes = TCFG_AUTOTUNE_DEFAULT_SIZE;
+    if (t->npartition_ids && t->consumer_type == TCFG_CONSUMER_HIGHLEVEL) {
+        snprintf(key, sizeof key, "%s.stream.kafka.partition.ids", path);
+        return fail(c, key, "a highlevel consumer takes the partitions its group assigns it");
+    }
     if (!t->topic && t->type == TCFG_REALTIME)
         return fail(c, path, "missing required key stream.kafka.topic.name");
     if (!t->broker_list) return fail(c, path, "missing required key stream.kafka.broker.list");
@@ -929,6 +942,7 @@ void tcfg_free(tcfg *t)
         free(t->props[i].value);
     }
     free(t->props);
+    free(t->partition_ids);
     for (uint32_t i = 0; i < t->ncarried; i++)
         free(t->carried[i]);
     free(t->carried);
@@ -944,4 +958,39 @@ void tcfg_carried_text(const tcfg *t, char *buf, size_t cap)
         if (w < 0) break;
         n += (size_t)w;
     }
+}
+
+int tcfg_parse_partitions(const char *text, const char *key, int32_t **out, size_t *n, char *err,
+                          size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p) break;
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        char why[64] = "";
+        if (end == p || errno || v < 0 || v > INT32_MAX || (*end && *end != ',' && *end != ' '))
+            snprintf(why, sizeof why, "is not a list of partition numbers");
+        else if (*n == TCFG_MAX_PARTITIONS)
+            snprintf(why, sizeof why, "names more than %d partitions", TCFG_MAX_PARTITIONS);
+        for (size_t i = 0; !*why && i < *n; i++)
+            if ((*out)[i] == (int32_t)v) snprintf(why, sizeof why, "names partition %ld twice", v);
+        if (*why) {
+            snprintf(err, errlen, "%s: '%s' %s", key, text, why);
+            free(*out);
+            *out = NULL;
+            *n = 0;
+            return SL_EINVAL;
+        }
+        *out = sl_xrealloc(*out, (*n + 1) * sizeof **out);
+        (*out)[(*n)++] = (int32_t)v;
+        p = end;
+    }
+    if (*n == 0) return sl_fail(err, errlen, SL_EINVAL, "%s: empty list", key);
+    return 0;
 }

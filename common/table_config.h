@@ -46,8 +46,12 @@ typedef struct tcfg {
     uint64_t flush_time_ms;    /* 0 = not set */
     uint64_t flush_size_bytes; /* 0 = not set (enables autotune when set) */
     bool pauseless;            /* realtime.segment.pauseless.enabled (default true, DESIGN §9) */
-    bool metadata_populate;    /* stream.kafka.metadata.populate: the __key / __metadata$...
-                                * columns take the message's metadata (rowdec_set_message) */
+    /* stream.kafka.partition.ids: the topic's partitions this table consumes, in the given
+     * order (owned), or NULL for all of them */
+    int32_t *partition_ids;
+    size_t npartition_ids;
+    bool metadata_populate; /* stream.kafka.metadata.populate: the __key / __metadata$...
+                             * columns take the message's metadata (rowdec_set_message) */
     uint32_t nprops;
     tcfg_prop *props; /* owned array */
     /* Pinot keys accepted but not used by ingestion (query side, operations), as dotted paths
@@ -81,6 +85,15 @@ int tcfg_parse_duration(const char *text, uint64_t *ms);
 /* Parse a size such as "200M", "1G", "512K", "1000" (bytes; K/M/G are powers of 1024).
  * Returns 0 and *bytes, or SL_EINVAL. */
 int tcfg_parse_size(const char *text, uint64_t *bytes);
+
+/* Most partitions a list (tcfg_parse_partitions) may name. */
+#define TCFG_MAX_PARTITIONS 65536
+
+/* Parse a partition list "0,1, 5" (numbers 0..INT32_MAX separated by commas or spaces, each
+ * once, at most TCFG_MAX_PARTITIONS). Returns 0 with *out (caller frees) and *n, or SL_EINVAL
+ * with "KEY: REASON" in err. */
+int tcfg_parse_partitions(const char *text, const char *key, int32_t **out, size_t *n, char *err,
+                          size_t errlen);
 
 /* The carried keys as one line, "a, b, c" (empty when none), into buf. */
 void tcfg_carried_text(const tcfg *t, char *buf, size_t cap);

@@ -346,6 +346,12 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
         goto done;
     }
     int nparts = 0;
+    if (t->npartition_ids) { /* the cluster's chains, assignment and audit hold 0..n-1 */
+        ctl__json_error(resp, 400,
+                        "stream.kafka.partition.ids: a subset of a topic's partitions is "
+                        "consumed by a standalone sidecar only; a cluster table takes them all");
+        goto done;
+    }
     if (t->type == TCFG_REALTIME) {
         /* one deadline for all of Kafka: a wrong broker list answers within seconds */
         double deadline = sl_clock_mono_s() + CTL_KAFKA_TIMEOUT_MS / 1000.0;

@@ -34,10 +34,10 @@
 typedef struct sa_part {
     engine_part *ep;
     flush_tuner tuner;
-    uint64_t retry_at_ms; /* a failed build is retried after this */
+    uint64_t retry_at_ms;    /* a failed build is retried after this */
     sl_backoff disk_backoff; /* builds that failed on the disk: 1 s doubling to 60 s */
-    int64_t durable;      /* highlevel: end offset of the newest published segment */
-    int64_t committed;    /* highlevel: newest offset the group accepted */
+    int64_t durable;         /* highlevel: end offset of the newest published segment */
+    int64_t committed;       /* highlevel: newest offset the group accepted */
     _Atomic int quarantined; /* files moved aside: by the restart checkpoint, or the scrub */
 } sa_part;
 
@@ -52,8 +52,8 @@ struct standalone {
 /* One published file of a partition, as its name and its own metadata describe it. */
 typedef struct sa_file {
     char name[SL_SEGNAME_MAX]; /* file name without ".seg" */
-    int64_t seq;            /* the sequence in the name */
-    int64_t start, end;     /* the file's offsets [start, end) (valid when why is empty) */
+    int64_t seq;               /* the sequence in the name */
+    int64_t start, end;        /* the file's offsets [start, end) (valid when why is empty) */
     uint64_t rows, size;
     char why[512]; /* "" = verified and agrees with its name; else why it is unusable */
 } sa_file;
@@ -179,8 +179,8 @@ static int sa_resume_point(const engine_table *t, int32_t partition, int64_t *ne
         flush_learn(tuner, last->rows, last->size);
         SL_INFO("standalone",
                 "resume table=%s partition=%d after=%s start=%" PRId64 " chain=%zu%s%s",
-                engine_table_name(t), (int)partition, last->name, *start,
-                (size_t)(last - f) + 1, cut ? " cut_at=" : "", cut ? cut->name : "");
+                engine_table_name(t), (int)partition, last->name, *start, (size_t)(last - f) + 1,
+                cut ? " cut_at=" : "", cut ? cut->name : "");
     } else if (cut) {
         SL_WARN("standalone",
                 "no usable segment table=%s partition=%d: starting sequence %" PRId64
@@ -232,13 +232,12 @@ static bool sa_complete(standalone *s, cpool_worker *w, sa_part *sp)
         return false;
     }
     flush_learn(&sp->tuner, b.rows, b.size);
-    SL_INFO("standalone", "segment published table=%s partition=%d segment=%s rows=%" PRIu64
-                          " start=%" PRId64 " end=%" PRId64 " bytes=%" PRIu64 " crc=%" PRIu32
-                          " build_s=%.3f reason=%s",
+    SL_INFO("standalone",
+            "segment published table=%s partition=%d segment=%s rows=%" PRIu64 " start=%" PRId64
+            " end=%" PRId64 " bytes=%" PRIu64 " crc=%" PRIu32 " build_s=%.3f reason=%s",
             engine_table_name(engine_part_table(sp->ep)), (int)pcons_partition(p),
-            pcons_segment_name(p), b.rows,
-            pcons_start_offset(p), pcons_next_offset(p), b.size, b.crc, b.seconds,
-            pcons_end_name(pcons_end_reason(p)));
+            pcons_segment_name(p), b.rows, pcons_start_offset(p), pcons_next_offset(p), b.size,
+            b.crc, b.seconds, pcons_end_name(pcons_end_reason(p)));
     sl_backoff_reset(&sp->disk_backoff);
     int64_t end = pcons_next_offset(p);
     sp->durable = end;
@@ -270,16 +269,16 @@ static void sa_on_tick(void *ctx, cpool_worker *w, engine_part *ep, bool held)
  * or where auto.offset.reset says: `reset` when the caller looked it up already (>= 0),
  * else asked now. NULL with the reason in err when the start cannot be resolved now
  * (nothing is left behind then). */
-static sa_part *sa_part_new(standalone *s, engine_table *et, int32_t partition,
-                            int64_t committed, int64_t reset, char *err, size_t errlen)
+static sa_part *sa_part_new(standalone *s, engine_table *et, int32_t partition, int64_t committed,
+                            int64_t reset, char *err, size_t errlen)
 {
     const tcfg *t = engine_table_cfg(et);
     sa_part tmp = {0};
     tmp.tuner.target_bytes = t->flush_size_bytes;
     int64_t seq = 0, start = -1;
     int quarantined = 0;
-    int resumed = sa_resume_point(et, partition, &seq, &start, &tmp.tuner, &quarantined, err,
-                                  errlen);
+    int resumed =
+        sa_resume_point(et, partition, &seq, &start, &tmp.tuner, &quarantined, err, errlen);
     if (resumed < 0) return NULL;
     atomic_init(&tmp.quarantined, quarantined);
     if (committed > start) start = committed;
@@ -388,14 +387,26 @@ standalone *standalone_start(const standalone_opts *o, char *err, size_t errlen)
                  rc == SL_ENOENT ? "does not exist" : "metadata unavailable", cfg->broker_list);
         goto fail;
     }
-    size_t n = o->partitions ? o->npartitions : (size_t)count;
+    /* the sidecar's own list, else the table's stream.kafka.partition.ids, else every one */
+    const int32_t *want = o->partitions ? o->partitions : cfg->partition_ids;
+    size_t n = o->partitions ? o->npartitions : want ? cfg->npartition_ids : (size_t)count;
+    const char *key = o->partitions ? "partitions" : "stream.kafka.partition.ids";
     int32_t *parts = sl_xcalloc(n ? n : 1, sizeof *parts);
     int64_t *reset = sl_xcalloc(n ? n : 1, sizeof *reset);
     for (size_t i = 0; i < n; i++) {
-        parts[i] = o->partitions ? o->partitions[i] : (int32_t)i;
+        parts[i] = want ? want[i] : (int32_t)i;
         if (parts[i] < 0 || parts[i] >= count) {
-            snprintf(err, errlen, "partitions: topic %s has no partition %d (it has %d)",
-                     cfg->topic, (int)parts[i], count);
+            snprintf(err, errlen, "%s: topic %s has no partition %d (it has %d)", key, cfg->topic,
+                     (int)parts[i], count);
+            goto fail_parts;
+        }
+        bool listed = !o->partitions || !cfg->partition_ids;
+        for (size_t j = 0; !listed && j < cfg->npartition_ids; j++)
+            listed = cfg->partition_ids[j] == parts[i];
+        if (!listed) {
+            snprintf(err, errlen,
+                     "partitions: %d is not one of the table's stream.kafka.partition.ids",
+                     (int)parts[i]);
             goto fail_parts;
         }
     }
@@ -412,8 +423,8 @@ standalone *standalone_start(const standalone_opts *o, char *err, size_t errlen)
     }
     free(parts);
     free(reset);
-    SL_INFO("standalone", "consuming table=%s topic=%s partitions=%zu workers=%d",
-            cfg->table_name, cfg->topic, n, o->engine.workers);
+    SL_INFO("standalone", "consuming table=%s topic=%s partitions=%zu workers=%d", cfg->table_name,
+            cfg->topic, n, o->engine.workers);
     return s;
 fail_parts:
     free(parts);
@@ -423,7 +434,10 @@ fail:
     return NULL;
 }
 
-engine *standalone_engine(standalone *s) { return s->e; }
+engine *standalone_engine(standalone *s)
+{
+    return s->e;
+}
 
 void standalone_stop(standalone *s)
 {

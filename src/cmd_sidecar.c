@@ -38,7 +38,6 @@
 #include <unistd.h>
 
 #define SIDECAR_MAX_SETS 256
-#define SIDECAR_MAX_PARTITIONS 65536
 
 enum { SIDECAR_MODE_CLUSTER = 0, SIDECAR_MODE_STANDALONE };
 enum { SIDECAR_LOSS_CONTINUE = 0, SIDECAR_LOSS_FAIL };
@@ -113,29 +112,29 @@ static const config_def sidecar_defs[] = {
      "This sidecar's instance id (unique in the cluster)", CONFIG_REQUIRED_SIDECAR | CONFIG_NAME,
      NULL},
     {"mode", CONFIG_ENUM, OFF(mode), 0, 0, "cluster",
-     "cluster: driven by the controller; standalone: one table, no controller", 0,
-     sidecar_modes},
+     "cluster: driven by the controller; standalone: one table, no controller", 0, sidecar_modes},
     {"http.port", CONFIG_INT64, OFF(http_port), 0, 65535, NULL,
-     "HTTP port for /health, /metrics and /segments (0 = any free port)",
-     CONFIG_REQUIRED_SIDECAR, NULL},
+     "HTTP port for /health, /metrics and /segments (0 = any free port)", CONFIG_REQUIRED_SIDECAR,
+     NULL},
     {"http.bind", CONFIG_STRING, OFF(http_bind), 0, 0, "0.0.0.0",
      "Address the HTTP server binds (127.0.0.1 keeps it local)", 0, NULL},
-    {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "2", "HTTP worker threads", 0,
-     NULL},
+    {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "2", "HTTP worker threads", 0, NULL},
     CMD_HTTP_LIMIT_ROWS,
     {"http.advertise.host", CONFIG_STRING, OFF(http_advertise_host), 0, 0, NULL,
      "Host peers and controllers reach this sidecar at (default: http.bind, or 127.0.0.1 for "
      "0.0.0.0)",
      0, NULL},
     {"data.dir", CONFIG_STRING, OFF(data_dir), 0, 0, NULL,
-     "Directory of published segments: <data.dir>/<table>/<segment>.seg",
-     CONFIG_REQUIRED_SIDECAR, NULL},
+     "Directory of published segments: <data.dir>/<table>/<segment>.seg", CONFIG_REQUIRED_SIDECAR,
+     NULL},
     {"table.config", CONFIG_STRING, OFF(table_config), 0, 0, NULL,
      "Standalone: path of the Pinot table config JSON", CONFIG_REQUIRED_STANDALONE, NULL},
     {"table.schema", CONFIG_STRING, OFF(table_schema), 0, 0, NULL,
      "Standalone: path of the Pinot schema JSON", CONFIG_REQUIRED_STANDALONE, NULL},
     {"partitions", CONFIG_STRING, OFF(partitions), 0, 0, NULL,
-     "Standalone: comma-separated partitions to consume (default: all of the topic)", 0, NULL},
+     "Standalone: comma-separated partitions to consume (default: the table's "
+     "stream.kafka.partition.ids, else all of the topic)",
+     0, NULL},
     {"consumer.threads", CONFIG_INT64, OFF(consumer_threads), 0, 256, "0",
      "Consumer worker threads shared by all partitions (0 = number of CPUs)", 0, NULL},
     {"consumer.data.loss", CONFIG_ENUM, OFF(data_loss), 0, 0, "continue",
@@ -144,14 +143,13 @@ static const config_def sidecar_defs[] = {
      0, sidecar_loss},
     {"consumer.dead.letter.file", CONFIG_STRING, OFF(dead_letter), 0, 0, NULL,
      "JSON-lines file receiving malformed messages (base64) and data-loss ranges", 0, NULL},
-    {"consumer.max.message.bytes", CONFIG_SIZE_BYTES, OFF(max_message_bytes), 1, 1 << 30,
-     "1M", "Messages larger than this are rejected as oversized", 0, NULL},
+    {"consumer.max.message.bytes", CONFIG_SIZE_BYTES, OFF(max_message_bytes), 1, 1 << 30, "1M",
+     "Messages larger than this are rejected as oversized", 0, NULL},
     {"consumer.completion.threads", CONFIG_INT64, OFF(completion_threads), 1, 256, "8",
      "Cluster mode: segment completions in flight at once (each thread mostly waits on the "
      "controller's long-polls; fewer than the partitions completing together delays them)",
      0, NULL},
-    {"segment.scrub.interval", CONFIG_DURATION_MS, OFF(scrub_interval), 0, 30ull * 86400000,
-     "1h",
+    {"segment.scrub.interval", CONFIG_DURATION_MS, OFF(scrub_interval), 0, 30ull * 86400000, "1h",
      "Re-verify every published segment file this often (0 = never); a file that fails is "
      "counted, logged, moved to <table>/quarantine/ and, in cluster mode, downloaded again",
      0, NULL},
@@ -165,7 +163,8 @@ static const config_def sidecar_defs[] = {
      "Test knob: alter the Nth row (1-based) of every segment this sidecar builds", CONFIG_HIDDEN,
      NULL},
     {"test.fsync.eio.after", CONFIG_INT64, OFF(fsync_eio_after), -1, INT64_MAX, "-1",
-     "Test knob: fsyncs of file data (every segment file, download or upload) numbered from this one (0-based) fail with "
+     "Test knob: fsyncs of file data (every segment file, download or upload) numbered from this "
+     "one (0-based) fail with "
      "EIO; -1 = off",
      CONFIG_HIDDEN, NULL},
     {"test.fsync.eio.count", CONFIG_INT64, OFF(fsync_eio_count), 0, INT64_MAX, "0",
@@ -179,8 +178,7 @@ static const config_def sidecar_defs[] = {
      "-1 = off",
      CONFIG_HIDDEN, NULL},
     {"test.disk.full.count", CONFIG_INT64, OFF(disk_full_count), 0, INT64_MAX, "0",
-     "Test knob: how many publications test.disk.full.after fails (0 = all)", CONFIG_HIDDEN,
-     NULL},
+     "Test knob: how many publications test.disk.full.after fails (0 = all)", CONFIG_HIDDEN, NULL},
     {"test.commit.fault", CONFIG_ENUM, OFF(commit_fault), 0, 0, "none",
      "Test knob (cluster mode): exit (_exit 86) or stop (SIGSTOP) once, at a named point of "
      "the segment completion",
@@ -208,9 +206,9 @@ typedef struct sidecar {
     sidecar_conf conf;
     char table[SL_IDENT_MAX + 1]; /* standalone: the table's name */
     metrics_registry *metrics;
-    standalone *sa;  /* standalone mode */
-    replica *rep;    /* cluster mode */
-    engine *engine;  /* the mode's; published once it runs */
+    standalone *sa; /* standalone mode */
+    replica *rep;   /* cluster mode */
+    engine *engine; /* the mode's; published once it runs */
     diskstate *disk;
     httpd *http;
 } sidecar;
@@ -317,38 +315,6 @@ static const httpd_route sidecar_routes[] = {
 
 /* ---- start-up ------------------------------------------------------------------------ */
 
-/* "0,1, 5" -> partitions; error names the key. */
-static int parse_partitions(const char *text, int32_t **out, size_t *n, char *err, size_t errlen)
-{
-    *out = NULL;
-    *n = 0;
-    const char *p = text;
-    while (*p) {
-        while (*p == ' ' || *p == ',') p++;
-        if (!*p) break;
-        char *end;
-        errno = 0;
-        long v = strtol(p, &end, 10);
-        if (end == p || errno || v < 0 || v > INT32_MAX || (*end && *end != ',' && *end != ' ')) {
-            snprintf(err, errlen, "partitions: '%s' is not a list of partition numbers", text);
-            free(*out);
-            return SL_EINVAL;
-        }
-        if (*n == SIDECAR_MAX_PARTITIONS) {
-            snprintf(err, errlen, "partitions: more than %d", SIDECAR_MAX_PARTITIONS);
-            free(*out);
-            return SL_EINVAL;
-        }
-        *out = sl_xrealloc(*out, (*n + 1) * sizeof **out);
-        (*out)[(*n)++] = (int32_t)v;
-        p = end;
-    }
-    if (*n == 0) {
-        return sl_fail(err, errlen, SL_EINVAL, "partitions: empty list");
-    }
-    return 0;
-}
-
 int cmd_sidecar_main(int argc, char **argv)
 {
     const char *config_path;
@@ -389,8 +355,8 @@ int cmd_sidecar_main(int argc, char **argv)
                 sc.conf.table_config);
         goto done;
     }
-    if (sc.conf.partitions &&
-        parse_partitions(sc.conf.partitions, &parts, &nparts, err, sizeof err) != 0) {
+    if (sc.conf.partitions && tcfg_parse_partitions(sc.conf.partitions, "partitions", &parts,
+                                                    &nparts, err, sizeof err) != 0) {
         fprintf(stderr, "sluice sidecar: config: %s\n", err);
         goto done;
     }
@@ -425,8 +391,8 @@ int cmd_sidecar_main(int argc, char **argv)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     engine_opts eo = {
         .data_dir = sc.conf.data_dir,
-        .workers = sc.conf.consumer_threads ? (int)sc.conf.consumer_threads
-                                            : (int)(ncpu > 0 ? ncpu : 1),
+        .workers =
+            sc.conf.consumer_threads ? (int)sc.conf.consumer_threads : (int)(ncpu > 0 ? ncpu : 1),
         .props = props,
         .nprops = sc.conf.kafka.n,
         .fail_on_data_loss = sc.conf.data_loss == SIDECAR_LOSS_FAIL,
@@ -444,26 +410,29 @@ int cmd_sidecar_main(int argc, char **argv)
                      .conn_limit = (unsigned)sc.conf.http_max_conns,
                      .per_ip_limit = (unsigned)sc.conf.http_max_conns_per_ip,
                      .header_timeout_ms = (unsigned)sc.conf.http_header_timeout};
-    sc.http = httpd_start(sc.conf.http_bind, (uint16_t)sc.conf.http_port, sidecar_routes,
-                          sizeof sidecar_routes / sizeof sidecar_routes[0], &sc, &ho, err,
-                          sizeof err);
+    sc.http =
+        httpd_start(sc.conf.http_bind, (uint16_t)sc.conf.http_port, sidecar_routes,
+                    sizeof sidecar_routes / sizeof sidecar_routes[0], &sc, &ho, err, sizeof err);
     if (!sc.http) {
         fprintf(stderr, "sluice sidecar: http.port: %s\n", err);
         goto done;
     }
     if (sc.conf.mode == SIDECAR_MODE_STANDALONE) {
         snprintf(sc.table, sizeof sc.table, "%s", table->table_name);
-        standalone_opts so = {.engine = eo, .schema = sch, .table = table,
-                              .partitions = parts, .npartitions = nparts};
+        standalone_opts so = {.engine = eo,
+                              .schema = sch,
+                              .table = table,
+                              .partitions = parts,
+                              .npartitions = nparts};
         if (!(sc.sa = standalone_start(&so, err, sizeof err))) {
             fprintf(stderr, "sluice sidecar: %s\n", err);
             goto done;
         }
         __atomic_store_n(&sc.engine, standalone_engine(sc.sa), __ATOMIC_RELEASE);
     } else {
-        const char *host = sc.conf.http_advertise_host ? sc.conf.http_advertise_host
+        const char *host = sc.conf.http_advertise_host                 ? sc.conf.http_advertise_host
                            : strcmp(sc.conf.http_bind, "0.0.0.0") == 0 ? "127.0.0.1"
-                                                                        : sc.conf.http_bind;
+                                                                       : sc.conf.http_bind;
         replica_opts ro = {.engine = eo,
                            .cluster = sc.conf.cluster_name,
                            .zk_connect = sc.conf.zk_connect,

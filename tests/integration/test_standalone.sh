@@ -10,7 +10,7 @@ EX=$SLUICE_SRC/deploy/examples
 CHECK="python3 $SLUICE_SRC/chaos/tools/segcheck.py $S"
 cd "$T_TMP"
 
-"$S" kafka-mock --brokers 1 --topic events:4 --topic lossy:1 --control-port 0 \
+"$S" kafka-mock --brokers 1 --topic events:4 --topic lossy:1 --topic subset:3 --control-port 0 \
   --control-file ctl.addr > boot.txt 2>mock.log &
 track_pid $!
 wait_for 10 test -s ctl.addr || { not_ok "kafka-mock did not start"; finish; exit 1; }
@@ -44,6 +44,7 @@ start_sidecar() { # start_sidecar NAME
 }
 mk_table events events
 mk_table lossy lossy
+mk_table subset subset
 
 # --- exactly once, malformed messages --------------------------------------------------
 "$S" loadgen --bootstrap "$B" --topic events --rows 20000 --partitions 4 2>/dev/null
@@ -121,4 +122,27 @@ check "data loss logged with the range" grep -q "data_loss table=lossy partition
 wait_for 60 $CHECK data lossy --wait-ends 0:301000
 check "lossy: consumed to the end after the loss" test $? -eq 0
 check "lossy: chain still contiguous, surviving ids present once" $CHECK data lossy --ends 0:301000 --ids "0-999,$LOW-300999"
+
+# --- stream.kafka.partition.ids: the table consumes partitions 2 and 0 of three -----------------
+kill_child -TERM $SC_PID; wait_exit 30 $SC_PID
+python3 - subset.table.json <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+sc = t.get("tableIndexConfig", {}).get("streamConfigs") or \
+    t["ingestionConfig"]["streamIngestionConfig"]["streamConfigMaps"][0]
+sc["stream.kafka.partition.ids"] = "2,0"
+json.dump(t, open(sys.argv[1], "w"))
+PY
+"$S" loadgen --bootstrap "$B" --topic subset --rows 3000 --partitions 3 2>/dev/null
+check "subset: loadgen delivered 1000 rows to each of 3 partitions" test $? -eq 0
+start_sidecar subset
+wait_for 30 $CHECK data subset --wait-ends 0:1000,2:1000
+check "subset: partitions 0 and 2 published to their ends, chains contiguous" $CHECK data subset --ends 0:1000,2:1000
+check "subset: nothing of partition 1" bash -c "! ls data/subset/ | grep -q '^subset__1__'"
+check "subset: the log names the two partitions consumed" grep -q "table=subset topic=subset partitions=2" subset.log
+kill_child -TERM $SC_PID; wait_exit 30 $SC_PID
+sed -i 's/^table.config = .*/&\npartitions = 1/' subset.conf
+"$S" sidecar --config subset.conf >subset1.out 2>subset1.err
+check "subset: a sidecar partitions option outside the table's list fails at start, naming it" \
+  grep -q "partitions: 1 is not one of the table's stream.kafka.partition.ids" subset1.err
 finish

@@ -146,6 +146,45 @@ static void test_old_location_full(void **state)
     tcfg_free(t);
 }
 
+/* stream.kafka.partition.ids: the partitions a table consumes, each once. */
+static void test_partition_ids(void **state)
+{
+    (void)state;
+    tcfg *t = parse_ok(NEWMAP(",\"stream.kafka.partition.ids\":\"3, 1,2\""));
+    assert_int_equal(t->npartition_ids, 3);
+    assert_int_equal(t->partition_ids[0], 3);
+    assert_int_equal(t->partition_ids[1], 1);
+    assert_int_equal(t->partition_ids[2], 2);
+    tcfg_free(t);
+    t = parse_ok(NEWMAP(",\"stream.kafka.partition.ids\":0"));
+    assert_int_equal(t->npartition_ids, 1);
+    assert_int_equal(t->partition_ids[0], 0);
+    tcfg_free(t);
+    t = parse_ok(NEWMAP(""));
+    assert_null(t->partition_ids);
+    tcfg_free(t);
+    expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\"a\""),
+                 "stream.kafka.partition.ids: 'a' is not a list of partition numbers");
+    expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\"-1\""), "is not a list of partition");
+    expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\"2147483648\""), "is not a list");
+    expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\"1,2,1\""), "names partition 1 twice");
+    expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\" , \""),
+                 "stream.kafka.partition.ids: empty list");
+    expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\"1\",\"stream.kafka.consumer.type\":"
+                        "\"highlevel\""),
+                 "partition.ids: a highlevel consumer takes the partitions its group assigns");
+    int32_t *p;
+    size_t n;
+    char err[256];
+    assert_int_equal(tcfg_parse_partitions("7 8", "partitions", &p, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    free(p);
+    assert_int_equal(tcfg_parse_partitions("7,x", "partitions", &p, &n, err, sizeof err),
+                     SL_EINVAL);
+    assert_string_equal(err, "partitions: '7,x' is not a list of partition numbers");
+    assert_null(p);
+}
+
 static void test_flush_thresholds(void **state)
 {
     (void)state;
@@ -680,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_new_location_and_defaults),
         cmocka_unit_test(test_old_location_full),
         cmocka_unit_test(test_flush_thresholds),
+        cmocka_unit_test(test_partition_ids),
         cmocka_unit_test(test_offline),
         cmocka_unit_test(test_example_files),
         cmocka_unit_test(test_rejections),
