@@ -548,6 +548,37 @@ static void parse_transforms(pctx *c, const json_t *arr, const schema *s, tcfg *
                          s->fields[t->transforms[k2].field].name);
 }
 
+/* ingestionConfig.filterConfig: {"filterFunction": EXPR}, compiled; it may not read a
+ * multi-value column. */
+static void parse_filter(pctx *c, const json_t *fc, const schema *s, tcfg *t)
+{
+    static const char *const keys[] = {"filterFunction", NULL};
+    const char *k = "ingestionConfig.filterConfig";
+    if (!fc || json_is_null(fc)) return;
+    if (!json_is_object(fc)) {
+        fail(c, k, "expected an object");
+        return;
+    }
+    check_keys(c, fc, k, keys);
+    const json_t *fn = json_object_get(fc, "filterFunction");
+    if (!fn || json_is_null(fn)) return; /* no filter */
+    char why[1024];
+    if (!json_is_string(fn)) {
+        fail(c, "ingestionConfig.filterConfig.filterFunction", "expected a string");
+        return;
+    }
+    if (!(t->filter = xform_parse(json_string_value(fn), why, sizeof why))) {
+        fail(c, "ingestionConfig.filterConfig.filterFunction", "%s", why);
+        return;
+    }
+    for (uint32_t i = 0; i < xform_ninputs(t->filter); i++) {
+        int in = schema_find(s, xform_input(t->filter, i));
+        if (in >= 0 && !s->fields[in].single_value)
+            fail(c, "ingestionConfig.filterConfig.filterFunction",
+                 "reads the multi-value column %s: not supported", s->fields[in].name);
+    }
+}
+
 /* One stream config map (path names where it was found, for messages). */
 static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
 {
@@ -661,6 +692,7 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
         } else if (strcmp(k, "stream.kafka.partition.ids") == 0) {
             char why[256];
             free(t->partition_ids);
+            xform_free(t->filter);
             t->partition_ids = NULL;
             if (tcfg_parse_partitions(val, "", &t->partition_ids, &t->npartition_ids, why,
                                       sizeof why)) {
@@ -768,7 +800,8 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
         "fieldConfigList", NULL};
     static const char *const index_keys[] = {"noDictionaryColumns", "streamConfigs", NULL};
     static const char *const ingest_keys[] = {"streamIngestionConfig", "transformConfigs",
-                                              "continueOnError", "rowTimeValueCheck", NULL};
+                                              "continueOnError",       "rowTimeValueCheck",
+                                              "filterConfig",          NULL};
     static const char *const sic_keys[] = {"streamConfigMaps", NULL};
     pctx c = {source, err, errlen, 0, NULL};
     json_t *root = NULL;
@@ -827,6 +860,7 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
         }
         check_keys(&c, ing, "ingestionConfig", ingest_keys);
         parse_transforms(&c, json_object_get(ing, "transformConfigs"), s, t);
+        parse_filter(&c, json_object_get(ing, "filterConfig"), s, t);
         const json_t *coe = json_object_get(ing, "continueOnError");
         if (coe && !json_is_boolean(coe))
             fail(&c, "ingestionConfig.continueOnError", "expected true or false");

@@ -65,6 +65,9 @@ typedef struct tcfg {
     tcfg_transform *transforms; /* owned */
     uint32_t ntransforms;
     bool continue_on_error;
+    /* ingestionConfig.filterConfig.filterFunction (docs/transforms.md#filters): a row for which
+     * it is true is dropped (counted, not an error); owned, or NULL */
+    xform_expr *filter;
     /* ingestionConfig.rowTimeValueCheck: the time column must lie in 1971-2071 (rowdec) */
     bool row_time_check;
 } tcfg;

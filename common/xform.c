@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define XF_MAX_ARGS 4
+#define XF_MAX_ARGS 16 /* in(x, v1, ..., v15) */
 #define XF_MAX_DEPTH 32
 #define XF_BLOCK 4096
 
@@ -1332,6 +1332,98 @@ static int f_arith(XF_ARGS) /* arg: + - * / % abs ceil floor sqrt */
     return 0;
 }
 
+/* ---- comparison and logic (Pinot's filter functions; the SQL operators map to them) -------- */
+
+static bool xf_is_number(const xform_val *v)
+{
+    return v->kind == XFORM_LONG || v->kind == XFORM_DOUBLE || v->kind == XFORM_BOOL;
+}
+
+/* a <=> b into *c (-1, 0, 1; 2 when a NaN makes them unordered). Two numbers compare as
+ * numbers (exactly as longs when both are), a number and a numeric string too; two strings
+ * (or JSON texts, or bytes) compare bytewise. A number and a non-numeric string fail. */
+static int xf_compare(const xform_val *a, const xform_val *b, int *c, char *err, size_t errlen)
+{
+    if (a->kind == XFORM_LONG && b->kind == XFORM_LONG) {
+        *c = (a->i > b->i) - (a->i < b->i);
+        return 0;
+    }
+    if (xf_is_number(a) || xf_is_number(b)) {
+        double x = 0, y = 0;
+        if (xf_as_double(a, &x, err, errlen) || xf_as_double(b, &y, err, errlen)) return -1;
+        *c = x < y ? -1 : x > y ? 1 : x == y ? 0 : 2;
+        return 0;
+    }
+    uint32_t n = a->len < b->len ? a->len : b->len;
+    int m = n ? memcmp(a->s, b->s, n) : 0;
+    *c = m ? (m > 0) - (m < 0) : (a->len > b->len) - (a->len < b->len);
+    return 0;
+}
+
+static int f_cmp(XF_ARGS) /* arg: '=' '!' '<' 'l' (<=) '>' 'g' (>=) */
+{
+    XF_UNUSED;
+    int c;
+    if (xf_compare(&a[0], &a[1], &c, err, errlen)) return -1;
+    bool r = arg == '='   ? c == 0
+             : arg == '!' ? c != 0
+             : arg == '<' ? c == -1
+             : arg == 'l' ? c == -1 || c == 0
+             : arg == '>' ? c == 1
+                          : c == 1 || c == 0;
+    *out = (xform_val){.kind = XFORM_BOOL, .i = r};
+    return 0;
+}
+
+static int xf_as_bool(const xform_val *v, bool *b, char *err, size_t errlen)
+{
+    if (v->kind == XFORM_BOOL || v->kind == XFORM_LONG) {
+        *b = v->i != 0;
+        return 0;
+    }
+    if (v->kind == XFORM_STRING && (v->len == 4 || v->len == 5) &&
+        (!strncasecmp(v->s, "true", v->len) || !strncasecmp(v->s, "false", v->len))) {
+        *b = v->len == 4;
+        return 0;
+    }
+    return xf_fail(err, errlen, "a %s is not a boolean", xf_kind_name(v->kind));
+}
+
+static int f_logic(XF_ARGS) /* arg: '&' and, '|' or, '!' not */
+{
+    XF_UNUSED;
+    bool r = arg == '&';
+    for (uint32_t k = 0; k < n; k++) {
+        bool b = false;
+        if (xf_as_bool(&a[k], &b, err, errlen)) return -1;
+        r = arg == '&' ? r && b : arg == '|' ? r || b : !b;
+    }
+    *out = (xform_val){.kind = XFORM_BOOL, .i = r};
+    return 0;
+}
+
+static int f_is_null(XF_ARGS) /* arg 1: isNull, 0: isNotNull */
+{
+    XF_UNUSED;
+    *out = (xform_val){.kind = XFORM_BOOL, .i = (a[0].kind == XFORM_NULL) == (arg == 1)};
+    return 0;
+}
+
+static int f_in(XF_ARGS) /* in(x, v1, ...): x equals one of the values */
+{
+    XF_UNUSED;
+    for (uint32_t k = 1; k < n; k++) {
+        int c;
+        if (xf_compare(&a[0], &a[k], &c, err, errlen)) return -1;
+        if (c == 0) {
+            *out = (xform_val){.kind = XFORM_BOOL, .i = 1};
+            return 0;
+        }
+    }
+    *out = (xform_val){.kind = XFORM_BOOL, .i = 0};
+    return 0;
+}
+
 #define XF_S 1000LL
 #define XF_MI 60000LL
 #define XF_H 3600000LL
@@ -1463,6 +1555,18 @@ static const xf_fn xf_fns[] = {
     {"floor", 1, 1, false, f_arith, 'f', -1},
     {"sqrt", 1, 1, false, f_arith, 's', -1},
     {"stpoint", 2, 3, false, f_st_point, 0, -1},
+    {"equals", 2, 2, false, f_cmp, '=', -1},
+    {"notequals", 2, 2, false, f_cmp, '!', -1},
+    {"lessthan", 2, 2, false, f_cmp, '<', -1},
+    {"lessthanorequal", 2, 2, false, f_cmp, 'l', -1},
+    {"greaterthan", 2, 2, false, f_cmp, '>', -1},
+    {"greaterthanorequal", 2, 2, false, f_cmp, 'g', -1},
+    {"and", 2, XF_MAX_ARGS, false, f_logic, '&', -1},
+    {"or", 2, XF_MAX_ARGS, false, f_logic, '|', -1},
+    {"not", 1, 1, false, f_logic, '!', -1},
+    {"isnull", 1, 1, true, f_is_null, 1, -1},
+    {"isnotnull", 1, 1, true, f_is_null, 0, -1},
+    {"in", 2, XF_MAX_ARGS, false, f_in, 0, -1},
     {"tosphericalgeography", 1, 1, false, f_geography, 1, -1},
     {"togeometry", 1, 1, false, f_geography, 0, -1},
 };
@@ -1476,7 +1580,9 @@ const char *xform_functions(void)
            "concat, replace, reverse, startsWith, endsWith, contains, jsonFormat, "
            "jsonPathString, jsonPathLong, jsonPathDouble, plus (add), minus (sub), times "
            "(mult), divide (div), mod, abs, ceil, floor, sqrt, stPoint, toSphericalGeography, "
-           "toGeometry";
+           "toGeometry, equals, notEquals, lessThan[OrEqual], greaterThan[OrEqual], and, or, not, "
+           "isNull, isNotNull, in; the operators = != <> < <= > >= + - * / % AND OR NOT IS [NOT] "
+           "NULL [NOT] IN (...) [NOT] BETWEEN ... AND ...";
 }
 
 /* ---- the expression ------------------------------------------------------------------------ */
@@ -1556,13 +1662,72 @@ static bool xf_ident_char(char c)
     return isalnum((unsigned char)c) || c == '_' || c == '$' || c == '.';
 }
 
-static xf_node *xf_parse_expr(xf_parser *x)
+static xf_node *xf_parse_expr(xf_parser *x);
+
+/* Whether the word kw (upper case) is next, as a whole word in any case; skips it if so. */
+static bool xf_keyword(xf_parser *x, const char *kw)
+{
+    while (isspace((unsigned char)*x->p))
+        x->p++;
+    size_t n = strlen(kw);
+    if (strncasecmp(x->p, kw, n) != 0 || xf_ident_char(x->p[n])) return false;
+    x->p += n;
+    return true;
+}
+
+static bool xf_is_keyword(const char *s, size_t n)
+{
+    static const char *const kws[] = {"AND", "OR", "NOT", "IS", "IN", "BETWEEN", NULL};
+    for (int k = 0; kws[k]; k++)
+        if (strlen(kws[k]) == n && !strncasecmp(s, kws[k], n)) return true;
+    return false;
+}
+
+static const xf_fn *xf_fn_named(const char *canon)
+{
+    for (size_t k = 0; k < sizeof xf_fns / sizeof xf_fns[0]; k++)
+        if (!strcmp(canon, xf_fns[k].name)) return &xf_fns[k];
+    return NULL;
+}
+
+/* The call fn(args[0..n)) for an operator; the arguments pass to it. */
+static xf_node *xf_call(const char *fn, xf_node **args, uint32_t n)
+{
+    xf_node *nd = sl_xcalloc(1, sizeof *nd);
+    nd->op = XF_CALL;
+    nd->fn = xf_fn_named(fn);
+    nd->nargs = n;
+    memcpy(nd->args, args, n * sizeof *args);
+    return nd;
+}
+static xf_node *xf_call2(const char *fn, xf_node *a, xf_node *b)
+{
+    xf_node *args[2] = {a, b};
+    return xf_call(fn, args, 2);
+}
+
+static xf_node *xf_parse_primary(xf_parser *x)
 {
     while (isspace((unsigned char)*x->p))
         x->p++;
     if (++x->depth > XF_MAX_DEPTH) return xf_perr(x, "nested too deeply");
     xf_node *nd = sl_xcalloc(1, sizeof *nd);
     const char *s = x->p;
+    if (*s == '(') { /* a parenthesized expression */
+        free(nd);
+        x->p++;
+        nd = xf_parse_expr(x);
+        if (!nd) return NULL;
+        while (isspace((unsigned char)*x->p))
+            x->p++;
+        if (*x->p != ')') {
+            xf_node_free(nd);
+            return xf_perr(x, "expected ')'");
+        }
+        x->p++;
+        x->depth--;
+        return nd;
+    }
     if (isdigit((unsigned char)*s) || ((*s == '-' || *s == '+') && isdigit((unsigned char)s[1]))) {
         const char *q = s + 1;
         while (isdigit((unsigned char)*q) || *q == '.' || *q == 'e' || *q == 'E' ||
@@ -1621,7 +1786,18 @@ static xf_node *xf_parse_expr(xf_parser *x)
         x->p = q;
         while (isspace((unsigned char)*x->p))
             x->p++;
-        if (*x->p != '(') {
+        if (*x->p != '(' && xf_is_keyword(s, n)) {
+            free(nd);
+            x->p = s;
+            return xf_perr(x, "an expression expected");
+        } else if (*x->p != '(' && (n == 4 || n == 5) &&
+                   (!strncasecmp(s, "true", n) || !strncasecmp(s, "false", n))) {
+            nd->op = XF_LIT;
+            nd->lit = (xform_val){.kind = XFORM_BOOL, .i = n == 4};
+        } else if (*x->p != '(' && n == 4 && !strncasecmp(s, "null", 4)) {
+            nd->op = XF_LIT;
+            nd->lit = (xform_val){.kind = XFORM_NULL};
+        } else if (*x->p != '(') {
             nd->op = XF_COL;
             nd->col = xf_input_index(x->e, s, n);
         } else {
@@ -1645,8 +1821,7 @@ static xf_node *xf_parse_expr(xf_parser *x)
                          x->text, (int)n, s);
                 return NULL;
             }
-            for (size_t k = 0; k < sizeof xf_fns / sizeof xf_fns[0]; k++)
-                if (!strcmp(canon, xf_fns[k].name)) nd->fn = &xf_fns[k];
+            nd->fn = xf_fn_named(canon);
             if (!nd->fn) {
                 free(nd);
                 snprintf(x->err, x->errlen,
@@ -1703,6 +1878,194 @@ static xf_node *xf_parse_expr(xf_parser *x)
     }
     x->depth--;
     return nd;
+}
+
+/* unary := '-' unary | primary */
+static xf_node *xf_parse_unary(xf_parser *x)
+{
+    while (isspace((unsigned char)*x->p))
+        x->p++;
+    if (*x->p == '-' && !isdigit((unsigned char)x->p[1])) {
+        x->p++;
+        if (++x->depth > XF_MAX_DEPTH) return xf_perr(x, "nested too deeply");
+        xf_node *a = xf_parse_unary(x);
+        if (!a) return NULL;
+        x->depth--;
+        xf_node *zero = sl_xcalloc(1, sizeof *zero);
+        zero->op = XF_LIT;
+        zero->lit = xf_long(0);
+        return xf_call2("minus", zero, a);
+    }
+    return xf_parse_primary(x);
+}
+
+/* A left-associative chain of the operators ops (one character each) over next, as fns. */
+static xf_node *xf_parse_chain(xf_parser *x, xf_node *(*next)(xf_parser *), const char *ops,
+                               const char *const *fns)
+{
+    xf_node *l = next(x);
+    while (l) {
+        while (isspace((unsigned char)*x->p))
+            x->p++;
+        const char *o = *x->p ? strchr(ops, *x->p) : NULL;
+        if (!o) break;
+        x->p++;
+        xf_node *r = next(x);
+        if (!r) {
+            xf_node_free(l);
+            return NULL;
+        }
+        l = xf_call2(fns[o - ops], l, r);
+    }
+    return l;
+}
+
+static xf_node *xf_parse_mul(xf_parser *x)
+{
+    static const char *const fns[] = {"times", "divide", "mod"};
+    return xf_parse_chain(x, xf_parse_unary, "*/%", fns);
+}
+
+static xf_node *xf_parse_add(xf_parser *x)
+{
+    static const char *const fns[] = {"plus", "minus"};
+    return xf_parse_chain(x, xf_parse_mul, "+-", fns);
+}
+
+/* cmp := add [op add | IS [NOT] NULL | [NOT] IN (e, ...) | [NOT] BETWEEN add AND add] */
+static xf_node *xf_parse_cmp(xf_parser *x)
+{
+    static const struct {
+        const char *op, *fn;
+    } ops[] = {{"<=", "lessthanorequal"}, {">=", "greaterthanorequal"},
+               {"<>", "notequals"},       {"!=", "notequals"},
+               {"=", "equals"},           {"<", "lessthan"},
+               {">", "greaterthan"}};
+    xf_node *l = xf_parse_add(x);
+    if (!l) return NULL;
+    while (isspace((unsigned char)*x->p))
+        x->p++;
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        size_t n = strlen(ops[k].op);
+        if (strncmp(x->p, ops[k].op, n)) continue;
+        x->p += n;
+        xf_node *r = xf_parse_add(x);
+        if (!r) {
+            xf_node_free(l);
+            return NULL;
+        }
+        return xf_call2(ops[k].fn, l, r);
+    }
+    if (xf_keyword(x, "IS")) {
+        bool neg = xf_keyword(x, "NOT");
+        if (!xf_keyword(x, "NULL")) {
+            xf_node_free(l);
+            return xf_perr(x, "expected NULL after IS");
+        }
+        return xf_call(neg ? "isnotnull" : "isnull", &l, 1);
+    }
+    const char *mark = x->p;
+    bool neg = xf_keyword(x, "NOT");
+    if (xf_keyword(x, "IN")) {
+        xf_node *args[XF_MAX_ARGS] = {l};
+        uint32_t n = 1;
+        while (isspace((unsigned char)*x->p))
+            x->p++;
+        if (*x->p != '(') {
+            xf_node_free(l);
+            return xf_perr(x, "expected '(' after IN");
+        }
+        x->p++;
+        for (;;) {
+            xf_node *v = n < XF_MAX_ARGS ? xf_parse_expr(x) : xf_perr(x, "too many IN values");
+            if (!v) {
+                for (uint32_t k = 0; k < n; k++)
+                    xf_node_free(args[k]);
+                return NULL;
+            }
+            args[n++] = v;
+            while (isspace((unsigned char)*x->p))
+                x->p++;
+            if (*x->p != ',') break;
+            x->p++;
+        }
+        xf_node *in = xf_call("in", args, n);
+        if (*x->p != ')') {
+            xf_node_free(in);
+            return xf_perr(x, "expected ',' or ')'");
+        }
+        x->p++;
+        return neg ? xf_call("not", &in, 1) : in;
+    }
+    if (xf_keyword(x, "BETWEEN")) { /* l >= lo AND l <= hi, l evaluated twice */
+        xf_node *lo = xf_parse_add(x), *hi = NULL;
+        if (lo && !xf_keyword(x, "AND")) {
+            xf_node_free(lo);
+            lo = xf_perr(x, "expected AND in BETWEEN");
+        }
+        if (lo) hi = xf_parse_add(x);
+        if (!hi) {
+            xf_node_free(lo);
+            xf_node_free(l);
+            return NULL;
+        }
+        /* the column node is small and holds no strings: copy it for the second test */
+        xf_node *l2 = NULL;
+        if (l->op == XF_COL || (l->op == XF_LIT && l->lit.kind != XFORM_STRING)) {
+            l2 = sl_xcalloc(1, sizeof *l2);
+            *l2 = *l;
+        } else {
+            xf_node_free(lo);
+            xf_node_free(hi);
+            xf_node_free(l);
+            return xf_perr(x, "BETWEEN needs a column or a number on its left");
+        }
+        xf_node *both = xf_call2("and", xf_call2("greaterthanorequal", l, lo),
+                                 xf_call2("lessthanorequal", l2, hi));
+        return neg ? xf_call("not", &both, 1) : both;
+    }
+    if (neg) x->p = mark; /* a NOT that starts no IN or BETWEEN is not ours */
+    return l;
+}
+
+/* not := NOT not | cmp */
+static xf_node *xf_parse_not(xf_parser *x)
+{
+    if (xf_keyword(x, "NOT")) {
+        if (++x->depth > XF_MAX_DEPTH) return xf_perr(x, "nested too deeply");
+        xf_node *a = xf_parse_not(x);
+        if (!a) return NULL;
+        x->depth--;
+        return xf_call("not", &a, 1);
+    }
+    return xf_parse_cmp(x);
+}
+
+/* A left-associative chain of the keyword kw over next, as fn. */
+static xf_node *xf_parse_kwchain(xf_parser *x, xf_node *(*next)(xf_parser *), const char *kw,
+                                 const char *fn)
+{
+    xf_node *l = next(x);
+    while (l && xf_keyword(x, kw)) {
+        xf_node *r = next(x);
+        if (!r) {
+            xf_node_free(l);
+            return NULL;
+        }
+        l = xf_call2(fn, l, r);
+    }
+    return l;
+}
+
+static xf_node *xf_parse_and(xf_parser *x)
+{
+    return xf_parse_kwchain(x, xf_parse_not, "AND", "and");
+}
+
+/* expr := and {OR and}: SQL's precedence, OR lowest, then AND, NOT, comparisons, + -, * / % */
+static xf_node *xf_parse_expr(xf_parser *x)
+{
+    return xf_parse_kwchain(x, xf_parse_and, "OR", "or");
 }
 
 xform_expr *xform_parse(const char *text, char *err, size_t errlen)

@@ -2,8 +2,18 @@
  * config subset, docs/transforms.md): an expression in Pinot's inbuilt function language,
  * compiled once when the table config loads and evaluated per row by the decoder.
  *
- *   expr := NUMBER | 'string' (a quote doubled inside) | column | "quoted column"
- *         | function '(' [expr {',' expr}] ')'
+ *   expr    := and {OR and}
+ *   and     := not {AND not}
+ *   not     := NOT not | cmp
+ *   cmp     := add [(= | != | <> | < | <= | > | >=) add | IS [NOT] NULL
+ *                   | [NOT] IN '(' expr {',' expr} ')' | [NOT] BETWEEN add AND add]
+ *   add     := mul {(+ | -) mul}        mul := unary {(* | / | %) unary}
+ *   unary   := - unary | primary
+ *   primary := NUMBER | 'string' (a quote doubled inside) | TRUE | FALSE | NULL | column
+ *            | "quoted column" | function '(' [expr {',' expr}] ')' | '(' expr ')'
+ *
+ * The operators are Pinot's functions (equals, ..., and, or, not, isNull, in, plus, ...), so
+ * they follow the same rules; keywords match in any case.
  *
  * Function names are matched as Pinot matches them: case-insensitively, underscores ignored.
  * The functions are Pinot's date-time, string, JSON and arithmetic families (the list is

@@ -11,11 +11,13 @@ int cmetrics_register(cmetrics *m, metrics_registry *r)
                                  "Rows appended to consuming segments", tp, 2);
     m->bytes = metrics_family_new(r, METRICS_COUNTER, "sluice_bytes_consumed_total",
                                   "Kafka message bytes consumed", tp, 2);
+    m->filtered = metrics_family_new(r, METRICS_COUNTER, "sluice_rows_filtered_total",
+                                     "Messages the table's filterConfig dropped", tp, 2);
     m->bad = metrics_family_new(r, METRICS_COUNTER, "sluice_decode_errors_total",
                                 "Malformed messages skipped, by reason", tpr, 3);
-    m->lost_ranges = metrics_family_new(r, METRICS_COUNTER, "sluice_data_loss_ranges_total",
-                                        "Offset ranges lost to retention before consumption",
-                                        tp, 2);
+    m->lost_ranges =
+        metrics_family_new(r, METRICS_COUNTER, "sluice_data_loss_ranges_total",
+                           "Offset ranges lost to retention before consumption", tp, 2);
     m->lost_messages = metrics_family_new(r, METRICS_COUNTER, "sluice_data_loss_messages_total",
                                           "Offsets lost to retention before consumption", tp, 2);
     m->lag = metrics_family_new(r, METRICS_GAUGE, "sluice_partition_lag",
@@ -30,13 +32,12 @@ int cmetrics_register(cmetrics *m, metrics_registry *r)
                                    "Immutable segments built and published", tp, 2);
     m->build_fail = metrics_family_new(r, METRICS_COUNTER, "sluice_segment_build_failures_total",
                                        "Segment builds or publishes that failed", tp, 2);
-    m->build_seconds = metrics_histogram_new(r, "sluice_segment_build_seconds",
-                                             "Time to build and publish a segment", tp, 2,
-                                             build_bounds,
-                                             sizeof build_bounds / sizeof build_bounds[0]);
-    if (!m->rows || !m->bytes || !m->bad || !m->lost_ranges || !m->lost_messages || !m->lag ||
-        !m->next_offset || !m->seg_rows || !m->seg_bytes || !m->builds || !m->build_fail ||
-        !m->build_seconds)
+    m->build_seconds = metrics_histogram_new(
+        r, "sluice_segment_build_seconds", "Time to build and publish a segment", tp, 2,
+        build_bounds, sizeof build_bounds / sizeof build_bounds[0]);
+    if (!m->rows || !m->bytes || !m->filtered || !m->bad || !m->lost_ranges || !m->lost_messages ||
+        !m->lag || !m->next_offset || !m->seg_rows || !m->seg_bytes || !m->builds ||
+        !m->build_fail || !m->build_seconds)
         return SL_EEXIST;
     return 0;
 }

@@ -11,6 +11,7 @@
 typedef struct cmetrics {
     metrics_family *rows;          /* sluice_rows_consumed_total */
     metrics_family *bytes;         /* sluice_bytes_consumed_total */
+    metrics_family *filtered;      /* sluice_rows_filtered_total (filterConfig) */
     metrics_family *bad;           /* sluice_decode_errors_total{reason} */
     metrics_family *lost_ranges;   /* sluice_data_loss_ranges_total */
     metrics_family *lost_messages; /* sluice_data_loss_messages_total */

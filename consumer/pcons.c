@@ -110,6 +110,7 @@ static void pcons__metrics_new(pcons *p)
     const char *tp[] = {p->t->table, p->plabel};
     p->stats.rows = metrics_counter_with(m->rows, tp);
     p->stats.bytes = metrics_counter_with(m->bytes, tp);
+    p->stats.filtered = metrics_counter_with(m->filtered, tp);
     p->stats.lost_ranges = metrics_counter_with(m->lost_ranges, tp);
     p->stats.lost_messages = metrics_counter_with(m->lost_messages, tp);
     for (int r = ROWDEC_OK + 1; r < ROWDEC_REASON__COUNT; r++) {
@@ -126,8 +127,9 @@ static void pcons__metrics_free(pcons *p)
 {
     const cmetrics *m = p->t->metrics;
     const char *tp[] = {p->t->table, p->plabel};
-    metrics_family *fams[] = {m->rows, m->bytes,       m->lost_ranges, m->lost_messages,
-                              m->lag,  m->next_offset, m->seg_rows,    m->seg_bytes};
+    metrics_family *fams[] = {m->rows,        m->bytes,         m->filtered,
+                              m->lost_ranges, m->lost_messages, m->lag,
+                              m->next_offset, m->seg_rows,      m->seg_bytes};
     for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++)
         metrics_child_remove(fams[i], tp);
     for (int r = ROWDEC_OK + 1; r < ROWDEC_REASON__COUNT; r++) {
@@ -282,6 +284,8 @@ bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t l
     rowdec_reason why = rowdec_decode(p->dec, payload, len, &r);
     if (why != ROWDEC_OK) {
         pcons__bad(p, offset, why, payload, len);
+    } else if (!r) { /* the table's filter dropped it: consumed, not stored, not an error */
+        metrics_counter_add(p->stats.filtered, 1);
     } else if ((p->t->perturb_row > 0 && (int64_t)p->seg_rows + 1 == p->t->perturb_row
                     ? pcons__perturb(p, r)
                     : (void)0),

@@ -77,6 +77,7 @@ typedef struct pcons_limits {
 typedef struct pcons_stats {
     metrics_counter *rows;
     metrics_counter *bytes;
+    metrics_counter *filtered; /* messages the filterConfig dropped */
     metrics_counter *bad[ROWDEC_REASON__COUNT];
     metrics_counter *lost_ranges;
     metrics_counter *lost_messages;

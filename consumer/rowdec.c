@@ -58,6 +58,11 @@ struct rowdec {
     const xform_expr **xf_expr; /* borrowed from the tcfg or the schema */
     bool xf_continue;           /* ingestionConfig.continueOnError (transforms, time check) */
     uint32_t **xf_in;
+    /* the table's filterConfig (borrowed from the tcfg), its inputs' scan indexes, and the
+     * messages it dropped */
+    const xform_expr *filter;
+    uint32_t *filter_in;
+    uint64_t filtered;
     xform_val *xf_args;
     xform_ctx *xcx;     /* per-message scratch: transforms' strings, JSON columns' text */
     jsonw jw;           /* a JSON column's canonical text, before its copy into xcx */
@@ -198,8 +203,16 @@ rowdec *rowdec_new_cfg(const schema *s, const tcfg *t, size_t max_message_bytes)
             for (uint32_t i = 0; i < k; i++)
                 d->xf_in[j][i] = xf_scan_index(d, xform_input(d->xf_expr[j], i), &nnames);
         }
-        d->xf_args = sl_xcalloc(maxin, sizeof *d->xf_args);
     }
+    if (t && t->filter) {
+        d->filter = t->filter;
+        uint32_t k = xform_ninputs(t->filter);
+        if (k > maxin) maxin = k;
+        d->filter_in = sl_xcalloc(k ? k : 1, sizeof *d->filter_in);
+        for (uint32_t i = 0; i < k; i++)
+            d->filter_in[i] = xf_scan_index(d, xform_input(t->filter, i), &nnames);
+    }
+    d->xf_args = sl_xcalloc(maxin, sizeof *d->xf_args); /* the most inputs of any expression */
     if (t && t->metadata_populate) {
         static const char *const meta_names[] = {NULL, "__key", "__metadata$offset",
                                                  "__metadata$recordTimestamp"};
@@ -266,6 +279,7 @@ void rowdec_free(rowdec *d)
     free(d->over);
     free(d->has_over);
     free(d->meta_col);
+    free(d->filter_in);
     free(d);
 }
 
@@ -954,6 +968,32 @@ static void xf_output(rowdec *d, const xform_val *x, jsonscan_val *v)
     v->len = (uint32_t)n;
 }
 
+/* The table's filter over the message (its fields, a transformed column's new value): true
+ * drops it. A failure rejects it, or under continueOnError keeps it (Pinot's record is kept). */
+static rowdec_reason run_filter(rowdec *d, bool *drop)
+{
+    *drop = false;
+    for (uint32_t k = 0; k < xform_ninputs(d->filter); k++) {
+        uint32_t i = d->filter_in[k];
+        bool own = i < d->s->nfields && d->has_over && d->has_over[i];
+        d->xf_args[k] = xf_input(own ? &d->over[i] : jsonscan_get(d->scan, i));
+    }
+    xform_val out;
+    char why[160];
+    if (xform_eval(d->filter, d->xf_args, d->xcx, &out, why, sizeof why)) {
+        if (d->xf_continue) return ROWDEC_OK;
+        snprintf(d->detail, sizeof d->detail, "filterFunction: %s", why);
+        return ROWDEC_TRANSFORM;
+    }
+    *drop = out.kind == XFORM_BOOL && out.i;
+    return ROWDEC_OK;
+}
+
+uint64_t rowdec_filtered(const rowdec *d)
+{
+    return d->filtered;
+}
+
 /* Run the table's transforms over the scanned message: each destination the message lacks
  * (absent or null) gets its expression's value. */
 static rowdec_reason run_transforms(rowdec *d)
@@ -1088,6 +1128,15 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
         if (r != ROWDEC_OK) return r;
     }
     if (d->meta_col) put_metadata(d);
+    if (d->filter) {
+        bool drop;
+        rowdec_reason r = run_filter(d, &drop);
+        if (r != ROWDEC_OK) return r;
+        if (drop) {
+            d->filtered++;
+            return ROWDEC_OK; /* *out stays NULL */
+        }
+    }
     if (d->has_over) {
         for (uint32_t i = 0; i < d->s->nfields; i++) /* a transform's hex lies outside */
             if (d->has_over[i] && d->over[i].kind == JSONSCAN_STRING)

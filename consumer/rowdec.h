@@ -56,6 +56,11 @@ rowdec *rowdec_new_cfg(const schema *s, const tcfg *t, size_t max_message_bytes)
  * field when there is one. In the row, every column's mv points at its nvals values (for a
  * single-value column mv == &v); a null column holds the field's default_null. */
 rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row **out);
+/* (ROWDEC_OK with *out NULL: the table's filterConfig dropped the message: no row and no
+ * error; rowdec_filtered() counts them.) */
+
+/* Messages the table's filterConfig has dropped since the decoder was made. */
+uint64_t rowdec_filtered(const rowdec *d);
 
 /* Field name of the last rejection, or "" (owned by the decoder). */
 const char *rowdec_error_field(const rowdec *d);

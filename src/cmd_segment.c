@@ -66,17 +66,22 @@ static int cmd_build(int argc, char **argv)
     const char *rejects_path = NULL;
     const char *inputs[MAX_INPUTS];
     int ninputs = 0, strict = 0;
-    static const struct option opts[] = {
-        {"schema", required_argument, 0, 's'},  {"input", required_argument, 0, 'i'},
-        {"out", required_argument, 0, 'o'},     {"name", required_argument, 0, 'n'},
-        {"table-config", required_argument, 0, 't'}, {"rejects", required_argument, 0, 'r'},
-        {"strict", no_argument, 0, 'S'},        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"schema", required_argument, 0, 's'},
+                                         {"input", required_argument, 0, 'i'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"table-config", required_argument, 0, 't'},
+                                         {"rejects", required_argument, 0, 'r'},
+                                         {"strict", no_argument, 0, 'S'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 's': schema_path = optarg; break;
+        case 's':
+            schema_path = optarg;
+            break;
         case 'i':
             if (ninputs == MAX_INPUTS) {
                 fprintf(stderr, "sluice segment build: at most %d --input files\n", MAX_INPUTS);
@@ -84,13 +89,27 @@ static int cmd_build(int argc, char **argv)
             }
             inputs[ninputs++] = optarg;
             break;
-        case 'o': out = optarg; break;
-        case 'n': name = optarg; break;
-        case 't': table_path = optarg; break;
-        case 'r': rejects_path = optarg; break;
-        case 'S': strict = 1; break;
-        case 'h': fputs(segment_usage, stdout); return 0;
-        default: fputs(segment_usage, stderr); return 2;
+        case 'o':
+            out = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 't':
+            table_path = optarg;
+            break;
+        case 'r':
+            rejects_path = optarg;
+            break;
+        case 'S':
+            strict = 1;
+            break;
+        case 'h':
+            fputs(segment_usage, stdout);
+            return 0;
+        default:
+            fputs(segment_usage, stderr);
+            return 2;
         }
     }
     if (!schema_path || !out || ninputs == 0 || optind != argc) {
@@ -152,11 +171,12 @@ static int cmd_build(int argc, char **argv)
             if (len && line[len - 1] == '\n') len--;
             const row *r;
             rowdec_reason why = rowdec_decode(dec, (const uint8_t *)line, len, &r);
-            if (why == ROWDEC_OK) {
+            if (why == ROWDEC_OK && !r) { /* the table's filterConfig dropped it */
+            } else if (why == ROWDEC_OK) {
                 int arc = mseg_append(m, r);
                 if (arc != 0) {
-                    fprintf(stderr, "sluice segment build: %s:%" PRIu64 ": %s\n", inputs[f],
-                            lineno, sluice_strerror(arc));
+                    fprintf(stderr, "sluice segment build: %s:%" PRIu64 ": %s\n", inputs[f], lineno,
+                            sluice_strerror(arc));
                     if (in != stdin) fclose(in);
                     goto done;
                 }
@@ -190,8 +210,12 @@ static int cmd_build(int argc, char **argv)
         default_name(out, segname, sizeof segname);
         name = segname;
     }
-    seg_meta_in meta = {.name = name, .table = t ? t->table_name : s->name, .partition = -1,
-                        .sequence = -1, .start_offset = -1, .end_offset = -1};
+    seg_meta_in meta = {.name = name,
+                        .table = t ? t->table_name : s->name,
+                        .partition = -1,
+                        .sequence = -1,
+                        .start_offset = -1,
+                        .end_offset = -1};
     uint32_t crc = 0;
     uint64_t size = 0;
     double tb = sl_clock_mono_s();
@@ -200,10 +224,13 @@ static int cmd_build(int argc, char **argv)
         fprintf(stderr, "sluice segment build: %s: %s\n", out, err);
         goto done;
     }
+    char filtered[48] = "";
+    if (rowdec_filtered(dec))
+        snprintf(filtered, sizeof filtered, " filtered=%" PRIu64, rowdec_filtered(dec));
     fprintf(stderr,
-            "built %s: rows=%" PRIu64 " rejected=%" PRIu64 " bytes=%" PRIu64 " crc=%" PRIu32
+            "built %s: rows=%" PRIu64 " rejected=%" PRIu64 "%s bytes=%" PRIu64 " crc=%" PRIu32
             " decode_s=%.3f build_s=%.3f\n",
-            out, rows, bad, size, crc, tb - t0, sl_clock_mono_s() - tb);
+            out, rows, bad, filtered, size, crc, tb - t0, sl_clock_mono_s() - tb);
     for (int i = 1; i < ROWDEC_REASON__COUNT; i++)
         if (counts[i])
             fprintf(stderr, "rejected reason=%s rows=%" PRIu64 "\n",
@@ -332,15 +359,27 @@ static void text_value(jsonw *b, schema_type t, const schema_value *v)
     char num[40];
     size_t n;
     switch (t) {
-    case SCHEMA_STRING: jsonw_text(b, (const char *)v->u.bytes.ptr, v->u.bytes.len); return;
+    case SCHEMA_STRING:
+        jsonw_text(b, (const char *)v->u.bytes.ptr, v->u.bytes.len);
+        return;
     case SCHEMA_BYTES:
         jsonw_text_hex(b, v->u.bytes.ptr, v->u.bytes.len);
         return;
-    case SCHEMA_FLOAT: n = jsonw_fmt_f32(num, v->u.f32); break;
-    case SCHEMA_DOUBLE: n = jsonw_fmt_f64(num, v->u.f64); break;
-    case SCHEMA_BOOLEAN: n = (size_t)snprintf(num, sizeof num, "%s", v->u.i32 ? "true" : "false"); break;
-    case SCHEMA_INT: n = (size_t)snprintf(num, sizeof num, "%" PRId32, v->u.i32); break;
-    default: n = (size_t)snprintf(num, sizeof num, "%" PRId64, v->u.i64); break;
+    case SCHEMA_FLOAT:
+        n = jsonw_fmt_f32(num, v->u.f32);
+        break;
+    case SCHEMA_DOUBLE:
+        n = jsonw_fmt_f64(num, v->u.f64);
+        break;
+    case SCHEMA_BOOLEAN:
+        n = (size_t)snprintf(num, sizeof num, "%s", v->u.i32 ? "true" : "false");
+        break;
+    case SCHEMA_INT:
+        n = (size_t)snprintf(num, sizeof num, "%" PRId32, v->u.i32);
+        break;
+    default:
+        n = (size_t)snprintf(num, sizeof num, "%" PRId64, v->u.i64);
+        break;
     }
     jsonw_text(b, num, n);
 }
@@ -389,7 +428,8 @@ static int cmd_dump(int argc, char **argv)
             if (strcmp(f, "csv") == 0) {
                 csv = 1;
             } else if (strcmp(f, "jsonl") != 0) {
-                fprintf(stderr, "sluice segment dump: --format must be jsonl or csv, not '%s'\n", f);
+                fprintf(stderr, "sluice segment dump: --format must be jsonl or csv, not '%s'\n",
+                        f);
                 return 2;
             }
         } else if (!path && argv[i][0] != '-') {
@@ -489,10 +529,18 @@ static int cmd_verify(int argc, char **argv)
         seg_reader_close(r);
         return 0;
     }
-    case SL_ETRUNC: fprintf(stderr, "truncated: %s\n", msg); return 3;
-    case SL_EFORMAT: fprintf(stderr, "unsupported: %s\n", msg); return 4;
-    case SL_ECORRUPT: fprintf(stderr, "corrupt: %s\n", msg); return 1;
-    default: fprintf(stderr, "error: %s\n", msg); return 2;
+    case SL_ETRUNC:
+        fprintf(stderr, "truncated: %s\n", msg);
+        return 3;
+    case SL_EFORMAT:
+        fprintf(stderr, "unsupported: %s\n", msg);
+        return 4;
+    case SL_ECORRUPT:
+        fprintf(stderr, "corrupt: %s\n", msg);
+        return 1;
+    default:
+        fprintf(stderr, "error: %s\n", msg);
+        return 2;
     }
 }
 

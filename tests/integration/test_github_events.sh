@@ -102,9 +102,10 @@ for f in $(for g in data/gh/*.seg; do echo "$("$S" segment info "$g" | python3 -
 done
 check "the sidecar's rows, in offset order, equal the input" same_rows side.jsonl "$IN"
 
-# --- Kafka metadata columns and a JSON column on the consuming path ---------------------------
+# --- Kafka metadata columns, a JSON column and a filter on the consuming path -----------------
 # stream.kafka.metadata.populate: __key, __metadata$offset and __metadata$recordTimestamp take
-# what Kafka holds for each message (read back with kcat), and actor is a JSON column.
+# what Kafka holds for each message (read back with kcat), actor is a JSON column, and the
+# filterConfig drops the PushEvents (their offsets are consumed all the same).
 "$S" kafka-mock --brokers 1 --topic ghm:1 > bootm.txt 2> mockm.log &
 track_pid $!
 require "a second kafka-mock printed its bootstrap line" wait_for 10 test -s bootm.txt
@@ -122,10 +123,11 @@ cat > ghm.schema.json <<'JSON'
 {"schemaName": "ghm", "dimensionFieldSpecs": [
   {"name": "__key", "dataType": "STRING"}, {"name": "__metadata$offset", "dataType": "LONG"},
   {"name": "__metadata$recordTimestamp", "dataType": "LONG"}, {"name": "id", "dataType": "STRING"},
-  {"name": "actor", "dataType": "JSON"}]}
+  {"name": "type", "dataType": "STRING"}, {"name": "actor", "dataType": "JSON"}]}
 JSON
 sed -e 's/"gh"/"ghm"/g' -e 's/"githubEvents"/"ghm"/' -e "s/$B/$BM/" \
   -e 's/\["payload"\]/["actor"]/' -e 's/"realtime.segment.flush.threshold.rows"/"stream.kafka.metadata.populate": "true", "realtime.segment.flush.threshold.rows"/' \
+  -e 's/"ingestionConfig": {/"ingestionConfig": {"filterConfig": {"filterFunction": "\\"type\\" = '"'PushEvent'"'"}, /' \
   gh.table.json >ghm.table.json
 sed -e 's/instance.id = gh1/instance.id = ghm1/' -e "s#data.dir = .*#data.dir = $T_TMP/datam#" \
   -e "s#table.config = .*#table.config = $T_TMP/ghm.table.json#" \
@@ -146,14 +148,22 @@ check "metadata table: segments up to offset 120" m_published
 : > m.jsonl
 for f in datam/ghm/*.seg; do "$S" segment dump "$f" >> m.jsonl; done
 kcat -C -b "$BM" -t ghm -p 0 -o beginning -e -f '%o\t%k\t%T\n' > kcat_meta.txt 2>/dev/null
-check "every row's __key, __metadata\$offset and __metadata\$recordTimestamp are Kafka's, actor is canonical JSON" \
+PORTM=$(grep -o 'http=127.0.0.1:[0-9]*' ghm.log | tail -1 | cut -d: -f2)
+PUSH=$(grep -c '"type":"PushEvent"' "$IN")
+check "the filter's count is exported: sluice_rows_filtered_total = $PUSH PushEvents" \
+  bash -c "curl -s 127.0.0.1:$PORTM/metrics | grep -qx 'sluice_rows_filtered_total{table=\"ghm\",partition=\"0\"} $PUSH'"
+check "every kept row's __key, __metadata\$offset and __metadata\$recordTimestamp are Kafka's, actor is canonical JSON; no PushEvent stored" \
   python3 - m.jsonl kcat_meta.txt "$IN" <<'PY'
 import json, sys
 rows = {r["__metadata$offset"]: r for r in map(json.loads, open(sys.argv[1], encoding="utf-8"))}
 meta = [l.rstrip("\n").split("\t") for l in open(sys.argv[2], encoding="utf-8")]
 src = [json.loads(l) for l in open(sys.argv[3], encoding="utf-8")]
-assert len(rows) == len(meta) == 120, (len(rows), len(meta))
+assert len(meta) == 120, len(meta)
+kept = [i for i, e in enumerate(src) if e["type"] != "PushEvent"]
+assert 0 < len(kept) < 120 and sorted(rows) == kept, (len(rows), len(kept))
 for off, key, ts in meta:
+    if int(off) not in rows:
+        continue
     r = rows[int(off)]
     # kcat prints an empty key and a missing key alike; Pinot reads an empty key as ""
     assert (r["__key"] or "") == key, (off, r["__key"], key)

@@ -521,6 +521,112 @@ static void test_time_from_message(void **state)
     }
 }
 
+/* Evaluate text with the inputs a, s and d (by name, whatever their order in text) taken
+ * from named[0], named[1], named[2]. */
+static bool eval_bool(xform_ctx *cx, const char *text, const xform_val *named)
+{
+    char err[256];
+    xform_val in[3];
+    xform_expr *e = xform_parse(text, err, sizeof err);
+    if (!e) fail_msg("%s: %s", text, err);
+    for (uint32_t k = 0; k < xform_ninputs(e) && k < 3; k++) {
+        const char *nm = xform_input(e, k);
+        in[k] = named[!strcmp(nm, "a") ? 0 : !strcmp(nm, "s") ? 1 : 2];
+    }
+    xform_free(e);
+    xform_val v = eval_in(cx, text, in, 0, err, sizeof err);
+    if (v.kind != XFORM_BOOL) fail_msg("%s: a %d, not a boolean", text, v.kind);
+    return v.i != 0;
+}
+
+/* The filter language: Pinot's comparison and logic functions and the SQL operators that map
+ * to them, with SQL's precedence; NULL in, NULL out (isNull aside). */
+static void test_operators(void **state)
+{
+    (void)state;
+    xform_ctx *cx = xform_ctx_new();
+    xform_val in[3] = {L(5), S("abc"), {.kind = XFORM_DOUBLE, .d = 2.5}}; /* a, s, d */
+    static const struct {
+        const char *text;
+        bool want;
+    } cases[] = {
+        {"a = 5", true},
+        {"a <> 5", false},
+        {"a != 4", true},
+        {"a > 4 AND a < 6", true},
+        {"a >= 5 AND a <= 5", true},
+        {"a < 5 OR s = 'abc'", true},
+        {"NOT a = 5", false},
+        {"NOT (a = 5 OR a = 6)", false},
+        {"a = 5 OR a = 6 AND a = 7", true}, /* AND before OR */
+        {"(a = 5 OR a = 6) AND a = 7", false},
+        {"a + 1 * 2 = 7", true}, /* * before + */
+        {"(a + 1) * 2 = 12", true},
+        {"a - 1 - 1 = 3", true}, /* left to right */
+        {"-a = -5", true},
+        {"a % 3 = 2", true},
+        {"d * 2 = a", true}, /* 5.0 = 5 */
+        {"a = '5'", true},   /* a numeric string against a number */
+        {"s > 'abb' AND s < 'abd'", true},
+        {"s = 'ABC'", false},
+        {"a IN (1, 5, 9)", true},
+        {"a NOT IN (1, 9)", true},
+        {"s IN ('x', 'abc')", true},
+        {"a BETWEEN 5 AND 6", true},
+        {"a BETWEEN 6 AND 9", false},
+        {"a NOT BETWEEN 1 AND 2", true},
+        {"s IS NOT NULL", true},
+        {"s IS NULL", false},
+        {"equals(a, 5)", true},
+        {"greaterThanOrEqual(d, 2.5)", true},
+        {"and(a = 5, s = 'abc', d < 3)", true},
+        {"or(false, not(true))", false},
+        {"in(s, 'q', 'abc')", true},
+        {"startsWith(s, 'ab') AND length(s) = 3", true},
+        {"upper(s) = 'ABC' and a=5", true}, /* keywords in any case */
+        {"true", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (eval_bool(cx, cases[i].text, in) != cases[i].want)
+            fail_msg("%s: not %d", cases[i].text, cases[i].want);
+    /* NULL: comparisons and logic give NULL, IS NULL sees it */
+    xform_val nul[1] = {{.kind = XFORM_NULL}};
+    want_null(cx, "a = 5", nul);
+    want_null(cx, "a = 5 OR 1 = 1", nul);
+    assert_true(eval_bool(cx, "a IS NULL", nul));
+    assert_false(eval_bool(cx, "isNotNull(a)", nul));
+    want_null(cx, "null", nul);
+    /* failures */
+    xform_val str[1] = {S("abc")};
+    want_fail(cx, "a > 1", str, "\"abc\" is not a number");
+    want_fail(cx, "a AND true", str, "a string is not a boolean");
+    char err[512];
+    static const char *const bad[][2] = {
+        {"a = ", "an expression expected"},
+        {"a IS 5", "expected NULL after IS"},
+        {"a IN 1", "expected '(' after IN"},
+        {"a IN (1, 2", "expected ',' or ')'"},
+        {"a BETWEEN 1 OR 2", "expected AND in BETWEEN"},
+        {"(a = 1", "expected ')'"},
+        {"a AND", "an expression expected"},
+        {"upper(s) BETWEEN 'a' AND 'b'", "BETWEEN needs a column or a number"},
+        {"a IN (1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16)", "too many IN values"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        xform_expr *e = xform_parse(bad[i][0], err, sizeof err);
+        if (e) fail_msg("accepted: %s", bad[i][0]);
+        if (!strstr(err, bad[i][1])) fail_msg("%s: \"%s\" lacks \"%s\"", bad[i][0], err, bad[i][1]);
+    }
+    /* a deep chain of NOTs is bounded */
+    char deep[400] = "";
+    for (int k = 0; k < 40; k++)
+        strcat(deep, "NOT ");
+    strcat(deep, "true");
+    assert_null(xform_parse(deep, err, sizeof err));
+    assert_non_null(strstr(err, "nested too deeply"));
+    done(cx);
+}
+
 /* Schema and table config from text (the test fails on an error). */
 static void load(const char *sj, const char *tj, schema **s, tcfg **t)
 {
@@ -735,6 +841,92 @@ static void test_metadata_populate(void **state)
     schema_free(s);
 }
 
+/* ingestionConfig.filterConfig: a message the filter is true for gives no row and no error;
+ * the filter sees a transformed column's new value; a failing filter rejects the message, or
+ * under continueOnError keeps it; NULL keeps it. */
+static void test_filter_config(void **state)
+{
+    (void)state;
+    static const char sj[] =
+        "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":[{\"name\":\"s\",\"dataType\":\"STRING\"},"
+        "{\"name\":\"n\",\"dataType\":\"LONG\"}]}";
+    for (int coe = 0; coe < 2; coe++) {
+        char tj[1024];
+        snprintf(tj, sizeof tj,
+                 "{\"tableName\":\"t\",\"tableType\":\"OFFLINE\",\"ingestionConfig\":{"
+                 "\"filterConfig\":{\"filterFunction\":\"s = 'drop' OR n > 10 OR raw < 0\"},"
+                 "\"transformConfigs\":[{\"columnName\":\"n\",\"transformFunction\":"
+                 "\"times(m, 2)\"}]%s}}",
+                 coe ? ",\"continueOnError\":true" : "");
+        schema *s;
+        tcfg *t;
+        load(sj, tj, &s, &t);
+        rowdec *d = rowdec_new_cfg(s, t, 0);
+        const row *r;
+        static const struct {
+            const char *msg;
+            bool keep;
+        } cases[] = {
+            {"{\"s\":\"keep\",\"n\":1,\"raw\":1}", true},
+            {"{\"s\":\"drop\",\"n\":1,\"raw\":1}", false},
+            {"{\"s\":\"keep\",\"n\":11,\"raw\":1}", false},
+            {"{\"s\":\"keep\",\"m\":6,\"raw\":1}", false}, /* n = 12: the transform's value */
+            {"{\"s\":\"keep\",\"m\":5,\"raw\":1}", true},
+            {"{\"s\":\"keep\",\"n\":1,\"raw\":-1}", false}, /* raw is not a column */
+            {"{\"n\":1,\"raw\":1}", true},                  /* s NULL: the filter is NULL */
+        };
+        uint64_t dropped = 0;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            assert_int_equal(
+                rowdec_decode(d, (const uint8_t *)cases[i].msg, strlen(cases[i].msg), &r),
+                ROWDEC_OK);
+            if ((r != NULL) != cases[i].keep) fail_msg("%s: kept %d", cases[i].msg, r != NULL);
+            dropped += !cases[i].keep;
+        }
+        assert_int_equal(rowdec_filtered(d), dropped);
+        const char *bad = "{\"s\":\"keep\",\"n\":1,\"raw\":\"x\"}";
+        rowdec_reason why = rowdec_decode(d, (const uint8_t *)bad, strlen(bad), &r);
+        if (!coe) {
+            assert_int_equal(why, ROWDEC_TRANSFORM);
+            assert_non_null(strstr(rowdec_error_detail(d), "filterFunction: "));
+        } else {
+            assert_int_equal(why, ROWDEC_OK);
+            assert_non_null(r);
+        }
+        rowdec_free(d);
+        tcfg_free(t);
+        schema_free(s);
+    }
+    /* the config's mistakes, each named */
+    static const char *const bad[][2] = {
+        {"{\"filterFunction\":\"Groovy({x > 1}, x)\"}",
+         "filterFunction: \"Groovy({x > 1}, x)\": Groovy"},
+        {"{\"filterFunction\":5}", "filterFunction: expected a string"},
+        {"{\"filterFunction\":\"a >\"}", "filterFunction: \"a >\": an expression expected"},
+        {"{\"filterFunctoin\":\"a > 1\"}", "filterConfig.filterFunctoin: unsupported key"},
+        {"[1]", "ingestionConfig.filterConfig: expected an object"},
+        {"{\"filterFunction\":\"tags = 'x'\"}", "reads the multi-value column tags"},
+    };
+    schema *s;
+    tcfg *t;
+    load(
+        "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":[{\"name\":\"tags\",\"dataType\":\"STRING\","
+        "\"singleValueField\":false}]}",
+        NULL, &s, &t);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char tj[512], err[2048];
+        snprintf(
+            tj, sizeof tj,
+            "{\"tableName\":\"t\",\"tableType\":\"OFFLINE\",\"ingestionConfig\":{\"filterConfig\":"
+            "%s}}",
+            bad[i][0]);
+        t = tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err);
+        if (t) fail_msg("accepted: %s", bad[i][0]);
+        if (!strstr(err, bad[i][1])) fail_msg("%s: \"%s\" lacks \"%s\"", bad[i][0], err, bad[i][1]);
+    }
+    schema_free(s);
+}
+
 /* A JSON column stores each value's canonical JSON text (Pinot's PinotDataType.toJson): an
  * object, array, number or boolean re-serialized; a string that is a JSON document as that
  * document; any other string as a JSON string. Its default maxLength strategy is NO_ACTION. */
@@ -834,6 +1026,8 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_arithmetic_and_literals),
         cmocka_unit_test(test_decoder_applies_transforms),
+        cmocka_unit_test(test_operators),
+        cmocka_unit_test(test_filter_config),
         cmocka_unit_test(test_geo),
         cmocka_unit_test(test_json_column),
         cmocka_unit_test(test_column_nulls),
