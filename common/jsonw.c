@@ -295,6 +295,7 @@ void jsonw_raw(jsonw *w, const char *json, size_t len)
 typedef struct jsonw__canon {
     const char *p, *e;
     jsonw *w;
+    unsigned flags; /* JSONW_CANON_* */
 } jsonw__canon;
 
 static void jsonw__canon_ws(jsonw__canon *c)
@@ -495,6 +496,80 @@ static size_t jsonw__java_double(char *buf, double v)
     return n;
 }
 
+/* Java's new BigDecimal(text).stripTrailingZeros().toString() of the JSON number s[0..n) with
+ * a fraction or an exponent, into w: the unscaled digits without trailing zeros, plain when
+ * the scale is >= 0 and the adjusted exponent >= -6 ("1.5", "0.00012"), else scientific
+ * ("1E+1", "1.2E-7"); zero is "0". -1 for an exponent Java cannot hold. */
+static int jsonw__bigdec(jsonw *w, const char *s, size_t n)
+{
+    const char *p = s, *e = s + n;
+    bool neg = *p == '-';
+    if (neg) p++;
+    char *dig = sl_xmalloc(n + 1);
+    size_t nd = 0;
+    int64_t frac = 0;
+    bool in_frac = false;
+    for (; p < e && *p != 'e' && *p != 'E'; p++) {
+        if (*p == '.') {
+            in_frac = true;
+            continue;
+        }
+        if (nd || *p != '0') dig[nd++] = *p; /* no leading zeros */
+        frac += in_frac;
+    }
+    int64_t exp = 0;
+    if (p < e) {
+        p++;
+        bool eneg = *p == '-';
+        if (*p == '+' || *p == '-') p++;
+        for (; p < e; p++) {
+            exp = exp * 10 + (*p - '0');
+            if (exp > 2147483647) {
+                free(dig);
+                return -1;
+            }
+        }
+        if (eneg) exp = -exp;
+    }
+    int64_t scale = frac - exp;
+    while (nd > 0 && dig[nd - 1] == '0') {
+        nd--;
+        scale--;
+    }
+    if (nd == 0) {
+        jsonw_text(w, "0", 1);
+        free(dig);
+        return 0;
+    }
+    int64_t adjusted = -scale + (int64_t)(nd - 1);
+    if (neg) jsonw_text(w, "-", 1);
+    if (scale >= 0 && adjusted >= -6) {
+        if (scale == 0) {
+            jsonw_text(w, dig, nd);
+        } else if ((int64_t)nd > scale) {
+            jsonw_text(w, dig, nd - (size_t)scale);
+            jsonw_text(w, ".", 1);
+            jsonw_text(w, dig + nd - (size_t)scale, (size_t)scale);
+        } else {
+            jsonw_text(w, "0.", 2);
+            for (int64_t k = 0; k < scale - (int64_t)nd; k++)
+                jsonw_text(w, "0", 1);
+            jsonw_text(w, dig, nd);
+        }
+    } else {
+        char x[32];
+        jsonw_text(w, dig, 1);
+        if (nd > 1) {
+            jsonw_text(w, ".", 1);
+            jsonw_text(w, dig + 1, nd - 1);
+        }
+        int k = snprintf(x, sizeof x, "E%s%" PRId64, adjusted > 0 ? "+" : "", adjusted);
+        jsonw_text(w, x, (size_t)k);
+    }
+    free(dig);
+    return 0;
+}
+
 /* A number as Jackson writes the node it parsed: an integer literal as its integer (-0 is 0),
  * one with a fraction or an exponent as the double it reads as, in Java's form. */
 static int jsonw__canon_number(jsonw__canon *c)
@@ -533,6 +608,7 @@ static int jsonw__canon_number(jsonw__canon *c)
         jsonw_text(c->w, zero ? "0" : s, zero ? 1 : len);
         return 0;
     }
+    if (c->flags & JSONW_CANON_DECIMAL) return jsonw__bigdec(c->w, s, len);
     char small[128], out[48];
     char *tmp = len < sizeof small ? small : sl_xmalloc(len + 1);
     memcpy(tmp, s, len);
@@ -547,11 +623,128 @@ static int jsonw__canon_number(jsonw__canon *c)
     return 0;
 }
 
+static int jsonw__canon_value(jsonw__canon *c, int depth);
+
+/* The next byte a canonical key text stands for (its escapes decoded), or -1 at its end. */
+static int jsonw__key_byte(const char **p, const char *e)
+{
+    if (*p >= e) return -1;
+    unsigned char ch = (unsigned char)*(*p)++;
+    if (ch != '\\' || *p >= e) return ch;
+    char x = *(*p)++;
+    switch (x) {
+    case 'b':
+        return '\b';
+    case 'f':
+        return '\f';
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
+    case 'u': { /* canonical text escapes only control characters this way */
+        int v = jsonw__canon_hex4(*p, e);
+        *p += 4;
+        return v;
+    }
+    default:
+        return (unsigned char)x;
+    }
+}
+
+typedef struct jsonw__member {
+    size_t k, klen, v, vlen; /* key (quoted, canonical) and value text in the scratch buffer */
+    size_t order;            /* position in the input */
+} jsonw__member;
+
+static int jsonw__member_cmp(const void *a, const void *b, void *buf)
+{
+    const jsonw__member *x = a, *y = b;
+    const char *p = (const char *)buf + x->k + 1, *pe = (const char *)buf + x->k + x->klen - 1;
+    const char *q = (const char *)buf + y->k + 1, *qe = (const char *)buf + y->k + y->klen - 1;
+    for (;;) {
+        int u = jsonw__key_byte(&p, pe), v = jsonw__key_byte(&q, qe);
+        if (u != v) return u < v ? -1 : 1;
+        if (u < 0) break;
+    }
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static bool jsonw__same_key(const jsonw__member *x, const jsonw__member *y, const char *buf)
+{
+    return x->klen == y->klen && !memcmp(buf + x->k, buf + y->k, x->klen);
+}
+
+/* An object with its keys sorted (JSONW_CANON_SORT_KEYS): the members are written into a
+ * scratch buffer, sorted by key, and the last of equal keys kept (a map's put). */
+static int jsonw__canon_sorted(jsonw__canon *c, int depth)
+{
+    jsonw tmp, *out = c->w;
+    jsonw_init(&tmp);
+    c->w = &tmp;
+    jsonw__member *m = NULL;
+    size_t nm = 0, cap = 0;
+    int rc = -1;
+    c->p++; /* '{' */
+    jsonw__canon_ws(c);
+    if (c->p < c->e && *c->p == '}') {
+        c->p++;
+    } else {
+        for (;;) {
+            jsonw__canon_ws(c);
+            size_t k = tmp.len;
+            if (c->p >= c->e || *c->p != '"' || jsonw__canon_string(c)) goto done;
+            size_t v = tmp.len;
+            jsonw__canon_ws(c);
+            if (c->p >= c->e || *c->p != ':') goto done;
+            c->p++;
+            if (jsonw__canon_value(c, depth + 1)) goto done;
+            if (nm == cap) {
+                cap = cap ? cap * 2 : 8;
+                m = sl_xrealloc(m, cap * sizeof *m);
+            }
+            m[nm] = (jsonw__member){k, v - k, v, tmp.len - v, nm};
+            nm++;
+            jsonw__canon_ws(c);
+            if (c->p >= c->e) goto done;
+            if (*c->p == '}') {
+                c->p++;
+                break;
+            }
+            if (*c->p != ',') goto done;
+            c->p++;
+        }
+    }
+    if (nm) qsort_r(m, nm, sizeof *m, jsonw__member_cmp, tmp.buf);
+    jsonw_text(out, "{", 1);
+    bool first = true;
+    for (size_t i = 0; i < nm; i++) {
+        if (i + 1 < nm && jsonw__same_key(&m[i], &m[i + 1], tmp.buf)) continue;
+        if (!first) jsonw_text(out, ",", 1);
+        first = false;
+        jsonw_text(out, tmp.buf + m[i].k, m[i].klen);
+        jsonw_text(out, ":", 1);
+        jsonw_text(out, tmp.buf + m[i].v, m[i].vlen);
+    }
+    jsonw_text(out, "}", 1);
+    rc = 0;
+done:
+    c->w = out;
+    free(m);
+    jsonw_free(&tmp);
+    return rc;
+}
+
 static int jsonw__canon_value(jsonw__canon *c, int depth)
 {
     jsonw__canon_ws(c);
     if (c->p >= c->e) return -1;
     char ch = *c->p;
+    if (ch == '{' && (c->flags & JSONW_CANON_SORT_KEYS)) {
+        if (depth >= JSONW__CANON_DEPTH) return -1;
+        return jsonw__canon_sorted(c, depth);
+    }
     if (ch == '{' || ch == '[') {
         if (depth >= JSONW__CANON_DEPTH) return -1;
         char close = ch == '{' ? '}' : ']';
@@ -598,14 +791,14 @@ static int jsonw__canon_value(jsonw__canon *c, int depth)
     return jsonw__canon_number(c);
 }
 
-int jsonw_canonical(jsonw *w, const char *p, size_t n)
+int jsonw_canonical(jsonw *w, const char *p, size_t n, unsigned flags)
 {
     size_t mark = w->len;
     int depth = w->depth;
     bool after_key = w->after_key;
     bool first = depth > 0 && depth <= JSONW_MAX_DEPTH ? w->first[depth - 1] : false;
     jsonw__sep(w);
-    jsonw__canon c = {p, p + n, w};
+    jsonw__canon c = {p, p + n, w, flags};
     if (jsonw__canon_value(&c, 0) == 0) {
         jsonw__canon_ws(&c);
         if (c.p == c.e) return 0;

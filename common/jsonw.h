@@ -45,13 +45,18 @@ void jsonw_raw(jsonw *w, const char *json, size_t len);
 void jsonw_text(jsonw *w, const char *s, size_t len);
 
 /* The canonical form of the JSON document p[0..n) (surrounding whitespace allowed) as one
- * value: no whitespace, keys in their order, strings decoded and escaped again as Jackson
- * writes them (only '"', '\\' and control characters escaped: \b \t \n \f \r or \u00XX;
- * '/' and every other character as UTF-8), numbers and literals as written. This is what a
- * Pinot JSON column stores for a parsed value (docs/json-decoding.md). 0, or -1 with nothing
- * written when the text is not one JSON document (or nests deeper than 256, or holds a lone
- * UTF-16 surrogate). */
-int jsonw_canonical(jsonw *w, const char *p, size_t n);
+ * value, as Jackson writes what it parsed (what a Pinot JSON column stores: docs/json-decoding.md):
+ * no whitespace; strings decoded and escaped again (only '"', '\\' and control characters:
+ * \b \t \n \f \r or \u00XX; '/' and every other character as UTF-8); integers as written (-0
+ * as 0); numbers with a fraction or an exponent as the double they read as, in Java's
+ * Double.toString form ("1.5", "100.0", "1.0E-4"), or with JSONW_CANON_DECIMAL as Java's
+ * BigDecimal without trailing zeros ("1.5", "1E+2"); object keys in their order, or with
+ * JSONW_CANON_SORT_KEYS sorted (by their UTF-8 bytes) at every level, the last of equal keys
+ * kept. 0, or -1 with nothing written when the text is not one JSON document (or nests deeper
+ * than 256, or holds a lone UTF-16 surrogate). */
+#define JSONW_CANON_SORT_KEYS 0x1u
+#define JSONW_CANON_DECIMAL 0x2u
+int jsonw_canonical(jsonw *w, const char *p, size_t n, unsigned flags);
 /* The UTF-8 bytes of code point cp (<= 0x10FFFF) into out (room for 4); returns their count. */
 size_t jsonw_utf8_put(char *out, uint32_t cp);
 

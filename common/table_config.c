@@ -994,11 +994,18 @@ void tcfg_carried_text(const tcfg *t, char *buf, size_t cap)
     }
 }
 
+static int tcfg__int32_cmp(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
 int tcfg_parse_partitions(const char *text, const char *key, int32_t **out, size_t *n, char *err,
                           size_t errlen)
 {
     *out = NULL;
     *n = 0;
+    size_t cap = 0;
     const char *p = text;
     while (*p) {
         while (*p == ' ' || *p == ',')
@@ -1006,14 +1013,19 @@ int tcfg_parse_partitions(const char *text, const char *key, int32_t **out, size
         if (!*p) break;
         char *end;
         errno = 0;
-        long v = strtol(p, &end, 10);
+        long lo = strtol(p, &end, 10), hi = lo;
+        bool ok = end != p && !errno && lo >= 0 && lo <= INT32_MAX;
+        if (ok && *end == '-') { /* an inclusive range, as Pinot reads "0-399" */
+            const char *q = end + 1;
+            hi = strtol(q, &end, 10);
+            ok = end != q && !errno && hi >= lo && hi <= INT32_MAX;
+        }
+        ok = ok && (!*end || *end == ',' || *end == ' ');
         char why[64] = "";
-        if (end == p || errno || v < 0 || v > INT32_MAX || (*end && *end != ',' && *end != ' '))
-            snprintf(why, sizeof why, "is not a list of partition numbers");
-        else if (*n == TCFG_MAX_PARTITIONS)
+        if (!ok)
+            snprintf(why, sizeof why, "is not a list of partition numbers and ranges");
+        else if ((uint64_t)(hi - lo) + 1 + *n > TCFG_MAX_PARTITIONS)
             snprintf(why, sizeof why, "names more than %d partitions", TCFG_MAX_PARTITIONS);
-        for (size_t i = 0; !*why && i < *n; i++)
-            if ((*out)[i] == (int32_t)v) snprintf(why, sizeof why, "names partition %ld twice", v);
         if (*why) {
             snprintf(err, errlen, "%s: '%s' %s", key, text, why);
             free(*out);
@@ -1021,10 +1033,21 @@ int tcfg_parse_partitions(const char *text, const char *key, int32_t **out, size
             *n = 0;
             return SL_EINVAL;
         }
-        *out = sl_xrealloc(*out, (*n + 1) * sizeof **out);
-        (*out)[(*n)++] = (int32_t)v;
+        for (long v = lo; v <= hi; v++) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 16;
+                *out = sl_xrealloc(*out, cap * sizeof **out);
+            }
+            (*out)[(*n)++] = (int32_t)v;
+        }
         p = end;
     }
     if (*n == 0) return sl_fail(err, errlen, SL_EINVAL, "%s: empty list", key);
+    /* sorted, each once (Pinot's KafkaPartitionSubsetUtils) */
+    qsort(*out, *n, sizeof **out, tcfg__int32_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (k == 0 || (*out)[k - 1] != (*out)[i]) (*out)[k++] = (*out)[i];
+    *n = k;
     return 0;
 }

@@ -46,8 +46,8 @@ typedef struct tcfg {
     uint64_t flush_time_ms;    /* 0 = not set */
     uint64_t flush_size_bytes; /* 0 = not set (enables autotune when set) */
     bool pauseless;            /* realtime.segment.pauseless.enabled (default true, DESIGN §9) */
-    /* stream.kafka.partition.ids: the topic's partitions this table consumes, in the given
-     * order (owned), or NULL for all of them */
+    /* stream.kafka.partition.ids: the topic's partitions this table consumes, sorted, each
+     * once (owned), or NULL for all of them */
     int32_t *partition_ids;
     size_t npartition_ids;
     bool metadata_populate; /* stream.kafka.metadata.populate: the __key / __metadata$...
@@ -92,9 +92,10 @@ int tcfg_parse_size(const char *text, uint64_t *bytes);
 /* Most partitions a list (tcfg_parse_partitions) may name. */
 #define TCFG_MAX_PARTITIONS 65536
 
-/* Parse a partition list "0,1, 5" (numbers 0..INT32_MAX separated by commas or spaces, each
- * once, at most TCFG_MAX_PARTITIONS). Returns 0 with *out (caller frees) and *n, or SL_EINVAL
- * with "KEY: REASON" in err. */
+/* Parse a partition list "0,1, 5-7" (numbers 0..INT32_MAX and inclusive ranges, separated by
+ * commas or spaces; at most TCFG_MAX_PARTITIONS) into the sorted partitions, each once, as
+ * Pinot reads stream.kafka.partition.ids. Returns 0 with *out (caller frees) and *n, or
+ * SL_EINVAL with "KEY: REASON" in err. */
 int tcfg_parse_partitions(const char *text, const char *key, int32_t **out, size_t *n, char *err,
                           size_t errlen);
 

@@ -731,7 +731,7 @@ static xform_val xf_compact(const char *p, const char *e, xform_ctx *cx)
     jsonw_init(&w);
     const char *o;
     size_t n;
-    if (jsonw_canonical(&w, p, (size_t)(e - p)) == 0) {
+    if (jsonw_canonical(&w, p, (size_t)(e - p), 0) == 0) {
         o = xform_ctx_copy(cx, w.buf, w.len);
         n = w.len;
     } else {

@@ -632,10 +632,11 @@ static rowdec_reason to_bytes(rowdec *d, const schema_field *f, const jsonscan_v
     return ROWDEC_OK;
 }
 
-/* A JSON column's value (Pinot's PinotDataType.toJson): an object, an array, a number or a
- * boolean as its canonical JSON text (jsonw_canonical: Jackson's re-serialization); a string
- * that is one JSON document as that document's canonical text, any other string as a JSON
- * string literal. The text lives in the decoder's per-message scratch memory. */
+/* A JSON column's value (Pinot's PinotDataType.toJson): an object as its canonical JSON text
+ * with sorted keys (the decoder's map, MapUtils' sorted writer), an array, a number or a
+ * boolean as its canonical text; a string that is one JSON document as that document's
+ * canonical text with decimals as BigDecimals (stringToJsonNodeWithBigDecimal), any other
+ * string as a JSON string literal. The text lives in the per-message scratch memory. */
 static rowdec_reason to_json(rowdec *d, const schema_field *f, const jsonscan_val *v,
                              schema_value *out)
 {
@@ -648,12 +649,16 @@ static rowdec_reason to_json(rowdec *d, const schema_field *f, const jsonscan_va
     case JSONSCAN_UINT64:
     case JSONSCAN_DOUBLE:
     case JSONSCAN_BIGNUM:
-    case JSONSCAN_OBJECT:
     case JSONSCAN_ARRAY:
-        if (jsonw_canonical(&d->jw, v->text, v->len)) return wrong_type(d, f, v);
+        if (jsonw_canonical(&d->jw, v->text, v->len, 0)) return wrong_type(d, f, v);
         break;
-    case JSONSCAN_STRING:
-        if (jsonw_canonical(&d->jw, v->text, v->len)) jsonw_canonical_str(&d->jw, v->text, v->len);
+    case JSONSCAN_OBJECT: /* a map: Pinot writes it with its keys sorted */
+        if (jsonw_canonical(&d->jw, v->text, v->len, JSONW_CANON_SORT_KEYS))
+            return wrong_type(d, f, v);
+        break;
+    case JSONSCAN_STRING: /* re-parsed as a JsonNode, with BigDecimals */
+        if (jsonw_canonical(&d->jw, v->text, v->len, JSONW_CANON_DECIMAL))
+            jsonw_canonical_str(&d->jw, v->text, v->len);
         break;
     default:
         return wrong_type(d, f, v);

@@ -170,6 +170,6 @@ for off, key, ts in meta:
     assert r["__metadata$recordTimestamp"] == int(ts), (off, r, ts)
     e = src[int(off)]
     assert r["id"] == e["id"]
-    assert r["actor"] == json.dumps(e["actor"], separators=(",", ":"), ensure_ascii=False)
+    assert r["actor"] == json.dumps(e["actor"], separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 PY
 finish

@@ -118,7 +118,7 @@ static void test_canonical(void **s)
     jsonw_init(&w);
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         jsonw_reset(&w);
-        if (jsonw_canonical(&w, ok[i][0], strlen(ok[i][0]))) fail_msg("refused: %s", ok[i][0]);
+        if (jsonw_canonical(&w, ok[i][0], strlen(ok[i][0]), 0)) fail_msg("refused: %s", ok[i][0]);
         if (strcmp(w.buf, ok[i][1])) fail_msg("%s: got %s, want %s", ok[i][0], w.buf, ok[i][1]);
     }
     static const char *const bad[] = {"",
@@ -144,7 +144,7 @@ static void test_canonical(void **s)
                                       "NaN"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         jsonw_reset(&w);
-        if (!jsonw_canonical(&w, bad[i], strlen(bad[i])))
+        if (!jsonw_canonical(&w, bad[i], strlen(bad[i]), 0))
             fail_msg("accepted: %s -> %s", bad[i], w.buf);
         assert_int_equal(w.len, 0);
     }
@@ -154,14 +154,56 @@ static void test_canonical(void **s)
         memset(deep, '[', (size_t)d);
         memset(deep + d, ']', (size_t)d);
         jsonw_reset(&w);
-        assert_int_equal(jsonw_canonical(&w, deep, (size_t)(2 * d)), d == 256 ? 0 : -1);
+        assert_int_equal(jsonw_canonical(&w, deep, (size_t)(2 * d), JSONW_CANON_SORT_KEYS),
+                         d == 256 ? 0 : -1);
     }
+    /* sorted keys at every level (a Pinot JSON column's map), the last of equal keys kept */
+    static const char *const sorted[][2] = {
+        {"{\"b\":1,\"a\":{\"d\":[{\"z\":1,\"y\":2}],\"c\":2},\"a2\":0}",
+         "{\"a\":{\"c\":2,\"d\":[{\"y\":2,\"z\":1}]},\"a2\":0,\"b\":1}"},
+        {"{\"a\":1,\"b\":2,\"a\":3}", "{\"a\":3,\"b\":2}"},
+        {"{\"a\":1,\"\\u0001\":2,\"\\\"\":3,\"\\u00e9\":4}",
+         "{\"\\u0001\":2,\"\\\"\":3,\"a\":1,\"\xc3\xa9\":4}"},
+        {"{ }", "{}"},
+    };
+    for (size_t i = 0; i < sizeof sorted / sizeof sorted[0]; i++) {
+        jsonw_reset(&w);
+        assert_int_equal(
+            jsonw_canonical(&w, sorted[i][0], strlen(sorted[i][0]), JSONW_CANON_SORT_KEYS), 0);
+        if (strcmp(w.buf, sorted[i][1]))
+            fail_msg("%s: got %s, want %s", sorted[i][0], w.buf, sorted[i][1]);
+    }
+    jsonw_reset(&w);
+    assert_int_equal(jsonw_canonical(&w, "{\"a\":1,}", 7, JSONW_CANON_SORT_KEYS), -1);
+    assert_int_equal(w.len, 0);
+    /* BigDecimals (a JSON string re-parsed by Pinot): Java's stripTrailingZeros().toString() */
+    static const char *const dec[][2] = {
+        {"1.50", "1.5"},
+        {"10.0", "1E+1"},
+        {"1e2", "1E+2"},
+        {"0.0", "0"},
+        {"-0.0", "0"},
+        {"0.000001", "0.000001"},
+        {"0.0000001", "1E-7"},
+        {"123.456e-2", "1.23456"},
+        {"-1.5e3", "-1.5E+3"},
+        {"12", "12"},
+        {"[2.50,{\"x\":0.10}]", "[2.5,{\"x\":0.1}]"},
+        {"120.5E1", "1205"},
+    };
+    for (size_t i = 0; i < sizeof dec / sizeof dec[0]; i++) {
+        jsonw_reset(&w);
+        assert_int_equal(jsonw_canonical(&w, dec[i][0], strlen(dec[i][0]), JSONW_CANON_DECIMAL), 0);
+        if (strcmp(w.buf, dec[i][1])) fail_msg("%s: got %s, want %s", dec[i][0], w.buf, dec[i][1]);
+    }
+    jsonw_reset(&w);
+    assert_int_equal(jsonw_canonical(&w, "1e2147483648", 12, JSONW_CANON_DECIMAL), -1);
     /* inside a container, a refused value leaves the container as it was */
     jsonw_reset(&w);
     jsonw_arr_begin(&w);
     jsonw_i64(&w, 1);
-    assert_int_equal(jsonw_canonical(&w, "{", 1), -1);
-    assert_int_equal(jsonw_canonical(&w, " 2 ", 3), 0);
+    assert_int_equal(jsonw_canonical(&w, "{", 1, 0), -1);
+    assert_int_equal(jsonw_canonical(&w, " 2 ", 3, 0), 0);
     jsonw_canonical_str(&w, "a\"\x01", 3);
     jsonw_arr_end(&w);
     assert_string_equal(w.buf, "[1,2,\"a\\\"\\u0001\"]");

@@ -150,11 +150,16 @@ static void test_old_location_full(void **state)
 static void test_partition_ids(void **state)
 {
     (void)state;
-    tcfg *t = parse_ok(NEWMAP(",\"stream.kafka.partition.ids\":\"3, 1,2\""));
-    assert_int_equal(t->npartition_ids, 3);
-    assert_int_equal(t->partition_ids[0], 3);
-    assert_int_equal(t->partition_ids[1], 1);
-    assert_int_equal(t->partition_ids[2], 2);
+    /* sorted and each once, ranges inclusive, as Pinot reads them */
+    tcfg *t = parse_ok(NEWMAP(",\"stream.kafka.partition.ids\":\"7, 1,2-4,3\""));
+    assert_int_equal(t->npartition_ids, 5);
+    static const int32_t want[] = {1, 2, 3, 4, 7};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(t->partition_ids[i], want[i]);
+    tcfg_free(t);
+    t = parse_ok(NEWMAP(",\"stream.kafka.partition.ids\":\"0-9999\""));
+    assert_int_equal(t->npartition_ids, 10000);
+    assert_int_equal(t->partition_ids[9999], 9999);
     tcfg_free(t);
     t = parse_ok(NEWMAP(",\"stream.kafka.partition.ids\":0"));
     assert_int_equal(t->npartition_ids, 1);
@@ -164,10 +169,12 @@ static void test_partition_ids(void **state)
     assert_null(t->partition_ids);
     tcfg_free(t);
     expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\"a\""),
-                 "stream.kafka.partition.ids: 'a' is not a list of partition numbers");
+                 "stream.kafka.partition.ids: 'a' is not a list of partition numbers and ranges");
+    expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\"5-3\""), "is not a list of partition");
+    expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\"0-65536\""),
+                 "names more than 65536 partitions");
     expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\"-1\""), "is not a list of partition");
     expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\"2147483648\""), "is not a list");
-    expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\"1,2,1\""), "names partition 1 twice");
     expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\" , \""),
                  "stream.kafka.partition.ids: empty list");
     expect_error(NEWMAP(",\"stream.kafka.partition.ids\":\"1\",\"stream.kafka.consumer.type\":"
@@ -181,7 +188,7 @@ static void test_partition_ids(void **state)
     free(p);
     assert_int_equal(tcfg_parse_partitions("7,x", "partitions", &p, &n, err, sizeof err),
                      SL_EINVAL);
-    assert_string_equal(err, "partitions: '7,x' is not a list of partition numbers");
+    assert_string_equal(err, "partitions: '7,x' is not a list of partition numbers and ranges");
     assert_null(p);
 }
 

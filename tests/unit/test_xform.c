@@ -928,8 +928,9 @@ static void test_filter_config(void **state)
 }
 
 /* A JSON column stores each value's canonical JSON text (Pinot's PinotDataType.toJson): an
- * object, array, number or boolean re-serialized; a string that is a JSON document as that
- * document; any other string as a JSON string. Its default maxLength strategy is NO_ACTION. */
+ * object with its keys sorted, an array, number or boolean re-serialized; a string that is a
+ * JSON document as that document (BigDecimals); any other string as a JSON string. Its default
+ * maxLength strategy is NO_ACTION. */
 static void test_json_column(void **state)
 {
     (void)state;
@@ -946,8 +947,13 @@ static void test_json_column(void **state)
     assert_non_null(strstr(canon, "{\"name\":\"j\",\"dataType\":\"JSON\""));
     free(canon);
     static const char *const cases[][2] = {
+        /* an object is a map: its keys sorted, its decimals doubles */
         {"{\"j\":{ \"b\" : [1.50, 1e2, -0], \"a\":\"x\\/\\u00e9\" }}",
-         "{\"b\":[1.5,100.0,0],\"a\":\"x/\xc3\xa9\"}"},
+         "{\"a\":\"x/\xc3\xa9\",\"b\":[1.5,100.0,0]}"},
+        /* an array keeps its objects' key order */
+        {"{\"j\":[{\"z\":1,\"a\":2}]}", "[{\"z\":1,\"a\":2}]"},
+        /* a string of JSON is re-parsed with BigDecimals, keys in their order */
+        {"{\"j\":\"{\\\"z\\\": 10.0, \\\"a\\\": 1.50}\"}", "{\"z\":1E+1,\"a\":1.5}"},
         {"{\"j\":[ ]}", "[]"},
         {"{\"j\":\"not json\"}", "\"not json\""},
         {"{\"j\":\"{\\\"k\\\": 2}\"}", "{\"k\":2}"},
