@@ -2,6 +2,7 @@
 #include "common/jsonw.h"
 
 #include "common/base64.h"
+#include "common/bigdec.h"
 #include "common/xalloc.h"
 
 #include <inttypes.h>
@@ -441,7 +442,7 @@ static int jsonw__canon_string(jsonw__canon *c)
 /* Java's Double.toString of v (finite) into buf (>= 40 bytes): the shortest digits that read
  * back to v, laid out plain ("100.0", "0.001") for 1e-3 <= |v| < 1e7 and in Java's
  * scientific form ("1.0E7", "1.5E-5") outside. */
-static size_t jsonw__java_double(char *buf, double v)
+size_t jsonw_fmt_java_f64(char *buf, double v)
 {
     if (v == 0) return (size_t)snprintf(buf, 40, "%s", signbit(v) ? "-0.0" : "0.0");
     char e[40];
@@ -496,78 +497,22 @@ static size_t jsonw__java_double(char *buf, double v)
     return n;
 }
 
-/* Java's new BigDecimal(text).stripTrailingZeros().toString() of the JSON number s[0..n) with
- * a fraction or an exponent, into w: the unscaled digits without trailing zeros, plain when
- * the scale is >= 0 and the adjusted exponent >= -6 ("1.5", "0.00012"), else scientific
- * ("1E+1", "1.2E-7"); zero is "0". -1 for an exponent Java cannot hold. */
+/* Java's new BigDecimal(text).stripTrailingZeros().toString() of the JSON number s[0..n) into
+ * w ("1.5", "1E+1", "0"); -1 for an exponent Java cannot hold. */
 static int jsonw__bigdec(jsonw *w, const char *s, size_t n)
 {
-    const char *p = s, *e = s + n;
-    bool neg = *p == '-';
-    if (neg) p++;
-    char *dig = sl_xmalloc(n + 1);
-    size_t nd = 0;
-    int64_t frac = 0;
-    bool in_frac = false;
-    for (; p < e && *p != 'e' && *p != 'E'; p++) {
-        if (*p == '.') {
-            in_frac = true;
-            continue;
-        }
-        if (nd || *p != '0') dig[nd++] = *p; /* no leading zeros */
-        frac += in_frac;
+    char small[128], *dig = n < sizeof small ? small : sl_xmalloc(n + 1);
+    bigdec d;
+    int rc = bigdec_parse(s, n, dig, n + 1, &d);
+    if (rc == 0) {
+        bigdec_strip(&d);
+        size_t cap = d.ndigits + BIGDEC_TEXT_EXTRA;
+        char *txt = sl_xmalloc(cap);
+        jsonw_text(w, txt, bigdec_to_string(&d, txt, cap));
+        free(txt);
     }
-    int64_t exp = 0;
-    if (p < e) {
-        p++;
-        bool eneg = *p == '-';
-        if (*p == '+' || *p == '-') p++;
-        for (; p < e; p++) {
-            exp = exp * 10 + (*p - '0');
-            if (exp > 2147483647) {
-                free(dig);
-                return -1;
-            }
-        }
-        if (eneg) exp = -exp;
-    }
-    int64_t scale = frac - exp;
-    while (nd > 0 && dig[nd - 1] == '0') {
-        nd--;
-        scale--;
-    }
-    if (nd == 0) {
-        jsonw_text(w, "0", 1);
-        free(dig);
-        return 0;
-    }
-    int64_t adjusted = -scale + (int64_t)(nd - 1);
-    if (neg) jsonw_text(w, "-", 1);
-    if (scale >= 0 && adjusted >= -6) {
-        if (scale == 0) {
-            jsonw_text(w, dig, nd);
-        } else if ((int64_t)nd > scale) {
-            jsonw_text(w, dig, nd - (size_t)scale);
-            jsonw_text(w, ".", 1);
-            jsonw_text(w, dig + nd - (size_t)scale, (size_t)scale);
-        } else {
-            jsonw_text(w, "0.", 2);
-            for (int64_t k = 0; k < scale - (int64_t)nd; k++)
-                jsonw_text(w, "0", 1);
-            jsonw_text(w, dig, nd);
-        }
-    } else {
-        char x[32];
-        jsonw_text(w, dig, 1);
-        if (nd > 1) {
-            jsonw_text(w, ".", 1);
-            jsonw_text(w, dig + 1, nd - 1);
-        }
-        int k = snprintf(x, sizeof x, "E%s%" PRId64, adjusted > 0 ? "+" : "", adjusted);
-        jsonw_text(w, x, (size_t)k);
-    }
-    free(dig);
-    return 0;
+    if (dig != small) free(dig);
+    return rc;
 }
 
 /* A number as Jackson writes the node it parsed: an integer literal as its integer (-0 is 0),
@@ -619,7 +564,7 @@ static int jsonw__canon_number(jsonw__canon *c)
         jsonw_text(c->w, v < 0 ? "\"-Infinity\"" : "\"Infinity\"", v < 0 ? 11 : 10);
         return 0;
     }
-    jsonw_text(c->w, out, jsonw__java_double(out, v));
+    jsonw_text(c->w, out, jsonw_fmt_java_f64(out, v));
     return 0;
 }
 

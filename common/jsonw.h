@@ -76,5 +76,8 @@ void jsonw_text_hex(jsonw *w, const uint8_t *p, size_t n);
  * Non-finite values give "Infinity", "-Infinity" or "NaN". */
 size_t jsonw_fmt_f64(char *buf, double v);
 size_t jsonw_fmt_f32(char *buf, float v);
+/* Java's Double.toString of a finite v into buf (>= 40 bytes): the shortest digits that read
+ * back to v, plain for 1e-3 <= |v| < 1e7 ("100.0", "0.001"), else "1.0E7", "1.5E-5". */
+size_t jsonw_fmt_java_f64(char *buf, double v);
 
 #endif

@@ -16,6 +16,7 @@
  * key order and the shortest round-tripping number text, so parse(to_json(s)) == s and the
  * text is byte-stable: it is part of every segment's bytes. */
 #include "common/schema.h"
+#include "common/bigdec.h"
 #include "common/xform.h"
 #include "common/jsonw.h"
 #include "common/sl_err.h"
@@ -111,10 +112,39 @@ static void pinot_default(schema_field *f)
         break;
     case SCHEMA_BYTES:
     default:
+        if (f->big_decimal) { /* BigDecimal.ZERO: scale 0, the one byte 0 */
+            v->u.bytes.ptr = sl_xcalloc(1, 3);
+            v->u.bytes.len = 3;
+            break;
+        }
         v->u.bytes.ptr = (const uint8_t *)sl_xmemdupz("", 0);
         v->u.bytes.len = 0;
         break;
     }
+}
+
+/* A BIG_DECIMAL's serialized bytes from a defaultNullValue given as a decimal string or an
+ * integer; false if it is neither. */
+static bool parse_big_decimal_default(const json_t *v, schema_value *out)
+{
+    char txt[64], dig[64];
+    if (json_is_integer(v))
+        snprintf(txt, sizeof txt, "%lld", (long long)json_integer_value(v));
+    else if (!json_is_string(v) || json_string_length(v) >= sizeof txt)
+        return false;
+    else
+        snprintf(txt, sizeof txt, "%s", json_string_value(v));
+    bigdec d;
+    uint8_t b[64];
+    size_t n;
+    if (bigdec_parse(txt, strlen(txt), dig, sizeof dig, &d) ||
+        !(n = bigdec_serialize(&d, b, sizeof b)))
+        return false;
+    uint8_t *p = sl_xmalloc(n);
+    memcpy(p, b, n);
+    out->u.bytes.ptr = p;
+    out->u.bytes.len = (uint32_t)n;
+    return true;
 }
 
 /* Strict decimal integer: [+-]digits, nothing else. */
@@ -518,6 +548,16 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     schema_type t = SCHEMA_TYPE__COUNT;
     for (int i = 0; i < SCHEMA_TYPE__COUNT; i++)
         if (strcmp(json_string_value(dt), type_names[i]) == 0) t = (schema_type)i;
+    if (strcmp(json_string_value(dt), "BIG_DECIMAL") == 0) { /* bytes, as Pinot stores it */
+        if (role == SCHEMA_DATETIME)
+            return sl_fail_at(err, errlen, SL_EINVAL, src, key,
+                              "dateTime field \"%s\" must be INT, LONG, TIMESTAMP or STRING, "
+                              "not BIG_DECIMAL",
+                              f->name),
+                   false;
+        t = SCHEMA_BYTES;
+        f->big_decimal = true;
+    }
     if (strcmp(json_string_value(dt), "JSON") == 0) { /* Pinot stores JSON as STRING */
         if (role != SCHEMA_DIMENSION)
             return sl_fail_at(err, errlen, SL_EINVAL, src, key,
@@ -549,9 +589,10 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
         if (!json_is_boolean(sv))
             return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected true or false"), false;
         f->single_value = json_is_true(sv);
-        if (!f->single_value && f->json)
+        if (!f->single_value && (f->json || f->big_decimal))
             return sl_fail_at(err, errlen, SL_EINVAL, src, key,
-                              "JSON field \"%s\" must be single-value (as in Pinot)", f->name),
+                              "%s field \"%s\" must be single-value",
+                              f->json ? "JSON" : "BIG_DECIMAL", f->name),
                    false;
         if (!f->single_value && role != SCHEMA_DIMENSION)
             return sl_fail_at(err, errlen, SL_EINVAL, src, key,
@@ -564,9 +605,15 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
     const json_t *dn = json_object_get(spec, "defaultNullValue");
     if (dn && !json_is_null(dn)) {
         snprintf(key, sizeof key, "%s.defaultNullValue", path);
-        if (!parse_default(dn, t, &f->default_null, why, sizeof why))
+        if (f->big_decimal ? !parse_big_decimal_default(dn, &f->default_null)
+                           : !parse_default(dn, t, &f->default_null, why, sizeof why)) {
+            if (f->big_decimal)
+                snprintf(why, sizeof why,
+                         "defaultNullValue is not a valid BIG_DECIMAL (a decimal "
+                         "string or an integer)");
             return sl_fail_at(err, errlen, SL_EINVAL, src, key, "field \"%s\": %s", f->name, why),
                    false;
+        }
         f->default_explicit = true;
     } else {
         f->type = t;
@@ -884,14 +931,17 @@ char *schema_to_json(const schema *s, size_t *len)
             jsonw_key(&w, "name");
             jsonw_cstr(&w, f->name);
             jsonw_key(&w, "dataType");
-            jsonw_cstr(&w, f->json ? "JSON" : type_names[f->type]);
+            jsonw_cstr(&w, f->json ? "JSON" : f->big_decimal ? "BIG_DECIMAL" : type_names[f->type]);
             if (f->role == SCHEMA_DIMENSION) {
                 jsonw_key(&w, "singleValueField");
                 jsonw_bool(&w, f->single_value);
             }
             if (f->default_explicit) {
                 jsonw_key(&w, "defaultNullValue");
-                schema_value_json(&w, f->type, &f->default_null, true);
+                if (f->big_decimal)
+                    schema_big_decimal_json(&w, &f->default_null);
+                else
+                    schema_value_json(&w, f->type, &f->default_null, true);
             }
             if (f->format) {
                 jsonw_key(&w, "format");
@@ -935,4 +985,21 @@ char *schema_to_json(const schema *s, size_t *len)
     jsonw_obj_end(&w);
     if (len) *len = w.len;
     return w.buf; /* ownership passes to the caller */
+}
+
+bool schema_big_decimal_text(const schema_value *v, char *buf, size_t cap)
+{
+    char dig[BIGDEC_MAX_DIGITS];
+    bigdec d;
+    if (bigdec_deserialize(v->u.bytes.ptr, v->u.bytes.len, dig, sizeof dig, &d)) return false;
+    return bigdec_to_string(&d, buf, cap) > 0;
+}
+
+void schema_big_decimal_json(struct jsonw *w, const schema_value *v)
+{
+    char txt[BIGDEC_MAX_DIGITS + BIGDEC_TEXT_EXTRA];
+    if (schema_big_decimal_text(v, txt, sizeof txt))
+        jsonw_cstr(w, txt);
+    else
+        jsonw_hex(w, v->u.bytes.ptr, v->u.bytes.len); /* not a serialized BigDecimal */
 }

@@ -80,6 +80,9 @@ typedef struct schema_field {
     /* dataType JSON: stored as a STRING column holding each value's canonical JSON text
      * (jsonw_canonical); single-value dimensions only, as in Pinot. */
     bool json;
+    /* dataType BIG_DECIMAL: stored as a BYTES column holding each value as Pinot serializes a
+     * BigDecimal (common/bigdec.h); single-value only; its default is 0 */
+    bool big_decimal;
     /* Pinot's field-level "transformFunction" (the older form of an ingestion transform;
      * docs/transforms.md): its text and its compiled expression, both owned, or NULL. The
      * decoder runs it as it runs ingestionConfig.transformConfigs, which take precedence. */
@@ -132,6 +135,12 @@ struct jsonw;
  * an unknown type as null. With real_point a finite FLOAT or DOUBLE always shows a '.' or an
  * exponent ("1.0", never "1"), as the canonical schema text writes defaults. */
 void schema_value_json(struct jsonw *w, schema_type t, const schema_value *v, bool real_point);
+
+/* A BIG_DECIMAL value (its serialized bytes) as Java's BigDecimal text into buf (cap bytes,
+ * NUL-terminated); false when the bytes are not a serialized BigDecimal or buf is too small.
+ * schema_big_decimal_json writes that text as a JSON string (the bytes' hex if they are not). */
+bool schema_big_decimal_text(const schema_value *v, char *buf, size_t cap);
+void schema_big_decimal_json(struct jsonw *w, const schema_value *v);
 
 /* Parse a schema from JSON text. On error returns NULL and writes "KEY: REASON" into
  * err (errlen bytes). `source` names the file in messages. Caller frees with schema_free. */

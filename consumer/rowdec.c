@@ -16,6 +16,7 @@
 #include "consumer/rowdec.h"
 
 #include "common/xalloc.h"
+#include "common/bigdec.h"
 #include "common/jsonw.h"
 #include "consumer/jsonscan.h"
 
@@ -669,6 +670,61 @@ static rowdec_reason to_json(rowdec *d, const schema_field *f, const jsonscan_va
     return ROWDEC_OK;
 }
 
+/* A BIG_DECIMAL column's value, serialized as Pinot does (common/bigdec.h), converted as
+ * PinotDataType does: an integer exactly (scale 0), a decimal through the double the JSON
+ * decoder reads (new BigDecimal(Double.toString(d)): 1.5, 1.0E20), a string exactly as
+ * BigDecimal(String) reads it (trimmed), a boolean as 1 or 0. The bytes live in the
+ * per-message scratch memory. */
+static rowdec_reason to_big_decimal(rowdec *d, const schema_field *f, const jsonscan_val *v,
+                                    schema_value *out)
+{
+    char num[48];
+    const char *txt = v->text;
+    size_t n = v->len;
+    switch (v->kind) {
+    case JSONSCAN_BOOL:
+        txt = v->v.b ? "1" : "0";
+        n = 1;
+        break;
+    case JSONSCAN_INT64:
+    case JSONSCAN_UINT64:
+        break;
+    case JSONSCAN_BIGNUM:
+        if (!v->int_literal) { /* past a double's range: Infinity, which BigDecimal refuses */
+            snprintf(d->detail, sizeof d->detail, "%.*s does not fit BIG_DECIMAL",
+                     (int)(v->len < 60 ? v->len : 60), v->text);
+            return ROWDEC_OVERFLOW;
+        }
+        break;
+    case JSONSCAN_DOUBLE:
+        txt = num;
+        n = jsonw_fmt_java_f64(num, v->v.f64);
+        break;
+    case JSONSCAN_STRING:
+        while (n && (unsigned char)*txt <= ' ') /* Java's trim */
+            txt++, n--;
+        while (n && (unsigned char)txt[n - 1] <= ' ')
+            n--;
+        break;
+    default:
+        return wrong_type(d, f, v);
+    }
+    char *dig = xform_ctx_alloc(d->xcx, n + 1);
+    bigdec b;
+    if (bigdec_parse(txt, n, dig, n + 1, &b)) return wrong_type(d, f, v);
+    size_t cap = b.ndigits / 2 + 8;
+    uint8_t *bytes = (uint8_t *)xform_ctx_alloc(d->xcx, cap);
+    size_t len = bigdec_serialize(&b, bytes, cap);
+    if (!len) {
+        snprintf(d->detail, sizeof d->detail, "BIG_DECIMAL scale %" PRId32 " does not fit 16 bits",
+                 b.scale);
+        return ROWDEC_OVERFLOW;
+    }
+    out->u.bytes.ptr = bytes;
+    out->u.bytes.len = (uint32_t)len;
+    return ROWDEC_OK;
+}
+
 /* Pinot's sanitization of a STRING or BYTES value v (SanitizationTransformerUtils): a STRING
  * is cut at its first NUL and at maxLength UTF-16 code units (Java's String length; a
  * supplementary character the cut would split is dropped whole, where Java would leave half
@@ -753,6 +809,7 @@ static rowdec_reason coerce(rowdec *d, const schema_field *f, const jsonscan_val
         if ((r = f->json ? to_json(d, f, v, out) : to_string(d, f, v, out)) != ROWDEC_OK) return r;
         return sanitize(d, f, out);
     case SCHEMA_BYTES:
+        if (f->big_decimal) return to_big_decimal(d, f, v, out); /* Pinot does not sanitize it */
         if ((r = to_bytes(d, f, v, out)) != ROWDEC_OK) return r;
         return sanitize(d, f, out);
     default:

@@ -5,6 +5,7 @@
  * builds from the same rows. Bad rows are skipped and counted per reason (--rejects keeps
  * them, --strict makes the first one fatal). */
 #include "common/clock.h"
+#include "common/bigdec.h"
 #include "common/jsonw.h"
 #include "common/schema.h"
 #include "common/sl_err.h"
@@ -353,11 +354,37 @@ static int cmd_info(int argc, char **argv)
     return 0;
 }
 
-/* A value as plain text (a CSV cell): numbers as in JSON, strings raw, BYTES as hex. */
-static void text_value(jsonw *b, schema_type t, const schema_value *v)
+/* Per column of r: whether the segment's schema makes it BIG_DECIMAL (stored as BYTES, shown
+ * as its decimal text). Caller frees. */
+static bool *big_decimal_cols(const seg_reader *r)
+{
+    uint32_t ncols = seg_reader_ncols(r);
+    bool *bd = sl_xcalloc(ncols ? ncols : 1, sizeof *bd);
+    size_t len;
+    const char *sj = seg_reader_schema_json(r, &len);
+    char err[256];
+    schema *s = sj ? schema_parse(sj, len, "segment", err, sizeof err) : NULL;
+    for (uint32_t c = 0; s && c < ncols; c++) {
+        int f = schema_find(s, seg_reader_col(r, c)->name);
+        bd[c] = f >= 0 && s->fields[f].big_decimal;
+    }
+    schema_free(s);
+    return bd;
+}
+
+/* A value as plain text (a CSV cell): numbers as in JSON, strings raw, BYTES as hex, a
+ * BIG_DECIMAL as its decimal text. */
+static void text_value(jsonw *b, schema_type t, const schema_value *v, bool big_decimal)
 {
     char num[40];
     size_t n;
+    if (big_decimal) {
+        char txt[BIGDEC_MAX_DIGITS + BIGDEC_TEXT_EXTRA];
+        if (schema_big_decimal_text(v, txt, sizeof txt)) {
+            jsonw_text(b, txt, strlen(txt));
+            return;
+        }
+    }
     switch (t) {
     case SCHEMA_STRING:
         jsonw_text(b, (const char *)v->u.bytes.ptr, v->u.bytes.len);
@@ -447,6 +474,7 @@ static int cmd_dump(int argc, char **argv)
     if (!r) return 1;
     uint32_t ncols = seg_reader_ncols(r), cap = 64;
     schema_value *mv = sl_xmalloc(cap * sizeof *mv);
+    bool *bigd = big_decimal_cols(r);
     jsonw w;
     jsonw_init(&w);
     if (csv) {
@@ -467,12 +495,12 @@ static int cmd_dump(int argc, char **argv)
                 jsonw_reset(&w);
                 if (!isnull && ci->single_value) {
                     seg_reader_value(r, c, row, &v);
-                    text_value(&w, ci->type, &v);
+                    text_value(&w, ci->type, &v, bigd[c]);
                 } else if (!isnull) {
                     int64_t k = read_mv(r, c, row, &mv, &cap);
                     for (int64_t j = 0; j < k; j++) {
                         if (j) jsonw_text(&w, ";", 1);
-                        text_value(&w, ci->type, &mv[j]);
+                        text_value(&w, ci->type, &mv[j], bigd[c]);
                     }
                 }
                 if (c) fputc(',', stdout);
@@ -484,7 +512,10 @@ static int cmd_dump(int argc, char **argv)
                 jsonw_null(&w);
             } else if (ci->single_value) {
                 seg_reader_value(r, c, row, &v);
-                schema_value_json(&w, ci->type, &v, false);
+                if (bigd[c])
+                    schema_big_decimal_json(&w, &v); /* a string: every digit kept */
+                else
+                    schema_value_json(&w, ci->type, &v, false);
             } else {
                 int64_t k = read_mv(r, c, row, &mv, &cap);
                 jsonw_arr_begin(&w);
@@ -504,6 +535,7 @@ static int cmd_dump(int argc, char **argv)
     }
     jsonw_free(&w);
     free(mv);
+    free(bigd);
     seg_reader_close(r);
     return ferror(stdout) ? 1 : 0;
 }

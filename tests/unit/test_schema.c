@@ -318,8 +318,7 @@ static void test_rejections(void **state)
     expect_error(DIM("{\"name\":\"a\"}"), "dimensionFieldSpecs[0].dataType: missing required key");
     expect_error(DIM("{\"name\":\"a\",\"dataType\":\"INT\"},{\"name\":\"b\",\"dataType\":\"MAP\"}"),
                  "schema.json: dimensionFieldSpecs[1].dataType: unsupported type \"MAP\"");
-    expect_error(DIM("{\"name\":\"a\",\"dataType\":\"BIG_DECIMAL\"}"),
-                 "unsupported type \"BIG_DECIMAL\"");
+    expect_error(DIM("{\"name\":\"a\",\"dataType\":\"STRUCT\"}"), "unsupported type \"STRUCT\"");
     expect_error(DIM("{\"name\":\"a\",\"dataType\":\"int\"}"), "unsupported type \"int\"");
     expect_error(DIM("{\"name\":\"a\",\"dataType\":3}"), "dataType: expected a string");
     expect_error(DIM("{\"name\":\"a\",\"dataType\":\"INT\",\"maxLen\":10}"),
