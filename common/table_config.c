@@ -692,7 +692,6 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
         } else if (strcmp(k, "stream.kafka.partition.ids") == 0) {
             char why[256];
             free(t->partition_ids);
-            xform_free(t->filter);
             t->partition_ids = NULL;
             if (tcfg_parse_partitions(val, "", &t->partition_ids, &t->npartition_ids, why,
                                       sizeof why)) {
@@ -977,6 +976,7 @@ void tcfg_free(tcfg *t)
     }
     free(t->props);
     free(t->partition_ids);
+    xform_free(t->filter);
     for (uint32_t i = 0; i < t->ncarried; i++)
         free(t->carried[i]);
     free(t->carried);
