@@ -33,8 +33,8 @@
 
 typedef struct nem__pending {
     char who[8];
-    bool stopped;     /* continue it (else restart it) */
-    int64_t due_ms;   /* monotonic */
+    bool stopped;   /* continue it (else restart it) */
+    int64_t due_ms; /* monotonic */
 } nem__pending;
 
 typedef struct nem__sup {
@@ -155,8 +155,14 @@ static int f_pause(nem_run *r, const char *who, int64_t ms)
     return rc;
 }
 
-static int f_kill_sidecar(nem_run *r) { return f_kill(r, nem__sidecar(r), 2000); }
-static int f_pause_sidecar(nem_run *r) { return f_pause(r, nem__sidecar(r), 4000); }
+static int f_kill_sidecar(nem_run *r)
+{
+    return f_kill(r, nem__sidecar(r), 2000);
+}
+static int f_pause_sidecar(nem_run *r)
+{
+    return f_pause(r, nem__sidecar(r), 4000);
+}
 /* paused past its session: ZooKeeper expires it, its ephemeral registration goes */
 static int f_expire_sidecar(nem_run *r)
 {
@@ -232,8 +238,14 @@ static int f_kafka(nem_run *r, const char *fault, const char *heal, int64_t ms)
     return rc;
 }
 
-static int f_broker_down(nem_run *r) { return f_kafka(r, "broker-down all", "broker-up all", 5000); }
-static int f_rtt(nem_run *r) { return f_kafka(r, "rtt all 250", "rtt all 0", 8000); }
+static int f_broker_down(nem_run *r)
+{
+    return f_kafka(r, "broker-down all", "broker-up all", 5000);
+}
+static int f_rtt(nem_run *r)
+{
+    return f_kafka(r, "rtt all 250", "rtt all 0", 8000);
+}
 
 static int f_leader_change(nem_run *r)
 {
@@ -312,9 +324,11 @@ static int f_malformed(nem_run *r)
     const size_t len[] = {9, 0, 4, 7, 6, big};
     size_t n = sizeof v / sizeof v[0], total = 0;
     int parts = ccl_partitions(r->c);
-    for (int32_t p = 0; p < parts; p++) total += ccl_produce_raw(r->c, p, v, len, n);
+    for (int32_t p = 0; p < parts; p++)
+        total += ccl_produce_raw(r->c, p, v, len, n);
     free(huge);
-    if (total == (size_t)parts * n) r->injected++;
+    if (total == (size_t)parts * n)
+        r->injected++;
     else
         snprintf(r->why_not, sizeof r->why_not, "%zu of %zu raw messages delivered", total,
                  (size_t)parts * n);
@@ -376,8 +390,14 @@ static int f_disk_full(nem_run *r, const char *who)
     return rc;
 }
 
-static int f_disk_full_sidecar(nem_run *r) { return f_disk_full(r, "s2"); }
-static int f_disk_full_store(nem_run *r) { return f_disk_full(r, "store"); }
+static int f_disk_full_sidecar(nem_run *r)
+{
+    return f_disk_full(r, "s2");
+}
+static int f_disk_full_store(nem_run *r)
+{
+    return f_disk_full(r, "store");
+}
 
 void nem_cleanup(nem_run *r)
 {
@@ -389,10 +409,10 @@ void nem_cleanup(nem_run *r)
 /* ---- retention overtaking the replicas ------------------------------------------------------ */
 
 #define NEM_TRIM_PARTITION 0
-#define NEM_TRIM_MESSAGES 12             /* 6 MiB of incompressible values: more than the */
-#define NEM_TRIM_BYTES (512 * 1024)      /* mock's 5 MiB per partition (DESIGN §7) */
-#define NEM_TRIM_DRAIN_MS 20000          /* for the replicas to reach the partition's end */
-#define NEM_TRIM_REPORT_MS 15000         /* for every replica to report the loss */
+#define NEM_TRIM_MESSAGES 12        /* 6 MiB of incompressible values: more than the */
+#define NEM_TRIM_BYTES (512 * 1024) /* mock's 5 MiB per partition (DESIGN §7) */
+#define NEM_TRIM_DRAIN_MS 20000     /* for the replicas to reach the partition's end */
+#define NEM_TRIM_REPORT_MS 15000    /* for every replica to report the loss */
 
 /* Sidecar who's next offset for partition p while it is CONSUMING it (its /health), or -1. */
 static int64_t nem__consuming_at(nem_run *r, const char *who, int32_t p)
@@ -410,7 +430,8 @@ static int64_t nem__consuming_at(nem_run *r, const char *who, int32_t p)
         json_t *parts = json_object_get(root, "partitions");
         size_t i;
         json_t *e;
-        json_array_foreach(parts, i, e) {
+        json_array_foreach(parts, i, e)
+        {
             const char *t = json_string_value(json_object_get(e, "table"));
             const char *st = json_string_value(json_object_get(e, "state"));
             if (t && st && strcmp(t, ccl_table(r->c)) == 0 && strcmp(st, "CONSUMING") == 0 &&
@@ -426,8 +447,7 @@ static int64_t nem__consuming_at(nem_run *r, const char *who, int32_t p)
 
 /* The data-loss ranges sidecar who logged for partition p (its log's "data_loss" lines): the
  * first cap into from/to; returns how many there are. */
-static int nem__losses(nem_run *r, const char *who, int32_t p, int64_t *from, int64_t *to,
-                       int cap)
+static int nem__losses(nem_run *r, const char *who, int32_t p, int64_t *from, int64_t *to, int cap)
 {
     FILE *f = fopen(ccl_log(r->c, who), "r");
     if (!f) return 0;
@@ -450,7 +470,8 @@ static int nem__losses(nem_run *r, const char *who, int32_t p, int64_t *from, in
 }
 
 /* Retention passes every replica: with the load paused and every replica at the partition's
- * end H, all three sidecars are stopped, the load runs for a second, and 6 MiB of
+ * end H, all three sidecars are stopped (and H checked again, for a message the load still had
+ * in flight), the load runs for a second, and 6 MiB of
  * incompressible (malformed) values are produced, so that the mock trims the oldest offsets up
  * to L > H: rows of the load that no replica read. Continued, each replica
  * must find the gap and report exactly [H, L), the same range on all three (then the load
@@ -473,6 +494,16 @@ static int f_retention(nem_run *r)
         drained = true;
         for (int i = 0; i < 3 && drained; i++)
             drained = (next = nem__consuming_at(r, side[i], p)) == high;
+        if (!drained) continue;
+        for (int i = 0; i < 3; i++)
+            ccl_signal(r->c, side[i], SIGSTOP);
+        /* a message the paused load still had in flight may have landed after the look, and
+         * a replica read it before it stopped: stopped they must be at the partition's end */
+        int64_t low1 = -1, high1 = -1;
+        if (!ccl_watermarks(r->c, p, &low1, &high1) && high1 == high) break;
+        drained = false;
+        for (int i = 0; i < 3; i++)
+            ccl_signal(r->c, side[i], SIGCONT);
     }
     if (rc || !drained) {
         if (!rc)
@@ -494,8 +525,8 @@ static int f_retention(nem_run *r)
         v[i] = buf + (size_t)i * NEM_TRIM_BYTES;
         len[i] = NEM_TRIM_BYTES;
     }
-    for (int i = 0; i < 3; i++) ccl_signal(r->c, side[i], SIGSTOP);
-    /* rows nobody reads: a second of the load, then the values that push them out */
+    /* every replica is stopped at H; rows nobody reads: a second of the load, then the
+     * values that push them out */
     ccl_load_pause(r->c, false);
     rc = nem__wait(r, 1000);
     ccl_load_pause(r->c, true);
@@ -503,7 +534,8 @@ static int f_retention(nem_run *r)
     free(buf);
     int64_t low2 = -1, high2 = -1;
     int wrc = ccl_watermarks(r->c, p, &low2, &high2);
-    for (int i = 0; i < 3; i++) ccl_signal(r->c, side[i], SIGCONT);
+    for (int i = 0; i < 3; i++)
+        ccl_signal(r->c, side[i], SIGCONT);
     if (wrc || sent != NEM_TRIM_MESSAGES || low2 <= high) {
         snprintf(r->why_not, sizeof r->why_not,
                  "retention did not pass the replicas: %zu of %d values delivered, low watermark "
@@ -521,7 +553,8 @@ static int f_retention(nem_run *r)
     int n[3] = {0};
     for (int64_t end = sl_clock_mono_ms() + NEM_TRIM_REPORT_MS; !rc && sl_clock_mono_ms() < end;) {
         bool all = true;
-        for (int i = 0; i < 3; i++) all &= (n[i] = nem__losses(r, side[i], p, from, to, 4)) > 0;
+        for (int i = 0; i < 3; i++)
+            all &= (n[i] = nem__losses(r, side[i], p, from, to, 4)) > 0;
         if (all) break;
         rc = nem__wait(r, 500);
     }
@@ -534,11 +567,11 @@ static int f_retention(nem_run *r)
                      ") past every replica",
                      side[i], n[i], (int)p, n[i] ? from[0] : -1, n[i] ? to[0] : -1, high, low2);
     }
-    if (!rc && r->violated[0]) hist_add(r->h, "violation", "", "%s", r->violated);
+    if (!rc && r->violated[0])
+        hist_add(r->h, "violation", "", "%s", r->violated);
     else if (!rc)
         hist_add(r->h, "check", "",
-                 "every replica reported the data loss [%" PRId64 ", %" PRId64
-                 ") of partition %d",
+                 "every replica reported the data loss [%" PRId64 ", %" PRId64 ") of partition %d",
                  high, low2, (int)p);
     ccl_load_pause(r->c, false);
     return rc;
@@ -599,12 +632,21 @@ static int nem__flip_late(nem_run *r, const char *who)
     return rc ? rc : nem__wait(r, left > 0 ? left : 0);
 }
 
-static int s_flip_replica(nem_run *r) { return nem__flip_late(r, "s2"); }
-static int s_flip_store(nem_run *r) { return nem__flip_late(r, "store"); }
+static int s_flip_replica(nem_run *r)
+{
+    return nem__flip_late(r, "s2");
+}
+static int s_flip_store(nem_run *r)
+{
+    return nem__flip_late(r, "store");
+}
 
 /* Knob scenarios and the baseline: the faults come from the processes' own settings; the
  * supervisor restarts and continues them. */
-static int s_supervise(nem_run *r) { return nem__wait(r, r->window_ms); }
+static int s_supervise(nem_run *r)
+{
+    return nem__wait(r, r->window_ms);
+}
 
 /* Replica divergence: s3 builds different bytes; counted as injected when it says so. A
  * committer that builds wrong bytes commits them (no replica can prove it wrong: that is what
@@ -643,7 +685,9 @@ static const char *const k_stall_before_multi[] = {"test.commit.fault=stall_befo
                                                    "test.commit.stall=5s", NULL};
 
 #define SIDECAR_KNOB(name, knob, what)                                                             \
-    {name, what, k_##knob, NULL, NULL, s_supervise, "test knob: ", 0, 0}
+    {                                                                                              \
+        name, what, k_##knob, NULL, NULL, s_supervise, "test knob: ", 0, 0                         \
+    }
 /* DISCARD goes to a replica that reports an offset beyond the committed end: segments end on
  * the time threshold alone (replicas stop at different offsets) and the controller decides on
  * the first report (no hold), so a replica ahead of the first reporter is told DISCARD. s3
@@ -651,18 +695,20 @@ static const char *const k_stall_before_multi[] = {"test.commit.fault=stall_befo
  * load lasts at least 12 s: three segment ends per partition to reach the step in. */
 static const char *const k_no_hold[] = {"completion.hold.time=0s", NULL};
 #define DISCARD_KNOB(name, knob, what)                                                             \
-    {name, what, k_##knob, k_no_hold, k_slow_fetch, s_supervise, "test knob: ", -1, 12000}
+    {                                                                                              \
+        name, what, k_##knob, k_no_hold, k_slow_fetch, s_supervise, "test knob: ", -1, 12000       \
+    }
 
 static const nem_scenario nem__all[] = {
     {"none", "no fault: the baseline every other scenario is compared with", NULL, NULL, NULL,
      s_supervise, NULL, 0, 0},
     {"kill-sidecar", "kill -9 of a random sidecar mid-stream, restarted 2 s later", NULL, NULL,
      NULL, s_f_kill_sidecar, NULL, 0, 0},
-    {"pause-sidecar", "SIGSTOP of a random sidecar for 4 s: it misses a segment's end", NULL,
-     NULL, NULL, s_f_pause_sidecar, NULL, 0, 0},
+    {"pause-sidecar", "SIGSTOP of a random sidecar for 4 s: it misses a segment's end", NULL, NULL,
+     NULL, s_f_pause_sidecar, NULL, 0, 0},
     {"sidecar-session-expiry",
-     "a sidecar paused for 9 s, past its 3 s ZooKeeper session: the session expires", NULL,
-     NULL, NULL, s_f_expire_sidecar, NULL, 0, 0},
+     "a sidecar paused for 9 s, past its 3 s ZooKeeper session: the session expires", NULL, NULL,
+     NULL, s_f_expire_sidecar, NULL, 0, 0},
     SIDECAR_KNOB("kill-committer-before-commit-start", exit_before_commit_start,
                  "the committer exits (as kill -9) after its build, before CommitStart"),
     SIDECAR_KNOB("kill-committer-after-upload", exit_after_upload,
@@ -683,8 +729,8 @@ static const nem_scenario nem__all[] = {
                  "a replica told DISCARD exits before downloading"),
     DISCARD_KNOB("stop-replica-during-discard", stop_during_discard,
                  "a replica told DISCARD stops before downloading, continued 5 s later"),
-    {"kill-leader-controller", "kill -9 of the leading controller, restarted 3 s later", NULL,
-     NULL, NULL, s_f_kill_leader, NULL, 0, 0},
+    {"kill-leader-controller", "kill -9 of the leading controller, restarted 3 s later", NULL, NULL,
+     NULL, s_f_kill_leader, NULL, 0, 0},
     {"pause-leader-controller",
      "the leading controller paused for 9 s, past its ZooKeeper session (a zombie leader)", NULL,
      NULL, NULL, s_f_pause_leader, NULL, 0, 0},
@@ -692,21 +738,22 @@ static const nem_scenario nem__all[] = {
      "the leader exits between its ZooKeeper read and the commit multi-op", NULL,
      k_crash_before_multi, NULL, s_supervise, "test fault: exiting at crash_before_multi", 0, 0},
     {"controller-crash-after-multi",
-     "the leader exits right after the commit multi-op, before replying", NULL,
-     k_crash_after_multi, NULL, s_supervise, "test fault: exiting at crash_after_multi", 0, 0},
+     "the leader exits right after the commit multi-op, before replying", NULL, k_crash_after_multi,
+     NULL, s_supervise, "test fault: exiting at crash_after_multi", 0, 0},
     {"controller-stall-before-multi",
      "every commit stalls 5 s between the leader's ZooKeeper read and the multi-op", NULL,
      k_stall_before_multi, NULL, s_supervise, "test fault: stalling", 0, 0},
-    {"controllers-down", "both controllers down for 25 s, longer than the 20 s commit budget",
-     NULL, NULL, NULL, s_f_controllers_down, NULL, 0, 0},
+    {"controllers-down", "both controllers down for 25 s, longer than the 20 s commit budget", NULL,
+     NULL, NULL, s_f_controllers_down, NULL, 0, 0},
     {"zk-restart", "ZooKeeper stopped for 5 s and restarted with its data", NULL, NULL, NULL,
      s_f_zk_restart, NULL, 0, 0},
     {"zk-pause", "ZooKeeper paused (SIGSTOP) for 4 s", NULL, NULL, NULL, s_f_zk_pause, NULL, 0, 0},
-    {"broker-down", "every Kafka broker down for 5 s", NULL, NULL, NULL, s_f_broker_down, NULL, 0, 0},
+    {"broker-down", "every Kafka broker down for 5 s", NULL, NULL, NULL, s_f_broker_down, NULL, 0,
+     0},
     {"leader-change", "every partition's Kafka leader moved to another broker", NULL, NULL, NULL,
      s_f_leader_change, NULL, 0, 0},
-    {"kafka-rtt", "250 ms added to every Kafka round trip for 8 s", NULL, NULL, NULL, s_f_rtt,
-     NULL, 0, 0},
+    {"kafka-rtt", "250 ms added to every Kafka round trip for 8 s", NULL, NULL, NULL, s_f_rtt, NULL,
+     0, 0},
     {"replica-diverges", "sidecar s3 builds different bytes (test.perturb.row): healed by CRC",
      NULL, NULL, k_perturb, s_supervise, "test knob: perturbed", 0, 0},
     {"flip-byte-replica",
@@ -724,18 +771,17 @@ static const nem_scenario nem__all[] = {
      "every replica stopped at partition 0's end while retention trims past it: each reports "
      "the same exact data-loss range",
      k_long_session, NULL, NULL, s_f_retention, NULL, 0, 0},
-    {"disk-full-sidecar",
-     "s2's data dir on a full tmpfs for 8 s (needs root: SKIPPED without)", NULL, NULL, NULL,
-     s_f_disk_full_sidecar, NULL, 0, 0},
+    {"disk-full-sidecar", "s2's data dir on a full tmpfs for 8 s (needs root: SKIPPED without)",
+     NULL, NULL, NULL, s_f_disk_full_sidecar, NULL, 0, 0},
     {"disk-full-store",
      "the controllers' store on a full tmpfs for 8 s (needs root: SKIPPED without)", NULL, NULL,
      NULL, s_f_disk_full_store, NULL, 0, 0},
     {"fsync-eio-sidecar",
-     "s3's 2nd to 4th fsyncs (builds, downloads) fail with EIO (test.fsync.eio): rewritten",
-     NULL, NULL, k_fsync_eio_sidecar, s_supervise, "test.fsync.eio: injected", 0, 0},
+     "s3's 2nd to 4th fsyncs (builds, downloads) fail with EIO (test.fsync.eio): rewritten", NULL,
+     NULL, k_fsync_eio_sidecar, s_supervise, "test.fsync.eio: injected", 0, 0},
     {"fsync-eio-store",
-     "the controllers' first two fsyncs of uploads fail with EIO (test.fsync.eio): retried",
-     NULL, k_fsync_eio_store, NULL, s_supervise, "test.fsync.eio: injected", 0, 0},
+     "the controllers' first two fsyncs of uploads fail with EIO (test.fsync.eio): retried", NULL,
+     k_fsync_eio_store, NULL, s_supervise, "test.fsync.eio: injected", 0, 0},
     {"malformed-messages",
      "malformed JSON, empty, binary and oversized (> 1 MiB) messages mixed into every partition",
      NULL, NULL, NULL, s_f_malformed, NULL, 0, 0},
@@ -762,9 +808,15 @@ int nem_random(nem_run *r)
         f_kill_sidecar, f_pause_sidecar, f_expire_sidecar, f_kill_leader, f_pause_leader,
         f_zk_restart,   f_zk_pause,      f_broker_down,    f_rtt,         f_leader_change,
     };
-    static const char *const names[] = {"kill-sidecar",  "pause-sidecar", "sidecar-session-expiry",
-                                        "kill-leader-controller", "pause-leader-controller",
-                                        "zk-restart", "zk-pause", "broker-down", "kafka-rtt",
+    static const char *const names[] = {"kill-sidecar",
+                                        "pause-sidecar",
+                                        "sidecar-session-expiry",
+                                        "kill-leader-controller",
+                                        "pause-leader-controller",
+                                        "zk-restart",
+                                        "zk-pause",
+                                        "broker-down",
+                                        "kafka-rtt",
                                         "leader-change"};
     int64_t t0 = sl_clock_mono_ms();
     int k = 1 + (int)(nem_rand(&r->rng) % 3);
@@ -795,7 +847,8 @@ int nem_heal(nem_run *r)
     ccl_load_pause(r->c, false);
     /* what the supervisor still holds, at once */
     nem__sup *s = nem__sups(r);
-    for (int i = 0; i < s->n; i++) s->p[i].due_ms = 0;
+    for (int i = 0; i < s->n; i++)
+        s->p[i].due_ms = 0;
     int rc = nem_supervise(r);
     static const char *const all[] = {"c1", "c2", "s1", "s2", "s3"};
     for (size_t i = 0; !rc && i < sizeof all / sizeof all[0]; i++) {
