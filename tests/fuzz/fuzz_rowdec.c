@@ -6,7 +6,11 @@
  * run must give the same reason: decoding is deterministic and leaves no state), and by one
  * with the default 1 MiB limit whose accepted rows are appended into a mutable segment, read
  * back and compared with the decoded row. Every 64 rows the segment is built, verified and
- * read back once more. The sanitizers see any bad pointer or length on the whole path. */
+ * read back once more. A JSON column's value must be a JSON document itself, and a
+ * BIG_DECIMAL's bytes must read back to a decimal that serializes to the same bytes. The
+ * sanitizers see any bad pointer or length on the whole path. */
+#include "common/bigdec.h"
+#include "common/jsonw.h"
 #include "consumer/mseg.h"
 #include "consumer/rowdec.h"
 #include "segment/seg_builder.h"
@@ -27,7 +31,7 @@ static const struct {
     {"s", SCHEMA_STRING, true},    {"y", SCHEMA_BYTES, true},       {"mi", SCHEMA_INT, false},
     {"ml", SCHEMA_LONG, false},    {"mf", SCHEMA_FLOAT, false},     {"md", SCHEMA_DOUBLE, false},
     {"mb", SCHEMA_BOOLEAN, false}, {"mt", SCHEMA_TIMESTAMP, false}, {"ms", SCHEMA_STRING, false},
-    {"my", SCHEMA_BYTES, false},
+    {"my", SCHEMA_BYTES, false},   {"j", SCHEMA_STRING, true},      {"bd", SCHEMA_BYTES, true},
 };
 #define NF (sizeof fields / sizeof fields[0])
 
@@ -42,7 +46,12 @@ static schema *build_schema(void)
         f->name = (char *)fields[k].name;
         f->type = fields[k].type;
         f->single_value = fields[k].sv;
-        if (f->type == SCHEMA_STRING) {
+        f->json = strcmp(f->name, "j") == 0;         /* a JSON column */
+        f->big_decimal = strcmp(f->name, "bd") == 0; /* a BIG_DECIMAL column */
+        if (f->big_decimal) {
+            f->default_null.u.bytes.ptr = (const uint8_t *)"\0\0\0"; /* BigDecimal.ZERO */
+            f->default_null.u.bytes.len = 3;
+        } else if (f->type == SCHEMA_STRING) {
             f->default_null.u.bytes.ptr = (const uint8_t *)"null";
             f->default_null.u.bytes.len = 4;
         } else if (f->type == SCHEMA_BYTES) {
@@ -76,16 +85,17 @@ static void check_row(const schema *s, const mseg *m, const seg_reader *rd, uint
         uint32_t n;
         if (s->fields[c].single_value) {
             n = 1;
-            if (m) mseg_read_value(m, c, i, &got[0]);
-            else if (seg_reader_value(rd, c, i, &got[0]) != 0) abort();
+            if (m)
+                mseg_read_value(m, c, i, &got[0]);
+            else if (seg_reader_value(rd, c, i, &got[0]) != 0)
+                abort();
         } else {
             int64_t k = m ? mseg_read_mv(m, c, i, got, 64) : seg_reader_mv(rd, c, i, got, 64);
             if (k != col->nvals) abort();
             n = col->nvals < 64 ? col->nvals : 64;
         }
         for (uint32_t j = 0; j < n; j++)
-            if (!same_value(t, &got[j], s->fields[c].single_value ? &col->v : &col->mv[j]))
-                abort();
+            if (!same_value(t, &got[j], s->fields[c].single_value ? &col->v : &col->mv[j])) abort();
         bool null = m ? mseg_read_is_null(m, c, i) : seg_reader_is_null(rd, c, i);
         if (null != col->is_null) abort();
     }
@@ -106,8 +116,12 @@ static void build_and_check(const schema *s, rowdec *big)
     seg_src src;
     seg_src_col cols[NF];
     mseg_src(acc.m, &src, cols);
-    seg_meta_in meta = {.name = "fuzz__0__0__20260101T0000Z", .table = "fuzz", .partition = 0,
-                        .sequence = 0, .start_offset = 0, .end_offset = acc.n};
+    seg_meta_in meta = {.name = "fuzz__0__0__20260101T0000Z",
+                        .table = "fuzz",
+                        .partition = 0,
+                        .sequence = 0,
+                        .start_offset = 0,
+                        .end_offset = acc.n};
     uint8_t *out = NULL;
     size_t len = 0;
     char err[256];
@@ -131,8 +145,35 @@ static void build_and_check(const schema *s, rowdec *big)
     acc.n = 0;
 }
 
+/* The JSON and BIG_DECIMAL columns' own invariants (see the top). */
+static void check_special(const row *r, const schema *s)
+{
+    for (uint32_t c = 0; c < r->ncols; c++) {
+        const schema_field *f = &s->fields[c];
+        const schema_value *v = &r->cols[c].v;
+        if (f->json && !r->cols[c].is_null) {
+            jsonw w;
+            jsonw_init(&w);
+            if (jsonw_canonical(&w, (const char *)v->u.bytes.ptr, v->u.bytes.len, 0)) abort();
+            jsonw_free(&w);
+        }
+        if (f->big_decimal) {
+            static char dig[BIGDEC_MAX_DIGITS], txt[BIGDEC_MAX_DIGITS + BIGDEC_TEXT_EXTRA],
+                dig2[BIGDEC_MAX_DIGITS + BIGDEC_TEXT_EXTRA];
+            static uint8_t again[BIGDEC_MAX_DIGITS];
+            bigdec b, b2;
+            if (bigdec_deserialize(v->u.bytes.ptr, v->u.bytes.len, dig, sizeof dig, &b)) abort();
+            size_t n = bigdec_to_string(&b, txt, sizeof txt);
+            if (!n || bigdec_parse(txt, n, dig2, sizeof dig2, &b2)) abort();
+            size_t m = bigdec_serialize(&b2, again, sizeof again);
+            if (m != v->u.bytes.len || memcmp(again, v->u.bytes.ptr, m)) abort();
+        }
+    }
+}
+
 static uint64_t touch(const row *r, const schema *s)
 {
+    check_special(r, s);
     uint64_t h = 0;
     for (uint32_t c = 0; c < r->ncols; c++) {
         const row_col *col = &r->cols[c];
