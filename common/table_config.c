@@ -700,7 +700,8 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
             }
         } else if (strcmp(k, "stream.kafka.metadata.populate") == 0 ||
                    strcmp(k, "realtime.segment.pauseless.enabled") == 0) {
-            bool *flag = k[0] == 's' ? &t->metadata_populate : &t->pauseless;
+            bool *flag = strcmp(k, "stream.kafka.metadata.populate") == 0 ? &t->metadata_populate
+                                                                          : &t->pauseless;
             if (strcasecmp(val, "true") == 0)
                 *flag = true;
             else if (strcasecmp(val, "false") == 0)

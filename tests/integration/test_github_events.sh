@@ -85,17 +85,17 @@ table.schema = $SCHEMA
 CONF
 "$S" sidecar --config gh.conf > gh.out 2> gh.log &
 track_pid $!
-all_published() { # the published segments end at offset 120
+all_published() { # all_published DIR: the segments published in DIR end at offset 120
   local f end=0
-  for f in data/gh/*.seg; do
+  for f in "$1"/*.seg; do
     [ -e "$f" ] || return 1
     e=$("$S" segment info "$f" | python3 -c 'import json,sys;print(json.load(sys.stdin)["endOffset"])')
     [ "$e" -gt "$end" ] && end=$e
   done
   [ "$end" -eq 120 ]
 }
-wait_for 30 all_published
-check "the sidecar published segments up to offset 120" all_published
+wait_for 30 all_published data/gh
+check "the sidecar published segments up to offset 120" all_published data/gh
 : > side.jsonl
 for f in $(for g in data/gh/*.seg; do echo "$("$S" segment info "$g" | python3 -c 'import json,sys;print(json.load(sys.stdin)["startOffset"])') $g"; done | sort -n | cut -d' ' -f2); do
   "$S" segment dump "$f" >> side.jsonl
@@ -134,17 +134,8 @@ sed -e 's/instance.id = gh1/instance.id = ghm1/' -e "s#data.dir = .*#data.dir = 
   -e "s#table.schema = .*#table.schema = $T_TMP/ghm.schema.json#" gh.conf >ghm.conf
 "$S" sidecar --config ghm.conf > ghm.out 2> ghm.log &
 track_pid $!
-m_published() {
-  local f end=0
-  for f in datam/ghm/*.seg; do
-    [ -e "$f" ] || return 1
-    e=$("$S" segment info "$f" | python3 -c 'import json,sys;print(json.load(sys.stdin)["endOffset"])')
-    [ "$e" -gt "$end" ] && end=$e
-  done
-  [ "$end" -eq 120 ]
-}
-wait_for 30 m_published
-check "metadata table: segments up to offset 120" m_published
+wait_for 30 all_published datam/ghm
+check "metadata table: segments up to offset 120" all_published datam/ghm
 : > m.jsonl
 for f in datam/ghm/*.seg; do "$S" segment dump "$f" >> m.jsonl; done
 kcat -C -b "$BM" -t ghm -p 0 -o beginning -e -f '%o\t%k\t%T\n' > kcat_meta.txt 2>/dev/null
