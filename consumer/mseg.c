@@ -19,6 +19,7 @@
 #include "common/xalloc.h"
 
 #include <jemalloc/jemalloc.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,15 @@
 #define HEAP_BLOCK_MIN 4096u   /* first value-heap block */
 #define HEAP_BLOCK_MAX 262144u /* value-heap blocks stop doubling here */
 #define DIR_MIN 8u
+#define TAB_HINT_MAX (1u << 24) /* a hinted hash table starts at most this many slots */
+#define ARENA_POOL_MAX 256u     /* reset arenas kept for the next segments */
+
+/* Arenas of freed segments, reset (every allocation discarded, the pages kept by jemalloc
+ * as dirty until its decay returns them), for the next mseg_new: a segment that follows
+ * another writes into warm pages instead of faulting in fresh ones. */
+static pthread_mutex_t mseg__pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned mseg__pool[ARENA_POOL_MAX];
+static unsigned mseg__npool;
 
 typedef struct mseg__cvec {
     void **dir;       /* chunk pointers; swapped whole (release) when it grows */
@@ -35,6 +45,7 @@ typedef struct mseg__cvec {
     uint32_t width;   /* element size in bytes (of the current chunk) */
     uint32_t tag;     /* id vectors: SEG_SRC_ID_* of the current chunk, kept in dir's low bits */
     uint32_t cap0;    /* elements allocated in chunk 0 */
+    uint32_t first;   /* capacity chunk 0 starts at (0: CHUNK0_MIN) */
     uint64_t len;     /* elements written (writer's view) */
     uint64_t limit;   /* len may grow to this without allocating */
     uint8_t *cur;     /* chunk holding element len */
@@ -128,10 +139,23 @@ static void mseg__free_private(mseg *m, void *p, size_t n)
 
 /* ---- chunked vectors -------------------------------------------------------------- */
 
-static void mseg__cvec_init(mseg__cvec *cv, uint32_t width)
+/* first: capacity of chunk 0 when it is first allocated (0: CHUNK0_MIN). */
+static void mseg__cvec_init(mseg__cvec *cv, uint32_t width, uint32_t first)
 {
     memset(cv, 0, sizeof *cv);
     cv->width = width;
+    cv->first = first;
+}
+
+/* The chunk-0 capacity for a vector that will hold about as many elements as one of `like`
+ * held (0 when there is no such vector: the default). */
+static uint32_t mseg__first_cap(const mseg__cvec *like)
+{
+    if (!like || like->len <= CHUNK0_MIN) return 0;
+    uint32_t c = CHUNK0_MIN;
+    while (c < SEG_CHUNK && c < like->len)
+        c *= 2;
+    return c;
 }
 
 /* Make room for element cv->len: grow chunk 0, the directory, or add a chunk. */
@@ -150,7 +174,7 @@ static void mseg__cvec_grow(mseg *m, mseg__cvec *cv, bool zero)
     }
     uint8_t *chunk;
     if (k == 0) {
-        uint32_t ncap0 = cv->cap0 ? cv->cap0 * 2 : CHUNK0_MIN;
+        uint32_t ncap0 = cv->cap0 ? cv->cap0 * 2 : cv->first ? cv->first : CHUNK0_MIN;
         if (ncap0 > SEG_CHUNK) ncap0 = SEG_CHUNK;
         chunk = mseg__alloc_bytes(m, (size_t)ncap0 * cv->width);
         if (cv->cap0) memcpy(chunk, cv->cur, (size_t)cv->cap0 * cv->width);
@@ -343,9 +367,9 @@ static inline uint64_t mseg__slot_hash(const mseg__col *c, uint64_t key, const u
     return c->var ? mseg__hash_bytes(p, n) : mseg__mix64(key);
 }
 
-static void mseg__tab_resize(mseg *m, mseg__col *c)
+/* Replace c's hash table by one of ncap slots (a power of two above twice the entries). */
+static void mseg__tab_resize(mseg *m, mseg__col *c, uint32_t ncap)
 {
-    uint32_t ncap = c->tab ? (c->tab_mask + 1) * 2 : 64;
     mseg__dent *nt = mseg__alloc_bytes(m, (size_t)ncap * sizeof *nt);
     memset(nt, 0, (size_t)ncap * sizeof *nt);
     if (c->tab) {
@@ -400,7 +424,7 @@ static uint32_t mseg__dict_id(mseg *m, mseg__col *c, const schema_value *v)
     c->tab[j].key = key;
     c->tab[j].tag = tag;
     c->tab[j].id1 = id + 1;
-    if ((uint64_t)c->card * 2 > c->tab_mask) mseg__tab_resize(m, c);
+    if ((uint64_t)c->card * 2 > c->tab_mask) mseg__tab_resize(m, c, (c->tab_mask + 1) * 2);
     return id;
 }
 
@@ -427,31 +451,81 @@ static void mseg__set_null(mseg *m, mseg__col *c, uint64_t row)
 
 /* ---- public ---------------------------------------------------------------------- */
 
-mseg *mseg_new(const schema *s, const bool *no_dictionary)
+#ifndef SLUICE_SANITIZE /* sanitizer builds list their allocations instead */
+static bool mseg__arena_take(unsigned *a)
+{
+    pthread_mutex_lock(&mseg__pool_mu);
+    bool pooled = mseg__npool > 0;
+    if (pooled) *a = mseg__pool[--mseg__npool];
+    pthread_mutex_unlock(&mseg__pool_mu);
+    size_t sz = sizeof *a;
+    return pooled || mallctl("arenas.create", a, &sz, NULL, 0) == 0;
+}
+#endif
+
+/* Discard everything in arena a and keep it for the next segment (or destroy it when the
+ * pool is full). No thread cache holds its memory: every call passes MALLOCX_TCACHE_NONE. */
+static void mseg__arena_give(unsigned a)
+{
+    char name[64];
+    snprintf(name, sizeof name, "arena.%u.reset", a);
+    bool kept = false;
+    if (mallctl(name, NULL, NULL, NULL, 0) == 0) {
+        pthread_mutex_lock(&mseg__pool_mu);
+        if (mseg__npool < ARENA_POOL_MAX) {
+            mseg__pool[mseg__npool++] = a;
+            kept = true;
+        }
+        pthread_mutex_unlock(&mseg__pool_mu);
+    }
+    if (kept) return;
+    snprintf(name, sizeof name, "arena.%u.destroy", a);
+    mallctl(name, NULL, NULL, NULL, 0);
+}
+
+/* A segment whose dictionary choices are no_dictionary's, or like's when like is given;
+ * sized from like (see mseg_new_like). */
+static mseg *mseg__new(const schema *s, const bool *no_dictionary, const mseg *like)
 {
     mseg *m = sl_xcalloc(1, sizeof *m);
     m->schema = s;
 #ifndef SLUICE_SANITIZE
-    size_t sz = sizeof m->arena;
-    m->arena_ok = mallctl("arenas.create", &m->arena, &sz, NULL, 0) == 0;
+    m->arena_ok = mseg__arena_take(&m->arena);
 #endif
+    if (like && like->heap_block >= 2 * HEAP_BLOCK_MIN) m->heap_block = like->heap_block / 2;
     m->cols = mseg__alloc_bytes(m, (size_t)s->nfields * sizeof *m->cols);
     for (uint32_t i = 0; i < s->nfields; i++) {
         mseg__col *c = &m->cols[i];
+        const mseg__col *lc = like ? &like->cols[i] : NULL;
         memset(c, 0, sizeof *c);
         c->field = &s->fields[i];
-        c->dict = !(no_dictionary && no_dictionary[i]);
+        c->dict = lc ? lc->dict : !(no_dictionary && no_dictionary[i]);
         c->records_nulls = schema_records_nulls(s, i);
         c->var = schema_type_is_var(c->field->type);
         c->width = c->var ? (uint32_t)sizeof(seg_bytes) : schema_type_width(c->field->type);
-        mseg__cvec_init(&c->vals, c->dict ? 1 : c->width);
-        if (c->dict) c->vals.tag = SEG_SRC_ID_U8;
-        mseg__cvec_init(&c->mv_end, 4);
-        mseg__cvec_init(&c->nulls, 8);
-        mseg__cvec_init(&c->dvals, c->width);
-        if (c->dict) mseg__tab_resize(m, c);
+        mseg__cvec_init(&c->vals, c->dict ? 1 : c->width, mseg__first_cap(lc ? &lc->vals : NULL));
+        mseg__cvec_init(&c->mv_end, 4, mseg__first_cap(lc ? &lc->mv_end : NULL));
+        mseg__cvec_init(&c->nulls, 8, 0);
+        mseg__cvec_init(&c->dvals, c->width, mseg__first_cap(lc ? &lc->dvals : NULL));
+        if (!c->dict) continue;
+        /* ids start as wide as the last segment's dictionary needed (no re-copy), and the
+         * hash table as large as it grew (no re-hash) */
+        c->vals.tag = mseg__tag_for(lc && lc->card ? lc->card - 1 : 0);
+        c->vals.width = mseg__tag_width(c->vals.tag);
+        uint32_t slots = lc ? lc->tab_mask + 1 : 64;
+        mseg__tab_resize(m, c, slots < TAB_HINT_MAX ? slots : TAB_HINT_MAX);
     }
     return m;
+}
+
+mseg *mseg_new(const schema *s, const bool *no_dictionary)
+{
+    return mseg__new(s, no_dictionary, NULL);
+}
+
+mseg *mseg_new_like(const mseg *like)
+{
+    return mseg__new(like->schema, NULL, like);
 }
 
 int mseg_append(mseg *m, const row *r)
@@ -571,10 +645,6 @@ void mseg_free(mseg *m)
         next = a->next;
         free(a);
     }
-    if (m->arena_ok) {
-        char name[64];
-        snprintf(name, sizeof name, "arena.%u.destroy", m->arena);
-        mallctl(name, NULL, NULL, NULL, 0);
-    }
+    if (m->arena_ok) mseg__arena_give(m->arena);
     free(m);
 }

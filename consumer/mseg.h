@@ -35,6 +35,14 @@ typedef struct mseg mseg;
  * with mseg_free. @locality: any thread; the creating thread becomes the writer. */
 mseg *mseg_new(const schema *s, const bool *no_dictionary);
 
+/* New empty segment with like's schema and dictionary choices, whose hash tables, id widths,
+ * first chunks and value-heap blocks start at the sizes like reached, so the next segment
+ * of a partition neither re-hashes nor re-copies on its way to the same size. Sizes only:
+ * the rows, and so the built bytes, do not depend on them. like is borrowed (read, not
+ * kept; it may be frozen and building on another thread). Caller frees with mseg_free.
+ * @locality: any thread; the creating thread becomes the writer. */
+mseg *mseg_new_like(const mseg *like);
+
 /* Append one row (r->ncols == schema nfields). Copies every value it keeps. Returns 0, or
  * SL_ELIMIT when the segment is full (MSEG_MAX_ROWS rows or 2^32 multi-values in a column);
  * the segment is unchanged on error. @locality: writer thread only. */
@@ -67,7 +75,9 @@ void mseg_read_value(const mseg *m, uint32_t col, uint64_t row, schema_value *ou
 uint32_t mseg_read_mv(const mseg *m, uint32_t col, uint64_t row, schema_value *out, uint32_t cap);
 bool mseg_read_is_null(const mseg *m, uint32_t col, uint64_t row);
 
-/* Frees everything the segment holds. No reader may still use it. */
+/* Frees everything the segment holds. No reader may still use it. Its jemalloc arena is
+ * reset and kept (up to 256 of them) for the next mseg_new, so later segments reuse the
+ * pages this one faulted in, until jemalloc's decay returns them to the system. */
 void mseg_free(mseg *m);
 
 #endif

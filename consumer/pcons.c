@@ -171,11 +171,14 @@ pcons *pcons_new(const pcons_table *t, int32_t partition)
     return p;
 }
 
-void pcons_start_segment(pcons *p, int64_t seq, const char *name, int64_t start_offset,
-                         uint64_t now_ms, const pcons_limits *lim)
+/* Start a segment sized like `like` (the partition's previous segment, or NULL). */
+static void pcons__start(pcons *p, const mseg *like, int64_t seq, const char *name,
+                         int64_t start_offset, uint64_t now_ms, const pcons_limits *lim)
 {
-    mseg_free(p->seg);
-    p->seg = mseg_new(p->t->schema, p->t->no_dictionary);
+    mseg *prev = p->seg;
+    if (!like) like = prev;
+    p->seg = like ? mseg_new_like(like) : mseg_new(p->t->schema, p->t->no_dictionary);
+    mseg_free(prev);
     free(p->name);
     p->name = sl_xstrdup(name);
     p->seq = seq;
@@ -197,6 +200,12 @@ void pcons_start_segment(pcons *p, int64_t seq, const char *name, int64_t start_
     if (lim->end_offset >= 0 && start_offset >= lim->end_offset) pcons__full(p, PCONS_END_OFFSET);
 }
 
+void pcons_start_segment(pcons *p, int64_t seq, const char *name, int64_t start_offset,
+                         uint64_t now_ms, const pcons_limits *lim)
+{
+    pcons__start(p, NULL, seq, name, start_offset, now_ms, lim);
+}
+
 void pcons_roll(pcons *p, pcons_frozen *out, int64_t seq, const char *name, int64_t start_offset,
                 uint64_t now_ms, const pcons_limits *lim)
 {
@@ -209,7 +218,7 @@ void pcons_roll(pcons *p, pcons_frozen *out, int64_t seq, const char *name, int6
                           .why = p->end};
     p->seg = NULL;
     p->name = NULL;
-    pcons_start_segment(p, seq, name, start_offset, now_ms, lim);
+    pcons__start(p, out->seg, seq, name, start_offset, now_ms, lim);
 }
 
 void pcons_frozen_free(pcons_frozen *f)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 /* A schema built by hand so this test does not depend on the JSON loader. */
@@ -53,7 +54,8 @@ static void make_row(trow *t, uint64_t i)
     memset(t, 0, sizeof *t);
     t->r.ncols = C_NCOLS;
     t->r.cols = t->cols;
-    for (int c = 0; c < C_NCOLS; c++) t->cols[c].nvals = 1;
+    for (int c = 0; c < C_NCOLS; c++)
+        t->cols[c].nvals = 1;
     t->cols[C_LONG].v.u.i64 = (int64_t)(1700000000000ULL + i);
     snprintf(t->user, sizeof t->user, "user%llu", (unsigned long long)(i % 97));
     t->cols[C_STR].v.u.bytes.ptr = (const uint8_t *)t->user;
@@ -114,7 +116,8 @@ static void test_append_and_read(void **state)
         assert_int_equal(mseg_append(m, &t.r), 0);
     }
     assert_int_equal(mseg_rows(m), n);
-    for (uint64_t i = 0; i < n; i += 7) check_row(m, i);
+    for (uint64_t i = 0; i < n; i += 7)
+        check_row(m, i);
     check_row(m, n - 1);
     assert_true(mseg_memory_bytes(m) > 0);
     mseg_free(m);
@@ -145,7 +148,8 @@ static void test_more_segments_than_arenas(void **state)
             assert_int_equal(v.u.i64, t.cols[C_LONG].v.u.i64);
         }
     }
-    for (int s = 0; s < N; s++) mseg_free(m[s]);
+    for (int s = 0; s < N; s++)
+        mseg_free(m[s]);
     free(m);
     mseg *again = mseg_new(&sch, raw_flags); /* arenas were given back */
     make_row(&t, 1);
@@ -261,6 +265,81 @@ static void test_id_widths(void **state)
     mseg_free(m);
 }
 
+/* Fill m with rows [from, to); column C_INT gets `ints` distinct values. */
+static void fill_rows(mseg *m, uint64_t from, uint64_t to, uint64_t ints)
+{
+    trow t;
+    for (uint64_t i = from; i < to; i++) {
+        make_row(&t, i);
+        t.cols[C_INT].v.u.i32 = (int32_t)(i % ints);
+        assert_int_equal(mseg_append(m, &t.r), 0);
+    }
+}
+
+/* The file a segment builds, read back whole (caller frees). */
+static uint8_t *built_bytes(const mseg *m, const char *path, size_t *n)
+{
+    char err[256];
+    seg_meta_in meta = {.table = "t",
+                        .name = "t__0__0__20260101T0000Z",
+                        .partition = 0,
+                        .sequence = 0,
+                        .start_offset = 0,
+                        .end_offset = (int64_t)mseg_rows(m)};
+    assert_int_equal(mseg_build_file(m, "ts", &meta, path, NULL, NULL, err, sizeof err), 0);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    rewind(f);
+    uint8_t *b = malloc(*n);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, *n, f), *n);
+    fclose(f);
+    remove(path);
+    return b;
+}
+
+/* A segment sized like its predecessor (wide ids, big hash tables and chunks from the start,
+ * on the predecessor's reset arena) holds the same rows and builds the same bytes as a fresh
+ * one, whether the new rows need more room than the predecessor had or much less. */
+static void test_new_like(void **state)
+{
+    (void)state;
+    const uint64_t big = 70000 + SEG_CHUNK, small = 300;
+    mseg *prev = mseg_new(&sch, raw_flags);
+    fill_rows(prev, 0, big, 70000);
+    for (int round = 0; round < 2; round++) {
+        uint64_t n = round == 0 ? small : 2 * big, ints = round == 0 ? 5 : 100000;
+        mseg *like = mseg_new_like(prev);
+        mseg_free(prev); /* its arena is reset and pooled; `like` may get it next time */
+        mseg *fresh = mseg_new(&sch, raw_flags);
+        fill_rows(like, 0, n, ints);
+        fill_rows(fresh, 0, n, ints);
+        assert_int_equal(mseg_rows(like), n);
+        for (uint64_t i = 0; i < n; i += 997) {
+            schema_value v;
+            mseg_read_value(like, C_INT, i, &v);
+            assert_int_equal(v.u.i32, (int32_t)(i % ints));
+            mseg_read_value(like, C_LONG, i, &v);
+            assert_int_equal(v.u.i64, (int64_t)(1700000000000ULL + i));
+        }
+        char path[] = "/tmp/test_mseg_like_XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        close(fd);
+        size_t na, nb;
+        uint8_t *a = built_bytes(like, path, &na), *b = built_bytes(fresh, path, &nb);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na);
+        free(a);
+        free(b);
+        mseg_free(fresh);
+        prev = like;
+    }
+    mseg_free(prev);
+}
+
 /* Long strings that share their first 8 bytes go through the full comparison. */
 static void test_long_strings(void **state)
 {
@@ -332,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_float_keys),
         cmocka_unit_test(test_empty_segment_view),
         cmocka_unit_test(test_id_widths),
+        cmocka_unit_test(test_new_like),
         cmocka_unit_test(test_long_strings),
         cmocka_unit_test(test_concurrent_reader),
         cmocka_unit_test(test_more_segments_than_arenas),
