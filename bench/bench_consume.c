@@ -36,7 +36,12 @@
  *   --examples  dir with events_schema.json and events_table.json (default: deploy/examples
  *               under the current dir, else under the source tree this was built from)
  *   --rows      rows per partition (default 100000; more than the mock keeps is trimmed)
- *   --reps      repetitions of the one-partition pair, step 2 (default 3) */
+ *   --reps      repetitions of the one-partition pair, step 2 (default 3)
+ *
+ * usage: bench_consume --bare BOOTSTRAP --topic T --partitions P [--threads N]
+ *   The bare loop alone, once, as its own process (bench/sidebyside.sh times it beside the
+ *   other systems): every message of partitions 0..P-1 from their low watermarks, N handles
+ *   (default 2, as the pool's workers); prints `rows=R seconds=S`. Exit 0, or 1 with why. */
 #include "bench/benchlib.h"
 #include "chaos/evgen.h"
 #include "common/clock.h"
@@ -69,7 +74,7 @@
 #define BC_RSS_ROWS 49152     /* rows per partition for the memory step (48 x 1024) */
 #define BC_BATCH 4096         /* as CPOOL_BATCH */
 #define BC_RUN_TIMEOUT_S 60.0 /* one measurement never waits longer than this */
-#define BC_MANY_REPS 2 /* rounds of steps 3-4 (~25 s each; the budget is ~2 min) */
+#define BC_MANY_REPS 2        /* rounds of steps 3-4 (~25 s each; the budget is ~2 min) */
 
 /* The bare loop uses cpool_defaults(), so it fetches exactly as the pool does and the ratio
  * compares consuming with consuming plus ingestion. */
@@ -104,12 +109,16 @@ typedef struct bench {
     char examples[PATH_MAX];
     char tmp[PATH_MAX]; /* our temp dir; removed at exit */
     benchlib_mock mock; /* kafka-mock: one:1 and many:BC_MANY */
-    int64_t rows; /* requested rows per partition */
+    int64_t rows;       /* requested rows per partition */
     int reps;
     schema *schema;
     tcfg *table; /* the example table; topic, brokers and thresholds set per run */
     int runs;    /* standalone runs so far (names their data dirs) */
     benchlib_table results;
+    /* --bare mode: the topic on the broker in mock.bootstrap */
+    bool bare;
+    char bare_topic[256];
+    int bare_parts, bare_threads;
 } bench;
 
 /* ---- Kafka: the mock broker and loadgen (bench/benchlib.c) ---------------------------- */
@@ -671,24 +680,52 @@ static void bc_on_signal(int sig)
     bc_interrupted = 1;
 }
 
+/* --bare: the loop once over an existing topic (its watermarks taken first, untimed). */
+static int bc_bare_only(const bench *b)
+{
+    int64_t low[BC_MANY], high[BC_MANY], rows = 0;
+    if (bc_watermarks(b, b->bare_topic, b->bare_parts, low, high) != 0) return 1;
+    for (int p = 0; p < b->bare_parts; p++)
+        rows += high[p] - low[p];
+    char err[512];
+    double cpu, secs = bc_bare(b, b->bare_topic, b->bare_parts, low, high, b->bare_threads, NULL, 0,
+                               &cpu, err, sizeof err);
+    if (secs < 0) {
+        fprintf(stderr, "bench_consume: bare loop: %s\n", err);
+        return 1;
+    }
+    printf("rows=%" PRId64 " seconds=%.3f\n", rows, secs);
+    return 0;
+}
+
 static void bc_usage(FILE *out)
 {
     fprintf(out, "usage: bench_consume [--sluice PATH] [--examples DIR] [--rows N] [--reps R]\n"
                  "Consumer benchmark: bare librdkafka loop vs standalone ingestion on a child\n"
-                 "`sluice kafka-mock`; prints a table (see the top of bench/bench_consume.c).\n");
+                 "`sluice kafka-mock`; prints a table (see the top of bench/bench_consume.c).\n"
+                 "       bench_consume --bare BOOTSTRAP --topic T --partitions P [--threads N]\n"
+                 "The bare loop alone, once, on an existing topic: prints rows=R seconds=S.\n");
 }
 
 static int bc_parse_args(bench *b, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"sluice", required_argument, NULL, 's'}, {"examples", required_argument, NULL, 'e'},
-        {"rows", required_argument, NULL, 'n'},   {"reps", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"sluice", required_argument, NULL, 's'},
+        {"examples", required_argument, NULL, 'e'},
+        {"rows", required_argument, NULL, 'n'},
+        {"reps", required_argument, NULL, 'r'},
+        {"bare", required_argument, NULL, 'b'},
+        {"topic", required_argument, NULL, 't'},
+        {"partitions", required_argument, NULL, 'p'},
+        {"threads", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     benchlib_default_sluice(b->sluice, sizeof b->sluice);
     benchlib_default_examples(b->examples, sizeof b->examples);
     b->rows = 100000;
     b->reps = 3;
+    b->bare_threads = 2;
     for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
         char *end = NULL;
         switch (c) {
@@ -712,6 +749,24 @@ static int bc_parse_args(bench *b, int argc, char **argv)
                 return 2;
             }
             break;
+        case 'b':
+            b->bare = true;
+            snprintf(b->mock.bootstrap, sizeof b->mock.bootstrap, "%s", optarg);
+            break;
+        case 't':
+            snprintf(b->bare_topic, sizeof b->bare_topic, "%s", optarg);
+            break;
+        case 'p':
+        case 'T': {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > BC_MANY) {
+                fprintf(stderr, "bench_consume: --%s must be 1..%d\n",
+                        c == 'p' ? "partitions" : "threads", BC_MANY);
+                return 2;
+            }
+            *(c == 'p' ? &b->bare_parts : &b->bare_threads) = (int)v;
+            break;
+        }
         case 'h':
             bc_usage(stdout);
             exit(0);
@@ -720,7 +775,7 @@ static int bc_parse_args(bench *b, int argc, char **argv)
             return 2;
         }
     }
-    if (optind < argc) {
+    if (optind < argc || (b->bare && (!b->bare_topic[0] || !b->bare_parts))) {
         bc_usage(stderr);
         return 2;
     }
@@ -743,6 +798,11 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = bc_on_signal}; /* no SA_RESTART: waits end early */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (b->bare) {
+        rc = bc_bare_only(b);
+        free(b);
+        return rc;
+    }
 
     char err[512], path[PATH_MAX + 32];
     rc = 1;

@@ -11,10 +11,15 @@
  *   4. jansson: the same;
  *   5. rowdec_decode: the full decoder, producing typed rows.
  * Usage: bench_json [N [ONLY]]: ONLY runs just the rows whose name contains it (for profiling,
- * e.g. `perf record bench_json 300000 rowdec`). Prints a table of rows/s and MB/s. */
+ * e.g. `perf record bench_json 300000 rowdec`). Prints a table of rows/s and MB/s.
+ *
+ * bench_json --anchors FILE: the physical anchors of bench/sidebyside.sh over the messages of
+ * a JSON-lines file (one message per line, as consumed from Kafka): simdjson's bare parse,
+ * CRC-32C and memcpy of the same bytes, one thread, best of 3. */
 #include "common/xalloc.h"
 #include "consumer/jsonscan.h"
 #include "consumer/rowdec.h"
+#include "segment/crc32c.h"
 
 #include <jansson.h>
 
@@ -187,8 +192,68 @@ static void measure(const char *name, const corpus *c, runner fn, void *ctx)
            (double)c->bytes / best / 1e6);
 }
 
+static long run_crc32c(const corpus *c, void *ctx)
+{
+    (void)ctx;
+    uint32_t crc = 0;
+    for (size_t i = 0; i < c->n; i++)
+        crc = crc32c_update(crc, c->data + c->off[i], c->off[i + 1] - c->off[i]);
+    return (long)(crc & 0xffff);
+}
+
+static long run_memcpy(const corpus *c, void *ctx)
+{
+    char *dst = ctx;
+    for (size_t i = 0; i < c->n; i++)
+        memcpy(dst + c->off[i], c->data + c->off[i], c->off[i + 1] - c->off[i]);
+    return dst[c->bytes / 2];
+}
+
+/* --anchors FILE: messages from a JSON-lines file. */
+static int anchors(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        return 1;
+    }
+    corpus c = {0};
+    size_t cap = 1 << 20, ncap = 1024;
+    c.data = sl_xmalloc(cap);
+    c.off = sl_xmalloc(ncap * sizeof *c.off);
+    c.off[0] = 0;
+    char *line = NULL;
+    size_t lcap = 0;
+    for (ssize_t len; (len = getline(&line, &lcap, f)) > 0;) {
+        if (line[len - 1] == '\n') len--;
+        while (c.bytes + (size_t)len > cap)
+            c.data = sl_xrealloc(c.data, cap *= 2);
+        if (c.n + 2 > ncap) c.off = sl_xrealloc(c.off, (ncap *= 2) * sizeof *c.off);
+        memcpy(c.data + c.bytes, line, (size_t)len);
+        c.bytes += (size_t)len;
+        c.off[++c.n] = c.bytes;
+    }
+    free(line);
+    fclose(f);
+    printf("| %-44s | %12s | %9s |\n", "anchor (1 thread, CPU time, best of 3)", "messages/s",
+           "MB/s");
+    printf("|%s|%s|%s|\n", "----------------------------------------------", "--------------",
+           "-----------");
+    jsonscan *bare = jsonscan_new(NULL, NULL, NULL, 0);
+    measure("simdjson On-Demand: parse + read all fields", &c, run_jsonscan, bare);
+    jsonscan_free(bare);
+    measure("CRC-32C of the messages", &c, run_crc32c, NULL);
+    char *dst = sl_xmalloc(c.bytes + 1);
+    measure("memcpy of the messages", &c, run_memcpy, dst);
+    free(dst);
+    free(c.data);
+    free(c.off);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--anchors") == 0) return anchors(argv[2]);
     size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
     only = argc > 2 ? argv[2] : NULL;
     if (n == 0) n = 1;
