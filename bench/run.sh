@@ -35,6 +35,8 @@ run "controller: completions per second and RPC round trip (32 partitions x 3 re
   bench/completion.sh "$B" 32 5 200
 run "replicas (issue 11 (a)-(c)): controller + 3 replicas beside 3 standalone sidecars, pauseless on/off, freshness, completion overhead" \
   bench/replicas.sh "$B" 1200000 40000
+run "side by side (issue 15): bare loop, standalone x1 and x3, controller + 3 replicas, segment build; anchors; partition scaling" \
+  bench/sidebyside.sh "$B" 3
 run "replay: rows per CPU-second against the standalone sidecar on the same range" \
   bench/replay.sh "$B" 50000 10000 16
 
