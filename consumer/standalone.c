@@ -58,39 +58,71 @@ typedef struct sa_file {
     char why[512]; /* "" = verified and agrees with its name; else why it is unusable */
 } sa_file;
 
-static int sa_file_cmp(const void *a, const void *b)
+/* A published file as the directory listing names it (small: a listing may hold every file
+ * of 10,000 partitions). */
+typedef struct sa_entry {
+    char *name; /* file name without ".seg" */
+    int32_t partition;
+    int64_t seq;
+} sa_entry;
+
+static int sa_entry_cmp(const void *a, const void *b)
 {
-    const sa_file *x = a, *y = b;
+    const sa_entry *x = a, *y = b;
+    if (x->partition != y->partition) return x->partition < y->partition ? -1 : 1;
     if (x->seq != y->seq) return x->seq < y->seq ? -1 : 1;
     return strcmp(x->name, y->name);
 }
 
-/* The published files of partition (by name), sorted by sequence; caller frees. */
-static sa_file *sa_list(const engine_table *t, int32_t partition, size_t *count)
+/* Every published file of the table (by name), sorted by partition, then sequence: the
+ * directory is read once however many partitions start (a sidecar with 10,000 partitions
+ * and their chains would otherwise read it 10,000 times). Caller frees with sa_list_free. */
+static sa_entry *sa_list(const engine_table *t, size_t *count)
 {
-    sa_file *f = NULL;
+    sa_entry *f = NULL;
     size_t n = 0, cap = 0;
     DIR *d = opendir(engine_table_dir(t));
     struct dirent *e;
     while (d && (e = readdir(d))) {
         char name[SL_SEGNAME_MAX];
         segname sn;
-        if (!segname_of_file(e->d_name, engine_table_name(t), name, &sn) ||
-            sn.partition != partition)
-            continue;
+        if (!segname_of_file(e->d_name, engine_table_name(t), name, &sn)) continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             f = sl_xrealloc(f, cap * sizeof *f);
         }
-        memset(&f[n], 0, sizeof f[n]);
-        snprintf(f[n].name, sizeof f[n].name, "%s", name);
-        f[n].seq = sn.sequence;
+        f[n] = (sa_entry){.name = sl_xstrdup(name), .partition = sn.partition, .seq = sn.sequence};
         n++;
     }
     if (d) closedir(d);
-    if (n) qsort(f, n, sizeof *f, sa_file_cmp);
+    if (n) qsort(f, n, sizeof *f, sa_entry_cmp);
     *count = n;
     return f;
+}
+
+static void sa_list_free(sa_entry *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(f[i].name);
+    free(f);
+}
+
+/* The files of partition within all[0..n) (sa_list's order): *count of them from the result. */
+static const sa_entry *sa_slice(const sa_entry *all, size_t n, int32_t partition, size_t *count)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (all[mid].partition < partition)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < n && all[end].partition == partition)
+        end++;
+    *count = end - lo;
+    return all ? all + lo : NULL;
 }
 
 /* Verify f's file (seg_reader_open runs the full structure and CRC check of
@@ -127,21 +159,24 @@ static void sa_inspect(const engine_table *t, int32_t partition, sa_file *f)
     seg_reader_close(r);
 }
 
-/* The restart checkpoint of partition, from the files' own metadata. The files, in sequence
- * order from the oldest, must form a chain: each verified, agreeing with its name (segment
- * name, table, partition, sequence), sequence k+1 starting exactly where k ended. The chain
- * is cut at the first file that breaks it; that file and every later one are quarantined
- * (later ones too: keeping them would publish their offsets twice once consumption goes on
- * from the cut). Sets *next_seq to the sequence after the chain (the oldest file's when no
- * file is usable, 0 when there is none) and, when the chain is not empty, *start to its end
- * offset, learns the autotune ratio from its newest file and returns 1; 0 when the chain is
- * empty; SL_EIO with the reason in err when a file cannot be moved aside. */
-static int sa_resume_point(const engine_table *t, int32_t partition, int64_t *next_seq,
-                           int64_t *start, flush_tuner *tuner, int *quarantined, char *err,
-                           size_t errlen)
+/* The restart checkpoint of partition, from the files' own metadata. The files (mine[0..n),
+ * the partition's slice of the listing), in sequence order from the oldest, must form a chain: each
+ * verified, agreeing with its name (segment name, table, partition, sequence), sequence k+1
+ * starting exactly where k ended. The chain is cut at the first file that breaks it; that file and
+ * every later one are quarantined (later ones too: keeping them would publish their offsets twice
+ * once consumption goes on from the cut). Sets *next_seq to the sequence after the chain (the
+ * oldest file's when no file is usable, 0 when there is none) and, when the chain is not empty,
+ * *start to its end offset, learns the autotune ratio from its newest file and returns 1; 0 when
+ * the chain is empty; SL_EIO with the reason in err when a file cannot be moved aside. */
+static int sa_resume_point(const engine_table *t, int32_t partition, const sa_entry *mine, size_t n,
+                           int64_t *next_seq, int64_t *start, flush_tuner *tuner, int *quarantined,
+                           char *err, size_t errlen)
 {
-    size_t n = 0;
-    sa_file *f = sa_list(t, partition, &n);
+    sa_file *f = sl_xcalloc(n ? n : 1, sizeof *f);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(f[i].name, sizeof f[i].name, "%s", mine[i].name);
+        f[i].seq = mine[i].seq;
+    }
     const sa_file *last = NULL, *cut = NULL;
     *next_seq = n ? f[0].seq : 0;
     for (size_t i = 0; i < n; i++) {
@@ -187,8 +222,9 @@ static int sa_resume_point(const engine_table *t, int32_t partition, int64_t *ne
                 " from auto.offset.reset",
                 engine_table_name(t), (int)partition, *next_seq);
     }
+    int resumed = last != NULL;
     free(f);
-    return last != NULL;
+    return resumed;
 }
 
 /* ---- segments -------------------------------------------------------------------- */
@@ -265,20 +301,23 @@ static void sa_on_tick(void *ctx, cpool_worker *w, engine_part *ep, bool held)
 
 /* ---- partitions --------------------------------------------------------------------- */
 
-/* New partition starting after its checkpoint, or at committed (highlevel, when later),
- * or where auto.offset.reset says: `reset` when the caller looked it up already (>= 0),
- * else asked now. NULL with the reason in err when the start cannot be resolved now
- * (nothing is left behind then). */
+/* New partition starting after its checkpoint (from files: the table's sa_list, borrowed),
+ * or at committed (highlevel, when later), or where auto.offset.reset says: `reset` when the
+ * caller looked it up already (>= 0), else asked now. NULL with the reason in err when the
+ * start cannot be resolved now (nothing is left behind then). */
 static sa_part *sa_part_new(standalone *s, engine_table *et, int32_t partition, int64_t committed,
-                            int64_t reset, char *err, size_t errlen)
+                            int64_t reset, const sa_entry *files, size_t nfiles, char *err,
+                            size_t errlen)
 {
     const tcfg *t = engine_table_cfg(et);
     sa_part tmp = {0};
     tmp.tuner.target_bytes = t->flush_size_bytes;
     int64_t seq = 0, start = -1;
     int quarantined = 0;
-    int resumed =
-        sa_resume_point(et, partition, &seq, &start, &tmp.tuner, &quarantined, err, errlen);
+    size_t n;
+    const sa_entry *mine = sa_slice(files, nfiles, partition, &n);
+    int resumed = sa_resume_point(et, partition, mine, n, &seq, &start, &tmp.tuner, &quarantined,
+                                  err, errlen);
     if (resumed < 0) return NULL;
     atomic_init(&tmp.quarantined, quarantined);
     if (committed > start) start = committed;
@@ -310,7 +349,10 @@ static engine_part *sa_on_assign(void *ctx, cpool_worker *w, engine_table *t, in
 {
     (void)w;
     char err[PATH_MAX + 256];
-    sa_part *sp = sa_part_new(ctx, t, partition, committed, -1, err, sizeof err);
+    size_t n;
+    sa_entry *files = sa_list(t, &n);
+    sa_part *sp = sa_part_new(ctx, t, partition, committed, -1, files, n, err, sizeof err);
+    sa_list_free(files, n);
     if (!sp) SL_ERROR("standalone", "partition=%d not consumed: %s", (int)partition, err);
     return sp ? sp->ep : NULL;
 }
@@ -413,14 +455,20 @@ standalone *standalone_start(const standalone_opts *o, char *err, size_t errlen)
     /* where auto.offset.reset starts each partition, in one look-up rather than one round
      * trip per partition (a partition left at -1 asks again for itself) */
     engine_table_offsets(s->t, parts, n, cfg->offset_reset == TCFG_RESET_LARGEST, reset);
+    size_t nfiles;
+    sa_entry *files = sa_list(s->t, &nfiles);
     for (size_t i = 0; i < n; i++) {
-        sa_part *sp = sa_part_new(s, s->t, parts[i], -1, reset[i], err, errlen);
-        if (!sp) goto fail_parts;
-        if (engine_part_consume(sp->ep) != 0) {
+        sa_part *sp = sa_part_new(s, s->t, parts[i], -1, reset[i], files, nfiles, err, errlen);
+        if (sp && engine_part_consume(sp->ep) != 0) {
             snprintf(err, errlen, "cannot assign %s partition %d", cfg->topic, (int)parts[i]);
+            sp = NULL;
+        }
+        if (!sp) {
+            sa_list_free(files, nfiles);
             goto fail_parts;
         }
     }
+    sa_list_free(files, nfiles);
     free(parts);
     free(reset);
     SL_INFO("standalone", "consuming table=%s topic=%s partitions=%zu workers=%d", cfg->table_name,

@@ -261,7 +261,8 @@ static void test_id_widths(void **state)
         assert_int_equal(v.u.i32, (int32_t)want);
     }
     assert_int_equal(seg_src_id_tag(cols[C_INT].val_chunks[0]), SEG_SRC_ID_U16);
-    assert_int_equal(seg_src_id_tag(cols[C_INT].val_chunks[4]), SEG_SRC_ID_U32);
+    assert_int_equal(seg_src_id_tag(cols[C_INT].val_chunks[65536 >> SEG_CHUNK_SHIFT]),
+                     SEG_SRC_ID_U32);
     mseg_free(m);
 }
 
