@@ -471,6 +471,7 @@ error_code scan_value(jsonscan *s, od::document &doc, od::value &v, bool list, s
     error_code e = v.type().get(t);
     if (e) return e;
     out->int_literal = false;
+    out->nul_free = true;
     out->text = nullptr;
     out->len = 0;
     switch (t) {
@@ -486,6 +487,7 @@ error_code scan_value(jsonscan *s, od::document &doc, od::value &v, bool list, s
         size_t len;
         if ((e = read_string(s, v, &text, &len))) return e;
         out->kind = JSONSCAN_STRING;
+        out->nul_free = text >= s->buf && text < s->buf + s->len; /* not unescaped */
         out->text = text;
         out->len = (uint32_t)len;
         return simdjson::SUCCESS;

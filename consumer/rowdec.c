@@ -731,7 +731,9 @@ static rowdec_reason to_big_decimal(rowdec *d, const schema_field *f, const json
  * of it), a BYTES value at maxLength bytes; what a changed value becomes is the field's
  * strategy's: the cut value, the default null value, a rejected row, or (NO_ACTION) the value
  * as it was, unless a STRING held a NUL. */
-static rowdec_reason sanitize(rowdec *d, const schema_field *f, schema_value *v)
+/* maxLength and NUL trimming of a STRING/BYTES value; nul_free: the value is known to hold
+ * no NUL byte (jsonscan_val.nul_free), so it is not searched for one. */
+static rowdec_reason sanitize(rowdec *d, const schema_field *f, schema_value *v, bool nul_free)
 {
     const uint8_t *p = v->u.bytes.ptr;
     uint32_t len = v->u.bytes.len, cut = len;
@@ -744,7 +746,7 @@ static rowdec_reason sanitize(rowdec *d, const schema_field *f, schema_value *v)
     bool nul = false;
     if (f->type == SCHEMA_STRING) {
         /* UTF-16 units never outnumber UTF-8 bytes: a short value can only hold a NUL */
-        const uint8_t *z = len ? memchr(p, 0, len) : NULL;
+        const uint8_t *z = len && !nul_free ? memchr(p, 0, len) : NULL;
         nul = z != NULL;
         if (nul) cut = (uint32_t)(z - p);
         if (cut > max) {
@@ -807,11 +809,11 @@ static rowdec_reason coerce(rowdec *d, const schema_field *f, const jsonscan_val
         return to_boolean(d, f, v, out);
     case SCHEMA_STRING:
         if ((r = f->json ? to_json(d, f, v, out) : to_string(d, f, v, out)) != ROWDEC_OK) return r;
-        return sanitize(d, f, out);
+        return sanitize(d, f, out, v->nul_free && !f->json);
     case SCHEMA_BYTES:
         if (f->big_decimal) return to_big_decimal(d, f, v, out); /* Pinot does not sanitize it */
         if ((r = to_bytes(d, f, v, out)) != ROWDEC_OK) return r;
-        return sanitize(d, f, out);
+        return sanitize(d, f, out, false);
     default:
         return wrong_type(d, f, v);
     }

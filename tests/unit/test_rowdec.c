@@ -243,6 +243,32 @@ static void want_string(fx *x, const char *json, const char *want)
     assert_str(&r->cols[S].v, want);
 }
 
+/* Strings of every length up to 40, with no escape (taken from the message as they are) and
+ * with one escape at every position (unescaped by simdjson), around the 8-byte steps of the
+ * scanner's backslash search; an escaped NUL is found wherever it lands. */
+static void test_S_escape_positions(void **state)
+{
+    fx *x = *state;
+    char json[128], want[64];
+    for (int n = 0; n <= 40; n++) {
+        memset(want, 'a' + n % 26, (size_t)n);
+        want[n] = '\0';
+        snprintf(json, sizeof json, "{\"s\":\"%s\"}", want);
+        want_string(x, json, want);
+        for (int at = 0; at < n; at++) {
+            char esc[64], raw[64];
+            memcpy(raw, want, (size_t)n + 1);
+            raw[at] = '"';
+            snprintf(esc, sizeof esc, "%.*s\\\"%s", at, want, want + at + 1);
+            snprintf(json, sizeof json, "{\"s\":\"%s\"}", esc);
+            want_string(x, json, raw);
+            snprintf(json, sizeof json, "{\"s\":\"%.*s\\u0000%s\"}", at, want, want + at + 1);
+            raw[at] = '\0';
+            want_string(x, json, raw); /* cut at the NUL */
+        }
+    }
+}
+
 /* ---- INT ----------------------------------------------------------------------------------- */
 
 static void test_I1(void **state)
@@ -1323,6 +1349,7 @@ static void test_detail(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_S_escape_positions),
         cmocka_unit_test(test_S_sanitize),
         cmocka_unit_test(test_I1),
         cmocka_unit_test(test_I2),
