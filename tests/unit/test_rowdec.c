@@ -476,6 +476,50 @@ static void test_D1(void **state)
     assert_true(z == 0.0 && signbit(z));
 }
 
+/* Decimal literals read as the correctly rounded double, bit for bit what glibc's strtod
+ * gives: random digits, up to 21 of them, exponents -30..30, signs, leading zeros in the
+ * fraction; then the edges of exact representation (15-17 digits, 10^22). */
+static void test_D_rounding(void **state)
+{
+    fx *x = *state;
+    uint64_t seed = 0x9E3779B97F4A7C15ULL;
+    char lit[64], json[96];
+    for (int k = 0; k < 20000; k++) {
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        int idig = 1 + (int)(seed % 10), fdig = (int)((seed >> 8) % 10), len = 0;
+        if ((seed >> 16) & 1) lit[len++] = '-';
+        uint64_t r = seed;
+        for (int i = 0; i < idig; i++, r = r * 6364136223846793005ULL + 1)
+            lit[len++] = (char)('0' + (i == 0 && idig > 1 ? 1 + (r >> 60) % 9 : (r >> 60) % 10));
+        bool exp = (seed >> 24) & 1;
+        if (!exp || (seed >> 20) & 1) { /* a decimal literal: a fraction, an exponent or both */
+            lit[len++] = '.';
+            for (int i = 0; i <= fdig; i++, r = r * 6364136223846793005ULL + 1)
+                lit[len++] = (char)('0' + (r >> 60) % 10);
+        }
+        if (exp) len += snprintf(lit + len, sizeof lit - (size_t)len, "e%d",
+                                              (int)((seed >> 32) % 61) - 30);
+        lit[len] = '\0';
+        snprintf(json, sizeof json, "{\"d\":%s}", lit);
+        double got = get_f64(x, json), want = strtod(lit, NULL);
+        if (memcmp(&got, &want, sizeof got) != 0)
+            fail_msg("%s: got %.17g, want %.17g", lit, got, want);
+    }
+    /* exact-representation edges: 15 digits, 10^22, and one past each */
+    const char *edge[] = {"123456789012345.0", "1234567890123456.0", "1.5e22", "1.5e23",
+                          "1e-22", "1e-23", "0.0e0", "-0.0", "1E+2", "9007199254740993.5"};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        snprintf(json, sizeof json, "{\"d\":%s}", edge[i]);
+        double got = get_f64(x, json), want = strtod(edge[i], NULL);
+        if (memcmp(&got, &want, sizeof got) != 0) fail_msg("%s: got %.17g", edge[i], got);
+    }
+    /* malformed decimals are rejected */
+    reject(x, "{\"d\":01.5}", ROWDEC_MALFORMED_JSON, NULL);
+    reject(x, "{\"d\":1.}", ROWDEC_MALFORMED_JSON, NULL);
+    reject(x, "{\"d\":1e}", ROWDEC_MALFORMED_JSON, NULL);
+    reject(x, "{\"d\":-.5}", ROWDEC_MALFORMED_JSON, NULL);
+}
+
 static void test_D2(void **state)
 {
     fx *x = *state;
@@ -1374,6 +1418,7 @@ int main(void)
         cmocka_unit_test(test_D3),
         cmocka_unit_test(test_D4),
         cmocka_unit_test(test_D5),
+        cmocka_unit_test(test_D_rounding),
         cmocka_unit_test(test_B1),
         cmocka_unit_test(test_B2),
         cmocka_unit_test(test_B3),
