@@ -17,8 +17,9 @@
 # hold ROWS table rows each, and its figure is per table row) and the ratio to the bare loop.
 # Then the physical anchors (bench_json: simdjson's bare parse of the same kind of messages,
 # CRC-32C and memcpy rates) and a partition-scaling table: one standalone sidecar over
-# 1, 16, 256, 1000 and 10000 partitions (each publishing one segment), rows/s, CPU-s per
-# million rows, peak RSS and threads. Reports figures; asserts none.
+# 1, 16, 256, 1000 and 10000 partitions, (a) consuming every row with no segment completing
+# and (b) each partition publishing one segment: rows/s, CPU-s per million rows, peak RSS and
+# threads. Reports figures; asserts none.
 # ClickHouse's Kafka engine is not in this table: see bench/README.md.
 # Usage: bench/sidebyside.sh [BUILD_DIR] [REPS] [ROWS] [FLUSH_ROWS]
 set -euo pipefail
@@ -219,35 +220,59 @@ sys.stdout.flush()
 subprocess.run([f"{BUILD}/bench/bench_json", "--anchors", jsonl], check=False)
 
 print()
-print("Partition scaling: one standalone sidecar, every partition publishing one segment; from spawn to the last file")
-print("| partitions | rows | wall s | rows/s | CPU-s per M rows | peak RSS MiB | threads |")
-print("|---:|---:|---:|---:|---:|---:|---:|")
+print("Partition scaling: one standalone sidecar from spawn (a) until every row is consumed, no segment completing "
+      "(the row threshold off; rows counted by sluice_rows_consumed_total), and (b) until every partition published "
+      "its one segment of all its rows")
+print("| partitions | rows | (a) wall s | (a) rows/s | (a) CPU-s per M rows | (b) wall s | (b) CPU-s per M rows "
+      "| peak RSS MiB | threads |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 sys.stdout.flush()
+
+def consumed(url, name):
+    try:
+        out = subprocess.run(["curl", "-s", "--max-time", "5", url + "/metrics"], capture_output=True, text=True).stdout
+    except Exception:
+        return 0
+    return sum(float(m.group(1)) for m in re.finditer(
+        r'^sluice_rows_consumed_total\{[^}]*table="' + name + r'"[^}]*\} (\S+)$', out, re.M))
+
+def scale_run(n, rows, name, flush, until_files):
+    tp = table(f"{name}", f"sc{n}", BOOT, rows=flush)
+    d = f"{T}/{name}"
+    t0 = time.time()
+    p = spawn(["sidecar", "--set", "cluster.name=sbs", "--set", f"instance.id={name}", "--set", "mode=standalone",
+               "--set", f"data.dir={d}", "--set", f"table.config={tp}", "--set", f"table.schema={schema}"] + common,
+              f"{d}.log")
+    url = None
+    poll = 0.02 if n <= 1000 else 0.2
+    res = None
+    while time.time() - t0 < 300 and p.poll() is None:
+        if until_files:
+            if nsegs(f"{d}/{name}") >= n:
+                res = time.time() - t0
+                break
+        else:
+            if url is None:
+                m = re.search(r"http=(127\.0\.0\.1:\d+)", open(f"{d}.log").read())
+                url = "http://" + m.group(1) if m else None
+            if url and consumed(url, name) >= rows:
+                res = time.time() - t0
+                break
+        time.sleep(poll)
+    out = (res, stat_of(p.pid) if res is not None else 0, *hwm_of(p.pid)) if p.poll() is None else (None, 0, 0, 0)
+    stop([p])
+    subprocess.run(["rm", "-rf", d])
+    return out
+
 for n in scale:
     rows = min(100000 * n, ROWS)
     rows -= rows % n
     subprocess.run([S, "loadgen", "--bootstrap", BOOT, "--topic", f"sc{n}", "--rows", str(rows), "--partitions", str(n)],
                    capture_output=True, check=True)
-    tp = table(f"sc{n}", f"sc{n}", BOOT, rows=rows // n)
-    d = f"{T}/scale{n}"
-    t0 = time.time()
-    p = spawn(["sidecar", "--set", "cluster.name=sbs", "--set", f"instance.id=scale{n}", "--set", "mode=standalone",
-               "--set", f"data.dir={d}", "--set", f"table.config={tp}", "--set", f"table.schema={schema}"] + common,
-              f"{d}.log")
-    ok = True
-    while nsegs(f"{d}/sc{n}") < n:
-        if time.time() - t0 > 300 or p.poll() is not None:
-            ok = False
-            break
-        time.sleep(0.02)
-    wall = time.time() - t0
-    if ok:
-        cpu = stat_of(p.pid)
-        rss, thr = hwm_of(p.pid)
-        print(f"| {n} | {rows} | {wall:.2f} | {rows / wall:.0f} | {cpu / rows * 1e6:.2f} | {rss:.0f} | {thr} |")
-    else:
-        print(f"| {n} | {rows} | did not finish: {nsegs(f'{d}/sc{n}')} of {n} files in {wall:.0f} s | | | | |")
+    wa, ca, _, _ = scale_run(n, rows, f"sca{n}", 0, False)
+    wb, cb, rss, thr = scale_run(n, rows, f"scb{n}", rows // n, True)
+    fa = f"{wa:.2f} | {rows / wa:.0f} | {ca / rows * 1e6:.2f}" if wa else "did not finish in 300 s | |"
+    fb = f"{wb:.2f} | {cb / rows * 1e6:.2f}" if wb else "did not finish in 300 s |"
+    print(f"| {n} | {rows} | {fa} | {fb} | {rss:.0f} | {thr} |")
     sys.stdout.flush()
-    stop([p])
-    subprocess.run(["rm", "-rf", d])
 PY
