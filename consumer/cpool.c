@@ -66,7 +66,11 @@ struct cpool_worker {
     cpool__cmd *cmds_head, *cmds_tail;
     cpool__part *parts;
     size_t nparts, capparts;
-    size_t last; /* index of the last partition a message went to (batches are per partition) */
+    size_t last;     /* index of the last partition a message went to (batches are per partition) */
+    uint32_t *index; /* parts by partition number: open addressing, part index + 1 (0 =
+                      * empty), at most half full, so a message finds its partition in
+                      * O(1) among thousands instead of a scan with a strcmp each */
+    uint32_t index_mask; /* slots - 1 */
 };
 
 /* Group mode: which worker the group gave a partition to (Kafka decides, not the partition
@@ -92,12 +96,42 @@ struct cpool {
 
 /* ---- partition table (worker thread only) ----------------------------------------- */
 
+static uint32_t cpool__slot(int32_t partition, uint32_t mask)
+{
+    uint32_t h = (uint32_t)partition * 0x9E3779B1u;
+    return (h ^ (h >> 16)) & mask;
+}
+
+static void cpool__index_insert(cpool_worker *w, size_t i)
+{
+    uint32_t j = cpool__slot(w->parts[i].partition, w->index_mask);
+    while (w->index[j])
+        j = (j + 1) & w->index_mask;
+    w->index[j] = (uint32_t)i + 1;
+}
+
+/* Index every partition again (after a removal moved one, or to grow). */
+static void cpool__index_rebuild(cpool_worker *w)
+{
+    uint32_t slots = 16;
+    while (slots < 2 * w->nparts + 2)
+        slots *= 2;
+    free(w->index);
+    w->index = sl_xcalloc(slots, sizeof *w->index);
+    w->index_mask = slots - 1;
+    for (size_t i = 0; i < w->nparts; i++)
+        cpool__index_insert(w, i);
+}
+
 static cpool__part *cpool__find(cpool_worker *w, const char *topic, int32_t partition)
 {
     if (w->last < w->nparts && w->parts[w->last].partition == partition &&
         strcmp(w->parts[w->last].topic, topic) == 0)
         return &w->parts[w->last];
-    for (size_t i = 0; i < w->nparts; i++) {
+    if (!w->index) return NULL;
+    for (uint32_t j = cpool__slot(partition, w->index_mask); w->index[j];
+         j = (j + 1) & w->index_mask) {
+        size_t i = w->index[j] - 1;
         if (w->parts[i].partition == partition && strcmp(w->parts[i].topic, topic) == 0) {
             w->last = i;
             return &w->parts[i];
@@ -124,6 +158,10 @@ static cpool__part *cpool__part_add(cpool_worker *w, const char *topic, pcons *p
     pt->topic = sl_xstrdup(topic);
     pt->partition = pcons_partition(p);
     pt->held = false;
+    if (!w->index || 2 * w->nparts + 2 > (size_t)w->index_mask + 1)
+        cpool__index_rebuild(w);
+    else
+        cpool__index_insert(w, w->nparts - 1);
     cpool *c = w->c;
     if (c->o.group_id) {
         pthread_mutex_lock(&c->owners_mu);
@@ -153,6 +191,7 @@ static void cpool__part_del(cpool_worker *w, cpool__part *pt)
     free(pt->topic);
     *pt = w->parts[--w->nparts];
     w->last = 0;
+    cpool__index_rebuild(w);
 }
 
 static rd_kafka_topic_partition_list_t *cpool__one(const cpool__part *pt, int64_t offset)
@@ -707,6 +746,7 @@ void cpool_free(cpool *c)
         for (size_t j = 0; j < w->nparts; j++)
             free(w->parts[j].topic);
         free(w->parts);
+        free(w->index);
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->cv);
     }

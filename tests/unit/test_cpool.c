@@ -1,7 +1,7 @@
 /* The consumer pool against an in-process mock cluster (chaos/kmock): cpool_call runs on the
  * worker that owns the partition, also in group mode where Kafka, not the partition number,
  * decides which worker that is; a partition no worker consumes is refused (SL_ENOENT) without
- * running the function. */
+ * running the function; messages reach their own partition among hundreds. */
 #include "chaos/kmock.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -38,7 +38,7 @@ typedef struct fx {
     cmetrics cm;
     pcons_table pt;
     pthread_mutex_t mu;
-    pcons *p[NPART];          /* by partition, made by on_assign */
+    pcons *p[NPART];            /* by partition, made by on_assign */
     cpool_worker *owner[NPART]; /* the worker on_assign ran on */
     int assigned;
 } fx;
@@ -125,10 +125,14 @@ static void test_call_in_group_mode_runs_on_the_owner(void **state)
 {
     fx *f = *state;
     cpool_prop props[] = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}};
-    cpool_opts o = {.workers = 2, .bootstrap = kmock_bootstraps(f->m), .props = props,
-                    .nprops = 2, .group_id = "g", .topic = "t"};
-    cpool_handler h = {.ctx = f, .on_full = on_full, .on_assign = on_assign,
-                       .on_revoke = on_revoke};
+    cpool_opts o = {.workers = 2,
+                    .bootstrap = kmock_bootstraps(f->m),
+                    .props = props,
+                    .nprops = 2,
+                    .group_id = "g",
+                    .topic = "t"};
+    cpool_handler h = {
+        .ctx = f, .on_full = on_full, .on_assign = on_assign, .on_revoke = on_revoke};
     char err[256];
     cpool *c = cpool_new(&o, &h, err, sizeof err);
     if (!c) fail_msg("cpool_new: %s", err);
@@ -205,17 +209,17 @@ static void produce_n(fx *f, int32_t partition, int n)
 {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", kmock_bootstraps(f->m), errstr,
-                                       sizeof errstr), RD_KAFKA_CONF_OK);
+    assert_int_equal(
+        rd_kafka_conf_set(conf, "bootstrap.servers", kmock_bootstraps(f->m), errstr, sizeof errstr),
+        RD_KAFKA_CONF_OK);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     assert_non_null(rk);
     for (int i = 0; i < n; i++)
-        assert_int_equal(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("t"),
-                                           RD_KAFKA_V_PARTITION(partition),
-                                           RD_KAFKA_V_VALUE("{\"id\":1}", 8),
-                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                           RD_KAFKA_V_END),
-                         0);
+        assert_int_equal(
+            rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("t"), RD_KAFKA_V_PARTITION(partition),
+                              RD_KAFKA_V_VALUE("{\"id\":1}", 8),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+            0);
     assert_int_equal(rd_kafka_flush(rk, 10000), 0);
     rd_kafka_destroy(rk);
 }
@@ -225,7 +229,8 @@ static void produce_n(fx *f, int32_t partition, int n)
 static void test_batched_offsets(void **state)
 {
     fx *f = *state;
-    for (int32_t p = 0; p < NPART; p++) produce_n(f, p, 3 * p);
+    for (int32_t p = 0; p < NPART; p++)
+        produce_n(f, p, 3 * p);
     cpool_opts o = {.workers = 2, .bootstrap = kmock_bootstraps(f->m)};
     cpool_handler h = {.ctx = f, .on_full = on_full};
     char err[256];
@@ -257,14 +262,89 @@ static void test_batched_offsets(void **state)
     pcons_free(busy);
 }
 
+/* Every message reaches its own partition's consumer when a worker holds hundreds of them and
+ * two topics share partition numbers (the pool's partition index), also after partitions were
+ * removed (the index is rebuilt): partition k of "many" gets k % 3 + 1 messages, partition k
+ * of "t" 5 + k; each consumer's next offset must be its own partition's end. */
+static void test_routing_many_partitions(void **state)
+{
+    fx *f = *state;
+    enum { MANY = 300 };
+    char err[256];
+    assert_int_equal(kmock_topic_create(f->m, "many", MANY, 1, err, sizeof err), 0);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    assert_int_equal(
+        rd_kafka_conf_set(conf, "bootstrap.servers", kmock_bootstraps(f->m), err, sizeof err),
+        RD_KAFKA_CONF_OK);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    assert_non_null(rk);
+    for (int32_t k = 0; k < MANY; k++)
+        for (int i = 0; i < k % 3 + 1; i++)
+            assert_int_equal(
+                rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("many"), RD_KAFKA_V_PARTITION(k),
+                                  RD_KAFKA_V_VALUE("{\"id\":2}", 8),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+                0);
+    assert_int_equal(rd_kafka_flush(rk, 10000), 0);
+    rd_kafka_destroy(rk);
+    for (int32_t p = 0; p < NPART; p++)
+        produce_n(f, p, 5 + p);
+
+    cpool_opts o = {.workers = 2, .bootstrap = kmock_bootstraps(f->m)};
+    cpool_handler h = {.ctx = f, .on_full = on_full};
+    cpool *c = cpool_new(&o, &h, err, sizeof err);
+    if (!c) fail_msg("cpool_new: %s", err);
+    pcons_limits lim = {.rows = 1000000, .end_offset = -1};
+    pcons *many[MANY], *t[NPART];
+    for (int32_t k = 0; k < MANY; k++) {
+        many[k] = pcons_new(&f->pt, k);
+        pcons_start_segment(many[k], 0, "t__0__0__20240101T0000Z", 0, 0, &lim);
+        assert_int_equal(cpool_add(c, "many", many[k]), 0);
+    }
+    for (int32_t k = 0; k < MANY; k += 7) { /* some leave before anything is consumed */
+        cpool_remove(c, many[k]);
+        pcons_free(many[k]);
+        many[k] = NULL;
+    }
+    for (int32_t p = 0; p < NPART; p++) {
+        t[p] = pcons_new(&f->pt, p);
+        pcons_start_segment(t[p], 0, "t__0__0__20240101T0000Z", 0, 0, &lim);
+        assert_int_equal(cpool_add(c, "t", t[p]), 0);
+    }
+    bool all = false;
+    for (int tries = 0; tries < 300 && !all; tries++) {
+        all = true;
+        for (int32_t k = 0; k < MANY && all; k++)
+            all = !many[k] || pcons_next_offset(many[k]) == k % 3 + 1;
+        for (int32_t p = 0; p < NPART && all; p++)
+            all = pcons_next_offset(t[p]) == 5 + p;
+        if (!all) usleep(20000);
+    }
+    for (int32_t k = 0; k < MANY; k++)
+        if (many[k] && pcons_next_offset(many[k]) != k % 3 + 1)
+            fail_msg("many/%d: next offset %lld, want %d", (int)k,
+                     (long long)pcons_next_offset(many[k]), k % 3 + 1);
+    for (int32_t p = 0; p < NPART; p++)
+        assert_int_equal(pcons_next_offset(t[p]), 5 + p);
+    for (int32_t k = 0; k < MANY; k++)
+        if (many[k]) cpool_remove(c, many[k]);
+    for (int32_t p = 0; p < NPART; p++)
+        cpool_remove(c, t[p]);
+    cpool_free(c);
+    for (int32_t k = 0; k < MANY; k++)
+        pcons_free(many[k]);
+    for (int32_t p = 0; p < NPART; p++)
+        pcons_free(t[p]);
+}
+
 int main(void)
 {
     sl_log_threshold = SL_LOG_ERROR;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_call_in_group_mode_runs_on_the_owner, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_call_in_group_mode_runs_on_the_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_lowlevel_unknown_partition, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batched_offsets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_routing_many_partitions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
