@@ -205,7 +205,8 @@ static void test_call_lowlevel_unknown_partition(void **state)
     pcons_free(p);
 }
 
-static void produce_n(fx *f, int32_t partition, int n)
+/* n messages into partition of topic. */
+static void produce_to(fx *f, const char *topic, int32_t partition, int n)
 {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -216,12 +217,17 @@ static void produce_n(fx *f, int32_t partition, int n)
     assert_non_null(rk);
     for (int i = 0; i < n; i++)
         assert_int_equal(
-            rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("t"), RD_KAFKA_V_PARTITION(partition),
+            rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
                               RD_KAFKA_V_VALUE("{\"id\":1}", 8),
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
             0);
     assert_int_equal(rd_kafka_flush(rk, 10000), 0);
     rd_kafka_destroy(rk);
+}
+
+static void produce_n(fx *f, int32_t partition, int n)
+{
+    produce_to(f, "t", partition, n);
 }
 
 /* The batched look-up (one request per leader) agrees with the per-partition watermarks, while
@@ -272,21 +278,8 @@ static void test_routing_many_partitions(void **state)
     enum { MANY = 300 };
     char err[256];
     assert_int_equal(kmock_topic_create(f->m, "many", MANY, 1, err, sizeof err), 0);
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    assert_int_equal(
-        rd_kafka_conf_set(conf, "bootstrap.servers", kmock_bootstraps(f->m), err, sizeof err),
-        RD_KAFKA_CONF_OK);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    assert_non_null(rk);
     for (int32_t k = 0; k < MANY; k++)
-        for (int i = 0; i < k % 3 + 1; i++)
-            assert_int_equal(
-                rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("many"), RD_KAFKA_V_PARTITION(k),
-                                  RD_KAFKA_V_VALUE("{\"id\":2}", 8),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
-                0);
-    assert_int_equal(rd_kafka_flush(rk, 10000), 0);
-    rd_kafka_destroy(rk);
+        produce_to(f, "many", k, k % 3 + 1);
     for (int32_t p = 0; p < NPART; p++)
         produce_n(f, p, 5 + p);
 
