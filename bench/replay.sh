@@ -33,14 +33,9 @@ S, T, P, rpp, flush = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4
 schema = "deploy/examples/events_schema.json"
 rows = P * rpp
 want = P * -(-rpp // flush)
-tick = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, "bench")
+from benchlib import cpu_of, segs
 
-def segs(d):
-    return len([f for f in os.listdir(d) if f.endswith(".seg")]) if os.path.isdir(d) else 0
-
-def cpu_of(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / tick
 
 t0 = time.monotonic()
 sa = subprocess.Popen([S, "sidecar", "--set", "cluster.name=bench", "--set", "instance.id=sa",
@@ -48,11 +43,11 @@ sa = subprocess.Popen([S, "sidecar", "--set", "cluster.name=bench", "--set", "in
                        "--set", f"data.dir={T}/sa", "--set", f"table.config={T}/events.json",
                        "--set", f"table.schema={schema}", "--set", "consumer.threads=2"],
                       stderr=open(f"{T}/sa.log", "w"))
-while segs(f"{T}/sa/events") < want and time.monotonic() - t0 < 300:
+while len(segs(f"{T}/sa/events")) < want and time.monotonic() - t0 < 300:
     time.sleep(0.02)
 sa_wall, sa_cpu = time.monotonic() - t0, cpu_of(sa.pid)
 sa.terminate(); sa.wait()
-if segs(f"{T}/sa/events") < want:
+if len(segs(f"{T}/sa/events")) < want:
     sys.exit("standalone sidecar did not publish every segment in 300 s")
 
 before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -64,7 +59,7 @@ r = subprocess.run([S, "replay", "--kafka", open(f"{T}/boot").readline().strip()
 rp_wall = time.monotonic() - t0
 after = resource.getrusage(resource.RUSAGE_CHILDREN)
 rp_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-if r.returncode != 0 or segs(f"{T}/rp/events") != want:
+if r.returncode != 0 or len(segs(f"{T}/rp/events")) != want:
     sys.exit(f"replay failed (exit {r.returncode}): {open(T + '/rp.log').read()[-500:]}")
 print(f"| replay vs standalone sidecar: {rows} rows, {P} partitions, {flush}-row segments, 2 threads | wall s | CPU s | rows per CPU-s |")
 print("|---|---|---|---|")

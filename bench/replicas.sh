@@ -38,7 +38,8 @@ import datetime, json, os, re, subprocess, sys, threading, time, urllib.request
 S, T, ZK, ROWS, RATE = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 P = 4
 schema = "deploy/examples/events_schema.json"
-tick = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, "bench")
+from benchlib import cpu_of, segs, wait_log
 procs = []
 http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -47,20 +48,6 @@ def spawn(args, log):
     procs.append(p)
     return p
 
-def cpu_of(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / tick
-
-def wait_log(path, pat, secs=30):
-    end = time.time() + secs
-    while time.time() < end:
-        m = re.search(pat, open(path).read()) if os.path.exists(path) else None
-        if m: return m
-        time.sleep(0.05)
-    sys.exit(f"{path}: no {pat!r} within {secs} s")
-
-def segs(d):
-    return sorted(f for f in os.listdir(d) if f.endswith(".seg")) if os.path.isdir(d) else []
 
 def ts(line):
     return datetime.datetime.strptime(line[:23], "%Y-%m-%dT%H:%M:%S.%f").replace(

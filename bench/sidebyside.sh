@@ -46,7 +46,8 @@ P = 4
 ROWS -= ROWS % (P * FLUSH)  # every partition ends on a segment boundary
 WANT = ROWS // FLUSH        # files per system
 schema = "deploy/examples/events_schema.json"
-tick = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, "bench")
+from benchlib import cpu_of, segs, wait_log
 procs = []
 atexit.register(lambda: [p.kill() for p in procs if p.poll() is None])
 
@@ -56,9 +57,6 @@ def spawn(args, log, exe=S):
     procs.append(p)
     return p
 
-def stat_of(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / tick
 
 def hwm_of(pid):
     st = open(f"/proc/{pid}/status").read()
@@ -77,16 +75,8 @@ def stop(ps):
         p.wait()
         procs.remove(p)
 
-def wait_log(path, pat, secs=30):
-    end = time.time() + secs
-    while time.time() < end:
-        m = re.search(pat, open(path).read()) if os.path.exists(path) else None
-        if m: return m
-        time.sleep(0.02)
-    sys.exit(f"{path}: no {pat!r} within {secs} s")
-
 def nsegs(d):
-    return sum(1 for f in os.listdir(d) if f.endswith(".seg")) if os.path.isdir(d) else 0
+    return len(segs(d))
 
 def table(name, topic, boot, rows=FLUSH, repl=1):
     out = subprocess.run(["python3", "chaos/tools/mktable.py", "deploy/examples/events_table.json", name, topic,
@@ -129,7 +119,7 @@ def standalone(n):
     cpu = {}
     while len(cpu) < n:
         for i, (p, d) in enumerate(zip(ps, dirs)):
-            if i not in cpu and nsegs(f"{d}/ev") >= WANT: cpu[i] = stat_of(p.pid)
+            if i not in cpu and nsegs(f"{d}/ev") >= WANT: cpu[i] = cpu_of(p.pid)
         if time.time() - t0 > 120 or any(p.poll() is not None for p in ps): sys.exit(f"standalone x{n} did not finish")
         time.sleep(0.01)
     wall = time.time() - t0
@@ -152,7 +142,7 @@ def cluster():
             break
         time.sleep(0.1)
     dirs = [f"{T}/{name}-{i}" for i in range(3)]
-    c0 = stat_of(ctl.pid)
+    c0 = cpu_of(ctl.pid)
     t0 = time.time()
     ps = [spawn(["sidecar", "--set", f"instance.id={name}-{i}", "--set", "mode=cluster",
                  "--set", f"data.dir={d}"] + cl, f"{d}.log") for i, d in enumerate(dirs)]
@@ -162,11 +152,11 @@ def cluster():
     cpu = {}
     while len(cpu) < 3:
         for i, (p, d) in enumerate(zip(ps, dirs)):
-            if i not in cpu and nsegs(f"{d}/{name}") >= WANT: cpu[i] = stat_of(p.pid)
+            if i not in cpu and nsegs(f"{d}/{name}") >= WANT: cpu[i] = cpu_of(p.pid)
         if time.time() - t0 > 180: sys.exit("cluster did not finish")
         time.sleep(0.01)
     wall = time.time() - t0
-    c1 = stat_of(ctl.pid)
+    c1 = cpu_of(ctl.pid)
     stop(ps + [ctl])
     return wall, sum(cpu.values()) + (c1 - c0), ROWS
 
@@ -259,7 +249,7 @@ def scale_run(n, rows, name, flush, until_files):
                 res = time.time() - t0
                 break
         time.sleep(poll)
-    out = (res, stat_of(p.pid) if res is not None else 0, *hwm_of(p.pid)) if p.poll() is None else (None, 0, 0, 0)
+    out = (res, cpu_of(p.pid) if res is not None else 0, *hwm_of(p.pid)) if p.poll() is None else (None, 0, 0, 0)
     stop([p])
     subprocess.run(["rm", "-rf", d])
     return out
