@@ -156,6 +156,8 @@ typedef struct pctx {
     size_t errlen;
     int nerr; /* errors recorded so far: each one is a line of err */
     tcfg *t;  /* where carried keys are listed (NULL: not yet made) */
+    /* the schema failed: check only what does not need it (column names are not checked) */
+    bool noschema;
 } pctx;
 
 /* Append "SOURCE: KEY: REASON" as a line of the context's buffer, so that one run reports every
@@ -356,7 +358,7 @@ static int parse_segments_config(pctx *c, const json_t *sc, const schema *s, tcf
     x = json_object_get(sc, "schemaName");
     if (x && !json_is_string(x)) {
         fail(c, "segmentsConfig.schemaName", "expected a string");
-    } else if (x && strcmp(json_string_value(x), s->name) != 0) {
+    } else if (x && !c->noschema && strcmp(json_string_value(x), s->name) != 0) {
         fail(c, "segmentsConfig.schemaName",
              "\"%s\" does not match the schema's name "
              "\"%s\"",
@@ -369,6 +371,7 @@ static int parse_segments_config(pctx *c, const json_t *sc, const schema *s, tcf
             return fail(c, "segmentsConfig.timeColumnName", "expected a string");
         const char *col = json_string_value(x);
         int i = schema_find(s, col);
+        if (c->noschema) return 0;
         if (i < 0)
             return fail(c, "segmentsConfig.timeColumnName",
                         "\"%s\" is not a column of schema \"%s\"", col, s->name);
@@ -402,6 +405,7 @@ static int parse_no_dictionary(pctx *c, const json_t *arr, const schema *s, tcfg
         char k[128];
         snprintf(k, sizeof k, "%s[%zu]", key, i);
         if (!json_is_string(e)) return fail(c, k, "expected a column name");
+        if (c->noschema) continue;
         int f = schema_find(s, json_string_value(e));
         if (f < 0)
             return fail(c, k, "\"%s\" is not a column of schema \"%s\"", json_string_value(e),
@@ -444,6 +448,14 @@ static int parse_field_configs(pctx *c, const json_t *arr, const schema *s, tcfg
         }
         const json_t *name = json_object_get(e, "name");
         int f = json_is_string(name) ? schema_find(s, json_string_value(name)) : -1;
+        const json_t *enc = json_object_get(e, "encodingType");
+        const char *ev_s = json_is_string(enc) ? json_string_value(enc) : NULL;
+        if (enc && !json_is_null(enc) &&
+            (!ev_s || (strcmp(ev_s, "RAW") && strcmp(ev_s, "DICTIONARY")))) {
+            fail(c, k, "encodingType: expected RAW or DICTIONARY");
+            continue;
+        }
+        if (c->noschema && json_is_string(name)) continue;
         if (f < 0) {
             fail(c, k, "name: %s is not a column of schema \"%s\"",
                  json_is_string(name) ? json_string_value(name) : "(missing)", s->name);
@@ -454,12 +466,7 @@ static int parse_field_configs(pctx *c, const json_t *arr, const schema *s, tcfg
             continue;
         }
         seen[f] = true;
-        const json_t *enc = json_object_get(e, "encodingType");
-        const char *ev_s = json_is_string(enc) ? json_string_value(enc) : NULL;
-        if (enc && !json_is_null(enc) &&
-            (!ev_s || (strcmp(ev_s, "RAW") && strcmp(ev_s, "DICTIONARY")))) {
-            fail(c, k, "encodingType: expected RAW or DICTIONARY");
-        } else if (ev_s && strcmp(ev_s, "RAW") == 0) {
+        if (ev_s && strcmp(ev_s, "RAW") == 0) {
             t->no_dictionary[f] = true;
         } else if (ev_s && t->no_dictionary[f]) {
             fail(c, k,
@@ -500,6 +507,14 @@ static void parse_transforms(pctx *c, const json_t *arr, const schema *s, tcfg *
         const json_t *col = json_object_get(e, "columnName");
         const json_t *fn = json_object_get(e, "transformFunction");
         int f = json_is_string(col) ? schema_find(s, json_string_value(col)) : -1;
+        if (c->noschema && json_is_string(col)) {
+            xform_expr *x =
+                json_is_string(fn) ? xform_parse(json_string_value(fn), why, sizeof why) : NULL;
+            if (!x)
+                fail(c, k, "transformFunction: %s", json_is_string(fn) ? why : "expected a string");
+            xform_free(x);
+            continue;
+        }
         if (f < 0) {
             fail(c, k, "columnName: %s is not a column of schema \"%s\"",
                  json_is_string(col) ? json_string_value(col) : "(missing)", s->name);
@@ -792,9 +807,12 @@ static int parse_table_name(pctx *c, const json_t *root, tcfg *t)
     return 0;
 }
 
-tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema *s, char *err,
-                 size_t errlen)
+/* tcfg_parse, its errors appended to the `prior` lines already in err; s NULL: the schema
+ * failed, so only what does not need it is checked and the result is always NULL. */
+static tcfg *tcfg__parse(const char *json, size_t len, const char *source, const schema *s,
+                         char *err, size_t errlen, int prior)
 {
+    static const schema noschema = {.name = ""};
     static const char *const top[] = {
         "tableName",       "tableType", "segmentsConfig", "tableIndexConfig", "ingestionConfig",
         "fieldConfigList", NULL};
@@ -803,7 +821,8 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
                                               "continueOnError",       "rowTimeValueCheck",
                                               "filterConfig",          NULL};
     static const char *const sic_keys[] = {"streamConfigMaps", NULL};
-    pctx c = {source, err, errlen, 0, NULL};
+    pctx c = {source, err, errlen, prior, NULL, !s};
+    if (!s) s = &noschema;
     json_t *root = NULL;
     tcfg *t = NULL;
     json_error_t jerr;
@@ -825,13 +844,9 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
         fail(&c, "table config", "top level must be a JSON object");
         goto fail;
     }
-    if (!s) {
-        fail(&c, "table config", "no schema to validate against");
-        goto fail;
-    }
     t = sl_xcalloc(1, sizeof *t);
     t->nfields = s->nfields;
-    t->no_dictionary = sl_xcalloc(s->nfields, sizeof *t->no_dictionary);
+    t->no_dictionary = sl_xcalloc(s->nfields ? s->nfields : 1, sizeof *t->no_dictionary);
     t->replication = 1;
     c.t = t;
     check_keys(&c, root, "", top); /* reported with whatever else is wrong */
@@ -913,7 +928,7 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
         }
         parse_stream_map(&c, map, map_path, t);
     }
-    if (c.nerr) goto fail;
+    if (c.nerr || c.noschema) goto fail;
     json_decref(root);
     return t;
 fail:
@@ -922,12 +937,24 @@ fail:
     return NULL;
 }
 
-tcfg *tcfg_load(const char *path, const schema *s, char *err, size_t errlen)
+tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema *s, char *err,
+                 size_t errlen)
 {
-    pctx c = {NULL, err, errlen, 0, NULL};
+    if (!s) {
+        pctx c = {source, err, errlen, 0, NULL, true};
+        fail(&c, "table config", "no schema to validate against");
+        return NULL;
+    }
+    return tcfg__parse(json, len, source, s, err, errlen, 0);
+}
+
+/* The text of a file of at most TCFG_MAX_FILE bytes (caller frees), or NULL with the reason
+ * appended to the c's errors. */
+static char *tcfg__read(pctx *c, const char *path, size_t *lenp)
+{
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        fail(&c, path, "%s", strerror(errno));
+        fail(c, path, "%s", strerror(errno));
         return NULL;
     }
     size_t cap = 4096, len = 0;
@@ -938,7 +965,7 @@ tcfg *tcfg_load(const char *path, const schema *s, char *err, size_t errlen)
         if (n == 0) break;
         if (len == cap) {
             if (cap >= TCFG_MAX_FILE) {
-                fail(&c, path, "file larger than %u bytes", TCFG_MAX_FILE);
+                fail(c, path, "file larger than %u bytes", TCFG_MAX_FILE);
                 goto fail;
             }
             cap *= 2;
@@ -946,17 +973,68 @@ tcfg *tcfg_load(const char *path, const schema *s, char *err, size_t errlen)
         }
     }
     if (ferror(fp)) {
-        fail(&c, path, "read error: %s", strerror(errno));
+        fail(c, path, "read error: %s", strerror(errno));
         goto fail;
     }
     fclose(fp);
-    tcfg *t = tcfg_parse(buf, len, path, s, err, errlen);
-    free(buf);
-    return t;
+    *lenp = len;
+    return buf;
 fail:
     fclose(fp);
     free(buf);
     return NULL;
+}
+
+tcfg *tcfg_load(const char *path, const schema *s, char *err, size_t errlen)
+{
+    pctx c = {NULL, err, errlen, 0, NULL, false};
+    size_t len;
+    char *buf = tcfg__read(&c, path, &len);
+    if (!buf) return NULL;
+    tcfg *t = tcfg_parse(buf, len, path, s, err, errlen);
+    free(buf);
+    return t;
+}
+
+/* Errors already in err: its lines. */
+static int tcfg__lines(const char *err)
+{
+    int n = *err ? 1 : 0;
+    for (const char *p = err; *p; p++)
+        n += *p == '\n';
+    return n;
+}
+
+int tcfg_parse_pair(const char *sjson, size_t slen, const char *ssource, const char *tjson,
+                    size_t tlen, const char *tsource, schema **s, tcfg **t, char *err,
+                    size_t errlen)
+{
+    *t = NULL;
+    err[0] = '\0';
+    *s = schema_parse(sjson, slen, ssource, err, errlen);
+    *t = tcfg__parse(tjson, tlen, tsource, *s, err, errlen, *s ? 0 : tcfg__lines(err));
+    if (*t) return 0;
+    schema_free(*s);
+    *s = NULL;
+    return SL_EINVAL;
+}
+
+int tcfg_load_pair(const char *schema_path, const char *table_path, schema **s, tcfg **t, char *err,
+                   size_t errlen)
+{
+    *t = NULL;
+    err[0] = '\0';
+    *s = schema_load(schema_path, err, errlen);
+    int prior = *s ? 0 : tcfg__lines(err);
+    pctx c = {NULL, err, errlen, prior, NULL, false};
+    size_t len;
+    char *buf = tcfg__read(&c, table_path, &len);
+    if (buf) *t = tcfg__parse(buf, len, table_path, *s, err, errlen, prior);
+    free(buf);
+    if (*t) return 0;
+    schema_free(*s);
+    *s = NULL;
+    return SL_EINVAL;
 }
 
 void tcfg_free(tcfg *t)

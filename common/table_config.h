@@ -81,6 +81,16 @@ tcfg *tcfg_parse(const char *json, size_t len, const char *source, const schema 
 /* Load and parse a table config file. Caller frees with tcfg_free. */
 tcfg *tcfg_load(const char *path, const schema *s, char *err, size_t errlen);
 
+/* A schema and the table config that uses it, from JSON texts (tcfg_parse_pair) or files
+ * (tcfg_load_pair). err gets every refused key of both, a line each: when the schema fails,
+ * the table config is still checked for everything that does not need the schema. 0 with *s
+ * and *t (the caller frees both), or SL_EINVAL with both NULL. */
+int tcfg_parse_pair(const char *sjson, size_t slen, const char *ssource, const char *tjson,
+                    size_t tlen, const char *tsource, schema **s, tcfg **t, char *err,
+                    size_t errlen);
+int tcfg_load_pair(const char *schema_path, const char *table_path, schema **s, tcfg **t, char *err,
+                   size_t errlen);
+
 /* Parse a duration such as "6h", "90s", "15m", "2d", "500ms" (bare number = milliseconds).
  * Returns 0 and *ms, or SL_EINVAL. */
 int tcfg_parse_duration(const char *text, uint64_t *ms);

@@ -184,8 +184,8 @@ const ctl_table *ctl__table(ctl *c, zk *z, const char *name)
     ctl_table t = {0};
     snprintf(t.name, sizeof t.name, "%s", name);
     if (cstore_table_read(c->cs, z, name, &tj, &tl, &sj, &sl)) goto fail;
-    if (!(t.schema = schema_parse(sj, sl, "zookeeper schema", err, sizeof err)) ||
-        !(t.cfg = tcfg_parse(tj, tl, "zookeeper config", t.schema, err, sizeof err))) {
+    if (tcfg_parse_pair(sj, sl, "zookeeper schema", tj, tl, "zookeeper config", &t.schema, &t.cfg,
+                        err, sizeof err) != 0) {
         SL_ERROR("controller", "table %s: stored config unusable: %s", name, err);
         goto fail;
     }

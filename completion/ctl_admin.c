@@ -323,8 +323,8 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
     }
     tstr = json_dumps(tj, JSON_COMPACT | JSON_PRESERVE_ORDER);
     sstr = json_dumps(sj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!(s = schema_parse(sstr, strlen(sstr), "schema", err, sizeof err)) ||
-        !(t = tcfg_parse(tstr, strlen(tstr), "tableConfig", s, err, sizeof err))) {
+    if (tcfg_parse_pair(sstr, strlen(sstr), "schema", tstr, strlen(tstr), "tableConfig", &s, &t,
+                        err, sizeof err) != 0) {
         ctl__json_error(resp, 400, err);
         goto done;
     }

@@ -860,8 +860,10 @@ static rtable *r_table(replica *r, const char *name)
     char *sj = NULL, *tj = NULL;
     size_t sl, tl;
     if (cstore_table_read(r->cs, r->z, name, &tj, &tl, &sj, &sl)) return NULL;
-    schema *sch = schema_parse(sj, sl, "zookeeper schema", err, sizeof err);
-    tcfg *cfg = sch ? tcfg_parse(tj, tl, "zookeeper config", sch, err, sizeof err) : NULL;
+    schema *sch;
+    tcfg *cfg;
+    tcfg_parse_pair(sj, sl, "zookeeper schema", tj, tl, "zookeeper config", &sch, &cfg, err,
+                    sizeof err);
     free(sj);
     free(tj);
     if (!cfg || cfg->type != TCFG_REALTIME) {

@@ -208,13 +208,10 @@ static int rp_range(const rp_cli *o)
         return rp_usage_error("--from: an offset or smallest");
     if (!rp_parse_offset(o->to, false, &to)) return rp_usage_error("--to: an offset or largest");
     if (from >= 0 && to >= 0 && to < from) return rp_usage_error("--to is before --from");
-    char err[1024];
-    schema *s = schema_load(o->schema, err, sizeof err);
-    if (!s) {
-        fprintf(stderr, "sluice replay: %s\n", err);
-        return 2;
-    }
-    tcfg *t = tcfg_load(o->table_config, s, err, sizeof err);
+    char err[4096]; /* every refused key, a line each */
+    schema *s;
+    tcfg *t;
+    tcfg_load_pair(o->schema, o->table_config, &s, &t, err, sizeof err);
     int ret = 2;
     rd_kafka_t *meta = NULL;
     replay *r = NULL;
@@ -385,9 +382,10 @@ static tcfg *rp_table_of(const json_t *tj, schema **s, char *err, size_t errlen)
     tcfg *t = NULL;
     char *sj = json_dumps(json_object_get(tj, "schema"), JSON_COMPACT);
     char *cj = json_dumps(json_object_get(tj, "tableConfig"), JSON_COMPACT);
-    if (sj && cj && (*s = schema_parse(sj, strlen(sj), "schema", err, errlen)))
-        t = tcfg_parse(cj, strlen(cj), "tableConfig", *s, err, errlen);
-    else if (!sj || !cj)
+    if (sj && cj)
+        tcfg_parse_pair(sj, strlen(sj), "schema", cj, strlen(cj), "tableConfig", s, &t, err,
+                        errlen);
+    else
         snprintf(err, errlen, "no tableConfig and schema");
     free(sj);
     free(cj);

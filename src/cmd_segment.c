@@ -132,17 +132,12 @@ static int cmd_build(int argc, char **argv)
     uint64_t rows = 0, bad = 0;
     char segname[256];
 
-    s = schema_load(schema_path, err, sizeof err);
-    if (!s) {
+    if (table_path ? tcfg_load_pair(schema_path, table_path, &s, &t, err, sizeof err) != 0
+                   : !(s = schema_load(schema_path, err, sizeof err))) {
         fprintf(stderr, "sluice segment build: %s\n", err);
         goto done;
     }
-    if (table_path) {
-        t = tcfg_load(table_path, s, err, sizeof err);
-        if (!t) {
-            fprintf(stderr, "sluice segment build: %s\n", err);
-            goto done;
-        }
+    if (t) {
         if (t->ncarried) {
             tcfg_carried_text(t, err, sizeof err);
             fprintf(stderr, "sluice segment build: %s: accepted, not used by ingestion: %s\n",

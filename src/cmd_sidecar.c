@@ -340,8 +340,8 @@ int cmd_sidecar_main(int argc, char **argv)
     }
     sl_log_threshold = (sl_log_level)sc.conf.log_level;
     if (sc.conf.mode == SIDECAR_MODE_STANDALONE &&
-        (!(sch = schema_load(sc.conf.table_schema, err, sizeof err)) ||
-         !(table = tcfg_load(sc.conf.table_config, sch, err, sizeof err)))) {
+        tcfg_load_pair(sc.conf.table_schema, sc.conf.table_config, &sch, &table, err, sizeof err) !=
+            0) {
         fprintf(stderr, "sluice sidecar: %s\n", err);
         goto done;
     }

@@ -264,11 +264,7 @@ static int cmd_add(int argc, char **argv)
     httpc_resp r;
     httpc_resp_init(&r, 0);
 
-    if (!(s = schema_load(spath, err, sizeof err))) {
-        fprintf(stderr, "sluice table add: %s\n", err);
-        goto done;
-    }
-    if (!(t = tcfg_load(tpath, s, err, sizeof err))) {
+    if (tcfg_load_pair(spath, tpath, &s, &t, err, sizeof err) != 0) {
         fprintf(stderr, "sluice table add: %s\n", err);
         goto done;
     }

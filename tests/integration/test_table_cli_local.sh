@@ -46,6 +46,12 @@ PY
 check "bad table config exits 1" test $? -eq 1
 check "bad table config error names the key" grep -q 'bad_table.json: segmentsConfig.replicaz' err2
 
+# a bad schema and a bad table config: both reported in the one run
+"$S" table add --controller $DEAD --table-config bad_table.json --schema bad_schema.json 2>err2b
+check "bad schema and bad table config exit 1" test $? -eq 1
+check "bad schema and bad table config: the schema's error" grep -q 'bad_schema.json: dimensionFieldSpecs\[0\].dataType' err2b
+check "bad schema and bad table config: the table's error too" grep -q 'bad_table.json: segmentsConfig.replicaz: unsupported key' err2b
+
 python3 - "$E/events_table.json" <<'PY' > wide_table.json
 import json, sys
 t = json.load(open(sys.argv[1]))

@@ -720,6 +720,86 @@ static void test_carried_keys(void **state)
         "encodingType DICTIONARY for \"user\", which tableIndexConfig.noDictionaryColumns");
 }
 
+/* A schema that fails does not hide the table config's errors: both are reported in one run,
+ * the config checked for all that needs no schema (its column names are not judged against a
+ * schema that failed), from texts and from files. */
+static void test_schema_and_table_errors_in_one_run(void **state)
+{
+    (void)state;
+    const char *bad_schema = "{\"schemaName\":\"events\",\"dimensionFieldSpecs\":["
+                             "{\"name\":\"user\",\"dataType\":\"STRNG\"},"
+                             "{\"name\":\"n\",\"dataType\":\"INT\",\"bogus\":1}]}";
+    const char *bad_table =
+        "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"typo\":1,"
+        "\"segmentsConfig\":{\"timeColumnName\":\"ts\",\"schemaName\":\"whatever\"},"
+        "\"tableIndexConfig\":{\"noDictionaryColumns\":[\"user\"]},"
+        "\"fieldConfigList\":[{\"name\":\"n\",\"encodingType\":\"ZIP\"},{\"name\":\"user\"}],"
+        "\"ingestionConfig\":{\"transformConfigs\":[{\"columnName\":\"n\","
+        "\"transformFunction\":\"nosuch(user)\"},{\"columnName\":\"user\","
+        "\"transformFunction\":\"lower(user)\"}],"
+        "\"streamIngestionConfig\":{\"streamConfigMaps\":[{\"stream.kafka.topic.name\":\"ev\","
+        "\"stream.kafka.broker.list\":\"h:9092\",\"stream.kafka.typo\":\"1\"}]}}}";
+    static const char *const want[] = {
+        "s.json: dimensionFieldSpecs[0].dataType: unsupported type \"STRNG\"",
+        "s.json: dimensionFieldSpecs[1].bogus: unsupported key",
+        "t.json: typo: unsupported key",
+        "t.json: fieldConfigList[0]: encodingType: expected RAW or DICTIONARY",
+        "t.json: ingestionConfig.transformConfigs[0]: transformFunction:",
+        "stream.kafka.typo: unsupported key",
+    };
+    const size_t nwant = sizeof want / sizeof want[0];
+    char err[4096];
+    schema *s = (schema *)1;
+    tcfg *t = (tcfg *)1;
+    assert_int_equal(tcfg_parse_pair(bad_schema, strlen(bad_schema), "s.json", bad_table,
+                                     strlen(bad_table), "t.json", &s, &t, err, sizeof err),
+                     SL_EINVAL);
+    assert_null(s);
+    assert_null(t);
+    int lines = 1;
+    for (const char *p = err; *p; p++)
+        lines += *p == '\n';
+    for (size_t i = 0; i < nwant; i++)
+        if (!strstr(err, want[i])) fail_msg("missing \"%s\" in:\n%s", want[i], err);
+    if (lines != (int)nwant) fail_msg("%d lines:\n%s", lines, err);
+
+    /* a good schema: the pair loads, and the table's column names are judged again */
+    assert_int_equal(tcfg_parse_pair(schema_json, strlen(schema_json), "s.json", NEWMAP(""),
+                                     strlen(NEWMAP("")), "t.json", &s, &t, err, sizeof err),
+                     0);
+    assert_string_equal(s->name, "events");
+    assert_string_equal(t->topic, "ev");
+    tcfg_free(t);
+    schema_free(s);
+    const char *unknown_col = XF("\"transformConfigs\":[{\"columnName\":\"nope\","
+                                 "\"transformFunction\":\"lower(user)\"}],");
+    assert_int_equal(tcfg_parse_pair(schema_json, strlen(schema_json), "s.json", unknown_col,
+                                     strlen(unknown_col), "t.json", &s, &t, err, sizeof err),
+                     SL_EINVAL);
+    assert_non_null(strstr(err, "t.json: ingestionConfig.transformConfigs[0]: columnName: nope is "
+                                "not a column"));
+    assert_null(strchr(err, '\n'));
+
+    /* from files: an unreadable schema and a bad table config, both named */
+    char tpath[] = "/tmp/test_tcfg_pair_XXXXXX";
+    int fd = mkstemp(tpath);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bad_table, strlen(bad_table)), (ssize_t)strlen(bad_table));
+    close(fd);
+    assert_int_equal(tcfg_load_pair("/nonexistent/s.json", tpath, &s, &t, err, sizeof err),
+                     SL_EINVAL);
+    assert_null(s);
+    assert_null(t);
+    assert_non_null(strstr(err, "/nonexistent/s.json"));
+    assert_non_null(strstr(err, ": typo: unsupported key"));
+    assert_non_null(strstr(err, "stream.kafka.typo: unsupported key"));
+    assert_int_equal(
+        tcfg_load_pair("/nonexistent/s.json", "/nonexistent/t.json", &s, &t, err, sizeof err),
+        SL_EINVAL);
+    assert_non_null(strstr(err, "/nonexistent/t.json"));
+    unlink(tpath);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -735,6 +815,7 @@ int main(void)
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_every_error_in_one_run),
+        cmocka_unit_test(test_schema_and_table_errors_in_one_run),
         cmocka_unit_test(test_transform_configs),
         cmocka_unit_test(test_carried_keys),
     };
