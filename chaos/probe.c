@@ -248,7 +248,7 @@ static void probe__deep(probe *pr, audit_part *p, audit_seg *s, const char *comm
         } else {
             uint64_t before = mseg_rows(pcons_segment(pc));
             /* what the replicas' consumers gave their decoder (cpool__feed) */
-            pcons_set_message(pc, kmeta_message_time(msg), msg->key, msg->key_len, msg->offset);
+            pcons_set_message(pc, msg);
             pcons_on_message(pc, msg->offset, msg->payload, msg->len);
             s->deep_messages++;
             if (mseg_rows(pcons_segment(pc)) > before) {

@@ -928,6 +928,14 @@ static tcfg *tcfg__parse(const char *json, size_t len, const char *source, const
         }
         parse_stream_map(&c, map, map_path, t);
     }
+    /* a header's value is bytes: Pinot converts them to STRING (hex) and BYTES only */
+    for (uint32_t f = 0; t->metadata_populate && f < s->nfields; f++)
+        if (!strncmp(s->fields[f].name, "__header$", 9) && s->fields[f].type != SCHEMA_STRING &&
+            s->fields[f].type != SCHEMA_BYTES)
+            fail(&c, "stream.kafka.metadata.populate",
+                 "column %s is a %s: a Kafka header's value is bytes, stored only in a STRING "
+                 "(as hex, as Pinot does) or BYTES column",
+                 s->fields[f].name, schema_type_name(s->fields[f].type));
     if (c.nerr || c.noschema) goto fail;
     json_decref(root);
     return t;

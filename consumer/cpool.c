@@ -245,7 +245,7 @@ static bool cpool__full(cpool_worker *w, cpool__part *pt)
 
 static void cpool__feed(cpool_worker *w, cpool__part *pt, const rd_kafka_message_t *m)
 {
-    pcons_set_message(pt->p, kmeta_message_time(m), m->key, m->key_len, m->offset);
+    pcons_set_message(pt->p, m);
     bool full = pcons_on_message(pt->p, m->offset, m->payload, m->len);
     while (full) {
         if (!cpool__full(w, pt)) return;

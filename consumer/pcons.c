@@ -5,6 +5,7 @@
 #include "consumer/pcons.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "consumer/kmeta.h"
 #include "consumer/rowdec.h"
 
 #include <stdio.h>
@@ -23,6 +24,8 @@ struct pcons {
     pcons_state state;
     pcons_end end;
     rowdec *dec;
+    rowdec_header *headers; /* the fed message's (pcons_set_message), owned */
+    size_t hcap;
     mseg *seg;
     int64_t seq;
     char *name;
@@ -273,9 +276,28 @@ static void pcons__bad(pcons *p, int64_t offset, rowdec_reason why, const uint8_
                  p->t->table, p->partition, offset);
 }
 
-void pcons_set_message(pcons *p, int64_t ms, const void *key, size_t keylen, int64_t offset)
+void pcons_set_message(pcons *p, const rd_kafka_message_t *m)
 {
-    rowdec_set_message(p->dec, ms, key, keylen, offset);
+    rowdec_msg rm = {.ms = kmeta_message_time(m),
+                     .key = m->key,
+                     .keylen = m->key_len,
+                     .offset = m->offset,
+                     .partition = m->partition};
+    rd_kafka_headers_t *hs;
+    if (rowdec_wants_headers(p->dec) && rd_kafka_message_headers(m, &hs) == 0) {
+        size_t n = rd_kafka_header_cnt(hs);
+        if (n > p->hcap) {
+            p->hcap = n * 2;
+            p->headers = sl_xrealloc(p->headers, p->hcap * sizeof *p->headers);
+        }
+        const char *name;
+        const void *value;
+        size_t len;
+        for (size_t i = 0; i < n && rd_kafka_header_get_all(hs, i, &name, &value, &len) == 0; i++)
+            p->headers[rm.nheaders++] = (rowdec_header){name, strlen(name), value, len};
+        rm.headers = p->headers;
+    }
+    rowdec_set_message(p->dec, &rm);
 }
 
 bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t len)
@@ -451,6 +473,7 @@ void pcons_free(pcons *p)
     pcons__metrics_free(p);
     mseg_free(p->seg);
     rowdec_free(p->dec);
+    free(p->headers);
     free(p->name);
     free(p);
 }

@@ -28,6 +28,8 @@
 #include "consumer/mseg.h"
 #include "consumer/rowdec.h"
 
+#include <librdkafka/rdkafka.h>
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -122,10 +124,12 @@ void pcons_frozen_free(pcons_frozen *f);
  * CONSUMING are ignored (false). */
 bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t len);
 
-/* What Kafka says of the message fed next: its timestamp (INT64_MIN: none), which a missing
- * time column value takes, and its key (borrowed until then) and offset, which the metadata
- * columns take (rowdec_set_message). Worker thread. */
-void pcons_set_message(pcons *p, int64_t ms, const void *key, size_t keylen, int64_t offset);
+/* What Kafka says of the message fed next (m is borrowed until then): its timestamp, which a
+ * missing time column value takes, and its key, offset, partition and headers (these parsed
+ * only when a column reads them), which the metadata columns take (rowdec_set_message). The
+ * one place a consumer and the deep audit's rebuild tell the decoder of a message, so that
+ * both build the same rows. Worker thread. */
+void pcons_set_message(pcons *p, const rd_kafka_message_t *m);
 
 /* Time check: FULL on the time threshold (an empty segment instead extends its deadline by
  * one period, as Pinot does), or when the end offset was already reached. Returns true

@@ -83,18 +83,28 @@ struct rowdec {
     /* stream.kafka.metadata.populate (rowdec_set_message): per field the message metadata it
      * takes (rowdec_meta), or NULL when the table does not populate */
     uint8_t *meta_col;
+    bool wants_headers; /* a __header$NAME column: its name is the field's after the '$' */
     const void *msg_key;
     size_t msg_keylen;
     int64_t msg_offset;
+    int32_t msg_partition;
+    const rowdec_header *msg_headers;
+    size_t msg_nheaders;
+    size_t msg_len;     /* the message value's bytes (__metadata$recordSerializedValueSize) */
     char fill_buf[128]; /* a formatted time */
 };
 
 typedef enum rowdec_meta {
     ROWDEC_META_NONE = 0,
-    ROWDEC_META_KEY,    /* __key */
-    ROWDEC_META_OFFSET, /* __metadata$offset */
-    ROWDEC_META_TIME,   /* __metadata$recordTimestamp */
+    ROWDEC_META_KEY,       /* __key */
+    ROWDEC_META_OFFSET,    /* __metadata$offset */
+    ROWDEC_META_TIME,      /* __metadata$recordTimestamp */
+    ROWDEC_META_PARTITION, /* __metadata$partition */
+    ROWDEC_META_SIZE,      /* __metadata$recordSerializedValueSize (Pinot adds it always) */
+    ROWDEC_META_HEADER,    /* __header$NAME */
 } rowdec_meta;
+
+#define ROWDEC_HEADER_PREFIX "__header$"
 
 static const char *const reason_names[ROWDEC_REASON__COUNT] = {
     [ROWDEC_OK] = "ok",
@@ -214,13 +224,23 @@ rowdec *rowdec_new_cfg(const schema *s, const tcfg *t, size_t max_message_bytes)
             d->filter_in[i] = xf_scan_index(d, xform_input(t->filter, i), &nnames);
     }
     d->xf_args = sl_xcalloc(maxin, sizeof *d->xf_args); /* the most inputs of any expression */
-    if (t && t->metadata_populate) {
-        static const char *const meta_names[] = {NULL, "__key", "__metadata$offset",
-                                                 "__metadata$recordTimestamp"};
-        d->meta_col = sl_xcalloc(n ? n : 1, 1);
-        for (uint32_t i = 0; i < n; i++)
-            for (int k = ROWDEC_META_KEY; k <= ROWDEC_META_TIME; k++)
-                if (!strcmp(s->fields[i].name, meta_names[k])) d->meta_col[i] = (uint8_t)k;
+    static const char *const meta_names[] = {[ROWDEC_META_KEY] = "__key",
+                                             [ROWDEC_META_OFFSET] = "__metadata$offset",
+                                             [ROWDEC_META_TIME] = "__metadata$recordTimestamp",
+                                             [ROWDEC_META_PARTITION] = "__metadata$partition",
+                                             [ROWDEC_META_SIZE] =
+                                                 "__metadata$recordSerializedValueSize"};
+    for (uint32_t i = 0; t && i < n; i++) {
+        int k = ROWDEC_META_NONE;
+        for (int j = ROWDEC_META_KEY; j <= ROWDEC_META_SIZE; j++)
+            if (!strcmp(s->fields[i].name, meta_names[j])) k = j;
+        if (!strncmp(s->fields[i].name, ROWDEC_HEADER_PREFIX, strlen(ROWDEC_HEADER_PREFIX)))
+            k = ROWDEC_META_HEADER;
+        if (k != ROWDEC_META_SIZE && !t->metadata_populate) k = ROWDEC_META_NONE;
+        if (k == ROWDEC_META_NONE) continue;
+        if (!d->meta_col) d->meta_col = sl_xcalloc(n, 1);
+        d->meta_col[i] = (uint8_t)k;
+        d->wants_headers |= k == ROWDEC_META_HEADER;
     }
     if (nx || d->meta_col) {
         d->over = sl_xcalloc(n ? n : 1, sizeof *d->over);
@@ -228,6 +248,7 @@ rowdec *rowdec_new_cfg(const schema *s, const tcfg *t, size_t max_message_bytes)
     }
     d->xcx = xform_ctx_new();
     d->msg_offset = -1;
+    d->msg_partition = -1;
     d->scan = jsonscan_new(d->names, d->lens, d->flags, nnames);
     d->time_col = d->fill_col = -1;
     d->msg_time_ms = INT64_MIN;
@@ -862,37 +883,86 @@ static void utf8_text(rowdec *d, const uint8_t *p, size_t n, jsonscan_val *v)
     v->len = (uint32_t)k;
 }
 
-void rowdec_set_message(rowdec *d, int64_t ms, const void *key, size_t keylen, int64_t offset)
+void rowdec_set_message(rowdec *d, const rowdec_msg *m)
 {
-    d->msg_time_ms = ms;
-    d->msg_key = key;
-    d->msg_keylen = keylen;
-    d->msg_offset = offset;
+    d->msg_time_ms = m->ms;
+    d->msg_key = m->key;
+    d->msg_keylen = m->keylen;
+    d->msg_offset = m->offset;
+    d->msg_partition = m->partition;
+    d->msg_headers = m->headers;
+    d->msg_nheaders = m->nheaders;
 }
 
-/* stream.kafka.metadata.populate: the message's key, offset and timestamp as the text values
- * of the metadata columns (over any value the message carries: Pinot puts them in last). */
+bool rowdec_wants_headers(const rowdec *d)
+{
+    return d->wants_headers;
+}
+
+/* Bytes as the lowercase hex text a BYTES column reads and a STRING one stores (Pinot's
+ * BytesUtils.toHexString: a Kafka header's bytes, a BYTES key, a transform's bytes). */
+static void hex_text(rowdec *d, const uint8_t *b, size_t len, jsonscan_val *v)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *h = xform_ctx_alloc(d->xcx, len * 2 + 1);
+    for (size_t i = 0; i < len; i++) {
+        h[2 * i] = hex[b[i] >> 4];
+        h[2 * i + 1] = hex[b[i] & 15];
+    }
+    v->kind = JSONSCAN_STRING;
+    v->text = h;
+    v->len = (uint32_t)(len * 2);
+}
+
+/* The message's header of that name, the last one given (Pinot's row keeps the last), or
+ * NULL. */
+static const rowdec_header *find_header(const rowdec *d, const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t j = d->msg_nheaders; j-- > 0;) {
+        const rowdec_header *h = &d->msg_headers[j];
+        if (h->namelen == nl && memcmp(h->name, name, nl) == 0) return h;
+    }
+    return NULL;
+}
+
+/* stream.kafka.metadata.populate: the message's key, headers, offset, partition and
+ * timestamp as the values of the metadata columns (over any value the message carries:
+ * Pinot puts them in last). Numbers are decimal text; the key is UTF-8 text (hex for a BYTES
+ * column, whose raw bytes Pinot keeps); a header's value is its bytes, hex as Pinot converts
+ * them to STRING. */
 static void put_metadata(rowdec *d)
 {
     for (uint32_t i = 0; i < d->s->nfields; i++) {
         if (d->meta_col[i] == ROWDEC_META_NONE) continue;
         jsonscan_val *v = &d->over[i];
+        const schema_field *f = &d->s->fields[i];
         char buf[24];
         int n = -1;
         memset(v, 0, sizeof *v);
         d->has_over[i] = true;
+        v->kind = JSONSCAN_NULL;
         if (d->meta_col[i] == ROWDEC_META_KEY) {
-            v->kind = JSONSCAN_NULL;
-            if (d->msg_key) {
+            if (d->msg_key && f->type == SCHEMA_BYTES)
+                hex_text(d, d->msg_key, d->msg_keylen, v);
+            else if (d->msg_key) {
                 v->kind = JSONSCAN_STRING;
                 utf8_text(d, (const uint8_t *)d->msg_key, d->msg_keylen, v);
             }
+            continue;
+        }
+        if (d->meta_col[i] == ROWDEC_META_HEADER) {
+            const rowdec_header *h = find_header(d, f->name + strlen(ROWDEC_HEADER_PREFIX));
+            if (h && h->value) hex_text(d, h->value, h->len, v);
             continue;
         }
         if (d->meta_col[i] == ROWDEC_META_OFFSET && d->msg_offset >= 0)
             n = snprintf(buf, sizeof buf, "%" PRId64, d->msg_offset);
         if (d->meta_col[i] == ROWDEC_META_TIME && d->msg_time_ms != INT64_MIN)
             n = snprintf(buf, sizeof buf, "%" PRId64, d->msg_time_ms);
+        if (d->meta_col[i] == ROWDEC_META_PARTITION && d->msg_partition >= 0)
+            n = snprintf(buf, sizeof buf, "%" PRId32, d->msg_partition);
+        if (d->meta_col[i] == ROWDEC_META_SIZE) n = snprintf(buf, sizeof buf, "%zu", d->msg_len);
         v->kind = n < 0 ? JSONSCAN_NULL : JSONSCAN_STRING;
         if (n >= 0) {
             v->text = xform_ctx_copy(d->xcx, buf, (size_t)n);
@@ -998,18 +1068,9 @@ static void xf_output(rowdec *d, const xform_val *x, jsonscan_val *v)
         v->text = x->s;
         v->len = x->len;
         return;
-    case XFORM_BYTES: { /* as the hex string a BYTES column reads (and a STRING one stores) */
-        static const char hex[] = "0123456789abcdef";
-        char *h = xform_ctx_alloc(d->xcx, (size_t)x->len * 2);
-        for (uint32_t i = 0; i < x->len; i++) {
-            h[2 * i] = hex[(unsigned char)x->s[i] >> 4];
-            h[2 * i + 1] = hex[(unsigned char)x->s[i] & 15];
-        }
-        v->kind = JSONSCAN_STRING;
-        v->text = h;
-        v->len = x->len * 2;
+    case XFORM_BYTES:
+        hex_text(d, (const uint8_t *)x->s, x->len, v);
         return;
-    }
     case XFORM_JSON:
         v->kind = x->len && x->s[0] == '[' ? JSONSCAN_ARRAY : JSONSCAN_OBJECT;
         v->text = x->s;
@@ -1191,6 +1252,7 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
         rowdec_reason r = run_transforms(d);
         if (r != ROWDEC_OK) return r;
     }
+    d->msg_len = len;
     if (d->meta_col) put_metadata(d);
     if (d->filter) {
         bool drop;

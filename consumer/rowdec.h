@@ -64,17 +64,43 @@ uint64_t rowdec_filtered(const rowdec *d);
 
 /* Field name of the last rejection, or "" (owned by the decoder). */
 const char *rowdec_error_field(const rowdec *d);
-/* What Kafka says of the message the next rowdec_decode reads: its timestamp (ms since the
- * epoch, INT64_MIN when it has none), its key (borrowed until that decode; NULL for none) and
- * its offset (-1: unknown).
+/* A Kafka message header: its name (not NUL-terminated) and value (NULL: a null value). */
+typedef struct rowdec_header {
+    const char *name;
+    size_t namelen;
+    const void *value;
+    size_t len;
+} rowdec_header;
+
+/* What Kafka says of a message besides its value. */
+typedef struct rowdec_msg {
+    int64_t ms;      /* its timestamp, ms since the epoch; INT64_MIN: none */
+    const void *key; /* NULL: none */
+    size_t keylen;
+    int64_t offset;               /* -1: unknown */
+    int32_t partition;            /* -1: unknown */
+    const rowdec_header *headers; /* in the message's order; only read if rowdec_wants_headers */
+    size_t nheaders;
+} rowdec_msg;
+
+/* What Kafka says of the message the next rowdec_decode reads (m is copied; what it points
+ * to is borrowed until that decode).
  * - With a table config (rowdec_new_cfg) whose time column is absent or null in a message,
  *   the column takes the timestamp in its format (EPOCH, TIMESTAMP or SIMPLE_DATE_FORMAT),
  *   never the clock: every replica reads the same timestamp. The row still records the
  *   column as null.
- * - With stream.kafka.metadata.populate, the schema's columns `__key`, `__metadata$offset`
- *   and `__metadata$recordTimestamp` take the key (as UTF-8 text), the offset and the
- *   timestamp (as decimal text), as Pinot's Kafka consumer adds them to the row. */
-void rowdec_set_message(rowdec *d, int64_t ms, const void *key, size_t keylen, int64_t offset);
+ * - With stream.kafka.metadata.populate, the schema's columns `__key`,
+ *   `__metadata$offset`, `__metadata$partition`, `__metadata$recordTimestamp` and
+ *   `__header$NAME` take the key (as UTF-8 text; its bytes in a BYTES column), the offset,
+ *   partition and timestamp (as decimal text) and the last header called NAME (its bytes: hex
+ *   text in a STRING column, as Pinot converts them), as Pinot's Kafka consumer adds them to
+ *   the row. `__metadata$recordSerializedValueSize` takes the value's length, populate or
+ *   not, as in Pinot. */
+void rowdec_set_message(rowdec *d, const rowdec_msg *m);
+
+/* Whether the decoder reads the messages' headers (a `__header$NAME` column with
+ * metadata.populate): a caller that must parse them first can skip that otherwise. */
+bool rowdec_wants_headers(const rowdec *d);
 
 /* One-line description of the last rejection for logs and reject files ("cannot convert JSON
  * string to INT", simdjson's message for malformed JSON, ...), or "" after success. Owned by

@@ -103,8 +103,9 @@ done
 check "the sidecar's rows, in offset order, equal the input" same_rows side.jsonl "$IN"
 
 # --- Kafka metadata columns, a JSON column and a filter on the consuming path -----------------
-# stream.kafka.metadata.populate: __key, __metadata$offset and __metadata$recordTimestamp take
-# what Kafka holds for each message (read back with kcat), actor is a JSON column, and the
+# stream.kafka.metadata.populate: __key, __metadata$offset, __metadata$recordTimestamp,
+# __metadata$partition, __metadata$recordSerializedValueSize and __header$trace take what Kafka
+# holds for each message (read back with kcat), actor is a JSON column, and the
 # filterConfig drops the PushEvents (their offsets are consumed all the same).
 "$S" kafka-mock --brokers 1 --topic ghm:1 > bootm.txt 2> mockm.log &
 track_pid $!
@@ -117,12 +118,21 @@ for i, l in enumerate(open(sys.argv[1], encoding="utf-8")):
     key = "" if i % 10 == 9 else e["id"]   # every tenth message with an empty key
     print(key + "\t" + l.rstrip("\n"))
 PY
-kcat -P -b "$BM" -t ghm -p 0 -K $'\t' -l keyed.txt 2> kcatm.log
+# the first half with one trace header, the second with two (the last one is the row's) and no
+# header at all for a message in between
+head -60 keyed.txt > keyed1.txt
+sed -n 61p keyed.txt > keyed2.txt
+tail -n +62 keyed.txt > keyed3.txt
+kcat -P -b "$BM" -t ghm -p 0 -K $'\t' -H trace=first -l keyed1.txt 2> kcatm.log &&
+  kcat -P -b "$BM" -t ghm -p 0 -K $'\t' -l keyed2.txt 2>> kcatm.log &&
+  kcat -P -b "$BM" -t ghm -p 0 -K $'\t' -H trace=x -H trace=second -l keyed3.txt 2>> kcatm.log
 check "kcat produced 120 keyed events" test $? -eq 0
 cat > ghm.schema.json <<'JSON'
 {"schemaName": "ghm", "dimensionFieldSpecs": [
   {"name": "__key", "dataType": "STRING"}, {"name": "__metadata$offset", "dataType": "LONG"},
   {"name": "__metadata$recordTimestamp", "dataType": "LONG"}, {"name": "id", "dataType": "STRING"},
+  {"name": "__metadata$partition", "dataType": "INT"}, {"name": "__header$trace", "dataType": "STRING"},
+  {"name": "__metadata$recordSerializedValueSize", "dataType": "INT"},
   {"name": "type", "dataType": "STRING"}, {"name": "actor", "dataType": "JSON"}]}
 JSON
 sed -e 's/"gh"/"ghm"/g' -e 's/"githubEvents"/"ghm"/' -e "s/$B/$BM/" \
@@ -138,12 +148,12 @@ wait_for 30 all_published datam/ghm
 check "metadata table: segments up to offset 120" all_published datam/ghm
 : > m.jsonl
 for f in datam/ghm/*.seg; do "$S" segment dump "$f" >> m.jsonl; done
-kcat -C -b "$BM" -t ghm -p 0 -o beginning -e -f '%o\t%k\t%T\n' > kcat_meta.txt 2>/dev/null
+kcat -C -b "$BM" -t ghm -p 0 -o beginning -e -f '%o\t%k\t%T\t%S\t%h\n' > kcat_meta.txt 2>/dev/null
 PORTM=$(grep -o 'http=127.0.0.1:[0-9]*' ghm.log | tail -1 | cut -d: -f2)
 PUSH=$(grep -c '"type":"PushEvent"' "$IN")
 check "the filter's count is exported: sluice_rows_filtered_total = $PUSH PushEvents" \
   bash -c "curl -s 127.0.0.1:$PORTM/metrics | grep -qx 'sluice_rows_filtered_total{table=\"ghm\",partition=\"0\"} $PUSH'"
-check "every kept row's __key, __metadata\$offset and __metadata\$recordTimestamp are Kafka's, actor is canonical JSON; no PushEvent stored" \
+check "every kept row's __key, __metadata\$offset, recordTimestamp, partition, recordSerializedValueSize and __header\$trace (hex of the last trace header) are Kafka's, actor is canonical JSON; no PushEvent stored" \
   python3 - m.jsonl kcat_meta.txt "$IN" <<'PY'
 import json, sys
 rows = {r["__metadata$offset"]: r for r in map(json.loads, open(sys.argv[1], encoding="utf-8"))}
@@ -152,13 +162,18 @@ src = [json.loads(l) for l in open(sys.argv[3], encoding="utf-8")]
 assert len(meta) == 120, len(meta)
 kept = [i for i, e in enumerate(src) if e["type"] != "PushEvent"]
 assert 0 < len(kept) < 120 and sorted(rows) == kept, (len(rows), len(kept))
-for off, key, ts in meta:
+for off, key, ts, size, hdrs in meta:
     if int(off) not in rows:
         continue
     r = rows[int(off)]
     # kcat prints an empty key and a missing key alike; Pinot reads an empty key as ""
     assert (r["__key"] or "") == key, (off, r["__key"], key)
     assert r["__metadata$recordTimestamp"] == int(ts), (off, r, ts)
+    assert r["__metadata$partition"] == 0 and r["__metadata$recordSerializedValueSize"] == int(size), (off, r, size)
+    traces = [h.split("=", 1)[1] for h in hdrs.split(",") if h.startswith("trace=")]
+    want = traces[-1].encode().hex() if traces else None
+    assert r["__header$trace"] == want, (off, r["__header$trace"], hdrs)
+    assert want == {True: "first", False: "second"}[int(off) < 60].encode().hex() or (int(off) == 60 and want is None), (off, hdrs)
     e = src[int(off)]
     assert r["id"] == e["id"]
     assert r["actor"] == json.dumps(e["actor"], separators=(",", ":"), ensure_ascii=False, sort_keys=True)

@@ -19,6 +19,13 @@
 #include <cmocka.h>
 
 /* A value may point into its expression (a literal): expressions live until done(). */
+/* What Kafka says of the next message: no partition, no headers. */
+static void set_msg(rowdec *d, int64_t ms, const void *key, size_t keylen, int64_t offset)
+{
+    rowdec_msg m = {.ms = ms, .key = key, .keylen = keylen, .offset = offset, .partition = -1};
+    rowdec_set_message(d, &m);
+}
+
 static xform_expr *kept[256];
 static size_t nkept;
 
@@ -495,7 +502,7 @@ static void test_time_from_message(void **state)
         const char *missing = "{\"id\":1}", *null_t = "{\"id\":1,\"t\":null}";
         for (int m = 0; m < 2; m++) {
             const char *msg = m ? null_t : missing;
-            rowdec_set_message(d, INT64_C(1700000123450), NULL, 0, -1);
+            set_msg(d, INT64_C(1700000123450), NULL, 0, -1);
             assert_int_equal(rowdec_decode(d, (const uint8_t *)msg, strlen(msg), &r), ROWDEC_OK);
             const row_col *c = &r->cols[1];
             assert_true(c->is_null); /* the input had none */
@@ -511,7 +518,7 @@ static void test_time_from_message(void **state)
             }
         }
         /* no message time: the default null value */
-        rowdec_set_message(d, INT64_MIN, NULL, 0, -1);
+        set_msg(d, INT64_MIN, NULL, 0, -1);
         assert_int_equal(rowdec_decode(d, (const uint8_t *)missing, strlen(missing), &r),
                          ROWDEC_OK);
         assert_memory_equal(&r->cols[1].v, &s->fields[1].default_null, sizeof r->cols[1].v);
@@ -774,7 +781,7 @@ static void test_row_time_check(void **state)
             for (size_t i = 0; i < 5; i++) {
                 if (f == 2 && bad[i] == INT64_MAX) continue; /* days past INT64 ms: saturates */
                 snprintf(msg, sizeof msg, "{\"t\":%" PRId64 "}", bad[i]);
-                rowdec_set_message(d, INT64_C(1700000123450), NULL, 0, 7);
+                set_msg(d, INT64_C(1700000123450), NULL, 0, 7);
                 rowdec_reason why = rowdec_decode(d, (const uint8_t *)msg, strlen(msg), &r);
                 if (!coe) {
                     if (why != ROWDEC_TIME_RANGE) fail_msg("%s %s: %d", formats[f], msg, why);
@@ -788,7 +795,7 @@ static void test_row_time_check(void **state)
             }
             /* without a message time the null keeps the default */
             if (coe) {
-                rowdec_set_message(d, INT64_MIN, NULL, 0, -1);
+                set_msg(d, INT64_MIN, NULL, 0, -1);
                 r = decode_ok(d, "{\"t\":0}");
                 assert_int_equal(r->cols[1].v.u.i64, INT64_MIN);
             }
@@ -817,14 +824,14 @@ static void test_metadata_populate(void **state)
     tcfg *t;
     load(sj, tj, &s, &t);
     rowdec *d = rowdec_new_cfg(s, t, 0);
-    rowdec_set_message(d, INT64_C(1700000000123), "k\xffy\xc3\xa9", 5, 42);
+    set_msg(d, INT64_C(1700000000123), "k\xffy\xc3\xa9", 5, 42);
     const row *r = decode_ok(d, "{\"v\":1,\"__key\":\"mine\"}");
     want_bytes(&r->cols[0], "k\xef\xbf\xbdy\xc3\xa9", 7);
     assert_int_equal(r->cols[1].v.u.i64, 42);
     want_bytes(&r->cols[2], "1700000000123", 13);
     assert_int_equal(r->cols[3].v.u.i32, 1);
     /* no key, no timestamp: nulls */
-    rowdec_set_message(d, INT64_MIN, NULL, 0, 43);
+    set_msg(d, INT64_MIN, NULL, 0, 43);
     r = decode_ok(d, "{\"v\":2}");
     assert_true(r->cols[0].is_null);
     assert_int_equal(r->cols[1].v.u.i64, 43);
@@ -833,12 +840,104 @@ static void test_metadata_populate(void **state)
     /* without populate the message's own values are read */
     tcfg_free(t);
     d = rowdec_new_cfg(s, NULL, 0);
-    rowdec_set_message(d, 5, "k", 1, 9);
+    set_msg(d, 5, "k", 1, 9);
     r = decode_ok(d, "{\"__key\":\"mine\",\"__metadata$offset\":3}");
     want_bytes(&r->cols[0], "mine", 4);
     assert_int_equal(r->cols[1].v.u.i64, 3);
     rowdec_free(d);
     schema_free(s);
+}
+
+/* stream.kafka.metadata.populate with Kafka headers, the partition and the value size, as
+ * Pinot's consumer puts them in the row: a header's bytes are hex in a STRING column and raw
+ * in a BYTES one, the last header of a name wins, a null or absent header is null, a BYTES
+ * __key keeps its bytes; __metadata$recordSerializedValueSize is there populate or not; a
+ * header column of another type is refused with the table config. */
+static void test_metadata_headers(void **state)
+{
+    (void)state;
+    static const char sj[] =
+        "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
+        "{\"name\":\"__header$trace\",\"dataType\":\"STRING\"},"
+        "{\"name\":\"__header$raw\",\"dataType\":\"BYTES\"},"
+        "{\"name\":\"__header$none\",\"dataType\":\"STRING\"},"
+        "{\"name\":\"__header$absent\",\"dataType\":\"STRING\"},"
+        "{\"name\":\"__metadata$partition\",\"dataType\":\"INT\"},"
+        "{\"name\":\"__metadata$recordSerializedValueSize\",\"dataType\":\"INT\"},"
+        "{\"name\":\"__key\",\"dataType\":\"BYTES\"},"
+        "{\"name\":\"v\",\"dataType\":\"INT\"}]}";
+#define TJ(populate)                                                                               \
+    "{\"tableName\":\"t\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":{\"streamConfigs\":"     \
+    "{\"stream.kafka.topic.name\":\"e\",\"stream.kafka.broker.list\":\"h:1\","                     \
+    "\"stream.kafka.metadata.populate\":\"" populate "\"}}}"
+    schema *s;
+    tcfg *t;
+    load(sj, TJ("true"), &s, &t);
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    assert_true(rowdec_wants_headers(d));
+    const rowdec_header hs[] = {{"trace", 5, "ab", 2},
+                                {"raw", 3, "\x00\x01\xff", 3},
+                                {"trace", 5, "\x01\xff", 2},
+                                {"none", 4, NULL, 0},
+                                {"trac", 4, "x", 1}};
+    rowdec_msg m = {.ms = 7,
+                    .key = "\x00k",
+                    .keylen = 2,
+                    .offset = 3,
+                    .partition = 12,
+                    .headers = hs,
+                    .nheaders = 5};
+    rowdec_set_message(d, &m);
+    const char *msg = "{\"v\":1,\"__header$absent\":\"mine\"}";
+    const row *r = decode_ok(d, msg);
+    want_bytes(&r->cols[0], "01ff", 4);
+    want_bytes(&r->cols[1], "\x00\x01\xff", 3);
+    assert_true(r->cols[2].is_null);
+    assert_true(r->cols[3].is_null); /* Pinot's row holds the headers it got, not the value's */
+    assert_int_equal(r->cols[4].v.u.i32, 12);
+    assert_int_equal(r->cols[5].v.u.i32, (int32_t)strlen(msg));
+    want_bytes(&r->cols[6], "\x00k", 2);
+    assert_int_equal(r->cols[7].v.u.i32, 1);
+    /* no headers at all, an empty header value */
+    const rowdec_header empty[] = {{"raw", 3, "", 0}};
+    m = (rowdec_msg){.ms = 7, .offset = 4, .partition = 0, .headers = empty, .nheaders = 1};
+    rowdec_set_message(d, &m);
+    r = decode_ok(d, "{\"v\":2}");
+    assert_true(r->cols[0].is_null);
+    assert_false(r->cols[1].is_null);
+    assert_int_equal(r->cols[1].v.u.bytes.len, 0);
+    assert_int_equal(r->cols[4].v.u.i32, 0);
+    assert_int_equal(r->cols[5].v.u.i32, 7);
+    assert_true(r->cols[6].is_null);
+    rowdec_free(d);
+    tcfg_free(t);
+
+    /* populate off: only the value size is Kafka's; the rest comes from the message */
+    char err[1024];
+    t = tcfg_parse(TJ("false"), strlen(TJ("false")), "t", s, err, sizeof err);
+    assert_non_null(t);
+    d = rowdec_new_cfg(s, t, 0);
+    assert_false(rowdec_wants_headers(d));
+    rowdec_set_message(d, &(rowdec_msg){.ms = 7, .offset = 5, .partition = 3});
+    r = decode_ok(d, "{\"v\":3,\"__metadata$partition\":9,\"__header$trace\":\"own\"}");
+    want_bytes(&r->cols[0], "own", 3);
+    assert_int_equal(r->cols[4].v.u.i32, 9);
+    assert_int_equal(r->cols[5].v.u.i32, 55);
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+
+    static const char bad[] = "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
+                              "{\"name\":\"__header$n\",\"dataType\":\"LONG\"}]}";
+    s = schema_parse(bad, strlen(bad), "s", err, sizeof err);
+    assert_non_null(s);
+    assert_null(tcfg_parse(TJ("true"), strlen(TJ("true")), "t", s, err, sizeof err));
+    assert_non_null(strstr(err, "column __header$n is a LONG"));
+    t = tcfg_parse(TJ("false"), strlen(TJ("false")), "t", s, err, sizeof err);
+    assert_non_null(t); /* without populate it is an ordinary column of the message */
+    tcfg_free(t);
+    schema_free(s);
+#undef TJ
 }
 
 /* ingestionConfig.filterConfig: a message the filter is true for gives no row and no error;
@@ -1040,6 +1139,7 @@ int main(void)
         cmocka_unit_test(test_schema_field_transforms),
         cmocka_unit_test(test_row_time_check),
         cmocka_unit_test(test_metadata_populate),
+        cmocka_unit_test(test_metadata_headers),
         cmocka_unit_test(test_sdf_time_column),
         cmocka_unit_test(test_time_from_message),
     };
