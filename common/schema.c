@@ -660,11 +660,6 @@ static bool parse_field(const json_t *spec, schema_role role, const char *path, 
         char xwhy[512];
         if (!json_is_string(tf))
             return sl_fail_at(err, errlen, SL_EINVAL, src, key, "expected a string"), false;
-        if (!f->single_value)
-            return sl_fail_at(err, errlen, SL_EINVAL, src, key,
-                              "field \"%s\" is multi-value: transforms into it are not supported",
-                              f->name),
-                   false;
         if (!(f->transform = xform_parse(json_string_value(tf), xwhy, sizeof xwhy)))
             return sl_fail_at(err, errlen, SL_EINVAL, src, key, "%s", xwhy), false;
         f->transform_text = sl_xstrdup(json_string_value(tf));

@@ -520,11 +520,6 @@ static void parse_transforms(pctx *c, const json_t *arr, const schema *s, tcfg *
                  json_is_string(col) ? json_string_value(col) : "(missing)", s->name);
             continue;
         }
-        if (!s->fields[f].single_value) {
-            fail(c, k, "columnName: %s is multi-value: transforms into it are not supported",
-                 s->fields[f].name);
-            continue;
-        }
         bool dup = false;
         for (uint32_t j = 0; j < t->ntransforms; j++)
             dup |= t->transforms[j].field == (uint32_t)f;

@@ -17,6 +17,7 @@
 
 #define XF_MAX_ARGS 16 /* in(x, v1, ..., v15) */
 #define XF_MAX_DEPTH 32
+#define XF_JSON_MAX_DEPTH 256 /* path segments followed (a path may be a message's value) */
 #define XF_BLOCK 4096
 
 /* ---- scratch memory -------------------------------------------------------------------- */
@@ -72,6 +73,17 @@ static char *xf_alloc(xform_ctx *cx, size_t n)
     return p;
 }
 
+/* Room for n (>= 1) values in cx, aligned for them (xf_alloc's bytes are not). */
+static xform_val *xf_alloc_vals(xform_ctx *cx, size_t n)
+{
+    const size_t al = _Alignof(xform_val);
+    if (cx->head) {
+        size_t u = (cx->head->used + al - 1) & ~(al - 1);
+        cx->head->used = u < cx->head->cap ? u : cx->head->cap;
+    }
+    return (xform_val *)(void *)xf_alloc(cx, n * sizeof(xform_val));
+}
+
 char *xform_ctx_alloc(xform_ctx *cx, size_t n)
 {
     return xf_alloc(cx, n);
@@ -106,8 +118,9 @@ static int xf_fail(char *err, size_t errlen, const char *fmt, ...)
 
 static const char *xf_kind_name(xform_kind k)
 {
-    static const char *const n[] = {"null", "long", "double", "boolean", "string", "json", "bytes"};
-    return (unsigned)k <= XFORM_BYTES ? n[k] : "?";
+    static const char *const n[] = {"null",   "long", "double", "boolean",
+                                    "string", "json", "bytes",  "array"};
+    return (unsigned)k <= XFORM_ARRAY ? n[k] : "?";
 }
 
 /* Java's (long) cast of a double: truncation, NaN 0, saturation. */
@@ -744,81 +757,107 @@ static xform_val xf_compact(const char *p, const char *e, xform_ctx *cx)
                        .len = (uint32_t)n};
 }
 
-/* Follow a JSON path ($, .name, ['name'], [n]) through the document [p, e). Sets *vs, *ve to
- * the value found; false when the path leads nowhere. -1 for a document that is not JSON. */
-static int xf_json_path(const char *p, const char *e, const char *path, const char **vs,
-                        const char **ve)
+/* The values a JSON path reaches (xf_json_walk), in document order. */
+typedef struct xf_matches {
+    const char **v; /* start, end of each; malloc'd */
+    size_t n, cap;
+    bool wild; /* the path has a wildcard: its result is a list whatever it matches */
+} xf_matches;
+
+static void xf_match_add(xf_matches *m, const char *vs, const char *ve)
 {
-    if (*path != '$') return -1;
-    path++;
-    p = xf_ws(p, e);
-    const char *end = xf_skip_value(p, e, 0);
-    if (!end) return -1;
-    while (*path) {
-        char key[256];
-        size_t klen = 0;
-        long idx = -1;
-        if (*path == '.') {
-            path++;
-            while (*path && *path != '.' && *path != '[' && klen < sizeof key)
-                key[klen++] = *path++;
-        } else if (*path == '[' && (path[1] == '\'' || path[1] == '"')) {
-            char q = path[1];
-            path += 2;
-            while (*path && *path != q && klen < sizeof key)
-                key[klen++] = *path++;
-            if (*path != q || path[1] != ']') return 0;
-            path += 2;
-        } else if (*path == '[') {
-            char *x;
-            idx = strtol(path + 1, &x, 10);
-            if (x == path + 1 || *x != ']' || idx < 0) return 0;
-            path = x + 1;
-        } else {
-            return 0;
-        }
-        p = xf_ws(p, end);
-        if (idx >= 0) {
-            if (p >= end || *p != '[') return 0;
-            p = xf_ws(p + 1, end);
-            for (long k = 0;; k++) {
-                if (p >= end || *p == ']') return 0;
-                const char *ve2 = xf_skip_value(p, end, 0);
-                if (!ve2) return -1;
-                if (k == idx) {
-                    end = ve2;
-                    break;
-                }
-                p = xf_ws(ve2, end);
-                if (p < end && *p == ',') p = xf_ws(p + 1, end);
-            }
-        } else {
-            if (p >= end || *p != '{') return 0;
-            p = xf_ws(p + 1, end);
-            bool found = false;
-            while (p < end && *p == '"') {
-                const char *ks = p, *ke = xf_skip_string(p, end);
-                if (!ke) return -1;
-                p = xf_ws(ke, end);
-                if (p >= end || *p != ':') return -1;
-                p = xf_ws(p + 1, end);
-                const char *ve2 = xf_skip_value(p, end, 0);
-                if (!ve2) return -1;
-                /* keys compared as written (an escaped key does not match its plain spelling) */
-                if ((size_t)(ke - ks - 2) == klen && memcmp(ks + 1, key, klen) == 0) {
-                    end = ve2;
-                    found = true;
-                    break;
-                }
-                p = xf_ws(ve2, end);
-                if (p < end && *p == ',') p = xf_ws(p + 1, end);
-            }
-            if (!found) return 0;
-        }
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 8;
+        m->v = sl_xrealloc(m->v, m->cap * 2 * sizeof *m->v);
     }
-    *vs = p;
-    *ve = end;
-    return 1;
+    m->v[2 * m->n] = vs;
+    m->v[2 * m->n + 1] = ve;
+    m->n++;
+}
+
+/* Follow a JSON path (after the "$": .name, ['name'], [n], and the wildcards [*] and .* for
+ * every element or member value) through the value [p, end), adding each value it reaches to
+ * m. 0, or -1 for a value that is not JSON. A segment it does not know leads nowhere. */
+static int xf_json_walk(const char *p, const char *end, const char *path, xf_matches *m, int depth)
+{
+    p = xf_ws(p, end);
+    if (!*path) {
+        xf_match_add(m, p, end);
+        return 0;
+    }
+    if (depth > XF_JSON_MAX_DEPTH) return 0;
+    char key[256];
+    size_t klen = 0;
+    long idx = -1;
+    bool all = false;
+    if (path[0] == '.' && path[1] == '*') {
+        all = true;
+        path += 2;
+    } else if (path[0] == '[' && path[1] == '*' && path[2] == ']') {
+        all = true;
+        path += 3;
+    } else if (*path == '.') {
+        path++;
+        while (*path && *path != '.' && *path != '[' && klen < sizeof key)
+            key[klen++] = *path++;
+    } else if (*path == '[' && (path[1] == '\'' || path[1] == '"')) {
+        char q = path[1];
+        path += 2;
+        while (*path && *path != q && klen < sizeof key)
+            key[klen++] = *path++;
+        if (*path != q || path[1] != ']') return 0;
+        path += 2;
+    } else if (*path == '[') {
+        char *x;
+        idx = strtol(path + 1, &x, 10);
+        if (x == path + 1 || *x != ']' || idx < 0) return 0;
+        path = x + 1;
+    } else {
+        return 0;
+    }
+    m->wild |= all;
+    if (p >= end || (*p != '[' && *p != '{')) return 0;
+    bool arr = *p == '[';
+    if (idx >= 0 && !arr) return 0;
+    if (idx < 0 && !all && arr) return 0;
+    p = xf_ws(p + 1, end);
+    for (long k = 0; p < end && *p != ']' && *p != '}'; k++) {
+        const char *ks = p, *ke = NULL;
+        if (!arr) {
+            if (*p != '"' || !(ke = xf_skip_string(p, end))) return -1;
+            p = xf_ws(ke, end);
+            if (p >= end || *p != ':') return -1;
+            p = xf_ws(p + 1, end);
+        }
+        const char *ve = xf_skip_value(p, end, 0);
+        if (!ve) return -1;
+        /* keys compared as written (an escaped key does not match its plain spelling) */
+        bool hit = all || (arr ? k == idx
+                               : (size_t)(ke - ks - 2) == klen && memcmp(ks + 1, key, klen) == 0);
+        if (hit && xf_json_walk(p, ve, path, m, depth + 1)) return -1;
+        if (hit && !all) return 0;
+        p = xf_ws(ve, end);
+        if (p < end && *p == ',') p = xf_ws(p + 1, end);
+    }
+    return 0;
+}
+
+/* The values the path ("$...", its text) reaches in the JSON text doc, into m (the caller
+ * frees m->v). 0, or -1 for a document that is not JSON or a path not starting at "$". */
+static int xf_json_path(const xform_val *doc, const xform_val *pathv, xform_ctx *cx,
+                        xf_matches *m)
+{
+    const char *path;
+    uint32_t pl;
+    xf_as_string(pathv, cx, &path, &pl);
+    char *pz = xf_alloc(cx, pl + 1);
+    memcpy(pz, path, pl);
+    pz[pl] = '\0';
+    if (*pz != '$') return -1;
+    const char *p = xf_ws(doc->s, doc->s + doc->len);
+    const char *end = xf_skip_value(p, doc->s + doc->len, 0);
+    if (!end) return -1;
+    return xf_json_walk(p, end, pz + 1, m, 0);
 }
 
 /* ---- functions ---------------------------------------------------------------------------- */
@@ -1215,6 +1254,36 @@ static int f_json_format(XF_ARGS)
     return 0;
 }
 
+/* The JSON value [vs, ve) as a value: a string unescaped, null, a boolean, an object or array
+ * as its compact text (JSON), a number as a long when it is one, else a double. 0, or -1 with
+ * the reason. */
+static int xf_json_value(const char *vs, const char *ve, xform_ctx *cx, xform_val *v, char *err,
+                         size_t errlen)
+{
+    size_t vl = (size_t)(ve - vs);
+    if (*vs == '"') {
+        if (xf_unescape(vs, ve, cx, v)) return xf_fail(err, errlen, "bad string");
+    } else if (vl == 4 && !memcmp(vs, "null", 4)) {
+        *v = (xform_val){.kind = XFORM_NULL};
+    } else if (vl == 4 && !memcmp(vs, "true", 4)) {
+        *v = (xform_val){.kind = XFORM_BOOL, .i = 1};
+    } else if (vl == 5 && !memcmp(vs, "false", 5)) {
+        *v = (xform_val){.kind = XFORM_BOOL, .i = 0};
+    } else if (*vs == '{' || *vs == '[') {
+        *v = xf_compact(vs, ve, cx);
+    } else {
+        int64_t x = 0;
+        double dd = 0;
+        if (xf_parse_long(vs, vl, &x))
+            *v = xf_long(x);
+        else if (xf_parse_double(vs, vl, &dd))
+            *v = xf_double(dd);
+        else
+            return xf_fail(err, errlen, "bad number");
+    }
+    return 0;
+}
+
 /* jsonPathString/Long/Double (arg 0/1/2); with 3 arguments the third is the default for a
  * NULL document, a path that leads nowhere, or a value that does not convert. */
 static int f_json_path(XF_ARGS)
@@ -1235,41 +1304,38 @@ static int f_json_path(XF_ARGS)
     }
     *out = d;
     if (a[0].kind != XFORM_JSON && a[0].kind != XFORM_STRING) return 0;
-    const char *path, *vs, *ve;
-    uint32_t pl;
-    xf_as_string(&a[1], cx, &path, &pl);
-    char *pz = xf_alloc(cx, pl + 1);
-    memcpy(pz, path, pl);
-    pz[pl] = '\0';
-    int r = xf_json_path(a[0].s, a[0].s + a[0].len, pz, &vs, &ve);
+    const char *vs = NULL, *ve = NULL;
+    xf_matches m = {0};
+    int r = xf_json_path(&a[0], &a[1], cx, &m);
+    if (r == 0 && m.n == 1 && !m.wild) {
+        vs = m.v[0];
+        ve = m.v[1];
+    } else if (r == 0 && m.wild) { /* a list: its JSON text */
+        size_t tl = 2;
+        for (size_t k = 0; k < m.n; k++)
+            tl += (size_t)(m.v[2 * k + 1] - m.v[2 * k]) + 1;
+        char *t = xf_alloc(cx, tl), *q = t;
+        *q++ = '[';
+        for (size_t k = 0; k < m.n; k++) {
+            if (k) *q++ = ',';
+            memcpy(q, m.v[2 * k], (size_t)(m.v[2 * k + 1] - m.v[2 * k]));
+            q += m.v[2 * k + 1] - m.v[2 * k];
+        }
+        *q++ = ']';
+        vs = t;
+        ve = q;
+    }
+    free(m.v);
     if (r < 0) {
         if (dflt) return 0;
         return xf_fail(err, errlen, "jsonPath: the document is not JSON");
     }
-    if (r == 0) return 0;
+    if (!vs) return 0; /* leads nowhere */
     xform_val v;
-    size_t vl = (size_t)(ve - vs);
-    if (*vs == '"') {
-        if (xf_unescape(vs, ve, cx, &v)) return dflt ? 0 : xf_fail(err, errlen, "bad string");
-    } else if (vl == 4 && !memcmp(vs, "null", 4)) {
-        return 0;
-    } else if (vl == 4 && !memcmp(vs, "true", 4)) {
-        v = (xform_val){.kind = XFORM_BOOL, .i = 1};
-    } else if (vl == 5 && !memcmp(vs, "false", 5)) {
-        v = (xform_val){.kind = XFORM_BOOL, .i = 0};
-    } else if (*vs == '{' || *vs == '[') {
-        v = xf_compact(vs, ve, cx);
-    } else {
-        int64_t x = 0;
-        double dd = 0;
-        if (xf_parse_long(vs, vl, &x))
-            v = xf_long(x);
-        else if (xf_parse_double(vs, vl, &dd))
-            v = xf_double(dd);
-        else
-            return dflt ? 0 : xf_fail(err, errlen, "bad number");
-        if (arg == 0) v = xf_str(vs, (uint32_t)vl); /* the number as written */
-    }
+    if (xf_json_value(vs, ve, cx, &v, err, errlen)) return dflt ? 0 : -1;
+    if (v.kind == XFORM_NULL) return 0;
+    if (arg == 0 && (v.kind == XFORM_LONG || v.kind == XFORM_DOUBLE))
+        v = xf_str(vs, (uint32_t)(ve - vs)); /* the number as written */
     char e2[64];
     if (arg == 0) {
         if (v.kind == XFORM_JSON) v.kind = XFORM_STRING;
@@ -1289,6 +1355,127 @@ static int f_json_path(XF_ARGS)
             return dflt ? 0 : xf_fail(err, errlen, "jsonPathDouble: not a number");
         *out = xf_double(x);
     }
+    return 0;
+}
+
+/* jsonPathArray(doc, path): the values the path reaches as an array (Pinot's
+ * convertObjectToArray: a list's elements, a lone value as one element); NULL when a path
+ * without a wildcard leads nowhere; an empty array when a wildcard matches nothing. */
+static int f_json_path_array(XF_ARGS)
+{
+    XF_UNUSED;
+    *out = (xform_val){.kind = XFORM_NULL};
+    if (a[0].kind != XFORM_JSON && a[0].kind != XFORM_STRING) return 0;
+    xf_matches m = {0};
+    if (xf_json_path(&a[0], &a[1], cx, &m)) {
+        free(m.v);
+        return xf_fail(err, errlen, "jsonPath: the document is not JSON");
+    }
+    /* a path without a wildcard that reaches one array: its elements */
+    const char *ls = NULL, *le = NULL;
+    if (!m.wild && m.n == 1 && *m.v[0] == '[') {
+        ls = m.v[0];
+        le = m.v[1];
+        m.n = 0;
+        const char *q = xf_ws(ls + 1, le);
+        while (q < le && *q != ']') {
+            const char *e2 = xf_skip_value(q, le, 0);
+            xf_match_add(&m, q, e2);
+            q = xf_ws(e2, le);
+            if (q < le && *q == ',') q = xf_ws(q + 1, le);
+        }
+    } else if (!m.wild && m.n == 0) {
+        free(m.v);
+        return 0;
+    }
+    xform_val *el = xf_alloc_vals(cx, m.n ? m.n : 1);
+    for (size_t k = 0; k < m.n; k++)
+        if (xf_json_value(m.v[2 * k], m.v[2 * k + 1], cx, &el[k], err, errlen)) {
+            free(m.v);
+            return -1;
+        }
+    *out = (xform_val){.kind = XFORM_ARRAY, .elems = el, .len = (uint32_t)m.n};
+    free(m.v);
+    return 0;
+}
+
+/* Java's Character.isWhitespace of the UTF-8 character at s[0..n) (its length in *cl). */
+static bool xf_java_space(const char *s, uint32_t n, uint32_t *cl)
+{
+    unsigned char c = (unsigned char)s[0];
+    *cl = xf_u8len(c);
+    if (*cl > n) *cl = n;
+    if (c < 0x80) return (c >= 9 && c <= 13) || (c >= 28 && c <= 32);
+    uint32_t u = 0;
+    if (*cl == 2) u = (uint32_t)(c & 0x1F) << 6 | ((unsigned char)s[1] & 0x3F);
+    if (*cl == 3)
+        u = (uint32_t)(c & 0x0F) << 12 | ((uint32_t)((unsigned char)s[1] & 0x3F) << 6) |
+            ((unsigned char)s[2] & 0x3F);
+    /* the space separators but the no-break ones, and the line and paragraph separators */
+    return u == 0x1680 || (u >= 0x2000 && u <= 0x2006) || (u >= 0x2008 && u <= 0x200A) ||
+           u == 0x2028 || u == 0x2029 || u == 0x205F || u == 0x3000;
+}
+
+/* split(input, delimiter[, limit]) (also stringToArray): Apache Commons'
+ * StringUtils.splitByWholeSeparator, as Pinot calls it: empty tokens between delimiters are
+ * dropped, but a delimiter at the very end leaves one empty last token; an empty delimiter
+ * splits on runs of whitespace; with limit > 0 the limit-th token is the rest of the input. */
+static int f_split(XF_ARGS)
+{
+    XF_UNUSED;
+    const char *s, *d;
+    uint32_t sl, dl;
+    int64_t lim = 0;
+    xf_as_string(&a[0], cx, &s, &sl);
+    xf_as_string(&a[1], cx, &d, &dl);
+    if (n > 2 && xf_as_long(&a[2], &lim, err, errlen)) return -1;
+    /* room for every token: one more than the delimiters, or than half the input for
+     * whitespace (a token and a separator each take a byte at least) */
+    size_t most = (size_t)sl / 2 + 1;
+    if (dl) {
+        most = 1;
+        for (const char *h = s; (h = memmem(h, (size_t)(s + sl - h), d, dl)); h += dl)
+            most++;
+    }
+    xform_val *el = xf_alloc_vals(cx, most);
+    uint32_t k = 0;
+    if (dl == 0) { /* tokens of non-whitespace */
+        uint32_t i = 0;
+        while (i < sl) {
+            uint32_t cl;
+            while (i < sl && xf_java_space(s + i, sl - i, &cl))
+                i += cl;
+            if (i >= sl) break;
+            uint32_t st = i;
+            if (lim > 0 && k + 1 == (uint64_t)lim) {
+                el[k++] = xf_str(s + st, sl - st);
+                break;
+            }
+            while (i < sl && !xf_java_space(s + i, sl - i, &cl))
+                i += cl;
+            el[k++] = xf_str(s + st, i - st);
+        }
+    } else {
+        uint32_t beg = 0, end = 0;
+        int64_t count = 0;
+        while (sl > 0 && end < sl) {
+            const char *hit = memmem(s + beg, sl - beg, d, dl);
+            if (!hit) {
+                el[k++] = xf_str(s + beg, sl - beg);
+                break;
+            }
+            end = (uint32_t)(hit - s);
+            if (end > beg) {
+                if (++count == lim) {
+                    el[k++] = xf_str(s + beg, sl - beg);
+                    break;
+                }
+                el[k++] = xf_str(s + beg, end - beg);
+            }
+            beg = end + dl;
+        }
+    }
+    *out = (xform_val){.kind = XFORM_ARRAY, .elems = el, .len = k};
     return 0;
 }
 
@@ -1541,6 +1728,9 @@ static const xf_fn xf_fns[] = {
     {"jsonpathstring", 2, 3, true, f_json_path, 0, -1},
     {"jsonpathlong", 2, 3, true, f_json_path, 1, -1},
     {"jsonpathdouble", 2, 3, true, f_json_path, 2, -1},
+    {"jsonpatharray", 2, 2, false, f_json_path_array, 0, -1},
+    {"split", 2, 3, false, f_split, 0, -1},
+    {"stringtoarray", 2, 3, false, f_split, 0, -1},
     {"plus", 2, 2, false, f_arith, '+', -1},
     {"add", 2, 2, false, f_arith, '+', -1},
     {"minus", 2, 2, false, f_arith, '-', -1},
@@ -1578,7 +1768,8 @@ const char *xform_functions(void)
            "dayOfMonth (day), hour, minute, second, millisecond, dayOfWeek (dow), dayOfYear "
            "(doy), quarter, lower, upper, trim, ltrim, rtrim, length, substr, substring, "
            "concat, replace, reverse, startsWith, endsWith, contains, jsonFormat, "
-           "jsonPathString, jsonPathLong, jsonPathDouble, plus (add), minus (sub), times "
+           "jsonPathString, jsonPathLong, jsonPathDouble, jsonPathArray, split (stringToArray), "
+           "plus (add), minus (sub), times "
            "(mult), divide (div), mod, abs, ceil, floor, sqrt, stPoint, toSphericalGeography, "
            "toGeometry, equals, notEquals, lessThan[OrEqual], greaterThan[OrEqual], and, or, not, "
            "isNull, isNotNull, in; the operators = != <> < <= > >= + - * / % AND OR NOT IS [NOT] "
@@ -2107,6 +2298,9 @@ static int xf_eval_node(const xf_node *nd, const xform_val *in, xform_ctx *cx, x
             *out = (xform_val){.kind = XFORM_NULL};
             return 0;
         }
+        if (a[k].kind == XFORM_ARRAY) /* no function here takes a multi-value argument */
+            return xf_fail(err, errlen, "%s: argument %u is multi-value: not supported",
+                           nd->fn->name, k + 1);
     }
     if (nd->fn->impl(a, nd->nargs, cx, out, nd->fn->arg, err, errlen)) {
         char why[256];

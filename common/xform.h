@@ -47,6 +47,7 @@ typedef enum xform_kind {
     XFORM_STRING, /* UTF-8 bytes s[0..len) */
     XFORM_JSON,   /* JSON text of an object or an array, s[0..len) */
     XFORM_BYTES,  /* raw bytes s[0..len) (the geospatial functions' serialized geometries) */
+    XFORM_ARRAY,  /* a Java array (split, jsonPathArray): elems[0..len), none of them an ARRAY */
 } xform_kind;
 
 typedef struct xform_val {
@@ -55,6 +56,7 @@ typedef struct xform_val {
     double d;      /* DOUBLE */
     const char *s; /* STRING, JSON: borrowed (the record's, the expression's or the ctx's) */
     uint32_t len;
+    const struct xform_val *elems; /* ARRAY: in the ctx's scratch memory */
 } xform_val;
 
 typedef struct xform_expr xform_expr;

@@ -92,6 +92,10 @@ struct rowdec {
     size_t msg_nheaders;
     size_t msg_len;     /* the message value's bytes (__metadata$recordSerializedValueSize) */
     char fill_buf[128]; /* a formatted time */
+    /* the elements of transforms' multi-value results (split, jsonPathArray): an over value
+     * of kind LIST indexes these, not the scanner's */
+    jsonscan_val *xel;
+    size_t nxel, xel_cap;
 };
 
 typedef enum rowdec_meta {
@@ -301,6 +305,7 @@ void rowdec_free(rowdec *d)
     free(d->over);
     free(d->has_over);
     free(d->meta_col);
+    free(d->xel);
     free(d->filter_in);
     free(d);
 }
@@ -1071,6 +1076,20 @@ static void xf_output(rowdec *d, const xform_val *x, jsonscan_val *v)
     case XFORM_BYTES:
         hex_text(d, (const uint8_t *)x->s, x->len, v);
         return;
+    case XFORM_ARRAY: {
+        if (d->nxel + x->len > d->xel_cap) {
+            d->xel_cap = (d->nxel + x->len) * 2;
+            d->xel = sl_xrealloc(d->xel, d->xel_cap * sizeof *d->xel);
+        }
+        size_t first = d->nxel;
+        d->nxel += x->len;
+        for (uint32_t k = 0; k < x->len; k++) /* an element is never an array */
+            xf_output(d, &x->elems[k], &d->xel[first + k]);
+        v->kind = JSONSCAN_LIST;
+        v->v.list.first = (uint32_t)first;
+        v->v.list.count = x->len;
+        return;
+    }
     case XFORM_JSON:
         v->kind = x->len && x->s[0] == '[' ? JSONSCAN_ARRAY : JSONSCAN_OBJECT;
         v->text = x->s;
@@ -1123,6 +1142,7 @@ uint64_t rowdec_filtered(const rowdec *d)
  * (absent or null) gets its expression's value. */
 static rowdec_reason run_transforms(rowdec *d)
 {
+    d->nxel = 0;
     for (uint32_t j = 0; j < d->nxf; j++) {
         uint32_t i = d->xf_field[j];
         const jsonscan_val *v = jsonscan_get(d->scan, i);
@@ -1159,6 +1179,23 @@ static rowdec_reason decode_field(rowdec *d, uint32_t i)
         if ((int)i == d->fill_col && d->msg_time_ms != INT64_MIN) fill_time(d, c, f);
         return ROWDEC_OK;
     }
+    bool over = d->has_over && d->has_over[i];
+    if (f->single_value && v->kind == JSONSCAN_LIST && over) {
+        /* a transform's multi-value result: one value is the value (Pinot standardizes a
+         * one-element array), none is null, more cannot go in one value (under
+         * continueOnError: null, as for any failing transform) */
+        if (v->v.list.count > 1 && !d->xf_continue) {
+            snprintf(d->detail, sizeof d->detail,
+                     "transform of %s: %u values for a single-value column", f->name,
+                     v->v.list.count);
+            return ROWDEC_TRANSFORM;
+        }
+        if (v->v.list.count != 1 || d->xel[v->v.list.first].kind == JSONSCAN_NULL) {
+            set_default(c, f);
+            return ROWDEC_OK;
+        }
+        v = &d->xel[v->v.list.first];
+    }
     c->is_null = false;
     if (f->single_value) {
         c->nvals = 1;
@@ -1180,7 +1217,7 @@ static rowdec_reason decode_field(rowdec *d, uint32_t i)
     schema_value *base = d->mv + d->mv_used;
     uint32_t n = 0;
     if (v->kind == JSONSCAN_LIST) {
-        const jsonscan_val *el = jsonscan_elems(d->scan) + v->v.list.first;
+        const jsonscan_val *el = (over ? d->xel : jsonscan_elems(d->scan)) + v->v.list.first;
         for (uint32_t k = 0; k < v->v.list.count; k++) {
             if (el[k].kind == JSONSCAN_NULL) continue; /* Pinot drops null elements */
             if (el[k].kind == JSONSCAN_ARRAY) {
@@ -1237,17 +1274,7 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
         }
     }
 
-    /* Reserve before decoding so no pointer in the row moves: every multi-value value is an
-     * element or a lone scalar/default (<= elements + fields), and every BYTES value is at
-     * most half of a string that lies inside the message or is a transform's value. */
-    size_t need_mv = (size_t)jsonscan_nelems(d->scan) + d->s->nfields;
-    if (need_mv > d->mv_cap) {
-        d->mv_cap = need_mv * 2;
-        d->mv = sl_xrealloc(d->mv, d->mv_cap * sizeof *d->mv);
-    }
-    d->mv_used = 0;
-    d->bytes_used = 0;
-    size_t need_bytes = len / 2 + 1;
+    d->nxel = 0;
     if (d->nxf) {
         rowdec_reason r = run_transforms(d);
         if (r != ROWDEC_OK) return r;
@@ -1263,11 +1290,25 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
             return ROWDEC_OK; /* *out stays NULL */
         }
     }
+    /* Reserve before decoding so no pointer in the row moves: every multi-value value is an
+     * element (the scanner's or a transform's) or a lone scalar/default (<= elements +
+     * fields), and every BYTES value is at most half of a string that lies inside the message
+     * or is a transform's value. */
+    size_t need_mv = (size_t)jsonscan_nelems(d->scan) + d->nxel + d->s->nfields;
+    if (need_mv > d->mv_cap) {
+        d->mv_cap = need_mv * 2;
+        d->mv = sl_xrealloc(d->mv, d->mv_cap * sizeof *d->mv);
+    }
+    d->mv_used = 0;
+    d->bytes_used = 0;
+    size_t need_bytes = len / 2 + 1;
     if (d->has_over) {
         for (uint32_t i = 0; i < d->s->nfields; i++) /* a transform's hex lies outside */
             if (d->has_over[i] && d->over[i].kind == JSONSCAN_STRING)
                 need_bytes += d->over[i].len / 2;
     }
+    for (size_t k = 0; k < d->nxel; k++)
+        if (d->xel[k].kind == JSONSCAN_STRING) need_bytes += d->xel[k].len / 2;
     if (need_bytes > d->bytes_cap) {
         d->bytes_cap = need_bytes * 2;
         d->bytes = sl_xrealloc(d->bytes, d->bytes_cap);

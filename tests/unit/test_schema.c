@@ -306,9 +306,6 @@ static void test_rejections(void **state)
     expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
                  "\"STRING\",\"transformFunction\":7}]}",
                  "transformFunction: expected a string");
-    expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":[{\"name\":\"a\",\"dataType\":"
-                 "\"STRING\",\"singleValueField\":false,\"transformFunction\":\"lower(b)\"}]}",
-                 "is multi-value: transforms into it are not supported");
     expect_error("{\"schemaName\":\"x\",\"dimensionFieldSpecs\":{}}",
                  "dimensionFieldSpecs: expected an array");
     expect_error(DIM("5"), "dimensionFieldSpecs[0]: expected an object");

@@ -630,8 +630,8 @@ static void test_transform_configs(void **state)
          "Groovy functions are not supported"},
         {"\"transformConfigs\":[{\"columnName\":\"ts\",\"transformFunction\":\"nosuch(x)\"}],",
          "function nosuch is not supported"},
-        {"\"transformConfigs\":[{\"columnName\":\"tags\",\"transformFunction\":\"lower(x)\"}],",
-         "tags is multi-value"},
+        {"\"transformConfigs\":[{\"columnName\":\"user\",\"transformFunction\":\"lower(tags)\"}],",
+         "reads the multi-value column tags"},
         {"\"transformConfigs\":[{\"columnName\":\"ts\",\"transformFunction\":\"x\"},"
          "{\"columnName\":\"ts\",\"transformFunction\":\"y\"}],",
          "ts is transformed twice"},

@@ -293,6 +293,86 @@ static void test_json(void **state)
     done(cx);
 }
 
+/* An ARRAY result: its elements written as "s:TEXT", "l:N", "d:X", "b:0/1", "j:TEXT" or
+ * "null", joined by '|', must equal want. */
+static void want_array(xform_ctx *cx, const char *text, const xform_val *in, const char *want)
+{
+    char err[256] = "", got[1024] = "";
+    xform_val v = eval_in(cx, text, in, 0, err, sizeof err);
+    if (v.kind != XFORM_ARRAY) fail_msg("%s: kind %d, want ARRAY", text, (int)v.kind);
+    size_t n = 0;
+    for (uint32_t k = 0; k < v.len; k++) {
+        const xform_val *e = &v.elems[k];
+        const char *sep = k ? "|" : "";
+        if (e->kind == XFORM_STRING || e->kind == XFORM_JSON)
+            n += (size_t)snprintf(got + n, sizeof got - n, "%s%c:%.*s", sep,
+                                  e->kind == XFORM_STRING ? 's' : 'j', (int)e->len, e->s);
+        else if (e->kind == XFORM_LONG || e->kind == XFORM_BOOL)
+            n += (size_t)snprintf(got + n, sizeof got - n, "%s%c:%lld", sep,
+                                  e->kind == XFORM_LONG ? 'l' : 'b', (long long)e->i);
+        else if (e->kind == XFORM_DOUBLE)
+            n += (size_t)snprintf(got + n, sizeof got - n, "%sd:%g", sep, e->d);
+        else
+            n += (size_t)snprintf(got + n, sizeof got - n, "%snull", sep);
+    }
+    if (strcmp(got, want)) fail_msg("%s: [%s], want [%s]", text, got, want);
+}
+
+/* split (StringUtils.splitByWholeSeparator, as Pinot calls it) and jsonPathArray
+ * (JsonPath with SUPPRESS_EXCEPTIONS, then convertObjectToArray). */
+static void test_multi_value_functions(void **state)
+{
+    (void)state;
+    xform_ctx *cx = xform_ctx_new();
+    xform_val in[1] = {S("a,b,c")};
+    want_array(cx, "split(s, ',')", in, "s:a|s:b|s:c");
+    want_array(cx, "stringToArray(s, ',')", in, "s:a|s:b|s:c");
+    want_array(cx, "split(s, ',', 2)", in, "s:a|s:b,c");
+    want_array(cx, "split(s, ',', 0)", in, "s:a|s:b|s:c");
+    want_array(cx, "split(s, ',', 1)", in, "s:a,b,c");
+    want_array(cx, "split(s, ';')", in, "s:a,b,c");
+    in[0] = S(",,a,,b,"); /* leading and doubled delimiters vanish; a trailing one does not */
+    want_array(cx, "split(s, ',')", in, "s:a|s:b|s:");
+    in[0] = S("ab-!-cd-!-ef");
+    want_array(cx, "split(s, '-!-')", in, "s:ab|s:cd|s:ef");
+    in[0] = S("");
+    want_array(cx, "split(s, ',')", in, "");
+    in[0] = S(",");
+    want_array(cx, "split(s, ',')", in, "s:");
+    in[0] = S("  ab \t de\xe3\x80\x80"
+              "fg\xc2\xa0h  "); /* U+3000 splits, U+00A0 does not */
+    want_array(cx, "split(s, '')", in, "s:ab|s:de|s:fg\xc2\xa0h");
+    want_array(cx, "split(s, '', 2)", in,
+               "s:ab|s:de\xe3\x80\x80"
+               "fg\xc2\xa0h  ");
+    in[0] = S("x\xc3\xa9y\xc3\xa9z");
+    want_array(cx, "split(s, '\xc3\xa9')", in, "s:x|s:y|s:z");
+    in[0] = (xform_val){.kind = XFORM_NULL};
+    want_null(cx, "split(s, ',')", in);
+    in[0] = S("a,b");
+    want_fail(cx, "lower(split(s, ','))", in, "argument 1 is multi-value");
+
+    const char *doc = "{\"tags\": [\"x\", null, \"y\"], \"n\": [1, 2.5, true, {\"k\": 1}, [3]],"
+                      " \"one\": \"solo\", \"items\": [{\"id\": 1}, {\"no\": 2}, {\"id\": 3}],"
+                      " \"o\": {\"a\": 1, \"b\": \"t\"}, \"e\": []}";
+    in[0] = J(doc);
+    want_array(cx, "jsonPathArray(p, '$.tags')", in, "s:x|null|s:y");
+    want_array(cx, "jsonPathArray(p, '$.n')", in, "l:1|d:2.5|b:1|j:{\"k\":1}|j:[3]");
+    want_array(cx, "jsonPathArray(p, '$.one')", in, "s:solo");
+    want_array(cx, "jsonPathArray(p, '$.items[*].id')", in, "l:1|l:3");
+    want_array(cx, "jsonPathArray(p, '$.items[1].no')", in, "l:2");
+    want_array(cx, "jsonPathArray(p, '$.o.*')", in, "l:1|s:t");
+    want_array(cx, "jsonPathArray(p, '$.items[*].nosuch')", in, "");
+    want_array(cx, "jsonPathArray(p, '$.e')", in, "");
+    want_null(cx, "jsonPathArray(p, '$.nosuch')", in);
+    want_str(cx, "jsonPathString(p, '$.items[*].id')", in, "[1,3]");
+    in[0] = S(doc); /* a string holding the document */
+    want_array(cx, "jsonPathArray(p, '$.items[*].id')", in, "l:1|l:3");
+    in[0] = S("[not json");
+    want_fail(cx, "jsonPathArray(p, '$.a')", in, "not JSON");
+    done(cx);
+}
+
 static void test_arithmetic_and_literals(void **state)
 {
     (void)state;
@@ -940,6 +1020,74 @@ static void test_metadata_headers(void **state)
 #undef TJ
 }
 
+/* Multi-value transforms in the decoder: split and jsonPathArray fill multi-value columns
+ * (null elements dropped, none at all is the default), a scalar fills one value, a
+ * one-element result fills a single-value column and a longer one rejects the row; with
+ * continueOnError the column is null instead. Elements convert to the column's type. */
+static void test_decoder_multi_value_transforms(void **state)
+{
+    (void)state;
+    static const char sj[] =
+        "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
+        "{\"name\":\"tags\",\"dataType\":\"STRING\",\"singleValueField\":false},"
+        "{\"name\":\"ids\",\"dataType\":\"INT\",\"singleValueField\":false},"
+        "{\"name\":\"first\",\"dataType\":\"STRING\"},"
+        "{\"name\":\"lone\",\"dataType\":\"STRING\",\"singleValueField\":false},"
+        "{\"name\":\"csv\",\"dataType\":\"STRING\"},{\"name\":\"doc\",\"dataType\":\"STRING\"}]}";
+#define MVT(coe)                                                                                   \
+    "{\"tableName\":\"t\",\"tableType\":\"REALTIME\",\"ingestionConfig\":{"                        \
+    "\"continueOnError\":" coe ",\"transformConfigs\":["                                           \
+    "{\"columnName\":\"tags\",\"transformFunction\":\"split(csv, ',')\"},"                         \
+    "{\"columnName\":\"ids\",\"transformFunction\":\"jsonPathArray(doc, '$.items[*].id')\"},"      \
+    "{\"columnName\":\"first\",\"transformFunction\":\"split(csv, ';')\"},"                        \
+    "{\"columnName\":\"lone\",\"transformFunction\":\"lower(csv)\"}],"                             \
+    "\"streamIngestionConfig\":{\"streamConfigMaps\":[{\"stream.kafka.topic.name\":\"e\","         \
+    "\"stream.kafka.broker.list\":\"h:1\"}]}}}"
+    schema *s;
+    tcfg *t;
+    load(sj, MVT("false"), &s, &t);
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    const row *r = decode_ok(
+        d, "{\"csv\":\"B,a,,c\",\"doc\":\"{\\\"items\\\":[{\\\"id\\\":7},{\\\"id\\\":null},"
+           "{\\\"id\\\":\\\"8\\\"},{\\\"x\\\":1}]}\"}");
+    assert_int_equal(r->cols[0].nvals, 3);
+    want_bytes(&r->cols[0], "B", 1);
+    assert_int_equal(r->cols[0].mv[2].u.bytes.len, 1);
+    assert_memory_equal(r->cols[0].mv[2].u.bytes.ptr, "c", 1);
+    assert_int_equal(r->cols[1].nvals, 2);
+    assert_int_equal(r->cols[1].mv[0].u.i32, 7);
+    assert_int_equal(r->cols[1].mv[1].u.i32, 8);
+    want_bytes(&r->cols[2], "B,a,,c", 6); /* one token: the value */
+    assert_int_equal(r->cols[3].nvals, 1);
+    want_bytes(&r->cols[3], "b,a,,c", 6);
+    /* the message's own values win; no match is the default null */
+    r = decode_ok(d, "{\"csv\":\"\",\"doc\":\"{}\",\"tags\":[\"own\"]}");
+    assert_int_equal(r->cols[0].nvals, 1);
+    want_bytes(&r->cols[0], "own", 3);
+    assert_true(r->cols[1].is_null);
+    assert_true(r->cols[2].is_null); /* split("") is empty */
+    /* two tokens for a single-value column */
+    const row *bad;
+    const char *two = "{\"csv\":\"x;y\",\"doc\":\"{}\"}";
+    assert_int_equal(rowdec_decode(d, (const uint8_t *)two, strlen(two), &bad), ROWDEC_TRANSFORM);
+    assert_non_null(strstr(rowdec_error_detail(d), "2 values for a single-value column"));
+    const char *nan = "{\"csv\":\"x\",\"doc\":\"{\\\"items\\\":[{\\\"id\\\":\\\"q\\\"}]}\"}";
+    assert_int_not_equal(rowdec_decode(d, (const uint8_t *)nan, strlen(nan), &bad), ROWDEC_OK);
+    rowdec_free(d);
+    tcfg_free(t);
+    char err[512];
+    t = tcfg_parse(MVT("true"), strlen(MVT("true")), "t", s, err, sizeof err);
+    assert_non_null(t);
+    d = rowdec_new_cfg(s, t, 0);
+    r = decode_ok(d, "{\"csv\":\"x;y\",\"doc\":\"{}\"}"); /* continueOnError: null */
+    assert_true(r->cols[2].is_null);
+    assert_int_equal(r->cols[0].nvals, 1);
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+#undef MVT
+}
+
 /* ingestionConfig.filterConfig: a message the filter is true for gives no row and no error;
  * the filter sees a transformed column's new value; a failing filter rejects the message, or
  * under continueOnError keeps it; NULL keeps it. */
@@ -1129,6 +1277,7 @@ int main(void)
         cmocka_unit_test(test_date_time_patterns),
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_multi_value_functions),
         cmocka_unit_test(test_arithmetic_and_literals),
         cmocka_unit_test(test_decoder_applies_transforms),
         cmocka_unit_test(test_operators),
@@ -1140,6 +1289,7 @@ int main(void)
         cmocka_unit_test(test_row_time_check),
         cmocka_unit_test(test_metadata_populate),
         cmocka_unit_test(test_metadata_headers),
+        cmocka_unit_test(test_decoder_multi_value_transforms),
         cmocka_unit_test(test_sdf_time_column),
         cmocka_unit_test(test_time_from_message),
     };
