@@ -442,14 +442,14 @@ static int jsonw__canon_string(jsonw__canon *c)
 /* Java's Double.toString of v (finite) into buf (>= 40 bytes): the shortest digits that read
  * back to v, laid out plain ("100.0", "0.001") for 1e-3 <= |v| < 1e7 and in Java's
  * scientific form ("1.0E7", "1.5E-5") outside. */
-size_t jsonw_fmt_java_f64(char *buf, double v)
+static size_t jsonw__fmt_java(char *buf, double v, bool single)
 {
     if (v == 0) return (size_t)snprintf(buf, 40, "%s", signbit(v) ? "-0.0" : "0.0");
     char e[40];
     int prec = 1;
     for (; prec <= 17; prec++) {
         snprintf(e, sizeof e, "%.*e", prec - 1, v);
-        if (strtod(e, NULL) == v) break;
+        if (single ? strtof(e, NULL) == (float)v : strtod(e, NULL) == v) break;
     }
     /* e is [-]d[.ddd]e[+-]xx: collect the digits and the exponent */
     char dig[24];
@@ -495,6 +495,50 @@ size_t jsonw_fmt_java_f64(char *buf, double v)
     }
     buf[n] = '\0';
     return n;
+}
+
+size_t jsonw_fmt_java_f64(char *buf, double v)
+{
+    return jsonw__fmt_java(buf, v, false);
+}
+
+size_t jsonw_fmt_java_f32(char *buf, float v)
+{
+    return jsonw__fmt_java(buf, v, true);
+}
+
+size_t jsonw_utf8_java(const uint8_t *p, size_t n, char *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        uint8_t c = p[i];
+        if (c < 0x80) { /* the common case: ASCII */
+            out[k++] = (char)c;
+            i++;
+            continue;
+        }
+        size_t len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        bool ok = len > 0 && i + len <= n;
+        for (size_t j = 1; ok && j < len; j++)
+            ok = (p[i + j] & 0xC0) == 0x80;
+        if (ok) { /* no overlong forms, surrogates or code points past U+10FFFF */
+            static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+            uint32_t cp = c & (0x7Fu >> len);
+            for (size_t j = 1; j < len; j++)
+                cp = cp << 6 | (p[i + j] & 0x3Fu);
+            ok = cp >= min[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+        }
+        if (ok) {
+            memcpy(out + k, p + i, len);
+            k += len;
+            i += len;
+        } else {
+            memcpy(out + k, "\xEF\xBF\xBD", 3);
+            k += 3;
+            i++;
+        }
+    }
+    return k;
 }
 
 /* Java's new BigDecimal(text).stripTrailingZeros().toString() of the JSON number s[0..n) into

@@ -79,5 +79,12 @@ size_t jsonw_fmt_f32(char *buf, float v);
 /* Java's Double.toString of a finite v into buf (>= 40 bytes): the shortest digits that read
  * back to v, plain for 1e-3 <= |v| < 1e7 ("100.0", "0.001"), else "1.0E7", "1.5E-5". */
 size_t jsonw_fmt_java_f64(char *buf, double v);
+/* Java's Float.toString of a finite v, the same way: the shortest digits that read back to
+ * the float ("0.1", "1.0E10"). */
+size_t jsonw_fmt_java_f32(char *buf, float v);
+
+/* The bytes p[0..n) as Java's new String(bytes, UTF_8) reads them, as UTF-8 into out (room
+ * for 3 * n): each byte of an invalid sequence becomes U+FFFD. Returns the bytes written. */
+size_t jsonw_utf8_java(const uint8_t *p, size_t n, char *out);
 
 #endif

@@ -22,6 +22,7 @@
 #include "common/sl_err.h"
 #include "common/xalloc.h"
 
+#include <avro.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -37,9 +38,21 @@
 
 #define PROP_PREFIX "stream.kafka.consumer.prop."
 
-static const char *const json_decoders[] = {
-    "org.apache.pinot.plugin.inputformat.json.JSONMessageDecoder",
-    "org.apache.pinot.plugin.stream.kafka.KafkaJSONMessageDecoder", NULL};
+#define DECODER_PROP_PREFIX "stream.kafka.decoder.prop."
+
+/* Pinot's decoder class names and what reads each. */
+static const struct {
+    const char *name;
+    tcfg_decoder decoder;
+} decoders[] = {
+    {"org.apache.pinot.plugin.inputformat.json.JSONMessageDecoder", TCFG_DECODER_JSON},
+    {"org.apache.pinot.plugin.stream.kafka.KafkaJSONMessageDecoder", TCFG_DECODER_JSON},
+    {"org.apache.pinot.plugin.inputformat.csv.CSVMessageDecoder", TCFG_DECODER_CSV},
+    {"org.apache.pinot.plugin.inputformat.avro.SimpleAvroMessageDecoder", TCFG_DECODER_AVRO},
+    {"org.apache.pinot.plugin.inputformat.avro.confluent."
+     "KafkaConfluentSchemaRegistryAvroMessageDecoder",
+     TCFG_DECODER_AVRO_REGISTRY},
+};
 static const char *const consumer_factories[] = {
     "org.apache.pinot.plugin.stream.kafka20.KafkaConsumerFactory",
     "org.apache.pinot.plugin.stream.kafka30.KafkaConsumerFactory",
@@ -589,6 +602,232 @@ static void parse_filter(pctx *c, const json_t *fc, const schema *s, tcfg *t)
     }
 }
 
+/* An Avro writer schema for SimpleAvroMessageDecoder: it parses (avro-c) and is a record. */
+static int avro_schema_check(const char *text, size_t len, char *why, size_t cap)
+{
+    avro_schema_t sc;
+    if (avro_schema_from_json_length(text, len, &sc)) {
+        snprintf(why, cap, "not an Avro schema: %s", avro_strerror());
+        return SL_EINVAL;
+    }
+    int rc = avro_typeof(sc) == AVRO_RECORD ? 0 : SL_EINVAL;
+    if (rc) snprintf(why, cap, "the Avro schema is a %s, not a record", avro_schema_type_name(sc));
+    avro_schema_decref(sc);
+    return rc;
+}
+
+/* One character of a decoder property: exactly one byte (Pinot takes charAt(0); a longer
+ * value is more likely a mistake than a wish). */
+static int decoder_char(pctx *c, const char *key, const char *val, int *out)
+{
+    if (strlen(val) != 1 || (unsigned char)val[0] >= 0x80)
+        return fail(c, key, "\"%s\": expected one ASCII character", val);
+    *out = (unsigned char)val[0];
+    return 0;
+}
+
+static int decoder_bool(pctx *c, const char *key, const char *val, bool *out)
+{
+    if (strcasecmp(val, "true") == 0)
+        *out = true;
+    else if (strcasecmp(val, "false") == 0)
+        *out = false;
+    else
+        return fail(c, key, "\"%s\": expected true or false", val);
+    return 0;
+}
+
+/* The CSV header: Commons' StringUtils.split(header, delimiter) as Pinot calls it, so with no
+ * delimiter property it splits on whitespace; empty names are dropped. */
+static void csv_header(tcfg_csv *o, const char *text, const char *seps)
+{
+    o->header = sl_xcalloc(strlen(text) / 2 + 1, sizeof *o->header);
+    for (const char *p = text; *p;) {
+        size_t skip = seps ? strspn(p, seps) : 0;
+        while (!seps && p[skip] && strchr(" \t\n\r\f\v", p[skip]))
+            skip++;
+        p += skip;
+        if (!*p) break;
+        size_t n = 0;
+        while (p[n] && (seps ? !strchr(seps, p[n]) : !strchr(" \t\n\r\f\v", p[n])))
+            n++;
+        o->header[o->nheader++] = sl_xmemdupz(p, n);
+        p += n;
+    }
+}
+
+/* A stream map member that is a decoder property: its name after the prefix, with key set to
+ * its dotted path; NULL for any other member, and (reported) for a value that is no string. */
+static const char *decoder_prop(pctx *c, const char *path, const char *k, const json_t *v,
+                                char *key, size_t cap)
+{
+    if (strncmp(k, DECODER_PROP_PREFIX, strlen(DECODER_PROP_PREFIX)) != 0) return NULL;
+    snprintf(key, cap, "%s.%s", path, k);
+    if (!json_is_string(v)) {
+        fail(c, key, "expected a string");
+        return NULL;
+    }
+    return k + strlen(DECODER_PROP_PREFIX);
+}
+
+/* CSVMessageDecoder's properties (Pinot's names, Commons CSV's formats). */
+static int parse_csv_props(pctx *c, const json_t *m, const char *path, tcfg *t)
+{
+    tcfg_csv *o = &t->csv;
+    const json_t *ff = json_object_get(m, DECODER_PROP_PREFIX "fileFormat");
+    const char *fmt = json_is_string(ff) ? json_string_value(ff) : "DEFAULT";
+    /* Commons CSV's predefined formats, as far as reading goes */
+    *o = (tcfg_csv){.delimiter = ',',
+                    .quote = '"',
+                    .escape = -1,
+                    .comment = -1,
+                    .mv_delimiter = -1,
+                    .ignore_empty_lines = true};
+    if (strcasecmp(fmt, "EXCEL") == 0 || strcasecmp(fmt, "RFC4180") == 0) {
+        o->ignore_empty_lines = false;
+    } else if (strcasecmp(fmt, "TDF") == 0) {
+        o->delimiter = '\t';
+        o->ignore_surrounding_spaces = true;
+    } else if (strcasecmp(fmt, "MYSQL") == 0) {
+        o->delimiter = '\t';
+        o->quote = -1;
+        o->escape = '\\';
+        o->null_string = sl_xstrdup("\\N");
+        o->ignore_empty_lines = false;
+    } else if (strcasecmp(fmt, "DEFAULT") != 0) {
+        char key[512];
+        snprintf(key, sizeof key, "%s." DECODER_PROP_PREFIX "fileFormat", path);
+        fail(c, key, "\"%s\": expected DEFAULT, EXCEL, RFC4180, TDF or MYSQL", fmt);
+    }
+    const json_t *dj = json_object_get(m, DECODER_PROP_PREFIX "delimiter");
+    const char *delim = json_is_string(dj) ? json_string_value(dj) : NULL;
+    const char *k;
+    json_t *v;
+    int before = c->nerr;
+    json_object_foreach((json_t *)m, k, v)
+    {
+        char key[512];
+        const char *name = decoder_prop(c, path, k, v, key, sizeof key);
+        if (!name) continue;
+        const char *val = json_string_value(v);
+        int ch = 0;
+        if (strcmp(name, "fileFormat") == 0) {
+        } else if (strcmp(name, "delimiter") == 0) {
+            if (decoder_char(c, key, val, &ch) == 0) o->delimiter = (char)ch;
+        } else if (strcmp(name, "header") == 0) {
+            csv_header(o, val, delim);
+            if (!o->nheader) fail(c, key, "names no column");
+        } else if (strcmp(name, "commentMarker") == 0) {
+            decoder_char(c, key, val, &o->comment);
+        } else if (strcmp(name, "escapeCharacter") == 0) {
+            decoder_char(c, key, val, &o->escape);
+        } else if (strcmp(name, "quoteCharacter") == 0) {
+            decoder_char(c, key, val, &o->quote);
+        } else if (strcmp(name, "multiValueDelimiter") == 0) {
+            decoder_char(c, key, val, &o->mv_delimiter);
+        } else if (strcmp(name, "nullStringValue") == 0) {
+            free(o->null_string);
+            o->null_string = sl_xstrdup(val);
+        } else if (strcmp(name, "skipHeader") == 0) {
+            decoder_bool(c, key, val, &o->skip_header);
+        } else if (strcmp(name, "ignoreEmptyLines") == 0) {
+            decoder_bool(c, key, val, &o->ignore_empty_lines);
+        } else if (strcmp(name, "ignoreSurroundingSpaces") == 0) {
+            decoder_bool(c, key, val, &o->ignore_surrounding_spaces);
+        } else if (strcmp(name, "quoteMode") == 0) { /* printing only, but the nullString */
+            static const char *const modes[] = {"ALL",         "ALL_NON_NULL", "MINIMAL",
+                                                "NON_NUMERIC", "NONE",         NULL};
+            if (!key_in(val, modes))
+                fail(c, key, "\"%s\": expected ALL, ALL_NON_NULL, MINIMAL, NON_NUMERIC or NONE",
+                     val);
+            o->strict_quote = !strcmp(val, "ALL_NON_NULL") || !strcmp(val, "NON_NUMERIC");
+        } else if (strcmp(name, "recordSeparator") == 0) {
+            /* printing only: reading ends a record at CR, LF or CRLF */
+        } else {
+            fail(c, key, "unsupported key for CSVMessageDecoder");
+        }
+    }
+    if (c->nerr > before) return SL_EINVAL;
+    char key[512];
+    snprintf(key, sizeof key, "%s." DECODER_PROP_PREFIX "delimiter", path);
+    if (o->delimiter == '\n' || o->delimiter == '\r' || (int)o->delimiter == o->quote ||
+        (int)o->delimiter == o->escape || (int)o->delimiter == o->comment)
+        return fail(c, key,
+                    "the delimiter must differ from the quote, escape and comment "
+                    "characters and from CR and LF");
+    if (o->quote >= 0 && (o->quote == o->escape || o->quote == o->comment)) {
+        snprintf(key, sizeof key, "%s." DECODER_PROP_PREFIX "quoteCharacter", path);
+        return fail(c, key, "must differ from the escape and comment characters");
+    }
+    return 0;
+}
+
+/* The decoder's properties (stream.kafka.decoder.prop.*), for the decoder chosen. */
+static int parse_decoder_props(pctx *c, const json_t *m, const char *path, tcfg *t)
+{
+    if (t->decoder == TCFG_DECODER_CSV) return parse_csv_props(c, m, path, t);
+    const char *k;
+    json_t *v;
+    int before = c->nerr;
+    bool have = false;
+    json_object_foreach((json_t *)m, k, v)
+    {
+        char key[512];
+        const char *name = decoder_prop(c, path, k, v, key, sizeof key);
+        if (!name) continue;
+        const char *val = json_string_value(v);
+        if (t->decoder == TCFG_DECODER_AVRO && strcmp(name, "schema") == 0) {
+            char why[256];
+            if (avro_schema_check(val, json_string_length(v), why, sizeof why)) {
+                fail(c, key, "%s", why);
+                continue;
+            }
+            t->avro_schema = sl_xmemdupz(val, json_string_length(v));
+            have = true;
+        } else if (t->decoder == TCFG_DECODER_AVRO && strcmp(name, "leading.bytes.to.strip") == 0) {
+            const char *p = val;
+            uint64_t n;
+            if (!read_uint(&p, &n) || *p || n > 1024) {
+                fail(c, key, "\"%s\": expected a byte count in [0, 1024]", val);
+                continue;
+            }
+            t->avro_skip = (uint32_t)n;
+        } else if (t->decoder == TCFG_DECODER_AVRO_REGISTRY &&
+                   strcmp(name, "schema.registry.rest.url") == 0) {
+            if (strncmp(val, "http://", 7) != 0 && strncmp(val, "https://", 8) != 0) {
+                fail(c, key, "\"%s\": expected an http:// or https:// URL", val);
+                continue;
+            }
+            t->registry_url = sl_xstrdup(val);
+            have = true;
+        } else if (t->decoder == TCFG_DECODER_AVRO_REGISTRY &&
+                   strcmp(name, "schema.registry.basic.auth.credentials.source") == 0) {
+            if (strcmp(val, "USER_INFO") != 0)
+                fail(c, key, "\"%s\": only USER_INFO is supported", val);
+        } else if (t->decoder == TCFG_DECODER_AVRO_REGISTRY &&
+                   strcmp(name, "schema.registry.basic.auth.user.info") == 0) {
+            if (!strchr(val, ':')) {
+                fail(c, key, "expected user:password");
+                continue;
+            }
+            free(t->registry_userinfo);
+            t->registry_userinfo = sl_xstrdup(val);
+        } else {
+            fail(c, key, "unsupported key for %s",
+                 strrchr(t->decoder_class, '.') ? strrchr(t->decoder_class, '.') + 1
+                                                : t->decoder_class);
+        }
+    }
+    if (c->nerr > before) return SL_EINVAL;
+    if (t->decoder == TCFG_DECODER_AVRO && !have)
+        return fail(c, path, "SimpleAvroMessageDecoder needs " DECODER_PROP_PREFIX "schema");
+    if (t->decoder == TCFG_DECODER_AVRO_REGISTRY && !have)
+        return fail(c, path,
+                    "KafkaConfluentSchemaRegistryAvroMessageDecoder needs " DECODER_PROP_PREFIX
+                    "schema.registry.rest.url");
+    return 0;
+}
+
 /* One stream config map (path names where it was found, for messages). */
 static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
 {
@@ -610,6 +849,9 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
     json_object_foreach((json_t *)m, k, v)
     {
         snprintf(key, sizeof key, "%s.%s", path, k);
+        if (strncmp(k, DECODER_PROP_PREFIX, strlen(DECODER_PROP_PREFIX)) == 0) {
+            continue; /* read once the decoder is known (parse_decoder_props) */
+        }
         if (!scalar_text(v, val, sizeof val)) {
             fail(c, key, "expected a string (of at most %zu bytes)", sizeof val - 1);
             continue;
@@ -649,11 +891,19 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
                 continue;
             }
         } else if (strcmp(k, "stream.kafka.decoder.class.name") == 0) {
-            if (!key_in(val, json_decoders)) {
-                fail(c, key, "\"%s\": only JSON decoders are supported", val);
+            size_t j = 0;
+            while (j < sizeof decoders / sizeof decoders[0] && strcmp(val, decoders[j].name))
+                j++;
+            if (j == sizeof decoders / sizeof decoders[0]) {
+                fail(c, key,
+                     "\"%s\": not a supported decoder (JSONMessageDecoder, "
+                     "KafkaJSONMessageDecoder, CSVMessageDecoder, SimpleAvroMessageDecoder, "
+                     "KafkaConfluentSchemaRegistryAvroMessageDecoder)",
+                     val);
                 continue;
             }
             t->decoder_class = sl_xstrdup(val);
+            t->decoder = decoders[j].decoder;
         } else if (strcmp(k, PROP_PREFIX "auto.offset.reset") == 0) {
             if (strcasecmp(val, "smallest") == 0 || strcasecmp(val, "earliest") == 0)
                 t->offset_reset = TCFG_RESET_SMALLEST;
@@ -750,8 +1000,8 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
     if (!t->topic && t->type == TCFG_REALTIME)
         return fail(c, path, "missing required key stream.kafka.topic.name");
     if (!t->broker_list) return fail(c, path, "missing required key stream.kafka.broker.list");
-    if (!t->decoder_class) t->decoder_class = sl_xstrdup(json_decoders[0]);
-    return 0;
+    if (!t->decoder_class) t->decoder_class = sl_xstrdup(decoders[0].name);
+    return parse_decoder_props(c, m, path, t);
 }
 
 static int parse_table_name(pctx *c, const json_t *root, tcfg *t)
@@ -1052,6 +1302,13 @@ void tcfg_free(tcfg *t)
     free(t->topic);
     free(t->broker_list);
     free(t->decoder_class);
+    free(t->csv.null_string);
+    for (uint32_t i = 0; i < t->csv.nheader; i++)
+        free(t->csv.header[i]);
+    free(t->csv.header);
+    free(t->avro_schema);
+    free(t->registry_url);
+    free(t->registry_userinfo);
     for (uint32_t i = 0; i < t->nprops; i++) {
         free(t->props[i].key);
         free(t->props[i].value);

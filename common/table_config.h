@@ -23,6 +23,28 @@ typedef struct tcfg_prop {
     char *value; /* owned */
 } tcfg_prop;
 
+/* The stream's message decoder (stream.kafka.decoder.class.name, by Pinot's class names). */
+typedef enum tcfg_decoder {
+    TCFG_DECODER_JSON = 0,     /* JSONMessageDecoder, KafkaJSONMessageDecoder */
+    TCFG_DECODER_CSV,          /* CSVMessageDecoder: t->csv */
+    TCFG_DECODER_AVRO,         /* SimpleAvroMessageDecoder: t->avro_schema */
+    TCFG_DECODER_AVRO_REGISTRY /* KafkaConfluentSchemaRegistryAvroMessageDecoder */
+} tcfg_decoder;
+
+/* CSVMessageDecoder's properties (stream.kafka.decoder.prop.*, docs/stream-decoders.md), with
+ * the chosen fileFormat's defaults filled in. A character option is -1 when unset. */
+typedef struct tcfg_csv {
+    char delimiter;
+    int quote, escape, comment;
+    int mv_delimiter;  /* multiValueDelimiter: -1 leaves values unsplit (Pinot's default) */
+    char *null_string; /* owned, or NULL */
+    char **header;     /* owned; NULL: each message's first record names the columns */
+    uint32_t nheader;
+    bool skip_header; /* with a header: the message's first record is skipped */
+    bool ignore_empty_lines, ignore_surrounding_spaces;
+    bool strict_quote; /* quoteMode ALL_NON_NULL or NON_NUMERIC: a quoted nullString is text */
+} tcfg_csv;
+
 /* One ingestionConfig.transformConfigs entry: the destination column and its expression. */
 typedef struct tcfg_transform {
     uint32_t field;   /* schema field index: single-value */
@@ -41,7 +63,13 @@ typedef struct tcfg {
     char *broker_list; /* owned */
     tcfg_offset_reset offset_reset;
     tcfg_consumer_type consumer_type;
-    char *decoder_class;       /* owned; a JSON decoder class name */
+    char *decoder_class; /* owned; the decoder's class name as configured */
+    tcfg_decoder decoder;
+    tcfg_csv csv;              /* TCFG_DECODER_CSV */
+    char *avro_schema;         /* TCFG_DECODER_AVRO: the writer schema's JSON text; owned */
+    uint32_t avro_skip;        /* TCFG_DECODER_AVRO: leading.bytes.to.strip */
+    char *registry_url;        /* TCFG_DECODER_AVRO_REGISTRY: schema.registry.rest.url; owned */
+    char *registry_userinfo;   /* its basic.auth.user.info ("user:password"), or NULL; owned */
     uint64_t flush_rows;       /* 0 = not set */
     uint64_t flush_time_ms;    /* 0 = not set */
     uint64_t flush_size_bytes; /* 0 = not set (enables autotune when set) */

@@ -52,6 +52,7 @@ typedef enum jsonscan_kind {
     JSONSCAN_OBJECT, /* text/len: the raw JSON text as written */
     JSONSCAN_ARRAY,  /* text/len: the raw JSON text as written (not a list field, or nested) */
     JSONSCAN_LIST,   /* list field given an array: v.list indexes jsonscan_elems() */
+    JSONSCAN_BYTES,  /* text/len: raw bytes (never from JSON: Avro's bytes and fixed) */
 } jsonscan_kind;
 
 typedef struct jsonscan_val {

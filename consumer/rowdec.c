@@ -18,6 +18,8 @@
 #include "common/xalloc.h"
 #include "common/bigdec.h"
 #include "common/jsonw.h"
+#include "consumer/avroscan.h"
+#include "consumer/csvscan.h"
 #include "consumer/jsonscan.h"
 
 #include <inttypes.h>
@@ -34,7 +36,10 @@
 struct rowdec {
     const schema *s;
     size_t max_bytes;
+    tcfg_decoder fmt; /* which scanner reads the messages: one of these three */
     jsonscan *scan;
+    csvscan *csv;
+    avroscan *avro;
     const char **names; /* the schema's field names, for jsonscan */
     uint32_t *lens;
     uint8_t *flags;
@@ -122,6 +127,9 @@ static const char *const reason_names[ROWDEC_REASON__COUNT] = {
     [ROWDEC_TOO_LONG] = "too_long",
     [ROWDEC_TRANSFORM] = "transform_failed",
     [ROWDEC_TIME_RANGE] = "time_out_of_range",
+    [ROWDEC_MALFORMED_CSV] = "malformed_csv",
+    [ROWDEC_MALFORMED_AVRO] = "malformed_avro",
+    [ROWDEC_NO_SCHEMA] = "schema_unavailable",
 };
 
 /* Own copy of the type names: the decoder must not depend on the schema loader. */
@@ -135,7 +143,7 @@ static const char *const kind_names[] = {
     [JSONSCAN_ABSENT] = "absent", [JSONSCAN_NULL] = "null",      [JSONSCAN_BOOL] = "boolean",
     [JSONSCAN_INT64] = "integer", [JSONSCAN_UINT64] = "integer", [JSONSCAN_DOUBLE] = "number",
     [JSONSCAN_BIGNUM] = "number", [JSONSCAN_STRING] = "string",  [JSONSCAN_OBJECT] = "object",
-    [JSONSCAN_ARRAY] = "array",   [JSONSCAN_LIST] = "array",
+    [JSONSCAN_ARRAY] = "array",   [JSONSCAN_LIST] = "array",     [JSONSCAN_BYTES] = "bytes",
 };
 
 static const char *type_name(schema_type t)
@@ -170,12 +178,18 @@ static uint32_t xf_scan_index(rowdec *d, const char *name, uint32_t *nnames)
 
 rowdec *rowdec_new(const schema *s, size_t max_message_bytes)
 {
-    return rowdec_new_cfg(s, NULL, max_message_bytes);
+    return rowdec_new_as(s, NULL, TCFG_DECODER_JSON, max_message_bytes);
 }
 
 rowdec *rowdec_new_cfg(const schema *s, const tcfg *t, size_t max_message_bytes)
 {
+    return rowdec_new_as(s, t, t ? t->decoder : TCFG_DECODER_JSON, max_message_bytes);
+}
+
+rowdec *rowdec_new_as(const schema *s, const tcfg *t, tcfg_decoder fmt, size_t max_message_bytes)
+{
     rowdec *d = sl_xcalloc(1, sizeof *d);
+    d->fmt = t ? fmt : TCFG_DECODER_JSON;
     d->s = s;
     d->max_bytes = max_message_bytes ? max_message_bytes : ROWDEC_DEFAULT_MAX;
     if (d->max_bytes > ROWDEC_HARD_MAX) d->max_bytes = ROWDEC_HARD_MAX;
@@ -253,7 +267,17 @@ rowdec *rowdec_new_cfg(const schema *s, const tcfg *t, size_t max_message_bytes)
     d->xcx = xform_ctx_new();
     d->msg_offset = -1;
     d->msg_partition = -1;
-    d->scan = jsonscan_new(d->names, d->lens, d->flags, nnames);
+    if (d->fmt == TCFG_DECODER_CSV) {
+        d->csv = csvscan_new(d->names, d->lens, nnames, &t->csv);
+    } else if (d->fmt == TCFG_DECODER_AVRO || d->fmt == TCFG_DECODER_AVRO_REGISTRY) {
+        char why[256];
+        if (!(d->avro = avroscan_new(d->names, d->lens, d->flags, nnames, t, why, sizeof why))) {
+            fprintf(stderr, "rowdec: %s\n", why); /* tcfg checked the schema */
+            abort();
+        }
+    } else {
+        d->scan = jsonscan_new(d->names, d->lens, d->flags, nnames);
+    }
     d->time_col = d->fill_col = -1;
     d->msg_time_ms = INT64_MIN;
     int tc = t && t->time_column ? schema_find(s, t->time_column) : -1;
@@ -286,6 +310,8 @@ void rowdec_free(rowdec *d)
 {
     if (!d) return;
     jsonscan_free(d->scan);
+    csvscan_free(d->csv);
+    avroscan_free(d->avro);
     free(d->names);
     free(d->lens);
     free(d->flags);
@@ -321,12 +347,36 @@ const char *rowdec_error_detail(const rowdec *d)
     return d->detail;
 }
 
+/* ---- the scanners' values ------------------------------------------------------------- */
+
+/* Wanted field i's value in the last message, from whichever scanner reads them. */
+static const jsonscan_val *field_val(const rowdec *d, uint32_t i)
+{
+    if (d->csv) return csvscan_get(d->csv, i);
+    if (d->avro) return avroscan_get(d->avro, i);
+    return jsonscan_get(d->scan, i);
+}
+
+static const jsonscan_val *field_elems(const rowdec *d)
+{
+    if (d->csv) return csvscan_elems(d->csv);
+    if (d->avro) return avroscan_elems(d->avro);
+    return jsonscan_elems(d->scan);
+}
+
+static uint32_t field_nelems(const rowdec *d)
+{
+    if (d->csv) return csvscan_nelems(d->csv);
+    if (d->avro) return avroscan_nelems(d->avro);
+    return jsonscan_nelems(d->scan);
+}
+
 /* ---- rejection helpers ------------------------------------------------------------------ */
 
 static rowdec_reason wrong_type(rowdec *d, const schema_field *f, const jsonscan_val *v)
 {
-    snprintf(d->detail, sizeof d->detail, "cannot convert JSON %s to %s", kind_name(v->kind),
-             type_name(f->type));
+    snprintf(d->detail, sizeof d->detail, "cannot convert %s%s to %s", d->scan ? "JSON " : "",
+             kind_name(v->kind), type_name(f->type));
     return ROWDEC_WRONG_TYPE;
 }
 
@@ -618,6 +668,21 @@ static rowdec_reason to_boolean(rowdec *d, const schema_field *f, const jsonscan
     }
 }
 
+/* Bytes as the lowercase hex text a BYTES column reads and a STRING one stores (Pinot's
+ * BytesUtils.toHexString: a Kafka header's bytes, a BYTES key, a transform's bytes). */
+static void hex_text(rowdec *d, const uint8_t *b, size_t len, jsonscan_val *v)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *h = xform_ctx_alloc(d->xcx, len * 2 + 1);
+    for (size_t i = 0; i < len; i++) {
+        h[2 * i] = hex[b[i] >> 4];
+        h[2 * i + 1] = hex[b[i] & 15];
+    }
+    v->kind = JSONSCAN_STRING;
+    v->text = h;
+    v->len = (uint32_t)(len * 2);
+}
+
 static rowdec_reason to_string(rowdec *d, const schema_field *f, const jsonscan_val *v,
                                schema_value *out)
 {
@@ -637,6 +702,13 @@ static rowdec_reason to_string(rowdec *d, const schema_field *f, const jsonscan_
         out->u.bytes.ptr = (const uint8_t *)v->text;
         out->u.bytes.len = v->len;
         return ROWDEC_OK;
+    case JSONSCAN_BYTES: { /* Pinot's byte[] as a STRING: its hex */
+        jsonscan_val h;
+        hex_text(d, (const uint8_t *)v->text, v->len, &h);
+        out->u.bytes.ptr = (const uint8_t *)h.text;
+        out->u.bytes.len = h.len;
+        return ROWDEC_OK;
+    }
     default:
         return wrong_type(d, f, v);
     }
@@ -645,6 +717,14 @@ static rowdec_reason to_string(rowdec *d, const schema_field *f, const jsonscan_
 static rowdec_reason to_bytes(rowdec *d, const schema_field *f, const jsonscan_val *v,
                               schema_value *out)
 {
+    if (v->kind == JSONSCAN_BYTES) { /* raw bytes: room was reserved in rowdec_decode */
+        uint8_t *dst = d->bytes + d->bytes_used;
+        if (v->len) memcpy(dst, v->text, v->len);
+        out->u.bytes.ptr = dst;
+        out->u.bytes.len = v->len;
+        d->bytes_used += v->len;
+        return ROWDEC_OK;
+    }
     if (v->kind != JSONSCAN_STRING || v->len % 2 != 0) return wrong_type(d, f, v);
     /* capacity was reserved in rowdec_decode: half the message length bounds every value */
     uint8_t *dst = d->bytes + d->bytes_used;
@@ -682,6 +762,9 @@ static rowdec_reason to_json(rowdec *d, const schema_field *f, const jsonscan_va
     case JSONSCAN_OBJECT: /* a map: Pinot writes it with its keys sorted */
         if (jsonw_canonical(&d->jw, v->text, v->len, JSONW_CANON_SORT_KEYS))
             return wrong_type(d, f, v);
+        break;
+    case JSONSCAN_BYTES: /* Jackson writes a byte[] as a base64 string */
+        jsonw_base64(&d->jw, (const uint8_t *)v->text, v->len);
         break;
     case JSONSCAN_STRING: /* re-parsed as a JsonNode, with BigDecimals */
         if (jsonw_canonical(&d->jw, v->text, v->len, JSONW_CANON_DECIMAL))
@@ -860,32 +943,8 @@ static void set_default(row_col *c, const schema_field *f)
 static void utf8_text(rowdec *d, const uint8_t *p, size_t n, jsonscan_val *v)
 {
     char *o = xform_ctx_alloc(d->xcx, n * 3 + 1);
-    size_t k = 0;
-    for (size_t i = 0; i < n;) {
-        uint8_t c = p[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        bool ok = len > 0 && i + len <= n;
-        for (size_t j = 1; ok && j < len; j++)
-            ok = (p[i + j] & 0xC0) == 0x80;
-        if (ok && len > 1) { /* no overlong forms, surrogates or code points past U+10FFFF */
-            static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-            uint32_t cp = c & (0x7Fu >> len);
-            for (size_t j = 1; j < len; j++)
-                cp = cp << 6 | (p[i + j] & 0x3Fu);
-            ok = cp >= min[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-        }
-        if (ok) {
-            memcpy(o + k, p + i, len);
-            k += len;
-            i += len;
-        } else {
-            memcpy(o + k, "\xEF\xBF\xBD", 3);
-            k += 3;
-            i++;
-        }
-    }
     v->text = o;
-    v->len = (uint32_t)k;
+    v->len = (uint32_t)jsonw_utf8_java(p, n, o);
 }
 
 void rowdec_set_message(rowdec *d, const rowdec_msg *m)
@@ -902,21 +961,6 @@ void rowdec_set_message(rowdec *d, const rowdec_msg *m)
 bool rowdec_wants_headers(const rowdec *d)
 {
     return d->wants_headers;
-}
-
-/* Bytes as the lowercase hex text a BYTES column reads and a STRING one stores (Pinot's
- * BytesUtils.toHexString: a Kafka header's bytes, a BYTES key, a transform's bytes). */
-static void hex_text(rowdec *d, const uint8_t *b, size_t len, jsonscan_val *v)
-{
-    static const char hex[] = "0123456789abcdef";
-    char *h = xform_ctx_alloc(d->xcx, len * 2 + 1);
-    for (size_t i = 0; i < len; i++) {
-        h[2 * i] = hex[b[i] >> 4];
-        h[2 * i + 1] = hex[b[i] & 15];
-    }
-    v->kind = JSONSCAN_STRING;
-    v->text = h;
-    v->len = (uint32_t)(len * 2);
 }
 
 /* The message's header of that name, the last one given (Pinot's row keeps the last), or
@@ -1049,6 +1093,8 @@ static xform_val xf_input(const jsonscan_val *v)
     case JSONSCAN_OBJECT:
     case JSONSCAN_ARRAY:
         return (xform_val){.kind = XFORM_JSON, .s = v->text, .len = v->len};
+    case JSONSCAN_BYTES:
+        return (xform_val){.kind = XFORM_BYTES, .s = v->text, .len = v->len};
     default:
         return (xform_val){.kind = XFORM_NULL};
     }
@@ -1120,7 +1166,7 @@ static rowdec_reason run_filter(rowdec *d, bool *drop)
     for (uint32_t k = 0; k < xform_ninputs(d->filter); k++) {
         uint32_t i = d->filter_in[k];
         bool own = i < d->s->nfields && d->has_over && d->has_over[i];
-        d->xf_args[k] = xf_input(own ? &d->over[i] : jsonscan_get(d->scan, i));
+        d->xf_args[k] = xf_input(own ? &d->over[i] : field_val(d, i));
     }
     xform_val out;
     char why[160];
@@ -1145,12 +1191,12 @@ static rowdec_reason run_transforms(rowdec *d)
     d->nxel = 0;
     for (uint32_t j = 0; j < d->nxf; j++) {
         uint32_t i = d->xf_field[j];
-        const jsonscan_val *v = jsonscan_get(d->scan, i);
+        const jsonscan_val *v = field_val(d, i);
         d->has_over[i] = false;
         if (v->kind != JSONSCAN_ABSENT && v->kind != JSONSCAN_NULL) continue; /* Pinot keeps it */
         const xform_expr *e = d->xf_expr[j];
         for (uint32_t k = 0; k < xform_ninputs(e); k++)
-            d->xf_args[k] = xf_input(jsonscan_get(d->scan, d->xf_in[j][k]));
+            d->xf_args[k] = xf_input(field_val(d, d->xf_in[j][k]));
         xform_val out;
         char why[160];
         if (xform_eval(e, d->xf_args, d->xcx, &out, why, sizeof why)) {
@@ -1171,7 +1217,7 @@ static rowdec_reason run_transforms(rowdec *d)
 static rowdec_reason decode_field(rowdec *d, uint32_t i)
 {
     const schema_field *f = &d->s->fields[i];
-    const jsonscan_val *v = d->has_over && d->has_over[i] ? &d->over[i] : jsonscan_get(d->scan, i);
+    const jsonscan_val *v = d->has_over && d->has_over[i] ? &d->over[i] : field_val(d, i);
     row_col *c = &d->cols[i];
 
     if (v->kind == JSONSCAN_ABSENT || v->kind == JSONSCAN_NULL) {
@@ -1180,6 +1226,13 @@ static rowdec_reason decode_field(rowdec *d, uint32_t i)
         return ROWDEC_OK;
     }
     bool over = d->has_over && d->has_over[i];
+    if (f->single_value && v->kind == JSONSCAN_LIST && !over) {
+        /* a CSV cell split at the multi-value delimiter (always >= 2 values): Pinot cannot
+         * read one value from them */
+        snprintf(d->detail, sizeof d->detail, "%u values for a single-value column",
+                 v->v.list.count);
+        return ROWDEC_WRONG_TYPE;
+    }
     if (f->single_value && v->kind == JSONSCAN_LIST && over) {
         /* a transform's multi-value result: one value is the value (Pinot standardizes a
          * one-element array), none is null, more cannot go in one value (under
@@ -1217,7 +1270,7 @@ static rowdec_reason decode_field(rowdec *d, uint32_t i)
     schema_value *base = d->mv + d->mv_used;
     uint32_t n = 0;
     if (v->kind == JSONSCAN_LIST) {
-        const jsonscan_val *el = (over ? d->xel : jsonscan_elems(d->scan)) + v->v.list.first;
+        const jsonscan_val *el = (over ? d->xel : field_elems(d)) + v->v.list.first;
         for (uint32_t k = 0; k < v->v.list.count; k++) {
             if (el[k].kind == JSONSCAN_NULL) continue; /* Pinot drops null elements */
             if (el[k].kind == JSONSCAN_ARRAY) {
@@ -1260,7 +1313,16 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
         return ROWDEC_OVERSIZED;
     }
 
-    jsonscan_status st = jsonscan_run(d->scan, msg, len);
+    if (d->csv && csvscan_run(d->csv, msg, len)) {
+        snprintf(d->detail, sizeof d->detail, "%s", csvscan_error_text(d->csv));
+        return ROWDEC_MALFORMED_CSV;
+    }
+    avroscan_status ast = d->avro ? avroscan_run(d->avro, msg, len) : AVROSCAN_OK;
+    if (ast != AVROSCAN_OK) {
+        snprintf(d->detail, sizeof d->detail, "%s", avroscan_error_text(d->avro));
+        return ast == AVROSCAN_NO_SCHEMA ? ROWDEC_NO_SCHEMA : ROWDEC_MALFORMED_AVRO;
+    }
+    jsonscan_status st = d->scan ? jsonscan_run(d->scan, msg, len) : JSONSCAN_OK;
     if (st != JSONSCAN_OK) {
         d->err_field = jsonscan_error_index(d->scan);
         snprintf(d->detail, sizeof d->detail, "%s", jsonscan_error_text(d->scan));
@@ -1294,7 +1356,7 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
      * element (the scanner's or a transform's) or a lone scalar/default (<= elements +
      * fields), and every BYTES value is at most half of a string that lies inside the message
      * or is a transform's value. */
-    size_t need_mv = (size_t)jsonscan_nelems(d->scan) + d->nxel + d->s->nfields;
+    size_t need_mv = (size_t)field_nelems(d) + d->nxel + d->s->nfields;
     if (need_mv > d->mv_cap) {
         d->mv_cap = need_mv * 2;
         d->mv = sl_xrealloc(d->mv, d->mv_cap * sizeof *d->mv);
@@ -1302,6 +1364,13 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
     d->mv_used = 0;
     d->bytes_used = 0;
     size_t need_bytes = len / 2 + 1;
+    if (!d->scan) { /* CSV, Avro: raw BYTES values, and strings not from the message */
+        need_bytes = 1;
+        for (uint32_t i = 0; i < d->s->nfields; i++)
+            need_bytes += field_val(d, i)->len;
+        for (uint32_t k = 0; k < field_nelems(d); k++)
+            need_bytes += field_elems(d)[k].len;
+    }
     if (d->has_over) {
         for (uint32_t i = 0; i < d->s->nfields; i++) /* a transform's hex lies outside */
             if (d->has_over[i] && d->over[i].kind == JSONSCAN_STRING)

@@ -1,4 +1,5 @@
-/* JSON row decoder: one Kafka message (a JSON object) -> one row of the table's schema.
+/* Row decoder: one Kafka message (a JSON object, or with the table's decoder a CSV or Avro
+ * record: docs/stream-decoders.md) -> one row of the table's schema.
  *
  * Semantics follow Pinot's JSON decoder (docs/json-decoding.md has the coercion table):
  * unknown fields are ignored, a missing or null field takes the field's default null value
@@ -9,7 +10,8 @@
  * reason code; the decoder never aborts and never returns a partial row.
  *
  * A decoder is used by one thread at a time. JSON parsing is simdjson, reached through
- * consumer/jsonscan.h. */
+ * consumer/jsonscan.h; consumer/csvscan.h and consumer/avroscan.h read the other formats into
+ * the same tagged values, so one coercion table serves them all. */
 #ifndef SL_ROWDEC_H
 #define SL_ROWDEC_H
 
@@ -34,6 +36,9 @@ typedef enum rowdec_reason {
     ROWDEC_TRANSFORM,      /* an ingestion transform failed (without continueOnError) */
     ROWDEC_TIME_RANGE,     /* rowTimeValueCheck: the time column's value is outside 1971-2071
                             * (without continueOnError) */
+    ROWDEC_MALFORMED_CSV,  /* CSVMessageDecoder: not a CSV record (docs/stream-decoders.md) */
+    ROWDEC_MALFORMED_AVRO, /* the Avro decoders: not a record of the writer schema */
+    ROWDEC_NO_SCHEMA,      /* the schema registry did not give the message's schema */
     ROWDEC_REASON__COUNT
 } rowdec_reason;
 
@@ -50,6 +55,9 @@ rowdec *rowdec_new(const schema *s, size_t max_message_bytes);
  * of its expression over the message's fields, converted as a JSON value of that kind would
  * be. t (and s) must outlive the decoder. */
 rowdec *rowdec_new_cfg(const schema *s, const tcfg *t, size_t max_message_bytes);
+/* The same, with the messages in format fmt rather than t's decoder's (a JSON-lines file read
+ * for a table whose stream is CSV or Avro). t may be NULL: then fmt is JSON. */
+rowdec *rowdec_new_as(const schema *s, const tcfg *t, tcfg_decoder fmt, size_t max_message_bytes);
 
 /* Decode msg[0..len). On ROWDEC_OK *out points at a row owned by the decoder, valid until the
  * next call. On any other reason *out is NULL and rowdec_error_field() names the offending

@@ -148,7 +148,7 @@ static int cmd_build(int argc, char **argv)
         perror(rejects_path);
         goto done;
     }
-    dec = rowdec_new_cfg(s, t, 0);
+    dec = rowdec_new_as(s, t, TCFG_DECODER_JSON, 0); /* the input is JSON lines */
     m = mseg_new(s, t ? t->no_dictionary : NULL);
     bool tty = isatty(STDERR_FILENO);
     double t0 = sl_clock_mono_s(), last = t0;

@@ -384,7 +384,7 @@ static void test_rejections(void **state)
     expect_error(NEWMAP(",\"stream.kafka.decoder.class.name\":"
                         "\"org.apache.pinot.plugin.inputformat.avro.KafkaAvroMessageDecoder\""),
                  "stream.kafka.decoder.class.name: \"org.apache.pinot.plugin.inputformat.avro."
-                 "KafkaAvroMessageDecoder\": only JSON decoders are supported");
+                 "KafkaAvroMessageDecoder\": not a supported decoder");
     expect_error(NEWMAP(",\"stream.kafka.consumer.prop.auto.offset.reset\":\"3d\""),
                  "auto.offset.reset: \"3d\": expected smallest or largest");
     expect_error(NEWMAP(",\"stream.kafka.consumer.prop.\":\"x\""), "empty property name");

@@ -1,0 +1,598 @@
+/* Avro field scanner (consumer/avroscan.h).
+ *
+ * A schema is compiled once into a plan: per top-level field of the record, the wanted field
+ * it fills (or -1: its value is only skipped, but still checked). A run walks the record's
+ * fields in schema order, reading Avro's binary encoding (zig-zag varints, length-prefixed
+ * strings and bytes, blocked arrays and maps, union branch indexes) with a bounds check on
+ * every read. Nested records, maps and non-list arrays are written as JSON text. */
+#include "consumer/avroscan.h"
+
+#include "common/clock.h"
+#include "common/httpc.h"
+#include "common/jsonw.h"
+#include "common/xalloc.h"
+#include "common/xform.h"
+
+#include <avro.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AVRO_MAX_DEPTH 28         /* nested containers (the JSON writer allows 32) */
+#define AVRO_MAX_ELEMS (1u << 20) /* array and map entries in one message */
+#define AVRO_CACHE 64             /* registry schemas kept */
+#define AVRO_RETRY_MS 10000       /* a schema the registry did not give: asked again after */
+#define AVRO_REGISTRY_TIMEOUT_MS 5000
+
+/* A compiled writer schema. */
+typedef struct avro_plan {
+    int32_t id; /* registry id; -1 for the configured schema */
+    avro_schema_t schema;
+    int32_t *want;    /* per record field: the wanted field, or -1 */
+    int64_t retry_at; /* a failed fetch (schema NULL): when to ask again */
+    char why[128];
+} avro_plan;
+
+struct avroscan {
+    const tcfg *t;
+    uint32_t n;
+    char **names;
+    uint32_t *lens;
+    uint8_t *flags;
+    avro_plan *plans; /* the configured schema, or the registry's, most recent last */
+    uint32_t nplans;
+    jsonscan_val *vals;
+    jsonscan_val *elems;
+    uint32_t nelems, elems_cap, budget;
+    uint8_t *buf; /* the message's copy */
+    size_t cap;
+    const uint8_t *p, *end; /* reading position */
+    xform_ctx *cx;          /* per-message text: numbers, JSON of nested values, fixed-up strings */
+    jsonw jw;
+    httpc *http;
+    httpc_resp resp;
+    char err[192];
+};
+
+static int compile(avroscan *s, avro_plan *pl, avro_schema_t sc, char *err, size_t errlen)
+{
+    if (avro_typeof(sc) != AVRO_RECORD) {
+        snprintf(err, errlen, "the Avro schema is a %s, not a record", avro_schema_type_name(sc));
+        return -1;
+    }
+    size_t nf = avro_schema_record_size(sc);
+    pl->schema = sc;
+    pl->want = sl_xcalloc(nf ? nf : 1, sizeof *pl->want);
+    for (size_t f = 0; f < nf; f++) {
+        const char *name = avro_schema_record_field_name(sc, (int)f);
+        pl->want[f] = -1;
+        for (uint32_t i = 0; i < s->n && pl->want[f] < 0; i++)
+            if (strlen(name) == s->lens[i] && memcmp(name, s->names[i], s->lens[i]) == 0)
+                pl->want[f] = (int32_t)i;
+    }
+    return 0;
+}
+
+avroscan *avroscan_new(const char *const *names, const uint32_t *lens, const uint8_t *flags,
+                       uint32_t n, const tcfg *t, char *err, size_t errlen)
+{
+    avroscan *s = sl_xcalloc(1, sizeof *s);
+    s->t = t;
+    s->n = n;
+    s->names = sl_xcalloc(n ? n : 1, sizeof *s->names);
+    s->lens = sl_xcalloc(n ? n : 1, sizeof *s->lens);
+    s->flags = sl_xcalloc(n ? n : 1, 1);
+    s->vals = sl_xcalloc(n ? n : 1, sizeof *s->vals);
+    for (uint32_t i = 0; i < n; i++) {
+        s->names[i] = sl_xmemdupz(names[i], lens[i]);
+        s->lens[i] = lens[i];
+        s->flags[i] = flags ? flags[i] : 0;
+    }
+    s->cx = xform_ctx_new();
+    jsonw_init(&s->jw);
+    s->plans = sl_xcalloc(t->decoder == TCFG_DECODER_AVRO ? 1 : AVRO_CACHE, sizeof *s->plans);
+    if (t->decoder == TCFG_DECODER_AVRO) {
+        avro_schema_t sc;
+        if (!t->avro_schema ||
+            avro_schema_from_json_length(t->avro_schema, strlen(t->avro_schema), &sc)) {
+            snprintf(err, errlen, "not an Avro schema: %s", avro_strerror());
+            avroscan_free(s);
+            return NULL;
+        }
+        s->plans[0].id = -1;
+        if (compile(s, &s->plans[0], sc, err, errlen)) {
+            avro_schema_decref(sc);
+            avroscan_free(s);
+            return NULL;
+        }
+        s->nplans = 1;
+    } else {
+        s->http = httpc_new();
+        httpc_resp_init(&s->resp, 4u << 20);
+    }
+    return s;
+}
+
+void avroscan_free(avroscan *s)
+{
+    if (!s) return;
+    for (uint32_t i = 0; i < s->nplans; i++) {
+        if (s->plans[i].schema) avro_schema_decref(s->plans[i].schema);
+        free(s->plans[i].want);
+    }
+    free(s->plans);
+    for (uint32_t i = 0; i < s->n; i++)
+        free(s->names[i]);
+    free(s->names);
+    free(s->lens);
+    free(s->flags);
+    free(s->vals);
+    free(s->elems);
+    free(s->buf);
+    xform_ctx_free(s->cx);
+    jsonw_free(&s->jw);
+    if (s->http) {
+        httpc_resp_free(&s->resp);
+        httpc_free(s->http);
+    }
+    free(s);
+}
+
+const jsonscan_val *avroscan_get(const avroscan *s, uint32_t i)
+{
+    static const jsonscan_val absent = {.kind = JSONSCAN_ABSENT};
+    return i < s->n ? &s->vals[i] : &absent;
+}
+
+const jsonscan_val *avroscan_elems(const avroscan *s)
+{
+    return s->elems;
+}
+
+uint32_t avroscan_nelems(const avroscan *s)
+{
+    return s->nelems;
+}
+
+const char *avroscan_error_text(const avroscan *s)
+{
+    return s->err;
+}
+
+/* ---- the registry ---------------------------------------------------------------------- */
+
+/* userinfo percent-encoded for a URL's user:password@ part */
+static void url_userinfo(char *out, size_t cap, const char *ui)
+{
+    size_t k = 0;
+    for (const char *p = ui; *p && k + 4 < cap; p++) {
+        unsigned char c = (unsigned char)*p;
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     strchr("-._~", c) || (c == ':' && p == strchr(ui, ':'));
+        k += (size_t)(plain ? snprintf(out + k, cap - k, "%c", c)
+                            : snprintf(out + k, cap - k, "%%%02X", c));
+    }
+    out[k] = '\0';
+}
+
+/* Schema id's plan: cached, or fetched (GET <url>/schemas/ids/<id>: {"schema": "<json>"}). */
+static avro_plan *registry_plan(avroscan *s, int32_t id)
+{
+    int64_t now = sl_clock_mono_ms();
+    for (uint32_t i = 0; i < s->nplans; i++) {
+        avro_plan *pl = &s->plans[i];
+        if (pl->id != id) continue;
+        if (pl->schema || now < pl->retry_at) return pl;
+        free(pl->want); /* a failure whose time is up: ask again in its place */
+        memmove(pl, pl + 1, (s->nplans - i - 1) * sizeof *pl);
+        s->nplans--;
+        break;
+    }
+    if (s->nplans == AVRO_CACHE) { /* the oldest goes */
+        if (s->plans[0].schema) avro_schema_decref(s->plans[0].schema);
+        free(s->plans[0].want);
+        memmove(s->plans, s->plans + 1, (AVRO_CACHE - 1) * sizeof *s->plans);
+        s->nplans--;
+    }
+    avro_plan *pl = &s->plans[s->nplans++];
+    memset(pl, 0, sizeof *pl);
+    pl->id = id;
+    pl->retry_at = now + AVRO_RETRY_MS;
+
+    const char *base = s->t->registry_url;
+    size_t bl = strlen(base);
+    while (bl && base[bl - 1] == '/')
+        bl--;
+    char url[2048], ui[512] = "";
+    const char *rest = strstr(base, "://") + 3;
+    if (s->t->registry_userinfo) url_userinfo(ui, sizeof ui, s->t->registry_userinfo);
+    snprintf(url, sizeof url, "%.*s%s%s%.*s/schemas/ids/%" PRId32, (int)(rest - base), base, ui,
+             *ui ? "@" : "", (int)(bl - (size_t)(rest - base)), rest, id);
+    int rc = httpc_request(s->http, "GET", url, NULL, NULL, 0, AVRO_REGISTRY_TIMEOUT_MS, &s->resp);
+    if (rc < 0) {
+        snprintf(pl->why, sizeof pl->why, "schema registry: %.100s", s->resp.error);
+        return pl;
+    }
+    if (s->resp.status != 200) {
+        snprintf(pl->why, sizeof pl->why, "schema registry: HTTP %ld for schema id %" PRId32,
+                 s->resp.status, id);
+        return pl;
+    }
+    json_error_t je;
+    json_t *doc = json_loadb(s->resp.body ? s->resp.body : "", s->resp.len, 0, &je);
+    const json_t *sj = json_object_get(doc, "schema");
+    avro_schema_t sc;
+    if (!json_is_string(sj)) {
+        snprintf(pl->why, sizeof pl->why, "schema registry: no \"schema\" string for id %" PRId32,
+                 id);
+    } else if (avro_schema_from_json_length(json_string_value(sj), json_string_length(sj), &sc)) {
+        snprintf(pl->why, sizeof pl->why, "schema id %" PRId32 ": not an Avro schema: %.60s", id,
+                 avro_strerror());
+    } else if (compile(s, pl, sc, pl->why, sizeof pl->why)) {
+        avro_schema_decref(sc);
+    } else {
+        pl->why[0] = '\0';
+    }
+    json_decref(doc);
+    return pl;
+}
+
+/* ---- binary decoding ------------------------------------------------------------------- */
+
+static int bad(avroscan *s, const char *what)
+{
+    snprintf(s->err, sizeof s->err, "%s at byte %zu", what, (size_t)(s->p - s->buf));
+    return -1;
+}
+
+static int read_long(avroscan *s, int64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (s->p >= s->end) return bad(s, "the record ends inside a number");
+        uint8_t b = *s->p++;
+        v |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) {
+            *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+            return 0;
+        }
+    }
+    return bad(s, "a number longer than 10 bytes");
+}
+
+/* A length (string, bytes) that must fit in what is left. */
+static int read_len(avroscan *s, size_t *out)
+{
+    int64_t n;
+    if (read_long(s, &n)) return -1;
+    if (n < 0 || (uint64_t)n > (uint64_t)(s->end - s->p))
+        return bad(s, "a length past the end of the record");
+    *out = (size_t)n;
+    return 0;
+}
+
+static avro_schema_t resolve(avro_schema_t sc)
+{
+    while (avro_typeof(sc) == AVRO_LINK)
+        sc = avro_schema_link_target(sc);
+    return sc;
+}
+
+/* The number of entries of the next array or map block (0: the end); a negative count is
+ * followed by the block's byte size, which is read and not trusted. */
+static int block_count(avroscan *s, uint64_t *out)
+{
+    int64_t c, size;
+    if (read_long(s, &c)) return -1;
+    if (c < 0) {
+        if (c == INT64_MIN || read_long(s, &size)) return bad(s, "a bad block count");
+        c = -c;
+    }
+    if ((uint64_t)c > s->budget) return bad(s, "more array or map entries than allowed");
+    s->budget -= (uint32_t)c;
+    *out = (uint64_t)c;
+    return 0;
+}
+
+static const char *text_copy(avroscan *s, const char *p, size_t n)
+{
+    return xform_ctx_copy(s->cx, p, n);
+}
+
+/* A string's bytes as Java reads them (invalid UTF-8 becomes U+FFFD), in per-message text. */
+static void string_val(avroscan *s, const uint8_t *p, size_t n, jsonscan_val *v)
+{
+    char *o = xform_ctx_alloc(s->cx, n * 3 + 1);
+    v->kind = JSONSCAN_STRING;
+    v->text = o;
+    v->len = (uint32_t)jsonw_utf8_java(p, n, o);
+}
+
+static void number_text(avroscan *s, jsonscan_val *v, const char *txt, size_t n)
+{
+    v->text = text_copy(s, txt, n);
+    v->len = (uint32_t)n;
+}
+
+static size_t java_double(char *buf, double x, bool single)
+{
+    if (isnan(x)) return (size_t)snprintf(buf, 40, "NaN");
+    if (isinf(x)) return (size_t)snprintf(buf, 40, "%s", x < 0 ? "-Infinity" : "Infinity");
+    return single ? jsonw_fmt_java_f32(buf, (float)x) : jsonw_fmt_java_f64(buf, x);
+}
+
+static int value(avroscan *s, avro_schema_t sc, int depth, jsonscan_val *v, bool list);
+
+/* The value of schema sc as JSON into s->jw (a nested value): bytes as base64 (Jackson's
+ * byte[]), non-finite numbers as strings. */
+static int json_value(avroscan *s, avro_schema_t sc, int depth)
+{
+    sc = resolve(sc);
+    if (depth > AVRO_MAX_DEPTH) return bad(s, "values nested too deep");
+    int64_t x;
+    size_t n;
+    switch (avro_typeof(sc)) {
+    case AVRO_RECORD: {
+        jsonw_obj_begin(&s->jw);
+        size_t nf = avro_schema_record_size(sc);
+        for (size_t f = 0; f < nf; f++) {
+            jsonw_key(&s->jw, avro_schema_record_field_name(sc, (int)f));
+            if (json_value(s, avro_schema_record_field_get_by_index(sc, (int)f), depth + 1))
+                return -1;
+        }
+        jsonw_obj_end(&s->jw);
+        return 0;
+    }
+    case AVRO_MAP:
+    case AVRO_ARRAY: {
+        bool map = avro_typeof(sc) == AVRO_MAP;
+        avro_schema_t item = map ? avro_schema_map_values(sc) : avro_schema_array_items(sc);
+        map ? jsonw_obj_begin(&s->jw) : jsonw_arr_begin(&s->jw);
+        for (;;) {
+            uint64_t c;
+            if (block_count(s, &c)) return -1;
+            if (c == 0) break;
+            for (uint64_t k = 0; k < c; k++) {
+                if (map) {
+                    if (read_len(s, &n)) return -1;
+                    char *key = xform_ctx_alloc(s->cx, n * 3 + 1);
+                    size_t kl = jsonw_utf8_java(s->p, n, key);
+                    key[kl] = '\0';
+                    s->p += n;
+                    jsonw_key(&s->jw, key);
+                }
+                if (json_value(s, item, depth + 1)) return -1;
+            }
+        }
+        map ? jsonw_obj_end(&s->jw) : jsonw_arr_end(&s->jw);
+        return 0;
+    }
+    case AVRO_UNION: {
+        if (read_long(s, &x)) return -1;
+        if (x < 0 || (size_t)x >= avro_schema_union_size(sc))
+            return bad(s, "a union branch the schema does not have");
+        return json_value(s, avro_schema_union_branch(sc, (int)x), depth + 1);
+    }
+    default: {
+        jsonscan_val v;
+        if (value(s, sc, depth, &v, false)) return -1;
+        switch (v.kind) {
+        case JSONSCAN_NULL:
+            jsonw_null(&s->jw);
+            break;
+        case JSONSCAN_BOOL:
+            jsonw_bool(&s->jw, v.v.b);
+            break;
+        case JSONSCAN_INT64:
+            jsonw_i64(&s->jw, v.v.i64);
+            break;
+        case JSONSCAN_DOUBLE:
+            if (isfinite(v.v.f64))
+                jsonw_raw(&s->jw, v.text, v.len);
+            else
+                jsonw_str(&s->jw, v.text, v.len);
+            break;
+        case JSONSCAN_BYTES:
+            jsonw_base64(&s->jw, (const uint8_t *)v.text, v.len);
+            break;
+        default: /* STRING */
+            jsonw_str(&s->jw, v.text, v.len);
+            break;
+        }
+        return 0;
+    }
+    }
+}
+
+/* A nested value as JSON text of kind OBJECT or ARRAY in per-message text. */
+static int nested(avroscan *s, avro_schema_t sc, int depth, jsonscan_val *v)
+{
+    jsonw_reset(&s->jw);
+    if (json_value(s, sc, depth)) return -1;
+    memset(v, 0, sizeof *v);
+    v->kind = avro_typeof(resolve(sc)) == AVRO_ARRAY ? JSONSCAN_ARRAY : JSONSCAN_OBJECT;
+    v->text = text_copy(s, s->jw.buf, s->jw.len);
+    v->len = (uint32_t)s->jw.len;
+    return 0;
+}
+
+static jsonscan_val *new_elem(avroscan *s)
+{
+    if (s->nelems == s->elems_cap) {
+        s->elems_cap = s->elems_cap ? s->elems_cap * 2 : 64;
+        s->elems = sl_xrealloc(s->elems, s->elems_cap * sizeof *s->elems);
+    }
+    return &s->elems[s->nelems++];
+}
+
+/* One value of schema sc into v; list: v is a multi-value field's, so an array becomes a LIST
+ * of its elements. */
+static int value(avroscan *s, avro_schema_t sc, int depth, jsonscan_val *v, bool list)
+{
+    sc = resolve(sc);
+    if (depth > AVRO_MAX_DEPTH) return bad(s, "values nested too deep");
+    memset(v, 0, sizeof *v);
+    int64_t x;
+    size_t n;
+    char num[48];
+    switch (avro_typeof(sc)) {
+    case AVRO_NULL:
+        v->kind = JSONSCAN_NULL;
+        return 0;
+    case AVRO_BOOLEAN:
+        if (s->p >= s->end) return bad(s, "the record ends inside a boolean");
+        v->kind = JSONSCAN_BOOL;
+        v->v.b = *s->p++ == 1; /* as Java's BinaryDecoder reads it */
+        return 0;
+    case AVRO_INT32:
+    case AVRO_INT64:
+        if (read_long(s, &x)) return -1;
+        if (avro_typeof(sc) == AVRO_INT32 && (x < INT32_MIN || x > INT32_MAX))
+            return bad(s, "an int past 32 bits");
+        v->kind = JSONSCAN_INT64;
+        v->int_literal = true;
+        v->v.i64 = x;
+        number_text(s, v, num, (size_t)snprintf(num, sizeof num, "%" PRId64, x));
+        return 0;
+    case AVRO_FLOAT: {
+        if (s->end - s->p < 4) return bad(s, "the record ends inside a float");
+        float f;
+        memcpy(&f, s->p, 4); /* little-endian, as this machine */
+        s->p += 4;
+        v->kind = JSONSCAN_DOUBLE;
+        v->v.f64 = f;
+        number_text(s, v, num, java_double(num, f, true));
+        return 0;
+    }
+    case AVRO_DOUBLE: {
+        if (s->end - s->p < 8) return bad(s, "the record ends inside a double");
+        double d;
+        memcpy(&d, s->p, 8);
+        s->p += 8;
+        v->kind = JSONSCAN_DOUBLE;
+        v->v.f64 = d;
+        number_text(s, v, num, java_double(num, d, false));
+        return 0;
+    }
+    case AVRO_STRING:
+        if (read_len(s, &n)) return -1;
+        string_val(s, s->p, n, v);
+        s->p += n;
+        return 0;
+    case AVRO_BYTES:
+    case AVRO_FIXED:
+        if (avro_typeof(sc) == AVRO_BYTES) {
+            if (read_len(s, &n)) return -1;
+        } else {
+            int64_t fs = avro_schema_fixed_size(sc);
+            if (fs < 0 || fs > s->end - s->p) return bad(s, "the record ends inside a fixed");
+            n = (size_t)fs;
+        }
+        v->kind = JSONSCAN_BYTES;
+        v->text = (const char *)s->p;
+        v->len = (uint32_t)n;
+        s->p += n;
+        return 0;
+    case AVRO_ENUM: {
+        if (read_long(s, &x)) return -1;
+        if (x < 0 || x >= avro_schema_enum_number_of_symbols(sc))
+            return bad(s, "an enum symbol the schema does not have");
+        const char *sym = avro_schema_enum_get(sc, (int)x);
+        v->kind = JSONSCAN_STRING;
+        v->text = sym;
+        v->len = (uint32_t)strlen(sym);
+        v->nul_free = true;
+        return 0;
+    }
+    case AVRO_UNION:
+        if (read_long(s, &x)) return -1;
+        if (x < 0 || (size_t)x >= avro_schema_union_size(sc))
+            return bad(s, "a union branch the schema does not have");
+        return value(s, avro_schema_union_branch(sc, (int)x), depth + 1, v, list);
+    case AVRO_ARRAY:
+        if (list) {
+            avro_schema_t item = avro_schema_array_items(sc);
+            uint32_t count = 0;
+            /* elements go to a list of their own first: a nested value may add elements */
+            for (;;) {
+                uint64_t c;
+                if (block_count(s, &c)) return -1;
+                if (c == 0) break;
+                for (uint64_t k = 0; k < c; k++) {
+                    jsonscan_val e;
+                    avro_schema_t it = resolve(item);
+                    int rc = avro_typeof(it) == AVRO_ARRAY || avro_typeof(it) == AVRO_RECORD ||
+                                     avro_typeof(it) == AVRO_MAP
+                                 ? nested(s, it, depth + 1, &e)
+                                 : value(s, it, depth + 1, &e, false);
+                    if (rc) return -1;
+                    if (e.kind == JSONSCAN_LIST) return bad(s, "a nested list"); /* never */
+                    *new_elem(s) = e;
+                    count++;
+                }
+            }
+            v->kind = JSONSCAN_LIST;
+            v->v.list.first = s->nelems - count;
+            v->v.list.count = count;
+            return 0;
+        }
+        return nested(s, sc, depth, v);
+    case AVRO_RECORD:
+    case AVRO_MAP:
+        return nested(s, sc, depth, v);
+    default:
+        return bad(s, "a schema type the decoder does not know");
+    }
+}
+
+avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len)
+{
+    s->err[0] = '\0';
+    s->nelems = 0;
+    s->budget = AVRO_MAX_ELEMS;
+    xform_ctx_reset(s->cx);
+    if (len + 1 > s->cap) {
+        s->cap = len + 1;
+        s->buf = sl_xrealloc(s->buf, s->cap);
+    }
+    memcpy(s->buf, msg, len);
+    s->p = s->buf;
+    s->end = s->buf + len;
+    avro_plan *pl = &s->plans[0];
+    if (s->t->decoder == TCFG_DECODER_AVRO) {
+        if (len < s->t->avro_skip) {
+            snprintf(s->err, sizeof s->err, "%zu bytes, fewer than leading.bytes.to.strip %" PRIu32,
+                     len, s->t->avro_skip);
+            return AVROSCAN_MALFORMED;
+        }
+        s->p += s->t->avro_skip;
+    } else {
+        if (len < 5 || s->buf[0] != 0) {
+            snprintf(s->err, sizeof s->err, "unknown magic byte: not Confluent's Avro format");
+            return AVROSCAN_MALFORMED;
+        }
+        int32_t id = (int32_t)((uint32_t)s->buf[1] << 24 | (uint32_t)s->buf[2] << 16 |
+                               (uint32_t)s->buf[3] << 8 | s->buf[4]);
+        s->p += 5;
+        pl = registry_plan(s, id);
+        if (!pl->schema) {
+            snprintf(s->err, sizeof s->err, "%s", pl->why);
+            return AVROSCAN_NO_SCHEMA;
+        }
+    }
+    for (uint32_t i = 0; i < s->n; i++)
+        s->vals[i] = (jsonscan_val){.kind = JSONSCAN_ABSENT};
+    size_t nf = avro_schema_record_size(pl->schema);
+    for (size_t f = 0; f < nf; f++) {
+        avro_schema_t fs = avro_schema_record_field_get_by_index(pl->schema, (int)f);
+        int32_t w = pl->want[f];
+        jsonscan_val scratch;
+        jsonscan_val *v = w >= 0 ? &s->vals[w] : &scratch;
+        if (value(s, fs, 1, v, w >= 0 && (s->flags[w] & JSONSCAN_F_LIST)))
+            return AVROSCAN_MALFORMED;
+    }
+    return AVROSCAN_OK; /* bytes after the record are ignored, as Java's reader does */
+}

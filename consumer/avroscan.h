@@ -1,0 +1,59 @@
+/* Avro field scanner: one Kafka message holding one Avro record in Avro's binary encoding ->
+ * the values of the wanted top-level fields, as Pinot's SimpleAvroMessageDecoder (a writer
+ * schema in the config) and KafkaConfluentSchemaRegistryAvroMessageDecoder (Confluent's wire
+ * format: a 0 byte, the schema id as 4 big-endian bytes, then the record; the schema comes
+ * from the registry's GET /schemas/ids/<id>, cached) read it, and as Pinot's
+ * AvroRecordExtractor converts the values. docs/stream-decoders.md has the rules; rowdec does
+ * the type coercion, as for JSON.
+ *
+ * avro-c parses the schemas; the binary decoding is this module's own, because a message is
+ * hostile input: every length, count, branch and symbol index is checked against the bytes
+ * left and the schema before it is used, nesting is bounded, and nothing is allocated from a
+ * size the message states.
+ *
+ * Values are jsonscan_val: null, boolean, int and long (INT64), float and double (DOUBLE,
+ * with Java's toString as text), string and enum (STRING), bytes and fixed (BYTES), a record
+ * or a map (OBJECT: its JSON text), an array (LIST of its elements for a multi-value field,
+ * else ARRAY: its JSON text); a union is its branch's value.
+ *
+ * Every pointer in a value stays valid until the next avroscan_run. A scanner is used by one
+ * thread at a time (it may block in a registry request on a schema id it has not seen). */
+#ifndef SL_AVROSCAN_H
+#define SL_AVROSCAN_H
+
+#include "common/table_config.h"
+#include "consumer/jsonscan.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct avroscan avroscan;
+
+typedef enum avroscan_status {
+    AVROSCAN_OK = 0,
+    AVROSCAN_MALFORMED, /* the bytes are not a record of the schema (or no Confluent header) */
+    AVROSCAN_NO_SCHEMA, /* the registry did not give the message's schema (cached briefly) */
+} avroscan_status;
+
+/* New scanner for n wanted fields (names[i], lens[i] bytes, copied; flags[i] as jsonscan's)
+ * for table config t (borrowed: t->decoder is TCFG_DECODER_AVRO or _AVRO_REGISTRY, and t
+ * outlives the scanner). NULL with the reason in err when the configured schema does not
+ * parse (tcfg has checked it, so only for a config not made by tcfg). */
+avroscan *avroscan_new(const char *const *names, const uint32_t *lens, const uint8_t *flags,
+                       uint32_t n, const tcfg *t, char *err, size_t errlen);
+
+avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len);
+
+/* Value of wanted field i from the last successful run (ABSENT when the record's schema has
+ * no such field). Owned by the scanner, valid until the next run. */
+const jsonscan_val *avroscan_get(const avroscan *s, uint32_t i);
+/* Element storage of LIST values (avroscan_nelems of them); as jsonscan_elems. */
+const jsonscan_val *avroscan_elems(const avroscan *s);
+uint32_t avroscan_nelems(const avroscan *s);
+
+/* After a failed run: what was wrong ("" after success). Owned by the scanner. */
+const char *avroscan_error_text(const avroscan *s);
+
+void avroscan_free(avroscan *s);
+
+#endif

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# The CSV and Confluent Avro stream decoders end to end: kcat produces into `sluice
+# kafka-mock`, a standalone sidecar consumes, and every stored row is compared with what was
+# produced. The Avro schemas come from a schema registry's REST paths served by Debian's nginx
+# (GET /schemas/ids/<id>), two schema versions in one topic; bad messages of each kind are
+# counted per reason and never stop the partition.
+source "$(dirname "$0")/lib/harness.sh"
+S=$SLUICE_BIN
+cd "$T_TMP"
+command -v nginx >/dev/null || { echo "not ok - nginx is not installed (deploy/install-deps.sh)"; exit 1; }
+
+kmock_start csvt:1 avrot:1
+
+# ---- CSV: Pinot's CSVMessageDecoder with a header, a multi-value delimiter, nulls ------------
+python3 - >csv.txt 2>csv.expect <<'PY'
+import json, sys
+exp = []
+for i in range(40):
+    item = f"item {i}" if i % 3 else f"\"item, {i}\""   # a quoted cell holding the delimiter
+    tags = ";".join(f"t{j}" for j in range(i % 4))       # 0 to 3 values
+    qty = "" if i % 7 == 0 else str(i * 2)             # empty: null
+    if i == 10:
+        print('40,"unterminated,2,x')                 # malformed_csv
+        print("41,fine,1e3,a")                         # wrong_type: 1e3 is no INT
+    print(f"{i},{item},{qty},{tags}")
+    exp.append({"id": i, "item": f"item {i}" if i % 3 else f"item, {i}",
+                "qty": None if i % 7 == 0 else i * 2,
+                "tags": None if i % 4 == 0 else [f"t{j}" for j in range(i % 4)]})
+for r in exp:
+    sys.stderr.write(json.dumps(r) + "\n")
+PY
+kcat -P -b "$B" -t csvt -p 0 -l csv.txt 2>kcat.log
+check "kcat produced 42 CSV messages" test $? -eq 0
+cat >csv.schema.json <<'JSON'
+{"schemaName": "orders", "dimensionFieldSpecs": [
+  {"name": "id", "dataType": "LONG"}, {"name": "item", "dataType": "STRING"},
+  {"name": "tags", "dataType": "STRING", "singleValueField": false}],
+ "metricFieldSpecs": [{"name": "qty", "dataType": "INT"}]}
+JSON
+table_json() { # table_json NAME TOPIC PROPS: a standalone REALTIME table, 20-row segments
+  cat <<JSON
+{"tableName": "$1", "tableType": "REALTIME", "segmentsConfig": {"replication": "1"},
+ "tableIndexConfig": {"streamConfigs": {"streamType": "kafka", "stream.kafka.topic.name": "$2",
+   "stream.kafka.broker.list": "$B", "stream.kafka.consumer.prop.auto.offset.reset": "smallest",
+   $3,
+   "realtime.segment.flush.threshold.rows": "20", "realtime.segment.flush.threshold.time": "1s"}}}
+JSON
+}
+table_json orders csvt '"stream.kafka.decoder.class.name": "org.apache.pinot.plugin.inputformat.csv.CSVMessageDecoder",
+   "stream.kafka.decoder.prop.header": "id,item,qty,tags", "stream.kafka.decoder.prop.delimiter": ",",
+   "stream.kafka.decoder.prop.multiValueDelimiter": ";"' >csv.table.json
+conf() { # conf NAME TABLE SCHEMA
+  cat <<CONF
+cluster.name = it
+instance.id = $1
+mode = standalone
+http.port = 0
+http.bind = 127.0.0.1
+data.dir = $T_TMP/data-$1
+table.config = $T_TMP/$2
+table.schema = $T_TMP/$3
+CONF
+}
+conf c1 csv.table.json csv.schema.json >c1.conf
+"$S" sidecar --config c1.conf >c1.out 2>c1.log &
+track_pid $!
+
+end_offset() { # end_offset DIR: the highest end offset of the segments published in DIR
+  local f e end=0
+  for f in "$1"/*.seg; do
+    [ -e "$f" ] || continue
+    e=$("$S" segment info "$f" | python3 -c 'import json,sys;print(json.load(sys.stdin)["endOffset"])')
+    [ "$e" -gt "$end" ] && end=$e
+  done
+  echo "$end"
+}
+at_end() { [ "$(end_offset "$1")" -eq "$2" ]; } # at_end DIR N: published up to offset N
+dump_all() { # dump_all DIR: every stored row, in offset order
+  local f
+  for f in $(for g in "$1"/*.seg; do echo "$("$S" segment info "$g" | python3 -c 'import json,sys;print(json.load(sys.stdin)["startOffset"])') $g"; done | sort -n | cut -d' ' -f2); do
+    "$S" segment dump "$f"
+  done
+}
+same_rows() { # same_rows GOT.jsonl WANT.jsonl: the same rows, column by column
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+got = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+want = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
+assert len(got) == len(want), (len(got), len(want))
+for g, w in zip(got, want):
+    for k, v in w.items():
+        assert g.get(k) == v, (k, g, w)
+PY
+}
+wait_for 30 at_end data-c1/orders 42
+check "CSV: segments published up to offset 42" at_end data-c1/orders 42
+dump_all data-c1/orders >csv.got
+check "CSV: the 40 good rows, in order, equal what was produced (quoted delimiters, nulls, 0-3 values)" \
+  same_rows csv.got csv.expect
+PORT=$(grep -o 'http=127.0.0.1:[0-9]*' c1.log | tail -1 | cut -d: -f2)
+check "CSV: one malformed_csv and one wrong_type counted" bash -c \
+  "[ \"\$(curl -s 127.0.0.1:$PORT/metrics | grep -F 'reason=\"malformed_csv\"' | awk '{print \$2}')\" = 1 ] &&
+   [ \"\$(curl -s 127.0.0.1:$PORT/metrics | grep -F 'reason=\"wrong_type\"' | awk '{print \$2}')\" = 1 ]"
+
+# ---- Avro with a schema registry (nginx) ----------------------------------------------------
+mkdir -p reg/schemas/ids
+REG_PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+python3 - reg/schemas/ids avro.bin avro.expect <<'PY'
+import json, sys, struct
+ids, out, exp = sys.argv[1:4]
+v1 = {"type": "record", "name": "Order", "fields": [
+    {"name": "id", "type": "long"}, {"name": "item", "type": "string"},
+    {"name": "qty", "type": "int"}, {"name": "tags", "type": {"type": "array", "items": "string"}}]}
+v2 = {"type": "record", "name": "Order", "fields": [
+    {"name": "id", "type": "long"}, {"name": "note", "type": ["null", "string"], "default": None},
+    {"name": "item", "type": "string"}, {"name": "qty", "type": "int"},
+    {"name": "tags", "type": {"type": "array", "items": "string"}}]}
+for i, sc in ((1, v1), (2, v2)):
+    json.dump({"schema": json.dumps(sc)}, open(f"{ids}/{i}", "w"))
+def zz(n):
+    n = (n << 1) ^ (n >> 63)
+    b = bytearray()
+    while True:
+        if n < 0x80:
+            b.append(n); return bytes(b)
+        b.append((n & 0x7F) | 0x80); n >>= 7
+def s(x):
+    x = x.encode(); return zz(len(x)) + x
+def arr(xs):
+    return (zz(len(xs)) + b"".join(s(x) for x in xs) if xs else b"") + zz(0)
+msgs, rows = [], []
+for i in range(40):
+    tags = [f"t{j}" for j in range(i % 3)]
+    item = f"caf\u00e9 {i}"
+    if i < 20:
+        body = zz(i) + s(item) + zz(i - 5) + arr(tags); sid = 1; note = None
+    else:
+        note = f"n{i}" if i % 2 else None
+        body = zz(i) + (zz(1) + s(note) if note else zz(0)) + s(item) + zz(i - 5) + arr(tags); sid = 2
+    msgs.append(b"\0" + struct.pack(">I", sid) + body)
+    rows.append({"id": i, "item": item, "qty": i - 5, "tags": tags or None, "note": note})
+good = msgs[:]
+msgs.insert(10, b"\x01not avro")                               # malformed_avro: magic byte
+msgs.insert(20, b"\0" + struct.pack(">I", 99) + zz(1))         # schema_unavailable: no id 99
+msgs.insert(30, good[5][:-3])                                  # malformed_avro: truncated
+delim = b"\x1e\x1d\x1c\x1b"
+assert not any(delim in m for m in msgs)
+open(out, "wb").write(delim.join(msgs))
+with open(exp, "w") as f:
+    for r in rows:
+        f.write(json.dumps(r) + "\n")
+PY
+NGX=$T_TMP/nginx
+mkdir -p "$NGX"
+cat >nginx.conf <<CONF
+$( [ "$(id -u)" -eq 0 ] && echo "user root;" )
+daemon off;
+worker_processes 1;
+pid $NGX/nginx.pid;
+error_log $NGX/error.log;
+events { worker_connections 64; }
+http {
+  access_log $NGX/access.log;
+  client_body_temp_path $NGX/body; proxy_temp_path $NGX/proxy; fastcgi_temp_path $NGX/fcgi;
+  uwsgi_temp_path $NGX/uwsgi; scgi_temp_path $NGX/scgi;
+  default_type application/vnd.schemaregistry.v1+json;
+  server { listen 127.0.0.1:$REG_PORT; root $T_TMP/reg; }
+}
+CONF
+nginx -c "$T_TMP/nginx.conf" -p "$NGX" 2>nginx.log &
+track_pid $!
+require "nginx serves the registry's GET /schemas/ids/1" \
+  wait_for 10 bash -c "curl -sf 127.0.0.1:$REG_PORT/schemas/ids/1 | grep -q Order"
+kcat -P -b "$B" -t avrot -p 0 -D $'\x1e\x1d\x1c\x1b' <avro.bin 2>>kcat.log
+check "kcat produced 43 Avro messages" test $? -eq 0
+sed -e 's/"name": "item", "dataType": "STRING"}/&, {"name": "note", "dataType": "STRING"}/' \
+  -e 's/"orders"/"ordersavro"/' csv.schema.json >avro.schema.json
+table_json ordersavro avrot "\"stream.kafka.decoder.class.name\": \"org.apache.pinot.plugin.inputformat.avro.confluent.KafkaConfluentSchemaRegistryAvroMessageDecoder\",
+   \"stream.kafka.decoder.prop.schema.registry.rest.url\": \"http://127.0.0.1:$REG_PORT\"" >avro.table.json
+conf a1 avro.table.json avro.schema.json >a1.conf
+"$S" sidecar --config a1.conf >a1.out 2>a1.log &
+track_pid $!
+wait_for 30 at_end data-a1/ordersavro 43
+check "Avro: segments published up to offset 43" at_end data-a1/ordersavro 43
+dump_all data-a1/ordersavro >avro.got
+check "Avro: the 40 good rows of two schema versions, in order, equal what was produced" \
+  same_rows avro.got avro.expect
+PORT=$(grep -o 'http=127.0.0.1:[0-9]*' a1.log | tail -1 | cut -d: -f2)
+check "Avro: two malformed_avro and one schema_unavailable counted" bash -c \
+  "[ \"\$(curl -s 127.0.0.1:$PORT/metrics | grep -F 'reason=\"malformed_avro\"' | awk '{print \$2}')\" = 2 ] &&
+   [ \"\$(curl -s 127.0.0.1:$PORT/metrics | grep -F 'reason=\"schema_unavailable\"' | awk '{print \$2}')\" = 1 ]"
+check "Avro: the registry was asked once per schema id (cached), and for the unknown id" \
+  bash -c "[ \$(grep -c 'GET /schemas/ids/1 .*\"sluice\"' $NGX/access.log) -eq 1 ] &&
+           [ \$(grep -c 'GET /schemas/ids/2 .*\"sluice\"' $NGX/access.log) -eq 1 ] &&
+           grep -q 'GET /schemas/ids/99 .* 404' $NGX/access.log"
+finish

@@ -1,0 +1,497 @@
+/* The CSV and Avro stream decoders (consumer/csvscan, consumer/avroscan through rowdec):
+ * Pinot's own CSVMessageDecoder test cases, Commons CSV's quoting rules, Avro records written
+ * by avro-c (a real encoder) and hostile Avro bytes. */
+#include "common/schema.h"
+#include "common/table_config.h"
+#include "consumer/rowdec.h"
+
+#include <avro.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static const char csv_schema[] =
+    "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
+    "{\"name\":\"name\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"age\",\"dataType\":\"INT\"},"
+    "{\"name\":\"gender\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"subjects\",\"dataType\":\"STRING\",\"singleValueField\":false}]}";
+
+/* A REALTIME table with the given decoder class and decoder properties (JSON members). */
+static char *table(const char *cls, const char *props)
+{
+    char *t = NULL;
+    if (asprintf(&t,
+                 "{\"tableName\":\"t\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":{"
+                 "\"streamConfigs\":{\"stream.kafka.topic.name\":\"e\","
+                 "\"stream.kafka.broker.list\":\"h:1\",\"stream.kafka.decoder.class.name\":"
+                 "\"org.apache.pinot.plugin.inputformat.%s\"%s%s}}}",
+                 cls, *props ? "," : "", props) < 0)
+        abort();
+    return t;
+}
+
+static void load(const char *sj, const char *cls, const char *props, schema **s, tcfg **t)
+{
+    char err[2048];
+    *s = schema_parse(sj, strlen(sj), "s", err, sizeof err);
+    if (!*s) fail_msg("%s", err);
+    char *tj = table(cls, props);
+    *t = tcfg_parse(tj, strlen(tj), "t", *s, err, sizeof err);
+    free(tj);
+    if (!*t) fail_msg("%s", err);
+}
+
+static const row *ok(rowdec *d, const void *msg, size_t len)
+{
+    const row *r;
+    rowdec_reason why = rowdec_decode(d, msg, len, &r);
+    if (why != ROWDEC_OK)
+        fail_msg("%.*s: %s (%s)", (int)len, (const char *)msg, rowdec_reason_name(why),
+                 rowdec_error_detail(d));
+    return r;
+}
+
+static const row *csv(rowdec *d, const char *msg)
+{
+    return ok(d, msg, strlen(msg));
+}
+
+static void want_str(const row_col *c, const char *s)
+{
+    if (c->is_null) fail_msg("null, wanted \"%s\"", s);
+    if (c->v.u.bytes.len != strlen(s) || memcmp(c->v.u.bytes.ptr, s, strlen(s)))
+        fail_msg("\"%.*s\", wanted \"%s\"", (int)c->v.u.bytes.len, c->v.u.bytes.ptr, s);
+}
+
+static void want_mv(const row_col *c, uint32_t n, const char *const *vals)
+{
+    assert_false(c->is_null);
+    assert_int_equal(c->nvals, n);
+    for (uint32_t i = 0; i < n; i++) {
+        row_col one = {.v = c->mv[i]};
+        want_str(&one, vals[i]);
+    }
+}
+
+static void reject(rowdec *d, const char *msg, rowdec_reason want)
+{
+    const row *r;
+    rowdec_reason why = rowdec_decode(d, (const uint8_t *)msg, strlen(msg), &r);
+    if (why != want)
+        fail_msg("%s: %s (%s), wanted %s", msg, rowdec_reason_name(why), rowdec_error_detail(d),
+                 rowdec_reason_name(want));
+    assert_null(r);
+}
+
+#define STD_PROPS                                                                                  \
+    "\"stream.kafka.decoder.prop.delimiter\":\";\","                                               \
+    "\"stream.kafka.decoder.prop.multiValueDelimiter\":\",\","                                     \
+    "\"stream.kafka.decoder.prop.escapeCharacter\":\"\\\\\""
+
+/* Pinot's CSVMessageDecoderTest cases, with the values Pinot's assertions name. */
+static void test_csv_pinot_cases(void **state)
+{
+    (void)state;
+    schema *s;
+    tcfg *t;
+    load(csv_schema, "csv.CSVMessageDecoder",
+         STD_PROPS ",\"stream.kafka.decoder.prop.header\":\"name;age;gender;subjects\"", &s, &t);
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    const row *r = csv(d, "Alice;18;F;maths,German,history");
+    want_str(&r->cols[0], "Alice");
+    assert_int_equal(r->cols[1].v.u.i32, 18);
+    want_str(&r->cols[2], "F");
+    want_mv(&r->cols[3], 3, (const char *const[]){"maths", "German", "history"});
+    r = csv(d, "Alice;18;F;mat\\;hs"); /* testEscapeCharacter */
+    want_mv(&r->cols[3], 1, (const char *const[]){"mat;hs"});
+    /* one value after the split: the cell as it is, delimiters and all */
+    r = csv(d, "Bob;;M;,maths,,");
+    assert_true(r->cols[1].is_null);
+    want_mv(&r->cols[3], 1, (const char *const[]){",maths,,"});
+    /* fewer cells than the header: the rest null; more: ignored */
+    r = csv(d, "Carol;7");
+    assert_true(r->cols[2].is_null && r->cols[3].is_null);
+    r = csv(d, "Dan;8;M;x;extra;more");
+    want_str(&r->cols[0], "Dan");
+    /* only the first record is read */
+    r = csv(d, "Eve;9;F;a\nZed;10;M;b");
+    want_str(&r->cols[0], "Eve");
+    reject(d, "Eve;x;F;a", ROWDEC_WRONG_TYPE);
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+
+    /* testNullString */
+    load(csv_schema, "csv.CSVMessageDecoder",
+         STD_PROPS ",\"stream.kafka.decoder.prop.header\":\"name;age;gender;subjects\","
+                   "\"stream.kafka.decoder.prop.nullStringValue\":\"null\"",
+         &s, &t);
+    d = rowdec_new_cfg(s, t, 0);
+    r = csv(d, "Alice;null;F;null");
+    want_str(&r->cols[0], "Alice");
+    assert_true(r->cols[1].is_null);
+    assert_true(r->cols[3].is_null);
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+
+    /* testHeaderFromRecord and testDefaultProps: the message's first record is the header */
+    load(csv_schema, "csv.CSVMessageDecoder", "\"stream.kafka.decoder.prop.delimiter\":\",\"", &s,
+         &t);
+    d = rowdec_new_cfg(s, t, 0);
+    r = csv(d, "name,age,gender\nAlice,18,F");
+    want_str(&r->cols[0], "Alice");
+    assert_int_equal(r->cols[1].v.u.i32, 18);
+    want_str(&r->cols[2], "F");
+    assert_true(r->cols[3].is_null);
+    r = csv(d, "gender,name,name\r\nM,first,last"); /* a repeated name: its last column */
+    want_str(&r->cols[0], "last");
+    want_str(&r->cols[2], "M");
+    reject(d, "name,age,gender", ROWDEC_MALFORMED_CSV); /* no data record */
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+
+    /* testCommentMarker: a message that is only a comment has no record */
+    load(csv_schema, "csv.CSVMessageDecoder",
+         "\"stream.kafka.decoder.prop.header\":\"name,age,gender\","
+         "\"stream.kafka.decoder.prop.delimiter\":\",\","
+         "\"stream.kafka.decoder.prop.commentMarker\":\"#\"",
+         &s, &t);
+    d = rowdec_new_cfg(s, t, 0);
+    reject(d, "#Alice,18,F", ROWDEC_MALFORMED_CSV);
+    r = csv(d, "# a comment\nAlice,18,F");
+    want_str(&r->cols[0], "Alice");
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+}
+
+/* Commons CSV's quoting: delimiters and newlines inside quotes, doubled quotes, whitespace
+ * after a closing quote, and the errors. */
+static void test_csv_quoting(void **state)
+{
+    (void)state;
+    schema *s;
+    tcfg *t;
+    load(csv_schema, "csv.CSVMessageDecoder",
+         "\"stream.kafka.decoder.prop.header\":\"name,age,gender\","
+         "\"stream.kafka.decoder.prop.delimiter\":\",\"",
+         &s, &t);
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    const row *r = csv(d, "\"Smith, J\",\"42\",\"two\nlines\"");
+    want_str(&r->cols[0], "Smith, J");
+    assert_int_equal(r->cols[1].v.u.i32, 42);
+    want_str(&r->cols[2], "two\nlines");
+    reject(d, "a,\"4\"\"2\",x", ROWDEC_WRONG_TYPE); /* 4"2 is not an INT */
+    r = csv(d, "\"Smith, J\",42,\"two\r\nlines\"");
+    want_str(&r->cols[2], "two\r\nlines");
+    r = csv(d, "\"He said \"\"hi\"\"\"  ,1,\"\"");
+    want_str(&r->cols[0], "He said \"hi\"");
+    assert_true(r->cols[2].is_null); /* "" is empty: null, as Pinot's extractor makes it */
+    r = csv(d, " a \"b\" ,2,");      /* a quote inside an unquoted cell is text; spaces are kept */
+    want_str(&r->cols[0], " a \"b\" ");
+    assert_true(r->cols[2].is_null);
+    r = csv(d, "\n\nAlice,3,F"); /* leading empty lines are skipped (DEFAULT) */
+    want_str(&r->cols[0], "Alice");
+    r = csv(d, "caf\xc3\xa9,1,\xff"); /* invalid UTF-8: U+FFFD, as Java's reader */
+    want_str(&r->cols[0], "caf\xc3\xa9");
+    want_str(&r->cols[2], "\xef\xbf\xbd");
+    reject(d, "\"open,1,F", ROWDEC_MALFORMED_CSV);
+    reject(d, "\"a\"b,1,F", ROWDEC_MALFORMED_CSV);
+    reject(d, "\n\n", ROWDEC_MALFORMED_CSV);
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+
+    /* TDF: tabs, surrounding spaces trimmed; EXCEL keeps empty lines as records */
+    load(csv_schema, "csv.CSVMessageDecoder",
+         "\"stream.kafka.decoder.prop.header\":\"name age\","
+         "\"stream.kafka.decoder.prop.fileFormat\":\"TDF\"",
+         &s, &t);
+    d = rowdec_new_cfg(s, t, 0);
+    r = csv(d, "  Alice  \t 18 ");
+    want_str(&r->cols[0], "Alice");
+    assert_int_equal(r->cols[1].v.u.i32, 18);
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+    load(csv_schema, "csv.CSVMessageDecoder",
+         "\"stream.kafka.decoder.prop.header\":\"name,age\","
+         "\"stream.kafka.decoder.prop.delimiter\":\",\","
+         "\"stream.kafka.decoder.prop.fileFormat\":\"EXCEL\"",
+         &s, &t);
+    d = rowdec_new_cfg(s, t, 0);
+    r = csv(d, "\nAlice,1");
+    assert_true(r->cols[0].is_null && r->cols[1].is_null);
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+
+    /* a header with no delimiter property is split at whitespace (Pinot's StringUtils.split):
+     * "name,age" is one column, so nothing matches */
+    load(csv_schema, "csv.CSVMessageDecoder", "\"stream.kafka.decoder.prop.header\":\"name,age\"",
+         &s, &t);
+    d = rowdec_new_cfg(s, t, 0);
+    r = csv(d, "Alice,1");
+    assert_true(r->cols[0].is_null && r->cols[1].is_null);
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+
+    /* a multi-value split into a single-value column */
+    load(csv_schema, "csv.CSVMessageDecoder",
+         STD_PROPS ",\"stream.kafka.decoder.prop.header\":\"name;age;gender;subjects\"", &s, &t);
+    d = rowdec_new_cfg(s, t, 0);
+    reject(d, "Al,ice;1;F;x", ROWDEC_WRONG_TYPE);
+    reject(d, "Alice;1;F;x\\", ROWDEC_MALFORMED_CSV); /* an escape at the end */
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+}
+
+/* Every bad decoder property is named in one run. */
+static void test_decoder_config_errors(void **state)
+{
+    (void)state;
+    char err[4096];
+    schema *s = schema_parse(csv_schema, strlen(csv_schema), "s", err, sizeof err);
+    char *tj = table("csv.CSVMessageDecoder", "\"stream.kafka.decoder.prop.fileFormat\":\"WEIRD\","
+                                              "\"stream.kafka.decoder.prop.delimiter\":\";;\","
+                                              "\"stream.kafka.decoder.prop.skipHeader\":\"yes\","
+                                              "\"stream.kafka.decoder.prop.headr\":\"a\"");
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    free(tj);
+    assert_non_null(strstr(err, "fileFormat: \"WEIRD\""));
+    assert_non_null(strstr(err, "delimiter: \";;\": expected one ASCII character"));
+    assert_non_null(strstr(err, "skipHeader: \"yes\": expected true or false"));
+    assert_non_null(strstr(err, "headr: unsupported key for CSVMessageDecoder"));
+
+    tj = table("avro.SimpleAvroMessageDecoder", "\"stream.kafka.decoder.prop.schema\":\"{\\\"type"
+                                                "\\\":\\\"string\\\"}\"");
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    free(tj);
+    assert_non_null(strstr(err, "the Avro schema is a string, not a record"));
+    tj = table("avro.SimpleAvroMessageDecoder", "");
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    free(tj);
+    assert_non_null(strstr(err, "SimpleAvroMessageDecoder needs stream.kafka.decoder.prop.schema"));
+    tj = table("avro.confluent.KafkaConfluentSchemaRegistryAvroMessageDecoder",
+               "\"stream.kafka.decoder.prop.schema.registry.rest.url\":\"ftp://x\"");
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    free(tj);
+    assert_non_null(strstr(err, "expected an http:// or https:// URL"));
+    tj = table("avro.KafkaAvroMessageDecoder", "");
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    free(tj);
+    assert_non_null(strstr(err, "not a supported decoder"));
+    schema_free(s);
+}
+
+/* ---- Avro ---------------------------------------------------------------------------- */
+
+static const char avro_writer_schema[] =
+    "{\"type\":\"record\",\"name\":\"E\",\"fields\":["
+    "{\"name\":\"id\",\"type\":\"int\"},"
+    "{\"name\":\"skipped\",\"type\":{\"type\":\"map\",\"values\":\"string\"}},"
+    "{\"name\":\"name\",\"type\":\"string\"},"
+    "{\"name\":\"score\",\"type\":\"double\"},"
+    "{\"name\":\"f\",\"type\":\"float\"},"
+    "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"items\":\"string\"}},"
+    "{\"name\":\"opt\",\"type\":[\"null\",\"string\"]},"
+    "{\"name\":\"raw\",\"type\":\"bytes\"},"
+    "{\"name\":\"fx\",\"type\":{\"type\":\"fixed\",\"name\":\"F2\",\"size\":2}},"
+    "{\"name\":\"color\",\"type\":{\"type\":\"enum\",\"name\":\"C\",\"symbols\":[\"RED\","
+    "\"GREEN\"]}},"
+    "{\"name\":\"rec\",\"type\":{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\","
+    "\"type\":\"long\"},{\"name\":\"b\",\"type\":\"bytes\"}]}},"
+    "{\"name\":\"big\",\"type\":\"long\"},"
+    "{\"name\":\"ok\",\"type\":\"boolean\"}]}";
+
+static const char avro_table_schema[] =
+    "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
+    "{\"name\":\"id\",\"dataType\":\"INT\"},"
+    "{\"name\":\"name\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"score\",\"dataType\":\"DOUBLE\"},"
+    "{\"name\":\"f\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"tags\",\"dataType\":\"STRING\",\"singleValueField\":false},"
+    "{\"name\":\"opt\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"raw\",\"dataType\":\"BYTES\"},"
+    "{\"name\":\"fx\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"color\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"rec\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"big\",\"dataType\":\"LONG\"},"
+    "{\"name\":\"ok\",\"dataType\":\"BOOLEAN\"},"
+    "{\"name\":\"absent\",\"dataType\":\"STRING\"}]}";
+
+/* One record written by avro-c into buf; returns its length. */
+static size_t write_record(char *buf, size_t cap, int with_opt, int ntags)
+{
+    avro_schema_t sc;
+    assert_int_equal(
+        avro_schema_from_json_length(avro_writer_schema, strlen(avro_writer_schema), &sc), 0);
+    avro_value_iface_t *iface = avro_generic_class_from_schema(sc);
+    avro_value_t rec, v, e;
+    assert_int_equal(avro_generic_value_new(iface, &rec), 0);
+    avro_value_get_by_name(&rec, "id", &v, NULL);
+    avro_value_set_int(&v, -7);
+    avro_value_get_by_name(&rec, "skipped", &v, NULL);
+    avro_value_add(&v, "k", &e, NULL, NULL);
+    avro_value_set_string(&e, "ignored");
+    avro_value_get_by_name(&rec, "name", &v, NULL);
+    avro_value_set_string(&v, "caf\xc3\xa9 \"q\"");
+    avro_value_get_by_name(&rec, "score", &v, NULL);
+    avro_value_set_double(&v, 2.5);
+    avro_value_get_by_name(&rec, "f", &v, NULL);
+    avro_value_set_float(&v, 0.1f);
+    avro_value_get_by_name(&rec, "tags", &v, NULL);
+    for (int i = 0; i < ntags; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "t%d", i);
+        avro_value_append(&v, &e, NULL);
+        avro_value_set_string(&e, tag);
+    }
+    avro_value_get_by_name(&rec, "opt", &v, NULL);
+    avro_value_set_branch(&v, with_opt ? 1 : 0, &e);
+    if (with_opt)
+        avro_value_set_string(&e, "here");
+    else
+        avro_value_set_null(&e);
+    avro_value_get_by_name(&rec, "raw", &v, NULL);
+    avro_value_set_bytes(&v, (void *)"\x00\x01\xff", 3);
+    avro_value_get_by_name(&rec, "fx", &v, NULL);
+    avro_value_set_fixed(&v, (void *)"\xab\xcd", 2);
+    avro_value_get_by_name(&rec, "color", &v, NULL);
+    avro_value_set_enum(&v, 1);
+    avro_value_get_by_name(&rec, "rec", &v, NULL);
+    avro_value_get_by_name(&v, "a", &e, NULL);
+    avro_value_set_long(&e, 9007199254740993LL);
+    avro_value_get_by_name(&v, "b", &e, NULL);
+    avro_value_set_bytes(&e, (void *)"hi", 2);
+    avro_value_get_by_name(&rec, "big", &v, NULL);
+    avro_value_set_long(&v, INT64_MIN);
+    avro_value_get_by_name(&rec, "ok", &v, NULL);
+    avro_value_set_boolean(&v, 1);
+    avro_writer_t w = avro_writer_memory(buf, (int64_t)cap);
+    assert_int_equal(avro_value_write(w, &rec), 0);
+    size_t n = (size_t)avro_writer_tell(w);
+    avro_writer_free(w);
+    avro_value_decref(&rec);
+    avro_value_iface_decref(iface);
+    avro_schema_decref(sc);
+    return n;
+}
+
+static char *avro_props(const char *extra)
+{
+    json_t *s = json_string(avro_writer_schema);
+    char *esc = json_dumps(s, JSON_ENCODE_ANY);
+    json_decref(s);
+    char *p = NULL;
+    if (asprintf(&p, "\"stream.kafka.decoder.prop.schema\":%s%s", esc, extra) < 0) abort();
+    free(esc);
+    return p;
+}
+
+static void test_avro_simple(void **state)
+{
+    (void)state;
+    schema *s;
+    tcfg *t;
+    char *props = avro_props("");
+    load(avro_table_schema, "avro.SimpleAvroMessageDecoder", props, &s, &t);
+    free(props);
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    char buf[1024];
+    size_t n = write_record(buf, sizeof buf, 1, 3);
+    const row *r = ok(d, buf, n);
+    assert_int_equal(r->cols[0].v.u.i32, -7);
+    want_str(&r->cols[1], "caf\xc3\xa9 \"q\"");
+    assert_true(r->cols[2].v.u.f64 == 2.5);
+    want_str(&r->cols[3], "0.1"); /* Java's Float.toString */
+    want_mv(&r->cols[4], 3, (const char *const[]){"t0", "t1", "t2"});
+    want_str(&r->cols[5], "here");
+    assert_int_equal(r->cols[6].v.u.bytes.len, 3);
+    assert_memory_equal(r->cols[6].v.u.bytes.ptr, "\x00\x01\xff", 3);
+    want_str(&r->cols[7], "abcd"); /* bytes in a STRING column: hex */
+    want_str(&r->cols[8], "GREEN");
+    want_str(&r->cols[9], "{\"a\":9007199254740993,\"b\":\"aGk=\"}");
+    assert_true(r->cols[10].v.u.i64 == INT64_MIN);
+    assert_int_equal(r->cols[11].v.u.i32, 1);
+    assert_true(r->cols[12].is_null);
+    /* null branch, an empty array */
+    n = write_record(buf, sizeof buf, 0, 0);
+    r = ok(d, buf, n);
+    assert_true(r->cols[5].is_null);
+    assert_true(r->cols[4].is_null);
+
+    /* every truncation of a valid record is malformed, never a crash or a partial row */
+    n = write_record(buf, sizeof buf, 1, 3);
+    for (size_t k = 0; k < n; k++) {
+        const row *x;
+        assert_int_equal(rowdec_decode(d, (const uint8_t *)buf, k, &x),
+                         k ? ROWDEC_MALFORMED_AVRO : ROWDEC_EMPTY);
+        assert_null(x);
+    }
+    /* hostile counts and lengths: a string longer than the message, a union branch past
+     * the schema's, 2^62 array entries */
+    const row *x;
+    const uint8_t huge_len[] = {0x0e, 0x00, 0xfe, 0xff, 0xff, 0xff, 0x0f};
+    assert_int_equal(rowdec_decode(d, huge_len, sizeof huge_len, &x), ROWDEC_MALFORMED_AVRO);
+    assert_non_null(strstr(rowdec_error_detail(d), "past the end"));
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+
+    static const char nulls_schema[] =
+        "{\"type\":\"record\",\"name\":\"N\",\"fields\":[{\"name\":\"u\",\"type\":[\"int\","
+        "\"string\"]},{\"name\":\"ns\",\"type\":{\"type\":\"array\",\"items\":\"null\"}}]}";
+    json_t *js = json_string(nulls_schema);
+    char *esc = json_dumps(js, JSON_ENCODE_ANY);
+    json_decref(js);
+    char *p2 = NULL;
+    assert_true(asprintf(&p2,
+                         "\"stream.kafka.decoder.prop.schema\":%s,"
+                         "\"stream.kafka.decoder.prop.leading.bytes.to.strip\":\"2\"",
+                         esc) > 0);
+    free(esc);
+    load("{\"schemaName\":\"s\",\"dimensionFieldSpecs\":[{\"name\":\"u\",\"dataType\":\"STRING\"},"
+         "{\"name\":\"ns\",\"dataType\":\"INT\",\"singleValueField\":false}]}",
+         "avro.SimpleAvroMessageDecoder", p2, &s, &t);
+    free(p2);
+    d = rowdec_new_cfg(s, t, 0);
+    const uint8_t good[] = {0xAA, 0xBB, 0x02, 0x04, 'h', 'i', 0x04, 0x00};
+    r = ok(d, good, sizeof good);
+    want_str(&r->cols[0], "hi");
+    assert_true(r->cols[1].is_null); /* [null, null]: Pinot drops null elements */
+    const uint8_t branch[] = {0xAA, 0xBB, 0x04, 0x00};
+    assert_int_equal(rowdec_decode(d, branch, sizeof branch, &x), ROWDEC_MALFORMED_AVRO);
+    assert_non_null(strstr(rowdec_error_detail(d), "union branch"));
+    const uint8_t many[] = {0xAA, 0xBB, 0x00, 0x02, 0xfe, 0xff, 0xff,
+                            0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x00};
+    assert_int_equal(rowdec_decode(d, many, sizeof many, &x), ROWDEC_MALFORMED_AVRO);
+    assert_non_null(strstr(rowdec_error_detail(d), "entries"));
+    const uint8_t one[] = {0xAA};
+    assert_int_equal(rowdec_decode(d, one, sizeof one, &x), ROWDEC_MALFORMED_AVRO);
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_pinot_cases),
+        cmocka_unit_test(test_csv_quoting),
+        cmocka_unit_test(test_decoder_config_errors),
+        cmocka_unit_test(test_avro_simple),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
