@@ -828,6 +828,79 @@ static int parse_decoder_props(pctx *c, const json_t *m, const char *path, tcfg 
     return 0;
 }
 
+/* ingestionConfig.complexTypeConfig (Pinot's ComplexTypeTransformer): fieldsToUnnest,
+ * delimiter, collectionNotUnnestedToJson, prefixesToRename. */
+static void parse_complex(pctx *c, const json_t *ct, tcfg *t)
+{
+    static const char *const keys[] = {"fieldsToUnnest", "delimiter", "collectionNotUnnestedToJson",
+                                       "prefixesToRename", NULL};
+    const char *k = "ingestionConfig.complexTypeConfig";
+    if (!ct || json_is_null(ct)) return;
+    if (!json_is_object(ct)) {
+        fail(c, k, "expected an object");
+        return;
+    }
+    check_keys(c, ct, k, keys);
+    tcfg_complex *x = sl_xcalloc(1, sizeof *x);
+    t->complex = x;
+    const json_t *d = json_object_get(ct, "delimiter");
+    if (d && !json_is_null(d) &&
+        (!json_is_string(d) || !json_string_length(d) ||
+         strlen(json_string_value(d)) != json_string_length(d)))
+        fail(c, "ingestionConfig.complexTypeConfig.delimiter", "expected a non-empty string");
+    x->delimiter =
+        sl_xstrdup(json_is_string(d) && json_string_length(d) ? json_string_value(d) : ".");
+    const json_t *u = json_object_get(ct, "fieldsToUnnest");
+    if (u && !json_is_null(u)) {
+        if (!json_is_array(u)) {
+            fail(c, "ingestionConfig.complexTypeConfig.fieldsToUnnest", "expected an array");
+        } else {
+            x->unnest = sl_xcalloc(json_array_size(u) + 1, sizeof *x->unnest);
+            size_t i;
+            const json_t *v;
+            json_array_foreach(u, i, v)
+            {
+                if (!json_is_string(v) || !json_string_length(v)) {
+                    fail(c, "ingestionConfig.complexTypeConfig.fieldsToUnnest",
+                         "expected an array of field names");
+                    continue;
+                }
+                x->unnest[x->nunnest++] = sl_xstrdup(json_string_value(v));
+            }
+        }
+    }
+    const json_t *m = json_object_get(ct, "collectionNotUnnestedToJson");
+    if (m && !json_is_null(m)) {
+        const char *mv = json_is_string(m) ? json_string_value(m) : "";
+        if (strcmp(mv, "NON_PRIMITIVE") && strcmp(mv, "ALL"))
+            fail(c, "ingestionConfig.complexTypeConfig.collectionNotUnnestedToJson",
+                 "\"%s\": expected NON_PRIMITIVE or ALL (NONE, which hands a collection to a "
+                 "column as it is, is not supported)",
+                 mv);
+        x->all_to_json = strcmp(mv, "ALL") == 0;
+    }
+    const json_t *r = json_object_get(ct, "prefixesToRename");
+    if (r && !json_is_null(r)) {
+        if (!json_is_object(r)) {
+            fail(c, "ingestionConfig.complexTypeConfig.prefixesToRename", "expected an object");
+            return;
+        }
+        x->rename = sl_xcalloc(json_object_size(r) + 1, sizeof *x->rename);
+        const char *pk;
+        const json_t *pv;
+        json_object_foreach((json_t *)r, pk, pv)
+        {
+            if (!json_is_string(pv) || !*pk) {
+                fail(c, "ingestionConfig.complexTypeConfig.prefixesToRename",
+                     "expected {\"prefix\": \"replacement\", ...}");
+                continue;
+            }
+            x->rename[x->nrename].key = sl_xstrdup(pk);
+            x->rename[x->nrename++].value = sl_xstrdup(json_string_value(pv));
+        }
+    }
+}
+
 /* One stream config map (path names where it was found, for messages). */
 static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
 {
@@ -1062,9 +1135,13 @@ static tcfg *tcfg__parse(const char *json, size_t len, const char *source, const
         "tableName",       "tableType", "segmentsConfig", "tableIndexConfig", "ingestionConfig",
         "fieldConfigList", NULL};
     static const char *const index_keys[] = {"noDictionaryColumns", "streamConfigs", NULL};
-    static const char *const ingest_keys[] = {"streamIngestionConfig", "transformConfigs",
-                                              "continueOnError",       "rowTimeValueCheck",
-                                              "filterConfig",          NULL};
+    static const char *const ingest_keys[] = {"streamIngestionConfig",
+                                              "transformConfigs",
+                                              "continueOnError",
+                                              "rowTimeValueCheck",
+                                              "filterConfig",
+                                              "complexTypeConfig",
+                                              NULL};
     static const char *const sic_keys[] = {"streamConfigMaps", NULL};
     pctx c = {source, err, errlen, prior, NULL, !s};
     if (!s) s = &noschema;
@@ -1121,6 +1198,7 @@ static tcfg *tcfg__parse(const char *json, size_t len, const char *source, const
         check_keys(&c, ing, "ingestionConfig", ingest_keys);
         parse_transforms(&c, json_object_get(ing, "transformConfigs"), s, t);
         parse_filter(&c, json_object_get(ing, "filterConfig"), s, t);
+        parse_complex(&c, json_object_get(ing, "complexTypeConfig"), t);
         const json_t *coe = json_object_get(ing, "continueOnError");
         if (coe && !json_is_boolean(coe))
             fail(&c, "ingestionConfig.continueOnError", "expected true or false");
@@ -1173,6 +1251,9 @@ static tcfg *tcfg__parse(const char *json, size_t len, const char *source, const
         }
         parse_stream_map(&c, map, map_path, t);
     }
+    if (t->complex && t->decoder != TCFG_DECODER_JSON)
+        fail(&c, "ingestionConfig.complexTypeConfig",
+             "only with a JSON decoder (the stream's decoder is %s)", t->decoder_class);
     /* a header's value is bytes: Pinot converts them to STRING (hex) and BYTES only */
     for (uint32_t f = 0; t->metadata_populate && f < s->nfields; f++)
         if (!strncmp(s->fields[f].name, "__header$", 9) && s->fields[f].type != SCHEMA_STRING &&
@@ -1309,6 +1390,18 @@ void tcfg_free(tcfg *t)
     free(t->avro_schema);
     free(t->registry_url);
     free(t->registry_userinfo);
+    if (t->complex) {
+        for (uint32_t i = 0; i < t->complex->nunnest; i++)
+            free(t->complex->unnest[i]);
+        free(t->complex->unnest);
+        for (uint32_t i = 0; i < t->complex->nrename; i++) {
+            free(t->complex->rename[i].key);
+            free(t->complex->rename[i].value);
+        }
+        free(t->complex->rename);
+        free(t->complex->delimiter);
+        free(t->complex);
+    }
     for (uint32_t i = 0; i < t->nprops; i++) {
         free(t->props[i].key);
         free(t->props[i].value);

@@ -45,6 +45,18 @@ typedef struct tcfg_csv {
     bool strict_quote; /* quoteMode ALL_NON_NULL or NON_NUMERIC: a quoted nullString is text */
 } tcfg_csv;
 
+/* ingestionConfig.complexTypeConfig (docs/transforms.md#complex-types): nested objects are
+ * flattened into columns named by their path joined with the delimiter, and each element of
+ * a field to unnest becomes a row of its own. */
+typedef struct tcfg_complex {
+    char **unnest; /* fieldsToUnnest, in order (flattened names); owned */
+    uint32_t nunnest;
+    char *delimiter;   /* owned; default "." */
+    bool all_to_json;  /* collectionNotUnnestedToJson ALL (default NON_PRIMITIVE) */
+    tcfg_prop *rename; /* prefixesToRename: key = prefix, value = its replacement; owned */
+    uint32_t nrename;
+} tcfg_complex;
+
 /* One ingestionConfig.transformConfigs entry: the destination column and its expression. */
 typedef struct tcfg_transform {
     uint32_t field;   /* schema field index: single-value */
@@ -96,6 +108,7 @@ typedef struct tcfg {
     /* ingestionConfig.filterConfig.filterFunction (docs/transforms.md#filters): a row for which
      * it is true is dropped (counted, not an error); owned, or NULL */
     xform_expr *filter;
+    tcfg_complex *complex; /* owned, or NULL: no complexTypeConfig */
     /* ingestionConfig.rowTimeValueCheck: the time column must lie in 1971-2071 (rowdec) */
     bool row_time_check;
 } tcfg;

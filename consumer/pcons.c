@@ -313,22 +313,30 @@ bool pcons_on_message(pcons *p, int64_t offset, const uint8_t *payload, size_t l
     metrics_counter_add(p->stats.bytes, len);
     const row *r;
     rowdec_reason why = rowdec_decode(p->dec, payload, len, &r);
-    if (why != ROWDEC_OK) {
-        pcons__bad(p, offset, why, payload, len);
-    } else if (!r) { /* the table's filter dropped it: consumed, not stored, not an error */
-        metrics_counter_add(p->stats.filtered, 1);
-    } else if ((p->t->perturb_row > 0 && (int64_t)p->seg_rows + 1 == p->t->perturb_row
-                    ? pcons__perturb(p, r)
-                    : (void)0),
-               mseg_append(p->seg, r) != 0) {
-        /* the mutable segment is at its hard cap: end the segment before this message */
+    /* a message complexTypeConfig unnests into several rows goes in whole or not at all */
+    if (rowdec_rows(p->dec) > 1 && mseg_rows(p->seg) + rowdec_rows(p->dec) > MSEG_MAX_ROWS) {
         pcons__full(p, PCONS_END_SIZE);
         return true;
-    } else {
-        p->seg_rows++;
-        metrics_counter_add(p->stats.rows, 1);
-        atomic_store_explicit(&p->stats.segment_rows, p->seg_rows, memory_order_relaxed);
     }
+    do {
+        if (why != ROWDEC_OK) {
+            pcons__bad(p, offset, why, payload, len);
+        } else if (!r) { /* the table's filter dropped it: consumed, not stored, not an error */
+            metrics_counter_add(p->stats.filtered, 1);
+        } else if ((p->t->perturb_row > 0 && (int64_t)p->seg_rows + 1 == p->t->perturb_row
+                        ? pcons__perturb(p, r)
+                        : (void)0),
+                   mseg_append(p->seg, r) != 0) {
+            /* the mutable segment is at its hard cap: end the segment before this message
+             * (a message of several rows was checked against the row cap above) */
+            pcons__full(p, PCONS_END_SIZE);
+            return true;
+        } else {
+            p->seg_rows++;
+            metrics_counter_add(p->stats.rows, 1);
+            atomic_store_explicit(&p->stats.segment_rows, p->seg_rows, memory_order_relaxed);
+        }
+    } while (rowdec_next(p->dec, &why, &r));
     pcons__set_next(p, offset + 1);
     if (p->lim.end_offset >= 0 && p->next >= p->lim.end_offset) {
         pcons__full(p, PCONS_END_OFFSET);

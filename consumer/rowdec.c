@@ -19,6 +19,7 @@
 #include "common/bigdec.h"
 #include "common/jsonw.h"
 #include "consumer/avroscan.h"
+#include "consumer/cplxscan.h"
 #include "consumer/csvscan.h"
 #include "consumer/jsonscan.h"
 
@@ -40,7 +41,10 @@ struct rowdec {
     jsonscan *scan;
     csvscan *csv;
     avroscan *avro;
-    const char **names; /* the schema's field names, for jsonscan */
+    cplxscan *cplx; /* complexTypeConfig: the values (jsonscan still validates the JSON) */
+    uint32_t cplx_row, cplx_rows; /* the message's row being decoded, and its rows */
+    size_t msg_bytes;             /* the message's length, for the rows after the first */
+    const char **names;           /* the schema's field names, for jsonscan */
     uint32_t *lens;
     uint8_t *flags;
 
@@ -277,6 +281,8 @@ rowdec *rowdec_new_as(const schema *s, const tcfg *t, tcfg_decoder fmt, size_t m
         }
     } else {
         d->scan = jsonscan_new(d->names, d->lens, d->flags, nnames);
+        if (t && t->complex)
+            d->cplx = cplxscan_new(d->names, d->lens, d->flags, nnames, t->complex);
     }
     d->time_col = d->fill_col = -1;
     d->msg_time_ms = INT64_MIN;
@@ -312,6 +318,7 @@ void rowdec_free(rowdec *d)
     jsonscan_free(d->scan);
     csvscan_free(d->csv);
     avroscan_free(d->avro);
+    cplxscan_free(d->cplx);
     free(d->names);
     free(d->lens);
     free(d->flags);
@@ -352,6 +359,7 @@ const char *rowdec_error_detail(const rowdec *d)
 /* Wanted field i's value in the last message, from whichever scanner reads them. */
 static const jsonscan_val *field_val(const rowdec *d, uint32_t i)
 {
+    if (d->cplx) return cplxscan_get(d->cplx, i);
     if (d->csv) return csvscan_get(d->csv, i);
     if (d->avro) return avroscan_get(d->avro, i);
     return jsonscan_get(d->scan, i);
@@ -359,6 +367,7 @@ static const jsonscan_val *field_val(const rowdec *d, uint32_t i)
 
 static const jsonscan_val *field_elems(const rowdec *d)
 {
+    if (d->cplx) return cplxscan_elems(d->cplx);
     if (d->csv) return csvscan_elems(d->csv);
     if (d->avro) return avroscan_elems(d->avro);
     return jsonscan_elems(d->scan);
@@ -366,6 +375,7 @@ static const jsonscan_val *field_elems(const rowdec *d)
 
 static uint32_t field_nelems(const rowdec *d)
 {
+    if (d->cplx) return cplxscan_nelems(d->cplx);
     if (d->csv) return csvscan_nelems(d->csv);
     if (d->avro) return avroscan_nelems(d->avro);
     return jsonscan_nelems(d->scan);
@@ -1298,6 +1308,8 @@ static rowdec_reason decode_field(rowdec *d, uint32_t i)
     return ROWDEC_OK;
 }
 
+static rowdec_reason decode_row(rowdec *d, size_t len, const row **out);
+
 rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row **out)
 {
     *out = NULL;
@@ -1335,7 +1347,43 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
             return ROWDEC_MALFORMED_JSON;
         }
     }
+    d->cplx_row = 0;
+    d->cplx_rows = 1;
+    d->msg_bytes = len;
+    if (d->cplx) {
+        cplxscan_status cs = cplxscan_run(d->cplx, msg, len);
+        if (cs != CPLXSCAN_OK) {
+            snprintf(d->detail, sizeof d->detail, "%s", cplxscan_error_text(d->cplx));
+            return cs == CPLXSCAN_NOT_OBJECT ? ROWDEC_NOT_OBJECT
+                   : cs == CPLXSCAN_TOO_MANY ? ROWDEC_TRANSFORM
+                                             : ROWDEC_MALFORMED_JSON;
+        }
+        d->cplx_rows = cplxscan_rows(d->cplx);
+    }
+    return decode_row(d, len, out);
+}
 
+uint32_t rowdec_rows(const rowdec *d)
+{
+    return d->cplx_rows;
+}
+
+bool rowdec_next(rowdec *d, rowdec_reason *why, const row **out)
+{
+    *out = NULL;
+    if (!d->cplx || d->cplx_row + 1 >= d->cplx_rows) return false;
+    d->err_field = -1;
+    d->detail[0] = '\0';
+    xform_ctx_reset(d->xcx); /* the previous row's strings */
+    cplxscan_select(d->cplx, ++d->cplx_row);
+    *why = decode_row(d, d->msg_bytes, out);
+    return true;
+}
+
+/* The pipeline after the scan, for the selected row: transforms, metadata, the filter, the
+ * coercion of every field. */
+static rowdec_reason decode_row(rowdec *d, size_t len, const row **out)
+{
     d->nxel = 0;
     if (d->nxf) {
         rowdec_reason r = run_transforms(d);
@@ -1364,7 +1412,7 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
     d->mv_used = 0;
     d->bytes_used = 0;
     size_t need_bytes = len / 2 + 1;
-    if (!d->scan) { /* CSV, Avro: raw BYTES values, and strings not from the message */
+    if (!d->scan || d->cplx) { /* raw BYTES values, and strings not from the message */
         need_bytes = 1;
         for (uint32_t i = 0; i < d->s->nfields; i++)
             need_bytes += field_val(d, i)->len;

@@ -67,6 +67,13 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
 /* (ROWDEC_OK with *out NULL: the table's filterConfig dropped the message: no row and no
  * error; rowdec_filtered() counts them.) */
 
+/* Rows the last message decoded gives: 1, or under complexTypeConfig the rows its unnested
+ * fields make (each decoded and judged on its own: rowdec_decode gives the first). */
+uint32_t rowdec_rows(const rowdec *d);
+/* After rowdec_decode (and every row taken): the message's next row, as rowdec_decode gives
+ * one (*why, *out). false when the message has no more. */
+bool rowdec_next(rowdec *d, rowdec_reason *why, const row **out);
+
 /* Messages the table's filterConfig has dropped since the decoder was made. */
 uint64_t rowdec_filtered(const rowdec *d);
 

@@ -167,28 +167,32 @@ static int cmd_build(int argc, char **argv)
             if (len && line[len - 1] == '\n') len--;
             const row *r;
             rowdec_reason why = rowdec_decode(dec, (const uint8_t *)line, len, &r);
-            if (why == ROWDEC_OK && !r) { /* the table's filterConfig dropped it */
-            } else if (why == ROWDEC_OK) {
-                int arc = mseg_append(m, r);
-                if (arc != 0) {
-                    fprintf(stderr, "sluice segment build: %s:%" PRIu64 ": %s\n", inputs[f], lineno,
-                            sluice_strerror(arc));
-                    if (in != stdin) fclose(in);
-                    goto done;
+            bool line_bad = false;
+            do { /* a line complexTypeConfig unnests gives several rows */
+                if (why == ROWDEC_OK && !r) { /* the table's filterConfig dropped it */
+                } else if (why == ROWDEC_OK) {
+                    int arc = mseg_append(m, r);
+                    if (arc != 0) {
+                        fprintf(stderr, "sluice segment build: %s:%" PRIu64 ": %s\n", inputs[f],
+                                lineno, sluice_strerror(arc));
+                        if (in != stdin) fclose(in);
+                        goto done;
+                    }
+                    rows++;
+                } else {
+                    bad++;
+                    counts[why]++;
+                    const char *field = rowdec_error_field(dec);
+                    if (strict) {
+                        fprintf(stderr, "sluice segment build: %s:%" PRIu64 ": %s%s%s\n", inputs[f],
+                                lineno, rowdec_reason_name(why), *field ? " in field " : "", field);
+                        if (in != stdin) fclose(in);
+                        goto done;
+                    }
+                    if (rej && !line_bad) fwrite(line, 1, (size_t)n, rej);
+                    line_bad = true;
                 }
-                rows++;
-            } else {
-                bad++;
-                counts[why]++;
-                const char *field = rowdec_error_field(dec);
-                if (strict) {
-                    fprintf(stderr, "sluice segment build: %s:%" PRIu64 ": %s%s%s\n", inputs[f],
-                            lineno, rowdec_reason_name(why), *field ? " in field " : "", field);
-                    if (in != stdin) fclose(in);
-                    goto done;
-                }
-                if (rej) fwrite(line, 1, (size_t)n, rej);
-            }
+            } while (rowdec_next(dec, &why, &r));
             if (tty && (rows + bad) % 65536 == 0 && sl_clock_mono_s() - last > 0.5) {
                 last = sl_clock_mono_s();
                 fprintf(stderr, "\r%s: %" PRIu64 " rows, %" PRIu64 " rejected", inputs[f], rows,

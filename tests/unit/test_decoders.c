@@ -58,6 +58,7 @@ static const row *ok(rowdec *d, const void *msg, size_t len)
     return r;
 }
 
+/* A message given as text (a CSV line, a JSON document). */
 static const row *csv(rowdec *d, const char *msg)
 {
     return ok(d, msg, strlen(msg));
@@ -288,6 +289,12 @@ static void test_decoder_config_errors(void **state)
     assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
     free(tj);
     assert_non_null(strstr(err, "expected an http:// or https:// URL"));
+    tj = table("csv.CSVMessageDecoder",
+               "\"stream.kafka.decoder.prop.header\":\"a\"}},"
+               "\"ingestionConfig\":{\"complexTypeConfig\":{\"delimiter\":\"_\"");
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    free(tj);
+    assert_non_null(strstr(err, "complexTypeConfig: only with a JSON decoder"));
     tj = table("avro.KafkaAvroMessageDecoder", "");
     assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
     free(tj);
@@ -485,13 +492,189 @@ static void test_avro_simple(void **state)
     schema_free(s);
 }
 
+/* ---- complexTypeConfig --------------------------------------------------------------- */
+
+static const char cplx_schema[] =
+    "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
+    "{\"name\":\"id\",\"dataType\":\"LONG\"},"
+    "{\"name\":\"g.city\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"g.topics.key\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"g.topics.n.deep\",\"dataType\":\"INT\"},"
+    "{\"name\":\"g.topics\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"g\",\"dataType\":\"JSON\"},"
+    "{\"name\":\"tags\",\"dataType\":\"STRING\",\"singleValueField\":false},"
+    "{\"name\":\"objs\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"a.b\",\"dataType\":\"INT\"}]}";
+
+static tcfg *cplx_table(const schema *s, const char *complex, const char *extra)
+{
+    char tj[2048], err[2048];
+    snprintf(tj, sizeof tj,
+             "{\"tableName\":\"t\",\"tableType\":\"OFFLINE\",\"ingestionConfig\":{"
+             "\"complexTypeConfig\":%s%s}}",
+             complex, extra);
+    tcfg *t = tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    return t;
+}
+
+/* All the rows of one message. */
+static uint32_t all_rows(rowdec *d, const char *msg, const row **rows, char keys[][64])
+{
+    const row *r;
+    rowdec_reason why = rowdec_decode(d, (const uint8_t *)msg, strlen(msg), &r);
+    uint32_t n = 0;
+    do {
+        if (why != ROWDEC_OK)
+            fail_msg("%s: row %u: %s (%s)", msg, n, rowdec_reason_name(why),
+                     rowdec_error_detail(d));
+        const row_col *c = &r->cols[2];
+        snprintf(keys[n], 64, "%.*s", c->is_null ? 4 : (int)c->v.u.bytes.len,
+                 c->is_null ? "null" : (const char *)c->v.u.bytes.ptr);
+        rows[n++] = r;
+    } while (rowdec_next(d, &why, &r));
+    assert_int_equal(n, rowdec_rows(d));
+    return n;
+}
+
+static void test_complex_unnest(void **state)
+{
+    (void)state;
+    char err[2048];
+    schema *s = schema_parse(cplx_schema, strlen(cplx_schema), "s", err, sizeof err);
+    assert_non_null(s);
+    tcfg *t = cplx_table(s, "{\"fieldsToUnnest\":[\"g.topics\"]}", "");
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    const row *rows[8];
+    char keys[8][64];
+    const char *msg =
+        "{\"id\":1,\"g\":{\"city\":\"x\",\"topics\":[{\"key\":\"a\",\"n\":{\"deep\":5}},"
+        "{\"key\":\"b\"}]},\"tags\":[\"p\",\"q\"],\"objs\":[{\"o\":1}],\"a.b\":7}";
+    assert_int_equal(all_rows(d, msg, rows, keys), 2);
+    assert_string_equal(keys[0], "a");
+    assert_string_equal(keys[1], "b");
+    /* the row is decoded when it is taken: check the last one, then the first again */
+    const row *r = rows[1];
+    assert_int_equal(r->cols[0].v.u.i64, 1);
+    want_str(&r->cols[1], "x");
+    assert_true(r->cols[3].is_null);
+    assert_true(r->cols[4].is_null); /* the unnested field holds an object: no value */
+    want_str(&r->cols[5], "{\"city\":\"x\",\"topics\":[{\"key\":\"a\",\"n\":{\"deep\":5}},"
+                          "{\"key\":\"b\"}]}");               /* the object stays a column */
+    want_mv(&r->cols[6], 2, (const char *const[]){"p", "q"}); /* primitives stay a list */
+    want_str(&r->cols[7], "[{\"o\":1}]");                     /* objects: JSON text */
+    assert_int_equal(r->cols[8].v.u.i32, 7);                  /* a key holding the delimiter */
+    r = ok(d, msg, strlen(msg));
+    assert_int_equal(r->cols[3].v.u.i32, 5);
+    /* empty, missing, not an array: one row as it is */
+    assert_int_equal(all_rows(d, "{\"id\":2,\"g\":{\"topics\":[]}}", rows, keys), 1);
+    assert_string_equal(keys[0], "null");
+    assert_int_equal(all_rows(d, "{\"id\":3}", rows, keys), 1);
+    assert_int_equal(all_rows(d, "{\"id\":4,\"g\":{\"topics\":\"plain\"}}", rows, keys), 1);
+    r = csv(d, "{\"id\":4,\"g\":{\"topics\":\"plain\"}}");
+    want_str(&r->cols[4], "plain");
+    /* primitive elements: the field itself takes each */
+    assert_int_equal(all_rows(d, "{\"g\":{\"topics\":[1,2,3]}}", rows, keys), 3);
+    r = csv(d, "{\"g\":{\"topics\":[1,2,3]}}");
+    want_str(&r->cols[4], "1");
+    /* a bad value in one row rejects that row only */
+    r = NULL;
+    const char *m1 = "{\"g\":{\"topics\":[{\"n\":{\"deep\":\"x\"}},{\"key\":\"k\"}]}}";
+    rowdec_reason why = rowdec_decode(d, (const uint8_t *)m1, strlen(m1), &r);
+    assert_int_equal(why, ROWDEC_WRONG_TYPE);
+    assert_true(rowdec_next(d, &why, &r));
+    assert_int_equal(why, ROWDEC_OK);
+    want_str(&r->cols[2], "k");
+    assert_false(rowdec_next(d, &why, &r));
+    /* JSON validity is the JSON decoder's */
+    const row *x;
+    assert_int_equal(rowdec_decode(d, (const uint8_t *)"{\"g\":", 5, &x), ROWDEC_MALFORMED_JSON);
+    assert_int_equal(rowdec_decode(d, (const uint8_t *)"[1]", 3, &x), ROWDEC_NOT_OBJECT);
+    assert_int_equal(rowdec_decode(d, (const uint8_t *)"{\"id\":\"\xff\"}", 10, &x),
+                     ROWDEC_INVALID_UTF8);
+    rowdec_free(d);
+    tcfg_free(t);
+
+    /* two fields unnest into their product; a field under another unnests per element */
+    t = cplx_table(s, "{\"fieldsToUnnest\":[\"tags\",\"g.topics\"]}", "");
+    d = rowdec_new_cfg(s, t, 0);
+    assert_int_equal(all_rows(d,
+                              "{\"tags\":[\"p\",\"q\"],\"g\":{\"topics\":[{\"key\":\"a\"},"
+                              "{\"key\":\"b\"},{\"key\":\"c\"}]}}",
+                              rows, keys),
+                     6);
+    rowdec_free(d);
+    tcfg_free(t);
+    /* too many rows: the message is rejected, never half stored */
+    t = cplx_table(s, "{\"fieldsToUnnest\":[\"tags\",\"objs\"]}", "");
+    d = rowdec_new_cfg(s, t, 0);
+    size_t cap = 2 * 300 * 4 + 64, n = 0;
+    char *big = malloc(cap);
+    n += (size_t)snprintf(big + n, cap - n, "{\"tags\":[");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(big + n, cap - n, "%s1", i ? "," : "");
+    n += (size_t)snprintf(big + n, cap - n, "],\"objs\":[");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(big + n, cap - n, "%s2", i ? "," : "");
+    n += (size_t)snprintf(big + n, cap - n, "]}");
+    assert_int_equal(rowdec_decode(d, (const uint8_t *)big, n, &x), ROWDEC_TRANSFORM);
+    assert_int_equal(rowdec_rows(d), 1);
+    rowdec_reason w;
+    assert_false(rowdec_next(d, &w, &x));
+    free(big);
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+
+    /* another delimiter, prefixesToRename, a nested unnest */
+    static const char sj[] = "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
+                             "{\"name\":\"city\",\"dataType\":\"STRING\"},"
+                             "{\"name\":\"g||xs||v\",\"dataType\":\"STRING\"},"
+                             "{\"name\":\"g||xs||ys\",\"dataType\":\"INT\"},"
+                             "{\"name\":\"g||city\",\"dataType\":\"STRING\"}]}";
+    s = schema_parse(sj, strlen(sj), "s", err, sizeof err);
+    assert_non_null(s);
+    t = cplx_table(s,
+                   "{\"fieldsToUnnest\":[\"g||xs\",\"g||xs||ys\"],\"delimiter\":\"||\","
+                   "\"prefixesToRename\":{\"g||c\":\"c\"}}",
+                   "");
+    d = rowdec_new_cfg(s, t, 0);
+    const char *m2 = "{\"g\":{\"city\":\"z\",\"xs\":[{\"v\":\"A\",\"ys\":[1,2]},{\"v\":\"B\"}]}}";
+    r = ok(d, m2, strlen(m2));
+    assert_int_equal(rowdec_rows(d), 3);
+    want_str(&r->cols[0], "z");      /* g||city renamed to city */
+    assert_true(r->cols[3].is_null); /* and gone under its old name */
+    want_str(&r->cols[1], "A");
+    assert_int_equal(r->cols[2].v.u.i32, 1);
+    assert_true(rowdec_next(d, &w, &r));
+    assert_int_equal(r->cols[2].v.u.i32, 2);
+    assert_true(rowdec_next(d, &w, &r));
+    want_str(&r->cols[1], "B");
+    assert_true(r->cols[2].is_null);
+    assert_false(rowdec_next(d, &w, &r));
+    rowdec_free(d);
+    tcfg_free(t);
+
+    /* config errors, all in one run */
+    char tj[512];
+    snprintf(tj, sizeof tj,
+             "{\"tableName\":\"t\",\"tableType\":\"OFFLINE\",\"ingestionConfig\":{"
+             "\"complexTypeConfig\":{\"fieldsToUnnest\":\"x\",\"delimiter\":\"\","
+             "\"collectionNotUnnestedToJson\":\"NONE\",\"unnest\":1}}}");
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    assert_non_null(strstr(err, "fieldsToUnnest: expected an array"));
+    assert_non_null(strstr(err, "delimiter: expected a non-empty string"));
+    assert_non_null(strstr(err, "\"NONE\": expected NON_PRIMITIVE or ALL"));
+    assert_non_null(strstr(err, "complexTypeConfig.unnest"));
+    schema_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv_pinot_cases),
-        cmocka_unit_test(test_csv_quoting),
-        cmocka_unit_test(test_decoder_config_errors),
-        cmocka_unit_test(test_avro_simple),
+        cmocka_unit_test(test_csv_pinot_cases),       cmocka_unit_test(test_csv_quoting),
+        cmocka_unit_test(test_decoder_config_errors), cmocka_unit_test(test_avro_simple),
+        cmocka_unit_test(test_complex_unnest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

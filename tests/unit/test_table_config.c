@@ -362,8 +362,8 @@ static void test_rejections(void **state)
                  "{\"transformConfigs\":[{\"columnName\":\"a\"}]}}",
                  "ingestionConfig.transformConfigs[0]: columnName: a is not a column");
     expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"
-                 "{\"complexTypeConfig\":{\"fieldsToUnnest\":[\"x\"]}}}",
-                 "ingestionConfig.complexTypeConfig: unsupported key");
+                 "{\"aggregationConfigs\":[{\"columnName\":\"x\"}]}}",
+                 "ingestionConfig.aggregationConfigs: unsupported key");
     expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"
                  "{\"streamIngestionConfig\":{\"columnMajorSegmentBuilderEnabled\":true}}}",
                  "ingestionConfig.streamIngestionConfig.columnMajorSegmentBuilderEnabled: "
