@@ -19,6 +19,7 @@
  *    consumer type lowlevel, the JSON decoder. */
 #include "common/table_config.h"
 #include "common/limits.h"
+#include "common/pbdesc.h"
 #include "common/sl_err.h"
 #include "common/xalloc.h"
 
@@ -52,6 +53,7 @@ static const struct {
     {"org.apache.pinot.plugin.inputformat.avro.confluent."
      "KafkaConfluentSchemaRegistryAvroMessageDecoder",
      TCFG_DECODER_AVRO_REGISTRY},
+    {"org.apache.pinot.plugin.inputformat.protobuf.ProtoBufMessageDecoder", TCFG_DECODER_PROTOBUF},
 };
 static const char *const consumer_factories[] = {
     "org.apache.pinot.plugin.stream.kafka20.KafkaConsumerFactory",
@@ -792,6 +794,15 @@ static int parse_decoder_props(pctx *c, const json_t *m, const char *path, tcfg 
                 continue;
             }
             t->avro_skip = (uint32_t)n;
+        } else if (t->decoder == TCFG_DECODER_PROTOBUF && strcmp(name, "descriptorFile") == 0) {
+            char why[512];
+            pbdesc_free(t->pb);
+            if (pbdesc_load(val, &t->pb, why, sizeof why)) {
+                fail(c, key, "%s", why);
+                continue;
+            }
+            have = true;
+        } else if (t->decoder == TCFG_DECODER_PROTOBUF && strcmp(name, "protoClassName") == 0) {
         } else if (t->decoder == TCFG_DECODER_AVRO_REGISTRY &&
                    strcmp(name, "schema.registry.rest.url") == 0) {
             if (strncmp(val, "http://", 7) != 0 && strncmp(val, "https://", 8) != 0) {
@@ -819,6 +830,17 @@ static int parse_decoder_props(pctx *c, const json_t *m, const char *path, tcfg 
         }
     }
     if (c->nerr > before) return SL_EINVAL;
+    if (t->decoder == TCFG_DECODER_PROTOBUF && !have)
+        return fail(c, path, "ProtoBufMessageDecoder needs " DECODER_PROP_PREFIX "descriptorFile");
+    if (t->decoder == TCFG_DECODER_PROTOBUF) {
+        const json_t *cn = json_object_get(m, DECODER_PROP_PREFIX "protoClassName");
+        const char *name = json_is_string(cn) ? json_string_value(cn) : NULL;
+        if ((t->pb_msg = pbdesc_find(t->pb, name)) < 0) {
+            char key[512];
+            snprintf(key, sizeof key, "%s." DECODER_PROP_PREFIX "protoClassName", path);
+            return fail(c, key, "\"%s\": no such message in the descriptor file", name);
+        }
+    }
     if (t->decoder == TCFG_DECODER_AVRO && !have)
         return fail(c, path, "SimpleAvroMessageDecoder needs " DECODER_PROP_PREFIX "schema");
     if (t->decoder == TCFG_DECODER_AVRO_REGISTRY && !have)
@@ -971,7 +993,7 @@ static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
                 fail(c, key,
                      "\"%s\": not a supported decoder (JSONMessageDecoder, "
                      "KafkaJSONMessageDecoder, CSVMessageDecoder, SimpleAvroMessageDecoder, "
-                     "KafkaConfluentSchemaRegistryAvroMessageDecoder)",
+                     "KafkaConfluentSchemaRegistryAvroMessageDecoder, ProtoBufMessageDecoder)",
                      val);
                 continue;
             }
@@ -1390,6 +1412,7 @@ void tcfg_free(tcfg *t)
     free(t->avro_schema);
     free(t->registry_url);
     free(t->registry_userinfo);
+    pbdesc_free(t->pb);
     if (t->complex) {
         for (uint32_t i = 0; i < t->complex->nunnest; i++)
             free(t->complex->unnest[i]);

@@ -25,10 +25,11 @@ typedef struct tcfg_prop {
 
 /* The stream's message decoder (stream.kafka.decoder.class.name, by Pinot's class names). */
 typedef enum tcfg_decoder {
-    TCFG_DECODER_JSON = 0,     /* JSONMessageDecoder, KafkaJSONMessageDecoder */
-    TCFG_DECODER_CSV,          /* CSVMessageDecoder: t->csv */
-    TCFG_DECODER_AVRO,         /* SimpleAvroMessageDecoder: t->avro_schema */
-    TCFG_DECODER_AVRO_REGISTRY /* KafkaConfluentSchemaRegistryAvroMessageDecoder */
+    TCFG_DECODER_JSON = 0,      /* JSONMessageDecoder, KafkaJSONMessageDecoder */
+    TCFG_DECODER_CSV,           /* CSVMessageDecoder: t->csv */
+    TCFG_DECODER_AVRO,          /* SimpleAvroMessageDecoder: t->avro_schema */
+    TCFG_DECODER_AVRO_REGISTRY, /* KafkaConfluentSchemaRegistryAvroMessageDecoder */
+    TCFG_DECODER_PROTOBUF,      /* ProtoBufMessageDecoder: t->pb, t->pb_msg */
 } tcfg_decoder;
 
 /* CSVMessageDecoder's properties (stream.kafka.decoder.prop.*, docs/stream-decoders.md), with
@@ -82,6 +83,8 @@ typedef struct tcfg {
     uint32_t avro_skip;        /* TCFG_DECODER_AVRO: leading.bytes.to.strip */
     char *registry_url;        /* TCFG_DECODER_AVRO_REGISTRY: schema.registry.rest.url; owned */
     char *registry_userinfo;   /* its basic.auth.user.info ("user:password"), or NULL; owned */
+    struct pbdesc *pb;         /* TCFG_DECODER_PROTOBUF: the descriptorFile's types; owned */
+    int pb_msg;                /* ... and the message type (protoClassName) in it */
     uint64_t flush_rows;       /* 0 = not set */
     uint64_t flush_time_ms;    /* 0 = not set */
     uint64_t flush_size_bytes; /* 0 = not set (enables autotune when set) */

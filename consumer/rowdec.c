@@ -22,6 +22,7 @@
 #include "consumer/cplxscan.h"
 #include "consumer/csvscan.h"
 #include "consumer/jsonscan.h"
+#include "consumer/pbscan.h"
 
 #include <inttypes.h>
 #include <locale.h>
@@ -41,6 +42,7 @@ struct rowdec {
     jsonscan *scan;
     csvscan *csv;
     avroscan *avro;
+    pbscan *pb;
     cplxscan *cplx; /* complexTypeConfig: the values (jsonscan still validates the JSON) */
     uint32_t cplx_row, cplx_rows; /* the message's row being decoded, and its rows */
     size_t msg_bytes;             /* the message's length, for the rows after the first */
@@ -134,6 +136,7 @@ static const char *const reason_names[ROWDEC_REASON__COUNT] = {
     [ROWDEC_MALFORMED_CSV] = "malformed_csv",
     [ROWDEC_MALFORMED_AVRO] = "malformed_avro",
     [ROWDEC_NO_SCHEMA] = "schema_unavailable",
+    [ROWDEC_MALFORMED_PROTOBUF] = "malformed_protobuf",
 };
 
 /* Own copy of the type names: the decoder must not depend on the schema loader. */
@@ -279,6 +282,8 @@ rowdec *rowdec_new_as(const schema *s, const tcfg *t, tcfg_decoder fmt, size_t m
             fprintf(stderr, "rowdec: %s\n", why); /* tcfg checked the schema */
             abort();
         }
+    } else if (d->fmt == TCFG_DECODER_PROTOBUF) {
+        d->pb = pbscan_new(d->names, d->lens, d->flags, nnames, t->pb, t->pb_msg);
     } else {
         d->scan = jsonscan_new(d->names, d->lens, d->flags, nnames);
         if (t && t->complex)
@@ -318,6 +323,7 @@ void rowdec_free(rowdec *d)
     jsonscan_free(d->scan);
     csvscan_free(d->csv);
     avroscan_free(d->avro);
+    pbscan_free(d->pb);
     cplxscan_free(d->cplx);
     free(d->names);
     free(d->lens);
@@ -362,6 +368,7 @@ static const jsonscan_val *field_val(const rowdec *d, uint32_t i)
     if (d->cplx) return cplxscan_get(d->cplx, i);
     if (d->csv) return csvscan_get(d->csv, i);
     if (d->avro) return avroscan_get(d->avro, i);
+    if (d->pb) return pbscan_get(d->pb, i);
     return jsonscan_get(d->scan, i);
 }
 
@@ -370,6 +377,7 @@ static const jsonscan_val *field_elems(const rowdec *d)
     if (d->cplx) return cplxscan_elems(d->cplx);
     if (d->csv) return csvscan_elems(d->csv);
     if (d->avro) return avroscan_elems(d->avro);
+    if (d->pb) return pbscan_elems(d->pb);
     return jsonscan_elems(d->scan);
 }
 
@@ -378,6 +386,7 @@ static uint32_t field_nelems(const rowdec *d)
     if (d->cplx) return cplxscan_nelems(d->cplx);
     if (d->csv) return csvscan_nelems(d->csv);
     if (d->avro) return avroscan_nelems(d->avro);
+    if (d->pb) return pbscan_nelems(d->pb);
     return jsonscan_nelems(d->scan);
 }
 
@@ -1328,6 +1337,10 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
     if (d->csv && csvscan_run(d->csv, msg, len)) {
         snprintf(d->detail, sizeof d->detail, "%s", csvscan_error_text(d->csv));
         return ROWDEC_MALFORMED_CSV;
+    }
+    if (d->pb && pbscan_run(d->pb, msg, len)) {
+        snprintf(d->detail, sizeof d->detail, "%s", pbscan_error_text(d->pb));
+        return ROWDEC_MALFORMED_PROTOBUF;
     }
     avroscan_status ast = d->avro ? avroscan_run(d->avro, msg, len) : AVROSCAN_OK;
     if (ast != AVROSCAN_OK) {

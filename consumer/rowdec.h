@@ -1,5 +1,6 @@
 /* Row decoder: one Kafka message (a JSON object, or with the table's decoder a CSV or Avro
- * record: docs/stream-decoders.md) -> one row of the table's schema.
+ * record or a protobuf message: docs/stream-decoders.md) -> a row of the table's schema (or,
+ * under complexTypeConfig, several: rowdec_next).
  *
  * Semantics follow Pinot's JSON decoder (docs/json-decoding.md has the coercion table):
  * unknown fields are ignored, a missing or null field takes the field's default null value
@@ -10,7 +11,7 @@
  * reason code; the decoder never aborts and never returns a partial row.
  *
  * A decoder is used by one thread at a time. JSON parsing is simdjson, reached through
- * consumer/jsonscan.h; consumer/csvscan.h and consumer/avroscan.h read the other formats into
+ * consumer/jsonscan.h; consumer/csvscan.h, avroscan.h, pbscan.h and cplxscan.h read the others into
  * the same tagged values, so one coercion table serves them all. */
 #ifndef SL_ROWDEC_H
 #define SL_ROWDEC_H
@@ -24,21 +25,22 @@
 
 typedef enum rowdec_reason {
     ROWDEC_OK = 0,
-    ROWDEC_MALFORMED_JSON, /* not valid JSON */
-    ROWDEC_NOT_OBJECT,     /* valid JSON whose top level is not an object */
-    ROWDEC_WRONG_TYPE,     /* a field's JSON type cannot become the column's type */
-    ROWDEC_OVERFLOW,       /* a number does not fit the column's type */
-    ROWDEC_INVALID_UTF8,   /* the message is not valid UTF-8 */
-    ROWDEC_OVERSIZED,      /* message longer than the configured maximum */
-    ROWDEC_EMPTY,          /* zero-length message (a tombstone) */
-    ROWDEC_TOO_LONG,       /* a value over its maxLength, or a STRING with a NUL, under the
-                            * field's maxLengthExceedStrategy ERROR */
-    ROWDEC_TRANSFORM,      /* an ingestion transform failed (without continueOnError) */
-    ROWDEC_TIME_RANGE,     /* rowTimeValueCheck: the time column's value is outside 1971-2071
-                            * (without continueOnError) */
-    ROWDEC_MALFORMED_CSV,  /* CSVMessageDecoder: not a CSV record (docs/stream-decoders.md) */
-    ROWDEC_MALFORMED_AVRO, /* the Avro decoders: not a record of the writer schema */
-    ROWDEC_NO_SCHEMA,      /* the schema registry did not give the message's schema */
+    ROWDEC_MALFORMED_JSON,     /* not valid JSON */
+    ROWDEC_NOT_OBJECT,         /* valid JSON whose top level is not an object */
+    ROWDEC_WRONG_TYPE,         /* a field's JSON type cannot become the column's type */
+    ROWDEC_OVERFLOW,           /* a number does not fit the column's type */
+    ROWDEC_INVALID_UTF8,       /* the message is not valid UTF-8 */
+    ROWDEC_OVERSIZED,          /* message longer than the configured maximum */
+    ROWDEC_EMPTY,              /* zero-length message (a tombstone) */
+    ROWDEC_TOO_LONG,           /* a value over its maxLength, or a STRING with a NUL, under the
+                                * field's maxLengthExceedStrategy ERROR */
+    ROWDEC_TRANSFORM,          /* an ingestion transform failed (without continueOnError) */
+    ROWDEC_TIME_RANGE,         /* rowTimeValueCheck: the time column's value is outside 1971-2071
+                                * (without continueOnError) */
+    ROWDEC_MALFORMED_CSV,      /* CSVMessageDecoder: not a CSV record (docs/stream-decoders.md) */
+    ROWDEC_MALFORMED_AVRO,     /* the Avro decoders: not a record of the writer schema */
+    ROWDEC_NO_SCHEMA,          /* the schema registry did not give the message's schema */
+    ROWDEC_MALFORMED_PROTOBUF, /* ProtoBufMessageDecoder: not a message of the type */
     ROWDEC_REASON__COUNT
 } rowdec_reason;
 

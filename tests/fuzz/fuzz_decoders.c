@@ -1,11 +1,13 @@
 /* libFuzzer target for the CSV and Avro stream decoders (consumer/csvscan, consumer/avroscan
  * through rowdec_decode).
  *
- * The first input byte picks the decoder (its value mod 3): CSVMessageDecoder with a header,
+ * The first input byte picks the decoder (its value mod 4): CSVMessageDecoder with a header,
  * quoting, an escape, a comment marker and a multi-value delimiter; SimpleAvroMessageDecoder
  * with a writer schema holding every Avro type (unions, arrays of records, maps, nested arrays,
  * fixed, enum), so every branch of the binary reader is reachable; the JSON decoder under a
- * complexTypeConfig that unnests two fields, one inside the other, and renames a prefix. The
+ * complexTypeConfig that unnests two fields, one inside the other, and renames a prefix;
+ * ProtoBufMessageDecoder over tests/data/proto/events.desc (scalars of every kind, nested and
+ * repeated messages, a map, oneof, proto3 optional). The
  * rest is the message; every row of it is taken.
  * Each message is decoded twice: the second decode must give the same reason and the same
  * row (no state is left behind). Every accepted row is checked: a value's length fits what
@@ -28,7 +30,15 @@ static const char schema_json[] =
     "{\"name\":\"d\",\"dataType\":\"BYTES\"},{\"name\":\"e\",\"dataType\":\"DOUBLE\"},"
     "{\"name\":\"g\",\"dataType\":\"LONG\",\"singleValueField\":false},"
     "{\"name\":\"h\",\"dataType\":\"JSON\"},{\"name\":\"k\",\"dataType\":\"BOOLEAN\"},"
-    "{\"name\":\"m\",\"dataType\":\"FLOAT\"}]}";
+    "{\"name\":\"m\",\"dataType\":\"FLOAT\"},"
+    /* events.proto's names, for the Protocol Buffers decoder */
+    "{\"name\":\"id\",\"dataType\":\"LONG\"},{\"name\":\"name\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"ratio\",\"dataType\":\"STRING\"},{\"name\":\"raw\",\"dataType\":\"BYTES\"},"
+    "{\"name\":\"tags\",\"dataType\":\"STRING\",\"singleValueField\":false},"
+    "{\"name\":\"counts\",\"dataType\":\"LONG\",\"singleValueField\":false},"
+    "{\"name\":\"inner\",\"dataType\":\"STRING\"},{\"name\":\"attrs\",\"dataType\":\"JSON\"},"
+    "{\"name\":\"items\",\"dataType\":\"STRING\",\"singleValueField\":false},"
+    "{\"name\":\"color\",\"dataType\":\"STRING\"},{\"name\":\"maybe\",\"dataType\":\"INT\"}]}";
 
 static const char avro_schema[] =
     "{\"type\":\"record\",\"name\":\"R\",\"fields\":["
@@ -47,8 +57,8 @@ static const char avro_schema[] =
     "{\"name\":\"k\",\"type\":\"boolean\"},{\"name\":\"m\",\"type\":\"float\"}]}";
 
 static schema *S;
-static tcfg *T[3];
-static rowdec *D[3];
+static tcfg *T[4];
+static rowdec *D[4];
 
 static tcfg *make_table(const char *cls, const char *props)
 {
@@ -93,7 +103,18 @@ static void init(void)
                       "\"realtime.segment.flush.threshold.rows\":\"10\"}},\"ingestionConfig\":{"
                       "\"complexTypeConfig\":{\"fieldsToUnnest\":[\"c\",\"c.g\"],"
                       "\"prefixesToRename\":{\"c.\":\"\"}");
-    for (int k = 0; k < 3; k++)
+    /* the descriptor beside this source: tests/data/proto/events.desc */
+    char desc[2048];
+    snprintf(desc, sizeof desc, "%s", __FILE__);
+    char *slash = strrchr(desc, '/');
+    snprintf(slash ? slash + 1 : desc, sizeof desc - (size_t)(slash ? slash + 1 - desc : 0),
+             "../data/proto/events.desc");
+    snprintf(props, sizeof props,
+             "\"stream.kafka.decoder.prop.descriptorFile\":\"%s\","
+             "\"stream.kafka.decoder.prop.protoClassName\":\"sluice.test.Event\"",
+             desc);
+    T[3] = make_table("protobuf.ProtoBufMessageDecoder", props);
+    for (int k = 0; k < 4; k++)
         D[k] = rowdec_new_cfg(S, T[k], 1 << 16);
 }
 
@@ -161,7 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!S) init();
     if (size == 0) return 0;
-    rowdec *d = D[data[0] % 3];
+    rowdec *d = D[data[0] % 4];
     static uint8_t a[1 << 17], b[1 << 17];
     size_t na = decode_all(d, data + 1, size - 1, a, sizeof a);
     size_t nb = decode_all(d, data + 1, size - 1, b, sizeof b);

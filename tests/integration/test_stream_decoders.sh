@@ -9,7 +9,7 @@ S=$SLUICE_BIN
 cd "$T_TMP"
 command -v nginx >/dev/null || { echo "not ok - nginx is not installed (deploy/install-deps.sh)"; exit 1; }
 
-kmock_start csvt:1 avrot:1
+kmock_start csvt:1 avrot:1 pbt:1
 
 # ---- CSV: Pinot's CSVMessageDecoder with a header, a multi-value delimiter, nulls ------------
 python3 - >csv.txt 2>csv.expect <<'PY'
@@ -193,4 +193,49 @@ check "Avro: the registry was asked once per schema id (cached), and for the unk
   bash -c "[ \$(grep -c 'GET /schemas/ids/1 .*\"sluice\"' $NGX/access.log) -eq 1 ] &&
            [ \$(grep -c 'GET /schemas/ids/2 .*\"sluice\"' $NGX/access.log) -eq 1 ] &&
            grep -q 'GET /schemas/ids/99 .* 404' $NGX/access.log"
+
+# ---- Protocol Buffers: a descriptor set, messages encoded by protoc-c -----------------------
+PROTO=$SLUICE_SRC/tests/data/proto
+: >pb.bin
+: >pb.expect
+for i in $(seq 0 29); do
+  tags=""; for j in $(seq 1 $((i % 3))); do tags="$tags tags: \"t$j\""; done
+  opt=""; [ $((i % 2)) -eq 0 ] && opt="maybe: $i"
+  echo "id: $i name: \"n$i\" score: $i.5 color: $([ $((i % 3)) -eq 0 ] && echo GREEN || echo RED) $tags inner { note: \"x$i\" } $opt" |
+    protoc-c --proto_path="$PROTO" --encode=sluice.test.Event "$PROTO/events.proto" >one.bin || break
+  cat one.bin >>pb.bin
+  printf '\x1e\x1d\x1c\x1b' >>pb.bin
+  python3 -c "
+import json,sys; i=int(sys.argv[1])
+print(json.dumps({'id': i, 'name': f'n{i}', 'score': i + 0.5, 'color': 'GREEN' if i % 3 == 0 else 'RED',
+  'tags': [f't{j}' for j in range(1, i % 3 + 1)] or None, 'inner': json.dumps({'note': f'x{i}'}, separators=(',', ':')),
+  'maybe': i if i % 2 == 0 else None}))" "$i" >>pb.expect
+done
+printf '\x12\x7f' >>pb.bin    # malformed_protobuf: a length past the end
+check "protoc-c encoded 30 Event messages" test "$(wc -l <pb.expect)" -eq 30
+kcat -P -b "$B" -t pbt -p 0 -D $'\x1e\x1d\x1c\x1b' <pb.bin 2>>kcat.log
+check "kcat produced 31 Protocol Buffers messages" test $? -eq 0
+cat >pb.schema.json <<'JSON'
+{"schemaName": "events", "dimensionFieldSpecs": [
+  {"name": "id", "dataType": "LONG"}, {"name": "name", "dataType": "STRING"},
+  {"name": "color", "dataType": "STRING"}, {"name": "inner", "dataType": "STRING"},
+  {"name": "tags", "dataType": "STRING", "singleValueField": false},
+  {"name": "maybe", "dataType": "INT"}],
+ "metricFieldSpecs": [{"name": "score", "dataType": "DOUBLE"}]}
+JSON
+table_json events pbt "\"stream.kafka.decoder.class.name\": \"org.apache.pinot.plugin.inputformat.protobuf.ProtoBufMessageDecoder\",
+   \"stream.kafka.decoder.prop.descriptorFile\": \"$PROTO/events.desc\",
+   \"stream.kafka.decoder.prop.protoClassName\": \"sluice.test.Event\"" >pb.table.json
+conf p1 pb.table.json pb.schema.json >p1.conf
+"$S" sidecar --config p1.conf >p1.out 2>p1.log &
+track_pid $!
+wait_for 30 at_end data-p1/events 31
+check "Protocol Buffers: segments published up to offset 31" at_end data-p1/events 31
+PORT=$(grep -o 'http=127.0.0.1:[0-9]*' p1.log | tail -1 | cut -d: -f2)
+wait_for 10 bash -c "curl -s 127.0.0.1:$PORT/metrics | grep -F 'reason=\"malformed_protobuf\"' | grep -q ' 1$'"
+check "Protocol Buffers: one malformed_protobuf counted" \
+  bash -c "curl -s 127.0.0.1:$PORT/metrics | grep -F 'reason=\"malformed_protobuf\"' | grep -q ' 1$'"
+dump_all data-p1/events >pb.got
+check "Protocol Buffers: the 30 rows equal what protoc-c encoded (enums by name, a nested message as JSON, proto3 optional null when unset)" \
+  same_rows pb.got pb.expect
 finish

@@ -669,12 +669,179 @@ static void test_complex_unnest(void **state)
     schema_free(s);
 }
 
+/* ---- Protocol Buffers ------------------------------------------------------------------ */
+
+static const char pb_schema[] =
+    "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
+    "{\"name\":\"id\",\"dataType\":\"LONG\"},{\"name\":\"name\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"score\",\"dataType\":\"DOUBLE\"},{\"name\":\"ratio\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"ok\",\"dataType\":\"BOOLEAN\"},{\"name\":\"u32\",\"dataType\":\"LONG\"},"
+    "{\"name\":\"s64\",\"dataType\":\"LONG\"},{\"name\":\"f32\",\"dataType\":\"INT\"},"
+    "{\"name\":\"raw\",\"dataType\":\"BYTES\"},{\"name\":\"color\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"tags\",\"dataType\":\"STRING\",\"singleValueField\":false},"
+    "{\"name\":\"counts\",\"dataType\":\"LONG\",\"singleValueField\":false},"
+    "{\"name\":\"inner\",\"dataType\":\"STRING\"},{\"name\":\"attrs\",\"dataType\":\"JSON\"},"
+    "{\"name\":\"maybe\",\"dataType\":\"INT\"},{\"name\":\"text\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"number\",\"dataType\":\"INT\"},"
+    "{\"name\":\"items\",\"dataType\":\"STRING\",\"singleValueField\":false},"
+    "{\"name\":\"missing\",\"dataType\":\"STRING\"}]}";
+
+/* protoc-c --encode=sluice.test.Event tests/data/proto/events.proto of: id: 5 name: "café"
+ * score: 2.5 ratio: 0.1 ok: true u32: 4294967295 s64: -3 f32: 9 raw: "\000\001\377"
+ * color: BLUE tags: "a" tags: "b" counts: 1 counts: 2 inner { note: "n" nums: 1 nums: 2
+ * child { note: "c" } } attrs { key: "k" value: 3 } maybe: 0 text: "t" items { note: "i1" }
+ * items { note: "i2" } */
+static const uint8_t pb_event[] =
+    "\x08\x05\x12\x05\x63\x61\x66\xc3\xa9\x19\x00\x00\x00\x00\x00\x00\x04\x40\x25\xcd\xcc\xcc"
+    "\x3d\x28\x01\x30\xff\xff\xff\xff\x0f\x38\x05\x45\x09\x00\x00\x00\x4a\x03\x00\x01\xff\x50"
+    "\x02\x5a\x01\x61\x5a\x01\x62\x62\x02\x01\x02\x6a\x0c\x0a\x01\x6e\x12\x02\x01\x02\x1a\x03"
+    "\x0a\x01\x63\x72\x05\x0a\x01\x6b\x10\x03\x78\x00\x82\x01\x01\x74\x92\x01\x04\x0a\x02\x69"
+    "\x31\x92\x01\x04\x0a\x02\x69\x32";
+
+static char *pb_props(const char *file, const char *cls)
+{
+    const char *dir = getenv("SLUICE_TEST_DATA");
+    if (!dir) fail_msg("SLUICE_TEST_DATA unset: the descriptor files cannot be found");
+    char *p = NULL;
+    if (asprintf(&p, "\"stream.kafka.decoder.prop.descriptorFile\":\"%s/proto/%s\"%s%s%s", dir,
+                 file, cls ? ",\"stream.kafka.decoder.prop.protoClassName\":\"" : "",
+                 cls ? cls : "", cls ? "\"" : "") < 0)
+        abort();
+    return p;
+}
+
+static void test_protobuf(void **state)
+{
+    (void)state;
+    schema *s;
+    tcfg *t;
+    char *props = pb_props("events.desc", "sluice.test.Event");
+    load(pb_schema, "protobuf.ProtoBufMessageDecoder", props, &s, &t);
+    free(props);
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    size_t n = sizeof pb_event - 1;
+    const row *r = ok(d, pb_event, n);
+    assert_int_equal(r->cols[0].v.u.i64, 5);
+    want_str(&r->cols[1], "caf\xc3\xa9");
+    assert_true(r->cols[2].v.u.f64 == 2.5);
+    want_str(&r->cols[3], "0.1"); /* a float's text: Java's Float.toString */
+    assert_int_equal(r->cols[4].v.u.i32, 1);
+    assert_int_equal(r->cols[5].v.u.i64, -1); /* a uint32 is Java's int */
+    assert_int_equal(r->cols[6].v.u.i64, -3);
+    assert_int_equal(r->cols[7].v.u.i32, 9);
+    assert_int_equal(r->cols[8].v.u.bytes.len, 3);
+    assert_memory_equal(r->cols[8].v.u.bytes.ptr, "\x00\x01\xff", 3);
+    want_str(&r->cols[9], "BLUE");
+    want_mv(&r->cols[10], 2, (const char *const[]){"a", "b"});
+    assert_int_equal(r->cols[11].nvals, 2);
+    assert_int_equal(r->cols[11].mv[1].u.i64, 2); /* packed, as proto3 writes them */
+    want_str(&r->cols[12], "{\"note\":\"n\",\"nums\":[1,2],\"child\":{\"note\":\"c\"}}");
+    want_str(&r->cols[13], "{\"k\":3}");
+    assert_false(r->cols[14].is_null); /* proto3 optional, set to 0: 0 */
+    assert_int_equal(r->cols[14].v.u.i32, 0);
+    want_str(&r->cols[15], "t");
+    assert_true(r->cols[16].is_null); /* the other oneof member: unset */
+    want_mv(&r->cols[17], 2, (const char *const[]){"{\"note\":\"i1\"}", "{\"note\":\"i2\"}"});
+    assert_true(r->cols[18].is_null);
+
+    /* an empty message: proto3 scalars take their defaults, fields with presence are null */
+    r = ok(d, "\x6a\x00", 2); /* inner {} only */
+    assert_int_equal(r->cols[0].v.u.i64, 0);
+    assert_false(r->cols[0].is_null);
+    want_str(&r->cols[9], "RED");
+    want_str(&r->cols[12], "{}");
+    assert_true(r->cols[14].is_null);
+    assert_true(r->cols[10].is_null); /* no tags */
+
+    /* the last value of a singular field wins; message occurrences merge; an unknown field
+     * is skipped; a wire type other than the field's is an unknown field */
+    static const uint8_t merged[] = "\x08\x01\x08\x02"         /* id 1, then id 2 */
+                                    "\x6a\x03\x0a\x01\x61"     /* inner { note: "a" } */
+                                    "\x6a\x02\x12\x00"         /* inner { nums: [] } packed */
+                                    "\x6a\x04\x1a\x02\x0a\x00" /* inner { child { note:"" }} */
+                                    "\xf8\x07\x05"             /* field 127: unknown */
+                                    "\x15\x01\x02\x03\x04";    /* id as I32: unknown */
+    r = ok(d, merged, sizeof merged - 1);
+    assert_int_equal(r->cols[0].v.u.i64, 2);
+    want_str(&r->cols[12], "{\"note\":\"a\",\"child\":{}}");
+
+    /* hostile bytes: every truncation, a length past the end, wire type 7, field 0 */
+    const row *x;
+    for (size_t k = 1; k < n; k++) {
+        rowdec_reason w = rowdec_decode(d, pb_event, k, &x);
+        /* a cut at a field's boundary is a shorter, valid message */
+        if (w != ROWDEC_OK) assert_int_equal(w, ROWDEC_MALFORMED_PROTOBUF);
+    }
+    assert_int_equal(rowdec_decode(d, (const uint8_t *)"\x12\x7f\x61", 3, &x),
+                     ROWDEC_MALFORMED_PROTOBUF);
+    assert_int_equal(rowdec_decode(d, (const uint8_t *)"\x0f\x01", 2, &x),
+                     ROWDEC_MALFORMED_PROTOBUF);
+    assert_int_equal(rowdec_decode(d, (const uint8_t *)"\x00\x01", 2, &x),
+                     ROWDEC_MALFORMED_PROTOBUF);
+    assert_int_equal(rowdec_decode(d, (const uint8_t *)"\x12\x01\xff", 3, &x),
+                     ROWDEC_MALFORMED_PROTOBUF); /* a proto3 string that is not UTF-8 */
+    assert_non_null(strstr(rowdec_error_detail(d), "not UTF-8"));
+    /* nesting past the bound */
+    uint8_t deep[64];
+    size_t dn = 0;
+    for (int k = 0; k < 20; k++) { /* inner { child { child { ... */
+        deep[dn++] = k ? 0x1a : 0x6a;
+        deep[dn++] = (uint8_t)(2 * (20 - k - 1));
+    }
+    assert_int_equal(rowdec_decode(d, deep, dn, &x), ROWDEC_MALFORMED_PROTOBUF);
+    assert_non_null(strstr(rowdec_error_detail(d), "nested deeper"));
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+
+    /* proto2: a missing required field, presence, bad UTF-8 read as U+FFFD */
+    props = pb_props("legacy.desc", NULL); /* the first message of the set */
+    load("{\"schemaName\":\"s\",\"dimensionFieldSpecs\":[{\"name\":\"id\",\"dataType\":\"LONG\"},"
+         "{\"name\":\"item\",\"dataType\":\"STRING\"},{\"name\":\"qty\",\"dataType\":\"INT\"}]}",
+         "protobuf.ProtoBufMessageDecoder", props, &s, &t);
+    free(props);
+    d = rowdec_new_cfg(s, t, 0);
+    r = ok(d, "\x08\x01\x12\x02\xff\x78", 6);
+    want_str(&r->cols[1], "\xef\xbf\xbdx");
+    assert_true(r->cols[2].is_null);
+    assert_int_equal(rowdec_decode(d, (const uint8_t *)"\x12\x01x", 3, &x),
+                     ROWDEC_MALFORMED_PROTOBUF);
+    assert_non_null(strstr(rowdec_error_detail(d), "required"));
+    rowdec_free(d);
+    tcfg_free(t);
+
+    /* config errors */
+    char err[2048];
+    char *tj = table("protobuf.ProtoBufMessageDecoder", "");
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    free(tj);
+    assert_non_null(strstr(err, "needs stream.kafka.decoder.prop.descriptorFile"));
+    props = pb_props("events.desc", "sluice.test.Nope");
+    tj = table("protobuf.ProtoBufMessageDecoder", props);
+    free(props);
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    free(tj);
+    assert_non_null(strstr(err, "\"sluice.test.Nope\": no such message"));
+    props = pb_props("events.proto", NULL); /* a .proto, not a descriptor set */
+    tj = table("protobuf.ProtoBufMessageDecoder", props);
+    free(props);
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    free(tj);
+    assert_non_null(strstr(err, "not a descriptor set"));
+    tj = table("protobuf.ProtoBufMessageDecoder",
+               "\"stream.kafka.decoder.prop.descriptorFile\":\"/nonexistent.desc\"");
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    free(tj);
+    assert_non_null(strstr(err, "cannot open the descriptor file"));
+    schema_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_pinot_cases),       cmocka_unit_test(test_csv_quoting),
         cmocka_unit_test(test_decoder_config_errors), cmocka_unit_test(test_avro_simple),
-        cmocka_unit_test(test_complex_unnest),
+        cmocka_unit_test(test_complex_unnest),        cmocka_unit_test(test_protobuf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

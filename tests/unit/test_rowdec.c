@@ -1366,11 +1366,21 @@ static void test_jsonscan_api(void **state)
 static void test_reason_names(void **state)
 {
     (void)state;
-    const char *want[ROWDEC_REASON__COUNT] = {
-        "ok",       "malformed_json",   "not_object",       "wrong_type",
-        "overflow", "invalid_utf8",     "oversized",        "empty",
-        "too_long", "transform_failed", "time_out_of_range", "malformed_csv",
-        "malformed_avro", "schema_unavailable"};
+    const char *want[ROWDEC_REASON__COUNT] = {"ok",
+                                              "malformed_json",
+                                              "not_object",
+                                              "wrong_type",
+                                              "overflow",
+                                              "invalid_utf8",
+                                              "oversized",
+                                              "empty",
+                                              "too_long",
+                                              "transform_failed",
+                                              "time_out_of_range",
+                                              "malformed_csv",
+                                              "malformed_avro",
+                                              "schema_unavailable",
+                                              "malformed_protobuf"};
     for (int k = 0; k < ROWDEC_REASON__COUNT; k++)
         assert_string_equal(rowdec_reason_name((rowdec_reason)k), want[k]);
     assert_string_equal(rowdec_reason_name(ROWDEC_REASON__COUNT), "unknown");
