@@ -44,9 +44,8 @@ struct avroscan {
     uint8_t *flags;
     avro_plan *plans; /* the configured schema, or the registry's, most recent last */
     uint32_t nplans;
-    jsonscan_val *vals;
-    jsonscan_val *elems;
-    uint32_t nelems, elems_cap, budget;
+    scanvals sv; /* the values of the message (the selected row) */
+    uint32_t budget;
     uint8_t *buf; /* the message's copy */
     size_t cap;
     const uint8_t *p, *end; /* reading position */
@@ -85,7 +84,7 @@ avroscan *avroscan_new(const char *const *names, const uint32_t *lens, const uin
     s->names = sl_xcalloc(n ? n : 1, sizeof *s->names);
     s->lens = sl_xcalloc(n ? n : 1, sizeof *s->lens);
     s->flags = sl_xcalloc(n ? n : 1, 1);
-    s->vals = sl_xcalloc(n ? n : 1, sizeof *s->vals);
+    scanvals_init(&s->sv, n);
     for (uint32_t i = 0; i < n; i++) {
         s->names[i] = sl_xmemdupz(names[i], lens[i]);
         s->lens[i] = lens[i];
@@ -129,8 +128,7 @@ void avroscan_free(avroscan *s)
     free(s->names);
     free(s->lens);
     free(s->flags);
-    free(s->vals);
-    free(s->elems);
+    scanvals_free(&s->sv);
     free(s->buf);
     xform_ctx_free(s->cx);
     jsonw_free(&s->jw);
@@ -141,20 +139,9 @@ void avroscan_free(avroscan *s)
     free(s);
 }
 
-const jsonscan_val *avroscan_get(const avroscan *s, uint32_t i)
+const scanvals *avroscan_vals(const avroscan *s)
 {
-    static const jsonscan_val absent = {.kind = JSONSCAN_ABSENT};
-    return i < s->n ? &s->vals[i] : &absent;
-}
-
-const jsonscan_val *avroscan_elems(const avroscan *s)
-{
-    return s->elems;
-}
-
-uint32_t avroscan_nelems(const avroscan *s)
-{
-    return s->nelems;
+    return &s->sv;
 }
 
 const char *avroscan_error_text(const avroscan *s)
@@ -419,15 +406,6 @@ static int nested(avroscan *s, avro_schema_t sc, int depth, jsonscan_val *v)
     return 0;
 }
 
-static jsonscan_val *new_elem(avroscan *s)
-{
-    if (s->nelems == s->elems_cap) {
-        s->elems_cap = s->elems_cap ? s->elems_cap * 2 : 64;
-        s->elems = sl_xrealloc(s->elems, s->elems_cap * sizeof *s->elems);
-    }
-    return &s->elems[s->nelems++];
-}
-
 /* One value of schema sc into v; list: v is a multi-value field's, so an array becomes a LIST
  * of its elements. */
 static int value(avroscan *s, avro_schema_t sc, int depth, jsonscan_val *v, bool list)
@@ -530,12 +508,12 @@ static int value(avroscan *s, avro_schema_t sc, int depth, jsonscan_val *v, bool
                                  : value(s, it, depth + 1, &e, false);
                     if (rc) return -1;
                     if (e.kind == JSONSCAN_LIST) return bad(s, "a nested list"); /* never */
-                    *new_elem(s) = e;
+                    *scanvals_push(&s->sv) = e;
                     count++;
                 }
             }
             v->kind = JSONSCAN_LIST;
-            v->v.list.first = s->nelems - count;
+            v->v.list.first = s->sv.nelems - count;
             v->v.list.count = count;
             return 0;
         }
@@ -551,7 +529,6 @@ static int value(avroscan *s, avro_schema_t sc, int depth, jsonscan_val *v, bool
 avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len)
 {
     s->err[0] = '\0';
-    s->nelems = 0;
     s->budget = AVRO_MAX_ELEMS;
     xform_ctx_reset(s->cx);
     if (len + 1 > s->cap) {
@@ -583,14 +560,13 @@ avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len)
             return AVROSCAN_NO_SCHEMA;
         }
     }
-    for (uint32_t i = 0; i < s->n; i++)
-        s->vals[i] = (jsonscan_val){.kind = JSONSCAN_ABSENT};
+    scanvals_clear(&s->sv, JSONSCAN_ABSENT);
     size_t nf = avro_schema_record_size(pl->schema);
     for (size_t f = 0; f < nf; f++) {
         avro_schema_t fs = avro_schema_record_field_get_by_index(pl->schema, (int)f);
         int32_t w = pl->want[f];
         jsonscan_val scratch;
-        jsonscan_val *v = w >= 0 ? &s->vals[w] : &scratch;
+        jsonscan_val *v = w >= 0 ? &s->sv.vals[w] : &scratch;
         if (value(s, fs, 1, v, w >= 0 && (s->flags[w] & JSONSCAN_F_LIST)))
             return AVROSCAN_MALFORMED;
     }

@@ -22,7 +22,7 @@
 #define SL_AVROSCAN_H
 
 #include "common/table_config.h"
-#include "consumer/jsonscan.h"
+#include "consumer/scanvals.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -44,12 +44,9 @@ avroscan *avroscan_new(const char *const *names, const uint32_t *lens, const uin
 
 avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len);
 
-/* Value of wanted field i from the last successful run (ABSENT when the record's schema has
- * no such field). Owned by the scanner, valid until the next run. */
-const jsonscan_val *avroscan_get(const avroscan *s, uint32_t i);
-/* Element storage of LIST values (avroscan_nelems of them); as jsonscan_elems. */
-const jsonscan_val *avroscan_elems(const avroscan *s);
-uint32_t avroscan_nelems(const avroscan *s);
+/* The values of the last successful run, valid until the next one: a wanted field the
+ * record's schema lacks is JSONSCAN_ABSENT. */
+const scanvals *avroscan_vals(const avroscan *s);
 
 /* After a failed run: what was wrong ("" after success). Owned by the scanner. */
 const char *avroscan_error_text(const avroscan *s);

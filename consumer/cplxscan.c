@@ -41,9 +41,7 @@ struct cplxscan {
     uint32_t nrows, rows_cap;
     cplx_bind *binds;
     size_t nbinds, binds_cap;
-    jsonscan_val *vals;
-    jsonscan_val *elems;
-    uint32_t nelems, elems_cap;
+    scanvals sv;   /* the values of the message (the selected row) */
     xform_ctx *cx; /* the selected row's texts */
     char err[192];
 };
@@ -57,7 +55,7 @@ cplxscan *cplxscan_new(const char *const *names, const uint32_t *lens, const uin
     s->dlen = strlen(x->delimiter);
     s->names = sl_xcalloc(n ? n : 1, sizeof *s->names);
     s->flags = sl_xcalloc(n ? n : 1, 1);
-    s->vals = sl_xcalloc(n ? n : 1, sizeof *s->vals);
+    scanvals_init(&s->sv, n);
     for (uint32_t i = 0; i < n; i++) {
         s->flags[i] = flags ? flags[i] : 0;
         const char *w = NULL;
@@ -88,8 +86,7 @@ void cplxscan_free(cplxscan *s)
         free(s->names[i]);
     free(s->names);
     free(s->flags);
-    free(s->vals);
-    free(s->elems);
+    scanvals_free(&s->sv);
     free(s->rows);
     free(s->binds);
     json_decref(s->doc);
@@ -102,20 +99,9 @@ uint32_t cplxscan_rows(const cplxscan *s)
     return s->nrows;
 }
 
-const jsonscan_val *cplxscan_get(const cplxscan *s, uint32_t i)
+const scanvals *cplxscan_vals(const cplxscan *s)
 {
-    static const jsonscan_val absent = {.kind = JSONSCAN_ABSENT};
-    return i < s->n ? &s->vals[i] : &absent;
-}
-
-const jsonscan_val *cplxscan_elems(const cplxscan *s)
-{
-    return s->elems;
-}
-
-uint32_t cplxscan_nelems(const cplxscan *s)
-{
-    return s->nelems;
+    return &s->sv;
 }
 
 const char *cplxscan_error_text(const cplxscan *s)
@@ -180,15 +166,6 @@ static json_t *lookup(const cplxscan *s, const cplx_row *r, const char *name, bo
 
 /* ---- values ---------------------------------------------------------------------------- */
 
-static jsonscan_val *new_elem(cplxscan *s)
-{
-    if (s->nelems == s->elems_cap) {
-        s->elems_cap = s->elems_cap ? s->elems_cap * 2 : 64;
-        s->elems = sl_xrealloc(s->elems, s->elems_cap * sizeof *s->elems);
-    }
-    return &s->elems[s->nelems++];
-}
-
 static void dump(cplxscan *s, json_t *j, jsonscan_val *v, uint8_t kind)
 {
     char *t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -252,7 +229,7 @@ static void value(cplxscan *s, json_t *j, jsonscan_val *v, bool list)
             dump(s, j, v, JSONSCAN_ARRAY);
             return;
         }
-        uint32_t first = s->nelems;
+        uint32_t first = s->sv.nelems;
         for (size_t k = 0; k < sz; k++) {
             jsonscan_val e;
             json_t *ej = json_array_get(j, k);
@@ -260,7 +237,7 @@ static void value(cplxscan *s, json_t *j, jsonscan_val *v, bool list)
                 value(s, ej, &e, false);
             else
                 dump(s, ej, &e, json_is_array(ej) ? JSONSCAN_ARRAY : JSONSCAN_OBJECT);
-            *new_elem(s) = e;
+            *scanvals_push(&s->sv) = e;
         }
         v->kind = JSONSCAN_LIST;
         v->v.list.first = first;
@@ -273,15 +250,15 @@ static void value(cplxscan *s, json_t *j, jsonscan_val *v, bool list)
 void cplxscan_select(cplxscan *s, uint32_t k)
 {
     xform_ctx_reset(s->cx);
-    s->nelems = 0;
+    s->sv.nelems = 0;
     const cplx_row *r = &s->rows[k];
     for (uint32_t i = 0; i < s->n; i++) {
         bool absent = true;
         json_t *j = s->names[i] ? lookup(s, r, s->names[i], &absent) : NULL;
         if (!j)
-            s->vals[i] = (jsonscan_val){.kind = JSONSCAN_ABSENT};
+            s->sv.vals[i] = (jsonscan_val){.kind = JSONSCAN_ABSENT};
         else
-            value(s, j, &s->vals[i], s->flags[i] & JSONSCAN_F_LIST);
+            value(s, j, &s->sv.vals[i], s->flags[i] & JSONSCAN_F_LIST);
     }
 }
 

@@ -20,7 +20,7 @@
 #define SL_CPLXSCAN_H
 
 #include "common/table_config.h"
-#include "consumer/jsonscan.h"
+#include "consumer/scanvals.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -48,14 +48,12 @@ cplxscan_status cplxscan_run(cplxscan *s, const uint8_t *msg, size_t len);
 /* Rows the last successful run gives (>= 1). */
 uint32_t cplxscan_rows(const cplxscan *s);
 
-/* Make row k (< cplxscan_rows) the one cplxscan_get reads. */
+/* Make row k (< cplxscan_rows) the one cplxscan_vals gives. */
 void cplxscan_select(cplxscan *s, uint32_t k);
 
-/* Value of wanted field i in the selected row (ABSENT when it has none). */
-const jsonscan_val *cplxscan_get(const cplxscan *s, uint32_t i);
-/* Element storage of the selected row's LIST values; as jsonscan_elems. */
-const jsonscan_val *cplxscan_elems(const cplxscan *s);
-uint32_t cplxscan_nelems(const cplxscan *s);
+/* The selected row's values (JSONSCAN_ABSENT: the row has none), valid until the next select
+ * or run. */
+const scanvals *cplxscan_vals(const cplxscan *s);
 
 /* After a failed run: what was wrong ("" after success). Owned by the scanner. */
 const char *cplxscan_error_text(const cplxscan *s);

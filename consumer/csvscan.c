@@ -23,11 +23,9 @@ struct csvscan {
     uint32_t n;   /* wanted fields */
     char **names; /* wanted names, owned */
     uint32_t *lens;
-    int32_t *col_of;    /* with a configured header: per header column its wanted field or -1 */
-    jsonscan_val *vals; /* per wanted field */
-    jsonscan_val *elems;
-    uint32_t nelems, elems_cap;
-    char *buf; /* the message as UTF-8 text */
+    int32_t *col_of; /* with a configured header: per header column its wanted field or -1 */
+    scanvals sv;     /* the values of the message (the selected row) */
+    char *buf;       /* the message as UTF-8 text */
     size_t buf_cap, len, pos;
     char *cell; /* the cells' unescaped text */
     size_t cell_cap, cell_used;
@@ -45,7 +43,7 @@ csvscan *csvscan_new(const char *const *names, const uint32_t *lens, uint32_t n,
     s->n = n;
     s->names = sl_xcalloc(n ? n : 1, sizeof *s->names);
     s->lens = sl_xcalloc(n ? n : 1, sizeof *s->lens);
-    s->vals = sl_xcalloc(n ? n : 1, sizeof *s->vals);
+    scanvals_init(&s->sv, n);
     for (uint32_t i = 0; i < n; i++) {
         s->names[i] = sl_xmemdupz(names[i], lens[i]);
         s->lens[i] = lens[i];
@@ -75,8 +73,7 @@ void csvscan_free(csvscan *s)
     free(s->names);
     free(s->lens);
     free(s->col_of);
-    free(s->vals);
-    free(s->elems);
+    scanvals_free(&s->sv);
     free(s->buf);
     free(s->cell);
     free(s->cells);
@@ -84,20 +81,9 @@ void csvscan_free(csvscan *s)
     free(s);
 }
 
-const jsonscan_val *csvscan_get(const csvscan *s, uint32_t i)
+const scanvals *csvscan_vals(const csvscan *s)
 {
-    static const jsonscan_val null_val = {.kind = JSONSCAN_NULL};
-    return i < s->n ? &s->vals[i] : &null_val;
-}
-
-const jsonscan_val *csvscan_elems(const csvscan *s)
-{
-    return s->elems;
-}
-
-uint32_t csvscan_nelems(const csvscan *s)
-{
-    return s->nelems;
+    return &s->sv;
 }
 
 const char *csvscan_error_text(const csvscan *s)
@@ -313,15 +299,6 @@ static int read_record(csvscan *s, bool *got)
 
 /* ---- values ---------------------------------------------------------------------------- */
 
-static jsonscan_val *new_elem(csvscan *s)
-{
-    if (s->nelems == s->elems_cap) {
-        s->elems_cap = s->elems_cap ? s->elems_cap * 2 : 64;
-        s->elems = sl_xrealloc(s->elems, s->elems_cap * sizeof *s->elems);
-    }
-    return &s->elems[s->nelems++];
-}
-
 /* A cell as Pinot's extractor gives it: null when empty or the nullStringValue, else its
  * text, split at the multi-value delimiter (empty parts dropped) when that leaves two or
  * more values (one value: the cell as it is, delimiters and all). */
@@ -348,7 +325,7 @@ static void cell_value(csvscan *s, const csvscan_cell *c, jsonscan_val *v)
             i++;
     }
     if (parts < 2) return;
-    uint32_t first = s->nelems;
+    uint32_t first = s->sv.nelems;
     for (uint32_t i = 0; i < c->len;) {
         while (i < c->len && p[i] == (char)o->mv_delimiter)
             i++;
@@ -356,7 +333,7 @@ static void cell_value(csvscan *s, const csvscan_cell *c, jsonscan_val *v)
         while (i < c->len && p[i] != (char)o->mv_delimiter)
             i++;
         if (i > b) {
-            jsonscan_val *e = new_elem(s);
+            jsonscan_val *e = scanvals_push(&s->sv);
             memset(e, 0, sizeof *e);
             e->kind = JSONSCAN_STRING;
             e->text = p + b;
@@ -373,7 +350,6 @@ static void cell_value(csvscan *s, const csvscan_cell *c, jsonscan_val *v)
 int csvscan_run(csvscan *s, const uint8_t *msg, size_t len)
 {
     s->err[0] = '\0';
-    s->nelems = 0;
     /* Java's reader: invalid UTF-8 becomes U+FFFD (3 bytes for 1 at most) */
     size_t need = len * 3 + 1;
     if (need > s->buf_cap) {
@@ -412,11 +388,10 @@ int csvscan_run(csvscan *s, const uint8_t *msg, size_t len)
         snprintf(s->err, sizeof s->err, "no record in the message");
         return -1;
     }
-    for (uint32_t i = 0; i < s->n; i++)
-        s->vals[i] = (jsonscan_val){.kind = JSONSCAN_NULL};
+    scanvals_clear(&s->sv, JSONSCAN_NULL);
     if (s->o->header) {
         for (uint32_t c = 0; c < s->ncells && c < s->o->nheader; c++)
-            if (s->col_of[c] >= 0) cell_value(s, &s->cells[c], &s->vals[s->col_of[c]]);
+            if (s->col_of[c] >= 0) cell_value(s, &s->cells[c], &s->sv.vals[s->col_of[c]]);
         return 0;
     }
     for (uint32_t i = 0; i < s->n; i++) { /* a repeated name: its last column */
@@ -425,7 +400,7 @@ int csvscan_run(csvscan *s, const uint8_t *msg, size_t len)
             if (names[c].len == s->lens[i] &&
                 memcmp(s->cell + names[c].off, s->names[i], s->lens[i]) == 0)
                 col = (int)c;
-        if (col >= 0 && (uint32_t)col < s->ncells) cell_value(s, &s->cells[col], &s->vals[i]);
+        if (col >= 0 && (uint32_t)col < s->ncells) cell_value(s, &s->cells[col], &s->sv.vals[i]);
     }
     return 0;
 }

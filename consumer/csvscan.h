@@ -16,7 +16,7 @@
 #define SL_CSVSCAN_H
 
 #include "common/table_config.h"
-#include "consumer/jsonscan.h"
+#include "consumer/scanvals.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -32,13 +32,9 @@ csvscan *csvscan_new(const char *const *names, const uint32_t *lens, uint32_t n,
  * with csvscan_error_text saying which. */
 int csvscan_run(csvscan *s, const uint8_t *msg, size_t len);
 
-/* Value of wanted field i from the last successful run (JSONSCAN_NULL when the record has no
- * such column or an empty cell). Owned by the scanner, valid until the next run. */
-const jsonscan_val *csvscan_get(const csvscan *s, uint32_t i);
-
-/* Element storage of LIST values (csvscan_nelems of them); as jsonscan_elems. */
-const jsonscan_val *csvscan_elems(const csvscan *s);
-uint32_t csvscan_nelems(const csvscan *s);
+/* The values of the last successful run, valid until the next one: a wanted field the record
+ * has no cell for, or whose cell is empty, is JSONSCAN_NULL. */
+const scanvals *csvscan_vals(const csvscan *s);
 
 /* After a failed run: what was wrong ("" after success). Owned by the scanner. */
 const char *csvscan_error_text(const csvscan *s);

@@ -26,9 +26,7 @@ struct pbscan {
     uint32_t n;
     const pbdesc_field **fld; /* per wanted field its field of the message, or NULL */
     uint8_t *flags;
-    jsonscan_val *vals;
-    jsonscan_val *elems;
-    uint32_t nelems, elems_cap;
+    scanvals sv; /* the values of the message (the selected row) */
     uint8_t *buf;
     size_t cap;
     xform_ctx *cx;
@@ -45,7 +43,7 @@ pbscan *pbscan_new(const char *const *names, const uint32_t *lens, const uint8_t
     s->n = n;
     s->fld = sl_xcalloc(n ? n : 1, sizeof *s->fld);
     s->flags = sl_xcalloc(n ? n : 1, 1);
-    s->vals = sl_xcalloc(n ? n : 1, sizeof *s->vals);
+    scanvals_init(&s->sv, n);
     const pbdesc_msg *m = &d->msgs[msg];
     for (uint32_t i = 0; i < n; i++) {
         s->flags[i] = flags ? flags[i] : 0;
@@ -64,28 +62,16 @@ void pbscan_free(pbscan *s)
     if (!s) return;
     free(s->fld);
     free(s->flags);
-    free(s->vals);
-    free(s->elems);
+    scanvals_free(&s->sv);
     free(s->buf);
     xform_ctx_free(s->cx);
     jsonw_free(&s->jw);
     free(s);
 }
 
-const jsonscan_val *pbscan_get(const pbscan *s, uint32_t i)
+const scanvals *pbscan_vals(const pbscan *s)
 {
-    static const jsonscan_val absent = {.kind = JSONSCAN_ABSENT};
-    return i < s->n ? &s->vals[i] : &absent;
-}
-
-const jsonscan_val *pbscan_elems(const pbscan *s)
-{
-    return s->elems;
-}
-
-uint32_t pbscan_nelems(const pbscan *s)
-{
-    return s->nelems;
+    return &s->sv;
 }
 
 const char *pbscan_error_text(const pbscan *s)
@@ -505,15 +491,6 @@ static int check(pbscan *s, int msg, const uint8_t *p, size_t n, int depth)
 
 /* ---- the top level --------------------------------------------------------------------- */
 
-static jsonscan_val *new_elem(pbscan *s)
-{
-    if (s->nelems == s->elems_cap) {
-        s->elems_cap = s->elems_cap ? s->elems_cap * 2 : 64;
-        s->elems = sl_xrealloc(s->elems, s->elems_cap * sizeof *s->elems);
-    }
-    return &s->elems[s->nelems++];
-}
-
 static void nested_text(pbscan *s, int msg, const uint8_t *p, size_t n, jsonscan_val *v)
 {
     jsonw_reset(&s->jw);
@@ -533,7 +510,7 @@ static void list_elem(pbscan *s, const pbdesc_field *f, uint64_t raw, const uint
         nested_text(s, f->msg, p, n, &v);
     else
         scalar_val(s, f, raw, p, n, &v);
-    *new_elem(s) = v;
+    *scanvals_push(&s->sv) = v;
 }
 
 static void field_value(pbscan *s, const pbdesc_field *f, bool list, const uint8_t *p, size_t n,
@@ -542,11 +519,11 @@ static void field_value(pbscan *s, const pbdesc_field *f, bool list, const uint8
     memset(v, 0, sizeof *v);
     bool map = f->type == PBDESC_MESSAGE && s->d->msgs[f->msg].map_entry;
     if (f->repeated && list && !map) {
-        uint32_t first = s->nelems;
+        uint32_t first = s->sv.nelems;
         each_value(s, f, p, n, list_elem, NULL);
         v->kind = JSONSCAN_LIST;
         v->v.list.first = first;
-        v->v.list.count = s->nelems - first;
+        v->v.list.count = s->sv.nelems - first;
         return;
     }
     if (f->repeated) { /* its JSON text: an array, or a map's object */
@@ -582,7 +559,7 @@ static void field_value(pbscan *s, const pbdesc_field *f, bool list, const uint8
 int pbscan_run(pbscan *s, const uint8_t *msg, size_t len)
 {
     s->err[0] = '\0';
-    s->nelems = 0;
+    s->sv.nelems = 0;
     xform_ctx_reset(s->cx);
     if (len + 1 > s->cap) {
         s->cap = len + 1;
@@ -592,9 +569,9 @@ int pbscan_run(pbscan *s, const uint8_t *msg, size_t len)
     if (check(s, s->msg, s->buf, len, 0)) return -1;
     for (uint32_t i = 0; i < s->n; i++) {
         if (!s->fld[i])
-            s->vals[i] = (jsonscan_val){.kind = JSONSCAN_ABSENT};
+            s->sv.vals[i] = (jsonscan_val){.kind = JSONSCAN_ABSENT};
         else
-            field_value(s, s->fld[i], s->flags[i] & JSONSCAN_F_LIST, s->buf, len, &s->vals[i]);
+            field_value(s, s->fld[i], s->flags[i] & JSONSCAN_F_LIST, s->buf, len, &s->sv.vals[i]);
     }
     return 0;
 }

@@ -18,7 +18,7 @@
 #define SL_PBSCAN_H
 
 #include "common/pbdesc.h"
-#include "consumer/jsonscan.h"
+#include "consumer/scanvals.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -34,9 +34,9 @@ pbscan *pbscan_new(const char *const *names, const uint32_t *lens, const uint8_t
  * pbscan_error_text). */
 int pbscan_run(pbscan *s, const uint8_t *msg, size_t len);
 
-const jsonscan_val *pbscan_get(const pbscan *s, uint32_t i);
-const jsonscan_val *pbscan_elems(const pbscan *s);
-uint32_t pbscan_nelems(const pbscan *s);
+/* The values of the last successful run, valid until the next one: a wanted field the type
+ * lacks is JSONSCAN_ABSENT. */
+const scanvals *pbscan_vals(const pbscan *s);
 const char *pbscan_error_text(const pbscan *s);
 
 void pbscan_free(pbscan *s);

@@ -43,6 +43,7 @@ struct rowdec {
     csvscan *csv;
     avroscan *avro;
     pbscan *pb;
+    const scanvals *sv; /* the values of whichever of those four reads them; NULL: jsonscan's */
     cplxscan *cplx; /* complexTypeConfig: the values (jsonscan still validates the JSON) */
     uint32_t cplx_row, cplx_rows; /* the message's row being decoded, and its rows */
     size_t msg_bytes;             /* the message's length, for the rows after the first */
@@ -276,18 +277,23 @@ rowdec *rowdec_new_as(const schema *s, const tcfg *t, tcfg_decoder fmt, size_t m
     d->msg_partition = -1;
     if (d->fmt == TCFG_DECODER_CSV) {
         d->csv = csvscan_new(d->names, d->lens, nnames, &t->csv);
+        d->sv = csvscan_vals(d->csv);
     } else if (d->fmt == TCFG_DECODER_AVRO || d->fmt == TCFG_DECODER_AVRO_REGISTRY) {
         char why[256];
         if (!(d->avro = avroscan_new(d->names, d->lens, d->flags, nnames, t, why, sizeof why))) {
             fprintf(stderr, "rowdec: %s\n", why); /* tcfg checked the schema */
             abort();
         }
+        d->sv = avroscan_vals(d->avro);
     } else if (d->fmt == TCFG_DECODER_PROTOBUF) {
         d->pb = pbscan_new(d->names, d->lens, d->flags, nnames, t->pb, t->pb_msg);
+        d->sv = pbscan_vals(d->pb);
     } else {
         d->scan = jsonscan_new(d->names, d->lens, d->flags, nnames);
-        if (t && t->complex)
+        if (t && t->complex) {
             d->cplx = cplxscan_new(d->names, d->lens, d->flags, nnames, t->complex);
+            d->sv = cplxscan_vals(d->cplx);
+        }
     }
     d->time_col = d->fill_col = -1;
     d->msg_time_ms = INT64_MIN;
@@ -362,32 +368,20 @@ const char *rowdec_error_detail(const rowdec *d)
 
 /* ---- the scanners' values ------------------------------------------------------------- */
 
-/* Wanted field i's value in the last message, from whichever scanner reads them. */
+/* Wanted field i's value in the last message (row), from whichever scanner reads them. */
 static const jsonscan_val *field_val(const rowdec *d, uint32_t i)
 {
-    if (d->cplx) return cplxscan_get(d->cplx, i);
-    if (d->csv) return csvscan_get(d->csv, i);
-    if (d->avro) return avroscan_get(d->avro, i);
-    if (d->pb) return pbscan_get(d->pb, i);
-    return jsonscan_get(d->scan, i);
+    return d->sv ? scanvals_get(d->sv, i) : jsonscan_get(d->scan, i);
 }
 
 static const jsonscan_val *field_elems(const rowdec *d)
 {
-    if (d->cplx) return cplxscan_elems(d->cplx);
-    if (d->csv) return csvscan_elems(d->csv);
-    if (d->avro) return avroscan_elems(d->avro);
-    if (d->pb) return pbscan_elems(d->pb);
-    return jsonscan_elems(d->scan);
+    return d->sv ? d->sv->elems : jsonscan_elems(d->scan);
 }
 
 static uint32_t field_nelems(const rowdec *d)
 {
-    if (d->cplx) return cplxscan_nelems(d->cplx);
-    if (d->csv) return csvscan_nelems(d->csv);
-    if (d->avro) return avroscan_nelems(d->avro);
-    if (d->pb) return pbscan_nelems(d->pb);
-    return jsonscan_nelems(d->scan);
+    return d->sv ? d->sv->nelems : jsonscan_nelems(d->scan);
 }
 
 /* ---- rejection helpers ------------------------------------------------------------------ */
@@ -1425,7 +1419,7 @@ static rowdec_reason decode_row(rowdec *d, size_t len, const row **out)
     d->mv_used = 0;
     d->bytes_used = 0;
     size_t need_bytes = len / 2 + 1;
-    if (!d->scan || d->cplx) { /* raw BYTES values, and strings not from the message */
+    if (d->sv) { /* not jsonscan: raw BYTES values, and strings not from the message */
         need_bytes = 1;
         for (uint32_t i = 0; i < d->s->nfields; i++)
             need_bytes += field_val(d, i)->len;
