@@ -21,6 +21,7 @@
 #include "common/fsutil.h"
 #include "common/sl_err.h"
 #include "common/xalloc.h"
+#include "common/xform.h"
 #include "segment/seg_format.h"
 #include "segment/seg_sort.h"
 
@@ -643,11 +644,30 @@ int seg_build_mem(const seg_src *src, const seg_meta_in *meta, uint8_t **out, si
     }
     if (b.time_col >= 0) {
         const seg_col *tc = &b.cols[b.time_col];
+        char pat[256];
+        const char *zone;
         if (tc->has_minmax && (tc->type == SCHEMA_INT || tc->type == SCHEMA_LONG ||
                                tc->type == SCHEMA_TIMESTAMP)) {
             b.time_range = true;
             b.time_min = (int64_t)tc->min_bits;
             b.time_max = (int64_t)tc->max_bits;
+        } else if (tc->type == SCHEMA_STRING && tc->sv &&
+                   schema_sdf_pattern(tc->f, pat, sizeof pat, &zone)) {
+            /* a SIMPLE_DATE_FORMAT column: its distinct values' instants, in ms (as Pinot's
+             * segment metadata keeps them); a value the pattern does not read is left out */
+            const seg_src_col *sc = tc->sc;
+            uint64_t n = sc->dict ? sc->cardinality : sc->n_values;
+            for (uint64_t i = 0; i < n; i++) {
+                seg_bytes v = sc->dict ? SEG_SRC_AT(sc->dict_chunks, seg_bytes, i)
+                                       : SEG_SRC_AT(sc->val_chunks, seg_bytes, i);
+                int64_t ms;
+                char why[8];
+                if (xform_parse_time(pat, (const char *)v.ptr, v.len, &ms, why, sizeof why))
+                    continue;
+                if (!b.time_range || ms < b.time_min) b.time_min = ms;
+                if (!b.time_range || ms > b.time_max) b.time_max = ms;
+                b.time_range = true;
+            }
         }
     }
     b.schema_json = schema_to_json(src->schema, &b.schema_len);

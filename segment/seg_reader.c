@@ -24,6 +24,7 @@
 
 #include "common/sl_err.h"
 #include "common/xalloc.h"
+#include "common/xform.h"
 #include "segment/seg_format.h"
 #include "segment/seg_sort.h"
 
@@ -410,23 +411,56 @@ parse_error:
     return p->code;
 }
 
-/* The metadata time range is the time column's min/max exactly when that column is
- * INT/LONG/TIMESTAMP and holds values; otherwise the flag is clear and both fields are 0. */
+/* A single-value STRING time column's SIMPLE_DATE_FORMAT pattern, from the schema the file
+ * embeds; false when it has none (or the schema does not parse: checked elsewhere). */
+static bool seg__sdf_pattern(const seg_reader *r, char *pat, size_t cap)
+{
+    char err[256];
+    schema *s = schema_parse(r->schema_json, r->schema_len, "segment", err, sizeof err);
+    if (!s) return false;
+    int f = schema_find(s, r->cols[r->time_col].info.name);
+    const char *zone;
+    bool ok = f >= 0 && schema_sdf_pattern(&s->fields[f], pat, cap, &zone);
+    schema_free(s);
+    return ok;
+}
+
+/* The metadata time range is the time column's min/max when that column is INT/LONG/
+ * TIMESTAMP and holds values, or when it is a SIMPLE_DATE_FORMAT STRING column the instants
+ * (ms) of the earliest and latest of its values the pattern reads, if any does; otherwise the
+ * flag is clear and both fields are 0. */
 static int seg__check_time_range(seg_parse *p, const seg_reader *r)
 {
     const uint64_t mo = seg__ld64(p->buf + SEG_FMT_H_META_OFF);
     const seg_col_info *ci = r->time_col >= 0 ? &r->cols[r->time_col].info : NULL;
-    const bool want = ci && ci->has_minmax &&
-                      (ci->type == SCHEMA_INT || ci->type == SCHEMA_LONG ||
-                       ci->type == SCHEMA_TIMESTAMP);
-    SEG_CORRUPT(p, r->time_range == want, mo + SEG_FMT_M_FLAGS,
-                "time range flag %s, but time column %d %s", r->time_range ? "set" : "clear",
-                r->time_col, want ? "has an integer min/max" : "has no integer min/max");
+    bool want = ci && ci->has_minmax &&
+                (ci->type == SCHEMA_INT || ci->type == SCHEMA_LONG || ci->type == SCHEMA_TIMESTAMP);
     int64_t lo = 0, hi = 0;
     if (want) {
         lo = ci->type == SCHEMA_INT ? ci->min.u.i32 : ci->min.u.i64;
         hi = ci->type == SCHEMA_INT ? ci->max.u.i32 : ci->max.u.i64;
     }
+    char pat[256];
+    if (ci && ci->type == SCHEMA_STRING && ci->single_value &&
+        seg__sdf_pattern(r, pat, sizeof pat)) {
+        uint64_t n = ci->dict ? ci->cardinality : ci->n_values;
+        for (uint64_t i = 0; i < n; i++) {
+            schema_value v;
+            int rc = ci->dict ? seg_reader_dict_value(r, (uint32_t)r->time_col, (uint32_t)i, &v)
+                              : seg_reader_value(r, (uint32_t)r->time_col, i, &v);
+            int64_t ms;
+            char why[8];
+            if (rc || xform_parse_time(pat, (const char *)v.u.bytes.ptr, v.u.bytes.len, &ms, why,
+                                       sizeof why))
+                continue;
+            if (!want || ms < lo) lo = ms;
+            if (!want || ms > hi) hi = ms;
+            want = true;
+        }
+    }
+    SEG_CORRUPT(p, r->time_range == want, mo + SEG_FMT_M_FLAGS,
+                "time range flag %s, but time column %d %s", r->time_range ? "set" : "clear",
+                r->time_col, want ? "has a time range" : "has none");
     SEG_CORRUPT(p, r->time_min == lo && r->time_max == hi, mo + SEG_FMT_M_TIME_MIN,
                 "time range [%lld, %lld] is not time column %d's min/max [%lld, %lld]",
                 (long long)r->time_min, (long long)r->time_max, r->time_col, (long long)lo,

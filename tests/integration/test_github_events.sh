@@ -55,6 +55,14 @@ JSON
 check "a SIMPLE_DATE_FORMAT time column: the row whose created_at is \"yesterday\" is rejected (wrong_type)" \
   bash -c "grep -q 'rows=120 rejected=1' sdf.log && grep -q 'reason=wrong_type rows=1' sdf.log && grep -q yesterday sdf.rej"
 check "... the other 120 rows are stored" bash -c "\"$S\" segment info sdf.seg | grep -q '\"rows\":120'"
+check "... and the segment's time range is created_at's earliest and latest instant, in ms" \
+  python3 - sdf.seg "$IN" "$S" <<'PY'
+import datetime, json, subprocess, sys
+info = json.loads(subprocess.check_output([sys.argv[3], "segment", "info", sys.argv[1]]))
+ms = [int(datetime.datetime.strptime(json.loads(l)["created_at"], "%Y-%m-%dT%H:%M:%SZ")
+          .replace(tzinfo=datetime.timezone.utc).timestamp() * 1000) for l in open(sys.argv[2])]
+assert info["timeRange"] == {"min": min(ms), "max": max(ms)}, (info["timeRange"], min(ms), max(ms))
+PY
 
 # --- the same through a standalone sidecar, produced by kcat --------------------------------
 "$S" kafka-mock --brokers 1 --topic gh:1 > boot.txt 2> mock.log &

@@ -827,17 +827,35 @@ static void test_time_range(void **state)
     ts_col_add(t, "day", SCHEMA_STRING, true, true);
     ts_col_add(t, "ms", SCHEMA_LONG, true, true);
     ts_col_add(t, "sec", SCHEMA_INT, true, false);
+    /* SIMPLE_DATE_FORMAT columns, dictionary and raw: the instants in ms of their earliest and
+     * latest values the pattern reads ("soon" it does not) */
+    for (int k = 0; k < 3; k++) {
+        int c = ts_col_add(t,
+                           k == 0   ? "sdf"
+                           : k == 1 ? "sdfraw"
+                                    : "nodates",
+                           SCHEMA_STRING, true, k != 1);
+        t->fields[c].role = SCHEMA_DATETIME;
+        t->fields[c].format = (char *)"1:DAYS:SIMPLE_DATE_FORMAT:yyyy-MM-dd";
+        t->fields[c].granularity = (char *)"1:DAYS";
+    }
+    static const char *const days[] = {"2024-01-05", "soon", "2024-01-09", "2023-12-31"};
     for (int row = 0; row < 10; row++) {
-        ts_val v[3] = {tv_str("2024-01-01"), tv_i64(5000 - row * 10), tv_i32(-row)};
+        ts_val v[6] = {tv_str("2024-01-01"),  tv_i64(5000 - row * 10),     tv_i32(-row),
+                       tv_str(days[row % 4]), tv_str(days[(row + 1) % 4]), tv_str("soon")};
         ts_row(t, v);
     }
+    const int64_t d1231 = 1703980800000LL, d0109 = 1704758400000LL;
     const struct {
         const char *col;
         int32_t idx;
         bool range;
         int64_t lo, hi;
-    } cases[] = {{NULL, -1, false, 0, 0}, {"day", 0, false, 0, 0}, {"ms", 1, true, 4910, 5000}, {"sec", 2, true, -9, 0}};
-    for (size_t i = 0; i < 4; i++) {
+    } cases[] = {{NULL, -1, false, 0, 0},        {"day", 0, false, 0, 0},
+                 {"ms", 1, true, 4910, 5000},    {"sec", 2, true, -9, 0},
+                 {"sdf", 3, true, d1231, d0109}, {"sdfraw", 4, true, d1231, d0109},
+                 {"nodates", 5, false, 0, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t *a;
         size_t al;
         build_expect(ts_view(t, cases[i].col), &a, &al);

@@ -482,6 +482,49 @@ static const mutation mutations[] = {
     {"time range of another column", "time column 2's min/max", m_time_other_col},
 };
 
+/* A SIMPLE_DATE_FORMAT time column's range (ms of its earliest and latest readable value) is
+ * recomputed by the reader: a file whose range is off by a millisecond, or claims none, is
+ * refused. */
+static void test_sdf_time_range(void **state)
+{
+    (void)state;
+    ts_src *t = ts_new();
+    int c = ts_col_add(t, "day", SCHEMA_STRING, true, true);
+    t->fields[c].role = SCHEMA_DATETIME;
+    t->fields[c].format = (char *)"1:DAYS:SIMPLE_DATE_FORMAT:yyyy-MM-dd";
+    t->fields[c].granularity = (char *)"1:DAYS";
+    static const char *const days[] = {"2024-01-05", "later", "2024-01-02"};
+    for (int row = 0; row < 6; row++) {
+        ts_val v[1] = {tv_str(days[row % 3])};
+        ts_row(t, v);
+    }
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+    assert_int_equal(
+        seg_build_mem(ts_view(t, "day"), &ts_fixture_meta, &buf, &len, err, sizeof err), 0);
+    ts_free(t);
+    seg_reader *r = seg_reader_open_mem(buf, len, NULL, NULL, 0);
+    int64_t lo, hi;
+    assert_true(seg_reader_time_range(r, &lo, &hi));
+    assert_int_equal(lo, 1704153600000LL); /* 2024-01-02 */
+    assert_int_equal(hi, 1704412800000LL); /* 2024-01-05 */
+    seg_reader_close(r);
+    void (*const bad[])(uint8_t *, size_t) = {m_time_min, m_time_max, m_time_flag};
+    const char *const why[] = {"min/max", "min/max", "time range flag clear"};
+    for (size_t i = 0; i < 3; i++) {
+        uint8_t *p = dup_buf(buf, len);
+        bad[i](p, len);
+        refix(p, len);
+        char msg[256];
+        int rc = check_both(p, len, msg, sizeof msg);
+        if (rc != SL_ECORRUPT || !strstr(msg, why[i]))
+            fail_msg("case %zu: rc %d, '%s'", i, rc, msg);
+        free(p);
+    }
+    free(buf);
+}
+
 /* Structural damage behind valid checksums is caught up front, never by a later access. */
 static void test_structural_damage(void **state)
 {
@@ -946,6 +989,7 @@ int main(void)
         cmocka_unit_test(test_extra_bytes_and_garbage),
         cmocka_unit_test(test_newer_version),
         cmocka_unit_test(test_structural_damage),
+        cmocka_unit_test(test_sdf_time_range),
         cmocka_unit_test(test_header_in_trailer),
         cmocka_unit_test(test_v1_file),
         cmocka_unit_test(test_float_bit_equality),
