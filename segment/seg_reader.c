@@ -443,6 +443,8 @@ static int seg__check_time_range(seg_parse *p, const seg_reader *r)
     char pat[256];
     if (ci && ci->type == SCHEMA_STRING && ci->single_value &&
         seg__sdf_pattern(r, pat, sizeof pat)) {
+        /* written before SIMPLE_DATE_FORMAT ranges were recorded: no range, both 0 */
+        if (!r->time_range && r->time_min == 0 && r->time_max == 0) return 0;
         uint64_t n = ci->dict ? ci->cardinality : ci->n_values;
         for (uint64_t i = 0; i < n; i++) {
             schema_value v;

@@ -522,6 +522,16 @@ static void test_sdf_time_range(void **state)
             fail_msg("case %zu: rc %d, '%s'", i, rc, msg);
         free(p);
     }
+    /* a file written before such ranges were recorded (flag clear, both 0) still opens */
+    uint8_t *p = dup_buf(buf, len);
+    m_time_flag(p, len);
+    uint64_t f = rd64(p, SEG_FMT_H_META_OFF);
+    wr64(p, f + SEG_FMT_M_TIME_MIN, 0);
+    wr64(p, f + SEG_FMT_M_TIME_MAX, 0);
+    refix(p, len);
+    char msg[256];
+    assert_int_equal(check_both(p, len, msg, sizeof msg), 0);
+    free(p);
     free(buf);
 }
 
