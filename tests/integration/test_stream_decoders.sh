@@ -164,9 +164,13 @@ http {
   client_body_temp_path $NGX/body; proxy_temp_path $NGX/proxy; fastcgi_temp_path $NGX/fcgi;
   uwsgi_temp_path $NGX/uwsgi; scgi_temp_path $NGX/scgi;
   default_type application/vnd.schemaregistry.v1+json;
-  server { listen 127.0.0.1:$REG_PORT; root $T_TMP/reg; }
+  server {
+    listen 127.0.0.1:$REG_PORT; root $T_TMP/reg;
+    location /secure/ { alias $T_TMP/reg/; auth_basic "registry"; auth_basic_user_file $T_TMP/htpasswd; }
+  }
 }
 CONF
+echo 'reader:{PLAIN}s3cr%t' >htpasswd
 nginx -c "$T_TMP/nginx.conf" -p "$NGX" 2>nginx.log &
 track_pid $!
 require "nginx serves the registry's GET /schemas/ids/1" \
@@ -193,6 +197,26 @@ check "Avro: the registry was asked once per schema id (cached), and for the unk
   bash -c "[ \$(grep -c 'GET /schemas/ids/1 .*\"sluice\"' $NGX/access.log) -eq 1 ] &&
            [ \$(grep -c 'GET /schemas/ids/2 .*\"sluice\"' $NGX/access.log) -eq 1 ] &&
            grep -q 'GET /schemas/ids/99 .* 404' $NGX/access.log"
+
+# the same registry behind HTTP basic authentication: with the configured user the schemas come,
+# with a wrong password every message is schema_unavailable (and nothing else is stored)
+for who in "reader:s3cr%t" "reader:wrong"; do
+  n=$([ "$who" = "reader:wrong" ] && echo a3 || echo a2)
+  sed -e "s#\"http://127.0.0.1:$REG_PORT\"#\"http://127.0.0.1:$REG_PORT/secure\",\n   \"stream.kafka.decoder.prop.schema.registry.basic.auth.credentials.source\": \"USER_INFO\",\n   \"stream.kafka.decoder.prop.schema.registry.basic.auth.user.info\": \"$who\"#" \
+    avro.table.json >$n.table.json
+  conf $n $n.table.json avro.schema.json >$n.conf
+  "$S" sidecar --config $n.conf >$n.out 2>$n.log &
+  track_pid $!
+done
+wait_for 30 at_end data-a2/ordersavro 43
+check "Avro over basic auth: the 40 rows, the user's credentials sent (the password holds a %)" \
+  bash -c "[ \$(grep -c 'GET /secure/schemas/ids/1 .* 200 ' $NGX/access.log) -ge 1 ]"
+dump_all data-a2/ordersavro >a2.got
+check "... and they equal what was produced" same_rows a2.got avro.expect
+P3=$(grep -o 'http=127.0.0.1:[0-9]*' a3.log | tail -1 | cut -d: -f2)
+wait_for 20 bash -c "[ \"\$(curl -s 127.0.0.1:$P3/metrics | grep -F 'reason=\"schema_unavailable\"' | awk '{print \$2}')\" = 42 ]"
+check "Avro with a wrong password: every message with a schema id is schema_unavailable (42), none stored" \
+  bash -c "[ \"\$(curl -s 127.0.0.1:$P3/metrics | grep -F 'reason=\"schema_unavailable\"' | awk '{print \$2}')\" = 42 ] && ! ls data-a3/ordersavro/*.seg 2>/dev/null | grep -q ."
 
 # ---- Protocol Buffers: a descriptor set, messages encoded by protoc-c -----------------------
 PROTO=$SLUICE_SRC/tests/data/proto
