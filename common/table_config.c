@@ -156,6 +156,8 @@ static const carried_key carried_keys[] = {
     /* Sluice never fails a build for its time range (a partition would stop): rows are kept in
      * range by rowTimeValueCheck instead */
     {"ingestionConfig.segmentTimeValueCheck", any_bool, "only as true or false"},
+    /* Sluice's builds have no precheck to retry: a segment that cannot build is an error */
+    {"ingestionConfig.retryOnSegmentBuildPrecheckFailure", any_bool, "only as true or false"},
     /* misplaced in some of Pinot's own examples (its place is segmentPartitionConfig), where
      * Pinot ignores it; carried so that they load as they are */
     {"tableIndexConfig.columnPartitionMap", NULL, NULL},
@@ -923,6 +925,92 @@ static void parse_complex(pctx *c, const json_t *ct, tcfg *t)
     }
 }
 
+/* ingestionConfig.enrichmentConfigs: [{"enricherType", "properties", "preComplexTypeTransform"}]:
+ * generateColumn (properties.fieldToFunctionMap {column: expression}) and noOp. A column is a
+ * single-value schema column not also in transformConfigs, unless it feeds the complex-type
+ * transform (preComplexTypeTransform with a complexTypeConfig: any name). Call after
+ * parse_transforms and parse_complex. */
+static void parse_enrich(pctx *c, const json_t *arr, const schema *s, tcfg *t)
+{
+    static const char *const keys[] = {"enricherType", "properties", "preComplexTypeTransform",
+                                       NULL};
+    if (!arr || json_is_null(arr)) return;
+    if (!json_is_array(arr)) {
+        fail(c, "ingestionConfig.enrichmentConfigs", "expected an array");
+        return;
+    }
+    size_t i;
+    const json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        char k[128], fk[640], why[1024];
+        snprintf(k, sizeof k, "ingestionConfig.enrichmentConfigs[%zu]", i);
+        if (!json_is_object(e)) {
+            fail(c, k, "expected an object");
+            continue;
+        }
+        check_keys(c, e, k, keys);
+        const json_t *ty = json_object_get(e, "enricherType");
+        const char *type = json_is_string(ty) ? json_string_value(ty) : "";
+        const json_t *pre = json_object_get(e, "preComplexTypeTransform");
+        if (pre && !json_is_boolean(pre))
+            fail(c, k, "preComplexTypeTransform: expected true or false");
+        if (strcmp(type, "noOp") == 0) continue;
+        if (strcmp(type, "generateColumn") != 0) {
+            fail(c, k, "enricherType \"%s\": not supported (generateColumn, noOp)", type);
+            continue;
+        }
+        const json_t *props = json_object_get(e, "properties");
+        const json_t *map =
+            json_is_object(props) ? json_object_get(props, "fieldToFunctionMap") : NULL;
+        if (!json_is_object(map)) {
+            fail(c, k, "properties.fieldToFunctionMap: expected {\"column\": \"expression\", ...}");
+            continue;
+        }
+        const char *col;
+        const json_t *fn;
+        json_object_foreach((json_t *)map, col, fn)
+        {
+            snprintf(fk, sizeof fk, "%s.properties.fieldToFunctionMap.%s", k, col);
+            xform_expr *x =
+                json_is_string(fn) ? xform_parse(json_string_value(fn), why, sizeof why) : NULL;
+            if (!x) {
+                fail(c, fk, "%s", json_is_string(fn) ? why : "expected a string");
+                continue;
+            }
+            bool feeds = json_is_true(pre) && t->complex;
+            int f = schema_find(s, col);
+            const char *bad = NULL;
+            if (!c->noschema && !feeds && (f < 0 || !s->fields[f].single_value))
+                bad = "not a single-value column (only a preComplexTypeTransform enricher of a "
+                      "table with a complexTypeConfig may make other fields)";
+            for (uint32_t j = 0; !bad && j < t->ntransforms; j++)
+                if (f >= 0 && t->transforms[j].field == (uint32_t)f)
+                    bad = "also in transformConfigs";
+            for (uint32_t j = 0; !bad && j < t->nenrich; j++)
+                if (!strcmp(t->enrich[j].column, col)) bad = "generated twice";
+            if (bad) {
+                fail(c, fk, "%s", bad);
+                xform_free(x);
+                continue;
+            }
+            t->enrich = sl_xrealloc(t->enrich, (t->nenrich + 1) * sizeof *t->enrich);
+            t->enrich[t->nenrich++] = (tcfg_enrich){sl_xstrdup(col), x, f, feeds};
+        }
+    }
+    /* a later step reads the message, not another's result: no chains */
+    for (uint32_t j = 0; j < t->nenrich; j++) {
+        if (t->enrich[j].pre_complex) continue;
+        for (uint32_t a = 0; a < t->ntransforms; a++)
+            for (uint32_t in = 0; in < xform_ninputs(t->transforms[a].expr); in++)
+                if (!strcmp(xform_input(t->transforms[a].expr, in), t->enrich[j].column))
+                    fail(c, "ingestionConfig.enrichmentConfigs",
+                         "%s is generated and read by a transform: chained transforms are not "
+                         "supported",
+                         t->enrich[j].column);
+    }
+}
+
 /* One stream config map (path names where it was found, for messages). */
 static int parse_stream_map(pctx *c, const json_t *m, const char *path, tcfg *t)
 {
@@ -1157,13 +1245,9 @@ static tcfg *tcfg__parse(const char *json, size_t len, const char *source, const
         "tableName",       "tableType", "segmentsConfig", "tableIndexConfig", "ingestionConfig",
         "fieldConfigList", NULL};
     static const char *const index_keys[] = {"noDictionaryColumns", "streamConfigs", NULL};
-    static const char *const ingest_keys[] = {"streamIngestionConfig",
-                                              "transformConfigs",
-                                              "continueOnError",
-                                              "rowTimeValueCheck",
-                                              "filterConfig",
-                                              "complexTypeConfig",
-                                              NULL};
+    static const char *const ingest_keys[] = {
+        "streamIngestionConfig", "transformConfigs",  "continueOnError",   "rowTimeValueCheck",
+        "filterConfig",          "complexTypeConfig", "enrichmentConfigs", NULL};
     static const char *const sic_keys[] = {"streamConfigMaps", NULL};
     pctx c = {source, err, errlen, prior, NULL, !s};
     if (!s) s = &noschema;
@@ -1221,6 +1305,7 @@ static tcfg *tcfg__parse(const char *json, size_t len, const char *source, const
         parse_transforms(&c, json_object_get(ing, "transformConfigs"), s, t);
         parse_filter(&c, json_object_get(ing, "filterConfig"), s, t);
         parse_complex(&c, json_object_get(ing, "complexTypeConfig"), t);
+        parse_enrich(&c, json_object_get(ing, "enrichmentConfigs"), s, t);
         const json_t *coe = json_object_get(ing, "continueOnError");
         if (coe && !json_is_boolean(coe))
             fail(&c, "ingestionConfig.continueOnError", "expected true or false");
@@ -1413,6 +1498,11 @@ void tcfg_free(tcfg *t)
     free(t->registry_url);
     free(t->registry_userinfo);
     pbdesc_free(t->pb);
+    for (uint32_t i = 0; i < t->nenrich; i++) {
+        free(t->enrich[i].column);
+        xform_free(t->enrich[i].expr);
+    }
+    free(t->enrich);
     if (t->complex) {
         for (uint32_t i = 0; i < t->complex->nunnest; i++)
             free(t->complex->unnest[i]);

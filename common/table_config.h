@@ -58,6 +58,15 @@ typedef struct tcfg_complex {
     uint32_t nrename;
 } tcfg_complex;
 
+/* One column of an ingestionConfig.enrichmentConfigs generateColumn enricher: its value is
+ * always the expression's (docs/transforms.md#enrichment). */
+typedef struct tcfg_enrich {
+    char *column;     /* owned */
+    xform_expr *expr; /* owned */
+    int field;        /* its schema field, or -1 (only before the complex-type transform) */
+    bool pre_complex; /* preComplexTypeTransform with a complexTypeConfig: it feeds that */
+} tcfg_enrich;
+
 /* One ingestionConfig.transformConfigs entry: the destination column and its expression. */
 typedef struct tcfg_transform {
     uint32_t field;   /* schema field index: single-value */
@@ -112,6 +121,8 @@ typedef struct tcfg {
      * it is true is dropped (counted, not an error); owned, or NULL */
     xform_expr *filter;
     tcfg_complex *complex; /* owned, or NULL: no complexTypeConfig */
+    tcfg_enrich *enrich;   /* enrichmentConfigs' generateColumn columns, in order; owned */
+    uint32_t nenrich;
     /* ingestionConfig.rowTimeValueCheck: the time column must lie in 1971-2071 (rowdec) */
     bool row_time_check;
 } tcfg;

@@ -1254,6 +1254,30 @@ static int f_json_format(XF_ARGS)
     return 0;
 }
 
+/* jsonStringToListOrMap(s): a string holding a JSON array or object (after Java's trim) as
+ * that JSON value, anything else NULL (Pinot's JsonFunctions); a JSON value stays as it is. */
+static int f_json_list_or_map(XF_ARGS)
+{
+    XF_UNUSED;
+    if (a[0].kind == XFORM_JSON) {
+        *out = a[0];
+        return 0;
+    }
+    *out = (xform_val){.kind = XFORM_NULL};
+    if (a[0].kind != XFORM_STRING) return 0;
+    const char *p = a[0].s, *e = a[0].s + a[0].len;
+    while (p < e && (unsigned char)*p <= ' ')
+        p++;
+    while (e > p && (unsigned char)e[-1] <= ' ')
+        e--;
+    if (p == e || (*p != '[' && *p != '{')) return 0;
+    const char *end = xf_skip_value(p, e, 0);
+    if (!end || end != e) return 0; /* not one JSON document: Pinot's parse fails, null */
+    *out = xf_compact(p, e, cx);
+    out->kind = XFORM_JSON;
+    return 0;
+}
+
 /* The JSON value [vs, ve) as a value: a string unescaped, null, a boolean, an object or array
  * as its compact text (JSON), a number as a long when it is one, else a double. 0, or -1 with
  * the reason. */
@@ -1725,6 +1749,7 @@ static const xf_fn xf_fns[] = {
     {"endswith", 2, 2, false, f_match, 1, -1},
     {"contains", 2, 2, false, f_match, 2, -1},
     {"jsonformat", 1, 1, false, f_json_format, 0, -1},
+    {"jsonstringtolistormap", 1, 1, false, f_json_list_or_map, 0, -1},
     {"jsonpathstring", 2, 3, true, f_json_path, 0, -1},
     {"jsonpathlong", 2, 3, true, f_json_path, 1, -1},
     {"jsonpathdouble", 2, 3, true, f_json_path, 2, -1},
@@ -1768,6 +1793,7 @@ const char *xform_functions(void)
            "dayOfMonth (day), hour, minute, second, millisecond, dayOfWeek (dow), dayOfYear "
            "(doy), quarter, lower, upper, trim, ltrim, rtrim, length, substr, substring, "
            "concat, replace, reverse, startsWith, endsWith, contains, jsonFormat, "
+           "jsonStringToListOrMap, "
            "jsonPathString, jsonPathLong, jsonPathDouble, jsonPathArray, split (stringToArray), "
            "plus (add), minus (sub), times "
            "(mult), divide (div), mod, abs, ceil, floor, sqrt, stPoint, toSphericalGeography, "

@@ -30,7 +30,9 @@ typedef struct cplx_row {
 } cplx_row;
 
 struct cplxscan {
+    const tcfg *t;
     const tcfg_complex *x;
+    xform_val *args; /* a pre-complex enricher's inputs */
     uint32_t n;
     char **names; /* per wanted field the name it has before prefixesToRename, or NULL when
                    * no column of the record can carry it (it starts with a renamed prefix) */
@@ -47,10 +49,16 @@ struct cplxscan {
 };
 
 cplxscan *cplxscan_new(const char *const *names, const uint32_t *lens, const uint8_t *flags,
-                       uint32_t n, const tcfg_complex *x)
+                       uint32_t n, const tcfg *t)
 {
     cplxscan *s = sl_xcalloc(1, sizeof *s);
+    const tcfg_complex *x = t->complex;
+    s->t = t;
     s->x = x;
+    uint32_t maxin = 1;
+    for (uint32_t j = 0; j < t->nenrich; j++)
+        if (xform_ninputs(t->enrich[j].expr) > maxin) maxin = xform_ninputs(t->enrich[j].expr);
+    s->args = sl_xcalloc(maxin, sizeof *s->args);
     s->n = n;
     s->dlen = strlen(x->delimiter);
     s->names = sl_xcalloc(n ? n : 1, sizeof *s->names);
@@ -91,6 +99,7 @@ void cplxscan_free(cplxscan *s)
     free(s->binds);
     json_decref(s->doc);
     xform_ctx_free(s->cx);
+    free(s->args);
     free(s);
 }
 
@@ -262,6 +271,95 @@ void cplxscan_select(cplxscan *s, uint32_t k)
     }
 }
 
+/* ---- enrichers before the complex-type transform ------------------------------------- */
+
+/* A top-level JSON value as an expression's input. */
+static xform_val as_input(cplxscan *s, json_t *j)
+{
+    jsonscan_val v;
+    if (!j) return (xform_val){.kind = XFORM_NULL};
+    value(s, j, &v, false);
+    switch (v.kind) {
+    case JSONSCAN_BOOL:
+        return (xform_val){.kind = XFORM_BOOL, .i = v.v.b};
+    case JSONSCAN_INT64:
+        return (xform_val){.kind = XFORM_LONG, .i = v.v.i64};
+    case JSONSCAN_DOUBLE:
+        return (xform_val){.kind = XFORM_DOUBLE, .d = v.v.f64};
+    case JSONSCAN_STRING:
+        return (xform_val){.kind = XFORM_STRING, .s = v.text, .len = v.len};
+    case JSONSCAN_OBJECT:
+    case JSONSCAN_ARRAY:
+        return (xform_val){.kind = XFORM_JSON, .s = v.text, .len = v.len};
+    default:
+        return (xform_val){.kind = XFORM_NULL};
+    }
+}
+
+/* An expression's value as a JSON value of the document (new reference), or NULL for none. */
+static json_t *as_json(const xform_val *x)
+{
+    switch (x->kind) {
+    case XFORM_BOOL:
+        return json_boolean(x->i);
+    case XFORM_LONG:
+        return json_integer(x->i);
+    case XFORM_DOUBLE:
+        return json_real(x->d);
+    case XFORM_STRING:
+        return json_stringn_nocheck(x->s, x->len);
+    case XFORM_BYTES: { /* Pinot's byte[] as text: its hex */
+        static const char hex[] = "0123456789abcdef";
+        char *h = sl_xmalloc(2 * (size_t)x->len + 1);
+        for (uint32_t i = 0; i < x->len; i++) {
+            h[2 * i] = hex[(uint8_t)x->s[i] >> 4];
+            h[2 * i + 1] = hex[(uint8_t)x->s[i] & 15];
+        }
+        json_t *j = json_stringn(h, 2 * (size_t)x->len);
+        free(h);
+        return j;
+    }
+    case XFORM_JSON:
+        return json_loadb(x->s, x->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    case XFORM_ARRAY: {
+        json_t *a = json_array();
+        for (uint32_t i = 0; i < x->len; i++) {
+            json_t *e = as_json(&x->elems[i]);
+            json_array_append_new(a, e ? e : json_null());
+        }
+        return a;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* The generateColumn enrichers that run before the complex-type transform: each sets its
+ * field of the document to its expression's value over the document's top-level fields. */
+static int enrich(cplxscan *s)
+{
+    const tcfg *t = s->t;
+    for (uint32_t j = 0; j < t->nenrich; j++) {
+        const tcfg_enrich *e = &t->enrich[j];
+        if (!e->pre_complex) continue;
+        for (uint32_t k = 0; k < xform_ninputs(e->expr); k++)
+            s->args[k] = as_input(s, json_object_get(s->doc, xform_input(e->expr, k)));
+        xform_val out;
+        char why[160];
+        if (xform_eval(e->expr, s->args, s->cx, &out, why, sizeof why)) {
+            if (t->continue_on_error) continue;
+            snprintf(s->err, sizeof s->err, "enricher of %.40s: %.120s", e->column, why);
+            return -1;
+        }
+        json_t *v = as_json(&out);
+        if (v)
+            json_object_set_new(s->doc, e->column, v);
+        else
+            json_object_del(s->doc, e->column);
+    }
+    return 0;
+}
+
 /* ---- unnesting ------------------------------------------------------------------------- */
 
 static cplx_bind *bind_room(cplxscan *s, size_t more)
@@ -335,6 +433,7 @@ cplxscan_status cplxscan_run(cplxscan *s, const uint8_t *msg, size_t len)
         snprintf(s->err, sizeof s->err, "the top level is not an object");
         return CPLXSCAN_NOT_OBJECT;
     }
+    if (enrich(s)) return CPLXSCAN_ENRICH;
     *new_row(s) = (cplx_row){0, 0};
     for (uint32_t f = 0; f < s->x->nunnest; f++)
         if (unnest(s, f)) return CPLXSCAN_TOO_MANY;

@@ -9,7 +9,9 @@
  *   each over the rows of the ones before;
  * - an array that is not unnested stays a list when its elements are primitive, else (and
  *   with collectionNotUnnestedToJson ALL always) it is its JSON text;
- * - prefixesToRename renames the flattened columns whose name starts with a prefix.
+ * - prefixesToRename renames the flattened columns whose name starts with a prefix;
+ * - first, the table's preComplexTypeTransform generateColumn enrichers set top-level fields
+ *   (jsonStringToListOrMap(x) makes a JSON string an array to unnest).
  *
  * The values are jsonscan_val, as the other scanners give them: rowdec coerces them. The
  * message is parsed with jansson (the whole document is kept, as the flattening needs it).
@@ -35,12 +37,14 @@ typedef enum cplxscan_status {
     CPLXSCAN_MALFORMED,  /* not JSON (or an integer past 64 bits, which jansson refuses) */
     CPLXSCAN_NOT_OBJECT, /* valid JSON whose top level is not an object */
     CPLXSCAN_TOO_MANY,   /* unnesting gives more than CPLXSCAN_MAX_ROWS rows */
+    CPLXSCAN_ENRICH,     /* a preComplexTypeTransform enricher failed (no continueOnError) */
 } cplxscan_status;
 
 /* New scanner for n wanted fields (names[i], lens[i] bytes, copied; flags[i] as jsonscan's)
- * under x (borrowed: it must outlive the scanner). Caller frees with cplxscan_free. */
+ * under t's complexTypeConfig, after t's preComplexTypeTransform enrichers (t borrowed: it
+ * must outlive the scanner; t->complex is set). Caller frees with cplxscan_free. */
 cplxscan *cplxscan_new(const char *const *names, const uint32_t *lens, const uint8_t *flags,
-                       uint32_t n, const tcfg_complex *x);
+                       uint32_t n, const tcfg *t);
 
 /* Parse msg[0..len) and unnest it; then row 0 is selected. */
 cplxscan_status cplxscan_run(cplxscan *s, const uint8_t *msg, size_t len);

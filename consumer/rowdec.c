@@ -69,6 +69,7 @@ struct rowdec {
     uint32_t nxf;               /* transforms: ingestionConfig's, then the schema fields' */
     uint32_t *xf_field;         /* per transform its destination field */
     const xform_expr **xf_expr; /* borrowed from the tcfg or the schema */
+    bool *xf_always;            /* an enricher's: written whatever the message holds */
     bool xf_continue;           /* ingestionConfig.continueOnError (transforms, time check) */
     uint32_t **xf_in;
     /* the table's filterConfig (borrowed from the tcfg), its inputs' scan indexes, and the
@@ -214,12 +215,22 @@ rowdec *rowdec_new_as(const schema *s, const tcfg *t, tcfg_decoder fmt, size_t m
     uint32_t nnames = n, maxin = 1;
     /* ingestionConfig's transforms, then each schema field's own transformFunction for a
      * column none of those writes (Pinot's precedence) */
-    uint32_t nx = t ? t->ntransforms : 0;
+    uint32_t nx = t ? t->ntransforms + t->nenrich : 0;
     for (uint32_t i = 0; i < n; i++)
         nx += s->fields[i].transform != NULL;
     if (nx) {
         d->xf_field = sl_xcalloc(nx, sizeof *d->xf_field);
         d->xf_expr = sl_xcalloc(nx, sizeof *d->xf_expr);
+        d->xf_always = sl_xcalloc(nx, sizeof *d->xf_always);
+        /* enrichmentConfigs' generated columns first (Pinot runs enrichers before the
+         * transformers), always written; those that feed the complex-type transform are
+         * cplxscan's */
+        for (uint32_t j = 0; t && j < t->nenrich; j++) {
+            if (t->enrich[j].pre_complex) continue;
+            d->xf_field[d->nxf] = (uint32_t)t->enrich[j].field;
+            d->xf_always[d->nxf] = true;
+            d->xf_expr[d->nxf++] = t->enrich[j].expr;
+        }
         for (uint32_t j = 0; t && j < t->ntransforms; j++) {
             d->xf_field[d->nxf] = t->transforms[j].field;
             d->xf_expr[d->nxf++] = t->transforms[j].expr;
@@ -228,6 +239,8 @@ rowdec *rowdec_new_as(const schema *s, const tcfg *t, tcfg_decoder fmt, size_t m
             bool covered = false;
             for (uint32_t j = 0; t && j < t->ntransforms; j++)
                 covered |= t->transforms[j].field == i;
+            for (uint32_t j = 0; t && j < t->nenrich; j++)
+                covered |= t->enrich[j].field == (int)i && !t->enrich[j].pre_complex;
             if (!s->fields[i].transform || covered) continue;
             d->xf_field[d->nxf] = i;
             d->xf_expr[d->nxf++] = s->fields[i].transform;
@@ -291,7 +304,7 @@ rowdec *rowdec_new_as(const schema *s, const tcfg *t, tcfg_decoder fmt, size_t m
     } else {
         d->scan = jsonscan_new(d->names, d->lens, d->flags, nnames);
         if (t && t->complex) {
-            d->cplx = cplxscan_new(d->names, d->lens, d->flags, nnames, t->complex);
+            d->cplx = cplxscan_new(d->names, d->lens, d->flags, nnames, t);
             d->sv = cplxscan_vals(d->cplx);
         }
     }
@@ -344,6 +357,7 @@ void rowdec_free(rowdec *d)
     free(d->xf_in);
     free(d->xf_field);
     free(d->xf_expr);
+    free(d->xf_always);
     free(d->xf_args);
     xform_ctx_free(d->xcx);
     jsonw_free(&d->jw);
@@ -1206,7 +1220,8 @@ static rowdec_reason run_transforms(rowdec *d)
         uint32_t i = d->xf_field[j];
         const jsonscan_val *v = field_val(d, i);
         d->has_over[i] = false;
-        if (v->kind != JSONSCAN_ABSENT && v->kind != JSONSCAN_NULL) continue; /* Pinot keeps it */
+        if (!d->xf_always[j] && v->kind != JSONSCAN_ABSENT && v->kind != JSONSCAN_NULL)
+            continue; /* Pinot keeps it */
         const xform_expr *e = d->xf_expr[j];
         for (uint32_t k = 0; k < xform_ninputs(e); k++)
             d->xf_args[k] = xf_input(field_val(d, d->xf_in[j][k]));
@@ -1361,9 +1376,9 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
         cplxscan_status cs = cplxscan_run(d->cplx, msg, len);
         if (cs != CPLXSCAN_OK) {
             snprintf(d->detail, sizeof d->detail, "%s", cplxscan_error_text(d->cplx));
-            return cs == CPLXSCAN_NOT_OBJECT ? ROWDEC_NOT_OBJECT
-                   : cs == CPLXSCAN_TOO_MANY ? ROWDEC_TRANSFORM
-                                             : ROWDEC_MALFORMED_JSON;
+            return cs == CPLXSCAN_NOT_OBJECT                          ? ROWDEC_NOT_OBJECT
+                   : cs == CPLXSCAN_TOO_MANY || cs == CPLXSCAN_ENRICH ? ROWDEC_TRANSFORM
+                                                                      : ROWDEC_MALFORMED_JSON;
         }
         d->cplx_rows = cplxscan_rows(d->cplx);
     }

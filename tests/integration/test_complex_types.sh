@@ -65,6 +65,28 @@ check "... a second build gives the same bytes" cmp -s a.seg b.seg
 "$S" segment dump a.seg >a.jsonl
 check "every row equals the row Pinot's unnest, flatten and transforms make" same_as_pinot a.jsonl
 
+# ---- Pinot's testUnnest: an enricher makes a JSON text column an array, then unnested ------
+U=$SLUICE_SRC/tests/data/pinot/batch/testUnnest
+python3 - >u.jsonl <<'PY'
+import json
+for i in range(5):
+    items = [{"name": f"n{i}.{j}"} for j in range(i)]   # 0 to 4 items: 0 leaves the row as it is
+    print(json.dumps({"key": f"k{i}", "event_time": 1700000000000 + i,
+                      "data_for_unnesting": json.dumps(items) if i != 3 else "not json"}))
+PY
+"$S" segment build --schema "$U/testUnnest_schema.json" --table-config "$U/testUnnest_offline_table_config.json" \
+  --input u.jsonl --out u.seg --name testUnnest_0 2>u.log
+check "Pinot's testUnnest builds 9 rows from 5 events: an item a row, one for none or bad JSON" \
+  grep -q 'rows=9 rejected=0' u.log
+"$S" segment dump u.seg >u.dump
+check "... its rows: every item's name under recordArray||name, one null row for no items or bad JSON" python3 - u.dump <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+got = [(r["key"], r["recordArray||name"]) for r in rows]
+want = [("k0", None), ("k1", "n1.0"), ("k2", "n2.0"), ("k2", "n2.1"), ("k3", None)] + [("k4", f"n4.{j}") for j in range(4)]
+assert got == want, got
+PY
+
 # ---- the same through a standalone sidecar: a message of many rows goes in whole -----------
 kmock_start ghc:1
 kcat -P -b "$B" -t ghc -p 0 -l "$IN" 2>kcat.log

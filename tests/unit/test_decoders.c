@@ -836,12 +836,79 @@ static void test_protobuf(void **state)
     schema_free(s);
 }
 
+/* ---- enrichmentConfigs (generateColumn) ---------------------------------------------- */
+
+static void test_enrichment(void **state)
+{
+    (void)state;
+    static const char sj[] = "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
+                             "{\"name\":\"a\",\"dataType\":\"STRING\"},"
+                             "{\"name\":\"n\",\"dataType\":\"INT\"},"
+                             "{\"name\":\"rec||name\",\"dataType\":\"STRING\"}]}";
+    char err[2048];
+    schema *s = schema_parse(sj, strlen(sj), "s", err, sizeof err);
+    assert_non_null(s);
+    /* a generated column is written whatever the message holds (Pinot's putValue) */
+    tcfg *t = cplx_table(s,
+                         "null,\"enrichmentConfigs\":[{\"enricherType\":\"generateColumn\","
+                         "\"properties\":{\"fieldToFunctionMap\":{\"a\":\"upper(src)\"}}},"
+                         "{\"enricherType\":\"noOp\",\"properties\":{}}]",
+                         "");
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    const row *r = csv(d, "{\"a\":\"keep\",\"src\":\"x\",\"n\":1}");
+    want_str(&r->cols[0], "X");
+    r = csv(d, "{\"a\":\"keep\",\"n\":1}"); /* upper(null) is null: so is a */
+    assert_true(r->cols[0].is_null);
+    rowdec_free(d);
+    tcfg_free(t);
+    /* before the complex-type transform: Pinot's testUnnest, a JSON string made an array to
+     * unnest */
+    t = cplx_table(s,
+                   "{\"fieldsToUnnest\":[\"rec\"],\"delimiter\":\"||\"},\"enrichmentConfigs\":[{"
+                   "\"enricherType\":\"generateColumn\",\"preComplexTypeTransform\":true,"
+                   "\"properties\":{\"fieldToFunctionMap\":{\"rec\":"
+                   "\"jsonStringToListOrMap(data)\"}}}]",
+                   "");
+    d = rowdec_new_cfg(s, t, 0);
+    const char *m = "{\"data\":\" [{\\\"name\\\":\\\"p\\\"},{\\\"name\\\":\\\"q\\\"}] \",\"n\":2}";
+    r = ok(d, m, strlen(m));
+    assert_int_equal(rowdec_rows(d), 2);
+    want_str(&r->cols[2], "p");
+    rowdec_reason w;
+    assert_true(rowdec_next(d, &w, &r));
+    want_str(&r->cols[2], "q");
+    assert_int_equal(r->cols[1].v.u.i32, 2);
+    r = csv(d, "{\"data\":\"not json\",\"n\":3}"); /* null: nothing to unnest, one row */
+    assert_int_equal(rowdec_rows(d), 1);
+    assert_true(r->cols[2].is_null);
+    rowdec_free(d);
+    tcfg_free(t);
+    /* errors, all in one run */
+    char tj[1024];
+    snprintf(tj, sizeof tj,
+             "{\"tableName\":\"t\",\"tableType\":\"OFFLINE\",\"ingestionConfig\":{"
+             "\"transformConfigs\":[{\"columnName\":\"n\",\"transformFunction\":\"length(a)\"}],"
+             "\"enrichmentConfigs\":[{\"enricherType\":\"clpEnricher\"},"
+             "{\"enricherType\":\"generateColumn\",\"properties\":{\"fieldToFunctionMap\":{"
+             "\"other\":\"upper(a)\",\"a\":\"lower(b)\",\"n\":\"length(b)\"}}}]}}");
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    assert_non_null(strstr(err, "enricherType \"clpEnricher\": not supported"));
+    assert_non_null(strstr(err, "fieldToFunctionMap.other: not a single-value column"));
+    assert_non_null(strstr(err, "fieldToFunctionMap.n: also in transformConfigs"));
+    assert_non_null(strstr(err, "a is generated and read by a transform"));
+    schema_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv_pinot_cases),       cmocka_unit_test(test_csv_quoting),
-        cmocka_unit_test(test_decoder_config_errors), cmocka_unit_test(test_avro_simple),
-        cmocka_unit_test(test_complex_unnest),        cmocka_unit_test(test_protobuf),
+        cmocka_unit_test(test_csv_pinot_cases),
+        cmocka_unit_test(test_csv_quoting),
+        cmocka_unit_test(test_decoder_config_errors),
+        cmocka_unit_test(test_avro_simple),
+        cmocka_unit_test(test_complex_unnest),
+        cmocka_unit_test(test_protobuf),
+        cmocka_unit_test(test_enrichment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
