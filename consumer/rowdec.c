@@ -97,6 +97,7 @@ struct rowdec {
      * takes (rowdec_meta), or NULL when the table does not populate */
     uint8_t *meta_col;
     bool wants_headers; /* a __header$NAME column: its name is the field's after the '$' */
+    bool meta_dest;     /* a transform writes a metadata column (put_metadata overrides it) */
     const void *msg_key;
     size_t msg_keylen;
     int64_t msg_offset;
@@ -281,6 +282,8 @@ rowdec *rowdec_new_as(const schema *s, const tcfg *t, tcfg_decoder fmt, size_t m
         d->meta_col[i] = (uint8_t)k;
         d->wants_headers |= k == ROWDEC_META_HEADER;
     }
+    for (uint32_t j = 0; d->meta_col && j < d->nxf; j++)
+        d->meta_dest |= d->meta_col[d->xf_field[j]] != ROWDEC_META_NONE;
     if (nx || d->meta_col) {
         d->over = sl_xcalloc(n ? n : 1, sizeof *d->over);
         d->has_over = sl_xcalloc(n ? n : 1, sizeof *d->has_over);
@@ -1223,8 +1226,11 @@ static rowdec_reason run_transforms(rowdec *d)
         if (!d->xf_always[j] && v->kind != JSONSCAN_ABSENT && v->kind != JSONSCAN_NULL)
             continue; /* Pinot keeps it */
         const xform_expr *e = d->xf_expr[j];
-        for (uint32_t k = 0; k < xform_ninputs(e); k++)
-            d->xf_args[k] = xf_input(field_val(d, d->xf_in[j][k]));
+        for (uint32_t k = 0; k < xform_ninputs(e); k++) {
+            uint32_t in = d->xf_in[j][k]; /* a metadata column: Kafka's value (put_metadata) */
+            bool meta = d->meta_col && in < d->s->nfields && d->meta_col[in] != ROWDEC_META_NONE;
+            d->xf_args[k] = xf_input(meta ? &d->over[in] : field_val(d, in));
+        }
         xform_val out;
         char why[160];
         if (xform_eval(e, d->xf_args, d->xcx, &out, why, sizeof why)) {
@@ -1407,12 +1413,16 @@ bool rowdec_next(rowdec *d, rowdec_reason *why, const row **out)
 static rowdec_reason decode_row(rowdec *d, size_t len, const row **out)
 {
     d->nxel = 0;
+    d->msg_len = len;
+    /* the metadata columns first, so that transforms read Kafka's values (Pinot's decoder
+     * adds them to the row before the transformers), and again after a transform that wrote
+     * one: they are put last */
+    if (d->meta_col) put_metadata(d);
     if (d->nxf) {
         rowdec_reason r = run_transforms(d);
         if (r != ROWDEC_OK) return r;
+        if (d->meta_dest) put_metadata(d);
     }
-    d->msg_len = len;
-    if (d->meta_col) put_metadata(d);
     if (d->filter) {
         bool drop;
         rowdec_reason r = run_filter(d, &drop);

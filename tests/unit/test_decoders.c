@@ -899,6 +899,61 @@ static void test_enrichment(void **state)
     schema_free(s);
 }
 
+/* Transforms and the filter read the Kafka metadata columns' values (Pinot's decoder puts them
+ * into the row before the transformers). */
+static void test_metadata_in_transforms(void **state)
+{
+    (void)state;
+    static const char sj[] = "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
+                             "{\"name\":\"__key\",\"dataType\":\"STRING\"},"
+                             "{\"name\":\"__metadata$partition\",\"dataType\":\"INT\"},"
+                             "{\"name\":\"k\",\"dataType\":\"STRING\"},"
+                             "{\"name\":\"v\",\"dataType\":\"INT\"}]}";
+    char err[2048];
+    schema *s = schema_parse(sj, strlen(sj), "s", err, sizeof err);
+    assert_non_null(s);
+    static const char tj[] =
+        "{\"tableName\":\"t\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":{\"streamConfigs\":"
+        "{\"stream.kafka.topic.name\":\"e\",\"stream.kafka.broker.list\":\"h:1\","
+        "\"stream.kafka.metadata.populate\":\"true\"}},\"ingestionConfig\":{"
+        "\"transformConfigs\":[{\"columnName\":\"k\",\"transformFunction\":\"upper(__key)\"},"
+        "{\"columnName\":\"v\",\"transformFunction\":\"__metadata$partition\"}],"
+        "\"filterConfig\":{\"filterFunction\":\"\\\"__metadata$partition\\\" = 3\"}}}";
+    tcfg *t = tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    rowdec_msg m = {.ms = 1, .key = "ab", .keylen = 2, .offset = 9, .partition = 1};
+    rowdec_set_message(d, &m);
+    const row *r = csv(d, "{\"v\":1,\"k\":null,\"other\":\"zz\"}");
+    want_str(&r->cols[2], "AB"); /* the key, not the message's (absent) __key */
+    want_str(&r->cols[0], "ab");
+    r = csv(d, "{\"k\":null}");
+    assert_int_equal(r->cols[3].v.u.i32, 1); /* v from the partition */
+    m.partition = 3;                         /* the filter reads the partition: dropped */
+    rowdec_set_message(d, &m);
+    r = (const row *)1;
+    assert_int_equal(rowdec_decode(d, (const uint8_t *)"{\"v\":2}", 7, &r), ROWDEC_OK);
+    assert_null(r);
+    rowdec_free(d);
+    tcfg_free(t);
+    /* a transform's value for a metadata column: Kafka's is put over it */
+    static const char tj2[] =
+        "{\"tableName\":\"t\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":{\"streamConfigs\":"
+        "{\"stream.kafka.topic.name\":\"e\",\"stream.kafka.broker.list\":\"h:1\","
+        "\"stream.kafka.metadata.populate\":\"true\"}},\"ingestionConfig\":{"
+        "\"transformConfigs\":[{\"columnName\":\"__key\",\"transformFunction\":\"trim(o)\"}]}}";
+    t = tcfg_parse(tj2, strlen(tj2), "t", s, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    d = rowdec_new_cfg(s, t, 0);
+    m.partition = 1;
+    rowdec_set_message(d, &m);
+    r = csv(d, "{\"o\":\" zz \"}");
+    want_str(&r->cols[0], "ab");
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -909,6 +964,7 @@ int main(void)
         cmocka_unit_test(test_complex_unnest),
         cmocka_unit_test(test_protobuf),
         cmocka_unit_test(test_enrichment),
+        cmocka_unit_test(test_metadata_in_transforms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
