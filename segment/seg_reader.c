@@ -447,7 +447,7 @@ static int seg__check_time_range(seg_parse *p, const seg_reader *r)
         if (!r->time_range && r->time_min == 0 && r->time_max == 0) return 0;
         uint64_t n = ci->dict ? ci->cardinality : ci->n_values;
         for (uint64_t i = 0; i < n; i++) {
-            schema_value v;
+            schema_value v = {0};
             int rc = ci->dict ? seg_reader_dict_value(r, (uint32_t)r->time_col, (uint32_t)i, &v)
                               : seg_reader_value(r, (uint32_t)r->time_col, i, &v);
             int64_t ms;
