@@ -9,13 +9,17 @@
  *   2. the same, keeping the 10 fields as tagged slots (what rowdec builds on);
  *   3. cJSON: parse to a tree, visit every field, free;
  *   4. jansson: the same;
- *   5. rowdec_decode: the full decoder, producing typed rows.
+ *   5. rowdec_decode: the full decoder, producing typed rows;
+ *   6. rowdec_decode over the same events as CSV lines (CSVMessageDecoder), as Avro records
+ *      (SimpleAvroMessageDecoder) and as protobuf messages (ProtoBufMessageDecoder, with a
+ *      descriptor set written by hand into a temporary file): the other stream decoders.
  * Usage: bench_json [N [ONLY]]: ONLY runs just the rows whose name contains it (for profiling,
  * e.g. `perf record bench_json 300000 rowdec`). Prints a table of rows/s and MB/s.
  *
  * bench_json --anchors FILE: the physical anchors of bench/sidebyside.sh over the messages of
  * a JSON-lines file (one message per line, as consumed from Kafka): simdjson's bare parse,
  * CRC-32C and memcpy of the same bytes, one thread, best of 3. */
+#include "common/table_config.h"
 #include "common/xalloc.h"
 #include "consumer/jsonscan.h"
 #include "consumer/rowdec.h"
@@ -34,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct corpus {
     char *data;
@@ -172,6 +177,155 @@ static long run_rowdec(const corpus *c, void *ctx)
     return sum;
 }
 
+/* ---- the same events in the other formats --------------------------------------------- */
+
+/* The 11 fields of a generated event, in order, and their wire types. */
+static const struct {
+    const char *name;
+    char kind; /* l: long, i: int, d: double, s: string, b: boolean */
+} ev_fields[11] = {{"ts", 'l'},    {"user", 's'},    {"country", 's'}, {"device", 's'},
+                   {"event", 's'}, {"latency", 'i'}, {"price", 'd'},   {"session", 's'},
+                   {"flag", 'b'},  {"id", 'l'},      {"referrer", 's'}};
+
+typedef struct wbuf {
+    uint8_t *p;
+    size_t n, cap;
+} wbuf;
+
+static void w_bytes(wbuf *w, const void *p, size_t n)
+{
+    if (w->n + n > w->cap) {
+        w->cap = (w->n + n) * 2 + 64;
+        w->p = sl_xrealloc(w->p, w->cap);
+    }
+    memcpy(w->p + w->n, p, n);
+    w->n += n;
+}
+
+static void w_varint(wbuf *w, uint64_t v)
+{
+    uint8_t b[10];
+    size_t k = 0;
+    do {
+        b[k++] = (uint8_t)((v & 0x7F) | (v >= 0x80 ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    w_bytes(w, b, k);
+}
+
+static void w_zz(wbuf *w, int64_t v) /* Avro's zig-zag long */
+{
+    w_varint(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static void w_pbstr(wbuf *w, unsigned field, const char *s, size_t n)
+{
+    w_varint(w, (uint64_t)field << 3 | 2);
+    w_varint(w, n);
+    w_bytes(w, s, n);
+}
+
+/* Re-encodes every event of src as format f ('c' CSV, 'a' Avro, 'p' protobuf) into dst. */
+static void reencode(const corpus *src, corpus *dst, char f)
+{
+    wbuf w = {0};
+    dst->n = src->n;
+    dst->off = sl_xmalloc((src->n + 1) * sizeof *dst->off);
+    for (size_t i = 0; i < src->n; i++) {
+        dst->off[i] = w.n;
+        json_t *o = json_loadb(src->data + src->off[i], src->off[i + 1] - src->off[i], 0, NULL);
+        for (unsigned k = 0; k < 11; k++) {
+            json_t *v = json_object_get(o, ev_fields[k].name);
+            char num[48];
+            int nl = 0;
+            if (f == 'c' && k) w_bytes(&w, ",", 1);
+            switch (ev_fields[k].kind) {
+            case 's': {
+                const char *t = json_string_value(v);
+                size_t tl = json_string_length(v);
+                if (f == 'c') w_bytes(&w, t, tl);
+                if (f == 'a') w_zz(&w, (int64_t)tl), w_bytes(&w, t, tl);
+                if (f == 'p') w_pbstr(&w, k + 1, t, tl);
+                break;
+            }
+            case 'd': {
+                double x = json_number_value(v);
+                if (f == 'c')
+                    nl = snprintf(num, sizeof num, "%.17g", x), w_bytes(&w, num, (size_t)nl);
+                if (f == 'a') w_bytes(&w, &x, 8);
+                if (f == 'p') w_varint(&w, (uint64_t)(k + 1) << 3 | 1), w_bytes(&w, &x, 8);
+                break;
+            }
+            case 'b': {
+                bool b = json_is_true(v);
+                if (f == 'c') w_bytes(&w, b ? "true" : "false", b ? 4 : 5);
+                if (f == 'a') w_bytes(&w, b ? "\1" : "\0", 1);
+                if (f == 'p' && b) w_varint(&w, (uint64_t)(k + 1) << 3), w_varint(&w, 1);
+                break;
+            }
+            default: {
+                int64_t x = json_integer_value(v);
+                if (f == 'c')
+                    nl = snprintf(num, sizeof num, "%lld", (long long)x),
+                    w_bytes(&w, num, (size_t)nl);
+                if (f == 'a') w_zz(&w, x);
+                if (f == 'p' && x) w_varint(&w, (uint64_t)(k + 1) << 3), w_varint(&w, (uint64_t)x);
+                break;
+            }
+            }
+        }
+        json_decref(o);
+    }
+    dst->off[src->n] = w.n;
+    dst->bytes = w.n;
+    dst->data = (char *)w.p;
+}
+
+/* A FileDescriptorSet declaring message b.E with the 11 fields (proto3), into path. */
+static int write_descriptor(const char *path)
+{
+    static const uint8_t types[] = {['l'] = 3, ['i'] = 5, ['d'] = 1, ['s'] = 9, ['b'] = 8};
+    wbuf msg = {0}, file = {0}, set = {0};
+    w_pbstr(&msg, 1, "E", 1);
+    for (unsigned k = 0; k < 11; k++) {
+        wbuf fd = {0};
+        w_pbstr(&fd, 1, ev_fields[k].name, strlen(ev_fields[k].name));
+        w_varint(&fd, 3 << 3), w_varint(&fd, k + 1);                         /* number */
+        w_varint(&fd, 4 << 3), w_varint(&fd, 1);                             /* optional */
+        w_varint(&fd, 5 << 3), w_varint(&fd, types[(int)ev_fields[k].kind]); /* type */
+        w_pbstr(&msg, 2, (const char *)fd.p, fd.n);
+        free(fd.p);
+    }
+    w_pbstr(&file, 1, "b.proto", 7);
+    w_pbstr(&file, 2, "b", 1);
+    w_pbstr(&file, 4, (const char *)msg.p, msg.n);
+    w_pbstr(&file, 12, "proto3", 6);
+    w_pbstr(&set, 1, (const char *)file.p, file.n);
+    FILE *f = fopen(path, "wb");
+    int rc = !f || fwrite(set.p, 1, set.n, f) != set.n;
+    if (f) rc |= fclose(f) != 0;
+    free(msg.p);
+    free(file.p);
+    free(set.p);
+    return rc ? -1 : 0;
+}
+
+/* A table config for the decoder (class suffix and its properties). */
+static tcfg *table_for(const schema *s, const char *cls, const char *props)
+{
+    char *tj =
+        sl_xasprintf("{\"tableName\":\"b\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":{"
+                     "\"streamConfigs\":{\"stream.kafka.topic.name\":\"b\","
+                     "\"stream.kafka.broker.list\":\"h:1\",\"stream.kafka.decoder.class.name\":"
+                     "\"org.apache.pinot.plugin.inputformat.%s\",%s}}}",
+                     cls, props);
+    char err[1024];
+    tcfg *t = tcfg_parse(tj, strlen(tj), "bench", s, err, sizeof err);
+    if (!t) fprintf(stderr, "bench_json: %s\n", err);
+    free(tj);
+    return t;
+}
+
 static const char *only; /* set once from argv; read-only afterwards */
 
 static void measure(const char *name, const corpus *c, runner fn, void *ctx)
@@ -306,6 +460,58 @@ int main(int argc, char **argv)
     rowdec *d = rowdec_new(&s, 0);
     measure("rowdec_decode: typed row (Pinot semantics)", &c, run_rowdec, d);
     rowdec_free(d);
+
+    /* the other stream decoders over the same events (their bytes per event differ) */
+    char hdr[256] = "", desc[64], *avsc = NULL, *props;
+    for (unsigned k = 0; k < 11; k++) {
+        strcat(hdr, k ? "," : "");
+        strcat(hdr, ev_fields[k].name);
+    }
+    avsc =
+        sl_xasprintf("%s", "{\\\"type\\\":\\\"record\\\",\\\"name\\\":\\\"E\\\",\\\"fields\\\":[");
+    for (unsigned k = 0; k < 11; k++) {
+        static const char *const at[] = {
+            ['l'] = "long", ['i'] = "int", ['d'] = "double", ['s'] = "string", ['b'] = "boolean"};
+        char *n2 = sl_xasprintf("%s%s{\\\"name\\\":\\\"%s\\\",\\\"type\\\":\\\"%s\\\"}", avsc,
+                                k ? "," : "", ev_fields[k].name, at[(int)ev_fields[k].kind]);
+        free(avsc);
+        avsc = n2;
+    }
+    snprintf(desc, sizeof desc, "/tmp/bench_json.%d.desc", (int)getpid());
+    const struct {
+        char f;
+        const char *label, *cls;
+        char *props;
+    } other[] = {
+        {'c', "rowdec_decode: CSV line (CSVMessageDecoder)", "csv.CSVMessageDecoder",
+         sl_xasprintf("\"stream.kafka.decoder.prop.header\":\"%s\","
+                      "\"stream.kafka.decoder.prop.delimiter\":\",\"",
+                      hdr)},
+        {'a', "rowdec_decode: Avro record (SimpleAvro...)", "avro.SimpleAvroMessageDecoder",
+         sl_xasprintf("\"stream.kafka.decoder.prop.schema\":\"%s]}\"", avsc)},
+        {'p', "rowdec_decode: protobuf (ProtoBufMessage...)", "protobuf.ProtoBufMessageDecoder",
+         sl_xasprintf("\"stream.kafka.decoder.prop.descriptorFile\":\"%s\"", desc)},
+    };
+    free(avsc);
+    if (write_descriptor(desc)) fprintf(stderr, "bench_json: cannot write %s\n", desc);
+    for (size_t k = 0; k < sizeof other / sizeof other[0]; k++) {
+        props = other[k].props;
+        tcfg *t = table_for(&s, other[k].cls, props);
+        free(props);
+        if (!t) {
+            printf("| %-44s | %12s | %9s |\n", other[k].label, "FAILED", "-");
+            continue;
+        }
+        corpus oc;
+        reencode(&c, &oc, other[k].f);
+        rowdec *od = rowdec_new_cfg(&s, t, 0);
+        measure(other[k].label, &oc, run_rowdec, od);
+        rowdec_free(od);
+        tcfg_free(t);
+        free(oc.data);
+        free(oc.off);
+    }
+    unlink(desc);
 
     free(c.data);
     free(c.off);

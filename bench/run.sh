@@ -26,7 +26,7 @@ run() { # run TITLE BINARY [ARGS...]
 run "segment engine (a), (c), (b): JSON decode + append, mutable-segment bytes per row, the events segment file built" \
   "$B/bench/bench_ingest"
 run "segment engine (b): immutable segment build, synthetic 10-column schema in memory (the events file build is in (a))" "$B/bench/bench_build"
-run "segment engine (d): JSON libraries, bare parse vs rowdec" "$B/bench/bench_json"
+run "segment engine (d): JSON libraries, bare parse vs rowdec; the CSV, Avro and protobuf decoders" "$B/bench/bench_json"
 run "consumer: bare librdkafka vs standalone, 16 partitions on 2 cores, RSS per partition" \
   "$B/bench/bench_consume" --sluice "$B/sluice" --examples deploy/examples
 
