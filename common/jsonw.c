@@ -444,6 +444,8 @@ static int jsonw__canon_string(jsonw__canon *c)
  * scientific form ("1.0E7", "1.5E-5") outside. */
 static size_t jsonw__fmt_java(char *buf, double v, bool single)
 {
+    if (isnan(v)) return (size_t)snprintf(buf, 40, "NaN");
+    if (isinf(v)) return (size_t)snprintf(buf, 40, "%s", v < 0 ? "-Infinity" : "Infinity");
     if (v == 0) return (size_t)snprintf(buf, 40, "%s", signbit(v) ? "-0.0" : "0.0");
     char e[40];
     int prec = 1;

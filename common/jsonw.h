@@ -76,10 +76,11 @@ void jsonw_text_hex(jsonw *w, const uint8_t *p, size_t n);
  * Non-finite values give "Infinity", "-Infinity" or "NaN". */
 size_t jsonw_fmt_f64(char *buf, double v);
 size_t jsonw_fmt_f32(char *buf, float v);
-/* Java's Double.toString of a finite v into buf (>= 40 bytes): the shortest digits that read
- * back to v, plain for 1e-3 <= |v| < 1e7 ("100.0", "0.001"), else "1.0E7", "1.5E-5". */
+/* Java's Double.toString of v into buf (>= 40 bytes): the shortest digits that read back to
+ * v, plain for 1e-3 <= |v| < 1e7 ("100.0", "0.001"), else "1.0E7", "1.5E-5"; "NaN",
+ * "Infinity", "-Infinity". */
 size_t jsonw_fmt_java_f64(char *buf, double v);
-/* Java's Float.toString of a finite v, the same way: the shortest digits that read back to
+/* Java's Float.toString of v, the same way: the shortest digits that read back to
  * the float ("0.1", "1.0E10"). */
 size_t jsonw_fmt_java_f32(char *buf, float v);
 

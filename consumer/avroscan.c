@@ -16,7 +16,6 @@
 #include <avro.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,13 +303,6 @@ static void number_text(avroscan *s, jsonscan_val *v, const char *txt, size_t n)
     v->len = (uint32_t)n;
 }
 
-static size_t java_double(char *buf, double x, bool single)
-{
-    if (isnan(x)) return (size_t)snprintf(buf, 40, "NaN");
-    if (isinf(x)) return (size_t)snprintf(buf, 40, "%s", x < 0 ? "-Infinity" : "Infinity");
-    return single ? jsonw_fmt_java_f32(buf, (float)x) : jsonw_fmt_java_f64(buf, x);
-}
-
 static int value(avroscan *s, avro_schema_t sc, int depth, jsonscan_val *v, bool list);
 
 /* The value of schema sc as JSON into s->jw (a nested value): bytes as base64 (Jackson's
@@ -366,29 +358,7 @@ static int json_value(avroscan *s, avro_schema_t sc, int depth)
     default: {
         jsonscan_val v;
         if (value(s, sc, depth, &v, false)) return -1;
-        switch (v.kind) {
-        case JSONSCAN_NULL:
-            jsonw_null(&s->jw);
-            break;
-        case JSONSCAN_BOOL:
-            jsonw_bool(&s->jw, v.v.b);
-            break;
-        case JSONSCAN_INT64:
-            jsonw_i64(&s->jw, v.v.i64);
-            break;
-        case JSONSCAN_DOUBLE:
-            if (isfinite(v.v.f64))
-                jsonw_raw(&s->jw, v.text, v.len);
-            else
-                jsonw_str(&s->jw, v.text, v.len);
-            break;
-        case JSONSCAN_BYTES:
-            jsonw_base64(&s->jw, (const uint8_t *)v.text, v.len);
-            break;
-        default: /* STRING */
-            jsonw_str(&s->jw, v.text, v.len);
-            break;
-        }
+        scanvals_json_scalar(&s->jw, &v);
         return 0;
     }
     }
@@ -442,7 +412,7 @@ static int value(avroscan *s, avro_schema_t sc, int depth, jsonscan_val *v, bool
         s->p += 4;
         v->kind = JSONSCAN_DOUBLE;
         v->v.f64 = f;
-        number_text(s, v, num, java_double(num, f, true));
+        number_text(s, v, num, jsonw_fmt_java_f32(num, f));
         return 0;
     }
     case AVRO_DOUBLE: {
@@ -452,7 +422,7 @@ static int value(avroscan *s, avro_schema_t sc, int depth, jsonscan_val *v, bool
         s->p += 8;
         v->kind = JSONSCAN_DOUBLE;
         v->v.f64 = d;
-        number_text(s, v, num, java_double(num, d, false));
+        number_text(s, v, num, jsonw_fmt_java_f64(num, d));
         return 0;
     }
     case AVRO_STRING:

@@ -140,13 +140,6 @@ static double as_double(const pbdesc_field *f, uint64_t raw)
     return x;
 }
 
-static size_t java_text(char *buf, const pbdesc_field *f, double x)
-{
-    if (isnan(x)) return (size_t)snprintf(buf, 40, "NaN");
-    if (isinf(x)) return (size_t)snprintf(buf, 40, "%s", x < 0 ? "-Infinity" : "Infinity");
-    return f->type == PBDESC_FLOAT ? jsonw_fmt_java_f32(buf, (float)x) : jsonw_fmt_java_f64(buf, x);
-}
-
 /* An enum value's name (Java names an unknown number UNKNOWN_ENUM_VALUE_<Enum>_<n>). */
 static const char *enum_name(pbscan *s, const pbdesc_field *f, int32_t v, size_t *len)
 {
@@ -187,7 +180,8 @@ static void scalar_val(pbscan *s, const pbdesc_field *f, uint64_t raw, const uin
     case PBDESC_FLOAT:
         v->kind = JSONSCAN_DOUBLE;
         v->v.f64 = as_double(f, raw);
-        k = java_text(num, f, v->v.f64);
+        k = f->type == PBDESC_FLOAT ? jsonw_fmt_java_f32(num, (float)v->v.f64)
+                                    : jsonw_fmt_java_f64(num, v->v.f64);
         v->text = xform_ctx_copy(s->cx, num, k);
         v->len = (uint32_t)k;
         return;
@@ -309,26 +303,7 @@ static void json_scalar(pbscan *s, const pbdesc_field *f, uint64_t raw, const ui
 {
     jsonscan_val v;
     scalar_val(s, f, raw, p, n, &v);
-    switch (v.kind) {
-    case JSONSCAN_BOOL:
-        jsonw_bool(&s->jw, v.v.b);
-        break;
-    case JSONSCAN_INT64:
-        jsonw_i64(&s->jw, v.v.i64);
-        break;
-    case JSONSCAN_DOUBLE:
-        if (isfinite(v.v.f64))
-            jsonw_raw(&s->jw, v.text, v.len);
-        else
-            jsonw_str(&s->jw, v.text, v.len);
-        break;
-    case JSONSCAN_BYTES: /* Jackson writes a byte[] as base64 */
-        jsonw_base64(&s->jw, (const uint8_t *)v.text, v.len);
-        break;
-    default:
-        jsonw_str(&s->jw, v.text, v.len);
-        break;
-    }
+    scanvals_json_scalar(&s->jw, &v);
 }
 
 typedef struct json_each_arg {

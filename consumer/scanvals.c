@@ -3,6 +3,7 @@
 
 #include "common/xalloc.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,34 @@ jsonscan_val *scanvals_push(scanvals *v)
         v->elems = sl_xrealloc(v->elems, v->cap * sizeof *v->elems);
     }
     return &v->elems[v->nelems++];
+}
+
+void scanvals_json_scalar(jsonw *w, const jsonscan_val *v)
+{
+    switch (v->kind) {
+    case JSONSCAN_NULL:
+    case JSONSCAN_ABSENT:
+        jsonw_null(w);
+        break;
+    case JSONSCAN_BOOL:
+        jsonw_bool(w, v->v.b);
+        break;
+    case JSONSCAN_INT64:
+        jsonw_i64(w, v->v.i64);
+        break;
+    case JSONSCAN_DOUBLE:
+        if (isfinite(v->v.f64))
+            jsonw_raw(w, v->text, v->len);
+        else
+            jsonw_str(w, v->text, v->len);
+        break;
+    case JSONSCAN_BYTES:
+        jsonw_base64(w, (const uint8_t *)v->text, v->len);
+        break;
+    default: /* STRING */
+        jsonw_str(w, v->text, v->len);
+        break;
+    }
 }
 
 const jsonscan_val *scanvals_get(const scanvals *v, uint32_t i)

@@ -7,6 +7,7 @@
 #ifndef SL_SCANVALS_H
 #define SL_SCANVALS_H
 
+#include "common/jsonw.h"
 #include "consumer/jsonscan.h"
 
 #include <stdint.h>
@@ -27,6 +28,11 @@ void scanvals_clear(scanvals *v, uint8_t kind);
 
 /* Room for one more element, at the end (v->elems may move: keep indexes, not pointers). */
 jsonscan_val *scanvals_push(scanvals *v);
+
+/* A scalar value (null, boolean, number, string, bytes) as JSON inside a nested value's text,
+ * as Jackson writes Pinot's Java value: a number its text, a non-finite one as a string, bytes
+ * as base64 (a byte[]). */
+void scanvals_json_scalar(jsonw *w, const jsonscan_val *v);
 
 /* Value i (ABSENT past the end). */
 const jsonscan_val *scanvals_get(const scanvals *v, uint32_t i);

@@ -210,6 +210,34 @@ static void test_canonical(void **s)
     jsonw_free(&w);
 }
 
+/* Java's Double.toString and Float.toString: shortest digits, Java's layout, Java's names of
+ * the non-finite values. */
+static void test_java_numbers(void **state)
+{
+    (void)state;
+    char b[48];
+    static const struct {
+        double v;
+        const char *d, *f;
+    } cases[] = {{0.1, "0.1", "0.1"},
+                 {100, "100.0", "100.0"},
+                 {1e7, "1.0E7", "1.0E7"},
+                 {1.5e-5, "1.5E-5", "1.5E-5"},
+                 {-0.0, "-0.0", "-0.0"},
+                 {0.001, "0.001", "0.001"},
+                 {NAN, "NaN", "NaN"},
+                 {INFINITY, "Infinity", "Infinity"},
+                 {-INFINITY, "-Infinity", "-Infinity"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(jsonw_fmt_java_f64(b, cases[i].v), strlen(cases[i].d));
+        assert_string_equal(b, cases[i].d);
+        assert_int_equal(jsonw_fmt_java_f32(b, (float)cases[i].v), strlen(cases[i].f));
+        assert_string_equal(b, cases[i].f);
+    }
+    jsonw_fmt_java_f64(b, (double)0.1f); /* the float 0.1 as a double */
+    assert_string_equal(b, "0.10000000149011612");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_canonical),
+        cmocka_unit_test(test_java_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
