@@ -660,25 +660,30 @@ static void csv_header(tcfg_csv *o, const char *text, const char *seps)
     }
 }
 
-/* A stream map member that is a decoder property: its name after the prefix, with key set to
- * its dotted path; NULL for any other member, and (reported) for a value that is no string. */
-static const char *decoder_prop(pctx *c, const char *path, const char *k, const json_t *v,
-                                char *key, size_t cap)
+/* A map member that is a decoder property: its name after prefix, with key set to its
+ * dotted path; NULL for any other member, and (reported) for a value that is no string. */
+static const char *decoder_prop(pctx *c, const char *path, const char *prefix, const char *k,
+                                const json_t *v, char *key, size_t cap)
 {
-    if (strncmp(k, DECODER_PROP_PREFIX, strlen(DECODER_PROP_PREFIX)) != 0) return NULL;
+    if (strncmp(k, prefix, strlen(prefix)) != 0) return NULL;
     snprintf(key, cap, "%s.%s", path, k);
     if (!json_is_string(v)) {
         fail(c, key, "expected a string");
         return NULL;
     }
-    return k + strlen(DECODER_PROP_PREFIX);
+    return k + strlen(prefix);
 }
 
-/* CSVMessageDecoder's properties (Pinot's names, Commons CSV's formats). */
-static int parse_csv_props(pctx *c, const json_t *m, const char *path, tcfg *t)
+/* CSV properties by Pinot's names and Commons CSV's formats: CSVMessageDecoder's (members
+ * prefixed stream.kafka.decoder.prop.) or, with reader, CSVRecordReaderConfig's (no prefix),
+ * whose builder then sets the delimiter, quote and the two ignore flags over the format's,
+ * with its own defaults, and splits multi-value cells at ';' unless told otherwise. */
+static int parse_csv_props(pctx *c, const json_t *m, const char *path, const char *prefix,
+                           bool reader, tcfg_csv *o)
 {
-    tcfg_csv *o = &t->csv;
-    const json_t *ff = json_object_get(m, DECODER_PROP_PREFIX "fileFormat");
+    char key[512];
+    snprintf(key, sizeof key, "%sfileFormat", prefix);
+    const json_t *ff = json_object_get(m, key);
     const char *fmt = json_is_string(ff) ? json_string_value(ff) : "DEFAULT";
     /* Commons CSV's predefined formats, as far as reading goes */
     *o = (tcfg_csv){.delimiter = ',',
@@ -699,19 +704,25 @@ static int parse_csv_props(pctx *c, const json_t *m, const char *path, tcfg *t)
         o->null_string = sl_xstrdup("\\N");
         o->ignore_empty_lines = false;
     } else if (strcasecmp(fmt, "DEFAULT") != 0) {
-        char key[512];
-        snprintf(key, sizeof key, "%s." DECODER_PROP_PREFIX "fileFormat", path);
+        snprintf(key, sizeof key, "%s.%sfileFormat", path, prefix);
         fail(c, key, "\"%s\": expected DEFAULT, EXCEL, RFC4180, TDF or MYSQL", fmt);
     }
-    const json_t *dj = json_object_get(m, DECODER_PROP_PREFIX "delimiter");
+    if (reader) {
+        o->delimiter = ',';
+        o->quote = '"';
+        o->ignore_empty_lines = o->ignore_surrounding_spaces = true;
+        o->mv_delimiter = ';';
+    }
+    snprintf(key, sizeof key, "%sdelimiter", prefix);
+    const json_t *dj = json_object_get(m, key);
     const char *delim = json_is_string(dj) ? json_string_value(dj) : NULL;
     const char *k;
     json_t *v;
     int before = c->nerr;
+    bool mv_enabled = true;
     json_object_foreach((json_t *)m, k, v)
     {
-        char key[512];
-        const char *name = decoder_prop(c, path, k, v, key, sizeof key);
+        const char *name = decoder_prop(c, path, prefix, k, v, key, sizeof key);
         if (!name) continue;
         const char *val = json_string_value(v);
         int ch = 0;
@@ -729,6 +740,10 @@ static int parse_csv_props(pctx *c, const json_t *m, const char *path, tcfg *t)
             decoder_char(c, key, val, &o->quote);
         } else if (strcmp(name, "multiValueDelimiter") == 0) {
             decoder_char(c, key, val, &o->mv_delimiter);
+        } else if (reader && strcmp(name, "multiValueDelimiterEnabled") == 0) {
+            decoder_bool(c, key, val, &mv_enabled);
+        } else if (reader && strcmp(name, "stopOnError") == 0) {
+            decoder_bool(c, key, val, &o->stop_on_error);
         } else if (strcmp(name, "nullStringValue") == 0) {
             free(o->null_string);
             o->null_string = sl_xstrdup(val);
@@ -748,28 +763,52 @@ static int parse_csv_props(pctx *c, const json_t *m, const char *path, tcfg *t)
         } else if (strcmp(name, "recordSeparator") == 0) {
             /* printing only: reading ends a record at CR, LF or CRLF */
         } else {
-            fail(c, key, "unsupported key for CSVMessageDecoder");
+            fail(c, key,
+                 reader ? "unsupported key for CSVRecordReaderConfig"
+                        : "unsupported key for CSVMessageDecoder");
         }
     }
+    if (!mv_enabled) o->mv_delimiter = -1;
     if (c->nerr > before) return SL_EINVAL;
-    char key[512];
-    snprintf(key, sizeof key, "%s." DECODER_PROP_PREFIX "delimiter", path);
+    snprintf(key, sizeof key, "%s.%sdelimiter", path, prefix);
     if (o->delimiter == '\n' || o->delimiter == '\r' || (int)o->delimiter == o->quote ||
         (int)o->delimiter == o->escape || (int)o->delimiter == o->comment)
         return fail(c, key,
                     "the delimiter must differ from the quote, escape and comment "
                     "characters and from CR and LF");
     if (o->quote >= 0 && (o->quote == o->escape || o->quote == o->comment)) {
-        snprintf(key, sizeof key, "%s." DECODER_PROP_PREFIX "quoteCharacter", path);
+        snprintf(key, sizeof key, "%s.%squoteCharacter", path, prefix);
         return fail(c, key, "must differ from the escape and comment characters");
     }
     return 0;
 }
 
+int tcfg_csv_reader(const json_t *m, const char *src, const char *path, tcfg_csv *o, char *err,
+                    size_t errlen)
+{
+    err[0] = '\0';
+    pctx c = {.src = src, .err = err, .errlen = errlen};
+    int rc = parse_csv_props(&c, m, path, "", true, o);
+    if (rc) tcfg_csv_free(o);
+    return rc;
+}
+
+void tcfg_csv_free(tcfg_csv *o)
+{
+    free(o->null_string);
+    for (uint32_t i = 0; i < o->nheader; i++)
+        free(o->header[i]);
+    free(o->header);
+    o->null_string = NULL;
+    o->header = NULL;
+    o->nheader = 0;
+}
+
 /* The decoder's properties (stream.kafka.decoder.prop.*), for the decoder chosen. */
 static int parse_decoder_props(pctx *c, const json_t *m, const char *path, tcfg *t)
 {
-    if (t->decoder == TCFG_DECODER_CSV) return parse_csv_props(c, m, path, t);
+    if (t->decoder == TCFG_DECODER_CSV)
+        return parse_csv_props(c, m, path, DECODER_PROP_PREFIX, false, &t->csv);
     const char *k;
     json_t *v;
     int before = c->nerr;
@@ -777,7 +816,7 @@ static int parse_decoder_props(pctx *c, const json_t *m, const char *path, tcfg 
     json_object_foreach((json_t *)m, k, v)
     {
         char key[512];
-        const char *name = decoder_prop(c, path, k, v, key, sizeof key);
+        const char *name = decoder_prop(c, path, DECODER_PROP_PREFIX, k, v, key, sizeof key);
         if (!name) continue;
         const char *val = json_string_value(v);
         if (t->decoder == TCFG_DECODER_AVRO && strcmp(name, "schema") == 0) {
@@ -1490,10 +1529,7 @@ void tcfg_free(tcfg *t)
     free(t->topic);
     free(t->broker_list);
     free(t->decoder_class);
-    free(t->csv.null_string);
-    for (uint32_t i = 0; i < t->csv.nheader; i++)
-        free(t->csv.header[i]);
-    free(t->csv.header);
+    tcfg_csv_free(&t->csv);
     free(t->avro_schema);
     free(t->registry_url);
     free(t->registry_userinfo);

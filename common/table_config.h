@@ -44,7 +44,19 @@ typedef struct tcfg_csv {
     bool skip_header; /* with a header: the message's first record is skipped */
     bool ignore_empty_lines, ignore_surrounding_spaces;
     bool strict_quote; /* quoteMode ALL_NON_NULL or NON_NUMERIC: a quoted nullString is text */
+    bool stop_on_error; /* a file reader's stopOnError: a bad record ends the file */
 } tcfg_csv;
+
+struct json_t;
+/* Pinot's CSVRecordReaderConfig (a job spec's recordReaderSpec.configs; string members by
+ * Pinot's names, no prefix) -> o, with the batch reader's defaults (delimiter ',', quote '"',
+ * empty lines and surrounding spaces ignored, multi-value cells split at ';'). src and path
+ * name the file and the map in errors. 0, or SL_EINVAL with every refused member in err, a
+ * line each (o then holds nothing). The caller frees o with tcfg_csv_free. */
+int tcfg_csv_reader(const struct json_t *m, const char *src, const char *path, tcfg_csv *o,
+                    char *err, size_t errlen);
+/* Free what o owns (o itself is the caller's); o is left empty. */
+void tcfg_csv_free(tcfg_csv *o);
 
 /* ingestionConfig.complexTypeConfig (docs/transforms.md#complex-types): nested objects are
  * flattened into columns named by their path joined with the delimiter, and each element of

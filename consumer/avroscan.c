@@ -47,6 +47,8 @@ struct avroscan {
     uint32_t budget;
     uint8_t *buf; /* the message's copy */
     size_t cap;
+    bool in_place;          /* avroscan_in_place: read the caller's bytes, no copy */
+    const uint8_t *start;   /* where the last run began (used = p - start) */
     const uint8_t *p, *end; /* reading position */
     xform_ctx *cx;          /* per-message text: numbers, JSON of nested values, fixed-up strings */
     jsonw jw;
@@ -230,7 +232,7 @@ static avro_plan *registry_plan(avroscan *s, int32_t id)
 
 static int bad(avroscan *s, const char *what)
 {
-    snprintf(s->err, sizeof s->err, "%s at byte %zu", what, (size_t)(s->p - s->buf));
+    snprintf(s->err, sizeof s->err, "%s at byte %zu", what, (size_t)(s->p - s->start));
     return -1;
 }
 
@@ -501,13 +503,18 @@ avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len)
     s->err[0] = '\0';
     s->budget = AVRO_MAX_ELEMS;
     xform_ctx_reset(s->cx);
-    if (len + 1 > s->cap) {
-        s->cap = len + 1;
-        s->buf = sl_xrealloc(s->buf, s->cap);
+    if (s->in_place) {
+        s->p = s->start = msg;
+        s->end = msg + len;
+    } else {
+        if (len + 1 > s->cap) {
+            s->cap = len + 1;
+            s->buf = sl_xrealloc(s->buf, s->cap);
+        }
+        memcpy(s->buf, msg, len);
+        s->p = s->start = s->buf;
+        s->end = s->buf + len;
     }
-    memcpy(s->buf, msg, len);
-    s->p = s->buf;
-    s->end = s->buf + len;
     avro_plan *pl = &s->plans[0];
     if (s->t->decoder == TCFG_DECODER_AVRO) {
         if (len < s->t->avro_skip) {
@@ -517,12 +524,13 @@ avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len)
         }
         s->p += s->t->avro_skip;
     } else {
-        if (len < 5 || s->buf[0] != 0) {
+        const uint8_t *b = s->p;
+        if (len < 5 || b[0] != 0) {
             snprintf(s->err, sizeof s->err, "unknown magic byte: not Confluent's Avro format");
             return AVROSCAN_MALFORMED;
         }
-        int32_t id = (int32_t)((uint32_t)s->buf[1] << 24 | (uint32_t)s->buf[2] << 16 |
-                               (uint32_t)s->buf[3] << 8 | s->buf[4]);
+        int32_t id =
+            (int32_t)((uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 | b[4]);
         s->p += 5;
         pl = registry_plan(s, id);
         if (!pl->schema) {
@@ -541,4 +549,14 @@ avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len)
             return AVROSCAN_MALFORMED;
     }
     return AVROSCAN_OK; /* bytes after the record are ignored, as Java's reader does */
+}
+
+void avroscan_in_place(avroscan *s)
+{
+    s->in_place = true;
+}
+
+size_t avroscan_used(const avroscan *s)
+{
+    return (size_t)(s->p - s->start);
 }

@@ -44,6 +44,14 @@ avroscan *avroscan_new(const char *const *names, const uint32_t *lens, const uin
 
 avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len);
 
+/* From now on a run reads msg where it lies instead of copying it: msg must stay unchanged
+ * until the next run, as the values point into it. For records read one after another from
+ * a larger buffer (an object container file's block), with avroscan_used. */
+void avroscan_in_place(avroscan *s);
+
+/* After a successful run: the bytes its record took from the front of msg. */
+size_t avroscan_used(const avroscan *s);
+
 /* The values of the last successful run, valid until the next one: a wanted field the
  * record's schema lacks is JSONSCAN_ABSENT. */
 const scanvals *avroscan_vals(const avroscan *s);

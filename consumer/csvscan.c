@@ -23,7 +23,10 @@ struct csvscan {
     uint32_t n;   /* wanted fields */
     char **names; /* wanted names, owned */
     uint32_t *lens;
-    int32_t *col_of; /* with a configured header: per header column its wanted field or -1 */
+    int32_t *col_of; /* with a configured or a file's header: per column its wanted field or -1 */
+    uint32_t ncol_of;
+    size_t text_cells; /* text mode: the s->cell bytes the file's header keeps */
+    size_t rec_start;  /* text mode: where the last record read began */
     scanvals sv;     /* the values of the message (the selected row) */
     char *buf;       /* the message as UTF-8 text */
     size_t buf_cap, len, pos;
@@ -35,6 +38,26 @@ struct csvscan {
     uint32_t nhdr, hdr_cap;
     char err[160];
 };
+
+/* col_of for a header of n names (names[c], lens[c] bytes; lens NULL: NUL-terminated).
+ * Commons CSV maps a repeated header name to its last column. */
+static void map_columns(csvscan *s, const char *const *names, const uint32_t *lens, uint32_t n)
+{
+    free(s->col_of);
+    s->col_of = sl_xcalloc(n ? n : 1, sizeof *s->col_of);
+    s->ncol_of = n;
+    for (uint32_t c = 0; c < n; c++) {
+        size_t lc = lens ? lens[c] : strlen(names[c]);
+        s->col_of[c] = -1;
+        bool later = false;
+        for (uint32_t c2 = c + 1; c2 < n; c2++)
+            later |=
+                (lens ? lens[c2] : strlen(names[c2])) == lc && memcmp(names[c], names[c2], lc) == 0;
+        for (uint32_t i = 0; i < s->n && !later; i++)
+            if (s->col_of[c] < 0 && lc == s->lens[i] && memcmp(names[c], s->names[i], lc) == 0)
+                s->col_of[c] = (int32_t)i;
+    }
+}
 
 csvscan *csvscan_new(const char *const *names, const uint32_t *lens, uint32_t n, const tcfg_csv *o)
 {
@@ -48,20 +71,7 @@ csvscan *csvscan_new(const char *const *names, const uint32_t *lens, uint32_t n,
         s->names[i] = sl_xmemdupz(names[i], lens[i]);
         s->lens[i] = lens[i];
     }
-    if (o->header) {
-        /* Commons CSV maps a repeated header name to its last column */
-        s->col_of = sl_xcalloc(o->nheader, sizeof *s->col_of);
-        for (uint32_t c = 0; c < o->nheader; c++) {
-            s->col_of[c] = -1;
-            bool later = false;
-            for (uint32_t c2 = c + 1; c2 < o->nheader; c2++)
-                later |= strcmp(o->header[c], o->header[c2]) == 0;
-            for (uint32_t i = 0; i < n && !later; i++)
-                if (s->col_of[c] < 0 && strlen(o->header[c]) == lens[i] &&
-                    memcmp(o->header[c], names[i], lens[i]) == 0)
-                    s->col_of[c] = (int32_t)i;
-        }
-    }
+    if (o->header) map_columns(s, (const char *const *)o->header, NULL, o->nheader);
     return s;
 }
 
@@ -347,10 +357,11 @@ static void cell_value(csvscan *s, const csvscan_cell *c, jsonscan_val *v)
     v->v.list.count = parts;
 }
 
-int csvscan_run(csvscan *s, const uint8_t *msg, size_t len)
+/* msg as the text to read: as Java's reader decodes it, invalid UTF-8 becomes U+FFFD (3
+ * bytes for 1 at most); a leading BOM is skipped. */
+static void load(csvscan *s, const uint8_t *msg, size_t len)
 {
     s->err[0] = '\0';
-    /* Java's reader: invalid UTF-8 becomes U+FFFD (3 bytes for 1 at most) */
     size_t need = len * 3 + 1;
     if (need > s->buf_cap) {
         s->buf_cap = need;
@@ -362,6 +373,19 @@ int csvscan_run(csvscan *s, const uint8_t *msg, size_t len)
     s->pos = 0;
     s->cell_used = 0;
     if (s->len >= 3 && memcmp(s->buf, "\xEF\xBB\xBF", 3) == 0) s->pos = 3; /* a BOM */
+}
+
+/* The record just read (s->cells) as the values of the wanted fields, by s->col_of. */
+static void record_values(csvscan *s)
+{
+    scanvals_clear(&s->sv, JSONSCAN_NULL);
+    for (uint32_t c = 0; c < s->ncells && c < s->ncol_of; c++)
+        if (s->col_of[c] >= 0) cell_value(s, &s->cells[c], &s->sv.vals[s->col_of[c]]);
+}
+
+int csvscan_run(csvscan *s, const uint8_t *msg, size_t len)
+{
+    load(s, msg, len);
 
     bool got;
     const csvscan_cell *names = NULL;
@@ -388,12 +412,11 @@ int csvscan_run(csvscan *s, const uint8_t *msg, size_t len)
         snprintf(s->err, sizeof s->err, "no record in the message");
         return -1;
     }
-    scanvals_clear(&s->sv, JSONSCAN_NULL);
     if (s->o->header) {
-        for (uint32_t c = 0; c < s->ncells && c < s->o->nheader; c++)
-            if (s->col_of[c] >= 0) cell_value(s, &s->cells[c], &s->sv.vals[s->col_of[c]]);
+        record_values(s);
         return 0;
     }
+    scanvals_clear(&s->sv, JSONSCAN_NULL);
     for (uint32_t i = 0; i < s->n; i++) { /* a repeated name: its last column */
         int col = -1;
         for (uint32_t c = 0; c < nnames; c++)
@@ -403,4 +426,87 @@ int csvscan_run(csvscan *s, const uint8_t *msg, size_t len)
         if (col >= 0 && (uint32_t)col < s->ncells) cell_value(s, &s->cells[col], &s->sv.vals[i]);
     }
     return 0;
+}
+
+/* ---- text mode: a whole file --------------------------------------------------------- */
+
+/* After a bad record: resume at the line after the one it began on, as Pinot's reader
+ * recovers (it re-opens the file and skips that many lines). */
+static void skip_bad_line(csvscan *s)
+{
+    s->pos = s->rec_start;
+    while (s->pos < s->len && s->buf[s->pos] != '\n' && s->buf[s->pos] != '\r')
+        s->pos++;
+    if (s->pos < s->len) end_of_line(s, next(s));
+}
+
+int csvscan_load(csvscan *s, const uint8_t *text, size_t len)
+{
+    load(s, text, len);
+    s->text_cells = 0;
+    bool got;
+    if (!s->o->header || s->o->skip_header) {
+        if (read_record(s, &got)) return -1;
+        if (!got) {
+            snprintf(s->err, sizeof s->err, "no header record");
+            return -1;
+        }
+    }
+    if (!s->o->header) { /* the file's own header: its names stay at the front of s->cell */
+        if (s->ncells > s->hdr_cap) {
+            s->hdr_cap = s->ncells;
+            s->hdr = sl_xrealloc(s->hdr, s->hdr_cap * sizeof *s->hdr);
+        }
+        memcpy(s->hdr, s->cells, s->ncells * sizeof *s->cells);
+        s->nhdr = s->ncells;
+        const char **names = sl_xcalloc(s->nhdr, sizeof *names);
+        uint32_t *lens = sl_xcalloc(s->nhdr, sizeof *lens);
+        for (uint32_t c = 0; c < s->nhdr; c++) {
+            names[c] = s->cell + s->hdr[c].off;
+            lens[c] = s->hdr[c].len;
+        }
+        map_columns(s, names, lens, s->nhdr);
+        free(names);
+        free(lens);
+        for (uint32_t c = 0; c < s->nhdr; c++)
+            if (s->hdr[c].len == 0) { /* Commons CSV refuses a nameless column */
+                snprintf(s->err, sizeof s->err, "header column %u has no name", c + 1);
+                return -1;
+            }
+        s->text_cells = s->cell_used;
+        /* Pinot refuses a one-column header over records of several (a wrong delimiter) */
+        size_t at = s->pos;
+        if (s->nhdr <= 1 && read_record(s, &got) == 0 && got && s->ncells > 1) {
+            snprintf(s->err, sizeof s->err,
+                     "the header has one column and the first record %u: the header does not "
+                     "contain the delimiter '%c'",
+                     s->ncells, s->o->delimiter);
+            return -1;
+        }
+        s->pos = at;
+        s->cell_used = s->text_cells;
+        s->err[0] = '\0';
+    }
+    return 0;
+}
+
+int csvscan_next(csvscan *s)
+{
+    s->err[0] = '\0';
+    s->cell_used = s->text_cells;
+    s->rec_start = s->pos;
+    bool got;
+    if (read_record(s, &got)) {
+        skip_bad_line(s);
+        return -1;
+    }
+    if (!got) return 0;
+    record_values(s);
+    return 1;
+}
+
+void csvscan_span(const csvscan *s, const char **p, size_t *n)
+{
+    *p = s->buf + s->rec_start;
+    *n = s->pos - s->rec_start;
 }

@@ -39,6 +39,22 @@ const scanvals *csvscan_vals(const csvscan *s);
 /* After a failed run: what was wrong ("" after success). Owned by the scanner. */
 const char *csvscan_error_text(const csvscan *s);
 
+/* Text mode, for a CSV file (Pinot's CSVRecordReader): the whole text[0..len) is converted
+ * once, and its header record read unless the options give one (then skipHeader skips the
+ * file's first record). -1 with csvscan_error_text when the text has no header, a header
+ * column has no name, or a one-column header stands over records of several (Pinot's "header
+ * does not contain the configured delimiter"). text may be freed after the call. */
+int csvscan_load(csvscan *s, const uint8_t *text, size_t len);
+
+/* Text mode: read the next record. 1 with its values (csvscan_vals); 0 at the end of the
+ * text; -1 when it is no CSV record (csvscan_error_text), and the next call reads from the
+ * line after the one the bad record began on, as Pinot's reader recovers. */
+int csvscan_next(csvscan *s);
+
+/* Text mode: the text of the record the last csvscan_next read or refused (as converted to
+ * UTF-8), valid until the next call. */
+void csvscan_span(const csvscan *s, const char **p, size_t *n);
+
 void csvscan_free(csvscan *s);
 
 #endif

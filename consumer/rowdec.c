@@ -1340,6 +1340,8 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
     d->err_field = -1;
     d->detail[0] = '\0';
     if (d->xcx) xform_ctx_reset(d->xcx); /* the previous row's strings */
+    d->cplx_row = 0;
+    d->cplx_rows = 1;
     if (len == 0) {
         snprintf(d->detail, sizeof d->detail, "empty message");
         return ROWDEC_EMPTY;
@@ -1375,8 +1377,6 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
             return ROWDEC_MALFORMED_JSON;
         }
     }
-    d->cplx_row = 0;
-    d->cplx_rows = 1;
     d->msg_bytes = len;
     if (d->cplx) {
         cplxscan_status cs = cplxscan_run(d->cplx, msg, len);
@@ -1389,6 +1389,57 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
         d->cplx_rows = cplxscan_rows(d->cplx);
     }
     return decode_row(d, len, out);
+}
+
+int rowdec_csv_load(rowdec *d, const uint8_t *text, size_t len, char *err, size_t errlen)
+{
+    if (csvscan_load(d->csv, text, len) == 0) return 0;
+    snprintf(err, errlen, "%s", csvscan_error_text(d->csv));
+    return -1;
+}
+
+rowdec_reason rowdec_csv_next(rowdec *d, const row **out, bool *end)
+{
+    *out = NULL;
+    *end = false;
+    d->err_field = -1;
+    d->detail[0] = '\0';
+    if (d->xcx) xform_ctx_reset(d->xcx);
+    int rc = csvscan_next(d->csv);
+    const char *span;
+    size_t n;
+    csvscan_span(d->csv, &span, &n);
+    if (rc < 0) {
+        snprintf(d->detail, sizeof d->detail, "%s", csvscan_error_text(d->csv));
+        return ROWDEC_MALFORMED_CSV;
+    }
+    if (rc == 0) {
+        *end = true;
+        return ROWDEC_OK;
+    }
+    if (n > d->max_bytes) {
+        snprintf(d->detail, sizeof d->detail, "%zu bytes > limit %zu", n, d->max_bytes);
+        return ROWDEC_OVERSIZED;
+    }
+    d->cplx_row = 0;
+    d->cplx_rows = 1;
+    d->msg_bytes = n;
+    return decode_row(d, n, out);
+}
+
+void rowdec_csv_span(const rowdec *d, const char **p, size_t *n)
+{
+    csvscan_span(d->csv, p, n);
+}
+
+void rowdec_avro_in_place(rowdec *d)
+{
+    avroscan_in_place(d->avro);
+}
+
+size_t rowdec_used(const rowdec *d)
+{
+    return avroscan_used(d->avro);
 }
 
 uint32_t rowdec_rows(const rowdec *d)

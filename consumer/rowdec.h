@@ -69,6 +69,24 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
 /* (ROWDEC_OK with *out NULL: the table's filterConfig dropped the message: no row and no
  * error; rowdec_filtered() counts them.) */
 
+/* For a CSV decoder (fmt TCFG_DECODER_CSV): a whole CSV file's text, read record by record
+ * by rowdec_csv_next (csvscan's text mode: its header, Pinot's checks of it). 0, or -1 with
+ * the reason in err when the file has no usable header. */
+int rowdec_csv_load(rowdec *d, const uint8_t *text, size_t len, char *err, size_t errlen);
+/* The loaded text's next record, as rowdec_decode gives a message's row (ROWDEC_MALFORMED_CSV
+ * for a record that is no CSV; reading goes on at the next line); *end set (and ROWDEC_OK,
+ * *out NULL) after the last. */
+rowdec_reason rowdec_csv_next(rowdec *d, const row **out, bool *end);
+/* The text of the record rowdec_csv_next read last (UTF-8), valid until the next call. */
+void rowdec_csv_span(const rowdec *d, const char **p, size_t *n);
+
+/* For a decoder of Avro records (fmt TCFG_DECODER_AVRO, t->avro_skip 0): each message is a
+ * run of records read where it lies (it must stay unchanged until the next decode), and
+ * rowdec_decode decodes the first; after ROWDEC_OK, rowdec_used is the bytes it took. For an
+ * Avro object container file's blocks (consumer/filesrc). */
+void rowdec_avro_in_place(rowdec *d);
+size_t rowdec_used(const rowdec *d);
+
 /* Rows the last message decoded gives: 1, or under complexTypeConfig the rows its unnested
  * fields make (each decoded and judged on its own: rowdec_decode gives the first). */
 uint32_t rowdec_rows(const rowdec *d);

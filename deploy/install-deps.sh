@@ -8,7 +8,7 @@ PACKAGES=(
   librdkafka-dev libzookeeper-mt-dev libprotobuf-c-dev protobuf-c-compiler
   libcurl4-openssl-dev libjemalloc-dev libmicrohttpd-dev libcmocka-dev
   libsimdjson-dev libjansson-dev libcjson-dev libzstd-dev
-  libavro-dev
+  libavro-dev libsnappy-dev zlib1g-dev libyaml-dev
   zookeeper kcat curl nginx-light
   clang libclang-rt-14-dev llvm
   procps iproute2 netcat-openbsd python3

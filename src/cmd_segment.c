@@ -1,9 +1,9 @@
-/* `sluice segment build | info | dump | verify` (DESIGN §3 Commands).
+/* `sluice segment build | info | dump | verify` (DESIGN §3 Commands, §10 Build).
  *
- * build: JSON lines -> row decoder -> mutable segment -> immutable segment file, the same
- * path a partition consumer takes, so a file built here is byte-identical to one a replica
- * builds from the same rows. Bad rows are skipped and counted per reason (--rejects keeps
- * them, --strict makes the first one fatal). */
+ * build: JSON-lines, CSV or Avro files -> filesrc (the row decoder) -> mutable segment ->
+ * immutable segment file, the same path a partition consumer takes, so a file built here is
+ * byte-identical to one a replica builds from the same rows. Bad rows are skipped and counted
+ * per reason (--rejects keeps them, --strict makes the first one fatal). */
 #include "common/clock.h"
 #include "common/bigdec.h"
 #include "common/jsonw.h"
@@ -11,13 +11,14 @@
 #include "common/sl_err.h"
 #include "common/table_config.h"
 #include "common/xalloc.h"
+#include "consumer/filesrc.h"
 #include "consumer/mseg.h"
-#include "consumer/rowdec.h"
 #include "segment/seg_builder.h"
 #include "segment/seg_reader.h"
 #include "src/cmds.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,15 +28,20 @@
 #define MAX_INPUTS 256
 
 static const char segment_usage[] =
-    "usage: sluice segment build --schema S.json --input F.jsonl [--input ...] --out FILE\n"
+    "usage: sluice segment build --schema S.json --input FILE [--input ...] --out FILE\n"
     "                            [--name N] [--table-config T.json] [--rejects FILE] [--strict]\n"
+    "                            [--input-format json|csv|avro] [--csv-delimiter C]\n"
+    "       sluice segment build --job-spec JOB.yaml [--schema S.json] [--table-config T.json]\n"
     "       sluice segment info FILE\n"
     "       sluice segment dump FILE [--format jsonl|csv]\n"
     "       sluice segment verify FILE\n"
     "\n"
-    "build   decode JSON lines into a segment; rows that fail to decode are skipped and\n"
-    "        counted per reason on stderr (--rejects keeps them, --strict makes any fatal);\n"
-    "        --table-config supplies noDictionaryColumns and timeColumnName\n"
+    "build   decode JSON lines, CSV (a header row) or Avro container files (by extension:\n"
+    "        .json .jsonl .csv .tsv .avro, optionally .gz; else JSON) into a segment; rows\n"
+    "        that fail to decode are skipped and counted per reason on stderr (--rejects\n"
+    "        keeps them, --strict makes any fatal); --table-config supplies the table's\n"
+    "        columns, transforms and time column. --job-spec runs Pinot's\n"
+    "        SegmentGenerationJobSpec: one segment per input file (docs/batch.md)\n"
     "info    metadata as JSON: name, rows, crc, offsets, columns with type, cardinality,\n"
     "        min and max\n"
     "dump    rows in stored order, as JSON lines (default) or CSV\n"
@@ -54,17 +60,11 @@ static void default_name(const char *out, char *name, size_t cap)
     name[n] = '\0';
 }
 
-static bool blank_line(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return false;
-    return true;
-}
-
 static int cmd_build(int argc, char **argv)
 {
     const char *schema_path = NULL, *out = NULL, *name = NULL, *table_path = NULL;
-    const char *rejects_path = NULL;
+    const char *rejects_path = NULL, *csv_delim = NULL;
+    filesrc_format fmt = FILESRC_NONE;
     const char *inputs[MAX_INPUTS];
     int ninputs = 0, strict = 0;
     static const struct option opts[] = {{"schema", required_argument, 0, 's'},
@@ -74,6 +74,8 @@ static int cmd_build(int argc, char **argv)
                                          {"table-config", required_argument, 0, 't'},
                                          {"rejects", required_argument, 0, 'r'},
                                          {"strict", no_argument, 0, 'S'},
+                                         {"input-format", required_argument, 0, 'F'},
+                                         {"csv-delimiter", required_argument, 0, 'D'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
@@ -105,6 +107,17 @@ static int cmd_build(int argc, char **argv)
         case 'S':
             strict = 1;
             break;
+        case 'F':
+            if ((fmt = filesrc_format_named(optarg)) == FILESRC_NONE) {
+                fprintf(stderr,
+                        "sluice segment build: --input-format %s: expected json, csv or avro\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'D':
+            csv_delim = optarg;
+            break;
         case 'h':
             fputs(segment_usage, stdout);
             return 0;
@@ -123,13 +136,13 @@ static int cmd_build(int argc, char **argv)
     char err[4096]; /* every refused key of a config, a line each */
     schema *s = NULL;
     tcfg *t = NULL;
-    rowdec *dec = NULL;
+    filesrc *src = NULL;
+    tcfg_csv csvo;
+    bool have_csvo = false;
     mseg *m = NULL;
     FILE *rej = NULL;
-    char *line = NULL;
-    size_t linecap = 0;
     uint64_t counts[ROWDEC_REASON__COUNT] = {0};
-    uint64_t rows = 0, bad = 0;
+    uint64_t rows = 0, bad = 0, filtered = 0;
     char segname[256];
 
     if (table_path ? tcfg_load_pair(schema_path, table_path, &s, &t, err, sizeof err) != 0
@@ -148,58 +161,89 @@ static int cmd_build(int argc, char **argv)
         perror(rejects_path);
         goto done;
     }
-    dec = rowdec_new_as(s, t, TCFG_DECODER_JSON, 0); /* the input is JSON lines */
+    if (csv_delim) {
+        json_t *m = json_pack("{ss}", "delimiter", csv_delim);
+        int crc = tcfg_csv_reader(m, "--csv-delimiter", "csv", &csvo, err, sizeof err);
+        json_decref(m);
+        if (crc) {
+            fprintf(stderr, "sluice segment build: %s\n", err);
+            goto done;
+        }
+        have_csvo = true;
+    }
     m = mseg_new(s, t ? t->no_dictionary : NULL);
     bool tty = isatty(STDERR_FILENO);
     double t0 = sl_clock_mono_s(), last = t0;
     for (int f = 0; f < ninputs; f++) {
-        FILE *in = strcmp(inputs[f], "-") == 0 ? stdin : fopen(inputs[f], "r");
-        if (!in) {
-            perror(inputs[f]);
+        filesrc_format ff = fmt != FILESRC_NONE ? fmt : filesrc_format_of_path(inputs[f]);
+        if (ff == FILESRC_NONE) ff = FILESRC_JSON; /* stdin and unknown extensions */
+        src = filesrc_open(inputs[f], ff, s, t, have_csvo ? &csvo : NULL, err, sizeof err);
+        if (!src) {
+            fprintf(stderr, "sluice segment build: %s\n", err);
             goto done;
         }
-        ssize_t n;
-        uint64_t lineno = 0;
-        while ((n = getline(&line, &linecap, in)) >= 0) {
-            lineno++;
-            if (blank_line(line, (size_t)n)) continue;
-            size_t len = (size_t)n;
-            if (len && line[len - 1] == '\n') len--;
-            const row *r;
-            rowdec_reason why = rowdec_decode(dec, (const uint8_t *)line, len, &r);
-            bool line_bad = false;
-            do { /* a line complexTypeConfig unnests gives several rows */
-                if (why == ROWDEC_OK && !r) { /* the table's filterConfig dropped it */
-                } else if (why == ROWDEC_OK) {
-                    int arc = mseg_append(m, r);
-                    if (arc != 0) {
-                        fprintf(stderr, "sluice segment build: %s:%" PRIu64 ": %s\n", inputs[f],
-                                lineno, sluice_strerror(arc));
-                        if (in != stdin) fclose(in);
-                        goto done;
-                    }
-                    rows++;
-                } else {
-                    bad++;
-                    counts[why]++;
-                    const char *field = rowdec_error_field(dec);
-                    if (strict) {
-                        fprintf(stderr, "sluice segment build: %s:%" PRIu64 ": %s%s%s\n", inputs[f],
-                                lineno, rowdec_reason_name(why), *field ? " in field " : "", field);
-                        if (in != stdin) fclose(in);
-                        goto done;
-                    }
-                    if (rej && !line_bad) fwrite(line, 1, (size_t)n, rej);
-                    line_bad = true;
+        const char *last_rejected = NULL;
+        const row *r;
+        rowdec_reason why;
+        filesrc_status st;
+        while ((st = filesrc_next(src, &r, &why)) != FILESRC_END) {
+            if (st == FILESRC_ERROR) {
+                fprintf(stderr, "sluice segment build: %s: %s\n", inputs[f], filesrc_error(src));
+                goto done;
+            }
+            if (st == FILESRC_ROW) {
+                int arc = mseg_append(m, r);
+                if (arc != 0) {
+                    fprintf(stderr, "sluice segment build: %s:%s: %s\n", inputs[f],
+                            filesrc_where(src), sluice_strerror(arc));
+                    goto done;
                 }
-            } while (rowdec_next(dec, &why, &r));
+                rows++;
+            } else {
+                bad++;
+                counts[why]++;
+                rowdec *dec = filesrc_rowdec(src);
+                const char *field = rowdec_error_field(dec);
+                if (strict) {
+                    fprintf(stderr, "sluice segment build: %s:%s: %s%s%s%s%s\n", inputs[f],
+                            filesrc_where(src), rowdec_reason_name(why), *field ? " in field " : "",
+                            field, *rowdec_error_detail(dec) ? ": " : "", rowdec_error_detail(dec));
+                    goto done;
+                }
+                size_t tl;
+                const char *text = filesrc_text(src, &tl);
+                if (rej && !text) { /* Avro: binary records, so where and why */
+                    jsonw w;
+                    jsonw_init(&w);
+                    jsonw_obj_begin(&w);
+                    jsonw_key(&w, "file");
+                    jsonw_cstr(&w, inputs[f]);
+                    jsonw_key(&w, "at");
+                    jsonw_cstr(&w, filesrc_where(src));
+                    jsonw_key(&w, "reason");
+                    jsonw_cstr(&w, rowdec_reason_name(why));
+                    jsonw_key(&w, "detail");
+                    jsonw_cstr(&w, rowdec_error_detail(dec));
+                    jsonw_obj_end(&w);
+                    jsonw_text(&w, "\n", 1);
+                    fwrite(w.buf, 1, w.len, rej);
+                    jsonw_free(&w);
+                } else if (rej &&
+                           text != last_rejected) { /* a record once, whatever it unnests to */
+                    fwrite(text, 1, tl, rej);
+                    if (!tl || text[tl - 1] != '\n') fputc('\n', rej);
+                    last_rejected = text;
+                }
+            }
             if (tty && (rows + bad) % 65536 == 0 && sl_clock_mono_s() - last > 0.5) {
                 last = sl_clock_mono_s();
                 fprintf(stderr, "\r%s: %" PRIu64 " rows, %" PRIu64 " rejected", inputs[f], rows,
                         bad);
             }
         }
-        if (in != stdin) fclose(in);
+        filtered += rowdec_filtered(filesrc_rowdec(src));
+        filesrc_free(src);
+        src = NULL;
     }
     if (tty) fputc('\n', stderr);
 
@@ -224,23 +268,22 @@ static int cmd_build(int argc, char **argv)
         fprintf(stderr, "sluice segment build: %s: %s\n", out, err);
         goto done;
     }
-    char filtered[48] = "";
-    if (rowdec_filtered(dec))
-        snprintf(filtered, sizeof filtered, " filtered=%" PRIu64, rowdec_filtered(dec));
+    char ftext[48] = "";
+    if (filtered) snprintf(ftext, sizeof ftext, " filtered=%" PRIu64, filtered);
     fprintf(stderr,
             "built %s: rows=%" PRIu64 " rejected=%" PRIu64 "%s bytes=%" PRIu64 " crc=%" PRIu32
             " decode_s=%.3f build_s=%.3f\n",
-            out, rows, bad, filtered, size, crc, tb - t0, sl_clock_mono_s() - tb);
+            out, rows, bad, ftext, size, crc, tb - t0, sl_clock_mono_s() - tb);
     for (int i = 1; i < ROWDEC_REASON__COUNT; i++)
         if (counts[i])
             fprintf(stderr, "rejected reason=%s rows=%" PRIu64 "\n",
                     rowdec_reason_name((rowdec_reason)i), counts[i]);
     rc = 0;
 done:
-    free(line);
+    filesrc_free(src);
+    if (have_csvo) tcfg_csv_free(&csvo);
     if (rej) fclose(rej);
     mseg_free(m);
-    rowdec_free(dec);
     tcfg_free(t);
     schema_free(s);
     return rc;
