@@ -338,6 +338,7 @@ static const httpd_route ctl_route_table[] = {
     {"POST", "/tables/{table}/resumeConsumption", ctl__resume_post, 0, 0, NULL},
     {"GET", "/tables/{table}/pauseStatus", ctl__pause_status_get, 0, 0, NULL},
     {"GET", "/tables/{table}", ctl__table_get, 0, 0, NULL},
+    {"GET", "/tables/{table}/schema", ctl__table_schema_get, 0, 0, NULL},
     {"GET", "/tables/{table}/segments", ctl__segments_get, 0, 0, NULL},
     {"GET", "/tables/{table}/segments/{segment}", ctl__segment_get, 0, 0, NULL},
     {"GET", "/health", ctl__health, 0, 0, NULL},

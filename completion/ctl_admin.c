@@ -505,20 +505,25 @@ void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx)
     ctl__reply_later(c, req, resp, ctl__tables_list, NULL, NULL);
 }
 
+/* The table's stored config and schema (both the caller's to free), or an error reply. */
+static int ctl__table_docs(ctl *c, const ctl_call *k, httpd_resp *resp, char **config, size_t *clen,
+                           char **schema, size_t *slen)
+{
+    zk *z = ctl__zk(c);
+    int rc = cstore_table_read(c->cs, z, k->table, config, clen, schema, slen);
+    ctl__zk_done(c);
+    if (rc)
+        ctl__json_error(resp, rc == SL_ENOENT ? 404 : 503,
+                        rc == SL_ENOENT ? "no such table" : sluice_strerror(rc));
+    return rc;
+}
+
 /* Worker: the table's stored config and schema, as POST /tables takes them. */
 static void ctl__table_record(ctl *c, void *arg, httpd_resp *resp)
 {
-    const ctl_call *k = arg;
     char *config = NULL, *schema = NULL;
     size_t clen = 0, slen = 0;
-    zk *z = ctl__zk(c);
-    int rc = cstore_table_read(c->cs, z, k->table, &config, &clen, &schema, &slen);
-    ctl__zk_done(c);
-    if (rc) {
-        ctl__json_error(resp, rc == SL_ENOENT ? 404 : 503,
-                        rc == SL_ENOENT ? "no such table" : sluice_strerror(rc));
-        return;
-    }
+    if (ctl__table_docs(c, arg, resp, &config, &clen, &schema, &slen)) return;
     jsonw w;
     jsonw_init(&w);
     jsonw_obj_begin(&w);
@@ -531,6 +536,17 @@ static void ctl__table_record(ctl *c, void *arg, httpd_resp *resp)
     free(config);
     free(schema);
     httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+/* Worker: the table's stored schema alone (Pinot's GET /tables/<t>/schema, which job specs'
+ * schemaURI names). */
+static void ctl__table_schema(ctl *c, void *arg, httpd_resp *resp)
+{
+    char *config = NULL, *schema = NULL;
+    size_t clen = 0, slen = 0;
+    if (ctl__table_docs(c, arg, resp, &config, &clen, &schema, &slen)) return;
+    free(config);
+    httpd_resp_body(resp, 200, "application/json", schema, slen, HTTPD_TAKE);
 }
 
 /* A GET of /tables/<t>...: the table name checked, then answered by a worker with fn. */
@@ -550,6 +566,12 @@ static void ctl__table_read(httpd_req *req, httpd_resp *resp, ctl *c,
 void ctl__table_get(httpd_req *req, httpd_resp *resp, void *ctx)
 {
     ctl__table_read(req, resp, ctx, ctl__table_record);
+}
+
+/* GET /tables/<t>/schema */
+void ctl__table_schema_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl__table_read(req, resp, ctx, ctl__table_schema);
 }
 
 typedef struct ctl_listed {

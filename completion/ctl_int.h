@@ -301,6 +301,7 @@ void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__download(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__table_get(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__table_schema_get(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx);

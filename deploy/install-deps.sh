@@ -12,6 +12,7 @@ PACKAGES=(
   zookeeper kcat curl nginx-light
   clang libclang-rt-14-dev llvm
   procps iproute2 netcat-openbsd python3
+  avro-bin python3-avro
 )
 
 missing=()
