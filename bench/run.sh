@@ -39,5 +39,7 @@ run "side by side (issue 15): bare loop, standalone x1 and x3, controller + 3 re
   bench/sidebyside.sh "$B" 3
 run "replay: rows per CPU-second against the standalone sidecar on the same range" \
   bench/replay.sh "$B" 50000 10000 16
+run "batch (issue 12): segment build from JSON lines, CSV and Avro against ClickHouse's INSERT" \
+  bench/batch.sh "$B" 3 500000
 
 exit $failed

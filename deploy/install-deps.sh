@@ -15,6 +15,11 @@ PACKAGES=(
   avro-bin python3-avro
 )
 
+# --bench: also what only the benchmarks run against (bench/README.md)
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(clickhouse-server clickhouse-client)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
