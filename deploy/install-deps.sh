@@ -12,7 +12,7 @@ PACKAGES=(
   zookeeper kcat curl nginx-light
   clang libclang-rt-14-dev llvm
   procps iproute2 netcat-openbsd python3
-  avro-bin python3-avro
+  avro-bin python3-avro python3-distributed
 )
 
 # --bench: also what only the benchmarks run against (bench/README.md)

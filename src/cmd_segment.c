@@ -40,6 +40,7 @@ static const char segment_usage[] =
     "                            [--name N] [--table-config T.json] [--rejects FILE] [--strict]\n"
     "                            [--input-format json|csv|avro] [--csv-delimiter C]\n"
     "       sluice segment build --job-spec JOB.yaml [--schema S.json] [--table-config T.json]\n"
+    "                            [--list-inputs | --only SEQ]\n"
     "       sluice segment info FILE\n"
     "       sluice segment dump FILE [--format jsonl|csv]\n"
     "       sluice segment verify FILE\n"
@@ -49,7 +50,8 @@ static const char segment_usage[] =
     "        that fail to decode are skipped and counted per reason on stderr (--rejects\n"
     "        keeps them, --strict makes any fatal); --table-config supplies the table's\n"
     "        columns, transforms and time column. --job-spec runs Pinot's\n"
-    "        SegmentGenerationJobSpec: one segment per input file (docs/batch.md)\n"
+    "        SegmentGenerationJobSpec: one segment per input file (docs/batch.md);\n"
+    "        --list-inputs prints the files with their sequence ids, --only SEQ builds one\n"
     "info    metadata as JSON: name, rows, crc, offsets, columns with type, cardinality,\n"
     "        min and max\n"
     "dump    rows in stored order, as JSON lines (default) or CSV\n"
@@ -216,7 +218,7 @@ static void say_carried(const tcfg *t, const char *src)
 }
 
 static int cmd_job(const char *spec_path, const char *schema_path, const char *table_path,
-                   const char *rejects_path, bool strict);
+                   const char *rejects_path, bool strict, bool list_inputs, long only);
 
 static int cmd_build(int argc, char **argv)
 {
@@ -225,6 +227,8 @@ static int cmd_build(int argc, char **argv)
     filesrc_format fmt = FILESRC_NONE;
     const char *inputs[MAX_INPUTS];
     int ninputs = 0, strict = 0;
+    bool list_inputs = false;
+    long only = -1;
     static const struct option opts[] = {{"schema", required_argument, 0, 's'},
                                          {"input", required_argument, 0, 'i'},
                                          {"out", required_argument, 0, 'o'},
@@ -235,6 +239,8 @@ static int cmd_build(int argc, char **argv)
                                          {"input-format", required_argument, 0, 'F'},
                                          {"csv-delimiter", required_argument, 0, 'D'},
                                          {"job-spec", required_argument, 0, 'J'},
+                                         {"list-inputs", no_argument, 0, 'L'},
+                                         {"only", required_argument, 0, 'O'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
@@ -280,6 +286,19 @@ static int cmd_build(int argc, char **argv)
         case 'J':
             job_spec = optarg;
             break;
+        case 'L':
+            list_inputs = true;
+            break;
+        case 'O': {
+            char *end;
+            only = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || only < 0) {
+                fprintf(stderr, "sluice segment build: --only %s: expected a sequence id\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        }
         case 'h':
             fputs(segment_usage, stdout);
             return 0;
@@ -295,7 +314,11 @@ static int cmd_build(int argc, char **argv)
                   stderr);
             return 2;
         }
-        return cmd_job(job_spec, schema_path, table_path, rejects_path, strict);
+        return cmd_job(job_spec, schema_path, table_path, rejects_path, strict, list_inputs, only);
+    }
+    if (list_inputs || only >= 0) {
+        fputs("sluice segment build: --list-inputs and --only go with --job-spec\n", stderr);
+        return 2;
     }
     if (!schema_path || !out || ninputs == 0 || optind != argc) {
         fputs("sluice segment build: --schema, --input and --out are required\n", stderr);
@@ -544,7 +567,7 @@ static int make_parents(const char *path)
 /* `sluice segment build --job-spec`: one segment per input file, named by the spec's
  * generator, written under outputDirURI at the input's relative directory. */
 static int cmd_job(const char *spec_path, const char *schema_path, const char *table_path,
-                   const char *rejects_path, bool strict)
+                   const char *rejects_path, bool strict, bool list_inputs, long only)
 {
     int rc = 1;
     char err[8192];
@@ -561,6 +584,23 @@ static int cmd_job(const char *spec_path, const char *schema_path, const char *t
     if (!spec_text || !(j = jobspec_parse(spec_text, len, spec_path, err, sizeof err))) {
         fprintf(stderr, "sluice segment build: %s\n", err);
         goto done;
+    }
+    if (list_inputs || only >= 0) { /* the files first: a runner lists them without a schema */
+        if (jobspec_inputs(j, &files, &nfiles, err, sizeof err)) {
+            fprintf(stderr, "sluice segment build: %s\n", err);
+            goto done;
+        }
+        if (list_inputs) {
+            for (size_t i = 0; i < nfiles; i++)
+                printf("%zu\t%s\n", i, files[i]);
+            rc = 0;
+            goto done;
+        }
+        if ((size_t)only >= nfiles) {
+            fprintf(stderr, "sluice segment build: --only %ld: the job has %zu input files\n", only,
+                    nfiles);
+            goto done;
+        }
     }
     if (j->type != JOBSPEC_CREATE) {
         fprintf(stderr,
@@ -623,7 +663,7 @@ static int cmd_job(const char *spec_path, const char *schema_path, const char *t
         perror(rejects_path);
         goto done;
     }
-    if (jobspec_inputs(j, &files, &nfiles, err, sizeof err)) {
+    if (!files && jobspec_inputs(j, &files, &nfiles, err, sizeof err)) {
         fprintf(stderr, "sluice segment build: %s\n", err);
         goto done;
     }
@@ -644,7 +684,8 @@ static int cmd_job(const char *spec_path, const char *schema_path, const char *t
     /* every name first: two files must not make the same segment */
     char(*names)[256] = sl_xcalloc(nfiles, sizeof *names);
     int failed = 0;
-    for (size_t i = 0; i < nfiles && !failed; i++) {
+    for (size_t i = only >= 0 ? (size_t)only : 0; i < nfiles && !failed; i++) {
+        if (only >= 0 && i != (size_t)only) break;
         mseg *m = mseg_new(s, t->no_dictionary);
         b.t0 = b.last = sl_clock_mono_s();
         if (ingest(&b, files[i], m)) {
@@ -705,7 +746,8 @@ static int cmd_job(const char *spec_path, const char *schema_path, const char *t
     }
     free(names);
     if (!failed) {
-        fprintf(stderr, "job %s: %zu segments in %s\n", spec_path, nfiles, j->output_dir);
+        fprintf(stderr, "job %s: %zu segment%s in %s\n", spec_path, only >= 0 ? 1 : nfiles,
+                only >= 0 || nfiles == 1 ? "" : "s", j->output_dir);
         rc = 0;
     }
 done:
