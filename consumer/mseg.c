@@ -78,6 +78,7 @@ typedef struct mseg__col {
     mseg__dent *tab;  /* writer-only hash table */
     uint32_t tab_mask;
     uint32_t card;
+    uint64_t hash; /* mseg_append: this row's value's slot hash, computed ahead (prefetch) */
 } mseg__col;
 
 typedef struct mseg__alloc { /* list mode: one allocation's header */
@@ -393,10 +394,17 @@ static void mseg__tab_resize(mseg *m, mseg__col *c, uint32_t ncap)
     c->tab_mask = ncap - 1;
 }
 
-/* Dictionary id of v, inserting it when new. */
-static uint32_t mseg__dict_id(mseg *m, mseg__col *c, const schema_value *v)
+/* The slot hash of v in c's dictionary. */
+static inline uint64_t mseg__value_hash(const mseg__col *c, const schema_value *v)
 {
-    uint64_t key, h;
+    return c->var ? mseg__hash_bytes(v->u.bytes.ptr, v->u.bytes.len)
+                  : mseg__mix64(mseg__fixed_key(c->field->type, v));
+}
+
+/* Dictionary id of v, whose slot hash is h, inserting it when new. */
+static uint32_t mseg__dict_id(mseg *m, mseg__col *c, const schema_value *v, uint64_t h)
+{
+    uint64_t key;
     uint32_t tag = 0, len = 0;
     const uint8_t *ptr = NULL;
     if (c->var) {
@@ -404,11 +412,9 @@ static uint32_t mseg__dict_id(mseg *m, mseg__col *c, const schema_value *v)
         len = v->u.bytes.len;
         key = 0;
         memcpy(&key, ptr, len < 8 ? len : 8);
-        h = mseg__hash_bytes(ptr, len);
         tag = (len < MSEG_TAG_LEN_MAX ? len : MSEG_TAG_LEN_MAX) << 20 | (uint32_t)(h >> 44);
     } else {
         key = mseg__fixed_key(c->field->type, v);
-        h = mseg__mix64(key);
     }
     uint32_t j = (uint32_t)h & c->tab_mask;
     for (;; j = (j + 1) & c->tab_mask) {
@@ -431,10 +437,11 @@ static uint32_t mseg__dict_id(mseg *m, mseg__col *c, const schema_value *v)
     return id;
 }
 
-static inline void mseg__put(mseg *m, mseg__col *c, const schema_value *v)
+/* Append v to c; h is its slot hash when c has a dictionary. */
+static inline void mseg__put(mseg *m, mseg__col *c, const schema_value *v, uint64_t h)
 {
     if (c->dict) {
-        uint32_t id = mseg__dict_id(m, c, v);
+        uint32_t id = mseg__dict_id(m, c, v, h);
         mseg__ids_push(m, &c->vals, id, c->card);
     } else {
         mseg__store(m, c, mseg__cvec_push(m, &c->vals), v);
@@ -540,14 +547,23 @@ int mseg_append(mseg *m, const row *r)
         if (!c->field->single_value && c->vals.len + r->cols[i].nvals > UINT32_MAX)
             return SL_ELIMIT;
     }
+    /* every single-value dictionary's slot is fetched before any is probed: a row's lookups
+     * in large tables are cache misses, and this overlaps them instead of taking them one by
+     * one (the inserts, and so the ids, are the same) */
+    for (uint32_t i = 0; i < n; i++) {
+        mseg__col *c = &m->cols[i];
+        if (!c->dict || !c->field->single_value) continue;
+        c->hash = mseg__value_hash(c, &r->cols[i].v);
+        __builtin_prefetch(&c->tab[(uint32_t)c->hash & c->tab_mask]);
+    }
     for (uint32_t i = 0; i < n; i++) {
         mseg__col *c = &m->cols[i];
         const row_col *rc = &r->cols[i];
         if (c->field->single_value) {
-            mseg__put(m, c, &rc->v);
+            mseg__put(m, c, &rc->v, c->hash);
         } else {
             for (uint32_t j = 0; j < rc->nvals; j++)
-                mseg__put(m, c, &rc->mv[j]);
+                mseg__put(m, c, &rc->mv[j], c->dict ? mseg__value_hash(c, &rc->mv[j]) : 0);
             *(uint32_t *)mseg__cvec_push(m, &c->mv_end) = (uint32_t)c->vals.len;
         }
         if (rc->is_null && c->records_nulls) mseg__set_null(m, c, m->nrows);
