@@ -187,18 +187,39 @@ void jsonw_cstr(jsonw *w, const char *s)
     jsonw_str(w, s, strlen(s));
 }
 
+size_t jsonw_fmt_u64(char *buf, uint64_t v)
+{
+    char t[20];
+    size_t n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = t[n - 1 - i];
+    buf[n] = '\0';
+    return n;
+}
+
+size_t jsonw_fmt_i64(char *buf, int64_t v)
+{
+    if (v >= 0) return jsonw_fmt_u64(buf, (uint64_t)v);
+    buf[0] = '-';
+    return 1 + jsonw_fmt_u64(buf + 1, -(uint64_t)v); /* INT64_MIN too: unsigned negation */
+}
+
 void jsonw_i64(jsonw *w, int64_t v)
 {
     char b[24];
     jsonw__sep(w);
-    jsonw_text(w, b, (size_t)snprintf(b, sizeof b, "%" PRId64, v));
+    jsonw_text(w, b, jsonw_fmt_i64(b, v));
 }
 
 void jsonw_u64(jsonw *w, uint64_t v)
 {
     char b[24];
     jsonw__sep(w);
-    jsonw_text(w, b, (size_t)snprintf(b, sizeof b, "%" PRIu64, v));
+    jsonw_text(w, b, jsonw_fmt_u64(b, v));
 }
 
 static size_t jsonw__nonfinite(char *buf, double v)

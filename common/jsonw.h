@@ -80,6 +80,10 @@ size_t jsonw_fmt_f32(char *buf, float v);
  * v, plain for 1e-3 <= |v| < 1e7 ("100.0", "0.001"), else "1.0E7", "1.5E-5"; "NaN",
  * "Infinity", "-Infinity". */
 size_t jsonw_fmt_java_f64(char *buf, double v);
+/* v in decimal into buf (>= 21 bytes, NUL-terminated), as "%" PRId64 / PRIu64 print it,
+ * without printf; returns the length. */
+size_t jsonw_fmt_i64(char *buf, int64_t v);
+size_t jsonw_fmt_u64(char *buf, uint64_t v);
 /* Java's Float.toString of v, the same way: the shortest digits that read back to
  * the float ("0.1", "1.0E10"). */
 size_t jsonw_fmt_java_f32(char *buf, float v);

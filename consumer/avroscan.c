@@ -405,7 +405,7 @@ static int value(avroscan *s, avro_schema_t sc, int depth, jsonscan_val *v, bool
         v->kind = JSONSCAN_INT64;
         v->int_literal = true;
         v->v.i64 = x;
-        number_text(s, v, num, (size_t)snprintf(num, sizeof num, "%" PRId64, x));
+        number_text(s, v, num, jsonw_fmt_i64(num, x));
         return 0;
     case AVRO_FLOAT: {
         if (s->end - s->p < 4) return bad(s, "the record ends inside a float");

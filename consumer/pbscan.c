@@ -204,7 +204,7 @@ static void scalar_val(pbscan *s, const pbdesc_field *f, uint64_t raw, const uin
         v->kind = JSONSCAN_INT64;
         v->int_literal = true;
         v->v.i64 = as_long(f, raw);
-        k = (size_t)snprintf(num, sizeof num, "%" PRId64, v->v.i64);
+        k = jsonw_fmt_i64(num, v->v.i64);
         v->text = xform_ctx_copy(s->cx, num, k);
         v->len = (uint32_t)k;
         return;

@@ -4,7 +4,9 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -238,6 +240,29 @@ static void test_java_numbers(void **state)
     assert_string_equal(b, "0.10000000149011612");
 }
 
+/* The printf-free integer formatters print what printf prints, at every extreme. */
+static void test_fmt_integers(void **state)
+{
+    (void)state;
+    const int64_t iv[] = {
+        0,   1,         -1,        9,         10,        -10,           99,
+        100, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, INT64_MIN + 1, 1234567890123LL};
+    char a[32], b[32];
+    for (size_t i = 0; i < sizeof iv / sizeof iv[0]; i++) {
+        size_t n = jsonw_fmt_i64(a, iv[i]);
+        snprintf(b, sizeof b, "%" PRId64, iv[i]);
+        assert_string_equal(a, b);
+        assert_int_equal(n, strlen(b));
+    }
+    const uint64_t uv[] = {0, 9, 10, UINT64_MAX, (uint64_t)INT64_MAX + 1};
+    for (size_t i = 0; i < sizeof uv / sizeof uv[0]; i++) {
+        size_t n = jsonw_fmt_u64(a, uv[i]);
+        snprintf(b, sizeof b, "%" PRIu64, uv[i]);
+        assert_string_equal(a, b);
+        assert_int_equal(n, strlen(b));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_canonical),
         cmocka_unit_test(test_java_numbers),
+        cmocka_unit_test(test_fmt_integers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
