@@ -54,6 +54,9 @@ static const struct {
      "KafkaConfluentSchemaRegistryAvroMessageDecoder",
      TCFG_DECODER_AVRO_REGISTRY},
     {"org.apache.pinot.plugin.inputformat.protobuf.ProtoBufMessageDecoder", TCFG_DECODER_PROTOBUF},
+    {"org.apache.pinot.plugin.inputformat.json.confluent."
+     "KafkaConfluentSchemaRegistryJsonMessageDecoder",
+     TCFG_DECODER_JSON_REGISTRY},
 };
 static const char *const consumer_factories[] = {
     "org.apache.pinot.plugin.stream.kafka20.KafkaConsumerFactory",
@@ -804,6 +807,12 @@ void tcfg_csv_free(tcfg_csv *o)
     o->nheader = 0;
 }
 
+/* The decoders of Confluent's wire format, whose schemas come from a registry. */
+static bool registry_decoder(tcfg_decoder d)
+{
+    return d == TCFG_DECODER_AVRO_REGISTRY || d == TCFG_DECODER_JSON_REGISTRY;
+}
+
 /* The decoder's properties (stream.kafka.decoder.prop.*), for the decoder chosen. */
 static int parse_decoder_props(pctx *c, const json_t *m, const char *path, tcfg *t)
 {
@@ -844,19 +853,18 @@ static int parse_decoder_props(pctx *c, const json_t *m, const char *path, tcfg 
             }
             have = true;
         } else if (t->decoder == TCFG_DECODER_PROTOBUF && strcmp(name, "protoClassName") == 0) {
-        } else if (t->decoder == TCFG_DECODER_AVRO_REGISTRY &&
-                   strcmp(name, "schema.registry.rest.url") == 0) {
+        } else if (registry_decoder(t->decoder) && strcmp(name, "schema.registry.rest.url") == 0) {
             if (strncmp(val, "http://", 7) != 0 && strncmp(val, "https://", 8) != 0) {
                 fail(c, key, "\"%s\": expected an http:// or https:// URL", val);
                 continue;
             }
             t->registry_url = sl_xstrdup(val);
             have = true;
-        } else if (t->decoder == TCFG_DECODER_AVRO_REGISTRY &&
+        } else if (registry_decoder(t->decoder) &&
                    strcmp(name, "schema.registry.basic.auth.credentials.source") == 0) {
             if (strcmp(val, "USER_INFO") != 0)
                 fail(c, key, "\"%s\": only USER_INFO is supported", val);
-        } else if (t->decoder == TCFG_DECODER_AVRO_REGISTRY &&
+        } else if (registry_decoder(t->decoder) &&
                    strcmp(name, "schema.registry.basic.auth.user.info") == 0) {
             if (!strchr(val, ':')) {
                 fail(c, key, "expected user:password");
@@ -864,6 +872,12 @@ static int parse_decoder_props(pctx *c, const json_t *m, const char *path, tcfg 
             }
             free(t->registry_userinfo);
             t->registry_userinfo = sl_xstrdup(val);
+        } else if (t->decoder == TCFG_DECODER_JSON_REGISTRY &&
+                   strcmp(name, "cached.schema.map.capacity") == 0) {
+            const char *p = val;
+            uint64_t n;
+            if (!read_uint(&p, &n) || *p || n == 0)
+                fail(c, key, "\"%s\": expected a positive count", val);
         } else {
             fail(c, key, "unsupported key for %s",
                  strrchr(t->decoder_class, '.') ? strrchr(t->decoder_class, '.') + 1
@@ -884,10 +898,9 @@ static int parse_decoder_props(pctx *c, const json_t *m, const char *path, tcfg 
     }
     if (t->decoder == TCFG_DECODER_AVRO && !have)
         return fail(c, path, "SimpleAvroMessageDecoder needs " DECODER_PROP_PREFIX "schema");
-    if (t->decoder == TCFG_DECODER_AVRO_REGISTRY && !have)
-        return fail(c, path,
-                    "KafkaConfluentSchemaRegistryAvroMessageDecoder needs " DECODER_PROP_PREFIX
-                    "schema.registry.rest.url");
+    if (registry_decoder(t->decoder) && !have)
+        return fail(c, path, "%s needs " DECODER_PROP_PREFIX "schema.registry.rest.url",
+                    strrchr(t->decoder_class, '.') + 1);
     return 0;
 }
 
@@ -1397,7 +1410,7 @@ static tcfg *tcfg__parse(const char *json, size_t len, const char *source, const
         }
         parse_stream_map(&c, map, map_path, t);
     }
-    if (t->complex && t->decoder != TCFG_DECODER_JSON)
+    if (t->complex && t->decoder != TCFG_DECODER_JSON && t->decoder != TCFG_DECODER_JSON_REGISTRY)
         fail(&c, "ingestionConfig.complexTypeConfig",
              "only with a JSON decoder (the stream's decoder is %s)", t->decoder_class);
     /* a header's value is bytes: Pinot converts them to STRING (hex) and BYTES only */

@@ -30,6 +30,7 @@ typedef enum tcfg_decoder {
     TCFG_DECODER_AVRO,          /* SimpleAvroMessageDecoder: t->avro_schema */
     TCFG_DECODER_AVRO_REGISTRY, /* KafkaConfluentSchemaRegistryAvroMessageDecoder */
     TCFG_DECODER_PROTOBUF,      /* ProtoBufMessageDecoder: t->pb, t->pb_msg */
+    TCFG_DECODER_JSON_REGISTRY, /* KafkaConfluentSchemaRegistryJsonMessageDecoder */
 } tcfg_decoder;
 
 /* CSVMessageDecoder's properties (stream.kafka.decoder.prop.*, docs/stream-decoders.md), with
@@ -102,7 +103,7 @@ typedef struct tcfg {
     tcfg_csv csv;              /* TCFG_DECODER_CSV */
     char *avro_schema;         /* TCFG_DECODER_AVRO: the writer schema's JSON text; owned */
     uint32_t avro_skip;        /* TCFG_DECODER_AVRO: leading.bytes.to.strip */
-    char *registry_url;        /* TCFG_DECODER_AVRO_REGISTRY: schema.registry.rest.url; owned */
+    char *registry_url;        /* the _REGISTRY decoders: schema.registry.rest.url; owned */
     char *registry_userinfo;   /* its basic.auth.user.info ("user:password"), or NULL; owned */
     struct pbdesc *pb;         /* TCFG_DECODER_PROTOBUF: the descriptorFile's types; owned */
     int pb_msg;                /* ... and the message type (protoClassName) in it */

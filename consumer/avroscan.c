@@ -6,25 +6,22 @@
  * strings and bytes, blocked arrays and maps, union branch indexes) with a bounds check on
  * every read. Nested records, maps and non-list arrays are written as JSON text. */
 #include "consumer/avroscan.h"
+#include "consumer/registry.h"
 
 #include "common/clock.h"
-#include "common/httpc.h"
 #include "common/jsonw.h"
 #include "common/xalloc.h"
 #include "common/xform.h"
 
 #include <avro.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define AVRO_MAX_DEPTH 28         /* nested containers (the JSON writer allows 32) */
 #define AVRO_MAX_ELEMS (1u << 20) /* array and map entries in one message */
-#define AVRO_CACHE 64             /* registry schemas kept */
-#define AVRO_RETRY_MS 10000       /* a schema the registry did not give: asked again after */
-#define AVRO_REGISTRY_TIMEOUT_MS 5000
+#define AVRO_CACHE REGISTRY_CACHE /* registry schemas compiled and kept */
 
 /* A compiled writer schema. */
 typedef struct avro_plan {
@@ -52,8 +49,7 @@ struct avroscan {
     const uint8_t *p, *end; /* reading position */
     xform_ctx *cx;          /* per-message text: numbers, JSON of nested values, fixed-up strings */
     jsonw jw;
-    httpc *http;
-    httpc_resp resp;
+    registry *reg; /* the Confluent decoder's schema registry */
     char err[192];
 };
 
@@ -110,8 +106,7 @@ avroscan *avroscan_new(const char *const *names, const uint32_t *lens, const uin
         }
         s->nplans = 1;
     } else {
-        s->http = httpc_new();
-        httpc_resp_init(&s->resp, 4u << 20);
+        s->reg = registry_new(t->registry_url, t->registry_userinfo);
     }
     return s;
 }
@@ -133,10 +128,7 @@ void avroscan_free(avroscan *s)
     free(s->buf);
     xform_ctx_free(s->cx);
     jsonw_free(&s->jw);
-    if (s->http) {
-        httpc_resp_free(&s->resp);
-        httpc_free(s->http);
-    }
+    registry_free(s->reg);
     free(s);
 }
 
@@ -152,21 +144,7 @@ const char *avroscan_error_text(const avroscan *s)
 
 /* ---- the registry ---------------------------------------------------------------------- */
 
-/* userinfo percent-encoded for a URL's user:password@ part */
-static void url_userinfo(char *out, size_t cap, const char *ui)
-{
-    size_t k = 0;
-    for (const char *p = ui; *p && k + 4 < cap; p++) {
-        unsigned char c = (unsigned char)*p;
-        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                     strchr("-._~", c) || (c == ':' && p == strchr(ui, ':'));
-        k += (size_t)(plain ? snprintf(out + k, cap - k, "%c", c)
-                            : snprintf(out + k, cap - k, "%%%02X", c));
-    }
-    out[k] = '\0';
-}
-
-/* Schema id's plan: cached, or fetched (GET <url>/schemas/ids/<id>: {"schema": "<json>"}). */
+/* Schema id's plan: cached, or compiled from what the registry gives (consumer/registry). */
 static avro_plan *registry_plan(avroscan *s, int32_t id)
 {
     int64_t now = sl_clock_mono_ms();
@@ -188,35 +166,15 @@ static avro_plan *registry_plan(avroscan *s, int32_t id)
     avro_plan *pl = &s->plans[s->nplans++];
     memset(pl, 0, sizeof *pl);
     pl->id = id;
-    pl->retry_at = now + AVRO_RETRY_MS;
-
-    const char *base = s->t->registry_url;
-    size_t bl = strlen(base);
-    while (bl && base[bl - 1] == '/')
-        bl--;
-    char url[2048], ui[512] = "";
-    const char *rest = strstr(base, "://") + 3;
-    if (s->t->registry_userinfo) url_userinfo(ui, sizeof ui, s->t->registry_userinfo);
-    snprintf(url, sizeof url, "%.*s%s%s%.*s/schemas/ids/%" PRId32, (int)(rest - base), base, ui,
-             *ui ? "@" : "", (int)(bl - (size_t)(rest - base)), rest, id);
-    int rc = httpc_request(s->http, "GET", url, NULL, NULL, 0, AVRO_REGISTRY_TIMEOUT_MS, &s->resp);
-    if (rc < 0) {
-        snprintf(pl->why, sizeof pl->why, "schema registry: %.100s", s->resp.error);
-        return pl;
-    }
-    if (s->resp.status != 200) {
-        snprintf(pl->why, sizeof pl->why, "schema registry: HTTP %ld for schema id %" PRId32,
-                 s->resp.status, id);
-        return pl;
-    }
-    json_error_t je;
-    json_t *doc = json_loadb(s->resp.body ? s->resp.body : "", s->resp.len, 0, &je);
-    const json_t *sj = json_object_get(doc, "schema");
+    pl->retry_at = now + REGISTRY_RETRY_MS;
+    const char *text, *type;
+    size_t len;
     avro_schema_t sc;
-    if (!json_is_string(sj)) {
-        snprintf(pl->why, sizeof pl->why, "schema registry: no \"schema\" string for id %" PRId32,
-                 id);
-    } else if (avro_schema_from_json_length(json_string_value(sj), json_string_length(sj), &sc)) {
+    if (registry_schema(s->reg, id, &text, &len, &type, pl->why, sizeof pl->why)) {
+    } else if (strcmp(type, "AVRO") != 0) {
+        snprintf(pl->why, sizeof pl->why, "schema id %" PRId32 " is a %.16s schema, not Avro", id,
+                 type);
+    } else if (avro_schema_from_json_length(text, len, &sc)) {
         snprintf(pl->why, sizeof pl->why, "schema id %" PRId32 ": not an Avro schema: %.60s", id,
                  avro_strerror());
     } else if (compile(s, pl, sc, pl->why, sizeof pl->why)) {
@@ -224,7 +182,6 @@ static avro_plan *registry_plan(avroscan *s, int32_t id)
     } else {
         pl->why[0] = '\0';
     }
-    json_decref(doc);
     return pl;
 }
 
@@ -524,14 +481,14 @@ avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len)
         }
         s->p += s->t->avro_skip;
     } else {
-        const uint8_t *b = s->p;
-        if (len < 5 || b[0] != 0) {
+        int32_t id;
+        const uint8_t *body;
+        size_t blen;
+        if (registry_wire(s->p, len, &id, &body, &blen)) {
             snprintf(s->err, sizeof s->err, "unknown magic byte: not Confluent's Avro format");
             return AVROSCAN_MALFORMED;
         }
-        int32_t id =
-            (int32_t)((uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 | b[4]);
-        s->p += 5;
+        s->p = body;
         pl = registry_plan(s, id);
         if (!pl->schema) {
             snprintf(s->err, sizeof s->err, "%s", pl->why);

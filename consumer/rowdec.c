@@ -23,6 +23,7 @@
 #include "consumer/csvscan.h"
 #include "consumer/jsonscan.h"
 #include "consumer/pbscan.h"
+#include "consumer/registry.h"
 
 #include <inttypes.h>
 #include <locale.h>
@@ -43,6 +44,7 @@ struct rowdec {
     csvscan *csv;
     avroscan *avro;
     pbscan *pb;
+    registry *reg;      /* KafkaConfluentSchemaRegistryJsonMessageDecoder: the schemas' registry */
     const scanvals *sv; /* the values of whichever of those four reads them; NULL: jsonscan's */
     cplxscan *cplx; /* complexTypeConfig: the values (jsonscan still validates the JSON) */
     uint32_t cplx_row, cplx_rows; /* the message's row being decoded, and its rows */
@@ -305,6 +307,8 @@ rowdec *rowdec_new_as(const schema *s, const tcfg *t, tcfg_decoder fmt, size_t m
         d->pb = pbscan_new(d->names, d->lens, d->flags, nnames, t->pb, t->pb_msg);
         d->sv = pbscan_vals(d->pb);
     } else {
+        if (d->fmt == TCFG_DECODER_JSON_REGISTRY)
+            d->reg = registry_new(t->registry_url, t->registry_userinfo);
         d->scan = jsonscan_new(d->names, d->lens, d->flags, nnames);
         if (t && t->complex) {
             d->cplx = cplxscan_new(d->names, d->lens, d->flags, nnames, t);
@@ -346,6 +350,7 @@ void rowdec_free(rowdec *d)
     csvscan_free(d->csv);
     avroscan_free(d->avro);
     pbscan_free(d->pb);
+    registry_free(d->reg);
     cplxscan_free(d->cplx);
     free(d->names);
     free(d->lens);
@@ -1351,6 +1356,23 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
         return ROWDEC_OVERSIZED;
     }
 
+    size_t whole = len; /* the message's length, Confluent's header included */
+    if (d->reg) { /* Confluent's JSON Schema wire format: the schema must exist; not checked */
+        int32_t id;
+        const char *text, *type;
+        size_t tl;
+        if (registry_wire(msg, len, &id, &msg, &len)) {
+            snprintf(d->detail, sizeof d->detail, "unknown magic byte: not Confluent's format");
+            return ROWDEC_MALFORMED_JSON;
+        }
+        if (registry_schema(d->reg, id, &text, &tl, &type, d->detail, sizeof d->detail))
+            return ROWDEC_NO_SCHEMA;
+        if (strcmp(type, "JSON") != 0) {
+            snprintf(d->detail, sizeof d->detail,
+                     "schema id %" PRId32 " is a %.16s schema, not JSON", id, type);
+            return ROWDEC_NO_SCHEMA;
+        }
+    }
     if (d->csv && csvscan_run(d->csv, msg, len)) {
         snprintf(d->detail, sizeof d->detail, "%s", csvscan_error_text(d->csv));
         return ROWDEC_MALFORMED_CSV;
@@ -1377,7 +1399,7 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
             return ROWDEC_MALFORMED_JSON;
         }
     }
-    d->msg_bytes = len;
+    d->msg_bytes = whole;
     if (d->cplx) {
         cplxscan_status cs = cplxscan_run(d->cplx, msg, len);
         if (cs != CPLXSCAN_OK) {
@@ -1388,7 +1410,7 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
         }
         d->cplx_rows = cplxscan_rows(d->cplx);
     }
-    return decode_row(d, len, out);
+    return decode_row(d, whole, out);
 }
 
 int rowdec_csv_load(rowdec *d, const uint8_t *text, size_t len, char *err, size_t errlen)

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# The CSV and Confluent Avro stream decoders end to end: kcat produces into `sluice
-# kafka-mock`, a standalone sidecar consumes, and every stored row is compared with what was
-# produced. The Avro schemas come from a schema registry's REST paths served by Debian's nginx
-# (GET /schemas/ids/<id>), two schema versions in one topic; bad messages of each kind are
-# counted per reason and never stop the partition.
+# The CSV, Confluent Avro, Confluent JSON Schema and Protocol Buffers stream decoders end to
+# end: kcat produces into `sluice kafka-mock`, a standalone sidecar consumes, and every stored
+# row is compared with what was produced. The registry's schemas come from its REST paths
+# served by Debian's nginx (GET /schemas/ids/<id>), two Avro schema versions in one topic and a
+# JSON Schema; bad messages of each kind are counted per reason and never stop the partition.
 source "$(dirname "$0")/lib/harness.sh"
 S=$SLUICE_BIN
 cd "$T_TMP"
 command -v nginx >/dev/null || { echo "not ok - nginx is not installed (deploy/install-deps.sh)"; exit 1; }
 
-kmock_start csvt:1 avrot:1 pbt:1
+kmock_start csvt:1 avrot:1 pbt:1 jsont:1
 
 # ---- CSV: Pinot's CSVMessageDecoder with a header, a multi-value delimiter, nulls ------------
 python3 - >csv.txt 2>csv.expect <<'PY'
@@ -61,9 +61,12 @@ table.config = $T_TMP/$2
 table.schema = $T_TMP/$3
 CONF
 }
-conf c1 csv.table.json csv.schema.json >c1.conf
-"$S" sidecar --config c1.conf >c1.out 2>c1.log &
-track_pid $!
+sidecar() { # sidecar NAME TABLE SCHEMA: a standalone sidecar on them, data in data-NAME/
+  conf "$1" "$2" "$3" >"$1.conf"
+  "$S" sidecar --config "$1.conf" >"$1.out" 2>"$1.log" &
+  track_pid $!
+}
+sidecar c1 csv.table.json csv.schema.json
 
 end_offset() { # end_offset DIR: the highest end offset of the segments published in DIR
   local f e end=0
@@ -181,9 +184,7 @@ sed -e 's/"name": "item", "dataType": "STRING"}/&, {"name": "note", "dataType": 
   -e 's/"orders"/"ordersavro"/' csv.schema.json >avro.schema.json
 table_json ordersavro avrot "\"stream.kafka.decoder.class.name\": \"org.apache.pinot.plugin.inputformat.avro.confluent.KafkaConfluentSchemaRegistryAvroMessageDecoder\",
    \"stream.kafka.decoder.prop.schema.registry.rest.url\": \"http://127.0.0.1:$REG_PORT\"" >avro.table.json
-conf a1 avro.table.json avro.schema.json >a1.conf
-"$S" sidecar --config a1.conf >a1.out 2>a1.log &
-track_pid $!
+sidecar a1 avro.table.json avro.schema.json
 wait_for 30 at_end data-a1/ordersavro 43
 check "Avro: segments published up to offset 43" at_end data-a1/ordersavro 43
 dump_all data-a1/ordersavro >avro.got
@@ -204,9 +205,7 @@ for who in "reader:s3cr%t" "reader:wrong"; do
   n=$([ "$who" = "reader:wrong" ] && echo a3 || echo a2)
   sed -e "s#\"http://127.0.0.1:$REG_PORT\"#\"http://127.0.0.1:$REG_PORT/secure\",\n   \"stream.kafka.decoder.prop.schema.registry.basic.auth.credentials.source\": \"USER_INFO\",\n   \"stream.kafka.decoder.prop.schema.registry.basic.auth.user.info\": \"$who\"#" \
     avro.table.json >$n.table.json
-  conf $n $n.table.json avro.schema.json >$n.conf
-  "$S" sidecar --config $n.conf >$n.out 2>$n.log &
-  track_pid $!
+  sidecar $n $n.table.json avro.schema.json
 done
 wait_for 30 at_end data-a2/ordersavro 43
 check "Avro over basic auth: the 40 rows, the user's credentials sent (the password holds a %)" \
@@ -217,6 +216,44 @@ P3=$(grep -o 'http=127.0.0.1:[0-9]*' a3.log | tail -1 | cut -d: -f2)
 wait_for 20 bash -c "[ \"\$(curl -s 127.0.0.1:$P3/metrics | grep -F 'reason=\"schema_unavailable\"' | awk '{print \$2}')\" = 42 ]"
 check "Avro with a wrong password: every message with a schema id is schema_unavailable (42), none stored" \
   bash -c "[ \"\$(curl -s 127.0.0.1:$P3/metrics | grep -F 'reason=\"schema_unavailable\"' | awk '{print \$2}')\" = 42 ] && ! ls data-a3/ordersavro/*.seg 2>/dev/null | grep -q ."
+
+# ---- JSON Schema with the same registry (Confluent's wire format, a JSON payload) -----------
+python3 - reg/schemas/ids json.bin json.expect <<'PY'
+import json, sys, struct
+ids, out, exp = sys.argv[1:4]
+schema = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+          "properties": {"id": {"type": "integer"}, "item": {"type": "string"}}}
+json.dump({"schemaType": "JSON", "schema": json.dumps(schema)}, open(f"{ids}/3", "w"))
+msgs, rows = [], []
+for i in range(30):
+    r = {"id": i, "item": f"j{i}", "qty": i * 3, "tags": [f"t{i % 2}"] if i % 3 else None}
+    msgs.append(b"\0" + struct.pack(">I", 3) + json.dumps({k: v for k, v in r.items() if v is not None}).encode())
+    rows.append(dict(r, note=None))
+msgs.insert(5, b'{"id": 1}')                                      # malformed_json: no header
+msgs.insert(15, b"\0" + struct.pack(">I", 1) + b'{"id": 2}')      # schema_unavailable: id 1 is Avro
+msgs.insert(25, b"\0" + struct.pack(">I", 98) + b'{"id": 3}')     # schema_unavailable: no id 98
+open(out, "wb").write(b"\x1e\x1d\x1c\x1b".join(msgs))
+with open(exp, "w") as f:
+    for r in rows:
+        f.write(json.dumps(r) + "\n")
+PY
+kcat -P -b "$B" -t jsont -p 0 -D $'\x1e\x1d\x1c\x1b' <json.bin 2>>kcat.log
+check "kcat produced 33 JSON Schema messages" test $? -eq 0
+sed -e 's/"ordersavro"/"ordersjson"/' avro.schema.json >json.schema.json
+table_json ordersjson jsont "\"stream.kafka.decoder.class.name\": \"org.apache.pinot.plugin.inputformat.json.confluent.KafkaConfluentSchemaRegistryJsonMessageDecoder\",
+   \"stream.kafka.decoder.prop.schema.registry.rest.url\": \"http://127.0.0.1:$REG_PORT\",
+   \"stream.kafka.decoder.prop.cached.schema.map.capacity\": \"100\"" >json.table.json
+sidecar j1 json.table.json json.schema.json
+wait_for 30 at_end data-j1/ordersjson 33
+check "JSON Schema: segments published up to offset 33" at_end data-j1/ordersjson 33
+dump_all data-j1/ordersjson >json.got
+check "JSON Schema: the 30 good rows, in order, equal what was produced" same_rows json.got json.expect
+PJ=$(grep -o 'http=127.0.0.1:[0-9]*' j1.log | tail -1 | cut -d: -f2)
+check "JSON Schema: one malformed_json (no header), two schema_unavailable (an Avro id, an unknown id)" bash -c \
+  "[ \"\$(curl -s 127.0.0.1:$PJ/metrics | grep -F 'reason=\"malformed_json\"' | awk '{print \$2}')\" = 1 ] &&
+   [ \"\$(curl -s 127.0.0.1:$PJ/metrics | grep -F 'reason=\"schema_unavailable\"' | awk '{print \$2}')\" = 2 ]"
+check "JSON Schema: the registry was asked once for id 3 (cached)" \
+  bash -c "[ \$(grep -c 'GET /schemas/ids/3 .*\"sluice\"' $NGX/access.log) -eq 1 ]"
 
 # ---- Protocol Buffers: a descriptor set, messages encoded by protoc-c -----------------------
 PROTO=$SLUICE_SRC/tests/data/proto
@@ -250,9 +287,7 @@ JSON
 table_json events pbt "\"stream.kafka.decoder.class.name\": \"org.apache.pinot.plugin.inputformat.protobuf.ProtoBufMessageDecoder\",
    \"stream.kafka.decoder.prop.descriptorFile\": \"$PROTO/events.desc\",
    \"stream.kafka.decoder.prop.protoClassName\": \"sluice.test.Event\"" >pb.table.json
-conf p1 pb.table.json pb.schema.json >p1.conf
-"$S" sidecar --config p1.conf >p1.out 2>p1.log &
-track_pid $!
+sidecar p1 pb.table.json pb.schema.json
 wait_for 30 at_end data-p1/events 31
 check "Protocol Buffers: segments published up to offset 31" at_end data-p1/events 31
 PORT=$(grep -o 'http=127.0.0.1:[0-9]*' p1.log | tail -1 | cut -d: -f2)

@@ -299,6 +299,32 @@ static void test_decoder_config_errors(void **state)
     assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
     free(tj);
     assert_non_null(strstr(err, "not a supported decoder"));
+    /* Confluent's JSON Schema decoder: the registry URL required, its capacity a count */
+    tj = table("json.confluent.KafkaConfluentSchemaRegistryJsonMessageDecoder",
+               "\"stream.kafka.decoder.prop.cached.schema.map.capacity\":\"none\"");
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    free(tj);
+    assert_non_null(strstr(err, "cached.schema.map.capacity: \"none\": expected a positive count"));
+    tj = table("json.confluent.KafkaConfluentSchemaRegistryJsonMessageDecoder", "");
+    assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
+    free(tj);
+    assert_non_null(strstr(err, "KafkaConfluentSchemaRegistryJsonMessageDecoder needs "
+                                "stream.kafka.decoder.prop.schema.registry.rest.url"));
+    tj = table("json.confluent.KafkaConfluentSchemaRegistryJsonMessageDecoder",
+               "\"stream.kafka.decoder.prop.schema.registry.rest.url\":\"http://h:1\","
+               "\"stream.kafka.decoder.prop.schema.registry.basic.auth.user.info\":\"u:p\"");
+    tcfg *t = tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err);
+    free(tj);
+    if (!t) fail_msg("%s", err);
+    assert_int_equal(t->decoder, TCFG_DECODER_JSON_REGISTRY);
+    assert_string_equal(t->registry_url, "http://h:1");
+    assert_string_equal(t->registry_userinfo, "u:p");
+    /* a message not in Confluent's format is malformed_json, before any registry request */
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    reject(d, "{\"name\":\"x\"}", ROWDEC_MALFORMED_JSON);
+    assert_non_null(strstr(rowdec_error_detail(d), "unknown magic byte"));
+    rowdec_free(d);
+    tcfg_free(t);
     schema_free(s);
 }
 
