@@ -9,7 +9,8 @@
 #      rest read); gzip;
 #   C. `--job-spec` with Pinot's ingestionJobSpec.yaml: one segment per file, named as
 #      Pinot names them (airlineStats_OFFLINE_16071_16071_0), the input's directories kept,
-#      overwriteOutput, the other name generators, and every bad key in one run;
+#      overwriteOutput, the other name generators, every bad key in one run, and every job
+#      spec Pinot ships with its data, each record a row;
 #   D. the same job spec reading the schema and table config from a live controller's
 #      GET /tables/<t>/schema and GET /tables/<t>, as Pinot's specs say.
 source "$(dirname "$0")/lib/harness.sh"
@@ -187,6 +188,28 @@ check "a bad job spec names every bad key in one run" bash -c "
 printf 'jobType: SegmentCreation\n  bad: [indent\n' > broken.yaml
 "$S" segment build --job-spec broken.yaml 2>broken.err
 check "YAML that does not parse names the line" grep -q "broken.yaml:2:" broken.err
+
+# every job spec Pinot ships with its data, as it is (but for the push): each segment holds as
+# many rows as its input file has records
+for spec in examples/batch/*/ingestionJobSpec.yaml examples/batch/*/*/ingestionJobSpec.yaml; do
+  [ -f "$spec" ] || continue
+  ex=$(dirname "$spec")
+  ls "$ex"/rawdata >/dev/null 2>&1 || continue
+  sed 's/SegmentCreationAnd[A-Za-z]*Push/SegmentCreation/' "$spec" > this.yaml
+  "$S" segment build --job-spec this.yaml --schema "$(ls "$ex"/*_schema.json | head -1)" \
+    --table-config "$(ls "$ex"/*_table_config.json | head -1)" 2>this.err
+  check "Pinot's $ex job spec builds a segment per input file, every record a row" $PY - "$ex" this.err <<'PY'
+import avro.datafile, avro.io, csv, glob, os, re, sys
+ex, err = sys.argv[1], open(sys.argv[2]).read()
+built = {os.path.basename(m[0]): int(m[1]) for m in re.findall(r"^built (\S+): rows=(\d+) rejected=0 ", err, re.M)}
+inputs = sorted(glob.glob(f"{ex}/rawdata/**/*.*", recursive=True))
+assert inputs and len(built) == len(inputs), (inputs, built, err[-500:])
+want = sorted(sum(1 for _ in avro.datafile.DataFileReader(open(f, "rb"), avro.io.DatumReader()))
+              if f.endswith(".avro") else sum(1 for _ in csv.DictReader(open(f, newline="")))
+              for f in inputs)
+assert sorted(built.values()) == want, (built, want)
+PY
+done
 cd ..
 
 # ---- D. the schema and table config from a live controller ----
