@@ -6,6 +6,7 @@
  * strings and bytes, blocked arrays and maps, union branch indexes) with a bounds check on
  * every read. Nested records, maps and non-list arrays are written as JSON text. */
 #include "consumer/avroscan.h"
+#include "common/bigdec.h"
 #include "consumer/registry.h"
 
 #include "common/clock.h"
@@ -14,20 +15,44 @@
 #include "common/xform.h"
 
 #include <avro.h>
+#include <jansson.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define AVRO_MAX_DEPTH 28         /* nested containers (the JSON writer allows 32) */
 #define AVRO_MAX_ELEMS (1u << 20) /* array and map entries in one message */
 #define AVRO_CACHE REGISTRY_CACHE /* registry schemas compiled and kept */
+
+/* A top-level field's logical type (Avro spec "Logical Types"), as Pinot's AvroRecordExtractor
+ * converts it; an annotation on the wrong base type is ignored, as Avro's Java library does. */
+typedef enum avro_lt_kind {
+    LT_NONE = 0,
+    LT_DECIMAL,     /* bytes or fixed: BigDecimal(unscaled, scale) */
+    LT_TS_MILLIS,   /* long: Timestamp */
+    LT_TS_MICROS,   /* long: Timestamp */
+    LT_TS_NANOS,    /* long: Timestamp */
+    LT_DATE,        /* int: LocalDate */
+    LT_TIME_MILLIS, /* int: LocalTime */
+    LT_TIME_MICROS, /* long: LocalTime */
+    LT_UUID,        /* string or fixed(16): UUID */
+} avro_lt_kind;
+
+typedef struct avro_lt {
+    uint8_t kind;  /* avro_lt_kind */
+    int32_t scale; /* LT_DECIMAL */
+} avro_lt;
+
+#define AVRO_LT_BRANCHES 8 /* union branches whose logical types are known */
 
 /* A compiled writer schema. */
 typedef struct avro_plan {
     int32_t id; /* registry id; -1 for the configured schema */
     avro_schema_t schema;
     int32_t *want;    /* per record field: the wanted field, or -1 */
+    avro_lt *lt;      /* per record field and union branch (AVRO_LT_BRANCHES each) */
     int64_t retry_at; /* a failed fetch (schema NULL): when to ask again */
     char why[128];
 } avro_plan;
@@ -53,7 +78,45 @@ struct avroscan {
     char err[192];
 };
 
-static int compile(avroscan *s, avro_plan *pl, avro_schema_t sc, char *err, size_t errlen)
+/* The logical type of a field type's JSON t (an object with "logicalType", or not). */
+static avro_lt logical_of(const json_t *t)
+{
+    avro_lt lt = {LT_NONE, 0};
+    const char *name = json_string_value(json_object_get(t, "logicalType"));
+    const char *base = json_string_value(json_object_get(t, "type"));
+    if (!name || !base) return lt;
+    static const struct {
+        const char *name, *base, *base2;
+        avro_lt_kind kind;
+    } known[] = {{"decimal", "bytes", "fixed", LT_DECIMAL},
+                 {"timestamp-millis", "long", NULL, LT_TS_MILLIS},
+                 {"timestamp-micros", "long", NULL, LT_TS_MICROS},
+                 {"timestamp-nanos", "long", NULL, LT_TS_NANOS},
+                 {"date", "int", NULL, LT_DATE},
+                 {"time-millis", "int", NULL, LT_TIME_MILLIS},
+                 {"time-micros", "long", NULL, LT_TIME_MICROS},
+                 {"uuid", "string", "fixed", LT_UUID}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (strcmp(name, known[i].name) != 0) continue;
+        if (strcmp(base, known[i].base) != 0 && !(known[i].base2 && !strcmp(base, known[i].base2)))
+            return lt;
+        if (known[i].kind == LT_DECIMAL) { /* precision > 0, 0 <= scale <= precision */
+            json_t *pj = json_object_get(t, "precision"), *sj = json_object_get(t, "scale");
+            json_int_t pr = json_is_integer(pj) ? json_integer_value(pj) : 0;
+            json_int_t sc = json_is_integer(sj) ? json_integer_value(sj) : 0;
+            if (pr <= 0 || sc < 0 || sc > pr || (sj && !json_is_integer(sj))) return lt;
+            lt.scale = (int32_t)sc;
+        }
+        if (known[i].kind == LT_UUID && !strcmp(base, "fixed") &&
+            json_integer_value(json_object_get(t, "size")) != 16)
+            return lt;
+        lt.kind = (uint8_t)known[i].kind;
+    }
+    return lt;
+}
+
+static int compile(avroscan *s, avro_plan *pl, avro_schema_t sc, const char *json, size_t jlen,
+                   char *err, size_t errlen)
 {
     if (avro_typeof(sc) != AVRO_RECORD) {
         snprintf(err, errlen, "the Avro schema is a %s, not a record", avro_schema_type_name(sc));
@@ -62,6 +125,20 @@ static int compile(avroscan *s, avro_plan *pl, avro_schema_t sc, char *err, size
     size_t nf = avro_schema_record_size(sc);
     pl->schema = sc;
     pl->want = sl_xcalloc(nf ? nf : 1, sizeof *pl->want);
+    pl->lt = sl_xcalloc((nf ? nf : 1) * AVRO_LT_BRANCHES, sizeof *pl->lt);
+    /* avro-c keeps no logical types: they come from the schema's JSON, field by field */
+    json_error_t je;
+    json_t *doc = json_loadb(json, jlen, 0, &je);
+    json_t *fields = json_object_get(doc, "fields");
+    for (size_t f = 0; f < nf && json_array_size(fields) == nf; f++) {
+        json_t *t = json_object_get(json_array_get(fields, f), "type");
+        if (json_is_array(t))
+            for (size_t b = 0; b < json_array_size(t) && b < AVRO_LT_BRANCHES; b++)
+                pl->lt[f * AVRO_LT_BRANCHES + b] = logical_of(json_array_get(t, b));
+        else
+            pl->lt[f * AVRO_LT_BRANCHES] = logical_of(t);
+    }
+    json_decref(doc);
     for (size_t f = 0; f < nf; f++) {
         const char *name = avro_schema_record_field_name(sc, (int)f);
         pl->want[f] = -1;
@@ -99,7 +176,7 @@ avroscan *avroscan_new(const char *const *names, const uint32_t *lens, const uin
             return NULL;
         }
         s->plans[0].id = -1;
-        if (compile(s, &s->plans[0], sc, err, errlen)) {
+        if (compile(s, &s->plans[0], sc, t->avro_schema, strlen(t->avro_schema), err, errlen)) {
             avro_schema_decref(sc);
             avroscan_free(s);
             return NULL;
@@ -117,6 +194,7 @@ void avroscan_free(avroscan *s)
     for (uint32_t i = 0; i < s->nplans; i++) {
         if (s->plans[i].schema) avro_schema_decref(s->plans[i].schema);
         free(s->plans[i].want);
+        free(s->plans[i].lt);
     }
     free(s->plans);
     for (uint32_t i = 0; i < s->n; i++)
@@ -153,6 +231,7 @@ static avro_plan *registry_plan(avroscan *s, int32_t id)
         if (pl->id != id) continue;
         if (pl->schema || now < pl->retry_at) return pl;
         free(pl->want); /* a failure whose time is up: ask again in its place */
+        free(pl->lt);
         memmove(pl, pl + 1, (s->nplans - i - 1) * sizeof *pl);
         s->nplans--;
         break;
@@ -160,6 +239,7 @@ static avro_plan *registry_plan(avroscan *s, int32_t id)
     if (s->nplans == AVRO_CACHE) { /* the oldest goes */
         if (s->plans[0].schema) avro_schema_decref(s->plans[0].schema);
         free(s->plans[0].want);
+        free(s->plans[0].lt);
         memmove(s->plans, s->plans + 1, (AVRO_CACHE - 1) * sizeof *s->plans);
         s->nplans--;
     }
@@ -177,7 +257,7 @@ static avro_plan *registry_plan(avroscan *s, int32_t id)
     } else if (avro_schema_from_json_length(text, len, &sc)) {
         snprintf(pl->why, sizeof pl->why, "schema id %" PRId32 ": not an Avro schema: %.60s", id,
                  avro_strerror());
-    } else if (compile(s, pl, sc, pl->why, sizeof pl->why)) {
+    } else if (compile(s, pl, sc, text, len, pl->why, sizeof pl->why)) {
         avro_schema_decref(sc);
     } else {
         pl->why[0] = '\0';
@@ -455,6 +535,128 @@ static int value(avroscan *s, avro_schema_t sc, int depth, jsonscan_val *v, bool
     }
 }
 
+/* floor(a / b) and its remainder in [0, b), for b > 0 (Java's floorDiv and floorMod). */
+static int64_t floor_div(int64_t a, int64_t b, int64_t *mod)
+{
+    int64_t q = a / b, r = a % b;
+    if (r < 0) {
+        q--;
+        r += b;
+    }
+    *mod = r;
+    return q;
+}
+
+/* Java's java.sql.Timestamp.toString of (secs, nanos), in UTC: "2024-05-06 07:08:09.5". */
+static size_t timestamp_text(int64_t secs, int64_t nanos, char *out, size_t cap)
+{
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
+    char frac[16];
+    int k = snprintf(frac, sizeof frac, "%09lld", (long long)nanos);
+    while (k > 1 && frac[k - 1] == '0')
+        k--;
+    return n + (size_t)snprintf(out + n, cap - n, ".%.*s", k, frac);
+}
+
+/* Java's LocalTime.toString of nanos since midnight: HH:mm, then :ss, then the fraction in
+ * groups of 3 digits, each only when not zero. */
+static size_t time_text(int64_t nanos, char *out, size_t cap)
+{
+    int64_t secs = nanos / 1000000000, ns = nanos % 1000000000;
+    int n =
+        snprintf(out, cap, "%02lld:%02lld", (long long)(secs / 3600), (long long)(secs / 60 % 60));
+    if (secs % 60 || ns) n += snprintf(out + n, cap - (size_t)n, ":%02lld", (long long)(secs % 60));
+    if (ns % 1000000 == 0 && ns)
+        n += snprintf(out + n, cap - (size_t)n, ".%03lld", (long long)(ns / 1000000));
+    else if (ns % 1000 == 0 && ns)
+        n += snprintf(out + n, cap - (size_t)n, ".%06lld", (long long)(ns / 1000));
+    else if (ns)
+        n += snprintf(out + n, cap - (size_t)n, ".%09lld", (long long)ns);
+    return (size_t)n;
+}
+
+/* v (the field's physical value) as Pinot's AvroRecordExtractor converts its logical type: a
+ * decimal a BigDecimal (its Java text, a number to the column), a timestamp a Timestamp (epoch
+ * ms to a number column, its text to a STRING one), a date a LocalDate (epoch days; ISO
+ * text), a time a LocalTime (ms since midnight; its text), a fixed uuid its text. 0, or -1
+ * for a decimal too long to hold. */
+static int apply_logical(avroscan *s, const avro_lt *lt, jsonscan_val *v)
+{
+    char buf[96];
+    size_t n = 0;
+    int64_t x = v->v.i64, mod, secs;
+    switch (lt->kind) {
+    case LT_DECIMAL: {
+        if (v->kind != JSONSCAN_BYTES || v->len > BIGDEC_MAX_DIGITS / 3)
+            return v->kind == JSONSCAN_BYTES ? bad(s, "a decimal longer than 1365 bytes") : 0;
+        /* Pinot's serialized form is the scale (16 bits) and then Avro's very bytes */
+        uint8_t *ser = (uint8_t *)xform_ctx_alloc(s->cx, v->len + 3);
+        ser[0] = (uint8_t)((uint32_t)lt->scale >> 8);
+        ser[1] = (uint8_t)lt->scale;
+        memcpy(ser + 2, v->text, v->len);
+        if (v->len == 0) ser[2] = 0; /* BigInteger of no bytes: 0 */
+        size_t cap = 3 * (v->len + 3) + BIGDEC_TEXT_EXTRA;
+        char *digits = xform_ctx_alloc(s->cx, cap), *text = xform_ctx_alloc(s->cx, cap);
+        bigdec d;
+        if (bigdec_deserialize(ser, v->len ? v->len + 2 : 3, digits, cap, &d) ||
+            !(n = bigdec_to_string(&d, text, cap)))
+            return bad(s, "a decimal that does not convert");
+        v->kind = JSONSCAN_BIGNUM;
+        v->int_literal = false;
+        v->exact = true;
+        v->text = text;
+        v->len = (uint32_t)n;
+        return 0;
+    }
+    case LT_TS_MILLIS:
+    case LT_TS_MICROS:
+    case LT_TS_NANOS: {
+        if (v->kind != JSONSCAN_INT64) return 0;
+        int64_t per_sec = lt->kind == LT_TS_MILLIS   ? 1000
+                          : lt->kind == LT_TS_MICROS ? 1000000
+                                                     : 1000000000;
+        secs = floor_div(x, per_sec, &mod);
+        int64_t nanos = mod * (1000000000 / per_sec);
+        v->v.i64 = secs * 1000 + nanos / 1000000; /* Timestamp.getTime() */
+        n = timestamp_text(secs, nanos, buf, sizeof buf);
+        break;
+    }
+    case LT_DATE: {
+        if (v->kind != JSONSCAN_INT64) return 0;
+        time_t t = (time_t)(x * 86400);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        n = strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+        break;
+    }
+    case LT_TIME_MILLIS:
+    case LT_TIME_MICROS:
+        if (v->kind != JSONSCAN_INT64 || x < 0 ||
+            x >= 86400LL * (lt->kind == LT_TIME_MILLIS ? 1000 : 1000000))
+            return v->kind == JSONSCAN_INT64 ? bad(s, "a time of day out of range") : 0;
+        n = time_text(lt->kind == LT_TIME_MILLIS ? x * 1000000 : x * 1000, buf, sizeof buf);
+        v->v.i64 = lt->kind == LT_TIME_MILLIS ? x : x / 1000; /* Pinot keeps ms of the day */
+        break;
+    case LT_UUID:
+        if (v->kind != JSONSCAN_BYTES || v->len != 16) return 0; /* a string uuid is its text */
+        for (int i = 0; i < 16; i++)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%02x",
+                                  i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "",
+                                  (unsigned char)v->text[i]);
+        v->kind = JSONSCAN_STRING;
+        v->nul_free = true;
+        break;
+    default:
+        return 0;
+    }
+    v->text = text_copy(s, buf, n);
+    v->len = (uint32_t)n;
+    return 0;
+}
+
 avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len)
 {
     s->err[0] = '\0';
@@ -502,8 +704,21 @@ avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len)
         int32_t w = pl->want[f];
         jsonscan_val scratch;
         jsonscan_val *v = w >= 0 ? &s->sv.vals[w] : &scratch;
+        const avro_lt *lt = &pl->lt[f * AVRO_LT_BRANCHES];
+        if (avro_typeof(fs) == AVRO_UNION) { /* the branch, here: its logical type is known */
+            int64_t x;
+            if (read_long(s, &x)) return AVROSCAN_MALFORMED;
+            if (x < 0 || (size_t)x >= avro_schema_union_size(fs)) {
+                bad(s, "a union branch the schema does not have");
+                return AVROSCAN_MALFORMED;
+            }
+            static const avro_lt none = {LT_NONE, 0};
+            lt = x < AVRO_LT_BRANCHES ? &lt[x] : &none;
+            fs = avro_schema_union_branch(fs, (int)x);
+        }
         if (value(s, fs, 1, v, w >= 0 && (s->flags[w] & JSONSCAN_F_LIST)))
             return AVROSCAN_MALFORMED;
+        if (lt->kind && w >= 0 && apply_logical(s, lt, v)) return AVROSCAN_MALFORMED;
     }
     return AVROSCAN_OK; /* bytes after the record are ignored, as Java's reader does */
 }

@@ -14,7 +14,11 @@
  * Values are jsonscan_val: null, boolean, int and long (INT64), float and double (DOUBLE,
  * with Java's toString as text), string and enum (STRING), bytes and fixed (BYTES), a record
  * or a map (OBJECT: its JSON text), an array (LIST of its elements for a multi-value field,
- * else ARRAY: its JSON text); a union is its branch's value.
+ * else ARRAY: its JSON text); a union is its branch's value. A top-level field's logical type
+ * (decimal, timestamp-*, date, time-*, uuid; the schema's JSON says it, avro-c does not) is
+ * converted as Pinot's AvroRecordExtractor converts it: a decimal is an exact BIGNUM, the
+ * others an INT64 (epoch ms, days, ms of the day) with Java's text of the value, a fixed uuid
+ * its STRING (docs/stream-decoders.md, "Logical types").
  *
  * Every pointer in a value stays valid until the next avroscan_run. A scanner is used by one
  * thread at a time (it may block in a registry request on a schema id it has not seen). */

@@ -58,6 +58,8 @@ typedef enum jsonscan_kind {
 typedef struct jsonscan_val {
     uint8_t kind;     /* jsonscan_kind */
     bool int_literal; /* numbers: written without fraction or exponent ("12", not "12.0") */
+    bool exact;       /* BIGNUM: the text is an exact decimal that a double's range holds (an
+                       * Avro decimal), not a number past that range */
     bool nul_free;    /* text cannot hold a NUL byte: it is the message's own bytes (JSON
                        * has no raw NUL), or there is no text; false for a string that was
                        * unescaped (a \u0000 is a NUL) and for any value made elsewhere */

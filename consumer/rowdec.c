@@ -834,7 +834,8 @@ static rowdec_reason to_big_decimal(rowdec *d, const schema_field *f, const json
     case JSONSCAN_UINT64:
         break;
     case JSONSCAN_BIGNUM:
-        if (!v->int_literal) { /* past a double's range: Infinity, which BigDecimal refuses */
+        if (!v->int_literal && !v->exact) { /* past a double's range: Infinity, which
+                                             * BigDecimal refuses */
             snprintf(d->detail, sizeof d->detail, "%.*s does not fit BIG_DECIMAL",
                      (int)(v->len < 60 ? v->len : 60), v->text);
             return ROWDEC_OVERFLOW;

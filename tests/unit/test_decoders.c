@@ -520,6 +520,98 @@ static void test_avro_simple(void **state)
 
 /* ---- complexTypeConfig --------------------------------------------------------------- */
 
+/* Avro logical types, as Pinot's AvroRecordExtractor converts them (decimal to BigDecimal,
+ * timestamps to Timestamp, date to LocalDate, time to LocalTime, fixed uuid to UUID), into
+ * columns of each kind; an annotation on the wrong base type is ignored. */
+static const char lt_writer[] =
+    "{\"type\":\"record\",\"name\":\"L\",\"fields\":["
+    "{\"name\":\"dec\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":9,"
+    "\"scale\":2}},"
+    "{\"name\":\"decs\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":9,"
+    "\"scale\":2}},"
+    "{\"name\":\"decd\",\"type\":{\"type\":\"fixed\",\"name\":\"F4\",\"size\":4,\"logicalType\":"
+    "\"decimal\",\"precision\":9,\"scale\":3}},"
+    "{\"name\":\"tsu\",\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}]"
+    "},"
+    "{\"name\":\"tsus\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-micros\"}},"
+    "{\"name\":\"day\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
+    "{\"name\":\"days\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
+    "{\"name\":\"tod\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"}},"
+    "{\"name\":\"id\",\"type\":{\"type\":\"fixed\",\"name\":\"U\",\"size\":16,\"logicalType\":"
+    "\"uuid\"}},"
+    "{\"name\":\"odd\",\"type\":{\"type\":\"string\",\"logicalType\":\"date\"}}]}";
+static const char lt_table_schema[] =
+    "{\"schemaName\":\"l\",\"dimensionFieldSpecs\":["
+    "{\"name\":\"dec\",\"dataType\":\"BIG_DECIMAL\"},{\"name\":\"decs\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"decd\",\"dataType\":\"DOUBLE\"},{\"name\":\"tsu\",\"dataType\":\"TIMESTAMP\"},"
+    "{\"name\":\"tsus\",\"dataType\":\"STRING\"},{\"name\":\"day\",\"dataType\":\"INT\"},"
+    "{\"name\":\"days\",\"dataType\":\"STRING\"},{\"name\":\"tod\",\"dataType\":\"STRING\"},"
+    "{\"name\":\"id\",\"dataType\":\"STRING\"},{\"name\":\"odd\",\"dataType\":\"STRING\"}]}";
+
+static size_t zz(uint8_t *p, int64_t v)
+{
+    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    size_t n = 0;
+    while (z > 0x7f) {
+        p[n++] = (uint8_t)(z | 0x80);
+        z >>= 7;
+    }
+    p[n++] = (uint8_t)z;
+    return n;
+}
+
+static void test_avro_logical_types(void **state)
+{
+    (void)state;
+    json_t *js = json_string(lt_writer);
+    char *esc = json_dumps(js, JSON_ENCODE_ANY), *props = NULL;
+    json_decref(js);
+    if (asprintf(&props, "\"stream.kafka.decoder.prop.schema\":%s", esc) < 0) abort();
+    free(esc);
+    schema *s;
+    tcfg *t;
+    load(lt_table_schema, "avro.SimpleAvroMessageDecoder", props, &s, &t);
+    free(props);
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    uint8_t m[256];
+    size_t n = 0;
+    n += zz(m + n, 2); /* dec: 12345 at scale 2 */
+    m[n++] = 0x30;
+    m[n++] = 0x39;
+    n += zz(m + n, 2); /* decs: -123 (two's complement) at scale 2 */
+    m[n++] = 0xff;
+    m[n++] = 0x85;
+    memcpy(m + n, "\x00\x00\x04\xd2", 4); /* decd: 1234 at scale 3 */
+    n += 4;
+    n += zz(m + n, 1); /* tsu: the long branch */
+    n += zz(m + n, 1700000000123456LL);
+    n += zz(m + n, -1500000); /* tsus: 1.5 s before the epoch */
+    n += zz(m + n, 19000);    /* day */
+    n += zz(m + n, 19000);    /* days */
+    n += zz(m + n, 3723004);  /* tod: 01:02:03.004 */
+    memcpy(m + n, "\x12\x34\x56\x78\x9a\xbc\xde\xf0\x01\x23\x45\x67\x89\xab\xcd\xef", 16);
+    n += 16;
+    n += zz(m + n, 3); /* odd: a "date" on a string is no logical type */
+    memcpy(m + n, "abc", 3);
+    n += 3;
+    const row *r = ok(d, m, n);
+    /* the BIG_DECIMAL column holds Pinot's serialized 123.45: scale 2, unscaled 12345 */
+    assert_int_equal(r->cols[0].v.u.bytes.len, 4);
+    assert_memory_equal(r->cols[0].v.u.bytes.ptr, "\x00\x02\x30\x39", 4);
+    want_str(&r->cols[1], "-1.23");
+    assert_true(r->cols[2].v.u.f64 == 1.234);
+    assert_true(r->cols[3].v.u.i64 == 1700000000123LL); /* Timestamp.getTime() */
+    want_str(&r->cols[4], "1969-12-31 23:59:58.5");
+    assert_int_equal(r->cols[5].v.u.i32, 19000);
+    want_str(&r->cols[6], "2022-01-08");
+    want_str(&r->cols[7], "01:02:03.004");
+    want_str(&r->cols[8], "12345678-9abc-def0-0123-456789abcdef");
+    want_str(&r->cols[9], "abc");
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+}
+
 static const char cplx_schema[] =
     "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
     "{\"name\":\"id\",\"dataType\":\"LONG\"},"
@@ -987,6 +1079,7 @@ int main(void)
         cmocka_unit_test(test_csv_quoting),
         cmocka_unit_test(test_decoder_config_errors),
         cmocka_unit_test(test_avro_simple),
+        cmocka_unit_test(test_avro_logical_types),
         cmocka_unit_test(test_complex_unnest),
         cmocka_unit_test(test_protobuf),
         cmocka_unit_test(test_enrichment),
