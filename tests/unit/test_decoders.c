@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/avro_test_enc.h"
+
 static const char csv_schema[] =
     "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
     "{\"name\":\"name\",\"dataType\":\"STRING\"},"
@@ -548,18 +550,6 @@ static const char lt_table_schema[] =
     "{\"name\":\"days\",\"dataType\":\"STRING\"},{\"name\":\"tod\",\"dataType\":\"STRING\"},"
     "{\"name\":\"id\",\"dataType\":\"STRING\"},{\"name\":\"odd\",\"dataType\":\"STRING\"}]}";
 
-static size_t zz(uint8_t *p, int64_t v)
-{
-    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-    size_t n = 0;
-    while (z > 0x7f) {
-        p[n++] = (uint8_t)(z | 0x80);
-        z >>= 7;
-    }
-    p[n++] = (uint8_t)z;
-    return n;
-}
-
 static void test_avro_logical_types(void **state)
 {
     (void)state;
@@ -575,23 +565,23 @@ static void test_avro_logical_types(void **state)
     rowdec *d = rowdec_new_cfg(s, t, 0);
     uint8_t m[256];
     size_t n = 0;
-    n += zz(m + n, 2); /* dec: 12345 at scale 2 */
+    n += avro_test_long(m + n, 2); /* dec: 12345 at scale 2 */
     m[n++] = 0x30;
     m[n++] = 0x39;
-    n += zz(m + n, 2); /* decs: -123 (two's complement) at scale 2 */
+    n += avro_test_long(m + n, 2); /* decs: -123 (two's complement) at scale 2 */
     m[n++] = 0xff;
     m[n++] = 0x85;
     memcpy(m + n, "\x00\x00\x04\xd2", 4); /* decd: 1234 at scale 3 */
     n += 4;
-    n += zz(m + n, 1); /* tsu: the long branch */
-    n += zz(m + n, 1700000000123456LL);
-    n += zz(m + n, -1500000); /* tsus: 1.5 s before the epoch */
-    n += zz(m + n, 19000);    /* day */
-    n += zz(m + n, 19000);    /* days */
-    n += zz(m + n, 3723004);  /* tod: 01:02:03.004 */
+    n += avro_test_long(m + n, 1); /* tsu: the long branch */
+    n += avro_test_long(m + n, 1700000000123456LL);
+    n += avro_test_long(m + n, -1500000); /* tsus: 1.5 s before the epoch */
+    n += avro_test_long(m + n, 19000);    /* day */
+    n += avro_test_long(m + n, 19000);    /* days */
+    n += avro_test_long(m + n, 3723004);  /* tod: 01:02:03.004 */
     memcpy(m + n, "\x12\x34\x56\x78\x9a\xbc\xde\xf0\x01\x23\x45\x67\x89\xab\xcd\xef", 16);
     n += 16;
-    n += zz(m + n, 3); /* odd: a "date" on a string is no logical type */
+    n += avro_test_long(m + n, 3); /* odd: a "date" on a string is no logical type */
     memcpy(m + n, "abc", 3);
     n += 3;
     const row *r = ok(d, m, n);

@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/avro_test_enc.h"
+
 static const char schema_json[] =
     "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
     "{\"name\":\"name\",\"dataType\":\"STRING\"},"
@@ -388,18 +390,6 @@ static uint8_t *slurp(const char *path, size_t *n)
     return b;
 }
 
-static size_t put_long(uint8_t *p, int64_t v)
-{
-    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-    size_t n = 0;
-    while (z > 0x7f) {
-        p[n++] = (uint8_t)(z | 0x80);
-        z >>= 7;
-    }
-    p[n++] = (uint8_t)z;
-    return n;
-}
-
 static int64_t get_long(const uint8_t **p)
 {
     uint64_t z = 0;
@@ -420,18 +410,18 @@ static uint8_t *to_zstd(const uint8_t *b, size_t n, size_t *out_n)
     const uint8_t *sync = b + n - 16, *p = b + 4;
     memcpy(o, "Obj\x01", 4);
     w = 4;
-    w += put_long(o + w, 2);
+    w += avro_test_long(o + w, 2);
     const char *keys[] = {"avro.schema", "avro.codec"};
     const char *vals[] = {avro_schema_text, "zstandard"};
     for (int k = 0; k < 2; k++) {
-        w += put_long(o + w, (int64_t)strlen(keys[k]));
+        w += avro_test_long(o + w, (int64_t)strlen(keys[k]));
         memcpy(o + w, keys[k], strlen(keys[k]));
         w += strlen(keys[k]);
-        w += put_long(o + w, (int64_t)strlen(vals[k]));
+        w += avro_test_long(o + w, (int64_t)strlen(vals[k]));
         memcpy(o + w, vals[k], strlen(vals[k]));
         w += strlen(vals[k]);
     }
-    w += put_long(o + w, 0);
+    w += avro_test_long(o + w, 0);
     memcpy(o + w, sync, 16);
     w += 16;
     while (memcmp(p, sync, 16) != 0) /* to the end of the header */
@@ -442,8 +432,8 @@ static uint8_t *to_zstd(const uint8_t *b, size_t n, size_t *out_n)
         uint8_t z[8192];
         size_t zn = ZSTD_compress(z, sizeof z, p, (size_t)size, 3);
         assert_false(ZSTD_isError(zn));
-        w += put_long(o + w, count);
-        w += put_long(o + w, (int64_t)zn);
+        w += avro_test_long(o + w, count);
+        w += avro_test_long(o + w, (int64_t)zn);
         memcpy(o + w, z, zn);
         w += zn;
         memcpy(o + w, sync, 16);
