@@ -71,6 +71,8 @@ struct avroscan {
     size_t cap;
     bool in_place;          /* avroscan_in_place: read the caller's bytes, no copy */
     const uint8_t *start;   /* where the last run began (used = p - start) */
+    const uint8_t *rec;     /* the last run's record (after any header) */
+    avro_schema_t rec_schema; /* ... and its schema (borrowed from its plan) */
     const uint8_t *p, *end; /* reading position */
     xform_ctx *cx;          /* per-message text: numbers, JSON of nested values, fixed-up strings */
     jsonw jw;
@@ -698,6 +700,8 @@ avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len)
         }
     }
     scanvals_clear(&s->sv, JSONSCAN_ABSENT);
+    s->rec = s->p;
+    s->rec_schema = pl->schema;
     size_t nf = avro_schema_record_size(pl->schema);
     for (size_t f = 0; f < nf; f++) {
         avro_schema_t fs = avro_schema_record_field_get_by_index(pl->schema, (int)f);
@@ -721,6 +725,19 @@ avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len)
         if (lt->kind && w >= 0 && apply_logical(s, lt, v)) return AVROSCAN_MALFORMED;
     }
     return AVROSCAN_OK; /* bytes after the record are ignored, as Java's reader does */
+}
+
+const char *avroscan_record_json(avroscan *s, size_t *len)
+{
+    const uint8_t *end = s->p;
+    s->p = s->rec;
+    s->budget = AVRO_MAX_ELEMS;
+    jsonw_reset(&s->jw);
+    int rc = json_value(s, s->rec_schema, 0);
+    s->p = end; /* the record read once already: the same bytes, the same end */
+    if (rc) return NULL;
+    *len = s->jw.len;
+    return s->jw.buf;
 }
 
 void avroscan_in_place(avroscan *s)

@@ -53,6 +53,11 @@ avroscan_status avroscan_run(avroscan *s, const uint8_t *msg, size_t len);
  * a larger buffer (an object container file's block), with avroscan_used. */
 void avroscan_in_place(avroscan *s);
 
+/* After a successful run: its whole record as JSON text, the rules of a nested record's (for
+ * complexTypeConfig, which unnests the record as it does a JSON message). Owned by the
+ * scanner, valid until the next run; NULL only if the record cannot be read again. */
+const char *avroscan_record_json(avroscan *s, size_t *len);
+
 /* After a successful run: the bytes its record took from the front of msg. */
 size_t avroscan_used(const avroscan *s);
 

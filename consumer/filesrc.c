@@ -411,9 +411,9 @@ bad:
 filesrc *filesrc_open(const char *path, filesrc_format fmt, const schema *s, const tcfg *t,
                       const tcfg_csv *csv, char *err, size_t errlen)
 {
-    if (fmt != FILESRC_JSON && t && t->complex) {
-        snprintf(err, errlen, "%s: complexTypeConfig unnests JSON input only; this file is %s",
-                 path, filesrc_format_name(fmt));
+    if (fmt == FILESRC_CSV && t && t->complex) {
+        snprintf(err, errlen,
+                 "%s: complexTypeConfig unnests JSON and Avro input only; this file is CSV", path);
         return NULL;
     }
     filesrc *f = sl_xcalloc(1, sizeof *f);
@@ -481,14 +481,16 @@ static filesrc_status next_avro(filesrc *f, const row **r, rowdec_reason *why)
         return FILESRC_REJECT;
     }
     *why = rowdec_decode(f->dec, f->bp, f->brest, r);
-    if (*why == ROWDEC_OK) {
+    if (*why != ROWDEC_MALFORMED_AVRO && *why != ROWDEC_EMPTY && *why != ROWDEC_OVERSIZED) {
+        /* the record was read (a value that does not fit its column is the row's reject):
+         * the next one starts after it */
         size_t used = rowdec_used(f->dec);
         f->bp += used;
         f->brest -= used;
         return FILESRC_ROW;
     }
     f->bbad = true;
-    if (*why == ROWDEC_EMPTY) *why = ROWDEC_MALFORMED_AVRO; /* the block's bytes ran out */
+    *why = ROWDEC_MALFORMED_AVRO; /* (empty: the block's bytes ran out) */
     return FILESRC_REJECT;
 }
 
@@ -541,6 +543,7 @@ filesrc_status filesrc_next(filesrc *f, const row **r, rowdec_reason *why)
         } else {
             f->text = NULL;
             st = next_avro(f, r, why);
+            f->more = st == FILESRC_ROW && !f->bbad; /* complexTypeConfig may unnest more */
         }
         if (st != FILESRC_ROW) return st;
         if (*why != ROWDEC_OK) return FILESRC_REJECT;

@@ -5,8 +5,10 @@
  * Invariants:
  * - A bad record is a reject with its reason and the reading goes on (a CSV file at the next
  *   line, an Avro file at the next block: the rest of a block whose record does not decode is
- *   rejected record by record, so the count is exact); only a file that cannot be read as its
+ *   rejected record by record, so the count is exact; a record that decodes but whose value
+ *   its column refuses is that row's reject only); only a file that cannot be read as its
  *   format at all (no header, a wrong magic, a corrupt block frame) is an error.
+ * - complexTypeConfig unnests JSON and Avro records (a CSV file refuses it).
  * - Nothing is allocated from a size the file states: counts and lengths are checked against
  *   the bytes there are, and a block inflates to at most FILESRC_MAX_BLOCK bytes.
  * - A gzip-compressed file (its magic bytes, as Pinot's readers check) is inflated first.

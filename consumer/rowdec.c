@@ -303,6 +303,10 @@ rowdec *rowdec_new_as(const schema *s, const tcfg *t, tcfg_decoder fmt, size_t m
             abort();
         }
         d->sv = avroscan_vals(d->avro);
+        if (t->complex) { /* the record unnested as its JSON is */
+            d->cplx = cplxscan_new(d->names, d->lens, d->flags, nnames, t);
+            d->sv = cplxscan_vals(d->cplx);
+        }
     } else if (d->fmt == TCFG_DECODER_PROTOBUF) {
         d->pb = pbscan_new(d->names, d->lens, d->flags, nnames, t->pb, t->pb_msg);
         d->sv = pbscan_vals(d->pb);
@@ -1402,7 +1406,13 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
     }
     d->msg_bytes = whole;
     if (d->cplx) {
-        cplxscan_status cs = cplxscan_run(d->cplx, msg, len);
+        const uint8_t *cm = msg;
+        size_t cl = len;
+        if (d->avro && !(cm = (const uint8_t *)avroscan_record_json(d->avro, &cl))) {
+            snprintf(d->detail, sizeof d->detail, "the record cannot be read as JSON");
+            return ROWDEC_MALFORMED_AVRO;
+        }
+        cplxscan_status cs = cplxscan_run(d->cplx, cm, cl);
         if (cs != CPLXSCAN_OK) {
             snprintf(d->detail, sizeof d->detail, "%s", cplxscan_error_text(d->cplx));
             return cs == CPLXSCAN_NOT_OBJECT                          ? ROWDEC_NOT_OBJECT

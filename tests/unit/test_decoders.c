@@ -296,7 +296,7 @@ static void test_decoder_config_errors(void **state)
                "\"ingestionConfig\":{\"complexTypeConfig\":{\"delimiter\":\"_\"");
     assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
     free(tj);
-    assert_non_null(strstr(err, "complexTypeConfig: only with a JSON decoder"));
+    assert_non_null(strstr(err, "complexTypeConfig: only with a JSON or Avro decoder"));
     tj = table("avro.KafkaAvroMessageDecoder", "");
     assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
     free(tj);
@@ -779,6 +779,64 @@ static void test_complex_unnest(void **state)
 
 /* ---- Protocol Buffers ------------------------------------------------------------------ */
 
+/* complexTypeConfig over Avro records (Pinot unnests an Avro record's maps and lists as it
+ * does JSON's): a nested record flattened, an array of records unnested into rows. */
+static void test_complex_avro(void **state)
+{
+    (void)state;
+    const char writer[] =
+        "{\"type\":\"record\",\"name\":\"E\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"},"
+        "{\"name\":\"g\",\"type\":{\"type\":\"record\",\"name\":\"G\",\"fields\":["
+        "{\"name\":\"city\",\"type\":\"string\"},{\"name\":\"topics\",\"type\":{\"type\":"
+        "\"array\",\"items\":{\"type\":\"record\",\"name\":\"T\",\"fields\":[{\"name\":\"key\","
+        "\"type\":\"string\"}]}}}]}}]}";
+    char err[2048];
+    schema *s = schema_parse(cplx_schema, strlen(cplx_schema), "s", err, sizeof err);
+    json_t *js = json_string(writer);
+    char *esc = json_dumps(js, JSON_ENCODE_ANY), *tj = NULL;
+    json_decref(js);
+    if (asprintf(&tj,
+                 "{\"tableName\":\"t\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":{"
+                 "\"streamConfigs\":{\"stream.kafka.topic.name\":\"e\","
+                 "\"stream.kafka.broker.list\":\"h:1\",\"stream.kafka.decoder.class.name\":"
+                 "\"org.apache.pinot.plugin.inputformat.avro.SimpleAvroMessageDecoder\","
+                 "\"stream.kafka.decoder.prop.schema\":%s}},\"ingestionConfig\":{"
+                 "\"complexTypeConfig\":{\"fieldsToUnnest\":[\"g.topics\"]}}}",
+                 esc) < 0)
+        abort();
+    free(esc);
+    tcfg *t = tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err);
+    free(tj);
+    if (!t) fail_msg("%s", err);
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    uint8_t m[64];
+    size_t n = 0;
+    n += avro_test_long(m + n, 7);
+    n += avro_test_long(m + n, 5);
+    memcpy(m + n, "Paris", 5);
+    n += 5;
+    n += avro_test_long(m + n, 2); /* two topics */
+    n += avro_test_long(m + n, 1);
+    m[n++] = 'a';
+    n += avro_test_long(m + n, 1);
+    m[n++] = 'b';
+    n += avro_test_long(m + n, 0);
+    const row *r = ok(d, m, n);
+    assert_int_equal(rowdec_rows(d), 2);
+    assert_true(r->cols[0].v.u.i64 == 7);
+    want_str(&r->cols[1], "Paris");
+    want_str(&r->cols[2], "a");
+    rowdec_reason why;
+    assert_true(rowdec_next(d, &why, &r));
+    assert_int_equal(why, ROWDEC_OK);
+    want_str(&r->cols[1], "Paris");
+    want_str(&r->cols[2], "b");
+    assert_false(rowdec_next(d, &why, &r));
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+}
+
 static const char pb_schema[] =
     "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
     "{\"name\":\"id\",\"dataType\":\"LONG\"},{\"name\":\"name\",\"dataType\":\"STRING\"},"
@@ -1070,6 +1128,7 @@ int main(void)
         cmocka_unit_test(test_decoder_config_errors),
         cmocka_unit_test(test_avro_simple),
         cmocka_unit_test(test_avro_logical_types),
+        cmocka_unit_test(test_complex_avro),
         cmocka_unit_test(test_complex_unnest),
         cmocka_unit_test(test_protobuf),
         cmocka_unit_test(test_enrichment),

@@ -333,6 +333,49 @@ static char *write_avro(const char *name, const char *codec, int n)
     return path;
 }
 
+/* A record whose value does not fit its column is that row's reject only: the record was
+ * read, so the rest of its block still is (a malformed record's block is not). */
+static void test_avro_row_reject(void **state)
+{
+    (void)state;
+    char err[512], path[256];
+    got g;
+    schema *s = load_schema();
+    snprintf(path, sizeof path, "%s/ages.avro", dir);
+    unlink(path);
+    const char sj[] =
+        "{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+        "{\"name\":\"name\",\"type\":\"string\"},{\"name\":\"age\",\"type\":\"string\"}]}";
+    avro_schema_t sc;
+    assert_int_equal(avro_schema_from_json_length(sj, strlen(sj), &sc), 0);
+    avro_file_writer_t w;
+    assert_int_equal(avro_file_writer_create_with_codec(path, sc, &w, "null", 4096), 0);
+    avro_value_iface_t *iface = avro_generic_class_from_schema(sc);
+    avro_value_t rec, fv;
+    avro_generic_value_new(iface, &rec);
+    const char *ages[] = {"1", "x", "3"};
+    for (int i = 0; i < 3; i++) {
+        avro_value_get_by_index(&rec, 0, &fv, NULL);
+        avro_value_set_string(&fv, ages[i]);
+        avro_value_get_by_index(&rec, 1, &fv, NULL);
+        avro_value_set_string(&fv, ages[i]);
+        assert_int_equal(avro_file_writer_append_value(w, &rec), 0);
+    }
+    avro_file_writer_close(w);
+    avro_value_decref(&rec);
+    avro_value_iface_decref(iface);
+    avro_schema_decref(sc);
+    filesrc *f = filesrc_open(path, FILESRC_AVRO, s, NULL, NULL, err, sizeof err);
+    if (!f) fail_msg("%s", err);
+    assert_int_equal(drain(f, &g), FILESRC_END);
+    assert_int_equal(g.rows, 2);
+    assert_int_equal(g.rejects, 1);
+    assert_string_equal(g.name[1], "!wrong_type");
+    assert_string_equal(g.name[2], "3");
+    filesrc_free(f);
+    schema_free(s);
+}
+
 static void check_avro_rows(const got *g, int n)
 {
     assert_int_equal(g->rows, n);
@@ -576,9 +619,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv_reader),   cmocka_unit_test(test_json_lines_and_gzip),
-        cmocka_unit_test(test_avro_codecs),  cmocka_unit_test(test_avro_zstd),
-        cmocka_unit_test(test_avro_hostile),
+        cmocka_unit_test(test_csv_reader),      cmocka_unit_test(test_json_lines_and_gzip),
+        cmocka_unit_test(test_avro_codecs),     cmocka_unit_test(test_avro_zstd),
+        cmocka_unit_test(test_avro_row_reject), cmocka_unit_test(test_avro_hostile),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
