@@ -37,7 +37,9 @@ struct filesrc {
     uint8_t *own; /* the file read (stdin) or inflated (gzip), or NULL */
     const uint8_t *data;
     size_t len, pos;
-    uint64_t recno; /* records read: lines for JSON */
+    uint64_t recno; /* records read */
+    uint64_t line;  /* JSON: the line at pos (from 1) */
+    bool in_array;  /* JSON: inside the file's top-level array */
     bool more;      /* the last message has rows left (complexTypeConfig) */
     /* Avro */
     char *schema_json;
@@ -423,6 +425,18 @@ filesrc *filesrc_open(const char *path, filesrc_format fmt, const schema *s, con
     f->view.decoder = fmt == FILESRC_CSV ? TCFG_DECODER_CSV : TCFG_DECODER_AVRO;
     if (fmt == FILESRC_JSON) {
         f->dec = rowdec_new_as(s, t, TCFG_DECODER_JSON, FILESRC_MAX_BLOCK);
+        f->line = 1;
+        if (f->len >= 3 && !memcmp(f->data, "\xEF\xBB\xBF", 3)) f->pos = 3; /* a BOM */
+        size_t i = f->pos;
+        while (i < f->len && (f->data[i] == ' ' || f->data[i] == '\t' || f->data[i] == '\r' ||
+                              f->data[i] == '\n'))
+            f->line += f->data[i++] == '\n';
+        if (i < f->len && f->data[i] == '[') { /* one array of the records */
+            f->in_array = true;
+            f->pos = i + 1;
+        } else {
+            f->line = 1;
+        }
     } else if (fmt == FILESRC_CSV) {
         if (!csv) { /* CSVRecordReaderConfig's defaults: an empty map */
             json_t *none = json_object();
@@ -494,26 +508,73 @@ static filesrc_status next_avro(filesrc *f, const row **r, rowdec_reason *why)
     return FILESRC_REJECT;
 }
 
-/* The next line of a JSON-lines file (blank ones skipped). */
+/* The end of the JSON value at p[0..n): past its closing brace or bracket (strings and their
+ * escapes skipped), or n when it does not close; anything else (no object: a reject) ends at
+ * its line's end, or in an array at a comma or the closing bracket. */
+static size_t json_value_end(const uint8_t *p, size_t n, bool in_array)
+{
+    size_t i = 0;
+    if (p[0] != '{' && p[0] != '[') {
+        while (i < n && p[i] != '\n' && !(in_array && (p[i] == ',' || p[i] == ']')))
+            i++;
+        return i ? i : 1;
+    }
+    int depth = 0;
+    bool str = false;
+    for (; i < n; i++) {
+        uint8_t c = p[i];
+        if (str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                str = false;
+        } else if (c == '"') {
+            str = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return i + 1;
+        }
+    }
+    return n;
+}
+
+/* The next JSON value of the file, as Jackson's readValues gives Pinot's JSONRecordReader
+ * them: values one after another (one a line, or pretty-printed over several), or the
+ * elements of one top-level array. A value that does not parse and spans lines loses only
+ * its first line: the next record may start on the next one (JSON lines' robustness). */
 static filesrc_status next_json(filesrc *f, const row **r, rowdec_reason *why)
 {
     for (;;) {
+        while (f->pos < f->len) { /* whitespace, and an array's commas */
+            uint8_t c = f->data[f->pos];
+            if (c == '\n')
+                f->line++;
+            else if (!(c == ' ' || c == '\t' || c == '\r' || (f->in_array && c == ',')))
+                break;
+            f->pos++;
+        }
         if (f->pos >= f->len) return FILESRC_END;
+        if (f->in_array && f->data[f->pos] == ']') {
+            f->in_array = false;
+            f->pos++;
+            continue;
+        }
         const uint8_t *p = f->data + f->pos;
-        const uint8_t *nl = memchr(p, '\n', f->len - f->pos);
-        size_t n = nl ? (size_t)(nl - p) : f->len - f->pos;
-        f->pos += n + (nl != NULL);
+        size_t n = json_value_end(p, f->len - f->pos, f->in_array);
+        *why = rowdec_decode(f->dec, p, n, r);
+        const uint8_t *nl = memchr(p, '\n', n);
+        if (*why == ROWDEC_MALFORMED_JSON && nl) {
+            n = (size_t)(nl - p);
+            *r = NULL;
+        }
         f->recno++;
-        size_t k = n;
-        if (k && p[k - 1] == '\r') k--;
-        bool blank = true;
-        for (size_t i = 0; i < k && blank; i++)
-            blank = p[i] == ' ' || p[i] == '\t' || p[i] == '\r';
-        if (blank) continue;
+        snprintf(f->where, sizeof f->where, "%llu", (unsigned long long)f->line);
+        for (const uint8_t *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))); q++)
+            f->line++;
+        f->pos += n;
         f->text = (const char *)p;
-        f->text_len = n;
-        snprintf(f->where, sizeof f->where, "%llu", (unsigned long long)f->recno);
-        *why = rowdec_decode(f->dec, p, k, r);
+        f->text_len = n && p[n - 1] == '\r' ? n - 1 : n;
         return FILESRC_ROW;
     }
 }

@@ -1,4 +1,4 @@
-/* Batch input files -> rows: a JSON-lines, CSV or Avro object container file read as Pinot's
+/* Batch input files -> rows: a JSON, CSV or Avro object container file read as Pinot's
  * batch record readers read it (docs/batch-inputs.md), each record decoded by rowdec, so a
  * file's rows get the same coercions, transforms, filter and per-reason rejects as a stream's.
  *
@@ -27,7 +27,7 @@
 
 typedef enum filesrc_format {
     FILESRC_NONE = -1,
-    FILESRC_JSON = 0, /* one JSON object per line (blank lines skipped) */
+    FILESRC_JSON = 0, /* JSON objects one after another (a line each, or pretty), or an array */
     FILESRC_CSV,      /* a header record, then one record per row */
     FILESRC_AVRO,     /* an Avro object container file: codecs null, deflate, snappy, zstandard */
 } filesrc_format;

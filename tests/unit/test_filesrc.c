@@ -275,6 +275,46 @@ static void test_json_lines_and_gzip(void **state)
     schema_free(s);
 }
 
+/* JSON files as Pinot's JSONRecordReader reads them: pretty-printed values, a top-level
+ * array; a bad value over several lines loses only its first line. */
+static void test_json_values(void **state)
+{
+    (void)state;
+    char err[512];
+    got g;
+    schema *s = load_schema();
+    const char pretty[] = "{\n  \"name\": \"a\",\n  \"age\": 1\n}\n{\"name\": \"b{\\\"}\"}\n"
+                          "{\"name\": \n{\"name\": \"c\"}\n";
+    char *path = write_file("pretty.json", pretty, strlen(pretty));
+    filesrc *f = filesrc_open(path, FILESRC_JSON, s, NULL, NULL, err, sizeof err);
+    assert_non_null(f);
+    assert_int_equal(drain(f, &g), FILESRC_END);
+    assert_int_equal(g.rows, 3);
+    assert_int_equal(g.rejects, 1);
+    assert_string_equal(g.name[0], "a");
+    assert_string_equal(g.name[1], "b{\"}"); /* braces and quotes inside strings */
+    assert_string_equal(g.name[2], "!malformed_json");
+    assert_string_equal(g.where[2], "6");
+    assert_string_equal(g.name[3], "c");
+    assert_string_equal(g.where[3], "7");
+    filesrc_free(f);
+    free(path);
+    const char arr[] = "\n [ {\"name\": \"x\", \"tags\": [\"p\", \"q\"]},\n {\"name\": \"y\"} ]\n";
+    path = write_file("array.json", arr, strlen(arr));
+    f = filesrc_open(path, FILESRC_JSON, s, NULL, NULL, err, sizeof err);
+    assert_non_null(f);
+    assert_int_equal(drain(f, &g), FILESRC_END);
+    assert_int_equal(g.rows, 2);
+    assert_int_equal(g.rejects, 0);
+    assert_string_equal(g.name[0], "x");
+    assert_int_equal(g.ntags[0], 2);
+    assert_string_equal(g.name[1], "y");
+    assert_string_equal(g.where[1], "3");
+    filesrc_free(f);
+    free(path);
+    schema_free(s);
+}
+
 /* ---- Avro ---------------------------------------------------------------------------- */
 
 static const char avro_schema_text[] =
@@ -621,7 +661,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_reader),      cmocka_unit_test(test_json_lines_and_gzip),
         cmocka_unit_test(test_avro_codecs),     cmocka_unit_test(test_avro_zstd),
-        cmocka_unit_test(test_avro_row_reject), cmocka_unit_test(test_avro_hostile),
+        cmocka_unit_test(test_avro_row_reject), cmocka_unit_test(test_json_values),
+        cmocka_unit_test(test_avro_hostile),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
