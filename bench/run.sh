@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the project (in ./build, or $SLUICE_BUILD) when needed, then runs every benchmark in
+# Installs what is missing (deploy/install-deps.sh --bench), builds the project (in ./build, or
+# $SLUICE_BUILD) when needed, then runs every benchmark in
 # turn; each prints its own table. One section per benchmark binary: add yours as another
 # `run` line below. A benchmark that fails does not stop the others; the exit status is 1
 # when any failed. Benchmarks report figures, they never assert them.
@@ -8,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${SLUICE_BUILD:-build}
 
+deploy/install-deps.sh --bench # what the benchmarks compare against (ClickHouse), too
 cmake -S . -B "$B" -DSLUICE_BENCH=ON >/dev/null
 cmake --build "$B" -j2
 
