@@ -282,7 +282,6 @@ static void parse_namer(jctx *c, const json_t *ng, jobspec *j)
         jfail(c, "segmentNameGeneratorSpec.type",
               "\"%s\": expected simple, normalizedDate, fixed, inputFile or uploadedRealtime", ty);
     const json_t *cf = obj(c, ng, "segmentNameGeneratorSpec", "configs");
-    if (!cf) cf = json_object_get(ng, "no such member"); /* NULL: nothing configured */
     const char *p = "segmentNameGeneratorSpec.configs";
     static const char *const known_cf[] = {"segment.name.prefix",
                                            "segment.name.postfix",

@@ -65,11 +65,6 @@ filesrc_format filesrc_format_named(const char *name)
     return FILESRC_NONE;
 }
 
-const char *filesrc_format_name(filesrc_format f)
-{
-    return f == FILESRC_CSV ? "csv" : f == FILESRC_AVRO ? "avro" : "json";
-}
-
 filesrc_format filesrc_format_of_path(const char *path)
 {
     size_t n = strlen(path);

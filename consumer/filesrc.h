@@ -38,8 +38,6 @@ filesrc_format filesrc_format_named(const char *name);
 /* The format a path's extension gives (.json .jsonl .ndjson, .csv .tsv, .avro; a trailing .gz
  * is looked through), or FILESRC_NONE. */
 filesrc_format filesrc_format_of_path(const char *path);
-/* "json", "csv" or "avro". */
-const char *filesrc_format_name(filesrc_format f);
 
 typedef struct filesrc filesrc;
 
