@@ -38,6 +38,7 @@ struct httpc {
     CURL *h;
     unsigned max_redirects;
     const _Atomic bool *cancel; /* httpc_set_cancel; NULL: never */
+    const char *const *headers; /* httpc_set_headers; borrowed, NULL-terminated, or NULL */
     uint64_t connections;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -373,6 +374,8 @@ static void setup_hop(xfer *x, const char *url, long remaining_ms, struct curl_s
         l = curl_slist_append(l, ct);
         break;
     }
+    for (const char *const *e = c->headers; e && *e; e++)
+        l = curl_slist_append(l, *e);
     if (l) curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
     *hdrs = l;
 }
@@ -471,11 +474,22 @@ int httpc_request(httpc *c, const char *method, const char *url, const char *con
     return run(&x, url, timeout_ms);
 }
 
+void httpc_set_headers(httpc *c, const char *const *headers)
+{
+    c->headers = headers;
+}
+
 int httpc_put_file(httpc *c, const char *url, const char *path, long timeout_ms, httpc_resp *out)
+{
+    return httpc_send_file(c, "PUT", url, path, timeout_ms, out);
+}
+
+int httpc_send_file(httpc *c, const char *method, const char *url, const char *path,
+                    long timeout_ms, httpc_resp *out)
 {
     xfer x = {.c = c,
               .resp = out,
-              .method = "PUT",
+              .method = method,
               .content_type = "application/octet-stream",
               .kind = BODY_FILE,
               .out_fd = -1};

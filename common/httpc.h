@@ -92,6 +92,14 @@ int httpc_request(httpc *c, const char *method, const char *url, const char *con
  * httpc_request. SL_ENOENT/SL_EIO when the file cannot be opened or read. */
 int httpc_put_file(httpc *c, const char *url, const char *path, long timeout_ms, httpc_resp *out);
 
+/* httpc_put_file with another method (POST: a segment push, DESIGN §10). */
+int httpc_send_file(httpc *c, const char *method, const char *url, const char *path,
+                    long timeout_ms, httpc_resp *out);
+
+/* Extra request headers ("Name: value" each, NULL-terminated; borrowed until replaced) sent
+ * with every request of c from now on; NULL sends none. */
+void httpc_set_headers(httpc *c, const char *const *headers);
+
 /* GET url and stream a 2xx reply body into fd (written at its current position, which is
  * the caller's; fd stays open and owned by the caller). A non-2xx reply body goes to
  * out->body instead (capped by out->max_body) and nothing is written to fd. More than

@@ -19,8 +19,9 @@
  * (common/ident.h grammar; table names have a narrower alphabet, common/table_config.c). */
 #define SL_IDENT_MAX 128
 
-/* A buffer this large holds any valid segment name and its NUL (segment/segname.h):
- * <table, at most SL_IDENT_MAX>__<partition>__<sequence>__<yyyyMMddTHHmmZ>. */
-#define SL_SEGNAME_MAX 192
+/* A buffer this large holds any valid segment name and its NUL (segment/segname.h): a
+ * realtime <table, at most SL_IDENT_MAX>__<partition>__<sequence>__<yyyyMMddTHHmmZ>, or an
+ * uploaded (batch) name of at most 255 bytes of [A-Za-z0-9._-] (DESIGN §10). */
+#define SL_SEGNAME_MAX 256
 
 #endif

@@ -1253,6 +1253,10 @@ static int parse_table_name(pctx *c, const json_t *root, tcfg *t)
     const json_t *dim = json_object_get(root, "isDimTable");
     if (t->type == TCFG_REALTIME && dim && !is_false(dim))
         fail(c, "isDimTable", "a dimension table is an OFFLINE table (as in Pinot)");
+    t->dim_table = t->type == TCFG_OFFLINE && dim && !is_false(dim);
+    const json_t *pf =
+        json_object_get(json_object_get(root, "segmentsConfig"), "segmentPushFrequency");
+    t->push_hourly = json_is_string(pf) && strcasecmp(json_string_value(pf), "HOURLY") == 0;
 
     const json_t *nm = json_object_get(root, "tableName");
     if (!nm) return fail(c, "tableName", "missing required key");
@@ -1528,6 +1532,12 @@ int tcfg_load_pair(const char *schema_path, const char *table_path, schema **s, 
     schema_free(*s);
     *s = NULL;
     return SL_EINVAL;
+}
+
+int tcfg_key(const tcfg *t, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%s%s", t->table_name, t->type == TCFG_OFFLINE ? "_OFFLINE" : "");
+    return n > 0 && (size_t)n < cap && n <= SL_IDENT_MAX ? 0 : SL_ELIMIT;
 }
 
 void tcfg_free(tcfg *t)

@@ -90,6 +90,8 @@ typedef struct tcfg {
     char *table_name; /* owned; without any _REALTIME/_OFFLINE suffix */
     tcfg_table_type type;
     uint32_t replication; /* >= 1 */
+    bool dim_table;       /* OFFLINE isDimTable: every segment on every sidecar */
+    bool push_hourly;     /* segmentsConfig.segmentPushFrequency HOURLY (the time boundary) */
     char *time_column;    /* owned, or NULL */
     bool *no_dictionary;  /* owned; per schema field index: true = raw (no dictionary) */
     uint32_t nfields;     /* length of no_dictionary (== schema nfields) */
@@ -179,6 +181,12 @@ int tcfg_parse_partitions(const char *text, const char *key, int32_t **out, size
 
 /* The carried keys as one line, "a, b, c" (empty when none), into buf. */
 void tcfg_carried_text(const tcfg *t, char *buf, size_t cap);
+
+/* The name the cluster keys table t by (ZooKeeper, the segment store, sidecars' data dirs,
+ * URLs; DESIGN §10): a REALTIME table's raw name, an OFFLINE table's `<raw>_OFFLINE`, so the
+ * two halves of a hybrid table never share a node or a directory. Into buf (cap bytes):
+ * 0, or SL_ELIMIT when it would pass SL_IDENT_MAX. */
+int tcfg_key(const tcfg *t, char *buf, size_t cap);
 
 void tcfg_free(tcfg *t);
 

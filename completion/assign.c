@@ -5,6 +5,7 @@
 #include "common/xalloc.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,47 @@ int assign_plan(assign *a, const char *const *live, size_t nlive, uint32_t parti
     }
     free(sorted);
     return 0;
+}
+
+/* How many segment entries of a list instance id. */
+static size_t assign__load(const assign *a, const char *id)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->nseg; i++)
+        for (uint32_t k = 0; k < a->seg[i].inst.n; k++)
+            if (strcmp(a->seg[i].inst.id[k], id) == 0) n++;
+    return n;
+}
+
+static bool assign__lists(const assign_list *l, const char *id)
+{
+    for (uint32_t k = 0; k < l->n; k++)
+        if (strcmp(l->id[k], id) == 0) return true;
+    return false;
+}
+
+uint32_t assign_fill(assign *a, size_t seg, const char *const *live, size_t nlive, uint32_t want)
+{
+    if (want > SL_MAX_REPLICATION) want = SL_MAX_REPLICATION;
+    uint32_t added = 0;
+    while (a->seg[seg].inst.n < want) {
+        const char *best = NULL;
+        size_t best_load = 0;
+        for (size_t i = 0; i < nlive; i++) {
+            if (assign__lists(&a->seg[seg].inst, live[i])) continue;
+            size_t load = assign__load(a, live[i]);
+            if (!best || load < best_load || (load == best_load && strcmp(live[i], best) < 0)) {
+                best = live[i];
+                best_load = load;
+            }
+        }
+        if (!best) break;
+        assign_seg *s = &a->seg[seg];
+        snprintf(s->inst.id[s->inst.n], SL_IDENT_MAX + 1, "%s", best);
+        s->state[s->inst.n++] = ASSIGN_ONLINE;
+        added++;
+    }
+    return added;
 }
 
 assign_seg *assign_find(assign *a, const char *segment)

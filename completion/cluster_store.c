@@ -477,11 +477,14 @@ int cstore_replica_record(const cstore *s, zk *z, const char *table, const char 
             obj = json_object();
         }
         const char *prev = json_string_value(json_object_get(obj, segment));
-        if (prev && strcmp(prev, state) == 0) { /* already recorded */
+        if (state ? prev && strcmp(prev, state) == 0 : !prev) { /* already recorded */
             json_decref(obj);
             return 0;
         }
-        json_object_set_new(obj, segment, json_string(state));
+        if (state)
+            json_object_set_new(obj, segment, json_string(state));
+        else
+            json_object_del(obj, segment);
         char *out = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(obj);
         rc = rc == SL_ENOENT ? zk_create(z, path, out, strlen(out), 0, NULL, 0)

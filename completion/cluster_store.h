@@ -206,7 +206,8 @@ int cstore_instance_addr(const cstore *s, zk *z, const char *id, char *host, siz
 
 /* Record that instance id reached `state` for `segment` in tables/<t>/replicas/<id>
  * (read-modify-write at the version read, created on the first report; up to 5 attempts on a
- * conflict). 0 also when it was already recorded. Callers serialise their own writes. */
+ * conflict). 0 also when it was already recorded. A NULL state removes the segment's entry
+ * (a pushed segment the instance no longer hosts). Callers serialise their own writes. */
 int cstore_replica_record(const cstore *s, zk *z, const char *table, const char *id,
                           const char *segment, const char *state);
 

@@ -215,6 +215,24 @@ fail:
     return NULL;
 }
 
+int ctl__table_key(ctl *c, zk *z, const char *name, char *key)
+{
+    snprintf(key, SL_IDENT_MAX + 1, "%s", name);
+    if (!segname_valid_table(name)) return SL_EINVAL;
+    int rc = cstore_table_exists(c->cs, z, name);
+    if (rc != SL_ENOENT) return rc;
+    char alt[SL_IDENT_MAX + 16];
+    size_t n = strlen(name), m = strlen("_REALTIME");
+    if (n > m && strcmp(name + n - m, "_REALTIME") == 0)
+        snprintf(alt, sizeof alt, "%.*s", (int)(n - m), name); /* Pinot's name with its type */
+    else
+        snprintf(alt, sizeof alt, "%s_OFFLINE", name); /* a bare name of an OFFLINE table */
+    if (strlen(alt) > SL_IDENT_MAX || !segname_valid_table(alt)) return SL_ENOENT;
+    rc = cstore_table_exists(c->cs, z, alt);
+    if (rc == 0) memcpy(key, alt, strlen(alt) + 1); /* fits: checked above */
+    return rc;
+}
+
 bool ctl__not_running(const ctl *c, httpd_resp *resp)
 {
     if (ctl__serving(c)) return false;
@@ -328,6 +346,8 @@ static const httpd_route ctl_route_table[] = {
     {"PUT", "/segments/{table}/{segment}", ctl__upload_done, SEGSTORE_DEFAULT_MAX_UPLOAD,
      HTTPD_STREAM_BODY, ctl__upload_stream},
     {"GET", "/segments/{table}/{segment}", ctl__download, 0, 0, NULL},
+    {"POST", "/v2/segments", ctl__push_done, SEGSTORE_DEFAULT_MAX_UPLOAD, HTTPD_STREAM_BODY,
+     ctl__push_stream},
     {"POST", "/segments/{table}/{segment}/reingest", ctl__reingest_post, 0, 0, NULL},
     {"POST", "/segments/{table}/{segment}/bootstrapCommit", ctl__bootstrap_commit_post, 0, 0, NULL},
     {"GET", "/tables", ctl__tables_get, 0, 0, NULL},
@@ -466,6 +486,9 @@ void ctl_stop(ctl *c)
         free(c->tables[i]);
     }
     free(c->tables);
+    for (size_t i = 0; i < c->npushing; i++)
+        free(c->pushing[i]);
+    free(c->pushing);
     segstore_close(c->store);
     cstore_free(c->cs);
     diskstate_free(c->disk);

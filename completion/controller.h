@@ -51,6 +51,7 @@ typedef struct ctl_opts {
     uint64_t scrub_rate;        /* bytes per second the scrub reads at most; 0 = unlimited */
     ctl_fault fault;
     uint64_t fault_stall_ms;
+    uint64_t push_stall_ms; /* test knob: a claimed push waits this long before its record */
     bool commit_twice; /* test knob, a broken build on purpose: each DONE record is written a
                           second time after its commit (audit I4 must notice) */
     metrics_registry *metrics; /* borrowed */

@@ -35,6 +35,7 @@ typedef struct ctl_call {
     size_t blen;
     segstore_upload *u; /* PUT: the received upload, until finished; aborted if never */
     unsigned status;    /* PUT's admission: 0 (taken) or the HTTP status refusing it */
+    ctl_reply_fn then;  /* a table read: what answers once the table's name is resolved */
     char err[512];      /* ... and why */
 } ctl_call;
 
@@ -138,11 +139,10 @@ static void ctl__upload_admit(ctl *c, void *arg)
     k->status = ctl__upload_allowed(c, k->table, k->segment, k->err, sizeof k->err);
 }
 
-/* Answer a failed upload: a full store is 507 Insufficient Storage (the committer backs off
- * and retries; nothing is wrong with its file), a failing one 500; both are logged once per
- * kind per minute through the disk state, every other failure with `status`. */
-static void ctl__upload_failed(ctl *c, const char *segment, httpd_resp *resp, int rc,
-                               const char *err, unsigned status)
+/* (ctl_int.h) A full store is 507 Insufficient Storage: the committer backs off and
+ * retries; nothing is wrong with its file. */
+void ctl__upload_failed(ctl *c, const char *segment, httpd_resp *resp, int rc, const char *err,
+                        unsigned status)
 {
     if (sl_err_is_disk(rc)) {
         diskstate_fail(c->disk, "upload", segment, rc, err, sl_clock_wall_ms());
@@ -217,7 +217,7 @@ static void ctl__upload_finish(ctl *c, void *arg, httpd_resp *resp)
     k->u = NULL; /* finish consumes u */
     char err[512];
     uint32_t crc;
-    int rc = segstore_upload_finish(u, &crc, err, sizeof err);
+    int rc = segstore_upload_finish(u, &crc, NULL, err, sizeof err);
     if (rc) {
         ctl__upload_failed(c, k->segment, resp, rc, err,
                            rc == SL_ECORRUPT || rc == SL_ETRUNC || rc == SL_EINVAL ? 400 : 500);
@@ -339,9 +339,14 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
                             : "bootstrap must be {\"startOffsets\":[offset of partition 0, ...]}");
         goto done;
     }
+    char key[SL_IDENT_MAX + 1]; /* an OFFLINE table is <raw>_OFFLINE (tcfg_key) */
+    if (tcfg_key(t, key, sizeof key)) {
+        ctl__json_error(resp, 400, "tableName: too long for an OFFLINE table's <name>_OFFLINE");
+        goto done;
+    }
     z = ctl__zk(c);
-    if (cstore_table_exists(c->cs, z, t->table_name) == 0) {
-        snprintf(err, sizeof err, "table %s already exists", t->table_name);
+    if (cstore_table_exists(c->cs, z, key) == 0) {
+        snprintf(err, sizeof err, "table %s already exists", key);
         ctl__json_error(resp, 409, err);
         goto done;
     }
@@ -411,7 +416,7 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
         }
     }
     /* everything in one multi-op: the table exists whole or not at all */
-    const char *tn = t->table_name;
+    const char *tn = key;
     segmeta *segs = sl_xcalloc(nparts ? (size_t)nparts : 1, sizeof *segs);
     uint64_t now = sl_clock_wall_ms();
     for (int p = 0; p < nparts; p++) {
@@ -549,9 +554,24 @@ static void ctl__table_schema(ctl *c, void *arg, httpd_resp *resp)
     httpd_resp_body(resp, 200, "application/json", schema, slen, HTTPD_TAKE);
 }
 
+/* Worker: the URL's table name made the table's key (ctl__table_key: `t_REALTIME`, or a bare
+ * OFFLINE name), then the read itself. An unknown name is left for the read to refuse. */
+static void ctl__table_resolved(ctl *c, void *arg, httpd_resp *resp)
+{
+    ctl_call *k = arg;
+    char key[SL_IDENT_MAX + 1];
+    zk *z = ctl__zk(c);
+    int rc = ctl__table_key(c, z, k->table, key);
+    ctl__zk_done(c);
+    if (rc == 0 && strcmp(key, k->table) != 0) {
+        free(k->table);
+        k->table = sl_xstrdup(key);
+    }
+    k->then(c, k, resp);
+}
+
 /* A GET of /tables/<t>...: the table name checked, then answered by a worker with fn. */
-static void ctl__table_read(httpd_req *req, httpd_resp *resp, ctl *c,
-                            void (*fn)(ctl *c, void *arg, httpd_resp *resp))
+static void ctl__table_read(httpd_req *req, httpd_resp *resp, ctl *c, ctl_reply_fn fn)
 {
     if (ctl__reply_ready(req, resp)) return;
     if (ctl__not_running(c, resp)) return;
@@ -559,7 +579,9 @@ static void ctl__table_read(httpd_req *req, httpd_resp *resp, ctl *c,
         ctl__json_error(resp, 400, "invalid table name");
         return;
     }
-    ctl__reply_later(c, req, resp, fn, ctl__call_new(req, false), ctl__call_free);
+    ctl_call *k = ctl__call_new(req, false);
+    k->then = fn;
+    ctl__reply_later(c, req, resp, ctl__table_resolved, k, ctl__call_free);
 }
 
 /* GET /tables/<t> */
@@ -583,7 +605,8 @@ static int ctl__listed_cmp(const void *x, const void *y)
 {
     const segmeta *a = &((const ctl_listed *)x)->m, *b = &((const ctl_listed *)y)->m;
     if (a->partition != b->partition) return a->partition < b->partition ? -1 : 1;
-    return a->sequence < b->sequence ? -1 : a->sequence > b->sequence;
+    if (a->sequence != b->sequence) return a->sequence < b->sequence ? -1 : 1;
+    return strcmp(a->segment, b->segment); /* pushed segments: no sequence, by name */
 }
 
 /* Worker: DESIGN §3: JSON array of segments with the replicas' states (reported state when
@@ -619,16 +642,19 @@ static void ctl__segments_list(ctl *c, void *arg, httpd_resp *resp)
     ctl_listed *l = sl_xcalloc(n ? n : 1, sizeof *l);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        segname sn;
-        if (want >= 0 && (segname_parse(names[i], &sn) != 0 || sn.partition != want)) continue;
+        /* the partition and sequence a name carries (a pushed OFFLINE segment's: none) */
+        segname sn = {.partition = -1, .sequence = -1};
+        bool named = segname_parse(names[i], &sn) == 0 ||
+                     segname_parse_uploaded_realtime(names[i], &sn) == 0;
+        if (want >= 0 && (!named || sn.partition != want)) continue;
         int grc =
             ctl__read_meta(c, z, table, names[i], &l[k].m, NULL, l[k].error, sizeof l[k].error);
-        if (grc == SL_ECORRUPT && segname_parse(names[i], &sn) == 0) {
+        if (grc == SL_ECORRUPT && segname_valid_any(names[i])) {
             /* reported in the list, never hidden and never a 503: repair rewrites it */
             memset(&l[k].m, 0, sizeof l[k].m);
             snprintf(l[k].m.segment, sizeof l[k].m.segment, "%s", names[i]);
-            l[k].m.partition = sn.partition;
-            l[k].m.sequence = sn.sequence;
+            l[k].m.partition = named ? sn.partition : -1;
+            l[k].m.sequence = named ? sn.sequence : -1;
             if (!l[k].error[0]) snprintf(l[k].error, sizeof l[k].error, "unreadable record");
             k++;
         } else if (grc == 0) {
@@ -660,9 +686,15 @@ static void ctl__segments_list(ctl *c, void *arg, httpd_resp *resp)
             jsonw_key(&w, "segment");
             jsonw_cstr(&w, l[i].m.segment);
             jsonw_key(&w, "partition");
-            jsonw_i64(&w, l[i].m.partition);
+            if (l[i].m.partition >= 0)
+                jsonw_i64(&w, l[i].m.partition);
+            else
+                jsonw_null(&w);
             jsonw_key(&w, "sequence");
-            jsonw_i64(&w, l[i].m.sequence);
+            if (l[i].m.sequence >= 0)
+                jsonw_i64(&w, l[i].m.sequence);
+            else
+                jsonw_null(&w);
             jsonw_key(&w, "status");
             jsonw_cstr(&w, "CORRUPT");
             static const char *const nulls[] = {"startOffset", "endOffset", "numRows", "crc",
@@ -738,11 +770,11 @@ void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx)
     if (ctl__not_running(c, resp)) return;
     const char *table = httpd_req_param(req, "table"), *seg = httpd_req_param(req, "segment");
     segname sn;
-    if (segname_parse(seg, &sn) != 0 || strcmp(sn.table, table) != 0) {
+    if (!segname_valid_any(seg) || (segname_parse(seg, &sn) == 0 && strcmp(sn.table, table))) {
         ctl__json_error(resp, 400, "not a segment name of this table");
         return;
     }
-    ctl__reply_later(c, req, resp, ctl__segment_record, ctl__call_new(req, false), ctl__call_free);
+    ctl__table_read(req, resp, c, ctl__segment_record);
 }
 
 void ctl__health(httpd_req *req, httpd_resp *resp, void *ctx)

@@ -7,6 +7,7 @@
  *   ctl_admin.c       the admin API: tables, listings, segment records, health, metrics and
  *                     the segment store's upload and download routes
  *   ctl_repair.c      the repair loop and the rewriting of unreadable records
+ *   ctl_push.c        segment push (POST /v2/segments) and the placement of pushed segments
  *   ctl_scrub.c       the store scrub: its thread re-verifies the committed files and heals
  *                     the bad ones from the sidecars
  *   ctl_jobs.c        the workers: the controller's own threads that run, for a parked
@@ -87,7 +88,7 @@ typedef struct ctl_job ctl_job; /* ctl_jobs.c */
 
 /* What a controller handler keeps in its request's state (httpd_req_set_state) begins with
  * this, saying what it is: a job (ctl_jobs.c) or an upload being received (ctl_admin.c). */
-typedef enum ctl_state_kind { CTL_STATE_JOB = 1, CTL_STATE_UPLOAD } ctl_state_kind;
+typedef enum ctl_state_kind { CTL_STATE_JOB = 1, CTL_STATE_UPLOAD, CTL_STATE_PUSH } ctl_state_kind;
 
 struct ctl {
     ctl_opts o;
@@ -103,6 +104,8 @@ struct ctl {
     size_t nfsms, capfsms;
     ctl_table **tables; /* each allocated once and never moved: callers keep the pointer */
     size_t ntables;
+    char **pushing; /* ctl_push.c: "<table>/<segment>" of each push being recorded; under mu */
+    size_t npushing;
     segstore *store;
     httpd *http;
     pthread_t ticker;
@@ -198,6 +201,12 @@ int ctl__get_assign(ctl *c, zk *z, const char *table, assign *a, int32_t *versio
 /* The table's config and schema, cached for the controller's life (owned by c), or NULL
  * when the stored config is missing or unusable. */
 const ctl_table *ctl__table(ctl *c, zk *z, const char *name);
+/* The key (tcfg_key) of the table a URL names, into key (SL_IDENT_MAX + 1 bytes): name
+ * itself when it exists, else Pinot's `<raw>_REALTIME` as the REALTIME table `<raw>`, or a
+ * bare name as its OFFLINE table `<name>_OFFLINE` (so a job spec's tableConfigURI and
+ * schemaURI of an OFFLINE table resolve). A hybrid table's bare name is its REALTIME half.
+ * Returns 0, SL_ENOENT (key = name), SL_EINVAL or ZooKeeper's error. */
+int ctl__table_key(ctl *c, zk *z, const char *name, char *key);
 /* True once ctl_run has opened the first session (FOLLOWER and after). */
 bool ctl__serving(const ctl *c);
 /* Handlers that need ZooKeeper answer 503 (and get true) until ctl__serving. */
@@ -297,6 +306,10 @@ void ctl__reingest_post(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__bootstrap_commit_post(httpd_req *req, httpd_resp *resp, void *ctx);
 
 int ctl__upload_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx);
+/* Answer a failed upload or push: a full store is 507 (logged once per kind per minute
+ * through the disk state), a failing one 500, every other failure `status` with err. */
+void ctl__upload_failed(ctl *c, const char *segment, httpd_resp *resp, int rc, const char *err,
+                        unsigned status);
 void ctl__upload_done(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__download(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__tables_get(httpd_req *req, httpd_resp *resp, void *ctx);
@@ -307,6 +320,15 @@ void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__health(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__metrics(httpd_req *req, httpd_resp *resp, void *ctx);
+
+/* ---- ctl_push.c: POST /v2/segments (DESIGN §10) -------------------------------------------- */
+
+int ctl__push_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx);
+void ctl__push_done(httpd_req *req, httpd_resp *resp, void *ctx);
+/* The repair round's part: place the pushed segments of OFFLINE table `table` that have fewer
+ * sidecars than they should (none was up at the push, a dimension table's new sidecar) on
+ * live ones, in one assignment write. Ticker thread, zk_lock read-held. */
+void ctl__push_top_up(ctl *c, zk *z, const char *table);
 
 /* ---- ctl_repair.c ----------------------------------------------------------------------- */
 

@@ -637,7 +637,7 @@ static int ctl__store_file(ctl *c, const char *table, const char *segment, const
         if (rc)
             segstore_upload_abort(u);
         else /* frees u */
-            rc = segstore_upload_finish(u, NULL, err, errlen);
+            rc = segstore_upload_finish(u, NULL, NULL, err, errlen);
     }
     free(buf);
     if (rc == 0) rc = segstore_promote(c->store, table, segment, crc, NULL, 0, err, errlen);

@@ -88,7 +88,7 @@ static int ctl__scrub_fetch(ctl *c, httpc *h, const char *table, const segmeta *
         if (rc)
             segstore_upload_abort(u);
         else /* frees u */
-            rc = segstore_upload_finish(u, NULL, err, sizeof err);
+            rc = segstore_upload_finish(u, NULL, NULL, err, sizeof err);
     }
     if (rc == 0)
         rc = segstore_promote(c->store, table, m->segment, m->crc, NULL, 0, err, sizeof err);

@@ -30,10 +30,12 @@
 #include "consumer/replay.h"
 #include "common/fsutil.h"
 #include <errno.h>
+#include "segment/seg_reader.h"
 #include "segment/segname.h"
 #include "common/xalloc.h"
 #include "common/clock.h"
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -45,11 +47,13 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A table this instance consumes: the engine's table, and the watch on its assignment. */
+/* A table this instance hosts: the engine's table, and the watch on its assignment. */
 typedef struct rtable {
-    char name[SL_IDENT_MAX + 1];
+    char name[SL_IDENT_MAX + 1]; /* the key: <raw>_OFFLINE for an OFFLINE table */
     engine_table *et;
     uint64_t watch_id;
+    int32_t pushed_version; /* the assignment version whose pushed segments are in place */
+    bool pushed_retry;      /* ... not all of them: the next pass tries again */
 } rtable;
 
 typedef struct rpart rpart;
@@ -866,9 +870,8 @@ static rtable *r_table(replica *r, const char *name)
                     sizeof err);
     free(sj);
     free(tj);
-    if (!cfg || cfg->type != TCFG_REALTIME) {
-        if (!cfg) SL_ERROR("replica", "table %s: unusable config: %s", name, err);
-        tcfg_free(cfg);
+    if (!cfg) {
+        SL_ERROR("replica", "table %s: unusable config: %s", name, err);
         schema_free(sch);
         return NULL;
     }
@@ -880,6 +883,7 @@ static rtable *r_table(replica *r, const char *name)
     rtable *t = sl_xcalloc(1, sizeof *t);
     snprintf(t->name, sizeof t->name, "%s", name);
     t->et = et;
+    t->pushed_version = -2; /* no version read yet */
     cstore_watch_assignment(r->cs, r->z, name, r_watch_cb, r, &t->watch_id);
     r->tables = sl_xrealloc(r->tables, (r->ntables + 1) * sizeof *r->tables);
     r->tables[r->ntables++] = t;
@@ -968,11 +972,87 @@ static void r_maybe_rebuild(replica *r, rpart *rp, const segmeta *m)
 }
 
 /* Returns false when t's assignment could not be read (nothing was reconciled). */
+/* A pushed segment assigned here (DESIGN §10): keep a file whose trailer is the record's CRC,
+ * else fetch the committed copy (store, leader, peers; verified before it replaces the old
+ * file in one rename, so a reader has the old bytes or the new). Returns false when it is
+ * not in place. */
+static bool r_ensure_pushed(replica *r, httpc *h, rtable *t, const char *segment, bool republish)
+{
+    char path[PATH_MAX], err[256];
+    segmeta m;
+    if (!engine_seg_path(t->et, segment, "", path)) return false;
+    if (cstore_segment_get(r->cs, r->z, t->name, segment, &m, NULL, err, sizeof err) ||
+        m.status != SEGMETA_UPLOADED)
+        return false;
+    uint32_t have;
+    if (seg_reader_trailer(path, &have) == 0 && have == m.crc) {
+        if (republish) r_publish_state(r, t, segment, rsm_state_name(RSM_ONLINE));
+        return true;
+    }
+    if (!sl_backoff_due(&r->dl_backoff, sl_clock_wall_ms())) return false; /* the disk failed */
+    int frc = r_fetch_committed(r, h, t, &m);
+    if (sl_err_is_disk(frc))
+        sl_backoff_fail(&r->dl_backoff, sl_clock_wall_ms(), 0, 0);
+    else if (frc == 0)
+        sl_backoff_reset(&r->dl_backoff);
+    r_publish_state(r, t, segment, rsm_state_name(frc == 0 ? RSM_ONLINE : RSM_ERROR));
+    return frc == 0;
+}
+
+/* Whether a lists segment ONLINE on this instance. */
+static bool r_hosts(const replica *r, const assign *a, size_t seg)
+{
+    for (uint32_t i = 0; i < a->seg[seg].inst.n; i++)
+        if (strcmp(a->seg[seg].inst.id[i], r->o.instance_id) == 0)
+            return a->seg[seg].state[i] == ASSIGN_ONLINE;
+    return false;
+}
+
+/* The pushed segments of t, once per assignment version (a push or refresh rewrites it) or
+ * until all are in place: each one assigned here is held with its record's CRC, and a pushed
+ * file no longer assigned here is deleted and its state record dropped. */
+static void r_reconcile_pushed(replica *r, httpc *h, rtable *t, const assign *a, int32_t version,
+                               bool republish)
+{
+    if (version == t->pushed_version && !t->pushed_retry && !republish) return;
+    bool all = true;
+    for (size_t i = 0; i < a->nseg; i++)
+        if (segname_is_uploaded(a->seg[i].segment) && r_hosts(r, a, i))
+            all &= r_ensure_pushed(r, h, t, a->seg[i].segment, republish);
+    DIR *d = opendir(engine_table_dir(t->et));
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        char name[SL_SEGNAME_MAX], path[PATH_MAX], err[256];
+        if (!segname_any_of_file(de->d_name, name) || !segname_is_uploaded(name)) continue;
+        assign_seg *as = assign_find((assign *)a, name);
+        if (as && r_hosts(r, a, (size_t)(as - a->seg))) continue;
+        if (!engine_seg_path(t->et, name, "", path)) continue;
+        if (unlink(path) != 0 && errno != ENOENT) {
+            SL_WARN("replica", "cannot delete segment file=%s err=%s", path, strerror(errno));
+            all = false;
+            continue;
+        }
+        fsutil_fsync_parent_dir(path, err, sizeof err);
+        SL_INFO("replica", "table %s: segment %s is no longer assigned here: deleted", t->name,
+                name);
+        pthread_mutex_lock(&r->state_mu);
+        int rc = cstore_replica_record(r->cs, r_zk(r), t->name, r->o.instance_id, name, NULL);
+        r_zk_done(r);
+        pthread_mutex_unlock(&r->state_mu);
+        if (rc) all = false;
+    }
+    if (d) closedir(d);
+    t->pushed_version = version;
+    t->pushed_retry = !all;
+}
+
 static bool r_reconcile_table(replica *r, httpc *h, rtable *t, bool first, bool republish)
 {
     char err[256];
     assign a;
-    if (cstore_assign_get(r->cs, r->z, t->name, &a, NULL, err, sizeof err)) return false;
+    int32_t aver;
+    if (cstore_assign_get(r->cs, r->z, t->name, &a, &aver, err, sizeof err)) return false;
+    r_reconcile_pushed(r, h, t, &a, aver, first || republish);
     for (uint32_t p = 0; p < a.npart; p++) {
         const char *consuming = NULL, *older[4];
         size_t nolder = 0;

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,8 +38,69 @@ int segfetch_file_crc(const char *path, uint32_t *crc)
     return 0;
 }
 
+/* A file:// URL's absolute path (after an optional "localhost"), or NULL: a local fetch
+ * takes no escapes, queries or "." / ".." components, as deepstore.uri does. */
+static const char *segfetch__file_path(const char *url)
+{
+    if (strncasecmp(url, "file://", 7) != 0) return NULL;
+    const char *p = url + 7;
+    if (strncmp(p, "localhost/", 10) == 0) p += 9;
+    if (p[0] != '/' || strpbrk(p, "%?#")) return NULL;
+    for (const char *q = p; *q;) {
+        q += strspn(q, "/");
+        size_t len = strcspn(q, "/");
+        if ((len == 1 && q[0] == '.') || (len == 2 && q[0] == '.' && q[1] == '.')) return NULL;
+        q += len;
+    }
+    return p;
+}
+
+/* Copy the local file at path into fd (at most SEGFETCH_MAX_BYTES). */
+static int segfetch__copy_file(const char *path, int fd, char *why, size_t whylen)
+{
+    int in = open(path, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        snprintf(why, whylen, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? SL_ENOENT : SL_EIO;
+    }
+    char buf[1 << 16];
+    uint64_t total = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            rc = SL_EIO;
+            snprintf(why, whylen, "read %s: %s", path, strerror(errno));
+            break;
+        }
+        if (n == 0) break;
+        if ((total += (uint64_t)n) > SEGFETCH_MAX_BYTES) {
+            rc = SL_ELIMIT;
+            snprintf(why, whylen, "%s: larger than any segment", path);
+            break;
+        }
+        int e = 0;
+        if ((rc = fsutil_write_fd(fd, buf, (size_t)n, &e)) != 0) {
+            snprintf(why, whylen, "write: %s", strerror(e));
+            break;
+        }
+    }
+    close(in);
+    return rc;
+}
+
 int segfetch_get_fd(httpc *h, const char *url, int fd, char *why, size_t whylen)
 {
+    if (strncasecmp(url, "file:", 5) == 0) {
+        const char *path = segfetch__file_path(url);
+        if (!path) {
+            snprintf(why, whylen, "a file URI needs an absolute path without escapes or ..");
+            return SL_EINVAL;
+        }
+        int rc = segfetch__copy_file(path, fd, why, whylen);
+        return rc ? rc : fsutil_fsync_fd(fd, "download", why, whylen);
+    }
     httpc_resp resp;
     httpc_resp_init(&resp, 4096);
     int rc = httpc_get_to_fd(h, url, fd, SEGFETCH_MAX_BYTES, SEGFETCH_TIMEOUT_MS, &resp);

@@ -28,7 +28,9 @@ int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url
                  uint32_t expect_crc, diskstate *disk, sl_log_limit *lim);
 
 /* GET url into fd (the caller's: written at its position, left open) and fsync it; no
- * verification, which is the caller's. Returns 0, SL_ENOENT (a reply other than 200), a
+ * verification, which is the caller's. url is http(s):// or file:///abs/path (a pushed
+ * segment's DOWNLOAD_URI, DESIGN §10; a missing file is SL_ENOENT, a relative or escaped
+ * path SL_EINVAL). Returns 0, SL_ENOENT (a reply other than 200), a
  * transfer error (httpc.h: SL_ESTATE when h was cancelled) or a local file error (SL_ENOSPACE,
  * SL_EDISK, SL_EIO); why (whylen bytes) gets the reason. h is borrowed. */
 int segfetch_get_fd(httpc *h, const char *url, int fd, char *why, size_t whylen);

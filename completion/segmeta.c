@@ -51,6 +51,9 @@ int segmeta_encode(const segmeta *m, uint8_t **out, size_t *len)
     pb.rows_per_byte = m->rows_per_byte;
     pb.commit_version = m->commit_version;
     pb.consume_from = (char *)m->consume_from;
+    pb.has_time_range = m->has_time_range;
+    pb.min_time = m->min_time;
+    pb.max_time = m->max_time;
     *len = sluice__meta__v1__segment_metadata__get_packed_size(&pb);
     *out = sl_xmalloc(*len);
     sluice__meta__v1__segment_metadata__pack(&pb, *out);
@@ -103,7 +106,22 @@ int segmeta_decode(const uint8_t *buf, size_t len, segmeta *m, char *err, size_t
     m->commit_time_ms = pb->commit_time_ms;
     m->rows_per_byte = pb->rows_per_byte;
     m->commit_version = pb->commit_version;
+    m->has_time_range = pb->has_time_range;
+    m->min_time = pb->min_time;
+    m->max_time = pb->max_time;
     segname sn;
+    if (segname_is_uploaded(m->segment)) {
+        /* pushed: no chain position; the partition is the uploaded-realtime name's, if any */
+        int32_t part = segname_parse_uploaded_realtime(m->segment, &sn) == 0 ? sn.partition : -1;
+        if (m->status != SEGMETA_UPLOADED || m->partition != part || m->sequence != -1 ||
+            m->start_offset != -1 || m->end_offset != -1 || m->num_rows < 0 ||
+            (part >= 0 && strcmp(sn.table, m->table) != 0)) {
+            snprintf(err, errlen, "uploaded segment %s: fields of a consumed segment", m->segment);
+            goto done;
+        }
+        rc = 0;
+        goto done;
+    }
     if (segname_parse(m->segment, &sn) != 0 || strcmp(sn.table, m->table) != 0 ||
         sn.partition != m->partition || sn.sequence != m->sequence) {
         snprintf(err, errlen, "segment name %s disagrees with its fields", m->segment);
@@ -133,16 +151,27 @@ void segmeta_json_open(const segmeta *m, jsonw *w)
     jsonw_obj_begin(w);
     jsonw_key(w, "segment");
     jsonw_cstr(w, m->segment);
+    /* a pushed segment has no chain position: its partition (OFFLINE), sequence and
+     * offsets are null */
     jsonw_key(w, "partition");
-    jsonw_i64(w, m->partition);
+    if (m->partition >= 0)
+        jsonw_i64(w, m->partition);
+    else
+        jsonw_null(w);
     jsonw_key(w, "sequence");
-    jsonw_i64(w, m->sequence);
+    if (m->sequence >= 0)
+        jsonw_i64(w, m->sequence);
+    else
+        jsonw_null(w);
     jsonw_key(w, "status");
     jsonw_cstr(w, segmeta_status_name(m->status));
     jsonw_key(w, "startOffset");
-    jsonw_i64(w, m->start_offset);
+    if (m->start_offset >= 0)
+        jsonw_i64(w, m->start_offset);
+    else
+        jsonw_null(w);
     jsonw_key(w, "endOffset");
-    if (m->status != SEGMETA_IN_PROGRESS)
+    if (m->status != SEGMETA_IN_PROGRESS && m->end_offset >= 0)
         jsonw_i64(w, m->end_offset);
     else
         jsonw_null(w);
@@ -189,6 +218,12 @@ void segmeta_json_full(const segmeta *m, jsonw *w)
     if (m->commit_version) {
         jsonw_key(w, "commitVersion");
         jsonw_i64(w, m->commit_version);
+    }
+    if (m->has_time_range) {
+        jsonw_key(w, "minTime");
+        jsonw_i64(w, m->min_time);
+        jsonw_key(w, "maxTime");
+        jsonw_i64(w, m->max_time);
     }
     jsonw_obj_end(w);
 }

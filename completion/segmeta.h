@@ -1,7 +1,10 @@
 /* Segment metadata: the ZooKeeper record of one segment (protobuf sluice.meta.v1.
  * SegmentMetadata at tables/<t>/segments/<segment>, DESIGN §5) as a plain C struct.
  * Decoding validates everything a controller later relies on (name grammar, the name's
- * table/partition/sequence agreeing with the fields, status, offsets). Pure functions. */
+ * table/partition/sequence agreeing with the fields, status, offsets). A pushed segment
+ * (DESIGN §10) is UPLOADED under a free name (segname_is_uploaded): no sequence (-1) nor
+ * offsets (-1), partition -1 for an OFFLINE table or the name's for an uploaded-realtime one.
+ * Pure functions. */
 #ifndef SL_SEGMETA_H
 #define SL_SEGMETA_H
 
@@ -42,6 +45,8 @@ typedef struct segmeta {
     int32_t commit_version; /* pauseless: this record's ZooKeeper version as DONE (audit I4) */
     char consume_from[16];  /* "smallest"/"largest": a resume did not start it at its
                                predecessor's end (audit I1); "" otherwise */
+    bool has_time_range;    /* uploaded: min_time/max_time hold the time column's range */
+    int64_t min_time, max_time; /* ... in the column's own unit */
 } segmeta;
 
 /* Name of a status as the contract spells it ("IN_PROGRESS", "DONE", "UPLOADED",

@@ -38,6 +38,7 @@
 #define SS__ROOT_MAX (PATH_MAX - 512)
 #define SS__UP ".seg.up."
 #define SS__PENDING ".seg.pending."
+#define SS__PUSH "_push" /* the placeholder name of a push's temporary (gc removes it) */
 
 struct segstore {
     char *root;
@@ -51,6 +52,8 @@ struct segstore_upload {
     bool failed; /* a write failed or hit the cap: the file is not what the client sent */
     int write_rc; /* the failed write's class (SL_ENOSPACE, SL_EDISK, SL_EIO), or 0 */
     bool expect;  /* segstore_upload_expect_crc: only a file with expect_crc is published */
+    bool checked; /* segstore_upload_check passed: info holds what the file says */
+    segstore_info info;
     uint32_t expect_crc;
     uint64_t size;
     char table[SL_IDENT_MAX + 1];
@@ -65,9 +68,10 @@ static int ss__check(const char *table, const char *segment, char *err, size_t e
     segname n;
     if (!table || !segname_valid_table(table))
         return sl_fail(err, errlen, SL_EINVAL, "invalid table name");
-    if (!segment || segname_parse(segment, &n) != 0)
+    if (!segment || !segname_valid_any(segment))
         return sl_fail(err, errlen, SL_EINVAL, "invalid segment name");
-    if (strcmp(n.table, table) != 0)
+    /* a realtime name says its table; an uploaded one is the table's by where it is put */
+    if (segname_parse(segment, &n) == 0 && strcmp(n.table, table) != 0)
         return sl_fail(err, errlen, SL_EINVAL, "segment %s does not belong to table %s", segment,
                        table);
     return 0;
@@ -86,27 +90,6 @@ static void ss__pending_path(const segstore *s, const char *table, const char *s
     char suffix[32];
     snprintf(suffix, sizeof suffix, SS__PENDING "%08x", (unsigned)crc);
     ss__path(s, table, segment, suffix, buf);
-}
-
-/* The CRC trailer (last 4 bytes, little-endian) of the file at path.
- * Returns 0, SL_ENOENT, SL_ECORRUPT (shorter than a trailer) or SL_EIO. */
-static int ss__trailer(const char *path, uint32_t *crc)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return errno == ENOENT ? SL_ENOENT : SL_EIO;
-    struct stat st;
-    uint8_t b[4];
-    int rc = 0;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        rc = SL_EIO;
-    else if (st.st_size < 4)
-        rc = SL_ECORRUPT;
-    else if (pread(fd, b, 4, st.st_size - 4) != 4)
-        rc = SL_EIO;
-    else
-        *crc = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    close(fd);
-    return rc;
 }
 
 /* Give `from`'s file the name `to` unless `to` exists. link(2) keeps `from` (*moved = false);
@@ -210,7 +193,8 @@ int segstore_upload_begin(segstore *s, const char *table, const char *segment,
                           segstore_upload **out, char *err, size_t errlen)
 {
     *out = NULL;
-    int rc = ss__check(table, segment, err, errlen);
+    /* a push's name is only known from the file: its temporary carries a placeholder */
+    int rc = ss__check(table, segment ? segment : SS__PUSH, err, errlen);
     if (rc) return rc;
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/%s", s->root, table);
@@ -227,7 +211,7 @@ int segstore_upload_begin(segstore *s, const char *table, const char *segment,
     u->s = s;
     u->fd = -1;
     snprintf(u->table, sizeof u->table, "%s", table);
-    snprintf(u->segment, sizeof u->segment, "%s", segment);
+    snprintf(u->segment, sizeof u->segment, "%s", segment ? segment : "");
     int e = EEXIST;
     /* random suffix (not pid/clock): a zombie and the real committer never share a temp */
     for (int attempt = 0; attempt < 16 && u->fd < 0 && e == EEXIST; attempt++) {
@@ -238,7 +222,7 @@ int segstore_upload_begin(segstore *s, const char *table, const char *segment,
         }
         char suffix[32];
         snprintf(suffix, sizeof suffix, SS__UP "%016llx", (unsigned long long)rnd);
-        ss__path(s, table, segment, suffix, u->tmp);
+        ss__path(s, table, segment ? segment : SS__PUSH, suffix, u->tmp);
         u->fd = open(u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (u->fd < 0) e = errno;
     }
@@ -279,55 +263,81 @@ void segstore_upload_expect_crc(segstore_upload *u, uint32_t crc)
     u->expect_crc = crc;
 }
 
-int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, size_t errlen)
+/* Whether a file's metadata table `file_table` is store table `table`: the same name, or an
+ * OFFLINE table's key `<raw>_OFFLINE` (DESIGN §10) holding a file that names its raw table. */
+static bool ss__same_table(const char *file_table, const char *table)
+{
+    size_t n = strlen(file_table);
+    return strcmp(file_table, table) == 0 ||
+           (strncmp(file_table, table, n) == 0 && strcmp(table + n, "_OFFLINE") == 0);
+}
+
+int segstore_upload_check(segstore_upload *u, segstore_info *info, char *err, size_t errlen)
 {
     int rc;
-    char pending[PATH_MAX] = "";
-    if (u->failed) {
-        /* a failed write keeps its disk class, so the reply can say 507 for a full store */
-        rc = sl_fail(err, errlen, u->write_rc ? u->write_rc : SL_ESTATE,
-                     "segment %s: upload had failed", u->segment);
-        goto fail;
-    }
+    if (u->checked) goto done;
+    if (u->failed) /* a failed write keeps its disk class, so the reply can say 507 */
+        return sl_fail(err, errlen, u->write_rc ? u->write_rc : SL_ESTATE,
+                       "segment %s: upload had failed", u->segment);
     struct stat st; /* the size, also of what a writer wrote through segstore_upload_fd */
     rc = fsutil_fsync_fd(u->fd, u->tmp, err, errlen);
-    if (rc) goto fail;
-    if (fstat(u->fd, &st) != 0) {
-        rc = sl_fail(err, errlen, fsutil_errno_err(errno), "stat %s: %s", u->tmp, strerror(errno));
-        goto fail;
-    }
+    if (rc) return rc;
+    if (fstat(u->fd, &st) != 0)
+        return sl_fail(err, errlen, fsutil_errno_err(errno), "stat %s: %s", u->tmp,
+                       strerror(errno));
     u->size = (uint64_t)st.st_size;
     int fd = u->fd;
     u->fd = -1;
-    if (close(fd) != 0) {
-        rc = sl_fail(err, errlen, fsutil_errno_err(errno), "close %s: %s", u->tmp, strerror(errno));
-        goto fail;
-    }
+    if (close(fd) != 0)
+        return sl_fail(err, errlen, fsutil_errno_err(errno), "close %s: %s", u->tmp,
+                       strerror(errno));
     /* seg_reader_open is seg_verify_file's full check (structure + CRC), and gives the
      * metadata in the same pass */
     char msg[256] = "unreadable";
     int vrc = 0;
     seg_reader *r = seg_reader_open(u->tmp, &vrc, msg, sizeof msg);
-    if (!r) {
-        rc = sl_fail(err, errlen, vrc ? vrc : SL_ECORRUPT, "segment %s: rejected upload: %s",
-                     u->segment, msg);
-        goto fail;
+    if (!r)
+        return sl_fail(err, errlen, vrc ? vrc : SL_ECORRUPT, "segment %s: rejected upload: %s",
+                       u->segment[0] ? u->segment : "push", msg);
+    bool named = u->segment[0] != '\0';
+    if (!named) { /* a push: the file names itself, within the same whitelist */
+        if (!segname_valid_any(seg_reader_name(r))) {
+            seg_reader_close(r);
+            return sl_fail(err, errlen, SL_EINVAL,
+                           "rejected upload: the file's segment name is not 1-255 bytes of "
+                           "[A-Za-z0-9._-]");
+        }
+        snprintf(u->segment, sizeof u->segment, "%s", seg_reader_name(r));
     }
     bool same = strcmp(seg_reader_name(r), u->segment) == 0 &&
-                strcmp(seg_reader_table(r), u->table) == 0;
-    uint32_t crc = seg_reader_crc(r);
+                (named ? strcmp(seg_reader_table(r), u->table) == 0
+                       : ss__same_table(seg_reader_table(r), u->table));
+    segstore_info *got = &u->info;
+    *got = (segstore_info){
+        .crc = seg_reader_crc(r), .rows = seg_reader_rows(r), .size = seg_reader_size(r)};
+    got->has_time_range = seg_reader_time_range(r, &got->min_time, &got->max_time);
+    snprintf(got->segment, sizeof got->segment, "%s", u->segment);
     seg_reader_close(r);
-    if (!same) {
-        rc = sl_fail(err, errlen, SL_EINVAL,
-                     "segment %s: uploaded file's metadata names another segment or table",
-                     u->segment);
-        goto fail;
-    }
-    if (u->expect && crc != u->expect_crc) {
-        rc = sl_fail(err, errlen, SL_ECORRUPT, "segment %s: crc %08x where %08x was expected",
-                     u->segment, (unsigned)crc, (unsigned)u->expect_crc);
-        goto fail;
-    }
+    if (!same)
+        return sl_fail(err, errlen, SL_EINVAL,
+                       "segment %s: uploaded file's metadata names another segment or table",
+                       u->segment);
+    if (u->expect && got->crc != u->expect_crc)
+        return sl_fail(err, errlen, SL_ECORRUPT, "segment %s: crc %08x where %08x was expected",
+                       u->segment, (unsigned)got->crc, (unsigned)u->expect_crc);
+    u->checked = true;
+done:
+    if (info) *info = u->info;
+    return 0;
+}
+
+int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, segstore_info *info, char *err,
+                           size_t errlen)
+{
+    char pending[PATH_MAX] = "";
+    int rc = segstore_upload_check(u, NULL, err, errlen);
+    if (rc) goto fail;
+    uint32_t crc = u->info.crc;
     ss__pending_path(u->s, u->table, u->segment, crc, pending);
     if (rename(u->tmp, pending) != 0) {
         int e = errno;
@@ -341,6 +351,7 @@ int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, siz
     SL_INFO("segstore", "upload verified table=%s segment=%s crc=%08x size=%llu", u->table,
             u->segment, (unsigned)crc, (unsigned long long)u->size);
     if (crc_out) *crc_out = crc;
+    if (info) *info = u->info;
     free(u);
     return 0;
 fail:
@@ -402,7 +413,7 @@ int segstore_promote(segstore *s, const char *table, const char *segment, uint32
     pthread_mutex_lock(&s->lock);
     for (int attempt = 0;; attempt++) {
         uint32_t have = 0;
-        rc = ss__trailer(cpath, &have);
+        rc = seg_reader_trailer(cpath, &have);
         if (rc == 0 && have == crc) { /* idempotent: a retried CommitEnd */
             ss__drop_pending(s, table, segment);
             goto out;
@@ -420,7 +431,7 @@ int segstore_promote(segstore *s, const char *table, const char *segment, uint32
             goto out;
         }
         uint32_t pcrc = 0;
-        rc = ss__trailer(ppath, &pcrc);
+        rc = seg_reader_trailer(ppath, &pcrc);
         if (rc == SL_ENOENT) {
             rc = sl_fail(err, errlen, SL_ENOENT, "segment %s: no verified upload with crc %08x",
                          segment, (unsigned)crc);
@@ -458,7 +469,7 @@ int segstore_unpromote(segstore *s, const char *table, const char *segment, uint
     ss__pending_path(s, table, segment, crc, ppath);
     pthread_mutex_lock(&s->lock);
     uint32_t have = 0;
-    rc = ss__trailer(cpath, &have);
+    rc = seg_reader_trailer(cpath, &have);
     if (rc == SL_ENOENT) {
         rc = sl_fail(err, errlen, SL_ENOENT, "segment %s is not committed", segment);
         goto out;
@@ -480,6 +491,68 @@ int segstore_unpromote(segstore *s, const char *table, const char *segment, uint
     rc = fsutil_fsync_parent_dir(cpath, err, errlen);
     SL_INFO("segstore", "unpromoted table=%s segment=%s crc=%08x", table, segment, (unsigned)crc);
 out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int segstore_replace(segstore *s, const char *table, const char *segment, uint32_t crc,
+                     char *location, size_t cap, char *err, size_t errlen)
+{
+    int rc = ss__check(table, segment, err, errlen);
+    if (rc) return rc;
+    segname sn;
+    if (segname_parse(segment, &sn) == 0)
+        return sl_fail(err, errlen, SL_EINVAL,
+                       "segment %s: a consumed segment's committed file is never replaced",
+                       segment);
+    char cpath[PATH_MAX], ppath[PATH_MAX];
+    ss__path(s, table, segment, ".seg", cpath);
+    ss__pending_path(s, table, segment, crc, ppath);
+    if (location && cap && (size_t)snprintf(location, cap, "file://%s", cpath) >= cap)
+        return sl_fail(err, errlen, SL_ELIMIT, "location buffer too small");
+    pthread_mutex_lock(&s->lock);
+    uint32_t pcrc = 0;
+    rc = seg_reader_trailer(ppath, &pcrc);
+    if (rc == 0 && pcrc != crc) rc = SL_ECORRUPT;
+    if (rc) {
+        rc = sl_fail(err, errlen, rc, "segment %s: no verified upload with crc %08x", segment,
+                     (unsigned)crc);
+        goto out;
+    }
+    /* rename(2) swaps the name atomically: a reader has the old file open or the new one */
+    if (rename(ppath, cpath) != 0) {
+        int e = errno;
+        rc = sl_fail(err, errlen, fsutil_errno_err(e) == SL_ENOENT ? SL_EIO : fsutil_errno_err(e),
+                     "rename %s: %s", cpath, strerror(e));
+        goto out;
+    }
+    rc = fsutil_fsync_parent_dir(cpath, err, errlen);
+    if (rc == 0) {
+        ss__drop_pending(s, table, segment);
+        SL_INFO("segstore", "replaced table=%s segment=%s crc=%08x", table, segment, (unsigned)crc);
+    }
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int segstore_remove(segstore *s, const char *table, const char *segment, char *err, size_t errlen)
+{
+    int rc = ss__check(table, segment, err, errlen);
+    if (rc) return rc;
+    segname sn;
+    if (segname_parse(segment, &sn) == 0)
+        return sl_fail(err, errlen, SL_EINVAL,
+                       "segment %s: a consumed segment's committed file is never removed", segment);
+    char cpath[PATH_MAX];
+    ss__path(s, table, segment, ".seg", cpath);
+    pthread_mutex_lock(&s->lock);
+    if (unlink(cpath) != 0)
+        rc = errno == ENOENT
+                 ? SL_ENOENT
+                 : sl_fail(err, errlen, SL_EIO, "unlink %s: %s", cpath, strerror(errno));
+    if (rc == 0) rc = fsutil_fsync_parent_dir(cpath, err, errlen);
+    ss__drop_pending(s, table, segment);
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -564,7 +637,8 @@ static int ss__gc_dir(int dfd, const char *table, int64_t cutoff_ms)
         if (!pre || pre >= sizeof seg) continue;
         memcpy(seg, e->d_name, pre);
         seg[pre] = 0;
-        if (segname_parse(seg, &n) != 0 || strcmp(n.table, table) != 0) continue;
+        if (!segname_valid_any(seg) || (segname_parse(seg, &n) == 0 && strcmp(n.table, table)))
+            continue;
         if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
         int64_t mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;

@@ -25,6 +25,9 @@
 #ifndef SL_SEGSTORE_H
 #define SL_SEGSTORE_H
 
+#include "common/limits.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -34,6 +37,15 @@
 
 typedef struct segstore segstore;
 typedef struct segstore_upload segstore_upload;
+
+/* What a verified upload's file says of itself. */
+typedef struct segstore_info {
+    char segment[SL_SEGNAME_MAX];
+    uint32_t crc;
+    uint64_t rows, size;
+    bool has_time_range; /* the time column's range, in its unit (seg_reader_time_range) */
+    int64_t min_time, max_time;
+} segstore_info;
 
 typedef struct segstore_opts {
     uint64_t max_upload_bytes; /* 0 = SEGSTORE_DEFAULT_MAX_UPLOAD */
@@ -56,9 +68,10 @@ const char *segstore_root(const segstore *s);
 /* Upload size cap in bytes (e.g. for the HTTP route's max_body). */
 uint64_t segstore_max_upload(const segstore *s);
 
-/* Start an upload of table/segment. Both names are validated first (the segment name's table
- * must equal table): SL_EINVAL, and nothing on disk is touched. Creates the table directory if
- * needed and the `.up.` temporary. On success *out must end in exactly one
+/* Start an upload of table/segment. Both names are validated first (segname_valid_any; a
+ * realtime name's table must equal table): SL_EINVAL, and nothing on disk is touched. A
+ * NULL segment is a push (DESIGN §10): the name is the file's own, known at finish. Creates the
+ * table directory if needed and the `.up.` temporary. On success *out must end in exactly one
  * segstore_upload_finish or segstore_upload_abort. Returns 0, SL_EINVAL, SL_ENOSPACE, SL_EDISK
  * or SL_EIO. */
 int segstore_upload_begin(segstore *s, const char *table, const char *segment,
@@ -79,12 +92,22 @@ int segstore_upload_fd(const segstore_upload *u);
 void segstore_upload_expect_crc(segstore_upload *u, uint32_t crc);
 
 /* fsync, verify the whole file (seg_reader_open: SL_ETRUNC/SL_ECORRUPT/SL_EFORMAT), check that
- * its metadata name and table equal the upload's (else SL_EINVAL), and publish it as
- * `<segment>.seg.pending.<crc>` (rename + directory fsync). *crc_out (may be NULL) gets the
- * CRC. A write that had failed gives its error again (SL_ESTATE after a cap overrun); a full
- * or failing disk at fsync or rename is SL_ENOSPACE / SL_EDISK. Always frees u; on failure the
- * temporary is removed and nothing is published. */
-int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, char *err, size_t errlen);
+ * its metadata name and table equal the upload's (else SL_EINVAL; a push takes the file's
+ * name, which must be valid, and its table may be the raw name of table `<raw>_OFFLINE`),
+ * and publish it as `<segment>.seg.pending.<crc>` (rename + directory fsync). *crc_out (may
+ * be NULL) gets the CRC, *info (may be NULL) what the file says of itself. A write that had failed
+ * gives its error again (SL_ESTATE after a cap overrun); a full or failing disk at fsync or rename
+ * is SL_ENOSPACE / SL_EDISK. Always frees u; on failure the temporary is removed and nothing is
+ * published. */
+int segstore_upload_finish(segstore_upload *u, uint32_t *crc_out, segstore_info *info, char *err,
+                           size_t errlen);
+
+/* The checks of segstore_upload_finish (fsync, full verification, the name and table),
+ * without publishing anything: a push learns the file's name and decides before anything is
+ * visible (DESIGN §10), then finishes (which does not check again) or aborts (a METADATA
+ * push keeps only the URI). *info (may be NULL) gets what the file says of itself. Returns 0
+ * or finish's errors; u stays valid either way and must still be finished or aborted. */
+int segstore_upload_check(segstore_upload *u, segstore_info *info, char *err, size_t errlen);
 
 /* Discard an upload: close and remove the temporary; frees u. NULL is a no-op. */
 void segstore_upload_abort(segstore_upload *u);
@@ -105,6 +128,20 @@ int segstore_promote(segstore *s, const char *table, const char *segment, uint32
  * SL_ECONFLICT (committed with another CRC; left alone) or SL_EIO. */
 int segstore_unpromote(segstore *s, const char *table, const char *segment, uint32_t crc,
                        char *err, size_t errlen);
+
+/* A push's refresh (DESIGN §10): the pending copy with this CRC replaces the committed file
+ * of an uploaded segment (segname_is_uploaded; a realtime name is SL_EINVAL: completion's
+ * files are never replaced) with one rename(2), so a reader sees the old bytes or the new,
+ * then directory fsync; a missing committed file is simply created. location as for
+ * segstore_promote. Returns 0, SL_EINVAL, SL_ENOENT (no such pending copy), SL_ECORRUPT,
+ * SL_ELIMIT, or the disk's error. */
+int segstore_replace(segstore *s, const char *table, const char *segment, uint32_t crc,
+                     char *location, size_t cap, char *err, size_t errlen);
+
+/* Delete the committed file (and pending copies) of an uploaded segment, durably: a lineage
+ * replacement's segmentsFrom once it completed. Realtime names are SL_EINVAL. Returns 0,
+ * SL_ENOENT (no committed file), SL_EINVAL or SL_EIO. */
+int segstore_remove(segstore *s, const char *table, const char *segment, char *err, size_t errlen);
 
 /* Move the committed file of table/segment into `<root>/<table>/quarantine/` (never over a
  * file there: a second one gets ".1", ...), durably: the scrub found it bad and it is kept as

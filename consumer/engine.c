@@ -32,6 +32,7 @@ struct engine_table {
     const schema *schema;
     const tcfg *cfg;
     bool owned; /* schema and cfg are the table's: freed with it */
+    char name[SL_IDENT_MAX + 1]; /* the table's key (tcfg_key): <raw>_OFFLINE for OFFLINE */
     char dir[PATH_MAX];
     char group_id[256];
     pcons_table pt;
@@ -154,9 +155,13 @@ engine_table *engine_table_add(engine *e, const schema *s, const tcfg *cfg, bool
     t->schema = s;
     t->cfg = cfg;
     t->owned = owned;
-    int n = snprintf(t->dir, sizeof t->dir, "%s/%s", e->o.data_dir, cfg->table_name);
+    if (tcfg_key(cfg, t->name, sizeof t->name)) {
+        snprintf(err, errlen, "tableName %s: too long with its _OFFLINE", cfg->table_name);
+        goto fail;
+    }
+    int n = snprintf(t->dir, sizeof t->dir, "%s/%s", e->o.data_dir, t->name);
     if (n <= 0 || n >= (int)sizeof t->dir) {
-        snprintf(err, errlen, "data.dir: path too long for table %s", cfg->table_name);
+        snprintf(err, errlen, "data.dir: path too long for table %s", t->name);
         goto fail;
     }
     char why[PATH_MAX + 64];
@@ -175,6 +180,7 @@ engine_table *engine_table_add(engine *e, const schema *s, const tcfg *cfg, bool
                           .dead_letter = e->dead_letter,
                           .metrics = &e->cm,
                           .perturb_row = e->o.perturb_row};
+    if (cfg->type == TCFG_OFFLINE) goto added; /* pushed segments only: nothing consumes */
     /* librdkafka properties: the table's stream consumer props (group.id is the pool's own
      * option), then the sidecar's kafka.* */
     size_t nprops = cfg->nprops + e->o.nprops;
@@ -200,6 +206,7 @@ engine_table *engine_table_add(engine *e, const schema *s, const tcfg *cfg, bool
     t->pool = cpool_new(&po, &h, err, errlen);
     free(props); /* cpool_new copied the settings into its handles */
     if (!t->pool) goto fail;
+added:
     pthread_mutex_lock(&e->mu);
     e->tables = sl_xrealloc(e->tables, (e->ntables + 1) * sizeof *e->tables);
     e->tables[e->ntables++] = t;
@@ -215,7 +222,7 @@ engine_table *engine_table_find(engine *e, const char *name)
     engine_table *t = NULL;
     pthread_mutex_lock(&e->mu);
     for (size_t i = 0; i < e->ntables && !t; i++)
-        if (strcmp(e->tables[i]->cfg->table_name, name) == 0) t = e->tables[i];
+        if (strcmp(e->tables[i]->name, name) == 0) t = e->tables[i];
     pthread_mutex_unlock(&e->mu);
     return t;
 }
@@ -226,7 +233,7 @@ engine *engine_table_engine(const engine_table *t)
 }
 const char *engine_table_name(const engine_table *t)
 {
-    return t->cfg->table_name;
+    return t->name;
 }
 const char *engine_table_dir(const engine_table *t)
 {
@@ -422,7 +429,9 @@ int engine_segment_path(engine *e, const char *table, const char *segment, char 
     engine_table *t = engine_table_find(e, table);
     if (!t) return SL_ENOENT;
     segname sn;
-    if (segname_parse(segment, &sn) != 0 || strcmp(sn.table, table) != 0) return SL_EINVAL;
+    if (!segname_valid_any(segment) ||
+        (segname_parse(segment, &sn) == 0 && strcmp(sn.table, table) != 0))
+        return SL_EINVAL;
     char path[PATH_MAX];
     if (!engine_seg_path(t, segment, "", path) || strlen(path) >= cap) return SL_EINVAL;
     memcpy(buf, path, strlen(path) + 1);
@@ -434,11 +443,11 @@ static int engine__name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The names of t's published files (`<table>__...` segment names whose file is <name>.seg),
- * sorted; caller frees each and the array. */
+/* The names of t's published files (valid segment names whose file is <name>.seg: the
+ * table's consumed segments and its pushed ones), sorted; caller frees each and the array. */
 static char **engine__published(const engine_table *t, size_t *count)
 {
-    const char *table = t->cfg->table_name;
+    const char *table = t->name;
     char **names = NULL;
     size_t n = 0, cap = 0;
     DIR *d = opendir(t->dir);
@@ -446,7 +455,9 @@ static char **engine__published(const engine_table *t, size_t *count)
     while (d && (de = readdir(d))) {
         char name[SL_SEGNAME_MAX];
         segname sn;
-        if (!segname_of_file(de->d_name, table, name, &sn)) continue;
+        if (!segname_any_of_file(de->d_name, name) ||
+            (segname_parse(name, &sn) == 0 && strcmp(sn.table, table) != 0))
+            continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             names = sl_xrealloc(names, cap * sizeof *names);

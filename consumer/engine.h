@@ -92,18 +92,20 @@ engine *engine_new(const engine_opts *o, const engine_policy *pol, char *err, si
 /* The disk state builds report to (o->disk, or the engine's own). */
 diskstate *engine_disk(engine *e);
 
-/* Add a table: create and clean its directory, start its consumer pool (a consumer group when
- * group_id is non-NULL: partitions then come through on_assign). owned: the engine frees s
- * and t with the table (also when this fails); else they are borrowed and must outlive the
- * engine. NULL with the reason in err. */
+/* Add a table: create and clean its directory `<data.dir>/<key>` (tcfg_key), start its
+ * consumer pool (a consumer group when group_id is non-NULL: partitions then come through
+ * on_assign). An OFFLINE table gets no pool: it holds pushed segments only, and has no
+ * partitions. owned: the engine frees s and t with the table (also when this fails); else
+ * they are borrowed and must outlive the engine. NULL with the reason in err. */
 engine_table *engine_table_add(engine *e, const schema *s, const tcfg *t, bool owned,
                                const char *group_id, char *err, size_t errlen);
 
 /* The table called name, or NULL. Any thread. */
-engine_table *engine_table_find(engine *e, const char *name);
+engine_table *engine_table_find(engine *e, const char *name); /* by key */
+;
 
 engine *engine_table_engine(const engine_table *t);
-const char *engine_table_name(const engine_table *t);
+const char *engine_table_name(const engine_table *t); /* the key (tcfg_key) */
 const char *engine_table_dir(const engine_table *t);
 const tcfg *engine_table_cfg(const engine_table *t);
 const schema *engine_table_schema(const engine_table *t);

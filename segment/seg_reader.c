@@ -954,3 +954,22 @@ int seg_reader_dict_value(const seg_reader *r, uint32_t col, uint32_t id, schema
     seg__dict_at(&r->cols[col], id, out);
     return 0;
 }
+
+int seg_reader_trailer(const char *path, uint32_t *crc)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return errno == ENOENT ? SL_ENOENT : SL_EIO;
+    struct stat st;
+    uint8_t b[4];
+    int rc = 0;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        rc = SL_EIO;
+    else if (st.st_size < 4)
+        rc = SL_ECORRUPT;
+    else if (pread(fd, b, 4, st.st_size - 4) != 4)
+        rc = SL_EIO;
+    else
+        *crc = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    close(fd);
+    return rc;
+}

@@ -106,4 +106,10 @@ bool seg_reader_is_null(const seg_reader *r, uint32_t col, uint64_t row);
  * Returns 0 or SL_EINVAL. */
 int seg_reader_dict_value(const seg_reader *r, uint32_t col, uint32_t id, schema_value *out);
 
+/* The CRC trailer (last 4 bytes, little-endian: the segment's crc) of the file at path,
+ * without reading the rest: what a file claims to be, for a cheap comparison with a record
+ * (a full check is seg_reader_open). Returns 0, SL_ENOENT, SL_ECORRUPT (shorter than a
+ * trailer) or SL_EIO. */
+int seg_reader_trailer(const char *path, uint32_t *crc);
+
 #endif

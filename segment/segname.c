@@ -103,3 +103,57 @@ bool segname_of_file(const char *file, const char *table, char *name, segname *o
     name[len - 4] = '\0';
     return segname_parse(name, out) == 0 && strcmp(out->table, table) == 0;
 }
+
+bool segname_valid_any(const char *name)
+{
+    size_t n = strnlen(name, SL_SEGNAME_MAX);
+    if (n == 0 || n >= SL_SEGNAME_MAX || name[0] == '.') return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+bool segname_is_uploaded(const char *name)
+{
+    segname sn;
+    return segname_valid_any(name) && segname_parse(name, &sn) != 0;
+}
+
+int segname_parse_uploaded_realtime(const char *name, segname *out)
+{
+    if (!segname_valid_any(name)) return SL_EINVAL;
+    /* five "__"-separated parts; the table itself has no "__" (ident grammar) */
+    const char *part[5];
+    size_t len[5], np = 0;
+    const char *p = name;
+    while (np < 5) {
+        const char *sep = strstr(p, "__");
+        part[np] = p;
+        len[np] = sep ? (size_t)(sep - p) : strlen(p);
+        np++;
+        if (!sep) break;
+        p = sep + 2;
+    }
+    if (np != 5 || strstr(part[4], "__") || len[0] == 0 || len[4] == 0 || len[1] > SL_IDENT_MAX)
+        return SL_EINVAL;
+    /* the middle three are a realtime name's table, partition and time with sequence 0 */
+    char rt[SL_SEGNAME_MAX];
+    int n = snprintf(rt, sizeof rt, "%.*s__%.*s__0__%.*s", (int)len[1], part[1], (int)len[2],
+                     part[2], (int)len[3], part[3]);
+    if (n <= 0 || (size_t)n >= sizeof rt || segname_parse(rt, out) != 0) return SL_EINVAL;
+    out->sequence = -1;
+    return 0;
+}
+
+bool segname_any_of_file(const char *file, char *name)
+{
+    size_t len = strlen(file);
+    if (len < 5 || len - 4 >= SL_SEGNAME_MAX || strcmp(file + len - 4, ".seg") != 0) return false;
+    memcpy(name, file, len - 4);
+    name[len - 4] = '\0';
+    return segname_valid_any(name);
+}

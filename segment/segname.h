@@ -7,6 +7,7 @@
  *   partition decimal 0..2147483647, no leading zeros
  *   sequence  decimal 0..2^53, no leading zeros
  *   time      yyyyMMddTHHmmZ, a real UTC calendar minute
+ * Uploaded (batch) segments have free names within the character whitelist below.
  * @locality: any thread (pure functions). */
 #ifndef SL_SEGNAME_H
 #define SL_SEGNAME_H
@@ -35,6 +36,25 @@ int segname_format(char *buf, size_t cap, const char *table, int32_t partition,
 
 /* Parse and validate a name. Returns 0 and fills *out, or SL_EINVAL. */
 int segname_parse(const char *name, segname *out);
+
+/* Whether name is a valid segment name of any kind: 1..255 bytes of [A-Za-z0-9._-], not
+ * starting with '.' (so never "." or ".."). Realtime names are a subset; an uploaded (batch)
+ * segment's name need only be this (DESIGN §10), so it is what guards every path, URL and
+ * ZooKeeper node built from a name that did not come from completion. */
+bool segname_valid_any(const char *name);
+
+/* Whether name is an uploaded name: valid (segname_valid_any) and not of the realtime grammar
+ * (segname_parse fails), so completion never touches it. */
+bool segname_is_uploaded(const char *name);
+
+/* Pinot's uploaded-realtime name, `<prefix>__<table>__<partition>__<yyyyMMddTHHmmZ>__<suffix>`
+ * (DESIGN §10): an offline-built segment of a REALTIME table's partition. prefix and suffix
+ * are non-empty and free of "__". Returns 0 and fills *out (sequence -1), or SL_EINVAL. */
+int segname_parse_uploaded_realtime(const char *name, segname *out);
+
+/* Whether file (a directory entry) is `<name>.seg` with name valid (segname_valid_any): a
+ * published file of any kind. On true, name (SL_SEGNAME_MAX bytes) holds the segment name. */
+bool segname_any_of_file(const char *file, char *name);
 
 /* Whether file (a directory entry) is a published segment of table: `<name>.seg` where name
  * parses and names table. On true, name (SL_SEGNAME_MAX bytes) holds the segment name and *out

@@ -42,6 +42,7 @@ typedef struct controller_conf {
     int fault;
     uint64_t fault_stall;
     bool commit_twice;
+    uint64_t push_stall;
     char *disk_full_file;
     int64_t fsync_eio_after;
     int64_t fsync_eio_count;
@@ -63,30 +64,27 @@ static const config_def controller_defs[] = {
     {"zk.connect", CONFIG_STRING, OFF(zk_connect), 0, 0, NULL,
      "ZooKeeper connect string, e.g. 127.0.0.1:2181", CONFIG_REQUIRED_CONTROLLER, NULL},
     {"zk.session.timeout", CONFIG_DURATION_MS, OFF(zk_session_timeout), 1000, 600000, "10s",
-     "ZooKeeper session timeout (a leader that loses its session stops acting at once)", 0,
-     NULL},
-    {"instance.id", CONFIG_STRING, OFF(instance_id), 0, 0, NULL,
-     "This controller's instance id", CONFIG_REQUIRED_CONTROLLER | CONFIG_NAME, NULL},
+     "ZooKeeper session timeout (a leader that loses its session stops acting at once)", 0, NULL},
+    {"instance.id", CONFIG_STRING, OFF(instance_id), 0, 0, NULL, "This controller's instance id",
+     CONFIG_REQUIRED_CONTROLLER | CONFIG_NAME, NULL},
     {"http.port", CONFIG_INT64, OFF(http_port), 0, 65535, NULL,
-     "HTTP port of the RPC, segment and admin API (0 = any free port)",
-     CONFIG_REQUIRED_CONTROLLER, NULL},
+     "HTTP port of the RPC, segment and admin API (0 = any free port)", CONFIG_REQUIRED_CONTROLLER,
+     NULL},
     {"http.bind", CONFIG_STRING, OFF(http_bind), 0, 0, "0.0.0.0",
      "Address the HTTP server binds (127.0.0.1 keeps it local)", 0, NULL},
     {"http.advertise", CONFIG_STRING, OFF(http_advertise), 0, 0, NULL,
      "Base URL other processes reach this controller at (default http://<bind>:<port>, with "
      "127.0.0.1 for 0.0.0.0)",
      0, NULL},
-    {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "4", "HTTP worker threads", 0,
-     NULL},
+    {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "4", "HTTP worker threads", 0, NULL},
     CMD_HTTP_LIMIT_ROWS,
     {"data.dir", CONFIG_STRING, OFF(data_dir), 0, 0, NULL,
-     "Local directory; the segment store when deepstore.uri is not set",
-     CONFIG_REQUIRED_CONTROLLER, NULL},
+     "Local directory; the segment store when deepstore.uri is not set", CONFIG_REQUIRED_CONTROLLER,
+     NULL},
     {"deepstore.uri", CONFIG_STRING, OFF(deepstore_uri), 0, 0, NULL,
      "Segment store on shared storage, file:///path (default: data.dir)", 0, NULL},
     {"completion.hold.time", CONFIG_DURATION_MS, OFF(hold_time), 0, 600000, "3s",
-     "How long the first report waits for the other replicas before a winner is picked", 0,
-     NULL},
+     "How long the first report waits for the other replicas before a winner is picked", 0, NULL},
     {"completion.notify.time", CONFIG_DURATION_MS, OFF(notify_time), 100, 600000, "10s",
      "How long a decided winner has to come for its COMMIT", 0, NULL},
     {"completion.commit.timeout", CONFIG_DURATION_MS, OFF(commit_timeout), 100, 3600000, "120s",
@@ -114,8 +112,13 @@ static const config_def controller_defs[] = {
      "Test knob, a broken build on purpose: write each DONE segment record again right after "
      "its commit",
      CONFIG_HIDDEN, NULL},
+    {"test.push.stall", CONFIG_DURATION_MS, OFF(push_stall), 0, 3600000, "0",
+     "Test knob: a verified push holds its segment's name this long before it is recorded "
+     "(a second push of the name meanwhile is 409)",
+     CONFIG_HIDDEN, NULL},
     {"test.fsync.eio.after", CONFIG_INT64, OFF(fsync_eio_after), -1, INT64_MAX, "-1",
-     "Test knob: fsyncs of file data (every upload into the segment store) numbered from this one (0-based) fail with "
+     "Test knob: fsyncs of file data (every upload into the segment store) numbered from this one "
+     "(0-based) fail with "
      "EIO; -1 = off",
      CONFIG_HIDDEN, NULL},
     {"test.fsync.eio.count", CONFIG_INT64, OFF(fsync_eio_count), 0, INT64_MAX, "0",
@@ -168,8 +171,10 @@ int cmd_controller_main(int argc, char **argv)
         .instance_id = conf.instance_id,
         .store = conf.deepstore_uri ? conf.deepstore_uri : conf.data_dir,
         .store_shared = conf.deepstore_uri != NULL,
-        .fsm = {.hold_ms = conf.hold_time, .notify_ms = conf.notify_time,
-                .commit_budget_ms = conf.commit_timeout, .max_commit_ms = conf.commit_max},
+        .fsm = {.hold_ms = conf.hold_time,
+                .notify_ms = conf.notify_time,
+                .commit_budget_ms = conf.commit_timeout,
+                .max_commit_ms = conf.commit_max},
         .longpoll_ms = conf.longpoll,
         .repair_interval_ms = conf.repair_interval,
         .scrub_interval_ms = conf.scrub_interval,
@@ -177,6 +182,7 @@ int cmd_controller_main(int argc, char **argv)
         .fault = (ctl_fault)conf.fault,
         .fault_stall_ms = conf.fault_stall,
         .commit_twice = conf.commit_twice,
+        .push_stall_ms = conf.push_stall,
         .metrics = metrics,
     };
     httpd *h = NULL;

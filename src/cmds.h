@@ -13,6 +13,7 @@ int cmd_replay_main(int argc, char **argv);
 int cmd_audit_main(int argc, char **argv);
 int cmd_chaos_main(int argc, char **argv);
 int cmd_zk_main(int argc, char **argv);
+int cmd_push_main(int argc, char **argv);
 
 /* Config-table rows of the HTTP server's connection limits, the same in every process that
  * serves HTTP (controller, sidecar). The including file's OFF(m) must name its fields

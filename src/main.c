@@ -11,15 +11,19 @@ typedef struct sluice_cmd {
 } sluice_cmd;
 
 static const sluice_cmd cmds[] = {
-    {"controller", cmd_controller_main, "run a controller (completion coordinator, segment store, admin API)"},
+    {"controller", cmd_controller_main,
+     "run a controller (completion coordinator, segment store, admin API)"},
     {"sidecar", cmd_sidecar_main, "run an ingestion sidecar (standalone mode: no controller)"},
     {"segment", cmd_segment_main, "build, inspect, dump and verify segment files"},
     {"kafka-mock", cmd_kafka_mock_main, "embedded Kafka-protocol cluster on 127.0.0.1 (dev/test)"},
     {"loadgen", cmd_loadgen_main, "produce deterministic synthetic events to Kafka"},
     {"table", cmd_table_main, "create tables and list their segments (talks to a controller)"},
     {"zk", cmd_zk_main, "print the cluster's ZooKeeper state as JSON"},
-    {"replay", cmd_replay_main, "rebuild segments from a Kafka offset range; verify committed ones"},
-    {"audit", cmd_audit_main, "check the invariants (chain, exactly once, replicas, ...) of a cluster"},
+    {"push", cmd_push_main, "push built segments to a table (POST /v2/segments)"},
+    {"replay", cmd_replay_main,
+     "rebuild segments from a Kafka offset range; verify committed ones"},
+    {"audit", cmd_audit_main,
+     "check the invariants (chain, exactly once, replicas, ...) of a cluster"},
     {"chaos", cmd_chaos_main, "run a local cluster under faults and audit it (list, run)"},
 };
 

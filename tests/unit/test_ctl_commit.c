@@ -56,7 +56,7 @@ static int setup(void **state)
     assert_int_equal(segstore_upload_begin(f->c.store, TABLE, SEG, &u, err, sizeof err), 0);
     assert_int_equal(segstore_upload_write(u, f->file, f->len, err, sizeof err), 0);
     uint32_t crc;
-    assert_int_equal(segstore_upload_finish(u, &crc, err, sizeof err), 0);
+    assert_int_equal(segstore_upload_finish(u, &crc, NULL, err, sizeof err), 0);
     assert_int_equal(crc, f->crc);
     f->in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     assert_true(f->in >= 0);

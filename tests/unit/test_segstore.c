@@ -115,7 +115,7 @@ static int upload(segstore *s, const char *table, const char *seg, const uint8_t
             return rc;
         }
     }
-    return segstore_upload_finish(u, crc, err, sizeof err);
+    return segstore_upload_finish(u, crc, NULL, err, sizeof err);
 }
 
 static void assert_committed(fx *f, const char *seg, const uint8_t *want, size_t wlen)
@@ -201,8 +201,8 @@ static void test_interleaved_uploads(void **state)
     assert_int_equal(segstore_upload_write(ua, f->a, half, err, sizeof err), 0);
     assert_int_equal(segstore_upload_write(ub, f->b, f->blen, err, sizeof err), 0);
     assert_int_equal(segstore_upload_write(ua, f->a + half, f->alen - half, err, sizeof err), 0);
-    assert_int_equal(segstore_upload_finish(ub, &cb, err, sizeof err), 0);
-    assert_int_equal(segstore_upload_finish(ua, &ca, err, sizeof err), 0);
+    assert_int_equal(segstore_upload_finish(ub, &cb, NULL, err, sizeof err), 0);
+    assert_int_equal(segstore_upload_finish(ua, &ca, NULL, err, sizeof err), 0);
     assert_int_equal(count(f->tdir, ".pending."), 2);
     assert_int_equal(segstore_promote(f->s, TABLE, SEG12, ca, NULL, 0, err, sizeof err), 0);
     assert_int_equal(count(f->tdir, ""), 1); /* the other pending copy is gone */
@@ -235,9 +235,16 @@ static void test_bad_names(void **state)
 {
     fx *f = *state;
     static const char *const bad[][2] = {
-        {TABLE, "../x"}, {TABLE, "a__b__c"}, {"other", SEG12}, {"../etc", SEG12},
-        {TABLE, "events__3__12__20240102T0304Z/../../x"}, {"", SEG12}, {TABLE, ""},
-        {"a/b", "a/b__1__2__20240102T0304Z"}, {TABLE, "other__3__12__20240102T0304Z"},
+        {TABLE, "../x"},
+        {TABLE, "a b"},
+        {TABLE, ".hidden"},
+        {"other", SEG12},
+        {"../etc", SEG12},
+        {TABLE, "events__3__12__20240102T0304Z/../../x"},
+        {"", SEG12},
+        {TABLE, ""},
+        {"a/b", "a/b__1__2__20240102T0304Z"},
+        {TABLE, "other__3__12__20240102T0304Z"},
     };
     segstore_upload *u = (segstore_upload *)1;
     char err[256], buf[4096];
@@ -270,7 +277,7 @@ static void test_size_cap_and_abort(void **state)
     assert_int_equal(segstore_upload_write(u, f->a, 400, err, sizeof err), 0);
     assert_int_equal(segstore_upload_write(u, f->a, 1, err, sizeof err), SL_ELIMIT);
     assert_int_equal(segstore_upload_write(u, f->a, 1, err, sizeof err), SL_ESTATE);
-    assert_int_equal(segstore_upload_finish(u, NULL, err, sizeof err), SL_ESTATE);
+    assert_int_equal(segstore_upload_finish(u, NULL, NULL, err, sizeof err), SL_ESTATE);
     assert_int_equal(count(f->tdir, ""), 0);
     /* abort removes the temporary */
     assert_int_equal(segstore_upload_begin(s, TABLE, SEG12, &u, err, sizeof err), 0);
@@ -339,7 +346,7 @@ static void test_quarantine_and_restore(void **state)
         segstore_upload_expect_crc(u, crc);
         assert_int_equal(fsutil_write_fd(segstore_upload_fd(u), b, len, NULL), 0);
         uint32_t got = 0;
-        assert_int_equal(segstore_upload_finish(u, &got, err, sizeof err),
+        assert_int_equal(segstore_upload_finish(u, &got, NULL, err, sizeof err),
                          good ? 0 : SL_ECORRUPT);
         assert_int_equal(count(f->tdir, ".pending."), good);
         assert_int_equal(count(f->tdir, ".up."), 0);
@@ -387,7 +394,8 @@ static void test_gc(void **state)
     assert_int_equal(count(f->tdir, ".pending."), 0);
     assert_int_equal(count(f->tdir, ".up."), 1); /* the foreign file stays */
     assert_committed(f, SEG13, f->c, f->clen);
-    assert_int_equal(segstore_upload_finish(u, NULL, err, sizeof err), SL_ENOENT); /* temp gone */
+    assert_int_equal(segstore_upload_finish(u, NULL, NULL, err, sizeof err),
+                     SL_ENOENT); /* temp gone */
     assert_int_equal(segstore_gc(f->s, 0, now + 120000), 0);
 }
 
