@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -234,6 +235,112 @@ static void test_segmeta_round_trip_and_validation(void **s)
     free(buf);
 }
 
+/* Pushed segments: each goes to the least-loaded live instances, ties to the smaller id, the
+ * same for the same input; never twice on one instance; as many as there are. */
+static void test_fill_balanced(void **s)
+{
+    (void)s;
+    const char *live[] = {"s3", "s1", "s2"};
+    static const assign_list none;
+    assign a = {0};
+    for (int i = 0; i < 6; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "seg_%d", i);
+        assign_add(&a, name, &none, ASSIGN_ONLINE);
+        assert_int_equal(assign_fill(&a, a.nseg - 1, live, 3, 2), 2);
+        assert_string_not_equal(a.seg[i].inst.id[0], a.seg[i].inst.id[1]);
+        assert_int_equal(a.seg[i].state[1], ASSIGN_ONLINE);
+    }
+    int count[3] = {0};
+    for (size_t i = 0; i < a.nseg; i++)
+        for (uint32_t k = 0; k < a.seg[i].inst.n; k++)
+            count[a.seg[i].inst.id[k][1] - '1']++;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(count[i], 4); /* 6 x 2 / 3 */
+    assert_string_equal(a.seg[0].inst.id[0], "s1");
+    assert_string_equal(a.seg[0].inst.id[1], "s2");
+    assert_string_equal(a.seg[1].inst.id[0], "s3"); /* the least loaded first */
+    /* topping up: only what is missing, only instances it is not on */
+    assert_int_equal(assign_fill(&a, 0, live, 3, 2), 0);
+    assert_int_equal(assign_fill(&a, 0, live, 3, 5), 1); /* 3 live: at most 3 */
+    assert_int_equal(a.seg[0].inst.n, 3);
+    assert_int_equal(assign_fill(&a, 1, live, 0, 3), 0); /* nobody live */
+    size_t l1, l2;
+    char *j1 = assign_to_json(&a, &l1);
+    assign b = {0};
+    for (int i = 0; i < 6; i++) { /* the same input, another order of live: the same result */
+        const char *live2[] = {"s2", "s3", "s1"};
+        char name[16];
+        snprintf(name, sizeof name, "seg_%d", i);
+        assign_add(&b, name, &none, ASSIGN_ONLINE);
+        assign_fill(&b, b.nseg - 1, live2, 3, 2);
+    }
+    assign_fill(&b, 0, live, 3, 5);
+    char *j2 = assign_to_json(&b, &l2);
+    assert_string_equal(j1, j2);
+    free(j1);
+    free(j2);
+    assign_free(&a);
+    assign_free(&b);
+}
+
+/* A pushed segment's record: no chain position; anything else of a consumed segment's is
+ * refused; the listing prints nulls. */
+static void test_segmeta_uploaded(void **s)
+{
+    (void)s;
+    segmeta m = {.partition = -1,
+                 .sequence = -1,
+                 .status = SEGMETA_UPLOADED,
+                 .start_offset = -1,
+                 .end_offset = -1,
+                 .num_rows = 694,
+                 .crc = 7,
+                 .has_time_range = true,
+                 .min_time = 16071,
+                 .max_time = 16072};
+    strcpy(m.segment, "billing_0");
+    strcpy(m.table, "billing_OFFLINE");
+    uint8_t *buf;
+    size_t len;
+    segmeta d;
+    char err[128];
+    assert_int_equal(segmeta_encode(&m, &buf, &len), 0);
+    assert_int_equal(segmeta_decode(buf, len, &d, err, sizeof err), 0);
+    assert_memory_equal(&m, &d, sizeof m);
+    free(buf);
+    jsonw w;
+    jsonw_init(&w);
+    segmeta_json_full(&m, &w);
+    assert_non_null(strstr(w.buf, "\"partition\":null,\"sequence\":null,\"status\":\"UPLOADED\","
+                                  "\"startOffset\":null,\"endOffset\":null,\"numRows\":694"));
+    assert_non_null(strstr(w.buf, "\"minTime\":16071,\"maxTime\":16072"));
+    jsonw_free(&w);
+    segmeta bad[4];
+    for (int i = 0; i < 4; i++)
+        bad[i] = m;
+    bad[0].status = SEGMETA_DONE;
+    bad[1].start_offset = 0;
+    bad[2].partition = 0; /* an OFFLINE name has no partition */
+    bad[3].num_rows = -1;
+    for (int i = 0; i < 4; i++) {
+        segmeta_encode(&bad[i], &buf, &len);
+        assert_int_equal(segmeta_decode(buf, len, &d, err, sizeof err), SL_ECORRUPT);
+        free(buf);
+    }
+    /* uploaded-realtime: the name's partition and table */
+    strcpy(m.segment, "up__ev__2__20240101T0000Z__x");
+    strcpy(m.table, "ev");
+    m.partition = 2;
+    segmeta_encode(&m, &buf, &len);
+    assert_int_equal(segmeta_decode(buf, len, &d, err, sizeof err), 0);
+    free(buf);
+    strcpy(m.table, "other");
+    segmeta_encode(&m, &buf, &len);
+    assert_int_equal(segmeta_decode(buf, len, &d, err, sizeof err), SL_ECORRUPT);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +350,8 @@ int main(void)
         cmocka_unit_test(test_force_commit_map),
         cmocka_unit_test(test_paused_and_bootstrap_marks),
         cmocka_unit_test(test_segmeta_round_trip_and_validation),
+        cmocka_unit_test(test_fill_balanced),
+        cmocka_unit_test(test_segmeta_uploaded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,12 +95,62 @@ static void test_of_file(void **state)
     assert_false(segname_of_file(big, "ev", name, &n)); /* longer than any name */
 }
 
+/* Uploaded (pushed) names: the whitelist at its edges (0, 1, 255, 256 bytes), never "." or
+ * "..", and which of them are not completion's. */
+static void test_uploaded_names(void **state)
+{
+    (void)state;
+    char name[SL_SEGNAME_MAX + 8];
+    assert_true(segname_valid_any("a"));
+    assert_true(segname_valid_any("airlineStats_OFFLINE_16071_16071_0"));
+    assert_true(segname_valid_any("x.y-z_1"));
+    assert_true(segname_valid_any("ev__3__17__20231114T2213Z")); /* realtime names too */
+    static const char *const bad[] = {"",    ".",    "..", ".hidden", "a/b",
+                                      "a b", "a%2e", "ä",  "a\nb",    "a:b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(segname_valid_any(bad[i]));
+    memset(name, 'a', 255);
+    name[255] = '\0';
+    assert_true(segname_valid_any(name)); /* the longest */
+    name[255] = 'a';
+    name[256] = '\0';
+    assert_false(segname_valid_any(name));
+    assert_true(segname_is_uploaded("billing_0"));
+    assert_false(segname_is_uploaded("ev__3__17__20231114T2213Z"));
+    assert_false(segname_is_uploaded("../x"));
+    /* Pinot's uploaded-realtime grammar */
+    segname n;
+    assert_int_equal(segname_parse_uploaded_realtime("up__ev__3__20231114T2213Z__part-1", &n), 0);
+    assert_string_equal(n.table, "ev");
+    assert_int_equal(n.partition, 3);
+    assert_int_equal(n.sequence, -1);
+    assert_int_equal(n.time_ms, 1699999980000LL);
+    static const char *const badrt[] = {
+        "ev__3__17__20231114T2213Z",       /* a realtime name */
+        "__ev__3__20231114T2213Z__s",      /* empty prefix */
+        "up__ev__3__20231114T2213Z__",     /* empty suffix */
+        "up__ev__03__20231114T2213Z__s",   /* leading zero */
+        "up__ev__3__20231314T2213Z__s",    /* month 13 */
+        "up__ev__3__20231114T2213Z__s__t", /* six parts */
+        "up__e v__3__20231114T2213Z__s",   /* outside the whitelist */
+        "billing_0",
+    };
+    for (size_t i = 0; i < sizeof badrt / sizeof badrt[0]; i++)
+        assert_int_equal(segname_parse_uploaded_realtime(badrt[i], &n), SL_EINVAL);
+    assert_true(segname_any_of_file("billing_0.seg", name));
+    assert_string_equal(name, "billing_0");
+    assert_false(segname_any_of_file("billing_0.seg.download.3", name));
+    assert_false(segname_any_of_file(".seg", name));
+    assert_false(segname_any_of_file("_push.seg.up.0123456789abcdef", name));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_of_file),
+        cmocka_unit_test(test_uploaded_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

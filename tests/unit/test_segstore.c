@@ -10,6 +10,7 @@
 #include "common/sl_err.h"
 #include "completion/segstore.h"
 #include "segment/seg_builder.h"
+#include "segment/seg_reader.h"
 #include "seg_test_src.h"
 
 #include <dirent.h>
@@ -463,6 +464,67 @@ static void test_open_uri(void **state)
     assert_int_equal(segstore_open("/proc/version/x", NULL, &s, err, sizeof err), SL_EIO);
 }
 
+/* A push (DESIGN §10): the name comes from the file, the file may name the raw table of
+ * <raw>_OFFLINE, nothing is visible before finish, a refresh replaces the committed file in
+ * one rename, a removal deletes it; completion's names are never replaced or removed. */
+static void test_push_replace_remove(void **state)
+{
+    fx *f = *state;
+    char err[256], odir[160];
+    snprintf(odir, sizeof odir, "%s/" TABLE "_OFFLINE", f->root);
+    size_t l1, l2;
+    uint8_t *p1 = build("push_1", -1, 0, &l1), *p2 = build("push_1", -1, 500, &l2);
+    segstore_upload *u;
+    assert_int_equal(segstore_upload_begin(f->s, TABLE "_OFFLINE", NULL, &u, err, sizeof err), 0);
+    assert_int_equal(segstore_upload_write(u, p1, l1, err, sizeof err), 0);
+    segstore_info info;
+    assert_int_equal(segstore_upload_check(u, &info, err, sizeof err), 0);
+    assert_string_equal(info.segment, "push_1");
+    assert_int_equal(info.crc, trailer(p1, l1));
+    assert_int_equal(info.size, l1);
+    assert_int_equal(count(odir, ".pending."), 0); /* checked, not visible */
+    segstore_upload_abort(u);
+    assert_int_equal(count(odir, ""), 0); /* an abort after a check leaves nothing */
+    uint32_t crc;
+    assert_int_equal(upload(f->s, TABLE "_OFFLINE", NULL, p1, l1, &crc), 0);
+    assert_int_equal(
+        segstore_replace(f->s, TABLE "_OFFLINE", "push_1", crc, NULL, 0, err, sizeof err), 0);
+    char path[PATH_MAX];
+    assert_int_equal(segstore_path(f->s, TABLE "_OFFLINE", "push_1", path, sizeof path), 0);
+    uint32_t have;
+    assert_int_equal(seg_reader_trailer(path, &have), 0);
+    assert_int_equal(have, trailer(p1, l1));
+    /* a refresh: a reader that had the old file open keeps reading the old bytes */
+    int fd;
+    uint64_t size;
+    assert_int_equal(segstore_open_committed(f->s, TABLE "_OFFLINE", "push_1", &fd, &size), 0);
+    assert_int_equal(upload(f->s, TABLE "_OFFLINE", NULL, p2, l2, &crc), 0);
+    assert_int_equal(
+        segstore_replace(f->s, TABLE "_OFFLINE", "push_1", crc, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(seg_reader_trailer(path, &have), 0);
+    assert_int_equal(have, trailer(p2, l2));
+    uint8_t b[4];
+    assert_int_equal(pread(fd, b, 4, (off_t)size - 4), 4);
+    assert_memory_equal(b, p1 + l1 - 4, 4);
+    close(fd);
+    assert_int_equal(count(odir, ".pending."), 0);
+    assert_int_equal(
+        segstore_replace(f->s, TABLE "_OFFLINE", "push_1", 12345, NULL, 0, err, sizeof err),
+        SL_ENOENT); /* no such verified upload */
+    assert_int_equal(segstore_remove(f->s, TABLE "_OFFLINE", "push_1", err, sizeof err), 0);
+    assert_int_equal(segstore_remove(f->s, TABLE "_OFFLINE", "push_1", err, sizeof err), SL_ENOENT);
+    assert_int_equal(count(odir, ""), 0);
+    /* completion's files: never replaced, never removed */
+    assert_int_equal(upload(f->s, TABLE, SEG12, f->a, f->alen, &crc), 0);
+    assert_int_equal(segstore_replace(f->s, TABLE, SEG12, crc, NULL, 0, err, sizeof err),
+                     SL_EINVAL);
+    assert_int_equal(segstore_remove(f->s, TABLE, SEG12, err, sizeof err), SL_EINVAL);
+    /* a push's file must name this table (or its raw name) */
+    assert_int_equal(upload(f->s, "other_OFFLINE", NULL, p1, l1, &crc), SL_EINVAL);
+    free(p1);
+    free(p2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +540,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_uri, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_push_replace_remove, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
