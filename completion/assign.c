@@ -245,7 +245,8 @@ static bool assign__lists(const assign_list *l, const char *id)
     return false;
 }
 
-uint32_t assign_fill(assign *a, size_t seg, const char *const *live, size_t nlive, uint32_t want)
+uint32_t assign_fill(assign *a, size_t seg, const char *const *live, size_t nlive, uint32_t want,
+                     assign_state st)
 {
     if (want > SL_MAX_REPLICATION) want = SL_MAX_REPLICATION;
     uint32_t added = 0;
@@ -263,7 +264,7 @@ uint32_t assign_fill(assign *a, size_t seg, const char *const *live, size_t nliv
         if (!best) break;
         assign_seg *s = &a->seg[seg];
         snprintf(s->inst.id[s->inst.n], SL_IDENT_MAX + 1, "%s", best);
-        s->state[s->inst.n++] = ASSIGN_ONLINE;
+        s->state[s->inst.n++] = st;
         added++;
     }
     return added;

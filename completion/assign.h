@@ -83,8 +83,10 @@ int assign_plan(assign *a, const char *const *live, size_t nlive, uint32_t parti
 /* Give segment entry a->seg[seg] more instances, ONLINE, until it has want (at most
  * SL_MAX_REPLICATION) or live has no other: each time the live instance with the fewest
  * segment entries in a, ties to the smaller id, so placement is balanced and the same for
- * the same input (an uploaded segment's, DESIGN §10). Returns how many were added. */
-uint32_t assign_fill(assign *a, size_t seg, const char *const *live, size_t nlive, uint32_t want);
+ * the same input (an uploaded segment's, DESIGN §10), each in state st (ONLINE; OFFLINE for a
+ * replacement's segmentsTo not yet switched in). Returns how many were added. */
+uint32_t assign_fill(assign *a, size_t seg, const char *const *live, size_t nlive, uint32_t want,
+                     assign_state st);
 
 /* The segment entry, or NULL. */
 assign_seg *assign_find(assign *a, const char *segment);

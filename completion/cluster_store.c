@@ -248,6 +248,47 @@ int cstore_segment_set(const cstore *s, zk *z, const char *table, const char *na
     return rc;
 }
 
+int cstore_segment_delete(const cstore *s, zk *z, const char *table, const char *name)
+{
+    PATH_OR_RETURN(path, CSTORE_SEGMENT, table, name);
+    return zk_delete(z, path, -1);
+}
+
+int cstore_lineage_get(const cstore *s, zk *z, const char *table, lineage *l, int32_t *version,
+                       char *err, size_t errlen)
+{
+    PATH_OR_RETURN(path, CSTORE_LINEAGE, table, NULL);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int32_t v = -1;
+    int rc = zk_get(z, path, &data, &len, &v);
+    if (rc == SL_ENOENT) {
+        memset(l, 0, sizeof *l);
+        if (version) *version = -1;
+        return 0;
+    }
+    if (rc) return rc;
+    rc = lineage_parse((const char *)data, len, l, err, errlen);
+    free(data);
+    if (!rc && version) *version = v;
+    return rc;
+}
+
+int cstore_lineage_set(const cstore *s, zk *z, const char *table, const lineage *l, int32_t version,
+                       const assign *a, int32_t assign_version)
+{
+    PATH_OR_RETURN(pl, CSTORE_LINEAGE, table, NULL);
+    PATH_OR_RETURN(pa, CSTORE_ASSIGNMENT, table, NULL);
+    size_t ll, al = 0;
+    char *lj = lineage_to_json(l, &ll), *aj = a ? assign_to_json(a, &al) : NULL;
+    zk_op ops[2] = {version < 0 ? zk_op_create(pl, lj, ll, 0) : zk_op_set(pl, lj, ll, version),
+                    zk_op_set(pa, aj, al, assign_version)};
+    int rc = zk_multi(z, ops, a ? 2 : 1, NULL);
+    free(lj);
+    free(aj);
+    return rc;
+}
+
 int cstore_segments(const cstore *s, zk *z, const char *table, char ***names, size_t *n)
 {
     *names = NULL;

@@ -27,6 +27,7 @@
 
 #include "completion/assign.h"
 #include "completion/election.h"
+#include "completion/lineage.h"
 #include "completion/segmeta.h"
 #include "completion/zk.h"
 
@@ -128,6 +129,24 @@ int cstore_segment_set(const cstore *s, zk *z, const char *table, const char *na
 
 /* Names of the table's segment records (sorted). Free with zk_free_strings. */
 int cstore_segments(const cstore *s, zk *z, const char *table, char ***names, size_t *n);
+
+/* Delete segments/<name> (any version): a replaced or reverted pushed segment's record once
+ * it is out of the assignment. 0, or SL_ENOENT when there is none. */
+int cstore_segment_delete(const cstore *s, zk *z, const char *table, const char *name);
+
+/* ---- lineage (DESIGN §10) ----------------------------------------------------------------------
+ */
+
+/* Read and parse tables/<t>/lineage into *l (caller frees with lineage_free) and its
+ * *version (may be NULL). A missing node is an empty lineage at version -1. SL_ECORRUPT with
+ * the reason in err when it does not parse. */
+int cstore_lineage_get(const cstore *s, zk *z, const char *table, lineage *l, int32_t *version,
+                       char *err, size_t errlen);
+
+/* Write l at version (-1: create the node) and, with a (may be NULL), the assignment at
+ * assign_version, as one multi-op: the switch of a replacement. */
+int cstore_lineage_set(const cstore *s, zk *z, const char *table, const lineage *l, int32_t version,
+                       const assign *a, int32_t assign_version);
 
 /* ---- assignment ------------------------------------------------------------------------------ */
 

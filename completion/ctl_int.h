@@ -323,8 +323,27 @@ void ctl__metrics(httpd_req *req, httpd_resp *resp, void *ctx);
 
 /* ---- ctl_push.c: POST /v2/segments (DESIGN §10) -------------------------------------------- */
 
+/* The key of the table a push or lineage call names: name as the table routes resolve it, or
+ * with type (a tcfg_table_type, -1 for none) that half of a hybrid table. 0; SL_ENOENT (no
+ * table of that type); SL_ECORRUPT (its stored config is unusable); ZooKeeper's error. */
+int ctl__push_table_key(ctl *c, zk *z, const char *name, int type, char *key);
+/* Place pushed segment (not in a yet) of table t in state st: an uploaded-realtime name on
+ * its partition's replicas, any other on the table's replication (every sidecar, up to
+ * SL_MAX_REPLICATION, for a dimension table) of the live instances, least loaded first. */
+void ctl__push_place(assign *a, const tcfg *t, const char *segment, char **live, size_t nlive,
+                     assign_state st);
 int ctl__push_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx);
 void ctl__push_done(httpd_req *req, httpd_resp *resp, void *ctx);
+/* ---- ctl_lineage.c: backfill with lineage (DESIGN §10) --------------------------------- */
+void ctl__lineage_start_post(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__lineage_end_post(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__lineage_revert_post(httpd_req *req, httpd_resp *resp, void *ctx);
+void ctl__lineage_get(httpd_req *req, httpd_resp *resp, void *ctx);
+/* The repair round's part: the records and store copies of segments that a finished
+ * replacement took out of the assignment, deleted (a controller died after the switch). */
+void ctl__lineage_cleanup(ctl *c, zk *z, const char *table);
+/* GET /tables/<t>/timeBoundary: the hybrid table's time boundary (its OFFLINE half). */
+void ctl__time_boundary_get(httpd_req *req, httpd_resp *resp, void *ctx);
 /* The repair round's part: place the pushed segments of OFFLINE table `table` that have fewer
  * sidecars than they should (none was up at the push, a dimension table's new sidecar) on
  * live ones, in one assignment write. Ticker thread, zk_lock read-held. */

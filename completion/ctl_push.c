@@ -33,6 +33,7 @@
 #include "common/jsonw.h"
 #include "common/sl_err.h"
 #include "common/xalloc.h"
+#include "common/xform.h"
 #include "completion/segfetch.h"
 
 #include <errno.h>
@@ -166,34 +167,42 @@ static unsigned ctl__push_params(httpd_req *req, ctl_push_call *k)
     return 0;
 }
 
+int ctl__push_table_key(ctl *c, zk *z, const char *name, int type, char *key)
+{
+    char want[SL_IDENT_MAX + 16];
+    size_t n = strlen(name);
+    bool suffixed = (n > 8 && strcmp(name + n - 8, "_OFFLINE") == 0) ||
+                    (n > 9 && strcmp(name + n - 9, "_REALTIME") == 0);
+    /* the type names the half of a hybrid table; without it the name resolves as the table
+     * routes do */
+    if (type == TCFG_OFFLINE && !suffixed)
+        snprintf(want, sizeof want, "%s_OFFLINE", name);
+    else
+        snprintf(want, sizeof want, "%s", name);
+    int rc = strlen(want) > SL_IDENT_MAX ? SL_ENOENT : ctl__table_key(c, z, want, key);
+    if (rc) return rc;
+    const ctl_table *t = ctl__table(c, z, key);
+    if (!t) return SL_ECORRUPT;
+    return type >= 0 && (int)t->cfg->type != type ? SL_ENOENT : 0;
+}
+
 /* Worker: the table the push names, by its key; 404 when there is none of that type. */
 static void ctl__push_admit(ctl *c, void *arg)
 {
     ctl_push_call *k = arg;
-    char want[SL_IDENT_MAX + 16];
-    size_t n = strlen(k->name);
-    bool suffixed = (n > 8 && strcmp(k->name + n - 8, "_OFFLINE") == 0) ||
-                    (n > 9 && strcmp(k->name + n - 9, "_REALTIME") == 0);
-    /* tableType names the half of a hybrid table; without it the name resolves as the
-     * table routes do */
-    if (k->type == TCFG_OFFLINE && !suffixed)
-        snprintf(want, sizeof want, "%s_OFFLINE", k->name);
-    else
-        snprintf(want, sizeof want, "%s", k->name);
     zk *z = ctl__zk(c);
-    int rc = strlen(want) > SL_IDENT_MAX ? SL_ENOENT : ctl__table_key(c, z, want, k->key);
-    const ctl_table *t = rc == 0 ? ctl__table(c, z, k->key) : NULL;
+    int rc = ctl__push_table_key(c, z, k->name, k->type, k->key);
     ctl__zk_done(c);
-    if (rc == SL_ENOENT || (rc == 0 && t && k->type >= 0 && (int)t->cfg->type != k->type)) {
+    if (rc == SL_ENOENT) {
         snprintf(k->err, sizeof k->err, "table %s%s%s not found", k->name,
                  k->type >= 0 ? " of type " : "",
                  k->type == TCFG_OFFLINE    ? "OFFLINE"
                  : k->type == TCFG_REALTIME ? "REALTIME"
                                             : "");
         k->status = 404;
-    } else if (rc || !t) {
+    } else if (rc) {
         snprintf(k->err, sizeof k->err, "table %s unreadable: %s", k->name,
-                 rc ? sluice_strerror(rc) : "stored config unusable");
+                 rc == SL_ECORRUPT ? "stored config unusable" : sluice_strerror(rc));
         k->status = 503;
     }
 }
@@ -292,6 +301,21 @@ static uint32_t ctl__push_want(const tcfg *t, size_t nlive)
                         : t->replication;
 }
 
+void ctl__push_place(assign *a, const tcfg *t, const char *segment, char **live, size_t nlive,
+                     assign_state st)
+{
+    static const assign_list none;
+    segname sn;
+    if (t->type == TCFG_REALTIME && segname_parse_uploaded_realtime(segment, &sn) == 0) {
+        /* uploaded-realtime: the partition's replicas host it */
+        assign_add(a, segment, (uint32_t)sn.partition < a->npart ? &a->part[sn.partition] : &none,
+                   st);
+    } else {
+        assign_add(a, segment, &none, st);
+        assign_fill(a, a->nseg - 1, (const char *const *)live, nlive, ctl__push_want(t, nlive), st);
+    }
+}
+
 /* The record and the assignment entry of pushed segment info as one multi-op, retried on a
  * concurrent change of either (a commit of the table moves the assignment's version). A new
  * name is placed; a refresh keeps its place and its creation time. If-Match was checked
@@ -321,6 +345,13 @@ static unsigned ctl__push_record(ctl *c, const ctl_push_call *k, const ctl_table
             break;
         }
         if (cstore_instances(c->cs, z, &live, &nlive) != 0) nlive = 0;
+        /* a replacement's segmentsTo is placed OFFLINE: downloaded, not served, until the end */
+        lineage lin;
+        assign_state st = ASSIGN_ONLINE;
+        if (cstore_lineage_get(c->cs, z, k->key, &lin, NULL, why, sizeof why) == 0) {
+            if (lineage_pending_to(&lin, info->segment)) st = ASSIGN_OFFLINE;
+            lineage_free(&lin);
+        }
         snprintf(m.segment, sizeof m.segment, "%s", info->segment);
         snprintf(m.table, sizeof m.table, "%s", k->key);
         m.partition = partition;
@@ -335,18 +366,7 @@ static unsigned ctl__push_record(ctl *c, const ctl_push_call *k, const ctl_table
         m.min_time = info->min_time;
         m.max_time = info->max_time;
         memcpy(m.download_url, url, strlen(url) + 1); /* fits: checked by the caller */
-        if (!assign_find(&a, m.segment)) {
-            static const assign_list none;
-            if (partition >= 0) { /* uploaded-realtime: the partition's replicas host it */
-                assign_add(&a, m.segment,
-                           (uint32_t)partition < a.npart ? &a.part[partition] : &none,
-                           ASSIGN_ONLINE);
-            } else {
-                assign_add(&a, m.segment, &none, ASSIGN_ONLINE);
-                assign_fill(&a, a.nseg - 1, (const char *const *)live, nlive,
-                            ctl__push_want(t->cfg, nlive));
-            }
-        }
+        if (!assign_find(&a, m.segment)) ctl__push_place(&a, t->cfg, m.segment, live, nlive, st);
         rc = cstore_assign_open(c->cs, z, k->key, &m, exists ? &ver : NULL, 1, &a, aver);
         assign_free(&a);
         zk_free_strings(live, nlive);
@@ -543,6 +563,134 @@ void ctl__push_done(httpd_req *req, httpd_resp *resp, void *ctx)
     ctl__reply_later(c, req, resp, ctl__push_finish, k, ctl__push_call_free);
 }
 
+/* ---- the hybrid table's time boundary --------------------------------------------------- */
+
+/* Worker: GET /tables/<t>/timeBoundary, as Pinot's broker computes it (TimeBoundaryManager):
+ * the largest end time of the OFFLINE half's segments that some replica reports ONLINE, less
+ * one push period (1 h for segmentPushFrequency HOURLY, else 1 day), in the time column's
+ * format. arg is the raw table name (a `_OFFLINE`/`_REALTIME` suffix taken off). */
+static void ctl__time_boundary(ctl *c, void *arg, httpd_resp *resp)
+{
+    char key[SL_IDENT_MAX + 16], msg[512];
+    snprintf(key, sizeof key, "%s_OFFLINE", (const char *)arg);
+    if (strlen(key) > SL_IDENT_MAX) {
+        ctl__json_error(resp, 404, "no OFFLINE table of that name");
+        return;
+    }
+    zk *z = ctl__zk(c);
+    const ctl_table *t = ctl__table(c, z, key);
+    int rc = t ? 0 : cstore_table_exists(c->cs, z, key);
+    if (!t) {
+        ctl__zk_done(c);
+        ctl__json_error(resp, rc == SL_ENOENT ? 404 : 503,
+                        rc == SL_ENOENT ? "no OFFLINE table of that name" : "table unreadable");
+        return;
+    }
+    const char *tc = t->cfg->time_column;
+    int fi = tc ? schema_find(t->schema, tc) : -1;
+    if (fi < 0) {
+        ctl__zk_done(c);
+        ctl__json_error(resp, 404, "the OFFLINE table has no time column");
+        return;
+    }
+    const schema_field *f = &t->schema->fields[fi];
+    int64_t mul = 1, div = 1;
+    char pat[128];
+    const char *zone = NULL;
+    bool sdf = schema_sdf_pattern(f, pat, sizeof pat, &zone); /* ranges are ms then */
+    if (!sdf && !schema_time_scale(f, &mul, &div)) {
+        ctl__zk_done(c);
+        snprintf(msg, sizeof msg,
+                 "time column %s: format not EPOCH, TIMESTAMP or SIMPLE_DATE_FORMAT", tc);
+        ctl__json_error(resp, 500, msg);
+        return;
+    }
+    assign a;
+    if (ctl__get_assign(c, z, key, &a, NULL)) {
+        ctl__zk_done(c);
+        ctl__json_error(resp, 503, "assignment unreadable");
+        return;
+    }
+    char **reps = NULL;
+    size_t nreps = 0;
+    cstore_replica_ids(c->cs, z, key, &reps, &nreps);
+    json_t **rep = sl_xcalloc(nreps ? nreps : 1, sizeof *rep);
+    for (size_t i = 0; i < nreps; i++)
+        cstore_replica_get(c->cs, z, key, reps[i], &rep[i]);
+    bool any = false;
+    __int128 max_ms = 0;
+    for (size_t i = 0; i < a.nseg; i++) {
+        const assign_seg *as = &a.seg[i];
+        bool online = false;
+        for (uint32_t j = 0; j < as->inst.n && !online; j++)
+            for (size_t r = 0; r < nreps && !online; r++) {
+                json_t *v = rep[r] && strcmp(reps[r], as->inst.id[j]) == 0
+                                ? json_object_get(rep[r], as->segment)
+                                : NULL;
+                online = as->state[j] == ASSIGN_ONLINE && json_is_string(v) &&
+                         strcmp(json_string_value(v), "ONLINE") == 0;
+            }
+        segmeta m;
+        if (!online || ctl__read_meta(c, z, key, as->segment, &m, NULL, msg, sizeof msg) != 0 ||
+            !m.has_time_range)
+            continue;
+        /* the column's unit back to ms (Pinot: the segment's end time in ms) */
+        __int128 ms = sdf ? (__int128)m.max_time : (__int128)m.max_time * div / mul;
+        if (!any || ms > max_ms) max_ms = ms;
+        any = true;
+    }
+    ctl__zk_done(c);
+    for (size_t i = 0; i < nreps; i++)
+        json_decref(rep[i]);
+    free(rep);
+    zk_free_strings(reps, nreps);
+    assign_free(&a);
+    if (!any) {
+        ctl__json_error(resp, 404, "no ONLINE OFFLINE segment with a time range");
+        return;
+    }
+    __int128 b = max_ms - (t->cfg->push_hourly ? 3600000 : 86400000);
+    char val[128];
+    if (sdf) {
+        xform_format_time(pat, (int64_t)b, val, sizeof val);
+    } else {
+        __int128 x = b * mul / div; /* ms to the column's unit, truncated as Java's TimeUnit */
+        snprintf(val, sizeof val, "%" PRId64, (int64_t)x);
+    }
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "timeColumn");
+    jsonw_cstr(&w, tc);
+    jsonw_key(&w, "timeBoundary");
+    jsonw_cstr(&w, val);
+    jsonw_obj_end(&w);
+    jsonw_text(&w, "\n", 1);
+    httpd_resp_body(resp, 200, "application/json", w.buf, w.len, HTTPD_TAKE);
+}
+
+void ctl__time_boundary_get(httpd_req *req, httpd_resp *resp, void *ctx)
+{
+    ctl *c = ctx;
+    if (ctl__reply_ready(req, resp)) return;
+    if (ctl__not_running(c, resp)) return;
+    const char *name = httpd_req_param(req, "table");
+    if (!segname_valid_table(name)) {
+        ctl__json_error(resp, 400, "invalid table name");
+        return;
+    }
+    /* the hybrid table's raw name: either half's name with its type taken off */
+    size_t n = strlen(name);
+    if (n > 8 && strcmp(name + n - 8, "_OFFLINE") == 0)
+        n -= 8;
+    else if (n > 9 && strcmp(name + n - 9, "_REALTIME") == 0)
+        n -= 9;
+    char *raw = sl_xmalloc(n + 1);
+    memcpy(raw, name, n);
+    raw[n] = 0;
+    ctl__reply_later(c, req, resp, ctl__time_boundary, raw, free);
+}
+
 /* ---- the repair round's part ------------------------------------------------------------ */
 
 void ctl__push_top_up(ctl *c, zk *z, const char *table)
@@ -557,9 +705,18 @@ void ctl__push_top_up(ctl *c, zk *z, const char *table)
     uint32_t added = 0;
     if (cstore_instances(c->cs, z, &live, &nlive) == 0) {
         uint32_t want = ctl__push_want(t->cfg, nlive);
-        for (size_t i = 0; i < a.nseg; i++)
-            if (segname_is_uploaded(a.seg[i].segment) && a.seg[i].inst.n < want)
-                added += assign_fill(&a, i, (const char *const *)live, nlive, want);
+        lineage lin = {0};
+        char err[256];
+        cstore_lineage_get(c->cs, z, table, &lin, NULL, err, sizeof err);
+        for (size_t i = 0; i < a.nseg; i++) {
+            if (!segname_is_uploaded(a.seg[i].segment) || a.seg[i].inst.n >= want) continue;
+            /* OFFLINE while a replacement's segmentsTo: downloaded, not served */
+            assign_state st = a.seg[i].inst.n                              ? a.seg[i].state[0]
+                              : lineage_pending_to(&lin, a.seg[i].segment) ? ASSIGN_OFFLINE
+                                                                           : ASSIGN_ONLINE;
+            added += assign_fill(&a, i, (const char *const *)live, nlive, want, st);
+        }
+        lineage_free(&lin);
     }
     /* no record changes: an assignment-only multi-op at the version read */
     if (added && cstore_assign_open(c->cs, z, table, NULL, NULL, 0, &a, aver) == 0)

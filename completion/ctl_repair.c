@@ -90,6 +90,7 @@ static void ctl__repair_record(ctl *c, zk *z, const ctl_table *t, const char *ta
 static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
 {
     const ctl_table *t = ctl__table(c, z, table);
+    if (t) ctl__lineage_cleanup(c, z, table);
     if (t && t->cfg->type == TCFG_OFFLINE) ctl__push_top_up(c, z, table);
     if (!t || t->cfg->type != TCFG_REALTIME) return;
     char **names = NULL, **live = NULL;

@@ -223,6 +223,9 @@ static void r_seg_reset(rseg *s, rpart *rp, const segmeta *m)
     s->built_offset = -1;
 }
 
+/* The suffix of a replacement's segmentsTo held back until the switch (DESIGN §10). */
+#define R_STAGED ".staged"
+
 /* Wait until at_ms (a decision's time; now or past: no wait). */
 static void r_sleep_until(uint64_t at_ms)
 {
@@ -233,9 +236,9 @@ static void r_sleep_until(uint64_t at_ms)
 
 /* Download url as segment of t, verified and published (segfetch_url). */
 static int r_download(replica *r, httpc *h, const rtable *t, const char *segment, const char *url,
-                      uint32_t expect_crc)
+                      uint32_t expect_crc, const char *as)
 {
-    int rc = segfetch_url(h, t->et, segment, url, expect_crc, r->disk, r->lim);
+    int rc = segfetch_url(h, t->et, segment, url, expect_crc, as, r->disk, r->lim);
     if (rc == 0) {
         const char *tl[] = {t->name};
         metrics_counter_add(metrics_counter_with(r->m_downloads, tl), 1);
@@ -243,12 +246,14 @@ static int r_download(replica *r, httpc *h, const rtable *t, const char *segment
     return rc;
 }
 
-/* Download a committed segment: the segment store first, then the peers that hold it. A full
+/* Download a committed segment as `<segment>.seg<suffix>` (segfetch_url): the segment store
+ * first, then the peers that hold it. A full
  * or failing local disk ends the search at once (every other source would fail alike). */
-static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmeta *m)
+static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmeta *m,
+                             const char *suffix)
 {
-    int drc =
-        m->download_url[0] ? r_download(r, h, t, m->segment, m->download_url, m->crc) : SL_ENOENT;
+    int drc = m->download_url[0] ? r_download(r, h, t, m->segment, m->download_url, m->crc, suffix)
+                                 : SL_ENOENT;
     if (drc == 0 || sl_err_is_disk(drc)) return drc;
     /* the URL names the controller that committed it; the leader of now serves the same
      * store when it is shared (deepstore.uri) */
@@ -257,7 +262,7 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
     if (leader[0]) {
         snprintf(url, sizeof url, "%s/segments/%s/%s", leader, t->name, m->segment);
         if (strcmp(url, m->download_url) != 0) {
-            drc = r_download(r, h, t, m->segment, url, m->crc);
+            drc = r_download(r, h, t, m->segment, url, m->crc, suffix);
             if (drc == 0 || sl_err_is_disk(drc)) return drc;
         }
     }
@@ -278,7 +283,7 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
             char url[1024];
             snprintf(url, sizeof url, "http://%s:%lld/segments/%s/%s", host, (long long)port,
                      t->name, m->segment);
-            rc = r_download(r, h, t, m->segment, url, m->crc);
+            rc = r_download(r, h, t, m->segment, url, m->crc, suffix);
         }
     }
     assign_free(&a);
@@ -514,7 +519,7 @@ static int r_keep(replica *r, httpc *h, rseg *s, const rpc_resp *rs)
     m.crc = rs->crc;
     if (strlen(rs->segment_location) < sizeof m.download_url)
         memcpy(m.download_url, rs->segment_location, strlen(rs->segment_location) + 1);
-    return r_fetch_committed(r, h, rp->t, &m);
+    return r_fetch_committed(r, h, rp->t, &m, "");
 }
 
 /* DISCARD: take the committed copy (its CRC from ZooKeeper). */
@@ -529,7 +534,7 @@ static int r_discard(replica *r, httpc *h, rseg *s)
     if (rc) return rc; /* as in r_fetch_committed */
     if (!segmeta_committed(&m)) return SL_ESTATE;
     rfault_at(r->o.fault, RFAULT_AT_DURING_DISCARD, &r->fault_fired, s->meta.segment);
-    return r_fetch_committed(r, h, rp->t, &m);
+    return r_fetch_committed(r, h, rp->t, &m, "");
 }
 
 static void r_decision(replica *r, const rseg *s, const char *d)
@@ -922,7 +927,7 @@ static void r_ensure_file(replica *r, httpc *h, rtable *t, const char *segment, 
     if (have && !ok)
         SL_WARN("replica", "local file of %s has the wrong CRC: replacing it", segment);
     if (!ok) {
-        int frc = r_fetch_committed(r, h, t, &m);
+        int frc = r_fetch_committed(r, h, t, &m, "");
         ok = frc == 0;
         if (sl_err_is_disk(frc)) /* one backoff for the whole disk, not one per segment */
             sl_backoff_fail(&r->dl_backoff, sl_clock_wall_ms(), 0, 0);
@@ -971,70 +976,102 @@ static void r_maybe_rebuild(replica *r, rpart *rp, const segmeta *m)
     r_enqueue(r, &rp->prev, 0);
 }
 
-/* Returns false when t's assignment could not be read (nothing was reconciled). */
-/* A pushed segment assigned here (DESIGN §10): keep a file whose trailer is the record's CRC,
- * else fetch the committed copy (store, leader, peers; verified before it replaces the old
- * file in one rename, so a reader has the old bytes or the new). Returns false when it is
- * not in place. */
-static bool r_ensure_pushed(replica *r, httpc *h, rtable *t, const char *segment, bool republish)
+/* A pushed segment assigned here (DESIGN §10) in state st: ONLINE, keep a file whose trailer
+ * is the record's CRC, else serve the staged copy of that CRC (one rename: a replacement's
+ * switch), else fetch the committed copy (store, leader, peers; verified before it replaces
+ * the old file in one rename, so a reader has the old bytes or the new); OFFLINE (a
+ * replacement's segmentsTo, not served until the switch), the same into the staged file.
+ * Returns false when it is not in place. */
+static bool r_ensure_pushed(replica *r, httpc *h, rtable *t, const char *segment, assign_state st,
+                            bool republish)
 {
-    char path[PATH_MAX], err[256];
+    char path[PATH_MAX], staged[PATH_MAX], err[256];
     segmeta m;
-    if (!engine_seg_path(t->et, segment, "", path)) return false;
+    const char *as = st == ASSIGN_OFFLINE ? R_STAGED : "";
+    if (!engine_seg_path(t->et, segment, "", path) ||
+        !engine_seg_path(t->et, segment, R_STAGED, staged))
+        return false;
     if (cstore_segment_get(r->cs, r->z, t->name, segment, &m, NULL, err, sizeof err) ||
         m.status != SEGMETA_UPLOADED)
         return false;
+    const char *done = assign_state_name(st); /* what the replicas record reports */
     uint32_t have;
-    if (seg_reader_trailer(path, &have) == 0 && have == m.crc) {
-        if (republish) r_publish_state(r, t, segment, rsm_state_name(RSM_ONLINE));
+    if (seg_reader_trailer(*as ? staged : path, &have) == 0 && have == m.crc) {
+        if (republish) r_publish_state(r, t, segment, done);
+        return true;
+    }
+    if (!*as && seg_reader_trailer(staged, &have) == 0 && have == m.crc &&
+        engine_publish(t->et, segment, staged) == 0) {
+        r_publish_state(r, t, segment, done);
         return true;
     }
     if (!sl_backoff_due(&r->dl_backoff, sl_clock_wall_ms())) return false; /* the disk failed */
-    int frc = r_fetch_committed(r, h, t, &m);
+    int frc = r_fetch_committed(r, h, t, &m, as);
     if (sl_err_is_disk(frc))
         sl_backoff_fail(&r->dl_backoff, sl_clock_wall_ms(), 0, 0);
     else if (frc == 0)
         sl_backoff_reset(&r->dl_backoff);
-    r_publish_state(r, t, segment, rsm_state_name(frc == 0 ? RSM_ONLINE : RSM_ERROR));
+    r_publish_state(r, t, segment, frc == 0 ? done : rsm_state_name(RSM_ERROR));
     return frc == 0;
 }
 
-/* Whether a lists segment ONLINE on this instance. */
-static bool r_hosts(const replica *r, const assign *a, size_t seg)
+/* The target state a lists segment has on this instance, or -1 when none. */
+static int r_target(const replica *r, const assign *a, size_t seg)
 {
     for (uint32_t i = 0; i < a->seg[seg].inst.n; i++)
-        if (strcmp(a->seg[seg].inst.id[i], r->o.instance_id) == 0)
-            return a->seg[seg].state[i] == ASSIGN_ONLINE;
-    return false;
+        if (strcmp(a->seg[seg].inst.id[i], r->o.instance_id) == 0) return (int)a->seg[seg].state[i];
+    return -1;
 }
 
-/* The pushed segments of t, once per assignment version (a push or refresh rewrites it) or
- * until all are in place: each one assigned here is held with its record's CRC, and a pushed
- * file no longer assigned here is deleted and its state record dropped. */
+/* Delete a pushed segment's file at path (served or staged) that is no longer assigned here
+ * in that role. false when it stays. */
+static bool r_drop_pushed_file(rtable *t, const char *name, const char *path, bool staged)
+{
+    char err[256];
+    if (unlink(path) != 0 && errno != ENOENT) {
+        SL_WARN("replica", "cannot delete segment file=%s err=%s", path, strerror(errno));
+        return false;
+    }
+    fsutil_fsync_parent_dir(path, err, sizeof err);
+    SL_INFO("replica", "table %s: segment %s%s is no longer assigned here: deleted", t->name, name,
+            staged ? " (staged)" : "");
+    return true;
+}
+
+/* The pushed segments of t, once per assignment version (a push, a refresh or a replacement's
+ * switch rewrites it) or until all are in place: each one assigned here is held with its
+ * record's CRC (served when ONLINE, staged when OFFLINE). Only once all of them are in place
+ * is a pushed file no longer assigned here deleted (and its state record dropped), so a
+ * replacement's segmentsFrom leave only after its segmentsTo are served: a reader never sees
+ * fewer rows than either side. */
 static void r_reconcile_pushed(replica *r, httpc *h, rtable *t, const assign *a, int32_t version,
                                bool republish)
 {
     if (version == t->pushed_version && !t->pushed_retry && !republish) return;
     bool all = true;
-    for (size_t i = 0; i < a->nseg; i++)
-        if (segname_is_uploaded(a->seg[i].segment) && r_hosts(r, a, i))
-            all &= r_ensure_pushed(r, h, t, a->seg[i].segment, republish);
-    DIR *d = opendir(engine_table_dir(t->et));
+    for (size_t i = 0; i < a->nseg; i++) {
+        int st = segname_is_uploaded(a->seg[i].segment) ? r_target(r, a, i) : -1;
+        if (st == ASSIGN_ONLINE || st == ASSIGN_OFFLINE)
+            all &= r_ensure_pushed(r, h, t, a->seg[i].segment, (assign_state)st, republish);
+    }
+    DIR *d = all ? opendir(engine_table_dir(t->et)) : NULL;
     struct dirent *de;
     while (d && (de = readdir(d))) {
-        char name[SL_SEGNAME_MAX], path[PATH_MAX], err[256];
-        if (!segname_any_of_file(de->d_name, name) || !segname_is_uploaded(name)) continue;
+        char name[SL_SEGNAME_MAX + 8], file[SL_SEGNAME_MAX + 16], path[PATH_MAX];
+        size_t len = strlen(de->d_name), sl = strlen(R_STAGED);
+        bool staged = len > sl && strcmp(de->d_name + len - sl, R_STAGED) == 0;
+        snprintf(file, sizeof file, "%.*s", (int)(staged ? len - sl : len), de->d_name);
+        if (!segname_any_of_file(file, name) || !segname_is_uploaded(name)) continue;
         assign_seg *as = assign_find((assign *)a, name);
-        if (as && r_hosts(r, a, (size_t)(as - a->seg))) continue;
-        if (!engine_seg_path(t->et, name, "", path)) continue;
-        if (unlink(path) != 0 && errno != ENOENT) {
-            SL_WARN("replica", "cannot delete segment file=%s err=%s", path, strerror(errno));
+        int st = as ? r_target(r, a, (size_t)(as - a->seg)) : -1;
+        if (st == (staged ? ASSIGN_OFFLINE : ASSIGN_ONLINE)) continue;
+        if (staged && st == ASSIGN_ONLINE) continue; /* served now: ensure renamed or replaced it */
+        if (!engine_seg_path(t->et, name, staged ? R_STAGED : "", path)) continue;
+        if (!r_drop_pushed_file(t, name, path, staged)) {
             all = false;
             continue;
         }
-        fsutil_fsync_parent_dir(path, err, sizeof err);
-        SL_INFO("replica", "table %s: segment %s is no longer assigned here: deleted", t->name,
-                name);
+        if (st >= 0) continue; /* still assigned here in the other role: its state stays */
         pthread_mutex_lock(&r->state_mu);
         int rc = cstore_replica_record(r->cs, r_zk(r), t->name, r->o.instance_id, name, NULL);
         r_zk_done(r);

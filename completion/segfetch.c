@@ -115,7 +115,7 @@ int segfetch_get_fd(httpc *h, const char *url, int fd, char *why, size_t whylen)
 }
 
 int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url,
-                 uint32_t expect_crc, diskstate *disk, sl_log_limit *lim)
+                 uint32_t expect_crc, const char *as, diskstate *disk, sl_log_limit *lim)
 {
     /* a download file of its own: two threads may fetch the same segment at once (a KEEP
      * healing a divergence while the reconcile finds the file missing), and one must never
@@ -141,7 +141,19 @@ int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url
         snprintf(why, sizeof why, "crc %" PRIu32 " where %" PRIu32 " was committed", crc,
                  expect_crc);
     }
-    if (rc == 0) rc = engine_publish(t, segment, tmp);
+    if (rc == 0 && !*as) {
+        rc = engine_publish(t, segment, tmp);
+    } else if (rc == 0) {
+        char to[PATH_MAX];
+        if (!engine_seg_path(t, segment, as, to)) {
+            rc = SL_EINVAL;
+        } else if (rename(tmp, to) != 0) {
+            rc = segfetch__file_err(errno);
+            snprintf(why, sizeof why, "%.200s: rename: %s", to, strerror(errno));
+        } else {
+            rc = fsutil_fsync_parent_dir(to, why, sizeof why);
+        }
+    }
     if (rc) {
         unlink(tmp);
         if (sl_err_is_disk(rc))

@@ -19,13 +19,15 @@
 
 #include <stdint.h>
 
-/* Download url as `segment` of t and publish it if its CRC is expect_crc. Returns 0; SL_ENOENT
+/* Download url as `segment` of t and publish it if its CRC is expect_crc: as
+ * `<segment>.seg<as>`, so "" is the served file and ".staged" a replacement's segmentsTo held
+ * back until the switch (DESIGN §10). Returns 0; SL_ENOENT
  * (not 200), SL_ECORRUPT (not a valid segment, or another CRC), a transfer error, or a local
  * file error (SL_ENOSPACE, SL_EDISK, SL_EIO: reported to disk, as every success is). Failures
  * other than the disk's are logged through lim (one line per kind and interval). h, t, disk
  * and lim are borrowed. */
 int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url,
-                 uint32_t expect_crc, diskstate *disk, sl_log_limit *lim);
+                 uint32_t expect_crc, const char *as, diskstate *disk, sl_log_limit *lim);
 
 /* GET url into fd (the caller's: written at its position, left open) and fsync it; no
  * verification, which is the caller's. url is http(s):// or file:///abs/path (a pushed

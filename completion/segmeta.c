@@ -190,6 +190,12 @@ void segmeta_json_open(const segmeta *m, jsonw *w)
         jsonw_cstr(w, m->download_url);
     else
         jsonw_null(w);
+    if (m->has_time_range) { /* a pushed segment's time range, in the time column's unit */
+        jsonw_key(w, "minTime");
+        jsonw_i64(w, m->min_time);
+        jsonw_key(w, "maxTime");
+        jsonw_i64(w, m->max_time);
+    }
 }
 
 void segmeta_json_full(const segmeta *m, jsonw *w)
@@ -218,12 +224,6 @@ void segmeta_json_full(const segmeta *m, jsonw *w)
     if (m->commit_version) {
         jsonw_key(w, "commitVersion");
         jsonw_i64(w, m->commit_version);
-    }
-    if (m->has_time_range) {
-        jsonw_key(w, "minTime");
-        jsonw_i64(w, m->min_time);
-        jsonw_key(w, "maxTime");
-        jsonw_i64(w, m->max_time);
     }
     jsonw_obj_end(w);
 }

@@ -65,8 +65,8 @@ int segmeta_decode(const uint8_t *buf, size_t len, segmeta *m, char *err, size_t
 /* The DESIGN §3 listing object of one segment, without "replicas" (the caller adds it):
  * {"segment","partition","sequence","status","startOffset","endOffset","numRows","crc",
  *  "downloadUrl", ...} with endOffset null while IN_PROGRESS, numRows/crc/downloadUrl null
- *  until committed. Leaves the object
- * open so the caller can add keys, then closes it with jsonw_obj_end. */
+ *  until committed, and "minTime"/"maxTime" for a pushed segment with a time range. Leaves the
+ * object open so the caller can add keys, then closes it with jsonw_obj_end. */
 void segmeta_json_open(const segmeta *m, jsonw *w);
 
 /* The whole record as one closed JSON object: segmeta_json_open's keys plus "table",

@@ -16,6 +16,8 @@
 #include "common/httpc.h"
 #include "common/sl_err.h"
 #include "common/xalloc.h"
+#include "common/jsonw.h"
+#include "segment/seg_reader.h"
 #include "segment/segname.h"
 #include "src/cmds.h"
 
@@ -38,7 +40,8 @@
 static const char push_usage[] =
     "usage: sluice push --controller URL --table NAME [--type OFFLINE|REALTIME]\n"
     "                   [--mode tar|uri|metadata] [--if-match CRC] [--attempts N]\n"
-    "                   [--retry-interval SECONDS] [--timeout SECONDS] FILE|DIR|URI ...\n"
+    "                   [--retry-interval SECONDS] [--timeout SECONDS]\n"
+    "                   [--replace SEG[,SEG...] | --replace-time-range FROM,TO] FILE|DIR|URI ...\n"
     "\n"
     "Push built segments to the table (POST URL/v2/segments). A DIR pushes every *.seg\n"
     "below it. Pushing a name the table has replaces that segment atomically (refresh).\n"
@@ -52,6 +55,13 @@ static const char push_usage[] =
     "  --attempts N     tries per segment when no answer came, a 5xx or a 409 (default 3)\n"
     "  --retry-interval seconds between tries (default 1)\n"
     "  --timeout        seconds per request (default 300)\n"
+    "  --replace SEGS   a backfill with lineage: these served segments are replaced by the\n"
+    "                   pushed ones in one switch (startReplaceSegments, the pushes,\n"
+    "                   endReplaceSegments); until then readers see only the old ones, and a\n"
+    "                   failed push reverts the replacement\n"
+    "  --replace-time-range FROM,TO\n"
+    "                   the same for every pushed segment whose time range lies within\n"
+    "                   [FROM, TO] (the time column's unit); one that straddles it is an error\n"
     "Prints one line per pushed segment on stdout: pushed <segment> crc=<crc> rows=<rows>\n"
     "[refreshed]. Exit 0 when every segment was pushed, 1 when one failed, 2 on usage.\n";
 
@@ -62,6 +72,9 @@ typedef struct push_opts {
     push_mode mode;
     const char *if_match;
     long attempts, retry_ms, timeout_ms;
+    const char *replace; /* --replace: comma-separated names */
+    bool has_range;      /* --replace-time-range */
+    long long range_from, range_to;
 } push_opts;
 
 typedef struct push_list {
@@ -116,6 +129,37 @@ static bool push_is_uri(const char *s)
            strncasecmp(s, "https://", 8) == 0 || strncasecmp(s, "webhdfs://", 10) == 0;
 }
 
+/* A reply (rc: httpc's) as 0 with *reply (200 and a JSON object), 1 final failure, 2 worth
+ * another try (no reply, a 5xx, 409: another push of the name in flight); msg gets why. */
+static int push_reply(int rc, const httpc_resp *resp, char *msg, size_t msglen, json_t **reply)
+{
+    int out;
+    if (rc == SL_ENOENT || rc == SL_EIO) { /* the local file */
+        snprintf(msg, msglen, "%s", resp->error);
+        return 1;
+    }
+    if (rc) {
+        snprintf(msg, msglen, "%s", resp->error[0] ? resp->error : sluice_strerror(rc));
+        return 2;
+    }
+    json_t *j = resp->body ? json_loadb(resp->body, resp->len, 0, NULL) : NULL;
+    const char *e = json_string_value(json_object_get(j, "error"));
+    if (resp->status == 200 && (json_is_object(j) || json_is_array(j))) {
+        *reply = j;
+        return 0;
+    }
+    snprintf(msg, msglen, "HTTP %ld: %s", resp->status,
+             e            ? e
+             : resp->body ? resp->body
+                          : "no reply body");
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    out = resp->status >= 500 || resp->status == 409 ? 2 : 1;
+    json_decref(j);
+    return out;
+}
+
 /* One segment, once: 0 pushed, 1 final failure, 2 worth another try. */
 static int push_one(httpc *h, const push_opts *o, const char *what, const char *url, char *msg,
                     size_t msglen, json_t **reply)
@@ -142,34 +186,226 @@ static int push_one(httpc *h, const push_opts *o, const char *what, const char *
                  ? httpc_send_file(h, "POST", url, what, o->timeout_ms, &resp)
                  : httpc_request(h, "POST", url, NULL, NULL, 0, o->timeout_ms, &resp);
     httpc_set_headers(h, NULL);
-    int out;
-    if (rc == SL_ENOENT || rc == SL_EIO) { /* the local file */
-        snprintf(msg, msglen, "%s", resp.error);
-        out = 1;
-    } else if (rc) {
-        snprintf(msg, msglen, "%s", resp.error[0] ? resp.error : sluice_strerror(rc));
-        out = 2;
-    } else {
-        json_t *j = resp.body ? json_loadb(resp.body, resp.len, 0, NULL) : NULL;
-        const char *e = json_string_value(json_object_get(j, "error"));
-        if (resp.status == 200 && json_is_object(j)) {
-            *reply = j;
-            j = NULL;
-            out = 0;
-        } else {
-            snprintf(msg, msglen, "HTTP %ld: %s", resp.status,
-                     e           ? e
-                     : resp.body ? resp.body
-                                 : "no reply body");
-            size_t n = strlen(msg);
-            while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-                msg[--n] = '\0';
-            out = resp.status >= 500 || resp.status == 409 ? 2 : 1;
-        }
-        json_decref(j);
-    }
+    int out = push_reply(rc, &resp, msg, msglen, reply);
     httpc_resp_free(&resp);
     return out;
+}
+
+/* A JSON call to the controller (the lineage routes, the listing), retried as a push is:
+ * 0 with *reply (caller decrefs), 1 final failure, 2 no decision after every attempt. */
+static int push_call(httpc *h, const push_opts *o, const char *method, const char *url,
+                     const char *body, json_t **reply, char *msg, size_t msglen)
+{
+    int r = 2;
+    for (long a = 0; a < o->attempts && r == 2; a++) {
+        if (a) sl_clock_sleep_ms(o->retry_ms);
+        httpc_resp resp;
+        httpc_resp_init(&resp, PUSH_REPLY_MAX);
+        int rc = httpc_request(h, method, url, body ? "application/json" : NULL, body,
+                               body ? strlen(body) : 0, o->timeout_ms, &resp);
+        r = push_reply(rc, &resp, msg, msglen, reply);
+        httpc_resp_free(&resp);
+    }
+    return r;
+}
+
+/* ---- backfill with lineage ---------------------------------------------------------------- */
+
+/* The name of the segment a local file (or file:// URI) holds, into name (SL_SEGNAME_MAX). */
+static bool push_file_segment(const char *item, char *name)
+{
+    if (push_is_uri(item) && strncasecmp(item, "file://", 7) != 0) {
+        fprintf(stderr,
+                "sluice push: %s: a replacement needs the segment files here (their names "
+                "are in them)\n",
+                item);
+        return false;
+    }
+    const char *path = strncasecmp(item, "file://", 7) == 0 ? item + 7 : item;
+    char err[256];
+    int e;
+    seg_reader *r = seg_reader_open(path, &e, err, sizeof err);
+    if (!r) {
+        fprintf(stderr, "sluice push: %s: %s\n", path, err);
+        return false;
+    }
+    snprintf(name, SL_SEGNAME_MAX, "%s", seg_reader_name(r));
+    seg_reader_close(r);
+    return true;
+}
+
+/* Whether listing entry s is served (ONLINE on a replica). */
+static bool push_served(json_t *s)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(s, "replicas"), k, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), "ONLINE") == 0) return true;
+    }
+    return false;
+}
+
+/* --replace-time-range: the served pushed segments within [from, to], appended to w (a JSON
+ * array being written). 0, or 2 (message printed): the listing failed or a segment straddles
+ * the range (replacing it would drop its rows outside the range, keeping it would double the
+ * ones inside). */
+static int push_range_from(httpc *h, const push_opts *o, const char *list_url, jsonw *w, size_t *n)
+{
+    char msg[1024];
+    json_t *segs = NULL;
+    if (push_call(h, o, "GET", list_url, NULL, &segs, msg, sizeof msg) || !json_is_array(segs)) {
+        fprintf(stderr, "sluice push: %s: %s\n", list_url, segs ? "not a segment list" : msg);
+        json_decref(segs);
+        return 2;
+    }
+    int rc = 0;
+    size_t i;
+    json_t *s;
+    json_array_foreach(segs, i, s)
+    {
+        json_t *lo = json_object_get(s, "minTime"), *hi = json_object_get(s, "maxTime");
+        const char *name = json_string_value(json_object_get(s, "segment"));
+        const char *st = json_string_value(json_object_get(s, "status"));
+        if (!name || !st || strcmp(st, "UPLOADED") != 0 || !push_served(s) ||
+            !json_is_integer(lo) || !json_is_integer(hi))
+            continue;
+        long long a = json_integer_value(lo), b = json_integer_value(hi);
+        if (a >= o->range_from && b <= o->range_to) {
+            jsonw_cstr(w, name);
+            (*n)++;
+        } else if (b >= o->range_from && a <= o->range_to) {
+            fprintf(stderr,
+                    "sluice push: segment %s [%lld, %lld] straddles the range [%lld, %lld]: "
+                    "name it with --replace, or widen the range\n",
+                    name, a, b, o->range_from, o->range_to);
+            rc = 2;
+        }
+    }
+    json_decref(segs);
+    return rc;
+}
+
+/* Whether every one of the n segments has been staged (reported OFFLINE: downloaded, not
+ * served) by each replica it is assigned to. */
+static bool push_staged(httpc *h, const push_opts *o, const char *list_url, char **names, size_t n)
+{
+    char msg[1024];
+    json_t *segs = NULL;
+    if (push_call(h, o, "GET", list_url, NULL, &segs, msg, sizeof msg)) return false;
+    size_t ok = 0, i;
+    json_t *s;
+    json_array_foreach(segs, i, s)
+    {
+        const char *name = json_string_value(json_object_get(s, "segment"));
+        bool mine = false;
+        for (size_t k = 0; name && k < n && !mine; k++)
+            mine = strcmp(names[k], name) == 0;
+        json_t *reps = json_object_get(s, "replicas");
+        if (!mine || !json_object_size(reps)) continue;
+        bool all = true;
+        const char *k;
+        json_t *v;
+        json_object_foreach(reps, k, v)
+        {
+            all &= json_is_string(v) && strcmp(json_string_value(v), "OFFLINE") == 0;
+        }
+        ok += all;
+    }
+    json_decref(segs);
+    return ok == n;
+}
+
+/* start: the names the files hold (segmentsTo), what they replace (segmentsFrom), and
+ * startReplaceSegments with forceCleanup (a rerun of a failed backfill reverts its entry).
+ * 0 with *to (l->n names, caller frees) and the entry id, or 1/2 with the message printed. */
+static int push_start(httpc *h, const push_opts *o, const push_list *l, const char *list_url,
+                      const char *lin_url, char ***to, char *entry)
+{
+    *to = sl_xcalloc(l->n, sizeof **to);
+    for (size_t i = 0; i < l->n; i++) {
+        (*to)[i] = sl_xcalloc(1, SL_SEGNAME_MAX);
+        if (!push_file_segment(l->item[i], (*to)[i])) return 2;
+    }
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "segmentsFrom");
+    jsonw_arr_begin(&w);
+    size_t nfrom = 0;
+    int rc = 0;
+    if (o->replace) {
+        char *names = sl_xstrdup(o->replace), *save = NULL;
+        for (char *t = strtok_r(names, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (!segname_valid_any(t)) {
+                fprintf(stderr, "sluice push: --replace: %s is not a segment name\n", t);
+                rc = 2;
+            }
+            jsonw_cstr(&w, t);
+            nfrom++;
+        }
+        free(names);
+    } else {
+        rc = push_range_from(h, o, list_url, &w, &nfrom);
+    }
+    jsonw_arr_end(&w);
+    jsonw_key(&w, "segmentsTo");
+    jsonw_arr_begin(&w);
+    for (size_t i = 0; i < l->n; i++)
+        jsonw_cstr(&w, (*to)[i]);
+    jsonw_arr_end(&w);
+    jsonw_obj_end(&w);
+    char url[PUSH_URL_MAX + 64], msg[1024];
+    json_t *reply = NULL;
+    snprintf(url, sizeof url, lin_url, "startReplaceSegments");
+    snprintf(url + strlen(url), sizeof url - strlen(url), "forceCleanup=true");
+    if (!rc && (rc = push_call(h, o, "POST", url, w.buf, &reply, msg, sizeof msg)) != 0)
+        fprintf(stderr, "sluice push: startReplaceSegments: %s\n", msg);
+    const char *id = json_string_value(json_object_get(reply, "segmentLineageEntryId"));
+    if (!rc && (!id || strlen(id) >= 64)) {
+        fprintf(stderr,
+                "sluice push: startReplaceSegments: no segmentLineageEntryId in the reply\n");
+        rc = 1;
+    }
+    if (!rc) {
+        snprintf(entry, 64, "%s", id);
+        fprintf(stderr, "sluice push: replacing %zu segment(s) by %zu: lineage entry %s\n", nfrom,
+                l->n, entry);
+    }
+    json_decref(reply);
+    jsonw_free(&w);
+    return rc == 2 ? 2 : rc ? 1 : 0;
+}
+
+/* end: after every push, once the new segments are staged on their replicas (bounded by
+ * --timeout), endReplaceSegments; after a failed push, revertReplaceSegments. 0 or 1. */
+static int push_finish(httpc *h, const push_opts *o, const char *lin_url, const char *list_url,
+                       char **to, size_t nto, const char *entry, bool failed)
+{
+    char url[PUSH_URL_MAX + 128], msg[1024];
+    if (!failed) {
+        double deadline = sl_clock_mono_s() + (double)o->timeout_ms / 1000;
+        while (!push_staged(h, o, list_url, to, nto) && sl_clock_mono_s() < deadline)
+            sl_clock_sleep_ms(300);
+    }
+    snprintf(url, sizeof url, lin_url, failed ? "revertReplaceSegments" : "endReplaceSegments");
+    snprintf(url + strlen(url), sizeof url - strlen(url), "segmentLineageEntryId=%s", entry);
+    json_t *reply = NULL;
+    int r = push_call(h, o, "POST", url, NULL, &reply, msg, sizeof msg);
+    json_decref(reply);
+    if (r) {
+        fprintf(stderr,
+                "sluice push: %s of lineage entry %s: %s (readers still see the old segments; "
+                "run the same push again)\n",
+                failed ? "revertReplaceSegments" : "endReplaceSegments", entry, msg);
+        return 1;
+    }
+    if (failed)
+        fprintf(stderr, "sluice push: a push failed: lineage entry %s reverted, nothing replaced\n",
+                entry);
+    else
+        printf("replaced: lineage entry %s COMPLETED\n", entry);
+    return 0;
 }
 
 int cmd_push_main(int argc, char **argv)
@@ -183,6 +419,8 @@ int cmd_push_main(int argc, char **argv)
                                              {"attempts", required_argument, NULL, 'a'},
                                              {"retry-interval", required_argument, NULL, 'r'},
                                              {"timeout", required_argument, NULL, 'T'},
+                                             {"replace", required_argument, NULL, 'R'},
+                                             {"replace-time-range", required_argument, NULL, 'G'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     int ch;
@@ -236,6 +474,22 @@ int cmd_push_main(int argc, char **argv)
             }
             *(ch == 'r' ? &o.retry_ms : &o.timeout_ms) = (long)(v * 1000);
             break;
+        case 'R':
+            o.replace = optarg;
+            break;
+        case 'G': {
+            char *comma = NULL;
+            o.range_from = strtoll(optarg, &comma, 10);
+            o.range_to = comma && *comma == ',' ? strtoll(comma + 1, &end, 10) : 0;
+            if (!comma || *comma != ',' || comma == optarg || *end || end == comma + 1 ||
+                o.range_from > o.range_to) {
+                fprintf(stderr, "sluice push: --replace-time-range: FROM,TO (integers, FROM <= TO, "
+                                "in the time column's unit)\n");
+                return 2;
+            }
+            o.has_range = true;
+            break;
+        }
         case 'h':
             fputs(push_usage, stdout);
             return 0;
@@ -247,6 +501,10 @@ int cmd_push_main(int argc, char **argv)
     if (!o.controller || !o.table || optind >= argc) {
         fprintf(stderr, "sluice push: --controller, --table and a FILE, DIR or URI are needed\n%s",
                 push_usage);
+        return 2;
+    }
+    if (o.replace && o.has_range) {
+        fprintf(stderr, "sluice push: --replace and --replace-time-range: one or the other\n");
         return 2;
     }
     if (!segname_valid_table(o.table)) {
@@ -309,6 +567,23 @@ int cmd_push_main(int argc, char **argv)
     size_t failed = 0;
     httpc *h = rc == 0 ? httpc_new() : NULL;
     if (h) httpc_set_redirects(h, 5); /* a follower's 307 to the leader */
+    bool replacing = o.replace || o.has_range;
+    char **to = NULL, entry[64] = "", list_url[PUSH_URL_MAX], lin_url[PUSH_URL_MAX];
+    if (h && replacing) {
+        /* the listing of the half the push names; the lineage routes take the type as Pinot's */
+        size_t tn = strlen(o.table);
+        bool suffixed = (tn > 8 && !strcmp(o.table + tn - 8, "_OFFLINE")) ||
+                        (tn > 9 && !strcmp(o.table + tn - 9, "_REALTIME"));
+        snprintf(list_url, sizeof list_url, "%.*s/tables/%s%s/segments", (int)cl, o.controller,
+                 o.table, o.type && !suffixed && !strcasecmp(o.type, "OFFLINE") ? "_OFFLINE" : "");
+        snprintf(lin_url, sizeof lin_url, "%.*s/segments/%s/%%s?%s%s%s", (int)cl, o.controller,
+                 o.table, o.type ? "type=" : "", o.type ? o.type : "", o.type ? "&" : "");
+        rc = push_start(h, &o, &l, list_url, lin_url, &to, entry);
+        if (rc) {
+            httpc_free(h);
+            h = NULL;
+        }
+    }
     double t0 = sl_clock_mono_s();
     for (size_t i = 0; h && i < l.n; i++) {
         char msg[1024] = "";
@@ -341,6 +616,13 @@ int cmd_push_main(int argc, char **argv)
     if (h && tty)
         fprintf(stderr, "%zu of %zu segments pushed in %.1f s\n", l.n - failed, l.n,
                 sl_clock_mono_s() - t0);
+    if (h && replacing) {
+        int r = push_finish(h, &o, lin_url, list_url, to, l.n, entry, failed > 0);
+        if (r && !failed) rc = r;
+    }
+    for (size_t i = 0; to && i < l.n; i++)
+        free(to[i]);
+    free(to);
     httpc_free(h);
     for (size_t i = 0; i < l.n; i++)
         free(l.item[i]);

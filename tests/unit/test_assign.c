@@ -247,7 +247,7 @@ static void test_fill_balanced(void **s)
         char name[16];
         snprintf(name, sizeof name, "seg_%d", i);
         assign_add(&a, name, &none, ASSIGN_ONLINE);
-        assert_int_equal(assign_fill(&a, a.nseg - 1, live, 3, 2), 2);
+        assert_int_equal(assign_fill(&a, a.nseg - 1, live, 3, 2, ASSIGN_ONLINE), 2);
         assert_string_not_equal(a.seg[i].inst.id[0], a.seg[i].inst.id[1]);
         assert_int_equal(a.seg[i].state[1], ASSIGN_ONLINE);
     }
@@ -261,10 +261,10 @@ static void test_fill_balanced(void **s)
     assert_string_equal(a.seg[0].inst.id[1], "s2");
     assert_string_equal(a.seg[1].inst.id[0], "s3"); /* the least loaded first */
     /* topping up: only what is missing, only instances it is not on */
-    assert_int_equal(assign_fill(&a, 0, live, 3, 2), 0);
-    assert_int_equal(assign_fill(&a, 0, live, 3, 5), 1); /* 3 live: at most 3 */
+    assert_int_equal(assign_fill(&a, 0, live, 3, 2, ASSIGN_ONLINE), 0);
+    assert_int_equal(assign_fill(&a, 0, live, 3, 5, ASSIGN_ONLINE), 1); /* 3 live: at most 3 */
     assert_int_equal(a.seg[0].inst.n, 3);
-    assert_int_equal(assign_fill(&a, 1, live, 0, 3), 0); /* nobody live */
+    assert_int_equal(assign_fill(&a, 1, live, 0, 3, ASSIGN_ONLINE), 0); /* nobody live */
     size_t l1, l2;
     char *j1 = assign_to_json(&a, &l1);
     assign b = {0};
@@ -273,9 +273,9 @@ static void test_fill_balanced(void **s)
         char name[16];
         snprintf(name, sizeof name, "seg_%d", i);
         assign_add(&b, name, &none, ASSIGN_ONLINE);
-        assign_fill(&b, b.nseg - 1, live2, 3, 2);
+        assign_fill(&b, b.nseg - 1, live2, 3, 2, ASSIGN_ONLINE);
     }
-    assign_fill(&b, 0, live, 3, 5);
+    assign_fill(&b, 0, live, 3, 5, ASSIGN_ONLINE);
     char *j2 = assign_to_json(&b, &l2);
     assert_string_equal(j1, j2);
     free(j1);

@@ -174,7 +174,7 @@ static int fetch(fx *f, const char *kind, uint32_t crc)
 {
     char url[128];
     snprintf(url, sizeof url, "%s/%s", f->base, kind);
-    return segfetch_url(f->h, f->et, SEG, url, crc, f->disk, f->lim);
+    return segfetch_url(f->h, f->et, SEG, url, crc, "", f->disk, f->lim);
 }
 
 static void test_committed_bytes_published(void **state)
@@ -211,7 +211,8 @@ static void test_refusals_leave_nothing(void **state)
     assert_int_equal(fetch(f, "missing", G_crc), SL_ENOENT);
     assert_false(have(f, ""));
     assert_int_equal(leftovers(f), 0);
-    int rc = segfetch_url(f->h, f->et, SEG, "http://127.0.0.1:1/s/good", G_crc, f->disk, f->lim);
+    int rc =
+        segfetch_url(f->h, f->et, SEG, "http://127.0.0.1:1/s/good", G_crc, "", f->disk, f->lim);
     assert_int_not_equal(rc, 0);
     assert_false(sl_err_is_disk(rc)); /* the network, not the disk */
     assert_false(have(f, ""));
@@ -220,6 +221,25 @@ static void test_refusals_leave_nothing(void **state)
     engine_seg_path(f->et, SEG, "", p);
     uint32_t crc;
     assert_int_not_equal(segfetch_file_crc(p, &crc), 0); /* missing */
+}
+
+/* A replacement's segmentsTo is held back: published as <seg>.seg.staged, never as the served
+ * file, and a bad one leaves neither. */
+static void test_staged(void **state)
+{
+    fx *f = *state;
+    char url[128], p[PATH_MAX];
+    snprintf(url, sizeof url, "%s/good", f->base);
+    assert_int_equal(segfetch_url(f->h, f->et, SEG, url, G_crc + 1, ".staged", f->disk, f->lim),
+                     SL_ECORRUPT);
+    assert_true(engine_seg_path(f->et, SEG, ".staged", p));
+    assert_int_not_equal(access(p, F_OK), 0);
+    assert_int_equal(segfetch_url(f->h, f->et, SEG, url, G_crc, ".staged", f->disk, f->lim), 0);
+    assert_false(have(f, "")); /* not served */
+    uint32_t crc = 0;
+    assert_int_equal(segfetch_file_crc(p, &crc), 0);
+    assert_int_equal(crc, G_crc);
+    assert_int_equal(leftovers(f), 1); /* the staged file alone: no download temporaries */
 }
 
 typedef struct racer {
@@ -234,7 +254,8 @@ static void *race_main(void *arg)
     char url[128];
     snprintf(url, sizeof url, "%s/good", r->f->base);
     for (int i = 0; i < 25; i++)
-        if (segfetch_url(h, r->f->et, SEG, url, G_crc, r->f->disk, r->f->lim) != 0) r->failures++;
+        if (segfetch_url(h, r->f->et, SEG, url, G_crc, "", r->f->disk, r->f->lim) != 0)
+            r->failures++;
     httpc_free(h);
     return NULL;
 }
@@ -285,6 +306,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_committed_bytes_published, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_leave_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_staged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_fetches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_dir_gone, setup, teardown),
     };
