@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CONFIG_MAX_FILE (4u << 20)
 
@@ -140,6 +141,10 @@ static bool parse_value(const config_def *d, const char *text, cval *out, char *
     switch (d->type) {
     case CONFIG_STRING:
         if ((d->flags & CONFIG_NAME) && !check_name(text, why, n)) return false;
+        if ((d->flags & CONFIG_FILE) && access(text, R_OK) != 0) {
+            snprintf(why, n, "\"%s\": %s", text, strerror(errno));
+            return false;
+        }
         out->s = sl_xstrdup(text);
         return true;
     case CONFIG_BOOL:
@@ -261,9 +266,9 @@ int config_check_defs(const config_def *defs, size_t ndefs, char *err, size_t er
         if (req && d->def)
             return sl_fail(err, errlen, SL_EINVAL, "config table: %s: required key with a default",
                            nm);
-        if ((d->flags & CONFIG_NAME) && d->type != CONFIG_STRING)
-            return sl_fail(err, errlen, SL_EINVAL, "config table: %s: a name entry is a STRING",
-                           nm);
+        if ((d->flags & (CONFIG_NAME | CONFIG_FILE)) && d->type != CONFIG_STRING)
+            return sl_fail(err, errlen, SL_EINVAL,
+                           "config table: %s: a name or file entry is a STRING", nm);
         if (d->type == CONFIG_ENUM &&
             (!d->enum_values || !d->enum_values[0].name || (!d->def && !req)))
             return sl_fail(err, errlen, SL_EINVAL,
@@ -678,6 +683,10 @@ static void type_text(const config_def *d, char *buf, size_t n)
                  "name: 1 to %d of A-Z a-z 0-9 _ . - (no \"__\", no leading or "
                  "trailing _ or .)",
                  SL_IDENT_MAX);
+        return;
+    }
+    if (d->flags & CONFIG_FILE) {
+        snprintf(buf, n, "path of a readable file");
         return;
     }
     if (d->type == CONFIG_ENUM) {

@@ -56,6 +56,8 @@ enum {
                                 names), 1 to 128 of [A-Za-z0-9_.-], no "__", not starting or
                                 ending with '_' or '.' (so never "/" or ".."). An empty value
                                 counts as not given. */
+    CONFIG_FILE = 1u << 11,  /* STRING naming a file this process must be able to read (a CA
+                                bundle, a netrc): checked when the config is loaded */
 };
 
 typedef struct config_enum_value {

@@ -39,6 +39,7 @@ struct httpc {
     unsigned max_redirects;
     const _Atomic bool *cancel; /* httpc_set_cancel; NULL: never */
     const char *const *headers; /* httpc_set_headers; borrowed, NULL-terminated, or NULL */
+    const char *ca_file, *netrc_file; /* httpc_set_fetch_auth; borrowed, or NULL */
     uint64_t connections;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -140,6 +141,17 @@ void httpc_free(httpc *c)
 void httpc_set_redirects(httpc *c, unsigned n)
 {
     c->max_redirects = n;
+}
+
+unsigned httpc_redirects(const httpc *c)
+{
+    return c->max_redirects;
+}
+
+void httpc_set_fetch_auth(httpc *c, const char *ca_file, const char *netrc_file)
+{
+    c->ca_file = ca_file;
+    c->netrc_file = netrc_file;
 }
 
 void httpc_set_cancel(httpc *c, const _Atomic bool *flag)
@@ -319,6 +331,11 @@ static void setup_hop(xfer *x, const char *url, long remaining_ms, struct curl_s
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "sluice");
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (c->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    if (c->netrc_file) { /* per hop: a redirect to another host takes that host's entry */
+        curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+        curl_easy_setopt(h, CURLOPT_NETRC_FILE, c->netrc_file);
+    }
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, remaining_ms);

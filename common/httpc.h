@@ -72,6 +72,13 @@ httpc *httpc_new(void);
 void httpc_free(httpc *c);
 /* Follow up to n redirects per request (rules above); 0 (the default) returns 3xx replies. */
 void httpc_set_redirects(httpc *c, unsigned n);
+/* The redirects c follows now (httpc_set_redirects). */
+unsigned httpc_redirects(const httpc *c);
+/* For the segment fetchers (DESIGN §10): ca_file, a PEM bundle that https:// peers are
+ * verified against instead of the system's (fetcher.https.ca.file), and netrc_file, a netrc
+ * whose entry for a host gives the credentials sent to it (fetcher.netrc.file: no password in
+ * a URL that ZooKeeper would record). Both borrowed until replaced; NULL: none. */
+void httpc_set_fetch_auth(httpc *c, const char *ca_file, const char *netrc_file);
 /* While *flag (borrowed; NULL, the default, turns it off) is true, every request of c stops
  * within about a second, even one waiting on a stalled peer, with SL_ESTATE: for a thread that
  * must end promptly on shutdown whatever its downloads are doing. */

@@ -54,6 +54,8 @@ typedef struct ctl_opts {
     uint64_t push_stall_ms; /* test knob: a claimed push waits this long before its record */
     bool commit_twice; /* test knob, a broken build on purpose: each DONE record is written a
                           second time after its commit (audit I4 must notice) */
+    const char *fetch_ca_file, *fetch_netrc_file; /* fetcher.https.ca.file, fetcher.netrc.file
+                                                     (httpc_set_fetch_auth), or NULL */
     metrics_registry *metrics; /* borrowed */
 } ctl_opts;
 

@@ -795,6 +795,7 @@ static void *r_completer(void *arg)
 {
     replica *r = arg;
     httpc *h = httpc_new();
+    httpc_set_fetch_auth(h, r->o.fetch_ca_file, r->o.fetch_netrc_file); /* a pushed URI */
     pthread_mutex_lock(&r->mu);
     while (!atomic_load(&r->stop)) {
         /* the first job that is due, in queue order; else sleep until the earliest one (at
@@ -1223,6 +1224,7 @@ static void *r_control(void *arg)
 {
     replica *r = arg;
     httpc *h = httpc_new();
+    httpc_set_fetch_auth(h, r->o.fetch_ca_file, r->o.fetch_netrc_file); /* a pushed URI */
     while (!atomic_load(&r->stop)) {
         pthread_mutex_lock(&r->mu);
         if (!r->dirty) {

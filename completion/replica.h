@@ -54,6 +54,8 @@ typedef struct replica_opts {
     rfault_kind fault;           /* test knob: test.commit.fault (completion/rfault.h) */
     bool keep_skip_crc;          /* test knob, a broken build on purpose: KEEP publishes the
                                     local build whatever its CRC (audit I3 must notice) */
+    const char *fetch_ca_file, *fetch_netrc_file; /* fetcher.https.ca.file, fetcher.netrc.file
+                                                     (httpc_set_fetch_auth), or NULL */
 } replica_opts;
 
 /* Connect to ZooKeeper, register, reconcile the data dir and start consuming. NULL with the

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +91,25 @@ static int segfetch__copy_file(const char *path, int fd, char *why, size_t whyle
     return rc;
 }
 
+/* A webhdfs:// (swebhdfs://: over TLS) URL as the WebHDFS REST call that reads the file:
+ * `webhdfs://[user@]host:port/path` -> `http://host:port/webhdfs/v1/path?op=OPEN[&user.name=
+ * user]` (the namenode answers 307 to a datanode, which serves the bytes). 0, or SL_EINVAL. */
+static int segfetch__webhdfs(const char *url, char *out, size_t cap)
+{
+    bool tls = strncasecmp(url, "swebhdfs://", 11) == 0;
+    const char *p = url + (tls ? 11 : 10), *slash = strchr(p, '/'), *at = strchr(p, '@');
+    if (!slash || slash == p || strpbrk(slash, "?#")) return SL_EINVAL;
+    if (at && at > slash) at = NULL;
+    const char *host = at ? at + 1 : p;
+    if (host == slash) return SL_EINVAL;
+    int n =
+        at ? snprintf(out, cap, "%s://%.*s/webhdfs/v1%s?op=OPEN&user.name=%.*s",
+                      tls ? "https" : "http", (int)(slash - host), host, slash, (int)(at - p), p)
+           : snprintf(out, cap, "%s://%.*s/webhdfs/v1%s?op=OPEN", tls ? "https" : "http",
+                      (int)(slash - host), host, slash);
+    return n > 0 && (size_t)n < cap ? 0 : SL_EINVAL;
+}
+
 int segfetch_get_fd(httpc *h, const char *url, int fd, char *why, size_t whylen)
 {
     if (strncasecmp(url, "file:", 5) == 0) {
@@ -101,9 +121,20 @@ int segfetch_get_fd(httpc *h, const char *url, int fd, char *why, size_t whylen)
         int rc = segfetch__copy_file(path, fd, why, whylen);
         return rc ? rc : fsutil_fsync_fd(fd, "download", why, whylen);
     }
+    char hdfs[2048];
+    unsigned redirects = httpc_redirects(h);
+    if (strncasecmp(url, "webhdfs://", 10) == 0 || strncasecmp(url, "swebhdfs://", 11) == 0) {
+        if (segfetch__webhdfs(url, hdfs, sizeof hdfs)) {
+            snprintf(why, whylen, "a WebHDFS URI is webhdfs://[user@]host:port/absolute/path");
+            return SL_EINVAL;
+        }
+        url = hdfs;
+        if (redirects < 2) httpc_set_redirects(h, 2); /* namenode -> datanode */
+    }
     httpc_resp resp;
     httpc_resp_init(&resp, 4096);
     int rc = httpc_get_to_fd(h, url, fd, SEGFETCH_MAX_BYTES, SEGFETCH_TIMEOUT_MS, &resp);
+    httpc_set_redirects(h, redirects);
     if (rc) snprintf(why, whylen, "%s", resp.error);
     if (rc == 0 && resp.status != 200) {
         rc = SL_ENOENT;

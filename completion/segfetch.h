@@ -30,7 +30,9 @@ int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url
                  uint32_t expect_crc, const char *as, diskstate *disk, sl_log_limit *lim);
 
 /* GET url into fd (the caller's: written at its position, left open) and fsync it; no
- * verification, which is the caller's. url is http(s):// or file:///abs/path (a pushed
+ * verification, which is the caller's. url is http(s)://, webhdfs://[user@]host:port/path
+ * (swebhdfs:// over TLS: the WebHDFS REST API's OPEN, whose redirect to a datanode is
+ * followed; h's CA and netrc apply, httpc_set_fetch_auth) or file:///abs/path (a pushed
  * segment's DOWNLOAD_URI, DESIGN §10; a missing file is SL_ENOENT, a relative or escaped
  * path SL_EINVAL). Returns 0, SL_ENOENT (a reply other than 200), a
  * transfer error (httpc.h: SL_ESTATE when h was cancelled) or a local file error (SL_ENOSPACE,

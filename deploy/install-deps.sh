@@ -9,7 +9,7 @@ PACKAGES=(
   libcurl4-openssl-dev libjemalloc-dev libmicrohttpd-dev libcmocka-dev
   libsimdjson-dev libjansson-dev libcjson-dev libzstd-dev
   libavro-dev libsnappy-dev zlib1g-dev libyaml-dev
-  zookeeper kcat curl nginx-light
+  zookeeper kcat curl nginx-light openssl
   clang libclang-rt-14-dev llvm
   procps iproute2 netcat-openbsd python3
   avro-bin python3-avro python3-distributed

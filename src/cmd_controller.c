@@ -31,6 +31,7 @@ typedef struct controller_conf {
     uint64_t http_header_timeout;
     char *data_dir;
     char *deepstore_uri;
+    char *fetch_ca, *fetch_netrc;
     uint64_t hold_time;
     uint64_t notify_time;
     uint64_t commit_timeout;
@@ -78,6 +79,7 @@ static const config_def controller_defs[] = {
      0, NULL},
     {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "4", "HTTP worker threads", 0, NULL},
     CMD_HTTP_LIMIT_ROWS,
+    CMD_FETCHER_ROWS,
     {"data.dir", CONFIG_STRING, OFF(data_dir), 0, 0, NULL,
      "Local directory; the segment store when deepstore.uri is not set", CONFIG_REQUIRED_CONTROLLER,
      NULL},
@@ -183,6 +185,8 @@ int cmd_controller_main(int argc, char **argv)
         .fault_stall_ms = conf.fault_stall,
         .commit_twice = conf.commit_twice,
         .push_stall_ms = conf.push_stall,
+        .fetch_ca_file = conf.fetch_ca,
+        .fetch_netrc_file = conf.fetch_netrc,
         .metrics = metrics,
     };
     httpd *h = NULL;

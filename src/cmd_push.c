@@ -126,7 +126,8 @@ static int push_walk(const char *dir, push_list *l)
 static bool push_is_uri(const char *s)
 {
     return strncasecmp(s, "file://", 7) == 0 || strncasecmp(s, "http://", 7) == 0 ||
-           strncasecmp(s, "https://", 8) == 0 || strncasecmp(s, "webhdfs://", 10) == 0;
+           strncasecmp(s, "https://", 8) == 0 || strncasecmp(s, "webhdfs://", 10) == 0 ||
+           strncasecmp(s, "swebhdfs://", 11) == 0;
 }
 
 /* A reply (rc: httpc's) as 0 with *reply (200 and a JSON object), 1 final failure, 2 worth
@@ -525,6 +526,12 @@ int cmd_push_main(int argc, char **argv)
             } else {
                 push_list_add(&l, o.mode == PUSH_TAR ? argv[i] + 7 : argv[i]);
             }
+        } else if (strstr(argv[i], "://")) {
+            fprintf(stderr,
+                    "sluice push: %s: no fetcher for that scheme (file, http, https, webhdfs, "
+                    "swebhdfs)\n",
+                    argv[i]);
+            rc = 2;
         } else if (stat(argv[i], &st) != 0) {
             fprintf(stderr, "sluice push: %s: %s\n", argv[i], strerror(errno));
             rc = 2;

@@ -58,6 +58,7 @@ typedef struct sidecar_conf {
     int64_t disk_full_count;
     int commit_fault; /* index into sidecar_faults == rfault_kind */
     bool keep_skip_crc;
+    char *fetch_ca, *fetch_netrc;
     char *http_bind;
     int64_t http_threads;
     int64_t http_max_conns, http_max_conns_per_ip;
@@ -120,6 +121,7 @@ static const config_def sidecar_defs[] = {
      "Address the HTTP server binds (127.0.0.1 keeps it local)", 0, NULL},
     {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "2", "HTTP worker threads", 0, NULL},
     CMD_HTTP_LIMIT_ROWS,
+    CMD_FETCHER_ROWS,
     {"http.advertise.host", CONFIG_STRING, OFF(http_advertise_host), 0, 0, NULL,
      "Host peers and controllers reach this sidecar at (default: http.bind, or 127.0.0.1 for "
      "0.0.0.0)",
@@ -442,7 +444,9 @@ int cmd_sidecar_main(int argc, char **argv)
                            .port = httpd_port(sc.http),
                            .completion_threads = (int)sc.conf.completion_threads,
                            .fault = (rfault_kind)sc.conf.commit_fault,
-                           .keep_skip_crc = sc.conf.keep_skip_crc};
+                           .keep_skip_crc = sc.conf.keep_skip_crc,
+                           .fetch_ca_file = sc.conf.fetch_ca,
+                           .fetch_netrc_file = sc.conf.fetch_netrc};
         if (!(sc.rep = replica_start(&ro, err, sizeof err))) {
             fprintf(stderr, "sluice sidecar: zk.connect: %s\n", err);
             goto done;

@@ -32,4 +32,26 @@ int cmd_push_main(int argc, char **argv);
      "(or after its previous reply) is closed, however slowly it trickles bytes",                \
      0, NULL}
 
+/* Config-table rows of the segment fetchers (DESIGN §10), the same in every process that
+ * downloads segments from a pushed URI (controller, sidecar). The including file's OFF(m)
+ * must name its fields fetch_ca and fetch_netrc. */
+#define CMD_FETCHER_ROWS                                                                           \
+    {"fetcher.https.ca.file",                                                                      \
+     CONFIG_STRING,                                                                                \
+     OFF(fetch_ca),                                                                                \
+     0,                                                                                            \
+     0,                                                                                            \
+     NULL,                                                                                         \
+     "PEM bundle of the CAs that https:// and swebhdfs:// segment URIs are verified against "      \
+     "(default: the system's)",                                                                    \
+     CONFIG_FILE,                                                                                  \
+     NULL},                                                                                        \
+    {                                                                                              \
+        "fetcher.netrc.file", CONFIG_STRING, OFF(fetch_netrc), 0, 0, NULL,                         \
+            "netrc file whose entry for a host gives the credentials sent when a segment is "      \
+            "fetched "                                                                             \
+            "from it (http, https, webhdfs): no password goes into a URI that ZooKeeper records",  \
+            CONFIG_FILE, NULL                                                                      \
+    }
+
 #endif

@@ -48,6 +48,10 @@ refused "controller: bad duration" completion.hold.time \
   "$S" controller $ctl --set data.dir=d --set zk.connect=127.0.0.1:1 --set completion.hold.time=soon
 refused "controller: unsupported deepstore.uri scheme" deepstore.uri \
   "$S" controller $ctl --set data.dir=/tmp --set zk.connect=127.0.0.1:1 --set deepstore.uri=s3://bucket/x
+refused "controller: a fetcher CA file that is not there" fetcher.https.ca.file \
+  "$S" controller $ctl --set data.dir=d --set zk.connect=127.0.0.1:1 --set fetcher.https.ca.file=/nonexistent/ca.pem
+refused "sidecar: a netrc file that is not there" fetcher.netrc.file \
+  "$S" sidecar $ctl --set data.dir=d --set zk.connect=127.0.0.1:1 --set mode=cluster --set fetcher.netrc.file=/nonexistent/netrc
 # a hidden key is a real key (its bounds are checked) that neither table lists
 refused "controller: hidden test.commit.fault is a key" test.commit.fault \
   "$S" controller $ctl --set data.dir=d --set zk.connect=127.0.0.1:1 --set test.commit.fault=nonsense

@@ -5,9 +5,9 @@
 # served by Debian's nginx (GET /schemas/ids/<id>), two Avro schema versions in one topic and a
 # JSON Schema; bad messages of each kind are counted per reason and never stop the partition.
 source "$(dirname "$0")/lib/harness.sh"
+source "$(dirname "$0")/lib/nginx.sh"
 S=$SLUICE_BIN
 cd "$T_TMP"
-command -v nginx >/dev/null || { echo "not ok - nginx is not installed (deploy/install-deps.sh)"; exit 1; }
 
 kmock_start csvt:1 avrot:1 pbt:1 jsont:1
 
@@ -153,29 +153,12 @@ with open(exp, "w") as f:
     for r in rows:
         f.write(json.dumps(r) + "\n")
 PY
-NGX=$T_TMP/nginx
-mkdir -p "$NGX"
-cat >nginx.conf <<CONF
-$( [ "$(id -u)" -eq 0 ] && echo "user root;" )
-daemon off;
-worker_processes 1;
-pid $NGX/nginx.pid;
-error_log $NGX/error.log;
-events { worker_connections 64; }
-http {
-  access_log $NGX/access.log;
-  client_body_temp_path $NGX/body; proxy_temp_path $NGX/proxy; fastcgi_temp_path $NGX/fcgi;
-  uwsgi_temp_path $NGX/uwsgi; scgi_temp_path $NGX/scgi;
-  default_type application/vnd.schemaregistry.v1+json;
+echo 'reader:{PLAIN}s3cr%t' >htpasswd
+nginx_start application/vnd.schemaregistry.v1+json "
   server {
     listen 127.0.0.1:$REG_PORT; root $T_TMP/reg;
-    location /secure/ { alias $T_TMP/reg/; auth_basic "registry"; auth_basic_user_file $T_TMP/htpasswd; }
-  }
-}
-CONF
-echo 'reader:{PLAIN}s3cr%t' >htpasswd
-nginx -c "$T_TMP/nginx.conf" -p "$NGX" 2>nginx.log &
-track_pid $!
+    location /secure/ { alias $T_TMP/reg/; auth_basic \"registry\"; auth_basic_user_file $T_TMP/htpasswd; }
+  }"
 require "nginx serves the registry's GET /schemas/ids/1" \
   wait_for 10 bash -c "curl -sf 127.0.0.1:$REG_PORT/schemas/ids/1 | grep -q Order"
 kcat -P -b "$B" -t avrot -p 0 -D $'\x1e\x1d\x1c\x1b' <avro.bin 2>>kcat.log
