@@ -459,7 +459,12 @@ jobspec *jobspec_parse(const char *text, size_t len, const char *src, char *err,
         j->push_retry_ms =
             integer(&c, pj, "pushJobSpec", "pushRetryIntervalMillis", 1000, 0, 3600 * 1000);
         integer(&c, pj, "pushJobSpec", "pushParallelism", 1, 1, 1 << 16);
+        const char *u;
+        if ((u = str(&c, pj, "pushJobSpec", "segmentUriPrefix"))) j->uri_prefix = sl_xstrdup(u);
+        if ((u = str(&c, pj, "pushJobSpec", "segmentUriSuffix"))) j->uri_suffix = sl_xstrdup(u);
     }
+    if (j->type != JOBSPEC_CREATE && !j->controller_uri)
+        jfail(&c, "pinotClusterSpecs[0].controllerURI", "a push jobType needs the controller");
     /* what each generator needs */
     if (j->namer == JOBSPEC_NAME_FIXED && !j->fixed_name)
         jfail(&c, "segmentNameGeneratorSpec.configs.segment.name", "required by the fixed type");
@@ -495,6 +500,8 @@ void jobspec_free(jobspec *j)
     free(j->table_name);
     free(j->schema_uri);
     free(j->table_config_uri);
+    free(j->uri_prefix);
+    free(j->uri_suffix);
     free(j->controller_uri);
     free(j->name_prefix);
     free(j->name_postfix);

@@ -442,6 +442,57 @@ static char *unwrap(const char *text, size_t len, const char *which)
 }
 
 /* The table config's push type and frequency, as the normalizedDate generator reads them. */
+/* A push jobType's push of the segments just built (paths out[0..n)): `sluice push` to the
+ * spec's controller in its mode (Tar: the files; Uri and Metadata: segmentUriPrefix + each
+ * file's absolute path + segmentUriSuffix, file://<path> without them), with its attempts and
+ * retry interval. 0 when every one was pushed. */
+static int job_push(const jobspec *j, const tcfg *t, char **out, size_t n)
+{
+    static const char *const modes[] = {[JOBSPEC_CREATE_TAR_PUSH] = "tar",
+                                        [JOBSPEC_CREATE_URI_PUSH] = "uri",
+                                        [JOBSPEC_CREATE_META_PUSH] = "metadata"};
+    char attempts[16], retry[32];
+    snprintf(attempts, sizeof attempts, "%d", j->push_attempts);
+    snprintf(retry, sizeof retry, "%.3f", (double)j->push_retry_ms / 1000);
+    const char *fixed[] = {"push",
+                           "--controller",
+                           j->controller_uri,
+                           "--table",
+                           t->table_name,
+                           "--type",
+                           t->type == TCFG_OFFLINE ? "OFFLINE" : "REALTIME",
+                           "--mode",
+                           modes[j->type],
+                           "--attempts",
+                           attempts,
+                           "--retry-interval",
+                           retry};
+    size_t nf = sizeof fixed / sizeof fixed[0];
+    char **argv = sl_xcalloc(nf + n + 1, sizeof *argv);
+    for (size_t i = 0; i < nf; i++)
+        argv[i] = sl_xstrdup(fixed[i]);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        char abs[PATH_MAX];
+        bool uri = j->type != JOBSPEC_CREATE_TAR_PUSH && (j->uri_prefix || j->uri_suffix);
+        if (uri && !realpath(out[i], abs)) {
+            fprintf(stderr, "sluice segment build: %s: %s\n", out[i], strerror(errno));
+            rc = 1;
+        }
+        if (uri && asprintf(&argv[nf + i], "%s%s%s", j->uri_prefix ? j->uri_prefix : "", abs,
+                            j->uri_suffix ? j->uri_suffix : "") < 0)
+            argv[nf + i] = NULL;
+        if (!uri) argv[nf + i] = sl_xstrdup(out[i]);
+        if (!argv[nf + i]) rc = 1;
+    }
+    fflush(stdout);
+    if (!rc) rc = cmd_push_main((int)(nf + n), argv) != 0;
+    for (size_t i = 0; i < nf + n; i++)
+        free(argv[i]);
+    free(argv);
+    return rc;
+}
+
 static void push_settings(const char *tjson, char *type, char *freq, size_t cap)
 {
     json_error_t je;
@@ -602,13 +653,6 @@ static int cmd_job(const char *spec_path, const char *schema_path, const char *t
             goto done;
         }
     }
-    if (j->type != JOBSPEC_CREATE) {
-        fprintf(stderr,
-                "sluice segment build: %s: jobType: pushing from a job spec is not available "
-                "yet; use jobType SegmentCreation\n",
-                spec_path);
-        goto done;
-    }
     /* the schema and table config: the command line, else the spec's URIs, else its
      * controller's GET /tables/<t>/schema and GET /tables/<t> */
     char uri[2048];
@@ -683,6 +727,8 @@ static int cmd_job(const char *spec_path, const char *schema_path, const char *t
              t->type == TCFG_OFFLINE ? "OFFLINE" : "REALTIME");
     /* every name first: two files must not make the same segment */
     char(*names)[256] = sl_xcalloc(nfiles, sizeof *names);
+    char **outs = sl_xcalloc(nfiles, sizeof *outs); /* what a push jobType pushes */
+    size_t nouts = 0;
     int failed = 0;
     for (size_t i = only >= 0 ? (size_t)only : 0; i < nfiles && !failed; i++) {
         if (only >= 0 && i != (size_t)only) break;
@@ -742,9 +788,14 @@ static int cmd_job(const char *spec_path, const char *schema_path, const char *t
             failed = 1;
         }
         if (!failed && build_out(&b, m, names[i], out)) failed = 1;
+        if (!failed) outs[nouts++] = sl_xstrdup(out);
         mseg_free(m);
     }
     free(names);
+    if (!failed && j->type != JOBSPEC_CREATE) failed = job_push(j, t, outs, nouts);
+    for (size_t i = 0; i < nouts; i++)
+        free(outs[i]);
+    free(outs);
     if (!failed) {
         fprintf(stderr, "job %s: %zu segment%s in %s\n", spec_path, only >= 0 ? 1 : nfiles,
                 only >= 0 || nfiles == 1 ? "" : "s", j->output_dir);

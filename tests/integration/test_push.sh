@@ -165,6 +165,65 @@ check "the bad pushes left three segments and no other file in the store" \
   bash -c "curl -sf '$CURL/tables/billing_OFFLINE/segments' | $PY -c 'import json,sys; assert sorted(s[\"segment\"] for s in json.load(sys.stdin))==[\"billing_0\",\"billing_1\",\"billing_2\"]' &&
            test \"\$(ls c1/billing_OFFLINE)\" = \"\$(printf 'billing_0.seg\nbilling_1.seg')\""
 
+# ---- job specs that push (Pinot's SegmentCreationAnd*Push), and the same job on Dask ----
+mkdir -p jin din
+cp part0.csv jin/j0.csv
+cp part1.csv jin/j1.csv
+for i in 0 1 2; do cp part$i.csv din/d$i.csv; done
+jobspec() { # jobspec JOBTYPE INPUT OUTPUT PREFIX
+  cat <<EOF
+executionFrameworkSpec:
+  name: 'standalone'
+  segmentGenerationJobRunnerClassName: 'org.apache.pinot.plugin.ingestion.batch.standalone.SegmentGenerationJobRunner'
+jobType: $1
+inputDirURI: '$2'
+includeFileNamePattern: 'glob:**/*.csv'
+outputDirURI: '$3'
+overwriteOutput: true
+recordReaderSpec:
+  dataFormat: 'csv'
+tableSpec:
+  tableName: 'billing'
+  schemaURI: '$CURL/tables/billing/schema'
+  tableConfigURI: '$CURL/tables/billing'
+segmentNameGeneratorSpec:
+  type: simple
+  configs:
+    segment.name.prefix: '$4'
+pinotClusterSpecs:
+  - controllerURI: '$CURL'
+pushJobSpec:
+  pushAttempts: 2
+  pushRetryIntervalMillis: 200
+EOF
+}
+jobspec SegmentCreationAndTarPush jin jout jobtar >tarpush.yaml
+jobspec SegmentCreationAndMetadataPush jin jmeta jobmeta >metapush.yaml
+jobspec SegmentCreationAndTarPush din dout dask >daskpush.yaml
+"$S" segment build --job-spec tarpush.yaml >jt.out 2>jt.err
+check "a SegmentCreationAndTarPush job builds and pushes each file" \
+  bash -c "test \$(grep -c '^pushed jobtar_' jt.out) -eq 2"
+"$S" segment build --job-spec metapush.yaml >jm.out 2>jm.err
+check "a SegmentCreationAndMetadataPush job: pushed, the output files' URIs recorded" \
+  bash -c "test \$(grep -c '^pushed jobmeta_' jm.out) -eq 2 &&
+           curl -sf '$CURL/tables/billing_OFFLINE/segments' | grep -q '\"downloadUrl\":\"file://$T_TMP/jmeta/jobmeta_'"
+$PY "$SLUICE_SRC/deploy/batch/dask_job.py" --sluice "$S" --job-spec daskpush.yaml --workers 2 >dk.out 2>dk.err
+check "the same push job on a Dask LocalCluster (2 worker processes): one build + push per file" \
+  bash -c "test \$(grep -c 'rows=' dk.out) -eq 3"
+jobs_online() {
+  curl -sf "$CURL/tables/billing_OFFLINE/segments" | $PY -c '
+import json, sys
+segs = [s for s in json.load(sys.stdin) if s["segment"].startswith(("jobtar_", "jobmeta_", "dask_"))]
+assert len(segs) == 7, [s["segment"] for s in segs]
+assert all(len(s["replicas"]) == 2 and set(s["replicas"].values()) == {"ONLINE"} for s in segs), segs'
+}
+check "... every segment the jobs pushed is ONLINE on two sidecars" wait_for 30 jobs_online
+sed "s|- controllerURI: .*|- controllerURI: 'http://127.0.0.1:1'|" tarpush.yaml >deadctl.yaml
+"$S" segment build --job-spec deadctl.yaml >jd.out 2>jd.err
+rc=$?
+check "a push job whose controller does not answer: exit 1, after pushAttempts tries" \
+  bash -c "test $rc -eq 1 && ! grep -q '^pushed' jd.out && grep -q 'retrying (2 of 2)' jd.err"
+
 # ---- a sidecar that starts after the push; a dimension table on every sidecar ----
 $PY - "$P/billing_offline_table_config.json" dim.json <<'PY'
 import json, sys

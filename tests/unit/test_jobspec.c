@@ -109,6 +109,33 @@ static void test_parse(void **state)
     assert_non_null(strstr(err, "recordReaderSpec.configs.delimiter"));
 }
 
+/* A push jobType needs the controller; its URI prefix and suffix are kept. */
+static void test_push_types(void **state)
+{
+    (void)state;
+    char err[1024];
+    const char *nocluster =
+        "jobType: SegmentCreationAndTarPush\ninputDirURI: in\noutputDirURI: out\n"
+        "recordReaderSpec:\n  dataFormat: csv\ntableSpec:\n  tableName: t\n";
+    assert_null(parse(nocluster, err, sizeof err));
+    assert_non_null(strstr(err, "pinotClusterSpecs[0].controllerURI"));
+    const char *meta =
+        "jobType: SegmentCreationAndMetadataPush\ninputDirURI: in\noutputDirURI: out\n"
+        "recordReaderSpec:\n  dataFormat: csv\ntableSpec:\n  tableName: t\n"
+        "pinotClusterSpecs:\n  - controllerURI: 'http://127.0.0.1:9000'\n"
+        "pushJobSpec:\n  pushAttempts: 4\n  pushRetryIntervalMillis: 250\n"
+        "  segmentUriPrefix: 'file://'\n  segmentUriSuffix: ''\n";
+    jobspec *j = parse(meta, err, sizeof err);
+    if (!j) fail_msg("%s", err);
+    assert_int_equal(j->type, JOBSPEC_CREATE_META_PUSH);
+    assert_string_equal(j->controller_uri, "http://127.0.0.1:9000");
+    assert_int_equal(j->push_attempts, 4);
+    assert_int_equal(j->push_retry_ms, 250);
+    assert_string_equal(j->uri_prefix, "file://");
+    assert_string_equal(j->uri_suffix, "");
+    jobspec_free(j);
+}
+
 static void name_of(const char *extra, const jobspec_name_in *in, const char *want)
 {
     char err[2048], y[2048], out[256];
@@ -178,6 +205,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_yaml),
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_push_types),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
