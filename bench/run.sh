@@ -43,5 +43,7 @@ run "replay: rows per CPU-second against the standalone sidecar on the same rang
   bench/replay.sh "$B" 50000 10000 16
 run "batch (issue 12): segment build from JSON lines, CSV and Avro against ClickHouse's INSERT" \
   bench/batch.sh "$B" 3 500000
+run "push (issue 12): 1,000 small segments pushed (tar, metadata) and loaded by 2 sidecars" \
+  bench/push.sh "$B" 1000 20
 
 exit $failed
