@@ -3,9 +3,9 @@
  * segment store against its segment's ZooKeeper record, reading at most scrub_rate bytes a
  * second, and heals what it finds bad.
  *
- * For a DONE record the store's file is bad when it fails the full check (seg_reader_open, as
- * an upload does), has another CRC than the record, or is missing although the record points
- * at this store (ctl__scrub_ours). A bad file is counted, logged once, moved to
+ * For a DONE or UPLOADED (pushed) record the store's file is bad when it fails the full check
+ * (seg_reader_open, as an upload does), has another CRC than the record, or is missing although the
+ * record points at this store (ctl__scrub_ours). A bad file is counted, logged once, moved to
  * <table>/quarantine/ (segstore_quarantine: evidence, never deleted) and replaced from a
  * sidecar the assignment lists for the segment: downloaded into a store upload
  * (segfetch_get_fd), refused unless it verifies with the committed CRC, and published by the
@@ -137,8 +137,8 @@ static int ctl__scrub_restore(ctl *c, httpc *h, const char *table, const segmeta
     return rc;
 }
 
-/* One DONE segment: check the store's file against m and heal it when bad. Returns the bytes
- * read and written, for the rate. */
+/* One DONE or UPLOADED segment: check the store's file against m and heal it when bad. Returns the
+ * bytes read and written, for the rate. */
 static uint64_t ctl__scrub_segment(ctl *c, httpc *h, const char *table, const segmeta *m)
 {
     char path[PATH_MAX], msg[256] = "", why[512];
@@ -200,8 +200,8 @@ static uint64_t ctl__scrub_segment(ctl *c, httpc *h, const char *table, const se
     return bytes;
 }
 
-/* One pass over every DONE segment of every table, while this controller leads; false when
- * the controller stops. */
+/* One pass over every DONE or UPLOADED segment of every table, while this controller leads; false
+ * when the controller stops. */
 static bool ctl__scrub_pass(ctl *c, httpc *h)
 {
     char **tables = NULL;
@@ -224,7 +224,9 @@ static bool ctl__scrub_pass(ctl *c, httpc *h)
             int rc = z ? ctl__read_meta(c, z, tables[i], names[k], &m, NULL, err, sizeof err)
                        : SL_ESTATE;
             ctl__zk_done(c);
-            if (rc || m.status != SEGMETA_DONE) continue; /* unreadable: repair's */
+            /* committed or pushed (a METADATA push's URI is not ours: skipped below) */
+            if (rc || (m.status != SEGMETA_DONE && m.status != SEGMETA_UPLOADED))
+                continue; /* unreadable: repair's */
             uint64_t b = ctl__scrub_segment(c, h, tables[i], &m);
             files++;
             bytes += b;

@@ -1274,12 +1274,16 @@ static void *r_control(void *arg)
 /* ---- public ---------------------------------------------------------------------------- */
 
 /* The scrub quarantined a rotten published file: the next reconcile finds it missing and
- * downloads the committed copy (r_ensure_file). */
+ * downloads the committed copy (r_ensure_file; a pushed segment's, r_ensure_pushed, runs again
+ * only for a new assignment or a republish: one is asked for, the scrub thread never touches
+ * the control thread's tables). */
 static void r_on_corrupt(void *ctx, engine_table *t, const char *segment)
 {
+    replica *r = ctx;
     (void)t;
     SL_WARN("replica", "segment=%s failed the scrub: fetching the committed copy", segment);
-    r_signal(ctx);
+    if (segname_is_uploaded(segment)) atomic_store(&r->republish, true);
+    r_signal(r);
 }
 
 static const char *r_state(void *ctx, const engine_part *ep, bool *error)

@@ -309,9 +309,12 @@ int segstore_upload_check(segstore_upload *u, segstore_info *info, char *err, si
         }
         snprintf(u->segment, sizeof u->segment, "%s", seg_reader_name(r));
     }
-    bool same = strcmp(seg_reader_name(r), u->segment) == 0 &&
-                (named ? strcmp(seg_reader_table(r), u->table) == 0
-                       : ss__same_table(seg_reader_table(r), u->table));
+    bool same =
+        strcmp(seg_reader_name(r), u->segment) == 0 &&
+        /* a consumed segment names its table exactly; a pushed one (a push, or
+         * the scrub's restore of one) may name the raw table of `<raw>_OFFLINE` */
+        (named && !segname_is_uploaded(u->segment) ? strcmp(seg_reader_table(r), u->table) == 0
+                                                   : ss__same_table(seg_reader_table(r), u->table));
     segstore_info *got = &u->info;
     *got = (segstore_info){
         .crc = seg_reader_crc(r), .rows = seg_reader_rows(r), .size = seg_reader_size(r)};

@@ -235,7 +235,7 @@ PY
   --input part1.csv --out dim.seg --name dim_0 2>/dev/null
 "$S" push --controller "$CURL" --table dimbilling dim.seg >dp.out 2>dp.err
 check "a dimension table's segment is pushed" grep -q '^pushed dim_0 ' dp.out
-start_sidecar 3
+start_sidecar 3 --set segment.scrub.interval=1s
 on3() {
   curl -sf "$CURL/tables/dimbilling_OFFLINE/segments" | grep -q '"sidecar-3":"ONLINE"' &&
     test -s s3/dimbilling_OFFLINE/dim_0.seg && test -s s1/dimbilling_OFFLINE/dim_0.seg &&
@@ -249,4 +249,13 @@ check "a refresh while sidecar-2 is down" grep -q 'refreshed' late.out
 start_sidecar 2
 check "sidecar-2, restarted, swaps in what was pushed while it was down" \
   wait_for 20 bash -c "$S segment info s2/billing_OFFLINE/billing_0.seg | grep -q '\"crc\":$OLD'"
+DIMCRC=$(grep -o 'crc=[0-9]*' dp.out | cut -d= -f2)
+cp s3/dimbilling_OFFLINE/dim_0.seg dim_good.seg
+printf 'X' | dd of=s3/dimbilling_OFFLINE/dim_0.seg bs=1 seek=4000 conv=notrunc status=none
+healed3() {
+  [ "$("$S" segment info s3/dimbilling_OFFLINE/dim_0.seg 2>/dev/null | $PY -c 'import json,sys; print(json.load(sys.stdin)["crc"])')" = "$DIMCRC" ] &&
+    ls s3/dimbilling_OFFLINE/quarantine/dim_0.seg* >/dev/null 2>&1
+}
+check "a flipped byte in a sidecar's pushed file: its scrub quarantines it and the committed copy comes back" \
+  wait_for 20 healed3
 finish

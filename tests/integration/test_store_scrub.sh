@@ -136,6 +136,26 @@ check "once a sidecar has a good copy again, the next pass restores it" wait_for
 cp good3.seg s1/events/.good3 && mv s1/events/.good3 "s1/events/$SEG3.seg"
 audit_clean "after the restore"
 
+# --- a pushed (UPLOADED) segment of an OFFLINE table is scrubbed too ---------------------------
+B=$SLUICE_SRC/tests/data/pinot/batch/billing
+python3 - "$B/billing_offline_table_config.json" billing.json <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1])); t["segmentsConfig"]["replication"] = "3"
+json.dump(t, open(sys.argv[2], "w"))
+PY
+"$S" table add --controller "$U1" --table-config billing.json --schema "$B/billing_schema.json" >badd.out 2>&1
+"$S" segment build --schema "$B/billing_schema.json" --table-config billing.json \
+  --input "$B/rawdata/billing_data.csv" --out bill_0.seg --name bill_0 2>/dev/null
+"$S" push --controller "$U1" --table billing bill_0.seg >bpush.out 2>&1
+CRCB=$(grep -o 'crc=[0-9]*' bpush.out | cut -d= -f2)
+onall() { for i in 1 2 3; do has_crc "s$i/billing_OFFLINE/bill_0.seg" "$CRCB" || return 1; done; }
+check "a pushed segment is on the three sidecars" wait_for 20 onall
+FB=c1/billing_OFFLINE/bill_0.seg
+flip "$FB"
+check "a flipped byte in the store's copy of a pushed segment is found and healed from a sidecar" \
+  wait_for 20 has_crc "$FB" "$CRCB"
+check "... the rotten copy kept in quarantine" bash -c "test \$(ls c1/billing_OFFLINE/quarantine | wc -l) -eq 1"
+
 check "the standby c2 does not scrub" bash -c "! curl -sf '$U2/metrics' | grep -q '^sluice_store_scrubbed_total{'"
 check "no upload temporaries or pending copies left in the store" \
   bash -c "! ls c1/events | grep -qE '\\.seg\\.(up|pending)\\.'"
