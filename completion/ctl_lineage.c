@@ -436,7 +436,10 @@ void ctl__lineage_cleanup(ctl *c, zk *z, const char *table)
     lineage l;
     char err[256];
     if (cstore_lineage_get(c->cs, z, table, &l, NULL, err, sizeof err)) return;
-    if (!l.n) return;
+    if (!l.n) {
+        lineage_free(&l);
+        return;
+    }
     assign a;
     char **names = NULL;
     size_t n = 0;
