@@ -370,9 +370,10 @@ typedef enum ctl_scrub_verdict {
     CTL_SCRUB_BAD,    /* fails verification, another CRC, or missing from this store */
 } ctl_scrub_verdict;
 
-/* Whether m's committed file belongs in this store: it always does in a shared store
- * (deepstore.uri), else when its download URL is under this controller's advertised URL.
- * Pure. */
+/* Whether m's committed file belongs in this store: in a shared store (deepstore.uri) a
+ * committed segment's always does and a pushed one's unless its download URL is not a
+ * controller's (a METADATA push's URI); else when its download URL is under this controller's
+ * advertised URL. Pure. */
 bool ctl__scrub_ours(const segmeta *m, const char *advertise, bool shared);
 /* The verdict on the file checked for m: vrc is 0 (it verifies, with CRC crc), SL_ENOENT
  * (missing) or the check's error with its message vmsg; ours as ctl__scrub_ours. For BAD, why

@@ -402,7 +402,6 @@ static void ctl__push_finish(ctl *c, void *arg, httpd_resp *resp)
             return;
         }
         httpc *h = httpc_new();
-        httpc_set_redirects(h, 4); /* WebHDFS and object stores redirect a read */
         httpc_set_fetch_auth(h, c->o.fetch_ca_file, c->o.fetch_netrc_file);
         rc = segfetch_get_fd(h, k->uri, segstore_upload_fd(u), why, sizeof why);
         httpc_free(h);

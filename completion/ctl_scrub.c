@@ -36,14 +36,23 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
 bool ctl__scrub_ours(const segmeta *m, const char *advertise, bool shared)
 {
     size_t n = strlen(advertise);
-    return shared ||
-           (n && strncmp(m->download_url, advertise, n) == 0 && m->download_url[n] == '/');
+    if (shared && m->status != SEGMETA_UPLOADED) return true; /* every commit lands here */
+    if (shared) { /* a pushed copy is the store's unless a METADATA push left it at its URI */
+        char tail[SL_IDENT_MAX + SL_SEGNAME_MAX + 16];
+        int t = snprintf(tail, sizeof tail, "/segments/%s/%s", m->table, m->segment);
+        size_t u = strlen(m->download_url);
+        return t > 0 && (size_t)t < sizeof tail && u > (size_t)t &&
+               strcmp(m->download_url + u - (size_t)t, tail) == 0 &&
+               strncasecmp(m->download_url, "http", 4) == 0;
+    }
+    return n && strncmp(m->download_url, advertise, n) == 0 && m->download_url[n] == '/';
 }
 
 ctl_scrub_verdict ctl__scrub_verdict(const segmeta *m, bool ours, int vrc, const char *vmsg,

@@ -11,7 +11,8 @@
  *        \------revert--> REVERTED      readers keep segmentsFrom, segmentsTo are deleted
  *
  * While IN_PROGRESS readers see segmentsFrom and never segmentsTo: the controller places
- * segmentsTo on sidecars as OFFLINE (downloaded, not served), and the end is one multi-op on
+ * segmentsTo on sidecars as OFFLINE (downloaded, not served; they report STAGED), and the end
+ * is one multi-op on
  * this node and the assignment. The rules a new entry must pass are lineage_start's. Entries
  * are kept in creation order, so the same lineage always serializes to the same bytes; old
  * finished entries are pruned (lineage_prune). Plain data, no locking. */

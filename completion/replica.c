@@ -981,7 +981,8 @@ static void r_maybe_rebuild(replica *r, rpart *rp, const segmeta *m)
  * is the record's CRC, else serve the staged copy of that CRC (one rename: a replacement's
  * switch), else fetch the committed copy (store, leader, peers; verified before it replaces
  * the old file in one rename, so a reader has the old bytes or the new); OFFLINE (a
- * replacement's segmentsTo, not served until the switch), the same into the staged file.
+ * replacement's segmentsTo, not served until the switch), the same into the staged file,
+ * reported STAGED.
  * Returns false when it is not in place. */
 static bool r_ensure_pushed(replica *r, httpc *h, rtable *t, const char *segment, assign_state st,
                             bool republish)
@@ -995,7 +996,9 @@ static bool r_ensure_pushed(replica *r, httpc *h, rtable *t, const char *segment
     if (cstore_segment_get(r->cs, r->z, t->name, segment, &m, NULL, err, sizeof err) ||
         m.status != SEGMETA_UPLOADED)
         return false;
-    const char *done = assign_state_name(st); /* what the replicas record reports */
+    /* what the replicas record reports: STAGED (held, not served) tells a replacement's client
+     * the file is here, which the assignment's target OFFLINE cannot */
+    const char *done = st == ASSIGN_OFFLINE ? "STAGED" : assign_state_name(st);
     uint32_t have;
     if (seg_reader_trailer(*as ? staged : path, &have) == 0 && have == m.crc) {
         if (republish) r_publish_state(r, t, segment, done);

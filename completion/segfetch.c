@@ -19,6 +19,7 @@
 
 #define SEGFETCH_MAX_BYTES (4ull << 30) /* no segment is larger (seg_format.h) */
 #define SEGFETCH_TIMEOUT_MS 60000
+#define SEGFETCH_REDIRECTS 4
 
 /* The class of a local file failure (errno e): the table directory exists, so a missing one is
  * an I/O error here, not a missing segment. */
@@ -129,8 +130,10 @@ int segfetch_get_fd(httpc *h, const char *url, int fd, char *why, size_t whylen)
             return SL_EINVAL;
         }
         url = hdfs;
-        if (redirects < 2) httpc_set_redirects(h, 2); /* namenode -> datanode */
     }
+    /* WebHDFS's namenode redirects each read to a datanode, object stores and CDNs redirect
+     * too: a fetch follows a few whatever h does otherwise */
+    if (redirects < SEGFETCH_REDIRECTS) httpc_set_redirects(h, SEGFETCH_REDIRECTS);
     httpc_resp resp;
     httpc_resp_init(&resp, 4096);
     int rc = httpc_get_to_fd(h, url, fd, SEGFETCH_MAX_BYTES, SEGFETCH_TIMEOUT_MS, &resp);

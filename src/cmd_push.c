@@ -287,8 +287,8 @@ static int push_range_from(httpc *h, const push_opts *o, const char *list_url, j
     return rc;
 }
 
-/* Whether every one of the n segments has been staged (reported OFFLINE: downloaded, not
- * served) by each replica it is assigned to. */
+/* Whether every one of the n segments has been staged (reported STAGED: downloaded, verified,
+ * not served) by each replica it is assigned to. */
 static bool push_staged(httpc *h, const push_opts *o, const char *list_url, char **names, size_t n)
 {
     char msg[1024];
@@ -309,7 +309,7 @@ static bool push_staged(httpc *h, const push_opts *o, const char *list_url, char
         json_t *v;
         json_object_foreach(reps, k, v)
         {
-            all &= json_is_string(v) && strcmp(json_string_value(v), "OFFLINE") == 0;
+            all &= json_is_string(v) && strcmp(json_string_value(v), "STAGED") == 0;
         }
         ok += all;
     }

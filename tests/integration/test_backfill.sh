@@ -120,9 +120,9 @@ staged() {
   curl -sf "$CURL/tables/billing_OFFLINE/segments" | $PY -c '
 import json, sys
 s = {x["segment"]: x for x in json.load(sys.stdin)}
-assert all(set(s[f"billing_bf_{i}"]["replicas"].values()) == {"OFFLINE"} for i in (0, 1))'
+assert all(set(s[f"billing_bf_{i}"]["replicas"].values()) == {"STAGED"} for i in (0, 1))'
 }
-check "IN_PROGRESS: the new segments are staged on both sidecars, reported OFFLINE" wait_for 20 staged
+check "IN_PROGRESS: the new segments are staged on both sidecars, reported STAGED" wait_for 20 staged
 check "IN_PROGRESS: readers still see exactly the old segments and rows" \
   bash -c "served billing_0 billing_1 billing_2 && rows_are run0.csv run1.csv run2.csv"
 check "GET /segments/billing/lineage shows the entry IN_PROGRESS" \

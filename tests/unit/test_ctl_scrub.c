@@ -42,6 +42,19 @@ static void test_ours(void **state)
     assert_false(ctl__scrub_ours(&mine, "", false));
     assert_true(ctl__scrub_ours(&other, ME, true)); /* deepstore.uri: every commit lands here */
     assert_true(ctl__scrub_ours(&none, ME, true));
+    /* pushed: in a shared store only a copy a controller serves (not a METADATA push's URI) */
+    segmeta pushed = meta("http://127.0.0.1:9102/segments/billing_OFFLINE/b_0", 1);
+    pushed.status = SEGMETA_UPLOADED;
+    snprintf(pushed.table, sizeof pushed.table, "billing_OFFLINE");
+    snprintf(pushed.segment, sizeof pushed.segment, "b_0");
+    assert_true(ctl__scrub_ours(&pushed, ME, true));
+    assert_false(ctl__scrub_ours(&pushed, ME, false)); /* another controller's */
+    segmeta meta_push = pushed;
+    snprintf(meta_push.download_url, sizeof meta_push.download_url, "file:///shared/b_0.seg");
+    assert_false(ctl__scrub_ours(&meta_push, ME, true));
+    snprintf(meta_push.download_url, sizeof meta_push.download_url,
+             "webhdfs://nn:9870/segments/billing_OFFLINE/b_0");
+    assert_false(ctl__scrub_ours(&meta_push, ME, true));
 }
 
 static void test_verdict(void **state)
