@@ -3,8 +3,8 @@
 # built by one SegmentCreation job spec) pushed to one controller with `sluice push DIR`, in
 # tar mode (the files are the request bodies, copied into the store) and metadata mode (the
 # controller verifies each file at its file:// URI and records the URI), into two OFFLINE
-# tables, with two cluster sidecars loading them (replication 2). Prints segments/s of the
-# push (one client, one request at a time, as `sluice push` sends them) and of the load (until
+# tables, with two cluster sidecars loading them (replication 2), one request at a time and
+# four in flight (`--parallel 4`). Prints segments/s of the push and of the load (until
 # every segment is ONLINE on both sidecars, from the push's start). Everything it starts is
 # stopped.
 # Usage: bench/push.sh [BUILD_DIR] [SEGMENTS] [ROWS]
@@ -41,7 +41,10 @@ for i in 1 2; do
     --set data.dir="$T/s$i" --set log.level=warn 2>"$T/s$i.log" &
   PIDS+=($!)
 done
-for t in tarbench metabench; do
+CONFIGS="tar:1 tar:4 metadata:1 metadata:4"
+tname() { echo "b_${1%%:*}_${1##*:}"; }
+for c in $CONFIGS; do
+  t=$(tname "$c")
   python3 - "$BILL/billing_offline_table_config.json" "$T/$t.json" "$t" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1])); t["tableName"] = sys.argv[3]; t["segmentsConfig"]["replication"] = "2"
@@ -62,7 +65,8 @@ for i in range(n):
         w = csv.writer(f); w.writerow(head)
         w.writerows(body[(i * k + j) % len(body)] for j in range(k))
 PY
-for t in tarbench metabench; do
+for c in $CONFIGS; do
+  t=$(tname "$c")
   cat >"$T/$t.yaml" <<EOF
 jobType: SegmentCreation
 inputDirURI: '$T/in'
@@ -86,12 +90,12 @@ online() { # online TABLE: how many segments are ONLINE on both sidecars
 import json, sys
 print(sum(1 for s in json.load(sys.stdin) if list(s["replicas"].values()) == ["ONLINE", "ONLINE"]))'
 }
-echo "| mode | segments | rows each | push s | pushed segments/s | all ONLINE on 2 sidecars s | loaded segments/s |"
-echo "|---|---|---|---|---|---|---|"
-for mode in tar metadata; do
-  t=$([ $mode = tar ] && echo tarbench || echo metabench)
+echo "| mode | parallel | segments | rows each | push s | pushed segments/s | all ONLINE on 2 sidecars s | loaded segments/s |"
+echo "|---|---|---|---|---|---|---|---|"
+for c in $CONFIGS; do
+  t=$(tname "$c") mode=${c%%:*} PAR=${c##*:}
   t0=$(date +%s.%N)
-  "$B/sluice" push --controller "$URL" --table "$t" --mode "$mode" "$T/out_$t" >"$T/push_$t.out" 2>"$T/push_$t.err"
+  "$B/sluice" push --controller "$URL" --table "$t" --mode "$mode" --parallel "$PAR" "$T/out_$t" >"$T/push_$t.out" 2>"$T/push_$t.err"
   t1=$(date +%s.%N)
   pushed=$(grep -c '^pushed ' "$T/push_$t.out" || true)
   end=$(($(date +%s) + 600))
@@ -99,5 +103,5 @@ for mode in tar metadata; do
   t2=$(date +%s.%N)
   python3 -c "
 p, l = $t1 - $t0, $t2 - $t0
-print(f'| $mode | $pushed | $ROWS | {p:.1f} | {$pushed / p:,.0f} | {l:.1f} | {$(online $t) / l:,.0f} |')"
+print(f'| $mode | $PAR | $pushed | $ROWS | {p:.1f} | {$pushed / p:,.0f} | {l:.1f} | {$(online $t) / l:,.0f} |')"
 done

@@ -334,6 +334,7 @@ jobspec *jobspec_parse(const char *text, size_t len, const char *src, char *err,
     j->upload_ms = -1;
     j->push_attempts = 1;
     j->push_retry_ms = 1000;
+    j->push_parallel = 1;
     if (!json_is_object(root)) {
         jfail(&c, "(document)", "expected a mapping of the job spec's keys");
         goto out;
@@ -458,7 +459,7 @@ jobspec *jobspec_parse(const char *text, size_t len, const char *src, char *err,
         j->push_attempts = (int)integer(&c, pj, "pushJobSpec", "pushAttempts", 1, 1, 1000);
         j->push_retry_ms =
             integer(&c, pj, "pushJobSpec", "pushRetryIntervalMillis", 1000, 0, 3600 * 1000);
-        integer(&c, pj, "pushJobSpec", "pushParallelism", 1, 1, 1 << 16);
+        j->push_parallel = (int)integer(&c, pj, "pushJobSpec", "pushParallelism", 1, 1, 64);
         const char *u;
         if ((u = str(&c, pj, "pushJobSpec", "segmentUriPrefix"))) j->uri_prefix = sl_xstrdup(u);
         if ((u = str(&c, pj, "pushJobSpec", "segmentUriSuffix"))) j->uri_suffix = sl_xstrdup(u);

@@ -58,6 +58,7 @@ typedef struct jobspec {
     int64_t upload_ms;     /* uploadedRealtime: segment.uploadTimeMs (-1: now) */
     int push_attempts;     /* pushJobSpec.pushAttempts (default 1) */
     int64_t push_retry_ms; /* pushJobSpec.pushRetryIntervalMillis (default 1000) */
+    int push_parallel;     /* pushJobSpec.pushParallelism (default 1; sluice push takes <= 64) */
     char *uri_prefix, *uri_suffix; /* pushJobSpec.segmentUriPrefix/Suffix (URI and METADATA
                                       pushes: prefix + the output file's absolute path +
                                       suffix), or NULL: file://<path> */

@@ -294,6 +294,10 @@ static bool ctl__push_claim(ctl *c, const char *key, const char *segment, bool c
     return ok;
 }
 
+/* Attempts of a push's record + assignment multi-op: parallel pushes into one table (sluice
+ * push --parallel) all rewrite its assignment, and each round one of them wins. */
+#define CTL_PUSH_RETRIES 64
+
 /* How many sidecars an uploaded segment of t should be on, given nlive live ones. */
 static uint32_t ctl__push_want(const tcfg *t, size_t nlive)
 {
@@ -327,7 +331,7 @@ static unsigned ctl__push_record(ctl *c, const ctl_push_call *k, const ctl_table
 {
     unsigned status = 503;
     zk *z = ctl__zk(c);
-    for (int attempt = 0; attempt < CTL_COMMIT_RETRIES; attempt++) {
+    for (int attempt = 0; attempt < CTL_PUSH_RETRIES; attempt++) {
         segmeta old, m = {0};
         int32_t ver = -1, aver = -1;
         char why[256] = "";

@@ -26,6 +26,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@
 static const char push_usage[] =
     "usage: sluice push --controller URL --table NAME [--type OFFLINE|REALTIME]\n"
     "                   [--mode tar|uri|metadata] [--if-match CRC] [--attempts N]\n"
-    "                   [--retry-interval SECONDS] [--timeout SECONDS]\n"
+    "                   [--retry-interval SECONDS] [--timeout SECONDS] [--parallel N]\n"
     "                   [--replace SEG[,SEG...] | --replace-time-range FROM,TO] FILE|DIR|URI ...\n"
     "\n"
     "Push built segments to the table (POST URL/v2/segments). A DIR pushes every *.seg\n"
@@ -55,6 +56,7 @@ static const char push_usage[] =
     "  --attempts N     tries per segment when no answer came, a 5xx or a 409 (default 3)\n"
     "  --retry-interval seconds between tries (default 1)\n"
     "  --timeout        seconds per request (default 300)\n"
+    "  --parallel N     pushes in flight at once, each on its own connection (default 1)\n"
     "  --replace SEGS   a backfill with lineage: these served segments are replaced by the\n"
     "                   pushed ones in one switch (startReplaceSegments, the pushes,\n"
     "                   endReplaceSegments); until then readers see only the old ones, and a\n"
@@ -72,6 +74,7 @@ typedef struct push_opts {
     push_mode mode;
     const char *if_match;
     long attempts, retry_ms, timeout_ms;
+    long parallel;       /* --parallel: requests in flight */
     const char *replace; /* --replace: comma-separated names */
     bool has_range;      /* --replace-time-range */
     long long range_from, range_to;
@@ -208,6 +211,66 @@ static int push_call(httpc *h, const push_opts *o, const char *method, const cha
         httpc_resp_free(&resp);
     }
     return r;
+}
+
+/* The pushes of one run, shared by its threads (--parallel): the next item, the counts, and
+ * mu over both and over stdout/stderr, so lines never interleave. */
+typedef struct push_run {
+    const push_opts *o;
+    const push_list *l;
+    const char *url;
+    bool tty;
+    pthread_mutex_t mu;
+    size_t next, done, failed;
+} push_run;
+
+/* One thread's loop: take the next item, push it with retries, print its line. */
+static void *push_worker(void *arg)
+{
+    push_run *run = arg;
+    const push_opts *o = run->o;
+    httpc *h = httpc_new();
+    httpc_set_redirects(h, 5); /* a follower's 307 to the leader */
+    for (;;) {
+        pthread_mutex_lock(&run->mu);
+        size_t i = run->next++;
+        pthread_mutex_unlock(&run->mu);
+        if (i >= run->l->n) break;
+        const char *item = run->l->item[i];
+        char msg[1024] = "";
+        json_t *reply = NULL;
+        int r = 2;
+        for (long a = 0; a < o->attempts && r == 2; a++) {
+            if (a) {
+                pthread_mutex_lock(&run->mu);
+                if (run->tty) fprintf(stderr, "\r\033[K");
+                fprintf(stderr, "sluice push: %s: %s; retrying (%ld of %ld)\n", item, msg, a + 1,
+                        o->attempts);
+                pthread_mutex_unlock(&run->mu);
+                sl_clock_sleep_ms(o->retry_ms);
+            }
+            r = push_one(h, o, item, run->url, msg, sizeof msg, &reply);
+        }
+        pthread_mutex_lock(&run->mu);
+        run->done++;
+        if (run->tty) fprintf(stderr, "\r\033[K");
+        if (r == 0) {
+            printf("pushed %s crc=%" JSON_INTEGER_FORMAT " rows=%" JSON_INTEGER_FORMAT "%s\n",
+                   json_string_value(json_object_get(reply, "segment")),
+                   json_integer_value(json_object_get(reply, "crc")),
+                   json_integer_value(json_object_get(reply, "numRows")),
+                   json_is_true(json_object_get(reply, "refreshed")) ? " refreshed" : "");
+            fflush(stdout);
+        } else {
+            fprintf(stderr, "sluice push: %s: %s\n", item, msg);
+            run->failed++;
+        }
+        if (run->tty) fprintf(stderr, "[%zu/%zu] %s", run->done, run->l->n, item);
+        pthread_mutex_unlock(&run->mu);
+        json_decref(reply);
+    }
+    httpc_free(h);
+    return NULL;
 }
 
 /* ---- backfill with lineage ---------------------------------------------------------------- */
@@ -411,7 +474,7 @@ static int push_finish(httpc *h, const push_opts *o, const char *lin_url, const 
 
 int cmd_push_main(int argc, char **argv)
 {
-    push_opts o = {.attempts = 3, .retry_ms = 1000, .timeout_ms = 300000};
+    push_opts o = {.attempts = 3, .retry_ms = 1000, .timeout_ms = 300000, .parallel = 1};
     static const struct option longopts[] = {{"controller", required_argument, NULL, 'c'},
                                              {"table", required_argument, NULL, 't'},
                                              {"type", required_argument, NULL, 'y'},
@@ -421,6 +484,7 @@ int cmd_push_main(int argc, char **argv)
                                              {"retry-interval", required_argument, NULL, 'r'},
                                              {"timeout", required_argument, NULL, 'T'},
                                              {"replace", required_argument, NULL, 'R'},
+                                             {"parallel", required_argument, NULL, 'P'},
                                              {"replace-time-range", required_argument, NULL, 'G'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
@@ -477,6 +541,13 @@ int cmd_push_main(int argc, char **argv)
             break;
         case 'R':
             o.replace = optarg;
+            break;
+        case 'P':
+            o.parallel = strtol(optarg, &end, 10);
+            if (*end || o.parallel < 1 || o.parallel > 64) {
+                fprintf(stderr, "sluice push: --parallel: 1 to 64\n");
+                return 2;
+            }
             break;
         case 'G': {
             char *comma = NULL;
@@ -592,34 +663,22 @@ int cmd_push_main(int argc, char **argv)
         }
     }
     double t0 = sl_clock_mono_s();
-    for (size_t i = 0; h && i < l.n; i++) {
-        char msg[1024] = "";
-        json_t *reply = NULL;
-        int r = 2;
-        for (long a = 0; a < o.attempts && r == 2; a++) {
-            if (a) {
-                if (tty) fprintf(stderr, "\r\033[K");
-                fprintf(stderr, "sluice push: %s: %s; retrying (%ld of %ld)\n", l.item[i], msg,
-                        a + 1, o.attempts);
-                sl_clock_sleep_ms(o.retry_ms);
-            }
-            if (tty) fprintf(stderr, "\r\033[K[%zu/%zu] %s", i + 1, l.n, l.item[i]);
-            r = push_one(h, &o, l.item[i], url, msg, sizeof msg, &reply);
-        }
-        if (tty) fprintf(stderr, "\r\033[K");
-        if (r == 0) {
-            printf("pushed %s crc=%" JSON_INTEGER_FORMAT " rows=%" JSON_INTEGER_FORMAT "%s\n",
-                   json_string_value(json_object_get(reply, "segment")),
-                   json_integer_value(json_object_get(reply, "crc")),
-                   json_integer_value(json_object_get(reply, "numRows")),
-                   json_is_true(json_object_get(reply, "refreshed")) ? " refreshed" : "");
-            fflush(stdout);
-        } else {
-            fprintf(stderr, "sluice push: %s: %s\n", l.item[i], msg);
-            failed++;
-        }
-        json_decref(reply);
+    push_run run = {.o = &o, .l = &l, .url = url, .tty = tty};
+    pthread_mutex_init(&run.mu, NULL);
+    if (h) {
+        /* --parallel N: N requests in flight, each thread with its own connection */
+        size_t nt = (size_t)o.parallel < l.n ? (size_t)o.parallel : l.n;
+        pthread_t *th = sl_xcalloc(nt ? nt : 1, sizeof *th);
+        size_t started = 0;
+        for (; started + 1 < nt; started++)
+            if (pthread_create(&th[started], NULL, push_worker, &run) != 0) break;
+        push_worker(&run); /* this thread is one of them */
+        for (size_t i = 0; i < started; i++)
+            pthread_join(th[i], NULL);
+        free(th);
+        failed = run.failed;
     }
+    pthread_mutex_destroy(&run.mu);
     if (h && tty)
         fprintf(stderr, "%zu of %zu segments pushed in %.1f s\n", l.n - failed, l.n,
                 sl_clock_mono_s() - t0);

@@ -444,15 +444,16 @@ static char *unwrap(const char *text, size_t len, const char *which)
 /* The table config's push type and frequency, as the normalizedDate generator reads them. */
 /* A push jobType's push of the segments just built (paths out[0..n)): `sluice push` to the
  * spec's controller in its mode (Tar: the files; Uri and Metadata: segmentUriPrefix + each
- * file's absolute path + segmentUriSuffix, file://<path> without them), with its attempts and
- * retry interval. 0 when every one was pushed. */
+ * file's absolute path + segmentUriSuffix, file://<path> without them), with its attempts,
+ * retry interval and parallelism. 0 when every one was pushed. */
 static int job_push(const jobspec *j, const tcfg *t, char **out, size_t n)
 {
     static const char *const modes[] = {[JOBSPEC_CREATE_TAR_PUSH] = "tar",
                                         [JOBSPEC_CREATE_URI_PUSH] = "uri",
                                         [JOBSPEC_CREATE_META_PUSH] = "metadata"};
-    char attempts[16], retry[32];
+    char attempts[16], retry[32], parallel[16];
     snprintf(attempts, sizeof attempts, "%d", j->push_attempts);
+    snprintf(parallel, sizeof parallel, "%d", j->push_parallel);
     snprintf(retry, sizeof retry, "%.3f", (double)j->push_retry_ms / 1000);
     const char *fixed[] = {"push",
                            "--controller",
@@ -466,7 +467,9 @@ static int job_push(const jobspec *j, const tcfg *t, char **out, size_t n)
                            "--attempts",
                            attempts,
                            "--retry-interval",
-                           retry};
+                           retry,
+                           "--parallel",
+                           parallel};
     size_t nf = sizeof fixed / sizeof fixed[0];
     char **argv = sl_xcalloc(nf + n + 1, sizeof *argv);
     for (size_t i = 0; i < nf; i++)

@@ -195,6 +195,7 @@ pinotClusterSpecs:
 pushJobSpec:
   pushAttempts: 2
   pushRetryIntervalMillis: 200
+  pushParallelism: 2
 EOF
 }
 jobspec SegmentCreationAndTarPush jin jout jobtar >tarpush.yaml

@@ -123,7 +123,7 @@ static void test_push_types(void **state)
         "jobType: SegmentCreationAndMetadataPush\ninputDirURI: in\noutputDirURI: out\n"
         "recordReaderSpec:\n  dataFormat: csv\ntableSpec:\n  tableName: t\n"
         "pinotClusterSpecs:\n  - controllerURI: 'http://127.0.0.1:9000'\n"
-        "pushJobSpec:\n  pushAttempts: 4\n  pushRetryIntervalMillis: 250\n"
+        "pushJobSpec:\n  pushAttempts: 4\n  pushRetryIntervalMillis: 250\n  pushParallelism: 3\n"
         "  segmentUriPrefix: 'file://'\n  segmentUriSuffix: ''\n";
     jobspec *j = parse(meta, err, sizeof err);
     if (!j) fail_msg("%s", err);
@@ -131,6 +131,7 @@ static void test_push_types(void **state)
     assert_string_equal(j->controller_uri, "http://127.0.0.1:9000");
     assert_int_equal(j->push_attempts, 4);
     assert_int_equal(j->push_retry_ms, 250);
+    assert_int_equal(j->push_parallel, 3);
     assert_string_equal(j->uri_prefix, "file://");
     assert_string_equal(j->uri_suffix, "");
     jobspec_free(j);
