@@ -248,10 +248,19 @@ int cstore_segment_set(const cstore *s, zk *z, const char *table, const char *na
     return rc;
 }
 
-int cstore_segment_delete(const cstore *s, zk *z, const char *table, const char *name)
+int cstore_segment_delete_checked(const cstore *s, zk *z, const char *table, const char *name,
+                                  int32_t lineage_version, int32_t assign_version)
 {
     PATH_OR_RETURN(path, CSTORE_SEGMENT, table, name);
-    return zk_delete(z, path, -1);
+    PATH_OR_RETURN(pl, CSTORE_LINEAGE, table, NULL);
+    PATH_OR_RETURN(pa, CSTORE_ASSIGNMENT, table, NULL);
+    zk_op ops[3] = {zk_op_check(pl, lineage_version), zk_op_check(pa, assign_version),
+                    zk_op_delete(path, -1)};
+    int failed = -1;
+    int rc = zk_multi(z, ops, 3, &failed);
+    /* a check that failed is a version moved; the delete's is a record already gone */
+    if (rc && failed >= 0 && failed < 2) return SL_ECONFLICT;
+    return rc;
 }
 
 int cstore_lineage_get(const cstore *s, zk *z, const char *table, lineage *l, int32_t *version,

@@ -130,9 +130,12 @@ int cstore_segment_set(const cstore *s, zk *z, const char *table, const char *na
 /* Names of the table's segment records (sorted). Free with zk_free_strings. */
 int cstore_segments(const cstore *s, zk *z, const char *table, char ***names, size_t *n);
 
-/* Delete segments/<name> (any version): a replaced or reverted pushed segment's record once
- * it is out of the assignment. 0, or SL_ENOENT when there is none. */
-int cstore_segment_delete(const cstore *s, zk *z, const char *table, const char *name);
+/* Delete segments/<name> (any version) while the table's lineage and assignment are at
+ * lineage_version and assign_version, as one multi-op: a replaced or reverted pushed segment's
+ * record once it is out of the assignment, never one a later push placed again. 0, SL_ENOENT
+ * (no such record), SL_ECONFLICT (either moved). */
+int cstore_segment_delete_checked(const cstore *s, zk *z, const char *table, const char *name,
+                                  int32_t lineage_version, int32_t assign_version);
 
 /* ---- lineage (DESIGN §10) ----------------------------------------------------------------------
  */

@@ -335,6 +335,8 @@ void ctl__push_place(assign *a, const tcfg *t, const char *segment, char **live,
 int ctl__push_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx);
 void ctl__push_done(httpd_req *req, httpd_resp *resp, void *ctx);
 /* ---- ctl_lineage.c: backfill with lineage (DESIGN §10) --------------------------------- */
+/* The one name no pushed segment may take: GET /segments/<t>/lineage is the lineage's route. */
+#define CTL_RESERVED_SEGMENT "lineage"
 void ctl__lineage_start_post(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__lineage_end_post(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__lineage_revert_post(httpd_req *req, httpd_resp *resp, void *ctx);

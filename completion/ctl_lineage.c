@@ -38,13 +38,16 @@
 
 typedef enum ctl_lin_op { CTL_LIN_START = 0, CTL_LIN_END, CTL_LIN_REVERT, CTL_LIN_GET } ctl_lin_op;
 
+/* Longest an end waits for its segmentsTo to be staged on their sidecars, then 409. */
+#define CTL_LIN_STAGE_WAIT_MS 30000u
+
 /* What a lineage job needs, copied from the request. */
 typedef struct ctl_lin_call {
     ctl_lin_op op;
     char *table; /* as in the URL */
     int type;    /* ?type=, -1 when absent */
     char *id;    /* ?segmentLineageEntryId= */
-    bool force;  /* ?forceCleanup=true */
+    bool force;  /* start: ?forceCleanup=true; end: ?force=true (no wait for staging) */
     char *body;  /* start: the request */
     size_t blen;
 } ctl_lin_call;
@@ -78,15 +81,20 @@ static bool ctl__served(assign *a, const char *segment)
     return false;
 }
 
-/* Delete the record and the store's copy of a segment that left the assignment. */
-static void ctl__lin_drop(ctl *c, zk *z, const char *table, const char *segment)
+/* Delete the record and the store's copy of a segment that left the assignment, as long as
+ * the lineage and the assignment are still at the versions the decision read (a new
+ * replacement that reuses the name, or a push of it, moves one of them first). */
+static void ctl__lin_drop(ctl *c, zk *z, const char *table, const char *segment, int32_t lver,
+                          int32_t aver)
 {
     char err[256];
-    int rc = cstore_segment_delete(c->cs, z, table, segment);
-    if (rc && rc != SL_ENOENT) {
-        SL_WARN("controller", "table %s: record of replaced segment %s not deleted: %s", table,
-                segment, sluice_strerror(rc));
-        return; /* the repair round tries again */
+    int rc = cstore_segment_delete_checked(c->cs, z, table, segment, lver, aver);
+    if (rc == SL_ENOENT) rc = 0; /* gone already; the store's copy may not be */
+    if (rc) {
+        if (rc != SL_ECONFLICT)
+            SL_WARN("controller", "table %s: record of replaced segment %s not deleted: %s", table,
+                    segment, sluice_strerror(rc));
+        return; /* the repair round looks again */
     }
     rc = segstore_remove(c->store, table, segment, err, sizeof err);
     if (rc && rc != SL_ENOENT)
@@ -127,6 +135,7 @@ static bool ctl__lin_to_ok(const ctl_table *t, const char *key, const char *segm
 {
     segname sn;
     if (segname_parse(segment, &sn) == 0) return false; /* completion's */
+    if (strcmp(segment, CTL_RESERVED_SEGMENT) == 0) return false;
     if (t->cfg->type == TCFG_OFFLINE) return true;
     return segname_parse_uploaded_realtime(segment, &sn) == 0 && strcmp(sn.table, key) == 0;
 }
@@ -149,9 +158,10 @@ static void ctl__lin_reply(httpd_resp *resp, const char *id, const char *state)
 /* start: check the names against what the table serves, add the entry (reverting overlapping
  * IN_PROGRESS ones under forceCleanup) and take their leftovers out of the assignment. */
 static unsigned ctl__lin_start(ctl *c, zk *z, const ctl_lin_call *k, const ctl_table *t,
-                               const char *key, char *id, char ***cleanup, size_t *ncleanup,
-                               char *err, size_t errlen)
+                               const char *key, char *id, char *err, size_t errlen)
 {
+    char **cl = NULL, ***cleanup = &cl;
+    size_t ncl = 0, *ncleanup = &ncl;
     json_error_t je;
     json_t *root = json_loadb(k->body ? k->body : "", k->blen, 0, &je);
     const char **from = NULL, **to = NULL;
@@ -222,17 +232,75 @@ static unsigned ctl__lin_start(ctl *c, zk *z, const ctl_lin_call *k, const ctl_t
         if (status != 503 || (rc != SL_ECONFLICT && rc != SL_EEXIST && rc != SL_ENOENT)) break;
     }
 out:
+    for (size_t i = 0; i < ncl; i++)
+        free(cl[i]);
+    free(cl);
     free(from);
     free(to);
     json_decref(root);
     return status;
 }
 
-/* end or revert: the entry's one move and the assignment's switch, in one multi-op. *left
- * gets the names that left the assignment (borrowed from lineage copies the caller frees). */
+/* Whether every segmentsTo of entry id is held by each live instance it is placed on
+ * (reported STAGED, or ONLINE): 0 yes (or nothing to wait for: no such entry, or not
+ * IN_PROGRESS; the move answers those), 1 not yet (why says which), or the HTTP status of a
+ * ZooKeeper failure. As Pinot's end waits for the new segments to be ONLINE in the external
+ * view: after the switch each sidecar serves them by a rename. An instance that is not live
+ * fetches them when it is back. */
+static unsigned ctl__lin_staged(ctl *c, zk *z, const char *key, const char *id, char *why,
+                                size_t cap)
+{
+    lineage l;
+    assign a;
+    char err[256];
+    if (cstore_lineage_get(c->cs, z, key, &l, NULL, err, sizeof err)) return 503;
+    const lineage_entry *e = lineage_find(&l, id);
+    if (!e || e->state != LINEAGE_IN_PROGRESS) {
+        lineage_free(&l);
+        return 0;
+    }
+    if (ctl__get_assign(c, z, key, &a, NULL)) {
+        lineage_free(&l);
+        return 503;
+    }
+    char **live = NULL;
+    size_t nlive = 0;
+    unsigned out = cstore_instances(c->cs, z, &live, &nlive) ? 503 : 0;
+    json_t *rep[SL_MAX_REPLICATION] = {0};
+    for (size_t i = 0; i < e->nto && !out; i++) {
+        const assign_seg *as = assign_find(&a, e->to[i]);
+        for (uint32_t j = 0; as && j < as->inst.n && !out; j++) {
+            bool up = false;
+            for (size_t k = 0; k < nlive && !up; k++)
+                up = strcmp(live[k], as->inst.id[j]) == 0;
+            if (!up) continue;
+            json_decref(rep[j]);
+            rep[j] = NULL;
+            int g = cstore_replica_get(c->cs, z, key, as->inst.id[j], &rep[j]);
+            if (g && g != SL_ENOENT) {
+                out = 503;
+                break;
+            }
+            const char *st = json_string_value(json_object_get(rep[j], as->segment));
+            if (!st || (strcmp(st, "STAGED") != 0 && strcmp(st, "ONLINE") != 0)) {
+                snprintf(why, cap, "segment %s is not staged on %s yet (%s)", as->segment,
+                         as->inst.id[j], st ? st : "not reported");
+                out = 1;
+            }
+        }
+    }
+    for (size_t j = 0; j < SL_MAX_REPLICATION; j++)
+        json_decref(rep[j]);
+    zk_free_strings(live, nlive);
+    assign_free(&a);
+    lineage_free(&l);
+    return out;
+}
+
+/* end or revert: the entry's one move and the assignment's switch, in one multi-op. state
+ * (16 bytes) gets the entry's state after it. */
 static unsigned ctl__lin_finish(ctl *c, zk *z, const ctl_lin_call *k, const ctl_table *t,
-                                const char *key, char ***left, size_t *nleft, char *state,
-                                char *err, size_t errlen)
+                                const char *key, char *state, char *err, size_t errlen)
 {
     lineage_state want = k->op == CTL_LIN_END ? LINEAGE_COMPLETED : LINEAGE_REVERTED;
     unsigned status = 503;
@@ -263,47 +331,40 @@ static unsigned ctl__lin_finish(ctl *c, zk *z, const ctl_lin_call *k, const ctl_
         status = 0;
         char **live = NULL;
         size_t nlive = 0;
-        if (want == LINEAGE_COMPLETED) {
-            if (cstore_instances(c->cs, z, &live, &nlive) != 0) nlive = 0;
-            for (size_t i = 0; i < e->nto && !status; i++) {
-                segmeta m;
-                char why[256];
-                if (ctl__read_meta(c, z, key, e->to[i], &m, NULL, why, sizeof why) != 0 ||
-                    m.status != SEGMETA_UPLOADED) {
-                    snprintf(err, errlen, "segmentsTo %s has not been pushed", e->to[i]);
-                    status = 400;
-                    break;
-                }
-                assign_seg *as = assign_find(&a, e->to[i]);
-                if (!as) {
-                    ctl__push_place(&a, t->cfg, e->to[i], live, nlive, ASSIGN_ONLINE);
-                } else {
-                    for (uint32_t j = 0; j < as->inst.n; j++)
-                        as->state[j] = ASSIGN_ONLINE;
-                    if (!as->inst.n)
-                        ctl__push_place(&a, t->cfg, e->to[i], live, nlive, ASSIGN_ONLINE);
-                }
+        if (want == LINEAGE_COMPLETED && cstore_instances(c->cs, z, &live, &nlive) != 0) {
+            snprintf(err, errlen, "live instances unreadable");
+            status = 503; /* never a switch that places the new segments nowhere */
+        }
+        for (size_t i = 0; want == LINEAGE_COMPLETED && i < e->nto && !status; i++) {
+            segmeta m;
+            char why[256];
+            if (ctl__read_meta(c, z, key, e->to[i], &m, NULL, why, sizeof why) != 0 ||
+                m.status != SEGMETA_UPLOADED) {
+                snprintf(err, errlen, "segmentsTo %s has not been pushed", e->to[i]);
+                status = 400;
+                break;
+            }
+            assign_seg *as = assign_find(&a, e->to[i]);
+            if (as && !as->inst.n) { /* placed on nobody (no live sidecar at its push) */
+                assign_remove(&a, e->to[i]);
+                as = NULL;
+            }
+            if (!as) {
+                ctl__push_place(&a, t->cfg, e->to[i], live, nlive, ASSIGN_ONLINE);
+            } else {
+                for (uint32_t j = 0; j < as->inst.n; j++)
+                    as->state[j] = ASSIGN_ONLINE;
             }
         }
-        char **out = want == LINEAGE_COMPLETED ? e->from : e->to;
-        size_t nout = want == LINEAGE_COMPLETED ? e->nfrom : e->nto;
         if (!status) {
+            char **out = want == LINEAGE_COMPLETED ? e->from : e->to;
+            size_t nout = want == LINEAGE_COMPLETED ? e->nfrom : e->nto;
             for (size_t i = 0; i < nout; i++)
                 assign_remove(&a, out[i]);
             lineage_move(e, want, (int64_t)sl_clock_wall_ms());
-            /* what left, copied before the prune may free the entry */
-            *left = sl_xcalloc(nout ? nout : 1, sizeof **left);
-            for (size_t i = 0; i < nout; i++)
-                (*left)[i] = sl_xstrdup(out[i]);
-            *nleft = nout;
             lineage_prune(&l);
             rc = cstore_lineage_set(c->cs, z, key, &l, lv, &a, av);
             if (rc) {
-                for (size_t i = 0; i < *nleft; i++)
-                    free((*left)[i]);
-                free(*left);
-                *left = NULL;
-                *nleft = 0;
                 status = 503;
                 snprintf(err, errlen, "lineage of %s not written: %s", key, sluice_strerror(rc));
             } else {
@@ -323,8 +384,6 @@ static void ctl__lineage_job(ctl *c, void *arg, httpd_resp *resp)
 {
     ctl_lin_call *k = arg;
     char key[SL_IDENT_MAX + 1], err[1024] = "", id[LINEAGE_ID_LEN + 1] = "", state[16] = "";
-    char **names = NULL;
-    size_t nnames = 0;
     zk *z = ctl__zk(c);
     int rc = ctl__push_table_key(c, z, k->table, k->type, key);
     const ctl_table *t = rc == 0 ? ctl__table(c, z, key) : NULL;
@@ -350,18 +409,27 @@ static void ctl__lineage_job(ctl *c, void *arg, httpd_resp *resp)
         httpd_resp_body(resp, 200, "application/json", j, len, HTTPD_TAKE);
         return;
     } else if (k->op == CTL_LIN_START) {
-        status = ctl__lin_start(c, z, k, t, key, id, &names, &nnames, err, sizeof err);
+        status = ctl__lin_start(c, z, k, t, key, id, err, sizeof err);
         snprintf(state, sizeof state, "IN_PROGRESS");
     } else {
         snprintf(id, sizeof id, "%s", k->id);
-        status = ctl__lin_finish(c, z, k, t, key, &names, &nnames, state, err, sizeof err);
+        status = 0;
+        /* an end waits (bounded) until the new segments are staged where they are placed;
+         * force=true switches at once. ZooKeeper is let go between looks. */
+        int64_t until = sl_clock_mono_ms() + (int64_t)CTL_LIN_STAGE_WAIT_MS;
+        while (k->op == CTL_LIN_END && !k->force &&
+               (status = ctl__lin_staged(c, z, key, k->id, err, sizeof err)) == 1 &&
+               sl_clock_mono_ms() < until) {
+            ctl__zk_done(c);
+            sl_clock_sleep_ms(200);
+            z = ctl__zk(c);
+        }
+        if (status == 1) status = 409; /* err says which segment where: retry the end */
+        if (!status) status = ctl__lin_finish(c, z, k, t, key, state, err, sizeof err);
     }
-    for (size_t i = 0; !status && i < nnames; i++)
-        ctl__lin_drop(c, z, key, names[i]);
+    /* what left the assignment: its records and store copies (version-checked) */
+    if (!status && k->op != CTL_LIN_GET) ctl__lineage_cleanup(c, z, key);
     ctl__zk_done(c);
-    for (size_t i = 0; i < nnames; i++)
-        free(names[i]);
-    free(names);
     if (status) {
         ctl__json_error(resp, status, err);
         return;
@@ -401,6 +469,7 @@ static void ctl__lineage_call(httpd_req *req, httpd_resp *resp, ctl *c, ctl_lin_
     k->table = sl_xstrdup(table);
     k->type = type;
     k->id = id ? sl_xstrdup(id) : NULL;
+    if (op == CTL_LIN_END) force = httpd_req_query(req, "force");
     k->force = force && strcasecmp(force, "true") == 0;
     if (op == CTL_LIN_START) {
         const char *b = httpd_req_body(req, &k->blen);
@@ -435,7 +504,8 @@ void ctl__lineage_cleanup(ctl *c, zk *z, const char *table)
 {
     lineage l;
     char err[256];
-    if (cstore_lineage_get(c->cs, z, table, &l, NULL, err, sizeof err)) return;
+    int32_t lver, aver;
+    if (cstore_lineage_get(c->cs, z, table, &l, &lver, err, sizeof err)) return;
     if (!l.n) {
         lineage_free(&l);
         return;
@@ -443,7 +513,7 @@ void ctl__lineage_cleanup(ctl *c, zk *z, const char *table)
     assign a;
     char **names = NULL;
     size_t n = 0;
-    if (ctl__get_assign(c, z, table, &a, NULL)) {
+    if (ctl__get_assign(c, z, table, &a, &aver)) {
         lineage_free(&l);
         return;
     }
@@ -463,7 +533,8 @@ void ctl__lineage_cleanup(ctl *c, zk *z, const char *table)
                     left = strcmp(side[s], names[i]) == 0;
             }
             /* a name pushed again since (a new entry's, or a plain push) is placed: kept above */
-            if (left && !lineage_pending_to(&l, names[i])) ctl__lin_drop(c, z, table, names[i]);
+            if (left && !lineage_pending_to(&l, names[i]))
+                ctl__lin_drop(c, z, table, names[i], lver, aver);
         }
         zk_free_strings(names, n);
     }

@@ -349,12 +349,33 @@ static unsigned ctl__push_record(ctl *c, const ctl_push_call *k, const ctl_table
             break;
         }
         if (cstore_instances(c->cs, z, &live, &nlive) != 0) nlive = 0;
-        /* a replacement's segmentsTo is placed OFFLINE: downloaded, not served, until the end */
+        /* a replacement's segmentsTo is placed OFFLINE: downloaded, not served, until the end;
+         * one a revert dropped is never served (as Pinot's routing hides it). Read after the
+         * assignment: a switch that lands in between moves the assignment's version, and the
+         * multi-op below fails and reads both again. */
         lineage lin;
         assign_state st = ASSIGN_ONLINE;
-        if (cstore_lineage_get(c->cs, z, k->key, &lin, NULL, why, sizeof why) == 0) {
-            if (lineage_pending_to(&lin, info->segment)) st = ASSIGN_OFFLINE;
+        int lrc = cstore_lineage_get(c->cs, z, k->key, &lin, NULL, why, sizeof why);
+        const lineage_entry *gone = NULL;
+        if (lrc == 0) {
+            if (lineage_pending_to(&lin, info->segment))
+                st = ASSIGN_OFFLINE;
+            else
+                gone = lineage_reverted_to(&lin, info->segment);
+            if (gone)
+                snprintf(err, errlen,
+                         "segment %s was reverted by lineage entry %s: push it under another name",
+                         info->segment, gone->id);
             lineage_free(&lin);
+        } else {
+            snprintf(err, errlen, "lineage of %s unreadable: %s", k->key,
+                     why[0] ? why : sluice_strerror(lrc));
+        }
+        if (lrc || gone) {
+            status = lrc ? (lrc == SL_ECORRUPT ? 500 : 503) : 409;
+            assign_free(&a);
+            zk_free_strings(live, nlive);
+            break;
         }
         snprintf(m.segment, sizeof m.segment, "%s", info->segment);
         snprintf(m.table, sizeof m.table, "%s", k->key);
@@ -445,6 +466,13 @@ static void ctl__push_finish(ctl *c, void *arg, httpd_resp *resp)
         ctl__push_fail(resp, 403, err);
         goto out;
     }
+    if (strcmp(info.segment, CTL_RESERVED_SEGMENT) == 0) {
+        snprintf(err, sizeof err,
+                 "segment name %s is reserved: GET /segments/<table>/%s is the table's lineage",
+                 info.segment, info.segment);
+        ctl__push_fail(resp, 400, err);
+        goto out;
+    }
     if (t->cfg->type == TCFG_REALTIME) {
         if (segname_parse_uploaded_realtime(info.segment, &sn) != 0 ||
             strcmp(sn.table, k->key) != 0) {
@@ -498,7 +526,25 @@ static void ctl__push_finish(ctl *c, void *arg, httpd_resp *resp)
             status = 412;
         }
     }
+    if (!status) { /* a name a revert dropped is refused before the store's copy changes */
+        lineage lin;
+        z = ctl__zk(c);
+        int lrc = cstore_lineage_get(c->cs, z, k->key, &lin, NULL, why, sizeof why);
+        ctl__zk_done(c);
+        const lineage_entry *gone = lrc ? NULL : lineage_reverted_to(&lin, info.segment);
+        if (lrc) {
+            snprintf(err, sizeof err, "lineage of %s unreadable: %s", k->key, sluice_strerror(lrc));
+            status = lrc == SL_ECORRUPT ? 500 : 503;
+        } else if (gone) {
+            snprintf(err, sizeof err,
+                     "segment %s was reverted by lineage entry %s: push it under another name",
+                     info.segment, gone->id);
+            status = 409;
+        }
+        if (!lrc) lineage_free(&lin);
+    }
     /* the copy first: a sidecar that sees the record must find the bytes */
+    bool copied = false;
     if (!status && k->mode != CTL_PUSH_METADATA) {
         rc = segstore_upload_finish(u, NULL, NULL, err, sizeof err);
         u = NULL; /* finish consumed it */
@@ -507,8 +553,13 @@ static void ctl__push_finish(ctl *c, void *arg, httpd_resp *resp)
                                   sizeof err);
         if (rc) status = sl_err_is_disk(rc) ? (rc == SL_ENOSPACE ? 507 : 500) : 500;
     }
-    if (!status)
+    if (!status) {
+        copied = k->mode != CTL_PUSH_METADATA;
         status = ctl__push_record(c, k, t, &info, partition, url, &refreshed, err, sizeof err);
+        /* a revert that landed meanwhile (409): the copy of a name without a record goes */
+        if (status == 409 && copied)
+            segstore_remove(c->store, k->key, info.segment, why, sizeof why);
+    }
     ctl__push_claim(c, k->key, info.segment, false);
     if (status) {
         ctl__push_fail(resp, status, err);
@@ -617,13 +668,17 @@ static void ctl__time_boundary(ctl *c, void *arg, httpd_resp *resp)
     }
     char **reps = NULL;
     size_t nreps = 0;
-    cstore_replica_ids(c->cs, z, key, &reps, &nreps);
+    /* a ZooKeeper error is 503, never a boundary computed from fewer segments */
+    int zrc = cstore_replica_ids(c->cs, z, key, &reps, &nreps);
+    if (zrc == SL_ENOENT) zrc = 0;
     json_t **rep = sl_xcalloc(nreps ? nreps : 1, sizeof *rep);
-    for (size_t i = 0; i < nreps; i++)
-        cstore_replica_get(c->cs, z, key, reps[i], &rep[i]);
+    for (size_t i = 0; i < nreps && !zrc; i++) {
+        int g = cstore_replica_get(c->cs, z, key, reps[i], &rep[i]);
+        if (g && g != SL_ENOENT) zrc = g;
+    }
     bool any = false;
     __int128 max_ms = 0;
-    for (size_t i = 0; i < a.nseg; i++) {
+    for (size_t i = 0; i < a.nseg && !zrc; i++) {
         const assign_seg *as = &a.seg[i];
         bool online = false;
         for (uint32_t j = 0; j < as->inst.n && !online; j++)
@@ -635,9 +690,9 @@ static void ctl__time_boundary(ctl *c, void *arg, httpd_resp *resp)
                          strcmp(json_string_value(v), "ONLINE") == 0;
             }
         segmeta m;
-        if (!online || ctl__read_meta(c, z, key, as->segment, &m, NULL, msg, sizeof msg) != 0 ||
-            !m.has_time_range)
-            continue;
+        int mrc = online ? ctl__read_meta(c, z, key, as->segment, &m, NULL, msg, sizeof msg) : 0;
+        if (mrc && mrc != SL_ENOENT && mrc != SL_ECORRUPT) zrc = mrc;
+        if (!online || mrc || !m.has_time_range) continue;
         /* the column's unit back to ms (Pinot: the segment's end time in ms) */
         __int128 ms = sdf ? (__int128)m.max_time : (__int128)m.max_time * div / mul;
         if (!any || ms > max_ms) max_ms = ms;
@@ -649,6 +704,10 @@ static void ctl__time_boundary(ctl *c, void *arg, httpd_resp *resp)
     free(rep);
     zk_free_strings(reps, nreps);
     assign_free(&a);
+    if (zrc) {
+        ctl__json_error(resp, 503, sluice_strerror(zrc));
+        return;
+    }
     if (!any) {
         ctl__json_error(resp, 404, "no ONLINE OFFLINE segment with a time range");
         return;
@@ -711,8 +770,9 @@ void ctl__push_top_up(ctl *c, zk *z, const char *table)
         uint32_t want = ctl__push_want(t->cfg, nlive);
         lineage lin = {0};
         char err[256];
-        cstore_lineage_get(c->cs, z, table, &lin, NULL, err, sizeof err);
-        for (size_t i = 0; i < a.nseg; i++) {
+        /* unreadable: nothing placed, a segmentsTo might be placed ONLINE */
+        if (cstore_lineage_get(c->cs, z, table, &lin, NULL, err, sizeof err)) want = 0;
+        for (size_t i = 0; i < a.nseg && want; i++) {
             if (!segname_is_uploaded(a.seg[i].segment) || a.seg[i].inst.n >= want) continue;
             /* OFFLINE while a replacement's segmentsTo: downloaded, not served */
             assign_state st = a.seg[i].inst.n                              ? a.seg[i].state[0]

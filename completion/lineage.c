@@ -162,6 +162,15 @@ const lineage_entry *lineage_pending_to(const lineage *l, const char *segment)
     return NULL;
 }
 
+const lineage_entry *lineage_reverted_to(const lineage *l, const char *segment)
+{
+    if (lineage_pending_to(l, segment)) return NULL;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->e[i].state == LINEAGE_REVERTED && lineage__has(l->e[i].to, l->e[i].nto, segment))
+            return &l->e[i];
+    return NULL;
+}
+
 int lineage_move(lineage_entry *e, lineage_state to, int64_t now_ms)
 {
     if (e->state != LINEAGE_IN_PROGRESS || (to != LINEAGE_COMPLETED && to != LINEAGE_REVERTED)) {
@@ -259,6 +268,20 @@ int lineage_start(lineage *l, const char *id, const char *const *from, size_t nf
     e->to = lineage__copy(to, nto);
     e->nto = nto;
     e->timestamp_ms = now_ms;
+    /* what cannot be pruned must fit the node */
+    lineage open = {.e = sl_xcalloc(l->n, sizeof *l->e), .n = 0};
+    for (size_t i = 0; i < l->n; i++)
+        if (l->e[i].state == LINEAGE_IN_PROGRESS) open.e[open.n++] = l->e[i];
+    size_t bytes;
+    free(lineage_to_json(&open, &bytes));
+    free(open.e); /* borrowed entries */
+    if (bytes > LINEAGE_MAX_BYTES) {
+        snprintf(err, errlen,
+                 "the table's replacements in progress would take %zu bytes of lineage, more than "
+                 "%u: end or revert some, or replace fewer segments at once",
+                 bytes, LINEAGE_MAX_BYTES);
+        return SL_ELIMIT;
+    }
     SL_INFO("lineage", "entry=%s started from=%zu to=%zu", id, nfrom, nto);
     return 0;
 }
@@ -278,4 +301,16 @@ void lineage_prune(lineage *l)
         l->e[k++] = l->e[i];
     }
     l->n = k;
+    /* and by size, oldest finished first */
+    for (;;) {
+        size_t bytes;
+        free(lineage_to_json(l, &bytes));
+        size_t i = 0;
+        while (i < l->n && l->e[i].state == LINEAGE_IN_PROGRESS)
+            i++;
+        if (bytes <= LINEAGE_MAX_BYTES || i == l->n) break;
+        lineage__entry_free(&l->e[i]);
+        memmove(&l->e[i], &l->e[i + 1], (l->n - i - 1) * sizeof *l->e);
+        l->n--;
+    }
 }

@@ -26,6 +26,9 @@
 #define LINEAGE_ID_LEN 32         /* hex digits of an entry id */
 #define LINEAGE_MAX_SEGMENTS 1000 /* per side of one entry: the node stays under 1 MB */
 #define LINEAGE_KEEP_FINISHED 100 /* finished entries kept for GET .../lineage */
+#define LINEAGE_MAX_BYTES                                                                          \
+    (256u << 10) /* the node's JSON at most: it is written in one ZooKeeper                        \
+                    multi-op with the assignment (1 MB for both) */
 
 typedef enum lineage_state {
     LINEAGE_IN_PROGRESS = 0,
@@ -66,13 +69,19 @@ lineage_entry *lineage_find(const lineage *l, const char *id);
  * not see yet. Borrowed from l. */
 const lineage_entry *lineage_pending_to(const lineage *l, const char *segment);
 
+/* The REVERTED entry whose segmentsTo names segment, unless an IN_PROGRESS one names it too
+ * (a retry that reuses the name), or NULL: a segment a revert dropped, which is never served.
+ * Borrowed from l. */
+const lineage_entry *lineage_reverted_to(const lineage *l, const char *segment);
+
 /* Add an IN_PROGRESS entry `id` replacing from by to (copied) at now_ms. Refused (SL_ECONFLICT,
  * reason in err) when a name is on both sides or twice on one, or a name of either side is on
  * either side of another IN_PROGRESS entry, unless force_cleanup: then each such entry is
  * reverted first (as Pinot's forceCleanup: the retry of a failed backfill), and the names of
  * its segmentsTo that the new entry does not reuse are appended to *cleanup (caller frees the
- * array and names). SL_ELIMIT for more than LINEAGE_MAX_SEGMENTS on a side. The caller checks
- * the names against the table (from exist, to do not). */
+ * array and names). SL_ELIMIT for more than LINEAGE_MAX_SEGMENTS on a side, or when the IN_PROGRESS
+ * entries would pass LINEAGE_MAX_BYTES (finished ones can be pruned; l is then not to be written).
+ * The caller checks the names against the table (from exist, to do not). */
 int lineage_start(lineage *l, const char *id, const char *const *from, size_t nfrom,
                   const char *const *to, size_t nto, bool force_cleanup, int64_t now_ms,
                   char ***cleanup, size_t *ncleanup, char *err, size_t errlen);
@@ -81,7 +90,8 @@ int lineage_start(lineage *l, const char *id, const char *const *from, size_t nf
  * e is IN_PROGRESS and to is COMPLETED or REVERTED. */
 int lineage_move(lineage_entry *e, lineage_state to, int64_t now_ms);
 
-/* Drop the oldest finished entries beyond LINEAGE_KEEP_FINISHED. */
+/* Drop the oldest finished entries beyond LINEAGE_KEEP_FINISHED, and more while the JSON is
+ * over LINEAGE_MAX_BYTES. */
 void lineage_prune(lineage *l);
 
 #endif

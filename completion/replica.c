@@ -1042,26 +1042,52 @@ static bool r_drop_pushed_file(rtable *t, const char *name, const char *path, bo
     return true;
 }
 
+/* Whether pushed file `name`, no longer assigned here, must stay a while: a completed
+ * replacement took it out, and one of that replacement's new segments placed here is not in
+ * place yet (missing: the names of those), so its rows are still served from the old file. */
+static bool r_keep_replaced(const lineage *l, const char *name, char *const *missing,
+                            size_t nmissing)
+{
+    for (size_t e = 0; e < l->n; e++) {
+        const lineage_entry *x = &l->e[e];
+        bool from = false;
+        for (size_t k = 0; x->state == LINEAGE_COMPLETED && k < x->nfrom && !from; k++)
+            from = strcmp(x->from[k], name) == 0;
+        for (size_t k = 0; from && k < x->nto; k++)
+            for (size_t m = 0; m < nmissing; m++)
+                if (strcmp(x->to[k], missing[m]) == 0) return true;
+    }
+    return false;
+}
+
 /* The pushed segments of t, once per assignment version (a push, a refresh or a replacement's
  * switch rewrites it) or until all are in place: each one assigned here is held with its
- * record's CRC (served when ONLINE, staged when OFFLINE). Only once all of them are in place
- * is a pushed file no longer assigned here deleted (and its state record dropped), so a
- * replacement's segmentsFrom leave only after its segmentsTo are served: a reader never sees
- * fewer rows than either side. */
+ * record's CRC (served when ONLINE, staged when OFFLINE), and a pushed file no longer assigned
+ * here is deleted (its state record dropped) unless a completed replacement's new segments
+ * placed here are not all in place yet (r_keep_replaced): a replacement's old files leave a
+ * sidecar only after its new ones are served there, whatever other segments are doing. */
 static void r_reconcile_pushed(replica *r, httpc *h, rtable *t, const assign *a, int32_t version,
                                bool republish)
 {
     if (version == t->pushed_version && !t->pushed_retry && !republish) return;
     bool all = true;
+    char **missing = NULL; /* assigned here, not in place */
+    size_t nmissing = 0;
     for (size_t i = 0; i < a->nseg; i++) {
         int st = segname_is_uploaded(a->seg[i].segment) ? r_target(r, a, i) : -1;
-        if (st == ASSIGN_ONLINE || st == ASSIGN_OFFLINE)
-            all &= r_ensure_pushed(r, h, t, a->seg[i].segment, (assign_state)st, republish);
+        if ((st == ASSIGN_ONLINE || st == ASSIGN_OFFLINE) &&
+            !r_ensure_pushed(r, h, t, a->seg[i].segment, (assign_state)st, republish)) {
+            all = false;
+            missing = sl_xrealloc(missing, (nmissing + 1) * sizeof *missing);
+            missing[nmissing++] = a->seg[i].segment; /* borrowed from a */
+        }
     }
-    DIR *d = all ? opendir(engine_table_dir(t->et)) : NULL;
+    lineage l = {0};
+    bool have_lineage = false;
+    DIR *d = opendir(engine_table_dir(t->et));
     struct dirent *de;
     while (d && (de = readdir(d))) {
-        char name[SL_SEGNAME_MAX + 8], file[SL_SEGNAME_MAX + 16], path[PATH_MAX];
+        char name[SL_SEGNAME_MAX + 8], file[SL_SEGNAME_MAX + 16], path[PATH_MAX], err[256];
         size_t len = strlen(de->d_name), sl = strlen(R_STAGED);
         bool staged = len > sl && strcmp(de->d_name + len - sl, R_STAGED) == 0;
         snprintf(file, sizeof file, "%.*s", (int)(staged ? len - sl : len), de->d_name);
@@ -1070,6 +1096,17 @@ static void r_reconcile_pushed(replica *r, httpc *h, rtable *t, const assign *a,
         int st = as ? r_target(r, a, (size_t)(as - a->seg)) : -1;
         if (st == (staged ? ASSIGN_OFFLINE : ASSIGN_ONLINE)) continue;
         if (staged && st == ASSIGN_ONLINE) continue; /* served now: ensure renamed or replaced it */
+        if (!staged && nmissing) {                   /* the lineage decides, read once */
+            if (!have_lineage) {
+                have_lineage =
+                    cstore_lineage_get(r->cs, r_zk(r), t->name, &l, NULL, err, sizeof err) == 0;
+                r_zk_done(r);
+            }
+            if (!have_lineage || r_keep_replaced(&l, name, missing, nmissing)) {
+                all = false;
+                continue;
+            }
+        }
         if (!engine_seg_path(t->et, name, staged ? R_STAGED : "", path)) continue;
         if (!r_drop_pushed_file(t, name, path, staged)) {
             all = false;
@@ -1083,6 +1120,8 @@ static void r_reconcile_pushed(replica *r, httpc *h, rtable *t, const assign *a,
         if (rc) all = false;
     }
     if (d) closedir(d);
+    lineage_free(&l);
+    free(missing);
     t->pushed_version = version;
     t->pushed_retry = !all;
 }

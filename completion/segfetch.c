@@ -5,6 +5,7 @@
 #include "common/sl_err.h"
 #include "segment/seg_reader.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -103,6 +104,18 @@ static int segfetch__webhdfs(const char *url, char *out, size_t cap)
     if (at && at > slash) at = NULL;
     const char *host = at ? at + 1 : p;
     if (host == slash) return SL_EINVAL;
+    /* the user becomes a query parameter and the path the request's: only plain user names
+     * (no '&doas=' smuggled in, no password) and paths of unreserved characters, '/' and
+     * %XX escapes pass; the host is libcurl's to check */
+    for (const char *q = p; at && q < at; q++)
+        if (!isalnum((unsigned char)*q) && !strchr("._-", *q)) return SL_EINVAL;
+    for (const char *q = slash; *q; q++) {
+        if (*q == '%' && isxdigit((unsigned char)q[1]) && isxdigit((unsigned char)q[2])) {
+            q += 2;
+            continue;
+        }
+        if (!isalnum((unsigned char)*q) && !strchr("/._-~", *q)) return SL_EINVAL;
+    }
     int n =
         at ? snprintf(out, cap, "%s://%.*s/webhdfs/v1%s?op=OPEN&user.name=%.*s",
                       tls ? "https" : "http", (int)(slash - host), host, slash, (int)(at - p), p)
@@ -126,7 +139,9 @@ int segfetch_get_fd(httpc *h, const char *url, int fd, char *why, size_t whylen)
     unsigned redirects = httpc_redirects(h);
     if (strncasecmp(url, "webhdfs://", 10) == 0 || strncasecmp(url, "swebhdfs://", 11) == 0) {
         if (segfetch__webhdfs(url, hdfs, sizeof hdfs)) {
-            snprintf(why, whylen, "a WebHDFS URI is webhdfs://[user@]host:port/absolute/path");
+            snprintf(why, whylen,
+                     "a WebHDFS URI is webhdfs://[user@]host:port/absolute/path (a user "
+                     "of [A-Za-z0-9._-], a path of [A-Za-z0-9/._~-] and %%XX escapes)");
             return SL_EINVAL;
         }
         url = hdfs;

@@ -481,6 +481,7 @@ static int job_push(const jobspec *j, const tcfg *t, char **out, size_t n)
         if (uri && !realpath(out[i], abs)) {
             fprintf(stderr, "sluice segment build: %s: %s\n", out[i], strerror(errno));
             rc = 1;
+            continue;
         }
         if (uri && asprintf(&argv[nf + i], "%s%s%s", j->uri_prefix ? j->uri_prefix : "", abs,
                             j->uri_suffix ? j->uri_suffix : "") < 0)

@@ -170,6 +170,12 @@ check "revertReplaceSegments: 200 REVERTED" \
 check "after the revert: the old segments are served, the new one is gone (record, store, staged files)" \
   wait_for 20 bash -c "served billing_re_0 billing_re_1 && gone billing_rv_0 && nostaged"
 check "... rows unchanged" rows_are bf0.csv bf1.csv
+"$S" push --controller "$CURL" --table billing --attempts 1 rv >rvagain.out 2>rvagain.err
+check "a push of a name the revert dropped: 409, never served" \
+  bash -c "grep -q 'HTTP 409.*reverted by lineage entry $RV' rvagain.err && gone billing_rv_0"
+build bf0.csv lineage reserved
+"$S" push --controller "$CURL" --table billing --attempts 1 reserved >res.out 2>res.err
+check "a segment named lineage (GET /segments/<t>/lineage's name): 400" grep -q 'HTTP 400.*reserved' res.err
 
 # ---- a failed push inside --replace reverts ----
 build bad.csv billing_bad_0 trunc

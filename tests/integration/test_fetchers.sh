@@ -128,6 +128,8 @@ check "... and so does the controller: 400" bash -c "curl -s -o /dev/null -w '%{
   -H 'UPLOAD_TYPE: URI' -H 'DOWNLOAD_URI: ftp://127.0.0.1/seg/billing_0.seg' '$CURL/v2/segments?tableName=billing' | grep -qx 400"
 push metadata "webhdfs://127.0.0.1:$NN" >bad3.out 2>bad3.err
 check "a webhdfs:// URI without a path: 400" grep -q 'HTTP 400' bad3.err
+push metadata "webhdfs://x&doas=hdfs@127.0.0.1:$NN/seg/billing_2.seg" >bad5.out 2>bad5.err
+check "a webhdfs:// user that would smuggle a parameter (doas): 400" grep -q 'HTTP 400' bad5.err
 push uri "http://127.0.0.1:$HP/seg/nothing.seg" >bad4.out 2>bad4.err
 check "a URI that is not there (404): refused" bash -c "grep -q 'HTTP [45]0[0-9]' bad4.err && ! test -s bad4.out"
 check "... and the table still has its 5 segments" \

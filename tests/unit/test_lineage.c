@@ -133,6 +133,10 @@ static void test_force_cleanup(void **s)
     assert_int_equal(lineage_find(&l, ID2)->state, LINEAGE_IN_PROGRESS);
     assert_ptr_equal(lineage_pending_to(&l, "d"), lineage_find(&l, ID2));
     assert_null(lineage_pending_to(&l, "c"));
+    /* c was dropped by the revert: never served; d is reused by the retry: not "reverted" */
+    assert_ptr_equal(lineage_reverted_to(&l, "c"), lineage_find(&l, ID1));
+    assert_null(lineage_reverted_to(&l, "d"));
+    assert_null(lineage_reverted_to(&l, "a"));
     free_names(cl, ncl);
     lineage_free(&l);
 }
@@ -192,6 +196,38 @@ static void test_prune_and_limits(void **s)
                      SL_ELIMIT);
     free(many);
     lineage_free(&l);
+    /* by bytes: 1000 names of 250 bytes on each side do not fit; finished entries are pruned
+     * by size, the IN_PROGRESS ones never */
+    char **big = calloc(2 * LINEAGE_MAX_SEGMENTS, sizeof *big);
+    for (int i = 0; i < 2 * LINEAGE_MAX_SEGMENTS; i++) {
+        big[i] = malloc(251);
+        memset(big[i], 'a' + i % 26, 240);
+        snprintf(big[i] + 240, 11, "%010d", i);
+    }
+    assert_int_equal(lineage_start(&l, ID3, (const char *const *)big, LINEAGE_MAX_SEGMENTS,
+                                   (const char *const *)big + LINEAGE_MAX_SEGMENTS,
+                                   LINEAGE_MAX_SEGMENTS, false, 1, &cl, &ncl, err, sizeof err),
+                     SL_ELIMIT);
+    assert_non_null(strstr(err, "bytes of lineage"));
+    lineage_free(&l);
+    for (int k = 0; k < 8; k++) { /* 8 finished entries of 300 names: ~600 KB before pruning */
+        snprintf(id, sizeof id, "%032x", k);
+        const char *to1[] = {id};
+        assert_int_equal(lineage_start(&l, id, (const char *const *)big + k * 100, 300, to1, 1,
+                                       false, k, &cl, &ncl, err, sizeof err),
+                         0);
+        assert_int_equal(lineage_move(&l.e[l.n - 1], LINEAGE_COMPLETED, k), 0);
+        lineage_prune(&l);
+        size_t bytes;
+        free(lineage_to_json(&l, &bytes));
+        assert_true(bytes <= LINEAGE_MAX_BYTES);
+    }
+    assert_true(l.n < 8);
+    assert_string_equal(l.e[l.n - 1].id, "00000000000000000000000000000007"); /* newest kept */
+    lineage_free(&l);
+    for (int i = 0; i < 2 * LINEAGE_MAX_SEGMENTS; i++)
+        free(big[i]);
+    free(big);
 }
 
 int main(void)
