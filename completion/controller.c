@@ -45,6 +45,7 @@
  * (ctl__leads, ctl__serving); what a move publishes (leader_url, the session) is guarded
  * by mu or zk_lock as before. */
 #include "completion/ctl_int.h"
+#include "completion/deepstore.h"
 #include "common/sl_err.h"
 #include "completion/rpc.h"
 #include "common/xalloc.h"
@@ -379,6 +380,22 @@ const httpd_route *ctl_routes(size_t *n)
 
 /* ---- public -------------------------------------------------------------------------------- */
 
+/* What ctl_new makes before the store: freed on its failure and by ctl_stop. */
+static void ctl__free_base(ctl *c)
+{
+    deepstore_close(c->deep);
+    cstore_free(c->cs);
+    diskstate_free(c->disk);
+    sl_log_limit_free(c->loglim);
+    pthread_cond_destroy(&c->scrub_cv);
+    pthread_mutex_destroy(&c->scrub_mu);
+    pthread_cond_destroy(&c->jobs_cv);
+    pthread_mutex_destroy(&c->jobs_mu);
+    pthread_mutex_destroy(&c->mu);
+    pthread_rwlock_destroy(&c->zk_lock);
+    free(c);
+}
+
 ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
 {
     ctl *c = sl_xcalloc(1, sizeof *c);
@@ -418,20 +435,16 @@ ctl *ctl_new(const ctl_opts *o, char *err, size_t errlen)
                                      NULL);
     c->disk = diskstate_new(o->metrics);
     c->loglim = sl_log_limit_new(0);
-    if (segstore_open(o->store, NULL, &c->store, err, errlen) != 0) {
-        cstore_free(c->cs);
-        diskstate_free(c->disk);
-        sl_log_limit_free(c->loglim);
-        pthread_cond_destroy(&c->scrub_cv);
-        pthread_mutex_destroy(&c->scrub_mu);
-        pthread_cond_destroy(&c->jobs_cv);
-        pthread_mutex_destroy(&c->jobs_mu);
-        pthread_mutex_destroy(&c->mu);
-        pthread_rwlock_destroy(&c->zk_lock);
-        free(c);
-        return NULL;
-    }
+    segstore_opts so = {0};
+    if (o->deep &&
+        deepstore_open(o->deep, o->fetch_ca_file, o->fetch_netrc_file, &c->deep, err, errlen) != 0)
+        goto fail;
+    so.deep = c->deep;
+    if (segstore_open(o->store, &so, &c->store, err, errlen) != 0) goto fail;
     return c;
+fail:
+    ctl__free_base(c);
+    return NULL;
 }
 
 int ctl_run(ctl *c, httpd *h, const char *advertise_url, char *err, size_t errlen)
@@ -496,14 +509,5 @@ void ctl_stop(ctl *c)
         free(c->pushing[i]);
     free(c->pushing);
     segstore_close(c->store);
-    cstore_free(c->cs);
-    diskstate_free(c->disk);
-    sl_log_limit_free(c->loglim);
-    pthread_cond_destroy(&c->scrub_cv);
-    pthread_mutex_destroy(&c->scrub_mu);
-    pthread_cond_destroy(&c->jobs_cv);
-    pthread_mutex_destroy(&c->jobs_mu);
-    pthread_mutex_destroy(&c->mu);
-    pthread_rwlock_destroy(&c->zk_lock);
-    free(c);
+    ctl__free_base(c);
 }

@@ -43,6 +43,8 @@ typedef struct ctl_opts {
     unsigned zk_session_timeout_ms;
     const char *instance_id;
     const char *store; /* segment store: a directory or a file:// URI */
+    const char *deep;  /* deepstore.uri webhdfs://...: the store (a directory) mirrored there
+                          (completion/deepstore.h), or NULL */
     bool store_shared; /* deepstore.uri: every controller commits into this store */
     cfsm_cfg fsm;
     uint64_t longpoll_ms; /* longest a HOLD is held open */

@@ -107,6 +107,7 @@ struct ctl {
     char **pushing; /* ctl_push.c: "<table>/<segment>" of each push being recorded; under mu */
     size_t npushing;
     segstore *store;
+    struct deepstore *deep; /* ctl_opts.deep opened (the store mirrors into it), or NULL */
     httpd *http;
     pthread_t ticker;
     bool ticker_up;    /* ticker joinable; ctl_run and ctl_stop's thread only */

@@ -259,6 +259,11 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
      * store when it is shared (deepstore.uri) */
     char leader[512], url[1024];
     rclient_leader(r->rc, leader, sizeof leader);
+    if (!leader[0]) { /* no RPC yet (a sidecar just started on an empty data dir): ZooKeeper's */
+        char *peek = r_peek_leader(r);
+        snprintf(leader, sizeof leader, "%s", peek ? peek : "");
+        free(peek);
+    }
     if (leader[0]) {
         snprintf(url, sizeof url, "%s/segments/%s/%s", leader, t->name, m->segment);
         if (strcmp(url, m->download_url) != 0) {

@@ -93,10 +93,7 @@ static int segfetch__copy_file(const char *path, int fd, char *why, size_t whyle
     return rc;
 }
 
-/* A webhdfs:// (swebhdfs://: over TLS) URL as the WebHDFS REST call that reads the file:
- * `webhdfs://[user@]host:port/path` -> `http://host:port/webhdfs/v1/path?op=OPEN[&user.name=
- * user]` (the namenode answers 307 to a datanode, which serves the bytes). 0, or SL_EINVAL. */
-static int segfetch__webhdfs(const char *url, char *out, size_t cap)
+int segfetch_webhdfs_rest(const char *url, const char *op, char *out, size_t cap)
 {
     bool tls = strncasecmp(url, "swebhdfs://", 11) == 0;
     const char *p = url + (tls ? 11 : 10), *slash = strchr(p, '/'), *at = strchr(p, '@');
@@ -116,11 +113,11 @@ static int segfetch__webhdfs(const char *url, char *out, size_t cap)
         }
         if (!isalnum((unsigned char)*q) && !strchr("/._-~", *q)) return SL_EINVAL;
     }
-    int n =
-        at ? snprintf(out, cap, "%s://%.*s/webhdfs/v1%s?op=OPEN&user.name=%.*s",
-                      tls ? "https" : "http", (int)(slash - host), host, slash, (int)(at - p), p)
-           : snprintf(out, cap, "%s://%.*s/webhdfs/v1%s?op=OPEN", tls ? "https" : "http",
-                      (int)(slash - host), host, slash);
+    int n = at ? snprintf(out, cap, "%s://%.*s/webhdfs/v1%s?op=%s&user.name=%.*s",
+                          tls ? "https" : "http", (int)(slash - host), host, slash, op,
+                          (int)(at - p), p)
+               : snprintf(out, cap, "%s://%.*s/webhdfs/v1%s?op=%s", tls ? "https" : "http",
+                          (int)(slash - host), host, slash, op);
     return n > 0 && (size_t)n < cap ? 0 : SL_EINVAL;
 }
 
@@ -138,7 +135,7 @@ int segfetch_get_fd(httpc *h, const char *url, int fd, char *why, size_t whylen)
     char hdfs[2048];
     unsigned redirects = httpc_redirects(h);
     if (strncasecmp(url, "webhdfs://", 10) == 0 || strncasecmp(url, "swebhdfs://", 11) == 0) {
-        if (segfetch__webhdfs(url, hdfs, sizeof hdfs)) {
+        if (segfetch_webhdfs_rest(url, "OPEN", hdfs, sizeof hdfs)) {
             snprintf(why, whylen,
                      "a WebHDFS URI is webhdfs://[user@]host:port/absolute/path (a user "
                      "of [A-Za-z0-9._-], a path of [A-Za-z0-9/._~-] and %%XX escapes)");

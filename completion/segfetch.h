@@ -39,6 +39,13 @@ int segfetch_url(httpc *h, engine_table *t, const char *segment, const char *url
  * SL_EDISK, SL_EIO); why (whylen bytes) gets the reason. h is borrowed. */
 int segfetch_get_fd(httpc *h, const char *url, int fd, char *why, size_t whylen);
 
+/* A webhdfs:// (swebhdfs://: over TLS) URI as the WebHDFS REST call of op ("OPEN",
+ * "CREATE", "DELETE", ...) into out (cap bytes): `webhdfs://[user@]host:port/path` ->
+ * `http://host:port/webhdfs/v1/path?op=OP[&user.name=user]`. The user must be [A-Za-z0-9._-]
+ * and the path [A-Za-z0-9/._~-] with %XX escapes (nothing smuggled into the query). 0, or
+ * SL_EINVAL. */
+int segfetch_webhdfs_rest(const char *url, const char *op, char *out, size_t cap);
+
 /* The CRC-32C of the valid segment file at path into *crc: 0, or the reader's error (a
  * missing, corrupt or truncated file). */
 int segfetch_file_crc(const char *path, uint32_t *crc);

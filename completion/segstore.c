@@ -13,6 +13,7 @@
  * - promote runs the directory fsync before returning: the ZooKeeper commit that follows it
  *   (DONE) must never point at a file a crash could lose (DESIGN §8 invariant 6). */
 #include "completion/segstore.h"
+#include "completion/deepstore.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/sl_err.h"
@@ -43,6 +44,7 @@
 struct segstore {
     char *root;
     uint64_t max_upload;
+    struct deepstore *deep; /* segstore_opts.deep: borrowed, or NULL */
     pthread_mutex_t lock; /* promote / unpromote / quarantine / gc */
 };
 
@@ -129,7 +131,7 @@ int segstore_open(const char *uri, const segstore_opts *opts, segstore **out, ch
         if (n != 4 || strncasecmp(uri, "file", 4) != 0)
             return sl_fail(err, errlen, SL_EINVAL,
                            "deepstore.uri: scheme '%.*s' is not supported (use "
-                           "file:///absolute/path or a local directory)",
+                           "file:///absolute/path, a local directory, or webhdfs://)",
                            n, uri);
         path = sep + 3;
         if (strncmp(path, "localhost/", 10) == 0) path += 9;
@@ -166,6 +168,7 @@ int segstore_open(const char *uri, const segstore_opts *opts, segstore **out, ch
     }
     segstore *s = sl_xcalloc(1, sizeof *s);
     s->root = root;
+    s->deep = opts ? opts->deep : NULL;
     s->max_upload = opts && opts->max_upload_bytes ? opts->max_upload_bytes
                                                    : SEGSTORE_DEFAULT_MAX_UPLOAD;
     pthread_mutex_init(&s->lock, NULL);
@@ -402,8 +405,27 @@ static void ss__drop_pending(segstore *s, const char *table, const char *segment
     closedir(d);
 }
 
+static int ss__promote(segstore *s, const char *table, const char *segment, uint32_t crc,
+                       char *location, size_t cap, char *err, size_t errlen, bool mirror);
+
 int segstore_promote(segstore *s, const char *table, const char *segment, uint32_t crc,
                      char *location, size_t cap, char *err, size_t errlen)
+{
+    return ss__promote(s, table, segment, crc, location, cap, err, errlen, true);
+}
+
+/* The committed file of table/segment into the deep store (after a promote or replace, out of
+ * the lock: network I/O). 0 without one. */
+static int ss__mirror(segstore *s, const char *table, const char *segment, char *err, size_t errlen)
+{
+    if (!s->deep) return 0;
+    char cpath[PATH_MAX];
+    ss__path(s, table, segment, ".seg", cpath);
+    return deepstore_put(s->deep, table, segment, cpath, err, errlen);
+}
+
+static int ss__promote(segstore *s, const char *table, const char *segment, uint32_t crc,
+                       char *location, size_t cap, char *err, size_t errlen, bool mirror)
 {
     int rc = ss__check(table, segment, err, errlen);
     if (rc) return rc;
@@ -459,6 +481,9 @@ int segstore_promote(segstore *s, const char *table, const char *segment, uint32
     SL_INFO("segstore", "promoted table=%s segment=%s crc=%08x", table, segment, (unsigned)crc);
 out:
     pthread_mutex_unlock(&s->lock);
+    /* acknowledged once the deep store has it too (also a retried, idempotent promote: the
+     * put that failed before is made again) */
+    if (rc == 0 && mirror) rc = ss__mirror(s, table, segment, err, errlen);
     return rc;
 }
 
@@ -536,6 +561,7 @@ int segstore_replace(segstore *s, const char *table, const char *segment, uint32
     }
 out:
     pthread_mutex_unlock(&s->lock);
+    if (rc == 0) rc = ss__mirror(s, table, segment, err, errlen);
     return rc;
 }
 
@@ -557,6 +583,10 @@ int segstore_remove(segstore *s, const char *table, const char *segment, char *e
     if (rc == 0) rc = fsutil_fsync_parent_dir(cpath, err, errlen);
     ss__drop_pending(s, table, segment);
     pthread_mutex_unlock(&s->lock);
+    if ((rc == 0 || rc == SL_ENOENT) && s->deep) { /* gone here: gone there too */
+        int drc = deepstore_remove(s->deep, table, segment, err, errlen);
+        if (drc) rc = drc;
+    }
     return rc;
 }
 
@@ -591,6 +621,34 @@ out:
     return rc;
 }
 
+/* A committed file missing here, fetched back from the deep store: into an upload, verified
+ * (structure, name, table), committed with the CRC it has (no put back). 0, or the error. */
+static int ss__restore(segstore *s, const char *table, const char *segment)
+{
+    char err[512];
+    segstore_upload *u;
+    int rc = segstore_upload_begin(s, table, segment, &u, err, sizeof err);
+    if (rc) return rc;
+    rc = deepstore_get(s->deep, table, segment, segstore_upload_fd(u), err, sizeof err);
+    if (rc) {
+        segstore_upload_abort(u);
+        if (rc != SL_ENOENT)
+            SL_WARN("segstore", "deep store read failed table=%s segment=%s err=\"%s\"", table,
+                    segment, err);
+        return rc;
+    }
+    uint32_t crc = 0;
+    rc = segstore_upload_finish(u, &crc, NULL, err, sizeof err);
+    if (rc == 0) rc = ss__promote(s, table, segment, crc, NULL, 0, err, sizeof err, false);
+    if (rc)
+        SL_WARN("segstore", "deep store copy refused table=%s segment=%s err=\"%s\"", table,
+                segment, err);
+    else
+        SL_INFO("segstore", "restored from the deep store table=%s segment=%s crc=%08x", table,
+                segment, (unsigned)crc);
+    return rc;
+}
+
 int segstore_open_committed(segstore *s, const char *table, const char *segment, int *fd,
                             uint64_t *size)
 {
@@ -598,6 +656,12 @@ int segstore_open_committed(segstore *s, const char *table, const char *segment,
     if (ss__check(table, segment, NULL, 0)) return SL_EINVAL;
     ss__path(s, table, segment, ".seg", path);
     int f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (f < 0 && errno == ENOENT && s->deep) {
+        /* not here, and not (readable) in the deep store: missing, so the reader goes on to
+         * its next source (a sidecar's peers) */
+        if (ss__restore(s, table, segment) != 0) return SL_ENOENT;
+        f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    }
     if (f < 0) return errno == ENOENT ? SL_ENOENT : SL_EIO;
     struct stat st;
     if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {

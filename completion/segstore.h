@@ -47,8 +47,13 @@ typedef struct segstore_info {
     int64_t min_time, max_time;
 } segstore_info;
 
+struct deepstore;
 typedef struct segstore_opts {
     uint64_t max_upload_bytes; /* 0 = SEGSTORE_DEFAULT_MAX_UPLOAD */
+    struct deepstore *deep;    /* a WebHDFS deep store mirroring the committed files
+                                  (completion/deepstore.h: promote, replace and remove are
+                                  acknowledged once it has them; a missing local file is
+                                  fetched back from it), or NULL; borrowed */
 } segstore_opts;
 
 /* Open the store at uri_or_dir: "file:///abs/path" (a deepstore.uri; "file://localhost/..."
@@ -155,7 +160,8 @@ int segstore_quarantine(segstore *s, const char *table, const char *segment,
                         size_t errlen);
 
 /* Open the committed file read-only for a download. On success *fd (caller closes; e.g. hand it
- * to httpd_resp_fd) and *size are set. Returns 0, SL_EINVAL (bad name), SL_ENOENT or SL_EIO. */
+ * to httpd_resp_fd) and *size are set. A file missing here is fetched from the deep store, if
+ * any, verified and committed first. Returns 0, SL_EINVAL (bad name), SL_ENOENT or SL_EIO. */
 int segstore_open_committed(segstore *s, const char *table, const char *segment, int *fd,
                             uint64_t *size);
 

@@ -7,6 +7,7 @@
 #include "common/metrics.h"
 #include "common/sl_err.h"
 #include "completion/controller.h"
+#include "completion/deepstore.h"
 #include "src/cmds.h"
 
 #include <pthread.h>
@@ -84,7 +85,11 @@ static const config_def controller_defs[] = {
      "Local directory; the segment store when deepstore.uri is not set", CONFIG_REQUIRED_CONTROLLER,
      NULL},
     {"deepstore.uri", CONFIG_STRING, OFF(deepstore_uri), 0, 0, NULL,
-     "Segment store on shared storage, file:///path (default: data.dir)", 0, NULL},
+     "Segment store on shared storage: file:///path, the store every controller commits into; "
+     "or webhdfs://[user@]host:port/path (swebhdfs:// over TLS), a deep store that mirrors "
+     "data.dir's store (each committed or pushed file is acknowledged once it is there; a file "
+     "missing locally is fetched back from it). Default: data.dir alone",
+     0, NULL},
     {"completion.hold.time", CONFIG_DURATION_MS, OFF(hold_time), 0, 600000, "3s",
      "How long the first report waits for the other replicas before a winner is picked", 0, NULL},
     {"completion.notify.time", CONFIG_DURATION_MS, OFF(notify_time), 100, 600000, "10s",
@@ -171,8 +176,12 @@ int cmd_controller_main(int argc, char **argv)
         .zk_connect = conf.zk_connect,
         .zk_session_timeout_ms = (unsigned)conf.zk_session_timeout,
         .instance_id = conf.instance_id,
-        .store = conf.deepstore_uri ? conf.deepstore_uri : conf.data_dir,
-        .store_shared = conf.deepstore_uri != NULL,
+        /* a WebHDFS deep store mirrors the local store (data.dir); a file:// one is shared by
+         * every controller and is the store */
+        .store = conf.deepstore_uri && !deepstore_is_uri(conf.deepstore_uri) ? conf.deepstore_uri
+                                                                             : conf.data_dir,
+        .deep = deepstore_is_uri(conf.deepstore_uri) ? conf.deepstore_uri : NULL,
+        .store_shared = conf.deepstore_uri != NULL && !deepstore_is_uri(conf.deepstore_uri),
         .fsm = {.hold_ms = conf.hold_time,
                 .notify_ms = conf.notify_time,
                 .commit_budget_ms = conf.commit_timeout,
