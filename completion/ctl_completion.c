@@ -831,9 +831,9 @@ static int ctl__rpc_decide(ctl *c, ctl_rpc *x, bool may_block)
             if (!cfsm_done(e->f)) act = cfsm_on_msg(e->f, &m, sl_clock_wall_ms(), &fr);
         }
     }
+    char why[512] = ""; /* outlives the block: a failed commit's fr.why points here */
     if (act == CFSM_ACT_COMMIT) {
         pthread_mutex_unlock(&c->mu);
-        char why[512] = "";
         int rc = ctl__commit(c, sn.table, r, false, why, sizeof why);
         metrics_counter_add(rc ? c->m_commit_fail : c->m_commits, 1);
         pthread_mutex_lock(&c->mu);
