@@ -6,6 +6,7 @@
 #include "common/xalloc.h"
 #include "completion/segfetch.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +17,19 @@
 
 struct deepstore {
     char *uri; /* without a trailing '/' */
+    bool http; /* http(s)://: PUT, GET and DELETE of each file's URL; else WebHDFS */
     char *ca_file, *netrc_file;
 };
 
+static bool deepstore__is_http(const char *uri)
+{
+    return strncasecmp(uri, "http://", 7) == 0 || strncasecmp(uri, "https://", 8) == 0;
+}
+
 int deepstore_is_uri(const char *uri)
 {
-    return uri &&
-           (strncasecmp(uri, "webhdfs://", 10) == 0 || strncasecmp(uri, "swebhdfs://", 11) == 0);
+    return uri && (strncasecmp(uri, "webhdfs://", 10) == 0 ||
+                   strncasecmp(uri, "swebhdfs://", 11) == 0 || deepstore__is_http(uri));
 }
 
 static char *deepstore__dup(const char *s)
@@ -34,11 +41,20 @@ int deepstore_open(const char *uri, const char *ca_file, const char *netrc_file,
                    char *err, size_t errlen)
 {
     char probe[DEEPSTORE_URL_MAX];
-    if (!deepstore_is_uri(uri) || segfetch_webhdfs_rest(uri, "GETFILESTATUS", probe, sizeof probe))
+    bool http = uri && deepstore__is_http(uri);
+    const char *host = http ? strstr(uri, "://") + 3 : NULL;
+    /* an HTTP one: a host and a path, no query, fragment or credentials (the netrc has them) */
+    if (http ? (!*host || *host == '/' || strpbrk(uri, "?#@ ") || !strchr(host, '/'))
+             : (!deepstore_is_uri(uri) ||
+                segfetch_webhdfs_rest(uri, "GETFILESTATUS", probe, sizeof probe)))
         return sl_fail(err, errlen, SL_EINVAL,
-                       "deepstore.uri: %s: not webhdfs://[user@]host:port/absolute/path", uri);
+                       "deepstore.uri: %s: not webhdfs://[user@]host:port/absolute/path nor "
+                       "http(s)://host[:port]/path (no query, fragment or credentials: "
+                       "fetcher.netrc.file has those)",
+                       uri ? uri : "");
     deepstore *d = sl_xcalloc(1, sizeof *d);
     d->uri = sl_xstrdup(uri);
+    d->http = http;
     size_t n = strlen(d->uri);
     while (n && d->uri[n - 1] == '/')
         d->uri[--n] = '\0';
@@ -57,7 +73,7 @@ void deepstore_close(deepstore *d)
     free(d);
 }
 
-/* The webhdfs:// URI of table/segment's file into file (DEEPSTORE_URL_MAX bytes), and a
+/* The URI of table/segment's file into file (DEEPSTORE_URL_MAX bytes), and a
  * client set up for the store (caller frees); NULL when the URI would not fit. */
 static httpc *deepstore__file(const deepstore *d, const char *table, const char *segment,
                               char *file)
@@ -82,9 +98,32 @@ static httpc *deepstore__call(const deepstore *d, const char *table, const char 
     return h;
 }
 
+/* An HTTP deep store's put: a PUT of the file to its URL (WebDAV; nginx's dav_methods PUT). */
+static int deepstore__put_http(deepstore *d, const char *table, const char *segment,
+                               const char *path, char *err, size_t errlen)
+{
+    char file[DEEPSTORE_URL_MAX];
+    httpc *h = deepstore__file(d, table, segment, file);
+    if (!h)
+        return sl_fail(err, errlen, SL_EINVAL, "deep store path of %s/%s too long", table, segment);
+    httpc_resp r;
+    httpc_resp_init(&r, 0);
+    int rc = httpc_put_file(h, file, path, DEEPSTORE_TIMEOUT_MS, &r);
+    if (rc == SL_ENOENT || rc == SL_EIO)
+        rc = sl_fail(err, errlen, SL_EIO, "%s: %s", path, r.error);
+    else if (rc || (r.status != 200 && r.status != 201 && r.status != 204))
+        rc = sl_fail(err, errlen, SL_ETRANSIENT, "deep store PUT %s: %s (HTTP %ld)", file,
+                     rc ? r.error : "refused", r.status);
+    httpc_resp_free(&r);
+    httpc_free(h);
+    if (rc == 0) SL_INFO("deepstore", "stored table=%s segment=%s", table, segment);
+    return rc;
+}
+
 int deepstore_put(deepstore *d, const char *table, const char *segment, const char *path, char *err,
                   size_t errlen)
 {
+    if (d->http) return deepstore__put_http(d, table, segment, path, err, errlen);
     char url[DEEPSTORE_URL_MAX + 32];
     httpc *h = deepstore__call(d, table, segment, "CREATE&overwrite=true", url, sizeof url);
     if (!h)
@@ -130,14 +169,16 @@ int deepstore_get(deepstore *d, const char *table, const char *segment, int fd, 
 int deepstore_remove(deepstore *d, const char *table, const char *segment, char *err, size_t errlen)
 {
     char url[DEEPSTORE_URL_MAX + 32];
-    httpc *h = deepstore__call(d, table, segment, "DELETE", url, sizeof url);
+    httpc *h = d->http ? deepstore__file(d, table, segment, url)
+                       : deepstore__call(d, table, segment, "DELETE", url, sizeof url);
     if (!h)
         return sl_fail(err, errlen, SL_EINVAL, "deep store path of %s/%s too long", table, segment);
     httpc_resp r;
     httpc_resp_init(&r, 0);
     int rc = httpc_request(h, "DELETE", url, NULL, NULL, 0, DEEPSTORE_TIMEOUT_MS, &r);
-    /* {"boolean":false} (200) is a file that was not there: removed either way */
-    if (rc || (r.status != 200 && r.status != 404))
+    /* WebHDFS's {"boolean":false} (200) and HTTP's 404 are a file that was not there: removed
+     * either way */
+    if (rc || (r.status != 200 && r.status != 202 && r.status != 204 && r.status != 404))
         rc = sl_fail(err, errlen, SL_ETRANSIENT, "deep store DELETE %s/%s: %s (HTTP %ld)", table,
                      segment, rc ? r.error : "refused", r.status);
     httpc_resp_free(&r);

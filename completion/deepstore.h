@@ -1,11 +1,12 @@
-/* Deep store on WebHDFS (DESIGN §10 "Fetchers ... for deep store"): a controller whose
- * `deepstore.uri` is `webhdfs://[user@]host:port/path` (or `swebhdfs://`) keeps its segment
- * store in data.dir as before and mirrors every committed file there, through the WebHDFS
- * REST API over libcurl:
+/* Deep store (DESIGN §10 "Fetchers ... for deep store"): a controller whose `deepstore.uri`
+ * is `webhdfs://[user@]host:port/path` (or `swebhdfs://`) or `http(s)://host[:port]/path` keeps
+ * its segment store in data.dir as before and mirrors every committed file there, over libcurl:
  *
- *   put     CREATE (overwrite): the namenode's 307 names a datanode, which takes the bytes;
- *   get     OPEN (segfetch_get_fd), the namenode's redirect followed;
- *   remove  DELETE.
+ *           WebHDFS REST API                              HTTP (WebDAV's PUT and DELETE)
+ *   put     CREATE (overwrite): the namenode's 307        PUT of the file's URL
+ *           names a datanode, which takes the bytes
+ *   get     OPEN, the redirect followed                   GET (redirects followed)
+ *   remove  DELETE                                        DELETE
  *
  * Files are `<path>/<table>/<segment>.seg`. segstore.c calls it: a promote or replace is
  * acknowledged only once the mirror has the file (a commit whose put failed fails and is
@@ -21,12 +22,14 @@
 
 typedef struct deepstore deepstore;
 
-/* Whether uri names a deep store this module serves (webhdfs://, swebhdfs://). */
+/* Whether uri names a deep store this module serves (webhdfs://, swebhdfs://, http://,
+ * https://). */
 int deepstore_is_uri(const char *uri);
 
 /* A deep store at uri; ca_file and netrc_file (fetcher.https.ca.file, fetcher.netrc.file; may
  * be NULL) are copied. SL_EINVAL with the reason in err for a URI that is not a valid WebHDFS
- * URI. On success *out is the caller's (deepstore_close). */
+ * URI nor an http(s) URL with a path and no query, fragment or credentials. On success *out is the
+ * caller's (deepstore_close). */
 int deepstore_open(const char *uri, const char *ca_file, const char *netrc_file, deepstore **out,
                    char *err, size_t errlen);
 void deepstore_close(deepstore *d);

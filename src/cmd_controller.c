@@ -86,9 +86,10 @@ static const config_def controller_defs[] = {
      NULL},
     {"deepstore.uri", CONFIG_STRING, OFF(deepstore_uri), 0, 0, NULL,
      "Segment store on shared storage: file:///path, the store every controller commits into; "
-     "or webhdfs://[user@]host:port/path (swebhdfs:// over TLS), a deep store that mirrors "
-     "data.dir's store (each committed or pushed file is acknowledged once it is there; a file "
-     "missing locally is fetched back from it). Default: data.dir alone",
+     "or a deep store that mirrors data.dir's store, webhdfs://[user@]host:port/path "
+     "(swebhdfs:// over TLS) or http(s)://host[:port]/path (WebDAV PUT, GET, DELETE): each "
+     "committed or pushed file is acknowledged once it is there, and a file missing locally is "
+     "fetched back from it. Default: data.dir alone",
      0, NULL},
     {"completion.hold.time", CONFIG_DURATION_MS, OFF(hold_time), 0, 600000, "3s",
      "How long the first report waits for the other replicas before a winner is picked", 0, NULL},
@@ -176,8 +177,8 @@ int cmd_controller_main(int argc, char **argv)
         .zk_connect = conf.zk_connect,
         .zk_session_timeout_ms = (unsigned)conf.zk_session_timeout,
         .instance_id = conf.instance_id,
-        /* a WebHDFS deep store mirrors the local store (data.dir); a file:// one is shared by
-         * every controller and is the store */
+        /* a WebHDFS or HTTP deep store mirrors the local store (data.dir); a file:// one is
+         * shared by every controller and is the store */
         .store = conf.deepstore_uri && !deepstore_is_uri(conf.deepstore_uri) ? conf.deepstore_uri
                                                                              : conf.data_dir,
         .deep = deepstore_is_uri(conf.deepstore_uri) ? conf.deepstore_uri : NULL,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The WebHDFS deep store (DESIGN §10, docs/batch.md "Deep store on WebHDFS"): a controller with
+# The deep store (DESIGN §10, docs/batch.md "Deep store"): a controller with
 # deepstore.uri=webhdfs://... against the WebHDFS TEST RESPONDER (lib/webhdfs_responder.py:
 # Debian has no HDFS; CREATE and OPEN are redirected from a "namenode" port to a "datanode"
 # port, as HDFS does), three sidecars and kafka-mock:
@@ -9,10 +9,14 @@
 #     data dir, whose peers are down, from the deep store (fetched back and verified);
 #   - the deep store down: a commit is not acknowledged until the file is there, and completes
 #     when it is back;
-#   - a bad deepstore.uri fails the start naming the key.
+#   - a bad deepstore.uri fails the start naming the key;
+#   - the same over HTTP: Debian's nginx with WebDAV PUT/DELETE behind basic auth (the
+#     credentials in fetcher.netrc.file), for a second cluster's controller: a push lands there,
+#     an empty controller serves it back from there, a replacement deletes it there.
 source "$(dirname "$0")/lib/harness.sh"
 source "$(dirname "$0")/lib/zk.sh"
 source "$(dirname "$0")/lib/cluster.sh"
+source "$(dirname "$0")/lib/nginx.sh"
 PY=/usr/bin/python3
 BILL=$SLUICE_SRC/tests/data/pinot/batch/billing
 cd "$T_TMP"
@@ -124,4 +128,36 @@ check "... the failed put is logged" grep -q 'deep store CREATE' c1.log
 start_hdfs "$NN" "$DN"
 check "once the deep store is back, the segments commit (and are in it)" \
   wait_for 60 bash -c "done_segs $((NDONE + 1)) && in_deep events"
+# ---- the same over HTTP (WebDAV), a second cluster ----
+DP=$($PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+mkdir -p dav
+echo 'store:{PLAIN}d4v' >htpasswd
+printf 'machine 127.0.0.1 login store password d4v\n' >netrc
+chmod 600 netrc
+nginx_start application/octet-stream "
+  server {
+    listen 127.0.0.1:$DP; root $T_TMP/dav; client_max_body_size 0;
+    location /store/ { dav_methods PUT DELETE; create_full_put_path on;
+                       auth_basic \"store\"; auth_basic_user_file $T_TMP/htpasswd; }
+  }"
+require "nginx (WebDAV) answers" wait_for 10 bash -c "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$DP/store/ | grep -qx 401"
+common="--set cluster.name=deephttp --set zk.connect=$ZK_CONNECT --set http.bind=127.0.0.1 --set zk.session.timeout=3s"
+CTL_SETS="--set repair.interval=1s --set deepstore.uri=http://127.0.0.1:$DP/store --set fetcher.netrc.file=$T_TMP/netrc"
+start_ctl h1
+require "h1 leads its cluster" wait_for 15 is_leader "$CURL"
+start_sidecar 4 # serves the pushed segment (a replacement replaces served segments only)
+"$S" table add --controller "$CURL" --table-config billing.json --schema "$BILL/billing_schema.json" >hadd.out 2>&1
+"$S" push --controller "$CURL" --table billing b1 >hp1.out 2>hp1.err
+check "HTTP deep store: a push is PUT there (with the netrc's credentials)" \
+  bash -c "grep -q '^pushed bill_a' hp1.out && cmp -s b1/bill_a.seg dav/store/billing_OFFLINE/bill_a.seg"
+signal -KILL "$CPID"
+wait "$CPID" 2>/dev/null
+rm -rf h1
+start_ctl h1
+require "h1, restarted on an empty data dir, leads" wait_for 15 is_leader "$CURL"
+check "... serves the pushed file back from the HTTP deep store" \
+  bash -c "curl -sf -o got_a.seg '$CURL/segments/billing_OFFLINE/bill_a' && cmp -s got_a.seg b1/bill_a.seg"
+"$S" push --controller "$CURL" --table billing --replace bill_a b2 >hp2.out 2>hp2.err
+check "... a replacement PUTs the new file and DELETEs the replaced one there" \
+  wait_for 20 bash -c "grep -q COMPLETED hp2.out && test -s dav/store/billing_OFFLINE/bill_b.seg && test ! -e dav/store/billing_OFFLINE/bill_a.seg"
 finish

@@ -60,6 +60,21 @@ static void test_open(void **s)
     assert_null(d);
     assert_non_null(strstr(err, "deepstore.uri"));
     assert_int_equal(deepstore_open("s3://bucket/x", NULL, NULL, &d, err, sizeof err), SL_EINVAL);
+    /* HTTP (WebDAV PUT/DELETE): a host and a path, no query, fragment or credentials */
+    assert_true(deepstore_is_uri("https://dav.example:8443/segments"));
+    assert_int_equal(
+        deepstore_open("https://dav.example:8443/segments/", NULL, "/netrc", &d, err, sizeof err),
+        0);
+    deepstore_close(d);
+    static const char *const bad_http[] = {
+        "http://",         "http:///x",          "http://host",    "http://host/x?sig=1",
+        "http://host/x#f", "http://u:pw@host/x", "http://host/a b"};
+    for (size_t i = 0; i < sizeof bad_http / sizeof bad_http[0]; i++) {
+        d = NULL;
+        if (deepstore_open(bad_http[i], NULL, NULL, &d, err, sizeof err) != SL_EINVAL)
+            fail_msg("accepted %s", bad_http[i]);
+        assert_null(d);
+    }
     deepstore_close(NULL);
 }
 
