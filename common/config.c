@@ -761,14 +761,58 @@ int config_write_markdown(const config_def *defs, size_t ndefs, FILE *out)
     return ferror(out) ? SL_EIO : 0;
 }
 
+/* One comment paragraph: text wrapped at 96 columns, each line "# " (the description). */
+static void props_comment(FILE *out, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        size_t n = strlen(p);
+        if (n > 94) { /* break at the last space that fits */
+            n = 94;
+            while (n > 20 && p[n] != ' ')
+                n--;
+            if (p[n] != ' ') n = 94;
+        }
+        fprintf(out, "# %.*s\n", (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+int config_write_properties(const config_def *defs, size_t ndefs, FILE *out)
+{
+    for (size_t i = 0; i < ndefs; i++) {
+        const config_def *d = &defs[i];
+        if (d->flags & CONFIG_HIDDEN) continue;
+        char type[512], roles[128], line[800];
+        type_text(d, type, sizeof type);
+        roles_text(d->flags, roles, sizeof roles);
+        fputs("\n", out);
+        props_comment(out, d->desc);
+        snprintf(line, sizeof line, "%s%s%s", type, *roles ? "; required for: " : "", roles);
+        props_comment(out, line);
+        if (d->flags & CONFIG_PREFIX)
+            fprintf(out, "#%s<property> = ...\n", d->name);
+        else
+            fprintf(out, "#%s =%s%s\n", d->name, d->def && *d->def ? " " : "",
+                    d->def ? d->def : "");
+    }
+    return ferror(out) ? SL_EIO : 0;
+}
+
 int config_args(int argc, char **argv, const config_def *defs, size_t ndefs, const char *prog,
-                const char *usage, const char **path, char **sets, size_t *nsets, size_t maxsets)
+                const char *usage, const char **path, char **sets, size_t *nsets, size_t maxsets,
+                bool *check)
 {
     *path = NULL;
     *nsets = 0;
+    *check = false;
     if (argc >= 2 && strcmp(argv[1], "--help-config") == 0) {
         if (argc >= 4 && strcmp(argv[2], "--format") == 0 && strcmp(argv[3], "markdown") == 0)
             return config_write_markdown(defs, ndefs, stdout) ? 1 : 0;
+        if (argc >= 4 && strcmp(argv[2], "--format") == 0 && strcmp(argv[3], "properties") == 0)
+            return config_write_properties(defs, ndefs, stdout) ? 1 : 0;
         config_print_help(defs, ndefs, stdout);
         return 0;
     }
@@ -776,6 +820,8 @@ int config_args(int argc, char **argv, const config_def *defs, size_t ndefs, con
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage, stdout);
             return 0;
+        } else if (strcmp(argv[i], "--check-config") == 0) {
+            *check = true;
         } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             *path = argv[++i];
         } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && *nsets < maxsets) {

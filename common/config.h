@@ -114,11 +114,18 @@ const config_def *config_find(const config_def *defs, size_t ndefs, const char *
 void config_print_help(const config_def *defs, size_t ndefs, FILE *out);
 
 /* A process command line: `--config FILE`, `--set key=value` (repeatable, at most maxsets),
- * `--help` (prints usage), `--help-config [--format markdown]` (the key table). Fills *path
- * and sets[0..nsets) (borrowed from argv). Returns -1 to go on, or the exit code to return at
- * once (0 after help, 2 on a usage error, reported on stderr with `prog`). */
+ * `--check-config` (*check: load and validate, then exit), `--help` (prints usage),
+ * `--help-config [--format markdown|properties]` (the key table, or a properties file with
+ * every key commented). Fills *path and sets[0..nsets) (borrowed from argv). Returns -1 to go
+ * on, or the exit code to return at once (0 after help, 2 on a usage error, reported on stderr
+ * with `prog`). */
 int config_args(int argc, char **argv, const config_def *defs, size_t ndefs, const char *prog,
-                const char *usage, const char **path, char **sets, size_t *nsets, size_t maxsets);
+                const char *usage, const char **path, char **sets, size_t *nsets, size_t maxsets,
+                bool *check);
+
+/* Every non-hidden key as a Java-properties template: its description and type as comments,
+ * then `#key = default` (commented out). Returns 0 or SL_EIO. */
+int config_write_properties(const config_def *defs, size_t ndefs, FILE *out);
 
 /* The docs table (Markdown), non-hidden keys in table order. Returns 0 or SL_EIO. A test can
  * compare it with docs/config.md so the page never drifts from the code. */

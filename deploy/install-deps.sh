@@ -11,7 +11,7 @@ PACKAGES=(
   libavro-dev libsnappy-dev zlib1g-dev libyaml-dev
   zookeeper kcat curl nginx-light openssl
   clang libclang-rt-14-dev llvm
-  procps iproute2 netcat-openbsd python3
+  procps iproute2 netcat-openbsd python3 systemd python3-yaml
   avro-bin python3-avro python3-distributed
 )
 

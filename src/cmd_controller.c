@@ -139,8 +139,8 @@ static const config_def controller_defs[] = {
 #define CONTROLLER_NDEFS (sizeof controller_defs / sizeof controller_defs[0])
 
 static const char controller_usage[] =
-    "usage: sluice controller --config FILE [--set key=value ...]\n"
-    "       sluice controller --help-config [--format markdown]\n"
+    "usage: sluice controller --config FILE [--set key=value ...] [--check-config]\n"
+    "       sluice controller --help-config [--format markdown|properties]\n"
     "\n"
     "Runs a controller: the completion coordinator (on the elected leader), the segment store\n"
     "and the admin API. --help-config lists every key.\n";
@@ -150,8 +150,9 @@ int cmd_controller_main(int argc, char **argv)
     const char *config_path;
     char *sets[CONTROLLER_MAX_SETS];
     size_t nsets;
+    bool check;
     int ac = config_args(argc, argv, controller_defs, CONTROLLER_NDEFS, "sluice controller",
-                         controller_usage, &config_path, sets, &nsets, CONTROLLER_MAX_SETS);
+                         controller_usage, &config_path, sets, &nsets, CONTROLLER_MAX_SETS, &check);
     if (ac >= 0) return ac;
     controller_conf conf;
     char err[1024];
@@ -161,6 +162,21 @@ int cmd_controller_main(int argc, char **argv)
         return 1;
     }
     sl_log_threshold = (sl_log_level)conf.log_level;
+    if (check) { /* --check-config: the keys validated (bounds, names, files), nothing started */
+        char e2[512];
+        deepstore *d = NULL;
+        int drc = deepstore_is_uri(conf.deepstore_uri)
+                      ? deepstore_open(conf.deepstore_uri, conf.fetch_ca, conf.fetch_netrc, &d, e2,
+                                       sizeof e2)
+                      : 0;
+        deepstore_close(d);
+        config_free(controller_defs, CONTROLLER_NDEFS, &conf);
+        if (drc)
+            fprintf(stderr, "sluice controller: config: %s\n", e2);
+        else
+            printf("sluice controller: config ok\n");
+        return drc ? 1 : 0;
+    }
     int rc = 1;
     sigset_t sigs;
     sigemptyset(&sigs);
