@@ -31,9 +31,45 @@ int assign_state_parse(const char *name, assign_state *out)
     return SL_EINVAL;
 }
 
+static void assign__seg_free(assign_seg *s)
+{
+    free(s->inst.id);
+    free(s->state);
+    s->inst.id = NULL;
+    s->state = NULL;
+    s->inst.n = s->inst.cap = 0;
+}
+
+void assign_seg_host(assign_seg *s, const char *id, assign_state st)
+{
+    if (s->inst.n == s->inst.cap) {
+        s->inst.cap = s->inst.cap ? s->inst.cap * 2 : 4;
+        s->inst.id = sl_xrealloc(s->inst.id, s->inst.cap * sizeof *s->inst.id);
+        s->state = sl_xrealloc(s->state, s->inst.cap * sizeof *s->state);
+    }
+    snprintf(s->inst.id[s->inst.n], SL_IDENT_MAX + 1, "%s", id);
+    s->state[s->inst.n++] = st;
+}
+
+void assign_seg_set(assign_seg *s, const assign_list *inst, assign_state st)
+{
+    s->inst.n = 0;
+    for (uint32_t i = 0; i < inst->n; i++)
+        assign_seg_host(s, inst->id[i], st);
+}
+
+void assign_seg_list(const assign_seg *s, assign_list *out)
+{
+    memset(out, 0, sizeof *out);
+    for (uint32_t i = 0; i < s->inst.n && i < SL_MAX_REPLICATION; i++)
+        snprintf(out->id[out->n++], SL_IDENT_MAX + 1, "%s", s->inst.id[i]);
+}
+
 void assign_free(assign *a)
 {
     free(a->part);
+    for (size_t i = 0; i < a->nseg; i++)
+        assign__seg_free(&a->seg[i]);
     free(a->seg);
     free(a->force);
     memset(a, 0, sizeof *a);
@@ -58,9 +94,7 @@ assign_seg *assign_add(assign *a, const char *segment, const assign_list *inst, 
     assign_seg *s = &a->seg[a->nseg++];
     memset(s, 0, sizeof *s);
     snprintf(s->segment, sizeof s->segment, "%s", segment);
-    s->inst = *inst;
-    for (uint32_t i = 0; i < inst->n; i++)
-        s->state[i] = st;
+    assign_seg_set(s, inst, st);
     return s;
 }
 
@@ -98,7 +132,7 @@ int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errl
     }
     json_object_foreach(segs, key, val)
     {
-        if (!json_is_object(val) || json_object_size(val) > SL_MAX_REPLICATION ||
+        if (!json_is_object(val) || json_object_size(val) > ASSIGN_MAX_HOSTS ||
             strlen(key) >= sizeof a->seg[0].segment) {
             snprintf(err, errlen, "assignment: bad segment entry \"%.64s\"", key);
             goto fail;
@@ -109,12 +143,14 @@ int assign_parse(const char *json, size_t len, assign *a, char *err, size_t errl
         json_t *iv;
         json_object_foreach(val, ik, iv)
         {
-            uint32_t i = s->inst.n++;
-            if (!json_is_string(iv) || assign__id(s->inst.id[i], ik, err, errlen) ||
-                assign_state_parse(json_string_value(iv), &s->state[i]) != 0) {
+            assign_state st;
+            size_t il = strlen(ik);
+            if (!json_is_string(iv) || il == 0 || il > SL_IDENT_MAX ||
+                assign_state_parse(json_string_value(iv), &st) != 0) {
                 snprintf(err, errlen, "assignment: segment %.64s: bad replica entry", key);
                 goto fail;
             }
+            assign_seg_host(s, ik, st);
         }
     }
     json_t *paused = json_object_get(root, "pausedSinceMs");
@@ -238,7 +274,7 @@ static size_t assign__load(const assign *a, const char *id)
     return n;
 }
 
-static bool assign__lists(const assign_list *l, const char *id)
+static bool assign__lists(const assign_hosts *l, const char *id)
 {
     for (uint32_t k = 0; k < l->n; k++)
         if (strcmp(l->id[k], id) == 0) return true;
@@ -248,7 +284,7 @@ static bool assign__lists(const assign_list *l, const char *id)
 uint32_t assign_fill(assign *a, size_t seg, const char *const *live, size_t nlive, uint32_t want,
                      assign_state st)
 {
-    if (want > SL_MAX_REPLICATION) want = SL_MAX_REPLICATION;
+    if (want > ASSIGN_MAX_HOSTS) want = ASSIGN_MAX_HOSTS;
     uint32_t added = 0;
     while (a->seg[seg].inst.n < want) {
         const char *best = NULL;
@@ -262,9 +298,7 @@ uint32_t assign_fill(assign *a, size_t seg, const char *const *live, size_t nliv
             }
         }
         if (!best) break;
-        assign_seg *s = &a->seg[seg];
-        snprintf(s->inst.id[s->inst.n], SL_IDENT_MAX + 1, "%s", best);
-        s->state[s->inst.n++] = st;
+        assign_seg_host(&a->seg[seg], best, st);
         added++;
     }
     return added;
@@ -281,6 +315,7 @@ int assign_remove(assign *a, const char *segment)
 {
     assign_seg *s = assign_find(a, segment);
     if (!s) return SL_ENOENT;
+    assign__seg_free(s);
     memmove(s, s + 1, (size_t)(a->seg + a->nseg - (s + 1)) * sizeof *s);
     a->nseg--;
     assign_force_remove(a, segment);

@@ -38,10 +38,20 @@ typedef struct assign_list {
     char id[SL_MAX_REPLICATION][SL_IDENT_MAX + 1];
 } assign_list;
 
+/* Most instances one segment lists: a pushed dimension table's segment is on every live
+ * sidecar; a consumed segment on its partition's replicas (at most SL_MAX_REPLICATION). */
+#define ASSIGN_MAX_HOSTS 4096
+
+/* The instances of one segment: grown as needed (assign_seg_host), owned by its assignment. */
+typedef struct assign_hosts {
+    uint32_t n, cap;
+    char (*id)[SL_IDENT_MAX + 1]; /* n of them */
+} assign_hosts;
+
 typedef struct assign_seg {
     char segment[SL_SEGNAME_MAX];
-    assign_list inst;
-    assign_state state[SL_MAX_REPLICATION]; /* per inst.id[i] */
+    assign_hosts inst;
+    assign_state *state; /* per inst.id[i]; owned */
 } assign_seg;
 
 /* A consuming segment a force commit asked to end, and the job that asked. */
@@ -80,8 +90,8 @@ void assign_free(assign *a);
 int assign_plan(assign *a, const char *const *live, size_t nlive, uint32_t partitions,
                 uint32_t replication);
 
-/* Give segment entry a->seg[seg] more instances, ONLINE, until it has want (at most
- * SL_MAX_REPLICATION) or live has no other: each time the live instance with the fewest
+/* Give segment entry a->seg[seg] more instances, until it has want (at most
+ * ASSIGN_MAX_HOSTS) or live has no other: each time the live instance with the fewest
  * segment entries in a, ties to the smaller id, so placement is balanced and the same for
  * the same input (an uploaded segment's, DESIGN §10), each in state st (ONLINE; OFFLINE for a
  * replacement's segmentsTo not yet switched in). Returns how many were added. */
@@ -93,6 +103,16 @@ assign_seg *assign_find(assign *a, const char *segment);
 
 /* Append a segment on instances `inst`, every replica in state st. */
 assign_seg *assign_add(assign *a, const char *segment, const assign_list *inst, assign_state st);
+
+/* Make s's instances exactly inst's, each in state st. */
+void assign_seg_set(assign_seg *s, const assign_list *inst, assign_state st);
+
+/* List instance id on segment s in state st (s grows; id must fit SL_IDENT_MAX). */
+void assign_seg_host(assign_seg *s, const char *id, assign_state st);
+
+/* The first SL_MAX_REPLICATION instances of s as a partition-sized list (a consumed segment's
+ * are its replicas, never more), into *out (the caller's, by value). */
+void assign_seg_list(const assign_seg *s, assign_list *out);
 
 /* Remove a segment entry (and its force-commit request); returns 0 or SL_ENOENT. */
 int assign_remove(assign *a, const char *segment);

@@ -128,7 +128,7 @@ static int ctl__check_msg(ctl *c, ctl_fsm *e, const char *table, rpc_method meth
         ctl__zk_done(c);
         if (got) {
             assign_seg *as = assign_find(&a, e->segment);
-            if (as) l = as->inst;
+            if (as) assign_seg_list(as, &l);
             assign_free(&a);
         }
         pthread_mutex_lock(&c->mu);
@@ -595,7 +595,7 @@ static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uin
         snprintf(why, whylen, "assignment of table %s unreadable", table);
     } else {
         assign_seg *s = assign_find(&a, segment);
-        if (s) members = s->inst;
+        if (s) assign_seg_list(s, &members);
         const ctl_table *t = ctl__table(c, z, table);
         cfsm_cfg cfg = c->o.fsm;
         cfg.pauseless = t && t->cfg->pauseless;
@@ -605,7 +605,8 @@ static ctl_fsm *ctl__fsm_get(ctl *c, const char *table, const char *segment, uin
         } else {
             const char *live[SL_MAX_REPLICATION];
             size_t nlive = 0;
-            for (uint32_t i = 0; s && i < s->inst.n; i++)
+            /* a consumed segment lists its replicas: at most SL_MAX_REPLICATION */
+            for (uint32_t i = 0; s && i < s->inst.n && nlive < SL_MAX_REPLICATION; i++)
                 if (ctl__instance_live(c, z, s->inst.id[i])) live[nlive++] = s->inst.id[i];
             f = m.status == SEGMETA_COMMITTING
                     ? cfsm_new_fixed(segment, live, nlive, m.end_offset, &cfg, now)

@@ -330,7 +330,7 @@ void ctl__metrics(httpd_req *req, httpd_resp *resp, void *ctx);
 int ctl__push_table_key(ctl *c, zk *z, const char *name, int type, char *key);
 /* Place pushed segment (not in a yet) of table t in state st: an uploaded-realtime name on
  * its partition's replicas, any other on the table's replication (every sidecar, up to
- * SL_MAX_REPLICATION, for a dimension table) of the live instances, least loaded first. */
+ * ASSIGN_MAX_HOSTS, for a dimension table) of the live instances, least loaded first. */
 void ctl__push_place(assign *a, const tcfg *t, const char *segment, char **live, size_t nlive,
                      assign_state st);
 int ctl__push_stream(httpd_req *req, const void *data, size_t len, httpd_resp *resp, void *ctx);

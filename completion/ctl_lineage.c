@@ -266,7 +266,6 @@ static unsigned ctl__lin_staged(ctl *c, zk *z, const char *key, const char *id, 
     char **live = NULL;
     size_t nlive = 0;
     unsigned out = cstore_instances(c->cs, z, &live, &nlive) ? 503 : 0;
-    json_t *rep[SL_MAX_REPLICATION] = {0};
     for (size_t i = 0; i < e->nto && !out; i++) {
         const assign_seg *as = assign_find(&a, e->to[i]);
         for (uint32_t j = 0; as && j < as->inst.n && !out; j++) {
@@ -274,23 +273,21 @@ static unsigned ctl__lin_staged(ctl *c, zk *z, const char *key, const char *id, 
             for (size_t k = 0; k < nlive && !up; k++)
                 up = strcmp(live[k], as->inst.id[j]) == 0;
             if (!up) continue;
-            json_decref(rep[j]);
-            rep[j] = NULL;
-            int g = cstore_replica_get(c->cs, z, key, as->inst.id[j], &rep[j]);
+            json_t *rep = NULL;
+            int g = cstore_replica_get(c->cs, z, key, as->inst.id[j], &rep);
             if (g && g != SL_ENOENT) {
                 out = 503;
                 break;
             }
-            const char *st = json_string_value(json_object_get(rep[j], as->segment));
+            const char *st = json_string_value(json_object_get(rep, as->segment));
             if (!st || (strcmp(st, "STAGED") != 0 && strcmp(st, "ONLINE") != 0)) {
                 snprintf(why, cap, "segment %s is not staged on %s yet (%s)", as->segment,
                          as->inst.id[j], st ? st : "not reported");
                 out = 1;
             }
+            json_decref(rep); /* st is not used past here */
         }
     }
-    for (size_t j = 0; j < SL_MAX_REPLICATION; j++)
-        json_decref(rep[j]);
     zk_free_strings(live, nlive);
     assign_free(&a);
     lineage_free(&l);

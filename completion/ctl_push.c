@@ -301,7 +301,7 @@ static bool ctl__push_claim(ctl *c, const char *key, const char *segment, bool c
 /* How many sidecars an uploaded segment of t should be on, given nlive live ones. */
 static uint32_t ctl__push_want(const tcfg *t, size_t nlive)
 {
-    return t->dim_table ? (uint32_t)(nlive < SL_MAX_REPLICATION ? nlive : SL_MAX_REPLICATION)
+    return t->dim_table ? (uint32_t)(nlive < ASSIGN_MAX_HOSTS ? nlive : ASSIGN_MAX_HOSTS)
                         : t->replication;
 }
 

@@ -173,9 +173,7 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
                     for (size_t k = 0; k < nlive; k++)
                         held |= strcmp(live[k], ps->inst.id[j]) == 0;
                 if (held) continue;
-                ps->inst = inst;
-                for (uint32_t j = 0; j < inst.n; j++)
-                    ps->state[j] = ASSIGN_CONSUMING;
+                assign_seg_set(ps, &inst, ASSIGN_CONSUMING);
                 SL_WARN("controller",
                         "repair table=%s partition=%u: COMMITTING %s moves to the "
                         "new instances (rebuilt from Kafka)",
@@ -187,9 +185,7 @@ static void ctl__repair_table(ctl *c, zk *z, const char *table, uint64_t now)
         }
         assign_seg *stale = assign_find(&a, next.segment); /* a deleted segment's entry */
         if (stale) {
-            stale->inst = inst;
-            for (uint32_t j = 0; j < inst.n; j++)
-                stale->state[j] = ASSIGN_CONSUMING;
+            assign_seg_set(stale, &inst, ASSIGN_CONSUMING);
         } else {
             assign_add(&a, next.segment, &inst, ASSIGN_CONSUMING);
         }

@@ -237,6 +237,59 @@ static void test_segmeta_round_trip_and_validation(void **s)
 
 /* Pushed segments: each goes to the least-loaded live instances, ties to the smaller id, the
  * same for the same input; never twice on one instance; as many as there are. */
+/* A dimension table's segment is on every live sidecar, past SL_MAX_REPLICATION: the host
+ * lists grow, survive JSON, copy deeply, and a hostile list past ASSIGN_MAX_HOSTS is refused. */
+static void test_many_hosts(void **s)
+{
+    (void)s;
+    enum { N = 100 };
+    char names[N][16];
+    const char *live[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "s%03d", i);
+        live[i] = names[i];
+    }
+    static const assign_list none;
+    assign a = {0};
+    assign_add(&a, "dim_0", &none, ASSIGN_ONLINE);
+    assert_int_equal(assign_fill(&a, 0, live, N, N, ASSIGN_ONLINE), N);
+    assign_add(&a, "dim_1", &none, ASSIGN_ONLINE); /* may move a->seg: pointers are re-found */
+    assert_int_equal(assign_fill(&a, 1, live, N, N, ASSIGN_OFFLINE), N);
+    assert_int_equal(assign_find(&a, "dim_0")->inst.n, N);
+    size_t len;
+    char *j = assign_to_json(&a, &len);
+    assign b;
+    char err[256];
+    assert_int_equal(assign_parse(j, len, &b, err, sizeof err), 0);
+    assign_seg *d1 = assign_find(&b, "dim_1");
+    assert_non_null(d1);
+    assert_int_equal(d1->inst.n, N);
+    assert_int_equal(d1->state[N - 1], ASSIGN_OFFLINE);
+    size_t len2;
+    char *j2 = assign_to_json(&b, &len2);
+    assert_string_equal(j, j2);
+    /* a partition-sized copy holds the first SL_MAX_REPLICATION, by value */
+    assign_list l;
+    assign_seg_list(d1, &l);
+    assert_int_equal(l.n, SL_MAX_REPLICATION);
+    assert_int_equal(assign_remove(&b, "dim_0"), 0);
+    assert_int_equal(assign_find(&b, "dim_1")->inst.n, N);
+    assign_free(&b); /* l stays valid: it is a copy */
+    assert_string_equal(l.id[0], assign_find(&a, "dim_1")->inst.id[0]);
+    free(j);
+    free(j2);
+    assign_free(&a);
+    /* one more than ASSIGN_MAX_HOSTS on one segment is refused */
+    size_t cap = 64 + (size_t)(ASSIGN_MAX_HOSTS + 1) * 24;
+    char *big = malloc(cap);
+    size_t o = (size_t)snprintf(big, cap, "{\"partitions\":{},\"segments\":{\"d\":{");
+    for (int i = 0; i <= ASSIGN_MAX_HOSTS; i++)
+        o += (size_t)snprintf(big + o, cap - o, "%s\"h%d\":\"ONLINE\"", i ? "," : "", i);
+    o += (size_t)snprintf(big + o, cap - o, "}}}");
+    assert_int_equal(assign_parse(big, o, &b, err, sizeof err), SL_ECORRUPT);
+    free(big);
+}
+
 static void test_fill_balanced(void **s)
 {
     (void)s;
@@ -351,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_paused_and_bootstrap_marks),
         cmocka_unit_test(test_segmeta_round_trip_and_validation),
         cmocka_unit_test(test_fill_balanced),
+        cmocka_unit_test(test_many_hosts),
         cmocka_unit_test(test_segmeta_uploaded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
