@@ -22,6 +22,11 @@ int cmetrics_register(cmetrics *m, metrics_registry *r)
                                           "Offsets lost to retention before consumption", tp, 2);
     m->lag = metrics_family_new(r, METRICS_GAUGE, "sluice_partition_lag",
                                 "High watermark minus the next offset to consume", tp, 2);
+    m->lag_seconds = metrics_family_new(
+        r, METRICS_GAUGE, "sluice_partition_lag_seconds",
+        "While behind: seconds since the Kafka timestamp of the last message consumed (0 when "
+        "caught up)",
+        tp, 2);
     m->next_offset = metrics_family_new(r, METRICS_GAUGE, "sluice_partition_next_offset",
                                         "Next offset the consuming segment expects", tp, 2);
     m->seg_rows = metrics_family_new(r, METRICS_GAUGE, "sluice_consuming_segment_rows",
@@ -36,8 +41,8 @@ int cmetrics_register(cmetrics *m, metrics_registry *r)
         r, "sluice_segment_build_seconds", "Time to build and publish a segment", tp, 2,
         build_bounds, sizeof build_bounds / sizeof build_bounds[0]);
     if (!m->rows || !m->bytes || !m->filtered || !m->bad || !m->lost_ranges || !m->lost_messages ||
-        !m->lag || !m->next_offset || !m->seg_rows || !m->seg_bytes || !m->builds ||
-        !m->build_fail || !m->build_seconds)
+        !m->lag || !m->lag_seconds || !m->next_offset || !m->seg_rows || !m->seg_bytes ||
+        !m->builds || !m->build_fail || !m->build_seconds)
         return SL_EEXIST;
     return 0;
 }

@@ -16,6 +16,7 @@ typedef struct cmetrics {
     metrics_family *lost_ranges;   /* sluice_data_loss_ranges_total */
     metrics_family *lost_messages; /* sluice_data_loss_messages_total */
     metrics_family *lag;           /* sluice_partition_lag (callback) */
+    metrics_family *lag_seconds;   /* sluice_partition_lag_seconds (callback) */
     metrics_family *next_offset;   /* sluice_partition_next_offset (callback) */
     metrics_family *seg_rows;      /* sluice_consuming_segment_rows (callback) */
     metrics_family *seg_bytes;     /* sluice_consuming_segment_bytes (callback) */

@@ -3,6 +3,7 @@
  * The per-message path is: offset check -> rowdec_decode -> mseg_append -> threshold check.
  * It allocates nothing; counters are single-writer atomics updated with plain stores. */
 #include "consumer/pcons.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "consumer/kmeta.h"
@@ -92,6 +93,16 @@ static double pcons__lag(void *arg)
     return hw >= 0 && next >= 0 && hw > next ? (double)(hw - next) : 0;
 }
 
+/* Behind: how old the last consumed message is (its Kafka time against the wall clock). */
+static double pcons__lag_seconds(void *arg)
+{
+    pcons *p = arg;
+    int64_t last = atomic_load_explicit(&p->stats.last_msg_ms, memory_order_relaxed);
+    if (pcons__lag(p) <= 0 || last < 0) return 0;
+    int64_t age = (int64_t)sl_clock_wall_ms() - last;
+    return age > 0 ? (double)age / 1000 : 0;
+}
+
 static double pcons__next(void *arg)
 {
     return (double)atomic_load_explicit(&((pcons *)arg)->stats.next_offset, memory_order_relaxed);
@@ -121,6 +132,7 @@ static void pcons__metrics_new(pcons *p)
         p->stats.bad[r] = metrics_counter_with(m->bad, tpr);
     }
     metrics_gauge_fn(m->lag, tp, pcons__lag, p);
+    metrics_gauge_fn(m->lag_seconds, tp, pcons__lag_seconds, p);
     metrics_gauge_fn(m->next_offset, tp, pcons__next, p);
     metrics_gauge_fn(m->seg_rows, tp, pcons__seg_rows, p);
     metrics_gauge_fn(m->seg_bytes, tp, pcons__seg_bytes, p);
@@ -130,9 +142,9 @@ static void pcons__metrics_free(pcons *p)
 {
     const cmetrics *m = p->t->metrics;
     const char *tp[] = {p->t->table, p->plabel};
-    metrics_family *fams[] = {m->rows,        m->bytes,         m->filtered,
-                              m->lost_ranges, m->lost_messages, m->lag,
-                              m->next_offset, m->seg_rows,      m->seg_bytes};
+    metrics_family *fams[] = {m->rows,          m->bytes,    m->filtered,    m->lost_ranges,
+                              m->lost_messages, m->lag,      m->lag_seconds, m->next_offset,
+                              m->seg_rows,      m->seg_bytes};
     for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++)
         metrics_child_remove(fams[i], tp);
     for (int r = ROWDEC_OK + 1; r < ROWDEC_REASON__COUNT; r++) {
@@ -169,6 +181,7 @@ pcons *pcons_new(const pcons_table *t, int32_t partition)
     atomic_store(&p->force_seq, INT64_MIN); /* none */
     atomic_store(&p->stats.next_offset, -1);
     atomic_store(&p->stats.high_watermark, -1);
+    atomic_store(&p->stats.last_msg_ms, -1);
     snprintf(p->plabel, sizeof p->plabel, "%d", (int)partition);
     pcons__metrics_new(p);
     return p;
@@ -283,6 +296,8 @@ void pcons_set_message(pcons *p, const rd_kafka_message_t *m)
                      .keylen = m->key_len,
                      .offset = m->offset,
                      .partition = m->partition};
+    /* for the lag in seconds only: never part of a row */
+    if (rm.ms >= 0) atomic_store_explicit(&p->stats.last_msg_ms, rm.ms, memory_order_relaxed);
     rd_kafka_headers_t *hs;
     if (rowdec_wants_headers(p->dec) && rd_kafka_message_headers(m, &hs) == 0) {
         size_t n = rd_kafka_header_cnt(hs);

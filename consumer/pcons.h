@@ -85,6 +85,7 @@ typedef struct pcons_stats {
     metrics_counter *lost_messages;
     _Atomic int64_t next_offset;    /* offset the consuming segment expects next */
     _Atomic int64_t high_watermark; /* last known end of the partition (lag = hw - next) */
+    _Atomic int64_t last_msg_ms;    /* Kafka timestamp of the last message fed, or -1 */
     _Atomic uint64_t segment_rows;  /* rows in the consuming segment */
     _Atomic uint64_t segment_bytes; /* its memory, sampled every 1024 rows */
 } pcons_stats;

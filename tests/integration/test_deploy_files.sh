@@ -5,7 +5,8 @@
 #   - the systemd units pass `systemd-analyze verify` (binary paths pointed at this build);
 #   - the Kubernetes manifests parse, probe /health on the configured HTTP ports, carry the
 #     Prometheus scrape annotations, and --set only keys the binary knows;
-#   - deploy/Containerfile installs a package for every shared library the binary links.
+#   - deploy/Containerfile installs a package for every shared library the binary links;
+#   - the Grafana dashboard names only families docs/metrics.md lists.
 # What is not run here (no container engine, no Kubernetes cluster): deploy/README.md.
 source "$(dirname "$0")/lib/harness.sh"
 S=$SLUICE_BIN
@@ -107,6 +108,28 @@ rc=$?
 [ $rc -eq 0 ] || cat k8s.out
 check "the Kubernetes manifests parse, probe /health on the configured ports, carry Prometheus annotations, set only known keys" \
   test $rc -eq 0
+
+# the Grafana dashboard: every family its expressions name is one docs/metrics.md lists
+$PY - "$D/grafana/sluice-dashboard.json" "$SLUICE_SRC/docs/metrics.md" >graf.out 2>&1 <<'PYG'
+import json, re, sys
+dash = json.load(open(sys.argv[1]))
+doc = set(re.findall(r"^\| `(sluice_[a-z_]+)`", open(sys.argv[2]).read(), re.M))
+exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+assert len(exprs) >= 10, exprs
+used = set()
+for e in exprs:
+    for name in re.findall(r"sluice_[a-z_]+", e):
+        for suf in ("_bucket", "_sum", "_count"):
+            if name.endswith(suf) and name[: -len(suf)] in doc:
+                name = name[: -len(suf)]
+        used.add(name)
+missing = sorted(used - doc)
+assert not missing, missing
+print(len(exprs), "expressions,", len(used), "families")
+PYG
+rc=$?
+[ $rc -eq 0 ] || cat graf.out
+check "deploy/grafana/sluice-dashboard.json parses and names only documented metric families" test $rc -eq 0
 
 # the container file: a package for every library the binary links
 readelf -d "$S" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' >needed.txt

@@ -1,6 +1,7 @@
 /* Partition consumer state without Kafka: thresholds (rows, time, end offset), redelivery,
  * gaps, malformed messages (counted, dead-lettered, offsets still advance), data loss. */
 #include "consumer/pcons.h"
+#include "common/clock.h"
 #include "common/schema.h"
 
 #include <stdarg.h>
@@ -212,6 +213,35 @@ static void test_data_loss_and_error(void **state)
     pcons_free(p);
 }
 
+/* sluice_partition_lag_seconds: the age of the last consumed message while behind, 0 when
+ * caught up or when no message had a timestamp. */
+static void test_lag_seconds(void **state)
+{
+    fixture *f = *state;
+    pcons *p = pcons_new(&f->t, 5);
+    pcons_limits lim = {.rows = 1000, .end_offset = -1};
+    pcons_start_segment(p, 0, "t__5__0__20240101T0000Z", 100, 0, &lim);
+    pcons_stats *st = pcons_get_stats(p);
+    char *text = metrics_render(f->reg, NULL);
+    assert_non_null(strstr(text, "sluice_partition_lag_seconds{table=\"t\",partition=\"5\"} 0\n"));
+    free(text);
+    atomic_store(&st->high_watermark, 150); /* 50 behind, the last message 42 s old */
+    atomic_store(&st->last_msg_ms, (int64_t)sl_clock_wall_ms() - 42000);
+    text = metrics_render(f->reg, NULL);
+    const char *v = strstr(text, "sluice_partition_lag_seconds{table=\"t\",partition=\"5\"} ");
+    assert_non_null(v);
+    double secs =
+        strtod(v + strlen("sluice_partition_lag_seconds{table=\"t\",partition=\"5\"} "), NULL);
+    assert_true(secs >= 41.9 && secs < 60);
+    assert_non_null(strstr(text, "sluice_partition_lag{table=\"t\",partition=\"5\"} 50\n"));
+    free(text);
+    atomic_store(&st->high_watermark, 100); /* caught up */
+    text = metrics_render(f->reg, NULL);
+    assert_non_null(strstr(text, "sluice_partition_lag_seconds{table=\"t\",partition=\"5\"} 0\n"));
+    free(text);
+    pcons_free(p);
+}
+
 static void test_metrics_series_removed(void **state)
 {
     fixture *f = *state;
@@ -232,6 +262,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed_counted_and_dead_lettered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_threshold, setup, teardown),
         cmocka_unit_test_setup_teardown(test_end_offset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lag_seconds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_force_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_loss_and_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_series_removed, setup, teardown),
