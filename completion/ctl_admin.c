@@ -632,7 +632,8 @@ static void ctl__segments_list(ctl *c, void *arg, httpd_resp *resp)
     if (pq) {
         char *end;
         want = strtol(pq, &end, 10);
-        if (*end || want < 0 || want > INT32_MAX) {
+        /* digits only: "", " 1", "+1" and a value cut short by a NUL are not partitions */
+        if (*end || end == pq || pq[0] < '0' || pq[0] > '9' || want < 0 || want > INT32_MAX) {
             ctl__zk_done(c);
             zk_free_strings(names, n);
             ctl__json_error(resp, 400, "partition must be a partition number");
