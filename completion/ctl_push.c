@@ -544,7 +544,6 @@ static void ctl__push_finish(ctl *c, void *arg, httpd_resp *resp)
         if (!lrc) lineage_free(&lin);
     }
     /* the copy first: a sidecar that sees the record must find the bytes */
-    bool copied = false;
     if (!status && k->mode != CTL_PUSH_METADATA) {
         rc = segstore_upload_finish(u, NULL, NULL, err, sizeof err);
         u = NULL; /* finish consumed it */
@@ -554,10 +553,9 @@ static void ctl__push_finish(ctl *c, void *arg, httpd_resp *resp)
         if (rc) status = sl_err_is_disk(rc) ? (rc == SL_ENOSPACE ? 507 : 500) : 500;
     }
     if (!status) {
-        copied = k->mode != CTL_PUSH_METADATA;
         status = ctl__push_record(c, k, t, &info, partition, url, &refreshed, err, sizeof err);
         /* a revert that landed meanwhile (409): the copy of a name without a record goes */
-        if (status == 409 && copied)
+        if (status == 409 && k->mode != CTL_PUSH_METADATA)
             segstore_remove(c->store, k->key, info.segment, why, sizeof why);
     }
     ctl__push_claim(c, k->key, info.segment, false);
