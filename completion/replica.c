@@ -924,12 +924,16 @@ static void r_ensure_file(replica *r, httpc *h, rtable *t, const char *segment, 
     char err[256];
     segmeta m;
     if (cstore_segment_get(r->cs, r->z, t->name, segment, &m, NULL, err, sizeof err) ||
-        !segmeta_committed(&m))
+        !segmeta_committed(&m)) {
+        if (republish) atomic_store(&r->republish, true); /* its record is still owed */
         return;
+    }
     uint32_t crc;
     bool ok = have && segfetch_file_crc(path, &crc) == 0 && crc == m.crc;
-    if (!ok && !sl_backoff_due(&r->dl_backoff, sl_clock_wall_ms()))
+    if (!ok && !sl_backoff_due(&r->dl_backoff, sl_clock_wall_ms())) {
+        if (republish) atomic_store(&r->republish, true);
         return; /* the disk failed: later */
+    }
     if (have && !ok)
         SL_WARN("replica", "local file of %s has the wrong CRC: replacing it", segment);
     if (!ok) {

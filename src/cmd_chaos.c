@@ -165,9 +165,17 @@ static bool chaos_quiet(const audit_model *m, char *why, size_t cap)
                            false;
                 for (size_t k = 0; k < sg->ncopies; k++) {
                     const audit_copy *cp = &sg->copies[k];
-                    if (!cp->present || !cp->valid || cp->crc != sg->m.crc || !cp->recorded_online)
-                        return snprintf(why, cap, "%s: %s not yet ONLINE with its CRC",
-                                        sg->m.segment, cp->instance),
+                    const char *miss = !cp->reachable         ? "not reachable"
+                                       : !cp->present         ? "no file"
+                                       : !cp->valid           ? "file not verifying"
+                                       : cp->crc != sg->m.crc ? "another CRC"
+                                       : !cp->recorded_online ? "not recorded ONLINE"
+                                                              : NULL;
+                    if (miss)
+                        return snprintf(why, cap,
+                                        "%.100s: %.64s not yet ONLINE with its CRC (%s%s%.200s)",
+                                        sg->m.segment, cp->instance, miss, cp->why[0] ? ": " : "",
+                                        cp->why),
                                false;
                 }
             }

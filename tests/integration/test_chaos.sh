@@ -36,6 +36,16 @@ check "--jobs above 8: exit 2" test $? -eq 2
 timeout 900 "$S" chaos run --scenario all --seed 1 --duration 6s --jobs 2 --work "$W/all" >all.out 2>&1
 rc=$?
 cat all.out
+# a run that did not pass: its history and its processes' warnings, for CI's log (the
+# artifacts stay on the machine that ran it)
+for h in $(awk '$4 != "PASS" && $4 != "SKIPPED" && $NF ~ /history.jsonl$/ {print $NF}' all.out); do
+    d=$(dirname "$h")
+    echo "---- $h"
+    cut -c1-300 "$h"
+    for l in "$d"/s?.log "$d"/c?.log; do
+        [ -f "$l" ] && grep -E 'level=(warn|error)' "$l" | tail -40 | sed "s|^|$(basename "$l"): |" | cut -c1-300
+    done
+done
 check "every named scenario passes (exit $rc)" test $rc -eq 0
 check "... one PASS (or SKIPPED: no root for a tmpfs) row per scenario" \
   test "$(grep -cE '^[0-9]+ +[a-z-]+ +[0-9]+ +(PASS|SKIPPED) ' all.out)" -eq "$N"
