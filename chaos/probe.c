@@ -580,6 +580,7 @@ static void probe__init(probe *pr, const probe_opts *o, audit_model *m)
     pr->o = o;
     pr->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
     pr->h = httpc_new();
+    httpc_set_bearer(pr->h, o->token);
     pr->reg = metrics_new();
     cmetrics_register(&pr->cm, pr->reg);
     m->now_ms = (int64_t)sl_clock_wall_ms();

@@ -34,6 +34,7 @@ typedef struct probe_opts {
     int64_t commit_budget_ms;
     int timeout_ms;             /* per network call (0: 10 s) */
     bool progress;              /* a progress line on stderr (a terminal) */
+    const char *token;          /* bearer token for the controllers and sidecars, or NULL */
 } probe_opts;
 
 /* Read the cluster (o->zk_connect, o->cluster) into m (zeroed first; free with

@@ -40,6 +40,7 @@ struct httpc {
     const _Atomic bool *cancel; /* httpc_set_cancel; NULL: never */
     const char *const *headers; /* httpc_set_headers; borrowed, NULL-terminated, or NULL */
     const char *ca_file, *netrc_file; /* httpc_set_fetch_auth; borrowed, or NULL */
+    char *bearer;                     /* "Authorization: Bearer <token>" (owned), or NULL */
     uint64_t connections;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -135,6 +136,7 @@ void httpc_free(httpc *c)
 {
     if (!c) return;
     curl_easy_cleanup(c->h);
+    httpc_set_bearer(c, NULL);
     free(c);
 }
 
@@ -393,6 +395,7 @@ static void setup_hop(xfer *x, const char *url, long remaining_ms, struct curl_s
     }
     for (const char *const *e = c->headers; e && *e; e++)
         l = curl_slist_append(l, *e);
+    if (c->bearer) l = curl_slist_append(l, c->bearer);
     if (l) curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
     *hdrs = l;
 }
@@ -494,6 +497,22 @@ int httpc_request(httpc *c, const char *method, const char *url, const char *con
 void httpc_set_headers(httpc *c, const char *const *headers)
 {
     c->headers = headers;
+}
+
+void httpc_set_bearer(httpc *c, const char *token)
+{
+    if (c->bearer) memset(c->bearer, 0, strlen(c->bearer));
+    free(c->bearer);
+    c->bearer = NULL;
+    if (!token || !*token) return;
+    size_t n = strlen("Authorization: Bearer ") + strlen(token) + 1;
+    c->bearer = sl_xmalloc(n);
+    snprintf(c->bearer, n, "Authorization: Bearer %s", token);
+}
+
+bool httpc_has_bearer(const httpc *c)
+{
+    return c->bearer != NULL;
 }
 
 int httpc_put_file(httpc *c, const char *url, const char *path, long timeout_ms, httpc_resp *out)

@@ -107,6 +107,14 @@ int httpc_send_file(httpc *c, const char *method, const char *url, const char *p
  * with every request of c from now on; NULL sends none. */
 void httpc_set_headers(httpc *c, const char *const *headers);
 
+/* Send "Authorization: Bearer <token>" (DESIGN §12) with every request of c from now on, on
+ * every hop of a redirect too (the controllers redirect to their leader); NULL or "" stops it.
+ * The token is copied. Only a client that talks to the cluster's own servers carries one: a
+ * fetch of a user's URI (a METADATA push, a deep store) is made without (see replica.c). */
+void httpc_set_bearer(httpc *c, const char *token);
+/* Whether c sends a bearer token now. */
+bool httpc_has_bearer(const httpc *c);
+
 /* GET url and stream a 2xx reply body into fd (written at its current position, which is
  * the caller's; fd stays open and owned by the caller). A non-2xx reply body goes to
  * out->body instead (capped by out->max_body) and nothing is written to fd. More than

@@ -92,6 +92,8 @@ struct httpd_req {
     size_t body_cap;
     bool over_cap, stream_failed, wait_asked;
     bool draining; /* resumed by httpd_stop; h->ndraining counts it until it completes */
+    bool authed;   /* principal is the sender's (a token matched) */
+    auth_principal principal;
     httpd_resp resp;
     void *state;
     void (*state_free)(void *state);
@@ -125,6 +127,8 @@ struct httpd {
     _Atomic bool starting;
     char start_err[160]; /* last MHD message while starting */
     httpd_admit *admit;  /* connection limits, eviction, header deadline (httpd_admit.c) */
+    auth *auth;          /* httpd_opts.auth: borrowed, or NULL */
+    _Atomic uint64_t refused_auth; /* 401 and 403 answers, summed up in the log */
 };
 
 /* ---- responses ---- */
@@ -299,6 +303,44 @@ static const httpd__route *httpd__route_req(httpd *h, httpd_req *req, enum MHD_R
     return NULL;
 }
 
+/* The token check of a routed request (phase NEW): 0 to go on, else the 401 or 403 queued in
+ * *ret. The header's value is never logged. */
+static int httpd__authorize(httpd *h, httpd_req *req, const httpd__route *rt, enum MHD_Result *ret)
+{
+    if (!h->auth || rt->r.access == HTTPD_PUBLIC) return 0;
+    const char *hv =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    unsigned status = 0;
+    if (!auth_check(h->auth, hv, &req->principal)) {
+        status = 401;
+        httpd_resp_header(&req->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                          hv ? "Bearer realm=\"sluice\", error=\"invalid_token\""
+                             : "Bearer realm=\"sluice\"");
+        *ret = httpd__send_error(req, 401,
+                                 hv ? "unauthorized: the bearer token is not valid\n"
+                                    : "unauthorized: a bearer token is required\n");
+    } else {
+        auth_role r = req->principal.role;
+        bool ok = r == AUTH_ROLE_ADMIN ? rt->r.access != HTTPD_INSTANCE
+                  : r == AUTH_ROLE_INSTANCE
+                      ? rt->r.access == HTTPD_READ || rt->r.access == HTTPD_INSTANCE
+                      : rt->r.access == HTTPD_READ;
+        if (ok) {
+            req->authed = true;
+            return 0;
+        }
+        status = 403;
+        httpd_resp_text(&req->resp, 403, "forbidden: role %s may not %s %s\n", auth_role_name(r),
+                        req->method, req->raw);
+        *ret = httpd__send(req);
+    }
+    uint64_t n = atomic_fetch_add(&h->refused_auth, 1) + 1;
+    if ((n & (n - 1)) == 0) /* 1, 2, 4, 8, ...: a flood of bad tokens is not a flood of lines */
+        SL_WARN("httpd", "refused status=%u method=%s path=%s (%" PRIu64 " refused so far)", status,
+                req->method, req->raw, n);
+    return -1;
+}
+
 /* Compile one route (strings copied); false with a message on a bad one. */
 static bool httpd__compile(httpd__route *rt, const httpd_route *src, char *err, size_t errlen)
 {
@@ -420,6 +462,7 @@ static enum MHD_Result httpd__on_headers(httpd *h, httpd_req *req)
     const httpd__route *rt = httpd__route_req(h, req, &ret);
     if (!rt) return ret;
     req->route = rt;
+    if (httpd__authorize(h, req, rt, &ret)) return ret;
     const char *cl =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
@@ -759,6 +802,11 @@ void httpd_req_query_string(const httpd_req *req, char *buf, size_t cap)
     buf[q.over ? 0 : q.len] = '\0';
 }
 
+const auth_principal *httpd_req_principal(const httpd_req *req)
+{
+    return req->authed ? &req->principal : NULL;
+}
+
 const char *httpd_req_header(const httpd_req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
@@ -845,6 +893,7 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
     httpd *h = sl_xmalloc(sizeof *h);
     memset(h, 0, sizeof *h);
     h->ctx = ctx;
+    h->auth = o.auth;
     h->admit = httpd_admit_new(o.conn_limit, o.per_ip_limit, o.header_timeout_ms);
     pthread_mutex_init(&h->mu, NULL);
     pthread_condattr_t ca;

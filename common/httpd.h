@@ -51,6 +51,8 @@
 #ifndef SL_HTTPD_H
 #define SL_HTTPD_H
 
+#include "common/auth.h"
+
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -79,6 +81,17 @@ typedef int (*httpd_stream_fn)(httpd_req *req, const void *data, size_t len, htt
 
 enum { HTTPD_STREAM_BODY = 1 };
 
+/* Who may call a route when the server has a token table (httpd_opts.auth; DESIGN §12): a
+ * request without a valid bearer token is 401 (with WWW-Authenticate), one whose role may not
+ * call the route 403, both before any handler runs or any body is read. The zero value is the
+ * strictest, so a route nobody classified is admin-only. Without a table every route is open. */
+typedef enum httpd_access {
+    HTTPD_ADMIN = 0, /* role admin */
+    HTTPD_READ,      /* any valid token: admin, instance, reader */
+    HTTPD_INSTANCE,  /* role instance; the handler checks the id (httpd_req_principal) */
+    HTTPD_PUBLIC,    /* no token needed (/health) */
+} httpd_access;
+
 typedef struct httpd_route {
     const char *method;  /* "GET", "PUT", "POST", ... */
     const char *pattern; /* "/tables/{table}/segments"; literals may not contain '{', '%' */
@@ -86,6 +99,7 @@ typedef struct httpd_route {
     uint64_t max_body; /* bytes; 0 = no body accepted */
     unsigned flags;    /* HTTPD_STREAM_BODY */
     httpd_stream_fn stream;
+    httpd_access access;
 } httpd_route;
 
 #define HTTPD_DEFAULT_CONN_LIMIT 1024
@@ -99,6 +113,8 @@ typedef struct httpd_opts {
     unsigned per_ip_limit;      /* connections per client address; 0 = no limit (the
                                  * commands' http.max.connections.per.ip defaults to 512) */
     unsigned header_timeout_ms; /* max wait for a complete request header; 0 = 10 s */
+    auth *auth;                 /* bearer tokens the routes' access is checked against;
+                                 * borrowed for the server's life; NULL = no checks */
 } httpd_opts;
 
 /* Counters since httpd_start (connections: open now). */
@@ -139,6 +155,9 @@ const char *httpd_req_query(const httpd_req *req, const char *name);
 /* The request's query arguments again as "?k=v&..." (percent-encoded) into buf, or "" when it
  * has none or they do not fit cap (for a redirect that must keep them). */
 void httpd_req_query_string(const httpd_req *req, char *buf, size_t cap);
+/* Who sent the request (its token's role and instance), or NULL when the server checks no
+ * tokens or the route is HTTPD_PUBLIC. */
+const auth_principal *httpd_req_principal(const httpd_req *req);
 /* A request header, case-insensitive name, or NULL. */
 const char *httpd_req_header(const httpd_req *req, const char *name);
 /* The buffered body (NUL-terminated for convenience; len excludes the NUL); for stream routes

@@ -342,34 +342,42 @@ static void *ctl__ticker(void *arg)
     return NULL;
 }
 
+/* Access (DESIGN §12): completion RPCs and commit uploads are an instance's, checked against
+ * its id by the handlers; every GET a reader's; what changes a table an admin's (the zero
+ * value: a route added without a level is admin-only). */
 static const httpd_route ctl_route_table[] = {
-    {"POST", RPC_ROUTE_PATTERN, ctl__rpc, RPC_MAX_BODY, 0, NULL},
+    {"POST", RPC_ROUTE_PATTERN, ctl__rpc, RPC_MAX_BODY, 0, NULL, HTTPD_INSTANCE},
     {"PUT", "/segments/{table}/{segment}", ctl__upload_done, SEGSTORE_DEFAULT_MAX_UPLOAD,
-     HTTPD_STREAM_BODY, ctl__upload_stream},
-    {"GET", "/segments/{table}/lineage", ctl__lineage_get, 0, 0, NULL}, /* before the download */
-    {"GET", "/segments/{table}/{segment}", ctl__download, 0, 0, NULL},
+     HTTPD_STREAM_BODY, ctl__upload_stream, HTTPD_INSTANCE},
+    {"GET", "/segments/{table}/lineage", ctl__lineage_get, 0, 0, NULL,
+     HTTPD_READ}, /* before the download */
+    {"GET", "/segments/{table}/{segment}", ctl__download, 0, 0, NULL, HTTPD_READ},
     {"POST", "/segments/{table}/startReplaceSegments", ctl__lineage_start_post, CTL_TABLE_BODY_MAX,
-     0, NULL},
-    {"POST", "/segments/{table}/endReplaceSegments", ctl__lineage_end_post, 0, 0, NULL},
-    {"POST", "/segments/{table}/revertReplaceSegments", ctl__lineage_revert_post, 0, 0, NULL},
+     0, NULL, HTTPD_ADMIN},
+    {"POST", "/segments/{table}/endReplaceSegments", ctl__lineage_end_post, 0, 0, NULL,
+     HTTPD_ADMIN},
+    {"POST", "/segments/{table}/revertReplaceSegments", ctl__lineage_revert_post, 0, 0, NULL,
+     HTTPD_ADMIN},
     {"POST", "/v2/segments", ctl__push_done, SEGSTORE_DEFAULT_MAX_UPLOAD, HTTPD_STREAM_BODY,
-     ctl__push_stream},
-    {"POST", "/segments/{table}/{segment}/reingest", ctl__reingest_post, 0, 0, NULL},
-    {"POST", "/segments/{table}/{segment}/bootstrapCommit", ctl__bootstrap_commit_post, 0, 0, NULL},
-    {"GET", "/tables", ctl__tables_get, 0, 0, NULL},
-    {"POST", "/tables", ctl__tables_post, CTL_TABLE_BODY_MAX, 0, NULL},
-    {"GET", "/tables/forceCommitStatus/{jobId}", ctl__force_commit_status_get, 0, 0, NULL},
-    {"POST", "/tables/{table}/forceCommit", ctl__force_commit_post, 0, 0, NULL},
-    {"POST", "/tables/{table}/pauseConsumption", ctl__pause_post, 0, 0, NULL},
-    {"POST", "/tables/{table}/resumeConsumption", ctl__resume_post, 0, 0, NULL},
-    {"GET", "/tables/{table}/pauseStatus", ctl__pause_status_get, 0, 0, NULL},
-    {"GET", "/tables/{table}", ctl__table_get, 0, 0, NULL},
-    {"GET", "/tables/{table}/schema", ctl__table_schema_get, 0, 0, NULL},
-    {"GET", "/tables/{table}/timeBoundary", ctl__time_boundary_get, 0, 0, NULL},
-    {"GET", "/tables/{table}/segments", ctl__segments_get, 0, 0, NULL},
-    {"GET", "/tables/{table}/segments/{segment}", ctl__segment_get, 0, 0, NULL},
-    {"GET", "/health", ctl__health, 0, 0, NULL},
-    {"GET", "/metrics", ctl__metrics, 0, 0, NULL},
+     ctl__push_stream, HTTPD_ADMIN},
+    {"POST", "/segments/{table}/{segment}/reingest", ctl__reingest_post, 0, 0, NULL, HTTPD_ADMIN},
+    {"POST", "/segments/{table}/{segment}/bootstrapCommit", ctl__bootstrap_commit_post, 0, 0, NULL,
+     HTTPD_ADMIN},
+    {"GET", "/tables", ctl__tables_get, 0, 0, NULL, HTTPD_READ},
+    {"POST", "/tables", ctl__tables_post, CTL_TABLE_BODY_MAX, 0, NULL, HTTPD_ADMIN},
+    {"GET", "/tables/forceCommitStatus/{jobId}", ctl__force_commit_status_get, 0, 0, NULL,
+     HTTPD_READ},
+    {"POST", "/tables/{table}/forceCommit", ctl__force_commit_post, 0, 0, NULL, HTTPD_ADMIN},
+    {"POST", "/tables/{table}/pauseConsumption", ctl__pause_post, 0, 0, NULL, HTTPD_ADMIN},
+    {"POST", "/tables/{table}/resumeConsumption", ctl__resume_post, 0, 0, NULL, HTTPD_ADMIN},
+    {"GET", "/tables/{table}/pauseStatus", ctl__pause_status_get, 0, 0, NULL, HTTPD_READ},
+    {"GET", "/tables/{table}", ctl__table_get, 0, 0, NULL, HTTPD_READ},
+    {"GET", "/tables/{table}/schema", ctl__table_schema_get, 0, 0, NULL, HTTPD_READ},
+    {"GET", "/tables/{table}/timeBoundary", ctl__time_boundary_get, 0, 0, NULL, HTTPD_READ},
+    {"GET", "/tables/{table}/segments", ctl__segments_get, 0, 0, NULL, HTTPD_READ},
+    {"GET", "/tables/{table}/segments/{segment}", ctl__segment_get, 0, 0, NULL, HTTPD_READ},
+    {"GET", "/health", ctl__health, 0, 0, NULL, HTTPD_PUBLIC},
+    {"GET", "/metrics", ctl__metrics, 0, 0, NULL, HTTPD_READ},
 };
 
 const httpd_route *ctl_routes(size_t *n)

@@ -58,6 +58,8 @@ typedef struct ctl_opts {
                           second time after its commit (audit I4 must notice) */
     const char *fetch_ca_file, *fetch_netrc_file; /* fetcher.https.ca.file, fetcher.netrc.file
                                                      (httpc_set_fetch_auth), or NULL */
+    const char *token; /* auth.token.file's token: sent to the sidecars the store scrub heals
+                          from; NULL: none */
     metrics_registry *metrics; /* borrowed */
 } ctl_opts;
 

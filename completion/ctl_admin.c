@@ -36,6 +36,7 @@ typedef struct ctl_call {
     segstore_upload *u; /* PUT: the received upload, until finished; aborted if never */
     unsigned status;    /* PUT's admission: 0 (taken) or the HTTP status refusing it */
     ctl_reply_fn then;  /* a table read: what answers once the table's name is resolved */
+    char *uploader;     /* PUT with tokens: the instance whose token sent it, else NULL */
     char err[512];      /* ... and why */
 } ctl_call;
 
@@ -53,6 +54,8 @@ static ctl_call *ctl__call_new(httpd_req *req, bool with_body)
     k->table = ctl__strdup(httpd_req_param(req, "table"));
     k->segment = ctl__strdup(httpd_req_param(req, "segment"));
     k->partition = ctl__strdup(httpd_req_query(req, "partition"));
+    const auth_principal *who = httpd_req_principal(req);
+    k->uploader = who ? ctl__strdup(who->instance) : NULL;
     if (with_body) {
         const char *b = httpd_req_body(req, &k->blen);
         k->body = sl_xmalloc(k->blen + 1);
@@ -69,6 +72,7 @@ static void ctl__call_free(void *p)
     free(k->table);
     free(k->segment);
     free(k->partition);
+    free(k->uploader);
     free(k->body);
     free(k);
 }
@@ -109,8 +113,28 @@ static unsigned ctl__upload_precheck(ctl *c, const char *table, const char *segm
     return 0;
 }
 
-static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segment, char *err,
-                                    size_t errlen)
+/* A commit upload with tokens comes from a replica of the segment (DESIGN §12): whichever the
+ * controller elects, the committer is one of them. */
+static unsigned ctl__uploader_allowed(ctl *c, zk *z, const char *table, const char *segment,
+                                      const char *uploader, char *err, size_t errlen)
+{
+    assign a;
+    if (ctl__get_assign(c, z, table, &a, NULL) != 0) {
+        snprintf(err, errlen, "assignment of %s unreadable", table);
+        return 503;
+    }
+    assign_seg *as = assign_find(&a, segment);
+    bool member = false;
+    for (uint32_t i = 0; as && i < as->inst.n && !member; i++)
+        member = strcmp(as->inst.id[i], uploader) == 0;
+    assign_free(&a);
+    if (member) return 0;
+    snprintf(err, errlen, "instance %s is not a replica of segment %s", uploader, segment);
+    return 403;
+}
+
+static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segment,
+                                    const char *uploader, char *err, size_t errlen)
 {
     zk *z = ctl__zk(c);
     segmeta m;
@@ -127,6 +151,8 @@ static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segme
     } else if (segmeta_committed(&m)) { /* IN_PROGRESS, or COMMITTING (pauseless) */
         snprintf(err, errlen, "segment %s is already %s", segment, segmeta_status_name(m.status));
         status = 409;
+    } else if (uploader) {
+        status = ctl__uploader_allowed(c, z, table, segment, uploader, err, errlen);
     }
     ctl__zk_done(c);
     return status;
@@ -136,7 +162,7 @@ static unsigned ctl__upload_allowed(ctl *c, const char *table, const char *segme
 static void ctl__upload_admit(ctl *c, void *arg)
 {
     ctl_call *k = arg;
-    k->status = ctl__upload_allowed(c, k->table, k->segment, k->err, sizeof k->err);
+    k->status = ctl__upload_allowed(c, k->table, k->segment, k->uploader, k->err, sizeof k->err);
 }
 
 /* (ctl_int.h) A full store is 507 Insufficient Storage: the committer backs off and

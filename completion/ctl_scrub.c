@@ -254,6 +254,7 @@ static void *ctl__scrub_main(void *arg)
     ctl *c = arg;
     httpc *h = httpc_new();
     httpc_set_cancel(h, &c->quit);
+    httpc_set_bearer(h, c->o.token); /* its downloads are from sidecars */
     while (!ctl__scrub_wait(c, c->o.scrub_interval_ms))
         if (ctl__leads(c) && !ctl__scrub_pass(c, h)) break;
     httpc_free(h);

@@ -24,6 +24,8 @@ typedef struct rclient_opts {
     rclient_peek_fn peek;
     void *ctx;
     const atomic_bool *stop; /* the owner's stop flag: no retry once it is set */
+    const char *token;       /* bearer token of the lease thread's calls (borrowed), or NULL;
+                                the callers' handles carry their own (httpc_set_bearer) */
 } rclient_opts;
 
 typedef struct rclient rclient;

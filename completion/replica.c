@@ -252,11 +252,6 @@ static int r_download(replica *r, httpc *h, const rtable *t, const char *segment
 static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmeta *m,
                              const char *suffix)
 {
-    int drc = m->download_url[0] ? r_download(r, h, t, m->segment, m->download_url, m->crc, suffix)
-                                 : SL_ENOENT;
-    if (drc == 0 || sl_err_is_disk(drc)) return drc;
-    /* the URL names the controller that committed it; the leader of now serves the same
-     * store when it is shared (deepstore.uri) */
     char leader[512], url[1024];
     rclient_leader(r->rc, leader, sizeof leader);
     if (!leader[0]) { /* no RPC yet (a sidecar just started on an empty data dir): ZooKeeper's */
@@ -264,6 +259,18 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
         snprintf(leader, sizeof leader, "%s", peek ? peek : "");
         free(peek);
     }
+    /* a METADATA push's URI is the user's server: it never sees this sidecar's token (a
+     * controller that is not the leader any more answers 401 to it, and the leader's copy
+     * follows) */
+    size_t ll = strlen(leader);
+    bool ours = ll && strncmp(m->download_url, leader, ll) == 0 && m->download_url[ll] == '/';
+    if (!ours) httpc_set_bearer(h, NULL);
+    int drc = m->download_url[0] ? r_download(r, h, t, m->segment, m->download_url, m->crc, suffix)
+                                 : SL_ENOENT;
+    if (!ours) httpc_set_bearer(h, r->o.token);
+    if (drc == 0 || sl_err_is_disk(drc)) return drc;
+    /* the URL names the controller that committed it; the leader of now serves the same
+     * store when it is shared (deepstore.uri) */
     if (leader[0]) {
         snprintf(url, sizeof url, "%s/segments/%s/%s", leader, t->name, m->segment);
         if (strcmp(url, m->download_url) != 0) {
@@ -801,6 +808,7 @@ static void *r_completer(void *arg)
     replica *r = arg;
     httpc *h = httpc_new();
     httpc_set_fetch_auth(h, r->o.fetch_ca_file, r->o.fetch_netrc_file); /* a pushed URI */
+    httpc_set_bearer(h, r->o.token); /* the cluster's servers; never a pushed URI's */
     pthread_mutex_lock(&r->mu);
     while (!atomic_load(&r->stop)) {
         /* the first job that is due, in queue order; else sleep until the earliest one (at
@@ -1276,6 +1284,7 @@ static void *r_control(void *arg)
     replica *r = arg;
     httpc *h = httpc_new();
     httpc_set_fetch_auth(h, r->o.fetch_ca_file, r->o.fetch_netrc_file); /* a pushed URI */
+    httpc_set_bearer(h, r->o.token); /* the cluster's servers; never a pushed URI's */
     while (!atomic_load(&r->stop)) {
         pthread_mutex_lock(&r->mu);
         if (!r->dirty) {
@@ -1399,7 +1408,7 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
         free(r);
         return NULL;
     }
-    rclient_opts ro = {.peek = r_peek_leader, .ctx = r, .stop = &r->stop};
+    rclient_opts ro = {.peek = r_peek_leader, .ctx = r, .stop = &r->stop, .token = r->o.token};
     r->rc = rclient_new(&ro);
     pthread_mutex_init(&r->mu, NULL);
     pthread_mutex_init(&r->state_mu, NULL);

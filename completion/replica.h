@@ -56,6 +56,8 @@ typedef struct replica_opts {
                                     local build whatever its CRC (audit I3 must notice) */
     const char *fetch_ca_file, *fetch_netrc_file; /* fetcher.https.ca.file, fetcher.netrc.file
                                                      (httpc_set_fetch_auth), or NULL */
+    const char *token; /* auth.token.file's token: sent to the controllers and peers; NULL:
+                          none */
 } replica_opts;
 
 /* Connect to ZooKeeper, register, reconcile the data dir and start consuming. NULL with the

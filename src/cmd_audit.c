@@ -4,6 +4,7 @@
  * The facts are read by chaos/probe.c (read-only), judged by chaos/audit.c. Exit 0 when no
  * invariant is violated, 1 when one is, 2 when the cluster cannot be audited (or a usage
  * error). What could not be observed is listed as unverified and does not change the exit. */
+#include "common/auth.h"
 #include "chaos/audit.h"
 #include "chaos/probe.h"
 #include "common/jsonw.h"
@@ -25,13 +26,15 @@ static const char audit_usage[] =
     "       sluice audit --data-dir D --table-config T.json --schema S.json [--kafka BOOTSTRAP]\n"
     "                    [--deep] [--json]\n"
     "options: [--commit-budget DURATION] [--timeout DURATION] [--work DIR]\n"
-    "         [--max-message-bytes SIZE]\n"
+    "         [--max-message-bytes SIZE] [--token-file F]\n"
     "\n"
     "Checks the invariants of DESIGN §8 and prints one row per invariant, then each violation\n"
     "(table, partition, segment, instance and the evidence) and each fact it could not check:\n"
-    "  I1 chain           each partition's committed segments follow each other, no gap or overlap\n"
+    "  I1 chain           each partition's committed segments follow each other, no gap or "
+    "overlap\n"
     "  I2 exactly once    committed offsets are within Kafka's; --deep re-reads every message and\n"
-    "                     rebuilds each committed segment from them: it must have the committed CRC\n"
+    "                     rebuilds each committed segment from them: it must have the committed "
+    "CRC\n"
     "  I3 replica equality  every sidecar's copy verifies and has the committed CRC\n"
     "  I4 one committer   DONE records name their committer and never changed after the commit\n"
     "  I5 liveness        every partition has a consuming segment on a live instance, not older\n"
@@ -50,7 +53,7 @@ static int audit_bad_usage(const char *what)
     return 2;
 }
 
-int cmd_audit_main(int argc, char **argv)
+static int audit_main(int argc, char **argv, const char *token)
 {
     static const struct option opts[] = {
         {"zk", required_argument, 0, 'z'},           {"cluster", required_argument, 0, 'c'},
@@ -61,7 +64,7 @@ int cmd_audit_main(int argc, char **argv)
         {"timeout", required_argument, 0, 'o'},      {"work", required_argument, 0, 'w'},
         {"max-message-bytes", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    probe_opts po = {.commit_budget_ms = AUDIT_DEFAULT_BUDGET_MS};
+    probe_opts po = {.commit_budget_ms = AUDIT_DEFAULT_BUDGET_MS, .token = token};
     bool json = false;
     int c;
     optind = 1;
@@ -134,4 +137,9 @@ int cmd_audit_main(int argc, char **argv)
     audit_report_free(&r);
     audit_model_free(&m);
     return exit_code;
+}
+
+int cmd_audit_main(int argc, char **argv)
+{
+    return auth_cli_main(argc, argv, "sluice audit", audit_main);
 }

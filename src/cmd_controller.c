@@ -1,5 +1,6 @@
 /* `sluice controller --config FILE [--set key=value ...]`: completion coordinator, segment
  * store front and admin API (completion/controller.h). */
+#include "common/auth.h"
 #include "common/config.h"
 #include "common/fsutil.h"
 #include "common/httpd.h"
@@ -33,6 +34,8 @@ typedef struct controller_conf {
     char *data_dir;
     char *deepstore_uri;
     char *fetch_ca, *fetch_netrc;
+    char *auth_tokens, *auth_token;
+    bool auth_disabled;
     uint64_t hold_time;
     uint64_t notify_time;
     uint64_t commit_timeout;
@@ -72,8 +75,10 @@ static const config_def controller_defs[] = {
     {"http.port", CONFIG_INT64, OFF(http_port), 0, 65535, NULL,
      "HTTP port of the RPC, segment and admin API (0 = any free port)", CONFIG_REQUIRED_CONTROLLER,
      NULL},
-    {"http.bind", CONFIG_STRING, OFF(http_bind), 0, 0, "0.0.0.0",
-     "Address the HTTP server binds (127.0.0.1 keeps it local)", 0, NULL},
+    {"http.bind", CONFIG_STRING, OFF(http_bind), 0, 0, "127.0.0.1",
+     "Address the HTTP server binds (0.0.0.0: every IPv4 address, which needs auth.tokens.file "
+     "or auth.disabled)",
+     0, NULL},
     {"http.advertise", CONFIG_STRING, OFF(http_advertise), 0, 0, NULL,
      "Base URL other processes reach this controller at (default http://<bind>:<port>, with "
      "127.0.0.1 for 0.0.0.0)",
@@ -81,6 +86,7 @@ static const config_def controller_defs[] = {
     {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "4", "HTTP worker threads", 0, NULL},
     CMD_HTTP_LIMIT_ROWS,
     CMD_FETCHER_ROWS,
+    CMD_AUTH_ROWS,
     {"data.dir", CONFIG_STRING, OFF(data_dir), 0, 0, NULL,
      "Local directory; the segment store when deepstore.uri is not set", CONFIG_REQUIRED_CONTROLLER,
      NULL},
@@ -162,14 +168,31 @@ int cmd_controller_main(int argc, char **argv)
         return 1;
     }
     sl_log_threshold = (sl_log_level)conf.log_level;
+    auth *tokens = NULL;
+    char *token = NULL;
+    char e2[512];
+    int arc = auth_server_open(conf.http_bind, conf.auth_tokens, conf.auth_disabled, &tokens, e2,
+                               sizeof e2);
+    if (!arc && conf.auth_token) {
+        char why[400];
+        arc = auth_token_read(conf.auth_token, &token, why, sizeof why);
+        if (arc) snprintf(e2, sizeof e2, "auth.token.file: %s", why);
+    }
+    if (arc) {
+        fprintf(stderr, "sluice controller: config: %s\n", e2);
+        auth_close(tokens);
+        config_free(controller_defs, CONTROLLER_NDEFS, &conf);
+        return 1;
+    }
     if (check) { /* --check-config: the keys validated (bounds, names, files), nothing started */
-        char e2[512];
         deepstore *d = NULL;
         int drc = deepstore_is_uri(conf.deepstore_uri)
                       ? deepstore_open(conf.deepstore_uri, conf.fetch_ca, conf.fetch_netrc, &d, e2,
                                        sizeof e2)
                       : 0;
         deepstore_close(d);
+        auth_close(tokens);
+        free(token);
         config_free(controller_defs, CONTROLLER_NDEFS, &conf);
         if (drc)
             fprintf(stderr, "sluice controller: config: %s\n", e2);
@@ -182,6 +205,7 @@ int cmd_controller_main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP); /* the tokens file again */
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -213,6 +237,7 @@ int cmd_controller_main(int argc, char **argv)
         .push_stall_ms = conf.push_stall,
         .fetch_ca_file = conf.fetch_ca,
         .fetch_netrc_file = conf.fetch_netrc,
+        .token = token,
         .metrics = metrics,
     };
     httpd *h = NULL;
@@ -226,7 +251,8 @@ int cmd_controller_main(int argc, char **argv)
     httpd_opts ho = {.threads = (unsigned)conf.http_threads,
                      .conn_limit = (unsigned)conf.http_max_conns,
                      .per_ip_limit = (unsigned)conf.http_max_conns_per_ip,
-                     .header_timeout_ms = (unsigned)conf.http_header_timeout};
+                     .header_timeout_ms = (unsigned)conf.http_header_timeout,
+                     .auth = tokens};
     h = httpd_start(conf.http_bind, (uint16_t)conf.http_port, routes, nroutes, c, &ho, err,
                     sizeof err);
     if (!h) {
@@ -244,10 +270,12 @@ int cmd_controller_main(int argc, char **argv)
         fprintf(stderr, "sluice controller: zk.connect: %s\n", err);
         goto done;
     }
-    SL_INFO("controller", "started instance=%s url=%s cluster=%s zk=%s store=%s",
-            conf.instance_id, advertise, conf.cluster_name, conf.zk_connect, o.store);
+    SL_INFO("controller", "started instance=%s url=%s cluster=%s zk=%s store=%s auth=%s",
+            conf.instance_id, advertise, conf.cluster_name, conf.zk_connect, o.store,
+            tokens ? "tokens" : "off");
     int sig = 0;
-    sigwait(&sigs, &sig);
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+        auth_sighup(tokens);
     SL_INFO("controller", "stopping signal=%d", sig);
     rc = 0;
 done:
@@ -255,6 +283,8 @@ done:
     httpd_stop(h);
     ctl_stop(c);
     metrics_free(metrics);
+    auth_close(tokens);
+    free(token);
     config_free(controller_defs, CONTROLLER_NDEFS, &conf);
     return rc;
 }

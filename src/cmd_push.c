@@ -12,6 +12,7 @@
  * 5xx, or 409 (another push of the same name was in flight). A 4xx other than 409 is final:
  * the file or the request is wrong, and the same request would fail again. Leader discovery
  * is the controller's 307 redirect, followed with the body re-sent. */
+#include "common/auth.h"
 #include "common/clock.h"
 #include "common/httpc.h"
 #include "common/sl_err.h"
@@ -42,7 +43,8 @@ static const char push_usage[] =
     "usage: sluice push --controller URL --table NAME [--type OFFLINE|REALTIME]\n"
     "                   [--mode tar|uri|metadata] [--if-match CRC] [--attempts N]\n"
     "                   [--retry-interval SECONDS] [--timeout SECONDS] [--parallel N]\n"
-    "                   [--replace SEG[,SEG...] | --replace-time-range FROM,TO] FILE|DIR|URI ...\n"
+    "                   [--replace SEG[,SEG...] | --replace-time-range FROM,TO]\n"
+    "                   [--token-file F] FILE|DIR|URI ...\n"
     "\n"
     "Push built segments to the table (POST URL/v2/segments). A DIR pushes every *.seg\n"
     "below it. Pushing a name the table has replaces that segment atomically (refresh).\n"
@@ -78,6 +80,7 @@ typedef struct push_opts {
     const char *replace; /* --replace: comma-separated names */
     bool has_range;      /* --replace-time-range */
     long long range_from, range_to;
+    const char *token; /* --token-file's bearer token, or NULL */
 } push_opts;
 
 typedef struct push_list {
@@ -231,6 +234,7 @@ static void *push_worker(void *arg)
     const push_opts *o = run->o;
     httpc *h = httpc_new();
     httpc_set_redirects(h, 5); /* a follower's 307 to the leader */
+    httpc_set_bearer(h, o->token);
     for (;;) {
         pthread_mutex_lock(&run->mu);
         size_t i = run->next++;
@@ -472,9 +476,10 @@ static int push_finish(httpc *h, const push_opts *o, const char *lin_url, const 
     return 0;
 }
 
-int cmd_push_main(int argc, char **argv)
+static int push_main(int argc, char **argv, const char *token)
 {
-    push_opts o = {.attempts = 3, .retry_ms = 1000, .timeout_ms = 300000, .parallel = 1};
+    push_opts o = {
+        .attempts = 3, .retry_ms = 1000, .timeout_ms = 300000, .parallel = 1, .token = token};
     static const struct option longopts[] = {{"controller", required_argument, NULL, 'c'},
                                              {"table", required_argument, NULL, 't'},
                                              {"type", required_argument, NULL, 'y'},
@@ -645,6 +650,7 @@ int cmd_push_main(int argc, char **argv)
     size_t failed = 0;
     httpc *h = rc == 0 ? httpc_new() : NULL;
     if (h) httpc_set_redirects(h, 5); /* a follower's 307 to the leader */
+    if (h) httpc_set_bearer(h, o.token);
     bool replacing = o.replace || o.has_range;
     char **to = NULL, entry[64] = "", list_url[PUSH_URL_MAX], lin_url[PUSH_URL_MAX];
     if (h && replacing) {
@@ -694,4 +700,9 @@ int cmd_push_main(int argc, char **argv)
         free(l.item[i]);
     free(l.item);
     return rc ? rc : failed ? 1 : 0;
+}
+
+int cmd_push_main(int argc, char **argv)
+{
+    return auth_cli_main(argc, argv, "sluice push", push_main);
 }

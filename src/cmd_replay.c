@@ -12,6 +12,7 @@
  *           published (bootstrapCommit), then resumes NEW: it consumes in realtime from there.
  * All run on the replay engine (consumer/replay.h), every partition in parallel on a
  * bounded pool of consumer threads. Progress goes to a terminal once a second. */
+#include "common/auth.h"
 #include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/httpc.h"
@@ -52,6 +53,7 @@ static const char replay_usage[] =
     "                     [--table-config NEW.json --schema S.json] [--kafka BOOTSTRAP]\n"
     "                     [--out DIR] [common options]\n"
     "common options: [--workers N] [--max-message-bytes SIZE] [--timeout DURATION]\n"
+    "                [--token-file F] (a bearer token for the controller, DESIGN §12)\n"
     "\n"
     "The first form rebuilds [--from, --to) of each partition into segment files, cut by the\n"
     "table's flush thresholds (rows, or the learned rows of a target size; the time threshold\n"
@@ -101,6 +103,7 @@ typedef struct rp_cli {
     int workers;
     size_t max_message_bytes;
     int64_t timeout_ms; /* 0: none */
+    const char *token;  /* --token-file's bearer token, or NULL */
 } rp_cli;
 
 /* A symbolic or numeric offset: -2 smallest, -1 largest, else >= 0; false if neither. */
@@ -447,6 +450,7 @@ static int rp_verify(const rp_cli *o)
     char err[1024], path[512];
     int ret = 2;
     httpc *h = httpc_new();
+    httpc_set_bearer(h, o->token);
     json_t *tj = NULL, *listing = NULL;
     schema *s = NULL;
     tcfg *t = NULL;
@@ -824,6 +828,7 @@ static int rp_bootstrap(const rp_cli *o)
     char err[1024], path[512];
     int ret = 2;
     rp_boot b = {.o = o, .h = httpc_new()};
+    httpc_set_bearer(b.h, o->token);
     json_t *from = NULL, *tj = NULL, *listing = NULL;
     schema *s = NULL, *from_s = NULL;
     tcfg *t = NULL, *from_t = NULL;
@@ -1047,7 +1052,7 @@ out:
     return ret;
 }
 
-int cmd_replay_main(int argc, char **argv)
+static int rp_main(int argc, char **argv, const char *token)
 {
     static const struct option opts[] = {{"kafka", required_argument, 0, 'k'},
                                          {"table-config", required_argument, 0, 'T'},
@@ -1069,7 +1074,7 @@ int cmd_replay_main(int argc, char **argv)
                                          {"from-table", required_argument, 0, 'F'},
                                          {"from-offsets", required_argument, 0, 'O'},
                                          {0, 0, 0, 0}};
-    rp_cli o = {.time_ms = -1};
+    rp_cli o = {.time_ms = -1, .token = token};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -1183,4 +1188,9 @@ int cmd_replay_main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     return boot ? rp_bootstrap(&o) : cluster ? rp_verify(&o) : rp_range(&o);
+}
+
+int cmd_replay_main(int argc, char **argv)
+{
+    return auth_cli_main(argc, argv, "sluice replay", rp_main);
 }

@@ -9,6 +9,7 @@
  * published files), GET /segments/<table>/<segment>.
  * SIGTERM/SIGINT stop it cleanly: a segment being built is finished and published; the
  * consuming segments are dropped (they are re-read from Kafka on restart). */
+#include "common/auth.h"
 #include "common/config.h"
 #include "common/diskstate.h"
 #include "common/fsutil.h"
@@ -59,6 +60,8 @@ typedef struct sidecar_conf {
     int commit_fault; /* index into sidecar_faults == rfault_kind */
     bool keep_skip_crc;
     char *fetch_ca, *fetch_netrc;
+    char *auth_tokens, *auth_token;
+    bool auth_disabled;
     char *http_bind;
     int64_t http_threads;
     int64_t http_max_conns, http_max_conns_per_ip;
@@ -117,11 +120,14 @@ static const config_def sidecar_defs[] = {
     {"http.port", CONFIG_INT64, OFF(http_port), 0, 65535, NULL,
      "HTTP port for /health, /metrics and /segments (0 = any free port)", CONFIG_REQUIRED_SIDECAR,
      NULL},
-    {"http.bind", CONFIG_STRING, OFF(http_bind), 0, 0, "0.0.0.0",
-     "Address the HTTP server binds (127.0.0.1 keeps it local)", 0, NULL},
+    {"http.bind", CONFIG_STRING, OFF(http_bind), 0, 0, "127.0.0.1",
+     "Address the HTTP server binds (0.0.0.0: every IPv4 address, which needs auth.tokens.file "
+     "or auth.disabled)",
+     0, NULL},
     {"http.threads", CONFIG_INT64, OFF(http_threads), 1, 64, "2", "HTTP worker threads", 0, NULL},
     CMD_HTTP_LIMIT_ROWS,
     CMD_FETCHER_ROWS,
+    CMD_AUTH_ROWS,
     {"http.advertise.host", CONFIG_STRING, OFF(http_advertise_host), 0, 0, NULL,
      "Host peers and controllers reach this sidecar at (default: http.bind, or 127.0.0.1 for "
      "0.0.0.0)",
@@ -213,6 +219,8 @@ typedef struct sidecar {
     engine *engine; /* the mode's; published once it runs */
     diskstate *disk;
     httpd *http;
+    auth *tokens; /* auth.tokens.file: who may call this sidecar; NULL: anyone */
+    char *token;  /* auth.token.file: this sidecar's own; NULL: none */
 } sidecar;
 
 /* ---- HTTP ---------------------------------------------------------------------------- */
@@ -309,10 +317,10 @@ static void sidecar_segment_list(httpd_req *req, httpd_resp *resp, void *ctx)
 }
 
 static const httpd_route sidecar_routes[] = {
-    {"GET", "/segments/{table}", sidecar_segment_list, 0, 0, NULL},
-    {"GET", "/health", sidecar_health, 0, 0, NULL},
-    {"GET", "/metrics", sidecar_metrics, 0, 0, NULL},
-    {"GET", "/segments/{table}/{segment}", sidecar_segment, 0, 0, NULL},
+    {"GET", "/segments/{table}", sidecar_segment_list, 0, 0, NULL, HTTPD_READ},
+    {"GET", "/health", sidecar_health, 0, 0, NULL, HTTPD_PUBLIC},
+    {"GET", "/metrics", sidecar_metrics, 0, 0, NULL, HTTPD_READ},
+    {"GET", "/segments/{table}/{segment}", sidecar_segment, 0, 0, NULL, HTTPD_READ},
 };
 
 /* ---- start-up ------------------------------------------------------------------------ */
@@ -378,6 +386,18 @@ int cmd_sidecar_main(int argc, char **argv)
         goto done;
     }
 
+    if (auth_server_open(sc.conf.http_bind, sc.conf.auth_tokens, sc.conf.auth_disabled, &sc.tokens,
+                         err, sizeof err) != 0) {
+        fprintf(stderr, "sluice sidecar: config: %s\n", err);
+        goto done;
+    }
+    if (sc.conf.auth_token) {
+        char why[512];
+        if (auth_token_read(sc.conf.auth_token, &sc.token, why, sizeof why) != 0) {
+            fprintf(stderr, "sluice sidecar: config: auth.token.file: %s\n", why);
+            goto done;
+        }
+    }
     if (check) { /* --check-config: everything above validated, nothing started */
         printf("sluice sidecar: config ok\n");
         rc = 0;
@@ -388,6 +408,7 @@ int cmd_sidecar_main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP); /* the tokens file again */
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -417,7 +438,8 @@ int cmd_sidecar_main(int argc, char **argv)
     httpd_opts ho = {.threads = (unsigned)sc.conf.http_threads,
                      .conn_limit = (unsigned)sc.conf.http_max_conns,
                      .per_ip_limit = (unsigned)sc.conf.http_max_conns_per_ip,
-                     .header_timeout_ms = (unsigned)sc.conf.http_header_timeout};
+                     .header_timeout_ms = (unsigned)sc.conf.http_header_timeout,
+                     .auth = sc.tokens};
     sc.http =
         httpd_start(sc.conf.http_bind, (uint16_t)sc.conf.http_port, sidecar_routes,
                     sizeof sidecar_routes / sizeof sidecar_routes[0], &sc, &ho, err, sizeof err);
@@ -452,18 +474,20 @@ int cmd_sidecar_main(int argc, char **argv)
                            .fault = (rfault_kind)sc.conf.commit_fault,
                            .keep_skip_crc = sc.conf.keep_skip_crc,
                            .fetch_ca_file = sc.conf.fetch_ca,
-                           .fetch_netrc_file = sc.conf.fetch_netrc};
+                           .fetch_netrc_file = sc.conf.fetch_netrc,
+                           .token = sc.token};
         if (!(sc.rep = replica_start(&ro, err, sizeof err))) {
             fprintf(stderr, "sluice sidecar: zk.connect: %s\n", err);
             goto done;
         }
         __atomic_store_n(&sc.engine, replica_engine(sc.rep), __ATOMIC_RELEASE);
     }
-    SL_INFO("sidecar", "started instance=%s mode=%s http=%s:%u data_dir=%s", sc.conf.instance_id,
-            sidecar_modes[sc.conf.mode].name, sc.conf.http_bind, (unsigned)httpd_port(sc.http),
-            sc.conf.data_dir);
+    SL_INFO("sidecar", "started instance=%s mode=%s http=%s:%u data_dir=%s auth=%s",
+            sc.conf.instance_id, sidecar_modes[sc.conf.mode].name, sc.conf.http_bind,
+            (unsigned)httpd_port(sc.http), sc.conf.data_dir, sc.tokens ? "tokens" : "off");
     int sig = 0;
-    sigwait(&sigs, &sig);
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+        auth_sighup(sc.tokens);
     SL_INFO("sidecar", "stopping signal=%d", sig);
     rc = 0;
 done:
@@ -476,6 +500,8 @@ done:
     schema_free(sch);
     free(parts);
     free(props);
+    auth_close(sc.tokens);
+    free(sc.token);
     config_free(sidecar_defs, SIDECAR_NDEFS, &sc.conf);
     return rc;
 }

@@ -12,6 +12,7 @@
  * one) may answer 421 or 503 with `{"leader":"http://host:port"}`; then the request is sent
  * again to that base URL with the same path. Both are bounded by MAX_HOPS. A 503 without a
  * hint (no leader elected yet) is retried for up to NO_LEADER_WAIT_MS. */
+#include "common/auth.h"
 #include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/httpc.h"
@@ -66,6 +67,8 @@ static const char table_usage[] =
     "reingest  rebuild a committed segment whose stored copy is lost from Kafka, stored only\n"
     "          with the committed CRC: POST URL/segments/NAME/SEGMENT/reingest\n"
     "\n"
+    "Every subcommand takes --token-file F (a bearer token, DESIGN §12; default:\n"
+    "$SLUICE_TOKEN_FILE) for a controller with auth.tokens.file.\n"
     "URL is any controller (\"http://host:port\"). A controller that is not the leader\n"
     "answers `307 Temporary Redirect` with `Location: <leader URL><same path>`, or 421/503\n"
     "with {\"leader\":\"http://host:port\"}; the request, body included, is sent again to the\n"
@@ -214,7 +217,7 @@ static char *read_json_object(const char *path, size_t *len)
     return (char *)buf;
 }
 
-static int cmd_add(int argc, char **argv)
+static int cmd_add(int argc, char **argv, const char *token)
 {
     const char *controller = NULL, *tpath = NULL, *spath = NULL;
     long timeout_ms = DEFAULT_TIMEOUT_S * 1000L;
@@ -280,6 +283,7 @@ static int cmd_add(int argc, char **argv)
     snprintf(body, blen + 1, "%s%s%s%s%s", k1, ttext, k2, stext, k3);
 
     c = httpc_new();
+    httpc_set_bearer(c, token);
     if (admin_request(c, "add", "POST", controller, "/tables", body, blen, timeout_ms, &r))
         goto done;
     if (r.status < 200 || r.status >= 300) {
@@ -319,7 +323,7 @@ static int need_controller_table(const char *cmd, const char *controller, const 
     return -1;
 }
 
-static int cmd_segments(int argc, char **argv)
+static int cmd_segments(int argc, char **argv, const char *token)
 {
     const char *controller = NULL, *table = NULL;
     long timeout_ms = DEFAULT_TIMEOUT_S * 1000L;
@@ -359,6 +363,7 @@ static int cmd_segments(int argc, char **argv)
 
     int rc = 1;
     httpc *c = httpc_new();
+    httpc_set_bearer(c, token);
     httpc_resp r;
     httpc_resp_init(&r, SEGMENTS_MAX_BODY);
     json_t *root = NULL;
@@ -413,7 +418,7 @@ static long force_left(httpc *c, const char *controller, const char *job, long t
     return left;
 }
 
-static int cmd_force_commit(int argc, char **argv)
+static int cmd_force_commit(int argc, char **argv, const char *token)
 {
     const char *controller = NULL, *table = NULL, *partitions = NULL;
     long timeout_ms = DEFAULT_TIMEOUT_S * 1000L, wait_ms = -1;
@@ -462,6 +467,7 @@ static int cmd_force_commit(int argc, char **argv)
     }
     int rc = 1;
     httpc *c = httpc_new();
+    httpc_set_bearer(c, token);
     httpc_resp r;
     httpc_resp_init(&r, 1u << 20);
     json_t *root = NULL;
@@ -513,7 +519,7 @@ typedef enum table_op { OP_PAUSE, OP_RESUME, OP_REINGEST } table_op;
 
 /* pause | resume | reingest: POST and print what the controller answers (the pause status,
  * or the reingested segment). */
-static int cmd_table_op(int argc, char **argv, table_op op)
+static int cmd_table_op(int argc, char **argv, table_op op, const char *token)
 {
     static const char *const names[] = {"pause", "resume", "reingest"};
     const char *cmd = names[op];
@@ -587,6 +593,7 @@ static int cmd_table_op(int argc, char **argv, table_op op)
                  resume ? "resumeConsumption" : "pauseConsumption", from ? "?consumeFrom=" : "",
                  from ? from : "");
     httpc *c = httpc_new();
+    httpc_set_bearer(c, token);
     httpc_resp r;
     httpc_resp_init(&r, 1u << 20);
     int rc = 1;
@@ -603,19 +610,33 @@ static int cmd_table_op(int argc, char **argv, table_op op)
     return rc;
 }
 
-int cmd_table_main(int argc, char **argv)
+static int table_main(int argc, char **argv, const char *token)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(table_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (strcmp(argv[1], "add") == 0) return cmd_add(argc - 1, argv + 1);
-    if (strcmp(argv[1], "segments") == 0) return cmd_segments(argc - 1, argv + 1);
-    if (strcmp(argv[1], "force-commit") == 0) return cmd_force_commit(argc - 1, argv + 1);
-    if (strcmp(argv[1], "pause") == 0) return cmd_table_op(argc - 1, argv + 1, OP_PAUSE);
-    if (strcmp(argv[1], "resume") == 0) return cmd_table_op(argc - 1, argv + 1, OP_RESUME);
-    if (strcmp(argv[1], "reingest") == 0) return cmd_table_op(argc - 1, argv + 1, OP_REINGEST);
-    fprintf(stderr, "sluice table: unknown subcommand '%s'\n", argv[1]);
-    fputs(table_usage, stderr);
-    return 2;
+    int rc = 2;
+    if (strcmp(argv[1], "add") == 0)
+        rc = cmd_add(argc - 1, argv + 1, token);
+    else if (strcmp(argv[1], "segments") == 0)
+        rc = cmd_segments(argc - 1, argv + 1, token);
+    else if (strcmp(argv[1], "force-commit") == 0)
+        rc = cmd_force_commit(argc - 1, argv + 1, token);
+    else if (strcmp(argv[1], "pause") == 0)
+        rc = cmd_table_op(argc - 1, argv + 1, OP_PAUSE, token);
+    else if (strcmp(argv[1], "resume") == 0)
+        rc = cmd_table_op(argc - 1, argv + 1, OP_RESUME, token);
+    else if (strcmp(argv[1], "reingest") == 0)
+        rc = cmd_table_op(argc - 1, argv + 1, OP_REINGEST, token);
+    else {
+        fprintf(stderr, "sluice table: unknown subcommand '%s'\n", argv[1]);
+        fputs(table_usage, stderr);
+    }
+    return rc;
+}
+
+int cmd_table_main(int argc, char **argv)
+{
+    return auth_cli_main(argc, argv, "sluice table", table_main);
 }

@@ -54,4 +54,37 @@ int cmd_push_main(int argc, char **argv);
             CONFIG_FILE, NULL                                                                      \
     }
 
+/* Config-table rows of authentication (DESIGN §12), the same in the controller and the sidecar.
+ * The including file's OFF(m) must name its fields auth_tokens, auth_token and auth_disabled. */
+#define CMD_AUTH_ROWS                                                                              \
+    {"auth.tokens.file",                                                                           \
+     CONFIG_STRING,                                                                                \
+     OFF(auth_tokens),                                                                             \
+     0,                                                                                            \
+     0,                                                                                            \
+     NULL,                                                                                         \
+     "Bearer tokens this process accepts, one 'TOKEN ROLE[:INSTANCE]' per line (roles admin, "     \
+     "reader, instance:<id>): every route but /health then needs one (401 without, 403 for "       \
+     "the wrong role or instance); re-read on SIGHUP",                                             \
+     CONFIG_FILE,                                                                                  \
+     NULL},                                                                                        \
+        {"auth.token.file",                                                                        \
+         CONFIG_STRING,                                                                            \
+         OFF(auth_token),                                                                          \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         "This process's own bearer token (the first line of the file), sent with its calls to "   \
+         "the "                                                                                    \
+         "controllers and to the sidecars (RPCs, uploads, downloads, peer fetches)",               \
+         CONFIG_FILE,                                                                              \
+         NULL},                                                                                    \
+    {                                                                                              \
+        "auth.disabled", CONFIG_BOOL, OFF(auth_disabled), 0, 0, "false",                           \
+            "Serve without tokens on an address other hosts reach: without it a process whose "    \
+            "http.bind is not a loopback address and that has no auth.tokens.file refuses to "     \
+            "start",                                                                               \
+            0, NULL                                                                                \
+    }
+
 #endif

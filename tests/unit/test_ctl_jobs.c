@@ -89,8 +89,8 @@ static void h_job(httpd_req *req, httpd_resp *resp, void *ctx)
 }
 
 static const httpd_route routes[] = {
-    {"GET", "/health", h_health, 0, 0, NULL},
-    {"GET", "/job/{name}", h_job, 0, 0, NULL},
+    {"GET", "/health", h_health, 0, 0, NULL, HTTPD_PUBLIC},
+    {"GET", "/job/{name}", h_job, 0, 0, NULL, HTTPD_PUBLIC},
 };
 
 static ctl *C;

@@ -230,17 +230,18 @@ static void h_never(httpd_req *req, httpd_resp *resp, void *ctx)
 }
 
 static const httpd_route routes[] = {
-    {"GET", "/hello", h_hello, 0, 0, NULL},
-    {"POST", "/echo", h_echo, 1 << 20, 0, NULL},
-    {"PUT", "/echo", h_echo, 1 << 20, 0, NULL},
-    {"DELETE", "/echo", h_echo, 0, 0, NULL},
-    {"GET", "/big", h_big, 0, 0, NULL},
-    {"GET", "/status/{code}", h_status, 0, 0, NULL},
-    {"GET", "/slow", h_slow, 0, 0, NULL},
-    {"GET", "/redir/{code}/{target}", h_redir, 0, 0, NULL},
-    {"POST", "/redir/{code}/{target}", h_redir, 1 << 20, 0, NULL},
-    {"PUT", "/upload", h_upload_done, UPLOAD_CAP, HTTPD_STREAM_BODY, s_upload},
-    {"PUT", "/upload-elsewhere", h_never, UPLOAD_CAP, HTTPD_STREAM_BODY, s_upload_redirect},
+    {"GET", "/hello", h_hello, 0, 0, NULL, HTTPD_PUBLIC},
+    {"POST", "/echo", h_echo, 1 << 20, 0, NULL, HTTPD_PUBLIC},
+    {"PUT", "/echo", h_echo, 1 << 20, 0, NULL, HTTPD_PUBLIC},
+    {"DELETE", "/echo", h_echo, 0, 0, NULL, HTTPD_PUBLIC},
+    {"GET", "/big", h_big, 0, 0, NULL, HTTPD_PUBLIC},
+    {"GET", "/status/{code}", h_status, 0, 0, NULL, HTTPD_PUBLIC},
+    {"GET", "/slow", h_slow, 0, 0, NULL, HTTPD_PUBLIC},
+    {"GET", "/redir/{code}/{target}", h_redir, 0, 0, NULL, HTTPD_PUBLIC},
+    {"POST", "/redir/{code}/{target}", h_redir, 1 << 20, 0, NULL, HTTPD_PUBLIC},
+    {"PUT", "/upload", h_upload_done, UPLOAD_CAP, HTTPD_STREAM_BODY, s_upload, HTTPD_PUBLIC},
+    {"PUT", "/upload-elsewhere", h_never, UPLOAD_CAP, HTTPD_STREAM_BODY, s_upload_redirect,
+     HTTPD_PUBLIC},
 };
 
 /* ---- tests ---- */

@@ -238,16 +238,17 @@ static void h_upload_done(httpd_req *req, httpd_resp *resp, void *ctx)
 }
 
 static const httpd_route routes[] = {
-    {"GET", "/health", h_health, 0, 0, NULL},
-    {"GET", "/segments/{table}/{segment}", h_seg_get, 0, 0, NULL},
-    {"PUT", "/segments/{table}/{segment}", h_upload_done, UPLOAD_CAP, HTTPD_STREAM_BODY, s_upload},
-    {"POST", "/echo", h_echo, ECHO_CAP, 0, NULL},
-    {"GET", "/file", h_file, 0, 0, NULL},
-    {"GET", "/slow", h_slow, 0, 0, NULL},
-    {"GET", "/none", h_none, 0, 0, NULL},
-    {"POST", "/twirp/sluice.v1.Completion/{method}", h_twirp, 4096, 0, NULL},
-    {"GET", "/keyed/{key}", h_keyed, 0, 0, NULL},
-    {"GET", "/moved", h_moved, 0, 0, NULL},
+    {"GET", "/health", h_health, 0, 0, NULL, HTTPD_PUBLIC},
+    {"GET", "/segments/{table}/{segment}", h_seg_get, 0, 0, NULL, HTTPD_PUBLIC},
+    {"PUT", "/segments/{table}/{segment}", h_upload_done, UPLOAD_CAP, HTTPD_STREAM_BODY, s_upload,
+     HTTPD_PUBLIC},
+    {"POST", "/echo", h_echo, ECHO_CAP, 0, NULL, HTTPD_PUBLIC},
+    {"GET", "/file", h_file, 0, 0, NULL, HTTPD_PUBLIC},
+    {"GET", "/slow", h_slow, 0, 0, NULL, HTTPD_PUBLIC},
+    {"GET", "/none", h_none, 0, 0, NULL, HTTPD_PUBLIC},
+    {"POST", "/twirp/sluice.v1.Completion/{method}", h_twirp, 4096, 0, NULL, HTTPD_PUBLIC},
+    {"GET", "/keyed/{key}", h_keyed, 0, 0, NULL, HTTPD_PUBLIC},
+    {"GET", "/moved", h_moved, 0, 0, NULL, HTTPD_PUBLIC},
 };
 
 /* ---- client side ---- */
@@ -880,12 +881,13 @@ static void test_start_errors(void **state)
 {
     (void)state;
     char err[256] = "";
-    static const httpd_route bad1[] = {{"GET", "health", h_health, 0, 0, NULL}};
-    static const httpd_route bad2[] = {{"GET", "/a/{}", h_health, 0, 0, NULL}};
-    static const httpd_route bad3[] = {{"GET", "/a/{x-y}", h_health, 0, 0, NULL}};
-    static const httpd_route bad4[] = {{"GET", "/a/b%2F", h_health, 0, 0, NULL}};
-    static const httpd_route bad5[] = {{"PUT", "/a", h_health, 10, HTTPD_STREAM_BODY, NULL}};
-    static const httpd_route bad6[] = {{"GET", "/a", NULL, 0, 0, NULL}};
+    static const httpd_route bad1[] = {{"GET", "health", h_health, 0, 0, NULL, HTTPD_PUBLIC}};
+    static const httpd_route bad2[] = {{"GET", "/a/{}", h_health, 0, 0, NULL, HTTPD_PUBLIC}};
+    static const httpd_route bad3[] = {{"GET", "/a/{x-y}", h_health, 0, 0, NULL, HTTPD_PUBLIC}};
+    static const httpd_route bad4[] = {{"GET", "/a/b%2F", h_health, 0, 0, NULL, HTTPD_PUBLIC}};
+    static const httpd_route bad5[] = {
+        {"PUT", "/a", h_health, 10, HTTPD_STREAM_BODY, NULL, HTTPD_PUBLIC}};
+    static const httpd_route bad6[] = {{"GET", "/a", NULL, 0, 0, NULL, HTTPD_PUBLIC}};
     const httpd_route *bads[] = {bad1, bad2, bad3, bad4, bad5, bad6};
     for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
         err[0] = '\0';

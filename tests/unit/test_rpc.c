@@ -625,7 +625,7 @@ static void h_rpc(httpd_req *req, httpd_resp *resp, void *ctx)
 }
 
 static const httpd_route routes[] = {
-    {"POST", RPC_ROUTE_PATTERN, h_rpc, RPC_MAX_BODY, 0, NULL},
+    {"POST", RPC_ROUTE_PATTERN, h_rpc, RPC_MAX_BODY, 0, NULL, HTTPD_PUBLIC},
 };
 
 static rpc_req call_req(const char *instance)

@@ -60,7 +60,7 @@ static void h_seg(httpd_req *req, httpd_resp *resp, void *ctx)
     }
 }
 
-static const httpd_route routes[] = {{"GET", "/s/{kind}", h_seg, 0, 0, NULL}};
+static const httpd_route routes[] = {{"GET", "/s/{kind}", h_seg, 0, 0, NULL, HTTPD_PUBLIC}};
 
 typedef struct fx {
     char tmp[128], dir[192];
