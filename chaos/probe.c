@@ -360,13 +360,11 @@ static probe__listing *probe__listing_of(probe__listing *ls, size_t n, const cha
 static void probe__read_listing(probe *pr, const cstore *cs, zk *z, const char *table,
                                 probe__listing *l)
 {
-    char host[256];
-    int64_t port = 0;
-    int rc = cstore_instance_addr(cs, z, l->instance, host, sizeof host, &port);
+    int rc = cstore_instance_url(cs, z, l->instance, l->base, sizeof l->base);
     if (rc) {
+        l->base[0] = '\0';
         snprintf(l->why, sizeof l->why, "not registered (%s)", sluice_strerror(rc));
     } else {
-        snprintf(l->base, sizeof l->base, "http://%s:%lld", host, (long long)port);
         char url[600];
         snprintf(url, sizeof url, "%s/segments/%s?crc=1", l->base, table);
         httpc_resp resp;
@@ -580,7 +578,7 @@ static void probe__init(probe *pr, const probe_opts *o, audit_model *m)
     pr->o = o;
     pr->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
     pr->h = httpc_new();
-    httpc_set_bearer(pr->h, o->token);
+    if (o->cred) auth_cli_apply(o->cred, pr->h);
     pr->reg = metrics_new();
     cmetrics_register(&pr->cm, pr->reg);
     m->now_ms = (int64_t)sl_clock_wall_ms();

@@ -11,6 +11,7 @@
 #ifndef SL_PROBE_H
 #define SL_PROBE_H
 
+#include "common/auth.h"
 #include "chaos/audit.h"
 
 #include <stdbool.h>
@@ -34,7 +35,8 @@ typedef struct probe_opts {
     int64_t commit_budget_ms;
     int timeout_ms;             /* per network call (0: 10 s) */
     bool progress;              /* a progress line on stderr (a terminal) */
-    const char *token;          /* bearer token for the controllers and sidecars, or NULL */
+    const auth_cli *cred;       /* token and TLS files for the controllers and sidecars, or
+                                 * NULL */
 } probe_opts;
 
 /* Read the cluster (o->zk_connect, o->cluster) into m (zeroed first; free with

@@ -3,6 +3,7 @@
 #include "common/auth.h"
 
 #include "common/fsutil.h"
+#include "common/httpc.h"
 #include "common/ident.h"
 #include "common/log.h"
 #include "common/sl_err.h"
@@ -315,41 +316,75 @@ int auth_token_read(const char *path, char **token, char *err, size_t errlen)
     return rc;
 }
 
-int auth_cli_token(int *argc, char **argv, char **token, char *err, size_t errlen)
+int auth_cli_parse(int *argc, char **argv, auth_cli *out, char *err, size_t errlen)
 {
-    *token = NULL;
-    const char *path = NULL;
-    int out = 1;
+    static const struct {
+        const char *opt, *env;
+    } k[] = {{"--token-file", "SLUICE_TOKEN_FILE"},
+             {"--ca-file", "SLUICE_CA_FILE"},
+             {"--cert", "SLUICE_CERT_FILE"},
+             {"--key", "SLUICE_KEY_FILE"}};
+    const char *v[4] = {NULL, NULL, NULL, NULL};
+    memset(out, 0, sizeof *out);
+    int kept = 1;
     for (int i = 1; i < *argc; i++) {
-        if (strcmp(argv[i], "--token-file") == 0) {
-            if (i + 1 >= *argc) {
-                snprintf(err, errlen, "--token-file needs a file");
-                return SL_EINVAL;
+        size_t o = 0;
+        for (; o < 4; o++) {
+            size_t n = strlen(k[o].opt);
+            if (strcmp(argv[i], k[o].opt) == 0) {
+                if (i + 1 >= *argc) {
+                    snprintf(err, errlen, "%s needs a file", k[o].opt);
+                    return SL_EINVAL;
+                }
+                v[o] = argv[++i];
+                break;
             }
-            path = argv[++i];
-        } else if (strncmp(argv[i], "--token-file=", 13) == 0) {
-            path = argv[i] + 13;
-        } else {
-            argv[out++] = argv[i];
+            if (strncmp(argv[i], k[o].opt, n) == 0 && argv[i][n] == '=') {
+                v[o] = argv[i] + n + 1;
+                break;
+            }
         }
+        if (o == 4) argv[kept++] = argv[i];
     }
-    *argc = out;
-    argv[out] = NULL;
-    if (!path) path = getenv("SLUICE_TOKEN_FILE");
-    if (!path || !*path) return 0;
-    return auth_token_read(path, token, err, errlen);
+    *argc = kept;
+    argv[kept] = NULL;
+    for (size_t o = 0; o < 4; o++)
+        if (!v[o] || !*v[o]) v[o] = getenv(k[o].env);
+    for (size_t o = 0; o < 4; o++)
+        if (v[o] && !*v[o]) v[o] = NULL;
+    out->ca_file = v[1];
+    out->cert_file = v[2];
+    out->key_file = v[3];
+    if (out->key_file && !out->cert_file) {
+        snprintf(err, errlen, "--key needs --cert");
+        return SL_EINVAL;
+    }
+    return v[0] ? auth_token_read(v[0], &out->token, err, errlen) : 0;
+}
+
+void auth_cli_free(auth_cli *a)
+{
+    if (a->token) memset(a->token, 0, strlen(a->token));
+    free(a->token);
+    a->token = NULL;
+}
+
+void auth_cli_apply(const auth_cli *a, httpc *c)
+{
+    httpc_set_bearer(c, a->token);
+    httpc_set_tls(c, a->ca_file, a->cert_file, a->key_file);
 }
 
 int auth_cli_main(int argc, char **argv, const char *cmd, auth_cli_fn fn)
 {
-    char *token = NULL, err[512];
-    if (auth_cli_token(&argc, argv, &token, err, sizeof err) != 0) {
+    auth_cli cred;
+    char err[512];
+    if (auth_cli_parse(&argc, argv, &cred, err, sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", cmd, err);
         return 2;
     }
-    int rc = fn(argc, argv, token);
-    if (token) memset(token, 0, strlen(token));
-    free(token);
+    int rc = fn(argc, argv, &cred);
+    auth_cli_free(&cred);
     return rc;
 }
 

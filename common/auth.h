@@ -69,15 +69,28 @@ void auth_close(auth *a);
  * in err. */
 int auth_token_read(const char *path, char **token, char *err, size_t errlen);
 
-/* A command-line client's token (sluice table, push, audit, replay): takes "--token-file F" or
- * "--token-file=F" out of argv[1..] (*argc updated), else uses $SLUICE_TOKEN_FILE, and reads
- * the file (auth_token_read). Returns 0 with *token, NULL when neither names a file (caller
- * frees), or a negative SL_E* with the reason in err. */
-int auth_cli_token(int *argc, char **argv, char **token, char *err, size_t errlen);
+/* A command-line client's credentials (sluice table, push, audit, replay), from its options
+ * "--token-file F", "--ca-file F", "--cert F", "--key F" (or "--opt=F"), else the environment's
+ * $SLUICE_TOKEN_FILE, $SLUICE_CA_FILE, $SLUICE_CERT_FILE, $SLUICE_KEY_FILE. */
+typedef struct auth_cli {
+    char *token;           /* the token file's token (auth_token_read), or NULL */
+    const char *ca_file;   /* PEM bundle https:// controllers are verified against */
+    const char *cert_file; /* the certificate presented to an mTLS server, and its key */
+    const char *key_file;
+} auth_cli;
 
-/* A command's main with its token: fn(argc, argv, token) after auth_cli_token (token NULL when
- * none; borrowed for the call). A bad --token-file is exit 2, "<cmd>: <reason>" on stderr. */
-typedef int (*auth_cli_fn)(int argc, char **argv, const char *token);
+/* Take those options out of argv[1..] (*argc updated) into *out and read the token file.
+ * Returns 0, or a negative SL_E* with the reason in err. Free with auth_cli_free. */
+int auth_cli_parse(int *argc, char **argv, auth_cli *out, char *err, size_t errlen);
+void auth_cli_free(auth_cli *a);
+
+/* Give c the credentials: its bearer token and its TLS files (httpc_set_bearer, _set_tls). */
+struct httpc;
+void auth_cli_apply(const auth_cli *a, struct httpc *c);
+
+/* A command's main with its credentials: fn(argc, argv, cred) after auth_cli_parse (cred
+ * borrowed for the call). A bad option is exit 2, "<cmd>: <reason>" on stderr. */
+typedef int (*auth_cli_fn)(int argc, char **argv, const auth_cli *cred);
 int auth_cli_main(int argc, char **argv, const char *cmd, auth_cli_fn fn);
 
 /* Whether a and b (lengths alen, blen) are equal, in time that depends on alen only. */

@@ -41,6 +41,8 @@ struct httpc {
     const char *const *headers; /* httpc_set_headers; borrowed, NULL-terminated, or NULL */
     const char *ca_file, *netrc_file; /* httpc_set_fetch_auth; borrowed, or NULL */
     char *bearer;                     /* "Authorization: Bearer <token>" (owned), or NULL */
+    const char *tls_ca, *tls_cert, *tls_key; /* httpc_set_tls; borrowed, or NULL */
+    bool external; /* httpc_set_external: a user's server, not the cluster */
     uint64_t connections;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -333,7 +335,14 @@ static void setup_hop(xfer *x, const char *url, long remaining_ms, struct curl_s
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "sluice");
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (c->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    /* the cluster's servers: its CA and this process's certificate (mTLS); a user's URI: the
+     * fetchers' CA only */
+    const char *ca = !c->external && c->tls_ca ? c->tls_ca : c->ca_file;
+    if (ca) curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+    if (!c->external && c->tls_cert) {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, c->tls_cert);
+        curl_easy_setopt(h, CURLOPT_SSLKEY, c->tls_key ? c->tls_key : c->tls_cert);
+    }
     if (c->netrc_file) { /* per hop: a redirect to another host takes that host's entry */
         curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
         curl_easy_setopt(h, CURLOPT_NETRC_FILE, c->netrc_file);
@@ -395,7 +404,7 @@ static void setup_hop(xfer *x, const char *url, long remaining_ms, struct curl_s
     }
     for (const char *const *e = c->headers; e && *e; e++)
         l = curl_slist_append(l, *e);
-    if (c->bearer) l = curl_slist_append(l, c->bearer);
+    if (c->bearer && !c->external) l = curl_slist_append(l, c->bearer);
     if (l) curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
     *hdrs = l;
 }
@@ -510,9 +519,16 @@ void httpc_set_bearer(httpc *c, const char *token)
     snprintf(c->bearer, n, "Authorization: Bearer %s", token);
 }
 
-bool httpc_has_bearer(const httpc *c)
+void httpc_set_tls(httpc *c, const char *ca_file, const char *cert_file, const char *key_file)
 {
-    return c->bearer != NULL;
+    c->tls_ca = ca_file;
+    c->tls_cert = cert_file;
+    c->tls_key = key_file;
+}
+
+void httpc_set_external(httpc *c, bool external)
+{
+    c->external = external;
 }
 
 int httpc_put_file(httpc *c, const char *url, const char *path, long timeout_ms, httpc_resp *out)

@@ -109,11 +109,15 @@ void httpc_set_headers(httpc *c, const char *const *headers);
 
 /* Send "Authorization: Bearer <token>" (DESIGN §12) with every request of c from now on, on
  * every hop of a redirect too (the controllers redirect to their leader); NULL or "" stops it.
- * The token is copied. Only a client that talks to the cluster's own servers carries one: a
- * fetch of a user's URI (a METADATA push, a deep store) is made without (see replica.c). */
+ * The token is copied. It goes only to the cluster's own servers: see httpc_set_external. */
 void httpc_set_bearer(httpc *c, const char *token);
-/* Whether c sends a bearer token now. */
-bool httpc_has_bearer(const httpc *c);
+/* HTTPS to the cluster's own servers (DESIGN §12): ca_file, the PEM bundle they are verified
+ * against (tls.ca.file; NULL: the fetchers' CA, else the system's), and cert_file/key_file,
+ * the certificate this process presents for mTLS (NULL: none). Borrowed until replaced. */
+void httpc_set_tls(httpc *c, const char *ca_file, const char *cert_file, const char *key_file);
+/* From now on c talks to a user's server (a METADATA push's URI, a deep store) while external
+ * is true: no bearer token, no client certificate, the fetchers' CA (httpc_set_fetch_auth). */
+void httpc_set_external(httpc *c, bool external);
 
 /* GET url and stream a 2xx reply body into fd (written at its current position, which is
  * the caller's; fd stays open and owned by the caller). A non-2xx reply body goes to

@@ -30,6 +30,8 @@
 #include "common/httpd.h"
 
 #include "common/httpd_admit.h"
+#include "common/fsutil.h"
+#include "common/tlscred.h"
 #include "common/log.h"
 #include "common/sl_err.h"
 #include "common/urlpath.h"
@@ -94,6 +96,7 @@ struct httpd_req {
     bool draining; /* resumed by httpd_stop; h->ndraining counts it until it completes */
     bool authed;   /* principal is the sender's (a token matched) */
     auth_principal principal;
+    char peer_cn[TLSCRED_CN_MAX]; /* mTLS: the verified client certificate's CN, else "" */
     httpd_resp resp;
     void *state;
     void (*state_free)(void *state);
@@ -128,6 +131,8 @@ struct httpd {
     char start_err[160]; /* last MHD message while starting */
     httpd_admit *admit;  /* connection limits, eviction, header deadline (httpd_admit.c) */
     auth *auth;          /* httpd_opts.auth: borrowed, or NULL */
+    tlscred *tls;        /* HTTPS: the certificate handshakes get; NULL: plain HTTP */
+    char *client_ca;     /* mTLS: the PEM trust MHD verifies client certificates against */
     _Atomic uint64_t refused_auth; /* 401 and 403 answers, summed up in the log */
 };
 
@@ -307,10 +312,23 @@ static const httpd__route *httpd__route_req(httpd *h, httpd_req *req, enum MHD_R
  * *ret. The header's value is never logged. */
 static int httpd__authorize(httpd *h, httpd_req *req, const httpd__route *rt, enum MHD_Result *ret)
 {
-    if (!h->auth || rt->r.access == HTTPD_PUBLIC) return 0;
+    if (rt->r.access == HTTPD_PUBLIC || (!h->auth && !h->client_ca)) return 0;
+    unsigned status = 403;
+    if (h->client_ca) { /* mTLS: a verified certificate first, whatever the token */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        char why[256] = "no TLS session";
+        if (!ci || !tlscred_peer((gnutls_session_t)ci->tls_session, req->peer_cn,
+                                 sizeof req->peer_cn, why, sizeof why)) {
+            req->peer_cn[0] = '\0';
+            httpd_resp_text(&req->resp, 403, "forbidden: %s (mTLS: http.tls.client.ca)\n", why);
+            *ret = httpd__send(req);
+            goto refused;
+        }
+        if (!h->auth) return 0;
+    }
     const char *hv =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    unsigned status = 0;
     if (!auth_check(h->auth, hv, &req->principal)) {
         status = 401;
         httpd_resp_header(&req->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
@@ -319,26 +337,104 @@ static int httpd__authorize(httpd *h, httpd_req *req, const httpd__route *rt, en
         *ret = httpd__send_error(req, 401,
                                  hv ? "unauthorized: the bearer token is not valid\n"
                                     : "unauthorized: a bearer token is required\n");
-    } else {
-        auth_role r = req->principal.role;
-        bool ok = r == AUTH_ROLE_ADMIN ? rt->r.access != HTTPD_INSTANCE
-                  : r == AUTH_ROLE_INSTANCE
-                      ? rt->r.access == HTTPD_READ || rt->r.access == HTTPD_INSTANCE
-                      : rt->r.access == HTTPD_READ;
-        if (ok) {
-            req->authed = true;
-            return 0;
-        }
-        status = 403;
+        goto refused;
+    }
+    auth_role r = req->principal.role;
+    bool ok = r == AUTH_ROLE_ADMIN ? rt->r.access != HTTPD_INSTANCE
+              : r == AUTH_ROLE_INSTANCE
+                  ? rt->r.access == HTTPD_READ || rt->r.access == HTTPD_INSTANCE
+                  : rt->r.access == HTTPD_READ;
+    /* mTLS and an instance token: the certificate must be that instance's */
+    bool cn_ok = !req->peer_cn[0] || r != AUTH_ROLE_INSTANCE ||
+                 strcmp(req->peer_cn, req->principal.instance) == 0;
+    if (ok && cn_ok) {
+        req->authed = true;
+        return 0;
+    }
+    if (!ok)
         httpd_resp_text(&req->resp, 403, "forbidden: role %s may not %s %s\n", auth_role_name(r),
                         req->method, req->raw);
-        *ret = httpd__send(req);
-    }
+    else
+        httpd_resp_text(&req->resp, 403,
+                        "forbidden: the client certificate's CN %s is not instance %s\n",
+                        req->peer_cn, req->principal.instance);
+    *ret = httpd__send(req);
+refused:;
     uint64_t n = atomic_fetch_add(&h->refused_auth, 1) + 1;
     if ((n & (n - 1)) == 0) /* 1, 2, 4, 8, ...: a flood of bad tokens is not a flood of lines */
         SL_WARN("httpd", "refused status=%u method=%s path=%s (%" PRIu64 " refused so far)", status,
                 req->method, req->raw, n);
     return -1;
+}
+
+/* MHD_OPTION_HTTPS_CERT_CALLBACK: each handshake takes the certificate in force now (a SIGHUP
+ * may have swapped it). The session's pointer is its connection (MHD sets it), whose socket
+ * context is our admission record, whose owner is the server. */
+static int httpd__tls_cert(gnutls_session_t s, const gnutls_datum_t *req_ca_dn, int nreqs,
+                           const gnutls_pk_algorithm_t *algos, int nalgos, gnutls_pcert_st **pcert,
+                           unsigned int *npcert, gnutls_privkey_t *key)
+{
+    (void)req_ca_dn, (void)nreqs, (void)algos, (void)nalgos;
+    struct MHD_Connection *conn = gnutls_session_get_ptr(s);
+    const union MHD_ConnectionInfo *ci =
+        conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+    httpd_admit_conn *hc = ci ? ci->socket_context : NULL;
+    httpd *h = hc ? httpd_admit_conn_owner(hc) : NULL;
+    return h && h->tls ? tlscred_retrieve(h->tls, pcert, npcert, key) : -1;
+}
+
+/* HTTPS (o->tls_*) into h: the certificate, and the client CA's PEM for mTLS. */
+static bool httpd__tls_open(httpd *h, const httpd_opts *o, char *err, size_t errlen)
+{
+    if (!o->tls_cert) {
+        if (!o->tls_key && !o->tls_client_ca) return true;
+        snprintf(err, errlen, "http.tls.cert: needed with %s",
+                 o->tls_key ? "http.tls.key" : "http.tls.client.ca");
+        return false;
+    }
+    if (!o->tls_key) {
+        snprintf(err, errlen, "http.tls.key: needed with http.tls.cert");
+        return false;
+    }
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(err, errlen, "http.tls.cert: this libmicrohttpd was built without TLS");
+        return false;
+    }
+    if (!(h->tls = tlscred_open(o->tls_cert, o->tls_key, err, errlen))) return false;
+    if (o->tls_client_ca) {
+        uint8_t *pem = NULL;
+        size_t len = 0;
+        char why[256];
+        if (fsutil_read_file(o->tls_client_ca, &pem, &len, why, sizeof why) != 0) {
+            snprintf(err, errlen, "http.tls.client.ca: %s", why);
+            return false;
+        }
+        h->client_ca = sl_xrealloc(pem, len + 1);
+        h->client_ca[len] = '\0';
+        if (!strstr(h->client_ca, "-----BEGIN CERTIFICATE-----")) {
+            snprintf(err, errlen, "http.tls.client.ca: %s: no PEM certificate in it",
+                     o->tls_client_ca);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool httpd_tls(const httpd *h)
+{
+    return h->tls != NULL;
+}
+
+void httpd_tls_sighup(httpd *h)
+{
+    if (!h || !h->tls) return;
+    char err[512], cn[TLSCRED_CN_MAX];
+    if (tlscred_reload(h->tls, err, sizeof err) != 0) {
+        SL_ERROR("httpd", "SIGHUP: %s: the previous certificate stays in force", err);
+        return;
+    }
+    tlscred_subject(h->tls, cn, sizeof cn);
+    SL_INFO("httpd", "SIGHUP: certificate re-read cn=%s", cn[0] ? cn : "(none)");
 }
 
 /* Compile one route (strings copied); false with a message on a bad one. */
@@ -807,6 +903,18 @@ const auth_principal *httpd_req_principal(const httpd_req *req)
     return req->authed ? &req->principal : NULL;
 }
 
+const char *httpd_req_peer_cn(const httpd_req *req)
+{
+    return req->peer_cn[0] ? req->peer_cn : NULL;
+}
+
+const char *httpd_req_instance(const httpd_req *req)
+{
+    if (req->authed)
+        return req->principal.role == AUTH_ROLE_INSTANCE ? req->principal.instance : "";
+    return httpd_req_peer_cn(req);
+}
+
 const char *httpd_req_header(const httpd_req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
@@ -875,6 +983,8 @@ static void httpd__free(httpd *h)
     }
     free(h->routes);
     httpd_admit_free(h->admit); /* every record is closed once MHD closed every connection */
+    tlscred_free(h->tls);
+    free(h->client_ca);
     pthread_cond_destroy(&h->cv);
     pthread_cond_destroy(&h->drain_cv);
     pthread_mutex_destroy(&h->mu);
@@ -894,7 +1004,7 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
     memset(h, 0, sizeof *h);
     h->ctx = ctx;
     h->auth = o.auth;
-    h->admit = httpd_admit_new(o.conn_limit, o.per_ip_limit, o.header_timeout_ms);
+    h->admit = httpd_admit_new(o.conn_limit, o.per_ip_limit, o.header_timeout_ms, h);
     pthread_mutex_init(&h->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -908,10 +1018,18 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
             goto fail_routes;
     }
 
+    if (!httpd__tls_open(h, &o, err, errlen)) goto fail_routes;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | (h->tls ? MHD_USE_TLS : 0);
+    struct MHD_OptionItem tls_ops[3] = {{MHD_OPTION_END, 0, NULL}};
+    if (h->tls) {
+        tls_ops[0] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)&httpd__tls_cert};
+        if (h->client_ca) /* MHD asks each client for a certificate verified against it */
+            tls_ops[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, h->client_ca};
+    }
     struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
     if (!bind_addr || !*bind_addr) {
@@ -936,14 +1054,14 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
     unsigned mhd_limit = o.conn_limit + o.conn_limit / 4 + 4 * o.threads;
     atomic_store(&h->starting, true);
     /* The logger goes first so MHD routes even option-parsing messages through it. */
-    h->d = MHD_start_daemon(flags, port, &httpd__accept_policy, h, &httpd__access, h,
-                            MHD_OPTION_EXTERNAL_LOGGER, &httpd__mhd_log, h, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, o.threads,
-                            MHD_OPTION_CONNECTION_LIMIT, mhd_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-                            o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-                            MHD_OPTION_NOTIFY_COMPLETED, &httpd__completed, h,
-                            MHD_OPTION_NOTIFY_CONNECTION, &httpd__notify_conn, h,
-                            MHD_OPTION_URI_LOG_CALLBACK, &httpd__uri_log, h, MHD_OPTION_END);
+    h->d = MHD_start_daemon(
+        flags, port, &httpd__accept_policy, h, &httpd__access, h, MHD_OPTION_EXTERNAL_LOGGER,
+        &httpd__mhd_log, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, o.threads, MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED, &httpd__completed, h,
+        MHD_OPTION_NOTIFY_CONNECTION, &httpd__notify_conn, h, MHD_OPTION_URI_LOG_CALLBACK,
+        &httpd__uri_log, h, MHD_OPTION_ARRAY, tls_ops, MHD_OPTION_END);
     atomic_store(&h->starting, false);
     if (!h->d) {
         snprintf(err, errlen, "httpd: cannot listen on %s:%u: %s",
@@ -960,9 +1078,13 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
     h->timer_started = true;
     SL_INFO("httpd",
             "listening addr=%s port=%u threads=%u max_connections=%u per_ip=%u "
-            "header_timeout_ms=%u",
+            "header_timeout_ms=%u tls=%s tokens=%s",
             bind_addr && *bind_addr ? bind_addr : "0.0.0.0", h->port, o.threads, o.conn_limit,
-            o.per_ip_limit, o.header_timeout_ms);
+            o.per_ip_limit, o.header_timeout_ms,
+            !h->tls        ? "off"
+            : h->client_ca ? "mtls"
+                           : "on",
+            h->auth ? "on" : "off");
     return h;
 
 fail_daemon:

@@ -115,6 +115,13 @@ typedef struct httpd_opts {
     unsigned header_timeout_ms; /* max wait for a complete request header; 0 = 10 s */
     auth *auth;                 /* bearer tokens the routes' access is checked against;
                                  * borrowed for the server's life; NULL = no checks */
+    const char *tls_cert;       /* PEM certificate chain: serve HTTPS (http.tls.cert); NULL:
+                                 * plain HTTP */
+    const char *tls_key;        /* its PEM private key (http.tls.key); with tls_cert */
+    const char *tls_client_ca;  /* mTLS (http.tls.client.ca): every route but HTTPD_PUBLIC
+                                 * needs a client certificate this PEM bundle signed (403
+                                 * otherwise); with tokens, an instance token's CN must be its
+                                 * instance id; NULL: no client certificates */
 } httpd_opts;
 
 /* Counters since httpd_start (connections: open now). */
@@ -135,6 +142,14 @@ httpd *httpd_start(const char *bind_addr, uint16_t port, const httpd_route *rout
 
 /* The port actually bound. */
 uint16_t httpd_port(const httpd *h);
+
+/* Whether h serves HTTPS. */
+bool httpd_tls(const httpd *h);
+
+/* SIGHUP: read tls_cert and tls_key again (nothing when h serves plain HTTP); new handshakes
+ * use them, open connections keep theirs; a pair that fails to load is logged and the old one
+ * stays. Any thread. */
+void httpd_tls_sighup(httpd *h);
 
 /* A snapshot of the connection counters (any thread). */
 void httpd_get_stats(httpd *h, httpd_stats *out);
@@ -158,6 +173,11 @@ void httpd_req_query_string(const httpd_req *req, char *buf, size_t cap);
 /* Who sent the request (its token's role and instance), or NULL when the server checks no
  * tokens or the route is HTTPD_PUBLIC. */
 const auth_principal *httpd_req_principal(const httpd_req *req);
+/* mTLS: the verified client certificate's subject CN, or NULL (no mTLS, or a public route). */
+const char *httpd_req_peer_cn(const httpd_req *req);
+/* The instance a request speaks for, when the server knows: its instance token's id, else
+ * its client certificate's CN; NULL when neither (no tokens, no mTLS). */
+const char *httpd_req_instance(const httpd_req *req);
 /* A request header, case-insensitive name, or NULL. */
 const char *httpd_req_header(const httpd_req *req, const char *name);
 /* The buffered body (NUL-terminated for convenience; len excludes the NUL); for stream routes

@@ -31,6 +31,7 @@
  * Only waiting connections are evicted or hit the header deadline; a connection inside a
  * request (body upload, handler, parked long-poll) never is. */
 struct httpd_admit_conn {
+    struct httpd_admit *a;
     struct httpd_admit_conn *wnext, *wprev; /* a->waiting, oldest wait_ms first */
     struct httpd_admit_ip *ip;
     int fd;
@@ -48,6 +49,7 @@ typedef struct httpd_admit_ip {
 } httpd_admit_ip;
 
 struct httpd_admit {
+    void *owner;
     pthread_mutex_t mu;
     unsigned conn_limit, per_ip_limit;
     int64_t header_ms;
@@ -59,9 +61,11 @@ struct httpd_admit {
     _Atomic uint64_t mhd_refused; /* refused by MHD's own limit (into st.refused) */
 };
 
-httpd_admit *httpd_admit_new(unsigned conn_limit, unsigned per_ip_limit, int64_t header_ms)
+httpd_admit *httpd_admit_new(unsigned conn_limit, unsigned per_ip_limit, int64_t header_ms,
+                             void *owner)
 {
     httpd_admit *a = sl_xcalloc(1, sizeof *a);
+    a->owner = owner;
     pthread_mutex_init(&a->mu, NULL);
     a->conn_limit = conn_limit;
     a->per_ip_limit = per_ip_limit;
@@ -255,6 +259,7 @@ httpd_admit_conn *httpd_admit_opened(httpd_admit *a, int fd, const struct sockad
                                      bool *kick)
 {
     httpd_admit_conn *hc = sl_xcalloc(1, sizeof *hc);
+    hc->a = a;
     hc->fd = fd;
     uint8_t key[17];
     httpd_admit__ip_key(addr, key);
@@ -271,6 +276,11 @@ httpd_admit_conn *httpd_admit_opened(httpd_admit *a, int fd, const struct sockad
     *kick = httpd_admit__wait_start(a, hc, sl_clock_mono_ms());
     pthread_mutex_unlock(&a->mu);
     return hc;
+}
+
+void *httpd_admit_conn_owner(const httpd_admit_conn *hc)
+{
+    return hc->a->owner;
 }
 
 void httpd_admit_closed(httpd_admit *a, httpd_admit_conn *hc)

@@ -26,8 +26,14 @@ typedef struct httpd_admit httpd_admit;
 typedef struct httpd_admit_conn httpd_admit_conn; /* one connection's record */
 
 /* New admission state: at most conn_limit connections, per_ip_limit per address (0 = no
- * limit), header_ms to send a request header. Caller frees with httpd_admit_free. */
-httpd_admit *httpd_admit_new(unsigned conn_limit, unsigned per_ip_limit, int64_t header_ms);
+ * limit), header_ms to send a request header; owner is the server's (httpd_admit_conn_owner).
+ * Caller frees with httpd_admit_free. */
+httpd_admit *httpd_admit_new(unsigned conn_limit, unsigned per_ip_limit, int64_t header_ms,
+                             void *owner);
+
+/* The owner given to httpd_admit_new, from one of its connections' records (a TLS handshake's
+ * certificate callback has the connection only). */
+void *httpd_admit_conn_owner(const httpd_admit_conn *hc);
 
 /* Free it; every connection must have been closed (httpd_admit_closed). NULL is a no-op. */
 void httpd_admit_free(httpd_admit *a);

@@ -458,11 +458,12 @@ int cstore_job_get(const cstore *s, zk *z, const char *table, const char *id, ch
  */
 
 int cstore_instance_register(const cstore *s, zk *z, const char *id, const char *host,
-                             unsigned port, bool replace)
+                             unsigned port, bool tls, bool replace)
 {
     PATH_OR_RETURN(path, CSTORE_INSTANCE, NULL, id);
-    char data[256];
-    int n = snprintf(data, sizeof data, "{\"host\":\"%s\",\"port\":%u}", host, port);
+    char data[300];
+    int n = snprintf(data, sizeof data, "{\"host\":\"%s\",\"port\":%u%s}", host, port,
+                     tls ? ",\"scheme\":\"https\"" : "");
     if (n < 0 || (size_t)n >= sizeof data) return SL_ELIMIT;
     int rc = zk_create(z, path, data, (size_t)n, ZK_EPHEMERAL, NULL, 0);
     if (rc == SL_EEXIST && replace) { /* our previous session's node may linger until it expires */
@@ -486,8 +487,7 @@ int cstore_instances(const cstore *s, zk *z, char ***names, size_t *n)
     return zk_children(z, path, names, n);
 }
 
-int cstore_instance_addr(const cstore *s, zk *z, const char *id, char *host, size_t cap,
-                         int64_t *port)
+int cstore_instance_url(const cstore *s, zk *z, const char *id, char *url, size_t cap)
 {
     PATH_OR_RETURN(path, CSTORE_INSTANCE, NULL, id);
     uint8_t *data;
@@ -498,11 +498,12 @@ int cstore_instance_addr(const cstore *s, zk *z, const char *id, char *host, siz
     free(data);
     const char *h = json_string_value(json_object_get(inst, "host"));
     json_int_t p = json_integer_value(json_object_get(inst, "port"));
-    rc = h && p > 0 && strlen(h) < cap ? 0 : SL_ECORRUPT;
-    if (rc == 0) {
-        memcpy(host, h, strlen(h) + 1);
-        *port = (int64_t)p;
-    }
+    const char *scheme = json_string_value(json_object_get(inst, "scheme"));
+    bool https = scheme && strcmp(scheme, "https") == 0;
+    int n = h && p > 0 && p < 65536 && (!scheme || https)
+                ? snprintf(url, cap, "%s://%s:%lld", https ? "https" : "http", h, (long long)p)
+                : -1;
+    rc = n > 0 && (size_t)n < cap ? 0 : SL_ECORRUPT;
     json_decref(inst);
     return rc;
 }

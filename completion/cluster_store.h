@@ -206,11 +206,11 @@ int cstore_job_get(const cstore *s, zk *z, const char *table, const char *id, ch
 /* ---- instances --------------------------------------------------------------------------------
  */
 
-/* Register instance id as an EPHEMERAL node holding {"host":"<host>","port":<port>}. With
- * replace, a node left by an earlier session is deleted and the create retried; without,
- * SL_EEXIST is returned. */
+/* Register instance id as an EPHEMERAL node holding {"host":"<host>","port":<port>}, and
+ * "scheme":"https" when it serves HTTPS (tls). With replace, a node left by an earlier session
+ * is deleted and the create retried; without, SL_EEXIST is returned. */
 int cstore_instance_register(const cstore *s, zk *z, const char *id, const char *host,
-                             unsigned port, bool replace);
+                             unsigned port, bool tls, bool replace);
 
 /* 0 if instance id is registered (live), SL_ENOENT if not. */
 int cstore_instance_exists(const cstore *s, zk *z, const char *id);
@@ -218,10 +218,9 @@ int cstore_instance_exists(const cstore *s, zk *z, const char *id);
 /* Names of the registered instances (sorted). Free with zk_free_strings. */
 int cstore_instances(const cstore *s, zk *z, char ***names, size_t *n);
 
-/* The HTTP address instance id registered: host copied into host (cap bytes), port > 0.
- * SL_ECORRUPT if the node does not hold one. */
-int cstore_instance_addr(const cstore *s, zk *z, const char *id, char *host, size_t cap,
-                         int64_t *port);
+/* The base URL instance id registered, "http://host:port" or "https://host:port", into url
+ * (cap bytes). SL_ECORRUPT if the node does not hold one (or it does not fit). */
+int cstore_instance_url(const cstore *s, zk *z, const char *id, char *url, size_t cap);
 
 /* ---- replicas/<id> ------------------------------------------------------------------------------
  */

@@ -60,6 +60,7 @@ typedef struct ctl_opts {
                                                      (httpc_set_fetch_auth), or NULL */
     const char *token; /* auth.token.file's token: sent to the sidecars the store scrub heals
                           from; NULL: none */
+    const char *tls_ca_file, *tls_cert_file, *tls_key_file; /* httpc_set_tls of those calls */
     metrics_registry *metrics; /* borrowed */
 } ctl_opts;
 

@@ -128,18 +128,15 @@ static int ctl__scrub_restore(ctl *c, httpc *h, const char *table, const segmeta
     snprintf(why, whylen, "the assignment lists no replica of it");
     assign_seg *as = assign_find(&a, m->segment);
     for (uint32_t i = 0; as && rc && i < as->inst.n && !atomic_load(&c->quit); i++) {
-        char host[256];
-        int64_t port;
+        char base[300];
         z = ctl__zk(c);
-        rc = z ? cstore_instance_addr(c->cs, z, as->inst.id[i], host, sizeof host, &port)
-               : SL_ESTATE;
+        rc = z ? cstore_instance_url(c->cs, z, as->inst.id[i], base, sizeof base) : SL_ESTATE;
         ctl__zk_done(c);
         if (rc) {
             snprintf(why, whylen, "%s: not registered (%s)", as->inst.id[i], sluice_strerror(rc));
             continue;
         }
-        snprintf(from, cap, "http://%s:%lld/segments/%s/%s", host, (long long)port, table,
-                 m->segment);
+        snprintf(from, cap, "%s/segments/%s/%s", base, table, m->segment);
         rc = ctl__scrub_fetch(c, h, table, m, from, why, whylen);
     }
     assign_free(&a);
@@ -255,6 +252,7 @@ static void *ctl__scrub_main(void *arg)
     httpc *h = httpc_new();
     httpc_set_cancel(h, &c->quit);
     httpc_set_bearer(h, c->o.token); /* its downloads are from sidecars */
+    httpc_set_tls(h, c->o.tls_ca_file, c->o.tls_cert_file, c->o.tls_key_file);
     while (!ctl__scrub_wait(c, c->o.scrub_interval_ms))
         if (ctl__leads(c) && !ctl__scrub_pass(c, h)) break;
     httpc_free(h);

@@ -101,6 +101,7 @@ static void *rclient__lease_main(void *arg)
     rclient_lease *l = arg;
     httpc *h = httpc_new();
     httpc_set_bearer(h, l->c->o.token);
+    httpc_set_tls(h, l->c->o.tls_ca_file, l->c->o.tls_cert_file, l->c->o.tls_key_file);
     int32_t left = l->budget_s > 0 ? l->budget_s : RCLIENT_EXTEND_S;
     pthread_mutex_lock(&l->mu);
     while (!l->done) {

@@ -26,6 +26,7 @@ typedef struct rclient_opts {
     const atomic_bool *stop; /* the owner's stop flag: no retry once it is set */
     const char *token;       /* bearer token of the lease thread's calls (borrowed), or NULL;
                                 the callers' handles carry their own (httpc_set_bearer) */
+    const char *tls_ca_file, *tls_cert_file, *tls_key_file; /* its httpc_set_tls, or NULL */
 } rclient_opts;
 
 typedef struct rclient rclient;

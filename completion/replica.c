@@ -259,15 +259,15 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
         snprintf(leader, sizeof leader, "%s", peek ? peek : "");
         free(peek);
     }
-    /* a METADATA push's URI is the user's server: it never sees this sidecar's token (a
-     * controller that is not the leader any more answers 401 to it, and the leader's copy
-     * follows) */
+    /* a METADATA push's URI is the user's server: it never sees this sidecar's token or
+     * certificate (a controller that is not the leader any more answers 401 to it, and the
+     * leader's copy follows) */
     size_t ll = strlen(leader);
     bool ours = ll && strncmp(m->download_url, leader, ll) == 0 && m->download_url[ll] == '/';
-    if (!ours) httpc_set_bearer(h, NULL);
+    httpc_set_external(h, !ours);
     int drc = m->download_url[0] ? r_download(r, h, t, m->segment, m->download_url, m->crc, suffix)
                                  : SL_ENOENT;
-    if (!ours) httpc_set_bearer(h, r->o.token);
+    httpc_set_external(h, false);
     if (drc == 0 || sl_err_is_disk(drc)) return drc;
     /* the URL names the controller that committed it; the leader of now serves the same
      * store when it is shared (deepstore.uri) */
@@ -287,14 +287,12 @@ static int r_fetch_committed(replica *r, httpc *h, const rtable *t, const segmet
     assign_seg *as = assign_find(&a, m->segment);
     for (uint32_t i = 0; as && rc && !sl_err_is_disk(rc) && i < as->inst.n; i++) {
         if (strcmp(as->inst.id[i], r->o.instance_id) == 0) continue;
-        char host[256];
-        int64_t port;
-        int arc = cstore_instance_addr(r->cs, r_zk(r), as->inst.id[i], host, sizeof host, &port);
+        char base[300];
+        int arc = cstore_instance_url(r->cs, r_zk(r), as->inst.id[i], base, sizeof base);
         r_zk_done(r);
         if (arc == 0) {
             char url[1024];
-            snprintf(url, sizeof url, "http://%s:%lld/segments/%s/%s", host, (long long)port,
-                     t->name, m->segment);
+            snprintf(url, sizeof url, "%s/segments/%s/%s", base, t->name, m->segment);
             rc = r_download(r, h, t, m->segment, url, m->crc, suffix);
         }
     }
@@ -809,6 +807,7 @@ static void *r_completer(void *arg)
     httpc *h = httpc_new();
     httpc_set_fetch_auth(h, r->o.fetch_ca_file, r->o.fetch_netrc_file); /* a pushed URI */
     httpc_set_bearer(h, r->o.token); /* the cluster's servers; never a pushed URI's */
+    httpc_set_tls(h, r->o.tls_ca_file, r->o.tls_cert_file, r->o.tls_key_file);
     pthread_mutex_lock(&r->mu);
     while (!atomic_load(&r->stop)) {
         /* the first job that is due, in queue order; else sleep until the earliest one (at
@@ -1261,7 +1260,7 @@ static int r_register(replica *r, char *err, size_t errlen)
 {
     cstore_ensure_base(r->cs, r->z);
     int rc = cstore_instance_register(r->cs, r->z, r->o.instance_id, r->o.host, (unsigned)r->o.port,
-                                      true);
+                                      r->o.tls, true);
     if (rc) {
         char self[ZK_PATH_MAX];
         cstore_path(r->cs, CSTORE_INSTANCE, NULL, r->o.instance_id, self, sizeof self);
@@ -1285,6 +1284,7 @@ static void *r_control(void *arg)
     httpc *h = httpc_new();
     httpc_set_fetch_auth(h, r->o.fetch_ca_file, r->o.fetch_netrc_file); /* a pushed URI */
     httpc_set_bearer(h, r->o.token); /* the cluster's servers; never a pushed URI's */
+    httpc_set_tls(h, r->o.tls_ca_file, r->o.tls_cert_file, r->o.tls_key_file);
     while (!atomic_load(&r->stop)) {
         pthread_mutex_lock(&r->mu);
         if (!r->dirty) {
@@ -1408,7 +1408,13 @@ replica *replica_start(const replica_opts *o, char *err, size_t errlen)
         free(r);
         return NULL;
     }
-    rclient_opts ro = {.peek = r_peek_leader, .ctx = r, .stop = &r->stop, .token = r->o.token};
+    rclient_opts ro = {.peek = r_peek_leader,
+                       .ctx = r,
+                       .stop = &r->stop,
+                       .token = r->o.token,
+                       .tls_ca_file = r->o.tls_ca_file,
+                       .tls_cert_file = r->o.tls_cert_file,
+                       .tls_key_file = r->o.tls_key_file};
     r->rc = rclient_new(&ro);
     pthread_mutex_init(&r->mu, NULL);
     pthread_mutex_init(&r->state_mu, NULL);

@@ -58,6 +58,9 @@ typedef struct replica_opts {
                                                      (httpc_set_fetch_auth), or NULL */
     const char *token; /* auth.token.file's token: sent to the controllers and peers; NULL:
                           none */
+    bool tls;          /* this sidecar serves HTTPS: registered with "scheme":"https" */
+    const char *tls_ca_file, *tls_cert_file, *tls_key_file; /* httpc_set_tls of its calls to
+                                                              the cluster, or NULL */
 } replica_opts;
 
 /* Connect to ZooKeeper, register, reconcile the data dir and start consuming. NULL with the

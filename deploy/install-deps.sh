@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config g++ git
   librdkafka-dev libzookeeper-mt-dev libprotobuf-c-dev protobuf-c-compiler
-  libcurl4-openssl-dev libjemalloc-dev libmicrohttpd-dev libcmocka-dev
+  libcurl4-openssl-dev libjemalloc-dev libmicrohttpd-dev libgnutls28-dev libcmocka-dev
   libsimdjson-dev libjansson-dev libcjson-dev libzstd-dev
   libavro-dev libsnappy-dev zlib1g-dev libyaml-dev
   zookeeper kcat curl nginx-light openssl

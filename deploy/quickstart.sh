@@ -4,6 +4,7 @@
 #   deploy/quickstart.sh [--keep-running] [--dir DIR]   install, build, start, stream, check, summarise
 #   deploy/quickstart.sh --check [--dir DIR]             check and summarise it again while it runs
 #   deploy/quickstart.sh --stop [--dir DIR]              stop what a --keep-running run left up
+#   deploy/quickstart.sh --secure ...                    the same with tokens and TLS on
 #
 # Steps: install missing Debian packages (deploy/install-deps.sh); build build/sluice when it is
 # missing or older than a source file; start ZooKeeper (deploy/zk-start.sh), the embedded Kafka
@@ -15,6 +16,10 @@
 # committed segment (offsets, rows, CRC, committer) and check the invariants a user can see:
 # the chain (segment k+1 starts where k ended, the first at offset 0), every replica ONLINE, and
 # every replica's file <sidecar data.dir>/events/<segment>.seg carrying the committed CRC.
+# With --secure every process checks bearer tokens and serves HTTPS with client certificates
+# required (mTLS, docs/security.md): DIR/tls holds a CA and a certificate per process made with
+# openssl, DIR/tokens the tokens (admin, reader, one per sidecar); the script's own calls use
+# the admin's, and it shows that a call without them is refused.
 # Exit status: 0 all consistent; 1 a failure or an inconsistency (named on stderr); 2 usage.
 #
 # Everything lives in DIR (default /tmp/sluice-quickstart, recreated on each run; a DIR this
@@ -54,9 +59,11 @@ DIR=/tmp/sluice-quickstart
 KEEP=0
 STOP=0
 CHECK=0
+SECURE=0
 usage() {
     sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-    echo "Options: --keep-running (leave everything up), --dir DIR (default $DIR), --check, --stop, --help."
+    echo "Options: --keep-running (leave everything up), --dir DIR (default $DIR), --secure (tokens"
+    echo "and TLS on), --check, --stop, --help."
     echo "Details: the comment at the top of deploy/quickstart.sh."
 }
 while [ $# -gt 0 ]; do
@@ -64,6 +71,7 @@ while [ $# -gt 0 ]; do
     --keep-running) KEEP=1 ;;
     --stop) STOP=1 ;;
     --check) CHECK=1 ;;
+    --secure) SECURE=1 ;;
     --dir)
         [ $# -ge 2 ] && [ -n "$2" ] || { echo "quickstart: --dir needs a directory" >&2; exit 2; }
         DIR=$2
@@ -214,7 +222,7 @@ pick_port() {
 #   qs_check verify FILE [--summary]       chain, replica states and files; exit 0 consistent,
 #                                          1 broken for good (a chain gap), 2 replicas not there yet
 qs_check() {
-    QC_WANT=$WANT QC_PARTITIONS=$PARTITIONS QC_REPLICATION=$REPLICATION QC_SLUICE=$SLUICE \
+    QC_SECURE=$SECURE QC_TLS=$DIR/tls QC_WANT=$WANT QC_PARTITIONS=$PARTITIONS QC_REPLICATION=$REPLICATION QC_SLUICE=$SLUICE \
         QC_CTL=$CTL_URL QC_DIR=$DIR QC_TABLE=$TABLE QC_SIDECARS=$NSIDECARS python3 - "$@" <<'PY'
 import json, os, subprocess, sys, urllib.request
 mode, path, summary = sys.argv[1], sys.argv[2], "--summary" in sys.argv[3:]
@@ -233,7 +241,16 @@ if mode == "progress":
     sys.exit(0 if all(d >= want for d in done.values()) else 1)
 
 dirs = {"sidecar-%d" % i: os.path.join(qdir, "sidecar%d" % i) for i in range(1, nsc + 1)}
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+handlers = [urllib.request.ProxyHandler({})]
+if E["QC_SECURE"] == "1":  # --secure: the admin's certificate and token, the quickstart's CA
+    import ssl
+    tls = E["QC_TLS"]
+    ctx = ssl.create_default_context(cafile=os.path.join(tls, "ca.pem"))
+    ctx.load_cert_chain(os.path.join(tls, "admin.pem"), os.path.join(tls, "admin.key"))
+    handlers.append(urllib.request.HTTPSHandler(context=ctx))
+opener = urllib.request.build_opener(*handlers)
+if E["QC_SECURE"] == "1":
+    opener.addheaders = [("Authorization", "Bearer " + open(os.path.join(tls, "admin.token")).read().strip())]
 hard, soft = [], []
 
 def file_crc(path):
@@ -334,6 +351,19 @@ report() {
     echo
     qs_check verify "$LIST" --summary
     st=$?
+    if [ "$SECURE" -eq 1 ]; then # what a caller without the credentials gets
+        local c0 c1 c2
+        c0=$(curl -s -o /dev/null -w '%{http_code}' --cert "$DIR/tls/admin.pem" --key "$DIR/tls/admin.key" "$CTL_URL/tables")
+        c1=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$DIR/tls/admin.token")" "$CTL_URL/tables")
+        c2=$(curl -s -o /dev/null -w '%{http_code}' "${CURL_AUTH[@]}" "$CTL_URL/tables")
+        echo
+        echo "Security (--secure): GET $CTL_URL/tables without a token: $c0; with the admin's token but"
+        echo "no client certificate: $c1; with both: $c2"
+        if [ "$c0" != 401 ] || [ "$c1" != 403 ] || [ "$c2" != 200 ]; then
+            warn "the controller should answer 401, 403 and 200 there"
+            st=1
+        fi
+    fi
     echo
     echo "Look around:"
     echo "  controller   $CTL_URL/tables   $CTL_URL/tables/$TABLE/segments   $CTL_URL/metrics"
@@ -344,6 +374,7 @@ report() {
     echo "  ZooKeeper    $SLUICE zk dump --zk $ZK_CONNECT --cluster $CLUSTER"
     echo "  files        $DIR/sidecar*/$TABLE/*.seg   ($SLUICE segment info|dump|verify FILE)"
     echo "  logs         $DIR/logs/"
+    [ "$SECURE" -eq 1 ] && echo "  credentials  curl --cacert $DIR/tls/ca.pem --cert $DIR/tls/admin.pem --key $DIR/tls/admin.key -H \"Authorization: Bearer \$(cat $DIR/tls/admin.token)\" ...; the sluice commands read SLUICE_TOKEN_FILE, SLUICE_CA_FILE, SLUICE_CERT_FILE, SLUICE_KEY_FILE (docs/security.md)"
     echo
     [ $st -eq 0 ] || { warn "the cluster is INCONSISTENT (see the lines above)"; return 1; }
     say "OK: chains contiguous, every replica ONLINE with the committed CRC"
@@ -357,6 +388,7 @@ save_state() {
         echo "CTL_URL=$CTL_URL"
         echo "ZK_CONNECT=$ZK_CONNECT"
         echo "NSIDECARS=$NSIDECARS"
+        echo "SECURE=$SECURE"
         for u in "${SC_URLS[@]}"; do echo "SC_URL=$u"; done
     } >"$DIR/state"
 }
@@ -368,14 +400,69 @@ load_state() {
     while IFS='=' read -r k v; do
         case "$k" in
         SLUICE) SLUICE=$v ;;
-        CTL_URL | SC_URL) case "$v" in http://127.0.0.1:[0-9]*) ;; *) die "bad $k in $DIR/state" ;; esac
+        CTL_URL | SC_URL) case "$v" in http://127.0.0.1:[0-9]* | https://127.0.0.1:[0-9]*) ;; *) die "bad $k in $DIR/state" ;; esac
             [ "$k" = CTL_URL ] && CTL_URL=$v || SC_URLS+=("$v") ;;
         ZK_CONNECT) ZK_CONNECT=$v ;;
         NSIDECARS) case "$v" in '' | *[!0-9]*) die "bad NSIDECARS in $DIR/state" ;; esac
             NSIDECARS=$v ;;
+        SECURE) case "$v" in 0 | 1) SECURE=$v ;; *) die "bad SECURE in $DIR/state" ;; esac ;;
         esac
     done <"$DIR/state"
     [ -n "${CTL_URL:-}" ] && [ "${#SC_URLS[@]}" -eq "$NSIDECARS" ] || die "incomplete $DIR/state"
+    [ "$SECURE" -eq 1 ] && secure_env
+    return 0
+}
+
+# --secure: the credentials of this script's own calls (curl, sluice, the checks' urllib)
+secure_env() {
+    export CURL_CA_BUNDLE=$DIR/tls/ca.pem SLUICE_CA_FILE=$DIR/tls/ca.pem
+    export SLUICE_CERT_FILE=$DIR/tls/admin.pem SLUICE_KEY_FILE=$DIR/tls/admin.key
+    export SLUICE_TOKEN_FILE=$DIR/tls/admin.token
+    CURL_AUTH=(--cert "$DIR/tls/admin.pem" --key "$DIR/tls/admin.key" -H "Authorization: Bearer $(cat "$DIR/tls/admin.token")")
+}
+CURL_AUTH=()
+SCHEME=http
+
+# --secure: a CA, a certificate per process (CN = its instance id, for 127.0.0.1), the admin's
+# client certificate, and the tokens file.
+make_secrets() {
+    local t=$DIR/tls n i
+    mkdir -p "$t" && chmod 700 "$t" || die "cannot create $t"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$t/ca.key" -out "$t/ca.pem" -days 30 \
+        -subj "/CN=sluice quickstart CA" >"$DIR/logs/openssl.log" 2>&1 || die "openssl: cannot make the CA (see $DIR/logs/openssl.log)"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' >"$t/ext"
+    for n in controller-1 admin $(for i in $(seq 1 "$NSIDECARS"); do echo sidecar-$i; done); do
+        openssl req -newkey rsa:2048 -nodes -keyout "$t/$n.key" -out "$t/$n.csr" -subj "/CN=$n" \
+            >>"$DIR/logs/openssl.log" 2>&1 &&
+            openssl x509 -req -in "$t/$n.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
+                -out "$t/$n.pem" -days 30 -extfile "$t/ext" >>"$DIR/logs/openssl.log" 2>&1 ||
+            die "openssl: cannot make the certificate of $n (see $DIR/logs/openssl.log)"
+    done
+    tok() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+    (
+        umask 077
+        echo "# TOKEN ROLE[:INSTANCE], written by deploy/quickstart.sh --secure" >"$DIR/tokens"
+        for n in admin reader; do
+            v=$(tok); echo "$v $n" >>"$DIR/tokens"; echo "$v" >"$t/$n.token"
+        done
+        for i in $(seq 1 "$NSIDECARS"); do
+            v=$(tok); echo "$v instance:sidecar-$i" >>"$DIR/tokens"; echo "$v" >"$t/sidecar-$i.token"
+        done
+    )
+    secure_env
+    SCHEME=https
+}
+# secure_conf NAME TOKEN: the config lines of a process's TLS and tokens
+secure_conf() {
+    [ "$SECURE" -eq 1 ] || return 0
+    cat <<EOF
+auth.tokens.file = $DIR/tokens
+auth.token.file = $DIR/tls/$2.token
+http.tls.cert = $DIR/tls/$1.pem
+http.tls.key = $DIR/tls/$1.key
+http.tls.client.ca = $DIR/tls/ca.pem
+tls.ca.file = $DIR/tls/ca.pem
+EOF
 }
 
 if [ $CHECK -eq 1 ]; then
@@ -488,9 +575,10 @@ wait_healthy() {
     die "$name did not become healthy at $url/health within 30 s"
 }
 
+[ "$SECURE" -eq 1 ] && make_secrets
 pick_port 9000
 CTL_PORT=$PORT
-CTL_URL=http://127.0.0.1:$CTL_PORT
+CTL_URL=$SCHEME://127.0.0.1:$CTL_PORT
 cat >"$DIR/controller.conf" <<EOF
 # written by deploy/quickstart.sh
 cluster.name = $CLUSTER
@@ -499,6 +587,7 @@ instance.id = controller-1
 http.port = $CTL_PORT
 http.bind = 127.0.0.1
 data.dir = $DIR/controller
+$(secure_conf controller-1 reader)
 EOF
 say "starting the controller at $CTL_URL"
 spawn controller "$DIR/logs/controller.log" "$SLUICE" controller --config "$DIR/controller.conf"
@@ -523,11 +612,12 @@ mode = cluster
 http.port = $port
 http.bind = 127.0.0.1
 data.dir = $DIR/sidecar$i
+$(secure_conf sidecar-$i sidecar-$i)
 EOF
     [ -n "${QS_SIDECAR_CONF:-}" ] && printf '%s\n' "$QS_SIDECAR_CONF" >>"$DIR/sidecar$i.conf"
     spawn "sidecar-$i" "$DIR/logs/sidecar-$i.log" "$SLUICE" sidecar --config "$DIR/sidecar$i.conf"
     SC_PIDS+=("$SPAWNED")
-    SC_URLS+=("http://127.0.0.1:$port")
+    SC_URLS+=("$SCHEME://127.0.0.1:$port")
 done
 [ "$NSIDECARS" -gt 0 ] && say "starting $NSIDECARS sidecars at ${SC_URLS[*]}"
 for i in $(seq 1 "$NSIDECARS"); do

@@ -26,7 +26,7 @@ static const char audit_usage[] =
     "       sluice audit --data-dir D --table-config T.json --schema S.json [--kafka BOOTSTRAP]\n"
     "                    [--deep] [--json]\n"
     "options: [--commit-budget DURATION] [--timeout DURATION] [--work DIR]\n"
-    "         [--max-message-bytes SIZE] [--token-file F]\n"
+    "         [--max-message-bytes SIZE] [--token-file F] [--ca-file F] [--cert F --key F]\n"
     "\n"
     "Checks the invariants of DESIGN §8 and prints one row per invariant, then each violation\n"
     "(table, partition, segment, instance and the evidence) and each fact it could not check:\n"
@@ -53,7 +53,7 @@ static int audit_bad_usage(const char *what)
     return 2;
 }
 
-static int audit_main(int argc, char **argv, const char *token)
+static int audit_main(int argc, char **argv, const auth_cli *cred)
 {
     static const struct option opts[] = {
         {"zk", required_argument, 0, 'z'},           {"cluster", required_argument, 0, 'c'},
@@ -64,7 +64,7 @@ static int audit_main(int argc, char **argv, const char *token)
         {"timeout", required_argument, 0, 'o'},      {"work", required_argument, 0, 'w'},
         {"max-message-bytes", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    probe_opts po = {.commit_budget_ms = AUDIT_DEFAULT_BUDGET_MS, .token = token};
+    probe_opts po = {.commit_budget_ms = AUDIT_DEFAULT_BUDGET_MS, .cred = cred};
     bool json = false;
     int c;
     optind = 1;

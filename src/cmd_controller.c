@@ -36,6 +36,7 @@ typedef struct controller_conf {
     char *fetch_ca, *fetch_netrc;
     char *auth_tokens, *auth_token;
     bool auth_disabled;
+    char *tls_cert, *tls_key, *tls_client_ca, *tls_ca;
     uint64_t hold_time;
     uint64_t notify_time;
     uint64_t commit_timeout;
@@ -87,6 +88,7 @@ static const config_def controller_defs[] = {
     CMD_HTTP_LIMIT_ROWS,
     CMD_FETCHER_ROWS,
     CMD_AUTH_ROWS,
+    CMD_TLS_ROWS,
     {"data.dir", CONFIG_STRING, OFF(data_dir), 0, 0, NULL,
      "Local directory; the segment store when deepstore.uri is not set", CONFIG_REQUIRED_CONTROLLER,
      NULL},
@@ -238,6 +240,9 @@ int cmd_controller_main(int argc, char **argv)
         .fetch_ca_file = conf.fetch_ca,
         .fetch_netrc_file = conf.fetch_netrc,
         .token = token,
+        .tls_ca_file = conf.tls_ca,
+        .tls_cert_file = conf.tls_cert,
+        .tls_key_file = conf.tls_key,
         .metrics = metrics,
     };
     httpd *h = NULL;
@@ -252,7 +257,10 @@ int cmd_controller_main(int argc, char **argv)
                      .conn_limit = (unsigned)conf.http_max_conns,
                      .per_ip_limit = (unsigned)conf.http_max_conns_per_ip,
                      .header_timeout_ms = (unsigned)conf.http_header_timeout,
-                     .auth = tokens};
+                     .auth = tokens,
+                     .tls_cert = conf.tls_cert,
+                     .tls_key = conf.tls_key,
+                     .tls_client_ca = conf.tls_client_ca};
     h = httpd_start(conf.http_bind, (uint16_t)conf.http_port, routes, nroutes, c, &ho, err,
                     sizeof err);
     if (!h) {
@@ -263,7 +271,7 @@ int cmd_controller_main(int argc, char **argv)
     if (conf.http_advertise)
         snprintf(advertise, sizeof advertise, "%s", conf.http_advertise);
     else
-        snprintf(advertise, sizeof advertise, "http://%s:%u",
+        snprintf(advertise, sizeof advertise, "%s://%s:%u", httpd_tls(h) ? "https" : "http",
                  strcmp(conf.http_bind, "0.0.0.0") == 0 ? "127.0.0.1" : conf.http_bind,
                  (unsigned)httpd_port(h));
     if (ctl_run(c, h, advertise, err, sizeof err) != 0) {
@@ -274,8 +282,10 @@ int cmd_controller_main(int argc, char **argv)
             conf.instance_id, advertise, conf.cluster_name, conf.zk_connect, o.store,
             tokens ? "tokens" : "off");
     int sig = 0;
-    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
         auth_sighup(tokens);
+        httpd_tls_sighup(h);
+    }
     SL_INFO("controller", "stopping signal=%d", sig);
     rc = 0;
 done:

@@ -44,7 +44,7 @@ static const char push_usage[] =
     "                   [--mode tar|uri|metadata] [--if-match CRC] [--attempts N]\n"
     "                   [--retry-interval SECONDS] [--timeout SECONDS] [--parallel N]\n"
     "                   [--replace SEG[,SEG...] | --replace-time-range FROM,TO]\n"
-    "                   [--token-file F] FILE|DIR|URI ...\n"
+    "                   [--token-file F] [--ca-file F] [--cert F --key F] FILE|DIR|URI ...\n"
     "\n"
     "Push built segments to the table (POST URL/v2/segments). A DIR pushes every *.seg\n"
     "below it. Pushing a name the table has replaces that segment atomically (refresh).\n"
@@ -80,7 +80,7 @@ typedef struct push_opts {
     const char *replace; /* --replace: comma-separated names */
     bool has_range;      /* --replace-time-range */
     long long range_from, range_to;
-    const char *token; /* --token-file's bearer token, or NULL */
+    const auth_cli *cred; /* --token-file, --ca-file, --cert, --key */
 } push_opts;
 
 typedef struct push_list {
@@ -234,7 +234,7 @@ static void *push_worker(void *arg)
     const push_opts *o = run->o;
     httpc *h = httpc_new();
     httpc_set_redirects(h, 5); /* a follower's 307 to the leader */
-    httpc_set_bearer(h, o->token);
+    auth_cli_apply(o->cred, h);
     for (;;) {
         pthread_mutex_lock(&run->mu);
         size_t i = run->next++;
@@ -476,10 +476,10 @@ static int push_finish(httpc *h, const push_opts *o, const char *lin_url, const 
     return 0;
 }
 
-static int push_main(int argc, char **argv, const char *token)
+static int push_main(int argc, char **argv, const auth_cli *cred)
 {
     push_opts o = {
-        .attempts = 3, .retry_ms = 1000, .timeout_ms = 300000, .parallel = 1, .token = token};
+        .attempts = 3, .retry_ms = 1000, .timeout_ms = 300000, .parallel = 1, .cred = cred};
     static const struct option longopts[] = {{"controller", required_argument, NULL, 'c'},
                                              {"table", required_argument, NULL, 't'},
                                              {"type", required_argument, NULL, 'y'},
@@ -650,7 +650,7 @@ static int push_main(int argc, char **argv, const char *token)
     size_t failed = 0;
     httpc *h = rc == 0 ? httpc_new() : NULL;
     if (h) httpc_set_redirects(h, 5); /* a follower's 307 to the leader */
-    if (h) httpc_set_bearer(h, o.token);
+    if (h) auth_cli_apply(o.cred, h);
     bool replacing = o.replace || o.has_range;
     char **to = NULL, entry[64] = "", list_url[PUSH_URL_MAX], lin_url[PUSH_URL_MAX];
     if (h && replacing) {

@@ -53,7 +53,7 @@ static const char replay_usage[] =
     "                     [--table-config NEW.json --schema S.json] [--kafka BOOTSTRAP]\n"
     "                     [--out DIR] [common options]\n"
     "common options: [--workers N] [--max-message-bytes SIZE] [--timeout DURATION]\n"
-    "                [--token-file F] (a bearer token for the controller, DESIGN §12)\n"
+    "                [--token-file F] [--ca-file F] [--cert F --key F] (DESIGN §12)\n"
     "\n"
     "The first form rebuilds [--from, --to) of each partition into segment files, cut by the\n"
     "table's flush thresholds (rows, or the learned rows of a target size; the time threshold\n"
@@ -103,7 +103,7 @@ typedef struct rp_cli {
     int workers;
     size_t max_message_bytes;
     int64_t timeout_ms; /* 0: none */
-    const char *token;  /* --token-file's bearer token, or NULL */
+    const auth_cli *cred; /* --token-file, --ca-file, --cert, --key */
 } rp_cli;
 
 /* A symbolic or numeric offset: -2 smallest, -1 largest, else >= 0; false if neither. */
@@ -450,7 +450,7 @@ static int rp_verify(const rp_cli *o)
     char err[1024], path[512];
     int ret = 2;
     httpc *h = httpc_new();
-    httpc_set_bearer(h, o->token);
+    auth_cli_apply(o->cred, h);
     json_t *tj = NULL, *listing = NULL;
     schema *s = NULL;
     tcfg *t = NULL;
@@ -828,7 +828,7 @@ static int rp_bootstrap(const rp_cli *o)
     char err[1024], path[512];
     int ret = 2;
     rp_boot b = {.o = o, .h = httpc_new()};
-    httpc_set_bearer(b.h, o->token);
+    auth_cli_apply(o->cred, b.h);
     json_t *from = NULL, *tj = NULL, *listing = NULL;
     schema *s = NULL, *from_s = NULL;
     tcfg *t = NULL, *from_t = NULL;
@@ -1052,7 +1052,7 @@ out:
     return ret;
 }
 
-static int rp_main(int argc, char **argv, const char *token)
+static int rp_main(int argc, char **argv, const auth_cli *cred)
 {
     static const struct option opts[] = {{"kafka", required_argument, 0, 'k'},
                                          {"table-config", required_argument, 0, 'T'},
@@ -1074,7 +1074,7 @@ static int rp_main(int argc, char **argv, const char *token)
                                          {"from-table", required_argument, 0, 'F'},
                                          {"from-offsets", required_argument, 0, 'O'},
                                          {0, 0, 0, 0}};
-    rp_cli o = {.time_ms = -1, .token = token};
+    rp_cli o = {.time_ms = -1, .cred = cred};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {

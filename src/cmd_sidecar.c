@@ -62,6 +62,7 @@ typedef struct sidecar_conf {
     char *fetch_ca, *fetch_netrc;
     char *auth_tokens, *auth_token;
     bool auth_disabled;
+    char *tls_cert, *tls_key, *tls_client_ca, *tls_ca;
     char *http_bind;
     int64_t http_threads;
     int64_t http_max_conns, http_max_conns_per_ip;
@@ -128,6 +129,7 @@ static const config_def sidecar_defs[] = {
     CMD_HTTP_LIMIT_ROWS,
     CMD_FETCHER_ROWS,
     CMD_AUTH_ROWS,
+    CMD_TLS_ROWS,
     {"http.advertise.host", CONFIG_STRING, OFF(http_advertise_host), 0, 0, NULL,
      "Host peers and controllers reach this sidecar at (default: http.bind, or 127.0.0.1 for "
      "0.0.0.0)",
@@ -439,7 +441,10 @@ int cmd_sidecar_main(int argc, char **argv)
                      .conn_limit = (unsigned)sc.conf.http_max_conns,
                      .per_ip_limit = (unsigned)sc.conf.http_max_conns_per_ip,
                      .header_timeout_ms = (unsigned)sc.conf.http_header_timeout,
-                     .auth = sc.tokens};
+                     .auth = sc.tokens,
+                     .tls_cert = sc.conf.tls_cert,
+                     .tls_key = sc.conf.tls_key,
+                     .tls_client_ca = sc.conf.tls_client_ca};
     sc.http =
         httpd_start(sc.conf.http_bind, (uint16_t)sc.conf.http_port, sidecar_routes,
                     sizeof sidecar_routes / sizeof sidecar_routes[0], &sc, &ho, err, sizeof err);
@@ -475,7 +480,11 @@ int cmd_sidecar_main(int argc, char **argv)
                            .keep_skip_crc = sc.conf.keep_skip_crc,
                            .fetch_ca_file = sc.conf.fetch_ca,
                            .fetch_netrc_file = sc.conf.fetch_netrc,
-                           .token = sc.token};
+                           .token = sc.token,
+                           .tls = httpd_tls(sc.http),
+                           .tls_ca_file = sc.conf.tls_ca,
+                           .tls_cert_file = sc.conf.tls_cert,
+                           .tls_key_file = sc.conf.tls_key};
         if (!(sc.rep = replica_start(&ro, err, sizeof err))) {
             fprintf(stderr, "sluice sidecar: zk.connect: %s\n", err);
             goto done;
@@ -486,8 +495,10 @@ int cmd_sidecar_main(int argc, char **argv)
             sc.conf.instance_id, sidecar_modes[sc.conf.mode].name, sc.conf.http_bind,
             (unsigned)httpd_port(sc.http), sc.conf.data_dir, sc.tokens ? "tokens" : "off");
     int sig = 0;
-    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
         auth_sighup(sc.tokens);
+        httpd_tls_sighup(sc.http);
+    }
     SL_INFO("sidecar", "stopping signal=%d", sig);
     rc = 0;
 done:

@@ -68,7 +68,8 @@ static const char table_usage[] =
     "          with the committed CRC: POST URL/segments/NAME/SEGMENT/reingest\n"
     "\n"
     "Every subcommand takes --token-file F (a bearer token, DESIGN §12; default:\n"
-    "$SLUICE_TOKEN_FILE) for a controller with auth.tokens.file.\n"
+    "$SLUICE_TOKEN_FILE) for a controller with auth.tokens.file, --ca-file F for an https://\n"
+    "one ($SLUICE_CA_FILE), and --cert F --key F for one that wants a client certificate.\n"
     "URL is any controller (\"http://host:port\"). A controller that is not the leader\n"
     "answers `307 Temporary Redirect` with `Location: <leader URL><same path>`, or 421/503\n"
     "with {\"leader\":\"http://host:port\"}; the request, body included, is sent again to the\n"
@@ -217,7 +218,7 @@ static char *read_json_object(const char *path, size_t *len)
     return (char *)buf;
 }
 
-static int cmd_add(int argc, char **argv, const char *token)
+static int cmd_add(int argc, char **argv, const auth_cli *cred)
 {
     const char *controller = NULL, *tpath = NULL, *spath = NULL;
     long timeout_ms = DEFAULT_TIMEOUT_S * 1000L;
@@ -283,7 +284,7 @@ static int cmd_add(int argc, char **argv, const char *token)
     snprintf(body, blen + 1, "%s%s%s%s%s", k1, ttext, k2, stext, k3);
 
     c = httpc_new();
-    httpc_set_bearer(c, token);
+    auth_cli_apply(cred, c);
     if (admin_request(c, "add", "POST", controller, "/tables", body, blen, timeout_ms, &r))
         goto done;
     if (r.status < 200 || r.status >= 300) {
@@ -323,7 +324,7 @@ static int need_controller_table(const char *cmd, const char *controller, const 
     return -1;
 }
 
-static int cmd_segments(int argc, char **argv, const char *token)
+static int cmd_segments(int argc, char **argv, const auth_cli *cred)
 {
     const char *controller = NULL, *table = NULL;
     long timeout_ms = DEFAULT_TIMEOUT_S * 1000L;
@@ -363,7 +364,7 @@ static int cmd_segments(int argc, char **argv, const char *token)
 
     int rc = 1;
     httpc *c = httpc_new();
-    httpc_set_bearer(c, token);
+    auth_cli_apply(cred, c);
     httpc_resp r;
     httpc_resp_init(&r, SEGMENTS_MAX_BODY);
     json_t *root = NULL;
@@ -418,7 +419,7 @@ static long force_left(httpc *c, const char *controller, const char *job, long t
     return left;
 }
 
-static int cmd_force_commit(int argc, char **argv, const char *token)
+static int cmd_force_commit(int argc, char **argv, const auth_cli *cred)
 {
     const char *controller = NULL, *table = NULL, *partitions = NULL;
     long timeout_ms = DEFAULT_TIMEOUT_S * 1000L, wait_ms = -1;
@@ -467,7 +468,7 @@ static int cmd_force_commit(int argc, char **argv, const char *token)
     }
     int rc = 1;
     httpc *c = httpc_new();
-    httpc_set_bearer(c, token);
+    auth_cli_apply(cred, c);
     httpc_resp r;
     httpc_resp_init(&r, 1u << 20);
     json_t *root = NULL;
@@ -519,7 +520,7 @@ typedef enum table_op { OP_PAUSE, OP_RESUME, OP_REINGEST } table_op;
 
 /* pause | resume | reingest: POST and print what the controller answers (the pause status,
  * or the reingested segment). */
-static int cmd_table_op(int argc, char **argv, table_op op, const char *token)
+static int cmd_table_op(int argc, char **argv, table_op op, const auth_cli *cred)
 {
     static const char *const names[] = {"pause", "resume", "reingest"};
     const char *cmd = names[op];
@@ -593,7 +594,7 @@ static int cmd_table_op(int argc, char **argv, table_op op, const char *token)
                  resume ? "resumeConsumption" : "pauseConsumption", from ? "?consumeFrom=" : "",
                  from ? from : "");
     httpc *c = httpc_new();
-    httpc_set_bearer(c, token);
+    auth_cli_apply(cred, c);
     httpc_resp r;
     httpc_resp_init(&r, 1u << 20);
     int rc = 1;
@@ -610,7 +611,7 @@ static int cmd_table_op(int argc, char **argv, table_op op, const char *token)
     return rc;
 }
 
-static int table_main(int argc, char **argv, const char *token)
+static int table_main(int argc, char **argv, const auth_cli *cred)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(table_usage, argc < 2 ? stderr : stdout);
@@ -618,17 +619,17 @@ static int table_main(int argc, char **argv, const char *token)
     }
     int rc = 2;
     if (strcmp(argv[1], "add") == 0)
-        rc = cmd_add(argc - 1, argv + 1, token);
+        rc = cmd_add(argc - 1, argv + 1, cred);
     else if (strcmp(argv[1], "segments") == 0)
-        rc = cmd_segments(argc - 1, argv + 1, token);
+        rc = cmd_segments(argc - 1, argv + 1, cred);
     else if (strcmp(argv[1], "force-commit") == 0)
-        rc = cmd_force_commit(argc - 1, argv + 1, token);
+        rc = cmd_force_commit(argc - 1, argv + 1, cred);
     else if (strcmp(argv[1], "pause") == 0)
-        rc = cmd_table_op(argc - 1, argv + 1, OP_PAUSE, token);
+        rc = cmd_table_op(argc - 1, argv + 1, OP_PAUSE, cred);
     else if (strcmp(argv[1], "resume") == 0)
-        rc = cmd_table_op(argc - 1, argv + 1, OP_RESUME, token);
+        rc = cmd_table_op(argc - 1, argv + 1, OP_RESUME, cred);
     else if (strcmp(argv[1], "reingest") == 0)
-        rc = cmd_table_op(argc - 1, argv + 1, OP_REINGEST, token);
+        rc = cmd_table_op(argc - 1, argv + 1, OP_REINGEST, cred);
     else {
         fprintf(stderr, "sluice table: unknown subcommand '%s'\n", argv[1]);
         fputs(table_usage, stderr);

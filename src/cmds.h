@@ -87,4 +87,47 @@ int cmd_push_main(int argc, char **argv);
             0, NULL                                                                                \
     }
 
+/* Config-table rows of TLS (DESIGN §12), the same in the controller and the sidecar. The
+ * including file's OFF(m) must name its fields tls_cert, tls_key, tls_client_ca and tls_ca. */
+#define CMD_TLS_ROWS                                                                               \
+    {"http.tls.cert",                                                                              \
+     CONFIG_STRING,                                                                                \
+     OFF(tls_cert),                                                                                \
+     0,                                                                                            \
+     0,                                                                                            \
+     NULL,                                                                                         \
+     "PEM certificate chain (the server's first): serve HTTPS; also the client certificate "       \
+     "this process presents to the cluster's mTLS servers (its CN the instance id); re-read on "   \
+     "SIGHUP",                                                                                     \
+     CONFIG_FILE,                                                                                  \
+     NULL},                                                                                        \
+        {"http.tls.key",                                                                           \
+         CONFIG_STRING,                                                                            \
+         OFF(tls_key),                                                                             \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         "PEM private key of http.tls.cert (unencrypted); re-read on SIGHUP",                      \
+         CONFIG_FILE,                                                                              \
+         NULL},                                                                                    \
+        {"http.tls.client.ca",                                                                     \
+         CONFIG_STRING,                                                                            \
+         OFF(tls_client_ca),                                                                       \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         "mTLS: PEM bundle of the CAs client certificates must be signed by; every route but "     \
+         "/health then needs one (403 without), and an instance token's certificate must have "    \
+         "the "                                                                                    \
+         "instance id as its CN",                                                                  \
+         CONFIG_FILE,                                                                              \
+         NULL},                                                                                    \
+    {                                                                                              \
+        "tls.ca.file", CONFIG_STRING, OFF(tls_ca), 0, 0, NULL,                                     \
+            "PEM bundle the cluster's https:// servers (controllers, sidecars) are verified "      \
+            "against "                                                                             \
+            "(default: fetcher.https.ca.file, else the system's)",                                 \
+            CONFIG_FILE, NULL                                                                      \
+    }
+
 #endif

@@ -331,7 +331,7 @@ static zk *register_instances(void)
     }
     cstore_ensure(CS, z, CSTORE_INSTANCES);
     for (int i = 0; i < O.nids; i++) {
-        int rc = cstore_instance_register(CS, z, O.ids[i], "127.0.0.1", 1, false);
+        int rc = cstore_instance_register(CS, z, O.ids[i], "127.0.0.1", 1, false, false);
         if (rc && rc != SL_EEXIST) {
             fprintf(stderr, "simreplica: register %s: %s\n", O.ids[i], sluice_strerror(rc));
             exit(1);

@@ -5,7 +5,8 @@
 # when it fails; every process is tracked by PID.
 #
 # The test sets before the first start: `common` (the --set options of every process: cluster
-# name, zk.connect, ...) and B (the kafka-mock bootstrap, for mk_table). CTL_SETS: --set options
+# name, zk.connect, ...) and B (the kafka-mock bootstrap, for mk_table); SCHEME=https when the
+# sidecars serve TLS (curl then needs CURL_CA_BUNDLE). CTL_SETS: --set options
 # every controller start gets (default `--set completion.hold.time=1s`).
 #   start_ctl NAME [--set ...]   controller NAME, log NAME.log, data dir NAME/; CURL, CPID
 #   start_sidecar N [--set ...]  sidecar-N, log sN.log, data dir sN/; SURL[N], SPID[N]
@@ -47,7 +48,7 @@ sidecar_up() { # sidecar_up N OFFSET: this start registered, logged its URL (SUR
   wait_for 20 began "${SPID[$1]}" "s$1.log" "$2" "sub=sidecar started instance=sidecar-$1 "
   logged "s$1.log" "$2" "sub=sidecar started instance=sidecar-$1 " || return 1
   logged "s$1.log" "$2" "sub=replica registered instance=sidecar-$1 " || return 1
-  SURL[$1]=http://$(since "s$1.log" "$2" | grep -o 'http=127.0.0.1:[0-9]*' | tail -1 | cut -d= -f2)
+  SURL[$1]=${SCHEME:-http}://$(since "s$1.log" "$2" | grep -o 'http=127.0.0.1:[0-9]*' | tail -1 | cut -d= -f2)
   running "${SPID[$1]}" && wait_for 5 healthy "${SURL[$1]}"
 }
 start_sidecar() { # start_sidecar N [extra --set ...]: ends the test unless the sidecar is up
