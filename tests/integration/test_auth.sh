@@ -162,6 +162,41 @@ check "admin routes as reader are 403 (forceCommit, pause, lineage, push)" bash 
   [ $(code POST "$U/segments/events/startReplaceSegments" "$READER") = 403 ] &&
   [ $(code POST "$U/v2/segments?tableName=events" "$INST1") = 403 ]"
 
+# every route of the controller's table (completion/controller.c) without a token, and with a
+# role that may not call it: 401 and 403, before anything runs (nothing is created below)
+ROUTES="POST:/twirp/sluice.v1.Completion/SegmentConsumed:I PUT:/segments/events/$OPEN:I
+GET:/segments/events/lineage:R GET:/segments/events/$SEG:R
+POST:/segments/events/startReplaceSegments:A POST:/segments/events/endReplaceSegments:A
+POST:/segments/events/revertReplaceSegments:A POST:/v2/segments:A
+POST:/segments/events/$SEG/reingest:A POST:/segments/events/$SEG/bootstrapCommit:A
+GET:/tables:R POST:/tables:A GET:/tables/forceCommitStatus/x:R POST:/tables/events/forceCommit:A
+POST:/tables/events/pauseConsumption:A POST:/tables/events/resumeConsumption:A
+GET:/tables/events/pauseStatus:R GET:/tables/events:R GET:/tables/events/schema:R
+GET:/tables/events/timeBoundary:R GET:/tables/events/segments:R
+GET:/tables/events/segments/$SEG:R GET:/metrics:R"
+bad_routes=""
+nroutes=0
+for r in $ROUTES; do
+  m=${r%%:*}; rest=${r#*:}; path=${rest%:*}; need=${rest##*:}
+  nroutes=$((nroutes + 1))
+  [ "$(code "$m" "$U$path" "" --data-binary x)" = 401 ] || bad_routes="$bad_routes $m:$path(none)"
+  case $need in
+  A) for t in "$READER" "$INST1"; do [ "$(code "$m" "$U$path" "$t" --data-binary x)" = 403 ] || bad_routes="$bad_routes $m:$path(${t%%-*})"; done ;;
+  I) for t in "$READER" "$ADMIN"; do [ "$(code "$m" "$U$path" "$t" --data-binary x)" = 403 ] || bad_routes="$bad_routes $m:$path(${t%%-*})"; done ;;
+  esac
+done
+check "all $nroutes controller routes: 401 without a token, 403 for a role that may not call them${bad_routes:+ (wrong:$bad_routes)}" \
+  test -z "$bad_routes"
+check "... and the route table has no other route" \
+  test "$(grep -c '^    {"\(GET\|POST\|PUT\|DELETE\)", ' "$SLUICE_SRC/completion/controller.c")" -eq $((nroutes + 1))
+"$S" table segments --controller "$U" --token-file reader.tok --table events >seg3.json
+check "... none of those calls changed a segment record" python3 -c "
+import json
+a = {s['segment']: (s['status'], s['crc']) for s in json.load(open('seg2.json'))}
+b = {s['segment']: (s['status'], s['crc']) for s in json.load(open('seg3.json'))}
+assert all(b.get(k) == v for k, v in a.items() if v[0] == 'DONE'), (a, b)
+"
+
 # ---- the sidecars' own endpoints ------------------------------------------------------------
 S1=${SURL[1]}
 check "sidecar: GET /health needs no token" test "$(code GET "$S1/health")" = 200
