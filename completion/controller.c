@@ -376,6 +376,10 @@ static const httpd_route ctl_route_table[] = {
     {"GET", "/tables/{table}/timeBoundary", ctl__time_boundary_get, 0, 0, NULL, HTTPD_READ},
     {"GET", "/tables/{table}/segments", ctl__segments_get, 0, 0, NULL, HTTPD_READ},
     {"GET", "/tables/{table}/segments/{segment}", ctl__segment_get, 0, 0, NULL, HTTPD_READ},
+    {"GET", "/tables/{table}/consumingSegmentsInfo", ctl__consuming_info_get, 0, 0, NULL,
+     HTTPD_READ},
+    {"GET", "/ui", ctl__ui_get, 0, 0, NULL,
+     HTTPD_PUBLIC}, /* the page only: its data needs a token */
     {"GET", "/health", ctl__health, 0, 0, NULL, HTTPD_PUBLIC},
     {"GET", "/metrics", ctl__metrics, 0, 0, NULL, HTTPD_READ},
 };

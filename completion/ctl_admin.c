@@ -596,8 +596,12 @@ static void ctl__table_resolved(ctl *c, void *arg, httpd_resp *resp)
     k->then(c, k, resp);
 }
 
-/* A GET of /tables/<t>...: the table name checked, then answered by a worker with fn. */
-static void ctl__table_read(httpd_req *req, httpd_resp *resp, ctl *c, ctl_reply_fn fn)
+const char *ctl__call_table(const void *arg)
+{
+    return ((const ctl_call *)arg)->table;
+}
+
+void ctl__table_read(httpd_req *req, httpd_resp *resp, ctl *c, ctl_reply_fn fn)
 {
     if (ctl__reply_ready(req, resp)) return;
     if (ctl__not_running(c, resp)) return;

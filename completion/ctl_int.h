@@ -284,6 +284,11 @@ bool ctl__reply_ready(httpd_req *req, httpd_resp *resp);
 
 /* ---- ctl_admin.c: route handlers -------------------------------------------------------- */
 
+/* A GET of /tables/<t>...: the name checked and resolved to its table's key, then fn(c, arg,
+ * out) answers on a worker; ctl__call_table(arg) is that key there. */
+void ctl__table_read(httpd_req *req, httpd_resp *resp, ctl *c, ctl_reply_fn fn);
+const char *ctl__call_table(const void *arg);
+
 /* A standby answers a request that only the leader may serve with 307 to the leader (or 503
  * while none is known): true when it did. */
 bool ctl__redirect_to_leader(ctl *c, httpd_req *req, httpd_resp *resp);
@@ -318,6 +323,14 @@ void ctl__table_get(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__table_schema_get(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__tables_post(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__segments_get(httpd_req *req, httpd_resp *resp, void *ctx);
+
+/* ---- ctl_ui.c: the operator's page ---------------------------------------------------------- */
+
+/* GET /ui: the embedded page (HTML, its script and styles; no other asset). */
+void ctl__ui_get(httpd_req *req, httpd_resp *resp, void *ctx);
+/* GET /tables/{table}/consumingSegmentsInfo: per consuming segment and replica, offsets, lag,
+ * rows, malformed and lost messages (read from the sidecars' /metrics), divergence per sidecar. */
+void ctl__consuming_info_get(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__segment_get(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__health(httpd_req *req, httpd_resp *resp, void *ctx);
 void ctl__metrics(httpd_req *req, httpd_resp *resp, void *ctx);

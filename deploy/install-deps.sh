@@ -13,6 +13,7 @@ PACKAGES=(
   clang libclang-rt-14-dev llvm
   procps iproute2 netcat-openbsd python3 systemd python3-yaml
   avro-bin python3-avro python3-distributed
+  chromium
 )
 
 # --bench: also what only the benchmarks run against (bench/README.md)

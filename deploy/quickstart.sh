@@ -366,7 +366,7 @@ report() {
     fi
     echo
     echo "Look around:"
-    echo "  controller   $CTL_URL/tables   $CTL_URL/tables/$TABLE/segments   $CTL_URL/metrics"
+    echo "  controller   $CTL_URL/ui (the operator's page)   $CTL_URL/tables/$TABLE/segments   $CTL_URL/metrics"
     for i in $(seq 1 "$NSIDECARS"); do
         printf '  sidecar-%d    %s/health   %s/metrics\n' "$i" "${SC_URLS[$((i - 1))]}" "${SC_URLS[$((i - 1))]}"
     done

@@ -173,7 +173,7 @@ GET:/tables:R POST:/tables:A GET:/tables/forceCommitStatus/x:R POST:/tables/even
 POST:/tables/events/pauseConsumption:A POST:/tables/events/resumeConsumption:A
 GET:/tables/events/pauseStatus:R GET:/tables/events:R GET:/tables/events/schema:R
 GET:/tables/events/timeBoundary:R GET:/tables/events/segments:R
-GET:/tables/events/segments/$SEG:R GET:/metrics:R"
+GET:/tables/events/segments/$SEG:R GET:/tables/events/consumingSegmentsInfo:R GET:/metrics:R"
 bad_routes=""
 nroutes=0
 for r in $ROUTES; do
@@ -187,8 +187,9 @@ for r in $ROUTES; do
 done
 check "all $nroutes controller routes: 401 without a token, 403 for a role that may not call them${bad_routes:+ (wrong:$bad_routes)}" \
   test -z "$bad_routes"
-check "... and the route table has no other route" \
-  test "$(grep -c '^    {"\(GET\|POST\|PUT\|DELETE\)", ' "$SLUICE_SRC/completion/controller.c")" -eq $((nroutes + 1))
+check "... and the route table has no other route but the public /health and /ui" \
+  test "$(grep -c '^    {"\(GET\|POST\|PUT\|DELETE\)", ' "$SLUICE_SRC/completion/controller.c")" -eq $((nroutes + 2))
+check "GET /ui needs no token (the page; its data does)" test "$(code GET "$U/ui")" = 200
 "$S" table segments --controller "$U" --token-file reader.tok --table events >seg3.json
 check "... none of those calls changed a segment record" python3 -c "
 import json
