@@ -205,6 +205,12 @@ check "sidecar: GET /segments/events without a token: 401" test "$(code GET "$S1
 check "sidecar: ... as reader: 200" test "$(code GET "$S1/segments/events" "$READER")" = 200
 check "sidecar: a peer download as another instance: 200" test "$(code GET "$S1/segments/events/$SEG" "$INST2")" = 200
 check "sidecar: a peer download without a token: 401" test "$(code GET "$S1/segments/events/$SEG")" = 401
+check "sidecar: GET /metrics without a token: 401, as reader: 200" \
+  bash -c "[ $(code GET "$S1/metrics") = 401 ] && [ $(code GET "$S1/metrics" "$READER") = 200 ]"
+check "sidecar: a method its routes do not take is 405 before any token check" \
+  test "$(code POST "$S1/segments/events" "" --data-binary x)" = 405
+check "... and the sidecar's route table has these four routes only" \
+  test "$(grep -c '^    {"\(GET\|POST\|PUT\|DELETE\)", ' "$SLUICE_SRC/src/cmd_sidecar.c")" -eq 4
 
 "$S" audit --zk "$ZK_CONNECT" --cluster auth --table events >audit0.out 2>&1
 rc=$?

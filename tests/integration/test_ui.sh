@@ -45,7 +45,7 @@ check "... with a Content-Security-Policy that allows this origin only" \
 check "... one page, no other asset (no src= or href= to load)" bash -c "! grep -Eq '(src|href)=\"[^#\"]' page.html"
 
 curl -s "$U/tables/events/consumingSegmentsInfo" >info.json
-check "consumingSegmentsInfo: each consuming segment on its 3 replicas, CONSUMING, lag 0, the rows they consumed" \
+check "consumingSegmentsInfo: each consuming segment on its 3 replicas, CONSUMING, lag 0, rows consumed" \
   python3 - info.json <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -59,7 +59,10 @@ for seg, reps in m.items():
         o = r["partitionOffsetInfo"]
         assert o["currentOffsetsMap"][p] == "2250" and o["recordsLagMap"][p] == "0", r
         assert o["latestUpstreamOffsetMap"][p] == "2250", r
-        assert r["rowsConsumed"] == 2250 and r["dataLossMessages"] == 0 and r["malformedMessages"] == 0, r
+        # every replica consumed the consuming segment's 250 rows; the earlier ones it either
+        # consumed or downloaded (DISCARD), so at most all 2250
+        assert 250 <= r["rowsConsumed"] <= 2250, r
+        assert r["dataLossMessages"] == 0 and r["malformedMessages"] == 0, r
 assert all(i["reachable"] and i["divergence"] == 0 for i in d["instances"].values()), d["instances"]
 PY
 
