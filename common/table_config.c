@@ -578,6 +578,141 @@ static void parse_transforms(pctx *c, const json_t *arr, const schema *s, tcfg *
                          s->fields[t->transforms[k2].field].name);
 }
 
+/* ingestionConfig.aggregationConfigs: [{"columnName", "aggregationFunction"}, ...], Pinot's
+ * ingestion aggregation of REALTIME tables: SUM(field), MIN(field), MAX(field) or COUNT(*)
+ * into a raw (noDictionaryColumns) single-value numeric metric, every metric aggregated, every
+ * column single-value; rows equal in all the other columns merge (consumer/mseg.h). Each entry
+ * becomes a transform giving its column the source field (the constant 1 for COUNT). */
+static void parse_aggregations(pctx *c, const json_t *arr, const schema *s, tcfg *t)
+{
+    static const char *const keys[] = {"columnName", "aggregationFunction", NULL};
+    const char *k0 = "ingestionConfig.aggregationConfigs";
+    if (!arr || json_is_null(arr) || (json_is_array(arr) && json_array_size(arr) == 0)) return;
+    if (!json_is_array(arr)) {
+        fail(c, k0, "expected an array");
+        return;
+    }
+    if (c->noschema) return;
+    if (t->type != TCFG_REALTIME) {
+        fail(c, k0,
+             "ingestion aggregation applies to REALTIME tables (Pinot rolls OFFLINE "
+             "segments up with its MergeRollupTask)");
+        return;
+    }
+    uint8_t *agg = sl_xcalloc(s->nfields ? s->nfields : 1, 1);
+    t->transforms = sl_xrealloc(t->transforms, (t->ntransforms + json_array_size(arr) + 1) *
+                                                   sizeof *t->transforms);
+    bool ok = true;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const json_t *e = json_array_get(arr, i);
+        char k[128], why[512], fn[64], arg[256];
+        snprintf(k, sizeof k, "%s[%zu]", k0, i);
+        if (!json_is_object(e)) {
+            ok = (fail(c, k, "expected an object"), false);
+            continue;
+        }
+        check_keys(c, e, k, keys);
+        const json_t *col = json_object_get(e, "columnName");
+        const json_t *af = json_object_get(e, "aggregationFunction");
+        int f = json_is_string(col) ? schema_find(s, json_string_value(col)) : -1;
+        if (f < 0) {
+            ok = (fail(c, k, "columnName: %s is not a column of schema \"%s\"",
+                       json_is_string(col) ? json_string_value(col) : "(missing)", s->name),
+                  false);
+            continue;
+        }
+        const schema_field *fd = &s->fields[f];
+        const char *text = json_is_string(af) ? json_string_value(af) : "";
+        /* NAME(ARG): a function name, one argument (a field name, or * for COUNT) */
+        const char *lp = strchr(text, '('), *rp = strrchr(text, ')');
+        size_t nl = lp ? (size_t)(lp - text) : 0, al = lp && rp > lp ? (size_t)(rp - lp - 1) : 0;
+        while (nl && text[nl - 1] == ' ')
+            nl--;
+        const char *ab = lp ? lp + 1 : "";
+        while (al && *ab == ' ')
+            ab++, al--;
+        while (al && ab[al - 1] == ' ')
+            al--;
+        if (!lp || !rp || rp[1] || nl == 0 || nl >= sizeof fn || al == 0 || al >= sizeof arg) {
+            ok = (fail(c, k,
+                       "aggregationFunction: expected FUNCTION(field), e.g. SUM(price) or "
+                       "COUNT(*), not \"%s\"",
+                       text),
+                  false);
+            continue;
+        }
+        memcpy(fn, text, nl);
+        fn[nl] = '\0';
+        memcpy(arg, ab, al);
+        arg[al] = '\0';
+        uint8_t op = strcasecmp(fn, "SUM") == 0 || strcasecmp(fn, "COUNT") == 0 ? 1
+                     : strcasecmp(fn, "MIN") == 0                               ? 2
+                     : strcasecmp(fn, "MAX") == 0                               ? 3
+                                                                                : 0;
+        bool count = strcasecmp(fn, "COUNT") == 0;
+        bool star = strcmp(arg, "*") == 0;
+        bool ident = !star;
+        for (const char *q = arg; *q && ident; q++)
+            ident = isalnum((unsigned char)*q) || *q == '_' || *q == '.' || *q == '$';
+        if (!op) {
+            ok = (fail(c, k, "aggregationFunction: %s is not supported (SUM, MIN, MAX, COUNT)", fn),
+                  false);
+        } else if (count != star || (!count && !ident)) {
+            ok = (fail(c, k, "aggregationFunction: %s takes %s", fn,
+                       count ? "* (COUNT(*))" : "one field name"),
+                  false);
+        } else if (fd->role != SCHEMA_METRIC || !fd->single_value ||
+                   (fd->type != SCHEMA_INT && fd->type != SCHEMA_LONG && fd->type != SCHEMA_FLOAT &&
+                    fd->type != SCHEMA_DOUBLE)) {
+            ok = (fail(c, k,
+                       "columnName: %s must be a single-value INT, LONG, FLOAT or DOUBLE metric",
+                       fd->name),
+                  false);
+        } else if (!t->no_dictionary[f]) {
+            ok = (fail(c, k,
+                       "columnName: %s must be in tableIndexConfig.noDictionaryColumns "
+                       "(an aggregated metric is written in place)",
+                       fd->name),
+                  false);
+        } else if (agg[f]) {
+            ok = (fail(c, k, "columnName: %s is aggregated twice", fd->name), false);
+        } else {
+            bool transformed = false;
+            for (uint32_t j = 0; j < t->ntransforms; j++)
+                transformed |= t->transforms[j].field == (uint32_t)f;
+            char expr[300];
+            snprintf(expr, sizeof expr, count ? "1" : "\"%s\"", arg);
+            xform_expr *x = transformed ? NULL : xform_parse(expr, why, sizeof why);
+            if (transformed)
+                ok = (fail(c, k, "columnName: %s is also in transformConfigs", fd->name), false);
+            else if (!x)
+                ok = (fail(c, k, "aggregationFunction: %s", why), false);
+            else {
+                agg[f] = op;
+                t->transforms[t->ntransforms++] = (tcfg_transform){(uint32_t)f, x};
+            }
+        }
+    }
+    for (uint32_t f = 0; f < s->nfields && ok; f++) {
+        if (!s->fields[f].single_value)
+            ok = (fail(c, k0,
+                       "column %s is multi-value: rows with multi-value columns are not "
+                       "aggregated",
+                       s->fields[f].name),
+                  false);
+        else if (s->fields[f].role == SCHEMA_METRIC && !agg[f])
+            ok = (fail(c, k0,
+                       "metric %s has no aggregation: with aggregationConfigs every "
+                       "metric must have one (Pinot's rule)",
+                       s->fields[f].name),
+                  false);
+    }
+    if (ok)
+        t->agg = agg;
+    else
+        free(agg);
+}
+
 /* ingestionConfig.filterConfig: {"filterFunction": EXPR}, compiled; it may not read a
  * multi-value column. */
 static void parse_filter(pctx *c, const json_t *fc, const schema *s, tcfg *t)
@@ -1302,8 +1437,9 @@ static tcfg *tcfg__parse(const char *json, size_t len, const char *source, const
         "fieldConfigList", NULL};
     static const char *const index_keys[] = {"noDictionaryColumns", "streamConfigs", NULL};
     static const char *const ingest_keys[] = {
-        "streamIngestionConfig", "transformConfigs",  "continueOnError",   "rowTimeValueCheck",
-        "filterConfig",          "complexTypeConfig", "enrichmentConfigs", NULL};
+        "streamIngestionConfig", "transformConfigs",   "continueOnError",
+        "rowTimeValueCheck",     "filterConfig",       "complexTypeConfig",
+        "enrichmentConfigs",     "aggregationConfigs", NULL};
     static const char *const sic_keys[] = {"streamConfigMaps", NULL};
     pctx c = {source, err, errlen, prior, NULL, !s};
     if (!s) s = &noschema;
@@ -1359,6 +1495,7 @@ static tcfg *tcfg__parse(const char *json, size_t len, const char *source, const
         }
         check_keys(&c, ing, "ingestionConfig", ingest_keys);
         parse_transforms(&c, json_object_get(ing, "transformConfigs"), s, t);
+        parse_aggregations(&c, json_object_get(ing, "aggregationConfigs"), s, t);
         parse_filter(&c, json_object_get(ing, "filterConfig"), s, t);
         parse_complex(&c, json_object_get(ing, "complexTypeConfig"), t);
         parse_enrich(&c, json_object_get(ing, "enrichmentConfigs"), s, t);
@@ -1546,6 +1683,7 @@ void tcfg_free(tcfg *t)
     for (uint32_t i = 0; i < t->ntransforms; i++)
         xform_free(t->transforms[i].expr);
     free(t->transforms);
+    free(t->agg);
     free(t->table_name);
     free(t->time_column);
     free(t->no_dictionary);

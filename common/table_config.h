@@ -131,6 +131,11 @@ typedef struct tcfg {
      * transform leaves its column null instead of rejecting the row). */
     tcfg_transform *transforms; /* owned */
     uint32_t ntransforms;
+    /* ingestionConfig.aggregationConfigs (REALTIME): per schema field its mseg_agg
+     * (consumer/mseg.h: 0 none, 1 SUM, 2 MIN, 3 MAX; a COUNT(*) is a SUM of the constant 1
+     * that a transform gives), or NULL: rows are not merged. Owned. Each aggregated column
+     * also has a transform (above) giving it the aggregated source field. */
+    uint8_t *agg;
     bool continue_on_error;
     /* ingestionConfig.filterConfig.filterFunction (docs/transforms.md#filters): a row for which
      * it is true is dropped (counted, not an error); owned, or NULL */

@@ -99,7 +99,20 @@ struct mseg {
     size_t heap_left;
     size_t heap_block;
     mseg__alloc *allocs; /* plain malloc (sanitizer builds: so that ASan sees overflows) */
+    /* ingestion aggregation (mseg_set_aggregation): per field its mseg_agg, or NULL; the
+     * groups' table maps a key's hash to its row (open addressing, at most half full) */
+    uint8_t *agg;
+    struct mseg__gent *gtab;
+    uint32_t gmask;
+    uint64_t ngroups;
 };
+
+typedef struct mseg__gent {
+    uint64_t h;    /* the group key's hash */
+    uint32_t row1; /* its row + 1; 0 = empty slot */
+} mseg__gent;
+
+static void mseg__group_table(mseg *m, uint32_t cap);
 
 /* ---- allocation ------------------------------------------------------------------ */
 
@@ -535,7 +548,142 @@ mseg *mseg_new(const schema *s, const bool *no_dictionary)
 
 mseg *mseg_new_like(const mseg *like)
 {
-    return mseg__new(like->schema, NULL, like);
+    mseg *m = mseg__new(like->schema, NULL, like);
+    if (like->agg) {
+        mseg_set_aggregation(m, like->agg); /* valid: like took the same ops */
+        if (like->gmask > m->gmask) mseg__group_table(m, like->gmask + 1);
+    }
+    return m;
+}
+
+static void mseg__read_cell(const mseg__col *c, uint64_t v, schema_value *out)
+{
+    const void *p =
+        c->dict ? mseg__cvec_at(&c->dvals, mseg__id_at(&c->vals, v)) : mseg__cvec_at(&c->vals, v);
+    if (c->var) {
+        const seg_bytes *b = p;
+        out->u.bytes.ptr = b->ptr;
+        out->u.bytes.len = b->len;
+    } else if (c->width == 4) {
+        memcpy(&out->u.i32, p, 4);
+    } else {
+        memcpy(&out->u.i64, p, 8);
+    }
+}
+
+/* ---- ingestion aggregation ------------------------------------------------------------ */
+
+static bool mseg__null_at(const mseg__col *c, uint64_t row)
+{
+    uint64_t word = row >> 6;
+    if (word >= __atomic_load_n(&c->nulls.len, __ATOMIC_ACQUIRE)) return false;
+    const _Atomic uint64_t *w = (const _Atomic uint64_t *)mseg__cvec_at(&c->nulls, word);
+    return (atomic_load_explicit(w, memory_order_relaxed) >> (row & 63)) & 1;
+}
+
+/* The hash of r's group key (every column that is not aggregated). */
+static uint64_t mseg__group_hash(const mseg *m, const row *r)
+{
+    uint64_t h = 0x243F6A8885A308D3ULL;
+    for (uint32_t i = 0; i < m->schema->nfields; i++) {
+        if (m->agg[i]) continue;
+        const mseg__col *c = &m->cols[i];
+        const row_col *rc = &r->cols[i];
+        uint64_t vh =
+            rc->is_null && c->records_nulls ? 0x5BD1E9955BD1E995ULL : mseg__value_hash(c, &rc->v);
+        h = mseg__mix64(h ^ vh) + i;
+    }
+    return h;
+}
+
+/* Whether row `at` has r's values in every key column. */
+static bool mseg__group_eq(const mseg *m, uint64_t at, const row *r)
+{
+    for (uint32_t i = 0; i < m->schema->nfields; i++) {
+        if (m->agg[i]) continue;
+        const mseg__col *c = &m->cols[i];
+        const row_col *rc = &r->cols[i];
+        if (c->records_nulls && mseg__null_at(c, at) != rc->is_null) return false;
+        schema_value v;
+        mseg__read_cell(c, at, &v);
+        if (c->var) {
+            if (v.u.bytes.len != rc->v.u.bytes.len ||
+                (v.u.bytes.len && memcmp(v.u.bytes.ptr, rc->v.u.bytes.ptr, v.u.bytes.len)))
+                return false;
+        } else if (mseg__fixed_key(c->field->type, &v) != mseg__fixed_key(c->field->type, &rc->v)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Combine r's metrics into row `at` (raw fixed-width cells, written in place). */
+static void mseg__group_update(mseg *m, uint64_t at, const row *r)
+{
+    for (uint32_t i = 0; i < m->schema->nfields; i++) {
+        mseg_agg op = (mseg_agg)m->agg[i];
+        if (!op) continue;
+        mseg__col *c = &m->cols[i];
+        uint8_t *p = (uint8_t *)mseg__cvec_at(&c->vals, at);
+        const schema_value *v = &r->cols[i].v;
+        /* a (the row's), b (the message's): SUM, MIN or MAX of the two, written back */
+#define MSEG__COMBINE(T, B, SUM)                                                                   \
+    do {                                                                                           \
+        T a, b = (B), x;                                                                           \
+        memcpy(&a, p, sizeof a);                                                                   \
+        x = op == MSEG_AGG_SUM ? (SUM) : op == MSEG_AGG_MIN ? (b < a ? b : a) : (b > a ? b : a);   \
+        memcpy(p, &x, sizeof x);                                                                   \
+    } while (0)
+        switch (c->field->type) {
+        case SCHEMA_INT: /* integer sums wrap, as Java's do */
+            MSEG__COMBINE(int32_t, v->u.i32, (int32_t)((uint32_t)a + (uint32_t)b));
+            break;
+        case SCHEMA_FLOAT:
+            MSEG__COMBINE(float, v->u.f32, a + b);
+            break;
+        case SCHEMA_DOUBLE:
+            MSEG__COMBINE(double, v->u.f64, a + b);
+            break;
+        default: /* LONG, TIMESTAMP */
+            MSEG__COMBINE(int64_t, v->u.i64, (int64_t)((uint64_t)a + (uint64_t)b));
+            break;
+        }
+#undef MSEG__COMBINE
+    }
+}
+
+static void mseg__group_table(mseg *m, uint32_t cap)
+{
+    mseg__gent *nt = mseg__alloc_bytes(m, (size_t)cap * sizeof *nt);
+    memset(nt, 0, (size_t)cap * sizeof *nt);
+    for (uint32_t i = 0; m->gtab && i <= m->gmask; i++) {
+        if (!m->gtab[i].row1) continue;
+        uint32_t j = (uint32_t)m->gtab[i].h & (cap - 1);
+        while (nt[j].row1)
+            j = (j + 1) & (cap - 1);
+        nt[j] = m->gtab[i];
+    }
+    if (m->gtab) mseg__free_private(m, m->gtab, (size_t)(m->gmask + 1) * sizeof *nt);
+    m->gtab = nt;
+    m->gmask = cap - 1;
+}
+
+int mseg_set_aggregation(mseg *m, const uint8_t *ops)
+{
+    const schema *s = m->schema;
+    if (m->nrows || m->agg) return SL_ESTATE;
+    for (uint32_t i = 0; i < s->nfields; i++) {
+        const mseg__col *c = &m->cols[i];
+        if (!c->field->single_value) return SL_EINVAL;
+        if (ops[i] > MSEG_AGG_MAX) return SL_EINVAL;
+        if (ops[i] && (c->dict || c->var || c->field->type == SCHEMA_BOOLEAN)) return SL_EINVAL;
+    }
+    m->agg = mseg__alloc_bytes(m, s->nfields ? s->nfields : 1);
+    memcpy(m->agg, ops, s->nfields);
+    for (uint32_t i = 0; i < s->nfields; i++)
+        if (ops[i]) m->cols[i].records_nulls = false; /* a metric is never null */
+    mseg__group_table(m, 1024);
+    return 0;
 }
 
 int mseg_append(mseg *m, const row *r)
@@ -546,6 +694,15 @@ int mseg_append(mseg *m, const row *r)
         const mseg__col *c = &m->cols[i];
         if (!c->field->single_value && c->vals.len + r->cols[i].nvals > UINT32_MAX)
             return SL_ELIMIT;
+    }
+    uint64_t gh = 0;
+    if (m->agg) { /* a row of a known group is merged into it */
+        gh = mseg__group_hash(m, r);
+        for (uint32_t j = (uint32_t)gh & m->gmask; m->gtab[j].row1; j = (j + 1) & m->gmask)
+            if (m->gtab[j].h == gh && mseg__group_eq(m, m->gtab[j].row1 - 1, r)) {
+                mseg__group_update(m, m->gtab[j].row1 - 1, r);
+                return 0;
+            }
     }
     /* every single-value dictionary's slot is fetched before any is probed: a row's lookups
      * in large tables are cache misses, and this overlaps them instead of taking them one by
@@ -567,6 +724,13 @@ int mseg_append(mseg *m, const row *r)
             *(uint32_t *)mseg__cvec_push(m, &c->mv_end) = (uint32_t)c->vals.len;
         }
         if (rc->is_null && c->records_nulls) mseg__set_null(m, c, m->nrows);
+    }
+    if (m->agg) {
+        uint32_t j = (uint32_t)gh & m->gmask;
+        while (m->gtab[j].row1)
+            j = (j + 1) & m->gmask;
+        m->gtab[j] = (mseg__gent){gh, (uint32_t)m->nrows + 1};
+        if (++m->ngroups * 2 > (uint64_t)m->gmask + 1) mseg__group_table(m, (m->gmask + 1) * 2);
     }
     m->nrows++;
     atomic_store_explicit(&m->rows, m->nrows, memory_order_release);
@@ -614,21 +778,6 @@ int mseg_build_file(const mseg *m, const char *time_column, const seg_meta_in *m
     int rc = seg_build_file(&src, meta, path, crc, size, err, errlen);
     free(cols);
     return rc;
-}
-
-static void mseg__read_cell(const mseg__col *c, uint64_t v, schema_value *out)
-{
-    const void *p =
-        c->dict ? mseg__cvec_at(&c->dvals, mseg__id_at(&c->vals, v)) : mseg__cvec_at(&c->vals, v);
-    if (c->var) {
-        const seg_bytes *b = p;
-        out->u.bytes.ptr = b->ptr;
-        out->u.bytes.len = b->len;
-    } else if (c->width == 4) {
-        memcpy(&out->u.i32, p, 4);
-    } else {
-        memcpy(&out->u.i64, p, 8);
-    }
 }
 
 void mseg_read_value(const mseg *m, uint32_t col, uint64_t row, schema_value *out)

@@ -43,9 +43,25 @@ mseg *mseg_new(const schema *s, const bool *no_dictionary);
  * @locality: any thread; the creating thread becomes the writer. */
 mseg *mseg_new_like(const mseg *like);
 
+/* Ingestion aggregation (Pinot's ingestionConfig.aggregationConfigs): the columns whose op is
+ * not MSEG_AGG_NONE are metrics, the others the group key. An appended row whose key columns
+ * all equal an earlier row's (the same values, null or not) is merged into that row, its
+ * metrics combined into the earlier row's in append order (SUM wraps for INT and LONG; a
+ * COUNT is a SUM of 1s given by the caller); otherwise it is a new row. Metrics are never
+ * null (a null arrives as the column's default value). The result depends only on the rows
+ * and their order. */
+typedef enum mseg_agg { MSEG_AGG_NONE = 0, MSEG_AGG_SUM, MSEG_AGG_MIN, MSEG_AGG_MAX } mseg_agg;
+
+/* Turn aggregation on for m, before its first append: ops has one mseg_agg per schema field
+ * (copied). Every field must be single-value and every aggregated one a raw (no-dictionary)
+ * INT, LONG, TIMESTAMP, FLOAT or DOUBLE column; SL_EINVAL otherwise (nothing changed).
+ * mseg_new_like carries it over. @locality: writer thread only. */
+int mseg_set_aggregation(mseg *m, const uint8_t *ops);
+
 /* Append one row (r->ncols == schema nfields). Copies every value it keeps. Returns 0, or
  * SL_ELIMIT when the segment is full (MSEG_MAX_ROWS rows or 2^32 multi-values in a column);
- * the segment is unchanged on error. @locality: writer thread only. */
+ * the segment is unchanged on error. With aggregation the row may be merged into an earlier
+ * one (mseg_rows does not grow then). @locality: writer thread only. */
 int mseg_append(mseg *m, const row *r);
 
 /* Rows published so far. @locality: any thread. */

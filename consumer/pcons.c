@@ -194,6 +194,8 @@ static void pcons__start(pcons *p, const mseg *like, int64_t seq, const char *na
     mseg *prev = p->seg;
     if (!like) like = prev;
     p->seg = like ? mseg_new_like(like) : mseg_new(p->t->schema, p->t->no_dictionary);
+    if (!like && p->t->cfg && p->t->cfg->agg) /* checked when the config loaded */
+        mseg_set_aggregation(p->seg, p->t->cfg->agg);
     mseg_free(prev);
     free(p->name);
     p->name = sl_xstrdup(name);

@@ -192,8 +192,10 @@ static int build_out(build_job *b, mseg *m, const char *name, const char *out)
         fprintf(stderr, "sluice segment build: %s: %s\n", out, err);
         return -1;
     }
-    char ftext[48] = "";
-    if (b->filtered) snprintf(ftext, sizeof ftext, " filtered=%" PRIu64, b->filtered);
+    char ftext[96] = "";
+    int fl = b->filtered ? snprintf(ftext, sizeof ftext, " filtered=%" PRIu64, b->filtered) : 0;
+    if (mseg_rows(m) != b->rows) /* aggregationConfigs: rows merged by their key columns */
+        snprintf(ftext + fl, sizeof ftext - (size_t)fl, " aggregated_to=%" PRIu64, mseg_rows(m));
     fprintf(stderr,
             "built %s: rows=%" PRIu64 " rejected=%" PRIu64 "%s bytes=%" PRIu64 " crc=%" PRIu32
             " decode_s=%.3f build_s=%.3f\n",
@@ -360,6 +362,7 @@ static int cmd_build(int argc, char **argv)
     b.s = s;
     b.t = t;
     m = mseg_new(s, t ? t->no_dictionary : NULL);
+    if (t && t->agg) mseg_set_aggregation(m, t->agg); /* a REALTIME config's rollup */
     b.t0 = b.last = sl_clock_mono_s();
     for (int f = 0; f < ninputs; f++)
         if (ingest(&b, inputs[f], m)) goto done;
@@ -737,6 +740,7 @@ static int cmd_job(const char *spec_path, const char *schema_path, const char *t
     for (size_t i = only >= 0 ? (size_t)only : 0; i < nfiles && !failed; i++) {
         if (only >= 0 && i != (size_t)only) break;
         mseg *m = mseg_new(s, t->no_dictionary);
+        if (t->agg) mseg_set_aggregation(m, t->agg);
         b.t0 = b.last = sl_clock_mono_s();
         if (ingest(&b, files[i], m)) {
             mseg_free(m);

@@ -101,4 +101,71 @@ for s, g in zip(src, got):
             want = "1E-9"
         assert g[k] == want, (k, g[k], want)
 PY
+# dailySales (stream): Pinot's ingestion aggregation (aggregationConfigs SUM(price) and COUNT(*)
+# over product_name and daysSinceEpoch = toEpochDays(timestamp)), from Pinot's 10 sample rows:
+# built from the file, then consumed from Kafka by a standalone sidecar in 4-message segments
+DS=$P/stream/dailySales
+cat >ds_expect.py <<'PYX'
+import json
+def groups(rows):  # Pinot's rollup: first-seen order, metrics summed, one row per key
+    out = {}
+    for r in rows:
+        k = (r["product_name"], r["timestamp"] // 86400000)
+        g = out.setdefault(k, {"product_name": k[0], "sales_count": 0, "total_sales": 0.0, "daysSinceEpoch": k[1]})
+        g["sales_count"] += 1
+        g["total_sales"] += r["price"]
+    return list(out.values())
+def same(got, want):
+    assert len(got) == len(want), (got, want)
+    for g, w in zip(got, want):
+        assert (g["product_name"], g["sales_count"], g["daysSinceEpoch"]) == (w["product_name"], w["sales_count"], w["daysSinceEpoch"]), (g, w)
+        assert abs(g["total_sales"] - w["total_sales"]) < 1e-9, (g, w)
+PYX
+"$S" segment build --schema "$DS/dailySales_schema.json" --table-config "$DS/dailySales_realtime_table_config.json" \
+  --input "$DS/rawdata/dailySales.json" --name ds --out ds.seg >ds.out 2>&1
+check "dailySales: Pinot's 10 sample rows build, aggregated to 6" grep -q "rows=10 rejected=0 aggregated_to=6" ds.out
+"$S" segment dump ds.seg >ds.jsonl
+check "dailySales: one row per (product_name, day), total_sales = SUM(price), sales_count = COUNT(*)" \
+  python3 -c "
+import json, sys; sys.path.insert(0, '.'); from ds_expect import groups, same
+same([json.loads(l) for l in open('ds.jsonl')], groups([json.loads(l) for l in open('$DS/rawdata/dailySales.json')]))"
+
+"$S" kafka-mock --brokers 1 --topic dailySales:1 >ds.boot 2>ds.mock.log &
+track_pid $!
+wait_for 10 test -s ds.boot
+DB=$(head -1 ds.boot)
+python3 - "$DS/dailySales_realtime_table_config.json" "$DB" >ds.table.json <<'PYX'
+import json, sys
+t = json.load(open(sys.argv[1]))
+m = t["ingestionConfig"]["streamIngestionConfig"]["streamConfigMaps"][0]
+m["stream.kafka.broker.list"] = sys.argv[2]
+del m["realtime.segment.flush.threshold.size"]
+m["realtime.segment.flush.threshold.rows"] = "4"  # messages: the rollup makes fewer rows
+json.dump(t, sys.stdout)
+PYX
+kcat -P -b "$DB" -t dailySales -p 0 -l "$DS/rawdata/dailySales.json" 2>ds.kcat.err
+check "dailySales: Pinot's 10 sample rows produced to Kafka (kcat)" test $? -eq 0
+"$S" sidecar --set cluster.name=it --set instance.id=sa-ds --set mode=standalone --set http.port=0 \
+  --set http.bind=127.0.0.1 --set data.dir="$T_TMP/ds" --set table.config="$T_TMP/ds.table.json" \
+  --set table.schema="$DS/dailySales_schema.json" >ds.side.log 2>&1 &
+DSP=$!
+track_pid $DSP
+wait_for 30 bash -c "[ \$(ls $T_TMP/ds/dailySales/*.seg 2>/dev/null | wc -l) -ge 2 ]"
+check "dailySales: the sidecar published two segments of 4 messages each" \
+  bash -c "[ \$(ls $T_TMP/ds/dailySales/*.seg 2>/dev/null | wc -l) -ge 2 ]"
+for seq in 0 1; do
+  f=$(ls "$T_TMP"/ds/dailySales/dailySales__0__${seq}__*.seg 2>/dev/null | head -1)
+  "$S" segment dump "$f" >ds$seq.jsonl 2>/dev/null
+  "$S" segment info "$f" >ds$seq.info 2>/dev/null
+  check "dailySales: segment $seq (offsets $((seq * 4)) to $((seq * 4 + 4))) holds its 4 messages rolled up" \
+    python3 -c "
+import json, sys; sys.path.insert(0, '.'); from ds_expect import groups, same
+raw = [json.loads(l) for l in open('$DS/rawdata/dailySales.json')][$((seq * 4)):$((seq * 4 + 4))]
+got = [json.loads(l) for l in open('ds$seq.jsonl')]
+same(got, groups(raw))
+i = json.load(open('ds$seq.info'))
+assert (i['startOffset'], i['endOffset'], i['rows']) == ($((seq * 4)), $((seq * 4 + 4)), len(got)), i"
+done
+kill_child -TERM $DSP
+wait_exit 20 $DSP
 finish

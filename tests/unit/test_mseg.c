@@ -403,6 +403,154 @@ static void test_concurrent_reader(void **state)
     mseg_free(m);
 }
 
+/* ---- ingestion aggregation (mseg_set_aggregation) ---------------------------------- */
+
+enum { A_DIM, A_DAY, A_NULLDIM, A_SUM_L, A_SUM_D, A_MIN_I, A_MAX_F, A_NCOLS };
+static schema_field afields[A_NCOLS];
+static schema asch = {.name = "a", .nfields = A_NCOLS, .fields = afields};
+static const bool araw[A_NCOLS] = {
+    [A_SUM_L] = true, [A_SUM_D] = true, [A_MIN_I] = true, [A_MAX_F] = true};
+static const uint8_t aops[A_NCOLS] = {[A_SUM_L] = MSEG_AGG_SUM,
+                                      [A_SUM_D] = MSEG_AGG_SUM,
+                                      [A_MIN_I] = MSEG_AGG_MIN,
+                                      [A_MAX_F] = MSEG_AGG_MAX};
+
+typedef struct arow {
+    row r;
+    row_col cols[A_NCOLS];
+    char dim[16];
+} arow;
+
+/* Input i: dimension "d<i%5>", day i%3, a dimension null on every 4th, metrics of i. */
+static void make_arow(arow *a, uint64_t i)
+{
+    memset(a, 0, sizeof *a);
+    a->r.ncols = A_NCOLS;
+    a->r.cols = a->cols;
+    for (int c = 0; c < A_NCOLS; c++)
+        a->cols[c].nvals = 1;
+    snprintf(a->dim, sizeof a->dim, "d%u", (unsigned)(i % 5));
+    a->cols[A_DIM].v.u.bytes.ptr = (const uint8_t *)a->dim;
+    a->cols[A_DIM].v.u.bytes.len = (uint32_t)strlen(a->dim);
+    a->cols[A_DAY].v.u.i64 = (int64_t)(i % 3);
+    a->cols[A_NULLDIM].v.u.i32 = 0; /* the default: the null and the value 0 are two keys */
+    a->cols[A_NULLDIM].is_null = i % 4 == 0;
+    a->cols[A_SUM_L].v.u.i64 = (int64_t)i;
+    a->cols[A_SUM_D].v.u.f64 = (double)i * 0.5;
+    a->cols[A_MIN_I].v.u.i32 = (int32_t)(1000 - i);
+    a->cols[A_MAX_F].v.u.f32 = (float)i;
+}
+
+static void init_aschema(void)
+{
+    afields[A_DIM] = mkfield("dim", SCHEMA_STRING, true);
+    afields[A_DAY] = mkfield("day", SCHEMA_LONG, true);
+    afields[A_NULLDIM] = mkfield("k", SCHEMA_INT, true);
+    afields[A_SUM_L] = mkfield("n", SCHEMA_LONG, true);
+    afields[A_SUM_D] = mkfield("sum", SCHEMA_DOUBLE, true);
+    afields[A_MIN_I] = mkfield("lo", SCHEMA_INT, true);
+    afields[A_MAX_F] = mkfield("hi", SCHEMA_FLOAT, true);
+}
+
+/* The groups computed here the slow way: key = (i%5, i%3, i%4==0), first-seen order. */
+static void test_aggregation(void **state)
+{
+    (void)state;
+    init_aschema();
+    const uint64_t n = 20000; /* many more inputs than groups, and a table that grows */
+    mseg *m = mseg_new(&asch, araw);
+    assert_int_equal(mseg_set_aggregation(m, aops), 0);
+    assert_int_equal(mseg_set_aggregation(m, aops), SL_ESTATE); /* once */
+    int key_row[60];
+    for (int k = 0; k < 60; k++)
+        key_row[k] = -1;
+    int64_t want_n[60] = {0}, want_lo[60];
+    double want_sum[60] = {0};
+    float want_hi[60];
+    int nrows = 0, order[60];
+    for (uint64_t i = 0; i < n; i++) {
+        arow a;
+        make_arow(&a, i);
+        assert_int_equal(mseg_append(m, &a.r), 0);
+        int k = (int)(i % 5) * 12 + (int)(i % 3) * 4 + (i % 4 == 0 ? 1 : 0);
+        if (key_row[k] < 0) {
+            key_row[k] = nrows;
+            order[nrows++] = k;
+            want_lo[k] = 1000 - (int64_t)i;
+            want_hi[k] = (float)i;
+        }
+        want_n[k] += (int64_t)i;
+        want_sum[k] += (double)i * 0.5;
+        if (1000 - (int64_t)i < want_lo[k]) want_lo[k] = 1000 - (int64_t)i;
+        if ((float)i > want_hi[k]) want_hi[k] = (float)i;
+    }
+    /* 5 x 3 x 2 combinations, but (i%3, i%4==0) and i%5 are not independent enough to hide
+     * any: every one of the 30 occurs in 20000 inputs */
+    assert_int_equal(mseg_rows(m), (uint64_t)nrows);
+    assert_int_equal(nrows, 30);
+    for (int r = 0; r < nrows; r++) {
+        int k = order[r];
+        schema_value v;
+        mseg_read_value(m, A_SUM_L, (uint64_t)r, &v);
+        assert_int_equal(v.u.i64, want_n[k]);
+        mseg_read_value(m, A_SUM_D, (uint64_t)r, &v);
+        assert_true(v.u.f64 == want_sum[k]); /* the same additions in the same order */
+        mseg_read_value(m, A_MIN_I, (uint64_t)r, &v);
+        assert_int_equal(v.u.i32, want_lo[k]);
+        mseg_read_value(m, A_MAX_F, (uint64_t)r, &v);
+        assert_true(v.u.f32 == want_hi[k]);
+        assert_int_equal(mseg_read_is_null(m, A_NULLDIM, (uint64_t)r), k % 2 == 1);
+        assert_false(mseg_read_is_null(m, A_SUM_L, (uint64_t)r)); /* metrics never null */
+    }
+    /* the next segment of the partition rolls up the same way, and builds the same bytes */
+    mseg *next = mseg_new_like(m);
+    for (uint64_t i = 0; i < n; i++) {
+        arow a;
+        make_arow(&a, i);
+        assert_int_equal(mseg_append(next, &a.r), 0);
+    }
+    assert_int_equal(mseg_rows(next), 30);
+    char p1[64], p2[64], err[256];
+    snprintf(p1, sizeof p1, "/tmp/sluice-agg-%d-1.seg", (int)getpid());
+    snprintf(p2, sizeof p2, "/tmp/sluice-agg-%d-2.seg", (int)getpid());
+    seg_meta_in meta = {.name = "a__0__0__20260101T0000Z",
+                        .table = "a",
+                        .partition = 0,
+                        .sequence = 0,
+                        .start_offset = 0,
+                        .end_offset = (int64_t)n};
+    uint32_t c1, c2;
+    assert_int_equal(mseg_build_file(m, "day", &meta, p1, &c1, NULL, err, sizeof err), 0);
+    assert_int_equal(mseg_build_file(next, "day", &meta, p2, &c2, NULL, err, sizeof err), 0);
+    assert_int_equal(c1, c2);
+    unlink(p1);
+    unlink(p2);
+    mseg_free(next);
+    mseg_free(m);
+}
+
+static void test_aggregation_refused(void **state)
+{
+    (void)state;
+    init_aschema();
+    static const bool dict_metric[A_NCOLS] = {
+        [A_SUM_D] = true, [A_MIN_I] = true, [A_MAX_F] = true}; /* n keeps its dictionary */
+    mseg *m = mseg_new(&asch, dict_metric);
+    assert_int_equal(mseg_set_aggregation(m, aops), SL_EINVAL);
+    mseg_free(m);
+    uint8_t on_string[A_NCOLS] = {[A_DIM] = MSEG_AGG_SUM};
+    m = mseg_new(&asch, araw);
+    assert_int_equal(mseg_set_aggregation(m, on_string), SL_EINVAL);
+    uint8_t bad_op[A_NCOLS] = {[A_SUM_L] = 9};
+    assert_int_equal(mseg_set_aggregation(m, bad_op), SL_EINVAL);
+    mseg_free(m);
+    init_schema(); /* the first schema has a multi-value column */
+    static const uint8_t ops7[C_NCOLS] = {[C_LONG] = MSEG_AGG_SUM};
+    m = mseg_new(&sch, raw_flags);
+    assert_int_equal(mseg_set_aggregation(m, ops7), SL_EINVAL);
+    mseg_free(m);
+}
+
 int main(void)
 {
     init_schema();
@@ -416,6 +564,8 @@ int main(void)
         cmocka_unit_test(test_long_strings),
         cmocka_unit_test(test_concurrent_reader),
         cmocka_unit_test(test_more_segments_than_arenas),
+        cmocka_unit_test(test_aggregation),
+        cmocka_unit_test(test_aggregation_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

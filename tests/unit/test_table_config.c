@@ -363,7 +363,7 @@ static void test_rejections(void **state)
                  "ingestionConfig.transformConfigs[0]: columnName: a is not a column");
     expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"
                  "{\"aggregationConfigs\":[{\"columnName\":\"x\"}]}}",
-                 "ingestionConfig.aggregationConfigs: unsupported key");
+                 "ingestionConfig.aggregationConfigs[0]: columnName: x is not a column");
     expect_error("{\"tableName\":\"e\",\"tableType\":\"REALTIME\",\"ingestionConfig\":"
                  "{\"streamIngestionConfig\":{\"columnMajorSegmentBuilderEnabled\":true}}}",
                  "ingestionConfig.streamIngestionConfig.columnMajorSegmentBuilderEnabled: "
@@ -599,6 +599,98 @@ static void test_every_error_in_one_run(void **state)
     assert_non_null(strstr(one, "stream.kafka.typo: unsupported key"));
 }
 
+/* ingestionConfig.aggregationConfigs: Pinot's rollup, on a schema without multi-value columns */
+static void test_aggregation_configs(void **state)
+{
+    (void)state;
+    static const char sj[] =
+        "{\"schemaName\":\"sales\",\"dimensionFieldSpecs\":[{\"name\":\"product\",\"dataType\":"
+        "\"STRING\"}],\"metricFieldSpecs\":[{\"name\":\"n\",\"dataType\":\"LONG\"},{\"name\":"
+        "\"total\",\"dataType\":\"DOUBLE\"},{\"name\":\"lo\",\"dataType\":\"INT\"}],"
+        "\"dateTimeFieldSpecs\":[{\"name\":\"day\",\"dataType\":\"LONG\",\"format\":"
+        "\"1:DAYS:EPOCH\",\"granularity\":\"1:DAYS\"}]}";
+    char err[1024] = "";
+    schema *s = schema_parse(sj, strlen(sj), "s.json", err, sizeof err);
+    assert_non_null(s);
+#define AGG(raw, aggs)                                                                             \
+    "{\"tableName\":\"sales\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":{"                   \
+    "\"noDictionaryColumns\":[" raw "]},\"ingestionConfig\":{\"aggregationConfigs\":[" aggs "],"   \
+    "\"streamIngestionConfig\":{\"streamConfigMaps\":[{\"stream.kafka.topic.name\":\"ev\","        \
+    "\"stream.kafka.broker.list\":\"h:9092\"}]}}}"
+#define ALLRAW "\"n\",\"total\",\"lo\""
+#define GOOD                                                                                       \
+    "{\"columnName\":\"n\",\"aggregationFunction\":\"COUNT(*)\"},{\"columnName\":\"total\","       \
+    "\"aggregationFunction\":\"sum( price )\"},{\"columnName\":\"lo\",\"aggregationFunction\":"    \
+    "\"MIN(low)\"}"
+    const char *ok = AGG(ALLRAW, GOOD);
+    tcfg *t = tcfg_parse(ok, strlen(ok), "t.json", s, err, sizeof err);
+    if (!t) fail_msg("%s", err);
+    assert_non_null(t->agg);
+    assert_int_equal(t->agg[0], 0);                            /* product: the key */
+    assert_int_equal(t->agg[1], 1);                            /* n: COUNT = SUM of 1s */
+    assert_int_equal(t->agg[2], 1);                            /* total: SUM */
+    assert_int_equal(t->agg[3], 2);                            /* lo: MIN */
+    assert_int_equal(t->agg[4], 0);                            /* day: the key */
+    assert_int_equal(t->ntransforms, 3);                       /* each metric gets its source */
+    assert_int_equal(xform_ninputs(t->transforms[0].expr), 0); /* COUNT: the constant 1 */
+    assert_string_equal(xform_input(t->transforms[1].expr, 0), "price");
+    assert_string_equal(xform_input(t->transforms[2].expr, 0), "low");
+    tcfg_free(t);
+    static const char *const bad[][2] = {
+        {AGG(ALLRAW, "{\"columnName\":\"n\",\"aggregationFunction\":\"COUNT(*)\"}"),
+         "metric total has no aggregation"},
+        {AGG("\"n\",\"lo\"", GOOD), "total must be in tableIndexConfig.noDictionaryColumns"},
+        {AGG(ALLRAW, GOOD ",{\"columnName\":\"product\",\"aggregationFunction\":\"MAX(x)\"}"),
+         "product must be a single-value INT, LONG, FLOAT or DOUBLE metric"},
+        {AGG(ALLRAW, GOOD ",{\"columnName\":\"n\",\"aggregationFunction\":\"SUM(x)\"}"),
+         "n is aggregated twice"},
+        {AGG(ALLRAW, "{\"columnName\":\"n\",\"aggregationFunction\":\"DISTINCTCOUNTHLL(u)\"}"),
+         "DISTINCTCOUNTHLL is not supported (SUM, MIN, MAX, COUNT)"},
+        {AGG(ALLRAW, "{\"columnName\":\"n\",\"aggregationFunction\":\"COUNT(x)\"}"),
+         "COUNT takes * (COUNT(*))"},
+        {AGG(ALLRAW, "{\"columnName\":\"n\",\"aggregationFunction\":\"SUM(*)\"}"),
+         "SUM takes one field name"},
+        {AGG(ALLRAW, "{\"columnName\":\"n\",\"aggregationFunction\":\"SUM(a+b)\"}"),
+         "SUM takes one field name"},
+        {AGG(ALLRAW, "{\"columnName\":\"n\",\"aggregationFunction\":\"SUM\"}"),
+         "expected FUNCTION(field)"},
+        {AGG(ALLRAW, "{\"columnName\":\"n\",\"aggregationFunction\":\"SUM(x) y\"}"),
+         "expected FUNCTION(field)"},
+        {AGG(ALLRAW, "{\"columnName\":\"nope\",\"aggregationFunction\":\"SUM(x)\"}"),
+         "columnName: nope is not a column"},
+        {AGG(ALLRAW, "{\"columnName\":\"n\",\"aggregationFunction\":\"SUM(x)\",\"x\":1}"),
+         "aggregationConfigs[0].x: unsupported key"},
+        {AGG(ALLRAW, "5"), "aggregationConfigs[0]: expected an object"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        t = tcfg_parse(bad[i][0], strlen(bad[i][0]), "t.json", s, err, sizeof err);
+        if (t) fail_msg("accepted case %zu", i);
+        if (!strstr(err, bad[i][1])) fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, bad[i][1]);
+    }
+    /* an OFFLINE table: Pinot rolls those up with a task, not at ingestion */
+    static const char off[] =
+        "{\"tableName\":\"sales\",\"tableType\":\"OFFLINE\",\"tableIndexConfig\":{"
+        "\"noDictionaryColumns\":[" ALLRAW "]},\"ingestionConfig\":{\"aggregationConfigs\":[" GOOD
+        "]}}";
+    t = tcfg_parse(off, strlen(off), "t.json", s, err, sizeof err);
+    assert_null(t);
+    assert_non_null(strstr(err, "ingestion aggregation applies to REALTIME tables"));
+    /* and the events schema of the other tests has a multi-value column */
+    static const char mv[] =
+        "{\"tableName\":\"events\",\"tableType\":\"REALTIME\",\"tableIndexConfig\":{"
+        "\"noDictionaryColumns\":[\"price\"]},\"ingestionConfig\":{\"aggregationConfigs\":["
+        "{\"columnName\":\"price\",\"aggregationFunction\":\"SUM(p)\"}],"
+        "\"streamIngestionConfig\":{\"streamConfigMaps\":[{\"stream.kafka.topic.name\":\"ev\","
+        "\"stream.kafka.broker.list\":\"h:9092\"}]}}}";
+    expect_error(mv,
+                 "column tags is multi-value: rows with multi-value columns are not aggregated");
+    schema_free(s);
+#undef AGG
+#undef ALLRAW
+#undef GOOD
+}
+
 /* Pinot's query-side and operations keys are accepted, listed as carried in the order met,
  * and change nothing that is parsed; fieldConfigList RAW makes a no-dictionary column. */
 /* Transform of ingestionConfig.transformConfigs */
@@ -817,6 +909,7 @@ int main(void)
         cmocka_unit_test(test_every_error_in_one_run),
         cmocka_unit_test(test_schema_and_table_errors_in_one_run),
         cmocka_unit_test(test_transform_configs),
+        cmocka_unit_test(test_aggregation_configs),
         cmocka_unit_test(test_carried_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
