@@ -168,4 +168,33 @@ assert (i['startOffset'], i['endOffset'], i['rows']) == ($((seq * 4)), $((seq * 
 done
 kill_child -TERM $DSP
 wait_exit 20 $DSP
+
+# ... and on three replicas of a cluster: the rollup is the same bytes on each (KEEP compares
+# their CRC with the committer's)
+source "$SLUICE_SRC/tests/integration/lib/zk.sh"
+source "$SLUICE_SRC/tests/integration/lib/cluster.sh"
+if zk_start "$T_TMP/zk"; then
+  common="--set cluster.name=ds --set zk.connect=$ZK_CONNECT --set http.bind=127.0.0.1"
+  start_ctl c1
+  require "c1 leads" wait_for 15 is_leader "$CURL"
+  for i in 1 2 3; do start_sidecar $i; done
+  python3 - ds.table.json >ds3.table.json <<'PYX'
+import json, sys
+t = json.load(open(sys.argv[1]))
+t["segmentsConfig"]["replication"] = "3"
+json.dump(t, sys.stdout)
+PYX
+  "$S" table add --controller "$CURL" --table-config ds3.table.json --schema "$DS/dailySales_schema.json" >ds3.add 2>&1
+  check "dailySales: added to a cluster, replication 3" test $? -eq 0
+  wait_for 30 published_to dailySales 0:8
+  check "dailySales: every replica published segments 0 and 1 (offsets 0 to 8)" test $? -eq 0
+  check "dailySales: the three replicas' rollups are byte-identical" identical dailySales
+  "$S" table segments --controller "$CURL" --table dailySales >ds3.json
+  check "dailySales: the committed numRows are the rolled-up rows (3 and 3 of 4 messages each)" python3 -c "
+import json
+s = sorted((x for x in json.load(open('ds3.json')) if x['status'] == 'DONE'), key=lambda x: x['sequence'])
+assert [(x['startOffset'], x['endOffset'], x['numRows']) for x in s[:2]] == [(0, 4, 3), (4, 8, 3)], s"
+else
+  not_ok "zookeeper did not start"
+fi
 finish
