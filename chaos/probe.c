@@ -486,8 +486,8 @@ static int probe__table(probe *pr, const cstore *cs, zk *z, const char *table, a
         t->paused_ms = a.paused_ms;
         t->bootstrap_ms = a.bootstrap_ms;
     }
-    for (uint32_t i = 0; have_assign && i < a.npart; i++)
-        probe__part(t, (int32_t)i);
+    for (uint32_t i = 0; have_assign && i < a.npart; i++) /* stream.kafka.partition.ids: those */
+        if (tcfg_consumes_partition(cfg, (int32_t)i)) probe__part(t, (int32_t)i);
     char **names = NULL;
     size_t n = 0;
     cstore_segments(cs, z, table, &names, &n);

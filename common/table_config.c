@@ -1677,6 +1677,14 @@ int tcfg_key(const tcfg *t, char *buf, size_t cap)
     return n > 0 && (size_t)n < cap && n <= SL_IDENT_MAX ? 0 : SL_ELIMIT;
 }
 
+bool tcfg_consumes_partition(const tcfg *t, int32_t p)
+{
+    if (!t->npartition_ids) return true;
+    for (size_t i = 0; i < t->npartition_ids; i++)
+        if (t->partition_ids[i] == p) return true;
+    return false;
+}
+
 void tcfg_free(tcfg *t)
 {
     if (!t) return;

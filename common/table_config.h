@@ -193,6 +193,10 @@ void tcfg_carried_text(const tcfg *t, char *buf, size_t cap);
  * 0, or SL_ELIMIT when it would pass SL_IDENT_MAX. */
 int tcfg_key(const tcfg *t, char *buf, size_t cap);
 
+/* Whether the table consumes topic partition p: every one, or one of
+ * stream.kafka.partition.ids. */
+bool tcfg_consumes_partition(const tcfg *t, int32_t p);
+
 void tcfg_free(tcfg *t);
 
 #endif

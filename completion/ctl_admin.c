@@ -377,12 +377,6 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
         goto done;
     }
     int nparts = 0;
-    if (t->npartition_ids) { /* the cluster's chains, assignment and audit hold 0..n-1 */
-        ctl__json_error(resp, 400,
-                        "stream.kafka.partition.ids: a subset of a topic's partitions is "
-                        "consumed by a standalone sidecar only; a cluster table takes them all");
-        goto done;
-    }
     if (t->type == TCFG_REALTIME) {
         /* one deadline for all of Kafka: a wrong broker list answers within seconds */
         double deadline = sl_clock_mono_s() + CTL_KAFKA_TIMEOUT_MS / 1000.0;
@@ -400,6 +394,17 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
             ctl__json_error(resp, rc == SL_ENOENT ? 400 : 502, err); /* 502: Kafka failed */
             goto done;
         }
+        /* stream.kafka.partition.ids: only those partitions get a chain (the others have an
+         * empty one: nothing opens, repairs or audits them) */
+        for (size_t i = 0; i < t->npartition_ids; i++)
+            if (t->partition_ids[i] >= nparts) {
+                snprintf(err, sizeof err,
+                         "stream.kafka.partition.ids: topic %s has %d partitions, no partition "
+                         "%d",
+                         t->topic, nparts, (int)t->partition_ids[i]);
+                ctl__json_error(resp, 400, err);
+                goto done;
+            }
         if (boot && json_array_size(boot_offsets) != (size_t)nparts) {
             snprintf(err, sizeof err,
                      "bootstrap.startOffsets has %zu offsets; topic %s has %d "
@@ -445,8 +450,10 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
     const char *tn = key;
     segmeta *segs = sl_xcalloc(nparts ? (size_t)nparts : 1, sizeof *segs);
     uint64_t now = sl_clock_wall_ms();
+    size_t nsegs = 0;
     for (int p = 0; p < nparts; p++) {
-        segmeta *m = &segs[p];
+        if (!tcfg_consumes_partition(t, p)) continue;
+        segmeta *m = &segs[nsegs++];
         *m = (segmeta){.partition = p,
                        .status = SEGMETA_IN_PROGRESS,
                        .start_offset = starts[p],
@@ -461,7 +468,7 @@ static void ctl__table_create(ctl *c, void *arg, httpd_resp *resp)
         if (!boot) assign_add(&a, m->segment, &a.part[p], ASSIGN_CONSUMING);
     }
     if (boot) a.bootstrap_ms = (int64_t)now;
-    int rc = cstore_table_create(c->cs, z, tn, tstr, sstr, segs, (size_t)nparts, &a, NULL);
+    int rc = cstore_table_create(c->cs, z, tn, tstr, sstr, segs, nsegs, &a, NULL);
     free(segs);
     if (rc) {
         snprintf(err, sizeof err, "creating table %s in ZooKeeper failed: %s", tn,

@@ -130,7 +130,7 @@ check "dailySales: one row per (product_name, day), total_sales = SUM(price), sa
 import json, sys; sys.path.insert(0, '.'); from ds_expect import groups, same
 same([json.loads(l) for l in open('ds.jsonl')], groups([json.loads(l) for l in open('$DS/rawdata/dailySales.json')]))"
 
-"$S" kafka-mock --brokers 1 --topic dailySales:1 >ds.boot 2>ds.mock.log &
+"$S" kafka-mock --brokers 1 --topic dailySales:1 --topic ds2:2 >ds.boot 2>ds.mock.log &
 track_pid $!
 wait_for 10 test -s ds.boot
 DB=$(head -1 ds.boot)
@@ -194,6 +194,33 @@ PYX
 import json
 s = sorted((x for x in json.load(open('ds3.json')) if x['status'] == 'DONE'), key=lambda x: x['sequence'])
 assert [(x['startOffset'], x['endOffset'], x['numRows']) for x in s[:2]] == [(0, 4, 3), (4, 8, 3)], s"
+  # stream.kafka.partition.ids on a cluster: the same table over partition 1 of a 2-partition
+  # topic; partition 0 has messages too, and nothing consumes them
+  python3 - ds3.table.json >dsp.table.json <<'PYX'
+import json, sys
+t = json.load(open(sys.argv[1]))
+t["tableName"] = "dsp"
+m = t["ingestionConfig"]["streamIngestionConfig"]["streamConfigMaps"][0]
+m["stream.kafka.topic.name"] = "ds2"
+m["stream.kafka.partition.ids"] = "1"
+json.dump(t, sys.stdout)
+PYX
+  sed 's/"schemaName": *"dailySales"/"schemaName": "dsp"/' "$DS/dailySales_schema.json" >dsp.schema.json
+  kcat -P -b "$DB" -t ds2 -p 1 -l "$DS/rawdata/dailySales.json" 2>>ds.kcat.err
+  kcat -P -b "$DB" -t ds2 -p 0 -l "$DS/rawdata/dailySales.json" 2>>ds.kcat.err
+  "$S" table add --controller "$CURL" --table-config dsp.table.json --schema dsp.schema.json >dsp.add 2>&1
+  check "stream.kafka.partition.ids \"1\": the cluster takes the table" test $? -eq 0
+  wait_for 30 published_to dsp 1:8
+  check "... every replica publishes partition 1's segments" test $? -eq 0
+  "$S" table segments --controller "$CURL" --table dsp >dsp.json
+  check "... and partition 0 has no segment" python3 -c "
+import json
+s = json.load(open('dsp.json'))
+assert s and all(x['partition'] == 1 for x in s), s"
+  "$S" audit --zk "$ZK_CONNECT" --cluster ds --table dsp >dsp.audit 2>&1
+  rc=$?
+  check "... sluice audit: no violation, partition 0 not expected (exit $rc)" test $rc -eq 0
+  [ $rc -eq 0 ] || cat dsp.audit
 else
   not_ok "zookeeper did not start"
 fi
