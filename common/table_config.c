@@ -1551,9 +1551,10 @@ static tcfg *tcfg__parse(const char *json, size_t len, const char *source, const
         }
         parse_stream_map(&c, map, map_path, t);
     }
-    if (t->complex && (t->decoder == TCFG_DECODER_CSV || t->decoder == TCFG_DECODER_PROTOBUF))
+    if (t->complex && t->decoder == TCFG_DECODER_CSV)
         fail(&c, "ingestionConfig.complexTypeConfig",
-             "only with a JSON or Avro decoder (the stream's decoder is %s)", t->decoder_class);
+             "only with a JSON, Avro or Protocol Buffers decoder (the stream's decoder is %s)",
+             t->decoder_class);
     /* a header's value is bytes: Pinot converts them to STRING (hex) and BYTES only */
     for (uint32_t f = 0; t->metadata_populate && f < s->nfields; f++)
         if (!strncmp(s->fields[f].name, "__header$", 9) && s->fields[f].type != SCHEMA_STRING &&

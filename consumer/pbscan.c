@@ -31,6 +31,8 @@ struct pbscan {
     size_t cap;
     xform_ctx *cx;
     jsonw jw;
+    jsonw rec;  /* pbscan_record_json */
+    size_t len; /* the last run's message */
     char err[192];
 };
 
@@ -54,6 +56,7 @@ pbscan *pbscan_new(const char *const *names, const uint32_t *lens, const uint8_t
     }
     s->cx = xform_ctx_new();
     jsonw_init(&s->jw);
+    jsonw_init(&s->rec);
     return s;
 }
 
@@ -66,6 +69,7 @@ void pbscan_free(pbscan *s)
     free(s->buf);
     xform_ctx_free(s->cx);
     jsonw_free(&s->jw);
+    jsonw_free(&s->rec);
     free(s);
 }
 
@@ -409,6 +413,20 @@ static void json_message(pbscan *s, int msg, const uint8_t *p, size_t n, int dep
     jsonw_obj_end(&s->jw);
 }
 
+const char *pbscan_record_json(pbscan *s, size_t *len)
+{
+    /* json_message writes into jw, whose text the nested-message values point into: the
+     * record is written with rec in its place */
+    jsonw keep = s->jw;
+    s->jw = s->rec;
+    jsonw_reset(&s->jw);
+    json_message(s, s->msg, s->buf, s->len, 0);
+    s->rec = s->jw;
+    s->jw = keep;
+    *len = s->rec.len;
+    return s->rec.buf;
+}
+
 /* ---- checking -------------------------------------------------------------------------- */
 
 static bool utf8_ok(const uint8_t *p, size_t n)
@@ -541,6 +559,7 @@ int pbscan_run(pbscan *s, const uint8_t *msg, size_t len)
         s->buf = sl_xrealloc(s->buf, s->cap);
     }
     memcpy(s->buf, msg, len);
+    s->len = len;
     if (check(s, s->msg, s->buf, len, 0)) return -1;
     for (uint32_t i = 0; i < s->n; i++) {
         if (!s->fld[i])

@@ -37,6 +37,11 @@ int pbscan_run(pbscan *s, const uint8_t *msg, size_t len);
 /* The values of the last successful run, valid until the next one: a wanted field the type
  * lacks is JSONSCAN_ABSENT. */
 const scanvals *pbscan_vals(const pbscan *s);
+/* The last successful run's whole message as JSON, for complexTypeConfig (consumer/cplxscan.h):
+ * its set fields in declaration order, nested messages as objects, repeated fields as arrays,
+ * maps as objects, enums by name, bytes as their text, as the nested-message columns are
+ * written. *len its length; valid until the next run. */
+const char *pbscan_record_json(pbscan *s, size_t *len);
 const char *pbscan_error_text(const pbscan *s);
 
 void pbscan_free(pbscan *s);

@@ -310,6 +310,10 @@ rowdec *rowdec_new_as(const schema *s, const tcfg *t, tcfg_decoder fmt, size_t m
     } else if (d->fmt == TCFG_DECODER_PROTOBUF) {
         d->pb = pbscan_new(d->names, d->lens, d->flags, nnames, t->pb, t->pb_msg);
         d->sv = pbscan_vals(d->pb);
+        if (t->complex) { /* the message unnested as its JSON is */
+            d->cplx = cplxscan_new(d->names, d->lens, d->flags, nnames, t);
+            d->sv = cplxscan_vals(d->cplx);
+        }
     } else {
         if (d->fmt == TCFG_DECODER_JSON_REGISTRY)
             d->reg = registry_new(t->registry_url, t->registry_userinfo);
@@ -1412,6 +1416,7 @@ rowdec_reason rowdec_decode(rowdec *d, const uint8_t *msg, size_t len, const row
             snprintf(d->detail, sizeof d->detail, "the record cannot be read as JSON");
             return ROWDEC_MALFORMED_AVRO;
         }
+        if (d->pb) cm = (const uint8_t *)pbscan_record_json(d->pb, &cl);
         cplxscan_status cs = cplxscan_run(d->cplx, cm, cl);
         if (cs != CPLXSCAN_OK) {
             snprintf(d->detail, sizeof d->detail, "%s", cplxscan_error_text(d->cplx));

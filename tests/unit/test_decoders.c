@@ -296,7 +296,7 @@ static void test_decoder_config_errors(void **state)
                "\"ingestionConfig\":{\"complexTypeConfig\":{\"delimiter\":\"_\"");
     assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
     free(tj);
-    assert_non_null(strstr(err, "complexTypeConfig: only with a JSON or Avro decoder"));
+    assert_non_null(strstr(err, "complexTypeConfig: only with a JSON, Avro or Protocol Buffers"));
     tj = table("avro.KafkaAvroMessageDecoder", "");
     assert_null(tcfg_parse(tj, strlen(tj), "t", s, err, sizeof err));
     free(tj);
@@ -876,6 +876,62 @@ static char *pb_props(const char *file, const char *cls)
     return p;
 }
 
+/* complexTypeConfig over a protobuf message (Pinot reads a message's nested messages as
+ * maps and repeated fields as lists, as it does JSON): the nested message flattened, the
+ * repeated messages unnested into a row each, the rest of the message on every row. */
+static void test_complex_protobuf(void **state)
+{
+    (void)state;
+    static const char sj[] =
+        "{\"schemaName\":\"s\",\"dimensionFieldSpecs\":["
+        "{\"name\":\"id\",\"dataType\":\"LONG\"},{\"name\":\"name\",\"dataType\":\"STRING\"},"
+        "{\"name\":\"inner.note\",\"dataType\":\"STRING\"},"
+        "{\"name\":\"inner.child.note\",\"dataType\":\"STRING\"},"
+        "{\"name\":\"inner.nums\",\"dataType\":\"INT\",\"singleValueField\":false},"
+        "{\"name\":\"items.note\",\"dataType\":\"STRING\"},"
+        "{\"name\":\"color\",\"dataType\":\"STRING\"}]}";
+    char *props = pb_props("events.desc", "sluice.test.Event"), *cp = NULL;
+    if (asprintf(&cp,
+                 "%s}},\"ingestionConfig\":{\"complexTypeConfig\":{\"fieldsToUnnest\":"
+                 "[\"items\"]",
+                 props) < 0)
+        abort();
+    free(props);
+    schema *s;
+    tcfg *t;
+    load(sj, "protobuf.ProtoBufMessageDecoder", cp, &s, &t);
+    free(cp);
+    rowdec *d = rowdec_new_cfg(s, t, 0);
+    const row *r = ok(d, pb_event, sizeof pb_event - 1);
+    assert_int_equal(rowdec_rows(d), 2);
+    for (int k = 0; k < 2; k++) {
+        if (k) {
+            rowdec_reason why;
+            assert_true(rowdec_next(d, &why, &r));
+            assert_int_equal(why, ROWDEC_OK);
+        }
+        assert_int_equal(r->cols[0].v.u.i64, 5);
+        want_str(&r->cols[1], "caf\xc3\xa9");
+        want_str(&r->cols[2], "n");
+        want_str(&r->cols[3], "c");
+        assert_int_equal(r->cols[4].nvals, 2);
+        assert_int_equal(r->cols[4].mv[1].u.i32, 2);
+        want_str(&r->cols[5], k ? "i2" : "i1");
+        want_str(&r->cols[6], "BLUE");
+    }
+    rowdec_reason why;
+    assert_false(rowdec_next(d, &why, &r));
+    /* only id set: one row (nothing to unnest), the nested fields absent */
+    r = ok(d, "\x08\x07", 2);
+    assert_int_equal(rowdec_rows(d), 1);
+    assert_int_equal(r->cols[0].v.u.i64, 7);
+    assert_true(r->cols[2].is_null);
+    assert_true(r->cols[5].is_null);
+    rowdec_free(d);
+    tcfg_free(t);
+    schema_free(s);
+}
+
 static void test_protobuf(void **state)
 {
     (void)state;
@@ -1123,15 +1179,11 @@ static void test_metadata_in_transforms(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv_pinot_cases),
-        cmocka_unit_test(test_csv_quoting),
-        cmocka_unit_test(test_decoder_config_errors),
-        cmocka_unit_test(test_avro_simple),
-        cmocka_unit_test(test_avro_logical_types),
-        cmocka_unit_test(test_complex_avro),
-        cmocka_unit_test(test_complex_unnest),
-        cmocka_unit_test(test_protobuf),
-        cmocka_unit_test(test_enrichment),
+        cmocka_unit_test(test_csv_pinot_cases),        cmocka_unit_test(test_csv_quoting),
+        cmocka_unit_test(test_decoder_config_errors),  cmocka_unit_test(test_avro_simple),
+        cmocka_unit_test(test_avro_logical_types),     cmocka_unit_test(test_complex_avro),
+        cmocka_unit_test(test_complex_unnest),         cmocka_unit_test(test_protobuf),
+        cmocka_unit_test(test_complex_protobuf),       cmocka_unit_test(test_enrichment),
         cmocka_unit_test(test_metadata_in_transforms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
