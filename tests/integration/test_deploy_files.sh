@@ -92,9 +92,12 @@ for d in docs:
         n += 1
         proc = args[0]
         port = int(conf[f"{proc}.properties"]["http.port"])
+        tls = "http.tls.cert" in conf[f"{proc}.properties"] or any(a.startswith("http.tls.cert=") for a in args)
         for probe in ("readinessProbe", "livenessProbe"):
             g = c[probe]["httpGet"]
             assert g["path"] == "/health" and g["port"] == port, (c["name"], probe, g, port)
+            assert g.get("scheme", "HTTP") == ("HTTPS" if tls else "HTTP"), (c["name"], probe, g, tls)
+        assert ann.get("prometheus.io/scheme", "http") == ("https" if tls else "http"), ann
         assert int(ann["prometheus.io/port"]) == port, ann
         assert [p["containerPort"] for p in c["ports"]] == [port], c["ports"]
         for i, a in enumerate(args):
@@ -106,7 +109,7 @@ print("ok", n)
 PYK
 rc=$?
 [ $rc -eq 0 ] || cat k8s.out
-check "the Kubernetes manifests parse, probe /health on the configured ports, carry Prometheus annotations, set only known keys" \
+check "the Kubernetes manifests parse, probe /health on the configured ports (HTTPS where they serve it), carry Prometheus annotations, set only known keys" \
   test $rc -eq 0
 
 # the Grafana dashboard: every family its expressions name is one docs/metrics.md lists
