@@ -903,16 +903,11 @@ const auth_principal *httpd_req_principal(const httpd_req *req)
     return req->authed ? &req->principal : NULL;
 }
 
-const char *httpd_req_peer_cn(const httpd_req *req)
-{
-    return req->peer_cn[0] ? req->peer_cn : NULL;
-}
-
 const char *httpd_req_instance(const httpd_req *req)
 {
     if (req->authed)
         return req->principal.role == AUTH_ROLE_INSTANCE ? req->principal.instance : "";
-    return httpd_req_peer_cn(req);
+    return req->peer_cn[0] ? req->peer_cn : NULL; /* mTLS without tokens: the certificate's */
 }
 
 const char *httpd_req_header(const httpd_req *req, const char *name)

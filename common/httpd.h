@@ -173,8 +173,6 @@ void httpd_req_query_string(const httpd_req *req, char *buf, size_t cap);
 /* Who sent the request (its token's role and instance), or NULL when the server checks no
  * tokens or the route is HTTPD_PUBLIC. */
 const auth_principal *httpd_req_principal(const httpd_req *req);
-/* mTLS: the verified client certificate's subject CN, or NULL (no mTLS, or a public route). */
-const char *httpd_req_peer_cn(const httpd_req *req);
 /* The instance a request speaks for, when the server knows: its instance token's id, else
  * its client certificate's CN; NULL when neither (no tokens, no mTLS). */
 const char *httpd_req_instance(const httpd_req *req);

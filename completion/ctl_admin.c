@@ -54,8 +54,7 @@ static ctl_call *ctl__call_new(httpd_req *req, bool with_body)
     k->table = ctl__strdup(httpd_req_param(req, "table"));
     k->segment = ctl__strdup(httpd_req_param(req, "segment"));
     k->partition = ctl__strdup(httpd_req_query(req, "partition"));
-    const auth_principal *who = httpd_req_principal(req);
-    k->uploader = who ? ctl__strdup(who->instance) : NULL;
+    k->uploader = ctl__strdup(httpd_req_instance(req));
     if (with_body) {
         const char *b = httpd_req_body(req, &k->blen);
         k->body = sl_xmalloc(k->blen + 1);

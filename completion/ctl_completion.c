@@ -940,12 +940,13 @@ void ctl__rpc(httpd_req *req, httpd_resp *resp, void *ctx)
         ctl__twirp_error(resp, RPC_TWIRP_MALFORMED, err);
         return;
     }
-    /* a token speaks for its own instance only (the route admits instance tokens alone);
+    /* a token (or, without tokens, an mTLS certificate) speaks for its own instance only;
      * whether that instance is a replica of the segment is ctl__check_msg's */
-    const auth_principal *who = httpd_req_principal(req);
-    if (who && strcmp(who->instance, x.r.instance) != 0) {
-        snprintf(err, sizeof err, "the token of instance %s may not speak as instance %.200s",
-                 who->instance, x.r.instance);
+    const char *who = httpd_req_instance(req);
+    if (who && strcmp(who, x.r.instance) != 0) {
+        snprintf(err, sizeof err,
+                 "instance %s (its token or certificate) may not speak as instance %.200s", who,
+                 x.r.instance);
         ctl__twirp_error(resp, RPC_TWIRP_PERMISSION_DENIED, err);
         return;
     }

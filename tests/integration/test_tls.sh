@@ -137,6 +137,22 @@ check "SIGHUP with a broken certificate: logged, the previous one stays" \
 check "... requests still work (200)" test "$(code "$U/tables" "${ADM[@]}")" = 200
 check "the controller survived" running "$CP"
 
+# mTLS without tokens: the certificate alone binds an RPC to its instance (a standby answers
+# the protocol's checks too)
+with_tokens=$common
+common=${common/--set auth.tokens.file=$T_TMP\/tokens/}
+start_ctl c2 $(tlsset renewed); U2=$CURL # c1.pem is broken by now
+common=$with_tokens
+python3 -c "
+import sys
+seg, inst = b'events__0__0__20260101T0000Z', b'sidecar-2'
+sys.stdout.buffer.write(b'\x0a' + bytes([len(seg)]) + seg + b'\x12' + bytes([len(inst)]) + inst + b'\x18\x01')" >as2.bin
+rpc2() { curl -s -o rpc2.out -w '%{http_code}' --cert "$1.pem" --key "$1.key" -H 'Content-Type: application/protobuf' \
+  --data-binary @as2.bin "$U2/twirp/sluice.v1.Completion/SegmentConsumed"; }
+check "mTLS, no tokens: sidecar-1's certificate speaking as sidecar-2 is 403" test "$(rpc2 sidecar-1)" = 403
+check "... saying so" grep -q 'may not speak as instance sidecar-2' rpc2.out
+check "... sidecar-2's certificate as itself passes that check" test "$(rpc2 sidecar-2)" != 403
+
 # ---- the quickstart with tokens and TLS on (two segments a partition, as lib/qs.sh runs it) --
 env -u CURL_CA_BUNDLE QS_SKIP_DEPS=1 SLUICE_BUILD="$(dirname "$SLUICE_BIN")" QS_ROWS=220000 \
   QS_SEGMENTS=2 QS_RATE=40000 QS_TIMEOUT=150 \
